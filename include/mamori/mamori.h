@@ -1,0 +1,12 @@
+/*
+ * mamori/mamori.h - everything a front-end (cli/, server/, agent/) may use.
+ */
+#ifndef MAMORI_MAMORI_H
+#define MAMORI_MAMORI_H
+#include "mamori/common.h"
+#include "mamori/pkg.h"
+#include "mamori/finding.h"
+#include "mamori/scan.h"
+#include "mamori/report.h"
+#include "mamori/store.h"
+#endif

@@ -1,0 +1,128 @@
+/*
+ * mamori/scan.h - one scan of one target: an image (docker-archive or OCI
+ * layout, as a directory or a tar) or an OS root filesystem (directory or
+ * tar), read in a single streaming pass over its layers.
+ *
+ * The result owns everything it points to: image metadata, the OS, the
+ * layers with the Dockerfile instruction that made each, the inventory, the
+ * findings and the warnings.  Free it with mm_result_free().
+ */
+#ifndef MAMORI_SCAN_H
+#define MAMORI_SCAN_H
+
+#include "mamori/common.h"
+#include "mamori/pkg.h"
+#include "mamori/finding.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum mm_target_kind {
+    MM_TARGET_IMAGE = 0, /* docker-archive tar, OCI layout dir or tar */
+    MM_TARGET_ROOTFS,    /* an OS root filesystem: directory or tar */
+} mm_target_kind;
+
+/* Scanners besides the inventory (bit set). */
+enum {
+    MM_SCANNER_VULN = 1u << 0,
+    MM_SCANNER_SECRET = 1u << 1,
+    MM_SCANNER_MISCONFIG = 1u << 2,
+    MM_SCANNER_MALWARE = 1u << 3,
+};
+
+/* Caps on untrusted input; 0 means "use the default" (see docs/limits.md). */
+typedef struct mm_limits {
+    uint64_t max_entries;      /* tar entries over all layers */
+    uint64_t max_path;         /* bytes in one entry name */
+    uint64_t max_file_size;    /* bytes in one file */
+    uint64_t max_total_size;   /* uncompressed bytes over all layers */
+    uint64_t max_layers;       /* layers in one image */
+    uint64_t max_json_size;    /* manifest, index, config documents */
+    uint64_t max_buffered;     /* one file an analyzer reads whole */
+} mm_limits;
+
+#define MM_DEFAULT_MAX_ENTRIES    (50ull * 1000 * 1000)
+#define MM_DEFAULT_MAX_PATH       4096ull
+#define MM_DEFAULT_MAX_FILE_SIZE  (32ull << 30)   /* 32 GiB */
+#define MM_DEFAULT_MAX_TOTAL_SIZE (256ull << 30)  /* 256 GiB */
+#define MM_DEFAULT_MAX_LAYERS     1024ull
+#define MM_DEFAULT_MAX_JSON_SIZE  (16ull << 20)   /* 16 MiB */
+#define MM_DEFAULT_MAX_BUFFERED   (64ull << 20)   /* 64 MiB */
+
+/* Progress: called from the scanning thread, at most a few times a second. */
+typedef void (*mm_progress_fn)(void *ud, int layer, int nlayers,
+                               uint64_t bytes_done, uint64_t bytes_total);
+
+typedef struct mm_scan_opts {
+    const char *platform;   /* "os/arch[/variant]", default "linux/amd64" */
+    unsigned scanners;      /* MM_SCANNER_* bits */
+    mm_limits limits;
+    const char *tmpdir;     /* parent of the private temp folder, or NULL */
+    int threads;            /* 0 = all cores (at most 2 pipeline stages) */
+    mm_progress_fn progress;
+    void *progress_ud;
+} mm_scan_opts;
+
+void mm_scan_opts_init(mm_scan_opts *o);
+
+typedef struct mm_result mm_result;
+
+int mm_scan(mm_result **out, mm_target_kind kind, const char *input,
+            const mm_scan_opts *opts);
+
+void mm_result_free(mm_result *r);
+
+typedef struct mm_os_info {
+    char *family;     /* os-release ID: "debian", "alpine", "rhel", ... */
+    char *version;    /* VERSION_ID or the release file's version */
+    char *codename;   /* VERSION_CODENAME when known */
+    char *name;       /* PRETTY_NAME */
+} mm_os_info;
+
+typedef struct mm_layer_info {
+    int index;
+    char *digest;       /* blob digest "sha256:..." (NULL for a rootfs) */
+    char *diff_id;      /* digest of the uncompressed layer */
+    char *media_type;
+    uint64_t size;      /* compressed blob size */
+    uint64_t uncompressed;
+    char *created_by;   /* history entry (Dockerfile instruction), or NULL */
+    uint64_t entries;
+} mm_layer_info;
+
+typedef struct mm_image_info {
+    char *source_format;   /* "docker-archive", "oci-layout", "rootfs" */
+    char *manifest_digest; /* sha256 of the manifest bytes, or NULL */
+    char *config_digest;   /* image id */
+    char *os, *architecture, *variant;
+    char *created;         /* RFC 3339, from the config */
+    char *user;            /* config User */
+    char **repo_tags; size_t nrepo_tags;
+    char **env; size_t nenv;
+    char *config_json;     /* the config document as read (for later
+                            * scanners: labels, history, healthcheck) */
+} mm_image_info;
+
+const char *mm_result_target(const mm_result *r);
+mm_target_kind mm_result_kind(const mm_result *r);
+const mm_image_info *mm_result_image(const mm_result *r);
+const mm_os_info *mm_result_os(const mm_result *r);    /* never NULL;
+                                                        * fields may be */
+size_t mm_result_layer_count(const mm_result *r);
+const mm_layer_info *mm_result_layer(const mm_result *r, size_t i);
+mm_inventory *mm_result_inventory(mm_result *r);
+mm_findings *mm_result_findings(mm_result *r);
+size_t mm_result_warning_count(const mm_result *r);
+const char *mm_result_warning(const mm_result *r, size_t i);
+/* Seconds since the epoch when the scan started, and its duration. */
+int64_t mm_result_started(const mm_result *r);
+double mm_result_seconds(const mm_result *r);
+/* A key for the store: the manifest digest, else config digest, else a
+ * digest of the layer diff_ids. */
+const char *mm_result_key(const mm_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

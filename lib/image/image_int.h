@@ -1,0 +1,132 @@
+/*
+ * image/image_int.h - internals of image intake shared by the files of
+ * lib/image: blob readers (raw bytes of a blob, hashed as they pass), the
+ * decoder (gzip through ISA-L, zstd, or none, picked by magic bytes), image
+ * sources (docker-archive, OCI layout, root filesystems; registries later)
+ * and the walker that feeds entries to the tree and the analyzers.
+ */
+#ifndef MM_IMAGE_INT_H
+#define MM_IMAGE_INT_H
+
+#include <sys/types.h>
+
+#include "mamori/scan.h"
+#include "image/analyzer.h"
+#include "image/tree.h"
+#include "util/util.h"
+
+/* --- blobs -------------------------------------------------------------- */
+/* A blob is a byte stream (a window of a file, later an HTTP body) that is
+ * hashed as it is read; at its end the digest is compared with the one
+ * expected (if any).  read() returns bytes read, 0 at the end after a
+ * successful check, or a negative MM_E* (MM_EDIGEST on mismatch). */
+typedef struct mm_blob mm_blob;
+struct mm_blob_ops {
+    ssize_t (*read)(void *impl, void *buf, size_t n); /* <0: MM_E* */
+    void (*close)(void *impl);
+};
+int mm_blob_new(mm_blob **out, const struct mm_blob_ops *ops, void *impl,
+                const char *name, const char *expect_digest, uint64_t size);
+/* A window [off, off+size) of an open file; fd is not closed. */
+int mm_blob_open_window(mm_blob **out, int fd, uint64_t off, uint64_t size,
+                        const char *name, const char *expect_digest);
+/* The whole of an open file, whose fd the blob then owns and closes. */
+int mm_blob_open_fd(mm_blob **out, int fd, uint64_t size, const char *name,
+                    const char *expect_digest);
+ssize_t mm_blob_read(mm_blob *b, void *buf, size_t n);
+const char *mm_blob_name(const mm_blob *b);
+const char *mm_blob_digest(const mm_blob *b); /* valid at the end */
+uint64_t mm_blob_bytes(const mm_blob *b);
+void mm_blob_free(mm_blob *b);
+/* Reads a whole (small) blob, capped at max bytes. */
+int mm_blob_read_all(mm_blob *b, uint64_t max, char **data, size_t *len);
+
+/* --- decoding ----------------------------------------------------------- */
+typedef enum mm_codec { MM_CODEC_NONE, MM_CODEC_GZIP, MM_CODEC_ZSTD } mm_codec;
+typedef struct mm_decoder mm_decoder;
+/* Takes ownership of blob.  max_out caps the decompressed total. */
+int mm_decoder_new(mm_decoder **out, mm_blob *blob, uint64_t max_out);
+/* Next piece of decompressed data in *buf (valid until the next call);
+ * returns its length, 0 at the end (blob fully read and verified), or a
+ * negative MM_E*. */
+ssize_t mm_decoder_next(mm_decoder *d, const uint8_t **buf);
+mm_codec mm_decoder_codec(const mm_decoder *d);
+uint64_t mm_decoder_total_out(const mm_decoder *d);
+uint64_t mm_decoder_total_in(const mm_decoder *d); /* blob bytes read */
+void mm_decoder_free(mm_decoder *d);
+
+/* --- tar index of an outer archive (docker-archive, OCI tar) ----------- */
+typedef struct mm_tarindex mm_tarindex;
+/* Indexes the regular files of an uncompressed tar file by normalised name. */
+int mm_tarindex_build(mm_tarindex **out, int fd, const char *name,
+                      uint64_t max_entries);
+/* Position of a member; false when absent. */
+bool mm_tarindex_find(const mm_tarindex *ix, const char *member,
+                      uint64_t *off, uint64_t *size);
+void mm_tarindex_free(mm_tarindex *ix);
+/* Parses the tar headers in buf (for fuzzing the header parser alone). */
+int mm_tarindex_parse_mem(mm_tarindex **out, const uint8_t *buf, size_t len,
+                          uint64_t max_entries);
+
+/* --- sources -------------------------------------------------------------- */
+typedef struct mm_layer_desc {
+    char *digest;      /* expected blob digest, or NULL (docker-archive v1) */
+    char *diff_id;     /* expected uncompressed digest, from the config */
+    char *media_type;
+    char *member;      /* file / tar member name, for messages */
+    uint64_t size;
+    char *created_by;
+} mm_layer_desc;
+
+typedef struct mm_source mm_source;
+struct mm_source {
+    const char *format;        /* "docker-archive", "oci-layout", ... */
+    char *name;                /* as given by the user */
+    char *manifest_digest;
+    char *config_digest;
+    char *config_json;
+    size_t config_len;
+    char **repo_tags;
+    size_t nrepo_tags;
+    mm_layer_desc *layers;
+    size_t nlayers;
+    /* Opens layer i as a blob that checks its digest. */
+    int (*open_layer)(mm_source *s, size_t i, mm_blob **out);
+    void (*destroy)(mm_source *s);
+    void *impl;
+};
+
+/* Detects and opens an image: docker-archive tar, OCI layout dir or tar
+ * (optionally "PATH:REF" to pick a reference in an OCI layout). */
+int mm_source_open_image(mm_source **out, const char *input,
+                         const mm_scan_opts *opts, const char *tmpdir);
+void mm_source_free(mm_source *s);
+
+/* Fills the parts of info that come from the config JSON; fills the
+ * created_by of each layer from the history.  Exposed for fuzzing. */
+int mm_config_parse(mm_source *s, const mm_scan_opts *opts);
+
+/* --- walking entries ------------------------------------------------------ */
+typedef struct mm_walker mm_walker;
+int mm_walker_new(mm_walker **out, mm_actx *cx, mm_tree *tree,
+                  const mm_scan_opts *opts);
+void mm_walker_free(mm_walker *w);
+/* Reads one layer tar stream from a decoder (the caller frees it). */
+int mm_walker_layer(mm_walker *w, int layer, mm_decoder *dec,
+                    uint64_t *entries, char diff_id[72]);
+/* Walks a directory as layer 0 (root filesystem scans). */
+int mm_walker_dir(mm_walker *w, const char *dir, uint64_t *entries);
+uint64_t mm_walker_total_entries(const mm_walker *w);
+
+/* Internal to scan.c and the walker: dispatch of an entry to analyzers. */
+typedef struct mm_dispatch mm_dispatch;
+/* Returns the analyzers' wishes for e (0 when nobody wants the content). */
+int mm_actx_entry_begin(mm_actx *cx, const mm_entry *e);
+int mm_actx_entry_data(mm_actx *cx, const mm_entry *e, uint64_t off,
+                       const uint8_t *d, size_t n);
+int mm_actx_entry_end(mm_actx *cx, const mm_entry *e);
+void mm_actx_intake_finding(mm_actx *cx, const char *id, mm_severity sev,
+                            const char *title, int layer, const char *path,
+                            const char *evidence);
+
+#endif

@@ -1,0 +1,211 @@
+/*
+ * report/json.c - the mamori JSON report: a stable, documented schema
+ * (docs/json-format.md, schemaVersion 1) that scripts, the store and the
+ * server read.  Keys are written in a fixed order; absent strings are
+ * written as null (so that every object has the same shape), except in a
+ * finding's location, where only what is known appears.
+ *
+ * Changing a key or a type here is a schema change: bump schemaVersion and
+ * document it.
+ */
+#include <string.h>
+
+#include "report/report_int.h"
+#include "util/util.h"
+
+#define MM_JSON_SCHEMA_VERSION 1
+
+static json_t *image_json(const mm_result *r)
+{
+    const mm_image_info *im = mm_result_image(r);
+    if (mm_result_kind(r) != MM_TARGET_IMAGE || !im)
+        return json_null();
+    json_t *o = json_object();
+    json_object_set_new(o, "sourceFormat", mm_json_str(im->source_format));
+    json_object_set_new(o, "manifestDigest", mm_json_str(im->manifest_digest));
+    json_object_set_new(o, "configDigest", mm_json_str(im->config_digest));
+    json_object_set_new(o, "os", mm_json_str(im->os));
+    json_object_set_new(o, "architecture", mm_json_str(im->architecture));
+    json_object_set_new(o, "variant", mm_json_str(im->variant));
+    json_object_set_new(o, "created", mm_json_str(im->created));
+    json_object_set_new(o, "user", mm_json_str(im->user));
+    json_t *tags = json_array();
+    for (size_t i = 0; i < im->nrepo_tags; i++)
+        if (im->repo_tags[i])
+            json_array_append_new(tags, mm_json_str(im->repo_tags[i]));
+    json_object_set_new(o, "repoTags", tags);
+    return o;
+}
+
+static json_t *os_json(const mm_result *r)
+{
+    const mm_os_info *os = mm_result_os(r);
+    json_t *o = json_object();
+    json_object_set_new(o, "family", mm_json_str(os ? os->family : NULL));
+    json_object_set_new(o, "version", mm_json_str(os ? os->version : NULL));
+    json_object_set_new(o, "codename", mm_json_str(os ? os->codename : NULL));
+    json_object_set_new(o, "name", mm_json_str(os ? os->name : NULL));
+    return o;
+}
+
+static json_t *layers_json(const mm_result *r)
+{
+    json_t *a = json_array();
+    size_t n = mm_result_layer_count(r);
+    for (size_t i = 0; i < n; i++) {
+        const mm_layer_info *l = mm_result_layer(r, i);
+        if (!l)
+            continue;
+        json_t *o = json_object();
+        json_object_set_new(o, "index", json_integer(l->index));
+        json_object_set_new(o, "digest", mm_json_str(l->digest));
+        json_object_set_new(o, "diffId", mm_json_str(l->diff_id));
+        json_object_set_new(o, "mediaType", mm_json_str(l->media_type));
+        json_object_set_new(o, "size", json_integer((json_int_t)l->size));
+        json_object_set_new(o, "uncompressedSize",
+                            json_integer((json_int_t)l->uncompressed));
+        json_object_set_new(o, "createdBy", mm_json_str(l->created_by));
+        json_object_set_new(o, "entries", json_integer((json_int_t)l->entries));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static json_t *package_json(const mm_package *p, bool list_files)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "type", json_string(mm_pkg_type_name(p->type)));
+    json_object_set_new(o, "name", mm_json_str(p->name));
+    json_object_set_new(o, "version", mm_json_str(p->version));
+    if (p->epoch >= 0)
+        json_object_set_new(o, "epoch", json_integer(p->epoch));
+    json_object_set_new(o, "srcName", mm_json_str(p->src_name));
+    json_object_set_new(o, "srcVersion", mm_json_str(p->src_version));
+    json_object_set_new(o, "arch", mm_json_str(p->arch));
+    json_object_set_new(o, "license", mm_json_str(p->license));
+    json_object_set_new(o, "purl", mm_json_str(p->purl));
+    json_object_set_new(o, "path", mm_json_str(p->path));
+    json_object_set_new(o, "layer",
+                        p->layer >= 0 ? json_integer(p->layer) : json_null());
+    json_object_set_new(o, "layerDigest", mm_json_str(p->layer_digest));
+    json_object_set_new(o, "indirect", json_boolean(p->indirect));
+    if (list_files) {
+        json_t *files = json_array();
+        for (size_t i = 0; i < p->nfiles; i++)
+            if (p->files[i])
+                json_array_append_new(files, mm_json_str(p->files[i]));
+        json_object_set_new(o, "files", files);
+    }
+    return o;
+}
+
+static json_t *location_json(const mm_location *l)
+{
+    json_t *o = json_object();
+    mm_json_set_str(o, "image", l->image);
+    if (l->layer >= 0)
+        json_object_set_new(o, "layer", json_integer(l->layer));
+    mm_json_set_str(o, "layerDigest", l->layer_digest);
+    mm_json_set_str(o, "instruction", l->instruction);
+    mm_json_set_str(o, "path", l->path);
+    if (l->line > 0)
+        json_object_set_new(o, "line", json_integer(l->line));
+    mm_json_set_str(o, "package", l->package);
+    mm_json_set_str(o, "host", l->host);
+    mm_json_set_str(o, "container", l->container);
+    mm_json_set_str(o, "process", l->process);
+    return o;
+}
+
+static json_t *finding_json(const mm_finding *f)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", mm_json_str(f->id));
+    json_object_set_new(o, "kind", json_string(mm_finding_kind_name(f->kind)));
+    json_object_set_new(o, "severity", json_string(mm_severity_name(f->severity)));
+    json_object_set_new(o, "title", mm_json_str(f->title));
+    json_object_set_new(o, "location", location_json(&f->loc));
+    json_object_set_new(o, "evidence", mm_json_str(f->evidence));
+    json_object_set_new(o, "remediation", mm_json_str(f->remediation));
+    json_t *refs = json_array();
+    for (size_t i = 0; i < f->nreferences; i++)
+        if (f->references[i])
+            json_array_append_new(refs, mm_json_str(f->references[i]));
+    json_object_set_new(o, "references", refs);
+    json_object_set_new(o, "section", mm_json_str(f->section));
+    return o;
+}
+
+json_t *mm_report_json_doc(mm_result *r, const mm_report_opts *o)
+{
+    char ts[32];
+    json_t *doc = json_object();
+    json_object_set_new(doc, "schemaVersion",
+                        json_integer(MM_JSON_SCHEMA_VERSION));
+    json_t *tool = json_object();
+    json_object_set_new(tool, "name", json_string("mamori"));
+    json_object_set_new(tool, "version",
+                        mm_json_str(mm_report_tool_version(o)));
+    json_object_set_new(doc, "tool", tool);
+    json_object_set_new(doc, "target", mm_json_str(mm_result_target(r)));
+    json_object_set_new(doc, "kind",
+                        json_string(mm_result_kind(r) == MM_TARGET_IMAGE
+                                        ? "image" : "rootfs"));
+    mm_report_time(r, o, ts);
+    json_object_set_new(doc, "scannedAt", json_string(ts));
+    json_object_set_new(doc, "durationSeconds",
+                        json_real(mm_result_seconds(r)));
+    json_object_set_new(doc, "image", image_json(r));
+    json_object_set_new(doc, "os", os_json(r));
+    json_object_set_new(doc, "layers", layers_json(r));
+
+    mm_inventory *inv = mm_result_inventory(r);
+    size_t npkg = mm_inventory_count(inv);
+    json_t *pkgs = json_array();
+    for (size_t i = 0; i < npkg; i++) {
+        const mm_package *p = mm_inventory_get(inv, i);
+        if (p)
+            json_array_append_new(pkgs, package_json(p, o && o->list_files));
+    }
+    json_object_set_new(doc, "packages", pkgs);
+
+    mm_findings *fl = mm_result_findings(r);
+    size_t nf = mm_findings_count(fl);
+    size_t by_sev[MM_SEV_CRITICAL + 1] = {0};
+    json_t *finds = json_array();
+    for (size_t i = 0; i < nf; i++) {
+        const mm_finding *f = mm_findings_get(fl, i);
+        if (!f)
+            continue;
+        if ((unsigned)f->severity <= MM_SEV_CRITICAL)
+            by_sev[f->severity]++;
+        else
+            by_sev[MM_SEV_UNKNOWN]++;
+        json_array_append_new(finds, finding_json(f));
+    }
+    json_object_set_new(doc, "findings", finds);
+
+    json_t *warns = json_array();
+    size_t nw = mm_result_warning_count(r);
+    for (size_t i = 0; i < nw; i++) {
+        const char *w = mm_result_warning(r, i);
+        if (w)
+            json_array_append_new(warns, mm_json_str(w));
+    }
+    json_object_set_new(doc, "warnings", warns);
+
+    json_t *sum = json_object();
+    json_object_set_new(sum, "packages", json_integer((json_int_t)npkg));
+    json_t *fs = json_object();
+    for (int s = MM_SEV_CRITICAL; s >= MM_SEV_UNKNOWN; s--)
+        json_object_set_new(fs, mm_severity_name((mm_severity)s),
+                            json_integer((json_int_t)by_sev[s]));
+    json_object_set_new(sum, "findings", fs);
+    json_object_set_new(doc, "summary", sum);
+    return doc;
+}
+
+int mm_report_write_json(FILE *out, mm_result *r, const mm_report_opts *o)
+{
+    return mm_report_dump(out, mm_report_json_doc(r, o), "json");
+}

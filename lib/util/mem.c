@@ -1,0 +1,139 @@
+/*
+ * mem.c - allocation wrappers and the growable buffer.  Allocation failure
+ * aborts: every size that comes from untrusted input is capped before it
+ * gets here, so running out means the machine itself is out.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+
+static void __attribute__((noreturn)) mm_xalloc_fail(size_t n)
+{
+    fprintf(stderr, "mamori: out of memory allocating %zu bytes\n", n);
+    abort();
+}
+
+void *mm_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        mm_xalloc_fail(n);
+    return p;
+}
+
+void *mm_xcalloc(size_t n, size_t sz)
+{
+    void *p = calloc(n ? n : 1, sz ? sz : 1);
+    if (!p)
+        mm_xalloc_fail(n * sz);
+    return p;
+}
+
+void *mm_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        mm_xalloc_fail(n);
+    return q;
+}
+
+char *mm_xstrdup(const char *s)
+{
+    return s ? mm_xstrndup(s, strlen(s)) : NULL;
+}
+
+char *mm_xstrndup(const char *s, size_t n)
+{
+    if (!s)
+        return NULL;
+    char *d = mm_xmalloc(n + 1);
+    memcpy(d, s, n);
+    d[n] = 0;
+    return d;
+}
+
+char *mm_xvasprintf(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        mm_xalloc_fail(0);
+    return s;
+}
+
+char *mm_xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = mm_xvasprintf(fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+void mm_buf_reserve(mm_buf *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    b->data = mm_xrealloc(b->data, cap);
+    b->cap = cap;
+}
+
+void mm_buf_add(mm_buf *b, const void *d, size_t n)
+{
+    mm_buf_reserve(b, n);
+    if (n)
+        memcpy(b->data + b->len, d, n);
+    b->len += n;
+    b->data[b->len] = 0;
+}
+
+void mm_buf_adds(mm_buf *b, const char *s)
+{
+    mm_buf_add(b, s, strlen(s));
+}
+
+void mm_buf_addc(mm_buf *b, char c)
+{
+    mm_buf_add(b, &c, 1);
+}
+
+void mm_buf_printf(mm_buf *b, const char *fmt, ...)
+{
+    va_list ap, ap2;
+    va_start(ap, fmt);
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n > 0) {
+        mm_buf_reserve(b, (size_t)n);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
+        b->len += (size_t)n;
+    }
+    va_end(ap2);
+}
+
+void mm_buf_clear(mm_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = 0;
+}
+
+char *mm_buf_detach(mm_buf *b)
+{
+    char *d = b->data ? b->data : mm_xstrdup("");
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return d;
+}
+
+void mm_buf_free(mm_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}

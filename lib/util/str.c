@@ -1,0 +1,72 @@
+/*
+ * str.c - string helpers: prefixes, trimming, string vectors and a line
+ * iterator over buffers that need not be NUL-terminated (package databases
+ * arrive as raw bytes from layers).
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+
+bool mm_str_startswith(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool mm_str_endswith(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+char *mm_str_trim(char *s)
+{
+    char *p = s;
+    while (*p && isspace((unsigned char)*p))
+        p++;
+    size_t n = strlen(p);
+    while (n && isspace((unsigned char)p[n - 1]))
+        n--;
+    memmove(s, p, n);
+    s[n] = 0;
+    return s;
+}
+
+void mm_strv_push(char ***v, size_t *n, const char *s)
+{
+    /* The capacity is implied by n: the array is grown to 2n slots each
+     * time n reaches a power of two, so callers need no extra field. */
+    if (*n == 0 || (*n & (*n - 1)) == 0)
+        *v = mm_xrealloc(*v, (*n ? *n * 2 : 1) * sizeof **v);
+    (*v)[(*n)++] = mm_xstrdup(s);
+}
+
+void mm_strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void mm_lines_init(mm_lines *it, const char *data, size_t len)
+{
+    it->p = data;
+    it->end = data + len;
+    it->lineno = 0;
+}
+
+bool mm_lines_next(mm_lines *it, const char **line, size_t *len)
+{
+    if (it->p >= it->end)
+        return false;
+    const char *nl = memchr(it->p, '\n', (size_t)(it->end - it->p));
+    const char *e = nl ? nl : it->end;
+    *line = it->p;
+    *len = (size_t)(e - it->p);
+    if (*len && (*line)[*len - 1] == '\r')
+        (*len)--;
+    it->p = nl ? nl + 1 : it->end;
+    it->lineno++;
+    return true;
+}

@@ -1,0 +1,116 @@
+/*
+ * util/util.h - small helpers every engine uses: growable buffers, string
+ * helpers, image-path normalisation, a string-keyed hash map, sha256 and
+ * hex.  Nothing here knows about images or packages.
+ *
+ * Allocation failures abort through mm_xalloc_fail(): a scanner that cannot
+ * allocate a few bytes cannot report anything useful either, and every
+ * untrusted size is capped before it reaches an allocation.
+ */
+#ifndef MM_UTIL_H
+#define MM_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "mamori/common.h"
+
+/* --- memory ------------------------------------------------------------ */
+void *mm_xmalloc(size_t n);
+void *mm_xcalloc(size_t n, size_t sz);
+void *mm_xrealloc(void *p, size_t n);
+char *mm_xstrdup(const char *s);            /* NULL stays NULL */
+char *mm_xstrndup(const char *s, size_t n); /* NULL stays NULL */
+char *mm_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *mm_xvasprintf(const char *fmt, va_list ap);
+
+/* --- growable byte buffer (always NUL-terminated) ----------------------- */
+typedef struct mm_buf {
+    char *data;
+    size_t len, cap;
+} mm_buf;
+#define MM_BUF_INIT {NULL, 0, 0}
+void mm_buf_reserve(mm_buf *b, size_t extra);
+void mm_buf_add(mm_buf *b, const void *d, size_t n);
+void mm_buf_adds(mm_buf *b, const char *s);
+void mm_buf_addc(mm_buf *b, char c);
+void mm_buf_printf(mm_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void mm_buf_clear(mm_buf *b);
+char *mm_buf_detach(mm_buf *b); /* returns data (never NULL), resets b */
+void mm_buf_free(mm_buf *b);
+
+/* --- strings ------------------------------------------------------------ */
+bool mm_str_startswith(const char *s, const char *prefix);
+bool mm_str_endswith(const char *s, const char *suffix);
+/* Trims ASCII white space in place at both ends; returns s. */
+char *mm_str_trim(char *s);
+/* Appends s to a NULL-free array of strings (v grows). */
+void mm_strv_push(char ***v, size_t *n, const char *s);
+void mm_strv_free(char **v, size_t n);
+/* Line iterator over a buffer that need not be NUL-terminated. */
+typedef struct mm_lines {
+    const char *p, *end;
+    size_t lineno;
+} mm_lines;
+void mm_lines_init(mm_lines *it, const char *data, size_t len);
+/* Next line without its "\n" (and "\r"); false at the end. */
+bool mm_lines_next(mm_lines *it, const char **line, size_t *len);
+
+/* --- paths inside an image --------------------------------------------- */
+/* Normalises an entry name from an image into "a/b/c" form (no leading
+ * "/", no "." or empty parts).  ".." that would climb above the root is
+ * dropped and *escaped is set so that the caller can report it.  Returns
+ * a new string, or NULL for an empty name (the root itself). */
+char *mm_path_normalize(const char *name, bool *escaped);
+/* Joins dir and a relative link target and normalises the result. */
+char *mm_path_join_norm(const char *dir, const char *rel, bool *escaped);
+/* Pointer to the last component of p. */
+const char *mm_path_base(const char *p);
+/* Length of the directory part of p (0 when p has no "/"). */
+size_t mm_path_dirlen(const char *p);
+
+/* --- hash map: string key -> pointer ------------------------------------ */
+typedef struct mm_map mm_map;
+mm_map *mm_map_new(void);
+/* free_val, if not NULL, is called on values when replaced or freed. */
+void mm_map_free(mm_map *m, void (*free_val)(void *));
+void *mm_map_get(const mm_map *m, const char *key);
+void *mm_map_getn(const mm_map *m, const char *key, size_t klen);
+/* Inserts or replaces; returns the previous value (NULL when new); the key
+ * is copied. */
+void *mm_map_put(mm_map *m, const char *key, void *val);
+void *mm_map_del(mm_map *m, const char *key);
+size_t mm_map_count(const mm_map *m);
+/* Iteration in unspecified order; *it starts at 0. */
+bool mm_map_next(const mm_map *m, size_t *it, const char **key, void **val);
+uint64_t mm_hash(const void *d, size_t n);
+
+/* --- digests ------------------------------------------------------------ */
+typedef struct mm_sha256 mm_sha256;
+mm_sha256 *mm_sha256_new(void);
+void mm_sha256_update(mm_sha256 *h, const void *d, size_t n);
+/* Writes "sha256:<64 hex>" into out (72 bytes with NUL); resets nothing. */
+void mm_sha256_final(mm_sha256 *h, char out[72]);
+void mm_sha256_free(mm_sha256 *h);
+void mm_sha256_hex(const void *d, size_t n, char out[72]);
+/* Is s of the form "sha256:<64 lowercase hex>"? */
+bool mm_digest_valid(const char *s);
+
+/* --- files -------------------------------------------------------------- */
+/* Reads a whole regular file up to max bytes (MM_ELIMIT beyond). */
+int mm_file_read(const char *path, uint64_t max, char **data, size_t *len);
+/* Creates a private (0700) temp folder under parent (or $TMPDIR, /tmp). */
+int mm_tmpdir_create(char **out, const char *parent);
+/* Removes a folder tree without following links. */
+int mm_tmpdir_remove(const char *path);
+
+/* --- time --------------------------------------------------------------- */
+double mm_now(void);               /* monotonic seconds */
+/* RFC 3339 UTC of an epoch time into out (32 bytes). */
+void mm_time_rfc3339(int64_t t, char out[32]);
+
+#endif

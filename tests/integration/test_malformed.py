@@ -1,0 +1,407 @@
+#!/usr/bin/env python3
+"""test_malformed - `mamori` against broken and hostile inputs.
+
+Every image is generated here into a temp dir (malformed.py, imgkit.py).
+Broken containers must end the scan with exit 2 and one line
+"mamori: <message>" naming what is broken; hostile contents (names that
+climb out of the root, symlinks out of it or in loops) must be contained,
+reported and must never reach the host's files; a layer of a million files
+must scan in bounded memory, and --max-* caps must stop it.
+"""
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import imgkit                                   # noqa: E402
+import malformed as M                           # noqa: E402
+from mmrun import Runner, Suite, check, eq, is_asan_build, skip  # noqa: E402
+
+HOST_OS = M.read_os_release()
+
+
+def dpkg_set(rep):
+    return {(p["name"], p["version"], p.get("arch"))
+            for p in rep.get("packages") or [] if p.get("type") == "dpkg"}
+
+
+def assert_not_host_os(rep, what):
+    o = rep.get("os") or {}
+    if HOST_OS.get("PRETTY_NAME"):
+        check(o.get("name") != HOST_OS["PRETTY_NAME"],
+              "%s: reports the host's OS %r: read a file outside the image"
+              % (what, o.get("name")))
+    if HOST_OS.get("ID") and HOST_OS.get("VERSION_ID"):
+        check(not (o.get("family") == HOST_OS["ID"]
+                   and o.get("version") == HOST_OS["VERSION_ID"]),
+              "%s: reports the host's OS %s %s" % (what, o.get("family"),
+                                                   o.get("version")))
+
+
+def assert_no_host_packages(rep, what):
+    pk = rep.get("packages") or []
+    check(not pk, "%s: %d packages found in an image that holds no package "
+          "database of its own (first: %s): read the host's"
+          % (what, len(pk), pk[0]["name"] if pk else ""))
+
+
+class T:
+    def __init__(self):
+        self.r = Runner()
+        self.work = tempfile.mkdtemp(prefix="mamori-malformed-")
+
+    def close(self):
+        self.r.close()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def dir(self, name):
+        p = os.path.join(self.work, name)
+        os.makedirs(p, exist_ok=True)
+        return p
+
+    # -- sanity: the generator itself makes images mamori reads ------------------
+    def sane_oci(self):
+        d = self.dir("sane-oci")
+        imgkit.write_oci(d, M.tiny_image())
+        rep = self.r.scan_json(["image", "--input", d])
+        eq(dpkg_set(rep), M.EXPECTED_DPKG, "dpkg inventory of the tiny image")
+        eq((rep["os"]["family"], rep["os"]["version"]), ("debian", "12"), "os")
+        for k in ("schemaVersion", "tool", "target", "kind", "scannedAt",
+                  "image", "os", "layers", "packages", "findings",
+                  "warnings", "summary"):
+            check(k in rep, "report lacks top-level key %r" % k)
+        eq(rep["image"]["sourceFormat"], "oci-layout", "image.sourceFormat")
+
+    def sane_oci_tar(self):
+        d = self.dir("sane-oci-tar")
+        imgkit.write_oci(d, M.tiny_image())
+        t = imgkit.tar_dir(d, os.path.join(self.work, "sane-oci.tar"))
+        rep = self.r.scan_json(["image", "--input", t])
+        eq(dpkg_set(rep), M.EXPECTED_DPKG, "dpkg inventory")
+
+    def sane_docker(self):
+        p = os.path.join(self.work, "sane-docker.tar")
+        imgkit.write_docker_archive(p, M.tiny_image(), ["mamori/tiny:1"])
+        rep = self.r.scan_json(["image", "--input", p])
+        eq(dpkg_set(rep), M.EXPECTED_DPKG, "dpkg inventory")
+        eq(rep["image"]["sourceFormat"], "docker-archive", "image.sourceFormat")
+        check("mamori/tiny:1" in (rep["image"].get("repoTags") or []),
+              "repoTags %r" % rep["image"].get("repoTags"))
+
+    # -- broken containers -------------------------------------------------------
+    def truncated_gzip(self):
+        d, dg = M.truncated_gzip_oci(self.dir("trunc"))
+        self.r.expect_error(["image", "--input", d],
+                            [dg.split(":")[1][:12],
+                             ("truncat", "unexpected end", "corrupt", "short")])
+
+    def truncated_docker_layer(self):
+        p = os.path.join(self.work, "trunc-docker.tar")
+        info = imgkit.write_docker_archive(p, M.tiny_image())
+        # cut the archive inside the layer member: keep its first 1.5 KiB
+        import tarfile
+        with tarfile.open(p) as t:
+            m = t.getmember(info["layers"][0]["digest"].split(":")[1] + "/layer.tar")
+        with open(p, "r+b") as f:
+            f.truncate(m.offset_data + 1536)
+        self.r.expect_error(["image", "--input", p], [])
+
+    def digest_mismatch(self):
+        d, dg = M.digest_mismatch_oci(self.dir("digest"))
+        self.r.expect_error(["image", "--input", d],
+                            [dg.split(":")[1][:12], "digest"])
+
+    def manifest_mismatch(self):
+        d, dg = M.manifest_mismatch_oci(self.dir("mdigest"))
+        self.r.expect_error(["image", "--input", d],
+                            [dg.split(":")[1][:12], "digest"])
+
+    def diffid_mismatch(self):
+        d, bad = M.diffid_mismatch_oci(self.dir("diffid"))
+        res = self.r.run(["image", "--input", d, "--format", "json"])
+        if res.rc == 2:
+            check(bad[:12] in res.err or "diff" in res.err.lower(),
+                  "message does not name the diff_id: %r" % res.err)
+        else:
+            eq(res.rc, 0, "exit status")
+            w = " ".join(res.json.get("warnings") or [])
+            check(bad[:12] in w or "diff" in w.lower(),
+                  "a wrong diff_id was accepted silently (warnings: %r)" % w)
+
+    def missing_blob(self):
+        d, dg = M.missing_blob_oci(self.dir("noblob"))
+        self.r.expect_error(["image", "--input", d], [dg.split(":")[1][:12]])
+
+    def missing_index(self):
+        d = M.missing_index_oci(self.dir("noindex"))
+        self.r.expect_error(["image", "--input", d], ["index.json"])
+
+    def missing_index_tar(self):
+        d = M.missing_index_oci(self.dir("noindex-t"))
+        t = imgkit.tar_dir(d, os.path.join(self.work, "noindex.tar"))
+        self.r.expect_error(["image", "--input", t], ["index.json"])
+
+    def missing_manifest_json(self):
+        p = os.path.join(self.work, "nomanifest.tar")
+        imgkit.write_docker_archive(p, M.tiny_image(), omit=("manifest.json",))
+        self.r.expect_error(["image", "--input", p], ["manifest.json"])
+
+    def missing_config_docker(self):
+        p = os.path.join(self.work, "noconfig.tar")
+        img = M.tiny_image()
+        info = imgkit.write_docker_archive(p, img)
+        cfg = info["config"].split(":")[1] + ".json"
+        imgkit.write_docker_archive(p, img, omit=(cfg,))
+        self.r.expect_error(["image", "--input", p], [cfg[:12]])
+
+    def bad_json(self):
+        d = M.bad_json_index_oci(self.dir("badjson"))
+        self.r.expect_error(["image", "--input", d], ["index.json"])
+
+    def not_an_image(self):
+        p = os.path.join(self.work, "random.bin")
+        with open(p, "wb") as f:
+            f.write(M.random_payload(5000))
+        self.r.expect_error(["image", "--input", p], ["random.bin"])
+
+    def no_such_input(self):
+        p = os.path.join(self.work, "does-not-exist.tar")
+        self.r.expect_error(["image", "--input", p], ["does-not-exist.tar"])
+
+    def corrupt_dpkg(self):
+        ents = M.corrupt_dpkg_entries()
+        # dpkg itself rejects this database: the fixture is really corrupt
+        adm = self.dir("dpkgadm")
+        with open(os.path.join(adm, "status"), "w") as f:
+            f.write(M.CORRUPT_STATUS)
+        if shutil.which("dpkg-query"):
+            import subprocess
+            p = subprocess.run(["dpkg-query", "--admindir=" + adm, "-W"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            check(p.returncode != 0, "dpkg-query accepts the corrupt fixture")
+        d = self.dir("corrupt-dpkg")
+        imgkit.write_oci(d, imgkit.Image([imgkit.Layer(ents)]))
+        self.r.expect_error(["image", "--input", d],
+                            ["var/lib/dpkg/status", "line 3"])
+
+    # -- hostile contents ----------------------------------------------------------
+    def _escape_scan(self, kind, target):
+        marker = "mamori-escape-%d" % os.getpid()
+        before = M.sha256_file("/etc/passwd")
+        rep = self.r.scan_json([kind, "--input", target] if kind == "image"
+                               else [kind, target])
+        eq(M.sha256_file("/etc/passwd"), before, "host /etc/passwd")
+        check(not os.path.exists("/abs/path/file"), "/abs/path/file was written")
+        left = self.r.leftovers()
+        check(not left, "files left behind: %r" % left[:5])
+        for base in ("/", "/tmp", self.r.root, self.work, os.path.dirname(self.work)):
+            p = os.path.join(base, marker + "-dotdot")
+            check(not os.path.exists(p), "%s was written" % p)
+        return rep
+
+    def path_escape_image(self):
+        d = self.dir("escape")
+        marker = "mamori-escape-%d" % os.getpid()
+        imgkit.write_oci(d, imgkit.Image([imgkit.Layer(M.path_escape_entries(marker))]))
+        rep = self._escape_scan("image", d)
+        w = "\n".join(rep.get("warnings") or [])
+        check("../../etc/passwd" in w,
+              "no warning names the entry ../../etc/passwd (warnings: %.300r)" % w)
+        # normalised, not dropped: the os-release and the status are read
+        eq(rep["os"].get("name"), "Mamori Escape Test",
+           "os.name from ../../../etc/os-release read as /etc/os-release")
+        eq(dpkg_set(rep), M.EXPECTED_DPKG,
+           "dpkg inventory from the entry named /var/lib/dpkg/status")
+        entries = rep["layers"][0].get("entries")
+        eq(entries, len(M.path_escape_entries(marker)), "layers[0].entries")
+
+    def abs_path_reported(self):
+        d = self.dir("abspath")
+        imgkit.write_oci(d, imgkit.Image([imgkit.Layer(
+            [imgkit.D("/abs"), imgkit.F("/abs/path", "x")] + M.system_entries())]))
+        rep = self.r.scan_json(["image", "--input", d])
+        w = "\n".join(rep.get("warnings") or []) + "\n" + "\n".join(
+            str(f) for f in rep.get("findings") or [])
+        check("/abs/path" in w,
+              "the absolute entry name /abs/path is not reported (warnings: %.300r)"
+              % "\n".join(rep.get("warnings") or []))
+
+    def path_escape_rootfs_tar(self):
+        marker = "mamori-escape-%d" % os.getpid()
+        t = M.write_rootfs_tar(os.path.join(self.work, "escape-rootfs.tar"),
+                               M.path_escape_entries(marker))
+        rep = self._escape_scan("rootfs", t)
+        eq(rep["os"].get("name"), "Mamori Escape Test", "os.name")
+        w = "\n".join(rep.get("warnings") or [])
+        check("../../etc/passwd" in w, "no warning names ../../etc/passwd")
+
+    def symlink_out_image(self):
+        d = self.dir("symout")
+        imgkit.write_oci(d, imgkit.Image([imgkit.Layer(M.symlink_out_entries())]))
+        rep = self.r.scan_json(["image", "--input", d], timeout=120)
+        assert_not_host_os(rep, "image")
+        assert_no_host_packages(rep, "image")
+
+    def symlink_out_rootfs_dir(self):
+        d = M.write_rootfs_dir(self.dir("symout-dir"), M.symlink_out_entries())
+        rep = self.r.scan_json(["rootfs", d], timeout=120)
+        assert_not_host_os(rep, "rootfs dir")
+        assert_no_host_packages(rep, "rootfs dir")
+
+    def symlink_out_rootfs_tar(self):
+        t = M.write_rootfs_tar(os.path.join(self.work, "symout.tar"),
+                               M.symlink_out_entries())
+        rep = self.r.scan_json(["rootfs", t], timeout=120)
+        assert_not_host_os(rep, "rootfs tar")
+        assert_no_host_packages(rep, "rootfs tar")
+
+    def symlink_clamped(self):
+        d = self.dir("clamp")
+        imgkit.write_oci(d, imgkit.Image([imgkit.Layer(M.symlink_clamp_entries())]))
+        rep = self.r.scan_json(["image", "--input", d])
+        eq(rep["os"].get("name"), "Mamori Clamp Test",
+           "os.name through etc/os-release -> ../../../../../usr/lib/os-release")
+
+    def symlink_clamped_rootfs_dir(self):
+        d = M.write_rootfs_dir(self.dir("clamp-dir"), M.symlink_clamp_entries())
+        rep = self.r.scan_json(["rootfs", d])
+        eq(rep["os"].get("name"), "Mamori Clamp Test", "os.name")
+
+    def hardlink_out(self):
+        d = self.dir("hardout")
+        imgkit.write_oci(d, imgkit.Image([imgkit.Layer(M.hardlink_out_entries())]))
+        res = self.r.run(["image", "--input", d, "--format", "json"], timeout=120)
+        if res.rc == 2:   # refusing the layer is acceptable; reading the host is not
+            check(res.err.startswith("mamori: "), "stderr %r" % res.err)
+            return
+        eq(res.rc, 0, "exit status")
+        assert_not_host_os(res.json, "image")
+        assert_no_host_packages(res.json, "image")
+
+    def symlink_loop_image(self):
+        d = self.dir("loop")
+        imgkit.write_oci(d, imgkit.Image([imgkit.Layer(M.symlink_loop_entries())]))
+        t0 = time.time()
+        rep = self.r.scan_json(["image", "--input", d], timeout=60)
+        check(time.time() - t0 < 30, "took %.1fs" % (time.time() - t0))
+        eq(dpkg_set(rep), M.EXPECTED_DPKG, "dpkg inventory past the loops")
+        assert_not_host_os(rep, "image")
+
+    def symlink_loop_rootfs_dir(self):
+        d = M.write_rootfs_dir(self.dir("loop-dir"), M.symlink_loop_entries())
+        rep = self.r.scan_json(["rootfs", d], timeout=60)
+        eq(dpkg_set(rep), M.EXPECTED_DPKG, "dpkg inventory past the loops")
+        assert_not_host_os(rep, "rootfs dir")
+
+    # -- size and count limits -----------------------------------------------------
+    def max_file_size(self):
+        d = self.dir("bigfile")
+        imgkit.write_oci(d, M.tiny_image(extra=[imgkit.F("big", b"x" * 5000)]))
+        self.r.expect_error(["image", "--input", d, "--max-file-size", "4096"],
+                            [("max-file-size", "4096")])
+        self.r.scan_json(["image", "--input", d, "--max-file-size", "5000"])
+
+    def max_path(self):
+        d = self.dir("longname")
+        name = "d/" + "n" * 90
+        imgkit.write_oci(d, M.tiny_image(extra=[imgkit.F(name, "x")]))
+        self.r.expect_error(["image", "--input", d, "--max-path", "64"],
+                            [("max-path", "64")])
+        self.r.scan_json(["image", "--input", d, "--max-path", "200"])
+
+    def max_total_size(self):
+        d = self.dir("total")
+        imgkit.write_oci(d, M.tiny_image(extra=[imgkit.F("big", b"x" * 300000)]))
+        self.r.expect_error(["image", "--input", d, "--max-total-size", "100000"],
+                            [("max-total-size", "100000")])
+
+    def many_files(self):
+        n = int(os.environ.get("MAMORI_MANY_FILES", "1000000"))
+        d, self.many_entries = M.many_files_oci(self.dir("many"), n)
+        self.many = d
+        asan = is_asan_build(self.r.bin)
+        bound_mb = 1024 if asan else 300
+        t0 = time.time()
+        res = self.r.run(["image", "--input", d, "--format", "json"],
+                         timeout=900, measure=True)
+        secs = time.time() - t0
+        eq(res.rc, 0, "exit status (%s)" % res.describe())
+        rep = res.json
+        eq(rep["layers"][1].get("entries"), self.many_entries,
+           "layers[1].entries")
+        eq(dpkg_set(rep), M.EXPECTED_DPKG, "dpkg inventory")
+        rss_mb = res.maxrss_kb / 1024.0
+        print("  many-files: %d entries, %.1fs, peak RSS %.0f MB (bound %d MB%s)"
+              % (self.many_entries, secs, rss_mb, bound_mb,
+                 ", ASan build" if asan else ""), flush=True)
+        check(rss_mb < bound_mb, "peak RSS %.0f MB over %d MB" % (rss_mb, bound_mb))
+
+    def many_files_max_entries(self):
+        if not getattr(self, "many", None):
+            skip("the many-files image was not built")
+        limit = self.many_entries // 2
+        msg = self.r.expect_error(["image", "--input", self.many,
+                                   "--max-entries", str(limit)],
+                                  [("max-entries", str(limit))], timeout=600)
+        check("entries" in msg.lower(), "message %r does not say entries" % msg)
+
+
+def main():
+    s = Suite()
+    try:
+        t = T()
+    except Exception as e:   # no binary: every case skips
+        names = ["malformed"]
+        s.skip_all(names, str(e))
+        s.finish()
+    cases = [
+        ("sane-oci-dir", t.sane_oci), ("sane-oci-tar", t.sane_oci_tar),
+        ("sane-docker-archive", t.sane_docker),
+        ("truncated-gzip-layer", t.truncated_gzip),
+        ("truncated-docker-layer", t.truncated_docker_layer),
+        ("layer-digest-mismatch", t.digest_mismatch),
+        ("manifest-digest-mismatch", t.manifest_mismatch),
+        ("diffid-mismatch-not-silent", t.diffid_mismatch),
+        ("missing-layer-blob", t.missing_blob),
+        ("missing-index-json-dir", t.missing_index),
+        ("missing-index-json-tar", t.missing_index_tar),
+        ("missing-manifest-json", t.missing_manifest_json),
+        ("missing-config-docker", t.missing_config_docker),
+        ("invalid-index-json", t.bad_json),
+        ("not-an-image", t.not_an_image),
+        ("no-such-input", t.no_such_input),
+        ("corrupt-dpkg-status", t.corrupt_dpkg),
+        ("path-escape-image", t.path_escape_image),
+        ("abs-path-reported", t.abs_path_reported),
+        ("path-escape-rootfs-tar", t.path_escape_rootfs_tar),
+        ("symlink-out-of-root-image", t.symlink_out_image),
+        ("symlink-out-of-root-rootfs-dir", t.symlink_out_rootfs_dir),
+        ("symlink-out-of-root-rootfs-tar", t.symlink_out_rootfs_tar),
+        ("symlink-clamped-at-root", t.symlink_clamped),
+        ("symlink-clamped-at-root-rootfs-dir", t.symlink_clamped_rootfs_dir),
+        ("hardlink-out-of-root", t.hardlink_out),
+        ("symlink-loops-image", t.symlink_loop_image),
+        ("symlink-loops-rootfs-dir", t.symlink_loop_rootfs_dir),
+        ("max-file-size", t.max_file_size),
+        ("max-path", t.max_path),
+        ("max-total-size", t.max_total_size),
+        ("million-files-bounded-memory", t.many_files),
+        ("million-files-max-entries", t.many_files_max_entries),
+    ]
+    only = sys.argv[1:]
+    try:
+        for name, fn in cases:
+            if only and not any(o in name for o in only):
+                continue
+            s.case(name, fn)
+    finally:
+        t.close()
+    s.finish()
+
+
+if __name__ == "__main__":
+    main()
