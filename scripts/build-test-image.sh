@@ -59,12 +59,13 @@ trap 'rm -rf "$WORK"' EXIT INT TERM
 
 echo "build-test-image: mmdebstrap bookworm minbase (about a minute)" >&2
 # --mode=root: we are root; unshare needs user namespaces, often absent in
-# containers.  A fixed mirror keeps the result independent of the host's
-# sources.list.
-if ! mmdebstrap --quiet --variant=minbase --mode=root bookworm \
-        "$WORK/rootfs.tar" http://deb.debian.org/debian >"$WORK/mmdebstrap.log" 2>&1; then
+# containers.  A fixed mirror (MAMORI_DEBIAN_MIRROR overrides it) keeps the
+# result independent of the host's sources.list.
+MIRROR=${MAMORI_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+if ! mmdebstrap --variant=minbase --mode=root bookworm \
+        "$WORK/rootfs.tar" "$MIRROR" >"$WORK/mmdebstrap.log" 2>&1; then
     cat "$WORK/mmdebstrap.log" >&2
-    if grep -qiE "could not resolve|failed to fetch|temporary failure|unable to connect|connection (refused|timed out)" \
+    if grep -qiE "could not (resolve|connect)|failed to fetch|temporary failure|unable to connect|connection (refused|timed out|failed)|apt-get update.* failed" \
             "$WORK/mmdebstrap.log"; then
         echo "build-test-image: the Debian mirror cannot be reached" >&2
         exit 3

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -423,9 +424,44 @@ static int fd_block(void *ud, const void **buf, size_t *len)
     }
 }
 
+/* Kernel pseudo filesystems (/proc, /sys, /dev, ...) are not part of an OS
+ * root filesystem's contents: scanning a live host's "/" skips them, as
+ * trivy's rootfs and syft's dir sources do. */
+static bool pseudo_fs(int fd)
+{
+    struct statfs sf;
+    if (fstatfs(fd, &sf) < 0)
+        return false;
+    switch ((unsigned long)sf.f_type) {
+    case 0x9fa0:      /* proc */
+    case 0x62656572:  /* sysfs */
+    case 0x1cd1:      /* devpts */
+    case 0x27e0eb:    /* cgroup */
+    case 0x63677270:  /* cgroup2 */
+    case 0x64626720:  /* debugfs */
+    case 0x74726163:  /* tracefs */
+    case 0x73636673:  /* securityfs */
+    case 0xcafe4a11:  /* bpf */
+    case 0x19800202:  /* mqueue */
+    case 0x958458f6:  /* hugetlbfs */
+    case 0x6165676c:  /* pstore */
+    case 0x62656570:  /* configfs */
+    case 0x65735543:  /* fusectl */
+    case 0x0187:      /* autofs */
+    case 0x42494e4d:  /* binfmt_misc */
+        return true;
+    default:
+        return false;
+    }
+}
+
 static int walk_dir(mm_walker *w, int dfd, const char *rel, int depth,
                     uint8_t *iobuf)
 {
+    if (depth > 0 && pseudo_fs(dfd)) {
+        close(dfd);
+        return 0;
+    }
     if (depth > 256)
         return mm_error_set(MM_ELIMIT, "%s: directories nested deeper than 256", rel);
     DIR *d = fdopendir(dfd);

@@ -480,7 +480,16 @@ int mm_scan(mm_result **out, mm_target_kind kind, const char *input,
         r->key = mm_xstrdup(r->image.manifest_digest);
     else if (r->image.config_digest)
         r->key = mm_xstrdup(r->image.config_digest);
-    else {
+    else if (kind == MM_TARGET_ROOTFS && !r->layers[0].diff_id) {
+        /* a live directory has no content digest: key it by where it is */
+        char *abs = realpath(input, NULL);
+        char *k = mm_xasprintf("rootfs-dir:%s", abs ? abs : input);
+        char d[72];
+        mm_sha256_hex(k, strlen(k), d);
+        r->key = mm_xstrdup(d);
+        free(k);
+        free(abs);
+    } else {
         mm_sha256 *h = mm_sha256_new();
         for (size_t i = 0; i < r->nlayers; i++)
             if (r->layers[i].diff_id)

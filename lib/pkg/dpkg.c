@@ -2,7 +2,8 @@
  * dpkg.c - packages installed by dpkg (Debian, Ubuntu and distroless
  * images): var/lib/dpkg/status, or one file per package in
  * var/lib/dpkg/status.d/ (distroless), with owned files from
- * var/lib/dpkg/info/PKG[:ARCH].list or status.d/PKG.md5sums.
+ * var/lib/dpkg/info/PKG[:ARCH].list or status.d/PKG.md5sums, and the
+ * licence from usr/share/doc/PKG/copyright (dpkg itself records none).
  *
  * The status file is a sequence of deb822 stanzas ("Field: value", a
  * continuation line starts with a space or tab, stanzas are separated by
@@ -292,6 +293,67 @@ int mm_dpkg_parse_status(mm_osdb_list *out, const char *data, size_t len,
     return rc;
 }
 
+/* Adds name to the distinct names of v (at most 16, each printable and
+ * short). */
+static void add_name(char ***v, size_t *n, const char *p, size_t len)
+{
+    if (len == 0 || len > 128 || *n >= 16 || mm_osdb_has_ctrl(p, len))
+        return;
+    for (size_t i = 0; i < *n; i++)
+        if (strlen((*v)[i]) == len && memcmp((*v)[i], p, len) == 0)
+            return;
+    char *s = mm_xstrndup(p, len);
+    if (strlen(s) == len)
+        mm_strv_push(v, n, s);
+    free(s);
+}
+
+char *mm_dpkg_copyright_license(const char *data, size_t len)
+{
+    char **names = NULL;
+    size_t n = 0;
+    mm_lines it;
+    const char *line;
+    size_t ln;
+    mm_lines_init(&it, data, len);
+    while (mm_lines_next(&it, &line, &ln)) {
+        /* DEP-5: the first line of a License field is its short name. */
+        if (ln > 8 && strncasecmp(line, "License:", 8) == 0) {
+            const char *v = line + 8;
+            size_t vn = ln - 8;
+            trim_span(&v, &vn);
+            add_name(&names, &n, v, vn);
+        }
+    }
+    if (n == 0) {
+        /* Older free-form files point at the licence texts dpkg ships. */
+        static const char ref[] = "/usr/share/common-licenses/";
+        const size_t rl = sizeof ref - 1;
+        const char *p = data, *end = data + len;
+        while (p < end && (p = memmem(p, (size_t)(end - p), ref, rl))) {
+            p += rl;
+            const char *q = p;
+            while (q < end && (isalnum((unsigned char)*q) ||
+                               strchr("+-._", *q)) && *q)
+                q++;
+            size_t k = (size_t)(q - p);
+            while (k && p[k - 1] == '.') /* end of a sentence */
+                k--;
+            add_name(&names, &n, p, k);
+        }
+    }
+    if (n == 0)
+        return NULL;
+    mm_buf b = MM_BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        bool compound = n > 1 && strchr(names[i], ' ');
+        mm_buf_printf(&b, "%s%s%s%s", i ? " AND " : "", compound ? "(" : "",
+                      names[i], compound ? ")" : "");
+    }
+    mm_strv_free(names, n);
+    return mm_buf_detach(&b);
+}
+
 int mm_dpkg_parse_files(char ***files, size_t *nfiles, const char *data,
                         size_t len, bool md5sums)
 {
@@ -341,13 +403,19 @@ int mm_dpkg_parse_files(char ***files, size_t *nfiles, const char *data,
 #define DPKG_STATUS_D "var/lib/dpkg/status.d/"
 #define DPKG_INFO     "var/lib/dpkg/info/"
 
+#define DPKG_DOC      "usr/share/doc/"
+/* A copyright file larger than this is not read for its licence. */
+#define COPYRIGHT_MAX (1u << 20)
+
 typedef struct dpkg_state {
     mm_map *dbs;   /* path -> mm_osdb_db */
     mm_map *lists; /* path -> mm_osdb_blob: .list and .md5sums files */
+    mm_map *lic;   /* copyright path -> mm_osdb_blob holding the licence
+                    * it states (empty when none) */
     const mm_tree *tree;
 } dpkg_state;
 
-enum { F_NONE, F_DB, F_DBD, F_LIST };
+enum { F_NONE, F_DB, F_DBD, F_LIST, F_COPYRIGHT };
 
 static int classify(const char *path)
 {
@@ -364,6 +432,13 @@ static int classify(const char *path)
         if (*b && !strchr(b, '/') && mm_str_endswith(b, ".list"))
             return F_LIST;
     }
+    if (mm_str_startswith(path, DPKG_DOC)) {
+        /* usr/share/doc/PKG/copyright */
+        const char *b = path + strlen(DPKG_DOC);
+        const char *sl = strchr(b, '/');
+        if (sl && sl > b && strcmp(sl, "/copyright") == 0)
+            return F_COPYRIGHT;
+    }
     return F_NONE;
 }
 
@@ -372,6 +447,7 @@ static int dpkg_create(void **state, mm_actx *cx)
     dpkg_state *s = mm_xcalloc(1, sizeof *s);
     s->dbs = mm_map_new();
     s->lists = mm_map_new();
+    s->lic = mm_map_new();
     *state = s;
     return 0;
 }
@@ -380,7 +456,10 @@ static mm_want dpkg_wants(void *state, const mm_entry *e)
 {
     if (e->type != MM_ENT_REG)
         return MM_WANT_NONE;
-    return classify(e->path) != F_NONE ? MM_WANT_WHOLE : MM_WANT_NONE;
+    int kind = classify(e->path);
+    if (kind == F_NONE || (kind == F_COPYRIGHT && e->size > COPYRIGHT_MAX))
+        return MM_WANT_NONE;
+    return MM_WANT_WHOLE;
 }
 
 static int dpkg_file(void *state, mm_actx *cx, const mm_entry *e,
@@ -390,6 +469,14 @@ static int dpkg_file(void *state, mm_actx *cx, const mm_entry *e,
     int kind = classify(e->path);
     if (kind == F_LIST) {
         mm_osdb_blob_put(s->lists, e->path, e->layer, data, len);
+        return 0;
+    }
+    if (kind == F_COPYRIGHT) {
+        /* Keep the licence only: there is one such file per package. */
+        char *l = mm_dpkg_copyright_license((const char *)data, len);
+        mm_osdb_blob_put(s->lic, e->path, e->layer, (const uint8_t *)l,
+                         l ? strlen(l) : 0);
+        free(l);
         return 0;
     }
     if (kind != F_DB && kind != F_DBD)
@@ -424,11 +511,26 @@ static void add_list(dpkg_state *s, const char *path, char ***files,
     mm_strv_free(all, nall);
 }
 
+/* The licence of usr/share/doc/NAME/copyright, links followed (the doc
+ * directory of a binary package is often a link to a sibling's). */
+static char *doc_license(dpkg_state *s, const char *name)
+{
+    char *path = mm_xasprintf(DPKG_DOC "%s/copyright", name);
+    const mm_node *n = s->tree ? mm_tree_resolve(s->tree, path) : NULL;
+    free(path);
+    if (!n || !n->path)
+        return NULL;
+    const mm_osdb_blob *b = mm_osdb_blob_visible(s->lic, s->tree, n->path);
+    return b && b->len ? mm_xstrdup(b->data) : NULL;
+}
+
 static void dpkg_files(void *ud, const mm_osdb_db *db, const mm_osdb_pkg *rec,
-                       char ***files, size_t *nfiles)
+                       char ***files, size_t *nfiles, char **license)
 {
     dpkg_state *s = ud;
     const mm_package *p = &rec->pkg;
+    if (!p->license)
+        *license = doc_license(s, p->name);
     if (strcmp(db->path, DPKG_STATUS) != 0) {
         /* distroless: status.d/NAME has its sums in status.d/NAME.md5sums */
         char *path = mm_xasprintf("%s.md5sums", db->path);
@@ -464,6 +566,7 @@ static void dpkg_destroy(void *state)
         return;
     mm_map_free(s->dbs, mm_osdb_db_free);
     mm_map_free(s->lists, mm_osdb_blob_free);
+    mm_map_free(s->lic, mm_osdb_blob_free);
     free(s);
 }
 

@@ -219,16 +219,19 @@ static int emit_db(mm_osdb_db *db, mm_actx *cx, mm_osdb_files_fn files,
         p.layer = since > 0 ? (int)(since - 1) : db->layer;
         p.layer_digest = (char *)mm_actx_layer_digest(cx, p.layer);
         p.path = path;
-        char **fv = NULL;
+        char **fv = NULL, *lic = NULL;
         size_t nf = 0;
-        if (files && !p.files)
-            files(ud, db, rec, &fv, &nf);
-        if (fv) {
+        if (files)
+            files(ud, db, rec, &fv, &nf, &lic);
+        if (fv && !p.files) {
             p.files = fv;
             p.nfiles = nf;
         }
+        if (lic && !p.license)
+            p.license = lic;
         rc = mm_inventory_add(inv, &p, NULL);
         mm_strv_free(fv, nf);
+        free(lic);
     }
     free(path);
     return rc;

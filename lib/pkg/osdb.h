@@ -58,6 +58,12 @@ void mm_osdb_list_free(mm_osdb_list *l);
 int mm_dpkg_parse_status(mm_osdb_list *out, const char *data, size_t len,
                          const char *path, bool require_status);
 
+/* The licences a debian/copyright file states: the distinct "License:"
+ * short names of a machine-readable (DEP-5) file, else the names of the
+ * /usr/share/common-licenses/ files it refers to, joined with " AND ";
+ * NULL when it states none.  Caller frees. */
+char *mm_dpkg_copyright_license(const char *data, size_t len);
+
 /* Parses an info/PKG.list file (one absolute path per line) or, when
  * md5sums is true, a PKG.md5sums file ("<md5>  relative/path"), appending
  * image-absolute normalised paths to *files.  "/." and unusable lines are
@@ -147,10 +153,12 @@ void mm_osdb_db_free(void *db);
 void mm_osdb_db_update(mm_osdb_db *db, int layer, int rc,
                        mm_osdb_list *parsed);
 
-/* Fills the owned files of a record before it is added. */
+/* Completes a record before it is added: may set *files and *nfiles (owned
+ * files, when the record has none) and *license (when it has none); what
+ * it allocates is freed by the caller. */
 typedef void (*mm_osdb_files_fn)(void *ud, const mm_osdb_db *db,
                                  const mm_osdb_pkg *rec, char ***files,
-                                 size_t *nfiles);
+                                 size_t *nfiles, char **license);
 /* Adds the records of every visible database in m to the scan's inventory
  * (in path order), with path, layer and layer digest; forwards warnings;
  * fails with the parse error of a visible corrupt database. */

@@ -169,7 +169,7 @@ static int hdr_int32(const hdr *h, int w, const uint8_t **vals, uint32_t *n)
 static char *file_path(const char *dir, size_t dlen, const char *base)
 {
     size_t blen = strlen(base);
-    bool slash = dlen == 0 || dir[0] != '/';
+    bool slash = dlen ? dir[0] != '/' : base[0] != '/';
     char *s = mm_xmalloc(dlen + blen + 2);
     size_t o = 0;
     if (slash)
@@ -198,12 +198,25 @@ static int hdr_files(const hdr *h, mm_package *p)
         size_t *dlen = mm_xmalloc(((size_t)ndirs + 1) * sizeof *dlen);
         for (uint32_t i = 0; i < ndirs; i++)
             dlen[i] = strlen(dirs[i]);
+        /* Shared directory names let a forged header ask for far more
+         * path bytes than it holds (one long name times millions of
+         * files); real packages stay well below this. */
+        uint64_t budget = 16ull * h->dl + (1u << 20), used = 0;
         p->files = mm_xmalloc(((size_t)nbases + 1) * sizeof *p->files);
         for (uint32_t i = 0; i < nbases; i++) {
             uint32_t d = be32(idx + 4 * (size_t)i);
             if (d >= ndirs) {
                 free(dlen);
                 rc = hdr_bad(h, W_DIRINDEXES, "points past DIRNAMES");
+                goto out;
+            }
+            used += dlen[d] + strlen(bases[i]) + 2;
+            if (used > budget) {
+                free(dlen);
+                rc = mm_error_set(MM_ELIMIT, "%s: package record %u: file "
+                                  "names add up to more than %llu bytes",
+                                  h->path, h->recno,
+                                  (unsigned long long)budget);
                 goto out;
             }
             p->files[p->nfiles++] = file_path(dirs[d], dlen[d], bases[i]);
@@ -470,6 +483,9 @@ int mm_rpmdb_sqlite_walk(const uint8_t *data, size_t len, const char *path,
         goto out;
     }
     size_t count = 0;
+    /* Rows of a forged file can share one overflow chain; no real file
+     * holds more blob bytes than twice its size. */
+    uint64_t bytes = 0, max_bytes = 2 * (uint64_t)len + (1u << 20);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         sqlite3_int64 hnum = sqlite3_column_int64(st, 0);
         if (hnum <= 0 || hnum > UINT32_MAX) {
@@ -479,6 +495,13 @@ int mm_rpmdb_sqlite_walk(const uint8_t *data, size_t len, const char *path,
         }
         const uint8_t *blob = sqlite3_column_blob(st, 1);
         int blen = sqlite3_column_bytes(st, 1);
+        bytes += blob ? (uint64_t)blen : 0;
+        if (bytes > max_bytes) {
+            rc = mm_error_set(MM_EFORMAT, "%s: package record %lld: blobs "
+                              "add up to more than the file holds", path,
+                              (long long)hnum);
+            goto out;
+        }
         if (++count > MM_RPM_MAX_PACKAGES) {
             rc = mm_error_set(MM_ELIMIT, "%s: more than %u packages", path,
                               MM_RPM_MAX_PACKAGES);
@@ -584,15 +607,19 @@ int mm_rpmdb_parse(mm_package **pkgs, size_t *npkgs, const uint8_t *data,
     return 0;
 }
 
-static int add_packages(mm_inventory *inv, mm_package *pkgs, size_t n,
+/* Adds pkgs to inv, found at abspath; layers/digests give each package's
+ * layer, or NULL for the single layer/digest. */
+static int add_packages(mm_inventory *inv, const mm_package *pkgs, size_t n,
                         const char *abspath, const int *layers,
-                        const char *const *digests)
+                        const char *const *digests, int layer,
+                        const char *digest)
 {
     for (size_t i = 0; i < n; i++) {
         mm_package p = pkgs[i];
+        /* mm_inventory_add copies: the casts only satisfy the struct. */
         p.path = (char *)abspath;
-        p.layer = layers ? layers[i] : -1;
-        p.layer_digest = (char *)(digests ? digests[i] : NULL);
+        p.layer = layers ? layers[i] : layer;
+        p.layer_digest = (char *)(digests ? digests[i] : digest);
         int rc = mm_inventory_add(inv, &p, NULL);
         if (rc != 0)
             return rc;
@@ -610,14 +637,7 @@ int mm_rpmdb_read(mm_inventory *inv, const uint8_t *data, size_t len,
         return rc;
     char *abspath = path && path[0] != '/' ? mm_xasprintf("/%s", path)
                                            : mm_xstrdup(path);
-    rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        mm_package p = pkgs[i];
-        p.path = abspath;
-        p.layer = layer;
-        p.layer_digest = (char *)layer_digest;
-        rc = mm_inventory_add(inv, &p, NULL);
-    }
+    rc = add_packages(inv, pkgs, n, abspath, NULL, NULL, layer, layer_digest);
     free(abspath);
     mm_rpm_packages_free(pkgs, n);
     return rc;
@@ -787,7 +807,7 @@ static int rpm_finish(void *state, mm_actx *cx)
         digests[k] = mm_actx_layer_digest(cx, d->since[k]);
     char *abspath = mm_xasprintf("/%s", db_paths[best]);
     int rc = add_packages(mm_actx_inventory(cx), d->pkgs, d->n, abspath,
-                          d->since, digests);
+                          d->since, digests, -1, NULL);
     free(abspath);
     free(digests);
     return rc;

@@ -121,7 +121,7 @@ int mm_report_dump(FILE *out, json_t *doc, const char *what)
 {
     if (!doc)
         return mm_error_set(MM_ENOMEM, "%s report: could not build", what);
-    int rc = json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    int rc = json_dumpf(doc, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
     json_decref(doc);
     if (rc != 0 || fputc('\n', out) == EOF || fflush(out) != 0 ||
         ferror(out))
@@ -188,7 +188,7 @@ int mm_report_json_string(char **out, mm_result *r, const mm_report_opts *o)
     json_t *doc = mm_report_json_doc(r, o);
     if (!doc)
         return mm_error_set(MM_ENOMEM, "json report: could not build");
-    char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
     json_decref(doc);
     if (!s)
         return mm_error_set(MM_ENOMEM, "json report: could not serialise");

@@ -1,7 +1,8 @@
 /*
  * fuzz_dpkg.c - libFuzzer target for the dpkg parsers: the status file (as
  * var/lib/dpkg/status and as a distroless status.d file) and the owned-file
- * lists (.list and .md5sums).  Any input must parse or fail cleanly.
+ * lists (.list and .md5sums) and the copyright licence reader.  Any input
+ * must parse or fail cleanly.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,5 +32,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
         mm_strv_free(files, n);
     }
+    free(mm_dpkg_copyright_license(d, size));
     return 0;
 }

@@ -115,7 +115,7 @@ class Layer:
 
     def __init__(self, entries=None, tarpath=None, compression="gzip",
                  created_by=None, raw_blob=None, diff_id=None,
-                 media_type=None):
+                 media_type=None, existing=None):
         self.entries = entries
         self.tarpath = tarpath
         self.compression = compression
@@ -123,10 +123,14 @@ class Layer:
         self.raw_blob = raw_blob
         self.forced_diff_id = diff_id
         self.forced_media_type = media_type
+        self.existing = existing  # a blob already in the layout:
+        # {"digest", "diffId", "size", "mediaType"}
         self._mem = None   # (blob bytes, diff_id) once computed
 
     @property
     def media_type(self):
+        if self.existing:
+            return self.existing["mediaType"]
         return self.forced_media_type or LAYER_TYPES[self.compression]
 
     def _materialise(self):
@@ -143,6 +147,9 @@ class Layer:
     def write_blob(self, blobdir, compression=None):
         """Writes the blob under blobdir/<hex>; returns
         (digest, diff_id, size)."""
+        if self.existing is not None:
+            e = self.existing
+            return e["digest"], e["diffId"], e["size"]
         if self.tarpath is not None:
             return _stream_blob(self.tarpath, blobdir,
                                 compression or self.compression,

@@ -98,8 +98,9 @@ def truncated_gzip_oci(d):
     return d, desc["mamori:layers"][0]["digest"]
 
 
-def digest_mismatch_oci(d):
-    """A valid layout, then one byte of the layer blob changed in place."""
+def corrupt_gzip_oci(d):
+    """A valid layout, then one byte of the layer blob changed in place
+    (the gzip stream breaks before the digest can be compared)."""
     desc = imgkit.write_oci(d, tiny_image())
     dg = desc["mamori:layers"][0]["digest"]
     p = os.path.join(d, "blobs", "sha256", dg.split(":")[1])
@@ -109,6 +110,29 @@ def digest_mismatch_oci(d):
         f.seek(-20, os.SEEK_END)
         f.write(bytes([b[0] ^ 0xFF]))
     return d, dg
+
+
+def digest_mismatch_oci(d):
+    """A valid layout whose layer blob is then replaced by another valid
+    gzip tar under the old name: only the digest check can notice."""
+    desc = imgkit.write_oci(d, tiny_image())
+    dg = desc["mamori:layers"][0]["digest"]
+    other = imgkit.compress(imgkit.tar_bytes(system_entries(
+        os_release=OS_RELEASE.replace("bookworm", "trixie"))), "gzip")
+    with open(os.path.join(d, "blobs", "sha256", dg.split(":")[1]), "wb") as f:
+        f.write(other)
+    return d, dg
+
+
+def truncated_tar_docker(path):
+    """A docker-archive whose (uncompressed) layer.tar is a tar stream cut
+    in the middle of a member; its name and diff_id are those of the cut
+    bytes, so only the tar reader can notice."""
+    raw = imgkit.tar_bytes(system_entries() +
+                           [F("usr/share/big.bin", random_payload(20000))])
+    cut = raw[: len(raw) - 12000]
+    info = imgkit.write_docker_archive(path, Image([Layer(raw_blob=cut)]))
+    return path, info["layers"][0]["digest"]
 
 
 def manifest_mismatch_oci(d):

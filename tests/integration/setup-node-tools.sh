@@ -6,10 +6,12 @@
 # everything present does nothing.
 #
 # Usage: setup-node-tools.sh [DIR]   (default $MAMORI_NODE_TOOLS, else
-#        /var/cache/mamori-test/node-tools).  Prints DIR on success.
+#        /var/cache/mamori-node-tools).  Prints DIR on success.
+# Not below /var/cache/mamori-test: scripts/build-test-image.sh empties that
+# folder whenever it rebuilds the test images.
 set -eu
 
-dir=${1:-${MAMORI_NODE_TOOLS:-/var/cache/mamori-test/node-tools}}
+dir=${1:-${MAMORI_NODE_TOOLS:-/var/cache/mamori-node-tools}}
 
 have() {
     [ -f "$dir/node_modules/ajv/package.json" ] &&

@@ -100,28 +100,40 @@ class T:
                              ("truncat", "unexpected end", "corrupt", "short")])
 
     def truncated_docker_layer(self):
-        p = os.path.join(self.work, "trunc-docker.tar")
+        p, dg = M.truncated_tar_docker(os.path.join(self.work, "cut-layer.tar"))
+        self.r.expect_error(["image", "--input", p],
+                            [dg.split(":")[1][:12],
+                             ("truncat", "unexpected end", "bad tar", "short",
+                              "premature")])
+
+    def truncated_docker_archive(self):
+        """The archive itself cut inside a layer member (manifest.json,
+        written last by docker, is gone with it)."""
+        p = os.path.join(self.work, "cut-archive.tar")
         info = imgkit.write_docker_archive(p, M.tiny_image())
-        # cut the archive inside the layer member: keep its first 1.5 KiB
         import tarfile
         with tarfile.open(p) as t:
             m = t.getmember(info["layers"][0]["digest"].split(":")[1] + "/layer.tar")
         with open(p, "r+b") as f:
             f.truncate(m.offset_data + 1536)
-        self.r.expect_error(["image", "--input", p], [])
+        self.r.expect_error(["image", "--input", p], ["cut-archive.tar"])
+
+    def corrupt_gzip(self):
+        d, dg = M.corrupt_gzip_oci(self.dir("flip"))
+        self.r.expect_error(["image", "--input", d], [dg.split(":")[1][:12]])
 
     def digest_mismatch(self):
-        d, dg = M.digest_mismatch_oci(self.dir("digest"))
+        d, dg = M.digest_mismatch_oci(self.dir("swap"))
         self.r.expect_error(["image", "--input", d],
                             [dg.split(":")[1][:12], "digest"])
 
     def manifest_mismatch(self):
-        d, dg = M.manifest_mismatch_oci(self.dir("mdigest"))
+        d, dg = M.manifest_mismatch_oci(self.dir("mfest"))
         self.r.expect_error(["image", "--input", d],
                             [dg.split(":")[1][:12], "digest"])
 
     def diffid_mismatch(self):
-        d, bad = M.diffid_mismatch_oci(self.dir("diffid"))
+        d, bad = M.diffid_mismatch_oci(self.dir("dfid"))
         res = self.r.run(["image", "--input", d, "--format", "json"])
         if res.rc == 2:
             check(bad[:12] in res.err or "diff" in res.err.lower(),
@@ -139,6 +151,14 @@ class T:
     def missing_index(self):
         d = M.missing_index_oci(self.dir("noindex"))
         self.r.expect_error(["image", "--input", d], ["index.json"])
+
+    def error_one_line(self):
+        """Bad input: exit 2 and exactly one line on stderr, nothing else
+        (no notes, no progress)."""
+        d = M.missing_index_oci(self.dir("oneline"))
+        self.r.expect_error(["image", "--input", d], ["index.json"], one_line=True)
+        p = os.path.join(self.work, "oneline-missing.tar")
+        self.r.expect_error(["rootfs", p], ["oneline-missing.tar"], one_line=True)
 
     def missing_index_tar(self):
         d = M.missing_index_oci(self.dir("noindex-t"))
@@ -363,12 +383,15 @@ def main():
         ("sane-docker-archive", t.sane_docker),
         ("truncated-gzip-layer", t.truncated_gzip),
         ("truncated-docker-layer", t.truncated_docker_layer),
+        ("truncated-docker-archive", t.truncated_docker_archive),
+        ("corrupt-gzip-layer", t.corrupt_gzip),
         ("layer-digest-mismatch", t.digest_mismatch),
         ("manifest-digest-mismatch", t.manifest_mismatch),
         ("diffid-mismatch-not-silent", t.diffid_mismatch),
         ("missing-layer-blob", t.missing_blob),
         ("missing-index-json-dir", t.missing_index),
         ("missing-index-json-tar", t.missing_index_tar),
+        ("error-message-is-one-line", t.error_one_line),
         ("missing-manifest-json", t.missing_manifest_json),
         ("missing-config-docker", t.missing_config_docker),
         ("invalid-index-json", t.bad_json),

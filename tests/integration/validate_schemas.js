@@ -22,19 +22,29 @@ function die(msg) {
     process.exit(2);
 }
 
-// Find the node tools outside the repository.
-const tools = process.env.MAMORI_NODE_TOOLS || '/var/cache/mamori-test/node-tools';
-const toolsModules = path.join(tools, 'node_modules');
-if (fs.existsSync(toolsModules)) {
-    process.env.NODE_PATH = [toolsModules, process.env.NODE_PATH || '']
-        .filter(Boolean).join(path.delimiter);
-    Module._initPaths();
+// Find the node tools outside the repository: a require() rooted in the
+// tools folder resolves its node_modules; NODE_PATH still works as well.
+const tools = process.env.MAMORI_NODE_TOOLS || '/var/cache/mamori-node-tools';
+const toolsRequire = Module.createRequire(path.join(path.resolve(tools), 'noop.js'));
+function load(name) {
+    try {
+        return toolsRequire(name);
+    } catch (e) {
+        return require(name);
+    }
+}
+function resolveTool(name) {
+    try {
+        return toolsRequire.resolve(name);
+    } catch (e) {
+        return require.resolve(name);
+    }
 }
 
 let Ajv, addFormats;
 try {
-    Ajv = require('ajv');
-    addFormats = require('ajv-formats');
+    Ajv = load('ajv');
+    addFormats = load('ajv-formats');
 } catch (e) {
     die(`ajv/ajv-formats not found (run setup-node-tools.sh): ${e.message}`);
 }
@@ -90,7 +100,7 @@ function report(kind, file, validate, doc) {
 if (cdx.length) {
     let dir;
     try {
-        dir = path.join(path.dirname(require.resolve(
+        dir = path.join(path.dirname(resolveTool(
             '@cyclonedx/cyclonedx-library/package.json')), 'res', 'schema');
     } catch (e) {
         die(`@cyclonedx/cyclonedx-library not found: ${e.message}`);
@@ -104,12 +114,12 @@ if (cdx.length) {
         }
         die(`no ${base} schema in ${dir}`);
     };
-    const load = (base) => JSON.parse(
+    const loadSchema = (base) => JSON.parse(
         fs.readFileSync(pick(base), 'utf8').replace(/\.SNAPSHOT\.schema\.json/g, '.schema.json'));
     const ajv = newAjv();
-    ajv.addSchema(load('spdx'));
-    ajv.addSchema(load('jsf-0.82'));
-    const validate = ajv.compile(load('bom-1.5'));
+    ajv.addSchema(loadSchema('spdx'));
+    ajv.addSchema(loadSchema('jsf-0.82'));
+    const validate = ajv.compile(loadSchema('bom-1.5'));
     for (const f of cdx) {
         const doc = readJson(f);
         if (doc.specVersion !== '1.5') {

@@ -6,6 +6,9 @@
  */
 #include "mmtest.h"
 
+#include <sys/stat.h>
+
+#include "mamori/scan.h"
 #include "pkg/osdb.h"
 
 static const mm_osdb_pkg *find(const mm_osdb_list *l, const char *name)
@@ -176,6 +179,88 @@ MM_TEST(empty_input)
     CHECK_OK(parse(&l, "\n\n"));
     CHECK_INT(l.n, 0);
     mm_osdb_list_free(&l);
+}
+
+/* ---- the analyzer, on a root filesystem directory ----------------------- */
+
+/* Writes text at root/rel, creating the directories above it. */
+static bool put(const char *root, const char *rel, const char *text)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    for (char *s = path + strlen(root) + 1; (s = strchr(s, '/')); s++) {
+        *s = 0;
+        mkdir(path, 0755);
+        *s = '/';
+    }
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return false;
+    fputs(text, f);
+    return fclose(f) == 0;
+}
+
+MM_TEST(analyzer_rootfs)
+{
+    const char *tmp = mmt_tmpdir();
+    REQUIRE(tmp);
+    char root[512];
+    snprintf(root, sizeof root, "%s", tmp);
+    REQUIRE(put(root, "etc/alpine-release", "3.19.1\n"));
+    REQUIRE(put(root, "lib/apk/db/installed",
+                "P:musl\nV:1.2.4_git20230717-r4\nA:x86_64\nL:MIT\no:musl\n"
+                "F:lib\nR:ld-musl-x86_64.so.1\n\n"
+                "P:broken\nA:x86_64\n\n"
+                "P:busybox-binsh\nV:1.36.1-r15\nA:x86_64\no:busybox\n"
+                "F:bin\nR:sh\n"));
+    /* an installed file of another name is not the database */
+    REQUIRE(put(root, "usr/lib/apk/db/installed", "P:decoy\nV:1\n"));
+    mm_result *r = NULL;
+    CHECK_OK(mm_scan(&r, MM_TARGET_ROOTFS, root, NULL));
+    REQUIRE(r);
+    CHECK_STR(mm_result_os(r)->family, "alpine");
+    CHECK_STR(mm_result_os(r)->version, "3.19.1");
+    mm_inventory *inv = mm_result_inventory(r);
+    size_t n = 0;
+    const mm_package *sh = NULL;
+    for (size_t i = 0; i < mm_inventory_count(inv); i++) {
+        const mm_package *p = mm_inventory_get(inv, i);
+        if (p->type != MM_PKG_APK)
+            continue;
+        n++;
+        CHECK_STR(p->path, "/lib/apk/db/installed");
+        CHECK_INT(p->layer, 0);
+        if (strcmp(p->name, "busybox-binsh") == 0)
+            sh = p;
+    }
+    CHECK_INT(n, 2);
+    REQUIRE(sh);
+    CHECK_STR(sh->version, "1.36.1-r15");
+    CHECK_STR(sh->src_name, "busybox");
+    REQUIRE(sh->nfiles == 1);
+    CHECK_STR(sh->files[0], "/bin/sh");
+    CHECK(mm_inventory_owns(inv, "/lib/ld-musl-x86_64.so.1"));
+    bool warned = false;
+    for (size_t i = 0; i < mm_result_warning_count(r); i++)
+        warned |= strstr(mm_result_warning(r, i), "broken") &&
+                  strstr(mm_result_warning(r, i), "/lib/apk/db/installed");
+    CHECK(warned);
+    mm_result_free(r);
+    mm_tmpdir_remove(root);
+}
+
+MM_TEST(analyzer_corrupt_rootfs)
+{
+    const char *tmp = mmt_tmpdir();
+    REQUIRE(tmp);
+    char root[512];
+    snprintf(root, sizeof root, "%s", tmp);
+    REQUIRE(put(root, "lib/apk/db/installed", "P:a\nV:1\n\n\nnot a field\n"));
+    mm_result *r = NULL;
+    CHECK_INT(mm_scan(&r, MM_TARGET_ROOTFS, root, NULL), MM_EFORMAT);
+    CHECK(strstr(mm_error_last(), "/lib/apk/db/installed: line 5") != NULL);
+    mm_result_free(r);
+    mm_tmpdir_remove(root);
 }
 
 MM_TEST_MAIN

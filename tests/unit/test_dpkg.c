@@ -6,6 +6,11 @@
  */
 #include "mmtest.h"
 
+#include <archive.h>
+#include <archive_entry.h>
+#include <sys/stat.h>
+
+#include "mamori/scan.h"
 #include "pkg/osdb.h"
 
 static const mm_osdb_pkg *find(const mm_osdb_list *l, const char *name)
@@ -259,6 +264,32 @@ MM_TEST(corrupt_status)
                   "Source: b (1\n", "invalid Source");
 }
 
+MM_TEST(copyright_license)
+{
+    const char *dep5 =
+        "Format: https://www.debian.org/doc/packaging-manuals/"
+        "copyright-format/1.0/\n"
+        "Upstream-Name: zlib\n\n"
+        "Files: *\nCopyright: 1995-2013 Jean-loup Gailly and Mark Adler\n"
+        "License: Zlib\n This software is provided 'as-is'.\n\n"
+        "Files: contrib/dotzlib/*\nLicense: BSL-1.0\n\n"
+        "Files: debian/*\nlicense: GPL-2+ or Artistic\n";
+    char *l = mm_dpkg_copyright_license(dep5, strlen(dep5));
+    CHECK_STR(l, "Zlib AND BSL-1.0 AND (GPL-2+ or Artistic)");
+    free(l);
+    const char *old =
+        "This package was debianized by someone.\n\n"
+        "On Debian systems, the complete text of the GNU General Public\n"
+        "License can be found in `/usr/share/common-licenses/GPL-2'.\n"
+        "See also /usr/share/common-licenses/LGPL-2.1.\n"
+        "and again /usr/share/common-licenses/GPL-2\n";
+    l = mm_dpkg_copyright_license(old, strlen(old));
+    CHECK_STR(l, "GPL-2 AND LGPL-2.1");
+    free(l);
+    CHECK(mm_dpkg_copyright_license("no licence here\n", 16) == NULL);
+    CHECK(mm_dpkg_copyright_license("License:\n", 9) == NULL);
+}
+
 MM_TEST(empty_input)
 {
     mm_osdb_list l;
@@ -293,6 +324,290 @@ MM_TEST(owned_files)
     CHECK_STR(f[0], "/usr/lib/libx.so.1");
     CHECK_STR(f[1], "/usr/share/a b");
     mm_strv_free(f, n);
+}
+
+/* ---- the analyzer, on docker-archive images built here ------------------- */
+
+/* One tar entry: 'f' file, 'd' directory, 'l' symlink, 'w' whiteout of
+ * path. */
+typedef struct ent {
+    char kind;
+    const char *path, *data;
+} ent;
+
+static bool write_layer(const char *file, const ent *es)
+{
+    struct archive *a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    if (archive_write_open_filename(a, file) != ARCHIVE_OK)
+        return false;
+    for (const ent *e = es; e->kind; e++) {
+        struct archive_entry *ae = archive_entry_new();
+        char wh[512];
+        const char *name = e->path;
+        if (e->kind == 'w') {
+            const char *b = strrchr(e->path, '/');
+            snprintf(wh, sizeof wh, "%.*s.wh.%s", b ? (int)(b - e->path + 1) : 0,
+                     e->path, b ? b + 1 : e->path);
+            name = wh;
+        }
+        archive_entry_set_pathname(ae, name);
+        archive_entry_set_mtime(ae, 1700000000, 0);
+        size_t n = 0;
+        if (e->kind == 'd') {
+            archive_entry_set_filetype(ae, AE_IFDIR);
+            archive_entry_set_perm(ae, 0755);
+        } else if (e->kind == 'l') {
+            archive_entry_set_filetype(ae, AE_IFLNK);
+            archive_entry_set_perm(ae, 0777);
+            archive_entry_set_symlink(ae, e->data);
+        } else {
+            n = e->kind == 'f' ? strlen(e->data) : 0;
+            archive_entry_set_filetype(ae, AE_IFREG);
+            archive_entry_set_perm(ae, 0644);
+            archive_entry_set_size(ae, (la_int64_t)n);
+        }
+        archive_write_header(a, ae);
+        if (n)
+            archive_write_data(a, e->data, n);
+        archive_entry_free(ae);
+    }
+    bool ok = archive_write_close(a) == ARCHIVE_OK;
+    archive_write_free(a);
+    return ok;
+}
+
+/* Writes a docker-archive directory with the given layers; diff_ids[i]
+ * receives each layer's digest.  Returns the directory (static). */
+static const char *write_image(const ent *const *layers, int n,
+                               char diff_ids[][72])
+{
+    const char *dir = mmt_tmpdir();
+    if (!dir)
+        return NULL;
+    static char root[1024];
+    snprintf(root, sizeof root, "%s", dir);
+    char path[1200];
+    char *man = NULL, *ids = NULL;
+    size_t ml = 0, il = 0;
+    FILE *mf = open_memstream(&man, &ml), *idf = open_memstream(&ids, &il);
+    fprintf(mf, "[{\"Config\":\"config.json\",\"RepoTags\":[\"t:1\"],\"Layers\":[");
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/l%d.tar", root, i);
+        if (!write_layer(path, layers[i]))
+            return NULL;
+        size_t len;
+        char *data = mmt_read(path, &len);
+        if (!data)
+            return NULL;
+        mm_sha256_hex(data, len, diff_ids[i]);
+        free(data);
+        fprintf(mf, "%s\"l%d.tar\"", i ? "," : "", i);
+        fprintf(idf, "%s\"%s\"", i ? "," : "", diff_ids[i]);
+    }
+    fprintf(mf, "]}]");
+    fclose(mf);
+    fclose(idf);
+    snprintf(path, sizeof path, "%s/manifest.json", root);
+    FILE *f = fopen(path, "w");
+    fputs(man, f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/config.json", root);
+    f = fopen(path, "w");
+    fprintf(f, "{\"architecture\":\"amd64\",\"os\":\"linux\","
+               "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[%s]}}", ids);
+    fclose(f);
+    free(man);
+    free(ids);
+    return root;
+}
+
+static const mm_package *inv_find(mm_inventory *inv, const char *name)
+{
+    for (size_t i = 0; i < mm_inventory_count(inv); i++) {
+        const mm_package *p = mm_inventory_get(inv, i);
+        if (p->type == MM_PKG_DPKG && strcmp(p->name, name) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+static size_t count_dpkg(mm_inventory *inv)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < mm_inventory_count(inv); i++)
+        n += mm_inventory_get(inv, i)->type == MM_PKG_DPKG;
+    return n;
+}
+
+#define ST(name, ver, extra) \
+    "Package: " name "\nStatus: install ok installed\nVersion: " ver \
+    "\nArchitecture: amd64\n" extra "\n"
+
+MM_TEST(analyzer_layers_and_files)
+{
+    /* Layer 0 installs a and b; layer 1 upgrades b and adds c; layer 2
+     * adds d, rewrites the database again and deletes c's file list.  A
+     * package counts from the layer since which the same version has
+     * been in the database without a break. */
+    static const ent l0[] = {
+        {'d', "usr", NULL}, {'d', "usr/bin", NULL}, {'d', "usr/lib", NULL},
+        {'f', "usr/bin/a", "bin"}, {'d', "etc", NULL},
+        {'f', "usr/lib/os-release", "ID=debian\nVERSION_ID=\"12\"\n"},
+        {'l', "etc/os-release", "../usr/lib/os-release"},
+        {'d', "var", NULL}, {'d', "var/lib", NULL}, {'d', "var/lib/dpkg", NULL},
+        {'d', "var/lib/dpkg/info", NULL},
+        {'f', "var/lib/dpkg/status",
+         ST("a", "1.0", "") "\n" ST("b", "1:1.0-1", "Multi-Arch: same\n")},
+        {'f', "var/lib/dpkg/info/a.list", "/.\n/usr\n/usr/bin\n/usr/bin/a\n"},
+        {'f', "var/lib/dpkg/info/b:amd64.list", "/usr/lib/b.so.1\n"},
+        {'d', "usr/share", NULL}, {'d', "usr/share/doc", NULL},
+        {'d', "usr/share/doc/a", NULL},
+        {'f', "usr/share/doc/a/copyright",
+         "Format: https://www.debian.org/doc/packaging-manuals/"
+         "copyright-format/1.0/\nUpstream-Name: a\n\nFiles: *\n"
+         "Copyright: 2020 A <a@example.org>\nLicense: GPL-2+\n"
+         " This program is free software.\n\nFiles: debian/*\n"
+         "License: GPL-2+\n\nFiles: lib/*\nLicense: MIT\n"},
+        /* b's doc directory is a link to a's, as dh_installdocs --link-doc
+         * makes them */
+        {'l', "usr/share/doc/b", "a"},
+        {0, NULL, NULL},
+    };
+    static const ent l1[] = {
+        {'f', "var/lib/dpkg/status",
+         ST("a", "1.0", "") "\n" ST("b", "1:2.0-1", "Multi-Arch: same\n")
+         "\n" ST("c", "3", "Source: csrc (3-1)\n")},
+        {'f', "var/lib/dpkg/info/b:amd64.list", "/usr/lib/b.so.2\n"},
+        {'f', "var/lib/dpkg/info/c.list", "/usr/bin/c\n"},
+        {0, NULL, NULL},
+    };
+    static const ent l2[] = {
+        {'f', "var/lib/dpkg/status",
+         ST("a", "1.0", "") "\n" ST("b", "1:2.0-1", "Multi-Arch: same\n")
+         "\n" ST("c", "3", "Source: csrc (3-1)\n") "\n" ST("d", "4", "")
+         "\nPackage: gone\nStatus: deinstall ok config-files\nVersion: 5\n"},
+        {'w', "var/lib/dpkg/info/c.list", NULL},
+        {0, NULL, NULL},
+    };
+    const ent *const layers[] = {l0, l1, l2};
+    char ids[3][72];
+    const char *img = write_image(layers, 3, ids);
+    REQUIRE(img);
+    mm_result *r = NULL;
+    CHECK_OK(mm_scan(&r, MM_TARGET_IMAGE, img, NULL));
+    REQUIRE(r);
+    const mm_os_info *os = mm_result_os(r);
+    CHECK_STR(os->family, "debian");
+    CHECK_STR(os->version, "12");
+    mm_inventory *inv = mm_result_inventory(r);
+    CHECK_INT(count_dpkg(inv), 4);
+    const mm_package *a = inv_find(inv, "a"), *b = inv_find(inv, "b"),
+                     *c = inv_find(inv, "c"), *d = inv_find(inv, "d");
+    REQUIRE(a && b && c && d);
+    CHECK(inv_find(inv, "gone") == NULL);
+    CHECK_INT(a->layer, 0);
+    CHECK_STR(a->layer_digest, ids[0]);
+    CHECK_STR(a->path, "/var/lib/dpkg/status");
+    CHECK_INT(a->epoch, -1);
+    /* directories of the list are not owned files */
+    REQUIRE(a->nfiles == 1);
+    CHECK_STR(a->files[0], "/usr/bin/a");
+    CHECK_STR(a->license, "GPL-2+ AND MIT");
+    CHECK_STR(b->license, "GPL-2+ AND MIT");
+    CHECK(c->license == NULL);
+    CHECK_INT(b->layer, 1);
+    CHECK_STR(b->layer_digest, ids[1]);
+    CHECK_STR(b->version, "1:2.0-1");
+    REQUIRE(b->nfiles == 1);
+    CHECK_STR(b->files[0], "/usr/lib/b.so.2");
+    CHECK_INT(c->layer, 1);
+    CHECK_STR(c->src_name, "csrc");
+    CHECK_STR(c->src_version, "3-1");
+    CHECK_INT(c->nfiles, 0); /* its list was deleted */
+    CHECK_INT(d->layer, 2);
+    CHECK_STR(d->layer_digest, ids[2]);
+    CHECK(mm_inventory_owns(inv, "/usr/bin/a"));
+    CHECK(!mm_inventory_owns(inv, "/usr/lib/b.so.1"));
+    mm_result_free(r);
+    mm_tmpdir_remove(img);
+}
+
+MM_TEST(analyzer_deleted_database)
+{
+    /* A database a later layer deletes no longer counts; distroless
+     * status.d files count with their md5sums as owned files. */
+    static const ent l0[] = {
+        {'f', "var/lib/dpkg/status", ST("a", "1.0", "")},
+        {'f', "var/lib/dpkg/status.d/base-files",
+         "Package: base-files\nVersion: 12.4+deb12u5\nArchitecture: amd64\n"},
+        {'f', "var/lib/dpkg/status.d/base-files.md5sums",
+         "0123456789abcdef0123456789abcdef  etc/debian_version\n"},
+        {'f', "var/lib/dpkg/status.d/tzdata",
+         "Package: tzdata\nVersion: 2024a-0+deb12u1\nArchitecture: all\n"},
+        {'f', "etc/debian_version", "12.5\n"},
+        {0, NULL, NULL},
+    };
+    static const ent l1[] = {
+        {'w', "var/lib/dpkg/status", NULL},
+        {'w', "var/lib/dpkg/status.d/tzdata", NULL},
+        {0, NULL, NULL},
+    };
+    const ent *const layers[] = {l0, l1};
+    char ids[2][72];
+    const char *img = write_image(layers, 2, ids);
+    REQUIRE(img);
+    mm_result *r = NULL;
+    CHECK_OK(mm_scan(&r, MM_TARGET_IMAGE, img, NULL));
+    REQUIRE(r);
+    CHECK_STR(mm_result_os(r)->family, "debian");
+    CHECK_STR(mm_result_os(r)->version, "12.5");
+    mm_inventory *inv = mm_result_inventory(r);
+    CHECK_INT(count_dpkg(inv), 1);
+    const mm_package *bf = inv_find(inv, "base-files");
+    REQUIRE(bf);
+    CHECK_STR(bf->path, "/var/lib/dpkg/status.d/base-files");
+    CHECK_INT(bf->layer, 0);
+    REQUIRE(bf->nfiles == 1);
+    CHECK_STR(bf->files[0], "/etc/debian_version");
+    mm_result_free(r);
+    mm_tmpdir_remove(img);
+}
+
+MM_TEST(analyzer_corrupt_database)
+{
+    /* A corrupt version that a later layer replaced is harmless; a corrupt
+     * version the container sees fails the scan with path and line. */
+    static const ent good_after_bad[] = {
+        {'f', "var/lib/dpkg/status", ST("a", "1.0", "")},
+        {0, NULL, NULL},
+    };
+    static const ent bad[] = {
+        {'f', "var/lib/dpkg/status", "Package: a\nVersion: 1\x02\n"},
+        {0, NULL, NULL},
+    };
+    const ent *const ok_layers[] = {bad, good_after_bad};
+    char ids[2][72];
+    const char *img = write_image(ok_layers, 2, ids);
+    REQUIRE(img);
+    mm_result *r = NULL;
+    CHECK_OK(mm_scan(&r, MM_TARGET_IMAGE, img, NULL));
+    if (r) {
+        const mm_package *a = inv_find(mm_result_inventory(r), "a");
+        CHECK(a && a->layer == 1);
+    }
+    mm_result_free(r);
+    mm_tmpdir_remove(img);
+
+    const ent *const bad_layers[] = {good_after_bad, bad};
+    img = write_image(bad_layers, 2, ids);
+    REQUIRE(img);
+    r = NULL;
+    int rc = mm_scan(&r, MM_TARGET_IMAGE, img, NULL);
+    CHECK_INT(rc, MM_EFORMAT);
+    CHECK(strstr(mm_error_last(), "/var/lib/dpkg/status: line 2") != NULL);
+    mm_result_free(r);
+    mm_tmpdir_remove(img);
 }
 
 MM_TEST_MAIN

@@ -5,6 +5,9 @@
  */
 #include "mmtest.h"
 
+#include <sys/stat.h>
+
+#include "mamori/scan.h"
 #include "pkg/osdb.h"
 
 typedef struct ffile {
@@ -220,6 +223,69 @@ MM_TEST(nothing_known)
         {NULL, NULL},
     };
     expect(g, NULL, NULL, NULL, NULL);
+}
+
+/* ---- the analyzer, on a root filesystem directory ----------------------- */
+
+/* Writes text at root/rel, creating the directories above it. */
+static bool put(const char *root, const char *rel, const char *text)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    for (char *s = path + strlen(root) + 1; (s = strchr(s, '/')); s++) {
+        *s = 0;
+        mkdir(path, 0755);
+        *s = '/';
+    }
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return false;
+    fputs(text, f);
+    return fclose(f) == 0;
+}
+
+static void scan_os(const char *root, const char *family, const char *version)
+{
+    mm_result *r = NULL;
+    CHECK_OK(mm_scan(&r, MM_TARGET_ROOTFS, root, NULL));
+    if (!r)
+        return;
+    const mm_os_info *os = mm_result_os(r);
+    if (family)
+        CHECK_STR(os->family, family);
+    else
+        CHECK(os->family == NULL);
+    if (version)
+        CHECK_STR(os->version, version);
+    mm_result_free(r);
+}
+
+MM_TEST(analyzer_symlinked_os_release)
+{
+    const char *tmp = mmt_tmpdir();
+    REQUIRE(tmp);
+    char root[512], link[600];
+    snprintf(root, sizeof root, "%s", tmp);
+    REQUIRE(put(root, "usr/lib/os-release",
+                "ID=ubuntu\nVERSION_ID=\"22.04\"\nVERSION_CODENAME=jammy\n"));
+    REQUIRE(put(root, "etc/debian_version", "bookworm/sid\n"));
+    /* etc/os-release -> /usr/lib/os-release: absolute, resolved inside the
+     * image, not on the host */
+    snprintf(link, sizeof link, "%s/etc/os-release", root);
+    REQUIRE(symlink("/usr/lib/os-release", link) == 0);
+    scan_os(root, "ubuntu", "22.04");
+
+    /* A dangling etc/os-release: usr/lib/os-release still counts. */
+    unlink(link);
+    REQUIRE(symlink("../nowhere/os-release", link) == 0);
+    scan_os(root, "ubuntu", "22.04");
+
+    /* Without any os-release, the release files decide. */
+    unlink(link);
+    snprintf(link, sizeof link, "%s/usr/lib/os-release", root);
+    unlink(link);
+    scan_os(root, "debian", "bookworm/sid");
+    mm_tmpdir_remove(root);
 }
 
 MM_TEST_MAIN
