@@ -215,9 +215,6 @@ static int cmd_scan(mm_target_kind kind, int argc, char **argv)
                 unavailable & MM_SCANNER_MALWARE ? "malware " : "");
         return EXIT_ERROR;
     }
-    if (!scanners && !quiet)
-        fprintf(stderr, "%s: note: vulnerability scanning skipped: no vulnerability "
-                "database in this version (inventory only)\n", prog);
 
     bool tty = isatty(STDERR_FILENO) && !quiet;
     if (tty) {
@@ -231,6 +228,9 @@ static int cmd_scan(mm_target_kind kind, int argc, char **argv)
     if (rc < 0)
         return fail(NULL);
 
+    if (!scanners && !quiet)
+        fprintf(stderr, "%s: note: vulnerability scanning skipped: no vulnerability "
+                "database in this version (inventory only)\n", prog);
     if (!quiet)
         for (size_t i = 0; i < mm_result_warning_count(r); i++)
             fprintf(stderr, "%s: warning: %s\n", prog, mm_result_warning(r, i));

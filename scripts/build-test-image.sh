@@ -43,6 +43,19 @@ if up_to_date; then
     exit 0
 fi
 
+# Test runs in several build trees may call this at once: one builds, the
+# others wait and then find the cache current (builds are not
+# reproducible, so two interleaved swaps would mix two images).
+mkdir -p "$(dirname "$CACHE")"
+if [ -z "${MAMORI_BTI_LOCKED:-}" ] && command -v flock >/dev/null 2>&1; then
+    export MAMORI_BTI_LOCKED=1
+    exec flock "$CACHE.lock" sh "$SELF" "$CACHE"
+fi
+if up_to_date; then
+    print_paths
+    exit 0
+fi
+
 [ "$(id -u)" -eq 0 ] || { echo "build-test-image: must run as root" >&2; exit 1; }
 for t in mmdebstrap umoci skopeo go dpkg-query tar python3; do
     command -v "$t" >/dev/null 2>&1 || {

@@ -39,7 +39,8 @@ typedef struct mm_package {
     char *name;        /* as the ecosystem spells it (Maven: group:artifact) */
     char *version;     /* full version as the ecosystem writes it:
                         * dpkg "[epoch:]upstream[-revision]",
-                        * rpm "[epoch:]version-release", others verbatim */
+                        * rpm "version-release" (epoch in .epoch),
+                        * others verbatim */
     int epoch;         /* rpm epoch, -1 when none (dpkg keeps it in version) */
     char *src_name;    /* source package (dpkg Source, rpm SOURCERPM name,
                         * apk origin); NULL when it equals name or is unknown */

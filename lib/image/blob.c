@@ -248,7 +248,7 @@ static ssize_t account(mm_decoder *d, size_t n)
     return (ssize_t)n;
 }
 
-static ssize_t next_gzip(mm_decoder *d, const uint8_t **buf)
+static ssize_t next_gzip(mm_decoder *d, uint8_t *outbuf, size_t cap)
 {
     for (;;) {
         int rc = fill(d);
@@ -272,8 +272,8 @@ static ssize_t next_gzip(mm_decoder *d, const uint8_t **buf)
                                 (unsigned long long)mm_blob_bytes(d->blob));
         d->gz->next_in = d->in + d->in_pos;
         d->gz->avail_in = (uint32_t)(d->in_len - d->in_pos);
-        d->gz->next_out = d->out;
-        d->gz->avail_out = READ_CHUNK;
+        d->gz->next_out = outbuf;
+        d->gz->avail_out = (uint32_t)cap;
         int r = isal_inflate(d->gz);
         d->in_pos = d->in_len - d->gz->avail_in;
         if (r < 0)
@@ -283,15 +283,13 @@ static ssize_t next_gzip(mm_decoder *d, const uint8_t **buf)
                                 (unsigned long long)(mm_blob_bytes(d->blob) -
                                                      (d->in_len - d->in_pos)),
                                 r);
-        size_t n = READ_CHUNK - d->gz->avail_out;
-        if (n) {
-            *buf = d->out;
+        size_t n = cap - d->gz->avail_out;
+        if (n)
             return account(d, n);
-        }
     }
 }
 
-static ssize_t next_zstd(mm_decoder *d, const uint8_t **buf)
+static ssize_t next_zstd(mm_decoder *d, uint8_t *outbuf, size_t cap)
 {
     for (;;) {
         int rc = fill(d);
@@ -304,21 +302,36 @@ static ssize_t next_zstd(mm_decoder *d, const uint8_t **buf)
             return 0;
         }
         ZSTD_inBuffer in = {d->in, d->in_len, d->in_pos};
-        ZSTD_outBuffer out = {d->out, READ_CHUNK, 0};
+        ZSTD_outBuffer out = {outbuf, cap, 0};
         size_t r = ZSTD_decompressStream(d->zs, &out, &in);
         d->in_pos = in.pos;
         if (ZSTD_isError(r))
             return mm_error_set(MM_EFORMAT, "%s: corrupt zstd data: %s",
                                 mm_blob_name(d->blob), ZSTD_getErrorName(r));
         d->zs_frame_open = r != 0;
-        if (out.pos) {
-            *buf = d->out;
+        if (out.pos)
             return account(d, out.pos);
-        }
     }
 }
 
-ssize_t mm_decoder_next(mm_decoder *d, const uint8_t **buf)
+/* Common tail of both entry points: at the end, read what is left of the
+ * blob (a codec may finish before the blob does) so that its digest is
+ * checked over every byte. */
+static ssize_t finish_blob(mm_decoder *d, ssize_t r)
+{
+    if (r == 0) {
+        uint8_t tmp[4096];
+        ssize_t x;
+        while ((x = mm_blob_read(d->blob, tmp, sizeof tmp)) > 0)
+            ;
+        if (x < 0)
+            return x;
+        d->done = true;
+    }
+    return r;
+}
+
+ssize_t mm_decoder_read(mm_decoder *d, uint8_t *out, size_t cap)
 {
     if (d->done)
         return 0;
@@ -330,35 +343,50 @@ ssize_t mm_decoder_next(mm_decoder *d, const uint8_t **buf)
     ssize_t r;
     switch (d->codec) {
     case MM_CODEC_GZIP:
-        r = next_gzip(d, buf);
+        r = next_gzip(d, out, cap > UINT32_MAX ? UINT32_MAX : cap);
         break;
     case MM_CODEC_ZSTD:
-        r = next_zstd(d, buf);
+        r = next_zstd(d, out, cap);
         break;
     default: {
         int rc = fill(d);
         if (rc < 0)
             return rc;
-        r = (ssize_t)(d->in_len - d->in_pos);
+        size_t n = d->in_len - d->in_pos;
+        if (n > cap)
+            n = cap;
+        memcpy(out, d->in + d->in_pos, n);
+        d->in_pos += n;
+        r = n ? account(d, n) : 0;
+    }
+    }
+    return finish_blob(d, r);
+}
+
+ssize_t mm_decoder_next(mm_decoder *d, const uint8_t **buf)
+{
+    if (d->done)
+        return 0;
+    if (!d->started) {
+        int rc = start(d);
+        if (rc < 0)
+            return rc;
+    }
+    if (d->codec == MM_CODEC_NONE) {
+        /* no copy: hand out the input buffer itself */
+        int rc = fill(d);
+        if (rc < 0)
+            return rc;
+        ssize_t r = (ssize_t)(d->in_len - d->in_pos);
         if (r > 0) {
             *buf = d->in + d->in_pos;
             d->in_pos = d->in_len;
             r = account(d, (size_t)r);
         }
+        return finish_blob(d, r);
     }
-    }
-    if (r == 0) {
-        /* the blob reader verifies the digest at its end; make sure the
-         * whole blob was read even if the codec finished early */
-        uint8_t tmp[4096];
-        ssize_t x;
-        while ((x = mm_blob_read(d->blob, tmp, sizeof tmp)) > 0)
-            ;
-        if (x < 0)
-            return x;
-        d->done = true;
-    }
-    return r;
+    *buf = d->out;
+    return mm_decoder_read(d, d->out, READ_CHUNK);
 }
 
 mm_codec mm_decoder_codec(const mm_decoder *d) { return d->codec; }

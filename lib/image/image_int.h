@@ -50,6 +50,8 @@ int mm_decoder_new(mm_decoder **out, mm_blob *blob, uint64_t max_out);
  * returns its length, 0 at the end (blob fully read and verified), or a
  * negative MM_E*. */
 ssize_t mm_decoder_next(mm_decoder *d, const uint8_t **buf);
+/* The same into a buffer of the caller's (the decoder thread's ring). */
+ssize_t mm_decoder_read(mm_decoder *d, uint8_t *out, size_t cap);
 mm_codec mm_decoder_codec(const mm_decoder *d);
 uint64_t mm_decoder_total_out(const mm_decoder *d);
 uint64_t mm_decoder_total_in(const mm_decoder *d); /* blob bytes read */

@@ -102,8 +102,10 @@ static void *decoder_main(void *arg)
         pthread_mutex_unlock(&r->mu);
         if (cancel)
             break;
-        const uint8_t *p;
-        ssize_t n = mm_decoder_next(s->dec, &p);
+        /* only this thread touches a slot between head and head + 1 */
+        if (!r->buf[slot])
+            r->buf[slot] = mm_xmalloc(SLOT_SIZE);
+        ssize_t n = mm_decoder_read(s->dec, r->buf[slot], SLOT_SIZE);
         pthread_mutex_lock(&r->mu);
         if (n < 0) {
             r->err = (int)n;
@@ -112,10 +114,6 @@ static void *decoder_main(void *arg)
         } else if (n == 0) {
             r->eof = true;
         } else {
-            /* the decoder reuses its output buffer: copy into the ring */
-            if (!r->buf[slot])
-                r->buf[slot] = mm_xmalloc(SLOT_SIZE);
-            memcpy(r->buf[slot], p, (size_t)n);
             r->len[slot] = (size_t)n;
             r->head++;
         }
@@ -255,8 +253,8 @@ static int feed(mm_walker *w, mm_entry *e, read_fn rd, void *rdud)
         return 0;
     uint64_t off = 0;
     for (;;) {
-        const void *buf;
-        size_t len;
+        const void *buf = NULL;
+        size_t len = 0;
         int r = rd(rdud, &buf, &len);
         if (r < 0)
             return r;

@@ -608,7 +608,7 @@ int mm_source_open_image(mm_source **out, const char *input,
         ssize_t n = pread(fd, magic, 4, 0);
         if (n >= 2 && ((magic[0] == 0x1f && magic[1] == 0x8b) ||
                        (n == 4 && magic[0] == 0x28 && magic[1] == 0xb5))) {
-            int nfd;
+            int nfd = -1;
             rc = inflate_outer(path, fd, tmpdir, &nfd, opts);
             close(fd);
             if (rc < 0)

@@ -231,13 +231,18 @@ static int read_entry(jwalk *w, struct archive *a, size_t cap, char **data,
 static void add_pkg(jwalk *w, const char *group, const char *artifact,
                     const char *version, const char *path, bool nested)
 {
-    /* Skip a coordinate this archive already reported. */
+    /* Skip what this archive already reported: the same artifact and
+     * version (a manifest or file name naming the artifact that a
+     * pom.properties already gave with its group counts too). */
     char *name = group && *group ? mm_xasprintf("%s:%s", group, artifact)
                                  : mm_xstrdup(artifact);
     for (size_t i = 0; i < w->out->npkgs; i++) {
         mm_package *q = &w->out->pkgs[i];
-        if (strcmp(q->name, name) == 0 && strcmp(q->version, version) == 0 &&
-            strcmp(q->path, path) == 0) {
+        const char *qa = strrchr(q->name, ':');
+        qa = qa ? qa + 1 : q->name;
+        if (strcmp(q->version, version) == 0 && strcmp(q->path, path) == 0 &&
+            (strcmp(q->name, name) == 0 ||
+             ((!group || !*group) && strcmp(qa, artifact) == 0))) {
             free(name);
             return;
         }

@@ -80,6 +80,7 @@ void mm_buf_reserve(mm_buf *b, size_t extra)
         cap *= 2;
     b->data = mm_xrealloc(b->data, cap);
     b->cap = cap;
+    b->data[b->len] = 0;
 }
 
 void mm_buf_add(mm_buf *b, const void *d, size_t n)

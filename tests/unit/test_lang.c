@@ -479,6 +479,13 @@ static mm_gobin_status scan_file(mm_lang_result *r, const char *path,
 }
 
 static char built_go[4096];
+static char built_go_dir[4096];
+
+static void remove_go_dir(void)
+{
+    if (built_go_dir[0])
+        mm_tmpdir_remove(built_go_dir);
+}
 
 /* Builds tests/fixtures/gomod/app once into a temp folder (module mode,
  * no network, private caches); NULL when `go` is missing. */
@@ -491,6 +498,10 @@ static const char *build_go_fixture(void)
     const char *tmp = mmt_tmpdir();
     if (!tmp)
         return NULL;
+    if (!built_go_dir[0]) {
+        snprintf(built_go_dir, sizeof built_go_dir, "%s", tmp);
+        atexit(remove_go_dir);
+    }
     char *cmd = mm_xasprintf(
         "set -e; cp -r '%s' '%s/src' && cd '%s/src/app' && "
         "env GOPROXY=off GOFLAGS=-mod=mod GO111MODULE=on GOTOOLCHAIN=local "
@@ -503,7 +514,11 @@ static const char *build_go_fixture(void)
     int rc = system(cmd);
     free(cmd);
     if (rc != 0) {
-        fprintf(stderr, "go build failed, see %s/build.log\n", tmp);
+        char *log = mm_xasprintf("%s/build.log", tmp);
+        char *text = mmt_read(log, NULL);
+        fprintf(stderr, "go build failed:\n%s\n", text ? text : "(no log)");
+        free(text);
+        free(log);
         return "";
     }
     snprintf(built_go, sizeof built_go, "%s/gofixture", tmp);
@@ -650,6 +665,23 @@ MM_TEST(java_jar_pom_properties)
     p = find(&r, "com.google.guava:guava");
     REQUIRE(p);
     CHECK_STR(p->version, "31.1-jre");
+    mm_lang_result_free(&r);
+    mm_buf_free(&z);
+
+    /* a file name without a version: the manifest names the same artifact
+     * the pom.properties gave, which is not reported twice */
+    zfile g[] = {
+        {"META-INF/MANIFEST.MF", S("Manifest-Version: 1.0\n"
+                                   "Implementation-Title: myapp\n"
+                                   "Implementation-Version: 2.1\n")},
+        {"META-INF/maven/org.example/myapp/pom.properties",
+         S("groupId=org.example\nartifactId=myapp\nversion=2.1\n")},
+    };
+    z = make_zip(g, 2);
+    CHECK_OK(mm_java_parse_archive(&r, (const uint8_t *)z.data, z.len,
+                                   "/app.jar"));
+    CHECK_INT(r.npkgs, 1);
+    CHECK(find(&r, "org.example:myapp") != NULL);
     mm_lang_result_free(&r);
     mm_buf_free(&z);
 }
@@ -848,7 +880,7 @@ static bool has_warning(const mm_result *r, const char *needle)
 
 MM_TEST(analyzers_rootfs)
 {
-    const char *t = mmt_tmpdir();
+    char *t = mm_xstrdup(mmt_tmpdir()); /* mmt_tmpdir's buffer is reused */
     REQUIRE(t);
     char *root = mm_xasprintf("%s/root", t);
     mkdir(root, 0755);
@@ -892,6 +924,8 @@ MM_TEST(analyzers_rootfs)
     mm_result *r = NULL;
     CHECK_OK(mm_scan(&r, MM_TARGET_ROOTFS, root, NULL));
     free(root);
+    mm_tmpdir_remove(t);
+    free(t);
     REQUIRE(r);
     mm_inventory *inv = mm_result_inventory(r);
 
@@ -962,7 +996,7 @@ static void write_layer(const char *file, const zfile *f, size_t n,
 
 MM_TEST(analyzers_layers)
 {
-    const char *t = mmt_tmpdir();
+    char *t = mm_xstrdup(mmt_tmpdir()); /* mmt_tmpdir's buffer is reused */
     REQUIRE(t);
     char *img = mm_xasprintf("%s/img", t);
     mkdir(img, 0755);
@@ -1011,6 +1045,8 @@ MM_TEST(analyzers_layers)
 
     mm_result *r = NULL;
     CHECK_OK(mm_scan(&r, MM_TARGET_IMAGE, img, NULL));
+    mm_tmpdir_remove(t);
+    free(t);
     REQUIRE(r);
     mm_inventory *inv = mm_result_inventory(r);
     CHECK_INT(inv_count(inv, MM_PKG_NPM), 2);
