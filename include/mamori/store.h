@@ -42,6 +42,12 @@ typedef struct mm_scan_record {
 int mm_store_get_latest(mm_store *s, const char *key, mm_scan_record **out);
 void mm_scan_record_free(mm_scan_record *rec);
 
+/* Calls fn for the newest `limit` scans (all when limit <= 0), newest
+ * first, without their reports; fn returns non-zero to stop.  The record
+ * is valid only during the call. */
+typedef int (*mm_store_list_fn)(void *ud, const mm_scan_record *rec);
+int mm_store_list(mm_store *s, int limit, mm_store_list_fn fn, void *ud);
+
 #ifdef __cplusplus
 }
 #endif

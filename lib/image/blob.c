@@ -392,6 +392,7 @@ ssize_t mm_decoder_next(mm_decoder *d, const uint8_t **buf)
 mm_codec mm_decoder_codec(const mm_decoder *d) { return d->codec; }
 uint64_t mm_decoder_total_out(const mm_decoder *d) { return d->total_out; }
 uint64_t mm_decoder_total_in(const mm_decoder *d) { return mm_blob_bytes(d->blob); }
+const char *mm_decoder_blob_digest(const mm_decoder *d) { return mm_blob_digest(d->blob); }
 
 void mm_decoder_free(mm_decoder *d)
 {

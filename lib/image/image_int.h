@@ -55,6 +55,8 @@ ssize_t mm_decoder_read(mm_decoder *d, uint8_t *out, size_t cap);
 mm_codec mm_decoder_codec(const mm_decoder *d);
 uint64_t mm_decoder_total_out(const mm_decoder *d);
 uint64_t mm_decoder_total_in(const mm_decoder *d); /* blob bytes read */
+/* The sha256 of the whole blob, once the decoder reached its end. */
+const char *mm_decoder_blob_digest(const mm_decoder *d);
 void mm_decoder_free(mm_decoder *d);
 
 /* --- tar index of an outer archive (docker-archive, OCI tar) ----------- */

@@ -227,6 +227,14 @@ static char *clean_name(mm_walker *w, int layer, const char *raw)
         mm_actx_intake_finding(w->cx, "MM-INTAKE-PATH-ESCAPE", MM_SEV_HIGH,
                                "Layer entry name climbs above the image root",
                                layer, p ? p : "", raw);
+    } else if (raw[0] == '/' && p) {
+        /* tar writers strip the leading "/"; one that did not is unusual
+         * and, extracted naively, writes outside the target folder */
+        mm_actx_warn(w->cx, "layer %d: entry \"%s\" has an absolute name; read as \"/%s\"",
+                     layer, raw, p ? p : "");
+        mm_actx_intake_finding(w->cx, "MM-INTAKE-ABSOLUTE-PATH", MM_SEV_LOW,
+                               "Layer entry has an absolute name", layer,
+                               p ? p : "", raw);
     }
     return p;
 }

@@ -358,6 +358,8 @@ static int scan_layers(mm_result *r, mm_actx *cx, mm_walker *w, mm_source *s,
         rc = mm_walker_layer(w, (int)i, d, &entries, diff);
         li->size = mm_decoder_total_in(d);
         li->uncompressed = mm_decoder_total_out(d);
+        if (rc == 0 && !li->digest) /* docker-archive: no digest given */
+            li->digest = mm_xstrdup(mm_decoder_blob_digest(d));
         mm_decoder_free(d);
         if (rc < 0)
             return mm_error_wrap(rc, "%s: layer %zu (%s): ", s->name, i,

@@ -303,3 +303,41 @@ void mm_scan_record_free(mm_scan_record *rec)
     free(rec->report_json);
     free(rec);
 }
+
+int mm_store_list(mm_store *s, int limit, mm_store_list_fn fn, void *ud)
+{
+    if (!s || !fn)
+        return mm_error_set(MM_EINVAL, "store: no store or callback");
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, key, target, scanned_at, db_version,"
+                           " npackages, nfindings FROM scans"
+                           " ORDER BY scanned_at DESC, id DESC LIMIT ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, "preparing the query");
+    sqlite3_bind_int(st, 1, limit > 0 ? limit : -1);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        mm_scan_record rec = {0};
+        rec.id = sqlite3_column_int64(st, 0);
+        rec.key = col_text(st, 1);
+        rec.target = col_text(st, 2);
+        rec.scanned_at = sqlite3_column_int64(st, 3);
+        rec.db_version = col_text(st, 4);
+        rec.npackages = sqlite3_column_int64(st, 5);
+        rec.nfindings = sqlite3_column_int64(st, 6);
+        int stop = fn(ud, &rec);
+        free(rec.key);
+        free(rec.target);
+        free(rec.db_version);
+        if (stop)
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        rc = db_error(s, "listing scans");
+        sqlite3_finalize(st);
+        return rc;
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
