@@ -66,6 +66,9 @@ typedef struct mm_scan_opts {
 
 void mm_scan_opts_init(mm_scan_opts *o);
 
+/* The MM_SCANNER_* bits this build implements. */
+unsigned mm_scan_available_scanners(void);
+
 typedef struct mm_result mm_result;
 
 int mm_scan(mm_result **out, mm_target_kind kind, const char *input,

@@ -198,6 +198,12 @@ int mm_actx_entry_end(mm_actx *cx, const mm_entry *e)
 }
 
 /* --- options and results -------------------------------------------------------- */
+unsigned mm_scan_available_scanners(void)
+{
+    /* each scanner adds its bit here when it lands */
+    return 0;
+}
+
 void mm_scan_opts_init(mm_scan_opts *o)
 {
     memset(o, 0, sizeof *o);
