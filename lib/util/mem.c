@@ -54,6 +54,8 @@ char *mm_xstrndup(const char *s, size_t n)
     return d;
 }
 
+/* fmt always comes from a checked printf-style caller */
+__attribute__((format(printf, 1, 0)))
 char *mm_xvasprintf(const char *fmt, va_list ap)
 {
     char *s = NULL;
@@ -105,9 +107,10 @@ void mm_buf_addc(mm_buf *b, char c)
 void mm_buf_printf(mm_buf *b, const char *fmt, ...)
 {
     va_list ap, ap2;
+    char probe[1];
     va_start(ap, fmt);
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(probe, 0, fmt, ap);
     va_end(ap);
     if (n > 0) {
         mm_buf_reserve(b, (size_t)n);

@@ -38,7 +38,7 @@ void mm_buf_add(mm_buf *b, const void *d, size_t n);
 void mm_buf_adds(mm_buf *b, const char *s);
 void mm_buf_addc(mm_buf *b, char c);
 void mm_buf_printf(mm_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3), nonnull(1, 2)));
 void mm_buf_clear(mm_buf *b);
 char *mm_buf_detach(mm_buf *b); /* returns data (never NULL), resets b */
 void mm_buf_free(mm_buf *b);
