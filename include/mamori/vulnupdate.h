@@ -89,6 +89,8 @@ typedef struct mm_update_report {
     size_t n;
     size_t nupdated, nunchanged, nfailed;
     bool db_written;         /* a new database replaced the old one */
+    bool partial;            /* keep_going: some sources failed, the others
+                                were imported (the call returned MM_EIO) */
     mm_import_stats stats;   /* of the build, when db_written */
     double seconds;
 } mm_update_report;

@@ -753,6 +753,7 @@ int mm_vulndb_update(const char *db_path, const mm_update_opts *opts,
                 mm_buf_printf(&b, " %s (%s)", rep->v[i].name, rep->v[i].url);
         mm_buf_printf(&b, "; first error: %s", first_msg);
         rc = mm_error_set(MM_EIO, "%s", b.data);
+        rep->partial = true;
         mm_buf_free(&b);
     }
     free(first_msg);
