@@ -56,6 +56,10 @@ typedef struct mm_package {
     bool indirect;     /* a dependency rather than the thing itself */
 } mm_package;
 
+/* Frees the strings and file list of a package the caller filled (not one
+ * owned by an inventory) and resets it: epoch and layer to -1. */
+void mm_package_clear(mm_package *p);
+
 typedef struct mm_inventory mm_inventory;
 
 int mm_inventory_new(mm_inventory **out);

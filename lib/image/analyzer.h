@@ -102,5 +102,6 @@ extern const mm_analyzer_ops mm_analyzer_python;
 extern const mm_analyzer_ops mm_analyzer_npm;
 extern const mm_analyzer_ops mm_analyzer_gobin;
 extern const mm_analyzer_ops mm_analyzer_java;
+extern const mm_analyzer_ops mm_analyzer_malware; /* lib/malware/ */
 
 #endif

@@ -37,6 +37,7 @@ struct mm_result {
 static const mm_analyzer_ops *const analyzers[] = {
     &mm_analyzer_os, &mm_analyzer_dpkg, &mm_analyzer_apk, &mm_analyzer_rpm,
     &mm_analyzer_python, &mm_analyzer_npm, &mm_analyzer_gobin, &mm_analyzer_java,
+    &mm_analyzer_malware,
 };
 #define NAN_ (sizeof analyzers / sizeof analyzers[0])
 
@@ -201,7 +202,7 @@ int mm_actx_entry_end(mm_actx *cx, const mm_entry *e)
 unsigned mm_scan_available_scanners(void)
 {
     /* each scanner adds its bit here when it lands */
-    return 0;
+    return MM_SCANNER_MALWARE;
 }
 
 void mm_scan_opts_init(mm_scan_opts *o)

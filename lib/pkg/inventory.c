@@ -21,8 +21,10 @@ int mm_inventory_new(mm_inventory **out)
     return 0;
 }
 
-static void pkg_free(mm_package *p)
+void mm_package_clear(mm_package *p)
 {
+    if (!p)
+        return;
     free(p->name);
     free(p->version);
     free(p->src_name);
@@ -33,6 +35,14 @@ static void pkg_free(mm_package *p)
     free(p->path);
     free(p->layer_digest);
     mm_strv_free(p->files, p->nfiles);
+    memset(p, 0, sizeof *p);
+    p->epoch = -1;
+    p->layer = -1;
+}
+
+static void pkg_free(mm_package *p)
+{
+    mm_package_clear(p);
     free(p);
 }
 

@@ -46,17 +46,7 @@ void mm_osdb_list_free(mm_osdb_list *l)
     if (!l)
         return;
     for (size_t i = 0; i < l->n; i++) {
-        mm_package *p = &l->v[i].pkg;
-        free(p->name);
-        free(p->version);
-        free(p->src_name);
-        free(p->src_version);
-        free(p->arch);
-        free(p->license);
-        free(p->purl);
-        free(p->path);
-        free(p->layer_digest);
-        mm_strv_free(p->files, p->nfiles);
+        mm_package_clear(&l->v[i].pkg);
     }
     free(l->v);
     mm_strv_free(l->warnings, l->nwarnings);

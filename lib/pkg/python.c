@@ -25,19 +25,9 @@
 
 void mm_lang_pkg_clear(mm_package *p)
 {
-    if (!p)
-        return;
-    free(p->name);
-    free(p->version);
-    free(p->src_name);
-    free(p->src_version);
-    free(p->arch);
-    free(p->license);
-    free(p->purl);
-    free(p->path);
-    free(p->layer_digest);
-    mm_strv_free(p->files, p->nfiles);
-    memset(p, 0, sizeof *p);
+    mm_package_clear(p);
+    if (p)
+        memset(p, 0, sizeof *p); /* language packages start zeroed */
 }
 
 int mm_lang_result_push(mm_lang_result *r, mm_package *p)

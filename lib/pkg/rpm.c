@@ -275,21 +275,7 @@ static bool has_ctrl(const char *s)
 
 void mm_rpm_package_clear(mm_package *p)
 {
-    if (!p)
-        return;
-    free(p->name);
-    free(p->version);
-    free(p->src_name);
-    free(p->src_version);
-    free(p->arch);
-    free(p->license);
-    free(p->purl);
-    free(p->path);
-    free(p->layer_digest);
-    mm_strv_free(p->files, p->nfiles);
-    memset(p, 0, sizeof *p);
-    p->epoch = -1;
-    p->layer = -1;
+    mm_package_clear(p);
 }
 
 int mm_rpm_header_parse(mm_package *out, const uint8_t *blob, size_t len,

@@ -1,0 +1,153 @@
+/*
+ * mamori/dockerfile.h - a Dockerfile parser and the linter built on it
+ * (`mamori config PATH`, NIST SP 800-190 section 3.1.2).
+ *
+ * The parser follows the BuildKit front-end: parser directives (`# escape=`,
+ * `# syntax=`), line continuations with the escape character, comments
+ * (also between continued lines), heredocs (`<<EOF`, `<<-EOF`, quoted
+ * names, several per instruction), exec (JSON) and shell forms, and
+ * ARG/ENV substitution ($VAR, ${VAR}, ${VAR:-x}, ${VAR:+x}, ...) with
+ * ARGs before the first FROM visible only to FROM lines and per-stage
+ * scopes after it.  Malformed input (an unterminated heredoc, a bad JSON
+ * array, an unknown instruction) is an MM_EFORMAT error naming the file and
+ * the line.
+ *
+ * The linter turns a parsed Dockerfile into mm_findings (kind
+ * MM_FIND_MISCONFIG, section "3.1.2"), one per rule violation, each with
+ * the file, line and rule id; docs/misconfig.md lists every rule with its
+ * hadolint / Dockle / CIS Docker Benchmark equivalent.
+ */
+#ifndef MAMORI_DOCKERFILE_H
+#define MAMORI_DOCKERFILE_H
+
+#include "mamori/common.h"
+#include "mamori/finding.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Caps on a hostile Dockerfile. */
+#define MM_DF_MAX_SIZE        (4u << 20)  /* bytes in the file */
+#define MM_DF_MAX_INSTRS      10000       /* instructions */
+#define MM_DF_MAX_HEREDOCS    16          /* heredocs in one instruction */
+#define MM_DF_MAX_EXPANSION   (64u << 10) /* bytes of one expanded word */
+
+typedef struct mm_df_heredoc {
+    char *name;       /* the terminator word, quotes removed */
+    char *body;       /* the lines up to the terminator, each ending in "\n"
+                       * (leading tabs removed for "<<-") */
+    bool expand;      /* unquoted name: variables expand in the body */
+    bool strip_tabs;  /* "<<-" */
+    int line;         /* line of the first body line */
+} mm_df_heredoc;
+
+/* A key=value of ENV, ARG or LABEL, after quote removal and substitution. */
+typedef struct mm_df_kv {
+    char *key;
+    char *value;      /* NULL for "ARG NAME" without a default */
+    bool has_value;
+} mm_df_kv;
+
+typedef struct mm_df_instr {
+    char *keyword;    /* upper case: "RUN", "FROM", ... */
+    int line;         /* line of the keyword (1-based) */
+    int end_line;     /* last line, continuations and heredocs included */
+    char *original;   /* the instruction as one line: continuations joined,
+                       * heredoc bodies left out */
+    char *args;       /* the text after the keyword and the flags, as
+                       * written (not expanded) */
+    char **flags;     /* "--from=build", "--mount=type=cache,..." (expanded) */
+    size_t nflags;
+    bool exec_form;   /* the arguments are a JSON array */
+    /* Exec form: the array's strings.  RUN/CMD/ENTRYPOINT/SHELL/HEALTHCHECK
+     * in shell form: one element, the command as written.  Every other
+     * instruction: its words after quote removal and substitution. */
+    char **argv;
+    size_t nargv;
+    mm_df_kv *kv;     /* ENV, ARG, LABEL pairs */
+    size_t nkv;
+    mm_df_heredoc *heredocs;
+    size_t nheredocs;
+    bool unresolved;  /* a substitution named a variable with no value */
+    int stage;        /* index into the stages, -1 before the first FROM */
+    char **ignore;    /* rule ids from "# mamori ignore=" and "# hadolint
+                       * ignore=" on the lines just before */
+    size_t nignore;
+} mm_df_instr;
+
+typedef struct mm_df_stage {
+    char *name;       /* "AS name", lower case, or NULL */
+    char *image;      /* the base image after substitution */
+    bool image_unresolved; /* the reference used a variable without value */
+    int parent;       /* index of an earlier stage it is FROM, else -1 */
+    int line;
+    size_t first, last; /* indexes of its FROM and last instruction */
+} mm_df_stage;
+
+typedef struct mm_dockerfile {
+    char *path;
+    char escape;      /* '\\' or '`' */
+    char *syntax;     /* "# syntax=" directive, or NULL */
+    mm_df_instr *instrs;
+    size_t ninstrs;
+    mm_df_stage *stages;
+    size_t nstages;
+} mm_dockerfile;
+
+/* Parses data (len bytes, need not be NUL-terminated); path names the file
+ * in messages and findings.  0 or MM_EFORMAT / MM_ELIMIT with a message
+ * "PATH:LINE: ...". */
+int mm_dockerfile_parse(mm_dockerfile **out, const char *path,
+                        const char *data, size_t len);
+/* Reads and parses a file (MM_EIO / MM_ENOTFOUND when it cannot be read). */
+int mm_dockerfile_load(mm_dockerfile **out, const char *path);
+void mm_dockerfile_free(mm_dockerfile *df);
+
+/* --- the linter ----------------------------------------------------------- */
+typedef struct mm_dflint_override {
+    char *id;
+    mm_severity severity;
+} mm_dflint_override;
+
+typedef struct mm_dflint_opts {
+    char **ignored;             /* rule ids (MM-DF-xxx or hadolint DLxxxx) */
+    size_t nignored;
+    char **allowed_registries;  /* enables MM-DF-019 when non-empty;
+                                 * "*.example.com" wildcards allowed */
+    size_t nallowed_registries;
+    mm_dflint_override *overrides;
+    size_t noverrides;
+} mm_dflint_opts;
+
+void mm_dflint_opts_init(mm_dflint_opts *o);
+void mm_dflint_opts_free(mm_dflint_opts *o);
+/* Reads a YAML config file into o (adding to what is there): keys
+ * `ignored: [ids]`, `allowed-registries: [..]` (also hadolint's
+ * `trustedRegistries`), `severity-overrides: {ID: SEVERITY}` (also
+ * hadolint's `override: {error: [..], warning: [..], info: [..],
+ * style: [..]}`).  Unknown keys are ignored (a .hadolint.yaml carries
+ * others); a malformed document is MM_EFORMAT naming the line. */
+int mm_dflint_config_load(mm_dflint_opts *o, const char *path);
+
+/* Lints df and appends the findings to out.  o may be NULL. */
+int mm_dockerfile_lint(const mm_dockerfile *df, const mm_dflint_opts *o,
+                       mm_findings *out);
+
+/* The rules, for docs and `--list-rules`. */
+typedef struct mm_dflint_rule {
+    const char *id;        /* "MM-DF-001" */
+    const char *hadolint;  /* "DL3008", or NULL */
+    const char *other;     /* Dockle / CIS / Docker build-check id, or NULL */
+    mm_severity severity;
+    const char *title;
+    const char *remediation;
+} mm_dflint_rule;
+
+size_t mm_dflint_rule_count(void);
+const mm_dflint_rule *mm_dflint_rule_get(size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
