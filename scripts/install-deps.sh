@@ -6,9 +6,11 @@ set -eu
 
 BUILD="meson ninja-build pkg-config gcc clang llvm libclang-rt-14-dev \
   libarchive-dev libjansson-dev libsqlite3-dev libssl-dev libzstd-dev zlib1g-dev \
-  libisal-dev libyaml-dev libcurl4-openssl-dev"
+  libisal-dev libyaml-dev libcurl4-openssl-dev \
+  libyara-dev"
 TEST="python3 python3-yaml jq hyperfine time mmdebstrap umoci skopeo golang-go isal \
-  gzip zstd tar rpm file ca-certificates gpg libdpkg-perl debian-archive-keyring mount"
+  gzip zstd tar rpm file ca-certificates gpg libdpkg-perl debian-archive-keyring mount \
+  yara"
 
 want="$BUILD"
 [ "${1:-}" = "--test" ] && want="$BUILD $TEST"
