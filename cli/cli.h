@@ -6,6 +6,7 @@
 #ifndef MM_CLI_H
 #define MM_CLI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -24,6 +25,53 @@ char *cli_store_path(const char *cache_dir);
 
 int cmd_scan(mm_target_kind kind, int argc, char **argv);   /* cmd_scan.c */
 int cmd_history(int argc, char **argv);                     /* cmd_history.c */
+int cmd_sbom(int argc, char **argv);                        /* cmd_sbom.c */
+int cmd_db(int argc, char **argv);                          /* cmd_db.c */
+int cmd_config(int argc, char **argv);                      /* cmd_config.c */
+int cmd_agent(int argc, char **argv);                       /* cmd_agent.c */
+int cmd_runtime(int argc, char **argv);                     /* cmd_runtime.c */
 void cli_usage(FILE *f);                                    /* main.c */
+
+/* --- what `image`, `rootfs` and `sbom` share (cmd_scan.c) ------------------ */
+
+/* The vulnerability and filter options, as getopt_long codes. */
+enum {
+    CLI_OPT_SEVERITY = 1000, CLI_OPT_IGNORE_UNFIXED, CLI_OPT_EXIT_CODE,
+    CLI_OPT_IGNOREFILE, CLI_OPT_DB_PATH, CLI_OPT_DB_MAX_AGE,
+};
+#define CLI_VULN_LONGOPTS                                                   \
+    {"severity", required_argument, NULL, CLI_OPT_SEVERITY},                \
+    {"ignore-unfixed", no_argument, NULL, CLI_OPT_IGNORE_UNFIXED},          \
+    {"exit-code", required_argument, NULL, CLI_OPT_EXIT_CODE},              \
+    {"ignorefile", required_argument, NULL, CLI_OPT_IGNOREFILE},            \
+    {"db-path", required_argument, NULL, CLI_OPT_DB_PATH},                  \
+    {"db-max-age", required_argument, NULL, CLI_OPT_DB_MAX_AGE}
+
+typedef struct cli_vuln {
+    const char *db_path;     /* --db-path, NULL = default */
+    const char *cache_dir;   /* --cache-dir: the default db lives there */
+    unsigned severities;     /* --severity, 0 = all */
+    bool ignore_unfixed;
+    int exit_code;           /* --exit-code; 0 = exit 0 whatever is found */
+    const char *ignorefile;  /* --ignorefile, NULL = ./.mamoriignore if any */
+    int64_t max_age_days;    /* --db-max-age */
+    bool quiet;
+} cli_vuln;
+
+/* Handles option c of CLI_VULN_LONGOPTS: 1 when it was one, 0 when it is
+ * not, -1 after printing why the value is bad. */
+int cli_vuln_option(cli_vuln *v, int c, const char *arg);
+/* The database path the options name (caller frees), NULL on error. */
+char *cli_vuln_db_path(const cli_vuln *v);
+/* Matches r against the database: when it is absent, required makes that
+ * an error, else a one-line warning.  *db_version (caller frees) is set
+ * when a database was used.  Returns 0 or EXIT_ERROR (message printed). */
+int cli_vuln_match(mm_result *r, const cli_vuln *v, bool required,
+                   char **db_version);
+/* Applies the filters (and the ignore file), prints the result's warnings
+ * unless quiet, writes the report, and returns the exit status: 0,
+ * v->exit_code when findings survive, EXIT_ERROR on failure. */
+int cli_vuln_finish(mm_result *r, const cli_vuln *v, mm_format fmt,
+                    const char *output, bool list_files);
 
 #endif

@@ -1,6 +1,13 @@
 /*
  * cmd_scan.c - `mamori image` and `mamori rootfs`: options, the scan, the
- * store record and the report.
+ * vulnerability match, the store record, the filters and the report; and
+ * the vulnerability/filter options `mamori sbom` shares with them.
+ *
+ * The vulnerability scanner runs by default whenever a database exists at
+ * the database path; without one the scan still runs (every scanner that
+ * needs no extra data) and says in one line why vulnerabilities were not
+ * checked.  The store keeps the unfiltered result: filters are the user's
+ * view, not the record.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,6 +19,8 @@
 #include <unistd.h>
 
 #include "mamori/mamori.h"
+#include "mamori/filter.h"
+#include "mamori/vuln.h"
 #include "cli.h"
 
 static void progress(void *ud, int layer, int nlayers, uint64_t done,
@@ -45,6 +54,7 @@ static const struct option longopts[] = {
     {"max-layers", required_argument, NULL, OPT_MAX_LAYERS},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"list-files", no_argument, NULL, OPT_LIST_FILES},
+    CLI_VULN_LONGOPTS,
     {NULL, 0, NULL, 0},
 };
 
@@ -73,6 +83,162 @@ static int parse_scanners(const char *list, unsigned *out)
     return rc;
 }
 
+/* --- vulnerability options shared with `mamori sbom` ------------------------ */
+
+int cli_vuln_option(cli_vuln *v, int c, const char *arg)
+{
+    char *end;
+    long n;
+    switch (c) {
+    case CLI_OPT_SEVERITY:
+        if (mm_severity_set_parse(&v->severities, arg) < 0) {
+            cli_fail("--severity: ");
+            return -1;
+        }
+        return 1;
+    case CLI_OPT_IGNORE_UNFIXED:
+        v->ignore_unfixed = true;
+        return 1;
+    case CLI_OPT_EXIT_CODE:
+        errno = 0;
+        n = strtol(arg, &end, 10);
+        if (errno || end == arg || *end || n < 0 || n > 255) {
+            fprintf(stderr, "%s: --exit-code: \"%s\" is not a number from 0 to 255\n",
+                    prog, arg);
+            return -1;
+        }
+        if (n == EXIT_ERROR) {
+            fprintf(stderr, "%s: --exit-code: %d is reserved for errors; pick "
+                    "another status\n", prog, EXIT_ERROR);
+            return -1;
+        }
+        v->exit_code = (int)n;
+        return 1;
+    case CLI_OPT_IGNOREFILE:
+        v->ignorefile = arg;
+        return 1;
+    case CLI_OPT_DB_PATH:
+        v->db_path = arg;
+        return 1;
+    case CLI_OPT_DB_MAX_AGE:
+        errno = 0;
+        n = strtol(arg, &end, 10);
+        if (errno || end == arg || *end || n < 1 || n > 100000) {
+            fprintf(stderr, "%s: --db-max-age: \"%s\" is not a number of days\n",
+                    prog, arg);
+            return -1;
+        }
+        v->max_age_days = n;
+        return 1;
+    }
+    return 0;
+}
+
+char *cli_vuln_db_path(const cli_vuln *v)
+{
+    if (v->db_path)
+        return strdup(v->db_path);
+    if (v->cache_dir) {
+        size_t n = strlen(v->cache_dir) + sizeof "/vuln.db";
+        char *p = malloc(n);
+        if (p)
+            snprintf(p, n, "%s/vuln.db", v->cache_dir);
+        return p;
+    }
+    return mm_vulndb_default_path();
+}
+
+int cli_vuln_match(mm_result *r, const cli_vuln *v, bool required,
+                   char **db_version)
+{
+    *db_version = NULL;
+    char *path = cli_vuln_db_path(v);
+    if (!path)
+        return cli_fail("vulnerability database: ");
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        if (required) {
+            fprintf(stderr, "%s: no vulnerability database at %s (run `mamori db "
+                    "update` or `mamori db import`)\n", prog, path);
+            free(path);
+            return EXIT_ERROR;
+        }
+        if (!v->quiet)
+            fprintf(stderr, "%s: warning: vulnerability scanning skipped: no "
+                    "database at %s (run `mamori db update` or `mamori db "
+                    "import`)\n", prog, path);
+        free(path);
+        return 0;
+    }
+    mm_vulndb *db = NULL;
+    if (mm_vulndb_open(&db, path) < 0) {
+        free(path);
+        return cli_fail("");
+    }
+    free(path);
+    mm_vuln_opts vo;
+    mm_vuln_opts_init(&vo);
+    if (v->max_age_days)
+        vo.max_age_days = v->max_age_days;
+    int rc = mm_vuln_match(db, r, &vo);
+    if (rc == 0) {
+        const char *dv = mm_vulndb_version(db);
+        *db_version = strdup(dv ? dv : "");
+    }
+    mm_vulndb_close(db);
+    return rc < 0 ? cli_fail("vulnerability match: ") : 0;
+}
+
+int cli_vuln_finish(mm_result *r, const cli_vuln *v, mm_format fmt,
+                    const char *output, bool list_files)
+{
+    mm_ignorefile *ign = NULL;
+    const char *ignpath = v->ignorefile;
+    struct stat sb;
+    if (!ignpath && stat(".mamoriignore", &sb) == 0)
+        ignpath = ".mamoriignore";
+    if (ignpath && mm_ignorefile_load(&ign, ignpath) < 0)
+        return cli_fail("--ignorefile: ");
+    mm_filter flt;
+    mm_filter_init(&flt);
+    flt.severities = v->severities;
+    flt.ignore_unfixed = v->ignore_unfixed;
+    flt.ignore = ign;
+    mm_filter_stats fs;
+    int rc = mm_filter_apply(r, &flt, &fs);
+    mm_ignorefile_free(ign);
+    if (rc < 0)
+        return cli_fail("filters: ");
+
+    if (!v->quiet)
+        for (size_t i = 0; i < mm_result_warning_count(r); i++)
+            fprintf(stderr, "%s: warning: %s\n", prog, mm_result_warning(r, i));
+
+    int exit_status = 0;
+    FILE *out = stdout;
+    if (output) {
+        out = fopen(output, "w");
+        if (!out) {
+            fprintf(stderr, "%s: %s: %s\n", prog, output, strerror(errno));
+            return EXIT_ERROR;
+        }
+    }
+    mm_report_opts ro;
+    mm_report_opts_init(&ro);
+    ro.color = !output && fmt == MM_FORMAT_TABLE && isatty(STDOUT_FILENO) &&
+               !getenv("NO_COLOR");
+    ro.list_files = list_files;
+    if (mm_report_write(out, r, fmt, &ro) < 0)
+        exit_status = cli_fail("writing the report: ");
+    if (output && fclose(out) != 0) {
+        fprintf(stderr, "%s: %s: %s\n", prog, output, strerror(errno));
+        exit_status = EXIT_ERROR;
+    }
+    if (exit_status == 0 && v->exit_code && fs.kept > 0)
+        exit_status = v->exit_code;
+    return exit_status;
+}
+
 int cmd_scan(mm_target_kind kind, int argc, char **argv)
 {
     mm_scan_opts opts;
@@ -80,6 +246,8 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
     const char *input = NULL, *format = "table", *output = NULL,
                *cache_dir = NULL, *scanners = NULL;
     bool quiet = false, no_store = false, list_files = false;
+    cli_vuln vo;
+    memset(&vo, 0, sizeof vo);
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:f:o:qh", longopts, NULL)) != -1) {
@@ -96,6 +264,12 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
         case OPT_NO_STORE: no_store = true; break;
         case OPT_LIST_FILES: list_files = true; break;
         case OPT_THREADS: opts.threads = atoi(optarg); break;
+        case CLI_OPT_SEVERITY: case CLI_OPT_IGNORE_UNFIXED:
+        case CLI_OPT_EXIT_CODE: case CLI_OPT_IGNOREFILE: case CLI_OPT_DB_PATH:
+        case CLI_OPT_DB_MAX_AGE:
+            if (cli_vuln_option(&vo, c, optarg) < 0)
+                return EXIT_ERROR;
+            break;
         case OPT_MAX_ENTRIES: case OPT_MAX_PATH: case OPT_MAX_FILE:
         case OPT_MAX_TOTAL: case OPT_MAX_LAYERS:
             if (cli_parse_size(optarg, &v) < 0) {
@@ -129,8 +303,20 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
     mm_format fmt;
     if (mm_format_parse(&fmt, format) < 0)
         return cli_fail("--format: ");
-    if (scanners && parse_scanners(scanners, &opts.scanners) < 0)
-        return EXIT_ERROR;
+    vo.quiet = quiet;
+    vo.cache_dir = cache_dir;
+    /* Default: every scanner that needs no extra data, plus vuln when a
+     * database exists (decided after the scan, with a warning if not). */
+    bool want_vuln = true, vuln_required = false;
+    if (scanners) {
+        if (parse_scanners(scanners, &opts.scanners) < 0)
+            return EXIT_ERROR;
+        want_vuln = vuln_required = (opts.scanners & MM_SCANNER_VULN) != 0;
+    } else {
+        opts.scanners = mm_scan_available_scanners();
+    }
+    /* vulnerability matching runs here, after the scan, not as an analyzer */
+    opts.scanners &= ~(unsigned)MM_SCANNER_VULN;
     unsigned unavailable = opts.scanners & ~mm_scan_available_scanners();
     if (unavailable) {
         fprintf(stderr, "%s: --scanners: %s%s%s%sis not available in this version "
@@ -154,51 +340,27 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
     if (rc < 0)
         return cli_fail(NULL);
 
-    if (!scanners && !quiet)
-        fprintf(stderr, "%s: note: vulnerability scanning skipped: no vulnerability "
-                "database in this version (inventory only)\n", prog);
-    if (!quiet)
-        for (size_t i = 0; i < mm_result_warning_count(r); i++)
-            fprintf(stderr, "%s: warning: %s\n", prog, mm_result_warning(r, i));
+    char *db_version = NULL;
+    if (want_vuln && cli_vuln_match(r, &vo, vuln_required, &db_version) != 0) {
+        mm_result_free(r);
+        return EXIT_ERROR;
+    }
 
-    int exit_status = 0;
     if (!no_store) {
-        char *path = cache_dir ? NULL : mm_store_default_path();
-        char *p = cache_dir ? NULL : path;
-        char buf[4096];
-        if (cache_dir) {
-            snprintf(buf, sizeof buf, "%s/mamori.db", cache_dir);
-            p = buf;
-        }
+        char *p = cli_store_path(cache_dir);
         mm_store *st = NULL;
-        if (mm_store_open(&st, p) < 0 || mm_store_put_scan(st, r, NULL) < 0) {
+        if (!p || mm_store_open(&st, p) < 0 ||
+            mm_store_put_scan(st, r, db_version) < 0) {
             /* a failed record is worth a warning, not a lost report */
-            fprintf(stderr, "%s: warning: scan not recorded: %s\n", prog, mm_error_last());
+            fprintf(stderr, "%s: warning: scan not recorded: %s\n", prog,
+                    mm_error_last());
         }
         mm_store_close(st);
-        free(path);
+        free(p);
     }
+    free(db_version);
 
-    FILE *out = stdout;
-    if (output) {
-        out = fopen(output, "w");
-        if (!out) {
-            fprintf(stderr, "%s: %s: %s\n", prog, output, strerror(errno));
-            mm_result_free(r);
-            return EXIT_ERROR;
-        }
-    }
-    mm_report_opts ro;
-    mm_report_opts_init(&ro);
-    ro.color = !output && fmt == MM_FORMAT_TABLE && isatty(STDOUT_FILENO) &&
-               !getenv("NO_COLOR");
-    ro.list_files = list_files;
-    if (mm_report_write(out, r, fmt, &ro) < 0)
-        exit_status = cli_fail("writing the report: ");
-    if (output && fclose(out) != 0) {
-        fprintf(stderr, "%s: %s: %s\n", prog, output, strerror(errno));
-        exit_status = EXIT_ERROR;
-    }
+    int exit_status = cli_vuln_finish(r, &vo, fmt, output, list_files);
     mm_result_free(r);
     return exit_status;
 }

@@ -26,18 +26,32 @@ void cli_usage(FILE *f)
 "Usage:\n"
 "  mamori image --input FILE|DIR[:REF] [options]   scan a docker-archive or OCI layout\n"
 "  mamori rootfs DIR|TAR [options]                 scan an OS root filesystem\n"
+"  mamori sbom FILE [options]                      re-check a CycloneDX/SPDX JSON SBOM\n"
+"  mamori db import PATH... | info | update        the vulnerability database\n"
+"  mamori agent --rules FILE [options]            runtime detection (eBPF sensor)\n"
 "  mamori history [--limit N]                     scans recorded in the store\n"
+"  mamori config PATH [options]                   lint a Dockerfile (config --help)\n"
+"  mamori runtime replay FILE --rules R           replay events through Falco rules\n"
 "  mamori version\n"
 "\n"
 "Options:\n"
 "  -i, --input PATH        image: docker-archive tar, OCI layout dir or tar; PATH:REF\n"
 "                          picks a reference from an OCI layout holding several\n"
 "      --platform OS/ARCH[/VARIANT]  image of a multi-platform index (linux/amd64)\n"
-"  -f, --format FMT        table (default), json, cyclonedx, spdx-json\n"
+"  -f, --format FMT        table (default), json, cyclonedx, spdx-json, sarif\n"
 "  -o, --output FILE       write the report to FILE instead of standard output\n"
 "      --scanners LIST     comma-separated: vuln,secret,misconfig,malware (the\n"
-"                          inventory always runs)\n"
+"                          inventory always runs; default: all, vuln when a\n"
+"                          database exists)\n"
 "      --list-files        include owned files of packages in the JSON report\n"
+"      --severity LIST     only findings of these severities (CRITICAL,HIGH,...,UNKNOWN)\n"
+"      --ignore-unfixed    drop vulnerabilities that have no fixed version\n"
+"      --ignorefile FILE   ids to ignore, \"ID [exp:YYYY-MM-DD] [# reason]\" a line\n"
+"                          (default ./.mamoriignore when present; .trivyignore syntax)\n"
+"      --exit-code N       exit N when any finding survives the filters (not 2)\n"
+"      --db-path FILE      vulnerability database (default ~/.cache/mamori/vuln.db);\n"
+"                          without one, vulnerability scanning is skipped with a warning\n"
+"      --db-max-age DAYS   warn when the database is older (default 7)\n"
 "      --cache-dir DIR     where the scan store lives (default ~/.cache/mamori)\n"
 "      --no-store          do not record the scan in the store\n"
 "      --max-entries N     cap on tar entries over all layers (default 50M)\n"
@@ -107,6 +121,16 @@ int main(int argc, char **argv)
         return cmd_scan(MM_TARGET_ROOTFS, argc - 1, argv + 1);
     if (!strcmp(cmd, "history"))
         return cmd_history(argc - 1, argv + 1);
+    if (!strcmp(cmd, "config"))
+        return cmd_config(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sbom"))
+        return cmd_sbom(argc - 1, argv + 1);
+    if (!strcmp(cmd, "db"))
+        return cmd_db(argc - 1, argv + 1);
+    if (!strcmp(cmd, "agent"))
+        return cmd_agent(argc - 1, argv + 1);
+    if (!strcmp(cmd, "runtime"))
+        return cmd_runtime(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("mamori %s\n", MM_VERSION);
         return 0;

@@ -7,10 +7,12 @@ set -eu
 BUILD="meson ninja-build pkg-config gcc clang llvm libclang-rt-14-dev \
   libarchive-dev libjansson-dev libsqlite3-dev libssl-dev libzstd-dev zlib1g-dev \
   libisal-dev libyaml-dev libcurl4-openssl-dev \
-  libyara-dev"
+  libyara-dev \
+  libvectorscan-dev libpcre2-dev \
+  libbpf-dev bpftool"
 TEST="python3 python3-yaml jq hyperfine time mmdebstrap umoci skopeo golang-go isal \
   gzip zstd tar rpm file ca-certificates gpg libdpkg-perl debian-archive-keyring mount \
-  yara"
+  yara ripgrep"
 
 want="$BUILD"
 [ "${1:-}" = "--test" ] && want="$BUILD $TEST"

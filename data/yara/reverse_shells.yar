@@ -14,9 +14,10 @@ rule RevShell_Bash_Dev_Tcp
         reference = "https://attack.mitre.org/techniques/T1059/004/"
     strings:
         $i = /(ba|z|k|da)?sh\s+-i\s*(>&|&>|>\s*&)\s*\/dev\/(tcp|udp)\/[^\/\s]+\/[0-9]{1,5}/ ascii
-        $fd = /exec\s+[0-9]+<>\s*\/dev\/(tcp|udp)\/[^\/\s]+\/[0-9]{1,5}/ ascii
+        // "exec 3<>/dev/tcp/host/80" alone is a common HTTP health check:
+        // only a shell wired to that descriptor is a reverse shell
+        $fd = /exec\s+[0-9]+<>\s*\/dev\/(tcp|udp)\/[^\/\s]+\/[0-9]{1,5}\s*;\s*(\/bin\/)?(ba|z|k|da)?sh\s+<&\s*[0-9]+\s*>&\s*[0-9]+/ ascii
         $redir = /\/dev\/(tcp|udp)\/[^\/\s]+\/[0-9]{1,5}\s*0>&1/ ascii
-        $redir2 = /0<&[0-9]+\s*;?\s*exec\s+[0-9]+<>\s*\/dev\/tcp\// ascii
     condition:
         uint32(0) != 0x464c457f and any of them
 }

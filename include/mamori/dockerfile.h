@@ -93,6 +93,9 @@ typedef struct mm_dockerfile {
     size_t ninstrs;
     mm_df_stage *stages;
     size_t nstages;
+    char **global_ignore; /* "# hadolint global ignore=" / "# mamori global
+                           * ignore=": rule ids off for the whole file */
+    size_t nglobal_ignore;
 } mm_dockerfile;
 
 /* Parses data (len bytes, need not be NUL-terminated); path names the file

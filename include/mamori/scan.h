@@ -76,6 +76,12 @@ int mm_scan(mm_result **out, mm_target_kind kind, const char *input,
 
 void mm_result_free(mm_result *r);
 
+/* An empty result for one file that is not an image (a Dockerfile linted
+ * by `mamori config`), so that the report writers can print its findings:
+ * target names the file, kind is MM_TARGET_ROOTFS, no layers, an empty
+ * inventory; add findings through mm_result_findings(). */
+int mm_result_new_for_file(mm_result **out, const char *target);
+
 typedef struct mm_os_info {
     char *family;     /* os-release ID: "debian", "alpine", "rhel", ... */
     char *version;    /* VERSION_ID or the release file's version */

@@ -73,6 +73,10 @@ const mm_scan_opts *mm_actx_opts(const mm_actx *cx);
 /* The private temp folder of this scan (for libraries that insist on a
  * directory); removed when the scan ends. */
 const char *mm_actx_tmpdir(const mm_actx *cx);
+/* The image metadata of the result: config_json (labels, history,
+ * healthcheck, exposed ports), repo_tags, user, env.  config_json is NULL
+ * for a root filesystem. */
+const mm_image_info *mm_actx_image(const mm_actx *cx);
 
 typedef struct mm_analyzer_ops {
     const char *name;
@@ -102,6 +106,10 @@ extern const mm_analyzer_ops mm_analyzer_python;
 extern const mm_analyzer_ops mm_analyzer_npm;
 extern const mm_analyzer_ops mm_analyzer_gobin;
 extern const mm_analyzer_ops mm_analyzer_java;
+extern const mm_analyzer_ops mm_analyzer_gem, mm_analyzer_cargo,
+    mm_analyzer_composer; /* lib/pkg/ruby.c, cargo.c, composer.c */
 extern const mm_analyzer_ops mm_analyzer_malware; /* lib/malware/ */
+extern const mm_analyzer_ops mm_analyzer_misconfig; /* lib/config/ */
+extern const mm_analyzer_ops mm_analyzer_secret; /* lib/secret/ */
 
 #endif

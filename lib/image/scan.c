@@ -37,7 +37,8 @@ struct mm_result {
 static const mm_analyzer_ops *const analyzers[] = {
     &mm_analyzer_os, &mm_analyzer_dpkg, &mm_analyzer_apk, &mm_analyzer_rpm,
     &mm_analyzer_python, &mm_analyzer_npm, &mm_analyzer_gobin, &mm_analyzer_java,
-    &mm_analyzer_malware,
+    &mm_analyzer_gem, &mm_analyzer_cargo, &mm_analyzer_composer,
+    &mm_analyzer_malware, &mm_analyzer_misconfig, &mm_analyzer_secret,
 };
 #define NAN_ (sizeof analyzers / sizeof analyzers[0])
 
@@ -82,6 +83,7 @@ mm_findings *mm_actx_findings(mm_actx *cx) { return cx->r->findings; }
 mm_os_info *mm_actx_os(mm_actx *cx) { return &cx->r->os; }
 const mm_scan_opts *mm_actx_opts(const mm_actx *cx) { return cx->opts; }
 const char *mm_actx_tmpdir(const mm_actx *cx) { return cx->tmpdir; }
+const mm_image_info *mm_actx_image(const mm_actx *cx) { return &cx->r->image; }
 
 const char *mm_actx_layer_digest(const mm_actx *cx, int layer)
 {
@@ -202,7 +204,7 @@ int mm_actx_entry_end(mm_actx *cx, const mm_entry *e)
 unsigned mm_scan_available_scanners(void)
 {
     /* each scanner adds its bit here when it lands */
-    return MM_SCANNER_MALWARE;
+    return MM_SCANNER_MALWARE | MM_SCANNER_MISCONFIG | MM_SCANNER_SECRET;
 }
 
 void mm_scan_opts_init(mm_scan_opts *o)
@@ -219,6 +221,23 @@ static void fill_limits(mm_limits *l)
     if (!l->max_layers) l->max_layers = MM_DEFAULT_MAX_LAYERS;
     if (!l->max_json_size) l->max_json_size = MM_DEFAULT_MAX_JSON_SIZE;
     if (!l->max_buffered) l->max_buffered = MM_DEFAULT_MAX_BUFFERED;
+}
+
+int mm_result_new_for_file(mm_result **out, const char *target)
+{
+    if (!out || !target)
+        return mm_error_set(MM_EINVAL, "result: no output or target");
+    mm_result *r = mm_xcalloc(1, sizeof *r);
+    r->target = mm_xstrdup(target);
+    r->kind = MM_TARGET_ROOTFS;
+    r->started = (int64_t)time(NULL);
+    mm_inventory_new(&r->inv);
+    mm_findings_new(&r->findings);
+    char d[72];
+    mm_sha256_hex(target, strlen(target), d);
+    r->key = mm_xstrdup(d);
+    *out = r;
+    return 0;
 }
 
 void mm_result_free(mm_result *r)

@@ -168,9 +168,10 @@ int mm_report_write(FILE *out, mm_result *r, mm_format fmt,
         return mm_report_write_cyclonedx(out, r, opts);
     case MM_FORMAT_SPDX_JSON:
         return mm_report_write_spdx(out, r, opts);
-    case MM_FORMAT_SARIF:
-        return mm_error_set(MM_EUNSUPPORTED,
-                            "report: the sarif format is not written yet");
+    case MM_FORMAT_SARIF: {
+        int mm_report_write_sarif(FILE *, mm_result *, const mm_report_opts *);
+        return mm_report_write_sarif(out, r, opts);            /* sarif.c */
+    }
     }
     return mm_error_set(MM_EINVAL, "report: unknown format %d", (int)fmt);
 }

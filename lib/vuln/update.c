@@ -550,15 +550,19 @@ static const mm_vulndb_source_info *stored_source(const mm_vulndb_info *info,
 }
 
 static int download_one(xfer *x, const char *dir, const mm_vulndb_source_info *old,
-                        pending *p)
+                        const char *old_sha256, pending *p)
 {
     const mm_vuln_source *s = x->src;
     const mm_update_opts *o = x->o;
     mm_update_source_result *r = p->res;
     /* the stored validators are only meaningful for the same URL: after
-     * pointing a source at a mirror, fetch in full */
+     * pointing a source at a mirror, fetch in full; and a sha256 pinned in
+     * the sources file that the stored copy does not have must be checked
+     * on a fresh download, not waved through by a 304 */
     const char *etag = NULL, *lm = NULL;
-    if (old && !o->force && old->location && !strcmp(old->location, s->url)) {
+    bool pin_ok = !s->sha256 || (old_sha256 && !strcmp(old_sha256, s->sha256));
+    if (old && !o->force && pin_ok && old->location &&
+        !strcmp(old->location, s->url)) {
         etag = old->etag && *old->etag ? old->etag : NULL;
         lm = old->last_modified && *old->last_modified ? old->last_modified
                                                        : NULL;
@@ -603,6 +607,25 @@ static int download_one(xfer *x, const char *dir, const mm_vulndb_source_info *o
 out:
     free(part);
     return rc;
+}
+
+/* name -> sha256 of the stored download, from the sources table (the
+ * public info does not carry it). */
+static mm_map *stored_digests(mm_vulndb *db)
+{
+    mm_map *m = mm_map_new();
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db->db, "SELECT name, sha256 FROM sources", -1, &st,
+                           NULL) != SQLITE_OK)
+        return m;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *n = (const char *)sqlite3_column_text(st, 0);
+        const char *h = (const char *)sqlite3_column_text(st, 1);
+        if (n && h)
+            free(mm_map_put(m, n, mm_xstrdup(h)));
+    }
+    sqlite3_finalize(st);
+    return m;
 }
 
 static char *dir_of(const char *path)
@@ -656,10 +679,14 @@ int mm_vulndb_update(const char *db_path, const mm_update_opts *opts,
     pending *pend = NULL;
     char *dir = NULL, *tmp = NULL, *sources_path = NULL;
     CURL *curl = NULL;
+    mm_map *old_sha = NULL;
+    bool curl_inited = false;
     int rc;
 
-    if (!db_path)
-        return mm_error_set(MM_EINVAL, "no database path");
+    if (!db_path || !*db_path) {
+        rc = mm_error_set(MM_EINVAL, "no vulnerability database path");
+        goto out;
+    }
     sources_path = o->sources_path ? mm_xstrdup(o->sources_path)
                                    : mm_vuln_sources_default_path();
     if (!sources_path) {
@@ -681,6 +708,8 @@ int mm_vulndb_update(const char *db_path, const mm_update_opts *opts,
     } else if (rc || (rc = mm_vulndb_info_get(db, &info))) {
         mm_error_wrap(rc, "%s: ", db_path);
         goto out;
+    } else {
+        old_sha = stored_digests(db);
     }
     mm_vulndb_close(db);
     db = NULL;
@@ -702,7 +731,12 @@ int mm_vulndb_update(const char *db_path, const mm_update_opts *opts,
         (rc = mm_tmpdir_create(&tmp, o->tmp_parent ? o->tmp_parent : dir)))
         goto out;
 
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK || !(curl = curl_easy_init())) {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        rc = mm_error_set(MM_ENOMEM, "cannot start libcurl");
+        goto out;
+    }
+    curl_inited = true;
+    if (!(curl = curl_easy_init())) {
         rc = mm_error_set(MM_ENOMEM, "cannot start libcurl");
         goto out;
     }
@@ -711,6 +745,7 @@ int mm_vulndb_update(const char *db_path, const mm_update_opts *opts,
     for (size_t i = 0; i < srcs->n; i++) {
         xfer x = {.src = &srcs->v[i], .o = o, .curl = curl, .retry_after = -1};
         int r = download_one(&x, tmp, stored_source(info, srcs->v[i].name),
+                             old_sha ? mm_map_get(old_sha, srcs->v[i].name) : NULL,
                              &pend[i]);
         xfer_done(&x);
         if (r) {
@@ -760,6 +795,8 @@ int mm_vulndb_update(const char *db_path, const mm_update_opts *opts,
 out:
     if (curl)
         curl_easy_cleanup(curl);
+    if (curl_inited)
+        curl_global_cleanup();
     if (tmp) {
         mm_tmpdir_remove(tmp);
         free(tmp);
@@ -773,6 +810,7 @@ out:
     free(pend);
     free(dir);
     mm_vulndb_info_free(info);
+    mm_map_free(old_sha, free);
     mm_vulndb_close(db);
     mm_vuln_sources_free(srcs);
     free(sources_path);
@@ -786,9 +824,115 @@ out:
 
 /* --- phase 2: the build ------------------------------------------------------ */
 
+/* The kind the importer detected must be the kind the source promises: an
+ * osv-zip URL that serves a secdb file is a misconfigured mirror, and its
+ * rows would land under the wrong expectations. */
+static bool kind_matches(mm_source_kind k, const char *detected)
+{
+    return detected && !strcmp(detected, mm_source_kind_name(k));
+}
+
+/* The importer names the file it reads: the download's temp path, which
+ * means nothing to the user and is gone afterwards.  Messages name the
+ * source and its URL instead. */
+typedef struct relabel {
+    const mm_update_opts *o;
+    const pending *cur;
+} relabel;
+
+static char *relabelled(const pending *p, const char *msg)
+{
+    size_t n = strlen(p->file);
+    if (strncmp(msg, p->file, n))
+        return mm_xasprintf("source %s (%s): %s", p->src->name, p->src->url, msg);
+    return mm_xasprintf("source %s (%s)%s", p->src->name, p->src->url, msg + n);
+}
+
+static void relabel_warn(void *ud, const char *msg)
+{
+    relabel *rl = ud;
+    if (!rl->o->warn)
+        return;
+    char *m = rl->cur ? relabelled(rl->cur, msg) : NULL;
+    rl->o->warn(rl->o->ud, m ? m : msg);
+    free(m);
+}
+
 static int build(const char *db_path, pending *pend, size_t npend,
                  const mm_update_opts *o, mm_update_report *rep)
 {
-    (void)db_path; (void)pend; (void)npend; (void)o; (void)rep;
-    return mm_error_set(MM_EUNSUPPORTED, "database build not wired yet");
+    mm_vulndb_build *b = NULL;
+    relabel rl = {o, NULL};
+    int rc = mm_vulndb_build_begin(&b, db_path, relabel_warn, &rl);
+    if (rc)
+        return rc;
+    int64_t now = (int64_t)time(NULL);
+    size_t i;
+    for (i = 0; i < npend; i++) {
+        pending *p = &pend[i];
+        if (!p->file)
+            continue;
+        const mm_vuln_source *s = p->src;
+        mm_vulndb_feed_result fr = {0};
+        rl.cur = p;
+        if ((rc = mm_vulndb_build_drop_source(b, s->name)))
+            break;
+        if ((rc = mm_vulndb_build_import_path(b, p->file, s->name, &fr))) {
+            char *m = relabelled(p, mm_error_last());
+            mm_error_set(rc, "%s", m);
+            free(m);
+            break;
+        }
+        if (!kind_matches(s->kind, fr.kind)) {
+            rc = mm_error_set(MM_EFORMAT, "source %s: %s: the content is a %s "
+                              "feed, not %s as its kind says", s->name, s->url,
+                              fr.kind ? fr.kind : "unknown",
+                              mm_source_kind_name(s->kind));
+            break;
+        }
+        if (s->expect_min_records && fr.records < s->expect_min_records) {
+            rc = mm_error_set(MM_EFORMAT, "source %s: %s: %llu advisories, fewer "
+                              "than the %llu expected (expect_min_records): a "
+                              "truncated or emptied feed?", s->name, s->url,
+                              (unsigned long long)fr.records,
+                              (unsigned long long)s->expect_min_records);
+            break;
+        }
+        mm_vulndb_source_info si = {
+            .name = (char *)s->name,
+            .kind = (char *)mm_source_kind_name(s->kind),
+            .location = (char *)s->url,
+            .updated_at = now,
+            .records = fr.records,
+            .etag = p->etag,
+            .last_modified = p->last_modified,
+        };
+        if ((rc = mm_vulndb_build_set_source(b, &si, p->sha256)))
+            break;
+        if (fr.records == 0)
+            note(o, "%s: %s holds no advisories (set expect_min_records to "
+                 "make that an error)", s->name, s->url);
+        p->res->records = fr.records;
+    }
+    if (rc) {
+        mm_vulndb_build_abort(b);
+        if (i < npend) {     /* the source the loop stopped at */
+            pend[i].res->status = MM_UPD_FAILED;
+            pend[i].res->error = mm_xstrdup(mm_error_last());
+            rep->nfailed++;
+        }
+        return rc;
+    }
+    rep->stats = *mm_vulndb_build_stats(b);
+    double t0 = mm_now();
+    if ((rc = mm_vulndb_build_commit(b)))
+        return rc;
+    rep->stats.seconds += mm_now() - t0;
+    rep->db_written = true;
+    for (i = 0; i < npend; i++)
+        if (pend[i].file) {
+            pend[i].res->status = MM_UPD_UPDATED;
+            rep->nupdated++;
+        }
+    return 0;
 }

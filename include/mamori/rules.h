@@ -1,0 +1,161 @@
+/*
+ * mamori/rules.h - the Falco-compatible runtime rule engine, its alert
+ * outputs and the JSON-lines replay source.
+ *
+ * A ruleset loads Falco rule files (rules, macros, lists, append/override,
+ * exceptions, enabled, tags, priorities, output templates), then
+ * mm_ruleset_compile() resolves macros and lists, compiles every condition
+ * into an evaluation tree and indexes rules by the event types they can
+ * match.  A rule that needs a field or operator this engine lacks is
+ * disabled with a warning naming it - never silently dropped.
+ * mm_ruleset_eval() runs the enabled rules for one mm_event and hands each
+ * match to a callback as an mm_alert (Falco's JSON alert shape).
+ */
+#ifndef MAMORI_RULES_H
+#define MAMORI_RULES_H
+
+#include "mamori/common.h"
+#include "mamori/event.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Falco priorities, most severe first (as Falco orders them). */
+typedef enum mm_rule_priority {
+    MM_PRI_EMERGENCY = 0, MM_PRI_ALERT, MM_PRI_CRITICAL, MM_PRI_ERROR,
+    MM_PRI_WARNING, MM_PRI_NOTICE, MM_PRI_INFORMATIONAL, MM_PRI_DEBUG,
+} mm_rule_priority;
+
+const char *mm_rule_priority_name(mm_rule_priority p); /* "Warning" (Falco's) */
+/* Case-insensitive; "INFO" is accepted for INFORMATIONAL. */
+int mm_rule_priority_parse(mm_rule_priority *out, const char *s);
+
+/* The response a rule asks for (mamori extension key `action:`). */
+typedef enum mm_rule_action {
+    MM_ACTION_NONE = 0,
+    MM_ACTION_KILL,        /* kill the offending process (SIGKILL) */
+} mm_rule_action;
+
+typedef struct mm_ruleset mm_ruleset;
+
+/* What the loader knows about one rule (after append/override). */
+typedef struct mm_rule_info {
+    const char *name, *desc, *condition, *output, *source;
+    mm_rule_priority priority;
+    const char *const *tags;
+    size_t ntags;
+    bool enabled;          /* as the files say (enabled: false -> false) */
+    bool disabled;         /* the engine could not compile it (see reason) */
+    const char *disabled_reason; /* names the missing field/operator */
+    bool skipped;          /* another source (k8s_audit, plugins) */
+    mm_rule_action action;
+    const char *file;      /* where it was defined */
+    int line;
+} mm_rule_info;
+
+typedef struct mm_ruleset_stats {
+    size_t rules, macros, lists;
+    size_t enabled;        /* compiled and enabled: will be evaluated */
+    size_t disabled_by_file; /* enabled: false */
+    size_t disabled_unsupported; /* field/operator the engine lacks */
+    size_t skipped_source; /* other sources (k8s_audit, plugin sources) */
+} mm_ruleset_stats;
+
+int mm_ruleset_new(mm_ruleset **out);
+void mm_ruleset_free(mm_ruleset *rs);
+
+/* Loads one rule file; may be called for several files (later files append
+ * to or override earlier ones, as in Falco).  Structural errors (YAML syntax,
+ * a rule without condition, append to an unknown rule, bad priority...)
+ * fail with MM_EFORMAT and a message "FILE:LINE: rule 'NAME': why". */
+int mm_ruleset_load_file(mm_ruleset *rs, const char *path);
+int mm_ruleset_load_string(mm_ruleset *rs, const char *name,
+                           const char *yaml, size_t len);
+/* Resolves and compiles everything loaded so far.  Condition syntax errors
+ * fail (file, line, rule); unknown fields/operators/macros disable the rule
+ * with a warning.  May be called again after more files are loaded. */
+int mm_ruleset_compile(mm_ruleset *rs);
+
+/* Enables/disables rules by name, or by tag when tag is true. */
+int mm_ruleset_enable(mm_ruleset *rs, const char *name_or_tag, bool tag,
+                      bool enabled);
+/* Only rules at this priority or more severe are evaluated (default DEBUG). */
+void mm_ruleset_set_min_priority(mm_ruleset *rs, mm_rule_priority p);
+
+void mm_ruleset_stats_get(const mm_ruleset *rs, mm_ruleset_stats *out);
+size_t mm_ruleset_rule_count(const mm_ruleset *rs);
+const mm_rule_info *mm_ruleset_rule(const mm_ruleset *rs, size_t i);
+size_t mm_ruleset_warning_count(const mm_ruleset *rs);
+const char *mm_ruleset_warning(const mm_ruleset *rs, size_t i);
+
+/* ---- alerts ---------------------------------------------------------------- */
+
+typedef struct mm_alert_field {
+    const char *name;      /* "proc.aname[2]" as written in the template */
+    const char *value;     /* NULL when the event has no value */
+    bool numeric;          /* value is a JSON number */
+} mm_alert_field;
+
+/* One match; everything is borrowed and valid during the callback only. */
+typedef struct mm_alert {
+    int64_t ts;            /* event time, ns since the epoch */
+    const char *rule;
+    mm_rule_priority priority;
+    const char *output;    /* the formatted template */
+    const mm_alert_field *fields;
+    size_t nfields;
+    const char *const *tags;
+    size_t ntags;
+    const char *source;    /* "syscall" */
+    const char *hostname;
+    mm_rule_action action;
+    const mm_event *event;
+} mm_alert;
+
+typedef void (*mm_alert_fn)(void *ud, const mm_alert *a);
+
+/* Evaluates every enabled rule that can match ev->type; calls fn for each
+ * match.  Returns the number of matches.  Not thread-safe per ruleset
+ * (per-event scratch lives in it): use one ruleset per thread. */
+int mm_ruleset_eval(mm_ruleset *rs, const mm_event *ev, mm_alert_fn fn,
+                    void *ud);
+
+/* Falco's JSON alert line (no trailing newline).  Caller frees. */
+char *mm_alert_json(const mm_alert *a);
+
+/* Where alerts go: "stdout", "stderr", "file:PATH" (appends), "syslog",
+ * "http://HOST:PORT/PATH" or "https://..." (one JSON POST per alert). */
+typedef struct mm_alert_sink mm_alert_sink;
+int mm_alert_sink_open(mm_alert_sink **out, const char *spec);
+int mm_alert_sink_write(mm_alert_sink *s, const mm_alert *a);
+void mm_alert_sink_free(mm_alert_sink *s);
+
+/* ---- replay source ----------------------------------------------------------- */
+
+/* JSON lines, one event per line, keyed by Falco field names (docs/rules.md
+ * gives the format).  The reader keeps a process table so that events that
+ * only carry proc.pid/proc.ppid still see their ancestors.  A path ending in
+ * ".zst" is read through zstd. */
+typedef struct mm_replay mm_replay;
+
+int mm_replay_open(mm_replay **out, const char *path); /* "-" = stdin */
+/* Parses one line into an event owned by r, valid until the next call.
+ * 1 = an event, 0 = end, <0 = error naming the line. Blank lines and lines
+ * starting with '#' are skipped. */
+int mm_replay_next(mm_replay *r, const mm_event **ev);
+/* Parses a JSON text (one event) without a file; for tests and fuzzing. */
+int mm_replay_new_mem(mm_replay **out);
+int mm_replay_parse(mm_replay *r, const char *line, size_t len,
+                    const mm_event **ev);
+size_t mm_replay_lineno(const mm_replay *r);
+void mm_replay_free(mm_replay *r);
+
+/* The capture line for an event (the replay format); caller frees.
+ * Includes the process, its container and up to 8 ancestors. */
+char *mm_event_to_json(const mm_event *ev);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

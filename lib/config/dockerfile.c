@@ -1,0 +1,1262 @@
+/*
+ * config/dockerfile.c - the Dockerfile parser: physical lines to
+ * instructions, the way the BuildKit front-end reads them.
+ *
+ * Order of work per instruction: parser directives (only at the very top),
+ * comment and blank lines skipped (also between continued lines, as
+ * BuildKit does), continuation with the escape character, heredoc bodies
+ * read after the instruction's last line, then flags, exec (JSON) or shell
+ * form, and for the instructions BuildKit expands (ADD COPY ENV EXPOSE
+ * FROM LABEL STOPSIGNAL USER VOLUME WORKDIR ARG) quote removal and
+ * variable substitution against the scope of the stage.  RUN, CMD and
+ * ENTRYPOINT keep their text: their shell expands them at build/run time.
+ *
+ * Everything comes from an untrusted file: every size is capped (file,
+ * instructions, heredocs, expansion) and every index is checked.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "mamori/dockerfile.h"
+#include "config/config_int.h"
+#include "util/util.h"
+
+#define MAX_TOTAL_EXPANSION (16u << 20)
+#define MAX_NEST 16
+
+/* --- lines --------------------------------------------------------------- */
+typedef struct pline {
+    const char *s;
+    size_t n;
+} pline;
+
+typedef struct parser {
+    const char *path;
+    pline *lines;
+    size_t nlines;
+    size_t i;                 /* next line (0-based) */
+    char esc;
+    mm_dockerfile *df;
+    /* scopes */
+    mm_map *globals;          /* ARG before the first FROM: name -> value
+                               * (a strdup'd string, or the NOVALUE marker) */
+    mm_map *env, *args;       /* of the current stage */
+    mm_map **stage_env;       /* per stage, kept for FROM <stage> */
+    size_t total_expanded;
+    /* pending "ignore=" ids from the comments just above */
+    char **pend;
+    size_t npend;
+} parser;
+
+static char novalue_marker;
+#define NOVALUE ((void *)&novalue_marker)
+
+static void free_val(void *v)
+{
+    if (v != NOVALUE)
+        free(v);
+}
+
+static int perr(parser *p, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int perr(parser *p, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *m = mm_xvasprintf(fmt, ap);
+    va_end(ap);
+    int rc = mm_error_set(MM_EFORMAT, "%s:%d: %s", p->path, line, m);
+    free(m);
+    return rc;
+}
+
+static bool blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isspace((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+static bool comment_line(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    return i < n && s[i] == '#';
+}
+
+/* --- word processing: quotes, escapes, substitution ------------------------ */
+typedef struct scope {
+    parser *p;
+    bool from_line;   /* FROM: only the global ARGs are visible */
+    bool unresolved;
+    int line;
+    int depth;
+} scope;
+
+static const char *lookup(scope *sc, const char *name, bool *set)
+{
+    parser *p = sc->p;
+    void *v = NULL;
+    if (sc->from_line) {
+        v = mm_map_get(p->globals, name);
+    } else {
+        if (p->env)
+            v = mm_map_get(p->env, name);
+        if (!v && p->args)
+            v = mm_map_get(p->args, name);
+    }
+    *set = v && v != NOVALUE;
+    return *set ? v : "";
+}
+
+static int process(scope *sc, const char *s, size_t n, size_t *pos, bool split,
+                   char stop, char ***words, size_t *nwords, mm_buf *single);
+
+static int grow_check(scope *sc, mm_buf *b)
+{
+    if (b->len > MM_DF_MAX_EXPANSION)
+        return mm_error_set(MM_ELIMIT, "%s:%d: a word expands to more than %u bytes",
+                            sc->p->path, sc->line, MM_DF_MAX_EXPANSION);
+    return 0;
+}
+
+/* Removes a literal prefix/suffix pattern (no glob support). */
+static void trim_pattern(mm_buf *out, const char *val, const char *pat, bool prefix)
+{
+    size_t vl = strlen(val), pl = strlen(pat);
+    if (pl <= vl) {
+        if (prefix && memcmp(val, pat, pl) == 0) {
+            mm_buf_adds(out, val + pl);
+            return;
+        }
+        if (!prefix && memcmp(val + vl - pl, pat, pl) == 0) {
+            mm_buf_add(out, val, vl - pl);
+            return;
+        }
+    }
+    mm_buf_adds(out, val);
+}
+
+/* At s[*pos] == '$'.  Appends the expansion to out. */
+static int expand_var(scope *sc, const char *s, size_t n, size_t *pos, mm_buf *out)
+{
+    size_t i = *pos + 1;
+    if (i >= n) {
+        mm_buf_addc(out, '$');
+        *pos = i;
+        return 0;
+    }
+    if (s[i] == '{') {
+        i++;
+        size_t ns = i;
+        while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '_'))
+            i++;
+        if (i == ns || i >= n)
+            return perr(sc->p, sc->line, "bad substitution: missing '}' or name in \"%.*s\"",
+                        (int)(n - *pos > 60 ? 60 : n - *pos), s + *pos);
+        char *name = mm_xstrndup(s + ns, i - ns);
+        bool set;
+        const char *val = lookup(sc, name, &set);
+        free(name);
+        if (s[i] == '}') {
+            if (!set)
+                sc->unresolved = true;
+            mm_buf_adds(out, val);
+            *pos = i + 1;
+            return 0;
+        }
+        /* modifier */
+        char mod[3] = {0};
+        if (s[i] == ':' && i + 1 < n && strchr("-+?", s[i + 1])) {
+            mod[0] = ':';
+            mod[1] = s[i + 1];
+            i += 2;
+        } else if (strchr("-+?#%", s[i])) {
+            mod[0] = s[i++];
+            if ((mod[0] == '#' || mod[0] == '%') && i < n && s[i] == mod[0])
+                i++; /* longest match: same as shortest without globs */
+        } else {
+            return perr(sc->p, sc->line, "bad substitution: unsupported modifier '%c' in "
+                        "\"%.*s\"", s[i], (int)(n - *pos > 60 ? 60 : n - *pos), s + *pos);
+        }
+        if (++sc->depth > MAX_NEST)
+            return perr(sc->p, sc->line, "substitutions nested deeper than %d", MAX_NEST);
+        mm_buf word = MM_BUF_INIT;
+        bool unres_before = sc->unresolved;
+        int rc = process(sc, s, n, &i, false, '}', NULL, NULL, &word);
+        sc->depth--;
+        if (rc < 0) {
+            mm_buf_free(&word);
+            return rc;
+        }
+        if (i >= n || s[i] != '}') {
+            mm_buf_free(&word);
+            return perr(sc->p, sc->line, "bad substitution: missing '}'");
+        }
+        i++;
+        const char *w = word.data ? word.data : "";
+        bool empty = !set || !*val;
+        bool word_unres = sc->unresolved && !unres_before;
+        sc->unresolved = unres_before;
+        if (!strcmp(mod, ":-") || !strcmp(mod, "-")) {
+            bool use_word = mod[0] == ':' ? empty : !set;
+            mm_buf_adds(out, use_word ? w : val);
+            if (use_word && word_unres)
+                sc->unresolved = true;
+        } else if (!strcmp(mod, ":+") || !strcmp(mod, "+")) {
+            bool use_word = mod[0] == ':' ? !empty : set;
+            if (use_word)
+                mm_buf_adds(out, w);
+            if (use_word && word_unres)
+                sc->unresolved = true;
+        } else if (!strcmp(mod, ":?") || !strcmp(mod, "?")) {
+            bool fail = mod[0] == ':' ? empty : !set;
+            if (fail) {
+                /* BuildKit fails the build here; for a linter the value is
+                 * simply unknown (it comes with --build-arg) */
+                sc->unresolved = true;
+            }
+            mm_buf_adds(out, val);
+        } else if (mod[0] == '#' || mod[0] == '%') {
+            if (!set)
+                sc->unresolved = true;
+            trim_pattern(out, val, w, mod[0] == '#');
+        }
+        mm_buf_free(&word);
+        *pos = i;
+        return 0;
+    }
+    if (isalpha((unsigned char)s[i]) || s[i] == '_') {
+        size_t ns = i;
+        while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '_'))
+            i++;
+        char *name = mm_xstrndup(s + ns, i - ns);
+        bool set;
+        const char *val = lookup(sc, name, &set);
+        free(name);
+        if (!set)
+            sc->unresolved = true;
+        mm_buf_adds(out, val);
+        *pos = i;
+        return 0;
+    }
+    mm_buf_addc(out, '$');
+    *pos = i;
+    return 0;
+}
+
+/* Processes s from *pos: quote removal, escapes and substitution.  With
+ * split, words separated by white space go to *words; else everything goes
+ * to *single.  stop (non-zero) ends processing at that character outside
+ * quotes (for the word of ${x:-word}).  Follows BuildKit's shell lexer. */
+static int process(scope *sc, const char *s, size_t n, size_t *pos, bool split,
+                   char stop, char ***words, size_t *nwords, mm_buf *single)
+{
+    char esc = sc->p->esc;
+    mm_buf cur = MM_BUF_INIT;
+    mm_buf *b = split ? &cur : single;
+    bool have = false;
+    size_t i = *pos;
+    int rc = 0;
+    while (i < n) {
+        char c = s[i];
+        if (stop && c == stop)
+            break;
+        if (split && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+            if (cur.len || have) {
+                mm_strv_push(words, nwords, cur.data ? cur.data : "");
+                mm_buf_clear(&cur);
+                have = false;
+            }
+            i++;
+            continue;
+        }
+        if (c == esc) {
+            if (i + 1 < n) {
+                mm_buf_addc(b, s[i + 1]);
+                i += 2;
+            } else {
+                mm_buf_addc(b, c);
+                i++;
+            }
+            have = true;
+            continue;
+        }
+        if (c == '\'') {
+            size_t j = i + 1;
+            while (j < n && s[j] != '\'')
+                j++;
+            if (j >= n) {
+                rc = perr(sc->p, sc->line, "unexpected end of statement while looking "
+                          "for the matching single quote");
+                goto out;
+            }
+            mm_buf_add(b, s + i + 1, j - i - 1);
+            i = j + 1;
+            have = true;
+            continue;
+        }
+        if (c == '"') {
+            i++;
+            for (;;) {
+                if (i >= n) {
+                    rc = perr(sc->p, sc->line, "unexpected end of statement while "
+                              "looking for the matching double quote");
+                    goto out;
+                }
+                char d = s[i];
+                if (d == '"') {
+                    i++;
+                    break;
+                }
+                if (d == esc && i + 1 < n &&
+                    (s[i + 1] == '"' || s[i + 1] == '$' || s[i + 1] == esc)) {
+                    mm_buf_addc(b, s[i + 1]);
+                    i += 2;
+                } else if (d == '$') {
+                    if ((rc = expand_var(sc, s, n, &i, b)) < 0)
+                        goto out;
+                } else {
+                    mm_buf_addc(b, d);
+                    i++;
+                }
+                if ((rc = grow_check(sc, b)) < 0)
+                    goto out;
+            }
+            have = true;
+            continue;
+        }
+        if (c == '$') {
+            size_t before = b->len;
+            if ((rc = expand_var(sc, s, n, &i, b)) < 0)
+                goto out;
+            sc->p->total_expanded += b->len - before;
+            if (sc->p->total_expanded > MAX_TOTAL_EXPANSION) {
+                rc = mm_error_set(MM_ELIMIT, "%s:%d: variables expand to more than %u "
+                                  "bytes in all", sc->p->path, sc->line,
+                                  MAX_TOTAL_EXPANSION);
+                goto out;
+            }
+        } else {
+            mm_buf_addc(b, c);
+            i++;
+        }
+        if ((rc = grow_check(sc, b)) < 0)
+            goto out;
+    }
+    if (split && (cur.len || have))
+        mm_strv_push(words, nwords, cur.data ? cur.data : "");
+out:
+    mm_buf_free(&cur);
+    *pos = i;
+    return rc;
+}
+
+static int expand_words(parser *p, int line, bool from_line, const char *s,
+                        char ***words, size_t *nwords, bool *unres)
+{
+    scope sc = {p, from_line, false, line, 0};
+    size_t pos = 0;
+    int rc = process(&sc, s, strlen(s), &pos, true, 0, words, nwords, NULL);
+    if (unres && sc.unresolved)
+        *unres = true;
+    return rc;
+}
+
+static int expand_one(parser *p, int line, const char *s, char **out, bool *unres)
+{
+    scope sc = {p, false, false, line, 0};
+    size_t pos = 0;
+    mm_buf b = MM_BUF_INIT;
+    int rc = process(&sc, s, strlen(s), &pos, false, 0, NULL, NULL, &b);
+    if (rc < 0) {
+        mm_buf_free(&b);
+        return rc;
+    }
+    if (unres && sc.unresolved)
+        *unres = true;
+    *out = mm_buf_detach(&b);
+    return 0;
+}
+
+/* --- raw word splitting (no expansion) ------------------------------------- */
+/* Splits at white space outside quotes, keeping quotes and escapes as
+ * written; records where each word starts.  Used for flags and heredoc
+ * markers, which must be found before any expansion. */
+typedef struct rword {
+    size_t start, end;
+} rword;
+
+static size_t raw_words(const char *s, size_t n, char esc, rword *w, size_t max)
+{
+    size_t k = 0, i = 0;
+    while (i < n && k < max) {
+        while (i < n && isspace((unsigned char)s[i]))
+            i++;
+        if (i >= n)
+            break;
+        size_t st = i;
+        char q = 0;
+        while (i < n) {
+            char c = s[i];
+            if (q) {
+                if (c == q)
+                    q = 0;
+                else if (q == '"' && (c == esc || c == '\\') && i + 1 < n)
+                    i++;
+            } else if (c == '\'' || c == '"') {
+                q = c;
+            } else if ((c == esc || c == '\\') && i + 1 < n) {
+                i++;
+            } else if (isspace((unsigned char)c)) {
+                break;
+            }
+            i++;
+        }
+        w[k].start = st;
+        w[k].end = i > n ? n : i;
+        k++;
+    }
+    return k;
+}
+
+/* --- instructions ---------------------------------------------------------- */
+static const char *const keywords[] = {
+    "FROM", "RUN", "CMD", "LABEL", "MAINTAINER", "EXPOSE", "ENV", "ADD",
+    "COPY", "ENTRYPOINT", "VOLUME", "USER", "WORKDIR", "ARG", "ONBUILD",
+    "STOPSIGNAL", "HEALTHCHECK", "SHELL",
+};
+
+static bool known_keyword(const char *k)
+{
+    for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
+        if (!strcmp(k, keywords[i]))
+            return true;
+    return false;
+}
+
+static bool expands(const char *k)
+{
+    static const char *const e[] = {"ADD", "COPY", "ENV", "EXPOSE", "FROM", "LABEL",
+                                    "STOPSIGNAL", "USER", "VOLUME", "WORKDIR", "ARG"};
+    for (size_t i = 0; i < sizeof e / sizeof e[0]; i++)
+        if (!strcmp(k, e[i]))
+            return true;
+    return false;
+}
+
+static bool is_cmdlike(const char *k)
+{
+    return !strcmp(k, "RUN") || !strcmp(k, "CMD") || !strcmp(k, "ENTRYPOINT") ||
+           !strcmp(k, "SHELL") || !strcmp(k, "HEALTHCHECK");
+}
+
+static void instr_free(mm_df_instr *in)
+{
+    free(in->keyword);
+    free(in->original);
+    free(in->args);
+    mm_strv_free(in->flags, in->nflags);
+    mm_strv_free(in->argv, in->nargv);
+    for (size_t i = 0; i < in->nkv; i++) {
+        free(in->kv[i].key);
+        free(in->kv[i].value);
+    }
+    free(in->kv);
+    for (size_t i = 0; i < in->nheredocs; i++) {
+        free(in->heredocs[i].name);
+        free(in->heredocs[i].body);
+    }
+    free(in->heredocs);
+    mm_strv_free(in->ignore, in->nignore);
+}
+
+void mm_dockerfile_free(mm_dockerfile *df)
+{
+    if (!df)
+        return;
+    for (size_t i = 0; i < df->ninstrs; i++)
+        instr_free(&df->instrs[i]);
+    free(df->instrs);
+    for (size_t i = 0; i < df->nstages; i++) {
+        free(df->stages[i].name);
+        free(df->stages[i].image);
+    }
+    free(df->stages);
+    mm_strv_free(df->global_ignore, df->nglobal_ignore);
+    free(df->path);
+    free(df->syntax);
+    free(df);
+}
+
+/* "# mamori ignore=A,B" / "# hadolint ignore=DL3008" / "... global ignore=" */
+static void parse_pragma(parser *p, const char *s, size_t n)
+{
+    char *t = mm_xstrndup(s, n);
+    char *c = t;
+    while (*c == ' ' || *c == '\t')
+        c++;
+    c++; /* '#' */
+    while (*c == ' ' || *c == '\t')
+        c++;
+    bool ok = false;
+    if (!strncasecmp(c, "mamori", 6)) {
+        c += 6;
+        ok = true;
+    } else if (!strncasecmp(c, "hadolint", 8)) {
+        c += 8;
+        ok = true;
+    }
+    if (!ok || (*c != ' ' && *c != '\t')) {
+        free(t);
+        return;
+    }
+    while (*c == ' ' || *c == '\t')
+        c++;
+    bool global = false;
+    if (!strncasecmp(c, "global", 6) && (c[6] == ' ' || c[6] == '\t')) {
+        global = true;
+        c += 6;
+        while (*c == ' ' || *c == '\t')
+            c++;
+    }
+    if (strncasecmp(c, "ignore=", 7) != 0) {
+        free(t);
+        return;
+    }
+    c += 7;
+    char *save = NULL;
+    for (char *tok = strtok_r(c, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+        if (!*tok)
+            continue;
+        if (global) {
+            if (p->df->nglobal_ignore < 256)
+                mm_strv_push(&p->df->global_ignore, &p->df->nglobal_ignore, tok);
+        } else if (p->npend < 256) {
+            mm_strv_push(&p->pend, &p->npend, tok);
+        }
+    }
+    free(t);
+}
+
+/* Parser directives at the very top: "# key=value". */
+static int directives(parser *p)
+{
+    bool seen_escape = false, seen_syntax = false;
+    while (p->i < p->nlines) {
+        const char *s = p->lines[p->i].s;
+        size_t n = p->lines[p->i].n, k = 0;
+        while (k < n && (s[k] == ' ' || s[k] == '\t'))
+            k++;
+        if (k >= n || s[k] != '#')
+            return 0;
+        k++;
+        while (k < n && (s[k] == ' ' || s[k] == '\t'))
+            k++;
+        size_t ks = k;
+        while (k < n && (isalnum((unsigned char)s[k]) || s[k] == '_'))
+            k++;
+        size_t ke = k;
+        while (k < n && (s[k] == ' ' || s[k] == '\t'))
+            k++;
+        if (ke == ks || k >= n || s[k] != '=')
+            return 0; /* an ordinary comment ends the directives */
+        k++;
+        while (k < n && (s[k] == ' ' || s[k] == '\t'))
+            k++;
+        size_t ve = n;
+        while (ve > k && isspace((unsigned char)s[ve - 1]))
+            ve--;
+        char *key = mm_xstrndup(s + ks, ke - ks);
+        char *val = mm_xstrndup(s + k, ve - k);
+        int rc = 0;
+        int line = (int)p->i + 1;
+        if (!strcasecmp(key, "escape")) {
+            if (seen_escape)
+                rc = perr(p, line, "only one escape parser directive can be used");
+            else if (strcmp(val, "\\") && strcmp(val, "`"))
+                rc = perr(p, line, "invalid escape token '%s': it must be \\ or `", val);
+            else
+                p->esc = val[0];
+            seen_escape = true;
+        } else if (!strcasecmp(key, "syntax")) {
+            if (seen_syntax)
+                rc = perr(p, line, "only one syntax parser directive can be used");
+            free(p->df->syntax);
+            p->df->syntax = mm_xstrdup(val);
+            seen_syntax = true;
+        } else if (strcasecmp(key, "check") != 0) {
+            /* an unknown directive is an ordinary comment: stop */
+            free(key);
+            free(val);
+            return 0;
+        }
+        free(key);
+        free(val);
+        if (rc < 0)
+            return rc;
+        p->i++;
+    }
+    return 0;
+}
+
+/* Does the physical line end in the escape character (white space after
+ * it allowed)?  Sets *cut to the length without it. */
+static bool continues(const char *s, size_t n, char esc, size_t *cut)
+{
+    size_t e = n;
+    while (e > 0 && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r'))
+        e--;
+    if (e > 0 && s[e - 1] == esc) {
+        *cut = e - 1;
+        return true;
+    }
+    return false;
+}
+
+static int read_heredocs(parser *p, mm_df_instr *in, const char *args, size_t alen)
+{
+    rword w[256];
+    size_t nw = raw_words(args, alen, '\\', w, 256);
+    for (size_t k = 0; k < nw; k++) {
+        const char *ws = args + w[k].start;
+        size_t wl = w[k].end - w[k].start, j = 0;
+        while (j < wl && isdigit((unsigned char)ws[j]))
+            j++;
+        if (j + 2 > wl || ws[j] != '<' || ws[j + 1] != '<')
+            continue;
+        j += 2;
+        bool strip = false;
+        if (j < wl && ws[j] == '-') {
+            strip = true;
+            j++;
+        }
+        if (j >= wl || memchr(ws + j, '<', wl - j))
+            continue; /* "<<<" here-strings, "<<" alone */
+        const char *nm = ws + j;
+        size_t nl = wl - j;
+        bool quoted = false;
+        char *name;
+        if (nl >= 2 && (nm[0] == '"' || nm[0] == '\'') && nm[nl - 1] == nm[0]) {
+            quoted = true;
+            name = mm_xstrndup(nm + 1, nl - 2);
+        } else {
+            if (memchr(nm, '"', nl) || memchr(nm, '\'', nl) || memchr(nm, '\\', nl))
+                quoted = true;
+            mm_buf b = MM_BUF_INIT;
+            for (size_t q = 0; q < nl; q++)
+                if (nm[q] != '"' && nm[q] != '\'' && nm[q] != '\\')
+                    mm_buf_addc(&b, nm[q]);
+            name = mm_buf_detach(&b);
+        }
+        if (!*name) {
+            free(name);
+            continue;
+        }
+        if (in->nheredocs >= MM_DF_MAX_HEREDOCS) {
+            free(name);
+            return mm_error_set(MM_ELIMIT, "%s:%d: more than %d heredocs in one instruction",
+                                p->path, in->line, MM_DF_MAX_HEREDOCS);
+        }
+        in->heredocs = mm_xrealloc(in->heredocs, (in->nheredocs + 1) * sizeof *in->heredocs);
+        mm_df_heredoc *h = &in->heredocs[in->nheredocs++];
+        memset(h, 0, sizeof *h);
+        h->name = name;
+        h->expand = !quoted;
+        h->strip_tabs = strip;
+        h->line = (int)p->i + 1;
+        mm_buf body = MM_BUF_INIT;
+        bool done = false;
+        while (p->i < p->nlines) {
+            const char *s = p->lines[p->i].s;
+            size_t n = p->lines[p->i].n;
+            p->i++;
+            if (n && s[n - 1] == '\r')
+                n--;
+            size_t off = 0;
+            if (strip)
+                while (off < n && s[off] == '\t')
+                    off++;
+            if (n - off == strlen(name) && memcmp(s + off, name, n - off) == 0) {
+                done = true;
+                break;
+            }
+            mm_buf_add(&body, s + off, n - off);
+            mm_buf_addc(&body, '\n');
+        }
+        h->body = mm_buf_detach(&body);
+        if (!done)
+            return perr(p, in->line, "%s: unterminated heredoc <<%s (no line \"%s\" "
+                        "before the end of the file)", in->keyword, name, name);
+        in->end_line = (int)p->i;
+    }
+    return 0;
+}
+
+/* Parses a JSON array of strings; false when s is not one. */
+static bool json_form(const char *s, char ***argv, size_t *n)
+{
+    json_error_t err;
+    json_t *j = json_loads(s, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
+    if (!j || !json_is_array(j)) {
+        json_decref(j);
+        return false;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(j, i, v) {
+        if (!json_is_string(v)) {
+            json_decref(j);
+            mm_strv_free(*argv, *n);
+            *argv = NULL;
+            *n = 0;
+            return false;
+        }
+        mm_strv_push(argv, n, json_string_value(v));
+    }
+    json_decref(j);
+    return true;
+}
+
+/* Does the text try to be a JSON array: "[" then a quote? */
+static bool looks_json(const char *s)
+{
+    if (*s != '[')
+        return false;
+    s++;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return *s == '"' || *s == '\'' || *s == ']';
+}
+
+static int kv_add(mm_df_instr *in, const char *k, const char *v, bool has)
+{
+    if (in->nkv >= 4096)
+        return 0;
+    in->kv = mm_xrealloc(in->kv, (in->nkv + 1) * sizeof *in->kv);
+    mm_df_kv *e = &in->kv[in->nkv++];
+    e->key = mm_xstrdup(k);
+    e->value = has ? mm_xstrdup(v) : NULL;
+    e->has_value = has;
+    return 0;
+}
+
+static bool valid_name(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')
+            return false;
+    return true;
+}
+
+/* ENV / LABEL: "k=v k2=v2" or the legacy "k value with spaces". */
+static int parse_kv(parser *p, mm_df_instr *in, const char *a)
+{
+    const char *s = a;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t fl = strcspn(s, " \t");
+    bool legacy = !memchr(s, '=', fl);
+    if (legacy) {
+        if (!*s)
+            return perr(p, in->line, "%s needs at least one argument", in->keyword);
+        char *key = mm_xstrndup(s, fl);
+        const char *rest = s + fl;
+        while (*rest == ' ' || *rest == '\t')
+            rest++;
+        if (!*rest) {
+            free(key);
+            return perr(p, in->line, "%s %s: missing a value (the form is NAME=VALUE)",
+                        in->keyword, s);
+        }
+        char *val;
+        int rc = expand_one(p, in->line, rest, &val, &in->unresolved);
+        if (rc < 0) {
+            free(key);
+            return rc;
+        }
+        kv_add(in, key, val, true);
+        mm_strv_push(&in->argv, &in->nargv, key);
+        mm_strv_push(&in->argv, &in->nargv, val);
+        free(key);
+        free(val);
+        return 0;
+    }
+    char **w = NULL;
+    size_t nw = 0;
+    int rc = expand_words(p, in->line, false, s, &w, &nw, &in->unresolved);
+    if (rc < 0) {
+        mm_strv_free(w, nw);
+        return rc;
+    }
+    for (size_t i = 0; i < nw; i++) {
+        char *eq = strchr(w[i], '=');
+        if (!eq) {
+            rc = perr(p, in->line, "%s: can't find = in \"%s\": the form is NAME=VALUE",
+                      in->keyword, w[i]);
+            break;
+        }
+        *eq = 0;
+        if (!*w[i]) {
+            rc = perr(p, in->line, "%s: a NAME=VALUE pair has an empty name", in->keyword);
+            break;
+        }
+        kv_add(in, w[i], eq + 1, true);
+        *eq = '=';
+    }
+    in->argv = w;
+    in->nargv = nw;
+    return rc;
+}
+
+/* Quote removal for the names of ENV / LABEL keys has to happen before the
+ * substitution of values, but BuildKit processes the whole word at once;
+ * the simple way here matches it for every practical input. */
+
+static int apply_scope(parser *p, mm_df_instr *in)
+{
+    if (!strcmp(in->keyword, "ENV") && p->env) {
+        for (size_t i = 0; i < in->nkv; i++) {
+            if (mm_map_count(p->env) >= 10000)
+                break;
+            free_val(mm_map_put(p->env, in->kv[i].key, mm_xstrdup(in->kv[i].value)));
+        }
+    }
+    return 0;
+}
+
+static int parse_arg(parser *p, mm_df_instr *in, const char *a)
+{
+    char **w = NULL;
+    size_t nw = 0;
+    int rc = expand_words(p, in->line, p->df->nstages == 0, a, &w, &nw, &in->unresolved);
+    if (rc < 0) {
+        mm_strv_free(w, nw);
+        return rc;
+    }
+    if (!nw) {
+        mm_strv_free(w, nw);
+        return perr(p, in->line, "ARG needs a name");
+    }
+    for (size_t i = 0; i < nw; i++) {
+        char *eq = strchr(w[i], '=');
+        if (eq)
+            *eq = 0;
+        if (!valid_name(w[i])) {
+            rc = perr(p, in->line, "ARG: invalid name \"%s\"", w[i]);
+            break;
+        }
+        const char *val = eq ? eq + 1 : NULL;
+        kv_add(in, w[i], val, eq != NULL);
+        mm_map *m = p->df->nstages == 0 ? p->globals : p->args;
+        if (mm_map_count(m) < 10000) {
+            void *v;
+            if (val)
+                v = mm_xstrdup(val);
+            else if (p->df->nstages && (v = mm_map_get(p->globals, w[i])) && v != NOVALUE)
+                v = mm_xstrdup(v); /* ARG NAME re-imports the global default */
+            else
+                v = NOVALUE;
+            free_val(mm_map_put(m, w[i], v));
+        }
+        if (eq)
+            *eq = '=';
+    }
+    in->argv = w;
+    in->nargv = nw;
+    return rc;
+}
+
+static void env_copy(mm_map *dst, const mm_map *src)
+{
+    size_t it = 0;
+    const char *k;
+    void *v;
+    while (src && mm_map_next(src, &it, &k, &v))
+        free_val(mm_map_put(dst, k, v == NOVALUE ? NOVALUE : mm_xstrdup(v)));
+}
+
+static int parse_from(parser *p, mm_df_instr *in, const char *a)
+{
+    char **w = NULL;
+    size_t nw = 0;
+    bool unres = false;
+    int rc = expand_words(p, in->line, true, a, &w, &nw, &unres);
+    if (rc < 0) {
+        mm_strv_free(w, nw);
+        return rc;
+    }
+    in->argv = w;
+    in->nargv = nw;
+    in->unresolved = unres;
+    if (nw != 1 && !(nw == 3 && !strcasecmp(w[1], "AS")))
+        return perr(p, in->line, "FROM: expected \"FROM [--platform=P] IMAGE [AS NAME]\", got "
+                    "%zu words", nw);
+    if (p->df->nstages >= 1000)
+        return mm_error_set(MM_ELIMIT, "%s:%d: more than 1000 build stages", p->path, in->line);
+    if (nw == 3) {
+        for (char *c = w[2]; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        if (!valid_name(w[2]))
+            return perr(p, in->line, "FROM: invalid stage name \"%s\"", w[2]);
+        for (size_t i = 0; i < p->df->nstages; i++)
+            if (p->df->stages[i].name && !strcmp(p->df->stages[i].name, w[2]))
+                return perr(p, in->line, "FROM: duplicate stage name \"%s\" (first at "
+                            "line %d)", w[2], p->df->stages[i].line);
+    }
+    p->df->stages = mm_xrealloc(p->df->stages, (p->df->nstages + 1) * sizeof *p->df->stages);
+    p->stage_env = mm_xrealloc(p->stage_env, (p->df->nstages + 1) * sizeof *p->stage_env);
+    mm_df_stage *st = &p->df->stages[p->df->nstages];
+    memset(st, 0, sizeof *st);
+    st->image = mm_xstrdup(w[0]);
+    st->image_unresolved = unres;
+    st->line = in->line;
+    st->parent = -1;
+    st->first = st->last = p->df->ninstrs - 1;
+    if (nw == 3)
+        st->name = mm_xstrdup(w[2]);
+    for (size_t i = 0; i < p->df->nstages; i++) {
+        const char *nm = p->df->stages[i].name;
+        if (nm && !strcasecmp(nm, w[0])) {
+            st->parent = (int)i;
+            break;
+        }
+    }
+    /* a new scope: ENV inherited from a parent stage, ARGs start empty */
+    mm_map *env = mm_map_new();
+    if (st->parent >= 0)
+        env_copy(env, p->stage_env[st->parent]);
+    p->stage_env[p->df->nstages] = env;
+    p->env = env;
+    if (p->args)
+        mm_map_free(p->args, free_val);
+    p->args = mm_map_new();
+    p->df->nstages++;
+    return 0;
+}
+
+/* Splits off leading "--flag[=value]" words; returns the rest's offset. */
+static size_t split_flags(parser *p, mm_df_instr *in, const char *a, size_t n,
+                          char ***raw, size_t *nraw)
+{
+    rword w[64];
+    size_t nw = raw_words(a, n, p->esc, w, 64);
+    size_t off = 0;
+    for (size_t k = 0; k < nw; k++) {
+        if (w[k].end - w[k].start < 3 || a[w[k].start] != '-' || a[w[k].start + 1] != '-')
+            break;
+        char *f = mm_xstrndup(a + w[k].start, w[k].end - w[k].start);
+        mm_strv_push(raw, nraw, f);
+        free(f);
+        off = w[k].end;
+    }
+    while (off < n && isspace((unsigned char)a[off]))
+        off++;
+    (void)in;
+    return off;
+}
+
+static int parse_instr(parser *p, mm_df_instr *in, const char *text)
+{
+    /* keyword */
+    const char *s = text;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t kl = 0;
+    while (s[kl] && !isspace((unsigned char)s[kl]))
+        kl++;
+    char *kw = mm_xstrndup(s, kl);
+    for (char *c = kw; *c; c++)
+        *c = (char)toupper((unsigned char)*c);
+    in->keyword = kw;
+    if (!known_keyword(kw))
+        return perr(p, in->line, "unknown instruction: %.*s", (int)(kl > 64 ? 64 : kl), s);
+    const char *a = s + kl;
+    while (*a == ' ' || *a == '\t')
+        a++;
+    size_t alen = strlen(a);
+    while (alen && isspace((unsigned char)a[alen - 1]))
+        alen--;
+    in->original = mm_xasprintf("%s %.*s", kw, (int)alen, a);
+
+    if (p->df->nstages == 0 && strcmp(kw, "FROM") && strcmp(kw, "ARG"))
+        return perr(p, in->line, "%s before the first FROM (only ARG may come first)", kw);
+    in->stage = (int)p->df->nstages - 1;
+
+    /* heredocs: RUN, COPY, ADD in shell form */
+    if ((!strcmp(kw, "RUN") || !strcmp(kw, "COPY") || !strcmp(kw, "ADD")) &&
+        !looks_json(a)) {
+        int rc = read_heredocs(p, in, a, alen);
+        if (rc < 0)
+            return rc;
+    }
+
+    char **rawflags = NULL;
+    size_t nrawflags = 0;
+    size_t off = 0;
+    if (strcmp(kw, "ENV") && strcmp(kw, "ARG") && strcmp(kw, "LABEL") &&
+        strcmp(kw, "MAINTAINER") && strcmp(kw, "ONBUILD"))
+        off = split_flags(p, in, a, alen, &rawflags, &nrawflags);
+    in->args = mm_xstrndup(a + off, alen - off);
+    const char *rest = in->args;
+    int rc = 0;
+    /* flags: expanded where the instruction expands */
+    for (size_t i = 0; i < nrawflags; i++) {
+        if (expands(kw)) {
+            char *e = NULL;
+            rc = expand_one(p, in->line, rawflags[i], &e, NULL);
+            if (rc < 0)
+                break;
+            mm_strv_push(&in->flags, &in->nflags, e);
+            free(e);
+        } else {
+            mm_strv_push(&in->flags, &in->nflags, rawflags[i]);
+        }
+    }
+    mm_strv_free(rawflags, nrawflags);
+    if (rc < 0)
+        return rc;
+
+    if (!strcmp(kw, "FROM")) {
+        rc = parse_from(p, in, rest);
+        in->stage = (int)p->df->nstages - 1; /* the stage it opens */
+        return rc;
+    }
+    if (!strcmp(kw, "ARG"))
+        return parse_arg(p, in, rest);
+    if (!strcmp(kw, "ENV") || !strcmp(kw, "LABEL")) {
+        rc = parse_kv(p, in, rest);
+        if (rc == 0)
+            apply_scope(p, in);
+        return rc;
+    }
+    if (!strcmp(kw, "HEALTHCHECK")) {
+        /* HEALTHCHECK [flags] NONE | CMD command */
+        size_t wl = strcspn(rest, " \t");
+        if (wl == 4 && !strncasecmp(rest, "NONE", 4)) {
+            if (rest[4])
+                return perr(p, in->line, "HEALTHCHECK NONE takes no arguments");
+            mm_strv_push(&in->argv, &in->nargv, "NONE");
+            return 0;
+        }
+        if (wl != 3 || strncasecmp(rest, "CMD", 3))
+            return perr(p, in->line, "HEALTHCHECK: expected NONE or CMD, got \"%.*s\"",
+                        (int)(wl > 40 ? 40 : wl), rest);
+        rest += 3;
+        while (*rest == ' ' || *rest == '\t')
+            rest++;
+        if (!*rest)
+            return perr(p, in->line, "HEALTHCHECK CMD needs a command");
+    }
+    if (is_cmdlike(kw) || !strcmp(kw, "COPY") || !strcmp(kw, "ADD") ||
+        !strcmp(kw, "VOLUME")) {
+        if (looks_json(rest)) {
+            if (!json_form(rest, &in->argv, &in->nargv))
+                return perr(p, in->line, "%s: malformed JSON array (exec form) %s: use "
+                            "double quotes and commas, e.g. [\"executable\", \"arg\"]",
+                            kw, rest);
+            in->exec_form = true;
+            if (!strcmp(kw, "SHELL") && in->nargv == 0)
+                return perr(p, in->line, "SHELL needs at least one element");
+            return 0;
+        }
+        if (!strcmp(kw, "SHELL"))
+            return perr(p, in->line, "SHELL requires the arguments in JSON form, e.g. "
+                        "SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]");
+    }
+    if (is_cmdlike(kw)) {
+        if (!*rest && !in->nheredocs && strcmp(kw, "CMD") != 0)
+            return perr(p, in->line, "%s needs a command", kw);
+        mm_strv_push(&in->argv, &in->nargv, rest);
+        return 0;
+    }
+    if (!strcmp(kw, "ONBUILD")) {
+        size_t wl = strcspn(rest, " \t");
+        char *inner = mm_xstrndup(rest, wl);
+        for (char *c = inner; *c; c++)
+            *c = (char)toupper((unsigned char)*c);
+        bool ok = known_keyword(inner) && strcmp(inner, "ONBUILD") && strcmp(inner, "FROM") &&
+                  strcmp(inner, "MAINTAINER");
+        if (!ok)
+            rc = perr(p, in->line, "ONBUILD: \"%s\" is not allowed as an ONBUILD trigger",
+                      inner);
+        free(inner);
+        if (rc == 0)
+            mm_strv_push(&in->argv, &in->nargv, rest);
+        return rc;
+    }
+    if (!strcmp(kw, "MAINTAINER")) {
+        mm_strv_push(&in->argv, &in->nargv, rest);
+        return 0;
+    }
+    /* ADD COPY EXPOSE STOPSIGNAL USER VOLUME WORKDIR */
+    rc = expand_words(p, in->line, false, rest, &in->argv, &in->nargv, &in->unresolved);
+    if (rc < 0)
+        return rc;
+    if (in->unresolved)
+        return 0; /* an empty --build-arg may well be filled in at build time */
+    if (!in->nargv && !(!strcmp(kw, "COPY") || !strcmp(kw, "ADD")))
+        return perr(p, in->line, "%s needs an argument", kw);
+    if ((!strcmp(kw, "COPY") || !strcmp(kw, "ADD")) && in->nargv + in->nheredocs < 2)
+        return perr(p, in->line, "%s needs a source and a destination", kw);
+    if ((!strcmp(kw, "USER") || !strcmp(kw, "WORKDIR") || !strcmp(kw, "STOPSIGNAL")) &&
+        in->nargv != 1)
+        return perr(p, in->line, "%s takes exactly one argument", kw);
+    return 0;
+}
+
+static int parse_all(parser *p)
+{
+    int rc = directives(p);
+    if (rc < 0)
+        return rc;
+    mm_buf text = MM_BUF_INIT;
+    while (p->i < p->nlines) {
+        const char *s = p->lines[p->i].s;
+        size_t n = p->lines[p->i].n;
+        if (blank(s, n)) {
+            mm_strv_free(p->pend, p->npend);
+            p->pend = NULL;
+            p->npend = 0;
+            p->i++;
+            continue;
+        }
+        if (comment_line(s, n)) {
+            parse_pragma(p, s, n);
+            p->i++;
+            continue;
+        }
+        if (p->df->ninstrs >= MM_DF_MAX_INSTRS) {
+            rc = mm_error_set(MM_ELIMIT, "%s:%zu: more than %d instructions", p->path,
+                              p->i + 1, MM_DF_MAX_INSTRS);
+            break;
+        }
+        int line = (int)p->i + 1;
+        mm_buf_clear(&text);
+        /* continuation lines, skipping comments and blank lines in between */
+        for (;;) {
+            s = p->lines[p->i].s;
+            n = p->lines[p->i].n;
+            p->i++;
+            size_t cut;
+            if (continues(s, n, p->esc, &cut)) {
+                mm_buf_add(&text, s, cut);
+                while (p->i < p->nlines &&
+                       (comment_line(p->lines[p->i].s, p->lines[p->i].n) ||
+                        blank(p->lines[p->i].s, p->lines[p->i].n)))
+                    p->i++;
+                if (p->i >= p->nlines)
+                    break;
+                continue;
+            }
+            if (n && s[n - 1] == '\r')
+                n--;
+            mm_buf_add(&text, s, n);
+            break;
+        }
+        p->df->instrs = mm_xrealloc(p->df->instrs, (p->df->ninstrs + 1) * sizeof *p->df->instrs);
+        mm_df_instr *in = &p->df->instrs[p->df->ninstrs++];
+        memset(in, 0, sizeof *in);
+        in->line = line;
+        in->end_line = (int)p->i;
+        in->ignore = p->pend;
+        in->nignore = p->npend;
+        p->pend = NULL;
+        p->npend = 0;
+        rc = parse_instr(p, in, text.data ? text.data : "");
+        if (rc < 0)
+            break;
+        if (p->df->nstages)
+            p->df->stages[p->df->nstages - 1].last = p->df->ninstrs - 1;
+    }
+    mm_buf_free(&text);
+    return rc;
+}
+
+int mm_dockerfile_parse(mm_dockerfile **out, const char *path, const char *data,
+                        size_t len)
+{
+    if (!out || (!data && len))
+        return mm_error_set(MM_EINVAL, "dockerfile: no output or data");
+    *out = NULL;
+    if (!path)
+        path = "Dockerfile";
+    if (len > MM_DF_MAX_SIZE)
+        return mm_error_set(MM_ELIMIT, "%s: %zu bytes, over the %u-byte limit for a "
+                            "Dockerfile", path, len, MM_DF_MAX_SIZE);
+    parser p;
+    memset(&p, 0, sizeof p);
+    p.path = path;
+    p.esc = '\\';
+    p.df = mm_xcalloc(1, sizeof *p.df);
+    p.df->path = mm_xstrdup(path);
+    p.globals = mm_map_new();
+    /* lines; a UTF-8 byte order mark is dropped */
+    const char *d = data ? data : "";
+    size_t n = len;
+    if (n >= 3 && !memcmp(d, "\xef\xbb\xbf", 3)) {
+        d += 3;
+        n -= 3;
+    }
+    size_t cap = 0;
+    for (size_t i = 0; i < n;) {
+        const char *nl = memchr(d + i, '\n', n - i);
+        size_t e = nl ? (size_t)(nl - d) : n;
+        if (p.nlines == cap) {
+            cap = cap ? cap * 2 : 64;
+            p.lines = mm_xrealloc(p.lines, cap * sizeof *p.lines);
+        }
+        p.lines[p.nlines].s = d + i;
+        p.lines[p.nlines].n = e - i;
+        p.nlines++;
+        i = e + 1;
+    }
+    /* a NUL byte is not text: refuse rather than parse around it */
+    int rc = 0;
+    const char *z = memchr(d, 0, n);
+    if (z) {
+        size_t line = 1;
+        for (const char *c = d; c < z; c++)
+            line += *c == '\n';
+        rc = mm_error_set(MM_EFORMAT, "%s:%zu: a NUL byte: not a text file", path, line);
+    }
+    if (rc == 0)
+        rc = parse_all(&p);
+    if (rc == 0 && p.df->nstages == 0)
+        rc = mm_error_set(MM_EFORMAT, "%s: no FROM instruction", path);
+    p.df->escape = p.esc;
+    free(p.lines);
+    mm_map_free(p.globals, free_val);
+    if (p.args)
+        mm_map_free(p.args, free_val);
+    for (size_t i = 0; i < p.df->nstages; i++)
+        mm_map_free(p.stage_env[i], free_val);
+    free(p.stage_env);
+    mm_strv_free(p.pend, p.npend);
+    if (rc < 0) {
+        mm_dockerfile_free(p.df);
+        return rc;
+    }
+    *out = p.df;
+    return 0;
+}
+
+int mm_dockerfile_load(mm_dockerfile **out, const char *path)
+{
+    char *data = NULL;
+    size_t len = 0;
+    int rc = mm_file_read(path, MM_DF_MAX_SIZE, &data, &len);
+    if (rc < 0)
+        return rc;
+    rc = mm_dockerfile_parse(out, path, data, len);
+    free(data);
+    return rc;
+}

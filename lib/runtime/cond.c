@@ -1,0 +1,1117 @@
+/*
+ * cond.c - the Falco condition language: a recursive-descent parser into an
+ * AST (macros still by name, so that later files can redefine them), a
+ * compiler that inlines macros, expands lists into prepared sets (hash sets
+ * of strings, numbers, CIDR networks, path prefixes) and resolves fields,
+ * and the evaluator.  Grammar facts from Falco's "Condition Syntax" page:
+ * `or` < `and` < `not` precedence, parentheses, comparison operators
+ * (= == != < <= > >= contains icontains bcontains startswith bstartswith
+ * endswith glob iglob in intersects pmatch exists regex), transformers
+ * (tolower toupper b64 basename len) and val(field) on the right side.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <ctype.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "runtime/runtime.h"
+
+/* ---- AST ------------------------------------------------------------------- */
+
+enum { A_AND = 1, A_OR, A_NOT, A_CMP, A_MACRO };
+enum { R_NONE = 0, R_VALUE, R_LIST, R_FIELD };
+
+struct rt_ast {
+    int kind;
+    rt_ast **kids;
+    size_t nkids;
+    char *field;          /* A_CMP: field text; A_MACRO: name */
+    int xform;
+    char *op;
+    int rhs;              /* R_* */
+    char **vals;
+    bool *quoted;
+    size_t nvals;
+    int rhs_xform;        /* R_FIELD: transformer around the other field */
+};
+
+void rt_ast_free(rt_ast *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->nkids; i++)
+        rt_ast_free(a->kids[i]);
+    free(a->kids);
+    free(a->field);
+    free(a->op);
+    for (size_t i = 0; i < a->nvals; i++)
+        free(a->vals[i]);
+    free(a->vals);
+    free(a->quoted);
+    free(a);
+}
+
+typedef struct parser {
+    const char *s, *p;
+    char *err;
+    size_t errlen;
+    int depth;
+    bool failed;
+} parser;
+
+#define MAX_DEPTH 200
+
+static void perr(parser *ps, const char *what)
+{
+    if (!ps->failed)
+        snprintf(ps->err, ps->errlen, "%s at column %d", what, (int)(ps->p - ps->s) + 1);
+    ps->failed = true;
+}
+
+static void skip_ws(parser *ps)
+{
+    while (*ps->p && isspace((unsigned char)*ps->p))
+        ps->p++;
+}
+
+static bool is_ident(char c)
+{
+    return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-' ||
+           c == '/' || c == ':';
+}
+
+/* Does the input continue with keyword kw as a whole word? */
+static bool peek_kw(parser *ps, const char *kw)
+{
+    size_t n = strlen(kw);
+    if (strncmp(ps->p, kw, n))
+        return false;
+    char c = ps->p[n];
+    return !(isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-' || c == '[');
+}
+
+static void add_kid(rt_ast *a, rt_ast *k)
+{
+    a->kids = mm_xrealloc(a->kids, (a->nkids + 1) * sizeof *a->kids);
+    a->kids[a->nkids++] = k;
+}
+
+static void add_val(rt_ast *a, char *v, bool quoted)
+{
+    a->vals = mm_xrealloc(a->vals, (a->nvals + 1) * sizeof *a->vals);
+    a->quoted = mm_xrealloc(a->quoted, (a->nvals + 1) * sizeof *a->quoted);
+    a->vals[a->nvals] = v;
+    a->quoted[a->nvals++] = quoted;
+}
+
+static rt_ast *parse_or(parser *ps);
+
+static const char *const word_ops[] = {
+    "contains", "icontains", "bcontains", "startswith", "bstartswith",
+    "endswith", "glob", "iglob", "in", "intersects", "pmatch", "exists",
+    "regex", NULL};
+
+static const char *const xforms[] = {
+    "", "tolower", "toupper", "b64", "basename", "len", NULL};
+
+/* Reads an operator; NULL when none follows. */
+static char *read_op(parser *ps)
+{
+    skip_ws(ps);
+    static const char *const sym[] = {"==", "!=", "<=", ">=", "=", "<", ">", NULL};
+    for (int i = 0; sym[i]; i++) {
+        size_t n = strlen(sym[i]);
+        if (!strncmp(ps->p, sym[i], n)) {
+            ps->p += n;
+            return mm_xstrdup(sym[i][0] == '=' ? "=" : sym[i]);
+        }
+    }
+    for (int i = 0; word_ops[i]; i++)
+        if (peek_kw(ps, word_ops[i])) {
+            ps->p += strlen(word_ops[i]);
+            return mm_xstrdup(word_ops[i]);
+        }
+    return NULL;
+}
+
+/* A field reference: name, optional [arg]. */
+static char *read_field(parser *ps)
+{
+    const char *st = ps->p;
+    while (*ps->p && (isalnum((unsigned char)*ps->p) || *ps->p == '_' || *ps->p == '.'))
+        ps->p++;
+    if (ps->p == st)
+        return NULL;
+    if (*ps->p == '[') {
+        const char *q = strchr(ps->p, ']');
+        if (!q) {
+            perr(ps, "unterminated field argument");
+            return NULL;
+        }
+        ps->p = q + 1;
+    }
+    return mm_xstrndup(st, (size_t)(ps->p - st));
+}
+
+static char *read_quoted(parser *ps)
+{
+    char q = *ps->p++;
+    mm_buf b = MM_BUF_INIT;
+    mm_buf_adds(&b, "");
+    while (*ps->p && *ps->p != q) {
+        if (*ps->p == '\\' && ps->p[1]) {
+            ps->p++;
+            char c = *ps->p;
+            mm_buf_addc(&b, c == 'n' ? '\n' : c == 't' ? '\t' : c);
+            ps->p++;
+            continue;
+        }
+        mm_buf_addc(&b, *ps->p++);
+    }
+    if (*ps->p != q) {
+        mm_buf_free(&b);
+        perr(ps, "unterminated string");
+        return NULL;
+    }
+    ps->p++;
+    return mm_buf_detach(&b);
+}
+
+/* A value: quoted string or bare word. */
+static char *read_value(parser *ps, bool in_list, bool *quoted)
+{
+    skip_ws(ps);
+    *quoted = false;
+    if (*ps->p == '"' || *ps->p == '\'') {
+        *quoted = true;
+        return read_quoted(ps);
+    }
+    const char *st = ps->p;
+    int brackets = 0;
+    while (*ps->p && !isspace((unsigned char)*ps->p) && *ps->p != ',') {
+        if (*ps->p == '[')
+            brackets++;
+        else if (*ps->p == ']' && brackets > 0)
+            brackets--;
+        else if (*ps->p == ')' && brackets == 0)
+            break;
+        else if (*ps->p == '(' && brackets == 0)
+            break;
+        ps->p++;
+    }
+    (void)in_list;
+    if (ps->p == st) {
+        perr(ps, "expected a value");
+        return NULL;
+    }
+    return mm_xstrndup(st, (size_t)(ps->p - st));
+}
+
+static rt_ast *parse_check(parser *ps)
+{
+    skip_ws(ps);
+    rt_ast *a = mm_xcalloc(1, sizeof *a);
+    /* transformer(field) */
+    for (int i = 1; xforms[i]; i++) {
+        size_t n = strlen(xforms[i]);
+        if (!strncmp(ps->p, xforms[i], n) && ps->p[n] == '(') {
+            ps->p += n + 1;
+            skip_ws(ps);
+            a->xform = i;
+            a->field = read_field(ps);
+            skip_ws(ps);
+            if (!a->field || *ps->p != ')') {
+                perr(ps, "bad transformer argument");
+                rt_ast_free(a);
+                return NULL;
+            }
+            ps->p++;
+            break;
+        }
+    }
+    if (!a->xform) {
+        const char *st = ps->p;
+        a->field = read_field(ps);
+        if (!a->field) {
+            /* a macro name may hold characters a field cannot (rare) */
+            while (*ps->p && is_ident(*ps->p))
+                ps->p++;
+            if (ps->p == st) {
+                perr(ps, "expected a field, macro or '('");
+                rt_ast_free(a);
+                return NULL;
+            }
+            a->field = mm_xstrndup(st, (size_t)(ps->p - st));
+        }
+    }
+    if (ps->failed) {
+        rt_ast_free(a);
+        return NULL;
+    }
+    const char *save = ps->p;
+    a->op = read_op(ps);
+    if (!a->op) {
+        ps->p = save;
+        if (a->xform || strchr(a->field, '[')) {
+            perr(ps, "expected an operator");
+            rt_ast_free(a);
+            return NULL;
+        }
+        a->kind = A_MACRO;
+        return a;
+    }
+    a->kind = A_CMP;
+    if (!strcmp(a->op, "exists")) {
+        a->rhs = R_NONE;
+        return a;
+    }
+    skip_ws(ps);
+    if (!strcmp(a->op, "in") || !strcmp(a->op, "intersects") || !strcmp(a->op, "pmatch")) {
+        if (*ps->p != '(') {
+            /* a bare list name: `proc.name in shell_binaries` */
+            bool q;
+            char *v = read_value(ps, true, &q);
+            if (!v) {
+                rt_ast_free(a);
+                return NULL;
+            }
+            add_val(a, v, q);
+            a->rhs = R_LIST;
+            return a;
+        }
+        ps->p++;
+        a->rhs = R_LIST;
+        skip_ws(ps);
+        if (*ps->p == ')') {
+            ps->p++;
+            return a;
+        }
+        for (;;) {
+            bool q;
+            char *v = read_value(ps, true, &q);
+            if (!v) {
+                rt_ast_free(a);
+                return NULL;
+            }
+            add_val(a, v, q);
+            skip_ws(ps);
+            if (*ps->p == ',') {
+                ps->p++;
+                continue;
+            }
+            if (*ps->p == ')') {
+                ps->p++;
+                break;
+            }
+            perr(ps, "expected ',' or ')' in list");
+            rt_ast_free(a);
+            return NULL;
+        }
+        return a;
+    }
+    /* val(field) / transformer(val(field)) */
+    int rx = 0;
+    const char *save2 = ps->p;
+    for (int i = 1; xforms[i]; i++) {
+        size_t n = strlen(xforms[i]);
+        if (!strncmp(ps->p, xforms[i], n) && ps->p[n] == '(' && !strncmp(ps->p + n + 1, "val(", 4)) {
+            rx = i;
+            ps->p += n + 1;
+            break;
+        }
+    }
+    if (!strncmp(ps->p, "val(", 4)) {
+        ps->p += 4;
+        skip_ws(ps);
+        char *f = read_field(ps);
+        skip_ws(ps);
+        if (!f || *ps->p != ')') {
+            free(f);
+            perr(ps, "bad val() argument");
+            rt_ast_free(a);
+            return NULL;
+        }
+        ps->p++;
+        if (rx) {
+            skip_ws(ps);
+            if (*ps->p != ')') {
+                free(f);
+                perr(ps, "bad transformer around val()");
+                rt_ast_free(a);
+                return NULL;
+            }
+            ps->p++;
+        }
+        add_val(a, f, false);
+        a->rhs = R_FIELD;
+        a->rhs_xform = rx;
+        return a;
+    }
+    ps->p = save2;
+    bool q;
+    char *v = read_value(ps, false, &q);
+    if (!v) {
+        rt_ast_free(a);
+        return NULL;
+    }
+    add_val(a, v, q);
+    a->rhs = R_VALUE;
+    return a;
+}
+
+static rt_ast *parse_not(parser *ps)
+{
+    skip_ws(ps);
+    if (++ps->depth > MAX_DEPTH) {
+        perr(ps, "condition nests too deeply");
+        return NULL;
+    }
+    rt_ast *r;
+    if (peek_kw(ps, "not")) {
+        ps->p += 3;
+        rt_ast *k = parse_not(ps);
+        if (!k) {
+            ps->depth--;
+            return NULL;
+        }
+        r = mm_xcalloc(1, sizeof *r);
+        r->kind = A_NOT;
+        add_kid(r, k);
+    } else if (*ps->p == '(') {
+        ps->p++;
+        r = parse_or(ps);
+        skip_ws(ps);
+        if (r && *ps->p != ')') {
+            perr(ps, "expected ')'");
+            rt_ast_free(r);
+            r = NULL;
+        } else if (r) {
+            ps->p++;
+        }
+    } else {
+        r = parse_check(ps);
+    }
+    ps->depth--;
+    return r;
+}
+
+static rt_ast *parse_chain(parser *ps, const char *kw, int kind,
+                           rt_ast *(*sub)(parser *))
+{
+    rt_ast *l = sub(ps);
+    if (!l)
+        return NULL;
+    rt_ast *node = NULL;
+    for (;;) {
+        skip_ws(ps);
+        if (!peek_kw(ps, kw))
+            break;
+        ps->p += strlen(kw);
+        rt_ast *r = sub(ps);
+        if (!r) {
+            rt_ast_free(node ? node : l);
+            return NULL;
+        }
+        if (!node) {
+            node = mm_xcalloc(1, sizeof *node);
+            node->kind = kind;
+            add_kid(node, l);
+        }
+        add_kid(node, r);
+    }
+    return node ? node : l;
+}
+
+static rt_ast *parse_and(parser *ps)
+{
+    return parse_chain(ps, "and", A_AND, parse_not);
+}
+
+static rt_ast *parse_or(parser *ps)
+{
+    if (++ps->depth > MAX_DEPTH) {
+        perr(ps, "condition nests too deeply");
+        return NULL;
+    }
+    rt_ast *r = parse_chain(ps, "or", A_OR, parse_and);
+    ps->depth--;
+    return r;
+}
+
+rt_ast *rt_ast_parse(const char *text, char *err, size_t errlen)
+{
+    parser ps = {text, text, err, errlen, 0, false};
+    err[0] = 0;
+    skip_ws(&ps);
+    if (!*ps.p) {
+        snprintf(err, errlen, "empty condition");
+        return NULL;
+    }
+    rt_ast *a = parse_or(&ps);
+    if (a) {
+        skip_ws(&ps);
+        if (*ps.p) {
+            perr(&ps, "unexpected text");
+            rt_ast_free(a);
+            return NULL;
+        }
+    } else if (!ps.failed) {
+        perr(&ps, "syntax error");
+    }
+    return a;
+}
+
+/* ---- compiled nodes ---------------------------------------------------------- */
+
+enum { N_AND = 1, N_OR, N_NOT, N_CMP, N_EVTTYPE, N_CONST };
+enum {
+    OP_EQ = 1, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_CONTAINS, OP_ICONTAINS,
+    OP_BCONTAINS, OP_STARTSWITH, OP_BSTARTSWITH, OP_ENDSWITH, OP_GLOB, OP_IGLOB,
+    OP_IN, OP_INTERSECTS, OP_PMATCH, OP_EXISTS,
+};
+
+typedef struct cval {
+    char *s;
+    size_t len;
+    int64_t n;
+    bool isnum;
+    mm_ipaddr ip;
+    int bits;          /* CIDR prefix; -1 = a single address */
+    bool isip;
+} cval;
+
+/* open-addressing set of strings (for `in` over many values) */
+typedef struct sset {
+    uint32_t *idx;     /* 0 = empty, else 1 + value index */
+    uint64_t *hash;
+    size_t cap;
+} sset;
+
+struct rt_node {
+    uint8_t kind, op;
+    bool cval_const;
+    rt_node **kids;
+    uint32_t nkids;
+    rt_fref f;
+    rt_fref rf;        /* val(): the right-hand field */
+    bool has_rf;
+    cval *vals;
+    uint32_t nvals;
+    sset *set;
+    uint64_t types[RT_TYPEWORDS];
+};
+
+static uint64_t shash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static sset *sset_build(const cval *v, uint32_t n)
+{
+    sset *s = mm_xcalloc(1, sizeof *s);
+    s->cap = 16;
+    while (s->cap < (size_t)n * 2)
+        s->cap *= 2;
+    s->idx = mm_xcalloc(s->cap, sizeof *s->idx);
+    s->hash = mm_xcalloc(s->cap, sizeof *s->hash);
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t h = shash(v[i].s, v[i].len);
+        size_t j = h & (s->cap - 1);
+        while (s->idx[j])
+            j = (j + 1) & (s->cap - 1);
+        s->idx[j] = i + 1;
+        s->hash[j] = h;
+    }
+    return s;
+}
+
+static bool sset_has(const sset *s, const cval *v, const char *str, size_t len)
+{
+    uint64_t h = shash(str, len);
+    for (size_t j = h & (s->cap - 1); s->idx[j]; j = (j + 1) & (s->cap - 1))
+        if (s->hash[j] == h) {
+            const cval *c = &v[s->idx[j] - 1];
+            if (c->len == len && !memcmp(c->s, str, len))
+                return true;
+        }
+    return false;
+}
+
+void rt_node_free(rt_node *n)
+{
+    if (!n)
+        return;
+    for (uint32_t i = 0; i < n->nkids; i++)
+        rt_node_free(n->kids[i]);
+    free(n->kids);
+    rt_fref_clear(&n->f);
+    if (n->has_rf)
+        rt_fref_clear(&n->rf);
+    for (uint32_t i = 0; i < n->nvals; i++)
+        free(n->vals[i].s);
+    free(n->vals);
+    if (n->set) {
+        free(n->set->idx);
+        free(n->set->hash);
+        free(n->set);
+    }
+    free(n);
+}
+
+static int op_code(const char *op)
+{
+    static const struct { const char *n; int c; } t[] = {
+        {"=", OP_EQ}, {"!=", OP_NE}, {"<", OP_LT}, {"<=", OP_LE}, {">", OP_GT},
+        {">=", OP_GE}, {"contains", OP_CONTAINS}, {"icontains", OP_ICONTAINS},
+        {"bcontains", OP_BCONTAINS}, {"startswith", OP_STARTSWITH},
+        {"bstartswith", OP_BSTARTSWITH}, {"endswith", OP_ENDSWITH},
+        {"glob", OP_GLOB}, {"iglob", OP_IGLOB}, {"in", OP_IN},
+        {"intersects", OP_INTERSECTS}, {"pmatch", OP_PMATCH}, {"exists", OP_EXISTS},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(t[i].n, op))
+            return t[i].c;
+    return 0;
+}
+
+static bool parse_num(const char *s, int64_t *out)
+{
+    char *e;
+    if (!*s)
+        return false;
+    long long v = strtoll(s, &e, 0);
+    if (*e)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_ip(const char *s, mm_ipaddr *ip, int *bits)
+{
+    char buf[64];
+    const char *sl = strchr(s, '/');
+    size_t n = sl ? (size_t)(sl - s) : strlen(s);
+    if (n >= sizeof buf)
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    memset(ip, 0, sizeof *ip);
+    int max;
+    if (inet_pton(AF_INET, buf, ip->ip) == 1) {
+        ip->family = AF_INET;
+        max = 32;
+    } else if (inet_pton(AF_INET6, buf, ip->ip) == 1) {
+        ip->family = AF_INET6;
+        max = 128;
+    } else {
+        return false;
+    }
+    *bits = -1;
+    if (sl) {
+        int64_t b;
+        if (!parse_num(sl + 1, &b) || b < 0 || b > max)
+            return false;
+        *bits = (int)b;
+    }
+    return true;
+}
+
+static bool ip_match(const mm_ipaddr *a, const cval *c)
+{
+    if (a->family != c->ip.family)
+        return false;
+    int total = a->family == AF_INET ? 32 : 128;
+    int bits = c->bits < 0 ? total : c->bits;
+    int full = bits / 8, rem = bits % 8;
+    if (memcmp(a->ip, c->ip.ip, (size_t)full))
+        return false;
+    if (rem) {
+        uint8_t m = (uint8_t)(0xff << (8 - rem));
+        if ((a->ip[full] & m) != (c->ip.ip[full] & m))
+            return false;
+    }
+    return true;
+}
+
+static bool hexbytes(const char *s, char **out, size_t *len)
+{
+    size_t n = strlen(s);
+    if (n % 2)
+        return false;
+    char *b = mm_xmalloc(n / 2 + 1);
+    for (size_t i = 0; i < n; i += 2) {
+        unsigned v;
+        if (!isxdigit((unsigned char)s[i]) || !isxdigit((unsigned char)s[i + 1]) ||
+            sscanf(s + i, "%2x", &v) != 1) {
+            free(b);
+            return false;
+        }
+        b[i / 2] = (char)v;
+    }
+    b[n / 2] = 0;
+    *out = b;
+    *len = n / 2;
+    return true;
+}
+
+typedef struct cstate {
+    const rt_defs *defs;
+    char *why;
+    size_t whylen;
+    int depth;
+    const char *stack[64];   /* macros being expanded (cycle detection) */
+} cstate;
+
+static rt_node *compile(const rt_ast *a, cstate *cs);
+
+static bool add_cval(rt_node *n, const char *v, int op, int ftype, cstate *cs,
+                     const char *field)
+{
+    n->vals = mm_xrealloc(n->vals, (n->nvals + 1) * sizeof *n->vals);
+    cval *c = &n->vals[n->nvals];
+    memset(c, 0, sizeof *c);
+    c->bits = -1;
+    if (op == OP_BCONTAINS || op == OP_BSTARTSWITH) {
+        if (!hexbytes(v, &c->s, &c->len)) {
+            snprintf(cs->why, cs->whylen, "bad hex value '%s' for %s", v, field);
+            return false;
+        }
+        n->nvals++;
+        return true;
+    }
+    c->s = mm_xstrdup(v);
+    c->len = strlen(v);
+    if (op == OP_ICONTAINS || op == OP_IGLOB)
+        for (size_t i = 0; i < c->len; i++)
+            c->s[i] = (char)tolower((unsigned char)c->s[i]);
+    if (ftype == FT_NUM && (op <= OP_GE || op == OP_IN || op == OP_INTERSECTS)) {
+        if (!parse_num(v, &c->n)) {
+            free(c->s);
+            snprintf(cs->why, cs->whylen, "value '%s' is not a number for %s", v, field);
+            return false;
+        }
+        c->isnum = true;
+    } else if (ftype == FT_BOOL) {
+        if (!strcasecmp(v, "true"))
+            c->n = 1;
+        else if (!strcasecmp(v, "false"))
+            c->n = 0;
+        else if (!parse_num(v, &c->n)) {
+            free(c->s);
+            snprintf(cs->why, cs->whylen, "value '%s' is not a boolean for %s", v, field);
+            return false;
+        }
+        c->isnum = true;
+    } else if (ftype == FT_IP || ftype == FT_NET) {
+        if (!parse_ip(v, &c->ip, &c->bits)) {
+            free(c->s);
+            snprintf(cs->why, cs->whylen, "value '%s' is not an address for %s", v, field);
+            return false;
+        }
+        c->isip = true;
+    }
+    n->nvals++;
+    return true;
+}
+
+/* Adds the values of an AST list, expanding list names (recursively). */
+static bool add_list_items(rt_node *n, char **vals, const bool *quoted, size_t nv,
+                           int op, int ftype, cstate *cs, const char *field, int depth)
+{
+    if (depth > 32) {
+        snprintf(cs->why, cs->whylen, "lists nest too deeply");
+        return false;
+    }
+    for (size_t i = 0; i < nv; i++) {
+        size_t ln = 0;
+        char **items = (!quoted || !quoted[i]) && cs->defs->list
+            ? cs->defs->list(cs->defs->ud, vals[i], &ln) : NULL;
+        if (items) {
+            if (!add_list_items(n, items, NULL, ln, op, ftype, cs, field, depth + 1))
+                return false;
+            continue;
+        }
+        /* list items may carry their YAML quotes ("(systemd)") */
+        const char *v = vals[i];
+        char *unq = NULL;
+        size_t vl = strlen(v);
+        if (!quoted && vl >= 2 && ((v[0] == '"' && v[vl - 1] == '"') ||
+                                   (v[0] == '\'' && v[vl - 1] == '\'')))
+            v = unq = mm_xstrndup(v + 1, vl - 2);
+        bool ok = add_cval(n, v, op, ftype, cs, field);
+        free(unq);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static rt_node *compile_cmp(const rt_ast *a, cstate *cs)
+{
+    rt_node *n = mm_xcalloc(1, sizeof *n);
+    n->kind = N_CMP;
+    if (rt_fref_init(&n->f, a->field, cs->why, cs->whylen) < 0) {
+        rt_node_free(n);
+        return NULL;
+    }
+    n->f.xform = (uint8_t)a->xform;
+    if (a->xform == XF_LEN)
+        n->f.type = FT_NUM;
+    else if (a->xform)
+        n->f.type = FT_STR;
+    int op = op_code(a->op);
+    if (!op) {
+        snprintf(cs->why, cs->whylen, "unsupported operator '%s'", a->op);
+        rt_node_free(n);
+        return NULL;
+    }
+    n->op = (uint8_t)op;
+    int ft = n->f.type;
+    /* operators a field type cannot take */
+    if ((ft == FT_BOOL && op != OP_EQ && op != OP_NE && op != OP_EXISTS && op != OP_IN) ||
+        ((ft == FT_IP || ft == FT_NET) && op != OP_EQ && op != OP_NE &&
+         op != OP_EXISTS && op != OP_IN && op != OP_INTERSECTS)) {
+        snprintf(cs->why, cs->whylen, "unsupported operator '%s' for field '%s'",
+                 a->op, a->field);
+        rt_node_free(n);
+        return NULL;
+    }
+    if (op == OP_EXISTS)
+        return n;
+    if (a->rhs == R_FIELD) {
+        if (rt_fref_init(&n->rf, a->vals[0], cs->why, cs->whylen) < 0) {
+            rt_node_free(n);
+            return NULL;
+        }
+        n->has_rf = true;
+        n->rf.xform = (uint8_t)a->rhs_xform;
+        return n;
+    }
+    bool listop = op == OP_IN || op == OP_INTERSECTS || op == OP_PMATCH;
+    if (listop != (a->rhs == R_LIST) && !(listop && a->rhs == R_VALUE)) {
+        snprintf(cs->why, cs->whylen, "operator '%s' needs %s", a->op,
+                 listop ? "a list" : "a single value");
+        rt_node_free(n);
+        return NULL;
+    }
+    if (!add_list_items(n, a->vals, a->quoted, a->nvals, op, ft, cs, a->field, 0)) {
+        rt_node_free(n);
+        return NULL;
+    }
+    /* evt.type checks become a type bitmap test */
+    if (!strcmp(n->f.def->name, "evt.type") && !n->f.xform &&
+        (op == OP_EQ || op == OP_NE || op == OP_IN)) {
+        memset(n->types, 0, sizeof n->types);
+        for (uint32_t i = 0; i < n->nvals; i++) {
+            mm_evt_type t = mm_evt_type_from_name(n->vals[i].s);
+            if (t != MM_EVT_UNKNOWN)
+                n->types[t / 64] |= 1ull << (t % 64);
+        }
+        if (op == OP_NE)
+            for (int w = 0; w < RT_TYPEWORDS; w++)
+                n->types[w] = ~n->types[w];
+        n->kind = N_EVTTYPE;
+        return n;
+    }
+    if ((op == OP_IN || op == OP_INTERSECTS) && ft == FT_STR && n->nvals > 4)
+        n->set = sset_build(n->vals, n->nvals);
+    return n;
+}
+
+static rt_node *compile(const rt_ast *a, cstate *cs)
+{
+    if (++cs->depth > MAX_DEPTH) {
+        snprintf(cs->why, cs->whylen, "condition nests too deeply");
+        return NULL;
+    }
+    rt_node *n = NULL;
+    switch (a->kind) {
+    case A_AND: case A_OR: case A_NOT:
+        n = mm_xcalloc(1, sizeof *n);
+        n->kind = a->kind == A_AND ? N_AND : a->kind == A_OR ? N_OR : N_NOT;
+        n->kids = mm_xcalloc(a->nkids, sizeof *n->kids);
+        for (size_t i = 0; i < a->nkids; i++) {
+            rt_node *k = compile(a->kids[i], cs);
+            if (!k) {
+                rt_node_free(n);
+                n = NULL;
+                break;
+            }
+            n->kids[n->nkids++] = k;
+        }
+        break;
+    case A_CMP:
+        n = compile_cmp(a, cs);
+        break;
+    case A_MACRO: {
+        for (int i = 0; i < cs->depth && i < 64; i++)
+            if (cs->stack[i] && !strcmp(cs->stack[i], a->field)) {
+                snprintf(cs->why, cs->whylen, "macro '%s' refers to itself", a->field);
+                cs->depth--;
+                return NULL;
+            }
+        bool found = false;
+        rt_ast *m = cs->defs->macro ? cs->defs->macro(cs->defs->ud, a->field, &found) : NULL;
+        if (!found) {
+            snprintf(cs->why, cs->whylen, "undefined macro '%s'", a->field);
+            break;
+        }
+        if (!m) {
+            snprintf(cs->why, cs->whylen, "macro '%s' has a bad condition", a->field);
+            break;
+        }
+        if (cs->depth < 64)
+            cs->stack[cs->depth] = a->field;
+        n = compile(m, cs);
+        if (cs->depth < 64)
+            cs->stack[cs->depth] = NULL;
+        break;
+    }
+    }
+    cs->depth--;
+    return n;
+}
+
+rt_node *rt_compile(const rt_ast *a, const rt_defs *defs, char *why, size_t whylen)
+{
+    cstate cs = {defs, why, whylen, 0, {0}};
+    why[0] = 0;
+    return compile(a, &cs);
+}
+
+void rt_node_types(const rt_node *n, uint64_t out[RT_TYPEWORDS])
+{
+    uint64_t tmp[RT_TYPEWORDS];
+    switch (n->kind) {
+    case N_EVTTYPE:
+        memcpy(out, n->types, sizeof n->types);
+        return;
+    case N_AND:
+        memset(out, 0xff, sizeof tmp);
+        for (uint32_t i = 0; i < n->nkids; i++) {
+            rt_node_types(n->kids[i], tmp);
+            for (int w = 0; w < RT_TYPEWORDS; w++)
+                out[w] &= tmp[w];
+        }
+        return;
+    case N_OR:
+        memset(out, 0, sizeof tmp);
+        for (uint32_t i = 0; i < n->nkids; i++) {
+            rt_node_types(n->kids[i], tmp);
+            for (int w = 0; w < RT_TYPEWORDS; w++)
+                out[w] |= tmp[w];
+        }
+        return;
+    case N_NOT:
+        if (n->kids[0]->kind == N_EVTTYPE) {
+            for (int w = 0; w < RT_TYPEWORDS; w++)
+                out[w] = ~n->kids[0]->types[w];
+            return;
+        }
+        /* fall through */
+    default:
+        memset(out, 0xff, sizeof tmp);
+        return;
+    }
+}
+
+/* ---- evaluation --------------------------------------------------------------- */
+
+static bool str_icontains(const char *h, size_t hl, const char *lowneedle, size_t nl)
+{
+    if (nl == 0)
+        return true;
+    if (nl > hl)
+        return false;
+    for (size_t i = 0; i + nl <= hl; i++) {
+        size_t k = 0;
+        while (k < nl && tolower((unsigned char)h[i + k]) == lowneedle[k])
+            k++;
+        if (k == nl)
+            return true;
+    }
+    return false;
+}
+
+static bool pmatch_one(const char *s, size_t len, const cval *c)
+{
+    size_t pl = c->len;
+    while (pl > 1 && c->s[pl - 1] == '/')
+        pl--;
+    if (len < pl || memcmp(s, c->s, pl))
+        return false;
+    return len == pl || s[pl] == '/' || (pl == 1 && c->s[0] == '/');
+}
+
+static bool cmp_str(const rt_node *n, const char *s, size_t len)
+{
+    const cval *v = n->vals;
+    switch (n->op) {
+    case OP_EQ: return v->len == len && !memcmp(v->s, s, len);
+    case OP_NE: return !(v->len == len && !memcmp(v->s, s, len));
+    case OP_LT: return strcmp(s, v->s) < 0;
+    case OP_LE: return strcmp(s, v->s) <= 0;
+    case OP_GT: return strcmp(s, v->s) > 0;
+    case OP_GE: return strcmp(s, v->s) >= 0;
+    case OP_CONTAINS: case OP_BCONTAINS:
+        return memmem(s, len, v->s, v->len) != NULL;
+    case OP_ICONTAINS: return str_icontains(s, len, v->s, v->len);
+    case OP_STARTSWITH: case OP_BSTARTSWITH:
+        return len >= v->len && !memcmp(s, v->s, v->len);
+    case OP_ENDSWITH: return len >= v->len && !memcmp(s + len - v->len, v->s, v->len);
+    case OP_GLOB: return fnmatch(v->s, s, 0) == 0;
+    case OP_IGLOB: return fnmatch(v->s, s, FNM_CASEFOLD) == 0;
+    case OP_IN: case OP_INTERSECTS:
+        if (n->set)
+            return sset_has(n->set, n->vals, s, len);
+        for (uint32_t i = 0; i < n->nvals; i++)
+            if (v[i].len == len && !memcmp(v[i].s, s, len))
+                return true;
+        return false;
+    case OP_PMATCH:
+        for (uint32_t i = 0; i < n->nvals; i++)
+            if (pmatch_one(s, len, &v[i]))
+                return true;
+        return false;
+    }
+    return false;
+}
+
+static bool cmp_num(const rt_node *n, int64_t x)
+{
+    const cval *v = n->vals;
+    switch (n->op) {
+    case OP_EQ: return x == v->n;
+    case OP_NE: return x != v->n;
+    case OP_LT: return x < v->n;
+    case OP_LE: return x <= v->n;
+    case OP_GT: return x > v->n;
+    case OP_GE: return x >= v->n;
+    case OP_IN: case OP_INTERSECTS:
+        for (uint32_t i = 0; i < n->nvals; i++)
+            if (v[i].n == x)
+                return true;
+        return false;
+    }
+    return false;
+}
+
+static bool cmp_ip(const rt_node *n, const mm_ipaddr *ip)
+{
+    switch (n->op) {
+    case OP_EQ: return ip_match(ip, n->vals);
+    case OP_NE: return !ip_match(ip, n->vals);
+    case OP_IN: case OP_INTERSECTS:
+        for (uint32_t i = 0; i < n->nvals; i++)
+            if (ip_match(ip, &n->vals[i]))
+                return true;
+        return false;
+    }
+    return false;
+}
+
+static bool eval_field_rhs(const rt_node *n, rt_ctx *c, rt_val *lv, int ln)
+{
+    rt_val rv[RT_MAXV];
+    int rn = rt_extract(c, &n->rf, rv);
+    if (rn == 0)
+        return false;
+    char lb[32], rb[32];
+    const char *rs = rv[0].s;
+    if (!rs) {
+        snprintf(rb, sizeof rb, "%lld", (long long)rv[0].n);
+        rs = rb;
+    }
+    size_t rl = strlen(rs);
+    cval tmp = {(char *)rs, rl, rv[0].n, !rv[0].s, rv[0].ip, -1, false};
+    rt_node fake = *n;
+    fake.vals = &tmp;
+    fake.nvals = 1;
+    fake.set = NULL;
+    for (int i = 0; i < ln; i++) {
+        const char *ls = lv[i].s;
+        if (!ls) {
+            if (!rv[0].s && n->f.type == FT_NUM && cmp_num(&fake, lv[i].n))
+                return true;
+            snprintf(lb, sizeof lb, "%lld", (long long)lv[i].n);
+            ls = lb;
+        }
+        if (fake.op == OP_ICONTAINS) {
+            if (strcasestr(ls, rs))
+                return true;
+            continue;
+        }
+        if (cmp_str(&fake, ls, strlen(ls)))
+            return true;
+    }
+    return false;
+}
+
+bool rt_eval(const rt_node *n, rt_ctx *c)
+{
+    switch (n->kind) {
+    case N_AND:
+        for (uint32_t i = 0; i < n->nkids; i++)
+            if (!rt_eval(n->kids[i], c))
+                return false;
+        return true;
+    case N_OR:
+        for (uint32_t i = 0; i < n->nkids; i++)
+            if (rt_eval(n->kids[i], c))
+                return true;
+        return false;
+    case N_NOT:
+        return !rt_eval(n->kids[0], c);
+    case N_CONST:
+        return n->cval_const;
+    case N_EVTTYPE: {
+        unsigned t = (unsigned)c->ev->type;
+        return t < MM_EVT__COUNT && (n->types[t / 64] >> (t % 64)) & 1;
+    }
+    case N_CMP: {
+        rt_val v[RT_MAXV];
+        int cnt = rt_extract(c, &n->f, v);
+        if (n->op == OP_EXISTS)
+            return cnt > 0;
+        if (cnt == 0)
+            return false;
+        if (n->has_rf)
+            return eval_field_rhs(n, c, v, cnt);
+        for (int i = 0; i < cnt; i++) {
+            bool r;
+            switch (n->f.type) {
+            case FT_NUM: case FT_BOOL:
+                if (n->vals && n->vals->isnum) {
+                    r = cmp_num(n, v[i].n);
+                } else {
+                    char b[32];
+                    int l = snprintf(b, sizeof b, "%lld", (long long)v[i].n);
+                    r = cmp_str(n, b, (size_t)l);
+                }
+                break;
+            case FT_IP: case FT_NET:
+                r = cmp_ip(n, &v[i].ip);
+                break;
+            default:
+                r = cmp_str(n, v[i].s, v[i].len);
+            }
+            if (r)
+                return true;
+        }
+        return false;
+    }
+    }
+    return false;
+}

@@ -1,0 +1,632 @@
+/*
+ * bpf.c - the user-space half of the eBPF sensor: loads the CO-RE program
+ * (sensor.bpf.c, through its bpftool skeleton), attaches every hook one by
+ * one so that start-up can say which attached, tells the kernel side which
+ * syscalls to trace and how, drains the ring buffer and decodes each record
+ * into an mm_event, keeping the process table current.
+ *
+ * The ring buffer is drained on wake-ups (every N records per CPU) and on
+ * the poll timeout, so a quiet system still sees its few events promptly.
+ * Drops are per-CPU kernel counters summed here; they are never silent.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "sensor_int.h"
+#include "sensor_abi.h"
+#include "sensor/sensor.skel.h"
+
+/* syscall number -> event type and how the kernel side captures it */
+typedef struct sysdef { int nr; mm_evt_type type; uint32_t kind; } sysdef;
+
+static const sysdef sysdefs[] = {
+#define S(name, t, k) { SYS_##name, MM_EVT_##t, MM_K_##k },
+#ifdef SYS_open
+    S(open, OPEN, P0)
+#endif
+#ifdef SYS_creat
+    S(creat, CREAT, P0)
+#endif
+    S(openat, OPENAT, P1)
+#ifdef SYS_openat2
+    S(openat2, OPENAT2, P1)
+#endif
+    S(close, CLOSE, INT)
+    S(socket, SOCKET, INT)
+    S(connect, CONNECT, SA1)
+    S(bind, BIND, SA1)
+    S(listen, LISTEN, INT)
+#ifdef SYS_accept
+    S(accept, ACCEPT, ACCEPT)
+#endif
+    S(accept4, ACCEPT4, ACCEPT)
+    S(sendto, SENDTO, SA4)
+    S(sendmsg, SENDMSG, MSG)
+    S(dup, DUP, INT)
+#ifdef SYS_dup2
+    S(dup2, DUP2, INT)
+#endif
+    S(dup3, DUP3, INT)
+#ifdef SYS_rename
+    S(rename, RENAME, P0P1)
+#endif
+    S(renameat, RENAMEAT, P1P3)
+    S(renameat2, RENAMEAT2, P1P3)
+#ifdef SYS_unlink
+    S(unlink, UNLINK, P0)
+#endif
+    S(unlinkat, UNLINKAT, P1)
+#ifdef SYS_mkdir
+    S(mkdir, MKDIR, P0)
+#endif
+    S(mkdirat, MKDIRAT, P1)
+#ifdef SYS_rmdir
+    S(rmdir, RMDIR, P0)
+#endif
+#ifdef SYS_chmod
+    S(chmod, CHMOD, P0)
+#endif
+    S(fchmod, FCHMOD, INT)
+    S(fchmodat, FCHMODAT, P1)
+#ifdef SYS_symlink
+    S(symlink, SYMLINK, P0P1)
+#endif
+    S(symlinkat, SYMLINKAT, P0P2)
+#ifdef SYS_link
+    S(link, LINK, P0P1)
+#endif
+    S(linkat, LINKAT, P1P3)
+    S(setuid, SETUID, INT)
+    S(setgid, SETGID, INT)
+    S(setreuid, SETREUID, INT)
+    S(setregid, SETREGID, INT)
+    S(setresuid, SETRESUID, INT)
+    S(setresgid, SETRESGID, INT)
+    S(setns, SETNS, INT)
+    S(unshare, UNSHARE, INT)
+    S(ptrace, PTRACE, INT)
+    S(mount, MOUNT, MOUNT)
+    S(umount2, UMOUNT2, P0)
+    S(init_module, INIT_MODULE, INT)
+    S(finit_module, FINIT_MODULE, INT)
+    S(delete_module, DELETE_MODULE, P0)
+    S(memfd_create, MEMFD_CREATE, P0)
+    S(chdir, CHDIR, P0)
+    S(fchdir, FCHDIR, INT)
+    S(chroot, CHROOT, P0)
+    S(pivot_root, PIVOT_ROOT, P0P1)
+    S(kill, KILL, INT)
+    S(bpf, BPF, INT)
+    S(userfaultfd, USERFAULTFD, INT)
+    S(prctl, PRCTL, INT)
+    S(process_vm_writev, PROCESS_VM_WRITEV, INT)
+#undef S
+};
+
+struct mm_bpf_src {
+    mm_sensor_base *b;
+    struct mm_sensor_bpf *skel;
+    struct ring_buffer *rb;
+    int64_t boot_off;
+    mm_evt_type type_of[MM_SYS_MAX];
+    int ncpu;
+    /* cgroup v2 id -> path (cgroup id is the kernfs inode number) */
+    mm_map *cgpaths;           /* "%llu" -> char* */
+    char *cg2root;
+    double cg_scanned;
+};
+
+static char libbpf_msg[512];
+
+static int libbpf_quiet(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+    /* keep the last warning for error messages; the library never prints */
+    if (lvl <= LIBBPF_WARN)
+        vsnprintf(libbpf_msg, sizeof libbpf_msg, fmt, ap);
+    return 0;
+}
+
+int64_t mm_sn_boot_offset(void)
+{
+    struct timespec r, bt;
+    clock_gettime(CLOCK_REALTIME, &r);
+    clock_gettime(CLOCK_BOOTTIME, &bt);
+    return ((int64_t)r.tv_sec - bt.tv_sec) * 1000000000LL + (r.tv_nsec - bt.tv_nsec);
+}
+
+/* ---- cgroup id -> path ------------------------------------------------------- */
+
+static mm_map *scan_map;
+static size_t scan_rootlen;
+
+static int scan_cb(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+    if (flag != FTW_D || mm_map_count(scan_map) > 65536)
+        return 0;
+    char key[24];
+    snprintf(key, sizeof key, "%llu", (unsigned long long)st->st_ino);
+    const char *rel = path + scan_rootlen;
+    char *v = mm_xstrdup(*rel ? rel : "/");
+    free(mm_map_put(scan_map, key, v));
+    return 0;
+}
+
+static char *find_cg2root(void)
+{
+    static const char *const cands[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+    for (size_t i = 0; i < 2; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "%s/cgroup.procs", cands[i]);
+        struct stat st;
+        char ctl[64];
+        snprintf(ctl, sizeof ctl, "%s/cgroup.controllers", cands[i]);
+        if (stat(p, &st) == 0 && (stat(ctl, &st) == 0 || i == 0))
+            return mm_xstrdup(cands[i]);
+    }
+    return NULL;
+}
+
+static const char *cg_path(mm_bpf_src *s, uint64_t id)
+{
+    char key[24];
+    snprintf(key, sizeof key, "%llu", (unsigned long long)id);
+    const char *p = mm_map_get(s->cgpaths, key);
+    if (p || !s->cg2root)
+        return p;
+    double now = mm_now();
+    if (now - s->cg_scanned < 0.5)
+        return NULL;
+    s->cg_scanned = now;
+    scan_map = s->cgpaths;
+    scan_rootlen = strlen(s->cg2root);
+    nftw(s->cg2root, scan_cb, 16, FTW_PHYS);
+    return mm_map_get(s->cgpaths, key);
+}
+
+/* ---- decoding ------------------------------------------------------------------ */
+
+static void parse_sa(const char *d, size_t len, mm_evt_addr *a, char *upath, size_t upn)
+{
+    memset(a, 0, sizeof *a);
+    if (len < 2)
+        return;
+    uint16_t fam;
+    memcpy(&fam, d, 2);
+    if (fam == AF_INET && len >= sizeof(struct sockaddr_in)) {
+        struct sockaddr_in sin;
+        memcpy(&sin, d, sizeof sin);
+        a->family = AF_INET;
+        a->ip.family = AF_INET;
+        memcpy(a->ip.ip, &sin.sin_addr, 4);
+        a->port = ntohs(sin.sin_port);
+    } else if (fam == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+        struct sockaddr_in6 sin6;
+        memcpy(&sin6, d, sizeof sin6);
+        a->family = AF_INET6;
+        a->ip.family = AF_INET6;
+        memcpy(a->ip.ip, &sin6.sin6_addr, 16);
+        a->port = ntohs(sin6.sin6_port);
+    } else if (fam == AF_UNIX) {
+        a->family = AF_UNIX;
+        size_t n = len - 2;
+        if (n >= upn)
+            n = upn - 1;
+        memcpy(upath, d + 2, n);
+        upath[n] = 0;
+        if (n && upath[0] == 0)
+            upath[0] = '@';   /* abstract socket, shown as Falco does */
+        a->unix_path = upath;
+    }
+}
+
+static const char *rec_str(const struct mm_brec *r, const char *s, uint16_t len, size_t cap,
+                           size_t avail)
+{
+    if (!len || len > cap)
+        return NULL;
+    if ((size_t)(s - (const char *)r) + len > avail)
+        return NULL;
+    if (s[len - 1] != 0)
+        return NULL;
+    return s;
+}
+
+static void deliver(mm_bpf_src *s, mm_event *ev)
+{
+    mm_proctab_apply(s->b->pt, ev);
+    s->b->st.decoded++;
+    if (s->b->fn)
+        s->b->fn(s->b->ud, ev);
+}
+
+static void decode_exec(mm_bpf_src *s, const struct mm_brec *r, size_t size)
+{
+    mm_sensor_base *b = s->b;
+    mm_proc *p = mm_proctab_get(b->pt, r->pid);
+    if (!p)
+        p = mm_proctab_add(b->pt, r->pid, r->ppid);
+    if (!p->parent && r->ppid) {
+        mm_proc *pp = mm_sn_proc(b, r->ppid);
+        if (pp && pp != p)
+            mm_proc_set_parent(p, pp);
+    }
+    p->ppid = r->ppid;
+    p->tid = r->pid;
+    p->vpid = p->vtid = r->vpid;
+    char comm[17];
+    memcpy(comm, r->comm, 16);
+    comm[16] = 0;
+    mm_proc_set(&p->comm, comm);
+    size_t alen = r->len2 > 0 && (size_t)r->len2 <= MM_S2_SIZE &&
+                  offsetof(struct mm_brec, s2) + r->len2 <= size ? r->len2 - 1 : 0;
+    if (alen)
+        mm_sn_set_argv_blob(p, r->s2, alen);
+    else
+        mm_proc_set_argv(p, NULL, 0);
+    const char *fn = rec_str(r, r->s1, r->len1, MM_S1_SIZE, size);
+    if (!alen)
+        mm_proc_set(&p->exe, fn);
+    p->uid = r->uid;
+    p->gid = r->gid;
+    p->euid = r->euid;
+    p->egid = r->egid;
+    p->loginuid = r->loginuid;
+    p->cap_effective = r->cap_eff;
+    p->cap_permitted = r->cap_perm;
+    p->cap_inheritable = r->cap_inh;
+    p->tty = r->tty;
+    p->exe_ino = r->exe_ino;
+    p->exe_flags = (r->exe_flags & MM_BEXE_MEMFD) ? MM_EXE_FROM_MEMFD : 0;
+    /* resolved exe and cwd: /proc while the process lives, else the
+     * filename the kernel was given (resolved against the inherited cwd) */
+    free(p->exepath);
+    p->exepath = NULL;
+    mm_sn_fill_cwd_exe(b->proc_root, p);
+    if (p->exe_flags & MM_EXE_FROM_MEMFD) {
+        const char *dn = rec_str(r, r->s3, r->len3, MM_S3_SIZE, size);
+        char *e = mm_xasprintf("/%s", dn ? dn : "memfd:");
+        mm_proc_set(&p->exepath, e);
+        free(e);
+    } else if (!p->exepath && fn) {
+        char *full = fn[0] == '/' || !p->cwd ? mm_xstrdup(fn)
+                   : mm_xasprintf("%s%s", p->cwd, fn + (fn[0] == '.' && fn[1] == '/' ? 2 : 0));
+        mm_proc_set(&p->exepath, full);
+        free(full);
+    } else if (p->exepath && mm_str_endswith(p->exepath, " (deleted)")) {
+        p->exepath[strlen(p->exepath) - 10] = 0;
+    }
+    char *cg = mm_sn_proc_cgroup(b->proc_root, r->pid);
+    if (!cg) {
+        const char *c = cg_path(s, r->cgid);
+        cg = mm_xstrdup(c);
+    }
+    if (cg)
+        mm_sn_set_cgroup(b, p, cg);
+    free(cg);
+    mm_event ev = {0};
+    ev.type = MM_EVT_EXECVE;
+    ev.cpu = r->cpu;
+    ev.num = ++b->seq;
+    ev.ts = (int64_t)r->ts + s->boot_off;
+    ev.tid = r->tid;
+    ev.pid = r->pid;
+    ev.proc = p;
+    ev.path = fn;
+    ev.flags = p->exe_flags;
+    deliver(s, &ev);
+}
+
+static void decode_sys(mm_bpf_src *s, const struct mm_brec *r, size_t size)
+{
+    mm_sensor_base *b = s->b;
+    if (r->nr < 0 || r->nr >= MM_SYS_MAX)
+        return;
+    mm_event ev = {0};
+    ev.type = s->type_of[r->nr];
+    if (ev.type == MM_EVT_UNKNOWN)
+        return;
+    ev.cpu = r->cpu;
+    ev.num = ++b->seq;
+    ev.ts = (int64_t)r->ts + s->boot_off;
+    ev.tid = r->tid;
+    ev.pid = r->pid;
+    ev.res = r->res;
+    ev.proc = mm_sn_proc(b, r->pid);
+    const char *s1 = rec_str(r, r->s1, r->len1, MM_S1_SIZE, size);
+    const char *s2 = rec_str(r, r->s2, r->len2, MM_S2_SIZE, size);
+    const char *s3 = rec_str(r, r->s3, r->len3, MM_S3_SIZE, size);
+    const __u64 *a = r->args;
+    char upath[110];
+    size_t salen = r->len2 && offsetof(struct mm_brec, s2) + r->len2 <= size ? r->len2 : 0;
+    switch (ev.type) {
+    case MM_EVT_OPEN:
+        ev.path = s1; ev.flags = (uint32_t)a[1]; ev.mode = (uint32_t)a[2]; ev.arg_fd = -100;
+        break;
+    case MM_EVT_CREAT:
+        ev.path = s1; ev.flags = O_CREAT | O_WRONLY | O_TRUNC; ev.mode = (uint32_t)a[1];
+        ev.arg_fd = -100;
+        break;
+    case MM_EVT_OPENAT:
+        ev.arg_fd = (int32_t)a[0]; ev.path = s1; ev.flags = (uint32_t)a[2]; ev.mode = (uint32_t)a[3];
+        break;
+    case MM_EVT_OPENAT2:
+        ev.arg_fd = (int32_t)a[0]; ev.path = s1;
+        break;
+    case MM_EVT_CLOSE: case MM_EVT_LISTEN: case MM_EVT_DUP: case MM_EVT_FCHDIR:
+    case MM_EVT_FINIT_MODULE:
+        ev.arg_fd = (int32_t)a[0];
+        break;
+    case MM_EVT_FCHMOD:
+        ev.arg_fd = (int32_t)a[0]; ev.mode = (uint32_t)a[1];
+        break;
+    case MM_EVT_SOCKET:
+        ev.sock_domain = (uint16_t)a[0]; ev.sock_type = (uint16_t)a[1]; ev.sock_proto = (uint16_t)a[2];
+        ev.flags = (uint32_t)a[1];
+        break;
+    case MM_EVT_CONNECT: case MM_EVT_BIND: case MM_EVT_ACCEPT: case MM_EVT_ACCEPT4:
+    case MM_EVT_SENDTO: case MM_EVT_SENDMSG:
+        ev.arg_fd = (int32_t)a[0];
+        if (salen)
+            parse_sa(r->s2, salen, &ev.addr, upath, sizeof upath);
+        if (r->lfamily == AF_INET || r->lfamily == AF_INET6) {
+            ev.laddr.family = r->lfamily;
+            ev.laddr.ip.family = (uint8_t)r->lfamily;
+            memcpy(ev.laddr.ip.ip, r->laddr, 16);
+            ev.laddr.port = (uint16_t)r->lport;
+        }
+        if (ev.type == MM_EVT_SENDTO)
+            ev.size = a[2];
+        if (ev.type == MM_EVT_ACCEPT4)
+            ev.flags = (uint32_t)a[3];
+        break;
+    case MM_EVT_DUP2: case MM_EVT_DUP3:
+        ev.arg_fd = (int32_t)a[0]; ev.arg_fd2 = (int32_t)a[1];
+        if (ev.type == MM_EVT_DUP3)
+            ev.flags = (uint32_t)a[2];
+        break;
+    case MM_EVT_RENAME: case MM_EVT_SYMLINK: case MM_EVT_LINK: case MM_EVT_PIVOT_ROOT:
+        ev.path = s1; ev.path2 = s2 && r->len2 <= MM_S1_SIZE ? s2 : NULL;
+        break;
+    case MM_EVT_RENAMEAT: case MM_EVT_RENAMEAT2: case MM_EVT_LINKAT:
+        ev.arg_fd = (int32_t)a[0]; ev.arg_fd2 = (int32_t)a[2];
+        ev.path = s1; ev.path2 = s2;
+        ev.flags = (uint32_t)a[4];
+        break;
+    case MM_EVT_SYMLINKAT:
+        ev.path = s1; ev.path2 = s2; ev.arg_fd = (int32_t)a[1];
+        break;
+    case MM_EVT_UNLINK: case MM_EVT_RMDIR: case MM_EVT_CHDIR: case MM_EVT_CHROOT:
+    case MM_EVT_UMOUNT2: case MM_EVT_DELETE_MODULE:
+        ev.path = s1;
+        if (ev.type == MM_EVT_UMOUNT2)
+            ev.flags = (uint32_t)a[1];
+        break;
+    case MM_EVT_MKDIR: case MM_EVT_CHMOD:
+        ev.path = s1; ev.mode = (uint32_t)a[1];
+        break;
+    case MM_EVT_UNLINKAT: case MM_EVT_MKDIRAT: case MM_EVT_FCHMODAT:
+        ev.arg_fd = (int32_t)a[0]; ev.path = s1;
+        if (ev.type == MM_EVT_UNLINKAT)
+            ev.flags = (uint32_t)a[2];
+        else
+            ev.mode = (uint32_t)a[2];
+        break;
+    case MM_EVT_SETUID: case MM_EVT_SETGID:
+        ev.target_id = (int32_t)a[0];
+        break;
+    case MM_EVT_SETREUID: case MM_EVT_SETREGID: case MM_EVT_SETRESUID: case MM_EVT_SETRESGID:
+        ev.target_id = (int32_t)a[1];
+        break;
+    case MM_EVT_SETNS:
+        ev.arg_fd = (int32_t)a[0]; ev.nstype = ev.flags = (uint32_t)a[1];
+        break;
+    case MM_EVT_UNSHARE:
+        ev.nstype = ev.flags = (uint32_t)a[0];
+        break;
+    case MM_EVT_PTRACE:
+        ev.request = (int64_t)a[0]; ev.target_id = (int32_t)a[1];
+        break;
+    case MM_EVT_MOUNT:
+        ev.path = s1; ev.path2 = s2; ev.fstype = s3; ev.flags = (uint32_t)a[3];
+        break;
+    case MM_EVT_INIT_MODULE:
+        ev.size = a[1];
+        break;
+    case MM_EVT_MEMFD_CREATE:
+        ev.path = s1; ev.flags = (uint32_t)a[1];
+        break;
+    case MM_EVT_KILL:
+        ev.target_id = (int32_t)a[0]; ev.request = (int64_t)a[1];
+        break;
+    case MM_EVT_BPF: case MM_EVT_PRCTL:
+        ev.request = (int64_t)a[0];
+        break;
+    case MM_EVT_PROCESS_VM_WRITEV:
+        ev.target_id = (int32_t)a[0];
+        break;
+    default:
+        break;
+    }
+    deliver(s, &ev);
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+    mm_bpf_src *s = ctx;
+    const struct mm_brec *r = data;
+    if (size < offsetof(struct mm_brec, s2)) {
+        s->b->st.malformed++;
+        return 0;
+    }
+    switch (r->kind) {
+    case MM_REC_SYS:
+        decode_sys(s, r, size);
+        break;
+    case MM_REC_EXEC:
+        decode_exec(s, r, size);
+        break;
+    case MM_REC_FORK: {
+        mm_event ev = {0};
+        ev.type = MM_EVT_CLONE;
+        ev.cpu = r->cpu;
+        ev.num = ++s->b->seq;
+        ev.ts = (int64_t)r->ts + s->boot_off;
+        ev.tid = r->tid;
+        ev.pid = r->pid;
+        ev.res = r->res;
+        ev.proc = mm_sn_proc(s->b, r->pid);
+        deliver(s, &ev);
+        mm_proc *c = mm_proctab_get(s->b->pt, r->res);
+        if (c)
+            c->vpid = c->vtid = r->vpid;
+        break;
+    }
+    case MM_REC_EXIT: {
+        mm_event ev = {0};
+        ev.type = MM_EVT_PROCEXIT;
+        ev.cpu = r->cpu;
+        ev.num = ++s->b->seq;
+        ev.ts = (int64_t)r->ts + s->boot_off;
+        ev.tid = ev.pid = r->pid;
+        ev.res = r->res;
+        ev.proc = mm_proctab_get(s->b->pt, r->pid);
+        if (!ev.proc)
+            break;   /* never seen: nothing to say about it */
+        deliver(s, &ev);
+        break;
+    }
+    default:
+        s->b->st.malformed++;
+    }
+    return 0;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------- */
+
+int mm_bpf_open(mm_bpf_src **out, mm_sensor_base *b, const mm_sensor_opts *o)
+{
+    *out = NULL;
+    libbpf_set_print(libbpf_quiet);
+    libbpf_msg[0] = 0;
+    struct mm_sensor_bpf *skel = mm_sensor_bpf__open();
+    if (!skel)
+        return mm_error_set(MM_EUNSUPPORTED, "bpf sensor: cannot open the BPF object: %s",
+                            libbpf_msg[0] ? libbpf_msg : strerror(errno));
+    skel->rodata->self_tgid = (uint32_t)getpid();
+    skel->rodata->wakeup_every = o && o->wakeup_every ? o->wakeup_every : 64;
+    int rc = mm_sensor_bpf__load(skel);
+    if (rc) {
+        mm_sensor_bpf__destroy(skel);
+        char *m = mm_xstrdup(libbpf_msg);
+        mm_str_trim(m);
+        rc = mm_error_set(MM_EUNSUPPORTED, "bpf sensor: the kernel refused the BPF program "
+                          "(%s)%s%s", strerror(-rc), m[0] ? ": " : "", m);
+        free(m);
+        return rc;
+    }
+    mm_bpf_src *s = mm_xcalloc(1, sizeof *s);
+    s->b = b;
+    s->skel = skel;
+    s->boot_off = mm_sn_boot_offset();
+    s->cgpaths = mm_map_new();
+    s->cg2root = find_cg2root();
+    s->ncpu = libbpf_num_possible_cpus();
+    int cfd = bpf_map__fd(skel->maps.sysconf);
+    for (size_t i = 0; i < sizeof sysdefs / sizeof sysdefs[0]; i++) {
+        uint32_t k = (uint32_t)sysdefs[i].nr, v = sysdefs[i].kind;
+        if (k >= MM_SYS_MAX)
+            continue;
+        s->type_of[k] = sysdefs[i].type;
+        bpf_map_update_elem(cfd, &k, &v, BPF_ANY);
+    }
+    /* attach one by one: report each hook */
+    struct bpf_program *prog;
+    size_t ok = 0;
+    bpf_object__for_each_program(prog, skel->obj) {
+        libbpf_msg[0] = 0;
+        struct bpf_link *l = bpf_program__attach(prog);
+        const char *sec = bpf_program__section_name(prog);
+        if (!l) {
+            char err[256];
+            snprintf(err, sizeof err, "%s", strerror(errno));
+            mm_sn_hook(b, sec, false, err);
+        } else {
+            mm_sn_hook(b, sec, true, NULL);
+            /* the skeleton's destroy frees links it knows; keep ours */
+            if (prog == skel->progs.on_exec) skel->links.on_exec = l;
+            else if (prog == skel->progs.on_fork) skel->links.on_fork = l;
+            else if (prog == skel->progs.on_exit) skel->links.on_exit = l;
+            else if (prog == skel->progs.on_sys_enter) skel->links.on_sys_enter = l;
+            else if (prog == skel->progs.on_sys_exit) skel->links.on_sys_exit = l;
+            ok++;
+        }
+    }
+    if (!ok) {
+        mm_bpf_free(s);
+        return mm_error_set(MM_EUNSUPPORTED, "bpf sensor: no hook attached");
+    }
+    s->rb = ring_buffer__new(bpf_map__fd(skel->maps.rb), on_record, s, NULL);
+    if (!s->rb) {
+        mm_bpf_free(s);
+        return mm_error_set(MM_EUNSUPPORTED, "bpf sensor: ring buffer: %s", strerror(errno));
+    }
+    *out = s;
+    return 0;
+}
+
+int mm_bpf_poll(mm_bpf_src *s, int timeout_ms)
+{
+    uint64_t before = s->b->st.decoded;
+    int rc = ring_buffer__poll(s->rb, timeout_ms);
+    if (rc < 0 && rc != -EINTR)
+        return mm_error_set(MM_EIO, "bpf sensor: ring buffer poll: %s", strerror(-rc));
+    /* records written without a wake-up (batched) */
+    ring_buffer__consume(s->rb);
+    return (int)(s->b->st.decoded - before);
+}
+
+void mm_bpf_stats(mm_bpf_src *s, mm_sensor_stats *st)
+{
+    if (s->ncpu <= 0)
+        return;
+    struct mm_bstats *v = mm_xcalloc((size_t)s->ncpu, sizeof *v);
+    uint32_t z = 0;
+    if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.stats), &z, v) == 0) {
+        st->records = st->drops = st->enter_lost = 0;
+        for (int i = 0; i < s->ncpu; i++) {
+            st->records += v[i].events;
+            st->drops += v[i].drops;
+            st->enter_lost += v[i].enter_lost;
+        }
+    }
+    free(v);
+}
+
+static void free_str(void *v) { free(v); }
+
+void mm_bpf_free(mm_bpf_src *s)
+{
+    if (!s)
+        return;
+    ring_buffer__free(s->rb);
+    mm_sensor_bpf__destroy(s->skel);
+    mm_map_free(s->cgpaths, free_str);
+    free(s->cg2root);
+    free(s);
+}

@@ -1,0 +1,268 @@
+/*
+ * fallback.c - the event source for kernels that refuse BPF: the netlink
+ * process connector (PROC_EVENT_FORK/EXEC/EXIT, root only) for the process
+ * tree, plus fanotify marks on the mounts of /, /etc, /tmp, /dev/shm ... for
+ * file opens (FAN_OPEN, read) and completed writes (FAN_CLOSE_WRITE, shown
+ * as an open for writing).  Coarser than the eBPF sensor and documented as
+ * such (docs/sensor.md): no syscall arguments, no network events, process
+ * details read from /proc after the fact (a process that exits at once is
+ * seen by pid only).  fanotify gives no fd number in the watched process, so
+ * file events carry a synthetic fd (>= 1<<24) closed right after delivery.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <sys/fanotify.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "sensor_int.h"
+
+struct mm_fb_src {
+    mm_sensor_base *b;
+    int nl;            /* netlink connector socket */
+    int fan;           /* fanotify group, -1 if unavailable */
+    int64_t fake_fd;
+};
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int nl_listen(int fd, bool on)
+{
+    struct {
+        struct nlmsghdr nh;
+        struct cn_msg cn;
+        enum proc_cn_mcast_op op;
+    } __attribute__((packed)) m;
+    memset(&m, 0, sizeof m);
+    m.nh.nlmsg_len = sizeof m;
+    m.nh.nlmsg_type = NLMSG_DONE;
+    m.nh.nlmsg_pid = (uint32_t)getpid();
+    m.cn.id.idx = CN_IDX_PROC;
+    m.cn.id.val = CN_VAL_PROC;
+    m.cn.len = sizeof m.op;
+    m.op = on ? PROC_CN_MCAST_LISTEN : PROC_CN_MCAST_IGNORE;
+    return send(fd, &m, sizeof m, 0) < 0 ? -errno : 0;
+}
+
+int mm_fb_open(mm_fb_src **out, mm_sensor_base *b, const mm_sensor_opts *o)
+{
+    *out = NULL;
+    int nl = socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR);
+    if (nl < 0)
+        return mm_error_set(MM_EUNSUPPORTED, "fallback sensor: netlink connector: %s",
+                            strerror(errno));
+    struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC,
+                              .nl_pid = (uint32_t)getpid() };
+    int rcvbuf = 8 << 20;
+    setsockopt(nl, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
+    if (bind(nl, (struct sockaddr *)&sa, sizeof sa) < 0 || nl_listen(nl, true) < 0) {
+        int e = errno;
+        close(nl);
+        return mm_error_set(MM_EUNSUPPORTED, "fallback sensor: process connector: %s "
+                            "(needs root)", strerror(e));
+    }
+    mm_sn_hook(b, "netlink/proc_connector", true, NULL);
+    mm_fb_src *s = mm_xcalloc(1, sizeof *s);
+    s->b = b;
+    s->nl = nl;
+    s->fake_fd = 1 << 24;
+    s->fan = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK,
+                           O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+    if (s->fan < 0) {
+        mm_sn_hook(b, "fanotify", false, strerror(errno));
+    } else {
+        static const char *const mnts[] = { "/", "/etc", "/tmp", "/dev/shm", "/home",
+                                            "/root", "/var", "/usr", "/run" };
+        dev_t seen[16];
+        size_t nseen = 0;
+        for (size_t i = 0; i < sizeof mnts / sizeof mnts[0]; i++) {
+            struct stat st;
+            if (stat(mnts[i], &st) != 0)
+                continue;
+            bool dup = false;
+            for (size_t j = 0; j < nseen; j++)
+                dup |= seen[j] == st.st_dev;
+            if (dup)
+                continue;
+            seen[nseen++] = st.st_dev;
+            char name[64];
+            snprintf(name, sizeof name, "fanotify:%s", mnts[i]);
+            if (fanotify_mark(s->fan, FAN_MARK_ADD | FAN_MARK_MOUNT,
+                              FAN_OPEN | FAN_CLOSE_WRITE, AT_FDCWD, mnts[i]) == 0)
+                mm_sn_hook(b, name, true, NULL);
+            else
+                mm_sn_hook(b, name, false, strerror(errno));
+        }
+    }
+    *out = s;
+    return 0;
+}
+
+static void deliver(mm_fb_src *s, mm_event *ev)
+{
+    ev->num = ++s->b->seq;
+    if (!ev->ts)
+        ev->ts = now_ns();
+    mm_proctab_apply(s->b->pt, ev);
+    s->b->st.decoded++;
+    if (s->b->fn)
+        s->b->fn(s->b->ud, ev);
+}
+
+static void on_proc_event(mm_fb_src *s, const struct proc_event *pe)
+{
+    mm_sensor_base *b = s->b;
+    mm_event ev = {0};
+    switch (pe->what) {
+    case PROC_EVENT_FORK:
+        if (pe->event_data.fork.child_pid != pe->event_data.fork.child_tgid)
+            return;
+        ev.type = MM_EVT_CLONE;
+        ev.pid = ev.tid = pe->event_data.fork.parent_tgid;
+        ev.res = pe->event_data.fork.child_tgid;
+        if (ev.pid == getpid())
+            return;
+        ev.proc = mm_sn_proc(b, ev.pid);
+        deliver(s, &ev);
+        break;
+    case PROC_EVENT_EXEC: {
+        ev.type = MM_EVT_EXECVE;
+        ev.pid = ev.tid = pe->event_data.exec.process_tgid;
+        if (ev.pid == getpid())
+            return;
+        mm_proc *p = mm_proctab_get(b->pt, ev.pid);
+        if (!p)
+            p = mm_proctab_add(b->pt, ev.pid, 0);
+        int64_t oldppid = p->ppid;
+        mm_sn_fill_from_proc(b, p, false);
+        if (p->exepath && mm_str_endswith(p->exepath, " (deleted)")) {
+            p->exepath[strlen(p->exepath) - 10] = 0;
+        }
+        p->exe_flags = p->exepath && strncmp(p->exepath, "/memfd:", 7) == 0
+                       ? MM_EXE_FROM_MEMFD : 0;
+        if (p->ppid > 0 && (p->ppid != oldppid || !p->parent)) {
+            mm_proc *pp = mm_sn_proc(b, p->ppid);
+            if (pp && pp != p)
+                mm_proc_set_parent(p, pp);
+        }
+        ev.proc = p;
+        ev.path = p->exepath;
+        ev.flags = p->exe_flags;
+        deliver(s, &ev);
+        break;
+    }
+    case PROC_EVENT_EXIT:
+        if (pe->event_data.exit.process_pid != pe->event_data.exit.process_tgid)
+            return;
+        ev.type = MM_EVT_PROCEXIT;
+        ev.pid = ev.tid = pe->event_data.exit.process_tgid;
+        ev.res = pe->event_data.exit.exit_code;
+        ev.proc = mm_proctab_get(b->pt, ev.pid);
+        if (ev.proc)
+            deliver(s, &ev);
+        break;
+    default:
+        break;
+    }
+}
+
+static void drain_nl(mm_fb_src *s)
+{
+    char buf[8192] __attribute__((aligned(8)));
+    for (int round = 0; round < 4096; round++) {
+        ssize_t n = recv(s->nl, buf, sizeof buf, 0);
+        if (n < 0) {
+            if (errno == ENOBUFS) {
+                s->b->st.overruns++;   /* the kernel dropped events: counted */
+                continue;
+            }
+            return;
+        }
+        for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n);
+             nh = NLMSG_NEXT(nh, n)) {
+            if (nh->nlmsg_type == NLMSG_NOOP || nh->nlmsg_type == NLMSG_ERROR)
+                continue;
+            struct cn_msg *cn = NLMSG_DATA(nh);
+            if (nh->nlmsg_len < NLMSG_LENGTH(sizeof *cn + sizeof(struct proc_event)))
+                continue;
+            on_proc_event(s, (const struct proc_event *)cn->data);
+        }
+    }
+}
+
+static void drain_fan(mm_fb_src *s)
+{
+    char buf[8192] __attribute__((aligned(8)));
+    for (int round = 0; round < 4096; round++) {
+        ssize_t n = read(s->fan, buf, sizeof buf);
+        if (n <= 0)
+            return;
+        struct fanotify_event_metadata *m = (struct fanotify_event_metadata *)buf;
+        for (; FAN_EVENT_OK(m, n); m = FAN_EVENT_NEXT(m, n)) {
+            if (m->mask & FAN_Q_OVERFLOW) {
+                s->b->st.overruns++;
+                continue;
+            }
+            if (m->fd < 0)
+                continue;
+            char path[4200];
+            char lk[64];
+            snprintf(lk, sizeof lk, "/proc/self/fd/%d", m->fd);
+            ssize_t l = readlink(lk, path, sizeof path - 1);
+            close(m->fd);
+            if (l <= 0 || m->pid == getpid())
+                continue;
+            path[l] = 0;
+            mm_event ev = {0};
+            ev.type = MM_EVT_OPENAT;
+            ev.pid = ev.tid = m->pid;
+            ev.arg_fd = -100;
+            ev.path = path;
+            ev.flags = (m->mask & FAN_CLOSE_WRITE) ? O_WRONLY : O_RDONLY;
+            ev.res = s->fake_fd++;
+            if (s->fake_fd > (1 << 30))
+                s->fake_fd = 1 << 24;
+            ev.proc = mm_sn_proc(s->b, ev.pid);
+            deliver(s, &ev);
+            mm_proc_fd_close(ev.proc, ev.res);
+        }
+    }
+}
+
+int mm_fb_poll(mm_fb_src *s, int timeout_ms)
+{
+    uint64_t before = s->b->st.decoded;
+    struct pollfd p[2] = { { .fd = s->nl, .events = POLLIN }, { .fd = s->fan, .events = POLLIN } };
+    int n = poll(p, s->fan >= 0 ? 2 : 1, timeout_ms);
+    if (n < 0 && errno != EINTR)
+        return mm_error_set(MM_EIO, "fallback sensor: poll: %s", strerror(errno));
+    drain_nl(s);
+    if (s->fan >= 0)
+        drain_fan(s);
+    return (int)(s->b->st.decoded - before);
+}
+
+void mm_fb_free(mm_fb_src *s)
+{
+    if (!s)
+        return;
+    nl_listen(s->nl, false);
+    close(s->nl);
+    if (s->fan >= 0)
+        close(s->fan);
+    free(s);
+}

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
+/*
+ * sensor.bpf.c - the eBPF half of mamori's runtime sensor (CO-RE, libbpf).
+ *
+ * Only BTF tracepoints and raw tracepoints are used: on the kernels mamori
+ * targets kprobes, fentry and LSM programs may be unavailable, and classic
+ * tracepoints need tracefs mounted.  Process lifecycle comes from
+ * tp_btf/sched_process_{exec,fork,exit}; syscalls from raw_tp/sys_enter and
+ * raw_tp/sys_exit, filtered by the `sysconf` map (syscall number -> how to
+ * capture its arguments) that user space fills.  Arguments are remembered at
+ * enter and user memory is read at exit, when the result is known.
+ *
+ * One ring buffer carries all records; wake-ups are batched (the consumer is
+ * woken every `wakeup_every` records per CPU and polls on a timer for the
+ * rest), and every record that does not fit is counted per CPU in `stats`
+ * so that user space can report drops.  Licensed GPL-2.0 OR Apache-2.0: the
+ * kernel requires a GPL-compatible license for the helpers used.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "sensor_abi.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile __u32 self_tgid = 0;       /* the agent: never traced */
+const volatile __u32 wakeup_every = 64;   /* batched wake-ups */
+
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 16 << 20);
+} rb SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct mm_bstats);
+} stats SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct mm_brec);
+} scratch SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, MM_SYS_MAX);
+    __type(key, __u32);
+    __type(value, __u32);
+} sysconf SEC(".maps");
+
+struct enter_args {
+    __u64 nr;
+    __u64 args[6];
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 65536);
+    __type(key, __u32);
+    __type(value, struct enter_args);
+} inflight SEC(".maps");
+
+static __always_inline struct mm_bstats *get_stats(void)
+{
+    __u32 z = 0;
+    return bpf_map_lookup_elem(&stats, &z);
+}
+
+static __always_inline struct mm_brec *get_rec(__u16 kind)
+{
+    __u32 z = 0;
+    struct mm_brec *r = bpf_map_lookup_elem(&scratch, &z);
+    if (!r)
+        return 0;
+    __u64 id = bpf_get_current_pid_tgid();
+    r->kind = kind;
+    r->cpu = (__u16)bpf_get_smp_processor_id();
+    r->pid = id >> 32;
+    r->tid = (__u32)id;
+    r->ts = bpf_ktime_get_boot_ns();
+    r->cgid = bpf_get_current_cgroup_id();
+    r->len1 = r->len2 = r->len3 = 0;
+    r->exe_flags = 0;
+    r->lfamily = 0;
+    r->lport = 0;
+    r->res = 0;
+    r->nr = 0;
+    bpf_get_current_comm(r->comm, sizeof r->comm);
+    return r;
+}
+
+/* Writes the record cut after the used part of s2; counts drops. */
+static __always_inline void emit(struct mm_brec *r)
+{
+    struct mm_bstats *st = get_stats();
+    __u64 size = __builtin_offsetof(struct mm_brec, s2) + (r->len2 & (MM_S2_SIZE - 1));
+    if (r->len2 >= MM_S2_SIZE)
+        size = sizeof(*r);
+    __u64 flags = BPF_RB_NO_WAKEUP;
+    if (st) {
+        st->wake++;
+        if (st->wake >= wakeup_every) {
+            st->wake = 0;
+            flags = BPF_RB_FORCE_WAKEUP;
+        }
+    }
+    if (size > sizeof(*r))
+        size = sizeof(*r);
+    if (bpf_ringbuf_output(&rb, r, size, flags) < 0) {
+        if (st)
+            st->drops++;
+    } else if (st) {
+        st->events++;
+    }
+}
+
+static __always_inline __u32 task_vpid(struct task_struct *t)
+{
+    struct pid *p = BPF_CORE_READ(t, thread_pid);
+    unsigned int level = BPF_CORE_READ(p, level);
+    return BPF_CORE_READ(p, numbers[level & 31].nr);
+}
+
+static __always_inline void fill_task(struct mm_brec *r, struct task_struct *t)
+{
+    r->ppid = BPF_CORE_READ(t, real_parent, tgid);
+    r->vpid = task_vpid(t);
+    const struct cred *c = BPF_CORE_READ(t, cred);
+    r->uid = BPF_CORE_READ(c, uid.val);
+    r->gid = BPF_CORE_READ(c, gid.val);
+    r->euid = BPF_CORE_READ(c, euid.val);
+    r->egid = BPF_CORE_READ(c, egid.val);
+    /* kernel_cap_t is a u64 since 6.3 and two u32 before: 8 bytes both ways */
+    bpf_core_read(&r->cap_eff, 8, &c->cap_effective);
+    bpf_core_read(&r->cap_perm, 8, &c->cap_permitted);
+    bpf_core_read(&r->cap_inh, 8, &c->cap_inheritable);
+    r->loginuid = BPF_CORE_READ(t, loginuid.val);
+    r->tty = 0;
+    struct tty_struct *tty = BPF_CORE_READ(t, signal, tty);
+    if (tty) {
+        int major = BPF_CORE_READ(tty, driver, major);
+        int minor = BPF_CORE_READ(tty, driver, minor_start) + BPF_CORE_READ(tty, index);
+        r->tty = (major << 8) | (minor & 0xff) | ((minor & ~0xff) << 12);
+    }
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+    __u32 tgid = BPF_CORE_READ(p, tgid);
+    if (tgid == self_tgid)
+        return 0;
+    struct mm_brec *r = get_rec(MM_REC_EXEC);
+    if (!r)
+        return 0;
+    r->pid = tgid;
+    r->tid = BPF_CORE_READ(p, pid);
+    fill_task(r, p);
+    const char *fn = BPF_CORE_READ(bprm, filename);
+    long n = bpf_probe_read_kernel_str(r->s1, sizeof r->s1, fn);
+    r->len1 = n > 0 ? n : 0;
+    struct file *f = BPF_CORE_READ(bprm, file);
+    r->exe_ino = BPF_CORE_READ(f, f_inode, i_ino);
+    /* fileless execution: the file is a memfd ("memfd:NAME" dentry) */
+    const unsigned char *dn = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+    n = bpf_probe_read_kernel_str(r->s3, sizeof r->s3, dn);
+    r->len3 = n > 0 ? n : 0;
+    if (r->s3[0] == 'm' && r->s3[1] == 'e' && r->s3[2] == 'm' && r->s3[3] == 'f' &&
+        r->s3[4] == 'd' && r->s3[5] == ':')
+        r->exe_flags |= MM_BEXE_MEMFD;
+    /* argv: the new image's argument area, NUL separated */
+    struct mm_struct *mm = BPF_CORE_READ(p, mm);
+    unsigned long as = BPF_CORE_READ(mm, arg_start), ae = BPF_CORE_READ(mm, arg_end);
+    unsigned long len = ae - as;
+    if (len > MM_S2_SIZE - 1)
+        len = MM_S2_SIZE - 1;
+    len &= (MM_S2_SIZE - 1);
+    if (len > 0 && bpf_probe_read_user(r->s2, len, (const void *)as) == 0) {
+        r->s2[len & (MM_S2_SIZE - 1)] = 0;
+        r->len2 = len + 1;
+    }
+    emit(r);
+    return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+    __u32 ctgid = BPF_CORE_READ(child, tgid);
+    if (BPF_CORE_READ(child, pid) != ctgid)
+        return 0;          /* a new thread, not a new process */
+    __u32 ptgid = BPF_CORE_READ(parent, tgid);
+    if (ptgid == self_tgid)
+        return 0;
+    struct mm_brec *r = get_rec(MM_REC_FORK);
+    if (!r)
+        return 0;
+    r->pid = ptgid;
+    r->tid = BPF_CORE_READ(parent, pid);
+    r->res = ctgid;
+    r->vpid = task_vpid(child);
+    r->ppid = ptgid;
+    emit(r);
+    return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p)
+{
+    __u32 tgid = BPF_CORE_READ(p, tgid);
+    if (BPF_CORE_READ(p, pid) != tgid || tgid == self_tgid)
+        return 0;          /* only the thread group leader */
+    struct mm_brec *r = get_rec(MM_REC_EXIT);
+    if (!r)
+        return 0;
+    r->pid = tgid;
+    r->res = BPF_CORE_READ(p, exit_code);
+    emit(r);
+    return 0;
+}
+
+static __always_inline __u64 reg_arg(struct pt_regs *regs, int i)
+{
+#if defined(__TARGET_ARCH_x86)
+    switch (i) {
+    case 0: return BPF_CORE_READ(regs, di);
+    case 1: return BPF_CORE_READ(regs, si);
+    case 2: return BPF_CORE_READ(regs, dx);
+    case 3: return BPF_CORE_READ(regs, r10);
+    case 4: return BPF_CORE_READ(regs, r8);
+    default: return BPF_CORE_READ(regs, r9);
+    }
+#elif defined(__TARGET_ARCH_arm64)
+    return BPF_CORE_READ((struct user_pt_regs *)regs, regs[i & 7]);
+#else
+    return 0;
+#endif
+}
+
+SEC("raw_tp/sys_enter")
+int on_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+    long nr = ctx->args[1];
+    if (nr < 0 || nr >= MM_SYS_MAX)
+        return 0;
+    __u32 k = nr;
+    __u32 *kind = bpf_map_lookup_elem(&sysconf, &k);
+    if (!kind || !*kind)
+        return 0;
+    __u64 id = bpf_get_current_pid_tgid();
+    if ((id >> 32) == self_tgid)
+        return 0;
+    struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+    struct enter_args ea = { .nr = nr };
+    ea.args[0] = reg_arg(regs, 0);
+    ea.args[1] = reg_arg(regs, 1);
+    ea.args[2] = reg_arg(regs, 2);
+    ea.args[3] = reg_arg(regs, 3);
+    ea.args[4] = reg_arg(regs, 4);
+    ea.args[5] = reg_arg(regs, 5);
+    __u32 tid = (__u32)id;
+    if (bpf_map_update_elem(&inflight, &tid, &ea, BPF_ANY) < 0) {
+        struct mm_bstats *st = get_stats();
+        if (st)
+            st->enter_lost++;
+    }
+    return 0;
+}
+
+static __always_inline void read_str1(struct mm_brec *r, __u64 p)
+{
+    long n = bpf_probe_read_user_str(r->s1, sizeof r->s1, (const void *)p);
+    r->len1 = n > 0 ? n : 0;
+}
+
+static __always_inline void read_str2(struct mm_brec *r, __u64 p)
+{
+    long n = bpf_probe_read_user_str(r->s2, MM_S1_SIZE, (const void *)p);
+    r->len2 = n > 0 ? n : 0;
+}
+
+static __always_inline void read_sa(struct mm_brec *r, __u64 p, __u64 len)
+{
+    if (!p)
+        return;
+    if (len > 128)
+        len = 128;
+    len &= 0xff;
+    if (len && bpf_probe_read_user(r->s2, len, (const void *)p) == 0)
+        r->len2 = len;
+}
+
+/* The local address of socket fd of the current task (connect, accept). */
+static __always_inline void local_addr(struct mm_brec *r, __u64 fd)
+{
+    struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+    struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+    unsigned int max = BPF_CORE_READ(fdt, max_fds);
+    if (fd >= max)
+        return;
+    struct file **fds = BPF_CORE_READ(fdt, fd);
+    struct file *f = 0;
+    bpf_core_read(&f, sizeof f, &fds[fd]);
+    if (!f)
+        return;
+    struct socket *so = BPF_CORE_READ(f, private_data);
+    struct sock *sk = BPF_CORE_READ(so, sk);
+    if (!sk)
+        return;
+    __u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+    if (fam == 2 /* AF_INET */) {
+        __u32 a = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+        __builtin_memcpy(r->laddr, &a, 4);
+    } else if (fam == 10 /* AF_INET6 */) {
+        bpf_core_read(r->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+    } else {
+        return;
+    }
+    r->lfamily = fam;
+    r->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+}
+
+SEC("raw_tp/sys_exit")
+int on_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+    __u64 id = bpf_get_current_pid_tgid();
+    __u32 tid = (__u32)id;
+    struct enter_args *ea = bpf_map_lookup_elem(&inflight, &tid);
+    if (!ea)
+        return 0;
+    struct enter_args a = *ea;
+    bpf_map_delete_elem(&inflight, &tid);
+    __u32 k = a.nr;
+    __u32 *kp = bpf_map_lookup_elem(&sysconf, &k);
+    if (!kp)
+        return 0;
+    __u32 kind = *kp;
+    struct mm_brec *r = get_rec(MM_REC_SYS);
+    if (!r)
+        return 0;
+    r->nr = a.nr;
+    r->res = ctx->args[1];
+    for (int i = 0; i < 6; i++)
+        r->args[i] = a.args[i];
+    switch (kind) {
+    case MM_K_P0:
+        read_str1(r, a.args[0]);
+        break;
+    case MM_K_P1:
+        read_str1(r, a.args[1]);
+        break;
+    case MM_K_P0P1:
+        read_str1(r, a.args[0]);
+        read_str2(r, a.args[1]);
+        break;
+    case MM_K_P1P3:
+        read_str1(r, a.args[1]);
+        read_str2(r, a.args[3]);
+        break;
+    case MM_K_P0P2:
+        read_str1(r, a.args[0]);
+        read_str2(r, a.args[2]);
+        break;
+    case MM_K_SA1:
+        read_sa(r, a.args[1], a.args[2]);
+        if (r->res == 0 || r->res == -115)
+            local_addr(r, a.args[0]);
+        break;
+    case MM_K_SA4:
+        read_sa(r, a.args[4], a.args[5]);
+        break;
+    case MM_K_ACCEPT: {
+        int l = 0;
+        if (a.args[2])
+            bpf_probe_read_user(&l, sizeof l, (const void *)a.args[2]);
+        if (r->res >= 0) {
+            read_sa(r, a.args[1], l > 0 ? l : 0);
+            local_addr(r, r->res);
+        }
+        break;
+    }
+    case MM_K_MSG: {
+        struct user_msghdr mh = {};
+        if (a.args[1] &&
+            bpf_probe_read_user(&mh, sizeof mh, (const void *)a.args[1]) == 0)
+            read_sa(r, (__u64)mh.msg_name, mh.msg_namelen);
+        break;
+    }
+    case MM_K_MOUNT: {
+        read_str1(r, a.args[0]);
+        read_str2(r, a.args[1]);
+        long n = bpf_probe_read_user_str(r->s3, sizeof r->s3, (const void *)a.args[2]);
+        r->len3 = n > 0 ? n : 0;
+        break;
+    }
+    default:
+        break;
+    }
+    emit(r);
+    return 0;
+}

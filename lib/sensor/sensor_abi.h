@@ -1,0 +1,77 @@
+/*
+ * sensor_abi.h - the record layout the eBPF program (sensor.bpf.c) writes
+ * into the ring buffer and user space (bpf.c) decodes, plus the syscall
+ * "kinds" that tell the BPF side which arguments are strings or socket
+ * addresses.  Shared by both sides, so only fixed-width kernel types.
+ */
+#ifndef MM_SENSOR_ABI_H
+#define MM_SENSOR_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* record kinds */
+enum { MM_REC_SYS = 1, MM_REC_EXEC = 2, MM_REC_FORK = 3, MM_REC_EXIT = 4 };
+
+/* How the BPF side captures a syscall's arguments (value of the `sysconf`
+ * map, indexed by syscall number; 0 = not traced).  User space fills the
+ * map from <sys/syscall.h> so the numbers follow the architecture. */
+enum {
+    MM_K_NONE = 0,
+    MM_K_INT,        /* integers only */
+    MM_K_P0,         /* path/string at arg0 */
+    MM_K_P1,         /* path at arg1 (the *at family) */
+    MM_K_P0P1,       /* rename, link, symlink: arg0 and arg1 */
+    MM_K_P1P3,       /* renameat(2), linkat: arg1 and arg3 */
+    MM_K_P0P2,       /* symlinkat: target arg0, linkpath arg2 */
+    MM_K_SA1,        /* sockaddr at arg1, length arg2 (connect, bind) */
+    MM_K_SA4,        /* sockaddr at arg4, length arg5 (sendto) */
+    MM_K_ACCEPT,     /* accept(4): sockaddr arg1, *arg2 length, at exit */
+    MM_K_MSG,        /* sendmsg: struct msghdr at arg1 */
+    MM_K_MOUNT,      /* mount: source arg0, target arg1, fstype arg2 */
+    MM_K__COUNT
+};
+
+/* flags in exe_flags of an exec record */
+enum { MM_BEXE_MEMFD = 1, MM_BEXE_UPPER = 2 };
+
+#define MM_S1_SIZE 256
+#define MM_S2_SIZE 1024     /* argv of an exec; second path; sockaddr */
+#define MM_S3_SIZE 64
+#define MM_SYS_MAX 512      /* syscall numbers traced are below this */
+
+struct mm_brec {
+    __u16 kind;
+    __u16 cpu;
+    __u32 pid, tid;         /* tgid and thread id (init pid namespace) */
+    __u32 ppid;             /* real parent's tgid (exec, fork) */
+    __u32 vpid;             /* pid in the task's own pid namespace */
+    __u32 uid, gid, euid, egid, loginuid;
+    __u32 tty;              /* tty_nr as /proc/PID/stat encodes it */
+    __u32 exe_flags;        /* MM_BEXE_* */
+    __u32 lport;            /* local port of connect/accept socket (host order) */
+    __u64 ts;               /* bpf_ktime_get_boot_ns() */
+    __u64 cgid;             /* cgroup v2 id */
+    __u64 cap_eff, cap_perm, cap_inh;
+    __u64 exe_ino;
+    __s64 nr, res;          /* syscall number and return value */
+    __u64 args[6];
+    __u8 laddr[16];         /* local address of connect/accept socket */
+    __u16 lfamily;
+    __u16 len1, len2, len3; /* bytes used in s1/s2/s3 (0 = none) */
+    char comm[16];
+    char s3[MM_S3_SIZE];
+    char s1[MM_S1_SIZE];
+    char s2[MM_S2_SIZE];    /* last: the record is cut after len2 bytes */
+};
+
+/* per-CPU counters (the `stats` map) */
+struct mm_bstats {
+    __u64 events;           /* records written */
+    __u64 drops;            /* ring buffer full: record lost */
+    __u64 enter_lost;       /* sys_enter could not be remembered */
+    __u64 wake;             /* counter for batched wake-ups */
+};
+
+#endif

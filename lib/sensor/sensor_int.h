@@ -1,0 +1,56 @@
+/*
+ * sensor_int.h - what the files of the sensor share (private): the common
+ * state of a source (process table, container cache, hooks, counters), the
+ * /proc readers (procfs.c) and the two kernel sources (bpf.c, fallback.c).
+ */
+#ifndef MM_SENSOR_INT_H
+#define MM_SENSOR_INT_H
+
+#include "mamori/sensor.h"
+#include "util/util.h"
+
+#define MM_SN_MAX_HOOKS 32
+
+typedef struct mm_sensor_base {
+    const char *proc_root;
+    mm_proctab *pt;
+    mm_container_cache *containers;
+    mm_sensor_hook hooks[MM_SN_MAX_HOOKS];
+    size_t nhooks;
+    mm_sensor_stats st;
+    uint64_t seq;             /* evt.num */
+    mm_sensor_fn fn;          /* during a poll */
+    void *ud;
+} mm_sensor_base;
+
+/* Records a hook result (name and error copied). */
+void mm_sn_hook(mm_sensor_base *b, const char *name, bool ok, const char *err);
+
+/* procfs.c */
+void mm_sn_seed(mm_sensor_base *b);
+void mm_sn_fill_from_proc(mm_sensor_base *b, mm_proc *p, bool fds);
+void mm_sn_fill_cwd_exe(const char *root, mm_proc *p);
+char *mm_sn_readlink(const char *root, int64_t pid, const char *what);
+char *mm_sn_proc_cgroup(const char *root, int64_t pid);
+void mm_sn_set_cgroup(mm_sensor_base *b, mm_proc *p, const char *cg);
+void mm_sn_set_argv_blob(mm_proc *p, const char *blob, size_t len);
+/* The record of pid, created and filled from /proc when unknown. */
+mm_proc *mm_sn_proc(mm_sensor_base *b, int64_t pid);
+
+/* bpf.c (absent when built without the BPF sensor) */
+typedef struct mm_bpf_src mm_bpf_src;
+int mm_bpf_open(mm_bpf_src **out, mm_sensor_base *b, const mm_sensor_opts *o);
+int mm_bpf_poll(mm_bpf_src *s, int timeout_ms);
+void mm_bpf_stats(mm_bpf_src *s, mm_sensor_stats *st);
+void mm_bpf_free(mm_bpf_src *s);
+
+/* fallback.c */
+typedef struct mm_fb_src mm_fb_src;
+int mm_fb_open(mm_fb_src **out, mm_sensor_base *b, const mm_sensor_opts *o);
+int mm_fb_poll(mm_fb_src *s, int timeout_ms);
+void mm_fb_free(mm_fb_src *s);
+
+/* CLOCK_REALTIME - CLOCK_BOOTTIME, ns */
+int64_t mm_sn_boot_offset(void);
+
+#endif
