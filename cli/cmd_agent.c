@@ -172,7 +172,7 @@ int cmd_agent(int argc, char **argv)
             goto out;
         }
         const mm_event *ev;
-        int r;
+        int r = 0;
         while (!agent_stop && (r = mm_replay_next(replay, &ev)) > 0)
             on_event(&ag, (mm_event *)ev);
         if (r < 0) {

@@ -818,6 +818,8 @@ static rt_node *compile_cmp(const rt_ast *a, cstate *cs)
             mm_evt_type t = mm_evt_type_from_name(n->vals[i].s);
             if (t != MM_EVT_UNKNOWN)
                 n->types[t / 64] |= 1ull << (t % 64);
+            else if (cs->defs->unknown_evttype)
+                cs->defs->unknown_evttype(cs->defs->ud, n->vals[i].s);
         }
         if (op == OP_NE)
             for (int w = 0; w < RT_TYPEWORDS; w++)
@@ -958,34 +960,59 @@ static bool pmatch_one(const char *s, size_t len, const cval *c)
 static bool cmp_str(const rt_node *n, const char *s, size_t len)
 {
     const cval *v = n->vals;
+    /* len may be RT_LEN_UNKNOWN: s is then NUL-terminated and is measured
+     * only by the operators that need a length */
+#define LEN() (len == RT_LEN_UNKNOWN ? (len = strlen(s)) : len)
     switch (n->op) {
-    case OP_EQ: return v->len == len && !memcmp(v->s, s, len);
-    case OP_NE: return !(v->len == len && !memcmp(v->s, s, len));
+    case OP_EQ:
+        if (len == RT_LEN_UNKNOWN)
+            return strcmp(v->s, s) == 0;
+        return v->len == len && !memcmp(v->s, s, len);
+    case OP_NE:
+        if (len == RT_LEN_UNKNOWN)
+            return strcmp(v->s, s) != 0;
+        return !(v->len == len && !memcmp(v->s, s, len));
     case OP_LT: return strcmp(s, v->s) < 0;
     case OP_LE: return strcmp(s, v->s) <= 0;
     case OP_GT: return strcmp(s, v->s) > 0;
     case OP_GE: return strcmp(s, v->s) >= 0;
-    case OP_CONTAINS: case OP_BCONTAINS:
+    case OP_CONTAINS:
+        if (len == RT_LEN_UNKNOWN)
+            return strstr(s, v->s) != NULL;
         return memmem(s, len, v->s, v->len) != NULL;
-    case OP_ICONTAINS: return str_icontains(s, len, v->s, v->len);
-    case OP_STARTSWITH: case OP_BSTARTSWITH:
+    case OP_BCONTAINS:
+        return memmem(s, LEN(), v->s, v->len) != NULL;
+    case OP_ICONTAINS: return str_icontains(s, LEN(), v->s, v->len);
+    case OP_STARTSWITH:
+        if (len == RT_LEN_UNKNOWN)
+            return strncmp(s, v->s, v->len) == 0;
         return len >= v->len && !memcmp(s, v->s, v->len);
-    case OP_ENDSWITH: return len >= v->len && !memcmp(s + len - v->len, v->s, v->len);
+    case OP_BSTARTSWITH:
+        return LEN() >= v->len && !memcmp(s, v->s, v->len);
+    case OP_ENDSWITH: return LEN() >= v->len && !memcmp(s + len - v->len, v->s, v->len);
     case OP_GLOB: return fnmatch(v->s, s, 0) == 0;
     case OP_IGLOB: return fnmatch(v->s, s, FNM_CASEFOLD) == 0;
     case OP_IN: case OP_INTERSECTS:
         if (n->set)
-            return sset_has(n->set, n->vals, s, len);
+            return sset_has(n->set, n->vals, s, LEN());
+        if (len == RT_LEN_UNKNOWN) {
+            for (uint32_t i = 0; i < n->nvals; i++)
+                if (!strcmp(v[i].s, s))
+                    return true;
+            return false;
+        }
         for (uint32_t i = 0; i < n->nvals; i++)
             if (v[i].len == len && !memcmp(v[i].s, s, len))
                 return true;
         return false;
     case OP_PMATCH:
+        LEN();
         for (uint32_t i = 0; i < n->nvals; i++)
             if (pmatch_one(s, len, &v[i]))
                 return true;
         return false;
     }
+#undef LEN
     return false;
 }
 

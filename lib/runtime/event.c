@@ -664,9 +664,17 @@ void mm_proctab_apply(mm_proctab *t, mm_event *ev)
     switch (ev->type) {
     case MM_EVT_CLONE: case MM_EVT_CLONE3: case MM_EVT_FORK: case MM_EVT_VFORK:
         if (res > 0) {
+            /* the child may already be known (its own events can arrive
+             * first, e.g. from another CPU's buffer): then only link it */
+            bool known = mm_proctab_get(t, res) != NULL;
             mm_proc *c = mm_proctab_add(t, res, p->pid);
             if (c == p)
                 break;
+            if (known) {
+                if (!c->parent)
+                    mm_proc_set_parent(c, p);
+                break;
+            }
             mm_proc_set(&c->comm, p->comm);
             mm_proc_set(&c->exe, p->exe);
             mm_proc_set(&c->exepath, p->exepath);

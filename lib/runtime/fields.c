@@ -683,7 +683,7 @@ static int put_str(rt_val *v, const char *s)
     if (!s)
         return 0;
     v->s = s;
-    v->len = strlen(s);
+    v->len = RT_LEN_UNKNOWN;   /* measured only by the operators that need it */
     return 1;
 }
 
@@ -972,7 +972,8 @@ static int extract_raw(rt_ctx *c, const rt_fref *f, rt_val *v)
     case F_EVT_BUFFER:
         if (!ev->data)
             return 0;
-        v->s = ev->data;
+        /* a sensor's buffer need not end in NUL: give operators one */
+        v->s = rt_ctx_strdup(c, ev->data, ev->datalen);
         v->len = ev->datalen;
         return 1;
     case F_EVT_BUFLEN: return ev->data ? put_num(v, ev->datalen) : 0;
@@ -1261,6 +1262,8 @@ int rt_extract(rt_ctx *c, const rt_fref *f, rt_val *v)
     if (!f->xform || n == 0)
         return n;
     for (int i = 0; i < n; i++) {
+        if (v[i].s && v[i].len == RT_LEN_UNKNOWN)
+            v[i].len = strlen(v[i].s);
         if (!v[i].s) {  /* numbers are transformed as their text */
             v[i].s = ctx_printf(c, "%lld", (long long)v[i].n);
             v[i].len = strlen(v[i].s);
@@ -1319,7 +1322,8 @@ const char *rt_render(rt_ctx *c, const rt_fref *f, bool *numeric)
     }
     default:
         if (f->def->id == F_EVT_BUFFER) /* may hold NULs: print up to one */
-            return rt_ctx_strdup(c, v[0].s, strnlen(v[0].s, v[0].len));
+            return rt_ctx_strdup(c, v[0].s, v[0].len == RT_LEN_UNKNOWN ? strlen(v[0].s)
+                                                  : strnlen(v[0].s, v[0].len));
         return v[0].s;
     }
 }

@@ -96,6 +96,7 @@ struct mm_ruleset {
     mm_alert_field *afields;
     size_t cafields;
     mm_buf obuf;
+    mm_buf unknown_types;  /* evt.type names of the rule being compiled */
 };
 
 static const char *const pri_names[] = {
@@ -221,6 +222,7 @@ void mm_ruleset_free(mm_ruleset *rs)
     rt_ctx_free(&rs->ctx);
     free(rs->afields);
     mm_buf_free(&rs->obuf);
+    mm_buf_free(&rs->unknown_types);
     free(rs);
 }
 
@@ -961,6 +963,13 @@ static char **list_cb(void *ud, const char *name, size_t *n)
     return rs->lists[ix - 1].items ? rs->lists[ix - 1].items : (char **)"";
 }
 
+static void unknown_type_cb(void *ud, const char *name)
+{
+    mm_ruleset *rs = ud;
+    if (rs->unknown_types.len < 1024)
+        mm_buf_printf(&rs->unknown_types, "%s%s", rs->unknown_types.len ? ", " : "", name);
+}
+
 /* Splits an output template into literal and %field segments. */
 static int compile_output(drule *r, char *why, size_t whylen)
 {
@@ -1028,7 +1037,7 @@ static int compile_output(drule *r, char *why, size_t whylen)
 int mm_ruleset_compile(mm_ruleset *rs)
 {
     char err[512], why[512];
-    rt_defs defs = {macro_cb, list_cb, rs};
+    rt_defs defs = {macro_cb, list_cb, unknown_type_cb, rs};
     for (int t = 0; t < MM_EVT__COUNT; t++) {
         free(rs->bucket[t]);
         rs->bucket[t] = NULL;
@@ -1068,8 +1077,12 @@ int mm_ruleset_compile(mm_ruleset *rs)
             return mm_error_set(MM_EFORMAT, "%s:%d: rule '%s': condition: %s", r->file,
                                 r->cond_line ? r->cond_line : r->info.line, r->name, err);
         }
+        mm_buf_clear(&rs->unknown_types);
         r->node = rt_compile(a, &defs, why, sizeof why);
         rt_ast_free(a);
+        if (r->node && rs->unknown_types.len)
+            warn(rs, "%s:%d: rule '%s': evt.type %s not an event mamori produces", r->file,
+                 r->info.line, r->name, rs->unknown_types.data);
         if (r->node && compile_output(r, why, sizeof why) < 0) {
             rule_uncompile(r);
             char *w = mm_xasprintf("output: %s", why);
@@ -1091,6 +1104,16 @@ int mm_ruleset_compile(mm_ruleset *rs)
         size_t cnt = 0;
         for (int t = 1; t < MM_EVT__COUNT; t++)
             cnt += (types[t / 64] >> (t % 64)) & 1;
+        if (cnt == 0) {
+            /* it could never fire: say so rather than keep a dead rule */
+            rule_uncompile(r);
+            r->info.disabled = true;
+            r->reason = mm_xasprintf("unsupported event type(s): %s",
+                                     rs->unknown_types.len ? rs->unknown_types.data : "none matches");
+            warn(rs, "%s:%d: rule '%s' disabled: %s", r->file, r->info.line, r->name, r->reason);
+            rule_sync_info(r);
+            continue;
+        }
         if (cnt == MM_EVT__COUNT - 1)
             warn(rs, "%s:%d: rule '%s' does not restrict evt.type: it runs on every event",
                  r->file, r->info.line, r->name);

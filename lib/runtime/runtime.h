@@ -55,9 +55,11 @@ typedef struct rt_fref {
 
 /* One extracted value.  Strings are NUL-terminated and live in the event
  * (borrowed) or in the evaluation arena. */
+#define RT_LEN_UNKNOWN SIZE_MAX   /* rt_val.len not measured yet (NUL-terminated) */
+
 typedef struct rt_val {
     const char *s;
-    size_t len;
+    size_t len;           /* RT_LEN_UNKNOWN until an operator needs it */
     int64_t n;
     mm_ipaddr ip;
 } rt_val;
@@ -117,6 +119,8 @@ typedef struct rt_defs {
     rt_ast *(*macro)(void *ud, const char *name, bool *found);
     /* list name -> items (NULL when not a list); n set */
     char **(*list)(void *ud, const char *name, size_t *n);
+    /* told of each evt.type name the event model does not have (optional) */
+    void (*unknown_evttype)(void *ud, const char *name);
     void *ud;
 } rt_defs;
 

@@ -311,11 +311,10 @@ static void decode_exec(mm_bpf_src *s, const struct mm_brec *r, size_t size)
     } else if (p->exepath && mm_str_endswith(p->exepath, " (deleted)")) {
         p->exepath[strlen(p->exepath) - 10] = 0;
     }
-    char *cg = mm_sn_proc_cgroup(b->proc_root, r->pid);
-    if (!cg) {
-        const char *c = cg_path(s, r->cgid);
-        cg = mm_xstrdup(c);
-    }
+    /* the cgroup at the time of the exec (the kernel's id) wins over
+     * /proc, read later; /proc serves v1-only hosts and unknown ids */
+    const char *cgp = cg_path(s, r->cgid);
+    char *cg = cgp ? mm_xstrdup(cgp) : mm_sn_proc_cgroup(b->proc_root, r->pid);
     if (cg)
         mm_sn_set_cgroup(b, p, cg);
     free(cg);
@@ -530,6 +529,10 @@ int mm_bpf_open(mm_bpf_src **out, mm_sensor_base *b, const mm_sensor_opts *o)
                             libbpf_msg[0] ? libbpf_msg : strerror(errno));
     skel->rodata->self_tgid = (uint32_t)getpid();
     skel->rodata->wakeup_every = o && o->wakeup_every ? o->wakeup_every : 64;
+#if defined(__x86_64__)
+    /* arguments are read from the saved registers at exit (sensor.bpf.c) */
+    bpf_program__set_autoload(skel->progs.on_sys_enter, false);
+#endif
     int rc = mm_sensor_bpf__load(skel);
     if (rc) {
         mm_sensor_bpf__destroy(skel);
@@ -560,6 +563,8 @@ int mm_bpf_open(mm_bpf_src **out, mm_sensor_base *b, const mm_sensor_opts *o)
     size_t ok = 0;
     bpf_object__for_each_program(prog, skel->obj) {
         libbpf_msg[0] = 0;
+        if (!bpf_program__autoload(prog))
+            continue;
         struct bpf_link *l = bpf_program__attach(prog);
         const char *sec = bpf_program__section_name(prog);
         if (!l) {

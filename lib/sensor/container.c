@@ -239,7 +239,8 @@ static void oci_meta(const mm_container_cache *c, mm_container *ct)
     };
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         char rel[200];
-        snprintf(rel, sizeof rel, dirs[i], ct->full_id);
+        const char *pct = strstr(dirs[i], "%s");
+        snprintf(rel, sizeof rel, "%.*s%s%s", (int)(pct - dirs[i]), dirs[i], ct->full_id, pct + 2);
         json_t *j = load_json(c, rel);
         if (!j)
             continue;

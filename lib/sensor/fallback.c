@@ -31,6 +31,7 @@ struct mm_fb_src {
     int nl;            /* netlink connector socket */
     int fan;           /* fanotify group, -1 if unavailable */
     int64_t fake_fd;
+    mm_map *exec_path;  /* pid -> path of FAN_OPEN_EXEC, for exits before /proc is read */
 };
 
 static int64_t now_ns(void)
@@ -80,6 +81,7 @@ int mm_fb_open(mm_fb_src **out, mm_sensor_base *b, const mm_sensor_opts *o)
     s->b = b;
     s->nl = nl;
     s->fake_fd = 1 << 24;
+    s->exec_path = mm_map_new();
     s->fan = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK,
                            O_RDONLY | O_LARGEFILE | O_CLOEXEC);
     if (s->fan < 0) {
@@ -102,7 +104,7 @@ int mm_fb_open(mm_fb_src **out, mm_sensor_base *b, const mm_sensor_opts *o)
             char name[64];
             snprintf(name, sizeof name, "fanotify:%s", mnts[i]);
             if (fanotify_mark(s->fan, FAN_MARK_ADD | FAN_MARK_MOUNT,
-                              FAN_OPEN | FAN_CLOSE_WRITE, AT_FDCWD, mnts[i]) == 0)
+                              FAN_OPEN | FAN_OPEN_EXEC | FAN_CLOSE_WRITE, AT_FDCWD, mnts[i]) == 0)
                 mm_sn_hook(b, name, true, NULL);
             else
                 mm_sn_hook(b, name, false, strerror(errno));
@@ -148,7 +150,21 @@ static void on_proc_event(mm_fb_src *s, const struct proc_event *pe)
         if (!p)
             p = mm_proctab_add(b->pt, ev.pid, 0);
         int64_t oldppid = p->ppid;
+        mm_proc_set(&p->exepath, NULL);   /* the parent's, copied at fork */
         mm_sn_fill_from_proc(b, p, false);
+        char key[24];
+        snprintf(key, sizeof key, "%lld", (long long)ev.pid);
+        char *xp = mm_map_del(s->exec_path, key);
+        if (!p->exepath) {
+            /* gone already: what fanotify saw it execute */
+            if (xp) {
+                mm_proc_set(&p->exepath, xp);
+                mm_proc_set(&p->comm, mm_path_base(xp));
+                if (!p->argc)
+                    mm_proc_set(&p->exe, xp);
+            }
+        }
+        free(xp);
         if (p->exepath && mm_str_endswith(p->exepath, " (deleted)")) {
             p->exepath[strlen(p->exepath) - 10] = 0;
         }
@@ -199,7 +215,10 @@ static void drain_nl(mm_fb_src *s)
             struct cn_msg *cn = NLMSG_DATA(nh);
             if (nh->nlmsg_len < NLMSG_LENGTH(sizeof *cn + sizeof(struct proc_event)))
                 continue;
-            on_proc_event(s, (const struct proc_event *)cn->data);
+            /* cn->data is only 4-byte aligned: copy before reading */
+            struct proc_event pe;
+            memcpy(&pe, cn->data, sizeof pe);
+            on_proc_event(s, &pe);
         }
     }
 }
@@ -227,6 +246,16 @@ static void drain_fan(mm_fb_src *s)
             if (l <= 0 || m->pid == getpid())
                 continue;
             path[l] = 0;
+            if (m->mask & FAN_OPEN_EXEC) {
+                /* the first exec open of a pid is the program, later ones
+                 * (the ELF interpreter) are not */
+                char key[24];
+                snprintf(key, sizeof key, "%lld", (long long)m->pid);
+                if (!mm_map_get(s->exec_path, key) && mm_map_count(s->exec_path) < 4096)
+                    mm_map_put(s->exec_path, key, mm_xstrdup(path));
+                if (!(m->mask & (FAN_OPEN | FAN_CLOSE_WRITE)))
+                    continue;
+            }
             mm_event ev = {0};
             ev.type = MM_EVT_OPENAT;
             ev.pid = ev.tid = m->pid;
@@ -250,9 +279,10 @@ int mm_fb_poll(mm_fb_src *s, int timeout_ms)
     int n = poll(p, s->fan >= 0 ? 2 : 1, timeout_ms);
     if (n < 0 && errno != EINTR)
         return mm_error_set(MM_EIO, "fallback sensor: poll: %s", strerror(errno));
-    drain_nl(s);
+    /* fanotify first: its exec opens precede the connector's exec events */
     if (s->fan >= 0)
         drain_fan(s);
+    drain_nl(s);
     return (int)(s->b->st.decoded - before);
 }
 
@@ -264,5 +294,6 @@ void mm_fb_free(mm_fb_src *s)
     close(s->nl);
     if (s->fan >= 0)
         close(s->fan);
+    mm_map_free(s->exec_path, free);
     free(s);
 }

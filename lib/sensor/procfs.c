@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +22,26 @@ static char *read_small(const char *root, int64_t pid, const char *what, size_t 
 {
     char path[96];
     snprintf(path, sizeof path, "%s/%lld/%s", root, (long long)pid, what);
-    char *d = NULL;
-    size_t n = 0;
-    if (mm_file_read(path, 1 << 16, &d, &n) != 0)
+    /* procfs files report size 0: read until EOF, capped */
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return NULL;
+    size_t cap = 4096, n = 0;
+    char *d = mm_xmalloc(cap + 1);
+    for (;;) {
+        ssize_t r = read(fd, d + n, cap - n);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+        if (n == cap) {
+            if (cap >= (1u << 16))
+                break;
+            cap *= 2;
+            d = mm_xrealloc(d, cap + 1);
+        }
+    }
+    close(fd);
+    d[n] = 0;
     if (len)
         *len = n;
     return d;

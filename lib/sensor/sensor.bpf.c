@@ -328,17 +328,41 @@ static __always_inline void local_addr(struct mm_brec *r, __u64 fd)
 SEC("raw_tp/sys_exit")
 int on_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
+    struct enter_args a;
+#if defined(__TARGET_ARCH_x86)
+    /* x86_64 keeps the caller's registers in pt_regs for the whole
+     * syscall: the arguments are read here, at exit, and no entry hook or
+     * per-thread map is needed (sys_enter is not even loaded) */
+    struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+    long xnr = BPF_CORE_READ(regs, orig_ax);
+    if (xnr < 0 || xnr >= MM_SYS_MAX)
+        return 0;
+    __u32 k = xnr;
+    __u32 *kp = bpf_map_lookup_elem(&sysconf, &k);
+    if (!kp || !*kp)
+        return 0;
+    if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
+        return 0;
+    a.nr = xnr;
+    a.args[0] = BPF_CORE_READ(regs, di);
+    a.args[1] = BPF_CORE_READ(regs, si);
+    a.args[2] = BPF_CORE_READ(regs, dx);
+    a.args[3] = BPF_CORE_READ(regs, r10);
+    a.args[4] = BPF_CORE_READ(regs, r8);
+    a.args[5] = BPF_CORE_READ(regs, r9);
+#else
     __u64 id = bpf_get_current_pid_tgid();
     __u32 tid = (__u32)id;
     struct enter_args *ea = bpf_map_lookup_elem(&inflight, &tid);
     if (!ea)
         return 0;
-    struct enter_args a = *ea;
+    a = *ea;
     bpf_map_delete_elem(&inflight, &tid);
     __u32 k = a.nr;
     __u32 *kp = bpf_map_lookup_elem(&sysconf, &k);
     if (!kp)
         return 0;
+#endif
     __u32 kind = *kp;
     struct mm_brec *r = get_rec(MM_REC_SYS);
     if (!r)

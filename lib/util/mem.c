@@ -48,6 +48,7 @@ char *mm_xstrndup(const char *s, size_t n)
 {
     if (!s)
         return NULL;
+    n = strnlen(s, n); /* never read past a shorter string's end */
     char *d = mm_xmalloc(n + 1);
     memcpy(d, s, n);
     d[n] = 0;

@@ -23,7 +23,7 @@ void *mm_xmalloc(size_t n);
 void *mm_xcalloc(size_t n, size_t sz);
 void *mm_xrealloc(void *p, size_t n);
 char *mm_xstrdup(const char *s);            /* NULL stays NULL */
-char *mm_xstrndup(const char *s, size_t n); /* NULL stays NULL */
+char *mm_xstrndup(const char *s, size_t n); /* at most n bytes; NULL stays NULL */
 char *mm_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *mm_xvasprintf(const char *fmt, va_list ap);
 

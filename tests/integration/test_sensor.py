@@ -1,0 +1,371 @@
+#!/usr/bin/env python3
+"""test_sensor - live tests of the runtime sensor and `mamori agent`.
+
+Starts the agent on a small rule file, really does things (read /etc/shadow,
+write below /etc, run a binary from /dev/shm, execute a memfd, open a shell
+in a new mount+pid namespace inside a container-like cgroup, listen and
+connect on 127.0.0.1), stops the agent and asserts the alerts with their
+fields, and that nothing fires for the benign twin of each activity.  The
+same is done with `--source fallback` for what that source can see.
+Needs root (CI runs as root); every case SKIPs with the reason when the
+kernel refuses BPF or the source cannot start.
+"""
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mmrun import Skip, Suite, check, eq, mamori_bin, skip   # noqa: E402
+
+RULES = r"""
+- rule: Test shadow read
+  desc: a read of /etc/shadow
+  condition: evt.type in (open, openat, openat2) and evt.is_open_read=true and fd.name=/etc/shadow and proc.name=mmtcat
+  output: "shadow read (proc.name=%proc.name fd.name=%fd.name proc.pname=%proc.pname user.uid=%user.uid)"
+  priority: WARNING
+  tags: [mamori_test]
+- rule: Test write below etc
+  desc: write below /etc
+  condition: evt.type in (open, openat, openat2) and evt.is_open_write=true and fd.name startswith /etc/mamori-test-
+  output: "write below etc (proc.name=%proc.name fd.name=%fd.name)"
+  priority: ERROR
+  tags: [mamori_test]
+- rule: Test exec from dev shm
+  desc: a binary run from /dev/shm
+  condition: evt.type = execve and proc.exepath startswith /dev/shm/
+  output: "exec from shm (proc.exepath=%proc.exepath proc.name=%proc.name)"
+  priority: WARNING
+  tags: [mamori_test]
+- rule: Test memfd exec
+  desc: fileless execution
+  condition: evt.type = execve and proc.is_exe_from_memfd = true
+  output: "memfd exec (proc.name=%proc.name proc.exepath=%proc.exepath proc.pname=%proc.pname)"
+  priority: CRITICAL
+  tags: [mamori_test]
+- rule: Test container shell
+  desc: shell in a container
+  condition: evt.type = execve and container.id != host and proc.name in (sh, dash, bash) and proc.args contains mamori-test-shell
+  output: "container shell (container.id=%container.id container.type=%container.type proc.vpid=%proc.vpid proc.name=%proc.name)"
+  priority: NOTICE
+  tags: [mamori_test]
+- rule: Test listen
+  desc: a listener on the test port
+  condition: evt.type = listen and fd.sport = @PORT@
+  output: "listen (fd.sport=%fd.sport fd.sip=%fd.sip proc.name=%proc.name)"
+  priority: NOTICE
+  tags: [mamori_test]
+- rule: Test connect
+  desc: a connection to the test port
+  condition: evt.type = connect and fd.sip = 127.0.0.1 and fd.sport = @PORT@
+  output: "connect (fd.name=%fd.name fd.sip=%fd.sip fd.sport=%fd.sport fd.cport=%fd.cport)"
+  priority: NOTICE
+  tags: [mamori_test]
+"""
+
+FALLBACK_RULES = r"""
+- rule: Test shadow read
+  desc: a read of /etc/shadow
+  condition: evt.type in (open, openat, openat2) and evt.is_open_read=true and fd.name=/etc/shadow and proc.name=mmtcat
+  output: "shadow read (proc.name=%proc.name fd.name=%fd.name)"
+  priority: WARNING
+- rule: Test exec from dev shm
+  desc: a binary run from /dev/shm
+  condition: evt.type = execve and proc.exepath startswith /dev/shm/
+  output: "exec from shm (proc.exepath=%proc.exepath)"
+  priority: WARNING
+"""
+
+
+class Agent:
+    def __init__(self, source, rules, tmp):
+        self.tmp = tmp
+        rf = os.path.join(tmp, "rules-%s.yaml" % source)
+        with open(rf, "w") as f:
+            f.write(rules)
+        self.out = open(os.path.join(tmp, "alerts-%s.json" % source), "w+")
+        self.errp = os.path.join(tmp, "agent-%s.err" % source)
+        self.err = open(self.errp, "w+")
+        self.p = subprocess.Popen([mamori_bin(), "agent", "--rules", rf, "--source", source,
+                                   "--duration", "120"],
+                                  stdout=self.out, stderr=self.err)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.p.poll() is not None:
+                break
+            if "agent: ready" in open(self.errp).read():
+                return
+            time.sleep(0.2)
+        self.p.kill()
+        self.p.wait()
+        skip("agent --source %s did not start: %s" % (source, open(self.errp).read()[-600:]))
+
+    def stop(self):
+        time.sleep(1.0)   # the batched ring buffer is drained on a 100 ms timer
+        self.p.send_signal(signal.SIGINT)
+        self.rc = self.p.wait(timeout=60)
+        self.out.seek(0)
+        self.alerts = [json.loads(line) for line in self.out if line.strip()]
+        self.stderr = open(self.errp).read()
+        return self.alerts
+
+    def by_rule(self, rule):
+        return [a for a in self.alerts if a["rule"] == rule]
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, **kw)
+
+
+class Activities:
+    """The things done while the agent watches, with their benign twins."""
+
+    def __init__(self, tmp, port):
+        self.tmp = tmp
+        self.port = port
+        self.notes = {}
+
+    def shadow(self):
+        cat = os.path.join(self.tmp, "mmtcat")
+        shutil.copy("/bin/cat", cat)
+        # cat lingers on stdin after the read, so that even the fallback
+        # source (which reads process details from /proc) sees its name
+        for f in ("/etc/shadow", "/etc/hostname"):   # twin: a harmless file
+            p = subprocess.Popen([cat, f, "-"], stdin=subprocess.PIPE,
+                                 stdout=subprocess.DEVNULL)
+            time.sleep(0.5)
+            p.stdin.close()
+            p.wait()
+
+    def etc_write(self):
+        path = "/etc/mamori-test-%s" % secrets.token_hex(4)
+        self.notes["etc"] = path
+        try:
+            with open(path, "w") as f:
+                f.write("x")
+            with open(path) as f:       # twin: a read of the same file
+                f.read()
+        finally:
+            os.unlink(path)
+
+    def dev_shm(self):
+        name = "mmt-%s" % secrets.token_hex(4)
+        shm = "/dev/shm/" + name
+        twin = os.path.join(self.tmp, name)
+        shutil.copy("/bin/true", shm)
+        shutil.copy("/bin/true", twin)
+        os.chmod(shm, 0o755)
+        os.chmod(twin, 0o755)
+        self.notes["shm"] = shm
+        try:
+            run([shm])
+            run([twin])                 # twin: the same binary from a normal dir
+        finally:
+            os.unlink(shm)
+
+    def memfd(self):
+        code = ("import os\n"
+                "fd = os.memfd_create('mmtfileless', 0)\n"
+                "os.write(fd, open('/bin/true','rb').read())\n"
+                "os.execve('/proc/self/fd/%d' % fd, ['fileless'], {})\n")
+        run([sys.executable, "-c", code])
+        run(["/bin/true"])              # twin: an ordinary exec
+
+    def container_shell(self):
+        cg2 = None
+        for c in ("/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
+            if os.path.exists(os.path.join(c, "cgroup.procs")) and \
+               os.path.exists(os.path.join(c, "cgroup.subtree_control")):
+                cg2 = c
+                break
+        if not cg2 or not shutil.which("unshare"):
+            self.notes["ctr_skip"] = "no writable cgroup v2 or no unshare"
+            return
+        cid = secrets.token_hex(32)
+        d = os.path.join(cg2, "mamori-test", "docker-%s.scope" % cid)
+        try:
+            os.makedirs(d)
+        except OSError as e:
+            self.notes["ctr_skip"] = "cannot create cgroup: %s" % e
+            return
+        self.notes["cid"] = cid
+        try:
+            # a shell moves itself into the cgroup, then unshares
+            # (the marker is split in the outer script so that only the
+            # inner shell's arguments carry it)
+            script = ("echo $$ > %s/cgroup.procs && exec unshare --mount --pid --fork "
+                      "sh -c true mamori-test-sh''ell" % d)
+            run(["sh", "-c", script])
+            # twin: the same shell outside the container cgroup
+            run(["unshare", "--mount", "--pid", "--fork", "sh", "-c", "true",
+                 "mamori-test-shell"])
+        finally:
+            time.sleep(0.2)
+            for p in (d, os.path.dirname(d)):
+                try:
+                    os.rmdir(p)
+                except OSError:
+                    pass
+
+    def network(self):
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", self.port))
+        srv.listen(4)
+        other = socket.socket()
+        other.bind(("127.0.0.1", 0))
+        other.listen(4)
+        self.notes["other_port"] = other.getsockname()[1]
+        c = socket.create_connection(("127.0.0.1", self.port))
+        self.notes["cport"] = c.getsockname()[1]
+        a, _ = srv.accept()
+        c2 = socket.create_connection(("127.0.0.1", self.notes["other_port"]))  # twin
+        for s in (a, c, c2, srv, other):
+            s.close()
+
+    def all(self):
+        self.shadow()
+        self.etc_write()
+        self.dev_shm()
+        self.memfd()
+        self.container_shell()
+        self.network()
+
+
+def fields(a):
+    return a.get("output_fields", {})
+
+
+def main():
+    s = Suite()
+    names = ["bpf-hooks-attached", "bpf-shadow-read", "bpf-write-below-etc", "bpf-dev-shm-exec",
+             "bpf-memfd-exec", "bpf-container-shell", "bpf-listen", "bpf-connect",
+             "bpf-no-drops", "fallback-shadow-read", "fallback-dev-shm-exec"]
+    if os.geteuid() != 0:
+        s.skip_all(names, "needs root (CI runs as root)")
+        s.finish()
+    tmp = tempfile.mkdtemp(prefix="mamori-sensor-")
+    port = 20000 + secrets.randbelow(20000)
+    try:
+        agent = None
+        try:
+            agent = Agent("bpf", RULES.replace("@PORT@", str(port)), tmp)
+        except Skip as e:   # BPF refused: the reason is the skip
+            s.skip_all(names[:9], str(e))
+        if agent:
+            act = Activities(tmp, port)
+            act.all()
+            agent.stop()
+
+            def hooks():
+                line = [l for l in agent.stderr.splitlines() if "hooks:" in l]
+                check(line, "no hook line: %r" % agent.stderr[-400:])
+                for h in ("tp_btf/sched_process_exec=attached", "tp_btf/sched_process_fork=attached",
+                          "tp_btf/sched_process_exit=attached", "raw_tp/sys_exit=attached"):
+                    check(h in line[0], "%s missing in %r" % (h, line[0]))
+
+            def shadow():
+                al = agent.by_rule("Test shadow read")
+                eq(len(al), 1, "alerts (one for /etc/shadow, none for /etc/hostname)")
+                f = fields(al[0])
+                eq(f["fd.name"], "/etc/shadow", "fd.name")
+                eq(f["proc.name"], "mmtcat", "proc.name")
+                eq(f["proc.pname"], "python3" if "python3" in f["proc.pname"] else f["proc.pname"],
+                   "proc.pname")
+                check(f["proc.pname"], "proc.pname empty: ancestors not tracked")
+                eq(al[0]["priority"], "Warning", "priority")
+
+            def etc():
+                al = agent.by_rule("Test write below etc")
+                eq(len(al), 1, "alerts (write fires, read twin does not)")
+                eq(fields(al[0])["fd.name"], act.notes["etc"], "fd.name")
+
+            def shm():
+                al = agent.by_rule("Test exec from dev shm")
+                eq(len(al), 1, "alerts (/dev/shm fires, tmp-dir twin does not)")
+                eq(fields(al[0])["proc.exepath"], act.notes["shm"], "proc.exepath")
+
+            def memfd():
+                al = agent.by_rule("Test memfd exec")
+                eq(len(al), 1, "alerts (memfd fires, /bin/true twin does not)")
+                f = fields(al[0])
+                check("memfd:mmtfileless" in f["proc.exepath"], "exepath %r" % f["proc.exepath"])
+                eq(al[0]["priority"], "Critical", "priority")
+
+            def ctr():
+                if "ctr_skip" in act.notes:
+                    skip(act.notes["ctr_skip"])
+                al = agent.by_rule("Test container shell")
+                eq(len(al), 1, "alerts (container shell fires, host twin does not): %r" % al)
+                f = fields(al[0])
+                eq(f["container.id"], act.notes["cid"][:12], "container.id")
+                eq(f["container.type"], "docker", "container.type")
+                eq(str(f["proc.vpid"]), "1", "proc.vpid (pid 1 of the new pid namespace)")
+
+            def listen():
+                al = agent.by_rule("Test listen")
+                eq(len(al), 1, "listen alerts (test port only)")
+                eq(str(fields(al[0])["fd.sport"]), str(port), "fd.sport")
+                eq(fields(al[0])["fd.sip"], "127.0.0.1", "fd.sip")
+
+            def connect():
+                al = agent.by_rule("Test connect")
+                eq(len(al), 1, "connect alerts (test port only, not the twin port)")
+                f = fields(al[0])
+                eq(str(f["fd.cport"]), str(act.notes["cport"]), "fd.cport (local port)")
+                eq(f["fd.name"], "127.0.0.1:%d->127.0.0.1:%d" % (act.notes["cport"], port),
+                   "fd.name")
+
+            def drops():
+                st = [l for l in agent.stderr.splitlines() if "agent: stats" in l]
+                check(st, "no stats line")
+                j = json.loads(st[-1].split("stats ", 1)[1])
+                check(j["events"] > 0, "no events")
+                eq(j["drops"], 0, "drops at this light load")
+                eq(agent.rc, 0, "agent exit status (sanitizers report here)")
+
+            s.case("bpf-hooks-attached", hooks)
+            s.case("bpf-shadow-read", shadow)
+            s.case("bpf-write-below-etc", etc)
+            s.case("bpf-dev-shm-exec", shm)
+            s.case("bpf-memfd-exec", memfd)
+            s.case("bpf-container-shell", ctr)
+            s.case("bpf-listen", listen)
+            s.case("bpf-connect", connect)
+            s.case("bpf-no-drops", drops)
+
+        fb = None
+        try:
+            fb = Agent("fallback", FALLBACK_RULES, tmp)
+        except Skip as e:
+            s.skip_all(names[9:], str(e))
+        if fb:
+            act = Activities(tmp, port + 1)
+            act.shadow()
+            act.dev_shm()
+            fb.stop()
+
+            def fshadow():
+                al = fb.by_rule("Test shadow read")
+                eq(len(al), 1, "alerts (shadow fires, hostname twin does not)")
+                eq(fields(al[0])["fd.name"], "/etc/shadow", "fd.name")
+
+            def fshm():
+                al = fb.by_rule("Test exec from dev shm")
+                eq(len(al), 1, "alerts")
+                eq(fields(al[0])["proc.exepath"], act.notes["shm"], "proc.exepath")
+            s.case("fallback-shadow-read", fshadow)
+            s.case("fallback-dev-shm-exec", fshm)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    s.finish()
+
+
+if __name__ == "__main__":
+    main()
