@@ -33,13 +33,13 @@ echo "image: $OCI:$REF, $(echo $layers | wc -w) layers, $total compressed bytes"
 hyperfine --warmup 2 --runs ${RUNS:-10} --export-json "$out/h.json" -N \
     "gzip -dc $layers" \
     "igzip -dc $layers" \
-    "$MAMORI image --input $OCI:$REF --format json --no-store -q -o /dev/null" \
-    "$MAMORI image --input $OCI:$REF --format json --no-store -q -o /dev/null --threads 1" \
+    "$MAMORI image --input $OCI:$REF --format json --scanners inventory --no-store -q -o /dev/null" \
+    "$MAMORI image --input $OCI:$REF --format json --scanners inventory --no-store -q -o /dev/null --threads 1" \
     >&2 || hyperfine --warmup 2 --runs ${RUNS:-10} --export-json "$out/h.json" \
     "gzip -dc $layers > /dev/null" \
     "igzip -dc $layers > /dev/null" \
-    "$MAMORI image --input $OCI:$REF --format json --no-store -q -o /dev/null" \
-    "$MAMORI image --input $OCI:$REF --format json --no-store -q -o /dev/null --threads 1" >&2
+    "$MAMORI image --input $OCI:$REF --format json --scanners inventory --no-store -q -o /dev/null" \
+    "$MAMORI image --input $OCI:$REF --format json --scanners inventory --no-store -q -o /dev/null --threads 1" >&2
 
 /usr/bin/time -v "$MAMORI" image --input "$OCI:$REF" --format json --no-store -q \
     -o /dev/null 2>"$out/time.txt"

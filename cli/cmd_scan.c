@@ -21,6 +21,7 @@
 #include "mamori/mamori.h"
 #include "mamori/filter.h"
 #include "mamori/vuln.h"
+#include "mamori/malware.h"
 #include "cli.h"
 
 static void progress(void *ud, int layer, int nlayers, uint64_t done,
@@ -35,6 +36,7 @@ enum {
     OPT_PLATFORM = 256, OPT_SCANNERS, OPT_CACHE_DIR, OPT_NO_STORE,
     OPT_MAX_ENTRIES, OPT_MAX_PATH, OPT_MAX_FILE, OPT_MAX_TOTAL, OPT_MAX_LAYERS,
     OPT_THREADS, OPT_LIST_FILES,
+    OPT_YARA_RULES, OPT_HASH_LIST, OPT_MALWARE_MAX, OPT_NO_BUILTIN_RULES,
 };
 
 static const struct option longopts[] = {
@@ -54,6 +56,10 @@ static const struct option longopts[] = {
     {"max-layers", required_argument, NULL, OPT_MAX_LAYERS},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"list-files", no_argument, NULL, OPT_LIST_FILES},
+    {"yara-rules", required_argument, NULL, OPT_YARA_RULES},
+    {"hash-list", required_argument, NULL, OPT_HASH_LIST},
+    {"malware-max-size", required_argument, NULL, OPT_MALWARE_MAX},
+    {"no-builtin-rules", no_argument, NULL, OPT_NO_BUILTIN_RULES},
     CLI_VULN_LONGOPTS,
     {NULL, 0, NULL, 0},
 };
@@ -246,6 +252,12 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
     const char *input = NULL, *format = "table", *output = NULL,
                *cache_dir = NULL, *scanners = NULL;
     bool quiet = false, no_store = false, list_files = false;
+    /* --yara-rules / --hash-list repeat: pointers into argv */
+    const char *rule_paths[64], *hash_lists[64];
+    mm_malware_opts mo;
+    mm_malware_opts_init(&mo);
+    mo.rule_paths = rule_paths;
+    mo.hash_lists = hash_lists;
     cli_vuln vo;
     memset(&vo, 0, sizeof vo);
     int c;
@@ -264,6 +276,25 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
         case OPT_NO_STORE: no_store = true; break;
         case OPT_LIST_FILES: list_files = true; break;
         case OPT_THREADS: opts.threads = atoi(optarg); break;
+        case OPT_YARA_RULES: case OPT_HASH_LIST:
+            if ((c == OPT_YARA_RULES ? mo.nrule_paths : mo.nhash_lists) >= 64) {
+                fprintf(stderr, "%s: %s: at most 64\n", prog,
+                        c == OPT_YARA_RULES ? "--yara-rules" : "--hash-list");
+                return EXIT_ERROR;
+            }
+            if (c == OPT_YARA_RULES)
+                rule_paths[mo.nrule_paths++] = optarg;
+            else
+                hash_lists[mo.nhash_lists++] = optarg;
+            break;
+        case OPT_NO_BUILTIN_RULES: mo.no_builtin_rules = true; break;
+        case OPT_MALWARE_MAX:
+            if (cli_parse_size(optarg, &mo.max_file_size) < 0 || !mo.max_file_size) {
+                fprintf(stderr, "%s: --malware-max-size: not a positive size: \"%s\"\n",
+                        prog, optarg);
+                return EXIT_ERROR;
+            }
+            break;
         case CLI_OPT_SEVERITY: case CLI_OPT_IGNORE_UNFIXED:
         case CLI_OPT_EXIT_CODE: case CLI_OPT_IGNOREFILE: case CLI_OPT_DB_PATH:
         case CLI_OPT_DB_MAX_AGE:
@@ -334,7 +365,9 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
         opts.progress_ud = NULL;
     }
     mm_result *r;
+    mm_malware_set_default(&mo); /* later: opts.malware = &mo; */
     int rc = mm_scan(&r, kind, input, &opts);
+    mm_malware_set_default(NULL);
     if (tty)
         fprintf(stderr, "\r\033[K");
     if (rc < 0)

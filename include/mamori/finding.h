@@ -75,6 +75,10 @@ void mm_findings_free(mm_findings *f);
 int mm_findings_add(mm_findings *list, const mm_finding *f);
 size_t mm_findings_count(const mm_findings *list);
 const mm_finding *mm_findings_get(const mm_findings *list, size_t i);
+/* Removes (and frees) every finding for which keep() returns false,
+ * keeping the order of the rest. */
+void mm_findings_retain(mm_findings *list,
+                        bool (*keep)(void *ud, const mm_finding *f), void *ud);
 
 #ifdef __cplusplus
 }

@@ -131,6 +131,25 @@ double mm_result_seconds(const mm_result *r);
  * digest of the layer diff_ids. */
 const char *mm_result_key(const mm_result *r);
 
+/* --- results that do not come from a scan --------------------------------
+ * An SBOM read back (mamori sbom) or a linted file (mamori config) is
+ * reported through the same writers, so it is an mm_result too. */
+
+/* An empty result: no layers, an empty inventory and findings, started =
+ * now. */
+int mm_result_new(mm_result **out, mm_target_kind kind, const char *target);
+/* Appends a warning (printf format), capped like scan warnings. */
+void mm_result_warn(mm_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Sets OS fields (copied; NULL leaves a field as it is). */
+void mm_result_set_os(mm_result *r, const char *family, const char *version,
+                      const char *codename, const char *name);
+/* Sets the store key (copied). */
+void mm_result_set_key(mm_result *r, const char *key);
+/* The image info for a caller building a result (strings must be
+ * malloc'ed: the result frees them). */
+mm_image_info *mm_result_image_mut(mm_result *r);
+
 #ifdef __cplusplus
 }
 #endif

@@ -223,6 +223,59 @@ static void fill_limits(mm_limits *l)
     if (!l->max_buffered) l->max_buffered = MM_DEFAULT_MAX_BUFFERED;
 }
 
+int mm_result_new(mm_result **out, mm_target_kind kind, const char *target)
+{
+    if (!out || !target)
+        return mm_error_set(MM_EINVAL, "result: no output or target");
+    mm_result *r = mm_xcalloc(1, sizeof *r);
+    r->target = mm_xstrdup(target);
+    r->kind = kind;
+    r->started = (int64_t)time(NULL);
+    mm_inventory_new(&r->inv);
+    mm_findings_new(&r->findings);
+    *out = r;
+    return 0;
+}
+
+void mm_result_warn(mm_result *r, const char *fmt, ...)
+{
+    if (!r || r->nwarnings >= MAX_WARNINGS)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *m = mm_xvasprintf(fmt, ap);
+    va_end(ap);
+    mm_strv_push(&r->warnings, &r->nwarnings, m);
+    free(m);
+}
+
+static void set_str(char **dst, const char *v)
+{
+    if (!v)
+        return;
+    free(*dst);
+    *dst = mm_xstrdup(v);
+}
+
+void mm_result_set_os(mm_result *r, const char *family, const char *version,
+                      const char *codename, const char *name)
+{
+    set_str(&r->os.family, family);
+    set_str(&r->os.version, version);
+    set_str(&r->os.codename, codename);
+    set_str(&r->os.name, name);
+}
+
+void mm_result_set_key(mm_result *r, const char *key)
+{
+    set_str(&r->key, key);
+}
+
+mm_image_info *mm_result_image_mut(mm_result *r)
+{
+    return &r->image;
+}
+
 int mm_result_new_for_file(mm_result **out, const char *target)
 {
     if (!out || !target)

@@ -21,7 +21,6 @@
 
 #include "mamori/sbom.h"
 #include "util/util.h"
-#include "vuln/result_ext.h"
 
 #define SBOM_MAX_BYTES (256ull << 20)
 #define SBOM_MAX_COMPONENTS 1000000

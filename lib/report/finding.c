@@ -104,6 +104,24 @@ void mm_findings_free(mm_findings *list)
     free(list);
 }
 
+void mm_findings_retain(mm_findings *list,
+                        bool (*keep)(void *ud, const mm_finding *f), void *ud)
+{
+    if (!list || !keep)
+        return;
+    size_t w = 0;
+    for (size_t i = 0; i < list->n; i++) {
+        if (keep(ud, &list->v[i])) {
+            if (w != i)
+                list->v[w] = list->v[i];
+            w++;
+        } else {
+            finding_clear(&list->v[i]);
+        }
+    }
+    list->n = w;
+}
+
 int mm_findings_add(mm_findings *list, const mm_finding *f)
 {
     if (!list || !f)

@@ -15,7 +15,6 @@
 
 #include "mamori/filter.h"
 #include "util/util.h"
-#include "vuln/result_ext.h"
 
 #define IGNORE_MAX_BYTES (4u << 20)
 #define IGNORE_MAX_ENTRIES 100000
@@ -280,12 +279,7 @@ int mm_filter_apply(mm_result *r, const mm_filter *f, mm_filter_stats *stats)
             }
         }
     }
-    mm_findings *list = mm_result_findings(r);
-    size_t before = mm_findings_count(list);
-    mm_findings_retain(list, keep_one, &c);
-    if (before && mm_findings_count(list) != c.st.kept)
-        return mm_error_set(MM_EUNSUPPORTED, "internal: the findings could not "
-                            "be filtered (lib/vuln/result_ext.c out of date)");
+    mm_findings_retain(mm_result_findings(r), keep_one, &c);
     if (stats)
         *stats = c.st;
     return 0;

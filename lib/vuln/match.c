@@ -23,7 +23,6 @@
 #include <jansson.h>
 
 #include "util/util.h"
-#include "vuln/result_ext.h"
 #include "vuln/version.h"
 #include "vuln/vuln_int.h"
 

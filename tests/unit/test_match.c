@@ -15,7 +15,6 @@
 #include "mamori/filter.h"
 #include "mamori/sbom.h"
 #include "mamori/vuln.h"
-#include "vuln/result_ext.h"
 
 static char dbpath[4096];
 
