@@ -41,8 +41,8 @@ for r in doc["rules"]:
     rx = re.sub(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>", "(?:", r["regex"])
     if r.get("span"):
         # multi-line rule: its first line only (rg matches line by line)
-        cut = [i for i in (rx.find(r"(?:\\n"), rx.find(r"\n")) if i > 0]
-        rx = rx[:min(cut)] if cut else rx
+        m = re.search(r"\(\?:\\\\n|(?<!\^)\\n", rx)
+        rx = rx[:m.start()] if m else rx
     print(rx)
 PY
 echo "patterns: $(wc -l <"$out/patterns.txt")" >&2
@@ -50,7 +50,9 @@ echo "patterns: $(wc -l <"$out/patterns.txt")" >&2
 RG="rg --no-ignore --hidden --no-messages -c -f $out/patterns.txt"
 
 # what each finds (rg has no allow rules: its lines are a superset)
-$RG "$ROOT" >"$out/rg.txt" || true
+rc=0
+$RG "$ROOT" >"$out/rg.txt" || rc=$?
+[ "$rc" -le 1 ] || { echo "rg failed (exit $rc): are the exported patterns valid?" >&2; exit 1; }
 "$MAMORI" rootfs "$ROOT" --scanners secret --format json --no-store -q -o "$out/m.json"
 python3 - "$out/rg.txt" "$out/m.json" <<'PY' >&2
 import json, sys

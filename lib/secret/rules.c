@@ -235,6 +235,27 @@ static const char *key_str(ldr *L, yaml_node_pair_t *p)
     return kn && kn->type == YAML_SCALAR_NODE ? (const char *)kn->data.scalar.value : "?";
 }
 
+/* A key given twice in one mapping would silently replace (and leak) the
+ * first value: refuse it, naming the line, as a rule author would want. */
+static int no_dup_keys(ldr *L, yaml_node_t *map)
+{
+    yaml_node_pair_t *a, *b;
+    for (a = map->data.mapping.pairs.start; a < map->data.mapping.pairs.top; a++) {
+        yaml_node_t *ka = node(L, a->key);
+        if (!ka || ka->type != YAML_SCALAR_NODE)
+            continue;
+        for (b = a + 1; b < map->data.mapping.pairs.top; b++) {
+            yaml_node_t *kb = node(L, b->key);
+            if (kb && kb->type == YAML_SCALAR_NODE &&
+                kb->data.scalar.length == ka->data.scalar.length &&
+                !memcmp(kb->data.scalar.value, ka->data.scalar.value,
+                        ka->data.scalar.length))
+                return ferr(L, kb, "duplicate key \"%s\"", key_str(L, b));
+        }
+    }
+    return 0;
+}
+
 static bool id_ok(const char *id)
 {
     if (!*id || strlen(id) > 128)
@@ -252,9 +273,11 @@ static int parse_allow(ldr *L, yaml_node_t *n, mm_sr_allow *a)
     memset(a, 0, sizeof *a);
     a->line = line_of(n);
     a->source = mm_xstrdup(L->name);
-    if (n->type != YAML_MAPPING_NODE)
+    if (n->type != YAML_MAPPING_NODE) {
+        allow_clear(a);
         return ferr(L, n, "allow rule: expected a mapping with regex and/or path");
-    int rc = 0;
+    }
+    int rc = no_dup_keys(L, n);
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
          rc == 0 && p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *v = node(L, p->value);
@@ -333,7 +356,7 @@ static int parse_examples(ldr *L, yaml_node_t *n, mm_sr_rule *r)
     if (n->type != YAML_MAPPING_NODE)
         return ferr(L, n, "rule %s: examples: expected true_positive and false_positive lists",
                     r->id ? r->id : "?");
-    int rc = 0;
+    int rc = no_dup_keys(L, n);
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
          rc == 0 && p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *v = node(L, p->value);
@@ -353,9 +376,11 @@ static int parse_rule(ldr *L, yaml_node_t *n, mm_sr_rule *r)
     memset(r, 0, sizeof *r);
     r->line = line_of(n);
     r->source = mm_xstrdup(L->name);
-    if (n->type != YAML_MAPPING_NODE)
+    if (n->type != YAML_MAPPING_NODE) {
+        rule_clear(r);
         return ferr(L, n, "rule: expected a mapping (id, title, severity, keywords, regex, ...)");
-    int rc = 0;
+    }
+    int rc = no_dup_keys(L, n);
     bool have_sev = false;
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
          rc == 0 && p < n->data.mapping.pairs.top; p++) {
@@ -463,7 +488,7 @@ static int apply_doc(mm_sr_set *s, ldr *L, bool builtin)
         return 0; /* an empty file changes nothing */
     if (root->type != YAML_MAPPING_NODE)
         return ferr(L, root, "expected a mapping with rules, allow-rules, disable-rules, ...");
-    int rc = 0;
+    int rc = no_dup_keys(L, root);
     /* Disabling refers to what exists after this file's rules are in, so
      * the lists are applied last. */
     yaml_node_t *dis = NULL, *disallow = NULL, *enable = NULL;
