@@ -30,6 +30,11 @@ int cmd_db(int argc, char **argv);                          /* cmd_db.c */
 int cmd_config(int argc, char **argv);                      /* cmd_config.c */
 int cmd_agent(int argc, char **argv);                       /* cmd_agent.c */
 int cmd_runtime(int argc, char **argv);                     /* cmd_runtime.c */
+int cmd_registry(int argc, char **argv);                    /* cmd_registry.c */
+int cmd_sign(int argc, char **argv);                        /* cmd_trust.c */
+int cmd_verify(int argc, char **argv);                      /* cmd_trust.c */
+int cmd_policy(int argc, char **argv);                      /* cmd_policy.c */
+int cmd_host(int argc, char **argv);                        /* cmd_host.c */
 void cli_usage(FILE *f);                                    /* main.c */
 
 /* --- what `image`, `rootfs` and `sbom` share (cmd_scan.c) ------------------ */
@@ -73,5 +78,45 @@ int cli_vuln_match(mm_result *r, const cli_vuln *v, bool required,
  * v->exit_code when findings survive, EXIT_ERROR on failure. */
 int cli_vuln_finish(mm_result *r, const cli_vuln *v, mm_format fmt,
                     const char *output, bool list_files);
+
+/* --- registry access, shared by image, registry, sign, verify, policy -----
+ * (cli/registry_opts.c).  Flags: --ca-file FILE, --insecure-registry HOST
+ * (repeatable), --username U, --password P (or MAMORI_USERNAME /
+ * MAMORI_PASSWORD; --password-stdin), --registry-config FILE (a Docker
+ * config.json), --blob-cache DIR, --blob-cache-max SZ, --no-blob-cache,
+ * --registry-timeout SECONDS. */
+enum {
+    CLI_OPT_CA_FILE = 1100, CLI_OPT_INSECURE_REGISTRY, CLI_OPT_USERNAME,
+    CLI_OPT_PASSWORD, CLI_OPT_PASSWORD_STDIN, CLI_OPT_REGISTRY_CONFIG,
+    CLI_OPT_BLOB_CACHE, CLI_OPT_BLOB_CACHE_MAX, CLI_OPT_NO_BLOB_CACHE,
+    CLI_OPT_REGISTRY_TIMEOUT,
+};
+#define CLI_REGISTRY_LONGOPTS                                                   \
+    {"ca-file", required_argument, NULL, CLI_OPT_CA_FILE},                      \
+    {"insecure-registry", required_argument, NULL, CLI_OPT_INSECURE_REGISTRY},  \
+    {"username", required_argument, NULL, CLI_OPT_USERNAME},                    \
+    {"password", required_argument, NULL, CLI_OPT_PASSWORD},                    \
+    {"password-stdin", no_argument, NULL, CLI_OPT_PASSWORD_STDIN},              \
+    {"registry-config", required_argument, NULL, CLI_OPT_REGISTRY_CONFIG},      \
+    {"blob-cache", required_argument, NULL, CLI_OPT_BLOB_CACHE},                \
+    {"blob-cache-max", required_argument, NULL, CLI_OPT_BLOB_CACHE_MAX},        \
+    {"no-blob-cache", no_argument, NULL, CLI_OPT_NO_BLOB_CACHE},                \
+    {"registry-timeout", required_argument, NULL, CLI_OPT_REGISTRY_TIMEOUT}
+
+typedef struct cli_registry {
+    mm_registry_opts opts;
+    char **insecure; size_t ninsecure;  /* owned copies */
+    char *password_buf;                 /* from stdin/env, owned */
+} cli_registry;
+
+void cli_registry_init(cli_registry *r);
+/* Handles option c of CLI_REGISTRY_LONGOPTS: 1 when it was one, 0 when it
+ * is not, -1 after printing why the value is bad. */
+int cli_registry_option(cli_registry *r, int c, const char *arg);
+/* After parsing: environment fallbacks; 0 or EXIT_ERROR (printed). */
+int cli_registry_finish(cli_registry *r);
+void cli_registry_free(cli_registry *r);
+/* Usage lines for the flags above. */
+void cli_registry_usage(FILE *f);
 
 #endif

@@ -137,6 +137,16 @@ int main(int argc, char **argv)
         return cmd_agent(argc - 1, argv + 1);
     if (!strcmp(cmd, "runtime"))
         return cmd_runtime(argc - 1, argv + 1);
+    if (!strcmp(cmd, "registry"))
+        return cmd_registry(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sign"))
+        return cmd_sign(argc - 1, argv + 1);
+    if (!strcmp(cmd, "verify"))
+        return cmd_verify(argc - 1, argv + 1);
+    if (!strcmp(cmd, "policy"))
+        return cmd_policy(argc - 1, argv + 1);
+    if (!strcmp(cmd, "host"))
+        return cmd_host(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("mamori %s\n", MM_VERSION);
         return 0;

@@ -31,6 +31,9 @@ enum mm_error_code {
     MM_EUNSUPPORTED = -8, /* a valid input we do not handle (yet) */
     MM_EDB = -9,          /* the local store failed */
     MM_EUNSAFE = -10,     /* hostile input refused (path escapes, link loops) */
+    MM_ENET = -11,        /* a server could not be reached or kept failing */
+    MM_EAUTH = -12,       /* credentials missing or refused (401/403) */
+    MM_ESIGNATURE = -13,  /* a signature is missing, malformed or invalid */
 };
 
 /* The message of the last failure on this thread; never NULL. */

@@ -9,4 +9,7 @@
 #include "mamori/scan.h"
 #include "mamori/report.h"
 #include "mamori/store.h"
+#include "mamori/registry.h"
+#include "mamori/trust.h"
+#include "mamori/policy.h"
 #endif

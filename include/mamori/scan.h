@@ -21,6 +21,8 @@ extern "C" {
 typedef enum mm_target_kind {
     MM_TARGET_IMAGE = 0, /* docker-archive tar, OCI layout dir or tar */
     MM_TARGET_ROOTFS,    /* an OS root filesystem: directory or tar */
+    MM_TARGET_REGISTRY,  /* REGISTRY/REPO[:TAG][@DIGEST] pulled over the
+                          * Distribution API (mamori/registry.h) */
 } mm_target_kind;
 
 /* Scanners besides the inventory (bit set). */
@@ -62,6 +64,9 @@ typedef struct mm_scan_opts {
     int threads;            /* 0 = all cores (at most 2 pipeline stages) */
     mm_progress_fn progress;
     void *progress_ud;
+    /* Registry pulls (MM_TARGET_REGISTRY): TLS, credentials, blob cache;
+     * NULL = defaults. */
+    const struct mm_registry_opts *registry;
 } mm_scan_opts;
 
 void mm_scan_opts_init(mm_scan_opts *o);
@@ -103,6 +108,9 @@ typedef struct mm_layer_info {
 typedef struct mm_image_info {
     char *source_format;   /* "docker-archive", "oci-layout", "rootfs" */
     char *manifest_digest; /* sha256 of the manifest bytes, or NULL */
+    char *index_digest;    /* the index/manifest list the manifest was
+                            * picked from (registry pulls), or NULL */
+    char *reference;       /* registry reference as normalised, or NULL */
     char *config_digest;   /* image id */
     char *os, *architecture, *variant;
     char *created;         /* RFC 3339, from the config */

@@ -87,6 +87,8 @@ struct mm_source {
     const char *format;        /* "docker-archive", "oci-layout", ... */
     char *name;                /* as given by the user */
     char *manifest_digest;
+    char *index_digest;        /* registry: the index the manifest came from */
+    char *reference;           /* registry: the normalised reference */
     char *config_digest;
     char *config_json;
     size_t config_len;
@@ -97,6 +99,9 @@ struct mm_source {
     /* Opens layer i as a blob that checks its digest. */
     int (*open_layer)(mm_source *s, size_t i, mm_blob **out);
     void (*destroy)(mm_source *s);
+    /* Optional: findings about how the image was obtained (registry
+     * transport, §3.2.1), added once the layers were read. */
+    int (*add_findings)(mm_source *s, mm_findings *f, const char *image);
     void *impl;
 };
 
@@ -105,6 +110,11 @@ struct mm_source {
 int mm_source_open_image(mm_source **out, const char *input,
                          const mm_scan_opts *opts, const char *tmpdir);
 void mm_source_free(mm_source *s);
+/* Opens REGISTRY/REPO[:TAG][@DIGEST] through the registry client
+ * (lib/registry/source.c); opts->registry configures it.  Layers stream
+ * from the registry (or the blob cache) and verify their digests. */
+int mm_source_open_registry(mm_source **out, const char *input,
+                            const mm_scan_opts *opts, const char *tmpdir);
 
 /* Fills the parts of info that come from the config JSON; fills the
  * created_by of each layer from the history.  Exposed for fuzzing. */

@@ -301,6 +301,8 @@ void mm_result_free(mm_result *r)
     mm_image_info *im = &r->image;
     free(im->source_format);
     free(im->manifest_digest);
+    free(im->index_digest);
+    free(im->reference);
     free(im->config_digest);
     free(im->os);
     free(im->architecture);
@@ -357,6 +359,8 @@ static void image_info_from(mm_result *r, mm_source *s)
     mm_image_info *im = &r->image;
     im->source_format = mm_xstrdup(s->format);
     im->manifest_digest = mm_xstrdup(s->manifest_digest);
+    im->index_digest = mm_xstrdup(s->index_digest);
+    im->reference = mm_xstrdup(s->reference);
     im->config_digest = mm_xstrdup(s->config_digest);
     for (size_t i = 0; i < s->nrepo_tags; i++)
         mm_strv_push(&im->repo_tags, &im->nrepo_tags, s->repo_tags[i]);
@@ -535,12 +539,20 @@ int mm_scan(mm_result **out, mm_target_kind kind, const char *input,
     }
     mm_walker_new(&w, &cx, tree, &o);
 
-    if (kind == MM_TARGET_IMAGE) {
-        rc = mm_source_open_image(&src, input, &o, tmpdir);
+    if (kind == MM_TARGET_IMAGE || kind == MM_TARGET_REGISTRY) {
+        /* a pulled image is an image like any other once opened */
+        r->kind = MM_TARGET_IMAGE;
+        rc = kind == MM_TARGET_REGISTRY
+                 ? mm_source_open_registry(&src, input, &o, tmpdir)
+                 : mm_source_open_image(&src, input, &o, tmpdir);
         if (rc < 0)
             goto out;
         image_info_from(r, src);
         rc = scan_layers(r, &cx, w, src, &o);
+        /* transport facts (plain HTTP, unverified TLS) are findings even
+         * when the pull itself failed half-way */
+        if (src->add_findings)
+            src->add_findings(src, r->findings, input);
     } else {
         rc = scan_rootfs(r, w, input, &o);
     }

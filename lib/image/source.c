@@ -160,6 +160,8 @@ void mm_source_free(mm_source *s)
         s->destroy(s);
     free(s->name);
     free(s->manifest_digest);
+    free(s->index_digest);
+    free(s->reference);
     free(s->config_digest);
     free(s->config_json);
     mm_strv_free(s->repo_tags, s->nrepo_tags);

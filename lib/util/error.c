@@ -32,6 +32,9 @@ const char *mm_error_name(int code)
     case MM_EUNSUPPORTED: return "unsupported";
     case MM_EDB: return "store error";
     case MM_EUNSAFE: return "unsafe input";
+    case MM_ENET: return "network error";
+    case MM_EAUTH: return "authentication failed";
+    case MM_ESIGNATURE: return "signature error";
     default: return "unknown error";
     }
 }

@@ -1,0 +1,107 @@
+/*
+ * mamori/trust.h - image signatures compatible with cosign's key-based
+ * "simple signing" format (SP 800-190 §3.1.5): keys, payloads, signing and
+ * verification, and the signature manifests kept in the registry beside
+ * the image under the tag "sha256-<hex>.sig".  docs/signatures.md gives
+ * the format byte by byte.
+ *
+ * Keys: public keys in PEM (SubjectPublicKeyInfo) — ECDSA P-256, Ed25519,
+ * RSA (PKCS#1 v1.5 and PSS, SHA-256); private keys in PEM PKCS#8,
+ * optionally encrypted with a passphrase.  OpenSSL libcrypto throughout.
+ *
+ * Ownership: returned strings are malloc'ed and belong to the caller.
+ */
+#ifndef MAMORI_TRUST_H
+#define MAMORI_TRUST_H
+
+#include "mamori/common.h"
+#include "mamori/registry.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MM_COSIGN_PAYLOAD_TYPE "application/vnd.dev.cosign.simplesigning.v1+json"
+#define MM_COSIGN_SIG_ANNOTATION "dev.cosignproject.cosign/signature"
+#define MM_COSIGN_TYPE "cosign container image signature"
+
+typedef struct mm_sigkey mm_sigkey;
+
+/* A public key (PEM SubjectPublicKeyInfo), or the public half of a
+ * private key file. */
+int mm_sigkey_load_public(mm_sigkey **out, const char *path);
+/* A private key (PEM PKCS#8, encrypted or not; passphrase may be NULL). */
+int mm_sigkey_load_private(mm_sigkey **out, const char *path,
+                           const char *passphrase);
+void mm_sigkey_free(mm_sigkey *k);
+/* "ecdsa-p256", "ed25519", "rsa-2048", ... */
+const char *mm_sigkey_type(const mm_sigkey *k);
+/* "sha256:<hex>" of the DER public key: names the key in reports. */
+const char *mm_sigkey_id(const mm_sigkey *k);
+/* Where the key came from (the path given). */
+const char *mm_sigkey_path(const mm_sigkey *k);
+
+/* The simple-signing payload for an image: canonical JSON with
+ * critical.identity.docker-reference = reference (registry/repository,
+ * no tag), critical.image.docker-manifest-digest = digest,
+ * critical.type = MM_COSIGN_TYPE, optional = the given key/value pairs (or
+ * null). */
+int mm_cosign_payload(char **out, size_t *len, const char *reference,
+                      const char *digest, const char *const *optional_kv,
+                      size_t nkv);
+
+/* Signs payload bytes: base64 of the signature (ECDSA DER, Ed25519 raw,
+ * RSA PKCS#1 v1.5) over SHA-256 of the payload (Ed25519 signs the bytes). */
+int mm_cosign_sign(char **sig_b64, const mm_sigkey *key, const void *payload,
+                   size_t len);
+
+/* Checks one signature: 0 when sig_b64 is a valid signature by key over
+ * payload, and the payload names expect_digest (and expect_reference when
+ * non-NULL) with the right type; else MM_ESIGNATURE with the reason in the
+ * error message. RSA accepts PKCS#1 v1.5 and PSS. */
+int mm_cosign_verify_payload(const mm_sigkey *key, const void *payload,
+                             size_t len, const char *sig_b64,
+                             const char *expect_digest,
+                             const char *expect_reference);
+
+/* --- signatures in a registry ---------------------------------------------- */
+/* One signature layer found beside an image. */
+typedef struct mm_sigcheck {
+    char *layer_digest;  /* the payload blob */
+    char *key_id;        /* the key that verified it, or NULL */
+    char *key_path;
+    bool valid;
+    char *reason;        /* why it is not valid (or NULL) */
+} mm_sigcheck;
+
+typedef struct mm_verify_report {
+    char *reference;       /* normalised image reference */
+    char *digest;          /* the image manifest digest the signatures name */
+    char *sig_tag;         /* "sha256-<hex>.sig" */
+    bool sig_found;        /* the signature manifest exists */
+    mm_sigcheck *checks;
+    size_t nchecks;
+    bool verified;         /* at least one valid signature by one of the keys */
+} mm_verify_report;
+
+/* Resolves ref to its digest (ref->digest when given), fetches the
+ * signature manifest and checks every signature layer against each key.
+ * Returns 0 with a report whatever the verdict (missing signatures give
+ * sig_found = false); negative only when the registry could not be asked. */
+int mm_cosign_verify_image(mm_verify_report **out, mm_registry *c,
+                           const mm_imageref *ref, mm_sigkey *const *keys,
+                           size_t nkeys);
+void mm_verify_report_free(mm_verify_report *r);
+
+/* Signs the image: builds the payload for its digest, signs it, uploads
+ * the payload blob, an empty config and the signature manifest (appending
+ * to signatures already there), tagged sha256-<hex>.sig.  *digest_out (if
+ * non-NULL) receives the signed image digest. */
+int mm_cosign_sign_image(mm_registry *c, const mm_imageref *ref,
+                         const mm_sigkey *key, const char *const *optional_kv,
+                         size_t nkv, char digest_out[72]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
