@@ -22,6 +22,7 @@
 #include "mamori/filter.h"
 #include "mamori/vuln.h"
 #include "mamori/malware.h"
+#include "mamori/secret.h"
 #include "cli.h"
 
 static void progress(void *ud, int layer, int nlayers, uint64_t done,
@@ -37,6 +38,7 @@ enum {
     OPT_MAX_ENTRIES, OPT_MAX_PATH, OPT_MAX_FILE, OPT_MAX_TOTAL, OPT_MAX_LAYERS,
     OPT_THREADS, OPT_LIST_FILES,
     OPT_YARA_RULES, OPT_HASH_LIST, OPT_MALWARE_MAX, OPT_NO_BUILTIN_RULES,
+    OPT_SECRET_CONFIG, OPT_SECRET_BINARIES, OPT_NO_BUILTIN_SECRET_RULES,
 };
 
 static const struct option longopts[] = {
@@ -60,6 +62,9 @@ static const struct option longopts[] = {
     {"hash-list", required_argument, NULL, OPT_HASH_LIST},
     {"malware-max-size", required_argument, NULL, OPT_MALWARE_MAX},
     {"no-builtin-rules", no_argument, NULL, OPT_NO_BUILTIN_RULES},
+    {"secret-config", required_argument, NULL, OPT_SECRET_CONFIG},
+    {"secret-scan-binaries", no_argument, NULL, OPT_SECRET_BINARIES},
+    {"no-builtin-secret-rules", no_argument, NULL, OPT_NO_BUILTIN_SECRET_RULES},
     CLI_VULN_LONGOPTS,
     {NULL, 0, NULL, 0},
 };
@@ -258,6 +263,11 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
     mm_malware_opts_init(&mo);
     mo.rule_paths = rule_paths;
     mo.hash_lists = hash_lists;
+    /* --secret-config repeats too: applied in order over the built-in rules */
+    const char *secret_paths[64];
+    mm_secret_opts so;
+    mm_secret_opts_init(&so);
+    so.config_paths = secret_paths;
     cli_vuln vo;
     memset(&vo, 0, sizeof vo);
     int c;
@@ -288,6 +298,15 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
                 hash_lists[mo.nhash_lists++] = optarg;
             break;
         case OPT_NO_BUILTIN_RULES: mo.no_builtin_rules = true; break;
+        case OPT_SECRET_CONFIG:
+            if (so.nconfig_paths >= 64) {
+                fprintf(stderr, "%s: --secret-config: at most 64\n", prog);
+                return EXIT_ERROR;
+            }
+            secret_paths[so.nconfig_paths++] = optarg;
+            break;
+        case OPT_SECRET_BINARIES: so.scan_binaries = true; break;
+        case OPT_NO_BUILTIN_SECRET_RULES: so.no_builtin_rules = true; break;
         case OPT_MALWARE_MAX:
             if (cli_parse_size(optarg, &mo.max_file_size) < 0 || !mo.max_file_size) {
                 fprintf(stderr, "%s: --malware-max-size: not a positive size: \"%s\"\n",
@@ -364,10 +383,13 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
         opts.progress = progress;
         opts.progress_ud = NULL;
     }
+    /* a broken rule file is refused before any layer is read */
+    if ((opts.scanners & MM_SCANNER_SECRET) && mm_secret_check(&so) < 0)
+        return cli_fail("--secret-config: ");
+    opts.malware = &mo;
+    opts.secret = &so;
     mm_result *r;
-    mm_malware_set_default(&mo); /* later: opts.malware = &mo; */
     int rc = mm_scan(&r, kind, input, &opts);
-    mm_malware_set_default(NULL);
     if (tty)
         fprintf(stderr, "\r\033[K");
     if (rc < 0)

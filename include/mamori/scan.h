@@ -67,6 +67,10 @@ typedef struct mm_scan_opts {
     /* Registry pulls (MM_TARGET_REGISTRY): TLS, credentials, blob cache;
      * NULL = defaults. */
     const struct mm_registry_opts *registry;
+    /* Options of the malware and secret scanners (mamori/malware.h,
+     * mamori/secret.h); NULL = their defaults.  Must outlive the scan. */
+    const struct mm_malware_opts *malware;
+    const struct mm_secret_opts *secret;
 } mm_scan_opts;
 
 void mm_scan_opts_init(mm_scan_opts *o);

@@ -38,11 +38,6 @@ void mm_secret_opts_init(mm_secret_opts *o);
  * the file and line in the message. */
 int mm_secret_check(const mm_secret_opts *o);
 
-/* Interim plumbing until mm_scan_opts carries a `secret` pointer: the
- * options of the secret scanner of scans started afterwards on this
- * thread (NULL = defaults).  o must outlive those scans. */
-void mm_secret_set_default(const mm_secret_opts *o);
-
 /* The masked form of a secret: at most 4 characters kept at each end
  * (fewer for short secrets), the rest as '*' (at most 24 of them), control
  * bytes shown as '?'.  Never returns the secret itself.  Caller frees. */

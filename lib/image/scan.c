@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "mamori/secret.h"
 #include "image/image_int.h"
 
 struct mm_result {
@@ -424,7 +425,9 @@ static int scan_layers(mm_result *r, mm_actx *cx, mm_walker *w, mm_source *s,
         li->digest = mm_xstrdup(s->layers[i].digest);
         li->diff_id = mm_xstrdup(s->layers[i].diff_id);
         li->media_type = mm_xstrdup(s->layers[i].media_type);
-        li->created_by = mm_xstrdup(s->layers[i].created_by);
+        /* history lines are printed in every report: a secret passed
+         * as a build argument must not be */
+        li->created_by = mm_secret_redact(s->layers[i].created_by);
     }
     for (size_t i = 0; i < s->nlayers; i++) {
         mm_layer_info *li = &r->layers[i];

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mamori/secret.h"
 #include "mamori/finding.h"
 #include "util/util.h"
 
@@ -146,7 +147,8 @@ int mm_findings_add(mm_findings *list, const mm_finding *f)
     d->loc.image = mm_xstrdup(f->loc.image);
     d->loc.layer = f->loc.layer;
     d->loc.layer_digest = mm_xstrdup(f->loc.layer_digest);
-    d->loc.instruction = mm_xstrdup(f->loc.instruction);
+    /* an instruction may carry a build-time secret (RUN TOKEN=...) */
+    d->loc.instruction = mm_secret_redact(f->loc.instruction);
     d->loc.path = mm_xstrdup(f->loc.path);
     d->loc.line = f->loc.line;
     d->loc.package = mm_xstrdup(f->loc.package);

@@ -90,7 +90,10 @@ static int sc_create(void **state, mm_actx *cx)
     *state = NULL;
     if (!(mm_actx_opts(cx)->scanners & MM_SCANNER_SECRET))
         return 0;
-    const mm_secret_opts *o = mm_sr_current_opts();
+    static const mm_secret_opts none;
+    const mm_secret_opts *o = mm_actx_opts(cx)->secret;
+    if (!o)
+        o = &none;
     sc_state *s = mm_xcalloc(1, sizeof *s);
     s->cx = cx;
     s->scan_binaries = o->scan_binaries;

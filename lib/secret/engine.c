@@ -483,9 +483,19 @@ char *mm_secret_mask(const char *secret, size_t len)
 
 static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
 static mm_sr_set *builtin_set;
+/* One scanner (its Vectorscan scratch) per thread that redacts: every
+ * finding's instruction passes through here.  Freed when the thread ends. */
+static pthread_key_t scanner_key;
+
+static void scanner_destroy(void *p)
+{
+    mm_sr_scanner_free(p);
+}
 
 static void builtin_init(void)
 {
+    if (pthread_key_create(&scanner_key, scanner_destroy) != 0)
+        return;
     mm_sr_set *s = mm_sr_set_new();
     if (mm_sr_set_load_builtin(s) < 0 || mm_sr_set_compile(s) < 0) {
         mm_sr_set_free(s);
@@ -560,10 +570,13 @@ char *mm_secret_redact(const char *text)
     if (!text)
         return NULL;
     pthread_once(&builtin_once, builtin_init);
-    mm_sr_scanner *sc = NULL;
-    if (!builtin_set || mm_sr_scanner_new(&sc, builtin_set) < 0)
+    if (!builtin_set)
         return mm_secret_mask(text, strlen(text));
-    char *out = mm_sr_redact(sc, text);
-    mm_sr_scanner_free(sc);
-    return out;
+    mm_sr_scanner *sc = pthread_getspecific(scanner_key);
+    if (!sc) {
+        if (mm_sr_scanner_new(&sc, builtin_set) < 0)
+            return mm_secret_mask(text, strlen(text));
+        pthread_setspecific(scanner_key, sc);
+    }
+    return mm_sr_redact(sc, text);
 }

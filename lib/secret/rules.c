@@ -837,22 +837,9 @@ int mm_sr_set_from_opts(mm_sr_set **out, const mm_secret_opts *o, mm_sr_warn_fn 
 }
 
 /* --- public options ---------------------------------------------------------------- */
-static __thread const mm_secret_opts *default_opts;
-
 void mm_secret_opts_init(mm_secret_opts *o)
 {
     memset(o, 0, sizeof *o);
-}
-
-void mm_secret_set_default(const mm_secret_opts *o)
-{
-    default_opts = o;
-}
-
-const mm_secret_opts *mm_sr_current_opts(void)
-{
-    static const mm_secret_opts none;
-    return default_opts ? default_opts : &none;
 }
 
 int mm_secret_check(const mm_secret_opts *o)

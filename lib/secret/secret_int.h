@@ -128,7 +128,5 @@ char *mm_sr_redact(mm_sr_scanner *sc, const char *text);
 extern const char mm_sr_builtin_yaml[];
 extern const size_t mm_sr_builtin_yaml_len;
 
-/* The options of the current thread (mm_secret_set_default). */
-const mm_secret_opts *mm_sr_current_opts(void);
 
 #endif

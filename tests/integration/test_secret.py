@@ -50,7 +50,7 @@ DOCKER_CFG = '{\n  "auths": {\n    "registry.corp.lan": {\n      "auth": "%s"\n 
 
 CASES = ["planted-findings", "deleted-file-still-found", "config-env-label-history",
          "clean-twin", "docker-archive-same-findings", "masked-in-every-output",
-         "binary-skipped", "bad-secret-config", "real-app-image", "real-rootfs"]
+         "history-redacted", "binary-skipped", "bad-secret-config", "real-app-image", "real-rootfs"]
 
 L1 = "COPY app/ /srv/app/"
 L2 = "RUN rm /srv/app/.env"
@@ -192,6 +192,29 @@ class T:
                 check(raw not in r.out and raw not in r.err,
                       "raw secret %.12s... in the %s output" % (raw, fmt))
 
+    def history_redacted(self):
+        # a build step that passed a token on its command line: the layer's
+        # createdBy and every finding's instruction are printed redacted
+        run = 'RUN curl -fsS -H "Authorization: token %s" https://git.corp.lan/x' % GH_TOKEN
+        img = imgkit.Image(
+            [imgkit.Layer([D("etc"), F("etc/os-release", OS_RELEASE)], created_by="ADD rootfs.tar /"),
+             imgkit.Layer([D("srv"), F("srv/x", "x\n")], created_by=run)],
+            config={"config": {"User": "app"}},
+            history=[{"created_by": "ADD rootfs.tar /"}, {"created_by": run}])
+        p = os.path.join(self.tmp, "hist")
+        imgkit.write_oci(p, img)
+        doc = self.r.scan_json(["image", "-i", p, "--scanners", "secret,misconfig", "--no-store"])
+        cb = doc["layers"][1]["createdBy"]
+        check(GH_TOKEN not in cb and cb.startswith("RUN curl"), "createdBy not redacted: %s" % cb)
+        hist = [f for f in secrets(doc) if f["id"] == "github-pat"]
+        check(hist, "the token in the history is not a finding")
+        for fmt in ("json", "table", "sarif"):
+            r = self.r.run(["image", "-i", p, "--scanners", "secret,misconfig", "--no-store",
+                            "--format", fmt])
+            eq(r.rc, 0, "exit code (%s): %s" % (fmt, r.describe()))
+            check(GH_TOKEN not in r.out and GH_TOKEN not in r.err,
+                  "raw token in the %s output" % fmt)
+
     def binary(self):
         got = {key_of(f) for f in secrets(self.scan(self.bad))}
         check(("github-pat", "/srv/app/helper.bin", 1) not in got and
@@ -250,6 +273,7 @@ def main():
         s.case("clean-twin", t.clean_twin)
         s.case("docker-archive-same-findings", t.docker_archive)
         s.case("masked-in-every-output", t.masked)
+        s.case("history-redacted", t.history_redacted)
         s.case("binary-skipped", t.binary)
         s.case("bad-secret-config", t.bad_config)
         s.case("real-app-image", t.real_app)
