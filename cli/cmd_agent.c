@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "mamori/mamori.h"
+#include "mamori/capture.h"
 #include "mamori/event.h"
 #include "mamori/rules.h"
 #include "mamori/sensor.h"
@@ -28,7 +29,7 @@ static void on_signal(int sig) { (void)sig; agent_stop = 1; }
 typedef struct agent {
     mm_ruleset *rs;
     mm_alert_sink *sink;
-    FILE *capture;
+    mm_capture *capture;   /* --capture: every event, zstd, rotated */
     uint64_t events, alerts, kills;
 } agent;
 
@@ -48,13 +49,11 @@ static void on_event(void *ud, mm_event *ev)
 {
     agent *ag = ud;
     ag->events++;
-    if (ag->capture) {
-        char *line = mm_event_to_json(ev);
-        if (line) {
-            fputs(line, ag->capture);
-            fputc('\n', ag->capture);
-            free(line);
-        }
+    if (ag->capture && mm_capture_write(ag->capture, ev) < 0) {
+        /* detection goes on without the capture; said once */
+        fprintf(stderr, "%s agent: warning: capture stopped: %s\n", prog, mm_error_last());
+        mm_capture_close(ag->capture);
+        ag->capture = NULL;
     }
     if (ag->rs)
         mm_ruleset_eval(ag->rs, ev, on_alert, ag);
@@ -66,7 +65,9 @@ static void agent_usage(FILE *f)
 "Usage: mamori agent --rules FILE [--rules FILE...] [options]\n"
 "  --source bpf|fallback|replay:FILE  event source (default bpf)\n"
 "  --output json|syslog|file:PATH|http://URL  where alerts go (default json = stdout)\n"
-"  --capture FILE       also write every event as a JSON line (replayable)\n"
+"  --capture FILE       also keep every event (JSON lines, zstd, rotated; docs/capture.md)\n"
+"  --capture-max-size SZ  rotate the capture at SZ bytes (64M)\n"
+"  --capture-keep N     capture files kept, FILE included (5)\n"
 "  --duration S         stop after S seconds (default: until SIGINT/SIGTERM)\n"
 "  --wakeup N           eBPF: records per CPU between consumer wake-ups (64)\n"
 "  --quiet              no start-up and statistics lines on stderr\n");
@@ -87,6 +88,8 @@ int cmd_agent(int argc, char **argv)
         {"source", required_argument, NULL, 's'},
         {"output", required_argument, NULL, 'o'},
         {"capture", required_argument, NULL, 'c'},
+        {"capture-max-size", required_argument, NULL, 'C'},
+        {"capture-keep", required_argument, NULL, 'K'},
         {"duration", required_argument, NULL, 'd'},
         {"wakeup", required_argument, NULL, 'w'},
         {"quiet", no_argument, NULL, 'q'},
@@ -96,6 +99,7 @@ int cmd_agent(int argc, char **argv)
     const char *rules[64];
     size_t nrules = 0;
     const char *source = "bpf", *output = NULL, *capture = NULL;
+    mm_capture_opts capopts = {0};
     double duration = 0;
     unsigned wakeup = 0;
     bool quiet = false;
@@ -113,6 +117,22 @@ int cmd_agent(int argc, char **argv)
         case 's': source = optarg; break;
         case 'o': output = optarg; break;
         case 'c': capture = optarg; break;
+        case 'C':
+            if (cli_parse_size(optarg, &capopts.max_size) < 0 || capopts.max_size < 4096) {
+                fprintf(stderr, "%s agent: --capture-max-size: want a size of at least 4K\n", prog);
+                return EXIT_ERROR;
+            }
+            break;
+        case 'K': {
+            char *e;
+            unsigned long k = strtoul(optarg, &e, 10);
+            if (*e || !k || k > 100000) {
+                fprintf(stderr, "%s agent: --capture-keep: want a count from 1 to 100000\n", prog);
+                return EXIT_ERROR;
+            }
+            capopts.keep = (unsigned)k;
+            break;
+        }
         case 'd': duration = strtod(optarg, NULL); break;
         case 'w': wakeup = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'q': quiet = true; break;
@@ -154,8 +174,8 @@ int cmd_agent(int argc, char **argv)
         rc = cli_fail("agent: --output: ");
         goto out;
     }
-    if (capture && !(ag.capture = fopen(capture, "w"))) {
-        fprintf(stderr, "%s agent: --capture %s: %s\n", prog, capture, strerror(errno));
+    if (capture && mm_capture_open(&ag.capture, capture, &capopts) < 0) {
+        rc = cli_fail("agent: --capture: ");
         goto out;
     }
 
@@ -215,8 +235,11 @@ int cmd_agent(int argc, char **argv)
                 goto out;
             }
             fflush(stdout);
-            if (ag.capture)
-                fflush(ag.capture);
+            if (ag.capture && mm_capture_tick(ag.capture) < 0) {
+                fprintf(stderr, "%s agent: warning: capture stopped: %s\n", prog, mm_error_last());
+                mm_capture_close(ag.capture);
+                ag.capture = NULL;
+            }
             clock_gettime(CLOCK_MONOTONIC, &now);
             double el = (double)(now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9;
             if (el - last_report >= 1.0) {
@@ -250,8 +273,11 @@ int cmd_agent(int argc, char **argv)
     }
 out:
     fflush(stdout);
-    if (ag.capture)
-        fclose(ag.capture);
+    if (ag.capture && mm_capture_close(ag.capture) < 0) {
+        fprintf(stderr, "%s agent: warning: capture: %s\n", prog, mm_error_last());
+        if (!rc)
+            rc = EXIT_ERROR;
+    }
     mm_sensor_free(sensor);
     mm_replay_free(replay);
     mm_alert_sink_free(ag.sink);

@@ -1,3 +1,410 @@
-/* cmd_registry.c - placeholder until the registry commands land (this session). */
+/*
+ * cmd_registry.c - `mamori registry scan HOST[/REPO]`: the registry
+ * inventory and rescan of SP 800-190 §3.2.2.  The work (listing, skipping
+ * what the store already holds, scanning, classifying stale images) is the
+ * library's mm_regscan_run(); this file parses options, opens the client,
+ * the store and names the database, and formats the report as a table or
+ * JSON (docs/registry-scan.md).
+ *
+ * Exit status: 0; the --exit-code value when a tag is stale or a finding
+ * exists; 2 when the target could not be listed or any image failed (the
+ * report is still written in full, with each failure beside its image).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mamori/mamori.h"
+#include "mamori/regscan.h"
 #include "cli.h"
-int cmd_registry(int argc, char **argv) { (void)argc; (void)argv; fprintf(stderr, "%s: registry: not built yet\n", prog); return EXIT_ERROR; }
+
+enum {
+    OPT_MAX_AGE = 256, OPT_FORCE, OPT_PLATFORM, OPT_CACHE_DIR, OPT_SCANNERS,
+    OPT_MAX_IMAGES,
+};
+
+static const struct option longopts[] = {
+    {"format", required_argument, NULL, 'f'},
+    {"output", required_argument, NULL, 'o'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"max-age", required_argument, NULL, OPT_MAX_AGE},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"platform", required_argument, NULL, OPT_PLATFORM},
+    {"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
+    {"scanners", required_argument, NULL, OPT_SCANNERS},
+    {"max-images", required_argument, NULL, OPT_MAX_IMAGES},
+    {"exit-code", required_argument, NULL, CLI_OPT_EXIT_CODE},
+    {"db-path", required_argument, NULL, CLI_OPT_DB_PATH},
+    {"db-max-age", required_argument, NULL, CLI_OPT_DB_MAX_AGE},
+    CLI_REGISTRY_LONGOPTS,
+    {NULL, 0, NULL, 0},
+};
+
+static void registry_usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: %s registry scan HOST[/REPO] [options]\n"
+            "\n"
+            "Lists every repository of HOST (the catalog) or the tags of REPO, scans\n"
+            "each image not yet scanned with the current vulnerability database,\n"
+            "records the scans and reports stale images (SP 800-190 3.2.2).\n"
+            "\n"
+            "  --max-age DAYS         images older than this are stale (default 90,\n"
+            "                         0 = no age check)\n"
+            "  --force                rescan images the store already holds\n"
+            "  --platform OS/ARCH     image of a multi-platform index (linux/amd64)\n"
+            "  --scanners LIST        vuln,secret,misconfig,malware (default: all\n"
+            "                         available; vuln when a database exists)\n"
+            "  --db-path FILE         vulnerability database\n"
+            "  --db-max-age DAYS      warn when the database is older\n"
+            "  --cache-dir DIR        store and default database folder\n"
+            "  --max-images N         stop listing after N tags (default 100000)\n"
+            "  -f, --format FMT       table (default) or json\n"
+            "  -o, --output FILE      write the report to FILE\n"
+            "  --exit-code N          exit N when a tag is stale or findings exist\n"
+            "  -q, --quiet            no progress and no warnings\n"
+            "\n"
+            "Registry access:\n", prog);
+    cli_registry_usage(f);
+}
+
+static int parse_scanners(const char *list, unsigned *out)
+{
+    char *dup = strdup(list), *save = NULL;
+    unsigned bits = 0;
+    int rc = 0;
+    if (!dup)
+        return -1;
+    for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(t, "vuln"))
+            bits |= MM_SCANNER_VULN;
+        else if (!strcmp(t, "secret"))
+            bits |= MM_SCANNER_SECRET;
+        else if (!strcmp(t, "misconfig"))
+            bits |= MM_SCANNER_MISCONFIG;
+        else if (!strcmp(t, "malware"))
+            bits |= MM_SCANNER_MALWARE;
+        else if (strcmp(t, "inventory") && strcmp(t, "sbom")) {
+            fprintf(stderr, "%s: --scanners: unknown scanner \"%s\" "
+                    "(vuln, secret, misconfig, malware)\n", prog, t);
+            rc = -1;
+        }
+    }
+    free(dup);
+    *out = bits;
+    return rc;
+}
+
+static void progress(void *ud, const mm_regscan_progress *p)
+{
+    (void)ud;
+    if (p->status != MM_REGSCAN_SCANNED)
+        return;
+    fprintf(stderr, "\r\033[K%s: [%zu/%zu] scanning %s", prog, p->index + 1,
+            p->total, p->image);
+    fflush(stderr);
+}
+
+static void short_digest(const char *d, char out[20])
+{
+    if (!d) {
+        snprintf(out, 20, "-");
+        return;
+    }
+    const char *hex = strchr(d, ':');
+    snprintf(out, 20, "%.12s", hex ? hex + 1 : d);
+}
+
+static int write_table(FILE *out, const mm_regscan_report *rep)
+{
+    mm_regscan_summary s;
+    mm_regscan_report_summary(rep, &s);
+    const char *dbv = mm_regscan_report_db_version(rep);
+    fprintf(out, "%s: %zu repositories, %zu tags (%zu images): %zu scanned, "
+            "%zu skipped, %zu errors; %zu stale; database %s\n\n",
+            mm_regscan_report_target(rep), s.repositories, s.tags, s.digests,
+            s.scanned, s.skipped, s.errors, s.stale, dbv ? dbv : "none");
+    size_t wrepo = strlen("REPOSITORY"), wtag = strlen("TAG");
+    for (size_t i = 0; i < mm_regscan_report_image_count(rep); i++) {
+        const mm_regscan_image *im = mm_regscan_report_image(rep, i);
+        size_t a = strlen(im->repository), b = strlen(im->tag);
+        if (a > wrepo) wrepo = a < 48 ? a : 48;
+        if (b > wtag) wtag = b < 32 ? b : 32;
+    }
+    fprintf(out, "%-*s  %-*s  %-12s  %5s  %-7s  %4s %4s %4s %4s %4s  %5s  %s\n",
+            (int)wrepo, "REPOSITORY", (int)wtag, "TAG", "DIGEST", "AGE", "STATUS",
+            "CRIT", "HIGH", "MED", "LOW", "UNKN", "FIX", "STALE");
+    for (size_t i = 0; i < mm_regscan_report_image_count(rep); i++) {
+        const mm_regscan_image *im = mm_regscan_report_image(rep, i);
+        char dg[20], age[24], stale[96] = "";
+        short_digest(im->digest, dg);
+        if (im->age_days >= 0)
+            snprintf(age, sizeof age, "%lldd", (long long)im->age_days);
+        else
+            snprintf(age, sizeof age, "-");
+        for (unsigned b = 1; b <= MM_REGSCAN_STALE_FIXABLE; b <<= 1)
+            if (im->stale & b) {
+                if (stale[0])
+                    strncat(stale, ",", sizeof stale - strlen(stale) - 1);
+                strncat(stale, mm_regscan_stale_name(b), sizeof stale - strlen(stale) - 1);
+            }
+        fprintf(out, "%-*.*s  %-*.*s  %-12s  %5s  %-7s",
+                (int)wrepo, (int)wrepo, im->repository, (int)wtag, (int)wtag, im->tag,
+                dg, age, mm_regscan_status_name(im->status));
+        if (im->status == MM_REGSCAN_ERROR) {
+            fprintf(out, "  %s\n", im->error ? im->error : "");
+            continue;
+        }
+        fprintf(out, "  %4zu %4zu %4zu %4zu %4zu  %5zu  %s%s\n",
+                im->by_severity[MM_SEV_CRITICAL], im->by_severity[MM_SEV_HIGH],
+                im->by_severity[MM_SEV_MEDIUM], im->by_severity[MM_SEV_LOW],
+                im->by_severity[MM_SEV_UNKNOWN], im->fixable,
+                stale[0] ? stale : "-", im->current ? " (current)" : "");
+    }
+    for (size_t i = 0; i < mm_regscan_report_repo_count(rep); i++) {
+        const mm_regscan_repo *rp = mm_regscan_report_repo(rep, i);
+        if (rp->error)
+            fprintf(out, "%s: tags not listed: %s\n", rp->name, rp->error);
+    }
+    const mm_findings *fl = mm_regscan_report_findings(rep);
+    if (mm_findings_count(fl)) {
+        fprintf(out, "\nStale images (SP 800-190 3.2.2):\n");
+        for (size_t i = 0; i < mm_findings_count(fl); i++) {
+            const mm_finding *f = mm_findings_get(fl, i);
+            fprintf(out, "  %s %-8s %s\n      fix: %s\n", f->id,
+                    mm_severity_name(f->severity), f->title,
+                    f->remediation ? f->remediation : "-");
+        }
+    }
+    return ferror(out) ? -1 : 0;
+}
+
+static int write_report(const mm_regscan_report *rep, bool json, const char *output)
+{
+    FILE *out = stdout;
+    if (output && !(out = fopen(output, "w"))) {
+        fprintf(stderr, "%s: %s: %s\n", prog, output, strerror(errno));
+        return EXIT_ERROR;
+    }
+    int rc = 0;
+    if (json) {
+        char *doc = NULL;
+        if (mm_regscan_report_json(&doc, rep) < 0)
+            rc = cli_fail("writing the report: ");
+        else if (fputs(doc, out) == EOF || fputc('\n', out) == EOF)
+            rc = -1;
+        free(doc);
+    } else if (write_table(out, rep) < 0) {
+        rc = -1;
+    }
+    if (output && fclose(out) != 0)
+        rc = -1;
+    else if (!output && fflush(out) != 0)
+        rc = -1;
+    if (rc == -1) {
+        fprintf(stderr, "%s: %s: %s\n", prog, output ? output : "standard output",
+                strerror(errno));
+        rc = EXIT_ERROR;
+    }
+    return rc;
+}
+
+static int registry_scan(int argc, char **argv)
+{
+    mm_regscan_opts o;
+    mm_regscan_opts_init(&o);
+    cli_registry reg;
+    cli_registry_init(&reg);
+    cli_vuln vo;
+    memset(&vo, 0, sizeof vo);
+    const char *format = "table", *output = NULL, *cache_dir = NULL,
+               *scanners = NULL;
+    bool quiet = false;
+    int c, ret = EXIT_ERROR;
+    char *end;
+    long n;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "f:o:qh", longopts, NULL)) != -1) {
+        int r = cli_registry_option(&reg, c, optarg);
+        if (r < 0)
+            goto out;
+        if (r > 0)
+            continue;
+        switch (c) {
+        case 'f': format = optarg; break;
+        case 'o': output = optarg; break;
+        case 'q': quiet = true; break;
+        case 'h': registry_usage(stdout); ret = 0; goto out;
+        case OPT_FORCE: o.force = true; break;
+        case OPT_PLATFORM: o.scan.platform = optarg; break;
+        case OPT_CACHE_DIR: cache_dir = optarg; break;
+        case OPT_SCANNERS: scanners = optarg; break;
+        case OPT_MAX_AGE: case OPT_MAX_IMAGES:
+            errno = 0;
+            n = strtol(optarg, &end, 10);
+            if (errno || end == optarg || *end || n < 0 || n > 10000000) {
+                fprintf(stderr, "%s: %s: \"%s\" is not a number%s\n", prog,
+                        c == OPT_MAX_AGE ? "--max-age" : "--max-images", optarg,
+                        c == OPT_MAX_AGE ? " of days" : "");
+                goto out;
+            }
+            if (c == OPT_MAX_AGE)
+                o.max_age_days = n;
+            else
+                o.max_images = (size_t)n;
+            break;
+        case CLI_OPT_EXIT_CODE: case CLI_OPT_DB_PATH: case CLI_OPT_DB_MAX_AGE:
+            if (cli_vuln_option(&vo, c, optarg) < 0)
+                goto out;
+            break;
+        default:
+            fprintf(stderr, "Run '%s registry --help' for usage.\n", prog);
+            goto out;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "%s: registry scan needs HOST or HOST/REPO\n", prog);
+        goto out;
+    }
+    const char *target = argv[optind++];
+    if (optind < argc) {
+        fprintf(stderr, "%s: unexpected argument \"%s\"\n", prog, argv[optind]);
+        goto out;
+    }
+    bool json;
+    if (!strcmp(format, "json"))
+        json = true;
+    else if (!strcmp(format, "table"))
+        json = false;
+    else {
+        fprintf(stderr, "%s: --format: \"%s\" is not one of table, json\n", prog, format);
+        goto out;
+    }
+    if (cli_registry_finish(&reg) != 0)
+        goto out;
+
+    /* scanners: as `mamori image` (vulnerabilities are matched after the
+     * pull; a database named by --scanners vuln must exist) */
+    if (scanners) {
+        if (parse_scanners(scanners, &o.scan.scanners) < 0)
+            goto out;
+        o.no_vuln = !(o.scan.scanners & MM_SCANNER_VULN);
+        o.require_db = !o.no_vuln;
+    } else {
+        o.scan.scanners = mm_scan_available_scanners();
+    }
+    o.scan.scanners &= ~(unsigned)MM_SCANNER_VULN;
+    unsigned unavailable = o.scan.scanners & ~mm_scan_available_scanners();
+    if (unavailable) {
+        fprintf(stderr, "%s: --scanners: %s%s%sis not available in this version\n", prog,
+                unavailable & MM_SCANNER_SECRET ? "secret " : "",
+                unavailable & MM_SCANNER_MISCONFIG ? "misconfig " : "",
+                unavailable & MM_SCANNER_MALWARE ? "malware " : "");
+        goto out;
+    }
+    o.scan.registry = &reg.opts;
+    vo.cache_dir = cache_dir;
+    char *db_path = cli_vuln_db_path(&vo);
+    if (!db_path) {
+        ret = cli_fail("vulnerability database: ");
+        goto out;
+    }
+    o.db_path = db_path;
+    o.db_max_age_days = vo.max_age_days;
+    if (!quiet && isatty(STDERR_FILENO)) {
+        o.progress = progress;
+        o.progress_ud = NULL;
+    }
+
+    mm_registry *client = NULL;
+    mm_store *store = NULL;
+    mm_regscan_report *rep = NULL;
+    char *spath = cli_store_path(cache_dir);
+    if (mm_registry_new(&client, &reg.opts) < 0) {
+        ret = cli_fail("");
+    } else if (!spath || mm_store_open(&store, spath) < 0) {
+        ret = cli_fail("store: ");
+    } else if (mm_regscan_run(&rep, client, store, target, &o) < 0) {
+        if (o.progress)
+            fprintf(stderr, "\r\033[K");
+        ret = cli_fail("");
+    } else {
+        if (o.progress)
+            fprintf(stderr, "\r\033[K");
+        if (!quiet) {
+            for (size_t i = 0; i < mm_regscan_report_warning_count(rep); i++)
+                fprintf(stderr, "%s: warning: %s\n", prog,
+                        mm_regscan_report_warning(rep, i));
+            const char *last = NULL;
+            for (size_t i = 0; i < mm_regscan_report_image_count(rep); i++) {
+                const mm_regscan_image *im = mm_regscan_report_image(rep, i);
+                /* a scan's warnings once per image, not per tag */
+                if (im->status != MM_REGSCAN_SCANNED ||
+                    (last && im->manifest_digest && !strcmp(last, im->manifest_digest)))
+                    continue;
+                last = im->manifest_digest;
+                for (size_t k = 0; k < im->nwarnings; k++)
+                    fprintf(stderr, "%s: warning: %s/%s:%s: %s\n", prog, im->registry,
+                            im->repository, im->tag, im->warnings[k]);
+            }
+        }
+        ret = write_report(rep, json, output);
+        mm_regscan_summary s;
+        mm_regscan_report_summary(rep, &s);
+        if (ret == 0 && s.errors) {
+            const char *first = NULL, *what = NULL;
+            for (size_t i = 0; i < mm_regscan_report_repo_count(rep) && !first; i++)
+                if (mm_regscan_report_repo(rep, i)->error) {
+                    first = mm_regscan_report_repo(rep, i)->error;
+                    what = mm_regscan_report_repo(rep, i)->name;
+                }
+            for (size_t i = 0; i < mm_regscan_report_image_count(rep) && !first; i++) {
+                const mm_regscan_image *im = mm_regscan_report_image(rep, i);
+                if (im->status == MM_REGSCAN_ERROR) {
+                    first = im->error;
+                    what = im->tag;
+                }
+            }
+            fprintf(stderr, "%s: %zu of %zu tags or repositories failed (first, %s: %s)\n",
+                    prog, s.errors, s.tags + s.repositories, what ? what : "?",
+                    first ? first : "?");
+            ret = EXIT_ERROR;
+        } else if (ret == 0 && vo.exit_code) {
+            size_t nf = mm_findings_count(mm_regscan_report_findings(rep));
+            for (int k = 0; k <= MM_SEV_CRITICAL; k++)
+                nf += s.by_severity[k];
+            if (s.stale || nf)
+                ret = vo.exit_code;
+        }
+    }
+    mm_regscan_report_free(rep);
+    mm_store_close(store);
+    mm_registry_free(client);
+    free(spath);
+    free(db_path);
+out:
+    cli_registry_free(&reg);
+    return ret;
+}
+
+int cmd_registry(int argc, char **argv)
+{
+    if (argc < 2) {
+        registry_usage(stderr);
+        return EXIT_ERROR;
+    }
+    if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+        !strcmp(argv[1], "-h")) {
+        registry_usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "scan"))
+        return registry_scan(argc - 1, argv + 1);
+    fprintf(stderr, "%s: unknown registry subcommand \"%s\"\n", prog, argv[1]);
+    registry_usage(stderr);
+    return EXIT_ERROR;
+}

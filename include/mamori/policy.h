@@ -44,11 +44,15 @@ typedef struct mm_policy_decision {
     bool allow;
     char *image;          /* as given */
     char *reference;      /* normalised, or NULL for a local archive */
-    char *digest;         /* manifest digest the decision is about */
+    char *digest;         /* manifest digest the decision is about: the
+                           * platform's manifest, the store key of its scans */
     int64_t scanned_at;   /* 0 when never scanned */
     char *db_version;     /* of that scan, or NULL */
     mm_policy_reason *reasons;
     size_t nreasons;
+    char *resolved_digest; /* what the reference resolves to (an index for a
+                            * multi-platform image): signatures are checked
+                            * on it; NULL for a local archive */
 } mm_policy_decision;
 
 /* What the check may consult.  registry is needed for remote references
@@ -67,8 +71,10 @@ typedef struct mm_policy_env {
 int mm_policy_check(mm_policy_decision **out, const mm_policy *p,
                     const char *image, const mm_policy_env *env);
 
-/* The decision as a JSON document (one object: allow, image, reference,
- * digest, scanned_at, db_version, reasons[]).  Caller frees. */
+/* The decision as a JSON document (docs/policy.md: schema_version, allow,
+ * decision, image, reference, digest, resolved_digest, scanned_at (RFC
+ * 3339 or null), db_version, denied, reasons[] of {rule, result ("pass" or
+ * "deny"), message}).  Caller frees. */
 char *mm_policy_decision_json(const mm_policy_decision *d);
 void mm_policy_decision_free(mm_policy_decision *d);
 

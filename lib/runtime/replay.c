@@ -23,8 +23,8 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <jansson.h>
-#include <zstd.h>
 
+#include "mamori/capture.h"
 #include "runtime/runtime.h"
 
 #define MAX_LINE (1u << 20)
@@ -32,17 +32,7 @@
 #define MAX_CONTAINERS 4096
 
 struct mm_replay {
-    FILE *f;
-    bool own;
-    /* zstd input */
-    ZSTD_DStream *zs;
-    char *zin;
-    ZSTD_inBuffer in;
-    bool zeof;
-    mm_buf pend;           /* decompressed bytes not yet returned */
-    size_t pend_off;
-    char *line;
-    size_t linecap;
+    mm_capture_reader *cr; /* the lines: plain or zstd, one file or a set */
     size_t lineno;
     const char *name;
     mm_proctab *pt;
@@ -77,24 +67,29 @@ int mm_replay_new_mem(mm_replay **out)
     return 0;
 }
 
+int mm_replay_open_reader(mm_replay **out, mm_capture_reader *cr)
+{
+    mm_replay *r = replay_alloc(mm_capture_reader_path(cr));
+    r->cr = cr;
+    *out = r;
+    return 0;
+}
+
+mm_capture_reader *mm_replay_reader(const mm_replay *r)
+{
+    return r->cr;
+}
+
+/* zstd or plain is told by the content (capture.c), not by the name */
 int mm_replay_open(mm_replay **out, const char *path)
 {
     *out = NULL;
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    if (!f)
-        return mm_error_set(MM_EIO, "%s: cannot open: %s", path, strerror(errno));
-    mm_replay *r = replay_alloc(path);
-    r->f = f;
-    r->own = f != stdin;
-    size_t pl = strlen(path);
-    if (pl > 4 && !strcmp(path + pl - 4, ".zst")) {
-        r->zs = ZSTD_createDStream();
-        ZSTD_initDStream(r->zs);
-        r->zin = mm_xmalloc(ZSTD_DStreamInSize());
-        r->in.src = r->zin;
-    }
-    *out = r;
-    return 0;
+    mm_capture_read_opts ro = {.max_line = MAX_LINE};
+    mm_capture_reader *cr;
+    int rc = mm_capture_reader_open(&cr, &path, 1, &ro);
+    if (rc)
+        return rc;
+    return mm_replay_open_reader(out, cr);
 }
 
 static void clear_line_state(mm_replay *r)
@@ -119,13 +114,7 @@ void mm_replay_free(mm_replay *r)
     if (!r)
         return;
     clear_line_state(r);
-    if (r->own && r->f)
-        fclose(r->f);
-    if (r->zs)
-        ZSTD_freeDStream(r->zs);
-    free(r->zin);
-    mm_buf_free(&r->pend);
-    free(r->line);
+    mm_capture_reader_free(r->cr);
     mm_proctab_free(r->pt);
     mm_map_free(r->containers, ctr_free);
     free(r);
@@ -812,79 +801,22 @@ int mm_replay_parse(mm_replay *r, const char *line, size_t len, const mm_event *
     return parse_obj(r, o, ev);
 }
 
-/* Next line from the (possibly zstd) input; NULL at the end. */
-static char *next_line(mm_replay *r, size_t *len, int *err)
-{
-    *err = 0;
-    if (!r->zs) {
-        ssize_t n = getline(&r->line, &r->linecap, r->f);
-        if (n < 0)
-            return NULL;
-        *len = (size_t)n;
-        return r->line;
-    }
-    for (;;) {
-        char *start = r->pend.data ? r->pend.data + r->pend_off : NULL;
-        size_t avail = r->pend.len - r->pend_off;
-        char *nl = start ? memchr(start, '\n', avail) : NULL;
-        if (nl || (r->zeof && avail)) {
-            size_t l = nl ? (size_t)(nl - start) + 1 : avail;
-            if (l + 1 > r->linecap) {
-                r->linecap = l + 1;
-                r->line = mm_xrealloc(r->line, r->linecap);
-            }
-            memcpy(r->line, start, l);
-            r->line[l] = 0;
-            r->pend_off += l;
-            *len = l;
-            return r->line;
-        }
-        if (r->zeof)
-            return NULL;
-        if (avail > MAX_LINE + 1) {
-            *err = 1;
-            return NULL;
-        }
-        /* compact, then decompress more */
-        if (r->pend_off) {
-            memmove(r->pend.data, r->pend.data + r->pend_off, avail);
-            r->pend.len = avail;
-            r->pend_off = 0;
-        }
-        if (r->in.pos >= r->in.size) {
-            size_t got = fread(r->zin, 1, ZSTD_DStreamInSize(), r->f);
-            if (got == 0) {
-                r->zeof = true;
-                continue;
-            }
-            r->in.size = got;
-            r->in.pos = 0;
-        }
-        char obuf[65536];
-        ZSTD_outBuffer ob = {obuf, sizeof obuf, 0};
-        size_t zr = ZSTD_decompressStream(r->zs, &ob, &r->in);
-        if (ZSTD_isError(zr)) {
-            *err = 2;
-            return NULL;
-        }
-        mm_buf_add(&r->pend, obuf, ob.pos);
-    }
-}
-
 int mm_replay_next(mm_replay *r, const mm_event **ev)
 {
+    if (!r->cr)
+        return 0;
     for (;;) {
+        const char *l;
         size_t len;
-        int err;
-        char *l = next_line(r, &len, &err);
-        if (!l) {
+        int rc = mm_capture_reader_next(r->cr, &l, &len);
+        if (rc <= 0) {
             clear_line_state(r);
-            if (err)
-                return line_err(r, err == 1 ? "line too long" : "zstd: corrupt input");
-            return 0;
+            return rc;   /* the reader named the file and line or offset */
         }
-        r->lineno++;
-        while (len && (l[len - 1] == '\n' || l[len - 1] == '\r'))
+        /* errors of this line name the member file of a rotated set */
+        r->name = mm_capture_reader_path(r->cr);
+        r->lineno = mm_capture_reader_lineno(r->cr);
+        while (len && l[len - 1] == '\r')
             len--;
         size_t i = 0;
         while (i < len && isspace((unsigned char)l[i]))
