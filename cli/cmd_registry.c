@@ -67,8 +67,7 @@ static void registry_usage(FILE *f)
             "  -o, --output FILE      write the report to FILE\n"
             "  --exit-code N          exit N when a tag is stale or findings exist\n"
             "  -q, --quiet            no progress and no warnings\n"
-            "\n"
-            "Registry access:\n", prog);
+            "\n", prog);
     cli_registry_usage(f);
 }
 

@@ -17,6 +17,8 @@
 #include <time.h>
 
 #include "mamori/mamori.h"
+#include "mamori/capture.h"
+#include "mamori/profile.h"
 #include "mamori/rules.h"
 #include "cli.h"
 
@@ -40,26 +42,34 @@ typedef struct ropts {
     const char **rules;
     size_t nrules;
     const char *format, *output, *minpri;
+    const char *profile;     /* replay --profile: deviation alerts too */
     bool stats, quiet;
     double seconds;
+    bool multi;              /* replay: several FILEs (a rotated capture) */
+    char **files;            /* argv[optind..] */
+    int nfiles;
 } ropts;
 
 static void runtime_usage(FILE *f)
 {
     fprintf(f,
 "Usage:\n"
-"  mamori runtime replay FILE --rules R [--rules R2...] [options]\n"
+"  mamori runtime replay FILE... --rules R [--rules R2...] [options]\n"
 "  mamori runtime rules --rules R [--rules R2...]\n"
 "  mamori runtime bench FILE --rules R [--seconds S]\n"
 "\n"
 "FILE is a JSON-lines capture, one event a line keyed by Falco field names\n"
-"(\"-\" = standard input, *.zst is read through zstd); see docs/rules.md.\n"
+"(\"-\" = standard input; plain or zstd, told by content); see docs/rules.md.\n"
+"A rotated capture (FILE.N ... FILE.1 FILE) is read oldest first, whether FILE\n"
+"alone or all its members are given (docs/capture.md).\n"
 "\n"
 "Options:\n"
 "  -r, --rules FILE       a Falco rules file (repeat: later files append/override)\n"
 "  -f, --format FMT       text (default) or json (Falco's JSON alert lines)\n"
 "  -o, --output SPEC      stdout (default), stderr, file:PATH, syslog, http(s)://URL\n"
 "      --min-priority P   only rules at P or more severe (e.g. WARNING)\n"
+"      --profile P        replay: also alert on deviations from the profile P\n"
+"                         (docs/profiles.md; --rules is then optional)\n"
 "      --stats            print counts to standard error at the end\n"
 "  -q, --quiet            no load warnings\n");
 }
@@ -72,6 +82,7 @@ static int parse_opts(int argc, char **argv, ropts *o, const char **file)
         {"output", required_argument, NULL, 'o'},
         {"min-priority", required_argument, NULL, 'p'},
         {"stats", no_argument, NULL, 's'},
+        {"profile", required_argument, NULL, 'P'},
         {"seconds", required_argument, NULL, 'S'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -91,6 +102,7 @@ static int parse_opts(int argc, char **argv, ropts *o, const char **file)
         case 'o': o->output = optarg; break;
         case 'p': o->minpri = optarg; break;
         case 's': o->stats = true; break;
+        case 'P': o->profile = optarg; break;
         case 'S': o->seconds = atof(optarg); break;
         case 'q': o->quiet = true; break;
         case 'h': runtime_usage(stdout); return -1;
@@ -98,7 +110,9 @@ static int parse_opts(int argc, char **argv, ropts *o, const char **file)
         }
     }
     *file = optind < argc ? argv[optind] : NULL;
-    if (optind + 1 < argc) {
+    o->files = argv + optind;
+    o->nfiles = argc - optind;
+    if (optind + 1 < argc && !o->multi) {
         fprintf(stderr, "%s: runtime: unexpected argument \"%s\"\n", prog, argv[optind + 1]);
         return EXIT_ERROR;
     }
@@ -106,7 +120,7 @@ static int parse_opts(int argc, char **argv, ropts *o, const char **file)
         fprintf(stderr, "%s: runtime: --format is json or text\n", prog);
         return EXIT_ERROR;
     }
-    if (!o->nrules) {
+    if (!o->nrules && !o->profile) {
         fprintf(stderr, "%s: runtime: at least one --rules FILE is needed\n", prog);
         return EXIT_ERROR;
     }
@@ -169,7 +183,7 @@ static void on_alert(void *ud, const mm_alert *a)
 
 static int cmd_replay(int argc, char **argv)
 {
-    ropts o = {0};
+    ropts o = {.multi = true};
     const char *file;
     int rc = parse_opts(argc, argv, &o, &file);
     if (rc)
@@ -184,6 +198,12 @@ static int cmd_replay(int argc, char **argv)
         free(o.rules);
         return rc;
     }
+    mm_profile *prof = NULL;
+    if (o.profile && mm_profile_load_file(&prof, o.profile)) {
+        mm_ruleset_free(rs);
+        free(o.rules);
+        return cli_fail("--profile: ");
+    }
     sinkctx sc = {0};
     sc.json = o.format && !strcmp(o.format, "json");
     const char *spec = o.output ? o.output : "stdout";
@@ -196,14 +216,22 @@ static int cmd_replay(int argc, char **argv)
         sc.json = true;
         if (mm_alert_sink_open(&sc.sink, spec)) {
             mm_ruleset_free(rs);
+            mm_profile_free(prof);
             free(o.rules);
             return cli_fail("");
         }
     }
-    mm_replay *rp;
-    if (mm_replay_open(&rp, file)) {
+    mm_replay *rp = NULL;
+    char **files = NULL;
+    size_t nfiles = 0;
+    mm_capture_reader *cr = NULL;
+    if (mm_capture_files(&files, &nfiles, (const char *const *)o.files, (size_t)o.nfiles) ||
+        mm_capture_reader_open(&cr, (const char *const *)files, nfiles, NULL) ||
+        mm_replay_open_reader(&rp, cr)) {
+        mm_capture_files_free(files, nfiles);
         mm_alert_sink_free(sc.sink);
         mm_ruleset_free(rs);
+        mm_profile_free(prof);
         free(o.rules);
         return cli_fail("");
     }
@@ -217,12 +245,14 @@ static int cmd_replay(int argc, char **argv)
         if (r < 0) {
             if (bad++ < 20)
                 fprintf(stderr, "%s: %s\n", prog, mm_error_last());
-            if (strstr(mm_error_last(), "zstd") || strstr(mm_error_last(), "too long"))
+            if (mm_capture_reader_failed(cr))   /* corrupt, too long, over the cap */
                 break;
             continue;
         }
         events++;
         mm_ruleset_eval(rs, ev, on_alert, &sc);
+        if (prof)
+            mm_profile_check(prof, ev, on_alert, &sc);
     }
     double dt = now_s() - t0;
     if (o.stats)
@@ -230,9 +260,13 @@ static int cmd_replay(int argc, char **argv)
                 prog, events, sc.alerts, bad, dt, dt > 0 ? (double)events / dt : 0.0);
     if (sc.text)
         fflush(sc.text);
+    for (size_t i = 0; i < mm_capture_reader_warning_count(cr); i++)
+        fprintf(stderr, "%s: warning: %s\n", prog, mm_capture_reader_warning(cr, i));
+    mm_capture_files_free(files, nfiles);
     mm_replay_free(rp);
     mm_alert_sink_free(sc.sink);
     mm_ruleset_free(rs);
+    mm_profile_free(prof);
     free(o.rules);
     return bad || sc.errors ? EXIT_ERROR : 0;
 }

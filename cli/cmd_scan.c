@@ -66,6 +66,7 @@ static const struct option longopts[] = {
     {"secret-scan-binaries", no_argument, NULL, OPT_SECRET_BINARIES},
     {"no-builtin-secret-rules", no_argument, NULL, OPT_NO_BUILTIN_SECRET_RULES},
     CLI_VULN_LONGOPTS,
+    CLI_REGISTRY_LONGOPTS,
     {NULL, 0, NULL, 0},
 };
 
@@ -270,6 +271,10 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
     so.config_paths = secret_paths;
     cli_vuln vo;
     memset(&vo, 0, sizeof vo);
+    /* registry flags (`mamori image REGISTRY/REPO:TAG`); static so that
+     * what they own lives until exit on every return path */
+    static cli_registry reg;
+    cli_registry_init(&reg);
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:f:o:qh", longopts, NULL)) != -1) {
@@ -279,7 +284,11 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
         case 'f': format = optarg; break;
         case 'o': output = optarg; break;
         case 'q': quiet = true; break;
-        case 'h': cli_usage(stdout); return 0;
+        case 'h':
+            cli_usage(stdout);
+            if (kind == MM_TARGET_IMAGE)
+                cli_registry_usage(stdout);
+            return 0;
         case OPT_PLATFORM: opts.platform = optarg; break;
         case OPT_SCANNERS: scanners = optarg; break;
         case OPT_CACHE_DIR: cache_dir = optarg; break;
@@ -333,21 +342,33 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
             if (c == OPT_MAX_TOTAL) opts.limits.max_total_size = v;
             if (c == OPT_MAX_LAYERS) opts.limits.max_layers = v;
             break;
-        default:
-            fprintf(stderr, "Run '%s --help' for usage.\n", prog);
+        default: {
+            int rr = kind == MM_TARGET_IMAGE ? cli_registry_option(&reg, c, optarg) : 0;
+            if (rr == 1)
+                break;
+            if (rr == 0)
+                fprintf(stderr, "Run '%s --help' for usage.\n", prog);
             return EXIT_ERROR;
+        }
         }
     }
     if (!input && optind < argc)
         input = argv[optind++];
+    /* REGISTRY/REPO[:TAG][@DIGEST] that is no local file: pull it */
+    if (kind == MM_TARGET_IMAGE && input && mm_imageref_is_remote(input)) {
+        kind = MM_TARGET_REGISTRY;
+        if (cli_registry_finish(&reg) != 0)
+            return EXIT_ERROR;
+        opts.registry = &reg.opts;
+    }
     if (optind < argc) {
         fprintf(stderr, "%s: unexpected argument \"%s\"\n", prog, argv[optind]);
         return EXIT_ERROR;
     }
     if (!input) {
         fprintf(stderr, "%s: %s needs an input (%s)\n", prog,
-                kind == MM_TARGET_IMAGE ? "image" : "rootfs",
-                kind == MM_TARGET_IMAGE ? "--input FILE|DIR" : "DIR|TAR");
+                kind != MM_TARGET_ROOTFS ? "image" : "rootfs",
+                kind != MM_TARGET_ROOTFS ? "--input FILE|DIR|REFERENCE" : "DIR|TAR");
         return EXIT_ERROR;
     }
     mm_format fmt;

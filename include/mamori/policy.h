@@ -74,7 +74,7 @@ int mm_policy_check(mm_policy_decision **out, const mm_policy *p,
 /* The decision as a JSON document (docs/policy.md: schema_version, allow,
  * decision, image, reference, digest, resolved_digest, scanned_at (RFC
  * 3339 or null), db_version, denied, reasons[] of {rule, result ("pass" or
- * "deny"), message}).  Caller frees. */
+ * "deny"), deny (the same as a boolean), message}).  Caller frees. */
 char *mm_policy_decision_json(const mm_policy_decision *d);
 void mm_policy_decision_free(mm_policy_decision *d);
 

@@ -116,6 +116,18 @@ void mm_source_free(mm_source *s);
 int mm_source_open_registry(mm_source **out, const char *input,
                             const mm_scan_opts *opts, const char *tmpdir);
 
+/* Manifests and indexes as the registry source reads them (the OCI
+ * layout reader uses the same code).  Index and list media types: */
+bool mm_media_type_is_index(const char *mt);
+/* Picks the manifest for platform ("os/arch[/variant]", NULL = linux/amd64)
+ * from an OCI index or Docker manifest list; name is for messages. */
+int mm_index_pick(const char *name, const char *data, size_t len,
+                  const char *platform, char digest[72], char **media_type);
+/* Fills s->layers (digest, media type, size, member) and s->config_digest
+ * from an OCI or Docker v2 image manifest; capped by opts->limits. */
+int mm_manifest_parse(mm_source *s, const char *data, size_t len,
+                      const char *digest, const mm_scan_opts *opts);
+
 /* Fills the parts of info that come from the config JSON; fills the
  * created_by of each layer from the history.  Exposed for fuzzing. */
 int mm_config_parse(mm_source *s, const mm_scan_opts *opts);

@@ -357,6 +357,51 @@ static bool platform_match(json_t *p, const char *want)
     return true;
 }
 
+/* Picks the entry for platform plat among the candidate entries of an
+ * index: the first whose "platform" matches; when no entry states one, the
+ * only candidate.  refs (names, for the message) may be NULL. */
+static int pick_platform(const char *name, json_t **cands, size_t nc, const char *plat,
+                         const char *refs, json_t **out)
+{
+    json_t *pick = NULL;
+    size_t nplat = 0;
+    int rc = 0;
+    mm_buf plats = MM_BUF_INIT;
+    for (size_t k = 0; k < nc; k++) {
+        json_t *p = json_object_get(cands[k], "platform");
+        if (!p)
+            continue;
+        nplat++;
+        if (plats.len)
+            mm_buf_adds(&plats, ", ");
+        if (plats.len < 2048)
+            mm_buf_printf(&plats, "%s/%s%s%s", jstr(p, "os") ? jstr(p, "os") : "?",
+                          jstr(p, "architecture") ? jstr(p, "architecture") : "?",
+                          jstr(p, "variant") ? "/" : "",
+                          jstr(p, "variant") ? jstr(p, "variant") : "");
+        if (!pick && platform_match(p, plat))
+            pick = cands[k];
+    }
+    if (nplat && !pick) {
+        rc = mm_error_set(MM_ENOTFOUND, "%s: no image for platform %s (available: %s)",
+                          name, plat, plats.data);
+        goto out;
+    }
+    if (!pick) {
+        if (nc > 1) {
+            rc = mm_error_set(MM_EINVAL,
+                              "%s: the layout holds several images (%s): name one as %s:REF",
+                              name, refs ? refs : "unnamed", name);
+            goto out;
+        }
+        pick = cands[0];
+    }
+    *out = pick;
+out:
+    mm_buf_free(&plats);
+    return rc;
+}
+
 static int open_manifest(mm_source *s, struct store *st, const char *digest,
                          const mm_scan_opts *opts);
 
@@ -373,7 +418,7 @@ static int pick_from_index(mm_source *s, struct store *st, json_t *idx,
     json_t *cands[256];
     size_t nc = 0, i;
     json_t *m;
-    mm_buf refs = MM_BUF_INIT, plats = MM_BUF_INIT;
+    mm_buf refs = MM_BUF_INIT;
     json_array_foreach(ms, i, m) {
         const char *rn = jstr(json_object_get(m, "annotations"),
                               "org.opencontainers.image.ref.name");
@@ -395,40 +440,10 @@ static int pick_from_index(mm_source *s, struct store *st, json_t *idx,
                           s->name, ref ? ref : "", refs.len ? refs.data : "no names");
         goto out;
     }
-    /* filter by platform where stated */
     json_t *pick = NULL;
-    size_t nplat = 0, nmatch = 0;
-    for (size_t k = 0; k < nc; k++) {
-        json_t *p = json_object_get(cands[k], "platform");
-        if (!p)
-            continue;
-        nplat++;
-        if (plats.len)
-            mm_buf_adds(&plats, ", ");
-        mm_buf_printf(&plats, "%s/%s%s%s", jstr(p, "os") ? jstr(p, "os") : "?",
-                      jstr(p, "architecture") ? jstr(p, "architecture") : "?",
-                      jstr(p, "variant") ? "/" : "",
-                      jstr(p, "variant") ? jstr(p, "variant") : "");
-        if (platform_match(p, plat)) {
-            if (!pick)
-                pick = cands[k];
-            nmatch++;
-        }
-    }
-    if (nplat && !pick) {
-        rc = mm_error_set(MM_ENOTFOUND, "%s: no image for platform %s (available: %s)",
-                          s->name, plat, plats.data);
+    rc = pick_platform(s->name, cands, nc, plat, refs.len ? refs.data : NULL, &pick);
+    if (rc < 0)
         goto out;
-    }
-    if (!pick) {
-        if (nc > 1) {
-            rc = mm_error_set(MM_EINVAL,
-                              "%s: the layout holds several images (%s): name one as %s:REF",
-                              s->name, refs.len ? refs.data : "unnamed", s->name);
-            goto out;
-        }
-        pick = cands[0];
-    }
     const char *mt = jstr(pick, "mediaType");
     const char *dg = jstr(pick, "digest");
     if (!mm_digest_valid(dg)) {
@@ -449,8 +464,47 @@ static int pick_from_index(mm_source *s, struct store *st, json_t *idx,
     rc = open_manifest(s, st, dg, opts);
 out:
     mm_buf_free(&refs);
-    mm_buf_free(&plats);
     return rc;
+}
+
+/* The config digest and the layers of an image manifest (OCI or Docker
+ * v2 schema 2) into s. */
+static int manifest_layers(mm_source *s, json_t *m, const char *digest,
+                           const mm_scan_opts *opts)
+{
+    int rc = 0;
+    json_t *cfg = json_object_get(m, "config"), *layers = json_object_get(m, "layers");
+    const char *cd = jstr(cfg, "digest");
+    if (!mm_digest_valid(cd) || !json_is_array(layers)) {
+        rc = mm_error_set(MM_EFORMAT, "%s: manifest %s: missing config digest or layers",
+                          s->name, digest);
+        return rc;
+    }
+    s->nlayers = json_array_size(layers);
+    if (s->nlayers > opts->limits.max_layers) {
+        rc = mm_error_set(MM_ELIMIT, "%s: %zu layers, over the limit of %llu",
+                          s->name, s->nlayers, (unsigned long long)opts->limits.max_layers);
+        s->nlayers = 0;
+        return rc;
+    }
+    s->layers = mm_xcalloc(s->nlayers ? s->nlayers : 1, sizeof *s->layers);
+    for (size_t i = 0; i < s->nlayers; i++) {
+        json_t *l = json_array_get(layers, i);
+        const char *d = jstr(l, "digest");
+        json_t *sz = json_object_get(l, "size");
+        if (!mm_digest_valid(d)) {
+            rc = mm_error_set(MM_EFORMAT, "%s: manifest %s: layers[%zu].digest is not a sha256 digest",
+                              s->name, digest, i);
+            return rc;
+        }
+        s->layers[i].digest = mm_xstrdup(d);
+        s->layers[i].member = blob_member(d);
+        s->layers[i].media_type = mm_xstrdup(jstr(l, "mediaType"));
+        s->layers[i].size = json_is_integer(sz) && json_integer_value(sz) >= 0
+                                ? (uint64_t)json_integer_value(sz) : UINT64_MAX;
+    }
+    s->config_digest = mm_xstrdup(cd);
+    return 0;
 }
 
 static int open_manifest(mm_source *s, struct store *st, const char *digest,
@@ -471,37 +525,10 @@ static int open_manifest(mm_source *s, struct store *st, const char *digest,
         json_decref(m);
         return rc;
     }
-    json_t *cfg = json_object_get(m, "config"), *layers = json_object_get(m, "layers");
-    const char *cd = jstr(cfg, "digest");
-    if (!mm_digest_valid(cd) || !json_is_array(layers)) {
-        rc = mm_error_set(MM_EFORMAT, "%s: manifest %s: missing config digest or layers",
-                          s->name, digest);
+    rc = manifest_layers(s, m, digest, opts);
+    if (rc < 0)
         goto out;
-    }
-    s->nlayers = json_array_size(layers);
-    if (s->nlayers > opts->limits.max_layers) {
-        rc = mm_error_set(MM_ELIMIT, "%s: %zu layers, over the limit of %llu",
-                          s->name, s->nlayers, (unsigned long long)opts->limits.max_layers);
-        s->nlayers = 0;
-        goto out;
-    }
-    s->layers = mm_xcalloc(s->nlayers ? s->nlayers : 1, sizeof *s->layers);
-    for (size_t i = 0; i < s->nlayers; i++) {
-        json_t *l = json_array_get(layers, i);
-        const char *d = jstr(l, "digest");
-        json_t *sz = json_object_get(l, "size");
-        if (!mm_digest_valid(d)) {
-            rc = mm_error_set(MM_EFORMAT, "%s: manifest %s: layers[%zu].digest is not a sha256 digest",
-                              s->name, digest, i);
-            goto out;
-        }
-        s->layers[i].digest = mm_xstrdup(d);
-        s->layers[i].member = blob_member(d);
-        s->layers[i].media_type = mm_xstrdup(jstr(l, "mediaType"));
-        s->layers[i].size = json_is_integer(sz) && json_integer_value(sz) >= 0
-                                ? (uint64_t)json_integer_value(sz) : UINT64_MAX;
-    }
-    s->config_digest = mm_xstrdup(cd);
+    const char *cd = s->config_digest;
     char *cm = blob_member(cd);
     rc = load_config(s, st, cm, cd, opts);
     free(cm);
@@ -638,5 +665,88 @@ int mm_source_open_image(mm_source **out, const char *input,
 fail:
     free(path);
     mm_source_free(s);
+    return rc;
+}
+
+/* --- shared with the registry source (lib/registry/source.c) ------------------ */
+bool mm_media_type_is_index(const char *mt)
+{
+    return mt && (!strcmp(mt, MT_OCI_INDEX) || !strcmp(mt, MT_DOCKER_LIST));
+}
+
+static json_t *load_doc(const char *name, const char *what, const char *data, size_t len,
+                        int *rc)
+{
+    json_error_t err;
+    json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
+    if (!json_is_object(j)) {
+        *rc = mm_error_set(MM_EFORMAT, "%s: %s: %s at line %d column %d", name, what,
+                           j ? "not a JSON object" : err.text, err.line, err.column);
+        json_decref(j);
+        return NULL;
+    }
+    *rc = 0;
+    return j;
+}
+
+int mm_index_pick(const char *name, const char *data, size_t len, const char *platform,
+                  char digest[72], char **media_type)
+{
+    int rc;
+    json_t *idx = load_doc(name, "index", data, len, &rc);
+    if (!idx)
+        return rc;
+    json_t *ms = json_object_get(idx, "manifests");
+    json_t *cands[256];
+    size_t nc = 0, i;
+    json_t *m;
+    if (!json_is_array(ms) || json_array_size(ms) == 0) {
+        rc = mm_error_set(MM_EFORMAT, "%s: index has no manifests", name);
+        goto out;
+    }
+    json_array_foreach(ms, i, m) {
+        /* attestation manifests (buildx) claim platform unknown/unknown */
+        if (nc < 256 && json_is_object(m))
+            cands[nc++] = m;
+    }
+    if (nc == 0) {
+        rc = mm_error_set(MM_EFORMAT, "%s: index has no manifests", name);
+        goto out;
+    }
+    json_t *pick = NULL;
+    rc = pick_platform(name, cands, nc, platform ? platform : "linux/amd64", NULL, &pick);
+    if (rc < 0)
+        goto out;
+    const char *dg = jstr(pick, "digest");
+    if (!mm_digest_valid(dg)) {
+        rc = mm_error_set(MM_EFORMAT, "%s: index entry without a valid sha256 digest", name);
+        goto out;
+    }
+    memcpy(digest, dg, 72);
+    if (media_type)
+        *media_type = mm_xstrdup(jstr(pick, "mediaType"));
+out:
+    json_decref(idx);
+    return rc;
+}
+
+int mm_manifest_parse(mm_source *s, const char *data, size_t len, const char *digest,
+                      const mm_scan_opts *opts)
+{
+    int rc;
+    json_t *m = load_doc(s->name, "manifest", data, len, &rc);
+    if (!m)
+        return rc;
+    json_t *sv = json_object_get(m, "schemaVersion");
+    if (json_is_integer(sv) && json_integer_value(sv) == 1) {
+        rc = mm_error_set(MM_EUNSUPPORTED, "%s: manifest %s is Docker schema 1, which is "
+                          "deprecated and not read", s->name, digest);
+    } else if (mm_media_type_is_index(jstr(m, "mediaType"))) {
+        rc = mm_error_set(MM_EFORMAT, "%s: manifest %s is an index, not an image manifest",
+                          s->name, digest);
+    } else {
+        rc = manifest_layers(s, m, digest, opts);
+    }
+    json_decref(m);
     return rc;
 }

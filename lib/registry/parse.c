@@ -1,0 +1,395 @@
+/*
+ * parse.c - what registries and config files say, parsed without trusting
+ * them: WWW-Authenticate challenges (RFC 7235 parameters, quoted strings
+ * with escapes and commas), Link headers for pagination (RFC 8288),
+ * Retry-After (seconds or an HTTP date), the JSON error bodies of the
+ * Distribution API, and the `auths` of a Docker config.json.  Each works
+ * on a length-bounded buffer and caps what it keeps; the fuzz targets
+ * fuzz_regauth and the unit tests drive them directly.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "registry/regint.h"
+
+/* --- WWW-Authenticate --------------------------------------------------------- */
+static bool is_tchar(char c)
+{
+    return isalnum((unsigned char)c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+struct scan {
+    const char *p, *e;
+};
+
+static void skip_ws(struct scan *s)
+{
+    while (s->p < s->e && (*s->p == ' ' || *s->p == '\t'))
+        s->p++;
+}
+
+static size_t read_token(struct scan *s)
+{
+    const char *b = s->p;
+    while (s->p < s->e && is_tchar(*s->p))
+        s->p++;
+    return (size_t)(s->p - b);
+}
+
+/* A quoted string (the opening quote at s->p) or a bare value up to a comma
+ * or white space; returns a new string capped at MM_REG_MAX_HEADER. */
+static char *read_value(struct scan *s)
+{
+    mm_buf b = MM_BUF_INIT;
+    if (s->p < s->e && *s->p == '"') {
+        s->p++;
+        while (s->p < s->e && *s->p != '"') {
+            char c = *s->p++;
+            if (c == '\\' && s->p < s->e)
+                c = *s->p++;
+            if (b.len < MM_REG_MAX_HEADER)
+                mm_buf_addc(&b, c);
+        }
+        if (s->p < s->e)
+            s->p++; /* closing quote; an unterminated one ends the value */
+    } else {
+        while (s->p < s->e && *s->p != ',' && *s->p != ' ' && *s->p != '\t') {
+            if (b.len < MM_REG_MAX_HEADER)
+                mm_buf_addc(&b, *s->p);
+            s->p++;
+        }
+    }
+    return mm_buf_detach(&b);
+}
+
+void mm_reg_challenge_clear(mm_reg_challenge *c)
+{
+    if (!c)
+        return;
+    free(c->scheme);
+    free(c->realm);
+    free(c->service);
+    free(c->scope);
+    free(c->error);
+    memset(c, 0, sizeof *c);
+}
+
+int mm_reg_challenge_parse(mm_reg_challenge *out, const char *v, size_t len)
+{
+    memset(out, 0, sizeof *out);
+    if (!v)
+        return mm_error_set(MM_EFORMAT, "WWW-Authenticate: empty");
+    if (len > MM_REG_MAX_HEADER)
+        len = MM_REG_MAX_HEADER;
+    struct scan s = {v, v + len};
+    mm_reg_challenge cur = {0};
+    bool have = false, chosen_bearer = false;
+    for (int guard = 0; s.p < s.e && guard < 64; guard++) {
+        while (s.p < s.e && (*s.p == ',' || *s.p == ' ' || *s.p == '\t'))
+            s.p++;
+        const char *sb = s.p;
+        size_t sl = read_token(&s);
+        if (sl == 0)
+            break;
+        memset(&cur, 0, sizeof cur);
+        cur.scheme = mm_xstrndup(sb, sl > 64 ? 64 : sl);
+        /* parameters until the next scheme */
+        for (int pg = 0; s.p < s.e && pg < 64; pg++) {
+            skip_ws(&s);
+            const char *save = s.p, *nb = s.p;
+            size_t nl = read_token(&s);
+            skip_ws(&s);
+            if (nl == 0) {
+                if (s.p >= s.e)
+                    break;
+                /* a comma, or junk such as token68 padding */
+                while (s.p < s.e && *s.p != ',')
+                    s.p++;
+                if (s.p < s.e)
+                    s.p++;
+                continue;
+            }
+            if (s.p >= s.e || *s.p != '=') {
+                /* a bare token: the next challenge's scheme (a token68
+                 * credential reads the same way, harmlessly) */
+                s.p = save;
+                break;
+            }
+            s.p++; /* '=' */
+            skip_ws(&s);
+            char *val = read_value(&s);
+            char **slot = NULL;
+            if (nl == 5 && strncasecmp(nb, "realm", 5) == 0)
+                slot = &cur.realm;
+            else if (nl == 7 && strncasecmp(nb, "service", 7) == 0)
+                slot = &cur.service;
+            else if (nl == 5 && strncasecmp(nb, "scope", 5) == 0)
+                slot = &cur.scope;
+            else if (nl == 5 && strncasecmp(nb, "error", 5) == 0)
+                slot = &cur.error;
+            if (slot && !*slot)
+                *slot = val;
+            else
+                free(val);
+            skip_ws(&s);
+            if (s.p < s.e && *s.p == ',')
+                s.p++;
+        }
+        bool bearer = strcasecmp(cur.scheme, "bearer") == 0;
+        if (!have || (bearer && !chosen_bearer)) {
+            mm_reg_challenge_clear(out);
+            *out = cur;
+            have = true;
+            chosen_bearer = bearer;
+        } else {
+            mm_reg_challenge_clear(&cur);
+        }
+    }
+    if (!have)
+        return mm_error_set(MM_EFORMAT, "WWW-Authenticate: no authentication scheme in "
+                            "\"%.*s\"", (int)(len > 80 ? 80 : len), v);
+    return 0;
+}
+
+/* --- Link ---------------------------------------------------------------- */
+char *mm_reg_link_next(const char *v, size_t len)
+{
+    if (!v)
+        return NULL;
+    if (len > MM_REG_MAX_HEADER)
+        len = MM_REG_MAX_HEADER;
+    struct scan s = {v, v + len};
+    for (int guard = 0; s.p < s.e && guard < 64; guard++) {
+        const char *lt = memchr(s.p, '<', (size_t)(s.e - s.p));
+        if (!lt)
+            return NULL;
+        const char *gt = memchr(lt, '>', (size_t)(s.e - lt));
+        if (!gt)
+            return NULL;
+        s.p = gt + 1;
+        bool next = false;
+        /* parameters up to the comma that ends this link */
+        for (int pg = 0; s.p < s.e && pg < 32; pg++) {
+            skip_ws(&s);
+            if (s.p >= s.e || *s.p == ',')
+                break;
+            if (*s.p != ';') {
+                s.p++;
+                continue;
+            }
+            s.p++;
+            skip_ws(&s);
+            const char *nb = s.p;
+            size_t nl = read_token(&s);
+            skip_ws(&s);
+            if (s.p >= s.e || *s.p != '=')
+                continue;
+            s.p++;
+            skip_ws(&s);
+            char *val = read_value(&s);
+            if (nl == 3 && strncasecmp(nb, "rel", 3) == 0) {
+                /* rel is a space-separated list of relation types */
+                char *save = NULL;
+                for (char *t = strtok_r(val, " \t", &save); t; t = strtok_r(NULL, " \t", &save))
+                    if (strcasecmp(t, "next") == 0)
+                        next = true;
+            }
+            free(val);
+        }
+        if (next && gt > lt + 1)
+            return mm_xstrndup(lt + 1, (size_t)(gt - lt - 1));
+        if (s.p < s.e && *s.p == ',')
+            s.p++;
+    }
+    return NULL;
+}
+
+/* --- Retry-After ----------------------------------------------------------- */
+long mm_reg_retry_after(const char *v, time_t now)
+{
+    if (!v)
+        return -1;
+    char buf[128];
+    size_t n = strnlen(v, sizeof buf - 1);
+    memcpy(buf, v, n);
+    buf[n] = 0;
+    char *t = mm_str_trim(buf);
+    if (!*t)
+        return -1;
+    bool digits = true;
+    for (char *p = t; *p; p++)
+        digits &= isdigit((unsigned char)*p) != 0;
+    long secs;
+    if (digits) {
+        if (strlen(t) > 9)
+            return MM_REG_RETRY_CAP;
+        secs = strtol(t, NULL, 10);
+    } else {
+        time_t when = curl_getdate(t, NULL);
+        if (when == (time_t)-1)
+            return -1;
+        secs = when <= now ? 0 : (long)(when - now > MM_REG_RETRY_CAP ? MM_REG_RETRY_CAP
+                                                                      : when - now);
+    }
+    return secs > MM_REG_RETRY_CAP ? MM_REG_RETRY_CAP : secs;
+}
+
+/* --- JSON error bodies ----------------------------------------------------- */
+static void add_printable(mm_buf *b, const char *s, size_t max)
+{
+    for (size_t i = 0; s[i] && i < max; i++) {
+        unsigned char c = (unsigned char)s[i];
+        mm_buf_addc(b, c >= 0x20 && c < 0x7f ? (char)c : '?');
+    }
+}
+
+char *mm_reg_error_text(const char *body, size_t len)
+{
+    if (!body || len == 0 || len > MM_REG_MAX_ERRBODY)
+        return NULL;
+    json_t *j = json_loadb(body, len, 0, NULL);
+    json_t *errs = json_object_get(j, "errors");
+    if (!json_is_array(errs) || json_array_size(errs) == 0) {
+        json_decref(j);
+        return NULL;
+    }
+    mm_buf b = MM_BUF_INIT;
+    size_t i;
+    json_t *e;
+    json_array_foreach(errs, i, e) {
+        if (i >= 4)
+            break;
+        const char *code = json_string_value(json_object_get(e, "code"));
+        const char *msg = json_string_value(json_object_get(e, "message"));
+        if (!code && !msg)
+            continue;
+        if (b.len)
+            mm_buf_adds(&b, "; ");
+        if (code)
+            add_printable(&b, code, 64);
+        if (code && msg)
+            mm_buf_adds(&b, ": ");
+        if (msg)
+            add_printable(&b, msg, 200);
+    }
+    json_decref(j);
+    if (!b.len) {
+        mm_buf_free(&b);
+        return NULL;
+    }
+    return mm_buf_detach(&b);
+}
+
+/* --- Docker config auths --------------------------------------------------- */
+/* "https://host:port/v1/" -> "host:port" (lower case) */
+static void norm_host(const char *key, char *out, size_t cap)
+{
+    const char *p = strstr(key, "://");
+    p = p ? p + 3 : key;
+    size_t n = strcspn(p, "/");
+    if (n >= cap)
+        n = cap - 1;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)tolower((unsigned char)p[i]);
+    out[n] = 0;
+}
+
+static bool is_hub(const char *h)
+{
+    return !strcmp(h, "docker.io") || !strcmp(h, "index.docker.io") ||
+           !strcmp(h, "registry-1.docker.io");
+}
+
+static bool host_matches(const char *key, const char *host)
+{
+    char k[300], h[300];
+    norm_host(key, k, sizeof k);
+    norm_host(host, h, sizeof h);
+    if (!strcmp(k, h))
+        return true;
+    return is_hub(k) && is_hub(h);
+}
+
+int mm_reg_docker_auth(const char *json, size_t len, const char *label,
+                       const char *host, char **user, char **pass)
+{
+    *user = *pass = NULL;
+    json_error_t err;
+    json_t *j = json_loadb(json, len, 0, &err);
+    if (!json_is_object(j)) {
+        int rc = mm_error_set(MM_EFORMAT, "%s: not a JSON object (line %d: %s)", label,
+                              err.line, j ? "not an object" : err.text);
+        json_decref(j);
+        return rc;
+    }
+    json_t *auths = json_object_get(j, "auths");
+    const char *key;
+    json_t *ent, *found = NULL;
+    const char *found_key = NULL;
+    if (json_is_object(auths)) {
+        json_object_foreach(auths, key, ent) {
+            if (host_matches(key, host)) {
+                found = ent;
+                found_key = key;
+                break;
+            }
+        }
+    }
+    int rc = MM_ENOTFOUND;
+    if (!found) {
+        json_decref(j);
+        return rc;
+    }
+    if (!json_is_object(found)) {
+        rc = mm_error_set(MM_EFORMAT, "%s: auths.\"%.100s\" is not an object", label, found_key);
+        json_decref(j);
+        return rc;
+    }
+    const char *a = json_string_value(json_object_get(found, "auth"));
+    const char *u = json_string_value(json_object_get(found, "username"));
+    const char *p = json_string_value(json_object_get(found, "password"));
+    if (a && *a) {
+        size_t al = strlen(a);
+        if (al > 16384 || al % 4) {
+            rc = mm_error_set(MM_EFORMAT, "%s: auths.\"%.100s\".auth is not base64", label,
+                              found_key);
+            goto out;
+        }
+        unsigned char *dec = mm_xmalloc(al / 4 * 3 + 1);
+        int dl = EVP_DecodeBlock(dec, (const unsigned char *)a, (int)al);
+        if (dl < 0) {
+            free(dec);
+            rc = mm_error_set(MM_EFORMAT, "%s: auths.\"%.100s\".auth is not base64", label,
+                              found_key);
+            goto out;
+        }
+        /* EVP_DecodeBlock counts the padding as zero bytes */
+        for (size_t i = al; i > 0 && a[i - 1] == '='; i--)
+            dl--;
+        dec[dl] = 0;
+        char *colon = memchr(dec, ':', (size_t)dl);
+        if (!colon || memchr(dec, 0, (size_t)dl)) {
+            free(dec);
+            rc = mm_error_set(MM_EFORMAT, "%s: auths.\"%.100s\".auth does not decode to "
+                              "user:password", label, found_key);
+            goto out;
+        }
+        *user = mm_xstrndup((char *)dec, (size_t)(colon - (char *)dec));
+        *pass = mm_xstrdup(colon + 1);
+        free(dec);
+        rc = 0;
+    } else if (u && p) {
+        *user = mm_xstrdup(u);
+        *pass = mm_xstrdup(p);
+        rc = 0;
+    }
+out:
+    json_decref(j);
+    return rc;
+}

@@ -1,0 +1,83 @@
+/*
+ * registry/regint.h - internals of the registry client shared by its files
+ * and exposed to the unit tests and fuzz targets: parsers of what a
+ * registry or a config file says (WWW-Authenticate challenges, Link
+ * headers, Retry-After, JSON error bodies, Docker config auths) and the
+ * blob cache.  Every parser takes untrusted bytes with a length and caps
+ * what it keeps.
+ */
+#ifndef MM_REGINT_H
+#define MM_REGINT_H
+
+#include <time.h>
+
+#include "mamori/registry.h"
+#include "util/util.h"
+
+#define MM_REG_MAX_HEADER 8192u     /* one header value kept */
+#define MM_REG_MAX_HEADERS 65536u   /* all headers of one response */
+#define MM_REG_MAX_TOKEN (1u << 20) /* a token service answer */
+#define MM_REG_MAX_ERRBODY 65536u   /* an error body kept for the message */
+#define MM_REG_RETRY_CAP 60         /* seconds waited at most per retry */
+
+/* --- WWW-Authenticate ------------------------------------------------------ */
+/* One challenge: scheme ("Bearer", "Basic"; compared case-insensitively)
+ * and the parameters a registry uses.  Unknown parameters are ignored. */
+typedef struct mm_reg_challenge {
+    char *scheme;
+    char *realm, *service, *scope, *error;
+} mm_reg_challenge;
+
+/* Parses a WWW-Authenticate value (RFC 7235: scheme, then name=token or
+ * name="quoted \"string\"" pairs, commas inside quotes kept).  When the
+ * value holds several challenges the Bearer one wins, else the first.
+ * MM_EFORMAT when no scheme can be read. */
+int mm_reg_challenge_parse(mm_reg_challenge *out, const char *v, size_t len);
+void mm_reg_challenge_clear(mm_reg_challenge *c);
+
+/* The target of the rel="next" link of a Link header value, or NULL.
+ * Caller frees. */
+char *mm_reg_link_next(const char *v, size_t len);
+
+/* Retry-After as seconds from now (delta-seconds or an HTTP date), -1 when
+ * unreadable; never more than MM_REG_RETRY_CAP. */
+long mm_reg_retry_after(const char *v, time_t now);
+
+/* "CODE: message; CODE: message" from a registry's JSON error body
+ * ({"errors":[{"code","message","detail"}]}), or NULL when the body is not
+ * one.  Capped and printable; caller frees. */
+char *mm_reg_error_text(const char *body, size_t len);
+
+/* Credentials for host from a Docker config.json document: the `auths`
+ * entry whose key names host (keys may carry a scheme and a path; Docker
+ * Hub is index.docker.io, docker.io or registry-1.docker.io), its base64
+ * "auth" (user:password) or "username"/"password".  0 and both set (caller
+ * frees); MM_ENOTFOUND when there is no entry; MM_EFORMAT (naming label)
+ * when the document or the entry is malformed. */
+int mm_reg_docker_auth(const char *json, size_t len, const char *label,
+                       const char *host, char **user, char **pass);
+
+/* --- blob cache ---------------------------------------------------------------- */
+/* Verified blobs by digest under DIR/sha256/<hex>; writes go to
+ * DIR/tmp/<unique> and are renamed in once verified.  Least recently used
+ * blobs (file mtime, bumped on every hit) are removed beyond max bytes. */
+typedef struct mm_blobcache mm_blobcache;
+/* The default folder: $MAMORI_CACHE_DIR/blobs, $XDG_CACHE_HOME/mamori/blobs
+ * or ~/.cache/mamori/blobs; NULL when none can be named.  Caller frees. */
+char *mm_blobcache_default_dir(void);
+int mm_blobcache_open(mm_blobcache **out, const char *dir, uint64_t max);
+void mm_blobcache_free(mm_blobcache *bc);
+/* An open descriptor of the cached blob (its use recorded), or -1. */
+int mm_blobcache_lookup(mm_blobcache *bc, const char *digest, uint64_t *size);
+/* A temp file to write a blob into; *tmp names it (caller frees). */
+int mm_blobcache_begin(mm_blobcache *bc, char **tmp);
+/* Keeps a verified temp file under digest, then evicts down to the limit. */
+int mm_blobcache_commit(mm_blobcache *bc, const char *tmp, const char *digest);
+/* Removes one blob (found damaged). */
+void mm_blobcache_remove(mm_blobcache *bc, const char *digest);
+/* Removes least recently used blobs until at most max bytes remain. */
+int mm_blobcache_evict(mm_blobcache *bc, uint64_t max);
+/* Bytes held now. */
+uint64_t mm_blobcache_size(mm_blobcache *bc);
+
+#endif

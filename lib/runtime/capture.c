@@ -1,0 +1,749 @@
+/*
+ * capture.c - forensic captures: the writer behind `mamori agent --capture`
+ * (JSON lines, zstd frames, size-capped rotation) and the reader behind
+ * `mamori runtime replay` (plain or zstd by magic, rotated sets in order,
+ * capped lines and total size).  include/mamori/capture.h is the contract,
+ * docs/capture.md the user's view.
+ *
+ * Why one zstd frame per flush rather than one frame per file: a frame that
+ * is ended is complete and checksummed on disk, so after a crash (or while
+ * the agent still runs) everything up to the last flush reads back cleanly,
+ * and a follower never sees half a frame except at the very end.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <zstd.h>
+
+#include "mamori/capture.h"
+#include "mamori/rules.h"
+#include "util/util.h"
+
+#define DEF_MAX_SIZE (64ull << 20)
+#define MIN_MAX_SIZE 4096ull
+#define DEF_KEEP 5u
+#define MAX_KEEP 100000u
+#define DEF_FLUSH_EVENTS 4096u
+#define DEF_FLUSH_MS 1000u
+#define DEF_MAX_TOTAL (64ull << 30)
+#define ZSTD_MAGIC 0xFD2FB528u
+
+/* ---- writer ------------------------------------------------------------------ */
+
+struct mm_capture {
+    char *path;
+    mm_capture_opts o;
+    int fd;
+    ZSTD_CCtx *cc;
+    mm_buf out;            /* compressed (or plain) bytes not yet written */
+    uint64_t file_bytes;   /* bytes written to the current file */
+    uint64_t pending_in;   /* uncompressed bytes since the last frame end */
+    unsigned pending_events;
+    double first_pending;  /* mm_now() of the oldest unflushed event */
+    uint64_t flushed_in, flushed_out; /* for the compression ratio estimate */
+    mm_capture_stats st;
+    int err;               /* sticky first error */
+};
+
+static int cap_fail(mm_capture *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int cap_fail(mm_capture *c, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *m = mm_xvasprintf(fmt, ap);
+    va_end(ap);
+    mm_error_set(code, "%s", m);
+    free(m);
+    if (!c->err)
+        c->err = code;
+    return code;
+}
+
+static char *member(const char *path, unsigned i)
+{
+    return i ? mm_xasprintf("%s.%u", path, i) : mm_xstrdup(path);
+}
+
+static bool exists(const char *p)
+{
+    struct stat st;
+    return lstat(p, &st) == 0;
+}
+
+static int write_all(mm_capture *c, const void *d, size_t n)
+{
+    const char *p = d;
+    while (n) {
+        ssize_t w = write(c->fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return cap_fail(c, MM_EIO, "%s: write: %s", c->path, strerror(errno));
+        }
+        p += w;
+        n -= (size_t)w;
+        c->file_bytes += (uint64_t)w;
+        c->st.bytes_out += (uint64_t)w;
+    }
+    return 0;
+}
+
+static int drain(mm_capture *c)
+{
+    if (!c->out.len)
+        return 0;
+    int rc = write_all(c, c->out.data, c->out.len);
+    mm_buf_clear(&c->out);
+    return rc;
+}
+
+/* Runs the compressor over in (may be empty) with the directive. */
+static int compress(mm_capture *c, const char *data, size_t len, ZSTD_EndDirective how)
+{
+    ZSTD_inBuffer in = {data, len, 0};
+    size_t chunk = ZSTD_CStreamOutSize();
+    for (;;) {
+        mm_buf_reserve(&c->out, chunk);
+        ZSTD_outBuffer ob = {c->out.data + c->out.len, chunk, 0};
+        size_t r = ZSTD_compressStream2(c->cc, &ob, &in, how);
+        if (ZSTD_isError(r))
+            return cap_fail(c, MM_EIO, "%s: zstd: %s", c->path, ZSTD_getErrorName(r));
+        c->out.len += ob.pos;
+        c->out.data[c->out.len] = 0;
+        bool done = how == ZSTD_e_continue ? in.pos == in.size : r == 0;
+        if (done)
+            break;
+    }
+    /* keep the user-space buffer small: what zstd emitted goes out now */
+    return drain(c);
+}
+
+static int open_current(mm_capture *c)
+{
+    c->fd = open(c->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (c->fd < 0)
+        return cap_fail(c, MM_EIO, "%s: cannot create: %s", c->path, strerror(errno));
+    c->file_bytes = 0;
+    return 0;
+}
+
+/* FILE -> FILE.1 -> ... ; the member beyond keep-1 is removed. */
+static int shift_members(mm_capture *c)
+{
+    unsigned keep = c->o.keep;
+    char *last = member(c->path, keep - 1);
+    if (keep == 1 || exists(last)) {
+        if (unlink(last) == 0)
+            c->st.removed++;
+        else if (errno != ENOENT) {
+            int e = errno;
+            free(last);
+            return cap_fail(c, MM_EIO, "%s.%u: cannot remove: %s", c->path, keep - 1, strerror(e));
+        }
+    }
+    free(last);
+    for (unsigned i = keep - 1; i >= 1; i--) {
+        char *from = member(c->path, i - 1), *to = member(c->path, i);
+        int rc = 0;
+        if (rename(from, to) != 0 && errno != ENOENT)
+            rc = cap_fail(c, MM_EIO, "%s: cannot rename to %s: %s", from, to, strerror(errno));
+        free(from);
+        free(to);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Members beyond keep left by an earlier run (with a larger keep): any
+ * FILE.N in the directory with N >= keep, gaps or not. */
+static void remove_stale(mm_capture *c)
+{
+    const char *slash = strrchr(c->path, '/');
+    char *dir = slash ? mm_xstrndup(c->path, (size_t)(slash - c->path) + 1) : mm_xstrdup(".");
+    const char *base = slash ? slash + 1 : c->path;
+    size_t bl = strlen(base);
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            const char *n = de->d_name;
+            if (strncmp(n, base, bl) || n[bl] != '.' || !n[bl + 1] ||
+                strspn(n + bl + 1, "0123456789") != strlen(n + bl + 1) || strlen(n + bl + 1) > 9)
+                continue;
+            unsigned long k = strtoul(n + bl + 1, NULL, 10);
+            if (k < c->o.keep)
+                continue;
+            char *p = mm_xasprintf("%s%s", slash ? dir : "", n);
+            if (unlink(p) == 0)
+                c->st.removed++;
+            free(p);
+        }
+        closedir(d);
+    }
+    free(dir);
+}
+
+int mm_capture_flush(mm_capture *c)
+{
+    if (c->err)
+        return c->err;
+    if (c->pending_in || c->pending_events) {
+        if (c->cc) {
+            int rc = compress(c, NULL, 0, ZSTD_e_end);
+            if (rc)
+                return rc;
+        } else {
+            int rc = drain(c);
+            if (rc)
+                return rc;
+        }
+        c->st.frames++;
+    }
+    c->flushed_in += c->pending_in;
+    c->pending_in = 0;
+    c->pending_events = 0;
+    c->flushed_out = c->st.bytes_out;
+    return 0;
+}
+
+static int rotate(mm_capture *c)
+{
+    int rc = mm_capture_flush(c);
+    if (rc)
+        return rc;
+    if (close(c->fd) != 0) {
+        c->fd = -1;
+        return cap_fail(c, MM_EIO, "%s: close: %s", c->path, strerror(errno));
+    }
+    c->fd = -1;
+    if ((rc = shift_members(c)))
+        return rc;
+    c->st.rotations++;
+    return open_current(c);
+}
+
+int mm_capture_open(mm_capture **out, const char *path, const mm_capture_opts *opts)
+{
+    *out = NULL;
+    mm_capture *c = mm_xcalloc(1, sizeof *c);
+    c->fd = -1;
+    c->path = mm_xstrdup(path);
+    if (opts)
+        c->o = *opts;
+    if (!c->o.max_size)
+        c->o.max_size = DEF_MAX_SIZE;
+    if (c->o.max_size < MIN_MAX_SIZE)
+        c->o.max_size = MIN_MAX_SIZE;
+    if (!c->o.keep)
+        c->o.keep = DEF_KEEP;
+    if (c->o.keep > MAX_KEEP)
+        c->o.keep = MAX_KEEP;
+    if (!c->o.flush_events)
+        c->o.flush_events = DEF_FLUSH_EVENTS;
+    if (!c->o.flush_ms)
+        c->o.flush_ms = DEF_FLUSH_MS;
+    if (!c->o.level)
+        c->o.level = 3;
+    if (!c->o.plain) {
+        c->cc = ZSTD_createCCtx();
+        if (!c->cc) {
+            mm_capture_close(c);
+            return mm_error_set(MM_ENOMEM, "%s: zstd: cannot create a context", path);
+        }
+        ZSTD_CCtx_setParameter(c->cc, ZSTD_c_compressionLevel, c->o.level);
+        ZSTD_CCtx_setParameter(c->cc, ZSTD_c_checksumFlag, 1);
+    }
+    struct stat st;
+    int rc = 0;
+    if (lstat(path, &st) == 0) {
+        if (!S_ISREG(st.st_mode))
+            rc = mm_error_set(MM_EUNSAFE, "%s: exists and is not a regular file", path);
+        else if (st.st_size > 0 && (rc = shift_members(c)) == 0)
+            c->st.rotations++;
+    }
+    if (!rc) {
+        remove_stale(c);
+        rc = open_current(c);
+    }
+    if (rc) {
+        c->err = 0;
+        mm_capture_close(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+/* The bytes `in` uncompressed bytes are likely to take on disk. */
+static double est(const mm_capture *c, uint64_t in)
+{
+    if (!c->cc)
+        return (double)in;
+    double ratio = c->flushed_in > 4096 ? (double)c->flushed_out / (double)c->flushed_in : 0.5;
+    if (ratio > 1.1)
+        ratio = 1.1;
+    return (double)in * ratio;
+}
+
+int mm_capture_write_line(mm_capture *c, const char *line, size_t len)
+{
+    if (c->err)
+        return c->err;
+    if (len > MM_CAPTURE_MAX_LINE || memchr(line, '\n', len)) {
+        c->st.oversize++;
+        return 0;
+    }
+    int rc;
+    uint64_t need = c->pending_in + len + 1;
+    if ((c->file_bytes || c->pending_in) &&
+        (double)c->file_bytes + est(c, need) + 32 > (double)c->o.max_size) {
+        /* the cap is near: make the file size exact, then decide */
+        if ((rc = mm_capture_flush(c)))
+            return rc;
+        if (c->file_bytes && ((double)c->file_bytes + est(c, len + 1) + 32 > (double)c->o.max_size ||
+                              c->file_bytes >= c->o.max_size - c->o.max_size / 16) &&
+            (rc = rotate(c)))
+            return rc;
+    }
+    if (!c->pending_events)
+        c->first_pending = mm_now();
+    if (c->cc) {
+        if ((rc = compress(c, line, len, ZSTD_e_continue)) || (rc = compress(c, "\n", 1, ZSTD_e_continue)))
+            return rc;
+    } else {
+        mm_buf_add(&c->out, line, len);
+        mm_buf_addc(&c->out, '\n');
+    }
+    c->pending_in += len + 1;
+    c->pending_events++;
+    c->st.events++;
+    c->st.bytes_in += len + 1;
+    if (c->pending_events >= c->o.flush_events)
+        return mm_capture_flush(c);
+    return mm_capture_tick(c);
+}
+
+int mm_capture_write(mm_capture *c, const mm_event *ev)
+{
+    if (c->err)
+        return c->err;
+    char *line = mm_event_to_json(ev);
+    if (!line)
+        return 0;
+    int rc = mm_capture_write_line(c, line, strlen(line));
+    free(line);
+    return rc;
+}
+
+int mm_capture_tick(mm_capture *c)
+{
+    if (c->err)
+        return c->err;
+    if (c->pending_events && (mm_now() - c->first_pending) * 1000.0 >= (double)c->o.flush_ms)
+        return mm_capture_flush(c);
+    return 0;
+}
+
+void mm_capture_stats_get(const mm_capture *c, mm_capture_stats *out)
+{
+    *out = c->st;
+}
+
+int mm_capture_close(mm_capture *c)
+{
+    if (!c)
+        return 0;
+    int rc = c->err;
+    if (!rc && c->fd >= 0)
+        rc = mm_capture_flush(c);
+    if (c->fd >= 0 && close(c->fd) != 0 && !rc)
+        rc = mm_error_set(MM_EIO, "%s: close: %s", c->path, strerror(errno));
+    ZSTD_freeCCtx(c->cc);
+    mm_buf_free(&c->out);
+    free(c->path);
+    free(c);
+    return rc;
+}
+
+/* ---- the files of a rotated set ---------------------------------------------- */
+
+/* "P.N" -> base length and N; false when p does not end in ".digits". */
+static bool split_member(const char *p, size_t *blen, unsigned long *n)
+{
+    size_t l = strlen(p), i = l;
+    while (i > 0 && p[i - 1] >= '0' && p[i - 1] <= '9')
+        i--;
+    if (i == l || i < 2 || p[i - 1] != '.' || l - i > 6)
+        return false;
+    *blen = i - 1;
+    *n = strtoul(p + i, NULL, 10);
+    return *n > 0;
+}
+
+typedef struct fent {
+    char *path;
+    size_t group;          /* index of the set's first appearance */
+    unsigned long idx;     /* rotation number, 0 = the current file */
+    size_t order;
+} fent;
+
+static int fent_cmp(const void *a, const void *b)
+{
+    const fent *x = a, *y = b;
+    if (x->group != y->group)
+        return x->group < y->group ? -1 : 1;
+    if (x->idx != y->idx)
+        return x->idx > y->idx ? -1 : 1;   /* oldest (highest number) first */
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+void mm_capture_files_free(char **v, size_t n)
+{
+    mm_strv_free(v, n);
+}
+
+int mm_capture_files(char ***out, size_t *n, const char *const *paths, size_t npaths)
+{
+    *out = NULL;
+    *n = 0;
+    if (npaths > 100000)
+        return mm_error_set(MM_ELIMIT, "capture: too many files (%zu)", npaths);
+    /* candidates: the given paths, plus P.1.. of each base given alone */
+    char **cand = NULL;
+    size_t ncand = 0;
+    for (size_t i = 0; i < npaths; i++) {
+        size_t bl;
+        unsigned long k;
+        mm_strv_push(&cand, &ncand, paths[i]);
+        if (!strcmp(paths[i], "-") || split_member(paths[i], &bl, &k))
+            continue;
+        for (unsigned j = 1; j <= MAX_KEEP; j++) {
+            char *m = member(paths[i], j);
+            bool ok = exists(m);
+            if (ok)
+                mm_strv_push(&cand, &ncand, m);
+            free(m);
+            if (!ok)
+                break;
+        }
+    }
+    fent *e = mm_xcalloc(ncand ? ncand : 1, sizeof *e);
+    mm_map *groups = mm_map_new();   /* base -> group number + 1 */
+    mm_map *seen = mm_map_new();
+    size_t ne = 0;
+    for (size_t i = 0; i < ncand; i++) {
+        if (mm_map_get(seen, cand[i]))
+            continue;
+        mm_map_put(seen, cand[i], (void *)1);
+        size_t bl = strlen(cand[i]);
+        unsigned long k = 0;
+        if (strcmp(cand[i], "-"))
+            split_member(cand[i], &bl, &k);
+        char *base = mm_xstrndup(cand[i], bl);
+        uintptr_t g = (uintptr_t)mm_map_get(groups, base);
+        if (!g) {
+            g = mm_map_count(groups) + 1;
+            mm_map_put(groups, base, (void *)g);
+        }
+        free(base);
+        e[ne].path = cand[i];
+        e[ne].group = (size_t)g;
+        e[ne].idx = k;
+        e[ne].order = ne;
+        ne++;
+    }
+    qsort(e, ne, sizeof *e, fent_cmp);
+    char **v = NULL;
+    size_t nv = 0;
+    for (size_t i = 0; i < ne; i++)
+        mm_strv_push(&v, &nv, e[i].path);
+    mm_map_free(groups, NULL);
+    mm_map_free(seen, NULL);
+    free(e);
+    mm_strv_free(cand, ncand);
+    *out = v;
+    *n = nv;
+    return 0;
+}
+
+/* ---- reader ------------------------------------------------------------------ */
+
+#define RCHUNK (128u << 10)
+
+struct mm_capture_reader {
+    char **paths;
+    size_t npaths, cur;    /* cur: index of the open file (npaths = done) */
+    mm_capture_read_opts o;
+    FILE *f;
+    bool own;
+    bool zstd, eof, frame_open, zmore;
+    ZSTD_DStream *zs;
+    char *zin;
+    ZSTD_inBuffer in;
+    uint64_t in_off;       /* file offset of zin[0] */
+    mm_buf pend;           /* decoded bytes not yet returned as lines */
+    size_t pend_off;
+    size_t lineno;
+    uint64_t total;
+    char **warn;
+    size_t nwarn;
+    int err;
+};
+
+static int rd_fail(mm_capture_reader *r, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int rd_fail(mm_capture_reader *r, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *m = mm_xvasprintf(fmt, ap);
+    va_end(ap);
+    mm_error_set(code, "%s", m);
+    free(m);
+    r->err = code;
+    return code;
+}
+
+static void rd_close_file(mm_capture_reader *r)
+{
+    if (r->f && r->own)
+        fclose(r->f);
+    r->f = NULL;
+    mm_buf_clear(&r->pend);
+    r->pend_off = 0;
+}
+
+static const char *cur_path(const mm_capture_reader *r)
+{
+    return r->cur < r->npaths ? r->paths[r->cur] : r->npaths ? r->paths[r->npaths - 1] : "";
+}
+
+static int rd_open_file(mm_capture_reader *r)
+{
+    const char *p = r->paths[r->cur];
+    if (!strcmp(p, "-")) {
+        r->f = stdin;
+        r->own = false;
+    } else {
+        struct stat st;
+        r->f = fopen(p, "rb");
+        if (!r->f)
+            return rd_fail(r, errno == ENOENT ? MM_ENOTFOUND : MM_EIO, "%s: cannot open: %s",
+                           p, strerror(errno));
+        if (fstat(fileno(r->f), &st) == 0 && S_ISDIR(st.st_mode))
+            return rd_fail(r, MM_EIO, "%s: is a directory", p);
+        r->own = true;
+    }
+    r->lineno = 0;
+    r->eof = false;
+    r->frame_open = false;
+    r->zmore = false;
+    r->in_off = 0;
+    /* the first bytes say whether this is zstd */
+    size_t got = fread(r->zin, 1, RCHUNK, r->f);
+    if (ferror(r->f))
+        return rd_fail(r, MM_EIO, "%s: read: %s", p, strerror(errno));
+    r->in.src = r->zin;
+    r->in.size = got;
+    r->in.pos = 0;
+    r->zstd = got >= 4 && ((uint32_t)(uint8_t)r->zin[0] | (uint32_t)(uint8_t)r->zin[1] << 8 |
+                           (uint32_t)(uint8_t)r->zin[2] << 16 |
+                           (uint32_t)(uint8_t)r->zin[3] << 24) == ZSTD_MAGIC;
+    if (r->zstd)
+        ZSTD_initDStream(r->zs);
+    if (!got)
+        r->eof = true;
+    return 0;
+}
+
+int mm_capture_reader_open(mm_capture_reader **out, const char *const *paths, size_t npaths,
+                           const mm_capture_read_opts *opts)
+{
+    *out = NULL;
+    if (!npaths)
+        return mm_error_set(MM_EINVAL, "capture: no file to read");
+    mm_capture_reader *r = mm_xcalloc(1, sizeof *r);
+    for (size_t i = 0; i < npaths; i++)
+        mm_strv_push(&r->paths, &r->npaths, paths[i]);
+    if (opts)
+        r->o = *opts;
+    if (!r->o.max_line || r->o.max_line > MM_CAPTURE_MAX_LINE)
+        r->o.max_line = MM_CAPTURE_MAX_LINE;
+    if (!r->o.max_total)
+        r->o.max_total = DEF_MAX_TOTAL;
+    r->zs = ZSTD_createDStream();
+    r->zin = mm_xmalloc(RCHUNK);
+    if (!r->zs) {
+        mm_capture_reader_free(r);
+        return mm_error_set(MM_ENOMEM, "capture: zstd: cannot create a context");
+    }
+    /* bound the window a hostile frame may ask for (the writer's are small) */
+    ZSTD_DCtx_setParameter(r->zs, ZSTD_d_windowLogMax, 27);
+    int rc = rd_open_file(r);
+    if (rc) {
+        mm_capture_reader_free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+/* Adds more decoded bytes to pend; sets eof at the end of the file. */
+static int rd_fill(mm_capture_reader *r)
+{
+    const char *p = r->paths[r->cur];
+    /* a full output buffer last time means zstd may hold more: drain first */
+    if (r->in.pos >= r->in.size && !(r->zstd && r->zmore)) {
+        r->in_off += r->in.size;
+        size_t got = fread(r->zin, 1, RCHUNK, r->f);
+        if (ferror(r->f))
+            return rd_fail(r, MM_EIO, "%s: read: %s", p, strerror(errno));
+        r->in.size = got;
+        r->in.pos = 0;
+        if (!got) {
+            r->eof = true;
+            return 0;
+        }
+    }
+    if (!r->zstd) {
+        size_t n = r->in.size - r->in.pos;
+        mm_buf_add(&r->pend, r->zin + r->in.pos, n);
+        r->in.pos = r->in.size;
+        r->total += n;
+    } else {
+        /* decode in slices so that a small frame cannot become a huge buffer */
+        size_t chunk = ZSTD_DStreamOutSize();
+        mm_buf_reserve(&r->pend, chunk);
+        ZSTD_outBuffer ob = {r->pend.data + r->pend.len, chunk, 0};
+        size_t before = r->in.pos;
+        size_t zr = ZSTD_decompressStream(r->zs, &ob, &r->in);
+        if (ZSTD_isError(zr))
+            return rd_fail(r, MM_EFORMAT,
+                           "%s: zstd: corrupt data near byte %llu (after line %zu): %s", p,
+                           (unsigned long long)(r->in_off + before), r->lineno,
+                           ZSTD_getErrorName(zr));
+        r->pend.len += ob.pos;
+        r->pend.data[r->pend.len] = 0;
+        r->total += ob.pos;
+        r->frame_open = zr != 0;
+        r->zmore = ob.pos == ob.size;
+    }
+    if (r->total > r->o.max_total)
+        return rd_fail(r, MM_ELIMIT, "%s: more than %llu decompressed bytes (capture size cap)", p,
+                       (unsigned long long)r->o.max_total);
+    return 0;
+}
+
+int mm_capture_reader_next(mm_capture_reader *r, const char **line, size_t *len)
+{
+    if (r->err)
+        return r->err;
+    for (;;) {
+        if (r->cur >= r->npaths)
+            return 0;
+        const char *p = r->paths[r->cur];
+        if (r->pend_off > RCHUNK && r->pend_off * 2 > r->pend.len) {
+            /* drop what was returned, so pend stays about one chunk */
+            size_t rest = r->pend.len - r->pend_off;
+            memmove(r->pend.data, r->pend.data + r->pend_off, rest);
+            r->pend.len = rest;
+            r->pend.data[rest] = 0;
+            r->pend_off = 0;
+        }
+        char *start = r->pend.data ? r->pend.data + r->pend_off : NULL;
+        size_t avail = r->pend.len - r->pend_off;
+        char *nl = avail ? memchr(start, '\n', avail) : NULL;
+        size_t l = nl ? (size_t)(nl - start) : avail;
+        if (l > r->o.max_line)
+            return rd_fail(r, MM_ELIMIT, "%s:%zu: line longer than %zu bytes", p, r->lineno + 1,
+                           r->o.max_line);
+        bool last = !nl && r->eof && avail;
+        if (last && r->zstd && r->frame_open) {
+            /* the partial line of a cut frame is not an event */
+            char *w = mm_xasprintf("%s: truncated zstd frame at the end (writer stopped or still "
+                                   "running): %zu bytes after line %zu ignored", p, avail, r->lineno);
+            mm_strv_push(&r->warn, &r->nwarn, w);
+            free(w);
+            r->pend_off = r->pend.len;
+            r->frame_open = false;   /* said once */
+            continue;
+        }
+        if (nl || last) {
+            /* returned in place: the buffer only moves on the next call */
+            start[l] = 0;
+            r->pend_off += nl ? l + 1 : l;
+            r->lineno++;
+            *line = start;
+            *len = l;
+            return 1;
+        }
+        if (r->eof) {
+            if (r->zstd && r->frame_open && !avail) {
+                char *w = mm_xasprintf("%s: truncated zstd frame at the end (writer stopped or "
+                                       "still running) after line %zu", p, r->lineno);
+                mm_strv_push(&r->warn, &r->nwarn, w);
+                free(w);
+            }
+            rd_close_file(r);
+            r->cur++;
+            if (r->cur < r->npaths) {
+                int rc = rd_open_file(r);
+                if (rc)
+                    return rc;
+            }
+            continue;
+        }
+        int rc = rd_fill(r);
+        if (rc)
+            return rc;
+    }
+}
+
+const char *mm_capture_reader_path(const mm_capture_reader *r)
+{
+    return cur_path(r);
+}
+
+size_t mm_capture_reader_lineno(const mm_capture_reader *r)
+{
+    return r->lineno;
+}
+
+bool mm_capture_reader_failed(const mm_capture_reader *r)
+{
+    return r->err != 0;
+}
+
+size_t mm_capture_reader_warning_count(const mm_capture_reader *r)
+{
+    return r->nwarn;
+}
+
+const char *mm_capture_reader_warning(const mm_capture_reader *r, size_t i)
+{
+    return i < r->nwarn ? r->warn[i] : NULL;
+}
+
+void mm_capture_reader_free(mm_capture_reader *r)
+{
+    if (!r)
+        return;
+    rd_close_file(r);
+    ZSTD_freeDStream(r->zs);
+    free(r->zin);
+    mm_buf_free(&r->pend);
+    mm_strv_free(r->paths, r->npaths);
+    mm_strv_free(r->warn, r->nwarn);
+    free(r);
+}

@@ -1,0 +1,69 @@
+/*
+ * fuzz_regauth.c - what a registry sends back that the client parses: the
+ * WWW-Authenticate challenge, the Link pagination header, Retry-After, the
+ * JSON error body, a Docker config.json, and manifests and indexes (the
+ * platform pick and the layer list).  The first byte picks the parser.
+ */
+#include <stdint.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image/image_int.h"
+#include "registry/regint.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1 || size > 1 << 20)
+        return 0;
+    const char *p = (const char *)data + 1;
+    size_t n = size - 1;
+    switch (data[0] % 6) {
+    case 0: {
+        mm_reg_challenge c;
+        if (mm_reg_challenge_parse(&c, p, n) == 0 && !c.scheme)
+            abort();
+        mm_reg_challenge_clear(&c);
+        break;
+    }
+    case 1:
+        free(mm_reg_link_next(p, n));
+        break;
+    case 2: {
+        char *s = mm_xstrndup(p, n);
+        long v = mm_reg_retry_after(s, 1445412480);
+        if (v > MM_REG_RETRY_CAP || v < -1)
+            abort();
+        free(s);
+        break;
+    }
+    case 3:
+        free(mm_reg_error_text(p, n));
+        break;
+    case 4: {
+        char *u, *pw;
+        if (mm_reg_docker_auth(p, n, "fuzz", "registry-1.docker.io", &u, &pw) == 0) {
+            free(u);
+            free(pw);
+        }
+        break;
+    }
+    default: {
+        char d[72], *mt = NULL;
+        if (mm_index_pick("fuzz", p, n, "linux/arm64/v8", d, &mt) == 0 && !mm_digest_valid(d))
+            abort();
+        free(mt);
+        mm_source *s = mm_xcalloc(1, sizeof *s);
+        s->name = mm_xstrdup("fuzz");
+        mm_scan_opts o;
+        mm_scan_opts_init(&o);
+        o.limits.max_layers = 64;
+        (void)mm_manifest_parse(s, p, n, "sha256:x", &o);
+        mm_source_free(s);
+        break;
+    }
+    }
+    mm_error_clear();
+    return 0;
+}

@@ -1,0 +1,777 @@
+/*
+ * test_registry.c - the registry client: reference parsing (normalisation,
+ * edge cases, rejects), the local-path-or-reference decision, the parsers
+ * of what registries say (WWW-Authenticate with quoted commas, Link
+ * pagination, Retry-After, JSON error bodies), Docker config auths, blob
+ * cache eviction, and an end-to-end run against a real Debian
+ * `docker-registry` started on 127.0.0.1 with the fixture image pushed by
+ * skopeo: pulls by tag and digest, streaming through the cache (a cached
+ * layer needs no registry), uploads, listing, plain HTTP refused and then
+ * allowed and reported, 404 and a tampered blob, and a registry scan that
+ * finds the same inventory as the OCI layout it was pushed from.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mamori/registry.h"
+#include "mamori/scan.h"
+#include "registry/regint.h"
+#include "mmtest.h"
+
+#define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+/* --- references ---------------------------------------------------------------- */
+MM_TEST(ref_docker_hub_normalisation)
+{
+    mm_imageref *r;
+    CHECK_OK(mm_imageref_parse(&r, "debian"));
+    REQUIRE(r);
+    CHECK_STR(r->registry, "docker.io");
+    CHECK_STR(r->api_host, "registry-1.docker.io");
+    CHECK_STR(r->repository, "library/debian");
+    CHECK(r->tag == NULL && r->digest == NULL);
+    char *f = mm_imageref_format(r);
+    CHECK_STR(f, "docker.io/library/debian:latest");
+    free(f);
+    mm_imageref_free(r);
+
+    CHECK_OK(mm_imageref_parse(&r, "index.docker.io/team/app:1.0"));
+    CHECK_STR(r->registry, "docker.io");
+    CHECK_STR(r->repository, "team/app");
+    CHECK_STR(r->tag, "1.0");
+    mm_imageref_free(r);
+
+    /* a first component without '.', ':' or "localhost" is a namespace */
+    CHECK_OK(mm_imageref_parse(&r, "team/app"));
+    CHECK_STR(r->registry, "docker.io");
+    CHECK_STR(r->repository, "team/app");
+    mm_imageref_free(r);
+}
+
+MM_TEST(ref_hosts_tags_digests)
+{
+    mm_imageref *r;
+    CHECK_OK(mm_imageref_parse(&r, "localhost:5000/team/sub/app:v1.2-rc_3"));
+    CHECK_STR(r->registry, "localhost:5000");
+    CHECK_STR(r->api_host, "localhost:5000");
+    CHECK_STR(r->repository, "team/sub/app");
+    CHECK_STR(r->tag, "v1.2-rc_3");
+    mm_imageref_free(r);
+
+    CHECK_OK(mm_imageref_parse(&r, "localhost/app"));
+    CHECK_STR(r->registry, "localhost");
+    CHECK_STR(r->repository, "app"); /* no "library/" off docker.io */
+    mm_imageref_free(r);
+
+    CHECK_OK(mm_imageref_parse(&r, "127.0.0.1:5000/test/app@sha256:" HEX64));
+    CHECK_STR(r->registry, "127.0.0.1:5000");
+    CHECK(r->tag == NULL);
+    CHECK_STR(r->digest, "sha256:" HEX64);
+    char *f = mm_imageref_format(r);
+    CHECK_STR(f, "127.0.0.1:5000/test/app@sha256:" HEX64);
+    free(f);
+    mm_imageref_free(r);
+
+    CHECK_OK(mm_imageref_parse(&r, "ghcr.io/o/a__b.c-----d:tag@sha256:" HEX64));
+    CHECK_STR(r->repository, "o/a__b.c-----d");
+    CHECK_STR(r->tag, "tag");
+    CHECK_STR(r->digest, "sha256:" HEX64);
+    f = mm_imageref_format(r);
+    CHECK_STR(f, "ghcr.io/o/a__b.c-----d:tag@sha256:" HEX64);
+    free(f);
+    mm_imageref_free(r);
+
+    CHECK_OK(mm_imageref_parse(&r, "[::1]:5000/app:1"));
+    CHECK_STR(r->registry, "[::1]:5000");
+    CHECK_STR(r->repository, "app");
+    mm_imageref_free(r);
+
+    /* a host with a port and no tag: the ':' belongs to the host */
+    CHECK_OK(mm_imageref_parse(&r, "registry:5000/app"));
+    CHECK_STR(r->registry, "registry:5000");
+    CHECK(r->tag == NULL);
+    mm_imageref_free(r);
+}
+
+MM_TEST(ref_rejects)
+{
+    static const char *const bad[] = {
+        "", "UPPER/app", "app:", "app@sha256:abc", "app@md5:" HEX64, "a//b", "-app",
+        "app-", "a___b", "a..b", "app:tag with space", "host:99999/app", "host:0/app",
+        "app:-tag", "app:.tag", "/app", "app/", "host.io/", "ho_st.io/app",
+        "exa-.com/app", "[zz]:5000/app", "app@sha256:" HEX64 "00", "app\n",
+        "app@sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        mm_imageref *r = (mm_imageref *)1;
+        int rc = mm_imageref_parse(&r, bad[i]);
+        if (rc != MM_EINVAL || r != NULL)
+            fprintf(stderr, "accepted bad reference \"%s\"\n", bad[i]);
+        CHECK_INT(rc, MM_EINVAL);
+        CHECK(r == NULL);
+    }
+    char tag[200];
+    memset(tag, 'a', sizeof tag);
+    memcpy(tag, "app:", 4);
+    tag[4 + 129] = 0;
+    mm_imageref *r;
+    CHECK_INT(mm_imageref_parse(&r, tag), MM_EINVAL);
+    tag[4 + 128] = 0;
+    CHECK_OK(mm_imageref_parse(&r, tag));
+    mm_imageref_free(r);
+    /* the message names the reference */
+    CHECK_INT(mm_imageref_parse(&r, "Team/App"), MM_EINVAL);
+    CHECK(strstr(mm_error_last(), "lowercase") != NULL);
+}
+
+MM_TEST(ref_local_or_remote)
+{
+    const char *dir = mmt_tmpdir();
+    REQUIRE(dir);
+    CHECK(!mm_imageref_is_remote(dir));
+    char p[4096];
+    snprintf(p, sizeof p, "%s:app", dir); /* OCI layout PATH:REF */
+    CHECK(!mm_imageref_is_remote(p));
+    CHECK(!mm_imageref_is_remote("./missing"));
+    CHECK(!mm_imageref_is_remote("missing-image.tar"));
+    CHECK(!mm_imageref_is_remote("missing.tar.gz"));
+    CHECK(!mm_imageref_is_remote("Bad/Ref"));
+    CHECK(mm_imageref_is_remote("127.0.0.1:5000/test/app:1"));
+    CHECK(mm_imageref_is_remote("ghcr.io/o/app@sha256:" HEX64));
+    CHECK(mm_imageref_is_remote("debian:12"));
+    rmdir(dir);
+}
+
+/* --- what registries say ---------------------------------------------------------- */
+MM_TEST(challenge_bearer_quoted_commas)
+{
+    const char *v = "Bearer realm=\"https://auth.docker.io/token\",service=\"registry.docker.io\","
+                    "scope=\"repository:samalba/my-app:pull,push\"";
+    mm_reg_challenge c;
+    CHECK_OK(mm_reg_challenge_parse(&c, v, strlen(v)));
+    CHECK_STR(c.scheme, "Bearer");
+    CHECK_STR(c.realm, "https://auth.docker.io/token");
+    CHECK_STR(c.service, "registry.docker.io");
+    CHECK_STR(c.scope, "repository:samalba/my-app:pull,push");
+    mm_reg_challenge_clear(&c);
+
+    /* escapes, spaces, case, an error parameter */
+    v = "bearer  Realm = \"http://a/t?x=\\\"q\\\"\" , error=\"invalid_token\", scope=a";
+    CHECK_OK(mm_reg_challenge_parse(&c, v, strlen(v)));
+    CHECK_STR(c.realm, "http://a/t?x=\"q\"");
+    CHECK_STR(c.error, "invalid_token");
+    CHECK_STR(c.scope, "a");
+    CHECK(c.service == NULL);
+    mm_reg_challenge_clear(&c);
+}
+
+MM_TEST(challenge_several_and_bad)
+{
+    const char *v = "Basic realm=\"Registry Realm\", Bearer realm=\"https://t/x\",service=\"s\"";
+    mm_reg_challenge c;
+    CHECK_OK(mm_reg_challenge_parse(&c, v, strlen(v)));
+    CHECK_STR(c.scheme, "Bearer");
+    CHECK_STR(c.realm, "https://t/x");
+    CHECK_STR(c.service, "s");
+    mm_reg_challenge_clear(&c);
+
+    v = "Basic realm=unquoted";
+    CHECK_OK(mm_reg_challenge_parse(&c, v, strlen(v)));
+    CHECK_STR(c.scheme, "Basic");
+    CHECK_STR(c.realm, "unquoted");
+    mm_reg_challenge_clear(&c);
+
+    /* the length is honoured: nothing past it is read */
+    v = "Bearer realm=\"abc\"XYZ";
+    CHECK_OK(mm_reg_challenge_parse(&c, v, 16));
+    CHECK_STR(c.realm, "ab");
+    mm_reg_challenge_clear(&c);
+
+    CHECK_INT(mm_reg_challenge_parse(&c, "", 0), MM_EFORMAT);
+    CHECK_INT(mm_reg_challenge_parse(&c, " ,,= \"", 6), MM_EFORMAT);
+    CHECK(c.scheme == NULL);
+}
+
+MM_TEST(link_next)
+{
+    const char *v = "</v2/_catalog?last=b&n=2>; rel=\"next\"";
+    char *n = mm_reg_link_next(v, strlen(v));
+    CHECK_STR(n, "/v2/_catalog?last=b&n=2");
+    free(n);
+    v = "<https://r/v2/x?a=1,2>; rel=\"prev\", <https://r/v2/y?a=1,2>; title=\"a, b\"; rel=next";
+    n = mm_reg_link_next(v, strlen(v));
+    CHECK_STR(n, "https://r/v2/y?a=1,2");
+    free(n);
+    v = "</x>; rel=\"first next\"";
+    n = mm_reg_link_next(v, strlen(v));
+    CHECK_STR(n, "/x");
+    free(n);
+    v = "</x>; rel=\"prev\"";
+    CHECK(mm_reg_link_next(v, strlen(v)) == NULL);
+    v = "</x; rel=\"next\"";
+    CHECK(mm_reg_link_next(v, strlen(v)) == NULL);
+    CHECK(mm_reg_link_next("<>; rel=next", 12) == NULL);
+}
+
+MM_TEST(retry_after_and_error_bodies)
+{
+    CHECK_INT(mm_reg_retry_after("5", 0), 5);
+    CHECK_INT(mm_reg_retry_after(" 0 ", 0), 0);
+    CHECK_INT(mm_reg_retry_after("100000", 0), MM_REG_RETRY_CAP);
+    CHECK_INT(mm_reg_retry_after("99999999999999999999", 0), MM_REG_RETRY_CAP);
+    time_t when = 1445412480; /* Wed, 21 Oct 2015 07:28:00 GMT */
+    CHECK_INT(mm_reg_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", when - 30), 30);
+    CHECK_INT(mm_reg_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", when + 30), 0);
+    CHECK_INT(mm_reg_retry_after("soon", 0), -1);
+    CHECK_INT(mm_reg_retry_after("", 0), -1);
+
+    const char *b = "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest "
+                    "unknown\",\"detail\":{}},{\"code\":\"X\",\"message\":\"a\\u0001b\"}]}";
+    char *t = mm_reg_error_text(b, strlen(b));
+    CHECK_STR(t, "MANIFEST_UNKNOWN: manifest unknown; X: a?b");
+    free(t);
+    CHECK(mm_reg_error_text("<html>", 6) == NULL);
+    CHECK(mm_reg_error_text("{\"errors\":[]}", 13) == NULL);
+}
+
+MM_TEST(docker_config_auths)
+{
+    /* "user:pa:ss" in base64; Docker Hub under its legacy key */
+    const char *j = "{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"dXNlcjpwYTpzcw==\"},"
+                    "\"reg.example:5000\":{\"username\":\"u2\",\"password\":\"p2\"},"
+                    "\"http://bad.example\":{\"auth\":\"!!!!\"},"
+                    "\"helper.example\":{}}, \"credsStore\":\"desktop\"}";
+    char *u, *p;
+    CHECK_OK(mm_reg_docker_auth(j, strlen(j), "cfg", "registry-1.docker.io", &u, &p));
+    CHECK_STR(u, "user");
+    CHECK_STR(p, "pa:ss");
+    free(u);
+    free(p);
+    CHECK_OK(mm_reg_docker_auth(j, strlen(j), "cfg", "REG.example:5000", &u, &p));
+    CHECK_STR(u, "u2");
+    CHECK_STR(p, "p2");
+    free(u);
+    free(p);
+    CHECK_INT(mm_reg_docker_auth(j, strlen(j), "cfg", "other.example", &u, &p), MM_ENOTFOUND);
+    CHECK(u == NULL && p == NULL);
+    CHECK_INT(mm_reg_docker_auth(j, strlen(j), "cfg", "helper.example", &u, &p), MM_ENOTFOUND);
+    CHECK_INT(mm_reg_docker_auth(j, strlen(j), "cfg", "bad.example", &u, &p), MM_EFORMAT);
+    CHECK(strstr(mm_error_last(), "cfg") != NULL);
+    CHECK_INT(mm_reg_docker_auth("[1]", 3, "cfg", "x", &u, &p), MM_EFORMAT);
+    /* base64 of "nocolon" */
+    const char *j2 = "{\"auths\":{\"x\":{\"auth\":\"bm9jb2xvbg==\"}}}";
+    CHECK_INT(mm_reg_docker_auth(j2, strlen(j2), "cfg", "x", &u, &p), MM_EFORMAT);
+}
+
+/* --- blob cache ------------------------------------------------------------------------ */
+static void put_blob_file(mm_blobcache *bc, const char *content, char digest[72],
+                          time_t mtime, const char *dir)
+{
+    char *tmp;
+    int fd = mm_blobcache_begin(bc, &tmp);
+    if (fd < 0)
+        return;
+    size_t n = strlen(content);
+    if (write(fd, content, n) != (ssize_t)n)
+        mmt_failed_now = 1;
+    close(fd);
+    mm_sha256_hex(content, n, digest);
+    CHECK_OK(mm_blobcache_commit(bc, tmp, digest));
+    free(tmp);
+    char p[4096];
+    snprintf(p, sizeof p, "%s/sha256/%s", dir, digest + 7);
+    struct timespec ts[2] = {{mtime, 0}, {mtime, 0}};
+    CHECK(utimensat(AT_FDCWD, p, ts, 0) == 0);
+}
+
+MM_TEST(blob_cache_lru_eviction)
+{
+    const char *d = mmt_tmpdir();
+    REQUIRE(d);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/cache", d);
+    mm_blobcache *bc;
+    CHECK_OK(mm_blobcache_open(&bc, dir, 0)); /* no limit while filling */
+    REQUIRE(bc);
+    char a[200], b[200], c[200];
+    memset(a, 'a', 100); a[100] = 0;
+    memset(b, 'b', 100); b[100] = 0;
+    memset(c, 'c', 100); c[100] = 0;
+    char da[72], db[72], dc[72];
+    time_t now = time(NULL);
+    put_blob_file(bc, a, da, now - 300, dir);
+    put_blob_file(bc, b, db, now - 200, dir);
+    put_blob_file(bc, c, dc, now - 100, dir);
+    CHECK_INT(mm_blobcache_size(bc), 300);
+    /* using a makes it the most recent: b is now the oldest */
+    uint64_t sz = 0;
+    int fd = mm_blobcache_lookup(bc, da, &sz);
+    CHECK(fd >= 0);
+    CHECK_INT(sz, 100);
+    if (fd >= 0)
+        close(fd);
+    CHECK_OK(mm_blobcache_evict(bc, 200));
+    CHECK_INT(mm_blobcache_size(bc), 200);
+    fd = mm_blobcache_lookup(bc, db, &sz);
+    CHECK(fd < 0);
+    fd = mm_blobcache_lookup(bc, da, &sz);
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        close(fd);
+    fd = mm_blobcache_lookup(bc, dc, &sz);
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        close(fd);
+    CHECK(mm_blobcache_lookup(bc, "sha256:" HEX64, &sz) < 0);
+    CHECK(mm_blobcache_lookup(bc, "../../etc/passwd", &sz) < 0);
+    mm_blobcache_free(bc);
+    /* a limit set at open applies at every commit */
+    CHECK_OK(mm_blobcache_open(&bc, dir, 150));
+    char dd[72];
+    put_blob_file(bc, "dddd", dd, now, dir);
+    CHECK(mm_blobcache_size(bc) <= 150);
+    mm_blobcache_free(bc);
+    mm_tmpdir_remove(d);
+}
+
+/* --- against a real docker-registry ------------------------------------------------------ */
+#define OCI_DIR "/var/cache/mamori-test/oci"
+
+static struct {
+    bool tried, up;
+    pid_t pid;
+    char dir[4096];
+    char host[64];
+    const char *why;
+} R;
+
+static void reg_stop(void)
+{
+    if (R.pid > 0) {
+        kill(R.pid, SIGTERM);
+        waitpid(R.pid, NULL, 0);
+        R.pid = 0;
+    }
+    if (R.dir[0])
+        mm_tmpdir_remove(R.dir);
+}
+
+static int free_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof a;
+    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) < 0 ||
+        getsockname(s, (struct sockaddr *)&a, &l) < 0) {
+        if (s >= 0)
+            close(s);
+        return -1;
+    }
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+static bool port_open(int port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bool ok = s >= 0 && connect(s, (struct sockaddr *)&a, sizeof a) == 0;
+    if (s >= 0)
+        close(s);
+    return ok;
+}
+
+/* Starts docker-registry (plain HTTP on 127.0.0.1) and pushes the fixture
+ * image as test/app:1 with skopeo; false (R.why set) when a tool or the
+ * fixture is missing. */
+static bool reg_up(void)
+{
+    if (R.tried)
+        return R.up;
+    R.tried = true;
+    if (access("/usr/bin/docker-registry", X_OK) != 0)
+        return R.why = "docker-registry is not installed", false;
+    if (access("/usr/bin/skopeo", X_OK) != 0)
+        return R.why = "skopeo is not installed", false;
+    if (access(OCI_DIR "/index.json", R_OK) != 0)
+        return R.why = OCI_DIR " is missing (run scripts/build-test-image.sh)", false;
+    const char *d = mmt_tmpdir();
+    if (!d)
+        return R.why = "no temp folder", false;
+    snprintf(R.dir, sizeof R.dir, "%s", d);
+    int port = free_port();
+    if (port < 0)
+        return R.why = "no free port", false;
+    snprintf(R.host, sizeof R.host, "127.0.0.1:%d", port);
+    char cfg[4200];
+    snprintf(cfg, sizeof cfg, "%s/config.yml", R.dir);
+    FILE *f = fopen(cfg, "w");
+    if (!f)
+        return R.why = "cannot write the registry config", false;
+    fprintf(f, "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
+               "storage:\n  filesystem:\n    rootdirectory: %s/data\n"
+               "http:\n  addr: %s\n", R.dir, R.host);
+    fclose(f);
+    atexit(reg_stop);
+    R.pid = fork();
+    if (R.pid == 0) {
+        int nul = open("/dev/null", O_RDWR);
+        dup2(nul, 1);
+        dup2(nul, 2);
+        execl("/usr/bin/docker-registry", "docker-registry", "serve", cfg, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 100 && !port_open(port); i++)
+        usleep(100 * 1000);
+    if (!port_open(port))
+        return R.why = "docker-registry did not start", false;
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "skopeo copy -q --dest-tls-verify=false oci:%s:app "
+             "docker://%s/test/app:1 >/dev/null 2>&1", OCI_DIR, R.host);
+    if (system(cmd) != 0)
+        return R.why = "skopeo copy to the test registry failed", false;
+    R.up = true;
+    return true;
+}
+
+static mm_registry *client(const char *cache_dir, bool insecure)
+{
+    static const char *hosts[1];
+    hosts[0] = R.host;
+    mm_registry_opts o;
+    mm_registry_opts_init(&o);
+    if (insecure) {
+        o.insecure_hosts = hosts;
+        o.ninsecure = 1;
+    }
+    o.cache_dir = cache_dir;
+    o.docker_config = "/nonexistent-mamori-test/config.json";
+    o.retries = 1;
+    o.timeout_s = 20;
+    mm_registry *c = NULL;
+    if (mm_registry_new(&c, &o) < 0)
+        return NULL;
+    return c;
+}
+
+static mm_imageref *ref_of(const char *path)
+{
+    char s[512];
+    snprintf(s, sizeof s, "%s%s", R.host, path);
+    mm_imageref *r = NULL;
+    if (mm_imageref_parse(&r, s) < 0)
+        return NULL;
+    return r;
+}
+
+MM_TEST(e2e_plain_http_refused_then_allowed_and_recorded)
+{
+    if (!reg_up())
+        MMT_SKIP(R.why);
+    mm_imageref *ref = ref_of("/test/app:1");
+    REQUIRE(ref);
+    mm_registry *c = client("", false);
+    REQUIRE(c);
+    char *body = NULL, *mt = NULL, dg[72];
+    size_t len;
+    int rc = mm_registry_get_manifest(c, ref, NULL, &body, &len, &mt, dg);
+    CHECK_INT(rc, MM_ENET);
+    CHECK(strstr(mm_error_last(), R.host) != NULL);
+    CHECK(strstr(mm_error_last(), "--insecure-registry") != NULL);
+    CHECK_INT(mm_registry_transport_count(c), 0);
+    mm_registry_free(c);
+
+    c = client("", true);
+    REQUIRE(c);
+    CHECK_OK(mm_registry_get_manifest(c, ref, NULL, &body, &len, &mt, dg));
+    CHECK_STR(mt, "application/vnd.oci.image.manifest.v1+json");
+    CHECK(mm_digest_valid(dg));
+    /* the digest the manifest has in the OCI layout */
+    char *idx = mmt_read(OCI_DIR "/index.json", NULL);
+    CHECK(idx && strstr(idx, dg + 7));
+    free(idx);
+    CHECK_INT(mm_registry_transport_count(c), 1);
+    const mm_registry_transport *t = mm_registry_transport_get(c, 0);
+    REQUIRE(t);
+    CHECK_STR(t->host, R.host);
+    CHECK(t->plain_http && !t->tls_unverified);
+    mm_findings *f;
+    mm_findings_new(&f);
+    CHECK_OK(mm_registry_add_transport_findings(c, f, "img"));
+    CHECK_INT(mm_findings_count(f), 1);
+    const mm_finding *x = mm_findings_get(f, 0);
+    CHECK_STR(x->id, "MM-REG-001");
+    CHECK_STR(x->section, "3.2.1");
+    CHECK_INT(x->severity, MM_SEV_HIGH);
+    CHECK_INT(x->kind, MM_FIND_TRUST);
+    mm_findings_free(f);
+
+    /* by digest, and resolve agrees */
+    char dg2[72];
+    CHECK_OK(mm_registry_resolve(c, ref, dg2));
+    CHECK_STR(dg2, dg);
+    char *body2 = NULL;
+    CHECK_OK(mm_registry_get_manifest(c, ref, dg, &body2, &len, NULL, dg2));
+    CHECK(body2 && memcmp(body, body2, len) == 0);
+    free(body2);
+    free(body);
+    free(mt);
+
+    /* 404 names the reference */
+    mm_imageref *miss = ref_of("/test/app:nope");
+    rc = mm_registry_get_manifest(c, miss, NULL, &body, &len, &mt, dg);
+    CHECK_INT(rc, MM_ENOTFOUND);
+    CHECK(strstr(mm_error_last(), "test/app:nope") != NULL);
+    CHECK(strstr(mm_error_last(), "MANIFEST_UNKNOWN") != NULL);
+    mm_imageref_free(miss);
+    mm_registry_free(c);
+    mm_imageref_free(ref);
+}
+
+static int read_blob(mm_regblob *b, uint64_t *total, char d[72])
+{
+    mm_sha256 *h = mm_sha256_new();
+    char buf[70000];
+    ssize_t n;
+    *total = 0;
+    while ((n = mm_regblob_read(b, buf, sizeof buf)) > 0) {
+        mm_sha256_update(h, buf, (size_t)n);
+        *total += (uint64_t)n;
+    }
+    mm_sha256_final(h, d);
+    mm_sha256_free(h);
+    return (int)n;
+}
+
+MM_TEST(e2e_stream_cache_and_offline_rescan)
+{
+    if (!reg_up())
+        MMT_SKIP(R.why);
+    mm_imageref *ref = ref_of("/test/app:1");
+    REQUIRE(ref);
+    const char *cd = mmt_tmpdir();
+    REQUIRE(cd);
+    char cache[4200];
+    snprintf(cache, sizeof cache, "%s/blobs", cd);
+    mm_registry *c = client(cache, true);
+    REQUIRE(c);
+    char *body = NULL, *mt = NULL, dg[72];
+    size_t len;
+    CHECK_OK(mm_registry_get_manifest(c, ref, NULL, &body, &len, &mt, dg));
+    REQUIRE(body);
+    /* the largest layer digest of the manifest */
+    const char *p = strstr(body, "\"layers\"");
+    REQUIRE(p);
+    p = strstr(p, "sha256:");
+    REQUIRE(p);
+    char layer[72];
+    memcpy(layer, p, 71);
+    layer[71] = 0;
+    REQUIRE(mm_digest_valid(layer));
+    mm_regblob *b;
+    CHECK_OK(mm_registry_open_blob(&b, c, ref, layer, UINT64_MAX));
+    REQUIRE(b);
+    uint64_t total;
+    char got[72];
+    CHECK_INT(read_blob(b, &total, got), 0);
+    CHECK_STR(got, layer);
+    CHECK(total > 0);
+    mm_regblob_free(b);
+    /* kept in the cache, verified */
+    char cp[4400];
+    snprintf(cp, sizeof cp, "%s/sha256/%s", cache, layer + 7);
+    struct stat sb;
+    CHECK(stat(cp, &sb) == 0 && (uint64_t)sb.st_size == total);
+
+    /* a cached layer needs no registry: a client whose registry host does
+     * not answer still reads it */
+    mm_registry *off = client(cache, true);
+    mm_imageref *gone = NULL;
+    CHECK_OK(mm_imageref_parse(&gone, "127.0.0.1:1/test/app:1"));
+    CHECK_OK(mm_registry_open_blob(&b, off, gone, layer, total));
+    if (b) {
+        CHECK_INT(read_blob(b, &total, got), 0);
+        CHECK_STR(got, layer);
+        mm_regblob_free(b);
+    }
+    /* a wrong expected size is caught */
+    mm_imageref_free(gone);
+    mm_registry_free(off);
+
+    /* small blobs whole: the config */
+    p = strstr(body, "\"config\"");
+    REQUIRE(p);
+    p = strstr(p, "sha256:");
+    char cfgd[72];
+    memcpy(cfgd, p, 71);
+    cfgd[71] = 0;
+    char *cfg = NULL;
+    size_t cl;
+    CHECK_OK(mm_registry_get_blob(c, ref, cfgd, 1 << 20, &cfg, &cl));
+    CHECK(cfg && strstr(cfg, "rootfs"));
+    free(cfg);
+    CHECK_INT(mm_registry_get_blob(c, ref, cfgd, 10, &cfg, &cl), MM_ELIMIT);
+    free(body);
+    free(mt);
+    mm_registry_free(c);
+    mm_imageref_free(ref);
+    mm_tmpdir_remove(cd);
+}
+
+MM_TEST(e2e_upload_list_and_tamper)
+{
+    if (!reg_up())
+        MMT_SKIP(R.why);
+    mm_registry *c = client("", true);
+    REQUIRE(c);
+    mm_imageref *ref = ref_of("/test/up:x");
+    REQUIRE(ref);
+    const char *cfg = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":"
+                      "\"layers\",\"diff_ids\":[]}}";
+    char cd[72], cd2[72];
+    CHECK_OK(mm_registry_put_blob(c, ref, cfg, strlen(cfg), cd));
+    /* again: HEAD finds it */
+    CHECK_OK(mm_registry_put_blob(c, ref, cfg, strlen(cfg), cd2));
+    CHECK_STR(cd, cd2);
+    char man[1024];
+    snprintf(man, sizeof man,
+             "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+             "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
+             "\"digest\":\"%s\",\"size\":%zu},\"layers\":[]}", cd, strlen(cfg));
+    CHECK_OK(mm_registry_put_manifest(c, ref, "x", "application/vnd.oci.image.manifest.v1+json",
+                                      man, strlen(man)));
+    CHECK_OK(mm_registry_put_manifest(c, ref, "y", "application/vnd.oci.image.manifest.v1+json",
+                                      man, strlen(man)));
+    char *body = NULL, dg[72];
+    size_t len;
+    CHECK_OK(mm_registry_get_manifest(c, ref, "y", &body, &len, NULL, dg));
+    CHECK(body && len == strlen(man) && memcmp(body, man, len) == 0);
+    free(body);
+
+    char **v;
+    size_t n;
+    CHECK_OK(mm_registry_tags(c, ref, &v, &n));
+    CHECK_INT(n, 2);
+    if (n == 2) {
+        CHECK_STR(v[0], "x");
+        CHECK_STR(v[1], "y");
+    }
+    mm_strv_free(v, n);
+    CHECK_OK(mm_registry_catalog(c, R.host, &v, &n));
+    bool app = false, up = false;
+    for (size_t i = 0; i < n; i++) {
+        app |= !strcmp(v[i], "test/app");
+        up |= !strcmp(v[i], "test/up");
+    }
+    CHECK(app && up);
+    mm_strv_free(v, n);
+
+    /* tamper with the stored config blob: the digest check catches it */
+    char path[4600];
+    snprintf(path, sizeof path, "%s/data/docker/registry/v2/blobs/sha256/%.2s/%s/data",
+             R.dir, cd + 7, cd + 7);
+    FILE *f = fopen(path, "r+");
+    CHECK(f != NULL);
+    if (f) {
+        fputc('X', f);
+        fclose(f);
+        char *data = NULL;
+        CHECK_INT(mm_registry_get_blob(c, ref, cd, 1 << 20, &data, &len), MM_EDIGEST);
+        CHECK(strstr(mm_error_last(), cd) != NULL);
+        mm_regblob *b;
+        CHECK_OK(mm_registry_open_blob(&b, c, ref, cd, strlen(cfg)));
+        if (b) {
+            uint64_t t;
+            char got[72];
+            CHECK_INT(read_blob(b, &t, got), MM_EDIGEST);
+            mm_regblob_free(b);
+        }
+    }
+    mm_registry_free(c);
+    mm_imageref_free(ref);
+}
+
+static char *inventory_text(mm_result *r)
+{
+    mm_buf b = MM_BUF_INIT;
+    mm_inventory *inv = mm_result_inventory(r);
+    for (size_t i = 0; i < mm_inventory_count(inv); i++) {
+        const mm_package *p = mm_inventory_get(inv, i);
+        mm_buf_printf(&b, "%d %s %s %s\n", (int)p->type, p->name, p->version ? p->version : "",
+                      p->purl ? p->purl : "");
+    }
+    return mm_buf_detach(&b);
+}
+
+MM_TEST(e2e_registry_scan_matches_oci_layout)
+{
+    if (!reg_up())
+        MMT_SKIP(R.why);
+    const char *cd = mmt_tmpdir();
+    REQUIRE(cd);
+    char cache[4200];
+    snprintf(cache, sizeof cache, "%s/blobs", cd);
+    static const char *hosts[1];
+    hosts[0] = R.host;
+    mm_registry_opts ro;
+    mm_registry_opts_init(&ro);
+    ro.insecure_hosts = hosts;
+    ro.ninsecure = 1;
+    ro.cache_dir = cache;
+    ro.docker_config = "/nonexistent-mamori-test/config.json";
+    mm_scan_opts o;
+    mm_scan_opts_init(&o);
+    o.registry = &ro;
+    mm_result *a = NULL, *b = NULL, *c = NULL;
+    CHECK_OK(mm_scan(&a, MM_TARGET_IMAGE, OCI_DIR ":app", &o));
+    char ref[256];
+    snprintf(ref, sizeof ref, "%s/test/app:1", R.host);
+    CHECK_OK(mm_scan(&b, MM_TARGET_REGISTRY, ref, &o));
+    if (a && b) {
+        char *ta = inventory_text(a), *tb = inventory_text(b);
+        CHECK(strlen(ta) > 100);
+        CHECK_STR(tb, ta);
+        free(ta);
+        free(tb);
+        CHECK_STR(mm_result_image(b)->manifest_digest, mm_result_image(a)->manifest_digest);
+        CHECK_STR(mm_result_image(b)->config_digest, mm_result_image(a)->config_digest);
+        CHECK_STR(mm_result_image(b)->source_format, "registry");
+        /* the plain-HTTP pull is a finding of the scan */
+        bool reg001 = false;
+        mm_findings *f = mm_result_findings(b);
+        for (size_t i = 0; i < mm_findings_count(f); i++)
+            reg001 |= !strcmp(mm_findings_get(f, i)->id, "MM-REG-001");
+        CHECK(reg001);
+    }
+    /* the rescan gives the same inventory; every layer is in the cache
+     * (that a cached layer needs no request is e2e_stream_cache_...) */
+    CHECK_OK(mm_scan(&c, MM_TARGET_REGISTRY, ref, &o));
+    if (c && b) {
+        char *tb = inventory_text(b), *tc = inventory_text(c);
+        CHECK_STR(tc, tb);
+        free(tb);
+        free(tc);
+        for (size_t i = 0; i < mm_result_layer_count(c); i++) {
+            char p[4400];
+            snprintf(p, sizeof p, "%s/sha256/%s", cache, mm_result_layer(c, i)->digest + 7);
+            CHECK(access(p, R_OK) == 0);
+        }
+    }
+    mm_result_free(a);
+    mm_result_free(b);
+    mm_result_free(c);
+    mm_tmpdir_remove(cd);
+}
+
+MM_TEST_MAIN
