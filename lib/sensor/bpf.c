@@ -130,7 +130,13 @@ struct mm_bpf_src {
     mm_map *cgpaths;           /* "%llu" -> char* */
     char *cg2root;
     double cg_scanned;
+    /* records one mm_bpf_poll may still decode: libbpf keeps consuming
+     * while the producer keeps up, so without a budget a busy host would
+     * never let the caller see its stop flag or flush its outputs */
+    uint32_t budget;
 };
+
+#define POLL_BUDGET 16384
 
 static char libbpf_msg[512];
 
@@ -513,6 +519,10 @@ static int on_record(void *ctx, void *data, size_t size)
     default:
         s->b->st.malformed++;
     }
+    /* the record is consumed either way; a negative return only stops
+     * this round of consumption */
+    if (s->budget && --s->budget == 0)
+        return -EAGAIN;
     return 0;
 }
 
@@ -598,11 +608,14 @@ int mm_bpf_open(mm_bpf_src **out, mm_sensor_base *b, const mm_sensor_opts *o)
 int mm_bpf_poll(mm_bpf_src *s, int timeout_ms)
 {
     uint64_t before = s->b->st.decoded;
+    s->budget = POLL_BUDGET;
     int rc = ring_buffer__poll(s->rb, timeout_ms);
-    if (rc < 0 && rc != -EINTR)
+    if (rc < 0 && rc != -EINTR && rc != -EAGAIN)
         return mm_error_set(MM_EIO, "bpf sensor: ring buffer poll: %s", strerror(-rc));
-    /* records written without a wake-up (batched) */
-    ring_buffer__consume(s->rb);
+    /* records written without a wake-up (batched), within the budget */
+    if (s->budget)
+        ring_buffer__consume(s->rb);
+    s->budget = 0;
     return (int)(s->b->st.decoded - before);
 }
 
