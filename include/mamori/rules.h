@@ -135,8 +135,8 @@ void mm_alert_sink_free(mm_alert_sink *s);
 
 /* JSON lines, one event per line, keyed by Falco field names (docs/rules.md
  * gives the format).  The reader keeps a process table so that events that
- * only carry proc.pid/proc.ppid still see their ancestors.  A path ending in
- * ".zst" is read through zstd. */
+ * only carry proc.pid/proc.ppid still see their ancestors.  Plain text or
+ * zstd, told by the magic number (mamori/capture.h reads rotated sets). */
 typedef struct mm_replay mm_replay;
 
 int mm_replay_open(mm_replay **out, const char *path); /* "-" = stdin */
