@@ -12,4 +12,5 @@
 #include "mamori/registry.h"
 #include "mamori/trust.h"
 #include "mamori/policy.h"
+#include "mamori/regscan.h"
 #endif

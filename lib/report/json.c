@@ -23,6 +23,8 @@ static json_t *image_json(const mm_result *r)
     json_t *o = json_object();
     json_object_set_new(o, "sourceFormat", mm_json_str(im->source_format));
     json_object_set_new(o, "manifestDigest", mm_json_str(im->manifest_digest));
+    json_object_set_new(o, "indexDigest", mm_json_str(im->index_digest));
+    json_object_set_new(o, "reference", mm_json_str(im->reference));
     json_object_set_new(o, "configDigest", mm_json_str(im->config_digest));
     json_object_set_new(o, "os", mm_json_str(im->os));
     json_object_set_new(o, "architecture", mm_json_str(im->architecture));
