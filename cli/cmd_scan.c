@@ -359,6 +359,11 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
         kind = MM_TARGET_REGISTRY;
         if (cli_registry_finish(&reg) != 0)
             return EXIT_ERROR;
+        static char blobs[4096]; /* --cache-dir moves the blob cache too */
+        if (cache_dir && !reg.opts.cache_dir) {
+            snprintf(blobs, sizeof blobs, "%s/blobs", cache_dir);
+            reg.opts.cache_dir = blobs;
+        }
         opts.registry = &reg.opts;
     }
     if (optind < argc) {

@@ -141,7 +141,7 @@ void cli_registry_free(cli_registry *r)
 
 void cli_registry_usage(FILE *f)
 {
-    fputs("Registry options (images named REGISTRY/REPO[:TAG][@sha256:DIGEST]):\n"
+    fputs("\nRegistry options (images named REGISTRY/REPO[:TAG][@sha256:DIGEST]):\n"
           "  --ca-file FILE           extra CA certificates (PEM) for registry TLS\n"
           "  --insecure-registry HOST allow plain HTTP or unverified TLS to HOST[:PORT]\n"
           "                           (repeatable; each such connection is a finding)\n"

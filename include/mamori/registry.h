@@ -64,7 +64,8 @@ typedef struct mm_registry_opts {
                                        * (<mamori cache>/blobs), "" = none */
     uint64_t cache_max;               /* bytes kept; 0 = 10 GiB */
     long timeout_s;                   /* per request stall timeout; 0 = 60 */
-    int retries;                      /* 0 = 4 (429, 5xx, resets) */
+    int retries;                      /* 0 = 4 (429, 5xx, resets);
+                                       * negative = none */
     uint64_t max_manifest;            /* 0 = 4 MiB */
     uint64_t max_catalog;             /* repositories/tags listed; 0 = 100000 */
     const char *user_agent;           /* NULL = "mamori/<version>" */
@@ -72,6 +73,9 @@ typedef struct mm_registry_opts {
 
 void mm_registry_opts_init(mm_registry_opts *o);
 
+/* A client keeps connections, tokens (per host and scope) and the
+ * transport records of one run.  One thread at a time; an open
+ * mm_regblob may be read from another thread while the client is idle. */
 typedef struct mm_registry mm_registry;
 
 int mm_registry_new(mm_registry **out, const mm_registry_opts *opts);

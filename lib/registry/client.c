@@ -707,7 +707,9 @@ static int request(mm_registry *c, const struct req *rq, struct xfer **out)
         }
         free(url);
         xfer_pump(x, rq->stream);
-        if (x->done && x->result != CURLE_OK) {
+        /* a stream that broke after its first bytes is the reader's to
+         * resume */
+        if (x->done && x->result != CURLE_OK && !(rq->stream && x->ok_started)) {
             if (x->over) {
                 int rc = mm_error_set(MM_ELIMIT, "%s: the answer from %s is larger than the "
                                       "limit of %llu bytes", rq->what, h->name,
@@ -738,11 +740,15 @@ static int request(mm_registry *c, const struct req *rq, struct xfer **out)
                 sleep_s(backoff(attempt++, NULL));
                 continue;
             }
-            int rc = mm_error_set(MM_ENET, "%s: %s: %s%s", rq->what, h->name, xfer_errmsg(x),
-                                  tls && !h->insecure
-                                      ? " (TLS is verified: name a private CA with "
-                                        "--ca-file, or allow this host with "
-                                        "--insecure-registry)" : "");
+            int rc;
+            if (tls && !h->insecure)
+                rc = mm_error_set(MM_ENET, "%s: no verified HTTPS connection to %s: %s (plain "
+                                  "HTTP and unverified TLS are refused: allow this host with "
+                                  "--insecure-registry %s; for a private CA give --ca-file)",
+                                  rq->what, h->name, xfer_errmsg(x), h->name);
+            else
+                rc = mm_error_set(MM_ENET, "%s: cannot reach %s: %s", rq->what, h->name,
+                                  xfer_errmsg(x));
             xfer_free(x);
             return rc;
         }
@@ -1474,6 +1480,19 @@ ssize_t mm_regblob_read(mm_regblob *b, void *buf, size_t n)
         }
         size_t avail = x->body.len - x->off;
         got = (ssize_t)(avail < n ? avail : n);
+        if (!x->done && !x->paused && avail < HIGH_WATER / 2) {
+            /* keep the socket drained while the caller works: read what
+             * has arrived without waiting (the buffer may move) */
+            int running;
+            curl_multi_perform(x->m, &running);
+            int q;
+            CURLMsg *msg;
+            while ((msg = curl_multi_info_read(x->m, &q)))
+                if (msg->msg == CURLMSG_DONE) {
+                    x->done = true;
+                    x->result = msg->data.result;
+                }
+        }
         memcpy(buf, x->body.data + x->off, (size_t)got);
         x->off += (size_t)got;
     }

@@ -89,6 +89,10 @@ int mm_source_open_registry(mm_source **out, const char *input,
     rc = mm_registry_get_manifest(im->c, im->ref, NULL, &body, &len, &mt, digest);
     if (rc < 0)
         goto fail;
+    /* an OCI index may leave its media type out of the document, and a
+     * registry may answer with a generic Content-Type */
+    if (!mt && memmem(body, len, "\"manifests\"", 11) && !memmem(body, len, "\"layers\"", 8))
+        mt = mm_xstrdup("application/vnd.oci.image.index.v1+json");
     if (mm_media_type_is_index(mt)) {
         s->index_digest = mm_xstrdup(digest);
         char pick[72];

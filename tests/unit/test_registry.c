@@ -25,6 +25,7 @@
 
 #include "mamori/registry.h"
 #include "mamori/scan.h"
+#include "image/image_int.h"
 #include "registry/regint.h"
 #include "mmtest.h"
 
@@ -271,6 +272,58 @@ MM_TEST(docker_config_auths)
     /* base64 of "nocolon" */
     const char *j2 = "{\"auths\":{\"x\":{\"auth\":\"bm9jb2xvbg==\"}}}";
     CHECK_INT(mm_reg_docker_auth(j2, strlen(j2), "cfg", "x", &u, &p), MM_EFORMAT);
+}
+
+/* --- manifests and indexes (shared with the OCI layout reader) ----------------------- */
+MM_TEST(index_platform_pick)
+{
+    const char *idx =
+        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.list.v2+json\","
+        "\"manifests\":[{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
+        "\"digest\":\"sha256:" HEX64 "\",\"size\":1,\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}},"
+        "{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
+        "\"digest\":\"sha256:1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\",\"size\":1,"
+        "\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\",\"variant\":\"v8\"}}]}";
+    char d[72], *mt = NULL;
+    CHECK_OK(mm_index_pick("idx", idx, strlen(idx), NULL, d, &mt));
+    CHECK_STR(d, "sha256:" HEX64);
+    CHECK_STR(mt, "application/vnd.docker.distribution.manifest.v2+json");
+    free(mt);
+    CHECK_OK(mm_index_pick("idx", idx, strlen(idx), "linux/arm64", d, NULL));
+    CHECK_STR(d, "sha256:1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+    CHECK_OK(mm_index_pick("idx", idx, strlen(idx), "linux/arm64/v8", d, NULL));
+    CHECK_INT(mm_index_pick("idx", idx, strlen(idx), "linux/arm64/v7", d, NULL), MM_ENOTFOUND);
+    CHECK(strstr(mm_error_last(), "linux/amd64, linux/arm64/v8") != NULL);
+    CHECK_INT(mm_index_pick("idx", "{\"manifests\":[]}", 16, NULL, d, NULL), MM_EFORMAT);
+    CHECK_INT(mm_index_pick("idx", "[", 1, NULL, d, NULL), MM_EFORMAT);
+}
+
+MM_TEST(manifest_layers_docker_v2_and_schema1)
+{
+    const char *m =
+        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
+        "\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"size\":2,"
+        "\"digest\":\"sha256:" HEX64 "\"},\"layers\":[{\"mediaType\":"
+        "\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":10,"
+        "\"digest\":\"sha256:1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}]}";
+    mm_scan_opts o;
+    mm_scan_opts_init(&o);
+    o.limits.max_layers = 8;
+    mm_source *s = calloc(1, sizeof *s);
+    s->name = mm_xstrdup("m");
+    CHECK_OK(mm_manifest_parse(s, m, strlen(m), "sha256:" HEX64, &o));
+    CHECK_INT(s->nlayers, 1);
+    CHECK_STR(s->config_digest, "sha256:" HEX64);
+    if (s->nlayers == 1) {
+        CHECK_INT(s->layers[0].size, 10);
+        CHECK_STR(s->layers[0].media_type, "application/vnd.docker.image.rootfs.diff.tar.gzip");
+    }
+    mm_source_free(s);
+    s = calloc(1, sizeof *s);
+    s->name = mm_xstrdup("m");
+    const char *v1 = "{\"schemaVersion\":1,\"name\":\"x\",\"fsLayers\":[]}";
+    CHECK_INT(mm_manifest_parse(s, v1, strlen(v1), "sha256:" HEX64, &o), MM_EUNSUPPORTED);
+    mm_source_free(s);
 }
 
 /* --- blob cache ------------------------------------------------------------------------ */
@@ -772,6 +825,251 @@ MM_TEST(e2e_registry_scan_matches_oci_layout)
     mm_result_free(b);
     mm_result_free(c);
     mm_tmpdir_remove(cd);
+}
+
+/* --- against a scripted server: bearer tokens, retries, paging, resume --------------- */
+/* A small registry in Python that wants bearer tokens (basic bob:pw at its
+ * token service), answers 429 then 503 before the manifest, pages tags with
+ * Link, lies in Docker-Content-Digest on one tag, breaks a blob transfer
+ * half-way (a Range request resumes it), and takes an upload at a relative
+ * Location that carries a query. */
+static const char fake_py[] =
+    "import http.server, json, sys, hashlib, base64\n"
+    "PORT = int(sys.argv[1])\n"
+    "MAN = json.dumps({\"schemaVersion\": 2, \"mediaType\": \"application/vnd.oci.image.manifest.v1+json\",\n"
+    "                  \"config\": {\"digest\": \"sha256:\" + \"0\" * 64, \"size\": 2}, \"layers\": []}).encode()\n"
+    "BLOB = bytes(range(256)) * 4096\n"
+    "D = \"sha256:\" + hashlib.sha256(MAN).hexdigest()\n"
+    "BD = \"sha256:\" + hashlib.sha256(BLOB).hexdigest()\n"
+    "st = {\"n\": 0, \"broke\": 0}\n"
+    "class H(http.server.BaseHTTPRequestHandler):\n"
+    "    protocol_version = \"HTTP/1.1\"\n"
+    "    def log_message(self, *a): pass\n"
+    "    def send(self, code, body=b\"\", hdrs={}):\n"
+    "        self.send_response(code)\n"
+    "        for k, v in hdrs.items(): self.send_header(k, v)\n"
+    "        self.send_header(\"Content-Length\", str(len(body))); self.end_headers()\n"
+    "        if self.command != \"HEAD\": self.wfile.write(body)\n"
+    "    def authok(self):\n"
+    "        a = self.headers.get(\"Authorization\")\n"
+    "        if a == \"Bearer tok-push\" or (a == \"Bearer tok-pull\" and self.command not in (\"POST\", \"PUT\")):\n"
+    "            return True\n"
+    "        scope = \"repository:r/x:pull\" + (\",push\" if self.command in (\"POST\", \"PUT\") else \"\")\n"
+    "        self.send(401, b'{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"authentication required\"}]}',\n"
+    "                  {\"WWW-Authenticate\": 'Bearer realm=\"http://127.0.0.1:%d/token\",service=\"fake\",scope=\"%s\"' % (PORT, scope)})\n"
+    "        return False\n"
+    "    def do_GET(self):\n"
+    "        p = self.path\n"
+    "        if p.startswith(\"/token\"):\n"
+    "            if self.headers.get(\"Authorization\", \"\") != \"Basic \" + base64.b64encode(b\"bob:pw\").decode():\n"
+    "                return self.send(401, b'{\"errors\":[{\"code\":\"DENIED\",\"message\":\"bad creds\"}]}')\n"
+    "            return self.send(200, json.dumps({\"token\": \"tok-\" + (\"push\" if \"push\" in p else \"pull\")}).encode())\n"
+    "        if not self.authok(): return\n"
+    "        if p == \"/v2/r/x/manifests/t\":\n"
+    "            st[\"n\"] += 1\n"
+    "            if st[\"n\"] == 1: return self.send(429, b\"\", {\"Retry-After\": \"1\"})\n"
+    "            if st[\"n\"] == 2: return self.send(503, b\"\", {\"Retry-After\": \"0\"})\n"
+    "            return self.send(200, MAN, {\"Content-Type\": \"application/vnd.oci.image.manifest.v1+json\", \"Docker-Content-Digest\": D})\n"
+    "        if p == \"/v2/r/x/manifests/bad\":\n"
+    "            return self.send(200, MAN, {\"Content-Type\": \"application/vnd.oci.image.manifest.v1+json\", \"Docker-Content-Digest\": \"sha256:\" + \"1\" * 64})\n"
+    "        if p == \"/v2/r/x/manifests/slow\":\n"
+    "            import time; time.sleep(4); return self.send(200, MAN)\n"
+    "        if p == \"/v2/r/x/manifests/big\":\n"
+    "            return self.send(200, b\" \" * (5 << 20))\n"
+    "        if p == \"/v2/r/x/manifests/down\":\n"
+    "            return self.send(503, b'{\"errors\":[{\"code\":\"UNAVAILABLE\",\"message\":\"try later\"}]}', {\"Retry-After\": \"0\"})\n"
+    "        if p.startswith(\"/v2/r/x/tags/list\"):\n"
+    "            if \"last\" not in p:\n"
+    "                return self.send(200, b'{\"name\":\"r/x\",\"tags\":[\"b\",\"a\"]}', {\"Link\": '</v2/r/x/tags/list?last=b&n=2>; rel=\"next\"'})\n"
+    "            return self.send(200, b'{\"name\":\"r/x\",\"tags\":[\"c\"]}')\n"
+    "        if p == \"/v2/r/x/blobs/\" + BD:\n"
+    "            rng = self.headers.get(\"Range\")\n"
+    "            if rng is None:\n"
+    "                # the connection breaks half-way\n"
+    "                self.send_response(200); self.send_header(\"Content-Length\", str(len(BLOB))); self.end_headers()\n"
+    "                self.wfile.write(BLOB[:len(BLOB) // 2]); self.wfile.flush()\n"
+    "                self.close_connection = True\n"
+    "                import socket; self.connection.shutdown(socket.SHUT_RDWR)\n"
+    "                return\n"
+    "            start = int(rng.split(\"=\")[1].rstrip(\"-\"))\n"
+    "            return self.send(206, BLOB[start:], {\"Content-Range\": \"bytes %d-%d/%d\" % (start, len(BLOB) - 1, len(BLOB))})\n"
+    "        self.send(404, b'{\"errors\":[{\"code\":\"NOT_FOUND\",\"message\":\"nope\"}]}')\n"
+    "    def do_HEAD(self):\n"
+    "        if not self.authok(): return\n"
+    "        self.send(404)\n"
+    "    def do_POST(self):\n"
+    "        self.rfile.read(int(self.headers.get(\"Content-Length\", 0)))\n"
+    "        if not self.authok(): return\n"
+    "        self.send(202, b\"\", {\"Location\": \"/v2/r/x/blobs/uploads/uuid1?_state=abc\"})\n"
+    "    def do_PUT(self):\n"
+    "        body = self.rfile.read(int(self.headers.get(\"Content-Length\", 0)))\n"
+    "        if not self.authok(): return\n"
+    "        want = \"/v2/r/x/blobs/uploads/uuid1?_state=abc&digest=sha256%3A\" + hashlib.sha256(body).hexdigest()\n"
+    "        if self.path == want: return self.send(201)\n"
+    "        self.send(400, b'{\"errors\":[{\"code\":\"DIGEST_INVALID\",\"message\":\"unexpected PUT\"}]}')\n"
+    "http.server.ThreadingHTTPServer((\"127.0.0.1\", PORT), H).serve_forever()\n";
+
+static struct {
+    bool tried, up;
+    pid_t pid;
+    char dir[4096], host[64];
+    const char *why;
+} F;
+
+static void fake_stop(void)
+{
+    if (F.pid > 0) {
+        kill(F.pid, SIGTERM);
+        waitpid(F.pid, NULL, 0);
+        F.pid = 0;
+    }
+    if (F.dir[0])
+        mm_tmpdir_remove(F.dir);
+}
+
+static bool fake_up(void)
+{
+    if (F.tried)
+        return F.up;
+    F.tried = true;
+    if (system("python3 -c 'import http.server' >/dev/null 2>&1") != 0)
+        return F.why = "python3 is not installed", false;
+    const char *d = mmt_tmpdir();
+    if (!d)
+        return F.why = "no temp folder", false;
+    snprintf(F.dir, sizeof F.dir, "%s", d);
+    char py[4200];
+    snprintf(py, sizeof py, "%s/fake.py", F.dir);
+    FILE *f = fopen(py, "w");
+    if (!f)
+        return F.why = "cannot write the script", false;
+    fputs(fake_py, f);
+    fclose(f);
+    int port = free_port();
+    if (port < 0)
+        return F.why = "no free port", false;
+    snprintf(F.host, sizeof F.host, "127.0.0.1:%d", port);
+    atexit(fake_stop);
+    F.pid = fork();
+    if (F.pid == 0) {
+        char ps[16];
+        snprintf(ps, sizeof ps, "%d", port);
+        int nul = open("/dev/null", O_RDWR); /* aborted requests make noise */
+        dup2(nul, 1);
+        dup2(nul, 2);
+        execlp("python3", "python3", py, ps, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 100 && !port_open(port); i++)
+        usleep(100 * 1000);
+    if (!port_open(port))
+        return F.why = "the scripted registry did not start", false;
+    F.up = true;
+    return true;
+}
+
+static mm_registry *fake_client_t(const char *password, long timeout, int retries)
+{
+    static const char *hosts[1];
+    hosts[0] = F.host;
+    mm_registry_opts o;
+    mm_registry_opts_init(&o);
+    o.insecure_hosts = hosts;
+    o.ninsecure = 1;
+    o.username = "bob";
+    o.password = password;
+    o.cache_dir = "";
+    o.retries = retries;
+    o.timeout_s = timeout;
+    mm_registry *c = NULL;
+    return mm_registry_new(&c, &o) < 0 ? NULL : c;
+}
+
+static mm_registry *fake_client(const char *password)
+{
+    return fake_client_t(password, 10, 3);
+}
+
+MM_TEST(scripted_bearer_retries_paging_upload_resume)
+{
+    if (!fake_up())
+        MMT_SKIP(F.why);
+    char s[256];
+    snprintf(s, sizeof s, "%s/r/x:t", F.host);
+    mm_imageref *ref;
+    CHECK_OK(mm_imageref_parse(&ref, s));
+    mm_registry *c = fake_client("pw");
+    REQUIRE(c && ref);
+    char *body = NULL, *mt = NULL, dg[72];
+    size_t len;
+    double t0 = mm_now();
+    CHECK_OK(mm_registry_get_manifest(c, ref, NULL, &body, &len, &mt, dg));
+    /* 429 with Retry-After: 1 was waited for, then 503 retried */
+    CHECK(mm_now() - t0 >= 0.9);
+    CHECK_STR(mt, "application/vnd.oci.image.manifest.v1+json");
+    free(body);
+    free(mt);
+
+    CHECK_INT(mm_registry_get_manifest(c, ref, "bad", &body, &len, &mt, dg), MM_EDIGEST);
+    CHECK(strstr(mm_error_last(), "Docker-Content-Digest") != NULL);
+    CHECK_INT(mm_registry_get_manifest(c, ref, "down", &body, &len, &mt, dg), MM_ENET);
+    CHECK(strstr(mm_error_last(), "503") != NULL);
+    CHECK(strstr(mm_error_last(), "UNAVAILABLE: try later") != NULL);
+    CHECK_INT(mm_registry_get_manifest(c, ref, "zz", &body, &len, &mt, dg), MM_ENOTFOUND);
+    CHECK(strstr(mm_error_last(), "r/x:zz") != NULL);
+
+    char **v;
+    size_t n;
+    CHECK_OK(mm_registry_tags(c, ref, &v, &n));
+    CHECK_INT(n, 3);
+    if (n == 3) {
+        CHECK_STR(v[0], "a");
+        CHECK_STR(v[2], "c");
+    }
+    mm_strv_free(v, n);
+
+    CHECK_OK(mm_registry_put_blob(c, ref, "hello", 5, dg));
+    CHECK_STR(dg, "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+
+    /* the blob: 1 MiB of bytes 0..255; the first transfer breaks */
+    size_t bl = 256 * 4096;
+    unsigned char *exp = malloc(bl);
+    for (size_t i = 0; i < bl; i++)
+        exp[i] = (unsigned char)i;
+    char bd[72];
+    mm_sha256_hex(exp, bl, bd);
+    free(exp);
+    mm_regblob *b;
+    CHECK_OK(mm_registry_open_blob(&b, c, ref, bd, bl));
+    if (b) {
+        uint64_t total;
+        char got[72];
+        CHECK_INT(read_blob(b, &total, got), 0);
+        CHECK_INT(total, bl);
+        CHECK_STR(got, bd);
+        mm_regblob_free(b);
+    }
+    /* the token service's plain HTTP is recorded like the registry's */
+    CHECK_INT(mm_registry_transport_count(c), 1);
+    mm_registry_free(c);
+
+    /* caps and stalls */
+    c = fake_client_t("pw", 1, -1);
+    REQUIRE(c);
+    CHECK_INT(mm_registry_get_manifest(c, ref, "big", &body, &len, &mt, dg), MM_ELIMIT);
+    t0 = mm_now();
+    CHECK_INT(mm_registry_get_manifest(c, ref, "slow", &body, &len, &mt, dg), MM_ENET);
+    CHECK(mm_now() - t0 < 3.5);
+    CHECK(strstr(mm_error_last(), "too slow") || strstr(mm_error_last(), "timed out"));
+    mm_registry_free(c);
+
+    c = fake_client("wrong");
+    REQUIRE(c);
+    CHECK_INT(mm_registry_get_manifest(c, ref, "t", &body, &len, &mt, dg), MM_EAUTH);
+    CHECK(strstr(mm_error_last(), F.host) != NULL);
+    CHECK(strstr(mm_error_last(), "bad creds") != NULL);
+    mm_registry_free(c);
+    mm_imageref_free(ref);
 }
 
 MM_TEST_MAIN
