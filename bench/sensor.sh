@@ -76,7 +76,7 @@ progcost() {
     bpftool prog show -j | python3 -c '
 import json, sys
 for p in json.load(sys.stdin):
-    if p.get("name") == "on_sys_exit":
+    if p.get("name") in ("on_sys_exit", "on_sys_exit_btf"):
         print(p.get("run_cnt", 0), p.get("run_time_ns", 0))'
 }
 echo 1 >/proc/sys/kernel/bpf_stats_enabled

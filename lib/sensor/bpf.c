@@ -533,17 +533,30 @@ int mm_bpf_open(mm_bpf_src **out, mm_sensor_base *b, const mm_sensor_opts *o)
     *out = NULL;
     libbpf_set_print(libbpf_quiet);
     libbpf_msg[0] = 0;
-    struct mm_sensor_bpf *skel = mm_sensor_bpf__open();
-    if (!skel)
-        return mm_error_set(MM_EUNSUPPORTED, "bpf sensor: cannot open the BPF object: %s",
-                            libbpf_msg[0] ? libbpf_msg : strerror(errno));
-    skel->rodata->self_tgid = (uint32_t)getpid();
-    skel->rodata->wakeup_every = o && o->wakeup_every ? o->wakeup_every : 64;
+    struct mm_sensor_bpf *skel = NULL;
+    int rc = -1;
+    /* x86_64: first the BTF tracepoint for syscall exits (typed register
+     * loads), then, if the kernel refuses it, the raw tracepoint */
+    for (int attempt = 0; attempt < 2 && rc; attempt++) {
+        if (skel)
+            mm_sensor_bpf__destroy(skel);
+        skel = mm_sensor_bpf__open();
+        if (!skel)
+            return mm_error_set(MM_EUNSUPPORTED, "bpf sensor: cannot open the BPF object: %s",
+                                libbpf_msg[0] ? libbpf_msg : strerror(errno));
+        skel->rodata->self_tgid = (uint32_t)getpid();
+        skel->rodata->wakeup_every = o && o->wakeup_every ? o->wakeup_every : 64;
 #if defined(__x86_64__)
-    /* arguments are read from the saved registers at exit (sensor.bpf.c) */
-    bpf_program__set_autoload(skel->progs.on_sys_enter, false);
+        /* arguments are read from the saved registers at exit (sensor.bpf.c) */
+        bpf_program__set_autoload(skel->progs.on_sys_enter, false);
+        bpf_program__set_autoload(attempt == 0 ? skel->progs.on_sys_exit
+                                               : skel->progs.on_sys_exit_btf, false);
+#else
+        attempt = 1;
 #endif
-    int rc = mm_sensor_bpf__load(skel);
+        libbpf_msg[0] = 0;
+        rc = mm_sensor_bpf__load(skel);
+    }
     if (rc) {
         mm_sensor_bpf__destroy(skel);
         char *m = mm_xstrdup(libbpf_msg);
@@ -589,6 +602,9 @@ int mm_bpf_open(mm_bpf_src **out, mm_sensor_base *b, const mm_sensor_opts *o)
             else if (prog == skel->progs.on_exit) skel->links.on_exit = l;
             else if (prog == skel->progs.on_sys_enter) skel->links.on_sys_enter = l;
             else if (prog == skel->progs.on_sys_exit) skel->links.on_sys_exit = l;
+#if defined(__x86_64__)
+            else if (prog == skel->progs.on_sys_exit_btf) skel->links.on_sys_exit_btf = l;
+#endif
             ok++;
         }
     }
