@@ -141,6 +141,15 @@ const mm_registry_transport *mm_registry_transport_get(const mm_registry *c,
  * image. */
 int mm_registry_add_transport_findings(const mm_registry *c, mm_findings *f,
                                        const char *image);
+/* For a client shared by many pulls (mm_scan_opts.registry_client): a
+ * mark taken before a pull, then the findings of only the hosts reached
+ * in such a mode after it (a host reused from an earlier pull counts when
+ * this pull sent it a request; a token or blob reused without a request
+ * does not).  mark 0 means all, as above. */
+uint64_t mm_registry_transport_mark(const mm_registry *c);
+int mm_registry_add_transport_findings_since(const mm_registry *c,
+                                             uint64_t mark, mm_findings *f,
+                                             const char *image);
 
 #ifdef __cplusplus
 }

@@ -120,8 +120,10 @@ void mm_regscan_opts_init(mm_regscan_opts *o);
 typedef struct mm_regscan_report mm_regscan_report;
 
 /* Scans target "HOST" (every repository of the catalog) or "HOST/REPO"
- * (one repository).  client lists and resolves; the scans pull through
- * mm_scan(MM_TARGET_REGISTRY) with opts->scan.  store (may be NULL: then
+ * (one repository).  client lists and resolves, and the scans pull
+ * through it too (mm_scan(MM_TARGET_REGISTRY) with opts->scan and
+ * registry_client = client: one connection pool and token cache for the
+ * run).  store (may be NULL: then
  * nothing is skipped or recorded) is read for earlier scans and receives
  * the new ones.  Fails (0 / MM_E*) only when the target cannot be listed
  * or its arguments are wrong; per-image failures are in the report. */

@@ -67,6 +67,12 @@ typedef struct mm_scan_opts {
     /* Registry pulls (MM_TARGET_REGISTRY): TLS, credentials, blob cache;
      * NULL = defaults. */
     const struct mm_registry_opts *registry;
+    /* Borrowed, not owned: a registry client (mamori/registry.h) used
+     * instead of one made from `registry`, so that many pulls share its
+     * connections and tokens (mm_regscan_run does).  It must outlive the
+     * scan and not be used by another thread during it.  The transport
+     * findings of the scan are those of the hosts this pull used. */
+    struct mm_registry *registry_client;
     /* Options of the malware and secret scanners (mamori/malware.h,
      * mamori/secret.h); NULL = their defaults.  Must outlive the scan. */
     const struct mm_malware_opts *malware;

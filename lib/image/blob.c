@@ -389,6 +389,43 @@ ssize_t mm_decoder_next(mm_decoder *d, const uint8_t **buf)
     return mm_decoder_read(d, d->out, READ_CHUNK);
 }
 
+/* A codec error on a blob whose bytes were altered says only that the
+ * bytes make no sense; the digest says that they are not the bytes the
+ * manifest names, which is what the user needs to hear.  So the rest of
+ * the blob (bytes the codec never asked for) is read and hashed, never
+ * more than its declared size. */
+int mm_decoder_verify_rest(mm_decoder *d, char got[72])
+{
+    mm_blob *b = d->blob;
+    if (!b->expect)
+        return mm_error_set(MM_ENOTFOUND, "%s: no digest to verify against", b->name);
+    if (b->size == UINT64_MAX)
+        return mm_error_set(MM_EINVAL, "%s: no declared size to bound the read", b->name);
+    uint8_t tmp[65536];
+    ssize_t r = 0;
+    while (!b->finished) {
+        r = mm_blob_read(b, tmp, sizeof tmp);
+        if (r < 0)
+            break;
+        if (b->done > b->size)
+            return mm_error_set(MM_EFORMAT, "%s: blob is larger than the %llu bytes the "
+                                "manifest says", b->name, (unsigned long long)b->size);
+    }
+    if (!b->finished) {
+        if (r != MM_EDIGEST)
+            return (int)r;
+        /* the source compared the digest itself at its end (a registry
+         * blob does): every byte went through b->sha all the same */
+        b->finished = true;
+        mm_sha256_final(b->sha, b->digest);
+    }
+    memcpy(got, b->digest, 72);
+    if (strcmp(b->digest, b->expect) == 0)
+        return 0;
+    return mm_error_set(MM_EDIGEST, "%s: digest mismatch: expected %s, content is %s",
+                        b->name, b->expect, b->digest);
+}
+
 mm_codec mm_decoder_codec(const mm_decoder *d) { return d->codec; }
 uint64_t mm_decoder_total_out(const mm_decoder *d) { return d->total_out; }
 uint64_t mm_decoder_total_in(const mm_decoder *d) { return mm_blob_bytes(d->blob); }

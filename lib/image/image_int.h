@@ -57,6 +57,11 @@ uint64_t mm_decoder_total_out(const mm_decoder *d);
 uint64_t mm_decoder_total_in(const mm_decoder *d); /* blob bytes read */
 /* The sha256 of the whole blob, once the decoder reached its end. */
 const char *mm_decoder_blob_digest(const mm_decoder *d);
+/* After a decoding or tar error: reads the rest of the blob (bounded by
+ * its declared size) and compares its digest.  0 when it matches (the
+ * error stands), MM_EDIGEST when not (*got is the content's digest),
+ * another MM_E* when it cannot tell (no digest or size, a read error). */
+int mm_decoder_verify_rest(mm_decoder *d, char got[72]);
 void mm_decoder_free(mm_decoder *d);
 
 /* --- tar index of an outer archive (docker-archive, OCI tar) ----------- */

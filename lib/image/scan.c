@@ -442,11 +442,28 @@ static int scan_layers(mm_result *r, mm_actx *cx, mm_walker *w, mm_source *s,
         char diff[72];
         uint64_t entries = 0;
         rc = mm_walker_layer(w, (int)i, d, &entries, diff);
+        bool tampered = false;
+        if (rc == MM_EFORMAT && s->layers[i].digest) {
+            /* bytes flipped in a blob usually break the codec or the tar
+             * stream before the digest is complete: say what happened */
+            char *why = mm_xstrdup(mm_error_last());
+            char got[72];
+            tampered = mm_decoder_verify_rest(d, got) == MM_EDIGEST;
+            if (tampered)
+                rc = mm_error_set(MM_EDIGEST, "%s layer %zu blob %s: digest mismatch: got %s",
+                                  s->reference ? s->reference : s->name, i,
+                                  s->layers[i].digest, got);
+            else
+                mm_error_set(rc, "%s", why);
+            free(why);
+        }
         li->size = mm_decoder_total_in(d);
         li->uncompressed = mm_decoder_total_out(d);
         if (rc == 0 && !li->digest) /* docker-archive: no digest given */
             li->digest = mm_xstrdup(mm_decoder_blob_digest(d));
         mm_decoder_free(d);
+        if (tampered) /* the message names image, layer and blob */
+            return rc;
         if (rc < 0)
             return mm_error_wrap(rc, "%s: layer %zu (%s): ", s->name, i,
                                  s->layers[i].member);

@@ -68,6 +68,8 @@ struct mm_registry {
     mm_map *creds;   /* registry host -> struct cred */
     mm_registry_transport *tr;
     size_t ntr;
+    uint64_t *tr_used; /* per record: tr_clock at its last use */
+    uint64_t tr_clock; /* counts uses of hosts in an insecure mode */
     CURLSH *share;
     pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
     mm_blobcache *cache;
@@ -316,16 +318,20 @@ static void record_transport(mm_registry *c, const char *host, enum mode m)
 {
     if (m != M_HTTP && m != M_HTTPS_NOVERIFY)
         return;
+    c->tr_clock++;
     for (size_t i = 0; i < c->ntr; i++) {
         if (strcmp(c->tr[i].host, host) == 0) {
             c->tr[i].plain_http |= m == M_HTTP;
             c->tr[i].tls_unverified |= m == M_HTTPS_NOVERIFY;
+            c->tr_used[i] = c->tr_clock;
             return;
         }
     }
     if (c->ntr >= MAX_HOSTS)
         return;
     c->tr = mm_xrealloc(c->tr, (c->ntr + 1) * sizeof *c->tr);
+    c->tr_used = mm_xrealloc(c->tr_used, (c->ntr + 1) * sizeof *c->tr_used);
+    c->tr_used[c->ntr] = c->tr_clock;
     c->tr[c->ntr].host = mm_xstrdup(host);
     c->tr[c->ntr].plain_http = m == M_HTTP;
     c->tr[c->ntr].tls_unverified = m == M_HTTPS_NOVERIFY;
@@ -752,10 +758,10 @@ static int request(mm_registry *c, const struct req *rq, struct xfer **out)
             xfer_free(x);
             return rc;
         }
-        if (!h->confirmed) {
-            h->confirmed = true;
-            record_transport(c, h->name, h->mode);
-        }
+        /* every response, not only the first: the findings of one pull
+         * through a shared client are those of the hosts it used */
+        h->confirmed = true;
+        record_transport(c, h->name, h->mode);
         long st = x->status;
         if (st == 401 && !rq->no_auth && !foreign) {
             mm_reg_challenge ch;
@@ -928,10 +934,8 @@ static int fetch_token(mm_registry *c, struct host *h, const char *scope)
             xfer_free(x);
             goto out;
         }
-        if (!rh->confirmed) {
-            rh->confirmed = true;
-            record_transport(c, rh->name, rh->mode);
-        }
+        rh->confirmed = true;
+        record_transport(c, rh->name, rh->mode);
         if ((x->status == 429 || x->status >= 500) && attempt < c->retries) {
             double w = backoff(attempt, x->retry_after);
             xfer_free(x);
@@ -1056,6 +1060,7 @@ void mm_registry_free(mm_registry *c)
     for (size_t i = 0; i < c->ntr; i++)
         free((char *)c->tr[i].host);
     free(c->tr);
+    free(c->tr_used);
     mm_blobcache_free(c->cache);
     free(c->ca_file);
     free(c->username);
@@ -1075,11 +1080,24 @@ const mm_registry_transport *mm_registry_transport_get(const mm_registry *c, siz
     return c && i < c->ntr ? &c->tr[i] : NULL;
 }
 
+uint64_t mm_registry_transport_mark(const mm_registry *c)
+{
+    return c ? c->tr_clock : 0;
+}
+
 int mm_registry_add_transport_findings(const mm_registry *c, mm_findings *f,
                                        const char *image)
 {
+    return mm_registry_add_transport_findings_since(c, 0, f, image);
+}
+
+int mm_registry_add_transport_findings_since(const mm_registry *c, uint64_t mark,
+                                             mm_findings *f, const char *image)
+{
     for (size_t i = 0; c && i < c->ntr; i++) {
         const mm_registry_transport *t = &c->tr[i];
+        if (c->tr_used[i] <= mark)
+            continue;
         for (int k = 0; k < 2; k++) {
             if ((k == 0 && !t->plain_http) || (k == 1 && !t->tls_unverified))
                 continue;

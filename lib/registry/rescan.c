@@ -746,6 +746,9 @@ static void settle(struct run *R, size_t idx)
     mm_scan_opts so = R->o->scan;
     so.platform = R->platform;
     so.scanners &= ~(unsigned)MM_SCANNER_VULN; /* matched below, as the CLI does */
+    /* one client for the whole run: a connection and a token per image
+     * cost more than many a small image's scan */
+    so.registry_client = R->client;
     if (mm_scan(&r, MM_TARGET_REGISTRY, refstr, &so) < 0) {
         set_error(im, "");
         mm_map_put(R->done, im->manifest_digest, (void *)(uintptr_t)(idx + 1));

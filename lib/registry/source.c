@@ -6,6 +6,10 @@
  * registry (or the blob cache) while the analyzers read them, hashed by
  * the mm_blob and by the client.  The transport facts of the pull
  * (plain HTTP, unverified TLS) become findings through add_findings.
+ * The client is made from opts->registry, or borrowed from
+ * opts->registry_client so that a registry scan's many pulls share its
+ * connections and tokens; a borrowed client's transport records span
+ * every pull, so only the hosts used after this pull began are reported.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +19,8 @@
 
 struct impl {
     mm_registry *c;
+    bool borrowed;  /* c is the caller's (opts->registry_client) */
+    uint64_t mark;  /* its transport records before this pull */
     mm_imageref *ref;
 };
 
@@ -23,7 +29,8 @@ static void impl_destroy(mm_source *s)
     struct impl *im = s->impl;
     if (!im)
         return;
-    mm_registry_free(im->c);
+    if (!im->borrowed)
+        mm_registry_free(im->c);
     mm_imageref_free(im->ref);
     free(im);
 }
@@ -59,7 +66,7 @@ static int layer_open(mm_source *s, size_t i, mm_blob **out)
 static int add_findings(mm_source *s, mm_findings *f, const char *image)
 {
     struct impl *im = s->impl;
-    return mm_registry_add_transport_findings(im->c, f, image);
+    return mm_registry_add_transport_findings_since(im->c, im->mark, f, image);
 }
 
 int mm_source_open_registry(mm_source **out, const char *input,
@@ -82,9 +89,15 @@ int mm_source_open_registry(mm_source **out, const char *input,
     if (rc < 0)
         goto fail;
     s->reference = mm_imageref_format(im->ref);
-    rc = mm_registry_new(&im->c, opts->registry);
-    if (rc < 0)
-        goto fail;
+    if (opts->registry_client) {
+        im->c = opts->registry_client;
+        im->borrowed = true;
+        im->mark = mm_registry_transport_mark(im->c);
+    } else {
+        rc = mm_registry_new(&im->c, opts->registry);
+        if (rc < 0)
+            goto fail;
+    }
     uint64_t cap = opts->limits.max_json_size;
     rc = mm_registry_get_manifest(im->c, im->ref, NULL, &body, &len, &mt, digest);
     if (rc < 0)

@@ -821,6 +821,48 @@ MM_TEST(e2e_registry_scan_matches_oci_layout)
             CHECK(access(p, R_OK) == 0);
         }
     }
+    /* a borrowed client (what a registry scan does): both pulls through
+     * it report the plain-HTTP host, the client is not freed by the scan,
+     * and a pull reports only hosts it used itself */
+    mm_registry *shared = client(cache, true);
+    REQUIRE(shared);
+    mm_scan_opts so = o;
+    so.registry = NULL;
+    so.registry_client = shared;
+    for (int k = 0; k < 2; k++) {
+        mm_result *d = NULL;
+        CHECK_OK(mm_scan(&d, MM_TARGET_REGISTRY, ref, &so));
+        if (d && b) {
+            char *tb = inventory_text(b), *td = inventory_text(d);
+            CHECK_STR(td, tb);
+            free(tb);
+            free(td);
+            int reg001 = 0;
+            mm_findings *f = mm_result_findings(d);
+            for (size_t i = 0; i < mm_findings_count(f); i++)
+                reg001 += !strcmp(mm_findings_get(f, i)->id, "MM-REG-001");
+            CHECK_INT(reg001, 1);
+        }
+        mm_result_free(d);
+    }
+    CHECK_INT(mm_registry_transport_count(shared), 1);
+    uint64_t mark = mm_registry_transport_mark(shared);
+    CHECK(mark > 0);
+    mm_findings *f;
+    mm_findings_new(&f);
+    CHECK_OK(mm_registry_add_transport_findings_since(shared, mark, f, "img"));
+    CHECK_INT(mm_findings_count(f), 0);
+    char dg[72];
+    mm_imageref *r = ref_of("/test/app:1");
+    REQUIRE(r);
+    CHECK_OK(mm_registry_resolve(shared, r, dg));
+    CHECK(mm_registry_transport_mark(shared) > mark);
+    CHECK_OK(mm_registry_add_transport_findings_since(shared, mark, f, "img"));
+    CHECK_INT(mm_findings_count(f), 1);
+    mm_findings_free(f);
+    mm_imageref_free(r);
+    mm_registry_free(shared);
+
     mm_result_free(a);
     mm_result_free(b);
     mm_result_free(c);
