@@ -20,6 +20,9 @@ extern const char *prog;
 int cli_fail(const char *what);
 /* Parses "123", "64K", "2G" ... into bytes (or a plain count). */
 int cli_parse_size(const char *s, uint64_t *out);
+/* --scanners LIST (vuln,secret,misconfig,malware; inventory/sbom accepted
+ * as no-ops) into MM_SCANNER_* bits; -1 after printing what is unknown. */
+int cli_parse_scanners(const char *list, unsigned *out);   /* cmd_scan.c */
 /* The store path for --cache-dir DIR (NULL = the default).  Caller frees. */
 char *cli_store_path(const char *cache_dir);
 

@@ -71,32 +71,6 @@ static void registry_usage(FILE *f)
     cli_registry_usage(f);
 }
 
-static int parse_scanners(const char *list, unsigned *out)
-{
-    char *dup = strdup(list), *save = NULL;
-    unsigned bits = 0;
-    int rc = 0;
-    if (!dup)
-        return -1;
-    for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        if (!strcmp(t, "vuln"))
-            bits |= MM_SCANNER_VULN;
-        else if (!strcmp(t, "secret"))
-            bits |= MM_SCANNER_SECRET;
-        else if (!strcmp(t, "misconfig"))
-            bits |= MM_SCANNER_MISCONFIG;
-        else if (!strcmp(t, "malware"))
-            bits |= MM_SCANNER_MALWARE;
-        else if (strcmp(t, "inventory") && strcmp(t, "sbom")) {
-            fprintf(stderr, "%s: --scanners: unknown scanner \"%s\" "
-                    "(vuln, secret, misconfig, malware)\n", prog, t);
-            rc = -1;
-        }
-    }
-    free(dup);
-    *out = bits;
-    return rc;
-}
 
 static void progress(void *ud, const mm_regscan_progress *p)
 {
@@ -289,7 +263,7 @@ static int registry_scan(int argc, char **argv)
     /* scanners: as `mamori image` (vulnerabilities are matched after the
      * pull; a database named by --scanners vuln must exist) */
     if (scanners) {
-        if (parse_scanners(scanners, &o.scan.scanners) < 0)
+        if (cli_parse_scanners(scanners, &o.scan.scanners) < 0)
             goto out;
         o.no_vuln = !(o.scan.scanners & MM_SCANNER_VULN);
         o.require_db = !o.no_vuln;

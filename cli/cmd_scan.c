@@ -70,11 +70,13 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int parse_scanners(const char *list, unsigned *out)
+int cli_parse_scanners(const char *list, unsigned *out)
 {
     char *dup = strdup(list), *save = NULL;
     unsigned bits = 0;
     int rc = 0;
+    if (!dup)
+        return -1;
     for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         if (!strcmp(t, "vuln"))
             bits |= MM_SCANNER_VULN;
@@ -385,7 +387,7 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
      * database exists (decided after the scan, with a warning if not). */
     bool want_vuln = true, vuln_required = false;
     if (scanners) {
-        if (parse_scanners(scanners, &opts.scanners) < 0)
+        if (cli_parse_scanners(scanners, &opts.scanners) < 0)
             return EXIT_ERROR;
         want_vuln = vuln_required = (opts.scanners & MM_SCANNER_VULN) != 0;
     } else {

@@ -264,7 +264,7 @@ static bool live(const mm_utmp_rec *r, int64_t boot)
         return false;
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/loginuid", (int)r->pid);
-    char *d = mm_host_read_all(path, 64, NULL);
+    char *d = mm_file_read_proc(path, 64, NULL);
     if (!d)
         return true;
     bool same = (uint32_t)strtoul(d, NULL, 10) == res->pw_uid;

@@ -24,6 +24,8 @@
 
 #include <jansson.h>
 
+#include "sensor/sensor_int.h"
+
 #include "mamori/host.h"
 #include "mamori/sensor.h"
 #include "util/util.h"
@@ -37,40 +39,11 @@ struct mm_host_procs {
     size_t n;
 };
 
-/* A /proc file (size 0 in stat): read until EOF, capped. */
-char *mm_host_read_all(const char *path, size_t max, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *d = mm_xmalloc(cap + 1);
-    for (;;) {
-        ssize_t r = read(fd, d + n, cap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-        if (n == cap) {
-            if (cap >= max)
-                break;
-            cap *= 2;
-            d = mm_xrealloc(d, cap + 1);
-        }
-    }
-    close(fd);
-    d[n] = 0;
-    if (len)
-        *len = n;
-    return d;
-}
-
 static char *read_proc(const char *root, int64_t pid, const char *what, size_t *len)
 {
     char path[256];
     snprintf(path, sizeof path, "%s/%lld/%s", root, (long long)pid, what);
-    return mm_host_read_all(path, MAX_PROC_FILE, len);
+    return mm_file_read_proc(path, MAX_PROC_FILE, len);
 }
 
 int64_t mm_host_boot_time(const char *root)
@@ -78,7 +51,7 @@ int64_t mm_host_boot_time(const char *root)
     char path[256];
     snprintf(path, sizeof path, "%s/stat", root ? root : "/proc");
     /* the intr line before btime can be long on big machines */
-    char *d = mm_host_read_all(path, 4u << 20, NULL);
+    char *d = mm_file_read_proc(path, 4u << 20, NULL);
     const char *p = d ? strstr(d, "\nbtime ") : NULL;
     int64_t bt = p ? strtoll(p + 7, NULL, 10) : 0;
     free(d);
@@ -99,44 +72,6 @@ static void uid_name(char **out, uint32_t uid, mm_map *cache)
         c = name;
     }
     *out = mm_xstrdup(c);
-}
-
-/* The cgroup that names the container: a path with a container id in any
- * hierarchy wins (hybrid hosts put docker in v1 controllers), else the
- * unified (v2) path. */
-static char *proc_cgroup(const char *root, int64_t pid)
-{
-    size_t len;
-    char *d = read_proc(root, pid, "cgroup", &len);
-    if (!d)
-        return NULL;
-    char *v2 = NULL, *ctr = NULL;
-    mm_lines it;
-    const char *line;
-    size_t ll;
-    mm_lines_init(&it, d, len);
-    while (mm_lines_next(&it, &line, &ll) && !ctr) {
-        const char *c1 = memchr(line, ':', ll);
-        const char *c2 = c1 ? memchr(c1 + 1, ':', ll - (size_t)(c1 + 1 - line)) : NULL;
-        if (!c2)
-            continue;
-        char *path = mm_xstrndup(c2 + 1, ll - (size_t)(c2 + 1 - line));
-        char id[65];
-        if (mm_cgroup_container_id(path, id, NULL)) {
-            ctr = path;
-            continue;
-        }
-        if (!v2 && c2 == c1 + 1 && line[0] == '0')
-            v2 = path;
-        else
-            free(path);
-    }
-    free(d);
-    if (ctr) {
-        free(v2);
-        return ctr;
-    }
-    return v2;
 }
 
 static void proc_free_fields(mm_host_proc *p)
@@ -310,7 +245,7 @@ int mm_host_ps(mm_host_procs **out, const mm_host_ps_opts *opts)
             buf[n] = 0;
             p.exe = mm_xstrdup(buf);
         }
-        p.cgroup = proc_cgroup(root, pid);
+        p.cgroup = mm_sn_proc_cgroup(root, pid);
         attribute(&p, cc);
         if (!wanted(&p, o.container)) {
             proc_free_fields(&p);

@@ -22,29 +22,7 @@ static char *read_small(const char *root, int64_t pid, const char *what, size_t 
 {
     char path[96];
     snprintf(path, sizeof path, "%s/%lld/%s", root, (long long)pid, what);
-    /* procfs files report size 0: read until EOF, capped */
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *d = mm_xmalloc(cap + 1);
-    for (;;) {
-        ssize_t r = read(fd, d + n, cap - n);
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-        if (n == cap) {
-            if (cap >= (1u << 16))
-                break;
-            cap *= 2;
-            d = mm_xrealloc(d, cap + 1);
-        }
-    }
-    close(fd);
-    d[n] = 0;
-    if (len)
-        *len = n;
-    return d;
+    return mm_file_read_proc(path, 1u << 16, len);
 }
 
 char *mm_sn_readlink(const char *root, int64_t pid, const char *what)

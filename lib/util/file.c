@@ -102,3 +102,31 @@ void mm_time_rfc3339(int64_t t, char out[32])
     gmtime_r(&tt, &tm);
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
+
+char *mm_file_read_proc(const char *path, size_t max, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *d = mm_xmalloc(cap + 1);
+    for (;;) {
+        ssize_t r = read(fd, d + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+        if (n == cap) {
+            if (cap >= max)
+                break;
+            cap *= 2;
+            d = mm_xrealloc(d, cap + 1);
+        }
+    }
+    close(fd);
+    d[n] = 0;
+    if (len)
+        *len = n;
+    return d;
+}

@@ -103,6 +103,9 @@ bool mm_digest_valid(const char *s);
 /* --- files -------------------------------------------------------------- */
 /* Reads a whole regular file up to max bytes (MM_ELIMIT beyond). */
 int mm_file_read(const char *path, uint64_t max, char **data, size_t *len);
+/* A /proc or /sys file (whose stat size is 0): read until EOF, at most
+ * about max bytes; NUL-terminated; NULL when it cannot be opened. */
+char *mm_file_read_proc(const char *path, size_t max, size_t *len);
 /* Creates a private (0700) temp folder under parent (or $TMPDIR, /tmp). */
 int mm_tmpdir_create(char **out, const char *parent);
 /* Removes a folder tree without following links. */
