@@ -17,7 +17,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mmrun import Skip, Suite, check, eq, mamori_bin, skip   # noqa: E402
+import agentkit                                             # noqa: E402
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
@@ -42,26 +42,11 @@ RULES = r"""
 """
 
 
-class Agent:
+class Agent(agentkit.Agent):
     def __init__(self, tmp, rules, cap, max_size, keep):
-        base = os.path.basename(cap)
-        self.errp = os.path.join(tmp, "agent-%s.err" % base)
-        self.outp = os.path.join(tmp, "alerts-%s.json" % base)
-        self.err = open(self.errp, "w+")
-        self.out = open(self.outp, "w+")
-        self.p = subprocess.Popen([mamori_bin(), "agent", "--rules", rules, "--capture", cap,
-                                   "--capture-max-size", str(max_size), "--capture-keep",
-                                   str(keep), "--duration", "180"],
-                                  stdout=self.out, stderr=self.err)
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            if self.p.poll() is not None:
-                break
-            if "agent: ready" in open(self.errp).read():
-                return
-            time.sleep(0.2)
-        self.stop()
-        skip("agent did not start: %s" % open(self.errp).read()[-600:])
+        super().__init__(tmp, os.path.basename(cap),
+                         ["--rules", rules, "--capture", cap, "--capture-max-size",
+                          str(max_size), "--capture-keep", str(keep)], duration=180)
 
     def alerted(self, rule):
         """The agent has processed (and so captured) the event of rule."""
@@ -72,15 +57,8 @@ class Agent:
         """SIGINT, then SIGKILL if a busy machine keeps it in its event loop:
         the capture must survive either (frames are flushed every second),
         and the test must not capture the whole machine for long."""
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGINT)
-            try:
-                self.p.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                print("  note: agent still busy %d s after SIGINT; killed" % grace, flush=True)
-                self.p.kill()
-                self.p.wait()
-        return open(self.errp).read()
+        super().stop(settle=0, grace=grace)
+        return self.stderr
 
 
 def busy(seconds, until):
@@ -179,9 +157,11 @@ def main():
                "shadow alerts over FILE*")
 
         def upstream():
+            # MAMORI_SHARED is ../shared/testdata (tests/meson.build)
             shared = os.environ.get("MAMORI_SHARED") or os.path.join(
-                os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared")
-            fr = os.path.join(shared, "testdata", "falco", "falco_rules.yaml")
+                os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared",
+                "testdata")
+            fr = os.path.join(shared, "falco", "falco_rules.yaml")
             if not os.path.exists(fr):
                 skip("upstream rules absent: %s" % fr)
             rc, alerts, e = replay([cap, "--rules", fr, "--quiet"])

@@ -24,7 +24,6 @@ out.
 
 import json
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -35,6 +34,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mmrun import Skip, Suite, check, eq, mamori_bin, skip   # noqa: E402
+import agentkit                                             # noqa: E402
 
 # The workload runs as `python3 -I -S -B workload.py MODE DIR PORT [PORT2]`
 # inside the container cgroup: nothing but what is listed here.
@@ -75,76 +75,16 @@ def free_port():
     return p
 
 
-def cgroup2_root():
-    for c in ("/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
-        if os.path.exists(os.path.join(c, "cgroup.procs")) and \
-           os.path.exists(os.path.join(c, "cgroup.subtree_control")):
-            return c
-    return None
-
-
-class Container:
-    """A container-like cgroup: processes that move into it before their
-    exec are attributed to container <12 hex> by the sensor."""
+class Container(agentkit.Container):
+    """A container-like cgroup whose processes the profile keys as
+    container:<12 hex> (no image metadata is readable for it)."""
 
     def __init__(self):
-        root = cgroup2_root()
-        if not root:
-            skip("no cgroup v2 hierarchy")
-        self.cid = secrets.token_hex(32)
-        self.dir = os.path.join(root, "mamori-test-profile", "docker-%s.scope" % self.cid)
-        try:
-            os.makedirs(self.dir)
-        except OSError as e:
-            skip("cannot create a cgroup: %s" % e)
+        super().__init__("mamori-test-profile")
         self.key = "container:%s" % self.cid[:12]
 
-    def argv(self, cmd):
-        # the shell moves itself into the cgroup, then execs the command
-        return ["sh", "-c", 'echo $$ > "$0"/cgroup.procs && exec "$@"', self.dir] + cmd
 
-    def close(self):
-        time.sleep(0.2)
-        for p in (self.dir, os.path.dirname(self.dir)):
-            try:
-                os.rmdir(p)
-            except OSError:
-                pass
-
-
-class Agent:
-    def __init__(self, tmp, name, args):
-        self.out = open(os.path.join(tmp, "alerts-%s.json" % name), "w+")
-        self.errp = os.path.join(tmp, "agent-%s.err" % name)
-        self.err = open(self.errp, "w+")
-        self.p = subprocess.Popen([mamori_bin(), "agent"] + args + ["--duration", "120"],
-                                  stdout=self.out, stderr=self.err)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if self.p.poll() is not None:
-                break
-            if "agent: ready" in open(self.errp).read():
-                return
-            time.sleep(0.2)
-        if self.p.poll() is None:
-            self.p.kill()
-        self.p.wait()
-        skip("agent did not start: %s" % open(self.errp).read()[-600:])
-
-    def wait(self, timeout=60):
-        self.rc = self.p.wait(timeout=timeout)
-        return self.finish()
-
-    def stop(self):
-        time.sleep(1.0)   # the ring buffer is drained on a 100 ms timer
-        self.p.send_signal(signal.SIGINT)
-        return self.wait()
-
-    def finish(self):
-        self.out.seek(0)
-        self.alerts = [json.loads(line) for line in self.out if line.strip()]
-        self.stderr = open(self.errp).read()
-        return self.alerts
+Agent = agentkit.Agent
 
 
 def load_yaml_entries(path):
@@ -279,7 +219,7 @@ def live_cases(s, tmp, ctr, names):
         return
     run_workload(ctr, wl, "normal", d, port)
     time.sleep(1.5)
-    n_normal = len(ag.finish())
+    n_normal = len(ag.load())
     run_workload(ctr, wl, "deviate", d, port, port2)
     ag.stop()
 

@@ -15,7 +15,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -23,7 +22,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mmrun import Skip, Suite, check, eq, mamori_bin, skip   # noqa: E402
+from mmrun import Skip, Suite, check, eq, skip              # noqa: E402
+from agentkit import Agent, Container                       # noqa: E402
 
 RULES = r"""
 - rule: Test shadow read
@@ -84,40 +84,11 @@ FALLBACK_RULES = r"""
 """
 
 
-class Agent:
-    def __init__(self, source, rules, tmp):
-        self.tmp = tmp
-        rf = os.path.join(tmp, "rules-%s.yaml" % source)
-        with open(rf, "w") as f:
-            f.write(rules)
-        self.out = open(os.path.join(tmp, "alerts-%s.json" % source), "w+")
-        self.errp = os.path.join(tmp, "agent-%s.err" % source)
-        self.err = open(self.errp, "w+")
-        self.p = subprocess.Popen([mamori_bin(), "agent", "--rules", rf, "--source", source,
-                                   "--duration", "120"],
-                                  stdout=self.out, stderr=self.err)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if self.p.poll() is not None:
-                break
-            if "agent: ready" in open(self.errp).read():
-                return
-            time.sleep(0.2)
-        self.p.kill()
-        self.p.wait()
-        skip("agent --source %s did not start: %s" % (source, open(self.errp).read()[-600:]))
-
-    def stop(self):
-        time.sleep(1.0)   # the batched ring buffer is drained on a 100 ms timer
-        self.p.send_signal(signal.SIGINT)
-        self.rc = self.p.wait(timeout=60)
-        self.out.seek(0)
-        self.alerts = [json.loads(line) for line in self.out if line.strip()]
-        self.stderr = open(self.errp).read()
-        return self.alerts
-
-    def by_rule(self, rule):
-        return [a for a in self.alerts if a["rule"] == rule]
+def start_agent(source, rules, tmp):
+    rf = os.path.join(tmp, "rules-%s.yaml" % source)
+    with open(rf, "w") as f:
+        f.write(rules)
+    return Agent(tmp, source, ["--rules", rf, "--source", source])
 
 
 def run(cmd, **kw):
@@ -179,40 +150,26 @@ class Activities:
         run(["/bin/true"])              # twin: an ordinary exec
 
     def container_shell(self):
-        cg2 = None
-        for c in ("/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
-            if os.path.exists(os.path.join(c, "cgroup.procs")) and \
-               os.path.exists(os.path.join(c, "cgroup.subtree_control")):
-                cg2 = c
-                break
-        if not cg2 or not shutil.which("unshare"):
-            self.notes["ctr_skip"] = "no writable cgroup v2 or no unshare"
+        if not shutil.which("unshare"):
+            self.notes["ctr_skip"] = "no unshare"
             return
-        cid = secrets.token_hex(32)
-        d = os.path.join(cg2, "mamori-test", "docker-%s.scope" % cid)
         try:
-            os.makedirs(d)
-        except OSError as e:
-            self.notes["ctr_skip"] = "cannot create cgroup: %s" % e
+            ctr = Container()
+        except Skip as e:
+            self.notes["ctr_skip"] = str(e)
             return
-        self.notes["cid"] = cid
+        self.notes["cid"] = ctr.cid
         try:
-            # a shell moves itself into the cgroup, then unshares
-            # (the marker is split in the outer script so that only the
-            # inner shell's arguments carry it)
-            script = ("echo $$ > %s/cgroup.procs && exec unshare --mount --pid --fork "
-                      "sh -c true mamori-test-sh''ell" % d)
-            run(["sh", "-c", script])
+            # a shell joins the cgroup and execs unshare, whose child shell
+            # is the one in the new namespaces (the joining shell ran its
+            # exec on the host, before it moved)
+            run(ctr.argv(["unshare", "--mount", "--pid", "--fork", "sh", "-c", "true",
+                          "mamori-test-shell"]))
             # twin: the same shell outside the container cgroup
             run(["unshare", "--mount", "--pid", "--fork", "sh", "-c", "true",
                  "mamori-test-shell"])
         finally:
-            time.sleep(0.2)
-            for p in (d, os.path.dirname(d)):
-                try:
-                    os.rmdir(p)
-                except OSError:
-                    pass
+            ctr.close()
 
     def network(self):
         srv = socket.socket()
@@ -255,7 +212,7 @@ def main():
     try:
         agent = None
         try:
-            agent = Agent("bpf", RULES.replace("@PORT@", str(port)), tmp)
+            agent = start_agent("bpf", RULES.replace("@PORT@", str(port)), tmp)
         except Skip as e:   # BPF refused: the reason is the skip
             s.skip_all(names[:9], str(e))
         if agent:
@@ -345,7 +302,7 @@ def main():
 
         fb = None
         try:
-            fb = Agent("fallback", FALLBACK_RULES, tmp)
+            fb = start_agent("fallback", FALLBACK_RULES, tmp)
         except Skip as e:
             s.skip_all(names[9:], str(e))
         if fb:

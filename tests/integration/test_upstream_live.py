@@ -17,7 +17,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -25,7 +24,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mmrun import Skip, Suite, check, eq, mamori_bin, skip   # noqa: E402
+from mmrun import Skip, Suite, check, eq, skip              # noqa: E402
+from agentkit import Agent, Container                       # noqa: E402
 
 SHARED = os.environ.get("MAMORI_SHARED",
                         os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared",
@@ -48,50 +48,15 @@ def py(code):
     return run([sys.executable, "-c", code])
 
 
-class Agent:
-    def __init__(self, tmp):
-        self.out = open(os.path.join(tmp, "alerts.json"), "w+")
-        self.errp = os.path.join(tmp, "agent.err")
-        self.p = subprocess.Popen([mamori_bin(), "agent", "--rules", RULES, "--source", "bpf",
-                                   "--duration", "300"],
-                                  stdout=self.out, stderr=open(self.errp, "w"))
-        deadline = time.time() + 90
-        while time.time() < deadline:
-            if self.p.poll() is not None:
-                break
-            if "agent: ready" in open(self.errp).read():
-                return
-            time.sleep(0.2)
-        self.p.kill()
-        self.p.wait()
-        raise Skip("agent did not start: %s" % open(self.errp).read()[-600:])
-
-    def stop(self):
-        time.sleep(1.5)   # the ring buffer is drained on a timer
-        self.p.send_signal(signal.SIGINT)
-        self.rc = self.p.wait(timeout=120)
-        self.out.seek(0)
-        self.alerts = [json.loads(l) for l in self.out if l.strip()]
-        self.stderr = open(self.errp).read()
-
-    def find(self, rule, **want):
-        """Alerts of rule whose output fields contain every want value."""
-        got = []
-        for a in self.alerts:
-            if a.get("rule") != rule:
-                continue
-            f = a.get("output_fields", {})
-            if all(v in str(f.get(k.replace("__", "."), "")) for k, v in want.items()):
-                got.append(a)
-        return got
-
-
-def container_cgroup():
-    for c in ("/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
-        if os.path.exists(os.path.join(c, "cgroup.procs")) and \
-           os.path.exists(os.path.join(c, "cgroup.subtree_control")):
-            return c
-    return None
+def find(ag, rule, **want):
+    """Alerts of rule whose output fields contain every want value (keys
+    spell dots as double underscores: fd__name)."""
+    got = []
+    for a in ag.by_rule(rule):
+        f = a.get("output_fields", {})
+        if all(v in str(f.get(k.replace("__", "."), "")) for k, v in want.items()):
+            got.append(a)
+    return got
 
 
 class Activities:
@@ -185,18 +150,11 @@ class Activities:
            "os.execve('/proc/self/fd/%%d' %% fd, ['fileless'], {})\n" % self.tag)
 
     def redirect(self):
-        cg = container_cgroup()
-        if not cg:
-            self.n["ctr_skip"] = "no cgroup v2"
-            return
-        cid = secrets.token_hex(32)
-        d = os.path.join(cg, "mamori-test", "docker-%s.scope" % cid)
         try:
-            os.makedirs(d)
-        except OSError as e:
-            self.n["ctr_skip"] = "cannot create a cgroup: %s" % e
+            ctr = Container()
+        except Skip as e:
+            self.n["ctr_skip"] = str(e)
             return
-        self.n["cid"] = cid
         srv = socket.socket()
         srv.bind(("127.0.0.1", 0))
         srv.listen(4)
@@ -209,21 +167,13 @@ class Activities:
                 "os.dup2(f, 2)\n"                    # twin: a file onto stderr
                 % port)
         try:
-            # a shell joins the container's cgroup, then runs the program,
-            # as a container runtime starts a process
-            p = subprocess.Popen(["sh", "-c", 'echo $$ > "$1" && exec "$2" -c "$3"', "sh",
-                                  os.path.join(d, "cgroup.procs"), sys.executable, code])
+            p = subprocess.Popen(ctr.argv([sys.executable, "-c", code]))
             a, _ = srv.accept()
             p.wait(timeout=30)
             a.close()
         finally:
             srv.close()
-            time.sleep(0.2)
-            for x in (d, os.path.dirname(d)):
-                try:
-                    os.rmdir(x)
-                except OSError:
-                    pass
+            ctr.close()
 
 
 def main():
@@ -239,7 +189,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="mamori-upstream-")
     try:
         try:
-            ag = Agent(tmp)
+            ag = Agent(tmp, "upstream", ["--rules", RULES, "--source", "bpf"], duration=300)
         except Skip as e:
             s.skip_all(CASES, str(e))
             s.finish()
@@ -248,20 +198,20 @@ def main():
         for f in (act.sensitive_read, act.traversal, act.links, act.finds, act.clear_log,
                   act.shred, act.ptrace, act.shm_memfd, act.redirect):
             f()
-        ag.stop()
+        ag.stop(settle=1.5)
         n = act.n
 
         def one(rule, twin=None, **want):
-            got = ag.find(rule, **want)
+            got = find(ag, rule, **want)
             eq(len(got), 1, "%s alerts matching %r: %r" % (rule, want, got[:3]))
             if twin:
-                eq(ag.find(rule, **twin), [], "%s fired for the benign twin %r" % (rule, twin))
+                eq(find(ag, rule, **twin), [], "%s fired for the benign twin %r" % (rule, twin))
             return got[0]
 
         def sensitive():
             a = one("Read sensitive file untrusted", proc__name="mmtcat", fd__name="/etc/shadow")
             eq(a["priority"], "Warning", "priority")
-            eq(ag.find("Read sensitive file untrusted", proc__name="mmtcat",
+            eq(find(ag, "Read sensitive file untrusted", proc__name="mmtcat",
                        fd__name="/etc/hostname"), [], "twin /etc/hostname fired")
 
         def traversal():
@@ -282,7 +232,7 @@ def main():
         def keys():
             a = one("Search Private Keys or Passwords", proc__name="find",
                     proc__cmdline="id_rsa")
-            check("mmt_notes" not in json.dumps(ag.find("Search Private Keys or Passwords")),
+            check("mmt_notes" not in json.dumps(find(ag, "Search Private Keys or Passwords")),
                   "twin find fired")
             eq(a["priority"], "Warning", "priority")
 
@@ -301,12 +251,12 @@ def main():
         def pattach():
             if "ptrace_skip" in n:
                 skip(n["ptrace_skip"])
-            a = [x for x in ag.find("PTRACE attached to process")
+            a = [x for x in find(ag, "PTRACE attached to process")
                  if "python" in x["output_fields"].get("proc.name", "")]
             check(len(a) >= 1, "no PTRACE attach alert from the test")
 
         def pdebug():
-            a = [x for x in ag.find("PTRACE anti-debug attempt")
+            a = [x for x in find(ag, "PTRACE anti-debug attempt")
                  if "python" in x["output_fields"].get("proc.name", "")]
             eq(len(a), 1, "PTRACE_TRACEME alerts")
 
@@ -320,13 +270,13 @@ def main():
         def redirect():
             if "ctr_skip" in n:
                 skip(n["ctr_skip"])
-            got = [x for x in ag.find("Redirect STDOUT/STDIN to Network Connection in Container")
+            got = [x for x in find(ag, "Redirect STDOUT/STDIN to Network Connection in Container")
                    if str(x["output_fields"].get("fd.rport")) == str(n["port"])
                    or str(n["port"]) in str(x["output_fields"].get("connection", ""))
                    or str(n["port"]) in str(x["output_fields"].get("fd.name", ""))]
             eq(len(got), 1, "redirect alerts for the test connection (stdout yes, the "
                             "/dev/null onto stderr twin no): %r" %
-               ag.find("Redirect STDOUT/STDIN to Network Connection in Container")[:3])
+               find(ag, "Redirect STDOUT/STDIN to Network Connection in Container")[:3])
             eq(got[0]["output_fields"].get("fd.sip"), "127.0.0.1", "fd.sip")
 
         def clean():
