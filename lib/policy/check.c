@@ -317,7 +317,8 @@ static int rule_signatures(eval *e)
             mm_buf_printf(&good, "%s%s (%s)", good.len ? ", " : "", p->key_paths[i],
                           id ? id : "?");
         } else {
-            const char *why = NULL;
+            /* a signature manifest that could not be read says why first */
+            const char *why = vr->error;
             for (size_t j = 0; j < vr->nchecks && !why; j++)
                 why = vr->checks[j].reason;
             mm_buf_printf(&bad, "%s%s (%s): %s", bad.len ? "; " : "", p->key_paths[i],
