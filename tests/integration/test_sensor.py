@@ -103,15 +103,16 @@ class Activities:
         self.port = port
         self.notes = {}
 
-    def shadow(self):
+    def shadow(self, linger=0.5):
         cat = os.path.join(self.tmp, "mmtcat")
         shutil.copy("/bin/cat", cat)
         # cat lingers on stdin after the read, so that even the fallback
-        # source (which reads process details from /proc) sees its name
+        # source (which reads process details from /proc after the event)
+        # sees its name; a sanitizer build on a loaded machine needs longer
         for f in ("/etc/shadow", "/etc/hostname"):   # twin: a harmless file
             p = subprocess.Popen([cat, f, "-"], stdin=subprocess.PIPE,
                                  stdout=subprocess.DEVNULL)
-            time.sleep(0.5)
+            time.sleep(linger)
             p.stdin.close()
             p.wait()
 
@@ -307,7 +308,7 @@ def main():
             s.skip_all(names[9:], str(e))
         if fb:
             act = Activities(tmp, port + 1)
-            act.shadow()
+            act.shadow(linger=2.0)
             act.dev_shm()
             fb.stop()
 
