@@ -148,6 +148,11 @@ double mm_result_seconds(const mm_result *r);
 /* A key for the store: the manifest digest, else config digest, else a
  * digest of the layer diff_ids. */
 const char *mm_result_key(const mm_result *r);
+/* The MM_SCANNER_* bits that ran on r (the inventory always does), so
+ * that a report and the gate can tell "nothing found" from "not looked";
+ * mm_vuln_match adds MM_SCANNER_VULN. */
+unsigned mm_result_scanners(const mm_result *r);
+void mm_result_add_scanners(mm_result *r, unsigned bits);
 
 /* --- results that do not come from a scan --------------------------------
  * An SBOM read back (mamori sbom) or a linted file (mamori config) is

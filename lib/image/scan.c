@@ -33,6 +33,7 @@ struct mm_result {
     int64_t started;
     double seconds;
     char *key;
+    unsigned scanners;   /* MM_SCANNER_* that ran on this result */
 };
 
 static const mm_analyzer_ops *const analyzers[] = {
@@ -353,6 +354,8 @@ const char *mm_result_warning(const mm_result *r, size_t i)
 int64_t mm_result_started(const mm_result *r) { return r->started; }
 double mm_result_seconds(const mm_result *r) { return r->seconds; }
 const char *mm_result_key(const mm_result *r) { return r->key; }
+unsigned mm_result_scanners(const mm_result *r) { return r->scanners; }
+void mm_result_add_scanners(mm_result *r, unsigned bits) { r->scanners |= bits; }
 
 /* --- image metadata from the config --------------------------------------------- */
 static void image_info_from(mm_result *r, mm_source *s)
@@ -625,6 +628,9 @@ out:
         free(tmpdir);
     }
     r->seconds = mm_now() - t0;
+    /* what ran (vulnerability matching adds itself when it runs) */
+    r->scanners = o.scanners & ~(unsigned)MM_SCANNER_VULN &
+                  mm_scan_available_scanners();
     if (rc < 0) {
         mm_result_free(r);
         return rc;

@@ -493,9 +493,31 @@ static void rule_found(eval *e, const char *rule, pick_fn pick, const char *what
     mm_buf_free(&b);
 }
 
+/* Whether the stored scan ran `scanner`: "no finding" only means
+ * something when somebody looked.  Denies the rule (with the reason) when
+ * it did not, or when the report predates the "scanners" record. */
+static bool scanner_ran(eval *e, const char *rule, const char *scanner)
+{
+    json_t *sc = json_object_get(e->report, "scanners"), *v;
+    size_t i;
+    if (!json_is_array(sc)) {
+        reason(e, rule, true, "the stored scan does not record which scanners ran "
+               "(made by an older mamori): rescan the image");
+        return false;
+    }
+    json_array_foreach(sc, i, v)
+        if (json_is_string(v) && !strcmp(json_string_value(v), scanner))
+            return true;
+    reason(e, rule, true, "the stored scan did not run the %s scanner, so nothing was "
+           "looked for: rescan with --scanners including %s", scanner, scanner);
+    return false;
+}
+
 /* secrets.max_severity and malware.max_severity */
 static void rule_max(eval *e, const char *rule, const char *what, int max, pick_fn pick)
 {
+    if (!scanner_ran(e, rule, what))
+        return;
     char found[64], none[64];
     snprintf(found, sizeof found, "%s finding(s) above %s", what, sev_text(max));
     snprintf(none, sizeof none, "no %s finding above %s", what, sev_text(max));
@@ -594,7 +616,7 @@ static void scan_rules(eval *e)
         rule_max(e, "secrets.max_severity", "secret", p->secrets_max, pick_secret);
     if (p->malware_set)
         rule_max(e, "malware.max_severity", "malware", p->malware_max, pick_malware);
-    if (p->deny_remote_shells)
+    if (p->deny_remote_shells && scanner_ran(e, "deny_remote_shells", "misconfig"))
         rule_found(e, "deny_remote_shells", pick_shell, "remote shell finding(s)",
                    "no ssh or telnet server installed or exposed");
 }

@@ -157,6 +157,17 @@ json_t *mm_report_json_doc(mm_result *r, const mm_report_opts *o)
     json_object_set_new(doc, "scannedAt", json_string(ts));
     json_object_set_new(doc, "durationSeconds",
                         json_real(mm_result_seconds(r)));
+    json_t *sc = json_array();
+    unsigned bits = mm_result_scanners(r);
+    json_array_append_new(sc, json_string("inventory"));
+    static const struct { unsigned bit; const char *name; } names[] = {
+        {MM_SCANNER_VULN, "vuln"}, {MM_SCANNER_SECRET, "secret"},
+        {MM_SCANNER_MISCONFIG, "misconfig"}, {MM_SCANNER_MALWARE, "malware"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (bits & names[i].bit)
+            json_array_append_new(sc, json_string(names[i].name));
+    json_object_set_new(doc, "scanners", sc);
     json_object_set_new(doc, "image", image_json(r));
     json_object_set_new(doc, "os", os_json(r));
     json_object_set_new(doc, "layers", layers_json(r));

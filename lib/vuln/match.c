@@ -741,5 +741,7 @@ out:
     if (txn)
         sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
     mm_map_free(m.seen, NULL);
+    if (rc >= 0)
+        mm_result_add_scanners(r, MM_SCANNER_VULN);
     return rc < 0 ? rc : 0;
 }

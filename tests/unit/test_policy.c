@@ -517,7 +517,24 @@ MM_TEST(policy_secrets_malware_shells)
     CHECK_OK(mm_store_put_scan(st, r, "db"));
     const char *pol = "version: 1\nsecrets:\n  max_severity: none\nmalware:\n"
                       "  max_severity: none\ndeny_remote_shells: true\n";
+    /* an inventory-only scan found nothing because nobody looked */
     mm_policy_decision *d = check(pol, img, st, T0);
+    REQUIRE(d);
+    CHECK(!d->allow);
+    CHECK_REASON(d, "secrets.max_severity", true,
+                 "the stored scan did not run the secret scanner, so nothing was looked "
+                 "for: rescan with --scanners including secret");
+    CHECK_REASON(d, "malware.max_severity", true,
+                 "the stored scan did not run the malware scanner, so nothing was looked "
+                 "for: rescan with --scanners including malware");
+    CHECK_REASON(d, "deny_remote_shells", true,
+                 "the stored scan did not run the misconfig scanner, so nothing was looked "
+                 "for: rescan with --scanners including misconfig");
+    mm_policy_decision_free(d);
+
+    mm_result_add_scanners(r, MM_SCANNER_SECRET | MM_SCANNER_MALWARE | MM_SCANNER_MISCONFIG);
+    CHECK_OK(mm_store_put_scan(st, r, "db"));
+    d = check(pol, img, st, T0);
     REQUIRE(d);
     CHECK(d->allow);
     CHECK_REASON(d, "secrets.max_severity", false, "no secret finding above none");
