@@ -475,7 +475,7 @@ static int on_record(void *ctx, void *data, size_t size)
 {
     mm_bpf_src *s = ctx;
     const struct mm_brec *r = data;
-    if (size < offsetof(struct mm_brec, s2)) {
+    if (size < offsetof(struct mm_brec, s1)) {
         s->b->st.malformed++;
         return 0;
     }

@@ -94,12 +94,20 @@ static __always_inline struct mm_brec *get_rec(__u16 kind)
     return r;
 }
 
-/* Writes the record cut after the used part of s2; counts drops. */
+/* Writes the record cut after its last used string (sensor_abi.h): an
+ * openat sends its header and path, not 1.4 KiB of empty slots; counts
+ * drops. */
 static __always_inline void emit(struct mm_brec *r)
 {
     struct mm_bstats *st = get_stats();
-    __u64 size = __builtin_offsetof(struct mm_brec, s2) + (r->len2 & (MM_S2_SIZE - 1));
-    if (r->len2 >= MM_S2_SIZE)
+    __u64 size;
+    if (r->len3)
+        size = sizeof(*r);
+    else if (r->len2)
+        size = __builtin_offsetof(struct mm_brec, s2) + (r->len2 & (MM_S2_SIZE - 1));
+    else
+        size = __builtin_offsetof(struct mm_brec, s1) + (r->len1 & (MM_S1_SIZE - 1));
+    if (r->len2 >= MM_S2_SIZE || r->len1 >= MM_S1_SIZE)
         size = sizeof(*r);
     __u64 flags = BPF_RB_NO_WAKEUP;
     if (st) {

@@ -61,9 +61,12 @@ struct mm_brec {
     __u16 lfamily;
     __u16 len1, len2, len3; /* bytes used in s1/s2/s3 (0 = none) */
     char comm[16];
-    char s3[MM_S3_SIZE];
+    /* The record is cut after its last used string: after len1 bytes of
+     * s1 when s2 and s3 are empty (most file syscalls), after len2 bytes
+     * of s2 when s3 is empty, else sent whole (exec, mount). */
     char s1[MM_S1_SIZE];
-    char s2[MM_S2_SIZE];    /* last: the record is cut after len2 bytes */
+    char s2[MM_S2_SIZE];
+    char s3[MM_S3_SIZE];
 };
 
 /* per-CPU counters (the `stats` map) */
