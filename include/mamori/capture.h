@@ -42,6 +42,8 @@ typedef struct mm_capture_opts {
     unsigned flush_ms;     /* ... or this long after the oldest unflushed event (0 = 1000) */
     int level;             /* zstd level (0 = 3) */
     bool plain;            /* uncompressed JSON lines (rotation still applies) */
+    bool full_lines;       /* every line carries the whole process and its
+                              ancestors (no per-file dedup; larger) */
 } mm_capture_opts;
 
 typedef struct mm_capture_stats {
@@ -52,6 +54,9 @@ typedef struct mm_capture_stats {
     uint64_t frames;       /* zstd frames ended (flushes) */
     uint64_t rotations;
     uint64_t removed;      /* old files deleted beyond `keep` */
+    uint64_t proc_omitted; /* lines without the process's description (written
+                              earlier in the same file for that pid) */
+    uint64_t anc_omitted;  /* lines without "proc.ancestors" (likewise) */
 } mm_capture_stats;
 
 typedef struct mm_capture mm_capture;
@@ -60,7 +65,12 @@ typedef struct mm_capture mm_capture;
  * existing non-empty FILE, so an earlier capture is kept, not overwritten;
  * stale FILE.N beyond `keep` are removed.  opts may be NULL. */
 int mm_capture_open(mm_capture **out, const char *path, const mm_capture_opts *opts);
-/* Appends the event's replay line (mm_event_to_json). */
+/* Appends the event's replay line (mm_event_to_json).  A process's
+ * description and ancestor chain are written on its first line in each
+ * file and again only when they change (unless opts.full_lines): later
+ * lines of that pid carry its ids and the event, and the replay reader
+ * takes the rest from its process table.  Each file (rotation resets the
+ * memory) replays on its own. */
 int mm_capture_write(mm_capture *c, const mm_event *ev);
 /* Appends one line (no '\n' inside; one is added). */
 int mm_capture_write_line(mm_capture *c, const char *line, size_t len);

@@ -155,6 +155,27 @@ void mm_replay_free(mm_replay *r);
  * Includes the process, its container and up to 8 ancestors. */
 char *mm_event_to_json(const mm_event *ev);
 
+/* Parts of a line mm_event_to_json_flags may leave out, for a writer that
+ * knows the reader already holds them for this proc.pid (the replay reader
+ * keeps each pid's last description and ancestor chain in its process
+ * table; docs/capture.md says when that is exact). */
+enum {
+    MM_EVJ_NO_PROC = 1u << 0,      /* proc.name ... thread.cap_* (ids, the
+                                      container and the event stay) */
+    MM_EVJ_NO_ANCESTORS = 1u << 1, /* "proc.ancestors" */
+};
+/* mm_event_to_json with parts left out (flags 0 = the same line). */
+char *mm_event_to_json_flags(const mm_event *ev, unsigned flags);
+
+/* SHA-256 of what each omittable part of the event's line would hold, so a
+ * writer can tell whether it is what it wrote last for this pid.  All zero
+ * when the event has no process. */
+typedef struct mm_event_json_digest {
+    uint8_t proc[32];      /* MM_EVJ_NO_PROC's part */
+    uint8_t anc[32];       /* MM_EVJ_NO_ANCESTORS's part */
+} mm_event_json_digest;
+void mm_event_json_digest_compute(mm_event_json_digest *out, const mm_event *ev);
+
 #ifdef __cplusplus
 }
 #endif

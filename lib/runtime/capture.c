@@ -9,6 +9,16 @@
  * is ended is complete and checksummed on disk, so after a crash (or while
  * the agent still runs) everything up to the last flush reads back cleanly,
  * and a follower never sees half a frame except at the very end.
+ *
+ * Why a per-file memory of processes: a full line repeats the process and
+ * up to 8 ancestors (several KiB for deep trees), which was most of the
+ * capture's CPU and size.  The replay reader keeps, per pid, the last
+ * description and ancestor chain a line gave (lib/runtime/replay.c), so the
+ * writer leaves out a part whose content (SHA-256 of exactly what it would
+ * write) equals what it last wrote for that pid in this file, and forgets a
+ * pid whenever a line makes the reader change or drop its record (exit,
+ * clone of that pid, execve flags, chdir, set*id).  Forgetting is always
+ * safe; it only costs bytes.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -36,6 +46,13 @@
 #define DEF_FLUSH_MS 1000u
 #define DEF_MAX_TOTAL (64ull << 30)
 #define ZSTD_MAGIC 0xFD2FB528u
+#define MAX_KNOWN_PROCS 8192u  /* pids remembered per file; then forget all */
+
+/* What this file already gave the reader for one pid. */
+typedef struct known_proc {
+    mm_event_json_digest dg;
+    bool proc_ok;          /* dg.proc is what the reader's record holds */
+} known_proc;
 
 /* ---- writer ------------------------------------------------------------------ */
 
@@ -52,7 +69,23 @@ struct mm_capture {
     uint64_t flushed_in, flushed_out; /* for the compression ratio estimate */
     mm_capture_stats st;
     int err;               /* sticky first error */
+    mm_map *known;         /* "pid" -> known_proc*, for the current file */
 };
+
+static void known_reset(mm_capture *c)
+{
+    if (c->known && !mm_map_count(c->known))
+        return;
+    mm_map_free(c->known, free);
+    c->known = mm_map_new();
+}
+
+static void known_forget(mm_capture *c, int64_t pid)
+{
+    char k[24];
+    snprintf(k, sizeof k, "%lld", (long long)pid);
+    free(mm_map_del(c->known, k));
+}
 
 static int cap_fail(mm_capture *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -230,6 +263,8 @@ static int rotate(mm_capture *c)
     if ((rc = shift_members(c)))
         return rc;
     c->st.rotations++;
+    /* each file replays on its own: the next one describes every process anew */
+    known_reset(c);
     return open_current(c);
 }
 
@@ -249,6 +284,7 @@ int mm_capture_open(mm_capture **out, const char *path, const mm_capture_opts *o
         c->o.keep = DEF_KEEP;
     if (c->o.keep > MAX_KEEP)
         c->o.keep = MAX_KEEP;
+    known_reset(c);
     if (!c->o.flush_events)
         c->o.flush_events = DEF_FLUSH_EVENTS;
     if (!c->o.flush_ms)
@@ -296,14 +332,9 @@ static double est(const mm_capture *c, uint64_t in)
     return (double)in * ratio;
 }
 
-int mm_capture_write_line(mm_capture *c, const char *line, size_t len)
+/* Flushes and rotates as needed so that a line of len bytes fits. */
+static int make_room(mm_capture *c, size_t len)
 {
-    if (c->err)
-        return c->err;
-    if (len > MM_CAPTURE_MAX_LINE || memchr(line, '\n', len)) {
-        c->st.oversize++;
-        return 0;
-    }
     int rc;
     uint64_t need = c->pending_in + len + 1;
     if ((c->file_bytes || c->pending_in) &&
@@ -316,6 +347,12 @@ int mm_capture_write_line(mm_capture *c, const char *line, size_t len)
             (rc = rotate(c)))
             return rc;
     }
+    return 0;
+}
+
+static int append(mm_capture *c, const char *line, size_t len)
+{
+    int rc;
     if (!c->pending_events)
         c->first_pending = mm_now();
     if (c->cc) {
@@ -334,16 +371,108 @@ int mm_capture_write_line(mm_capture *c, const char *line, size_t len)
     return mm_capture_tick(c);
 }
 
+int mm_capture_write_line(mm_capture *c, const char *line, size_t len)
+{
+    if (c->err)
+        return c->err;
+    if (len > MM_CAPTURE_MAX_LINE || memchr(line, '\n', len)) {
+        c->st.oversize++;
+        return 0;
+    }
+    int rc = make_room(c, len);
+    return rc ? rc : append(c, line, len);
+}
+
+/* Event types after whose line the reader's record of the process no longer
+ * holds what the line described: mm_proctab_apply() and the reader set
+ * cwd, uid/gid or the exe flags from the event itself. */
+static bool reader_changes_proc(const mm_event *ev)
+{
+    switch (ev->type) {
+    case MM_EVT_EXECVE: case MM_EVT_EXECVEAT: case MM_EVT_CHDIR: case MM_EVT_FCHDIR:
+    case MM_EVT_SETUID: case MM_EVT_SETGID: case MM_EVT_SETREUID: case MM_EVT_SETREGID:
+    case MM_EVT_SETRESUID: case MM_EVT_SETRESGID: case MM_EVT_SETFSUID: case MM_EVT_SETFSGID:
+    case MM_EVT_CAPSET:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool is_clone(mm_evt_type t)
+{
+    return t == MM_EVT_CLONE || t == MM_EVT_CLONE3 || t == MM_EVT_FORK || t == MM_EVT_VFORK;
+}
+
 int mm_capture_write(mm_capture *c, const mm_event *ev)
 {
     if (c->err)
         return c->err;
-    char *line = mm_event_to_json(ev);
+    const mm_proc *p = ev->proc;
+    /* pid <= 0: the reader makes a throw-away record per line */
+    bool dedup = !c->o.full_lines && p && p->pid > 0;
+    mm_event_json_digest dg;
+    char key[24];
+    unsigned flags = 0;
+    known_proc *kp = NULL;
+    if (dedup) {
+        mm_event_json_digest_compute(&dg, ev);
+        snprintf(key, sizeof key, "%lld", (long long)p->pid);
+        kp = mm_map_get(c->known, key);
+        if (kp && kp->proc_ok && !memcmp(kp->dg.proc, dg.proc, sizeof dg.proc))
+            flags |= MM_EVJ_NO_PROC;
+        if (kp && !memcmp(kp->dg.anc, dg.anc, sizeof dg.anc))
+            flags |= MM_EVJ_NO_ANCESTORS;
+    }
+    char *line = mm_event_to_json_flags(ev, flags);
     if (!line)
         return 0;
-    int rc = mm_capture_write_line(c, line, strlen(line));
+    size_t len = strlen(line);
+    if (len > MM_CAPTURE_MAX_LINE) {
+        free(line);
+        c->st.oversize++;
+        return 0;   /* the reader never sees it: remember nothing */
+    }
+    uint64_t rot = c->st.rotations;
+    int rc = make_room(c, len);
+    if (!rc && flags && c->st.rotations != rot) {
+        /* the line goes to a new file, which must describe the process */
+        free(line);
+        flags = 0;
+        line = mm_event_to_json_flags(ev, 0);
+        len = line ? strlen(line) : 0;
+        if (!line || len > MM_CAPTURE_MAX_LINE) {
+            free(line);
+            c->st.oversize++;
+            return 0;
+        }
+    }
+    if (!rc)
+        rc = append(c, line, len);
     free(line);
-    return rc;
+    if (rc || !dedup)
+        return rc;
+    if (flags & MM_EVJ_NO_PROC)
+        c->st.proc_omitted++;
+    if (flags & MM_EVJ_NO_ANCESTORS)
+        c->st.anc_omitted++;
+    if (ev->type == MM_EVT_PROCEXIT) {
+        known_forget(c, p->pid);   /* the reader drops its record */
+    } else {
+        kp = mm_map_get(c->known, key);
+        if (!kp) {
+            if (mm_map_count(c->known) >= MAX_KNOWN_PROCS)
+                known_reset(c);
+            kp = mm_xcalloc(1, sizeof *kp);
+            mm_map_put(c->known, key, kp);
+        }
+        kp->dg = dg;
+        kp->proc_ok = !reader_changes_proc(ev);
+    }
+    /* the reader creates or re-links the child's record from this line */
+    if (is_clone(ev->type) && ev->res > 0 && ev->res != p->pid)
+        known_forget(c, ev->res);
+    return 0;
 }
 
 int mm_capture_tick(mm_capture *c)
@@ -370,6 +499,7 @@ int mm_capture_close(mm_capture *c)
     if (c->fd >= 0 && close(c->fd) != 0 && !rc)
         rc = mm_error_set(MM_EIO, "%s: close: %s", c->path, strerror(errno));
     ZSTD_freeCCtx(c->cc);
+    mm_map_free(c->known, free);
     mm_buf_free(&c->out);
     free(c->path);
     free(c);

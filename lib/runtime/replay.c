@@ -8,6 +8,9 @@
  * parent first) or the flat proc.pname / proc.aname[N] keys, or from the
  * reader's own process table when lines carry proc.pid / proc.ppid (the
  * form the agent's captures use, with clone/execve events keeping the tree).
+ * A capture describes a process and its ancestors on its first line in a
+ * file only (mm_event_to_json_flags): a line without them keeps what the
+ * pid's record got from its last line, which the writer relies on.
  * Input is untrusted: sizes are capped and bad lines are errors naming the
  * line, never crashes.
  */
@@ -23,6 +26,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <jansson.h>
+#include <openssl/sha.h>
 
 #include "mamori/capture.h"
 #include "runtime/runtime.h"
@@ -859,20 +863,166 @@ static void put_s(json_t *o, const char *k, const char *v)
     }
 }
 
-static json_t *proc_obj(const mm_proc *a)
+/* Where the process parts of a line go: a JSON object, or (o == NULL) the
+ * canonical bytes a digest is taken of.  One emitter serves both, so that
+ * the digest covers exactly what the line would carry. */
+typedef struct jsink {
+    json_t *o;
+    mm_buf *d;
+} jsink;
+
+static void sk_raw(jsink *s, const char *k, char tag, const void *v, size_t n)
 {
-    json_t *x = json_object();
-    json_object_set_new(x, "pid", json_integer(a->pid));
-    put_s(x, "name", a->comm);
-    put_s(x, "exe", a->exe);
-    put_s(x, "exepath", a->exepath);
-    put_s(x, "args", a->args);
-    put_s(x, "cwd", a->cwd);
-    json_object_set_new(x, "uid", json_integer(a->uid));
-    return x;
+    mm_buf_adds(s->d, k);
+    mm_buf_addc(s->d, 0);
+    mm_buf_addc(s->d, tag);
+    uint64_t len = n;
+    mm_buf_add(s->d, &len, sizeof len);
+    mm_buf_add(s->d, v, n);
+}
+
+static void sk_str(jsink *s, const char *k, const char *v)
+{
+    if (!v)
+        return;
+    if (s->o)
+        put_s(s->o, k, v);
+    else
+        sk_raw(s, k, 's', v, strlen(v));
+}
+
+static void sk_int(jsink *s, const char *k, int64_t v)
+{
+    if (s->o)
+        json_object_set_new(s->o, k, json_integer(v));
+    else
+        sk_raw(s, k, 'i', &v, sizeof v);
+}
+
+static void sk_true(jsink *s, const char *k)
+{
+    if (s->o)
+        json_object_set_new(s->o, k, json_true());
+    else
+        sk_raw(s, k, 't', "", 0);
+}
+
+static void sk_argv(jsink *s, const char *k, char *const *argv, size_t argc)
+{
+    if (s->o) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < argc; i++) {
+            json_t *x = json_string(argv[i]);
+            json_array_append_new(a, x ? x : json_string(""));
+        }
+        json_object_set_new(s->o, k, a);
+        return;
+    }
+    sk_raw(s, k, 'v', &argc, sizeof argc);
+    for (size_t i = 0; i < argc; i++)
+        sk_raw(s, "", 's', argv[i] ? argv[i] : "", argv[i] ? strlen(argv[i]) : 0);
+}
+
+/* One ancestor as "proc.ancestors" holds it (fill_proc reads it back). */
+static void emit_ancestor(jsink *s, const mm_proc *a)
+{
+    sk_int(s, "pid", a->pid);
+    sk_str(s, "name", a->comm);
+    sk_str(s, "exe", a->exe);
+    sk_str(s, "exepath", a->exepath);
+    sk_str(s, "args", a->args);
+    sk_str(s, "cwd", a->cwd);
+    sk_int(s, "uid", a->uid);
+}
+
+/* "proc.ancestors": up to 8, parent first. */
+static void emit_ancestors(jsink *s, const mm_proc *p)
+{
+    const mm_proc *a = p->parent;
+    if (!s->o) {
+        for (int i = 0; a && i < 8; i++, a = a->parent) {
+            mm_buf_addc(s->d, 'A');
+            emit_ancestor(s, a);
+        }
+        return;
+    }
+    if (!a)
+        return;
+    json_t *anc = json_array();
+    for (int i = 0; a && i < 8; i++, a = a->parent) {
+        jsink c = {json_object(), NULL};
+        emit_ancestor(&c, a);
+        json_array_append_new(anc, c.o);
+    }
+    json_object_set_new(s->o, "proc.ancestors", anc);
+}
+
+/* The process's own description: everything of proc.* / user.* / group.* /
+ * thread.cap_* but its ids (proc.pid, proc.ppid, proc.vpid). */
+static void emit_proc_desc(jsink *s, const mm_proc *p)
+{
+    char buf[64];
+    sk_str(s, "proc.name", p->comm);
+    sk_str(s, "proc.exe", p->exe);
+    sk_str(s, "proc.exepath", p->exepath);
+    if (p->argv)
+        sk_argv(s, "proc.argv", p->argv, p->argc);
+    else
+        sk_str(s, "proc.args", p->args);
+    sk_str(s, "proc.cwd", p->cwd);
+    sk_str(s, "proc.env", p->env);
+    if (p->tty)
+        sk_int(s, "proc.tty", p->tty);
+    if (p->sid)
+        sk_int(s, "proc.sid", p->sid);
+    if (p->vpgid)
+        sk_int(s, "proc.vpgid", p->vpgid);
+    if (p->start_ts)
+        sk_int(s, "proc.start_ts", p->start_ts);
+    sk_int(s, "user.uid", p->euid ? p->euid : p->uid);
+    sk_int(s, "group.gid", p->egid ? p->egid : p->gid);
+    sk_int(s, "user.loginuid", p->loginuid == UINT32_MAX ? -1 : (int64_t)p->loginuid);
+    sk_str(s, "user.name", p->user_name);
+    sk_str(s, "user.loginname", p->login_name);
+    sk_str(s, "group.name", p->group_name);
+    snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)p->cap_effective);
+    sk_str(s, "thread.cap_effective", buf);
+    snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)p->cap_permitted);
+    sk_str(s, "thread.cap_permitted", buf);
+    if (p->exe_flags & MM_EXE_WRITABLE)
+        sk_true(s, "proc.is_exe_writable");
+    if (p->exe_flags & MM_EXE_UPPER_LAYER)
+        sk_true(s, "proc.is_exe_upper_layer");
+    if (p->exe_flags & MM_EXE_FROM_MEMFD)
+        sk_true(s, "proc.is_exe_from_memfd");
+    if (p->exe_ino_ctime)
+        sk_int(s, "proc.exe_ino.ctime", p->exe_ino_ctime);
+    if (p->exe_ino_mtime)
+        sk_int(s, "proc.exe_ino.mtime", p->exe_ino_mtime);
+}
+
+void mm_event_json_digest_compute(mm_event_json_digest *out, const mm_event *ev)
+{
+    memset(out, 0, sizeof *out);
+    const mm_proc *p = ev->proc;
+    if (!p)
+        return;
+    mm_buf d = MM_BUF_INIT;
+    jsink s = {NULL, &d};
+    emit_proc_desc(&s, p);
+    SHA256((const unsigned char *)(d.data ? d.data : ""), d.len, out->proc);
+    mm_buf_clear(&d);
+    emit_ancestors(&s, p);
+    SHA256((const unsigned char *)(d.data ? d.data : ""), d.len, out->anc);
+    mm_buf_free(&d);
 }
 
 char *mm_event_to_json(const mm_event *ev)
+{
+    return mm_event_to_json_flags(ev, 0);
+}
+
+char *mm_event_to_json_flags(const mm_event *ev, unsigned flags)
 {
     json_t *o = json_object();
     const mm_proc *p = ev->proc;
@@ -886,6 +1036,7 @@ char *mm_event_to_json(const mm_event *ev)
     if (ev->tid)
         json_object_set_new(o, "thread.tid", json_integer(ev->tid));
     if (p) {
+        jsink s = {o, NULL};
         json_object_set_new(o, "proc.pid", json_integer(p->pid));
         if (p->parent)
             json_object_set_new(o, "proc.ppid", json_integer(p->parent->pid));
@@ -893,50 +1044,10 @@ char *mm_event_to_json(const mm_event *ev)
             json_object_set_new(o, "proc.ppid", json_integer(p->ppid));
         if (p->vpid != p->pid)
             json_object_set_new(o, "proc.vpid", json_integer(p->vpid));
-        put_s(o, "proc.name", p->comm);
-        put_s(o, "proc.exe", p->exe);
-        put_s(o, "proc.exepath", p->exepath);
-        if (p->argv) {
-            json_t *a = json_array();
-            for (size_t i = 0; i < p->argc; i++) {
-                json_t *s = json_string(p->argv[i]);
-                json_array_append_new(a, s ? s : json_string(""));
-            }
-            json_object_set_new(o, "proc.argv", a);
-        } else {
-            put_s(o, "proc.args", p->args);
-        }
-        put_s(o, "proc.cwd", p->cwd);
-        put_s(o, "proc.env", p->env);
-        if (p->tty)
-            json_object_set_new(o, "proc.tty", json_integer(p->tty));
-        if (p->sid)
-            json_object_set_new(o, "proc.sid", json_integer(p->sid));
-        if (p->vpgid)
-            json_object_set_new(o, "proc.vpgid", json_integer(p->vpgid));
-        if (p->start_ts)
-            json_object_set_new(o, "proc.start_ts", json_integer(p->start_ts));
-        json_object_set_new(o, "user.uid", json_integer(p->euid ? p->euid : p->uid));
-        json_object_set_new(o, "group.gid", json_integer(p->egid ? p->egid : p->gid));
-        json_object_set_new(o, "user.loginuid",
-                            json_integer(p->loginuid == UINT32_MAX ? -1 : (json_int_t)p->loginuid));
-        put_s(o, "user.name", p->user_name);
-        put_s(o, "user.loginname", p->login_name);
-        put_s(o, "group.name", p->group_name);
-        snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)p->cap_effective);
-        json_object_set_new(o, "thread.cap_effective", json_string(buf));
-        snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)p->cap_permitted);
-        json_object_set_new(o, "thread.cap_permitted", json_string(buf));
-        if (p->exe_flags & MM_EXE_WRITABLE)
-            json_object_set_new(o, "proc.is_exe_writable", json_true());
-        if (p->exe_flags & MM_EXE_UPPER_LAYER)
-            json_object_set_new(o, "proc.is_exe_upper_layer", json_true());
-        if (p->exe_flags & MM_EXE_FROM_MEMFD)
-            json_object_set_new(o, "proc.is_exe_from_memfd", json_true());
-        if (p->exe_ino_ctime)
-            json_object_set_new(o, "proc.exe_ino.ctime", json_integer(p->exe_ino_ctime));
-        if (p->exe_ino_mtime)
-            json_object_set_new(o, "proc.exe_ino.mtime", json_integer(p->exe_ino_mtime));
+        if (!(flags & MM_EVJ_NO_PROC))
+            emit_proc_desc(&s, p);
+        /* the container is always written: its record is shared by id in
+         * the reader, so another process's line may have changed it */
         const mm_container *c = p->container;
         if (c) {
             put_s(o, "container.id", c->id);
@@ -953,14 +1064,8 @@ char *mm_event_to_json(const mm_event *ev)
             if (c->start_ts)
                 json_object_set_new(o, "container.start_ts", json_integer(c->start_ts));
         }
-        json_t *anc = json_array();
-        const mm_proc *a = p->parent;
-        for (int i = 0; a && i < 8; i++, a = a->parent)
-            json_array_append_new(anc, proc_obj(a));
-        if (json_array_size(anc))
-            json_object_set_new(o, "proc.ancestors", anc);
-        else
-            json_decref(anc);
+        if (!(flags & MM_EVJ_NO_ANCESTORS))
+            emit_ancestors(&s, p);
     }
     const mm_fdinfo *f = ev->fd;
     if (f) {

@@ -3,7 +3,10 @@
  * round trips plain and zstd, rotation with its size cap and keep count,
  * the order of a rotated set, a truncated last frame (tolerated with a
  * warning), corruption and caps (errors with file and position), time-based
- * flushing, and replay over a rotated set naming the member file and line.
+ * flushing, and replay over a rotated set naming the member file and line;
+ * the per-file process dedup: a deep process tree captured with and
+ * without it replays to the same alerts as direct evaluation, each rotated
+ * member alone too, and a reused pid is not taken for its predecessor.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -14,6 +17,7 @@
 #include "mamori/capture.h"
 #include "mamori/rules.h"
 #include "mmtest.h"
+#include "util/util.h"
 
 static char *path_in(const char *dir, const char *name)
 {
@@ -396,6 +400,325 @@ MM_TEST(oversize_lines_are_skipped_by_the_writer)
     CHECK_INT(st.oversize, 1);
     CHECK_INT(st.events, 0);
     CHECK_OK(mm_capture_close(c));
+}
+
+/* ---- per-file process dedup -------------------------------------------------- */
+
+static const char dedup_rules[] =
+    "- rule: deep_open\n"
+    "  desc: an open with the ancestry in the output\n"
+    "  condition: evt.type in (open, openat)\n"
+    "  output: \"open %fd.name by %proc.name pid=%proc.pid cmd=%proc.cmdline parent=%proc.pname"
+    " pcmd=%proc.pcmdline ppid=%proc.ppid a2=%proc.aname[2] a3=%proc.aname[3] a5=%proc.aname[5]"
+    " a8=%proc.aname[8] acmd4=%proc.acmdline[4] apid7=%proc.apid[7] cwd=%proc.cwd uid=%user.uid"
+    " exe=%proc.exepath\"\n"
+    "  priority: WARNING\n"
+    "- rule: under_p3\n"
+    "  desc: a condition on ancestors\n"
+    "  condition: evt.type in (open, openat, execve) and proc.aname[4] = p3 and proc.pcmdline contains \"--level=\"\n"
+    "  output: \"under p3 %proc.name %proc.aname[4] %evt.type\"\n"
+    "  priority: ERROR\n"
+    "- rule: reused\n"
+    "  desc: a process named cron whose parent is not p11\n"
+    "  condition: evt.type = openat and proc.name startswith cron and proc.pname != p11\n"
+    "  output: \"reused pid %proc.pid %proc.name %proc.pname %proc.aname[2]\"\n"
+    "  priority: NOTICE\n";
+
+static const char *bstr(const mm_buf *b)
+{
+    return b->data ? b->data : "";
+}
+
+typedef struct dd_ctx {
+    mm_proctab *pt;
+    mm_ruleset *rs;
+    mm_capture *cap[3];    /* dedup zstd rotating, full plain, dedup plain */
+    mm_buf direct;         /* "num|rule|output\n" of direct evaluation */
+    uint64_t num;
+    int64_t ts;
+} dd_ctx;
+
+static void dd_collect(void *ud, const mm_alert *a)
+{
+    mm_buf *b = ud;
+    char n[32];
+    snprintf(n, sizeof n, "%llu|", (unsigned long long)a->event->num);
+    mm_buf_adds(b, n);
+    mm_buf_adds(b, a->rule);
+    mm_buf_addc(b, '|');
+    mm_buf_adds(b, a->output);
+    mm_buf_addc(b, '\n');
+}
+
+/* What a sensor does: state update, then the event goes to the rules and
+ * to every capture. */
+static void dd_emit(dd_ctx *x, mm_event *ev)
+{
+    ev->num = ++x->num;
+    ev->ts = x->ts += 1000;
+    if (!ev->arg_fd)
+        ev->arg_fd = -100;
+    mm_proctab_apply(x->pt, ev);
+    mm_ruleset_eval(x->rs, ev, dd_collect, &x->direct);
+    for (int i = 0; i < 3; i++)
+        CHECK_OK(mm_capture_write(x->cap[i], ev));
+}
+
+/* parent clones child, child execs comm with a long argv */
+static void dd_spawn(dd_ctx *x, int64_t ppid, int64_t pid, const char *comm, int level)
+{
+    mm_event ev = {.type = MM_EVT_CLONE, .pid = ppid, .tid = ppid, .res = pid};
+    ev.proc = mm_proctab_get(x->pt, ppid);
+    dd_emit(x, &ev);
+    mm_proc *c = mm_proctab_get(x->pt, pid);
+    REQUIRE(c);
+    char exe[64], a1[320], a2[64];
+    snprintf(exe, sizeof exe, "/usr/bin/%s", comm);
+    int n = snprintf(a1, sizeof a1, "--level=%d --config=/etc/%s/", level, comm);
+    while (n < 300)
+        n += snprintf(a1 + n, sizeof a1 - (size_t)n, "%s-x", comm);
+    snprintf(a2, sizeof a2, "--pid-file=/run/%s.pid", comm);
+    const char *argv[] = {exe, a1, a2, "--verbose"};
+    mm_proc_set(&c->comm, comm);
+    mm_proc_set(&c->exe, exe);
+    mm_proc_set(&c->exepath, exe);
+    mm_proc_set_argv(c, argv, 4);
+    char cwd[64];
+    snprintf(cwd, sizeof cwd, "/var/lib/%s/", comm);
+    mm_proc_set(&c->cwd, cwd);
+    mm_proc_set(&c->env, "PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 HOME=/root TERM=xterm-256color");
+    c->uid = c->euid = (uint32_t)(level % 3 == 0 ? 0 : 1000 + level);
+    mm_event ex = {.type = MM_EVT_EXECVE, .pid = pid, .tid = pid, .proc = c, .path = exe};
+    dd_emit(x, &ex);
+}
+
+static void dd_open(dd_ctx *x, int64_t pid, const char *path, int64_t fd)
+{
+    mm_event ev = {.type = MM_EVT_OPENAT, .pid = pid, .tid = pid, .res = fd, .path = path,
+                   .proc = mm_proctab_get(x->pt, pid)};
+    dd_emit(x, &ev);
+    mm_event cl = {.type = MM_EVT_CLOSE, .pid = pid, .tid = pid, .arg_fd = fd,
+                   .proc = mm_proctab_get(x->pt, pid)};
+    dd_emit(x, &cl);
+}
+
+/* Replays files with the rules; alerts as dd_collect makes them, and the
+ * evt.num of every event read (nums). */
+static int dd_replay(const char *const *files, size_t n, mm_buf *alerts, mm_buf *nums)
+{
+    mm_ruleset *rs;
+    if (mm_ruleset_new(&rs) || mm_ruleset_load_string(rs, "dedup.yaml", dedup_rules, strlen(dedup_rules)) ||
+        mm_ruleset_compile(rs))
+        return -1;
+    mm_capture_reader *r;
+    if (mm_capture_reader_open(&r, files, n, NULL)) {
+        mm_ruleset_free(rs);
+        return -1;
+    }
+    mm_replay *rp;
+    mm_replay_open_reader(&rp, r);
+    const mm_event *ev;
+    int rc;
+    while ((rc = mm_replay_next(rp, &ev)) == 1) {
+        mm_ruleset_eval(rs, ev, dd_collect, alerts);
+        if (nums) {
+            char b[32];
+            snprintf(b, sizeof b, "%llu|", (unsigned long long)ev->num);
+            mm_buf_adds(nums, b);
+        }
+    }
+    if (rc < 0)
+        fprintf(stderr, "replay: %s\n", mm_error_last());
+    mm_replay_free(rp);
+    mm_ruleset_free(rs);
+    return rc;
+}
+
+/* The lines of `all` whose "num|" prefix is in nums ("|1|2|...|"). */
+static char *dd_filter(const char *all, const char *nums)
+{
+    mm_buf b = MM_BUF_INIT;
+    mm_buf_adds(&b, "");
+    for (const char *l = all; *l;) {
+        const char *e = strchr(l, '\n');
+        size_t ll = e ? (size_t)(e - l + 1) : strlen(l);
+        const char *bar = strchr(l, '|');
+        char key[40];
+        snprintf(key, sizeof key, "|%.*s|", (int)(bar - l), l);
+        if (strstr(nums, key))
+            mm_buf_add(&b, l, ll);
+        l += ll;
+    }
+    return mm_buf_detach(&b);
+}
+
+static bool same_text(const char *what, const char *a, const char *b)
+{
+    if (!strcmp(a, b))
+        return true;
+    size_t i = 0;
+    while (a[i] && a[i] == b[i])
+        i++;
+    size_t st = i > 200 ? i - 200 : 0;
+    fprintf(stderr, "%s: differ at %zu:\n  got  ...%.300s\n  want ...%.300s\n", what, i, a + st, b + st);
+    return false;
+}
+
+MM_TEST(dedup_replays_to_the_same_alerts_with_rotation_and_pid_reuse)
+{
+    const char *d = mmt_tmpdir();
+    dd_ctx x = {0};
+    x.ts = 1700000000000000000ll;
+    x.pt = mm_proctab_new(0);
+    CHECK_OK(mm_ruleset_new(&x.rs));
+    CHECK_OK(mm_ruleset_load_string(x.rs, "dedup.yaml", dedup_rules, strlen(dedup_rules)));
+    CHECK_OK(mm_ruleset_compile(x.rs));
+    const char *prot = path_in(d, "dd.zst"), *pfull = path_in(d, "full.json"), *pdd = path_in(d, "dd.json");
+    mm_capture_opts o0 = {.max_size = 4096, .keep = 10000, .flush_events = 64};
+    mm_capture_opts o1 = {.plain = true, .full_lines = true, .max_size = 1ull << 30};
+    mm_capture_opts o2 = {.plain = true, .max_size = 1ull << 30};
+    CHECK_OK(mm_capture_open(&x.cap[0], prot, &o0));
+    CHECK_OK(mm_capture_open(&x.cap[1], pfull, &o1));
+    CHECK_OK(mm_capture_open(&x.cap[2], pdd, &o2));
+
+    /* init and a chain of 12 below it: pid 100+i is p<i> */
+    mm_proc *init = mm_proctab_add(x.pt, 1, 0);
+    mm_proc_set(&init->comm, "systemd");
+    mm_proc_set(&init->exe, "/sbin/init");
+    const char *iargv[] = {"/sbin/init", "splash"};
+    mm_proc_set_argv(init, iargv, 2);
+    int64_t ppid = 1;
+    char nm[16];
+    for (int i = 0; i < 12; i++) {
+        snprintf(nm, sizeof nm, "p%d", i);
+        dd_spawn(&x, ppid, 100 + i, nm, i);
+        ppid = 100 + i;
+    }
+    /* work at every depth, many events per process (enough to rotate) */
+    char path[64];
+    for (int round = 0; round < 120; round++)
+        for (int i = 0; i < 12; i++) {
+            snprintf(path, sizeof path, "/etc/conf%d/file%d", i, round);
+            dd_open(&x, 100 + i, path, 3 + round % 5);
+        }
+    /* a parent execs: its children's chains change and must be rewritten */
+    mm_proc *p5 = mm_proctab_get(x.pt, 105);
+    mm_proc_set(&p5->comm, "p5b");
+    mm_event ex = {.type = MM_EVT_EXECVE, .pid = 105, .tid = 105, .proc = p5, .path = "/usr/bin/p5b"};
+    dd_emit(&x, &ex);
+    for (int i = 0; i < 12; i++)
+        dd_open(&x, 100 + i, "/etc/after-exec", 4);
+    /* pid reuse with an exit event: 111 (p11) exits, a new 111 under init */
+    mm_event pe = {.type = MM_EVT_PROCEXIT, .pid = 111, .tid = 111, .proc = mm_proctab_get(x.pt, 111)};
+    dd_emit(&x, &pe);
+    dd_spawn(&x, 1, 111, "cron", 1);
+    dd_open(&x, 111, "/etc/crontab", 3);
+    dd_open(&x, 111, "/etc/crontab", 3);
+    /* pid reuse whose exit was lost: 110 (p10) vanishes without an event and
+     * a new 110 is born under p2 */
+    mm_proctab_remove(x.pt, 110);
+    dd_spawn(&x, 102, 110, "cronjob", 3);
+    dd_open(&x, 110, "/etc/cron.d/job", 3);
+    dd_open(&x, 110, "/etc/cron.d/job", 3);
+    /* the same command again and again under one parent (same content) */
+    for (int k = 0; k < 5; k++) {
+        dd_spawn(&x, 109, 200, "true", 10);
+        dd_open(&x, 200, "/etc/ld.so.cache", 3);
+        mm_event e2 = {.type = MM_EVT_PROCEXIT, .pid = 200, .tid = 200, .proc = mm_proctab_get(x.pt, 200)};
+        dd_emit(&x, &e2);
+    }
+    mm_capture_stats st[3];
+    for (int i = 0; i < 3; i++) {
+        mm_capture_stats_get(x.cap[i], &st[i]);
+        CHECK_OK(mm_capture_close(x.cap[i]));
+    }
+    const char *direct = bstr(&x.direct);
+    CHECK(strstr(direct, "a8=p3 ") != NULL);        /* deep chains reached the rules */
+    CHECK(strstr(direct, "parent=p5b") != NULL);    /* after the parent's exec */
+    CHECK(strstr(direct, "reused pid 111 cron systemd") != NULL);
+    CHECK(strstr(direct, "reused pid 110 cronjob p2 p1") != NULL);
+    CHECK(st[0].rotations > 3);
+    CHECK(st[0].anc_omitted > 0 && st[2].anc_omitted > 0 && st[2].proc_omitted > 0);
+    CHECK_INT(st[1].anc_omitted + st[1].proc_omitted, 0);
+    CHECK_INT(st[0].events, x.num);
+
+    /* the whole rotated set, the full capture and the dedup plain file */
+    char **files;
+    size_t nf;
+    const char *one[] = {prot};
+    CHECK_OK(mm_capture_files(&files, &nf, one, 1));
+    CHECK_INT(nf, st[0].rotations + 1);
+    mm_buf a = MM_BUF_INIT;
+    mm_buf_adds(&a, "");
+    CHECK_INT(dd_replay((const char *const *)files, nf, &a, NULL), 0);
+    CHECK(same_text("rotated set", bstr(&a), direct));
+    mm_buf_clear(&a);
+    mm_buf_adds(&a, "");
+    CHECK_INT(dd_replay(&pfull, 1, &a, NULL), 0);
+    CHECK(same_text("full capture", bstr(&a), direct));
+    mm_buf_clear(&a);
+    mm_buf_adds(&a, "");
+    CHECK_INT(dd_replay(&pdd, 1, &a, NULL), 0);
+    CHECK(same_text("dedup capture", bstr(&a), direct));
+
+    /* every member alone gives the alerts of its own events */
+    size_t alerted = 0;
+    for (size_t i = 0; i < nf; i++) {
+        mm_buf nums = MM_BUF_INIT;
+        mm_buf_adds(&nums, "|");
+        mm_buf_clear(&a);
+        mm_buf_adds(&a, "");
+        CHECK_INT(dd_replay((const char *const *)&files[i], 1, &a, &nums), 0);
+        char *want = dd_filter(direct, bstr(&nums));
+        char what[600];
+        snprintf(what, sizeof what, "member %s alone", files[i]);
+        CHECK(same_text(what, bstr(&a), want));
+        alerted += strlen(want) > 0;
+        free(want);
+        mm_buf_free(&nums);
+    }
+    CHECK(alerted > 3);
+
+    /* the figures for docs/capture.md */
+    fprintf(stderr, "deep tree, %llu events: full %.0f B/event plain, dedup %.0f B/event plain; "
+            "zstd dedup %.1f B/event on disk\n", (unsigned long long)x.num,
+            (double)st[1].bytes_in / (double)st[1].events, (double)st[2].bytes_in / (double)st[2].events,
+            (double)st[0].bytes_out / (double)st[0].events);
+    CHECK(st[2].bytes_in * 4 < st[1].bytes_in);
+
+    mm_buf_free(&a);
+    mm_capture_files_free(files, nf);
+    mm_buf_free(&x.direct);
+    mm_ruleset_free(x.rs);
+    mm_proctab_free(x.pt);
+}
+
+MM_TEST(event_to_json_flags_leave_out_only_their_parts)
+{
+    mm_proctab *pt = mm_proctab_new(0);
+    mm_proc *a = mm_proctab_add(pt, 10, 0);
+    mm_proc_set(&a->comm, "bash");
+    mm_proc *b = mm_proctab_add(pt, 11, 10);
+    mm_proc_set(&b->comm, "cat");
+    mm_proc_set(&b->cwd, "/tmp/");
+    mm_event ev = {.type = MM_EVT_OPENAT, .pid = 11, .res = 3, .path = "/etc/passwd", .proc = b, .arg_fd = -100};
+    mm_proctab_apply(pt, &ev);
+    char *full = mm_event_to_json(&ev), *f0 = mm_event_to_json_flags(&ev, 0);
+    char *np = mm_event_to_json_flags(&ev, MM_EVJ_NO_PROC);
+    char *na = mm_event_to_json_flags(&ev, MM_EVJ_NO_ANCESTORS);
+    CHECK_STR(f0, full);
+    CHECK(strstr(full, "\"proc.name\":\"cat\"") && strstr(full, "\"proc.ancestors\""));
+    CHECK(!strstr(np, "\"proc.name\"") && !strstr(np, "\"proc.cwd\"") && strstr(np, "\"proc.ancestors\""));
+    CHECK(strstr(np, "\"proc.pid\":11") && strstr(np, "\"proc.ppid\":10") && strstr(np, "\"fd.name\":\"/etc/passwd\""));
+    CHECK(strstr(na, "\"proc.name\":\"cat\"") && !strstr(na, "\"proc.ancestors\""));
+    mm_event_json_digest d1, d2;
+    mm_event_json_digest_compute(&d1, &ev);
+    mm_proc_set(&a->comm, "zsh");   /* the parent changed: only anc differs */
+    mm_event_json_digest_compute(&d2, &ev);
+    CHECK(!memcmp(d1.proc, d2.proc, 32));
+    CHECK(memcmp(d1.anc, d2.anc, 32) != 0);
+    free(full); free(f0); free(np); free(na);
+    mm_proctab_free(pt);
 }
 
 MM_TEST_MAIN
