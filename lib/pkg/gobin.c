@@ -149,7 +149,9 @@ static int decode(mm_gobin *g, const uint8_t *b, size_t n)
     /* Strip the sentinels; Go itself treats unframed info as absent. */
     if (mlen >= 33 && mod[mlen - 17] == '\n') {
         g->modinfo = mm_xstrndup(mod + 16, mlen - 32);
-        g->modlen = mlen - 32;
+        /* the copy stops at a NUL: its length, not the framed one, is what
+         * the line reader may walk (a fuzzer found the difference) */
+        g->modlen = strlen(g->modinfo);
     } else {
         g->modinfo = mm_xstrdup("");
         g->modlen = 0;
