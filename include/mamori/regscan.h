@@ -182,27 +182,12 @@ bool mm_regscan_tag_is_version(const char *tag, bool *prerelease);
 long mm_regscan_current_release(const char *const *tags,
                                 const char *const *digests, size_t n);
 
-/* Reads an RFC 3339 time ("2024-01-31T12:00:00Z", fractions, offsets) as
- * epoch seconds. 0 or MM_EFORMAT. */
-int mm_regscan_parse_time(const char *s, int64_t *out);
-
 /* The stale reasons of one tag: digest differs from current_digest (when
  * there is a current release), created older than max_age_days (> 0)
  * before now, fixable > 0. */
 unsigned mm_regscan_classify(const char *digest, const char *current_digest,
                              const char *created, int64_t now,
                              int64_t max_age_days, size_t fixable);
-
-/* Reads a manifest or index document as a registry served it (untrusted
- * bytes; media_type from Content-Type, may be NULL): *is_index says which
- * it is; for an index, out receives the digest of the entry for platform
- * (NULL = linux/amd64): the first whose os/architecture match, and the
- * variant when platform names one; a lone entry without a platform.  name
- * is used in messages.  0, MM_EFORMAT (not a JSON object, bad digest) or
- * MM_ENOTFOUND (no entry for the platform). */
-int mm_regscan_index_pick(const char *body, size_t len, const char *media_type,
-                          const char *platform, const char *name, bool *is_index,
-                          char out[72]);
 
 #ifdef __cplusplus
 }

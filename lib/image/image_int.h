@@ -124,10 +124,18 @@ int mm_source_open_registry(mm_source **out, const char *input,
 /* Manifests and indexes as the registry source reads them (the OCI
  * layout reader uses the same code).  Index and list media types: */
 bool mm_media_type_is_index(const char *mt);
-/* Picks the manifest for platform ("os/arch[/variant]", NULL = linux/amd64)
- * from an OCI index or Docker manifest list; name is for messages. */
-int mm_index_pick(const char *name, const char *data, size_t len,
-                  const char *platform, char digest[72], char **media_type);
+/* Reads a manifest document as a registry served it (untrusted; media_type
+ * from Content-Type, may be NULL): *is_index says whether it is an OCI
+ * index or Docker manifest list (by type or by shape); for an index,
+ * digest receives the entry for platform ("os/arch[/variant]", NULL =
+ * linux/amd64): the first whose os/architecture (and variant when asked)
+ * match, or a lone entry stating no platform.  Every reader of registry
+ * indexes (the registry source, registry scans, the gate) uses this one
+ * choice, so that they agree on the store key.  0, MM_EFORMAT or
+ * MM_ENOTFOUND (no entry for the platform); name is for messages. */
+int mm_manifest_platform(const char *name, const char *data, size_t len,
+                         const char *media_type, const char *platform, bool *is_index,
+                         char digest[72]);
 /* Fills s->layers (digest, media type, size, member) and s->config_digest
  * from an OCI or Docker v2 image manifest; capped by opts->limits. */
 int mm_manifest_parse(mm_source *s, const char *data, size_t len,

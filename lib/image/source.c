@@ -359,9 +359,11 @@ static bool platform_match(json_t *p, const char *want)
 
 /* Picks the entry for platform plat among the candidate entries of an
  * index: the first whose "platform" matches; when no entry states one, the
- * only candidate.  refs (names, for the message) may be NULL. */
+ * only candidate.  layout: an OCI layout's index.json (several unnamed
+ * images are the user's to choose by name); refs (names, for the message)
+ * may be NULL. */
 static int pick_platform(const char *name, json_t **cands, size_t nc, const char *plat,
-                         const char *refs, json_t **out)
+                         bool layout, const char *refs, json_t **out)
 {
     json_t *pick = NULL;
     size_t nplat = 0;
@@ -388,6 +390,11 @@ static int pick_platform(const char *name, json_t **cands, size_t nc, const char
         goto out;
     }
     if (!pick) {
+        if (nc > 1 && !layout) {
+            rc = mm_error_set(MM_ENOTFOUND, "%s: the index lists %zu images and states "
+                              "no platform for any: none can be chosen", name, nc);
+            goto out;
+        }
         if (nc > 1) {
             rc = mm_error_set(MM_EINVAL,
                               "%s: the layout holds several images (%s): name one as %s:REF",
@@ -441,7 +448,7 @@ static int pick_from_index(mm_source *s, struct store *st, json_t *idx,
         goto out;
     }
     json_t *pick = NULL;
-    rc = pick_platform(s->name, cands, nc, plat, refs.len ? refs.data : NULL, &pick);
+    rc = pick_platform(s->name, cands, nc, plat, true, refs.len ? refs.data : NULL, &pick);
     if (rc < 0)
         goto out;
     const char *mt = jstr(pick, "mediaType");
@@ -689,23 +696,29 @@ static json_t *load_doc(const char *name, const char *what, const char *data, si
     return j;
 }
 
-int mm_index_pick(const char *name, const char *data, size_t len, const char *platform,
-                  char digest[72], char **media_type)
+int mm_manifest_platform(const char *name, const char *data, size_t len,
+                         const char *media_type, const char *platform, bool *is_index,
+                         char digest[72])
 {
+    *is_index = false;
+    digest[0] = 0;
     int rc;
-    json_t *idx = load_doc(name, "index", data, len, &rc);
-    if (!idx)
+    json_t *doc = load_doc(name, "manifest", data ? data : "", data ? len : 0, &rc);
+    if (!doc)
         return rc;
-    json_t *ms = json_object_get(idx, "manifests");
+    json_t *ms = json_object_get(doc, "manifests");
+    /* an index by the served Content-Type, by its own mediaType, or by its
+     * shape (an OCI index may leave mediaType out, and a registry may
+     * answer with a generic Content-Type) */
+    *is_index = mm_media_type_is_index(media_type) ||
+                mm_media_type_is_index(jstr(doc, "mediaType")) ||
+                (!json_object_get(doc, "config") && json_is_array(ms));
+    if (!*is_index)
+        goto out;
     json_t *cands[256];
     size_t nc = 0, i;
     json_t *m;
-    if (!json_is_array(ms) || json_array_size(ms) == 0) {
-        rc = mm_error_set(MM_EFORMAT, "%s: index has no manifests", name);
-        goto out;
-    }
     json_array_foreach(ms, i, m) {
-        /* attestation manifests (buildx) claim platform unknown/unknown */
         if (nc < 256 && json_is_object(m))
             cands[nc++] = m;
     }
@@ -714,7 +727,8 @@ int mm_index_pick(const char *name, const char *data, size_t len, const char *pl
         goto out;
     }
     json_t *pick = NULL;
-    rc = pick_platform(name, cands, nc, platform ? platform : "linux/amd64", NULL, &pick);
+    rc = pick_platform(name, cands, nc, platform ? platform : "linux/amd64", false, NULL,
+                       &pick);
     if (rc < 0)
         goto out;
     const char *dg = jstr(pick, "digest");
@@ -723,10 +737,8 @@ int mm_index_pick(const char *name, const char *data, size_t len, const char *pl
         goto out;
     }
     memcpy(digest, dg, 72);
-    if (media_type)
-        *media_type = mm_xstrdup(jstr(pick, "mediaType"));
 out:
-    json_decref(idx);
+    json_decref(doc);
     return rc;
 }
 

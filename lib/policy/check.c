@@ -30,8 +30,6 @@
 #include "report/report_int.h"
 #include "util/util.h"
 
-#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 #define MAX_CONFIG (16u << 20)   /* an image config blob */
 #define MAX_LISTED 10            /* offending items named in one reason */
 #define MAX_MESSAGE 4096         /* bytes in one reason */
@@ -102,39 +100,6 @@ static void fmt_time(int64_t t, char out[32])
     struct tm tm;
     if (!gmtime_r(&tt, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
         snprintf(out, 32, "%lld", (long long)t);
-}
-
-/* RFC 3339 ("2026-11-25T20:55:41.718743133Z", "...+02:00") to epoch. */
-static bool parse_time(const char *s, int64_t *out)
-{
-    int Y, M, D, h, m, sec, n = 0;
-    if (!s || sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &Y, &M, &D, &h, &m, &sec, &n) != 6 ||
-        !n)
-        return false;
-    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
-        return false;
-    const char *p = s + n;
-    if (*p == '.')
-        for (p++; *p >= '0' && *p <= '9'; p++)
-            ;
-    long off = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int oh, om, k = 0;
-        if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || !k || oh > 23 || om > 59)
-            return false;
-        off = (oh * 3600L + om * 60L) * (*p == '-' ? -1 : 1);
-        p += 1 + k;
-    } else {
-        return false;
-    }
-    if (*p)
-        return false;
-    struct tm tm = {.tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D,
-                    .tm_hour = h, .tm_min = m, .tm_sec = sec};
-    *out = (int64_t)timegm(&tm) - off;
-    return true;
 }
 
 static const char *jstr(json_t *o, const char *k)
@@ -561,7 +526,7 @@ static void rule_image_age(eval *e)
     else if (e->report)
         created = jstr(json_object_get(e->report, "image"), "created");
     int64_t t;
-    if (!created || !parse_time(created, &t)) {
+    if (!created || mm_time_parse_rfc3339(created, &t) < 0) {
         reason(e, "max_image_age_days", true,
                "the image config has %s creation time, so its age is unknown",
                created ? "an unreadable" : "no");
@@ -622,55 +587,6 @@ static void scan_rules(eval *e)
 }
 
 /* --- resolving the image ------------------------------------------------------------- */
-static bool index_doc(const char *mt, json_t *m)
-{
-    const char *bmt = jstr(m, "mediaType");
-    if (mt && (!strcmp(mt, MT_OCI_INDEX) || !strcmp(mt, MT_DOCKER_LIST)))
-        return true;
-    if (bmt && (!strcmp(bmt, MT_OCI_INDEX) || !strcmp(bmt, MT_DOCKER_LIST)))
-        return true;
-    return !json_object_get(m, "config") && json_is_array(json_object_get(m, "manifests"));
-}
-
-static bool platform_match(json_t *p, const char *want)
-{
-    const char *os = jstr(p, "os"), *arch = jstr(p, "architecture"), *var = jstr(p, "variant");
-    char wos[64] = "", warch[64] = "", wvar[64] = "";
-    sscanf(want, "%63[^/]/%63[^/]/%63s", wos, warch, wvar);
-    if (!os || !arch || strcmp(os, wos) || strcmp(arch, warch))
-        return false;
-    return !wvar[0] || (var && !strcmp(var, wvar));
-}
-
-/* The platform's manifest digest from an index. */
-static int pick_platform(eval *e, json_t *idx, const char *idx_digest, char out[72])
-{
-    const char *plat = e->env->platform ? e->env->platform : "linux/amd64";
-    json_t *ms = json_object_get(idx, "manifests"), *m;
-    size_t i;
-    mm_buf avail = MM_BUF_INIT;
-    json_array_foreach(ms, i, m) {
-        json_t *p = json_object_get(m, "platform");
-        const char *dg = jstr(m, "digest");
-        if (!p || !mm_digest_valid(dg))
-            continue;
-        if (platform_match(p, plat)) {
-            mm_buf_free(&avail);
-            memcpy(out, dg, 72);
-            return 0;
-        }
-        if (avail.len < 1024)
-            mm_buf_printf(&avail, "%s%s/%s", avail.len ? ", " : "",
-                          jstr(p, "os") ? jstr(p, "os") : "?",
-                          jstr(p, "architecture") ? jstr(p, "architecture") : "?");
-    }
-    int rc = mm_error_set(MM_ENOTFOUND, "%s: index %s has no image for platform %s "
-                          "(available: %s)", e->d->image, idx_digest, plat,
-                          avail.len ? avail.data : "none");
-    mm_buf_free(&avail);
-    return rc;
-}
-
 static int open_remote(eval *e)
 {
     mm_registry *c = e->env->registry;
@@ -693,24 +609,22 @@ static int open_remote(eval *e)
             goto out;
         if (depth == 0)
             e->d->resolved_digest = mm_xstrdup(dg);
-        json_error_t jerr;
-        m = json_loadb(body, len, 0, &jerr);
-        if (!json_is_object(m)) {
-            rc = mm_error_set(MM_EFORMAT, "%s: manifest %s: not a JSON object (%s)",
-                              e->d->image, dg, jerr.text);
+        /* the same platform choice as the scan that made the store key */
+        bool is_index;
+        char *label = mm_xasprintf("%s (manifest %s)", e->d->image, dg);
+        rc = mm_manifest_platform(label, body, len, mt, e->env->platform, &is_index, want);
+        free(label);
+        if (rc < 0)
             goto out;
-        }
-        if (!index_doc(mt, m))
+        if (!is_index) {
+            m = json_loadb(body, len, 0, NULL);
             break;
+        }
         if (depth >= 2) {
             rc = mm_error_set(MM_ELIMIT, "%s: indexes nested deeper than 2", e->d->image);
             goto out;
         }
-        if ((rc = pick_platform(e, m, dg, want)) < 0)
-            goto out;
         which = want;
-        json_decref(m);
-        m = NULL;
         free(body);
         free(mt);
         body = mt = NULL;

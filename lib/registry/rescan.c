@@ -27,6 +27,7 @@
 #include "mamori/report.h"
 #include "mamori/vuln.h"
 #include "mamori/filter.h"
+#include "image/image_int.h"
 #include "report/report_int.h"
 #include "util/util.h"
 
@@ -234,63 +235,6 @@ long mm_regscan_current_release(const char *const *tags,
     return best >= 0 ? best : best_pre;
 }
 
-/* --- time ------------------------------------------------------------------- */
-
-static bool digits(const char *s, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)s[i]))
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
-int mm_regscan_parse_time(const char *s, int64_t *out)
-{
-    int Y, M, D, h, m, sec, oh = 0, om = 0;
-    if (!s || strlen(s) < 20 || !digits(s, 4, &Y) || s[4] != '-' ||
-        !digits(s + 5, 2, &M) || s[7] != '-' || !digits(s + 8, 2, &D) ||
-        (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-        !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &m) ||
-        s[16] != ':' || !digits(s + 17, 2, &sec))
-        return mm_error_set(MM_EFORMAT, "time \"%.40s\": not RFC 3339", s ? s : "");
-    const char *p = s + 19;
-    if (*p == '.') {
-        p++;
-        size_t n = strspn(p, "0123456789");
-        if (n == 0)
-            return mm_error_set(MM_EFORMAT, "time \"%.40s\": empty fraction", s);
-        p += n;
-    }
-    int sign = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        sign = *p == '+' ? 1 : -1;
-        if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om))
-            return mm_error_set(MM_EFORMAT, "time \"%.40s\": bad offset", s);
-        p += 6;
-    } else {
-        return mm_error_set(MM_EFORMAT, "time \"%.40s\": no time zone", s);
-    }
-    if (*p || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 ||
-        sec > 60 || oh > 23 || om > 59)
-        return mm_error_set(MM_EFORMAT, "time \"%.40s\": out of range", s);
-    struct tm tm = {0};
-    tm.tm_year = Y - 1900;
-    tm.tm_mon = M - 1;
-    tm.tm_mday = D;
-    tm.tm_hour = h;
-    tm.tm_min = m;
-    tm.tm_sec = sec;
-    int64_t t = (int64_t)timegm(&tm);
-    *out = t - sign * (int64_t)(oh * 3600 + om * 60);
-    return 0;
-}
-
 unsigned mm_regscan_classify(const char *digest, const char *current_digest,
                              const char *created, int64_t now,
                              int64_t max_age_days, size_t fixable)
@@ -299,7 +243,7 @@ unsigned mm_regscan_classify(const char *digest, const char *current_digest,
     if (digest && current_digest && strcmp(digest, current_digest) != 0)
         st |= MM_REGSCAN_STALE_NOT_CURRENT;
     int64_t t;
-    if (max_age_days > 0 && created && mm_regscan_parse_time(created, &t) == 0 &&
+    if (max_age_days > 0 && created && mm_time_parse_rfc3339(created, &t) == 0 &&
         now - t > max_age_days * 86400)
         st |= MM_REGSCAN_STALE_OLD;
     if (fixable > 0)
@@ -490,77 +434,10 @@ struct run {
     mm_map *done;        /* platform manifest digest -> image index + 1 */
 };
 
-static bool platform_match(json_t *p, const char *want)
-{
-    const char *os = json_string_value(json_object_get(p, "os")),
-               *arch = json_string_value(json_object_get(p, "architecture")),
-               *var = json_string_value(json_object_get(p, "variant"));
-    char wos[64] = "", warch[64] = "", wvar[64] = "";
-    sscanf(want, "%63[^/]/%63[^/]/%63s", wos, warch, wvar);
-    if (!os || !arch || strcmp(os, wos) || strcmp(arch, warch))
-        return false;
-    return !wvar[0] || (var && strcmp(var, wvar) == 0);
-}
-
-static bool is_index_type(const char *mt)
-{
-    return mt && (!strcmp(mt, "application/vnd.oci.image.index.v1+json") ||
-                  !strcmp(mt, "application/vnd.docker.distribution.manifest.list.v2+json"));
-}
-
-int mm_regscan_index_pick(const char *body, size_t len, const char *media_type,
-                          const char *platform, const char *name, bool *is_index,
-                          char out[72])
-{
-    *is_index = false;
-    out[0] = 0;
-    if (!platform)
-        platform = "linux/amd64";
-    json_error_t err;
-    json_t *doc = body ? json_loadb(body, len, 0, &err) : NULL;
-    if (!json_is_object(doc)) {
-        json_decref(doc);
-        return mm_error_set(MM_EFORMAT, "%s: the manifest is not a JSON object", name);
-    }
-    const char *dmt = json_string_value(json_object_get(doc, "mediaType"));
-    json_t *ms = json_object_get(doc, "manifests");
-    /* an index by its media type, or by shape when the registry gave none */
-    *is_index = is_index_type(media_type) || is_index_type(dmt) ||
-                (!json_object_get(doc, "config") && json_is_array(ms));
-    if (!*is_index) {
-        json_decref(doc);
-        return 0;
-    }
-    const char *pick = NULL;
-    bool found = false;
-    size_t i, nent = json_is_array(ms) ? json_array_size(ms) : 0;
-    json_t *m;
-    json_array_foreach(ms, i, m) {
-        /* a platform that is not an object matches nothing */
-        json_t *p = json_object_get(m, "platform");
-        if (p ? json_is_object(p) && platform_match(p, platform) : nent == 1) {
-            pick = json_string_value(json_object_get(m, "digest"));
-            found = true;
-            break;
-        }
-    }
-    int rc = 0;
-    if (!found)
-        rc = mm_error_set(MM_ENOTFOUND, "%s: the index has no image for platform %s",
-                          name, platform);
-    else if (!mm_digest_valid(pick))
-        rc = mm_error_set(MM_EFORMAT, "%s: the index entry for %s has no valid sha256 "
-                          "digest", name, platform);
-    else
-        snprintf(out, 72, "%s", pick);
-    json_decref(doc);
-    return rc;
-}
-
 /* The platform manifest digest of the image a tag resolved to: the digest
  * itself for a manifest, the platform's entry for an index (nested indexes
- * followed to a small depth).  Same choice as the image sources: the first
- * entry whose os/architecture (and variant when asked) match. */
+ * followed to a small depth), chosen by mm_manifest_platform like the
+ * registry source does, so the key is the one the scan stores. */
 static int platform_digest(struct run *R, mm_imageref *ref, const char *digest,
                            char out[72])
 {
@@ -575,7 +452,7 @@ static int platform_digest(struct run *R, mm_imageref *ref, const char *digest,
             return rc;
         char *name = mm_xasprintf("%s/%s@%s", ref->registry, ref->repository, cur);
         bool index;
-        rc = mm_regscan_index_pick(body, len, mt, R->platform, name, &index, next);
+        rc = mm_manifest_platform(name, body, len, mt, R->platform, &index, next);
         free(name);
         free(body);
         free(mt);
@@ -1103,7 +980,7 @@ int mm_regscan_run(mm_regscan_report **out, mm_registry *client, mm_store *store
             ri++;
         const mm_regscan_repo *rp = ri < rep->nrepos ? &rep->repos[ri] : NULL;
         int64_t t;
-        if (im->created && mm_regscan_parse_time(im->created, &t) == 0)
+        if (im->created && mm_time_parse_rfc3339(im->created, &t) == 0)
             im->age_days = R.now > t ? (R.now - t) / 86400 : 0;
         im->current = rp && rp->current_digest && im->digest &&
                       strcmp(im->digest, rp->current_digest) == 0;

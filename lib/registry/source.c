@@ -102,25 +102,24 @@ int mm_source_open_registry(mm_source **out, const char *input,
     rc = mm_registry_get_manifest(im->c, im->ref, NULL, &body, &len, &mt, digest);
     if (rc < 0)
         goto fail;
-    /* an OCI index may leave its media type out of the document, and a
-     * registry may answer with a generic Content-Type */
-    if (!mt && memmem(body, len, "\"manifests\"", 11) && !memmem(body, len, "\"layers\"", 8))
-        mt = mm_xstrdup("application/vnd.oci.image.index.v1+json");
-    if (mm_media_type_is_index(mt)) {
+    bool is_index;
+    char pick[72];
+    rc = mm_manifest_platform(s->reference, body, len, mt, opts->platform, &is_index, pick);
+    if (rc < 0)
+        goto fail;
+    if (is_index) {
         s->index_digest = mm_xstrdup(digest);
-        char pick[72];
-        char *pmt = NULL;
-        rc = mm_index_pick(s->reference, body, len, opts->platform, pick, &pmt);
-        free(pmt);
-        if (rc < 0)
-            goto fail;
         free(body);
         free(mt);
         body = mt = NULL;
         rc = mm_registry_get_manifest(im->c, im->ref, pick, &body, &len, &mt, digest);
         if (rc < 0)
             goto fail;
-        if (mm_media_type_is_index(mt)) {
+        rc = mm_manifest_platform(s->reference, body, len, mt, opts->platform, &is_index,
+                                  pick);
+        if (rc < 0)
+            goto fail;
+        if (is_index) {
             rc = mm_error_set(MM_EUNSUPPORTED, "%s: the index entry for the platform is "
                               "itself an index", s->reference);
             goto fail;

@@ -3,6 +3,7 @@
  * removal (without following links: a temp folder may hold files named by
  * an image), and time helpers.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -129,4 +130,59 @@ char *mm_file_read_proc(const char *path, size_t max, size_t *len)
     if (len)
         *len = n;
     return d;
+}
+
+static bool digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+int mm_time_parse_rfc3339(const char *s, int64_t *out)
+{
+    int Y, M, D, h, m, sec, oh = 0, om = 0;
+    if (!s || strlen(s) < 20 || !digits(s, 4, &Y) || s[4] != '-' ||
+        !digits(s + 5, 2, &M) || s[7] != '-' || !digits(s + 8, 2, &D) ||
+        (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+        !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &m) ||
+        s[16] != ':' || !digits(s + 17, 2, &sec))
+        return mm_error_set(MM_EFORMAT, "time \"%.40s\": not RFC 3339", s ? s : "");
+    const char *p = s + 19;
+    if (*p == '.') {
+        p++;
+        size_t n = strspn(p, "0123456789");
+        if (n == 0)
+            return mm_error_set(MM_EFORMAT, "time \"%.40s\": empty fraction", s);
+        p += n;
+    }
+    int sign = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        sign = *p == '+' ? 1 : -1;
+        if (!digits(p + 1, 2, &oh) || p[3] != ':' || !digits(p + 4, 2, &om))
+            return mm_error_set(MM_EFORMAT, "time \"%.40s\": bad offset", s);
+        p += 6;
+    } else {
+        return mm_error_set(MM_EFORMAT, "time \"%.40s\": no time zone", s);
+    }
+    if (*p || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 ||
+        sec > 60 || oh > 23 || om > 59)
+        return mm_error_set(MM_EFORMAT, "time \"%.40s\": out of range", s);
+    struct tm tm = {0};
+    tm.tm_year = Y - 1900;
+    tm.tm_mon = M - 1;
+    tm.tm_mday = D;
+    tm.tm_hour = h;
+    tm.tm_min = m;
+    tm.tm_sec = sec;
+    int64_t t = (int64_t)timegm(&tm);
+    *out = t - sign * (int64_t)(oh * 3600 + om * 60);
+    return 0;
 }

@@ -115,5 +115,9 @@ int mm_tmpdir_remove(const char *path);
 double mm_now(void);               /* monotonic seconds */
 /* RFC 3339 UTC of an epoch time into out (32 bytes). */
 void mm_time_rfc3339(int64_t t, char out[32]);
+/* An RFC 3339 time ("2024-01-31T12:00:00Z", fractions, "+02:00" offsets;
+ * image configs' `created`) as epoch seconds.  0, or MM_EFORMAT with the
+ * text in the message. */
+int mm_time_parse_rfc3339(const char *s, int64_t *out);
 
 #endif

@@ -50,10 +50,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     default: {
-        char d[72], *mt = NULL;
-        if (mm_index_pick("fuzz", p, n, "linux/arm64/v8", d, &mt) == 0 && !mm_digest_valid(d))
+        char d[72];
+        bool ix;
+        if (mm_manifest_platform("fuzz", p, n, NULL, "linux/arm64/v8", &ix, d) == 0 && ix &&
+            !mm_digest_valid(d))
             abort();
-        free(mt);
         mm_source *s = mm_xcalloc(1, sizeof *s);
         s->name = mm_xstrdup("fuzz");
         mm_scan_opts o;

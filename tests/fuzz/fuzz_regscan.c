@@ -30,8 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         static const char *mts[] = {NULL, "application/vnd.oci.image.index.v1+json"};
         bool ix;
         char out[72];
-        int rc = mm_regscan_index_pick((const char *)data + 1, size - 1,
-                                       mts[size % 2], plats[size % 3], "fuzz", &ix, out);
+        int rc = mm_manifest_platform("fuzz", (const char *)data + 1, size - 1,
+                                      mts[size % 2], plats[size % 3], &ix, out);
         if (rc == 0 && ix && !mm_digest_valid(out))
             abort();
     } else if (part == 1) {
@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     } else {
         int64_t t = 0;
-        if (mm_regscan_parse_time(s, &t) == 0)
+        if (mm_time_parse_rfc3339(s, &t) == 0)
             mm_regscan_classify("sha256:a", "sha256:b", s, t + 86400 * 2, 1, 0);
     }
     free(s);

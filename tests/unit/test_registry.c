@@ -284,18 +284,25 @@ MM_TEST(index_platform_pick)
         "{\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\","
         "\"digest\":\"sha256:1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\",\"size\":1,"
         "\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\",\"variant\":\"v8\"}}]}";
-    char d[72], *mt = NULL;
-    CHECK_OK(mm_index_pick("idx", idx, strlen(idx), NULL, d, &mt));
+    char d[72];
+    bool ix = false;
+    CHECK_OK(mm_manifest_platform("idx", idx, strlen(idx), NULL, NULL, &ix, d));
+    CHECK(ix);
     CHECK_STR(d, "sha256:" HEX64);
-    CHECK_STR(mt, "application/vnd.docker.distribution.manifest.v2+json");
-    free(mt);
-    CHECK_OK(mm_index_pick("idx", idx, strlen(idx), "linux/arm64", d, NULL));
+    CHECK_OK(mm_manifest_platform("idx", idx, strlen(idx), NULL, "linux/arm64", &ix, d));
     CHECK_STR(d, "sha256:1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
-    CHECK_OK(mm_index_pick("idx", idx, strlen(idx), "linux/arm64/v8", d, NULL));
-    CHECK_INT(mm_index_pick("idx", idx, strlen(idx), "linux/arm64/v7", d, NULL), MM_ENOTFOUND);
+    CHECK_OK(mm_manifest_platform("idx", idx, strlen(idx), NULL, "linux/arm64/v8", &ix, d));
+    CHECK_INT(mm_manifest_platform("idx", idx, strlen(idx), NULL, "linux/arm64/v7", &ix, d),
+              MM_ENOTFOUND);
     CHECK(strstr(mm_error_last(), "linux/amd64, linux/arm64/v8") != NULL);
-    CHECK_INT(mm_index_pick("idx", "{\"manifests\":[]}", 16, NULL, d, NULL), MM_EFORMAT);
-    CHECK_INT(mm_index_pick("idx", "[", 1, NULL, d, NULL), MM_EFORMAT);
+    CHECK_INT(mm_manifest_platform("idx", "{\"manifests\":[]}", 16, NULL, NULL, &ix, d),
+              MM_EFORMAT);
+    CHECK_INT(mm_manifest_platform("idx", "[", 1, NULL, NULL, &ix, d), MM_EFORMAT);
+    /* an image manifest is not an index, whatever the Content-Type lacked */
+    const char *man = "{\"schemaVersion\":2,\"config\":{\"digest\":\"sha256:" HEX64 "\"},"
+                      "\"layers\":[]}";
+    CHECK_OK(mm_manifest_platform("m", man, strlen(man), NULL, NULL, &ix, d));
+    CHECK(!ix);
 }
 
 MM_TEST(manifest_layers_docker_v2_and_schema1)

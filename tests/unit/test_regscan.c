@@ -10,6 +10,7 @@
  */
 #include "mmtest.h"
 #include "mamori/regscan.h"
+#include "image/image_int.h"
 
 static int sign(int x) { return x < 0 ? -1 : x > 0; }
 
@@ -120,23 +121,23 @@ MM_TEST(current_release_skips_unresolved)
 MM_TEST(parse_time)
 {
     int64_t t = 0;
-    CHECK_OK(mm_regscan_parse_time("1970-01-01T00:00:00Z", &t));
+    CHECK_OK(mm_time_parse_rfc3339("1970-01-01T00:00:00Z", &t));
     CHECK_INT(t, 0);
-    CHECK_OK(mm_regscan_parse_time("2024-01-31T12:00:00Z", &t));
+    CHECK_OK(mm_time_parse_rfc3339("2024-01-31T12:00:00Z", &t));
     CHECK_INT(t, 1706702400);
-    CHECK_OK(mm_regscan_parse_time("2024-01-31T12:00:00.123456789Z", &t));
+    CHECK_OK(mm_time_parse_rfc3339("2024-01-31T12:00:00.123456789Z", &t));
     CHECK_INT(t, 1706702400);
-    CHECK_OK(mm_regscan_parse_time("2024-01-31T14:30:00+02:30", &t));
+    CHECK_OK(mm_time_parse_rfc3339("2024-01-31T14:30:00+02:30", &t));
     CHECK_INT(t, 1706702400);
-    CHECK_OK(mm_regscan_parse_time("2024-01-31T09:00:00-03:00", &t));
+    CHECK_OK(mm_time_parse_rfc3339("2024-01-31T09:00:00-03:00", &t));
     CHECK_INT(t, 1706702400);
-    CHECK(mm_regscan_parse_time("2024-01-31", &t) == MM_EFORMAT);
-    CHECK(mm_regscan_parse_time("2024-01-31T12:00:00", &t) == MM_EFORMAT);
-    CHECK(mm_regscan_parse_time("2024-13-31T12:00:00Z", &t) == MM_EFORMAT);
-    CHECK(mm_regscan_parse_time("2024-01-31T12:00:00.Z", &t) == MM_EFORMAT);
-    CHECK(mm_regscan_parse_time("2024-01-31T12:00:00Zjunk", &t) == MM_EFORMAT);
-    CHECK(mm_regscan_parse_time("", &t) == MM_EFORMAT);
-    CHECK(mm_regscan_parse_time(NULL, &t) == MM_EFORMAT);
+    CHECK(mm_time_parse_rfc3339("2024-01-31", &t) == MM_EFORMAT);
+    CHECK(mm_time_parse_rfc3339("2024-01-31T12:00:00", &t) == MM_EFORMAT);
+    CHECK(mm_time_parse_rfc3339("2024-13-31T12:00:00Z", &t) == MM_EFORMAT);
+    CHECK(mm_time_parse_rfc3339("2024-01-31T12:00:00.Z", &t) == MM_EFORMAT);
+    CHECK(mm_time_parse_rfc3339("2024-01-31T12:00:00Zjunk", &t) == MM_EFORMAT);
+    CHECK(mm_time_parse_rfc3339("", &t) == MM_EFORMAT);
+    CHECK(mm_time_parse_rfc3339(NULL, &t) == MM_EFORMAT);
 }
 
 MM_TEST(classify)
@@ -187,7 +188,7 @@ MM_TEST(names)
 static int pick(const char *doc, const char *mt, const char *plat, bool *is_index,
                 char out[72])
 {
-    return mm_regscan_index_pick(doc, strlen(doc), mt, plat, "test", is_index, out);
+    return mm_manifest_platform("test", doc, strlen(doc), mt, plat, is_index, out);
 }
 
 MM_TEST(index_pick)
@@ -240,10 +241,10 @@ MM_TEST(index_pick)
     CHECK(pick("[1,2]", NULL, NULL, &ix, out) == MM_EFORMAT);
     CHECK(pick("{\"manifests\":", NULL, NULL, &ix, out) == MM_EFORMAT);
     CHECK(pick("", NULL, NULL, &ix, out) == MM_EFORMAT);
-    CHECK(mm_regscan_index_pick(NULL, 0, NULL, NULL, "t", &ix, out) == MM_EFORMAT);
-    /* an index media type whose body has no manifests */
+    CHECK(mm_manifest_platform("t", NULL, 0, NULL, NULL, &ix, out) == MM_EFORMAT);
+    /* an index media type whose body has no manifests is malformed */
     CHECK(pick("{}", "application/vnd.oci.image.index.v1+json", NULL, &ix, out)
-          == MM_ENOTFOUND);
+          == MM_EFORMAT);
 }
 
 MM_TEST(run_refuses_bad_targets)
