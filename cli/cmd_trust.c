@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "mamori/mamori.h"
 #include "cli.h"
 
@@ -200,49 +198,6 @@ static void print_table(const mm_verify_report *r, const char *image,
     printf("\n%s\n", r->verified ? "VERIFIED" : "NOT VERIFIED");
 }
 
-static json_t *jstr(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-static int print_json(const mm_verify_report *r, const char *image,
-                      mm_sigkey *const *keys, size_t nkeys)
-{
-    json_t *o = json_object();
-    json_object_set_new(o, "image", jstr(image));
-    json_object_set_new(o, "reference", jstr(r->reference));
-    json_object_set_new(o, "digest", jstr(r->digest));
-    json_object_set_new(o, "signature_tag", jstr(r->sig_tag));
-    json_object_set_new(o, "signatures_found", json_boolean(r->sig_found));
-    json_object_set_new(o, "verified", json_boolean(r->verified));
-    json_object_set_new(o, "error", jstr(r->error));
-    json_t *ka = json_array();
-    for (size_t k = 0; k < nkeys; k++) {
-        json_t *ko = json_object();
-        json_object_set_new(ko, "path", jstr(mm_sigkey_path(keys[k])));
-        json_object_set_new(ko, "type", jstr(mm_sigkey_type(keys[k])));
-        json_object_set_new(ko, "id", jstr(mm_sigkey_id(keys[k])));
-        json_array_append_new(ka, ko);
-    }
-    json_object_set_new(o, "keys", ka);
-    json_t *sa = json_array();
-    for (size_t i = 0; i < r->nchecks; i++) {
-        const mm_sigcheck *s = &r->checks[i];
-        json_t *so = json_object();
-        json_object_set_new(so, "payload_digest", jstr(s->layer_digest));
-        json_object_set_new(so, "valid", json_boolean(s->valid));
-        json_object_set_new(so, "key_id", jstr(s->key_id));
-        json_object_set_new(so, "key_path", jstr(s->key_path));
-        json_object_set_new(so, "reason", jstr(s->reason));
-        json_array_append_new(sa, so);
-    }
-    json_object_set_new(o, "signatures", sa);
-    int rc = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    fputc('\n', stdout);
-    json_decref(o);
-    return rc;
-}
-
 int cmd_verify(int argc, char **argv)
 {
     static const struct option lopts[] = {
@@ -324,9 +279,12 @@ int cmd_verify(int argc, char **argv)
         status = cli_fail("verify: ");
         goto out;
     }
-    if (json)
-        print_json(rep, argv[optind], keys, nkeys);
-    else
+    if (json) {
+        char *doc = mm_verify_report_json(rep, argv[optind], keys, nkeys);
+        fputs(doc, stdout);
+        fputc('\n', stdout);
+        free(doc);
+    } else
         print_table(rep, argv[optind], keys, nkeys);
     for (size_t i = 0; i < mm_registry_transport_count(client); i++) {
         const mm_registry_transport *t = mm_registry_transport_get(client, i);

@@ -108,6 +108,11 @@ int mm_cosign_verify_image(mm_verify_report **out, mm_registry *c,
                            const mm_imageref *ref, mm_sigkey *const *keys,
                            size_t nkeys);
 void mm_verify_report_free(mm_verify_report *r);
+/* The report as a JSON document (image, reference, digest, signature_tag,
+ * signatures_found, verified, error, keys[], signatures[]; see
+ * docs/signatures.md) for CI and the admission webhook.  Caller frees. */
+char *mm_verify_report_json(const mm_verify_report *r, const char *image,
+                            mm_sigkey *const *keys, size_t nkeys);
 
 /* Signs the image: builds the payload for its digest, signs it, uploads
  * the payload blob, the config (as cosign writes it) and the signature

@@ -10,6 +10,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
+#include "report/report_int.h"
 #include "trust/trust_int.h"
 
 void mm_verify_report_free(mm_verify_report *r)
@@ -280,4 +283,42 @@ done:
     free(manifest);
     free(config);
     return rc;
+}
+
+/* --- the report as JSON (`mamori verify --format json`) --------------------- */
+char *mm_verify_report_json(const mm_verify_report *r, const char *image,
+                            mm_sigkey *const *keys, size_t nkeys)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "image", mm_json_str(image));
+    json_object_set_new(o, "reference", mm_json_str(r->reference));
+    json_object_set_new(o, "digest", mm_json_str(r->digest));
+    json_object_set_new(o, "signature_tag", mm_json_str(r->sig_tag));
+    json_object_set_new(o, "signatures_found", json_boolean(r->sig_found));
+    json_object_set_new(o, "verified", json_boolean(r->verified));
+    json_object_set_new(o, "error", mm_json_str(r->error));
+    json_t *ka = json_array();
+    for (size_t k = 0; k < nkeys; k++) {
+        json_t *ko = json_object();
+        json_object_set_new(ko, "path", mm_json_str(mm_sigkey_path(keys[k])));
+        json_object_set_new(ko, "type", mm_json_str(mm_sigkey_type(keys[k])));
+        json_object_set_new(ko, "id", mm_json_str(mm_sigkey_id(keys[k])));
+        json_array_append_new(ka, ko);
+    }
+    json_object_set_new(o, "keys", ka);
+    json_t *sa = json_array();
+    for (size_t i = 0; i < r->nchecks; i++) {
+        const mm_sigcheck *s = &r->checks[i];
+        json_t *so = json_object();
+        json_object_set_new(so, "payload_digest", mm_json_str(s->layer_digest));
+        json_object_set_new(so, "valid", json_boolean(s->valid));
+        json_object_set_new(so, "key_id", mm_json_str(s->key_id));
+        json_object_set_new(so, "key_path", mm_json_str(s->key_path));
+        json_object_set_new(so, "reason", mm_json_str(s->reason));
+        json_array_append_new(sa, so);
+    }
+    json_object_set_new(o, "signatures", sa);
+    char *doc = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    return doc ? doc : mm_xstrdup("{}");
 }
