@@ -869,17 +869,27 @@ int mm_logins_write(FILE *f, const mm_logins *l, bool json)
             strcpy(b, "-");
             strcpy(d, "-");
         }
-        fprintf(f, "%-10s %-12s %-20s %-20s %-20s %-12s %s\n", s->user, s->line,
-                *s->host ? s->host : "-", a, b, d, mm_session_end_name(s->end));
+        char *u = mm_str_printable(s->user), *ln = mm_str_printable(s->line);
+        char *h = mm_str_printable(*s->host ? s->host : "-");
+        fprintf(f, "%-10s %-12s %-20s %-20s %-20s %-12s %s\n", u, ln, h, a, b, d,
+                mm_session_end_name(s->end));
+        free(u);
+        free(ln);
+        free(h);
     }
     if (l->btmp_path) {
         fprintf(f, "\nFailed logins (%s)\n%-10s %-12s %-20s %s\n", l->btmp_path, "USER", "LINE",
                 "HOST", "TIME");
         for (size_t i = 0; i < l->nf; i++) {
             mm_time_rfc3339(l->f[i].when, a);
-            fprintf(f, "%-10s %-12s %-20s %s\n", *l->f[i].user ? l->f[i].user : "-",
-                    *l->f[i].line ? l->f[i].line : "-",
-                    *l->f[i].host ? l->f[i].host : *l->f[i].addr ? l->f[i].addr : "-", a);
+            char *u = mm_str_printable(*l->f[i].user ? l->f[i].user : "-");
+            char *ln = mm_str_printable(*l->f[i].line ? l->f[i].line : "-");
+            char *h = mm_str_printable(*l->f[i].host ? l->f[i].host
+                                       : *l->f[i].addr ? l->f[i].addr : "-");
+            fprintf(f, "%-10s %-12s %-20s %s\n", u, ln, h, a);
+            free(u);
+            free(ln);
+            free(h);
         }
     }
     if (l->lastlog_path) {
@@ -887,16 +897,24 @@ int mm_logins_write(FILE *f, const mm_logins *l, bool json)
                 "USER", "UID", "LINE", "HOST", "TIME");
         for (size_t i = 0; i < l->nll; i++) {
             mm_time_rfc3339(l->ll[i].when, a);
-            fprintf(f, "%-10s %-8u %-12s %-20s %s\n", l->ll[i].user, l->ll[i].uid,
-                    *l->ll[i].line ? l->ll[i].line : "-", *l->ll[i].host ? l->ll[i].host : "-", a);
+            char *u = mm_str_printable(l->ll[i].user);
+            char *ln = mm_str_printable(*l->ll[i].line ? l->ll[i].line : "-");
+            char *h = mm_str_printable(*l->ll[i].host ? l->ll[i].host : "-");
+            fprintf(f, "%-10s %-8u %-12s %-20s %s\n", u, l->ll[i].uid, ln, h, a);
+            free(u);
+            free(ln);
+            free(h);
         }
     }
     size_t nf = mm_findings_count(l->fnd);
     fprintf(f, "\nFindings (SP 800-190 §3.5.4): %zu\n", nf);
     for (size_t i = 0; i < nf; i++) {
         const mm_finding *x = mm_findings_get(l->fnd, i);
-        fprintf(f, "  %s %-8s %s\n      %s\n", x->id, mm_severity_name(x->severity), x->title,
-                x->evidence);
+        char *t = mm_str_printable(x->title), *e = mm_str_printable(x->evidence);
+        fprintf(f, "  %s %-8s %s\n      %s\n", x->id, mm_severity_name(x->severity), t,
+                e ? e : "");
+        free(t);
+        free(e);
     }
     for (size_t i = 0; i < l->nnotes; i++)
         fprintf(f, "note: %s\n", l->notes[i]);

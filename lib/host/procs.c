@@ -363,12 +363,20 @@ int mm_host_procs_write(FILE *f, const mm_host_procs *ps, bool json)
         /* the exe is said when it differs from what argv[0] claims */
         const char *a0 = p->argc ? mm_path_base(p->argv[0]) : NULL;
         bool show_exe = p->exe && (!a0 || strcmp(a0, mm_path_base(p->exe)));
+        /* argv, exe and image are the process's own words: one row each,
+         * no control characters reach the terminal */
+        char *user = mm_str_printable(p->user), *image = mm_str_printable(p->image);
+        char *cmd = mm_str_printable(p->cmdline), *exe = mm_str_printable(p->exe);
         fprintf(f, "%-7lld %-7lld %-10s %-20s %-12s %-10s %-20s %s%s%s%s\n", (long long)p->pid,
-                (long long)p->ppid, p->user ? p->user : "?", ts,
+                (long long)p->ppid, user ? user : "?", ts,
                 p->container_id ? p->container_id : "host",
-                p->container_runtime ? p->container_runtime : "-",
-                p->image ? p->image : "-", p->cmdline ? p->cmdline : "",
-                show_exe ? " (exe " : "", show_exe ? p->exe : "", show_exe ? ")" : "");
+                p->container_runtime ? p->container_runtime : "-", image ? image : "-",
+                cmd ? cmd : "", show_exe ? " (exe " : "", show_exe ? exe : "",
+                show_exe ? ")" : "");
+        free(user);
+        free(image);
+        free(cmd);
+        free(exe);
     }
     return ferror(f) ? mm_error_set(MM_EIO, "cannot write the process list") : 0;
 }

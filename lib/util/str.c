@@ -33,6 +33,27 @@ char *mm_str_trim(char *s)
     return s;
 }
 
+char *mm_str_printable(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s);
+    char *o = mm_xmalloc(n + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+            (unsigned char)s[i + 1] <= 0x9f) {
+            o[k++] = '?';
+            i++;
+        } else {
+            o[k++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+        }
+    }
+    o[k] = 0;
+    return o;
+}
+
 void mm_strv_push(char ***v, size_t *n, const char *s)
 {
     /* The capacity is implied by n: the array is grown to 2n slots each

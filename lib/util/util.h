@@ -48,6 +48,11 @@ bool mm_str_startswith(const char *s, const char *prefix);
 bool mm_str_endswith(const char *s, const char *suffix);
 /* Trims ASCII white space in place at both ends; returns s. */
 char *mm_str_trim(char *s);
+/* A copy of s safe to print on a terminal: C0 controls, DEL and the UTF-8
+ * encoded C1 controls become '?', as ps(1) does, so a process title or a
+ * login record cannot break a table row or send escape sequences.  NULL
+ * gives NULL; the caller frees the result. */
+char *mm_str_printable(const char *s);
 /* Appends s to a NULL-free array of strings (v grows). */
 void mm_strv_push(char ***v, size_t *n, const char *s);
 void mm_strv_free(char **v, size_t n);

@@ -101,8 +101,33 @@ def main():
                 # the table names it too
                 t = r.run(["host", "ps"])
                 eq(t.rc, 0, "table exit status")
-                check(any(marker in line and line.split()[0] == str(p.pid)
+                check(any(marker in line and line.split()[:1] == [str(p.pid)]
                           for line in t.out.splitlines()), "table row with the marker")
+            finally:
+                p.kill()
+                p.wait()
+
+        def ps_control_chars():
+            # a process title is the process's own words: a newline or an
+            # escape sequence in argv must not break the table or reach the
+            # terminal (CI runners start multi-line `sh -c` scripts)
+            marker = "mamori-cc-%s" % secrets.token_hex(4)
+            arg = "line1\nline2\x1b[2J" + marker
+            p = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", arg])
+            try:
+                time.sleep(0.3)
+                res = r.run(["host", "ps", "--format", "json"])
+                procs = {x["pid"]: x for x in res.json["processes"]}
+                check(p.pid in procs, "pid %d not listed" % p.pid)
+                eq(procs[p.pid]["argv"][-1], arg, "JSON keeps argv exactly")
+                t = r.run(["host", "ps"])
+                eq(t.rc, 0, "table exit status")
+                rows = [l for l in t.out.split("\n") if marker in l]
+                eq(len(rows), 1, "one table row")
+                eq(rows[0].split()[0], str(p.pid), "row starts with the pid")
+                check("line1?line2?[2J" + marker in rows[0], "controls shown as '?': %r" % rows[0])
+                check("\x1b" not in t.out, "an ESC reached the table")
+                check(all(l.strip() for l in t.out.rstrip("\n").split("\n")), "an empty table line")
             finally:
                 p.kill()
                 p.wait()
@@ -152,7 +177,8 @@ def main():
                 check(os.getpid() in [y["pid"] for y in host.json["processes"]],
                       "--container host misses this test")
                 t = r.run(["host", "ps"])
-                check(any(line.split()[0] == str(p.pid) and cid[:12] in line and "docker" in line
+                check(any(line.split()[:1] == [str(p.pid)] and cid[:12] in line
+                          and "docker" in line
                           for line in t.out.splitlines()), "table row with the container id")
             finally:
                 if p:
@@ -220,6 +246,7 @@ def main():
             check("truncated" in msg, msg)
 
         s.case("host-ps-own-process", ps_own_process)
+        s.case("host-ps-control-chars", ps_control_chars)
         s.case("host-ps-container", ps_container)
         s.case("host-logins-sessions", logins_sessions)
         s.case("host-logins-failed", logins_failed)

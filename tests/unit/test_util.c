@@ -99,4 +99,17 @@ MM_TEST(sha256)
     CHECK(!mm_digest_valid("sha512:ba"));
 }
 
+MM_TEST(str_printable)
+{
+    /* newline, tab, ESC, DEL and a UTF-8 C1 (CSI, c2 9b) become '?';
+     * other UTF-8 (é, c3 a9; NBSP, c2 a0) is kept byte for byte */
+    char *p = mm_str_printable("sh -c 'a\nb'\t\033[31mred\x7f\xc2\x9b" "2J \xc3\xa9\xc2\xa0");
+    CHECK_STR(p, "sh -c 'a?b'??[31mred??2J \xc3\xa9\xc2\xa0");
+    free(p);
+    CHECK(mm_str_printable(NULL) == NULL);
+    p = mm_str_printable("\xc2");   /* a lone lead byte at the end is left */
+    CHECK_STR(p, "\xc2");
+    free(p);
+}
+
 MM_TEST_MAIN
