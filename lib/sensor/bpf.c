@@ -134,6 +134,8 @@ struct mm_bpf_src {
      * while the producer keeps up, so without a budget a busy host would
      * never let the caller see its stop flag or flush its outputs */
     uint32_t budget;
+    /* a compact record (mm_bsys) widened for decode_sys */
+    struct mm_brec wide;
 };
 
 #define POLL_BUDGET 16384
@@ -471,10 +473,40 @@ static void decode_sys(mm_bpf_src *s, const struct mm_brec *r, size_t size)
     deliver(s, &ev);
 }
 
+/* A compact syscall record (sensor_abi.h) carries only what decode_sys
+ * reads for its kinds; it is widened into the general layout so that one
+ * decoder serves both. */
+static void decode_compact(mm_bpf_src *s, const struct mm_bsys *c, size_t size)
+{
+    if (size < offsetof(struct mm_bsys, s1) ||
+        (c->len1 && (c->len1 > MM_S1_SIZE || offsetof(struct mm_bsys, s1) + c->len1 > size))) {
+        s->b->st.malformed++;
+        return;
+    }
+    struct mm_brec *w = &s->wide;
+    memset(w, 0, offsetof(struct mm_brec, s1));
+    w->kind = MM_REC_SYS;
+    w->cpu = c->cpu;
+    w->pid = c->pid;
+    w->tid = c->tid;
+    w->ts = c->ts;
+    w->nr = c->nr;
+    w->res = c->res;
+    memcpy(w->args, c->args, sizeof w->args);
+    w->len1 = c->len1;
+    if (c->len1)
+        memcpy(w->s1, c->s1, c->len1);
+    decode_sys(s, w, offsetof(struct mm_brec, s1) + c->len1);
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
     mm_bpf_src *s = ctx;
     const struct mm_brec *r = data;
+    if (size >= sizeof(uint16_t) && r->kind == MM_REC_SYSC) {
+        decode_compact(s, data, size);
+        return 0;
+    }
     if (size < offsetof(struct mm_brec, s1)) {
         s->b->st.malformed++;
         return 0;

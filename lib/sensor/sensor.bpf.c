@@ -94,6 +94,19 @@ static __always_inline struct mm_brec *get_rec(__u16 kind)
     return r;
 }
 
+/* Batched wake-ups: the consumer is woken every wakeup_every records per
+ * CPU and finds the rest on its poll timer. */
+static __always_inline __u64 wake_flags(struct mm_bstats *st)
+{
+    if (!st)
+        return BPF_RB_NO_WAKEUP;
+    if (++st->wake >= wakeup_every) {
+        st->wake = 0;
+        return BPF_RB_FORCE_WAKEUP;
+    }
+    return BPF_RB_NO_WAKEUP;
+}
+
 /* Writes the record cut after its last used string (sensor_abi.h): an
  * openat sends its header and path, not 1.4 KiB of empty slots; counts
  * drops. */
@@ -109,14 +122,7 @@ static __always_inline void emit(struct mm_brec *r)
         size = __builtin_offsetof(struct mm_brec, s1) + (r->len1 & (MM_S1_SIZE - 1));
     if (r->len2 >= MM_S2_SIZE || r->len1 >= MM_S1_SIZE)
         size = sizeof(*r);
-    __u64 flags = BPF_RB_NO_WAKEUP;
-    if (st) {
-        st->wake++;
-        if (st->wake >= wakeup_every) {
-            st->wake = 0;
-            flags = BPF_RB_FORCE_WAKEUP;
-        }
-    }
+    __u64 flags = wake_flags(st);
     if (size > sizeof(*r))
         size = sizeof(*r);
     if (bpf_ringbuf_output(&rb, r, size, flags) < 0) {
@@ -333,9 +339,62 @@ static __always_inline void local_addr(struct mm_brec *r, __u64 fd)
     r->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 }
 
+static __always_inline void fill_compact(struct mm_bsys *r, const struct enter_args *a, long res)
+{
+    __u64 id = bpf_get_current_pid_tgid();
+    r->kind = MM_REC_SYSC;
+    r->cpu = (__u16)bpf_get_smp_processor_id();
+    r->len1 = 0;
+    r->pad = 0;
+    r->pid = id >> 32;
+    r->tid = (__u32)id;
+    r->ts = bpf_ktime_get_boot_ns();
+    r->nr = a->nr;
+    r->res = res;
+    for (int i = 0; i < 6; i++)
+        r->args[i] = a->args[i];
+}
+
+/* The compact record (sensor_abi.h) of a syscall with integer arguments
+ * and at most one path, built in the ring buffer itself: no scratch
+ * record, no copy, no name or cgroup lookups.  Measured on the benchmark
+ * VM this is about a third cheaper per event than the general path. */
+static __always_inline int emit_compact(const struct enter_args *a, long res, __u32 kind)
+{
+    struct mm_bstats *st = get_stats();
+    __u64 flags = wake_flags(st);
+    if (kind == MM_K_INT) {
+        struct mm_bsys *r = bpf_ringbuf_reserve(&rb, __builtin_offsetof(struct mm_bsys, s1), 0);
+        if (!r) {
+            if (st)
+                st->drops++;
+            return 0;
+        }
+        fill_compact(r, a, res);
+        bpf_ringbuf_submit(r, flags);
+    } else {
+        struct mm_bsys *r = bpf_ringbuf_reserve(&rb, sizeof(struct mm_bsys), 0);
+        if (!r) {
+            if (st)
+                st->drops++;
+            return 0;
+        }
+        fill_compact(r, a, res);
+        __u64 path = kind == MM_K_P0 ? a->args[0] : a->args[1];
+        long n = bpf_probe_read_user_str(r->s1, sizeof r->s1, (const void *)path);
+        r->len1 = n > 0 ? n : 0;
+        bpf_ringbuf_submit(r, flags);
+    }
+    if (st)
+        st->events++;
+    return 0;
+}
+
 /* The record of one traced syscall, its arguments already read. */
 static __always_inline int handle_exit(struct enter_args *ap, long res, __u32 kind)
 {
+    if (kind == MM_K_INT || kind == MM_K_P0 || kind == MM_K_P1)
+        return emit_compact(ap, res, kind);
     struct enter_args a = *ap;
     struct mm_brec *r = get_rec(MM_REC_SYS);
     if (!r)
@@ -345,12 +404,6 @@ static __always_inline int handle_exit(struct enter_args *ap, long res, __u32 ki
     for (int i = 0; i < 6; i++)
         r->args[i] = a.args[i];
     switch (kind) {
-    case MM_K_P0:
-        read_str1(r, a.args[0]);
-        break;
-    case MM_K_P1:
-        read_str1(r, a.args[1]);
-        break;
     case MM_K_P0P1:
         read_str1(r, a.args[0]);
         read_str2(r, a.args[1]);

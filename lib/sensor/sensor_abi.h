@@ -12,7 +12,7 @@
 #endif
 
 /* record kinds */
-enum { MM_REC_SYS = 1, MM_REC_EXEC = 2, MM_REC_FORK = 3, MM_REC_EXIT = 4 };
+enum { MM_REC_SYS = 1, MM_REC_EXEC = 2, MM_REC_FORK = 3, MM_REC_EXIT = 4, MM_REC_SYSC = 5 };
 
 /* How the BPF side captures a syscall's arguments (value of the `sysconf`
  * map, indexed by syscall number; 0 = not traced).  User space fills the
@@ -67,6 +67,25 @@ struct mm_brec {
     char s1[MM_S1_SIZE];
     char s2[MM_S2_SIZE];
     char s3[MM_S3_SIZE];
+};
+
+/* The compact record of a syscall whose arguments are integers and at most
+ * one path (kinds MM_K_INT, MM_K_P0, MM_K_P1: opens, closes, unlink, chmod,
+ * setuid...), which are most of the traffic.  The BPF side builds it in the
+ * ring buffer itself (no per-CPU scratch record, no copy) with an 80-byte
+ * header; INT records stop before s1.  User space needs nothing more for
+ * these: the process's name, cgroup and credentials come from its exec
+ * and fork records. */
+struct mm_bsys {
+    __u16 kind;             /* MM_REC_SYSC */
+    __u16 cpu;
+    __u16 len1;             /* bytes used in s1 (0 = none) */
+    __u16 pad;
+    __u32 pid, tid;
+    __u64 ts;
+    __s64 nr, res;
+    __u64 args[6];
+    char s1[MM_S1_SIZE];
 };
 
 /* per-CPU counters (the `stats` map) */
