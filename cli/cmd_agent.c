@@ -150,7 +150,7 @@ static void agent_usage(FILE *f)
 "  --learn-scope container|all  learn containers only, or the host too (all)\n"
 "  --profile FILE       alert on (and kill, where it says so) deviations from FILE\n"
 "  --duration S         stop after S seconds (default: until SIGINT/SIGTERM)\n"
-"  --wakeup N           eBPF: records per CPU between consumer wake-ups (64)\n"
+"  --wakeup N           eBPF: records per CPU between consumer wake-ups (1024)\n"
 "  --quiet              no start-up and statistics lines on stderr\n");
 }
 

@@ -28,7 +28,7 @@ typedef enum mm_sensor_kind {
 
 typedef struct mm_sensor_opts {
     mm_sensor_kind kind;
-    unsigned wakeup_every;   /* records per CPU between wake-ups (0 = 64) */
+    unsigned wakeup_every;   /* records per CPU between wake-ups (0 = 1024) */
     size_t max_procs;        /* process table cap (0 = default) */
     bool no_seed;            /* do not seed the process table from /proc */
     const char *proc_root;   /* "/proc" unless set (tests) */

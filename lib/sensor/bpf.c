@@ -577,7 +577,7 @@ int mm_bpf_open(mm_bpf_src **out, mm_sensor_base *b, const mm_sensor_opts *o)
             return mm_error_set(MM_EUNSUPPORTED, "bpf sensor: cannot open the BPF object: %s",
                                 libbpf_msg[0] ? libbpf_msg : strerror(errno));
         skel->rodata->self_tgid = (uint32_t)getpid();
-        skel->rodata->wakeup_every = o && o->wakeup_every ? o->wakeup_every : 64;
+        skel->rodata->wakeup_every = o && o->wakeup_every ? o->wakeup_every : 1024;
 #if defined(__x86_64__)
         /* arguments are read from the saved registers at exit (sensor.bpf.c) */
         bpf_program__set_autoload(skel->progs.on_sys_enter, false);

@@ -25,7 +25,7 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u32 self_tgid = 0;       /* the agent: never traced */
-const volatile __u32 wakeup_every = 64;   /* batched wake-ups */
+const volatile __u32 wakeup_every = 1024; /* batched wake-ups */
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
