@@ -3,8 +3,11 @@
  * path that handles the transport policy (TLS verified, plain HTTP or
  * unverified TLS only for --insecure-registry hosts, each recorded),
  * authentication (basic, or bearer tokens from the WWW-Authenticate
- * challenge, cached per scope) and retries (429 and 5xx with Retry-After
- * or exponential backoff, connection resets); on top of it manifests,
+ * challenge, cached per scope - fetched with an OAuth2 refresh token when
+ * the credentials are an identity token; credentials from flags, the
+ * Docker config or the credential helper it names) and retries (429 and
+ * 5xx with Retry-After or exponential backoff, connection resets); on top
+ * of it manifests,
  * blobs (whole, or streamed through the blob cache), uploads, catalog and
  * tag listing.
  *
@@ -354,6 +357,7 @@ static char *docker_config_path(const mm_registry *c, bool *explicit)
 
 struct cred {
     char *user, *pass; /* NULL when the config has none for the host */
+    bool idtoken;      /* pass is an identity (OAuth2 refresh) token */
 };
 
 static void cred_free(void *p)
@@ -362,20 +366,77 @@ static void cred_free(void *p)
     if (!cr)
         return;
     free(cr->user);
-    if (cr->pass) {
-        OPENSSL_cleanse(cr->pass, strlen(cr->pass));
-        free(cr->pass);
-    }
+    mm_secret_free(cr->pass);
     free(cr);
 }
 
-/* Credentials for a registry host: explicit ones, else the Docker config's
- * auths (read once per host, when a registry first asks).  0 with *user
- * NULL when there are none. */
+/* What the Docker config says for host: a credential helper's answer or
+ * the auths entry (precedence in parse.c, mm_reg_docker_authcfg).  0 with
+ * *u NULL when there is nothing (no file, no entry, helper knows none). */
+static int config_creds(mm_registry *c, const char *host, char **u, char **p, bool *idtok)
+{
+    *u = *p = NULL;
+    *idtok = false;
+    bool explicit;
+    char *path = docker_config_path(c, &explicit);
+    char *data = NULL;
+    size_t len;
+    int rc = path ? mm_file_read(path, 4u << 20, &data, &len) : MM_ENOTFOUND;
+    if (rc < 0) {
+        if (explicit && path) {
+            rc = mm_error_wrap(rc, "registry config: ");
+        } else {
+            mm_error_clear();
+            rc = 0;
+        }
+        free(path);
+        return rc;
+    }
+    mm_reg_authcfg ac;
+    rc = mm_reg_docker_authcfg(&ac, data, len, path, host);
+    OPENSSL_cleanse(data, len);
+    free(data);
+    free(path);
+    if (rc == MM_ENOTFOUND) {
+        mm_error_clear();
+        return 0;
+    }
+    if (rc < 0)
+        return rc;
+    if (ac.helper) {
+        char *server = mm_reg_helper_server(host);
+        rc = mm_reg_credhelper_get(ac.helper, server, ac.source, mm_reg_credhelper_timeout_ms(),
+                                   u, p, idtok);
+        free(server);
+        if (rc == MM_ENOTFOUND) {
+            /* the helper has nothing for this registry: anonymous, as
+             * docker does */
+            mm_error_clear();
+            rc = 0;
+        }
+    } else if (ac.identity_token) {
+        *u = ac.user ? mm_xstrdup(ac.user) : mm_xstrdup("<token>");
+        *p = ac.identity_token;
+        ac.identity_token = NULL;
+        *idtok = true;
+    } else {
+        *u = ac.user;
+        *p = ac.pass;
+        ac.user = ac.pass = NULL;
+    }
+    mm_reg_authcfg_clear(&ac);
+    return rc;
+}
+
+/* Credentials for a registry host: explicit ones, else the Docker config
+ * (read, and its helper run, once per host, when a registry first asks).
+ * 0 with *user NULL when there are none; *idtoken when *pass is an
+ * identity token for the token server rather than a password. */
 static int host_creds(mm_registry *c, const char *host, const char **user,
-                      const char **pass)
+                      const char **pass, bool *idtoken)
 {
     *user = *pass = NULL;
+    *idtoken = false;
     if (c->username) {
         *user = c->username;
         *pass = c->password ? c->password : "";
@@ -383,32 +444,20 @@ static int host_creds(mm_registry *c, const char *host, const char **user,
     }
     struct cred *cr = mm_map_get(c->creds, host);
     if (!cr) {
-        bool explicit;
-        char *path = docker_config_path(c, &explicit);
-        char *data = NULL, *u = NULL, *p = NULL;
-        size_t len;
-        int rc = path ? mm_file_read(path, 4u << 20, &data, &len) : MM_ENOTFOUND;
-        if (rc == 0) {
-            rc = mm_reg_docker_auth(data, len, path, host, &u, &p);
-            free(data);
-            if (rc < 0 && rc != MM_ENOTFOUND) {
-                free(path);
-                return rc;
-            }
-        } else if (explicit && path) {
-            rc = mm_error_wrap(rc, "registry config: ");
-            free(path);
+        char *u, *p;
+        bool it;
+        int rc = config_creds(c, host, &u, &p, &it);
+        if (rc < 0)
             return rc;
-        }
-        mm_error_clear();
-        free(path);
         cr = mm_xcalloc(1, sizeof *cr);
         cr->user = u;
         cr->pass = p;
+        cr->idtoken = it;
         mm_map_put(c->creds, host, cr);
     }
     *user = cr->user;
     *pass = cr->pass;
+    *idtoken = cr->idtoken;
     return 0;
 }
 
@@ -614,10 +663,11 @@ static int auth_for(mm_registry *c, struct host *h, const char *scope, char **ou
     }
     if (h->basic) {
         const char *u, *p;
-        int rc = host_creds(c, h->name, &u, &p);
+        bool it;
+        int rc = host_creds(c, h->name, &u, &p, &it);
         if (rc < 0)
             return rc;
-        if (u)
+        if (u && !it)
             *out = basic_header(u, p);
     }
     return 0;
@@ -813,10 +863,16 @@ static int request(mm_registry *c, const struct req *rq, struct xfer **out)
                 fresh = true;
             } else if (!strcasecmp(ch.scheme, "basic")) {
                 const char *u, *p;
-                int rc = host_creds(c, reg->name, &u, &p);
+                bool it;
+                int rc = host_creds(c, reg->name, &u, &p, &it);
                 mm_reg_challenge_clear(&ch);
                 if (rc < 0)
                     return rc;
+                if (u && it)
+                    return mm_error_set(MM_EAUTH, "%s: %s asks for basic authentication, but "
+                                        "the credentials configured for it are an identity "
+                                        "token, which needs a token server (a Bearer "
+                                        "challenge)", rq->what, reg->name);
                 if (!u)
                     return mm_error_set(MM_EAUTH, "%s: %s requires authentication: give "
                                         "--username/--password (or MAMORI_USERNAME/"
@@ -859,34 +915,63 @@ static char *url_escape(const char *s)
     return r;
 }
 
+/* A bearer token for scope from the realm of h's challenge, filed in
+ * c->tokens.  With a password (or none): GET realm?service=&scope= with
+ * basic credentials (Docker token spec).  With an identity token: the
+ * OAuth2 form of the spec, POST realm with grant_type=refresh_token,
+ * service, scope, client_id and refresh_token; the answer's access_token
+ * (or token) is used. */
 static int fetch_token(mm_registry *c, struct host *h, const char *scope)
 {
     const mm_reg_challenge *ch = &h->bearer;
-    mm_buf u = MM_BUF_INIT;
-    mm_buf_adds(&u, ch->realm);
-    char sep = strchr(ch->realm, '?') ? '&' : '?';
-    if (ch->service) {
-        char *e = url_escape(ch->service);
-        mm_buf_printf(&u, "%cservice=%s", sep, e);
-        free(e);
-        sep = '&';
-    }
-    if (scope && *scope) {
-        char *e = url_escape(scope);
-        mm_buf_printf(&u, "%cscope=%s", sep, e);
-        free(e);
-    }
     const char *user, *pass;
-    int rc = host_creds(c, h->name, &user, &pass);
-    if (rc < 0) {
-        mm_buf_free(&u);
+    bool idtok;
+    int rc = host_creds(c, h->name, &user, &pass, &idtok);
+    if (rc < 0)
         return rc;
+    mm_buf u = MM_BUF_INIT, form = MM_BUF_INIT;
+    mm_buf_adds(&u, ch->realm);
+    if (idtok && user) {
+        mm_buf_adds(&form, "grant_type=refresh_token");
+        if (ch->service) {
+            char *e = url_escape(ch->service);
+            mm_buf_printf(&form, "&service=%s", e);
+            free(e);
+        }
+        if (scope && *scope) {
+            char *e = url_escape(scope);
+            mm_buf_printf(&form, "&scope=%s", e);
+            free(e);
+        }
+        char *e = url_escape(pass);
+        mm_buf_printf(&form, "&client_id=mamori&refresh_token=%s", e);
+        OPENSSL_cleanse(e, strlen(e));
+        free(e);
+    } else {
+        char sep = strchr(ch->realm, '?') ? '&' : '?';
+        if (ch->service) {
+            char *e = url_escape(ch->service);
+            mm_buf_printf(&u, "%cservice=%s", sep, e);
+            free(e);
+            sep = '&';
+        }
+        if (scope && *scope) {
+            char *e = url_escape(scope);
+            mm_buf_printf(&u, "%cscope=%s", sep, e);
+            free(e);
+        }
     }
     char *what = mm_xasprintf("token for %s from %s", h->name, ch->realm);
     struct req rq = {
         .method = "GET", .host = h->name, .target = u.data, .max = MM_REG_MAX_TOKEN,
         .no_auth = true, .what = what,
     };
+    if (form.len) {
+        rq.method = "POST";
+        rq.body = form.data;
+        rq.blen = form.len;
+        rq.ctype = "application/x-www-form-urlencoded";
+    }
     if (!mm_str_startswith(ch->realm, "http://") && !mm_str_startswith(ch->realm, "https://")) {
         rc = mm_error_set(MM_EAUTH, "%s: the realm is not an http(s) URL", what);
         goto out;
@@ -912,9 +997,12 @@ static int fetch_token(mm_registry *c, struct host *h, const char *scope)
     else if (rh->mode == M_UNKNOWN)
         rh->mode = M_HTTPS;
     for (int attempt = 0;; attempt++) {
-        char *auth = user ? basic_header(user, pass) : NULL;
+        char *auth = user && !form.len ? basic_header(user, pass) : NULL;
         struct xfer *x = xfer_start(c, &rq, u.data, rh->mode, rh->insecure || h->insecure, auth);
-        free(auth);
+        if (auth) {
+            OPENSSL_cleanse(auth, strlen(auth));
+            free(auth);
+        }
         xfer_pump(x, false);
         if (x->result != CURLE_OK) {
             if (!rh->confirmed && rh->insecure && rh->mode == M_HTTPS &&
@@ -941,6 +1029,21 @@ static int fetch_token(mm_registry *c, struct host *h, const char *scope)
             xfer_free(x);
             sleep_s(w);
             continue;
+        }
+        if (form.len && (x->status == 400 || x->status == 401 || x->status == 403)) {
+            /* OAuth2 answers a bad refresh token with 400 invalid_grant */
+            char *et = mm_reg_error_text(x->body.data, x->body.len);
+            json_t *oj = et ? NULL : json_loadb(x->body.data, x->body.len, 0, NULL);
+            const char *oe = json_string_value(json_object_get(oj, "error"));
+            char *pe = oe ? mm_str_printable(oe) : NULL;
+            rc = mm_error_set(MM_EAUTH, "%s: the identity token was refused (HTTP %ld)%s%.200s"
+                              " (log in again to renew it)", what, x->status,
+                              et || pe ? ": " : "", et ? et : pe ? pe : "");
+            free(pe);
+            json_decref(oj);
+            free(et);
+            xfer_free(x);
+            goto out;
         }
         if (x->status == 401 || x->status == 403) {
             char *et = mm_reg_error_text(x->body.data, x->body.len);
@@ -976,6 +1079,9 @@ static int fetch_token(mm_registry *c, struct host *h, const char *scope)
 out:
     free(what);
     mm_buf_free(&u);
+    if (form.data)
+        OPENSSL_cleanse(form.data, form.len);
+    mm_buf_free(&form);
     return rc;
 }
 

@@ -3,7 +3,8 @@
  * them: WWW-Authenticate challenges (RFC 7235 parameters, quoted strings
  * with escapes and commas), Link headers for pagination (RFC 8288),
  * Retry-After (seconds or an HTTP date), the JSON error bodies of the
- * Distribution API, and the `auths` of a Docker config.json.  Each works
+ * Distribution API, the `auths`, `credHelpers` and `credsStore` of a Docker
+ * config.json and the JSON a docker-credential-* helper prints.  Each works
  * on a length-bounded buffer and caps what it keeps; the fuzz targets
  * fuzz_regauth and the unit tests drive them directly.
  */
@@ -14,6 +15,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "registry/regint.h"
@@ -316,18 +318,13 @@ static bool host_matches(const char *key, const char *host)
     return is_hub(k) && is_hub(h);
 }
 
-int mm_reg_docker_auth(const char *json, size_t len, const char *label,
-                       const char *host, char **user, char **pass)
+/* The credentials of the auths entry for host in the parsed document j:
+ * its base64 "auth" (user:password) or "username"/"password", and an
+ * "identitytoken" (an OAuth2 refresh token).  MM_ENOTFOUND when there is
+ * no entry or it holds none of these. */
+static int auths_entry(json_t *j, const char *label, const char *host, char **user,
+                       char **pass, char **idtok)
 {
-    *user = *pass = NULL;
-    json_error_t err;
-    json_t *j = json_loadb(json, len, 0, &err);
-    if (!json_is_object(j)) {
-        int rc = mm_error_set(MM_EFORMAT, "%s: not a JSON object (line %d: %s)", label,
-                              err.line, j ? "not an object" : err.text);
-        json_decref(j);
-        return rc;
-    }
     json_t *auths = json_object_get(j, "auths");
     const char *key;
     json_t *ent, *found = NULL;
@@ -341,33 +338,32 @@ int mm_reg_docker_auth(const char *json, size_t len, const char *label,
             }
         }
     }
-    int rc = MM_ENOTFOUND;
-    if (!found) {
-        json_decref(j);
-        return rc;
-    }
-    if (!json_is_object(found)) {
-        rc = mm_error_set(MM_EFORMAT, "%s: auths.\"%.100s\" is not an object", label, found_key);
-        json_decref(j);
-        return rc;
-    }
+    if (!found)
+        return MM_ENOTFOUND;
+    if (!json_is_object(found))
+        return mm_error_set(MM_EFORMAT, "%s: auths.\"%.100s\" is not an object", label,
+                            found_key);
     const char *a = json_string_value(json_object_get(found, "auth"));
     const char *u = json_string_value(json_object_get(found, "username"));
     const char *p = json_string_value(json_object_get(found, "password"));
+    const char *it = idtok ? json_string_value(json_object_get(found, "identitytoken")) : NULL;
+    int rc = MM_ENOTFOUND;
+    if (it && *it) {
+        if (strlen(it) > MM_REG_MAX_HEADER)
+            return mm_error_set(MM_EFORMAT, "%s: auths.\"%.100s\".identitytoken is over %u "
+                                "bytes", label, found_key, MM_REG_MAX_HEADER);
+        *idtok = mm_xstrdup(it);
+        rc = 0;
+    }
     if (a && *a) {
         size_t al = strlen(a);
-        if (al > 16384 || al % 4) {
-            rc = mm_error_set(MM_EFORMAT, "%s: auths.\"%.100s\".auth is not base64", label,
-                              found_key);
-            goto out;
-        }
+        if (al > 16384 || al % 4)
+            goto bad64;
         unsigned char *dec = mm_xmalloc(al / 4 * 3 + 1);
         int dl = EVP_DecodeBlock(dec, (const unsigned char *)a, (int)al);
         if (dl < 0) {
             free(dec);
-            rc = mm_error_set(MM_EFORMAT, "%s: auths.\"%.100s\".auth is not base64", label,
-                              found_key);
-            goto out;
+            goto bad64;
         }
         /* EVP_DecodeBlock counts the padding as zero bytes */
         for (size_t i = al; i > 0 && a[i - 1] == '='; i--)
@@ -375,13 +371,15 @@ int mm_reg_docker_auth(const char *json, size_t len, const char *label,
         dec[dl] = 0;
         char *colon = memchr(dec, ':', (size_t)dl);
         if (!colon || memchr(dec, 0, (size_t)dl)) {
+            OPENSSL_cleanse(dec, (size_t)dl);
             free(dec);
             rc = mm_error_set(MM_EFORMAT, "%s: auths.\"%.100s\".auth does not decode to "
                               "user:password", label, found_key);
-            goto out;
+            goto fail;
         }
         *user = mm_xstrndup((char *)dec, (size_t)(colon - (char *)dec));
         *pass = mm_xstrdup(colon + 1);
+        OPENSSL_cleanse(dec, (size_t)dl);
         free(dec);
         rc = 0;
     } else if (u && p) {
@@ -389,7 +387,225 @@ int mm_reg_docker_auth(const char *json, size_t len, const char *label,
         *pass = mm_xstrdup(p);
         rc = 0;
     }
+    return rc;
+bad64:
+    rc = mm_error_set(MM_EFORMAT, "%s: auths.\"%.100s\".auth is not base64", label, found_key);
+fail:
+    if (idtok && *idtok) {
+        mm_secret_free(*idtok);
+        *idtok = NULL;
+    }
+    return rc;
+}
+
+void mm_secret_free(char *s)
+{
+    if (!s)
+        return;
+    OPENSSL_cleanse(s, strlen(s));
+    free(s);
+}
+
+/* Wipes the secrets of every auths entry in jansson's tree before it is
+ * freed: the copies we keep are cleansed, so are these. */
+static void wipe_auths(json_t *j)
+{
+    static const char *const secret_keys[] = {"auth", "password", "identitytoken"};
+    json_t *auths = json_object_get(j, "auths");
+    const char *key;
+    json_t *ent;
+    if (!json_is_object(auths))
+        return;
+    json_object_foreach(auths, key, ent) {
+        for (size_t i = 0; i < sizeof secret_keys / sizeof *secret_keys; i++) {
+            const char *v = json_string_value(json_object_get(ent, secret_keys[i]));
+            if (v)
+                OPENSSL_cleanse((char *)v, json_string_length(json_object_get(ent, secret_keys[i])));
+        }
+    }
+}
+
+static json_t *load_config(const char *json, size_t len, const char *label, int *rc)
+{
+    json_error_t err;
+    json_t *j = json_loadb(json, len, 0, &err);
+    if (!json_is_object(j)) {
+        *rc = mm_error_set(MM_EFORMAT, "%s: not a JSON object (line %d: %s)", label,
+                           err.line, j ? "not an object" : err.text);
+        json_decref(j);
+        return NULL;
+    }
+    *rc = 0;
+    return j;
+}
+
+int mm_reg_docker_auth(const char *json, size_t len, const char *label,
+                       const char *host, char **user, char **pass)
+{
+    *user = *pass = NULL;
+    int rc;
+    json_t *j = load_config(json, len, label, &rc);
+    if (!j)
+        return rc;
+    rc = auths_entry(j, label, host, user, pass, NULL);
+    wipe_auths(j);
+    json_decref(j);
+    return rc;
+}
+
+/* --- credential helpers and identity tokens ------------------------------------- */
+bool mm_reg_helper_name_valid(const char *name)
+{
+    if (!name || !*name || strlen(name) > MM_REG_MAX_HELPER_NAME)
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
+            return false;
+    return true;
+}
+
+char *mm_reg_helper_server(const char *host)
+{
+    char h[300];
+    norm_host(host, h, sizeof h);
+    if (is_hub(h))
+        return mm_xstrdup("https://index.docker.io/v1/");
+    return mm_xstrdup(h);
+}
+
+void mm_reg_authcfg_clear(mm_reg_authcfg *a)
+{
+    if (!a)
+        return;
+    free(a->helper);
+    free(a->source);
+    free(a->user);
+    mm_secret_free(a->pass);
+    mm_secret_free(a->identity_token);
+    memset(a, 0, sizeof *a);
+}
+
+static int take_helper(mm_reg_authcfg *out, json_t *v, const char *label, const char *what)
+{
+    const char *name = json_string_value(v);
+    if (!name)
+        return mm_error_set(MM_EFORMAT, "%s: %s is not a string", label, what);
+    if (!mm_reg_helper_name_valid(name)) {
+        char *pr = mm_str_printable(name);
+        int rc = mm_error_set(MM_EFORMAT, "%s: %s names the credential helper \"%.100s\": "
+                              "only letters, digits, '.', '_' and '-' are allowed", label, what,
+                              pr);
+        free(pr);
+        return rc;
+    }
+    out->helper = mm_xstrdup(name);
+    out->source = mm_xasprintf("%s of %s", what, label);
+    return 0;
+}
+
+/*
+ * Precedence, as docker/cli does it (configfile.GetCredentialsStore and
+ * credentials.nativeStore.Get):
+ *   1. credHelpers[host]: the helper named for this registry;
+ *   2. else credsStore: the default helper, for every registry - the
+ *      auths entry's credentials are then NOT used (docker keeps only the
+ *      e-mail from the file), even when it holds an "auth";
+ *   3. else the auths entry: "identitytoken" (an OAuth2 refresh token),
+ *      "auth" (base64 user:password) or "username"/"password".
+ * A helper that knows nothing for the registry means anonymous access,
+ * never a fallback to auths (docker does the same).  credHelpers keys are
+ * compared like auths keys (scheme and path dropped, case-insensitive,
+ * Docker Hub's names equal).
+ */
+int mm_reg_docker_authcfg(mm_reg_authcfg *out, const char *json, size_t len,
+                          const char *label, const char *host)
+{
+    memset(out, 0, sizeof *out);
+    int rc;
+    json_t *j = load_config(json, len, label, &rc);
+    if (!j)
+        return rc;
+    json_t *helpers = json_object_get(j, "credHelpers");
+    json_t *store = json_object_get(j, "credsStore");
+    const char *key;
+    json_t *v, *hit = NULL;
+    const char *hit_key = NULL;
+    if (helpers && !json_is_object(helpers) && !json_is_null(helpers)) {
+        rc = mm_error_set(MM_EFORMAT, "%s: credHelpers is not an object", label);
+        goto out;
+    }
+    if (json_is_object(helpers)) {
+        json_object_foreach(helpers, key, v) {
+            if (host_matches(key, host)) {
+                hit = v;
+                hit_key = key;
+                break;
+            }
+        }
+    }
+    if (hit) {
+        char what[160];
+        char *pk = mm_str_printable(hit_key);
+        snprintf(what, sizeof what, "credHelpers.\"%.100s\"", pk);
+        free(pk);
+        rc = take_helper(out, hit, label, what);
+        goto out;
+    }
+    if (store && !json_is_null(store) &&
+        !(json_is_string(store) && !*json_string_value(store))) {
+        rc = take_helper(out, store, label, "credsStore");
+        goto out;
+    }
+    rc = auths_entry(j, label, host, &out->user, &out->pass, &out->identity_token);
+    if (rc == 0 && !out->identity_token)
+        out->source = mm_xasprintf("auths of %s", label);
+    else if (rc == 0)
+        out->source = mm_xasprintf("auths identitytoken of %s", label);
 out:
+    wipe_auths(j);
+    json_decref(j);
+    if (rc < 0)
+        mm_reg_authcfg_clear(out);
+    return rc;
+}
+
+int mm_reg_helper_parse(const char *data, size_t len, const char *label, char **user,
+                        char **secret, bool *idtoken)
+{
+    *user = *secret = NULL;
+    *idtoken = false;
+    if (!data || len == 0)
+        return mm_error_set(MM_EFORMAT, "%s: printed nothing", label);
+    if (len > MM_REG_MAX_HELPER_OUT)
+        return mm_error_set(MM_ELIMIT, "%s: printed more than %u bytes", label,
+                            MM_REG_MAX_HELPER_OUT);
+    json_error_t err;
+    json_t *j = json_loadb(data, len, 0, &err);
+    if (!json_is_object(j)) {
+        int rc = mm_error_set(MM_EFORMAT, "%s: the answer is not a JSON object (%s)", label,
+                              j ? "another JSON value" : err.text);
+        json_decref(j);
+        return rc;
+    }
+    const char *u = json_string_value(json_object_get(j, "Username"));
+    const char *s = json_string_value(json_object_get(j, "Secret"));
+    int rc = 0;
+    if (!u || !*u)
+        rc = mm_error_set(MM_EFORMAT, "%s: the answer has no Username", label);
+    else if (!s || !*s)
+        rc = mm_error_set(MM_EFORMAT, "%s: the answer has no Secret", label);
+    else if (strlen(u) > 4096 || strlen(s) > MM_REG_MAX_HEADER)
+        rc = mm_error_set(MM_ELIMIT, "%s: Username or Secret is too long", label);
+    else if (strchr(u, ':') && strcmp(u, "<token>") != 0)
+        rc = mm_error_set(MM_EFORMAT, "%s: the Username holds ':'", label);
+    if (rc == 0) {
+        *idtoken = strcmp(u, "<token>") == 0;
+        *user = mm_xstrdup(u);
+        *secret = mm_xstrdup(s);
+    }
+    /* the document holds the secret too: wipe jansson's copy */
+    if (s)
+        OPENSSL_cleanse((char *)s, strlen(s));
     json_decref(j);
     return rc;
 }

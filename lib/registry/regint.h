@@ -2,9 +2,10 @@
  * registry/regint.h - internals of the registry client shared by its files
  * and exposed to the unit tests and fuzz targets: parsers of what a
  * registry or a config file says (WWW-Authenticate challenges, Link
- * headers, Retry-After, JSON error bodies, Docker config auths) and the
- * blob cache.  Every parser takes untrusted bytes with a length and caps
- * what it keeps.
+ * headers, Retry-After, JSON error bodies, Docker config auths,
+ * credHelpers and credsStore, credential helper answers), the helper
+ * runner and the blob cache.  Every parser takes untrusted bytes with a
+ * length and caps what it keeps.
  */
 #ifndef MM_REGINT_H
 #define MM_REGINT_H
@@ -56,6 +57,68 @@ char *mm_reg_error_text(const char *body, size_t len);
  * when the document or the entry is malformed. */
 int mm_reg_docker_auth(const char *json, size_t len, const char *label,
                        const char *host, char **user, char **pass);
+
+/* --- Docker credential helpers and identity tokens -------------------------- */
+#define MM_REG_MAX_HELPER_OUT 65536u /* what a helper prints on stdout */
+#define MM_REG_MAX_HELPER_NAME 100u
+
+/* Where the credentials for one registry come from, per the Docker config:
+ * a helper to run (helper set: docker-credential-<helper>), or what the
+ * auths entry holds (user/pass and/or identity_token, an OAuth2 refresh
+ * token).  source says which key of which file decided ("credsStore of
+ * /root/.docker/config.json"), for messages.  All owned; clear with
+ * mm_reg_authcfg_clear (secrets cleansed). */
+typedef struct mm_reg_authcfg {
+    char *helper;
+    char *source;
+    char *user, *pass;
+    char *identity_token;
+} mm_reg_authcfg;
+
+/* Parses a config.json for host: credHelpers[host], else credsStore, else
+ * the auths entry (the rule is written at the definition, in parse.c).  0
+ * with a helper or credentials; MM_ENOTFOUND when none applies;
+ * MM_EFORMAT naming label and the key when the document, an entry or a
+ * helper name (only [A-Za-z0-9._-]) is malformed. */
+int mm_reg_docker_authcfg(mm_reg_authcfg *out, const char *json, size_t len,
+                          const char *label, const char *host);
+void mm_reg_authcfg_clear(mm_reg_authcfg *a);
+
+/* Whether name may follow "docker-credential-": [A-Za-z0-9._-]+, at most
+ * MM_REG_MAX_HELPER_NAME bytes. */
+bool mm_reg_helper_name_valid(const char *name);
+
+/* The server URL handed to a helper for registry host, as docker does:
+ * "https://index.docker.io/v1/" for Docker Hub, else host[:port] (lower
+ * case).  Caller frees. */
+char *mm_reg_helper_server(const char *host);
+
+/* Parses what `docker-credential-<name> get` printed:
+ * {"ServerURL","Username","Secret"}.  Username "<token>" makes Secret an
+ * identity token (*idtoken true).  0 with *user and *secret set (caller
+ * frees *secret with mm_secret_free); MM_EFORMAT (naming label) when the
+ * JSON is malformed or Username/Secret is missing or empty; MM_ELIMIT when
+ * it is over MM_REG_MAX_HELPER_OUT. */
+int mm_reg_helper_parse(const char *data, size_t len, const char *label, char **user,
+                        char **secret, bool *idtoken);
+
+/* Runs `docker-credential-<name> get` (found on PATH, no shell) with
+ * server on stdin, within timeout_ms (then killed, with its process
+ * group).  label names where the helper was configured, for messages.
+ * 0 with the user, secret and identity-token flag set as
+ * mm_reg_helper_parse does;
+ * MM_ENOTFOUND when the helper says "credentials not found in native
+ * keychain"; MM_EAUTH when it cannot be run, fails (its message quoted,
+ * capped) or times out; MM_EFORMAT/MM_ELIMIT for what it printed. */
+int mm_reg_credhelper_get(const char *name, const char *server, const char *label,
+                          long timeout_ms, char **user, char **secret, bool *idtoken);
+
+/* The helper timeout: MAMORI_CREDHELPER_TIMEOUT (seconds, may be
+ * fractional, 0.1 to 600) or 30 s. */
+long mm_reg_credhelper_timeout_ms(void);
+
+/* Cleanses and frees a secret string; accepts NULL. */
+void mm_secret_free(char *s);
 
 /* --- blob cache ---------------------------------------------------------------- */
 /* Verified blobs by digest under DIR/sha256/<hex>; writes go to

@@ -150,7 +150,14 @@ class TokenServer:
     """An HTTPS token endpoint (Docker token auth spec): GET /token?service=
     &scope=... with basic credentials; answers {"token", "access_token",
     "expires_in", "issued_at"} granting every action asked for, or 401.
-    issued lists (account, scopes) of every token given."""
+    issued lists (account, scopes) of every token given.
+
+    POST /token is the spec's OAuth2 form (grant_type=refresh_token only):
+    refresh_tokens maps each identity token a test accepts to its account
+    (empty: every POST is refused); the answer is {"access_token",
+    "scope", "expires_in"} like distribution's, a refused one 400
+    {"error": "invalid_grant"}.  refreshed lists (account, scopes,
+    client_id) of every token given that way, posts every form received."""
 
     def __init__(self, dir, certs, users, service, issuer):
         self.dir = dir
@@ -159,6 +166,9 @@ class TokenServer:
         self.issuer = issuer
         self.issued = []
         self.refused = 0
+        self.refresh_tokens = {}
+        self.refreshed = []
+        self.posts = []
         # the signing key and its self-signed certificate: the registry's
         # rootcertbundle; the JWT header carries it in x5c
         self.sign_key = os.path.join(dir, "token-sign.key")
@@ -178,6 +188,9 @@ class TokenServer:
 
             def do_GET(self):
                 kit._handle(self)
+
+            def do_POST(self):
+                kit._handle_post(self)
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), H)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -211,6 +224,40 @@ class TokenServer:
         name, _, actions = rest.rpartition(":")
         return {"type": typ, "name": name,
                 "actions": [a for a in actions.split(",") if a]}
+
+    @staticmethod
+    def _answer(h, status, doc):
+        body = json.dumps(doc).encode()
+        h.send_response(status)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    def _handle_post(self, h):
+        try:
+            n = int(h.headers.get("Content-Length", "0"))
+        except ValueError:
+            n = 0
+        raw = h.rfile.read(min(max(n, 0), 1 << 16)).decode("utf-8", "replace")
+        form = urllib.parse.parse_qs(raw, keep_blank_values=True)
+        one = lambda k: form.get(k, [""])[0]                       # noqa: E731
+        self.posts.append({k: v[0] for k, v in form.items()})
+        ctype = h.headers.get("Content-Type", "")
+        account = self.refresh_tokens.get(one("refresh_token"))
+        if (urllib.parse.urlsplit(h.path).path != "/token" or
+                not ctype.startswith("application/x-www-form-urlencoded") or
+                one("grant_type") != "refresh_token" or not one("client_id") or
+                one("service") != self.service or account is None):
+            self.refused += 1
+            self._answer(h, 400, {"error": "invalid_grant",
+                                  "error_description": "unknown refresh token"})
+            return
+        scopes = [s for s in one("scope").split(" ") if s]
+        tok = self.jwt(account, [self.parse_scope(s) for s in scopes])
+        self.refreshed.append((account, scopes, one("client_id")))
+        self._answer(h, 200, {"access_token": tok, "scope": " ".join(scopes),
+                              "expires_in": 300})
 
     def _handle(self, h):
         u = urllib.parse.urlsplit(h.path)

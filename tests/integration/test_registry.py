@@ -32,7 +32,17 @@ Asserted exactly:
   verify — the format is cosign's, not only our own;
 - the policy gate: allow, and deny with
   exactly the expected rules: never scanned, unsigned, latest tag, registry
-  not allowed, severity above the limit.
+  not allowed, severity above the limit;
+- Docker credential helpers (a docker-credential-mmtest script first on
+  PATH): it gets "get" and the host on stdin and its answer pulls;
+  credHelpers and credsStore beat an auths entry; "credentials not found"
+  means anonymous (401 naming the host); a failing helper's message is
+  quoted; a hanging one is killed after MAMORI_CREDHELPER_TIMEOUT; a helper
+  name with a slash is refused naming the file and key;
+- identity tokens (helper Username "<token>", or auths identitytoken): the
+  access token comes from a POST grant_type=refresh_token to the token
+  server and the pull succeeds; a wrong refresh token is a clear auth
+  error; on a basic-auth registry an identity token is an error.
 """
 
 import base64
@@ -60,6 +70,9 @@ CASES = [
     "verify-wrong-reference", "verify-wrong-digest", "verify-openssl-signatures",
     "policy-allow", "policy-never-scanned", "policy-unsigned", "policy-latest",
     "policy-registry-not-allowed", "policy-severity",
+    "helper-credentials", "helper-beats-auths", "helper-not-found", "helper-error",
+    "helper-hangs", "helper-bad-name", "token-identity-helper", "token-identity-auths",
+    "token-identity-wrong", "identity-token-basic",
 ]
 
 
@@ -679,6 +692,187 @@ class T:
         g = self.need_policy()
         self.decide(g, self.policy(g, "medium", max_sev="MEDIUM"), "mamori/signed:1.0", False,
                     ["vulnerabilities.max_severity"], ["CVE-2099-7001"])
+
+    # ---- credential helpers and identity tokens ----
+    def helper(self, script, cfg_doc):
+        """A docker-credential-mmtest holding script (sh; it logs "ARGS|URL"
+        to LOG) in a fresh folder first on PATH, and a config file: (env,
+        config path, log path)."""
+        d = tempfile.mkdtemp(prefix="helper-", dir=self.work)
+        log = os.path.join(d, "calls.log")
+        path = os.path.join(d, "docker-credential-mmtest")
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\nread -r url\nprintf '%%s|%%s\\n' \"$*\" \"$url\" >> '%s'\n"
+                    % log + script)
+        os.chmod(path, 0o755)
+        cfg = os.path.join(d, "config.json")
+        with open(cfg, "w") as f:
+            json.dump(cfg_doc, f)
+        env = {"PATH": d + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin")}
+        return env, cfg, log
+
+    @staticmethod
+    def calls(log):
+        try:
+            with open(log) as f:
+                return [l.rstrip("\n") for l in f]
+        except OSError:
+            return []
+
+    @staticmethod
+    def answer(user, secret):
+        return ("printf '%%s' '%s'\n" %
+                json.dumps({"ServerURL": "x", "Username": user, "Secret": secret}))
+
+    def helper_credentials(self):
+        self.need_client()
+        g = self.reg("tls")
+        # answers only for this registry, as a keychain would
+        script = ('if [ "$url" = "%s" ]; then\n%s exit 0\nfi\n'
+                  'echo "credentials not found in native keychain"; exit 1\n'
+                  % (g.host, self.answer(g.username, g.password)))
+        env, cfg, log = self.helper(script, {"credHelpers": {g.host: "mmtest"}})
+        doc = self.pull("%s/%s:1.0" % (g.host, APP_REPO),
+                        ["--ca-file", g.ca_file, "--registry-config", cfg], env=env)
+        self.same_as_local(doc, "app", g.app_digest)
+        got = self.calls(log)
+        check(got, "the helper was never run")
+        eq(set(got), {"get|" + g.host}, "helper calls")
+        # DOCKER_CONFIG finds it too, credsStore as the default helper
+        d = os.path.dirname(cfg)
+        with open(os.path.join(d, "config.json"), "w") as f:
+            json.dump({"credsStore": "mmtest"}, f)
+        doc = self.pull("%s/%s:1.0" % (g.host, APP_REPO), ["--ca-file", g.ca_file],
+                        env=dict(env, DOCKER_CONFIG=d))
+        self.same_as_local(doc, "app", g.app_digest)
+
+    def helper_beats_auths(self):
+        self.need_client()
+        g = self.reg("tls")
+        bad = base64.b64encode(("%s:not-%s" % (g.username, g.password)).encode()).decode()
+        for key in ("credHelpers", "credsStore"):
+            doc_cfg = {"auths": {g.host: {"auth": bad}}}
+            doc_cfg[key] = {g.host: "mmtest"} if key == "credHelpers" else "mmtest"
+            env, cfg, log = self.helper(self.answer(g.username, g.password), doc_cfg)
+            doc = self.pull("%s/%s:1.0" % (g.host, APP_REPO),
+                            ["--ca-file", g.ca_file, "--registry-config", cfg], env=env)
+            self.same_as_local(doc, "app", g.app_digest)
+            check(self.calls(log), "%s: the helper was never run" % key)
+        # the control: the auths entry alone is refused
+        env, cfg, log = self.helper(self.answer(g.username, g.password),
+                                    {"auths": {g.host: {"auth": bad}}})
+        self.expect_error(["image", "%s/%s:1.0" % (g.host, APP_REPO), "--ca-file", g.ca_file,
+                           "--registry-config", cfg, "--no-store"],
+                          [g.host, ("401", "refused")], env=env)
+        eq(self.calls(log), [], "helper calls without a helper configured")
+
+    def helper_not_found(self):
+        self.need_client()
+        g = self.reg("tls")
+        env, cfg, log = self.helper(
+            'echo "credentials not found in native keychain"; exit 1\n',
+            {"credHelpers": {g.host: "mmtest"},
+             "auths": {g.host: {"auth": base64.b64encode(
+                 ("%s:%s" % (g.username, g.password)).encode()).decode()}}})
+        # no fallback to auths (docker's rule): anonymous, refused
+        self.expect_error(["image", "%s/%s:1.0" % (g.host, APP_REPO), "--ca-file", g.ca_file,
+                           "--registry-config", cfg, "--no-store"],
+                          [g.host, ("401", "requires authentication")], env=env)
+        check(self.calls(log), "the helper was never run")
+
+    def helper_error(self):
+        self.need_client()
+        g = self.reg("tls")
+        env, cfg, _ = self.helper('echo "keychain locked: mmtest-boom-42" >&2; exit 3\n',
+                                  {"credHelpers": {g.host: "mmtest"}})
+        self.expect_error(["image", "%s/%s:1.0" % (g.host, APP_REPO), "--ca-file", g.ca_file,
+                           "--registry-config", cfg, "--no-store"],
+                          ["mmtest-boom-42", "docker-credential-mmtest", "exit status 3",
+                           "credHelpers"], env=env)
+        env, cfg, _ = self.helper('echo "not json at all"\n', {"credsStore": "mmtest"})
+        self.expect_error(["image", "%s/%s:1.0" % (g.host, APP_REPO), "--ca-file", g.ca_file,
+                           "--registry-config", cfg, "--no-store"],
+                          ["docker-credential-mmtest", "json"], env=env)
+
+    def helper_hangs(self):
+        self.need_client()
+        g = self.reg("tls")
+        env, cfg, log = self.helper("sleep 60\n", {"credHelpers": {g.host: "mmtest"}})
+        env["MAMORI_CREDHELPER_TIMEOUT"] = "1.5"
+        t0 = time.time()
+        self.expect_error(["image", "%s/%s:1.0" % (g.host, APP_REPO), "--ca-file", g.ca_file,
+                           "--registry-config", cfg, "--no-store"],
+                          ["docker-credential-mmtest", "1.5 s", "MAMORI_CREDHELPER_TIMEOUT"],
+                          env=env)
+        took = time.time() - t0
+        check(took < 30, "a hanging helper held mamori for %.1f s" % took)
+        check(self.calls(log), "the helper was never run")
+
+    def helper_bad_name(self):
+        self.need_client()
+        g = self.reg("tls")
+        env, cfg, log = self.helper(self.answer(g.username, g.password),
+                                    {"credHelpers": {g.host: "../mmtest"}})
+        self.expect_error(["image", "%s/%s:1.0" % (g.host, APP_REPO), "--ca-file", g.ca_file,
+                           "--registry-config", cfg, "--no-store"],
+                          [cfg, "credHelpers", "../mmtest"], env=env)
+        eq(self.calls(log), [], "helper calls")
+
+    def token_identity(self, cfg_doc, script, refresh):
+        g = self.reg("token")
+        g.token.refresh_tokens[refresh] = g.username
+        env, cfg, log = self.helper(script, cfg_doc(g))
+        return g, env, cfg, log
+
+    def token_identity_helper(self):
+        self.need_client()
+        g, env, cfg, log = self.token_identity(
+            lambda g: {"credHelpers": {g.host: "mmtest"}},
+            self.answer("<token>", "rt-helper-7"), "rt-helper-7")
+        before, issued = len(g.token.refreshed), len(g.token.issued)
+        doc = self.pull("%s/%s:1.0" % (g.host, APP_REPO),
+                        ["--ca-file", g.ca_file, "--registry-config", cfg], env=env)
+        self.same_as_local(doc, "app", g.app_digest)
+        got = g.token.refreshed[before:]
+        check(got, "no token was asked for by refresh token")
+        check(all(a == g.username and c == "mamori" for a, _, c in got), "tokens: %r" % got)
+        check(any("repository:%s:pull" % APP_REPO in s for _, s, _ in got),
+              "no token for repository:%s:pull: %r" % (APP_REPO, got))
+        eq(g.token.issued[issued:], [], "tokens fetched with basic credentials")
+        check(self.calls(log), "the helper was never run")
+
+    def token_identity_auths(self):
+        self.need_client()
+        g, env, cfg, _ = self.token_identity(
+            lambda g: {"auths": {g.host: {"identitytoken": "rt-auths-9"}}}, "exit 1\n",
+            "rt-auths-9")
+        before = len(g.token.refreshed)
+        doc = self.pull("%s/%s:1.0" % (g.host, APP_REPO),
+                        ["--ca-file", g.ca_file, "--registry-config", cfg], env=env)
+        self.same_as_local(doc, "app", g.app_digest)
+        check(len(g.token.refreshed) > before, "no token was asked for by refresh token")
+
+    def token_identity_wrong(self):
+        self.need_client()
+        g, env, cfg, _ = self.token_identity(
+            lambda g: {"credHelpers": {g.host: "mmtest"}},
+            self.answer("<token>", "rt-stale"), "rt-other")
+        refused = g.token.refused
+        self.expect_error(["image", "%s/%s:1.0" % (g.host, APP_REPO), "--ca-file", g.ca_file,
+                           "--registry-config", cfg, "--no-store"],
+                          ["identity token", "invalid_grant", ("400", "refused")], env=env)
+        check(g.token.refused > refused, "the token server refused nothing")
+        check(g.token.posts and g.token.posts[-1].get("refresh_token") == "rt-stale",
+              "the refresh token was not posted: %r" % g.token.posts[-1:])
+
+    def identity_token_basic(self):
+        self.need_client()
+        g = self.reg("tls")
+        env, cfg, _ = self.helper(self.answer("<token>", "rt-x"),
+                                  {"credHelpers": {g.host: "mmtest"}})
+        self.expect_error(["image", "%s/%s:1.0" % (g.host, APP_REPO), "--ca-file", g.ca_file,
+                           "--registry-config", cfg, "--no-store"],
+                          [g.host, "identity token", "token server"], env=env)
 
 
 def main():

@@ -1121,4 +1121,242 @@ MM_TEST(scripted_bearer_retries_paging_upload_resume)
     mm_imageref_free(ref);
 }
 
+/* --- Docker credential helpers and identity tokens ------------------------------ */
+MM_TEST(docker_config_helper_precedence)
+{
+    const char *j = "{\"auths\":{\"reg.example:5000\":{\"auth\":\"dXNlcjpwYXNz\"},"
+                    "\"tok.example\":{\"identitytoken\":\"rt-1\"},"
+                    "\"both.example\":{\"auth\":\"dXNlcjpwYXNz\"}},"
+                    "\"credHelpers\":{\"https://ECR.example/\":\"ecr-login\","
+                    "\"both.example\":\"gcr\"}}";
+    mm_reg_authcfg a;
+    /* credHelpers by host, keys compared like auths keys */
+    CHECK_OK(mm_reg_docker_authcfg(&a, j, strlen(j), "cfg.json", "ecr.example"));
+    CHECK_STR(a.helper, "ecr-login");
+    CHECK(a.user == NULL && a.pass == NULL);
+    CHECK(a.source && strstr(a.source, "credHelpers") && strstr(a.source, "cfg.json"));
+    mm_reg_authcfg_clear(&a);
+    /* credHelpers beats an auths entry holding credentials */
+    CHECK_OK(mm_reg_docker_authcfg(&a, j, strlen(j), "cfg.json", "both.example"));
+    CHECK_STR(a.helper, "gcr");
+    CHECK(a.user == NULL);
+    mm_reg_authcfg_clear(&a);
+    /* no helper: the auths entry */
+    CHECK_OK(mm_reg_docker_authcfg(&a, j, strlen(j), "cfg.json", "reg.example:5000"));
+    CHECK(a.helper == NULL);
+    CHECK_STR(a.user, "user");
+    CHECK_STR(a.pass, "pass");
+    CHECK(a.identity_token == NULL);
+    mm_reg_authcfg_clear(&a);
+    CHECK_OK(mm_reg_docker_authcfg(&a, j, strlen(j), "cfg.json", "tok.example"));
+    CHECK_STR(a.identity_token, "rt-1");
+    CHECK(a.helper == NULL && a.pass == NULL);
+    mm_reg_authcfg_clear(&a);
+    CHECK_INT(mm_reg_docker_authcfg(&a, j, strlen(j), "cfg.json", "none.example"), MM_ENOTFOUND);
+    CHECK(a.helper == NULL && a.user == NULL);
+
+    /* credsStore: every host without a credHelpers entry, auths or not
+     * (docker's nativeStore ignores the file's credentials) */
+    const char *k = "{\"auths\":{\"reg.example:5000\":{\"auth\":\"dXNlcjpwYXNz\"}},"
+                    "\"credsStore\":\"desktop\",\"credHelpers\":{\"gcr.io\":\"gcloud\"}}";
+    CHECK_OK(mm_reg_docker_authcfg(&a, k, strlen(k), "c2", "reg.example:5000"));
+    CHECK_STR(a.helper, "desktop");
+    CHECK(a.user == NULL);
+    CHECK(strstr(a.source, "credsStore") != NULL);
+    mm_reg_authcfg_clear(&a);
+    CHECK_OK(mm_reg_docker_authcfg(&a, k, strlen(k), "c2", "other.example"));
+    CHECK_STR(a.helper, "desktop");
+    mm_reg_authcfg_clear(&a);
+    CHECK_OK(mm_reg_docker_authcfg(&a, k, strlen(k), "c2", "gcr.io"));
+    CHECK_STR(a.helper, "gcloud");
+    mm_reg_authcfg_clear(&a);
+    /* an empty credsStore is none */
+    const char *e = "{\"credsStore\":\"\",\"auths\":{\"x\":{\"username\":\"u\",\"password\":\"p\"}}}";
+    CHECK_OK(mm_reg_docker_authcfg(&a, e, strlen(e), "c3", "x"));
+    CHECK(a.helper == NULL);
+    CHECK_STR(a.user, "u");
+    mm_reg_authcfg_clear(&a);
+    /* Docker Hub: its names are one registry, the helper gets the
+     * legacy URL */
+    const char *h = "{\"credHelpers\":{\"docker.io\":\"hub\"}}";
+    CHECK_OK(mm_reg_docker_authcfg(&a, h, strlen(h), "c4", "registry-1.docker.io"));
+    CHECK_STR(a.helper, "hub");
+    mm_reg_authcfg_clear(&a);
+    char *srv = mm_reg_helper_server("registry-1.docker.io");
+    CHECK_STR(srv, "https://index.docker.io/v1/");
+    free(srv);
+    srv = mm_reg_helper_server("Reg.Example:5000");
+    CHECK_STR(srv, "reg.example:5000");
+    free(srv);
+}
+
+MM_TEST(docker_config_helper_names)
+{
+    CHECK(mm_reg_helper_name_valid("ecr-login"));
+    CHECK(mm_reg_helper_name_valid("a.b_C-9"));
+    CHECK(!mm_reg_helper_name_valid(""));
+    CHECK(!mm_reg_helper_name_valid("../evil"));
+    CHECK(!mm_reg_helper_name_valid("a b"));
+    CHECK(!mm_reg_helper_name_valid("x;rm -rf /"));
+    CHECK(!mm_reg_helper_name_valid("a/b"));
+    char longname[200];
+    memset(longname, 'a', sizeof longname - 1);
+    longname[sizeof longname - 1] = 0;
+    CHECK(!mm_reg_helper_name_valid(longname));
+    mm_reg_authcfg a;
+    const char *j = "{\"credHelpers\":{\"reg.example\":\"../../bin/sh\"}}";
+    CHECK_INT(mm_reg_docker_authcfg(&a, j, strlen(j), "/home/u/.docker/config.json",
+                                    "reg.example"), MM_EFORMAT);
+    CHECK(strstr(mm_error_last(), "/home/u/.docker/config.json") != NULL);
+    CHECK(strstr(mm_error_last(), "credHelpers.\"reg.example\"") != NULL);
+    CHECK(a.helper == NULL);
+    const char *k = "{\"credsStore\":\"pass word\"}";
+    CHECK_INT(mm_reg_docker_authcfg(&a, k, strlen(k), "cfgX", "reg.example"), MM_EFORMAT);
+    CHECK(strstr(mm_error_last(), "credsStore") && strstr(mm_error_last(), "cfgX"));
+    const char *n = "{\"credsStore\":7}";
+    CHECK_INT(mm_reg_docker_authcfg(&a, n, strlen(n), "cfgX", "reg.example"), MM_EFORMAT);
+    const char *m = "{\"credHelpers\":[\"x\"]}";
+    CHECK_INT(mm_reg_docker_authcfg(&a, m, strlen(m), "cfgX", "reg.example"), MM_EFORMAT);
+    CHECK_INT(mm_reg_docker_authcfg(&a, "{", 1, "cfgX", "reg.example"), MM_EFORMAT);
+}
+
+MM_TEST(helper_output_parse)
+{
+    char *u, *s;
+    bool tok;
+    const char *ok = "{\"ServerURL\":\"reg.example\",\"Username\":\"AWS\",\"Secret\":\"s3cr3t\"}";
+    CHECK_OK(mm_reg_helper_parse(ok, strlen(ok), "h", &u, &s, &tok));
+    CHECK_STR(u, "AWS");
+    CHECK_STR(s, "s3cr3t");
+    CHECK(!tok);
+    free(u);
+    mm_secret_free(s);
+    const char *it = "{\"Username\":\"<token>\",\"Secret\":\"refresh-1\"}\n";
+    CHECK_OK(mm_reg_helper_parse(it, strlen(it), "h", &u, &s, &tok));
+    CHECK(tok);
+    CHECK_STR(s, "refresh-1");
+    free(u);
+    mm_secret_free(s);
+    /* malformed, missing or empty fields, wrong types */
+    const char *bad[] = {
+        "", "{", "[1]", "\"x\"", "{\"Username\":\"u\"}", "{\"Secret\":\"s\"}",
+        "{\"Username\":\"\",\"Secret\":\"s\"}", "{\"Username\":\"u\",\"Secret\":\"\"}",
+        "{\"Username\":1,\"Secret\":\"s\"}", "{\"Username\":\"u\",\"Secret\":null}",
+        "{\"Username\":\"a:b\",\"Secret\":\"s\"}",
+        "credentials not found in native keychain",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        int rc = mm_reg_helper_parse(bad[i], strlen(bad[i]), "helper-X", &u, &s, &tok);
+        CHECK_INT(rc, MM_EFORMAT);
+        CHECK(u == NULL && s == NULL && !tok);
+        if (rc < 0)
+            CHECK(strstr(mm_error_last(), "helper-X") != NULL);
+    }
+    /* oversized: refused before parsing */
+    size_t big = MM_REG_MAX_HELPER_OUT + 10;
+    char *b = malloc(big + 1);
+    REQUIRE(b);
+    memset(b, ' ', big);
+    memcpy(b, ok, strlen(ok));
+    b[big] = 0;
+    CHECK_INT(mm_reg_helper_parse(b, big, "h", &u, &s, &tok), MM_ELIMIT);
+    /* the same document just under the cap parses */
+    CHECK_OK(mm_reg_helper_parse(b, MM_REG_MAX_HELPER_OUT, "h", &u, &s, &tok));
+    free(u);
+    mm_secret_free(s);
+    free(b);
+}
+
+/* Writes an executable docker-credential-NAME holding script into dir. */
+static void write_helper(const char *dir, const char *name, const char *script)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/docker-credential-%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return;
+    fputs(script, f);
+    fclose(f);
+    chmod(path, 0755);
+}
+
+MM_TEST(credhelper_run)
+{
+    if (access("/bin/sh", X_OK) != 0)
+        MMT_SKIP("no /bin/sh");
+    const char *dir = mmt_tmpdir();
+    char *old = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+    char *path = mm_xasprintf("%s:%s", dir, old ? old : "/usr/bin:/bin");
+    setenv("PATH", path, 1);
+    free(path);
+    /* answers only for reg.example:5000, checks it got "get" */
+    write_helper(dir, "good",
+                 "#!/bin/sh\n[ \"$1\" = get ] || exit 3\nread -r url\n"
+                 "if [ \"$url\" = reg.example:5000 ]; then\n"
+                 "  printf '{\"ServerURL\":\"%s\",\"Username\":\"bob\",\"Secret\":\"pw\"}' \"$url\"\n"
+                 "  exit 0\nfi\n"
+                 "echo 'credentials not found in native keychain'\nexit 1\n");
+    write_helper(dir, "fail", "#!/bin/sh\necho 'error getting credentials: token expired' >&2\n"
+                              "exit 4\n");
+    write_helper(dir, "failout", "#!/bin/sh\necho 'the keychain is locked'\nexit 1\n");
+    write_helper(dir, "hang", "#!/bin/sh\nsleep 30\n");
+    write_helper(dir, "big", "#!/bin/sh\nhead -c 200000 /dev/zero | tr '\\0' x\n");
+    write_helper(dir, "token", "#!/bin/sh\ncat >/dev/null\n"
+                               "echo '{\"Username\":\"<token>\",\"Secret\":\"rt\"}'\n");
+    /* counts the descriptors it was given: 0, 1, 2 and the one ls opens */
+    write_helper(dir, "fds", "#!/bin/sh\nn=$(ls /proc/self/fd | wc -l)\n"
+                             "echo \"fds $n\"; exit 1\n");
+    char *u, *s;
+    bool tok;
+    CHECK_OK(mm_reg_credhelper_get("good", "reg.example:5000", "L", 5000, &u, &s, &tok));
+    CHECK_STR(u, "bob");
+    CHECK_STR(s, "pw");
+    CHECK(!tok);
+    free(u);
+    mm_secret_free(s);
+    CHECK_INT(mm_reg_credhelper_get("good", "other.example", "L", 5000, &u, &s, &tok),
+              MM_ENOTFOUND);
+    CHECK(u == NULL && s == NULL);
+    CHECK_INT(mm_reg_credhelper_get("fail", "r", "credsStore of cfg", 5000, &u, &s, &tok),
+              MM_EAUTH);
+    CHECK(strstr(mm_error_last(), "token expired") != NULL);
+    CHECK(strstr(mm_error_last(), "exit status 4") != NULL);
+    CHECK(strstr(mm_error_last(), "credsStore of cfg") != NULL);
+    CHECK_INT(mm_reg_credhelper_get("failout", "r", "L", 5000, &u, &s, &tok), MM_EAUTH);
+    CHECK(strstr(mm_error_last(), "the keychain is locked") != NULL);
+    long t0 = (long)time(NULL);
+    CHECK_INT(mm_reg_credhelper_get("hang", "r", "L", 300, &u, &s, &tok), MM_EAUTH);
+    CHECK((long)time(NULL) - t0 < 5);
+    CHECK(strstr(mm_error_last(), "MAMORI_CREDHELPER_TIMEOUT") != NULL);
+    CHECK_INT(mm_reg_credhelper_get("big", "r", "L", 5000, &u, &s, &tok), MM_EAUTH);
+    CHECK(strstr(mm_error_last(), "65536") != NULL);
+    CHECK_OK(mm_reg_credhelper_get("token", "r", "L", 5000, &u, &s, &tok));
+    CHECK(tok);
+    CHECK_STR(s, "rt");
+    free(u);
+    mm_secret_free(s);
+    CHECK_INT(mm_reg_credhelper_get("absent", "r", "credHelpers.\"r\" of cfg", 5000, &u, &s,
+                                    &tok), MM_EAUTH);
+    CHECK(strstr(mm_error_last(), "docker-credential-absent") != NULL);
+    CHECK(strstr(mm_error_last(), "PATH") != NULL);
+    CHECK_INT(mm_reg_credhelper_get("../x", "r", "L", 5000, &u, &s, &tok), MM_EFORMAT);
+    /* a descriptor of ours without close-on-exec does not reach the helper */
+    int leak = open("/dev/null", O_RDONLY);
+    CHECK_INT(mm_reg_credhelper_get("fds", "r", "L", 5000, &u, &s, &tok), MM_EAUTH);
+    CHECK(strstr(mm_error_last(), "\"fds 4\"") != NULL);
+    if (leak >= 0)
+        close(leak);
+    /* the timeout from the environment */
+    setenv("MAMORI_CREDHELPER_TIMEOUT", "2.5", 1);
+    CHECK_INT(mm_reg_credhelper_timeout_ms(), 2500);
+    setenv("MAMORI_CREDHELPER_TIMEOUT", "junk", 1);
+    CHECK_INT(mm_reg_credhelper_timeout_ms(), 30000);
+    unsetenv("MAMORI_CREDHELPER_TIMEOUT");
+    CHECK_INT(mm_reg_credhelper_timeout_ms(), 30000);
+    if (old) {
+        setenv("PATH", old, 1);
+        free(old);
+    }
+}
+
 MM_TEST_MAIN
