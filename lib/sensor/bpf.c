@@ -2,11 +2,12 @@
  * bpf.c - the user-space half of the eBPF sensor: loads the CO-RE program
  * (sensor.bpf.c, through its bpftool skeleton), attaches every hook one by
  * one so that start-up can say which attached, tells the kernel side which
- * syscalls to trace and how, drains the ring buffer and decodes each record
- * into an mm_event, keeping the process table current.
+ * syscalls to trace and how, drains the per-CPU ring buffers and decodes
+ * their records in time order into mm_events, keeping the process table
+ * current.
  *
- * The ring buffer is drained on wake-ups (every N records per CPU) and on
- * the poll timeout, so a quiet system still sees its few events promptly.
+ * The rings are drained on wake-ups (every N records per CPU) and on the
+ * poll timeout, so a quiet system still sees its few events promptly.
  * Drops are per-CPU kernel counters summed here; they are never silent.
  */
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -122,7 +124,6 @@ static const sysdef sysdefs[] = {
 struct mm_bpf_src {
     mm_sensor_base *b;
     struct mm_sensor_bpf *skel;
-    struct ring_buffer *rb;
     int64_t boot_off;
     mm_evt_type type_of[MM_SYS_MAX];
     int ncpu;
@@ -130,12 +131,27 @@ struct mm_bpf_src {
     mm_map *cgpaths;           /* "%llu" -> char* */
     char *cg2root;
     double cg_scanned;
-    /* records one mm_bpf_poll may still decode: libbpf keeps consuming
-     * while the producer keeps up, so without a budget a busy host would
-     * never let the caller see its stop flag or flush its outputs */
-    uint32_t budget;
+    /* records one mm_bpf_poll may take from each ring: libbpf keeps
+     * consuming while the producer keeps up, so without a budget a busy
+     * host would never let the caller see its stop flag or flush its
+     * outputs; per ring, so one busy CPU cannot starve the others */
     /* a compact record (mm_bsys) widened for decode_sys */
     struct mm_brec wide;
+    /* one ring buffer per CPU (sensor.bpf.c); their records of one poll
+     * are staged here and decoded in time order, so a child's exec on one
+     * CPU never overtakes its parent's fork on another */
+    struct cpu_ring {
+        mm_bpf_src *s;
+        struct ring_buffer *rb;  /* libbpf consumer of this ring alone */
+        int fd;
+        uint32_t budget;         /* records this poll may still take */
+    } *rings;
+    int nrb;
+    int epfd;                    /* waits on every ring's epoll fd */
+    char *arena;
+    size_t alen, acap;
+    struct staged { uint64_t ts; size_t off; uint32_t size, seq; } *stg;
+    size_t nstg, cstg;
 };
 
 #define POLL_BUDGET 16384
@@ -499,17 +515,16 @@ static void decode_compact(mm_bpf_src *s, const struct mm_bsys *c, size_t size)
     decode_sys(s, w, offsetof(struct mm_brec, s1) + c->len1);
 }
 
-static int on_record(void *ctx, void *data, size_t size)
+static void decode_record(mm_bpf_src *s, const void *data, size_t size)
 {
-    mm_bpf_src *s = ctx;
     const struct mm_brec *r = data;
     if (size >= sizeof(uint16_t) && r->kind == MM_REC_SYSC) {
         decode_compact(s, data, size);
-        return 0;
+        return;
     }
     if (size < offsetof(struct mm_brec, s1)) {
         s->b->st.malformed++;
-        return 0;
+        return;
     }
     switch (r->kind) {
     case MM_REC_SYS:
@@ -551,11 +566,71 @@ static int on_record(void *ctx, void *data, size_t size)
     default:
         s->b->st.malformed++;
     }
+}
+
+/* The time a record was made (0 when it is too short to say; decoding
+ * then counts it as malformed). */
+static uint64_t record_ts(const void *data, size_t size)
+{
+    const struct mm_brec *r = data;
+    if (size >= offsetof(struct mm_bsys, s1) && r->kind == MM_REC_SYSC)
+        return ((const struct mm_bsys *)data)->ts;
+    if (size >= offsetof(struct mm_brec, s1))
+        return r->ts;
+    return 0;
+}
+
+/* libbpf's callback, for every CPU's ring: the record is copied aside to
+ * be decoded in time order when the poll ends (flush_staged). */
+static int on_record(void *ctx, void *data, size_t size)
+{
+    struct cpu_ring *ring = ctx;
+    mm_bpf_src *s = ring->s;
+    if (size > sizeof(struct mm_brec)) {
+        s->b->st.malformed++;
+    } else {
+        size_t need = (size + 7) & ~(size_t)7;
+        if (s->alen + need > s->acap) {
+            s->acap = s->acap ? s->acap * 2 : 1u << 20;
+            while (s->alen + need > s->acap)
+                s->acap *= 2;
+            s->arena = mm_xrealloc(s->arena, s->acap);
+        }
+        if (s->nstg == s->cstg) {
+            s->cstg = s->cstg ? s->cstg * 2 : 4096;
+            s->stg = mm_xrealloc(s->stg, s->cstg * sizeof *s->stg);
+        }
+        memcpy(s->arena + s->alen, data, size);
+        s->stg[s->nstg] = (struct staged){ record_ts(data, size), s->alen, (uint32_t)size,
+                                           (uint32_t)s->nstg };
+        s->nstg++;
+        s->alen += need;
+    }
     /* the record is consumed either way; a negative return only stops
-     * this round of consumption */
-    if (s->budget && --s->budget == 0)
+     * this round of consumption of this ring */
+    if (ring->budget && --ring->budget == 0)
         return -EAGAIN;
     return 0;
+}
+
+static int staged_cmp(const void *a, const void *b)
+{
+    const struct staged *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Decodes what one poll drained from all CPUs' rings in time order (each
+ * ring is already in order; equal times keep the order they were read). */
+static void flush_staged(mm_bpf_src *s)
+{
+    if (s->nstg > 1)
+        qsort(s->stg, s->nstg, sizeof *s->stg, staged_cmp);
+    for (size_t i = 0; i < s->nstg; i++)
+        decode_record(s, s->arena + s->stg[i].off, s->stg[i].size);
+    s->nstg = 0;
+    s->alen = 0;
 }
 
 /* ---- lifecycle ------------------------------------------------------------------- */
@@ -577,6 +652,8 @@ int mm_bpf_open(mm_bpf_src **out, mm_sensor_base *b, const mm_sensor_opts *o)
             return mm_error_set(MM_EUNSUPPORTED, "bpf sensor: cannot open the BPF object: %s",
                                 libbpf_msg[0] ? libbpf_msg : strerror(errno));
         skel->rodata->self_tgid = (uint32_t)getpid();
+        int ncpu = libbpf_num_possible_cpus();
+        bpf_map__set_max_entries(skel->maps.rbs, ncpu > 0 ? (uint32_t)ncpu : 1);
         skel->rodata->wakeup_every = o && o->wakeup_every ? o->wakeup_every : 1024;
 #if defined(__x86_64__)
         /* arguments are read from the saved registers at exit (sensor.bpf.c) */
@@ -599,6 +676,7 @@ int mm_bpf_open(mm_bpf_src **out, mm_sensor_base *b, const mm_sensor_opts *o)
         return rc;
     }
     mm_bpf_src *s = mm_xcalloc(1, sizeof *s);
+    s->epfd = -1;
     s->b = b;
     s->skel = skel;
     s->boot_off = mm_sn_boot_offset();
@@ -612,6 +690,34 @@ int mm_bpf_open(mm_bpf_src **out, mm_sensor_base *b, const mm_sensor_opts *o)
             continue;
         s->type_of[k] = sysdefs[i].type;
         bpf_map_update_elem(cfd, &k, &v, BPF_ANY);
+    }
+    /* one ring buffer per possible CPU, each put in the program's array
+     * (before any hook attaches: a record with no ring is a drop) and
+     * read by a libbpf consumer of its own */
+    int nrb = s->ncpu > 0 ? s->ncpu : 1;
+    s->rings = mm_xcalloc((size_t)nrb, sizeof *s->rings);
+    s->epfd = epoll_create1(EPOLL_CLOEXEC);
+    int outer = bpf_map__fd(skel->maps.rbs);
+    for (int i = 0; i < nrb; i++) {
+        struct cpu_ring *ring = &s->rings[i];
+        ring->s = s;
+        ring->fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "mm_rb_cpu", 0, 0, MM_RB_CPU_SIZE,
+                                  NULL);
+        s->nrb++;
+        uint32_t k = (uint32_t)i;
+        int e = s->epfd < 0 || ring->fd < 0 ? errno : 0;
+        if (!e && bpf_map_update_elem(outer, &k, &ring->fd, BPF_ANY) < 0)
+            e = errno;
+        if (!e && !(ring->rb = ring_buffer__new(ring->fd, on_record, ring, NULL)))
+            e = errno ? errno : EINVAL;
+        struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
+        if (!e && epoll_ctl(s->epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(ring->rb), &ev) < 0)
+            e = errno;
+        if (e) {
+            mm_bpf_free(s);
+            return mm_error_set(MM_EUNSUPPORTED, "bpf sensor: ring buffer of CPU %d: %s", i,
+                                strerror(e));
+        }
     }
     /* attach one by one: report each hook */
     struct bpf_program *prog;
@@ -644,11 +750,6 @@ int mm_bpf_open(mm_bpf_src **out, mm_sensor_base *b, const mm_sensor_opts *o)
         mm_bpf_free(s);
         return mm_error_set(MM_EUNSUPPORTED, "bpf sensor: no hook attached");
     }
-    s->rb = ring_buffer__new(bpf_map__fd(skel->maps.rb), on_record, s, NULL);
-    if (!s->rb) {
-        mm_bpf_free(s);
-        return mm_error_set(MM_EUNSUPPORTED, "bpf sensor: ring buffer: %s", strerror(errno));
-    }
     *out = s;
     return 0;
 }
@@ -656,14 +757,23 @@ int mm_bpf_open(mm_bpf_src **out, mm_sensor_base *b, const mm_sensor_opts *o)
 int mm_bpf_poll(mm_bpf_src *s, int timeout_ms)
 {
     uint64_t before = s->b->st.decoded;
-    s->budget = POLL_BUDGET;
-    int rc = ring_buffer__poll(s->rb, timeout_ms);
-    if (rc < 0 && rc != -EINTR && rc != -EAGAIN)
-        return mm_error_set(MM_EIO, "bpf sensor: ring buffer poll: %s", strerror(-rc));
-    /* records written without a wake-up (batched), within the budget */
-    if (s->budget)
-        ring_buffer__consume(s->rb);
-    s->budget = 0;
+    struct epoll_event evs[8];
+    if (epoll_wait(s->epfd, evs, 8, timeout_ms) < 0 && errno != EINTR)
+        return mm_error_set(MM_EIO, "bpf sensor: ring buffer poll: %s", strerror(errno));
+    /* every ring is drained, woken or not: records are written without a
+     * wake-up between batches */
+    uint32_t per = POLL_BUDGET / (uint32_t)s->nrb;
+    int err = 0;
+    for (int i = 0; i < s->nrb; i++) {
+        s->rings[i].budget = per < 1024 ? 1024 : per;
+        int rc = ring_buffer__consume(s->rings[i].rb);
+        if (rc < 0 && rc != -EAGAIN && rc != -EINTR && !err)
+            err = rc;
+        s->rings[i].budget = 0;
+    }
+    flush_staged(s);
+    if (err)
+        return mm_error_set(MM_EIO, "bpf sensor: ring buffer: %s", strerror(-err));
     return (int)(s->b->st.decoded - before);
 }
 
@@ -690,7 +800,16 @@ void mm_bpf_free(mm_bpf_src *s)
 {
     if (!s)
         return;
-    ring_buffer__free(s->rb);
+    for (int i = 0; i < s->nrb; i++) {
+        ring_buffer__free(s->rings[i].rb);
+        if (s->rings[i].fd >= 0)
+            close(s->rings[i].fd);
+    }
+    free(s->rings);
+    if (s->epfd >= 0)
+        close(s->epfd);
+    free(s->arena);
+    free(s->stg);
     mm_sensor_bpf__destroy(s->skel);
     mm_map_free(s->cgpaths, free_str);
     free(s->cg2root);

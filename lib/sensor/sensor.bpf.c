@@ -10,7 +10,7 @@
  * capture its arguments) that user space fills.  Arguments are remembered at
  * enter and user memory is read at exit, when the result is known.
  *
- * One ring buffer carries all records; wake-ups are batched (the consumer is
+ * One ring buffer per CPU carries the records; wake-ups are batched (the consumer is
  * woken every `wakeup_every` records per CPU and polls on a timer for the
  * rest), and every record that does not fit is counted per CPU in `stats`
  * so that user space can report drops.  Licensed GPL-2.0 OR Apache-2.0: the
@@ -27,10 +27,27 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u32 self_tgid = 0;       /* the agent: never traced */
 const volatile __u32 wakeup_every = 1024; /* batched wake-ups */
 
-struct {
+/* One ring buffer per CPU (no lock shared between CPUs on the hot path):
+ * the outer array is sized to the possible CPUs and filled by user space
+ * with ring buffers of MM_RB_CPU_SIZE, which merges their records back
+ * into time order (bpf.c). */
+struct rb_cpu {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
-    __uint(max_entries, 16 << 20);
-} rb SEC(".maps");
+    __uint(max_entries, MM_RB_CPU_SIZE);
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __array(values, struct rb_cpu);
+} rbs SEC(".maps");
+
+static __always_inline void *cpu_rb(void)
+{
+    __u32 cpu = bpf_get_smp_processor_id();
+    return bpf_map_lookup_elem(&rbs, &cpu);
+}
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -125,7 +142,8 @@ static __always_inline void emit(struct mm_brec *r)
     __u64 flags = wake_flags(st);
     if (size > sizeof(*r))
         size = sizeof(*r);
-    if (bpf_ringbuf_output(&rb, r, size, flags) < 0) {
+    void *rb = cpu_rb();
+    if (!rb || bpf_ringbuf_output(rb, r, size, flags) < 0) {
         if (st)
             st->drops++;
     } else if (st) {
@@ -363,8 +381,14 @@ static __always_inline int emit_compact(const struct enter_args *a, long res, __
 {
     struct mm_bstats *st = get_stats();
     __u64 flags = wake_flags(st);
+    void *rb = cpu_rb();
+    if (!rb) {
+        if (st)
+            st->drops++;
+        return 0;
+    }
     if (kind == MM_K_INT) {
-        struct mm_bsys *r = bpf_ringbuf_reserve(&rb, __builtin_offsetof(struct mm_bsys, s1), 0);
+        struct mm_bsys *r = bpf_ringbuf_reserve(rb, __builtin_offsetof(struct mm_bsys, s1), 0);
         if (!r) {
             if (st)
                 st->drops++;
@@ -373,7 +397,7 @@ static __always_inline int emit_compact(const struct enter_args *a, long res, __
         fill_compact(r, a, res);
         bpf_ringbuf_submit(r, flags);
     } else {
-        struct mm_bsys *r = bpf_ringbuf_reserve(&rb, sizeof(struct mm_bsys), 0);
+        struct mm_bsys *r = bpf_ringbuf_reserve(rb, sizeof(struct mm_bsys), 0);
         if (!r) {
             if (st)
                 st->drops++;

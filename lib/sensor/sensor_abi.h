@@ -40,6 +40,7 @@ enum { MM_BEXE_MEMFD = 1, MM_BEXE_UPPER = 2 };
 #define MM_S2_SIZE 1024     /* argv of an exec; second path; sockaddr */
 #define MM_S3_SIZE 64
 #define MM_SYS_MAX 512      /* syscall numbers traced are below this */
+#define MM_RB_CPU_SIZE (4u << 20)  /* one ring buffer per CPU, this size */
 
 struct mm_brec {
     __u16 kind;

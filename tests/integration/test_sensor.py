@@ -68,6 +68,12 @@ RULES = r"""
   output: "connect (fd.name=%fd.name fd.sip=%fd.sip fd.sport=%fd.sport fd.cport=%fd.cport)"
   priority: NOTICE
   tags: [mamori_test]
+- rule: Test cpu order
+  desc: opens of the order marker, made on alternating CPUs
+  condition: evt.type in (open, openat, openat2) and fd.name startswith /tmp/mamori-sensor- and fd.name endswith /mmt-order and proc.name=mmtorder
+  output: "order (evt.cpu=%evt.cpu evt.rawtime=%evt.rawtime proc.args=%proc.args)"
+  priority: NOTICE
+  tags: [mamori_test]
 """
 
 FALLBACK_RULES = r"""
@@ -187,7 +193,30 @@ class Activities:
         for s in (a, c, c2, srv, other):
             s.close()
 
+    def cpu_order(self, rounds=24):
+        """Opens of one file by short processes pinned in turn to CPU 0
+        and CPU 1, one after the other: with a ring buffer per CPU, their
+        records must still come out in the order they happened."""
+        ncpu = len(os.sched_getaffinity(0))
+        if ncpu < 2 or not shutil.which("taskset"):
+            self.notes["order_skip"] = "needs 2 CPUs and taskset"
+            return
+        cpus = sorted(os.sched_getaffinity(0))[:2]
+        tool = os.path.join(self.tmp, "mmtorder")
+        shutil.copy("/bin/cat", tool)
+        marker = os.path.join(self.tmp, "mmt-order")
+        with open(marker, "w") as f:
+            f.write("x")
+        order = []
+        for i in range(rounds):
+            cpu = cpus[i % 2]
+            subprocess.run(["taskset", "-c", str(cpu), tool, marker],
+                           stdout=subprocess.DEVNULL, check=True)
+            order.append(cpu)
+        self.notes["order"] = order
+
     def all(self):
+        self.cpu_order()
         self.shadow()
         self.etc_write()
         self.dev_shm()
@@ -204,7 +233,7 @@ def main():
     s = Suite()
     names = ["bpf-hooks-attached", "bpf-shadow-read", "bpf-write-below-etc", "bpf-dev-shm-exec",
              "bpf-memfd-exec", "bpf-container-shell", "bpf-listen", "bpf-connect",
-             "bpf-no-drops", "fallback-shadow-read", "fallback-dev-shm-exec"]
+             "bpf-no-drops", "bpf-cpu-order", "fallback-shadow-read", "fallback-dev-shm-exec"]
     if os.geteuid() != 0:
         s.skip_all(names, "needs root (CI runs as root)")
         s.finish()
@@ -215,7 +244,7 @@ def main():
         try:
             agent = start_agent("bpf", RULES.replace("@PORT@", str(port)), tmp)
         except Skip as e:   # BPF refused: the reason is the skip
-            s.skip_all(names[:9], str(e))
+            s.skip_all(names[:10], str(e))
         if agent:
             act = Activities(tmp, port)
             act.all()
@@ -291,7 +320,20 @@ def main():
                 eq(j["drops"], 0, "drops at this light load")
                 eq(agent.rc, 0, "agent exit status (sanitizers report here)")
 
+            def cpu_order():
+                if "order_skip" in act.notes:
+                    skip(act.notes["order_skip"])
+                al = agent.by_rule("Test cpu order")
+                want = act.notes["order"]
+                eq(len(al), len(want), "one alert per open")
+                f = [fields(a) for a in al]
+                eq([int(x["evt.cpu"]) for x in f], want,
+                   "CPUs in the order the opens ran (alerts in time order)")
+                t = [int(x["evt.rawtime"]) for x in f]
+                eq(t, sorted(t), "alert times never go back")
+
             s.case("bpf-hooks-attached", hooks)
+            s.case("bpf-cpu-order", cpu_order)
             s.case("bpf-shadow-read", shadow)
             s.case("bpf-write-below-etc", etc)
             s.case("bpf-dev-shm-exec", shm)
@@ -305,7 +347,7 @@ def main():
         try:
             fb = start_agent("fallback", FALLBACK_RULES, tmp)
         except Skip as e:
-            s.skip_all(names[9:], str(e))
+            s.skip_all(names[10:], str(e))
         if fb:
             act = Activities(tmp, port + 1)
             act.shadow(linger=2.0)
