@@ -66,7 +66,11 @@ const mm_sensor_hook *mm_sensor_hook_get(const mm_sensor *s, size_t i);
 typedef void (*mm_sensor_fn)(void *ud, mm_event *ev);
 
 /* Waits up to timeout_ms for events and delivers all that are ready.
- * Returns the number delivered (>= 0) or a negative MM_E*. */
+ * The eBPF source delivers in time order across CPUs: a poll that waits
+ * keeps records of its last millisecond for the next poll (another CPU
+ * may still be writing an earlier one); timeout_ms 0 delivers everything
+ * (use it for the final drain).  Returns the number delivered (>= 0) or a
+ * negative MM_E*. */
 int mm_sensor_poll(mm_sensor *s, int timeout_ms, mm_sensor_fn fn, void *ud);
 
 void mm_sensor_stats_get(const mm_sensor *s, mm_sensor_stats *out);

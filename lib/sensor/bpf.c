@@ -145,16 +145,22 @@ struct mm_bpf_src {
         struct ring_buffer *rb;  /* libbpf consumer of this ring alone */
         int fd;
         uint32_t budget;         /* records this poll may still take */
+        uint64_t last_ts;        /* time of the last record taken */
     } *rings;
+    uint32_t ring_size;
     int nrb;
     int epfd;                    /* waits on every ring's epoll fd */
     char *arena;
     size_t alen, acap;
-    struct staged { uint64_t ts; size_t off; uint32_t size, seq; } *stg;
+    struct staged { uint64_t ts, seq; size_t off; uint32_t size; } *stg;
     size_t nstg, cstg;
+    uint64_t seqno;
 };
 
 #define POLL_BUDGET 16384
+/* how long before a drain a record must have been made to be delivered
+ * by it (mm_bpf_poll) */
+#define MM_ORDER_GRACE_NS 1000000u
 
 static char libbpf_msg[512];
 
@@ -582,6 +588,17 @@ static uint64_t record_ts(const void *data, size_t size)
 
 /* libbpf's callback, for every CPU's ring: the record is copied aside to
  * be decoded in time order when the poll ends (flush_staged). */
+/* Ring size per CPU: 32 MiB shared out among the possible CPUs (a VM may
+ * list many hot-plug CPUs), a power of two between 256 KiB and
+ * MM_RB_CPU_SIZE. */
+static uint32_t ring_size_for(int ncpu)
+{
+    uint32_t sz = MM_RB_CPU_SIZE;
+    while (sz > (256u << 10) && (uint64_t)sz * (uint64_t)(ncpu > 0 ? ncpu : 1) > (32u << 20))
+        sz /= 2;
+    return sz;
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
     struct cpu_ring *ring = ctx;
@@ -601,10 +618,10 @@ static int on_record(void *ctx, void *data, size_t size)
             s->stg = mm_xrealloc(s->stg, s->cstg * sizeof *s->stg);
         }
         memcpy(s->arena + s->alen, data, size);
-        s->stg[s->nstg] = (struct staged){ record_ts(data, size), s->alen, (uint32_t)size,
-                                           (uint32_t)s->nstg };
-        s->nstg++;
+        uint64_t ts = record_ts(data, size);
+        s->stg[s->nstg++] = (struct staged){ ts, s->seqno++, s->alen, (uint32_t)size };
         s->alen += need;
+        ring->last_ts = ts;
     }
     /* the record is consumed either way; a negative return only stops
      * this round of consumption of this ring */
@@ -621,16 +638,39 @@ static int staged_cmp(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Decodes what one poll drained from all CPUs' rings in time order (each
- * ring is already in order; equal times keep the order they were read). */
-static void flush_staged(mm_bpf_src *s)
+/* Decodes in time order the staged records made up to `upto` (each ring
+ * is already in order; equal times keep the order they were read) and
+ * keeps the later ones, compacted, for the next poll: a record another CPU
+ * made just before them may still be on its way. */
+static void flush_staged(mm_bpf_src *s, uint64_t upto)
 {
     if (s->nstg > 1)
         qsort(s->stg, s->nstg, sizeof *s->stg, staged_cmp);
-    for (size_t i = 0; i < s->nstg; i++)
+    size_t i = 0;
+    for (; i < s->nstg && s->stg[i].ts <= upto; i++)
         decode_record(s, s->arena + s->stg[i].off, s->stg[i].size);
-    s->nstg = 0;
-    s->alen = 0;
+    size_t keep = s->nstg - i;
+    if (!keep) {
+        s->nstg = 0;
+        s->alen = 0;
+        return;
+    }
+    size_t bytes = 0;
+    for (size_t k = i; k < s->nstg; k++)
+        bytes += ((size_t)s->stg[k].size + 7) & ~(size_t)7;
+    char *tmp = mm_xmalloc(bytes);
+    size_t pos = 0;
+    for (size_t k = i; k < s->nstg; k++) {
+        struct staged st = s->stg[k];
+        memcpy(tmp + pos, s->arena + st.off, st.size);
+        st.off = pos;
+        s->stg[k - i] = st;
+        pos += ((size_t)st.size + 7) & ~(size_t)7;
+    }
+    memcpy(s->arena, tmp, bytes);
+    free(tmp);
+    s->nstg = keep;
+    s->alen = bytes;
 }
 
 /* ---- lifecycle ------------------------------------------------------------------- */
@@ -654,7 +694,11 @@ int mm_bpf_open(mm_bpf_src **out, mm_sensor_base *b, const mm_sensor_opts *o)
         skel->rodata->self_tgid = (uint32_t)getpid();
         int ncpu = libbpf_num_possible_cpus();
         bpf_map__set_max_entries(skel->maps.rbs, ncpu > 0 ? (uint32_t)ncpu : 1);
-        skel->rodata->wakeup_every = o && o->wakeup_every ? o->wakeup_every : 1024;
+        unsigned wake = o && o->wakeup_every ? o->wakeup_every : 1024;
+        /* a batch must fit in half a ring even if every record is a whole
+         * exec record */
+        unsigned fit = ring_size_for(libbpf_num_possible_cpus()) / 2 / sizeof(struct mm_brec);
+        skel->rodata->wakeup_every = wake < fit ? wake : fit;
 #if defined(__x86_64__)
         /* arguments are read from the saved registers at exit (sensor.bpf.c) */
         bpf_program__set_autoload(skel->progs.on_sys_enter, false);
@@ -695,17 +739,22 @@ int mm_bpf_open(mm_bpf_src **out, mm_sensor_base *b, const mm_sensor_opts *o)
      * (before any hook attaches: a record with no ring is a drop) and
      * read by a libbpf consumer of its own */
     int nrb = s->ncpu > 0 ? s->ncpu : 1;
+    s->ring_size = ring_size_for(nrb);
     s->rings = mm_xcalloc((size_t)nrb, sizeof *s->rings);
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (s->epfd < 0) {
+        int e = errno;
+        mm_bpf_free(s);
+        return mm_error_set(MM_EUNSUPPORTED, "bpf sensor: epoll: %s", strerror(e));
+    }
     int outer = bpf_map__fd(skel->maps.rbs);
     for (int i = 0; i < nrb; i++) {
         struct cpu_ring *ring = &s->rings[i];
         ring->s = s;
-        ring->fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "mm_rb_cpu", 0, 0, MM_RB_CPU_SIZE,
-                                  NULL);
+        ring->fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "mm_rb_cpu", 0, 0, s->ring_size, NULL);
+        int e = ring->fd < 0 ? errno : 0;
         s->nrb++;
         uint32_t k = (uint32_t)i;
-        int e = s->epfd < 0 || ring->fd < 0 ? errno : 0;
         if (!e && bpf_map_update_elem(outer, &k, &ring->fd, BPF_ANY) < 0)
             e = errno;
         if (!e && !(ring->rb = ring_buffer__new(ring->fd, on_record, ring, NULL)))
@@ -760,18 +809,31 @@ int mm_bpf_poll(mm_bpf_src *s, int timeout_ms)
     struct epoll_event evs[8];
     if (epoll_wait(s->epfd, evs, 8, timeout_ms) < 0 && errno != EINTR)
         return mm_error_set(MM_EIO, "bpf sensor: ring buffer poll: %s", strerror(errno));
+    /* Records made more than a grace period before the drain began are
+     * all in their rings by now (a BPF program runs for microseconds), so
+     * those are delivered, in time order, and later ones wait for the next
+     * poll.  A ring left at its budget holds back everything after the
+     * last record taken from it.  timeout 0 delivers everything (the
+     * caller is draining before it stops or reports). */
+    struct timespec now;
+    clock_gettime(CLOCK_BOOTTIME, &now);   /* bpf_ktime_get_boot_ns() */
+    uint64_t t0 = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+    uint64_t upto = timeout_ms == 0 ? UINT64_MAX : t0 - MM_ORDER_GRACE_NS;
     /* every ring is drained, woken or not: records are written without a
      * wake-up between batches */
     uint32_t per = POLL_BUDGET / (uint32_t)s->nrb;
     int err = 0;
     for (int i = 0; i < s->nrb; i++) {
-        s->rings[i].budget = per < 1024 ? 1024 : per;
-        int rc = ring_buffer__consume(s->rings[i].rb);
+        struct cpu_ring *ring = &s->rings[i];
+        ring->budget = per < 64 ? 64 : per;
+        int rc = ring_buffer__consume(ring->rb);
         if (rc < 0 && rc != -EAGAIN && rc != -EINTR && !err)
             err = rc;
-        s->rings[i].budget = 0;
+        if (ring->budget == 0 && timeout_ms != 0 && ring->last_ts < upto)
+            upto = ring->last_ts;   /* stopped at its budget */
+        ring->budget = 0;
     }
-    flush_staged(s);
+    flush_staged(s, upto);
     if (err)
         return mm_error_set(MM_EIO, "bpf sensor: ring buffer: %s", strerror(-err));
     return (int)(s->b->st.decoded - before);

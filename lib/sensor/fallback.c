@@ -223,6 +223,28 @@ static void drain_nl(mm_fb_src *s)
     }
 }
 
+/* fanotify is drained before the connector, so a process may open files
+ * here whose exec the connector has not told yet: the table still holds
+ * the program before the exec (a copy of its parent).  Read it afresh, so
+ * the open is charged to the program that made it; if it is gone, name it
+ * after what fanotify saw it execute. */
+static void refresh_if_exec_pending(mm_fb_src *s, mm_proc *p)
+{
+    if (!p)
+        return;
+    char key[24];
+    snprintf(key, sizeof key, "%lld", (long long)p->pid);
+    const char *xp = mm_map_get(s->exec_path, key);
+    if (!xp || (p->exepath && !strcmp(p->exepath, xp)))
+        return;
+    mm_proc_set(&p->exepath, NULL);
+    mm_sn_fill_from_proc(s->b, p, false);
+    if (!p->exepath) {
+        mm_proc_set(&p->exepath, xp);
+        mm_proc_set(&p->comm, mm_path_base(xp));
+    }
+}
+
 static void drain_fan(mm_fb_src *s)
 {
     char buf[8192] __attribute__((aligned(8)));
@@ -266,6 +288,7 @@ static void drain_fan(mm_fb_src *s)
             if (s->fake_fd > (1 << 30))
                 s->fake_fd = 1 << 24;
             ev.proc = mm_sn_proc(s->b, ev.pid);
+            refresh_if_exec_pending(s, ev.proc);
             deliver(s, &ev);
             mm_proc_fd_close(ev.proc, ev.res);
         }

@@ -124,6 +124,14 @@ static __always_inline __u64 wake_flags(struct mm_bstats *st)
     return BPF_RB_NO_WAKEUP;
 }
 
+/* A record that found no room: counted, and the next record wakes the
+ * consumer whatever the batch says (a full ring needs draining now). */
+static __always_inline void drop(struct mm_bstats *st)
+{
+    st->drops++;
+    st->wake = wakeup_every;
+}
+
 /* Writes the record cut after its last used string (sensor_abi.h): an
  * openat sends its header and path, not 1.4 KiB of empty slots; counts
  * drops. */
@@ -145,7 +153,7 @@ static __always_inline void emit(struct mm_brec *r)
     void *rb = cpu_rb();
     if (!rb || bpf_ringbuf_output(rb, r, size, flags) < 0) {
         if (st)
-            st->drops++;
+            drop(st);
     } else if (st) {
         st->events++;
     }
@@ -384,14 +392,14 @@ static __always_inline int emit_compact(const struct enter_args *a, long res, __
     void *rb = cpu_rb();
     if (!rb) {
         if (st)
-            st->drops++;
+            drop(st);
         return 0;
     }
     if (kind == MM_K_INT) {
         struct mm_bsys *r = bpf_ringbuf_reserve(rb, __builtin_offsetof(struct mm_bsys, s1), 0);
         if (!r) {
             if (st)
-                st->drops++;
+                drop(st);
             return 0;
         }
         fill_compact(r, a, res);
@@ -400,7 +408,7 @@ static __always_inline int emit_compact(const struct enter_args *a, long res, __
         struct mm_bsys *r = bpf_ringbuf_reserve(rb, sizeof(struct mm_bsys), 0);
         if (!r) {
             if (st)
-                st->drops++;
+                drop(st);
             return 0;
         }
         fill_compact(r, a, res);

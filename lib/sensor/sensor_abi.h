@@ -40,7 +40,7 @@ enum { MM_BEXE_MEMFD = 1, MM_BEXE_UPPER = 2 };
 #define MM_S2_SIZE 1024     /* argv of an exec; second path; sockaddr */
 #define MM_S3_SIZE 64
 #define MM_SYS_MAX 512      /* syscall numbers traced are below this */
-#define MM_RB_CPU_SIZE (4u << 20)  /* one ring buffer per CPU, this size */
+#define MM_RB_CPU_SIZE (4u << 20)  /* one ring buffer per CPU, at most this size */
 
 struct mm_brec {
     __u16 kind;
@@ -73,7 +73,7 @@ struct mm_brec {
 /* The compact record of a syscall whose arguments are integers and at most
  * one path (kinds MM_K_INT, MM_K_P0, MM_K_P1: opens, closes, unlink, chmod,
  * setuid...), which are most of the traffic.  The BPF side builds it in the
- * ring buffer itself (no per-CPU scratch record, no copy) with an 80-byte
+ * ring buffer itself (no per-CPU scratch record, no copy) with an 88-byte
  * header; INT records stop before s1.  User space needs nothing more for
  * these: the process's name, cgroup and credentials come from its exec
  * and fork records. */
