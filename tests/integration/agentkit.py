@@ -10,7 +10,7 @@ import signal
 import subprocess
 import time
 
-from mmrun import Skip, mamori_bin
+from mmrun import Fail, Skip, mamori_bin
 
 
 def cgroup2_root():
@@ -20,6 +20,16 @@ def cgroup2_root():
            os.path.exists(os.path.join(c, "cgroup.subtree_control")):
             return c
     return None
+
+
+def bpf_expected(args):
+    """True when an eBPF agent that fails to start is a failure, not a
+    reason to skip: running as root on a kernel with BTF (as CI does), so
+    that a BPF program the kernel refuses cannot pass as skipped tests."""
+    a = list(args)
+    wants_bpf = "fallback" not in a
+    return (wants_bpf and os.geteuid() == 0 and os.path.exists("/sys/kernel/btf/vmlinux")
+            and os.environ.get("MAMORI_ALLOW_NO_BPF") != "1")
 
 
 class Container:
@@ -75,7 +85,11 @@ class Agent:
                 return
             time.sleep(0.2)
         self.kill()
-        raise Skip("agent %s did not start: %s" % (name, self.stderr_text()[-600:]))
+        why = "agent %s did not start: %s" % (name, self.stderr_text()[-600:])
+        if bpf_expected(args):
+            raise Fail(why + " (root on a kernel with BTF: the eBPF sensor must load; "
+                       "MAMORI_ALLOW_NO_BPF=1 to skip instead)")
+        raise Skip(why)
 
     def stderr_text(self):
         with open(self.errp) as f:

@@ -210,6 +210,16 @@ class Suite:
             self.skipped += 1
             print("SKIP %s: %s" % (n, why), flush=True)
 
+    def not_run(self, names, e):
+        """Cases that could not run because of e: skipped for a Skip,
+        failed for a Fail (what they needed should have worked here)."""
+        if isinstance(e, Fail):
+            for n in names:
+                self.failed += 1
+                print("FAIL %s: %s" % (n, e), flush=True)
+        else:
+            self.skip_all(names, str(e))
+
     def finish(self):
         print("%d passed, %d failed, %d skipped"
               % (self.passed, self.failed, self.skipped), flush=True)

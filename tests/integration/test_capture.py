@@ -23,7 +23,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mmrun import Skip, Suite, check, eq, mamori_bin, skip   # noqa: E402
+from mmrun import Fail, Skip, Suite, check, eq, mamori_bin, skip  # noqa: E402
 import agentkit                                             # noqa: E402
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -103,8 +103,8 @@ def main():
         catname = "mmtcat-%s" % secrets.token_hex(3)
         try:
             agent = Agent(tmp, rules, cap, cap_max, 1000)
-        except Skip as e:
-            s.skip_all(names, str(e))
+        except (Skip, Fail) as e:
+            s.not_run(names, e)
             s.finish()
         cat = os.path.join(tmp, catname)
         shutil.copy("/bin/cat", cat)

@@ -33,7 +33,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mmrun import Skip, Suite, check, eq, mamori_bin, skip   # noqa: E402
+from mmrun import Fail, Skip, Suite, check, eq, mamori_bin, skip  # noqa: E402
 import agentkit                                             # noqa: E402
 
 # The workload runs as `python3 -I -S -B workload.py MODE DIR PORT [PORT2]`
@@ -154,8 +154,8 @@ def live(s, tmp):
         return
     try:
         ctr = Container()
-    except Skip as e:
-        s.skip_all(names, str(e))
+    except (Skip, Fail) as e:
+        s.not_run(names, e)
         return
     try:
         live_cases(s, tmp, ctr, names)
@@ -177,8 +177,8 @@ def live_cases(s, tmp, ctr, names):
     try:
         ag = Agent(tmp, "learn", ["--learn", "6", "--learn-scope", "container",
                                   "--profile-out", prof])
-    except Skip as e:
-        s.skip_all(names, str(e))
+    except (Skip, Fail) as e:
+        s.not_run(names, e)
         return
     run_workload(ctr, wl, "normal", d, port)
     ag.wait(timeout=60)
@@ -214,8 +214,8 @@ def live_cases(s, tmp, ctr, names):
     # 2. enforce: same workload silent, deviations exact
     try:
         ag = Agent(tmp, "enforce", ["--profile", prof])
-    except Skip as e:
-        s.skip_all(names[1:], str(e))
+    except (Skip, Fail) as e:
+        s.not_run(names[1:], e)
         return
     run_workload(ctr, wl, "normal", d, port)
     time.sleep(1.5)
@@ -267,8 +267,8 @@ def live_cases(s, tmp, ctr, names):
                 "  priority: CRITICAL\n  action: kill\n")
     try:
         ag = Agent(tmp, "kill", ["--profile", kprof, "--rules", krules])
-    except Skip as e:
-        s.skip_all(names[3:], str(e))
+    except (Skip, Fail) as e:
+        s.not_run(names[3:], e)
         return
     procs = {}
     try:
@@ -432,8 +432,8 @@ def main():
     try:
         try:
             mamori_bin()
-        except Skip as e:
-            s.skip_all(["replayed", "live"], str(e))
+        except (Skip, Fail) as e:
+            s.not_run(["replayed", "live"], e)
             s.finish()
         replayed(s, tmp)
         live(s, tmp)

@@ -22,7 +22,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mmrun import Skip, Suite, check, eq, skip              # noqa: E402
+from mmrun import Fail, Skip, Suite, check, eq, skip  # noqa: E402
 from agentkit import Agent, Container                       # noqa: E402
 
 RULES = r"""
@@ -243,8 +243,8 @@ def main():
         agent = None
         try:
             agent = start_agent("bpf", RULES.replace("@PORT@", str(port)), tmp)
-        except Skip as e:   # BPF refused: the reason is the skip
-            s.skip_all(names[:10], str(e))
+        except (Skip, Fail) as e:   # BPF refused: the reason is the skip
+            s.not_run(names[:10], e)
         if agent:
             act = Activities(tmp, port)
             act.all()
@@ -346,8 +346,8 @@ def main():
         fb = None
         try:
             fb = start_agent("fallback", FALLBACK_RULES, tmp)
-        except Skip as e:
-            s.skip_all(names[10:], str(e))
+        except (Skip, Fail) as e:
+            s.not_run(names[10:], e)
         if fb:
             act = Activities(tmp, port + 1)
             act.shadow(linger=2.0)

@@ -24,7 +24,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mmrun import Skip, Suite, check, eq, skip              # noqa: E402
+from mmrun import Fail, Skip, Suite, check, eq, skip  # noqa: E402
 from agentkit import Agent, Container                       # noqa: E402
 
 SHARED = os.environ.get("MAMORI_SHARED",
@@ -190,8 +190,8 @@ def main():
     try:
         try:
             ag = Agent(tmp, "upstream", ["--rules", RULES, "--source", "bpf"], duration=300)
-        except Skip as e:
-            s.skip_all(CASES, str(e))
+        except (Skip, Fail) as e:
+            s.not_run(CASES, e)
             s.finish()
             return
         act = Activities(tmp)
