@@ -9,6 +9,7 @@
  * ASCII that package names are in practice.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report/report_int.h"
@@ -17,15 +18,14 @@
 #define TITLE_MAX 72   /* a finding's title is cut beyond this */
 #define CELL_MAX 200   /* no cell is wider than this */
 
-/* A printable copy of s: control bytes become '?', at most max code
- * points (the last replaced by "..." when cut). */
+/* A printable copy of s (mm_str_printable: control characters become
+ * '?'), at most max code points (the last replaced by "..." when cut). */
 static char *cell(const char *s, size_t max)
 {
     mm_buf b = MM_BUF_INIT;
     size_t cps = 0;
-    if (!s)
-        s = "-";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    char *clean = mm_str_printable(s ? s : "-");
+    for (const unsigned char *p = (const unsigned char *)clean; *p; p++) {
         bool cont = (*p & 0xc0) == 0x80;
         if (!cont) {
             if (cps == max) {
@@ -44,8 +44,9 @@ static char *cell(const char *s, size_t max)
             }
             cps++;
         }
-        mm_buf_addc(&b, *p < 0x20 || *p == 0x7f ? '?' : (char)*p);
+        mm_buf_addc(&b, (char)*p);
     }
+    free(clean);
     return mm_buf_detach(&b);
 }
 

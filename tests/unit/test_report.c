@@ -355,7 +355,7 @@ static mm_result *scan_fixture(void)
     g.id = "MM-TEST-CFG";
     g.kind = MM_FIND_MISCONFIG;
     g.severity = MM_SEV_MEDIUM;
-    g.title = "Runs as root\x1b[31m";
+    g.title = "Runs as root\x1b[31m\xc2\x9b" "2J"; /* ESC and a C1 CSI */
     g.loc.layer = 0;
     g.section = "3.1.2";
     mm_findings_add(mm_result_findings(r), &g);
@@ -666,7 +666,8 @@ MM_TEST(table_alignment)
     CHECK(strstr(s, "Packages: 5 (dpkg 2, python 3)") != NULL);
     CHECK(strstr(s, "Findings: 2 (CRITICAL 1, HIGH 0, MEDIUM 1, LOW 0, UNKNOWN 0)") != NULL);
     CHECK(strchr(s, '\x1b') == NULL); /* no colour, escapes neutralised */
-    CHECK(strstr(s, "Runs as root?[31m") != NULL);
+    CHECK(strstr(s, "Runs as root?[31m?2J") != NULL);
+    CHECK(strstr(s, "\xc2\x9b") == NULL);
 
     /* In each table, every row's cells start at the rule's columns. */
     int tables = 0, rows = 0;
