@@ -64,6 +64,7 @@ typedef struct cli_vuln {
     const char *ignorefile;  /* --ignorefile, NULL = ./.mamoriignore if any */
     int64_t max_age_days;    /* --db-max-age */
     bool quiet;
+    char *db_path_buf;       /* the path the pipeline uses (owned) */
 } cli_vuln;
 
 /* Handles option c of CLI_VULN_LONGOPTS: 1 when it was one, 0 when it is
@@ -71,16 +72,24 @@ typedef struct cli_vuln {
 int cli_vuln_option(cli_vuln *v, int c, const char *arg);
 /* The database path the options name (caller frees), NULL on error. */
 char *cli_vuln_db_path(const cli_vuln *v);
-/* Matches r against the database: when it is absent, required makes that
- * an error, else a one-line warning.  *db_version (caller frees) is set
- * when a database was used.  Returns 0 or EXIT_ERROR (message printed). */
-int cli_vuln_match(mm_result *r, const cli_vuln *v, bool required,
-                   char **db_version);
-/* Applies the filters (and the ignore file), prints the result's warnings
- * unless quiet, writes the report, and returns the exit status: 0,
- * v->exit_code when findings survive, EXIT_ERROR on failure. */
-int cli_vuln_finish(mm_result *r, const cli_vuln *v, mm_format fmt,
-                    const char *output, bool list_files);
+void cli_vuln_free(cli_vuln *v);
+/* Sets the match and filter stages of a pipeline from the options: vuln
+ * turns the match on (required: a missing database is an error), the
+ * database path, --db-max-age, --severity, --ignore-unfixed and the ignore
+ * file (--ignorefile, else ./.mamoriignore when present).  The strings
+ * stay v's.  0 or EXIT_ERROR (printed). */
+int cli_pipeline_setup(mm_pipeline_opts *po, cli_vuln *v, bool vuln, bool required);
+/* Prints what a run says besides its report: a skipped match (unless
+ * quiet), a failed record. */
+void cli_pipeline_notes(const mm_pipeline_outcome *oc, const cli_vuln *v);
+/* Prints why a run failed, with the notes of the stages before; returns
+ * EXIT_ERROR. */
+int cli_pipeline_fail(const mm_pipeline_outcome *oc, const cli_vuln *v);
+/* Prints the result's warnings unless quiet, writes the report, and
+ * returns the exit status: 0, v->exit_code when findings survived the
+ * filters, EXIT_ERROR on failure. */
+int cli_report(mm_result *r, const mm_pipeline_outcome *oc, const cli_vuln *v,
+               mm_format fmt, const char *output, bool list_files);
 
 /* --- registry access, shared by image, registry, sign, verify, policy -----
  * (cli/registry_opts.c).  Flags: --ca-file FILE, --insecure-registry HOST
@@ -106,9 +115,11 @@ enum {
     {"no-blob-cache", no_argument, NULL, CLI_OPT_NO_BLOB_CACHE},                \
     {"registry-timeout", required_argument, NULL, CLI_OPT_REGISTRY_TIMEOUT}
 
+#define CLI_MAX_INSECURE 64
 typedef struct cli_registry {
     mm_registry_opts opts;
-    char **insecure; size_t ninsecure;  /* owned copies */
+    const char *insecure[CLI_MAX_INSECURE]; /* argv strings */
+    size_t ninsecure;
     char *password_buf;                 /* from stdin/env, owned */
 } cli_registry;
 

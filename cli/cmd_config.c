@@ -182,7 +182,7 @@ int cmd_config(int argc, char **argv)
         goto out;
     }
 
-    mm_dockerfile *df = NULL;
+    mm_result *r = NULL;
     int rc;
     if (!strcmp(path, "-")) {
         char *data;
@@ -191,37 +191,33 @@ int cmd_config(int argc, char **argv)
             fprintf(stderr, "%s: standard input: %s\n", prog, strerror(errno ? errno : EIO));
             goto out;
         }
-        rc = mm_dockerfile_parse(&df, "-", data, len);
+        rc = mm_scan_dockerfile(&r, "-", data, len, &lo, NULL);
         free(data);
     } else {
-        rc = mm_dockerfile_load(&df, path);
+        rc = mm_scan_dockerfile(&r, path, NULL, 0, &lo, NULL);
     }
     if (rc < 0) {
         status = cli_fail(NULL);
         goto out;
     }
-    mm_findings *all;
-    mm_findings_new(&all);
-    rc = mm_dockerfile_lint(df, &lo, all);
-    mm_dockerfile_free(df);
+    /* the pipeline's later stages: no database, no record, --severity */
+    mm_pipeline_opts po;
+    mm_pipeline_opts_init(&po);
+    for (int s = min_sev; s <= MM_SEV_CRITICAL; s++)
+        po.filter.severities |= MM_SEV_BIT(s);
+    mm_pipeline *pl = NULL;
+    mm_pipeline_outcome oc;
+    rc = mm_pipeline_new(&pl, &po);
+    if (rc == 0)
+        rc = mm_pipeline_process(pl, r, &oc);
+    mm_pipeline_free(pl);
     if (rc < 0) {
-        mm_findings_free(all);
+        mm_result_free(r);
         status = cli_fail(NULL);
         goto out;
     }
-    mm_result *r;
-    if (mm_result_new_for_file(&r, path) < 0) {
-        mm_findings_free(all);
-        status = cli_fail(NULL);
-        goto out;
-    }
+    mm_pipeline_outcome_clear(&oc);
     mm_findings *keep = mm_result_findings(r);
-    for (size_t i = 0; i < mm_findings_count(all); i++) {
-        const mm_finding *f = mm_findings_get(all, i);
-        if (f->severity >= min_sev)
-            mm_findings_add(keep, f);
-    }
-    mm_findings_free(all);
     size_t nkept = mm_findings_count(keep);
 
     FILE *out = stdout;

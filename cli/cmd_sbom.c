@@ -62,13 +62,25 @@ int cmd_sbom(int argc, char **argv)
     mm_result *r = NULL;
     if (mm_sbom_load(&r, file) < 0)
         return cli_fail(NULL);
-    char *db_version = NULL;
-    if (cli_vuln_match(r, &vo, true, &db_version) != 0) {
-        mm_result_free(r);
-        return EXIT_ERROR;
+    mm_pipeline_opts po;
+    mm_pipeline_opts_init(&po);
+    mm_pipeline *pl = NULL;
+    mm_pipeline_outcome oc;
+    memset(&oc, 0, sizeof oc);
+    int rc = cli_pipeline_setup(&po, &vo, true, true);
+    if (rc == 0 && mm_pipeline_new(&pl, &po) < 0)
+        rc = cli_fail(NULL);
+    if (rc == 0) {
+        if (mm_pipeline_process(pl, r, &oc) < 0) {
+            rc = cli_pipeline_fail(&oc, &vo);
+        } else {
+            cli_pipeline_notes(&oc, &vo);
+            rc = cli_report(r, &oc, &vo, fmt, output, false);
+        }
     }
-    free(db_version);
-    int rc = cli_vuln_finish(r, &vo, fmt, output, false);
+    mm_pipeline_outcome_clear(&oc);
+    mm_pipeline_free(pl);
     mm_result_free(r);
+    cli_vuln_free(&vo);
     return rc;
 }

@@ -162,68 +162,54 @@ char *cli_vuln_db_path(const cli_vuln *v)
     return mm_vulndb_default_path();
 }
 
-int cli_vuln_match(mm_result *r, const cli_vuln *v, bool required,
-                   char **db_version)
+int cli_pipeline_setup(mm_pipeline_opts *po, cli_vuln *v, bool vuln, bool required)
 {
-    *db_version = NULL;
-    char *path = cli_vuln_db_path(v);
-    if (!path)
-        return cli_fail("vulnerability database: ");
+    po->vuln = vuln;
+    po->vuln_required = required;
+    if (vuln) {
+        free(v->db_path_buf);
+        v->db_path_buf = cli_vuln_db_path(v);
+        if (!v->db_path_buf)
+            return cli_fail("vulnerability database: ");
+        po->db_path = v->db_path_buf;
+    }
+    po->db_max_age_days = v->max_age_days;
+    po->filter.severities = v->severities;
+    po->filter.ignore_unfixed = v->ignore_unfixed;
     struct stat sb;
-    if (stat(path, &sb) != 0) {
-        if (required) {
-            fprintf(stderr, "%s: no vulnerability database at %s (run `mamori db "
-                    "update` or `mamori db import`)\n", prog, path);
-            free(path);
-            return EXIT_ERROR;
-        }
-        if (!v->quiet)
-            fprintf(stderr, "%s: warning: vulnerability scanning skipped: no "
-                    "database at %s (run `mamori db update` or `mamori db "
-                    "import`)\n", prog, path);
-        free(path);
-        return 0;
-    }
-    mm_vulndb *db = NULL;
-    if (mm_vulndb_open(&db, path) < 0) {
-        free(path);
-        return cli_fail("");
-    }
-    free(path);
-    mm_vuln_opts vo;
-    mm_vuln_opts_init(&vo);
-    if (v->max_age_days)
-        vo.max_age_days = v->max_age_days;
-    int rc = mm_vuln_match(db, r, &vo);
-    if (rc == 0) {
-        const char *dv = mm_vulndb_version(db);
-        *db_version = strdup(dv ? dv : "");
-    }
-    mm_vulndb_close(db);
-    return rc < 0 ? cli_fail("vulnerability match: ") : 0;
+    po->ignorefile = v->ignorefile;
+    if (!po->ignorefile && stat(".mamoriignore", &sb) == 0)
+        po->ignorefile = ".mamoriignore";
+    return 0;
 }
 
-int cli_vuln_finish(mm_result *r, const cli_vuln *v, mm_format fmt,
-                    const char *output, bool list_files)
+void cli_vuln_free(cli_vuln *v)
 {
-    mm_ignorefile *ign = NULL;
-    const char *ignpath = v->ignorefile;
-    struct stat sb;
-    if (!ignpath && stat(".mamoriignore", &sb) == 0)
-        ignpath = ".mamoriignore";
-    if (ignpath && mm_ignorefile_load(&ign, ignpath) < 0)
-        return cli_fail("--ignorefile: ");
-    mm_filter flt;
-    mm_filter_init(&flt);
-    flt.severities = v->severities;
-    flt.ignore_unfixed = v->ignore_unfixed;
-    flt.ignore = ign;
-    mm_filter_stats fs;
-    int rc = mm_filter_apply(r, &flt, &fs);
-    mm_ignorefile_free(ign);
-    if (rc < 0)
-        return cli_fail("filters: ");
+    free(v->db_path_buf);
+    v->db_path_buf = NULL;
+}
 
+int cli_pipeline_fail(const mm_pipeline_outcome *oc, const cli_vuln *v)
+{
+    /* what the stages before the failing one had to say comes first */
+    if (oc->failed == MM_STAGE_FILTER)
+        cli_pipeline_notes(oc, v);
+    return cli_fail(oc->failed == MM_STAGE_FILTER ? "--ignorefile: " : NULL);
+}
+
+void cli_pipeline_notes(const mm_pipeline_outcome *oc, const cli_vuln *v)
+{
+    if (oc->vuln_skipped && !v->quiet)
+        fprintf(stderr, "%s: warning: vulnerability scanning skipped: %s\n", prog,
+                oc->vuln_skipped);
+    /* a failed record is worth a warning, not a lost report */
+    if (oc->store_error)
+        fprintf(stderr, "%s: warning: scan not recorded: %s\n", prog, oc->store_error);
+}
+
+int cli_report(mm_result *r, const mm_pipeline_outcome *oc, const cli_vuln *v,
+               mm_format fmt, const char *output, bool list_files)
+{
     if (!v->quiet)
         for (size_t i = 0; i < mm_result_warning_count(r); i++)
             fprintf(stderr, "%s: warning: %s\n", prog, mm_result_warning(r, i));
@@ -248,7 +234,7 @@ int cli_vuln_finish(mm_result *r, const cli_vuln *v, mm_format fmt,
         fprintf(stderr, "%s: %s: %s\n", prog, output, strerror(errno));
         exit_status = EXIT_ERROR;
     }
-    if (exit_status == 0 && v->exit_code && fs.kept > 0)
+    if (exit_status == 0 && v->exit_code && oc->filter.kept > 0)
         exit_status = v->exit_code;
     return exit_status;
 }
@@ -393,7 +379,7 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
     } else {
         opts.scanners = mm_scan_available_scanners();
     }
-    /* vulnerability matching runs here, after the scan, not as an analyzer */
+    /* the match is the pipeline's stage after the analyzers, not one of them */
     opts.scanners &= ~(unsigned)MM_SCANNER_VULN;
     unsigned unavailable = opts.scanners & ~mm_scan_available_scanners();
     if (unavailable) {
@@ -411,39 +397,41 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
         opts.progress = progress;
         opts.progress_ud = NULL;
     }
-    /* a broken rule file is refused before any layer is read */
-    if ((opts.scanners & MM_SCANNER_SECRET) && mm_secret_check(&so) < 0)
-        return cli_fail("--secret-config: ");
     opts.malware = &mo;
     opts.secret = &so;
-    mm_result *r;
-    int rc = mm_scan(&r, kind, input, &opts);
+    mm_pipeline_opts po;
+    mm_pipeline_opts_init(&po);
+    po.scan = opts;
+    char *store_path = NULL;
+    if (!no_store) {
+        store_path = cli_store_path(cache_dir);
+        po.store_path = store_path;
+    }
+    mm_pipeline *pl = NULL;
+    int exit_status = EXIT_ERROR;
+    if (cli_pipeline_setup(&po, &vo, want_vuln, vuln_required) != 0)
+        goto out;
+    /* a broken rule file is refused before any layer is read */
+    if (mm_pipeline_new(&pl, &po) < 0) {
+        exit_status = cli_fail("--secret-config: ");
+        goto out;
+    }
+    mm_result *r = NULL;
+    mm_pipeline_outcome oc;
+    int rc = mm_pipeline_scan(pl, &r, &oc, kind, input);
     if (tty)
         fprintf(stderr, "\r\033[K");
-    if (rc < 0)
-        return cli_fail(NULL);
-
-    char *db_version = NULL;
-    if (want_vuln && cli_vuln_match(r, &vo, vuln_required, &db_version) != 0) {
-        mm_result_free(r);
-        return EXIT_ERROR;
+    if (rc < 0) {
+        exit_status = cli_pipeline_fail(&oc, &vo);
+    } else {
+        cli_pipeline_notes(&oc, &vo);
+        exit_status = cli_report(r, &oc, &vo, fmt, output, list_files);
     }
-
-    if (!no_store) {
-        char *p = cli_store_path(cache_dir);
-        mm_store *st = NULL;
-        if (!p || mm_store_open(&st, p) < 0 ||
-            mm_store_put_scan(st, r, db_version) < 0) {
-            /* a failed record is worth a warning, not a lost report */
-            fprintf(stderr, "%s: warning: scan not recorded: %s\n", prog,
-                    mm_error_last());
-        }
-        mm_store_close(st);
-        free(p);
-    }
-    free(db_version);
-
-    int exit_status = cli_vuln_finish(r, &vo, fmt, output, list_files);
     mm_result_free(r);
+    mm_pipeline_outcome_clear(&oc);
+out:
+    mm_pipeline_free(pl);
+    free(store_path);
+    cli_vuln_free(&vo);
     return exit_status;
 }

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "util/util.h"
 
 void cli_registry_init(cli_registry *r)
 {
@@ -27,8 +26,12 @@ static int read_password_stdin(cli_registry *r)
     }
     buf[strcspn(buf, "\r\n")] = 0;
     free(r->password_buf);
-    r->password_buf = mm_xstrdup(buf);
+    r->password_buf = strdup(buf);
     memset(buf, 0, sizeof buf);
+    if (!r->password_buf) {
+        fprintf(stderr, "%s: --password-stdin: out of memory\n", prog);
+        return -1;
+    }
     r->opts.password = r->password_buf;
     return 0;
 }
@@ -46,12 +49,12 @@ int cli_registry_option(cli_registry *r, int c, const char *arg)
                     prog, arg);
             return -1;
         }
-        if (r->ninsecure >= 64) {
-            fprintf(stderr, "%s: --insecure-registry: at most 64\n", prog);
+        if (r->ninsecure >= CLI_MAX_INSECURE) {
+            fprintf(stderr, "%s: --insecure-registry: at most %d\n", prog, CLI_MAX_INSECURE);
             return -1;
         }
-        mm_strv_push(&r->insecure, &r->ninsecure, arg);
-        r->opts.insecure_hosts = (const char *const *)r->insecure;
+        r->insecure[r->ninsecure++] = arg;
+        r->opts.insecure_hosts = r->insecure;
         r->opts.ninsecure = r->ninsecure;
         return 1;
     case CLI_OPT_USERNAME:
@@ -129,8 +132,6 @@ void cli_registry_free(cli_registry *r)
 {
     if (!r)
         return;
-    mm_strv_free(r->insecure, r->ninsecure);
-    r->insecure = NULL;
     r->ninsecure = 0;
     if (r->password_buf) {
         memset(r->password_buf, 0, strlen(r->password_buf));

@@ -13,7 +13,7 @@
 #ifndef MAMORI_FILTER_H
 #define MAMORI_FILTER_H
 
-#include "mamori/scan.h"
+#include "mamori/result.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -7,7 +7,7 @@
 #define MAMORI_REPORT_H
 
 #include <stdio.h>
-#include "mamori/scan.h"
+#include "mamori/result.h"
 
 #ifdef __cplusplus
 extern "C" {

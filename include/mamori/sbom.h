@@ -15,7 +15,7 @@
 #ifndef MAMORI_SBOM_H
 #define MAMORI_SBOM_H
 
-#include "mamori/scan.h"
+#include "mamori/result.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,56 +1,33 @@
 /*
- * mamori/scan.h - one scan of one target: an image (docker-archive or OCI
- * layout, as a directory or a tar) or an OS root filesystem (directory or
- * tar), read in a single streaming pass over its layers.
+ * mamori/scan.h - the scan pipeline (lib/scan), the one path that every
+ * front-end takes from a target to a report:
  *
- * The result owns everything it points to: image metadata, the OS, the
- * layers with the Dockerfile instruction that made each, the inventory, the
- * findings and the warnings.  Free it with mm_result_free().
+ *   intake -> analyzers -> vulnerability match -> store -> filter -> report
+ *
+ * mm_scan() is the first two stages: one target (an image as a
+ * docker-archive, an OCI layout dir or tar, or a registry reference; an OS
+ * root filesystem as a directory or tar) read in a single streaming pass
+ * over its layers.  An mm_pipeline runs every stage after it, once per
+ * target, sharing what is costly to prepare (compiled secret rules, the
+ * open vulnerability database and store) between runs.  The report is
+ * written with mm_report_write() (mamori/report.h) from the result a run
+ * returns.
+ *
+ * A result owns everything it points to (mamori/result.h); free it with
+ * mm_result_free().
  */
 #ifndef MAMORI_SCAN_H
 #define MAMORI_SCAN_H
 
 #include "mamori/common.h"
-#include "mamori/pkg.h"
-#include "mamori/finding.h"
+#include "mamori/image.h"
+#include "mamori/result.h"
+#include "mamori/filter.h"
+#include "mamori/store.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef enum mm_target_kind {
-    MM_TARGET_IMAGE = 0, /* docker-archive tar, OCI layout dir or tar */
-    MM_TARGET_ROOTFS,    /* an OS root filesystem: directory or tar */
-    MM_TARGET_REGISTRY,  /* REGISTRY/REPO[:TAG][@DIGEST] pulled over the
-                          * Distribution API (mamori/registry.h) */
-} mm_target_kind;
-
-/* Scanners besides the inventory (bit set). */
-enum {
-    MM_SCANNER_VULN = 1u << 0,
-    MM_SCANNER_SECRET = 1u << 1,
-    MM_SCANNER_MISCONFIG = 1u << 2,
-    MM_SCANNER_MALWARE = 1u << 3,
-};
-
-/* Caps on untrusted input; 0 means "use the default" (see docs/limits.md). */
-typedef struct mm_limits {
-    uint64_t max_entries;      /* tar entries over all layers */
-    uint64_t max_path;         /* bytes in one entry name */
-    uint64_t max_file_size;    /* bytes in one file */
-    uint64_t max_total_size;   /* uncompressed bytes over all layers */
-    uint64_t max_layers;       /* layers in one image */
-    uint64_t max_json_size;    /* manifest, index, config documents */
-    uint64_t max_buffered;     /* one file an analyzer reads whole */
-} mm_limits;
-
-#define MM_DEFAULT_MAX_ENTRIES    (50ull * 1000 * 1000)
-#define MM_DEFAULT_MAX_PATH       4096ull
-#define MM_DEFAULT_MAX_FILE_SIZE  (32ull << 30)   /* 32 GiB */
-#define MM_DEFAULT_MAX_TOTAL_SIZE (256ull << 30)  /* 256 GiB */
-#define MM_DEFAULT_MAX_LAYERS     1024ull
-#define MM_DEFAULT_MAX_JSON_SIZE  (16ull << 20)   /* 16 MiB */
-#define MM_DEFAULT_MAX_BUFFERED   (64ull << 20)   /* 64 MiB */
 
 /* Progress: called from the scanning thread, at most a few times a second. */
 typedef void (*mm_progress_fn)(void *ud, int layer, int nlayers,
@@ -77,6 +54,16 @@ typedef struct mm_scan_opts {
      * mamori/secret.h); NULL = their defaults.  Must outlive the scan. */
     const struct mm_malware_opts *malware;
     const struct mm_secret_opts *secret;
+    /* The compiled secret rules (mm_secret_rules_new()) the secret scanner
+     * uses, borrowed; NULL = compiled from `secret` for this scan. */
+    const struct mm_secret_rules *secret_rules;
+    /* Rules that mask secrets in what reports print (layer history, the
+     * instruction of each finding), borrowed; NULL = the built-in rules,
+     * compiled when first needed: into *redact_cache when redact_cache is
+     * set (later scans reuse them; the caller frees the set), else for
+     * this scan only. */
+    const struct mm_secret_rules *redact_rules;
+    struct mm_secret_rules **redact_cache;
 } mm_scan_opts;
 
 void mm_scan_opts_init(mm_scan_opts *o);
@@ -84,94 +71,101 @@ void mm_scan_opts_init(mm_scan_opts *o);
 /* The MM_SCANNER_* bits this build implements. */
 unsigned mm_scan_available_scanners(void);
 
-typedef struct mm_result mm_result;
-
 int mm_scan(mm_result **out, mm_target_kind kind, const char *input,
             const mm_scan_opts *opts);
 
-void mm_result_free(mm_result *r);
+/* Intake only: opens an image (MM_TARGET_IMAGE or MM_TARGET_REGISTRY) as
+ * mm_scan() would, without reading its layers, and returns a result with
+ * the image metadata (digests, tags, config) and the key a scan of it is
+ * stored under: the manifest digest, else the config digest (NULL when the
+ * image has neither).  No layers, inventory or findings.  For the gate,
+ * which decides on the stored scan of exactly this image. */
+int mm_scan_inspect(mm_result **out, mm_target_kind kind, const char *input,
+                    const mm_scan_opts *opts);
 
-/* An empty result for one file that is not an image (a Dockerfile linted
- * by `mamori config`), so that the report writers can print its findings:
- * target names the file, kind is MM_TARGET_ROOTFS, no layers, an empty
- * inventory; add findings through mm_result_findings(). */
-int mm_result_new_for_file(mm_result **out, const char *target);
+/* Lints a Dockerfile (mamori/dockerfile.h) into a result the report
+ * writers print: the target is path, the findings are the linter's, and
+ * the instruction each quotes has its secrets masked with redact_rules
+ * (NULL = the built-in rules).  data (len bytes) is the text, or NULL to
+ * read path.  Parse errors as mm_dockerfile_parse(). */
+struct mm_dflint_opts;
+int mm_scan_dockerfile(mm_result **out, const char *path, const char *data,
+                       size_t len, const struct mm_dflint_opts *lint,
+                       const struct mm_secret_rules *redact_rules);
 
-typedef struct mm_os_info {
-    char *family;     /* os-release ID: "debian", "alpine", "rhel", ... */
-    char *version;    /* VERSION_ID or the release file's version */
-    char *codename;   /* VERSION_CODENAME when known */
-    char *name;       /* PRETTY_NAME */
-} mm_os_info;
+/* --- the pipeline ---------------------------------------------------------- */
+typedef struct mm_pipeline_opts {
+    /* intake and analyzers; the MM_SCANNER_VULN bit is ignored there: the
+     * match is the `vuln` stage below */
+    mm_scan_opts scan;
+    /* vulnerability match */
+    bool vuln;                /* match the inventory against the database */
+    bool vuln_required;       /* no database is an error; else the stage is
+                               * skipped and the outcome says why */
+    const char *db_path;      /* NULL = mm_vulndb_default_path() */
+    int64_t db_max_age_days;  /* warn when the database is older; 0 = 7 */
+    /* store: the unfiltered result is recorded (filters are the user's
+     * view, not the record) */
+    mm_store *store;          /* borrowed; or: */
+    const char *store_path;   /* opened at the first record and kept; NULL
+                               * with store NULL = nothing is recorded */
+    /* filter */
+    mm_filter filter;         /* severities, unfixed; .ignore is replaced
+                               * by ignorefile when that is set */
+    const char *ignorefile;   /* loaded when the filter stage first runs */
+} mm_pipeline_opts;
 
-typedef struct mm_layer_info {
-    int index;
-    char *digest;       /* blob digest "sha256:..." (NULL for a rootfs) */
-    char *diff_id;      /* digest of the uncompressed layer */
-    char *media_type;
-    uint64_t size;      /* compressed blob size */
-    uint64_t uncompressed;
-    char *created_by;   /* history entry (Dockerfile instruction), or NULL */
-    uint64_t entries;
-} mm_layer_info;
+/* Defaults: mm_scan_opts_init(), mm_filter_init(), everything else off. */
+void mm_pipeline_opts_init(mm_pipeline_opts *o);
 
-typedef struct mm_image_info {
-    char *source_format;   /* "docker-archive", "oci-layout", "rootfs" */
-    char *manifest_digest; /* sha256 of the manifest bytes, or NULL */
-    char *index_digest;    /* the index/manifest list the manifest was
-                            * picked from (registry pulls), or NULL */
-    char *reference;       /* registry reference as normalised, or NULL */
-    char *config_digest;   /* image id */
-    char *os, *architecture, *variant;
-    char *created;         /* RFC 3339, from the config */
-    char *user;            /* config User */
-    char **repo_tags; size_t nrepo_tags;
-    char **env; size_t nenv;
-    char *config_json;     /* the config document as read (for later
-                            * scanners: labels, history, healthcheck) */
-} mm_image_info;
+typedef struct mm_pipeline mm_pipeline;
 
-const char *mm_result_target(const mm_result *r);
-mm_target_kind mm_result_kind(const mm_result *r);
-const mm_image_info *mm_result_image(const mm_result *r);
-const mm_os_info *mm_result_os(const mm_result *r);    /* never NULL;
-                                                        * fields may be */
-size_t mm_result_layer_count(const mm_result *r);
-const mm_layer_info *mm_result_layer(const mm_result *r, size_t i);
-mm_inventory *mm_result_inventory(mm_result *r);
-mm_findings *mm_result_findings(mm_result *r);
-size_t mm_result_warning_count(const mm_result *r);
-const char *mm_result_warning(const mm_result *r, size_t i);
-/* Seconds since the epoch when the scan started, and its duration. */
-int64_t mm_result_started(const mm_result *r);
-double mm_result_seconds(const mm_result *r);
-/* A key for the store: the manifest digest, else config digest, else a
- * digest of the layer diff_ids. */
-const char *mm_result_key(const mm_result *r);
-/* The MM_SCANNER_* bits that ran on r (the inventory always does), so
- * that a report and the gate can tell "nothing found" from "not looked";
- * mm_vuln_match adds MM_SCANNER_VULN. */
-unsigned mm_result_scanners(const mm_result *r);
-void mm_result_add_scanners(mm_result *r, unsigned bits);
+/* Makes a pipeline; compiles the secret rules of o->scan.secret when
+ * secrets are scanned, so that a bad rule file fails here, before any
+ * layer is read (MM_EFORMAT naming the file and line).  o is copied; the
+ * strings and objects it points to must outlive the pipeline.  One
+ * pipeline serves one thread at a time. */
+int mm_pipeline_new(mm_pipeline **out, const mm_pipeline_opts *o);
+void mm_pipeline_free(mm_pipeline *p);
 
-/* --- results that do not come from a scan --------------------------------
- * An SBOM read back (mamori sbom) or a linted file (mamori config) is
- * reported through the same writers, so it is an mm_result too. */
+/* The stage a run stopped in. */
+typedef enum mm_stage {
+    MM_STAGE_NONE = 0,
+    MM_STAGE_INTAKE,    /* opening or reading the target, an analyzer */
+    MM_STAGE_MATCH,     /* the vulnerability database or the match */
+    MM_STAGE_STORE,
+    MM_STAGE_FILTER,    /* the ignore file, the filters */
+} mm_stage;
 
-/* An empty result: no layers, an empty inventory and findings, started =
- * now. */
-int mm_result_new(mm_result **out, mm_target_kind kind, const char *target);
-/* Appends a warning (printf format), capped like scan warnings. */
-void mm_result_warn(mm_result *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Sets OS fields (copied; NULL leaves a field as it is). */
-void mm_result_set_os(mm_result *r, const char *family, const char *version,
-                      const char *codename, const char *name);
-/* Sets the store key (copied). */
-void mm_result_set_key(mm_result *r, const char *key);
-/* The image info for a caller building a result (strings must be
- * malloc'ed: the result frees them). */
-mm_image_info *mm_result_image_mut(mm_result *r);
+/* What a run did besides its result.  Strings are owned; clear with
+ * mm_pipeline_outcome_clear(). */
+typedef struct mm_pipeline_outcome {
+    char *db_version;      /* the database matched against; NULL = none */
+    char *vuln_skipped;    /* why the match did not run ("no database at
+                            * PATH (run ...)"), NULL when it ran or was off */
+    bool stored;
+    char *store_error;     /* recording failed: why (not an error of the
+                            * run: the report is still worth having) */
+    mm_filter_stats filter;
+    mm_stage failed;       /* on error: the stage that failed */
+} mm_pipeline_outcome;
+
+void mm_pipeline_outcome_clear(mm_pipeline_outcome *oc);
+
+/* Runs every stage on one target; *out receives the filtered result.  On
+ * failure nothing is returned and oc->failed names the stage (a failed
+ * match or filter comes after the record of the scan). */
+int mm_pipeline_scan(mm_pipeline *p, mm_result **out, mm_pipeline_outcome *oc,
+                     mm_target_kind kind, const char *input);
+/* Runs the stages after the analyzers on a result made elsewhere (an SBOM
+ * read back, a linted Dockerfile): match, store, filter; r is changed in
+ * place and stays the caller's. */
+int mm_pipeline_process(mm_pipeline *p, mm_result *r, mm_pipeline_outcome *oc);
+/* The version of the database the runs match against, opening it on the
+ * first call: *out is NULL when the match is off or there is no database
+ * (then *why, when not NULL, says why, as the outcome would).  Fails only
+ * when the database is required or cannot be opened. */
+int mm_pipeline_db_version(mm_pipeline *p, const char **out, const char **why);
 
 #ifdef __cplusplus
 }

@@ -32,10 +32,23 @@ typedef struct mm_secret_opts {
 
 void mm_secret_opts_init(mm_secret_opts *o);
 
+/* A compiled rule set: the built-in rules (unless o->no_builtin_rules)
+ * and o's files (NULL = defaults), compiled into one Vectorscan database
+ * and one PCRE2 program per rule.  Compiling is the costly part of the
+ * scanner, so one set serves many scans (mm_scan_opts.secret_rules) and
+ * threads: it is read-only once made.  Loading may warn (an id to disable
+ * that does not exist); the warnings stay with the set and every scan
+ * that uses it reports them.  0, or MM_EFORMAT / MM_ENOTFOUND / MM_EIO /
+ * MM_EUNSUPPORTED with the file and line in the message. */
+typedef struct mm_secret_rules mm_secret_rules;
+int mm_secret_rules_new(mm_secret_rules **out, const mm_secret_opts *o);
+void mm_secret_rules_free(mm_secret_rules *r);
+size_t mm_secret_rules_warning_count(const mm_secret_rules *r);
+const char *mm_secret_rules_warning(const mm_secret_rules *r, size_t i);
+
 /* Loads and compiles the rules of o (NULL = defaults) and throws them
  * away: lets a front-end refuse a bad --secret-config before a scan
- * starts.  0, or MM_EFORMAT / MM_ENOTFOUND / MM_EIO / MM_EUNSUPPORTED with
- * the file and line in the message. */
+ * starts.  Errors as mm_secret_rules_new(). */
 int mm_secret_check(const mm_secret_opts *o);
 
 /* The masked form of a secret: at most 4 characters kept at each end
@@ -43,10 +56,17 @@ int mm_secret_check(const mm_secret_opts *o);
  * bytes shown as '?'.  Never returns the secret itself.  Caller frees. */
 char *mm_secret_mask(const char *secret, size_t len);
 
-/* A copy of text with every secret that the built-in rules find in it
- * masked (for reports that print image history, environment or labels).
- * Caller frees; NULL in, NULL out. */
-char *mm_secret_redact(const char *text);
+/* Masks the secrets that a rule set finds inside text that reports print
+ * (image history, Dockerfile instructions, environment, labels).  A
+ * redactor holds the matcher's scratch space: one per thread; the rules
+ * must outlive it. */
+typedef struct mm_secret_redactor mm_secret_redactor;
+int mm_secret_redactor_new(mm_secret_redactor **out, const mm_secret_rules *rules);
+void mm_secret_redactor_free(mm_secret_redactor *rd);
+/* A copy of text with every secret the rules find in it masked; when the
+ * matcher fails the whole text is masked rather than leaked.  Caller
+ * frees; NULL in, NULL out. */
+char *mm_secret_redact(mm_secret_redactor *rd, const char *text);
 
 #ifdef __cplusplus
 }

@@ -7,7 +7,7 @@
 #ifndef MAMORI_STORE_H
 #define MAMORI_STORE_H
 
-#include "mamori/scan.h"
+#include "mamori/result.h"
 
 #ifdef __cplusplus
 extern "C" {

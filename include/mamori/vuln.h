@@ -17,7 +17,7 @@
 #ifndef MAMORI_VULN_H
 #define MAMORI_VULN_H
 
-#include "mamori/scan.h"
+#include "mamori/result.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -24,7 +24,7 @@
 #include <jansson.h>
 
 #include "config/config_int.h"
-#include "image/analyzer.h"
+#include "config/analyzer.h"
 #include "util/util.h"
 
 #define MAX_PER_CHECK 100           /* findings of one check, then a summary */
@@ -92,7 +92,6 @@ typedef struct small_file {
 } small_file;
 
 typedef struct ic_state {
-    bool on;
     small_file passwd, shadow;
     mm_map *tokens;     /* "layer\tpath" of .npmrc / config.json holding credentials */
     int count[C__N];    /* findings emitted per check */
@@ -155,10 +154,9 @@ static bool first_time(ic_state *st, const char *key)
 }
 
 /* --- the layer pass ----------------------------------------------------------- */
-static int ic_create(void **state, mm_actx *cx)
+static int ic_create(void **state, mm_actx *cx, const void *config)
 {
     ic_state *st = mm_xcalloc(1, sizeof *st);
-    st->on = (mm_actx_opts(cx)->scanners & MM_SCANNER_MISCONFIG) != 0;
     st->tokens = mm_map_new();
     st->seen = mm_map_new();
     st->passwd.layer = st->shadow.layer = -1;
@@ -190,8 +188,8 @@ static bool is_docker_config(const char *p)
 
 static mm_want ic_wants(void *state, const mm_entry *e)
 {
-    ic_state *st = state;
-    if (!st->on || e->type != MM_ENT_REG || e->size > MAX_SMALL_FILE)
+    (void)state;
+    if (e->type != MM_ENT_REG || e->size > MAX_SMALL_FILE)
         return MM_WANT_NONE;
     if (!strcmp(e->path, "etc/passwd") || !strcmp(e->path, "etc/shadow") ||
         is_npmrc(e->path) || is_docker_config(e->path))
@@ -906,8 +904,6 @@ static int tree_checks(ic_state *st, mm_actx *cx)
 static int ic_finish(void *state, mm_actx *cx)
 {
     ic_state *st = state;
-    if (!st->on)
-        return 0;
     int rc = config_checks(st, cx);
     if (rc == 0)
         rc = account_checks(st, cx);

@@ -24,10 +24,9 @@
 
 #include <jansson.h>
 
-#include "sensor/sensor_int.h"
-
 #include "mamori/host.h"
 #include "mamori/sensor.h"
+#include "sensor/procfs.h"
 #include "util/util.h"
 #include "host_int.h"
 

@@ -1,7 +1,9 @@
 /*
  * image/analyzer.h - the contract between the layer reader and the engines
- * that look inside an image (package databases, language manifests, later
- * secrets and malware).
+ * that look inside an image (package databases, language manifests,
+ * secrets, malware, image configuration).  The analyzers live in their
+ * own areas (lib/pkg, lib/secret, lib/malware, lib/config); the table of
+ * them and the dispatch of entries is the scan pipeline's (lib/scan).
  *
  * The reader walks every entry of every layer once, in layer order.  For
  * each entry it asks every analyzer what it wants:
@@ -24,7 +26,7 @@
 #ifndef MM_IMAGE_ANALYZER_H
 #define MM_IMAGE_ANALYZER_H
 
-#include "mamori/scan.h"
+#include "mamori/result.h"
 #include "image/tree.h"
 
 typedef enum mm_entry_type {
@@ -69,7 +71,6 @@ mm_os_info *mm_actx_os(mm_actx *cx);
 /* diff_id and Dockerfile instruction of a layer, NULL when unknown. */
 const char *mm_actx_layer_digest(const mm_actx *cx, int layer);
 const char *mm_actx_layer_instruction(const mm_actx *cx, int layer);
-const mm_scan_opts *mm_actx_opts(const mm_actx *cx);
 /* The private temp folder of this scan (for libraries that insist on a
  * directory); removed when the scan ends. */
 const char *mm_actx_tmpdir(const mm_actx *cx);
@@ -77,11 +78,24 @@ const char *mm_actx_tmpdir(const mm_actx *cx);
  * healthcheck, exposed ports), repo_tags, user, env.  config_json is NULL
  * for a root filesystem. */
 const mm_image_info *mm_actx_image(const mm_actx *cx);
+/* An intake finding (kind MM_FIND_INTAKE, section 3.1.5): the image itself
+ * holds something a standard build tool never writes (unsafe names). */
+void mm_actx_intake_finding(mm_actx *cx, const char *id, mm_severity sev,
+                            const char *title, int layer, const char *path,
+                            const char *evidence);
+
+/* The context of one scan, made by the pipeline: r receives what the
+ * analyzers find; tree (complete at finish()) and tmpdir are borrowed and
+ * must outlive the context. */
+int mm_actx_new(mm_actx **out, mm_result *r, const mm_tree *tree,
+                const char *tmpdir);
+void mm_actx_free(mm_actx *cx);
 
 typedef struct mm_analyzer_ops {
     const char *name;
-    /* Creates the state; return 0 or MM_E*. */
-    int (*create)(void **state, mm_actx *cx);
+    /* Creates the state; config is what the pipeline's table passes to this
+     * analyzer (its options, compiled rules), or NULL.  0 or MM_E*. */
+    int (*create)(void **state, mm_actx *cx, const void *config);
     mm_want (*wants)(void *state, const mm_entry *e);
     /* MM_WANT_WHOLE content; data is NUL-terminated (data[len] == 0). */
     int (*file)(void *state, mm_actx *cx, const mm_entry *e,
@@ -95,21 +109,5 @@ typedef struct mm_analyzer_ops {
     int (*finish)(void *state, mm_actx *cx);
     void (*destroy)(void *state);
 } mm_analyzer_ops;
-
-/* The analyzers of the inventory, in the order their finish() runs (the OS
- * analyzer first).  Defined in the files of lib/pkg/. */
-extern const mm_analyzer_ops mm_analyzer_os;
-extern const mm_analyzer_ops mm_analyzer_dpkg;
-extern const mm_analyzer_ops mm_analyzer_apk;
-extern const mm_analyzer_ops mm_analyzer_rpm;
-extern const mm_analyzer_ops mm_analyzer_python;
-extern const mm_analyzer_ops mm_analyzer_npm;
-extern const mm_analyzer_ops mm_analyzer_gobin;
-extern const mm_analyzer_ops mm_analyzer_java;
-extern const mm_analyzer_ops mm_analyzer_gem, mm_analyzer_cargo,
-    mm_analyzer_composer; /* lib/pkg/ruby.c, cargo.c, composer.c */
-extern const mm_analyzer_ops mm_analyzer_malware; /* lib/malware/ */
-extern const mm_analyzer_ops mm_analyzer_misconfig; /* lib/config/ */
-extern const mm_analyzer_ops mm_analyzer_secret; /* lib/secret/ */
 
 #endif

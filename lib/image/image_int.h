@@ -1,68 +1,13 @@
 /*
  * image/image_int.h - internals of image intake shared by the files of
- * lib/image: blob readers (raw bytes of a blob, hashed as they pass), the
- * decoder (gzip through ISA-L, zstd, or none, picked by magic bytes), image
- * sources (docker-archive, OCI layout, root filesystems; registries later)
- * and the walker that feeds entries to the tree and the analyzers.
+ * lib/image only: the tar index of outer archives (docker-archive, OCI
+ * tar).  What other areas may use is in image/intake.h.
  */
 #ifndef MM_IMAGE_INT_H
 #define MM_IMAGE_INT_H
 
-#include <sys/types.h>
-
-#include "mamori/scan.h"
-#include "image/analyzer.h"
-#include "image/tree.h"
+#include "image/intake.h"
 #include "util/util.h"
-
-/* --- blobs -------------------------------------------------------------- */
-/* A blob is a byte stream (a window of a file, later an HTTP body) that is
- * hashed as it is read; at its end the digest is compared with the one
- * expected (if any).  read() returns bytes read, 0 at the end after a
- * successful check, or a negative MM_E* (MM_EDIGEST on mismatch). */
-typedef struct mm_blob mm_blob;
-struct mm_blob_ops {
-    ssize_t (*read)(void *impl, void *buf, size_t n); /* <0: MM_E* */
-    void (*close)(void *impl);
-};
-int mm_blob_new(mm_blob **out, const struct mm_blob_ops *ops, void *impl,
-                const char *name, const char *expect_digest, uint64_t size);
-/* A window [off, off+size) of an open file; fd is not closed. */
-int mm_blob_open_window(mm_blob **out, int fd, uint64_t off, uint64_t size,
-                        const char *name, const char *expect_digest);
-/* The whole of an open file, whose fd the blob then owns and closes. */
-int mm_blob_open_fd(mm_blob **out, int fd, uint64_t size, const char *name,
-                    const char *expect_digest);
-ssize_t mm_blob_read(mm_blob *b, void *buf, size_t n);
-const char *mm_blob_name(const mm_blob *b);
-const char *mm_blob_digest(const mm_blob *b); /* valid at the end */
-uint64_t mm_blob_bytes(const mm_blob *b);
-void mm_blob_free(mm_blob *b);
-/* Reads a whole (small) blob, capped at max bytes. */
-int mm_blob_read_all(mm_blob *b, uint64_t max, char **data, size_t *len);
-
-/* --- decoding ----------------------------------------------------------- */
-typedef enum mm_codec { MM_CODEC_NONE, MM_CODEC_GZIP, MM_CODEC_ZSTD } mm_codec;
-typedef struct mm_decoder mm_decoder;
-/* Takes ownership of blob.  max_out caps the decompressed total. */
-int mm_decoder_new(mm_decoder **out, mm_blob *blob, uint64_t max_out);
-/* Next piece of decompressed data in *buf (valid until the next call);
- * returns its length, 0 at the end (blob fully read and verified), or a
- * negative MM_E*. */
-ssize_t mm_decoder_next(mm_decoder *d, const uint8_t **buf);
-/* The same into a buffer of the caller's (the decoder thread's ring). */
-ssize_t mm_decoder_read(mm_decoder *d, uint8_t *out, size_t cap);
-mm_codec mm_decoder_codec(const mm_decoder *d);
-uint64_t mm_decoder_total_out(const mm_decoder *d);
-uint64_t mm_decoder_total_in(const mm_decoder *d); /* blob bytes read */
-/* The sha256 of the whole blob, once the decoder reached its end. */
-const char *mm_decoder_blob_digest(const mm_decoder *d);
-/* After a decoding or tar error: reads the rest of the blob (bounded by
- * its declared size) and compares its digest.  0 when it matches (the
- * error stands), MM_EDIGEST when not (*got is the content's digest),
- * another MM_E* when it cannot tell (no digest or size, a read error). */
-int mm_decoder_verify_rest(mm_decoder *d, char got[72]);
-void mm_decoder_free(mm_decoder *d);
 
 /* --- tar index of an outer archive (docker-archive, OCI tar) ----------- */
 typedef struct mm_tarindex mm_tarindex;
@@ -76,96 +21,5 @@ void mm_tarindex_free(mm_tarindex *ix);
 /* Parses the tar headers in buf (for fuzzing the header parser alone). */
 int mm_tarindex_parse_mem(mm_tarindex **out, const uint8_t *buf, size_t len,
                           uint64_t max_entries);
-
-/* --- sources -------------------------------------------------------------- */
-typedef struct mm_layer_desc {
-    char *digest;      /* expected blob digest, or NULL (docker-archive v1) */
-    char *diff_id;     /* expected uncompressed digest, from the config */
-    char *media_type;
-    char *member;      /* file / tar member name, for messages */
-    uint64_t size;
-    char *created_by;
-} mm_layer_desc;
-
-typedef struct mm_source mm_source;
-struct mm_source {
-    const char *format;        /* "docker-archive", "oci-layout", ... */
-    char *name;                /* as given by the user */
-    char *manifest_digest;
-    char *index_digest;        /* registry: the index the manifest came from */
-    char *reference;           /* registry: the normalised reference */
-    char *config_digest;
-    char *config_json;
-    size_t config_len;
-    char **repo_tags;
-    size_t nrepo_tags;
-    mm_layer_desc *layers;
-    size_t nlayers;
-    /* Opens layer i as a blob that checks its digest. */
-    int (*open_layer)(mm_source *s, size_t i, mm_blob **out);
-    void (*destroy)(mm_source *s);
-    /* Optional: findings about how the image was obtained (registry
-     * transport, §3.2.1), added once the layers were read. */
-    int (*add_findings)(mm_source *s, mm_findings *f, const char *image);
-    void *impl;
-};
-
-/* Detects and opens an image: docker-archive tar, OCI layout dir or tar
- * (optionally "PATH:REF" to pick a reference in an OCI layout). */
-int mm_source_open_image(mm_source **out, const char *input,
-                         const mm_scan_opts *opts, const char *tmpdir);
-void mm_source_free(mm_source *s);
-/* Opens REGISTRY/REPO[:TAG][@DIGEST] through the registry client
- * (lib/registry/source.c); opts->registry configures it.  Layers stream
- * from the registry (or the blob cache) and verify their digests. */
-int mm_source_open_registry(mm_source **out, const char *input,
-                            const mm_scan_opts *opts, const char *tmpdir);
-
-/* Manifests and indexes as the registry source reads them (the OCI
- * layout reader uses the same code).  Index and list media types: */
-bool mm_media_type_is_index(const char *mt);
-/* Reads a manifest document as a registry served it (untrusted; media_type
- * from Content-Type, may be NULL): *is_index says whether it is an OCI
- * index or Docker manifest list (by type or by shape); for an index,
- * digest receives the entry for platform ("os/arch[/variant]", NULL =
- * linux/amd64): the first whose os/architecture (and variant when asked)
- * match, or a lone entry stating no platform.  Every reader of registry
- * indexes (the registry source, registry scans, the gate) uses this one
- * choice, so that they agree on the store key.  0, MM_EFORMAT or
- * MM_ENOTFOUND (no entry for the platform); name is for messages. */
-int mm_manifest_platform(const char *name, const char *data, size_t len,
-                         const char *media_type, const char *platform, bool *is_index,
-                         char digest[72]);
-/* Fills s->layers (digest, media type, size, member) and s->config_digest
- * from an OCI or Docker v2 image manifest; capped by opts->limits. */
-int mm_manifest_parse(mm_source *s, const char *data, size_t len,
-                      const char *digest, const mm_scan_opts *opts);
-
-/* Fills the parts of info that come from the config JSON; fills the
- * created_by of each layer from the history.  Exposed for fuzzing. */
-int mm_config_parse(mm_source *s, const mm_scan_opts *opts);
-
-/* --- walking entries ------------------------------------------------------ */
-typedef struct mm_walker mm_walker;
-int mm_walker_new(mm_walker **out, mm_actx *cx, mm_tree *tree,
-                  const mm_scan_opts *opts);
-void mm_walker_free(mm_walker *w);
-/* Reads one layer tar stream from a decoder (the caller frees it). */
-int mm_walker_layer(mm_walker *w, int layer, mm_decoder *dec,
-                    uint64_t *entries, char diff_id[72]);
-/* Walks a directory as layer 0 (root filesystem scans). */
-int mm_walker_dir(mm_walker *w, const char *dir, uint64_t *entries);
-uint64_t mm_walker_total_entries(const mm_walker *w);
-
-/* Internal to scan.c and the walker: dispatch of an entry to analyzers. */
-typedef struct mm_dispatch mm_dispatch;
-/* Returns the analyzers' wishes for e (0 when nobody wants the content). */
-int mm_actx_entry_begin(mm_actx *cx, const mm_entry *e);
-int mm_actx_entry_data(mm_actx *cx, const mm_entry *e, uint64_t off,
-                       const uint8_t *d, size_t n);
-int mm_actx_entry_end(mm_actx *cx, const mm_entry *e);
-void mm_actx_intake_finding(mm_actx *cx, const char *id, mm_severity sev,
-                            const char *title, int layer, const char *path,
-                            const char *evidence);
 
 #endif

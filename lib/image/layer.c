@@ -1,6 +1,7 @@
 /*
- * layer.c - the walker: reads each layer's tar stream once and hands every
- * entry to the merged tree and to the analyzers that asked for it.
+ * image/layer.c - the walker: reads each layer's tar stream once and hands
+ * every entry to the merged tree and to the entry sink (the pipeline's
+ * analyzers) when it wants the content.
  *
  * Two stages run on two threads when there is more than one core: the
  * decoder thread reads the blob, hashes it and inflates it into a small
@@ -34,22 +35,23 @@
 struct mm_walker {
     mm_actx *cx;
     mm_tree *tree;
-    const mm_scan_opts *opts;
+    const mm_entry_sink *sink;
     mm_limits lim;
     uint64_t entries, total;
     bool threaded;
 };
 
 int mm_walker_new(mm_walker **out, mm_actx *cx, mm_tree *tree,
-                  const mm_scan_opts *opts)
+                  const mm_entry_sink *sink, const mm_limits *limits,
+                  int threads)
 {
     mm_walker *w = mm_xcalloc(1, sizeof *w);
     w->cx = cx;
     w->tree = tree;
-    w->opts = opts;
-    w->lim = opts->limits;
+    w->sink = sink;
+    w->lim = *limits;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    w->threaded = opts->threads == 0 ? ncpu > 1 : opts->threads > 1;
+    w->threaded = threads == 0 ? ncpu > 1 : threads > 1;
     *out = w;
     return 0;
 }
@@ -254,7 +256,7 @@ static int feed(mm_walker *w, mm_entry *e, read_fn rd, void *rdud)
         return rc;
     if (e->type != MM_ENT_REG || strncmp(mm_path_base(e->path), ".wh.", 4) == 0)
         return 0;
-    int want = mm_actx_entry_begin(w->cx, e);
+    int want = w->sink->begin(w->sink->ud, e);
     if (want < 0)
         return want;
     if (want == 0)
@@ -269,14 +271,14 @@ static int feed(mm_walker *w, mm_entry *e, read_fn rd, void *rdud)
         if (r == 0 || len == 0)
             break;
         w->total += len;
-        rc = mm_actx_entry_data(w->cx, e, off, buf, len);
+        rc = w->sink->data(w->sink->ud, e, off, buf, len);
         if (rc < 0)
             return rc;
         off += len;
         if (rc == 1)
             break; /* nobody wants more */
     }
-    return mm_actx_entry_end(w->cx, e);
+    return w->sink->end(w->sink->ud, e);
 }
 
 struct la_rd {

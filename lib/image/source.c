@@ -177,7 +177,7 @@ void mm_source_free(mm_source *s)
 }
 
 /* --- config ----------------------------------------------------------------- */
-int mm_config_parse(mm_source *s, const mm_scan_opts *opts)
+int mm_config_parse(mm_source *s, const mm_intake_opts *opts)
 {
     (void)opts;
     json_error_t err;
@@ -228,7 +228,7 @@ int mm_config_parse(mm_source *s, const mm_scan_opts *opts)
 }
 
 static int load_config(mm_source *s, struct store *st, const char *member,
-                       const char *expect, const mm_scan_opts *opts)
+                       const char *expect, const mm_intake_opts *opts)
 {
     json_t *j;
     int rc = read_json(st, member, expect, opts->limits.max_json_size, &j,
@@ -262,7 +262,7 @@ static char *digest_from_member(const char *m)
 }
 
 static int open_docker(mm_source *s, struct store *st, const char *ref,
-                       const mm_scan_opts *opts)
+                       const mm_intake_opts *opts)
 {
     json_t *m;
     int rc = read_json(st, "manifest.json", NULL, opts->limits.max_json_size,
@@ -410,11 +410,11 @@ out:
 }
 
 static int open_manifest(mm_source *s, struct store *st, const char *digest,
-                         const mm_scan_opts *opts);
+                         const mm_intake_opts *opts);
 
 /* Picks a manifest from an index document (index.json or a nested index). */
 static int pick_from_index(mm_source *s, struct store *st, json_t *idx,
-                           const char *ref, const mm_scan_opts *opts, int depth)
+                           const char *ref, const mm_intake_opts *opts, int depth)
 {
     if (depth > 4)
         return mm_error_set(MM_ELIMIT, "%s: image indexes nested deeper than 4", s->name);
@@ -477,7 +477,7 @@ out:
 /* The config digest and the layers of an image manifest (OCI or Docker
  * v2 schema 2) into s. */
 static int manifest_layers(mm_source *s, json_t *m, const char *digest,
-                           const mm_scan_opts *opts)
+                           const mm_intake_opts *opts)
 {
     int rc = 0;
     json_t *cfg = json_object_get(m, "config"), *layers = json_object_get(m, "layers");
@@ -515,7 +515,7 @@ static int manifest_layers(mm_source *s, json_t *m, const char *digest,
 }
 
 static int open_manifest(mm_source *s, struct store *st, const char *digest,
-                         const mm_scan_opts *opts)
+                         const mm_intake_opts *opts)
 {
     char *member = blob_member(digest);
     json_t *m;
@@ -545,7 +545,7 @@ out:
 }
 
 static int open_oci(mm_source *s, struct store *st, const char *ref,
-                    const mm_scan_opts *opts)
+                    const mm_intake_opts *opts)
 {
     json_t *idx;
     int rc = read_json(st, "index.json", NULL, opts->limits.max_json_size, &idx,
@@ -560,7 +560,7 @@ static int open_oci(mm_source *s, struct store *st, const char *ref,
 
 /* Inflates a compressed outer archive into the temp folder. */
 static int inflate_outer(const char *path, int fd, const char *tmpdir, int *outfd,
-                         const mm_scan_opts *opts)
+                         const mm_intake_opts *opts)
 {
     struct stat sb;
     fstat(fd, &sb);
@@ -602,7 +602,7 @@ static int inflate_outer(const char *path, int fd, const char *tmpdir, int *outf
 }
 
 int mm_source_open_image(mm_source **out, const char *input,
-                         const mm_scan_opts *opts, const char *tmpdir)
+                         const mm_intake_opts *opts, const char *tmpdir)
 {
     struct stat sb;
     char *path = mm_xstrdup(input), *ref = NULL;
@@ -743,7 +743,7 @@ out:
 }
 
 int mm_manifest_parse(mm_source *s, const char *data, size_t len, const char *digest,
-                      const mm_scan_opts *opts)
+                      const mm_intake_opts *opts)
 {
     int rc;
     json_t *m = load_doc(s->name, "manifest", data, len, &rc);
@@ -761,4 +761,16 @@ int mm_manifest_parse(mm_source *s, const char *data, size_t len, const char *di
     }
     json_decref(m);
     return rc;
+}
+
+/* --- limits ------------------------------------------------------------------ */
+void mm_limits_fill(mm_limits *l)
+{
+    if (!l->max_entries) l->max_entries = MM_DEFAULT_MAX_ENTRIES;
+    if (!l->max_path) l->max_path = MM_DEFAULT_MAX_PATH;
+    if (!l->max_file_size) l->max_file_size = MM_DEFAULT_MAX_FILE_SIZE;
+    if (!l->max_total_size) l->max_total_size = MM_DEFAULT_MAX_TOTAL_SIZE;
+    if (!l->max_layers) l->max_layers = MM_DEFAULT_MAX_LAYERS;
+    if (!l->max_json_size) l->max_json_size = MM_DEFAULT_MAX_JSON_SIZE;
+    if (!l->max_buffered) l->max_buffered = MM_DEFAULT_MAX_BUFFERED;
 }

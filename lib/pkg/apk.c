@@ -197,7 +197,7 @@ typedef struct apk_state {
     mm_map *dbs; /* path -> mm_osdb_db */
 } apk_state;
 
-static int apk_create(void **state, mm_actx *cx)
+static int apk_create(void **state, mm_actx *cx, const void *config)
 {
     apk_state *s = mm_xcalloc(1, sizeof *s);
     s->dbs = mm_map_new();

@@ -39,7 +39,7 @@
 #include <jansson.h>
 #include <zlib.h>
 
-#include "image/analyzer.h"
+#include "pkg/analyzers.h"
 #include "pkg/lang2.h"
 #include "util/util.h"
 
@@ -677,7 +677,7 @@ static bool lock_path(const char *p)
     return !strstr(p, ".cargo/registry/") && !strstr(p, ".cargo/git/");
 }
 
-static int cargo_create(void **state, mm_actx *cx)
+static int cargo_create(void **state, mm_actx *cx, const void *config)
 {
     (void)cx;
     cargo_state *s = mm_xcalloc(1, sizeof *s);

@@ -16,7 +16,7 @@
 
 #include <jansson.h>
 
-#include "image/analyzer.h"
+#include "pkg/analyzers.h"
 #include "pkg/lang2.h"
 #include "util/util.h"
 
@@ -179,7 +179,7 @@ static bool composer_path(const char *p)
            mm_str_endswith(p, "/vendor/composer/installed.json");
 }
 
-static int composer_create(void **state, mm_actx *cx)
+static int composer_create(void **state, mm_actx *cx, const void *config)
 {
     *state = mm_lang2_store_new();
     return 0;

@@ -442,7 +442,7 @@ static int classify(const char *path)
     return F_NONE;
 }
 
-static int dpkg_create(void **state, mm_actx *cx)
+static int dpkg_create(void **state, mm_actx *cx, const void *config)
 {
     dpkg_state *s = mm_xcalloc(1, sizeof *s);
     s->dbs = mm_map_new();

@@ -36,7 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image/analyzer.h"
+#include "pkg/analyzers.h"
 #include "pkg/lang.h"
 #include "util/util.h"
 
@@ -426,7 +426,7 @@ static void go_rec_free(void *v)
     free(r);
 }
 
-static int go_create(void **state, mm_actx *cx)
+static int go_create(void **state, mm_actx *cx, const void *config)
 {
     go_state *s = mm_xcalloc(1, sizeof *s);
     s->bins = mm_map_new();

@@ -30,7 +30,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "image/analyzer.h"
+#include "pkg/analyzers.h"
 #include "pkg/lang.h"
 #include "util/util.h"
 
@@ -468,7 +468,7 @@ static void java_rec_free(void *v)
     free(r);
 }
 
-static int java_create(void **state, mm_actx *cx)
+static int java_create(void **state, mm_actx *cx, const void *config)
 {
     java_state *s = mm_xcalloc(1, sizeof *s);
     s->jars = mm_map_new();

@@ -17,7 +17,7 @@
 
 #include <jansson.h>
 
-#include "image/analyzer.h"
+#include "pkg/analyzers.h"
 #include "pkg/lang.h"
 #include "util/util.h"
 
@@ -140,7 +140,7 @@ static void npm_rec_free(void *v)
     free(r);
 }
 
-static int npm_create(void **state, mm_actx *cx)
+static int npm_create(void **state, mm_actx *cx, const void *config)
 {
     npm_state *s = mm_xcalloc(1, sizeof *s);
     s->recs = mm_map_new();

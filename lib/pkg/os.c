@@ -584,7 +584,7 @@ static bool is_release_base(const char *base)
     return false;
 }
 
-static int os_create(void **state, mm_actx *cx)
+static int os_create(void **state, mm_actx *cx, const void *config)
 {
     os_state *s = mm_xcalloc(1, sizeof *s);
     s->files = mm_map_new();

@@ -17,8 +17,7 @@
 #include <stddef.h>
 
 #include "mamori/pkg.h"
-#include "mamori/scan.h"
-#include "image/analyzer.h"
+#include "pkg/analyzers.h"
 #include "util/util.h"
 
 /* Caps on what one database may hold. */

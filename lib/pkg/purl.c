@@ -1,6 +1,5 @@
 /*
- * pkg/purl.c - package-urls (purl-spec, ECMA-427) for inventory records,
- * and the short names of package types.
+ * pkg/purl.c - package-urls (purl-spec, ECMA-427) for inventory records.
  *
  * A purl is the key SBOMs and vulnerability feeds share, so it must be the
  * canonical form other tools produce for the same package: lowercase type,
@@ -16,27 +15,6 @@
 
 #include "mamori/pkg.h"
 #include "util/util.h"
-
-static const char *const type_names[MM_PKG__COUNT] = {
-    [MM_PKG_UNKNOWN] = "unknown",
-    [MM_PKG_DPKG] = "dpkg",
-    [MM_PKG_APK] = "apk",
-    [MM_PKG_RPM] = "rpm",
-    [MM_PKG_PYTHON] = "python",
-    [MM_PKG_NPM] = "npm",
-    [MM_PKG_GOMOD] = "gomod",
-    [MM_PKG_MAVEN] = "maven",
-    [MM_PKG_GEM] = "gem",
-    [MM_PKG_CARGO] = "cargo",
-    [MM_PKG_COMPOSER] = "composer",
-};
-
-const char *mm_pkg_type_name(mm_pkg_type t)
-{
-    if ((unsigned)t >= MM_PKG__COUNT)
-        return "unknown";
-    return type_names[t];
-}
 
 /* Appends s (n bytes) percent-encoded: everything outside the spec's
  * unreserved set (and ':', which the spec says must never be encoded) is
@@ -247,14 +225,6 @@ char *mm_purl_for(const mm_package *pkg, const char *os_id,
         }
         break;
     }
-    case MM_PKG_GEM:
-        mm_buf_adds(&b, "pkg:gem/");
-        pct_adds(&b, name);
-        break;
-    case MM_PKG_CARGO:
-        mm_buf_adds(&b, "pkg:cargo/");
-        pct_adds(&b, name);
-        break;
     case MM_PKG_COMPOSER: {
         /* "vendor/project", both lowercased per the composer type. */
         owned_name = mm_xstrdup(name);
@@ -270,9 +240,17 @@ char *mm_purl_for(const mm_package *pkg, const char *os_id,
         }
         break;
     }
-    default:
-        mm_buf_free(&b);
-        return NULL;
+    default: {
+        /* a type whose purl is "pkg:TYPE/NAME@VERSION" (gem, cargo) */
+        const mm_pkg_type_info *ti = mm_pkg_type_info_get(pkg->type);
+        if (!ti->purl_type) {
+            mm_buf_free(&b);
+            return NULL;
+        }
+        mm_buf_printf(&b, "pkg:%s/", ti->purl_type);
+        pct_adds(&b, name);
+        break;
+    }
     }
 
     if (version && *version) {

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "image/analyzer.h"
+#include "pkg/analyzers.h"
 #include "pkg/lang.h"
 #include "util/util.h"
 
@@ -337,7 +337,7 @@ static void py_dist_free(void *v)
     free(d);
 }
 
-static int py_create(void **state, mm_actx *cx)
+static int py_create(void **state, mm_actx *cx, const void *config)
 {
     py_state *s = mm_xcalloc(1, sizeof *s);
     s->dists = mm_map_new();

@@ -22,7 +22,7 @@
 
 #include <sqlite3.h>
 
-#include "image/analyzer.h"
+#include "pkg/analyzers.h"
 #include "pkg/rpmdb.h"
 #include "util/util.h"
 
@@ -658,7 +658,7 @@ typedef struct rpm_state {
     rpm_db db[NDBPATHS];
 } rpm_state;
 
-static int rpm_create(void **state, mm_actx *cx)
+static int rpm_create(void **state, mm_actx *cx, const void *config)
 {
     (void)cx;
     *state = mm_xcalloc(1, sizeof(rpm_state));

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image/analyzer.h"
+#include "pkg/analyzers.h"
 #include "pkg/lang2.h"
 #include "util/util.h"
 
@@ -273,7 +273,7 @@ int mm_gem_parse_gemspec(mm_package *out, const char *data, size_t len,
 
 /* --- the analyzer --------------------------------------------------------- */
 
-static int gem_create(void **state, mm_actx *cx)
+static int gem_create(void **state, mm_actx *cx, const void *config)
 {
     (void)cx;
     *state = mm_lang2_store_new();

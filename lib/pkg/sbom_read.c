@@ -149,18 +149,10 @@ static bool purl_parse(const char *s, struct purl *p)
 static bool purl_package(const struct purl *u, mm_package *pk, char **owned_name,
                          char **owned_version)
 {
-    static const struct { const char *t; mm_pkg_type k; } types[] = {
-        {"deb", MM_PKG_DPKG}, {"apk", MM_PKG_APK}, {"rpm", MM_PKG_RPM},
-        {"pypi", MM_PKG_PYTHON}, {"npm", MM_PKG_NPM}, {"golang", MM_PKG_GOMOD},
-        {"maven", MM_PKG_MAVEN}, {"gem", MM_PKG_GEM}, {"cargo", MM_PKG_CARGO},
-        {"composer", MM_PKG_COMPOSER},
-    };
-    pk->type = MM_PKG_UNKNOWN;
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        if (!strcmp(u->type, types[i].t))
-            pk->type = types[i].k;
-    if (pk->type == MM_PKG_UNKNOWN)
+    const mm_pkg_type_info *ti = mm_pkg_type_by_purl(u->type);
+    if (!ti)
         return false;
+    pk->type = ti->type;
     switch (pk->type) {
     case MM_PKG_GOMOD: case MM_PKG_NPM: case MM_PKG_COMPOSER:
         *owned_name = u->ns && *u->ns ? mm_xasprintf("%s/%s", u->ns, u->name)

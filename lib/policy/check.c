@@ -25,9 +25,10 @@
 
 #include <jansson.h>
 
-#include "image/image_int.h"
+#include "mamori/scan.h"
+#include "image/intake.h"
 #include "policy/policy_int.h"
-#include "report/report_int.h"
+#include "util/json.h"
 #include "util/util.h"
 
 #define MAX_CONFIG (16u << 20)   /* an image config blob */
@@ -655,36 +656,26 @@ static int open_local(eval *e)
     mm_scan_opts o;
     mm_scan_opts_init(&o);
     o.platform = e->env->platform;
-    o.limits = (mm_limits){MM_DEFAULT_MAX_ENTRIES, MM_DEFAULT_MAX_PATH,
-                           MM_DEFAULT_MAX_FILE_SIZE, MM_DEFAULT_MAX_TOTAL_SIZE,
-                           MM_DEFAULT_MAX_LAYERS, MM_DEFAULT_MAX_JSON_SIZE,
-                           MM_DEFAULT_MAX_BUFFERED};
-    char *tmp = NULL;
-    int rc = mm_tmpdir_create(&tmp, NULL);
-    if (rc < 0)
-        return rc;
-    mm_source *src = NULL;
-    rc = mm_source_open_image(&src, e->d->image, &o, tmp);
+    mm_result *r = NULL;
+    int rc = mm_scan_inspect(&r, MM_TARGET_IMAGE, e->d->image, &o);
     if (rc == 0) {
-        /* the same key mm_scan gives the result (mm_result_key) */
-        e->d->digest = mm_xstrdup(src->manifest_digest ? src->manifest_digest
-                                                        : src->config_digest);
+        /* the key every scan of this image is stored under */
+        const mm_image_info *im = mm_result_image(r);
+        e->d->digest = mm_xstrdup(mm_result_key(r));
         if (!e->d->digest)
             rc = mm_error_set(MM_EFORMAT, "%s: the image has neither a manifest nor a "
                               "config digest", e->d->image);
-        for (size_t i = 0; rc == 0 && i < src->nrepo_tags; i++) {
-            mm_imageref *r = NULL;
-            if (mm_imageref_parse(&r, src->repo_tags[i]) == 0)
-                add_name(e, r);
-            mm_imageref_free(r);
+        for (size_t i = 0; rc == 0 && i < im->nrepo_tags; i++) {
+            mm_imageref *ref = NULL;
+            if (mm_imageref_parse(&ref, im->repo_tags[i]) == 0)
+                add_name(e, ref);
+            mm_imageref_free(ref);
         }
         mm_error_clear();
-        if (src->config_json)
-            e->config = json_loadb(src->config_json, src->config_len, 0, NULL);
+        if (im->config_json)
+            e->config = json_loads(im->config_json, 0, NULL);
     }
-    mm_source_free(src);
-    mm_tmpdir_remove(tmp);
-    free(tmp);
+    mm_result_free(r);
     return rc;
 }
 

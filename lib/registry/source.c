@@ -1,25 +1,26 @@
 /*
- * source.c - the registry image source: REGISTRY/REPO[:TAG][@DIGEST] opened
- * through the registry client.  The manifest (or the index and then the
- * manifest for opts->platform) and the config are fetched whole and
+ * registry/source.c - the registry image source: REGISTRY/REPO[:TAG][@DIGEST]
+ * opened through the registry client and plugged into the scan pipeline's
+ * intake as an mm_source (image/intake.h).  The manifest (or the index and
+ * then the manifest for the platform) and the config are fetched whole and
  * verified; each layer opens as an mm_blob whose bytes stream from the
  * registry (or the blob cache) while the analyzers read them, hashed by
  * the mm_blob and by the client.  The transport facts of the pull
  * (plain HTTP, unverified TLS) become findings through add_findings.
- * The client is made from opts->registry, or borrowed from
- * opts->registry_client so that a registry scan's many pulls share its
+ * The client is made from the registry options, or borrowed (the
+ * caller's client) so that a registry scan's many pulls share its
  * connections and tokens; a borrowed client's transport records span
  * every pull, so only the hosts used after this pull began are reported.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "image/image_int.h"
-#include "mamori/registry.h"
+#include "registry/source.h"
+#include "util/util.h"
 
 struct impl {
     mm_registry *c;
-    bool borrowed;  /* c is the caller's (opts->registry_client) */
+    bool borrowed;  /* c is the caller's */
     uint64_t mark;  /* its transport records before this pull */
     mm_imageref *ref;
 };
@@ -69,8 +70,10 @@ static int add_findings(mm_source *s, mm_findings *f, const char *image)
     return mm_registry_add_transport_findings_since(im->c, im->mark, f, image);
 }
 
-int mm_source_open_registry(mm_source **out, const char *input,
-                            const mm_scan_opts *opts, const char *tmpdir)
+int mm_registry_source_open(mm_source **out, const char *input,
+                            const mm_intake_opts *opts,
+                            const mm_registry_opts *ropts, mm_registry *client,
+                            const char *tmpdir)
 {
     (void)tmpdir;
     *out = NULL;
@@ -89,12 +92,12 @@ int mm_source_open_registry(mm_source **out, const char *input,
     if (rc < 0)
         goto fail;
     s->reference = mm_imageref_format(im->ref);
-    if (opts->registry_client) {
-        im->c = opts->registry_client;
+    if (client) {
+        im->c = client;
         im->borrowed = true;
         im->mark = mm_registry_transport_mark(im->c);
     } else {
-        rc = mm_registry_new(&im->c, opts->registry);
+        rc = mm_registry_new(&im->c, ropts);
         if (rc < 0)
             goto fail;
     }

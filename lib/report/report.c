@@ -57,66 +57,6 @@ void mm_report_time(const mm_result *r, const mm_report_opts *o,
     mm_time_rfc3339(t, out);
 }
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if none:
- * the rules jansson applies (no overlongs, surrogates or > U+10FFFF). */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-    unsigned c = p[0];
-    size_t len;
-    unsigned cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1f; }
-    else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0f; }
-    else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07; }
-    else return 0;
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
-json_t *mm_json_str(const char *s)
-{
-    if (!s)
-        return json_null();
-    json_t *j = json_string(s);
-    if (j)
-        return j;
-    /* Not UTF-8 (names in hostile images can be anything): replace each
-     * invalid byte with U+FFFD so that the report stays valid JSON. */
-    mm_buf b = MM_BUF_INIT;
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s);
-    while (n) {
-        size_t k = utf8_seq(p, n);
-        if (k) {
-            mm_buf_add(&b, p, k);
-        } else {
-            mm_buf_adds(&b, "\xef\xbf\xbd");
-            k = 1;
-        }
-        p += k;
-        n -= k;
-    }
-    j = json_stringn(b.data ? b.data : "", b.len);
-    mm_buf_free(&b);
-    return j ? j : json_string("");
-}
-
-void mm_json_set_str(json_t *obj, const char *key, const char *s)
-{
-    if (s)
-        json_object_set_new(obj, key, mm_json_str(s));
-}
-
 int mm_report_dump(FILE *out, json_t *doc, const char *what)
 {
     if (!doc)

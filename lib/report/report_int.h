@@ -10,10 +10,9 @@
 #include <stdio.h>
 #include <jansson.h>
 
-#include "mamori/report.h"
+#include "report/json.h"
+#include "util/json.h"
 
-/* The mamori JSON report (docs/json-format.md) as a jansson object. */
-json_t *mm_report_json_doc(mm_result *r, const mm_report_opts *o);
 
 /* The timestamp to write (opts->now, else the scan's start) as RFC 3339. */
 void mm_report_time(const mm_result *r, const mm_report_opts *o,
@@ -27,11 +26,6 @@ int mm_report_dump(FILE *out, json_t *doc, const char *what);
 /* A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx". */
 void mm_report_uuid(char out[37]);
 
-/* A JSON string of s (invalid UTF-8 bytes become U+FFFD), or null when s
- * is NULL. */
-json_t *mm_json_str(const char *s);
-/* Sets a string member only when s is not NULL. */
-void mm_json_set_str(json_t *obj, const char *key, const char *s);
 
 /* Licence strings as package metadata states them, normalised to SPDX:
  * returns a new string holding a valid SPDX licence expression with

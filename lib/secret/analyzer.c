@@ -18,7 +18,7 @@
 
 #include <jansson.h>
 
-#include "image/analyzer.h"
+#include "secret/analyzer.h"
 #include "secret/secret_int.h"
 #include "util/util.h"
 
@@ -45,7 +45,7 @@ typedef struct pending {
 } pending;
 
 typedef struct sc_state {
-    mm_sr_set *set;
+    const mm_sr_set *set;   /* borrowed from the scan options */
     mm_sr_scanner *sc;
     bool scan_binaries;
     /* the current file */
@@ -69,7 +69,6 @@ static void state_free(sc_state *s)
     if (!s)
         return;
     mm_sr_scanner_free(s->sc);
-    mm_sr_set_free(s->set);
     for (size_t i = 0; i < s->npend; i++) {
         free(s->pend[i].path);
         free(s->pend[i].evidence);
@@ -80,26 +79,20 @@ static void state_free(sc_state *s)
     free(s);
 }
 
-static void warn_cb(void *ud, const char *msg)
-{
-    mm_actx_warn(ud, "%s", msg);
-}
-
-static int sc_create(void **state, mm_actx *cx)
+static int sc_create(void **state, mm_actx *cx, const void *config)
 {
     *state = NULL;
-    if (!(mm_actx_opts(cx)->scanners & MM_SCANNER_SECRET))
-        return 0;
-    static const mm_secret_opts none;
-    const mm_secret_opts *o = mm_actx_opts(cx)->secret;
-    if (!o)
-        o = &none;
+    const mm_secret_config *c = config;
+    if (!c || !c->rules)
+        return mm_error_set(MM_EINVAL, "no compiled secret rules given");
     sc_state *s = mm_xcalloc(1, sizeof *s);
     s->cx = cx;
-    s->scan_binaries = o->scan_binaries;
-    int rc = mm_sr_set_from_opts(&s->set, o, warn_cb, cx);
-    if (rc == 0)
-        rc = mm_sr_scanner_new(&s->sc, s->set);
+    s->scan_binaries = c->scan_binaries;
+    s->set = mm_sr_rules_set(c->rules);
+    /* what loading the rules had to say belongs to every scan using them */
+    for (size_t i = 0; i < mm_secret_rules_warning_count(c->rules); i++)
+        mm_actx_warn(cx, "%s", mm_secret_rules_warning(c->rules, i));
+    int rc = mm_sr_scanner_new(&s->sc, s->set);
     if (rc < 0) {
         state_free(s);
         return rc;

@@ -478,32 +478,7 @@ char *mm_secret_mask(const char *secret, size_t len)
     return mm_buf_detach(&b);
 }
 
-/* --- redaction with the built-in rules ----------------------------------------- */
-#include <pthread.h>
-
-static pthread_once_t builtin_once = PTHREAD_ONCE_INIT;
-static mm_sr_set *builtin_set;
-/* One scanner (its Vectorscan scratch) per thread that redacts: every
- * finding's instruction passes through here.  Freed when the thread ends. */
-static pthread_key_t scanner_key;
-
-static void scanner_destroy(void *p)
-{
-    mm_sr_scanner_free(p);
-}
-
-static void builtin_init(void)
-{
-    if (pthread_key_create(&scanner_key, scanner_destroy) != 0)
-        return;
-    mm_sr_set *s = mm_sr_set_new();
-    if (mm_sr_set_load_builtin(s) < 0 || mm_sr_set_compile(s) < 0) {
-        mm_sr_set_free(s);
-        return;
-    }
-    builtin_set = s;
-}
-
+/* --- redaction ------------------------------------------------------------------ */
 typedef struct span {
     uint64_t off, len;
 } span;
@@ -565,18 +540,37 @@ char *mm_sr_redact(mm_sr_scanner *sc, const char *text)
     return mm_buf_detach(&b);
 }
 
-char *mm_secret_redact(const char *text)
+struct mm_secret_redactor {
+    mm_sr_scanner *sc;
+};
+
+int mm_secret_redactor_new(mm_secret_redactor **out, const mm_secret_rules *rules)
+{
+    if (!out || !rules)
+        return mm_error_set(MM_EINVAL, "secret redactor: no output or rules");
+    mm_sr_scanner *sc;
+    int rc = mm_sr_scanner_new(&sc, mm_sr_rules_set(rules));
+    if (rc < 0)
+        return rc;
+    mm_secret_redactor *rd = mm_xcalloc(1, sizeof *rd);
+    rd->sc = sc;
+    *out = rd;
+    return 0;
+}
+
+void mm_secret_redactor_free(mm_secret_redactor *rd)
+{
+    if (!rd)
+        return;
+    mm_sr_scanner_free(rd->sc);
+    free(rd);
+}
+
+char *mm_secret_redact(mm_secret_redactor *rd, const char *text)
 {
     if (!text)
         return NULL;
-    pthread_once(&builtin_once, builtin_init);
-    if (!builtin_set)
+    if (!rd)
         return mm_secret_mask(text, strlen(text));
-    mm_sr_scanner *sc = pthread_getspecific(scanner_key);
-    if (!sc) {
-        if (mm_sr_scanner_new(&sc, builtin_set) < 0)
-            return mm_secret_mask(text, strlen(text));
-        pthread_setspecific(scanner_key, sc);
-    }
-    return mm_sr_redact(sc, text);
+    return mm_sr_redact(rd->sc, text);
 }

@@ -842,10 +842,61 @@ void mm_secret_opts_init(mm_secret_opts *o)
     memset(o, 0, sizeof *o);
 }
 
+struct mm_secret_rules {
+    mm_sr_set *set;
+    char **warnings;
+    size_t nwarnings;
+};
+
+static void keep_warning(void *ud, const char *msg)
+{
+    mm_secret_rules *r = ud;
+    mm_strv_push(&r->warnings, &r->nwarnings, msg);
+}
+
+int mm_secret_rules_new(mm_secret_rules **out, const mm_secret_opts *o)
+{
+    if (!out)
+        return mm_error_set(MM_EINVAL, "secret rules: no output");
+    *out = NULL;
+    mm_secret_rules *r = mm_xcalloc(1, sizeof *r);
+    int rc = mm_sr_set_from_opts(&r->set, o, keep_warning, r);
+    if (rc < 0) {
+        mm_secret_rules_free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+void mm_secret_rules_free(mm_secret_rules *r)
+{
+    if (!r)
+        return;
+    mm_sr_set_free(r->set);
+    mm_strv_free(r->warnings, r->nwarnings);
+    free(r);
+}
+
+size_t mm_secret_rules_warning_count(const mm_secret_rules *r)
+{
+    return r ? r->nwarnings : 0;
+}
+
+const char *mm_secret_rules_warning(const mm_secret_rules *r, size_t i)
+{
+    return r && i < r->nwarnings ? r->warnings[i] : NULL;
+}
+
+const mm_sr_set *mm_sr_rules_set(const mm_secret_rules *r)
+{
+    return r->set;
+}
+
 int mm_secret_check(const mm_secret_opts *o)
 {
-    mm_sr_set *s = NULL;
-    int rc = mm_sr_set_from_opts(&s, o, NULL, NULL);
-    mm_sr_set_free(s);
+    mm_secret_rules *r = NULL;
+    int rc = mm_secret_rules_new(&r, o);
+    mm_secret_rules_free(r);
     return rc;
 }

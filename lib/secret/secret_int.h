@@ -74,6 +74,9 @@ int mm_sr_set_compile(mm_sr_set *s);
 int mm_sr_set_from_opts(mm_sr_set **out, const mm_secret_opts *o,
                         mm_sr_warn_fn warn, void *ud);
 
+/* The compiled set behind the public rules object. */
+const mm_sr_set *mm_sr_rules_set(const mm_secret_rules *r);
+
 size_t mm_sr_set_count(const mm_sr_set *s);
 const mm_sr_rule *mm_sr_set_rule(const mm_sr_set *s, size_t i);
 const mm_sr_rule *mm_sr_set_find(const mm_sr_set *s, const char *id);

@@ -12,7 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,7 +162,9 @@ struct mm_bpf_src {
  * by it (mm_bpf_poll) */
 #define MM_ORDER_GRACE_NS 1000000u
 
-static char libbpf_msg[512];
+/* libbpf reports through one process-wide print callback; the message is
+ * kept per thread, for the error of the call this thread is making */
+static __thread char libbpf_msg[512];
 
 static int libbpf_quiet(enum libbpf_print_level lvl, const char *fmt, va_list ap)
 {
@@ -182,19 +184,36 @@ int64_t mm_sn_boot_offset(void)
 
 /* ---- cgroup id -> path ------------------------------------------------------- */
 
-static mm_map *scan_map;
-static size_t scan_rootlen;
-
-static int scan_cb(const char *path, const struct stat *st, int flag, struct FTW *f)
+/* Records every cgroup directory under dir (fd, relative path rel) in map,
+ * keyed by inode number (the cgroup id of cgroup v2). */
+static void scan_cgroups(mm_map *map, int dfd, const char *rel, int depth)
 {
-    if (flag != FTW_D || mm_map_count(scan_map) > 65536)
-        return 0;
-    char key[24];
-    snprintf(key, sizeof key, "%llu", (unsigned long long)st->st_ino);
-    const char *rel = path + scan_rootlen;
-    char *v = mm_xstrdup(*rel ? rel : "/");
-    free(mm_map_put(scan_map, key, v));
-    return 0;
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        close(dfd);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) && mm_map_count(map) <= 65536) {
+        if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        struct stat st;
+        char *path = mm_xasprintf("%s/%s", rel, de->d_name);
+        if (fstat(fd, &st) == 0) {
+            char key[24];
+            snprintf(key, sizeof key, "%llu", (unsigned long long)st.st_ino);
+            free(mm_map_put(map, key, mm_xstrdup(path)));
+        }
+        if (depth < 32)
+            scan_cgroups(map, fd, path, depth + 1);
+        else
+            close(fd);
+        free(path);
+    }
+    closedir(d);
 }
 
 static char *find_cg2root(void)
@@ -223,9 +242,16 @@ static const char *cg_path(mm_bpf_src *s, uint64_t id)
     if (now - s->cg_scanned < 0.5)
         return NULL;
     s->cg_scanned = now;
-    scan_map = s->cgpaths;
-    scan_rootlen = strlen(s->cg2root);
-    nftw(s->cg2root, scan_cb, 16, FTW_PHYS);
+    int fd = open(s->cg2root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        struct stat st;
+        if (fstat(fd, &st) == 0) {
+            char rk[24];
+            snprintf(rk, sizeof rk, "%llu", (unsigned long long)st.st_ino);
+            free(mm_map_put(s->cgpaths, rk, mm_xstrdup("/")));
+        }
+        scan_cgroups(s->cgpaths, fd, "", 0);
+    }
     return mm_map_get(s->cgpaths, key);
 }
 

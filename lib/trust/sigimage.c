@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "report/report_int.h"
+#include "util/json.h"
 #include "trust/trust_int.h"
 
 void mm_verify_report_free(mm_verify_report *r)

@@ -174,21 +174,7 @@ static char *os_ecosystem(const mm_os_info *os)
 
 static bool is_os_pkg(mm_pkg_type t)
 {
-    return t == MM_PKG_DPKG || t == MM_PKG_APK || t == MM_PKG_RPM;
-}
-
-static const char *lang_ecosystem(mm_pkg_type t)
-{
-    switch (t) {
-    case MM_PKG_PYTHON: return "PyPI";
-    case MM_PKG_NPM: return "npm";
-    case MM_PKG_GOMOD: return "Go";
-    case MM_PKG_MAVEN: return "Maven";
-    case MM_PKG_GEM: return "RubyGems";
-    case MM_PKG_CARGO: return "crates.io";
-    case MM_PKG_COMPOSER: return "Packagist";
-    default: return NULL;
-    }
+    return mm_pkg_type_info_get(t)->os;
 }
 
 /* PEP 503: lower case, runs of '-', '_' and '.' become one '-'. */
@@ -243,20 +229,20 @@ static bool make_key(const mm_package *p, const char *os_eco, struct key *k)
             k->version = mm_xstrdup(p->version);
         break;
     case MM_PKG_PYTHON:
-        k->eco = "PyPI";
+        k->eco = mm_pkg_type_info_get(p->type)->ecosystem;
         k->name = pep503(p->name);
         k->version = mm_xstrdup(p->version);
         break;
     case MM_PKG_GOMOD:
         /* Go vulndb writes SEMVER without the "v" (stdlib "1.21.0") */
-        k->eco = "Go";
+        k->eco = mm_pkg_type_info_get(p->type)->ecosystem;
         k->name = mm_xstrdup(p->name);
         k->version = mm_xstrdup(p->version[0] == 'v' ? p->version + 1
                                 : mm_str_startswith(p->version, "go") ? p->version + 2
                                 : p->version);
         break;
     case MM_PKG_COMPOSER: {
-        k->eco = "Packagist";
+        k->eco = mm_pkg_type_info_get(p->type)->ecosystem;
         k->name = mm_xstrdup(p->name);
         for (char *c = k->name; *c; c++)
             *c = (char)tolower((unsigned char)*c);
@@ -264,7 +250,7 @@ static bool make_key(const mm_package *p, const char *os_eco, struct key *k)
         break;
     }
     default:
-        k->eco = lang_ecosystem(p->type);
+        k->eco = mm_pkg_type_info_get(p->type)->ecosystem;
         k->name = mm_xstrdup(p->name);
         k->version = mm_xstrdup(p->version);
         break;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image/image_int.h"
+#include "image/intake.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -18,8 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s->config_len = size;
     s->nlayers = 3;
     s->layers = mm_xcalloc(3, sizeof *s->layers);
-    mm_scan_opts o;
-    mm_scan_opts_init(&o);
+    mm_intake_opts o = {0};
     (void)mm_config_parse(s, &o);
     mm_source_free(s);
     return 0;

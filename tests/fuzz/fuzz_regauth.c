@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image/image_int.h"
+#include "image/intake.h"
 #include "registry/regint.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -89,8 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         mm_source *s = mm_xcalloc(1, sizeof *s);
         s->name = mm_xstrdup("fuzz");
-        mm_scan_opts o;
-        mm_scan_opts_init(&o);
+        mm_intake_opts o = {0};
         o.limits.max_layers = 64;
         (void)mm_manifest_parse(s, p, n, "sha256:x", &o);
         mm_source_free(s);

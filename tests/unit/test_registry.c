@@ -25,7 +25,7 @@
 
 #include "mamori/registry.h"
 #include "mamori/scan.h"
-#include "image/image_int.h"
+#include "image/intake.h"
 #include "registry/regint.h"
 #include "mmtest.h"
 
@@ -313,8 +313,7 @@ MM_TEST(manifest_layers_docker_v2_and_schema1)
         "\"digest\":\"sha256:" HEX64 "\"},\"layers\":[{\"mediaType\":"
         "\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":10,"
         "\"digest\":\"sha256:1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}]}";
-    mm_scan_opts o;
-    mm_scan_opts_init(&o);
+    mm_intake_opts o = {0};
     o.limits.max_layers = 8;
     mm_source *s = calloc(1, sizeof *s);
     s->name = mm_xstrdup("m");

@@ -10,7 +10,8 @@
  */
 #include "mmtest.h"
 #include "mamori/regscan.h"
-#include "image/image_int.h"
+#include "image/intake.h"
+#include "util/util.h"
 
 static int sign(int x) { return x < 0 ? -1 : x > 0; }
 

@@ -8,8 +8,10 @@
  * disabling, malformed files with their line numbers), streaming across
  * chunk and window boundaries, binary skipping and masking.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mmtest.h"
 #include "mamori/common.h"
@@ -590,15 +592,55 @@ MM_TEST(masking)
     const char *tok = "ghp_Zq3Lm9Xw2Rt7Yp4Kd8Vb6Nc1Hs5Fj0Ga3Ue7";
     char text[200];
     snprintf(text, sizeof text, "ENV GITHUB_TOKEN=%s PATH=/usr/bin", tok);
-    char *r = mm_secret_redact(text);
+    mm_secret_rules *rules = NULL;
+    REQUIRE(mm_secret_rules_new(&rules, NULL) == 0);
+    mm_secret_redactor *rd = NULL;
+    REQUIRE(mm_secret_redactor_new(&rd, rules) == 0);
+    char *r = mm_secret_redact(rd, text);
     REQUIRE(r);
     CHECK(strstr(r, tok) == NULL);
     CHECK_STR(r, "ENV GITHUB_TOKEN=ghp_************************3Ue7 PATH=/usr/bin");
     free(r);
-    r = mm_secret_redact("/bin/sh -c apt-get update");
+    r = mm_secret_redact(rd, "/bin/sh -c apt-get update");
     CHECK_STR(r, "/bin/sh -c apt-get update");
     free(r);
-    CHECK(mm_secret_redact(NULL) == NULL);
+    CHECK(mm_secret_redact(rd, NULL) == NULL);
+    /* without a redactor nothing is shown rather than everything */
+    r = mm_secret_redact(NULL, "password=hunter2");
+    REQUIRE(r);
+    CHECK(strstr(r, "hunter2") == NULL);
+    free(r);
+    mm_secret_redactor_free(rd);
+    mm_secret_rules_free(rules);
+}
+
+/* A rule file that disables an id that does not exist loads with a
+ * warning that stays with the compiled set (every scan using it reports
+ * it). */
+MM_TEST(rules_object_keeps_warnings)
+{
+    char dir[] = "/tmp/mm-secret-XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/rules.yaml", dir);
+    FILE *f = fopen(path, "w");
+    REQUIRE(f);
+    fputs("disable-rules:\n  - no-such-rule-id\n", f);
+    fclose(f);
+    const char *paths[] = {path};
+    mm_secret_opts o;
+    mm_secret_opts_init(&o);
+    o.config_paths = paths;
+    o.nconfig_paths = 1;
+    mm_secret_rules *rules = NULL;
+    REQUIRE(mm_secret_rules_new(&rules, &o) == 0);
+    CHECK_INT(mm_secret_rules_warning_count(rules), 1);
+    const char *w = mm_secret_rules_warning(rules, 0);
+    CHECK(w && strstr(w, "no-such-rule-id"));
+    CHECK(mm_secret_rules_warning(rules, 1) == NULL);
+    mm_secret_rules_free(rules);
+    unlink(path);
+    rmdir(dir);
 }
 
 MM_TEST(entropy)

@@ -1,12 +1,14 @@
 /*
- * inventory.c - the list of packages a scan found (see mamori/pkg.h).
+ * model/inventory.c - the list of packages a scan found (mamori/inventory.h)
+ * and the short names of package types.
+ *
  * Packages are deep copies; the ownership index (path -> owned) is built
  * on first use, since only some scanners (unowned executables) ask.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "mamori/pkg.h"
+#include "mamori/inventory.h"
 #include "util/util.h"
 
 struct mm_inventory {
@@ -14,6 +16,38 @@ struct mm_inventory {
     size_t n, cap;
     mm_map *owned; /* built lazily */
 };
+
+static const mm_pkg_type_info types[MM_PKG__COUNT] = {
+    [MM_PKG_UNKNOWN] = {MM_PKG_UNKNOWN, "unknown", NULL, NULL, false},
+    [MM_PKG_DPKG] = {MM_PKG_DPKG, "dpkg", "deb", NULL, true},
+    [MM_PKG_APK] = {MM_PKG_APK, "apk", "apk", NULL, true},
+    [MM_PKG_RPM] = {MM_PKG_RPM, "rpm", "rpm", NULL, true},
+    [MM_PKG_PYTHON] = {MM_PKG_PYTHON, "python", "pypi", "PyPI", false},
+    [MM_PKG_NPM] = {MM_PKG_NPM, "npm", "npm", "npm", false},
+    [MM_PKG_GOMOD] = {MM_PKG_GOMOD, "gomod", "golang", "Go", false},
+    [MM_PKG_MAVEN] = {MM_PKG_MAVEN, "maven", "maven", "Maven", false},
+    [MM_PKG_GEM] = {MM_PKG_GEM, "gem", "gem", "RubyGems", false},
+    [MM_PKG_CARGO] = {MM_PKG_CARGO, "cargo", "cargo", "crates.io", false},
+    [MM_PKG_COMPOSER] = {MM_PKG_COMPOSER, "composer", "composer", "Packagist", false},
+};
+
+const mm_pkg_type_info *mm_pkg_type_info_get(mm_pkg_type t)
+{
+    return &types[(unsigned)t < MM_PKG__COUNT ? t : MM_PKG_UNKNOWN];
+}
+
+const mm_pkg_type_info *mm_pkg_type_by_purl(const char *purl_type)
+{
+    for (size_t i = 1; purl_type && i < MM_PKG__COUNT; i++)
+        if (types[i].purl_type && !strcmp(types[i].purl_type, purl_type))
+            return &types[i];
+    return NULL;
+}
+
+const char *mm_pkg_type_name(mm_pkg_type t)
+{
+    return mm_pkg_type_info_get(t)->name;
+}
 
 int mm_inventory_new(mm_inventory **out)
 {

@@ -1,6 +1,6 @@
 /*
- * registry/rescan.c - registry inventory and rescans (mamori/regscan.h,
- * SP 800-190 §3.2.2).
+ * scan/regscan.c - registry inventory and rescans (mamori/regscan.h,
+ * SP 800-190 §3.2.2): the scan pipeline run over every tag of a registry.
  *
  * Two phases.  First every repository is listed and every tag resolved
  * to a digest (a HEAD each), so that each repository's current release is
@@ -9,7 +9,9 @@
  * from the store when it already holds the resolved digest, else from the
  * manifest (an index is walked to the requested platform) — and the
  * image is scanned only when neither this run nor the store has a scan of
- * that digest made with the current vulnerability database.  Nothing the
+ * that digest made with the current vulnerability database; a scan is one
+ * run of the pipeline (mamori/scan.h: pull, analyzers, match, record)
+ * through the run's registry client.  Nothing the
  * registry says is trusted: names are checked against the reference
  * grammar before they are put into a reference, counts are capped, and
  * the failure of one image is kept with that image.
@@ -24,12 +26,9 @@
 #include <jansson.h>
 
 #include "mamori/regscan.h"
-#include "mamori/report.h"
-#include "mamori/vuln.h"
-#include "mamori/filter.h"
-#include "image/image_int.h"
-#include "report/report_int.h"
-#include "util/util.h"
+#include "report/json.h"
+#include "scan/scan_int.h"
+#include "util/json.h"
 
 #define DEFAULT_MAX_IMAGES 100000
 #define MAX_IMAGE_WARNINGS 20
@@ -427,7 +426,7 @@ struct run {
     mm_registry *client;
     mm_store *store;
     const mm_regscan_opts *o;
-    mm_vulndb *db;
+    mm_pipeline *pl;     /* one for the run: database, store, rules */
     const char *platform;
     int64_t now;
     mm_map *by_digest;   /* resolved digest -> platform manifest digest */
@@ -620,34 +619,15 @@ static void settle(struct run *R, size_t idx)
     /* scan */
     progress(R, idx, MM_REGSCAN_SCANNED);
     mm_result *r = NULL;
-    mm_scan_opts so = R->o->scan;
-    so.platform = R->platform;
-    so.scanners &= ~(unsigned)MM_SCANNER_VULN; /* matched below, as the CLI does */
-    /* one client for the whole run: a connection and a token per image
-     * cost more than many a small image's scan */
-    so.registry_client = R->client;
-    if (mm_scan(&r, MM_TARGET_REGISTRY, refstr, &so) < 0) {
+    mm_pipeline_outcome oc;
+    if (mm_pipeline_scan(R->pl, &r, &oc, MM_TARGET_REGISTRY, refstr) < 0) {
         set_error(im, "");
+        mm_pipeline_outcome_clear(&oc);
         mm_map_put(R->done, im->manifest_digest, (void *)(uintptr_t)(idx + 1));
         free(refstr);
         mm_imageref_free(ref);
         mm_scan_record_free(rec);
         return; /* progress was reported as the scan started */
-    }
-    if (R->db) {
-        mm_vuln_opts vo;
-        mm_vuln_opts_init(&vo);
-        if (R->o->db_max_age_days)
-            vo.max_age_days = R->o->db_max_age_days;
-        if (mm_vuln_match(R->db, r, &vo) < 0) {
-            set_error(im, "vulnerability match: ");
-            mm_result_free(r);
-            mm_map_put(R->done, im->manifest_digest, (void *)(uintptr_t)(idx + 1));
-            free(refstr);
-            mm_imageref_free(ref);
-            mm_scan_record_free(rec);
-            return;
-        }
     }
     const char *key = mm_result_key(r);
     if (key && strcmp(key, im->manifest_digest) != 0) {
@@ -661,12 +641,12 @@ static void settle(struct run *R, size_t idx)
     im->last_scanned = mm_result_started(r);
     im->db_version = mm_xstrdup(R->rep->db_version);
     image_from_result(im, r);
-    if (R->store && mm_store_put_scan(R->store, r, R->rep->db_version) < 0 &&
-        im->nwarnings < MAX_IMAGE_WARNINGS + 1) {
-        char *w = mm_xasprintf("scan not recorded: %s", mm_error_last());
+    if (oc.store_error && im->nwarnings < MAX_IMAGE_WARNINGS + 1) {
+        char *w = mm_xasprintf("scan not recorded: %s", oc.store_error);
         mm_strv_push(&im->warnings, &im->nwarnings, w);
         free(w);
     }
+    mm_pipeline_outcome_clear(&oc);
     mm_result_free(r);
     mm_map_put(R->done, im->manifest_digest, (void *)(uintptr_t)(idx + 1));
     mm_scan_record_free(rec);
@@ -854,28 +834,35 @@ static void add_stale_findings(mm_regscan_report *rep, const mm_regscan_image *i
 
 /* --- the run ----------------------------------------------------------------------------- */
 
-static int open_db(struct run *R)
+/* One pipeline for every scan of the run: the store records, the database
+ * (opened once) matches, the client pulls.  Its database version is what
+ * stored scans are compared with. */
+static int open_pipeline(struct run *R)
 {
-    if (R->o->no_vuln)
-        return 0;
-    char *path = R->o->db_path ? mm_xstrdup(R->o->db_path) : mm_vulndb_default_path();
-    if (!path)
-        return mm_error_set(MM_ENOMEM, "vulnerability database: no path");
-    struct stat sb;
-    int rc = 0;
-    if (stat(path, &sb) != 0) {
-        if (R->o->require_db)
-            rc = mm_error_set(MM_ENOTFOUND, "no vulnerability database at %s (run "
-                              "`mamori db update` or `mamori db import`)", path);
-        else
-            report_warn(R->rep, "vulnerability scanning skipped: no database at %s "
-                        "(run `mamori db update` or `mamori db import`)", path);
-    } else if ((rc = mm_vulndb_open(&R->db, path)) == 0) {
-        const char *v = mm_vulndb_version(R->db);
-        R->rep->db_version = mm_xstrdup(v ? v : "");
-    }
-    free(path);
-    return rc;
+    mm_pipeline_opts po;
+    mm_pipeline_opts_init(&po);
+    po.scan = R->o->scan;
+    po.scan.platform = R->platform;
+    /* one client for the whole run: a connection and a token per image
+     * cost more than many a small image's scan */
+    po.scan.registry_client = R->client;
+    po.vuln = !R->o->no_vuln;
+    po.vuln_required = R->o->require_db;
+    po.db_path = R->o->db_path;
+    po.db_max_age_days = R->o->db_max_age_days;
+    po.store = R->store;
+    int rc = mm_pipeline_new(&R->pl, &po);
+    if (rc < 0)
+        return rc;
+    const char *v = NULL, *why = NULL;
+    rc = mm_pipeline_db_version(R->pl, &v, &why);
+    if (rc < 0)
+        return rc;
+    if (v)
+        R->rep->db_version = mm_xstrdup(v);
+    else if (why)
+        report_warn(R->rep, "vulnerability scanning skipped: %s", why);
+    return 0;
 }
 
 int mm_regscan_run(mm_regscan_report **out, mm_registry *client, mm_store *store,
@@ -935,7 +922,7 @@ int mm_regscan_run(mm_regscan_report **out, mm_registry *client, mm_store *store
         .by_digest = mm_map_new(), .done = mm_map_new(),
     };
     size_t max_images = opts->max_images ? opts->max_images : DEFAULT_MAX_IMAGES;
-    int rc = open_db(&R);
+    int rc = open_pipeline(&R);
     if (rc < 0)
         goto fail;
 
@@ -996,7 +983,7 @@ int mm_regscan_run(mm_regscan_report **out, mm_registry *client, mm_store *store
 fail:
     mm_map_free(R.by_digest, free);
     mm_map_free(R.done, NULL);
-    mm_vulndb_close(R.db);
+    mm_pipeline_free(R.pl);
     rep->seconds = mm_now() - rep->t0;
     if (rc < 0) {
         mm_regscan_report_free(rep);

@@ -1,5 +1,5 @@
 /*
- * report/finding.c - the findings list every scanner fills and every report
+ * model/finding.c - the findings list every scanner fills and every report
  * reads, plus the names of severities and finding kinds.
  *
  * mm_findings_add() deep-copies the finding so that scanners may pass
@@ -11,7 +11,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mamori/secret.h"
 #include "mamori/finding.h"
 #include "util/util.h"
 
@@ -147,8 +146,7 @@ int mm_findings_add(mm_findings *list, const mm_finding *f)
     d->loc.image = mm_xstrdup(f->loc.image);
     d->loc.layer = f->loc.layer;
     d->loc.layer_digest = mm_xstrdup(f->loc.layer_digest);
-    /* an instruction may carry a build-time secret (RUN TOKEN=...) */
-    d->loc.instruction = mm_secret_redact(f->loc.instruction);
+    d->loc.instruction = mm_xstrdup(f->loc.instruction);
     d->loc.path = mm_xstrdup(f->loc.path);
     d->loc.line = f->loc.line;
     d->loc.package = mm_xstrdup(f->loc.package);

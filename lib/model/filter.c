@@ -1,5 +1,5 @@
 /*
- * vuln/ignore.c - the user's view of findings: severity sets, "ignore
+ * model/filter.c - the user's view of findings: severity sets, "ignore
  * unfixed" and ignore files (.mamoriignore, and trivy's .trivyignore which
  * shares the syntax "ID [exp:YYYY-MM-DD]"), applied to a result after the
  * scan (include/mamori/filter.h).
