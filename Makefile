@@ -2,8 +2,9 @@
 #   make demo   install missing Debian packages, build, scan this host's root
 #               filesystem and record the scan in the SQLite store
 #   make check  install missing packages, build with ASan+UBSan (and the
-#               libFuzzer targets with clang), run every test and a short
-#               fuzz run; the last line is "N passed, N failed"
+#               libFuzzer targets with clang), build the test image once
+#               (scripts/build-test-image.sh, as root), run every test and
+#               a short fuzz run; the last line is "N passed, N failed"
 # Builds go to build/ (release), build-check/ (sanitizers), build-fuzz/.
 
 BUILD       ?= build
@@ -39,6 +40,8 @@ $(FUZZ_BUILD)/build.ninja:
 check: test-deps $(CHECK_BUILD)/build.ninja $(FUZZ_BUILD)/build.ninja
 	ninja -C $(CHECK_BUILD)
 	ninja -C $(FUZZ_BUILD)
+	@sh scripts/build-test-image.sh >/dev/null 2>&1 || \
+	    echo "make check: the test image could not be built here; the tests that need it skip" >&2
 	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/run-tests.sh $(CHECK_BUILD)
 
 fuzz: test-deps $(FUZZ_BUILD)/build.ninja

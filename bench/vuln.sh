@@ -18,25 +18,7 @@ for i in 1 2 3; do
         --db-path "$out/vuln.db" "$SHARED/vulndata/osv-go/all.zip" "$SHARED/vulndata/pypa" 2>&1 |
         grep -E "imported|wall"
 done
-python3 - "$out" <<'PY'
-import json, sqlite3, sys, uuid
-out = sys.argv[1]
-db = sqlite3.connect(out + "/vuln.db")
-rows = db.execute("select distinct ecosystem, package from affected where ecosystem in ('PyPI','Go') limit 500").fetchall()
-comps = []
-for i, (eco, pkg) in enumerate(rows):
-    if eco == "PyPI":
-        purl, ver = "pkg:pypi/%s@0.0.1" % pkg, "0.0.1"
-    elif pkg == "stdlib":
-        purl, ver = "pkg:golang/stdlib@v1.19.8", "v1.19.8"
-    else:
-        ns, _, name = pkg.rpartition("/")
-        purl, ver = "pkg:golang/%s/%s@v0.0.1" % (ns, name), "v0.0.1"
-    comps.append({"type": "library", "bom-ref": "r%d" % i, "name": pkg, "version": ver, "purl": purl})
-json.dump({"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
-           "serialNumber": "urn:uuid:" + str(uuid.uuid4()), "components": comps},
-          open(out + "/sbom500.json", "w"))
-PY
+python3 "$(dirname "$0")/gen/sbom500.py" "$out"
 echo "== match: 500 packages, database open included (whole mamori sbom command)"
 hyperfine --warmup 3 --runs 20 -N \
     "$MAMORI sbom $out/sbom500.json --db-path $out/vuln.db --format json -q -o /dev/null"
