@@ -50,6 +50,8 @@ typedef struct parser {
     /* pending "ignore=" ids from the comments just above */
     char **pend;
     size_t npend;
+    size_t args_off;          /* where the arguments start in the joined text */
+    int depth;                /* inside an ONBUILD trigger */
 } parser;
 
 static char novalue_marker;
@@ -467,6 +469,8 @@ static void instr_free(mm_df_instr *in)
     for (size_t i = 0; i < in->nkv; i++) {
         free(in->kv[i].key);
         free(in->kv[i].value);
+        free(in->kv[i].raw_key);
+        free(in->kv[i].raw_value);
     }
     free(in->kv);
     for (size_t i = 0; i < in->nheredocs; i++) {
@@ -475,6 +479,13 @@ static void instr_free(mm_df_instr *in)
     }
     free(in->heredocs);
     mm_strv_free(in->ignore, in->nignore);
+    mm_strv_free(in->raw, in->nraw);
+    mm_strv_free(in->rawflags, in->nrawflags);
+    if (in->onbuild) {
+        instr_free(in->onbuild);
+        free(in->onbuild);
+    }
+    free(in->script);
 }
 
 void mm_dockerfile_free(mm_dockerfile *df)
@@ -490,13 +501,48 @@ void mm_dockerfile_free(mm_dockerfile *df)
     }
     free(df->stages);
     mm_strv_free(df->global_ignore, df->nglobal_ignore);
+    mm_strv_free(df->bad_pragmas, df->nbad_pragmas);
+    free(df->bad_pragma_lines);
+    free(df->shell_pragma);
     free(df->path);
     free(df->syntax);
     free(df);
 }
 
-/* "# mamori ignore=A,B" / "# hadolint ignore=DL3008" / "... global ignore=" */
-static void parse_pragma(parser *p, const char *s, size_t n)
+/* Is w a rule name a pragma may give: MM-DF-nnn, DLnnnn, SCnnnn? */
+static bool pragma_name_ok(const char *w)
+{
+    const char *d = NULL;
+    if (!strncmp(w, "DL", 2) || !strncmp(w, "SC", 2))
+        d = w + 2;
+    else if (!strncmp(w, "MM-DF-", 6))
+        d = w + 6;
+    if (!d || !*d)
+        return false;
+    for (; *d; d++)
+        if (!isdigit((unsigned char)*d))
+            return false;
+    return true;
+}
+
+static void bad_pragma(parser *p, int line, const char *name)
+{
+    mm_dockerfile *df = p->df;
+    if (df->nbad_pragmas >= 256)
+        return;
+    df->bad_pragma_lines = mm_xrealloc(df->bad_pragma_lines,
+                                       (df->nbad_pragmas + 1) * sizeof *df->bad_pragma_lines);
+    df->bad_pragma_lines[df->nbad_pragmas] = line;
+    mm_strv_push(&df->bad_pragmas, &df->nbad_pragmas, name);
+}
+
+/* "# mamori ignore=A,B", "# hadolint ignore=DL3008, SC2086 # why",
+ * "# hadolint global ignore = DL3003", "# hadolint shell=powershell".
+ * hadolint's own grammar: white space around '=' and ',', a comment after
+ * the list.  A hadolint pragma naming something that is no rule id is void
+ * (as hadolint treats it) and each bad name is reported; mamori's keeps its
+ * good names and reports the bad ones. */
+static void parse_pragma(parser *p, const char *s, size_t n, int line)
 {
     char *t = mm_xstrndup(s, n);
     char *c = t;
@@ -505,43 +551,85 @@ static void parse_pragma(parser *p, const char *s, size_t n)
     c++; /* '#' */
     while (*c == ' ' || *c == '\t')
         c++;
-    bool ok = false;
-    if (!strncasecmp(c, "mamori", 6)) {
+    bool hadolint = false;
+    if (!strncmp(c, "mamori", 6)) {
         c += 6;
-        ok = true;
-    } else if (!strncasecmp(c, "hadolint", 8)) {
+    } else if (!strncmp(c, "hadolint", 8)) {
         c += 8;
-        ok = true;
+        hadolint = true;
+    } else {
+        free(t);
+        return;
     }
-    if (!ok || (*c != ' ' && *c != '\t')) {
+    if (*c != ' ' && *c != '\t') {
         free(t);
         return;
     }
     while (*c == ' ' || *c == '\t')
         c++;
+    if (!strncmp(c, "shell", 5)) {
+        char *q = c + 5;
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if (*q == '=') {
+            q++;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            size_t l = strcspn(q, " \t#\r");
+            if (l) {
+                free(p->df->shell_pragma);
+                p->df->shell_pragma = mm_xstrndup(q, l);
+            }
+        }
+        free(t);
+        return;
+    }
     bool global = false;
-    if (!strncasecmp(c, "global", 6) && (c[6] == ' ' || c[6] == '\t')) {
+    if (!strncmp(c, "global", 6) && (c[6] == ' ' || c[6] == '\t')) {
         global = true;
         c += 6;
         while (*c == ' ' || *c == '\t')
             c++;
     }
-    if (strncasecmp(c, "ignore=", 7) != 0) {
+    if (strncmp(c, "ignore", 6) != 0) {
         free(t);
         return;
     }
-    c += 7;
+    c += 6;
+    while (*c == ' ' || *c == '\t')
+        c++;
+    if (*c != '=') {
+        free(t);
+        return;
+    }
+    c++;
+    char *hash = strchr(c, '#');
+    if (hash)
+        *hash = 0;
+    char **names = NULL;
+    size_t nnames = 0;
+    bool bad = false;
     char *save = NULL;
-    for (char *tok = strtok_r(c, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
-        if (!*tok)
+    for (char *tok = strtok_r(c, ", \t\r", &save); tok; tok = strtok_r(NULL, ", \t\r", &save)) {
+        if (!pragma_name_ok(tok)) {
+            bad_pragma(p, line, tok);
+            bad = true;
             continue;
-        if (global) {
-            if (p->df->nglobal_ignore < 256)
-                mm_strv_push(&p->df->global_ignore, &p->df->nglobal_ignore, tok);
-        } else if (p->npend < 256) {
-            mm_strv_push(&p->pend, &p->npend, tok);
+        }
+        if (nnames < 256)
+            mm_strv_push(&names, &nnames, tok);
+    }
+    if (!(bad && hadolint)) {
+        for (size_t i = 0; i < nnames; i++) {
+            if (global) {
+                if (p->df->nglobal_ignore < 256)
+                    mm_strv_push(&p->df->global_ignore, &p->df->nglobal_ignore, names[i]);
+            } else if (p->npend < 256) {
+                mm_strv_push(&p->pend, &p->npend, names[i]);
+            }
         }
     }
+    mm_strv_free(names, nnames);
     free(t);
 }
 
@@ -741,10 +829,67 @@ static int kv_add(mm_df_instr *in, const char *k, const char *v, bool has)
         return 0;
     in->kv = mm_xrealloc(in->kv, (in->nkv + 1) * sizeof *in->kv);
     mm_df_kv *e = &in->kv[in->nkv++];
+    memset(e, 0, sizeof *e);
     e->key = mm_xstrdup(k);
     e->value = has ? mm_xstrdup(v) : NULL;
     e->has_value = has;
     return 0;
+}
+
+/* The raw key/value pairs of ENV, ARG and LABEL, from the raw words: the
+ * first '=' outside quotes splits; the legacy "KEY value ..." form is one
+ * pair.  Pairs are matched to the parsed ones by position. */
+static void kv_raw(mm_df_instr *in)
+{
+    if (!in->nraw)
+        return;
+    bool legacy = true;
+    const char *w0 = in->raw[0];
+    char q = 0;
+    for (const char *c = w0; *c; c++) {
+        if (q) {
+            if (*c == q)
+                q = 0;
+        } else if (*c == '"' || *c == '\'') {
+            q = *c;
+        } else if (*c == '=') {
+            legacy = false;
+            break;
+        }
+    }
+    if (!strcmp(in->keyword, "ARG"))
+        legacy = false;
+    if (legacy) {
+        if (in->nkv) {
+            in->kv[0].raw_key = mm_xstrdup(w0);
+            mm_buf b = MM_BUF_INIT;
+            for (size_t i = 1; i < in->nraw; i++) {
+                if (i > 1)
+                    mm_buf_addc(&b, ' ');
+                mm_buf_adds(&b, in->raw[i]);
+            }
+            in->kv[0].raw_value = mm_buf_detach(&b);
+        }
+        return;
+    }
+    for (size_t i = 0; i < in->nraw && i < in->nkv; i++) {
+        const char *w = in->raw[i];
+        const char *eq = NULL;
+        q = 0;
+        for (const char *c = w; *c; c++) {
+            if (q) {
+                if (*c == q)
+                    q = 0;
+            } else if (*c == '"' || *c == '\'') {
+                q = *c;
+            } else if (*c == '=') {
+                eq = c;
+                break;
+            }
+        }
+        in->kv[i].raw_key = eq ? mm_xstrndup(w, (size_t)(eq - w)) : mm_xstrdup(w);
+        in->kv[i].raw_value = eq ? mm_xstrdup(eq + 1) : NULL;
+    }
 }
 
 static bool valid_name(const char *s)
@@ -857,7 +1002,7 @@ static int parse_arg(parser *p, mm_df_instr *in, const char *a)
         const char *val = eq ? eq + 1 : NULL;
         kv_add(in, w[i], val, eq != NULL);
         mm_map *m = p->df->nstages == 0 ? p->globals : p->args;
-        if (mm_map_count(m) < 10000) {
+        if (p->depth == 0 && mm_map_count(m) < 10000) {
             void *v;
             if (val)
                 v = mm_xstrdup(val);
@@ -886,13 +1031,34 @@ static void env_copy(mm_map *dst, const mm_map *src)
 
 static int parse_from(parser *p, mm_df_instr *in, const char *a)
 {
+    /* word by word: "FROM $BASE" with BASE unset keeps the reference as
+     * written (unresolved) instead of vanishing */
+    rword rw[8];
+    size_t nrw = raw_words(a, strlen(a), p->esc, rw, 8);
     char **w = NULL;
     size_t nw = 0;
     bool unres = false;
-    int rc = expand_words(p, in->line, true, a, &w, &nw, &unres);
-    if (rc < 0) {
-        mm_strv_free(w, nw);
-        return rc;
+    for (size_t k = 0; k < nrw; k++) {
+        char *word = mm_xstrndup(a + rw[k].start, rw[k].end - rw[k].start);
+        char *e = NULL;
+        bool u = false;
+        scope sc = {p, true, false, in->line, 0};
+        size_t pos = 0;
+        mm_buf b = MM_BUF_INIT;
+        int rc = process(&sc, word, strlen(word), &pos, false, 0, NULL, NULL, &b);
+        if (rc < 0) {
+            mm_buf_free(&b);
+            free(word);
+            mm_strv_free(w, nw);
+            return rc;
+        }
+        u = sc.unresolved;
+        e = mm_buf_detach(&b);
+        if (u && k == 0)
+            unres = true;
+        mm_strv_push(&w, &nw, (u && !*e) ? word : e);
+        free(e);
+        free(word);
     }
     in->argv = w;
     in->nargv = nw;
@@ -907,10 +1073,6 @@ static int parse_from(parser *p, mm_df_instr *in, const char *a)
             *c = (char)tolower((unsigned char)*c);
         if (!valid_name(w[2]))
             return perr(p, in->line, "FROM: invalid stage name \"%s\"", w[2]);
-        for (size_t i = 0; i < p->df->nstages; i++)
-            if (p->df->stages[i].name && !strcmp(p->df->stages[i].name, w[2]))
-                return perr(p, in->line, "FROM: duplicate stage name \"%s\" (first at "
-                            "line %d)", w[2], p->df->stages[i].line);
     }
     p->df->stages = mm_xrealloc(p->df->stages, (p->df->nstages + 1) * sizeof *p->df->stages);
     p->stage_env = mm_xrealloc(p->stage_env, (p->df->nstages + 1) * sizeof *p->stage_env);
@@ -923,7 +1085,9 @@ static int parse_from(parser *p, mm_df_instr *in, const char *a)
     st->first = st->last = p->df->ninstrs - 1;
     if (nw == 3)
         st->name = mm_xstrdup(w[2]);
-    for (size_t i = 0; i < p->df->nstages; i++) {
+    /* a stage reference: the latest earlier stage of that name (a repeated
+     * name is reported by the linter, DL3024, as BuildKit refuses it) */
+    for (size_t i = p->df->nstages; i-- > 0;) {
         const char *nm = p->df->stages[i].name;
         if (nm && !strcasecmp(nm, w[0])) {
             st->parent = (int)i;
@@ -977,9 +1141,17 @@ static int parse_instr(parser *p, mm_df_instr *in, const char *text)
     for (char *c = kw; *c; c++)
         *c = (char)toupper((unsigned char)*c);
     in->keyword = kw;
-    if (!known_keyword(kw))
-        return perr(p, in->line, "unknown instruction: %.*s", (int)(kl > 64 ? 64 : kl), s);
     const char *a = s + kl;
+    if (!known_keyword(kw)) {
+        /* hadolint's parser refuses the file (DL1000); BuildKit too.  We
+         * keep the rest of the file linted and report it (MM-DF-031). */
+        in->unknown = true;
+        while (*a == ' ' || *a == '\t')
+            a++;
+        in->original = mm_xasprintf("%s %s", kw, a);
+        in->stage = (int)p->df->nstages - 1;
+        return 0;
+    }
     while (*a == ' ' || *a == '\t')
         a++;
     size_t alen = strlen(a);
@@ -987,8 +1159,10 @@ static int parse_instr(parser *p, mm_df_instr *in, const char *text)
         alen--;
     in->original = mm_xasprintf("%s %.*s", kw, (int)alen, a);
 
+    /* only ARG may come before the first FROM: BuildKit refuses anything
+     * else; hadolint lints it (DL3061) and so do we */
     if (p->df->nstages == 0 && strcmp(kw, "FROM") && strcmp(kw, "ARG"))
-        return perr(p, in->line, "%s before the first FROM (only ARG may come first)", kw);
+        in->before_from = true;
     in->stage = (int)p->df->nstages - 1;
 
     /* heredocs: RUN, COPY, ADD in shell form */
@@ -1006,6 +1180,18 @@ static int parse_instr(parser *p, mm_df_instr *in, const char *text)
         strcmp(kw, "MAINTAINER") && strcmp(kw, "ONBUILD"))
         off = split_flags(p, in, a, alen, &rawflags, &nrawflags);
     in->args = mm_xstrndup(a + off, alen - off);
+    p->args_off = (size_t)((a + off) - text);
+    for (size_t i = 0; i < nrawflags; i++)
+        mm_strv_push(&in->rawflags, &in->nrawflags, rawflags[i]);
+    {
+        rword rw[256];
+        size_t nrw = raw_words(in->args, strlen(in->args), p->esc, rw, 256);
+        for (size_t k = 0; k < nrw; k++) {
+            char *w = mm_xstrndup(in->args + rw[k].start, rw[k].end - rw[k].start);
+            mm_strv_push(&in->raw, &in->nraw, w);
+            free(w);
+        }
+    }
     const char *rest = in->args;
     int rc = 0;
     /* flags: expanded where the instruction expands */
@@ -1030,11 +1216,15 @@ static int parse_instr(parser *p, mm_df_instr *in, const char *text)
         in->stage = (int)p->df->nstages - 1; /* the stage it opens */
         return rc;
     }
-    if (!strcmp(kw, "ARG"))
-        return parse_arg(p, in, rest);
+    if (!strcmp(kw, "ARG")) {
+        rc = parse_arg(p, in, rest);
+        kv_raw(in);
+        return rc;
+    }
     if (!strcmp(kw, "ENV") || !strcmp(kw, "LABEL")) {
         rc = parse_kv(p, in, rest);
-        if (rc == 0)
+        kv_raw(in);
+        if (rc == 0 && p->depth == 0)
             apply_scope(p, in);
         return rc;
     }
@@ -1079,19 +1269,43 @@ static int parse_instr(parser *p, mm_df_instr *in, const char *text)
         return 0;
     }
     if (!strcmp(kw, "ONBUILD")) {
+        mm_strv_push(&in->argv, &in->nargv, rest);
+        /* the trigger, parsed as an instruction of its own: the linter
+         * checks it as hadolint does.  ONBUILD ONBUILD / FROM / MAINTAINER
+         * are reported (DL3043), not parsed; a trigger that does not parse
+         * is kept as text (BuildKit only reads it in the child build). */
+        mm_df_instr *ob = mm_xcalloc(1, sizeof *ob);
+        ob->line = in->line;
+        ob->end_line = in->end_line;
+        ob->stage = in->stage;
+        in->onbuild = ob;
         size_t wl = strcspn(rest, " \t");
         char *inner = mm_xstrndup(rest, wl);
         for (char *c = inner; *c; c++)
             *c = (char)toupper((unsigned char)*c);
-        bool ok = known_keyword(inner) && strcmp(inner, "ONBUILD") && strcmp(inner, "FROM") &&
-                  strcmp(inner, "MAINTAINER");
-        if (!ok)
-            rc = perr(p, in->line, "ONBUILD: \"%s\" is not allowed as an ONBUILD trigger",
-                      inner);
+        if (!strcmp(inner, "ONBUILD") || !strcmp(inner, "FROM") ||
+            !strcmp(inner, "MAINTAINER") || !*inner) {
+            ob->keyword = inner;
+            ob->original = mm_xstrdup(rest);
+            ob->args = mm_xstrdup(rest + wl);
+            return 0;
+        }
         free(inner);
-        if (rc == 0)
-            mm_strv_push(&in->argv, &in->nargv, rest);
-        return rc;
+        if (p->depth > 0)
+            return 0;
+        p->depth++;
+        size_t saved_off = p->args_off;
+        int orc = parse_instr(p, ob, rest);
+        p->depth--;
+        p->args_off = saved_off;
+        if (orc < 0) {
+            /* keep what was parsed; the message is dropped on purpose */
+            mm_error_clear();
+        } else if (!strcmp(ob->keyword, "RUN") && !ob->exec_form && ob->nargv) {
+            ob->script = mm_xasprintf("%s\n", ob->argv[0]);
+            ob->script_line = in->line;
+        }
+        return 0;
     }
     if (!strcmp(kw, "MAINTAINER")) {
         mm_strv_push(&in->argv, &in->nargv, rest);
@@ -1099,6 +1313,26 @@ static int parse_instr(parser *p, mm_df_instr *in, const char *text)
     }
     /* ADD COPY EXPOSE STOPSIGNAL USER VOLUME WORKDIR */
     rc = expand_words(p, in->line, false, rest, &in->argv, &in->nargv, &in->unresolved);
+    if (rc == MM_EFORMAT) {
+        /* a quote BuildKit would not close ("C:\" with the default escape):
+         * hadolint reads such words as written, and so do we */
+        mm_error_clear();
+        mm_strv_free(in->argv, in->nargv);
+        in->argv = NULL;
+        in->nargv = 0;
+        for (size_t i = 0; i < in->nraw; i++) {
+            char *u = mm_xstrdup(in->raw[i]);
+            size_t ul = strlen(u);
+            if (ul >= 2 && (u[0] == '"' || u[0] == '\'') && u[ul - 1] == u[0]) {
+                memmove(u, u + 1, ul - 2);
+                u[ul - 2] = 0;
+            }
+            mm_strv_push(&in->argv, &in->nargv, u);
+            free(u);
+        }
+        in->unresolved = true;
+        return 0;
+    }
     if (rc < 0)
         return rc;
     if (in->unresolved)
@@ -1113,12 +1347,75 @@ static int parse_instr(parser *p, mm_df_instr *in, const char *text)
     return 0;
 }
 
+#define MAX_PIECES 4096
+
+/* A physical line's share of an instruction's joined text. */
+typedef struct piece {
+    size_t line;       /* 0-based */
+    size_t off, len;   /* in the joined text */
+} piece;
+
+/* The shell script of a RUN with the file's line structure: line k of the
+ * script is line script_line + k - 1 of the Dockerfile.  The keyword and
+ * flags become spaces (columns stay), continued lines keep their
+ * backslash-newline, and comment or blank lines inside a continuation
+ * (which BuildKit drops) become a lone backslash so that the shell joins
+ * across them as BuildKit does. */
+static void make_script(parser *p, mm_df_instr *in, const piece *pc, size_t npc,
+                        size_t first_line)
+{
+    if (in->exec_form) {
+        if (in->nargv >= 3) {
+            const char *nm = strrchr(in->argv[0], '/');
+            nm = nm ? nm + 1 : in->argv[0];
+            if ((!strcmp(nm, "sh") || !strcmp(nm, "bash") || !strcmp(nm, "dash") ||
+                 !strcmp(nm, "ash")) && !strcmp(in->argv[1], "-c")) {
+                in->script = mm_xstrdup(in->argv[2]);
+                in->script_line = in->line;
+            }
+        }
+        return;
+    }
+    if (in->nheredocs) {
+        const char *cmd = in->args ? in->args : "";
+        while (*cmd == ' ' || *cmd == '\t')
+            cmd++;
+        if (!strncmp(cmd, "<<", 2) && in->heredocs[0].body) {
+            in->script = mm_xstrdup(in->heredocs[0].body);
+            in->script_line = in->heredocs[0].line;
+        }
+        return;
+    }
+    if (p->esc != '\\' || !npc)
+        return;
+    mm_buf b = MM_BUF_INIT;
+    size_t next_line = first_line;
+    for (size_t k = 0; k < npc; k++) {
+        for (; next_line < pc[k].line; next_line++)
+            mm_buf_adds(&b, "\\\n");
+        const char *ls = p->lines[pc[k].line].s;
+        /* the piece starts at the line's first byte */
+        for (size_t j = 0; j < pc[k].len; j++) {
+            size_t joff = pc[k].off + j;
+            mm_buf_addc(&b, joff < p->args_off ? ' ' : ls[j]);
+        }
+        if (k + 1 < npc)
+            mm_buf_adds(&b, "\\\n");
+        next_line = pc[k].line + 1;
+    }
+    mm_buf_addc(&b, '\n');
+    in->script = mm_buf_detach(&b);
+    in->script_line = (int)first_line + 1;
+}
+
 static int parse_all(parser *p)
 {
     int rc = directives(p);
     if (rc < 0)
         return rc;
     mm_buf text = MM_BUF_INIT;
+    piece pieces[MAX_PIECES];
+    size_t npieces = 0;
     while (p->i < p->nlines) {
         const char *s = p->lines[p->i].s;
         size_t n = p->lines[p->i].n;
@@ -1130,7 +1427,7 @@ static int parse_all(parser *p)
             continue;
         }
         if (comment_line(s, n)) {
-            parse_pragma(p, s, n);
+            parse_pragma(p, s, n, (int)p->i + 1);
             p->i++;
             continue;
         }
@@ -1140,14 +1437,25 @@ static int parse_all(parser *p)
             break;
         }
         int line = (int)p->i + 1;
+        size_t first_line = p->i;
         mm_buf_clear(&text);
+        npieces = 0;
         /* continuation lines, skipping comments and blank lines in between */
         for (;;) {
             s = p->lines[p->i].s;
             n = p->lines[p->i].n;
-            p->i++;
             size_t cut;
-            if (continues(s, n, p->esc, &cut)) {
+            bool cont = continues(s, n, p->esc, &cut);
+            if (!cont && n && s[n - 1] == '\r')
+                n--;
+            if (npieces < MAX_PIECES) {
+                pieces[npieces].line = p->i;
+                pieces[npieces].off = text.len;
+                pieces[npieces].len = cont ? cut : n;
+                npieces++;
+            }
+            p->i++;
+            if (cont) {
                 mm_buf_add(&text, s, cut);
                 while (p->i < p->nlines &&
                        (comment_line(p->lines[p->i].s, p->lines[p->i].n) ||
@@ -1157,8 +1465,6 @@ static int parse_all(parser *p)
                     break;
                 continue;
             }
-            if (n && s[n - 1] == '\r')
-                n--;
             mm_buf_add(&text, s, n);
             break;
         }
@@ -1171,9 +1477,12 @@ static int parse_all(parser *p)
         in->nignore = p->npend;
         p->pend = NULL;
         p->npend = 0;
+        p->args_off = 0;
         rc = parse_instr(p, in, text.data ? text.data : "");
         if (rc < 0)
             break;
+        if (!strcmp(in->keyword, "RUN"))
+            make_script(p, in, pieces, npieces, first_line);
         if (p->df->nstages)
             p->df->stages[p->df->nstages - 1].last = p->df->ninstrs - 1;
     }
@@ -1230,8 +1539,6 @@ int mm_dockerfile_parse(mm_dockerfile **out, const char *path, const char *data,
     }
     if (rc == 0)
         rc = parse_all(&p);
-    if (rc == 0 && p.df->nstages == 0)
-        rc = mm_error_set(MM_EFORMAT, "%s: no FROM instruction", path);
     p.df->escape = p.esc;
     free(p.lines);
     mm_map_free(p.globals, free_val);
