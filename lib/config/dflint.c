@@ -6,7 +6,7 @@
  * dflint_instr.c), including the trigger of every ONBUILD, which hadolint's
  * rules also check.  Every rule that names a hadolint id behaves as
  * hadolint's rule of that id does on hadolint's own test cases
- * (tests/data/dflint-cases.txt); docs/misconfig.md lists the rules and the
+ * (tests/fixtures/dflint/hadolint-cases.txt); docs/misconfig.md lists the rules and the
  * few deliberate differences.
  */
 #include <ctype.h>

@@ -8,8 +8,10 @@
  *                   findings, the walk over the instructions and ONBUILD
  *   dflint_run.c    rules on RUN: the shell commands (package managers,
  *                   pipes, cache mounts, sudo, cd, ...)
+ *   dflint_pkg.c    version pins and option tables of the package managers
  *   dflint_instr.c  rules on the other instructions and the per-stage and
  *                   whole-file rules (USER, HEALTHCHECK, labels, stages)
+ *   dflint_label.c  LABEL keys and values against the label schema
  *   dflint_sc.c     ShellCheck on the RUN scripts, mapped to file lines
  *   dflint_config.c the YAML configuration (.hadolint.yaml and mamori's)
  */
@@ -103,6 +105,21 @@ char *dfl_unquote(const char *w);
 bool dfl_is_archive_name(const char *s);
 /* Is the image reference one from a registry outside allowed-registries? */
 bool dfl_registry_denied(const mm_dflint_opts *o, const char *ref, char **registry);
+
+/* dflint_pkg.c: version pins and option tables of the package managers */
+bool dfl_pin_apt(const char *a);
+bool dfl_pin_apk(const char *a);
+bool dfl_pin_pip(const char *a);
+bool dfl_pin_npm(const char *a);
+bool dfl_pin_rpm(const char *a);   /* name-version for yum and dnf */
+bool dfl_pin_zypper(const char *a);
+bool dfl_pin_pecl(const char *a);
+extern const char *const dfl_apt_vo[], *const dfl_apk_vo[], *const dfl_pip_vo[],
+    *const dfl_npm_vo[], *const dfl_gem_vo[], *const dfl_rpm_vo[], *const dfl_zypper_vo[],
+    *const dfl_go_vo[];
+
+/* dflint_label.c: LABEL keys and the label schema */
+void dfl_lint_labels(lint *L, const mm_df_instr *in);
 
 void dfl_lint_run(lint *L, dfl_pass *ps, const mm_df_instr *in);
 void dfl_lint_other(lint *L, dfl_pass *ps, const mm_df_instr *in);

@@ -118,139 +118,6 @@ static void add_word(mm_buf *b, const char *w)
     mm_buf_adds(b, w);
 }
 
-/* --- version pins -------------------------------------------------------------- */
-static bool apt_pinned(const char *a)
-{
-    return strchr(a, '=') || strchr(a, '/') || mm_str_endswith(a, ".deb");
-}
-
-static bool apk_pinned(const char *a)
-{
-    return strpbrk(a, "=~<>") || mm_str_endswith(a, ".apk");
-}
-
-/* a VCS URL is pinned by "@ref" after its last path segment begins */
-static bool vcs_pinned(const char *a)
-{
-    const char *end = strchr(a, '#');
-    size_t n = end ? (size_t)(end - a) : strlen(a);
-    const char *slash = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (a[i] == '/')
-            slash = a + i;
-    return slash && memchr(slash, '@', n - (size_t)(slash - a)) != NULL;
-}
-
-static bool pip_pinned(const char *a)
-{
-    if (!strncmp(a, "git+", 4) || !strncmp(a, "hg+", 3) || !strncmp(a, "svn+", 4) ||
-        !strncmp(a, "bzr+", 4))
-        return vcs_pinned(a);
-    if (strstr(a, " @ "))
-        return true; /* "name @ url" */
-    static const char *const ops[] = {"==", ">=", "<=", "!=", "~=", "===", ">", "<"};
-    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
-        if (strstr(a, ops[i]))
-            return true;
-    return mm_str_endswith(a, ".whl") || mm_str_endswith(a, ".tar.gz") ||
-           mm_str_endswith(a, ".zip") || strchr(a, '/') || !strcmp(a, ".");
-}
-
-static bool npm_pinned(const char *a)
-{
-    static const char *const git[] = {"git://", "git+ssh://", "git+http://", "git+https://",
-                                      "github:", "gitlab:", "bitbucket:"};
-    for (size_t i = 0; i < sizeof git / sizeof git[0]; i++)
-        if (mm_str_startswith(a, git[i]))
-            return strchr(a, '#') != NULL;
-    if (mm_str_endswith(a, ".tar") || mm_str_endswith(a, ".tar.gz") || mm_str_endswith(a, ".tgz"))
-        return true;
-    if (a[0] == '/' || mm_str_startswith(a, "./") || mm_str_startswith(a, "../") ||
-        mm_str_startswith(a, "~/") || !strcmp(a, "."))
-        return true;
-    if (mm_str_startswith(a, "http://") || mm_str_startswith(a, "https://") ||
-        mm_str_startswith(a, "file:"))
-        return true;
-    const char *at = strchr(a[0] == '@' ? a + 1 : a, '@');
-    return at && at[1] && strcmp(at + 1, "latest") && strcmp(at + 1, "next");
-}
-
-/* rpm-style "name-version": the parts after the first '-' are version
- * characters and one of them starts with a digit (hadolint's rule) */
-static bool rpm_pinned(const char *a)
-{
-    if (mm_str_endswith(a, ".rpm"))
-        return true;
-    const char *dash = strchr(a, '-');
-    if (!dash)
-        return false;
-    bool digit = false;
-    const char *p = dash + 1;
-    while (*p || p[-1] == '-') {
-        const char *e = strchr(p, '-');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n && isdigit((unsigned char)p[0]))
-            digit = true;
-        for (size_t i = 0; i < n; i++)
-            if (!isalnum((unsigned char)p[i]) && !strchr(".~^_:+", p[i]))
-                return false;
-        if (!e)
-            break;
-        p = e + 1;
-    }
-    return digit;
-}
-
-static bool zypper_pinned(const char *a)
-{
-    return strpbrk(a, "=<>") || mm_str_endswith(a, ".rpm");
-}
-
-/* pecl: [channel/]name-version, a local .tgz/.tar/package.xml, or a URL */
-static bool pecl_pinned(const char *a)
-{
-    if (mm_str_endswith(a, ".tgz") || mm_str_endswith(a, ".tar") ||
-        mm_str_endswith(a, ".xml") || mm_str_startswith(a, "http://") ||
-        mm_str_startswith(a, "https://"))
-        return true;
-    const char *name = strrchr(a, '/');
-    name = name ? name + 1 : a;
-    const char *dash = strrchr(name, '-');
-    return dash && isdigit((unsigned char)dash[1]);
-}
-
-/* --- option tables ------------------------------------------------------------- */
-static const char *const apt_vo[] = {"-o", "-c", "-t", "--option", "--config-file",
-                                     "--target-release", "--default-release", NULL};
-static const char *const apk_vo[] = {"-t", "--virtual", "-X", "--repository", "-p", "--root",
-                                     "--arch", "--keys-dir", "--cache-dir",
-                                     "--repositories-file", "--cache-max-age", NULL};
-static const char *const pip_vo[] = {
-    "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
-    "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix", "--root",
-    "--src", "--upgrade-strategy", "--platform", "--python-version", "--implementation",
-    "--abi", "--trusted-host", "--cache-dir", "--progress-bar", "--global-option",
-    "--install-option", "--config-settings", "-C", "--report", "--log", "--log-file",
-    "--proxy", "--retries", "--timeout", "--exists-action", "--cert", "--client-cert",
-    "--root-user-action", "-b", "--build", "--no-binary", "--only-binary", "--python",
-    "--keyring-provider", "--use-feature", "--use-deprecated", "--group", NULL};
-static const char *const npm_vo[] = {"--prefix", "--registry", "--cache", "--tag", "-w",
-                                     "--workspace", "--loglevel", "--omit", "--include",
-                                     "--install-strategy", "--userconfig", "--globalconfig",
-                                     "--only", "--save-prefix", "--fetch-retries", NULL};
-static const char *const gem_vo[] = {"-v", "--version", "-i", "--install-dir", "-n", "--bindir",
-                                     "-s", "--source", "--platform", "-P", "--trust-policy",
-                                     "--build-root", "-g", "--file", "--target-rbconfig", NULL};
-static const char *const rpm_vo[] = {"-c", "--config", "--installroot", "--releasever",
-                                     "--disablerepo", "--enablerepo", "--repo", "--repoid",
-                                     "-x", "--exclude", "--setopt", "--nogpgcheck-x", NULL};
-static const char *const zypper_vo[] = {"-R", "--root", "-c", "--config", "-r", "--repo",
-                                        "-t", "--type", "--from", "-D", "--reposd-dir", NULL};
-static const char *const go_vo[] = {"-o", "-ldflags", "-gcflags", "-tags", "-mod", "-modfile",
-                                    "-p", "-C", "-pkgdir", "-asmflags", "-buildmode",
-                                    "-compiler", "-gccgoflags", "-installsuffix", "-overlay",
-                                    "-pgo", "-toolexec", "-exec", NULL};
-
 /* --- the facts of one RUN ----------------------------------------------------- */
 static bool truthy(const char *v)
 {
@@ -411,7 +278,7 @@ static bool pip_install(const mm_sh_cmd *c, size_t *from)
     } else {
         return false;
     }
-    size_t s = subcmd(c, s0, pip_vo);
+    size_t s = subcmd(c, s0, dfl_pip_vo);
     if (s >= c->argc || strcmp(c->argv[s], "install"))
         return false;
     *from = s + 1;
@@ -571,16 +438,16 @@ void dfl_lint_run(lint *L, dfl_pass *ps, const mm_df_instr *in)
             fire[R_WGET_PROGRESS] = true;
 
         if (!strcmp(n, "apt-get") || !strcmp(n, "apt")) {
-            size_t s = subcmd(c, 1, apt_vo);
+            size_t s = subcmd(c, 1, dfl_apt_vo);
             const char *sub = s < c->argc ? c->argv[s] : "";
             if (!strcmp(sub, "update")) {
                 apt_update = true;
             } else if (!strcmp(sub, "install")) {
                 apt_install_any = true;
                 const char *ops[512];
-                size_t no = operands(c, s + 1, apt_vo, false, ops, 512);
+                size_t no = operands(c, s + 1, dfl_apt_vo, false, ops, 512);
                 for (size_t k = 0; k < no; k++)
-                    if (!has_var(ops[k]) && !apt_pinned(ops[k]))
+                    if (!has_var(ops[k]) && !dfl_pin_apt(ops[k]))
                         add_word(&apt_un, ops[k]);
                 if (!strcmp(n, "apt-get")) {
                     bool norec = hflag(c, "no-install-recommends");
@@ -615,16 +482,16 @@ void dfl_lint_run(lint *L, dfl_pass *ps, const mm_df_instr *in)
                 upgrade_cmd = "apt-get upgrade";
             }
         } else if (!strcmp(n, "apk")) {
-            size_t s = subcmd(c, 1, apk_vo);
+            size_t s = subcmd(c, 1, dfl_apk_vo);
             const char *sub = s < c->argc ? c->argv[s] : "";
             if (!strcmp(sub, "update")) {
                 apk_update = true;
             } else if (!strcmp(sub, "add")) {
                 apk_add = true;
                 const char *ops[512];
-                size_t no = operands(c, s + 1, apk_vo, false, ops, 512);
+                size_t no = operands(c, s + 1, dfl_apk_vo, false, ops, 512);
                 for (size_t k = 0; k < no; k++)
-                    if (!has_var(ops[k]) && !apk_pinned(ops[k]) && ops[k][0] != '!')
+                    if (!has_var(ops[k]) && !dfl_pin_apk(ops[k]) && ops[k][0] != '!')
                         add_word(&apk_un, ops[k]);
                 if (!hflag(c, "no-cache"))
                     apk_nocache = true;
@@ -633,16 +500,16 @@ void dfl_lint_run(lint *L, dfl_pass *ps, const mm_df_instr *in)
                 upgrade_cmd = "apk upgrade";
             }
         } else if (!strcmp(n, "npm")) {
-            size_t s = subcmd(c, 1, npm_vo);
+            size_t s = subcmd(c, 1, dfl_npm_vo);
             if (s < c->argc && !strcmp(c->argv[s], "install")) {
                 const char *ops[512];
-                size_t no = operands(c, s + 1, npm_vo, false, ops, 512);
+                size_t no = operands(c, s + 1, dfl_npm_vo, false, ops, 512);
                 for (size_t k = 0; k < no; k++)
-                    if (!has_var(ops[k]) && !npm_pinned(ops[k]))
+                    if (!has_var(ops[k]) && !dfl_pin_npm(ops[k]))
                         add_word(&npm_un, ops[k]);
             }
         } else if (!strcmp(n, "gem")) {
-            size_t s = subcmd(c, 1, gem_vo);
+            size_t s = subcmd(c, 1, dfl_gem_vo);
             if (s < c->argc && (!strcmp(c->argv[s], "install") || !strcmp(c->argv[s], "i")) &&
                 !hflag(c, "version") && !has_word(c, "-v")) {
                 for (size_t k = s + 1; k < c->argc; k++) {
@@ -650,7 +517,7 @@ void dfl_lint_run(lint *L, dfl_pass *ps, const mm_df_instr *in)
                     if (!strcmp(a, "--"))
                         break;
                     if (a[0] == '-') {
-                        if (!strchr(a, '=') && in_list(a, gem_vo))
+                        if (!strchr(a, '=') && in_list(a, dfl_gem_vo))
                             k++;
                         else if (a[1] == '-' && !strchr(a, '=') && k + 1 < c->argc &&
                                  (!strcmp(c->argv[k + 1], "true") ||
@@ -666,17 +533,17 @@ void dfl_lint_run(lint *L, dfl_pass *ps, const mm_df_instr *in)
             static const char *const inst[] = {"install", "groupinstall", "localinstall", NULL};
             if (cmd_has(c, "yum", inst) && !hflag(c, "y") && !hflag(c, "assumeyes"))
                 fire[R_YUM_YES] = true;
-            size_t s = subcmd(c, 1, rpm_vo);
+            size_t s = subcmd(c, 1, dfl_rpm_vo);
             bool module = s < c->argc && !strcmp(c->argv[s], "module");
             if (module)
-                s = subcmd(c, s + 1, rpm_vo);
+                s = subcmd(c, s + 1, dfl_rpm_vo);
             if (s < c->argc && !strcmp(c->argv[s], "install")) {
                 wants_yum_clean = true;
                 const char *ops[512];
-                size_t no = operands(c, s + 1, rpm_vo, false, ops, 512);
+                size_t no = operands(c, s + 1, dfl_rpm_vo, false, ops, 512);
                 for (size_t k = 0; k < no; k++)
                     if (!has_var(ops[k]) && !(module ? strchr(ops[k], ':') != NULL
-                                                     : rpm_pinned(ops[k])))
+                                                     : dfl_pin_rpm(ops[k])))
                         add_word(&yum_un, ops[k]);
             }
             if (mm_sh_has(c, "clean") && mm_sh_has(c, "all"))
@@ -686,18 +553,18 @@ void dfl_lint_run(lint *L, dfl_pass *ps, const mm_df_instr *in)
             static const char *const inst[] = {"install", "groupinstall", "localinstall", NULL};
             if (cmd_has(c, n, inst) && !hflag(c, "y") && !hflag(c, "assumeyes"))
                 fire[R_DNF_YES] = true;
-            size_t s = subcmd(c, 1, rpm_vo);
+            size_t s = subcmd(c, 1, dfl_rpm_vo);
             bool module = s < c->argc && !strcmp(c->argv[s], "module");
             bool group = s < c->argc && !strcmp(c->argv[s], "group");
             if (module || group)
-                s = subcmd(c, s + 1, rpm_vo);
+                s = subcmd(c, s + 1, dfl_rpm_vo);
             if (s < c->argc && !strcmp(c->argv[s], "install")) {
                 if (micro)
                     wants_microdnf = true;
                 else
                     wants_dnf = true;
                 const char *ops[512];
-                size_t no = group ? 0 : operands(c, s + 1, rpm_vo, false, ops, 512);
+                size_t no = group ? 0 : operands(c, s + 1, dfl_rpm_vo, false, ops, 512);
                 for (size_t k = 0; k < no; k++) {
                     const char *a = ops[k];
                     bool pinned;
@@ -706,7 +573,7 @@ void dfl_lint_run(lint *L, dfl_pass *ps, const mm_df_instr *in)
                     else if (has_var(a))
                         pinned = true; /* a version in a variable */
                     else
-                        pinned = rpm_pinned(a);
+                        pinned = dfl_pin_rpm(a);
                     if (!pinned)
                         add_word(&dnf_un, a);
                 }
@@ -726,14 +593,14 @@ void dfl_lint_run(lint *L, dfl_pass *ps, const mm_df_instr *in)
             static const char *const dup[] = {"dist-upgrade", "dup", NULL};
             if (cmd_has(c, "zypper", dup))
                 fire[R_ZYPPER_DUP] = true;
-            size_t s = subcmd(c, 1, zypper_vo);
+            size_t s = subcmd(c, 1, dfl_zypper_vo);
             const char *sub = s < c->argc ? c->argv[s] : "";
             if (!strcmp(sub, "install") || !strcmp(sub, "in")) {
                 wants_zypper_clean = true;
                 const char *ops[512];
-                size_t no = operands(c, s + 1, zypper_vo, false, ops, 512);
+                size_t no = operands(c, s + 1, dfl_zypper_vo, false, ops, 512);
                 for (size_t k = 0; k < no; k++)
-                    if (!has_var(ops[k]) && !zypper_pinned(ops[k]))
+                    if (!has_var(ops[k]) && !dfl_pin_zypper(ops[k]))
                         add_word(&zyp_un, ops[k]);
             }
             if (!strcmp(sub, "clean") || !strcmp(sub, "cc"))
@@ -744,14 +611,14 @@ void dfl_lint_run(lint *L, dfl_pass *ps, const mm_df_instr *in)
             if (mm_sh_has(c, "cache") && mm_sh_has(c, "clean"))
                 yarn_clean = true;
         } else if (!strcmp(n, "go")) {
-            size_t s = subcmd(c, 1, go_vo);
+            size_t s = subcmd(c, 1, dfl_go_vo);
             const char *sub = s < c->argc ? c->argv[s] : "";
             bool run = !strcmp(sub, "run");
             if (run || !strcmp(sub, "install") || !strcmp(sub, "get")) {
                 for (size_t k = s + 1; k < c->argc; k++) {
                     const char *a = c->argv[k];
                     if (a[0] == '-') {
-                        if (!strchr(a, '=') && in_list(a, go_vo))
+                        if (!strchr(a, '=') && in_list(a, dfl_go_vo))
                             k++;
                         continue;
                     }
@@ -772,7 +639,7 @@ void dfl_lint_run(lint *L, dfl_pass *ps, const mm_df_instr *in)
                 const char *ops[512];
                 size_t no = operands(c, s + 1, NULL, false, ops, 512);
                 for (size_t k = 0; k < no; k++)
-                    if (!has_var(ops[k]) && !pecl_pinned(ops[k]))
+                    if (!has_var(ops[k]) && !dfl_pin_pecl(ops[k]))
                         add_word(&pecl_un, ops[k]);
             }
         } else {
@@ -789,9 +656,9 @@ void dfl_lint_run(lint *L, dfl_pass *ps, const mm_df_instr *in)
                 }
                 if (!skip) {
                     const char *ops[512];
-                    size_t no = operands(c, from, pip_vo, false, ops, 512);
+                    size_t no = operands(c, from, dfl_pip_vo, false, ops, 512);
                     for (size_t k = 0; k < no; k++)
-                        if (!has_var(ops[k]) && !pip_pinned(ops[k]))
+                        if (!has_var(ops[k]) && !dfl_pin_pip(ops[k]))
                             add_word(&pip_un, ops[k]);
                 }
                 if (!has_word(c, "--no-cache-dir") &&

@@ -11,6 +11,9 @@
  * variable substitution against the scope of the stage.  RUN, CMD and
  * ENTRYPOINT keep their text: their shell expands them at build/run time.
  *
+ * The word level (substitution) is dockerfile_words.c, the line level
+ * (directives, pragmas, heredocs, RUN scripts) dockerfile_lines.c.
+ *
  * Everything comes from an untrusted file: every size is capped (file,
  * instructions, heredocs, expansion) and every index is checked.
  */
@@ -21,51 +24,18 @@
 
 #include <jansson.h>
 
-#include "mamori/dockerfile.h"
 #include "config/config_int.h"
-#include "util/util.h"
+#include "config/dockerfile_int.h"
 
-#define MAX_TOTAL_EXPANSION (16u << 20)
-#define MAX_NEST 16
+const char dfp_novalue = 0;
 
-/* --- lines --------------------------------------------------------------- */
-typedef struct pline {
-    const char *s;
-    size_t n;
-} pline;
-
-typedef struct parser {
-    const char *path;
-    pline *lines;
-    size_t nlines;
-    size_t i;                 /* next line (0-based) */
-    char esc;
-    mm_dockerfile *df;
-    /* scopes */
-    mm_map *globals;          /* ARG before the first FROM: name -> value
-                               * (a strdup'd string, or the NOVALUE marker) */
-    mm_map *env, *args;       /* of the current stage */
-    mm_map **stage_env;       /* per stage, kept for FROM <stage> */
-    size_t total_expanded;
-    /* pending "ignore=" ids from the comments just above */
-    char **pend;
-    size_t npend;
-    size_t args_off;          /* where the arguments start in the joined text */
-    int depth;                /* inside an ONBUILD trigger */
-} parser;
-
-static char novalue_marker;
-#define NOVALUE ((void *)&novalue_marker)
-
-static void free_val(void *v)
+void dfp_free_val(void *v)
 {
     if (v != NOVALUE)
         free(v);
 }
 
-static int perr(parser *p, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int perr(parser *p, int line, const char *fmt, ...)
+int dfp_perr(parser *p, int line, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -90,342 +60,6 @@ static bool comment_line(const char *s, size_t n)
     while (i < n && (s[i] == ' ' || s[i] == '\t'))
         i++;
     return i < n && s[i] == '#';
-}
-
-/* --- word processing: quotes, escapes, substitution ------------------------ */
-typedef struct scope {
-    parser *p;
-    bool from_line;   /* FROM: only the global ARGs are visible */
-    bool unresolved;
-    int line;
-    int depth;
-} scope;
-
-static const char *lookup(scope *sc, const char *name, bool *set)
-{
-    parser *p = sc->p;
-    void *v = NULL;
-    if (sc->from_line) {
-        v = mm_map_get(p->globals, name);
-    } else {
-        if (p->env)
-            v = mm_map_get(p->env, name);
-        if (!v && p->args)
-            v = mm_map_get(p->args, name);
-    }
-    *set = v && v != NOVALUE;
-    return *set ? v : "";
-}
-
-static int process(scope *sc, const char *s, size_t n, size_t *pos, bool split,
-                   char stop, char ***words, size_t *nwords, mm_buf *single);
-
-static int grow_check(scope *sc, mm_buf *b)
-{
-    if (b->len > MM_DF_MAX_EXPANSION)
-        return mm_error_set(MM_ELIMIT, "%s:%d: a word expands to more than %u bytes",
-                            sc->p->path, sc->line, MM_DF_MAX_EXPANSION);
-    return 0;
-}
-
-/* Removes a literal prefix/suffix pattern (no glob support). */
-static void trim_pattern(mm_buf *out, const char *val, const char *pat, bool prefix)
-{
-    size_t vl = strlen(val), pl = strlen(pat);
-    if (pl <= vl) {
-        if (prefix && memcmp(val, pat, pl) == 0) {
-            mm_buf_adds(out, val + pl);
-            return;
-        }
-        if (!prefix && memcmp(val + vl - pl, pat, pl) == 0) {
-            mm_buf_add(out, val, vl - pl);
-            return;
-        }
-    }
-    mm_buf_adds(out, val);
-}
-
-/* At s[*pos] == '$'.  Appends the expansion to out. */
-static int expand_var(scope *sc, const char *s, size_t n, size_t *pos, mm_buf *out)
-{
-    size_t i = *pos + 1;
-    if (i >= n) {
-        mm_buf_addc(out, '$');
-        *pos = i;
-        return 0;
-    }
-    if (s[i] == '{') {
-        i++;
-        size_t ns = i;
-        while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '_'))
-            i++;
-        if (i == ns || i >= n)
-            return perr(sc->p, sc->line, "bad substitution: missing '}' or name in \"%.*s\"",
-                        (int)(n - *pos > 60 ? 60 : n - *pos), s + *pos);
-        char *name = mm_xstrndup(s + ns, i - ns);
-        bool set;
-        const char *val = lookup(sc, name, &set);
-        free(name);
-        if (s[i] == '}') {
-            if (!set)
-                sc->unresolved = true;
-            mm_buf_adds(out, val);
-            *pos = i + 1;
-            return 0;
-        }
-        /* modifier */
-        char mod[3] = {0};
-        if (s[i] == ':' && i + 1 < n && strchr("-+?", s[i + 1])) {
-            mod[0] = ':';
-            mod[1] = s[i + 1];
-            i += 2;
-        } else if (strchr("-+?#%", s[i])) {
-            mod[0] = s[i++];
-            if ((mod[0] == '#' || mod[0] == '%') && i < n && s[i] == mod[0])
-                i++; /* longest match: same as shortest without globs */
-        } else {
-            return perr(sc->p, sc->line, "bad substitution: unsupported modifier '%c' in "
-                        "\"%.*s\"", s[i], (int)(n - *pos > 60 ? 60 : n - *pos), s + *pos);
-        }
-        if (++sc->depth > MAX_NEST)
-            return perr(sc->p, sc->line, "substitutions nested deeper than %d", MAX_NEST);
-        mm_buf word = MM_BUF_INIT;
-        bool unres_before = sc->unresolved;
-        int rc = process(sc, s, n, &i, false, '}', NULL, NULL, &word);
-        sc->depth--;
-        if (rc < 0) {
-            mm_buf_free(&word);
-            return rc;
-        }
-        if (i >= n || s[i] != '}') {
-            mm_buf_free(&word);
-            return perr(sc->p, sc->line, "bad substitution: missing '}'");
-        }
-        i++;
-        const char *w = word.data ? word.data : "";
-        bool empty = !set || !*val;
-        bool word_unres = sc->unresolved && !unres_before;
-        sc->unresolved = unres_before;
-        if (!strcmp(mod, ":-") || !strcmp(mod, "-")) {
-            bool use_word = mod[0] == ':' ? empty : !set;
-            mm_buf_adds(out, use_word ? w : val);
-            if (use_word && word_unres)
-                sc->unresolved = true;
-        } else if (!strcmp(mod, ":+") || !strcmp(mod, "+")) {
-            bool use_word = mod[0] == ':' ? !empty : set;
-            if (use_word)
-                mm_buf_adds(out, w);
-            if (use_word && word_unres)
-                sc->unresolved = true;
-        } else if (!strcmp(mod, ":?") || !strcmp(mod, "?")) {
-            bool fail = mod[0] == ':' ? empty : !set;
-            if (fail) {
-                /* BuildKit fails the build here; for a linter the value is
-                 * simply unknown (it comes with --build-arg) */
-                sc->unresolved = true;
-            }
-            mm_buf_adds(out, val);
-        } else if (mod[0] == '#' || mod[0] == '%') {
-            if (!set)
-                sc->unresolved = true;
-            trim_pattern(out, val, w, mod[0] == '#');
-        }
-        mm_buf_free(&word);
-        *pos = i;
-        return 0;
-    }
-    if (isalpha((unsigned char)s[i]) || s[i] == '_') {
-        size_t ns = i;
-        while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '_'))
-            i++;
-        char *name = mm_xstrndup(s + ns, i - ns);
-        bool set;
-        const char *val = lookup(sc, name, &set);
-        free(name);
-        if (!set)
-            sc->unresolved = true;
-        mm_buf_adds(out, val);
-        *pos = i;
-        return 0;
-    }
-    mm_buf_addc(out, '$');
-    *pos = i;
-    return 0;
-}
-
-/* Processes s from *pos: quote removal, escapes and substitution.  With
- * split, words separated by white space go to *words; else everything goes
- * to *single.  stop (non-zero) ends processing at that character outside
- * quotes (for the word of ${x:-word}).  Follows BuildKit's shell lexer. */
-static int process(scope *sc, const char *s, size_t n, size_t *pos, bool split,
-                   char stop, char ***words, size_t *nwords, mm_buf *single)
-{
-    char esc = sc->p->esc;
-    mm_buf cur = MM_BUF_INIT;
-    mm_buf *b = split ? &cur : single;
-    bool have = false;
-    size_t i = *pos;
-    int rc = 0;
-    while (i < n) {
-        char c = s[i];
-        if (stop && c == stop)
-            break;
-        if (split && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
-            if (cur.len || have) {
-                mm_strv_push(words, nwords, cur.data ? cur.data : "");
-                mm_buf_clear(&cur);
-                have = false;
-            }
-            i++;
-            continue;
-        }
-        if (c == esc) {
-            if (i + 1 < n) {
-                mm_buf_addc(b, s[i + 1]);
-                i += 2;
-            } else {
-                mm_buf_addc(b, c);
-                i++;
-            }
-            have = true;
-            continue;
-        }
-        if (c == '\'') {
-            size_t j = i + 1;
-            while (j < n && s[j] != '\'')
-                j++;
-            if (j >= n) {
-                rc = perr(sc->p, sc->line, "unexpected end of statement while looking "
-                          "for the matching single quote");
-                goto out;
-            }
-            mm_buf_add(b, s + i + 1, j - i - 1);
-            i = j + 1;
-            have = true;
-            continue;
-        }
-        if (c == '"') {
-            i++;
-            for (;;) {
-                if (i >= n) {
-                    rc = perr(sc->p, sc->line, "unexpected end of statement while "
-                              "looking for the matching double quote");
-                    goto out;
-                }
-                char d = s[i];
-                if (d == '"') {
-                    i++;
-                    break;
-                }
-                if (d == esc && i + 1 < n &&
-                    (s[i + 1] == '"' || s[i + 1] == '$' || s[i + 1] == esc)) {
-                    mm_buf_addc(b, s[i + 1]);
-                    i += 2;
-                } else if (d == '$') {
-                    if ((rc = expand_var(sc, s, n, &i, b)) < 0)
-                        goto out;
-                } else {
-                    mm_buf_addc(b, d);
-                    i++;
-                }
-                if ((rc = grow_check(sc, b)) < 0)
-                    goto out;
-            }
-            have = true;
-            continue;
-        }
-        if (c == '$') {
-            size_t before = b->len;
-            if ((rc = expand_var(sc, s, n, &i, b)) < 0)
-                goto out;
-            sc->p->total_expanded += b->len - before;
-            if (sc->p->total_expanded > MAX_TOTAL_EXPANSION) {
-                rc = mm_error_set(MM_ELIMIT, "%s:%d: variables expand to more than %u "
-                                  "bytes in all", sc->p->path, sc->line,
-                                  MAX_TOTAL_EXPANSION);
-                goto out;
-            }
-        } else {
-            mm_buf_addc(b, c);
-            i++;
-        }
-        if ((rc = grow_check(sc, b)) < 0)
-            goto out;
-    }
-    if (split && (cur.len || have))
-        mm_strv_push(words, nwords, cur.data ? cur.data : "");
-out:
-    mm_buf_free(&cur);
-    *pos = i;
-    return rc;
-}
-
-static int expand_words(parser *p, int line, bool from_line, const char *s,
-                        char ***words, size_t *nwords, bool *unres)
-{
-    scope sc = {p, from_line, false, line, 0};
-    size_t pos = 0;
-    int rc = process(&sc, s, strlen(s), &pos, true, 0, words, nwords, NULL);
-    if (unres && sc.unresolved)
-        *unres = true;
-    return rc;
-}
-
-static int expand_one(parser *p, int line, const char *s, char **out, bool *unres)
-{
-    scope sc = {p, false, false, line, 0};
-    size_t pos = 0;
-    mm_buf b = MM_BUF_INIT;
-    int rc = process(&sc, s, strlen(s), &pos, false, 0, NULL, NULL, &b);
-    if (rc < 0) {
-        mm_buf_free(&b);
-        return rc;
-    }
-    if (unres && sc.unresolved)
-        *unres = true;
-    *out = mm_buf_detach(&b);
-    return 0;
-}
-
-/* --- raw word splitting (no expansion) ------------------------------------- */
-/* Splits at white space outside quotes, keeping quotes and escapes as
- * written; records where each word starts.  Used for flags and heredoc
- * markers, which must be found before any expansion. */
-typedef struct rword {
-    size_t start, end;
-} rword;
-
-static size_t raw_words(const char *s, size_t n, char esc, rword *w, size_t max)
-{
-    size_t k = 0, i = 0;
-    while (i < n && k < max) {
-        while (i < n && isspace((unsigned char)s[i]))
-            i++;
-        if (i >= n)
-            break;
-        size_t st = i;
-        char q = 0;
-        while (i < n) {
-            char c = s[i];
-            if (q) {
-                if (c == q)
-                    q = 0;
-                else if (q == '"' && (c == esc || c == '\\') && i + 1 < n)
-                    i++;
-            } else if (c == '\'' || c == '"') {
-                q = c;
-            } else if ((c == esc || c == '\\') && i + 1 < n) {
-                i++;
-            } else if (isspace((unsigned char)c)) {
-                break;
-            }
-            i++;
-        }
-        w[k].start = st;
-        w[k].end = i > n ? n : i;
-        k++;
-    }
-    return k;
 }
 
 /* --- instructions ---------------------------------------------------------- */
@@ -507,320 +141,6 @@ void mm_dockerfile_free(mm_dockerfile *df)
     free(df->path);
     free(df->syntax);
     free(df);
-}
-
-/* Is w a rule name a pragma may give: MM-DF-nnn, DLnnnn, SCnnnn? */
-static bool pragma_name_ok(const char *w)
-{
-    const char *d = NULL;
-    if (!strncmp(w, "DL", 2) || !strncmp(w, "SC", 2))
-        d = w + 2;
-    else if (!strncmp(w, "MM-DF-", 6))
-        d = w + 6;
-    if (!d || !*d)
-        return false;
-    for (; *d; d++)
-        if (!isdigit((unsigned char)*d))
-            return false;
-    return true;
-}
-
-static void bad_pragma(parser *p, int line, const char *name)
-{
-    mm_dockerfile *df = p->df;
-    if (df->nbad_pragmas >= 256)
-        return;
-    df->bad_pragma_lines = mm_xrealloc(df->bad_pragma_lines,
-                                       (df->nbad_pragmas + 1) * sizeof *df->bad_pragma_lines);
-    df->bad_pragma_lines[df->nbad_pragmas] = line;
-    mm_strv_push(&df->bad_pragmas, &df->nbad_pragmas, name);
-}
-
-/* "# mamori ignore=A,B", "# hadolint ignore=DL3008, SC2086 # why",
- * "# hadolint global ignore = DL3003", "# hadolint shell=powershell".
- * hadolint's own grammar: white space around '=' and ',', a comment after
- * the list.  A hadolint pragma naming something that is no rule id is void
- * (as hadolint treats it) and each bad name is reported; mamori's keeps its
- * good names and reports the bad ones. */
-static void parse_pragma(parser *p, const char *s, size_t n, int line)
-{
-    char *t = mm_xstrndup(s, n);
-    char *c = t;
-    while (*c == ' ' || *c == '\t')
-        c++;
-    c++; /* '#' */
-    while (*c == ' ' || *c == '\t')
-        c++;
-    bool hadolint = false;
-    if (!strncmp(c, "mamori", 6)) {
-        c += 6;
-    } else if (!strncmp(c, "hadolint", 8)) {
-        c += 8;
-        hadolint = true;
-    } else {
-        free(t);
-        return;
-    }
-    if (*c != ' ' && *c != '\t') {
-        free(t);
-        return;
-    }
-    while (*c == ' ' || *c == '\t')
-        c++;
-    if (!strncmp(c, "shell", 5)) {
-        char *q = c + 5;
-        while (*q == ' ' || *q == '\t')
-            q++;
-        if (*q == '=') {
-            q++;
-            while (*q == ' ' || *q == '\t')
-                q++;
-            size_t l = strcspn(q, " \t#\r");
-            if (l) {
-                free(p->df->shell_pragma);
-                p->df->shell_pragma = mm_xstrndup(q, l);
-            }
-        }
-        free(t);
-        return;
-    }
-    bool global = false;
-    if (!strncmp(c, "global", 6) && (c[6] == ' ' || c[6] == '\t')) {
-        global = true;
-        c += 6;
-        while (*c == ' ' || *c == '\t')
-            c++;
-    }
-    if (strncmp(c, "ignore", 6) != 0) {
-        free(t);
-        return;
-    }
-    c += 6;
-    while (*c == ' ' || *c == '\t')
-        c++;
-    if (*c != '=') {
-        free(t);
-        return;
-    }
-    c++;
-    char *hash = strchr(c, '#');
-    if (hash)
-        *hash = 0;
-    char **names = NULL;
-    size_t nnames = 0;
-    bool bad = false;
-    char *save = NULL;
-    for (char *tok = strtok_r(c, ", \t\r", &save); tok; tok = strtok_r(NULL, ", \t\r", &save)) {
-        if (!pragma_name_ok(tok)) {
-            bad_pragma(p, line, tok);
-            bad = true;
-            continue;
-        }
-        if (nnames < 256)
-            mm_strv_push(&names, &nnames, tok);
-    }
-    if (!(bad && hadolint)) {
-        for (size_t i = 0; i < nnames; i++) {
-            if (global) {
-                if (p->df->nglobal_ignore < 256)
-                    mm_strv_push(&p->df->global_ignore, &p->df->nglobal_ignore, names[i]);
-            } else if (p->npend < 256) {
-                mm_strv_push(&p->pend, &p->npend, names[i]);
-            }
-        }
-    }
-    mm_strv_free(names, nnames);
-    free(t);
-}
-
-/* Parser directives at the very top: "# key=value". */
-static int directives(parser *p)
-{
-    bool seen_escape = false, seen_syntax = false;
-    while (p->i < p->nlines) {
-        const char *s = p->lines[p->i].s;
-        size_t n = p->lines[p->i].n, k = 0;
-        while (k < n && (s[k] == ' ' || s[k] == '\t'))
-            k++;
-        if (k >= n || s[k] != '#')
-            return 0;
-        k++;
-        while (k < n && (s[k] == ' ' || s[k] == '\t'))
-            k++;
-        size_t ks = k;
-        while (k < n && (isalnum((unsigned char)s[k]) || s[k] == '_'))
-            k++;
-        size_t ke = k;
-        while (k < n && (s[k] == ' ' || s[k] == '\t'))
-            k++;
-        if (ke == ks || k >= n || s[k] != '=')
-            return 0; /* an ordinary comment ends the directives */
-        k++;
-        while (k < n && (s[k] == ' ' || s[k] == '\t'))
-            k++;
-        size_t ve = n;
-        while (ve > k && isspace((unsigned char)s[ve - 1]))
-            ve--;
-        char *key = mm_xstrndup(s + ks, ke - ks);
-        char *val = mm_xstrndup(s + k, ve - k);
-        int rc = 0;
-        int line = (int)p->i + 1;
-        if (!strcasecmp(key, "escape")) {
-            if (seen_escape)
-                rc = perr(p, line, "only one escape parser directive can be used");
-            else if (strcmp(val, "\\") && strcmp(val, "`"))
-                rc = perr(p, line, "invalid escape token '%s': it must be \\ or `", val);
-            else
-                p->esc = val[0];
-            seen_escape = true;
-        } else if (!strcasecmp(key, "syntax")) {
-            if (seen_syntax)
-                rc = perr(p, line, "only one syntax parser directive can be used");
-            free(p->df->syntax);
-            p->df->syntax = mm_xstrdup(val);
-            seen_syntax = true;
-        } else if (strcasecmp(key, "check") != 0) {
-            /* an unknown directive is an ordinary comment: stop */
-            free(key);
-            free(val);
-            return 0;
-        }
-        free(key);
-        free(val);
-        if (rc < 0)
-            return rc;
-        p->i++;
-    }
-    return 0;
-}
-
-/* Does the physical line end in the escape character (white space after
- * it allowed)?  Sets *cut to the length without it. */
-static bool continues(const char *s, size_t n, char esc, size_t *cut)
-{
-    size_t e = n;
-    while (e > 0 && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r'))
-        e--;
-    if (e > 0 && s[e - 1] == esc) {
-        *cut = e - 1;
-        return true;
-    }
-    return false;
-}
-
-static int read_heredocs(parser *p, mm_df_instr *in, const char *args, size_t alen)
-{
-    rword w[256];
-    size_t nw = raw_words(args, alen, '\\', w, 256);
-    for (size_t k = 0; k < nw; k++) {
-        const char *ws = args + w[k].start;
-        size_t wl = w[k].end - w[k].start, j = 0;
-        while (j < wl && isdigit((unsigned char)ws[j]))
-            j++;
-        if (j + 2 > wl || ws[j] != '<' || ws[j + 1] != '<')
-            continue;
-        j += 2;
-        bool strip = false;
-        if (j < wl && ws[j] == '-') {
-            strip = true;
-            j++;
-        }
-        if (j >= wl || memchr(ws + j, '<', wl - j))
-            continue; /* "<<<" here-strings, "<<" alone */
-        const char *nm = ws + j;
-        size_t nl = wl - j;
-        bool quoted = false;
-        char *name;
-        if (nl >= 2 && (nm[0] == '"' || nm[0] == '\'') && nm[nl - 1] == nm[0]) {
-            quoted = true;
-            name = mm_xstrndup(nm + 1, nl - 2);
-        } else {
-            if (memchr(nm, '"', nl) || memchr(nm, '\'', nl) || memchr(nm, '\\', nl))
-                quoted = true;
-            mm_buf b = MM_BUF_INIT;
-            for (size_t q = 0; q < nl; q++)
-                if (nm[q] != '"' && nm[q] != '\'' && nm[q] != '\\')
-                    mm_buf_addc(&b, nm[q]);
-            name = mm_buf_detach(&b);
-        }
-        if (!*name) {
-            free(name);
-            continue;
-        }
-        if (in->nheredocs >= MM_DF_MAX_HEREDOCS) {
-            free(name);
-            return mm_error_set(MM_ELIMIT, "%s:%d: more than %d heredocs in one instruction",
-                                p->path, in->line, MM_DF_MAX_HEREDOCS);
-        }
-        in->heredocs = mm_xrealloc(in->heredocs, (in->nheredocs + 1) * sizeof *in->heredocs);
-        mm_df_heredoc *h = &in->heredocs[in->nheredocs++];
-        memset(h, 0, sizeof *h);
-        h->name = name;
-        h->expand = !quoted;
-        h->strip_tabs = strip;
-        h->line = (int)p->i + 1;
-        mm_buf body = MM_BUF_INIT;
-        bool done = false;
-        while (p->i < p->nlines) {
-            const char *s = p->lines[p->i].s;
-            size_t n = p->lines[p->i].n;
-            p->i++;
-            if (n && s[n - 1] == '\r')
-                n--;
-            size_t off = 0;
-            if (strip)
-                while (off < n && s[off] == '\t')
-                    off++;
-            if (n - off == strlen(name) && memcmp(s + off, name, n - off) == 0) {
-                done = true;
-                break;
-            }
-            mm_buf_add(&body, s + off, n - off);
-            mm_buf_addc(&body, '\n');
-        }
-        h->body = mm_buf_detach(&body);
-        if (!done)
-            return perr(p, in->line, "%s: unterminated heredoc <<%s (no line \"%s\" "
-                        "before the end of the file)", in->keyword, name, name);
-        in->end_line = (int)p->i;
-    }
-    return 0;
-}
-
-/* Parses a JSON array of strings; false when s is not one. */
-static bool json_form(const char *s, char ***argv, size_t *n)
-{
-    json_error_t err;
-    json_t *j = json_loads(s, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
-    if (!j || !json_is_array(j)) {
-        json_decref(j);
-        return false;
-    }
-    size_t i;
-    json_t *v;
-    json_array_foreach(j, i, v) {
-        if (!json_is_string(v)) {
-            json_decref(j);
-            mm_strv_free(*argv, *n);
-            *argv = NULL;
-            *n = 0;
-            return false;
-        }
-        mm_strv_push(argv, n, json_string_value(v));
-    }
-    json_decref(j);
-    return true;
-}
-
-/* Does the text try to be a JSON array: "[" then a quote? */
-static bool looks_json(const char *s)
-{
-    if (*s != '[')
-        return false;
-    s++;
-    while (*s == ' ' || *s == '\t')
-        s++;
-    return *s == '"' || *s == '\'' || *s == ']';
 }
 
 static int kv_add(mm_df_instr *in, const char *k, const char *v, bool has)
@@ -912,18 +232,18 @@ static int parse_kv(parser *p, mm_df_instr *in, const char *a)
     bool legacy = !memchr(s, '=', fl);
     if (legacy) {
         if (!*s)
-            return perr(p, in->line, "%s needs at least one argument", in->keyword);
+            return dfp_perr(p, in->line, "%s needs at least one argument", in->keyword);
         char *key = mm_xstrndup(s, fl);
         const char *rest = s + fl;
         while (*rest == ' ' || *rest == '\t')
             rest++;
         if (!*rest) {
             free(key);
-            return perr(p, in->line, "%s %s: missing a value (the form is NAME=VALUE)",
+            return dfp_perr(p, in->line, "%s %s: missing a value (the form is NAME=VALUE)",
                         in->keyword, s);
         }
         char *val;
-        int rc = expand_one(p, in->line, rest, &val, &in->unresolved);
+        int rc = dfp_expand_one(p, in->line, rest, &val, &in->unresolved);
         if (rc < 0) {
             free(key);
             return rc;
@@ -937,7 +257,7 @@ static int parse_kv(parser *p, mm_df_instr *in, const char *a)
     }
     char **w = NULL;
     size_t nw = 0;
-    int rc = expand_words(p, in->line, false, s, &w, &nw, &in->unresolved);
+    int rc = dfp_expand_words(p, in->line, false, s, &w, &nw, &in->unresolved);
     if (rc < 0) {
         mm_strv_free(w, nw);
         return rc;
@@ -945,13 +265,13 @@ static int parse_kv(parser *p, mm_df_instr *in, const char *a)
     for (size_t i = 0; i < nw; i++) {
         char *eq = strchr(w[i], '=');
         if (!eq) {
-            rc = perr(p, in->line, "%s: can't find = in \"%s\": the form is NAME=VALUE",
+            rc = dfp_perr(p, in->line, "%s: can't find = in \"%s\": the form is NAME=VALUE",
                       in->keyword, w[i]);
             break;
         }
         *eq = 0;
         if (!*w[i]) {
-            rc = perr(p, in->line, "%s: a NAME=VALUE pair has an empty name", in->keyword);
+            rc = dfp_perr(p, in->line, "%s: a NAME=VALUE pair has an empty name", in->keyword);
             break;
         }
         kv_add(in, w[i], eq + 1, true);
@@ -972,7 +292,7 @@ static int apply_scope(parser *p, mm_df_instr *in)
         for (size_t i = 0; i < in->nkv; i++) {
             if (mm_map_count(p->env) >= 10000)
                 break;
-            free_val(mm_map_put(p->env, in->kv[i].key, mm_xstrdup(in->kv[i].value)));
+            dfp_free_val(mm_map_put(p->env, in->kv[i].key, mm_xstrdup(in->kv[i].value)));
         }
     }
     return 0;
@@ -982,21 +302,21 @@ static int parse_arg(parser *p, mm_df_instr *in, const char *a)
 {
     char **w = NULL;
     size_t nw = 0;
-    int rc = expand_words(p, in->line, p->df->nstages == 0, a, &w, &nw, &in->unresolved);
+    int rc = dfp_expand_words(p, in->line, p->df->nstages == 0, a, &w, &nw, &in->unresolved);
     if (rc < 0) {
         mm_strv_free(w, nw);
         return rc;
     }
     if (!nw) {
         mm_strv_free(w, nw);
-        return perr(p, in->line, "ARG needs a name");
+        return dfp_perr(p, in->line, "ARG needs a name");
     }
     for (size_t i = 0; i < nw; i++) {
         char *eq = strchr(w[i], '=');
         if (eq)
             *eq = 0;
         if (!valid_name(w[i])) {
-            rc = perr(p, in->line, "ARG: invalid name \"%s\"", w[i]);
+            rc = dfp_perr(p, in->line, "ARG: invalid name \"%s\"", w[i]);
             break;
         }
         const char *val = eq ? eq + 1 : NULL;
@@ -1010,7 +330,7 @@ static int parse_arg(parser *p, mm_df_instr *in, const char *a)
                 v = mm_xstrdup(v); /* ARG NAME re-imports the global default */
             else
                 v = NOVALUE;
-            free_val(mm_map_put(m, w[i], v));
+            dfp_free_val(mm_map_put(m, w[i], v));
         }
         if (eq)
             *eq = '=';
@@ -1026,7 +346,7 @@ static void env_copy(mm_map *dst, const mm_map *src)
     const char *k;
     void *v;
     while (src && mm_map_next(src, &it, &k, &v))
-        free_val(mm_map_put(dst, k, v == NOVALUE ? NOVALUE : mm_xstrdup(v)));
+        dfp_free_val(mm_map_put(dst, k, v == NOVALUE ? NOVALUE : mm_xstrdup(v)));
 }
 
 static int parse_from(parser *p, mm_df_instr *in, const char *a)
@@ -1034,7 +354,7 @@ static int parse_from(parser *p, mm_df_instr *in, const char *a)
     /* word by word: "FROM $BASE" with BASE unset keeps the reference as
      * written (unresolved) instead of vanishing */
     rword rw[8];
-    size_t nrw = raw_words(a, strlen(a), p->esc, rw, 8);
+    size_t nrw = dfp_raw_words(a, strlen(a), p->esc, rw, 8);
     char **w = NULL;
     size_t nw = 0;
     bool unres = false;
@@ -1045,7 +365,7 @@ static int parse_from(parser *p, mm_df_instr *in, const char *a)
         scope sc = {p, true, false, in->line, 0};
         size_t pos = 0;
         mm_buf b = MM_BUF_INIT;
-        int rc = process(&sc, word, strlen(word), &pos, false, 0, NULL, NULL, &b);
+        int rc = dfp_process(&sc, word, strlen(word), &pos, false, 0, NULL, NULL, &b);
         if (rc < 0) {
             mm_buf_free(&b);
             free(word);
@@ -1064,7 +384,7 @@ static int parse_from(parser *p, mm_df_instr *in, const char *a)
     in->nargv = nw;
     in->unresolved = unres;
     if (nw != 1 && !(nw == 3 && !strcasecmp(w[1], "AS")))
-        return perr(p, in->line, "FROM: expected \"FROM [--platform=P] IMAGE [AS NAME]\", got "
+        return dfp_perr(p, in->line, "FROM: expected \"FROM [--platform=P] IMAGE [AS NAME]\", got "
                     "%zu words", nw);
     if (p->df->nstages >= 1000)
         return mm_error_set(MM_ELIMIT, "%s:%d: more than 1000 build stages", p->path, in->line);
@@ -1072,7 +392,7 @@ static int parse_from(parser *p, mm_df_instr *in, const char *a)
         for (char *c = w[2]; *c; c++)
             *c = (char)tolower((unsigned char)*c);
         if (!valid_name(w[2]))
-            return perr(p, in->line, "FROM: invalid stage name \"%s\"", w[2]);
+            return dfp_perr(p, in->line, "FROM: invalid stage name \"%s\"", w[2]);
     }
     p->df->stages = mm_xrealloc(p->df->stages, (p->df->nstages + 1) * sizeof *p->df->stages);
     p->stage_env = mm_xrealloc(p->stage_env, (p->df->nstages + 1) * sizeof *p->stage_env);
@@ -1101,7 +421,7 @@ static int parse_from(parser *p, mm_df_instr *in, const char *a)
     p->stage_env[p->df->nstages] = env;
     p->env = env;
     if (p->args)
-        mm_map_free(p->args, free_val);
+        mm_map_free(p->args, dfp_free_val);
     p->args = mm_map_new();
     p->df->nstages++;
     return 0;
@@ -1112,7 +432,7 @@ static size_t split_flags(parser *p, mm_df_instr *in, const char *a, size_t n,
                           char ***raw, size_t *nraw)
 {
     rword w[64];
-    size_t nw = raw_words(a, n, p->esc, w, 64);
+    size_t nw = dfp_raw_words(a, n, p->esc, w, 64);
     size_t off = 0;
     for (size_t k = 0; k < nw; k++) {
         if (w[k].end - w[k].start < 3 || a[w[k].start] != '-' || a[w[k].start + 1] != '-')
@@ -1167,8 +487,8 @@ static int parse_instr(parser *p, mm_df_instr *in, const char *text)
 
     /* heredocs: RUN, COPY, ADD in shell form */
     if ((!strcmp(kw, "RUN") || !strcmp(kw, "COPY") || !strcmp(kw, "ADD")) &&
-        !looks_json(a)) {
-        int rc = read_heredocs(p, in, a, alen);
+        !dfp_looks_json(a)) {
+        int rc = dfp_read_heredocs(p, in, a, alen);
         if (rc < 0)
             return rc;
     }
@@ -1185,7 +505,7 @@ static int parse_instr(parser *p, mm_df_instr *in, const char *text)
         mm_strv_push(&in->rawflags, &in->nrawflags, rawflags[i]);
     {
         rword rw[256];
-        size_t nrw = raw_words(in->args, strlen(in->args), p->esc, rw, 256);
+        size_t nrw = dfp_raw_words(in->args, strlen(in->args), p->esc, rw, 256);
         for (size_t k = 0; k < nrw; k++) {
             char *w = mm_xstrndup(in->args + rw[k].start, rw[k].end - rw[k].start);
             mm_strv_push(&in->raw, &in->nraw, w);
@@ -1198,7 +518,7 @@ static int parse_instr(parser *p, mm_df_instr *in, const char *text)
     for (size_t i = 0; i < nrawflags; i++) {
         if (expands(kw)) {
             char *e = NULL;
-            rc = expand_one(p, in->line, rawflags[i], &e, NULL);
+            rc = dfp_expand_one(p, in->line, rawflags[i], &e, NULL);
             if (rc < 0)
                 break;
             mm_strv_push(&in->flags, &in->nflags, e);
@@ -1233,38 +553,38 @@ static int parse_instr(parser *p, mm_df_instr *in, const char *text)
         size_t wl = strcspn(rest, " \t");
         if (wl == 4 && !strncasecmp(rest, "NONE", 4)) {
             if (rest[4])
-                return perr(p, in->line, "HEALTHCHECK NONE takes no arguments");
+                return dfp_perr(p, in->line, "HEALTHCHECK NONE takes no arguments");
             mm_strv_push(&in->argv, &in->nargv, "NONE");
             return 0;
         }
         if (wl != 3 || strncasecmp(rest, "CMD", 3))
-            return perr(p, in->line, "HEALTHCHECK: expected NONE or CMD, got \"%.*s\"",
+            return dfp_perr(p, in->line, "HEALTHCHECK: expected NONE or CMD, got \"%.*s\"",
                         (int)(wl > 40 ? 40 : wl), rest);
         rest += 3;
         while (*rest == ' ' || *rest == '\t')
             rest++;
         if (!*rest)
-            return perr(p, in->line, "HEALTHCHECK CMD needs a command");
+            return dfp_perr(p, in->line, "HEALTHCHECK CMD needs a command");
     }
     if (is_cmdlike(kw) || !strcmp(kw, "COPY") || !strcmp(kw, "ADD") ||
         !strcmp(kw, "VOLUME")) {
-        if (looks_json(rest)) {
-            if (!json_form(rest, &in->argv, &in->nargv))
-                return perr(p, in->line, "%s: malformed JSON array (exec form) %s: use "
+        if (dfp_looks_json(rest)) {
+            if (!dfp_json_form(rest, &in->argv, &in->nargv))
+                return dfp_perr(p, in->line, "%s: malformed JSON array (exec form) %s: use "
                             "double quotes and commas, e.g. [\"executable\", \"arg\"]",
                             kw, rest);
             in->exec_form = true;
             if (!strcmp(kw, "SHELL") && in->nargv == 0)
-                return perr(p, in->line, "SHELL needs at least one element");
+                return dfp_perr(p, in->line, "SHELL needs at least one element");
             return 0;
         }
         if (!strcmp(kw, "SHELL"))
-            return perr(p, in->line, "SHELL requires the arguments in JSON form, e.g. "
+            return dfp_perr(p, in->line, "SHELL requires the arguments in JSON form, e.g. "
                         "SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]");
     }
     if (is_cmdlike(kw)) {
         if (!*rest && !in->nheredocs && strcmp(kw, "CMD") != 0)
-            return perr(p, in->line, "%s needs a command", kw);
+            return dfp_perr(p, in->line, "%s needs a command", kw);
         mm_strv_push(&in->argv, &in->nargv, rest);
         return 0;
     }
@@ -1312,7 +632,7 @@ static int parse_instr(parser *p, mm_df_instr *in, const char *text)
         return 0;
     }
     /* ADD COPY EXPOSE STOPSIGNAL USER VOLUME WORKDIR */
-    rc = expand_words(p, in->line, false, rest, &in->argv, &in->nargv, &in->unresolved);
+    rc = dfp_expand_words(p, in->line, false, rest, &in->argv, &in->nargv, &in->unresolved);
     if (rc == MM_EFORMAT) {
         /* a quote BuildKit would not close ("C:\" with the default escape):
          * hadolint reads such words as written, and so do we */
@@ -1338,79 +658,18 @@ static int parse_instr(parser *p, mm_df_instr *in, const char *text)
     if (in->unresolved)
         return 0; /* an empty --build-arg may well be filled in at build time */
     if (!in->nargv && !(!strcmp(kw, "COPY") || !strcmp(kw, "ADD")))
-        return perr(p, in->line, "%s needs an argument", kw);
+        return dfp_perr(p, in->line, "%s needs an argument", kw);
     if ((!strcmp(kw, "COPY") || !strcmp(kw, "ADD")) && in->nargv + in->nheredocs < 2)
-        return perr(p, in->line, "%s needs a source and a destination", kw);
+        return dfp_perr(p, in->line, "%s needs a source and a destination", kw);
     if ((!strcmp(kw, "USER") || !strcmp(kw, "WORKDIR") || !strcmp(kw, "STOPSIGNAL")) &&
         in->nargv != 1)
-        return perr(p, in->line, "%s takes exactly one argument", kw);
+        return dfp_perr(p, in->line, "%s takes exactly one argument", kw);
     return 0;
-}
-
-#define MAX_PIECES 4096
-
-/* A physical line's share of an instruction's joined text. */
-typedef struct piece {
-    size_t line;       /* 0-based */
-    size_t off, len;   /* in the joined text */
-} piece;
-
-/* The shell script of a RUN with the file's line structure: line k of the
- * script is line script_line + k - 1 of the Dockerfile.  The keyword and
- * flags become spaces (columns stay), continued lines keep their
- * backslash-newline, and comment or blank lines inside a continuation
- * (which BuildKit drops) become a lone backslash so that the shell joins
- * across them as BuildKit does. */
-static void make_script(parser *p, mm_df_instr *in, const piece *pc, size_t npc,
-                        size_t first_line)
-{
-    if (in->exec_form) {
-        if (in->nargv >= 3) {
-            const char *nm = strrchr(in->argv[0], '/');
-            nm = nm ? nm + 1 : in->argv[0];
-            if ((!strcmp(nm, "sh") || !strcmp(nm, "bash") || !strcmp(nm, "dash") ||
-                 !strcmp(nm, "ash")) && !strcmp(in->argv[1], "-c")) {
-                in->script = mm_xstrdup(in->argv[2]);
-                in->script_line = in->line;
-            }
-        }
-        return;
-    }
-    if (in->nheredocs) {
-        const char *cmd = in->args ? in->args : "";
-        while (*cmd == ' ' || *cmd == '\t')
-            cmd++;
-        if (!strncmp(cmd, "<<", 2) && in->heredocs[0].body) {
-            in->script = mm_xstrdup(in->heredocs[0].body);
-            in->script_line = in->heredocs[0].line;
-        }
-        return;
-    }
-    if (p->esc != '\\' || !npc)
-        return;
-    mm_buf b = MM_BUF_INIT;
-    size_t next_line = first_line;
-    for (size_t k = 0; k < npc; k++) {
-        for (; next_line < pc[k].line; next_line++)
-            mm_buf_adds(&b, "\\\n");
-        const char *ls = p->lines[pc[k].line].s;
-        /* the piece starts at the line's first byte */
-        for (size_t j = 0; j < pc[k].len; j++) {
-            size_t joff = pc[k].off + j;
-            mm_buf_addc(&b, joff < p->args_off ? ' ' : ls[j]);
-        }
-        if (k + 1 < npc)
-            mm_buf_adds(&b, "\\\n");
-        next_line = pc[k].line + 1;
-    }
-    mm_buf_addc(&b, '\n');
-    in->script = mm_buf_detach(&b);
-    in->script_line = (int)first_line + 1;
 }
 
 static int parse_all(parser *p)
 {
-    int rc = directives(p);
+    int rc = dfp_directives(p);
     if (rc < 0)
         return rc;
     mm_buf text = MM_BUF_INIT;
@@ -1427,7 +686,7 @@ static int parse_all(parser *p)
             continue;
         }
         if (comment_line(s, n)) {
-            parse_pragma(p, s, n, (int)p->i + 1);
+            dfp_parse_pragma(p, s, n, (int)p->i + 1);
             p->i++;
             continue;
         }
@@ -1445,7 +704,7 @@ static int parse_all(parser *p)
             s = p->lines[p->i].s;
             n = p->lines[p->i].n;
             size_t cut;
-            bool cont = continues(s, n, p->esc, &cut);
+            bool cont = dfp_continues(s, n, p->esc, &cut);
             if (!cont && n && s[n - 1] == '\r')
                 n--;
             if (npieces < MAX_PIECES) {
@@ -1482,7 +741,7 @@ static int parse_all(parser *p)
         if (rc < 0)
             break;
         if (!strcmp(in->keyword, "RUN"))
-            make_script(p, in, pieces, npieces, first_line);
+            dfp_make_script(p, in, pieces, npieces, first_line);
         if (p->df->nstages)
             p->df->stages[p->df->nstages - 1].last = p->df->ninstrs - 1;
     }
@@ -1541,11 +800,11 @@ int mm_dockerfile_parse(mm_dockerfile **out, const char *path, const char *data,
         rc = parse_all(&p);
     p.df->escape = p.esc;
     free(p.lines);
-    mm_map_free(p.globals, free_val);
+    mm_map_free(p.globals, dfp_free_val);
     if (p.args)
-        mm_map_free(p.args, free_val);
+        mm_map_free(p.args, dfp_free_val);
     for (size_t i = 0; i < p.df->nstages; i++)
-        mm_map_free(p.stage_env[i], free_val);
+        mm_map_free(p.stage_env[i], dfp_free_val);
     free(p.stage_env);
     mm_strv_free(p.pend, p.npend);
     if (rc < 0) {
