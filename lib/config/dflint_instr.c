@@ -67,6 +67,20 @@ bool dfl_registry_denied(const mm_dflint_opts *o, const char *ref, char **regist
     return !registry_allowed(o, *registry);
 }
 
+void dfl_check_foreign_image(lint *L, const mm_df_instr *in, const char *ref,
+                             const char *what)
+{
+    const mm_dockerfile *df = L->df;
+    for (size_t s = 0; s < df->nstages; s++)
+        if (df->stages[s].name && !strcasecmp(df->stages[s].name, ref))
+            return; /* a build stage */
+    char *reg = NULL;
+    if (!strchr(ref, '$') && dfl_registry_denied(L->o, ref, &reg))
+        dfl_emit(L, R_REGISTRY_BYPASS, in, "%s=%s: registry %s is not in allowed-registries",
+                 what, ref, reg);
+    free(reg);
+}
+
 /* --- FROM ---------------------------------------------------------------------- */
 void dfl_stage_start(lint *L, dfl_pass *ps, const mm_df_instr *in)
 {
@@ -242,15 +256,8 @@ static void lint_copy(lint *L, dfl_pass *ps, const mm_df_instr *in)
         else if (!known && !external && !strchr(from, '$'))
             dfl_emit(L, R_COPY_FROM_ALIAS, in, "--from=%s names no earlier stage", from);
         /* MM-DF-030: an image outside allowed-registries */
-        bool stage_ref = numeric;
-        for (size_t s = 0; s < df->nstages && !stage_ref; s++)
-            if (df->stages[s].name && !strcasecmp(df->stages[s].name, from))
-                stage_ref = true;
-        char *reg = NULL;
-        if (!stage_ref && !strchr(from, '$') && dfl_registry_denied(L->o, from, &reg))
-            dfl_emit(L, R_REGISTRY_BYPASS, in, "COPY --from=%s: registry %s is not in "
-                     "allowed-registries", from, reg);
-        free(reg);
+        if (!numeric)
+            dfl_check_foreign_image(L, in, from, "COPY --from");
         /* DL3067: the whole root file system */
         for (size_t i = 0; i < nsrc; i++) {
             char *u = dfl_unquote(in->exec_form ? in->argv[i] : in->raw[i]);

@@ -103,6 +103,10 @@ bool dfl_mount_with(const mm_df_instr *in, const char *frag, bool any_type);
 /* A copy of w without one pair of surrounding quotes. */
 char *dfl_unquote(const char *w);
 bool dfl_is_archive_name(const char *s);
+/* MM-DF-030 for an image reference of COPY --from / RUN --mount from= that
+ * is no build stage and comes from a registry outside allowed-registries */
+void dfl_check_foreign_image(lint *L, const mm_df_instr *in, const char *ref,
+                             const char *what);
 /* Is the image reference one from a registry outside allowed-registries? */
 bool dfl_registry_denied(const mm_dflint_opts *o, const char *ref, char **registry);
 

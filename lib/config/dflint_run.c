@@ -758,15 +758,7 @@ void dfl_lint_run(lint *L, dfl_pass *ps, const mm_df_instr *in)
         if (!fr)
             continue;
         char *ref = mm_xstrndup(fr + 6, strcspn(fr + 6, ","));
-        bool stage_ref = false;
-        for (size_t s = 0; s < df->nstages; s++)
-            if (df->stages[s].name && !strcasecmp(df->stages[s].name, ref))
-                stage_ref = true;
-        char *reg = NULL;
-        if (!stage_ref && !strchr(ref, '$') && dfl_registry_denied(L->o, ref, &reg))
-            dfl_emit(L, R_REGISTRY_BYPASS, in, "RUN --mount from %s: registry %s is not in "
-                     "allowed-registries", ref, reg);
-        free(reg);
+        dfl_check_foreign_image(L, in, ref, "RUN --mount from");
         free(ref);
     }
 

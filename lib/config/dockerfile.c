@@ -159,24 +159,28 @@ static int kv_add(mm_df_instr *in, const char *k, const char *v, bool has)
 /* The raw key/value pairs of ENV, ARG and LABEL, from the raw words: the
  * first '=' outside quotes splits; the legacy "KEY value ..." form is one
  * pair.  Pairs are matched to the parsed ones by position. */
-static void kv_raw(mm_df_instr *in)
+static const char *eq_outside_quotes(const char *w)
 {
-    if (!in->nraw)
-        return;
-    bool legacy = true;
-    const char *w0 = in->raw[0];
     char q = 0;
-    for (const char *c = w0; *c; c++) {
+    for (const char *c = w; *c; c++) {
         if (q) {
             if (*c == q)
                 q = 0;
         } else if (*c == '"' || *c == '\'') {
             q = *c;
         } else if (*c == '=') {
-            legacy = false;
-            break;
+            return c;
         }
     }
+    return NULL;
+}
+
+static void kv_raw(mm_df_instr *in)
+{
+    if (!in->nraw)
+        return;
+    const char *w0 = in->raw[0];
+    bool legacy = eq_outside_quotes(w0) == NULL;
     if (!strcmp(in->keyword, "ARG"))
         legacy = false;
     if (legacy) {
@@ -194,19 +198,7 @@ static void kv_raw(mm_df_instr *in)
     }
     for (size_t i = 0; i < in->nraw && i < in->nkv; i++) {
         const char *w = in->raw[i];
-        const char *eq = NULL;
-        q = 0;
-        for (const char *c = w; *c; c++) {
-            if (q) {
-                if (*c == q)
-                    q = 0;
-            } else if (*c == '"' || *c == '\'') {
-                q = *c;
-            } else if (*c == '=') {
-                eq = c;
-                break;
-            }
-        }
+        const char *eq = eq_outside_quotes(w);
         in->kv[i].raw_key = eq ? mm_xstrndup(w, (size_t)(eq - w)) : mm_xstrdup(w);
         in->kv[i].raw_value = eq ? mm_xstrdup(eq + 1) : NULL;
     }
