@@ -17,7 +17,9 @@
 
 enum {
     OPT_SEVERITY = 256, OPT_EXIT_CODE, OPT_CONFIG, OPT_REGISTRIES, OPT_IGNORE,
-    OPT_LIST_RULES,
+    OPT_LIST_RULES, OPT_LABEL, OPT_STRICT_LABELS, OPT_THRESHOLD, OPT_NO_FAIL,
+    OPT_NO_PRAGMA, OPT_LEVEL_ERROR, OPT_LEVEL_WARNING, OPT_LEVEL_INFO, OPT_LEVEL_STYLE,
+    OPT_SHELLCHECK, OPT_NO_SHELLCHECK,
 };
 
 static const struct option longopts[] = {
@@ -31,6 +33,18 @@ static const struct option longopts[] = {
     {"allowed-registries", required_argument, NULL, OPT_REGISTRIES},
     {"ignore", required_argument, NULL, OPT_IGNORE},
     {"list-rules", no_argument, NULL, OPT_LIST_RULES},
+    {"trusted-registry", required_argument, NULL, OPT_REGISTRIES},
+    {"require-label", required_argument, NULL, OPT_LABEL},
+    {"strict-labels", no_argument, NULL, OPT_STRICT_LABELS},
+    {"failure-threshold", required_argument, NULL, OPT_THRESHOLD},
+    {"no-fail", no_argument, NULL, OPT_NO_FAIL},
+    {"disable-ignore-pragma", no_argument, NULL, OPT_NO_PRAGMA},
+    {"error", required_argument, NULL, OPT_LEVEL_ERROR},
+    {"warning", required_argument, NULL, OPT_LEVEL_WARNING},
+    {"info", required_argument, NULL, OPT_LEVEL_INFO},
+    {"style", required_argument, NULL, OPT_LEVEL_STYLE},
+    {"shellcheck", required_argument, NULL, OPT_SHELLCHECK},
+    {"no-shellcheck", no_argument, NULL, OPT_NO_SHELLCHECK},
     {NULL, 0, NULL, 0},
 };
 
@@ -44,15 +58,28 @@ static void usage(FILE *f)
 "      --severity SEV          report only findings of SEV or higher\n"
 "                              (LOW, MEDIUM, HIGH, CRITICAL)\n"
 "      --exit-code N           exit with N when findings are reported (default 0)\n"
-"      --config FILE           YAML: ignored: [ids], allowed-registries: [..],\n"
-"                              severity-overrides: {ID: SEV}; hadolint's\n"
-"                              .hadolint.yaml (ignored, trustedRegistries) works too\n"
-"      --allowed-registries L  comma-separated registries base images may come from\n"
-"      --ignore IDS            comma-separated rule ids (MM-DF-xxx or DLxxxx) to skip\n"
+"      --config FILE           YAML: ignored, allowed-registries, severity-overrides,\n"
+"                              and hadolint's .hadolint.yaml keys (ignored, override,\n"
+"                              trustedRegistries, label-schema, strict-labels,\n"
+"                              failure-threshold, no-fail); default ./.hadolint.yaml\n"
+"      --allowed-registries L  comma-separated registries images may come from\n"
+"      --trusted-registry R    the same, hadolint's name (repeatable)\n"
+"      --ignore IDS            rule ids to skip: MM-DF-xxx, DLxxxx or SCxxxx\n"
+"      --error|--warning|--info|--style ID   set a rule's level (hadolint's)\n"
+"      --require-label L:TYPE  label-schema entry (text url semver hash rfc3339\n"
+"                              spdx email)\n"
+"      --strict-labels         report labels outside the label schema\n"
+"      --failure-threshold LVL exit 1 (or --exit-code N) only for findings of LVL\n"
+"                              or above (error warning info style; none: never)\n"
+"      --no-fail               exit 0 whatever is found\n"
+"      --disable-ignore-pragma ignore the inline ignore pragmas\n"
+"      --shellcheck PATH       the ShellCheck program (default: shellcheck on PATH)\n"
+"      --no-shellcheck         do not run ShellCheck on RUN scripts\n"
 "      --list-rules            print the rules and exit\n"
 "  -q, --quiet\n"
 "\n"
-"Exit status: 0, N (--exit-code) when findings remain, 2 on errors.\n");
+"Exit status: 0; N (--exit-code) or 1 (a failure threshold) when findings\n"
+"remain; 2 on errors.\n");
 }
 
 static void split_push(char ***v, size_t *n, const char *list)
@@ -116,7 +143,9 @@ int cmd_config(int argc, char **argv)
     const char *format = "table", *output = NULL, *config = NULL;
     const char *sev_arg = NULL;
     int exit_code = 0;
-    bool quiet = false;
+    bool quiet = false, exit_code_set = false;
+    const char *cli_threshold = NULL;
+    bool cli_no_fail = false;
     mm_dflint_opts lo;
     mm_dflint_opts_init(&lo);
     int c, status = EXIT_ERROR;
@@ -136,6 +165,7 @@ int cmd_config(int argc, char **argv)
                 goto out;
             }
             exit_code = (int)v;
+            exit_code_set = true;
             break;
         }
         case OPT_CONFIG: config = optarg; break;
@@ -149,6 +179,39 @@ int cmd_config(int argc, char **argv)
             list_rules();
             mm_dflint_opts_free(&lo);
             return 0;
+        case OPT_LABEL:
+            if (mm_dflint_opts_add_label(&lo, optarg) < 0) {
+                status = cli_fail("--require-label: ");
+                goto out;
+            }
+            break;
+        case OPT_STRICT_LABELS: lo.strict_labels = true; break;
+        case OPT_THRESHOLD: cli_threshold = optarg; break;
+        case OPT_NO_FAIL: cli_no_fail = true; break;
+        case OPT_NO_PRAGMA: lo.disable_ignore_pragma = true; break;
+        case OPT_LEVEL_ERROR: case OPT_LEVEL_WARNING: case OPT_LEVEL_INFO:
+        case OPT_LEVEL_STYLE: {
+            const char *lvl = c == OPT_LEVEL_ERROR ? "error" : c == OPT_LEVEL_WARNING
+                              ? "warning" : c == OPT_LEVEL_INFO ? "info" : "style";
+            char *spec = NULL;
+            if (asprintf(&spec, "override:\n  %s: [\"%s\"]\n", lvl, optarg) < 0)
+                abort();
+            int lrc = mm_dflint_config_parse(&lo, "--level", spec, strlen(spec));
+            free(spec);
+            if (lrc < 0) {
+                status = cli_fail(NULL);
+                goto out;
+            }
+            break;
+        }
+        case OPT_SHELLCHECK:
+            free(lo.shellcheck);
+            lo.shellcheck = strdup(optarg);
+            break;
+        case OPT_NO_SHELLCHECK:
+            free(lo.shellcheck);
+            lo.shellcheck = strdup("");
+            break;
         default:
             fprintf(stderr, "Run '%s config --help' for usage.\n", prog);
             goto out;
@@ -177,12 +240,31 @@ int cmd_config(int argc, char **argv)
         status = cli_fail("--severity: ");
         goto out;
     }
+    /* hadolint's default: ./.hadolint.yaml (or .yml) when no --config */
+    if (!config) {
+        if (access(".hadolint.yaml", R_OK) == 0)
+            config = ".hadolint.yaml";
+        else if (access(".hadolint.yml", R_OK) == 0)
+            config = ".hadolint.yml";
+    }
     if (config && mm_dflint_config_load(&lo, config) < 0) {
         status = cli_fail("--config: ");
         goto out;
     }
+    if (cli_threshold) {
+        if (mm_dflint_level_parse(&lo.threshold, cli_threshold) < 0) {
+            status = cli_fail("--failure-threshold: ");
+            goto out;
+        }
+        lo.has_threshold = true;
+    }
+    if (cli_no_fail)
+        lo.no_fail = true;
+    if (lo.has_threshold && !exit_code_set)
+        exit_code = 1;
 
     mm_result *r = NULL;
+    mm_dflint_status lst;
     int rc;
     if (!strcmp(path, "-")) {
         char *data;
@@ -191,15 +273,17 @@ int cmd_config(int argc, char **argv)
             fprintf(stderr, "%s: standard input: %s\n", prog, strerror(errno ? errno : EIO));
             goto out;
         }
-        rc = mm_scan_dockerfile(&r, "-", data, len, &lo, NULL);
+        rc = mm_scan_dockerfile(&r, "-", data, len, &lo, NULL, &lst);
         free(data);
     } else {
-        rc = mm_scan_dockerfile(&r, path, NULL, 0, &lo, NULL);
+        rc = mm_scan_dockerfile(&r, path, NULL, 0, &lo, NULL, &lst);
     }
     if (rc < 0) {
         status = cli_fail(NULL);
         goto out;
     }
+    if (lst.note[0] && !quiet)
+        fprintf(stderr, "%s: note: %s\n", prog, lst.note);
     /* the pipeline's later stages: no database, no record, --severity */
     mm_pipeline_opts po;
     mm_pipeline_opts_init(&po);
@@ -218,6 +302,15 @@ int cmd_config(int argc, char **argv)
     }
     mm_pipeline_outcome_clear(&oc);
     mm_findings *keep = mm_result_findings(r);
+    /* what counts for the exit status: every finding shown, or those at
+     * or above the failure threshold */
+    size_t nfail = 0;
+    for (size_t i = 0; i < mm_findings_count(keep); i++) {
+        const mm_finding *f = mm_findings_get(keep, i);
+        if (!lo.has_threshold ||
+            (lo.threshold != MM_SEV_UNKNOWN && f->severity >= lo.threshold))
+            nfail++;
+    }
     size_t nkept = mm_findings_count(keep);
 
     FILE *out = stdout;
@@ -230,7 +323,7 @@ int cmd_config(int argc, char **argv)
     mm_report_opts_init(&ro);
     ro.color = !output && fmt == MM_FORMAT_TABLE && isatty(STDOUT_FILENO) &&
                !getenv("NO_COLOR");
-    status = nkept && exit_code ? exit_code : 0;
+    status = nfail && exit_code && !lo.no_fail ? exit_code : 0;
     if (mm_report_write(out, r, fmt, &ro) < 0)
         status = cli_fail("writing the report: ");
     if (output && fclose(out) != 0) {

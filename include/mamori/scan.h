@@ -87,11 +87,14 @@ int mm_scan_inspect(mm_result **out, mm_target_kind kind, const char *input,
  * writers print: the target is path, the findings are the linter's, and
  * the instruction each quotes has its secrets masked with redact_rules
  * (NULL = the built-in rules).  data (len bytes) is the text, or NULL to
- * read path.  Parse errors as mm_dockerfile_parse(). */
+ * read path.  *st (may be NULL) says what the linter could not check.
+ * Parse errors as mm_dockerfile_parse(). */
 struct mm_dflint_opts;
+struct mm_dflint_status;
 int mm_scan_dockerfile(mm_result **out, const char *path, const char *data,
                        size_t len, const struct mm_dflint_opts *lint,
-                       const struct mm_secret_rules *redact_rules);
+                       const struct mm_secret_rules *redact_rules,
+                       struct mm_dflint_status *st);
 
 /* --- the pipeline ---------------------------------------------------------- */
 typedef struct mm_pipeline_opts {

@@ -11,6 +11,9 @@
  * variable substitution against the scope of the stage.  RUN, CMD and
  * ENTRYPOINT keep their text: their shell expands them at build/run time.
  *
+ * The word level (substitution) is dockerfile_words.c, the line level
+ * (directives, pragmas, heredocs, RUN scripts) dockerfile_lines.c.
+ *
  * Everything comes from an untrusted file: every size is capped (file,
  * instructions, heredocs, expansion) and every index is checked.
  */
@@ -21,49 +24,18 @@
 
 #include <jansson.h>
 
-#include "mamori/dockerfile.h"
 #include "config/config_int.h"
-#include "util/util.h"
+#include "config/dockerfile_int.h"
 
-#define MAX_TOTAL_EXPANSION (16u << 20)
-#define MAX_NEST 16
+const char dfp_novalue = 0;
 
-/* --- lines --------------------------------------------------------------- */
-typedef struct pline {
-    const char *s;
-    size_t n;
-} pline;
-
-typedef struct parser {
-    const char *path;
-    pline *lines;
-    size_t nlines;
-    size_t i;                 /* next line (0-based) */
-    char esc;
-    mm_dockerfile *df;
-    /* scopes */
-    mm_map *globals;          /* ARG before the first FROM: name -> value
-                               * (a strdup'd string, or the NOVALUE marker) */
-    mm_map *env, *args;       /* of the current stage */
-    mm_map **stage_env;       /* per stage, kept for FROM <stage> */
-    size_t total_expanded;
-    /* pending "ignore=" ids from the comments just above */
-    char **pend;
-    size_t npend;
-} parser;
-
-static char novalue_marker;
-#define NOVALUE ((void *)&novalue_marker)
-
-static void free_val(void *v)
+void dfp_free_val(void *v)
 {
     if (v != NOVALUE)
         free(v);
 }
 
-static int perr(parser *p, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int perr(parser *p, int line, const char *fmt, ...)
+int dfp_perr(parser *p, int line, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -88,342 +60,6 @@ static bool comment_line(const char *s, size_t n)
     while (i < n && (s[i] == ' ' || s[i] == '\t'))
         i++;
     return i < n && s[i] == '#';
-}
-
-/* --- word processing: quotes, escapes, substitution ------------------------ */
-typedef struct scope {
-    parser *p;
-    bool from_line;   /* FROM: only the global ARGs are visible */
-    bool unresolved;
-    int line;
-    int depth;
-} scope;
-
-static const char *lookup(scope *sc, const char *name, bool *set)
-{
-    parser *p = sc->p;
-    void *v = NULL;
-    if (sc->from_line) {
-        v = mm_map_get(p->globals, name);
-    } else {
-        if (p->env)
-            v = mm_map_get(p->env, name);
-        if (!v && p->args)
-            v = mm_map_get(p->args, name);
-    }
-    *set = v && v != NOVALUE;
-    return *set ? v : "";
-}
-
-static int process(scope *sc, const char *s, size_t n, size_t *pos, bool split,
-                   char stop, char ***words, size_t *nwords, mm_buf *single);
-
-static int grow_check(scope *sc, mm_buf *b)
-{
-    if (b->len > MM_DF_MAX_EXPANSION)
-        return mm_error_set(MM_ELIMIT, "%s:%d: a word expands to more than %u bytes",
-                            sc->p->path, sc->line, MM_DF_MAX_EXPANSION);
-    return 0;
-}
-
-/* Removes a literal prefix/suffix pattern (no glob support). */
-static void trim_pattern(mm_buf *out, const char *val, const char *pat, bool prefix)
-{
-    size_t vl = strlen(val), pl = strlen(pat);
-    if (pl <= vl) {
-        if (prefix && memcmp(val, pat, pl) == 0) {
-            mm_buf_adds(out, val + pl);
-            return;
-        }
-        if (!prefix && memcmp(val + vl - pl, pat, pl) == 0) {
-            mm_buf_add(out, val, vl - pl);
-            return;
-        }
-    }
-    mm_buf_adds(out, val);
-}
-
-/* At s[*pos] == '$'.  Appends the expansion to out. */
-static int expand_var(scope *sc, const char *s, size_t n, size_t *pos, mm_buf *out)
-{
-    size_t i = *pos + 1;
-    if (i >= n) {
-        mm_buf_addc(out, '$');
-        *pos = i;
-        return 0;
-    }
-    if (s[i] == '{') {
-        i++;
-        size_t ns = i;
-        while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '_'))
-            i++;
-        if (i == ns || i >= n)
-            return perr(sc->p, sc->line, "bad substitution: missing '}' or name in \"%.*s\"",
-                        (int)(n - *pos > 60 ? 60 : n - *pos), s + *pos);
-        char *name = mm_xstrndup(s + ns, i - ns);
-        bool set;
-        const char *val = lookup(sc, name, &set);
-        free(name);
-        if (s[i] == '}') {
-            if (!set)
-                sc->unresolved = true;
-            mm_buf_adds(out, val);
-            *pos = i + 1;
-            return 0;
-        }
-        /* modifier */
-        char mod[3] = {0};
-        if (s[i] == ':' && i + 1 < n && strchr("-+?", s[i + 1])) {
-            mod[0] = ':';
-            mod[1] = s[i + 1];
-            i += 2;
-        } else if (strchr("-+?#%", s[i])) {
-            mod[0] = s[i++];
-            if ((mod[0] == '#' || mod[0] == '%') && i < n && s[i] == mod[0])
-                i++; /* longest match: same as shortest without globs */
-        } else {
-            return perr(sc->p, sc->line, "bad substitution: unsupported modifier '%c' in "
-                        "\"%.*s\"", s[i], (int)(n - *pos > 60 ? 60 : n - *pos), s + *pos);
-        }
-        if (++sc->depth > MAX_NEST)
-            return perr(sc->p, sc->line, "substitutions nested deeper than %d", MAX_NEST);
-        mm_buf word = MM_BUF_INIT;
-        bool unres_before = sc->unresolved;
-        int rc = process(sc, s, n, &i, false, '}', NULL, NULL, &word);
-        sc->depth--;
-        if (rc < 0) {
-            mm_buf_free(&word);
-            return rc;
-        }
-        if (i >= n || s[i] != '}') {
-            mm_buf_free(&word);
-            return perr(sc->p, sc->line, "bad substitution: missing '}'");
-        }
-        i++;
-        const char *w = word.data ? word.data : "";
-        bool empty = !set || !*val;
-        bool word_unres = sc->unresolved && !unres_before;
-        sc->unresolved = unres_before;
-        if (!strcmp(mod, ":-") || !strcmp(mod, "-")) {
-            bool use_word = mod[0] == ':' ? empty : !set;
-            mm_buf_adds(out, use_word ? w : val);
-            if (use_word && word_unres)
-                sc->unresolved = true;
-        } else if (!strcmp(mod, ":+") || !strcmp(mod, "+")) {
-            bool use_word = mod[0] == ':' ? !empty : set;
-            if (use_word)
-                mm_buf_adds(out, w);
-            if (use_word && word_unres)
-                sc->unresolved = true;
-        } else if (!strcmp(mod, ":?") || !strcmp(mod, "?")) {
-            bool fail = mod[0] == ':' ? empty : !set;
-            if (fail) {
-                /* BuildKit fails the build here; for a linter the value is
-                 * simply unknown (it comes with --build-arg) */
-                sc->unresolved = true;
-            }
-            mm_buf_adds(out, val);
-        } else if (mod[0] == '#' || mod[0] == '%') {
-            if (!set)
-                sc->unresolved = true;
-            trim_pattern(out, val, w, mod[0] == '#');
-        }
-        mm_buf_free(&word);
-        *pos = i;
-        return 0;
-    }
-    if (isalpha((unsigned char)s[i]) || s[i] == '_') {
-        size_t ns = i;
-        while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '_'))
-            i++;
-        char *name = mm_xstrndup(s + ns, i - ns);
-        bool set;
-        const char *val = lookup(sc, name, &set);
-        free(name);
-        if (!set)
-            sc->unresolved = true;
-        mm_buf_adds(out, val);
-        *pos = i;
-        return 0;
-    }
-    mm_buf_addc(out, '$');
-    *pos = i;
-    return 0;
-}
-
-/* Processes s from *pos: quote removal, escapes and substitution.  With
- * split, words separated by white space go to *words; else everything goes
- * to *single.  stop (non-zero) ends processing at that character outside
- * quotes (for the word of ${x:-word}).  Follows BuildKit's shell lexer. */
-static int process(scope *sc, const char *s, size_t n, size_t *pos, bool split,
-                   char stop, char ***words, size_t *nwords, mm_buf *single)
-{
-    char esc = sc->p->esc;
-    mm_buf cur = MM_BUF_INIT;
-    mm_buf *b = split ? &cur : single;
-    bool have = false;
-    size_t i = *pos;
-    int rc = 0;
-    while (i < n) {
-        char c = s[i];
-        if (stop && c == stop)
-            break;
-        if (split && (c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
-            if (cur.len || have) {
-                mm_strv_push(words, nwords, cur.data ? cur.data : "");
-                mm_buf_clear(&cur);
-                have = false;
-            }
-            i++;
-            continue;
-        }
-        if (c == esc) {
-            if (i + 1 < n) {
-                mm_buf_addc(b, s[i + 1]);
-                i += 2;
-            } else {
-                mm_buf_addc(b, c);
-                i++;
-            }
-            have = true;
-            continue;
-        }
-        if (c == '\'') {
-            size_t j = i + 1;
-            while (j < n && s[j] != '\'')
-                j++;
-            if (j >= n) {
-                rc = perr(sc->p, sc->line, "unexpected end of statement while looking "
-                          "for the matching single quote");
-                goto out;
-            }
-            mm_buf_add(b, s + i + 1, j - i - 1);
-            i = j + 1;
-            have = true;
-            continue;
-        }
-        if (c == '"') {
-            i++;
-            for (;;) {
-                if (i >= n) {
-                    rc = perr(sc->p, sc->line, "unexpected end of statement while "
-                              "looking for the matching double quote");
-                    goto out;
-                }
-                char d = s[i];
-                if (d == '"') {
-                    i++;
-                    break;
-                }
-                if (d == esc && i + 1 < n &&
-                    (s[i + 1] == '"' || s[i + 1] == '$' || s[i + 1] == esc)) {
-                    mm_buf_addc(b, s[i + 1]);
-                    i += 2;
-                } else if (d == '$') {
-                    if ((rc = expand_var(sc, s, n, &i, b)) < 0)
-                        goto out;
-                } else {
-                    mm_buf_addc(b, d);
-                    i++;
-                }
-                if ((rc = grow_check(sc, b)) < 0)
-                    goto out;
-            }
-            have = true;
-            continue;
-        }
-        if (c == '$') {
-            size_t before = b->len;
-            if ((rc = expand_var(sc, s, n, &i, b)) < 0)
-                goto out;
-            sc->p->total_expanded += b->len - before;
-            if (sc->p->total_expanded > MAX_TOTAL_EXPANSION) {
-                rc = mm_error_set(MM_ELIMIT, "%s:%d: variables expand to more than %u "
-                                  "bytes in all", sc->p->path, sc->line,
-                                  MAX_TOTAL_EXPANSION);
-                goto out;
-            }
-        } else {
-            mm_buf_addc(b, c);
-            i++;
-        }
-        if ((rc = grow_check(sc, b)) < 0)
-            goto out;
-    }
-    if (split && (cur.len || have))
-        mm_strv_push(words, nwords, cur.data ? cur.data : "");
-out:
-    mm_buf_free(&cur);
-    *pos = i;
-    return rc;
-}
-
-static int expand_words(parser *p, int line, bool from_line, const char *s,
-                        char ***words, size_t *nwords, bool *unres)
-{
-    scope sc = {p, from_line, false, line, 0};
-    size_t pos = 0;
-    int rc = process(&sc, s, strlen(s), &pos, true, 0, words, nwords, NULL);
-    if (unres && sc.unresolved)
-        *unres = true;
-    return rc;
-}
-
-static int expand_one(parser *p, int line, const char *s, char **out, bool *unres)
-{
-    scope sc = {p, false, false, line, 0};
-    size_t pos = 0;
-    mm_buf b = MM_BUF_INIT;
-    int rc = process(&sc, s, strlen(s), &pos, false, 0, NULL, NULL, &b);
-    if (rc < 0) {
-        mm_buf_free(&b);
-        return rc;
-    }
-    if (unres && sc.unresolved)
-        *unres = true;
-    *out = mm_buf_detach(&b);
-    return 0;
-}
-
-/* --- raw word splitting (no expansion) ------------------------------------- */
-/* Splits at white space outside quotes, keeping quotes and escapes as
- * written; records where each word starts.  Used for flags and heredoc
- * markers, which must be found before any expansion. */
-typedef struct rword {
-    size_t start, end;
-} rword;
-
-static size_t raw_words(const char *s, size_t n, char esc, rword *w, size_t max)
-{
-    size_t k = 0, i = 0;
-    while (i < n && k < max) {
-        while (i < n && isspace((unsigned char)s[i]))
-            i++;
-        if (i >= n)
-            break;
-        size_t st = i;
-        char q = 0;
-        while (i < n) {
-            char c = s[i];
-            if (q) {
-                if (c == q)
-                    q = 0;
-                else if (q == '"' && (c == esc || c == '\\') && i + 1 < n)
-                    i++;
-            } else if (c == '\'' || c == '"') {
-                q = c;
-            } else if ((c == esc || c == '\\') && i + 1 < n) {
-                i++;
-            } else if (isspace((unsigned char)c)) {
-                break;
-            }
-            i++;
-        }
-        w[k].start = st;
-        w[k].end = i > n ? n : i;
-        k++;
-    }
-    return k;
 }
 
 /* --- instructions ---------------------------------------------------------- */
@@ -467,6 +103,8 @@ static void instr_free(mm_df_instr *in)
     for (size_t i = 0; i < in->nkv; i++) {
         free(in->kv[i].key);
         free(in->kv[i].value);
+        free(in->kv[i].raw_key);
+        free(in->kv[i].raw_value);
     }
     free(in->kv);
     for (size_t i = 0; i < in->nheredocs; i++) {
@@ -475,6 +113,13 @@ static void instr_free(mm_df_instr *in)
     }
     free(in->heredocs);
     mm_strv_free(in->ignore, in->nignore);
+    mm_strv_free(in->raw, in->nraw);
+    mm_strv_free(in->rawflags, in->nrawflags);
+    if (in->onbuild) {
+        instr_free(in->onbuild);
+        free(in->onbuild);
+    }
+    free(in->script);
 }
 
 void mm_dockerfile_free(mm_dockerfile *df)
@@ -490,249 +135,12 @@ void mm_dockerfile_free(mm_dockerfile *df)
     }
     free(df->stages);
     mm_strv_free(df->global_ignore, df->nglobal_ignore);
+    mm_strv_free(df->bad_pragmas, df->nbad_pragmas);
+    free(df->bad_pragma_lines);
+    free(df->shell_pragma);
     free(df->path);
     free(df->syntax);
     free(df);
-}
-
-/* "# mamori ignore=A,B" / "# hadolint ignore=DL3008" / "... global ignore=" */
-static void parse_pragma(parser *p, const char *s, size_t n)
-{
-    char *t = mm_xstrndup(s, n);
-    char *c = t;
-    while (*c == ' ' || *c == '\t')
-        c++;
-    c++; /* '#' */
-    while (*c == ' ' || *c == '\t')
-        c++;
-    bool ok = false;
-    if (!strncasecmp(c, "mamori", 6)) {
-        c += 6;
-        ok = true;
-    } else if (!strncasecmp(c, "hadolint", 8)) {
-        c += 8;
-        ok = true;
-    }
-    if (!ok || (*c != ' ' && *c != '\t')) {
-        free(t);
-        return;
-    }
-    while (*c == ' ' || *c == '\t')
-        c++;
-    bool global = false;
-    if (!strncasecmp(c, "global", 6) && (c[6] == ' ' || c[6] == '\t')) {
-        global = true;
-        c += 6;
-        while (*c == ' ' || *c == '\t')
-            c++;
-    }
-    if (strncasecmp(c, "ignore=", 7) != 0) {
-        free(t);
-        return;
-    }
-    c += 7;
-    char *save = NULL;
-    for (char *tok = strtok_r(c, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
-        if (!*tok)
-            continue;
-        if (global) {
-            if (p->df->nglobal_ignore < 256)
-                mm_strv_push(&p->df->global_ignore, &p->df->nglobal_ignore, tok);
-        } else if (p->npend < 256) {
-            mm_strv_push(&p->pend, &p->npend, tok);
-        }
-    }
-    free(t);
-}
-
-/* Parser directives at the very top: "# key=value". */
-static int directives(parser *p)
-{
-    bool seen_escape = false, seen_syntax = false;
-    while (p->i < p->nlines) {
-        const char *s = p->lines[p->i].s;
-        size_t n = p->lines[p->i].n, k = 0;
-        while (k < n && (s[k] == ' ' || s[k] == '\t'))
-            k++;
-        if (k >= n || s[k] != '#')
-            return 0;
-        k++;
-        while (k < n && (s[k] == ' ' || s[k] == '\t'))
-            k++;
-        size_t ks = k;
-        while (k < n && (isalnum((unsigned char)s[k]) || s[k] == '_'))
-            k++;
-        size_t ke = k;
-        while (k < n && (s[k] == ' ' || s[k] == '\t'))
-            k++;
-        if (ke == ks || k >= n || s[k] != '=')
-            return 0; /* an ordinary comment ends the directives */
-        k++;
-        while (k < n && (s[k] == ' ' || s[k] == '\t'))
-            k++;
-        size_t ve = n;
-        while (ve > k && isspace((unsigned char)s[ve - 1]))
-            ve--;
-        char *key = mm_xstrndup(s + ks, ke - ks);
-        char *val = mm_xstrndup(s + k, ve - k);
-        int rc = 0;
-        int line = (int)p->i + 1;
-        if (!strcasecmp(key, "escape")) {
-            if (seen_escape)
-                rc = perr(p, line, "only one escape parser directive can be used");
-            else if (strcmp(val, "\\") && strcmp(val, "`"))
-                rc = perr(p, line, "invalid escape token '%s': it must be \\ or `", val);
-            else
-                p->esc = val[0];
-            seen_escape = true;
-        } else if (!strcasecmp(key, "syntax")) {
-            if (seen_syntax)
-                rc = perr(p, line, "only one syntax parser directive can be used");
-            free(p->df->syntax);
-            p->df->syntax = mm_xstrdup(val);
-            seen_syntax = true;
-        } else if (strcasecmp(key, "check") != 0) {
-            /* an unknown directive is an ordinary comment: stop */
-            free(key);
-            free(val);
-            return 0;
-        }
-        free(key);
-        free(val);
-        if (rc < 0)
-            return rc;
-        p->i++;
-    }
-    return 0;
-}
-
-/* Does the physical line end in the escape character (white space after
- * it allowed)?  Sets *cut to the length without it. */
-static bool continues(const char *s, size_t n, char esc, size_t *cut)
-{
-    size_t e = n;
-    while (e > 0 && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\r'))
-        e--;
-    if (e > 0 && s[e - 1] == esc) {
-        *cut = e - 1;
-        return true;
-    }
-    return false;
-}
-
-static int read_heredocs(parser *p, mm_df_instr *in, const char *args, size_t alen)
-{
-    rword w[256];
-    size_t nw = raw_words(args, alen, '\\', w, 256);
-    for (size_t k = 0; k < nw; k++) {
-        const char *ws = args + w[k].start;
-        size_t wl = w[k].end - w[k].start, j = 0;
-        while (j < wl && isdigit((unsigned char)ws[j]))
-            j++;
-        if (j + 2 > wl || ws[j] != '<' || ws[j + 1] != '<')
-            continue;
-        j += 2;
-        bool strip = false;
-        if (j < wl && ws[j] == '-') {
-            strip = true;
-            j++;
-        }
-        if (j >= wl || memchr(ws + j, '<', wl - j))
-            continue; /* "<<<" here-strings, "<<" alone */
-        const char *nm = ws + j;
-        size_t nl = wl - j;
-        bool quoted = false;
-        char *name;
-        if (nl >= 2 && (nm[0] == '"' || nm[0] == '\'') && nm[nl - 1] == nm[0]) {
-            quoted = true;
-            name = mm_xstrndup(nm + 1, nl - 2);
-        } else {
-            if (memchr(nm, '"', nl) || memchr(nm, '\'', nl) || memchr(nm, '\\', nl))
-                quoted = true;
-            mm_buf b = MM_BUF_INIT;
-            for (size_t q = 0; q < nl; q++)
-                if (nm[q] != '"' && nm[q] != '\'' && nm[q] != '\\')
-                    mm_buf_addc(&b, nm[q]);
-            name = mm_buf_detach(&b);
-        }
-        if (!*name) {
-            free(name);
-            continue;
-        }
-        if (in->nheredocs >= MM_DF_MAX_HEREDOCS) {
-            free(name);
-            return mm_error_set(MM_ELIMIT, "%s:%d: more than %d heredocs in one instruction",
-                                p->path, in->line, MM_DF_MAX_HEREDOCS);
-        }
-        in->heredocs = mm_xrealloc(in->heredocs, (in->nheredocs + 1) * sizeof *in->heredocs);
-        mm_df_heredoc *h = &in->heredocs[in->nheredocs++];
-        memset(h, 0, sizeof *h);
-        h->name = name;
-        h->expand = !quoted;
-        h->strip_tabs = strip;
-        h->line = (int)p->i + 1;
-        mm_buf body = MM_BUF_INIT;
-        bool done = false;
-        while (p->i < p->nlines) {
-            const char *s = p->lines[p->i].s;
-            size_t n = p->lines[p->i].n;
-            p->i++;
-            if (n && s[n - 1] == '\r')
-                n--;
-            size_t off = 0;
-            if (strip)
-                while (off < n && s[off] == '\t')
-                    off++;
-            if (n - off == strlen(name) && memcmp(s + off, name, n - off) == 0) {
-                done = true;
-                break;
-            }
-            mm_buf_add(&body, s + off, n - off);
-            mm_buf_addc(&body, '\n');
-        }
-        h->body = mm_buf_detach(&body);
-        if (!done)
-            return perr(p, in->line, "%s: unterminated heredoc <<%s (no line \"%s\" "
-                        "before the end of the file)", in->keyword, name, name);
-        in->end_line = (int)p->i;
-    }
-    return 0;
-}
-
-/* Parses a JSON array of strings; false when s is not one. */
-static bool json_form(const char *s, char ***argv, size_t *n)
-{
-    json_error_t err;
-    json_t *j = json_loads(s, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
-    if (!j || !json_is_array(j)) {
-        json_decref(j);
-        return false;
-    }
-    size_t i;
-    json_t *v;
-    json_array_foreach(j, i, v) {
-        if (!json_is_string(v)) {
-            json_decref(j);
-            mm_strv_free(*argv, *n);
-            *argv = NULL;
-            *n = 0;
-            return false;
-        }
-        mm_strv_push(argv, n, json_string_value(v));
-    }
-    json_decref(j);
-    return true;
-}
-
-/* Does the text try to be a JSON array: "[" then a quote? */
-static bool looks_json(const char *s)
-{
-    if (*s != '[')
-        return false;
-    s++;
-    while (*s == ' ' || *s == '\t')
-        s++;
-    return *s == '"' || *s == '\'' || *s == ']';
 }
 
 static int kv_add(mm_df_instr *in, const char *k, const char *v, bool has)
@@ -741,10 +149,59 @@ static int kv_add(mm_df_instr *in, const char *k, const char *v, bool has)
         return 0;
     in->kv = mm_xrealloc(in->kv, (in->nkv + 1) * sizeof *in->kv);
     mm_df_kv *e = &in->kv[in->nkv++];
+    memset(e, 0, sizeof *e);
     e->key = mm_xstrdup(k);
     e->value = has ? mm_xstrdup(v) : NULL;
     e->has_value = has;
     return 0;
+}
+
+/* The raw key/value pairs of ENV, ARG and LABEL, from the raw words: the
+ * first '=' outside quotes splits; the legacy "KEY value ..." form is one
+ * pair.  Pairs are matched to the parsed ones by position. */
+static const char *eq_outside_quotes(const char *w)
+{
+    char q = 0;
+    for (const char *c = w; *c; c++) {
+        if (q) {
+            if (*c == q)
+                q = 0;
+        } else if (*c == '"' || *c == '\'') {
+            q = *c;
+        } else if (*c == '=') {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+static void kv_raw(mm_df_instr *in)
+{
+    if (!in->nraw)
+        return;
+    const char *w0 = in->raw[0];
+    bool legacy = eq_outside_quotes(w0) == NULL;
+    if (!strcmp(in->keyword, "ARG"))
+        legacy = false;
+    if (legacy) {
+        if (in->nkv) {
+            in->kv[0].raw_key = mm_xstrdup(w0);
+            mm_buf b = MM_BUF_INIT;
+            for (size_t i = 1; i < in->nraw; i++) {
+                if (i > 1)
+                    mm_buf_addc(&b, ' ');
+                mm_buf_adds(&b, in->raw[i]);
+            }
+            in->kv[0].raw_value = mm_buf_detach(&b);
+        }
+        return;
+    }
+    for (size_t i = 0; i < in->nraw && i < in->nkv; i++) {
+        const char *w = in->raw[i];
+        const char *eq = eq_outside_quotes(w);
+        in->kv[i].raw_key = eq ? mm_xstrndup(w, (size_t)(eq - w)) : mm_xstrdup(w);
+        in->kv[i].raw_value = eq ? mm_xstrdup(eq + 1) : NULL;
+    }
 }
 
 static bool valid_name(const char *s)
@@ -767,18 +224,18 @@ static int parse_kv(parser *p, mm_df_instr *in, const char *a)
     bool legacy = !memchr(s, '=', fl);
     if (legacy) {
         if (!*s)
-            return perr(p, in->line, "%s needs at least one argument", in->keyword);
+            return dfp_perr(p, in->line, "%s needs at least one argument", in->keyword);
         char *key = mm_xstrndup(s, fl);
         const char *rest = s + fl;
         while (*rest == ' ' || *rest == '\t')
             rest++;
         if (!*rest) {
             free(key);
-            return perr(p, in->line, "%s %s: missing a value (the form is NAME=VALUE)",
+            return dfp_perr(p, in->line, "%s %s: missing a value (the form is NAME=VALUE)",
                         in->keyword, s);
         }
         char *val;
-        int rc = expand_one(p, in->line, rest, &val, &in->unresolved);
+        int rc = dfp_expand_one(p, in->line, rest, &val, &in->unresolved);
         if (rc < 0) {
             free(key);
             return rc;
@@ -792,7 +249,7 @@ static int parse_kv(parser *p, mm_df_instr *in, const char *a)
     }
     char **w = NULL;
     size_t nw = 0;
-    int rc = expand_words(p, in->line, false, s, &w, &nw, &in->unresolved);
+    int rc = dfp_expand_words(p, in->line, false, s, &w, &nw, &in->unresolved);
     if (rc < 0) {
         mm_strv_free(w, nw);
         return rc;
@@ -800,13 +257,13 @@ static int parse_kv(parser *p, mm_df_instr *in, const char *a)
     for (size_t i = 0; i < nw; i++) {
         char *eq = strchr(w[i], '=');
         if (!eq) {
-            rc = perr(p, in->line, "%s: can't find = in \"%s\": the form is NAME=VALUE",
+            rc = dfp_perr(p, in->line, "%s: can't find = in \"%s\": the form is NAME=VALUE",
                       in->keyword, w[i]);
             break;
         }
         *eq = 0;
         if (!*w[i]) {
-            rc = perr(p, in->line, "%s: a NAME=VALUE pair has an empty name", in->keyword);
+            rc = dfp_perr(p, in->line, "%s: a NAME=VALUE pair has an empty name", in->keyword);
             break;
         }
         kv_add(in, w[i], eq + 1, true);
@@ -827,7 +284,7 @@ static int apply_scope(parser *p, mm_df_instr *in)
         for (size_t i = 0; i < in->nkv; i++) {
             if (mm_map_count(p->env) >= 10000)
                 break;
-            free_val(mm_map_put(p->env, in->kv[i].key, mm_xstrdup(in->kv[i].value)));
+            dfp_free_val(mm_map_put(p->env, in->kv[i].key, mm_xstrdup(in->kv[i].value)));
         }
     }
     return 0;
@@ -837,27 +294,27 @@ static int parse_arg(parser *p, mm_df_instr *in, const char *a)
 {
     char **w = NULL;
     size_t nw = 0;
-    int rc = expand_words(p, in->line, p->df->nstages == 0, a, &w, &nw, &in->unresolved);
+    int rc = dfp_expand_words(p, in->line, p->df->nstages == 0, a, &w, &nw, &in->unresolved);
     if (rc < 0) {
         mm_strv_free(w, nw);
         return rc;
     }
     if (!nw) {
         mm_strv_free(w, nw);
-        return perr(p, in->line, "ARG needs a name");
+        return dfp_perr(p, in->line, "ARG needs a name");
     }
     for (size_t i = 0; i < nw; i++) {
         char *eq = strchr(w[i], '=');
         if (eq)
             *eq = 0;
         if (!valid_name(w[i])) {
-            rc = perr(p, in->line, "ARG: invalid name \"%s\"", w[i]);
+            rc = dfp_perr(p, in->line, "ARG: invalid name \"%s\"", w[i]);
             break;
         }
         const char *val = eq ? eq + 1 : NULL;
         kv_add(in, w[i], val, eq != NULL);
         mm_map *m = p->df->nstages == 0 ? p->globals : p->args;
-        if (mm_map_count(m) < 10000) {
+        if (p->depth == 0 && mm_map_count(m) < 10000) {
             void *v;
             if (val)
                 v = mm_xstrdup(val);
@@ -865,7 +322,7 @@ static int parse_arg(parser *p, mm_df_instr *in, const char *a)
                 v = mm_xstrdup(v); /* ARG NAME re-imports the global default */
             else
                 v = NOVALUE;
-            free_val(mm_map_put(m, w[i], v));
+            dfp_free_val(mm_map_put(m, w[i], v));
         }
         if (eq)
             *eq = '=';
@@ -881,24 +338,45 @@ static void env_copy(mm_map *dst, const mm_map *src)
     const char *k;
     void *v;
     while (src && mm_map_next(src, &it, &k, &v))
-        free_val(mm_map_put(dst, k, v == NOVALUE ? NOVALUE : mm_xstrdup(v)));
+        dfp_free_val(mm_map_put(dst, k, v == NOVALUE ? NOVALUE : mm_xstrdup(v)));
 }
 
 static int parse_from(parser *p, mm_df_instr *in, const char *a)
 {
+    /* word by word: "FROM $BASE" with BASE unset keeps the reference as
+     * written (unresolved) instead of vanishing */
+    rword rw[8];
+    size_t nrw = dfp_raw_words(a, strlen(a), p->esc, rw, 8);
     char **w = NULL;
     size_t nw = 0;
     bool unres = false;
-    int rc = expand_words(p, in->line, true, a, &w, &nw, &unres);
-    if (rc < 0) {
-        mm_strv_free(w, nw);
-        return rc;
+    for (size_t k = 0; k < nrw; k++) {
+        char *word = mm_xstrndup(a + rw[k].start, rw[k].end - rw[k].start);
+        char *e = NULL;
+        bool u = false;
+        scope sc = {p, true, false, in->line, 0};
+        size_t pos = 0;
+        mm_buf b = MM_BUF_INIT;
+        int rc = dfp_process(&sc, word, strlen(word), &pos, false, 0, NULL, NULL, &b);
+        if (rc < 0) {
+            mm_buf_free(&b);
+            free(word);
+            mm_strv_free(w, nw);
+            return rc;
+        }
+        u = sc.unresolved;
+        e = mm_buf_detach(&b);
+        if (u && k == 0)
+            unres = true;
+        mm_strv_push(&w, &nw, (u && !*e) ? word : e);
+        free(e);
+        free(word);
     }
     in->argv = w;
     in->nargv = nw;
     in->unresolved = unres;
     if (nw != 1 && !(nw == 3 && !strcasecmp(w[1], "AS")))
-        return perr(p, in->line, "FROM: expected \"FROM [--platform=P] IMAGE [AS NAME]\", got "
+        return dfp_perr(p, in->line, "FROM: expected \"FROM [--platform=P] IMAGE [AS NAME]\", got "
                     "%zu words", nw);
     if (p->df->nstages >= 1000)
         return mm_error_set(MM_ELIMIT, "%s:%d: more than 1000 build stages", p->path, in->line);
@@ -906,11 +384,7 @@ static int parse_from(parser *p, mm_df_instr *in, const char *a)
         for (char *c = w[2]; *c; c++)
             *c = (char)tolower((unsigned char)*c);
         if (!valid_name(w[2]))
-            return perr(p, in->line, "FROM: invalid stage name \"%s\"", w[2]);
-        for (size_t i = 0; i < p->df->nstages; i++)
-            if (p->df->stages[i].name && !strcmp(p->df->stages[i].name, w[2]))
-                return perr(p, in->line, "FROM: duplicate stage name \"%s\" (first at "
-                            "line %d)", w[2], p->df->stages[i].line);
+            return dfp_perr(p, in->line, "FROM: invalid stage name \"%s\"", w[2]);
     }
     p->df->stages = mm_xrealloc(p->df->stages, (p->df->nstages + 1) * sizeof *p->df->stages);
     p->stage_env = mm_xrealloc(p->stage_env, (p->df->nstages + 1) * sizeof *p->stage_env);
@@ -923,7 +397,9 @@ static int parse_from(parser *p, mm_df_instr *in, const char *a)
     st->first = st->last = p->df->ninstrs - 1;
     if (nw == 3)
         st->name = mm_xstrdup(w[2]);
-    for (size_t i = 0; i < p->df->nstages; i++) {
+    /* a stage reference: the latest earlier stage of that name (a repeated
+     * name is reported by the linter, DL3024, as BuildKit refuses it) */
+    for (size_t i = p->df->nstages; i-- > 0;) {
         const char *nm = p->df->stages[i].name;
         if (nm && !strcasecmp(nm, w[0])) {
             st->parent = (int)i;
@@ -937,7 +413,7 @@ static int parse_from(parser *p, mm_df_instr *in, const char *a)
     p->stage_env[p->df->nstages] = env;
     p->env = env;
     if (p->args)
-        mm_map_free(p->args, free_val);
+        mm_map_free(p->args, dfp_free_val);
     p->args = mm_map_new();
     p->df->nstages++;
     return 0;
@@ -948,7 +424,7 @@ static size_t split_flags(parser *p, mm_df_instr *in, const char *a, size_t n,
                           char ***raw, size_t *nraw)
 {
     rword w[64];
-    size_t nw = raw_words(a, n, p->esc, w, 64);
+    size_t nw = dfp_raw_words(a, n, p->esc, w, 64);
     size_t off = 0;
     for (size_t k = 0; k < nw; k++) {
         if (w[k].end - w[k].start < 3 || a[w[k].start] != '-' || a[w[k].start + 1] != '-')
@@ -977,9 +453,17 @@ static int parse_instr(parser *p, mm_df_instr *in, const char *text)
     for (char *c = kw; *c; c++)
         *c = (char)toupper((unsigned char)*c);
     in->keyword = kw;
-    if (!known_keyword(kw))
-        return perr(p, in->line, "unknown instruction: %.*s", (int)(kl > 64 ? 64 : kl), s);
     const char *a = s + kl;
+    if (!known_keyword(kw)) {
+        /* hadolint's parser refuses the file (DL1000); BuildKit too.  We
+         * keep the rest of the file linted and report it (MM-DF-031). */
+        in->unknown = true;
+        while (*a == ' ' || *a == '\t')
+            a++;
+        in->original = mm_xasprintf("%s %s", kw, a);
+        in->stage = (int)p->df->nstages - 1;
+        return 0;
+    }
     while (*a == ' ' || *a == '\t')
         a++;
     size_t alen = strlen(a);
@@ -987,14 +471,16 @@ static int parse_instr(parser *p, mm_df_instr *in, const char *text)
         alen--;
     in->original = mm_xasprintf("%s %.*s", kw, (int)alen, a);
 
+    /* only ARG may come before the first FROM: BuildKit refuses anything
+     * else; hadolint lints it (DL3061) and so do we */
     if (p->df->nstages == 0 && strcmp(kw, "FROM") && strcmp(kw, "ARG"))
-        return perr(p, in->line, "%s before the first FROM (only ARG may come first)", kw);
+        in->before_from = true;
     in->stage = (int)p->df->nstages - 1;
 
     /* heredocs: RUN, COPY, ADD in shell form */
     if ((!strcmp(kw, "RUN") || !strcmp(kw, "COPY") || !strcmp(kw, "ADD")) &&
-        !looks_json(a)) {
-        int rc = read_heredocs(p, in, a, alen);
+        !dfp_looks_json(a)) {
+        int rc = dfp_read_heredocs(p, in, a, alen);
         if (rc < 0)
             return rc;
     }
@@ -1006,13 +492,25 @@ static int parse_instr(parser *p, mm_df_instr *in, const char *text)
         strcmp(kw, "MAINTAINER") && strcmp(kw, "ONBUILD"))
         off = split_flags(p, in, a, alen, &rawflags, &nrawflags);
     in->args = mm_xstrndup(a + off, alen - off);
+    p->args_off = (size_t)((a + off) - text);
+    for (size_t i = 0; i < nrawflags; i++)
+        mm_strv_push(&in->rawflags, &in->nrawflags, rawflags[i]);
+    {
+        rword rw[256];
+        size_t nrw = dfp_raw_words(in->args, strlen(in->args), p->esc, rw, 256);
+        for (size_t k = 0; k < nrw; k++) {
+            char *w = mm_xstrndup(in->args + rw[k].start, rw[k].end - rw[k].start);
+            mm_strv_push(&in->raw, &in->nraw, w);
+            free(w);
+        }
+    }
     const char *rest = in->args;
     int rc = 0;
     /* flags: expanded where the instruction expands */
     for (size_t i = 0; i < nrawflags; i++) {
         if (expands(kw)) {
             char *e = NULL;
-            rc = expand_one(p, in->line, rawflags[i], &e, NULL);
+            rc = dfp_expand_one(p, in->line, rawflags[i], &e, NULL);
             if (rc < 0)
                 break;
             mm_strv_push(&in->flags, &in->nflags, e);
@@ -1030,11 +528,15 @@ static int parse_instr(parser *p, mm_df_instr *in, const char *text)
         in->stage = (int)p->df->nstages - 1; /* the stage it opens */
         return rc;
     }
-    if (!strcmp(kw, "ARG"))
-        return parse_arg(p, in, rest);
+    if (!strcmp(kw, "ARG")) {
+        rc = parse_arg(p, in, rest);
+        kv_raw(in);
+        return rc;
+    }
     if (!strcmp(kw, "ENV") || !strcmp(kw, "LABEL")) {
         rc = parse_kv(p, in, rest);
-        if (rc == 0)
+        kv_raw(in);
+        if (rc == 0 && p->depth == 0)
             apply_scope(p, in);
         return rc;
     }
@@ -1043,82 +545,128 @@ static int parse_instr(parser *p, mm_df_instr *in, const char *text)
         size_t wl = strcspn(rest, " \t");
         if (wl == 4 && !strncasecmp(rest, "NONE", 4)) {
             if (rest[4])
-                return perr(p, in->line, "HEALTHCHECK NONE takes no arguments");
+                return dfp_perr(p, in->line, "HEALTHCHECK NONE takes no arguments");
             mm_strv_push(&in->argv, &in->nargv, "NONE");
             return 0;
         }
         if (wl != 3 || strncasecmp(rest, "CMD", 3))
-            return perr(p, in->line, "HEALTHCHECK: expected NONE or CMD, got \"%.*s\"",
+            return dfp_perr(p, in->line, "HEALTHCHECK: expected NONE or CMD, got \"%.*s\"",
                         (int)(wl > 40 ? 40 : wl), rest);
         rest += 3;
         while (*rest == ' ' || *rest == '\t')
             rest++;
         if (!*rest)
-            return perr(p, in->line, "HEALTHCHECK CMD needs a command");
+            return dfp_perr(p, in->line, "HEALTHCHECK CMD needs a command");
     }
     if (is_cmdlike(kw) || !strcmp(kw, "COPY") || !strcmp(kw, "ADD") ||
         !strcmp(kw, "VOLUME")) {
-        if (looks_json(rest)) {
-            if (!json_form(rest, &in->argv, &in->nargv))
-                return perr(p, in->line, "%s: malformed JSON array (exec form) %s: use "
+        if (dfp_looks_json(rest)) {
+            if (!dfp_json_form(rest, &in->argv, &in->nargv))
+                return dfp_perr(p, in->line, "%s: malformed JSON array (exec form) %s: use "
                             "double quotes and commas, e.g. [\"executable\", \"arg\"]",
                             kw, rest);
             in->exec_form = true;
             if (!strcmp(kw, "SHELL") && in->nargv == 0)
-                return perr(p, in->line, "SHELL needs at least one element");
+                return dfp_perr(p, in->line, "SHELL needs at least one element");
             return 0;
         }
         if (!strcmp(kw, "SHELL"))
-            return perr(p, in->line, "SHELL requires the arguments in JSON form, e.g. "
+            return dfp_perr(p, in->line, "SHELL requires the arguments in JSON form, e.g. "
                         "SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]");
     }
     if (is_cmdlike(kw)) {
         if (!*rest && !in->nheredocs && strcmp(kw, "CMD") != 0)
-            return perr(p, in->line, "%s needs a command", kw);
+            return dfp_perr(p, in->line, "%s needs a command", kw);
         mm_strv_push(&in->argv, &in->nargv, rest);
         return 0;
     }
     if (!strcmp(kw, "ONBUILD")) {
+        mm_strv_push(&in->argv, &in->nargv, rest);
+        /* the trigger, parsed as an instruction of its own: the linter
+         * checks it as hadolint does.  ONBUILD ONBUILD / FROM / MAINTAINER
+         * are reported (DL3043), not parsed; a trigger that does not parse
+         * is kept as text (BuildKit only reads it in the child build). */
+        mm_df_instr *ob = mm_xcalloc(1, sizeof *ob);
+        ob->line = in->line;
+        ob->end_line = in->end_line;
+        ob->stage = in->stage;
+        in->onbuild = ob;
         size_t wl = strcspn(rest, " \t");
         char *inner = mm_xstrndup(rest, wl);
         for (char *c = inner; *c; c++)
             *c = (char)toupper((unsigned char)*c);
-        bool ok = known_keyword(inner) && strcmp(inner, "ONBUILD") && strcmp(inner, "FROM") &&
-                  strcmp(inner, "MAINTAINER");
-        if (!ok)
-            rc = perr(p, in->line, "ONBUILD: \"%s\" is not allowed as an ONBUILD trigger",
-                      inner);
+        if (!strcmp(inner, "ONBUILD") || !strcmp(inner, "FROM") ||
+            !strcmp(inner, "MAINTAINER") || !*inner) {
+            ob->keyword = inner;
+            ob->original = mm_xstrdup(rest);
+            ob->args = mm_xstrdup(rest + wl);
+            return 0;
+        }
         free(inner);
-        if (rc == 0)
-            mm_strv_push(&in->argv, &in->nargv, rest);
-        return rc;
+        if (p->depth > 0)
+            return 0;
+        p->depth++;
+        size_t saved_off = p->args_off;
+        int orc = parse_instr(p, ob, rest);
+        p->depth--;
+        p->args_off = saved_off;
+        if (orc < 0) {
+            /* keep what was parsed; the message is dropped on purpose */
+            mm_error_clear();
+        } else if (!strcmp(ob->keyword, "RUN") && !ob->exec_form && ob->nargv) {
+            ob->script = mm_xasprintf("%s\n", ob->argv[0]);
+            ob->script_line = in->line;
+        }
+        return 0;
     }
     if (!strcmp(kw, "MAINTAINER")) {
         mm_strv_push(&in->argv, &in->nargv, rest);
         return 0;
     }
     /* ADD COPY EXPOSE STOPSIGNAL USER VOLUME WORKDIR */
-    rc = expand_words(p, in->line, false, rest, &in->argv, &in->nargv, &in->unresolved);
+    rc = dfp_expand_words(p, in->line, false, rest, &in->argv, &in->nargv, &in->unresolved);
+    if (rc == MM_EFORMAT) {
+        /* a quote BuildKit would not close ("C:\" with the default escape):
+         * hadolint reads such words as written, and so do we */
+        mm_error_clear();
+        mm_strv_free(in->argv, in->nargv);
+        in->argv = NULL;
+        in->nargv = 0;
+        for (size_t i = 0; i < in->nraw; i++) {
+            char *u = mm_xstrdup(in->raw[i]);
+            size_t ul = strlen(u);
+            if (ul >= 2 && (u[0] == '"' || u[0] == '\'') && u[ul - 1] == u[0]) {
+                memmove(u, u + 1, ul - 2);
+                u[ul - 2] = 0;
+            }
+            mm_strv_push(&in->argv, &in->nargv, u);
+            free(u);
+        }
+        in->unresolved = true;
+        return 0;
+    }
     if (rc < 0)
         return rc;
     if (in->unresolved)
         return 0; /* an empty --build-arg may well be filled in at build time */
     if (!in->nargv && !(!strcmp(kw, "COPY") || !strcmp(kw, "ADD")))
-        return perr(p, in->line, "%s needs an argument", kw);
+        return dfp_perr(p, in->line, "%s needs an argument", kw);
     if ((!strcmp(kw, "COPY") || !strcmp(kw, "ADD")) && in->nargv + in->nheredocs < 2)
-        return perr(p, in->line, "%s needs a source and a destination", kw);
+        return dfp_perr(p, in->line, "%s needs a source and a destination", kw);
     if ((!strcmp(kw, "USER") || !strcmp(kw, "WORKDIR") || !strcmp(kw, "STOPSIGNAL")) &&
         in->nargv != 1)
-        return perr(p, in->line, "%s takes exactly one argument", kw);
+        return dfp_perr(p, in->line, "%s takes exactly one argument", kw);
     return 0;
 }
 
 static int parse_all(parser *p)
 {
-    int rc = directives(p);
+    int rc = dfp_directives(p);
     if (rc < 0)
         return rc;
     mm_buf text = MM_BUF_INIT;
+    piece pieces[MAX_PIECES];
+    size_t npieces = 0;
     while (p->i < p->nlines) {
         const char *s = p->lines[p->i].s;
         size_t n = p->lines[p->i].n;
@@ -1130,7 +678,7 @@ static int parse_all(parser *p)
             continue;
         }
         if (comment_line(s, n)) {
-            parse_pragma(p, s, n);
+            dfp_parse_pragma(p, s, n, (int)p->i + 1);
             p->i++;
             continue;
         }
@@ -1140,14 +688,25 @@ static int parse_all(parser *p)
             break;
         }
         int line = (int)p->i + 1;
+        size_t first_line = p->i;
         mm_buf_clear(&text);
+        npieces = 0;
         /* continuation lines, skipping comments and blank lines in between */
         for (;;) {
             s = p->lines[p->i].s;
             n = p->lines[p->i].n;
-            p->i++;
             size_t cut;
-            if (continues(s, n, p->esc, &cut)) {
+            bool cont = dfp_continues(s, n, p->esc, &cut);
+            if (!cont && n && s[n - 1] == '\r')
+                n--;
+            if (npieces < MAX_PIECES) {
+                pieces[npieces].line = p->i;
+                pieces[npieces].off = text.len;
+                pieces[npieces].len = cont ? cut : n;
+                npieces++;
+            }
+            p->i++;
+            if (cont) {
                 mm_buf_add(&text, s, cut);
                 while (p->i < p->nlines &&
                        (comment_line(p->lines[p->i].s, p->lines[p->i].n) ||
@@ -1157,8 +716,6 @@ static int parse_all(parser *p)
                     break;
                 continue;
             }
-            if (n && s[n - 1] == '\r')
-                n--;
             mm_buf_add(&text, s, n);
             break;
         }
@@ -1171,9 +728,12 @@ static int parse_all(parser *p)
         in->nignore = p->npend;
         p->pend = NULL;
         p->npend = 0;
+        p->args_off = 0;
         rc = parse_instr(p, in, text.data ? text.data : "");
         if (rc < 0)
             break;
+        if (!strcmp(in->keyword, "RUN"))
+            dfp_make_script(p, in, pieces, npieces, first_line);
         if (p->df->nstages)
             p->df->stages[p->df->nstages - 1].last = p->df->ninstrs - 1;
     }
@@ -1230,15 +790,13 @@ int mm_dockerfile_parse(mm_dockerfile **out, const char *path, const char *data,
     }
     if (rc == 0)
         rc = parse_all(&p);
-    if (rc == 0 && p.df->nstages == 0)
-        rc = mm_error_set(MM_EFORMAT, "%s: no FROM instruction", path);
     p.df->escape = p.esc;
     free(p.lines);
-    mm_map_free(p.globals, free_val);
+    mm_map_free(p.globals, dfp_free_val);
     if (p.args)
-        mm_map_free(p.args, free_val);
+        mm_map_free(p.args, dfp_free_val);
     for (size_t i = 0; i < p.df->nstages; i++)
-        mm_map_free(p.stage_env[i], free_val);
+        mm_map_free(p.stage_env[i], dfp_free_val);
     free(p.stage_env);
     mm_strv_free(p.pend, p.npend);
     if (rc < 0) {

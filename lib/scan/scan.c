@@ -344,8 +344,10 @@ int mm_scan_inspect(mm_result **out, mm_target_kind kind, const char *input,
 /* --- a Dockerfile, linted ------------------------------------------------------ */
 int mm_scan_dockerfile(mm_result **out, const char *path, const char *data,
                        size_t len, const mm_dflint_opts *lint,
-                       const mm_secret_rules *redact_rules)
+                       const mm_secret_rules *redact_rules, mm_dflint_status *st)
 {
+    if (st)
+        memset(st, 0, sizeof *st);
     if (!out || !path)
         return mm_error_set(MM_EINVAL, "dockerfile: no output or path");
     *out = NULL;
@@ -357,7 +359,7 @@ int mm_scan_dockerfile(mm_result **out, const char *path, const char *data,
     mm_result *r = NULL;
     rc = mm_result_new_for_file(&r, path);
     if (rc == 0)
-        rc = mm_dockerfile_lint(df, lint, mm_result_findings(r));
+        rc = mm_dockerfile_lint_ex(df, lint, mm_result_findings(r), st);
     mm_dockerfile_free(df);
     if (rc < 0) {
         mm_result_free(r);

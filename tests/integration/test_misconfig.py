@@ -46,6 +46,7 @@ CASES = ["planted-findings", "deleted-key-still-found", "clean-twin",
          "oci-layout-no-tag-check", "config-json-lines", "config-sarif",
          "config-severity-exit-code", "config-hadolint-yaml",
          "config-allowed-registries", "config-stdin", "config-malformed",
+         "config-hadolint-cli",
          "real-base-image"]
 
 CACHE = os.environ.get("MAMORI_TEST_IMAGES", "/var/cache/mamori-test")
@@ -248,7 +249,7 @@ class T:
         got = sorted((f["id"], f["location"]["line"]) for f in j["findings"])
         eq(got, [("MM-DF-001", 3), ("MM-DF-006", 3), ("MM-DF-007", 3), ("MM-DF-011", 9),
                  ("MM-DF-013", 6), ("MM-DF-018", 2), ("MM-DF-020", 6), ("MM-DF-021", 7),
-                 ("MM-DF-025", 8), ("MM-DF-027", 2)], "findings")
+                 ("MM-DF-025", 8), ("MM-DF-027", 2), ("MM-DF-075", 9)], "findings")
         for f in j["findings"]:
             eq(f["location"]["path"], p, "path")
             eq(f["section"], "3.1.2", "section")
@@ -259,7 +260,7 @@ class T:
         j = self.config_run([p, "--format", "sarif"]).json
         res = j["runs"][0]["results"]
         ids = sorted(x["ruleId"] for x in res)
-        check("MM-DF-013" in ids and len(ids) == 10, "sarif results: %r" % ids)
+        check("MM-DF-013" in ids and len(ids) == 11, "sarif results: %r" % ids)
 
     def config_severity_exit(self):
         p = self.dockerfile("Dockerfile", self.BAD)
@@ -267,7 +268,7 @@ class T:
                              "--exit-code", "1"], want_rc=1).json
         eq(sorted(f["id"] for f in j["findings"]), ["MM-DF-013", "MM-DF-021"], "HIGH only")
         ok = self.dockerfile("Dockerfile.ok", "FROM debian:12\nUSER 1000\n"
-                                              "HEALTHCHECK CMD true\n")
+                                              "HEALTHCHECK CMD [\"true\"]\n")
         j = self.config_run([ok, "--format", "json", "--exit-code", "1"], want_rc=0).json
         eq(j["findings"], [], "clean Dockerfile")
         self.config_run([p, "--exit-code", "x"], want_rc=2)
@@ -288,11 +289,16 @@ class T:
     def config_registries(self):
         p = self.dockerfile("Dockerfile", "FROM ghcr.io/acme/base:1 AS b\n"
                                           "FROM registry.example.com/x:2\nUSER 1\n"
-                                          "HEALTHCHECK CMD true\n")
+                                          "COPY --from=b /a /a\n"
+                                          "COPY --from=quay.io/x/y:1 /b /b\n"
+                                          "HEALTHCHECK CMD [\"true\"]\n")
         j = self.config_run([p, "--format", "json", "--allowed-registries",
                              "*.example.com,docker.io"]).json
-        eq([(f["id"], f["location"]["line"]) for f in j["findings"]],
-           [("MM-DF-019", 1)], "registries")
+        eq(sorted((f["id"], f["location"]["line"]) for f in j["findings"]),
+           [("MM-DF-019", 1), ("MM-DF-030", 5)], "registries")
+        # hadolint's spelling, and "*" for any registry
+        j = self.config_run([p, "--format", "json", "--trusted-registry", "*"]).json
+        eq([f["id"] for f in j["findings"]], [], "trusted *")
 
     def config_stdin(self):
         import subprocess
@@ -307,7 +313,6 @@ class T:
         for name, text, want in [
             ("heredoc", "FROM a:1\nRUN <<EOF\necho hi\n", ":2: RUN: unterminated heredoc"),
             ("json", "FROM a:1\nCMD [\"a\" \"b\"]\n", ":2: CMD: malformed JSON array"),
-            ("unknown", "FROM a:1\n\nFRM b\n", ":3: unknown instruction: FRM"),
         ]:
             p = self.dockerfile("Dockerfile." + name, text)
             r = self.config_run([p, "--format", "json"], want_rc=2)
@@ -317,6 +322,36 @@ class T:
             eq(r.out, "", "no report")
         r = self.config_run([os.path.join(self.tmp, "absent")], want_rc=2)
         check("absent" in r.err, r.err)
+        # an unknown instruction is reported, and the rest still linted
+        p = self.dockerfile("Dockerfile.unknown", "FROM a:1\n\nFRM b\nRUN sudo x\n")
+        j = self.config_run([p, "--format", "json", "--no-shellcheck"]).json
+        got = sorted((f["id"], f["location"]["line"]) for f in j["findings"]
+                     if f["id"] in ("MM-DF-031", "MM-DF-010"))
+        eq(got, [("MM-DF-010", 4), ("MM-DF-031", 3)], "unknown instruction")
+
+    def config_hadolint_cli(self):
+        p = self.dockerfile("Dockerfile.h", "FROM debian:12\nRUN cd /x && echo $Y\n"
+                                            "LABEL owner=\"nobody\"\nUSER 1000\n"
+                                            "HEALTHCHECK NONE\n")
+        # failure-threshold: exit 1 only for findings at or above the level
+        self.config_run([p, "--failure-threshold", "error", "--no-shellcheck"], want_rc=0)
+        self.config_run([p, "--failure-threshold", "style", "--no-shellcheck"], want_rc=1)
+        self.config_run([p, "--failure-threshold", "style", "--no-fail"], want_rc=0)
+        self.config_run([p, "--error", "DL3003", "--failure-threshold", "error",
+                         "--no-shellcheck"], want_rc=1)
+        j = self.config_run([p, "--format", "json", "--require-label", "owner:email",
+                             "--no-shellcheck"]).json
+        check("MM-DF-069" in [f["id"] for f in j["findings"]], "label-schema email")
+        y = self.dockerfile(".cfg.yaml", "failure-threshold: warning\nignored: [DL3003]\n")
+        self.config_run([p, "--config", y, "--no-shellcheck"], want_rc=0)
+        # ShellCheck: an SC finding on the RUN line, or a note when absent
+        if os.path.exists("/usr/bin/shellcheck"):
+            j = self.config_run([p, "--format", "json"]).json
+            sc = [(f["id"], f["location"]["line"]) for f in j["findings"]
+                  if f["id"].startswith("SC")]
+            check(("SC2086", 2) in sc, "shellcheck finding: %r" % sc)
+        r = self.config_run([p, "--format", "json", "--shellcheck", "/nonexistent/sc"])
+        check("note: ShellCheck (/nonexistent/sc) is not installed" in r.err, r.err)
 
     def real_base(self):
         p = os.path.join(CACHE, "base-docker.tar")
@@ -346,6 +381,7 @@ def main():
         "config-hadolint-yaml": t.config_hadolint_yaml,
         "config-allowed-registries": t.config_registries,
         "config-stdin": t.config_stdin, "config-malformed": t.config_malformed,
+        "config-hadolint-cli": t.config_hadolint_cli,
         "real-base-image": t.real_base,
     }
     only = sys.argv[1:]
