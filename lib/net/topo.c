@@ -1,0 +1,529 @@
+/*
+ * topo.c - the observed service graph: nodes (containers, pods, addresses)
+ * with their addresses, DNS/SNI names, processes and listening ports, and
+ * edges (client -> server on proto/port) with flow, packet and byte counts
+ * and first/last times.  Written as JSON (docs/net.md: the schema) and as
+ * a Graphviz digraph; a saved JSON graph is loaded back as the learned
+ * baseline that new flows and listening ports are compared with.  Server
+ * names are also indexed, so that a baseline edge to "api.example.com"
+ * matches a flow to whatever address the name resolves to today.
+ * Loading is untrusted input: size, node and edge counts and string
+ * lengths are capped (mamori/net.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "net/net_int.h"
+
+#define MAX_ITEMS (1u << 20)
+#define MAX_LIST 16
+#define MAX_LISTEN 1024
+#define MAX_STR 1024
+#define MAX_FILE (64u << 20)
+
+typedef struct tnode {
+    char *id, *kind;
+    char *ct_id, *ct_name, *ct_image, *pod, *ns;
+    char **addrs, **names, **procs, **listen;
+    size_t naddrs, nnames, nprocs, nlisten;
+    bool learned;                /* came from a loaded file */
+} tnode;
+
+typedef struct tedge {
+    char *cli, *srv;
+    uint8_t proto;
+    uint16_t port;
+    char **names;
+    size_t nnames;
+    uint64_t flows, pkts, bytes;
+    int64_t first, last;         /* ns since the epoch */
+} tedge;
+
+struct mm_net_topo {
+    tnode *nodes;
+    size_t nnodes;
+    tedge *edges;
+    size_t nedges;
+    mm_map *node_ix;             /* id -> index + 1 */
+    mm_map *edge_ix;             /* "cli\x1fsrv\x1fproto\x1fport" -> index + 1 */
+};
+
+int mm_net_topo_new(mm_net_topo **out)
+{
+    mm_net_topo *t = mm_xcalloc(1, sizeof *t);
+    t->node_ix = mm_map_new();
+    t->edge_ix = mm_map_new();
+    *out = t;
+    return 0;
+}
+
+void mm_net_topo_free(mm_net_topo *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->nnodes; i++) {
+        tnode *x = &t->nodes[i];
+        free(x->id); free(x->kind); free(x->ct_id); free(x->ct_name);
+        free(x->ct_image); free(x->pod); free(x->ns);
+        mm_strv_free(x->addrs, x->naddrs);
+        mm_strv_free(x->names, x->nnames);
+        mm_strv_free(x->procs, x->nprocs);
+        mm_strv_free(x->listen, x->nlisten);
+    }
+    for (size_t i = 0; i < t->nedges; i++) {
+        free(t->edges[i].cli);
+        free(t->edges[i].srv);
+        mm_strv_free(t->edges[i].names, t->edges[i].nnames);
+    }
+    free(t->nodes);
+    free(t->edges);
+    mm_map_free(t->node_ix, NULL);
+    mm_map_free(t->edge_ix, NULL);
+    free(t);
+}
+
+size_t mm_net_topo_node_count(const mm_net_topo *t) { return t->nnodes; }
+size_t mm_net_topo_edge_count(const mm_net_topo *t) { return t->nedges; }
+
+static void list_add(char ***v, size_t *n, const char *s, size_t max)
+{
+    if (!s || !*s || *n >= max)
+        return;
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp((*v)[i], s))
+            return;
+    mm_strv_push(v, n, s);
+}
+
+static tnode *node_get(mm_net_topo *t, const char *id, bool create)
+{
+    uintptr_t ix = (uintptr_t)mm_map_get(t->node_ix, id);
+    if (ix)
+        return &t->nodes[ix - 1];
+    if (!create || t->nnodes >= MAX_ITEMS)
+        return NULL;
+    if (t->nnodes % 64 == 0)
+        t->nodes = mm_xrealloc(t->nodes, (t->nnodes + 64) * sizeof *t->nodes);
+    tnode *x = &t->nodes[t->nnodes];
+    memset(x, 0, sizeof *x);
+    x->id = mm_xstrdup(id);
+    mm_map_put(t->node_ix, id, (void *)(uintptr_t)(++t->nnodes));
+    return x;
+}
+
+static void node_fill(tnode *x, const nt_node_info *ni)
+{
+    if (!x->kind)
+        x->kind = mm_xstrdup(ni->kind);
+    const mm_container *c = ni->container;
+    if (c && !x->ct_id) {
+        x->ct_id = mm_xstrdup(c->id);
+        x->ct_name = mm_xstrdup(c->name);
+        x->ct_image = mm_xstrdup(c->image);
+        x->pod = mm_xstrdup(c->k8s_pod_name);
+        x->ns = mm_xstrdup(c->k8s_ns_name);
+    }
+    if (ni->addr) {
+        char a[64];
+        list_add(&x->addrs, &x->naddrs, mm_net_addr_str(ni->addr, a, sizeof a), MAX_LIST);
+    }
+    list_add(&x->names, &x->nnames, ni->name, MAX_LIST);
+    list_add(&x->procs, &x->nprocs, ni->comm, MAX_LIST);
+}
+
+static const char *pname(uint8_t p)
+{
+    return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" : p == IPPROTO_ICMP ? "icmp"
+         : p == IPPROTO_ICMPV6 ? "icmp6" : "ip";
+}
+
+static uint8_t pparse(const char *s)
+{
+    return !strcmp(s, "tcp") ? IPPROTO_TCP : !strcmp(s, "udp") ? IPPROTO_UDP
+         : !strcmp(s, "icmp") ? IPPROTO_ICMP : !strcmp(s, "icmp6") ? IPPROTO_ICMPV6 : 0;
+}
+
+static char *edge_key(const char *cli, const char *srv, uint8_t proto, uint16_t port)
+{
+    return mm_xasprintf("%s\x1f%s\x1f%u\x1f%u", cli, srv, proto, port);
+}
+
+static tedge *edge_get(mm_net_topo *t, const char *cli, const char *srv, uint8_t proto,
+                       uint16_t port, bool create)
+{
+    char *k = edge_key(cli, srv, proto, port);
+    uintptr_t ix = (uintptr_t)mm_map_get(t->edge_ix, k);
+    tedge *e = NULL;
+    if (ix)
+        e = &t->edges[ix - 1];
+    else if (create && t->nedges < MAX_ITEMS) {
+        if (t->nedges % 64 == 0)
+            t->edges = mm_xrealloc(t->edges, (t->nedges + 64) * sizeof *t->edges);
+        e = &t->edges[t->nedges];
+        memset(e, 0, sizeof *e);
+        e->cli = mm_xstrdup(cli);
+        e->srv = mm_xstrdup(srv);
+        e->proto = proto;
+        e->port = port;
+        mm_map_put(t->edge_ix, k, (void *)(uintptr_t)(++t->nedges));
+    }
+    free(k);
+    return e;
+}
+
+static void edge_name(mm_net_topo *t, tedge *e, const char *name)
+{
+    if (!name || !*name || e->nnames >= MAX_LIST)
+        return;
+    size_t before = e->nnames;
+    list_add(&e->names, &e->nnames, name, MAX_LIST);
+    if (e->nnames == before)
+        return;
+    char *k = edge_key(e->cli, name, e->proto, e->port);
+    if (!mm_map_get(t->edge_ix, k))
+        mm_map_put(t->edge_ix, k, (void *)(uintptr_t)((size_t)(e - t->edges) + 1));
+    free(k);
+}
+
+void nt_topo_add(mm_net_topo *t, const nt_node_info *cli, const nt_node_info *srv,
+                 uint8_t proto, uint16_t port, const mm_net_flow *f)
+{
+    tnode *c = node_get(t, cli->id, true), *s = node_get(t, srv->id, true);
+    if (!c || !s)
+        return;
+    node_fill(c, cli);
+    node_fill(s, srv);
+    tedge *e = edge_get(t, cli->id, srv->id, proto, port, true);
+    if (!e)
+        return;
+    e->flows++;
+    e->pkts += f->pkts[0] + f->pkts[1];
+    e->bytes += f->bytes[0] + f->bytes[1];
+    if (!e->first || f->first_ns < e->first)
+        e->first = f->first_ns;
+    if (f->last_ns > e->last)
+        e->last = f->last_ns;
+    edge_name(t, e, srv->name);
+}
+
+void nt_topo_listen(mm_net_topo *t, const nt_node_info *node, uint8_t proto, uint16_t port)
+{
+    tnode *x = node_get(t, node->id, true);
+    if (!x)
+        return;
+    node_fill(x, node);
+    char l[16];
+    snprintf(l, sizeof l, "%s/%u", pname(proto), port);
+    list_add(&x->listen, &x->nlisten, l, MAX_LISTEN);
+}
+
+bool mm_net_topo_has_edge(const mm_net_topo *t, const char *client, const char *server,
+                          uint8_t proto, uint16_t port)
+{
+    char *k = edge_key(client, server, proto, port);
+    bool r = mm_map_get(t->edge_ix, k) != NULL;
+    free(k);
+    return r;
+}
+
+bool mm_net_topo_has_listen(const mm_net_topo *t, const char *node, uint8_t proto,
+                            uint16_t port, bool *known)
+{
+    uintptr_t ix = (uintptr_t)mm_map_get(t->node_ix, node);
+    if (known)
+        *known = ix != 0;
+    if (!ix)
+        return false;
+    const tnode *x = &t->nodes[ix - 1];
+    char l[16];
+    snprintf(l, sizeof l, "%s/%u", pname(proto), port);
+    for (size_t i = 0; i < x->nlisten; i++)
+        if (!strcmp(x->listen[i], l))
+            return true;
+    return false;
+}
+
+/* ---- JSON --------------------------------------------------------------------------- */
+
+static json_t *jlist(char **v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static void jset_str(json_t *o, const char *k, const char *v)
+{
+    if (v)
+        json_object_set_new(o, k, json_string(v));
+}
+
+char *mm_net_topo_json(const mm_net_topo *t)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "version", json_integer(1));
+    json_t *nodes = json_array();
+    for (size_t i = 0; i < t->nnodes; i++) {
+        const tnode *x = &t->nodes[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_string(x->id));
+        json_object_set_new(o, "kind", json_string(x->kind ? x->kind : "address"));
+        if (x->ct_id) {
+            json_t *c = json_object();
+            jset_str(c, "id", x->ct_id);
+            jset_str(c, "name", x->ct_name);
+            jset_str(c, "image", x->ct_image);
+            json_object_set_new(o, "container", c);
+        }
+        if (x->pod) {
+            json_t *p = json_object();
+            jset_str(p, "namespace", x->ns);
+            jset_str(p, "name", x->pod);
+            json_object_set_new(o, "pod", p);
+        }
+        json_object_set_new(o, "addresses", jlist(x->addrs, x->naddrs));
+        json_object_set_new(o, "names", jlist(x->names, x->nnames));
+        json_object_set_new(o, "processes", jlist(x->procs, x->nprocs));
+        json_object_set_new(o, "listen", jlist(x->listen, x->nlisten));
+        json_array_append_new(nodes, o);
+    }
+    json_object_set_new(root, "nodes", nodes);
+    json_t *edges = json_array();
+    for (size_t i = 0; i < t->nedges; i++) {
+        const tedge *e = &t->edges[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "client", json_string(e->cli));
+        json_object_set_new(o, "server", json_string(e->srv));
+        json_object_set_new(o, "proto", json_string(pname(e->proto)));
+        json_object_set_new(o, "port", json_integer(e->port));
+        json_object_set_new(o, "names", jlist(e->names, e->nnames));
+        json_object_set_new(o, "flows", json_integer((json_int_t)e->flows));
+        json_object_set_new(o, "packets", json_integer((json_int_t)e->pkts));
+        json_object_set_new(o, "bytes", json_integer((json_int_t)e->bytes));
+        char a[32], b[32];
+        if (e->first) {
+            mm_time_rfc3339(e->first / 1000000000ll, a);
+            mm_time_rfc3339(e->last / 1000000000ll, b);
+            json_object_set_new(o, "first_seen", json_string(a));
+            json_object_set_new(o, "last_seen", json_string(b));
+        }
+        json_array_append_new(edges, o);
+    }
+    json_object_set_new(root, "edges", edges);
+    char *s = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    return s;
+}
+
+static void dot_str(mm_buf *b, const char *s)
+{
+    mm_buf_addc(b, '"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            mm_buf_addc(b, '\\');
+        if ((unsigned char)*s < 0x20)
+            mm_buf_addc(b, ' ');
+        else
+            mm_buf_addc(b, *s);
+    }
+    mm_buf_addc(b, '"');
+}
+
+char *mm_net_topo_dot(const mm_net_topo *t)
+{
+    mm_buf b = MM_BUF_INIT;
+    mm_buf_adds(&b, "digraph mamori_net {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n");
+    for (size_t i = 0; i < t->nnodes; i++) {
+        const tnode *x = &t->nodes[i];
+        mm_buf_adds(&b, "  ");
+        dot_str(&b, x->id);
+        mm_buf_adds(&b, " [label=");
+        mm_buf label = MM_BUF_INIT;
+        mm_buf_adds(&label, x->id);
+        if (x->ct_image)
+            mm_buf_printf(&label, "\n%s", x->ct_image);
+        for (size_t k = 0; k < x->nnames && k < 3; k++)
+            mm_buf_printf(&label, "\n%s", x->names[k]);
+        if (x->nlisten) {
+            mm_buf_adds(&label, "\nlisten:");
+            for (size_t k = 0; k < x->nlisten && k < 8; k++)
+                mm_buf_printf(&label, " %s", x->listen[k]);
+        }
+        /* keep the line breaks as DOT's \n escapes */
+        mm_buf_addc(&b, '"');
+        for (const char *p = label.data; p && *p; p++) {
+            if (*p == '\n')
+                mm_buf_adds(&b, "\\n");
+            else if (*p == '"' || *p == '\\') {
+                mm_buf_addc(&b, '\\');
+                mm_buf_addc(&b, *p);
+            } else if ((unsigned char)*p >= 0x20)
+                mm_buf_addc(&b, *p);
+        }
+        mm_buf_addc(&b, '"');
+        mm_buf_free(&label);
+        const char *shape = x->kind && !strcmp(x->kind, "address") ? "ellipse" : "box";
+        mm_buf_printf(&b, ", shape=%s];\n", shape);
+    }
+    for (size_t i = 0; i < t->nedges; i++) {
+        const tedge *e = &t->edges[i];
+        mm_buf_adds(&b, "  ");
+        dot_str(&b, e->cli);
+        mm_buf_adds(&b, " -> ");
+        dot_str(&b, e->srv);
+        mm_buf_printf(&b, " [label=\"%s/%u (%llu)\"];\n", pname(e->proto), e->port,
+                      (unsigned long long)e->flows);
+    }
+    mm_buf_adds(&b, "}\n");
+    return mm_buf_detach(&b);
+}
+
+/* ---- loading a baseline ------------------------------------------------------------ */
+
+static int str_field(const char *name, json_t *o, const char *k, const char **out,
+                     bool required, size_t idx, const char *what)
+{
+    json_t *v = json_object_get(o, k);
+    *out = NULL;
+    if (!v || json_is_null(v)) {
+        if (required)
+            return mm_error_set(MM_EFORMAT, "%s: %s[%zu]: \"%s\" is missing", name, what, idx, k);
+        return 0;
+    }
+    if (!json_is_string(v) || json_string_length(v) > MAX_STR || json_string_length(v) == 0)
+        return mm_error_set(MM_EFORMAT, "%s: %s[%zu].%s: not a string of 1..%u bytes",
+                            name, what, idx, k, MAX_STR);
+    *out = json_string_value(v);
+    return 0;
+}
+
+static int str_list(const char *name, json_t *o, const char *k, char ***v, size_t *n,
+                    size_t max, size_t idx, const char *what)
+{
+    json_t *a = json_object_get(o, k);
+    if (!a)
+        return 0;
+    if (!json_is_array(a))
+        return mm_error_set(MM_EFORMAT, "%s: %s[%zu].%s: not an array", name, what, idx, k);
+    size_t i;
+    json_t *x;
+    json_array_foreach(a, i, x) {
+        if (!json_is_string(x) || json_string_length(x) > MAX_STR)
+            return mm_error_set(MM_EFORMAT, "%s: %s[%zu].%s[%zu]: not a string", name, what,
+                                idx, k, i);
+        list_add(v, n, json_string_value(x), max);
+    }
+    return 0;
+}
+
+int mm_net_topo_load_string(mm_net_topo **out, const char *name, const char *data, size_t len)
+{
+    *out = NULL;
+    json_error_t je;
+    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root)
+        return mm_error_set(MM_EFORMAT, "%s:%d:%d: %s", name, je.line, je.column, je.text);
+    mm_net_topo *t;
+    mm_net_topo_new(&t);
+    int rc = 0;
+    json_t *nodes = json_object_get(root, "nodes"), *edges = json_object_get(root, "edges");
+    if (!json_is_object(root) || !json_is_array(nodes) || !json_is_array(edges)) {
+        rc = mm_error_set(MM_EFORMAT, "%s: not a mamori network graph (\"nodes\" and \"edges\" arrays)", name);
+        goto out;
+    }
+    if (json_array_size(nodes) > MAX_ITEMS || json_array_size(edges) > MAX_ITEMS) {
+        rc = mm_error_set(MM_ELIMIT, "%s: more than %u nodes or edges", name, MAX_ITEMS);
+        goto out;
+    }
+    size_t i;
+    json_t *o;
+    json_array_foreach(nodes, i, o) {
+        const char *id, *kind;
+        if (!json_is_object(o)) {
+            rc = mm_error_set(MM_EFORMAT, "%s: nodes[%zu]: not an object", name, i);
+            goto out;
+        }
+        if ((rc = str_field(name, o, "id", &id, true, i, "nodes")) ||
+            (rc = str_field(name, o, "kind", &kind, false, i, "nodes")))
+            goto out;
+        tnode *x = node_get(t, id, true);
+        x->learned = true;
+        if (!x->kind)
+            x->kind = mm_xstrdup(kind ? kind : "address");
+        json_t *c = json_object_get(o, "container");
+        if (json_is_object(c) && !x->ct_id) {
+            const char *s;
+            if (!str_field(name, c, "id", &s, false, i, "nodes") && s)
+                x->ct_id = mm_xstrdup(s);
+            if (!str_field(name, c, "name", &s, false, i, "nodes") && s)
+                x->ct_name = mm_xstrdup(s);
+            if (!str_field(name, c, "image", &s, false, i, "nodes") && s)
+                x->ct_image = mm_xstrdup(s);
+        }
+        if ((rc = str_list(name, o, "addresses", &x->addrs, &x->naddrs, MAX_LIST, i, "nodes")) ||
+            (rc = str_list(name, o, "names", &x->names, &x->nnames, MAX_LIST, i, "nodes")) ||
+            (rc = str_list(name, o, "processes", &x->procs, &x->nprocs, MAX_LIST, i, "nodes")) ||
+            (rc = str_list(name, o, "listen", &x->listen, &x->nlisten, MAX_LISTEN, i, "nodes")))
+            goto out;
+        mm_error_clear();
+    }
+    json_array_foreach(edges, i, o) {
+        const char *cli, *srv, *proto;
+        if (!json_is_object(o)) {
+            rc = mm_error_set(MM_EFORMAT, "%s: edges[%zu]: not an object", name, i);
+            goto out;
+        }
+        if ((rc = str_field(name, o, "client", &cli, true, i, "edges")) ||
+            (rc = str_field(name, o, "server", &srv, true, i, "edges")) ||
+            (rc = str_field(name, o, "proto", &proto, true, i, "edges")))
+            goto out;
+        json_t *pv = json_object_get(o, "port");
+        uint8_t p = pparse(proto);
+        if (!p && strcmp(proto, "ip")) {
+            rc = mm_error_set(MM_EFORMAT, "%s: edges[%zu].proto: \"%s\" is not tcp, udp, icmp, icmp6 or ip",
+                              name, i, proto);
+            goto out;
+        }
+        if (!json_is_integer(pv) || json_integer_value(pv) < 0 || json_integer_value(pv) > 65535) {
+            rc = mm_error_set(MM_EFORMAT, "%s: edges[%zu].port: not a port number", name, i);
+            goto out;
+        }
+        tedge *e = edge_get(t, cli, srv, p, (uint16_t)json_integer_value(pv), true);
+        char **nm = NULL;
+        size_t nn = 0;
+        if ((rc = str_list(name, o, "names", &nm, &nn, MAX_LIST, i, "edges"))) {
+            mm_strv_free(nm, nn);
+            goto out;
+        }
+        for (size_t k = 0; k < nn; k++)
+            edge_name(t, e, nm[k]);
+        mm_strv_free(nm, nn);
+        json_t *fl = json_object_get(o, "flows");
+        if (json_is_integer(fl) && json_integer_value(fl) > 0)
+            e->flows += (uint64_t)json_integer_value(fl);
+    }
+out:
+    json_decref(root);
+    if (rc) {
+        mm_net_topo_free(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+int mm_net_topo_load_file(mm_net_topo **out, const char *path)
+{
+    char *data;
+    size_t len;
+    int rc = mm_file_read(path, MAX_FILE, &data, &len);
+    if (rc)
+        return rc;
+    rc = mm_net_topo_load_string(out, path, data, len);
+    free(data);
+    return rc;
+}
