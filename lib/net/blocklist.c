@@ -210,7 +210,7 @@ static bool add_value(mm_net_blocklist *b, const char *v, const char *why)
     if (mm_net_addr_parse(&a, s) == 0)
         return add_prefix(b, &a, a.family == AF_INET ? 32 : 128, why);
     mm_error_clear();
-    if (!nt_name_ok(s, strlen(s)) || strspn(s, "0123456789.") == strlen(s))
+    if (!nt_name_ok(s, strlen(s)) || !strchr(s, '.') || strspn(s, "0123456789.") == strlen(s))
         return false;
     add_domain(b, s, why);
     return true;
