@@ -344,7 +344,6 @@ int cmd_net(int argc, char **argv)
     bool live = nif || netns || containers;
     if (!file == !live) {
         fprintf(stderr, "%s: net: give either --read FILE or live sources (-i, --netns, --containers)\n", prog);
-        net_usage(stderr);
         return EXIT_ERROR;
     }
     if (dot && baseline_out) {
@@ -414,7 +413,7 @@ int cmd_net(int argc, char **argv)
         }
     } else {
         uint64_t host = self_netns();
-        if (containers && mm_net_discover(&nsl, NULL, false)) {
+        if (containers && mm_net_discover(&nsl, NULL, storage, false)) {
             rc = cli_fail("net: ");
             goto out;
         }

@@ -343,9 +343,12 @@ typedef struct mm_net_nslist {
 
 /* Finds network namespaces of running containers from /proc (processes
  * whose cgroup names a container, attributed as mamori/sensor.h does),
- * with their local addresses.  proc_root: NULL = "/proc"; host: also list
- * the caller's own namespace. */
-int mm_net_discover(mm_net_nslist *out, const char *proc_root, bool host);
+ * with their local addresses.  proc_root: NULL = "/proc"; storage_root:
+ * a podman/CRI-O containers/storage whose containers.json and images.json
+ * name containers the runtime metadata did not (NULL = the default place
+ * only); host: also list the caller's own namespace. */
+int mm_net_discover(mm_net_nslist *out, const char *proc_root,
+                    const char *storage_root, bool host);
 void mm_net_nslist_free(mm_net_nslist *l);
 /* Reads the sockets of a namespace (/proc/PID/net/{tcp,tcp6,udp,udp6}) and
  * the processes holding them (/proc/PID/fd of processes in the namespace)

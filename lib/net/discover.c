@@ -113,7 +113,60 @@ static void read_addrs(mm_net_ns *ns, const char *proc)
     mm_error_clear();
 }
 
-int mm_net_discover(mm_net_nslist *out, const char *proc_root, bool host)
+static json_t *load(const char *path);
+
+/* Names and image of a container from containers/storage, where the
+ * runtime metadata gave none (a podman with its own --root). */
+static void storage_names(mm_container *ct, const char *root)
+{
+    if (!root || (ct->name && ct->image) || !ct->full_id)
+        return;
+    char *p = mm_xasprintf("%s/overlay-containers/containers.json", root);
+    json_t *cs = load(p);
+    free(p);
+    size_t i;
+    json_t *o;
+    const char *image = NULL;
+    json_array_foreach(cs, i, o) {
+        const char *id = json_string_value(json_object_get(o, "id"));
+        if (!id || strcmp(id, ct->full_id))
+            continue;
+        const char *nm = json_string_value(json_array_get(json_object_get(o, "names"), 0));
+        if (nm && !ct->name)
+            mm_proc_set(&ct->name, nm);
+        image = json_string_value(json_object_get(o, "image"));
+        break;
+    }
+    if (image && !ct->image) {
+        p = mm_xasprintf("%s/overlay-images/images.json", root);
+        json_t *is = load(p);
+        free(p);
+        json_array_foreach(is, i, o) {
+            const char *id = json_string_value(json_object_get(o, "id"));
+            if (!id || strcmp(id, image))
+                continue;
+            const char *nm = json_string_value(json_array_get(json_object_get(o, "names"), 0));
+            mm_proc_set(&ct->image, nm ? nm : image);
+            if (nm) {
+                const char *colon = strrchr(nm, ':');
+                const char *slash = strrchr(nm, '/');
+                if (colon && (!slash || colon > slash)) {
+                    free(ct->image_repository);
+                    ct->image_repository = mm_xstrndup(nm, (size_t)(colon - nm));
+                    mm_proc_set(&ct->image_tag, colon + 1);
+                } else
+                    mm_proc_set(&ct->image_repository, nm);
+            }
+            mm_proc_set(&ct->image_id, image);
+            break;
+        }
+        json_decref(is);
+    }
+    json_decref(cs);
+}
+
+int mm_net_discover(mm_net_nslist *out, const char *proc_root, const char *storage_root,
+                    bool host)
 {
     memset(out, 0, sizeof *out);
     const char *proc = proc_root ? proc_root : "/proc";
@@ -171,6 +224,8 @@ int mm_net_discover(mm_net_nslist *out, const char *proc_root, bool host)
         ns->inode = ino;
         ns->pid = strtoll(de->d_name, NULL, 10);
         ns->path = mm_xasprintf("%s/%s/ns/net", proc, de->d_name);
+        if (ct)
+            storage_names(ct, storage_root ? storage_root : "/var/lib/containers/storage");
         ns->container = ct;
         read_addrs(ns, proc);
     }

@@ -698,8 +698,14 @@ void mm_net_feed(mm_net *n, uint32_t source, int linktype, int64_t ts,
 static void end_flow(mm_net *n, uint32_t idx, const char *reason)
 {
     nt_flow *f = &n->flows[idx];
+    bool open_at_end = !strcmp(reason, "end") && !f->rst && !f->fin[0] && !f->fin[1];
+    int64_t to = (int64_t)(n->o.scan.probe_timeout_s ? n->o.scan.probe_timeout_s : 3) * NS;
     if (f->probe_state == 1) {
-        if (f->est && !f->data[0] && !f->data[1])
+        if (open_at_end && f->first + to > n->now)
+            nt_judge(n, f, PROBE_NONE, f->last);     /* its deadline is after the end */
+        else if (f->est && open_at_end)
+            nt_judge(n, f, PROBE_NONE, f->last);     /* cut off by the capture's end */
+        else if (f->est && !f->data[0] && !f->data[1])
             nt_judge(n, f, PROBE_CONNECT, f->last);
         else if (f->probe == PROBE_SYN && !f->pkts[1])
             nt_judge(n, f, syn_kind(f), f->last);
@@ -732,8 +738,9 @@ static void end_flow(mm_net *n, uint32_t idx, const char *reason)
 
 void mm_net_finish(mm_net *n)
 {
-    /* judge every pending probe at its own deadline first */
-    judge_pending(n, INT64_MAX / 2);
+    /* probes whose deadline passed by the last packet's time; the others
+     * are undecided (end_flow) */
+    judge_pending(n, n->now);
     for (size_t i = 0; i < n->nflows_used; i++)
         if (n->flows[i].id)
             end_flow(n, (uint32_t)i, "end");
