@@ -181,6 +181,21 @@ void mm_net_note_socket(mm_net *n, uint64_t zone, uint8_t proto,
 {
     if (!laddr || !laddr->family || n->nsock >= (1u << 20))
         return;
+    /* a dual-stack socket's IPv4 peers are v4-mapped (::ffff:a.b.c.d) */
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    mm_ipaddr l4, r4;
+    if (laddr->family == AF_INET6 && !memcmp(laddr->ip, mapped, 12)) {
+        l4.family = AF_INET;
+        memset(l4.ip, 0, sizeof l4.ip);
+        memcpy(l4.ip, laddr->ip + 12, 4);
+        laddr = &l4;
+        if (raddr && raddr->family == AF_INET6 && !memcmp(raddr->ip, mapped, 12)) {
+            r4.family = AF_INET;
+            memset(r4.ip, 0, sizeof r4.ip);
+            memcpy(r4.ip, raddr->ip + 12, 4);
+            raddr = &r4;
+        }
+    }
     nt_sockkey k;
     sockkey(&k, zone, proto, laddr, lport, raddr, rport);
     uint32_t h = nt_hash(&k, sizeof k);
@@ -233,15 +248,18 @@ static const struct nt_sock *sock_find(const mm_net *n, uint64_t zone, uint8_t p
     if (!n->nsock)
         return NULL;
     nt_sockkey k;
-    mm_ipaddr any = {.family = l->family};
-    const mm_ipaddr *ls[2] = {l, &any};
+    mm_ipaddr any = {.family = l->family}, any6 = {.family = AF_INET6};
+    /* listening/unconnected on the address, on any address, or (IPv4) on
+     * a dual-stack IPv6 socket bound to any */
+    const mm_ipaddr *ls[3] = {l, &any, &any6};
+    int nls = l->family == AF_INET ? 3 : 2;
     for (int z = 0; z < 2; z++) {
         uint64_t zz = z ? 0 : zone;
         sockkey(&k, zz, proto, l, lport, r, rport);
         uint32_t *v = nt_tab_get(&n->socks, &k, nt_hash(&k, sizeof k));
         if (v)
             return &n->sockv[*v];
-        for (int i = 0; i < 2; i++) {   /* listening / unconnected */
+        for (int i = 0; i < nls; i++) {   /* listening / unconnected */
             sockkey(&k, zz, proto, ls[i], lport, NULL, 0);
             v = nt_tab_get(&n->socks, &k, nt_hash(&k, sizeof k));
             if (v)
