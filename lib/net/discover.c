@@ -192,27 +192,10 @@ int mm_net_discover(mm_net_nslist *out, const char *proc_root, const char *stora
             continue;
         mm_container *ct = NULL;
         if (ino != self) {
-            char p[300];
-            snprintf(p, sizeof p, "%s/%s/cgroup", proc, de->d_name);
-            size_t len;
-            char *cg = mm_file_read_proc(p, 65536, &len);
-            if (!cg)
-                continue;
-            mm_lines it;
-            mm_lines_init(&it, cg, len);
-            const char *line;
-            size_t ll;
-            while (!ct && mm_lines_next(&it, &line, &ll)) {
-                const char *c1 = memchr(line, ':', ll);
-                const char *c2 = c1 ? memchr(c1 + 1, ':', ll - (size_t)(c1 + 1 - line)) : NULL;
-                if (!c2)
-                    continue;
-                char *path = mm_xstrndup(c2 + 1, ll - (size_t)(c2 + 1 - line));
-                char id[65];
-                if (mm_cgroup_container_id(path, id, NULL))
-                    ct = mm_container_cache_get(cache, path);
-                free(path);
-            }
+            char *cg = mm_proc_cgroup_path(proc, strtoll(de->d_name, NULL, 10));
+            char id[65];
+            if (cg && mm_cgroup_container_id(cg, id, NULL))
+                ct = mm_container_cache_get(cache, cg);
             free(cg);
             if (!ct)
                 continue;        /* a namespace no container owns */

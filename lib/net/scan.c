@@ -206,19 +206,21 @@ void nt_scan_note(nt_scan *s, uint32_t zone, const mm_ipaddr *src,
             reset(s);
         nt_tab_put(&s->probes, &k, h, secs);
     }
-    pair_key pk;
-    memset(&pk, 0, sizeof pk);
-    pk.zone = zone;
-    pk.family = src->family;
-    pk.vertical = 1;
-    memcpy(pk.src, src->ip, al);
-    memcpy(pk.other, dst->ip, al);
-    bump(s, &pk, kind, ts, src, dst, port, proto, zone, fn, ud);
-    memset(&pk, 0, sizeof pk);
-    pk.zone = zone;
-    pk.family = src->family;
-    pk.proto = proto;
-    pk.port = port;
-    memcpy(pk.src, src->ip, al);
-    bump(s, &pk, kind, ts, src, dst, port, proto, zone, fn, ud);
+    /* vertical: (src, dst) over all ports; horizontal: (src, proto/port)
+     * over all hosts */
+    for (int vert = 1; vert >= 0; vert--) {
+        pair_key pk;
+        memset(&pk, 0, sizeof pk);
+        pk.zone = zone;
+        pk.family = src->family;
+        pk.vertical = (uint8_t)vert;
+        memcpy(pk.src, src->ip, al);
+        if (vert)
+            memcpy(pk.other, dst->ip, al);
+        else {
+            pk.proto = proto;
+            pk.port = port;
+        }
+        bump(s, &pk, kind, ts, src, dst, port, proto, zone, fn, ud);
+    }
 }
