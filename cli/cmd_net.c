@@ -47,6 +47,8 @@ static void net_usage(FILE *f)
 "      --learn               learn (no baseline or listening-port findings); write the\n"
 "                            graph with --baseline-out or --topology\n"
 "      --baseline-out FILE   write the observed graph as a baseline (JSON)\n"
+"      --profile FILE        a runtime profile (mamori agent --learn): its images'\n"
+"                            listen entries are the ports their containers may open\n"
 "      --expose WORKLOAD=PORT[/PROTO],...  ports a workload (container name, image,\n"
 "                            address) may listen on, as EXPOSE (repeatable)\n"
 "      --storage-root DIR    containers/storage of podman/CRI-O for EXPOSE of running\n"
@@ -74,6 +76,7 @@ enum {
     O_SCAN_PORTS, O_SCAN_HOSTS, O_SCAN_WINDOW, O_SLOW_PORTS, O_SLOW_HOSTS, O_SLOW_WINDOW,
     O_PROBE_TIMEOUT, O_NO_SCAN, O_MAX_FLOWS, O_REASM_FLOW, O_REASM_TOTAL, O_DEPTH,
     O_OUTPUT, O_FLOWS, O_TOPOLOGY, O_TOPO_FORMAT, O_FINDINGS, O_EXIT_CODE, O_HOSTNAME,
+    O_PROFILE,
 };
 
 typedef struct netcli {
@@ -220,6 +223,7 @@ int cmd_net(int argc, char **argv)
         {"learn", no_argument, NULL, O_LEARN},
         {"baseline-out", required_argument, NULL, O_BASELINE_OUT},
         {"expose", required_argument, NULL, O_EXPOSE},
+        {"profile", required_argument, NULL, O_PROFILE},
         {"storage-root", required_argument, NULL, O_STORAGE},
         {"scan-ports", required_argument, NULL, O_SCAN_PORTS},
         {"scan-hosts", required_argument, NULL, O_SCAN_HOSTS},
@@ -252,7 +256,8 @@ int cmd_net(int argc, char **argv)
     }
     const char *file = NULL, *netns = NULL, *filter = NULL, *baseline = NULL,
                *baseline_out = NULL, *output = topo_only ? "none" : "stdout", *flows = NULL,
-               *topology = topo_only ? "-" : NULL, *findings = NULL, *storage = NULL;
+               *topology = topo_only ? "-" : NULL, *findings = NULL, *storage = NULL,
+               *profile_path = NULL;
     const char *ifaces[32], *blocklists[32], *exposes[64];
     size_t nif = 0, nbl = 0, nexp = 0;
     bool containers = false, quiet = false, dot = false;
@@ -299,6 +304,7 @@ int cmd_net(int argc, char **argv)
             exposes[nexp++] = optarg;
             break;
         case O_STORAGE: storage = optarg; break;
+        case O_PROFILE: profile_path = optarg; break;
 #define U(opt, field, max) case opt: if (parse_uint("--" #field, optarg, max, &v)) return EXIT_ERROR; field = (unsigned)v; break;
         U(O_SCAN_PORTS, o.scan.ports, 64)
         U(O_SCAN_HOSTS, o.scan.hosts, 64)
@@ -355,6 +361,7 @@ int cmd_net(int argc, char **argv)
     int rc = EXIT_ERROR;
     mm_net_blocklist_watch *bw = NULL;
     mm_net_topo *base = NULL;
+    mm_profile *prof = NULL;
     mm_net_nslist nsl = {0};
     live_src *srcs = NULL;
     size_t nsrcs = 0;
@@ -367,6 +374,10 @@ int cmd_net(int argc, char **argv)
     if (baseline && mm_net_topo_load_file(&base, baseline)) {
         mm_net_blocklist_watch_free(bw);
         return cli_fail("net: baseline: ");
+    }
+    if (profile_path && mm_profile_load_file(&prof, profile_path)) {
+        rc = cli_fail("net: profile: ");
+        goto out;
     }
     if (strcmp(output, "none") && mm_alert_sink_open(&cl.sink, output)) {
         rc = cli_fail("net: ");
@@ -386,6 +397,8 @@ int cmd_net(int argc, char **argv)
     }
     if (base)
         mm_net_set_baseline(cl.n, base);
+    if (prof)
+        mm_net_set_profile(cl.n, prof);
     for (size_t i = 0; i < nexp; i++)
         if (parse_expose(cl.n, exposes[i]))
             goto out;
@@ -575,6 +588,7 @@ out:
     mm_net_nslist_free(&nsl);
     mm_net_free(cl.n);
     mm_net_topo_free(base);
+    mm_profile_free(prof);
     mm_net_blocklist_watch_free(bw);
     mm_alert_sink_free(cl.sink);
     if (cl.flows && cl.flows != stdout)

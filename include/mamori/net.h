@@ -33,6 +33,7 @@
 #include "mamori/common.h"
 #include "mamori/event.h"
 #include "mamori/finding.h"
+#include "mamori/profile.h"
 #include "mamori/rules.h"
 
 #ifdef __cplusplus
@@ -235,6 +236,10 @@ void mm_net_set_blocklist(mm_net *n, const mm_net_blocklist *b);
 /* The learned baseline to compare flows and listening ports with
  * (borrowed; NULL = none). */
 void mm_net_set_baseline(mm_net *n, const mm_net_topo *t);
+/* A behaviour profile learned by `mamori agent --learn` (mamori/profile.h;
+ * borrowed, NULL = none): a container's listening port outside its image's
+ * `listen` entries is reported as well. */
+void mm_net_set_profile(mm_net *n, mm_profile *p);
 /* addr (in zone) belongs to container c (a reference is taken). */
 void mm_net_addr_owner(mm_net *n, uint64_t zone, const mm_ipaddr *addr,
                        const mm_container *c);

@@ -383,6 +383,30 @@ static bool expose_has(const mm_net *n, const char *key, uint8_t proto, uint16_t
     return strstr(v, tok) != NULL;
 }
 
+static void ignore_alert(void *ud, const mm_alert *a)
+{
+    (void)a;
+    *(int *)ud += 1;
+}
+
+/* Asks the runtime profile whether the container's image may listen on
+ * the flow's server port: a listen event as the agent would see it. */
+static bool profile_deviates(mm_profile *p, const mm_container *c, const mm_net_flow *v)
+{
+    mm_proc *pr = mm_proc_new(v->srv_owner.pid ? v->srv_owner.pid : 1);
+    mm_proc_set_container(pr, (mm_container *)c);
+    mm_fdinfo fd = {.fd = 3, .type = v->srv.family == AF_INET6 ? MM_FD_IPV6 : MM_FD_IPV4,
+                    .sock_family = v->srv.family, .sock_type = 1,
+                    .l4proto = v->proto == IPPROTO_UDP ? MM_L4_UDP : MM_L4_TCP,
+                    .listening = true, .role_server = true, .sip = v->srv, .sport = v->sport};
+    mm_event ev = {.type = MM_EVT_LISTEN, .ts = v->last_ns, .pid = pr->pid, .tid = pr->pid,
+                   .proc = pr, .fd = &fd, .arg_fd = 3};
+    int hits = 0;
+    mm_profile_check(p, &ev, ignore_alert, &hits);
+    mm_proc_unref(pr);
+    return hits > 0;
+}
+
 void nt_on_listen(mm_net *n, nt_flow *f)
 {
     mm_net_flow v;
@@ -421,6 +445,10 @@ void nt_on_listen(mm_net *n, nt_flow *f)
         bool bk = false;
         allowed |= mm_net_topo_has_listen(n->baseline, id, v.proto, v.sport, &bk);
         known |= bk;
+    }
+    if (n->profile && c && profile_deviates(n->profile, c, &v)) {
+        known = true;
+        allowed = false;
     }
     if (!known || allowed)
         return;

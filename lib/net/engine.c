@@ -127,6 +127,7 @@ uint32_t mm_net_source_add(mm_net *n, const char *label, uint64_t zone,
 
 void mm_net_set_blocklist(mm_net *n, const mm_net_blocklist *b) { n->bl = b; }
 void mm_net_set_baseline(mm_net *n, const mm_net_topo *t) { n->baseline = t; }
+void mm_net_set_profile(mm_net *n, mm_profile *p) { n->profile = p; }
 const mm_net_topo *mm_net_topology(const mm_net *n) { return n->topo; }
 const mm_findings *mm_net_findings(const mm_net *n) { return n->findings; }
 

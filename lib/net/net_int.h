@@ -246,6 +246,7 @@ struct mm_net {
     mm_map *alerted;             /* dedup keys of one-shot findings */
     const mm_net_blocklist *bl;
     const mm_net_topo *baseline;
+    mm_profile *profile;
     mm_net_topo *topo;
     mm_findings *findings;
     mm_net_stats st;

@@ -613,6 +613,37 @@ MM_TEST(topology_baseline_listen)
     CHECK(strstr(mm_error_last(), "edges[0]"));
 }
 
+MM_TEST(listen_runtime_profile)
+{
+    const char *y = "version: 1\nimages:\n  - image: \"localhost/web:1\"\n    listen:\n"
+                    "      - {proto: tcp, port: 80}\n";
+    mm_profile *prof;
+    REQUIRE(mm_profile_load_string(&prof, "p.yaml", y, strlen(y)) == 0);
+    got g = {0};
+    mm_net_opts o = {.on_alert = on_alert, .on_flow = on_flow, .ud = &g, .hostname = "t"};
+    mm_net *n;
+    mm_net_new(&n, &o);
+    mm_container *ct = mm_container_new("0123456789ab");
+    mm_proc_set(&ct->name, "web");
+    mm_proc_set(&ct->image, "localhost/web:1");
+    mm_proc_set(&ct->image_repository, "localhost/web");
+    mm_proc_set(&ct->image_tag, "1");
+    mm_net_source_add(n, "container:web", 7, ct);
+    mm_ipaddr a;
+    mm_net_addr_parse(&a, "10.0.0.2");
+    mm_net_addr_owner(n, 7, &a, ct);
+    mm_container_unref(ct);
+    mm_net_set_profile(n, prof);
+    session(n, "10.0.0.1", 40000, "10.0.0.2", 80, 1 * S);
+    session(n, "10.0.0.1", 40001, "10.0.0.2", 8080, 2 * S);
+    mm_net_finish(n);
+    CHECK_INT(g.alerts, 1);
+    CHECK_STR(g.rules[0], "MM-NET-020");
+    CHECK(strstr(g.outputs[0], "tcp/8080 on web"));
+    mm_net_free(n);
+    mm_profile_free(prof);
+}
+
 MM_TEST(pcap_truncated)
 {
     char path[512];
