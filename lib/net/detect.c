@@ -507,7 +507,12 @@ void nt_on_established(mm_net *n, nt_flow *f)
 
 void nt_topo_flow(mm_net *n, const nt_flow *f, const mm_net_flow *v)
 {
-    (void)f;
+    uint16_t port = v->sport;
+    if (v->proto != IPPROTO_TCP && v->proto != IPPROTO_UDP)
+        port = 0;
+    uint64_t zone = n->src[f->source].zone;
+    if (nt_topo_add_fast(n->topo, zone, v->proto, port, v))
+        return;
     char cid[300], sid[300];
     const mm_container *cc = v->cli_owner.container, *sc = v->srv_owner.container;
     nt_node_info ci = {.id = nt_node_id(n, cc, &v->cli, cid, sizeof cid),
@@ -518,8 +523,5 @@ void nt_topo_flow(mm_net *n, const nt_flow *f, const mm_net_flow *v)
                        .kind = sc ? (sc->k8s_pod_name ? "pod" : "container") : "address",
                        .container = sc, .addr = &v->srv, .name = v->srv_name,
                        .pid = v->srv_owner.pid, .comm = v->srv_owner.comm};
-    uint16_t port = v->sport;
-    if (v->proto != IPPROTO_TCP && v->proto != IPPROTO_UDP)
-        port = 0;
-    nt_topo_add(n->topo, &ci, &si, v->proto, port, v);
+    nt_topo_add(n->topo, zone, &ci, &si, v->proto, port, v);
 }

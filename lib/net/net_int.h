@@ -193,8 +193,12 @@ typedef struct nt_node_info {
     int64_t pid;
     const char *comm;
 } nt_node_info;
-void nt_topo_add(mm_net_topo *t, const nt_node_info *cli, const nt_node_info *srv,
-                 uint8_t proto, uint16_t port, const mm_net_flow *f);
+void nt_topo_add(mm_net_topo *t, uint64_t zone, const nt_node_info *cli,
+                 const nt_node_info *srv, uint8_t proto, uint16_t port, const mm_net_flow *f);
+/* Counts f on its edge when the same addresses were seen before (no node
+ * ids built); false when the full nt_topo_add is needed. */
+bool nt_topo_add_fast(mm_net_topo *t, uint64_t zone, uint8_t proto, uint16_t port,
+                      const mm_net_flow *f);
 void nt_topo_listen(mm_net_topo *t, const nt_node_info *node, uint8_t proto,
                     uint16_t port);
 /* The names (DNS) a baseline's node carries, to match servers by name. */

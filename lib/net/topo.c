@@ -49,13 +49,24 @@ struct mm_net_topo {
     size_t nedges;
     mm_map *node_ix;             /* id -> index + 1 */
     mm_map *edge_ix;             /* "cli\x1fsrv\x1fproto\x1fport" -> index + 1 */
+    nt_tab fast;                 /* addresses + proto/port -> edge index: the
+                                    common case skips building node ids */
 };
+
+typedef struct fast_key {
+    uint64_t zone;
+    uint8_t family, proto;
+    uint16_t port;
+    uint8_t pad[4];
+    uint8_t cli[16], srv[16];
+} fast_key;
 
 int mm_net_topo_new(mm_net_topo **out)
 {
     mm_net_topo *t = mm_xcalloc(1, sizeof *t);
     t->node_ix = mm_map_new();
     t->edge_ix = mm_map_new();
+    nt_tab_init(&t->fast, sizeof(fast_key));
     *out = t;
     return 0;
 }
@@ -82,6 +93,7 @@ void mm_net_topo_free(mm_net_topo *t)
     free(t->edges);
     mm_map_free(t->node_ix, NULL);
     mm_map_free(t->edge_ix, NULL);
+    nt_tab_free(&t->fast);
     free(t);
 }
 
@@ -188,8 +200,43 @@ static void edge_name(mm_net_topo *t, tedge *e, const char *name)
     free(k);
 }
 
-void nt_topo_add(mm_net_topo *t, const nt_node_info *cli, const nt_node_info *srv,
-                 uint8_t proto, uint16_t port, const mm_net_flow *f)
+static void edge_count(mm_net_topo *t, tedge *e, const mm_net_flow *f, const char *name)
+{
+    e->flows++;
+    e->pkts += f->pkts[0] + f->pkts[1];
+    e->bytes += f->bytes[0] + f->bytes[1];
+    if (!e->first || f->first_ns < e->first)
+        e->first = f->first_ns;
+    if (f->last_ns > e->last)
+        e->last = f->last_ns;
+    edge_name(t, e, name);
+}
+
+static void fkey(fast_key *k, uint64_t zone, const mm_net_flow *f, uint8_t proto, uint16_t port)
+{
+    memset(k, 0, sizeof *k);
+    k->zone = zone;
+    k->family = f->cli.family;
+    k->proto = proto;
+    k->port = port;
+    memcpy(k->cli, f->cli.ip, 16);
+    memcpy(k->srv, f->srv.ip, 16);
+}
+
+bool nt_topo_add_fast(mm_net_topo *t, uint64_t zone, uint8_t proto, uint16_t port,
+                      const mm_net_flow *f)
+{
+    fast_key k;
+    fkey(&k, zone, f, proto, port);
+    uint32_t *v = nt_tab_get(&t->fast, &k, nt_hash(&k, sizeof k));
+    if (!v)
+        return false;
+    edge_count(t, &t->edges[*v], f, f->srv_name);
+    return true;
+}
+
+void nt_topo_add(mm_net_topo *t, uint64_t zone, const nt_node_info *cli,
+                 const nt_node_info *srv, uint8_t proto, uint16_t port, const mm_net_flow *f)
 {
     tnode *c = node_get(t, cli->id, true), *s = node_get(t, srv->id, true);
     if (!c || !s)
@@ -199,14 +246,14 @@ void nt_topo_add(mm_net_topo *t, const nt_node_info *cli, const nt_node_info *sr
     tedge *e = edge_get(t, cli->id, srv->id, proto, port, true);
     if (!e)
         return;
-    e->flows++;
-    e->pkts += f->pkts[0] + f->pkts[1];
-    e->bytes += f->bytes[0] + f->bytes[1];
-    if (!e->first || f->first_ns < e->first)
-        e->first = f->first_ns;
-    if (f->last_ns > e->last)
-        e->last = f->last_ns;
-    edge_name(t, e, srv->name);
+    edge_count(t, e, f, srv->name);
+    if (t->fast.count < MAX_ITEMS) {
+        fast_key k;
+        fkey(&k, zone, f, proto, port);
+        uint32_t h = nt_hash(&k, sizeof k);
+        if (!nt_tab_get(&t->fast, &k, h))
+            nt_tab_put(&t->fast, &k, h, (uint32_t)(e - t->edges));
+    }
 }
 
 void nt_topo_listen(mm_net_topo *t, const nt_node_info *node, uint8_t proto, uint16_t port)
