@@ -2,11 +2,12 @@
  * capture.c - packet sources: files and live interfaces.
  *
  *  - Classic pcap files (microsecond or nanosecond, either byte order) are
- *    mapped and walked in place: every record is checked against the file
- *    size and the snap length before it is handed on, and no byte is
- *    copied (libpcap's offline reader copies each record into its buffer
- *    with fread; at millions of packets a second that copy is most of the
- *    reading cost).  pcapng, stdin and anything else go through libpcap.
+ *    read in 512 KiB chunks and their records handed on in place: every
+ *    record is checked against what was read and a 256 KiB cap first
+ *    (libpcap's offline reader makes two fread calls and a copy per record;
+ *    at millions of packets a second that is most of the reading cost, and
+ *    mapping the file instead costs a page fault every few pages).  pcapng,
+ *    stdin and anything else go through libpcap.
  *  - Live capture uses an AF_PACKET TPACKET_V3 ring by default: the kernel
  *    fills blocks of packets in shared memory and user space walks a whole
  *    block per wake-up (fewer system calls and copies than one recv per
@@ -47,10 +48,12 @@ struct mm_net_capture {
     cap_kind kind;
     char *label;
     int linktype;
-    /* mapped pcap */
-    const uint8_t *map;
-    size_t maplen, off;
-    bool swap, nano;
+    /* classic pcap, read in chunks */
+    int ffd;
+    uint8_t *buf;
+    size_t blen, bpos;
+    uint64_t boff;               /* file offset of buf[0] */
+    bool eof, swap, nano;
     uint32_t snap;
     /* libpcap */
     pcap_t *p;
@@ -107,6 +110,8 @@ static void ns_leave(int back)
 
 /* ---- files ------------------------------------------------------------------------- */
 
+#define CHUNK (512u << 10)   /* fits the L2 cache: records are parsed while hot */
+
 static int open_mmap(mm_net_capture *c, const char *path, bool *handled)
 {
     *handled = false;
@@ -116,12 +121,8 @@ static int open_mmap(mm_net_capture *c, const char *path, bool *handled)
     if (fd < 0)
         return mm_error_set(errno == ENOENT ? MM_ENOTFOUND : MM_EIO, "%s: %m", path);
     struct stat st;
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < 24) {
-        close(fd);
-        return 0;
-    }
     uint8_t hdr[24];
-    if (pread(fd, hdr, 24, 0) != 24) {
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode) || pread(fd, hdr, 24, 0) != 24) {
         close(fd);
         return 0;
     }
@@ -136,14 +137,14 @@ static int open_mmap(mm_net_capture *c, const char *path, bool *handled)
         close(fd);
         return 0;                /* pcapng or not a capture: libpcap says which */
     }
-    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (m == MAP_FAILED)
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    if (lseek(fd, 24, SEEK_SET) != 24) {
+        close(fd);
         return 0;
-    madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
-    c->map = m;
-    c->maplen = (size_t)st.st_size;
-    c->off = 24;
+    }
+    c->ffd = fd;
+    c->buf = mm_xmalloc(CHUNK);
+    c->boff = 24;
     c->snap = rd32(c, hdr + 16);
     c->linktype = (int)(rd32(c, hdr + 20) & 0x0fffffff);
     c->kind = K_MMAP;
@@ -151,27 +152,65 @@ static int open_mmap(mm_net_capture *c, const char *path, bool *handled)
     return 0;
 }
 
+/* Keeps the unread bytes and reads more behind them. */
+static int refill(mm_net_capture *c)
+{
+    size_t keep = c->blen - c->bpos;
+    memmove(c->buf, c->buf + c->bpos, keep);
+    c->boff += c->bpos;
+    c->bpos = 0;
+    c->blen = keep;
+    while (c->blen < CHUNK) {
+        ssize_t r = read(c->ffd, c->buf + c->blen, CHUNK - c->blen);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return mm_error_set(MM_EIO, "%s: %m", c->label);
+        if (r == 0) {
+            c->eof = true;
+            break;
+        }
+        c->blen += (size_t)r;
+    }
+    return 0;
+}
+
 static int next_mmap(mm_net_capture *c, int max, mm_net_pkt_fn fn, void *ud)
 {
     int n = 0;
     while (max <= 0 || n < max) {
-        if (c->off == c->maplen)
-            return n ? n : MM_ENOTFOUND;
-        if (c->maplen - c->off < 16)
-            return mm_error_set(MM_EFORMAT, "%s: offset %zu: truncated record header",
-                                c->label, c->off);
-        const uint8_t *r = c->map + c->off;
+        size_t avail = c->blen - c->bpos;
+        if (avail < 16) {
+            if (!c->eof) {
+                int rc = refill(c);
+                if (rc)
+                    return rc;
+                continue;
+            }
+            if (!avail)
+                return n ? n : MM_ENOTFOUND;
+            return mm_error_set(MM_EFORMAT, "%s: offset %llu: truncated record header",
+                                c->label, (unsigned long long)(c->boff + c->bpos));
+        }
+        const uint8_t *r = c->buf + c->bpos;
         uint32_t sec = rd32(c, r), frac = rd32(c, r + 4), incl = rd32(c, r + 8),
                  orig = rd32(c, r + 12);
         if (incl > MAX_SNAP || (frac >= (c->nano ? 1000000000u : 1000000u)))
-            return mm_error_set(MM_EFORMAT, "%s: offset %zu: bad record (length %u, fraction %u)",
-                                c->label, c->off, incl, frac);
-        if (c->maplen - c->off - 16 < incl)
-            return mm_error_set(MM_EFORMAT, "%s: offset %zu: record of %u bytes runs past the end of the file",
-                                c->label, c->off, incl);
+            return mm_error_set(MM_EFORMAT, "%s: offset %llu: bad record (length %u, fraction %u)",
+                                c->label, (unsigned long long)(c->boff + c->bpos), incl, frac);
+        if (avail - 16 < incl) {
+            if (!c->eof) {
+                int rc = refill(c);
+                if (rc)
+                    return rc;
+                continue;
+            }
+            return mm_error_set(MM_EFORMAT, "%s: offset %llu: record of %u bytes runs past the end of the file",
+                                c->label, (unsigned long long)(c->boff + c->bpos), incl);
+        }
         int64_t ts = (int64_t)sec * 1000000000ll + (c->nano ? frac : (int64_t)frac * 1000);
         fn(ud, c->linktype, ts, r + 16, incl, orig < incl ? incl : orig);
-        c->off += 16 + (size_t)incl;
+        c->bpos += 16 + (size_t)incl;
         c->st.received++;
         n++;
     }
@@ -382,6 +421,7 @@ int mm_net_capture_open(mm_net_capture **out, const mm_net_capture_opts *o)
     *out = NULL;
     mm_net_capture *c = mm_xcalloc(1, sizeof *c);
     c->fd = -1;
+    c->ffd = -1;
     int rc = 0;
     if (o->file) {
         c->label = mm_xstrdup(o->file);
@@ -389,8 +429,10 @@ int mm_net_capture_open(mm_net_capture **out, const mm_net_capture_opts *o)
         rc = open_mmap(c, o->file, &handled);
         if (!rc && (!handled || o->engine == MM_NET_ENGINE_PCAP || (o->filter && *o->filter))) {
             if (handled) {
-                munmap((void *)c->map, c->maplen);
-                c->map = NULL;
+                close(c->ffd);
+                c->ffd = -1;
+                free(c->buf);
+                c->buf = NULL;
             }
             rc = open_pcap_file(c, o->file);
             if (!rc)
@@ -423,8 +465,9 @@ void mm_net_capture_free(mm_net_capture *c)
 {
     if (!c)
         return;
-    if (c->map)
-        munmap((void *)c->map, c->maplen);
+    if (c->ffd >= 0)
+        close(c->ffd);
+    free(c->buf);
     if (c->p)
         pcap_close(c->p);
     if (c->ring)

@@ -505,23 +505,34 @@ void nt_on_established(mm_net *n, nt_flow *f)
          v.cli_owner.comm);
 }
 
+static long topo_node(mm_net *n, uint64_t zone, const mm_ipaddr *a, const mm_container *c,
+                      const char *name, int64_t pid, const char *comm)
+{
+    long ix = nt_topo_node_for(n->topo, zone, a);
+    if (ix >= 0) {
+        /* names reach the node through its edges when the graph is
+         * written; processes are rare (live attribution) */
+        if (comm && *comm)
+            nt_topo_node_touch(n->topo, ix, NULL, comm);
+        return ix;
+    }
+    char id[300];
+    nt_node_info ni = {.id = nt_node_id(n, c, a, id, sizeof id),
+                       .kind = c ? (c->k8s_pod_name ? "pod" : "container") : "address",
+                       .container = c, .addr = a, .name = name, .pid = pid, .comm = comm};
+    return nt_topo_node_add(n->topo, zone, &ni);
+}
+
 void nt_topo_flow(mm_net *n, const nt_flow *f, const mm_net_flow *v)
 {
     uint16_t port = v->sport;
     if (v->proto != IPPROTO_TCP && v->proto != IPPROTO_UDP)
         port = 0;
     uint64_t zone = n->src[f->source].zone;
-    if (nt_topo_add_fast(n->topo, zone, v->proto, port, v))
-        return;
-    char cid[300], sid[300];
-    const mm_container *cc = v->cli_owner.container, *sc = v->srv_owner.container;
-    nt_node_info ci = {.id = nt_node_id(n, cc, &v->cli, cid, sizeof cid),
-                       .kind = cc ? (cc->k8s_pod_name ? "pod" : "container") : "address",
-                       .container = cc, .addr = &v->cli, .pid = v->cli_owner.pid,
-                       .comm = v->cli_owner.comm};
-    nt_node_info si = {.id = nt_node_id(n, sc, &v->srv, sid, sizeof sid),
-                       .kind = sc ? (sc->k8s_pod_name ? "pod" : "container") : "address",
-                       .container = sc, .addr = &v->srv, .name = v->srv_name,
-                       .pid = v->srv_owner.pid, .comm = v->srv_owner.comm};
-    nt_topo_add(n->topo, zone, &ci, &si, v->proto, port, v);
+    long ci = topo_node(n, zone, &v->cli, v->cli_owner.container, NULL, v->cli_owner.pid,
+                        v->cli_owner.comm);
+    long si = topo_node(n, zone, &v->srv, v->srv_owner.container, v->srv_name, v->srv_owner.pid,
+                        v->srv_owner.comm);
+    if (ci >= 0 && si >= 0)
+        nt_topo_edge_add(n->topo, ci, si, v->proto, port, v);
 }

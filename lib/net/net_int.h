@@ -45,10 +45,10 @@ bool nt_addr_is_multicast(const mm_ipaddr *a);
 /* ---- fixed-key hash table: key bytes -> uint32 value ------------------------ */
 
 typedef struct nt_tab {
-    uint8_t *keys;               /* cap * ksz */
-    uint32_t *vals;
-    uint32_t *hashes;            /* 0 = empty slot (stored hashes are never 0) */
-    size_t cap, count, ksz;
+    uint8_t *slots;              /* cap slots of [hash u32][value u32][key]; hash 0
+                                    = empty (stored hashes are never 0), so a
+                                    probe touches one cache line, not three */
+    size_t cap, count, ksz, ssz;
 } nt_tab;
 
 void nt_tab_init(nt_tab *t, size_t ksz);
@@ -193,11 +193,12 @@ typedef struct nt_node_info {
     int64_t pid;
     const char *comm;
 } nt_node_info;
-void nt_topo_add(mm_net_topo *t, uint64_t zone, const nt_node_info *cli,
-                 const nt_node_info *srv, uint8_t proto, uint16_t port, const mm_net_flow *f);
-/* Counts f on its edge when the same addresses were seen before (no node
- * ids built); false when the full nt_topo_add is needed. */
-bool nt_topo_add_fast(mm_net_topo *t, uint64_t zone, uint8_t proto, uint16_t port,
+/* The graph's node for an address seen before (-1: build its info and
+ * call nt_topo_node_add); names and processes seen since; an edge's flow. */
+long nt_topo_node_for(mm_net_topo *t, uint64_t zone, const mm_ipaddr *a);
+long nt_topo_node_add(mm_net_topo *t, uint64_t zone, const nt_node_info *ni);
+void nt_topo_node_touch(mm_net_topo *t, long ix, const char *name, const char *comm);
+void nt_topo_edge_add(mm_net_topo *t, long ci, long si, uint8_t proto, uint16_t port,
                       const mm_net_flow *f);
 void nt_topo_listen(mm_net_topo *t, const nt_node_info *node, uint8_t proto,
                     uint16_t port);

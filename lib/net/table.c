@@ -47,46 +47,62 @@ void nt_tab_init(nt_tab *t, size_t ksz)
 {
     memset(t, 0, sizeof *t);
     t->ksz = ksz;
+    t->ssz = 8 + ((ksz + 7) & ~(size_t)7);
 }
 
 void nt_tab_free(nt_tab *t)
 {
-    free(t->keys);
-    free(t->vals);
-    free(t->hashes);
+    free(t->slots);
+    size_t k = t->ksz;
     memset(t, 0, sizeof *t);
+    nt_tab_init(t, k);
 }
+
+#define SLOT(t, j) ((t)->slots + (j) * (t)->ssz)
+#define SHASH(p) (*(uint32_t *)(void *)(p))
+#define SVAL(p) ((uint32_t *)(void *)((p) + 4))
+#define SKEY(p) ((p) + 8)
 
 void nt_tab_clear(nt_tab *t)
 {
-    if (t->hashes)
-        memset(t->hashes, 0, t->cap * sizeof *t->hashes);
+    for (size_t j = 0; j < t->cap; j++)
+        SHASH(SLOT(t, j)) = 0;
     t->count = 0;
 }
 
 static void grow(nt_tab *t)
 {
     size_t ncap = t->cap ? t->cap * 2 : 64;
-    uint8_t *ok = t->keys;
-    uint32_t *ov = t->vals, *oh = t->hashes;
+    uint8_t *old = t->slots;
     size_t ocap = t->cap;
-    t->keys = mm_xmalloc(ncap * t->ksz);
-    t->vals = mm_xmalloc(ncap * sizeof *t->vals);
-    t->hashes = mm_xcalloc(ncap, sizeof *t->hashes);
+    t->slots = mm_xcalloc(ncap, t->ssz);
     t->cap = ncap;
     for (size_t i = 0; i < ocap; i++) {
-        if (!oh[i])
+        uint8_t *o = old + i * t->ssz;
+        if (!SHASH(o))
             continue;
-        size_t j = oh[i] & (ncap - 1);
-        while (t->hashes[j])
+        size_t j = SHASH(o) & (ncap - 1);
+        while (SHASH(SLOT(t, j)))
             j = (j + 1) & (ncap - 1);
-        t->hashes[j] = oh[i];
-        t->vals[j] = ov[i];
-        memcpy(t->keys + j * t->ksz, ok + i * t->ksz, t->ksz);
+        memcpy(SLOT(t, j), o, t->ssz);
     }
-    free(ok);
-    free(ov);
-    free(oh);
+    free(old);
+}
+
+/* Keys are multiples of 8 bytes (the structs are laid out so): compared a
+ * word at a time, inline, as this is on every packet's path. */
+static inline bool key_eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    if (n % 8)
+        return memcmp(a, b, n) == 0;
+    uint64_t d = 0;
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        d |= x ^ y;
+    }
+    return d == 0;
 }
 
 uint32_t *nt_tab_get(const nt_tab *t, const void *key, uint32_t h)
@@ -95,11 +111,12 @@ uint32_t *nt_tab_get(const nt_tab *t, const void *key, uint32_t h)
         return NULL;
     size_t m = t->cap - 1;
     for (size_t j = h & m;; j = (j + 1) & m) {
-        uint32_t s = t->hashes[j];
+        uint8_t *sl = SLOT(t, j);
+        uint32_t s = SHASH(sl);
         if (!s)
             return NULL;
-        if (s == h && memcmp(t->keys + j * t->ksz, key, t->ksz) == 0)
-            return &t->vals[j];
+        if (s == h && key_eq(SKEY(sl), key, t->ksz))
+            return SVAL(sl);
     }
 }
 
@@ -108,13 +125,14 @@ uint32_t *nt_tab_put(nt_tab *t, const void *key, uint32_t h, uint32_t val)
     if ((t->count + 1) * 10 > t->cap * 7)
         grow(t);
     size_t m = t->cap - 1, j = h & m;
-    while (t->hashes[j])
+    while (SHASH(SLOT(t, j)))
         j = (j + 1) & m;
-    t->hashes[j] = h;
-    t->vals[j] = val;
-    memcpy(t->keys + j * t->ksz, key, t->ksz);
+    uint8_t *sl = SLOT(t, j);
+    SHASH(sl) = h;
+    *SVAL(sl) = val;
+    memcpy(SKEY(sl), key, t->ksz);
     t->count++;
-    return &t->vals[j];
+    return SVAL(sl);
 }
 
 bool nt_tab_del(nt_tab *t, const void *key, uint32_t h)
@@ -123,25 +141,24 @@ bool nt_tab_del(nt_tab *t, const void *key, uint32_t h)
         return false;
     size_t m = t->cap - 1, j = h & m;
     for (;; j = (j + 1) & m) {
-        if (!t->hashes[j])
+        uint8_t *sl = SLOT(t, j);
+        if (!SHASH(sl))
             return false;
-        if (t->hashes[j] == h && memcmp(t->keys + j * t->ksz, key, t->ksz) == 0)
+        if (SHASH(sl) == h && key_eq(SKEY(sl), key, t->ksz))
             break;
     }
     /* backward shift: pull later members of the cluster into the hole */
     size_t hole = j;
-    for (size_t k = (j + 1) & m; t->hashes[k]; k = (k + 1) & m) {
-        size_t home = t->hashes[k] & m;
+    for (size_t k = (j + 1) & m; SHASH(SLOT(t, k)); k = (k + 1) & m) {
+        size_t home = SHASH(SLOT(t, k)) & m;
         /* k may move to hole when its home is not in (hole, k] cyclically */
         bool between = hole <= k ? (home > hole && home <= k) : (home > hole || home <= k);
         if (between)
             continue;
-        t->hashes[hole] = t->hashes[k];
-        t->vals[hole] = t->vals[k];
-        memcpy(t->keys + hole * t->ksz, t->keys + k * t->ksz, t->ksz);
+        memcpy(SLOT(t, hole), SLOT(t, k), t->ssz);
         hole = k;
     }
-    t->hashes[hole] = 0;
+    SHASH(SLOT(t, hole)) = 0;
     t->count--;
     return true;
 }

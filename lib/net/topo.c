@@ -33,7 +33,7 @@ typedef struct tnode {
 } tnode;
 
 typedef struct tedge {
-    char *cli, *srv;
+    uint32_t cli, srv;           /* node indices */
     uint8_t proto;
     uint16_t port;
     char **names;
@@ -48,25 +48,27 @@ struct mm_net_topo {
     tedge *edges;
     size_t nedges;
     mm_map *node_ix;             /* id -> index + 1 */
-    mm_map *edge_ix;             /* "cli\x1fsrv\x1fproto\x1fport" -> index + 1 */
-    nt_tab fast;                 /* addresses + proto/port -> edge index: the
-                                    common case skips building node ids */
+    nt_tab edge_tab;             /* (client, server node index, proto, port) -> edge */
+    mm_map *alias_ix;            /* "client\x1fname\x1fproto\x1fport" -> edge index + 1 */
+    nt_tab addr_node;            /* zone + address -> node index: flows name their
+                                    nodes without building id strings */
+    bool aliases;                /* index edges by server names (a loaded
+                                    baseline; the observed graph never asks) */
 };
 
-typedef struct fast_key {
-    uint64_t zone;
-    uint8_t family, proto;
+typedef struct edge_key_t {
+    uint32_t cli, srv;
     uint16_t port;
-    uint8_t pad[4];
-    uint8_t cli[16], srv[16];
-} fast_key;
+    uint8_t proto, pad;
+} edge_key_t;
 
 int mm_net_topo_new(mm_net_topo **out)
 {
     mm_net_topo *t = mm_xcalloc(1, sizeof *t);
     t->node_ix = mm_map_new();
-    t->edge_ix = mm_map_new();
-    nt_tab_init(&t->fast, sizeof(fast_key));
+    t->alias_ix = mm_map_new();
+    nt_tab_init(&t->edge_tab, sizeof(edge_key_t));
+    nt_tab_init(&t->addr_node, sizeof(nt_addrkey));
     *out = t;
     return 0;
 }
@@ -84,16 +86,14 @@ void mm_net_topo_free(mm_net_topo *t)
         mm_strv_free(x->procs, x->nprocs);
         mm_strv_free(x->listen, x->nlisten);
     }
-    for (size_t i = 0; i < t->nedges; i++) {
-        free(t->edges[i].cli);
-        free(t->edges[i].srv);
+    for (size_t i = 0; i < t->nedges; i++)
         mm_strv_free(t->edges[i].names, t->edges[i].nnames);
-    }
     free(t->nodes);
     free(t->edges);
     mm_map_free(t->node_ix, NULL);
-    mm_map_free(t->edge_ix, NULL);
-    nt_tab_free(&t->fast);
+    mm_map_free(t->alias_ix, NULL);
+    nt_tab_free(&t->edge_tab);
+    nt_tab_free(&t->addr_node);
     free(t);
 }
 
@@ -104,17 +104,25 @@ static void list_add(char ***v, size_t *n, const char *s, size_t max)
 {
     if (!s || !*s || *n >= max)
         return;
+    if (*n && !strcmp((*v)[*n - 1], s))
+        return;                  /* the common repeat */
     for (size_t i = 0; i < *n; i++)
         if (!strcmp((*v)[i], s))
             return;
     mm_strv_push(v, n, s);
 }
 
-static tnode *node_get(mm_net_topo *t, const char *id, bool create)
+static long node_ix(const mm_net_topo *t, const char *id)
 {
     uintptr_t ix = (uintptr_t)mm_map_get(t->node_ix, id);
-    if (ix)
-        return &t->nodes[ix - 1];
+    return ix ? (long)ix - 1 : -1;
+}
+
+static tnode *node_get(mm_net_topo *t, const char *id, bool create)
+{
+    long ix = node_ix(t, id);
+    if (ix >= 0)
+        return &t->nodes[ix];
     if (!create || t->nnodes >= MAX_ITEMS)
         return NULL;
     if (t->nnodes % 64 == 0)
@@ -158,32 +166,40 @@ static uint8_t pparse(const char *s)
          : !strcmp(s, "icmp") ? IPPROTO_ICMP : !strcmp(s, "icmp6") ? IPPROTO_ICMPV6 : 0;
 }
 
-static char *edge_key(const char *cli, const char *srv, uint8_t proto, uint16_t port)
+static tedge *edge_at(mm_net_topo *t, size_t ci, size_t si, uint8_t proto, uint16_t port,
+                      bool create)
 {
-    return mm_xasprintf("%s\x1f%s\x1f%u\x1f%u", cli, srv, proto, port);
+    edge_key_t k = {.cli = (uint32_t)ci, .srv = (uint32_t)si, .port = port, .proto = proto};
+    uint32_t h = nt_hash(&k, sizeof k);
+    uint32_t *v = nt_tab_get(&t->edge_tab, &k, h);
+    if (v)
+        return &t->edges[*v];
+    if (!create || t->nedges >= MAX_ITEMS)
+        return NULL;
+    if (t->nedges % 64 == 0)
+        t->edges = mm_xrealloc(t->edges, (t->nedges + 64) * sizeof *t->edges);
+    tedge *e = &t->edges[t->nedges];
+    memset(e, 0, sizeof *e);
+    e->cli = (uint32_t)ci;
+    e->srv = (uint32_t)si;
+    e->proto = proto;
+    e->port = port;
+    nt_tab_put(&t->edge_tab, &k, h, (uint32_t)t->nedges++);
+    return e;
 }
 
 static tedge *edge_get(mm_net_topo *t, const char *cli, const char *srv, uint8_t proto,
-                       uint16_t port, bool create)
+                       uint16_t port)
 {
-    char *k = edge_key(cli, srv, proto, port);
-    uintptr_t ix = (uintptr_t)mm_map_get(t->edge_ix, k);
-    tedge *e = NULL;
-    if (ix)
-        e = &t->edges[ix - 1];
-    else if (create && t->nedges < MAX_ITEMS) {
-        if (t->nedges % 64 == 0)
-            t->edges = mm_xrealloc(t->edges, (t->nedges + 64) * sizeof *t->edges);
-        e = &t->edges[t->nedges];
-        memset(e, 0, sizeof *e);
-        e->cli = mm_xstrdup(cli);
-        e->srv = mm_xstrdup(srv);
-        e->proto = proto;
-        e->port = port;
-        mm_map_put(t->edge_ix, k, (void *)(uintptr_t)(++t->nedges));
-    }
-    free(k);
-    return e;
+    tnode *c = node_get(t, cli, true), *s = node_get(t, srv, true);
+    if (!c || !s)
+        return NULL;
+    return edge_at(t, (size_t)(c - t->nodes), (size_t)(s - t->nodes), proto, port, true);
+}
+
+static char *alias_key(const char *cli, const char *name, uint8_t proto, uint16_t port)
+{
+    return mm_xasprintf("%s\x1f%s\x1f%u\x1f%u", cli, name, proto, port);
 }
 
 static void edge_name(mm_net_topo *t, tedge *e, const char *name)
@@ -192,16 +208,52 @@ static void edge_name(mm_net_topo *t, tedge *e, const char *name)
         return;
     size_t before = e->nnames;
     list_add(&e->names, &e->nnames, name, MAX_LIST);
-    if (e->nnames == before)
+    if (e->nnames == before || !t->aliases || mm_map_count(t->alias_ix) >= MAX_ITEMS)
         return;
-    char *k = edge_key(e->cli, name, e->proto, e->port);
-    if (!mm_map_get(t->edge_ix, k))
-        mm_map_put(t->edge_ix, k, (void *)(uintptr_t)((size_t)(e - t->edges) + 1));
+    char *k = alias_key(t->nodes[e->cli].id, name, e->proto, e->port);
+    if (!mm_map_get(t->alias_ix, k))
+        mm_map_put(t->alias_ix, k, (void *)(uintptr_t)((size_t)(e - t->edges) + 1));
     free(k);
 }
 
-static void edge_count(mm_net_topo *t, tedge *e, const mm_net_flow *f, const char *name)
+long nt_topo_node_for(mm_net_topo *t, uint64_t zone, const mm_ipaddr *a)
 {
+    nt_addrkey k;
+    nt_addrkey_make(&k, zone, a);
+    uint32_t *v = nt_tab_get(&t->addr_node, &k, nt_hash(&k, sizeof k));
+    return v ? (long)*v : -1;
+}
+
+long nt_topo_node_add(mm_net_topo *t, uint64_t zone, const nt_node_info *ni)
+{
+    tnode *x = node_get(t, ni->id, true);
+    if (!x)
+        return -1;
+    node_fill(x, ni);
+    long ix = (long)(x - t->nodes);
+    if (ni->addr && t->addr_node.count < MAX_ITEMS) {
+        nt_addrkey k;
+        nt_addrkey_make(&k, zone, ni->addr);
+        uint32_t h = nt_hash(&k, sizeof k);
+        if (!nt_tab_get(&t->addr_node, &k, h))
+            nt_tab_put(&t->addr_node, &k, h, (uint32_t)ix);
+    }
+    return ix;
+}
+
+void nt_topo_node_touch(mm_net_topo *t, long ix, const char *name, const char *comm)
+{
+    tnode *x = &t->nodes[ix];
+    list_add(&x->names, &x->nnames, name, MAX_LIST);
+    list_add(&x->procs, &x->nprocs, comm, MAX_LIST);
+}
+
+void nt_topo_edge_add(mm_net_topo *t, long ci, long si, uint8_t proto, uint16_t port,
+                      const mm_net_flow *f)
+{
+    tedge *e = edge_at(t, (size_t)ci, (size_t)si, proto, port, true);
+    if (!e)
+        return;
     e->flows++;
     e->pkts += f->pkts[0] + f->pkts[1];
     e->bytes += f->bytes[0] + f->bytes[1];
@@ -209,51 +261,7 @@ static void edge_count(mm_net_topo *t, tedge *e, const mm_net_flow *f, const cha
         e->first = f->first_ns;
     if (f->last_ns > e->last)
         e->last = f->last_ns;
-    edge_name(t, e, name);
-}
-
-static void fkey(fast_key *k, uint64_t zone, const mm_net_flow *f, uint8_t proto, uint16_t port)
-{
-    memset(k, 0, sizeof *k);
-    k->zone = zone;
-    k->family = f->cli.family;
-    k->proto = proto;
-    k->port = port;
-    memcpy(k->cli, f->cli.ip, 16);
-    memcpy(k->srv, f->srv.ip, 16);
-}
-
-bool nt_topo_add_fast(mm_net_topo *t, uint64_t zone, uint8_t proto, uint16_t port,
-                      const mm_net_flow *f)
-{
-    fast_key k;
-    fkey(&k, zone, f, proto, port);
-    uint32_t *v = nt_tab_get(&t->fast, &k, nt_hash(&k, sizeof k));
-    if (!v)
-        return false;
-    edge_count(t, &t->edges[*v], f, f->srv_name);
-    return true;
-}
-
-void nt_topo_add(mm_net_topo *t, uint64_t zone, const nt_node_info *cli,
-                 const nt_node_info *srv, uint8_t proto, uint16_t port, const mm_net_flow *f)
-{
-    tnode *c = node_get(t, cli->id, true), *s = node_get(t, srv->id, true);
-    if (!c || !s)
-        return;
-    node_fill(c, cli);
-    node_fill(s, srv);
-    tedge *e = edge_get(t, cli->id, srv->id, proto, port, true);
-    if (!e)
-        return;
-    edge_count(t, e, f, srv->name);
-    if (t->fast.count < MAX_ITEMS) {
-        fast_key k;
-        fkey(&k, zone, f, proto, port);
-        uint32_t h = nt_hash(&k, sizeof k);
-        if (!nt_tab_get(&t->fast, &k, h))
-            nt_tab_put(&t->fast, &k, h, (uint32_t)(e - t->edges));
-    }
+    edge_name(t, e, f->srv_name);
 }
 
 void nt_topo_listen(mm_net_topo *t, const nt_node_info *node, uint8_t proto, uint16_t port)
@@ -267,11 +275,37 @@ void nt_topo_listen(mm_net_topo *t, const nt_node_info *node, uint8_t proto, uin
     list_add(&x->listen, &x->nlisten, l, MAX_LISTEN);
 }
 
+/* The name index is built on the first question by name (a graph that is
+ * only counted into never pays for it), then kept up to date. */
+static void index_aliases(mm_net_topo *t)
+{
+    t->aliases = true;
+    for (size_t i = 0; i < t->nedges && mm_map_count(t->alias_ix) < MAX_ITEMS; i++) {
+        const tedge *e = &t->edges[i];
+        for (size_t k = 0; k < e->nnames; k++) {
+            char *key = alias_key(t->nodes[e->cli].id, e->names[k], e->proto, e->port);
+            if (!mm_map_get(t->alias_ix, key))
+                mm_map_put(t->alias_ix, key, (void *)(uintptr_t)(i + 1));
+            free(key);
+        }
+    }
+}
+
 bool mm_net_topo_has_edge(const mm_net_topo *t, const char *client, const char *server,
                           uint8_t proto, uint16_t port)
 {
-    char *k = edge_key(client, server, proto, port);
-    bool r = mm_map_get(t->edge_ix, k) != NULL;
+    long ci = node_ix(t, client), si = node_ix(t, server);
+    if (ci < 0)
+        return false;
+    if (si >= 0) {
+        edge_key_t k = {.cli = (uint32_t)ci, .srv = (uint32_t)si, .port = port, .proto = proto};
+        if (nt_tab_get(&t->edge_tab, &k, nt_hash(&k, sizeof k)))
+            return true;
+    }
+    if (!t->aliases)
+        index_aliases((mm_net_topo *)t);   /* a cache, not a change of the graph */
+    char *k = alias_key(client, server, proto, port);
+    bool r = mm_map_get(t->alias_ix, k) != NULL;
     free(k);
     return r;
 }
@@ -309,8 +343,36 @@ static void jset_str(json_t *o, const char *k, const char *v)
         json_object_set_new(o, k, json_string(v));
 }
 
+/* Each node's names: its own and those of the edges it serves (kept on
+ * the edges while flows are counted, gathered here once).  Caller frees
+ * with free_names. */
+static void gather_names(const mm_net_topo *t, char ****names, size_t **nn)
+{
+    *names = mm_xcalloc(t->nnodes ? t->nnodes : 1, sizeof **names);
+    *nn = mm_xcalloc(t->nnodes ? t->nnodes : 1, sizeof **nn);
+    for (size_t i = 0; i < t->nnodes; i++)
+        for (size_t k = 0; k < t->nodes[i].nnames; k++)
+            list_add(&(*names)[i], &(*nn)[i], t->nodes[i].names[k], MAX_LIST);
+    for (size_t i = 0; i < t->nedges; i++) {
+        const tedge *e = &t->edges[i];
+        for (size_t k = 0; k < e->nnames; k++)
+            list_add(&(*names)[e->srv], &(*nn)[e->srv], e->names[k], MAX_LIST);
+    }
+}
+
+static void free_names(const mm_net_topo *t, char ***names, size_t *nn)
+{
+    for (size_t i = 0; i < t->nnodes; i++)
+        mm_strv_free(names[i], nn[i]);
+    free(names);
+    free(nn);
+}
+
 char *mm_net_topo_json(const mm_net_topo *t)
 {
+    char ***names;
+    size_t *nn;
+    gather_names(t, &names, &nn);
     json_t *root = json_object();
     json_object_set_new(root, "version", json_integer(1));
     json_t *nodes = json_array();
@@ -333,7 +395,7 @@ char *mm_net_topo_json(const mm_net_topo *t)
             json_object_set_new(o, "pod", p);
         }
         json_object_set_new(o, "addresses", jlist(x->addrs, x->naddrs));
-        json_object_set_new(o, "names", jlist(x->names, x->nnames));
+        json_object_set_new(o, "names", jlist(names[i], nn[i]));
         json_object_set_new(o, "processes", jlist(x->procs, x->nprocs));
         json_object_set_new(o, "listen", jlist(x->listen, x->nlisten));
         json_array_append_new(nodes, o);
@@ -343,8 +405,8 @@ char *mm_net_topo_json(const mm_net_topo *t)
     for (size_t i = 0; i < t->nedges; i++) {
         const tedge *e = &t->edges[i];
         json_t *o = json_object();
-        json_object_set_new(o, "client", json_string(e->cli));
-        json_object_set_new(o, "server", json_string(e->srv));
+        json_object_set_new(o, "client", json_string(t->nodes[e->cli].id));
+        json_object_set_new(o, "server", json_string(t->nodes[e->srv].id));
         json_object_set_new(o, "proto", json_string(pname(e->proto)));
         json_object_set_new(o, "port", json_integer(e->port));
         json_object_set_new(o, "names", jlist(e->names, e->nnames));
@@ -361,6 +423,7 @@ char *mm_net_topo_json(const mm_net_topo *t)
         json_array_append_new(edges, o);
     }
     json_object_set_new(root, "edges", edges);
+    free_names(t, names, nn);
     char *s = json_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
     json_decref(root);
     return s;
@@ -382,6 +445,9 @@ static void dot_str(mm_buf *b, const char *s)
 
 char *mm_net_topo_dot(const mm_net_topo *t)
 {
+    char ***names;
+    size_t *nn;
+    gather_names(t, &names, &nn);
     mm_buf b = MM_BUF_INIT;
     mm_buf_adds(&b, "digraph mamori_net {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n");
     for (size_t i = 0; i < t->nnodes; i++) {
@@ -393,8 +459,8 @@ char *mm_net_topo_dot(const mm_net_topo *t)
         mm_buf_adds(&label, x->id);
         if (x->ct_image)
             mm_buf_printf(&label, "\n%s", x->ct_image);
-        for (size_t k = 0; k < x->nnames && k < 3; k++)
-            mm_buf_printf(&label, "\n%s", x->names[k]);
+        for (size_t k = 0; k < nn[i] && k < 3; k++)
+            mm_buf_printf(&label, "\n%s", names[i][k]);
         if (x->nlisten) {
             mm_buf_adds(&label, "\nlisten:");
             for (size_t k = 0; k < x->nlisten && k < 8; k++)
@@ -419,13 +485,14 @@ char *mm_net_topo_dot(const mm_net_topo *t)
     for (size_t i = 0; i < t->nedges; i++) {
         const tedge *e = &t->edges[i];
         mm_buf_adds(&b, "  ");
-        dot_str(&b, e->cli);
+        dot_str(&b, t->nodes[e->cli].id);
         mm_buf_adds(&b, " -> ");
-        dot_str(&b, e->srv);
+        dot_str(&b, t->nodes[e->srv].id);
         mm_buf_printf(&b, " [label=\"%s/%u (%llu)\"];\n", pname(e->proto), e->port,
                       (unsigned long long)e->flows);
     }
     mm_buf_adds(&b, "}\n");
+    free_names(t, names, nn);
     return mm_buf_detach(&b);
 }
 
@@ -476,6 +543,7 @@ int mm_net_topo_load_string(mm_net_topo **out, const char *name, const char *dat
         return mm_error_set(MM_EFORMAT, "%s:%d:%d: %s", name, je.line, je.column, je.text);
     mm_net_topo *t;
     mm_net_topo_new(&t);
+    t->aliases = true;
     int rc = 0;
     json_t *nodes = json_object_get(root, "nodes"), *edges = json_object_get(root, "edges");
     if (!json_is_object(root) || !json_is_array(nodes) || !json_is_array(edges)) {
@@ -539,7 +607,11 @@ int mm_net_topo_load_string(mm_net_topo **out, const char *name, const char *dat
             rc = mm_error_set(MM_EFORMAT, "%s: edges[%zu].port: not a port number", name, i);
             goto out;
         }
-        tedge *e = edge_get(t, cli, srv, p, (uint16_t)json_integer_value(pv), true);
+        tedge *e = edge_get(t, cli, srv, p, (uint16_t)json_integer_value(pv));
+        if (!e) {
+            rc = mm_error_set(MM_ELIMIT, "%s: edges[%zu]: more than %u nodes", name, i, MAX_ITEMS);
+            goto out;
+        }
         char **nm = NULL;
         size_t nn = 0;
         if ((rc = str_list(name, o, "names", &nm, &nn, MAX_LIST, i, "edges"))) {
