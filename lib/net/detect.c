@@ -409,20 +409,22 @@ static bool profile_deviates(mm_profile *p, const mm_container *c, const mm_net_
 
 void nt_on_listen(mm_net *n, nt_flow *f)
 {
-    mm_net_flow v;
-    nt_flow_view(n, f, &v);
+    /* the server side straight from the key: most flows go to a port
+     * already known to listen, and need no view */
     uint64_t zone = n->src[f->source].zone;
     nt_sockkey k;
     memset(&k, 0, sizeof k);
     k.zone = zone;
-    k.proto = v.proto;
-    k.family = v.srv.family;
-    k.lport = v.sport;
-    memcpy(k.l, v.srv.ip, v.srv.family == AF_INET ? 4 : 16);
+    k.proto = f->key.proto;
+    k.family = f->key.family;
+    k.lport = f->cli_lo ? f->key.port_hi : f->key.port_lo;
+    memcpy(k.l, f->cli_lo ? f->key.ip_hi : f->key.ip_lo, f->key.family == AF_INET ? 4 : 16);
     uint32_t h = nt_hash(&k, sizeof k);
     if (nt_tab_get(&n->listen_seen, &k, h) || n->listen_seen.count >= (1u << 20))
         return;
     nt_tab_put(&n->listen_seen, &k, h, 1);
+    mm_net_flow v;
+    nt_flow_view(n, f, &v);
     const mm_container *c = v.srv_owner.container;
     char id[300], addr[64];
     nt_node_id(n, c, &v.srv, id, sizeof id);

@@ -547,11 +547,13 @@ static void judge_pending(mm_net *n, int64_t now)
     }
 }
 
-/* Judges probes, then (once a second of packet time) expires idle flows. */
+/* Judges probes, then expires idle flows.  The sweep walks the whole flow
+ * slab (cold memory), so it runs once per closed-flow timeout of packet
+ * time, not per second: a flow lives at most that much past its timeout. */
 static void timers(mm_net *n, int64_t now)
 {
     judge_pending(n, now);
-    if (now - n->last_sweep < NS)
+    if (now - n->last_sweep < (int64_t)n->o.closed_s * NS)
         return;
     n->last_sweep = now;
     int64_t tcp = (int64_t)n->o.tcp_idle_s * NS, udp = (int64_t)n->o.udp_idle_s * NS,
@@ -648,7 +650,7 @@ void mm_net_feed(mm_net *n, uint32_t source, int linktype, int64_t ts,
     n->st.bytes += wirelen;
     if (ts > n->now) {
         n->now = ts;
-        if (n->npend || ts - n->last_sweep >= NS)
+        if (n->npend || ts - n->last_sweep >= (int64_t)n->o.closed_s * NS)
             timers(n, ts);
     }
     if (source >= n->nsrc)
