@@ -393,7 +393,9 @@ static void pcap_cb(u_char *u, const struct pcap_pkthdr *h, const u_char *d)
 {
     pcb *x = (pcb *)u;
     /* nanosecond precision was asked for: tv_usec holds nanoseconds */
-    int64_t ts = (int64_t)h->ts.tv_sec * 1000000000ll + h->ts.tv_usec;
+    int64_t ts = 0;      /* a pcapng time past year 2255 or before 1970: unknown */
+    if (h->ts.tv_sec >= 0 && h->ts.tv_sec < 9000000000ll && h->ts.tv_usec >= 0)
+        ts = (int64_t)h->ts.tv_sec * 1000000000ll + (h->ts.tv_usec % 1000000000);
     x->fn(x->ud, x->c->linktype, ts, d, h->caplen, h->len);
 }
 
