@@ -42,13 +42,15 @@ with open(sys.argv[1], "w") as f:
         f.write("bad%d.example\n" % i)
 PY
 "$MAMORI" net -r "$F" --learn --baseline-out "$out/base.json" -q --output none
-cmd_m="$MAMORI net -r $F -q --blocklist $out/bl.txt --baseline $out/base.json --expose 10.20.0.1=80/tcp --flows /dev/null --output none"
+cmd_m="$MAMORI net -r $F -q --blocklist $out/bl.txt --baseline $out/base.json --expose 10.20.0.1=80/tcp --output none"
+cmd_f="$cmd_m --flows /dev/null"
 cmd_d="tcpdump -r $F -w /dev/null"
 cmd_s="tshark -r $F -T fields -e frame.number -e ip.src -e ip.dst"
 
 echo "== offline: $N packets"
 hyperfine --runs 5 --warmup 1 --export-json "$out/h.json" \
-    -n mamori "$cmd_m" -n tcpdump "$cmd_d" -n tshark "$cmd_s >/dev/null" 2>&1 | grep -v '^ *$'
+    -n mamori "$cmd_m" -n "mamori+flowlog" "$cmd_f" -n tcpdump "$cmd_d" \
+    -n tshark "$cmd_s >/dev/null" 2>&1 | grep -v '^ *$'
 python3 - "$out/h.json" "$N" <<'PY'
 import json, sys
 h = json.load(open(sys.argv[1]))["results"]
@@ -57,10 +59,11 @@ by = {r["command"]: r for r in h}
 m = by["mamori"]
 print("| tool | wall (s, mean) | user+sys (s) | packets/s per core | mamori is |")
 print("|---|---|---|---|---|")
-for k in ("mamori", "tcpdump", "tshark"):
+for k in ("mamori", "mamori+flowlog", "tcpdump", "tshark"):
     r = by[k]
     cpu = r["user"] + r["system"]
-    ratio = "" if k == "mamori" else "%.2fx faster (wall)" % (r["mean"] / m["mean"])
+    ratio = "" if k == "mamori" else "%.2fx (wall), %.2fx (CPU)" % (
+        r["mean"] / m["mean"], cpu / (m["user"] + m["system"]))
     print("| %s | %.3f | %.3f | %.2f M | %s |" % (k, r["mean"], cpu, n / cpu / 1e6, ratio))
 PY
 
@@ -86,9 +89,10 @@ for engine in afpacket pcap; do
     kill -INT $apid
     wait $apid || true
     apid=""
-    sent=$(grep -o 'Successful packets: *[0-9]*' "$out/replay.txt" | grep -o '[0-9]*$')
-    rate=$(grep -o 'Rated: [^,]*, [0-9.]* pps' "$out/replay.txt" | grep -o '[0-9.]* pps')
-    got=$(grep -o '"received":[0-9]*' "$out/live.err" | cut -d: -f2)
-    drop=$(grep -o '"dropped":[0-9]*' "$out/live.err" | cut -d: -f2)
-    echo "| $engine | sent $sent at $rate | received $got | dropped $drop |"
+    sent=$(sed -n 's/.*Successful packets: *\([0-9]*\).*/\1/p' "$out/replay.txt" | head -1)
+    rate=$(sed -n 's/.*Rated: .*, \([0-9.]*\) pps.*/\1/p' "$out/replay.txt" | head -1)
+    got=$(sed -n 's/.*"received":\([0-9]*\).*/\1/p' "$out/live.err" | head -1)
+    drop=$(sed -n 's/.*"dropped":\([0-9]*\).*/\1/p' "$out/live.err" | head -1)
+    echo "| $engine | sent ${sent:-?} at ${rate:-?} pps | received ${got:-?} | dropped ${drop:-?} |"
+    [ -n "${sent:-}" ] || cat "$out/replay.txt" "$out/live.err"
 done

@@ -10,9 +10,11 @@ Sessions, interleaved 64 at a time the way a busy link carries them:
     flight and application data both ways, teardown;
   - other UDP (NTP-like 123 and a media-like stream on 5004);
   - ICMP echo request/reply.
-Clients 10.10.0.0/16, servers 10.20.0.0/16, a tenth of the sessions over
-IPv6 (fd00:10::/32 and fd00:20::/32) and a tenth 802.1Q-tagged; private
-addresses only.  Timestamps advance ~10 us per packet.  --listed NAME adds
+A cluster of 512 clients (10.10.0.0/16) using 8 services of 4 server
+addresses each (10.20.0.0/16, named by DNS), each client three of them, so
+the service graph has a few thousand edges as a real one would; a tenth of
+the sessions over IPv6 (fd00:10::/32 and fd00:20::/32) and a tenth
+802.1Q-tagged; private addresses only.  Timestamps advance ~10 us per packet.  --listed NAME adds
 one lookup of NAME (answered with 10.66.0.5) and a TLS connection to that
 address with NAME as SNI, which a blocklist naming NAME must catch.
 Deterministic for a given --seed.
@@ -64,14 +66,19 @@ class Gen:
     def udp(self, sp, dp, payload):
         return struct.pack("!HHHH", sp, dp, 8 + len(payload), 0) + payload
 
-    def addrs(self, v6):
+    def addrs(self, v6, svc=None):
+        """A client and one of the addresses of a service it uses."""
         r = self.r
+        ci = r.randrange(512)
+        uses = [(ci * 7 + k * 3) % 8 for k in range(3)]
+        si = uses[r.randrange(3)] if svc is None else svc
+        sa = si * 4 + r.randrange(4)
         if v6:
-            c = bytes.fromhex("fd000010") + bytes(10) + bytes([r.randrange(8), r.randrange(256)])
-            s = bytes.fromhex("fd000020") + bytes(10) + bytes([r.randrange(2), r.randrange(200)])
+            c = bytes.fromhex("fd000010") + bytes(10) + bytes([ci >> 8, ci & 255])
+            s = bytes.fromhex("fd000020") + bytes(11) + bytes([sa + 1])
         else:
-            c = bytes([10, 10, r.randrange(8), r.randrange(1, 255)])
-            s = bytes([10, 20, r.randrange(2), r.randrange(1, 200)])
+            c = bytes([10, 10, ci >> 8, (ci & 255) or 1])
+            s = bytes([10, 20, 0, sa + 1])
         return c, s
 
     def dns(self, name, addr=None, v6=None):
@@ -87,8 +94,9 @@ class Gen:
         qtype = 28 if aaaa else 1
         query = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + q + struct.pack("!HH", qtype, 1)
         if addr is None:
-            addr = (bytes.fromhex("fd000020") + bytes(11) + bytes([r.randrange(200)])) if aaaa \
-                else bytes([10, 20, r.randrange(2), r.randrange(1, 200)])
+            sa = SERVICES.index(name) * 4 + r.randrange(4) if name in SERVICES else r.randrange(32)
+            addr = (bytes.fromhex("fd000020") + bytes(11) + bytes([sa + 1])) if aaaa \
+                else bytes([10, 20, 0, sa + 1])
         rr = b"\xc0\x0c" + struct.pack("!HHIH", qtype, 1, 300, len(addr)) + addr
         resp = struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0) + q + struct.pack("!HH", qtype, 1) + rr
         return [self.frame(c, res, 17, self.udp(sp, 53, query), v6, vlan),

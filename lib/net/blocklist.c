@@ -382,6 +382,8 @@ static int load_plain(mm_net_blocklist *b, const char *name, const char *data, s
         size_t nt = 0;
         for (char *sp, *w = strtok_r(t, " \t", &sp); w && nt < 3; w = strtok_r(NULL, " \t", &sp))
             tok[nt++] = w;
+        if (!nt)
+            continue;
         const char *v = tok[0];
         if (nt >= 2 && (!strcmp(tok[0], "0.0.0.0") || !strcmp(tok[0], "127.0.0.1") ||
                         !strcmp(tok[0], "::") || !strcmp(tok[0], "::1")))
@@ -563,8 +565,9 @@ int mm_net_blocklist_add_string(mm_net_blocklist *b, const char *name, const cha
             break;
         first = nl + 1;
     }
-    const char *nl = memchr(first, '\n', (size_t)(data + len - first));
-    size_t fl = nl ? (size_t)(nl - first) : (size_t)(data + len - first);
+    size_t rest = first < data + len ? (size_t)(data + len - first) : 0;
+    const char *nl = memchr(first, '\n', rest);
+    size_t fl = nl ? (size_t)(nl - first) : rest;
     if (memchr(first, ',', fl))
         return load_csv(b, name, data, len);
     return load_plain(b, name, data, len);
