@@ -9,7 +9,8 @@
 #       tcpdump -r F -w /dev/null;
 #       tshark -r F -T fields -e frame.number -e ip.src -e ip.dst.
 #     Packets per second per core = packets / (user + system time).
-#  2. Live: tcpreplay sends the same file at 200,000 packets/s into a veth
+#  2. Live: tcpreplay (-K, preloaded) sends the same file at up to 200,000
+#     packets/s (what the sender reaches is printed) into a veth
 #     pair joining two namespaces made here; `mamori net --netns` captures
 #     at the other end (AF_PACKET TPACKET_V3, then libpcap); the kernel's
 #     drop counters are reported.
@@ -84,7 +85,7 @@ for engine in afpacket pcap; do
         2>"$out/live.err" &
     apid=$!
     for _ in $(seq 50); do grep -q ready "$out/live.err" 2>/dev/null && break; sleep 0.1; done
-    ip netns exec mmba$p tcpreplay --pps 200000 -i vba$p "$F" >"$out/replay.txt" 2>&1
+    ip netns exec mmba$p tcpreplay -K --pps 200000 --pps-multi 50 -i vba$p "$F" >"$out/replay.txt" 2>&1
     sleep 1
     kill -INT $apid
     wait $apid || true
