@@ -473,6 +473,17 @@ void nt_on_established(mm_net *n, nt_flow *f)
 {
     if (!n->baseline || n->o.learn)
         return;
+    /* the common case: both addresses are baseline nodes with this edge
+     * (a loaded baseline indexes its nodes' addresses) */
+    mm_ipaddr lo, hi;
+    lo.family = hi.family = f->key.family;
+    memcpy(lo.ip, f->key.ip_lo, 16);
+    memcpy(hi.ip, f->key.ip_hi, 16);
+    const mm_ipaddr *ca = f->cli_lo ? &lo : &hi, *sa = f->cli_lo ? &hi : &lo;
+    uint16_t sport = f->cli_lo ? f->key.port_hi : f->key.port_lo;
+    long ci = nt_topo_node_for(n->baseline, 0, ca), si = nt_topo_node_for(n->baseline, 0, sa);
+    if (ci >= 0 && si >= 0 && nt_topo_has_edge_ix(n->baseline, ci, si, f->key.proto, sport))
+        return;
     mm_net_flow v;
     nt_flow_view(n, f, &v);
     char cid[300], sid[300];

@@ -195,7 +195,8 @@ typedef struct nt_node_info {
 } nt_node_info;
 /* The graph's node for an address seen before (-1: build its info and
  * call nt_topo_node_add); names and processes seen since; an edge's flow. */
-long nt_topo_node_for(mm_net_topo *t, uint64_t zone, const mm_ipaddr *a);
+long nt_topo_node_for(const mm_net_topo *t, uint64_t zone, const mm_ipaddr *a);
+bool nt_topo_has_edge_ix(const mm_net_topo *t, long ci, long si, uint8_t proto, uint16_t port);
 long nt_topo_node_add(mm_net_topo *t, uint64_t zone, const nt_node_info *ni);
 void nt_topo_node_touch(mm_net_topo *t, long ix, const char *name, const char *comm);
 void nt_topo_edge_add(mm_net_topo *t, long ci, long si, uint8_t proto, uint16_t port,

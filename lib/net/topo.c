@@ -49,7 +49,8 @@ struct mm_net_topo {
     size_t nedges;
     mm_map *node_ix;             /* id -> index + 1 */
     nt_tab edge_tab;             /* (client, server node index, proto, port) -> edge */
-    mm_map *alias_ix;            /* "client\x1fname\x1fproto\x1fport" -> edge index + 1 */
+    mm_map *name_ids;            /* server name -> its number + 1 (interned) */
+    nt_tab alias_tab;            /* (client node, name number, proto, port) -> edge */
     nt_tab addr_node;            /* zone + address -> node index: flows name their
                                     nodes without building id strings */
     bool aliases;                /* index edges by server names (a loaded
@@ -66,7 +67,8 @@ int mm_net_topo_new(mm_net_topo **out)
 {
     mm_net_topo *t = mm_xcalloc(1, sizeof *t);
     t->node_ix = mm_map_new();
-    t->alias_ix = mm_map_new();
+    t->name_ids = mm_map_new();
+    nt_tab_init(&t->alias_tab, sizeof(edge_key_t));
     nt_tab_init(&t->edge_tab, sizeof(edge_key_t));
     nt_tab_init(&t->addr_node, sizeof(nt_addrkey));
     *out = t;
@@ -91,7 +93,8 @@ void mm_net_topo_free(mm_net_topo *t)
     free(t->nodes);
     free(t->edges);
     mm_map_free(t->node_ix, NULL);
-    mm_map_free(t->alias_ix, NULL);
+    mm_map_free(t->name_ids, NULL);
+    nt_tab_free(&t->alias_tab);
     nt_tab_free(&t->edge_tab);
     nt_tab_free(&t->addr_node);
     free(t);
@@ -197,9 +200,28 @@ static tedge *edge_get(mm_net_topo *t, const char *cli, const char *srv, uint8_t
     return edge_at(t, (size_t)(c - t->nodes), (size_t)(s - t->nodes), proto, port, true);
 }
 
-static char *alias_key(const char *cli, const char *name, uint8_t proto, uint16_t port)
+/* A server name's number (created when create). -1 when unknown. */
+static long name_id(mm_net_topo *t, const char *name, bool create)
 {
-    return mm_xasprintf("%s\x1f%s\x1f%u\x1f%u", cli, name, proto, port);
+    uintptr_t v = (uintptr_t)mm_map_get(t->name_ids, name);
+    if (v)
+        return (long)v - 1;
+    if (!create || mm_map_count(t->name_ids) >= MAX_ITEMS)
+        return -1;
+    v = mm_map_count(t->name_ids) + 1;
+    mm_map_put(t->name_ids, name, (void *)v);
+    return (long)v - 1;
+}
+
+static void alias_add(mm_net_topo *t, const tedge *e, const char *name)
+{
+    long nid = name_id(t, name, true);
+    if (nid < 0 || t->alias_tab.count >= MAX_ITEMS)
+        return;
+    edge_key_t k = {.cli = e->cli, .srv = (uint32_t)nid, .port = e->port, .proto = e->proto};
+    uint32_t h = nt_hash(&k, sizeof k);
+    if (!nt_tab_get(&t->alias_tab, &k, h))
+        nt_tab_put(&t->alias_tab, &k, h, (uint32_t)(e - t->edges));
 }
 
 static void edge_name(mm_net_topo *t, tedge *e, const char *name)
@@ -208,15 +230,11 @@ static void edge_name(mm_net_topo *t, tedge *e, const char *name)
         return;
     size_t before = e->nnames;
     list_add(&e->names, &e->nnames, name, MAX_LIST);
-    if (e->nnames == before || !t->aliases || mm_map_count(t->alias_ix) >= MAX_ITEMS)
-        return;
-    char *k = alias_key(t->nodes[e->cli].id, name, e->proto, e->port);
-    if (!mm_map_get(t->alias_ix, k))
-        mm_map_put(t->alias_ix, k, (void *)(uintptr_t)((size_t)(e - t->edges) + 1));
-    free(k);
+    if (e->nnames != before && t->aliases)
+        alias_add(t, e, name);
 }
 
-long nt_topo_node_for(mm_net_topo *t, uint64_t zone, const mm_ipaddr *a)
+long nt_topo_node_for(const mm_net_topo *t, uint64_t zone, const mm_ipaddr *a)
 {
     nt_addrkey k;
     nt_addrkey_make(&k, zone, a);
@@ -246,6 +264,12 @@ void nt_topo_node_touch(mm_net_topo *t, long ix, const char *name, const char *c
     tnode *x = &t->nodes[ix];
     list_add(&x->names, &x->nnames, name, MAX_LIST);
     list_add(&x->procs, &x->nprocs, comm, MAX_LIST);
+}
+
+bool nt_topo_has_edge_ix(const mm_net_topo *t, long ci, long si, uint8_t proto, uint16_t port)
+{
+    edge_key_t k = {.cli = (uint32_t)ci, .srv = (uint32_t)si, .port = port, .proto = proto};
+    return nt_tab_get(&t->edge_tab, &k, nt_hash(&k, sizeof k)) != NULL;
 }
 
 void nt_topo_edge_add(mm_net_topo *t, long ci, long si, uint8_t proto, uint16_t port,
@@ -280,15 +304,9 @@ void nt_topo_listen(mm_net_topo *t, const nt_node_info *node, uint8_t proto, uin
 static void index_aliases(mm_net_topo *t)
 {
     t->aliases = true;
-    for (size_t i = 0; i < t->nedges && mm_map_count(t->alias_ix) < MAX_ITEMS; i++) {
-        const tedge *e = &t->edges[i];
-        for (size_t k = 0; k < e->nnames; k++) {
-            char *key = alias_key(t->nodes[e->cli].id, e->names[k], e->proto, e->port);
-            if (!mm_map_get(t->alias_ix, key))
-                mm_map_put(t->alias_ix, key, (void *)(uintptr_t)(i + 1));
-            free(key);
-        }
-    }
+    for (size_t i = 0; i < t->nedges; i++)
+        for (size_t k = 0; k < t->edges[i].nnames; k++)
+            alias_add(t, &t->edges[i], t->edges[i].names[k]);
 }
 
 bool mm_net_topo_has_edge(const mm_net_topo *t, const char *client, const char *server,
@@ -304,10 +322,11 @@ bool mm_net_topo_has_edge(const mm_net_topo *t, const char *client, const char *
     }
     if (!t->aliases)
         index_aliases((mm_net_topo *)t);   /* a cache, not a change of the graph */
-    char *k = alias_key(client, server, proto, port);
-    bool r = mm_map_get(t->alias_ix, k) != NULL;
-    free(k);
-    return r;
+    long nid = name_id((mm_net_topo *)t, server, false);
+    if (nid < 0)
+        return false;
+    edge_key_t k = {.cli = (uint32_t)ci, .srv = (uint32_t)nid, .port = port, .proto = proto};
+    return nt_tab_get(&t->alias_tab, &k, nt_hash(&k, sizeof k)) != NULL;
 }
 
 bool mm_net_topo_has_listen(const mm_net_topo *t, const char *node, uint8_t proto,
@@ -579,11 +598,23 @@ int mm_net_topo_load_string(mm_net_topo **out, const char *name, const char *dat
             if (!str_field(name, c, "image", &s, false, i, "nodes") && s)
                 x->ct_image = mm_xstrdup(s);
         }
+        size_t had = x->naddrs;
         if ((rc = str_list(name, o, "addresses", &x->addrs, &x->naddrs, MAX_LIST, i, "nodes")) ||
             (rc = str_list(name, o, "names", &x->names, &x->nnames, MAX_LIST, i, "nodes")) ||
             (rc = str_list(name, o, "processes", &x->procs, &x->nprocs, MAX_LIST, i, "nodes")) ||
             (rc = str_list(name, o, "listen", &x->listen, &x->nlisten, MAX_LISTEN, i, "nodes")))
             goto out;
+        /* its addresses find it without building ids (any zone: 0) */
+        for (size_t k = had; k < x->naddrs && t->addr_node.count < MAX_ITEMS; k++) {
+            mm_ipaddr a;
+            nt_addrkey key;
+            if (mm_net_addr_parse(&a, x->addrs[k]))
+                continue;
+            nt_addrkey_make(&key, 0, &a);
+            uint32_t h = nt_hash(&key, sizeof key);
+            if (!nt_tab_get(&t->addr_node, &key, h))
+                nt_tab_put(&t->addr_node, &key, h, (uint32_t)(x - t->nodes));
+        }
         mm_error_clear();
     }
     json_array_foreach(edges, i, o) {
