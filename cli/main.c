@@ -38,6 +38,7 @@ void cli_usage(FILE *f)
 "  mamori verify --key PUB IMAGE                  verify an image's signatures\n"
 "  mamori policy check --policy FILE IMAGE        the build/deploy gate: allow or deny\n"
 "  mamori host ps | logins                        processes and login records\n"
+"  mamori net -r FILE | -i IF | --containers      network sensor: flows, scans, blocklists\n"
 "  mamori version\n"
 "\n"
 "Options:\n"
@@ -158,6 +159,8 @@ int main(int argc, char **argv)
         return cmd_policy(argc - 1, argv + 1);
     if (!strcmp(cmd, "host"))
         return cmd_host(argc - 1, argv + 1);
+    if (!strcmp(cmd, "net"))
+        return cmd_net(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("mamori %s\n", MM_VERSION);
         return 0;

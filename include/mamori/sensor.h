@@ -85,6 +85,12 @@ mm_proctab *mm_sensor_proctab(mm_sensor *s);
 bool mm_cgroup_container_id(const char *cgroup_path, char id[65],
                             const char **runtime);
 
+/* The cgroup path of a process that names its container: the first v1
+ * path that names one (hybrid hosts), else the unified (v2) path; NULL
+ * when /proc has no such process.  proc_root NULL = "/proc".  Caller
+ * frees. */
+char *mm_proc_cgroup_path(const char *proc_root, int64_t pid);
+
 /* The container record for a cgroup path: "host" when it names none;
  * otherwise id, type and, best effort, name/image/k8s pod and namespace
  * from the runtime's metadata below root ("/" unless testing).  Cached by

@@ -26,7 +26,6 @@
 
 #include "mamori/host.h"
 #include "mamori/sensor.h"
-#include "sensor/procfs.h"
 #include "util/util.h"
 #include "host_int.h"
 
@@ -244,7 +243,7 @@ int mm_host_ps(mm_host_procs **out, const mm_host_ps_opts *opts)
             buf[n] = 0;
             p.exe = mm_xstrdup(buf);
         }
-        p.cgroup = mm_sn_proc_cgroup(root, pid);
+        p.cgroup = mm_proc_cgroup_path(root, pid);
         attribute(&p, cc);
         if (!wanted(&p, o.container)) {
             proc_free_fields(&p);

@@ -70,6 +70,11 @@ char *mm_sn_proc_cgroup(const char *root, int64_t pid)
     return v2;
 }
 
+char *mm_proc_cgroup_path(const char *proc_root, int64_t pid)
+{
+    return mm_sn_proc_cgroup(proc_root ? proc_root : "/proc", pid);
+}
+
 static void parse_status(mm_proc *p, const char *d, size_t len)
 {
     mm_lines it;

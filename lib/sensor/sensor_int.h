@@ -7,7 +7,6 @@
 #define MM_SENSOR_INT_H
 
 #include "mamori/sensor.h"
-#include "sensor/procfs.h"
 #include "util/util.h"
 
 #define MM_SN_MAX_HOOKS 32
@@ -32,6 +31,9 @@ void mm_sn_seed(mm_sensor_base *b);
 void mm_sn_fill_from_proc(mm_sensor_base *b, mm_proc *p, bool fds);
 void mm_sn_fill_cwd_exe(const char *root, mm_proc *p);
 char *mm_sn_readlink(const char *root, int64_t pid, const char *what);
+/* The unified (v2) cgroup path of pid, or the first named v1 path that
+ * names a container (mm_proc_cgroup_path() is the public form). */
+char *mm_sn_proc_cgroup(const char *root, int64_t pid);
 void mm_sn_set_cgroup(mm_sensor_base *b, mm_proc *p, const char *cg);
 void mm_sn_set_argv_blob(mm_proc *p, const char *blob, size_t len);
 /* The record of pid, created and filled from /proc when unknown. */

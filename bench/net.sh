@@ -1,0 +1,99 @@
+#!/bin/sh
+# Benchmark: the network sensor (`mamori net`), docs/benchmarks.md.
+#  1. Offline, side by side in one hyperfine run (>= 5 runs each), on a
+#     pcap written by bench/net_gen.py (1.2 M packets of interleaved DNS,
+#     HTTP, TLS, other UDP and ICMP sessions; a tenth IPv6, a tenth VLAN):
+#       mamori net -r F with every detection on (port scans, a blocklist of
+#         1,000 entries, a learned baseline, EXPOSE, names, reassembly,
+#         topology) and the flow log to /dev/null;
+#       tcpdump -r F -w /dev/null;
+#       tshark -r F -T fields -e frame.number -e ip.src -e ip.dst.
+#     Packets per second per core = packets / (user + system time).
+#  2. Live: tcpreplay (-K, preloaded) sends the same file at up to 200,000
+#     packets/s (what the sender reaches is printed) into a veth
+#     pair joining two namespaces made here; `mamori net --netns` captures
+#     at the other end (AF_PACKET TPACKET_V3, then libpcap); the kernel's
+#     drop counters are reported.
+# Needs root for part 2 (skipped otherwise).  Private addresses only.
+#
+# Usage: bench/net.sh [path/to/mamori] [packets]
+set -eu
+MAMORI=$(readlink -f "${1:-build/cli/mamori}")
+N=${2:-1200000}
+here=$(dirname "$(readlink -f "$0")")
+out=$(mktemp -d)
+p=$$
+cleanup() {
+    [ -n "${apid:-}" ] && kill "$apid" 2>/dev/null || true
+    ip netns del mmba$p 2>/dev/null || true
+    ip netns del mmbb$p 2>/dev/null || true
+    rm -rf "$out"
+}
+trap cleanup EXIT INT TERM
+
+F=$out/mixed.pcap
+python3 "$here/net_gen.py" --packets "$N" --out "$F"
+ls -l "$F" | awk '{printf "pcap: %.0f MB\n", $5/1048576}'
+python3 - "$out/bl.txt" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(500):
+        f.write("198.18.%d.%d\n" % (i // 250, i % 250 + 1))
+    for i in range(500):
+        f.write("bad%d.example\n" % i)
+PY
+"$MAMORI" net -r "$F" --learn --baseline-out "$out/base.json" -q --output none
+cmd_m="$MAMORI net -r $F -q --blocklist $out/bl.txt --baseline $out/base.json --expose 10.20.0.1=80/tcp --output none"
+cmd_f="$cmd_m --flows /dev/null"
+cmd_d="tcpdump -r $F -w /dev/null"
+cmd_s="tshark -r $F -T fields -e frame.number -e ip.src -e ip.dst"
+
+echo "== offline: $N packets"
+hyperfine --runs 5 --warmup 1 --export-json "$out/h.json" \
+    -n mamori "$cmd_m" -n "mamori+flowlog" "$cmd_f" -n tcpdump "$cmd_d" \
+    -n tshark "$cmd_s >/dev/null" 2>&1 | grep -v '^ *$'
+python3 - "$out/h.json" "$N" <<'PY'
+import json, sys
+h = json.load(open(sys.argv[1]))["results"]
+n = int(sys.argv[2])
+by = {r["command"]: r for r in h}
+m = by["mamori"]
+print("| tool | wall (s, mean) | user+sys (s) | packets/s per core | mamori is |")
+print("|---|---|---|---|---|")
+for k in ("mamori", "mamori+flowlog", "tcpdump", "tshark"):
+    r = by[k]
+    cpu = r["user"] + r["system"]
+    ratio = "" if k == "mamori" else "%.2fx (wall), %.2fx (CPU)" % (
+        r["mean"] / m["mean"], cpu / (m["user"] + m["system"]))
+    print("| %s | %.3f | %.3f | %.2f M | %s |" % (k, r["mean"], cpu, n / cpu / 1e6, ratio))
+PY
+
+if [ "$(id -u)" -ne 0 ] || ! command -v tcpreplay >/dev/null; then
+    echo "== live: skipped (needs root and tcpreplay)"
+    exit 0
+fi
+echo "== live: tcpreplay at 200k packets/s on a veth pair"
+ip netns add mmba$p
+ip netns add mmbb$p
+ip link add vba$p type veth peer name vbb$p
+ip link set vba$p netns mmba$p
+ip link set vbb$p netns mmbb$p
+ip -n mmba$p link set vba$p up
+ip -n mmbb$p link set vbb$p up
+for engine in afpacket pcap; do
+    "$MAMORI" net --netns /run/netns/mmbb$p --engine $engine --output none \
+        2>"$out/live.err" &
+    apid=$!
+    for _ in $(seq 50); do grep -q ready "$out/live.err" 2>/dev/null && break; sleep 0.1; done
+    ip netns exec mmba$p tcpreplay -K --pps 200000 --pps-multi 50 -i vba$p "$F" >"$out/replay.txt" 2>&1
+    sleep 1
+    kill -INT $apid
+    wait $apid || true
+    apid=""
+    sent=$(sed -n 's/.*Successful packets: *\([0-9]*\).*/\1/p' "$out/replay.txt" | head -1)
+    rate=$(sed -n 's/.*Rated: .*, \([0-9.]*\) pps.*/\1/p' "$out/replay.txt" | head -1)
+    got=$(sed -n 's/.*"received":\([0-9]*\).*/\1/p' "$out/live.err" | head -1)
+    drop=$(sed -n 's/.*"dropped":\([0-9]*\).*/\1/p' "$out/live.err" | head -1)
+    echo "| $engine | sent ${sent:-?} at ${rate:-?} pps | received ${got:-?} | dropped ${drop:-?} |"
+    [ -n "${sent:-}" ] || cat "$out/replay.txt" "$out/live.err"
+done

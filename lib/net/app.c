@@ -1,0 +1,270 @@
+/*
+ * app.c - the application-layer parsers that name addresses: DNS messages
+ * (UDP, and TCP with its length prefix), the TLS ClientHello's server_name
+ * extension and the HTTP request's Host header; and the per-flow glue that
+ * feeds them from UDP datagrams and reassembled TCP streams.
+ *
+ * Everything parsed here is untrusted: names are bounded (253 bytes, 127
+ * labels, 16 compression jumps), a message that spans segments is kept in a
+ * small per-direction buffer capped at 16 KiB (64 KiB for DNS over TCP),
+ * and a direction whose first bytes are none of these protocols is given
+ * up at once.  Fuzzed by tests/fuzz/fuzz_net_packet.c and fuzz_net_app.c.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "net/net_int.h"
+
+#define R16(p) ((uint16_t)(((uint16_t)(p)[0] << 8) | (p)[1]))
+#define APP_BUF_MAX 16384u
+#define DNS_TCP_MAX 65537u
+
+bool nt_name_ok(const char *s, size_t len)
+{
+    if (!len || len > 253)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= 0x20 || c >= 0x7f || c == '/' || c == '\\' || c == '"')
+            return false;
+    }
+    return true;
+}
+
+/* ---- DNS ---------------------------------------------------------------------- */
+
+/* Reads a (possibly compressed) name at *off into out (lower case, dots);
+ * advances *off past it in the message.  false when malformed. */
+static bool dns_name(const uint8_t *d, size_t len, size_t *off, char out[256])
+{
+    size_t o = *off, n = 0, end = 0;
+    int jumps = 0, labels = 0;
+    bool jumped = false;
+    for (;;) {
+        if (o >= len)
+            return false;
+        uint8_t l = d[o];
+        if ((l & 0xc0) == 0xc0) {
+            if (o + 1 >= len || ++jumps > 16)
+                return false;
+            size_t to = ((size_t)(l & 0x3f) << 8) | d[o + 1];
+            if (!jumped)
+                end = o + 2;
+            jumped = true;
+            if (to >= len)
+                return false;
+            o = to;
+            continue;
+        }
+        if (l & 0xc0)
+            return false;
+        o++;
+        if (!l)
+            break;
+        if (o + l > len || n + l + 1 > 254 || ++labels > 127)
+            return false;
+        if (n)
+            out[n++] = '.';
+        for (size_t i = 0; i < l; i++) {
+            unsigned char c = d[o + i];
+            out[n++] = (char)(c < 0x21 || c > 0x7e || c == '.' ? '?' : tolower(c));
+        }
+        o += l;
+    }
+    out[n] = 0;
+    *off = jumped ? end : o;
+    return true;
+}
+
+int nt_dns_parse(const uint8_t *d, size_t len, nt_dns_fn fn, void *ud)
+{
+    if (len < 12)
+        return -1;
+    bool resp = d[2] & 0x80;
+    unsigned qd = R16(d + 4), an = R16(d + 6);
+    if (qd > 16 || an > 256)
+        return -1;
+    size_t off = 12;
+    char name[256], target[256];
+    for (unsigned i = 0; i < qd; i++) {
+        if (!dns_name(d, len, &off, name) || off + 4 > len)
+            return -1;
+        off += 4;
+        nt_dns_rr rr = {.name = name, .type = 0};
+        if (i == 0 && fn)
+            fn(ud, &rr, resp);
+    }
+    if (!resp)
+        return 0;
+    if ((d[3] & 0x0f) != 0)      /* rcode: NXDOMAIN and friends name nothing */
+        return 0;
+    for (unsigned i = 0; i < an; i++) {
+        if (!dns_name(d, len, &off, name) || off + 10 > len)
+            return -1;
+        uint16_t type = R16(d + off), cls = R16(d + off + 2);
+        size_t rdlen = R16(d + off + 8);
+        off += 10;
+        if (off + rdlen > len)
+            return -1;
+        nt_dns_rr rr = {.name = name, .type = type};
+        if (cls == 1 && type == 1 && rdlen == 4) {
+            rr.addr.family = AF_INET;
+            memcpy(rr.addr.ip, d + off, 4);
+            if (fn)
+                fn(ud, &rr, true);
+        } else if (cls == 1 && type == 28 && rdlen == 16) {
+            rr.addr.family = AF_INET6;
+            memcpy(rr.addr.ip, d + off, 16);
+            if (fn)
+                fn(ud, &rr, true);
+        } else if (type == 5) {
+            size_t t = off;
+            if (!dns_name(d, len, &t, target))
+                return -1;
+            rr.target = target;
+            if (fn)
+                fn(ud, &rr, true);
+        }
+        off += rdlen;
+    }
+    return 0;
+}
+
+/* ---- TLS ClientHello ---------------------------------------------------------- */
+
+int nt_tls_sni(const uint8_t *d, size_t len, char *name, size_t n)
+{
+    if (len < 1)
+        return -1;
+    if (d[0] != 0x16)
+        return 0;
+    if (len < 5)
+        return -1;
+    if (d[1] != 3)
+        return 0;
+    size_t rl = R16(d + 3);
+    if (rl < 4 || rl > 16384 + 2048)
+        return 0;
+    if (len < 5 + rl)
+        return len >= APP_BUF_MAX ? 0 : -1;
+    const uint8_t *h = d + 5, *e = h + rl;
+    if (h[0] != 1)               /* ClientHello */
+        return 0;
+    size_t hl = ((size_t)h[1] << 16) | ((size_t)h[2] << 8) | h[3];
+    h += 4;
+    if (hl < (size_t)(e - h))
+        e = h + hl;              /* message ends inside the record */
+    /* version, random */
+    if (e - h < 34)
+        return 0;
+    h += 34;
+    if (e - h < 1 || e - h < 1 + h[0])
+        return 0;
+    h += 1 + h[0];               /* session id */
+    if (e - h < 2 || e - h < 2 + R16(h))
+        return 0;
+    h += 2 + R16(h);             /* cipher suites */
+    if (e - h < 1 || e - h < 1 + h[0])
+        return 0;
+    h += 1 + h[0];               /* compression */
+    if (e - h < 2)
+        return 0;
+    size_t el = R16(h);
+    h += 2;
+    if ((size_t)(e - h) < el)
+        el = (size_t)(e - h);
+    const uint8_t *x = h, *xe = h + el;
+    while (xe - x >= 4) {
+        uint16_t type = R16(x), l = R16(x + 2);
+        x += 4;
+        if (xe - x < l)
+            return 0;
+        if (type == 0 && l >= 5) {
+            const uint8_t *s = x + 2, *se = x + 2 + R16(x);
+            if (se > x + l)
+                se = x + l;
+            while (se - s >= 3) {
+                uint8_t nt = s[0];
+                uint16_t nl = R16(s + 1);
+                s += 3;
+                if (se - s < nl)
+                    return 0;
+                if (nt == 0) {
+                    if (!nt_name_ok((const char *)s, nl) || nl >= n)
+                        return 0;
+                    for (size_t i = 0; i < nl; i++)
+                        name[i] = (char)tolower(s[i]);
+                    name[nl] = 0;
+                    return 1;
+                }
+                s += nl;
+            }
+            return 0;
+        }
+        x += l;
+    }
+    return 0;
+}
+
+/* ---- HTTP request Host -------------------------------------------------------- */
+
+int nt_http_host(const uint8_t *d, size_t len, char *name, size_t n)
+{
+    static const char *const methods[] = {"GET ", "POST ", "PUT ", "HEAD ", "DELETE ",
+        "OPTIONS ", "PATCH ", "CONNECT ", "TRACE ", "PROPFIND "};
+    bool m = false;
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        size_t ml = strlen(methods[i]);
+        size_t c = len < ml ? len : ml;
+        if (memcmp(d, methods[i], c) == 0) {
+            if (len < ml)
+                return -1;
+            m = true;
+            break;
+        }
+    }
+    if (!m)
+        return 0;
+    const uint8_t *p = memchr(d, '\n', len);
+    while (p) {
+        p++;
+        size_t rest = len - (size_t)(p - d);
+        if (rest >= 2 && p[0] == '\r' && p[1] == '\n')
+            return 0;            /* end of headers: no Host */
+        if (rest >= 1 && p[0] == '\n')
+            return 0;
+        const uint8_t *eol = memchr(p, '\n', rest);
+        if (!eol)
+            break;
+        if (eol - p > 5 && strncasecmp((const char *)p, "host:", 5) == 0) {
+            const uint8_t *v = p + 5, *ve = eol;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
+                ve--;
+            /* strip :port (not inside an IPv6 literal) */
+            const uint8_t *c = ve;
+            for (const uint8_t *q = ve; q > v; q--)
+                if (q[-1] == ':') {
+                    c = q - 1;
+                    break;
+                } else if (q[-1] == ']')
+                    break;
+            if (v < c && *v == '[' && c[-1] == ']') {
+                v++;
+                c--;
+            }
+            size_t hl = (size_t)(c - v);
+            if (!nt_name_ok((const char *)v, hl) || hl >= n)
+                return 0;
+            for (size_t i = 0; i < hl; i++)
+                name[i] = (char)tolower(v[i]);
+            name[hl] = 0;
+            return 1;
+        }
+        p = eol;
+    }
+    return len >= APP_BUF_MAX ? 0 : -1;
+}

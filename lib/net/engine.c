@@ -1,0 +1,776 @@
+/*
+ * engine.c - the network sensor's engine: packets in, flows, detections
+ * and the service graph out (the shape is in mamori/net.h).
+ *
+ * Per packet: decode (decode.c), find or create the bidirectional flow (a
+ * slab of records indexed by the fixed-key table of table.c), count it,
+ * follow the TCP handshake and judge probes, reassemble TCP payload and
+ * parse DNS/TLS/HTTP (reasm.c, app.c).  Time is the packets' own: idle
+ * flows and unanswered probes are judged when packet time passes their
+ * deadline (mm_net_advance() lets wall time in for a quiet live capture),
+ * so a recorded capture replays exactly.  Detections (port scans, listed
+ * destinations, unexpected listening ports, flows outside the baseline)
+ * are built here as an mm_alert plus an mm_finding (alerts.c formats them).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "net/net_int.h"
+
+#define NS 1000000000ll
+
+/* ---- set-up ------------------------------------------------------------------ */
+
+int mm_net_new(mm_net **out, const mm_net_opts *opts)
+{
+    *out = NULL;
+    mm_net *n = mm_xcalloc(1, sizeof *n);
+    if (opts)
+        n->o = *opts;
+    if (!n->o.max_flows) n->o.max_flows = 1u << 20;
+    if (n->o.max_flows > (1u << 30))
+        n->o.max_flows = 1u << 30;
+    if (!n->o.reasm_flow_max) n->o.reasm_flow_max = 256u << 10;
+    if (!n->o.reasm_total_max) n->o.reasm_total_max = 64u << 20;
+    if (!n->o.stream_depth) n->o.stream_depth = 64u << 10;
+    if (n->o.stream_depth > UINT32_MAX - 65536)
+        n->o.stream_depth = UINT32_MAX - 65536;
+    if (!n->o.tcp_idle_s) n->o.tcp_idle_s = 300;
+    if (!n->o.udp_idle_s) n->o.udp_idle_s = 60;
+    if (!n->o.closed_s) n->o.closed_s = 5;
+    char host[256] = "localhost";
+    if (n->o.hostname)
+        snprintf(host, sizeof host, "%s", n->o.hostname);
+    else
+        gethostname(host, sizeof host - 1);
+    n->hostname = mm_xstrdup(host);
+    n->o.hostname = n->hostname;
+    nt_tab_init(&n->ftab, sizeof(nt_fkey));
+    nt_tab_init(&n->owners, sizeof(nt_addrkey));
+    nt_tab_init(&n->socks, sizeof(nt_sockkey));
+    nt_tab_init(&n->listen_seen, sizeof(nt_sockkey));
+    nt_tab_init(&n->listed, sizeof(nt_addrkey));
+    n->scan = nt_scan_new(&n->o.scan);
+    n->names = nt_names_new(n->o.max_names);
+    n->expose = mm_map_new();
+    n->alerted = mm_map_new();
+    mm_net_topo_new(&n->topo);
+    mm_findings_new(&n->findings);
+    n->next_id = 1;
+    *out = n;
+    return 0;
+}
+
+void mm_net_free(mm_net *n)
+{
+    if (!n)
+        return;
+    for (size_t i = 0; i < n->nflows_used; i++) {
+        nt_flow *f = &n->flows[i];
+        if (f->id) {
+            nt_reasm_free(n, f);
+            free(f->sni);
+            free(f->host);
+        }
+    }
+    free(n->flows);
+    free(n->free_flows);
+    free(n->pend);
+    nt_tab_free(&n->ftab);
+    nt_tab_free(&n->owners);
+    nt_tab_free(&n->socks);
+    nt_tab_free(&n->listen_seen);
+    nt_tab_free(&n->listed);
+    for (size_t i = 0; i < n->nlisted; i++)
+        free(n->listed_why[i]);
+    free(n->listed_why);
+    for (size_t i = 0; i < n->nowner_ct; i++)
+        mm_container_unref(n->owner_ct[i]);
+    free(n->owner_ct);
+    free(n->sockv);
+    for (size_t i = 0; i < n->nsrc; i++) {
+        free(n->src[i].label);
+        mm_container_unref(n->src[i].container);
+    }
+    free(n->src);
+    free(n->zones);
+    nt_scan_free(n->scan);
+    nt_names_free(n->names);
+    mm_map_free(n->expose, free);
+    mm_map_free(n->alerted, NULL);
+    mm_net_topo_free(n->topo);
+    mm_findings_free(n->findings);
+    free(n->hostname);
+    free(n);
+}
+
+uint32_t mm_net_source_add(mm_net *n, const char *label, uint64_t zone,
+                           const mm_container *container)
+{
+    uint32_t zidx = 0;
+    while (zidx < n->nzones && n->zones[zidx] != zone)
+        zidx++;
+    if (zidx == n->nzones) {
+        n->zones = mm_xrealloc(n->zones, (n->nzones + 1) * sizeof *n->zones);
+        n->zones[n->nzones++] = zone;
+    }
+    n->src = mm_xrealloc(n->src, (n->nsrc + 1) * sizeof *n->src);
+    nt_source *s = &n->src[n->nsrc];
+    s->label = mm_xstrdup(label ? label : "");
+    s->zone = zone;
+    s->zidx = zidx;
+    s->container = mm_container_ref((mm_container *)container);
+    return (uint32_t)n->nsrc++;
+}
+
+void mm_net_set_blocklist(mm_net *n, const mm_net_blocklist *b) { n->bl = b; }
+void mm_net_set_baseline(mm_net *n, const mm_net_topo *t) { n->baseline = t; }
+void mm_net_set_profile(mm_net *n, mm_profile *p) { n->profile = p; }
+const mm_net_topo *mm_net_topology(const mm_net *n) { return n->topo; }
+const mm_findings *mm_net_findings(const mm_net *n) { return n->findings; }
+
+void nt_addrkey_make(nt_addrkey *k, uint64_t zone, const mm_ipaddr *a)
+{
+    memset(k, 0, sizeof *k);
+    k->zone = zone;
+    k->family = a->family;
+    memcpy(k->ip, a->ip, a->family == AF_INET ? 4 : 16);
+}
+
+void mm_net_addr_owner(mm_net *n, uint64_t zone, const mm_ipaddr *addr,
+                       const mm_container *c)
+{
+    if (!c || !addr->family)
+        return;
+    nt_addrkey k;
+    nt_addrkey_make(&k, zone, addr);
+    uint32_t h = nt_hash(&k, sizeof k);
+    uint32_t *v = nt_tab_get(&n->owners, &k, h);
+    if (v) {
+        mm_container_unref(n->owner_ct[*v]);
+        n->owner_ct[*v] = mm_container_ref((mm_container *)c);
+        return;
+    }
+    if (n->nowner_ct >= 65536)
+        return;
+    n->owner_ct = mm_xrealloc(n->owner_ct, (n->nowner_ct + 1) * sizeof *n->owner_ct);
+    n->owner_ct[n->nowner_ct] = mm_container_ref((mm_container *)c);
+    nt_tab_put(&n->owners, &k, h, (uint32_t)n->nowner_ct++);
+}
+
+static void sockkey(nt_sockkey *k, uint64_t zone, uint8_t proto,
+                    const mm_ipaddr *l, uint16_t lport, const mm_ipaddr *r, uint16_t rport)
+{
+    memset(k, 0, sizeof *k);
+    k->zone = zone;
+    k->proto = proto;
+    k->family = l ? l->family : 0;
+    k->lport = lport;
+    k->rport = rport;
+    if (l)
+        memcpy(k->l, l->ip, l->family == AF_INET ? 4 : 16);
+    if (r && r->family)
+        memcpy(k->r, r->ip, r->family == AF_INET ? 4 : 16);
+}
+
+void mm_net_note_socket(mm_net *n, uint64_t zone, uint8_t proto,
+                        const mm_ipaddr *laddr, uint16_t lport,
+                        const mm_ipaddr *raddr, uint16_t rport,
+                        int64_t pid, const char *comm)
+{
+    if (!laddr || !laddr->family || n->nsock >= (1u << 20))
+        return;
+    /* a dual-stack socket's IPv4 peers are v4-mapped (::ffff:a.b.c.d) */
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    mm_ipaddr l4, r4;
+    if (laddr->family == AF_INET6 && !memcmp(laddr->ip, mapped, 12)) {
+        l4.family = AF_INET;
+        memset(l4.ip, 0, sizeof l4.ip);
+        memcpy(l4.ip, laddr->ip + 12, 4);
+        laddr = &l4;
+        if (raddr && raddr->family == AF_INET6 && !memcmp(raddr->ip, mapped, 12)) {
+            r4.family = AF_INET;
+            memset(r4.ip, 0, sizeof r4.ip);
+            memcpy(r4.ip, raddr->ip + 12, 4);
+            raddr = &r4;
+        }
+    }
+    nt_sockkey k;
+    sockkey(&k, zone, proto, laddr, lport, raddr, rport);
+    uint32_t h = nt_hash(&k, sizeof k);
+    uint32_t *v = nt_tab_get(&n->socks, &k, h);
+    uint32_t idx;
+    if (v)
+        idx = *v;
+    else {
+        if (n->nsock % 256 == 0)
+            n->sockv = mm_xrealloc(n->sockv, (n->nsock + 256) * sizeof *n->sockv);
+        idx = (uint32_t)n->nsock++;
+        nt_tab_put(&n->socks, &k, h, idx);
+    }
+    n->sockv[idx].pid = pid;
+    snprintf(n->sockv[idx].comm, sizeof n->sockv[idx].comm, "%s", comm ? comm : "");
+}
+
+void mm_net_expose(mm_net *n, const char *workload, uint8_t proto, uint16_t port)
+{
+    char tok[16];
+    snprintf(tok, sizeof tok, " %s/%u ", proto == IPPROTO_UDP ? "udp" : "tcp", port);
+    char *cur = mm_map_get(n->expose, workload);
+    if (cur && strstr(cur, tok))
+        return;
+    char *nv = mm_xasprintf("%s%s", cur ? cur : "", tok);
+    mm_map_put(n->expose, workload, nv);
+    free(cur);
+}
+
+/* ---- who an address is ----------------------------------------------------- */
+
+const mm_container *nt_owner(const mm_net *n, uint64_t zone, const mm_ipaddr *a)
+{
+    nt_addrkey k;
+    for (int pass = 0; pass < 2; pass++) {
+        nt_addrkey_make(&k, pass ? 0 : zone, a);
+        uint32_t *v = nt_tab_get(&n->owners, &k, nt_hash(&k, sizeof k));
+        if (v)
+            return n->owner_ct[*v];
+        if (!zone)
+            break;
+    }
+    return NULL;
+}
+
+static const struct nt_sock *sock_find(const mm_net *n, uint64_t zone, uint8_t proto,
+                                       const mm_ipaddr *l, uint16_t lport,
+                                       const mm_ipaddr *r, uint16_t rport)
+{
+    if (!n->nsock)
+        return NULL;
+    nt_sockkey k;
+    mm_ipaddr any = {.family = l->family}, any6 = {.family = AF_INET6};
+    /* listening/unconnected on the address, on any address, or (IPv4) on
+     * a dual-stack IPv6 socket bound to any */
+    const mm_ipaddr *ls[3] = {l, &any, &any6};
+    int nls = l->family == AF_INET ? 3 : 2;
+    for (int z = 0; z < 2; z++) {
+        uint64_t zz = z ? 0 : zone;
+        sockkey(&k, zz, proto, l, lport, r, rport);
+        uint32_t *v = nt_tab_get(&n->socks, &k, nt_hash(&k, sizeof k));
+        if (v)
+            return &n->sockv[*v];
+        for (int i = 0; i < nls; i++) {   /* listening / unconnected */
+            sockkey(&k, zz, proto, ls[i], lport, NULL, 0);
+            v = nt_tab_get(&n->socks, &k, nt_hash(&k, sizeof k));
+            if (v)
+                return &n->sockv[*v];
+        }
+        if (!zone)
+            break;
+    }
+    return NULL;
+}
+
+/* The node id of an endpoint: a container's pod ("ns/pod") or name, else
+ * the address.  Written into buf. */
+const char *nt_node_id(const mm_net *n, const mm_container *c, const mm_ipaddr *a,
+                       char *buf, size_t len)
+{
+    if (c && c->k8s_pod_name && c->k8s_ns_name)
+        snprintf(buf, len, "%s/%s", c->k8s_ns_name, c->k8s_pod_name);
+    else if (c)
+        snprintf(buf, len, "%s", c->name ? c->name : c->id);
+    else
+        mm_net_addr_str(a, buf, len);
+    (void)n;
+    return buf;
+}
+
+static void flow_ends(const nt_flow *f, const mm_ipaddr **cli, const mm_ipaddr **srv,
+                      mm_ipaddr *a, mm_ipaddr *b, uint16_t *cport, uint16_t *sport)
+{
+    a->family = b->family = f->key.family;
+    memcpy(a->ip, f->key.ip_lo, 16);
+    memcpy(b->ip, f->key.ip_hi, 16);
+    if (f->cli_lo) {
+        *cli = a; *srv = b;
+        *cport = f->key.port_lo; *sport = f->key.port_hi;
+    } else {
+        *cli = b; *srv = a;
+        *cport = f->key.port_hi; *sport = f->key.port_lo;
+    }
+}
+
+static const char *flow_state(const nt_flow *f)
+{
+    if (f->rst)
+        return f->est ? "reset" : "refused";
+    if (f->refused)
+        return "refused";
+    if (f->fin[0] || f->fin[1])
+        return "closed";
+    if (f->est || f->pkts[1])
+        return "established";
+    return f->pkts[0] > 0 && f->last - f->first > 0 ? "unanswered" : "new";
+}
+
+void nt_flow_view(mm_net *n, const nt_flow *f, mm_net_flow *v)
+{
+    memset(v, 0, sizeof *v);
+    const mm_ipaddr *cli, *srv;
+    flow_ends(f, &cli, &srv, &n->va, &n->vb, &v->cport, &v->sport);
+    v->cli = *cli;
+    v->srv = *srv;
+    v->id = f->id;
+    v->proto = f->key.proto;
+    v->vlan = f->key.vlan;
+    memcpy(v->pkts, f->pkts, sizeof v->pkts);
+    memcpy(v->bytes, f->bytes, sizeof v->bytes);
+    memcpy(v->tcp_flags, f->flags, sizeof v->tcp_flags);
+    v->first_ns = f->first;
+    v->last_ns = f->last;
+    v->state = flow_state(f);
+    const nt_source *s = &n->src[f->source];
+    v->source = s->label;
+    v->sni = f->sni;
+    v->http_host = f->host;
+    v->srv_name = f->sni ? f->sni : f->host ? f->host : nt_names_get(n->names, s->zone, srv);
+    v->cli_owner.container = nt_owner(n, s->zone, cli);
+    v->srv_owner.container = nt_owner(n, s->zone, srv);
+    if (f->key.proto == IPPROTO_TCP || f->key.proto == IPPROTO_UDP) {
+        const struct nt_sock *k = sock_find(n, s->zone, f->key.proto, cli, v->cport, srv, v->sport);
+        if (k) {
+            v->cli_owner.pid = k->pid;
+            v->cli_owner.comm = k->comm;
+        }
+        k = sock_find(n, s->zone, f->key.proto, srv, v->sport, cli, v->cport);
+        if (k) {
+            v->srv_owner.pid = k->pid;
+            v->srv_owner.comm = k->comm;
+        }
+    }
+    /* a capture inside a container's namespace: its side is the container */
+    if (s->container && !v->cli_owner.container && !v->srv_owner.container) {
+        if (v->cli_owner.pid || !v->srv_owner.pid)
+            v->cli_owner.container = s->container;
+        else
+            v->srv_owner.container = s->container;
+    }
+}
+
+/* ---- flows -------------------------------------------------------------------- */
+
+static void mkkey(nt_fkey *k, const mm_ipaddr *s, uint16_t sp, const mm_ipaddr *d,
+                  uint16_t dp, uint8_t proto, uint16_t vlan, uint32_t zidx, bool *src_lo)
+{
+    memset(k, 0, sizeof *k);
+    size_t al = s->family == AF_INET ? 4 : 16;
+    int c = memcmp(s->ip, d->ip, al);
+    bool lo = c < 0 || (c == 0 && sp <= dp);
+    const mm_ipaddr *a = lo ? s : d, *b = lo ? d : s;
+    memcpy(k->ip_lo, a->ip, al);
+    memcpy(k->ip_hi, b->ip, al);
+    k->port_lo = lo ? sp : dp;
+    k->port_hi = lo ? dp : sp;
+    k->family = s->family;
+    k->proto = proto;
+    k->vlan = vlan;
+    k->zone = zidx;
+    *src_lo = lo;
+}
+
+static uint32_t flow_alloc(mm_net *n)
+{
+    if (n->nfree)
+        return n->free_flows[--n->nfree];
+    if (n->nflows_used == n->nflows_cap) {
+        size_t nc = n->nflows_cap ? n->nflows_cap * 2 : 1024;
+        if (nc > n->o.max_flows)
+            nc = n->o.max_flows;
+        n->flows = mm_xrealloc(n->flows, nc * sizeof *n->flows);
+        n->nflows_cap = nc;
+    }
+    return (uint32_t)n->nflows_used++;
+}
+
+static bool listening(const mm_net *n, uint64_t zone, uint8_t proto,
+                      const mm_ipaddr *a, uint16_t port)
+{
+    nt_sockkey k;
+    sockkey(&k, zone, proto, a, port, NULL, 0);
+    return nt_tab_get(&n->listen_seen, &k, nt_hash(&k, sizeof k)) != NULL;
+}
+
+static int probe_kind(uint8_t fl, uint32_t paylen)
+{
+    uint8_t f = fl & (TH_FIN | TH_SYN | TH_RST | TH_PSH | TH_ACK | TH_URG);
+    if (f == TH_SYN)
+        return PROBE_SYN;
+    if (paylen)
+        return PROBE_NONE;
+    if (f == 0)
+        return PROBE_NULL;
+    if (f == TH_FIN)
+        return PROBE_FIN;
+    if (f == (TH_FIN | TH_PSH | TH_URG))
+        return PROBE_XMAS;
+    if (f == TH_ACK)
+        return PROBE_ACK;
+    if (f == (TH_FIN | TH_ACK))
+        return PROBE_MAIMON;
+    if ((f & (TH_SYN | TH_FIN)) == (TH_SYN | TH_FIN) || (f & (TH_SYN | TH_RST)) == (TH_SYN | TH_RST))
+        return PROBE_XMAS;       /* impossible combinations */
+    return PROBE_NONE;
+}
+
+static void pend_push(mm_net *n, uint32_t idx, const nt_flow *f)
+{
+    if (n->npend == n->cappend) {
+        size_t nc = n->cappend ? n->cappend * 2 : 1024;
+        nt_pend *np = mm_xmalloc(nc * sizeof *np);
+        for (size_t i = 0; i < n->npend; i++)
+            np[i] = n->pend[(n->pend_head + i) % n->cappend];
+        free(n->pend);
+        n->pend = np;
+        n->pend_head = 0;
+        n->cappend = nc;
+    }
+    n->pend[(n->pend_head + n->npend) % n->cappend] = (nt_pend){idx, f->id, f->first};
+    n->npend++;
+}
+
+/* Creates the flow for a packet; client chosen as mamori/net.h says. */
+static nt_flow *flow_new(mm_net *n, const nt_fkey *k, uint32_t h, bool src_lo,
+                         const nt_pkt *p, uint32_t source, int64_t ts)
+{
+    if (n->ftab.count >= n->o.max_flows) {
+        n->st.flows_dropped++;
+        return NULL;
+    }
+    uint32_t idx = flow_alloc(n);
+    nt_flow *f = &n->flows[idx];
+    memset(f, 0, sizeof *f);
+    f->key = *k;
+    f->hash = h;
+    f->source = source;
+    f->id = n->next_id++;
+    f->first = f->last = ts;
+    uint64_t zone = n->src[source].zone;
+    bool src_cli = true;
+    int probe = PROBE_NONE;
+    if (p->proto == IPPROTO_TCP) {
+        probe = probe_kind(p->tcpflags, p->paylen);
+        if ((p->tcpflags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK))
+            src_cli = false;
+        else if (probe == PROBE_NONE && !(p->tcpflags & TH_RST)) {
+            if (listening(n, zone, p->proto, &p->dst, p->dport))
+                src_cli = true;
+            else if (listening(n, zone, p->proto, &p->src, p->sport))
+                src_cli = false;
+            else
+                src_cli = p->sport >= p->dport;
+        } else if (p->tcpflags & TH_RST)
+            src_cli = p->sport >= p->dport;
+    } else if (p->proto == IPPROTO_UDP) {
+        if (listening(n, zone, p->proto, &p->src, p->sport))
+            src_cli = false;
+        else if (p->sport < 1024 && p->dport >= 1024)
+            src_cli = false;
+        else
+            probe = PROBE_UDP;
+    } else if (p->proto == IPPROTO_ICMP || p->proto == IPPROTO_ICMPV6) {
+        src_cli = !(p->icmp_type == 0 || p->icmp_type == 129);
+        f->icmp_tc = (uint16_t)(p->icmp_type << 8 | p->icmp_code);
+    }
+    f->cli_lo = src_cli ? src_lo : !src_lo;
+    if (probe != PROBE_NONE && src_cli && !nt_addr_is_multicast(&p->dst)) {
+        f->probe = (uint8_t)probe;
+        f->syn_opts = p->tcp_nopts;
+        if (probe == PROBE_NULL || probe == PROBE_FIN || probe == PROBE_XMAS) {
+            f->probe_state = 1;  /* judged right after the first packet */
+        } else {
+            f->probe_state = 1;
+            pend_push(n, idx, f);
+        }
+    }
+    nt_tab_put(&n->ftab, k, h, idx);
+    n->st.flows++;
+    return f;
+}
+
+static void end_flow(mm_net *n, uint32_t idx, const char *reason);
+
+static void nt_judge(mm_net *n, nt_flow *f, int kind, int64_t ts)
+{
+    if (f->probe_state != 1)
+        return;
+    f->probe_state = 2;
+    if (kind == PROBE_NONE)
+        return;
+    f->suspicious = 1;
+    const mm_ipaddr *cli, *srv;
+    mm_ipaddr a, b;
+    uint16_t cp, sp;
+    flow_ends(f, &cli, &srv, &a, &b, &cp, &sp);
+    nt_scan_note(n->scan, f->key.zone, cli, srv, sp, f->key.proto, kind, ts,
+                 nt_on_scan, n);
+}
+
+/* The kind a refused or half-open SYN probe counts as. */
+static int syn_kind(const nt_flow *f)
+{
+    return f->syn_opts >= 3 ? PROBE_CONNECT : PROBE_SYN;
+}
+
+/* Judges probes whose deadline passed. */
+static void judge_pending(mm_net *n, int64_t now)
+{
+    int64_t to = (int64_t)(n->o.scan.probe_timeout_s ? n->o.scan.probe_timeout_s : 3) * NS;
+    while (n->npend) {
+        nt_pend *e = &n->pend[n->pend_head];
+        if (now - e->t < to)
+            break;
+        nt_flow *f = e->idx < n->nflows_used ? &n->flows[e->idx] : NULL;
+        if (f && f->id == e->id && f->probe_state == 1) {
+            if (f->probe == PROBE_SYN && !f->synack && !f->pkts[1])
+                nt_judge(n, f, syn_kind(f), e->t + to);      /* filtered */
+            else if (f->probe == PROBE_SYN && f->synack && !f->est)
+                nt_judge(n, f, PROBE_SYN, e->t + to);        /* half-open */
+            else if (f->probe == PROBE_UDP && !f->pkts[1])
+                nt_judge(n, f, PROBE_UDP, e->t + to);        /* open|filtered */
+            else if (f->probe == PROBE_ACK || f->probe == PROBE_MAIMON)
+                nt_judge(n, f, PROBE_NONE, e->t + to);
+        }
+        n->pend_head = (n->pend_head + 1) % n->cappend;
+        n->npend--;
+    }
+}
+
+/* Judges probes, then expires idle flows.  The sweep walks the whole flow
+ * slab (cold memory), so it runs once per closed-flow timeout of packet
+ * time, not per second: a flow lives at most that much past its timeout. */
+static void timers(mm_net *n, int64_t now)
+{
+    judge_pending(n, now);
+    if (now - n->last_sweep < (int64_t)n->o.closed_s * NS)
+        return;
+    n->last_sweep = now;
+    int64_t tcp = (int64_t)n->o.tcp_idle_s * NS, udp = (int64_t)n->o.udp_idle_s * NS,
+            closed = (int64_t)n->o.closed_s * NS;
+    for (size_t i = 0; i < n->nflows_used; i++) {
+        nt_flow *f = &n->flows[i];
+        if (!f->id)
+            continue;
+        int64_t idle = now - f->last;
+        bool done = f->key.proto == IPPROTO_TCP
+            ? ((f->rst || (f->fin[0] && f->fin[1])) ? idle > closed : idle > tcp)
+            : idle > udp;
+        if (done)
+            end_flow(n, (uint32_t)i, f->rst || f->fin[0] ? "closed" : "idle");
+    }
+}
+
+void mm_net_advance(mm_net *n, int64_t now_ns)
+{
+    if (now_ns > n->now)
+        n->now = now_ns;
+    timers(n, n->now);
+}
+
+/* ---- per packet ------------------------------------------------------------------ */
+
+static void icmp_error(mm_net *n, const nt_pkt *p, uint32_t zidx, int64_t ts)
+{
+    if (!p->in_proto || p->in_src.family != p->in_dst.family)
+        return;
+    bool lo;
+    nt_fkey k;
+    mkkey(&k, &p->in_src, p->in_sport, &p->in_dst, p->in_dport, p->in_proto, p->vlan, zidx, &lo);
+    uint32_t *v = nt_tab_get(&n->ftab, &k, nt_hash(&k, sizeof k));
+    if (!v)
+        return;
+    nt_flow *f = &n->flows[*v];
+    bool unreach = (p->proto == IPPROTO_ICMP && p->icmp_type == 3) ||
+                   (p->proto == IPPROTO_ICMPV6 && p->icmp_type == 1);
+    if (!unreach)
+        return;
+    f->refused = 1;
+    if (f->probe_state == 1)
+        nt_judge(n, f, f->probe == PROBE_SYN ? syn_kind(f) : f->probe, ts);
+}
+
+static void tcp_packet(mm_net *n, nt_flow *f, int dir, const nt_pkt *p, int64_t ts)
+{
+    uint8_t fl = p->tcpflags;
+    if (fl & TH_SYN) {
+        if (dir == MM_NET_DIR_C2S)
+            f->syn = 1;
+        else if (fl & TH_ACK) {
+            if (!f->synack)
+                nt_on_listen(n, f);
+            f->synack = 1;
+        }
+    } else if (dir == MM_NET_DIR_C2S && (fl & TH_ACK) && f->synack && !f->est && !(fl & TH_RST))
+        f->est = 1;
+    if (p->paylen || p->l4len)
+        f->data[dir] = 1;
+    if (fl & TH_FIN)
+        f->fin[dir] = 1;
+    if (fl & TH_RST)
+        f->rst = 1;
+    /* probe outcomes */
+    if (f->probe_state == 1) {
+        if (dir == MM_NET_DIR_S2C && (fl & TH_RST)) {
+            int k = f->probe == PROBE_SYN ? syn_kind(f) : f->probe;
+            nt_judge(n, f, k, ts);                       /* refused / unfiltered */
+        } else if (f->probe == PROBE_SYN && dir == MM_NET_DIR_C2S && (fl & TH_RST) &&
+                   f->synack && !f->est) {
+            nt_judge(n, f, PROBE_SYN, ts);               /* half-open */
+        } else if (f->data[0] || f->data[1]) {
+            nt_judge(n, f, PROBE_NONE, ts);              /* a real session */
+        } else if (dir == MM_NET_DIR_C2S && f->est && (fl & (TH_RST | TH_FIN))) {
+            nt_judge(n, f, PROBE_CONNECT, ts);           /* connect, no data */
+        } else if (dir == MM_NET_DIR_S2C && f->probe != PROBE_SYN && !(fl & TH_RST)) {
+            nt_judge(n, f, PROBE_NONE, ts);
+        }
+    }
+    if (f->synack && !f->checked && (f->est || dir == MM_NET_DIR_S2C)) {
+        f->checked = 1;
+        nt_on_established(n, f);
+    }
+    if (f->half || p->l4len || (fl & TH_SYN))
+        nt_reasm_segment(n, f, dir, p);
+}
+
+void mm_net_feed(mm_net *n, uint32_t source, int linktype, int64_t ts,
+                 const uint8_t *data, size_t caplen, size_t wirelen)
+{
+    n->st.packets++;
+    n->st.bytes += wirelen;
+    if (ts > n->now) {
+        n->now = ts;
+        if (n->npend || ts - n->last_sweep >= (int64_t)n->o.closed_s * NS)
+            timers(n, ts);
+    }
+    if (source >= n->nsrc)
+        return;
+    nt_pkt p;
+    int r = nt_decode(&p, linktype, data, caplen);
+    if (r) {
+        if (r > 0)
+            n->st.non_ip++;
+        else
+            n->st.malformed++;
+        return;
+    }
+    if (p.frag) {
+        n->st.fragments++;
+        return;
+    }
+    const nt_source *s = &n->src[source];
+    if (p.icmp_err)
+        icmp_error(n, &p, s->zidx, ts);
+    bool src_lo;
+    nt_fkey k;
+    mkkey(&k, &p.src, p.sport, &p.dst, p.dport, p.proto, p.vlan, s->zidx, &src_lo);
+    uint32_t h = nt_hash(&k, sizeof k);
+    uint32_t *v = nt_tab_get(&n->ftab, &k, h);
+    nt_flow *f;
+    bool created = false;
+    if (v)
+        f = &n->flows[*v];
+    else {
+        f = flow_new(n, &k, h, src_lo, &p, source, ts);
+        if (!f)
+            return;
+        created = true;
+    }
+    int dir = (src_lo == (bool)f->cli_lo) ? MM_NET_DIR_C2S : MM_NET_DIR_S2C;
+    f->pkts[dir]++;
+    f->bytes[dir] += wirelen;
+    f->last = ts;
+    if (p.proto == IPPROTO_TCP) {
+        f->flags[dir] |= p.tcpflags;
+        if (created)
+            nt_on_new_flow(n, f);
+        tcp_packet(n, f, dir, &p, ts);
+        if (created && f->probe_state == 1 &&
+            (f->probe == PROBE_NULL || f->probe == PROBE_FIN || f->probe == PROBE_XMAS))
+            nt_judge(n, f, f->probe, ts);
+    } else {
+        if (created)
+            nt_on_new_flow(n, f);
+        if (p.proto == IPPROTO_UDP) {
+            if (dir == MM_NET_DIR_S2C && !f->checked) {
+                f->checked = 1;
+                nt_on_listen(n, f);
+                nt_on_established(n, f);
+            }
+            if (dir == MM_NET_DIR_S2C && f->probe_state == 1)
+                nt_judge(n, f, PROBE_NONE, ts);
+            nt_app_udp(n, f, dir, &p);
+        }
+    }
+}
+
+/* ---- the end of flows --------------------------------------------------------------- */
+
+static void end_flow(mm_net *n, uint32_t idx, const char *reason)
+{
+    nt_flow *f = &n->flows[idx];
+    bool open_at_end = !strcmp(reason, "end") && !f->rst && !f->fin[0] && !f->fin[1];
+    int64_t to = (int64_t)(n->o.scan.probe_timeout_s ? n->o.scan.probe_timeout_s : 3) * NS;
+    if (f->probe_state == 1) {
+        if (open_at_end && f->first + to > n->now)
+            nt_judge(n, f, PROBE_NONE, f->last);     /* its deadline is after the end */
+        else if (f->est && open_at_end)
+            nt_judge(n, f, PROBE_NONE, f->last);     /* cut off by the capture's end */
+        else if (f->est && !f->data[0] && !f->data[1])
+            nt_judge(n, f, PROBE_CONNECT, f->last);
+        else if (f->probe == PROBE_SYN && !f->pkts[1])
+            nt_judge(n, f, syn_kind(f), f->last);
+        else if (f->probe == PROBE_SYN && f->synack && !f->est)
+            nt_judge(n, f, PROBE_SYN, f->last);
+        else if (f->probe == PROBE_UDP && !f->pkts[1])
+            nt_judge(n, f, PROBE_UDP, f->last);
+        else
+            nt_judge(n, f, PROBE_NONE, f->last);
+    }
+    mm_net_flow v;
+    nt_flow_view(n, f, &v);
+    v.end_reason = reason;
+    if (n->o.on_flow)
+        n->o.on_flow(n->o.ud, &v);
+    /* the graph shows services that answered, not probes */
+    bool answered = f->key.proto == IPPROTO_TCP ? (f->synack || (f->data[0] && f->data[1]))
+                                                : f->pkts[1] > 0;
+    if (answered && !f->suspicious && !f->refused)
+        nt_topo_flow(n, f, &v);
+    nt_reasm_free(n, f);
+    free(f->sni);
+    free(f->host);
+    nt_tab_del(&n->ftab, &f->key, f->hash);
+    f->id = 0;
+    if (n->nfree % 1024 == 0)
+        n->free_flows = mm_xrealloc(n->free_flows, (n->nfree + 1024) * sizeof *n->free_flows);
+    n->free_flows[n->nfree++] = idx;
+}
+
+void mm_net_finish(mm_net *n)
+{
+    /* probes whose deadline passed by the last packet's time; the others
+     * are undecided (end_flow) */
+    judge_pending(n, n->now);
+    for (size_t i = 0; i < n->nflows_used; i++)
+        if (n->flows[i].id)
+            end_flow(n, (uint32_t)i, "end");
+}
+
+void mm_net_stats_get(const mm_net *n, mm_net_stats *out)
+{
+    *out = n->st;
+    out->flows_active = n->ftab.count;
+    out->reasm_buffered = n->reasm_total;
+    out->names = nt_names_count(n->names);
+}

@@ -1,0 +1,287 @@
+/*
+ * net/net_int.h - what the files of lib/net share: the decoded packet, the
+ * fixed-key hash table, the flow record, reassembly state, the name table,
+ * the scan detector and the engine itself.  Private to lib/net.
+ */
+#ifndef MM_NET_INT_H
+#define MM_NET_INT_H
+
+#include <netinet/in.h>
+
+#include "mamori/net.h"
+#include "util/util.h"
+
+/* ---- decoded packet -------------------------------------------------------- */
+
+enum { TH_FIN = 0x01, TH_SYN = 0x02, TH_RST = 0x04, TH_PSH = 0x08,
+       TH_ACK = 0x10, TH_URG = 0x20, TH_ECE = 0x40, TH_CWR = 0x80 };
+
+typedef struct nt_pkt {
+    mm_ipaddr src, dst;
+    uint16_t sport, dport;
+    uint8_t proto;               /* IPPROTO_*; 0 = not IP */
+    uint8_t tcpflags;
+    uint8_t ttl;
+    uint8_t tcp_nopts;           /* TCP options present (kinds other than NOP/EOL) */
+    uint16_t vlan;
+    uint16_t win;
+    uint32_t seq, ack;
+    const uint8_t *payload;
+    uint32_t paylen;             /* captured payload bytes */
+    uint32_t l4len;              /* payload length per the IP header */
+    bool frag;                   /* a non-first fragment: no L4 */
+    /* ICMP errors: the quoted packet's tuple */
+    uint8_t icmp_type, icmp_code;
+    bool icmp_err;
+    mm_ipaddr in_src, in_dst;
+    uint16_t in_sport, in_dport;
+    uint8_t in_proto;
+} nt_pkt;
+
+/* 0 = decoded, 1 = not IP (ARP...), <0 = malformed. */
+int nt_decode(nt_pkt *p, int linktype, const uint8_t *d, size_t caplen);
+bool nt_addr_is_multicast(const mm_ipaddr *a);
+
+/* ---- fixed-key hash table: key bytes -> uint32 value ------------------------ */
+
+typedef struct nt_tab {
+    uint8_t *slots;              /* cap slots of [hash u32][value u32][key]; hash 0
+                                    = empty (stored hashes are never 0), so a
+                                    probe touches one cache line, not three */
+    size_t cap, count, ksz, ssz;
+} nt_tab;
+
+void nt_tab_init(nt_tab *t, size_t ksz);
+void nt_tab_free(nt_tab *t);
+uint32_t nt_hash(const void *k, size_t n);
+/* The value's slot, or NULL. */
+uint32_t *nt_tab_get(const nt_tab *t, const void *key, uint32_t h);
+/* Inserts (the key must be absent); returns the value slot. */
+uint32_t *nt_tab_put(nt_tab *t, const void *key, uint32_t h, uint32_t val);
+bool nt_tab_del(nt_tab *t, const void *key, uint32_t h);
+void nt_tab_clear(nt_tab *t);
+
+/* ---- names of addresses ----------------------------------------------------- */
+
+typedef struct nt_names nt_names;
+nt_names *nt_names_new(size_t max);
+void nt_names_free(nt_names *n);
+void nt_names_set(nt_names *n, uint64_t zone, const mm_ipaddr *a, const char *name);
+const char *nt_names_get(const nt_names *n, uint64_t zone, const mm_ipaddr *a);
+size_t nt_names_count(const nt_names *n);
+
+/* ---- application parsers (app.c) ---------------------------------------- */
+
+/* A DNS message: calls fn for the question name and each answer record
+ * (name, type, address for A/AAAA, target for CNAME).  <0 = malformed. */
+typedef struct nt_dns_rr {
+    const char *name;            /* owner name, lower case */
+    uint16_t type;               /* 1 A, 28 AAAA, 5 CNAME; 0 = the question */
+    mm_ipaddr addr;
+    const char *target;          /* CNAME target */
+} nt_dns_rr;
+typedef void (*nt_dns_fn)(void *ud, const nt_dns_rr *rr, bool response);
+int nt_dns_parse(const uint8_t *d, size_t len, nt_dns_fn fn, void *ud);
+/* TLS ClientHello SNI from the start of a client stream: 1 found (name
+ * written, lower case), 0 not TLS or no SNI, -1 need more bytes. */
+int nt_tls_sni(const uint8_t *d, size_t len, char *name, size_t n);
+/* HTTP request Host header: 1 found, 0 not HTTP / no Host, -1 need more. */
+int nt_http_host(const uint8_t *d, size_t len, char *name, size_t n);
+/* A name is a plausible DNS host name (no controls, <= 253). */
+bool nt_name_ok(const char *s, size_t len);
+
+/* ---- flows --------------------------------------------------------------------- */
+
+typedef struct nt_fkey {
+    uint8_t ip_lo[16], ip_hi[16];
+    uint16_t port_lo, port_hi;
+    uint8_t family, proto;
+    uint16_t vlan;
+    uint32_t zone;               /* index of the zone (netns) */
+} nt_fkey;
+
+typedef struct nt_half {         /* one direction of TCP reassembly */
+    uint32_t next_seq;
+    uint32_t delivered;
+    uint32_t buffered;
+    struct nt_seg *ooo;
+    uint32_t gap;                /* bytes missing before the next delivery */
+    uint8_t init, done, fin;
+    /* application parser's small buffer when a message spans segments */
+    uint8_t *abuf;
+    uint32_t alen;
+} nt_half;
+
+enum { PROBE_NONE = 0, PROBE_SYN, PROBE_FIN, PROBE_NULL, PROBE_XMAS,
+       PROBE_ACK, PROBE_UDP, PROBE_MAIMON, PROBE_CONNECT };
+
+typedef struct nt_flow {
+    nt_fkey key;
+    uint32_t hash;
+    uint32_t source;
+    uint64_t id;
+    int64_t first, last;
+    uint64_t pkts[2], bytes[2];  /* by client/server direction */
+    uint8_t flags[2];
+    uint8_t cli_lo;              /* client is the key's "lo" side */
+    uint8_t syn, synack, est, fin[2], rst, data[2];
+    uint8_t probe;               /* PROBE_* of the first packet */
+    uint8_t probe_state;         /* 0 none, 1 pending, 2 judged */
+    uint8_t syn_opts;            /* options on the client's SYN */
+    uint8_t app[2];              /* per direction: 0 unknown, 1 tls, 2 http, 3 dns, 9 done */
+    uint8_t checked;             /* baseline/listen checks done */
+    uint8_t live;
+    uint8_t refused;
+    uint8_t suspicious;          /* judged a scan probe */
+    uint16_t icmp_tc;
+    char *sni, *host;
+    nt_half *half;               /* [2] by direction, NULL when not reassembling */
+} nt_flow;
+
+typedef struct nt_addrkey {
+    uint64_t zone;
+    uint8_t family, pad[7];
+    uint8_t ip[16];
+} nt_addrkey;
+void nt_addrkey_make(nt_addrkey *k, uint64_t zone, const mm_ipaddr *a);
+
+typedef struct nt_sockkey {
+    uint64_t zone;
+    uint8_t proto, family;
+    uint16_t lport, rport, pad;
+    uint8_t l[16], r[16];
+} nt_sockkey;
+
+typedef struct nt_pend {         /* a probe awaiting its deadline */
+    uint32_t idx;
+    uint64_t id;
+    int64_t t;
+} nt_pend;
+
+/* ---- scan detector (scan.c) ------------------------------------------------------ */
+
+typedef struct nt_scan nt_scan;
+typedef struct nt_scan_hit {
+    bool vertical;               /* else horizontal */
+    bool slow;
+    uint64_t zone;
+    mm_ipaddr src, dst;          /* dst: the host (vertical) */
+    uint16_t port;               /* the port (horizontal) */
+    uint8_t proto;
+    unsigned kinds;              /* 1 << PROBE_* seen */
+    unsigned count;              /* distinct ports/hosts in the window */
+    unsigned total;              /* distinct ports/hosts so far */
+    int64_t first, last;
+} nt_scan_hit;
+typedef void (*nt_scan_fn)(void *ud, const nt_scan_hit *h);
+nt_scan *nt_scan_new(const mm_net_scan_opts *o);
+void nt_scan_free(nt_scan *s);
+/* A probe from src to dst:port judged suspicious at time ts. */
+void nt_scan_note(nt_scan *s, uint32_t zone, const mm_ipaddr *src,
+                  const mm_ipaddr *dst, uint16_t port, uint8_t proto,
+                  int kind, int64_t ts, nt_scan_fn fn, void *ud);
+const char *nt_probe_name(int kind);
+
+/* ---- topology (topo.c) ----------------------------------------------------------- */
+
+typedef struct nt_node_info {
+    const char *id;              /* node id */
+    const char *kind;            /* "container", "pod", "address" */
+    const mm_container *container;
+    const mm_ipaddr *addr;
+    const char *name;            /* DNS/SNI name, NULL */
+    int64_t pid;
+    const char *comm;
+} nt_node_info;
+/* The graph's node for an address seen before (-1: build its info and
+ * call nt_topo_node_add); names and processes seen since; an edge's flow. */
+long nt_topo_node_for(const mm_net_topo *t, uint64_t zone, const mm_ipaddr *a);
+bool nt_topo_has_edge_ix(const mm_net_topo *t, long ci, long si, uint8_t proto, uint16_t port);
+long nt_topo_node_add(mm_net_topo *t, uint64_t zone, const nt_node_info *ni);
+void nt_topo_node_touch(mm_net_topo *t, long ix, const char *name, const char *comm);
+void nt_topo_edge_add(mm_net_topo *t, long ci, long si, uint8_t proto, uint16_t port,
+                      const mm_net_flow *f);
+void nt_topo_listen(mm_net_topo *t, const nt_node_info *node, uint8_t proto,
+                    uint16_t port);
+/* The names (DNS) a baseline's node carries, to match servers by name. */
+
+/* ---- the engine --------------------------------------------------------------------- */
+
+typedef struct nt_source {
+    char *label;
+    uint64_t zone;
+    uint32_t zidx;
+    mm_container *container;
+} nt_source;
+
+typedef struct nt_zone {
+    uint64_t zone;
+} nt_zone;
+
+struct mm_net {
+    mm_net_opts o;
+    char *hostname;
+    nt_source *src;
+    size_t nsrc;
+    uint64_t *zones;
+    size_t nzones;
+    /* flows: slab + index */
+    nt_flow *flows;
+    size_t nflows_cap, nflows_used;
+    uint32_t *free_flows;
+    size_t nfree;
+    nt_tab ftab;
+    uint64_t next_id;
+    int64_t now, last_sweep;
+    nt_pend *pend;               /* ring of pending probes, in time order */
+    size_t pend_head, npend, cappend;
+    nt_tab listed;               /* addresses resolved from listed domains */
+    char **listed_why;
+    size_t nlisted;
+    mm_ipaddr va, vb;            /* nt_flow_view's storage for addresses */
+    nt_scan *scan;
+    nt_names *names;
+    nt_tab owners;               /* zone+addr -> container index */
+    mm_container **owner_ct;
+    size_t nowner_ct;
+    nt_tab socks;                /* zone+proto+l/r tuple -> socket index */
+    struct nt_sock { int64_t pid; char comm[16]; } *sockv;
+    size_t nsock;
+    mm_map *expose;              /* workload -> (char*) "tcp/80 udp/53 ..." */
+    nt_tab listen_seen;          /* zone+addr+proto+port seen listening */
+    mm_map *alerted;             /* dedup keys of one-shot findings */
+    const mm_net_blocklist *bl;
+    const mm_net_topo *baseline;
+    mm_profile *profile;
+    mm_net_topo *topo;
+    mm_findings *findings;
+    mm_net_stats st;
+    size_t reasm_total;
+    char scratch[512];
+};
+
+/* reasm.c */
+void nt_reasm_segment(mm_net *n, nt_flow *f, int dir, const nt_pkt *p);
+void nt_reasm_free(mm_net *n, nt_flow *f);
+/* app.c: payload for the application parsers of a flow direction. */
+void nt_app_data(mm_net *n, nt_flow *f, int dir, const uint8_t *d, size_t len);
+void nt_app_udp(mm_net *n, nt_flow *f, int dir, const nt_pkt *p);
+
+/* engine.c: what the parsers found */
+void nt_on_name(mm_net *n, nt_flow *f, int kind, const char *name); /* 1 sni, 2 host */
+void nt_on_dns(mm_net *n, nt_flow *f, const nt_dns_rr *rr, bool response,
+               const char *qname);
+/* detect.c: the engine's events */
+void nt_on_scan(void *ud, const nt_scan_hit *h);
+void nt_on_new_flow(mm_net *n, nt_flow *f);
+void nt_on_listen(mm_net *n, nt_flow *f);
+void nt_on_established(mm_net *n, nt_flow *f);
+void nt_topo_flow(mm_net *n, const nt_flow *f, const mm_net_flow *v);
+
+/* engine.c helpers shared with others */
+void nt_flow_view(mm_net *n, const nt_flow *f, mm_net_flow *v);
+const mm_container *nt_owner(const mm_net *n, uint64_t zone, const mm_ipaddr *a);
+const char *nt_node_id(const mm_net *n, const mm_container *c, const mm_ipaddr *a,
+                       char *buf, size_t len);
+
+#endif

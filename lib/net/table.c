@@ -1,0 +1,267 @@
+/*
+ * table.c - the hash table every per-packet lookup of lib/net goes through
+ * (flows, sockets, owners, scan state) and the address -> name table.
+ *
+ * Keys are fixed-size byte strings stored inline; values are uint32 (an
+ * index into the caller's slab), so the table never holds pointers that a
+ * slab's realloc would invalidate.  Open addressing with linear probing and
+ * backward-shift deletion (no tombstones, so a long capture with millions of
+ * expired flows does not slow lookups down).  The stored 32-bit hash is
+ * checked before the key, and 0 marks an empty slot.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/net_int.h"
+
+uint32_t nt_hash(const void *k, size_t n)
+{
+    /* 64-bit multiply-xorshift over 8-byte words; keys are small and
+     * fixed-size, and the inputs are attacker-chosen addresses, so the
+     * seed-free function is paired with a load factor cap and linear
+     * probing over a power-of-two table (worst case is a long probe, never
+     * unbounded memory). */
+    const uint8_t *p = k;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h ^= w;
+        h *= 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 31;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    h ^= w;
+    h *= 0x94d049bb133111ebull;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    uint32_t r = (uint32_t)h;
+    return r ? r : 1;
+}
+
+void nt_tab_init(nt_tab *t, size_t ksz)
+{
+    memset(t, 0, sizeof *t);
+    t->ksz = ksz;
+    t->ssz = 8 + ((ksz + 7) & ~(size_t)7);
+}
+
+void nt_tab_free(nt_tab *t)
+{
+    free(t->slots);
+    size_t k = t->ksz;
+    memset(t, 0, sizeof *t);
+    nt_tab_init(t, k);
+}
+
+#define SLOT(t, j) ((t)->slots + (j) * (t)->ssz)
+#define SHASH(p) (*(uint32_t *)(void *)(p))
+#define SVAL(p) ((uint32_t *)(void *)((p) + 4))
+#define SKEY(p) ((p) + 8)
+
+void nt_tab_clear(nt_tab *t)
+{
+    for (size_t j = 0; j < t->cap; j++)
+        SHASH(SLOT(t, j)) = 0;
+    t->count = 0;
+}
+
+static void grow(nt_tab *t)
+{
+    size_t ncap = t->cap ? t->cap * 2 : 64;
+    uint8_t *old = t->slots;
+    size_t ocap = t->cap;
+    t->slots = mm_xcalloc(ncap, t->ssz);
+    t->cap = ncap;
+    for (size_t i = 0; i < ocap; i++) {
+        uint8_t *o = old + i * t->ssz;
+        if (!SHASH(o))
+            continue;
+        size_t j = SHASH(o) & (ncap - 1);
+        while (SHASH(SLOT(t, j)))
+            j = (j + 1) & (ncap - 1);
+        memcpy(SLOT(t, j), o, t->ssz);
+    }
+    free(old);
+}
+
+/* Keys are multiples of 8 bytes (the structs are laid out so): compared a
+ * word at a time, inline, as this is on every packet's path. */
+static inline bool key_eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    if (n % 8)
+        return memcmp(a, b, n) == 0;
+    uint64_t d = 0;
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        d |= x ^ y;
+    }
+    return d == 0;
+}
+
+uint32_t *nt_tab_get(const nt_tab *t, const void *key, uint32_t h)
+{
+    if (!t->cap)
+        return NULL;
+    size_t m = t->cap - 1;
+    for (size_t j = h & m;; j = (j + 1) & m) {
+        uint8_t *sl = SLOT(t, j);
+        uint32_t s = SHASH(sl);
+        if (!s)
+            return NULL;
+        if (s == h && key_eq(SKEY(sl), key, t->ksz))
+            return SVAL(sl);
+    }
+}
+
+uint32_t *nt_tab_put(nt_tab *t, const void *key, uint32_t h, uint32_t val)
+{
+    if ((t->count + 1) * 10 > t->cap * 7)
+        grow(t);
+    size_t m = t->cap - 1, j = h & m;
+    while (SHASH(SLOT(t, j)))
+        j = (j + 1) & m;
+    uint8_t *sl = SLOT(t, j);
+    SHASH(sl) = h;
+    *SVAL(sl) = val;
+    memcpy(SKEY(sl), key, t->ksz);
+    t->count++;
+    return SVAL(sl);
+}
+
+bool nt_tab_del(nt_tab *t, const void *key, uint32_t h)
+{
+    if (!t->cap)
+        return false;
+    size_t m = t->cap - 1, j = h & m;
+    for (;; j = (j + 1) & m) {
+        uint8_t *sl = SLOT(t, j);
+        if (!SHASH(sl))
+            return false;
+        if (SHASH(sl) == h && key_eq(SKEY(sl), key, t->ksz))
+            break;
+    }
+    /* backward shift: pull later members of the cluster into the hole */
+    size_t hole = j;
+    for (size_t k = (j + 1) & m; SHASH(SLOT(t, k)); k = (k + 1) & m) {
+        size_t home = SHASH(SLOT(t, k)) & m;
+        /* k may move to hole when its home is not in (hole, k] cyclically */
+        bool between = hole <= k ? (home > hole && home <= k) : (home > hole || home <= k);
+        if (between)
+            continue;
+        memcpy(SLOT(t, hole), SLOT(t, k), t->ssz);
+        hole = k;
+    }
+    SHASH(SLOT(t, hole)) = 0;
+    t->count--;
+    return true;
+}
+
+/* ---- address -> name -------------------------------------------------------------
+ * Two generations: when the current one is full it becomes the previous one
+ * and a fresh table starts, so the table stays bounded and recently used
+ * names survive (a lookup hit in the old generation is copied forward). */
+
+typedef struct name_key {
+    uint64_t zone;
+    uint8_t family, pad[7];
+    uint8_t ip[16];
+} name_key;
+
+typedef struct name_gen {
+    nt_tab t;
+    char **names;
+    size_t n;
+} name_gen;
+
+struct nt_names {
+    name_gen g[2];               /* [0] current, [1] previous */
+    size_t max;
+};
+
+nt_names *nt_names_new(size_t max)
+{
+    nt_names *n = mm_xcalloc(1, sizeof *n);
+    n->max = max ? max : 262144;
+    nt_tab_init(&n->g[0].t, sizeof(name_key));
+    nt_tab_init(&n->g[1].t, sizeof(name_key));
+    return n;
+}
+
+static void gen_free(name_gen *g)
+{
+    for (size_t i = 0; i < g->n; i++)
+        free(g->names[i]);
+    free(g->names);
+    nt_tab_free(&g->t);
+    memset(g, 0, sizeof *g);
+}
+
+void nt_names_free(nt_names *n)
+{
+    if (!n)
+        return;
+    gen_free(&n->g[0]);
+    gen_free(&n->g[1]);
+    free(n);
+}
+
+static void mkkey(name_key *k, uint64_t zone, const mm_ipaddr *a)
+{
+    memset(k, 0, sizeof *k);
+    k->zone = zone;
+    k->family = a->family;
+    memcpy(k->ip, a->ip, a->family == AF_INET ? 4 : 16);
+}
+
+void nt_names_set(nt_names *n, uint64_t zone, const mm_ipaddr *a, const char *name)
+{
+    name_key k;
+    mkkey(&k, zone, a);
+    uint32_t h = nt_hash(&k, sizeof k);
+    name_gen *g = &n->g[0];
+    uint32_t *v = nt_tab_get(&g->t, &k, h);
+    if (v) {
+        if (strcmp(g->names[*v], name)) {
+            free(g->names[*v]);
+            g->names[*v] = mm_xstrdup(name);
+        }
+        return;
+    }
+    if (g->n >= n->max / 2 + 1) {
+        gen_free(&n->g[1]);
+        n->g[1] = n->g[0];
+        memset(&n->g[0], 0, sizeof n->g[0]);
+        nt_tab_init(&n->g[0].t, sizeof(name_key));
+        g = &n->g[0];
+    }
+    if (g->n % 64 == 0)
+        g->names = mm_xrealloc(g->names, (g->n + 64) * sizeof *g->names);
+    g->names[g->n] = mm_xstrdup(name);
+    nt_tab_put(&g->t, &k, h, (uint32_t)g->n);
+    g->n++;
+}
+
+const char *nt_names_get(const nt_names *n, uint64_t zone, const mm_ipaddr *a)
+{
+    name_key k;
+    mkkey(&k, zone, a);
+    uint32_t h = nt_hash(&k, sizeof k);
+    for (int i = 0; i < 2; i++) {
+        uint32_t *v = nt_tab_get(&n->g[i].t, &k, h);
+        if (v)
+            return n->g[i].names[*v];
+    }
+    return NULL;
+}
+
+size_t nt_names_count(const nt_names *n)
+{
+    return n->g[0].n + n->g[1].n;
+}
