@@ -38,6 +38,8 @@ void cli_usage(FILE *f)
 "  mamori verify --key PUB IMAGE                  verify an image's signatures\n"
 "  mamori policy check --policy FILE IMAGE        the build/deploy gate: allow or deny\n"
 "  mamori host ps | logins                        processes and login records\n"
+"  mamori k8s PATH|-|--cluster [options]          Kubernetes posture (k8s --help)\n"
+"  mamori k8s who-can VERB RESOURCE [-n NS] ...    who may do it, from RBAC\n"
 "  mamori version\n"
 "\n"
 "Options:\n"
@@ -158,6 +160,8 @@ int main(int argc, char **argv)
         return cmd_policy(argc - 1, argv + 1);
     if (!strcmp(cmd, "host"))
         return cmd_host(argc - 1, argv + 1);
+    if (!strcmp(cmd, "k8s"))
+        return cmd_k8s(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("mamori %s\n", MM_VERSION);
         return 0;
