@@ -278,7 +278,13 @@ static void binding_checks(k8s_ctx *c, const struct rbac *rb, const mm_k8s_objec
     if (grants_exec(role->rules))
         k8s_report(c, "MM-K8S-205", "roleRef", "gives pods/exec or pods/attach (%s) to %zu "
                    "subject(s)", rname, json_array_size(subjects));
+    if (grants_secrets(role->rules))
+        k8s_report(c, "MM-K8S-204", "roleRef", "gives read access to Secrets (%s) to %zu "
+                   "subject(s)", rname, json_array_size(subjects));
     const char *what;
+    if (grants_create_pods(role->rules, &what))
+        k8s_report(c, "MM-K8S-207", "roleRef", "lets %zu subject(s) create %s (%s)",
+                   json_array_size(subjects), what, rname);
     if ((cluster || !strcmp(ns_of(o), "kube-system")) && grants_create_pods(role->rules, &what)) {
         /* service accounts of kube-system itself run the control plane */
         bool outsider = false;

@@ -150,9 +150,11 @@ static const mm_k8s_rule rules[] = {
     AV("133", MM_SEV_LOW, "3.4.3", "kube-linter restart-policy",
        "restartPolicy Never", "Use restartPolicy Always or OnFailure."),
     AV("134", MM_SEV_LOW, "3.4.3", "kube-linter job-ttl-seconds-after-finished",
-       "Job without ttlSecondsAfterFinished", "Set ttlSecondsAfterFinished."),
+       "Job without ttlSecondsAfterFinished (or a CronJob's job template with one)",
+       "Set ttlSecondsAfterFinished on Jobs; leave it off CronJob job templates (their "
+       "history limits prune them)."),
     AV("135", MM_SEV_LOW, "3.4.3", "kube-linter dnsconfig-options-ndots",
-       "dnsConfig without an ndots option", "Set dnsConfig.options ndots (e.g. 2)."),
+       "DNS ndots unset or above 2", "Set dnsConfig.options ndots to 2 or less."),
     WL("136", MM_SEV_LOW, "3.4.3", "kube-linter duplicate-env-var",
        "Environment variable set twice", "Keep one definition of each variable."),
     AV("137", MM_SEV_LOW, "3.4.3", "Polaris topologySpreadConstraint",

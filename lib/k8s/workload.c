@@ -119,6 +119,9 @@ static bool port_declared(const json_t *ctr, const json_t *port)
     const json_t *ports = kj_arr(ctr, "ports");
     for (size_t i = 0; i < json_array_size(ports); i++) {
         const json_t *p = json_array_get(ports, i);
+        const char *proto = kj_str(p, "protocol");
+        if (proto && strcmp(proto, "TCP"))
+            continue;   /* probes speak TCP (gRPC and HTTP over it) */
         if (json_is_string(port)) {
             const char *n = kj_str(p, "name");
             if (n && !strcmp(n, json_string_value(port)))
@@ -565,6 +568,65 @@ static bool anti_affinity_ok(const mm_k8s_object *o, const json_t *spec, const j
     return false;
 }
 
+/* Controller settings that need no pod template (replicas, strategies,
+ * Job TTLs, namespace, labels). */
+static void controller_checks(k8s_ctx *c, const mm_k8s_object *o)
+{
+    const json_t *j = o->json;
+    const json_t *ospec = kj_obj(j, "spec");
+    if (replicated(o)) {
+        json_int_t r = 1;
+        bool set = kj_int(ospec, "replicas", &r);
+        if (r < 3)
+            k8s_report(c, "MM-K8S-126", "spec.replicas", "replicas %lld%s", (long long)r,
+                       set ? "" : " (unset: 1)");
+        if (!set && is_kind(o, "Deployment"))
+            k8s_report(c, "MM-K8S-127", "spec.replicas", "replicas not set");
+    }
+    const char *stype = NULL, *sfield = NULL;
+    if (is_kind(o, "Deployment") || is_kind(o, "DeploymentConfig")) {
+        stype = kj_str(kj_obj(ospec, "strategy"), "type");
+        sfield = "spec.strategy.type";
+    } else if (is_kind(o, "DaemonSet") || is_kind(o, "StatefulSet")) {
+        stype = kj_str(kj_obj(ospec, "updateStrategy"), "type");
+        sfield = "spec.updateStrategy.type";
+    }
+    if (sfield && (!stype || (strcmp(stype, "RollingUpdate") && strcmp(stype, "Rolling"))))
+        k8s_report(c, "MM-K8S-130", sfield, "update strategy %s", stype ? stype : "(unset)");
+    /* a Job on its own should clean up after itself; a CronJob's jobs are
+     * pruned by its history limits, and a TTL there fights them */
+    if (is_kind(o, "Job") && !kj_get(ospec, "ttlSecondsAfterFinished"))
+        k8s_report(c, "MM-K8S-134", "spec.ttlSecondsAfterFinished", "no ttlSecondsAfterFinished");
+    if (is_kind(o, "CronJob") &&
+        kj_get(kj_obj(kj_obj(ospec, "jobTemplate"), "spec"), "ttlSecondsAfterFinished"))
+        k8s_report(c, "MM-K8S-134", "spec.jobTemplate.spec.ttlSecondsAfterFinished",
+                   "CronJob job template sets ttlSecondsAfterFinished");
+    if (is_kind(o, "Pod")) {
+        const json_t *owners = kj_arr(kj_obj(j, "metadata"), "ownerReferences");
+        if (json_array_size(owners) == 0)
+            k8s_report(c, "MM-K8S-131", "metadata.ownerReferences", "no controller");
+    }
+    const json_t *ol = kj_obj(kj_obj(j, "metadata"), "labels");
+    const json_t *meta, *spec;
+    const char *prefix;
+    bool workload = mm_k8s_pod_template(o, &meta, &spec, &prefix);
+    if (workload || is_kind(o, "StatefulSet")) {
+        const char *inst = kj_str(ol, "app.kubernetes.io/instance");
+        if (!inst || !o->name || strcmp(inst, o->name))
+            k8s_report(c, "MM-K8S-138", "metadata.labels['app.kubernetes.io/instance']",
+                       "instance label %s, name %s", inst ? inst : "(none)",
+                       o->name ? o->name : "");
+    }
+    const char *aname = kj_str(ol, "app.kubernetes.io/name");
+    if (is_kind(o, "StatefulSet") && (!aname || !o->name || strcmp(aname, o->name)))
+        k8s_report(c, "MM-K8S-149", "metadata.labels['app.kubernetes.io/name']",
+                   "app.kubernetes.io/name %s, name %s", aname ? aname : "(none)",
+                   o->name ? o->name : "");
+    if ((workload || replicated(o) || is_kind(o, "Service")) && (!o->ns || !strcmp(o->ns, "default")))
+        k8s_report(c, "MM-K8S-140", "metadata.namespace", "namespace %s",
+                   o->ns ? o->ns : "(none: default)");
+}
+
 void k8s_check_workload(k8s_ctx *c, const mm_k8s_object *o)
 {
     const json_t *j = o->json;
@@ -611,6 +673,8 @@ void k8s_check_workload(k8s_ctx *c, const mm_k8s_object *o)
             }
         }
     }
+    if (avail)
+        controller_checks(c, o);
     if (!mm_k8s_pod_template(o, &meta, &spec, &prefix))
         return;
     char *f;
@@ -686,16 +750,9 @@ void k8s_check_workload(k8s_ctx *c, const mm_k8s_object *o)
 
     if (!avail)
         return;
-    /* availability and conventions */
-    const json_t *ospec = kj_obj(j, "spec");
     if (replicated(o)) {
         json_int_t r = 1;
-        bool set = kj_int(ospec, "replicas", &r);
-        if (r < 3)
-            k8s_report(c, "MM-K8S-126", "spec.replicas", "replicas %lld%s", (long long)r,
-                       set ? "" : " (unset: 1)");
-        if (!set && is_kind(o, "Deployment"))
-            k8s_report(c, "MM-K8S-127", "spec.replicas", "replicas not set");
+        kj_int(kj_obj(j, "spec"), "replicas", &r);
         if (r > 1 && !anti_affinity_ok(o, spec, meta)) {
             f = mm_xasprintf("%s.affinity.podAntiAffinity", prefix);
             k8s_report(c, "MM-K8S-128", f, "%lld replicas and no anti-affinity on "
@@ -714,21 +771,6 @@ void k8s_check_workload(k8s_ctx *c, const mm_k8s_object *o)
         k8s_report(c, "MM-K8S-129", f, "no nodeAffinity");
         free(f);
     }
-    const char *stype = NULL, *sfield = NULL;
-    if (is_kind(o, "Deployment") || is_kind(o, "DeploymentConfig")) {
-        stype = kj_str(kj_obj(ospec, "strategy"), "type");
-        sfield = "spec.strategy.type";
-    } else if (is_kind(o, "DaemonSet") || is_kind(o, "StatefulSet")) {
-        stype = kj_str(kj_obj(ospec, "updateStrategy"), "type");
-        sfield = "spec.updateStrategy.type";
-    }
-    if (sfield && (!stype || (strcmp(stype, "RollingUpdate") && strcmp(stype, "Rolling"))))
-        k8s_report(c, "MM-K8S-130", sfield, "update strategy %s", stype ? stype : "(unset)");
-    if (is_kind(o, "Pod")) {
-        const json_t *owners = kj_arr(kj_obj(j, "metadata"), "ownerReferences");
-        if (json_array_size(owners) == 0)
-            k8s_report(c, "MM-K8S-131", "metadata.ownerReferences", "no controller");
-    }
     if (!kj_str(spec, "priorityClassName")) {
         f = mm_xasprintf("%s.priorityClassName", prefix);
         k8s_report(c, "MM-K8S-132", f, "no priorityClassName");
@@ -740,38 +782,18 @@ void k8s_check_workload(k8s_ctx *c, const mm_k8s_object *o)
         k8s_report(c, "MM-K8S-133", f, "restartPolicy %s", rp);
         free(f);
     }
-    if (is_kind(o, "Job") && !kj_get(ospec, "ttlSecondsAfterFinished"))
-        k8s_report(c, "MM-K8S-134", "spec.ttlSecondsAfterFinished", "no ttlSecondsAfterFinished");
-    if (is_kind(o, "CronJob") &&
-        !kj_get(kj_obj(kj_obj(ospec, "jobTemplate"), "spec"), "ttlSecondsAfterFinished"))
-        k8s_report(c, "MM-K8S-134", "spec.jobTemplate.spec.ttlSecondsAfterFinished",
-                   "no ttlSecondsAfterFinished");
-    const json_t *dns = kj_obj(spec, "dnsConfig");
-    if (dns) {
-        bool ndots = false;
-        const json_t *opts = kj_arr(dns, "options");
-        for (size_t i = 0; i < json_array_size(opts); i++) {
-            const char *n = kj_str(json_array_get(opts, i), "name");
-            if (n && !strcmp(n, "ndots"))
-                ndots = true;
-        }
-        if (!ndots) {
-            f = mm_xasprintf("%s.dnsConfig.options", prefix);
-            k8s_report(c, "MM-K8S-135", f, "dnsConfig without ndots");
-            free(f);
-        }
+    /* ndots: unset (the default 5 sends every lookup through the search
+     * list first) or above 2 */
+    const json_t *opts = kj_arr(kj_obj(spec, "dnsConfig"), "options");
+    const char *ndots = NULL;
+    for (size_t i = 0; i < json_array_size(opts); i++) {
+        const char *n = kj_str(json_array_get(opts, i), "name");
+        if (n && !strcmp(n, "ndots"))
+            ndots = kj_str(json_array_get(opts, i), "value") ? kj_str(json_array_get(opts, i), "value") : "";
     }
-    const json_t *ol = kj_obj(kj_obj(j, "metadata"), "labels");
-    const char *inst = kj_str(ol, "app.kubernetes.io/instance");
-    if (!inst || !o->name || strcmp(inst, o->name))
-        k8s_report(c, "MM-K8S-138", "metadata.labels['app.kubernetes.io/instance']",
-                   "instance label %s, name %s", inst ? inst : "(none)", o->name ? o->name : "");
-    const char *aname = kj_str(ol, "app.kubernetes.io/name");
-    if (is_kind(o, "StatefulSet") && (!aname || !o->name || strcmp(aname, o->name)))
-        k8s_report(c, "MM-K8S-149", "metadata.labels['app.kubernetes.io/name']",
-                   "app.kubernetes.io/name %s, name %s", aname ? aname : "(none)",
-                   o->name ? o->name : "");
-    if (!o->ns || !strcmp(o->ns, "default"))
-        k8s_report(c, "MM-K8S-140", "metadata.namespace", "namespace %s",
-                   o->ns ? o->ns : "(none: default)");
+    if (!ndots || atoi(ndots) > 2) {
+        f = mm_xasprintf("%s.dnsConfig.options", prefix);
+        k8s_report(c, "MM-K8S-135", f, "ndots %s", ndots ? ndots : "unset (5)");
+        free(f);
+    }
 }

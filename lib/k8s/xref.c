@@ -26,13 +26,22 @@ static bool same_ns(const mm_k8s_object *a, const mm_k8s_object *b)
     return !strcmp(ns_of(a), ns_of(b));
 }
 
+/* The labels of a workload's pod template (also of a template that has
+ * no spec yet, as in a partial manifest). */
 static const json_t *tmpl_labels(const mm_k8s_object *o)
 {
     const json_t *meta, *spec;
     const char *prefix;
-    if (!mm_k8s_pod_template(o, &meta, &spec, &prefix))
-        return NULL;
-    return kj_obj(meta, "labels");
+    if (mm_k8s_pod_template(o, &meta, &spec, &prefix))
+        return kj_obj(meta, "labels");
+    const json_t *j = o->json, *t = NULL;
+    if (kind_is(o, "CronJob"))
+        t = kj_obj(kj_obj(kj_obj(kj_obj(j, "spec"), "jobTemplate"), "spec"), "template");
+    else if (kind_is(o, "PodTemplate"))
+        t = kj_obj(j, "template");
+    else
+        t = kj_obj(kj_obj(j, "spec"), "template");
+    return kj_obj(kj_obj(t, "metadata"), "labels");
 }
 
 static char *labels_path(const mm_k8s_object *o)
@@ -240,7 +249,9 @@ static void service_monitor_refs(k8s_ctx *c, const mm_k8s_object *o)
                     !strcmp(json_string_value(json_array_get(names, j)), ns_of(svc)))
                     ns_ok = true;
         } else if (!ns_ok) {
-            ns_ok = same_ns(svc, o);
+            /* no namespaceSelector: kube-linter (and manifests in folders)
+             * look in every namespace */
+            ns_ok = true;
         }
         if (ns_ok && k8s_selector_matches(sel, kj_obj(kj_obj(svc->json, "metadata"), "labels"),
                                           false))
@@ -272,29 +283,47 @@ static void pdb_checks(k8s_ctx *c, const mm_k8s_object *o)
     const json_t *sel = kj_obj(spec, "selector");
     for (size_t i = 0; ma && sel && i < mm_k8s_count(c->s); i++) {
         const mm_k8s_object *w = mm_k8s_get(c->s, i);
+        if (kind_is(w, "Pod") || !same_ns(w, o))
+            continue;
         const json_t *lab = tmpl_labels(w);
-        if (!lab || kind_is(w, "Pod") || !same_ns(w, o) || !k8s_selector_matches(sel, lab, false))
+        const json_t *wsel = kj_obj(kj_obj(kj_obj(w->json, "spec"), "selector"), "matchLabels");
+        if (!(lab && k8s_selector_matches(sel, lab, false)) &&
+            !(wsel && k8s_selector_matches(sel, wsel, false)))
             continue;
         json_int_t replicas = 1;
-        kj_int(kj_obj(w->json, "spec"), "replicas", &replicas);
+        bool known = kj_int(kj_obj(w->json, "spec"), "replicas", &replicas);
+        /* an autoscaler (HPA or KEDA ScaledObject) sets the floor */
+        for (size_t h = 0; h < mm_k8s_count(c->s); h++) {
+            const mm_k8s_object *a = mm_k8s_get(c->s, h);
+            json_int_t minr = 1;
+            const char *hname = a->name ? a->name : "";
+            bool hit = false;
+            if (kind_is(a, "HorizontalPodAutoscaler") && hpa_target(c->s, a) == w) {
+                kj_int(kj_obj(a->json, "spec"), "minReplicas", &minr);
+                hit = true;
+            } else if (kind_is(a, "ScaledObject") && same_ns(a, o)) {
+                const char *tn = kj_str(kj_obj(kj_obj(a->json, "spec"), "scaleTargetRef"), "name");
+                if (tn && w->name && !strcmp(tn, w->name)) {
+                    kj_int(kj_obj(a->json, "spec"), "minReplicaCount", &minr);
+                    hit = true;
+                }
+            }
+            if (!hit)
+                continue;
+            json_int_t need;
+            if (int_or_pct(ma, minr, &need, &pct) && need > minr)
+                k8s_report(c, "MM-K8S-315", "spec.minAvailable", "minAvailable %lld above "
+                           "minReplicas %lld of %s", (long long)need, (long long)minr, hname);
+            if (!known || minr < replicas) {
+                replicas = minr;
+                known = true;
+            }
+        }
         json_int_t need;
-        if (int_or_pct(ma, replicas, &need, &pct) && !pct && need >= replicas &&
-            kj_get(kj_obj(w->json, "spec"), "replicas"))
+        if (known && int_or_pct(ma, replicas, &need, &pct) && need >= replicas)
             k8s_report(c, "MM-K8S-312", "spec.minAvailable", "minAvailable %lld with %lld "
                        "replicas of %s/%s", (long long)need, (long long)replicas, w->kind,
                        w->name ? w->name : "");
-        /* an autoscaler on the same workload */
-        for (size_t h = 0; h < mm_k8s_count(c->s); h++) {
-            const mm_k8s_object *hpa = mm_k8s_get(c->s, h);
-            if (!kind_is(hpa, "HorizontalPodAutoscaler") || hpa_target(c->s, hpa) != w)
-                continue;
-            json_int_t minr = 1;
-            kj_int(kj_obj(hpa->json, "spec"), "minReplicas", &minr);
-            if (int_or_pct(ma, minr, &need, &pct) && need > minr)
-                k8s_report(c, "MM-K8S-315", "spec.minAvailable", "minAvailable %lld above "
-                           "minReplicas %lld of %s", (long long)need, (long long)minr,
-                           hpa->name ? hpa->name : "");
-        }
     }
 }
 
@@ -383,6 +412,10 @@ static void service_checks(k8s_ctx *c, const mm_k8s_object *o)
     const json_t *sel = kj_obj(spec, "selector");
     if (sel && json_object_size(sel) > 0 && !selects_any(c->s, o, sel, true))
         k8s_report(c, "MM-K8S-303", "spec.selector", "selects no pods in %s", ns_of(o));
+    else if ((!sel || !json_object_size(sel)) && !(t && !strcmp(t, "ExternalName")) &&
+             !(o->name && !strcmp(o->name, "kubernetes") && !strcmp(ns_of(o), "default")))
+        k8s_report(c, "MM-K8S-303", "spec.selector", "no selector: the Service reaches no "
+                   "pods unless Endpoints are kept by hand");
     const json_t *ports = kj_arr(spec, "ports");
     for (size_t i = 0; i < json_array_size(ports); i++) {
         const json_t *tp = kj_get(json_array_get(ports, i), "targetPort");
