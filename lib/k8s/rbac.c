@@ -201,6 +201,29 @@ static bool grants_escalation(const json_t *rule, const char **what)
     return false;
 }
 
+/* A rule set equal to cluster-admin: every verb (or all seven of read and
+ * write) on every resource of every group. */
+static bool admin_equivalent(const json_t *rules)
+{
+    static const char *const verbs[] = {"get", "list", "watch", "create", "update", "patch",
+                                        "delete", NULL};
+    for (size_t i = 0; i < json_array_size(rules); i++) {
+        const json_t *r = json_array_get(rules, i);
+        if (!list_has(kj_arr(r, "apiGroups"), "*") || !list_has(kj_arr(r, "resources"), "*"))
+            continue;
+        const json_t *v = kj_arr(r, "verbs");
+        bool all = list_has(v, "*");
+        for (int k = 0; !all && verbs[k]; k++)
+            if (!list_has(v, verbs[k]))
+                break;
+            else if (!verbs[k + 1])
+                all = true;
+        if (all)
+            return true;
+    }
+    return false;
+}
+
 static bool is_cluster_admin(const mm_k8s_object *binding)
 {
     const json_t *ref = kj_obj(binding->json, "roleRef");
@@ -260,6 +283,10 @@ static void binding_checks(k8s_ctx *c, const struct rbac *rb, const mm_k8s_objec
     if (is_cluster_admin(o) && !defaults && json_array_size(subjects))
         k8s_report(c, "MM-K8S-201", "roleRef", "%s binds cluster-admin to %zu subject(s)",
                    cluster ? "ClusterRoleBinding" : "RoleBinding", json_array_size(subjects));
+    else if (role && !defaults && json_array_size(subjects) && admin_equivalent(role->rules))
+        k8s_report(c, "MM-K8S-201", "roleRef", "%s \"%s\" grants every verb on every resource "
+                   "to %zu subject(s)", kj_str(ref, "kind") ? kj_str(ref, "kind") : "role", rname,
+                   json_array_size(subjects));
     for (size_t i = 0; i < json_array_size(subjects); i++) {
         const json_t *s = json_array_get(subjects, i);
         const char *k = kj_str(s, "kind"), *n = kj_str(s, "name");

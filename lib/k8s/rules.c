@@ -136,7 +136,7 @@ static const mm_k8s_rule rules[] = {
     AV("126", MM_SEV_LOW, "3.4.3", "kube-linter minimum-three-replicas",
        "Fewer than three replicas", "Run at least three replicas."),
     AV("127", MM_SEV_LOW, "3.4.3", "Polaris deploymentMissingReplicas",
-       "Replica count not set", "Set spec.replicas."),
+       "Replica count not set or below 2", "Set spec.replicas to 2 or more."),
     AV("128", MM_SEV_LOW, "3.4.3", "kube-linter no-anti-affinity",
        "No pod anti-affinity", "Spread replicas with podAntiAffinity on the hostname topology."),
     AV("129", MM_SEV_LOW, "3.4.3", "kube-linter no-node-affinity",
@@ -230,7 +230,8 @@ static const mm_k8s_rule rules[] = {
     /* RBAC */
     RB("201", MM_SEV_CRITICAL, "3.3.1",
        "kube-linter cluster-admin-role-binding; Polaris clusterrolebindingClusterAdmin, rolebindingClusterAdminClusterRole",
-       "Subjects bound to cluster-admin", "Bind a role with only the permissions needed."),
+       "Subjects bound to cluster-admin (or a role granting every verb on every resource)",
+       "Bind a role with only the permissions needed."),
     RB("202", MM_SEV_HIGH, "3.3.1", "kube-linter wildcard-in-rules; Polaris rolebindingClusterAdminRole",
        "Role grants wildcard (*) verbs, resources or API groups",
        "List the verbs and resources explicitly."),

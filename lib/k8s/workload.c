@@ -580,8 +580,8 @@ static void controller_checks(k8s_ctx *c, const mm_k8s_object *o)
         if (r < 3)
             k8s_report(c, "MM-K8S-126", "spec.replicas", "replicas %lld%s", (long long)r,
                        set ? "" : " (unset: 1)");
-        if (!set && is_kind(o, "Deployment"))
-            k8s_report(c, "MM-K8S-127", "spec.replicas", "replicas not set");
+        if ((!set || r < 2) && is_kind(o, "Deployment"))
+            k8s_report(c, "MM-K8S-127", "spec.replicas", "replicas %s", set ? "below 2" : "not set");
     }
     const char *stype = NULL, *sfield = NULL;
     if (is_kind(o, "Deployment") || is_kind(o, "DeploymentConfig")) {
@@ -759,7 +759,7 @@ void k8s_check_workload(k8s_ctx *c, const mm_k8s_object *o)
                        "kubernetes.io/hostname that selects them", (long long)r);
             free(f);
         }
-        if (!kj_arr(spec, "topologySpreadConstraints") && (is_kind(o, "Deployment") ||
+        if (!json_array_size(kj_arr(spec, "topologySpreadConstraints")) && (is_kind(o, "Deployment") ||
                                                            is_kind(o, "StatefulSet"))) {
             f = mm_xasprintf("%s.topologySpreadConstraints", prefix);
             k8s_report(c, "MM-K8S-137", f, "no topologySpreadConstraints");

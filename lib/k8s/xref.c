@@ -389,11 +389,11 @@ static void workload_xref(k8s_ctx *c, const mm_k8s_object *o)
         free(f);
     }
     /* disruption budget */
-    if ((kind_is(o, "Deployment") || kind_is(o, "StatefulSet")) && labels) {
+    if (kind_is(o, "Deployment") || kind_is(o, "StatefulSet")) {
         bool covered = false;
         for (size_t i = 0; i < mm_k8s_count(c->s) && !covered; i++) {
             const mm_k8s_object *p = mm_k8s_get(c->s, i);
-            if (kind_is(p, "PodDisruptionBudget") && same_ns(p, o) &&
+            if (kind_is(p, "PodDisruptionBudget") && same_ns(p, o) && labels &&
                 k8s_selector_matches(kj_obj(kj_obj(p->json, "spec"), "selector"), labels, false))
                 covered = true;
         }
