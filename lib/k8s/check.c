@@ -252,6 +252,53 @@ void k8s_check_pss(k8s_ctx *c, const mm_k8s_object *o)
     free(mp);
 }
 
+static void kind_add(mm_map *m, const char *kind, size_t i)
+{
+    struct k8s_kind_list *l = mm_map_get(m, kind);
+    if (!l) {
+        l = mm_xcalloc(1, sizeof *l);
+        mm_map_put(m, kind, l);
+    }
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->v = mm_xrealloc(l->v, l->cap * sizeof *l->v);
+    }
+    l->v[l->n++] = i;
+}
+
+static void kind_free(void *p)
+{
+    struct k8s_kind_list *l = p;
+    free(l->v);
+    free(l);
+}
+
+static const struct k8s_kind_list empty_list = {NULL, 0, 0};
+
+const struct k8s_kind_list *k8s_kind(const k8s_ctx *c, const char *kind)
+{
+    const struct k8s_kind_list *l = mm_map_get(c->kinds, kind);
+    return l ? l : &empty_list;
+}
+
+static mm_map *index_kinds(const mm_k8s_set *s)
+{
+    static const char *const tmpl_kinds[] = {"Pod", "Deployment", "ReplicaSet", "StatefulSet",
+                                             "DaemonSet", "Job", "CronJob", "PodTemplate",
+                                             "ReplicationController", "DeploymentConfig", NULL};
+    mm_map *m = mm_map_new();
+    for (size_t i = 0; i < mm_k8s_count(s); i++) {
+        const mm_k8s_object *o = mm_k8s_get(s, i);
+        if (!o->kind)
+            continue;
+        kind_add(m, o->kind, i);
+        for (int k = 0; tmpl_kinds[k]; k++)
+            if (!strcmp(o->kind, tmpl_kinds[k]))
+                kind_add(m, "*tmpl", i);
+    }
+    return m;
+}
+
 int mm_k8s_check(const mm_k8s_set *s, const mm_k8s_check_opts *opts, mm_findings *out)
 {
     if (!s || !out)
@@ -261,7 +308,7 @@ int mm_k8s_check(const mm_k8s_set *s, const mm_k8s_check_opts *opts, mm_findings
     if (!opts)
         opts = &def;
     unsigned checks = opts->checks ? opts->checks : MM_K8S_CHECK_DEFAULT;
-    k8s_ctx c = {s, opts, out, 0, NULL, 0, false, mm_map_new()};
+    k8s_ctx c = {s, opts, out, 0, NULL, 0, false, mm_map_new(), index_kinds(s)};
     for (size_t i = 0; i < mm_k8s_count(s); i++) {
         const mm_k8s_object *o = mm_k8s_get(s, i);
         k8s_load_ignores(&c, i);
@@ -278,6 +325,7 @@ int mm_k8s_check(const mm_k8s_set *s, const mm_k8s_check_opts *opts, mm_findings
         k8s_check_rbac(&c);
     k8s_load_ignores(&c, (size_t)-1);
     mm_map_free(c.seen, NULL);
+    mm_map_free(c.kinds, kind_free);
     return 0;
 }
 

@@ -59,7 +59,20 @@ typedef struct k8s_ctx {
     bool ignore_all;
     /* (resource, field) pairs already reported, "id\x1fres\x1ffield" */
     mm_map *seen;
+    mm_map *kinds;          /* kind -> struct k8s_kind_list; "*tmpl": objects
+                             * with a pod template */
 } k8s_ctx;
+
+/* The objects of one kind, in set order (an index built once per check
+ * run, so cross-object checks stay linear in practice). */
+struct k8s_kind_list {
+    size_t *v;
+    size_t n, cap;
+};
+const struct k8s_kind_list *k8s_kind(const k8s_ctx *c, const char *kind);
+#define K8S_FOR_KIND(c, kind, var)                                                    \
+    for (const struct k8s_kind_list *var##_l = k8s_kind((c), (kind)); var##_l; var##_l = NULL) \
+        for (size_t var##_i = 0, var = 0; var##_i < var##_l->n && ((var = var##_l->v[var##_i]), 1); var##_i++)
 
 /* Reports rule `id` on the current object at JSON path `field` (NULL for
  * the object itself) with evidence text (printf-style, may be NULL). */

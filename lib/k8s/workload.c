@@ -500,11 +500,13 @@ static void hardening_c(k8s_ctx *c, const json_t *ctr, const char *path, bool in
 }
 
 /* --- the service account token ------------------------------------------------------- */
-static const json_t *find_sa(const mm_k8s_set *s, const char *ns, const char *name)
+static const json_t *find_sa(const k8s_ctx *c, const char *ns, const char *name)
 {
-    for (size_t i = 0; name && i < mm_k8s_count(s); i++) {
-        const mm_k8s_object *o = mm_k8s_get(s, i);
-        if (o->kind && !strcmp(o->kind, "ServiceAccount") && o->name && !strcmp(o->name, name) &&
+    if (!name)
+        return NULL;
+    K8S_FOR_KIND(c, "ServiceAccount", i) {
+        const mm_k8s_object *o = mm_k8s_get(c->s, i);
+        if (o->name && !strcmp(o->name, name) &&
             ((!o->ns && !ns) || (o->ns && ns && !strcmp(o->ns, ns)) ||
              (!ns && o->ns && !strcmp(o->ns, "default")) ||
              (!o->ns && ns && !strcmp(ns, "default"))))
@@ -705,7 +707,7 @@ void k8s_check_workload(k8s_ctx *c, const mm_k8s_object *o)
     if (json_is_boolean(am)) {
         mounted = json_is_true(am);
     } else {
-        const json_t *saj = find_sa(c->s, o->ns, sa && *sa ? sa : "default");
+        const json_t *saj = find_sa(c, o->ns, sa && *sa ? sa : "default");
         mounted = !kj_false(saj, "automountServiceAccountToken");
     }
     if (mounted) {

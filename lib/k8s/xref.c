@@ -56,11 +56,11 @@ static char *labels_path(const mm_k8s_object *o)
 
 /* Is there a workload (pod template) in o's namespace whose labels the
  * selector matches?  Controllers and their pods both count. */
-static bool selects_any(const mm_k8s_set *s, const mm_k8s_object *where, const json_t *sel,
+static bool selects_any(const k8s_ctx *c, const mm_k8s_object *where, const json_t *sel,
                         bool plain)
 {
-    for (size_t i = 0; i < mm_k8s_count(s); i++) {
-        const mm_k8s_object *w = mm_k8s_get(s, i);
+    K8S_FOR_KIND(c, "*tmpl", i) {
+        const mm_k8s_object *w = mm_k8s_get(c->s, i);
         if (!same_ns(w, where))
             continue;
         const json_t *lab = tmpl_labels(w);
@@ -72,12 +72,14 @@ static bool selects_any(const mm_k8s_set *s, const mm_k8s_object *where, const j
     return false;
 }
 
-static const mm_k8s_object *find(const mm_k8s_set *s, const char *kind, const char *ns,
+static const mm_k8s_object *find(const k8s_ctx *c, const char *kind, const char *ns,
                                  const char *name, size_t *idx)
 {
-    for (size_t i = 0; name && i < mm_k8s_count(s); i++) {
-        const mm_k8s_object *o = mm_k8s_get(s, i);
-        if (kind_is(o, kind) && o->name && !strcmp(o->name, name) && !strcmp(ns_of(o), ns)) {
+    if (!name)
+        return NULL;
+    K8S_FOR_KIND(c, kind, i) {
+        const mm_k8s_object *o = mm_k8s_get(c->s, i);
+        if (o->name && !strcmp(o->name, name) && !strcmp(ns_of(o), ns)) {
             if (idx)
                 *idx = i;
             return o;
@@ -115,7 +117,7 @@ static bool int_or_pct(const json_t *v, json_int_t total, json_int_t *out, bool 
 }
 
 struct env_ref_ctx {
-    const mm_k8s_set *s;
+    const k8s_ctx *c;
     const mm_k8s_object *o;
 };
 
@@ -132,7 +134,7 @@ static void env_refs_c(k8s_ctx *c, const json_t *ctr, const char *path, bool ini
             if (!ref || kj_true(ref, "optional"))
                 continue;
             const char *name = kj_str(ref, "name"), *key = kj_str(ref, "key");
-            const mm_k8s_object *t = find(e->s, refs[r].kind, ns_of(e->o), name, NULL);
+            const mm_k8s_object *t = find(e->c, refs[r].kind, ns_of(e->o), name, NULL);
             char *f = mm_xasprintf("%s.env[%zu].valueFrom.%s", path, i, refs[r].ref);
             if (!t) {
                 k8s_report(c, "MM-K8S-304", f, "%s \"%s\" does not exist", refs[r].kind,
@@ -180,7 +182,7 @@ static void backend(k8s_ctx *c, const mm_k8s_object *o, const json_t *be, const 
     }
     if (!name)
         return;   /* a resource backend */
-    const mm_k8s_object *t = find(c->s, "Service", ns_of(o), name, NULL);
+    const mm_k8s_object *t = find(c, "Service", ns_of(o), name, NULL);
     if (!t)
         k8s_report(c, "MM-K8S-307", path, "Service \"%s\" does not exist", name);
     else if (port && !service_port_ok(t->json, port))
@@ -207,7 +209,7 @@ static void netpol_refs(k8s_ctx *c, const mm_k8s_object *o)
 {
     const json_t *spec = kj_obj(o->json, "spec");
     const json_t *ps = kj_obj(spec, "podSelector");
-    if (ps && json_object_size(ps) > 0 && !selects_any(c->s, o, ps, false))
+    if (ps && json_object_size(ps) > 0 && !selects_any(c, o, ps, false))
         k8s_report(c, "MM-K8S-308", "spec.podSelector", "selects no pods in %s", ns_of(o));
     static const char *const dirs[] = {"ingress", "egress"};
     static const char *const peers[] = {"from", "to"};
@@ -220,7 +222,7 @@ static void netpol_refs(k8s_ctx *c, const mm_k8s_object *o)
                 const json_t *sel = kj_obj(peer, "podSelector");
                 if (!sel || kj_get(peer, "namespaceSelector") || json_object_size(sel) == 0)
                     continue;
-                if (!selects_any(c->s, o, sel, false)) {
+                if (!selects_any(c, o, sel, false)) {
                     char *f = mm_xasprintf("spec.%s[%zu].%s[%zu].podSelector", dirs[d], i,
                                            peers[d], j);
                     k8s_report(c, "MM-K8S-309", f, "peer selects no pods in %s", ns_of(o));
@@ -238,10 +240,8 @@ static void service_monitor_refs(k8s_ctx *c, const mm_k8s_object *o)
     const json_t *nsel = kj_obj(spec, "namespaceSelector");
     bool any = kj_true(nsel, "any");
     const json_t *names = kj_arr(nsel, "matchNames");
-    for (size_t i = 0; i < mm_k8s_count(c->s); i++) {
+    K8S_FOR_KIND(c, "Service", i) {
         const mm_k8s_object *svc = mm_k8s_get(c->s, i);
-        if (!kind_is(svc, "Service"))
-            continue;
         bool ns_ok = any;
         if (!ns_ok && json_array_size(names)) {
             for (size_t j = 0; j < json_array_size(names); j++)
@@ -260,7 +260,7 @@ static void service_monitor_refs(k8s_ctx *c, const mm_k8s_object *o)
     k8s_report(c, "MM-K8S-310", "spec.selector", "selects no Service");
 }
 
-static const mm_k8s_object *hpa_target(const mm_k8s_set *s, const mm_k8s_object *hpa)
+static const mm_k8s_object *hpa_target(const k8s_ctx *s, const mm_k8s_object *hpa)
 {
     const json_t *ref = kj_obj(kj_obj(hpa->json, "spec"), "scaleTargetRef");
     const char *k = kj_str(ref, "kind"), *n = kj_str(ref, "name");
@@ -281,7 +281,7 @@ static void pdb_checks(k8s_ctx *c, const mm_k8s_object *o)
     if (!kj_str(spec, "unhealthyPodEvictionPolicy"))
         k8s_report(c, "MM-K8S-313", "spec.unhealthyPodEvictionPolicy", "not set");
     const json_t *sel = kj_obj(spec, "selector");
-    for (size_t i = 0; ma && sel && i < mm_k8s_count(c->s); i++) {
+    if (ma && sel) K8S_FOR_KIND(c, "*tmpl", i) {
         const mm_k8s_object *w = mm_k8s_get(c->s, i);
         if (kind_is(w, "Pod") || !same_ns(w, o))
             continue;
@@ -293,12 +293,12 @@ static void pdb_checks(k8s_ctx *c, const mm_k8s_object *o)
         json_int_t replicas = 1;
         bool known = kj_int(kj_obj(w->json, "spec"), "replicas", &replicas);
         /* an autoscaler (HPA or KEDA ScaledObject) sets the floor */
-        for (size_t h = 0; h < mm_k8s_count(c->s); h++) {
+        for (int pass = 0; pass < 2; pass++) K8S_FOR_KIND(c, pass ? "ScaledObject" : "HorizontalPodAutoscaler", h) {
             const mm_k8s_object *a = mm_k8s_get(c->s, h);
             json_int_t minr = 1;
             const char *hname = a->name ? a->name : "";
             bool hit = false;
-            if (kind_is(a, "HorizontalPodAutoscaler") && hpa_target(c->s, a) == w) {
+            if (kind_is(a, "HorizontalPodAutoscaler") && hpa_target(c, a) == w) {
                 kj_int(kj_obj(a->json, "spec"), "minReplicas", &minr);
                 hit = true;
             } else if (kind_is(a, "ScaledObject") && same_ns(a, o)) {
@@ -339,7 +339,7 @@ static void hpa_checks(k8s_ctx *c, const mm_k8s_object *o)
         k8s_report(c, "MM-K8S-317", "spec.maxReplicas", "maxReplicas %lld, minReplicas %lld",
                    (long long)maxr, (long long)minr);
     const json_t *ref = kj_obj(spec, "scaleTargetRef");
-    if (ref && !hpa_target(c->s, o))
+    if (ref && !hpa_target(c, o))
         k8s_report(c, "MM-K8S-306", "spec.scaleTargetRef", "%s \"%s\" not found",
                    kj_str(ref, "kind") ? kj_str(ref, "kind") : "?",
                    kj_str(ref, "name") ? kj_str(ref, "name") : "?");
@@ -354,9 +354,9 @@ static void workload_xref(k8s_ctx *c, const mm_k8s_object *o)
     const json_t *labels = kj_obj(meta, "labels");
     /* NetworkPolicy isolation */
     bool isolated = false;
-    for (size_t i = 0; i < mm_k8s_count(c->s) && !isolated; i++) {
+    K8S_FOR_KIND(c, "NetworkPolicy", i) {
         const mm_k8s_object *np = mm_k8s_get(c->s, i);
-        if (!kind_is(np, "NetworkPolicy") || !same_ns(np, o))
+        if (isolated || !same_ns(np, o))
             continue;
         const json_t *ps = kj_obj(kj_obj(np->json, "spec"), "podSelector");
         if (ps && k8s_selector_matches(ps, labels, false))
@@ -378,12 +378,12 @@ static void workload_xref(k8s_ctx *c, const mm_k8s_object *o)
                        "template labels");
     }
     /* references */
-    struct env_ref_ctx e = {c->s, o};
+    struct env_ref_ctx e = {c, o};
     k8s_visit_containers(c, spec, prefix, env_refs_c, &e);
     const char *sa = kj_str(spec, "serviceAccountName");
     if (!sa || !*sa)
         sa = kj_str(spec, "serviceAccount");
-    if (sa && *sa && strcmp(sa, "default") && !find(c->s, "ServiceAccount", ns_of(o), sa, NULL)) {
+    if (sa && *sa && strcmp(sa, "default") && !find(c, "ServiceAccount", ns_of(o), sa, NULL)) {
         char *f = mm_xasprintf("%s.serviceAccountName", prefix);
         k8s_report(c, "MM-K8S-305", f, "ServiceAccount \"%s\" not found in %s", sa, ns_of(o));
         free(f);
@@ -391,9 +391,9 @@ static void workload_xref(k8s_ctx *c, const mm_k8s_object *o)
     /* disruption budget */
     if (kind_is(o, "Deployment") || kind_is(o, "StatefulSet")) {
         bool covered = false;
-        for (size_t i = 0; i < mm_k8s_count(c->s) && !covered; i++) {
+        K8S_FOR_KIND(c, "PodDisruptionBudget", i) {
             const mm_k8s_object *p = mm_k8s_get(c->s, i);
-            if (kind_is(p, "PodDisruptionBudget") && same_ns(p, o) && labels &&
+            if (!covered && same_ns(p, o) && labels &&
                 k8s_selector_matches(kj_obj(kj_obj(p->json, "spec"), "selector"), labels, false))
                 covered = true;
         }
@@ -410,7 +410,7 @@ static void service_checks(k8s_ctx *c, const mm_k8s_object *o)
     if (t && (!strcmp(t, "NodePort") || !strcmp(t, "LoadBalancer")))
         k8s_report(c, "MM-K8S-302", "spec.type", "type %s", t);
     const json_t *sel = kj_obj(spec, "selector");
-    if (sel && json_object_size(sel) > 0 && !selects_any(c->s, o, sel, true))
+    if (sel && json_object_size(sel) > 0 && !selects_any(c, o, sel, true))
         k8s_report(c, "MM-K8S-303", "spec.selector", "selects no pods in %s", ns_of(o));
     else if ((!sel || !json_object_size(sel)) && !(t && !strcmp(t, "ExternalName")) &&
              !(o->name && !strcmp(o->name, "kubernetes") && !strcmp(ns_of(o), "default")))
