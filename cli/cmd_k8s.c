@@ -78,11 +78,12 @@ static void usage(FILE *f)
 
 static void list_rules(void)
 {
-    printf("%-32s %-8s %-8s %-7s %s\n", "ID", "FAMILY", "SEVERITY", "SECTION", "TITLE");
+    printf("%-32s %-8s %-8s %-7s %s\n", "ID", "FAMILY", "SEVERITY", "SECTION", "TITLE [UPSTREAM]");
     for (size_t i = 0; i < mm_k8s_rule_count(); i++) {
         const mm_k8s_rule *r = mm_k8s_rule_get(i);
-        printf("%-32s %-8s %-8s %-7s %s\n", r->id, r->family, mm_severity_name(r->severity),
-               r->section, r->title);
+        printf("%-32s %-8s %-8s %-7s %s%s%s%s\n", r->id, r->family,
+               mm_severity_name(r->severity), r->section, r->title, r->upstream ? " [" : "",
+               r->upstream ? r->upstream : "", r->upstream ? "]" : "");
     }
 }
 
