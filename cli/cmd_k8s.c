@@ -87,41 +87,6 @@ static void list_rules(void)
     }
 }
 
-static int read_stdin(char **out, size_t *len, uint64_t max)
-{
-    size_t cap = 1 << 16, n = 0;
-    char *b = malloc(cap);
-    if (!b)
-        return -1;
-    for (;;) {
-        if (n == cap) {
-            if (cap > max) {
-                free(b);
-                errno = EFBIG;
-                return -1;
-            }
-            cap *= 2;
-            char *nb = realloc(b, cap);
-            if (!nb) {
-                free(b);
-                return -1;
-            }
-            b = nb;
-        }
-        size_t k = fread(b + n, 1, cap - n, stdin);
-        n += k;
-        if (k == 0)
-            break;
-    }
-    if (ferror(stdin)) {
-        free(b);
-        return -1;
-    }
-    *out = b;
-    *len = n;
-    return 0;
-}
-
 static int parse_secs(const char *opt, const char *arg, long *out)
 {
     char *end;
@@ -304,9 +269,8 @@ int cmd_k8s(int argc, char **argv)
                 char *data;
                 size_t len;
                 uint64_t max = lim.max_input ? lim.max_input : (512ull << 20);
-                if (read_stdin(&data, &len, max) < 0) {
-                    fprintf(stderr, "%s: standard input: %s\n", prog,
-                            errno == EFBIG ? "larger than --max-input" : strerror(errno ? errno : EIO));
+                if (cli_read_stdin(&data, &len, max) < 0) {
+                    fprintf(stderr, "%s: standard input: %s\n", prog, strerror(errno ? errno : EIO));
                     goto out;
                 }
                 rc = mm_k8s_load_buffer(set, "-", data, len);

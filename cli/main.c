@@ -111,6 +111,40 @@ int cli_parse_size(const char *s, uint64_t *out)
     *out = (uint64_t)v << shift;
     return 0;
 }
+int cli_read_stdin(char **out, size_t *len, uint64_t max)
+{
+    size_t cap = 65536, n = 0;
+    char *b = malloc(cap);
+    if (!b)
+        return -1;
+    for (;;) {
+        if (n == cap) {
+            if (cap > max) {
+                /* one byte past the cap is enough for the reader to refuse */
+                break;
+            }
+            cap *= 2;
+            char *nb = realloc(b, cap);
+            if (!nb) {
+                free(b);
+                return -1;
+            }
+            b = nb;
+        }
+        size_t k = fread(b + n, 1, cap - n, stdin);
+        n += k;
+        if (k == 0)
+            break;
+    }
+    if (ferror(stdin)) {
+        free(b);
+        return -1;
+    }
+    *out = b;
+    *len = n;
+    return 0;
+}
+
 int cli_fail(const char *what)
 {
     fprintf(stderr, "%s: %s%s\n", prog, what ? what : "", mm_error_last());

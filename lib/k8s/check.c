@@ -299,6 +299,27 @@ static mm_map *index_kinds(const mm_k8s_set *s)
     return m;
 }
 
+/* A Pod, ReplicaSet or Job whose controller (ownerReferences with
+ * controller: true) is in the set too: a live cluster lists both, and the
+ * controller's template is where a fix goes, so only it is checked. */
+static bool controlled_in_set(const k8s_ctx *c, const mm_k8s_object *o)
+{
+    const json_t *owners = kj_arr(kj_obj(o->json, "metadata"), "ownerReferences");
+    for (size_t k = 0; k < json_array_size(owners); k++) {
+        const json_t *ow = json_array_get(owners, k);
+        const char *kind = kj_str(ow, "kind"), *name = kj_str(ow, "name");
+        if (!kj_true(ow, "controller") || !kind || !name)
+            continue;
+        K8S_FOR_KIND(c, kind, i) {
+            const mm_k8s_object *x = mm_k8s_get(c->s, i);
+            if (x->name && !strcmp(x->name, name) &&
+                !strcmp(x->ns ? x->ns : "", o->ns ? o->ns : ""))
+                return true;
+        }
+    }
+    return false;
+}
+
 int mm_k8s_check(const mm_k8s_set *s, const mm_k8s_check_opts *opts, mm_findings *out)
 {
     if (!s || !out)
@@ -312,6 +333,8 @@ int mm_k8s_check(const mm_k8s_set *s, const mm_k8s_check_opts *opts, mm_findings
     for (size_t i = 0; i < mm_k8s_count(s); i++) {
         const mm_k8s_object *o = mm_k8s_get(s, i);
         k8s_load_ignores(&c, i);
+        if (controlled_in_set(&c, o))
+            continue;
         if (checks & MM_K8S_CHECK_PSS)
             k8s_check_pss(&c, o);
         if (checks & MM_K8S_CHECK_WORKLOAD)

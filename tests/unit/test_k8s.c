@@ -443,6 +443,42 @@ MM_TEST(findings_locations_and_annotations)
     mm_k8s_set_free(s);
 }
 
+MM_TEST(controlled_objects_checked_once)
+{
+    /* a live cluster lists a Deployment, its ReplicaSet and their pods */
+    const char *y =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: a}\n"
+        "spec: {template: {spec: {hostIPC: true, containers: [{name: c, image: i}]}}}\n---\n"
+        "apiVersion: apps/v1\nkind: ReplicaSet\nmetadata:\n  name: web-1\n  namespace: a\n"
+        "  ownerReferences: [{kind: Deployment, name: web, controller: true}]\n"
+        "spec: {template: {spec: {hostIPC: true, containers: [{name: c, image: i}]}}}\n---\n"
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-1-x\n  namespace: a\n"
+        "  ownerReferences: [{kind: ReplicaSet, name: web-1, controller: true}]\n"
+        "spec: {hostIPC: true, containers: [{name: c, image: i}]}\n---\n"
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: orphan\n  namespace: a\n"
+        "  ownerReferences: [{kind: ReplicaSet, name: gone, controller: true}]\n"
+        "spec: {hostIPC: true, containers: [{name: c, image: i}]}\n";
+    mm_k8s_set *s = load("live.yaml", y);
+    REQUIRE(s);
+    mm_findings *f;
+    mm_findings_new(&f);
+    mm_k8s_check_opts o;
+    mm_k8s_check_opts_init(&o);
+    CHECK_OK(mm_k8s_check(s, &o, f));
+    int n = 0;
+    for (size_t i = 0; i < mm_findings_count(f); i++) {
+        const mm_finding *x = mm_findings_get(f, i);
+        if (!strcmp(x->id, "MM-PSS-hostNamespaces")) {
+            n++;
+            CHECK(!strcmp(x->loc.resource, "a/Deployment/web") ||
+                  !strcmp(x->loc.resource, "a/Pod/orphan"));
+        }
+    }
+    CHECK_INT(n, 2);
+    mm_findings_free(f);
+    mm_k8s_set_free(s);
+}
+
 /* --- RBAC ------------------------------------------------------------------------------------ */
 static const char rbac_yaml[] =
     "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: reader}\n"
