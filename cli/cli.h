@@ -18,6 +18,9 @@ extern const char *prog;
 
 /* Prints "mamori: <what><library message>" and returns EXIT_ERROR. */
 int cli_fail(const char *what);
+/* Reads standard input whole, stopping a little past max bytes (the
+ * parser then refuses it by its own cap).  -1 with errno on failure. */
+int cli_read_stdin(char **out, size_t *len, uint64_t max);
 /* Parses "123", "64K", "2G" ... into bytes (or a plain count). */
 int cli_parse_size(const char *s, uint64_t *out);
 /* --scanners LIST (vuln,secret,misconfig,malware; inventory/sbom accepted
@@ -39,6 +42,7 @@ int cmd_verify(int argc, char **argv);                      /* cmd_trust.c */
 int cmd_policy(int argc, char **argv);                      /* cmd_policy.c */
 int cmd_host(int argc, char **argv);                        /* cmd_host.c */
 int cmd_net(int argc, char **argv);                         /* cmd_net.c */
+int cmd_k8s(int argc, char **argv);                         /* cmd_k8s.c */
 void cli_usage(FILE *f);                                    /* main.c */
 
 /* --- what `image`, `rootfs` and `sbom` share (cmd_scan.c) ------------------ */

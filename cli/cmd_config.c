@@ -106,38 +106,6 @@ static void list_rules(void)
     }
 }
 
-static int read_stdin(char **out, size_t *len)
-{
-    size_t cap = 65536, n = 0;
-    char *b = malloc(cap);
-    if (!b)
-        return -1;
-    for (;;) {
-        if (n == cap) {
-            if (cap >= MM_DF_MAX_SIZE + 1)
-                break;
-            cap *= 2;
-            char *nb = realloc(b, cap);
-            if (!nb) {
-                free(b);
-                return -1;
-            }
-            b = nb;
-        }
-        size_t k = fread(b + n, 1, cap - n, stdin);
-        n += k;
-        if (k == 0)
-            break;
-    }
-    if (ferror(stdin)) {
-        free(b);
-        return -1;
-    }
-    *out = b;
-    *len = n;
-    return 0;
-}
-
 int cmd_config(int argc, char **argv)
 {
     const char *format = "table", *output = NULL, *config = NULL;
@@ -269,7 +237,7 @@ int cmd_config(int argc, char **argv)
     if (!strcmp(path, "-")) {
         char *data;
         size_t len;
-        if (read_stdin(&data, &len) < 0) {
+        if (cli_read_stdin(&data, &len, MM_DF_MAX_SIZE) < 0) {
             fprintf(stderr, "%s: standard input: %s\n", prog, strerror(errno ? errno : EIO));
             goto out;
         }

@@ -39,6 +39,8 @@ void cli_usage(FILE *f)
 "  mamori policy check --policy FILE IMAGE        the build/deploy gate: allow or deny\n"
 "  mamori host ps | logins                        processes and login records\n"
 "  mamori net -r FILE | -i IF | --containers      network sensor: flows, scans, blocklists\n"
+"  mamori k8s PATH|-|--cluster [options]          Kubernetes posture (k8s --help)\n"
+"  mamori k8s who-can VERB RESOURCE [-n NS] ...    who may do it, from RBAC\n"
 "  mamori version\n"
 "\n"
 "Options:\n"
@@ -110,6 +112,40 @@ int cli_parse_size(const char *s, uint64_t *out)
     *out = (uint64_t)v << shift;
     return 0;
 }
+int cli_read_stdin(char **out, size_t *len, uint64_t max)
+{
+    size_t cap = 65536, n = 0;
+    char *b = malloc(cap);
+    if (!b)
+        return -1;
+    for (;;) {
+        if (n == cap) {
+            if (cap > max) {
+                /* one byte past the cap is enough for the reader to refuse */
+                break;
+            }
+            cap *= 2;
+            char *nb = realloc(b, cap);
+            if (!nb) {
+                free(b);
+                return -1;
+            }
+            b = nb;
+        }
+        size_t k = fread(b + n, 1, cap - n, stdin);
+        n += k;
+        if (k == 0)
+            break;
+    }
+    if (ferror(stdin)) {
+        free(b);
+        return -1;
+    }
+    *out = b;
+    *len = n;
+    return 0;
+}
+
 int cli_fail(const char *what)
 {
     fprintf(stderr, "%s: %s%s\n", prog, what ? what : "", mm_error_last());
@@ -161,6 +197,8 @@ int main(int argc, char **argv)
         return cmd_host(argc - 1, argv + 1);
     if (!strcmp(cmd, "net"))
         return cmd_net(argc - 1, argv + 1);
+    if (!strcmp(cmd, "k8s"))
+        return cmd_k8s(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("mamori %s\n", MM_VERSION);
         return 0;

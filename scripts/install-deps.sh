@@ -18,6 +18,11 @@ TEST="python3 python3-yaml jq hyperfine time mmdebstrap umoci skopeo golang-go i
 
 want="$BUILD"
 [ "${1:-}" = "--test" ] && want="$BUILD $TEST"
+# the k8s benchmark's floor (kubectl annotate --local): Debian's client when
+# no kubectl is installed from elsewhere
+if [ "${1:-}" = "--test" ] && ! command -v kubectl >/dev/null 2>&1; then
+    want="$want kubernetes-client"
+fi
 
 missing=""
 for p in $want; do

@@ -52,6 +52,9 @@ typedef struct mm_location {
     int line;           /* 1-based, 0 when none */
     char *package;      /* "name@version" */
     char *host, *container, *process; /* runtime locations (later issues) */
+    char *resource;     /* orchestrator object "namespace/Kind/name" */
+    char *field;        /* JSON path of the offending field in it:
+                         * "spec.template.spec.containers[0].image" */
 } mm_location;
 
 typedef struct mm_finding {

@@ -13,4 +13,5 @@
 #include "mamori/trust.h"
 #include "mamori/policy.h"
 #include "mamori/regscan.h"
+#include "mamori/k8s.h"
 #endif

@@ -88,6 +88,8 @@ static void finding_clear(mm_finding *f)
     free(f->loc.host);
     free(f->loc.container);
     free(f->loc.process);
+    free(f->loc.resource);
+    free(f->loc.field);
     free(f->evidence);
     free(f->remediation);
     mm_strv_free(f->references, f->nreferences);
@@ -153,6 +155,8 @@ int mm_findings_add(mm_findings *list, const mm_finding *f)
     d->loc.host = mm_xstrdup(f->loc.host);
     d->loc.container = mm_xstrdup(f->loc.container);
     d->loc.process = mm_xstrdup(f->loc.process);
+    d->loc.resource = mm_xstrdup(f->loc.resource);
+    d->loc.field = mm_xstrdup(f->loc.field);
     d->evidence = mm_xstrdup(f->evidence);
     d->remediation = mm_xstrdup(f->remediation);
     for (size_t i = 0; i < f->nreferences; i++)

@@ -116,6 +116,8 @@ static json_t *location_json(const mm_location *l)
     mm_json_set_str(o, "host", l->host);
     mm_json_set_str(o, "container", l->container);
     mm_json_set_str(o, "process", l->process);
+    mm_json_set_str(o, "resource", l->resource);
+    mm_json_set_str(o, "field", l->field);
     return o;
 }
 

@@ -154,6 +154,20 @@ static json_t *make_result(mm_result *r, const mm_finding *f, size_t rule_index,
     json_object_set_new(loc, "physicalLocation", pl);
     if (f->loc.package)
         json_object_set_new(loc, "message", text(f->loc.package));
+    if (f->loc.resource || f->loc.field) {
+        /* an orchestrator object and the field in it */
+        json_t *ll = json_object();
+        mm_buf q = MM_BUF_INIT;
+        mm_buf_printf(&q, "%s%s%s", f->loc.resource ? f->loc.resource : "",
+                      f->loc.resource && f->loc.field ? ":" : "",
+                      f->loc.field ? f->loc.field : "");
+        json_object_set_new(ll, "fullyQualifiedName", mm_json_str(q.data));
+        json_object_set_new(ll, "kind", json_string("object"));
+        mm_buf_free(&q);
+        json_t *lls = json_array();
+        json_array_append_new(lls, ll);
+        json_object_set_new(loc, "logicalLocations", lls);
+    }
     json_t *locs = json_array();
     json_array_append_new(locs, loc);
     json_object_set_new(res, "locations", locs);

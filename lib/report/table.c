@@ -220,6 +220,10 @@ static char *location_text(const mm_location *l)
         if (l->line > 0)
             mm_buf_printf(&b, ":%d", l->line);
     }
+    if (l->resource)
+        mm_buf_printf(&b, "%s%s", b.len ? " " : "", l->resource);
+    if (l->field)
+        mm_buf_printf(&b, "%s%s", l->resource ? " " : b.len ? " " : "", l->field);
     if (l->package)
         mm_buf_printf(&b, "%s%s", b.len ? " " : "", l->package);
     if (l->layer >= 0)

@@ -125,4 +125,61 @@ void mm_time_rfc3339(int64_t t, char out[32]);
  * text in the message. */
 int mm_time_parse_rfc3339(const char *s, int64_t *out);
 
+/* --- YAML (lib/util/yaml.c): the one loader ------------------------------- */
+/* A YAML stream into jansson values (Kubernetes' YAML 1.1 scalar rules),
+ * with the position of every mapping key and sequence item recorded in a
+ * posmap.  Caps: nesting depth, documents, nodes per document with aliases
+ * expanded; a duplicate key is an error.  Errors are MM_EFORMAT or
+ * MM_ELIMIT with "NAME:LINE:COL: what". */
+struct json_t;
+typedef struct mm_yaml_limits {
+    size_t max_depth;   /* 0 = 64 */
+    size_t max_nodes;   /* per document, aliases expanded; 0 = 1,000,000 */
+    size_t max_docs;    /* 0 = 100,000 */
+} mm_yaml_limits;
+void mm_yaml_limits_init(mm_yaml_limits *l);
+typedef struct mm_yaml_posmap mm_yaml_posmap;
+mm_yaml_posmap *mm_yaml_posmap_new(void);
+void mm_yaml_posmap_free(mm_yaml_posmap *pm);
+/* Line and column (1-based) of member `key` of the object parent, or (key
+ * NULL) of item idx of the array parent.  False when not recorded. */
+bool mm_yaml_pos_get(const mm_yaml_posmap *pm, const struct json_t *parent,
+                     const char *key, size_t idx, int *line, int *col);
+/* Called per document with a new reference (the callee owns it; an empty
+ * document is JSON null) and the document's first line.  A negative return
+ * stops the parse and is returned. */
+typedef int (*mm_yaml_doc_fn)(void *ud, struct json_t *doc, int line);
+/* lim and pm may be NULL (defaults; no positions). */
+int mm_yaml_parse(const char *data, size_t len, const char *name,
+                  const mm_yaml_limits *lim, mm_yaml_posmap *pm,
+                  mm_yaml_doc_fn fn, void *ud);
+/* A file that must hold one document (or none: *out is JSON null). */
+int mm_yaml_load_one(struct json_t **out, const char *data, size_t len,
+                     const char *name, const mm_yaml_limits *lim,
+                     mm_yaml_posmap *pm);
+
+/* --- helper programs (lib/util/proc.c) ------------------------------------- */
+/* Runs argv[0] (PATH lookup, no shell) with only stdin/stdout/stderr open,
+ * default signals, its own process group (killed on timeout), input on
+ * stdin, stdout capped and wiped on free.  Returns 0 when it could be
+ * started or spawn_errno says why not; MM_EIO on pipe failures. */
+typedef struct mm_proc_opts {
+    const char *const *argv;
+    const char *const *env_add;   /* "NAME=value" set for the child; NULL */
+    const char *input;
+    size_t input_len;
+    long timeout_ms;              /* 0 = 30 s */
+    size_t max_out;               /* 0 = 1 MiB; more sets `over` */
+    size_t max_err;               /* stderr kept; 0 = 4 KiB */
+} mm_proc_opts;
+typedef struct mm_proc_result {
+    char *out, *err;              /* NUL-terminated */
+    size_t out_len, err_len;
+    int status;                   /* waitpid status; -1 when lost */
+    bool timed_out, over;
+    int spawn_errno;              /* not started: ENOENT when not on PATH */
+} mm_proc_result;
+int mm_proc_run(mm_proc_result *res, const mm_proc_opts *o);
+void mm_proc_result_free(mm_proc_result *r);
+
 #endif

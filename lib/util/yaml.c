@@ -1,0 +1,699 @@
+/*
+ * yaml.c - the one YAML loader: a YAML stream (one or many documents) into
+ * jansson values, on libyaml's event parser, with the line and column of
+ * every mapping key and sequence item kept aside (mm_yaml_posmap) so that
+ * errors and findings can point into the file.
+ *
+ * Scalars resolve as Kubernetes resolves them (sigs.k8s.io/yaml over
+ * go-yaml v2, YAML 1.1): ~/null/empty are null; y/yes/on/true and
+ * n/no/off/false (in their three casings) are booleans; integers in decimal,
+ * 0x, 0b and leading-0 octal with '_' separators; floats, .inf and .nan
+ * (as strings: JSON has no infinity); quoted and block scalars and !!str
+ * are strings.  Keys become strings as written.  Merge keys ("<<") are
+ * applied; explicit keys win over merged ones.
+ *
+ * Untrusted input is capped: nesting depth, documents, and nodes per
+ * document counted with aliases expanded (a "billion laughs" document
+ * stops at the cap instead of eating memory: aliased nodes are shared, not
+ * copied, but each use counts its whole subtree).  A duplicate key is an
+ * error, because different consumers resolve it differently (an admission
+ * check could read one value while the API server keeps the other).
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <yaml.h>
+
+#include "util/util.h"
+
+/* --- positions ------------------------------------------------------------- */
+struct pslot {
+    const void *parent;
+    uint64_t key;   /* hash of the key for objects; index | 1<<63 for arrays */
+    int32_t line, col;
+};
+
+struct mm_yaml_posmap {
+    struct pslot *slots;
+    size_t cap, count;
+};
+
+mm_yaml_posmap *mm_yaml_posmap_new(void)
+{
+    mm_yaml_posmap *pm = mm_xcalloc(1, sizeof *pm);
+    pm->cap = 256;
+    pm->slots = mm_xcalloc(pm->cap, sizeof *pm->slots);
+    return pm;
+}
+
+void mm_yaml_posmap_free(mm_yaml_posmap *pm)
+{
+    if (!pm)
+        return;
+    free(pm->slots);
+    free(pm);
+}
+
+static uint64_t pkey(const char *key, size_t idx)
+{
+    if (key)
+        return mm_hash(key, strlen(key)) & ~(1ull << 63);
+    return (uint64_t)idx | (1ull << 63);
+}
+
+static size_t pslot_of(const void *parent, uint64_t key, size_t cap)
+{
+    uint64_t h = (uint64_t)(uintptr_t)parent * 0x9e3779b97f4a7c15ull ^ key;
+    h ^= h >> 29;
+    return (size_t)h & (cap - 1);
+}
+
+static void pos_put(mm_yaml_posmap *pm, const void *parent, uint64_t key, int line, int col)
+{
+    if ((pm->count + 1) * 4 > pm->cap * 3) {
+        struct pslot *old = pm->slots;
+        size_t oc = pm->cap;
+        pm->cap *= 2;
+        pm->slots = mm_xcalloc(pm->cap, sizeof *pm->slots);
+        for (size_t i = 0; i < oc; i++) {
+            if (!old[i].parent)
+                continue;
+            size_t j = pslot_of(old[i].parent, old[i].key, pm->cap);
+            while (pm->slots[j].parent)
+                j = (j + 1) & (pm->cap - 1);
+            pm->slots[j] = old[i];
+        }
+        free(old);
+    }
+    size_t j = pslot_of(parent, key, pm->cap);
+    while (pm->slots[j].parent) {
+        if (pm->slots[j].parent == parent && pm->slots[j].key == key) {
+            pm->slots[j].line = line;
+            pm->slots[j].col = col;
+            return;
+        }
+        j = (j + 1) & (pm->cap - 1);
+    }
+    pm->slots[j] = (struct pslot){parent, key, line, col};
+    pm->count++;
+}
+
+bool mm_yaml_pos_get(const mm_yaml_posmap *pm, const struct json_t *parent, const char *key,
+                     size_t idx, int *line, int *col)
+{
+    if (!pm || !parent)
+        return false;
+    uint64_t k = pkey(key, idx);
+    size_t j = pslot_of(parent, k, pm->cap);
+    while (pm->slots[j].parent) {
+        if (pm->slots[j].parent == parent && pm->slots[j].key == k) {
+            if (line)
+                *line = pm->slots[j].line;
+            if (col)
+                *col = pm->slots[j].col;
+            return true;
+        }
+        j = (j + 1) & (pm->cap - 1);
+    }
+    return false;
+}
+
+/* --- scalars ---------------------------------------------------------------- */
+static bool word_in(const char *s, const char *const *list)
+{
+    for (; *list; list++)
+        if (!strcmp(s, *list))
+            return true;
+    return false;
+}
+
+static const char *const null_words[] = {"", "~", "null", "Null", "NULL", NULL};
+static const char *const true_words[] = {"y", "Y", "yes", "Yes", "YES", "on", "On", "ON",
+                                         "true", "True", "TRUE", NULL};
+static const char *const false_words[] = {"n", "N", "no", "No", "NO", "off", "Off", "OFF",
+                                          "false", "False", "FALSE", NULL};
+
+/* An integer as go-yaml v2 reads it (strconv.ParseInt base 0 after
+ * removing '_'): sign, then decimal, 0x hex, 0b binary, 0o or leading-0
+ * octal.  False when s is not one or does not fit in 64 bits. */
+static bool parse_int(const char *s, json_int_t *out, bool *overflow)
+{
+    char buf[80];
+    size_t n = 0;
+    *overflow = false;
+    for (const char *p = s; *p; p++) {
+        if (*p == '_')
+            continue;
+        if (n + 1 >= sizeof buf)
+            return false;
+        buf[n++] = *p;
+    }
+    buf[n] = 0;
+    const char *p = buf;
+    bool neg = false;
+    if (*p == '+' || *p == '-')
+        neg = *p++ == '-';
+    if (!*p)
+        return false;
+    unsigned base = 10;
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+        base = 16;
+        p += 2;
+    } else if (p[0] == '0' && (p[1] == 'b' || p[1] == 'B')) {
+        base = 2;
+        p += 2;
+    } else if (p[0] == '0' && (p[1] == 'o' || p[1] == 'O')) {
+        base = 8;
+        p += 2;
+    } else if (p[0] == '0' && p[1]) {
+        base = 8;
+        p++;
+    }
+    if (!*p)
+        return false;
+    unsigned long long v = 0;
+    for (; *p; p++) {
+        unsigned d;
+        if (*p >= '0' && *p <= '9')
+            d = (unsigned)(*p - '0');
+        else if (*p >= 'a' && *p <= 'f')
+            d = (unsigned)(*p - 'a' + 10);
+        else if (*p >= 'A' && *p <= 'F')
+            d = (unsigned)(*p - 'A' + 10);
+        else
+            return false;
+        if (d >= base)
+            return false;
+        if (v > (ULLONG_MAX - d) / base) {
+            *overflow = true;
+            return false;
+        }
+        v = v * base + d;
+    }
+    if (!neg && v > (unsigned long long)INT64_MAX) {
+        *overflow = true;
+        return false;
+    }
+    if (neg && v > (unsigned long long)INT64_MAX + 1) {
+        *overflow = true;
+        return false;
+    }
+    *out = neg ? (json_int_t)(0 - v) : (json_int_t)v;
+    return true;
+}
+
+/* go-yaml v2's float syntax: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? */
+static bool float_syntax(const char *s)
+{
+    const char *p = s;
+    if (*p == '+' || *p == '-')
+        p++;
+    bool digits = false;
+    while (*p >= '0' && *p <= '9') {
+        p++;
+        digits = true;
+    }
+    if (*p == '.') {
+        p++;
+        bool frac = false;
+        while (*p >= '0' && *p <= '9') {
+            p++;
+            frac = true;
+        }
+        if (!digits && !frac)
+            return false;
+    } else if (!digits) {
+        return false;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!(*p >= '0' && *p <= '9'))
+            return false;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    return *p == 0;
+}
+
+static json_t *plain_scalar(const char *s, size_t len)
+{
+    if (strlen(s) != len)      /* a NUL inside: keep the bytes as a string */
+        return json_stringn_nocheck(s, len);
+    if (word_in(s, null_words))
+        return json_null();
+    if (word_in(s, true_words))
+        return json_true();
+    if (word_in(s, false_words))
+        return json_false();
+    char c = s[0];
+    if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.') {
+        json_int_t iv;
+        bool overflow;
+        if (parse_int(s, &iv, &overflow))
+            return json_integer(iv);
+        if (float_syntax(s) || overflow) {
+            char *end;
+            double d = strtod(s, &end);
+            if (*end == 0 && isfinite(d))
+                return json_real(d);
+        }
+    }
+    /* .inf and .nan have no JSON form: they stay text */
+    return json_stringn_nocheck(s, len);
+}
+
+static bool tag_is(const char *tag, const char *name)
+{
+    static const char pfx[] = "tag:yaml.org,2002:";
+    if (!tag)
+        return false;
+    if (!strncmp(tag, pfx, sizeof pfx - 1))
+        return !strcmp(tag + sizeof pfx - 1, name);
+    return tag[0] == '!' && tag[1] == '!' && !strcmp(tag + 2, name);
+}
+
+/* --- the builder ------------------------------------------------------------- */
+struct anchor {
+    char *name;
+    json_t *node;
+    size_t size;     /* nodes in its subtree */
+    bool done;       /* false while the node is being built */
+};
+
+struct frame {
+    json_t *node;
+    bool map;
+    char *key;              /* mapping: the key waiting for its value */
+    bool key_is_merge;
+    int key_line, key_col;
+    size_t start_count;     /* nodes before this one */
+    int anchor;             /* index into anchors, -1 */
+    json_t **merges;        /* "<<" sources, applied at the end */
+    size_t nmerges;
+    yaml_mark_t start;      /* where the node began */
+};
+
+struct builder {
+    const char *name;
+    const mm_yaml_limits *lim;
+    mm_yaml_posmap *pm;
+    struct frame *st;
+    size_t depth, cap;
+    struct anchor *anchors;
+    size_t nanchors;
+    size_t count;           /* nodes so far in this document, aliases expanded */
+    json_t *root;
+    int root_line;
+    bool root_started;      /* the root's first line is known */
+};
+
+static int berr(const struct builder *b, const yaml_mark_t *m, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int berr(const struct builder *b, const yaml_mark_t *m, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = mm_xvasprintf(fmt, ap);
+    va_end(ap);
+    int rc = mm_error_set(code, "%s:%zu:%zu: %s", b->name, m->line + 1, m->column + 1, msg);
+    free(msg);
+    return rc;
+}
+
+static void anchors_clear(struct builder *b)
+{
+    for (size_t i = 0; i < b->nanchors; i++) {
+        free(b->anchors[i].name);
+        json_decref(b->anchors[i].node);
+    }
+    free(b->anchors);
+    b->anchors = NULL;
+    b->nanchors = 0;
+}
+
+static void frames_clear(struct builder *b)
+{
+    while (b->depth > 0) {
+        struct frame *f = &b->st[--b->depth];
+        json_decref(f->node);
+        free(f->key);
+        for (size_t i = 0; i < f->nmerges; i++)
+            json_decref(f->merges[i]);
+        free(f->merges);
+    }
+}
+
+static int add_anchor(struct builder *b, const char *name, json_t *node)
+{
+    b->anchors = mm_xrealloc(b->anchors, (b->nanchors + 1) * sizeof *b->anchors);
+    b->anchors[b->nanchors] = (struct anchor){mm_xstrdup(name), json_incref(node), 1, false};
+    return (int)b->nanchors++;
+}
+
+static const struct anchor *find_anchor(const struct builder *b, const char *name)
+{
+    for (size_t i = b->nanchors; i-- > 0;)
+        if (!strcmp(b->anchors[i].name, name))
+            return &b->anchors[i];
+    return NULL;
+}
+
+/* Places a finished value (a new reference, taken) into the parent frame
+ * or as the root.  key_scalar: when the parent is a mapping waiting for a
+ * key, the scalar text to use as the key (NULL for a non-scalar). */
+static int place(struct builder *b, json_t *v, const char *key_text, bool plain,
+                 const yaml_mark_t *m)
+{
+    if (b->depth == 0) {
+        b->root = v;
+        if (!b->root_started)
+            b->root_line = (int)m->line + 1;
+        return 0;
+    }
+    struct frame *f = &b->st[b->depth - 1];
+    if (!f->map) {
+        size_t idx = json_array_size(f->node);
+        if (b->pm)
+            pos_put(b->pm, f->node, pkey(NULL, idx), (int)m->line + 1, (int)m->column + 1);
+        json_array_append_new(f->node, v);
+        return 0;
+    }
+    if (!f->key) {
+        if (!key_text) {
+            json_decref(v);
+            return berr(b, m, MM_EFORMAT, "a mapping key must be a scalar");
+        }
+        f->key = mm_xstrdup(key_text);
+        f->key_is_merge = plain && !strcmp(key_text, "<<");
+        f->key_line = (int)m->line + 1;
+        f->key_col = (int)m->column + 1;
+        json_decref(v);
+        return 0;
+    }
+    if (f->key_is_merge) {
+        /* "<<: *base" or "<<: [*a, *b]": earlier sources win over later */
+        if (json_is_object(v)) {
+            f->merges = mm_xrealloc(f->merges, (f->nmerges + 1) * sizeof *f->merges);
+            f->merges[f->nmerges++] = v;
+        } else if (json_is_array(v)) {
+            for (size_t i = 0; i < json_array_size(v); i++) {
+                json_t *it = json_array_get(v, i);
+                if (!json_is_object(it)) {
+                    json_decref(v);
+                    return berr(b, m, MM_EFORMAT, "a merge key (<<) takes mappings only");
+                }
+                f->merges = mm_xrealloc(f->merges, (f->nmerges + 1) * sizeof *f->merges);
+                f->merges[f->nmerges++] = json_incref(it);
+            }
+            json_decref(v);
+        } else {
+            json_decref(v);
+            return berr(b, m, MM_EFORMAT, "a merge key (<<) takes a mapping or a list of them");
+        }
+    } else {
+        if (json_object_get(f->node, f->key)) {
+            yaml_mark_t km = {0, (size_t)f->key_line - 1, (size_t)f->key_col - 1};
+            int rc = berr(b, &km, MM_EFORMAT, "duplicate key \"%.100s\"", f->key);
+            json_decref(v);
+            return rc;
+        }
+        if (b->pm)
+            pos_put(b->pm, f->node, pkey(f->key, 0), f->key_line, f->key_col);
+        json_object_set_new_nocheck(f->node, f->key, v);
+    }
+    free(f->key);
+    f->key = NULL;
+    f->key_is_merge = false;
+    return 0;
+}
+
+static int count_nodes(struct builder *b, size_t n, const yaml_mark_t *m)
+{
+    b->count += n;
+    if (b->count > b->lim->max_nodes)
+        return berr(b, m, MM_ELIMIT, "more than %zu nodes in one document (aliases "
+                    "expanded)", b->lim->max_nodes);
+    return 0;
+}
+
+static int open_node(struct builder *b, bool map, const char *anchor, const yaml_mark_t *m)
+{
+    if (b->depth >= b->lim->max_depth)
+        return berr(b, m, MM_ELIMIT, "nesting deeper than %zu levels", b->lim->max_depth);
+    int rc = count_nodes(b, 1, m);
+    if (rc < 0)
+        return rc;
+    if (b->depth == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 16;
+        b->st = mm_xrealloc(b->st, b->cap * sizeof *b->st);
+    }
+    json_t *node = map ? json_object() : json_array();
+    if (!node)
+        abort();
+    struct frame *f = &b->st[b->depth++];
+    memset(f, 0, sizeof *f);
+    f->node = node;
+    f->map = map;
+    f->start_count = b->count - 1;
+    f->anchor = anchor ? add_anchor(b, anchor, node) : -1;
+    f->start = *m;
+    return 0;
+}
+
+static int close_node(struct builder *b, const yaml_mark_t *start, const yaml_mark_t *m)
+{
+    struct frame f = b->st[--b->depth];
+    if (f.map && f.key) {
+        free(f.key);
+        f.key = NULL;
+    }
+    for (size_t i = 0; i < f.nmerges; i++) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(f.merges[i], k, v) {
+            if (!json_object_get(f.node, k))
+                json_object_set_nocheck(f.node, k, v);
+        }
+        json_decref(f.merges[i]);
+    }
+    free(f.merges);
+    if (f.anchor >= 0) {
+        b->anchors[f.anchor].size = b->count - f.start_count;
+        b->anchors[f.anchor].done = true;
+    }
+    (void)start;
+    return place(b, f.node, NULL, false, &f.start);
+}
+
+static int on_scalar(struct builder *b, const yaml_event_t *ev)
+{
+    const char *text = (const char *)ev->data.scalar.value;
+    size_t len = ev->data.scalar.length;
+    const char *tag = (const char *)ev->data.scalar.tag;
+    bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+    int rc = count_nodes(b, 1, &ev->start_mark);
+    if (rc < 0)
+        return rc;
+    struct frame *f = b->depth ? &b->st[b->depth - 1] : NULL;
+    bool is_key = f && f->map && !f->key;
+    json_t *v;
+    if (is_key) {
+        v = json_null();   /* keys are kept as text by place() */
+    } else if (tag && tag[0] && strcmp(tag, "!")) {
+        if (tag_is(tag, "null")) {
+            v = json_null();
+        } else if (tag_is(tag, "bool")) {
+            if (word_in(text, true_words))
+                v = json_true();
+            else if (word_in(text, false_words))
+                v = json_false();
+            else
+                return berr(b, &ev->start_mark, MM_EFORMAT, "\"%.60s\" is not a !!bool", text);
+        } else if (tag_is(tag, "int") || tag_is(tag, "float")) {
+            json_t *p = plain_scalar(text, len);
+            if (!json_is_number(p)) {
+                json_decref(p);
+                return berr(b, &ev->start_mark, MM_EFORMAT, "\"%.60s\" is not a number", text);
+            }
+            v = p;
+        } else {
+            v = json_stringn_nocheck(text, len);   /* !!str, !!binary, local tags */
+        }
+    } else if (!plain || (tag && !strcmp(tag, "!"))) {
+        v = json_stringn_nocheck(text, len);
+    } else {
+        v = plain_scalar(text, len);
+    }
+    if (!v)
+        abort();
+    if (ev->data.scalar.anchor) {
+        /* an anchored key is remembered as its text */
+        json_t *an = is_key ? json_stringn_nocheck(text, len) : json_incref(v);
+        int ai = add_anchor(b, (const char *)ev->data.scalar.anchor, an);
+        json_decref(an);
+        b->anchors[ai].done = true;
+    }
+    return place(b, v, text, plain && !tag, &ev->start_mark);
+}
+
+static int on_alias(struct builder *b, const yaml_event_t *ev)
+{
+    const char *name = (const char *)ev->data.alias.anchor;
+    const struct anchor *a = find_anchor(b, name);
+    if (!a)
+        return berr(b, &ev->start_mark, MM_EFORMAT, "unknown anchor \"*%.60s\"", name);
+    if (!a->done)
+        return berr(b, &ev->start_mark, MM_EFORMAT, "alias \"*%.60s\" refers to a node that "
+                    "contains it", name);
+    int rc = count_nodes(b, a->size, &ev->start_mark);
+    if (rc < 0)
+        return rc;
+    const char *text = json_is_string(a->node) ? json_string_value(a->node) : NULL;
+    return place(b, json_incref(a->node), text, false, &ev->start_mark);
+}
+
+void mm_yaml_limits_init(mm_yaml_limits *l)
+{
+    l->max_depth = 64;
+    l->max_nodes = 1000000;
+    l->max_docs = 100000;
+}
+
+int mm_yaml_parse(const char *data, size_t len, const char *name, const mm_yaml_limits *lim,
+                  mm_yaml_posmap *pm, mm_yaml_doc_fn fn, void *ud)
+{
+    mm_yaml_limits dl;
+    mm_yaml_limits_init(&dl);
+    if (lim) {
+        if (lim->max_depth)
+            dl.max_depth = lim->max_depth;
+        if (lim->max_nodes)
+            dl.max_nodes = lim->max_nodes;
+        if (lim->max_docs)
+            dl.max_docs = lim->max_docs;
+    }
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser))
+        abort();
+    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+    struct builder b = {.name = name ? name : "-", .lim = &dl, .pm = pm};
+    size_t ndocs = 0;
+    int rc = 0;
+    bool done = false;
+    yaml_mark_t doc_start = {0, 0, 0};
+    while (!done && rc == 0) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&parser, &ev)) {
+            yaml_mark_t m = parser.problem_mark;
+            if (parser.context)
+                rc = berr(&b, &m, MM_EFORMAT, "%s %s", parser.context,
+                          parser.problem ? parser.problem : "malformed YAML");
+            else
+                rc = berr(&b, &m, MM_EFORMAT, "%s", parser.problem ? parser.problem
+                                                                  : "malformed YAML");
+            break;
+        }
+        switch (ev.type) {
+        case YAML_STREAM_END_EVENT:
+            done = true;
+            break;
+        case YAML_DOCUMENT_START_EVENT:
+            if (++ndocs > dl.max_docs) {
+                rc = berr(&b, &ev.start_mark, MM_ELIMIT, "more than %zu documents", dl.max_docs);
+                break;
+            }
+            b.count = 0;
+            b.root = NULL;
+            b.root_started = false;
+            b.root_line = (int)ev.start_mark.line + 1;
+            doc_start = ev.start_mark;
+            break;
+        case YAML_DOCUMENT_END_EVENT: {
+            json_t *root = b.root ? b.root : json_null();
+            b.root = NULL;
+            anchors_clear(&b);
+            rc = fn(ud, root, b.root_line);
+            (void)doc_start;
+            break;
+        }
+        case YAML_MAPPING_START_EVENT:
+            rc = open_node(&b, true, (const char *)ev.data.mapping_start.anchor, &ev.start_mark);
+            if (rc == 0 && b.depth == 1) {
+                b.root_line = (int)ev.start_mark.line + 1;
+                b.root_started = true;
+            }
+            break;
+        case YAML_SEQUENCE_START_EVENT:
+            rc = open_node(&b, false, (const char *)ev.data.sequence_start.anchor,
+                           &ev.start_mark);
+            if (rc == 0 && b.depth == 1) {
+                b.root_line = (int)ev.start_mark.line + 1;
+                b.root_started = true;
+            }
+            break;
+        case YAML_MAPPING_END_EVENT:
+        case YAML_SEQUENCE_END_EVENT: {
+            yaml_mark_t m = ev.start_mark;
+            rc = close_node(&b, &m, &ev.end_mark);
+            break;
+        }
+        case YAML_SCALAR_EVENT:
+            rc = on_scalar(&b, &ev);
+            break;
+        case YAML_ALIAS_EVENT:
+            rc = on_alias(&b, &ev);
+            break;
+        default:
+            break;
+        }
+        yaml_event_delete(&ev);
+    }
+    frames_clear(&b);
+    json_decref(b.root);
+    anchors_clear(&b);
+    free(b.st);
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
+struct one_ctx {
+    json_t *doc;
+    size_t n;
+};
+
+static int take_one(void *ud, json_t *doc, int line)
+{
+    struct one_ctx *c = ud;
+    if (c->n++ == 0) {
+        c->doc = doc;
+    } else {
+        json_decref(doc);
+    }
+    return 0;
+}
+
+int mm_yaml_load_one(struct json_t **out, const char *data, size_t len, const char *name,
+                     const mm_yaml_limits *lim, mm_yaml_posmap *pm)
+{
+    *out = NULL;
+    struct one_ctx c = {NULL, 0};
+    int rc = mm_yaml_parse(data, len, name, lim, pm, take_one, &c);
+    if (rc < 0) {
+        json_decref(c.doc);
+        return rc;
+    }
+    if (c.n > 1) {
+        json_decref(c.doc);
+        return mm_error_set(MM_EFORMAT, "%s: holds %zu YAML documents; one was expected",
+                            name ? name : "-", c.n);
+    }
+    *out = c.doc ? c.doc : json_null();
+    return 0;
+}
