@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "image/intake.h"
+#include "util/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

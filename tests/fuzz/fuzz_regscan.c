@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mamori/regscan.h"
+#include "image/intake.h"
 #include "util/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
