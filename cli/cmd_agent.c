@@ -151,6 +151,8 @@ static void agent_usage(FILE *f)
 "  --profile FILE       alert on (and kill, where it says so) deviations from FILE\n"
 "  --duration S         stop after S seconds (default: until SIGINT/SIGTERM)\n"
 "  --wakeup N           eBPF: records per CPU between consumer wake-ups (1024)\n"
+"  --strict             fail when a rule needs an event or field the source cannot\n"
+"                       fill (default: such rules are disabled with a warning)\n"
 "  --quiet              no start-up and statistics lines on stderr\n");
 }
 
@@ -178,6 +180,7 @@ int cmd_agent(int argc, char **argv)
         {"profile", required_argument, NULL, 1403},
         {"wakeup", required_argument, NULL, 'w'},
         {"quiet", no_argument, NULL, 'q'},
+        {"strict", no_argument, NULL, 1500},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -187,7 +190,7 @@ int cmd_agent(int argc, char **argv)
     mm_capture_opts capopts = {0};
     double duration = 0;
     unsigned wakeup = 0;
-    bool quiet = false;
+    bool quiet = false, strict = false;
     double learn_secs = -1;
     const char *profile_out = NULL, *profile = NULL;
     mm_profile_opts lopts = {0};
@@ -239,6 +242,7 @@ int cmd_agent(int argc, char **argv)
         case 1403: profile = optarg; break;
         case 'w': wakeup = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'q': quiet = true; break;
+        case 1500: strict = true; break;
         case 'h': agent_usage(stdout); return 0;
         default: agent_usage(stderr); return EXIT_ERROR;
         }
@@ -263,6 +267,14 @@ int cmd_agent(int argc, char **argv)
             rc = cli_fail("agent: ");
             goto out;
         }
+    /* rules the live source cannot serve are disabled (or, --strict, fatal) */
+    mm_source_caps caps;
+    if (!strncmp(source, "replay:", 7)) {
+        mm_ruleset_set_source(ag.rs, NULL, false);
+    } else {
+        mm_sensor_caps(&caps, !strcmp(source, "fallback") ? MM_SENSOR_FALLBACK : MM_SENSOR_BPF);
+        mm_ruleset_set_source(ag.rs, &caps, strict);
+    }
     if (mm_ruleset_compile(ag.rs) < 0) {
         rc = cli_fail("agent: ");
         goto out;
@@ -273,8 +285,10 @@ int cmd_agent(int argc, char **argv)
         mm_ruleset_stats st;
         mm_ruleset_stats_get(ag.rs, &st);
         fprintf(stderr, "%s agent: rules: %zu loaded, %zu enabled, %zu disabled by file, "
-                "%zu unsupported, %zu other source\n", prog, st.rules, st.enabled,
-                st.disabled_by_file, st.disabled_unsupported, st.skipped_source);
+                "%zu unsupported, %zu unsupported by the %s source, %zu other source\n", prog,
+                st.rules, st.enabled, st.disabled_by_file, st.disabled_unsupported,
+                st.disabled_source, strncmp(source, "replay:", 7) ? source : "replay",
+                st.skipped_source);
     }
     if (profile && mm_profile_load_file(&ag.profile, profile) < 0) {
         rc = cli_fail("agent: --profile: ");

@@ -16,6 +16,7 @@
 
 #include "mamori/common.h"
 #include "mamori/event.h"
+#include "mamori/rules.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -74,6 +75,11 @@ typedef void (*mm_sensor_fn)(void *ud, mm_event *ev);
 int mm_sensor_poll(mm_sensor *s, int timeout_ms, mm_sensor_fn fn, void *ud);
 
 void mm_sensor_stats_get(const mm_sensor *s, mm_sensor_stats *out);
+
+/* What a source can serve: the event types it produces and the fields it
+ * cannot fill, with the reason (for mm_ruleset_set_source).  The strings
+ * it points to are static. */
+void mm_sensor_caps(mm_source_caps *out, mm_sensor_kind kind);
 mm_proctab *mm_sensor_proctab(mm_sensor *s);
 
 /* ---- container attribution ------------------------------------------------ */

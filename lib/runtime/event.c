@@ -696,6 +696,7 @@ void mm_proctab_apply(mm_proctab *t, mm_event *ev)
             c->exe_ino_ctime = p->exe_ino_ctime;
             c->exe_ino_mtime = p->exe_ino_mtime;
             c->sid = p->sid; c->pgid = p->pgid; c->vpgid = p->vpgid;
+            c->mntns = p->mntns;
             c->start_ts = ev->ts;
             mm_proc_set_container(c, p->container);
             mm_proc_set_parent(c, p);

@@ -148,6 +148,27 @@ void mm_sn_set_argv_blob(mm_proc *p, const char *blob, size_t len)
     }
 }
 
+/* proc.env: the NUL-separated environment as "K=V K=V" */
+void mm_sn_set_env_blob(mm_proc *p, const char *blob, size_t len)
+{
+    mm_buf b = MM_BUF_INIT;
+    size_t i = 0;
+    int n = 0;
+    while (i < len && n < 1024) {
+        size_t l = strnlen(blob + i, len - i);
+        if (l) {
+            if (b.len)
+                mm_buf_addc(&b, ' ');
+            mm_buf_add(&b, blob + i, l);
+            n++;
+        }
+        i += l + 1;
+    }
+    free(p->env);
+    p->env = b.len ? mm_buf_detach(&b) : NULL;
+    mm_buf_free(&b);
+}
+
 /* fd table from /proc/PID/fd: files by name, sockets as "unknown" typed by
  * the inode (their addresses are learned from later events). */
 static void seed_fds(const char *root, mm_proc *p)
@@ -233,7 +254,13 @@ void mm_sn_fill_from_proc(mm_sensor_base *b, mm_proc *p, bool fds)
         }
         free(d);
     }
+    d = read_small(root, p->pid, "environ", &len);
+    if (d) {
+        mm_sn_set_env_blob(p, d, len);
+        free(d);
+    }
     mm_sn_fill_cwd_exe(root, p);
+    mm_sn_resolve_users(b, p);
     char *cg = mm_sn_proc_cgroup(root, p->pid);
     if (cg) {
         mm_sn_set_cgroup(b, p, cg);

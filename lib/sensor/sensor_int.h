@@ -19,6 +19,7 @@ typedef struct mm_sensor_base {
     size_t nhooks;
     mm_sensor_stats st;
     uint64_t seq;             /* evt.num */
+    mm_map *users;            /* mount namespace -> its passwd/group (users.c) */
     mm_sensor_fn fn;          /* during a poll */
     void *ud;
 } mm_sensor_base;
@@ -34,8 +35,18 @@ char *mm_sn_readlink(const char *root, int64_t pid, const char *what);
 char *mm_sn_proc_cgroup(const char *root, int64_t pid);
 void mm_sn_set_cgroup(mm_sensor_base *b, mm_proc *p, const char *cg);
 void mm_sn_set_argv_blob(mm_proc *p, const char *blob, size_t len);
+void mm_sn_set_env_blob(mm_proc *p, const char *blob, size_t len);
+/* users.c: user.name, group.name, user.loginname, homedir and shell of p
+ * from the passwd/group of its own root, cached per mount namespace */
+void mm_sn_resolve_users(mm_sensor_base *b, mm_proc *p);
+void mm_sn_users_free(mm_sensor_base *b);
 /* The record of pid, created and filled from /proc when unknown. */
 mm_proc *mm_sn_proc(mm_sensor_base *b, int64_t pid);
+
+/* caps.c: the syscalls the eBPF sensor traces (number, event, capture kind) */
+typedef struct mm_sn_sysdef { int nr; mm_evt_type type; uint32_t kind; } mm_sn_sysdef;
+extern const mm_sn_sysdef mm_sn_sysdefs[];
+extern const size_t mm_sn_nsysdefs;
 
 /* bpf.c (absent when built without the BPF sensor) */
 typedef struct mm_bpf_src mm_bpf_src;
