@@ -1,9 +1,11 @@
 /*
  * fallback.c - the event source for kernels that refuse BPF: the netlink
  * process connector (PROC_EVENT_FORK/EXEC/EXIT, root only) for the process
- * tree, plus fanotify marks on the mounts of /, /etc, /tmp, /dev/shm ... for
- * file opens (FAN_OPEN, read) and completed writes (FAN_CLOSE_WRITE, shown
- * as an open for writing).  Coarser than the eBPF sensor and documented as
+ * tree, plus fanotify FAN_MARK_FILESYSTEM marks on every mounted
+ * filesystem (new ones, such as a container's overlay root, as they appear)
+ * for file opens, reported when the file is closed: FAN_CLOSE_NOWRITE as an
+ * open for reading, FAN_CLOSE_WRITE as an open for writing, so that a
+ * write-only open is never taken for a read.  Coarser than the eBPF sensor and documented as
  * such (docs/sensor.md): no syscall arguments, no network events, process
  * details read from /proc after the fact (a process that exits at once is
  * seen by pid only).  fanotify gives no fd number in the watched process, so
@@ -30,9 +32,91 @@ struct mm_fb_src {
     mm_sensor_base *b;
     int nl;            /* netlink connector socket */
     int fan;           /* fanotify group, -1 if unavailable */
+    int mnt;           /* /proc/self/mountinfo: POLLPRI when mounts change */
     int64_t fake_fd;
     mm_map *exec_path;  /* pid -> path of FAN_OPEN_EXEC, for exits before /proc is read */
+    mm_map *exec_open;  /* "pid:path" of exec opens: their close is no read */
+    mm_map *marked;     /* "major:minor" of filesystems marked */
 };
+
+/* Filesystems that hold no files a rule is about (and some refuse marks) */
+static bool pseudo_fs(const char *t)
+{
+    static const char *const skip[] = {
+        "proc", "sysfs", "cgroup", "cgroup2", "devpts", "mqueue", "bpf", "tracefs",
+        "debugfs", "securityfs", "pstore", "configfs", "fusectl", "autofs",
+        "binfmt_misc", "nsfs", "efivarfs", "selinuxfs", "rpc_pipefs", "hugetlbfs",
+    };
+    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
+        if (!strcmp(t, skip[i]))
+            return true;
+    return false;
+}
+
+/* Marks every filesystem mounted in the agent's mount namespace that is
+ * not marked yet (FAN_MARK_FILESYSTEM: every open on that superblock, from
+ * any mount namespace, which is what sees into containers: their overlay
+ * root is mounted by the runtime in the host namespace).  Called at start
+ * and whenever /proc/self/mountinfo says the mounts changed. */
+static void mark_filesystems(mm_fb_src *s, bool report)
+{
+    size_t len;
+    char *d = mm_file_read_proc("/proc/self/mountinfo", 16u << 20, &len);
+    if (!d)
+        return;
+    mm_lines it;
+    const char *line;
+    size_t ll;
+    mm_lines_init(&it, d, len);
+    while (mm_lines_next(&it, &line, &ll)) {
+        /* id parent major:minor root mountpoint opts [optional...] - fstype source super */
+        char *l = mm_xstrndup(line, ll);
+        char *f[6] = {0};
+        char *save = NULL, *tok = strtok_r(l, " ", &save);
+        int n = 0;
+        while (tok && n < 6) {
+            f[n++] = tok;
+            tok = strtok_r(NULL, " ", &save);
+        }
+        char *dash = NULL;
+        while (tok) {
+            if (!strcmp(tok, "-")) {
+                dash = strtok_r(NULL, " ", &save);
+                break;
+            }
+            tok = strtok_r(NULL, " ", &save);
+        }
+        if (n == 6 && dash && !pseudo_fs(dash) && !mm_map_get(s->marked, f[2]) &&
+            mm_map_count(s->marked) < 4096) {
+            /* mountinfo escapes blanks in paths as \040 */
+            char *mp = mm_xstrdup(f[4]);
+            char *o = mp;
+            for (const char *q = f[4]; *q; q++) {
+                unsigned v;
+                if (q[0] == '\\' && sscanf(q + 1, "%3o", &v) == 1 && q[1] && q[2] && q[3]) {
+                    *o++ = (char)v;
+                    q += 3;
+                } else {
+                    *o++ = *q;
+                }
+            }
+            *o = 0;
+            int r = fanotify_mark(s->fan, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+                                  FAN_OPEN_EXEC | FAN_CLOSE_WRITE | FAN_CLOSE_NOWRITE,
+                                  AT_FDCWD, mp);
+            int e = errno;
+            mm_map_put(s->marked, f[2], mm_xstrdup(r == 0 ? "ok" : "failed"));
+            if (report) {
+                char name[96];
+                snprintf(name, sizeof name, "fanotify:%s(%s)", mp, dash);
+                mm_sn_hook(s->b, name, r == 0, r == 0 ? NULL : strerror(e));
+            }
+            free(mp);
+        }
+        free(l);
+    }
+    free(d);
+}
 
 static int64_t now_ns(void)
 {
@@ -82,33 +166,16 @@ int mm_fb_open(mm_fb_src **out, mm_sensor_base *b, const mm_sensor_opts *o)
     s->nl = nl;
     s->fake_fd = 1 << 24;
     s->exec_path = mm_map_new();
+    s->exec_open = mm_map_new();
+    s->marked = mm_map_new();
+    s->mnt = -1;
     s->fan = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK,
                            O_RDONLY | O_LARGEFILE | O_CLOEXEC);
     if (s->fan < 0) {
         mm_sn_hook(b, "fanotify", false, strerror(errno));
     } else {
-        static const char *const mnts[] = { "/", "/etc", "/tmp", "/dev/shm", "/home",
-                                            "/root", "/var", "/usr", "/run" };
-        dev_t seen[16];
-        size_t nseen = 0;
-        for (size_t i = 0; i < sizeof mnts / sizeof mnts[0]; i++) {
-            struct stat st;
-            if (stat(mnts[i], &st) != 0)
-                continue;
-            bool dup = false;
-            for (size_t j = 0; j < nseen; j++)
-                dup |= seen[j] == st.st_dev;
-            if (dup)
-                continue;
-            seen[nseen++] = st.st_dev;
-            char name[64];
-            snprintf(name, sizeof name, "fanotify:%s", mnts[i]);
-            if (fanotify_mark(s->fan, FAN_MARK_ADD | FAN_MARK_MOUNT,
-                              FAN_OPEN | FAN_OPEN_EXEC | FAN_CLOSE_WRITE, AT_FDCWD, mnts[i]) == 0)
-                mm_sn_hook(b, name, true, NULL);
-            else
-                mm_sn_hook(b, name, false, strerror(errno));
-        }
+        mark_filesystems(s, true);
+        s->mnt = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
     }
     *out = s;
     return 0;
@@ -268,6 +335,8 @@ static void drain_fan(mm_fb_src *s)
             if (l <= 0 || m->pid == getpid())
                 continue;
             path[l] = 0;
+            char ok[4300];
+            snprintf(ok, sizeof ok, "%lld:%s", (long long)m->pid, path);
             if (m->mask & FAN_OPEN_EXEC) {
                 /* the first exec open of a pid is the program, later ones
                  * (the ELF interpreter) are not */
@@ -275,9 +344,23 @@ static void drain_fan(mm_fb_src *s)
                 snprintf(key, sizeof key, "%lld", (long long)m->pid);
                 if (!mm_map_get(s->exec_path, key) && mm_map_count(s->exec_path) < 4096)
                     mm_map_put(s->exec_path, key, mm_xstrdup(path));
-                if (!(m->mask & (FAN_OPEN | FAN_CLOSE_WRITE)))
+                /* its close (at the next exec or the exit) is no read */
+                if (mm_map_count(s->exec_open) < 8192)
+                    free(mm_map_put(s->exec_open, ok, mm_xstrdup("")));
+                if (!(m->mask & (FAN_CLOSE_WRITE | FAN_CLOSE_NOWRITE)))
                     continue;
             }
+            if ((m->mask & FAN_CLOSE_NOWRITE) && !(m->mask & FAN_CLOSE_WRITE)) {
+                char *x = mm_map_del(s->exec_open, ok);
+                if (x) {
+                    free(x);
+                    continue;
+                }
+            }
+            /* An open is reported when its file is closed: only then does
+             * fanotify say how it was opened (FAN_CLOSE_WRITE: for writing,
+             * FAN_CLOSE_NOWRITE: read only), so a write-only open is never
+             * taken for a read */
             mm_event ev = {0};
             ev.type = MM_EVT_OPENAT;
             ev.pid = ev.tid = m->pid;
@@ -298,10 +381,14 @@ static void drain_fan(mm_fb_src *s)
 int mm_fb_poll(mm_fb_src *s, int timeout_ms)
 {
     uint64_t before = s->b->st.decoded;
-    struct pollfd p[2] = { { .fd = s->nl, .events = POLLIN }, { .fd = s->fan, .events = POLLIN } };
-    int n = poll(p, s->fan >= 0 ? 2 : 1, timeout_ms);
+    struct pollfd p[3] = { { .fd = s->nl, .events = POLLIN }, { .fd = s->fan, .events = POLLIN },
+                           { .fd = s->mnt, .events = POLLPRI } };
+    int n = poll(p, s->fan >= 0 ? (s->mnt >= 0 ? 3 : 2) : 1, timeout_ms);
     if (n < 0 && errno != EINTR)
         return mm_error_set(MM_EIO, "fallback sensor: poll: %s", strerror(errno));
+    /* a filesystem mounted since (a container's overlay root): mark it */
+    if (n > 0 && s->mnt >= 0 && (p[2].revents & (POLLPRI | POLLERR)))
+        mark_filesystems(s, false);
     /* fanotify first: its exec opens precede the connector's exec events */
     if (s->fan >= 0)
         drain_fan(s);
@@ -318,5 +405,9 @@ void mm_fb_free(mm_fb_src *s)
     if (s->fan >= 0)
         close(s->fan);
     mm_map_free(s->exec_path, free);
+    mm_map_free(s->exec_open, free);
+    mm_map_free(s->marked, free);
+    if (s->mnt >= 0)
+        close(s->mnt);
     free(s);
 }
