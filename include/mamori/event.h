@@ -182,6 +182,9 @@ typedef struct mm_container {
     char *k8s_pod_name, *k8s_ns_name, *k8s_pod_uid; /* k8s.pod.name, k8s.ns.name */
     mm_mount *mounts;
     size_t nmounts;
+    bool mounts_known;     /* mounts read: a container.mount.*[X] that
+                              matches none is "<NA>" (Falco's sentinel) */
+    bool meta_from_proc;   /* metadata read through a live process */
 } mm_container;
 
 mm_container *mm_container_new(const char *id);     /* refs = 1 */

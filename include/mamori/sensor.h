@@ -100,6 +100,14 @@ mm_container_cache *mm_container_cache_new(const char *root);
 void mm_container_cache_free(mm_container_cache *c);
 mm_container *mm_container_cache_get(mm_container_cache *c,
                                      const char *cgroup_path);
+/* The same, and through pid, a live process of the container (its
+ * /proc/PID below proc_root): the mounts it sees (container.mounts, from
+ * /proc/PID/mountinfo, sources mapped to host paths), the runtime's files
+ * its /etc/hostname bind mount comes from (docker: config.v2.json beside
+ * it, so any --data-root works) and podman's /run/.containerenv (name,
+ * image).  Read once per container, with the first live process. */
+mm_container *mm_container_cache_get_pid(mm_container_cache *c, const char *cgroup_path,
+                                         const char *proc_root, int64_t pid);
 
 #ifdef __cplusplus
 }

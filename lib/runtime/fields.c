@@ -1123,7 +1123,7 @@ static int extract_raw(rt_ctx *c, const rt_fref *f, rt_val *v)
     case F_CT_MOUNTS: case F_CT_MOUNT: case F_CT_MOUNT_SOURCE: case F_CT_MOUNT_DEST:
     case F_CT_MOUNT_MODE: case F_CT_MOUNT_RDWR: {
         const mm_container *ct = p ? p->container : NULL;
-        if (!ct || !ct->nmounts)
+        if (!ct || (!ct->nmounts && !ct->mounts_known))
             return 0;
         if (id == F_CT_MOUNTS) {
             mm_buf b = MM_BUF_INIT;
@@ -1157,7 +1157,9 @@ static int extract_raw(rt_ctx *c, const rt_fref *f, rt_val *v)
             default: return put_str(v, m->rw ? "true" : "false");
             }
         }
-        return 0;
+        /* the mounts are known and none matches: Falco's "<NA>", which
+         * rules test for (not container.mount.dest[/proc*] in ("<NA>")) */
+        return ct->mounts_known ? put_str(v, "<NA>") : 0;
     }
 
     case F_FD_NUM: return put_num(v, fd->fd);

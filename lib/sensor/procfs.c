@@ -272,10 +272,11 @@ void mm_sn_fill_from_proc(mm_sensor_base *b, mm_proc *p, bool fds)
 
 void mm_sn_set_cgroup(mm_sensor_base *b, mm_proc *p, const char *cg)
 {
-    if (p->cgroup && strcmp(p->cgroup, cg) == 0 && p->container)
+    if (p->cgroup && strcmp(p->cgroup, cg) == 0 && p->container &&
+        (!p->container->full_id || p->container->meta_from_proc))
         return;
     mm_proc_set(&p->cgroup, cg);
-    mm_container *c = mm_container_cache_get(b->containers, cg);
+    mm_container *c = mm_container_cache_get_pid(b->containers, cg, b->proc_root, p->pid);
     mm_proc_set_container(p, c);
     mm_container_unref(c);
 }
