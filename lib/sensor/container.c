@@ -523,7 +523,8 @@ static void meta_from_proc(mm_container_cache *c, mm_container *ct, const char *
     /* container.mounts: what the container sees mounted, with the host
      * path of each (the runtime's bind mounts and volumes) */
     bool have_runtime_mounts = ct->nmounts > 0;
-    char *store = NULL;   /* podman: .../overlay-containers */
+    char *stores[4] = {0};   /* podman: .../overlay-containers (root and runroot) */
+    size_t nstores = 0;
     for (size_t i = 0; i < nm; i++) {
         if (!strcmp(m[i].mnt, "/"))
             continue;   /* the root filesystem itself */
@@ -531,8 +532,16 @@ static void meta_from_proc(mm_container_cache *c, mm_container *ct, const char *
         if (!strcmp(m[i].mnt, "/etc/hostname") && src && !hostname_src)
             hostname_src = mm_xstrdup(src);
         const char *oc = src ? strstr(src, "/overlay-containers/") : NULL;
-        if (oc && !store)
-            store = mm_xstrndup(src, (size_t)(oc - src) + strlen("/overlay-containers"));
+        if (oc && nstores < 4) {
+            char *st = mm_xstrndup(src, (size_t)(oc - src) + strlen("/overlay-containers"));
+            bool dup = false;
+            for (size_t k = 0; k < nstores; k++)
+                dup |= !strcmp(stores[k], st);
+            if (dup)
+                free(st);
+            else
+                stores[nstores++] = st;
+        }
         /* what the user asked for: not the runtime's own files (hosts,
          * hostname, shm ...), not the kernel filesystems every container
          * gets, not what lies below another mount (an rbind's submounts) */
@@ -599,9 +608,11 @@ static void meta_from_proc(mm_container_cache *c, mm_container *ct, const char *
         }
     }
     free(hostname_src);
-    if (store && (!ct->name || !ct->image))
-        podman_store(c, ct, store);
-    free(store);
+    for (size_t k = 0; k < nstores; k++) {
+        if (!ct->name || !ct->image)
+            podman_store(c, ct, stores[k]);
+        free(stores[k]);
+    }
     if (!ct->name || !ct->image)
         containerenv(ct, proc_root, pid);
     minfo_free(m, nm);
