@@ -873,6 +873,15 @@ void mm_proctab_apply(mm_proctab *t, mm_event *ev)
         if (res == 0 && ev->target_id >= 0)
             p->gid = p->egid = (uint32_t)ev->target_id;
         break;
+    case MM_EVT_SETREUID: case MM_EVT_SETRESUID:
+        /* target_id is the new effective id (-1: unchanged) */
+        if (res == 0 && ev->target_id >= 0)
+            p->euid = (uint32_t)ev->target_id;
+        break;
+    case MM_EVT_SETREGID: case MM_EVT_SETRESGID:
+        if (res == 0 && ev->target_id >= 0)
+            p->egid = (uint32_t)ev->target_id;
+        break;
     default:
         break;
     }

@@ -201,7 +201,7 @@ static const char *rec_str(const struct mm_brec *r, const char *s, uint16_t len,
 static void deliver(mm_bpf_src *s, mm_event *ev)
 {
     mm_proctab_apply(s->b->pt, ev);
-    if ((ev->type == MM_EVT_SETUID || ev->type == MM_EVT_SETGID) && ev->res == 0 && ev->proc)
+    if (ev->type >= MM_EVT_SETUID && ev->type <= MM_EVT_SETRESGID && ev->res == 0 && ev->proc)
         mm_sn_resolve_users(s->b, ev->proc);   /* new ids, new names */
     s->b->st.decoded++;
     if (s->b->fn)

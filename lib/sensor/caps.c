@@ -145,6 +145,8 @@ static const mm_source_field fb_missing[] = {
     {"proc.env", "the environment is only in /proc after the exec and is not read there"},
     {"proc.is_exe_writable", "the exec event carries no file"},
     {"proc.is_exe_upper_layer", "the exec event carries no file (its layer is unknown)"},
+    {"proc.is_exe_from_memfd", "a memfd is only seen in /proc/PID/exe, which a program that "
+                               "exits at once no longer has"},
     {"proc.is_exe_lower_layer", "the exec event carries no file (its layer is unknown)"},
 };
 

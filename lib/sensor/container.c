@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -494,6 +495,17 @@ static void podman_store(const mm_container_cache *c, mm_container *ct, const ch
         }
         json_decref(j);
     }
+    /* the OCI config podman wrote: privileged or not */
+    char *rel = mm_xasprintf("%s/%s/userdata/config.json", store + (store[0] == '/'), ct->full_id);
+    json_t *cfg = ct->privileged_known ? NULL : load_json(c, rel);
+    free(rel);
+    json_t *ann = cfg ? json_object_get(cfg, "annotations") : NULL;
+    const char *pv = json_is_object(ann) ? jstr(ann, "io.podman.annotations.privileged") : NULL;
+    if (pv) {
+        ct->privileged = !strcasecmp(pv, "TRUE");
+        ct->privileged_known = true;
+    }
+    json_decref(cfg);
 }
 
 static void meta_from_proc(mm_container_cache *c, mm_container *ct, const char *proc_root,
@@ -609,7 +621,7 @@ static void meta_from_proc(mm_container_cache *c, mm_container *ct, const char *
     }
     free(hostname_src);
     for (size_t k = 0; k < nstores; k++) {
-        if (!ct->name || !ct->image)
+        if (!ct->name || !ct->image || !ct->privileged_known)
             podman_store(c, ct, stores[k]);
         free(stores[k]);
     }

@@ -50,7 +50,7 @@ enum {
 #define MM_S1_SIZE 256
 #define MM_S2_SIZE 1024     /* argv of an exec; second path; sockaddr */
 #define MM_S3_SIZE 64
-#define MM_S4_SIZE 1024     /* environment of an exec */
+#define MM_S4_SIZE 4096     /* environment of an exec */
 #define MM_PATH_SIZE 512    /* exe / cwd path components (leaf first) ... */
 #define MM_PATH_SLACK 256   /* ... plus room for the last name read */
 #define MM_SYS_MAX 512      /* syscall numbers traced are below this */

@@ -152,11 +152,11 @@ static const ent *find(const ent *e, size_t n, uint32_t id)
 }
 
 /* (Re)loads the files of pid's root into u when they changed. */
-static void load(mm_sensor_base *b, nsusers *u, int64_t pid)
+static void load(mm_sensor_base *b, nsusers *u, int64_t pid, int given)
 {
     char rp[96];
     snprintf(rp, sizeof rp, "%s/%lld/root", b->proc_root, (long long)pid);
-    int rootfd = open(rp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int rootfd = given > 0 ? given : open(rp, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         return;
     size_t len;
@@ -179,7 +179,8 @@ static void load(mm_sensor_base *b, nsusers *u, int64_t pid)
         u->gr_mtime = mt;
     }
     free(d);
-    close(rootfd);
+    if (rootfd != given)
+        close(rootfd);
     u->loaded = true;
 }
 
@@ -200,6 +201,11 @@ static void set_or_clear(char **slot, const char *v)
 
 void mm_sn_resolve_users(mm_sensor_base *b, mm_proc *p)
 {
+    mm_sn_resolve_users_in(b, p, -1);
+}
+
+void mm_sn_resolve_users_in(mm_sensor_base *b, mm_proc *p, int rootfd)
+{
     if (!p->mntns)
         p->mntns = mntns_of(b, p->pid);
     if (!p->mntns)
@@ -218,7 +224,7 @@ void mm_sn_resolve_users(mm_sensor_base *b, mm_proc *p)
     double now = mm_now();
     if (!u->loaded || now - u->checked >= 1.0) {
         u->checked = now;
-        load(b, u, p->pid);
+        load(b, u, p->pid, rootfd);
     }
     if (!u->loaded)
         return;

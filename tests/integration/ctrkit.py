@@ -27,7 +27,7 @@ BUSYBOX_TOOLS = ["sh", "cat", "ls", "sleep", "touch", "cp", "chmod", "echo", "id
                  "mkdir", "rm", "true", "nc", "mount", "find", "head", "env"]
 
 
-def rootfs_tar(path, extra=None):
+def rootfs_tar(path, extra=None, links=()):
     """A small root filesystem as a tar: busybox (static) as /bin/*, an
     /etc/passwd and /etc/group with a user only the container has
     (uid 4242 = mmtuser), /etc/shadow; extra: {path: (bytes, mode)}."""
@@ -50,7 +50,7 @@ def rootfs_tar(path, extra=None):
             ti.mode = 0o1777 if d == "tmp" else 0o755
             t.addfile(ti)
         t.add(bb, "bin/busybox")
-        for tool in BUSYBOX_TOOLS:
+        for tool in list(BUSYBOX_TOOLS) + [x for x in links if x not in BUSYBOX_TOOLS]:
             ti = tarfile.TarInfo("bin/" + tool)
             ti.type = tarfile.SYMTYPE
             ti.linkname = "busybox"
@@ -78,7 +78,8 @@ class Podman:
     def __init__(self, tmp):
         if not shutil.which("podman") or not shutil.which("runc"):
             raise Skip("podman or runc is not installed (Debian packages podman, runc)")
-        self.dir = tempfile.mkdtemp(prefix="mmt-podman-", dir=tmp)
+        # short: podman refuses a --runroot longer than 50 characters
+        self.dir = tempfile.mkdtemp(prefix="mmp-", dir="/tmp")
         self.base = ["podman", "--root", os.path.join(self.dir, "root"),
                      "--runroot", os.path.join(self.dir, "run"),
                      "--tmpdir", os.path.join(self.dir, "tmp"),
@@ -93,9 +94,11 @@ class Podman:
         self.cmd("import", tar, ref)
         return ref
 
-    def run(self, name, image, argv, volumes=(), user=None):
+    def run(self, name, image, argv, volumes=(), user=None, privileged=False):
         a = ["run", "-d", "--name", name, "--network", "host",
              "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
+        if privileged:
+            a.append("--privileged")
         for v in volumes:
             a += ["-v", v]
         if user:
@@ -104,8 +107,22 @@ class Podman:
         self.names.append(name)
         return p.stdout.strip()
 
-    def exec(self, name, argv, user=None):
-        a = ["exec"] + (["--user", user] if user else []) + [name] + list(argv)
+    def exec(self, name, argv, user=None, tty=False):
+        a = ["exec"] + (["--user", user] if user else []) + (["-t"] if tty else []) + \
+            [name] + list(argv)
+        if tty:   # podman wants a terminal for -t: give it one
+            import pty
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execvp(self.base[0], self.base + a)
+            try:
+                while os.read(fd, 4096):
+                    pass
+            except OSError:
+                pass
+            os.waitpid(pid, 0)
+            os.close(fd)
+            return None
         return self.cmd(*a, check=False, timeout=60)
 
     def close(self):
