@@ -318,6 +318,19 @@ static void decode_exec(mm_bpf_src *s, const struct mm_brec *r, size_t size)
      * /proc, read later; /proc serves v1-only hosts and unknown ids */
     const char *cgp = cg_path(s, r->cgid);
     char *cg = cgp ? mm_xstrdup(cgp) : mm_sn_proc_cgroup(b->proc_root, r->pid);
+    char cid[65];
+    if (whole && (!cg || !mm_cgroup_container_id(cg, cid, NULL))) {
+        /* hybrid hosts: the v1 pids cgroup the exec record names (no
+         * race with a program that exits at once) */
+        char leaf[MM_CG1_SIZE + 2];
+        memcpy(leaf + 1, r->cg1, MM_CG1_SIZE);
+        leaf[0] = '/';
+        leaf[MM_CG1_SIZE + 1] = 0;
+        if (mm_cgroup_container_id(leaf, cid, NULL)) {
+            free(cg);
+            cg = mm_xstrdup(leaf);
+        }
+    }
     if (cg)
         mm_sn_set_cgroup(b, p, cg);
     free(cg);

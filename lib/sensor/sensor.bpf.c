@@ -331,6 +331,14 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
     exe_times(r, ino);
     r->exe_flags |= overlay_layer(f);
     r->mntns = BPF_CORE_READ(p, nsproxy, mnt_ns, ns.inum);
+    r->cg1[0] = 0;
+    if (bpf_core_enum_value_exists(enum cgroup_subsys_id, pids_cgrp_id)) {
+        int sid = bpf_core_enum_value(enum cgroup_subsys_id, pids_cgrp_id);
+        struct cgroup_subsys_state *css = BPF_CORE_READ(p, cgroups, subsys[sid & 15]);
+        const char *cn = css ? BPF_CORE_READ(css, cgroup, kn, name) : 0;
+        if (cn)
+            bpf_probe_read_kernel_str(r->cg1, sizeof r->cg1, cn);
+    }
     /* exe path and cwd from the kernel's own dentries, now (reading
      * /proc later races with a quick re-exec) */
     struct path root;

@@ -51,6 +51,7 @@ enum {
 #define MM_S2_SIZE 1024     /* argv of an exec; second path; sockaddr */
 #define MM_S3_SIZE 64
 #define MM_S4_SIZE 4096     /* environment of an exec */
+#define MM_CG1_SIZE 128     /* name of the v1 pids cgroup (exec) */
 #define MM_PATH_SIZE 512    /* exe / cwd path components (leaf first) ... */
 #define MM_PATH_SLACK 256   /* ... plus room for the last name read */
 #define MM_SYS_MAX 512      /* syscall numbers traced are below this */
@@ -94,6 +95,10 @@ struct mm_brec {
     char s4[MM_S4_SIZE];
     char s5[MM_PATH_SIZE + MM_PATH_SLACK];
     char s6[MM_PATH_SIZE + MM_PATH_SLACK];
+    /* the leaf name of the task's cgroup in the v1 pids hierarchy: on
+     * hybrid hosts runtimes name the container there (libpod-ID, ID), not
+     * in the unified hierarchy the cgroup id points to */
+    char cg1[MM_CG1_SIZE];
 };
 
 /* The compact record of a syscall whose arguments are integers and at most
