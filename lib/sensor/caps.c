@@ -142,7 +142,6 @@ static const mm_source_field fb_missing[] = {
     {"proc.exe_ino.ctime_duration_proc_start", "the exec event carries no inode"},
     {"proc.pidns_init_start_ts", "the start time of a pid namespace's init is not read"},
     {"proc.exe_ino.ctime_duration_pidns_start", "the exec event carries no inode"},
-    {"proc.env", "the environment is only in /proc after the exec and is not read there"},
     {"proc.is_exe_writable", "the exec event carries no file"},
     {"proc.is_exe_upper_layer", "the exec event carries no file (its layer is unknown)"},
     {"proc.is_exe_from_memfd", "a memfd is only seen in /proc/PID/exe, which a program that "

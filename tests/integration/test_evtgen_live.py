@@ -17,7 +17,7 @@ Cases, per source:
   exec, which a short-lived program may already have left; the counts are
   published, not hidden);
 - evtgen-SRC-deterministic: each action fired its rule in every run or in
-  none (other rules that fire in its window, e.g. from other processes on a
+  none (eBPF; for the fallback the case is skipped, naming what varied) (other rules that fire in its window, e.g. from other processes on a
   shared machine, are not counted);
 - evtgen-SRC-unsupported-quiet: rules the source cannot serve never fire.
 MAMORI_EVTGEN_REPORT=FILE writes the per-action table (docs/evtgen.md is
@@ -34,7 +34,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mmrun import Fail, Skip, Suite, check, mamori_bin  # noqa: E402
+from mmrun import Fail, Skip, Suite, check, mamori_bin, skip  # noqa: E402
 from agentkit import Agent                                  # noqa: E402
 import ctrkit                                                # noqa: E402
 import evtgen_actions as EA                                  # noqa: E402
@@ -224,6 +224,8 @@ def main():
                     rows.append((name, rule, where, None, "not run: %s" % env.why, False))
                     continue
                 st, why = states.get(rule, ("missing", "rule not in the files"))
+                if src == "fallback" and name in EA.FALLBACK_GAPS:
+                    st, why = "gap", EA.FALLBACK_GAPS[name]
                 n = sum(1 for r in runs if rule in r.get(name, set()))
                 same = n in (0, RUNS)   # the rule fires every time or never
                 rows.append((name, rule, where, n, (st, why), same))
@@ -247,12 +249,12 @@ def main():
             def determ(rows=rows, src=src):
                 bad = [(r[0], r[3]) for r in rows if r[3] is not None and not r[5]]
                 if src != "bpf":
-                    print("evtgen: %s: actions whose rule fired in some runs only: %r" % (src, bad))
-                    bad = [b for b in bad if b[1] == 0]
+                    skip("not asserted for the fallback (process details from /proc race "
+                         "with short-lived programs); varied here: %r" % bad)
                 check(not bad, "actions with different results between runs: %r" % bad)
 
             def quiet(rows=rows):
-                bad = [r[0] for r in rows if r[3] and r[4][0] != "active"]
+                bad = [r[0] for r in rows if r[3] and r[4][0] not in ("active", "gap")]
                 check(not bad and not rc_bad,
                       "rules fired that do not load as active: %r; agent exits %r" % (bad, rc_bad))
             s.case("evtgen-%s-fires" % src, fires)
@@ -281,6 +283,8 @@ def write_report(out, report):
             r = by[src].get(name)
             if not r or r[3] is None:
                 cells.append("not run")
+            elif r[4][0] == "gap":
+                cells.append("%d/%d, not seen: %s" % (r[3], RUNS, r[4][1]))
             elif r[4][0] != "active":
                 cells.append("unsupported: %s" % r[4][1].replace("|", "\\|"))
             else:
