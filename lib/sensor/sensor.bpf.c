@@ -123,11 +123,10 @@ static __always_inline struct mm_brec *get_rec(__u16 kind)
  * records per CPU, and by the first record after a quiet spell of
  * wake_gap_ns (user space polls on a short timer while records flow, so
  * the ones in between wait at most about that long). */
-static __always_inline __u64 wake_flags(struct mm_bstats *st)
+static __always_inline __u64 wake_flags(struct mm_bstats *st, __u64 now)
 {
     if (!st)
         return BPF_RB_NO_WAKEUP;
-    __u64 now = bpf_ktime_get_boot_ns();
     if (++st->wake >= wakeup_every || now - st->last_wake >= wake_gap_ns) {
         st->wake = 0;
         st->last_wake = now;
@@ -159,7 +158,7 @@ static __always_inline void emit(struct mm_brec *r)
         size = __builtin_offsetof(struct mm_brec, s1) + (r->len1 & (MM_S1_SIZE - 1));
     if (r->len2 >= MM_S2_SIZE || r->len1 >= MM_S1_SIZE)
         size = sizeof(*r);
-    __u64 flags = wake_flags(st);
+    __u64 flags = wake_flags(st, r->ts);
     if (size > sizeof(*r))
         size = sizeof(*r);
     void *rb = cpu_rb();
@@ -530,7 +529,8 @@ static __always_inline bool open_created(long fd)
     return (BPF_CORE_READ(f, f_mode) & 0x100000 /* FMODE_CREATED */) != 0;
 }
 
-static __always_inline void fill_compact(struct mm_bsys *r, const struct enter_args *a, long res)
+static __always_inline void fill_compact(struct mm_bsys *r, const struct enter_args *a, long res,
+                                         __u64 now)
 {
     __u64 id = bpf_get_current_pid_tgid();
     r->kind = MM_REC_SYSC;
@@ -539,7 +539,7 @@ static __always_inline void fill_compact(struct mm_bsys *r, const struct enter_a
     r->flags = 0;
     r->pid = id >> 32;
     r->tid = (__u32)id;
-    r->ts = bpf_ktime_get_boot_ns();
+    r->ts = now;
     r->nr = a->nr;
     r->res = res;
     for (int i = 0; i < 6; i++)
@@ -553,7 +553,8 @@ static __always_inline void fill_compact(struct mm_bsys *r, const struct enter_a
 static __always_inline int emit_compact(const struct enter_args *a, long res, __u32 kind)
 {
     struct mm_bstats *st = get_stats();
-    __u64 flags = wake_flags(st);
+    __u64 now = bpf_ktime_get_boot_ns();   /* one clock read: record time and wake-up */
+    __u64 flags = wake_flags(st, now);
     void *rb = cpu_rb();
     if (!rb) {
         if (st)
@@ -567,7 +568,7 @@ static __always_inline int emit_compact(const struct enter_args *a, long res, __
                 drop(st);
             return 0;
         }
-        fill_compact(r, a, res);
+        fill_compact(r, a, res, now);
         bpf_ringbuf_submit(r, flags);
     } else {
         struct mm_bsys *r = bpf_ringbuf_reserve(rb, sizeof(struct mm_bsys), 0);
@@ -576,7 +577,7 @@ static __always_inline int emit_compact(const struct enter_args *a, long res, __
                 drop(st);
             return 0;
         }
-        fill_compact(r, a, res);
+        fill_compact(r, a, res, now);
         __u64 path = kind == MM_K_P0 ? a->args[0] : a->args[1];
         long n = bpf_probe_read_user_str(r->s1, sizeof r->s1, (const void *)path);
         r->len1 = n > 0 ? n : 0;
