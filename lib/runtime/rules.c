@@ -1039,15 +1039,22 @@ static int compile_output(drule *r, char *why, size_t whylen)
 
 /* Does the source fill field f?  The caps' list is read in order: the
  * first entry that matches decides ('!' = filled). */
+/* The name a caps list uses for f: "evt.arg.NAME" for an argument,
+ * else the field's own name */
+static void caps_name(const rt_fref *f, char *name, size_t n)
+{
+    if (f->def->argmode == ARG_KEY && f->key && !strncmp(f->def->name, "evt.", 4) &&
+        strstr(f->def->name, "arg"))
+        snprintf(name, n, "%s.%s", f->def->name, f->key);
+    else
+        snprintf(name, n, "%s", f->def->name);
+}
+
 static bool field_ok(void *ud, const rt_fref *f)
 {
     const mm_source_caps *c = ud;
     char name[160];
-    if (f->def->argmode == ARG_KEY && f->key && !strncmp(f->def->name, "evt.", 4) &&
-        strstr(f->def->name, "arg"))
-        snprintf(name, sizeof name, "%s.%s", f->def->name, f->key);
-    else
-        snprintf(name, sizeof name, "%s", f->def->name);
+    caps_name(f, name, sizeof name);
     for (size_t i = 0; i < c->nmissing; i++) {
         const char *e = c->missing[i].field;
         bool allow = e[0] == '!';
@@ -1064,11 +1071,7 @@ static bool field_ok(void *ud, const rt_fref *f)
 static const char *field_why(const mm_source_caps *c, const rt_fref *f)
 {
     char name[160];
-    if (f->def->argmode == ARG_KEY && f->key && !strncmp(f->def->name, "evt.", 4) &&
-        strstr(f->def->name, "arg"))
-        snprintf(name, sizeof name, "%s.%s", f->def->name, f->key);
-    else
-        snprintf(name, sizeof name, "%s", f->def->name);
+    caps_name(f, name, sizeof name);
     for (size_t i = 0; i < c->nmissing; i++) {
         const char *e = c->missing[i].field;
         if (e[0] == '!')

@@ -34,7 +34,7 @@
 #include <jansson.h>
 
 #include "mamori/sensor.h"
-#include "util/util.h"
+#include "sensor_int.h"
 
 #define META_MAX (4u << 20)
 
@@ -190,11 +190,14 @@ static void k8s_from(mm_container *ct, json_t *labels)
         set_image(ct, v);
 }
 
-static void docker_meta(const mm_container_cache *c, mm_container *ct)
+/* docker's files of the container in dir (below the cache root):
+ * config.v2.json (name, image, labels, volumes unless the mounts are known
+ * already) and hostconfig.json (privileged) */
+static void docker_meta(const mm_container_cache *c, mm_container *ct, const char *dir)
 {
-    char rel[160];
-    snprintf(rel, sizeof rel, "var/lib/docker/containers/%s/config.v2.json", ct->full_id);
+    char *rel = mm_xasprintf("%s/config.v2.json", dir);
     json_t *j = load_json(c, rel);
+    free(rel);
     if (j) {
         const char *name = jstr(j, "Name");
         if (name)
@@ -207,7 +210,7 @@ static void docker_meta(const mm_container_cache *c, mm_container *ct)
         const char *img = jstr(j, "Image");
         if (img)
             mm_proc_set(&ct->image_id, strncmp(img, "sha256:", 7) == 0 ? img + 7 : img);
-        json_t *mps = json_object_get(j, "MountPoints");
+        json_t *mps = ct->nmounts ? NULL : json_object_get(j, "MountPoints");
         if (json_is_object(mps)) {
             const char *k;
             json_t *m;
@@ -226,8 +229,9 @@ static void docker_meta(const mm_container_cache *c, mm_container *ct)
         }
         json_decref(j);
     }
-    snprintf(rel, sizeof rel, "var/lib/docker/containers/%s/hostconfig.json", ct->full_id);
+    rel = mm_xasprintf("%s/hostconfig.json", dir);
     j = load_json(c, rel);
+    free(rel);
     if (j) {
         json_t *pv = json_object_get(j, "Privileged");
         if (json_is_boolean(pv)) {
@@ -286,8 +290,11 @@ mm_container *mm_container_cache_get(mm_container_cache *c, const char *cgroup)
     ct = mm_container_new(shortid);
     mm_proc_set(&ct->full_id, id);
     mm_proc_set(&ct->type, rt);
-    if (strcmp(rt, "docker") == 0)
-        docker_meta(c, ct);
+    if (strcmp(rt, "docker") == 0) {
+        char *dir = mm_xasprintf("var/lib/docker/containers/%s", id);
+        docker_meta(c, ct, dir);
+        free(dir);
+    }
     if (!ct->image)
         oci_meta(c, ct);
     if (mm_map_count(c->by_id) < 4096)
@@ -297,15 +304,7 @@ mm_container *mm_container_cache_get(mm_container_cache *c, const char *cgroup)
 
 /* ---- metadata through a live process of the container ------------------------ */
 
-typedef struct minfo {
-    char *dev;           /* major:minor */
-    char *root;          /* path inside its filesystem */
-    char *mnt;           /* mount point */
-    char *fstype;
-    bool rw;
-} minfo;
-
-static void minfo_free(minfo *m, size_t n)
+void mm_sn_minfo_free(mm_sn_minfo *m, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(m[i].dev); free(m[i].root); free(m[i].mnt); free(m[i].fstype);
@@ -330,14 +329,14 @@ static char *unescape(const char *s)
     return o;
 }
 
-static minfo *read_mountinfo(const char *path, size_t *n)
+mm_sn_minfo *mm_sn_mountinfo(const char *path, size_t *n)
 {
     *n = 0;
     size_t len;
     char *d = mm_file_read_proc(path, 16u << 20, &len);
     if (!d)
         return NULL;
-    minfo *m = NULL;
+    mm_sn_minfo *m = NULL;
     mm_lines it;
     const char *line;
     size_t ll;
@@ -359,7 +358,7 @@ static minfo *read_mountinfo(const char *path, size_t *n)
         }
         if (k == 6 && fs) {
             m = mm_xrealloc(m, (*n + 1) * sizeof *m);
-            minfo *x = &m[(*n)++];
+            mm_sn_minfo *x = &m[(*n)++];
             x->dev = mm_xstrdup(f[2]);
             x->root = unescape(f[3]);
             x->mnt = unescape(f[4]);
@@ -375,9 +374,9 @@ static minfo *read_mountinfo(const char *path, size_t *n)
 /* The host path of what a container mount shows: the host mount of the same
  * device whose root holds it, plus the rest; NULL when the host does not
  * mount that filesystem (the container's own proc, tmpfs ...) */
-static char *host_path(const minfo *host, size_t nh, const minfo *m)
+static char *host_path(const mm_sn_minfo *host, size_t nh, const mm_sn_minfo *m)
 {
-    const minfo *best = NULL;
+    const mm_sn_minfo *best = NULL;
     size_t bl = 0;
     for (size_t i = 0; i < nh; i++) {
         if (strcmp(host[i].dev, m->dev))
@@ -526,10 +525,10 @@ static void meta_from_proc(mm_container_cache *c, mm_container *ct, const char *
         return;
     snprintf(path, sizeof path, "%s/%lld/mountinfo", proc_root, (long long)pid);
     size_t nm, nh;
-    minfo *m = read_mountinfo(path, &nm);
+    mm_sn_minfo *m = mm_sn_mountinfo(path, &nm);
     if (!m)
         return;
-    minfo *h = read_mountinfo("/proc/self/mountinfo", &nh);
+    mm_sn_minfo *h = mm_sn_mountinfo("/proc/self/mountinfo", &nh);
     ct->meta_from_proc = true;
     char *hostname_src = NULL;
     /* container.mounts: what the container sees mounted, with the host
@@ -590,32 +589,7 @@ static void meta_from_proc(mm_container_cache *c, mm_container *ct, const char *
         const char *sl = strrchr(hostname_src, '/');
         if (sl && sl > hostname_src) {
             char *dir = mm_xstrndup(hostname_src, (size_t)(sl - hostname_src));
-            char *rel = mm_xasprintf("%s/config.v2.json", dir + (dir[0] == '/'));
-            json_t *j = load_json(c, rel);
-            if (j) {
-                const char *name = jstr(j, "Name");
-                if (name)
-                    mm_proc_set(&ct->name, name[0] == '/' ? name + 1 : name);
-                json_t *cfg = json_object_get(j, "Config");
-                if (json_is_object(cfg)) {
-                    set_image(ct, jstr(cfg, "Image"));
-                    k8s_from(ct, json_object_get(cfg, "Labels"));
-                }
-                const char *img = jstr(j, "Image");
-                if (img)
-                    mm_proc_set(&ct->image_id, strncmp(img, "sha256:", 7) == 0 ? img + 7 : img);
-                json_decref(j);
-                free(rel);
-                rel = mm_xasprintf("%s/hostconfig.json", dir + (dir[0] == '/'));
-                j = load_json(c, rel);
-                json_t *pv = j ? json_object_get(j, "Privileged") : NULL;
-                if (json_is_boolean(pv)) {
-                    ct->privileged = json_is_true(pv);
-                    ct->privileged_known = true;
-                }
-                json_decref(j);
-            }
-            free(rel);
+            docker_meta(c, ct, dir + (dir[0] == '/'));
             free(dir);
         }
     }
@@ -627,8 +601,8 @@ static void meta_from_proc(mm_container_cache *c, mm_container *ct, const char *
     }
     if (!ct->name || !ct->image)
         containerenv(ct, proc_root, pid);
-    minfo_free(m, nm);
-    minfo_free(h, nh);
+    mm_sn_minfo_free(m, nm);
+    mm_sn_minfo_free(h, nh);
 }
 
 mm_container *mm_container_cache_get_pid(mm_container_cache *c, const char *cgroup,

@@ -84,62 +84,24 @@ static bool pseudo_fs(const char *t)
  * and whenever /proc/self/mountinfo says the mounts changed. */
 static void mark_filesystems(mm_fb_src *s, bool report)
 {
-    size_t len;
-    char *d = mm_file_read_proc("/proc/self/mountinfo", 16u << 20, &len);
-    if (!d)
-        return;
-    mm_lines it;
-    const char *line;
-    size_t ll;
-    mm_lines_init(&it, d, len);
-    while (mm_lines_next(&it, &line, &ll)) {
-        /* id parent major:minor root mountpoint opts [optional...] - fstype source super */
-        char *l = mm_xstrndup(line, ll);
-        char *f[6] = {0};
-        char *save = NULL, *tok = strtok_r(l, " ", &save);
-        int n = 0;
-        while (tok && n < 6) {
-            f[n++] = tok;
-            tok = strtok_r(NULL, " ", &save);
+    size_t n;
+    mm_sn_minfo *m = mm_sn_mountinfo("/proc/self/mountinfo", &n);
+    for (size_t i = 0; i < n; i++) {
+        if (pseudo_fs(m[i].fstype) || mm_map_get(s->marked, m[i].dev) ||
+            mm_map_count(s->marked) >= 4096)
+            continue;
+        int r = fanotify_mark(s->fan, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+                              FAN_OPEN_EXEC | FAN_CLOSE_WRITE | FAN_CLOSE_NOWRITE | FAN_ONDIR,
+                              AT_FDCWD, m[i].mnt);
+        int e = errno;
+        mm_map_put(s->marked, m[i].dev, mm_xstrdup(r == 0 ? "ok" : "failed"));
+        if (report) {
+            char name[96];
+            snprintf(name, sizeof name, "fanotify:%s(%s)", m[i].mnt, m[i].fstype);
+            mm_sn_hook(s->b, name, r == 0, r == 0 ? NULL : strerror(e));
         }
-        char *dash = NULL;
-        while (tok) {
-            if (!strcmp(tok, "-")) {
-                dash = strtok_r(NULL, " ", &save);
-                break;
-            }
-            tok = strtok_r(NULL, " ", &save);
-        }
-        if (n == 6 && dash && !pseudo_fs(dash) && !mm_map_get(s->marked, f[2]) &&
-            mm_map_count(s->marked) < 4096) {
-            /* mountinfo escapes blanks in paths as \040 */
-            char *mp = mm_xstrdup(f[4]);
-            char *o = mp;
-            for (const char *q = f[4]; *q; q++) {
-                unsigned v;
-                if (q[0] == '\\' && sscanf(q + 1, "%3o", &v) == 1 && q[1] && q[2] && q[3]) {
-                    *o++ = (char)v;
-                    q += 3;
-                } else {
-                    *o++ = *q;
-                }
-            }
-            *o = 0;
-            int r = fanotify_mark(s->fan, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
-                                  FAN_OPEN_EXEC | FAN_CLOSE_WRITE | FAN_CLOSE_NOWRITE | FAN_ONDIR,
-                                  AT_FDCWD, mp);
-            int e = errno;
-            mm_map_put(s->marked, f[2], mm_xstrdup(r == 0 ? "ok" : "failed"));
-            if (report) {
-                char name[96];
-                snprintf(name, sizeof name, "fanotify:%s(%s)", mp, dash);
-                mm_sn_hook(s->b, name, r == 0, r == 0 ? NULL : strerror(e));
-            }
-            free(mp);
-        }
-        free(l);
     }
-    free(d);
+    mm_sn_minfo_free(m, n);
 }
 
 static int64_t now_ns(void)

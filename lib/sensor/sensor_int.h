@@ -58,6 +58,17 @@ void mm_sn_users_free(mm_sensor_base *b);
 /* The record of pid, created and filled from /proc when unknown. */
 mm_proc *mm_sn_proc(mm_sensor_base *b, int64_t pid);
 
+/* container.c: a mount table (/proc/.../mountinfo), blanks unescaped */
+typedef struct mm_sn_minfo {
+    char *dev;           /* major:minor */
+    char *root;          /* path inside its filesystem */
+    char *mnt;           /* mount point */
+    char *fstype;
+    bool rw;
+} mm_sn_minfo;
+mm_sn_minfo *mm_sn_mountinfo(const char *path, size_t *n);
+void mm_sn_minfo_free(mm_sn_minfo *m, size_t n);
+
 /* caps.c: the syscalls the eBPF sensor traces (number, event, capture kind) */
 typedef struct mm_sn_sysdef { int nr; mm_evt_type type; uint32_t kind; } mm_sn_sysdef;
 extern const mm_sn_sysdef mm_sn_sysdefs[];
