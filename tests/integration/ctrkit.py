@@ -64,6 +64,19 @@ def rootfs_tar(path, extra=None, links=()):
     return path
 
 
+def unmount_below(top):
+    """Lazily unmounts everything mounted at or below top (overlays, the
+    engine's netns bind mounts), deepest first, so the folder can go."""
+    mounts = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            mp = line.split()[4].replace("\\040", " ")
+            if mp == top or mp.startswith(top.rstrip("/") + "/"):
+                mounts.append(mp)
+    for mp in sorted(mounts, key=len, reverse=True):
+        subprocess.run(["umount", "-l", mp], capture_output=True)
+
+
 def _run(cmd, timeout=120, check=True, **kw):
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
     if check and p.returncode != 0:
@@ -130,8 +143,7 @@ class Podman:
             self.cmd("rm", "-f", "-t", "0", n, check=False, timeout=60)
         self.cmd("rmi", "-a", "-f", check=False, timeout=60)
         # the store holds overlay mounts until podman is done with them
-        subprocess.run(["umount", "-R", "-l", os.path.join(self.dir, "root", "overlay")],
-                       capture_output=True)
+        unmount_below(self.dir)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -197,8 +209,5 @@ class Dockerd:
                 self.p.kill()
                 self.p.wait()
         self.log.close()
-        subprocess.run(["umount", "-R", "-l", os.path.join(self.dir, "data")],
-                       capture_output=True)
-        subprocess.run(["umount", "-R", "-l", os.path.join(self.dir, "exec")],
-                       capture_output=True)
+        unmount_below(self.dir)
         shutil.rmtree(self.dir, ignore_errors=True)
