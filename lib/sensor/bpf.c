@@ -6,8 +6,10 @@
  * their records in time order into mm_events, keeping the process table
  * current.
  *
- * The rings are drained on wake-ups (every N records per CPU) and on the
- * poll timeout, so a quiet system still sees its few events promptly.
+ * The rings are drained on wake-ups (every N records per CPU, and the first
+ * record after a quiet spell) and, while records flow, at least every few
+ * milliseconds (mm_bpf_poll adapts its wait), so events reach the rules
+ * within milliseconds at any rate.
  * Drops are per-CPU kernel counters summed here; they are never silent.
  */
 #include <errno.h>
