@@ -65,6 +65,8 @@ static void agent_usage(FILE *f)
 "  --profile FILE       alert on (and kill, where it says so) deviations from FILE\n"
 "  --duration S         stop after S seconds (default: until SIGINT/SIGTERM)\n"
 "  --wakeup N           eBPF: records per CPU between consumer wake-ups (1024)\n"
+"  --strict             fail when a rule needs an event or field the source cannot\n"
+"                       fill (default: such rules are disabled with a warning)\n"
 "  --quiet              no start-up and statistics lines on stderr\n");
 }
 
@@ -84,6 +86,7 @@ int cmd_agent(int argc, char **argv)
         {"profile", required_argument, NULL, 1403},
         {"wakeup", required_argument, NULL, 'w'},
         {"quiet", no_argument, NULL, 'q'},
+        {"strict", no_argument, NULL, 1500},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -93,7 +96,7 @@ int cmd_agent(int argc, char **argv)
     mm_capture_opts capopts = {0};
     double duration = 0;
     unsigned wakeup = 0;
-    bool quiet = false;
+    bool quiet = false, strict = false;
     double learn_secs = -1;
     const char *profile_out = NULL, *profile = NULL;
     mm_profile_opts lopts = {0};
@@ -145,6 +148,7 @@ int cmd_agent(int argc, char **argv)
         case 1403: profile = optarg; break;
         case 'w': wakeup = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'q': quiet = true; break;
+        case 1500: strict = true; break;
         case 'h': agent_usage(stdout); return 0;
         default: agent_usage(stderr); return EXIT_ERROR;
         }
@@ -172,6 +176,7 @@ int cmd_agent(int argc, char **argv)
     ao.profile_out = profile_out;
     ao.learn_opts = lopts;
     ao.profile = profile;
+    ao.strict = strict;
     ao.note = on_note;
     ao.note_ud = &quiet;
     ao.stop = &agent_stop;

@@ -20,6 +20,7 @@
 #include "mamori/capture.h"
 #include "mamori/profile.h"
 #include "mamori/rules.h"
+#include "mamori/sensor.h"
 #include "cli.h"
 
 static double now_s(void)
@@ -44,6 +45,8 @@ typedef struct ropts {
     const char *format, *output, *minpri;
     const char *profile;     /* replay --profile: deviation alerts too */
     bool stats, quiet;
+    bool check;              /* rules --check: every rule by state */
+    const char *source;      /* rules --check --source bpf|fallback|replay */
     double seconds;
     bool multi;              /* replay: several FILEs (a rotated capture) */
     char **files;            /* argv[optind..] */
@@ -55,7 +58,7 @@ static void runtime_usage(FILE *f)
     fprintf(f,
 "Usage:\n"
 "  mamori runtime replay FILE... --rules R [--rules R2...] [options]\n"
-"  mamori runtime rules --rules R [--rules R2...]\n"
+"  mamori runtime rules --rules R [--rules R2...] [--check [--source S]]\n"
 "  mamori runtime bench FILE --rules R [--seconds S]\n"
 "\n"
 "FILE is a JSON-lines capture, one event a line keyed by Falco field names\n"
@@ -71,6 +74,10 @@ static void runtime_usage(FILE *f)
 "      --profile P        replay: also alert on deviations from the profile P\n"
 "                         (docs/profiles.md; --rules is then optional)\n"
 "      --stats            print counts to standard error at the end\n"
+"      --check            rules: list every rule by state (active, disabled\n"
+"                         upstream, unsupported in this mode and why)\n"
+"      --source S         rules --check: the source the agent would run: bpf\n"
+"                         (default), fallback or replay (every field counts)\n"
 "  -q, --quiet            no load warnings\n");
 }
 
@@ -84,6 +91,8 @@ static int parse_opts(int argc, char **argv, ropts *o, const char **file)
         {"stats", no_argument, NULL, 's'},
         {"profile", required_argument, NULL, 'P'},
         {"seconds", required_argument, NULL, 'S'},
+        {"check", no_argument, NULL, 'C'},
+        {"source", required_argument, NULL, 'O'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -104,6 +113,8 @@ static int parse_opts(int argc, char **argv, ropts *o, const char **file)
         case 's': o->stats = true; break;
         case 'P': o->profile = optarg; break;
         case 'S': o->seconds = atof(optarg); break;
+        case 'C': o->check = true; break;
+        case 'O': o->source = optarg; break;
         case 'q': o->quiet = true; break;
         case 'h': runtime_usage(stdout); return -1;
         default: runtime_usage(stderr); return EXIT_ERROR;
@@ -132,6 +143,11 @@ static int load_rules(const ropts *o, mm_ruleset **out)
     mm_ruleset *rs;
     if (mm_ruleset_new(&rs))
         return cli_fail("");
+    mm_source_caps caps;
+    if (o->check && o->source && strcmp(o->source, "replay")) {
+        mm_sensor_caps(&caps, !strcmp(o->source, "fallback") ? MM_SENSOR_FALLBACK : MM_SENSOR_BPF);
+        mm_ruleset_set_source(rs, &caps, false);
+    }
     for (size_t i = 0; i < o->nrules; i++)
         if (mm_ruleset_load_file(rs, o->rules[i])) {
             mm_ruleset_free(rs);
@@ -271,6 +287,18 @@ static int cmd_replay(int argc, char **argv)
     return bad || sc.errors ? EXIT_ERROR : 0;
 }
 
+/* The state of one rule, as `rules --check` names it */
+static const char *rule_state(const mm_rule_info *r)
+{
+    if (r->skipped)
+        return "other-source";
+    if (r->unsupported_source)
+        return "unsupported-mode";
+    if (r->disabled)
+        return "unsupported";
+    return r->enabled ? "active" : "disabled-upstream";
+}
+
 static int cmd_rules(int argc, char **argv)
 {
     ropts o = {0};
@@ -278,6 +306,19 @@ static int cmd_rules(int argc, char **argv)
     int rc = parse_opts(argc, argv, &o, &file);
     if (rc)
         return rc < 0 ? 0 : rc;
+    if (o.source && !o.check) {
+        fprintf(stderr, "%s: runtime rules: --source goes with --check\n", prog);
+        free(o.rules);
+        return EXIT_ERROR;
+    }
+    if (o.check && !o.source)
+        o.source = "bpf";
+    if (o.source && strcmp(o.source, "bpf") && strcmp(o.source, "fallback") &&
+        strcmp(o.source, "replay")) {
+        fprintf(stderr, "%s: runtime rules: --source is bpf, fallback or replay\n", prog);
+        free(o.rules);
+        return EXIT_ERROR;
+    }
     o.quiet = true;
     mm_ruleset *rs;
     if ((rc = load_rules(&o, &rs))) {
@@ -286,6 +327,21 @@ static int cmd_rules(int argc, char **argv)
     }
     mm_ruleset_stats st;
     mm_ruleset_stats_get(rs, &st);
+    if (o.check) {
+        printf("source %s: %zu rules: %zu active, %zu disabled upstream, %zu unsupported in "
+               "this mode, %zu unsupported by the engine, %zu of other sources\n", o.source,
+               st.rules, st.enabled, st.disabled_by_file, st.disabled_source,
+               st.disabled_unsupported, st.skipped_source);
+        for (size_t i = 0; i < mm_ruleset_rule_count(rs); i++) {
+            const mm_rule_info *r = mm_ruleset_rule(rs, i);
+            bool why = r->disabled || r->skipped;
+            printf("%-17s %-13s %s%s%s\n", rule_state(r), mm_rule_priority_name(r->priority),
+                   r->name, why ? ": " : "", why && r->disabled_reason ? r->disabled_reason : "");
+        }
+        mm_ruleset_free(rs);
+        free(o.rules);
+        return 0;
+    }
     printf("rules %zu, macros %zu, lists %zu: %zu enabled, %zu disabled by the files, "
            "%zu disabled (unsupported), %zu skipped (other sources)\n",
            st.rules, st.macros, st.lists, st.enabled, st.disabled_by_file,

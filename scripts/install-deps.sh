@@ -14,7 +14,7 @@ BUILD="meson ninja-build pkg-config gcc clang llvm libclang-rt-14-dev \
 TEST="python3 python3-yaml jq hyperfine time mmdebstrap umoci skopeo golang-go isal \
   gzip zstd tar rpm file ca-certificates gpg libdpkg-perl debian-archive-keyring mount \
   yara ripgrep docker-registry apache2-utils openssl util-linux shellcheck node-spdx-license-ids \
-  iproute2 nmap tcpdump tshark tcpreplay podman runc busybox-static"
+  iproute2 nmap tcpdump tshark tcpreplay podman runc docker.io busybox-static"
 
 want="$BUILD"
 [ "${1:-}" = "--test" ] && want="$BUILD $TEST"

@@ -48,6 +48,9 @@ typedef struct mm_agent_opts {
     const char *profile_out;  /* where the learned profile is written */
     mm_profile_opts learn_opts;
     const char *profile;      /* alert on deviations from this profile */
+    bool strict;              /* a rule the source cannot serve (an event or
+                               * field it cannot fill) fails the run instead
+                               * of being disabled with a warning */
     mm_agent_note_fn note;    /* NULL = notes are dropped */
     void *note_ud;
     volatile sig_atomic_t *stop;  /* the run ends when *stop != 0 */

@@ -182,6 +182,9 @@ typedef struct mm_container {
     char *k8s_pod_name, *k8s_ns_name, *k8s_pod_uid; /* k8s.pod.name, k8s.ns.name */
     mm_mount *mounts;
     size_t nmounts;
+    bool mounts_known;     /* mounts read: a container.mount.*[X] that
+                              matches none is "<NA>" (Falco's sentinel) */
+    bool meta_from_proc;   /* metadata read through a live process */
 } mm_container;
 
 mm_container *mm_container_new(const char *id);     /* refs = 1 */
@@ -199,6 +202,10 @@ enum {
     MM_EXE_FROM_MEMFD = 1u << 2,   /* exe is a memfd (fileless) */
     MM_EXE_LOWER_LAYER = 1u << 3,
 };
+
+/* In an open event's flags (above every O_* bit): the open created the file
+ * (Falco's O_F_CREATED; evt.is_open_exec needs it) */
+#define MM_O_F_CREATED 0x80000000u
 
 /* One process (thread group) as rules see it.  Strings are heap-owned by the
  * record (set them with mm_proc_set); NULL means "not known" so that a rule
@@ -230,6 +237,7 @@ typedef struct mm_proc {
     int64_t start_ts;              /* process start (clone), ns since epoch */
     int64_t exec_ts;               /* last execve, ns since epoch */
     uint64_t pidns_init_start_ts;  /* for proc.pidns_init_start_ts */
+    uint32_t mntns;                /* mount namespace inode, 0 = unknown */
     bool is_exe_writable;          /* computed from exe_flags, kept for speed */
     mm_container *container;       /* never NULL once in a table: "host" */
     struct mm_proc *parent;        /* holds a reference; NULL = unknown/root */

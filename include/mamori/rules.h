@@ -49,6 +49,10 @@ typedef struct mm_rule_info {
     bool disabled;         /* the engine could not compile it (see reason) */
     const char *disabled_reason; /* names the missing field/operator */
     bool skipped;          /* another source (k8s_audit, plugins) */
+    bool unsupported_source; /* disabled: the event source set with
+                                mm_ruleset_set_source() cannot serve it
+                                (disabled is true; disabled_reason says
+                                which event or field) */
     mm_rule_action action;
     const char *file;      /* where it was defined */
     int line;
@@ -59,6 +63,7 @@ typedef struct mm_ruleset_stats {
     size_t enabled;        /* compiled and enabled: will be evaluated */
     size_t disabled_by_file; /* enabled: false */
     size_t disabled_unsupported; /* field/operator the engine lacks */
+    size_t disabled_source; /* the source cannot fill what it needs */
     size_t skipped_source; /* other sources (k8s_audit, plugin sources) */
 } mm_ruleset_stats;
 
@@ -76,6 +81,35 @@ int mm_ruleset_load_string(mm_ruleset *rs, const char *name,
  * fail (file, line, rule); unknown fields/operators/macros disable the rule
  * with a warning.  May be called again after more files are loaded. */
 int mm_ruleset_compile(mm_ruleset *rs);
+
+/* What a live event source can serve.  A rule whose condition needs an
+ * event type the source never produces, or a field it cannot fill on the
+ * events the rule can match, would load and never fire (or fire wrongly):
+ * with the source's capabilities set, mm_ruleset_compile() disables it with
+ * a warning naming the rule and the event or field ("unsupported in this
+ * mode"), or, when strict, fails with MM_EUNSUPPORTED naming the first.
+ * Without it (the default, e.g. replayed captures) every field counts as
+ * filled.  mamori/sensor.h gives each source's capabilities. */
+typedef struct mm_source_field {
+    /* "proc.env", "evt.arg.flags"; a trailing '*' matches a prefix
+     * ("evt.arg.*"); a leading '!' marks a field the source does fill,
+     * checked in order before a later wildcard ("!evt.arg.name") */
+    const char *field;
+    const char *why;       /* why the source cannot fill it */
+} mm_source_field;
+
+typedef struct mm_source_caps {
+    const char *name;      /* "bpf", "fallback": used in messages */
+    uint64_t types[(MM_EVT__COUNT + 63) / 64]; /* event types it produces */
+    const char *types_why; /* why the other types are not produced */
+    const mm_source_field *missing;
+    size_t nmissing;
+} mm_source_caps;
+
+/* Sets (or with NULL clears) the source the rules will run on; caps is
+ * copied, the strings it points to must stay valid while rs is used (the
+ * sensors' are static).  Takes effect at the next mm_ruleset_compile(). */
+void mm_ruleset_set_source(mm_ruleset *rs, const mm_source_caps *caps, bool strict);
 
 /* Enables/disables rules by name, or by tag when tag is true. */
 int mm_ruleset_enable(mm_ruleset *rs, const char *name_or_tag, bool tag,

@@ -16,6 +16,7 @@
 
 #include "mamori/common.h"
 #include "mamori/event.h"
+#include "mamori/rules.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -74,6 +75,11 @@ typedef void (*mm_sensor_fn)(void *ud, mm_event *ev);
 int mm_sensor_poll(mm_sensor *s, int timeout_ms, mm_sensor_fn fn, void *ud);
 
 void mm_sensor_stats_get(const mm_sensor *s, mm_sensor_stats *out);
+
+/* What a source can serve: the event types it produces and the fields it
+ * cannot fill, with the reason (for mm_ruleset_set_source).  The strings
+ * it points to are static. */
+void mm_sensor_caps(mm_source_caps *out, mm_sensor_kind kind);
 mm_proctab *mm_sensor_proctab(mm_sensor *s);
 
 /* ---- container attribution ------------------------------------------------ */
@@ -100,6 +106,14 @@ mm_container_cache *mm_container_cache_new(const char *root);
 void mm_container_cache_free(mm_container_cache *c);
 mm_container *mm_container_cache_get(mm_container_cache *c,
                                      const char *cgroup_path);
+/* The same, and through pid, a live process of the container (its
+ * /proc/PID below proc_root): the mounts it sees (container.mounts, from
+ * /proc/PID/mountinfo, sources mapped to host paths), the runtime's files
+ * its /etc/hostname bind mount comes from (docker: config.v2.json beside
+ * it, so any --data-root works) and podman's /run/.containerenv (name,
+ * image).  Read once per container, with the first live process. */
+mm_container *mm_container_cache_get_pid(mm_container_cache *c, const char *cgroup_path,
+                                         const char *proc_root, int64_t pid);
 
 #ifdef __cplusplus
 }

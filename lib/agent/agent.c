@@ -148,9 +148,20 @@ static int fail(agent *ag, mm_agent_part part, int rc)
 static int prepare(agent *ag)
 {
     const mm_agent_opts *o = ag->o;
+    const char *source = o->source ? o->source : "bpf";
+    bool replay = !strncmp(source, "replay:", 7);
     int rc = mm_ruleset_new(&ag->rs);
     for (size_t i = 0; rc == 0 && i < o->nrule_files; i++)
         rc = mm_ruleset_load_file(ag->rs, o->rule_files[i]);
+    /* rules the live source cannot serve are disabled (or, strict, fatal) */
+    if (rc == 0 && replay) {
+        mm_ruleset_set_source(ag->rs, NULL, false);
+    } else if (rc == 0) {
+        mm_source_caps caps;
+        mm_sensor_caps(&caps, !strcmp(source, "fallback") ? MM_SENSOR_FALLBACK
+                                                          : MM_SENSOR_BPF);
+        mm_ruleset_set_source(ag->rs, &caps, o->strict);
+    }
     if (rc == 0)
         rc = mm_ruleset_compile(ag->rs);
     if (rc < 0)
@@ -161,8 +172,9 @@ static int prepare(agent *ag)
         mm_ruleset_stats st;
         mm_ruleset_stats_get(ag->rs, &st);
         note(ag, MM_AGENT_INFO, "rules: %zu loaded, %zu enabled, %zu disabled by file, "
-             "%zu unsupported, %zu other source", st.rules, st.enabled,
-             st.disabled_by_file, st.disabled_unsupported, st.skipped_source);
+             "%zu unsupported, %zu unsupported by the %s source, %zu other source",
+             st.rules, st.enabled, st.disabled_by_file, st.disabled_unsupported,
+             st.disabled_source, replay ? "replay" : source, st.skipped_source);
     }
     if (o->profile) {
         rc = mm_profile_load_file(&ag->profile, o->profile);

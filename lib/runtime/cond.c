@@ -929,6 +929,84 @@ void rt_node_types(const rt_node *n, uint64_t out[RT_TYPEWORDS])
     }
 }
 
+/* ---- what a source must fill ---------------------------------------------------- */
+
+/* The value a node has for every event of the types in `prod` (the types a
+ * source produces): 0 always false, 1 always true, 2 depends on the event.
+ * Only evt.type tests are decided; everything else depends. */
+static int node_const(const rt_node *n, const uint64_t prod[RT_TYPEWORDS])
+{
+    switch (n->kind) {
+    case N_EVTTYPE: {
+        bool any = false, all = true;
+        for (int w = 0; w < RT_TYPEWORDS; w++) {
+            any |= (n->types[w] & prod[w]) != 0;
+            all &= (prod[w] & ~n->types[w]) == 0;
+        }
+        return !any ? 0 : all ? 1 : 2;
+    }
+    case N_AND: {
+        int r = 1;
+        for (uint32_t i = 0; i < n->nkids; i++) {
+            int k = node_const(n->kids[i], prod);
+            if (k == 0)
+                return 0;
+            if (k == 2)
+                r = 2;
+        }
+        return r;
+    }
+    case N_OR: {
+        int r = 0;
+        for (uint32_t i = 0; i < n->nkids; i++) {
+            int k = node_const(n->kids[i], prod);
+            if (k == 1)
+                return 1;
+            if (k == 2)
+                r = 2;
+        }
+        return r;
+    }
+    case N_NOT: {
+        int k = node_const(n->kids[0], prod);
+        return k == 2 ? 2 : !k;
+    }
+    default:
+        return 2;
+    }
+}
+
+/* The first field of a live part of the condition that `ok` refuses.  A
+ * branch that cannot matter for the events the source produces (`evt.type
+ * = connect and fd.sip = ...` under a source without connect) is dead, and
+ * the fields in it are not asked for. */
+const rt_fref *rt_node_first_unfillable(const rt_node *n, const uint64_t prod[RT_TYPEWORDS],
+                                        bool (*ok)(void *ud, const rt_fref *f), void *ud)
+{
+    int k = node_const(n, prod);
+    if (k != 2 && n->kind != N_CMP)
+        return NULL;   /* decided by evt.type alone */
+    switch (n->kind) {
+    case N_AND: case N_OR: case N_NOT:
+        for (uint32_t i = 0; i < n->nkids; i++) {
+            if (n->kind == N_OR && node_const(n->kids[i], prod) == 0)
+                continue;   /* a dead alternative */
+            const rt_fref *f = rt_node_first_unfillable(n->kids[i], prod, ok, ud);
+            if (f)
+                return f;
+        }
+        return NULL;
+    case N_CMP:
+        if (!ok(ud, &n->f))
+            return &n->f;
+        if (n->has_rf && !ok(ud, &n->rf))
+            return &n->rf;
+        return NULL;
+    default:
+        return NULL;
+    }
+}
+
 /* ---- evaluation --------------------------------------------------------------- */
 
 static bool str_icontains(const char *h, size_t hl, const char *lowneedle, size_t nl)

@@ -696,6 +696,7 @@ void mm_proctab_apply(mm_proctab *t, mm_event *ev)
             c->exe_ino_ctime = p->exe_ino_ctime;
             c->exe_ino_mtime = p->exe_ino_mtime;
             c->sid = p->sid; c->pgid = p->pgid; c->vpgid = p->vpgid;
+            c->mntns = p->mntns;
             c->start_ts = ev->ts;
             mm_proc_set_container(c, p->container);
             mm_proc_set_parent(c, p);
@@ -871,6 +872,15 @@ void mm_proctab_apply(mm_proctab *t, mm_event *ev)
     case MM_EVT_SETGID:
         if (res == 0 && ev->target_id >= 0)
             p->gid = p->egid = (uint32_t)ev->target_id;
+        break;
+    case MM_EVT_SETREUID: case MM_EVT_SETRESUID:
+        /* target_id is the new effective id (-1: unchanged) */
+        if (res == 0 && ev->target_id >= 0)
+            p->euid = (uint32_t)ev->target_id;
+        break;
+    case MM_EVT_SETREGID: case MM_EVT_SETRESGID:
+        if (res == 0 && ev->target_id >= 0)
+            p->egid = (uint32_t)ev->target_id;
         break;
     default:
         break;

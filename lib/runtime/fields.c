@@ -441,7 +441,7 @@ static const rt_flagname fl_open[] = {
     {O_CREAT, "O_CREAT"}, {O_RDWR, "O_RDWR"}, {O_WRONLY, "O_WRONLY"},
     {O_CLOEXEC, "O_CLOEXEC"}, {O_NOFOLLOW, "O_NOFOLLOW"}, {O_NOATIME, "O_NOATIME"},
     {O_NOCTTY, "O_NOCTTY"}, {010000000, "O_PATH"}, {020000000, "O_TMPFILE"},
-    {0, NULL}};
+    {MM_O_F_CREATED, "O_F_CREATED"}, {0, NULL}};
 static const rt_flagname fl_exe[] = {
     {MM_EXE_WRITABLE, "EXE_WRITABLE"}, {MM_EXE_UPPER_LAYER, "EXE_UPPER_LAYER"},
     {MM_EXE_FROM_MEMFD, "EXE_FROM_MEMFD"}, {MM_EXE_LOWER_LAYER, "EXE_LOWER_LAYER"},
@@ -960,9 +960,11 @@ static int extract_raw(rt_ctx *c, const rt_fref *f, rt_val *v)
         if (!is_open_type(ev->type))
             return put_bool(v, false);
         unsigned acc = ev->flags & 3;
+        /* is_open_exec, as Falco: the open created the file with an
+         * execute bit in its mode */
         bool r = id == F_EVT_OPEN_READ ? (acc == O_RDONLY || acc == O_RDWR)
                : id == F_EVT_OPEN_WRITE ? (acc == O_WRONLY || acc == O_RDWR)
-               : false;
+               : ((ev->flags & MM_O_F_CREATED) && (ev->mode & 0111));
         return put_bool(v, r);
     }
     case F_EVT_ARGS: return put_str(v, evt_args_str(c));
@@ -1121,7 +1123,7 @@ static int extract_raw(rt_ctx *c, const rt_fref *f, rt_val *v)
     case F_CT_MOUNTS: case F_CT_MOUNT: case F_CT_MOUNT_SOURCE: case F_CT_MOUNT_DEST:
     case F_CT_MOUNT_MODE: case F_CT_MOUNT_RDWR: {
         const mm_container *ct = p ? p->container : NULL;
-        if (!ct || !ct->nmounts)
+        if (!ct || (!ct->nmounts && !ct->mounts_known))
             return 0;
         if (id == F_CT_MOUNTS) {
             mm_buf b = MM_BUF_INIT;
@@ -1155,7 +1157,9 @@ static int extract_raw(rt_ctx *c, const rt_fref *f, rt_val *v)
             default: return put_str(v, m->rw ? "true" : "false");
             }
         }
-        return 0;
+        /* the mounts are known and none matches: Falco's "<NA>", which
+         * rules test for (not container.mount.dest[/proc*] in ("<NA>")) */
+        return ct->mounts_known ? put_str(v, "<NA>") : 0;
     }
 
     case F_FD_NUM: return put_num(v, fd->fd);

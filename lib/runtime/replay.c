@@ -381,6 +381,7 @@ static mm_container *container_for(mm_replay *r, json_t *o)
         }
         free(c->mounts);
         c->nmounts = json_array_size(m);
+        c->mounts_known = true;   /* a capture lists all of them */
         c->mounts = mm_xcalloc(c->nmounts ? c->nmounts : 1, sizeof *c->mounts);
         for (size_t i = 0; i < c->nmounts; i++) {
             json_t *x = json_array_get(m, i);

@@ -97,6 +97,9 @@ struct mm_ruleset {
     size_t cafields;
     mm_buf obuf;
     mm_buf unknown_types;  /* evt.type names of the rule being compiled */
+    const mm_source_caps *caps; /* the live source's capabilities, or NULL */
+    mm_source_caps caps_buf;
+    bool strict;           /* a rule the source cannot serve fails the compile */
 };
 
 static const char *const pri_names[] = {
@@ -1034,9 +1037,121 @@ static int compile_output(drule *r, char *why, size_t whylen)
     return 0;
 }
 
+/* Does the source fill field f?  The caps' list is read in order: the
+ * first entry that matches decides ('!' = filled). */
+/* The name a caps list uses for f: "evt.arg.NAME" for an argument,
+ * else the field's own name */
+static void caps_name(const rt_fref *f, char *name, size_t n)
+{
+    if (f->def->argmode == ARG_KEY && f->key && !strncmp(f->def->name, "evt.", 4) &&
+        strstr(f->def->name, "arg"))
+        snprintf(name, n, "%s.%s", f->def->name, f->key);
+    else
+        snprintf(name, n, "%s", f->def->name);
+}
+
+static bool field_ok(void *ud, const rt_fref *f)
+{
+    const mm_source_caps *c = ud;
+    char name[160];
+    caps_name(f, name, sizeof name);
+    for (size_t i = 0; i < c->nmissing; i++) {
+        const char *e = c->missing[i].field;
+        bool allow = e[0] == '!';
+        if (allow)
+            e++;
+        size_t el = strlen(e);
+        bool hit = el && e[el - 1] == '*' ? !strncmp(name, e, el - 1) : !strcmp(name, e);
+        if (hit)
+            return allow;
+    }
+    return true;
+}
+
+static const char *field_why(const mm_source_caps *c, const rt_fref *f)
+{
+    char name[160];
+    caps_name(f, name, sizeof name);
+    for (size_t i = 0; i < c->nmissing; i++) {
+        const char *e = c->missing[i].field;
+        if (e[0] == '!')
+            continue;
+        size_t el = strlen(e);
+        if (el && e[el - 1] == '*' ? !strncmp(name, e, el - 1) : !strcmp(name, e))
+            return c->missing[i].why;
+    }
+    return "not filled";
+}
+
+/* Can the source serve rule r (compiled, matching event types `types`)?
+ * Narrows `types` to what the source produces; on refusal sets r->reason
+ * (naming the event types or the field) and returns -1. */
+static int source_check(mm_ruleset *rs, drule *r, uint64_t types[RT_TYPEWORDS])
+{
+    const mm_source_caps *c = rs->caps;
+    uint64_t prod[RT_TYPEWORDS];
+    bool any = false;
+    for (int w = 0; w < RT_TYPEWORDS; w++) {
+        prod[w] = w < (int)(sizeof c->types / sizeof c->types[0]) ? c->types[w] : 0;
+        any |= (types[w] & prod[w]) != 0;
+    }
+    free(r->reason);
+    r->reason = NULL;
+    if (!any) {
+        mm_buf b = MM_BUF_INIT;
+        int shown = 0;
+        for (int t = 1; t < MM_EVT__COUNT; t++)
+            if ((types[t / 64] >> (t % 64)) & 1) {
+                if (shown < 6)
+                    mm_buf_printf(&b, "%s%s", shown ? ", " : "", mm_evt_type_name((mm_evt_type)t));
+                else if (shown == 6)
+                    mm_buf_adds(&b, ", ...");
+                shown++;
+            }
+        r->reason = mm_xasprintf("evt.type %s: %s", b.data ? b.data : "(none)",
+                                 c->types_why ? c->types_why : "not produced by this source");
+        mm_buf_free(&b);
+        return -1;
+    }
+    const rt_fref *bad = rt_node_first_unfillable(r->node, prod, field_ok, (void *)c);
+    if (!bad) {
+        /* the output needs its fields too (shown as <NA> otherwise) */
+        for (size_t i = 0; i < r->nofields && !bad; i++)
+            if (!field_ok((void *)c, r->ofields[i]))
+                bad = r->ofields[i];
+        if (bad) {
+            /* an output field the source cannot fill is shown as <NA>:
+             * worth a warning, not a reason to drop the detection */
+            warn(rs, "%s:%d: rule '%s': output field '%s' is <NA> under the %s source: %s",
+                 r->file, r->info.line, r->name, bad->text, c->name, field_why(c, bad));
+            bad = NULL;
+        }
+    }
+    if (bad) {
+        r->reason = mm_xasprintf("field '%s': %s", bad->text, field_why(c, bad));
+        return -1;
+    }
+    for (int w = 0; w < RT_TYPEWORDS; w++)
+        types[w] &= prod[w];
+    return 0;
+}
+
+void mm_ruleset_set_source(mm_ruleset *rs, const mm_source_caps *caps, bool strict)
+{
+    if (caps) {
+        rs->caps_buf = *caps;
+        rs->caps = &rs->caps_buf;
+    } else {
+        rs->caps = NULL;
+    }
+    rs->strict = strict;
+    rs->compiled = false;
+}
+
 int mm_ruleset_compile(mm_ruleset *rs)
 {
     char err[512], why[512];
+    char *strict_err = NULL;
     rt_defs defs = {macro_cb, list_cb, unknown_type_cb, rs};
     for (int t = 0; t < MM_EVT__COUNT; t++) {
         free(rs->bucket[t]);
@@ -1060,6 +1175,7 @@ int mm_ruleset_compile(mm_ruleset *rs)
         r->reason = NULL;
         r->info.disabled = false;
         r->info.skipped = false;
+        r->info.unsupported_source = false;
         if (strcmp(r->source ? r->source : "syscall", "syscall")) {
             r->info.skipped = true;
             r->reason = mm_xasprintf("source '%s' is not handled (syscall only)", r->source);
@@ -1114,6 +1230,20 @@ int mm_ruleset_compile(mm_ruleset *rs)
             rule_sync_info(r);
             continue;
         }
+        if (rs->caps && source_check(rs, r, types) < 0) {
+            rule_uncompile(r);
+            r->info.disabled = true;
+            r->info.unsupported_source = true;
+            warn(rs, "%s:%d: rule '%s' disabled: unsupported by the %s source: %s", r->file,
+                 r->info.line, r->name, rs->caps->name, r->reason);
+            if (rs->strict && !strict_err) {
+                strict_err = mm_xasprintf("%s:%d: rule '%s': unsupported by the %s source: %s "
+                                          "(strict)", r->file, r->info.line, r->name,
+                                          rs->caps->name, r->reason);
+            }
+            rule_sync_info(r);
+            continue;
+        }
         if (cnt == MM_EVT__COUNT - 1)
             warn(rs, "%s:%d: rule '%s' does not restrict evt.type: it runs on every event",
                  r->file, r->info.line, r->name);
@@ -1125,6 +1255,16 @@ int mm_ruleset_compile(mm_ruleset *rs)
         }
     }
     rs->compiled = true;
+    if (strict_err) {
+        size_t n = 0;
+        for (size_t i = 0; i < rs->nrules; i++)
+            n += rs->rules[i].info.unsupported_source;
+        int rc = n > 1 ? mm_error_set(MM_EUNSUPPORTED, "%s; and %zu more rule(s)", strict_err,
+                                      n - 1)
+                       : mm_error_set(MM_EUNSUPPORTED, "%s", strict_err);
+        free(strict_err);
+        return rc;
+    }
     return 0;
 }
 
@@ -1166,6 +1306,8 @@ void mm_ruleset_stats_get(const mm_ruleset *rs, mm_ruleset_stats *out)
         const drule *r = &rs->rules[i];
         if (r->info.skipped)
             out->skipped_source++;
+        else if (r->info.unsupported_source)
+            out->disabled_source++;
         else if (r->info.disabled)
             out->disabled_unsupported++;
         else if (!r->info.enabled)

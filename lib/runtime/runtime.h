@@ -136,5 +136,9 @@ void rt_node_free(rt_node *n);
 #define RT_TYPEWORDS ((MM_EVT__COUNT + 63) / 64)
 void rt_node_types(const rt_node *n, uint64_t out[RT_TYPEWORDS]);
 bool rt_eval(const rt_node *n, rt_ctx *c);
+/* The first field in a part of the condition that can matter for events of
+ * the types in prod which ok() refuses (NULL when every one is fine). */
+const rt_fref *rt_node_first_unfillable(const rt_node *n, const uint64_t prod[RT_TYPEWORDS],
+                                        bool (*ok)(void *ud, const rt_fref *f), void *ud);
 
 #endif

@@ -6,8 +6,10 @@
  * their records in time order into mm_events, keeping the process table
  * current.
  *
- * The rings are drained on wake-ups (every N records per CPU) and on the
- * poll timeout, so a quiet system still sees its few events promptly.
+ * The rings are drained on wake-ups (every N records per CPU, and the first
+ * record after a quiet spell) and, while records flow, at least every few
+ * milliseconds (mm_bpf_poll adapts its wait), so events reach the rules
+ * within milliseconds at any rate.
  * Drops are per-CPU kernel counters summed here; they are never silent.
  */
 #include <errno.h>
@@ -33,93 +35,6 @@
 #include "sensor_int.h"
 #include "sensor_abi.h"
 #include "sensor/sensor.skel.h"
-
-/* syscall number -> event type and how the kernel side captures it */
-typedef struct sysdef { int nr; mm_evt_type type; uint32_t kind; } sysdef;
-
-static const sysdef sysdefs[] = {
-#define S(name, t, k) { SYS_##name, MM_EVT_##t, MM_K_##k },
-#ifdef SYS_open
-    S(open, OPEN, P0)
-#endif
-#ifdef SYS_creat
-    S(creat, CREAT, P0)
-#endif
-    S(openat, OPENAT, P1)
-#ifdef SYS_openat2
-    S(openat2, OPENAT2, P1)
-#endif
-    S(close, CLOSE, INT)
-    S(socket, SOCKET, INT)
-    S(connect, CONNECT, SA1)
-    S(bind, BIND, SA1)
-    S(listen, LISTEN, INT)
-#ifdef SYS_accept
-    S(accept, ACCEPT, ACCEPT)
-#endif
-    S(accept4, ACCEPT4, ACCEPT)
-    S(sendto, SENDTO, SA4)
-    S(sendmsg, SENDMSG, MSG)
-    S(dup, DUP, INT)
-#ifdef SYS_dup2
-    S(dup2, DUP2, INT)
-#endif
-    S(dup3, DUP3, INT)
-#ifdef SYS_rename
-    S(rename, RENAME, P0P1)
-#endif
-    S(renameat, RENAMEAT, P1P3)
-    S(renameat2, RENAMEAT2, P1P3)
-#ifdef SYS_unlink
-    S(unlink, UNLINK, P0)
-#endif
-    S(unlinkat, UNLINKAT, P1)
-#ifdef SYS_mkdir
-    S(mkdir, MKDIR, P0)
-#endif
-    S(mkdirat, MKDIRAT, P1)
-#ifdef SYS_rmdir
-    S(rmdir, RMDIR, P0)
-#endif
-#ifdef SYS_chmod
-    S(chmod, CHMOD, P0)
-#endif
-    S(fchmod, FCHMOD, INT)
-    S(fchmodat, FCHMODAT, P1)
-#ifdef SYS_symlink
-    S(symlink, SYMLINK, P0P1)
-#endif
-    S(symlinkat, SYMLINKAT, P0P2)
-#ifdef SYS_link
-    S(link, LINK, P0P1)
-#endif
-    S(linkat, LINKAT, P1P3)
-    S(setuid, SETUID, INT)
-    S(setgid, SETGID, INT)
-    S(setreuid, SETREUID, INT)
-    S(setregid, SETREGID, INT)
-    S(setresuid, SETRESUID, INT)
-    S(setresgid, SETRESGID, INT)
-    S(setns, SETNS, INT)
-    S(unshare, UNSHARE, INT)
-    S(ptrace, PTRACE, INT)
-    S(mount, MOUNT, MOUNT)
-    S(umount2, UMOUNT2, P0)
-    S(init_module, INIT_MODULE, INT)
-    S(finit_module, FINIT_MODULE, INT)
-    S(delete_module, DELETE_MODULE, P0)
-    S(memfd_create, MEMFD_CREATE, P0)
-    S(chdir, CHDIR, P0)
-    S(fchdir, FCHDIR, INT)
-    S(chroot, CHROOT, P0)
-    S(pivot_root, PIVOT_ROOT, P0P1)
-    S(kill, KILL, INT)
-    S(bpf, BPF, INT)
-    S(userfaultfd, USERFAULTFD, INT)
-    S(prctl, PRCTL, INT)
-    S(process_vm_writev, PROCESS_VM_WRITEV, INT)
-#undef S
-};
 
 struct mm_bpf_src {
     mm_sensor_base *b;
@@ -155,9 +70,17 @@ struct mm_bpf_src {
     struct staged { uint64_t ts, seq; size_t off; uint32_t size; } *stg;
     size_t nstg, cstg;
     uint64_t seqno;
+    uint64_t last_rec_ns;        /* CLOCK_BOOTTIME of the last drain that found records */
 };
 
 #define POLL_BUDGET 16384
+/* Adaptive wake-ups (sensor.bpf.c): the kernel side wakes the consumer for
+ * the first record after MM_WAKE_GAP_MS without one; while records flow,
+ * mm_bpf_poll waits at most that long, so none waits longer for a drain.
+ * Records held back for ordering (the last MM_ORDER_GRACE_NS) are drained
+ * by a poll at most 2 ms later. */
+#define MM_WAKE_GAP_MS 4
+#define MM_BUSY_SPELL_NS 100000000u  /* "records flow": one in the last 100 ms */
 /* how long before a drain a record must have been made to be delivered
  * by it (mm_bpf_poll) */
 #define MM_ORDER_GRACE_NS 1000000u
@@ -306,9 +229,38 @@ static const char *rec_str(const struct mm_brec *r, const char *s, uint16_t len,
 static void deliver(mm_bpf_src *s, mm_event *ev)
 {
     mm_proctab_apply(s->b->pt, ev);
+    if (ev->type >= MM_EVT_SETUID && ev->type <= MM_EVT_SETRESGID && ev->res == 0 && ev->proc)
+        mm_sn_resolve_users(s->b, ev->proc);   /* new ids, new names */
     s->b->st.decoded++;
     if (s->b->fn)
         s->b->fn(s->b->ud, ev);
+}
+
+/* A path from the names the BPF side collected leaf first ("sh\0bin\0usr\0"),
+ * as "/usr/bin/sh" (a cwd gets Falco's trailing '/'). */
+static char *join_path(const char *names, size_t len, bool dir)
+{
+    const char *part[64];
+    size_t np = 0, i = 0;
+    if (len > MM_PATH_SIZE)
+        return NULL;
+    while (i < len && np < 64) {
+        size_t l = strnlen(names + i, len - i);
+        if (l == len - i)
+            return NULL;   /* not NUL-terminated: cut short */
+        part[np++] = names + i;
+        i += l + 1;
+    }
+    mm_buf b = MM_BUF_INIT;
+    for (size_t k = np; k-- > 0;) {
+        if (!strcmp(part[k], "/"))
+            continue;
+        mm_buf_addc(&b, '/');
+        mm_buf_adds(&b, part[k]);
+    }
+    if (!b.len || dir)
+        mm_buf_addc(&b, '/');
+    return mm_buf_detach(&b);
 }
 
 static void decode_exec(mm_bpf_src *s, const struct mm_brec *r, size_t size)
@@ -348,12 +300,35 @@ static void decode_exec(mm_bpf_src *s, const struct mm_brec *r, size_t size)
     p->cap_inheritable = r->cap_inh;
     p->tty = r->tty;
     p->exe_ino = r->exe_ino;
-    p->exe_flags = (r->exe_flags & MM_BEXE_MEMFD) ? MM_EXE_FROM_MEMFD : 0;
-    /* resolved exe and cwd: /proc while the process lives, else the
-     * filename the kernel was given (resolved against the inherited cwd) */
+    p->exe_ino_ctime = (int64_t)r->exe_ctime;
+    p->exe_ino_mtime = (int64_t)r->exe_mtime;
+    p->exe_flags = ((r->exe_flags & MM_BEXE_MEMFD) ? MM_EXE_FROM_MEMFD : 0) |
+                   ((r->exe_flags & MM_BEXE_UPPER) ? MM_EXE_UPPER_LAYER : 0) |
+                   ((r->exe_flags & MM_BEXE_LOWER) ? MM_EXE_LOWER_LAYER : 0);
+    bool whole = size >= sizeof *r;
+    if (whole && r->len4 && r->len4 <= MM_S4_SIZE)
+        mm_sn_set_env_blob(p, r->s4, r->len4 - 1);
+    else
+        mm_proc_set(&p->env, NULL);
+    p->mntns = r->mntns;
+    /* exe path and cwd as the kernel had them at the exec (the names the
+     * BPF side walked up from the dentries); /proc only when that walk did
+     * not reach the root (very deep paths) */
     free(p->exepath);
     p->exepath = NULL;
-    mm_sn_fill_cwd_exe(b->proc_root, p);
+    char *kx = whole && (r->exe_flags & MM_BEXE_EXEPATH) ? join_path(r->s5, r->len5, false) : NULL;
+    char *kc = whole && (r->exe_flags & MM_BEXE_CWD) ? join_path(r->s6, r->len6, true) : NULL;
+    if (!kx || !kc)
+        mm_sn_fill_cwd_exe(b->proc_root, p);
+    if (kx) {
+        free(p->exepath);
+        p->exepath = kx;
+    }
+    if (kc) {
+        free(p->cwd);
+        p->cwd = kc;
+    }
+    mm_sn_resolve_users(b, p);
     if (p->exe_flags & MM_EXE_FROM_MEMFD) {
         const char *dn = rec_str(r, r->s3, r->len3, MM_S3_SIZE, size);
         char *e = mm_xasprintf("/%s", dn ? dn : "memfd:");
@@ -371,6 +346,19 @@ static void decode_exec(mm_bpf_src *s, const struct mm_brec *r, size_t size)
      * /proc, read later; /proc serves v1-only hosts and unknown ids */
     const char *cgp = cg_path(s, r->cgid);
     char *cg = cgp ? mm_xstrdup(cgp) : mm_sn_proc_cgroup(b->proc_root, r->pid);
+    char cid[65];
+    if (whole && (!cg || !mm_cgroup_container_id(cg, cid, NULL))) {
+        /* hybrid hosts: the v1 pids cgroup the exec record names (no
+         * race with a program that exits at once) */
+        char leaf[MM_CG1_SIZE + 2];
+        memcpy(leaf + 1, r->cg1, MM_CG1_SIZE);
+        leaf[0] = '/';
+        leaf[MM_CG1_SIZE + 1] = 0;
+        if (mm_cgroup_container_id(leaf, cid, NULL)) {
+            free(cg);
+            cg = mm_xstrdup(leaf);
+        }
+    }
     if (cg)
         mm_sn_set_cgroup(b, p, cg);
     free(cg);
@@ -435,7 +423,7 @@ static void decode_sys(mm_bpf_src *s, const struct mm_brec *r, size_t size)
         ev.flags = (uint32_t)a[1];
         break;
     case MM_EVT_CONNECT: case MM_EVT_BIND: case MM_EVT_ACCEPT: case MM_EVT_ACCEPT4:
-    case MM_EVT_SENDTO: case MM_EVT_SENDMSG:
+    case MM_EVT_SENDTO: case MM_EVT_SENDMSG: case MM_EVT_RECVFROM: case MM_EVT_RECVMSG:
         ev.arg_fd = (int32_t)a[0];
         if (salen)
             parse_sa(r->s2, salen, &ev.addr, upath, sizeof upath);
@@ -445,7 +433,7 @@ static void decode_sys(mm_bpf_src *s, const struct mm_brec *r, size_t size)
             memcpy(ev.laddr.ip.ip, r->laddr, 16);
             ev.laddr.port = (uint16_t)r->lport;
         }
-        if (ev.type == MM_EVT_SENDTO)
+        if (ev.type == MM_EVT_SENDTO || ev.type == MM_EVT_RECVFROM)
             ev.size = a[2];
         if (ev.type == MM_EVT_ACCEPT4)
             ev.flags = (uint32_t)a[3];
@@ -518,6 +506,9 @@ static void decode_sys(mm_bpf_src *s, const struct mm_brec *r, size_t size)
     default:
         break;
     }
+    if ((ev.type == MM_EVT_OPEN || ev.type == MM_EVT_OPENAT || ev.type == MM_EVT_CREAT) &&
+        (r->kind == MM_REC_SYS && (r->exe_flags & MM_BSYS_CREATED)))
+        ev.flags |= MM_O_F_CREATED;
     deliver(s, &ev);
 }
 
@@ -544,6 +535,7 @@ static void decode_compact(mm_bpf_src *s, const struct mm_bsys *c, size_t size)
     w->len1 = c->len1;
     if (c->len1)
         memcpy(w->s1, c->s1, c->len1);
+    w->exe_flags = c->flags;   /* MM_BSYS_CREATED, read by decode_sys */
     decode_sys(s, w, offsetof(struct mm_brec, s1) + c->len1);
 }
 
@@ -725,6 +717,7 @@ int mm_bpf_open(mm_bpf_src **out, mm_sensor_base *b, const mm_sensor_opts *o)
          * exec record */
         unsigned fit = ring_size_for(libbpf_num_possible_cpus()) / 2 / sizeof(struct mm_brec);
         skel->rodata->wakeup_every = wake < fit ? wake : fit;
+        skel->rodata->wake_gap_ns = (uint64_t)MM_WAKE_GAP_MS * 1000000u;
 #if defined(__x86_64__)
         /* arguments are read from the saved registers at exit (sensor.bpf.c) */
         bpf_program__set_autoload(skel->progs.on_sys_enter, false);
@@ -754,11 +747,11 @@ int mm_bpf_open(mm_bpf_src **out, mm_sensor_base *b, const mm_sensor_opts *o)
     s->cg2root = find_cg2root();
     s->ncpu = libbpf_num_possible_cpus();
     int cfd = bpf_map__fd(skel->maps.sysconf);
-    for (size_t i = 0; i < sizeof sysdefs / sizeof sysdefs[0]; i++) {
-        uint32_t k = (uint32_t)sysdefs[i].nr, v = sysdefs[i].kind;
+    for (size_t i = 0; i < mm_sn_nsysdefs; i++) {
+        uint32_t k = (uint32_t)mm_sn_sysdefs[i].nr, v = mm_sn_sysdefs[i].kind;
         if (k >= MM_SYS_MAX)
             continue;
-        s->type_of[k] = sysdefs[i].type;
+        s->type_of[k] = mm_sn_sysdefs[i].type;
         bpf_map_update_elem(cfd, &k, &v, BPF_ANY);
     }
     /* one ring buffer per possible CPU, each put in the program's array
@@ -833,6 +826,21 @@ int mm_bpf_poll(mm_bpf_src *s, int timeout_ms)
 {
     uint64_t before = s->b->st.decoded;
     struct epoll_event evs[8];
+    struct timespec now;
+    clock_gettime(CLOCK_BOOTTIME, &now);
+    uint64_t tn = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+    /* adaptive: held-back records are due within the grace period; while
+     * records flow, the ones written without a wake-up are due within the
+     * wake gap; a quiet system sleeps until the kernel wakes it */
+    if (timeout_ms != 0) {
+        int cap = -1;
+        if (s->nstg)
+            cap = 2;
+        else if (tn - s->last_rec_ns < MM_BUSY_SPELL_NS)
+            cap = MM_WAKE_GAP_MS;
+        if (cap >= 0 && (timeout_ms < 0 || timeout_ms > cap))
+            timeout_ms = cap;
+    }
     if (epoll_wait(s->epfd, evs, 8, timeout_ms) < 0 && errno != EINTR)
         return mm_error_set(MM_EIO, "bpf sensor: ring buffer poll: %s", strerror(errno));
     /* Records made more than a grace period before the drain began are
@@ -841,7 +849,6 @@ int mm_bpf_poll(mm_bpf_src *s, int timeout_ms)
      * poll.  A ring left at its budget holds back everything after the
      * last record taken from it.  timeout 0 delivers everything (the
      * caller is draining before it stops or reports). */
-    struct timespec now;
     clock_gettime(CLOCK_BOOTTIME, &now);   /* bpf_ktime_get_boot_ns() */
     uint64_t t0 = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
     uint64_t upto = timeout_ms == 0 ? UINT64_MAX : t0 - MM_ORDER_GRACE_NS;
@@ -859,6 +866,8 @@ int mm_bpf_poll(mm_bpf_src *s, int timeout_ms)
             upto = ring->last_ts;   /* stopped at its budget */
         ring->budget = 0;
     }
+    if (s->nstg)
+        s->last_rec_ns = t0;
     flush_staged(s, upto);
     if (err)
         return mm_error_set(MM_EIO, "bpf sensor: ring buffer: %s", strerror(-err));

@@ -153,6 +153,27 @@ void mm_sn_set_argv_blob(mm_proc *p, const char *blob, size_t len)
     }
 }
 
+/* proc.env: the NUL-separated environment as "K=V K=V" */
+void mm_sn_set_env_blob(mm_proc *p, const char *blob, size_t len)
+{
+    mm_buf b = MM_BUF_INIT;
+    size_t i = 0;
+    int n = 0;
+    while (i < len && n < 1024) {
+        size_t l = strnlen(blob + i, len - i);
+        if (l) {
+            if (b.len)
+                mm_buf_addc(&b, ' ');
+            mm_buf_add(&b, blob + i, l);
+            n++;
+        }
+        i += l + 1;
+    }
+    free(p->env);
+    p->env = b.len ? mm_buf_detach(&b) : NULL;
+    mm_buf_free(&b);
+}
+
 /* fd table from /proc/PID/fd: files by name, sockets as "unknown" typed by
  * the inode (their addresses are learned from later events). */
 static void seed_fds(const char *root, mm_proc *p)
@@ -196,37 +217,61 @@ static void seed_fds(const char *root, mm_proc *p)
     closedir(d);
 }
 
-/* Fills what /proc says about pid into p (not parent links). */
-void mm_sn_fill_from_proc(mm_sensor_base *b, mm_proc *p, bool fds)
+/* A snapshot of what /proc says about one process, read in one go (the
+ * fallback's connector thread takes it the moment the exec is announced,
+ * before a short-lived program can exit) and applied later. */
+void mm_sn_snap_read(mm_sn_snap *sn, const char *root, int64_t pid)
 {
-    const char *root = b->proc_root;
-    size_t len;
-    char *d = read_small(root, p->pid, "status", &len);
-    if (d) {
-        parse_status(p, d, len);
-        free(d);
-    }
-    d = read_small(root, p->pid, "comm", &len);
-    if (d) {
+    memset(sn, 0, sizeof *sn);
+    sn->pid = pid;
+    sn->status = read_small(root, pid, "status", &sn->status_len);
+    sn->comm = read_small(root, pid, "comm", &sn->comm_len);
+    sn->cmdline = read_small(root, pid, "cmdline", &sn->cmdline_len);
+    sn->loginuid = read_small(root, pid, "loginuid", &sn->loginuid_len);
+    sn->stat = read_small(root, pid, "stat", &sn->stat_len);
+    sn->environ = read_small(root, pid, "environ", &sn->environ_len);
+    sn->cwd = mm_sn_readlink(root, pid, "cwd");
+    sn->exe = mm_sn_readlink(root, pid, "exe");
+    sn->cgroup = mm_sn_proc_cgroup(root, pid);
+    char path[96];
+    snprintf(path, sizeof path, "%s/%lld/ns/mnt", root, (long long)pid);
+    struct stat st;
+    sn->mntns = stat(path, &st) == 0 ? (uint32_t)st.st_ino : 0;
+    snprintf(path, sizeof path, "%s/%lld/root", root, (long long)pid);
+    sn->rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    sn->alive = sn->status != NULL;
+}
+
+void mm_sn_snap_clear(mm_sn_snap *sn)
+{
+    free(sn->status); free(sn->comm); free(sn->cmdline); free(sn->loginuid);
+    free(sn->stat); free(sn->environ); free(sn->cwd); free(sn->exe); free(sn->cgroup);
+    if (sn->rootfd > 0)
+        close(sn->rootfd);
+    memset(sn, 0, sizeof *sn);
+}
+
+/* Fills what the snapshot holds into p (not parent links); fields it
+ * lacks (the process had gone) are left as they were. */
+void mm_sn_snap_apply(mm_sensor_base *b, mm_proc *p, const mm_sn_snap *sn)
+{
+    if (sn->status)
+        parse_status(p, sn->status, sn->status_len);
+    if (sn->comm) {
+        char *d = mm_xstrndup(sn->comm, sn->comm_len);
+        size_t len = strlen(d);
         while (len && d[len - 1] == '\n')
             d[--len] = 0;
         mm_proc_set(&p->comm, d);
         free(d);
     }
-    d = read_small(root, p->pid, "cmdline", &len);
-    if (d) {
-        mm_sn_set_argv_blob(p, d, len);
-        free(d);
-    }
-    d = read_small(root, p->pid, "loginuid", &len);
-    if (d) {
-        p->loginuid = (uint32_t)strtoul(d, NULL, 10);
-        free(d);
-    }
-    d = read_small(root, p->pid, "stat", &len);
-    if (d) {
+    if (sn->cmdline)
+        mm_sn_set_argv_blob(p, sn->cmdline, sn->cmdline_len);
+    if (sn->loginuid)
+        p->loginuid = (uint32_t)strtoul(sn->loginuid, NULL, 10);
+    if (sn->stat) {
         /* after the last ')': state ppid pgrp session tty_nr */
-        char *rp = strrchr(d, ')');
+        char *rp = strrchr(sn->stat, ')');
         long long ppid, pgrp, sess;
         int tty;
         char st;
@@ -236,24 +281,42 @@ void mm_sn_fill_from_proc(mm_sensor_base *b, mm_proc *p, bool fds)
             p->sid = sess;
             p->tty = (uint32_t)tty;
         }
-        free(d);
     }
-    mm_sn_fill_cwd_exe(root, p);
-    char *cg = mm_sn_proc_cgroup(root, p->pid);
-    if (cg) {
-        mm_sn_set_cgroup(b, p, cg);
-        free(cg);
+    if (sn->environ)
+        mm_sn_set_env_blob(p, sn->environ, sn->environ_len);
+    if (sn->cwd) {
+        size_t n = strlen(sn->cwd);
+        char *c = n && sn->cwd[n - 1] != '/' ? mm_xasprintf("%s/", sn->cwd) : mm_xstrdup(sn->cwd);
+        free(p->cwd);
+        p->cwd = c;
     }
+    if (sn->exe)
+        mm_proc_set(&p->exepath, sn->exe);
+    if (sn->mntns)
+        p->mntns = sn->mntns;
+    mm_sn_resolve_users_in(b, p, sn->rootfd);
+    if (sn->cgroup)
+        mm_sn_set_cgroup(b, p, sn->cgroup);
+}
+
+/* Fills what /proc says about pid into p (not parent links). */
+void mm_sn_fill_from_proc(mm_sensor_base *b, mm_proc *p, bool fds)
+{
+    mm_sn_snap sn;
+    mm_sn_snap_read(&sn, b->proc_root, p->pid);
+    mm_sn_snap_apply(b, p, &sn);
+    mm_sn_snap_clear(&sn);
     if (fds)
-        seed_fds(root, p);
+        seed_fds(b->proc_root, p);
 }
 
 void mm_sn_set_cgroup(mm_sensor_base *b, mm_proc *p, const char *cg)
 {
-    if (p->cgroup && strcmp(p->cgroup, cg) == 0 && p->container)
+    if (p->cgroup && strcmp(p->cgroup, cg) == 0 && p->container &&
+        (!p->container->full_id || p->container->meta_from_proc))
         return;
     mm_proc_set(&p->cgroup, cg);
-    mm_container *c = mm_container_cache_get(b->containers, cg);
+    mm_container *c = mm_container_cache_get_pid(b->containers, cg, b->proc_root, p->pid);
     mm_proc_set_container(p, c);
     mm_container_unref(c);
 }

@@ -26,6 +26,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u32 self_tgid = 0;       /* the agent: never traced */
 const volatile __u32 wakeup_every = 1024; /* batched wake-ups */
+/* Adaptive wake-ups: a record written more than this long after the last
+ * wake-up of its CPU wakes the consumer at once, so a quiet system sees
+ * each event within microseconds while a busy one is still woken only
+ * every wakeup_every records (or every wake_gap_ns, whichever is first). */
+const volatile __u64 wake_gap_ns = 4000000;
 
 /* One ring buffer per CPU (no lock shared between CPUs on the hot path):
  * the outer array is sized to the possible CPUs and filled by user space
@@ -102,7 +107,10 @@ static __always_inline struct mm_brec *get_rec(__u16 kind)
     r->ts = bpf_ktime_get_boot_ns();
     r->cgid = bpf_get_current_cgroup_id();
     r->len1 = r->len2 = r->len3 = 0;
+    r->len4 = r->len5 = r->len6 = 0;
     r->exe_flags = 0;
+    r->mntns = 0;
+    r->exe_ctime = r->exe_mtime = 0;
     r->lfamily = 0;
     r->lport = 0;
     r->res = 0;
@@ -111,14 +119,17 @@ static __always_inline struct mm_brec *get_rec(__u16 kind)
     return r;
 }
 
-/* Batched wake-ups: the consumer is woken every wakeup_every records per
- * CPU and finds the rest on its poll timer. */
-static __always_inline __u64 wake_flags(struct mm_bstats *st)
+/* Batched, adaptive wake-ups: the consumer is woken every wakeup_every
+ * records per CPU, and by the first record after a quiet spell of
+ * wake_gap_ns (user space polls on a short timer while records flow, so
+ * the ones in between wait at most about that long). */
+static __always_inline __u64 wake_flags(struct mm_bstats *st, __u64 now)
 {
     if (!st)
         return BPF_RB_NO_WAKEUP;
-    if (++st->wake >= wakeup_every) {
+    if (++st->wake >= wakeup_every || now - st->last_wake >= wake_gap_ns) {
         st->wake = 0;
+        st->last_wake = now;
         return BPF_RB_FORCE_WAKEUP;
     }
     return BPF_RB_NO_WAKEUP;
@@ -147,7 +158,7 @@ static __always_inline void emit(struct mm_brec *r)
         size = __builtin_offsetof(struct mm_brec, s1) + (r->len1 & (MM_S1_SIZE - 1));
     if (r->len2 >= MM_S2_SIZE || r->len1 >= MM_S1_SIZE)
         size = sizeof(*r);
-    __u64 flags = wake_flags(st);
+    __u64 flags = wake_flags(st, r->ts);
     if (size > sizeof(*r))
         size = sizeof(*r);
     void *rb = cpu_rb();
@@ -189,6 +200,108 @@ static __always_inline void fill_task(struct mm_brec *r, struct task_struct *t)
     }
 }
 
+/* overlayfs keeps its inode inside struct ovl_inode, followed by the
+ * upper dentry; only the two fields are named, so CO-RE finds them in the
+ * kernel's or the overlay module's BTF */
+struct ovl_inode___mm {
+    struct inode vfs_inode;
+    struct dentry *__upperdentry;
+} __attribute__((preserve_access_index));
+
+#define OVERLAYFS_MAGIC 0x794c7630
+
+/* MM_BEXE_UPPER when the file lives on an overlayfs upper layer (written
+ * after the container started: drift), MM_BEXE_LOWER on a lower layer (the
+ * image), 0 off overlayfs */
+static __always_inline __u32 overlay_layer(struct file *f)
+{
+    struct dentry *d = BPF_CORE_READ(f, f_path.dentry);
+    if (BPF_CORE_READ(d, d_sb, s_magic) != OVERLAYFS_MAGIC)
+        return 0;
+    struct inode *vi = BPF_CORE_READ(d, d_inode);
+    if (!vi)
+        return 0;
+    struct ovl_inode___mm *oi = (void *)((char *)vi -
+        bpf_core_field_offset(struct ovl_inode___mm, vfs_inode));
+    struct dentry *up = BPF_CORE_READ(oi, __upperdentry);
+    if (up && BPF_CORE_READ(up, d_inode))
+        return MM_BEXE_UPPER;
+    return MM_BEXE_LOWER;
+}
+
+/* inode times: 6.11+ keeps seconds and nanoseconds apart, 6.6-6.10 has
+ * __i_ctime, older kernels i_ctime (flavours resolved by CO-RE) */
+struct inode___v611 { time64_t i_ctime_sec; u32 i_ctime_nsec; time64_t i_mtime_sec; u32 i_mtime_nsec; } __attribute__((preserve_access_index));
+struct inode___v66 { struct timespec64 __i_ctime; } __attribute__((preserve_access_index));
+struct inode___old { struct timespec64 i_ctime; struct timespec64 i_mtime; } __attribute__((preserve_access_index));
+
+static __always_inline void exe_times(struct mm_brec *r, struct inode *ino)
+{
+    if (!ino)
+        return;
+    if (bpf_core_field_exists(struct inode___v611, i_ctime_sec)) {
+        struct inode___v611 *i = (void *)ino;
+        r->exe_ctime = BPF_CORE_READ(i, i_ctime_sec) * 1000000000ull + BPF_CORE_READ(i, i_ctime_nsec);
+        r->exe_mtime = BPF_CORE_READ(i, i_mtime_sec) * 1000000000ull + BPF_CORE_READ(i, i_mtime_nsec);
+    } else if (bpf_core_field_exists(struct inode___v66, __i_ctime)) {
+        struct inode___v66 *i = (void *)ino;
+        r->exe_ctime = BPF_CORE_READ(i, __i_ctime.tv_sec) * 1000000000ull +
+                       BPF_CORE_READ(i, __i_ctime.tv_nsec);
+    } else if (bpf_core_field_exists(struct inode___old, i_ctime)) {
+        struct inode___old *i = (void *)ino;
+        r->exe_ctime = BPF_CORE_READ(i, i_ctime.tv_sec) * 1000000000ull +
+                       BPF_CORE_READ(i, i_ctime.tv_nsec);
+        r->exe_mtime = BPF_CORE_READ(i, i_mtime.tv_sec) * 1000000000ull +
+                       BPF_CORE_READ(i, i_mtime.tv_nsec);
+    }
+}
+
+#define MM_PATH_DEPTH 32
+
+/* The names from p up to root (the task's root, so a container process
+ * gets its own view), leaf first, each ending in NUL, into buf; crosses
+ * mount points through struct mount.  True when it reached root (or the
+ * top of the mount tree) within MM_PATH_DEPTH names and the buffer. */
+static __always_inline bool walk_path(char *buf, __u16 *len, const struct path *p,
+                                      const struct path *root)
+{
+    struct dentry *d = p->dentry;
+    struct vfsmount *vm = p->mnt;
+    struct mount *mnt = (void *)((char *)vm - bpf_core_field_offset(struct mount, mnt));
+    __u32 off = 0;
+    bool done = false;
+    for (int i = 0; i < MM_PATH_DEPTH; i++) {
+        if (d == root->dentry && vm == root->mnt) {
+            done = true;
+            break;
+        }
+        struct dentry *parent = BPF_CORE_READ(d, d_parent);
+        if (d == BPF_CORE_READ(vm, mnt_root) || d == parent) {
+            struct mount *mp = BPF_CORE_READ(mnt, mnt_parent);
+            if (mp == mnt || !mp) {
+                done = true;   /* the top of the mount tree */
+                break;
+            }
+            d = BPF_CORE_READ(mnt, mnt_mountpoint);
+            mnt = mp;
+            vm = (void *)((char *)mp + bpf_core_field_offset(struct mount, mnt));
+            continue;
+        }
+        if (off >= MM_PATH_SIZE)
+            break;
+        const unsigned char *nm = BPF_CORE_READ(d, d_name.name);
+        long n = bpf_probe_read_kernel_str(buf + (off & (MM_PATH_SIZE - 1)), MM_PATH_SLACK, nm);
+        if (n <= 0)
+            break;
+        off += n;
+        d = parent;
+    }
+    if (off > MM_PATH_SIZE + MM_PATH_SLACK)
+        off = MM_PATH_SIZE + MM_PATH_SLACK;
+    *len = off;
+    return done && off <= MM_PATH_SIZE;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -213,6 +326,30 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
     if (r->s3[0] == 'm' && r->s3[1] == 'e' && r->s3[2] == 'm' && r->s3[3] == 'f' &&
         r->s3[4] == 'd' && r->s3[5] == ':')
         r->exe_flags |= MM_BEXE_MEMFD;
+    struct inode *ino = BPF_CORE_READ(f, f_inode);
+    exe_times(r, ino);
+    r->exe_flags |= overlay_layer(f);
+    r->mntns = BPF_CORE_READ(p, nsproxy, mnt_ns, ns.inum);
+    r->cg1[0] = 0;
+    if (bpf_core_enum_value_exists(enum cgroup_subsys_id, pids_cgrp_id)) {
+        int sid = bpf_core_enum_value(enum cgroup_subsys_id, pids_cgrp_id);
+        struct cgroup_subsys_state *css = BPF_CORE_READ(p, cgroups, subsys[sid & 15]);
+        const char *cn = css ? BPF_CORE_READ(css, cgroup, kn, name) : 0;
+        if (cn)
+            bpf_probe_read_kernel_str(r->cg1, sizeof r->cg1, cn);
+    }
+    /* exe path and cwd from the kernel's own dentries, now (reading
+     * /proc later races with a quick re-exec) */
+    struct path root;
+    bpf_core_read(&root, sizeof root, &p->fs->root);
+    struct path xp;
+    bpf_core_read(&xp, sizeof xp, &f->f_path);
+    if (walk_path(r->s5, &r->len5, &xp, &root))
+        r->exe_flags |= MM_BEXE_EXEPATH;
+    struct path pwd;
+    bpf_core_read(&pwd, sizeof pwd, &p->fs->pwd);
+    if (walk_path(r->s6, &r->len6, &pwd, &root))
+        r->exe_flags |= MM_BEXE_CWD;
     /* argv: the new image's argument area, NUL separated */
     struct mm_struct *mm = BPF_CORE_READ(p, mm);
     unsigned long as = BPF_CORE_READ(mm, arg_start), ae = BPF_CORE_READ(mm, arg_end);
@@ -223,6 +360,16 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
     if (len > 0 && bpf_probe_read_user(r->s2, len, (const void *)as) == 0) {
         r->s2[len & (MM_S2_SIZE - 1)] = 0;
         r->len2 = len + 1;
+    }
+    /* the environment, the same way */
+    unsigned long es = BPF_CORE_READ(mm, env_start), ee = BPF_CORE_READ(mm, env_end);
+    len = ee - es;
+    if (len > MM_S4_SIZE - 1)
+        len = MM_S4_SIZE - 1;
+    len &= (MM_S4_SIZE - 1);
+    if (len > 0 && bpf_probe_read_user(r->s4, len, (const void *)es) == 0) {
+        r->s4[len & (MM_S4_SIZE - 1)] = 0;
+        r->len4 = len + 1;
     }
     emit(r);
     return 0;
@@ -365,16 +512,34 @@ static __always_inline void local_addr(struct mm_brec *r, __u64 fd)
     r->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 }
 
-static __always_inline void fill_compact(struct mm_bsys *r, const struct enter_args *a, long res)
+/* The file of fd in the current task was created by the open that
+ * returned it (FMODE_CREATED) */
+static __always_inline bool open_created(long fd)
+{
+    struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+    struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+    unsigned int max = BPF_CORE_READ(fdt, max_fds);
+    if (fd < 0 || (unsigned long)fd >= max)
+        return false;
+    struct file **fds = BPF_CORE_READ(fdt, fd);
+    struct file *f = 0;
+    bpf_core_read(&f, sizeof f, &fds[fd]);
+    if (!f)
+        return false;
+    return (BPF_CORE_READ(f, f_mode) & 0x100000 /* FMODE_CREATED */) != 0;
+}
+
+static __always_inline void fill_compact(struct mm_bsys *r, const struct enter_args *a, long res,
+                                         __u64 now)
 {
     __u64 id = bpf_get_current_pid_tgid();
     r->kind = MM_REC_SYSC;
     r->cpu = (__u16)bpf_get_smp_processor_id();
     r->len1 = 0;
-    r->pad = 0;
+    r->flags = 0;
     r->pid = id >> 32;
     r->tid = (__u32)id;
-    r->ts = bpf_ktime_get_boot_ns();
+    r->ts = now;
     r->nr = a->nr;
     r->res = res;
     for (int i = 0; i < 6; i++)
@@ -388,7 +553,8 @@ static __always_inline void fill_compact(struct mm_bsys *r, const struct enter_a
 static __always_inline int emit_compact(const struct enter_args *a, long res, __u32 kind)
 {
     struct mm_bstats *st = get_stats();
-    __u64 flags = wake_flags(st);
+    __u64 now = bpf_ktime_get_boot_ns();   /* one clock read: record time and wake-up */
+    __u64 flags = wake_flags(st, now);
     void *rb = cpu_rb();
     if (!rb) {
         if (st)
@@ -402,7 +568,7 @@ static __always_inline int emit_compact(const struct enter_args *a, long res, __
                 drop(st);
             return 0;
         }
-        fill_compact(r, a, res);
+        fill_compact(r, a, res, now);
         bpf_ringbuf_submit(r, flags);
     } else {
         struct mm_bsys *r = bpf_ringbuf_reserve(rb, sizeof(struct mm_bsys), 0);
@@ -411,10 +577,16 @@ static __always_inline int emit_compact(const struct enter_args *a, long res, __
                 drop(st);
             return 0;
         }
-        fill_compact(r, a, res);
+        fill_compact(r, a, res, now);
         __u64 path = kind == MM_K_P0 ? a->args[0] : a->args[1];
         long n = bpf_probe_read_user_str(r->s1, sizeof r->s1, (const void *)path);
         r->len1 = n > 0 ? n : 0;
+        /* an open with O_CREAT: did it create the file (evt.is_open_exec)?
+         * open and creat pass flags in arg1, openat in arg2 (openat2 in a
+         * struct: not looked at) */
+        __u64 fl = kind == MM_K_P0 ? a->args[1] : a->args[2];
+        if (res >= 0 && (fl & 0100 /* O_CREAT */) && open_created(res))
+            r->flags |= MM_BSYS_CREATED;
         bpf_ringbuf_submit(r, flags);
     }
     if (st)
@@ -469,6 +641,21 @@ static __always_inline int handle_exit(struct enter_args *ap, long res, __u32 ki
     case MM_K_MSG: {
         struct user_msghdr mh = {};
         if (a.args[1] &&
+            bpf_probe_read_user(&mh, sizeof mh, (const void *)a.args[1]) == 0)
+            read_sa(r, (__u64)mh.msg_name, mh.msg_namelen);
+        break;
+    }
+    case MM_K_RECVFROM: {
+        int l = 0;
+        if (a.args[5])
+            bpf_probe_read_user(&l, sizeof l, (const void *)a.args[5]);
+        if (r->res >= 0 && a.args[4])
+            read_sa(r, a.args[4], l > 0 ? l : 0);
+        break;
+    }
+    case MM_K_RECVMSG: {
+        struct user_msghdr mh = {};
+        if (r->res >= 0 && a.args[1] &&
             bpf_probe_read_user(&mh, sizeof mh, (const void *)a.args[1]) == 0)
             read_sa(r, (__u64)mh.msg_name, mh.msg_namelen);
         break;

@@ -85,6 +85,7 @@ void mm_sensor_free(mm_sensor *s)
 #endif
     mm_fb_free(s->fb);
     mm_proctab_free(s->b.pt);
+    mm_sn_users_free(&s->b);
     mm_container_cache_free(s->b.containers);
     for (size_t i = 0; i < s->b.nhooks; i++) {
         free((char *)s->b.hooks[i].name);

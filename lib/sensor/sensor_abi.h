@@ -30,15 +30,30 @@ enum {
     MM_K_ACCEPT,     /* accept(4): sockaddr arg1, *arg2 length, at exit */
     MM_K_MSG,        /* sendmsg: struct msghdr at arg1 */
     MM_K_MOUNT,      /* mount: source arg0, target arg1, fstype arg2 */
+    MM_K_RECVFROM,   /* recvfrom: sockaddr arg4, *arg5 length, at exit */
+    MM_K_RECVMSG,    /* recvmsg: struct msghdr at arg1, read at exit */
     MM_K__COUNT
 };
 
 /* flags in exe_flags of an exec record */
-enum { MM_BEXE_MEMFD = 1, MM_BEXE_UPPER = 2 };
+enum {
+    MM_BEXE_MEMFD = 1,
+    MM_BEXE_UPPER = 2,      /* the file is on an overlayfs upper layer */
+    MM_BEXE_LOWER = 4,      /* ... on an overlayfs lower layer */
+    MM_BEXE_EXEPATH = 8,    /* s5 holds the whole exe path (it reached the root) */
+    MM_BEXE_CWD = 16,       /* s6 holds the whole cwd */
+};
+
+/* flag of a compact open record (mm_bsys.flags): the open created the file */
+#define MM_BSYS_CREATED 1
 
 #define MM_S1_SIZE 256
 #define MM_S2_SIZE 1024     /* argv of an exec; second path; sockaddr */
 #define MM_S3_SIZE 64
+#define MM_S4_SIZE 4096     /* environment of an exec */
+#define MM_CG1_SIZE 128     /* name of the v1 pids cgroup (exec) */
+#define MM_PATH_SIZE 512    /* exe / cwd path components (leaf first) ... */
+#define MM_PATH_SLACK 256   /* ... plus room for the last name read */
 #define MM_SYS_MAX 512      /* syscall numbers traced are below this */
 #define MM_RB_CPU_SIZE (4u << 20)  /* one ring buffer per CPU, at most this size */
 
@@ -52,6 +67,8 @@ struct mm_brec {
     __u32 tty;              /* tty_nr as /proc/PID/stat encodes it */
     __u32 exe_flags;        /* MM_BEXE_* */
     __u32 lport;            /* local port of connect/accept socket (host order) */
+    __u32 mntns;            /* mount namespace inode (exec) */
+    __u32 pad0;
     __u64 ts;               /* bpf_ktime_get_boot_ns() */
     __u64 cgid;             /* cgroup v2 id */
     __u64 cap_eff, cap_perm, cap_inh;
@@ -61,6 +78,9 @@ struct mm_brec {
     __u8 laddr[16];         /* local address of connect/accept socket */
     __u16 lfamily;
     __u16 len1, len2, len3; /* bytes used in s1/s2/s3 (0 = none) */
+    __u16 len4, len5, len6; /* bytes used in s4/s5/s6 (exec) */
+    __u16 pad1;
+    __u64 exe_ctime, exe_mtime; /* ns since the epoch (exec) */
     char comm[16];
     /* The record is cut after its last used string: after len1 bytes of
      * s1 when s2 and s3 are empty (most file syscalls), after len2 bytes
@@ -68,6 +88,17 @@ struct mm_brec {
     char s1[MM_S1_SIZE];
     char s2[MM_S2_SIZE];
     char s3[MM_S3_SIZE];
+    /* exec only (sent whole): the environment (NUL separated), then the
+     * exe path and the cwd as their names from the leaf up, each ending
+     * in NUL, relative to the task's root (complete when MM_BEXE_EXEPATH /
+     * MM_BEXE_CWD is set) */
+    char s4[MM_S4_SIZE];
+    char s5[MM_PATH_SIZE + MM_PATH_SLACK];
+    char s6[MM_PATH_SIZE + MM_PATH_SLACK];
+    /* the leaf name of the task's cgroup in the v1 pids hierarchy: on
+     * hybrid hosts runtimes name the container there (libpod-ID, ID), not
+     * in the unified hierarchy the cgroup id points to */
+    char cg1[MM_CG1_SIZE];
 };
 
 /* The compact record of a syscall whose arguments are integers and at most
@@ -81,7 +112,7 @@ struct mm_bsys {
     __u16 kind;             /* MM_REC_SYSC */
     __u16 cpu;
     __u16 len1;             /* bytes used in s1 (0 = none) */
-    __u16 pad;
+    __u16 flags;            /* MM_BSYS_* */
     __u32 pid, tid;
     __u64 ts;
     __s64 nr, res;
@@ -95,6 +126,7 @@ struct mm_bstats {
     __u64 drops;            /* ring buffer full: record lost */
     __u64 enter_lost;       /* sys_enter could not be remembered */
     __u64 wake;             /* counter for batched wake-ups */
+    __u64 last_wake;        /* time of the last wake-up (adaptive wake-ups) */
 };
 
 #endif

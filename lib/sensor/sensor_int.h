@@ -19,6 +19,7 @@ typedef struct mm_sensor_base {
     size_t nhooks;
     mm_sensor_stats st;
     uint64_t seq;             /* evt.num */
+    mm_map *users;            /* mount namespace -> its passwd/group (users.c) */
     mm_sensor_fn fn;          /* during a poll */
     void *ud;
 } mm_sensor_base;
@@ -26,7 +27,20 @@ typedef struct mm_sensor_base {
 /* Records a hook result (name and error copied). */
 void mm_sn_hook(mm_sensor_base *b, const char *name, bool ok, const char *err);
 
-/* procfs.c */
+/* procfs.c: a snapshot of /proc/PID (read now, applied later) */
+typedef struct mm_sn_snap {
+    int64_t pid;
+    bool alive;                 /* status could be read */
+    char *status, *comm, *cmdline, *loginuid, *stat, *environ;
+    size_t status_len, comm_len, cmdline_len, loginuid_len, stat_len, environ_len;
+    char *cwd, *exe, *cgroup;
+    uint32_t mntns;
+    int rootfd;                 /* O_PATH of /proc/PID/root (passwd lookups), or -1/0 */
+} mm_sn_snap;
+void mm_sn_snap_read(mm_sn_snap *sn, const char *proc_root, int64_t pid);
+void mm_sn_snap_apply(mm_sensor_base *b, mm_proc *p, const mm_sn_snap *sn);
+void mm_sn_snap_clear(mm_sn_snap *sn);
+
 void mm_sn_seed(mm_sensor_base *b);
 void mm_sn_fill_from_proc(mm_sensor_base *b, mm_proc *p, bool fds);
 void mm_sn_fill_cwd_exe(const char *root, mm_proc *p);
@@ -36,8 +50,31 @@ char *mm_sn_readlink(const char *root, int64_t pid, const char *what);
 char *mm_sn_proc_cgroup(const char *root, int64_t pid);
 void mm_sn_set_cgroup(mm_sensor_base *b, mm_proc *p, const char *cg);
 void mm_sn_set_argv_blob(mm_proc *p, const char *blob, size_t len);
+void mm_sn_set_env_blob(mm_proc *p, const char *blob, size_t len);
+/* users.c: user.name, group.name, user.loginname, homedir and shell of p
+ * from the passwd/group of its own root, cached per mount namespace */
+void mm_sn_resolve_users(mm_sensor_base *b, mm_proc *p);
+/* the same with the process's root already open (O_PATH; -1 = open it) */
+void mm_sn_resolve_users_in(mm_sensor_base *b, mm_proc *p, int rootfd);
+void mm_sn_users_free(mm_sensor_base *b);
 /* The record of pid, created and filled from /proc when unknown. */
 mm_proc *mm_sn_proc(mm_sensor_base *b, int64_t pid);
+
+/* container.c: a mount table (/proc/.../mountinfo), blanks unescaped */
+typedef struct mm_sn_minfo {
+    char *dev;           /* major:minor */
+    char *root;          /* path inside its filesystem */
+    char *mnt;           /* mount point */
+    char *fstype;
+    bool rw;
+} mm_sn_minfo;
+mm_sn_minfo *mm_sn_mountinfo(const char *path, size_t *n);
+void mm_sn_minfo_free(mm_sn_minfo *m, size_t n);
+
+/* caps.c: the syscalls the eBPF sensor traces (number, event, capture kind) */
+typedef struct mm_sn_sysdef { int nr; mm_evt_type type; uint32_t kind; } mm_sn_sysdef;
+extern const mm_sn_sysdef mm_sn_sysdefs[];
+extern const size_t mm_sn_nsysdefs;
 
 /* bpf.c (absent when built without the BPF sensor) */
 typedef struct mm_bpf_src mm_bpf_src;

@@ -11,6 +11,7 @@
 #include "mmtest.h"
 #include "mamori/rules.h"
 #include "mamori/event.h"
+#include "mamori/sensor.h"
 
 typedef struct hits {
     int n;
@@ -509,6 +510,156 @@ MM_TEST(replay_stateful_and_roundtrip)
     CHECK(mm_replay_parse(rp2, "{\"evt.type\":\"nope\"}", 19, &ev) < 0);
     CHECK(mm_replay_parse(rp2, "{bad json", 9, &ev) < 0);
     mm_replay_free(rp2);
+    mm_replay_free(rp);
+    mm_ruleset_free(rs);
+}
+
+static mm_ruleset *load_src(const char *yaml, const mm_source_caps *caps, bool strict, int *rc)
+{
+    mm_ruleset *rs;
+    if (mm_ruleset_new(&rs))
+        return NULL;
+    mm_ruleset_set_source(rs, caps, strict);
+    if (mm_ruleset_load_string(rs, "src.yaml", yaml, strlen(yaml))) {
+        mm_ruleset_free(rs);
+        return NULL;
+    }
+    *rc = mm_ruleset_compile(rs);
+    return rs;
+}
+
+static const mm_rule_info *rule_named(mm_ruleset *rs, const char *name)
+{
+    for (size_t i = 0; i < mm_ruleset_rule_count(rs); i++)
+        if (!strcmp(mm_ruleset_rule(rs, i)->name, name))
+            return mm_ruleset_rule(rs, i);
+    return NULL;
+}
+
+/* Rules a source cannot serve: disabled with the event or field named,
+ * dead branches ignored, outputs only warned about, strict fails */
+MM_TEST(source_capabilities_rule_states)
+{
+    static const mm_source_field missing[] = {
+        {"!evt.arg.name", NULL},
+        {"evt.arg.*", "no arguments here"},
+        {"fd.nameraw", "no raw names here"},
+        {"proc.env", "no environment here"},
+    };
+    mm_source_caps caps = {0};
+    caps.name = "test";
+    caps.types_why = "only exec and open";
+    const mm_evt_type prod[] = { MM_EVT_EXECVE, MM_EVT_OPENAT };
+    for (size_t i = 0; i < 2; i++)
+        caps.types[prod[i] / 64] |= 1ull << (prod[i] % 64);
+    caps.missing = missing;
+    caps.nmissing = sizeof missing / sizeof missing[0];
+    const char *yaml =
+        "- rule: on connect\n  desc: d\n  condition: evt.type = connect and fd.sport = 22\n"
+        "  output: x\n  priority: NOTICE\n"
+        "- rule: raw name\n  desc: d\n  condition: evt.type = openat and fd.nameraw contains ../\n"
+        "  output: x\n  priority: NOTICE\n"
+        "- rule: dead branch\n  desc: d\n  condition: (evt.type = connect and evt.arg.flags contains X) or (evt.type = openat and evt.arg.name = /etc/shadow)\n"
+        "  output: x %proc.env\n  priority: NOTICE\n"
+        "- rule: env in exec\n  desc: d\n  condition: evt.type = execve and proc.env contains HTTP_PROXY\n"
+        "  output: x\n  priority: NOTICE\n"
+        "- rule: upstream off\n  desc: d\n  condition: evt.type = openat\n"
+        "  output: x\n  priority: NOTICE\n  enabled: false\n";
+    int rc = 0;
+    mm_ruleset *rs = load_src(yaml, &caps, false, &rc);
+    REQUIRE(rs);
+    CHECK_INT(rc, 0);
+    const mm_rule_info *r = rule_named(rs, "on connect");
+    CHECK(r->disabled && r->unsupported_source);
+    CHECK(strstr(r->disabled_reason, "connect") && strstr(r->disabled_reason, "only exec and open"));
+    r = rule_named(rs, "raw name");
+    CHECK(r->unsupported_source && strstr(r->disabled_reason, "fd.nameraw"));
+    r = rule_named(rs, "dead branch");
+    CHECK(!r->disabled);   /* the connect branch cannot matter here */
+    r = rule_named(rs, "env in exec");
+    CHECK(r->unsupported_source && strstr(r->disabled_reason, "proc.env") &&
+          strstr(r->disabled_reason, "no environment here"));
+    r = rule_named(rs, "upstream off");
+    CHECK(!r->disabled && !r->enabled);
+    mm_ruleset_stats st;
+    mm_ruleset_stats_get(rs, &st);
+    CHECK_INT(st.enabled, 1);
+    CHECK_INT(st.disabled_source, 3);
+    CHECK_INT(st.disabled_by_file, 1);
+    bool warned = false, outwarn = false;
+    for (size_t i = 0; i < mm_ruleset_warning_count(rs); i++) {
+        const char *w = mm_ruleset_warning(rs, i);
+        warned |= strstr(w, "rule 'raw name' disabled") && strstr(w, "fd.nameraw");
+        outwarn |= strstr(w, "rule 'dead branch'") && strstr(w, "proc.env") && strstr(w, "<NA>");
+    }
+    CHECK(warned);
+    CHECK(outwarn);
+    /* the live rule still fires on what the source produces */
+    mm_replay *rp;
+    mm_replay_new_mem(&rp);
+    hits h;
+    CHECK_INT(run_json(rs, rp, "{\"evt.type\":\"openat\",\"proc.pid\":5,\"evt.arg.name\":\"/etc/shadow\",\"evt.rawres\":3}", &h), 1);
+    mm_replay_free(rp);
+    mm_ruleset_free(rs);
+    /* strict: the compile fails, naming the first rule and what it needs */
+    rs = load_src(yaml, &caps, true, &rc);
+    REQUIRE(rs);
+    CHECK_INT(rc, MM_EUNSUPPORTED);
+    CHECK(strstr(mm_error_last(), "rule 'on connect'") && strstr(mm_error_last(), "strict"));
+    mm_ruleset_free(rs);
+    /* no source: every rule compiles as before (replayed captures) */
+    rs = load_src(yaml, NULL, true, &rc);
+    REQUIRE(rs);
+    CHECK_INT(rc, 0);
+    mm_ruleset_stats_get(rs, &st);
+    CHECK_INT(st.enabled, 4);
+    mm_ruleset_free(rs);
+    /* the sensors' own capabilities: the fallback cannot serve ptrace or
+     * evt.arg.flags; the eBPF sensor can */
+    mm_source_caps fb, bpf;
+    mm_sensor_caps(&fb, MM_SENSOR_FALLBACK);
+    mm_sensor_caps(&bpf, MM_SENSOR_BPF);
+    const char *y2 =
+        "- rule: ptrace\n  desc: d\n  condition: evt.type = ptrace and evt.arg.request = PTRACE_ATTACH\n"
+        "  output: x\n  priority: NOTICE\n"
+        "- rule: trunc\n  desc: d\n  condition: evt.type in (open, openat) and evt.arg.flags contains O_TRUNC\n"
+        "  output: x\n  priority: NOTICE\n"
+        "- rule: recv\n  desc: d\n  condition: evt.type in (recvfrom, recvmsg) and fd.sport = 53\n"
+        "  output: x\n  priority: NOTICE\n";
+    rs = load_src(y2, &fb, false, &rc);
+    REQUIRE(rs);
+    mm_ruleset_stats_get(rs, &st);
+    CHECK_INT(st.disabled_source, 3);
+    mm_ruleset_free(rs);
+    rs = load_src(y2, &bpf, false, &rc);
+    REQUIRE(rs);
+    mm_ruleset_stats_get(rs, &st);
+    CHECK_INT(st.enabled, 3);
+    mm_ruleset_free(rs);
+}
+
+/* evt.is_open_exec: an open that created the file with an execute bit;
+ * container.mount.*[X] is <NA> when the mounts are known and none matches */
+MM_TEST(open_exec_and_known_mounts)
+{
+    mm_ruleset *rs = load_str(
+        "- rule: open exec\n  desc: d\n  condition: evt.type = openat and evt.is_open_exec = true\n"
+        "  output: \"oe %fd.name\"\n  priority: NOTICE\n"
+        "- rule: sensitive mount\n  desc: d\n  condition: evt.type = execve and container.id != host and not container.mount.dest[/proc*] in (\"<NA>\",\"N/A\")\n"
+        "  output: \"sm %container.mount.dest[/proc*]\"\n  priority: NOTICE\n");
+    REQUIRE(rs);
+    mm_replay *rp;
+    mm_replay_new_mem(&rp);
+    hits h;
+    CHECK_INT(run_json(rs, rp, "{\"evt.type\":\"openat\",\"proc.pid\":7,\"evt.arg.name\":\"/tmp/x\",\"evt.arg.flags\":\"O_WRONLY|O_CREAT|O_F_CREATED\",\"evt.arg.mode\":493,\"evt.rawres\":3}", &h), 1);
+    CHECK_STR(h.output[0], "oe /tmp/x");
+    /* created, but not executable; executable, but not created */
+    CHECK_INT(run_json(rs, rp, "{\"evt.type\":\"openat\",\"proc.pid\":7,\"evt.arg.name\":\"/tmp/y\",\"evt.arg.flags\":\"O_WRONLY|O_CREAT|O_F_CREATED\",\"evt.arg.mode\":420,\"evt.rawres\":4}", &h), 0);
+    CHECK_INT(run_json(rs, rp, "{\"evt.type\":\"openat\",\"proc.pid\":7,\"evt.arg.name\":\"/tmp/z\",\"evt.arg.flags\":\"O_WRONLY|O_CREAT\",\"evt.arg.mode\":493,\"evt.rawres\":5}", &h), 0);
+    /* mounts known, none sensitive: quiet; a host /proc bind: fires */
+    CHECK_INT(run_json(rs, rp, "{\"evt.type\":\"execve\",\"proc.pid\":8,\"container.id\":\"aaaaaaaaaaaa\",\"container.mounts\":[{\"source\":\"/srv\",\"dest\":\"/data\",\"mode\":\"ro\",\"rw\":false}]}", &h), 0);
+    CHECK_INT(run_json(rs, rp, "{\"evt.type\":\"execve\",\"proc.pid\":9,\"container.id\":\"bbbbbbbbbbbb\",\"container.mounts\":[{\"source\":\"/proc\",\"dest\":\"/host/proc\",\"mode\":\"ro\",\"rw\":false}]}", &h), 1);
+    CHECK_STR(h.output[0], "sm /host/proc");
     mm_replay_free(rp);
     mm_ruleset_free(rs);
 }
