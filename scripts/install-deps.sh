@@ -9,10 +9,12 @@ BUILD="meson ninja-build pkg-config gcc clang llvm libclang-rt-14-dev \
   libisal-dev libyaml-dev libcurl4-openssl-dev \
   libyara-dev \
   libvectorscan-dev libpcre2-dev \
-  libbpf-dev bpftool"
+  libbpf-dev bpftool \
+  libopenscap-dev"
 TEST="python3 python3-yaml jq hyperfine time mmdebstrap umoci skopeo golang-go isal \
   gzip zstd tar rpm file ca-certificates gpg libdpkg-perl debian-archive-keyring mount \
-  yara ripgrep docker-registry apache2-utils openssl util-linux"
+  yara ripgrep docker-registry apache2-utils openssl util-linux \
+  docker.io podman runc crun containerd busybox-static openscap-utils ssg-debian lynis"
 
 want="$BUILD"
 [ "${1:-}" = "--test" ] && want="$BUILD $TEST"
