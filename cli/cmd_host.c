@@ -29,6 +29,7 @@ void host_usage(FILE *f)
 "      missing default is skipped with a note; \"\" skips a file)\n"
 "  DATE: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM] (UTC unless an offset), @EPOCH\n");
     cli_compliance_usage(f);
+    cli_hostinv_usage(f);
 }
 
 static int parse_format(const char *s, bool *json)
@@ -151,6 +152,8 @@ int cmd_host(int argc, char **argv)
         return cmd_logins(argc - 1, argv + 1);
     if (!strcmp(argv[1], "compliance"))
         return cmd_host_compliance(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "runtime"))
+        return cmd_host_runtime(argc - 1, argv + 1);
     fprintf(stderr, "%s: host: unknown subcommand \"%s\"\n", prog, argv[1]);
     host_usage(stderr);
     return EXIT_ERROR;

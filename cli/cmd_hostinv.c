@@ -1,0 +1,144 @@
+/*
+ * cmd_hostinv.c - `mamori host runtime`, `mamori host containers` and
+ * `mamori host commands`: the runtime software with its vulnerabilities
+ * (§3.4.1), every container with its privileges and mounts (§3.5.4,
+ * §3.5.5) and the interactive commands of the host and its containers
+ * (§3.5.4).  docs/host.md.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mamori/filter.h"
+#include "mamori/hostinv.h"
+#include "mamori/vuln.h"
+#include "cli.h"
+#include "cli_host.h"
+
+void cli_hostinv_usage(FILE *f)
+{
+    fprintf(f,
+"  mamori host runtime [--root DIR] [--binary NAME=PATH]... [--kernel RELEASE]\n"
+"                      [--run-version]\n"
+"                      [--db-path FILE] [--format table|json|sarif] [--severity LIST]\n"
+"                      [--ignore-unfixed] [--exit-code N] [--ignorefile FILE] [-o FILE]\n"
+"      runc, crun, containerd, dockerd, podman, CRI-O, kubelet and the kernel with\n"
+"      their vulnerabilities (§3.4.1): packages through the distribution's feed,\n"
+"      stand-alone binaries through their Go build info\n"
+"  mamori host containers [--root DIR] [--docker-host H] [--no-docker] [--podman CMD]\n"
+"                         [--podman-root DIR] [--podman-runroot DIR] [--no-podman]\n"
+"                         [--containerd-root DIR] [--crio-root DIR] [--no-disk]\n"
+"                         [--format table|json]\n"
+"      every container of docker, podman, containerd and CRI-O: image, user,\n"
+"      privileges, capabilities, mounts, disk use, findings on host paths\n"
+"  mamori host commands [--store FILE]... [--user U] [--container ID|NAME|host]\n"
+"                       [--since DATE] [--format table|json]\n"
+"      interactive commands (TTY sessions and shells' children) from the agent's\n"
+"      exec store (mamori agent --exec-store FILE) or captures\n");
+}
+
+enum { O_ROOT = 1600, O_BINARY, O_KERNEL, O_CACHE, O_RUN_VERSION };
+
+int cmd_host_runtime(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"root", required_argument, NULL, O_ROOT},
+        {"binary", required_argument, NULL, O_BINARY},
+        {"kernel", required_argument, NULL, O_KERNEL},
+        {"run-version", no_argument, NULL, O_RUN_VERSION},
+        {"cache-dir", required_argument, NULL, O_CACHE},
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        CLI_VULN_LONGOPTS,
+        {NULL, 0, NULL, 0},
+    };
+    mm_runtime_opts ro = {0};
+    const char *bins[64];
+    size_t nbins = 0;
+    const char *format = "table", *output = NULL;
+    cli_vuln v = {0};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "f:o:qh", lo, NULL)) != -1) {
+        int vr = cli_vuln_option(&v, c, optarg);
+        if (vr < 0)
+            return EXIT_ERROR;
+        if (vr > 0)
+            continue;
+        switch (c) {
+        case O_ROOT: ro.root = optarg; break;
+        case O_BINARY:
+            if (nbins >= 64) {
+                fprintf(stderr, "%s: host runtime: at most 64 --binary\n", prog);
+                return EXIT_ERROR;
+            }
+            bins[nbins++] = optarg;
+            break;
+        case O_KERNEL: ro.kernel_release = optarg; break;
+        case O_RUN_VERSION: ro.run_version = true; break;
+        case O_CACHE: v.cache_dir = optarg; break;
+        case 'f': format = optarg; break;
+        case 'o': output = optarg; break;
+        case 'q': v.quiet = true; break;
+        case 'h': host_usage(stdout); return 0;
+        default: host_usage(stderr); return EXIT_ERROR;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s: host runtime: unexpected argument \"%s\"\n", prog, argv[optind]);
+        return EXIT_ERROR;
+    }
+    mm_format fmt;
+    if (mm_format_parse(&fmt, format) < 0 ||
+        (fmt != MM_FORMAT_TABLE && fmt != MM_FORMAT_JSON && fmt != MM_FORMAT_SARIF)) {
+        fprintf(stderr, "%s: host runtime: --format is table, json or sarif\n", prog);
+        return EXIT_ERROR;
+    }
+    ro.binaries = bins;
+    ro.nbinaries = nbins;
+    mm_runtime_inv *inv;
+    if (mm_host_runtime(&inv, &ro) < 0)
+        return cli_fail("host runtime: ");
+    /* the database: absent is a warning, as for images */
+    char *path = cli_vuln_db_path(&v);
+    mm_vulndb *db = NULL;
+    struct stat sb;
+    if (path && stat(path, &sb) == 0) {
+        if (mm_vulndb_open(&db, path) < 0) {
+            free(path);
+            mm_runtime_inv_free(inv);
+            return cli_fail("vulnerability database: ");
+        }
+    } else if (!v.quiet) {
+        fprintf(stderr, "%s: warning: vulnerability scanning skipped: no database at %s (run "
+                "`mamori db update` or `mamori db import`)\n", prog, path ? path : "?");
+    }
+    free(path);
+    char host[256] = "localhost";
+    gethostname(host, sizeof host - 1);
+    mm_vuln_opts vo;
+    mm_vuln_opts_init(&vo);
+    vo.ignore_unfixed = v.ignore_unfixed;
+    if (v.max_age_days)
+        vo.max_age_days = v.max_age_days;
+    mm_result *r;
+    int rc = mm_runtime_result(&r, inv, db, &vo, host);
+    mm_vulndb_close(db);
+    if (rc < 0) {
+        mm_runtime_inv_free(inv);
+        return cli_fail("host runtime: ");
+    }
+    if (fmt == MM_FORMAT_TABLE && !output) {
+        mm_runtime_inv_write(stdout, inv, false);
+        printf("\n");
+    }
+    mm_runtime_inv_free(inv);
+    rc = cli_vuln_finish(r, &v, fmt, output, false);
+    mm_result_free(r);
+    return rc;
+}
