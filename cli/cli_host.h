@@ -12,6 +12,8 @@ void cli_compliance_usage(FILE *f);                  /* cmd_hostcheck.c */
 int cmd_host_compliance(int argc, char **argv);
 void cli_hostinv_usage(FILE *f);                     /* cmd_hostinv.c */
 int cmd_host_runtime(int argc, char **argv);
+int cmd_host_containers(int argc, char **argv);
+int cmd_host_commands(int argc, char **argv);
 /* "host:NAME" or "host:NAME:ROOT" for reports.  Caller frees. */
 char *cli_host_target(const char *host, const char *root);
 

@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +22,7 @@
 
 #include "mamori/mamori.h"
 #include "mamori/capture.h"
+#include "mamori/hostinv.h"
 #include "mamori/event.h"
 #include "mamori/profile.h"
 #include "mamori/rules.h"
@@ -35,6 +37,7 @@ typedef struct agent {
     mm_ruleset *rs;
     mm_alert_sink *sink;
     mm_capture *capture;   /* --capture: every event, zstd, rotated */
+    mm_capture *exec_store;/* --exec-store: execve events only, for `host commands` */
     uint64_t events, alerts, kills;
     mm_profile *learn;     /* --learn: what is being recorded */
     mm_profile *profile;   /* --profile: what deviations are checked against */
@@ -88,6 +91,12 @@ static void on_event(void *ud, mm_event *ev)
         mm_capture_close(ag->capture);
         ag->capture = NULL;
     }
+    if (ag->exec_store && (ev->type == MM_EVT_EXECVE || ev->type == MM_EVT_EXECVEAT) &&
+        ev->dir == MM_DIR_EXIT && ev->res >= 0 && mm_capture_write(ag->exec_store, ev) < 0) {
+        fprintf(stderr, "%s agent: warning: exec store stopped: %s\n", prog, mm_error_last());
+        mm_capture_close(ag->exec_store);
+        ag->exec_store = NULL;
+    }
     if (ag->rs)
         mm_ruleset_eval(ag->rs, ev, on_alert, ag);
     if (ag->learn)
@@ -140,9 +149,12 @@ static void agent_usage(FILE *f)
 "Usage: mamori agent --rules FILE [--rules FILE...] [options]\n"
 "       mamori agent --learn DURATION --profile-out FILE [--rules FILE...] [options]\n"
 "       mamori agent --profile FILE [--rules FILE...] [options]\n"
+"       mamori agent --exec-store FILE [--rules FILE...] [options]\n"
 "  --source bpf|fallback|replay:FILE  event source (default bpf)\n"
 "  --output json|syslog|file:PATH|http://URL  where alerts go (default json = stdout)\n"
 "  --capture FILE       also keep every event (JSON lines, zstd, rotated; docs/capture.md)\n"
+"  --exec-store FILE    keep the execve events (zstd, rotated, 64M x 5) for `mamori host\n"
+"                       commands`, which reads " MM_EXEC_STORE_DEFAULT " by default\n"
 "  --capture-max-size SZ  rotate the capture at SZ bytes (64M)\n"
 "  --capture-keep N     capture files kept, FILE included (5)\n"
 "  --learn DURATION     record what each image does (10s, 5m, 1h), then write\n"
@@ -169,6 +181,7 @@ int cmd_agent(int argc, char **argv)
         {"source", required_argument, NULL, 's'},
         {"output", required_argument, NULL, 'o'},
         {"capture", required_argument, NULL, 'c'},
+        {"exec-store", required_argument, NULL, 1302},
         {"capture-max-size", required_argument, NULL, 1300},
         {"capture-keep", required_argument, NULL, 1301},
         {"duration", required_argument, NULL, 'd'},
@@ -183,7 +196,7 @@ int cmd_agent(int argc, char **argv)
     };
     const char *rules[64];
     size_t nrules = 0;
-    const char *source = "bpf", *output = NULL, *capture = NULL;
+    const char *source = "bpf", *output = NULL, *capture = NULL, *exec_store = NULL;
     mm_capture_opts capopts = {0};
     double duration = 0;
     unsigned wakeup = 0;
@@ -205,6 +218,7 @@ int cmd_agent(int argc, char **argv)
         case 's': source = optarg; break;
         case 'o': output = optarg; break;
         case 'c': capture = optarg; break;
+        case 1302: exec_store = optarg; break;
         case 1300:   /* --capture-max-size */
             if (cli_parse_size(optarg, &capopts.max_size) < 0 || capopts.max_size < 4096) {
                 fprintf(stderr, "%s agent: --capture-max-size: want a size of at least 4K\n", prog);
@@ -243,7 +257,7 @@ int cmd_agent(int argc, char **argv)
         default: agent_usage(stderr); return EXIT_ERROR;
         }
     }
-    if (optind < argc || (!nrules && learn_secs < 0 && !profile)) {
+    if (optind < argc || (!nrules && learn_secs < 0 && !profile && !exec_store)) {
         agent_usage(stderr);
         return EXIT_ERROR;
     }
@@ -293,6 +307,17 @@ int cmd_agent(int argc, char **argv)
     if (capture && mm_capture_open(&ag.capture, capture, &capopts) < 0) {
         rc = cli_fail("agent: --capture: ");
         goto out;
+    }
+    if (exec_store) {
+        /* every line complete: a command is read without its file's history */
+        mm_capture_opts eo = {0};
+        eo.full_lines = true;
+        if (!strcmp(exec_store, MM_EXEC_STORE_DEFAULT))
+            mkdir("/var/lib/mamori", 0700);
+        if (mm_capture_open(&ag.exec_store, exec_store, &eo) < 0) {
+            rc = cli_fail("agent: --exec-store: ");
+            goto out;
+        }
     }
 
     struct sigaction sa = {0};
@@ -360,6 +385,11 @@ int cmd_agent(int argc, char **argv)
                 goto out;
             }
             fflush(stdout);
+            if (ag.exec_store && mm_capture_tick(ag.exec_store) < 0) {
+                fprintf(stderr, "%s agent: warning: exec store stopped: %s\n", prog, mm_error_last());
+                mm_capture_close(ag.exec_store);
+                ag.exec_store = NULL;
+            }
             if (ag.capture && mm_capture_tick(ag.capture) < 0) {
                 fprintf(stderr, "%s agent: warning: capture stopped: %s\n", prog, mm_error_last());
                 mm_capture_close(ag.capture);
@@ -407,6 +437,11 @@ int cmd_agent(int argc, char **argv)
     }
 out:
     fflush(stdout);
+    if (ag.exec_store && mm_capture_close(ag.exec_store) < 0) {
+        fprintf(stderr, "%s agent: warning: exec store: %s\n", prog, mm_error_last());
+        if (!rc)
+            rc = EXIT_ERROR;
+    }
     if (ag.capture && mm_capture_close(ag.capture) < 0) {
         fprintf(stderr, "%s agent: warning: capture: %s\n", prog, mm_error_last());
         if (!rc)

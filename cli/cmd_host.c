@@ -154,6 +154,10 @@ int cmd_host(int argc, char **argv)
         return cmd_host_compliance(argc - 1, argv + 1);
     if (!strcmp(argv[1], "runtime"))
         return cmd_host_runtime(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "containers"))
+        return cmd_host_containers(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "commands"))
+        return cmd_host_commands(argc - 1, argv + 1);
     fprintf(stderr, "%s: host: unknown subcommand \"%s\"\n", prog, argv[1]);
     host_usage(stderr);
     return EXIT_ERROR;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "mamori/filter.h"
+#include "mamori/host.h"
 #include "mamori/hostinv.h"
 #include "mamori/vuln.h"
 #include "cli.h"
@@ -140,5 +141,125 @@ int cmd_host_runtime(int argc, char **argv)
     mm_runtime_inv_free(inv);
     rc = cli_vuln_finish(r, &v, fmt, output, false);
     mm_result_free(r);
+    return rc;
+}
+
+enum {
+    O_DOCKER_HOST = 1650, O_NO_DOCKER, O_PODMAN, O_PODMAN_ROOT, O_PODMAN_RUNROOT, O_NO_PODMAN,
+    O_CONTAINERD, O_CRIO, O_NO_DISK,
+};
+
+int cmd_host_containers(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"root", required_argument, NULL, O_ROOT},
+        {"docker-host", required_argument, NULL, O_DOCKER_HOST},
+        {"no-docker", no_argument, NULL, O_NO_DOCKER},
+        {"podman", required_argument, NULL, O_PODMAN},
+        {"podman-root", required_argument, NULL, O_PODMAN_ROOT},
+        {"podman-runroot", required_argument, NULL, O_PODMAN_RUNROOT},
+        {"no-podman", no_argument, NULL, O_NO_PODMAN},
+        {"containerd-state", required_argument, NULL, O_CONTAINERD},
+        {"crio-root", required_argument, NULL, O_CRIO},
+        {"no-disk", no_argument, NULL, O_NO_DISK},
+        {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    mm_containers_opts o = {0};
+    bool json = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "f:h", lo, NULL)) != -1) {
+        switch (c) {
+        case O_ROOT: o.root = optarg; break;
+        case O_DOCKER_HOST: o.docker_host = optarg; break;
+        case O_NO_DOCKER: o.no_docker = true; break;
+        case O_PODMAN: o.podman = optarg; break;
+        case O_PODMAN_ROOT: o.podman_root = optarg; break;
+        case O_PODMAN_RUNROOT: o.podman_runroot = optarg; break;
+        case O_NO_PODMAN: o.no_podman = true; break;
+        case O_CONTAINERD: o.containerd_state = optarg; break;
+        case O_CRIO: o.crio_root = optarg; break;
+        case O_NO_DISK: o.no_disk = true; break;
+        case 'f':
+            if (!strcmp(optarg, "json"))
+                json = true;
+            else if (strcmp(optarg, "table")) {
+                fprintf(stderr, "%s: host containers: --format is table or json\n", prog);
+                return EXIT_ERROR;
+            }
+            break;
+        case 'h': host_usage(stdout); return 0;
+        default: host_usage(stderr); return EXIT_ERROR;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s: host containers: unexpected argument \"%s\"\n", prog, argv[optind]);
+        return EXIT_ERROR;
+    }
+    mm_containers *cs;
+    if (mm_host_containers(&cs, &o) < 0)
+        return cli_fail("host containers: ");
+    int rc = mm_containers_write(stdout, cs, json) < 0 ? cli_fail("host containers: ") : 0;
+    mm_containers_free(cs);
+    return rc;
+}
+
+enum { O_STORE = 1700, O_USER, O_CONTAINER, O_SINCE };
+
+int cmd_host_commands(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"store", required_argument, NULL, O_STORE},
+        {"user", required_argument, NULL, O_USER},
+        {"container", required_argument, NULL, O_CONTAINER},
+        {"since", required_argument, NULL, O_SINCE},
+        {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    mm_commands_opts o = {0};
+    const char *stores[64];
+    bool json = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "f:h", lo, NULL)) != -1) {
+        switch (c) {
+        case O_STORE:
+            if (o.nstores >= 64) {
+                fprintf(stderr, "%s: host commands: at most 64 --store\n", prog);
+                return EXIT_ERROR;
+            }
+            stores[o.nstores++] = optarg;
+            break;
+        case O_USER: o.user = optarg; break;
+        case O_CONTAINER: o.container = optarg; break;
+        case O_SINCE:
+            if (mm_host_parse_date(&o.since, optarg))
+                return cli_fail("host commands: --since: ");
+            break;
+        case 'f':
+            if (!strcmp(optarg, "json"))
+                json = true;
+            else if (strcmp(optarg, "table")) {
+                fprintf(stderr, "%s: host commands: --format is table or json\n", prog);
+                return EXIT_ERROR;
+            }
+            break;
+        case 'h': host_usage(stdout); return 0;
+        default: host_usage(stderr); return EXIT_ERROR;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s: host commands: unexpected argument \"%s\"\n", prog, argv[optind]);
+        return EXIT_ERROR;
+    }
+    o.stores = stores;
+    mm_commands *cs;
+    if (mm_host_commands(&cs, &o) < 0)
+        return cli_fail("host commands: ");
+    int rc = mm_commands_write(stdout, cs, json) < 0 ? cli_fail("host commands: ") : 0;
+    mm_commands_free(cs);
     return rc;
 }

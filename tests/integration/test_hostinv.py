@@ -211,6 +211,162 @@ def main():
             check("cri-o" in t.out and "github.com/cri-o/cri-o v1.22.0" in t.out, t.out[:1200])
             check("no package owns /boot/vmlinuz-6.1.0-test" in t.err, "kernel note: " + t.err[-800:])
 
+        def containers_engines():
+            tar = hostkit.busybox_rootfs_tar(os.path.join(tmp, "bb.tar"))
+            ww = os.path.join(tmp, "world-writable")
+            os.makedirs(ww, exist_ok=True)
+            os.chmod(ww, 0o777)
+            p = hostkit.Podman(tmp, "pmc")
+            d = None
+            try:
+                p.podman("import", tar, "mmtest:1")
+                p.run("pc1", "--network", "none", "--cap-drop", "ALL", "--read-only", "--user", "1000",
+                      "-v", "mmvol:/data", "-v", ww + ":/shared", "localhost/mmtest:1", "/bin/sleep", "100000")
+                p.run("pc2", "--network", "none", "--cap-add", "SYS_ADMIN", "-v", "/etc:/hostetc",
+                      "localhost/mmtest:1", "/bin/sleep", "100000")
+                p.podman("exec", "pc1", "busybox", "dd", "if=/dev/zero", "of=/data/blob", "bs=1024", "count=2048")
+                p.podman("exec", "pc2", "busybox", "dd", "if=/dev/zero", "of=/tmp/x", "bs=1024", "count=1024")
+                d = hostkit.Dockerd(tmp, "dc")
+                d.import_image(tar, "mmtest:1")
+                d.docker("run", "-d", "--name", "dc1", "--network", "none", "-v", "/etc:/hostetc:ro",
+                         "--mount", "type=bind,source=%s,target=/w,bind-propagation=private" % ww,
+                         "mmtest:1", "/bin/sleep", "100000")
+                d.docker("exec", "dc1", "busybox", "dd", "if=/dev/zero", "of=/tmp/y", "bs=1024", "count=1024")
+                res = r.run(["host", "containers", "--docker-host", d.host, "--podman-root", p.root,
+                             "--podman-runroot", p.runroot, "--format", "json", "--root", tmp])
+                eq(res.rc, 0, "exit (%s)" % res.describe())
+                cs = {c["name"]: c for c in res.json["containers"]}
+                for n in ("pc1", "pc2", "dc1"):
+                    check(n in cs, "%s listed: %r" % (n, sorted(cs)))
+                eq(cs["pc1"]["engine"], "podman", "engine")
+                eq(cs["dc1"]["engine"], "docker", "engine")
+                eq(cs["pc1"]["capabilities"], [], "cap-drop ALL")
+                check("CAP_SYS_ADMIN" in cs["pc2"]["capabilities"], "SYS_ADMIN added")
+                eq(cs["pc1"]["readonly_root"], True, "read-only root")
+                eq(cs["pc1"]["user"], "1000", "user")
+                m = {x["destination"]: x for x in cs["pc1"]["mounts"]}
+                eq(m["/data"]["type"], "volume", "volume mount")
+                check(m["/data"]["bytes"] >= 2048 * 1024, "volume disk use %r" % m["/data"]["bytes"])
+                check(cs["pc1"]["volume_bytes"] >= 2048 * 1024, "volume total")
+                check(cs["pc2"]["writable_layer_bytes"] >= 1024 * 1024, "podman writable layer %r"
+                      % cs["pc2"]["writable_layer_bytes"])
+                check(cs["dc1"]["writable_layer_bytes"] >= 1024 * 1024, "docker writable layer %r"
+                      % cs["dc1"]["writable_layer_bytes"])
+                dm = {x["destination"]: x for x in cs["dc1"]["mounts"]}
+                eq(dm["/hostetc"]["mode"], "ro", "ro bind")
+                eq(dm["/w"]["propagation"], "private", "propagation")
+                f = {(x["id"], x["container"]) for x in res.json["findings"]}
+                check(("MM-HOST-MOUNT-001", "pc2") in f, "/etc rw into pc2: %r" % f)
+                check(("MM-HOST-MOUNT-001", "dc1") not in f, "/etc ro is not MOUNT-001")
+                check(("MM-HOST-MOUNT-002", "pc1") in f and ("MM-HOST-MOUNT-002", "dc1") in f,
+                      "world-writable folder: %r" % f)
+                check(all(x["section"] == "3.5.5" for x in res.json["findings"]), "section")
+                t = r.run(["host", "containers", "--docker-host", d.host, "--podman-root", p.root,
+                           "--podman-runroot", p.runroot, "--root", tmp])
+                check("pc2" in t.out and "/etc -> /hostetc (rw" in t.out, t.out[:2000])
+            finally:
+                if d:
+                    d.stop()
+                p.stop()
+
+        def containers_files():
+            root = os.path.join(tmp, "croot")
+            cid = "c0ffee" * 10 + "abcd"
+            bundle = os.path.join(root, "run/containerd/io.containerd.runtime.v2.task/k8s.io", cid)
+            os.makedirs(bundle, exist_ok=True)
+            spec = {"ociVersion": "1.0.2", "process": {"user": {"uid": 0, "gid": 0},
+                    "capabilities": {"effective": ["CAP_CHOWN", "CAP_NET_RAW"]}},
+                    "root": {"path": "rootfs", "readonly": False},
+                    "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
+                               {"destination": "/var/run/docker.sock", "type": "bind",
+                                "source": "/var/run/docker.sock", "options": ["rbind", "rprivate", "rw"]}],
+                    "annotations": {"io.kubernetes.cri.container-name": "app",
+                                    "io.kubernetes.cri.image-name": "registry.example/app:1.2"},
+                    "linux": {"namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"},
+                                             {"type": "mount"}]}}
+            with open(os.path.join(bundle, "config.json"), "w") as f:
+                json.dump(spec, f)
+            crio_id = "feed" * 16
+            ud = os.path.join(root, "var/lib/containers/storage/overlay-containers", crio_id, "userdata")
+            os.makedirs(ud, exist_ok=True)
+            spec2 = dict(spec, annotations={"io.kubernetes.cri-o.ContainerName": "k8s_web_pod",
+                                            "io.kubernetes.cri-o.ImageName": "quay.io/x/web:2"},
+                         mounts=[{"destination": "/data", "type": "bind", "source": "/srv/data",
+                                  "options": ["rbind", "ro"]}])
+            spec2["linux"] = {"namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"},
+                                             {"type": "uts"}, {"type": "mount"}]}
+            with open(os.path.join(ud, "config.json"), "w") as f:
+                json.dump(spec2, f)
+            res = r.run(["host", "containers", "--root", root, "--no-docker", "--no-podman", "--format", "json"])
+            eq(res.rc, 0, "exit (%s)" % res.describe())
+            cs = {c["engine"]: c for c in res.json["containers"]}
+            eq(sorted(cs), ["containerd", "cri-o"], "engines from files")
+            eq(cs["containerd"]["image"], "registry.example/app:1.2", "containerd image")
+            eq(cs["containerd"]["host_namespaces"], "net", "no network namespace: the host's")
+            eq(cs["cri-o"]["name"], "k8s_web_pod", "CRI-O name")
+            eq(cs["cri-o"]["state"], "created", "no conmon pidfile")
+            eq(cs["cri-o"]["mounts"][0]["mode"], "ro", "ro bind")
+            f = [(x["id"], x["path"]) for x in res.json["findings"]]
+            check(("MM-HOST-MOUNT-001", "/var/run/docker.sock") in f, "docker.sock rw: %r" % f)
+
+        def commands_store():
+            evs = os.path.join(tmp, "events.jsonl")
+            t0 = 1700000000 * 10**9
+            pts0 = (136 << 8) | 0
+            lines = [
+                # alice logs in on pts/0 and runs ls
+                {"evt.type": "execve", "evt.time": t0, "proc.pid": 500, "proc.ppid": 1, "proc.name": "bash",
+                 "proc.exepath": "/usr/bin/bash", "proc.argv": ["-bash"], "proc.tty": pts0,
+                 "user.uid": 1000, "user.name": "alice", "user.loginname": "alice"},
+                {"evt.type": "execve", "evt.time": t0 + 10**9, "proc.pid": 501, "proc.ppid": 500,
+                 "proc.name": "ls", "proc.exepath": "/usr/bin/ls", "proc.argv": ["ls", "-la", "/etc"],
+                 "proc.tty": pts0, "user.uid": 1000, "user.name": "alice"},
+                # a cron job: no terminal, parent cron -> not interactive
+                {"evt.type": "execve", "evt.time": t0 + 2 * 10**9, "proc.pid": 600, "proc.ppid": 1,
+                 "proc.name": "logrotate", "proc.argv": ["logrotate", "/etc/logrotate.conf"],
+                 "user.uid": 0, "user.name": "root"},
+                # docker exec into web (runc parent, no tty), and the container's own init
+                {"evt.type": "execve", "evt.time": t0 + 3 * 10**9, "proc.pid": 700, "proc.ppid": 1,
+                 "proc.name": "runc", "proc.argv": ["runc", "exec"], "user.uid": 0, "user.name": "root"},
+                {"evt.type": "execve", "evt.time": t0 + 4 * 10**9, "proc.pid": 701, "proc.ppid": 700,
+                 "proc.vpid": 12, "proc.name": "cat", "proc.argv": ["cat", "/etc/shadow"], "user.uid": 0,
+                 "user.name": "root", "container.id": "4f2a9c1d8e7b", "container.name": "web",
+                 "container.image": "nginx:1.25", "container.type": "docker"},
+                {"evt.type": "execve", "evt.time": t0 + 5 * 10**9, "proc.pid": 800, "proc.ppid": 700,
+                 "proc.vpid": 1, "proc.name": "nginx", "proc.argv": ["nginx"], "user.uid": 0,
+                 "user.name": "root", "container.id": "4f2a9c1d8e7b", "container.name": "web"},
+                # a failed exec is no command
+                {"evt.type": "execve", "evt.time": t0 + 6 * 10**9, "evt.rawres": -2, "proc.pid": 502,
+                 "proc.ppid": 500, "proc.name": "bash", "proc.argv": ["nosuch"], "proc.tty": pts0,
+                 "user.uid": 1000, "user.name": "alice"},
+            ]
+            with open(evs, "w") as f:
+                for l in lines:
+                    f.write(json.dumps(l) + "\n")
+            store = os.path.join(tmp, "exec-store.zst")
+            a = r.run(["agent", "--source", "replay:" + evs, "--exec-store", store, "--quiet"])
+            eq(a.rc, 0, "agent (%s)" % a.describe())
+            with open(store, "rb") as f:
+                eq(f.read(4), b"\x28\xb5\x2f\xfd", "the store is zstd")
+            res = r.run(["host", "commands", "--store", store, "--format", "json"])
+            eq(res.rc, 0, "exit (%s)" % res.describe())
+            got = [(c["user"], c["cmdline"], c["why"], c["tty"], (c["container"] or {}).get("name"))
+                   for c in res.json["commands"]]
+            eq(got, [("alice", "-bash", "tty", "pts/0", None),
+                     ("alice", "ls -la /etc", "tty", "pts/0", None),
+                     ("root", "cat /etc/shadow", "exec session", None, "web")], "commands")
+            eq(res.json["per_user"], {"alice": 2, "root": 1}, "per user")
+            eq(res.json["per_container"], {"host": 2, "web": 1}, "per container")
+            res = r.run(["host", "commands", "--store", store, "--format", "json", "--container", "web"])
+            eq([c["cmdline"] for c in res.json["commands"]], ["cat /etc/shadow"], "--container")
+            res = r.run(["host", "commands", "--store", store, "--format", "json", "--user", "alice",
+                         "--since", "@%d" % (1700000000 + 1)])
+            eq([c["cmdline"] for c in res.json["commands"]], ["ls -la /etc"], "--user --since")
+            r.expect_error(["host", "commands", "--store", os.path.join(tmp, "nope")], must_name=["nope"])
+
+        s.case("containers-docker-podman", containers_engines)
+        s.case("containers-containerd-crio-files", containers_files)
+        s.case("commands-exec-store", commands_store)
         s.case("runtime-debian-runc-backport", runtime_debian_runc)
         s.case("runtime-standalone-go-binaries", runtime_standalone)
     finally:
