@@ -184,7 +184,8 @@ static void args_from_unit(mm_dcfg *d, const char *root)
             if (mm_str_endswith(e->d_name, ".conf"))
                 mm_strv_push(&names, &nn, e->d_name);
         closedir(dir);
-        qsort(names, nn, sizeof *names, (int (*)(const void *, const void *))strcmp);
+        if (nn)
+            qsort(names, nn, sizeof *names, mm_host_strpcmp);
         for (size_t i = 0; i < nn; i++) {
             char *p = mm_xasprintf("/etc/systemd/system/docker.service.d/%s", names[i]);
             mm_strv_push(&files, &nfiles, p);
@@ -664,7 +665,7 @@ bool mm_audit_watches(const char *rules, const char *path)
                 char after = k[pl];
                 if (after && after != ' ' && after != '\t' && after != '/')
                     continue;
-                if (after == '/' && k[pl + 1])
+                if (after == '/' && k[pl + 1] && k[pl + 1] != ' ' && k[pl + 1] != '\t')
                     continue;
                 if ((k - t >= 3 && !strncmp(k - 3, "-w ", 3)) ||
                     (k - t >= 5 && !strncmp(k - 5, "path=", 5)) ||

@@ -63,7 +63,8 @@ static void confd_files(const char *root, const char *const *dirs, char ***out, 
         }
         closedir(d);
     }
-    qsort(names, nn, sizeof *names, (int (*)(const void *, const void *))strcmp);
+    if (nn)
+        qsort(names, nn, sizeof *names, mm_host_strpcmp);
     for (size_t i = 0; i < nn; i++)
         mm_strv_push(out, n, mm_map_get(seen, names[i]));
     mm_strv_free(names, nn);

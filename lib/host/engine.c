@@ -101,8 +101,11 @@ int mm_inspect_file_containers(mm_hctrs *out, const char *path)
     int rc = mm_file_read(path, MAX_RESPONSE, &d, &len);
     if (rc < 0)
         return rc;
+    size_t first = out->n;
     rc = mm_inspect_parse(out, d, len, path, NULL);
     free(d);
+    for (size_t i = first; i < out->n; i++)
+        out->v[i].from_file = true;
     return rc;
 }
 

@@ -66,6 +66,8 @@ int64_t mm_host_group_gid(const char *root, const char *name);
  * bytes; stderr goes to *err when not NULL, capped too).  Returns the exit
  * status (>= 0) or a negative MM_E* when it could not run. */
 int mm_host_run(const char *const *argv, size_t max, char **out, size_t *outlen, char **err);
+/* qsort comparator of an array of char *. */
+int mm_host_strpcmp(const void *a, const void *b);
 /* Finds an executable in $PATH (or an absolute path): caller frees, NULL if none. */
 char *mm_host_which(const char *name);
 
@@ -76,6 +78,7 @@ typedef struct mm_hctr {
     char *engine;            /* "docker", "podman" */
     char *id, *name, *image;
     bool running;
+    bool from_file;          /* from a saved document: its paths are not ours */
     json_t *j;               /* the inspect document (owned) */
 } mm_hctr;
 

@@ -164,6 +164,11 @@ json_t *mm_hj_path(const json_t *o, const char *dotted)
 
 /* ---- running a tool ----------------------------------------------------------------- */
 
+int mm_host_strpcmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 char *mm_host_which(const char *name)
 {
     if (strchr(name, '/'))
