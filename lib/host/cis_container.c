@@ -26,13 +26,7 @@
 
 static bool secopt_has(const json_t *hc, const char *needle)
 {
-    json_t *a = json_object_get(hc, "SecurityOpt");
-    size_t i;
-    json_t *v;
-    json_array_foreach(a, i, v)
-        if (json_is_string(v) && strstr(json_string_value(v), needle))
-            return true;
-    return false;
+    return mm_hj_array_has(json_object_get(hc, "SecurityOpt"), needle);
 }
 
 /* Docker's default capability set (moby's oci/caps/defaults.go). */
@@ -462,13 +456,8 @@ int mm_container_checks(mm_checks *out, const mm_dcfg *d, const mm_docker_check_
     if (d && d->info) {
         /* what the daemon says is in effect on its host */
         json_t *a = json_object_get(d->info, "SecurityOptions");
-        size_t i;
-        json_t *v;
-        json_array_foreach(a, i, v) {
-            const char *s = json_string_value(v);
-            x.apparmor |= s && strstr(s, "name=apparmor");
-            x.selinux |= s && strstr(s, "name=selinux");
-        }
+        x.apparmor = mm_hj_array_has(a, "name=apparmor");
+        x.selinux = mm_hj_array_has(a, "name=selinux");
         const char *sw = mm_hj_str(json_object_get(d->info, "Swarm"), "LocalNodeState");
         mm_host_target dt = {"daemon", NULL, NULL, NULL};
         mm_checks_add(out, "CIS-DOCKER-5.1", sw && !strcmp(sw, "active") ? MM_CHECK_MANUAL : MM_CHECK_PASS,

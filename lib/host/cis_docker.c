@@ -371,13 +371,7 @@ static const char *setting(const mm_dcfg *d, const char *flag, const char *key, 
 
 static bool info_secopt(const mm_dcfg *d, const char *needle)
 {
-    json_t *a = json_object_get(d->info, "SecurityOptions");
-    size_t i;
-    json_t *v;
-    json_array_foreach(a, i, v)
-        if (json_is_string(v) && strstr(json_string_value(v), needle))
-            return true;
-    return false;
+    return mm_hj_array_has(json_object_get(d->info, "SecurityOptions"), needle);
 }
 
 /* ---- section 2 -------------------------------------------------------------------- */

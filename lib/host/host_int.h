@@ -110,6 +110,8 @@ int mm_inspect_parse(mm_hctrs *out, const char *data, size_t len, const char *na
 const char *mm_hj_str(const json_t *o, const char *key);
 json_int_t mm_hj_int(const json_t *o, const char *key);
 bool mm_hj_bool(const json_t *o, const char *key);
-json_t *mm_hj_path(const json_t *o, const char *dotted);   /* "HostConfig.Privileged" */
+json_t *mm_hj_path(const json_t *o, const char *dotted);
+/* Does an array of strings hold one containing needle? */
+bool mm_hj_array_has(const json_t *a, const char *needle);   /* "HostConfig.Privileged" */
 
 #endif

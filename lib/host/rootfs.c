@@ -144,6 +144,16 @@ bool mm_hj_bool(const json_t *o, const char *key)
     return json_is_true(v);
 }
 
+bool mm_hj_array_has(const json_t *a, const char *needle)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v)
+        if (json_is_string(v) && strstr(json_string_value(v), needle))
+            return true;
+    return false;
+}
+
 json_t *mm_hj_path(const json_t *o, const char *dotted)
 {
     json_t *cur = (json_t *)o;
