@@ -6,7 +6,9 @@
  * plan and its diff, never applied).  Files live in a private temp root;
  * /proc is not read.  Errors are fine; crashes, leaks and overreads not.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
