@@ -95,6 +95,10 @@ int cli_pipeline_fail(const mm_pipeline_outcome *oc, const cli_vuln *v);
  * filters, EXIT_ERROR on failure. */
 int cli_report(mm_result *r, const mm_pipeline_outcome *oc, const cli_vuln *v,
                mm_format fmt, const char *output, bool list_files);
+/* For results made outside the scan pipeline (Kubernetes objects, host
+ * checks): the pipeline's filter stage with v's filters (no database, no
+ * record), then cli_report().  Frees what v owns. */
+int cli_filter_report(mm_result *r, cli_vuln *v, mm_format fmt, const char *output);
 
 /* --- registry access, shared by image, registry, sign, verify, policy -----
  * (cli/registry_opts.c).  Flags: --ca-file FILE, --insecure-registry HOST

@@ -14,6 +14,7 @@
 
 #include "mamori/mamori.h"
 #include "mamori/agent.h"
+#include "mamori/hostinv.h"
 #include "cli.h"
 
 static volatile sig_atomic_t agent_stop;
@@ -54,9 +55,12 @@ static void agent_usage(FILE *f)
 "Usage: mamori agent --rules FILE [--rules FILE...] [options]\n"
 "       mamori agent --learn DURATION --profile-out FILE [--rules FILE...] [options]\n"
 "       mamori agent --profile FILE [--rules FILE...] [options]\n"
+"       mamori agent --exec-store FILE [--rules FILE...] [options]\n"
 "  --source bpf|fallback|replay:FILE  event source (default bpf)\n"
 "  --output json|syslog|file:PATH|http://URL  where alerts go (default json = stdout)\n"
 "  --capture FILE       also keep every event (JSON lines, zstd, rotated; docs/capture.md)\n"
+"  --exec-store FILE    keep the execve events (zstd, rotated, 64M x 5) for `mamori host\n"
+"                       commands`, which reads " MM_EXEC_STORE_DEFAULT " by default\n"
 "  --capture-max-size SZ  rotate the capture at SZ bytes (64M)\n"
 "  --capture-keep N     capture files kept, FILE included (5)\n"
 "  --learn DURATION     record what each image does (10s, 5m, 1h), then write\n"
@@ -77,6 +81,7 @@ int cmd_agent(int argc, char **argv)
         {"source", required_argument, NULL, 's'},
         {"output", required_argument, NULL, 'o'},
         {"capture", required_argument, NULL, 'c'},
+        {"exec-store", required_argument, NULL, 1302},
         {"capture-max-size", required_argument, NULL, 1300},
         {"capture-keep", required_argument, NULL, 1301},
         {"duration", required_argument, NULL, 'd'},
@@ -92,7 +97,7 @@ int cmd_agent(int argc, char **argv)
     };
     const char *rules[64];
     size_t nrules = 0;
-    const char *source = "bpf", *output = NULL, *capture = NULL;
+    const char *source = "bpf", *output = NULL, *capture = NULL, *exec_store = NULL;
     mm_capture_opts capopts = {0};
     double duration = 0;
     unsigned wakeup = 0;
@@ -114,6 +119,7 @@ int cmd_agent(int argc, char **argv)
         case 's': source = optarg; break;
         case 'o': output = optarg; break;
         case 'c': capture = optarg; break;
+        case 1302: exec_store = optarg; break;
         case 1300:   /* --capture-max-size */
             if (cli_parse_size(optarg, &capopts.max_size) < 0 || capopts.max_size < 4096) {
                 fprintf(stderr, "%s agent: --capture-max-size: want a size of at least 4K\n", prog);
@@ -153,7 +159,7 @@ int cmd_agent(int argc, char **argv)
         default: agent_usage(stderr); return EXIT_ERROR;
         }
     }
-    if (optind < argc || (!nrules && learn_secs < 0 && !profile)) {
+    if (optind < argc || (!nrules && learn_secs < 0 && !profile && !exec_store)) {
         agent_usage(stderr);
         return EXIT_ERROR;
     }
@@ -170,6 +176,7 @@ int cmd_agent(int argc, char **argv)
     ao.output = !output || !strcmp(output, "json") ? "stdout" : output;
     ao.capture = capture;
     ao.capture_opts = capopts;
+    ao.exec_store = exec_store;
     ao.duration = duration;
     ao.wakeup = wakeup;
     ao.learn_secs = learn_secs;
@@ -195,6 +202,7 @@ int cmd_agent(int argc, char **argv)
     case MM_AGENT_PROFILE: return cli_fail("agent: --profile: ");
     case MM_AGENT_OUTPUT: return cli_fail("agent: --output: ");
     case MM_AGENT_CAPTURE: return cli_fail("agent: --capture: ");
+    case MM_AGENT_EXEC_STORE: return cli_fail("agent: --exec-store: ");
     case MM_AGENT_PROFILE_OUT: return cli_fail("agent: --profile-out: ");
     case MM_AGENT_CAPTURE_END: return EXIT_ERROR; /* the warning said why */
     case MM_AGENT_SOURCE:

@@ -13,8 +13,9 @@
 
 #include "mamori/host.h"
 #include "cli.h"
+#include "cli_host.h"
 
-static void host_usage(FILE *f)
+void host_usage(FILE *f)
 {
     fprintf(f,
 "Usage:\n"
@@ -27,6 +28,8 @@ static void host_usage(FILE *f)
 "      and findings for §3.5.4 (defaults: /var/log/wtmp, btmp, lastlog; a\n"
 "      missing default is skipped with a note; \"\" skips a file)\n"
 "  DATE: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM] (UTC unless an offset), @EPOCH\n");
+    cli_compliance_usage(f);
+    cli_hostinv_usage(f);
 }
 
 static int parse_format(const char *s, bool *json)
@@ -147,6 +150,14 @@ int cmd_host(int argc, char **argv)
         return cmd_ps(argc - 1, argv + 1);
     if (!strcmp(argv[1], "logins"))
         return cmd_logins(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "compliance"))
+        return cmd_host_compliance(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "runtime"))
+        return cmd_host_runtime(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "containers"))
+        return cmd_host_containers(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "commands"))
+        return cmd_host_commands(argc - 1, argv + 1);
     fprintf(stderr, "%s: host: unknown subcommand \"%s\"\n", prog, argv[1]);
     host_usage(stderr);
     return EXIT_ERROR;

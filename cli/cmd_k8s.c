@@ -305,23 +305,7 @@ int cmd_k8s(int argc, char **argv)
     }
     if (!vo.quiet && fmt == MM_FORMAT_TABLE)
         fprintf(stderr, "%s: %zu objects checked\n", prog, mm_k8s_count(set));
-    /* the pipeline's later stages: no database, no record; the filters */
-    mm_pipeline_opts po;
-    mm_pipeline_opts_init(&po);
-    mm_pipeline *pl = NULL;
-    mm_pipeline_outcome oc;
-    memset(&oc, 0, sizeof oc);
-    status = cli_pipeline_setup(&po, &vo, false, false);
-    if (status == 0 && mm_pipeline_new(&pl, &po) < 0)
-        status = cli_fail(NULL);
-    if (status == 0) {
-        if (mm_pipeline_process(pl, r, &oc) < 0)
-            status = cli_pipeline_fail(&oc, &vo);
-        else
-            status = cli_report(r, &oc, &vo, fmt, output, false);
-    }
-    mm_pipeline_outcome_clear(&oc);
-    mm_pipeline_free(pl);
+    status = cli_filter_report(r, &vo, fmt, output);
     mm_result_free(r);
 out:
     cli_vuln_free(&vo);

@@ -239,6 +239,28 @@ int cli_report(mm_result *r, const mm_pipeline_outcome *oc, const cli_vuln *v,
     return exit_status;
 }
 
+int cli_filter_report(mm_result *r, cli_vuln *v, mm_format fmt, const char *output)
+{
+    mm_pipeline_opts po;
+    mm_pipeline_opts_init(&po);
+    mm_pipeline *pl = NULL;
+    mm_pipeline_outcome oc;
+    memset(&oc, 0, sizeof oc);
+    int status = cli_pipeline_setup(&po, v, false, false);
+    if (status == 0 && mm_pipeline_new(&pl, &po) < 0)
+        status = cli_fail(NULL);
+    if (status == 0) {
+        if (mm_pipeline_process(pl, r, &oc) < 0)
+            status = cli_pipeline_fail(&oc, v);
+        else
+            status = cli_report(r, &oc, v, fmt, output, false);
+    }
+    mm_pipeline_outcome_clear(&oc);
+    mm_pipeline_free(pl);
+    cli_vuln_free(v);
+    return status;
+}
+
 int cmd_scan(mm_target_kind kind, int argc, char **argv)
 {
     mm_scan_opts opts;

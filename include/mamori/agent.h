@@ -42,6 +42,9 @@ typedef struct mm_agent_opts {
                                * (default), "syslog", "file:PATH", URL */
     const char *capture;      /* keep every event here (NULL = no) */
     mm_capture_opts capture_opts;
+    const char *exec_store;   /* keep successful execve events here, every
+                               * line complete (`mamori host commands` reads
+                               * it); its folder is made (0700) when missing */
     double duration;          /* seconds; 0 = until *stop */
     unsigned wakeup;          /* eBPF: records per CPU between wake-ups */
     double learn_secs;        /* < 0: no learning; else learn this long */
@@ -67,6 +70,7 @@ typedef enum mm_agent_part {
     MM_AGENT_OUTPUT,       /* the alert output */
     MM_AGENT_CAPTURE,      /* opening the capture */
     MM_AGENT_CAPTURE_END,  /* completing the capture (said in a warning) */
+    MM_AGENT_EXEC_STORE,   /* opening the exec store */
     MM_AGENT_SOURCE,       /* an unknown source */
     MM_AGENT_EVENTS,       /* the sensor or the replay */
     MM_AGENT_PROFILE_OUT,  /* writing the learned profile */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "mamori/agent.h"
 #include "mamori/event.h"
@@ -28,6 +29,7 @@ typedef struct agent {
     mm_ruleset *rs;
     mm_alert_sink *sink;
     mm_capture *capture;   /* every event, zstd, rotated */
+    mm_capture *exec_store;/* execve events only, for `host commands` */
     mm_profile *learn;     /* what is being recorded */
     mm_profile *profile;   /* what deviations are checked against */
     bool replay;           /* replayed events name pids of another time: never kill */
@@ -102,6 +104,12 @@ static void on_event(void *ud, mm_event *ev)
         note(ag, MM_AGENT_WARNING, "warning: capture stopped: %s", mm_error_last());
         mm_capture_close(ag->capture);
         ag->capture = NULL;
+    }
+    if (ag->exec_store && (ev->type == MM_EVT_EXECVE || ev->type == MM_EVT_EXECVEAT) &&
+        ev->dir == MM_DIR_EXIT && ev->res >= 0 && mm_capture_write(ag->exec_store, ev) < 0) {
+        note(ag, MM_AGENT_WARNING, "warning: exec store stopped: %s", mm_error_last());
+        mm_capture_close(ag->exec_store);
+        ag->exec_store = NULL;
     }
     if (ag->rs)
         mm_ruleset_eval(ag->rs, ev, on_alert, ag);
@@ -193,6 +201,18 @@ static int prepare(agent *ag)
         if (rc < 0)
             return fail(ag, MM_AGENT_CAPTURE, rc);
     }
+    if (o->exec_store) {
+        /* every line complete: a command is read without its file's history */
+        mm_capture_opts eo = {0};
+        eo.full_lines = true;
+        char *dir = mm_xstrndup(o->exec_store, mm_path_dirlen(o->exec_store));
+        if (*dir)
+            mkdir(dir, 0700);
+        free(dir);
+        rc = mm_capture_open(&ag->exec_store, o->exec_store, &eo);
+        if (rc < 0)
+            return fail(ag, MM_AGENT_EXEC_STORE, rc);
+    }
     return 0;
 }
 
@@ -245,6 +265,11 @@ static int run_sensor(agent *ag, mm_sensor *sensor)
         int prc = mm_sensor_poll(sensor, 100, on_event, ag);
         if (prc < 0 && !stopped(ag))
             return fail(ag, MM_AGENT_EVENTS, prc);
+        if (ag->exec_store && mm_capture_tick(ag->exec_store) < 0) {
+            note(ag, MM_AGENT_WARNING, "warning: exec store stopped: %s", mm_error_last());
+            mm_capture_close(ag->exec_store);
+            ag->exec_store = NULL;
+        }
         if (ag->capture && mm_capture_tick(ag->capture) < 0) {
             note(ag, MM_AGENT_WARNING, "warning: capture stopped: %s", mm_error_last());
             mm_capture_close(ag->capture);
@@ -326,6 +351,11 @@ int mm_agent_run(const mm_agent_opts *o, mm_agent_stats *stats)
              (unsigned long long)st.overruns, (unsigned long long)st.malformed);
     }
     fflush(stdout);
+    if (ag.exec_store && mm_capture_close(ag.exec_store) < 0) {
+        note(&ag, MM_AGENT_WARNING, "warning: exec store: %s", mm_error_last());
+        if (rc == 0)
+            rc = fail(&ag, MM_AGENT_CAPTURE_END, MM_EIO);
+    }
     if (ag.capture && mm_capture_close(ag.capture) < 0) {
         note(&ag, MM_AGENT_WARNING, "warning: capture: %s", mm_error_last());
         if (rc == 0)
