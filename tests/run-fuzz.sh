@@ -20,7 +20,9 @@ for bin in "$FB"/tests/fuzz/fuzz_*; do
         echo "PASS $name (${runs:-ran} in ${SECS}s)"
     else
         echo "FAIL $name: see $scratch/$name.log"
-        tail -30 "$scratch/$name.log"
+        # the lines that say why, indented so the totals do not count them
+        grep -E "ERROR|SUMMARY|Test unit written|#[0-9]+ 0x|==[0-9]+==|out-of-memory|timeout|deadly" "$scratch/$name.log" | head -40 | sed 's/^/    | /'
+        tail -5 "$scratch/$name.log" | sed 's/^/    | /'
         status=1
     fi
 done

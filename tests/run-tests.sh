@@ -15,7 +15,7 @@ FUZZ_LINES=""
 if [ -n "${FUZZ_BUILD:-}" ] && [ -d "${FUZZ_BUILD}/tests/fuzz" ]; then
     FUZZ_LINES="$B/fuzz-output.txt"
     FUZZ_BUILD=$FUZZ_BUILD FUZZ_SECONDS=${FUZZ_SECONDS:-8} sh tests/run-fuzz.sh >"$FUZZ_LINES" 2>&1
-    grep -E '^(PASS|FAIL|SKIP) ' "$FUZZ_LINES" || true
+    grep -E '^(PASS|FAIL|SKIP) |^    \| ' "$FUZZ_LINES" || true
 fi
 
 python3 - "$B/meson-logs/testlog.json" "$FUZZ_LINES" <<'PY'

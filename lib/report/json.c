@@ -5,9 +5,16 @@
  * written as null (so that every object has the same shape), except in a
  * finding's location, where only what is known appears.
  *
+ * The writer streams: the long arrays (packages, findings) are built and
+ * written one element at a time, so a report of 100k findings never holds
+ * its whole JSON tree in memory; mm_report_json_doc() builds the same
+ * members as one tree for callers that need a document (store, server).
+ *
  * Changing a key or a type here is a schema change: bump schemaVersion and
  * document it.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report/report_int.h"
@@ -140,87 +147,192 @@ static json_t *finding_json(const mm_finding *f)
     return o;
 }
 
-json_t *mm_report_json_doc(mm_result *r, const mm_report_opts *o)
+/* The members of the document in their order, each made on demand, so
+ * that the writer below can stream the long arrays (packages, findings)
+ * one element at a time instead of holding a tree of the whole report:
+ * a cluster or an image with a hundred thousand findings is written in the
+ * memory of one finding. */
+enum { M_PACKAGES = 10, M_FINDINGS = 11, M_NMEMBERS = 14 };
+static const char *const member_names[M_NMEMBERS] = {
+    "schemaVersion", "tool", "target", "kind", "scannedAt", "durationSeconds",
+    "scanners", "image", "os", "layers", "packages", "findings", "warnings",
+    "summary",
+};
+
+struct doc_ctx {
+    mm_result *r;
+    const mm_report_opts *o;
+    size_t npkg, nf;
+    size_t by_sev[MM_SEV_CRITICAL + 1];
+};
+
+static void doc_ctx_init(struct doc_ctx *c, mm_result *r, const mm_report_opts *o)
 {
-    char ts[32];
-    json_t *doc = json_object();
-    json_object_set_new(doc, "schemaVersion",
-                        json_integer(MM_JSON_SCHEMA_VERSION));
-    json_t *tool = json_object();
-    json_object_set_new(tool, "name", json_string("mamori"));
-    json_object_set_new(tool, "version",
-                        mm_json_str(mm_report_tool_version(o)));
-    json_object_set_new(doc, "tool", tool);
-    json_object_set_new(doc, "target", mm_json_str(mm_result_target(r)));
-    json_object_set_new(doc, "kind",
-                        json_string(mm_result_kind(r) == MM_TARGET_IMAGE
-                                        ? "image" : "rootfs"));
-    mm_report_time(r, o, ts);
-    json_object_set_new(doc, "scannedAt", json_string(ts));
-    json_object_set_new(doc, "durationSeconds",
-                        json_real(mm_result_seconds(r)));
-    json_t *sc = json_array();
-    unsigned bits = mm_result_scanners(r);
-    json_array_append_new(sc, json_string("inventory"));
-    static const struct { unsigned bit; const char *name; } names[] = {
-        {MM_SCANNER_VULN, "vuln"}, {MM_SCANNER_SECRET, "secret"},
-        {MM_SCANNER_MISCONFIG, "misconfig"}, {MM_SCANNER_MALWARE, "malware"},
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (bits & names[i].bit)
-            json_array_append_new(sc, json_string(names[i].name));
-    json_object_set_new(doc, "scanners", sc);
-    json_object_set_new(doc, "image", image_json(r));
-    json_object_set_new(doc, "os", os_json(r));
-    json_object_set_new(doc, "layers", layers_json(r));
-
-    mm_inventory *inv = mm_result_inventory(r);
-    size_t npkg = mm_inventory_count(inv);
-    json_t *pkgs = json_array();
-    for (size_t i = 0; i < npkg; i++) {
-        const mm_package *p = mm_inventory_get(inv, i);
-        if (p)
-            json_array_append_new(pkgs, package_json(p, o && o->list_files));
-    }
-    json_object_set_new(doc, "packages", pkgs);
-
+    memset(c, 0, sizeof *c);
+    c->r = r;
+    c->o = o;
+    c->npkg = mm_inventory_count(mm_result_inventory(r));
     mm_findings *fl = mm_result_findings(r);
-    size_t nf = mm_findings_count(fl);
-    size_t by_sev[MM_SEV_CRITICAL + 1] = {0};
-    json_t *finds = json_array();
-    for (size_t i = 0; i < nf; i++) {
+    c->nf = mm_findings_count(fl);
+    for (size_t i = 0; i < c->nf; i++) {
         const mm_finding *f = mm_findings_get(fl, i);
         if (!f)
             continue;
         if ((unsigned)f->severity <= MM_SEV_CRITICAL)
-            by_sev[f->severity]++;
+            c->by_sev[f->severity]++;
         else
-            by_sev[MM_SEV_UNKNOWN]++;
-        json_array_append_new(finds, finding_json(f));
+            c->by_sev[MM_SEV_UNKNOWN]++;
     }
-    json_object_set_new(doc, "findings", finds);
+}
 
-    json_t *warns = json_array();
-    size_t nw = mm_result_warning_count(r);
-    for (size_t i = 0; i < nw; i++) {
-        const char *w = mm_result_warning(r, i);
-        if (w)
-            json_array_append_new(warns, mm_json_str(w));
+/* Element i of the packages (M_PACKAGES) or findings (M_FINDINGS) array,
+ * or NULL for an element that is skipped. */
+static json_t *array_elem(struct doc_ctx *c, int m, size_t i)
+{
+    if (m == M_PACKAGES) {
+        const mm_package *p = mm_inventory_get(mm_result_inventory(c->r), i);
+        return p ? package_json(p, c->o && c->o->list_files) : NULL;
     }
-    json_object_set_new(doc, "warnings", warns);
+    const mm_finding *f = mm_findings_get(mm_result_findings(c->r), i);
+    return f ? finding_json(f) : NULL;
+}
 
-    json_t *sum = json_object();
-    json_object_set_new(sum, "packages", json_integer((json_int_t)npkg));
-    json_t *fs = json_object();
-    for (int s = MM_SEV_CRITICAL; s >= MM_SEV_UNKNOWN; s--)
-        json_object_set_new(fs, mm_severity_name((mm_severity)s),
-                            json_integer((json_int_t)by_sev[s]));
-    json_object_set_new(sum, "findings", fs);
-    json_object_set_new(doc, "summary", sum);
+static json_t *member(struct doc_ctx *c, int m)
+{
+    mm_result *r = c->r;
+    switch (m) {
+    case 0:
+        return json_integer(MM_JSON_SCHEMA_VERSION);
+    case 1: {
+        json_t *tool = json_object();
+        json_object_set_new(tool, "name", json_string("mamori"));
+        json_object_set_new(tool, "version", mm_json_str(mm_report_tool_version(c->o)));
+        return tool;
+    }
+    case 2:
+        return mm_json_str(mm_result_target(r));
+    case 3:
+        return json_string(mm_result_kind(r) == MM_TARGET_IMAGE ? "image" : "rootfs");
+    case 4: {
+        char ts[32];
+        mm_report_time(r, c->o, ts);
+        return json_string(ts);
+    }
+    case 5:
+        return json_real(mm_result_seconds(r));
+    case 6: {
+        json_t *sc = json_array();
+        unsigned bits = mm_result_scanners(r);
+        json_array_append_new(sc, json_string("inventory"));
+        static const struct { unsigned bit; const char *name; } names[] = {
+            {MM_SCANNER_VULN, "vuln"}, {MM_SCANNER_SECRET, "secret"},
+            {MM_SCANNER_MISCONFIG, "misconfig"}, {MM_SCANNER_MALWARE, "malware"},
+        };
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            if (bits & names[i].bit)
+                json_array_append_new(sc, json_string(names[i].name));
+        return sc;
+    }
+    case 7:
+        return image_json(r);
+    case 8:
+        return os_json(r);
+    case 9:
+        return layers_json(r);
+    case M_PACKAGES:
+    case M_FINDINGS: {
+        json_t *a = json_array();
+        size_t n = m == M_PACKAGES ? c->npkg : c->nf;
+        for (size_t i = 0; i < n; i++) {
+            json_t *e = array_elem(c, m, i);
+            if (e)
+                json_array_append_new(a, e);
+        }
+        return a;
+    }
+    case 12: {
+        json_t *warns = json_array();
+        size_t nw = mm_result_warning_count(r);
+        for (size_t i = 0; i < nw; i++) {
+            const char *w = mm_result_warning(r, i);
+            if (w)
+                json_array_append_new(warns, mm_json_str(w));
+        }
+        return warns;
+    }
+    default: {
+        json_t *sum = json_object();
+        json_object_set_new(sum, "packages", json_integer((json_int_t)c->npkg));
+        json_t *fs = json_object();
+        for (int s = MM_SEV_CRITICAL; s >= MM_SEV_UNKNOWN; s--)
+            json_object_set_new(fs, mm_severity_name((mm_severity)s),
+                                json_integer((json_int_t)c->by_sev[s]));
+        json_object_set_new(sum, "findings", fs);
+        return sum;
+    }
+    }
+}
+
+json_t *mm_report_json_doc(mm_result *r, const mm_report_opts *o)
+{
+    struct doc_ctx c;
+    doc_ctx_init(&c, r, o);
+    json_t *doc = json_object();
+    for (int m = 0; m < M_NMEMBERS; m++)
+        json_object_set_new(doc, member_names[m], member(&c, m));
     return doc;
+}
+
+/* --- the streaming writer ----------------------------------------------------
+ * Writes exactly what json_dumpf(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+ * JSON_REAL_PRECISION(6)) writes for the document above: each value is
+ * dumped by jansson on its own and indented to its depth, the long arrays
+ * element by element. */
+#define DUMP_FLAGS (JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6))
+
+/* Writes v (stolen) dumped by jansson, every line after the first indented
+ * by pad more spaces. */
+static int put_value(FILE *out, json_t *v, int pad)
+{
+    if (!v)
+        return mm_error_set(MM_ENOMEM, "json report: could not build");
+    char *s = json_dumps(v, DUMP_FLAGS | JSON_ENCODE_ANY);
+    json_decref(v);
+    if (!s)
+        return mm_error_set(MM_ENOMEM, "json report: could not build");
+    const char *p = s;
+    for (const char *nl; (nl = strchr(p, '\n')); p = nl + 1) {
+        fwrite(p, 1, (size_t)(nl - p) + 1, out);
+        fprintf(out, "%*s", pad, "");
+    }
+    fputs(p, out);
+    free(s);
+    return 0;
 }
 
 int mm_report_write_json(FILE *out, mm_result *r, const mm_report_opts *o)
 {
-    return mm_report_dump(out, mm_report_json_doc(r, o), "json");
+    struct doc_ctx c;
+    doc_ctx_init(&c, r, o);
+    int rc = 0;
+    fputs("{", out);
+    for (int m = 0; rc == 0 && m < M_NMEMBERS; m++) {
+        fprintf(out, "%s\n  \"%s\": ", m ? "," : "", member_names[m]);
+        if (m != M_PACKAGES && m != M_FINDINGS) {
+            rc = put_value(out, member(&c, m), 2);
+            continue;
+        }
+        size_t n = m == M_PACKAGES ? c.npkg : c.nf, written = 0;
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+            json_t *e = array_elem(&c, m, i);
+            if (!e)
+                continue;
+            fputs(written++ ? ",\n    " : "[\n    ", out);
+            rc = put_value(out, e, 4);
+        }
+        fputs(written ? "\n  ]" : "[]", out);
+    }
+    if (rc == 0 && (fputs("\n}\n", out) == EOF || fflush(out) != 0 || ferror(out)))
+        rc = mm_error_set(MM_EIO, "json report: write failed: %s", strerror(errno ? errno : EIO));
+    return rc;
 }
