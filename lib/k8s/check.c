@@ -8,6 +8,7 @@
  */
 #include <stdarg.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "k8s/k8s_int.h"
@@ -293,8 +294,14 @@ static mm_map *index_kinds(const mm_k8s_set *s)
             continue;
         kind_add(m, o->kind, i);
         for (int k = 0; tmpl_kinds[k]; k++)
-            if (!strcmp(o->kind, tmpl_kinds[k]))
+            if (!strcmp(o->kind, tmpl_kinds[k])) {
                 kind_add(m, "*tmpl", i);
+                /* by namespace too: selectors only look in their own one,
+                 * and services x workloads would be quadratic otherwise */
+                char key[320];
+                snprintf(key, sizeof key, "*tmpl\x1f%s", o->ns ? o->ns : "default");
+                kind_add(m, key, i);
+            }
     }
     return m;
 }

@@ -60,7 +60,8 @@ typedef struct k8s_ctx {
     /* (resource, field) pairs already reported, "id\x1fres\x1ffield" */
     mm_map *seen;
     mm_map *kinds;          /* kind -> struct k8s_kind_list; "*tmpl": objects
-                             * with a pod template */
+                             * with a pod template; "*tmpl\x1fNS": those of
+                             * namespace NS ("default" when none) */
 } k8s_ctx;
 
 /* The objects of one kind, in set order (an index built once per check

@@ -7,6 +7,7 @@
  * them.
  */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "k8s/k8s_int.h"
@@ -59,7 +60,9 @@ static char *labels_path(const mm_k8s_object *o)
 static bool selects_any(const k8s_ctx *c, const mm_k8s_object *where, const json_t *sel,
                         bool plain)
 {
-    K8S_FOR_KIND(c, "*tmpl", i) {
+    char key[320];
+    snprintf(key, sizeof key, "*tmpl\x1f%s", ns_of(where));
+    K8S_FOR_KIND(c, key, i) {
         const mm_k8s_object *w = mm_k8s_get(c->s, i);
         if (!same_ns(w, where))
             continue;

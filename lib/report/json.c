@@ -310,6 +310,77 @@ static int put_value(FILE *out, json_t *v, int pad)
     return 0;
 }
 
+/* A finding as put_value(finding_json(f), 4) writes it, without the tree:
+ * findings are most of a large report, and building then dumping a
+ * jansson object per finding was most of the time of writing one.
+ * test_report checks the two agree byte for byte. */
+static void put_key(FILE *out, const char *indent, const char *key, bool *first)
+{
+    fprintf(out, "%s\n%s\"%s\": ", *first ? "" : ",", indent, key);
+    *first = false;
+}
+
+static void put_loc_str(FILE *out, const char *key, const char *v, bool *first)
+{
+    if (!v)
+        return;
+    put_key(out, "        ", key, first);
+    mm_json_write_str(out, v);
+}
+
+static void write_finding(FILE *out, const mm_finding *f)
+{
+    const mm_location *l = &f->loc;
+    bool first = true;
+    fputc('{', out);
+    put_key(out, "      ", "id", &first);
+    mm_json_write_str(out, f->id);
+    put_key(out, "      ", "kind", &first);
+    mm_json_write_str(out, mm_finding_kind_name(f->kind));
+    put_key(out, "      ", "severity", &first);
+    mm_json_write_str(out, mm_severity_name(f->severity));
+    put_key(out, "      ", "title", &first);
+    mm_json_write_str(out, f->title);
+    put_key(out, "      ", "location", &first);
+    bool lfirst = true;
+    fputc('{', out);
+    put_loc_str(out, "image", l->image, &lfirst);
+    if (l->layer >= 0) {
+        put_key(out, "        ", "layer", &lfirst);
+        fprintf(out, "%d", l->layer);
+    }
+    put_loc_str(out, "layerDigest", l->layer_digest, &lfirst);
+    put_loc_str(out, "instruction", l->instruction, &lfirst);
+    put_loc_str(out, "path", l->path, &lfirst);
+    if (l->line > 0) {
+        put_key(out, "        ", "line", &lfirst);
+        fprintf(out, "%d", l->line);
+    }
+    put_loc_str(out, "package", l->package, &lfirst);
+    put_loc_str(out, "host", l->host, &lfirst);
+    put_loc_str(out, "container", l->container, &lfirst);
+    put_loc_str(out, "process", l->process, &lfirst);
+    put_loc_str(out, "resource", l->resource, &lfirst);
+    put_loc_str(out, "field", l->field, &lfirst);
+    fputs(lfirst ? "}" : "\n      }", out);
+    put_key(out, "      ", "evidence", &first);
+    mm_json_write_str(out, f->evidence);
+    put_key(out, "      ", "remediation", &first);
+    mm_json_write_str(out, f->remediation);
+    put_key(out, "      ", "references", &first);
+    size_t nref = 0;
+    for (size_t i = 0; i < f->nreferences; i++) {
+        if (!f->references[i])
+            continue;
+        fputs(nref++ ? ",\n        " : "[\n        ", out);
+        mm_json_write_str(out, f->references[i]);
+    }
+    fputs(nref ? "\n      ]" : "[]", out);
+    put_key(out, "      ", "section", &first);
+    mm_json_write_str(out, f->section);
+    fputs("\n    }", out);
+}
+
 int mm_report_write_json(FILE *out, mm_result *r, const mm_report_opts *o)
 {
     struct doc_ctx c;
@@ -324,6 +395,14 @@ int mm_report_write_json(FILE *out, mm_result *r, const mm_report_opts *o)
         }
         size_t n = m == M_PACKAGES ? c.npkg : c.nf, written = 0;
         for (size_t i = 0; rc == 0 && i < n; i++) {
+            if (m == M_FINDINGS) {
+                const mm_finding *f = mm_findings_get(mm_result_findings(r), i);
+                if (!f)
+                    continue;
+                fputs(written++ ? ",\n    " : "[\n    ", out);
+                write_finding(out, f);
+                continue;
+            }
             json_t *e = array_elem(&c, m, i);
             if (!e)
                 continue;

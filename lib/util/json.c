@@ -68,3 +68,49 @@ void mm_json_set_str(json_t *obj, const char *key, const char *s)
         json_object_set_new(obj, key, mm_json_str(s));
 }
 
+
+void mm_json_write_str(FILE *out, const char *s)
+{
+    if (!s) {
+        fputs("null", out);
+        return;
+    }
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    putc('"', out);
+    while (n) {
+        /* the run of bytes that need no escape, written at once */
+        size_t run = 0;
+        while (run < n && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\')
+            run++;
+        if (run) {
+            fwrite(p, 1, run, out);
+            p += run;
+            n -= run;
+            continue;
+        }
+        unsigned c = p[0];
+        size_t k = 1;
+        if (c >= 0x80) {
+            k = utf8_seq(p, n);
+            if (k)
+                fwrite(p, 1, k, out);
+            else {
+                fputs("\xef\xbf\xbd", out);
+                k = 1;
+            }
+        } else if (c == '"' || c == '\\') {
+            putc('\\', out);
+            putc((int)c, out);
+        } else if (c == '\b') fputs("\\b", out);
+        else if (c == '\f') fputs("\\f", out);
+        else if (c == '\n') fputs("\\n", out);
+        else if (c == '\r') fputs("\\r", out);
+        else if (c == '\t') fputs("\\t", out);
+        else
+            fprintf(out, "\\u%04X", c);
+        p += k;
+        n -= k;
+    }
+    putc('"', out);
+}
