@@ -253,7 +253,10 @@ void k8s_check_pss(k8s_ctx *c, const mm_k8s_object *o)
     free(mp);
 }
 
-static void kind_add(mm_map *m, const char *kind, size_t i)
+/* Adds object i to the list of `kind`; with_labels lists also keep each
+ * object's template labels. */
+static void kind_add(mm_map *m, const char *kind, size_t i, bool with_labels,
+                     const json_t *labels)
 {
     struct k8s_kind_list *l = mm_map_get(m, kind);
     if (!l) {
@@ -263,7 +266,11 @@ static void kind_add(mm_map *m, const char *kind, size_t i)
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 16;
         l->v = mm_xrealloc(l->v, l->cap * sizeof *l->v);
+        if (with_labels)
+            l->labels = mm_xrealloc(l->labels, l->cap * sizeof *l->labels);
     }
+    if (with_labels)
+        l->labels[l->n] = labels;
     l->v[l->n++] = i;
 }
 
@@ -271,6 +278,7 @@ static void kind_free(void *p)
 {
     struct k8s_kind_list *l = p;
     free(l->v);
+    free(l->labels);
     free(l);
 }
 
@@ -292,15 +300,15 @@ static mm_map *index_kinds(const mm_k8s_set *s)
         const mm_k8s_object *o = mm_k8s_get(s, i);
         if (!o->kind)
             continue;
-        kind_add(m, o->kind, i);
+        kind_add(m, o->kind, i, false, NULL);
         for (int k = 0; tmpl_kinds[k]; k++)
             if (!strcmp(o->kind, tmpl_kinds[k])) {
-                kind_add(m, "*tmpl", i);
+                kind_add(m, "*tmpl", i, false, NULL);
                 /* by namespace too: selectors only look in their own one,
                  * and services x workloads would be quadratic otherwise */
                 char key[320];
                 snprintf(key, sizeof key, "*tmpl\x1f%s", o->ns ? o->ns : "default");
-                kind_add(m, key, i);
+                kind_add(m, key, i, true, k8s_tmpl_labels(o));
             }
     }
     return m;

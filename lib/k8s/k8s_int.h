@@ -69,7 +69,12 @@ typedef struct k8s_ctx {
 struct k8s_kind_list {
     size_t *v;
     size_t n, cap;
+    const json_t **labels;  /* "*tmpl\x1fNS" lists only: each object's pod
+                             * template labels (NULL: none), found once */
 };
+/* The labels of a workload's pod template (also of a template that has no
+ * spec yet, as in a partial manifest); NULL when none. */
+const json_t *k8s_tmpl_labels(const mm_k8s_object *o);
 const struct k8s_kind_list *k8s_kind(const k8s_ctx *c, const char *kind);
 #define K8S_FOR_KIND(c, kind, var)                                                    \
     for (const struct k8s_kind_list *var##_l = k8s_kind((c), (kind)); var##_l; var##_l = NULL) \
