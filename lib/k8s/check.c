@@ -23,11 +23,19 @@ void mm_k8s_check_opts_init(mm_k8s_check_opts *o)
     o->pss_version = MM_PSS_LATEST;
 }
 
+/* "ns/Kind/name" (or "Kind/name"), made for every finding: concatenated,
+ * not formatted. */
 static char *resource_of(const mm_k8s_object *o)
 {
-    if (o->ns)
-        return mm_xasprintf("%s/%s/%s", o->ns, o->kind ? o->kind : "?", o->name ? o->name : "?");
-    return mm_xasprintf("%s/%s", o->kind ? o->kind : "?", o->name ? o->name : "?");
+    mm_buf b = MM_BUF_INIT;
+    if (o->ns) {
+        mm_buf_adds(&b, o->ns);
+        mm_buf_addc(&b, '/');
+    }
+    mm_buf_adds(&b, o->kind ? o->kind : "?");
+    mm_buf_addc(&b, '/');
+    mm_buf_adds(&b, o->name ? o->name : "?");
+    return mm_buf_detach(&b);
 }
 
 static void push_ignores(k8s_ctx *c, const json_t *meta)
@@ -77,7 +85,7 @@ static bool ignored(const k8s_ctx *c, const char *id)
 static void vreport(k8s_ctx *c, size_t obj, const char *id, const char *field, const char *evfmt,
                     va_list ap)
 {
-    const mm_k8s_rule *r = mm_k8s_rule_find(id);
+    const mm_k8s_rule *r = c->rules ? mm_map_get(c->rules, id) : mm_k8s_rule_find(id);
     const mm_k8s_object *o = mm_k8s_get(c->s, obj);
     if (!r || !o)
         return;
@@ -99,15 +107,22 @@ static void vreport(k8s_ctx *c, size_t obj, const char *id, const char *field, c
         if (ign)
             return;
     }
-    char *res = resource_of(o);
-    char *key = mm_xasprintf("%s\x1f%zu\x1f%s", id, obj, field ? field : "");
+    /* "id\x1fobj\x1ffield": one report per rule, object and field */
+    char num[24];
+    mm_buf kb = MM_BUF_INIT;
+    mm_buf_adds(&kb, id);
+    mm_buf_addc(&kb, '\x1f');
+    mm_buf_add(&kb, num, (size_t)snprintf(num, sizeof num, "%zu", obj));
+    mm_buf_addc(&kb, '\x1f');
+    mm_buf_adds(&kb, field ? field : "");
+    char *key = mm_buf_detach(&kb);
     if (mm_map_get(c->seen, key)) {
         free(key);
-        free(res);
         return;
     }
     mm_map_put(c->seen, key, (void *)1);
     free(key);
+    char *res = resource_of(o);
     char *ev = evfmt ? mm_xvasprintf(evfmt, ap) : NULL;
     char *refs[8];
     size_t nr = 0;
@@ -344,7 +359,10 @@ int mm_k8s_check(const mm_k8s_set *s, const mm_k8s_check_opts *opts, mm_findings
     if (!opts)
         opts = &def;
     unsigned checks = opts->checks ? opts->checks : MM_K8S_CHECK_DEFAULT;
-    k8s_ctx c = {s, opts, out, 0, NULL, 0, false, mm_map_new(), index_kinds(s)};
+    k8s_ctx c = {s, opts, out, 0, NULL, 0, false, mm_map_new(), index_kinds(s), mm_map_new()};
+    /* every finding looks its rule up: by hash, not a scan of the table */
+    for (size_t i = 0; i < mm_k8s_rule_count(); i++)
+        mm_map_put(c.rules, mm_k8s_rule_get(i)->id, (void *)mm_k8s_rule_get(i));
     for (size_t i = 0; i < mm_k8s_count(s); i++) {
         const mm_k8s_object *o = mm_k8s_get(s, i);
         k8s_load_ignores(&c, i);
@@ -364,6 +382,7 @@ int mm_k8s_check(const mm_k8s_set *s, const mm_k8s_check_opts *opts, mm_findings
     k8s_load_ignores(&c, (size_t)-1);
     mm_map_free(c.seen, NULL);
     mm_map_free(c.kinds, kind_free);
+    mm_map_free(c.rules, NULL);
     return 0;
 }
 

@@ -62,6 +62,7 @@ typedef struct k8s_ctx {
     mm_map *kinds;          /* kind -> struct k8s_kind_list; "*tmpl": objects
                              * with a pod template; "*tmpl\x1fNS": those of
                              * namespace NS ("default" when none) */
+    mm_map *rules;          /* rule id -> const mm_k8s_rule *, for reports */
 } k8s_ctx;
 
 /* The objects of one kind, in set order (an index built once per check
