@@ -301,12 +301,18 @@ static int put_value(FILE *out, json_t *v, int pad)
     json_decref(v);
     if (!s)
         return mm_error_set(MM_ENOMEM, "json report: could not build");
+    /* indented in a buffer, written with one call */
+    static const char spaces[] = "        ";
+    mm_buf b = MM_BUF_INIT;
     const char *p = s;
     for (const char *nl; (nl = strchr(p, '\n')); p = nl + 1) {
-        fwrite(p, 1, (size_t)(nl - p) + 1, out);
-        fprintf(out, "%*s", pad, "");
+        mm_buf_add(&b, p, (size_t)(nl - p) + 1);
+        for (int k = pad; k > 0; k -= 8)
+            mm_buf_add(&b, spaces, k < 8 ? (size_t)k : 8);
     }
-    fputs(p, out);
+    mm_buf_adds(&b, p);
+    fwrite(b.data, 1, b.len, out);
+    mm_buf_free(&b);
     free(s);
     return 0;
 }
