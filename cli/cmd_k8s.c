@@ -58,6 +58,7 @@ static void usage(FILE *f)
 "       mamori k8s --cluster [--kubeconfig F] [--context C] [options]   a live cluster\n"
 "       mamori k8s who-can VERB RESOURCE [-n NS] PATH...|--cluster\n"
 "       mamori k8s reach PATH...|--cluster [-f table|json|dot]   NetworkPolicy reachability\n"
+"       mamori k8s cis [--cfg DIR] [--benchmark B] [--targets T]   CIS Kubernetes Benchmark\n"
 "       mamori k8s --list-rules\n"
 "\n"
 "  -f, --format FMT          table (default), json or sarif\n"
@@ -173,6 +174,8 @@ int cmd_k8s(int argc, char **argv)
     bool cluster = false, use_proc = false;
     const char *ps_file = NULL;
     int c;
+    if (argc > 1 && !strcmp(argv[1], "cis"))
+        return cmd_k8s_cis(argc - 1, argv + 1);
     bool whocan = argc > 1 && !strcmp(argv[1], "who-can");
     bool reach = argc > 1 && !strcmp(argv[1], "reach");
     if (whocan || reach) {

@@ -238,6 +238,55 @@ bool mm_k8s_reach_ip_allowed(const mm_k8s_reach *r, size_t w, const char *ip, bo
 /* format: "table", "json" or "dot".  MM_EIO on a write error. */
 int mm_k8s_reach_write(const mm_k8s_reach *r, FILE *out, const char *format);
 
+/* --- CIS Kubernetes Benchmark (kube-bench definitions) --------------------------- */
+typedef struct mm_k8s_cis_opts {
+    const char *cfg_dir;      /* kube-bench's cfg folder: config.yaml, <benchmark>/ */
+    const char *benchmark;    /* "cis-1.9"; NULL: from version */
+    const char *version;      /* Kubernetes "1.27" -> version_mapping; NULL (and
+                               * no benchmark): the newest 1.N mapping */
+    const char *targets;      /* "master,node"; NULL: target_mapping narrowed
+                               * to what runs here */
+    const char *checks;       /* "4.2.1,1.1": ids or groups; NULL all */
+    const char *root;         /* files below it; NULL or "/" = this node */
+    const char *ps_file;      /* recorded `ps -ef`; NULL: /proc and real ps */
+    const char *proc_dir;     /* NULL = "/proc" */
+    long timeout_ms;          /* per audit command; 0 = 10 s */
+} mm_k8s_cis_opts;
+
+typedef enum mm_k8s_cis_state {
+    MM_CIS_PASS = 0,
+    MM_CIS_FAIL,
+    MM_CIS_WARN,              /* manual, unscored failures, audits that failed */
+    MM_CIS_INFO,              /* type: skip */
+} mm_k8s_cis_state;
+
+typedef struct mm_k8s_cis_result {
+    char *id, *text, *target, *group;
+    mm_k8s_cis_state state;
+    bool scored;
+    char *audit;              /* the audit command as run (after substitution) */
+    char *actual, *expected, *reason, *remediation;   /* may be NULL */
+} mm_k8s_cis_result;
+
+typedef struct mm_k8s_cis mm_k8s_cis;
+/* Runs the benchmark's checks for the chosen targets.  MM_ENOTFOUND when
+ * no benchmark maps to the version; MM_EFORMAT for a bad definition file. */
+int mm_k8s_cis_run(mm_k8s_cis **out, const mm_k8s_cis_opts *o);
+void mm_k8s_cis_free(mm_k8s_cis *c);
+const char *mm_k8s_cis_benchmark(const mm_k8s_cis *c);
+size_t mm_k8s_cis_count(const mm_k8s_cis *c);
+const mm_k8s_cis_result *mm_k8s_cis_get(const mm_k8s_cis *c, size_t i);
+const mm_k8s_cis_result *mm_k8s_cis_find(const mm_k8s_cis *c, const char *id);
+size_t mm_k8s_cis_note_count(const mm_k8s_cis *c);
+const char *mm_k8s_cis_note(const mm_k8s_cis *c, size_t i);
+const char *mm_k8s_cis_state_name(mm_k8s_cis_state s);   /* "PASS"... */
+/* A table (kube-bench's layout: [STATE] id text, then remediations and
+ * totals) or JSON {"benchmark","results":[...],"totals":{...},"notes"}. */
+int mm_k8s_cis_write(FILE *f, const mm_k8s_cis *c, bool json);
+/* Every FAIL as a finding "CIS-K8S-<id>" (SP 800-190 3.3.1 for policies,
+ * 3.3.5 otherwise; HIGH when scored, MEDIUM otherwise). */
+int mm_k8s_cis_findings(const mm_k8s_cis *c, mm_findings *out);
+
 /* --- a live cluster -------------------------------------------------------------- */
 typedef struct mm_k8s_client mm_k8s_client;
 

@@ -49,26 +49,36 @@ static int add_proc(mm_k8s_set *s, const char *source, json_t *args, size_t *n)
     return rc;
 }
 
-/* The column where the command starts, from a ps header ("CMD",
- * "COMMAND", "ARGS"); 0 without a header. */
-static size_t cmd_column(const char *line, size_t len)
+/* Fields before the command column of a ps header ("UID PID ... CMD",
+ * "USER PID ... COMMAND", "ARGS"); -1 when the line is no header. */
+static int cmd_fields(const char *line, size_t len)
 {
-    static const char *const heads[] = {"COMMAND", "CMD", "ARGS", NULL};
-    for (int h = 0; heads[h]; h++) {
-        size_t hl = strlen(heads[h]);
-        for (size_t i = 0; i + hl <= len; i++)
-            if (!memcmp(line + i, heads[h], hl) && (i == 0 || line[i - 1] == ' ') &&
-                (i + hl == len || line[i + hl] == ' ' || line[i + hl] == '\r'))
-                return i;
+    int f = 0;
+    for (size_t i = 0; i < len;) {
+        while (i < len && (line[i] == ' ' || line[i] == '\t'))
+            i++;
+        if (i >= len)
+            break;
+        size_t b = i;
+        while (i < len && line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+            i++;
+        size_t w = i - b;
+        if ((w == 3 && !memcmp(line + b, "CMD", 3)) || (w == 7 && !memcmp(line + b, "COMMAND", 7)) ||
+            (w == 4 && !memcmp(line + b, "ARGS", 4)))
+            return f;
+        f++;
+        if (line[i] == '\r')
+            i++;
     }
-    return (size_t)-1;
+    return -1;
 }
 
 int mm_k8s_load_ps(mm_k8s_set *s, const char *name, const char *data, size_t len)
 {
     if (!s || (!data && len))
         return mm_error_set(MM_EINVAL, "ps: no input");
-    size_t col = 0, nproc = 0, lineno = 0;
+    size_t nproc = 0, lineno = 0;
+    int nf = 0;
     for (size_t off = 0; off < len;) {
         const char *nl = memchr(data + off, '\n', len - off);
         size_t l = nl ? (size_t)(nl - (data + off)) : len - off;
@@ -79,21 +89,19 @@ int mm_k8s_load_ps(mm_k8s_set *s, const char *name, const char *data, size_t len
             return mm_error_set(MM_ELIMIT, "%s:%zu: line longer than %u bytes", name, lineno,
                                 MAX_LINE);
         if (lineno == 1) {
-            size_t c = cmd_column(line, l);
-            if (c != (size_t)-1) {
-                col = c;
+            int f = cmd_fields(line, l);
+            if (f >= 0) {
+                nf = f;
                 continue;
             }
         }
-        if (col >= l)
-            continue;
-        /* ps pads the columns before COMMAND; a long user name or time can
-         * push the command right: start at the first blank-separated field
-         * that begins at or after the header column */
-        size_t st = col;
-        if (st > 0 && line[st - 1] != ' ')
-            while (st < l && line[st] != ' ')
+        size_t st = 0;
+        for (int f = 0; f < nf && st < l; f++) {
+            while (st < l && (line[st] == ' ' || line[st] == '\t'))
                 st++;
+            while (st < l && line[st] != ' ' && line[st] != '\t')
+                st++;
+        }
         json_t *args = json_array();
         size_t i = st;
         while (i < l && json_array_size(args) < MAX_ARGS) {
