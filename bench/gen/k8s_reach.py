@@ -52,8 +52,10 @@ def pol(ns, name, spec):
 
 
 for k in range(P):
-    ns = nss[k % NNS]
-    shape = k // NNS % 5
+    # five shapes, spread so that 10 of the 50 namespaces get a default
+    # deny and the others a mix of allow rules (many pairs stay connected)
+    ns = nss[(k * 3) % NNS]
+    shape = k % 5
     ns_apps = [a for a in apps if a[0] == ns]
     a = random.choice(ns_apps)
     if shape == 0:

@@ -249,7 +249,8 @@ bool k8s_cis_compare(const char *op, const char *val, const char *want)
         bool eq;
         if (!strcasecmp(val, "true") || !strcasecmp(val, "false")) {
             char low[6];
-            for (size_t i = 0; i < 6; i++)
+            size_t n = strlen(val);
+            for (size_t i = 0; i <= n && i < sizeof low; i++)
                 low[i] = (char)((val[i] >= 'A' && val[i] <= 'Z') ? val[i] + 32 : val[i]);
             eq = !strcmp(low, want);
         } else {
