@@ -16,7 +16,7 @@ random.seed(16)
 out = sys.argv[1]
 W = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
 P = int(sys.argv[3]) if len(sys.argv) > 3 else 200
-NNS = 50
+NNS = min(50, W)
 teams = ["pay", "shop", "data", "ops", "web"]
 tiers = ["front", "back", "data"]
 items = []
