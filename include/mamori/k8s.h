@@ -114,11 +114,11 @@ enum {
     MM_K8S_CHECK_NET = 1u << 5,      /* network segmentation: namespaces without
                                       * policies, pods not isolated for egress
                                       * (off by default) */
-    MM_K8S_CHECK_SENS = 1u << 6,     /* mixed sensitivity on nodes (off by
-                                      * default: needs sensitivity labels) */
+    MM_K8S_CHECK_SENS = 1u << 6,     /* mixed sensitivity on nodes (fires only
+                                      * on workloads with a level) */
     MM_K8S_CHECK_NODE = 1u << 7,     /* node trust: kubelet, API server, etcd
-                                      * settings */
-    MM_K8S_CHECK_DEFAULT = 0x7u,
+                                      * settings (fires only where they are) */
+    MM_K8S_CHECK_DEFAULT = 0xc7u,   /* pss, workload, rbac, sensitivity, node */
     MM_K8S_CHECK_ALL = 0xffu,
 };
 /* "pss,workload,rbac,refs,avail" or "all" or "default" -> bits. */

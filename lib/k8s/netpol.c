@@ -369,6 +369,11 @@ static void parse_peer(mm_k8s_reach *r, const struct pol *p, const char *pns, co
         return;
     }
     const json_t *ps = kj_get(j, "podSelector"), *nss = kj_get(j, "namespaceSelector");
+    /* null is absent, as the API server decodes it */
+    if (json_is_null(ps))
+        ps = NULL;
+    if (json_is_null(nss))
+        nss = NULL;
     pe->pods = mm_xcalloc(r->words ? r->words : 1, sizeof *pe->pods);
     if (!ps && !nss)
         return;     /* an empty peer: the API server rejects it; matches nothing */
