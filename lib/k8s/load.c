@@ -53,7 +53,11 @@ bool kj_int(const json_t *o, const char *key, json_int_t *out)
         return true;
     }
     if (json_is_real(v)) {
-        *out = (json_int_t)json_real_value(v);
+        double d = json_real_value(v);
+        /* out of range (or NaN): not an integer we can hold */
+        if (!(d > -9.2e18 && d < 9.2e18))
+            return false;
+        *out = (json_int_t)d;
         return true;
     }
     return false;

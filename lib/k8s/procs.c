@@ -67,7 +67,7 @@ static int cmd_fields(const char *line, size_t len)
             (w == 4 && !memcmp(line + b, "ARGS", 4)))
             return f;
         f++;
-        if (line[i] == '\r')
+        if (i < len && line[i] == '\r')
             i++;
     }
     return -1;
