@@ -453,7 +453,10 @@ static int run_audit(const struct run *r, const char *raw, char **out, char **er
 }
 
 /* --- definitions --------------------------------------------------------------------------------- */
-static int load_yaml(const char *path, json_t **out)
+/* A definitions file.  With raw/pm, its text and the positions of its
+ * keys are kept: kube-bench reads ids into strings, so an unquoted
+ * `id: 1.10` is "1.10" there, not the number 1.1 (raw_scalar). */
+static int load_yaml_raw(const char *path, json_t **out, char **raw, mm_yaml_posmap *pm)
 {
     char *data;
     size_t len;
@@ -467,8 +470,11 @@ static int load_yaml(const char *path, json_t **out)
     /* kube-bench files open with "---" and some hold two documents (a
      * comment block, then the controls): the first mapping wins */
     json_t *doc = NULL;
-    rc = mm_yaml_load_one(&doc, data, len, path, &lim, NULL);
-    free(data);
+    rc = mm_yaml_load_one(&doc, data, len, path, &lim, pm);
+    if (raw)
+        *raw = data;
+    else
+        free(data);
     if (rc < 0)
         return rc;
     if (!json_is_object(doc)) {
@@ -482,6 +488,42 @@ static int load_yaml(const char *path, json_t **out)
     }
     *out = doc;
     return 0;
+}
+
+static int load_yaml(const char *path, json_t **out)
+{
+    return load_yaml_raw(path, out, NULL, NULL);
+}
+
+/* The text of the scalar value of key in obj, as written in the file
+ * (quotes removed); NULL when unknown. */
+static char *raw_scalar(const char *raw, const mm_yaml_posmap *pm, const json_t *obj,
+                        const char *key)
+{
+    int line, col;
+    if (!raw || !pm || !mm_yaml_pos_get(pm, obj, key, 0, &line, &col))
+        return NULL;
+    const char *p = raw;
+    for (int l = 1; l < line && p; l++) {
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    if (!p)
+        return NULL;
+    const char *eol = strchr(p, '\n');
+    size_t ll = eol ? (size_t)(eol - p) : strlen(p);
+    if ((size_t)col - 1 + strlen(key) >= ll)
+        return NULL;
+    const char *v = p + col - 1 + strlen(key);
+    const char *end = p + ll;
+    while (v < end && (*v == ' ' || *v == '"' || *v == '\'' || *v == ':'))
+        v++;
+    const char *e = v;
+    while (e < end && *e != '"' && *e != '\'' && *e != ' ' && *e != '#' && *e != ',' &&
+           *e != '}' && *e != '\r')
+        e++;
+    return e > v ? mm_xstrndup(v, (size_t)(e - v)) : NULL;
 }
 
 /* viper's MergeConfig: maps merge deeply, anything else replaces */
@@ -572,11 +614,12 @@ static void add_result(mm_k8s_cis *c, const mm_k8s_cis_result *x)
     c->r[c->n++] = *x;
 }
 
-static void run_check(struct run *r, const char *target, const char *group, const json_t *ck)
+static void run_check(struct run *r, const char *target, const char *group, const json_t *ck,
+                      char *id)
 {
     mm_k8s_cis_result x;
     memset(&x, 0, sizeof x);
-    x.id = mm_xstrdup(kj_str(ck, "id") ? kj_str(ck, "id") : "?");
+    x.id = id;
     x.text = subst(r, kj_str(ck, "text") ? kj_str(ck, "text") : "");
     x.target = mm_xstrdup(target);
     x.group = mm_xstrdup(group ? group : "");
@@ -717,10 +760,15 @@ int mm_k8s_cis_run(mm_k8s_cis **out, const mm_k8s_cis_opts *o)
         }
         path = mm_xasprintf("%s/%s/%s.yaml", o->cfg_dir, r.out->benchmark, targets[ti]);
         json_t *ctl;
-        rc = load_yaml(path, &ctl);
+        char *raw = NULL;
+        mm_yaml_posmap *pm = mm_yaml_posmap_new();
+        rc = load_yaml_raw(path, &ctl, &raw, pm);
         free(path);
-        if (rc < 0)
+        if (rc < 0) {
+            free(raw);
+            mm_yaml_posmap_free(pm);
             break;
+        }
         for (size_t i = 0; i < r.nv; i++) {
             free(r.vk[i]);
             free(r.vv[i]);
@@ -733,12 +781,17 @@ int mm_k8s_cis_run(mm_k8s_cis **out, const mm_k8s_cis_opts *o)
             const json_t *checks = kj_arr(grp, "checks");
             for (size_t k = 0; k < json_array_size(checks); k++) {
                 const json_t *ck = json_array_get(checks, k);
-                const char *id = kj_str(ck, "id");
+                char *id = kj_str(ck, "id") ? mm_xstrdup(kj_str(ck, "id"))
+                                            : raw_scalar(raw, pm, ck, "id");
                 if (id && wanted(o, id))
-                    run_check(&r, targets[ti], kj_str(grp, "text"), ck);
+                    run_check(&r, targets[ti], kj_str(grp, "text"), ck, id);
+                else
+                    free(id);
             }
         }
         json_decref(ctl);
+        free(raw);
+        mm_yaml_posmap_free(pm);
     }
     mm_strv_free(targets, nt);
     json_decref(cfg);

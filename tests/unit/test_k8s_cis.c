@@ -401,7 +401,11 @@ MM_TEST(cis_audit_runner)
           "  - id: 9.1.5\n    text: skip\n    type: skip\n    scored: true\n"
           "  - id: 9.1.6\n    text: use_multiple_values\n    audit: \"printf 'permissions=600\\\\npermissions=644\\\\n'\"\n"
           "    use_multiple_values: true\n"
-          "    tests: {test_items: [{flag: permissions, compare: {op: bitmask, value: \"600\"}}]}\n    scored: true\n", f);
+          "    tests: {test_items: [{flag: permissions, compare: {op: bitmask, value: \"600\"}}]}\n    scored: true\n"
+          /* an unquoted id reads as a number in YAML; kube-bench reads it
+           * into a string: 9.10, not 9.1 */
+          "  - id: 9.10\n    text: unquoted id\n    type: skip\n    scored: true\n"
+          "  - {id: 9.20, text: flow style, type: skip}\n", f);
     fclose(f);
     char root[1024];
     snprintf(root, sizeof root, "%s/root", dir);
@@ -438,6 +442,9 @@ MM_TEST(cis_audit_runner)
     CHECK_STR(state(c, "9.1.4"), "WARN");
     CHECK_STR(state(c, "9.1.5"), "INFO");
     CHECK_STR(state(c, "9.1.6"), "FAIL");      /* the second line is 644 */
+    CHECK_STR(state(c, "9.10"), "INFO");
+    CHECK_STR(state(c, "9.20"), "INFO");
+    CHECK_INT(mm_k8s_cis_count(c), 8);
     mm_k8s_cis_free(c);
 }
 
