@@ -38,7 +38,6 @@
 
 #include "k8s/cis_int.h"
 
-#define MAX_CFG (8u << 20)
 #define MAX_OUT (4u << 20)
 
 struct proc {
@@ -452,134 +451,7 @@ static int run_audit(const struct run *r, const char *raw, char **out, char **er
     return rc;
 }
 
-/* --- definitions --------------------------------------------------------------------------------- */
-/* A definitions file.  With raw/pm, its text and the positions of its
- * keys are kept: kube-bench reads ids into strings, so an unquoted
- * `id: 1.10` is "1.10" there, not the number 1.1 (raw_scalar). */
-static int load_yaml_raw(const char *path, json_t **out, char **raw, mm_yaml_posmap *pm)
-{
-    char *data;
-    size_t len;
-    *out = NULL;
-    int rc = mm_file_read(path, MAX_CFG, &data, &len);
-    if (rc < 0)
-        return rc;
-    mm_yaml_limits lim;
-    mm_yaml_limits_init(&lim);
-    lim.max_docs = 16;
-    /* kube-bench files open with "---" and some hold two documents (a
-     * comment block, then the controls): the first mapping wins */
-    json_t *doc = NULL;
-    rc = mm_yaml_load_one(&doc, data, len, path, &lim, pm);
-    if (raw)
-        *raw = data;
-    else
-        free(data);
-    if (rc < 0)
-        return rc;
-    if (!json_is_object(doc)) {
-        bool empty = json_is_null(doc);
-        json_decref(doc);
-        if (empty) {
-            *out = json_object();
-            return 0;
-        }
-        return mm_error_set(MM_EFORMAT, "%s: not a mapping", path);
-    }
-    *out = doc;
-    return 0;
-}
-
-static int load_yaml(const char *path, json_t **out)
-{
-    return load_yaml_raw(path, out, NULL, NULL);
-}
-
-/* The text of the scalar value of key in obj, as written in the file
- * (quotes removed); NULL when unknown. */
-static char *raw_scalar(const char *raw, const mm_yaml_posmap *pm, const json_t *obj,
-                        const char *key)
-{
-    int line, col;
-    if (!raw || !pm || !mm_yaml_pos_get(pm, obj, key, 0, &line, &col))
-        return NULL;
-    const char *p = raw;
-    for (int l = 1; l < line && p; l++) {
-        p = strchr(p, '\n');
-        if (p)
-            p++;
-    }
-    if (!p)
-        return NULL;
-    const char *eol = strchr(p, '\n');
-    size_t ll = eol ? (size_t)(eol - p) : strlen(p);
-    if ((size_t)col - 1 + strlen(key) >= ll)
-        return NULL;
-    const char *v = p + col - 1 + strlen(key);
-    const char *end = p + ll;
-    while (v < end && (*v == ' ' || *v == '"' || *v == '\'' || *v == ':'))
-        v++;
-    const char *e = v;
-    while (e < end && *e != '"' && *e != '\'' && *e != ' ' && *e != '#' && *e != ',' &&
-           *e != '}' && *e != '\r')
-        e++;
-    return e > v ? mm_xstrndup(v, (size_t)(e - v)) : NULL;
-}
-
-/* viper's MergeConfig: maps merge deeply, anything else replaces */
-static void merge(json_t *dst, const json_t *src)
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)src, k, v) {
-        json_t *d = json_object_get(dst, k);
-        if (json_is_object(d) && json_is_object(v))
-            merge(d, v);
-        else
-            json_object_set(dst, k, v);
-    }
-}
-
-static bool version_key_newer(const char *a, const char *b)
-{
-    int am = 0, an = 0, bm = 0, bn = 0;
-    sscanf(a, "%d.%d", &am, &an);
-    sscanf(b, "%d.%d", &bm, &bn);
-    return am != bm ? am > bm : an > bn;
-}
-
-static char *pick_benchmark(const mm_k8s_cis_opts *o, const json_t *cfg)
-{
-    if (o->benchmark && *o->benchmark)
-        return mm_xstrdup(o->benchmark);
-    const json_t *vm = kj_obj(cfg, "version_mapping");
-    if (o->version && *o->version) {
-        const char *v = o->version[0] == 'v' ? o->version + 1 : o->version;
-        char buf[32];
-        int maj = 0, min = 0;
-        if (sscanf(v, "%d.%d", &maj, &min) == 2)
-            snprintf(buf, sizeof buf, "%d.%d", maj, min);
-        else
-            snprintf(buf, sizeof buf, "%.31s", v);
-        const char *b = kj_str(vm, buf);
-        if (!b)
-            mm_error_set(MM_ENOTFOUND, "no benchmark for Kubernetes version %s in "
-                         "version_mapping", o->version);
-        return b ? mm_xstrdup(b) : NULL;
-    }
-    const char *best = NULL, *bk = NULL, *k;
-    json_t *v;
-    json_object_foreach((json_t *)vm, k, v) {
-        if (strspn(k, "0123456789.") != strlen(k) || !json_is_string(v))
-            continue;
-        if (!bk || version_key_newer(k, bk))
-            bk = k, best = json_string_value(v);
-    }
-    if (!best)
-        mm_error_set(MM_ENOTFOUND, "config.yaml has no version_mapping");
-    return best ? mm_xstrdup(best) : NULL;
-}
-
+/* --- running ----------------------------------------------------------------------------------- */
 static bool target_runs(const struct run *r, const json_t *cfg, const char *target)
 {
     const char *sec = !strcmp(target, "node") ? "node" : !strcmp(target, "etcd") ? "etcd" : "master";
@@ -704,11 +576,11 @@ int mm_k8s_cis_run(mm_k8s_cis **out, const mm_k8s_cis_opts *o)
     r.out = mm_xcalloc(1, sizeof *r.out);
     char *path = mm_xasprintf("%s/config.yaml", o->cfg_dir);
     json_t *cfg;
-    int rc = load_yaml(path, &cfg);
+    int rc = k8s_cis_load_yaml(path, &cfg, NULL, NULL);
     free(path);
     if (rc < 0)
         goto fail;
-    r.out->benchmark = pick_benchmark(o, cfg);
+    r.out->benchmark = k8s_cis_pick_benchmark(o, cfg);
     if (!r.out->benchmark || strchr(r.out->benchmark, '/') || r.out->benchmark[0] == '.') {
         rc = r.out->benchmark ? mm_error_set(MM_EINVAL, "cis: bad benchmark name \"%s\"",
                                              r.out->benchmark) : MM_ENOTFOUND;
@@ -717,8 +589,8 @@ int mm_k8s_cis_run(mm_k8s_cis **out, const mm_k8s_cis_opts *o)
     }
     path = mm_xasprintf("%s/%s/config.yaml", o->cfg_dir, r.out->benchmark);
     json_t *vc;
-    if (load_yaml(path, &vc) == 0) {
-        merge(cfg, vc);
+    if (k8s_cis_load_yaml(path, &vc, NULL, NULL) == 0) {
+        k8s_cis_merge(cfg, vc);
         json_decref(vc);
     }
     free(path);
@@ -762,7 +634,7 @@ int mm_k8s_cis_run(mm_k8s_cis **out, const mm_k8s_cis_opts *o)
         json_t *ctl;
         char *raw = NULL;
         mm_yaml_posmap *pm = mm_yaml_posmap_new();
-        rc = load_yaml_raw(path, &ctl, &raw, pm);
+        rc = k8s_cis_load_yaml(path, &ctl, &raw, pm);
         free(path);
         if (rc < 0) {
             free(raw);
@@ -782,7 +654,7 @@ int mm_k8s_cis_run(mm_k8s_cis **out, const mm_k8s_cis_opts *o)
             for (size_t k = 0; k < json_array_size(checks); k++) {
                 const json_t *ck = json_array_get(checks, k);
                 char *id = kj_str(ck, "id") ? mm_xstrdup(kj_str(ck, "id"))
-                                            : raw_scalar(raw, pm, ck, "id");
+                                            : k8s_cis_raw_scalar(raw, pm, ck, "id");
                 if (id && wanted(o, id))
                     run_check(&r, targets[ti], kj_str(grp, "text"), ck, id);
                 else

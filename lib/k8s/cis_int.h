@@ -16,6 +16,15 @@ struct mm_k8s_cis {
     size_t nnotes;
 };
 
+/* cisdef.c: a definitions file (raw/pm: keep its text and key positions,
+ * may be NULL); the scalar text of obj's key as written; viper's merge;
+ * the benchmark for the options (NULL with the error set). */
+int k8s_cis_load_yaml(const char *path, json_t **out, char **raw, mm_yaml_posmap *pm);
+char *k8s_cis_raw_scalar(const char *raw, const mm_yaml_posmap *pm, const json_t *obj,
+                         const char *key);
+void k8s_cis_merge(json_t *dst, const json_t *src);
+char *k8s_cis_pick_benchmark(const mm_k8s_cis_opts *o, const json_t *cfg);
+
 /* "{.a.b}" into doc: the value as kube-bench prints it ("" when missing). */
 int k8s_cis_jsonpath(const char *path, const json_t *doc, char **out);
 /* One compare op on a found value. */
