@@ -13,8 +13,9 @@
  *   kube-apiserver, kubelet, etcd, kube-controller-manager or
  *   kube-scheduler, and Process objects (recorded `ps` output or /proc,
  *   mm_k8s_load_ps);
- * - files a command line names (kubelet --config, the API server's
- *   --encryption-provider-config), read below opts->node_root when given.
+ * - files a command line names (kubelet --config, a component's
+ *   --kubeconfig, the API server's --encryption-provider-config), read
+ *   below opts->node_root when given.
  *
  * Defaults are those of the source: a kubelet started with flags only has
  * anonymous auth on, AlwaysAllow and port 10255 (the flag defaults); a
@@ -253,6 +254,13 @@ static void check_apiserver(k8s_ctx *c, size_t obj, const struct flags *fl)
     if (!flag(fl, "tls-cert-file", NULL) || !flag(fl, "tls-private-key-file", NULL))
         k8s_report_on(c, obj, "MM-K8S-424", NULL, "kube-apiserver: no --tls-cert-file/"
                       "--tls-private-key-file");
+    v = flag(fl, "kubelet-https", &ix);
+    if (v && !strcmp(v, "false")) {
+        fld = field_of(fl, ix);
+        k8s_report_on(c, obj, "MM-K8S-426", fld, "kube-apiserver: kubelets reached over plain "
+                      "HTTP (--kubelet-https=false)");
+        free(fld);
+    }
     if (!flag(fl, "kubelet-certificate-authority", NULL))
         k8s_report_on(c, obj, "MM-K8S-424", NULL, "kube-apiserver: kubelet serving "
                       "certificates are not verified (no --kubelet-certificate-authority)");
@@ -339,6 +347,32 @@ static void check_controller(k8s_ctx *c, size_t obj, const struct flags *fl, con
     }
 }
 
+/* The kubeconfig a component's --kubeconfig names (read below the node
+ * root): a cluster that skips TLS verification, or a plain-HTTP server not
+ * on loopback. */
+static void check_kubeconfig(k8s_ctx *c, size_t obj, const struct flags *fl, const char *comp)
+{
+    size_t ix;
+    const char *path = flag(fl, "kubeconfig", &ix);
+    json_t *kc = path && *path ? read_conf(c, path) : NULL;
+    if (!kc)
+        return;
+    const json_t *clusters = kj_arr(kc, "clusters");
+    for (size_t i = 0; i < json_array_size(clusters); i++) {
+        const json_t *cl = kj_obj(json_array_get(clusters, i), "cluster");
+        const char *server = kj_str(cl, "server");
+        char *fld = field_of(fl, ix);
+        if (kj_true(cl, "insecure-skip-tls-verify"))
+            k8s_report_on(c, obj, "MM-K8S-424", fld, "%s: %s skips verifying the API server's "
+                          "certificate (insecure-skip-tls-verify)", comp, path);
+        if (server && !strncmp(server, "http://", 7) && !is_loopback_url(server))
+            k8s_report_on(c, obj, "MM-K8S-426", fld, "%s: %s reaches the API server over plain "
+                          "HTTP (%s)", comp, path, server);
+        free(fld);
+    }
+    json_decref(kc);
+}
+
 static void check_cmdline(k8s_ctx *c, size_t obj, struct flags *fl)
 {
     const char *a0 = json_string_value(json_array_get(fl->args, 0));
@@ -346,6 +380,8 @@ static void check_cmdline(k8s_ctx *c, size_t obj, struct flags *fl)
     const char *comp = component_of(a0, a1);
     if (!comp)
         return;
+    if (strcmp(comp, "kube-apiserver") && strcmp(comp, "etcd"))
+        check_kubeconfig(c, obj, fl, comp);
     if (!strcmp(comp, "kubelet")) {
         const char *cf = flag(fl, "config", NULL);
         json_t *cfg = cf ? read_conf(c, cf) : NULL;

@@ -207,6 +207,35 @@ MM_TEST(node_ps_output_and_fake_root)
     mm_findings_free(fs);
 }
 
+MM_TEST(node_kubeconfigs)
+{
+    /* the kubelet's kubeconfig skips TLS verification (424); the
+     * controller manager's reaches the API server over http:// on another
+     * host (426), the scheduler's over http://127.0.0.1 (loopback: fine);
+     * the API server talks to kubelets over plain HTTP (426) */
+    const char *root = mmt_tmpdir();
+    write_file(root, "etc/kubernetes/kubelet.conf",
+               "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n"
+               "    server: https://10.0.0.1:6443\n    insecure-skip-tls-verify: true\n");
+    write_file(root, "etc/kubernetes/controller-manager.conf",
+               "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: \"http://10.0.0.1:8080\"}\n");
+    write_file(root, "etc/kubernetes/scheduler.conf",
+               "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: \"http://127.0.0.1:8080\"}\n");
+    const char *ps =
+        "kubelet --kubeconfig=/etc/kubernetes/kubelet.conf --config=/nope.yaml\n"
+        "kube-controller-manager --kubeconfig /etc/kubernetes/controller-manager.conf\n"
+        "kube-scheduler --kubeconfig=/etc/kubernetes/scheduler.conf\n"
+        "kube-apiserver --anonymous-auth=false --authorization-mode=Node,RBAC --tls-cert-file=a "
+        "--tls-private-key-file=b --kubelet-certificate-authority=c --encryption-provider-config=/e "
+        "--kubelet-https=false\n";
+    mm_findings *fs = node_check(NULL, ps, root);
+    dump(fs);
+    CHECK_INT(count_id(fs, "MM-K8S-424"), 1);
+    CHECK_INT(count_id(fs, "MM-K8S-426"), 2);
+    CHECK_INT(mm_findings_count(fs), 3);
+    mm_findings_free(fs);
+}
+
 MM_TEST(node_ps_hostile_input)
 {
     mm_k8s_set *s;
