@@ -33,6 +33,8 @@ struct swl {
     const char *ns;
     const json_t *labels, *spec;
     uint64_t *nodes;        /* feasible Node objects (with nodes) */
+    bool constrained;       /* a nodeSelector, required node affinity or
+                             * required pod anti-affinity */
 };
 
 static const char *ns_or_default(const char *ns)
@@ -426,6 +428,11 @@ void k8s_check_sens(k8s_ctx *c)
         x->labels = kj_obj(meta, "labels");
         x->spec = spec;
         x->nodes = NULL;
+        const json_t *aff = kj_obj(spec, "affinity");
+        x->constrained = json_object_size(kj_obj(spec, "nodeSelector")) > 0 ||
+                         json_array_size(required_terms(spec)) > 0 ||
+                         json_array_size(kj_arr(kj_obj(aff, "podAntiAffinity"),
+                                                "requiredDuringSchedulingIgnoredDuringExecution")) > 0;
         if (nodes->n) {
             x->nodes = mm_xcalloc(words, sizeof *x->nodes);
             for (size_t n = 0; n < nodes->n; n++)
@@ -440,7 +447,9 @@ void k8s_check_sens(k8s_ctx *c)
             if (a == b || !strcmp(w[a].level, w[b].level))
                 continue;
             bool apart;
-            if (nodes->n) {
+            if (!nodes->n && !w[a].constrained && !w[b].constrained) {
+                apart = false;  /* nothing to keep them apart: the fast path */
+            } else if (nodes->n) {
                 apart = true;
                 for (size_t k = 0; k < words && apart; k++)
                     apart = !(w[a].nodes[k] & w[b].nodes[k]);
@@ -448,7 +457,8 @@ void k8s_check_sens(k8s_ctx *c)
                 apart = labels_disjoint(w[a].spec, w[b].spec) ||
                         labels_disjoint(w[b].spec, w[a].spec);
             }
-            apart = apart || anti_affinity(&w[a], &w[b], c) || anti_affinity(&w[b], &w[a], c);
+            if (w[a].constrained || w[b].constrained)
+                apart = apart || anti_affinity(&w[a], &w[b], c) || anti_affinity(&w[b], &w[a], c);
             if (apart)
                 continue;
             total++;
