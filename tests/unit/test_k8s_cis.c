@@ -321,6 +321,33 @@ MM_TEST(cis_master_apiserver)
     mm_k8s_cis_free(c);
 }
 
+MM_TEST(cis_etcd)
+{
+    const char *cfgf = mmt_shared("cis/cfg/config.yaml");
+    if (!cfgf)
+        MMT_SKIP("../shared/testdata/cis/cfg is absent");
+    char cfg[1024];
+    snprintf(cfg, sizeof cfg, "%s", cfgf);
+    *strrchr(cfg, '/') = 0;
+    char root[1024];
+    snprintf(root, sizeof root, "%s/etcd", mmt_tmpdir());
+    mkdir(root, 0755);
+    const char *ps = PS_HEAD
+        "etcd        1300       1  3 Jan01 ?        02:00:00 /usr/local/bin/etcd --name=m1 --cert-file=/p/server.crt "
+        "--key-file=/p/server.key --client-cert-auth=false --peer-auto-tls=true --peer-cert-file=/p/peer.crt\n";
+    mm_k8s_cis *c = run(cfg, root, ps, "etcd", NULL);
+    REQUIRE(c);
+    CHECK_INT(mm_k8s_cis_count(c), 7);
+    CHECK_STR(state(c, "2.1"), "PASS");     /* --cert-file and --key-file are set */
+    CHECK_STR(state(c, "2.2"), "FAIL");     /* --client-cert-auth is false, not true */
+    CHECK_STR(state(c, "2.3"), "PASS");     /* --auto-tls is not set */
+    CHECK_STR(state(c, "2.4"), "FAIL");     /* --peer-key-file is missing */
+    CHECK_STR(state(c, "2.5"), "FAIL");     /* --peer-client-cert-auth is not set to true */
+    CHECK_STR(state(c, "2.6"), "FAIL");     /* --peer-auto-tls is set to true */
+    CHECK_STR(state(c, "2.7"), "WARN");     /* Manual: no --trusted-ca-file */
+    mm_k8s_cis_free(c);
+}
+
 MM_TEST(cis_version_selection_and_errors)
 {
     const char *cfgf = mmt_shared("cis/cfg/config.yaml");
