@@ -2,8 +2,8 @@
  * reach.c - the reachability matrix written out (`mamori k8s reach`: a
  * table, JSON, or a Graphviz DOT graph) and the segmentation findings of
  * SP 800-190 section 3.3.3 that come from it: namespaces that no
- * NetworkPolicy covers (MM-K8S-401) and pods that no policy isolates for
- * egress (MM-K8S-402).  Pods that no policy selects at all stay
+ * NetworkPolicy covers (MM-K8S-401) and pods that policies isolate in one
+ * direction only (MM-K8S-402).  Pods that no policy selects at all stay
  * MM-K8S-301 (workload family).  Output is streamed: a 1,000-workload
  * matrix is a million cells.
  */
@@ -249,10 +249,12 @@ void k8s_check_net(k8s_ctx *c)
                           "connection", name);
     }
     for (size_t w = 0; w < k8s_reach_nworkloads(r); w++) {
-        if (!mm_k8s_reach_isolated(r, w, true) || mm_k8s_reach_isolated(r, w, false))
-            continue;   /* not selected at all: MM-K8S-301 */
+        bool in = mm_k8s_reach_isolated(r, w, true), out = mm_k8s_reach_isolated(r, w, false);
+        if (in == out)
+            continue;   /* both, or neither (not selected at all: MM-K8S-301) */
         k8s_report_on(c, k8s_reach_obj(r, w), "MM-K8S-402", NULL,
-                      "policies isolate ingress only: the pods may open any connection");
+                      in ? "policies isolate ingress only: the pods may open any connection"
+                         : "policies isolate egress only: the pods accept any connection");
     }
     mm_k8s_reach_free(r);
 }

@@ -263,9 +263,10 @@ static const mm_k8s_rule rules[] = {
        "Namespace without any NetworkPolicy",
        "Add a default-deny NetworkPolicy (podSelector: {}, policyTypes: [Ingress, Egress]) "
        "and allow the flows the namespace needs."),
-    NT("402", MM_SEV_LOW, "3.3.3", "Polaris missingNetworkPolicy (egress)",
-       "Pods isolated for ingress but not for egress",
-       "Add Egress to a policy that selects them (policyTypes) with the destinations they need."),
+    NT("402", MM_SEV_LOW, "3.3.3", "Polaris missingNetworkPolicy (policyTypes)",
+       "Pods isolated for one direction only (ingress or egress)",
+       "Add the other direction to a policy that selects them (policyTypes: [Ingress, Egress]) "
+       "with the peers they need."),
     /* mixed sensitivity (section 3.3.4) */
     SN("411", MM_SEV_HIGH, "3.3.4", NULL,
        "Workloads of different sensitivity run on the same node",
