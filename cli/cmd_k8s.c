@@ -138,11 +138,15 @@ static int who_can(mm_k8s_set *set, const char *verb, const char *res, const cha
     return st;
 }
 
-static int write_reach(mm_k8s_set *set, const char *format, const char *output)
+static int write_reach(mm_k8s_set *set, const char *format, const char *output, bool quiet)
 {
     mm_k8s_reach *rc;
     if (mm_k8s_reach_build(&rc, set) < 0)
         return cli_fail("reach: ");
+    /* after the build: it warns about policies it cannot read */
+    if (!quiet)
+        for (size_t i = 0; i < mm_k8s_warning_count(set); i++)
+            fprintf(stderr, "%s: warning: %s\n", prog, mm_k8s_warning(set, i));
     FILE *out = stdout;
     if (output && !(out = fopen(output, "w"))) {
         fprintf(stderr, "%s: %s: %s\n", prog, output, strerror(errno));
@@ -356,10 +360,7 @@ int cmd_k8s(int argc, char **argv)
         goto out;
     }
     if (reach) {
-        if (!vo.quiet)
-            for (size_t i = 0; i < mm_k8s_warning_count(set); i++)
-                fprintf(stderr, "%s: warning: %s\n", prog, mm_k8s_warning(set, i));
-        status = write_reach(set, format, output);
+        status = write_reach(set, format, output, vo.quiet);
         goto out;
     }
     mm_result *r;
