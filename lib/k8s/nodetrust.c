@@ -8,7 +8,8 @@
  *   kubelet's /configz answer ({"kubeletconfig": {...}}, turned into one
  *   by the loader);
  * - ConfigMaps that hold a kubelet config (kubeadm's kube-system/
- *   kubelet-config, key "kubelet"; a Node's spec.configSource names one);
+ *   kubelet-config, key "kubelet"; the one a Node's spec.configSource or
+ *   status.config.active names);
  * - command lines: the containers of (static or mirror) Pods that run
  *   kube-apiserver, kubelet, etcd, kube-controller-manager or
  *   kube-scheduler, and Process objects (recorded `ps` output or /proc,
@@ -452,18 +453,26 @@ void k8s_check_node(k8s_ctx *c)
         }
     }
     K8S_FOR_KIND(c, "Node", i) {
-        const json_t *cm = kj_obj(kj_obj(kj_obj(mm_k8s_get(c->s, i)->json, "spec"),
-                                         "configSource"), "configMap");
-        const char *ns = kj_str(cm, "namespace"), *name = kj_str(cm, "name"),
-                   *key = kj_str(cm, "kubeletConfigKey");
-        if (!ns || !name || !key || mm_map_get(cms, name))
-            continue;
-        K8S_FOR_KIND(c, "ConfigMap", j) {
-            const mm_k8s_object *o = mm_k8s_get(c->s, j);
-            if (o->name && o->ns && !strcmp(o->name, name) && !strcmp(o->ns, ns)) {
-                k8s_load_ignores(c, j);
-                configmap_kubelet(c, j, key);
-                mm_map_put(cms, name, (void *)1);
+        /* the config a Node asks for (spec.configSource) and the one its
+         * kubelet reports active (status.config.active) */
+        const json_t *nj = mm_k8s_get(c->s, i)->json;
+        const json_t *srcs[2] = {
+            kj_obj(kj_obj(kj_obj(nj, "spec"), "configSource"), "configMap"),
+            kj_obj(kj_obj(kj_obj(kj_obj(nj, "status"), "config"), "active"), "configMap"),
+        };
+        for (int k = 0; k < 2; k++) {
+            const json_t *cm = srcs[k];
+            const char *ns = kj_str(cm, "namespace"), *name = kj_str(cm, "name"),
+                       *key = kj_str(cm, "kubeletConfigKey");
+            if (!ns || !name || !key || mm_map_get(cms, name))
+                continue;
+            K8S_FOR_KIND(c, "ConfigMap", j) {
+                const mm_k8s_object *o = mm_k8s_get(c->s, j);
+                if (o->name && o->ns && !strcmp(o->name, name) && !strcmp(o->ns, ns)) {
+                    k8s_load_ignores(c, j);
+                    configmap_kubelet(c, j, key);
+                    mm_map_put(cms, name, (void *)1);
+                }
             }
         }
     }

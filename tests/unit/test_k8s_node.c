@@ -112,6 +112,38 @@ MM_TEST(node_configz_and_configmap)
     mm_findings_free(fs);
 }
 
+MM_TEST(node_objects_name_their_config)
+{
+    /* n1 asks for kube-system/n1-cfg (spec.configSource), n2's kubelet
+     * reports kube-system/n2-cfg active (status.config); n1-cfg says
+     * AlwaysAllow (422), n2-cfg opens port 10255 (423); other-cfg is named
+     * by no Node and holds no kubeadm name: not read */
+    const char *y =
+        "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\nspec:\n  configSource:\n    configMap:\n"
+        "      {namespace: kube-system, name: n1-cfg, kubeletConfigKey: cfg}\n---\n"
+        "apiVersion: v1\nkind: Node\nmetadata: {name: n2}\nstatus:\n  config:\n    active:\n      configMap:\n"
+        "        {namespace: kube-system, name: n2-cfg, kubeletConfigKey: kubelet}\n---\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: n1-cfg, namespace: kube-system}\n"
+        "data:\n  cfg: |\n    authorization: {mode: AlwaysAllow}\n    serverTLSBootstrap: true\n"
+        "    authentication: {x509: {clientCAFile: /ca}}\n---\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: n2-cfg, namespace: kube-system}\n"
+        "data:\n  kubelet: |\n    readOnlyPort: 10255\n    serverTLSBootstrap: true\n"
+        "    authentication: {x509: {clientCAFile: /ca}}\n---\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: other-cfg, namespace: kube-system}\n"
+        "data:\n  kubelet: |\n    authorization: {mode: AlwaysAllow}\n";
+    mm_findings *fs = node_check(y, NULL, NULL);
+    dump(fs);
+    CHECK_INT(count_id(fs, "MM-K8S-422"), 1);
+    CHECK_INT(count_id(fs, "MM-K8S-423"), 1);
+    CHECK_INT(mm_findings_count(fs), 2);
+    for (size_t i = 0; i < mm_findings_count(fs); i++) {
+        const mm_finding *f = mm_findings_get(fs, i);
+        CHECK_STR(f->loc.resource, !strcmp(f->id, "MM-K8S-422") ? "kube-system/ConfigMap/n1-cfg"
+                                                                : "kube-system/ConfigMap/n2-cfg");
+    }
+    mm_findings_free(fs);
+}
+
 MM_TEST(node_apiserver_static_pod)
 {
     /* anonymous off, Node,RBAC, TLS and kubelet CA given: but etcd over
