@@ -416,10 +416,14 @@ static void parse_rules(mm_k8s_reach *r, struct pol *p, const char *pns, const j
                 const char *sv = json_string_value(pv);
                 char *end;
                 long num = strtol(sv, &end, 10);
-                if (*sv && !*end)   /* an int-or-string holding digits */
-                    ps->port = num > 0 && num < 65536 ? (int)num : 0, ps->proto = num > 0 && num < 65536 ? ps->proto : -1;
-                else
+                if (*sv && !*end) {         /* an int-or-string holding digits */
+                    if (num > 0 && num < 65536)
+                        ps->port = (int)num;
+                    else
+                        ps->proto = -1;     /* out of range: matches nothing */
+                } else {
                     ps->name = mm_xstrdup(sv);
+                }
             } else if (kj_int(pj, "port", &v)) {
                 if (v < 1 || v > 65535)
                     ps->proto = -1;
