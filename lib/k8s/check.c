@@ -93,7 +93,10 @@ static void vreport(k8s_ctx *c, size_t obj, const char *id, const char *field, c
     unsigned bit = !strcmp(r->family, "pss") ? MM_K8S_CHECK_PSS
                  : !strcmp(r->family, "workload") ? MM_K8S_CHECK_WORKLOAD
                  : !strcmp(r->family, "rbac") ? MM_K8S_CHECK_RBAC
-                 : !strcmp(r->family, "refs") ? MM_K8S_CHECK_REFS : MM_K8S_CHECK_AVAIL;
+                 : !strcmp(r->family, "refs") ? MM_K8S_CHECK_REFS
+                 : !strcmp(r->family, "net") ? MM_K8S_CHECK_NET
+                 : !strcmp(r->family, "sensitivity") ? MM_K8S_CHECK_SENS
+                 : !strcmp(r->family, "node") ? MM_K8S_CHECK_NODE : MM_K8S_CHECK_AVAIL;
     if (!(checks & bit))
         return;
     if (obj == c->obj && ignored(c, id))
@@ -380,6 +383,15 @@ int mm_k8s_check(const mm_k8s_set *s, const mm_k8s_check_opts *opts, mm_findings
     if (checks & MM_K8S_CHECK_RBAC)
         k8s_check_rbac(&c);
     k8s_load_ignores(&c, (size_t)-1);
+    if (checks & MM_K8S_CHECK_NET)
+        k8s_check_net(&c);
+    k8s_load_ignores(&c, (size_t)-1);
+    if (checks & MM_K8S_CHECK_SENS)
+        k8s_check_sens(&c);
+    k8s_load_ignores(&c, (size_t)-1);
+    if (checks & MM_K8S_CHECK_NODE)
+        k8s_check_node(&c);
+    k8s_load_ignores(&c, (size_t)-1);
     mm_map_free(c.seen, NULL);
     mm_map_free(c.kinds, kind_free);
     mm_map_free(c.rules, NULL);
@@ -402,13 +414,19 @@ int mm_k8s_checks_parse(unsigned *out, const char *list)
             bits |= MM_K8S_CHECK_REFS;
         else if (!strcasecmp(t, "avail"))
             bits |= MM_K8S_CHECK_AVAIL;
+        else if (!strcasecmp(t, "net"))
+            bits |= MM_K8S_CHECK_NET;
+        else if (!strcasecmp(t, "sensitivity"))
+            bits |= MM_K8S_CHECK_SENS;
+        else if (!strcasecmp(t, "node"))
+            bits |= MM_K8S_CHECK_NODE;
         else if (!strcasecmp(t, "all"))
             bits |= MM_K8S_CHECK_ALL;
         else if (!strcasecmp(t, "default"))
             bits |= MM_K8S_CHECK_DEFAULT;
         else {
             rc = mm_error_set(MM_EINVAL, "unknown check family \"%s\" (pss, workload, rbac, "
-                              "refs, avail, default, all)", t);
+                              "refs, avail, net, sensitivity, node, default, all)", t);
             break;
         }
     }

@@ -102,6 +102,9 @@ void k8s_check_pss(k8s_ctx *c, const mm_k8s_object *o);
 void k8s_check_workload(k8s_ctx *c, const mm_k8s_object *o);
 void k8s_check_workload_set(k8s_ctx *c);    /* cross-object checks */
 void k8s_check_rbac(k8s_ctx *c);
+void k8s_check_net(k8s_ctx *c);         /* reach.c */
+void k8s_check_sens(k8s_ctx *c);        /* sens.c */
+void k8s_check_node(k8s_ctx *c);        /* nodetrust.c */
 
 /* PSS on one pod template: calls fail(ud, check_id, field, evidence) per
  * offending field. */
