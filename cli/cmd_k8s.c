@@ -137,6 +137,10 @@ int cmd_k8s(int argc, char **argv)
     memset(&vo, 0, sizeof vo);
     bool cluster = false;
     int c;
+    if (argc > 1 && !strcmp(argv[1], "audit"))
+        return cmd_k8s_audit(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "isolate"))
+        return cmd_k8s_isolate(argc - 1, argv + 1);
     bool whocan = argc > 1 && !strcmp(argv[1], "who-can");
     if (whocan) {
         argc--;

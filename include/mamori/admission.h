@@ -1,0 +1,121 @@
+/*
+ * mamori/admission.h - deploy-time enforcement: the verdicts of the
+ * Kubernetes ValidatingAdmissionWebhook and of Docker's authorization
+ * plugin, from the existing policy files (SP 800-190 §3.1/§3.2: the image
+ * gate of mamori/policy.h at the moment of deploy; §3.3: Pod Security
+ * levels, privileged containers, host namespaces, sensitive mounts).
+ *
+ * The transport (HTTPS, a Unix socket) is the caller's: these functions
+ * take a request body and give the response body, so that the decisions
+ * are tested without a server.  Bodies are untrusted: capped
+ * (MM_ADM_MAX_BODY), closed-shape parsing, a clear error for anything else.
+ *
+ * - AdmissionReview (admission.k8s.io/v1 and v1beta1): the object's images
+ *   (a Pod, or the pod template of a workload) through the policy gate,
+ *   its pod spec against a Pod Security level; modes enforce (deny),
+ *   warn (allowed, with `warnings`) and audit (allowed, with
+ *   `auditAnnotations`); exempt namespaces allowed untouched.  Image
+ *   decisions are cached by reference and policy for a TTL.
+ * - Docker AuthZ (AuthZPlugin.AuthZReq): container create and exec, image
+ *   pull; privileged, host namespaces, dangerous capabilities, unconfined
+ *   profiles and sensitive host mounts are refused; a request that should
+ *   carry a body whose body the plugin did not get is refused (the
+ *   CVE-2024-41110 pattern: dockerd forwarded no body, so the plugin cannot
+ *   judge it).
+ */
+#ifndef MAMORI_ADMISSION_H
+#define MAMORI_ADMISSION_H
+
+#include "mamori/common.h"
+#include "mamori/k8s.h"
+#include "mamori/policy.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MM_ADM_MAX_BODY (3u << 20)   /* the API server's own request cap */
+
+typedef enum mm_adm_mode {
+    MM_ADM_ENFORCE = 0,   /* violations deny */
+    MM_ADM_WARN,          /* allowed; violations as AdmissionReview warnings */
+    MM_ADM_AUDIT,         /* allowed; violations as audit annotations only */
+} mm_adm_mode;
+
+int mm_adm_mode_parse(mm_adm_mode *out, const char *s);
+const char *mm_adm_mode_name(mm_adm_mode m);
+
+/* What the webhook and the plugin decide with.  Borrowed pointers. */
+typedef struct mm_adm_config {
+    mm_adm_mode mode;
+    const mm_policy *policy;        /* the image gate; NULL = no image checks */
+    mm_policy_env env;              /* what the gate consults (store, registry) */
+    bool pss;                       /* check the Pod Security level */
+    mm_pss_level pss_level;         /* default baseline */
+    int pss_version;                /* 0 = latest */
+    const char *const *exempt_namespaces;  /* allowed untouched (globs) */
+    size_t nexempt;
+    int64_t cache_ttl_s;            /* image decisions; 0 = 300, <0 = no cache */
+    /* Docker AuthZ */
+    const char *const *sensitive_mounts;   /* host paths (and below) refused;
+                                              NULL = the built-in list */
+    size_t nsensitive;
+} mm_adm_config;
+
+void mm_adm_config_init(mm_adm_config *c);
+
+/* The decider: the config, and the cache of image decisions (thread-safe:
+ * one per server, shared by its threads). */
+typedef struct mm_admission mm_admission;
+
+int mm_admission_new(mm_admission **out, const mm_adm_config *c);
+void mm_admission_free(mm_admission *a);
+
+/* One decision, for the response and the finding the caller stores. */
+typedef struct mm_adm_verdict {
+    bool allowed;              /* what the response says */
+    bool violation;            /* something was wrong (denied or not) */
+    bool exempt;               /* an exempt namespace */
+    char *uid;                 /* the request uid (AdmissionReview) */
+    char *message;             /* every violation, "; "-joined (or NULL) */
+    char **violations;         /* one line each */
+    size_t nviolations;
+    size_t cache_hits;         /* image decisions from the cache */
+} mm_adm_verdict;
+
+void mm_adm_verdict_free(mm_adm_verdict *v);
+
+/* An AdmissionReview request body -> the AdmissionReview response body
+ * (*resp, caller frees; same apiVersion as the request) and the verdict.
+ * MM_EFORMAT / MM_ELIMIT for a body that is not an AdmissionReview request
+ * (the message names the field); nothing is decided then. */
+int mm_admission_review(mm_admission *a, const char *body, size_t len, char **resp,
+                        mm_adm_verdict **verdict);
+
+/* A Docker AuthZ plugin request (/AuthZPlugin.AuthZReq body) -> the
+ * response body {"Allow":..,"Msg":..,"Err":..} and the verdict.  A body
+ * that is not an AuthZ request gives a response with Err set (dockerd then
+ * refuses the request) and MM_EFORMAT. */
+int mm_admission_authz(mm_admission *a, const char *body, size_t len, char **resp,
+                       mm_adm_verdict **verdict);
+
+/* The ValidatingWebhookConfiguration, Service and Deployment (YAML, one
+ * stream) for running `mamori admission serve` in a cluster. */
+typedef struct mm_adm_manifest_opts {
+    const char *name;          /* default "mamori-admission" */
+    const char *namespace_;    /* default "mamori-system" */
+    const char *image;         /* default "ghcr.io/mamori/mamori:latest" */
+    const char *ca_bundle_pem; /* the CA of the serving certificate (PEM) */
+    int timeout_s;             /* webhook timeoutSeconds (1..30, default 10) */
+    const char *failure_policy;/* Fail (default) or Ignore */
+    mm_adm_mode mode;
+    const char *const *exempt_namespaces;
+    size_t nexempt;
+} mm_adm_manifest_opts;
+
+char *mm_admission_manifests(const mm_adm_manifest_opts *o);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
