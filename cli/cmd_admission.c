@@ -13,18 +13,23 @@
  * are parsed here; the decisions are lib/admission's.
  */
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mamori/admission.h"
+#include "mamori/httpd.h"
 #include "mamori/policy.h"
 #include "mamori/registry.h"
 #include "mamori/store.h"
 #include "cli.h"
 
 enum { A_POLICY = 400, A_MODE, A_PSS, A_NO_PSS, A_EXEMPT, A_CACHE_DIR, A_CA, A_NS, A_NAME,
-       A_IMAGE, A_TIMEOUT, A_FAILURE, A_TTL, A_SENSITIVE };
+       A_IMAGE, A_TIMEOUT, A_FAILURE, A_TTL, A_SENSITIVE, A_LISTEN, A_CERT, A_KEY, A_STATE,
+       A_UNIX, A_PLAIN, A_LOG, A_THREADS, A_TLSNAME };
 
 static void adm_usage(FILE *f)
 {
@@ -34,6 +39,8 @@ static void adm_usage(FILE *f)
 "                                           Service and Deployment (YAML)\n"
 "  mamori admission review [options] FILE   judge one AdmissionReview (\"-\" = stdin)\n"
 "  mamori admission authz [options] FILE    judge one Docker AuthZ request\n"
+"  mamori admission serve [options]         the webhook (HTTPS) or the Docker\n"
+"                                           AuthZ plugin (--unix SOCKET)\n"
 "\n"
 "Decision options (review, authz):\n"
 "      --policy FILE       the image gate (docs/policy.md); without it no image checks\n"
@@ -44,7 +51,20 @@ static void adm_usage(FILE *f)
 "      --sensitive PATH    authz: a host path refused as a mount (repeat; replaces\n"
 "                          the built-in list)\n"
 "      --cache-ttl SECS    image decisions cached (default 300)\n"
-"      --cache-dir DIR     the scan store the gate reads\n");
+"      --cache-dir DIR     the scan store the gate reads\n"
+"\n"
+"Serve options:\n"
+"      --listen HOST:PORT  default 0.0.0.0:8443 (POST /validate, GET /healthz)\n"
+"      --cert F --key F    the serving pair (PEM); without them a self-signed\n"
+"                          pair is written to --state-dir (default .) and its\n"
+"                          caBundle printed\n"
+"      --tls-name NAME     the self-signed pair's name (default the host name)\n"
+"      --unix PATH         the Docker AuthZ plugin: plain HTTP on a Unix socket\n"
+"                          (dockerd --authorization-plugin=NAME finds\n"
+"                          /run/docker/plugins/NAME.sock)\n"
+"      --plain             TCP without TLS (tests, behind a TLS proxy)\n"
+"      --log FILE          one JSON line per decision (default standard error)\n"
+"      --threads N         worker threads (default 4)\n");
     cli_registry_usage(f);
     fprintf(f,
 "\n"
@@ -139,8 +159,16 @@ static int manifests(int argc, char **argv)
     return rc;
 }
 
-static int judge(int argc, char **argv, bool authz)
+static int serve(mm_adm_config *cfg, const char *listen, const char *cert, const char *key,
+                 const char *state, const char *unix_path, bool plain, const char *logpath,
+                 unsigned threads, const char *tls_name);
+
+static int judge(int argc, char **argv, bool authz, bool serving)
 {
+    const char *listen = NULL, *cert = NULL, *key = NULL, *state = NULL, *unix_path = NULL,
+               *logpath = NULL, *tls_name = NULL;
+    bool plain = false;
+    unsigned threads = 0;
     mm_adm_config cfg;
     mm_adm_config_init(&cfg);
     const char *policy = NULL, *cache_dir = NULL;
@@ -155,6 +183,11 @@ static int judge(int argc, char **argv, bool authz)
         {"sensitive", required_argument, NULL, A_SENSITIVE},
         {"cache-ttl", required_argument, NULL, A_TTL},
         {"cache-dir", required_argument, NULL, A_CACHE_DIR}, {"help", no_argument, NULL, 'h'},
+        {"listen", required_argument, NULL, A_LISTEN}, {"cert", required_argument, NULL, A_CERT},
+        {"key", required_argument, NULL, A_KEY}, {"state-dir", required_argument, NULL, A_STATE},
+        {"unix", required_argument, NULL, A_UNIX}, {"plain", no_argument, NULL, A_PLAIN},
+        {"log", required_argument, NULL, A_LOG}, {"threads", required_argument, NULL, A_THREADS},
+        {"tls-name", required_argument, NULL, A_TLSNAME},
         CLI_REGISTRY_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
@@ -191,21 +224,37 @@ static int judge(int argc, char **argv, bool authz)
             break;
         case A_TTL: cfg.cache_ttl_s = atol(optarg); break;
         case A_CACHE_DIR: cache_dir = optarg; break;
+        case A_LISTEN: listen = optarg; break;
+        case A_CERT: cert = optarg; break;
+        case A_KEY: key = optarg; break;
+        case A_STATE: state = optarg; break;
+        case A_UNIX: unix_path = optarg; break;
+        case A_PLAIN: plain = true; break;
+        case A_LOG: logpath = optarg; break;
+        case A_THREADS: threads = (unsigned)atoi(optarg); break;
+        case A_TLSNAME: tls_name = optarg; break;
         case 'h': adm_usage(stdout); status = 0; goto out;
         default: adm_usage(stderr); goto out;
         }
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "%s: admission %s: name one FILE (\"-\" = standard input)\n", prog,
-                authz ? "authz" : "review");
+    if (serving ? optind != argc : optind != argc - 1) {
+        fprintf(stderr, "%s: admission %s: %s\n", prog,
+                serving ? "serve" : authz ? "authz" : "review",
+                serving ? "takes no FILE" : "name one FILE (\"-\" = standard input)");
+        goto out;
+    }
+    if ((cert == NULL) != (key == NULL)) {
+        fprintf(stderr, "%s: admission serve: --cert and --key go together\n", prog);
         goto out;
     }
     if (cli_registry_finish(&reg) != 0)
         goto out;
     char *body = NULL;
     size_t len = 0;
-    const char *file = argv[optind];
-    if (!strcmp(file, "-")) {
+    const char *file = serving ? NULL : argv[optind];
+    if (serving) {
+        /* nothing to read */
+    } else if (!strcmp(file, "-")) {
         if (cli_read_stdin(&body, &len, MM_ADM_MAX_BODY) < 0) {
             fprintf(stderr, "%s: standard input: %m\n", prog);
             goto out;
@@ -244,6 +293,11 @@ static int judge(int argc, char **argv, bool authz)
     cfg.nexempt = nex;
     cfg.sensitive_mounts = sens;
     cfg.nsensitive = nsens;
+    if (serving) {
+        status = serve(&cfg, listen, cert, key, state, unix_path, plain, logpath, threads,
+                       tls_name);
+        goto done;
+    }
     mm_admission_new(&a, &cfg);
     char *resp = NULL;
     mm_adm_verdict *v = NULL;
@@ -274,6 +328,130 @@ out:
     return status;
 }
 
+/* A JSON string literal of s (the decision log is JSON lines). */
+static char *json_quote(const char *s)
+{
+    size_t n = strlen(s);
+    char *o = malloc(n * 6 + 3), *p = o;
+    *p++ = '"';
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            *p++ = '\\';
+            *p++ = (char)c;
+        } else if (c < 0x20) {
+            p += sprintf(p, "\\u%04x", c);
+        } else {
+            *p++ = (char)c;
+        }
+    }
+    *p++ = '"';
+    *p = 0;
+    return o;
+}
+
+typedef struct vlog {
+    FILE *f;
+    pthread_mutex_t mu;
+    mm_adm_mode mode;
+} vlog;
+
+static void log_verdict(void *ud, const char *kind, const mm_adm_verdict *v, const char *err)
+{
+    vlog *l = ud;
+    char t[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    pthread_mutex_lock(&l->mu);
+    if (!v) {
+        char *e = json_quote(err ? err : "");
+        fprintf(l->f, "{\"time\":\"%s\",\"kind\":\"%s\",\"error\":%s}\n", t, kind, e);
+        free(e);
+    } else {
+        char *u = json_quote(v->uid ? v->uid : "");
+        fprintf(l->f, "{\"time\":\"%s\",\"kind\":\"%s\",\"uid\":%s,\"allowed\":%s,"
+                "\"mode\":\"%s\",\"exempt\":%s,\"image_cache_hits\":%zu,\"violations\":[",
+                t, kind, u, v->allowed ? "true" : "false", mm_adm_mode_name(l->mode),
+                v->exempt ? "true" : "false", v->cache_hits);
+        free(u);
+        for (size_t i = 0; i < v->nviolations; i++) {
+            char *q = json_quote(v->violations[i]);
+            fprintf(l->f, "%s%s", i ? "," : "", q);
+            free(q);
+        }
+        fprintf(l->f, "]}\n");
+    }
+    fflush(l->f);
+    pthread_mutex_unlock(&l->mu);
+}
+
+static int serve(mm_adm_config *cfg, const char *listen, const char *cert, const char *key,
+                 const char *state, const char *unix_path, bool plain, const char *logpath,
+                 unsigned threads, const char *tls_name)
+{
+    vlog lg = {.f = stderr, .mode = cfg->mode};
+    pthread_mutex_init(&lg.mu, NULL);
+    if (logpath && !(lg.f = fopen(logpath, "a"))) {
+        fprintf(stderr, "%s: --log %s: %m\n", prog, logpath);
+        return EXIT_ERROR;
+    }
+    cfg->on_verdict = log_verdict;
+    cfg->on_verdict_ud = &lg;
+    mm_admission *a;
+    mm_admission_new(&a, cfg);
+    mm_httpd_opts ho;
+    mm_httpd_opts_init(&ho);
+    ho.listen = listen ? listen : "0.0.0.0:8443";
+    ho.unix_path = unix_path;
+    ho.plain = plain || unix_path;
+    ho.cert_file = cert;
+    ho.key_file = key;
+    ho.state_dir = state ? state : ".";
+    ho.tls_name = tls_name;
+    ho.max_body = MM_ADM_MAX_BODY;
+    ho.json_only = !unix_path;   /* dockerd's plugin client sends no Content-Type */
+    ho.threads = threads;
+    ho.handler = mm_admission_http;
+    ho.ctx = a;
+    sigset_t ss;
+    sigemptyset(&ss);
+    sigaddset(&ss, SIGINT);
+    sigaddset(&ss, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &ss, NULL);   /* the pool threads inherit it */
+    mm_httpd *h;
+    if (mm_httpd_start(&h, &ho)) {
+        mm_admission_free(a);
+        if (lg.f != stderr)
+            fclose(lg.f);
+        return cli_fail("serve: ");
+    }
+    if (unix_path)
+        fprintf(stderr, "%s: admission: Docker AuthZ plugin on %s (%s mode)\n", prog, unix_path,
+                mm_adm_mode_name(cfg->mode));
+    else
+        fprintf(stderr, "%s: admission: webhook on %s://%s (port %u, %s mode)\n", prog,
+                ho.plain ? "http" : "https", ho.listen, (unsigned)mm_httpd_port(h),
+                mm_adm_mode_name(cfg->mode));
+    if (!ho.plain && !unix_path) {
+        fprintf(stderr, "%s: certificate %s, %s\n", prog, mm_httpd_cert_path(h),
+                mm_httpd_fingerprint(h));
+        if (!cert)
+            fprintf(stderr, "%s: self-signed: give it as caBundle (mamori admission manifests "
+                    "--ca %s)\n", prog, mm_httpd_cert_path(h));
+    }
+    int sig = 0;
+    sigwait(&ss, &sig);
+    fprintf(stderr, "%s: admission: stopping (signal %d)\n", prog, sig);
+    mm_httpd_stop(h);
+    mm_admission_free(a);
+    if (lg.f != stderr)
+        fclose(lg.f);
+    pthread_mutex_destroy(&lg.mu);
+    return 0;
+}
+
 int cmd_admission(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -283,10 +461,12 @@ int cmd_admission(int argc, char **argv)
     if (!strcmp(argv[1], "manifests"))
         return manifests(argc - 1, argv + 1);
     if (!strcmp(argv[1], "review"))
-        return judge(argc - 1, argv + 1, false);
+        return judge(argc - 1, argv + 1, false, false);
     if (!strcmp(argv[1], "authz"))
-        return judge(argc - 1, argv + 1, true);
-    fprintf(stderr, "%s: admission: unknown subcommand '%s' (manifests, review, authz)\n", prog,
+        return judge(argc - 1, argv + 1, true, false);
+    if (!strcmp(argv[1], "serve"))
+        return judge(argc - 1, argv + 1, false, true);
+    fprintf(stderr, "%s: admission: unknown subcommand '%s' (manifests, review, authz, serve)\n", prog,
             argv[1]);
     return EXIT_ERROR;
 }

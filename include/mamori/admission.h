@@ -27,6 +27,7 @@
 #define MAMORI_ADMISSION_H
 
 #include "mamori/common.h"
+#include "mamori/httpd.h"
 #include "mamori/k8s.h"
 #include "mamori/policy.h"
 
@@ -45,6 +46,8 @@ typedef enum mm_adm_mode {
 int mm_adm_mode_parse(mm_adm_mode *out, const char *s);
 const char *mm_adm_mode_name(mm_adm_mode m);
 
+struct mm_adm_verdict;
+
 /* What the webhook and the plugin decide with.  Borrowed pointers. */
 typedef struct mm_adm_config {
     mm_adm_mode mode;
@@ -60,6 +63,12 @@ typedef struct mm_adm_config {
     const char *const *sensitive_mounts;   /* host paths (and below) refused;
                                               NULL = the built-in list */
     size_t nsensitive;
+    /* told of every decision the HTTP handler makes (kind "admission" or
+     * "authz"; v NULL and err set for a malformed request); called on the
+     * server's threads */
+    void (*on_verdict)(void *ud, const char *kind, const struct mm_adm_verdict *v,
+                       const char *err);
+    void *on_verdict_ud;
 } mm_adm_config;
 
 void mm_adm_config_init(mm_adm_config *c);
@@ -114,6 +123,12 @@ typedef struct mm_adm_manifest_opts {
 } mm_adm_manifest_opts;
 
 char *mm_admission_manifests(const mm_adm_manifest_opts *o);
+
+/* The lib/httpd handler (ctx: the mm_admission): /validate (AdmissionReview),
+ * /healthz, and Docker's plugin endpoints /Plugin.Activate,
+ * /AuthZPlugin.AuthZReq, /AuthZPlugin.AuthZRes.  Bad requests get 400 (the
+ * webhook) or an answer with Err (the plugin); the server keeps serving. */
+void mm_admission_http(void *ctx, const mm_http_req *req, mm_http_resp *resp);
 
 #ifdef __cplusplus
 }

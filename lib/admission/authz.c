@@ -1,7 +1,7 @@
 /*
  * authz.c - the Docker side of deploy-time enforcement: a request of
  * Docker's authorization-plugin protocol (AuthZPlugin.AuthZReq: User,
- * RequestMethod, RequestURI, RequestHeaders, RequestBody as base64) judged
+ * RequestMethod, RequestUri, RequestHeaders, RequestBody as base64) judged
  * and answered {"Allow":..,"Msg":..}.
  *
  *   POST /containers/create       privileged, host network/PID/IPC/UTS/user
@@ -257,12 +257,15 @@ int mm_admission_authz(mm_admission *a, const char *body, size_t len, char **res
     json_error_t je;
     json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
     const char *method = json_string_value(json_object_get(doc, "RequestMethod"));
-    const char *uri = json_string_value(json_object_get(doc, "RequestURI"));
+    /* dockerd's field is "RequestUri" (Go tag); "RequestURI" accepted too */
+    const char *uri = json_string_value(json_object_get(doc, "RequestUri"));
+    if (!uri)
+        uri = json_string_value(json_object_get(doc, "RequestURI"));
     json_t *rb = json_object_get(doc, "RequestBody");
     if (!doc || !method || !uri || (rb && !json_is_string(rb) && !json_is_null(rb))) {
         snprintf(err, sizeof err, "mamori: not an AuthZ request: %s",
                  !doc ? je.text : !method ? "field \"RequestMethod\" is missing"
-                 : !uri ? "field \"RequestURI\" is missing" : "field \"RequestBody\" is not base64");
+                 : !uri ? "field \"RequestUri\" is missing" : "field \"RequestBody\" is not base64");
         json_decref(doc);
         *resp = authz_response(NULL, err);
         return mm_error_set(MM_EFORMAT, "%s", err + 8);

@@ -259,7 +259,7 @@ static int authz(mm_admission *a, const char *method, const char *uri, const cha
                  char **msg)
 {
     json_t *r = json_pack("{s:s,s:s,s:s,s:{s:s}}", "User", "", "RequestMethod", method,
-                          "RequestURI", uri, "RequestHeaders", "Content-Type",
+                          "RequestUri", uri, "RequestHeaders", "Content-Type",
                           "application/json");
     if (body) {
         char *e = b64(body);
