@@ -191,6 +191,42 @@ class T:
         finally:
             s.stop()
 
+    def webhook_image_gate_cached(self):
+        cache = os.environ.get("MAMORI_TEST_CACHE", "/var/cache/mamori-test")
+        base = os.path.join(cache, "base-docker.tar")
+        app = os.path.join(cache, "app-docker.tar")
+        if not os.path.isfile(base) or not os.path.isfile(app):
+            skip("the test image is not built (scripts/build-test-image.sh)")
+        r = self.r.run(["image", "--input", base, "--scanners", "secret", "--format", "json",
+                        "-q", "-o", os.path.join(self.r.root, "scan.json")])
+        eq(r.rc, 0, "scan (%s)" % r.err[-300:])
+        pol = os.path.join(self.r.root, "policy.yaml")
+        with open(pol, "w") as f:
+            f.write("version: 1\ndeny_root_user: true\nsecrets:\n  max_severity: none\n")
+        s = Server(self.r, ["--listen", "127.0.0.1:0", "--policy", pol, "--no-pss",
+                            "--cache-dir", self.r.cache])
+        try:
+            s.wait_tcp()
+
+            def pod(img):
+                return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "g"},
+                        "spec": {"containers": [{"name": "c", "image": img}]}}
+            _, b1 = s.post("/validate", review(pod(base), "g-1"))
+            _, b2 = s.post("/validate", review(pod(base), "g-2"))
+            _, b3 = s.post("/validate", review(pod(app), "g-3"))
+            for b in (b1, b2):
+                eq(b["response"]["allowed"], False, "root image")
+                m = b["response"]["status"]["message"]
+                check("deny_root_user" in m and base in m, m)
+            eq(b1["response"]["status"], b2["response"]["status"], "same verdict from the cache")
+            m3 = b3["response"]["status"]["message"]
+            check("never scanned" in m3, m3)
+            s.stop()
+            d = {x["uid"]: x for x in s.decisions() if "uid" in x}
+            eq((d["g-1"]["image_cache_hits"], d["g-2"]["image_cache_hits"]), (0, 1), "cache hits")
+        finally:
+            s.stop()
+
     # ---- Docker --------------------------------------------------------------------
 
     def docker_authz(self):
@@ -310,6 +346,7 @@ def main():
     try:
         s.case("webhook-tls-verdicts-and-bad-input", t.webhook)
         s.case("webhook-warn-mode", t.webhook_warn)
+        s.case("webhook-image-gate-cached", t.webhook_image_gate_cached)
         s.case("docker-authz-real-dockerd", t.docker_authz)
     finally:
         t.close()
