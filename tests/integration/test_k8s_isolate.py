@@ -216,9 +216,42 @@ class T:
             api.stop()
 
 
+    def agent_action(self):
+        api, sa = self.api("agent")
+        try:
+            cl = Cluster(api, "node-3")
+            rules = os.path.join(self.r.root, "agent-rules.yaml")
+            with open(rules, "w") as f:
+                f.write("- rule: Miner isolates its node\n  desc: d\n"
+                        "  condition: evt.type=execve and proc.name=xmrig\n"
+                        "  output: miner %proc.name\n  priority: CRITICAL\n"
+                        "  action: isolate-node\n")
+            ev = os.path.join(self.r.root, "ev.jsonl")
+            with open(ev, "w") as f:
+                for pid in (4242, 4243):
+                    f.write(json.dumps({"evt.type": "execve", "proc.pid": pid, "proc.ppid": 1,
+                                        "proc.name": "xmrig"}) + "\n")
+            r = self.r.run(["agent", "--rules", rules, "--source", "replay:" + ev,
+                            "--node-name", "node-3", "--server", api.url, "--sa-dir", sa,
+                            "--isolate-effect", "NoExecute"])
+            eq(r.rc, 0, "exit status (%s)" % r.err[-400:])
+            alerts = [json.loads(l) for l in r.out.splitlines() if l.startswith("{")]
+            eq([a["output_fields"]["mamori.isolate"] for a in alerts],
+               ["node node-3 cordoned and tainted",
+                "node node-3 cordoned and tainted (earlier)"], "isolation results")
+            eq([q["method"] for q in api.requests], ["GET", "PATCH", "PATCH"], "requests")
+            eq(cl.node["spec"]["taints"][-1],
+               {"effect": "NoExecute", "key": "mamori.io/compromised", "value": "true"}, "taint")
+            eq(cl.node["metadata"]["annotations"]["mamori.io/isolation-reason"],
+               "rule 'Miner isolates its node' (mamori agent)", "reason")
+        finally:
+            api.stop()
+
+
 def main():
     s = Suite()
-    names = ["by-hand-exact-patches", "conflict-retried", "refusals", "audit-action"]
+    names = ["by-hand-exact-patches", "conflict-retried", "refusals", "audit-action",
+             "agent-action"]
     try:
         t = T()
     except Exception as e:
@@ -229,6 +262,7 @@ def main():
         s.case(names[1], t.conflict_retried)
         s.case(names[2], t.refusals)
         s.case(names[3], t.audit_action)
+        s.case(names[4], t.agent_action)
     finally:
         t.close()
     s.finish()
