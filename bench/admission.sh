@@ -74,6 +74,12 @@ while read -r body; do
 done <"$out/bodies.jsonl"
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores, shared)"
 echo "command: ADM_RATE=$RATE ADM_THREADS=$THREADS wrk -t$THREADS -c$CONNS -d${SECS}s --latency -s bench/gen/admission_pace.lua https://127.0.0.1:PORT"
+cpu() { awk '{print $14 + $15}' /proc/$srv/stat; }   # utime + stime, clock ticks
+c0=$(cpu)
 ADM_BODIES="$out/bodies.jsonl" ADM_RATE=$RATE ADM_THREADS=$THREADS \
     wrk -t$THREADS -c$CONNS -d"${SECS}s" --latency -s "$HERE/bench/gen/admission_pace.lua" \
-    "https://127.0.0.1:$port" | grep -E 'ADM|Latency|Requests/sec|Non-2xx'
+    "https://127.0.0.1:$port" | tee "$out/wrk.txt" | grep -E 'ADM|Latency|Requests/sec|Non-2xx'
+c1=$(cpu)
+n=$(sed -n 's/.*ADM requests=\([0-9]*\).*/\1/p' "$out/wrk.txt")
+[ -n "$n" ] && [ "$n" -gt 0 ] && awk -v c=$((c1 - c0)) -v n="$n" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "server CPU: %.0f us per request (TLS, parse, PSS, cached image decision)\n", c / hz / n * 1e6 }'
