@@ -10,6 +10,7 @@
  * printing here: the reader and the fields live in lib/runtime.
  */
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +18,13 @@
 #include <time.h>
 
 #include "mamori/audit.h"
+#include "mamori/httpd.h"
 #include "mamori/k8s.h"
 #include "mamori/rules.h"
 #include "cli.h"
 
 enum { O_MINPRI = 1, O_FOLLOW, O_IDLE, O_STATS, O_POLL, O_EFFECT, O_INCLUSTER, O_SERVER,
-       O_SADIR, O_KUBECONFIG, O_CONTEXT };
+       O_SADIR, O_KUBECONFIG, O_CONTEXT, O_LISTEN, O_CERT, O_KEY, O_STATE, O_PLAIN };
 
 static const struct option audit_longopts[] = {
     {"rules", required_argument, NULL, 'r'},
@@ -39,6 +41,11 @@ static const struct option audit_longopts[] = {
     {"sa-dir", required_argument, NULL, O_SADIR},
     {"kubeconfig", required_argument, NULL, O_KUBECONFIG},
     {"context", required_argument, NULL, O_CONTEXT},
+    {"listen", required_argument, NULL, O_LISTEN},
+    {"cert", required_argument, NULL, O_CERT},
+    {"key", required_argument, NULL, O_KEY},
+    {"state-dir", required_argument, NULL, O_STATE},
+    {"plain", no_argument, NULL, O_PLAIN},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -48,6 +55,7 @@ static void audit_usage(FILE *f)
 {
     fprintf(f,
 "Usage: mamori k8s audit [options] LOG...\n"
+"       mamori k8s audit [options] --listen HOST:PORT   (the audit webhook backend)\n"
 "\n"
 "Evaluates Kubernetes audit events (audit.k8s.io Event JSON lines, as the API\n"
 "server's log backend writes them; EventList lines too) with Falco's\n"
@@ -66,6 +74,9 @@ static void audit_usage(FILE *f)
 "                         rotations (renamed or truncated), until interrupted\n"
 "      --idle-exit SECS   with --follow: stop after SECS without a new line\n"
 "      --stats            print counts to standard error at the end\n"
+"      --listen HOST:PORT the API server's audit webhook backend: EventList POSTs\n"
+"                         over TLS (--cert F --key F, or a self-signed pair in\n"
+"                         --state-dir, default .; --plain: no TLS) until SIGTERM\n"
 "\n"
 "Rules with `action: isolate-node` cordon and taint the node the event is\n"
 "about (a Node object, a pod's spec.nodeName, a kubelet's own requests), once\n"
@@ -148,6 +159,78 @@ static void on_alert(void *ud, const mm_alert *a)
 
 static volatile int stop_flag;
 
+/* The webhook backend: each POST is an EventList (or one Event); the rules
+ * and the outputs are not thread-safe, so one request at a time. */
+typedef struct wctx {
+    mm_ruleset *rs;
+    asink *s;
+    pthread_mutex_t mu;
+    size_t events, bad;
+} wctx;
+
+static void on_post(void *ud, const mm_http_req *req, mm_http_resp *resp)
+{
+    wctx *w = ud;
+    if (strcmp(req->method, "POST")) {
+        mm_http_resp_error(resp, 405, "POST an audit EventList");
+        return;
+    }
+    mm_audit_batch *b;
+    if (mm_audit_batch_parse(&b, req->body, req->body_len)) {
+        pthread_mutex_lock(&w->mu);
+        w->bad++;
+        fprintf(stderr, "%s: webhook: %s\n", prog, mm_error_last());
+        pthread_mutex_unlock(&w->mu);
+        mm_http_resp_error(resp, 400, "%s", mm_error_last());
+        return;
+    }
+    pthread_mutex_lock(&w->mu);
+    for (size_t i = 0; i < mm_audit_batch_count(b); i++) {
+        w->events++;
+        mm_ruleset_eval(w->rs, mm_audit_batch_event(b, i), on_alert, w->s);
+    }
+    pthread_mutex_unlock(&w->mu);
+    mm_audit_batch_free(b);
+    mm_http_resp_text(resp, 200, "application/json", "{}", 2);
+}
+
+static int serve_webhook(mm_ruleset *rs, asink *s, const char *listen, const char *cert,
+                         const char *key, const char *state, bool plain, bool stats)
+{
+    wctx w = {.rs = rs, .s = s};
+    pthread_mutex_init(&w.mu, NULL);
+    mm_httpd_opts ho;
+    mm_httpd_opts_init(&ho);
+    ho.listen = listen;
+    ho.plain = plain;
+    ho.cert_file = cert;
+    ho.key_file = key;
+    ho.state_dir = state ? state : ".";
+    ho.max_body = 64u << 20;    /* the API server batches up to 400 events */
+    ho.json_only = true;
+    ho.handler = on_post;
+    ho.ctx = &w;
+    sigset_t ss;
+    sigemptyset(&ss);
+    sigaddset(&ss, SIGINT);
+    sigaddset(&ss, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &ss, NULL);
+    mm_httpd *h;
+    if (mm_httpd_start(&h, &ho))
+        return cli_fail("k8s audit --listen: ");
+    fprintf(stderr, "%s: k8s audit: webhook backend on %s://%s (port %u)%s%s\n", prog,
+            plain ? "http" : "https", listen, (unsigned)mm_httpd_port(h),
+            plain ? "" : ", certificate ", plain ? "" : mm_httpd_cert_path(h));
+    int sig;
+    sigwait(&ss, &sig);
+    mm_httpd_stop(h);
+    if (stats)
+        fprintf(stderr, "%s: %zu audit events, %zu alerts, %zu bad requests\n", prog, w.events,
+                s->alerts, w.bad);
+    pthread_mutex_destroy(&w.mu);
+    return s->errors || s->isolate_failed ? EXIT_ERROR : 0;
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -165,6 +248,8 @@ int cmd_k8s_audit(int argc, char **argv)
     mm_k8s_isolate_opts_init(&s.io);
     bool in_cluster = false;
     const char *server = NULL, *sa_dir = NULL, *kubeconfig = NULL, *context = NULL;
+    const char *listen = NULL, *cert = NULL, *key = NULL, *state = NULL;
+    bool plain = false;
     int c, rc = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "r:f:o:qh", audit_longopts, NULL)) != -1) {
@@ -186,13 +271,19 @@ int cmd_k8s_audit(int argc, char **argv)
         case O_SADIR: sa_dir = optarg; break;
         case O_KUBECONFIG: kubeconfig = optarg; break;
         case O_CONTEXT: context = optarg; break;
+        case O_LISTEN: listen = optarg; break;
+        case O_CERT: cert = optarg; break;
+        case O_KEY: key = optarg; break;
+        case O_STATE: state = optarg; break;
+        case O_PLAIN: plain = true; break;
         case 'q': quiet = true; break;
         case 'h': audit_usage(stdout); free(rules); return 0;
         default: audit_usage(stderr); free(rules); return EXIT_ERROR;
         }
     }
-    if (optind >= argc) {
-        fprintf(stderr, "%s: k8s audit: which LOG? (see --help)\n", prog);
+    if (listen ? optind < argc : optind >= argc) {
+        fprintf(stderr, "%s: k8s audit: %s (see --help)\n", prog,
+                listen ? "--listen takes no LOG" : "which LOG?");
         free(rules);
         return EXIT_ERROR;
     }
@@ -244,6 +335,16 @@ int cmd_k8s_audit(int argc, char **argv)
         mm_ruleset_free(rs);
         mm_k8s_client_free(s.kc);
         return cli_fail("");
+    }
+    if (listen) {
+        rc = serve_webhook(rs, &s, listen, cert, key, state, plain, stats);
+        mm_alert_sink_free(s.sink);
+        mm_ruleset_free(rs);
+        mm_k8s_client_free(s.kc);
+        for (size_t i = 0; i < s.nisolated; i++)
+            free(s.isolated[i]);
+        free(s.isolated);
+        return rc;
     }
     if (lo.follow) {
         signal(SIGINT, on_signal);

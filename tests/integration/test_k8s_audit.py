@@ -326,6 +326,54 @@ class T:
         check("2 rotations" in err, "rotations not counted: %r" % err)
 
 
+    def webhook_backend(self):
+        import http.client
+        import re
+        import signal
+        import ssl
+        d = os.path.join(self.r.root, "wh")
+        os.makedirs(d)
+        out = os.path.join(self.r.root, "wh-alerts.jsonl")
+        p = subprocess.Popen([self.r.bin, "k8s", "audit", "--listen", "127.0.0.1:0",
+                              "--state-dir", d, "--format", "json", "-q", "--stats",
+                              "--output", "file:" + out], stderr=subprocess.PIPE,
+                             env=self.r.env(), cwd=self.r.cwd)
+        try:
+            line = p.stderr.readline().decode()
+            m = re.search(r"\(port (\d+)\)", line)
+            check(m, "no port in %r" % line)
+            ctx = ssl.create_default_context(cafile=os.path.join(d, "server.crt"))
+
+            def post(body):
+                c = http.client.HTTPSConnection("localhost", int(m.group(1)), context=ctx,
+                                                timeout=30)
+                c.request("POST", "/", body=body, headers={"Content-Type": "application/json"})
+                r = c.getresponse()
+                data = r.read()
+                c.close()
+                return r.status, data
+            lst = {"kind": "EventList", "apiVersion": "audit.k8s.io/v1",
+                   "metadata": {}, "items": [forbidden_event(), ev(), ev(verb="list")]}
+            eq(post(json.dumps(lst).encode())[0], 200, "EventList")
+            st, data = post(b'{"kind": 0}')
+            eq(st, 400, "not an audit event")
+            check(b"not recognized as a k8s audit event" in data, data)
+            eq(post(json.dumps(forbidden_event()).encode())[0], 200, "one Event")
+            p.send_signal(signal.SIGTERM)
+            _, err = p.communicate(timeout=30)
+            err = err.decode()
+            eq(p.returncode, 0, "exit status (%s)" % err[-300:])
+            check("4 audit events, 4 alerts, 1 bad requests" in err, err)
+            with open(out) as f:
+                rules = [a["rule"] for a in alerts_of(f.read())]
+            eq(rules, ["K8s Forbidden Request", "K8s Secret Read", "K8s Secret Read",
+                       "K8s Forbidden Request"], "alerts")
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
 def main():
     s = Suite()
     try:
@@ -343,6 +391,7 @@ def main():
         s.case("defaults-on-written-events", t.defaults_written)
         s.case("eventlist-and-bad-lines", t.eventlist_and_bad_line)
         s.case("follow-through-rotations", t.follow_rotation)
+        s.case("audit-webhook-backend-tls", t.webhook_backend)
     finally:
         t.close()
     s.finish()
