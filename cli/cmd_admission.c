@@ -29,7 +29,7 @@
 
 enum { A_POLICY = 400, A_MODE, A_PSS, A_NO_PSS, A_EXEMPT, A_CACHE_DIR, A_CA, A_NS, A_NAME,
        A_IMAGE, A_TIMEOUT, A_FAILURE, A_TTL, A_SENSITIVE, A_LISTEN, A_CERT, A_KEY, A_STATE,
-       A_UNIX, A_PLAIN, A_LOG, A_THREADS, A_TLSNAME };
+       A_UNIX, A_PLAIN, A_LOG, A_THREADS, A_TLSNAME, A_UNSCANNED };
 
 static void adm_usage(FILE *f)
 {
@@ -51,6 +51,8 @@ static void adm_usage(FILE *f)
 "      --sensitive PATH    authz: a host path refused as a mount (repeat; replaces\n"
 "                          the built-in list)\n"
 "      --cache-ttl SECS    image decisions cached (default 300)\n"
+"      --unscanned deny|allow  an image with no scan in the store: a violation\n"
+"                          (default), or allowed with a warning naming it\n"
 "      --cache-dir DIR     the scan store the gate reads\n"
 "\n"
 "Serve options:\n"
@@ -188,6 +190,7 @@ static int judge(int argc, char **argv, bool authz, bool serving)
         {"unix", required_argument, NULL, A_UNIX}, {"plain", no_argument, NULL, A_PLAIN},
         {"log", required_argument, NULL, A_LOG}, {"threads", required_argument, NULL, A_THREADS},
         {"tls-name", required_argument, NULL, A_TLSNAME},
+        {"unscanned", required_argument, NULL, A_UNSCANNED},
         CLI_REGISTRY_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
@@ -233,6 +236,13 @@ static int judge(int argc, char **argv, bool authz, bool serving)
         case A_LOG: logpath = optarg; break;
         case A_THREADS: threads = (unsigned)atoi(optarg); break;
         case A_TLSNAME: tls_name = optarg; break;
+        case A_UNSCANNED:
+            if (strcmp(optarg, "allow") && strcmp(optarg, "deny")) {
+                fprintf(stderr, "%s: --unscanned: allow or deny\n", prog);
+                goto out;
+            }
+            cfg.allow_unscanned = !strcmp(optarg, "allow");
+            break;
         case 'h': adm_usage(stdout); status = 0; goto out;
         default: adm_usage(stderr); goto out;
         }
@@ -378,6 +388,12 @@ static void log_verdict(void *ud, const char *kind, const mm_adm_verdict *v, con
         free(u);
         for (size_t i = 0; i < v->nviolations; i++) {
             char *q = json_quote(v->violations[i]);
+            fprintf(l->f, "%s%s", i ? "," : "", q);
+            free(q);
+        }
+        fprintf(l->f, "],\"notes\":[");
+        for (size_t i = 0; i < v->nnotes; i++) {
+            char *q = json_quote(v->notes[i]);
             fprintf(l->f, "%s%s", i ? "," : "", q);
             free(q);
         }

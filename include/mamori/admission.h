@@ -59,6 +59,9 @@ typedef struct mm_adm_config {
     const char *const *exempt_namespaces;  /* allowed untouched (globs) */
     size_t nexempt;
     int64_t cache_ttl_s;            /* image decisions; 0 = 300, <0 = no cache */
+    bool allow_unscanned;           /* an image never scanned is allowed with a
+                                       warning naming it (scan it later);
+                                       default: a violation.  Never cached. */
     /* Docker AuthZ */
     const char *const *sensitive_mounts;   /* host paths (and below) refused;
                                               NULL = the built-in list */
@@ -89,6 +92,8 @@ typedef struct mm_adm_verdict {
     char *message;             /* every violation, "; "-joined (or NULL) */
     char **violations;         /* one line each */
     size_t nviolations;
+    char **notes;              /* allowed, but said: an unscanned image */
+    size_t nnotes;
     size_t cache_hits;         /* image decisions from the cache */
 } mm_adm_verdict;
 

@@ -236,6 +236,8 @@ static char *authz_response(const mm_adm_verdict *v, const char *err)
         json_object_set_new(r, "Msg", json_string(v->message ? v->message : "denied by policy"));
     else if (v && v->violation)   /* warn/audit: allowed, say why it would not be */
         json_object_set_new(r, "Msg", json_string(v->message));
+    else if (v && v->nnotes)      /* allowed unscanned */
+        json_object_set_new(r, "Msg", json_string(v->notes[0]));
     char *s = json_dumps(r, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(r);
     return s;

@@ -81,6 +81,7 @@ void mm_adm_verdict_free(mm_adm_verdict *v)
     free(v->uid);
     free(v->message);
     mm_strv_free(v->violations, v->nviolations);
+    mm_strv_free(v->notes, v->nnotes);
     free(v);
 }
 
@@ -152,6 +153,8 @@ void adm_image(mm_admission *a, const char *image, mm_adm_verdict *v)
     snprintf(err, sizeof err, "%s", rc < 0 ? mm_error_last() : "");
     pthread_mutex_unlock(&a->check_mu);
     bool cache = rc == 0;
+    char **notes = NULL;
+    size_t nnotes = 0;
     if (rc < 0) {
         char *m = mm_xasprintf("image %s: could not be checked: %s", image, err);
         mm_strv_push(&msgs, &n, m);
@@ -160,17 +163,29 @@ void adm_image(mm_admission *a, const char *image, mm_adm_verdict *v)
         for (size_t i = 0; i < d->nreasons; i++) {
             if (!d->reasons[i].deny)
                 continue;
+            bool unscanned = !strcmp(d->reasons[i].rule, "scan");
             char *m = mm_xasprintf("image %s: %s (%s)", image, d->reasons[i].message,
                                    d->reasons[i].rule);
-            mm_strv_push(&msgs, &n, m);
+            if (unscanned)
+                cache = false;  /* it will be scanned: ask again next time */
+            if (unscanned && a->c.allow_unscanned)
+                mm_strv_push(&notes, &nnotes, m);
+            else
+                mm_strv_push(&msgs, &n, m);
             free(m);
         }
-        if (!n)
+        if (!n && !nnotes)
             mm_strv_push(&msgs, &n, "image denied by policy");
     }
     mm_policy_decision_free(d);
     for (size_t k = 0; k < n; k++)
         adm_violation(v, "%s", msgs[k]);
+    for (size_t k = 0; k < nnotes; k++) {
+        char *m = mm_xasprintf("%s; allowed until it is scanned (allow_unscanned)", notes[k]);
+        mm_strv_push(&v->notes, &v->nnotes, m);
+        free(m);
+    }
+    mm_strv_free(notes, nnotes);
     if (ttl > 0 && cache) {
         pthread_mutex_lock(&a->mu);
         size_t slot = a->ncache;
@@ -290,10 +305,16 @@ static json_t *response_doc(const mm_admission *a, const char *api_version, cons
                                                    "message", m, "reason", "Forbidden",
                                                    "code", 403));
         free(m);
-    } else if (v->violation && a->c.mode == MM_ADM_WARN) {
+    }
+    if (v->allowed && ((v->violation && a->c.mode == MM_ADM_WARN) || v->nnotes)) {
         json_t *w = json_array();
-        for (size_t i = 0; i < v->nviolations; i++) {
+        for (size_t i = 0; a->c.mode == MM_ADM_WARN && i < v->nviolations; i++) {
             char *m = mm_xasprintf("mamori: %s", v->violations[i]);
+            json_array_append_new(w, json_string(m));
+            free(m);
+        }
+        for (size_t i = 0; i < v->nnotes; i++) {
+            char *m = mm_xasprintf("mamori: %s", v->notes[i]);
             json_array_append_new(w, json_string(m));
             free(m);
         }

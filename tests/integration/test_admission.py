@@ -226,6 +226,20 @@ class T:
             eq((d["g-1"]["image_cache_hits"], d["g-2"]["image_cache_hits"]), (0, 1), "cache hits")
         finally:
             s.stop()
+        # allow-and-scan-later: the unscanned image passes with a warning naming it
+        s = Server(self.r, ["--listen", "127.0.0.1:0", "--policy", pol, "--no-pss",
+                            "--cache-dir", self.r.cache, "--unscanned", "allow"])
+        try:
+            s.wait_tcp()
+            _, b4 = s.post("/validate", review(pod(app), "g-4"))
+            _, b5 = s.post("/validate", review(pod(base), "g-5"))
+            r4 = b4["response"]
+            eq(r4["allowed"], True, "unscanned image with --unscanned allow")
+            check(len(r4.get("warnings", [])) == 1 and "never scanned" in r4["warnings"][0] and
+                  "allowed until it is scanned" in r4["warnings"][0], r4)
+            eq(b5["response"]["allowed"], False, "a scanned root image is still denied")
+        finally:
+            s.stop()
 
     # ---- Docker --------------------------------------------------------------------
 
