@@ -29,7 +29,7 @@
 
 enum { A_POLICY = 400, A_MODE, A_PSS, A_NO_PSS, A_EXEMPT, A_CACHE_DIR, A_CA, A_NS, A_NAME,
        A_IMAGE, A_TIMEOUT, A_FAILURE, A_TTL, A_SENSITIVE, A_LISTEN, A_CERT, A_KEY, A_STATE,
-       A_UNIX, A_PLAIN, A_LOG, A_THREADS, A_TLSNAME, A_UNSCANNED };
+       A_UNIX, A_PLAIN, A_LOG, A_THREADS, A_TLSNAME, A_UNSCANNED, A_RESOLVE_TTL };
 
 static void adm_usage(FILE *f)
 {
@@ -50,7 +50,10 @@ static void adm_usage(FILE *f)
 "      --exempt NS         a namespace (glob) allowed untouched (repeat)\n"
 "      --sensitive PATH    authz: a host path refused as a mount (repeat; replaces\n"
 "                          the built-in list)\n"
-"      --cache-ttl SECS    image decisions cached (default 300)\n"
+"      --cache-ttl SECS    image decisions cached (default 300), keyed by the\n"
+"                          reference and the digest it resolves to\n"
+"      --resolve-ttl SECS  a tag's digest (HEAD on the manifest) cached\n"
+"                          (default 60; -1: resolved on every request)\n"
 "      --unscanned deny|allow  an image with no scan in the store: a violation\n"
 "                          (default), or allowed with a warning naming it\n"
 "      --cache-dir DIR     the scan store the gate reads\n"
@@ -191,6 +194,7 @@ static int judge(int argc, char **argv, bool authz, bool serving)
         {"log", required_argument, NULL, A_LOG}, {"threads", required_argument, NULL, A_THREADS},
         {"tls-name", required_argument, NULL, A_TLSNAME},
         {"unscanned", required_argument, NULL, A_UNSCANNED},
+        {"resolve-ttl", required_argument, NULL, A_RESOLVE_TTL},
         CLI_REGISTRY_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
@@ -226,6 +230,7 @@ static int judge(int argc, char **argv, bool authz, bool serving)
             sens[nsens++] = optarg;
             break;
         case A_TTL: cfg.cache_ttl_s = atol(optarg); break;
+        case A_RESOLVE_TTL: cfg.resolve_ttl_s = atol(optarg); break;
         case A_CACHE_DIR: cache_dir = optarg; break;
         case A_LISTEN: listen = optarg; break;
         case A_CERT: cert = optarg; break;
@@ -259,6 +264,8 @@ static int judge(int argc, char **argv, bool authz, bool serving)
     }
     if (cli_registry_finish(&reg) != 0)
         goto out;
+    if (serving && !reg.opts.timeout_s)
+        reg.opts.timeout_s = 5;   /* inside the webhook's timeoutSeconds (10) */
     char *body = NULL;
     size_t len = 0;
     const char *file = serving ? NULL : argv[optind];

@@ -15,7 +15,8 @@
  *   its pod spec against a Pod Security level; modes enforce (deny),
  *   warn (allowed, with `warnings`) and audit (allowed, with
  *   `auditAnnotations`); exempt namespaces allowed untouched.  Image
- *   decisions are cached by reference and policy for a TTL.
+ *   decisions are cached for a TTL by reference and the digest it
+ *   resolves to (a HEAD, itself cached briefly), per decider (one policy).
  * - Docker AuthZ (AuthZPlugin.AuthZReq): container create and exec, image
  *   pull; privileged, host namespaces, dangerous capabilities, unconfined
  *   profiles and sensitive host mounts are refused; a request that should
@@ -30,6 +31,7 @@
 #include "mamori/httpd.h"
 #include "mamori/k8s.h"
 #include "mamori/policy.h"
+#include "mamori/registry.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -59,6 +61,7 @@ typedef struct mm_adm_config {
     const char *const *exempt_namespaces;  /* allowed untouched (globs) */
     size_t nexempt;
     int64_t cache_ttl_s;            /* image decisions; 0 = 300, <0 = no cache */
+    int64_t resolve_ttl_s;          /* tag -> digest (HEAD) cached; 0 = 60 */
     bool allow_unscanned;           /* an image never scanned is allowed with a
                                        warning naming it (scan it later);
                                        default: a violation.  Never cached. */

@@ -122,24 +122,106 @@ static int64_t now_s(void)
     return ts.tv_sec;
 }
 
+/* Puts key -> msgs (taken) in the cache, replacing an expired entry or
+ * the oldest when full.  Under a->mu. */
+static void cache_put(mm_admission *a, const char *key, int64_t expires, char **msgs, size_t n,
+                      int64_t t)
+{
+    size_t slot = a->ncache;
+    for (size_t i = 0; i < a->ncache; i++)
+        if (a->cache[i].expires <= t || !strcmp(a->cache[i].key, key)) {
+            slot = i;
+            centry_free(&a->cache[i]);
+            break;
+        }
+    if (slot == a->ncache) {
+        if (a->ncache >= ADM_CACHE_MAX) {   /* full: drop the oldest */
+            slot = 0;
+            for (size_t i = 1; i < a->ncache; i++)
+                if (a->cache[i].expires < a->cache[slot].expires)
+                    slot = i;
+            centry_free(&a->cache[slot]);
+        } else {
+            a->cache = mm_xrealloc(a->cache, (a->ncache + 1) * sizeof *a->cache);
+            a->ncache++;
+        }
+    }
+    a->cache[slot] = (adm_centry){mm_xstrdup(key), expires, msgs, n};
+}
+
+/* The cache key of an image decision: a registry reference is resolved to
+ * its digest (HEAD on the manifest, itself cached for resolve_ttl), so
+ * that a tag moved to another image is judged again; "REF@DIGEST".  A
+ * local archive, or a reference that cannot be resolved, is keyed as
+ * written (the check then says why). */
+static char *decision_key(mm_admission *a, const char *image, int64_t t)
+{
+    if (!a->c.env.registry || !mm_imageref_is_remote(image))
+        return mm_xstrdup(image);
+    mm_imageref *ref = NULL;
+    if (mm_imageref_parse(&ref, image) < 0) {
+        mm_error_clear();
+        return mm_xstrdup(image);
+    }
+    char *norm = mm_imageref_format(ref);
+    if (ref->digest) {
+        mm_imageref_free(ref);
+        return norm;
+    }
+    char *tkey = mm_xasprintf("tag:%s", norm);
+    char *key = NULL;
+    pthread_mutex_lock(&a->mu);
+    for (size_t i = 0; i < a->ncache && !key; i++)
+        if (!strcmp(a->cache[i].key, tkey) && a->cache[i].expires > t && a->cache[i].nmsgs)
+            key = mm_xasprintf("%s@%s", norm, a->cache[i].msgs[0]);
+    pthread_mutex_unlock(&a->mu);
+    if (!key) {
+        char dg[72];
+        pthread_mutex_lock(&a->check_mu);
+        int rc = mm_registry_resolve(a->c.env.registry, ref, dg);
+        pthread_mutex_unlock(&a->check_mu);
+        if (rc == 0) {
+            key = mm_xasprintf("%s@%s", norm, dg);
+            int64_t rttl = a->c.resolve_ttl_s ? a->c.resolve_ttl_s : 60;
+            if (rttl > 0) {
+                char **d = NULL;
+                size_t nd = 0;
+                mm_strv_push(&d, &nd, dg);
+                pthread_mutex_lock(&a->mu);
+                cache_put(a, tkey, t + rttl, d, nd, t);
+                pthread_mutex_unlock(&a->mu);
+            }
+        } else {
+            mm_error_clear();
+            key = mm_xstrdup(image);
+        }
+    }
+    free(tkey);
+    free(norm);
+    mm_imageref_free(ref);
+    return key;
+}
+
 /* The gate's verdict on one image: its deny reasons appended to v (none:
- * allowed).  Cached by reference for the TTL. */
+ * allowed).  Cached by reference and digest for the TTL. */
 void adm_image(mm_admission *a, const char *image, mm_adm_verdict *v)
 {
     if (!a->c.policy)
         return;
     int64_t ttl = a->c.cache_ttl_s ? a->c.cache_ttl_s : 300;
     int64_t t = now_s();
+    char *key = ttl > 0 ? decision_key(a, image, t) : NULL;
     if (ttl > 0) {
         pthread_mutex_lock(&a->mu);
         for (size_t i = 0; i < a->ncache; i++) {
             adm_centry *e = &a->cache[i];
-            if (strcmp(e->key, image) || e->expires <= t)
+            if (strcmp(e->key, key) || e->expires <= t)
                 continue;
             for (size_t k = 0; k < e->nmsgs; k++)
                 adm_violation(v, "%s", e->msgs[k]);
             v->cache_hits++;
             pthread_mutex_unlock(&a->mu);
+            free(key);
             return;
         }
         pthread_mutex_unlock(&a->mu);
@@ -188,30 +270,12 @@ void adm_image(mm_admission *a, const char *image, mm_adm_verdict *v)
     mm_strv_free(notes, nnotes);
     if (ttl > 0 && cache) {
         pthread_mutex_lock(&a->mu);
-        size_t slot = a->ncache;
-        for (size_t i = 0; i < a->ncache; i++)
-            if (a->cache[i].expires <= t || !strcmp(a->cache[i].key, image)) {
-                slot = i;
-                centry_free(&a->cache[i]);
-                break;
-            }
-        if (slot == a->ncache) {
-            if (a->ncache >= ADM_CACHE_MAX) {   /* full: drop the oldest */
-                slot = 0;
-                for (size_t i = 1; i < a->ncache; i++)
-                    if (a->cache[i].expires < a->cache[slot].expires)
-                        slot = i;
-                centry_free(&a->cache[slot]);
-            } else {
-                a->cache = mm_xrealloc(a->cache, (a->ncache + 1) * sizeof *a->cache);
-                a->ncache++;
-            }
-        }
-        a->cache[slot] = (adm_centry){mm_xstrdup(image), t + ttl, msgs, n};
+        cache_put(a, key, t + ttl, msgs, n, t);
         pthread_mutex_unlock(&a->mu);
     } else {
         mm_strv_free(msgs, n);
     }
+    free(key);
 }
 
 static bool exempt(const mm_admission *a, const char *ns)

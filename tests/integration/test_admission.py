@@ -241,6 +241,50 @@ class T:
         finally:
             s.stop()
 
+    def webhook_tag_moved(self):
+        """The decision cache is keyed by the digest a tag resolves to: a
+        tag pushed to another image is judged again at once."""
+        import regkit
+        cache = os.environ.get("MAMORI_TEST_CACHE", "/var/cache/mamori-test")
+        oci = os.path.join(cache, "oci")
+        if not os.path.isdir(oci):
+            skip("the test image is not built (scripts/build-test-image.sh)")
+        miss = regkit.missing_tools("docker-registry", "skopeo")
+        if miss:
+            skip("%s not installed" % ", ".join(miss))
+        with regkit.Registry("plain") as reg:
+            d1 = reg.push("oci:%s:base" % oci, "team/web:1")
+            ref = "%s/team/web:1" % reg.host
+            r = self.r.run(["image", ref, "--insecure-registry", reg.host, "--scanners",
+                            "secret", "--format", "json", "-q", "-o", os.devnull])
+            eq(r.rc, 0, "scan (%s)" % r.err[-300:])
+            pol = os.path.join(self.r.root, "policy-reg.yaml")
+            with open(pol, "w") as f:
+                f.write("version: 1\ndeny_root_user: true\n")
+            s = Server(self.r, ["--listen", "127.0.0.1:0", "--policy", pol, "--no-pss",
+                                "--cache-dir", self.r.cache, "--insecure-registry", reg.host,
+                                "--resolve-ttl", "-1"])
+            try:
+                s.wait_tcp()
+
+                def ask(uid):
+                    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "w"},
+                           "spec": {"containers": [{"name": "c", "image": ref}]}}
+                    return s.post("/validate", review(pod, uid))[1]["response"]
+                a1, a2 = ask("t-1"), ask("t-2")
+                for a in (a1, a2):
+                    check(not a["allowed"] and "deny_root_user" in a["status"]["message"], a)
+                d2 = reg.push("oci:%s:app" % oci, "team/web:1")   # the tag moves
+                check(d1 != d2, "the two images have one digest")
+                a3 = ask("t-3")
+                check(not a3["allowed"] and "never scanned" in a3["status"]["message"], a3)
+                s.stop()
+                dec = {x["uid"]: x for x in s.decisions() if "uid" in x}
+                eq([dec[u]["image_cache_hits"] for u in ("t-1", "t-2", "t-3")], [0, 1, 0],
+                   "cache hits (the moved tag is not one)")
+            finally:
+                s.stop()
+
     # ---- Docker --------------------------------------------------------------------
 
     def docker_authz(self):
@@ -361,6 +405,7 @@ def main():
         s.case("webhook-tls-verdicts-and-bad-input", t.webhook)
         s.case("webhook-warn-mode", t.webhook_warn)
         s.case("webhook-image-gate-cached", t.webhook_image_gate_cached)
+        s.case("webhook-tag-moved-judged-again", t.webhook_tag_moved)
         s.case("docker-authz-real-dockerd", t.docker_authz)
     finally:
         t.close()
