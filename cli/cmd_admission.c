@@ -29,7 +29,8 @@
 
 enum { A_POLICY = 400, A_MODE, A_PSS, A_NO_PSS, A_EXEMPT, A_CACHE_DIR, A_CA, A_NS, A_NAME,
        A_IMAGE, A_TIMEOUT, A_FAILURE, A_TTL, A_SENSITIVE, A_LISTEN, A_CERT, A_KEY, A_STATE,
-       A_UNIX, A_PLAIN, A_LOG, A_THREADS, A_TLSNAME, A_UNSCANNED, A_RESOLVE_TTL };
+       A_UNIX, A_PLAIN, A_LOG, A_THREADS, A_TLSNAME, A_UNSCANNED, A_RESOLVE_TTL,
+       A_K8S_CHECKS, A_K8S_MIN };
 
 static void adm_usage(FILE *f)
 {
@@ -47,6 +48,9 @@ static void adm_usage(FILE *f)
 "      --mode M            enforce (default), warn or audit\n"
 "      --pss-level L       privileged, baseline (default) or restricted\n"
 "      --no-pss            no Pod Security check\n"
+"      --k8s-checks LIST   also mamori k8s's workload,rbac,refs,avail checks on\n"
+"                          the object; findings at --k8s-min-severity (HIGH) or\n"
+"                          above are violations\n"
 "      --exempt NS         a namespace (glob) allowed untouched (repeat)\n"
 "      --sensitive PATH    authz: a host path refused as a mount (repeat; replaces\n"
 "                          the built-in list)\n"
@@ -195,6 +199,8 @@ static int judge(int argc, char **argv, bool authz, bool serving)
         {"tls-name", required_argument, NULL, A_TLSNAME},
         {"unscanned", required_argument, NULL, A_UNSCANNED},
         {"resolve-ttl", required_argument, NULL, A_RESOLVE_TTL},
+        {"k8s-checks", required_argument, NULL, A_K8S_CHECKS},
+        {"k8s-min-severity", required_argument, NULL, A_K8S_MIN},
         CLI_REGISTRY_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
@@ -231,6 +237,18 @@ static int judge(int argc, char **argv, bool authz, bool serving)
             break;
         case A_TTL: cfg.cache_ttl_s = atol(optarg); break;
         case A_RESOLVE_TTL: cfg.resolve_ttl_s = atol(optarg); break;
+        case A_K8S_CHECKS:
+            if (mm_k8s_checks_parse(&cfg.k8s_checks, optarg)) {
+                cli_fail("--k8s-checks: ");
+                goto out;
+            }
+            break;
+        case A_K8S_MIN:
+            if (mm_severity_parse(&cfg.workload_min, optarg)) {
+                cli_fail("--k8s-min-severity: ");
+                goto out;
+            }
+            break;
         case A_CACHE_DIR: cache_dir = optarg; break;
         case A_LISTEN: listen = optarg; break;
         case A_CERT: cert = optarg; break;

@@ -28,6 +28,7 @@
 #define MAMORI_ADMISSION_H
 
 #include "mamori/common.h"
+#include "mamori/finding.h"
 #include "mamori/httpd.h"
 #include "mamori/k8s.h"
 #include "mamori/policy.h"
@@ -55,6 +56,11 @@ typedef struct mm_adm_config {
     mm_adm_mode mode;
     const mm_policy *policy;        /* the image gate; NULL = no image checks */
     mm_policy_env env;              /* what the gate consults (store, registry) */
+    unsigned k8s_checks;            /* more mamori k8s checks on the object
+                                       (MM_K8S_CHECK_WORKLOAD ...; 0 = none):
+                                       findings at workload_min or above are
+                                       violations */
+    mm_severity workload_min;       /* default HIGH */
     bool pss;                       /* check the Pod Security level */
     mm_pss_level pss_level;         /* default baseline */
     int pss_version;                /* 0 = latest */

@@ -41,6 +41,7 @@ void mm_adm_config_init(mm_adm_config *c)
     c->mode = MM_ADM_ENFORCE;
     c->pss = true;
     c->pss_level = MM_PSS_BASELINE;
+    c->workload_min = MM_SEV_HIGH;
 }
 
 int mm_admission_new(mm_admission **out, const mm_adm_config *c)
@@ -337,6 +338,21 @@ static void judge_object(mm_admission *a, json_t *obj, const char *ns, mm_adm_ve
     for (size_t i = 0; i < ni; i++)
         adm_image(a, imgs[i], v);
     mm_strv_free(imgs, ni);
+    if (a->c.k8s_checks) {
+        mm_k8s_check_opts co;
+        mm_k8s_check_opts_init(&co);
+        co.checks = a->c.k8s_checks & ~(unsigned)MM_K8S_CHECK_PSS;  /* PSS: below */
+        mm_findings *fs = NULL;
+        if (co.checks && mm_findings_new(&fs) == 0 && mm_k8s_check(set, &co, fs) == 0) {
+            for (size_t i = 0; i < mm_findings_count(fs); i++) {
+                const mm_finding *f = mm_findings_get(fs, i);
+                if (f->severity >= a->c.workload_min)
+                    adm_violation(v, "%s %s: %s", f->id, mm_severity_name(f->severity),
+                                  f->title ? f->title : "");
+            }
+        }
+        mm_findings_free(fs);
+    }
     if (a->c.pss) {
         char **ids = NULL;
         size_t nids = 0;

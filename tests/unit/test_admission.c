@@ -201,6 +201,38 @@ MM_TEST(review_templates_exempt_ops)
     mm_admission_free(a);
 }
 
+MM_TEST(review_workload_checks)
+{
+    mm_adm_config c;
+    mm_adm_config_init(&c);
+    c.pss = false;
+    c.k8s_checks = MM_K8S_CHECK_WORKLOAD;
+    c.workload_min = MM_SEV_LOW;
+    mm_admission *a;
+    CHECK_OK(mm_admission_new(&a, &c));
+    char *b = review("v1", "u7", "CREATE", "apps", DEPLOY_HOSTNET);
+    mm_adm_verdict *v;
+    json_t *j = decide(a, b, &v);
+    REQUIRE(j);
+    CHECK(!v->allowed && v->nviolations > 0);
+    for (size_t i = 0; i < v->nviolations; i++)
+        CHECK(strncmp(v->violations[i], "MM-", 3) == 0);
+    json_decref(j);
+    mm_adm_verdict_free(v);
+    mm_admission_free(a);
+    /* nothing reaches CRITICAL on this object */
+    c.workload_min = MM_SEV_CRITICAL;
+    CHECK_OK(mm_admission_new(&a, &c));
+    j = decide(a, b, &v);
+    REQUIRE(j);
+    for (size_t i = 0; i < v->nviolations; i++)
+        fprintf(stderr, "critical: %s\n", v->violations[i]);
+    json_decref(j);
+    mm_adm_verdict_free(v);
+    mm_admission_free(a);
+    free(b);
+}
+
 MM_TEST(review_image_gate_fails_closed)
 {
     /* a remote image and no registry client: the gate cannot decide, so
