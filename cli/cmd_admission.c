@@ -30,7 +30,7 @@
 enum { A_POLICY = 400, A_MODE, A_PSS, A_NO_PSS, A_EXEMPT, A_CACHE_DIR, A_CA, A_NS, A_NAME,
        A_IMAGE, A_TIMEOUT, A_FAILURE, A_TTL, A_SENSITIVE, A_LISTEN, A_CERT, A_KEY, A_STATE,
        A_UNIX, A_PLAIN, A_LOG, A_THREADS, A_TLSNAME, A_UNSCANNED, A_RESOLVE_TTL,
-       A_K8S_CHECKS, A_K8S_MIN };
+       A_K8S_CHECKS, A_K8S_MIN, A_RECORD };
 
 static void adm_usage(FILE *f)
 {
@@ -61,6 +61,8 @@ static void adm_usage(FILE *f)
 "      --unscanned deny|allow  an image with no scan in the store: a violation\n"
 "                          (default), or allowed with a warning naming it\n"
 "      --cache-dir DIR     the scan store the gate reads\n"
+"      --record            keep every decision in that store (`mamori history`:\n"
+"                          key admission:<uid>, the violations as findings)\n"
 "\n"
 "Serve options:\n"
 "      --listen HOST:PORT  default 0.0.0.0:8443 (POST /validate, GET /healthz)\n"
@@ -176,7 +178,7 @@ static int judge(int argc, char **argv, bool authz, bool serving)
 {
     const char *listen = NULL, *cert = NULL, *key = NULL, *state = NULL, *unix_path = NULL,
                *logpath = NULL, *tls_name = NULL;
-    bool plain = false;
+    bool plain = false, record = false;
     unsigned threads = 0;
     mm_adm_config cfg;
     mm_adm_config_init(&cfg);
@@ -200,6 +202,7 @@ static int judge(int argc, char **argv, bool authz, bool serving)
         {"unscanned", required_argument, NULL, A_UNSCANNED},
         {"resolve-ttl", required_argument, NULL, A_RESOLVE_TTL},
         {"k8s-checks", required_argument, NULL, A_K8S_CHECKS},
+        {"record", no_argument, NULL, A_RECORD},
         {"k8s-min-severity", required_argument, NULL, A_K8S_MIN},
         CLI_REGISTRY_LONGOPTS,
         {NULL, 0, NULL, 0},
@@ -237,6 +240,7 @@ static int judge(int argc, char **argv, bool authz, bool serving)
             break;
         case A_TTL: cfg.cache_ttl_s = atol(optarg); break;
         case A_RESOLVE_TTL: cfg.resolve_ttl_s = atol(optarg); break;
+        case A_RECORD: record = true; break;
         case A_K8S_CHECKS:
             if (mm_k8s_checks_parse(&cfg.k8s_checks, optarg)) {
                 cli_fail("--k8s-checks: ");
@@ -308,6 +312,7 @@ static int judge(int argc, char **argv, bool authz, bool serving)
     mm_store *st = NULL;
     mm_registry *rcl = NULL;
     mm_admission *a = NULL;
+    mm_store *rec = NULL;
     if (policy) {
         char *spath = cli_store_path(cache_dir);
         int rc = mm_policy_load(&pol, policy);
@@ -323,6 +328,16 @@ static int judge(int argc, char **argv, bool authz, bool serving)
         cfg.policy = pol;
         cfg.env.store = st;
         cfg.env.registry = rcl;
+    }
+    if (record) {
+        char *spath = cli_store_path(cache_dir);
+        int rc = mm_store_open(&rec, spath);
+        free(spath);
+        if (rc < 0) {
+            status = cli_fail("--record: ");
+            goto done;
+        }
+        cfg.record = rec;
     }
     cfg.exempt_namespaces = ex;
     cfg.nexempt = nex;
@@ -352,6 +367,7 @@ static int judge(int argc, char **argv, bool authz, bool serving)
     mm_adm_verdict_free(v);
 done:
     mm_admission_free(a);
+    mm_store_close(rec);
     mm_registry_free(rcl);
     mm_store_close(st);
     mm_policy_free(pol);

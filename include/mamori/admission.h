@@ -33,6 +33,7 @@
 #include "mamori/k8s.h"
 #include "mamori/policy.h"
 #include "mamori/registry.h"
+#include "mamori/store.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -75,6 +76,10 @@ typedef struct mm_adm_config {
     const char *const *sensitive_mounts;   /* host paths (and below) refused;
                                               NULL = the built-in list */
     size_t nsensitive;
+    mm_store *record;               /* keep every decision here (key
+                                       "admission:<uid>", findings =
+                                       violations); NULL = not kept.  Its
+                                       own store, not the one env reads. */
     /* told of every decision the HTTP handler makes (kind "admission" or
      * "authz"; v NULL and err set for a malformed request); called on the
      * server's threads */

@@ -27,6 +27,9 @@ struct mm_admission {
     pthread_mutex_t check_mu;  /* one policy check at a time (store, registry) */
     adm_centry *cache;
     size_t ncache;
+    pthread_mutex_t record_mu; /* the store of decisions */
+    unsigned long long nrecorded;
+    size_t record_failed;
 };
 
 void adm_violation(mm_adm_verdict *v, const char *fmt, ...)
@@ -35,5 +38,9 @@ void adm_violation(mm_adm_verdict *v, const char *fmt, ...)
 void adm_finish(const mm_admission *a, mm_adm_verdict *v);
 /* The policy gate on one image (cached); its deny reasons as violations. */
 void adm_image(mm_admission *a, const char *image, mm_adm_verdict *v);
+
+/* Keeps the decision in c.record (record.c); kind "admission" or "authz". */
+void adm_record(mm_admission *a, const char *kind, const char *target,
+                const mm_adm_verdict *v);
 
 #endif

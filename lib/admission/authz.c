@@ -315,6 +315,11 @@ int mm_admission_authz(mm_admission *a, const char *body, size_t len, char **res
     }
     free(b);
     adm_finish(a, v);
+    if (a->c.record && (create || exec || pull)) {
+        char *target = mm_xasprintf("docker %s %s", method, path);
+        adm_record(a, "authz", target, v);
+        free(target);
+    }
     *resp = authz_response(v, NULL);
     json_decref(doc);
     if (verdict)

@@ -53,6 +53,7 @@ int mm_admission_new(mm_admission **out, const mm_adm_config *c)
         mm_adm_config_init(&a->c);
     pthread_mutex_init(&a->mu, NULL);
     pthread_mutex_init(&a->check_mu, NULL);
+    pthread_mutex_init(&a->record_mu, NULL);
     *out = a;
     return 0;
 }
@@ -72,6 +73,7 @@ void mm_admission_free(mm_admission *a)
     free(a->cache);
     pthread_mutex_destroy(&a->mu);
     pthread_mutex_destroy(&a->check_mu);
+    pthread_mutex_destroy(&a->record_mu);
     free(a);
 }
 
@@ -458,6 +460,17 @@ int mm_admission_review(mm_admission *a, const char *body, size_t len, char **re
     else if (json_is_object(obj) && (!op || !strcmp(op, "CREATE") || !strcmp(op, "UPDATE")))
         judge_object(a, obj, ns, v);
     adm_finish(a, v);
+    if (a->c.record) {
+        const json_t *meta = json_object_get(obj, "metadata");
+        const char *name = json_string_value(json_object_get(meta, "name"));
+        if (!name)
+            name = json_string_value(json_object_get(meta, "generateName"));
+        const char *okind = json_string_value(json_object_get(obj, "kind"));
+        char *target = mm_xasprintf("%s/%s/%s", ns ? ns : "-", okind ? okind : "-",
+                                    name ? name : "-");
+        adm_record(a, "admission", target, v);
+        free(target);
+    }
     json_t *out = response_doc(a, av, uid, v);
     *resp = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(out);

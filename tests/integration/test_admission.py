@@ -118,7 +118,8 @@ class T:
         self.r.close()
 
     def webhook(self):
-        s = Server(self.r, ["--listen", "127.0.0.1:0", "--exempt", "kube-*"])
+        s = Server(self.r, ["--listen", "127.0.0.1:0", "--exempt", "kube-*", "--record",
+                            "--cache-dir", self.r.cache])
         try:
             s.wait_tcp()
             port = s.port
@@ -169,6 +170,21 @@ class T:
             uids = [x.get("uid") for x in d if "uid" in x]
             eq(uids, ["u-ok", "u-priv", "u-beta", "u-dep", "u-ex", "u-after"], "decision log")
             eq(sum(1 for x in d if "error" in x), 2, "errors logged")
+            # every decision kept in the store (mamori history), violations as findings
+            import sqlite3
+            db = sqlite3.connect(os.path.join(self.r.cache, "mamori.db"))
+            rows = {k: (n, t, rep) for k, n, t, rep in
+                    db.execute("SELECT key, nfindings, target, report FROM scans")}
+            db.close()
+            eq(sorted(rows), sorted("admission:" + u for u in
+                                    ("u-ok", "u-priv", "u-beta", "u-dep", "u-ex", "u-after")),
+               "stored decisions")
+            eq(rows["admission:u-ok"][:2], (0, "team-a/Pod/ok"), "clean pod kept")
+            eq(rows["admission:u-priv"][:2], (1, "team-a/Pod/priv"), "denied pod kept")
+            rep = json.loads(rows["admission:u-priv"][2])
+            check("MM-ADM-DENY" in json.dumps(rep) and "3.4.3" in json.dumps(rep), rep)
+            h = self.r.run(["history"])
+            check("admission:u-priv" in h.out, h.out)
             # the manifests carry the CA the server wrote
             m = self.r.run(["admission", "manifests", "--ca", os.path.join(s.dir, "server.crt")])
             eq(m.rc, 0, "manifests")
