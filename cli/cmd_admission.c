@@ -30,7 +30,7 @@
 enum { A_POLICY = 400, A_MODE, A_PSS, A_NO_PSS, A_EXEMPT, A_CACHE_DIR, A_CA, A_NS, A_NAME,
        A_IMAGE, A_TIMEOUT, A_FAILURE, A_TTL, A_SENSITIVE, A_LISTEN, A_CERT, A_KEY, A_STATE,
        A_UNIX, A_PLAIN, A_LOG, A_THREADS, A_TLSNAME, A_UNSCANNED, A_RESOLVE_TTL,
-       A_K8S_CHECKS, A_K8S_MIN, A_RECORD };
+       A_K8S_CHECKS, A_K8S_MIN, A_RECORD, A_SCAN, A_SCAN_BUDGET };
 
 static void adm_usage(FILE *f)
 {
@@ -61,6 +61,10 @@ static void adm_usage(FILE *f)
 "      --unscanned deny|allow  an image with no scan in the store: a violation\n"
 "                          (default), or allowed with a warning naming it\n"
 "      --cache-dir DIR     the scan store the gate reads\n"
+"      --scan              scan an image the store has never seen, waiting at most\n"
+"                          --scan-budget SECS (8: the webhook's 10 s minus a margin);\n"
+"                          a longer scan goes on and the request is answered as\n"
+"                          for an unscanned image (see --unscanned)\n"
 "      --record            keep every decision in that store (`mamori history`:\n"
 "                          key admission:<uid>, the violations as findings)\n"
 "\n"
@@ -178,7 +182,8 @@ static int judge(int argc, char **argv, bool authz, bool serving)
 {
     const char *listen = NULL, *cert = NULL, *key = NULL, *state = NULL, *unix_path = NULL,
                *logpath = NULL, *tls_name = NULL;
-    bool plain = false, record = false;
+    bool plain = false, record = false, scan = false;
+    double scan_budget = 8;
     unsigned threads = 0;
     mm_adm_config cfg;
     mm_adm_config_init(&cfg);
@@ -203,6 +208,8 @@ static int judge(int argc, char **argv, bool authz, bool serving)
         {"resolve-ttl", required_argument, NULL, A_RESOLVE_TTL},
         {"k8s-checks", required_argument, NULL, A_K8S_CHECKS},
         {"record", no_argument, NULL, A_RECORD},
+        {"scan", no_argument, NULL, A_SCAN},
+        {"scan-budget", required_argument, NULL, A_SCAN_BUDGET},
         {"k8s-min-severity", required_argument, NULL, A_K8S_MIN},
         CLI_REGISTRY_LONGOPTS,
         {NULL, 0, NULL, 0},
@@ -241,6 +248,14 @@ static int judge(int argc, char **argv, bool authz, bool serving)
         case A_TTL: cfg.cache_ttl_s = atol(optarg); break;
         case A_RESOLVE_TTL: cfg.resolve_ttl_s = atol(optarg); break;
         case A_RECORD: record = true; break;
+        case A_SCAN: scan = true; break;
+        case A_SCAN_BUDGET:
+            scan_budget = atof(optarg);
+            if (scan_budget <= 0 || scan_budget > 30) {
+                fprintf(stderr, "%s: --scan-budget: 0 to 30 seconds\n", prog);
+                goto out;
+            }
+            break;
         case A_K8S_CHECKS:
             if (mm_k8s_checks_parse(&cfg.k8s_checks, optarg)) {
                 cli_fail("--k8s-checks: ");
@@ -313,6 +328,8 @@ static int judge(int argc, char **argv, bool authz, bool serving)
     mm_registry *rcl = NULL;
     mm_admission *a = NULL;
     mm_store *rec = NULL;
+    mm_pipeline_opts po;
+    char *scan_store = NULL;
     if (policy) {
         char *spath = cli_store_path(cache_dir);
         int rc = mm_policy_load(&pol, policy);
@@ -338,6 +355,19 @@ static int judge(int argc, char **argv, bool authz, bool serving)
             goto done;
         }
         cfg.record = rec;
+    }
+    if (scan) {
+        if (!policy) {
+            fprintf(stderr, "%s: --scan needs --policy (the scan feeds the gate)\n", prog);
+            goto done;
+        }
+        mm_pipeline_opts_init(&po);
+        po.scan.registry = &reg.opts;
+        po.vuln = true;               /* when a database exists */
+        scan_store = cli_store_path(cache_dir);
+        po.store_path = scan_store;
+        cfg.scan = &po;
+        cfg.scan_budget_ms = (int)(scan_budget * 1000);
     }
     cfg.exempt_namespaces = ex;
     cfg.nexempt = nex;
@@ -366,7 +396,8 @@ static int judge(int argc, char **argv, bool authz, bool serving)
     free(resp);
     mm_adm_verdict_free(v);
 done:
-    mm_admission_free(a);
+    mm_admission_free(a);   /* waits for scans still running */
+    free(scan_store);
     mm_store_close(rec);
     mm_registry_free(rcl);
     mm_store_close(st);

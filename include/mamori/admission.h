@@ -33,6 +33,7 @@
 #include "mamori/k8s.h"
 #include "mamori/policy.h"
 #include "mamori/registry.h"
+#include "mamori/scan.h"
 #include "mamori/store.h"
 
 #ifdef __cplusplus
@@ -69,6 +70,11 @@ typedef struct mm_adm_config {
     size_t nexempt;
     int64_t cache_ttl_s;            /* image decisions; 0 = 300, <0 = no cache */
     int64_t resolve_ttl_s;          /* tag -> digest (HEAD) cached; 0 = 60 */
+    const mm_pipeline_opts *scan;   /* an image never scanned is scanned
+                                       (recorded in the store the gate
+                                       reads) and the request waits for it
+                                       at most scan_budget_ms; NULL = no */
+    int scan_budget_ms;             /* default 8000 (timeoutSeconds 10 - 2) */
     bool allow_unscanned;           /* an image never scanned is allowed with a
                                        warning naming it (scan it later);
                                        default: a violation.  Never cached. */

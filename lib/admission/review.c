@@ -54,6 +54,10 @@ int mm_admission_new(mm_admission **out, const mm_adm_config *c)
     pthread_mutex_init(&a->mu, NULL);
     pthread_mutex_init(&a->check_mu, NULL);
     pthread_mutex_init(&a->record_mu, NULL);
+    pthread_mutex_init(&a->job_mu, NULL);
+    pthread_cond_init(&a->job_cv, NULL);
+    if (a->c.scan && a->c.scan_budget_ms <= 0)
+        a->c.scan_budget_ms = 8000;
     *out = a;
     return 0;
 }
@@ -68,6 +72,9 @@ void mm_admission_free(mm_admission *a)
 {
     if (!a)
         return;
+    adm_jobs_free(a);
+    pthread_mutex_destroy(&a->job_mu);
+    pthread_cond_destroy(&a->job_cv);
     for (size_t i = 0; i < a->ncache; i++)
         centry_free(&a->cache[i]);
     free(a->cache);
@@ -237,6 +244,21 @@ void adm_image(mm_admission *a, const char *image, mm_adm_verdict *v)
     char err[512];
     snprintf(err, sizeof err, "%s", rc < 0 ? mm_error_last() : "");
     pthread_mutex_unlock(&a->check_mu);
+    char scan_note[300] = "";
+    if (rc == 0 && !d->allow && !d->scanned_at && a->c.scan) {
+        /* never scanned: scan it now, within the budget */
+        char serr[256];
+        if (adm_scan_wait(a, image, serr, sizeof serr) == 0) {
+            mm_policy_decision_free(d);
+            d = NULL;
+            pthread_mutex_lock(&a->check_mu);
+            rc = mm_policy_check(&d, a->c.policy, image, &a->c.env);
+            snprintf(err, sizeof err, "%s", rc < 0 ? mm_error_last() : "");
+            pthread_mutex_unlock(&a->check_mu);
+        } else {
+            snprintf(scan_note, sizeof scan_note, " - scanned at admission: %s", serr);
+        }
+    }
     bool cache = rc == 0;
     char **notes = NULL;
     size_t nnotes = 0;
@@ -249,8 +271,9 @@ void adm_image(mm_admission *a, const char *image, mm_adm_verdict *v)
             if (!d->reasons[i].deny)
                 continue;
             bool unscanned = !strcmp(d->reasons[i].rule, "scan");
-            char *m = mm_xasprintf("image %s: %s (%s)", image, d->reasons[i].message,
-                                   d->reasons[i].rule);
+            char *m = mm_xasprintf("image %s: %s (%s)%s", image, d->reasons[i].message,
+                                   d->reasons[i].rule,
+                                   !strcmp(d->reasons[i].rule, "scan") ? scan_note : "");
             if (unscanned)
                 cache = false;  /* it will be scanned: ask again next time */
             if (unscanned && a->c.allow_unscanned)

@@ -257,6 +257,55 @@ class T:
         finally:
             s.stop()
 
+    def webhook_scan_at_admission(self):
+        """An image never scanned is scanned at admission: within the budget
+        the verdict is the scan's (the app image runs as a user: allowed);
+        past it, the request is denied as unscanned and a retry later finds
+        the scan."""
+        cache = os.environ.get("MAMORI_TEST_CACHE", "/var/cache/mamori-test")
+        app = os.path.join(cache, "app-docker.tar")
+        if not os.path.isfile(app):
+            skip("the test image is not built (scripts/build-test-image.sh)")
+        pol = os.path.join(self.r.root, "policy-scan.yaml")
+        with open(pol, "w") as f:
+            f.write("version: 1\ndeny_root_user: true\n")
+
+        def pod(uid):
+            return review({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "s"},
+                           "spec": {"containers": [{"name": "c", "image": app}]}}, uid)
+        # 1. within the budget (its own store: the image is new there)
+        st1 = os.path.join(self.r.root, "store-scan1")
+        s = Server(self.r, ["--listen", "127.0.0.1:0", "--policy", pol, "--no-pss",
+                            "--cache-dir", st1, "--scan", "--scan-budget", "28"])
+        try:
+            s.wait_tcp()
+            t0 = time.time()
+            r = s.post("/validate", pod("s-1"))[1]["response"]
+            took = time.time() - t0
+            # the app image runs as a user: once scanned, the gate allows it
+            eq(r, {"uid": "s-1", "allowed": True}, "the verdict on the scan")
+            print("  scanned at admission in %.1f s" % took)
+        finally:
+            s.stop()
+        # 2. past the budget: answered as unscanned, the scan goes on
+        st2 = os.path.join(self.r.root, "store-scan2")
+        s = Server(self.r, ["--listen", "127.0.0.1:0", "--policy", pol, "--no-pss",
+                            "--cache-dir", st2, "--scan", "--scan-budget", "0.05"])
+        try:
+            s.wait_tcp()
+            r = s.post("/validate", pod("s-2"))[1]["response"]
+            m = r["status"]["message"]
+            check(not r["allowed"] and "never scanned" in m and "still scanning" in m, r)
+            deadline = time.time() + 120
+            while time.time() < deadline:
+                time.sleep(1)
+                r = s.post("/validate", pod("s-3"))[1]["response"]
+                if r["allowed"]:
+                    break
+            check(r["allowed"], "a retry never found the scan: %s" % r)
+        finally:
+            s.stop()
+
     def webhook_tag_moved(self):
         """The decision cache is keyed by the digest a tag resolves to: a
         tag pushed to another image is judged again at once."""
@@ -422,6 +471,7 @@ def main():
         s.case("webhook-warn-mode", t.webhook_warn)
         s.case("webhook-image-gate-cached", t.webhook_image_gate_cached)
         s.case("webhook-tag-moved-judged-again", t.webhook_tag_moved)
+        s.case("webhook-scan-at-admission", t.webhook_scan_at_admission)
         s.case("docker-authz-real-dockerd", t.docker_authz)
     finally:
         t.close()
