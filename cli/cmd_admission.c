@@ -30,7 +30,8 @@
 enum { A_POLICY = 400, A_MODE, A_PSS, A_NO_PSS, A_EXEMPT, A_CACHE_DIR, A_CA, A_NS, A_NAME,
        A_IMAGE, A_TIMEOUT, A_FAILURE, A_TTL, A_SENSITIVE, A_LISTEN, A_CERT, A_KEY, A_STATE,
        A_UNIX, A_PLAIN, A_LOG, A_THREADS, A_TLSNAME, A_UNSCANNED, A_RESOLVE_TTL,
-       A_K8S_CHECKS, A_K8S_MIN, A_RECORD, A_SCAN, A_SCAN_BUDGET };
+       A_K8S_CHECKS, A_K8S_MIN, A_RECORD, A_SCAN, A_SCAN_BUDGET,
+       A_PLACEMENT };
 
 static void adm_usage(FILE *f)
 {
@@ -48,6 +49,8 @@ static void adm_usage(FILE *f)
 "      --mode M            enforce (default), warn or audit\n"
 "      --pss-level L       privileged, baseline (default) or restricted\n"
 "      --no-pss            no Pod Security check\n"
+"      --placement[=LABEL] a workload labelled LABEL=S (mamori.io/sensitivity)\n"
+"                          must select nodes labelled LABEL=S (SP 800-190 3.3.5)\n"
 "      --k8s-checks LIST   also mamori k8s's workload,rbac,refs,avail checks on\n"
 "                          the object; findings at --k8s-min-severity (HIGH) or\n"
 "                          above are violations\n"
@@ -209,6 +212,7 @@ static int judge(int argc, char **argv, bool authz, bool serving)
         {"k8s-checks", required_argument, NULL, A_K8S_CHECKS},
         {"record", no_argument, NULL, A_RECORD},
         {"scan", no_argument, NULL, A_SCAN},
+        {"placement", optional_argument, NULL, A_PLACEMENT},
         {"scan-budget", required_argument, NULL, A_SCAN_BUDGET},
         {"k8s-min-severity", required_argument, NULL, A_K8S_MIN},
         CLI_REGISTRY_LONGOPTS,
@@ -249,6 +253,10 @@ static int judge(int argc, char **argv, bool authz, bool serving)
         case A_RESOLVE_TTL: cfg.resolve_ttl_s = atol(optarg); break;
         case A_RECORD: record = true; break;
         case A_SCAN: scan = true; break;
+        case A_PLACEMENT:
+            cfg.placement = true;
+            cfg.sensitivity_label = optarg;   /* NULL: mamori.io/sensitivity */
+            break;
         case A_SCAN_BUDGET:
             scan_budget = atof(optarg);
             if (scan_budget <= 0 || scan_budget > 30) {

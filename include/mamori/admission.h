@@ -63,6 +63,11 @@ typedef struct mm_adm_config {
                                        findings at workload_min or above are
                                        violations */
     mm_severity workload_min;       /* default HIGH */
+    bool placement;                 /* sensitivity placement (SP 800-190
+                                       §3.3.5): a workload labelled
+                                       sensitivity_label=S must select nodes
+                                       with the same label and value */
+    const char *sensitivity_label;  /* default "mamori.io/sensitivity" */
     bool pss;                       /* check the Pod Security level */
     mm_pss_level pss_level;         /* default baseline */
     int pss_version;                /* 0 = latest */

@@ -328,6 +328,57 @@ static void images_of(const json_t *spec, const char *key, char ***out, size_t *
     }
 }
 
+/* Does the pod spec pin its pods to nodes labelled key=val: a nodeSelector
+ * with it, or every required node-affinity term holding `key In [val]`
+ * (only that value)? */
+static bool selects_level(const json_t *spec, const char *key, const char *val)
+{
+    const char *ns = json_string_value(json_object_get(json_object_get(spec, "nodeSelector"),
+                                                       key));
+    if (ns && !strcmp(ns, val))
+        return true;
+    const json_t *req = json_object_get(json_object_get(json_object_get(spec, "affinity"),
+                                                        "nodeAffinity"),
+                                        "requiredDuringSchedulingIgnoredDuringExecution");
+    const json_t *nst = json_object_get(req, "nodeSelectorTerms");
+    if (!json_array_size(nst))
+        return false;
+    size_t i;
+    json_t *t;
+    json_array_foreach(nst, i, t) {   /* terms are ORed: each must pin */
+        bool pinned = false;
+        size_t k;
+        json_t *e;
+        json_array_foreach(json_object_get(t, "matchExpressions"), k, e) {
+            const char *ek = json_string_value(json_object_get(e, "key"));
+            const char *op = json_string_value(json_object_get(e, "operator"));
+            const json_t *vals = json_object_get(e, "values");
+            if (ek && op && !strcmp(ek, key) && !strcmp(op, "In") && json_array_size(vals) == 1 &&
+                json_string_value(json_array_get(vals, 0)) &&
+                !strcmp(json_string_value(json_array_get(vals, 0)), val))
+                pinned = true;
+        }
+        if (!pinned)
+            return false;
+    }
+    return true;
+}
+
+static void placement(const mm_admission *a, const json_t *obj, const json_t *tmeta,
+                      const json_t *spec, mm_adm_verdict *v)
+{
+    const char *key = a->c.sensitivity_label ? a->c.sensitivity_label : "mamori.io/sensitivity";
+    const char *lv = json_string_value(json_object_get(json_object_get(tmeta, "labels"), key));
+    if (!lv)
+        lv = json_string_value(json_object_get(json_object_get(json_object_get(obj, "metadata"),
+                                                               "labels"), key));
+    if (!lv || !*lv)
+        return;
+    if (!selects_level(spec, key, lv))
+        adm_violation(v, "sensitivity \"%s\": the pods do not select nodes labelled %s=%s "
+                      "(nodeSelector or required node affinity; SP 800-190 3.3.5)", lv, key, lv);
+}
+
 /* The object's pod spec: images and Pod Security. */
 static void judge_object(mm_admission *a, json_t *obj, const char *ns, mm_adm_verdict *v)
 {
@@ -363,6 +414,8 @@ static void judge_object(mm_admission *a, json_t *obj, const char *ns, mm_adm_ve
     for (size_t i = 0; i < ni; i++)
         adm_image(a, imgs[i], v);
     mm_strv_free(imgs, ni);
+    if (a->c.placement)
+        placement(a, obj, meta, spec, v);
     if (a->c.k8s_checks) {
         mm_k8s_check_opts co;
         mm_k8s_check_opts_init(&co);

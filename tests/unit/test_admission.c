@@ -233,6 +233,52 @@ MM_TEST(review_workload_checks)
     free(b);
 }
 
+MM_TEST(review_sensitivity_placement)
+{
+    mm_adm_config c;
+    mm_adm_config_init(&c);
+    c.pss = false;
+    c.placement = true;
+    mm_admission *a;
+    CHECK_OK(mm_admission_new(&a, &c));
+    const char *unpinned =
+        "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"pay\"},"
+        "\"spec\":{\"template\":{\"metadata\":{\"labels\":{\"mamori.io/sensitivity\":\"high\"}},"
+        "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}}}";
+    const char *selector =
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"labels\":"
+        "{\"mamori.io/sensitivity\":\"high\"}},\"spec\":{\"nodeSelector\":"
+        "{\"mamori.io/sensitivity\":\"high\"},\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}";
+#define AFFINITY(VALS)                                                                     \
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\",\"labels\":"         \
+        "{\"mamori.io/sensitivity\":\"high\"}},\"spec\":{\"affinity\":{\"nodeAffinity\":"         \
+        "{\"requiredDuringSchedulingIgnoredDuringExecution\":{\"nodeSelectorTerms\":[{"        \
+        "\"matchExpressions\":[{\"key\":\"mamori.io/sensitivity\",\"operator\":\"In\","        \
+        "\"values\":[" VALS "]}]}]}}},\"containers\":[{\"name\":\"c\",\"image\":\"x\"}]}}"
+    const char *aff_ok = AFFINITY("\"high\"");
+    const char *aff_bad = AFFINITY("\"high\",\"low\"");
+    struct { const char *obj; bool allowed; } cases[] = {
+        {unpinned, false}, {selector, true}, {aff_ok, true}, {aff_bad, false}, {POD_OK, true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *b = review("v1", "u8", "CREATE", "pay", cases[i].obj);
+        mm_adm_verdict *v;
+        json_t *j = decide(a, b, &v);
+        REQUIRE(j);
+        if (v->allowed != cases[i].allowed) {
+            fprintf(stderr, "placement case %zu: allowed %d (%s)\n", i, v->allowed,
+                    v->message ? v->message : "");
+            CHECK(0);
+        }
+        if (!v->allowed)
+            CHECK(strstr(v->message, "sensitivity \"high\"") != NULL);
+        json_decref(j);
+        mm_adm_verdict_free(v);
+        free(b);
+    }
+    mm_admission_free(a);
+}
+
 MM_TEST(review_image_gate_fails_closed)
 {
     /* a remote image and no registry client: the gate cannot decide, so
