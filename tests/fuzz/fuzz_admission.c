@@ -1,9 +1,9 @@
 /*
  * fuzz_admission.c - libFuzzer target for the two deploy-time request
  * parsers of mamori/admission.h: the first byte picks the AdmissionReview
- * (even) or the Docker AuthZ request (odd); the rest is the body.  Pod
- * Security is checked (the object model and the PSS checks meet hostile
- * objects), no image gate (that needs a store).  Nothing may crash, leak or
+ * (even) or the Docker AuthZ request (odd), and with its other bits the
+ * mode, the Pod Security level, sensitivity placement and the workload
+ * checks; the rest is the body.  No image gate (that needs a store).  Nothing may crash, leak or
  * read out of bounds; errors are fine, and a response must be JSON whenever
  * one is given.
  */
@@ -28,6 +28,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     c.pss_level = (mm_pss_level)((data[0] >> 3) % 3);
     c.exempt_namespaces = ex;
     c.nexempt = 1;
+    c.placement = (data[0] >> 5) & 1;
+    c.k8s_checks = (data[0] >> 6) & 1 ? MM_K8S_CHECK_WORKLOAD : 0;
+    c.workload_min = MM_SEV_LOW;
     mm_admission *a;
     if (mm_admission_new(&a, &c))
         abort();
