@@ -44,6 +44,15 @@ int cmd_host(int argc, char **argv);                        /* cmd_host.c */
 int cmd_net(int argc, char **argv);                         /* cmd_net.c */
 int cmd_k8s(int argc, char **argv);                         /* cmd_k8s.c */
 int cmd_k8s_cis(int argc, char **argv);                     /* cmd_k8s_cis.c */
+int cmd_k8s_audit(int argc, char **argv);                   /* cmd_k8s_audit.c */
+int cmd_k8s_isolate(int argc, char **argv);                 /* cmd_k8s_isolate.c */
+int cmd_admission(int argc, char **argv);                   /* cmd_admission.c */
+struct mm_k8s_client;
+/* The API client for isolation: the service account (in-cluster, server or
+ * sa_dir given) or a kubeconfig. */
+int cli_k8s_isolate_client(struct mm_k8s_client **c, bool in_cluster, const char *server,
+                           const char *sa_dir, const char *kubeconfig, const char *context,
+                           long timeout_s);                  /* cmd_k8s_isolate.c */
 void cli_usage(FILE *f);                                    /* main.c */
 
 /* --- what `image`, `rootfs` and `sbom` share (cmd_scan.c) ------------------ */

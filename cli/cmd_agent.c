@@ -15,9 +15,48 @@
 #include "mamori/mamori.h"
 #include "mamori/agent.h"
 #include "mamori/hostinv.h"
+#include "mamori/k8s.h"
 #include "cli.h"
 
 static volatile sig_atomic_t agent_stop;
+
+/* action: isolate-node - this node, once per run */
+typedef struct iso_ctx {
+    mm_k8s_client *kc;
+    const char *node;
+    mm_k8s_isolate_opts io;
+    bool done;
+    char first[200];
+} iso_ctx;
+
+static void isolate_hook(void *ud, const mm_alert *a, char *res, size_t reslen)
+{
+    iso_ctx *x = ud;
+    if (x->done) {
+        snprintf(res, reslen, "%s (earlier)", x->first);
+        return;
+    }
+    if (!x->node || !*x->node) {
+        snprintf(res, reslen, "not isolated: no node name (--node-name or NODE_NAME)");
+        return;
+    }
+    if (!x->kc) {
+        snprintf(res, reslen, "not isolated: no API access (--in-cluster or --kubeconfig)");
+        return;
+    }
+    char reason[300];
+    snprintf(reason, sizeof reason, "rule '%s' (mamori agent)", a->rule);
+    mm_k8s_isolate_opts io = x->io;
+    io.reason = reason;
+    mm_k8s_isolate_result r;
+    if (mm_k8s_isolate_node(x->kc, x->node, &io, &r))
+        snprintf(res, reslen, "failed: node %s: %s", x->node, mm_error_last());
+    else
+        snprintf(res, reslen, "node %s %s", x->node,
+                 r.already ? "was already cordoned and tainted" : "cordoned and tainted");
+    x->done = true;
+    snprintf(x->first, sizeof x->first, "%s", res);
+}
 
 static void on_signal(int sig) { (void)sig; agent_stop = 1; }
 
@@ -71,7 +110,12 @@ static void agent_usage(FILE *f)
 "  --wakeup N           eBPF: records per CPU between consumer wake-ups (1024)\n"
 "  --strict             fail when a rule needs an event or field the source cannot\n"
 "                       fill (default: such rules are disabled with a warning)\n"
-"  --quiet              no start-up and statistics lines on stderr\n");
+"  --quiet              no start-up and statistics lines on stderr\n"
+"Rules with `action: isolate-node` cordon and taint this node (once; docs/k8s-audit.md):\n"
+"  --node-name NAME     this node (default $NODE_NAME, from the downward API)\n"
+"  --in-cluster         the pod's service account (--server URL, --sa-dir DIR)\n"
+"  --kubeconfig F       or a kubeconfig (--context C)\n"
+"  --isolate-effect E   NoSchedule (default), PreferNoSchedule or NoExecute\n");
 }
 
 int cmd_agent(int argc, char **argv)
@@ -92,6 +136,13 @@ int cmd_agent(int argc, char **argv)
         {"wakeup", required_argument, NULL, 'w'},
         {"quiet", no_argument, NULL, 'q'},
         {"strict", no_argument, NULL, 1500},
+        {"node-name", required_argument, NULL, 1600},
+        {"in-cluster", no_argument, NULL, 1601},
+        {"server", required_argument, NULL, 1602},
+        {"sa-dir", required_argument, NULL, 1603},
+        {"kubeconfig", required_argument, NULL, 1604},
+        {"context", required_argument, NULL, 1605},
+        {"isolate-effect", required_argument, NULL, 1606},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -105,6 +156,11 @@ int cmd_agent(int argc, char **argv)
     double learn_secs = -1;
     const char *profile_out = NULL, *profile = NULL;
     mm_profile_opts lopts = {0};
+    iso_ctx iso = {0};
+    mm_k8s_isolate_opts_init(&iso.io);
+    iso.node = getenv("NODE_NAME");
+    bool in_cluster = false;
+    const char *server = NULL, *sa_dir = NULL, *kubeconfig = NULL, *context = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "r:s:o:c:d:w:qh", lo, NULL)) != -1) {
@@ -155,6 +211,13 @@ int cmd_agent(int argc, char **argv)
         case 'w': wakeup = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'q': quiet = true; break;
         case 1500: strict = true; break;
+        case 1600: iso.node = optarg; break;
+        case 1601: in_cluster = true; break;
+        case 1602: server = optarg; break;
+        case 1603: sa_dir = optarg; break;
+        case 1604: kubeconfig = optarg; break;
+        case 1605: context = optarg; break;
+        case 1606: iso.io.effect = optarg; break;
         case 'h': agent_usage(stdout); return 0;
         default: agent_usage(stderr); return EXIT_ERROR;
         }
@@ -187,6 +250,11 @@ int cmd_agent(int argc, char **argv)
     ao.note = on_note;
     ao.note_ud = &quiet;
     ao.stop = &agent_stop;
+    if ((in_cluster || server || sa_dir || kubeconfig) &&
+        cli_k8s_isolate_client(&iso.kc, in_cluster, server, sa_dir, kubeconfig, context, 0))
+        return cli_fail("isolate-node: ");
+    ao.isolate = isolate_hook;
+    ao.isolate_ud = &iso;
 
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
@@ -196,7 +264,9 @@ int cmd_agent(int argc, char **argv)
     agent_stop = 0;
 
     mm_agent_stats st;
-    if (mm_agent_run(&ao, &st) == 0)
+    int arc = mm_agent_run(&ao, &st);
+    mm_k8s_client_free(iso.kc);
+    if (arc == 0)
         return 0;
     switch (st.failed) {
     case MM_AGENT_PROFILE: return cli_fail("agent: --profile: ");

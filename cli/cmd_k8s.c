@@ -180,6 +180,10 @@ int cmd_k8s(int argc, char **argv)
     int c;
     if (argc > 1 && !strcmp(argv[1], "cis"))
         return cmd_k8s_cis(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "audit"))
+        return cmd_k8s_audit(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "isolate"))
+        return cmd_k8s_isolate(argc - 1, argv + 1);
     bool whocan = argc > 1 && !strcmp(argv[1], "who-can");
     bool reach = argc > 1 && !strcmp(argv[1], "reach");
     if (whocan || reach) {

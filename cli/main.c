@@ -41,6 +41,9 @@ void cli_usage(FILE *f)
 "  mamori net -r FILE | -i IF | --containers      network sensor: flows, scans, blocklists\n"
 "  mamori k8s PATH|-|--cluster [options]          Kubernetes posture (k8s --help)\n"
 "  mamori k8s who-can VERB RESOURCE [-n NS] ...    who may do it, from RBAC\n"
+"  mamori k8s audit [--rules R] LOG...             audit-log rules (k8s_audit)\n"
+"  mamori k8s isolate NODE [--effect E]            cordon and taint a node\n"
+"  mamori admission manifests|review|authz ...     deploy-time verdicts (webhook, AuthZ)\n"
 "  mamori host compliance [--cis docker,linux] [--xccdf DS --profile ID] [--fix]\n"
 "                                                 CIS Docker/Debian, SCAP; enforce\n"
 "  mamori host runtime | containers | commands    runtime software CVEs, containers,\n"
@@ -203,6 +206,8 @@ int main(int argc, char **argv)
         return cmd_net(argc - 1, argv + 1);
     if (!strcmp(cmd, "k8s"))
         return cmd_k8s(argc - 1, argv + 1);
+    if (!strcmp(cmd, "admission"))
+        return cmd_admission(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("mamori %s\n", MM_VERSION);
         return 0;

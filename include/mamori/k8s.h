@@ -331,6 +331,35 @@ int mm_k8s_client_list(mm_k8s_client *c, const char *path, mm_k8s_set *s);
  * PodDisruptionBudgets, HorizontalPodAutoscalers, Ingresses) into s. */
 int mm_k8s_client_snapshot(mm_k8s_client *c, mm_k8s_set *s);
 
+/* The client of a pod's service account (in-cluster): server NULL = from
+ * KUBERNETES_SERVICE_HOST/PORT; sa_dir NULL =
+ * /var/run/secrets/kubernetes.io/serviceaccount (token, re-read after a
+ * 401 as the kubelet rotates it, and ca.crt).  HTTPS only. */
+int mm_k8s_client_new_sa(mm_k8s_client **out, const char *server, const char *sa_dir,
+                         const mm_k8s_client_opts *opts);
+
+/* --- node isolation (SP 800-190 §3.3.5) ---------------------------------------------- */
+typedef struct mm_k8s_isolate_opts {
+    const char *taint_key;    /* default "mamori.io/compromised" */
+    const char *taint_value;  /* default "true" */
+    const char *effect;       /* NoSchedule (default), PreferNoSchedule, NoExecute */
+    const char *reason;       /* annotation mamori.io/isolation-reason (optional) */
+} mm_k8s_isolate_opts;
+
+typedef struct mm_k8s_isolate_result {
+    bool cordoned;            /* this call set spec.unschedulable */
+    bool tainted;             /* this call added the taint */
+    bool already;             /* the node was cordoned and tainted already */
+} mm_k8s_isolate_result;
+
+void mm_k8s_isolate_opts_init(mm_k8s_isolate_opts *o);
+/* Cordons NODE and taints it (the whole taint list kept, a taint of the
+ * same key and effect replaced), as kubectl cordon and taint do; retried on
+ * a 409.  MM_EAUTH on 403 (the account may not patch nodes), MM_ENOTFOUND
+ * on 404. */
+int mm_k8s_isolate_node(mm_k8s_client *c, const char *node, const mm_k8s_isolate_opts *o,
+                        mm_k8s_isolate_result *res);
+
 #ifdef __cplusplus
 }
 #endif
