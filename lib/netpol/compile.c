@@ -154,7 +154,8 @@ static int selectors(cctx *c, const np_rule *r, size_t ridx, bool egress,
     *n = 0;
     np_cidr *all = mm_xcalloc(r->ncidrs + 1, sizeof *all);
     size_t na = r->ncidrs;
-    memcpy(all, r->cidrs, r->ncidrs * sizeof *all);
+    if (r->ncidrs)
+        memcpy(all, r->cidrs, r->ncidrs * sizeof *all);
     for (size_t i = 0; i < r->npeers; i++) {
         const mm_ipaddr *addrs = NULL;
         size_t k = c->o->resolve ? c->o->resolve(c->o->ud, r->peers[i], &addrs) : 0;

@@ -49,6 +49,11 @@ struct mm_netpol {
     size_t n;
 };
 
+/* What the parser accepts: a peer container name, a DNS name pattern, an
+ * address or CIDR (host bits cleared). */
+bool np_peer_name_ok(const char *s);
+bool np_dns_pattern_ok(const char *s);
+bool np_parse_cidr(const char *s, np_cidr *out);
 /* Does a DNS name fit an egress name pattern? */
 bool np_name_match(const char *pattern, const char *name);
 

@@ -85,7 +85,7 @@ const char *mm_netpol_name(const mm_netpol *p, size_t i)
 }
 
 /* "10.0.0.0/8", "10.1.2.3", "fd00::/8": host bits cleared. */
-static bool parse_cidr(const char *s, np_cidr *out)
+bool np_parse_cidr(const char *s, np_cidr *out)
 {
     char buf[64];
     size_t n = strlen(s);
@@ -132,7 +132,7 @@ static bool parse_cidr(const char *s, np_cidr *out)
 }
 
 /* A container name: what podman and docker accept. */
-static bool peer_name_ok(const char *s)
+bool np_peer_name_ok(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n > 253)
@@ -147,7 +147,7 @@ static bool peer_name_ok(const char *s)
 }
 
 /* A DNS name pattern: labels of [a-z0-9-_], optional leading "*.". */
-static bool dns_pattern_ok(const char *s)
+bool np_dns_pattern_ok(const char *s)
 {
     if (!strncmp(s, "*.", 2))
         s += 2;
@@ -273,10 +273,10 @@ static int parse_rule(const pctx *c, const json_t *r, const char *path,
             return perr(c, MM_EFORMAT, arr, NULL, i, "%s.%s[%zu]: expected a string",
                         path, peers_key, i);
         np_cidr cd;
-        if (parse_cidr(s, &cd)) {
+        if (np_parse_cidr(s, &cd)) {
             out->cidrs = mm_xrealloc(out->cidrs, (out->ncidrs + 1) * sizeof cd);
             out->cidrs[out->ncidrs++] = cd;
-        } else if (!strchr(s, '/') && !strchr(s, ':') && peer_name_ok(s)) {
+        } else if (!strchr(s, '/') && !strchr(s, ':') && np_peer_name_ok(s)) {
             mm_strv_push(&out->peers, &out->npeers, s);
         } else {
             return perr(c, MM_EFORMAT, arr, NULL, i,
@@ -288,7 +288,7 @@ static int parse_rule(const pctx *c, const json_t *r, const char *path,
         return rc;
     for (size_t i = 0; arr && i < json_array_size(arr); i++) {
         const char *s = json_string_value(json_array_get(arr, i));
-        if (!s || !dns_pattern_ok(s))
+        if (!s || !np_dns_pattern_ok(s))
             return perr(c, MM_EFORMAT, arr, NULL, i, "%s.names[%zu]: not a DNS name%s%s",
                         path, i, s ? ": " : "", s ? s : "");
         char *low = mm_xstrdup(s);
