@@ -20,14 +20,21 @@
 #define BL_MAX (64u << 20)
 #define BL_MAX_ITEMS 1000000
 
-/* A YAML double-quoted scalar (JSON string syntax is valid YAML). */
+/* A YAML double-quoted scalar of printable ASCII (what a policy can name
+ * is ASCII; anything else becomes '?', which a glob still matches). */
 static void yq(mm_buf *b, const char *s)
 {
-    json_t *j = json_string(s ? s : "");
-    char *q = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
-    mm_buf_adds(b, q ? q : "\"\"");
-    free(q);
-    json_decref(j);
+    mm_buf_addc(b, '"');
+    for (const char *p = s ? s : ""; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\') {
+            mm_buf_addc(b, '\\');
+            mm_buf_addc(b, (char)c);
+        } else {
+            mm_buf_addc(b, c >= 0x20 && c < 0x7f ? (char)c : '?');
+        }
+    }
+    mm_buf_addc(b, '"');
 }
 
 /* Is s a peer the parser takes (an address, a CIDR or a container name)? */

@@ -1,0 +1,288 @@
+/*
+ * cmd_waf.c - `mamori waf`: the web application firewall (docs/waf.md).
+ * Detect mode reads packets (a pcap file, an interface or a network
+ * namespace), reassembles TCP, checks every HTTP/1 request against the
+ * OWASP Core Rule Set and prints each attack as a Falco JSON alert; inline
+ * mode (--listen, --upstream) is a reverse proxy that answers 403 to what
+ * the rules block.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mamori/net.h"
+#include "mamori/waf.h"
+#include "cli.h"
+
+static void waf_usage(FILE *f)
+{
+    fprintf(f,
+"Usage: mamori waf -r FILE | -i IF | --netns PATH [options]   detect mode (alerts)\n"
+"       mamori waf --listen ADDR --upstream URL [options]     inline reverse proxy\n"
+"\n"
+"  -r, --read FILE         pcap or pcapng file\n"
+"  -i, --interface IF      live capture on IF\n"
+"      --netns PATH        live capture inside a network namespace\n"
+"      --filter EXPR       BPF filter (default: tcp)\n"
+"      --listen ADDR       inline: listen on HOST:PORT\n"
+"      --upstream URL      inline: the app (http://HOST:PORT)\n"
+"      --cert FILE --key FILE  inline: terminate TLS with this pair\n"
+"      --paranoia N        CRS paranoia level 1-4 (default 1)\n"
+"      --threshold N       inbound anomaly score that blocks (default 5)\n"
+"      --rules FILE        more SecRules (exclusions) after the CRS\n"
+"      --crs-setup FILE    default /etc/modsecurity/crs/crs-setup.conf\n"
+"      --crs-rules DIR     default /usr/share/modsecurity-crs/rules\n"
+"      --detect-only       inline: report, never block\n"
+"      --duration S        stop after S seconds (live capture, proxy)\n"
+"      --output SINK       alerts: stdout (default), stderr, file:PATH, syslog, URL, none\n"
+"      --findings FILE     findings as a JSON array at the end\n"
+"      --exit-code N       exit N when an attack was seen\n"
+"  -q, --quiet             no statistics on standard error\n");
+}
+
+typedef struct wctx {
+    mm_alert_sink *sink;
+    mm_findings *findings;
+    pthread_mutex_t mu;
+    unsigned long attacks;
+} wctx;
+
+static void on_alert(void *ud, const mm_alert *a, const mm_finding *f)
+{
+    wctx *c = ud;
+    pthread_mutex_lock(&c->mu);
+    c->attacks++;
+    if (c->sink)
+        mm_alert_sink_write(c->sink, a);
+    if (c->findings && mm_findings_count(c->findings) < 100000)
+        mm_findings_add(c->findings, f);
+    pthread_mutex_unlock(&c->mu);
+}
+
+typedef struct pctx {
+    wctx *c;
+    char hostname[256];
+} pctx;
+
+static void on_block(void *ud, const mm_waf_request *r, const mm_waf_verdict *v)
+{
+    pctx *p = ud;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    mm_waf_report(p->hostname, r, v, NULL, (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec,
+                  on_alert, p->c);
+}
+
+static volatile sig_atomic_t stop_now;
+static void on_signal(int s) { (void)s; stop_now = 1; }
+
+typedef struct feed_ctx {
+    mm_net *n;
+    uint32_t src;
+} feed_ctx;
+
+static void on_pkt(void *ud, int lt, int64_t ts, const uint8_t *d, size_t cl, size_t wl)
+{
+    feed_ctx *f = ud;
+    mm_net_feed(f->n, f->src, lt, ts, d, cl, wl);
+}
+
+int cmd_waf(int argc, char **argv)
+{
+    enum { O_NETNS = 1800, O_FILTER, O_LISTEN, O_UPSTREAM, O_CERT, O_KEY, O_PARANOIA,
+           O_THRESHOLD, O_RULES, O_SETUP, O_CRS, O_DETECT, O_DURATION, O_OUTPUT,
+           O_FINDINGS, O_EXIT };
+    static const struct option longopts[] = {
+        {"read", required_argument, NULL, 'r'},
+        {"interface", required_argument, NULL, 'i'},
+        {"netns", required_argument, NULL, O_NETNS},
+        {"filter", required_argument, NULL, O_FILTER},
+        {"listen", required_argument, NULL, O_LISTEN},
+        {"upstream", required_argument, NULL, O_UPSTREAM},
+        {"cert", required_argument, NULL, O_CERT},
+        {"key", required_argument, NULL, O_KEY},
+        {"paranoia", required_argument, NULL, O_PARANOIA},
+        {"threshold", required_argument, NULL, O_THRESHOLD},
+        {"rules", required_argument, NULL, O_RULES},
+        {"crs-setup", required_argument, NULL, O_SETUP},
+        {"crs-rules", required_argument, NULL, O_CRS},
+        {"detect-only", no_argument, NULL, O_DETECT},
+        {"duration", required_argument, NULL, O_DURATION},
+        {"output", required_argument, NULL, O_OUTPUT},
+        {"findings", required_argument, NULL, O_FINDINGS},
+        {"exit-code", required_argument, NULL, O_EXIT},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *file = NULL, *iface = NULL, *netns = NULL, *filter = "tcp", *listen_on = NULL,
+               *upstream = NULL, *cert = NULL, *key = NULL, *output = "stdout",
+               *findings = NULL;
+    mm_waf_opts wo = {0};
+    double duration = 0;
+    int exit_code = 0, c;
+    bool quiet = false;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "r:i:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r': file = optarg; break;
+        case 'i': iface = optarg; break;
+        case O_NETNS: netns = optarg; break;
+        case O_FILTER: filter = optarg; break;
+        case O_LISTEN: listen_on = optarg; break;
+        case O_UPSTREAM: upstream = optarg; break;
+        case O_CERT: cert = optarg; break;
+        case O_KEY: key = optarg; break;
+        case O_PARANOIA:
+            wo.paranoia = atoi(optarg);
+            if (wo.paranoia < 1 || wo.paranoia > 4) {
+                fprintf(stderr, "%s: waf: --paranoia: 1 to 4\n", prog);
+                return EXIT_ERROR;
+            }
+            break;
+        case O_THRESHOLD:
+            wo.threshold = atoi(optarg);
+            if (wo.threshold < 1) {
+                fprintf(stderr, "%s: waf: --threshold: a positive score\n", prog);
+                return EXIT_ERROR;
+            }
+            break;
+        case O_RULES: wo.extra_rules = optarg; break;
+        case O_SETUP: wo.crs_setup = optarg; break;
+        case O_CRS: wo.crs_rules = optarg; break;
+        case O_DETECT: wo.detect_only = true; break;
+        case O_DURATION: duration = atof(optarg); break;
+        case O_OUTPUT: output = optarg; break;
+        case O_FINDINGS: findings = optarg; break;
+        case O_EXIT: exit_code = atoi(optarg); break;
+        case 'q': quiet = true; break;
+        case 'h': waf_usage(stdout); return 0;
+        default: waf_usage(stderr); return EXIT_ERROR;
+        }
+    }
+    bool inline_mode = listen_on || upstream;
+    if (optind < argc || (inline_mode && (!listen_on || !upstream)) ||
+        (!inline_mode && !!file + !!iface + !!netns == 0) || (!!cert != !!key)) {
+        waf_usage(stderr);
+        return EXIT_ERROR;
+    }
+    if (!inline_mode)
+        wo.detect_only = true;
+    wctx cx = {.sink = NULL};
+    pthread_mutex_init(&cx.mu, NULL);
+    mm_findings_new(&cx.findings);
+    mm_waf *w = NULL;
+    int rc = 0;
+    if (strcmp(output, "none") && mm_alert_sink_open(&cx.sink, output)) {
+        rc = cli_fail("waf: ");
+        goto out;
+    }
+    if (mm_waf_new(&w, &wo)) {
+        rc = cli_fail("waf: ");
+        goto out;
+    }
+    if (!quiet)
+        fprintf(stderr, "%s: waf: %d rules (OWASP CRS, paranoia level %d)\n", prog,
+                mm_waf_rule_count(w), wo.paranoia ? wo.paranoia : 1);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    if (inline_mode) {
+        pctx pc = {.c = &cx};
+        if (gethostname(pc.hostname, sizeof pc.hostname - 1) != 0)
+            pc.hostname[0] = 0;
+        mm_waf_proxy_opts po = {.listen = listen_on, .upstream = upstream, .cert_file = cert,
+                                .key_file = key, .on_block = on_block, .ud = &pc};
+        mm_waf_proxy *p = NULL;
+        if (mm_waf_proxy_start(&p, w, &po)) {
+            rc = cli_fail("waf: ");
+            goto out;
+        }
+        fprintf(stderr, "%s: waf: listening on port %u, upstream %s\n", prog,
+                mm_waf_proxy_port(p), upstream);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        while (!stop_now) {
+            usleep(100000);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            if (duration > 0 && (double)(t1.tv_sec - t0.tv_sec) +
+                (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 >= duration)
+                break;
+        }
+        mm_waf_proxy_stop(p);
+    } else {
+        mm_waf_detect *d = mm_waf_detect_new(w, NULL, on_alert, &cx);
+        mm_net_opts no = {.on_stream = mm_waf_detect_stream, .on_flow = mm_waf_detect_flow,
+                          .ud = d, .learn = true, .stream_depth = 1u << 20};
+        no.scan.disabled = true;
+        mm_net *n = NULL;
+        mm_net_capture *cap = NULL;
+        mm_net_capture_opts co = {.file = file, .iface = iface, .netns = netns,
+                                  .filter = filter};
+        if (mm_net_new(&n, &no) || mm_net_capture_open(&cap, &co)) {
+            rc = cli_fail("waf: ");
+            mm_net_free(n);
+            mm_waf_detect_free(d);
+            goto out;
+        }
+        feed_ctx fc = {.n = n};
+        fc.src = mm_net_source_add(n, mm_net_capture_label(cap), 0, NULL);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        while (!stop_now) {
+            int r = mm_net_capture_next(cap, 0, 100, on_pkt, &fc);
+            if (r == MM_ENOTFOUND)
+                break;
+            if (r < 0) {
+                rc = cli_fail("waf: ");
+                break;
+            }
+            if (!file) {
+                clock_gettime(CLOCK_MONOTONIC, &t1);
+                if (duration > 0 && (double)(t1.tv_sec - t0.tv_sec) +
+                    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 >= duration)
+                    break;
+                clock_gettime(CLOCK_REALTIME, &t1);
+                mm_net_advance(n, (int64_t)t1.tv_sec * 1000000000LL + t1.tv_nsec);
+            }
+        }
+        mm_net_finish(n);
+        mm_waf_detect_stats st;
+        mm_waf_detect_stats_get(d, &st);
+        if (!quiet)
+            fprintf(stderr, "%s: waf: %llu requests, %llu attacks, %llu streams not HTTP/1\n",
+                    prog, (unsigned long long)st.requests, (unsigned long long)st.attacks,
+                    (unsigned long long)st.streams_not_http);
+        mm_net_capture_free(cap);
+        mm_net_free(n);
+        mm_waf_detect_free(d);
+    }
+    if (!rc && findings) {
+        char *j = mm_net_findings_json(cx.findings);
+        FILE *f = strcmp(findings, "-") ? fopen(findings, "w") : stdout;
+        if (!f) {
+            fprintf(stderr, "%s: waf: %s: %s\n", prog, findings, strerror(errno));
+            rc = EXIT_ERROR;
+        } else {
+            fputs(j, f);
+            fputc('\n', f);
+            if (f != stdout)
+                fclose(f);
+        }
+        free(j);
+    }
+    if (!rc && exit_code && cx.attacks)
+        rc = exit_code;
+out:
+    mm_waf_free(w);
+    mm_alert_sink_free(cx.sink);
+    mm_findings_free(cx.findings);
+    pthread_mutex_destroy(&cx.mu);
+    return rc;
+}
