@@ -43,7 +43,9 @@ static void enforce_usage(FILE *f)
 "  --findings FILE         dropped-packet findings as a JSON array\n"
 "  --kill-switch           delete every table named mamori* in this namespace, every\n"
 "                          running container's, /run/netns/*, and each --netns\n"
-"  --netns PATH            (with --kill-switch) one more namespace\n");
+"  --netns PATH            (with --kill-switch) one more namespace\n"
+"  --storage-root DIR      containers/storage of podman/CRI-O, to name running containers\n"
+"                          (default /var/lib/containers/storage)\n");
 }
 
 typedef struct wl {
@@ -177,7 +179,7 @@ static int from_baseline(int argc, char **argv)
     return 0;
 }
 
-static int kill_switch(char **extra, size_t nextra)
+static int kill_switch(char **extra, size_t nextra, const char *storage)
 {
     int rc = 0;
     size_t total = 0, n = 0;
@@ -186,7 +188,7 @@ static int kill_switch(char **extra, size_t nextra)
     paths = realloc(paths, (np + 1) * sizeof *paths);
     paths[np++] = NULL;                     /* this namespace */
     mm_net_nslist nsl = {0};
-    if (mm_net_discover(&nsl, NULL, NULL, false) == 0)
+    if (mm_net_discover(&nsl, NULL, storage, false) == 0)
         for (size_t i = 0; i < nsl.count; i++) {
             paths = realloc(paths, (np + 1) * sizeof *paths);
             paths[np++] = strdup(nsl.ns[i].path);
@@ -421,7 +423,7 @@ int cmd_net_enforce(int argc, char **argv)
     if (argc >= 1 && !strcmp(argv[0], "policy"))
         return from_baseline(argc, argv);
     enum { O_POLICY = 1700, O_TARGET, O_HOST, O_DRY, O_GROUP, O_FOLLOW, O_DURATION,
-           O_OUTPUT, O_FINDINGS, O_KILL, O_NETNS, O_FAIL_AT };
+           O_OUTPUT, O_FINDINGS, O_KILL, O_NETNS, O_FAIL_AT, O_STORAGE };
     static const struct option longopts[] = {
         {"policy", required_argument, NULL, O_POLICY},
         {"target", required_argument, NULL, O_TARGET},
@@ -435,11 +437,12 @@ int cmd_net_enforce(int argc, char **argv)
         {"kill-switch", no_argument, NULL, O_KILL},
         {"netns", required_argument, NULL, O_NETNS},
         {"test-fail-at", required_argument, NULL, O_FAIL_AT},
+        {"storage-root", required_argument, NULL, O_STORAGE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *policy = NULL, *output = "stdout", *findings = NULL;
-    bool host = false, dry = false, follow = false, kill = false;
+    const char *policy = NULL, *output = "stdout", *findings = NULL, *storage = NULL;
+    bool host = false, dry = false, do_follow = false, kill = false;
     unsigned group = 100;
     double duration = 0;
     long fail_at = -1;
@@ -470,7 +473,7 @@ int cmd_net_enforce(int argc, char **argv)
             group = (unsigned)g;
             break;
         }
-        case O_FOLLOW: follow = true; break;
+        case O_FOLLOW: do_follow = true; break;
         case O_DURATION: duration = atof(optarg); break;
         case O_OUTPUT: output = optarg; break;
         case O_FINDINGS: findings = optarg; break;
@@ -480,6 +483,7 @@ int cmd_net_enforce(int argc, char **argv)
                 extra[nextra++] = optarg;
             break;
         case O_FAIL_AT: fail_at = atol(optarg); break;
+        case O_STORAGE: storage = optarg; break;
         case 'h': enforce_usage(stdout); wls_free(&w); return 0;
         default: enforce_usage(stderr); wls_free(&w); return EXIT_ERROR;
         }
@@ -491,7 +495,7 @@ int cmd_net_enforce(int argc, char **argv)
     }
     if (kill) {
         wls_free(&w);
-        return kill_switch(extra, nextra);
+        return kill_switch(extra, nextra, storage);
     }
     if (!policy) {
         fprintf(stderr, "%s: net enforce: --policy FILE is needed (or --kill-switch)\n", prog);
@@ -507,7 +511,7 @@ int cmd_net_enforce(int argc, char **argv)
     }
     if (w.n == 0) {             /* every running container */
         mm_net_nslist nsl = {0};
-        if (mm_net_discover(&nsl, NULL, NULL, false)) {
+        if (mm_net_discover(&nsl, NULL, storage, false)) {
             rc = cli_fail("net enforce: ");
             goto out;
         }
@@ -598,7 +602,7 @@ int cmd_net_enforce(int argc, char **argv)
             fprintf(stderr, "%s: net enforce: policy %s applied to %s (%s, table inet %s)\n",
                     prog, mm_netpol_name(pol, (size_t)w.v[i].pol), w.v[i].name,
                     tg[k++].netns ? w.v[i].netns : "host", w.v[i].table);
-    if (follow)
+    if (do_follow)
         rc = follow_loop(pol, &w, host, group, duration, output, findings);
 out:
     mm_netpol_targets_clear(tg, ntg);

@@ -15,7 +15,11 @@ pid; 10.234.0.0/24 exists inside them only): the workload "web" at
 - an egress name opens when web looks it up: the DNS answer seen by the
   sensor puts the address into the rule's set;
 - a failure in the second of two namespaces rolls the first back to the
-  table it had; the kill switch removes every mamori table.
+  table it had; the kill switch removes every mamori table;
+- a real podman container (`--network none`, runc, private --root, a
+  busybox image; a veth end moved into its namespace): found by discovery,
+  its policy picked by name, applied inside it, drops alerted with its name,
+  and its table removed by the kill switch.
 Every loop is bounded; each connection attempt has a short timeout.
 """
 import json
@@ -291,6 +295,88 @@ def t_kill_switch(r, net):
     eq(res.rc, 0, "second kill switch is a no-op")
 
 
+ECHO = r"""
+import socket, sys
+src, dst, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+s = socket.socket(); s.settimeout(1.5)
+if src != "-": s.bind((src, 0))
+try:
+    s.connect((dst, port)); s.sendall(b"ok\n"); print("OK" if s.recv(16).startswith(b"ok") else "NODATA")
+except OSError as e:
+    print("FAIL", e)
+"""
+
+
+def t_podman(r):
+    import test_net
+    pod = test_net.Pod(r.tmp)
+    peer = "mmt-np-c-%d" % PID
+    name = "mmnp-web-%d" % PID
+    try:
+        pid = pod.run(name, "(while true; do nc -l -p 8081 -e /bin/cat; done) & "
+                            "while true; do nc -l -p 8080 -e /bin/cat; done")
+        sh(["ip", "netns", "add", peer])
+        vh, vc = "mcp%d" % (PID % 100000), "mcc%d" % (PID % 100000)
+        sh(["ip", "link", "add", vh, "type", "veth", "peer", "name", vc])
+        sh(["ip", "link", "set", vh, "netns", peer])
+        sh(["ip", "link", "set", vc, "netns", str(pid)])
+        sh(["ip", "-n", peer, "addr", "add", "10.234.1.1/24", "dev", vh])
+        sh(["ip", "-n", peer, "addr", "add", "10.234.1.3/24", "dev", vh])
+        sh(["ip", "-n", peer, "link", "set", vh, "up"])
+        sh(["nsenter", "-t", str(pid), "-n", "ip", "addr", "add", "10.234.1.2/24", "dev", vc])
+        sh(["nsenter", "-t", str(pid), "-n", "ip", "link", "set", vc, "up"])
+        for _ in range(50):
+            if in_ns(peer, ECHO, "10.234.1.1", "10.234.1.2", "8080") == "OK":
+                break
+            time.sleep(0.2)
+        pol = write(r, "pod.yaml", "version: 1\npolicies:\n  - name: web\n    match: {container: %s}\n"
+                    "    ingress:\n      - from: [10.234.1.1]\n        ports: [tcp/8080]\n" % name)
+        res = r.run(["net", "enforce", "--policy", pol, "--dry-run", "--storage-root", pod.root])
+        eq(res.rc, 0, "dry run over running containers: " + res.describe())
+        check("/proc/%d/ns/net: table inet mamori (policy)" % pid in res.out or
+              "ns/net: table inet mamori (policy)" in res.out, "the container found: %r" % res.out[:300])
+        fnd = os.path.join(r.root, "pod-findings.json")
+        out = open(os.path.join(r.root, "pod.out"), "w+")
+        err = open(os.path.join(r.root, "pod.err"), "w+")
+        p = subprocess.Popen([r.bin, "net", "enforce", "--policy", pol, "--follow", "--duration", "30",
+                              "--findings", fnd, "--storage-root", pod.root], stdout=out, stderr=err, env=r.env(), cwd=r.cwd)
+        try:
+            for _ in range(100):
+                err.seek(0)
+                if "following" in err.read() or p.poll() is not None:
+                    break
+                time.sleep(0.2)
+            err.seek(0)
+            e = err.read()
+            check("following" in e and "applied to %s" % name in e, "applied to the container: %r" % e[-500:])
+            eq(in_ns(peer, ECHO, "10.234.1.1", "10.234.1.2", "8080"), "OK", "allowed peer")
+            check(in_ns(peer, ECHO, "10.234.1.3", "10.234.1.2", "8080").startswith("FAIL"), "other peer")
+            check(in_ns(peer, ECHO, "10.234.1.1", "10.234.1.2", "8081").startswith("FAIL"), "other port")
+            time.sleep(1.0)
+        finally:
+            p.terminate()
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        out.seek(0)
+        al = [json.loads(l) for l in out.read().splitlines() if l.startswith("{")]
+        got = {(a["output_fields"]["fd.cip"], a["output_fields"]["fd.sport"]) for a in al}
+        check({("10.234.1.3", 8080), ("10.234.1.1", 8081)} <= got, "drops alerted: %s" % got)
+        check(all(a["output_fields"]["container.name"] == name for a in al), "container named")
+        tabs = sh(["nsenter", "-t", str(pid), "-n", "nft", "list", "tables"]).stdout
+        check("table inet mamori" in tabs, "table inside the container: %r" % tabs)
+        res = r.run(["net", "enforce", "--kill-switch"])
+        eq(res.rc, 0, "kill switch: " + res.describe())
+        tabs = sh(["nsenter", "-t", str(pid), "-n", "nft", "list", "tables"]).stdout
+        check("mamori" not in tabs, "kill switch found the container's table")
+        eq(in_ns(peer, ECHO, "10.234.1.3", "10.234.1.2", "8080"), "OK", "open again")
+    finally:
+        subprocess.run(["ip", "netns", "del", peer], capture_output=True)
+        pod.close()
+
+
 def t_errors(r):
     bad = write(r, "bad.yaml", "version: 1\npolicies:\n- name: a\n  ingress:\n  - from: [10.0.0.0/40]\n")
     res = r.run(["net", "enforce", "--policy", bad, "--dry-run", "--target", "a=/nonexistent"])
@@ -318,6 +404,7 @@ def main():
                 s.case("kill-switch", t_kill_switch, r, net)
             finally:
                 net.close()
+        s.case("podman-container", t_podman, r)
     finally:
         r.close()
     s.finish()
