@@ -6,7 +6,6 @@
  * alert and finding of rule MM-NET-040 (SP 800-190 §3.4.2).  The log
  * prefix "mamori:POLICY:in|out " says which policy and direction dropped.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>

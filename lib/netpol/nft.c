@@ -8,7 +8,6 @@
  * back to the tables they had when a later one fails.  The kill switch
  * deletes every mamori table of a namespace in one transaction.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
