@@ -16,8 +16,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include "mamori/net.h"
+#include "mamori/netpol.h"
 #include "mamori/waf.h"
 #include "cli.h"
 
@@ -40,6 +42,9 @@ static void waf_usage(FILE *f)
 "      --crs-setup FILE    default /etc/modsecurity/crs/crs-setup.conf\n"
 "      --crs-rules DIR     default /usr/share/modsecurity-crs/rules\n"
 "      --detect-only       inline: report, never block\n"
+"      --block-offenders N inline: after N attacks from one client, drop its packets to\n"
+"                          the proxy's port (nftables table mamori_waf) for --block-for\n"
+"      --block-for S       seconds a repeat offender stays blocked (default 600)\n"
 "      --duration S        stop after S seconds (live capture, proxy)\n"
 "      --output SINK       alerts: stdout (default), stderr, file:PATH, syslog, URL, none\n"
 "      --findings FILE     findings as a JSON array at the end\n"
@@ -66,10 +71,43 @@ static void on_alert(void *ud, const mm_alert *a, const mm_finding *f)
     pthread_mutex_unlock(&c->mu);
 }
 
+#define MAX_OFFENDERS 65536
+
 typedef struct pctx {
     wctx *c;
     char hostname[256];
+    unsigned block_after, block_for;
+    pthread_mutex_t mu;
+    struct { char ip[64]; unsigned n; } *off;   /* attacks per client */
+    size_t noff;
 } pctx;
+
+/* A repeat offender: its address into the set the proxy's port drops. */
+static void offender(pctx *p, const char *ip)
+{
+    mm_ipaddr a;
+    if (!p->block_after || !ip || mm_net_addr_parse(&a, ip) != 0)
+        return;
+    pthread_mutex_lock(&p->mu);
+    size_t i = 0;
+    while (i < p->noff && strcmp(p->off[i].ip, ip))
+        i++;
+    if (i == p->noff && p->noff < MAX_OFFENDERS) {
+        p->off = realloc(p->off, (p->noff + 1) * sizeof *p->off);
+        snprintf(p->off[p->noff].ip, sizeof p->off[p->noff].ip, "%s", ip);
+        p->off[p->noff++].n = 0;
+    }
+    bool now = i < p->noff && ++p->off[i].n == p->block_after;
+    pthread_mutex_unlock(&p->mu);
+    if (!now)
+        return;
+    if (mm_netpol_set_add(NULL, "mamori_waf", a.family == AF_INET6 ? "offenders_v6" :
+                          "offenders_v4", &a, p->block_for))
+        fprintf(stderr, "%s: waf: blocking %s: %s\n", prog, ip, mm_error_last());
+    else
+        fprintf(stderr, "%s: waf: %s blocked at the network layer for %u s after %u attacks\n",
+                prog, ip, p->block_for, p->block_after);
+}
 
 static void on_block(void *ud, const mm_waf_request *r, const mm_waf_verdict *v)
 {
@@ -78,6 +116,18 @@ static void on_block(void *ud, const mm_waf_request *r, const mm_waf_verdict *v)
     clock_gettime(CLOCK_REALTIME, &ts);
     mm_waf_report(p->hostname, r, v, NULL, (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec,
                   on_alert, p->c);
+    offender(p, r->client_ip);
+}
+
+/* table inet mamori_waf: packets from the offender sets to the proxy's port
+ * are dropped (one transaction; the kill switch removes it too). */
+static int offender_table(unsigned port, bool create)
+{
+    char *cmds = create ? mm_netpol_offender_table("mamori_waf", (uint16_t)port) : NULL;
+    int rc = mm_netpol_nft_run(NULL, cmds ? cmds : "table inet mamori_waf\n"
+                               "delete table inet mamori_waf\n", false);
+    free(cmds);
+    return rc;
 }
 
 static volatile sig_atomic_t stop_now;
@@ -98,7 +148,7 @@ int cmd_waf(int argc, char **argv)
 {
     enum { O_NETNS = 1800, O_FILTER, O_LISTEN, O_UPSTREAM, O_CERT, O_KEY, O_PARANOIA,
            O_THRESHOLD, O_RULES, O_SETUP, O_CRS, O_DETECT, O_DURATION, O_OUTPUT,
-           O_FINDINGS, O_EXIT };
+           O_FINDINGS, O_EXIT, O_BLOCK_AFTER, O_BLOCK_FOR };
     static const struct option longopts[] = {
         {"read", required_argument, NULL, 'r'},
         {"interface", required_argument, NULL, 'i'},
@@ -118,6 +168,8 @@ int cmd_waf(int argc, char **argv)
         {"output", required_argument, NULL, O_OUTPUT},
         {"findings", required_argument, NULL, O_FINDINGS},
         {"exit-code", required_argument, NULL, O_EXIT},
+        {"block-offenders", required_argument, NULL, O_BLOCK_AFTER},
+        {"block-for", required_argument, NULL, O_BLOCK_FOR},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -128,6 +180,7 @@ int cmd_waf(int argc, char **argv)
     mm_waf_opts wo = {0};
     double duration = 0;
     int exit_code = 0, c;
+    unsigned block_after = 0, block_for = 600;
     bool quiet = false;
     optind = 1;
     while ((c = getopt_long(argc, argv, "r:i:qh", longopts, NULL)) != -1) {
@@ -162,6 +215,8 @@ int cmd_waf(int argc, char **argv)
         case O_OUTPUT: output = optarg; break;
         case O_FINDINGS: findings = optarg; break;
         case O_EXIT: exit_code = atoi(optarg); break;
+        case O_BLOCK_AFTER: block_after = (unsigned)atoi(optarg); break;
+        case O_BLOCK_FOR: block_for = (unsigned)atoi(optarg); break;
         case 'q': quiet = true; break;
         case 'h': waf_usage(stdout); return 0;
         default: waf_usage(stderr); return EXIT_ERROR;
@@ -194,7 +249,8 @@ int cmd_waf(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     if (inline_mode) {
-        pctx pc = {.c = &cx};
+        pctx pc = {.c = &cx, .block_after = block_after, .block_for = block_for};
+        pthread_mutex_init(&pc.mu, NULL);
         if (gethostname(pc.hostname, sizeof pc.hostname - 1) != 0)
             pc.hostname[0] = 0;
         mm_waf_proxy_opts po = {.listen = listen_on, .upstream = upstream, .cert_file = cert,
@@ -202,6 +258,12 @@ int cmd_waf(int argc, char **argv)
         mm_waf_proxy *p = NULL;
         if (mm_waf_proxy_start(&p, w, &po)) {
             rc = cli_fail("waf: ");
+            goto out;
+        }
+        if (block_after && offender_table(mm_waf_proxy_port(p), true)) {
+            rc = cli_fail("waf: --block-offenders: ");
+            mm_waf_proxy_stop(p);
+            pthread_mutex_destroy(&pc.mu);
             goto out;
         }
         fprintf(stderr, "%s: waf: listening on port %u, upstream %s\n", prog,
@@ -216,6 +278,10 @@ int cmd_waf(int argc, char **argv)
                 break;
         }
         mm_waf_proxy_stop(p);
+        if (block_after && offender_table(0, false))
+            fprintf(stderr, "%s: waf: removing table mamori_waf: %s\n", prog, mm_error_last());
+        free(pc.off);
+        pthread_mutex_destroy(&pc.mu);
     } else {
         mm_waf_detect *d = mm_waf_detect_new(w, NULL, on_alert, &cx);
         mm_net_opts no = {.on_stream = mm_waf_detect_stream, .on_flow = mm_waf_detect_flow,

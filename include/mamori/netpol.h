@@ -156,6 +156,13 @@ size_t mm_netpol_name_sets(const mm_netpol *p, size_t idx, const char *name,
 int mm_netpol_set_add(const char *netns, const char *table, const char *set,
                       const mm_ipaddr *addr, uint32_t ttl);
 
+/* A table that drops what the addresses of its sets offenders_v4 and
+ * offenders_v6 (timeouts; filled with mm_netpol_set_add) send to TCP
+ * port `port` here: the WAF's repeat offenders blocked at the network
+ * layer.  nft commands that replace the table (mm_netpol_nft_run).
+ * Caller frees. */
+char *mm_netpol_offender_table(const char *table, uint16_t port);
+
 /* ---- dropped packets (nflog) ---------------------------------------------------- */
 
 typedef struct mm_netpol_drop {

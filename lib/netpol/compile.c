@@ -361,6 +361,20 @@ int mm_netpol_compile(char **ruleset, const mm_netpol *p, size_t idx,
     return 0;
 }
 
+char *mm_netpol_offender_table(const char *table, uint16_t port)
+{
+    return mm_xasprintf("table inet %s\ndelete table inet %s\n"
+                        "table inet %s {\n"
+                        "\tset offenders_v4 {\n\t\ttype ipv4_addr\n\t\tflags timeout\n\t}\n\n"
+                        "\tset offenders_v6 {\n\t\ttype ipv6_addr\n\t\tflags timeout\n\t}\n\n"
+                        "\tchain input {\n"
+                        "\t\ttype filter hook input priority filter; policy accept;\n"
+                        "\t\tip saddr @offenders_v4 tcp dport %u drop\n"
+                        "\t\tip6 saddr @offenders_v6 tcp dport %u drop\n"
+                        "\t}\n"
+                        "}\n", table, table, table, port, port);
+}
+
 /* ---- line diff ------------------------------------------------------------------ */
 
 static char **split_lines(const char *s, size_t *n)

@@ -10,7 +10,9 @@ CRS rule ids, paranoia level and anomaly score; benign requests (queries,
 a form post, a JSON post, a HEAD) pass with the app's status, type and body.
 Detect mode: the same requests sent straight to the app while tcpdump
 records loopback; `mamori waf -r` on the recording reports each attack
-once and nothing for the benign ones.  Every loop is bounded.
+once and nothing for the benign ones.  Repeat offenders (in a namespace
+made here): after 3 attacks a client's packets to the proxy are dropped by
+nftables.  Every loop is bounded.
 """
 import http.client
 import http.server
@@ -207,6 +209,62 @@ def t_detect(r, up):
     eq(res.rc, 1, "--exit-code on attacks")
 
 
+def t_offender(r):
+    """--block-offenders: after N attacks a client's packets to the proxy's
+    port are dropped by nftables.  Everything runs in a namespace made here
+    (its own loopback), so the host's rules are never touched."""
+    if os.geteuid() != 0 or not shutil.which("nft"):
+        raise Skip("needs root and nftables")
+    ns = "mmt-waf-%d" % os.getpid()
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    procs = []
+    try:
+        subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
+        up, port = free_port(), free_port()
+        procs.append(subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-m", "http.server",
+                                       "--bind", "127.0.0.1", str(up)], cwd=r.cwd,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        err = open(os.path.join(r.root, "offender.err"), "w+")
+        procs.append(subprocess.Popen(["ip", "netns", "exec", ns, r.bin, "waf", "--listen",
+                                       "127.0.0.1:%d" % port, "--upstream", "http://127.0.0.1:%d" % up,
+                                       "--output", "none", "--block-offenders", "3", "--block-for", "60",
+                                       "--duration", "60"], stdout=subprocess.DEVNULL, stderr=err,
+                                      env=r.env(), cwd=r.cwd))
+        client = ("import http.client,sys\n"
+                  "c=http.client.HTTPConnection('127.0.0.1',%d,timeout=3)\n"
+                  "try:\n c.request('GET',sys.argv[1],headers={'User-Agent':'Mozilla/5.0'});print(c.getresponse().status)\n"
+                  "except OSError as e:\n print('FAIL',e)\n" % port)
+        def get(path):
+            return subprocess.run(["ip", "netns", "exec", ns, sys.executable, "-c", client, path],
+                                  capture_output=True, text=True, timeout=30).stdout.strip()
+        for _ in range(150):
+            if get("/") == "200":
+                break
+            time.sleep(0.2)
+        eq(get("/"), "200", "benign before")
+        for i in range(3):
+            eq(get("/item?id=1%27%20OR%20%271%27=%271"), "403", "attack %d" % i)
+        time.sleep(0.5)
+        err.seek(0)
+        check("blocked at the network layer" in err.read(), "says it blocked: %r" % open(err.name).read()[-300:])
+        check(get("/").startswith("FAIL"), "the offender's packets are dropped now")
+        st = subprocess.run(["ip", "netns", "exec", ns, "nft", "list", "set", "inet", "mamori_waf",
+                             "offenders_v4"], capture_output=True, text=True).stdout
+        check("127.0.0.1" in st and "expires" in st, "offender in the set: %r" % st)
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        tabs = subprocess.run(["ip", "netns", "exec", ns, "nft", "list", "tables"],
+                              capture_output=True, text=True).stdout
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    check("mamori_waf" not in tabs, "table removed at the end: %r" % tabs)
+
+
 def t_errors(r):
     res = r.run(["waf", "--listen", "127.0.0.1:1"])
     eq(res.rc, 2, "--listen without --upstream")
@@ -231,6 +289,7 @@ def main():
             up = Upstream()
             s.case("inline-proxy", t_inline, r, up)
             s.case("detect-pcap", t_detect, r, up)
+            s.case("repeat-offender", t_offender, r)
     finally:
         if up:
             up.close()

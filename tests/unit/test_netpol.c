@@ -273,6 +273,21 @@ MM_TEST(policy_from_baseline)
     CHECK(mm_netpol_from_baseline(&y, "{", 1, "b.json") == MM_EFORMAT);
 }
 
+MM_TEST(offender_table)
+{
+    char *t = mm_netpol_offender_table("mamori_waf", 8080);
+    CHECK_STR(t, "table inet mamori_waf\ndelete table inet mamori_waf\n"
+                 "table inet mamori_waf {\n"
+                 "\tset offenders_v4 {\n\t\ttype ipv4_addr\n\t\tflags timeout\n\t}\n\n"
+                 "\tset offenders_v6 {\n\t\ttype ipv6_addr\n\t\tflags timeout\n\t}\n\n"
+                 "\tchain input {\n"
+                 "\t\ttype filter hook input priority filter; policy accept;\n"
+                 "\t\tip saddr @offenders_v4 tcp dport 8080 drop\n"
+                 "\t\tip6 saddr @offenders_v6 tcp dport 8080 drop\n"
+                 "\t}\n}\n");
+    free(t);
+}
+
 MM_TEST(drop_alert)
 {
     mm_netpol_drop d = {.ts_ns = 1700000000000000000LL, .prefix = "mamori:web:out ",
