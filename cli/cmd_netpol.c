@@ -234,6 +234,7 @@ static void on_signal(int s) { (void)s; stop_now = 1; }
 typedef struct follow {
     const mm_netpol *pol;
     wl *w;                       /* the workload being followed */
+    wls *all;                    /* on the host: a drop's workload by address */
     bool host;
     mm_netpol_alerter *al;
     mm_alert_sink *sink;
@@ -290,9 +291,17 @@ static void on_drop(void *ud, const mm_netpol_drop *d)
         fo->seen = realloc(fo->seen, (fo->nseen + 1) * sizeof *fo->seen);
         fo->seen[fo->nseen++] = strdup(key);
     }
+    const char *who = fo->w->name;
+    for (size_t i = 0; fo->host && i < fo->all->n; i++)
+        for (size_t k = 0; k < fo->all->v[i].naddrs; k++) {
+            const mm_ipaddr *x = &fo->all->v[i].addrs[k];
+            if (x->family == d->src.family &&
+                (!memcmp(x->ip, d->src.ip, 16) || !memcmp(x->ip, d->dst.ip, 16)))
+                who = fo->all->v[i].name;
+        }
     const mm_alert *a;
     const mm_finding *fd;
-    mm_netpol_alert(fo->al, d, fo->w->name, &a, &fd);
+    mm_netpol_alert(fo->al, d, who, &a, &fd);
     if (fo->sink)
         mm_alert_sink_write(fo->sink, a);
     if (mm_findings_count(fo->findings) < 100000)
@@ -317,6 +326,7 @@ static int follow_loop(const mm_netpol *pol, wls *w, bool host, unsigned group,
     mm_alert_sink *sink = NULL;
     mm_findings *fl = NULL;
     mm_netpol_alerter *al = mm_netpol_alerter_new(NULL);
+    bool host_log = false;
     mm_findings_new(&fl);
     if (strcmp(output, "none") && mm_alert_sink_open(&sink, output)) {
         rc = cli_fail("net enforce: ");
@@ -325,14 +335,15 @@ static int follow_loop(const mm_netpol *pol, wls *w, bool host, unsigned group,
     for (size_t i = 0; i < n; i++) {
         if (w->v[i].pol < 0)
             continue;
-        fo[i] = (follow){.pol = pol, .w = &w->v[i], .host = host, .al = al, .sink = sink,
-                         .findings = fl, .seen_epoch = time(NULL)};
+        fo[i] = (follow){.pol = pol, .w = &w->v[i], .all = w, .host = host, .al = al,
+                         .sink = sink, .findings = fl, .seen_epoch = time(NULL)};
         const char *ns = host ? NULL : w->v[i].netns;
-        if (!host || i == 0) {
+        if (!host || !host_log) {          /* on the host: one log for all */
             if (mm_netpol_log_open(&logs[i], ns, group)) {
                 rc = cli_fail("net enforce: ");
                 goto out;
             }
+            host_log = true;
         }
         mm_net_opts no = {.on_name = on_name, .ud = &fo[i], .learn = true};
         no.scan.disabled = true;
@@ -370,11 +381,7 @@ static int follow_loop(const mm_netpol *pol, wls *w, bool host, unsigned group,
                 mm_net_capture_next(caps[i], 0, 0, on_pkt, ud);
             }
             if (logs[i]) {
-                follow *f0 = &fo[i];
-                if (host) {       /* one log for every workload on the host */
-                    f0 = &fo[0];
-                }
-                if (mm_netpol_log_read(logs[i], on_drop, f0) < 0)
+                if (mm_netpol_log_read(logs[i], on_drop, &fo[i]) < 0)
                     fprintf(stderr, "%s: net enforce: %s\n", prog, mm_error_last());
             }
         }

@@ -295,6 +295,81 @@ def t_kill_switch(r, net):
     eq(res.rc, 0, "second kill switch is a no-op")
 
 
+def t_host(r):
+    """--host: the table goes on the forward hook of the namespace mamori runs
+    in (here a router namespace made by the test between the workload's and
+    the peers'), matched on the workload's addresses."""
+    W, P, R = "mmt-nh-w-%d" % PID, "mmt-nh-p-%d" % PID, "mmt-nh-r-%d" % PID
+    try:
+        for ns in (W, P, R):
+            sh(["ip", "netns", "add", ns])
+            sh(["ip", "-n", ns, "link", "set", "lo", "up"])
+        k = PID % 100000
+        for a, b, ns, addr, raddr in (("mhw%d" % k, "mhrw%d" % k, W, "10.234.2.2/24", "10.234.2.1/24"),
+                                      ("mhp%d" % k, "mhrp%d" % k, P, "10.234.3.1/24", "10.234.3.254/24")):
+            sh(["ip", "link", "add", a, "type", "veth", "peer", "name", b])
+            sh(["ip", "link", "set", a, "netns", ns])
+            sh(["ip", "link", "set", b, "netns", R])
+            sh(["ip", "-n", ns, "addr", "add", addr, "dev", a])
+            sh(["ip", "-n", ns, "link", "set", a, "up"])
+            sh(["ip", "-n", R, "addr", "add", raddr, "dev", b])
+            sh(["ip", "-n", R, "link", "set", b, "up"])
+        sh(["ip", "-n", P, "addr", "add", "10.234.3.3/24", "dev", "mhp%d" % k])
+        sh(["ip", "-n", W, "route", "add", "default", "via", "10.234.2.1"])
+        sh(["ip", "-n", P, "route", "add", "default", "via", "10.234.3.254"])
+        sh(["ip", "netns", "exec", R, "sysctl", "-qw", "net.ipv4.ip_forward=1"])
+        srv = subprocess.Popen(["ip", "netns", "exec", W, sys.executable, "-c", SERVERS,
+                                "10.234.2.2:8080,10.234.2.2:8081"])
+        try:
+            for _ in range(50):
+                if connect(P, "10.234.3.1", "10.234.2.2", 8080) == "OK":
+                    break
+                time.sleep(0.2)
+            pol = write(r, "host.yaml", "version: 1\npolicies:\n  - name: web\n    match: {container: web}\n"
+                        "    ingress:\n      - from: [10.234.3.1]\n        ports: [tcp/8080]\n"
+                        "    egress:\n      - to: [10.234.3.0/24]\n        ports: [tcp/9999]\n")
+            fnd = os.path.join(r.root, "host-findings.json")
+            out = open(os.path.join(r.root, "host.out"), "w+")
+            err = open(os.path.join(r.root, "host.err"), "w+")
+            p = subprocess.Popen(["ip", "netns", "exec", R, r.bin, "net", "enforce", "--policy", pol,
+                                  "--host", "--target", target(W), "--follow", "--duration", "30",
+                                  "--findings", fnd], stdout=out, stderr=err, env=r.env(), cwd=r.cwd)
+            try:
+                for _ in range(100):
+                    err.seek(0)
+                    if "following" in err.read() or p.poll() is not None:
+                        break
+                    time.sleep(0.2)
+                err.seek(0)
+                check("following" in err.read(), "host mode started: %r" % open(err.name).read()[-400:])
+                tabs = sh(["ip", "netns", "exec", R, "nft", "list", "tables"]).stdout
+                check("table inet mamori_web" in tabs, "table on the router: %r" % tabs)
+                check("mamori" not in sh(["ip", "netns", "exec", W, "nft", "list", "tables"]).stdout,
+                      "nothing inside the workload")
+                eq(connect(P, "10.234.3.1", "10.234.2.2", 8080), "OK", "allowed through the router")
+                check(connect(P, "10.234.3.3", "10.234.2.2", 8080).startswith("FAIL"), "other peer dropped")
+                check(connect(P, "10.234.3.1", "10.234.2.2", 8081).startswith("FAIL"), "other port dropped")
+                time.sleep(1.0)
+            finally:
+                p.terminate()
+                p.wait(timeout=20)
+            out.seek(0)
+            al = [json.loads(l) for l in out.read().splitlines() if l.startswith("{")]
+            got = {(a["output_fields"]["fd.cip"], a["output_fields"]["fd.sport"],
+                    a["output_fields"]["container.name"]) for a in al}
+            check({("10.234.3.3", 8080, "web"), ("10.234.3.1", 8081, "web")} <= got,
+                  "drops on the host alerted with the workload: %s" % got)
+            res = r.run(["net", "enforce", "--kill-switch", "--netns", "/run/netns/" + R])
+            eq(res.rc, 0, "kill switch")
+            check("mamori" not in sh(["ip", "netns", "exec", R, "nft", "list", "tables"]).stdout, "gone")
+        finally:
+            srv.kill()
+            srv.wait()
+    finally:
+        for ns in (W, P, R):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
 ECHO = r"""
 import socket, sys
 src, dst, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -391,7 +466,7 @@ def main():
     r = Runner()
     try:
         s.case("errors", t_errors, r)
-        live = ["dry-run", "enforce-and-alerts", "rollback", "kill-switch"]
+        live = ["dry-run", "enforce-and-alerts", "rollback", "kill-switch", "host-forward"]
         try:
             net = Net()
         except (Skip, Fail) as e:
@@ -402,6 +477,7 @@ def main():
                 s.case("enforce-and-alerts", t_enforce, r, net)
                 s.case("rollback", t_rollback, r, net)
                 s.case("kill-switch", t_kill_switch, r, net)
+                s.case("host-forward", t_host, r)
             finally:
                 net.close()
         s.case("podman-container", t_podman, r)
