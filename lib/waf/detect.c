@@ -98,7 +98,14 @@ void mm_waf_report(const char *hostname, const mm_waf_request *r, const mm_waf_v
     const char *host = req_header(r, "Host");
     char *hostp = mm_str_printable(host ? host : "<NA>");
     const char *ctname = container && *container ? container : "<NA>";
-    const char *first = v->nmatches && v->matches[0].msg ? v->matches[0].msg : "anomaly score";
+    /* the most severe match names the attack (0 EMERGENCY .. 7 DEBUG) */
+    const char *first = "anomaly score";
+    int best = 99;
+    for (size_t i = 0; i < v->nmatches; i++)
+        if (v->matches[i].msg && v->matches[i].severity >= 0 && v->matches[i].severity < best) {
+            best = v->matches[i].severity;
+            first = v->matches[i].msg;
+        }
     char *out = mm_xasprintf("Web attack %s (OWASP CRS) %s %s rules=%s score=%d "
                              "paranoia=%d (client=%s server=%s:%s host=%s container=%s: %s)",
                              v->blocked ? "blocked" : "detected", method, uri, ids, v->score,
