@@ -265,6 +265,54 @@ def t_offender(r):
     check("mamori_waf" not in tabs, "table removed at the end: %r" % tabs)
 
 
+def t_tls(r, up):
+    """--cert/--key: TLS terminated at the proxy (verified by the client
+    against the pair made here), plain HTTP to the app."""
+    if not shutil.which("openssl"):
+        raise Skip("openssl is missing")
+    import ssl
+    crt, key = os.path.join(r.root, "c.pem"), os.path.join(r.root, "k.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-keyout", key, "-out", crt, "-subj", "/CN=localhost", "-days", "1",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    port = free_port()
+    err = open(os.path.join(r.root, "tls.err"), "w+")
+    p = subprocess.Popen([r.bin, "waf", "--listen", "127.0.0.1:%d" % port, "--upstream",
+                          "http://127.0.0.1:%d" % up.port, "--cert", crt, "--key", key,
+                          "--output", "none", "--duration", "60"],
+                         stdout=subprocess.DEVNULL, stderr=err, env=r.env(), cwd=r.cwd)
+    ctx = ssl.create_default_context(cafile=crt)
+
+    def get(path):
+        c = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=ctx)
+        c.request("GET", path, headers={"User-Agent": UA, "Host": "shop.test"})
+        res = c.getresponse()
+        body = res.read().decode()
+        c.close()
+        return res.status, body
+    try:
+        for _ in range(150):
+            err.seek(0)
+            if "listening" in err.read() or p.poll() is not None:
+                break
+            time.sleep(0.2)
+        App.seen.clear()
+        st, body = get("/tls?x=1")
+        eq(st, 200, "benign over TLS")
+        eq(body, "app saw GET /tls?x=1 0\n", "app body over TLS")
+        st, body = get("/search?q=%3Cscript%3Ealert(1)%3C/script%3E")
+        eq(st, 403, "attack over TLS blocked")
+        eq([x[1] for x in App.seen], ["/tls?x=1"], "only the benign request reached the app")
+    finally:
+        p.terminate()
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
 def t_errors(r):
     res = r.run(["waf", "--listen", "127.0.0.1:1"])
     eq(res.rc, 2, "--listen without --upstream")
@@ -284,10 +332,12 @@ def main():
     try:
         s.case("errors", t_errors, r)
         if not os.path.exists(CRS):
-            s.not_run(["inline-proxy", "detect-pcap"], Skip("OWASP CRS not installed"))
+            s.not_run(["inline-proxy", "inline-tls", "detect-pcap", "repeat-offender"],
+                      Skip("OWASP CRS not installed"))
         else:
             up = Upstream()
             s.case("inline-proxy", t_inline, r, up)
+            s.case("inline-tls", t_tls, r, up)
             s.case("detect-pcap", t_detect, r, up)
             s.case("repeat-offender", t_offender, r)
     finally:
