@@ -17,9 +17,12 @@ pid; 10.234.0.0/24 exists inside them only): the workload "web" at
 - a failure in the second of two namespaces rolls the first back to the
   table it had; the kill switch removes every mamori table;
 - a real podman container (`--network none`, runc, private --root, a
-  busybox image; a veth end moved into its namespace): found by discovery,
-  its policy picked by name, applied inside it, drops alerted with its name,
-  and its table removed by the kill switch.
+  busybox image; a veth end moved into its namespace): its traffic learned
+  (`mamori net --containers --learn`), a policy proposed from that graph
+  (`mamori net policy --from-baseline`), found by discovery, the proposed
+  policy picked by name and applied inside it: the learned peer and port
+  pass, the rest is dropped and alerted with its name; the kill switch
+  removes its table.
 Every loop is bounded; each connection attempt has a short timeout.
 """
 import json
@@ -404,8 +407,23 @@ def t_podman(r):
             if in_ns(peer, ECHO, "10.234.1.1", "10.234.1.2", "8080") == "OK":
                 break
             time.sleep(0.2)
-        pol = write(r, "pod.yaml", "version: 1\npolicies:\n  - name: web\n    match: {container: %s}\n"
-                    "    ingress:\n      - from: [10.234.1.1]\n        ports: [tcp/8080]\n" % name)
+        # learn the container's service graph, propose a policy from it
+        base = os.path.join(r.root, "base.json")
+        ag = subprocess.Popen([r.bin, "net", "--containers", "--storage-root", pod.root, "--learn",
+                               "--duration", "8", "--baseline-out", base, "--output", "none", "-q"],
+                              env=r.env(), cwd=r.cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(3)
+        for _ in range(3):
+            in_ns(peer, ECHO, "10.234.1.1", "10.234.1.2", "8080")
+            time.sleep(0.3)
+        _, aerr = ag.communicate(timeout=120)
+        eq(ag.returncode, 0, "learning: %r" % aerr[-300:])
+        pol = os.path.join(r.root, "proposed.yaml")
+        res = r.run(["net", "policy", "--from-baseline", base, "-o", pol])
+        eq(res.rc, 0, "policy from the baseline: " + res.describe())
+        text = open(pol).read()
+        check('match: {container: "%s"}' % name in text and '"10.234.1.1"' in text and
+              "tcp/8080" in text, "proposed policy: %r" % text)
         res = r.run(["net", "enforce", "--policy", pol, "--dry-run", "--storage-root", pod.root])
         eq(res.rc, 0, "dry run over running containers: " + res.describe())
         check("/proc/%d/ns/net: table inet mamori (policy)" % pid in res.out or
