@@ -26,12 +26,15 @@
 static void waf_usage(FILE *f)
 {
     fprintf(f,
-"Usage: mamori waf -r FILE | -i IF | --netns PATH [options]   detect mode (alerts)\n"
+"Usage: mamori waf -r FILE | -i IF | --netns PATH | --containers [options]   detect mode\n"
 "       mamori waf --listen ADDR --upstream URL [options]     inline reverse proxy\n"
 "\n"
 "  -r, --read FILE         pcap or pcapng file\n"
 "  -i, --interface IF      live capture on IF\n"
 "      --netns PATH        live capture inside a network namespace\n"
+"      --containers        live capture inside every running container's namespace\n"
+"                          (alerts name the container)\n"
+"      --storage-root DIR  containers/storage of podman/CRI-O, to name containers\n"
 "      --filter EXPR       BPF filter (default: tcp)\n"
 "      --listen ADDR       inline: listen on HOST:PORT\n"
 "      --upstream URL      inline: the app (http://HOST:PORT)\n"
@@ -148,7 +151,7 @@ int cmd_waf(int argc, char **argv)
 {
     enum { O_NETNS = 1800, O_FILTER, O_LISTEN, O_UPSTREAM, O_CERT, O_KEY, O_PARANOIA,
            O_THRESHOLD, O_RULES, O_SETUP, O_CRS, O_DETECT, O_DURATION, O_OUTPUT,
-           O_FINDINGS, O_EXIT, O_BLOCK_AFTER, O_BLOCK_FOR };
+           O_FINDINGS, O_EXIT, O_BLOCK_AFTER, O_BLOCK_FOR, O_CONTAINERS, O_STORAGE };
     static const struct option longopts[] = {
         {"read", required_argument, NULL, 'r'},
         {"interface", required_argument, NULL, 'i'},
@@ -170,6 +173,8 @@ int cmd_waf(int argc, char **argv)
         {"exit-code", required_argument, NULL, O_EXIT},
         {"block-offenders", required_argument, NULL, O_BLOCK_AFTER},
         {"block-for", required_argument, NULL, O_BLOCK_FOR},
+        {"containers", no_argument, NULL, O_CONTAINERS},
+        {"storage-root", required_argument, NULL, O_STORAGE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -181,6 +186,8 @@ int cmd_waf(int argc, char **argv)
     double duration = 0;
     int exit_code = 0, c;
     unsigned block_after = 0, block_for = 600;
+    bool containers = false;
+    const char *storage = NULL;
     bool quiet = false;
     optind = 1;
     while ((c = getopt_long(argc, argv, "r:i:qh", longopts, NULL)) != -1) {
@@ -217,6 +224,8 @@ int cmd_waf(int argc, char **argv)
         case O_EXIT: exit_code = atoi(optarg); break;
         case O_BLOCK_AFTER: block_after = (unsigned)atoi(optarg); break;
         case O_BLOCK_FOR: block_for = (unsigned)atoi(optarg); break;
+        case O_CONTAINERS: containers = true; break;
+        case O_STORAGE: storage = optarg; break;
         case 'q': quiet = true; break;
         case 'h': waf_usage(stdout); return 0;
         default: waf_usage(stderr); return EXIT_ERROR;
@@ -224,7 +233,8 @@ int cmd_waf(int argc, char **argv)
     }
     bool inline_mode = listen_on || upstream;
     if (optind < argc || (inline_mode && (!listen_on || !upstream)) ||
-        (!inline_mode && !!file + !!iface + !!netns == 0) || (!!cert != !!key)) {
+        (!inline_mode && !!file + !!iface + !!netns + containers == 0) ||
+        (file && (iface || netns || containers)) || (!!cert != !!key)) {
         waf_usage(stderr);
         return EXIT_ERROR;
     }
@@ -288,35 +298,77 @@ int cmd_waf(int argc, char **argv)
                           .ud = d, .learn = true, .stream_depth = 1u << 20};
         no.scan.disabled = true;
         mm_net *n = NULL;
-        mm_net_capture *cap = NULL;
-        mm_net_capture_opts co = {.file = file, .iface = iface, .netns = netns,
-                                  .filter = filter};
-        if (mm_net_new(&n, &no) || mm_net_capture_open(&cap, &co)) {
+        mm_net_capture *caps[256];
+        feed_ctx fcs[256];
+        size_t ncap = 0;
+        mm_net_nslist nsl = {0};
+        if (mm_net_new(&n, &no)) {
             rc = cli_fail("waf: ");
-            mm_net_free(n);
             mm_waf_detect_free(d);
             goto out;
         }
-        feed_ctx fc = {.n = n};
-        fc.src = mm_net_source_add(n, mm_net_capture_label(cap), 0, NULL);
+        if (file || iface || netns) {
+            mm_net_capture_opts co = {.file = file, .iface = iface, .netns = netns,
+                                      .filter = filter};
+            if (mm_net_capture_open(&caps[0], &co) == 0) {
+                fcs[0] = (feed_ctx){.n = n};
+                fcs[0].src = mm_net_source_add(n, mm_net_capture_label(caps[0]), 0, NULL);
+                ncap = 1;
+            } else {
+                rc = cli_fail("waf: ");
+            }
+        }
+        if (!rc && containers) {
+            /* every running container's namespace: a capture each, its
+             * addresses owned by the container (alerts name it) */
+            if (mm_net_discover(&nsl, NULL, storage, false))
+                rc = cli_fail("waf: ");
+            for (size_t i = 0; !rc && i < nsl.count && ncap < 256; i++) {
+                mm_net_ns *ns = &nsl.ns[i];
+                if (!ns->container)
+                    continue;
+                for (size_t k = 0; k < ns->naddrs; k++)
+                    mm_net_addr_owner(n, ns->inode, &ns->addrs[k], ns->container);
+                mm_net_capture_opts co = {.netns = ns->path, .filter = filter,
+                                          .ring_bytes = 8u << 20};
+                if (mm_net_capture_open(&caps[ncap], &co)) {
+                    rc = cli_fail("waf: ");
+                    break;
+                }
+                fcs[ncap] = (feed_ctx){.n = n};
+                fcs[ncap].src = mm_net_source_add(n, mm_net_capture_label(caps[ncap]),
+                                                  ns->inode, ns->container);
+                ncap++;
+            }
+            if (!rc && !quiet)
+                fprintf(stderr, "%s: waf: watching %zu container namespace%s\n", prog,
+                        ncap - (file || iface || netns ? 1 : 0),
+                        ncap - (file || iface || netns ? 1 : 0) == 1 ? "" : "s");
+        }
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        while (!stop_now) {
-            int r = mm_net_capture_next(cap, 0, 100, on_pkt, &fc);
-            if (r == MM_ENOTFOUND)
-                break;
-            if (r < 0) {
-                rc = cli_fail("waf: ");
-                break;
-            }
-            if (!file) {
-                clock_gettime(CLOCK_MONOTONIC, &t1);
-                if (duration > 0 && (double)(t1.tv_sec - t0.tv_sec) +
-                    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 >= duration)
+        while (!rc && !stop_now && ncap) {
+            if (file) {
+                int r = mm_net_capture_next(caps[0], 0, 100, on_pkt, &fcs[0]);
+                if (r == MM_ENOTFOUND)
                     break;
-                clock_gettime(CLOCK_REALTIME, &t1);
-                mm_net_advance(n, (int64_t)t1.tv_sec * 1000000000LL + t1.tv_nsec);
+                if (r < 0)
+                    rc = cli_fail("waf: ");
+                continue;
             }
+            struct pollfd pf[256];
+            for (size_t i = 0; i < ncap; i++)
+                pf[i] = (struct pollfd){.fd = mm_net_capture_fd(caps[i]), .events = POLLIN};
+            poll(pf, ncap, 100);
+            for (size_t i = 0; i < ncap && !rc; i++)
+                if (mm_net_capture_next(caps[i], 0, 0, on_pkt, &fcs[i]) < 0)
+                    rc = cli_fail("waf: ");
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            if (duration > 0 && (double)(t1.tv_sec - t0.tv_sec) +
+                (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 >= duration)
+                break;
+            clock_gettime(CLOCK_REALTIME, &t1);
+            mm_net_advance(n, (int64_t)t1.tv_sec * 1000000000LL + t1.tv_nsec);
         }
         mm_net_finish(n);
         mm_waf_detect_stats st;
@@ -325,8 +377,10 @@ int cmd_waf(int argc, char **argv)
             fprintf(stderr, "%s: waf: %llu requests, %llu attacks, %llu streams not HTTP/1\n",
                     prog, (unsigned long long)st.requests, (unsigned long long)st.attacks,
                     (unsigned long long)st.streams_not_http);
-        mm_net_capture_free(cap);
+        for (size_t i = 0; i < ncap; i++)
+            mm_net_capture_free(caps[i]);
         mm_net_free(n);
+        mm_net_nslist_free(&nsl);
         mm_waf_detect_free(d);
     }
     if (!rc && findings) {

@@ -12,7 +12,8 @@ Detect mode: the same requests sent straight to the app while tcpdump
 records loopback; `mamori waf -r` on the recording reports each attack
 once and nothing for the benign ones.  Repeat offenders (in a namespace
 made here): after 3 attacks a client's packets to the proxy are dropped by
-nftables.  Every loop is bounded.
+nftables.  A real podman container watched with --containers: the alert
+names it.  Every loop is bounded.
 """
 import http.client
 import http.server
@@ -313,6 +314,76 @@ def t_tls(r, up):
             p.wait()
 
 
+def t_containers(r):
+    """--containers: a real podman container (busybox httpd, `--network
+    none`, a veth end moved into its namespace) is found, its HTTP watched
+    in its namespace, and the alert names it."""
+    if os.geteuid() != 0:
+        raise Skip("needs root")
+    import test_net
+    pod = test_net.Pod(r.tmp)
+    pid_ = os.getpid()
+    peer, name = "mmt-waf-p-%d" % pid_, "mmwaf-web-%d" % pid_
+    try:
+        cpid = pod.run(name, "/bin/busybox httpd -f -p 8080 -h /tmp")
+        subprocess.run(["ip", "netns", "add", peer], check=True)
+        vh, vc = "mwp%d" % (pid_ % 100000), "mwc%d" % (pid_ % 100000)
+        for cmd in (["ip", "link", "add", vh, "type", "veth", "peer", "name", vc],
+                    ["ip", "link", "set", vh, "netns", peer],
+                    ["ip", "link", "set", vc, "netns", str(cpid)],
+                    ["ip", "-n", peer, "addr", "add", "10.234.4.1/24", "dev", vh],
+                    ["ip", "-n", peer, "link", "set", vh, "up"],
+                    ["nsenter", "-t", str(cpid), "-n", "ip", "addr", "add", "10.234.4.2/24", "dev", vc],
+                    ["nsenter", "-t", str(cpid), "-n", "ip", "link", "set", vc, "up"]):
+            subprocess.run(cmd, check=True, capture_output=True)
+        client = ("import http.client,sys\n"
+                  "c=http.client.HTTPConnection('10.234.4.2',8080,timeout=3)\n"
+                  "try:\n c.request('GET',sys.argv[1],headers={'User-Agent':'Mozilla/5.0','Host':'web'});"
+                  "print(c.getresponse().status)\n"
+                  "except OSError as e:\n print('FAIL',e)\n")
+
+        def get(path):
+            return subprocess.run(["ip", "netns", "exec", peer, sys.executable, "-c", client, path],
+                                  capture_output=True, text=True, timeout=30).stdout.strip()
+        for _ in range(50):
+            if not get("/").startswith("FAIL"):
+                break
+            time.sleep(0.2)
+        al = os.path.join(r.root, "ctr-alerts.jsonl")
+        err = open(os.path.join(r.root, "ctr.err"), "w+")
+        p = subprocess.Popen([r.bin, "waf", "--containers", "--storage-root", pod.root, "--duration", "40",
+                              "--output", "file:" + al], stdout=subprocess.DEVNULL, stderr=err,
+                             env=r.env(), cwd=r.cwd)
+        try:
+            for _ in range(150):
+                err.seek(0)
+                if "watching" in err.read() or p.poll() is not None:
+                    break
+                time.sleep(0.2)
+            err.seek(0)
+            check("watching" in err.read(), "started: %r" % open(err.name).read()[-300:])
+            time.sleep(0.5)
+            get("/index.html?page=2")
+            get("/item?id=1%27%20OR%20%271%27=%271")
+            time.sleep(1.5)
+        finally:
+            p.terminate()
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        a = [x for x in alerts_of(al) if x["output_fields"].get("fd.sip") == "10.234.4.2"]
+        eq(len(a), 1, "one alert for the attack on the container: %s" % [x["output"][:120] for x in a])
+        f = a[0]["output_fields"]
+        eq(f["container.name"], name, "the container is named")
+        check("942100" in f["waf.rule_ids"], "rule ids: %s" % f["waf.rule_ids"])
+        eq(f["waf.blocked"], "false", "detect mode never blocks")
+    finally:
+        subprocess.run(["ip", "netns", "del", peer], capture_output=True)
+        pod.close()
+
+
 def t_errors(r):
     res = r.run(["waf", "--listen", "127.0.0.1:1"])
     eq(res.rc, 2, "--listen without --upstream")
@@ -332,7 +403,8 @@ def main():
     try:
         s.case("errors", t_errors, r)
         if not os.path.exists(CRS):
-            s.not_run(["inline-proxy", "inline-tls", "detect-pcap", "repeat-offender"],
+            s.not_run(["inline-proxy", "inline-tls", "detect-pcap", "repeat-offender",
+                       "podman-container"],
                       Skip("OWASP CRS not installed"))
         else:
             up = Upstream()
@@ -340,6 +412,7 @@ def main():
             s.case("inline-tls", t_tls, r, up)
             s.case("detect-pcap", t_detect, r, up)
             s.case("repeat-offender", t_offender, r)
+            s.case("podman-container", t_containers, r)
     finally:
         if up:
             up.close()
