@@ -108,7 +108,7 @@ int mm_netpol_nft_run(const char *netns, const char *cmds, bool dry_run)
 
 static bool table_ok(const char *t)
 {
-    if (!t || !*t || strlen(t) > 64)
+    if (!t || !*t || strlen(t) > 255)
         return false;
     for (; *t; t++)
         if (!((*t >= 'a' && *t <= 'z') || (*t >= 'A' && *t <= 'Z') ||
@@ -229,9 +229,9 @@ int mm_netpol_kill(const char *netns, size_t *removed)
     size_t len;
     mm_lines_init(&it, out, strlen(out));
     while (mm_lines_next(&it, &line, &len)) {
-        char fam[16], name[80];
+        char fam[16], name[260];
         char *l = mm_xstrndup(line, len);
-        if (sscanf(l, "table %15s %79s", fam, name) == 2 && !strncmp(name, "mamori", 6) &&
+        if (sscanf(l, "table %15s %259s", fam, name) == 2 && !strncmp(name, "mamori", 6) &&
             table_ok(name)) {
             mm_buf_printf(&cmds, "delete table %s %s\n", fam, name);
             n++;
