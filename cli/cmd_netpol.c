@@ -556,6 +556,8 @@ int cmd_net_enforce(int argc, char **argv)
         if (host) {
             char *t = malloc(strlen(x->name) + 8);
             sprintf(t, "mamori_%s", x->name);
+            if (strlen(t) > 255)             /* nft's limit on a table name */
+                t[255] = 0;
             for (char *p = t; *p; p++)
                 if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
                       (*p >= '0' && *p <= '9') || *p == '_'))

@@ -39,11 +39,27 @@ static void collect(void *ud, const char *name, const char *value)
         h->v[h->n++] = (mm_waf_header){name, value};
 }
 
+#define PASS_HEADERS 6
+
 typedef struct resp_st {
     mm_buf body;
     char *ctype;
     bool over;
+    char *hname[PASS_HEADERS], *hvalue[PASS_HEADERS];   /* passed back to the client */
+    int nh;
 } resp_st;
+
+/* Response headers an app needs its client to see (redirects, cookies,
+ * authentication, caching validators); the server sets the rest itself. */
+static bool passed_back(const char *p, size_t n)
+{
+    static const char *const h[] = {"Location", "Set-Cookie", "WWW-Authenticate", "ETag",
+                                    "Last-Modified", "Content-Disposition", NULL};
+    for (size_t i = 0; h[i]; i++)
+        if (n == strlen(h[i]) && !strncasecmp(p, h[i], n))
+            return true;
+    return false;
+}
 
 static size_t on_body(char *p, size_t sz, size_t n, void *ud)
 {
@@ -70,6 +86,18 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
             vl--;
         free(r->ctype);
         r->ctype = mm_xstrndup(v, vl);
+        return len;
+    }
+    const char *colon = memchr(p, ':', len);
+    if (colon && r->nh < PASS_HEADERS && passed_back(p, (size_t)(colon - p))) {
+        const char *v = colon + 1;
+        while (v < p + len && (*v == ' ' || *v == '\t'))
+            v++;
+        size_t vl = len - (size_t)(v - p);
+        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+            vl--;
+        r->hname[r->nh] = mm_xstrndup(p, (size_t)(colon - p));
+        r->hvalue[r->nh++] = mm_xstrndup(v, vl);
     }
     return len;
 }
@@ -145,9 +173,15 @@ static void forward(mm_waf_proxy *p, const mm_http_req *rq, const hdrs *hd,
         snprintf(ctype, sizeof ctype, "%s", r.ctype ? r.ctype : "application/octet-stream");
         mm_http_resp_text(resp, (int)status, ctype, r.body.data ? r.body.data : "",
                           r.body.len);
+        for (int i = 0; i < r.nh; i++)
+            mm_http_resp_header(resp, r.hname[i], r.hvalue[i]);
     }
     mm_buf_free(&r.body);
     free(r.ctype);
+    for (int i = 0; i < r.nh; i++) {
+        free(r.hname[i]);
+        free(r.hvalue[i]);
+    }
     curl_slist_free_all(sl);
     curl_easy_cleanup(c);
     free(url);

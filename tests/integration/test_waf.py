@@ -61,6 +61,13 @@ class App(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(n) if n else b""
         App.seen.append((self.command, self.path, body.decode("utf-8", "replace")))
         out = ("app saw %s %s %d\n" % (self.command, self.path, len(body))).encode()
+        if self.path.startswith("/redirect"):
+            self.send_response(302)
+            self.send_header("Location", "/landing")
+            self.send_header("Set-Cookie", "sid=abc; HttpOnly")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self.send_response(201 if self.command == "POST" else 200)
         self.send_header("Content-Type", "text/x-app")
         self.send_header("Content-Length", str(len(out)))
@@ -140,6 +147,15 @@ def t_inline(r, up):
             if method != "HEAD":
                 eq(text, "app saw %s %s %d\n" % (method, path, len(body or "")), "app body")
         eq(len(App.seen), len(BENIGN), "every benign request reached the app")
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        c.request("GET", "/redirect?to=home", headers={"User-Agent": UA, "Accept": "*/*"})
+        res = c.getresponse()
+        res.read()
+        c.close()
+        eq(res.status, 302, "redirect passed back")
+        eq(res.getheader("Location"), "/landing", "Location passed back")
+        eq(res.getheader("Set-Cookie"), "sid=abc; HttpOnly", "Set-Cookie passed back")
+        App.seen.pop()
         eq(App.seen[2][2], BENIGN[2][2], "form body forwarded intact")
         App.seen.clear()
         for name, method, path, body, ua, fam in ATTACKS:
