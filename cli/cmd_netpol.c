@@ -554,15 +554,13 @@ int cmd_net_enforce(int argc, char **argv)
                                      .addrs = x->addrs, .naddrs = x->naddrs,
                                      .nflog_group = group, .resolve = resolve, .ud = &w};
         if (host) {
-            char *t = malloc(strlen(x->name) + 8);
-            sprintf(t, "mamori_%s", x->name);
-            if (strlen(t) > 255)             /* nft's limit on a table name */
-                t[255] = 0;
+            char t[256];                     /* nft's limit on a table name */
+            snprintf(t, sizeof t, "mamori_%s", x->name);
             for (char *p = t; *p; p++)
                 if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
                       (*p >= '0' && *p <= '9') || *p == '_'))
                     *p = '_';
-            x->table = t;
+            x->table = strdup(t);
         } else {
             x->table = mm_netpol_table(pol, (size_t)x->pol, MM_NETPOL_NETNS);
         }
