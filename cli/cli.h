@@ -42,6 +42,8 @@ int cmd_verify(int argc, char **argv);                      /* cmd_trust.c */
 int cmd_policy(int argc, char **argv);                      /* cmd_policy.c */
 int cmd_host(int argc, char **argv);                        /* cmd_host.c */
 int cmd_net(int argc, char **argv);                         /* cmd_net.c */
+int cmd_net_enforce(int argc, char **argv);                 /* cmd_netpol.c */
+int cmd_waf(int argc, char **argv);                         /* cmd_waf.c */
 int cmd_k8s(int argc, char **argv);                         /* cmd_k8s.c */
 int cmd_k8s_cis(int argc, char **argv);                     /* cmd_k8s_cis.c */
 int cmd_k8s_audit(int argc, char **argv);                   /* cmd_k8s_audit.c */

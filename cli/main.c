@@ -39,6 +39,8 @@ void cli_usage(FILE *f)
 "  mamori policy check --policy FILE IMAGE        the build/deploy gate: allow or deny\n"
 "  mamori host ps | logins                        processes and login records\n"
 "  mamori net -r FILE | -i IF | --containers      network sensor: flows, scans, blocklists\n"
+"  mamori net enforce --policy FILE [--dry-run]   segmentation with nftables (--kill-switch)\n"
+"  mamori waf -r FILE | --listen A --upstream URL  WAF (OWASP CRS): detect, or inline proxy\n"
 "  mamori k8s PATH|-|--cluster [options]          Kubernetes posture (k8s --help)\n"
 "  mamori k8s who-can VERB RESOURCE [-n NS] ...    who may do it, from RBAC\n"
 "  mamori k8s audit [--rules R] LOG...             audit-log rules (k8s_audit)\n"
@@ -208,6 +210,8 @@ int main(int argc, char **argv)
         return cmd_k8s(argc - 1, argv + 1);
     if (!strcmp(cmd, "admission"))
         return cmd_admission(argc - 1, argv + 1);
+    if (!strcmp(cmd, "waf"))
+        return cmd_waf(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("mamori %s\n", MM_VERSION);
         return 0;
