@@ -321,79 +321,87 @@ static int put_value(FILE *out, json_t *v, int pad)
  * findings are most of a large report, and building then dumping a
  * jansson object per finding was most of the time of writing one.  The
  * finding is built in b (reused from one finding to the next) and written
- * with one call.  test_report checks the two agree byte for byte. */
-#define IND6 "\n      "
-#define IND8 "\n        "
+ * with one call.  test_report checks the two agree byte for byte.
+ *
+ * Each key with what comes before it, as one literal: ",\n      \"id\": "
+ * (the comma is skipped for the first member of an object). */
+#define K6(k) ",\n      \"" k "\": "
+#define K8(k) ",\n        \"" k "\": "
+#define LIT(b, s) mm_buf_add((b), (s), sizeof(s) - 1)
 
-static void put_key(mm_buf *b, const char *indent, const char *key, bool *first)
+static void put_loc_str(mm_buf *b, const char *lit, size_t litlen, const char *v, bool *first)
 {
-    if (!*first)
-        mm_buf_addc(b, ',');
+    if (!v)
+        return;
+    mm_buf_add(b, lit + *first, litlen - *first);
     *first = false;
-    mm_buf_adds(b, indent);
-    mm_buf_addc(b, '"');
-    mm_buf_adds(b, key);
-    mm_buf_add(b, "\": ", 3);
-}
-
-static void put_str(mm_buf *b, const char *indent, const char *key, const char *v, bool *first)
-{
-    put_key(b, indent, key, first);
     mm_json_buf_str(b, v);
 }
 
-static void put_loc_str(mm_buf *b, const char *key, const char *v, bool *first)
-{
-    if (v)
-        put_str(b, IND8, key, v, first);
-}
-
-static void put_loc_int(mm_buf *b, const char *key, int v, bool *first)
+static void put_loc_int(mm_buf *b, const char *lit, size_t litlen, int v, bool *first)
 {
     char num[16];
-    put_key(b, IND8, key, first);
+    mm_buf_add(b, lit + *first, litlen - *first);
+    *first = false;
     mm_buf_add(b, num, (size_t)snprintf(num, sizeof num, "%d", v));
 }
+
+#define LOC_STR(k, v) put_loc_str(b, K8(k), sizeof(K8(k)) - 1, (v), &lfirst)
+#define LOC_INT(k, v) put_loc_int(b, K8(k), sizeof(K8(k)) - 1, (v), &lfirst)
 
 static void finding_text(mm_buf *b, const mm_finding *f)
 {
     const mm_location *l = &f->loc;
-    bool first = true, lfirst = true;
-    mm_buf_addc(b, '{');
-    put_str(b, IND6, "id", f->id, &first);
-    put_str(b, IND6, "kind", mm_finding_kind_name(f->kind), &first);
-    put_str(b, IND6, "severity", mm_severity_name(f->severity), &first);
-    put_str(b, IND6, "title", f->title, &first);
-    put_key(b, IND6, "location", &first);
-    mm_buf_addc(b, '{');
-    put_loc_str(b, "image", l->image, &lfirst);
+    bool lfirst = true;
+    LIT(b, "{\n      \"id\": ");
+    mm_json_buf_str(b, f->id);
+    LIT(b, K6("kind"));
+    mm_json_buf_str(b, mm_finding_kind_name(f->kind));
+    LIT(b, K6("severity"));
+    mm_json_buf_str(b, mm_severity_name(f->severity));
+    LIT(b, K6("title"));
+    mm_json_buf_str(b, f->title);
+    LIT(b, K6("location") "{");
+    LOC_STR("image", l->image);
     if (l->layer >= 0)
-        put_loc_int(b, "layer", l->layer, &lfirst);
-    put_loc_str(b, "layerDigest", l->layer_digest, &lfirst);
-    put_loc_str(b, "instruction", l->instruction, &lfirst);
-    put_loc_str(b, "path", l->path, &lfirst);
+        LOC_INT("layer", l->layer);
+    LOC_STR("layerDigest", l->layer_digest);
+    LOC_STR("instruction", l->instruction);
+    LOC_STR("path", l->path);
     if (l->line > 0)
-        put_loc_int(b, "line", l->line, &lfirst);
-    put_loc_str(b, "package", l->package, &lfirst);
-    put_loc_str(b, "host", l->host, &lfirst);
-    put_loc_str(b, "container", l->container, &lfirst);
-    put_loc_str(b, "process", l->process, &lfirst);
-    put_loc_str(b, "resource", l->resource, &lfirst);
-    put_loc_str(b, "field", l->field, &lfirst);
-    mm_buf_adds(b, lfirst ? "}" : IND6 "}");
-    put_str(b, IND6, "evidence", f->evidence, &first);
-    put_str(b, IND6, "remediation", f->remediation, &first);
-    put_key(b, IND6, "references", &first);
+        LOC_INT("line", l->line);
+    LOC_STR("package", l->package);
+    LOC_STR("host", l->host);
+    LOC_STR("container", l->container);
+    LOC_STR("process", l->process);
+    LOC_STR("resource", l->resource);
+    LOC_STR("field", l->field);
+    if (lfirst)
+        LIT(b, "}");
+    else
+        LIT(b, "\n      }");
+    LIT(b, K6("evidence"));
+    mm_json_buf_str(b, f->evidence);
+    LIT(b, K6("remediation"));
+    mm_json_buf_str(b, f->remediation);
+    LIT(b, K6("references"));
     size_t nref = 0;
     for (size_t i = 0; i < f->nreferences; i++) {
         if (!f->references[i])
             continue;
-        mm_buf_adds(b, nref++ ? "," IND8 : "[" IND8);
+        if (nref++)
+            LIT(b, ",\n        ");
+        else
+            LIT(b, "[\n        ");
         mm_json_buf_str(b, f->references[i]);
     }
-    mm_buf_adds(b, nref ? IND6 "]" : "[]");
-    put_str(b, IND6, "section", f->section, &first);
-    mm_buf_adds(b, "\n    }");
+    if (nref)
+        LIT(b, "\n      ]");
+    else
+        LIT(b, "[]");
+    LIT(b, K6("section"));
+    mm_json_buf_str(b, f->section);
+    LIT(b, "\n    }");
 }
 
 int mm_report_write_json(FILE *out, mm_result *r, const mm_report_opts *o)
