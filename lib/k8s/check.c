@@ -335,7 +335,7 @@ static mm_map *index_kinds(const mm_k8s_set *s)
 /* A Pod, ReplicaSet or Job whose controller (ownerReferences with
  * controller: true) is in the set too: a live cluster lists both, and the
  * controller's template is where a fix goes, so only it is checked. */
-static bool controlled_in_set(const k8s_ctx *c, const mm_k8s_object *o)
+bool k8s_controlled_in_set(const k8s_ctx *c, const mm_k8s_object *o)
 {
     const json_t *owners = kj_arr(kj_obj(o->json, "metadata"), "ownerReferences");
     for (size_t k = 0; k < json_array_size(owners); k++) {
@@ -369,7 +369,7 @@ int mm_k8s_check(const mm_k8s_set *s, const mm_k8s_check_opts *opts, mm_findings
     for (size_t i = 0; i < mm_k8s_count(s); i++) {
         const mm_k8s_object *o = mm_k8s_get(s, i);
         k8s_load_ignores(&c, i);
-        if (controlled_in_set(&c, o))
+        if (k8s_controlled_in_set(&c, o))
             continue;
         if (checks & MM_K8S_CHECK_PSS)
             k8s_check_pss(&c, o);

@@ -77,6 +77,9 @@ struct k8s_kind_list {
  * spec yet, as in a partial manifest); NULL when none. */
 const json_t *k8s_tmpl_labels(const mm_k8s_object *o);
 const struct k8s_kind_list *k8s_kind(const k8s_ctx *c, const char *kind);
+/* A Pod, ReplicaSet or Job whose controller (ownerReferences with
+ * controller: true) is in the set too: checked through its controller. */
+bool k8s_controlled_in_set(const k8s_ctx *c, const mm_k8s_object *o);
 #define K8S_FOR_KIND(c, kind, var)                                                    \
     for (const struct k8s_kind_list *var##_l = k8s_kind((c), (kind)); var##_l; var##_l = NULL) \
         for (size_t var##_i = 0, var = 0; var##_i < var##_l->n && ((var = var##_l->v[var##_i]), 1); var##_i++)

@@ -338,24 +338,6 @@ static char *res_of(const mm_k8s_object *o)
     return mm_xasprintf("%s/%s/%s", ns_or_default(o->ns), o->kind, o->name ? o->name : "?");
 }
 
-static bool controlled(const k8s_ctx *c, const mm_k8s_object *o)
-{
-    const json_t *owners = kj_arr(kj_obj(o->json, "metadata"), "ownerReferences");
-    for (size_t k = 0; k < json_array_size(owners); k++) {
-        const json_t *ow = json_array_get(owners, k);
-        const char *kind = kj_str(ow, "kind"), *name = kj_str(ow, "name");
-        if (!kj_true(ow, "controller") || !kind || !name)
-            continue;
-        K8S_FOR_KIND(c, kind, i) {
-            const mm_k8s_object *x = mm_k8s_get(c->s, i);
-            if (x->name && !strcmp(x->name, name) &&
-                !strcmp(ns_or_default(x->ns), ns_or_default(o->ns)))
-                return true;
-        }
-    }
-    return false;
-}
-
 void k8s_check_sens(k8s_ctx *c)
 {
     const char *key = c->o->sens_key && *c->o->sens_key ? c->o->sens_key : DEFAULT_KEY;
@@ -411,7 +393,7 @@ void k8s_check_sens(k8s_ctx *c)
         const json_t *meta, *spec;
         const char *prefix;
         if (!strcmp(o->kind, "PodTemplate") || !mm_k8s_pod_template(o, &meta, &spec, &prefix) ||
-            controlled(c, o))
+            k8s_controlled_in_set(c, o))
             continue;
         const char *lv = level_in(meta, key);
         if (!lv)

@@ -57,4 +57,9 @@ bool np_parse_cidr(const char *s, np_cidr *out);
 /* Does a DNS name fit an egress name pattern? */
 bool np_name_match(const char *pattern, const char *name);
 
+/* Runs fn(arg) in network namespace netns (a path such as
+ * /proc/PID/ns/net or /run/netns/NAME) on a thread of its own, or here
+ * when netns is NULL; MM_EIO when the namespace cannot be entered. */
+int np_in_netns(const char *netns, void (*fn)(void *), void *arg);
+
 #endif

@@ -39,21 +39,12 @@ typedef struct open_job {
     int err;
 } open_job;
 
-static void *open_thread(void *arg)
+static void open_fn(void *arg)
 {
     open_job *j = arg;
-    int fd = open(j->netns, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
-        j->err = errno ? errno : EINVAL;
-        if (fd >= 0)
-            close(fd);
-        return NULL;
-    }
-    close(fd);
     j->h = nflog_open();
     if (!j->h)
         j->err = errno ? errno : EIO;
-    return NULL;
 }
 
 /* Decodes the IP packet of a drop; false when it is not one. */
@@ -148,10 +139,9 @@ int mm_netpol_log_open(mm_netpol_log **out, const char *netns, unsigned group)
     struct nflog_handle *h = NULL;
     if (netns) {
         open_job j = {.netns = netns};
-        pthread_t th;
-        if (pthread_create(&th, NULL, open_thread, &j) != 0)
-            return mm_error_set(MM_EIO, "cannot start a thread for namespace %s", netns);
-        pthread_join(th, NULL);
+        int rc = np_in_netns(netns, open_fn, &j);
+        if (rc < 0)
+            return rc;
         if (!j.h)
             return mm_error_set(MM_EIO, "nflog in %s: %s", netns, strerror(j.err));
         h = j.h;

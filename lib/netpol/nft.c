@@ -33,7 +33,6 @@ typedef struct job {
     int rc;
     char *out;                   /* nft's output */
     char *err;                   /* nft's error text */
-    int sys_errno;               /* entering the namespace failed */
 } job;
 
 static void nft_job(job *j)
@@ -55,20 +54,49 @@ static void nft_job(job *j)
     nft_ctx_free(ctx);
 }
 
-static void *job_thread(void *arg)
+/* A thread that enters netns (setns applies to the calling thread only,
+ * so the caller's namespace is never changed) and runs fn(arg) there. */
+typedef struct ns_call {
+    const char *netns;
+    void (*fn)(void *);
+    void *arg;
+    int err;
+} ns_call;
+
+static void *ns_thread(void *p)
 {
-    job *j = arg;
-    int fd = open(j->netns, O_RDONLY | O_CLOEXEC);
+    ns_call *c = p;
+    int fd = open(c->netns, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
-        j->sys_errno = errno ? errno : EINVAL;
-        j->rc = -1;
+        c->err = errno ? errno : EINVAL;
         if (fd >= 0)
             close(fd);
         return NULL;
     }
     close(fd);
-    nft_job(j);
+    c->fn(c->arg);
     return NULL;
+}
+
+int np_in_netns(const char *netns, void (*fn)(void *), void *arg)
+{
+    if (!netns) {
+        fn(arg);
+        return 0;
+    }
+    ns_call c = {netns, fn, arg, 0};
+    pthread_t th;
+    if (pthread_create(&th, NULL, ns_thread, &c) != 0)
+        return mm_error_set(MM_EIO, "cannot start a thread for namespace %s", netns);
+    pthread_join(th, NULL);
+    if (c.err)
+        return mm_error_set(MM_EIO, "namespace %s: %s", netns, strerror(c.err));
+    return 0;
+}
+
+static void job_fn(void *arg)
+{
+    nft_job(arg);
 }
 
 /* Runs cmds; 0 or MM_EIO with nft's message. */
@@ -77,17 +105,9 @@ static int run(const char *netns, const char *cmds, bool dry_run, bool terse, ch
     job j = {.netns = netns, .cmds = cmds, .dry_run = dry_run, .terse = terse};
     if (out)
         *out = NULL;
-    if (netns) {
-        pthread_t th;
-        if (pthread_create(&th, NULL, job_thread, &j) != 0)
-            return mm_error_set(MM_EIO, "cannot start a thread for namespace %s", netns);
-        pthread_join(th, NULL);
-    } else {
-        nft_job(&j);
-    }
-    int rc = 0;
-    if (j.sys_errno) {
-        rc = mm_error_set(MM_EIO, "namespace %s: %s", netns, strerror(j.sys_errno));
+    int rc = np_in_netns(netns, job_fn, &j);
+    if (rc < 0) {
+        return rc;
     } else if (j.rc != 0) {
         char *e = mm_str_trim(j.err ? j.err : (char *)"");
         rc = mm_error_set(MM_EIO, "nftables%s%s: %s", netns ? " in " : "",
@@ -315,19 +335,9 @@ static void addrs_here(addr_job *j)
     freeifaddrs(ifa);
 }
 
-static void *addr_thread(void *arg)
+static void addrs_fn(void *arg)
 {
-    addr_job *j = arg;
-    int fd = open(j->netns, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
-        j->err = errno ? errno : EINVAL;
-        if (fd >= 0)
-            close(fd);
-        return NULL;
-    }
-    close(fd);
-    addrs_here(j);
-    return NULL;
+    addrs_here(arg);
 }
 
 int mm_netpol_netns_addrs(mm_ipaddr **addrs, size_t *n, const char *netns)
@@ -335,14 +345,9 @@ int mm_netpol_netns_addrs(mm_ipaddr **addrs, size_t *n, const char *netns)
     addr_job j = {.netns = netns};
     *addrs = NULL;
     *n = 0;
-    if (netns) {
-        pthread_t th;
-        if (pthread_create(&th, NULL, addr_thread, &j) != 0)
-            return mm_error_set(MM_EIO, "cannot start a thread for namespace %s", netns);
-        pthread_join(th, NULL);
-    } else {
-        addrs_here(&j);
-    }
+    int rc = np_in_netns(netns, addrs_fn, &j);
+    if (rc < 0)
+        return rc;
     if (j.err) {
         free(j.a);
         return mm_error_set(MM_EIO, "addresses of %s: %s", netns ? netns : "this namespace",
