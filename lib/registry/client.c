@@ -34,6 +34,7 @@
 #include <openssl/evp.h>
 
 #include "registry/regint.h"
+#include "util/http.h"
 
 #define ACCEPT_MANIFESTS                                                       \
     "application/vnd.oci.image.manifest.v1+json, "                            \
@@ -80,8 +81,6 @@ struct mm_registry {
 };
 
 /* --- curl plumbing ------------------------------------------------------------ */
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 static void share_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *ud)
 {
@@ -507,37 +506,24 @@ static struct xfer *xfer_start(mm_registry *c, const struct req *rq, const char 
         return x;
     }
     CURL *e = x->e;
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR,
-                     allow_http_redirect ? "http,https" : "https");
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    bool follow = !strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD");
+    mm_http_opts ho = {
+        .user_agent = c->user_agent,
+        .connect_timeout_s = c->timeout_s,
+        .stall_timeout_s = c->timeout_s,
+        .ca_file = c->ca_file,
+        .insecure = mode == M_HTTPS_NOVERIFY,
+        .follow = follow,
+        .redirect_https_only = !allow_http_redirect,
+    };
+    mm_http_setup(e, url, &ho, x->errbuf);
     curl_easy_setopt(e, CURLOPT_SHARE, c->share);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, c->timeout_s);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, c->timeout_s);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024);
-    if (c->ca_file) {
-        curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
-        /* the extra bundle adds to the system's trust, not replaces it */
-        struct stat sb;
-        if (stat("/etc/ssl/certs", &sb) == 0)
-            curl_easy_setopt(e, CURLOPT_CAPATH, "/etc/ssl/certs");
-    }
-    if (mode == M_HTTPS_NOVERIFY) {
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-    bool follow = !strcmp(rq->method, "GET") || !strcmp(rq->method, "HEAD");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, follow ? 1L : 0L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
     if (!strcmp(rq->method, "HEAD")) {
         curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     } else if (!strcmp(rq->method, "POST") || !strcmp(rq->method, "PUT")) {
@@ -1094,7 +1080,9 @@ void mm_registry_opts_init(mm_registry_opts *o)
 int mm_registry_new(mm_registry **out, const mm_registry_opts *opts)
 {
     *out = NULL;
-    pthread_once(&curl_once, curl_init_once);
+    int grc = mm_http_global_init();
+    if (grc)
+        return grc;
     mm_registry_opts def;
     if (!opts) {
         mm_registry_opts_init(&def);

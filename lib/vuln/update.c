@@ -27,6 +27,7 @@
 #include <curl/curl.h>
 
 #include "mamori/vulnupdate.h"
+#include "util/http.h"
 #include "util/util.h"
 #include "vuln/vuln_int.h"
 
@@ -295,27 +296,18 @@ static int fetch(xfer *x, const char *url, const char *path,
     }
     /* a redirect may not downgrade https to http, nor leave loopback */
     bool insecure_ok = o->allow_insecure;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
-                     insecure_ok || !strncmp(url, "http://", 7) ? "http,https"
-                                                                : "https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "mamori/" MM_VERSION);
+    mm_http_opts ho = {
+        .connect_timeout_s = o->connect_timeout,
+        .stall_timeout_s = o->stall_timeout,
+        .total_timeout_s = o->total_timeout,
+        /* the announced length is checked before a byte is written */
+        .max_body = x->max,
+        .follow = true,
+        .redirect_https_only = !insecure_ok && strncmp(url, "http://", 7),
+    };
+    mm_http_setup(c, url, &ho, errbuf);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");   /* gzip on the wire */
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_timeout > 0
-                     ? o->connect_timeout : 30L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->stall_timeout > 0
-                     ? o->stall_timeout : 60L);
-    if (o->total_timeout > 0)
-        curl_easy_setopt(c, CURLOPT_TIMEOUT, o->total_timeout);
-    /* the announced length is checked before a byte is written */
-    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -323,8 +315,6 @@ static int fetch(xfer *x, const char *url, const char *path,
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 
     for (unsigned attempt = 0;; attempt++) {
         xfer_reset(x);
@@ -680,7 +670,6 @@ int mm_vulndb_update(const char *db_path, const mm_update_opts *opts,
     char *dir = NULL, *tmp = NULL, *sources_path = NULL;
     CURL *curl = NULL;
     mm_map *old_sha = NULL;
-    bool curl_inited = false;
     int rc;
 
     if (!db_path || !*db_path) {
@@ -731,11 +720,8 @@ int mm_vulndb_update(const char *db_path, const mm_update_opts *opts,
         (rc = mm_tmpdir_create(&tmp, o->tmp_parent ? o->tmp_parent : dir)))
         goto out;
 
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        rc = mm_error_set(MM_ENOMEM, "cannot start libcurl");
+    if ((rc = mm_http_global_init()))
         goto out;
-    }
-    curl_inited = true;
     if (!(curl = curl_easy_init())) {
         rc = mm_error_set(MM_ENOMEM, "cannot start libcurl");
         goto out;
@@ -795,8 +781,6 @@ int mm_vulndb_update(const char *db_path, const mm_update_opts *opts,
 out:
     if (curl)
         curl_easy_cleanup(curl);
-    if (curl_inited)
-        curl_global_cleanup();
     if (tmp) {
         mm_tmpdir_remove(tmp);
         free(tmp);

@@ -1,9 +1,15 @@
 /*
  * test_util.c - the helpers of lib/util: path normalisation of hostile
  * names, the hash map under growth and deletion, buffers, line iteration,
- * digests.
+ * digests, the libcurl transport against a local server.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+
 #include "mmtest.h"
+#include "util/http.h"
 #include "util/util.h"
 
 MM_TEST(path_normalize)
@@ -110,6 +116,126 @@ MM_TEST(str_printable)
     p = mm_str_printable("\xc2");   /* a lone lead byte at the end is left */
     CHECK_STR(p, "\xc2");
     free(p);
+}
+
+/* --- the transport (util/http.h) against a one-connection local server --- */
+struct mini_srv {
+    int fd;
+    const char *reply;   /* the whole HTTP response */
+    char req[4096];
+};
+
+static void *mini_serve(void *ud)
+{
+    struct mini_srv *m = ud;
+    int c = accept(m->fd, NULL, NULL);
+    if (c < 0)
+        return NULL;
+    size_t n = 0;
+    ssize_t r;
+    /* headers, then whatever body is already there */
+    while (n < sizeof m->req - 1 && (r = read(c, m->req + n, sizeof m->req - 1 - n)) > 0) {
+        n += (size_t)r;
+        m->req[n] = 0;
+        char *eoh = strstr(m->req, "\r\n\r\n");
+        const char *cl = strcasestr(m->req, "Content-Length:");
+        if (eoh && (!cl || n >= (size_t)(eoh + 4 - m->req) + (size_t)atoi(cl + 15)))
+            break;
+    }
+    if (write(c, m->reply, strlen(m->reply)) < 0)
+        m->req[0] = 0;
+    close(c);
+    return NULL;
+}
+
+static int mini_start(struct mini_srv *m, pthread_t *th, const char *reply)
+{
+    memset(m, 0, sizeof *m);
+    m->reply = reply;
+    m->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    if (m->fd < 0 || bind(m->fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(m->fd, 1) < 0 ||
+        getsockname(m->fd, (struct sockaddr *)&a, &al) < 0)
+        return -1;
+    pthread_create(th, NULL, mini_serve, m);
+    return ntohs(a.sin_port);
+}
+
+static void mini_stop(struct mini_srv *m, pthread_t th)
+{
+    shutdown(m->fd, SHUT_RDWR);
+    pthread_join(th, NULL);
+    close(m->fd);
+}
+
+MM_TEST(http_schemes)
+{
+    CHECK_OK(mm_http_check_url("x", "http://h/p"));
+    CHECK_OK(mm_http_check_url("x", "HTTPS://h/p"));
+    CHECK_INT(mm_http_check_url("alert output", "ftp://h/p"), MM_EINVAL);
+    CHECK(strstr(mm_error_last(), "alert output: ftp://h/p: only http and https"));
+    CHECK_INT(mm_http_check_url("x", "file:///etc/passwd"), MM_EINVAL);
+    CHECK_INT(mm_http_check_url("x", "gopher://h/"), MM_EINVAL);
+    CHECK_INT(mm_http_check_url("x", NULL), MM_EINVAL);
+    mm_http *h = NULL;
+    CHECK_OK(mm_http_new(&h, NULL));
+    long st = -1;
+    CHECK_INT(mm_http_send(h, "GET", "file:///etc/passwd", NULL, NULL, 0, &st, NULL), MM_EINVAL);
+    CHECK_INT(st, 0);
+    mm_http_free(h);
+    mm_http_free(NULL);
+}
+
+MM_TEST(http_post_and_cap)
+{
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello";
+    struct mini_srv m;
+    pthread_t th;
+    int port = mini_start(&m, &th, ok);
+    REQUIRE(port > 0);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/in", port);
+    mm_http_opts o = {.total_timeout_s = 10, .max_body = 64};
+    mm_http *h = NULL;
+    CHECK_OK(mm_http_new(&h, &o));
+    mm_buf b = MM_BUF_INIT;
+    long st = 0;
+    CHECK_OK(mm_http_send(h, "POST", url, "application/json", "{\"a\":1}", 7, &st, &b));
+    mini_stop(&m, th);
+    CHECK_INT(st, 200);
+    CHECK_STR(b.data, "hello");
+    CHECK(!strncmp(m.req, "POST /in HTTP/1.1\r\n", 19));
+    CHECK(strstr(m.req, "Content-Type: application/json\r\n"));
+    CHECK(strstr(m.req, "\r\n\r\n{\"a\":1}"));
+    mm_buf_free(&b);
+    mm_http_free(h);
+
+    /* a body over the cap: MM_ELIMIT, announced or not */
+    static const char big[] = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"
+                              "0123456789012345678901234567890123456789";
+    port = mini_start(&m, &th, big);
+    REQUIRE(port > 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/big", port);
+    o.max_body = 16;
+    CHECK_OK(mm_http_new(&h, &o));
+    CHECK_INT(mm_http_send(h, "GET", url, NULL, NULL, 0, &st, &b), MM_ELIMIT);
+    CHECK(strstr(mm_error_last(), "larger than 16 bytes"));
+    mini_stop(&m, th);
+    mm_buf_free(&b);
+    mm_http_free(h);
+
+    /* a redirect to another scheme is not followed */
+    static const char redir[] = "HTTP/1.1 302 Found\r\nLocation: ftp://127.0.0.1/x\r\n"
+                                "Content-Length: 0\r\nConnection: close\r\n\r\n";
+    port = mini_start(&m, &th, redir);
+    REQUIRE(port > 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/r", port);
+    o.follow = true;
+    CHECK_OK(mm_http_new(&h, &o));
+    CHECK_INT(mm_http_send(h, "GET", url, NULL, NULL, 0, &st, NULL), MM_ENET);
+    mini_stop(&m, th);
+    mm_http_free(h);
 }
 
 MM_TEST_MAIN
