@@ -575,7 +575,7 @@ static void sleep_s(double s)
 
 static double backoff(int attempt, const char *retry_after)
 {
-    long ra = mm_reg_retry_after(retry_after, time(NULL));
+    long ra = mm_http_retry_after(retry_after, time(NULL), MM_REG_RETRY_CAP);
     if (ra >= 0)
         return (double)ra;
     double s = 0.5;

@@ -4,11 +4,13 @@
  * proxies from the environment as libcurl reads them) and a small blocking
  * client for one-shot requests.
  */
+#include <ctype.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "util/http.h"
 
@@ -175,4 +177,32 @@ int mm_http_send(mm_http *h, const char *method, const char *url,
         return mm_error_set(MM_ENET, "%s: %s", url,
                             h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc));
     return 0;
+}
+
+long mm_http_retry_after(const char *v, time_t now, long cap)
+{
+    if (!v)
+        return -1;
+    char buf[128];
+    size_t n = strnlen(v, sizeof buf - 1);
+    memcpy(buf, v, n);
+    buf[n] = 0;
+    char *t = mm_str_trim(buf);
+    if (!*t)
+        return -1;
+    bool digits = true;
+    for (char *p = t; *p; p++)
+        digits &= isdigit((unsigned char)*p) != 0;
+    long secs;
+    if (digits) {
+        if (strlen(t) > 9)
+            return cap;
+        secs = strtol(t, NULL, 10);
+    } else {
+        time_t when = curl_getdate(t, NULL);
+        if (when == (time_t)-1)
+            return -1;
+        secs = when <= now ? 0 : (long)(when - now > cap ? cap : when - now);
+    }
+    return secs > cap ? cap : secs;
 }

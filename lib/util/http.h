@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -53,6 +54,10 @@ int mm_http_check_url(const char *what, const char *url);
  * curl_easy_init); url may be NULL (set later).  errbuf, when not NULL,
  * receives libcurl's error text (CURL_ERROR_SIZE bytes). */
 void mm_http_setup(CURL *e, const char *url, const mm_http_opts *o, char *errbuf);
+
+/* A Retry-After header value (delta-seconds or an HTTP date, RFC 9110) as
+ * seconds from now, at most cap; -1 when absent or unreadable. */
+long mm_http_retry_after(const char *v, time_t now, long cap);
 
 /* --- a simple client: one easy handle, one request at a time ------------ */
 typedef struct mm_http mm_http;

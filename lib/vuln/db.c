@@ -29,17 +29,7 @@
 
 char *mm_vulndb_default_path(void)
 {
-    const char *v = getenv("MAMORI_CACHE_DIR");
-    if (v && *v)
-        return mm_xasprintf("%s/vuln.db", v);
-    v = getenv("XDG_CACHE_HOME");
-    if (v && *v)
-        return mm_xasprintf("%s/mamori/vuln.db", v);
-    v = getenv("HOME");
-    if (v && *v)
-        return mm_xasprintf("%s/.cache/mamori/vuln.db", v);
-    mm_error_set(MM_ENOTFOUND, "no cache folder: set MAMORI_CACHE_DIR or HOME");
-    return NULL;
+    return mm_cache_path("vuln.db");
 }
 
 /* --- reading --------------------------------------------------------------- */
@@ -257,24 +247,6 @@ static int bdb_err(mm_vulndb_build *b, const char *what)
                         b->db ? sqlite3_errmsg(b->db) : "no database");
 }
 
-static int make_parents(const char *path)
-{
-    char *dir = mm_xstrdup(path);
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-            int rc = mm_error_set(MM_EIO, "%s: cannot create: %s", dir,
-                                  strerror(errno));
-            free(dir);
-            return rc;
-        }
-        *p = '/';
-    }
-    free(dir);
-    return 0;
-}
 
 static void build_free(mm_vulndb_build *b)
 {
@@ -356,7 +328,7 @@ int mm_vulndb_build_begin(mm_vulndb_build **out, const char *db_path,
     *out = NULL;
     if (!db_path || !*db_path)
         return mm_error_set(MM_EINVAL, "no vulnerability database path");
-    int rc = make_parents(db_path);
+    int rc = mm_mkdir_parents(db_path, 0700);
     if (rc)
         return rc;
     mm_vulndb_build *b = mm_xcalloc(1, sizeof *b);

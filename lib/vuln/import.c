@@ -1195,40 +1195,24 @@ static int import_file(imp *im, const char *path)
 {
     /* zips are read from the file (libarchive seeks to the central
      * directory); everything else is read whole */
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return mm_error_set(errno == ENOENT ? MM_ENOTFOUND : MM_EIO, "%s: %s", path,
-                            strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        close(fd);
-        return mm_error_set(MM_EIO, "%s: not a regular file", path);
-    }
-    if ((uint64_t)sb.st_size > MM_VULN_MAX_FILE) {
-        close(fd);
-        return mm_error_set(MM_ELIMIT, "%s: %lld bytes, over the %llu-byte feed cap",
-                            path, (long long)sb.st_size,
-                            (unsigned long long)MM_VULN_MAX_FILE);
-    }
+    int fd;
+    uint64_t size;
+    int rc = mm_file_open(path, MM_VULN_MAX_FILE, &fd, &size);
+    if (rc)
+        return rc;
     unsigned char magic[4];
     if (pread(fd, magic, 4, 0) == 4 && is_zip(magic, 4)) {
         close(fd);
         return import_zip(im, path, path, NULL, 0);
     }
-    size_t cap = (size_t)sb.st_size, len = 0;
-    char *data = mm_xmalloc(cap + 1);
-    while (len < cap) {
-        ssize_t n = read(fd, data + len, cap - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
+    char *data;
+    size_t len;
+    rc = mm_file_read_fd(fd, path, size, &data, &len);
     close(fd);
-    data[len] = 0;
+    if (rc)
+        return rc;
     mm_vulndb_build_count_file(im->b);
-    int rc = import_buffer(im, path, data, len, true);
+    rc = import_buffer(im, path, data, len, true);
     free(data);
     return rc;
 }

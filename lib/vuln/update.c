@@ -174,23 +174,6 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud)
     return len;
 }
 
-/* "HTTP-date" (RFC 9110: IMF-fixdate) or delta-seconds. */
-static double parse_retry_after(const char *v)
-{
-    if (*v >= '0' && *v <= '9') {
-        char *end;
-        double d = strtod(v, &end);
-        return d >= 0 ? d : -1;
-    }
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *e = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (!e)
-        return -1;
-    double d = difftime(timegm(&tm), time(NULL));
-    return d > 0 ? d : 0;
-}
-
 static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 {
     xfer *x = ud;
@@ -224,7 +207,7 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
         x->last_modified = mm_xstrndup(v, vlen);
     } else if (klen == 11 && !strncasecmp(p, "retry-after", 11)) {
         char *t = mm_xstrndup(v, vlen);
-        x->retry_after = parse_retry_after(t);
+        x->retry_after = (double)mm_http_retry_after(t, time(NULL), 86400);
         free(t);
     }
     return len;
@@ -626,26 +609,6 @@ static char *dir_of(const char *path)
     return mm_xstrndup(path, n);
 }
 
-static int mkdir_p(const char *dir)
-{
-    char *d = mm_xstrdup(dir);
-    for (char *p = d + 1; ; p++) {
-        if (*p == '/' || *p == 0) {
-            char c = *p;
-            *p = 0;
-            if (mkdir(d, 0700) < 0 && errno != EEXIST) {
-                int rc = mm_error_set(MM_EIO, "%s: %s", d, strerror(errno));
-                free(d);
-                return rc;
-            }
-            *p = c;
-            if (!c)
-                break;
-        }
-    }
-    free(d);
-    return 0;
-}
 
 static int build(const char *db_path, pending *pend, size_t npend,
                  const mm_update_opts *o, mm_update_report *rep);
@@ -716,7 +679,7 @@ int mm_vulndb_update(const char *db_path, const mm_update_opts *opts,
     /* the download folder goes beside the database: the same file system
      * as the result, and not a small tmpfs /tmp for gigabytes of feeds */
     dir = dir_of(db_path);
-    if ((rc = mkdir_p(dir)) ||
+    if ((rc = mm_mkdir_p(dir, 0700)) ||
         (rc = mm_tmpdir_create(&tmp, o->tmp_parent ? o->tmp_parent : dir)))
         goto out;
 

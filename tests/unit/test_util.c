@@ -1,12 +1,14 @@
 /*
  * test_util.c - the helpers of lib/util: path normalisation of hostile
  * names, the hash map under growth and deletion, buffers, line iteration,
- * digests, the libcurl transport against a local server.
+ * digests, the one time parser, `mkdir -p`, the cache folder, capped
+ * file reads and buffers, the libcurl transport against a local server.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "mmtest.h"
 #include "util/http.h"
@@ -116,6 +118,157 @@ MM_TEST(str_printable)
     p = mm_str_printable("\xc2");   /* a lone lead byte at the end is left */
     CHECK_STR(p, "\xc2");
     free(p);
+}
+
+MM_TEST(time_parse)
+{
+    int64_t t;
+    int32_t ns = -1;
+    CHECK_OK(mm_time_parse_rfc3339("2024-01-31T12:00:00Z", &t));
+    CHECK_INT(t, 1706702400);
+    CHECK_OK(mm_time_parse("2024-01-31T14:00:00.5+02:00", 0, &t, &ns));
+    CHECK_INT(t, 1706702400);
+    CHECK_INT(ns, 500000000);
+    CHECK_OK(mm_time_parse("2024-01-31t12:00:00.123456789z", 0, &t, &ns));
+    CHECK_INT(ns, 123456789);
+    /* RFC 3339 proper: seconds and a zone are required */
+    CHECK_INT(mm_time_parse_rfc3339("2024-01-31", &t), MM_EFORMAT);
+    CHECK_INT(mm_time_parse_rfc3339("2024-01-31T12:00Z", &t), MM_EFORMAT);
+    CHECK_INT(mm_time_parse_rfc3339("2024-01-31T12:00:00", &t), MM_EFORMAT);
+    CHECK(strstr(mm_error_last(), "no time zone"));
+    CHECK_INT(mm_time_parse_rfc3339("2024-13-01T00:00:00Z", &t), MM_EFORMAT);
+    CHECK_INT(mm_time_parse_rfc3339("2024-01-01T00:00:00.Z", &t), MM_EFORMAT);
+    CHECK_INT(mm_time_parse_rfc3339("2024-01-01T00:00:00Zjunk", &t), MM_EFORMAT);
+    CHECK_INT(mm_time_parse_rfc3339(NULL, &t), MM_EFORMAT);
+    /* what the flags allow: a date alone, no seconds, no zone */
+    CHECK_OK(mm_time_parse("2024-03-02", MM_TIME_DATE, &t, NULL));
+    CHECK_INT(t, 1709337600);
+    CHECK_OK(mm_time_parse("2024-03-02 10:30", MM_TIME_NOSEC | MM_TIME_NOZONE, &t, NULL));
+    CHECK_INT(t, 1709337600 + 10 * 3600 + 30 * 60);
+    CHECK_OK(mm_time_parse("2024-03-02T10:30-01:00", MM_TIME_NOSEC, &t, NULL));
+    CHECK_INT(t, 1709337600 + 11 * 3600 + 30 * 60);
+    CHECK_INT(mm_time_parse("2024-03-02T10", MM_TIME_DATE | MM_TIME_NOSEC, &t, NULL), MM_EFORMAT);
+    /* the day must exist only when asked */
+    CHECK_OK(mm_time_parse("2023-02-29", MM_TIME_DATE, &t, NULL));
+    CHECK_INT(mm_time_parse("2023-02-29", MM_TIME_DATE | MM_TIME_STRICT_DAY, &t, NULL), MM_EFORMAT);
+    CHECK_OK(mm_time_parse("2024-02-29", MM_TIME_DATE | MM_TIME_STRICT_DAY, &t, NULL));
+    CHECK_INT(mm_time_parse("1900-02-29", MM_TIME_DATE | MM_TIME_STRICT_DAY, &t, NULL), MM_EFORMAT);
+    CHECK_OK(mm_time_parse("2000-02-29", MM_TIME_DATE | MM_TIME_STRICT_DAY, &t, NULL));
+}
+
+MM_TEST(mkdir_p_and_cache_path)
+{
+    const char *base = mmt_tmpdir();
+    char *d = mm_xasprintf("%s/a/b//c", base);
+    CHECK_OK(mm_mkdir_p(d, 0700));
+    CHECK_OK(mm_mkdir_p(d, 0700));              /* existing: fine */
+    struct stat st;
+    char *c = mm_xasprintf("%s/a/b/c", base);
+    CHECK(stat(c, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0700);
+    char *f = mm_xasprintf("%s/a/file", base);
+    FILE *fp = fopen(f, "w");
+    REQUIRE(fp);
+    fclose(fp);
+    char *under = mm_xasprintf("%s/x/y", f);
+    CHECK_INT(mm_mkdir_p(under, 0700), MM_EIO);  /* a file in the way */
+    CHECK_INT(mm_mkdir_p(f, 0700), MM_EIO);      /* the target is a file */
+    CHECK(strstr(mm_error_last(), "not a folder"));
+    char *db = mm_xasprintf("%s/p/q/vuln.db", base);
+    CHECK_OK(mm_mkdir_parents(db, 0700));
+    char *pq = mm_xasprintf("%s/p/q", base);
+    CHECK(stat(pq, &st) == 0 && S_ISDIR(st.st_mode));
+    CHECK(stat(db, &st) != 0);
+    CHECK_OK(mm_mkdir_parents("bare-name", 0700));
+    free(d); free(c); free(f); free(under); free(db); free(pq);
+
+    char *keep_m = mm_xstrdup(getenv("MAMORI_CACHE_DIR"));
+    char *keep_x = mm_xstrdup(getenv("XDG_CACHE_HOME"));
+    char *keep_h = mm_xstrdup(getenv("HOME"));
+    setenv("MAMORI_CACHE_DIR", "/m", 1);
+    setenv("XDG_CACHE_HOME", "/x", 1);
+    setenv("HOME", "/h", 1);
+    char *p = mm_cache_path("vuln.db");
+    CHECK_STR(p, "/m/vuln.db");
+    free(p);
+    setenv("MAMORI_CACHE_DIR", "", 1);      /* empty counts as unset */
+    p = mm_cache_path("blobs");
+    CHECK_STR(p, "/x/mamori/blobs");
+    free(p);
+    unsetenv("XDG_CACHE_HOME");
+    p = mm_cache_path("mamori.db");
+    CHECK_STR(p, "/h/.cache/mamori/mamori.db");
+    free(p);
+    unsetenv("HOME");
+    unsetenv("MAMORI_CACHE_DIR");
+    CHECK(mm_cache_path("x") == NULL);
+    CHECK(strstr(mm_error_last(), "MAMORI_CACHE_DIR"));
+    if (keep_m) setenv("MAMORI_CACHE_DIR", keep_m, 1);
+    if (keep_x) setenv("XDG_CACHE_HOME", keep_x, 1);
+    if (keep_h) setenv("HOME", keep_h, 1);
+    free(keep_m); free(keep_x); free(keep_h);
+}
+
+MM_TEST(file_read_capped)
+{
+    const char *base = mmt_tmpdir();
+    char *f = mm_xasprintf("%s/ten", base);
+    FILE *fp = fopen(f, "w");
+    REQUIRE(fp);
+    fputs("0123456789", fp);
+    fclose(fp);
+    char *data;
+    size_t len;
+    CHECK_OK(mm_file_read(f, 10, &data, &len));
+    CHECK_INT(len, 10);
+    CHECK_STR(data, "0123456789");
+    free(data);
+    CHECK_INT(mm_file_read(f, 9, &data, &len), MM_ELIMIT);
+    CHECK(strstr(mm_error_last(), "exceeds the limit of 9"));
+    CHECK_INT(mm_file_read(base, 100, &data, &len), MM_EIO);   /* a folder */
+    char *none = mm_xasprintf("%s/none", base);
+    CHECK_INT(mm_file_read(none, 100, &data, &len), MM_ENOTFOUND);
+    int fd;
+    uint64_t size;
+    CHECK_OK(mm_file_open(f, 10, &fd, &size));
+    CHECK_INT(size, 10);
+    CHECK_OK(mm_file_read_fd(fd, f, size, &data, &len));
+    close(fd);
+    CHECK_STR(data, "0123456789");
+    free(data);
+    free(f);
+    free(none);
+}
+
+MM_TEST(buf_cap)
+{
+    mm_buf b = MM_BUF_INIT_MAX(8);
+    CHECK_OK(mm_buf_adds(&b, "12345"));
+    CHECK_INT(mm_buf_adds(&b, "6789"), MM_ELIMIT);   /* 9 > 8: nothing added */
+    CHECK(b.over);
+    CHECK_STR(b.data, "12345");
+    CHECK_OK(mm_buf_adds(&b, "678"));                /* exactly the cap */
+    CHECK_STR(b.data, "12345678");
+    CHECK_INT(mm_buf_addc(&b, 'x'), MM_ELIMIT);
+    CHECK_INT(mm_buf_printf(&b, "%d", 1), MM_ELIMIT);
+    CHECK_INT(mm_buf_reserve(&b, 1), MM_ELIMIT);
+    CHECK_INT(mm_buf_reserve(&b, SIZE_MAX), MM_ELIMIT);   /* no overflow */
+    CHECK_INT(b.len, 8);
+    mm_buf_clear(&b);
+    CHECK(!b.over);
+    CHECK_INT(b.max, 8);
+    CHECK_OK(mm_buf_printf(&b, "%s-%d", "ab", 42));
+    CHECK_STR(b.data, "ab-42");
+    mm_buf_free(&b);
+    CHECK_INT(b.max, 8);
+    /* the default cap applies to a buffer made with MM_BUF_INIT or zeroed */
+    mm_buf d = MM_BUF_INIT;
+    CHECK_INT(mm_buf_reserve(&d, MM_BUF_DEFAULT_MAX + 1), MM_ELIMIT);
+    CHECK_OK(mm_buf_adds(&d, "ok"));
+    mm_buf_free(&d);
+    mm_buf z;
+    mm_buf_init(&z, 0);
+    CHECK_INT(mm_buf_reserve(&z, MM_BUF_DEFAULT_MAX + 1), MM_ELIMIT);
+    mm_buf_free(&z);
 }
 
 /* --- the transport (util/http.h) against a one-connection local server --- */
