@@ -172,6 +172,8 @@ int main(int argc, char **argv)
         cli_usage(stderr);
         return EXIT_ERROR;
     }
+    /* an interrupted scan or database build leaves no temp folder behind */
+    mm_cleanup_on_signals();
     const char *cmd = argv[1];
     if (!strcmp(cmd, "image"))
         return cmd_scan(MM_TARGET_IMAGE, argc - 1, argv + 1);

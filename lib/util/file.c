@@ -1,8 +1,6 @@
 /*
  * file.c - whole-file reads with a cap, `mkdir -p`, the cache folder
- * (MAMORI_CACHE_DIR, XDG rules), private temporary folders and their
- * removal (without following links: a temp folder may hold files named by
- * an image).
+ * (MAMORI_CACHE_DIR, XDG rules).  Temporary folders are in tmp.c.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -127,40 +125,6 @@ char *mm_cache_path(const char *name)
     return NULL;
 }
 
-int mm_tmpdir_create(char **out, const char *parent)
-{
-    if (!parent || !*parent)
-        parent = getenv("TMPDIR");
-    if (!parent || !*parent)
-        parent = "/tmp";
-    char *t = mm_xasprintf("%s/mamori.XXXXXX", parent);
-    if (!mkdtemp(t)) {
-        int e = errno;
-        free(t);
-        return mm_error_set(MM_EIO, "cannot create a temporary folder in %s: %s",
-                            parent, strerror(e));
-    }
-    *out = t;
-    return 0;
-}
-
-static int rm_one(const char *p, const struct stat *st, int flag,
-                  struct FTW *ftw)
-{
-    (void)st; (void)flag; (void)ftw;
-    remove(p);
-    return 0;
-}
-
-int mm_tmpdir_remove(const char *path)
-{
-    if (!path)
-        return 0;
-    /* FTW_PHYS: never follow symlinks; FTW_DEPTH: children first */
-    if (nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS) != 0)
-        return mm_error_set(MM_EIO, "cannot remove %s", path);
-    return 0;
-}
 
 char *mm_file_read_proc(const char *path, size_t max, size_t *len)
 {

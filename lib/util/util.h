@@ -139,10 +139,24 @@ char *mm_cache_path(const char *name);
 /* A /proc or /sys file (whose stat size is 0): read until EOF, at most
  * about max bytes; NUL-terminated; NULL when it cannot be opened. */
 char *mm_file_read_proc(const char *path, size_t max, size_t *len);
-/* Creates a private (0700) temp folder under parent (or $TMPDIR, /tmp). */
+/* --- temporary folders and files (lib/util/tmp.c) ----------------------- */
+/* Creates a private (0700) temp folder "mamori.XXXXXX" under parent (or
+ * $TMPDIR, /tmp), locked for the life of the process and removed on the
+ * signals of mm_cleanup_on_signals(); stale ones of dead processes under
+ * parent are removed first. */
 int mm_tmpdir_create(char **out, const char *parent);
-/* Removes a folder tree without following links. */
+/* Removes a folder tree without following links (and forgets it). */
 int mm_tmpdir_remove(const char *path);
+/* A private temp file "<prefix>XXXXXX" (created empty, 0600), locked for
+ * the life of the process and removed on signals; stale "<prefix>*" files
+ * of dead processes are removed first. */
+int mm_tmpfile_create(char **out, const char *prefix);
+/* Forgets a temp file (it was renamed into place) or, with remove_it,
+ * deletes it. */
+void mm_tmpfile_release(const char *path, bool remove_it);
+/* Removes the entries of dir named prefix* whose lock is free (folders
+ * holding a .lock file when dirs, else locked files); returns how many. */
+int mm_tmp_clean_stale(const char *dir, const char *prefix, bool dirs);
 
 /* --- time --------------------------------------------------------------- */
 double mm_now(void);               /* monotonic seconds */

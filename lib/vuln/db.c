@@ -271,7 +271,7 @@ void mm_vulndb_build_abort(mm_vulndb_build *b)
     b->tmp = NULL;
     build_free(b);
     if (tmp) {
-        unlink(tmp);
+        mm_tmpfile_release(tmp, true);
         free(tmp);
     }
 }
@@ -337,16 +337,15 @@ int mm_vulndb_build_begin(mm_vulndb_build **out, const char *db_path,
     b->warn_ud = warn_ud;
     b->touched = mm_map_new();
     b->t0 = mm_now();
-    b->tmp = mm_xasprintf("%s.build-XXXXXX", db_path);
-    int fd = mkstemp(b->tmp);
-    if (fd < 0) {
-        rc = mm_error_set(MM_EIO, "%s: cannot create a temp file beside it: %s",
-                          db_path, strerror(errno));
-        free(b->tmp);
-        b->tmp = NULL;
+    /* "<db>.build-XXXXXX", locked while this process lives: an interrupted
+     * import's file is removed by the next one (util/tmp.c) */
+    char *prefix = mm_xasprintf("%s.build-", db_path);
+    rc = mm_tmpfile_create(&b->tmp, prefix);
+    free(prefix);
+    if (rc) {
+        rc = mm_error_wrap(MM_EIO, "%s: cannot create a temp file beside it: ", db_path);
         goto fail;
     }
-    close(fd);
     if (sqlite3_open_v2(b->tmp, &b->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
         rc = bdb_err(b, "creating the new database");
         goto fail;
@@ -619,6 +618,7 @@ int mm_vulndb_build_commit(mm_vulndb_build *b)
         rc = mm_error_set(MM_EIO, "%s: cannot replace: %s", b->path, strerror(errno));
         goto fail;
     }
+    mm_tmpfile_release(b->tmp, false);   /* it is the database now */
     free(b->tmp);
     b->tmp = NULL;
     /* the rename itself must survive a crash */

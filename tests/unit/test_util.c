@@ -2,13 +2,18 @@
  * test_util.c - the helpers of lib/util: path normalisation of hostile
  * names, the hash map under growth and deletion, buffers, line iteration,
  * digests, the one time parser, `mkdir -p`, the cache folder, capped
- * file reads and buffers, the libcurl transport against a local server.
+ * file reads and buffers, temp folders and files that do not outlive
+ * their process (signals, stale ones of dead processes), the libcurl
+ * transport against a local server.
  */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "mmtest.h"
 #include "util/http.h"
@@ -269,6 +274,105 @@ MM_TEST(buf_cap)
     mm_buf_init(&z, 0);
     CHECK_INT(mm_buf_reserve(&z, MM_BUF_DEFAULT_MAX + 1), MM_ELIMIT);
     mm_buf_free(&z);
+}
+
+/* A child makes a temp folder (with content) or file, tells its path, then
+ * raises sig (0: waits to be killed).  Returns the child's pid. */
+static pid_t tmp_child(const char *parent, bool file, int sig, char *path, size_t n)
+{
+    int pfd[2];
+    if (pipe(pfd) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(pfd[0]);
+        mm_cleanup_on_signals();
+        char *t = NULL;
+        if (file) {
+            char *prefix = mm_xasprintf("%s/vuln.db.build-", parent);
+            if (mm_tmpfile_create(&t, prefix))
+                _exit(3);
+        } else {
+            if (mm_tmpdir_create(&t, parent))
+                _exit(3);
+            char *sub = mm_xasprintf("%s/layers/blobs", t);
+            mm_mkdir_p(sub, 0700);
+            char *f = mm_xasprintf("%s/outer.tar", sub);
+            FILE *fp = fopen(f, "w");
+            if (fp) {
+                fputs("data", fp);
+                fclose(fp);
+            }
+        }
+        if (write(pfd[1], t, strlen(t) + 1) < 0)
+            _exit(4);
+        close(pfd[1]);
+        if (sig)
+            raise(sig);
+        for (;;)
+            pause();
+    }
+    close(pfd[1]);
+    ssize_t r = read(pfd[0], path, n - 1);
+    path[r > 0 ? r : 0] = 0;
+    close(pfd[0]);
+    return pid;
+}
+
+MM_TEST(tmpdir_signals_and_stale)
+{
+    char *parent = mm_xasprintf("%s/t", mmt_tmpdir());
+    REQUIRE(mm_mkdir_p(parent, 0700) == 0);
+    char a[PATH_MAX], b[PATH_MAX];
+    int st;
+    /* SIGTERM and SIGINT: the folder goes with the process */
+    pid_t pid = tmp_child(parent, false, SIGTERM, a, sizeof a);
+    REQUIRE(pid > 0 && a[0]);
+    waitpid(pid, &st, 0);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+    CHECK(access(a, F_OK) != 0);
+    pid = tmp_child(parent, false, SIGINT, a, sizeof a);
+    REQUIRE(pid > 0 && a[0]);
+    waitpid(pid, &st, 0);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGINT);
+    CHECK(access(a, F_OK) != 0);
+    /* SIGKILL leaves it; the next folder made there removes it */
+    pid = tmp_child(parent, false, 0, a, sizeof a);
+    REQUIRE(pid > 0 && a[0]);
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    CHECK(access(a, F_OK) == 0);
+    char *legacy = mm_xasprintf("%s/mamori.legacy", parent);   /* no lock: not ours to judge */
+    CHECK_OK(mm_mkdir_p(legacy, 0700));
+    char *mine = NULL, *mine2 = NULL;
+    CHECK_OK(mm_tmpdir_create(&mine, parent));
+    CHECK(access(a, F_OK) != 0);
+    CHECK(access(legacy, F_OK) == 0);
+    /* a live owner's folder is left alone, in this process too */
+    CHECK_OK(mm_tmpdir_create(&mine2, parent));
+    CHECK(access(mine, F_OK) == 0);
+    CHECK_OK(mm_tmpdir_remove(mine));
+    CHECK(access(mine, F_OK) != 0);
+    CHECK_OK(mm_tmpdir_remove(mine2));
+
+    /* files: an interrupted database build's "vuln.db.build-*" */
+    pid = tmp_child(parent, true, SIGTERM, b, sizeof b);
+    REQUIRE(pid > 0 && b[0]);
+    waitpid(pid, &st, 0);
+    CHECK(WIFSIGNALED(st));
+    CHECK(access(b, F_OK) != 0);
+    pid = tmp_child(parent, true, 0, b, sizeof b);
+    REQUIRE(pid > 0 && b[0]);
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    CHECK(access(b, F_OK) == 0);
+    char *prefix = mm_xasprintf("%s/vuln.db.build-", parent), *f = NULL;
+    CHECK_OK(mm_tmpfile_create(&f, prefix));
+    CHECK(access(b, F_OK) != 0);
+    CHECK(f && access(f, F_OK) == 0 && strncmp(f, prefix, strlen(prefix)) == 0);
+    mm_tmpfile_release(f, true);
+    CHECK(access(f, F_OK) != 0);
+    free(f); free(prefix); free(mine); free(mine2); free(legacy); free(parent);
 }
 
 /* --- the transport (util/http.h) against a one-connection local server --- */
