@@ -9,8 +9,12 @@ reported and must never reach the host's files; a layer of a million files
 must scan in bounded memory, and --max-* caps must stop it.
 """
 
+import gzip
 import os
 import shutil
+import signal
+import subprocess
+import tarfile
 import sys
 import tempfile
 import time
@@ -205,8 +209,73 @@ class T:
             check(p.returncode != 0, "dpkg-query accepts the corrupt fixture")
         d = self.dir("corrupt-dpkg")
         imgkit.write_oci(d, imgkit.Image([imgkit.Layer(ents)]))
-        self.r.expect_error(["image", "--input", d],
-                            ["var/lib/dpkg/status", "line 3"])
+        # the scan goes on: the unreadable database is a HIGH finding
+        rep = self.r.scan_json(["image", "--input", d])
+        f = [x for x in rep["findings"] if x["id"] == "MM-PKGDB-UNREADABLE"]
+        eq(len(f), 1, "MM-PKGDB-UNREADABLE findings")
+        eq(f[0]["severity"], "HIGH", "severity")
+        eq(f[0]["section"], "3.1.1", "SP 800-190 section")
+        eq(f[0]["location"]["path"], "/var/lib/dpkg/status", "path")
+        check("line 3" in f[0]["evidence"], "evidence names the line: %r" % f[0]["evidence"])
+        # the gate's usual rule: a HIGH finding fails --exit-code
+        r = self.r.run(["image", "--input", d, "--format", "json", "--exit-code", "1",
+                        "--severity", "HIGH"])
+        eq(r.rc, 1, "exit status with --exit-code 1 (%s)" % r.describe())
+
+    # -- interrupted scans leave no temp folder ------------------------------------
+    def _big_outer(self):
+        """A gzip outer archive whose tar is 512 MiB of zeros (no manifest):
+        mamori inflates it into TMPDIR before it looks inside."""
+        path = os.path.join(self.dir("intr"), "big.tar.gz")
+
+        class Zeros:
+            def __init__(self, n):
+                self.n = n
+
+            def read(self, k=-1):
+                k = self.n if k < 0 else min(k, self.n)
+                self.n -= k
+                return bytes(k)
+
+        with gzip.open(path, "wb", compresslevel=1) as g:
+            with tarfile.open(fileobj=g, mode="w|") as t:
+                ti = tarfile.TarInfo("zeros")
+                ti.size = 512 << 20
+                t.addfile(ti, Zeros(ti.size))
+        return path
+
+    def _start_and_wait_for_tmp(self, path):
+        p = subprocess.Popen([self.r.bin, "image", "--input", path, "--format", "json"],
+                             cwd=self.r.cwd, env=self.r.env(),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while time.time() < deadline and p.poll() is None:
+            ds = [d for d in os.listdir(self.r.tmp) if d.startswith("mamori.")]
+            if ds and os.path.exists(os.path.join(self.r.tmp, ds[0], "outer.tar")):
+                return p, ds[0]
+            time.sleep(0.02)
+        p.kill()
+        p.wait()
+        skip("the scan ended before its temp folder was seen")
+
+    def interrupted_scan_cleans_up(self):
+        big = self._big_outer()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            p, d = self._start_and_wait_for_tmp(big)
+            p.send_signal(sig)
+            rc = p.wait(timeout=60)
+            eq(rc, -sig, "killed by the signal")
+            left = os.listdir(self.r.tmp)
+            eq(left, [], "temp folder left after signal %d" % sig)
+        # SIGKILL leaves it; the next scan removes it (its owner is dead)
+        p, d = self._start_and_wait_for_tmp(big)
+        p.kill()
+        p.wait()
+        check(os.path.isdir(os.path.join(self.r.tmp, d)), "SIGKILL left no folder?")
+        tiny = self.dir("tiny-after-kill")
+        imgkit.write_oci(tiny, M.tiny_image())
+        self.r.scan_json(["image", "--input", tiny])
+        eq(os.listdir(self.r.tmp), [], "stale temp folder of a killed scan")
 
     # -- hostile contents ----------------------------------------------------------
     def _escape_scan(self, kind, target):
@@ -337,7 +406,7 @@ class T:
         d = self.dir("total")
         imgkit.write_oci(d, M.tiny_image(extra=[imgkit.F("big", b"x" * 300000)]))
         self.r.expect_error(["image", "--input", d, "--max-total-size", "100000"],
-                            [("max-total-size", "100000")])
+                            [("max-total-size", "100000"), "16 GiB by default"])
 
     def many_files(self):
         n = int(os.environ.get("MAMORI_MANY_FILES", "1000000"))
@@ -415,6 +484,7 @@ def main():
         ("max-file-size", t.max_file_size),
         ("max-path", t.max_path),
         ("max-total-size", t.max_total_size),
+        ("interrupted-scan-cleans-up", t.interrupted_scan_cleans_up),
         ("million-files-bounded-memory", t.many_files),
         ("million-files-max-entries", t.many_files_max_entries),
     ]
