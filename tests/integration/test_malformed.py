@@ -10,7 +10,9 @@ must scan in bounded memory, and --max-* caps must stop it.
 """
 
 import gzip
+import io
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -224,8 +226,8 @@ class T:
 
     # -- interrupted scans leave no temp folder ------------------------------------
     def _big_outer(self):
-        """A gzip outer archive whose tar is 512 MiB of zeros (no manifest):
-        mamori inflates it into TMPDIR before it looks inside."""
+        """A gzip outer archive holding a 512 MiB blob of zeros (no manifest):
+        mamori inflates the blob into TMPDIR before it looks inside."""
         path = os.path.join(self.dir("intr"), "big.tar.gz")
 
         class Zeros:
@@ -239,7 +241,7 @@ class T:
 
         with gzip.open(path, "wb", compresslevel=1) as g:
             with tarfile.open(fileobj=g, mode="w|") as t:
-                ti = tarfile.TarInfo("zeros")
+                ti = tarfile.TarInfo("blobs/sha256/" + "ab" * 32)
                 ti.size = 512 << 20
                 t.addfile(ti, Zeros(ti.size))
         return path
@@ -276,6 +278,53 @@ class T:
         imgkit.write_oci(tiny, M.tiny_image())
         self.r.scan_json(["image", "--input", tiny])
         eq(os.listdir(self.r.tmp), [], "stale temp folder of a killed scan")
+
+    def _gz(self, src, dst, extra=None):
+        """dst: src (a tar) gzip-compressed, with extra = (name, size) zeros
+        appended as one more member before the end."""
+        with tarfile.open(src) as t, gzip.open(dst, "wb", compresslevel=1) as g:
+            with tarfile.open(fileobj=g, mode="w|", format=tarfile.PAX_FORMAT) as o:
+                for m in t.getmembers():
+                    o.addfile(m, t.extractfile(m) if m.isfile() else None)
+                if extra:
+                    ti = tarfile.TarInfo(extra[0])
+                    ti.size = extra[1]
+                    o.addfile(ti, io.BytesIO(bytes(extra[1])))
+        return dst
+
+    def outer_gz_keeps_image_drops_rest(self):
+        d = self.dir("outer-gz")
+        plain = os.path.join(d, "img.tar")
+        imgkit.write_docker_archive(plain, M.tiny_image())
+        ref = self.r.scan_json(["image", "--input", plain])
+        gz = self._gz(plain, os.path.join(d, "img.tar.gz"), ("junk/big.bin", 64 << 20))
+        # the 64 MiB member no manifest names is not written: a 16 MiB file
+        # size limit does not stop the scan
+        r = self.r.run(["image", "--input", gz, "--format", "json"],
+                       preexec=lambda: resource.setrlimit(resource.RLIMIT_FSIZE,
+                                                          (16 << 20, 16 << 20)))
+        eq(r.rc, 0, "scan of the gzip docker-archive (%s)" % r.describe())
+        eq(dpkg_set(r.json), dpkg_set(ref), "dpkg inventory, gzip vs plain")
+        eq(len(r.json["findings"]), len(ref["findings"]), "findings, gzip vs plain")
+        # an OCI layout tar.gz likewise
+        lay = self.dir("outer-oci")
+        imgkit.write_oci(lay, M.tiny_image())
+        ot = imgkit.tar_dir(lay, os.path.join(d, "oci.tar"))
+        ogz = self._gz(ot, os.path.join(d, "oci.tar.gz"), ("notes.txt", 1000))
+        eq(dpkg_set(self.r.scan_json(["image", "--input", ogz])), dpkg_set(ref),
+           "dpkg inventory of the OCI layout tar.gz")
+        # no image at all: said at once, nothing large written
+        junk = os.path.join(d, "junk.tar.gz")
+        with gzip.open(junk, "wb", compresslevel=1) as g:
+            with tarfile.open(fileobj=g, mode="w|") as o:
+                ti = tarfile.TarInfo("data/huge.bin")
+                ti.size = 256 << 20
+                o.addfile(ti, io.BytesIO(bytes(ti.size)))
+        r = self.r.run(["image", "--input", junk, "--format", "json"],
+                       preexec=lambda: resource.setrlimit(resource.RLIMIT_FSIZE,
+                                                          (16 << 20, 16 << 20)))
+        eq(r.rc, 2, "exit status for an archive without an image (%s)" % r.describe())
+        check("not an image" in r.err, "message: %r" % r.err[-300:])
 
     # -- hostile contents ----------------------------------------------------------
     def _escape_scan(self, kind, target):
@@ -485,6 +534,7 @@ def main():
         ("max-path", t.max_path),
         ("max-total-size", t.max_total_size),
         ("interrupted-scan-cleans-up", t.interrupted_scan_cleans_up),
+        ("outer-gz-keeps-image-drops-rest", t.outer_gz_keeps_image_drops_rest),
         ("million-files-bounded-memory", t.many_files),
         ("million-files-max-entries", t.many_files_max_entries),
     ]
