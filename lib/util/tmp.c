@@ -60,6 +60,7 @@ static void slot_add(const char *path, int lockfd, bool dir)
         snprintf(slots[i].path, sizeof slots[i].path, "%s", path);
         slots[i].lockfd = lockfd;
         slots[i].dir = dir;
+        __atomic_thread_fence(__ATOMIC_RELEASE);   /* the path before the flag */
         slots[i].used = 1;
         pthread_mutex_unlock(&slots_mu);
         return;
