@@ -75,7 +75,7 @@ void cli_usage(FILE *f)
 "      --max-entries N     cap on tar entries over all layers (default 50M)\n"
 "      --max-path N        cap on one entry name, bytes (default 4096)\n"
 "      --max-file-size SZ  cap on one file (default 32G)\n"
-"      --max-total-size SZ cap on all uncompressed layers (default 256G)\n"
+"      --max-total-size SZ cap on all uncompressed layers (default 16G)\n"
 "      --max-layers N      cap on layers (default 1024)\n"
 "      --threads N         1 = no decoder thread (default: all cores)\n"
 "      --yara-rules PATH   malware: YARA rule folder or file, added to the built-in\n"
@@ -177,6 +177,8 @@ int main(int argc, char **argv)
         cli_usage(stderr);
         return EXIT_ERROR;
     }
+    /* an interrupted scan or database build leaves no temp folder behind */
+    mm_cleanup_on_signals();
     const char *cmd = argv[1];
     if (!strcmp(cmd, "image"))
         return cmd_scan(MM_TARGET_IMAGE, argc - 1, argv + 1);

@@ -36,6 +36,12 @@ enum mm_error_code {
     MM_ESIGNATURE = -13,  /* a signature is missing, malformed or invalid */
 };
 
+/* Makes SIGINT, SIGTERM and SIGHUP remove the library's temporary folders
+ * and files (a scan's, a database build's) before the process ends as the
+ * signal says.  For programs: call once at start; a later handler of the
+ * program's own replaces it for that signal. */
+void mm_cleanup_on_signals(void);
+
 /* The message of the last failure on this thread; never NULL. */
 const char *mm_error_last(void);
 

@@ -26,7 +26,7 @@ typedef struct mm_limits {
 #define MM_DEFAULT_MAX_ENTRIES    (50ull * 1000 * 1000)
 #define MM_DEFAULT_MAX_PATH       4096ull
 #define MM_DEFAULT_MAX_FILE_SIZE  (32ull << 30)   /* 32 GiB */
-#define MM_DEFAULT_MAX_TOTAL_SIZE (256ull << 30)  /* 256 GiB */
+#define MM_DEFAULT_MAX_TOTAL_SIZE (16ull << 30)   /* 16 GiB: what a laptop can hold */
 #define MM_DEFAULT_MAX_LAYERS     1024ull
 #define MM_DEFAULT_MAX_JSON_SIZE  (16ull << 20)   /* 16 MiB */
 #define MM_DEFAULT_MAX_BUFFERED   (64ull << 20)   /* 64 MiB */

@@ -462,20 +462,9 @@ int mm_fix_plan_diff(FILE *f, const mm_fix_plan *p)
 
 static int mkdirs(const char *path, mode_t mode)
 {
-    char *p = mm_xstrdup(path);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = 0;
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-            int e = errno;
-            free(p);
-            return mm_error_set(MM_EIO, "%s: %s", path, strerror(e));
-        }
-        *s = '/';
-    }
-    int rc = mkdir(p, mode) != 0 && errno != EEXIST ? mm_error_set(MM_EIO, "%s: %s", p, strerror(errno)) : 0;
-    free(p);
+    int rc = mm_mkdir_parents(path, 0755);
+    if (rc == 0 && mkdir(path, mode) != 0 && errno != EEXIST)
+        rc = mm_error_set(MM_EIO, "%s: %s", path, strerror(errno));
     return rc;
 }
 

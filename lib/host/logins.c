@@ -717,41 +717,8 @@ int mm_host_parse_date(int64_t *out, const char *s)
         *out = v;
         return 0;
     }
-    int Y, M, D, h = 0, m = 0, sec = 0, n = 0;
-    if (sscanf(s, "%4d-%2d-%2d%n", &Y, &M, &D, &n) != 3 || n != 10)
+    if (mm_time_parse(s, MM_TIME_DATE | MM_TIME_NOSEC | MM_TIME_NOZONE, out, NULL) < 0)
         return mm_error_set(MM_EINVAL, "date \"%s\": want YYYY-MM-DD[THH:MM[:SS]][Z|+HH:MM]", s);
-    const char *p = s + 10;
-    int64_t tz = 0;
-    if (*p == 'T' || *p == ' ') {
-        int k = 0;
-        if (sscanf(p + 1, "%2d:%2d%n", &h, &m, &k) != 2 || k != 5)
-            return mm_error_set(MM_EINVAL, "date \"%s\": bad time of day", s);
-        p += 1 + k;
-        if (*p == ':') {
-            if (sscanf(p + 1, "%2d%n", &sec, &k) != 1 || k != 2)
-                return mm_error_set(MM_EINVAL, "date \"%s\": bad seconds", s);
-            p += 1 + k;
-        }
-        if (*p == 'Z') {
-            p++;
-        } else if (*p == '+' || *p == '-') {
-            int th, tm, k2 = 0;
-            if (sscanf(p + 1, "%2d:%2d%n", &th, &tm, &k2) != 2 || k2 != 5)
-                return mm_error_set(MM_EINVAL, "date \"%s\": bad UTC offset", s);
-            tz = (*p == '+' ? 1 : -1) * (int64_t)(th * 3600 + tm * 60);
-            p += 1 + k2;
-        }
-    }
-    if (*p || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
-        return mm_error_set(MM_EINVAL, "date \"%s\": out of range or trailing text", s);
-    struct tm t = {0};
-    t.tm_year = Y - 1900;
-    t.tm_mon = M - 1;
-    t.tm_mday = D;
-    t.tm_hour = h;
-    t.tm_min = m;
-    t.tm_sec = sec;
-    *out = (int64_t)timegm(&t) - tz;
     return 0;
 }
 

@@ -242,7 +242,8 @@ static ssize_t account(mm_decoder *d, size_t n)
     if (d->total_out > d->max_out)
         return mm_error_set(MM_ELIMIT,
                             "%s: decompresses to more than %llu bytes (the "
-                            "total-size limit; raise it with --max-total-size)",
+                            "total-size limit, 16 GiB by default; raise it with "
+                            "--max-total-size)",
                             mm_blob_name(d->blob),
                             (unsigned long long)d->max_out);
     return (ssize_t)n;

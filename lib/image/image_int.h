@@ -10,6 +10,12 @@
 #include "util/util.h"
 
 /* --- tar index of an outer archive (docker-archive, OCI tar) ----------- */
+/* Inflates the compressed outer archive at fd into "<tmpdir>/outer.tar",
+ * keeping only the members an image can name (outer.c); *outfd is the
+ * result, open for reading. */
+int mm_outer_inflate(const char *path, int fd, const char *tmpdir, int *outfd,
+                     const mm_intake_opts *opts);
+
 typedef struct mm_tarindex mm_tarindex;
 /* Indexes the regular files of an uncompressed tar file by normalised name. */
 int mm_tarindex_build(mm_tarindex **out, int fd, const char *name,

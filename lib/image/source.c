@@ -7,9 +7,10 @@
  * read.  Registries (a later source) fill the same struct.
  *
  * Every document is capped (limits.max_json_size) and every digest named
- * by a manifest is checked; nothing is extracted (a gzip-compressed outer
- * tar is the one exception: it is inflated into the scan's private temp
- * folder, since members must be read in manifest order).
+ * by a manifest is checked; nothing is extracted (a compressed outer
+ * tar is the one exception: its image members are inflated into the scan's
+ * private temp folder, since members must be read in manifest order;
+ * outer.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -558,49 +559,6 @@ static int open_oci(mm_source *s, struct store *st, const char *ref,
     return rc;
 }
 
-/* Inflates a compressed outer archive into the temp folder. */
-static int inflate_outer(const char *path, int fd, const char *tmpdir, int *outfd,
-                         const mm_intake_opts *opts)
-{
-    struct stat sb;
-    fstat(fd, &sb);
-    mm_blob *b;
-    int rc = mm_blob_open_window(&b, fd, 0, (uint64_t)sb.st_size, path, NULL);
-    if (rc < 0)
-        return rc;
-    mm_decoder *d;
-    mm_decoder_new(&d, b, opts->limits.max_total_size);
-    char *tp = mm_xasprintf("%s/outer.tar", tmpdir);
-    int ofd = open(tp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    free(tp);
-    if (ofd < 0) {
-        mm_decoder_free(d);
-        return mm_error_set(MM_EIO, "%s: cannot write to the temp folder: %s",
-                            tmpdir, strerror(errno));
-    }
-    for (;;) {
-        const uint8_t *p;
-        ssize_t n = mm_decoder_next(d, &p);
-        if (n < 0) {
-            rc = (int)n;
-            break;
-        }
-        if (n == 0)
-            break;
-        if (write(ofd, p, (size_t)n) != n) {
-            rc = mm_error_set(MM_EIO, "%s: write failed: %s", tmpdir, strerror(errno));
-            break;
-        }
-    }
-    mm_decoder_free(d);
-    if (rc < 0) {
-        close(ofd);
-        return rc;
-    }
-    *outfd = ofd;
-    return 0;
-}
-
 int mm_source_open_image(mm_source **out, const char *input,
                          const mm_intake_opts *opts, const char *tmpdir)
 {
@@ -645,7 +603,7 @@ int mm_source_open_image(mm_source **out, const char *input,
         if (n >= 2 && ((magic[0] == 0x1f && magic[1] == 0x8b) ||
                        (n == 4 && magic[0] == 0x28 && magic[1] == 0xb5))) {
             int nfd = -1;
-            rc = inflate_outer(path, fd, tmpdir, &nfd, opts);
+            rc = mm_outer_inflate(path, fd, tmpdir, &nfd, opts);
             close(fd);
             if (rc < 0)
                 goto fail;

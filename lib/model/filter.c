@@ -37,23 +37,15 @@ void mm_ignorefile_free(mm_ignorefile *f)
  * i.e. the moment the entry stops applying; -1 when not a real date. */
 static int64_t parse_exp(const char *s, size_t n)
 {
-    if (n != 10 || s[4] != '-' || s[7] != '-')
+    if (n != 10)
         return -1;
-    for (size_t i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
-            return -1;
-    int y = atoi(s), mo = atoi(s + 5), d = atoi(s + 8);
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1])
+    char d[11];
+    memcpy(d, s, 10);
+    d[10] = 0;
+    int64_t t;
+    if (mm_time_parse(d, MM_TIME_DATE | MM_TIME_STRICT_DAY, &t, NULL) < 0 || t < 0)
         return -1;
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (mo == 2 && d == 29 && !leap)
-        return -1;
-    struct tm tm = {0};
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    return (int64_t)timegm(&tm) + 86400;
+    return t + 86400;
 }
 
 int mm_ignorefile_parse(mm_ignorefile **out, const char *data, size_t len,

@@ -666,7 +666,7 @@ mm_cargobin_status mm_cargobin_parse_buffer(mm_lang_result *out,
 /* --- the analyzer --------------------------------------------------------- */
 
 typedef struct cargo_state {
-    mm_lang2_store *store;
+    mm_lang_store *store;
     mm_cargobin *cur;
 } cargo_state;
 
@@ -681,7 +681,7 @@ static int cargo_create(void **state, mm_actx *cx, const void *config)
 {
     (void)cx;
     cargo_state *s = mm_xcalloc(1, sizeof *s);
-    s->store = mm_lang2_store_new();
+    s->store = mm_lang_store_new();
     *state = s;
     return 0;
 }
@@ -691,7 +691,7 @@ static void cargo_destroy(void *state)
     cargo_state *s = state;
     if (!s)
         return;
-    mm_lang2_store_free(s->store);
+    mm_lang_store_free(s->store);
     mm_cargobin_free(s->cur);
     free(s);
 }
@@ -719,10 +719,10 @@ static int cargo_file(void *state, mm_actx *cx, const mm_entry *e,
     if (rc < 0) {
         mm_actx_warn(cx, "cargo: %s (skipped)", mm_error_last());
         mm_lang_result_free(&res);
-        mm_lang2_store_put(s->store, e->path, e->layer, NULL);
+        mm_lang_store_put(s->store, e->path, e->layer, NULL);
         return 0;
     }
-    mm_lang2_store_put(s->store, e->path, e->layer, &res);
+    mm_lang_store_put(s->store, e->path, e->layer, &res);
     return 0;
 }
 
@@ -753,13 +753,13 @@ static int cargo_end(void *state, mm_actx *cx, const mm_entry *e)
         if (rc < 0) {
             mm_actx_warn(cx, "cargo binary: %s (skipped)", mm_error_last());
             mm_lang_result_free(&res);
-            mm_lang2_store_put(s->store, e->path, e->layer, NULL);
+            mm_lang_store_put(s->store, e->path, e->layer, NULL);
         } else {
-            mm_lang2_store_put(s->store, e->path, e->layer, &res);
+            mm_lang_store_put(s->store, e->path, e->layer, &res);
         }
     } else {
         /* a later layer's version may have lost its audit data */
-        mm_lang2_store_put(s->store, e->path, e->layer, NULL);
+        mm_lang_store_put(s->store, e->path, e->layer, NULL);
         /* BAD is only worth a word when the file has a .dep-v0 we could
          * not reach; a corrupt section table of an ordinary binary is not
          * this analyzer's business. */
@@ -775,7 +775,7 @@ static int cargo_end(void *state, mm_actx *cx, const mm_entry *e)
 static int cargo_finish(void *state, mm_actx *cx)
 {
     cargo_state *s = state;
-    return mm_lang2_store_emit(s->store, cx);
+    return mm_lang_store_emit(s->store, cx);
 }
 
 const mm_analyzer_ops mm_analyzer_cargo = {

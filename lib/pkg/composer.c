@@ -98,77 +98,11 @@ int mm_composer_parse_installed(mm_lang_result *out, const char *data,
     return rc;
 }
 
-/* --- shared analyzer glue (see lang2.h) ---------------------------------- */
-
-typedef struct store_rec {
-    int layer;
-    mm_lang_result res;
-} store_rec;
-
-struct mm_lang2_store {
-    mm_map *recs; /* relative path -> store_rec */
-};
-
-static void store_rec_free(void *v)
-{
-    store_rec *r = v;
-    if (!r)
-        return;
-    mm_lang_result_free(&r->res);
-    free(r);
-}
+/* --- field copies (see lang2.h) ------------------------------------------ */
 
 char *mm_lang2_strdup(const char *s)
 {
     return s ? mm_xstrndup(s, strnlen(s, MM_LANG2_MAX_FIELD)) : NULL;
-}
-
-mm_lang2_store *mm_lang2_store_new(void)
-{
-    mm_lang2_store *s = mm_xcalloc(1, sizeof *s);
-    s->recs = mm_map_new();
-    return s;
-}
-
-void mm_lang2_store_free(mm_lang2_store *s)
-{
-    if (!s)
-        return;
-    mm_map_free(s->recs, store_rec_free);
-    free(s);
-}
-
-void mm_lang2_store_put(mm_lang2_store *s, const char *relpath, int layer,
-                        mm_lang_result *res)
-{
-    if (!res) {
-        store_rec_free(mm_map_del(s->recs, relpath));
-        return;
-    }
-    store_rec *r = mm_xcalloc(1, sizeof *r);
-    r->layer = layer;
-    r->res = *res;
-    memset(res, 0, sizeof *res);
-    store_rec_free(mm_map_put(s->recs, relpath, r));
-}
-
-int mm_lang2_store_emit(mm_lang2_store *s, mm_actx *cx)
-{
-    const mm_tree *t = mm_actx_tree(cx);
-    size_t it = 0;
-    const char *key;
-    void *val;
-    while (mm_map_next(s->recs, &it, &key, &val)) {
-        store_rec *r = val;
-        if (!mm_lang_visible(t, key, r->layer))
-            continue;
-        for (size_t i = 0; i < r->res.npkgs; i++) {
-            int rc = mm_lang_emit(cx, &r->res.pkgs[i], key, r->layer);
-            if (rc < 0)
-                return rc;
-        }
-    }
-    return 0;
 }
 
 /* --- the analyzer --------------------------------------------------------- */
@@ -181,13 +115,13 @@ static bool composer_path(const char *p)
 
 static int composer_create(void **state, mm_actx *cx, const void *config)
 {
-    *state = mm_lang2_store_new();
+    *state = mm_lang_store_new();
     return 0;
 }
 
 static void composer_destroy(void *state)
 {
-    mm_lang2_store_free(state);
+    mm_lang_store_free(state);
 }
 
 static mm_want composer_wants(void *state, const mm_entry *e)
@@ -207,16 +141,16 @@ static int composer_file(void *state, mm_actx *cx, const mm_entry *e,
     if (rc < 0) {
         mm_actx_warn(cx, "composer: %s (skipped)", mm_error_last());
         mm_lang_result_free(&res);
-        mm_lang2_store_put(state, e->path, e->layer, NULL);
+        mm_lang_store_put(state, e->path, e->layer, NULL);
         return 0;
     }
-    mm_lang2_store_put(state, e->path, e->layer, &res);
+    mm_lang_store_put(state, e->path, e->layer, &res);
     return 0;
 }
 
 static int composer_finish(void *state, mm_actx *cx)
 {
-    return mm_lang2_store_emit(state, cx);
+    return mm_lang_store_emit(state, cx);
 }
 
 const mm_analyzer_ops mm_analyzer_composer = {

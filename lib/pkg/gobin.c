@@ -407,29 +407,15 @@ mm_gobin_status mm_gobin_parse_buffer(mm_lang_result *out, const uint8_t *d,
 
 /* --- the analyzer ------------------------------------------------------- */
 
-typedef struct go_rec {
-    int layer;
-    mm_lang_result res;
-} go_rec;
-
 typedef struct go_state {
     mm_gobin *cur;   /* scanner of the file being streamed */
-    mm_map *bins;    /* relative path -> go_rec (latest version) */
+    mm_lang_store *bins;  /* relative path -> packages (latest version) */
 } go_state;
-
-static void go_rec_free(void *v)
-{
-    go_rec *r = v;
-    if (!r)
-        return;
-    mm_lang_result_free(&r->res);
-    free(r);
-}
 
 static int go_create(void **state, mm_actx *cx, const void *config)
 {
     go_state *s = mm_xcalloc(1, sizeof *s);
-    s->bins = mm_map_new();
+    s->bins = mm_lang_store_new();
     *state = s;
     return 0;
 }
@@ -440,7 +426,7 @@ static void go_destroy(void *state)
     if (!s)
         return;
     mm_gobin_free(s->cur);
-    mm_map_free(s->bins, go_rec_free);
+    mm_lang_store_free(s->bins);
     free(s);
 }
 
@@ -470,21 +456,20 @@ static int go_end(void *state, mm_actx *cx, const mm_entry *e)
     mm_gobin_status st = g ? mm_gobin_finish(g) : MM_GOBIN_NOT_ELF;
     int rc = 0;
     if (st == MM_GOBIN_FOUND) {
-        go_rec *r = mm_xcalloc(1, sizeof *r);
-        r->layer = e->layer;
+        mm_lang_result res = {0};
         size_t mlen;
         const char *mi = mm_gobin_modinfo(g, &mlen);
-        rc = mm_gobin_packages(&r->res, mm_gobin_goversion(g), mi, mlen);
+        rc = mm_gobin_packages(&res, mm_gobin_goversion(g), mi, mlen);
         if (rc < 0) {
             mm_actx_warn(cx, "go binary /%s: %s (skipped)", e->path,
                          mm_error_last());
-            go_rec_free(r);
+            mm_lang_result_free(&res);
             rc = 0;
         } else {
-            go_rec_free(mm_map_put(s->bins, e->path, r));
+            mm_lang_store_put(s->bins, e->path, e->layer, &res);
         }
     } else {
-        go_rec_free(mm_map_del(s->bins, e->path));
+        mm_lang_store_put(s->bins, e->path, e->layer, NULL);
         if (st == MM_GOBIN_OLD)
             mm_actx_warn(cx, "go binary /%s: built before Go 1.18 (pointer-"
                          "form build info is not read)", e->path);
@@ -499,21 +484,7 @@ static int go_end(void *state, mm_actx *cx, const mm_entry *e)
 static int go_finish(void *state, mm_actx *cx)
 {
     go_state *s = state;
-    const mm_tree *t = mm_actx_tree(cx);
-    size_t it = 0;
-    const char *key;
-    void *val;
-    while (mm_map_next(s->bins, &it, &key, &val)) {
-        go_rec *r = val;
-        if (!mm_lang_visible(t, key, r->layer))
-            continue;
-        for (size_t i = 0; i < r->res.npkgs; i++) {
-            int rc = mm_lang_emit(cx, &r->res.pkgs[i], key, r->layer);
-            if (rc < 0)
-                return rc;
-        }
-    }
-    return 0;
+    return mm_lang_store_emit(s->bins, cx);
 }
 
 const mm_analyzer_ops mm_analyzer_gobin = {

@@ -450,28 +450,14 @@ int mm_java_parse_archive(mm_lang_result *out, const uint8_t *d, size_t n,
 
 /* --- the analyzer ------------------------------------------------------- */
 
-typedef struct java_rec {
-    int layer;
-    mm_lang_result res;
-} java_rec;
-
 typedef struct java_state {
-    mm_map *jars; /* relative path -> java_rec (latest version) */
+    mm_lang_store *jars; /* relative path -> packages (latest version) */
 } java_state;
-
-static void java_rec_free(void *v)
-{
-    java_rec *r = v;
-    if (!r)
-        return;
-    mm_lang_result_free(&r->res);
-    free(r);
-}
 
 static int java_create(void **state, mm_actx *cx, const void *config)
 {
     java_state *s = mm_xcalloc(1, sizeof *s);
-    s->jars = mm_map_new();
+    s->jars = mm_lang_store_new();
     *state = s;
     return 0;
 }
@@ -481,7 +467,7 @@ static void java_destroy(void *state)
     java_state *s = state;
     if (!s)
         return;
-    mm_map_free(s->jars, java_rec_free);
+    mm_lang_store_free(s->jars);
     free(s);
 }
 
@@ -495,18 +481,17 @@ static int java_file(void *state, mm_actx *cx, const mm_entry *e,
                      const uint8_t *data, size_t len)
 {
     java_state *s = state;
-    java_rec *r = mm_xcalloc(1, sizeof *r);
+    mm_lang_result res = {0};
     char *path = mm_xasprintf("/%s", e->path);
-    r->layer = e->layer;
-    int rc = mm_java_parse_archive(&r->res, data, len, path);
-    for (size_t i = 0; i < r->res.nwarnings; i++)
-        mm_actx_warn(cx, "java: %s", r->res.warnings[i]);
+    int rc = mm_java_parse_archive(&res, data, len, path);
+    for (size_t i = 0; i < res.nwarnings; i++)
+        mm_actx_warn(cx, "java: %s", res.warnings[i]);
     if (rc < 0) {
         mm_actx_warn(cx, "java: %s (skipped)", mm_error_last());
-        java_rec_free(r);
-        java_rec_free(mm_map_del(s->jars, e->path));
+        mm_lang_result_free(&res);
+        mm_lang_store_put(s->jars, e->path, e->layer, NULL);
     } else {
-        java_rec_free(mm_map_put(s->jars, e->path, r));
+        mm_lang_store_put(s->jars, e->path, e->layer, &res);
     }
     free(path);
     return 0;
@@ -515,21 +500,7 @@ static int java_file(void *state, mm_actx *cx, const mm_entry *e,
 static int java_finish(void *state, mm_actx *cx)
 {
     java_state *s = state;
-    const mm_tree *t = mm_actx_tree(cx);
-    size_t it = 0;
-    const char *key;
-    void *val;
-    while (mm_map_next(s->jars, &it, &key, &val)) {
-        java_rec *r = val;
-        if (!mm_lang_visible(t, key, r->layer))
-            continue;
-        for (size_t i = 0; i < r->res.npkgs; i++) {
-            int rc = mm_lang_emit(cx, &r->res.pkgs[i], key, r->layer);
-            if (rc < 0)
-                return rc;
-        }
-    }
-    return 0;
+    return mm_lang_store_emit(s->jars, cx);
 }
 
 const mm_analyzer_ops mm_analyzer_java = {

@@ -63,6 +63,18 @@ bool mm_lang_visible(const struct mm_tree *t, const char *relpath, int layer);
  * already set), layer and layer digest.  Returns 0 or MM_E*. */
 int mm_lang_emit(struct mm_actx *cx, mm_package *p, const char *relpath,
                  int layer);
+/* What every language analyzer keeps between layers: per image path, the
+ * packages of the latest version of the file and the layer that wrote it.
+ * finish() emits only files the merged tree still shows from that layer. */
+typedef struct mm_lang_store mm_lang_store;
+mm_lang_store *mm_lang_store_new(void);
+void mm_lang_store_free(mm_lang_store *s);
+/* Records the packages of relpath as written by layer, taking over *res
+ * (which is zeroed); res NULL forgets what an older layer's version said. */
+void mm_lang_store_put(mm_lang_store *s, const char *relpath, int layer,
+                       mm_lang_result *res);
+/* Adds every visible file's packages to the inventory (path "/relpath"). */
+int mm_lang_store_emit(mm_lang_store *s, struct mm_actx *cx);
 
 /* --- Python ----------------------------------------------------------- */
 enum mm_python_kind {

@@ -28,22 +28,9 @@
                                             * table, where .dep-v0 lives */
 #define MM_CARGOBIN_MAX_JSON    (8u << 20) /* inflated .dep-v0 bytes */
 
-/* --- analyzer glue (composer.c) ------------------------------------------ */
-/* What the three analyzers keep between layers: per image path, the
- * packages of the latest version of the file and the layer that wrote it.
- * finish() emits only files the merged tree still shows from that layer. */
-typedef struct mm_lang2_store mm_lang2_store;
-struct mm_actx;
-mm_lang2_store *mm_lang2_store_new(void);
-void mm_lang2_store_free(mm_lang2_store *s);
-/* Records the packages of relpath as written by layer, taking over *res
- * (which is zeroed); res NULL forgets what an older layer's version said. */
-void mm_lang2_store_put(mm_lang2_store *s, const char *relpath, int layer,
-                        mm_lang_result *res);
+/* --- analyzer glue (composer.c); the store is mm_lang_store (lang.h) --- */
 /* A copy of s cut at MM_LANG2_MAX_FIELD bytes (NULL stays NULL). */
 char *mm_lang2_strdup(const char *s);
-/* Adds every visible file's packages to the inventory (path "/relpath"). */
-int mm_lang2_store_emit(mm_lang2_store *s, struct mm_actx *cx);
 
 /* --- Ruby ---------------------------------------------------------------- */
 /* Is path ".../specifications/NAME.gemspec" (also specifications/default/,

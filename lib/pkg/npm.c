@@ -122,28 +122,14 @@ int mm_npm_parse_package_json(mm_package *out, const char *data, size_t len,
 
 /* --- the analyzer ------------------------------------------------------- */
 
-typedef struct npm_rec {
-    int layer;
-    mm_package pkg;
-} npm_rec;
-
 typedef struct npm_state {
-    mm_map *recs; /* relative path -> npm_rec (latest version seen) */
+    mm_lang_store *recs; /* relative path -> the package (latest version seen) */
 } npm_state;
-
-static void npm_rec_free(void *v)
-{
-    npm_rec *r = v;
-    if (!r)
-        return;
-    mm_lang_pkg_clear(&r->pkg);
-    free(r);
-}
 
 static int npm_create(void **state, mm_actx *cx, const void *config)
 {
     npm_state *s = mm_xcalloc(1, sizeof *s);
-    s->recs = mm_map_new();
+    s->recs = mm_lang_store_new();
     *state = s;
     return 0;
 }
@@ -153,7 +139,7 @@ static void npm_destroy(void *state)
     npm_state *s = state;
     if (!s)
         return;
-    mm_map_free(s->recs, npm_rec_free);
+    mm_lang_store_free(s->recs);
     free(s);
 }
 
@@ -173,37 +159,26 @@ static int npm_file(void *state, mm_actx *cx, const mm_entry *e,
     free(where);
     if (rc < 0) {
         mm_actx_warn(cx, "npm: %s (skipped)", mm_error_last());
-        npm_rec_free(mm_map_del(s->recs, e->path));
+        mm_lang_store_put(s->recs, e->path, e->layer, NULL);
         return 0;
     }
     if (rc > 0) {
         /* Not a package (any more): forget an older layer's version. */
-        npm_rec_free(mm_map_del(s->recs, e->path));
+        mm_lang_store_put(s->recs, e->path, e->layer, NULL);
         return 0;
     }
-    npm_rec *r = mm_xcalloc(1, sizeof *r);
-    r->layer = e->layer;
-    r->pkg = p;
-    npm_rec_free(mm_map_put(s->recs, e->path, r));
+    mm_lang_result res = {0};
+    rc = mm_lang_result_push(&res, &p);
+    if (rc < 0)
+        return rc;
+    mm_lang_store_put(s->recs, e->path, e->layer, &res);
     return 0;
 }
 
 static int npm_finish(void *state, mm_actx *cx)
 {
     npm_state *s = state;
-    const mm_tree *t = mm_actx_tree(cx);
-    size_t it = 0;
-    const char *key;
-    void *val;
-    while (mm_map_next(s->recs, &it, &key, &val)) {
-        npm_rec *r = val;
-        if (!mm_lang_visible(t, key, r->layer))
-            continue;
-        int rc = mm_lang_emit(cx, &r->pkg, key, r->layer);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
+    return mm_lang_store_emit(s->recs, cx);
 }
 
 const mm_analyzer_ops mm_analyzer_npm = {

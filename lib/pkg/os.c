@@ -190,11 +190,35 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+int mm_osdb_unreadable(mm_actx *cx, const char *path, int layer, const char *why)
+{
+    mm_actx_warn(cx, "%s (its packages are not listed; reported as a HIGH finding)", why);
+    char *abs = mm_xasprintf("/%s", path);
+    mm_finding f = {0};
+    f.id = (char *)"MM-PKGDB-UNREADABLE";
+    f.kind = MM_FIND_INTAKE;
+    f.severity = MM_SEV_HIGH;
+    f.title = (char *)"Package database unreadable: its packages are not checked "
+                      "for vulnerabilities";
+    f.loc.layer = layer;
+    f.loc.layer_digest = (char *)mm_actx_layer_digest(cx, layer);
+    f.loc.instruction = (char *)mm_actx_layer_instruction(cx, layer);
+    f.loc.path = abs;
+    f.evidence = (char *)why;
+    f.remediation = (char *)"Rebuild the image so that the package manager's database "
+                            "is intact; until then the packages it lists are unknown "
+                            "to the scan.";
+    f.section = (char *)"3.1.1";
+    int rc = mm_findings_add(mm_actx_findings(cx), &f);
+    free(abs);
+    return rc;
+}
+
 static int emit_db(mm_osdb_db *db, mm_actx *cx, mm_osdb_files_fn files,
                    void *ud)
 {
     if (db->err)
-        return mm_error_set(db->err, "%s", db->errmsg);
+        return mm_osdb_unreadable(cx, db->path, db->layer, db->errmsg);
     for (size_t i = 0; i < db->list.nwarnings; i++)
         mm_actx_warn(cx, "%s", db->list.warnings[i]);
     char *path = mm_xasprintf("/%s", db->path);

@@ -142,6 +142,12 @@ typedef struct mm_osdb_db {
     char *errmsg;
 } mm_osdb_db;
 
+/* A package database the container sees could not be read: a warning and a
+ * HIGH finding (MM-PKGDB-UNREADABLE, SP 800-190 3.1.1) at path (relative)
+ * and layer, with why as evidence; the scan goes on. */
+struct mm_actx;
+int mm_osdb_unreadable(struct mm_actx *cx, const char *path, int layer, const char *why);
+
 /* Finds or creates the db of path in m (values: mm_osdb_db). */
 mm_osdb_db *mm_osdb_db_get(mm_map *m, const char *path);
 void mm_osdb_db_free(void *db);

@@ -3,9 +3,10 @@
  * pip), "*.egg-info/PKG-INFO", "EGG-INFO/PKG-INFO" (eggs) and Debian's
  * "*.egg-info" files, with the owned files listed in "*.dist-info/RECORD".
  *
- * Also holds the small helpers the four language analyzers share (result
- * list, visibility check, inventory glue): they live here rather than in a
- * file of their own to keep lib/pkg/meson.build unchanged.
+ * Also holds the small helpers the language analyzers share (result
+ * list, visibility check, inventory glue, the per-path package store
+ * mm_lang_store): they live here rather than in a file of their own to
+ * keep lib/pkg/meson.build unchanged.
  *
  * A METADATA without Name or Version is a warning, not an error: language
  * metadata is not a package-manager database, and one broken file must not
@@ -90,6 +91,75 @@ int mm_lang_emit(mm_actx *cx, mm_package *p, const char *relpath, int layer)
     int rc = mm_inventory_add(mm_actx_inventory(cx), &q, NULL);
     free(path);
     return rc;
+}
+
+/* --- the per-path package store of the language analyzers ------------- */
+
+typedef struct store_rec {
+    int layer;
+    mm_lang_result res;
+} store_rec;
+
+struct mm_lang_store {
+    mm_map *recs; /* relative path -> store_rec */
+};
+
+static void store_rec_free(void *v)
+{
+    store_rec *r = v;
+    if (!r)
+        return;
+    mm_lang_result_free(&r->res);
+    free(r);
+}
+
+
+mm_lang_store *mm_lang_store_new(void)
+{
+    mm_lang_store *s = mm_xcalloc(1, sizeof *s);
+    s->recs = mm_map_new();
+    return s;
+}
+
+void mm_lang_store_free(mm_lang_store *s)
+{
+    if (!s)
+        return;
+    mm_map_free(s->recs, store_rec_free);
+    free(s);
+}
+
+void mm_lang_store_put(mm_lang_store *s, const char *relpath, int layer,
+                        mm_lang_result *res)
+{
+    if (!res) {
+        store_rec_free(mm_map_del(s->recs, relpath));
+        return;
+    }
+    store_rec *r = mm_xcalloc(1, sizeof *r);
+    r->layer = layer;
+    r->res = *res;
+    memset(res, 0, sizeof *res);
+    store_rec_free(mm_map_put(s->recs, relpath, r));
+}
+
+int mm_lang_store_emit(mm_lang_store *s, mm_actx *cx)
+{
+    const mm_tree *t = mm_actx_tree(cx);
+    size_t it = 0;
+    const char *key;
+    void *val;
+    while (mm_map_next(s->recs, &it, &key, &val)) {
+        store_rec *r = val;
+        if (!mm_lang_visible(t, key, r->layer))
+            continue;
+        for (size_t i = 0; i < r->res.npkgs; i++) {
+            int rc = mm_lang_emit(cx, &r->res.pkgs[i], key, r->layer);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
 }
 
 /* --- pure parsers ------------------------------------------------------- */

@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 
 #include "pkg/analyzers.h"
+#include "pkg/osdb.h"
 #include "pkg/rpmdb.h"
 #include "util/util.h"
 
@@ -787,7 +788,7 @@ static int rpm_finish(void *state, mm_actx *cx)
                          db_paths[i], db_paths[best]);
     rpm_db *d = &st->db[best];
     if (d->err)
-        return mm_error_set(d->err, "%s", d->errmsg);
+        return mm_osdb_unreadable(cx, db_paths[best], d->layer, d->errmsg);
     const char **digests = mm_xmalloc((d->n + 1) * sizeof *digests);
     for (size_t k = 0; k < d->n; k++)
         digests[k] = mm_actx_layer_digest(cx, d->since[k]);

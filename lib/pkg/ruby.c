@@ -276,13 +276,13 @@ int mm_gem_parse_gemspec(mm_package *out, const char *data, size_t len,
 static int gem_create(void **state, mm_actx *cx, const void *config)
 {
     (void)cx;
-    *state = mm_lang2_store_new();
+    *state = mm_lang_store_new();
     return 0;
 }
 
 static void gem_destroy(void *state)
 {
-    mm_lang2_store_free(state);
+    mm_lang_store_free(state);
 }
 
 static mm_want gem_wants(void *state, const mm_entry *e)
@@ -301,21 +301,21 @@ static int gem_file(void *state, mm_actx *cx, const mm_entry *e,
     free(where);
     if (rc < 0) {
         mm_actx_warn(cx, "gem: %s (skipped)", mm_error_last());
-        mm_lang2_store_put(state, e->path, e->layer, NULL);
+        mm_lang_store_put(state, e->path, e->layer, NULL);
         return 0;
     }
     mm_lang_result res;
     memset(&res, 0, sizeof res);
     rc = mm_lang_result_push(&res, &p);
     if (rc == 0)
-        mm_lang2_store_put(state, e->path, e->layer, &res);
+        mm_lang_store_put(state, e->path, e->layer, &res);
     mm_lang_result_free(&res);
     return 0;
 }
 
 static int gem_finish(void *state, mm_actx *cx)
 {
-    return mm_lang2_store_emit(state, cx);
+    return mm_lang_store_emit(state, cx);
 }
 
 const mm_analyzer_ops mm_analyzer_gem = {

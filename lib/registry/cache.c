@@ -29,38 +29,13 @@ struct mm_blobcache {
 
 char *mm_blobcache_default_dir(void)
 {
-    const char *v = getenv("MAMORI_CACHE_DIR");
-    if (v && *v)
-        return mm_xasprintf("%s/blobs", v);
-    v = getenv("XDG_CACHE_HOME");
-    if (v && *v)
-        return mm_xasprintf("%s/mamori/blobs", v);
-    v = getenv("HOME");
-    if (v && *v)
-        return mm_xasprintf("%s/.cache/mamori/blobs", v);
-    return NULL;
+    return mm_cache_path("blobs");
 }
 
 static int mkdirs(const char *path)
 {
-    char *d = mm_xstrdup(path);
-    for (char *p = d + 1;; p++) {
-        if (*p == '/' || *p == 0) {
-            char c = *p;
-            *p = 0;
-            if (mkdir(d, 0700) != 0 && errno != EEXIST) {
-                int rc = mm_error_set(MM_EIO, "blob cache %s: cannot create: %s", d,
-                                      strerror(errno));
-                free(d);
-                return rc;
-            }
-            if (!c)
-                break;
-            *p = c;
-        }
-    }
-    free(d);
-    return 0;
+    int rc = mm_mkdir_p(path, 0700);
+    return rc ? mm_error_wrap(rc, "blob cache ") : 0;
 }
 
 int mm_blobcache_open(mm_blobcache **out, const char *dir, uint64_t max)

@@ -212,36 +212,6 @@ char *mm_reg_link_next(const char *v, size_t len)
     return NULL;
 }
 
-/* --- Retry-After ----------------------------------------------------------- */
-long mm_reg_retry_after(const char *v, time_t now)
-{
-    if (!v)
-        return -1;
-    char buf[128];
-    size_t n = strnlen(v, sizeof buf - 1);
-    memcpy(buf, v, n);
-    buf[n] = 0;
-    char *t = mm_str_trim(buf);
-    if (!*t)
-        return -1;
-    bool digits = true;
-    for (char *p = t; *p; p++)
-        digits &= isdigit((unsigned char)*p) != 0;
-    long secs;
-    if (digits) {
-        if (strlen(t) > 9)
-            return MM_REG_RETRY_CAP;
-        secs = strtol(t, NULL, 10);
-    } else {
-        time_t when = curl_getdate(t, NULL);
-        if (when == (time_t)-1)
-            return -1;
-        secs = when <= now ? 0 : (long)(when - now > MM_REG_RETRY_CAP ? MM_REG_RETRY_CAP
-                                                                      : when - now);
-    }
-    return secs > MM_REG_RETRY_CAP ? MM_REG_RETRY_CAP : secs;
-}
-
 /* --- JSON error bodies ----------------------------------------------------- */
 static void add_printable(mm_buf *b, const char *s, size_t max)
 {

@@ -40,9 +40,6 @@ void mm_reg_challenge_clear(mm_reg_challenge *c);
  * Caller frees. */
 char *mm_reg_link_next(const char *v, size_t len);
 
-/* Retry-After as seconds from now (delta-seconds or an HTTP date), -1 when
- * unreadable; never more than MM_REG_RETRY_CAP. */
-long mm_reg_retry_after(const char *v, time_t now);
 
 /* "CODE: message; CODE: message" from a registry's JSON error body
  * ({"errors":[{"code","message","detail"}]}), or NULL when the body is not

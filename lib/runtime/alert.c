@@ -2,7 +2,8 @@
  * alert.c - alerts in Falco's JSON shape and the places they go: stdout,
  * stderr, a file (appended, one line per alert), syslog (priority mapped to
  * the syslog level of the same name), or an HTTP endpoint (one POST of the
- * JSON per alert, with libcurl, as Falco's http_output does).
+ * JSON per alert, as Falco's http_output does, through the library's one
+ * transport, util/http.h: http and https URLs only).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +11,9 @@
 #include <syslog.h>
 #include <time.h>
 #include <jansson.h>
-#include <curl/curl.h>
 
 #include "runtime/runtime.h"
+#include "util/http.h"
 
 char *mm_alert_json(const mm_alert *a)
 {
@@ -63,8 +64,7 @@ struct mm_alert_sink {
     sink_kind kind;
     FILE *f;
     bool own;
-    CURL *curl;
-    struct curl_slist *hdrs;
+    mm_http *http;
     char *url;
 };
 
@@ -83,16 +83,17 @@ int mm_alert_sink_open(mm_alert_sink **out, const char *spec)
     } else if (!strcmp(spec, "syslog")) {
         s->kind = SINK_SYSLOG;
         openlog("mamori", LOG_PID, LOG_USER);
-    } else if (!strncmp(spec, "http://", 7) || !strncmp(spec, "https://", 8)) {
-        s->kind = SINK_HTTP;
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        s->curl = curl_easy_init();
-        if (!s->curl) {
+    } else if (strstr(spec, "://") && strncmp(spec, "file:", 5)) {
+        /* a URL: http and https only (a URL of another scheme is refused,
+         * not taken for a file name) */
+        int rc = mm_http_check_url("alert output", spec);
+        mm_http_opts ho = {.connect_timeout_s = 5, .total_timeout_s = 5};
+        if (rc || (rc = mm_http_new(&s->http, &ho))) {
             free(s);
-            return mm_error_set(MM_ENOMEM, "%s: cannot start libcurl", spec);
+            return rc;
         }
+        s->kind = SINK_HTTP;
         s->url = mm_xstrdup(spec);
-        s->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
     } else {
         const char *path = !strncmp(spec, "file:", 5) ? spec + 5 : spec;
         s->kind = SINK_FILE;
@@ -105,12 +106,6 @@ int mm_alert_sink_open(mm_alert_sink **out, const char *spec)
     }
     *out = s;
     return 0;
-}
-
-static size_t discard(char *p, size_t sz, size_t n, void *ud)
-{
-    (void)p; (void)ud;
-    return sz * n;
 }
 
 int mm_alert_sink_write(mm_alert_sink *s, const mm_alert *a)
@@ -131,18 +126,11 @@ int mm_alert_sink_write(mm_alert_sink *s, const mm_alert *a)
         break;
     }
     case SINK_HTTP: {
-        curl_easy_setopt(s->curl, CURLOPT_URL, s->url);
-        curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, s->hdrs);
-        curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, j);
-        curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(j));
-        curl_easy_setopt(s->curl, CURLOPT_TIMEOUT, 5L);
-        curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION, discard);
-        CURLcode cc = curl_easy_perform(s->curl);
         long code = 0;
-        curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
-        if (cc != CURLE_OK)
-            rc = mm_error_set(MM_EIO, "%s: alert POST failed: %s", s->url, curl_easy_strerror(cc));
+        rc = mm_http_send(s->http, "POST", s->url, "application/json", j, strlen(j),
+                          &code, NULL);
+        if (rc)
+            rc = mm_error_wrap(MM_EIO, "alert POST failed: ");
         else if (code < 200 || code >= 300)
             rc = mm_error_set(MM_EIO, "%s: alert POST answered HTTP %ld", s->url, code);
         break;
@@ -160,10 +148,7 @@ void mm_alert_sink_free(mm_alert_sink *s)
         fclose(s->f);
     if (s->kind == SINK_SYSLOG)
         closelog();
-    if (s->curl) {
-        curl_easy_cleanup(s->curl);
-        curl_slist_free_all(s->hdrs);
-    }
+    mm_http_free(s->http);
     free(s->url);
     free(s);
 }

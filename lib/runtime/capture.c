@@ -146,7 +146,8 @@ static int compress(mm_capture *c, const char *data, size_t len, ZSTD_EndDirecti
     ZSTD_inBuffer in = {data, len, 0};
     size_t chunk = ZSTD_CStreamOutSize();
     for (;;) {
-        mm_buf_reserve(&c->out, chunk);
+        if (mm_buf_reserve(&c->out, chunk))
+            return cap_fail(c, MM_ELIMIT, "%s: output buffer over its cap", c->path);
         ZSTD_outBuffer ob = {c->out.data + c->out.len, chunk, 0};
         size_t r = ZSTD_compressStream2(c->cc, &ob, &in, how);
         if (ZSTD_isError(r))
@@ -754,7 +755,8 @@ static int rd_fill(mm_capture_reader *r)
     } else {
         /* decode in slices so that a small frame cannot become a huge buffer */
         size_t chunk = ZSTD_DStreamOutSize();
-        mm_buf_reserve(&r->pend, chunk);
+        if (mm_buf_reserve(&r->pend, chunk))
+            return rd_fail(r, MM_ELIMIT, "%s: decoded data over the buffer cap", p);
         ZSTD_outBuffer ob = {r->pend.data + r->pend.len, chunk, 0};
         size_t before = r->in.pos;
         size_t zr = ZSTD_decompressStream(r->zs, &ob, &r->in);

@@ -53,47 +53,7 @@ static int db_error(mm_store *s, const char *what)
 
 char *mm_store_default_path(void)
 {
-    const char *v = getenv("MAMORI_CACHE_DIR");
-    if (v && *v)
-        return mm_xasprintf("%s/mamori.db", v);
-    v = getenv("XDG_CACHE_HOME");
-    if (v && *v)
-        return mm_xasprintf("%s/mamori/mamori.db", v);
-    v = getenv("HOME");
-    if (v && *v)
-        return mm_xasprintf("%s/.cache/mamori/mamori.db", v);
-    return NULL;
-}
-
-/* Creates every missing folder above the file path, mode 0700. */
-static int make_parents(const char *path)
-{
-    char *dir = mm_xstrdup(path);
-    char *slash = strrchr(dir, '/');
-    if (!slash || slash == dir) {
-        free(dir);
-        return 0;
-    }
-    *slash = 0;
-    for (char *p = dir + 1;; p++) {
-        if (*p == '/' || *p == 0) {
-            char c = *p;
-            *p = 0;
-            if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-                int e = errno;
-                int rc = mm_error_set(MM_EDB,
-                                      "store %s: cannot create folder %s: %s",
-                                      path, dir, strerror(e));
-                free(dir);
-                return rc;
-            }
-            *p = c;
-            if (!c)
-                break;
-        }
-    }
-    free(dir);
-    return 0;
+    return mm_cache_path("mamori.db");
 }
 
 static int exec(mm_store *s, const char *sql, const char *what)
@@ -165,8 +125,9 @@ int mm_store_open(mm_store **out, const char *path)
     mm_store *s = mm_xcalloc(1, sizeof(*s));
     s->path = mm_xstrdup(path);
     free(def);
-    int rc = make_parents(s->path);
+    int rc = mm_mkdir_parents(s->path, 0700);
     if (rc) {
+        rc = mm_error_wrap(MM_EDB, "store %s: ", s->path);
         mm_store_close(s);
         return rc;
     }

@@ -74,56 +74,78 @@ char *mm_xasprintf(const char *fmt, ...)
     return s;
 }
 
-void mm_buf_reserve(mm_buf *b, size_t extra)
+void mm_buf_init(mm_buf *b, size_t max)
 {
+    memset(b, 0, sizeof *b);
+    b->max = max;
+}
+
+static size_t buf_max(const mm_buf *b)
+{
+    return b->max ? b->max : MM_BUF_DEFAULT_MAX;
+}
+
+int mm_buf_reserve(mm_buf *b, size_t extra)
+{
+    if (extra > buf_max(b) || b->len > buf_max(b) - extra) {
+        b->over = true;
+        return mm_error_set(MM_ELIMIT, "buffer: %zu more bytes would pass the cap of %zu",
+                            extra, buf_max(b));
+    }
     if (b->len + extra + 1 <= b->cap)
-        return;
+        return 0;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < b->len + extra + 1)
         cap *= 2;
     b->data = mm_xrealloc(b->data, cap);
     b->cap = cap;
     b->data[b->len] = 0;
+    return 0;
 }
 
-void mm_buf_add(mm_buf *b, const void *d, size_t n)
+int mm_buf_add(mm_buf *b, const void *d, size_t n)
 {
-    mm_buf_reserve(b, n);
+    int rc = mm_buf_reserve(b, n);
+    if (rc)
+        return rc;
     if (n)
         memcpy(b->data + b->len, d, n);
     b->len += n;
     b->data[b->len] = 0;
+    return 0;
 }
 
-void mm_buf_adds(mm_buf *b, const char *s)
+int mm_buf_adds(mm_buf *b, const char *s)
 {
-    mm_buf_add(b, s, strlen(s));
+    return mm_buf_add(b, s, strlen(s));
 }
 
-void mm_buf_addc(mm_buf *b, char c)
+int mm_buf_addc(mm_buf *b, char c)
 {
-    mm_buf_add(b, &c, 1);
+    return mm_buf_add(b, &c, 1);
 }
 
-void mm_buf_printf(mm_buf *b, const char *fmt, ...)
+int mm_buf_printf(mm_buf *b, const char *fmt, ...)
 {
     va_list ap, ap2;
     char probe[1];
+    int rc = 0;
     va_start(ap, fmt);
     va_copy(ap2, ap);
     int n = vsnprintf(probe, 0, fmt, ap);
     va_end(ap);
-    if (n > 0) {
-        mm_buf_reserve(b, (size_t)n);
+    if (n > 0 && (rc = mm_buf_reserve(b, (size_t)n)) == 0) {
         vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
         b->len += (size_t)n;
     }
     va_end(ap2);
+    return rc;
 }
 
 void mm_buf_clear(mm_buf *b)
 {
     b->len = 0;
+    b->over = false;
     if (b->data)
         b->data[0] = 0;
 }
@@ -133,6 +155,7 @@ char *mm_buf_detach(mm_buf *b)
     char *d = b->data ? b->data : mm_xstrdup("");
     b->data = NULL;
     b->len = b->cap = 0;
+    b->over = false;
     return d;
 }
 
@@ -141,4 +164,5 @@ void mm_buf_free(mm_buf *b)
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+    b->over = false;
 }

@@ -154,7 +154,7 @@ int mm_proc_run(mm_proc_result *res, const mm_proc_opts *o)
 
     size_t max_out = o->max_out ? o->max_out : (1u << 20);
     size_t max_err = o->max_err ? o->max_err : 4096;
-    mm_buf ob = MM_BUF_INIT, eb = MM_BUF_INIT;
+    mm_buf ob = MM_BUF_INIT_MAX(max_out + 1), eb = MM_BUF_INIT_MAX(max_err + 1);
     mm_buf_reserve(&ob, max_out + 1);
     long timeout = o->timeout_ms > 0 ? o->timeout_ms : 30000;
     long deadline = now_ms() + timeout;

@@ -28,20 +28,31 @@ char *mm_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *mm_xvasprintf(const char *fmt, va_list ap);
 
 /* --- growable byte buffer (always NUL-terminated) ----------------------- */
+/* Every buffer has a cap on its length, in the manner of curl's dynbuf:
+ * `max` (set with MM_BUF_INIT_MAX or mm_buf_init), or MM_BUF_DEFAULT_MAX
+ * when left 0.  An add or reserve that would pass it adds nothing, sets
+ * `over` and returns MM_ELIMIT; what was added before stays. */
 typedef struct mm_buf {
     char *data;
     size_t len, cap;
+    size_t max;     /* cap on len; 0 = MM_BUF_DEFAULT_MAX */
+    bool over;      /* an add was refused */
 } mm_buf;
-#define MM_BUF_INIT {NULL, 0, 0}
-void mm_buf_reserve(mm_buf *b, size_t extra);
-void mm_buf_add(mm_buf *b, const void *d, size_t n);
-void mm_buf_adds(mm_buf *b, const char *s);
-void mm_buf_addc(mm_buf *b, char c);
-void mm_buf_printf(mm_buf *b, const char *fmt, ...)
+#define MM_BUF_DEFAULT_MAX ((size_t)1 << 30)
+#define MM_BUF_INIT {NULL, 0, 0, 0, false}
+#define MM_BUF_INIT_MAX(n) {NULL, 0, 0, (n), false}
+void mm_buf_init(mm_buf *b, size_t max);
+/* Room for extra more bytes (and the NUL); MM_ELIMIT past the cap (then
+ * nothing may be written past len). */
+int mm_buf_reserve(mm_buf *b, size_t extra);
+int mm_buf_add(mm_buf *b, const void *d, size_t n);
+int mm_buf_adds(mm_buf *b, const char *s);
+int mm_buf_addc(mm_buf *b, char c);
+int mm_buf_printf(mm_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), nonnull(1, 2)));
-void mm_buf_clear(mm_buf *b);
-char *mm_buf_detach(mm_buf *b); /* returns data (never NULL), resets b */
-void mm_buf_free(mm_buf *b);
+void mm_buf_clear(mm_buf *b);   /* keeps the cap, clears `over` */
+char *mm_buf_detach(mm_buf *b); /* returns data (never NULL), resets b (cap kept) */
+void mm_buf_free(mm_buf *b);    /* cap kept */
 
 /* --- strings ------------------------------------------------------------ */
 bool mm_str_startswith(const char *s, const char *prefix);
@@ -106,15 +117,46 @@ void mm_sha256_hex(const void *d, size_t n, char out[72]);
 bool mm_digest_valid(const char *s);
 
 /* --- files -------------------------------------------------------------- */
-/* Reads a whole regular file up to max bytes (MM_ELIMIT beyond). */
+/* Reads a whole regular file up to max bytes (MM_ELIMIT beyond);
+ * NUL-terminated. */
 int mm_file_read(const char *path, uint64_t max, char **data, size_t *len);
+/* Opens a regular file for reading when it holds at most max bytes: the
+ * descriptor (the caller closes it) and its size.  MM_ENOTFOUND, MM_EIO
+ * (not a regular file), MM_ELIMIT. */
+int mm_file_open(const char *path, uint64_t max, int *fd, uint64_t *size);
+/* Reads size bytes of an open file (from mm_file_open) whole; path names it
+ * in messages. */
+int mm_file_read_fd(int fd, const char *path, uint64_t size, char **data, size_t *len);
+/* `mkdir -p`: every missing folder of dir, with mode; an existing folder is
+ * fine, an existing non-folder is MM_EIO. */
+int mm_mkdir_p(const char *dir, mode_t mode);
+/* The folders above a file path (nothing for a bare name). */
+int mm_mkdir_parents(const char *file, mode_t mode);
+/* A path in mamori's cache folder: $MAMORI_CACHE_DIR/name, else
+ * $XDG_CACHE_HOME/mamori/name, else $HOME/.cache/mamori/name; NULL (with
+ * the message set) when none is set. */
+char *mm_cache_path(const char *name);
 /* A /proc or /sys file (whose stat size is 0): read until EOF, at most
  * about max bytes; NUL-terminated; NULL when it cannot be opened. */
 char *mm_file_read_proc(const char *path, size_t max, size_t *len);
-/* Creates a private (0700) temp folder under parent (or $TMPDIR, /tmp). */
+/* --- temporary folders and files (lib/util/tmp.c) ----------------------- */
+/* Creates a private (0700) temp folder "mamori.XXXXXX" under parent (or
+ * $TMPDIR, /tmp), locked for the life of the process and removed on the
+ * signals of mm_cleanup_on_signals(); stale ones of dead processes under
+ * parent are removed first. */
 int mm_tmpdir_create(char **out, const char *parent);
-/* Removes a folder tree without following links. */
+/* Removes a folder tree without following links (and forgets it). */
 int mm_tmpdir_remove(const char *path);
+/* A private temp file "<prefix>XXXXXX" (created empty, 0600), locked for
+ * the life of the process and removed on signals; stale "<prefix>*" files
+ * of dead processes are removed first. */
+int mm_tmpfile_create(char **out, const char *prefix);
+/* Forgets a temp file (it was renamed into place) or, with remove_it,
+ * deletes it. */
+void mm_tmpfile_release(const char *path, bool remove_it);
+/* Removes the entries of dir named prefix* whose lock is free (folders
+ * holding a .lock file when dirs, else locked files); returns how many. */
+int mm_tmp_clean_stale(const char *dir, const char *prefix, bool dirs);
 
 /* --- time --------------------------------------------------------------- */
 double mm_now(void);               /* monotonic seconds */
@@ -124,6 +166,16 @@ void mm_time_rfc3339(int64_t t, char out[32]);
  * image configs' `created`) as epoch seconds.  0, or MM_EFORMAT with the
  * text in the message. */
 int mm_time_parse_rfc3339(const char *s, int64_t *out);
+/* The one parser of written times (lib/util/time.c): RFC 3339 with what
+ * the flags allow besides.  *out is epoch seconds, *nsec (when not NULL) the
+ * fraction.  MM_EFORMAT with the text in the message. */
+enum {
+    MM_TIME_DATE = 1,        /* "YYYY-MM-DD" alone: midnight UTC */
+    MM_TIME_NOSEC = 2,       /* "THH:MM" without seconds */
+    MM_TIME_NOZONE = 4,      /* no Z or offset: UTC */
+    MM_TIME_STRICT_DAY = 8,  /* the day must exist in its month (no Feb 30) */
+};
+int mm_time_parse(const char *s, unsigned flags, int64_t *out, int32_t *nsec);
 
 /* --- YAML (lib/util/yaml.c): the one loader ------------------------------- */
 /* A YAML stream into jansson values (Kubernetes' YAML 1.1 scalar rules),

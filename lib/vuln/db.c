@@ -29,17 +29,7 @@
 
 char *mm_vulndb_default_path(void)
 {
-    const char *v = getenv("MAMORI_CACHE_DIR");
-    if (v && *v)
-        return mm_xasprintf("%s/vuln.db", v);
-    v = getenv("XDG_CACHE_HOME");
-    if (v && *v)
-        return mm_xasprintf("%s/mamori/vuln.db", v);
-    v = getenv("HOME");
-    if (v && *v)
-        return mm_xasprintf("%s/.cache/mamori/vuln.db", v);
-    mm_error_set(MM_ENOTFOUND, "no cache folder: set MAMORI_CACHE_DIR or HOME");
-    return NULL;
+    return mm_cache_path("vuln.db");
 }
 
 /* --- reading --------------------------------------------------------------- */
@@ -257,24 +247,6 @@ static int bdb_err(mm_vulndb_build *b, const char *what)
                         b->db ? sqlite3_errmsg(b->db) : "no database");
 }
 
-static int make_parents(const char *path)
-{
-    char *dir = mm_xstrdup(path);
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-            int rc = mm_error_set(MM_EIO, "%s: cannot create: %s", dir,
-                                  strerror(errno));
-            free(dir);
-            return rc;
-        }
-        *p = '/';
-    }
-    free(dir);
-    return 0;
-}
 
 static void build_free(mm_vulndb_build *b)
 {
@@ -299,7 +271,7 @@ void mm_vulndb_build_abort(mm_vulndb_build *b)
     b->tmp = NULL;
     build_free(b);
     if (tmp) {
-        unlink(tmp);
+        mm_tmpfile_release(tmp, true);
         free(tmp);
     }
 }
@@ -356,7 +328,7 @@ int mm_vulndb_build_begin(mm_vulndb_build **out, const char *db_path,
     *out = NULL;
     if (!db_path || !*db_path)
         return mm_error_set(MM_EINVAL, "no vulnerability database path");
-    int rc = make_parents(db_path);
+    int rc = mm_mkdir_parents(db_path, 0700);
     if (rc)
         return rc;
     mm_vulndb_build *b = mm_xcalloc(1, sizeof *b);
@@ -365,16 +337,15 @@ int mm_vulndb_build_begin(mm_vulndb_build **out, const char *db_path,
     b->warn_ud = warn_ud;
     b->touched = mm_map_new();
     b->t0 = mm_now();
-    b->tmp = mm_xasprintf("%s.build-XXXXXX", db_path);
-    int fd = mkstemp(b->tmp);
-    if (fd < 0) {
-        rc = mm_error_set(MM_EIO, "%s: cannot create a temp file beside it: %s",
-                          db_path, strerror(errno));
-        free(b->tmp);
-        b->tmp = NULL;
+    /* "<db>.build-XXXXXX", locked while this process lives: an interrupted
+     * import's file is removed by the next one (util/tmp.c) */
+    char *prefix = mm_xasprintf("%s.build-", db_path);
+    rc = mm_tmpfile_create(&b->tmp, prefix);
+    free(prefix);
+    if (rc) {
+        rc = mm_error_wrap(MM_EIO, "%s: cannot create a temp file beside it: ", db_path);
         goto fail;
     }
-    close(fd);
     if (sqlite3_open_v2(b->tmp, &b->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
         rc = bdb_err(b, "creating the new database");
         goto fail;
@@ -647,6 +618,7 @@ int mm_vulndb_build_commit(mm_vulndb_build *b)
         rc = mm_error_set(MM_EIO, "%s: cannot replace: %s", b->path, strerror(errno));
         goto fail;
     }
+    mm_tmpfile_release(b->tmp, false);   /* it is the database now */
     free(b->tmp);
     b->tmp = NULL;
     /* the rename itself must survive a crash */

@@ -84,11 +84,9 @@ static bool release_of(const char *v, const char *rel)
 
 static int64_t day_epoch(const char *ymd)
 {
-    struct tm tm = {0};
-    tm.tm_year = atoi(ymd) - 1900;
-    tm.tm_mon = atoi(ymd + 5) - 1;
-    tm.tm_mday = atoi(ymd + 8);
-    return (int64_t)timegm(&tm);
+    int64_t t = 0;
+    mm_time_parse(ymd, MM_TIME_DATE, &t, NULL);   /* the table's own dates */
+    return t;
 }
 
 static void check_eol(mm_result *r, const mm_os_info *os, int64_t now)

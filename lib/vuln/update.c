@@ -27,6 +27,7 @@
 #include <curl/curl.h>
 
 #include "mamori/vulnupdate.h"
+#include "util/http.h"
 #include "util/util.h"
 #include "vuln/vuln_int.h"
 
@@ -173,23 +174,6 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud)
     return len;
 }
 
-/* "HTTP-date" (RFC 9110: IMF-fixdate) or delta-seconds. */
-static double parse_retry_after(const char *v)
-{
-    if (*v >= '0' && *v <= '9') {
-        char *end;
-        double d = strtod(v, &end);
-        return d >= 0 ? d : -1;
-    }
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *e = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    if (!e)
-        return -1;
-    double d = difftime(timegm(&tm), time(NULL));
-    return d > 0 ? d : 0;
-}
-
 static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 {
     xfer *x = ud;
@@ -223,7 +207,7 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
         x->last_modified = mm_xstrndup(v, vlen);
     } else if (klen == 11 && !strncasecmp(p, "retry-after", 11)) {
         char *t = mm_xstrndup(v, vlen);
-        x->retry_after = parse_retry_after(t);
+        x->retry_after = (double)mm_http_retry_after(t, time(NULL), 86400);
         free(t);
     }
     return len;
@@ -295,27 +279,18 @@ static int fetch(xfer *x, const char *url, const char *path,
     }
     /* a redirect may not downgrade https to http, nor leave loopback */
     bool insecure_ok = o->allow_insecure;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
-                     insecure_ok || !strncmp(url, "http://", 7) ? "http,https"
-                                                                : "https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "mamori/" MM_VERSION);
+    mm_http_opts ho = {
+        .connect_timeout_s = o->connect_timeout,
+        .stall_timeout_s = o->stall_timeout,
+        .total_timeout_s = o->total_timeout,
+        /* the announced length is checked before a byte is written */
+        .max_body = x->max,
+        .follow = true,
+        .redirect_https_only = !insecure_ok && strncmp(url, "http://", 7),
+    };
+    mm_http_setup(c, url, &ho, errbuf);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");   /* gzip on the wire */
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_timeout > 0
-                     ? o->connect_timeout : 30L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, o->stall_timeout > 0
-                     ? o->stall_timeout : 60L);
-    if (o->total_timeout > 0)
-        curl_easy_setopt(c, CURLOPT_TIMEOUT, o->total_timeout);
-    /* the announced length is checked before a byte is written */
-    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -323,8 +298,6 @@ static int fetch(xfer *x, const char *url, const char *path,
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 
     for (unsigned attempt = 0;; attempt++) {
         xfer_reset(x);
@@ -636,26 +609,6 @@ static char *dir_of(const char *path)
     return mm_xstrndup(path, n);
 }
 
-static int mkdir_p(const char *dir)
-{
-    char *d = mm_xstrdup(dir);
-    for (char *p = d + 1; ; p++) {
-        if (*p == '/' || *p == 0) {
-            char c = *p;
-            *p = 0;
-            if (mkdir(d, 0700) < 0 && errno != EEXIST) {
-                int rc = mm_error_set(MM_EIO, "%s: %s", d, strerror(errno));
-                free(d);
-                return rc;
-            }
-            *p = c;
-            if (!c)
-                break;
-        }
-    }
-    free(d);
-    return 0;
-}
 
 static int build(const char *db_path, pending *pend, size_t npend,
                  const mm_update_opts *o, mm_update_report *rep);
@@ -680,7 +633,6 @@ int mm_vulndb_update(const char *db_path, const mm_update_opts *opts,
     char *dir = NULL, *tmp = NULL, *sources_path = NULL;
     CURL *curl = NULL;
     mm_map *old_sha = NULL;
-    bool curl_inited = false;
     int rc;
 
     if (!db_path || !*db_path) {
@@ -727,15 +679,12 @@ int mm_vulndb_update(const char *db_path, const mm_update_opts *opts,
     /* the download folder goes beside the database: the same file system
      * as the result, and not a small tmpfs /tmp for gigabytes of feeds */
     dir = dir_of(db_path);
-    if ((rc = mkdir_p(dir)) ||
+    if ((rc = mm_mkdir_p(dir, 0700)) ||
         (rc = mm_tmpdir_create(&tmp, o->tmp_parent ? o->tmp_parent : dir)))
         goto out;
 
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        rc = mm_error_set(MM_ENOMEM, "cannot start libcurl");
+    if ((rc = mm_http_global_init()))
         goto out;
-    }
-    curl_inited = true;
     if (!(curl = curl_easy_init())) {
         rc = mm_error_set(MM_ENOMEM, "cannot start libcurl");
         goto out;
@@ -795,8 +744,6 @@ int mm_vulndb_update(const char *db_path, const mm_update_opts *opts,
 out:
     if (curl)
         curl_easy_cleanup(curl);
-    if (curl_inited)
-        curl_global_cleanup();
     if (tmp) {
         mm_tmpdir_remove(tmp);
         free(tmp);

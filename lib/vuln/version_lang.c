@@ -111,34 +111,58 @@ static int ident_list_cmp(const char *a, size_t an, const char *b, size_t bn,
     }
 }
 
-/* -------------------------------------------------------------- SemVer */
+/* ------------------------------------------------------ SemVer, NuGet */
 
-typedef struct semver {
-    const char *core[3], *pre;
-    size_t coren[3], pren;
-} semver;
+/* One parser for the dotted-number-plus-labels schemes: SemVer 2 (npm,
+ * Go, Cargo, ...) and NuGet's superset (one to four numbers, no rule on
+ * leading zeros, labels compared case-insensitively). */
+typedef struct dotted {
+    const char *core[4], *pre;
+    size_t coren[4], pren;
+} dotted;
 
-static const char *semver_parse(const char *s, size_t n, semver *v)
+typedef struct dotted_rules {
+    int min_parts, max_parts;
+    bool prefix;          /* "=1.2.3" and "v1.2.3" (npm, Go) */
+    bool semver_numeric;  /* no leading zeros, in numbers and labels */
+    bool fold;            /* labels compare case-insensitively */
+    const char *bad_core, *bad_pre, *bad_meta;
+} dotted_rules;
+
+static const dotted_rules semver_rules = {
+    3, 3, true, true, false,
+    "not MAJOR.MINOR.PATCH", "bad pre-release identifiers", "bad build metadata",
+};
+/* N[.N[.N[.N]]][-label(.label)*][+metadata]: NuGetVersion's SemVer 2
+ * superset with a fourth "revision" number. */
+static const dotted_rules nuget_rules = {
+    1, 4, false, false, true,
+    "not a version number", "bad release label", "bad metadata",
+};
+
+static const char *dotted_parse(const char *s, size_t n, const dotted_rules *r, dotted *v)
 {
     size_t i = 0;
     memset(v, 0, sizeof *v);
-    /* npm accepts "=1.2.3" and "v1.2.3", Go always writes "v1.2.3" */
-    if (i < n && s[i] == '=')
+    if (r->prefix && i < n && s[i] == '=')
         i++;
-    if (i < n && s[i] == 'v')
+    if (r->prefix && i < n && s[i] == 'v')
         i++;
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < r->max_parts; k++) {
         if (k > 0) {
-            if (i >= n || s[i] != '.')
-                return "not MAJOR.MINOR.PATCH";
+            if (i >= n || s[i] != '.') {
+                if (k >= r->min_parts)
+                    break;
+                return r->bad_core;
+            }
             i++;
         }
         size_t st = i;
         while (i < n && is_digit(s[i]))
             i++;
         if (i == st)
-            return "not MAJOR.MINOR.PATCH";
-        if (s[st] == '0' && i - st > 1)
+            return r->bad_core;
+        if (r->semver_numeric && s[st] == '0' && i - st > 1)
             return "leading zero in a version number";
         v->core[k] = s + st;
         v->coren[k] = i - st;
@@ -147,8 +171,8 @@ static const char *semver_parse(const char *s, size_t n, semver *v)
         size_t st = ++i;
         while (i < n && s[i] != '+')
             i++;
-        if (!ident_list_ok(s + st, i - st, true))
-            return "bad pre-release identifiers";
+        if (!ident_list_ok(s + st, i - st, r->semver_numeric))
+            return r->bad_pre;
         v->pre = s + st;
         v->pren = i - st;
     }
@@ -156,34 +180,52 @@ static const char *semver_parse(const char *s, size_t n, semver *v)
         /* build metadata (Go's "+incompatible" too): checked, not ordered */
         i++;
         if (!ident_list_ok(s + i, n - i, false))
-            return "bad build metadata";
+            return r->bad_meta;
         i = n;
     }
     return i == n ? NULL : "trailing characters";
 }
 
-const char *mm_vs_semver_check(const char *s, size_t n)
+static int dotted_cmp(const char *a, size_t an, const char *b, size_t bn,
+                      const dotted_rules *rl, const char **why)
 {
-    semver v;
-    return semver_parse(s, n, &v);
-}
-
-int mm_vs_semver_cmp(const char *a, size_t an, const char *b, size_t bn,
-                 const char **why)
-{
-    semver x, y;
-    if ((*why = semver_parse(a, an, &x)))
+    dotted x, y;
+    if ((*why = dotted_parse(a, an, rl, &x)))
         return MM_VS_BAD_A;
-    if ((*why = semver_parse(b, bn, &y)))
+    if ((*why = dotted_parse(b, bn, rl, &y)))
         return MM_VS_BAD_B;
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < rl->max_parts; k++) {
         int r = mm_vs_numcmp(x.core[k], x.coren[k], y.core[k], y.coren[k]);
         if (r)
             return r;
     }
     if (!x.pre || !y.pre)
         return (!x.pre) - (!y.pre); /* a release follows its pre-releases */
-    return ident_list_cmp(x.pre, x.pren, y.pre, y.pren, false);
+    return ident_list_cmp(x.pre, x.pren, y.pre, y.pren, rl->fold);
+}
+
+const char *mm_vs_semver_check(const char *s, size_t n)
+{
+    dotted v;
+    return dotted_parse(s, n, &semver_rules, &v);
+}
+
+int mm_vs_semver_cmp(const char *a, size_t an, const char *b, size_t bn,
+                 const char **why)
+{
+    return dotted_cmp(a, an, b, bn, &semver_rules, why);
+}
+
+const char *mm_vs_nuget_check(const char *s, size_t n)
+{
+    dotted v;
+    return dotted_parse(s, n, &nuget_rules, &v);
+}
+
+int mm_vs_nuget_cmp(const char *a, size_t an, const char *b, size_t bn,
+                 const char **why)
+{
+    return dotted_cmp(a, an, b, bn, &nuget_rules, why);
 }
 
 /* ------------------------------------------------------------- PEP 440 */
@@ -789,71 +831,3 @@ int mm_vs_gem_cmp(const char *a, size_t an, const char *b, size_t bn,
     return 0;
 }
 
-/* --------------------------------------------------------------- NuGet */
-
-typedef struct nuget {
-    const char *core[4], *pre;
-    size_t coren[4], pren;
-} nuget;
-
-/* N[.N[.N[.N]]][-label(.label)*][+metadata]: NuGetVersion's SemVer 2
- * superset with a fourth "revision" number. */
-static const char *nuget_parse(const char *s, size_t n, nuget *v)
-{
-    size_t i = 0;
-    memset(v, 0, sizeof *v);
-    for (int k = 0; k < 4; k++) {
-        if (k > 0) {
-            if (i >= n || s[i] != '.')
-                break;
-            i++;
-        }
-        size_t st = i;
-        while (i < n && is_digit(s[i]))
-            i++;
-        if (i == st)
-            return "not a version number";
-        v->core[k] = s + st;
-        v->coren[k] = i - st;
-    }
-    if (i < n && s[i] == '-') {
-        size_t st = ++i;
-        while (i < n && s[i] != '+')
-            i++;
-        if (!ident_list_ok(s + st, i - st, false))
-            return "bad release label";
-        v->pre = s + st;
-        v->pren = i - st;
-    }
-    if (i < n && s[i] == '+') {
-        i++;
-        if (!ident_list_ok(s + i, n - i, false))
-            return "bad metadata";
-        i = n;
-    }
-    return i == n ? NULL : "trailing characters";
-}
-
-const char *mm_vs_nuget_check(const char *s, size_t n)
-{
-    nuget v;
-    return nuget_parse(s, n, &v);
-}
-
-int mm_vs_nuget_cmp(const char *a, size_t an, const char *b, size_t bn,
-                 const char **why)
-{
-    nuget x, y;
-    if ((*why = nuget_parse(a, an, &x)))
-        return MM_VS_BAD_A;
-    if ((*why = nuget_parse(b, bn, &y)))
-        return MM_VS_BAD_B;
-    for (int k = 0; k < 4; k++) {
-        int r = mm_vs_numcmp(x.core[k], x.coren[k], y.core[k], y.coren[k]);
-        if (r)
-            return r;
-    }
-    if (!x.pre || !y.pre)
-        return (!x.pre) - (!y.pre);
-    return ident_list_cmp(x.pre, x.pren, y.pre, y.pren, true);
-}

@@ -113,7 +113,7 @@ class Runner:
         e.pop("XDG_CACHE_HOME", None)
         return e
 
-    def run(self, args, timeout=600, measure=False):
+    def run(self, args, timeout=600, measure=False, preexec=None):
         """Runs `mamori ARGS`; with measure, through a tiny Python parent so
         that RUSAGE_CHILDREN holds the peak RSS of this one run only."""
         cmd = [self.bin] + list(args)
@@ -127,7 +127,7 @@ class Runner:
         try:
             p = subprocess.run(cmd, cwd=self.cwd, env=self.env(),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               timeout=timeout)
+                               timeout=timeout, preexec_fn=preexec)
         except subprocess.TimeoutExpired:
             raise Fail("mamori %s: no answer within %ds" % (" ".join(args), timeout))
         out = p.stdout.decode("utf-8", "replace")

@@ -456,6 +456,12 @@ class T:
         r = self.r.run(["runtime", "replay", path, "--rules", RULES, "-q", "--output",
                         "http://127.0.0.1:9/none"])
         eq(r.rc, 2, "rc for an unreachable HTTP output")
+        # a URL of another scheme is refused, not taken for a file name
+        for bad in ("ftp://127.0.0.1/alerts", "gopher://127.0.0.1/x", "dict://127.0.0.1/x"):
+            r = self.r.run(["runtime", "replay", path, "--rules", RULES, "-q", "--output", bad])
+            eq(r.rc, 2, "rc for --output %s" % bad)
+            check("only http and https" in r.err, "message for %s: %r" % (bad, r.err[:300]))
+            check(not os.path.exists(bad.split("/")[0]), "no file made for %s" % bad)
 
     def malformed_rules_file(self):
         path = os.path.join(self.r.root, "bad_rules.yaml")

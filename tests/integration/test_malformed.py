@@ -9,8 +9,14 @@ reported and must never reach the host's files; a layer of a million files
 must scan in bounded memory, and --max-* caps must stop it.
 """
 
+import gzip
+import io
 import os
+import resource
 import shutil
+import signal
+import subprocess
+import tarfile
 import sys
 import tempfile
 import time
@@ -205,8 +211,120 @@ class T:
             check(p.returncode != 0, "dpkg-query accepts the corrupt fixture")
         d = self.dir("corrupt-dpkg")
         imgkit.write_oci(d, imgkit.Image([imgkit.Layer(ents)]))
-        self.r.expect_error(["image", "--input", d],
-                            ["var/lib/dpkg/status", "line 3"])
+        # the scan goes on: the unreadable database is a HIGH finding
+        rep = self.r.scan_json(["image", "--input", d])
+        f = [x for x in rep["findings"] if x["id"] == "MM-PKGDB-UNREADABLE"]
+        eq(len(f), 1, "MM-PKGDB-UNREADABLE findings")
+        eq(f[0]["severity"], "HIGH", "severity")
+        eq(f[0]["section"], "3.1.1", "SP 800-190 section")
+        eq(f[0]["location"]["path"], "/var/lib/dpkg/status", "path")
+        check("line 3" in f[0]["evidence"], "evidence names the line: %r" % f[0]["evidence"])
+        # the gate's usual rule: a HIGH finding fails --exit-code
+        r = self.r.run(["image", "--input", d, "--format", "json", "--exit-code", "1",
+                        "--severity", "HIGH"])
+        eq(r.rc, 1, "exit status with --exit-code 1 (%s)" % r.describe())
+
+    # -- interrupted scans leave no temp folder ------------------------------------
+    def _big_outer(self):
+        """A gzip outer archive holding a 512 MiB blob of zeros (no manifest):
+        mamori inflates the blob into TMPDIR before it looks inside."""
+        path = os.path.join(self.dir("intr"), "big.tar.gz")
+
+        class Zeros:
+            def __init__(self, n):
+                self.n = n
+
+            def read(self, k=-1):
+                k = self.n if k < 0 else min(k, self.n)
+                self.n -= k
+                return bytes(k)
+
+        with gzip.open(path, "wb", compresslevel=1) as g:
+            with tarfile.open(fileobj=g, mode="w|") as t:
+                ti = tarfile.TarInfo("blobs/sha256/" + "ab" * 32)
+                ti.size = 512 << 20
+                t.addfile(ti, Zeros(ti.size))
+        return path
+
+    def _start_and_wait_for_tmp(self, path):
+        p = subprocess.Popen([self.r.bin, "image", "--input", path, "--format", "json"],
+                             cwd=self.r.cwd, env=self.r.env(),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while time.time() < deadline and p.poll() is None:
+            ds = [d for d in os.listdir(self.r.tmp) if d.startswith("mamori.")]
+            if ds and os.path.exists(os.path.join(self.r.tmp, ds[0], "outer.tar")):
+                return p, ds[0]
+            time.sleep(0.02)
+        p.kill()
+        p.wait()
+        skip("the scan ended before its temp folder was seen")
+
+    def interrupted_scan_cleans_up(self):
+        big = self._big_outer()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            p, d = self._start_and_wait_for_tmp(big)
+            p.send_signal(sig)
+            rc = p.wait(timeout=60)
+            eq(rc, -sig, "killed by the signal")
+            left = os.listdir(self.r.tmp)
+            eq(left, [], "temp folder left after signal %d" % sig)
+        # SIGKILL leaves it; the next scan removes it (its owner is dead)
+        p, d = self._start_and_wait_for_tmp(big)
+        p.kill()
+        p.wait()
+        check(os.path.isdir(os.path.join(self.r.tmp, d)), "SIGKILL left no folder?")
+        tiny = self.dir("tiny-after-kill")
+        imgkit.write_oci(tiny, M.tiny_image())
+        self.r.scan_json(["image", "--input", tiny])
+        eq(os.listdir(self.r.tmp), [], "stale temp folder of a killed scan")
+
+    def _gz(self, src, dst, extra=None):
+        """dst: src (a tar) gzip-compressed, with extra = (name, size) zeros
+        appended as one more member before the end."""
+        with tarfile.open(src) as t, gzip.open(dst, "wb", compresslevel=1) as g:
+            with tarfile.open(fileobj=g, mode="w|", format=tarfile.PAX_FORMAT) as o:
+                for m in t.getmembers():
+                    o.addfile(m, t.extractfile(m) if m.isfile() else None)
+                if extra:
+                    ti = tarfile.TarInfo(extra[0])
+                    ti.size = extra[1]
+                    o.addfile(ti, io.BytesIO(bytes(extra[1])))
+        return dst
+
+    def outer_gz_keeps_image_drops_rest(self):
+        d = self.dir("outer-gz")
+        plain = os.path.join(d, "img.tar")
+        imgkit.write_docker_archive(plain, M.tiny_image())
+        ref = self.r.scan_json(["image", "--input", plain])
+        gz = self._gz(plain, os.path.join(d, "img.tar.gz"), ("junk/big.bin", 64 << 20))
+        # the 64 MiB member no manifest names is not written: a 16 MiB file
+        # size limit does not stop the scan
+        r = self.r.run(["image", "--input", gz, "--format", "json"],
+                       preexec=lambda: resource.setrlimit(resource.RLIMIT_FSIZE,
+                                                          (16 << 20, 16 << 20)))
+        eq(r.rc, 0, "scan of the gzip docker-archive (%s)" % r.describe())
+        eq(dpkg_set(r.json), dpkg_set(ref), "dpkg inventory, gzip vs plain")
+        eq(len(r.json["findings"]), len(ref["findings"]), "findings, gzip vs plain")
+        # an OCI layout tar.gz likewise
+        lay = self.dir("outer-oci")
+        imgkit.write_oci(lay, M.tiny_image())
+        ot = imgkit.tar_dir(lay, os.path.join(d, "oci.tar"))
+        ogz = self._gz(ot, os.path.join(d, "oci.tar.gz"), ("notes.txt", 1000))
+        eq(dpkg_set(self.r.scan_json(["image", "--input", ogz])), dpkg_set(ref),
+           "dpkg inventory of the OCI layout tar.gz")
+        # no image at all: said at once, nothing large written
+        junk = os.path.join(d, "junk.tar.gz")
+        with gzip.open(junk, "wb", compresslevel=1) as g:
+            with tarfile.open(fileobj=g, mode="w|") as o:
+                ti = tarfile.TarInfo("data/huge.bin")
+                ti.size = 256 << 20
+                o.addfile(ti, io.BytesIO(bytes(ti.size)))
+        r = self.r.run(["image", "--input", junk, "--format", "json"],
+                       preexec=lambda: resource.setrlimit(resource.RLIMIT_FSIZE,
+                                                          (16 << 20, 16 << 20)))
+        eq(r.rc, 2, "exit status for an archive without an image (%s)" % r.describe())
+        check("not an image" in r.err, "message: %r" % r.err[-300:])
 
     # -- hostile contents ----------------------------------------------------------
     def _escape_scan(self, kind, target):
@@ -337,7 +455,7 @@ class T:
         d = self.dir("total")
         imgkit.write_oci(d, M.tiny_image(extra=[imgkit.F("big", b"x" * 300000)]))
         self.r.expect_error(["image", "--input", d, "--max-total-size", "100000"],
-                            [("max-total-size", "100000")])
+                            [("max-total-size", "100000"), "16 GiB by default"])
 
     def many_files(self):
         n = int(os.environ.get("MAMORI_MANY_FILES", "1000000"))
@@ -415,6 +533,8 @@ def main():
         ("max-file-size", t.max_file_size),
         ("max-path", t.max_path),
         ("max-total-size", t.max_total_size),
+        ("interrupted-scan-cleans-up", t.interrupted_scan_cleans_up),
+        ("outer-gz-keeps-image-drops-rest", t.outer_gz_keeps_image_drops_rest),
         ("million-files-bounded-memory", t.many_files),
         ("million-files-max-entries", t.many_files_max_entries),
     ]

@@ -574,10 +574,23 @@ MM_TEST(analyzer_deleted_database)
     mm_tmpdir_remove(img);
 }
 
+/* The MM-PKGDB-UNREADABLE finding of r, or NULL. */
+static const mm_finding *unreadable_finding(mm_result *r)
+{
+    mm_findings *fs = r ? mm_result_findings(r) : NULL;
+    for (size_t i = 0; fs && i < mm_findings_count(fs); i++) {
+        const mm_finding *f = mm_findings_get(fs, i);
+        if (f->id && !strcmp(f->id, "MM-PKGDB-UNREADABLE"))
+            return f;
+    }
+    return NULL;
+}
+
 MM_TEST(analyzer_corrupt_database)
 {
     /* A corrupt version that a later layer replaced is harmless; a corrupt
-     * version the container sees fails the scan with path and line. */
+     * version the container sees is a HIGH finding naming path and line,
+     * and the scan goes on. */
     static const ent good_after_bad[] = {
         {'f', "var/lib/dpkg/status", ST("a", "1.0", "")},
         {0, NULL, NULL},
@@ -603,9 +616,15 @@ MM_TEST(analyzer_corrupt_database)
     img = write_image(bad_layers, 2, ids);
     REQUIRE(img);
     r = NULL;
-    int rc = mm_scan(&r, MM_TARGET_IMAGE, img, NULL);
-    CHECK_INT(rc, MM_EFORMAT);
-    CHECK(strstr(mm_error_last(), "/var/lib/dpkg/status: line 2") != NULL);
+    CHECK_OK(mm_scan(&r, MM_TARGET_IMAGE, img, NULL));
+    const mm_finding *f = unreadable_finding(r);
+    REQUIRE(f);
+    CHECK_INT(f->severity, MM_SEV_HIGH);
+    CHECK_STR(f->section, "3.1.1");
+    CHECK_STR(f->loc.path, "/var/lib/dpkg/status");
+    CHECK_INT(f->loc.layer, 1);
+    CHECK(f->evidence && strstr(f->evidence, "/var/lib/dpkg/status: line 2") != NULL);
+    CHECK(inv_find(mm_result_inventory(r), "a") == NULL);
     mm_result_free(r);
     mm_tmpdir_remove(img);
 }

@@ -27,6 +27,7 @@
 #include "mamori/scan.h"
 #include "image/intake.h"
 #include "registry/regint.h"
+#include "util/http.h"
 #include "mmtest.h"
 
 #define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -226,15 +227,15 @@ MM_TEST(link_next)
 
 MM_TEST(retry_after_and_error_bodies)
 {
-    CHECK_INT(mm_reg_retry_after("5", 0), 5);
-    CHECK_INT(mm_reg_retry_after(" 0 ", 0), 0);
-    CHECK_INT(mm_reg_retry_after("100000", 0), MM_REG_RETRY_CAP);
-    CHECK_INT(mm_reg_retry_after("99999999999999999999", 0), MM_REG_RETRY_CAP);
+    CHECK_INT(mm_http_retry_after("5", 0, MM_REG_RETRY_CAP), 5);
+    CHECK_INT(mm_http_retry_after(" 0 ", 0, MM_REG_RETRY_CAP), 0);
+    CHECK_INT(mm_http_retry_after("100000", 0, MM_REG_RETRY_CAP), MM_REG_RETRY_CAP);
+    CHECK_INT(mm_http_retry_after("99999999999999999999", 0, MM_REG_RETRY_CAP), MM_REG_RETRY_CAP);
     time_t when = 1445412480; /* Wed, 21 Oct 2015 07:28:00 GMT */
-    CHECK_INT(mm_reg_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", when - 30), 30);
-    CHECK_INT(mm_reg_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", when + 30), 0);
-    CHECK_INT(mm_reg_retry_after("soon", 0), -1);
-    CHECK_INT(mm_reg_retry_after("", 0), -1);
+    CHECK_INT(mm_http_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", when - 30, MM_REG_RETRY_CAP), 30);
+    CHECK_INT(mm_http_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", when + 30, MM_REG_RETRY_CAP), 0);
+    CHECK_INT(mm_http_retry_after("soon", 0, MM_REG_RETRY_CAP), -1);
+    CHECK_INT(mm_http_retry_after("", 0, MM_REG_RETRY_CAP), -1);
 
     const char *b = "{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"manifest "
                     "unknown\",\"detail\":{}},{\"code\":\"X\",\"message\":\"a\\u0001b\"}]}";

@@ -768,7 +768,7 @@ MM_TEST(analyzer_rootfs)
     CHECK(warned);
     mm_result_free(r);
 
-    /* A corrupt visible database fails the scan, naming it. */
+    /* A corrupt visible database is a HIGH finding naming it; the scan goes on. */
     char path[4096];
     snprintf(path, sizeof path, "%s/usr/lib/sysimage/rpm/rpmdb.sqlite", root);
     FILE *f = fopen(path, "r+b");
@@ -778,8 +778,18 @@ MM_TEST(analyzer_rootfs)
         fputc(0xff, f);
     fclose(f);
     r = NULL;
-    CHECK_INT(mm_scan(&r, MM_TARGET_ROOTFS, root, NULL), MM_EFORMAT);
-    CHECK(strstr(mm_error_last(), "rpmdb.sqlite") != NULL);
+    CHECK_OK(mm_scan(&r, MM_TARGET_ROOTFS, root, NULL));
+    bool found = false;
+    mm_findings *fs = r ? mm_result_findings(r) : NULL;
+    for (size_t i = 0; fs && i < mm_findings_count(fs); i++) {
+        const mm_finding *fd = mm_findings_get(fs, i);
+        if (!strcmp(fd->id, "MM-PKGDB-UNREADABLE") && fd->severity == MM_SEV_HIGH &&
+            strstr(fd->loc.path, "rpmdb.sqlite") && fd->evidence &&
+            strstr(fd->evidence, "rpmdb.sqlite"))
+            found = true;
+    }
+    CHECK(found);
+    CHECK_INT(count_rpm(r, NULL), 0);
     mm_result_free(r);
     mm_tmpdir_remove(root);
 }
@@ -996,13 +1006,23 @@ MM_TEST(analyzer_layers)
     mm_result_free(r);
     mm_tmpdir_remove(img);
 
-    /* The torn database as the last word: the scan fails, naming it. */
+    /* The torn database as the last word: a HIGH finding naming it and
+     * its layer, no rpm packages, the scan goes on. */
     const lent *ls3[] = {L1, L0};
     img = write_image(ls3, ns2, 2, ids);
     REQUIRE(img);
     r = NULL;
-    CHECK_INT(mm_scan(&r, MM_TARGET_IMAGE, img, NULL), MM_EFORMAT);
-    CHECK(strstr(mm_error_last(), "rpmdb.sqlite") != NULL);
+    CHECK_OK(mm_scan(&r, MM_TARGET_IMAGE, img, NULL));
+    REQUIRE(r);
+    bool torn = false;
+    mm_findings *fs = mm_result_findings(r);
+    for (size_t i = 0; i < mm_findings_count(fs); i++) {
+        const mm_finding *fd = mm_findings_get(fs, i);
+        torn |= !strcmp(fd->id, "MM-PKGDB-UNREADABLE") && fd->severity == MM_SEV_HIGH &&
+                fd->loc.layer == 1 && strstr(fd->loc.path, "rpmdb.sqlite") != NULL;
+    }
+    CHECK(torn);
+    CHECK_INT(count_rpm(r, NULL), 0);
     mm_result_free(r);
     mm_tmpdir_remove(img);
     free(db1);

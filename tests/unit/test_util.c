@@ -1,9 +1,22 @@
 /*
  * test_util.c - the helpers of lib/util: path normalisation of hostile
  * names, the hash map under growth and deletion, buffers, line iteration,
- * digests.
+ * digests, the one time parser, `mkdir -p`, the cache folder, capped
+ * file reads and buffers, temp folders and files that do not outlive
+ * their process (signals, stale ones of dead processes), the libcurl
+ * transport against a local server.
  */
+#include <arpa/inet.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
 #include "mmtest.h"
+#include "util/http.h"
 #include "util/util.h"
 
 MM_TEST(path_normalize)
@@ -110,6 +123,376 @@ MM_TEST(str_printable)
     p = mm_str_printable("\xc2");   /* a lone lead byte at the end is left */
     CHECK_STR(p, "\xc2");
     free(p);
+}
+
+MM_TEST(time_parse)
+{
+    int64_t t;
+    int32_t ns = -1;
+    CHECK_OK(mm_time_parse_rfc3339("2024-01-31T12:00:00Z", &t));
+    CHECK_INT(t, 1706702400);
+    CHECK_OK(mm_time_parse("2024-01-31T14:00:00.5+02:00", 0, &t, &ns));
+    CHECK_INT(t, 1706702400);
+    CHECK_INT(ns, 500000000);
+    CHECK_OK(mm_time_parse("2024-01-31t12:00:00.123456789z", 0, &t, &ns));
+    CHECK_INT(ns, 123456789);
+    /* RFC 3339 proper: seconds and a zone are required */
+    CHECK_INT(mm_time_parse_rfc3339("2024-01-31", &t), MM_EFORMAT);
+    CHECK_INT(mm_time_parse_rfc3339("2024-01-31T12:00Z", &t), MM_EFORMAT);
+    CHECK_INT(mm_time_parse_rfc3339("2024-01-31T12:00:00", &t), MM_EFORMAT);
+    CHECK(strstr(mm_error_last(), "no time zone"));
+    CHECK_INT(mm_time_parse_rfc3339("2024-13-01T00:00:00Z", &t), MM_EFORMAT);
+    CHECK_INT(mm_time_parse_rfc3339("2024-01-01T00:00:00.Z", &t), MM_EFORMAT);
+    CHECK_INT(mm_time_parse_rfc3339("2024-01-01T00:00:00Zjunk", &t), MM_EFORMAT);
+    CHECK_INT(mm_time_parse_rfc3339(NULL, &t), MM_EFORMAT);
+    /* what the flags allow: a date alone, no seconds, no zone */
+    CHECK_OK(mm_time_parse("2024-03-02", MM_TIME_DATE, &t, NULL));
+    CHECK_INT(t, 1709337600);
+    CHECK_OK(mm_time_parse("2024-03-02 10:30", MM_TIME_NOSEC | MM_TIME_NOZONE, &t, NULL));
+    CHECK_INT(t, 1709337600 + 10 * 3600 + 30 * 60);
+    CHECK_OK(mm_time_parse("2024-03-02T10:30-01:00", MM_TIME_NOSEC, &t, NULL));
+    CHECK_INT(t, 1709337600 + 11 * 3600 + 30 * 60);
+    CHECK_INT(mm_time_parse("2024-03-02T10", MM_TIME_DATE | MM_TIME_NOSEC, &t, NULL), MM_EFORMAT);
+    /* the day must exist only when asked */
+    CHECK_OK(mm_time_parse("2023-02-29", MM_TIME_DATE, &t, NULL));
+    CHECK_INT(mm_time_parse("2023-02-29", MM_TIME_DATE | MM_TIME_STRICT_DAY, &t, NULL), MM_EFORMAT);
+    CHECK_OK(mm_time_parse("2024-02-29", MM_TIME_DATE | MM_TIME_STRICT_DAY, &t, NULL));
+    CHECK_INT(mm_time_parse("1900-02-29", MM_TIME_DATE | MM_TIME_STRICT_DAY, &t, NULL), MM_EFORMAT);
+    CHECK_OK(mm_time_parse("2000-02-29", MM_TIME_DATE | MM_TIME_STRICT_DAY, &t, NULL));
+}
+
+MM_TEST(mkdir_p_and_cache_path)
+{
+    const char *base = mmt_tmpdir();
+    char *d = mm_xasprintf("%s/a/b//c", base);
+    CHECK_OK(mm_mkdir_p(d, 0700));
+    CHECK_OK(mm_mkdir_p(d, 0700));              /* existing: fine */
+    struct stat st;
+    char *c = mm_xasprintf("%s/a/b/c", base);
+    CHECK(stat(c, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0700);
+    char *f = mm_xasprintf("%s/a/file", base);
+    FILE *fp = fopen(f, "w");
+    REQUIRE(fp);
+    fclose(fp);
+    char *under = mm_xasprintf("%s/x/y", f);
+    CHECK_INT(mm_mkdir_p(under, 0700), MM_EIO);  /* a file in the way */
+    CHECK_INT(mm_mkdir_p(f, 0700), MM_EIO);      /* the target is a file */
+    CHECK(strstr(mm_error_last(), "not a folder"));
+    char *db = mm_xasprintf("%s/p/q/vuln.db", base);
+    CHECK_OK(mm_mkdir_parents(db, 0700));
+    char *pq = mm_xasprintf("%s/p/q", base);
+    CHECK(stat(pq, &st) == 0 && S_ISDIR(st.st_mode));
+    CHECK(stat(db, &st) != 0);
+    CHECK_OK(mm_mkdir_parents("bare-name", 0700));
+    free(d); free(c); free(f); free(under); free(db); free(pq);
+
+    char *keep_m = mm_xstrdup(getenv("MAMORI_CACHE_DIR"));
+    char *keep_x = mm_xstrdup(getenv("XDG_CACHE_HOME"));
+    char *keep_h = mm_xstrdup(getenv("HOME"));
+    setenv("MAMORI_CACHE_DIR", "/m", 1);
+    setenv("XDG_CACHE_HOME", "/x", 1);
+    setenv("HOME", "/h", 1);
+    char *p = mm_cache_path("vuln.db");
+    CHECK_STR(p, "/m/vuln.db");
+    free(p);
+    setenv("MAMORI_CACHE_DIR", "", 1);      /* empty counts as unset */
+    p = mm_cache_path("blobs");
+    CHECK_STR(p, "/x/mamori/blobs");
+    free(p);
+    unsetenv("XDG_CACHE_HOME");
+    p = mm_cache_path("mamori.db");
+    CHECK_STR(p, "/h/.cache/mamori/mamori.db");
+    free(p);
+    unsetenv("HOME");
+    unsetenv("MAMORI_CACHE_DIR");
+    CHECK(mm_cache_path("x") == NULL);
+    CHECK(strstr(mm_error_last(), "MAMORI_CACHE_DIR"));
+    if (keep_m) setenv("MAMORI_CACHE_DIR", keep_m, 1);
+    if (keep_x) setenv("XDG_CACHE_HOME", keep_x, 1);
+    if (keep_h) setenv("HOME", keep_h, 1);
+    free(keep_m); free(keep_x); free(keep_h);
+}
+
+MM_TEST(file_read_capped)
+{
+    const char *base = mmt_tmpdir();
+    char *f = mm_xasprintf("%s/ten", base);
+    FILE *fp = fopen(f, "w");
+    REQUIRE(fp);
+    fputs("0123456789", fp);
+    fclose(fp);
+    char *data;
+    size_t len;
+    CHECK_OK(mm_file_read(f, 10, &data, &len));
+    CHECK_INT(len, 10);
+    CHECK_STR(data, "0123456789");
+    free(data);
+    CHECK_INT(mm_file_read(f, 9, &data, &len), MM_ELIMIT);
+    CHECK(strstr(mm_error_last(), "exceeds the limit of 9"));
+    CHECK_INT(mm_file_read(base, 100, &data, &len), MM_EIO);   /* a folder */
+    char *none = mm_xasprintf("%s/none", base);
+    CHECK_INT(mm_file_read(none, 100, &data, &len), MM_ENOTFOUND);
+    int fd;
+    uint64_t size;
+    CHECK_OK(mm_file_open(f, 10, &fd, &size));
+    CHECK_INT(size, 10);
+    CHECK_OK(mm_file_read_fd(fd, f, size, &data, &len));
+    close(fd);
+    CHECK_STR(data, "0123456789");
+    free(data);
+    free(f);
+    free(none);
+}
+
+MM_TEST(buf_cap)
+{
+    mm_buf b = MM_BUF_INIT_MAX(8);
+    CHECK_OK(mm_buf_adds(&b, "12345"));
+    CHECK_INT(mm_buf_adds(&b, "6789"), MM_ELIMIT);   /* 9 > 8: nothing added */
+    CHECK(b.over);
+    CHECK_STR(b.data, "12345");
+    CHECK_OK(mm_buf_adds(&b, "678"));                /* exactly the cap */
+    CHECK_STR(b.data, "12345678");
+    CHECK_INT(mm_buf_addc(&b, 'x'), MM_ELIMIT);
+    CHECK_INT(mm_buf_printf(&b, "%d", 1), MM_ELIMIT);
+    CHECK_INT(mm_buf_reserve(&b, 1), MM_ELIMIT);
+    CHECK_INT(mm_buf_reserve(&b, SIZE_MAX), MM_ELIMIT);   /* no overflow */
+    CHECK_INT(b.len, 8);
+    mm_buf_clear(&b);
+    CHECK(!b.over);
+    CHECK_INT(b.max, 8);
+    CHECK_OK(mm_buf_printf(&b, "%s-%d", "ab", 42));
+    CHECK_STR(b.data, "ab-42");
+    mm_buf_free(&b);
+    CHECK_INT(b.max, 8);
+    /* the default cap applies to a buffer made with MM_BUF_INIT or zeroed */
+    mm_buf d = MM_BUF_INIT;
+    CHECK_INT(mm_buf_reserve(&d, MM_BUF_DEFAULT_MAX + 1), MM_ELIMIT);
+    CHECK_OK(mm_buf_adds(&d, "ok"));
+    mm_buf_free(&d);
+    mm_buf z;
+    mm_buf_init(&z, 0);
+    CHECK_INT(mm_buf_reserve(&z, MM_BUF_DEFAULT_MAX + 1), MM_ELIMIT);
+    mm_buf_free(&z);
+}
+
+/* A child makes a temp folder (with content) or file, tells its path, then
+ * raises sig (0: waits to be killed).  Returns the child's pid. */
+static pid_t tmp_child(const char *parent, bool file, int sig, char *path, size_t n)
+{
+    int pfd[2];
+    if (pipe(pfd) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(pfd[0]);
+        mm_cleanup_on_signals();
+        char *t = NULL;
+        if (file) {
+            char *prefix = mm_xasprintf("%s/vuln.db.build-", parent);
+            if (mm_tmpfile_create(&t, prefix))
+                _exit(3);
+        } else {
+            if (mm_tmpdir_create(&t, parent))
+                _exit(3);
+            char *sub = mm_xasprintf("%s/layers/blobs", t);
+            mm_mkdir_p(sub, 0700);
+            char *f = mm_xasprintf("%s/outer.tar", sub);
+            FILE *fp = fopen(f, "w");
+            if (fp) {
+                fputs("data", fp);
+                fclose(fp);
+            }
+        }
+        if (write(pfd[1], t, strlen(t) + 1) < 0)
+            _exit(4);
+        close(pfd[1]);
+        if (sig)
+            raise(sig);
+        for (;;)
+            pause();
+    }
+    close(pfd[1]);
+    ssize_t r = read(pfd[0], path, n - 1);
+    path[r > 0 ? r : 0] = 0;
+    close(pfd[0]);
+    return pid;
+}
+
+MM_TEST(tmpdir_signals_and_stale)
+{
+    char *parent = mm_xasprintf("%s/t", mmt_tmpdir());
+    REQUIRE(mm_mkdir_p(parent, 0700) == 0);
+    char a[PATH_MAX], b[PATH_MAX];
+    int st;
+    /* SIGTERM and SIGINT: the folder goes with the process */
+    pid_t pid = tmp_child(parent, false, SIGTERM, a, sizeof a);
+    REQUIRE(pid > 0 && a[0]);
+    waitpid(pid, &st, 0);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+    CHECK(access(a, F_OK) != 0);
+    pid = tmp_child(parent, false, SIGINT, a, sizeof a);
+    REQUIRE(pid > 0 && a[0]);
+    waitpid(pid, &st, 0);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGINT);
+    CHECK(access(a, F_OK) != 0);
+    /* SIGKILL leaves it; the next folder made there removes it */
+    pid = tmp_child(parent, false, 0, a, sizeof a);
+    REQUIRE(pid > 0 && a[0]);
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    CHECK(access(a, F_OK) == 0);
+    char *legacy = mm_xasprintf("%s/mamori.legacy", parent);   /* no lock: not ours to judge */
+    CHECK_OK(mm_mkdir_p(legacy, 0700));
+    char *mine = NULL, *mine2 = NULL;
+    CHECK_OK(mm_tmpdir_create(&mine, parent));
+    CHECK(access(a, F_OK) != 0);
+    CHECK(access(legacy, F_OK) == 0);
+    /* a live owner's folder is left alone, in this process too */
+    CHECK_OK(mm_tmpdir_create(&mine2, parent));
+    CHECK(access(mine, F_OK) == 0);
+    CHECK_OK(mm_tmpdir_remove(mine));
+    CHECK(access(mine, F_OK) != 0);
+    CHECK_OK(mm_tmpdir_remove(mine2));
+
+    /* files: an interrupted database build's "vuln.db.build-*" */
+    pid = tmp_child(parent, true, SIGTERM, b, sizeof b);
+    REQUIRE(pid > 0 && b[0]);
+    waitpid(pid, &st, 0);
+    CHECK(WIFSIGNALED(st));
+    CHECK(access(b, F_OK) != 0);
+    pid = tmp_child(parent, true, 0, b, sizeof b);
+    REQUIRE(pid > 0 && b[0]);
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    CHECK(access(b, F_OK) == 0);
+    char *prefix = mm_xasprintf("%s/vuln.db.build-", parent), *f = NULL;
+    CHECK_OK(mm_tmpfile_create(&f, prefix));
+    CHECK(access(b, F_OK) != 0);
+    CHECK(f && access(f, F_OK) == 0 && strncmp(f, prefix, strlen(prefix)) == 0);
+    mm_tmpfile_release(f, true);
+    CHECK(access(f, F_OK) != 0);
+    free(f); free(prefix); free(mine); free(mine2); free(legacy); free(parent);
+}
+
+/* --- the transport (util/http.h) against a one-connection local server --- */
+struct mini_srv {
+    int fd;
+    const char *reply;   /* the whole HTTP response */
+    char req[4096];
+};
+
+static void *mini_serve(void *ud)
+{
+    struct mini_srv *m = ud;
+    int c = accept(m->fd, NULL, NULL);
+    if (c < 0)
+        return NULL;
+    size_t n = 0;
+    ssize_t r;
+    /* headers, then whatever body is already there */
+    while (n < sizeof m->req - 1 && (r = read(c, m->req + n, sizeof m->req - 1 - n)) > 0) {
+        n += (size_t)r;
+        m->req[n] = 0;
+        char *eoh = strstr(m->req, "\r\n\r\n");
+        const char *cl = strcasestr(m->req, "Content-Length:");
+        if (eoh && (!cl || n >= (size_t)(eoh + 4 - m->req) + (size_t)atoi(cl + 15)))
+            break;
+    }
+    if (write(c, m->reply, strlen(m->reply)) < 0)
+        m->req[0] = 0;
+    close(c);
+    return NULL;
+}
+
+static int mini_start(struct mini_srv *m, pthread_t *th, const char *reply)
+{
+    memset(m, 0, sizeof *m);
+    m->reply = reply;
+    m->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    if (m->fd < 0 || bind(m->fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(m->fd, 1) < 0 ||
+        getsockname(m->fd, (struct sockaddr *)&a, &al) < 0)
+        return -1;
+    pthread_create(th, NULL, mini_serve, m);
+    return ntohs(a.sin_port);
+}
+
+static void mini_stop(struct mini_srv *m, pthread_t th)
+{
+    shutdown(m->fd, SHUT_RDWR);
+    pthread_join(th, NULL);
+    close(m->fd);
+}
+
+MM_TEST(http_schemes)
+{
+    CHECK_OK(mm_http_check_url("x", "http://h/p"));
+    CHECK_OK(mm_http_check_url("x", "HTTPS://h/p"));
+    CHECK_INT(mm_http_check_url("alert output", "ftp://h/p"), MM_EINVAL);
+    CHECK(strstr(mm_error_last(), "alert output: ftp://h/p: only http and https"));
+    CHECK_INT(mm_http_check_url("x", "file:///etc/passwd"), MM_EINVAL);
+    CHECK_INT(mm_http_check_url("x", "gopher://h/"), MM_EINVAL);
+    CHECK_INT(mm_http_check_url("x", NULL), MM_EINVAL);
+    mm_http *h = NULL;
+    CHECK_OK(mm_http_new(&h, NULL));
+    long st = -1;
+    CHECK_INT(mm_http_send(h, "GET", "file:///etc/passwd", NULL, NULL, 0, &st, NULL), MM_EINVAL);
+    CHECK_INT(st, 0);
+    mm_http_free(h);
+    mm_http_free(NULL);
+}
+
+MM_TEST(http_post_and_cap)
+{
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello";
+    struct mini_srv m;
+    pthread_t th;
+    int port = mini_start(&m, &th, ok);
+    REQUIRE(port > 0);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/in", port);
+    mm_http_opts o = {.total_timeout_s = 10, .max_body = 64};
+    mm_http *h = NULL;
+    CHECK_OK(mm_http_new(&h, &o));
+    mm_buf b = MM_BUF_INIT;
+    long st = 0;
+    CHECK_OK(mm_http_send(h, "POST", url, "application/json", "{\"a\":1}", 7, &st, &b));
+    mini_stop(&m, th);
+    CHECK_INT(st, 200);
+    CHECK_STR(b.data, "hello");
+    CHECK(!strncmp(m.req, "POST /in HTTP/1.1\r\n", 19));
+    CHECK(strstr(m.req, "Content-Type: application/json\r\n"));
+    CHECK(strstr(m.req, "\r\n\r\n{\"a\":1}"));
+    mm_buf_free(&b);
+    mm_http_free(h);
+
+    /* a body over the cap: MM_ELIMIT, announced or not */
+    static const char big[] = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"
+                              "0123456789012345678901234567890123456789";
+    port = mini_start(&m, &th, big);
+    REQUIRE(port > 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/big", port);
+    o.max_body = 16;
+    CHECK_OK(mm_http_new(&h, &o));
+    CHECK_INT(mm_http_send(h, "GET", url, NULL, NULL, 0, &st, &b), MM_ELIMIT);
+    CHECK(strstr(mm_error_last(), "larger than 16 bytes"));
+    mini_stop(&m, th);
+    mm_buf_free(&b);
+    mm_http_free(h);
+
+    /* a redirect to another scheme is not followed */
+    static const char redir[] = "HTTP/1.1 302 Found\r\nLocation: ftp://127.0.0.1/x\r\n"
+                                "Content-Length: 0\r\nConnection: close\r\n\r\n";
+    port = mini_start(&m, &th, redir);
+    REQUIRE(port > 0);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/r", port);
+    o.follow = true;
+    CHECK_OK(mm_http_new(&h, &o));
+    CHECK_INT(mm_http_send(h, "GET", url, NULL, NULL, 0, &st, NULL), MM_ENET);
+    mini_stop(&m, th);
+    mm_http_free(h);
 }
 
 MM_TEST_MAIN

@@ -568,4 +568,39 @@ MM_TEST(open_missing_and_default_path)
     mm_vulndb_info_free(NULL);
 }
 
+MM_TEST(stale_build_file_removed)
+{
+    /* an import killed with SIGKILL leaves "vuln.db.build-XXXXXX": nobody
+     * holds its lock, so the next import removes it */
+    const char *dir = mmt_tmpdir();
+    REQUIRE(dir);
+    char db[4096], stale[4096], live[4096];
+    snprintf(db, sizeof db, "%s/vuln.db", dir);
+    snprintf(stale, sizeof stale, "%s/vuln.db.build-AbC123", dir);
+    FILE *fp = fopen(stale, "w");
+    REQUIRE(fp);
+    fputs("half a database", fp);
+    fclose(fp);
+    /* one that a live build holds stays */
+    char *held = NULL, *prefix = mm_xasprintf("%s/vuln.db.build-", dir);
+    CHECK_OK(mm_tmpfile_create(&held, prefix));
+    snprintf(live, sizeof live, "%s", held ? held : "");
+    const char *paths[] = {mmt_fixture("vuln/osv")};
+    mm_import_stats st;
+    CHECK_OK(mm_vulndb_import(db, paths, 1, &st, NULL, NULL));
+    CHECK(access(stale, F_OK) != 0);
+    CHECK(access(live, F_OK) == 0);
+    mm_tmpfile_release(held, true);
+    DIR *d = opendir(dir);
+    REQUIRE(d);
+    struct dirent *e;
+    int left = 0;
+    while ((e = readdir(d)))
+        left += strncmp(e->d_name, "vuln.db.build-", 14) == 0;
+    closedir(d);
+    CHECK_INT(left, 0);
+    free(held);
+    free(prefix);
+}
+
 MM_TEST_MAIN
