@@ -1,0 +1,127 @@
+/*
+ * mamori/httpd.h - the small HTTP server every mamori service shares
+ * (lib/httpd, over libmicrohttpd): `mamori server`, the admission webhook,
+ * the Docker authorization plugin.
+ *
+ * One listener: TCP ("HOST:PORT", port 0 picks a free one) or a Unix socket
+ * path.  TCP is HTTPS by default, from PEM certificate and key files or, when
+ * none are given, a self-signed pair (ECDSA P-256) written on first start
+ * into a state folder and reused afterwards; its SHA-256 fingerprint is
+ * returned so the front-end can print it.  A Unix socket speaks plain HTTP
+ * (the socket file's permissions guard it, as Docker plugins expect).
+ *
+ * Requests are read whole, with the body capped (413 beyond the cap, before
+ * the handler runs), the content type of a body checked (415 when it is
+ * not JSON and the options ask for JSON), then handed to one callback on a
+ * pool of threads with the method, path, query, headers, body and peer
+ * (address, and uid/pid on a Unix socket).  The callback fills a response;
+ * JSON helpers build the common ones.  mm_httpd_stop() stops accepting,
+ * waits for the requests in flight and frees everything.
+ */
+#ifndef MAMORI_HTTPD_H
+#define MAMORI_HTTPD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "mamori/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct mm_httpd mm_httpd;
+
+/* One request, valid during the callback only. */
+typedef struct mm_http_req {
+    const char *method;     /* "GET", "POST", ... */
+    const char *path;       /* decoded path, no query ("/api/v1/alerts") */
+    const char *body;       /* NUL-terminated copy of the body ("" when none) */
+    size_t body_len;
+    const char *peer;       /* "127.0.0.1", "::1", or "unix" */
+    pid_t peer_pid;         /* Unix socket peer (SO_PEERCRED), else -1 */
+    uid_t peer_uid;         /* Unix socket peer, else (uid_t)-1 */
+    bool tls;               /* arrived over TLS */
+    void *conn_;            /* private */
+} mm_http_req;
+
+/* A request header by name (case-insensitive), or NULL. */
+const char *mm_http_req_header(const mm_http_req *r, const char *name);
+/* A query argument by name (decoded), or NULL. */
+const char *mm_http_req_query(const mm_http_req *r, const char *name);
+
+#define MM_HTTP_MAX_HEADERS 8
+
+/* The response the callback fills.  status 0 counts as 500. */
+typedef struct mm_http_resp {
+    int status;
+    char *body;               /* malloc'd; the server frees it */
+    size_t body_len;
+    const char *content_type; /* NULL: "application/json" */
+    char *hname[MM_HTTP_MAX_HEADERS], *hvalue[MM_HTTP_MAX_HEADERS];
+    int nheaders;
+} mm_http_resp;
+
+/* Adds a response header (copied; at most MM_HTTP_MAX_HEADERS, the rest
+ * are dropped). */
+void mm_http_resp_header(mm_http_resp *r, const char *name, const char *value);
+/* Sets status and a body that is the text given (copied). */
+void mm_http_resp_text(mm_http_resp *r, int status, const char *content_type,
+                       const char *text, size_t len);
+/* Sets status and a JSON body: the compact serialisation of a jansson
+ * value (a json_t *, declared void * so this header needs no jansson);
+ * the reference is stolen. */
+void mm_http_resp_json(mm_http_resp *r, int status, void *json);
+/* Sets status and {"error": MESSAGE, "status": STATUS}. */
+void mm_http_resp_error(mm_http_resp *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+typedef void (*mm_httpd_handler)(void *ctx, const mm_http_req *req,
+                                 mm_http_resp *resp);
+
+typedef struct mm_httpd_opts {
+    const char *listen;       /* "HOST:PORT", "[::1]:PORT", ":PORT"; ignored
+                                 when unix_path is set */
+    const char *unix_path;    /* listen on this Unix socket (replaced if stale) */
+    mode_t unix_mode;         /* 0 = 0660 */
+    bool plain;               /* TCP without TLS (tests, behind a proxy) */
+    const char *cert_file;    /* PEM; with key_file */
+    const char *key_file;
+    const char *state_dir;    /* where a self-signed pair goes when no cert
+                                 is given (server.crt, server.key) */
+    const char *tls_name;     /* CN/SAN of a self-signed pair; NULL = hostname */
+    size_t max_body;          /* bytes; 0 = 1 MiB */
+    bool json_only;           /* a body must be application/json (415) */
+    unsigned threads;         /* 0 = 4 */
+    unsigned max_conns;       /* 0 = 512 */
+    unsigned timeout_s;       /* idle connection timeout; 0 = 30 */
+    mm_httpd_handler handler;
+    void *ctx;
+} mm_httpd_opts;
+
+void mm_httpd_opts_init(mm_httpd_opts *o);
+
+/* Binds, loads or writes the TLS pair, starts the threads. */
+int mm_httpd_start(mm_httpd **out, const mm_httpd_opts *o);
+/* The TCP port listened on (the chosen one when 0 was asked), 0 on Unix. */
+uint16_t mm_httpd_port(const mm_httpd *h);
+/* "SHA256:AB:CD:..." of the certificate served, or NULL without TLS. */
+const char *mm_httpd_fingerprint(const mm_httpd *h);
+/* The certificate file in use (given or written), or NULL without TLS. */
+const char *mm_httpd_cert_path(const mm_httpd *h);
+/* Stops accepting, finishes requests in flight, frees; NULL is fine. */
+void mm_httpd_stop(mm_httpd *h);
+
+/* Writes a self-signed ECDSA P-256 pair (key mode 0600) valid for name,
+ * "localhost", 127.0.0.1 and ::1, ten years. */
+int mm_httpd_selfsigned_write(const char *cert_path, const char *key_path,
+                              const char *name);
+/* The SHA-256 fingerprint of the first certificate of a PEM file. */
+int mm_httpd_cert_fingerprint(const char *cert_path, char out[104]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
