@@ -202,8 +202,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
             errno = 0;
             char *end;
             unsigned long long v = strtoull(cl, &end, 10);
-            if (errno || end == cl || v > h->o.max_body)
+            if (errno || end == cl || v > h->o.max_body) {
+                /* refused before a byte of the body is read */
                 st->too_big = true;
+                mm_http_resp resp = {0};
+                mm_http_resp_error(&resp, 413, "request body larger than %zu bytes",
+                                   h->o.max_body);
+                return send_resp(c, &resp);
+            }
         }
         return MHD_YES;
     }
