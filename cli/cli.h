@@ -43,6 +43,7 @@ int cmd_policy(int argc, char **argv);                      /* cmd_policy.c */
 int cmd_host(int argc, char **argv);                        /* cmd_host.c */
 int cmd_net(int argc, char **argv);                         /* cmd_net.c */
 int cmd_k8s(int argc, char **argv);                         /* cmd_k8s.c */
+int cmd_server(int argc, char **argv);                      /* cmd_server.c */
 void cli_usage(FILE *f);                                    /* main.c */
 
 /* --- what `image`, `rootfs` and `sbom` share (cmd_scan.c) ------------------ */
@@ -51,6 +52,7 @@ void cli_usage(FILE *f);                                    /* main.c */
 enum {
     CLI_OPT_SEVERITY = 1000, CLI_OPT_IGNORE_UNFIXED, CLI_OPT_EXIT_CODE,
     CLI_OPT_IGNOREFILE, CLI_OPT_DB_PATH, CLI_OPT_DB_MAX_AGE,
+    CLI_OPT_SERVER, CLI_OPT_TOKEN, CLI_OPT_SERVER_CA, CLI_OPT_SERVER_HOST,
 };
 #define CLI_VULN_LONGOPTS                                                   \
     {"severity", required_argument, NULL, CLI_OPT_SEVERITY},                \
@@ -58,7 +60,11 @@ enum {
     {"exit-code", required_argument, NULL, CLI_OPT_EXIT_CODE},              \
     {"ignorefile", required_argument, NULL, CLI_OPT_IGNOREFILE},            \
     {"db-path", required_argument, NULL, CLI_OPT_DB_PATH},                  \
-    {"db-max-age", required_argument, NULL, CLI_OPT_DB_MAX_AGE}
+    {"db-max-age", required_argument, NULL, CLI_OPT_DB_MAX_AGE},             \
+    {"server", required_argument, NULL, CLI_OPT_SERVER},                    \
+    {"token", required_argument, NULL, CLI_OPT_TOKEN},                      \
+    {"server-ca", required_argument, NULL, CLI_OPT_SERVER_CA},              \
+    {"server-host", required_argument, NULL, CLI_OPT_SERVER_HOST}
 
 typedef struct cli_vuln {
     const char *db_path;     /* --db-path, NULL = default */
@@ -70,6 +76,10 @@ typedef struct cli_vuln {
     int64_t max_age_days;    /* --db-max-age */
     bool quiet;
     char *db_path_buf;       /* the path the pipeline uses (owned) */
+    const char *server;      /* --server URL: upload the result (cli_report) */
+    const char *token;       /* --token, else MAMORI_TOKEN */
+    const char *server_ca;   /* --server-ca FILE: the server's certificate */
+    const char *server_host; /* --server-host ID: the host the scan ran on */
 } cli_vuln;
 
 /* Handles option c of CLI_VULN_LONGOPTS: 1 when it was one, 0 when it is
