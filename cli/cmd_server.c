@@ -115,6 +115,7 @@ static int parse(sopts *o, int argc, char **argv)
         {"batch", required_argument, NULL, OPT_BATCH},
         {"wait", required_argument, NULL, OPT_WAIT},
         {"ca-file", required_argument, NULL, OPT_CA},
+        {"server-ca", required_argument, NULL, OPT_CA},
         {"insecure", no_argument, NULL, OPT_INSECURE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
