@@ -15,6 +15,7 @@
 #include "fleet/routes.h"
 
 #define MAX_FIELD 4096
+#define CHUNK 100   /* events per INSERT statement: 1,200 parameters */
 
 bool fleet_id_valid(const char *s)
 {
@@ -276,34 +277,48 @@ void route_events_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_h
     }
     double t0 = mm_now();
     int64_t accepted = 0, dup = 0;
-    char now[24], ts[24], cnt[24];
+    char now[24], cnt[24];
     num_str(now, sizeof now, fleet_now());
     fdb_lock(f->db);
     rc = fdb_exec(f->db, "BEGIN", 0, NULL, NULL);
-    for (size_t i = 0; rc == 0 && i < json_array_size(evs); i++) {
-        json_t *e = json_array_get(evs, i);
-        num_str(ts, sizeof ts, json_integer_value(json_object_get(e, "ts")));
-        const char *p[] = {host, jstr(e, "event_id"), ts, now, jstr(e, "kind"),
-                           jstr(e, "severity"), jstr(e, "section"), jstr(e, "rule"),
-                           jstr(e, "image"), jstr(e, "container"), jstr(e, "title"),
-                           jstr(e, "body")};
+    /* multi-row statements: one round trip per CHUNK events (PostgreSQL) */
+    size_t total = json_array_size(evs);
+    const char **p = mm_xcalloc(CHUNK * 12, sizeof *p);
+    char (*tss)[24] = mm_xcalloc(CHUNK, sizeof *tss);
+    for (size_t at = 0; rc == 0 && at < total; at += CHUNK) {
+        size_t n = total - at < CHUNK ? total - at : CHUNK;
+        mm_buf sql = MM_BUF_INIT;
+        mm_buf_adds(&sql, "INSERT INTO events (host_id, event_id, ts, received, kind, severity,"
+                          " section, rule, image, container, title, body) VALUES ");
+        for (size_t k = 0; k < n; k++) {
+            json_t *e = json_array_get(evs, at + k);
+            num_str(tss[k], sizeof tss[k], json_integer_value(json_object_get(e, "ts")));
+            const char *row[] = {host, jstr(e, "event_id"), tss[k], now, jstr(e, "kind"),
+                                 jstr(e, "severity"), jstr(e, "section"), jstr(e, "rule"),
+                                 jstr(e, "image"), jstr(e, "container"), jstr(e, "title"),
+                                 jstr(e, "body")};
+            memcpy(p + 12 * k, row, sizeof row);
+            mm_buf_adds(&sql, k ? ", (" : "(");
+            for (int c = 0; c < 12; c++)
+                mm_buf_printf(&sql, c ? ", $%zu" : "$%zu", 12 * k + (size_t)c + 1);
+            mm_buf_addc(&sql, ')');
+        }
+        mm_buf_adds(&sql, " ON CONFLICT (host_id, event_id) DO NOTHING");
         int64_t ch = 0;
-        rc = fdb_exec(f->db, "INSERT INTO events (host_id, event_id, ts, received, kind,"
-                      " severity, section, rule, image, container, title, body) VALUES"
-                      " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-                      " ON CONFLICT (host_id, event_id) DO NOTHING", 12, p, &ch);
-        if (ch > 0)
-            accepted++;
-        else
-            dup++;
+        rc = fdb_exec(f->db, sql.data, (int)(12 * n), p, &ch);
+        mm_buf_free(&sql);
+        accepted += ch;
+        dup += (int64_t)n - ch;
     }
+    free(p);
+    free(tss);
     if (rc == 0) {
         num_str(cnt, sizeof cnt, accepted);
-        const char *p[] = {host, now, cnt};
+        const char *hp[] = {host, now, cnt};
         rc = fdb_exec(f->db, "INSERT INTO hosts (host_id, first_seen, last_seen, events)"
                       " VALUES ($1, $2, $2, $3) ON CONFLICT (host_id) DO UPDATE SET"
                       " last_seen = excluded.last_seen, events = hosts.events + excluded.events",
-                      3, p, NULL);
+                      3, hp, NULL);
     }
     if (rc == 0)
         rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);

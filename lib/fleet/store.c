@@ -44,6 +44,11 @@ static const char *const migrations[] = {
     " role TEXT, peer TEXT, method TEXT NOT NULL, path TEXT NOT NULL,"
     " status INTEGER NOT NULL, detail TEXT);"
     "@AUDIT_RO@",
+    /* 2: lists filtered by host or severity walk an index in seq order */
+    "CREATE INDEX events_host_seq ON events (host_id, seq);"
+    "CREATE INDEX events_severity_seq ON events (severity, seq);"
+    "CREATE INDEX findings_severity_seq ON findings (severity, seq);"
+    "CREATE INDEX findings_host_seq ON findings (host_id, seq);",
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

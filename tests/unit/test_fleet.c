@@ -55,7 +55,7 @@ MM_TEST(store_tokens_and_api)
     REQUIRE(f);
     int64_t ver = 0;
     CHECK_OK(mm_fleet_schema_version(f, &ver));
-    CHECK_INT(ver, 1);
+    CHECK_INT(ver, 2);
     CHECK_STR(mm_fleet_store_kind(f), "sqlite");
     char *admin, *agent, *viewer, *id, *vid;
     CHECK_OK(mm_fleet_token_create(f, "root", "admin", NULL, &admin, &id));
@@ -117,7 +117,7 @@ MM_TEST(store_tokens_and_api)
     f = open_fleet();
     REQUIRE(f);
     CHECK_OK(mm_fleet_schema_version(f, &ver));
-    CHECK_INT(ver, 1);
+    CHECK_INT(ver, 2);
     j = call(f, "GET", "/api/v1/audit", admin, NULL, NULL, &st);
     CHECK_INT(st, 200);
     CHECK_INT(json_array_size(json_object_get(j, "items")), 3); /* the three POSTs */
@@ -137,7 +137,16 @@ MM_TEST(store_tokens_and_api)
     CHECK_INT(sqlite3_column_int(s, 0), 0);
     sqlite3_finalize(s);
     CHECK(sqlite3_exec(db, "DELETE FROM audit", NULL, NULL, NULL) != SQLITE_OK);
+    /* a store migrated by a newer mamori is refused, not damaged */
+    CHECK(sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (99, 0)", NULL, NULL,
+                       NULL) == SQLITE_OK);
     sqlite3_close(db);
+    mm_fleet_opts o;
+    mm_fleet_opts_init(&o);
+    o.db = db_path;
+    mm_fleet *f2 = NULL;
+    CHECK_INT(mm_fleet_open(&f2, &o), MM_EUNSUPPORTED);
+    CHECK(strstr(mm_error_last(), "version 99") != NULL);
     free(admin);
     free(agent);
     free(viewer);
