@@ -8,9 +8,9 @@
 #                (the agent's client: batches, TLS, spool idle) side by side
 #                with curl posting the same 100 batch files over one
 #                connection (the HTTP client floor)
-#   api-p99      wrk paced at 200 requests/s (10 connections, 50 ms apart:
-#                bench/server/pace.lua) for 30 s on a filtered page of 100
-#                events out of the ingested ones: p50/p99 latency
+#   api-p99      wrk paced at 200 requests/s (a schedule per thread, 20
+#                connections: bench/server/pace.lua) for 30 s on a filtered
+#                page of 100 events out of the ingested ones: p50/p99 latency
 #
 # Usage: bench/server.sh [MAMORI]   (a release build; default build-rel/cli/mamori)
 set -eu
@@ -47,10 +47,14 @@ PY
 # start_server DB: a server on a free port with a high rate limit
 start_server() {
     P=$(port)
+    rm -f "$out/server.out"
     "$M" server --state-dir "$out/state" --db "$1" --listen 127.0.0.1:$P --tls-name 127.0.0.1 \
         --rate 1000000 --threads 4 > "$out/server.out" 2>"$out/server.err" &
     SRV=$!
-    until grep -q listening "$out/server.out" 2>/dev/null; do sleep 0.1; done
+    until grep -q listening "$out/server.out" 2>/dev/null; do
+        kill -0 "$SRV" 2>/dev/null || { cat "$out/server.err" >&2; exit 1; }
+        sleep 0.1
+    done
     URL=https://127.0.0.1:$P
     CA=$out/state/server.crt
 }
@@ -106,7 +110,7 @@ PY
         "curl -K $cfg"
     cat "$out/hf-$name.md"
     echo "== $name: API latency, paced 200 req/s for ${API_S:-30} s"
-    MAMORI_TOKEN=$VW DELAY_MS=50 wrk -t2 -c10 -d${API_S:-30}s --latency -s "$HERE/bench/server/pace.lua" \
+    MAMORI_TOKEN=$VW RATE=200 THREADS=2 wrk -t2 -c20 -d${API_S:-30}s --latency -s "$HERE/bench/server/pace.lua" \
         "$URL" | tee "$out/pace-$name.txt"
     stop_server
 }

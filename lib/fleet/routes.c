@@ -209,6 +209,52 @@ static int row_json(void *ud, int n, const char *const *v, const char *const *na
     return 0;
 }
 
+/* Pages are written as text: each row's columns through jansson, the
+ * stored event (compact JSON that ingest wrote) spliced in as it is,
+ * without a parse and a re-serialisation per row. */
+typedef struct page {
+    mm_buf out;
+    const listspec *ls;
+    int64_t limit, n, seq_at_limit;
+} page;
+
+static int row_text(void *ud, int n, const char *const *v, const char *const *names)
+{
+    page *pg = ud;
+    pg->n++;
+    if (pg->n > pg->limit)
+        return 0;   /* the one past the page: only says there is more */
+    json_t *o = json_object();
+    const char *body = NULL;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(names[i], "body") == 0 && pg->ls->event_body)
+            body = v[i];
+        else if (!v[i])
+            json_object_set_new(o, names[i], json_null());
+        else if (numeric_col(names[i]))
+            json_object_set_new(o, names[i], json_integer(strtoll(v[i], NULL, 10)));
+        else
+            json_object_set_new(o, names[i], mm_json_str(v[i]));
+        if (strcmp(names[i], "seq") == 0 && v[i])
+            pg->seq_at_limit = strtoll(v[i], NULL, 10);
+    }
+    char *t = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (!t)
+        return mm_error_set(MM_EDB, "a row could not be serialised");
+    size_t tl = strlen(t);
+    if (pg->n > 1)
+        mm_buf_addc(&pg->out, ',');
+    if (pg->ls->event_body) {
+        mm_buf_add(&pg->out, t, tl - 1);   /* without the closing brace */
+        mm_buf_printf(&pg->out, "%s\"event\":%s}", tl > 2 ? "," : "",
+                      body && (body[0] == '{') ? body : "null");
+    } else
+        mm_buf_add(&pg->out, t, tl);
+    free(t);
+    return 0;
+}
+
 static void list(mm_fleet *f, const listspec *ls, const mm_http_req *rq, mm_http_resp *resp,
                  qb *pre)
 {
@@ -227,12 +273,13 @@ static void list(mm_fleet *f, const listspec *ls, const mm_http_req *rq, mm_http
     int nl = qb_param(&q, lim, false);
     char *sql = mm_xasprintf("SELECT %s FROM %s WHERE 1 = 1%s ORDER BY seq LIMIT $%d",
                              ls->cols, ls->table, where, nl);
-    rows r = {json_array(), ls, 0, 0};
+    page pg = {MM_BUF_INIT, ls, limit, 0, 0};
+    mm_buf_adds(&pg.out, "{\"items\":[");
     int64_t total = -1;
     const char *tq = mm_http_req_query(rq, "total");
     fdb_lock(f->db);
-    int rc = fdb_query(f->db, sql, q.np, q.p, row_json, &r);
-    if (rc == 0 && tq && strcmp(tq, "1") == 0 && strstr(ls->cols, "seq")) {
+    int rc = fdb_query(f->db, sql, q.np, q.p, row_text, &pg);
+    if (rc == 0 && tq && strcmp(tq, "1") == 0) {
         char *csql = mm_xasprintf("SELECT COUNT(*) FROM %s WHERE 1 = 1%s", ls->table, where);
         rc = fdb_query_int(f->db, csql, q.np - 1, q.p, 0, &total);
         free(csql);
@@ -241,23 +288,19 @@ static void list(mm_fleet *f, const listspec *ls, const mm_http_req *rq, mm_http
     free(sql);
     qb_free(&q);
     if (rc) {
-        json_decref(r.items);
+        mm_buf_free(&pg.out);
         mm_http_resp_error(resp, 503, "store: %s", mm_error_last());
         return;
     }
-    json_t *j = json_object();
-    bool more = r.n > limit;
-    if (more) {
-        json_array_remove(r.items, json_array_size(r.items) - 1);
-        json_t *last = json_array_get(r.items, json_array_size(r.items) - 1);
-        r.last_seq = json_integer_value(json_object_get(last, "seq"));
-    }
-    json_object_set_new(j, "items", r.items);
-    json_object_set_new(j, "next", more ? json_sprintf("%lld", (long long)r.last_seq)
-                                        : json_null());
+    if (pg.n > limit)
+        mm_buf_printf(&pg.out, "],\"next\":\"%lld\"", (long long)pg.seq_at_limit);
+    else
+        mm_buf_adds(&pg.out, "],\"next\":null");
     if (total >= 0)
-        json_object_set_new(j, "total", json_integer(total));
-    mm_http_resp_json(resp, 200, j);
+        mm_buf_printf(&pg.out, ",\"total\":%lld", (long long)total);
+    mm_buf_addc(&pg.out, '}');
+    mm_http_resp_text(resp, 200, NULL, pg.out.data, pg.out.len);
+    mm_buf_free(&pg.out);
 }
 
 void route_events_list(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_http_resp *resp)
