@@ -156,6 +156,11 @@ static void metrics(mm_fleet *f, mm_http_resp *resp)
     mm_buf_printf(&b, "# HELP mamori_ingest_seconds_total Time spent storing event batches.\n"
                       "# TYPE mamori_ingest_seconds_total counter\n"
                       "mamori_ingest_seconds_total %.6f\n", m.ingest_seconds);
+    mm_buf_printf(&b, "# HELP mamori_scan_duration_seconds How long the scans received took"
+                      " (their reports' durationSeconds).\n"
+                      "# TYPE mamori_scan_duration_seconds summary\n"
+                      "mamori_scan_duration_seconds_sum %.6f\nmamori_scan_duration_seconds_count %llu\n",
+                  m.scan_seconds, (unsigned long long)m.scans_timed);
     mm_buf_printf(&b, "# HELP mamori_uptime_seconds Seconds since the server started.\n"
                       "# TYPE mamori_uptime_seconds gauge\nmamori_uptime_seconds %lld\n",
                   (long long)(fleet_now() - f->started));

@@ -29,6 +29,8 @@ typedef struct fleet_metrics {
     uint64_t scans_ingested, findings_ingested;
     uint64_t rate_limited, auth_failures;
     double ingest_seconds;         /* time spent storing batches */
+    double scan_seconds;           /* durations the scan reports state */
+    uint64_t scans_timed;
 } fleet_metrics;
 
 struct mm_fleet {

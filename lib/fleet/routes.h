@@ -42,6 +42,7 @@ int fleet_batch_parse(const char *body, size_t len, unsigned max_batch,
 /* Validates a scan report body: the findings normalised, and the facts. */
 typedef struct fleet_scan_facts {
     char *kind, *target, *image;
+    double duration;    /* durationSeconds, -1 when absent */
     json_t *findings;   /* array of {id, kind, severity, section, title, package, path} */
 } fleet_scan_facts;
 int fleet_scan_parse(const char *body, size_t len, fleet_scan_facts *out);

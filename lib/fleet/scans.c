@@ -83,6 +83,9 @@ int fleet_scan_parse(const char *body, size_t len, fleet_scan_facts *out)
         return rc;
     }
     out->kind = capped(str_or(doc, "kind", NULL));
+    json_t *dur = json_object_get(doc, "durationSeconds");
+    out->duration = json_is_number(dur) && json_number_value(dur) >= 0 &&
+                    json_number_value(dur) < 1e7 ? json_number_value(dur) : -1;
     out->target = capped(str_or(doc, "target", NULL));
     json_t *img = json_object_get(doc, "image");
     const char *iname = str_or(img, "reference", NULL);
@@ -203,6 +206,10 @@ void route_scans_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_ht
     pthread_mutex_lock(&f->mu);
     f->m.scans_ingested++;
     f->m.findings_ingested += n;
+    if (sf.duration >= 0) {
+        f->m.scan_seconds += sf.duration;
+        f->m.scans_timed++;
+    }
     pthread_mutex_unlock(&f->mu);
     snprintf(fc->detail, sizeof fc->detail, "scan %s: %zu findings", sid, n);
     json_t *j = json_object();

@@ -391,6 +391,8 @@ def heartbeat_hosts(c):
     check(h1["last_seen_age_seconds"] <= 5 and h1["events"] > 0, h1)
     m = s.req("GET", "/metrics", c.viewer)[1]
     check('mamori_agent_dropped_events{host="h1"} 3' in m, "agent metrics")
+    check("mamori_scan_duration_seconds_count 1" in m, "scan durations (the CLI upload)")
+    check("mamori_scans_ingested_total 2" in m, "scans counted")
 
 
 def rate_limit(c):
