@@ -40,6 +40,7 @@ struct mm_fleet {
     pthread_mutex_t mu;            /* metrics and rate buckets */
     fleet_metrics m;
     mm_map *buckets;               /* token id -> bucket */
+    int64_t since_analyze;         /* events stored since the planner's statistics */
 };
 
 /* The caller of a request, from its bearer token. */
