@@ -50,6 +50,7 @@ typedef struct fleet_caller {
     char role[16];
     unsigned role_bit;
     char host_id[256];
+    int64_t last_used;
 } fleet_caller;
 
 int fleet_migrate(fdb *db);

@@ -247,6 +247,7 @@ static int auth_row(void *ud, int n, const char *const *v, const char *const *na
     snprintf(c->role, sizeof c->role, "%s", v[2] ? v[2] : "");
     snprintf(c->host_id, sizeof c->host_id, "%s", v[3] ? v[3] : "");
     c->role_bit = fleet_role_bit(c->role);
+    c->last_used = v[4] ? strtoll(v[4], NULL, 10) : 0;
     return 0;
 }
 
@@ -259,10 +260,11 @@ int fleet_auth(mm_fleet *f, const char *token, fleet_caller *c)
     mm_sha256_hex(token, strlen(token), hash);
     const char *p[] = {hash + 7};
     fdb_lock(f->db);
-    int rc = fdb_query(f->db, "SELECT id, name, role, host_id FROM tokens"
+    int rc = fdb_query(f->db, "SELECT id, name, role, host_id, last_used FROM tokens"
                        " WHERE hash = $1 AND revoked = 0", 1, p, auth_row, c);
-    if (rc == 0 && c->role_bit) {
-        int64_t t = fleet_now();
+    int64_t t = fleet_now();
+    if (rc == 0 && c->role_bit && c->last_used < t - 60) {
+        /* "last used" to the minute: a write at most once a minute per token */
         snprintf(now, sizeof now, "%lld", (long long)t);
         snprintf(old, sizeof old, "%lld", (long long)(t - 60));
         const char *q[] = {now, c->id, old};
