@@ -24,9 +24,10 @@ chmod 755 "$out"
 SRV=""
 PGPID=""
 cleanup() {
-    [ -n "$SRV" ] && kill "$SRV" 2>/dev/null && wait "$SRV" 2>/dev/null
-    [ -n "$PGPID" ] && kill "$PGPID" 2>/dev/null && wait "$PGPID" 2>/dev/null
+    [ -n "$SRV" ] && kill "$SRV" 2>/dev/null && wait "$SRV" 2>/dev/null || true
+    [ -n "$PGPID" ] && kill "$PGPID" 2>/dev/null && wait "$PGPID" 2>/dev/null || true
     rm -rf "$out"
+    return 0
 }
 trap cleanup EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -109,6 +110,21 @@ PY
         -n "curl (same batches, one connection)" \
         "curl -K $cfg"
     cat "$out/hf-$name.md"
+    # CPU per event, which the load of a shared machine does not change: the
+    # server process (and PostgreSQL's processes) over one more 50,000-event run
+    cpu() { awk '{s += $14 + $15} END {print s + 0}' /proc/$SRV/stat; }
+    pgcpu() {   # this benchmark's PostgreSQL: the postmaster and its children
+        [ -n "$PGPID" ] || { echo 0; return; }
+        pm=$(pgrep -P "$PGPID" | head -1)
+        for p in $pm $(pgrep -P "$pm"); do cat /proc/$p/stat 2>/dev/null; done |
+            awk '{s += $14 + $15} END {print s + 0}'
+    }
+    c0=$(cpu); p0=$(pgcpu)
+    "$M" server send --server "$URL" --token "$AG" --host-id bench-1 --server-ca "$CA" \
+        --spool "$out/spool-$name" -q "$out/events.jsonl"
+    c1=$(cpu); p1=$(pgcpu)
+    python3 -c "import os; hz = os.sysconf('SC_CLK_TCK'); s = ($c1 - $c0) / hz; d = ($p1 - $p0) / hz
+print('ingest CPU: mamori server %.2f s for 50,000 events = %.0f events per CPU-second; PostgreSQL processes %.2f s' % (s, 50000 / s, d))"
     echo "== $name: API latency, paced 200 req/s for ${API_S:-30} s"
     MAMORI_TOKEN=$VW RATE=200 THREADS=2 wrk -t2 -c20 -d${API_S:-30}s --latency -s "$HERE/bench/server/pace.lua" \
         "$URL" | tee "$out/pace-$name.txt"
@@ -122,7 +138,8 @@ if [ -n "$PGBIN" ] && id postgres >/dev/null 2>&1; then
     mkdir -p "$out/pg" && chown postgres "$out/pg"
     runuser -u postgres -- "$PGBIN/initdb" -D "$out/pg/data" -A trust -U postgres --no-sync >/dev/null
     PGP=$(port)
-    runuser -u postgres -- "$PGBIN/postgres" -D "$out/pg/data" -p "$PGP" -k "$out/pg" \
+    # its own session: stopping it at the end signals nothing of ours
+    setsid runuser -u postgres -- "$PGBIN/postgres" -D "$out/pg/data" -p "$PGP" -k "$out/pg" \
         -c listen_addresses=127.0.0.1 > "$out/pg/log" 2>&1 &
     PGPID=$!
     until "$PGBIN/pg_isready" -h 127.0.0.1 -p "$PGP" >/dev/null 2>&1; do sleep 0.2; done
