@@ -44,6 +44,17 @@ int cmd_host(int argc, char **argv);                        /* cmd_host.c */
 int cmd_net(int argc, char **argv);                         /* cmd_net.c */
 int cmd_k8s(int argc, char **argv);                         /* cmd_k8s.c */
 int cmd_server(int argc, char **argv);                      /* cmd_server.c */
+/* Streams JSON events (a line each) from in to `mamori server` with the
+ * disk spool (`mamori server send`, `mamori agent --server`): 0 when all
+ * were delivered, else EXIT_ERROR (printed).  cmd_server.c */
+typedef struct cli_forward {
+    const char *server, *token, *host_id, *ca, *spool;
+    bool insecure, quiet;
+    uint64_t spool_max;
+    unsigned batch;
+    double wait;
+} cli_forward;
+int cli_forward_events(FILE *in, const char *name, const cli_forward *fw);
 void cli_usage(FILE *f);                                    /* main.c */
 
 /* --- what `image`, `rootfs` and `sbom` share (cmd_scan.c) ------------------ */

@@ -284,49 +284,21 @@ static int token_cmd(int argc, char **argv)
     return rc;
 }
 
-static int send_cmd(int argc, char **argv)
+int cli_forward_events(FILE *fin, const char *in, const cli_forward *fw)
 {
-    sopts o = {0};
-    int pr = parse(&o, argc, argv);
-    if (pr) {
-        sopts_free(&o);
-        return pr > 0 ? 0 : EXIT_ERROR;
-    }
-    const char *tok = o.token ? o.token : getenv("MAMORI_TOKEN");
-    const char *srv = o.server ? o.server : getenv("MAMORI_SERVER");
-    if (!srv || !tok || !o.host_id) {
-        fprintf(stderr, "%s server send: --server, --token (or MAMORI_SERVER, MAMORI_TOKEN)"
-                " and --host-id are required\n", prog);
-        sopts_free(&o);
-        return EXIT_ERROR;
-    }
-    const char *in = optind < argc ? argv[optind] : "-";
-    FILE *fin = strcmp(in, "-") ? fopen(in, "r") : stdin;
-    if (!fin) {
-        fprintf(stderr, "%s server send: %s: %s\n", prog, in, strerror(errno));
-        sopts_free(&o);
-        return EXIT_ERROR;
-    }
-    if (mkdir_p(o.state) != 0 && !o.spool_buf) {
-        /* an explicit --spool needs no state folder */
-    }
     mm_fleet_sender_opts so;
     mm_fleet_sender_opts_init(&so);
-    so.client.server = srv;
-    so.client.token = tok;
-    so.client.ca_file = o.ca;
-    so.client.insecure = o.insecure;
-    so.host_id = o.host_id;
-    so.spool_dir = o.spool;
-    so.spool_max_events = o.spool_max;
-    so.batch = o.batch;
+    so.client.server = fw->server;
+    so.client.token = fw->token;
+    so.client.ca_file = fw->ca;
+    so.client.insecure = fw->insecure;
+    so.host_id = fw->host_id;
+    so.spool_dir = fw->spool;
+    so.spool_max_events = fw->spool_max;
+    so.batch = fw->batch;
     mm_fleet_sender *s = NULL;
-    if (mm_fleet_sender_new(&s, &so) != 0) {
-        if (fin != stdin)
-            fclose(fin);
-        sopts_free(&o);
+    if (mm_fleet_sender_new(&s, &so) != 0)
         return cli_fail("server send: ");
-    }
     int rc = 0;
     char *line = NULL;
     size_t cap = 0;
@@ -356,21 +328,59 @@ static int send_cmd(int argc, char **argv)
         }
     }
     free(line);
-    if (fin != stdin)
-        fclose(fin);
-    if (rc == 0 && mm_fleet_sender_flush(s, o.wait) != 0)
+    if (rc == 0 && mm_fleet_sender_flush(s, fw->wait) != 0)
         rc = cli_fail("server send: ");
     if (rc == 0)
         mm_fleet_sender_heartbeat(s);
     mm_fleet_sender_stats st;
     mm_fleet_sender_stats_get(s, &st);
-    if (!o.quiet || rc)
+    if (!fw->quiet || rc)
         fprintf(stderr, "%s server send: %llu events: %llu stored, %llu duplicates ignored,"
                 " %llu dropped (spool full), %llu waiting, %llu failed requests\n", prog,
                 (unsigned long long)st.pushed, (unsigned long long)st.accepted,
                 (unsigned long long)st.duplicates, (unsigned long long)st.dropped,
                 (unsigned long long)(st.spooled + st.pending), (unsigned long long)st.failures);
     mm_fleet_sender_free(s);
+    return rc;
+}
+
+static int send_cmd(int argc, char **argv)
+{
+    sopts o = {0};
+    int pr = parse(&o, argc, argv);
+    if (pr) {
+        sopts_free(&o);
+        return pr > 0 ? 0 : EXIT_ERROR;
+    }
+    cli_forward fw = {0};
+    fw.token = o.token ? o.token : getenv("MAMORI_TOKEN");
+    fw.server = o.server ? o.server : getenv("MAMORI_SERVER");
+    if (!fw.server || !fw.token || !o.host_id) {
+        fprintf(stderr, "%s server send: --server, --token (or MAMORI_SERVER, MAMORI_TOKEN)"
+                " and --host-id are required\n", prog);
+        sopts_free(&o);
+        return EXIT_ERROR;
+    }
+    const char *in = optind < argc ? argv[optind] : "-";
+    FILE *fin = strcmp(in, "-") ? fopen(in, "r") : stdin;
+    if (!fin) {
+        fprintf(stderr, "%s server send: %s: %s\n", prog, in, strerror(errno));
+        sopts_free(&o);
+        return EXIT_ERROR;
+    }
+    if (o.spool_buf)
+        mkdir_p(o.state);   /* the default spool lives in the state folder */
+    fw.host_id = o.host_id;
+    fw.ca = o.ca;
+    fw.insecure = o.insecure;
+    fw.spool = o.spool;
+    fw.spool_max = o.spool_max;
+    fw.batch = o.batch;
+    fw.wait = o.wait;
+    fw.quiet = o.quiet;
+    int rc = cli_forward_events(fin, in, &fw);
+    if (fin != stdin)
+        fclose(fin);
     sopts_free(&o);
     return rc;
 }

@@ -432,7 +432,47 @@ def openapi_paths(c):
     check(n >= 15, "operations documented: %d" % n)
 
 
-API_CASES = [("openapi-paths", openapi_paths), ("health", health), ("tokens", tokens), ("roles", roles),
+def agent_forward(c):
+    """`mamori agent --server`: the agent's alerts (a replayed event file) reach
+    the server through the forwarder, with the agent token of the host."""
+    s = c.srv
+    d = tempfile.mkdtemp(dir=s.state)
+    rules = os.path.join(d, "r.yaml")
+    with open(rules, "w") as f:
+        f.write("- rule: Read shadow\n  desc: test\n"
+                "  condition: evt.type in (open, openat, openat2) and fd.name=/etc/shadow\n"
+                "  output: shadow read by %proc.name (file=%fd.name)\n  priority: WARNING\n")
+    evf = os.path.join(d, "ev.jsonl")
+    with open(evf, "w") as f:
+        for i in range(40):
+            f.write(json.dumps({
+                "evt.type": "openat", "evt.time": 1710000010000000000 + i * 1000,
+                "proc.pid": 2000 + i, "proc.name": "cat", "proc.exe": "cat",
+                "proc.exepath": "/usr/bin/cat", "proc.args": "", "user.uid": 0,
+                "user.name": "root", "proc.cwd": "/", "proc.start_ts": 1710000000000000000,
+                "proc.ancestors": [{"name": "sh"}],
+                "evt.arg.name": "/etc/shadow" if i % 2 else "/etc/hosts",
+                "evt.arg.flags": "O_RDONLY", "evt.rawres": 3}) + "\n")
+    before = s.count(c.admin, host="h1", rule="Read shadow")
+    r = cli("agent", "--source", "replay:" + evf, "--rules", rules, "--quiet",
+            "--server", s.base, "--token", c.agent1, "--host-id", "h1",
+            "--server-ca", s.cert, "--spool", os.path.join(d, "spool"), check=False)
+    eq(r.returncode, 0, "agent --server: " + r.stderr)
+    eq(r.stdout, "", "alerts go to the server, not to standard output")
+    eq(s.count(c.admin, host="h1", rule="Read shadow") - before, 20, "alerts stored")
+    st, v, _ = s.req("GET", "/api/v1/events", c.viewer,
+                     params={"host": "h1", "rule": "Read shadow", "limit": 1})
+    x = v["items"][0]
+    eq((x["severity"], x["section"], x["event"]["output_fields"]["fd.name"]),
+       ("MEDIUM", "3.4.4", "/etc/shadow"), "a forwarded alert")
+    r = cli("agent", "--source", "replay:" + evf, "--rules", rules, "--quiet",
+            "--server", s.base, "--token", c.agent1, "--host-id", "h2",
+            "--server-ca", s.cert, "--spool", os.path.join(d, "spool2"), check=False)
+    eq(r.returncode, 2, "agent --server for another host")
+    check("403" in r.stderr, r.stderr)
+
+
+API_CASES = [("agent-forward", agent_forward), ("openapi-paths", openapi_paths), ("health", health), ("tokens", tokens), ("roles", roles),
              ("agent-host-binding", agent_binding), ("idempotent-batches", idempotent),
              ("paging-filters", paging_filters), ("scans", scans),
              ("bad-input", bad_input), ("sql-metacharacters", sql_meta),
