@@ -69,15 +69,20 @@ python3 - "$out" "$BEFORE" "$AFTER" "$ROUNDS" <<'PY'
 import glob, json, os, statistics, sys
 out, before, after, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 names = [l.split("|")[0] for l in open(os.path.join(out, "benches"))]
-print("| benchmark | before (median s) | after (median s) | after / before |")
-print("|---|---|---|---|")
+# wall time, and CPU time (user + system): on a shared machine the load
+# lengthens wall time far more than the CPU a command uses
+print("| benchmark | before wall (median s) | after wall | after / before | before CPU (median s) | after CPU | after / before |")
+print("|---|---|---|---|---|---|---|")
 for n in names:
     t = {before: [], after: []}
+    c = {before: [], after: []}
     for f in glob.glob(os.path.join(out, "%s.*.json" % n)):
         for res in json.load(open(f))["results"]:
             t[res["command"].split()[0]].append(res["mean"])
+            c[res["command"].split()[0]].append(res["user"] + res["system"])
     b, a = statistics.median(t[before]), statistics.median(t[after])
-    print("| %s | %.3f | %.3f | %.3f |" % (n, b, a, a / b))
+    cb, ca = statistics.median(c[before]), statistics.median(c[after])
+    print("| %s | %.3f | %.3f | %.3f | %.3f | %.3f | %.3f |" % (n, b, a, a / b, cb, ca, ca / cb))
 eng = {before: [], after: []}
 for line in open(os.path.join(out, "engine.txt")):
     b, v = line.split()

@@ -42,10 +42,12 @@ int cmd_verify(int argc, char **argv);                      /* cmd_trust.c */
 int cmd_policy(int argc, char **argv);                      /* cmd_policy.c */
 int cmd_host(int argc, char **argv);                        /* cmd_host.c */
 int cmd_net(int argc, char **argv);                         /* cmd_net.c */
+int cmd_net_enforce(int argc, char **argv);                 /* cmd_netpol.c */
+int cmd_waf(int argc, char **argv);                         /* cmd_waf.c */
 int cmd_k8s(int argc, char **argv);                         /* cmd_k8s.c */
 int cmd_server(int argc, char **argv);                      /* cmd_server.c */
 /* Streams JSON events (a line each) from in to `mamori server` with the
- * disk spool (`mamori server send`, `mamori agent --server`): 0 when all
+ * disk spool (`mamori server send`, `mamori agent --mamori-server`): 0 when all
  * were delivered, else EXIT_ERROR (printed).  cmd_server.c */
 typedef struct cli_forward {
     const char *server, *token, *host_id, *ca, *spool;
@@ -55,6 +57,16 @@ typedef struct cli_forward {
     double wait;
 } cli_forward;
 int cli_forward_events(FILE *in, const char *name, const cli_forward *fw);
+int cmd_k8s_cis(int argc, char **argv);                     /* cmd_k8s_cis.c */
+int cmd_k8s_audit(int argc, char **argv);                   /* cmd_k8s_audit.c */
+int cmd_k8s_isolate(int argc, char **argv);                 /* cmd_k8s_isolate.c */
+int cmd_admission(int argc, char **argv);                   /* cmd_admission.c */
+struct mm_k8s_client;
+/* The API client for isolation: the service account (in-cluster, server or
+ * sa_dir given) or a kubeconfig. */
+int cli_k8s_isolate_client(struct mm_k8s_client **c, bool in_cluster, const char *server,
+                           const char *sa_dir, const char *kubeconfig, const char *context,
+                           long timeout_s);                  /* cmd_k8s_isolate.c */
 void cli_usage(FILE *f);                                    /* main.c */
 
 /* --- what `image`, `rootfs` and `sbom` share (cmd_scan.c) ------------------ */

@@ -17,9 +17,48 @@
 #include "mamori/mamori.h"
 #include "mamori/agent.h"
 #include "mamori/hostinv.h"
+#include "mamori/k8s.h"
 #include "cli.h"
 
 static volatile sig_atomic_t agent_stop;
+
+/* action: isolate-node - this node, once per run */
+typedef struct iso_ctx {
+    mm_k8s_client *kc;
+    const char *node;
+    mm_k8s_isolate_opts io;
+    bool done;
+    char first[200];
+} iso_ctx;
+
+static void isolate_hook(void *ud, const mm_alert *a, char *res, size_t reslen)
+{
+    iso_ctx *x = ud;
+    if (x->done) {
+        snprintf(res, reslen, "%s (earlier)", x->first);
+        return;
+    }
+    if (!x->node || !*x->node) {
+        snprintf(res, reslen, "not isolated: no node name (--node-name or NODE_NAME)");
+        return;
+    }
+    if (!x->kc) {
+        snprintf(res, reslen, "not isolated: no API access (--in-cluster or --kubeconfig)");
+        return;
+    }
+    char reason[300];
+    snprintf(reason, sizeof reason, "rule '%s' (mamori agent)", a->rule);
+    mm_k8s_isolate_opts io = x->io;
+    io.reason = reason;
+    mm_k8s_isolate_result r;
+    if (mm_k8s_isolate_node(x->kc, x->node, &io, &r))
+        snprintf(res, reslen, "failed: node %s: %s", x->node, mm_error_last());
+    else
+        snprintf(res, reslen, "node %s %s", x->node,
+                 r.already ? "was already cordoned and tainted" : "cordoned and tainted");
+    x->done = true;
+    snprintf(x->first, sizeof x->first, "%s", res);
+}
 
 static void on_signal(int sig) { (void)sig; agent_stop = 1; }
 
@@ -74,12 +113,17 @@ static void agent_usage(FILE *f)
 "  --strict             fail when a rule needs an event or field the source cannot\n"
 "                       fill (default: such rules are disabled with a warning)\n"
 "  --quiet              no start-up and statistics lines on stderr\n"
-"  --server URL --token T --host-id ID --spool DIR [--server-ca FILE]\n"
+"Rules with `action: isolate-node` cordon and taint this node (once; docs/k8s-audit.md):\n"
+"  --node-name NAME     this node (default $NODE_NAME, from the downward API)\n"
+"  --in-cluster         the pod's service account (--server URL, --sa-dir DIR)\n"
+"  --kubeconfig F       or a kubeconfig (--context C)\n"
+"  --isolate-effect E   NoSchedule (default), PreferNoSchedule or NoExecute\n"
+"  --mamori-server URL --token T --host-id ID --spool DIR [--server-ca FILE]\n"
 "                       stream the alerts to `mamori server` (docs/api.md), spooled\n"
 "                       to DIR while it is away\n");
 }
 
-/* --server: a child process reads the agent's JSON alerts through a pipe
+/* --mamori-server: a child process reads the agent's JSON alerts through a pipe
  * (standard output of the agent) and streams them with the disk spool;
  * forked before the agent starts a thread.  Its pid, or -1 (printed). */
 static pid_t agent_forwarder(cli_forward *fw, bool quiet)
@@ -87,7 +131,7 @@ static pid_t agent_forwarder(cli_forward *fw, bool quiet)
     if (!fw->token)
         fw->token = getenv("MAMORI_TOKEN");
     if (!fw->token || !fw->host_id || !fw->spool) {
-        fprintf(stderr, "%s agent: --server needs --token (or MAMORI_TOKEN), --host-id and"
+        fprintf(stderr, "%s agent: --mamori-server needs --token (or MAMORI_TOKEN), --host-id and"
                 " --spool DIR\n", prog);
         return -1;
     }
@@ -142,11 +186,18 @@ int cmd_agent(int argc, char **argv)
         {"wakeup", required_argument, NULL, 'w'},
         {"quiet", no_argument, NULL, 'q'},
         {"strict", no_argument, NULL, 1500},
-        {"server", required_argument, NULL, 1600},
-        {"token", required_argument, NULL, 1601},
-        {"host-id", required_argument, NULL, 1602},
-        {"server-ca", required_argument, NULL, 1603},
-        {"spool", required_argument, NULL, 1604},
+        {"node-name", required_argument, NULL, 1600},
+        {"in-cluster", no_argument, NULL, 1601},
+        {"server", required_argument, NULL, 1602},
+        {"sa-dir", required_argument, NULL, 1603},
+        {"kubeconfig", required_argument, NULL, 1604},
+        {"context", required_argument, NULL, 1605},
+        {"isolate-effect", required_argument, NULL, 1606},
+        {"mamori-server", required_argument, NULL, 1610},
+        {"token", required_argument, NULL, 1611},
+        {"host-id", required_argument, NULL, 1612},
+        {"server-ca", required_argument, NULL, 1613},
+        {"spool", required_argument, NULL, 1614},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -160,7 +211,12 @@ int cmd_agent(int argc, char **argv)
     double learn_secs = -1;
     const char *profile_out = NULL, *profile = NULL;
     mm_profile_opts lopts = {0};
-    cli_forward fw = {0};   /* --server: alerts to `mamori server` */
+    cli_forward fw = {0};   /* --mamori-server: alerts to `mamori server` */
+    iso_ctx iso = {0};
+    mm_k8s_isolate_opts_init(&iso.io);
+    iso.node = getenv("NODE_NAME");
+    bool in_cluster = false;
+    const char *server = NULL, *sa_dir = NULL, *kubeconfig = NULL, *context = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "r:s:o:c:d:w:qh", lo, NULL)) != -1) {
@@ -174,11 +230,11 @@ int cmd_agent(int argc, char **argv)
             break;
         case 's': source = optarg; break;
         case 'o': output = optarg; break;
-        case 1600: fw.server = optarg; break;
-        case 1601: fw.token = optarg; break;
-        case 1602: fw.host_id = optarg; break;
-        case 1603: fw.ca = optarg; break;
-        case 1604: fw.spool = optarg; break;
+        case 1610: fw.server = optarg; break;
+        case 1611: fw.token = optarg; break;
+        case 1612: fw.host_id = optarg; break;
+        case 1613: fw.ca = optarg; break;
+        case 1614: fw.spool = optarg; break;
         case 'c': capture = optarg; break;
         case 1302: exec_store = optarg; break;
         case 1300:   /* --capture-max-size */
@@ -216,6 +272,13 @@ int cmd_agent(int argc, char **argv)
         case 'w': wakeup = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'q': quiet = true; break;
         case 1500: strict = true; break;
+        case 1600: iso.node = optarg; break;
+        case 1601: in_cluster = true; break;
+        case 1602: server = optarg; break;
+        case 1603: sa_dir = optarg; break;
+        case 1604: kubeconfig = optarg; break;
+        case 1605: context = optarg; break;
+        case 1606: iso.io.effect = optarg; break;
         case 'h': agent_usage(stdout); return 0;
         default: agent_usage(stderr); return EXIT_ERROR;
         }
@@ -232,7 +295,7 @@ int cmd_agent(int argc, char **argv)
     pid_t fwd = -1;
     if (fw.server) {
         if (output && strcmp(output, "json")) {
-            fprintf(stderr, "%s agent: --server takes the alerts; no --output with it\n", prog);
+            fprintf(stderr, "%s agent: --mamori-server takes the alerts; no --output with it\n", prog);
             return EXIT_ERROR;
         }
         fwd = agent_forwarder(&fw, quiet);
@@ -259,6 +322,11 @@ int cmd_agent(int argc, char **argv)
     ao.note = on_note;
     ao.note_ud = &quiet;
     ao.stop = &agent_stop;
+    if ((in_cluster || server || sa_dir || kubeconfig) &&
+        cli_k8s_isolate_client(&iso.kc, in_cluster, server, sa_dir, kubeconfig, context, 0))
+        return cli_fail("isolate-node: ");
+    ao.isolate = isolate_hook;
+    ao.isolate_ud = &iso;
 
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
@@ -269,6 +337,7 @@ int cmd_agent(int argc, char **argv)
 
     mm_agent_stats st;
     int arc = mm_agent_run(&ao, &st);
+    mm_k8s_client_free(iso.kc);
     if (fwd > 0) {
         /* the end of the alerts: the forwarder sends what is left and exits */
         fflush(stdout);

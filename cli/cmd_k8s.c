@@ -19,7 +19,7 @@
 enum {
     OPT_CHECKS = 300, OPT_PSS_LEVEL, OPT_PSS_VERSION, OPT_NO_ANNOTATIONS, OPT_KUBECONFIG,
     OPT_CONTEXT, OPT_CLUSTER, OPT_TIMEOUT, OPT_EXEC_TIMEOUT, OPT_MAX_INPUT, OPT_LIST_RULES,
-    OPT_PAGE_SIZE,
+    OPT_PAGE_SIZE, OPT_SENS_KEY, OPT_SENS_MAP, OPT_NODE_ROOT, OPT_PS, OPT_PROC,
 };
 
 static const struct option longopts[] = {
@@ -43,6 +43,11 @@ static const struct option longopts[] = {
     {"page-size", required_argument, NULL, OPT_PAGE_SIZE},
     {"max-input", required_argument, NULL, OPT_MAX_INPUT},
     {"list-rules", no_argument, NULL, OPT_LIST_RULES},
+    {"sensitivity-key", required_argument, NULL, OPT_SENS_KEY},
+    {"sensitivity-map", required_argument, NULL, OPT_SENS_MAP},
+    {"node-root", required_argument, NULL, OPT_NODE_ROOT},
+    {"ps", required_argument, NULL, OPT_PS},
+    {"proc", no_argument, NULL, OPT_PROC},
     {NULL, 0, NULL, 0},
 };
 
@@ -52,6 +57,8 @@ static void usage(FILE *f)
 "Usage: mamori k8s PATH|- [PATH...] [options]     check manifests, folders, snapshots\n"
 "       mamori k8s --cluster [--kubeconfig F] [--context C] [options]   a live cluster\n"
 "       mamori k8s who-can VERB RESOURCE [-n NS] PATH...|--cluster\n"
+"       mamori k8s reach PATH...|--cluster [-f table|json|dot]   NetworkPolicy reachability\n"
+"       mamori k8s cis [--cfg DIR] [--benchmark B] [--targets T]   CIS Kubernetes Benchmark\n"
 "       mamori k8s --list-rules\n"
 "\n"
 "  -f, --format FMT          table (default), json or sarif\n"
@@ -59,7 +66,14 @@ static void usage(FILE *f)
 "      --severity LIST       only findings of these severities (CRITICAL,HIGH,...)\n"
 "      --exit-code N         exit N when findings remain (not 2)\n"
 "      --ignorefile FILE     ids to ignore (default ./.mamoriignore when present)\n"
-"      --checks LIST         pss,workload,rbac (default), refs, avail, all\n"
+"      --checks LIST         pss,workload,rbac,sensitivity,node (default), refs, avail,\n"
+"                            net, all\n"
+"      --sensitivity-key K   label/annotation holding a workload's sensitivity\n"
+"                            (default mamori.io/sensitivity)\n"
+"      --sensitivity-map M   levels of namespaces whose workloads carry none: ns=level,...\n"
+"      --ps FILE             node trust: recorded `ps` output (kubelet, kube-apiserver, etcd...)\n"
+"      --proc                node trust: the command lines of this node's processes\n"
+"      --node-root DIR       node trust: read files named by command lines below DIR\n"
 "      --pss-level LEVEL     restricted (default), baseline or privileged\n"
 "      --pss-version V       Pod Security policy version: latest (default) or v1.N\n"
 "      --no-annotations      ignore mamori.io/ignore annotations on objects\n"
@@ -124,6 +138,32 @@ static int who_can(mm_k8s_set *set, const char *verb, const char *res, const cha
     return st;
 }
 
+static int write_reach(mm_k8s_set *set, const char *format, const char *output, bool quiet)
+{
+    mm_k8s_reach *rc;
+    if (mm_k8s_reach_build(&rc, set) < 0)
+        return cli_fail("reach: ");
+    /* after the build: it warns about policies it cannot read */
+    if (!quiet)
+        for (size_t i = 0; i < mm_k8s_warning_count(set); i++)
+            fprintf(stderr, "%s: warning: %s\n", prog, mm_k8s_warning(set, i));
+    FILE *out = stdout;
+    if (output && !(out = fopen(output, "w"))) {
+        fprintf(stderr, "%s: %s: %s\n", prog, output, strerror(errno));
+        mm_k8s_reach_free(rc);
+        return EXIT_ERROR;
+    }
+    int st = 0;
+    if (mm_k8s_reach_write(rc, out, format) < 0)
+        st = cli_fail("reach: ");
+    mm_k8s_reach_free(rc);
+    if (output && fclose(out) != 0) {
+        fprintf(stderr, "%s: %s: %s\n", prog, output, strerror(errno));
+        return EXIT_ERROR;
+    }
+    return st;
+}
+
 int cmd_k8s(int argc, char **argv)
 {
     const char *format = "table", *output = NULL, *ns = NULL;
@@ -135,10 +175,18 @@ int cmd_k8s(int argc, char **argv)
     memset(&lim, 0, sizeof lim);
     cli_vuln vo;
     memset(&vo, 0, sizeof vo);
-    bool cluster = false;
+    bool cluster = false, use_proc = false;
+    const char *ps_file = NULL;
     int c;
+    if (argc > 1 && !strcmp(argv[1], "cis"))
+        return cmd_k8s_cis(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "audit"))
+        return cmd_k8s_audit(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "isolate"))
+        return cmd_k8s_isolate(argc - 1, argv + 1);
     bool whocan = argc > 1 && !strcmp(argv[1], "who-can");
-    if (whocan) {
+    bool reach = argc > 1 && !strcmp(argv[1], "reach");
+    if (whocan || reach) {
         argc--;
         argv++;
     }
@@ -199,6 +247,11 @@ int cmd_k8s(int argc, char **argv)
             lim.max_input = sz;
             break;
         case OPT_LIST_RULES: list_rules(); return 0;
+        case OPT_SENS_KEY: co.sens_key = optarg; break;
+        case OPT_SENS_MAP: co.sens_ns_map = optarg; break;
+        case OPT_NODE_ROOT: co.node_root = optarg; break;
+        case OPT_PS: ps_file = optarg; break;
+        case OPT_PROC: use_proc = true; break;
         default:
             fprintf(stderr, "Run '%s k8s --help' for usage.\n", prog);
             return EXIT_ERROR;
@@ -214,7 +267,7 @@ int cmd_k8s(int argc, char **argv)
         verb = argv[optind++];
         res = argv[optind++];
     }
-    if (optind >= argc && !cluster) {
+    if (optind >= argc && !cluster && !ps_file && !use_proc) {
         fprintf(stderr, "%s: k8s needs manifests (PATH, or - for standard input) or --cluster\n",
                 prog);
         return EXIT_ERROR;
@@ -223,8 +276,12 @@ int cmd_k8s(int argc, char **argv)
         fprintf(stderr, "%s: give manifests or --cluster, not both\n", prog);
         return EXIT_ERROR;
     }
-    mm_format fmt;
-    if (mm_format_parse(&fmt, format) < 0)
+    if (reach && strcmp(format, "table") && strcmp(format, "json") && strcmp(format, "dot")) {
+        fprintf(stderr, "%s: --format: reach writes table, json or dot\n", prog);
+        return EXIT_ERROR;
+    }
+    mm_format fmt = MM_FORMAT_TABLE;
+    if (!reach && mm_format_parse(&fmt, format) < 0)
         return cli_fail("--format: ");
     if (fmt != MM_FORMAT_TABLE && fmt != MM_FORMAT_JSON && fmt != MM_FORMAT_SARIF) {
         fprintf(stderr, "%s: --format: k8s writes table, json or sarif\n", prog);
@@ -284,11 +341,30 @@ int cmd_k8s(int argc, char **argv)
             }
         }
     }
+    if (ps_file || use_proc) {
+        int rc = 0;
+        if (ps_file)
+            rc = mm_k8s_load_ps_file(set, ps_file);
+        if (rc == 0 && use_proc)
+            rc = mm_k8s_load_proc(set, "/proc");
+        if (rc < 0) {
+            status = cli_fail(NULL);
+            goto out;
+        }
+        if (!target || !*target) {
+            free(target);
+            target = strdup(ps_file ? ps_file : "/proc");
+        }
+    }
     if (whocan) {
         if (!vo.quiet)
             for (size_t i = 0; i < mm_k8s_warning_count(set); i++)
                 fprintf(stderr, "%s: warning: %s\n", prog, mm_k8s_warning(set, i));
         status = who_can(set, verb, res, ns, format, output);
+        goto out;
+    }
+    if (reach) {
+        status = write_reach(set, format, output, vo.quiet);
         goto out;
     }
     mm_result *r;

@@ -26,6 +26,7 @@ static void net_usage(FILE *f)
     fprintf(f,
 "Usage: mamori net [SOURCE] [options]\n"
 "       mamori net topology -r FILE [--format json|dot]   the service graph only\n"
+"       mamori net enforce --policy FILE [--dry-run]      segmentation (enforce --help)\n"
 "\n"
 "Sources (one file, or any mix of live sources):\n"
 "  -r, --read FILE           pcap or pcapng file (\"-\" = stdin)\n"
@@ -249,6 +250,8 @@ int cmd_net(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    if (argc >= 2 && (!strcmp(argv[1], "enforce") || !strcmp(argv[1], "policy")))
+        return cmd_net_enforce(argc - 1, argv + 1);      /* cmd_netpol.c */
     bool topo_only = argc >= 2 && !strcmp(argv[1], "topology");
     if (topo_only) {
         argc--;

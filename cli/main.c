@@ -39,8 +39,13 @@ void cli_usage(FILE *f)
 "  mamori policy check --policy FILE IMAGE        the build/deploy gate: allow or deny\n"
 "  mamori host ps | logins                        processes and login records\n"
 "  mamori net -r FILE | -i IF | --containers      network sensor: flows, scans, blocklists\n"
+"  mamori net enforce --policy FILE [--dry-run]   segmentation with nftables (--kill-switch)\n"
+"  mamori waf -r FILE | --listen A --upstream URL  WAF (OWASP CRS): detect, or inline proxy\n"
 "  mamori k8s PATH|-|--cluster [options]          Kubernetes posture (k8s --help)\n"
 "  mamori k8s who-can VERB RESOURCE [-n NS] ...    who may do it, from RBAC\n"
+"  mamori k8s audit [--rules R] LOG...             audit-log rules (k8s_audit)\n"
+"  mamori k8s isolate NODE [--effect E]            cordon and taint a node\n"
+"  mamori admission manifests|review|authz ...     deploy-time verdicts (webhook, AuthZ)\n"
 "  mamori host compliance [--cis docker,linux] [--xccdf DS --profile ID] [--fix]\n"
 "                                                 CIS Docker/Debian, SCAP; enforce\n"
 "  mamori host runtime | containers | commands    runtime software CVEs, containers,\n"
@@ -213,6 +218,10 @@ int main(int argc, char **argv)
         return cmd_k8s(argc - 1, argv + 1);
     if (!strcmp(cmd, "server"))
         return cmd_server(argc - 1, argv + 1);
+    if (!strcmp(cmd, "admission"))
+        return cmd_admission(argc - 1, argv + 1);
+    if (!strcmp(cmd, "waf"))
+        return cmd_waf(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("mamori %s\n", MM_VERSION);
         return 0;

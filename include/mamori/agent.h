@@ -57,6 +57,12 @@ typedef struct mm_agent_opts {
     mm_agent_note_fn note;    /* NULL = notes are dropped */
     void *note_ud;
     volatile sig_atomic_t *stop;  /* the run ends when *stop != 0 */
+    /* action: isolate-node: asked to isolate this node (cordon and taint,
+     * mamori/k8s.h) before the alert is written; writes what happened into
+     * res, which the alert carries as output_fields["mamori.isolate"].
+     * NULL: "not isolated: no API access". */
+    void (*isolate)(void *ud, const mm_alert *a, char *res, size_t reslen);
+    void *isolate_ud;
 } mm_agent_opts;
 
 /* Defaults: source bpf, output stdout, no learning (learn_secs -1). */

@@ -80,7 +80,8 @@ extern "C" {
     X(SIGNALFD, "signalfd") X(EVENTFD, "eventfd") X(TIMERFD_CREATE, "timerfd_create") \
     X(INOTIFY_INIT, "inotify_init") X(EPOLL_CREATE, "epoll_create")         \
     X(FSCONFIG, "fsconfig") X(SECCOMP, "seccomp")                           \
-    X(CONTAINER, "container") /* a container appeared (metadata event) */
+    X(CONTAINER, "container") /* a container appeared (metadata event) */ \
+    X(K8S_AUDIT, "k8s_audit") /* a Kubernetes audit event (source k8s_audit) */
 
 typedef enum mm_evt_type {
 #define MM_EVT_ENUM_(e, s) MM_EVT_##e,
@@ -339,6 +340,10 @@ typedef struct mm_event {
 
     mm_evt_param params[MM_EVT_MAX_PARAMS];
     uint8_t nparams;
+
+    /* MM_EVT_K8S_AUDIT: the audit event (ka.*, jevt.* fields; made by
+     * mamori/audit.h), NULL for syscall events */
+    const struct mm_audit_event *audit;
 } mm_event;
 
 /* Applies the state change an event implies to the table and sets ev->proc

@@ -45,6 +45,7 @@ typedef struct mm_http_req {
     uid_t peer_uid;         /* Unix socket peer, else (uid_t)-1 */
     bool tls;               /* arrived over TLS */
     void *conn_;            /* private */
+    const char *uri_;       /* private: mm_http_req_uri() */
     /* A request made without a connection (conn_ NULL: unit tests, fuzz
      * targets calling a handler directly): NAME, VALUE, ..., NULL. */
     const char *const *fake_headers;
@@ -53,6 +54,14 @@ typedef struct mm_http_req {
 
 /* A request header by name (case-insensitive), or NULL. */
 const char *mm_http_req_header(const mm_http_req *r, const char *name);
+/* Every request header, in the order received (a WAF or a proxy needs
+ * them all). */
+void mm_http_req_headers(const mm_http_req *r,
+                         void (*fn)(void *ud, const char *name, const char *value),
+                         void *ud);
+/* The request target exactly as the client sent it (path and query, not
+ * decoded); the decoded path when unknown. */
+const char *mm_http_req_uri(const mm_http_req *r);
 /* A query argument by name (decoded), or NULL. */
 const char *mm_http_req_query(const mm_http_req *r, const char *name);
 

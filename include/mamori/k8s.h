@@ -71,6 +71,16 @@ int mm_k8s_load_path(mm_k8s_set *s, const char *path);
  * several concatenated), List kinds are flattened. */
 int mm_k8s_load_buffer(mm_k8s_set *s, const char *name, const char *data,
                        size_t len);
+/* Process command lines as node-trust input: each line of `ps -eo args`
+ * (or `ps aux`: the columns before COMMAND are dropped) that runs kubelet,
+ * kube-apiserver, etcd, kube-controller-manager or kube-scheduler becomes
+ * a Process object (apiVersion mamori.io/v1, spec.args split on blanks).
+ * Lines are capped at 64 KiB, processes at 10,000. */
+int mm_k8s_load_ps(mm_k8s_set *s, const char *name, const char *data, size_t len);
+/* The same from a file (at most 64 MiB). */
+int mm_k8s_load_ps_file(mm_k8s_set *s, const char *path);
+/* The same from /proc/PID/cmdline under proc_dir ("/proc"). */
+int mm_k8s_load_proc(mm_k8s_set *s, const char *proc_dir);
 /* Adds one object (a new reference is taken), as read from the API. */
 int mm_k8s_add_json(mm_k8s_set *s, struct json_t *obj, const char *source);
 
@@ -101,8 +111,15 @@ enum {
                                       * every object it names) */
     MM_K8S_CHECK_AVAIL = 1u << 4,    /* availability and conventions: replicas,
                                       * affinity, PDBs, labels (off by default) */
-    MM_K8S_CHECK_DEFAULT = 0x7u,
-    MM_K8S_CHECK_ALL = 0x1fu,
+    MM_K8S_CHECK_NET = 1u << 5,      /* network segmentation: namespaces without
+                                      * policies, pods not isolated for egress
+                                      * (off by default) */
+    MM_K8S_CHECK_SENS = 1u << 6,     /* mixed sensitivity on nodes (fires only
+                                      * on workloads with a level) */
+    MM_K8S_CHECK_NODE = 1u << 7,     /* node trust: kubelet, API server, etcd
+                                      * settings (fires only where they are) */
+    MM_K8S_CHECK_DEFAULT = 0xc7u,   /* pss, workload, rbac, sensitivity, node */
+    MM_K8S_CHECK_ALL = 0xffu,
 };
 /* "pss,workload,rbac,refs,avail" or "all" or "default" -> bits. */
 int mm_k8s_checks_parse(unsigned *out, const char *list);
@@ -126,6 +143,15 @@ typedef struct mm_k8s_check_opts {
     mm_pss_level pss_level;   /* default restricted */
     int pss_version;          /* minor of 1.x; 0 = latest */
     bool no_annotations;      /* ignore mamori.io/ignore annotations */
+    /* mixed sensitivity: the label or annotation key of a workload's level
+     * (NULL = "mamori.io/sensitivity"), and "ns=level,ns=level" for
+     * namespaces whose workloads carry none (NULL = none) */
+    const char *sens_key;
+    const char *sens_ns_map;
+    /* node trust: the root under which files named by command lines
+     * (kubelet --config, --encryption-provider-config) are read; NULL =
+     * not read ("/" for this node) */
+    const char *node_root;
 } mm_k8s_check_opts;
 
 void mm_k8s_check_opts_init(mm_k8s_check_opts *o);
@@ -181,6 +207,86 @@ void mm_k8s_grants_free(mm_k8s_grant *g, size_t n);
 int mm_k8s_grants_write(FILE *out, const mm_k8s_grant *g, size_t n, const char *verb,
                         const char *resource, const char *ns, bool json);
 
+/* --- network segmentation: reachability ------------------------------------------ */
+/* The connections a set's NetworkPolicies allow between its workloads
+ * (objects with a pod template; a pod, ReplicaSet or Job whose controller
+ * is in the set counts as its controller), with Kubernetes' semantics:
+ * isolation per direction (policyTypes, defaulted as the API server does),
+ * additive policies, pod/namespace selectors (matchLabels,
+ * matchExpressions), ipBlock with except, numbered, ranged (endPort) and
+ * named ports.  Workloads are named "namespace/Kind/name". */
+typedef struct mm_k8s_reach mm_k8s_reach;
+int mm_k8s_reach_build(mm_k8s_reach **out, const mm_k8s_set *s);
+void mm_k8s_reach_free(mm_k8s_reach *r);
+size_t mm_k8s_reach_count(const mm_k8s_reach *r);
+const char *mm_k8s_reach_workload(const mm_k8s_reach *r, size_t i);
+/* MM_ENOTFOUND when no workload has that name. */
+int mm_k8s_reach_find(const mm_k8s_reach *r, const char *id, size_t *i);
+/* Does a policy select workload i for ingress (true) or egress? */
+bool mm_k8s_reach_isolated(const mm_k8s_reach *r, size_t i, bool ingress);
+/* May a pod of `from` open proto ("TCP", "UDP", "SCTP") port (0 = some
+ * port) on a pod of `to`? */
+bool mm_k8s_reach_allowed(const mm_k8s_reach *r, size_t from, size_t to, const char *proto,
+                          int port);
+/* The ports allowed from -> to: "*", "TCP:80,UDP:53,TCP:8000-8080" or ""
+ * (caller frees). */
+char *mm_k8s_reach_ports(const mm_k8s_reach *r, size_t from, size_t to);
+/* An address outside the cluster (ip, no prefix) to workload w (ingress)
+ * or w to it (egress). */
+bool mm_k8s_reach_ip_allowed(const mm_k8s_reach *r, size_t w, const char *ip, bool ingress,
+                             const char *proto, int port);
+/* format: "table", "json" or "dot".  MM_EIO on a write error. */
+int mm_k8s_reach_write(const mm_k8s_reach *r, FILE *out, const char *format);
+
+/* --- CIS Kubernetes Benchmark (kube-bench definitions) --------------------------- */
+typedef struct mm_k8s_cis_opts {
+    const char *cfg_dir;      /* kube-bench's cfg folder: config.yaml, <benchmark>/ */
+    const char *benchmark;    /* "cis-1.9"; NULL: from version */
+    const char *version;      /* Kubernetes "1.27" -> version_mapping; NULL (and
+                               * no benchmark): the newest 1.N mapping */
+    const char *targets;      /* "master,node"; NULL: target_mapping narrowed
+                               * to what runs here */
+    const char *checks;       /* "4.2.1,1.1": ids or groups; NULL all */
+    const char *root;         /* files below it; NULL or "/" = this node */
+    const char *ps_file;      /* recorded `ps -ef`; NULL: /proc and real ps */
+    const char *proc_dir;     /* NULL = "/proc" */
+    long timeout_ms;          /* per audit command; 0 = 10 s */
+} mm_k8s_cis_opts;
+
+typedef enum mm_k8s_cis_state {
+    MM_CIS_PASS = 0,
+    MM_CIS_FAIL,
+    MM_CIS_WARN,              /* manual, unscored failures, audits that failed */
+    MM_CIS_INFO,              /* type: skip */
+} mm_k8s_cis_state;
+
+typedef struct mm_k8s_cis_result {
+    char *id, *text, *target, *group;
+    mm_k8s_cis_state state;
+    bool scored;
+    char *audit;              /* the audit command as run (after substitution) */
+    char *actual, *expected, *reason, *remediation;   /* may be NULL */
+} mm_k8s_cis_result;
+
+typedef struct mm_k8s_cis mm_k8s_cis;
+/* Runs the benchmark's checks for the chosen targets.  MM_ENOTFOUND when
+ * no benchmark maps to the version; MM_EFORMAT for a bad definition file. */
+int mm_k8s_cis_run(mm_k8s_cis **out, const mm_k8s_cis_opts *o);
+void mm_k8s_cis_free(mm_k8s_cis *c);
+const char *mm_k8s_cis_benchmark(const mm_k8s_cis *c);
+size_t mm_k8s_cis_count(const mm_k8s_cis *c);
+const mm_k8s_cis_result *mm_k8s_cis_get(const mm_k8s_cis *c, size_t i);
+const mm_k8s_cis_result *mm_k8s_cis_find(const mm_k8s_cis *c, const char *id);
+size_t mm_k8s_cis_note_count(const mm_k8s_cis *c);
+const char *mm_k8s_cis_note(const mm_k8s_cis *c, size_t i);
+const char *mm_k8s_cis_state_name(mm_k8s_cis_state s);   /* "PASS"... */
+/* A table (kube-bench's layout: [STATE] id text, then remediations and
+ * totals) or JSON {"benchmark","results":[...],"totals":{...},"notes"}. */
+int mm_k8s_cis_write(FILE *f, const mm_k8s_cis *c, bool json);
+/* Every FAIL as a finding "CIS-K8S-<id>" (SP 800-190 3.3.1 for policies,
+ * 3.3.5 otherwise; HIGH when scored, MEDIUM otherwise). */
+int mm_k8s_cis_findings(const mm_k8s_cis *c, mm_findings *out);
+
 /* --- a live cluster -------------------------------------------------------------- */
 typedef struct mm_k8s_client mm_k8s_client;
 
@@ -224,6 +330,35 @@ int mm_k8s_client_list(mm_k8s_client *c, const char *path, mm_k8s_set *s);
  * RBAC, Namespaces, Nodes, ServiceAccounts, ConfigMaps names,
  * PodDisruptionBudgets, HorizontalPodAutoscalers, Ingresses) into s. */
 int mm_k8s_client_snapshot(mm_k8s_client *c, mm_k8s_set *s);
+
+/* The client of a pod's service account (in-cluster): server NULL = from
+ * KUBERNETES_SERVICE_HOST/PORT; sa_dir NULL =
+ * /var/run/secrets/kubernetes.io/serviceaccount (token, re-read after a
+ * 401 as the kubelet rotates it, and ca.crt).  HTTPS only. */
+int mm_k8s_client_new_sa(mm_k8s_client **out, const char *server, const char *sa_dir,
+                         const mm_k8s_client_opts *opts);
+
+/* --- node isolation (SP 800-190 §3.3.5) ---------------------------------------------- */
+typedef struct mm_k8s_isolate_opts {
+    const char *taint_key;    /* default "mamori.io/compromised" */
+    const char *taint_value;  /* default "true" */
+    const char *effect;       /* NoSchedule (default), PreferNoSchedule, NoExecute */
+    const char *reason;       /* annotation mamori.io/isolation-reason (optional) */
+} mm_k8s_isolate_opts;
+
+typedef struct mm_k8s_isolate_result {
+    bool cordoned;            /* this call set spec.unschedulable */
+    bool tainted;             /* this call added the taint */
+    bool already;             /* the node was cordoned and tainted already */
+} mm_k8s_isolate_result;
+
+void mm_k8s_isolate_opts_init(mm_k8s_isolate_opts *o);
+/* Cordons NODE and taints it (the whole taint list kept, a taint of the
+ * same key and effect replaced), as kubectl cordon and taint do; retried on
+ * a 409.  MM_EAUTH on 403 (the account may not patch nodes), MM_ENOTFOUND
+ * on 404. */
+int mm_k8s_isolate_node(mm_k8s_client *c, const char *node, const mm_k8s_isolate_opts *o,
+                        mm_k8s_isolate_result *res);
 
 #ifdef __cplusplus
 }

@@ -181,6 +181,12 @@ typedef struct mm_net_scan_opts {
 typedef bool (*mm_net_stream_fn)(void *ud, const mm_net_flow *f, int dir,
                                  const uint8_t *data, size_t len, size_t gap);
 typedef void (*mm_net_flow_fn)(void *ud, const mm_net_flow *f);
+/* A DNS answer seen on flow f (the resolver's reply): the name that was
+ * looked up (CNAMEs followed), one A/AAAA address and the record's TTL in
+ * seconds.  The name-based egress sets of the segmentation (mamori/netpol.h)
+ * follow these. */
+typedef void (*mm_net_name_fn)(void *ud, const mm_net_flow *f, const char *name,
+                               const mm_ipaddr *addr, uint32_t ttl);
 /* A detection: the alert (Falco's shape; source "mamori_net", rule,
  * priority, output, output fields) and the same as an mm_finding (kind
  * MM_FIND_NETWORK, SP 800-190 section).  Both borrowed. */
@@ -203,6 +209,7 @@ typedef struct mm_net_opts {
     mm_net_alert_fn on_alert;
     mm_net_flow_fn on_flow;      /* each flow when it ends */
     mm_net_stream_fn on_stream;
+    mm_net_name_fn on_name;      /* each DNS answer's address, NULL */
     void *ud;
 } mm_net_opts;
 

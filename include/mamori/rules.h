@@ -35,6 +35,7 @@ int mm_rule_priority_parse(mm_rule_priority *out, const char *s);
 typedef enum mm_rule_action {
     MM_ACTION_NONE = 0,
     MM_ACTION_KILL,        /* kill the offending process (SIGKILL) */
+    MM_ACTION_ISOLATE_NODE,/* cordon and taint the node (mamori k8s isolate) */
 } mm_rule_action;
 
 typedef struct mm_ruleset mm_ruleset;

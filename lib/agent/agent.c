@@ -62,15 +62,23 @@ static void on_alert(void *ud, const mm_alert *a)
 {
     agent *ag = ud;
     ag->st->alerts++;
-    if (a->action != MM_ACTION_KILL || !a->event) {
+    if ((a->action != MM_ACTION_KILL && a->action != MM_ACTION_ISOLATE_NODE) || !a->event) {
         mm_alert_sink_write(ag->sink, a);
         return;
     }
     /* action: kill (a rule's or a profile's): kill first, then the alert
-     * says what happened in output_fields["mamori.kill"] */
-    char res[128];
+     * says what happened in output_fields["mamori.kill"]; isolate-node the
+     * same way in "mamori.isolate" (the caller's hook does it) */
+    char res[256];
     int64_t pid = a->event->pid;
-    if (pid <= 1)
+    const char *key = "mamori.kill";
+    if (a->action == MM_ACTION_ISOLATE_NODE) {
+        key = "mamori.isolate";
+        if (ag->o->isolate)
+            ag->o->isolate(ag->o->isolate_ud, a, res, sizeof res);
+        else
+            snprintf(res, sizeof res, "not isolated: no API access");
+    } else if (pid <= 1)
         snprintf(res, sizeof res, "refused: pid %lld", (long long)pid);
     else if (pid == (int64_t)getpid())
         snprintf(res, sizeof res, "refused: the agent itself");
@@ -87,7 +95,7 @@ static void on_alert(void *ud, const mm_alert *a)
         return;
     }
     memcpy(f, a->fields, a->nfields * sizeof *f);
-    f[a->nfields] = (mm_alert_field){"mamori.kill", res, false};
+    f[a->nfields] = (mm_alert_field){key, res, false};
     mm_alert b = *a;
     b.fields = f;
     b.nfields = a->nfields + 1;

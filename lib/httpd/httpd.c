@@ -42,6 +42,8 @@ typedef struct reqstate {
     mm_buf body;
     bool too_big;
     bool bad_type;
+    bool started;                /* the headers' call was seen */
+    char *uri;                   /* the request target as sent (URI log callback) */
 } reqstate;
 
 void mm_httpd_opts_init(mm_httpd_opts *o)
@@ -63,6 +65,51 @@ const char *mm_http_req_header(const mm_http_req *r, const char *name)
         return fake_lookup(r->fake_headers, name, true);
     return MHD_lookup_connection_value((struct MHD_Connection *)r->conn_,
                                        MHD_HEADER_KIND, name);
+}
+
+typedef struct hdr_iter {
+    void (*fn)(void *, const char *, const char *);
+    void *ud;
+} hdr_iter;
+
+static enum MHD_Result hdr_one(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    hdr_iter *it = cls;
+    (void)kind;
+    it->fn(it->ud, key, value ? value : "");
+    return MHD_YES;
+}
+
+void mm_http_req_headers(const mm_http_req *r,
+                         void (*fn)(void *ud, const char *name, const char *value),
+                         void *ud)
+{
+    if (!r->conn_) {
+        for (size_t i = 0; r->fake_headers && r->fake_headers[i] && r->fake_headers[i + 1];
+             i += 2)
+            fn(ud, r->fake_headers[i], r->fake_headers[i + 1]);
+        return;
+    }
+    hdr_iter it = {fn, ud};
+    MHD_get_connection_values((struct MHD_Connection *)r->conn_, MHD_HEADER_KIND,
+                              hdr_one, &it);
+}
+
+const char *mm_http_req_uri(const mm_http_req *r)
+{
+    return r->uri_ ? r->uri_ : r->path;
+}
+
+/* MHD_OPTION_URI_LOG_CALLBACK: the first thing known of a request; its
+ * state starts here so that the raw target is kept. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    (void)c;
+    reqstate *st = mm_xcalloc(1, sizeof *st);
+    st->uri = mm_xstrndup(uri, 65536);
+    return st;
 }
 
 const char *mm_http_req_query(const mm_http_req *r, const char *name)
@@ -204,9 +251,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 {
     mm_httpd *h = cls;
     reqstate *st = *con_cls;
-    if (!st) {
+    if (!st || !st->started) {
         /* first call: headers only; refuse what is already known too big */
-        st = mm_xcalloc(1, sizeof *st);
+        if (!st)
+            st = mm_xcalloc(1, sizeof *st);
+        st->started = true;
         *con_cls = st;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -255,6 +304,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     rq.body_len = st->body.len;
     rq.tls = h->tls;
     rq.conn_ = c;
+    rq.uri_ = st->uri;
     peer_of(c, &rq, peer, sizeof peer);
     rq.peer = peer;
     (void)version;
@@ -268,6 +318,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     reqstate *st = *con_cls;
     if (st) {
         mm_buf_free(&st->body);
+        free(st->uri);
         free(st);
         *con_cls = NULL;
     }
@@ -449,6 +500,8 @@ int mm_httpd_start(mm_httpd **out, const mm_httpd_opts *o)
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, h->o.max_conns, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, h->o.timeout_s, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK,
+                                        (intptr_t)on_uri, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
                                         (intptr_t)on_completed, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER,

@@ -8,6 +8,7 @@
  */
 #include <stdarg.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "k8s/k8s_int.h"
@@ -22,11 +23,19 @@ void mm_k8s_check_opts_init(mm_k8s_check_opts *o)
     o->pss_version = MM_PSS_LATEST;
 }
 
+/* "ns/Kind/name" (or "Kind/name"), made for every finding: concatenated,
+ * not formatted. */
 static char *resource_of(const mm_k8s_object *o)
 {
-    if (o->ns)
-        return mm_xasprintf("%s/%s/%s", o->ns, o->kind ? o->kind : "?", o->name ? o->name : "?");
-    return mm_xasprintf("%s/%s", o->kind ? o->kind : "?", o->name ? o->name : "?");
+    mm_buf b = MM_BUF_INIT;
+    if (o->ns) {
+        mm_buf_adds(&b, o->ns);
+        mm_buf_addc(&b, '/');
+    }
+    mm_buf_adds(&b, o->kind ? o->kind : "?");
+    mm_buf_addc(&b, '/');
+    mm_buf_adds(&b, o->name ? o->name : "?");
+    return mm_buf_detach(&b);
 }
 
 static void push_ignores(k8s_ctx *c, const json_t *meta)
@@ -76,7 +85,7 @@ static bool ignored(const k8s_ctx *c, const char *id)
 static void vreport(k8s_ctx *c, size_t obj, const char *id, const char *field, const char *evfmt,
                     va_list ap)
 {
-    const mm_k8s_rule *r = mm_k8s_rule_find(id);
+    const mm_k8s_rule *r = c->rules ? mm_map_get(c->rules, id) : mm_k8s_rule_find(id);
     const mm_k8s_object *o = mm_k8s_get(c->s, obj);
     if (!r || !o)
         return;
@@ -84,7 +93,10 @@ static void vreport(k8s_ctx *c, size_t obj, const char *id, const char *field, c
     unsigned bit = !strcmp(r->family, "pss") ? MM_K8S_CHECK_PSS
                  : !strcmp(r->family, "workload") ? MM_K8S_CHECK_WORKLOAD
                  : !strcmp(r->family, "rbac") ? MM_K8S_CHECK_RBAC
-                 : !strcmp(r->family, "refs") ? MM_K8S_CHECK_REFS : MM_K8S_CHECK_AVAIL;
+                 : !strcmp(r->family, "refs") ? MM_K8S_CHECK_REFS
+                 : !strcmp(r->family, "net") ? MM_K8S_CHECK_NET
+                 : !strcmp(r->family, "sensitivity") ? MM_K8S_CHECK_SENS
+                 : !strcmp(r->family, "node") ? MM_K8S_CHECK_NODE : MM_K8S_CHECK_AVAIL;
     if (!(checks & bit))
         return;
     if (obj == c->obj && ignored(c, id))
@@ -98,15 +110,22 @@ static void vreport(k8s_ctx *c, size_t obj, const char *id, const char *field, c
         if (ign)
             return;
     }
-    char *res = resource_of(o);
-    char *key = mm_xasprintf("%s\x1f%zu\x1f%s", id, obj, field ? field : "");
+    /* "id\x1fobj\x1ffield": one report per rule, object and field */
+    char num[24];
+    mm_buf kb = MM_BUF_INIT;
+    mm_buf_adds(&kb, id);
+    mm_buf_addc(&kb, '\x1f');
+    mm_buf_add(&kb, num, (size_t)snprintf(num, sizeof num, "%zu", obj));
+    mm_buf_addc(&kb, '\x1f');
+    mm_buf_adds(&kb, field ? field : "");
+    char *key = mm_buf_detach(&kb);
     if (mm_map_get(c->seen, key)) {
         free(key);
-        free(res);
         return;
     }
     mm_map_put(c->seen, key, (void *)1);
     free(key);
+    char *res = resource_of(o);
     char *ev = evfmt ? mm_xvasprintf(evfmt, ap) : NULL;
     char *refs[8];
     size_t nr = 0;
@@ -252,7 +271,10 @@ void k8s_check_pss(k8s_ctx *c, const mm_k8s_object *o)
     free(mp);
 }
 
-static void kind_add(mm_map *m, const char *kind, size_t i)
+/* Adds object i to the list of `kind`; with_labels lists also keep each
+ * object's template labels. */
+static void kind_add(mm_map *m, const char *kind, size_t i, bool with_labels,
+                     const json_t *labels)
 {
     struct k8s_kind_list *l = mm_map_get(m, kind);
     if (!l) {
@@ -262,7 +284,11 @@ static void kind_add(mm_map *m, const char *kind, size_t i)
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 16;
         l->v = mm_xrealloc(l->v, l->cap * sizeof *l->v);
+        if (with_labels)
+            l->labels = mm_xrealloc(l->labels, l->cap * sizeof *l->labels);
     }
+    if (with_labels)
+        l->labels[l->n] = labels;
     l->v[l->n++] = i;
 }
 
@@ -270,6 +296,7 @@ static void kind_free(void *p)
 {
     struct k8s_kind_list *l = p;
     free(l->v);
+    free(l->labels);
     free(l);
 }
 
@@ -291,10 +318,16 @@ static mm_map *index_kinds(const mm_k8s_set *s)
         const mm_k8s_object *o = mm_k8s_get(s, i);
         if (!o->kind)
             continue;
-        kind_add(m, o->kind, i);
+        kind_add(m, o->kind, i, false, NULL);
         for (int k = 0; tmpl_kinds[k]; k++)
-            if (!strcmp(o->kind, tmpl_kinds[k]))
-                kind_add(m, "*tmpl", i);
+            if (!strcmp(o->kind, tmpl_kinds[k])) {
+                kind_add(m, "*tmpl", i, false, NULL);
+                /* by namespace too: selectors only look in their own one,
+                 * and services x workloads would be quadratic otherwise */
+                char key[320];
+                snprintf(key, sizeof key, "*tmpl\x1f%s", o->ns ? o->ns : "default");
+                kind_add(m, key, i, true, k8s_tmpl_labels(o));
+            }
     }
     return m;
 }
@@ -329,7 +362,10 @@ int mm_k8s_check(const mm_k8s_set *s, const mm_k8s_check_opts *opts, mm_findings
     if (!opts)
         opts = &def;
     unsigned checks = opts->checks ? opts->checks : MM_K8S_CHECK_DEFAULT;
-    k8s_ctx c = {s, opts, out, 0, NULL, 0, false, mm_map_new(), index_kinds(s)};
+    k8s_ctx c = {s, opts, out, 0, NULL, 0, false, mm_map_new(), index_kinds(s), mm_map_new()};
+    /* every finding looks its rule up: by hash, not a scan of the table */
+    for (size_t i = 0; i < mm_k8s_rule_count(); i++)
+        mm_map_put(c.rules, mm_k8s_rule_get(i)->id, (void *)mm_k8s_rule_get(i));
     for (size_t i = 0; i < mm_k8s_count(s); i++) {
         const mm_k8s_object *o = mm_k8s_get(s, i);
         k8s_load_ignores(&c, i);
@@ -347,8 +383,18 @@ int mm_k8s_check(const mm_k8s_set *s, const mm_k8s_check_opts *opts, mm_findings
     if (checks & MM_K8S_CHECK_RBAC)
         k8s_check_rbac(&c);
     k8s_load_ignores(&c, (size_t)-1);
+    if (checks & MM_K8S_CHECK_NET)
+        k8s_check_net(&c);
+    k8s_load_ignores(&c, (size_t)-1);
+    if (checks & MM_K8S_CHECK_SENS)
+        k8s_check_sens(&c);
+    k8s_load_ignores(&c, (size_t)-1);
+    if (checks & MM_K8S_CHECK_NODE)
+        k8s_check_node(&c);
+    k8s_load_ignores(&c, (size_t)-1);
     mm_map_free(c.seen, NULL);
     mm_map_free(c.kinds, kind_free);
+    mm_map_free(c.rules, NULL);
     return 0;
 }
 
@@ -368,13 +414,19 @@ int mm_k8s_checks_parse(unsigned *out, const char *list)
             bits |= MM_K8S_CHECK_REFS;
         else if (!strcasecmp(t, "avail"))
             bits |= MM_K8S_CHECK_AVAIL;
+        else if (!strcasecmp(t, "net"))
+            bits |= MM_K8S_CHECK_NET;
+        else if (!strcasecmp(t, "sensitivity"))
+            bits |= MM_K8S_CHECK_SENS;
+        else if (!strcasecmp(t, "node"))
+            bits |= MM_K8S_CHECK_NODE;
         else if (!strcasecmp(t, "all"))
             bits |= MM_K8S_CHECK_ALL;
         else if (!strcasecmp(t, "default"))
             bits |= MM_K8S_CHECK_DEFAULT;
         else {
             rc = mm_error_set(MM_EINVAL, "unknown check family \"%s\" (pss, workload, rbac, "
-                              "refs, avail, default, all)", t);
+                              "refs, avail, net, sensitivity, node, default, all)", t);
             break;
         }
     }

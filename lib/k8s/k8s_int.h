@@ -60,7 +60,9 @@ typedef struct k8s_ctx {
     /* (resource, field) pairs already reported, "id\x1fres\x1ffield" */
     mm_map *seen;
     mm_map *kinds;          /* kind -> struct k8s_kind_list; "*tmpl": objects
-                             * with a pod template */
+                             * with a pod template; "*tmpl\x1fNS": those of
+                             * namespace NS ("default" when none) */
+    mm_map *rules;          /* rule id -> const mm_k8s_rule *, for reports */
 } k8s_ctx;
 
 /* The objects of one kind, in set order (an index built once per check
@@ -68,7 +70,12 @@ typedef struct k8s_ctx {
 struct k8s_kind_list {
     size_t *v;
     size_t n, cap;
+    const json_t **labels;  /* "*tmpl\x1fNS" lists only: each object's pod
+                             * template labels (NULL: none), found once */
 };
+/* The labels of a workload's pod template (also of a template that has no
+ * spec yet, as in a partial manifest); NULL when none. */
+const json_t *k8s_tmpl_labels(const mm_k8s_object *o);
 const struct k8s_kind_list *k8s_kind(const k8s_ctx *c, const char *kind);
 #define K8S_FOR_KIND(c, kind, var)                                                    \
     for (const struct k8s_kind_list *var##_l = k8s_kind((c), (kind)); var##_l; var##_l = NULL) \
@@ -95,6 +102,9 @@ void k8s_check_pss(k8s_ctx *c, const mm_k8s_object *o);
 void k8s_check_workload(k8s_ctx *c, const mm_k8s_object *o);
 void k8s_check_workload_set(k8s_ctx *c);    /* cross-object checks */
 void k8s_check_rbac(k8s_ctx *c);
+void k8s_check_net(k8s_ctx *c);         /* reach.c */
+void k8s_check_sens(k8s_ctx *c);        /* sens.c */
+void k8s_check_node(k8s_ctx *c);        /* nodetrust.c */
 
 /* PSS on one pod template: calls fail(ud, check_id, field, evidence) per
  * offending field. */

@@ -53,7 +53,11 @@ bool kj_int(const json_t *o, const char *key, json_int_t *out)
         return true;
     }
     if (json_is_real(v)) {
-        *out = (json_int_t)json_real_value(v);
+        double d = json_real_value(v);
+        /* out of range (or NaN): not an integer we can hold */
+        if (!(d > -9.2e18 && d < 9.2e18))
+            return false;
+        *out = (json_int_t)d;
         return true;
     }
     return false;
@@ -272,6 +276,18 @@ static int add_doc(struct doc_ctx *d, json_t *doc, int line, int depth)
                 return rc;
         }
         return 0;
+    }
+    json_t *kc = !kind && !api ? kj_obj(doc, "kubeletconfig") : NULL;
+    if (kc && json_object_size(doc) == 1) {
+        /* a kubelet's /configz answer: its KubeletConfiguration */
+        json_t *o = json_deep_copy(kc);
+        json_object_set_new(o, "kind", json_string("KubeletConfiguration"));
+        json_object_set_new(o, "apiVersion", json_string("kubelet.config.k8s.io/v1beta1"));
+        if (!json_is_object(kj_get(o, "metadata")))
+            json_object_set_new(o, "metadata", json_pack("{s:s}", "name", "configz"));
+        int rc = add_doc(d, o, line, depth + 1);
+        json_decref(o);
+        return rc;
     }
     if (!kind || !api || !*kind || !*api) {
         const char *missing = !api || !*api ? "apiVersion" : "kind";

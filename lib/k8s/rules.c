@@ -13,6 +13,9 @@
 #define WL(id, sev, sec, up, title, fix) {"MM-K8S-" id, "workload", sev, sec, up, title, fix}
 #define AV(id, sev, sec, up, title, fix) {"MM-K8S-" id, "avail", sev, sec, up, title, fix}
 #define RF(id, sev, sec, up, title, fix) {"MM-K8S-" id, "refs", sev, sec, up, title, fix}
+#define NT(id, sev, sec, up, title, fix) {"MM-K8S-" id, "net", sev, sec, up, title, fix}
+#define SN(id, sev, sec, up, title, fix) {"MM-K8S-" id, "sensitivity", sev, sec, up, title, fix}
+#define ND(id, sev, sec, up, title, fix) {"MM-K8S-" id, "node", sev, sec, up, title, fix}
 #define RB(id, sev, sec, up, title, fix) {"MM-K8S-" id, "rbac", sev, sec, up, title, fix}
 
 static const mm_k8s_rule rules[] = {
@@ -255,6 +258,48 @@ static const mm_k8s_rule rules[] = {
        "Do not grant pod or workload creation in kube-system."),
     RF("211", MM_SEV_LOW, "3.3.1", NULL, "Binding refers to a role that does not exist",
        "Remove the binding or create the role it names."),
+    /* network segmentation (section 3.3.3) */
+    NT("401", MM_SEV_MEDIUM, "3.3.3", "kube-linter non-isolated-pod (per namespace)",
+       "Namespace without any NetworkPolicy",
+       "Add a default-deny NetworkPolicy (podSelector: {}, policyTypes: [Ingress, Egress]) "
+       "and allow the flows the namespace needs."),
+    NT("402", MM_SEV_LOW, "3.3.3", "Polaris missingNetworkPolicy (policyTypes)",
+       "Pods isolated for one direction only (ingress or egress)",
+       "Add the other direction to a policy that selects them (policyTypes: [Ingress, Egress]) "
+       "with the peers they need."),
+    /* mixed sensitivity (section 3.3.4) */
+    SN("411", MM_SEV_HIGH, "3.3.4", NULL,
+       "Workloads of different sensitivity run on the same node",
+       "Keep each sensitivity level on its own nodes: a nodeSelector or required node "
+       "affinity on a node label per level, with a matching taint and toleration."),
+    SN("412", MM_SEV_MEDIUM, "3.3.4", NULL,
+       "Workloads of different sensitivity may be scheduled on the same node",
+       "Add a nodeSelector (or required node affinity) for the level's nodes, or a required "
+       "pod anti-affinity against the other level, or taint the level's nodes and tolerate "
+       "the taint only there."),
+    /* node trust (sections 3.3.5, 3.3.2) */
+    ND("421", MM_SEV_CRITICAL, "3.3.5", "CIS 4.2.1, 1.2.1",
+       "Anonymous requests are accepted (kubelet or API server)",
+       "kubelet: authentication.anonymous.enabled: false (--anonymous-auth=false); API "
+       "server: --anonymous-auth=false."),
+    ND("422", MM_SEV_CRITICAL, "3.3.5", "CIS 4.2.2, 1.2.6, 1.2.7",
+       "Authorization mode AlwaysAllow",
+       "kubelet: authorization.mode: Webhook; API server: --authorization-mode=Node,RBAC."),
+    ND("423", MM_SEV_HIGH, "3.3.5", "CIS 4.2.4",
+       "Kubelet read-only port open (10255)", "Set readOnlyPort: 0 (--read-only-port=0)."),
+    ND("424", MM_SEV_HIGH, "3.3.5", "CIS 4.2.3, 4.2.10, 1.2.5, 1.2.27",
+       "TLS not enforced or not verified",
+       "Give the kubelet and the API server certificates (tlsCertFile/tlsPrivateKeyFile, "
+       "--tls-cert-file), a client CA, and verify the kubelet's certificate "
+       "(--kubelet-certificate-authority); never insecure-skip-tls-verify."),
+    ND("425", MM_SEV_HIGH, "3.3.2", "CIS 1.2.27, 1.2.28",
+       "Secrets not encrypted at rest",
+       "Give the API server --encryption-provider-config with an aescbc, aesgcm, secretbox "
+       "or kms provider before identity for secrets."),
+    ND("426", MM_SEV_HIGH, "3.3.5", "CIS 1.2.19, 2.1",
+       "Plain-HTTP etcd or control-plane endpoint",
+       "Serve etcd and the API server over https only: https:// --etcd-servers with "
+       "--etcd-certfile/--etcd-keyfile, --insecure-port=0, https:// listen-client-urls."),
 };
 
 size_t mm_k8s_rule_count(void)

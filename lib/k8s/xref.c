@@ -7,6 +7,7 @@
  * them.
  */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "k8s/k8s_int.h"
@@ -28,7 +29,7 @@ static bool same_ns(const mm_k8s_object *a, const mm_k8s_object *b)
 
 /* The labels of a workload's pod template (also of a template that has
  * no spec yet, as in a partial manifest). */
-static const json_t *tmpl_labels(const mm_k8s_object *o)
+const json_t *k8s_tmpl_labels(const mm_k8s_object *o)
 {
     const json_t *meta, *spec;
     const char *prefix;
@@ -59,11 +60,14 @@ static char *labels_path(const mm_k8s_object *o)
 static bool selects_any(const k8s_ctx *c, const mm_k8s_object *where, const json_t *sel,
                         bool plain)
 {
-    K8S_FOR_KIND(c, "*tmpl", i) {
-        const mm_k8s_object *w = mm_k8s_get(c->s, i);
+    char key[320];
+    snprintf(key, sizeof key, "*tmpl\x1f%s", ns_of(where));
+    const struct k8s_kind_list *l = k8s_kind(c, key);
+    for (size_t k = 0; k < l->n; k++) {
+        const mm_k8s_object *w = mm_k8s_get(c->s, l->v[k]);
         if (!same_ns(w, where))
             continue;
-        const json_t *lab = tmpl_labels(w);
+        const json_t *lab = l->labels[k];
         if (lab && k8s_selector_matches(sel, lab, plain))
             return true;
         if (!lab && kind_is(w, "Pod") && k8s_selector_matches(sel, NULL, plain))
@@ -285,7 +289,7 @@ static void pdb_checks(k8s_ctx *c, const mm_k8s_object *o)
         const mm_k8s_object *w = mm_k8s_get(c->s, i);
         if (kind_is(w, "Pod") || !same_ns(w, o))
             continue;
-        const json_t *lab = tmpl_labels(w);
+        const json_t *lab = k8s_tmpl_labels(w);
         const json_t *wsel = kj_obj(kj_obj(kj_obj(w->json, "spec"), "selector"), "matchLabels");
         if (!(lab && k8s_selector_matches(sel, lab, false)) &&
             !(wsel && k8s_selector_matches(sel, wsel, false)))

@@ -108,7 +108,8 @@ int nt_dns_parse(const uint8_t *d, size_t len, nt_dns_fn fn, void *ud)
         off += 10;
         if (off + rdlen > len)
             return -1;
-        nt_dns_rr rr = {.name = name, .type = type};
+        nt_dns_rr rr = {.name = name, .type = type,
+                        .ttl = (uint32_t)R16(d + off + 4) << 16 | R16(d + off + 6)};
         if (cls == 1 && type == 1 && rdlen == 4) {
             rr.addr.family = AF_INET;
             memcpy(rr.addr.ip, d + off, 4);

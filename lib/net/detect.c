@@ -347,6 +347,11 @@ void nt_on_dns(mm_net *n, nt_flow *f, const nt_dns_rr *rr, bool response,
     }
     n->st.dns_answers++;
     nt_names_set(n->names, zone, &rr->addr, qname);
+    if (n->o.on_name) {
+        mm_net_flow v;
+        nt_flow_view(n, f, &v);
+        n->o.on_name(n->o.ud, &v, qname, &rr->addr, rr->ttl);
+    }
     if (!n->bl)
         return;
     const char *dom = qname;

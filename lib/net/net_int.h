@@ -79,6 +79,7 @@ typedef struct nt_dns_rr {
     uint16_t type;               /* 1 A, 28 AAAA, 5 CNAME; 0 = the question */
     mm_ipaddr addr;
     const char *target;          /* CNAME target */
+    uint32_t ttl;                /* answers: the record's TTL (seconds) */
 } nt_dns_rr;
 typedef void (*nt_dns_fn)(void *ud, const nt_dns_rr *rr, bool response);
 int nt_dns_parse(const uint8_t *d, size_t len, nt_dns_fn fn, void *ud);

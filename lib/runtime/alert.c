@@ -50,6 +50,8 @@ char *mm_alert_json(const mm_alert *a)
     json_object_set_new(o, "output_fields", f);
     if (a->action == MM_ACTION_KILL)
         json_object_set_new(o, "action", json_string("kill"));
+    else if (a->action == MM_ACTION_ISOLATE_NODE)
+        json_object_set_new(o, "action", json_string("isolate-node"));
     char *s2 = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     return s2;

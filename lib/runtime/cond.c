@@ -1194,6 +1194,8 @@ bool rt_eval(const rt_node *n, rt_ctx *c)
             return false;
         if (n->has_rf)
             return eval_field_rhs(n, c, v, cnt);
+        /* a list field (k8s_audit) is `in` a set when all its values are */
+        bool all = n->f.def->list && n->op == OP_IN;
         for (int i = 0; i < cnt; i++) {
             bool r;
             switch (n->f.type) {
@@ -1212,10 +1214,12 @@ bool rt_eval(const rt_node *n, rt_ctx *c)
             default:
                 r = cmp_str(n, v[i].s, v[i].len);
             }
-            if (r)
+            if (all && !r)
+                return false;
+            if (!all && r)
                 return true;
         }
-        return false;
+        return all;
     }
     }
     return false;

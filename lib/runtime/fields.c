@@ -267,7 +267,7 @@ const rt_fdef *rt_field_find(const char *name, size_t len, const char **argname)
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (strlen(fields[i].name) == len && !memcmp(fields[i].name, name, len))
             return &fields[i];
-    return NULL;
+    return rt_audit_field_find(name, len);
 }
 
 int rt_fref_init(rt_fref *f, const char *text, char *why, size_t whylen)
@@ -979,7 +979,7 @@ static int extract_raw(rt_ctx *c, const rt_fref *f, rt_val *v)
         v->len = ev->datalen;
         return 1;
     case F_EVT_BUFLEN: return ev->data ? put_num(v, ev->datalen) : 0;
-    case F_EVT_SOURCE: return put_str(v, "syscall");
+    case F_EVT_SOURCE: return put_str(v, ev->type == MM_EVT_K8S_AUDIT ? "k8s_audit" : "syscall");
     case F_EVT_IS_IO: case F_EVT_IS_IO_READ: case F_EVT_IS_IO_WRITE: {
         bool rd = ev->type == MM_EVT_READ || ev->type == MM_EVT_PREAD ||
                   ev->type == MM_EVT_READV || ev->type == MM_EVT_RECVFROM ||
@@ -1262,7 +1262,7 @@ static const char *b64_decode(rt_ctx *c, const char *s, size_t n)
 
 int rt_extract(rt_ctx *c, const rt_fref *f, rt_val *v)
 {
-    int n = extract_raw(c, f, v);
+    int n = f->def->id >= RT_FID_AUDIT ? rt_audit_extract(c, f, v) : extract_raw(c, f, v);
     if (!f->xform || n == 0)
         return n;
     for (int i = 0; i < n; i++) {
@@ -1313,6 +1313,23 @@ const char *rt_render(rt_ctx *c, const rt_fref *f, bool *numeric)
     int n = rt_extract(c, f, v);
     if (n == 0)
         return NULL;
+    if (f->def->list && f->type == FT_STR && !f->xform) {   /* Falco's "(a,b)" */
+        size_t len = 2;
+        for (int i = 0; i < n; i++)
+            len += (v[i].len == RT_LEN_UNKNOWN ? strlen(v[i].s) : v[i].len) + 1;
+        char *o = ctx_alloc(c, len + 1), *p = o;
+        *p++ = '(';
+        for (int i = 0; i < n; i++) {
+            size_t l = v[i].len == RT_LEN_UNKNOWN ? strlen(v[i].s) : v[i].len;
+            if (i)
+                *p++ = ',';
+            memcpy(p, v[i].s, l);
+            p += l;
+        }
+        *p++ = ')';
+        *p = 0;
+        return o;
+    }
     switch (f->type) {
     case FT_NUM:
         *numeric = true;

@@ -725,8 +725,10 @@ static int load_rule(ldr *l, yaml_node_t *item, const char *name)
         const char *s = scalar(an);
         if (s && !strcmp(s, "kill"))
             action = MM_ACTION_KILL;
+        else if (s && !strcmp(s, "isolate-node"))
+            action = MM_ACTION_ISOLATE_NODE;
         else if (!s || strcmp(s, "none"))
-            return ferr(l, an, "rule", name, "unknown action '%s' (kill or none)", s ? s : "?");
+            return ferr(l, an, "rule", name, "unknown action '%s' (kill, isolate-node or none)", s ? s : "?");
     }
     char **tags = NULL;
     size_t ntags = 0;
@@ -1176,9 +1178,14 @@ int mm_ruleset_compile(mm_ruleset *rs)
         r->info.disabled = false;
         r->info.skipped = false;
         r->info.unsupported_source = false;
-        if (strcmp(r->source ? r->source : "syscall", "syscall")) {
+        const char *src = r->source ? r->source : "syscall";
+        bool audit = !strcmp(src, "k8s_audit");
+        if ((strcmp(src, "syscall") && !audit) || (audit && rs->caps)) {
             r->info.skipped = true;
-            r->reason = mm_xasprintf("source '%s' is not handled (syscall only)", r->source);
+            r->reason = audit ? mm_xasprintf("source 'k8s_audit' is not served by the %s source "
+                                             "(mamori k8s audit)", rs->caps->name)
+                              : mm_xasprintf("source '%s' is not handled (syscall and "
+                                             "k8s_audit only)", r->source);
             warn(rs, "%s:%d: rule '%s' skipped: %s", r->file, r->info.line, r->name, r->reason);
             rule_sync_info(r);
             continue;
@@ -1217,6 +1224,15 @@ int mm_ruleset_compile(mm_ruleset *rs)
         rule_sync_info(r);
         uint64_t types[RT_TYPEWORDS];
         rt_node_types(r->node, types);
+        /* audit events go to k8s_audit rules only, syscall events to the others */
+        bool has_audit = (types[MM_EVT_K8S_AUDIT / 64] >> (MM_EVT_K8S_AUDIT % 64)) & 1;
+        if (audit) {
+            memset(types, 0, sizeof types);
+            if (has_audit)
+                types[MM_EVT_K8S_AUDIT / 64] |= 1ull << (MM_EVT_K8S_AUDIT % 64);
+        } else {
+            types[MM_EVT_K8S_AUDIT / 64] &= ~(1ull << (MM_EVT_K8S_AUDIT % 64));
+        }
         size_t cnt = 0;
         for (int t = 1; t < MM_EVT__COUNT; t++)
             cnt += (types[t / 64] >> (t % 64)) & 1;
@@ -1244,7 +1260,7 @@ int mm_ruleset_compile(mm_ruleset *rs)
             rule_sync_info(r);
             continue;
         }
-        if (cnt == MM_EVT__COUNT - 1)
+        if (!audit && cnt == MM_EVT__COUNT - 2)
             warn(rs, "%s:%d: rule '%s' does not restrict evt.type: it runs on every event",
                  r->file, r->info.line, r->name);
         for (int t = 1; t < MM_EVT__COUNT; t++) {
@@ -1368,7 +1384,7 @@ static void fire(mm_ruleset *rs, drule *r, const mm_event *ev, mm_alert_fn fn, v
         .ts = ev->ts, .rule = r->name, .priority = r->info.priority, .output = o->data,
         .fields = rs->afields, .nfields = r->nofields,
         .tags = (const char *const *)r->tags, .ntags = r->ntags,
-        .source = "syscall", .hostname = rs->hostname, .action = r->info.action,
+        .source = r->info.source, .hostname = rs->hostname, .action = r->info.action,
         .event = ev,
     };
     fn(ud, &a);

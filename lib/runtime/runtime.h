@@ -37,7 +37,12 @@ typedef struct rt_fdef {
     uint16_t id;
     uint8_t type;     /* rt_ftype */
     uint8_t argmode;  /* rt_argmode */
+    uint8_t list;     /* a list (ka.req.pod.containers.image): `in` needs
+                         every value in the set, outputs print "(a,b)" */
 } rt_fdef;
+
+/* Field ids from here on are the k8s_audit fields of audit.c. */
+#define RT_FID_AUDIT 1000
 
 /* transformers applied to a field (tolower(proc.name)) */
 enum rt_xform { XF_NONE = 0, XF_TOLOWER, XF_TOUPPER, XF_B64, XF_BASENAME, XF_LEN };
@@ -89,6 +94,10 @@ int rt_extract(rt_ctx *c, const rt_fref *f, rt_val *v);
  * set when the JSON value should be a number. */
 const char *rt_render(rt_ctx *c, const rt_fref *f, bool *numeric);
 void rt_ctx_reset(rt_ctx *c, const mm_event *ev);
+/* audit.c: the ka.* / jevt.* fields (NULL when name is not one), and their
+ * values for an MM_EVT_K8S_AUDIT event. */
+const rt_fdef *rt_audit_field_find(const char *name, size_t len);
+int rt_audit_extract(rt_ctx *c, const rt_fref *f, rt_val *v);
 void rt_ctx_free(rt_ctx *c);
 char *rt_ctx_strdup(rt_ctx *c, const char *s, size_t n);
 

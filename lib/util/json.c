@@ -68,3 +68,56 @@ void mm_json_set_str(json_t *obj, const char *key, const char *s)
         json_object_set_new(obj, key, mm_json_str(s));
 }
 
+
+/* Bytes copied as they are: printable ASCII but '"' (0x22) and '\\'
+ * (0x5c). */
+static const unsigned char plain_byte[256] = {
+    [0x20 ... 0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7f] = 1,
+};
+
+void mm_json_buf_str(mm_buf *b, const char *s)
+{
+    if (!s) {
+        mm_buf_add(b, "null", 4);
+        return;
+    }
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    mm_buf_reserve(b, n + 2);
+    mm_buf_addc(b, '"');
+    while (n) {
+        /* the run of bytes that need no escape, added at once */
+        size_t run = 0;
+        while (run < n && plain_byte[p[run]])
+            run++;
+        if (run) {
+            mm_buf_add(b, p, run);
+            p += run;
+            n -= run;
+            continue;
+        }
+        unsigned c = p[0];
+        size_t k = 1;
+        if (c >= 0x80) {
+            k = utf8_seq(p, n);
+            if (k)
+                mm_buf_add(b, p, k);
+            else {
+                mm_buf_add(b, "\xef\xbf\xbd", 3);
+                k = 1;
+            }
+        } else if (c == '"' || c == '\\') {
+            mm_buf_addc(b, '\\');
+            mm_buf_addc(b, (char)c);
+        } else if (c == '\b') mm_buf_add(b, "\\b", 2);
+        else if (c == '\f') mm_buf_add(b, "\\f", 2);
+        else if (c == '\n') mm_buf_add(b, "\\n", 2);
+        else if (c == '\r') mm_buf_add(b, "\\r", 2);
+        else if (c == '\t') mm_buf_add(b, "\\t", 2);
+        else
+            mm_buf_printf(b, "\\u%04X", c);
+        p += k;
+        n -= k;
+    }
+    mm_buf_addc(b, '"');
+}

@@ -220,7 +220,7 @@ PM = {
  "memoryLimitsMissing": ["MM-K8S-104"],
  "memoryRequestsMissing": ["MM-K8S-105"],
  "metadataAndInstanceMismatched": ["MM-K8S-138"],
- "missingNetworkPolicy": ["MM-K8S-301"],
+ "missingNetworkPolicy": ["MM-K8S-301", "MM-K8S-402"],
  "missingPodDisruptionBudget": ["MM-K8S-314"],
  "nakedPod": ["MM-K8S-131"],
  "notReadOnlyRootFilesystem": ["MM-K8S-101"],
@@ -265,14 +265,10 @@ POL_DIFFERS = {
         "Polaris's floor is 2 replicas, kube-linter's (and mamori's) 3",
     ('hpaMinAvailability', 'success.yaml'):
         "Polaris's floor is 2 replicas, kube-linter's (and mamori's) 3",
-    ('missingNetworkPolicy', 'failure.netpol_missing_egress_in_policytypes.yaml'):
-        'Polaris wants both ingress and egress policy types; mamori reports pods that no policy selects at all (direction coverage is the reachability work of issue 16)',
     ('missingNetworkPolicy', 'failure.netpol_missing_egress_rules.yaml'):
-        'Polaris wants both ingress and egress policy types; mamori reports pods that no policy selects at all (direction coverage is the reachability work of issue 16)',
-    ('missingNetworkPolicy', 'failure.netpol_missing_ingress_in_policytypes.yaml'):
-        'Polaris wants both ingress and egress policy types; mamori reports pods that no policy selects at all (direction coverage is the reachability work of issue 16)',
+        'Polaris wants rules in both directions; Egress in policyTypes with no egress rule is a default deny of egress (the pods are isolated both ways), which mamori does not report',
     ('missingNetworkPolicy', 'failure.netpol_missing_ingress_rules.yaml'):
-        'Polaris wants both ingress and egress policy types; mamori reports pods that no policy selects at all (direction coverage is the reachability work of issue 16)',
+        'Polaris wants rules in both directions; Ingress in policyTypes with no ingress rule is a default deny of ingress (the pods are isolated both ways), which mamori does not report',
     ('nakedPod', 'success.yaml'):
         "a bare Pod with no ownerReferences: mamori reports it; Polaris's fixture labels it a success",
     ('pdbMinAvailableGreaterThanHPAMinReplicas', 'success.no-min-replicas.yaml'):

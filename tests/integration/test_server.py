@@ -433,7 +433,7 @@ def openapi_paths(c):
 
 
 def agent_forward(c):
-    """`mamori agent --server`: the agent's alerts (a replayed event file) reach
+    """`mamori agent --mamori-server`: the agent's alerts (a replayed event file) reach
     the server through the forwarder, with the agent token of the host."""
     s = c.srv
     d = tempfile.mkdtemp(dir=s.state)
@@ -455,9 +455,9 @@ def agent_forward(c):
                 "evt.arg.flags": "O_RDONLY", "evt.rawres": 3}) + "\n")
     before = s.count(c.admin, host="h1", rule="Read shadow")
     r = cli("agent", "--source", "replay:" + evf, "--rules", rules, "--quiet",
-            "--server", s.base, "--token", c.agent1, "--host-id", "h1",
+            "--mamori-server", s.base, "--token", c.agent1, "--host-id", "h1",
             "--server-ca", s.cert, "--spool", os.path.join(d, "spool"), check=False)
-    eq(r.returncode, 0, "agent --server: " + r.stderr)
+    eq(r.returncode, 0, "agent --mamori-server: " + r.stderr)
     eq(r.stdout, "", "alerts go to the server, not to standard output")
     eq(s.count(c.admin, host="h1", rule="Read shadow") - before, 20, "alerts stored")
     st, v, _ = s.req("GET", "/api/v1/events", c.viewer,
@@ -466,9 +466,9 @@ def agent_forward(c):
     eq((x["severity"], x["section"], x["event"]["output_fields"]["fd.name"]),
        ("MEDIUM", "3.4.4", "/etc/shadow"), "a forwarded alert")
     r = cli("agent", "--source", "replay:" + evf, "--rules", rules, "--quiet",
-            "--server", s.base, "--token", c.agent1, "--host-id", "h2",
+            "--mamori-server", s.base, "--token", c.agent1, "--host-id", "h2",
             "--server-ca", s.cert, "--spool", os.path.join(d, "spool2"), check=False)
-    eq(r.returncode, 2, "agent --server for another host")
+    eq(r.returncode, 2, "agent --mamori-server for another host")
     check("403" in r.stderr, r.stderr)
 
 

@@ -242,7 +242,7 @@ def main():
 
         def clear():
             a = one("Clear Log Activities", fd__name=n["log"])
-            check("python" in a["output_fields"].get("proc.name", ""), "proc.name %r" %
+            check("python" in (a["output_fields"].get("proc.name") or ""), "proc.name %r" %
                   a["output_fields"].get("proc.name"))
 
         def shred():
@@ -252,12 +252,12 @@ def main():
             if "ptrace_skip" in n:
                 skip(n["ptrace_skip"])
             a = [x for x in find(ag, "PTRACE attached to process")
-                 if "python" in x["output_fields"].get("proc.name", "")]
+                 if "python" in (x["output_fields"].get("proc.name") or "")]
             check(len(a) >= 1, "no PTRACE attach alert from the test")
 
         def pdebug():
             a = [x for x in find(ag, "PTRACE anti-debug attempt")
-                 if "python" in x["output_fields"].get("proc.name", "")]
+                 if "python" in (x["output_fields"].get("proc.name") or "")]
             eq(len(a), 1, "PTRACE_TRACEME alerts")
 
         def shm():

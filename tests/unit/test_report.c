@@ -379,6 +379,45 @@ static json_t *find_pkg(json_t *pkgs, const char *type, const char *name,
     return NULL;
 }
 
+/* The streaming writer (packages and findings written one at a time,
+ * findings without a jansson tree) and the document tree dumped whole
+ * give the same bytes, hostile strings included: control characters,
+ * quotes, backslashes, invalid UTF-8, U+2028, empty and missing fields. */
+MM_TEST(json_stream_equals_tree)
+{
+    mm_result *r = scan_fixture();
+    REQUIRE(r);
+    mm_findings *fl = mm_result_findings(r);
+    char *refs[] = {"https://example.com/a\"b", NULL, "\x01\x1f\x7f"};
+    mm_finding f = {
+        .id = "X-1\t\"q\"\\", .kind = MM_FIND_SECRET, .severity = MM_SEV_HIGH,
+        .title = "bad \xff\xfe utf8 \xc0\xaf ok \xc3\xa9 \xe2\x80\xa8 \b\f\n\r",
+        .loc = {.layer = 3, .line = 7, .path = "/etc/p\"w", .resource = "Pod/ns/x",
+                .field = "spec.containers[0]"},
+        .evidence = "", .references = refs, .nreferences = 3, .section = "3.1.4"};
+    CHECK_OK(mm_findings_add(fl, &f));
+    mm_finding g = {.id = "X-2", .kind = MM_FIND_MISCONFIG, .severity = MM_SEV_LOW,
+                    .loc = {.layer = -1}, .section = "3.1.2"};
+    CHECK_OK(mm_findings_add(fl, &g));
+    mm_report_opts o;
+    mm_report_opts_init(&o);
+    o.now = 1700000000;
+    char *tree = NULL, *stream = NULL;
+    size_t len = 0;
+    CHECK_OK(mm_report_json_string(&tree, r, &o));
+    FILE *mf = open_memstream(&stream, &len);
+    REQUIRE(mf);
+    CHECK_OK(mm_report_write(mf, r, MM_FORMAT_JSON, &o));
+    fclose(mf);
+    REQUIRE(tree && stream);
+    /* the file ends with a newline, the string does not */
+    CHECK_INT(len, strlen(tree) + 1);
+    CHECK(strncmp(stream, tree, strlen(tree)) == 0);
+    free(tree);
+    free(stream);
+    mm_result_free(r);
+}
+
 MM_TEST(json_report_schema)
 {
     mm_result *r = scan_fixture();

@@ -244,7 +244,8 @@ MM_TEST(unsupported_is_disabled_with_reason)
         "- rule: badout\n  desc: d\n  condition: evt.type=execve\n  output: o %nope.field\n  priority: INFO\n"
         "- rule: badnum\n  desc: d\n  condition: evt.type=execve and user.uid = root\n  output: o\n  priority: INFO\n"
         "- rule: badtype\n  desc: d\n  condition: evt.type in (pluginevent, k8s_thing)\n  output: o\n  priority: INFO\n"
-        "- rule: audit\n  desc: d\n  condition: ka.verb=create\n  output: o\n  priority: INFO\n  source: k8s_audit\n");
+        "- rule: audit\n  desc: d\n  condition: ka.verb=create\n  output: o\n  priority: INFO\n  source: k8s_audit\n"
+        "- rule: cloud\n  desc: d\n  condition: ct.name=x\n  output: o\n  priority: INFO\n  source: aws_cloudtrail\n");
     REQUIRE(rs);
     const mm_rule_info *r;
     REQUIRE((r = find_rule(rs, "good")) && !r->disabled);
@@ -259,7 +260,10 @@ MM_TEST(unsupported_is_disabled_with_reason)
     REQUIRE((r = find_rule(rs, "badnum")) && r->disabled);
     REQUIRE((r = find_rule(rs, "badtype")) && r->disabled);
     CHECK(strstr(r->disabled_reason, "pluginevent") != NULL);
-    REQUIRE((r = find_rule(rs, "audit")) && r->skipped && !r->disabled);
+    /* k8s_audit rules run on audit events (mamori k8s audit); other
+     * sources are skipped */
+    REQUIRE((r = find_rule(rs, "audit")) && !r->skipped && !r->disabled);
+    REQUIRE((r = find_rule(rs, "cloud")) && r->skipped && !r->disabled);
     /* each disabled rule is in the warnings, with file and line */
     size_t w = 0;
     for (size_t i = 0; i < mm_ruleset_warning_count(rs); i++)

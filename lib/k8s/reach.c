@@ -1,0 +1,260 @@
+/*
+ * reach.c - the reachability matrix written out (`mamori k8s reach`: a
+ * table, JSON, or a Graphviz DOT graph) and the segmentation findings of
+ * SP 800-190 section 3.3.3 that come from it: namespaces that no
+ * NetworkPolicy covers (MM-K8S-401) and pods that policies isolate in one
+ * direction only (MM-K8S-402).  Pods that no policy selects at all stay
+ * MM-K8S-301 (workload family).  Output is streamed: a 1,000-workload
+ * matrix is a million cells.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "k8s/k8s_int.h"
+#include "k8s/netpol_int.h"
+
+/* A JSON string literal of s (control characters and quotes escaped;
+ * invalid UTF-8 is kept byte for byte: names come from parsed JSON). */
+static void jstr(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+static void json_strv(FILE *f, char **v, size_t n)
+{
+    fputc('[', f);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            fputc(',', f);
+        jstr(f, v[i]);
+    }
+    fputc(']', f);
+}
+
+static void write_json(const mm_k8s_reach *r, FILE *f)
+{
+    size_t n = mm_k8s_reach_count(r);
+    fputs("{\n  \"workloads\": [", f);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "%s\n    {\"id\": ", i ? "," : "");
+        jstr(f, mm_k8s_reach_workload(r, i));
+        for (int d = 0; d < 2; d++) {
+            fprintf(f, ", \"%s_isolated\": %s, \"%s_policies\": [", d ? "egress" : "ingress",
+                    mm_k8s_reach_isolated(r, i, !d) ? "true" : "false", d ? "egress" : "ingress");
+            const char *ids[64];
+            size_t np = k8s_reach_policies(r, i, !d, ids, 64);
+            for (size_t k = 0; k < np && k < 64; k++) {
+                if (k)
+                    fputc(',', f);
+                jstr(f, ids[k]);
+            }
+            fputc(']', f);
+            char **v = NULL;
+            size_t nv = 0;
+            k8s_reach_ipblocks(r, i, !d, &v, &nv);
+            fprintf(f, ", \"%s\": ", d ? "egress_to_addresses" : "ingress_from_addresses");
+            json_strv(f, v, nv);
+            mm_strv_free(v, nv);
+        }
+        fputc('}', f);
+    }
+    fputs("\n  ],\n  \"edges\": [", f);
+    k8s_pset o = {0}, a = {0}, b = {0};
+    mm_buf t = {0};
+    bool first = true;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            k8s_reach_cell(r, i, j, &o, &a, &b);
+            if (!o.n)
+                continue;
+            mm_buf_clear(&t);
+            k8s_pset_text(&o, &t);
+            fprintf(f, "%s\n    {\"from\": ", first ? "" : ",");
+            first = false;
+            jstr(f, mm_k8s_reach_workload(r, i));
+            fputs(", \"to\": ", f);
+            jstr(f, mm_k8s_reach_workload(r, j));
+            fputs(", \"ports\": ", f);
+            jstr(f, t.data);
+            fputc('}', f);
+        }
+    fputs("\n  ]\n}\n", f);
+    free(o.v);
+    free(a.v);
+    free(b.v);
+    mm_buf_free(&t);
+}
+
+/* DOT ids are quoted strings: quotes and backslashes escaped, controls
+ * dropped. */
+static void dstr(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p >= 0x20 && *p != 0x7f)
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+static void write_dot(const mm_k8s_reach *r, FILE *f)
+{
+    size_t n = mm_k8s_reach_count(r);
+    fputs("digraph reach {\n  rankdir=LR;\n  node [shape=box];\n", f);
+    fputs("  \"(outside)\" [shape=ellipse];\n", f);
+    for (size_t i = 0; i < n; i++) {
+        fputs("  ", f);
+        dstr(f, mm_k8s_reach_workload(r, i));
+        fprintf(f, " [style=%s];\n", mm_k8s_reach_isolated(r, i, true) ? "solid" : "dashed");
+    }
+    k8s_pset o = {0}, a = {0}, b = {0};
+    mm_buf t = {0};
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            k8s_reach_cell(r, i, j, &o, &a, &b);
+            if (!o.n)
+                continue;
+            mm_buf_clear(&t);
+            k8s_pset_text(&o, &t);
+            fputs("  ", f);
+            dstr(f, mm_k8s_reach_workload(r, i));
+            fputs(" -> ", f);
+            dstr(f, mm_k8s_reach_workload(r, j));
+            fputs(" [label=", f);
+            dstr(f, t.data);
+            fputs("];\n", f);
+        }
+    for (size_t i = 0; i < n; i++)
+        for (int d = 0; d < 2; d++) {
+            char **v = NULL;
+            size_t nv = 0;
+            k8s_reach_ipblocks(r, i, !d, &v, &nv);
+            for (size_t k = 0; k < nv; k++) {
+                fputs("  ", f);
+                dstr(f, d ? mm_k8s_reach_workload(r, i) : "(outside)");
+                fputs(" -> ", f);
+                dstr(f, d ? "(outside)" : mm_k8s_reach_workload(r, i));
+                fputs(" [style=dotted, label=", f);
+                dstr(f, v[k]);
+                fputs("];\n", f);
+            }
+            mm_strv_free(v, nv);
+        }
+    fputs("}\n", f);
+    free(o.v);
+    free(a.v);
+    free(b.v);
+    mm_buf_free(&t);
+}
+
+static void write_table(const mm_k8s_reach *r, FILE *f)
+{
+    size_t n = mm_k8s_reach_count(r);
+    fprintf(f, "%-48s %-9s %-9s %s\n", "WORKLOAD", "INGRESS", "EGRESS", "OUTSIDE (in | out)");
+    for (size_t i = 0; i < n; i++) {
+        char *id = mm_str_printable(mm_k8s_reach_workload(r, i));
+        mm_buf t = {0};
+        for (int d = 0; d < 2; d++) {
+            char **v = NULL;
+            size_t nv = 0;
+            k8s_reach_ipblocks(r, i, !d, &v, &nv);
+            if (d)
+                mm_buf_adds(&t, " | ");
+            for (size_t k = 0; k < nv; k++)
+                mm_buf_printf(&t, "%s%s", k ? "; " : "", v[k]);
+            if (!nv)
+                mm_buf_adds(&t, "-");
+            mm_strv_free(v, nv);
+        }
+        char *out = mm_str_printable(t.data);
+        fprintf(f, "%-48s %-9s %-9s %s\n", id,
+                mm_k8s_reach_isolated(r, i, true) ? "isolated" : "open",
+                mm_k8s_reach_isolated(r, i, false) ? "isolated" : "open", out);
+        free(out);
+        free(id);
+        mm_buf_free(&t);
+    }
+    fprintf(f, "\n%-48s %-48s %s\n", "FROM", "TO", "PORTS");
+    k8s_pset o = {0}, a = {0}, b = {0};
+    mm_buf t = {0};
+    size_t edges = 0;
+    for (size_t i = 0; i < n; i++) {
+        char *from = mm_str_printable(mm_k8s_reach_workload(r, i));
+        for (size_t j = 0; j < n; j++) {
+            k8s_reach_cell(r, i, j, &o, &a, &b);
+            if (!o.n)
+                continue;
+            mm_buf_clear(&t);
+            k8s_pset_text(&o, &t);
+            char *to = mm_str_printable(mm_k8s_reach_workload(r, j));
+            fprintf(f, "%-48s %-48s %s\n", from, to, t.data);
+            free(to);
+            edges++;
+        }
+        free(from);
+    }
+    fprintf(f, "\n%zu workloads, %zu of %zu pairs connected\n", n, edges, n * n);
+    free(o.v);
+    free(a.v);
+    free(b.v);
+    mm_buf_free(&t);
+}
+
+int mm_k8s_reach_write(const mm_k8s_reach *r, FILE *out, const char *format)
+{
+    if (!r || !out)
+        return mm_error_set(MM_EINVAL, "reach: nothing to write");
+    if (!format || !strcmp(format, "table"))
+        write_table(r, out);
+    else if (!strcmp(format, "json"))
+        write_json(r, out);
+    else if (!strcmp(format, "dot"))
+        write_dot(r, out);
+    else
+        return mm_error_set(MM_EINVAL, "reach writes table, json or dot, not \"%s\"", format);
+    if (fflush(out) != 0 || ferror(out))
+        return mm_error_set(MM_EIO, "reach: write error");
+    return 0;
+}
+
+/* --- findings ------------------------------------------------------------------------ */
+void k8s_check_net(k8s_ctx *c)
+{
+    mm_k8s_reach *r;
+    if (mm_k8s_reach_build(&r, c->s) < 0)
+        return;
+    for (size_t i = 0; i < k8s_reach_nnamespaces(r); i++) {
+        size_t obj, first;
+        bool has;
+        const char *name = k8s_reach_namespace(r, i, &obj, &has, &first);
+        if (has)
+            continue;
+        if (obj != (size_t)-1)
+            k8s_report_on(c, obj, "MM-K8S-401", NULL, "no NetworkPolicy in namespace %s: "
+                          "every pod accepts and opens any connection", name);
+        else if (first != (size_t)-1)
+            k8s_report_on(c, k8s_reach_obj(r, first), "MM-K8S-401", "metadata.namespace",
+                          "no NetworkPolicy in namespace %s: every pod accepts and opens any "
+                          "connection", name);
+    }
+    for (size_t w = 0; w < k8s_reach_nworkloads(r); w++) {
+        bool in = mm_k8s_reach_isolated(r, w, true), out = mm_k8s_reach_isolated(r, w, false);
+        if (in == out)
+            continue;   /* both, or neither (not selected at all: MM-K8S-301) */
+        k8s_report_on(c, k8s_reach_obj(r, w), "MM-K8S-402", NULL,
+                      in ? "policies isolate ingress only: the pods may open any connection"
+                         : "policies isolate egress only: the pods accept any connection");
+    }
+    mm_k8s_reach_free(r);
+}
