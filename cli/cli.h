@@ -45,6 +45,18 @@ int cmd_net(int argc, char **argv);                         /* cmd_net.c */
 int cmd_net_enforce(int argc, char **argv);                 /* cmd_netpol.c */
 int cmd_waf(int argc, char **argv);                         /* cmd_waf.c */
 int cmd_k8s(int argc, char **argv);                         /* cmd_k8s.c */
+int cmd_server(int argc, char **argv);                      /* cmd_server.c */
+/* Streams JSON events (a line each) from in to `mamori server` with the
+ * disk spool (`mamori server send`, `mamori agent --mamori-server`): 0 when all
+ * were delivered, else EXIT_ERROR (printed).  cmd_server.c */
+typedef struct cli_forward {
+    const char *server, *token, *host_id, *ca, *spool;
+    bool insecure, quiet;
+    uint64_t spool_max;
+    unsigned batch;
+    double wait;
+} cli_forward;
+int cli_forward_events(FILE *in, const char *name, const cli_forward *fw);
 int cmd_k8s_cis(int argc, char **argv);                     /* cmd_k8s_cis.c */
 int cmd_k8s_audit(int argc, char **argv);                   /* cmd_k8s_audit.c */
 int cmd_k8s_isolate(int argc, char **argv);                 /* cmd_k8s_isolate.c */
@@ -63,6 +75,7 @@ void cli_usage(FILE *f);                                    /* main.c */
 enum {
     CLI_OPT_SEVERITY = 1000, CLI_OPT_IGNORE_UNFIXED, CLI_OPT_EXIT_CODE,
     CLI_OPT_IGNOREFILE, CLI_OPT_DB_PATH, CLI_OPT_DB_MAX_AGE,
+    CLI_OPT_SERVER, CLI_OPT_TOKEN, CLI_OPT_SERVER_CA, CLI_OPT_SERVER_HOST,
 };
 #define CLI_VULN_LONGOPTS                                                   \
     {"severity", required_argument, NULL, CLI_OPT_SEVERITY},                \
@@ -70,7 +83,11 @@ enum {
     {"exit-code", required_argument, NULL, CLI_OPT_EXIT_CODE},              \
     {"ignorefile", required_argument, NULL, CLI_OPT_IGNOREFILE},            \
     {"db-path", required_argument, NULL, CLI_OPT_DB_PATH},                  \
-    {"db-max-age", required_argument, NULL, CLI_OPT_DB_MAX_AGE}
+    {"db-max-age", required_argument, NULL, CLI_OPT_DB_MAX_AGE},             \
+    {"server", required_argument, NULL, CLI_OPT_SERVER},                    \
+    {"token", required_argument, NULL, CLI_OPT_TOKEN},                      \
+    {"server-ca", required_argument, NULL, CLI_OPT_SERVER_CA},              \
+    {"server-host", required_argument, NULL, CLI_OPT_SERVER_HOST}
 
 typedef struct cli_vuln {
     const char *db_path;     /* --db-path, NULL = default */
@@ -82,6 +99,10 @@ typedef struct cli_vuln {
     int64_t max_age_days;    /* --db-max-age */
     bool quiet;
     char *db_path_buf;       /* the path the pipeline uses (owned) */
+    const char *server;      /* --server URL: upload the result (cli_report) */
+    const char *token;       /* --token, else MAMORI_TOKEN */
+    const char *server_ca;   /* --server-ca FILE: the server's certificate */
+    const char *server_host; /* --server-host ID: the host the scan ran on */
 } cli_vuln;
 
 /* Handles option c of CLI_VULN_LONGOPTS: 1 when it was one, 0 when it is

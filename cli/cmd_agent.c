@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
 
 #include "mamori/mamori.h"
 #include "mamori/agent.h"
@@ -115,7 +117,55 @@ static void agent_usage(FILE *f)
 "  --node-name NAME     this node (default $NODE_NAME, from the downward API)\n"
 "  --in-cluster         the pod's service account (--server URL, --sa-dir DIR)\n"
 "  --kubeconfig F       or a kubeconfig (--context C)\n"
-"  --isolate-effect E   NoSchedule (default), PreferNoSchedule or NoExecute\n");
+"  --isolate-effect E   NoSchedule (default), PreferNoSchedule or NoExecute\n"
+"  --mamori-server URL --token T --host-id ID --spool DIR [--server-ca FILE]\n"
+"                       stream the alerts to `mamori server` (docs/api.md), spooled\n"
+"                       to DIR while it is away\n");
+}
+
+/* --mamori-server: a child process reads the agent's JSON alerts through a pipe
+ * (standard output of the agent) and streams them with the disk spool;
+ * forked before the agent starts a thread.  Its pid, or -1 (printed). */
+static pid_t agent_forwarder(cli_forward *fw, bool quiet)
+{
+    if (!fw->token)
+        fw->token = getenv("MAMORI_TOKEN");
+    if (!fw->token || !fw->host_id || !fw->spool) {
+        fprintf(stderr, "%s agent: --mamori-server needs --token (or MAMORI_TOKEN), --host-id and"
+                " --spool DIR\n", prog);
+        return -1;
+    }
+    fw->wait = 30;
+    fw->quiet = quiet;
+    int pfd[2];
+    if (pipe(pfd) != 0) {
+        fprintf(stderr, "%s agent: pipe: %s\n", prog, strerror(errno));
+        return -1;
+    }
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "%s agent: fork: %s\n", prog, strerror(errno));
+        close(pfd[0]);
+        close(pfd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        /* the forwarder: outlives a SIGINT/SIGTERM of the agent to flush */
+        signal(SIGINT, SIG_IGN);
+        signal(SIGTERM, SIG_IGN);
+        close(pfd[1]);
+        FILE *in = fdopen(pfd[0], "r");
+        int rc = in ? cli_forward_events(in, "agent alerts", fw) : EXIT_ERROR;
+        _exit(rc);
+    }
+    close(pfd[0]);
+    if (dup2(pfd[1], STDOUT_FILENO) < 0) {
+        fprintf(stderr, "%s agent: dup2: %s\n", prog, strerror(errno));
+        return -1;
+    }
+    close(pfd[1]);
+    return pid;
 }
 
 int cmd_agent(int argc, char **argv)
@@ -143,6 +193,11 @@ int cmd_agent(int argc, char **argv)
         {"kubeconfig", required_argument, NULL, 1604},
         {"context", required_argument, NULL, 1605},
         {"isolate-effect", required_argument, NULL, 1606},
+        {"mamori-server", required_argument, NULL, 1610},
+        {"token", required_argument, NULL, 1611},
+        {"host-id", required_argument, NULL, 1612},
+        {"server-ca", required_argument, NULL, 1613},
+        {"spool", required_argument, NULL, 1614},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -156,6 +211,7 @@ int cmd_agent(int argc, char **argv)
     double learn_secs = -1;
     const char *profile_out = NULL, *profile = NULL;
     mm_profile_opts lopts = {0};
+    cli_forward fw = {0};   /* --mamori-server: alerts to `mamori server` */
     iso_ctx iso = {0};
     mm_k8s_isolate_opts_init(&iso.io);
     iso.node = getenv("NODE_NAME");
@@ -174,6 +230,11 @@ int cmd_agent(int argc, char **argv)
             break;
         case 's': source = optarg; break;
         case 'o': output = optarg; break;
+        case 1610: fw.server = optarg; break;
+        case 1611: fw.token = optarg; break;
+        case 1612: fw.host_id = optarg; break;
+        case 1613: fw.ca = optarg; break;
+        case 1614: fw.spool = optarg; break;
         case 'c': capture = optarg; break;
         case 1302: exec_store = optarg; break;
         case 1300:   /* --capture-max-size */
@@ -231,6 +292,17 @@ int cmd_agent(int argc, char **argv)
         return EXIT_ERROR;
     }
 
+    pid_t fwd = -1;
+    if (fw.server) {
+        if (output && strcmp(output, "json")) {
+            fprintf(stderr, "%s agent: --mamori-server takes the alerts; no --output with it\n", prog);
+            return EXIT_ERROR;
+        }
+        fwd = agent_forwarder(&fw, quiet);
+        if (fwd < 0)
+            return EXIT_ERROR;
+    }
+
     mm_agent_opts ao;
     mm_agent_opts_init(&ao);
     ao.rule_files = rules;
@@ -266,6 +338,16 @@ int cmd_agent(int argc, char **argv)
     mm_agent_stats st;
     int arc = mm_agent_run(&ao, &st);
     mm_k8s_client_free(iso.kc);
+    if (fwd > 0) {
+        /* the end of the alerts: the forwarder sends what is left and exits */
+        fflush(stdout);
+        close(STDOUT_FILENO);
+        int ws = 0;
+        while (waitpid(fwd, &ws, 0) < 0 && errno == EINTR)
+            ;
+        if (arc == 0 && !(WIFEXITED(ws) && WEXITSTATUS(ws) == 0))
+            return EXIT_ERROR;   /* it said why */
+    }
     if (arc == 0)
         return 0;
     switch (st.failed) {

@@ -23,6 +23,7 @@
 #include "mamori/vuln.h"
 #include "mamori/malware.h"
 #include "mamori/secret.h"
+#include "mamori/fleet.h"
 #include "cli.h"
 
 static void progress(void *ud, int layer, int nlayers, uint64_t done,
@@ -131,6 +132,18 @@ int cli_vuln_option(cli_vuln *v, int c, const char *arg)
     case CLI_OPT_IGNOREFILE:
         v->ignorefile = arg;
         return 1;
+    case CLI_OPT_SERVER:
+        v->server = arg;
+        return 1;
+    case CLI_OPT_TOKEN:
+        v->token = arg;
+        return 1;
+    case CLI_OPT_SERVER_CA:
+        v->server_ca = arg;
+        return 1;
+    case CLI_OPT_SERVER_HOST:
+        v->server_host = arg;
+        return 1;
     case CLI_OPT_DB_PATH:
         v->db_path = arg;
         return 1;
@@ -234,6 +247,19 @@ int cli_report(mm_result *r, const mm_pipeline_outcome *oc, const cli_vuln *v,
         fprintf(stderr, "%s: %s: %s\n", prog, output, strerror(errno));
         exit_status = EXIT_ERROR;
     }
+    if (exit_status == 0 && v->server) {
+        /* --server: the same result, as its JSON report, to `mamori server` */
+        mm_fleet_client_opts co = {0};
+        co.server = v->server;
+        co.token = v->token ? v->token : getenv("MAMORI_TOKEN");
+        co.ca_file = v->server_ca;
+        char *id = NULL;
+        if (mm_fleet_upload_scan(&co, r, v->server_host, &id) != 0)
+            exit_status = cli_fail("--server: ");
+        else if (!v->quiet)
+            fprintf(stderr, "%s: uploaded to %s as scan %s\n", prog, v->server, id ? id : "?");
+        free(id);
+    }
     if (exit_status == 0 && v->exit_code && oc->filter.kept > 0)
         exit_status = v->exit_code;
     return exit_status;
@@ -335,7 +361,8 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
             break;
         case CLI_OPT_SEVERITY: case CLI_OPT_IGNORE_UNFIXED:
         case CLI_OPT_EXIT_CODE: case CLI_OPT_IGNOREFILE: case CLI_OPT_DB_PATH:
-        case CLI_OPT_DB_MAX_AGE:
+        case CLI_OPT_DB_MAX_AGE: case CLI_OPT_SERVER: case CLI_OPT_TOKEN:
+        case CLI_OPT_SERVER_CA: case CLI_OPT_SERVER_HOST:
             if (cli_vuln_option(&vo, c, optarg) < 0)
                 return EXIT_ERROR;
             break;

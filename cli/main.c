@@ -50,6 +50,11 @@ void cli_usage(FILE *f)
 "                                                 CIS Docker/Debian, SCAP; enforce\n"
 "  mamori host runtime | containers | commands    runtime software CVEs, containers,\n"
 "                                                 interactive commands\n"
+"  mamori server [--listen HOST:PORT] [--db PATH|postgres://...]\n"
+"                                                 the fleet API server (server --help)\n"
+"  mamori server token create|list|revoke         API tokens and roles\n"
+"  mamori server send --server URL --token T --host-id ID [FILE]\n"
+"                                                 stream agent events to the server\n"
 "  mamori version\n"
 "\n"
 "Options:\n"
@@ -89,6 +94,9 @@ void cli_usage(FILE *f)
 "                          (repeatable, in order)\n"
 "      --no-builtin-secret-rules  secrets: only the rules of --secret-config\n"
 "      --secret-scan-binaries  secrets: also scan binary files (skipped by default)\n"
+"      --server URL        also upload the result to `mamori server` (https://HOST:PORT)\n"
+"      --token T           its API token (or MAMORI_TOKEN); --server-ca FILE: its\n"
+"                          certificate; --server-host ID: the host the scan ran on\n"
 "  -q, --quiet             no progress or warnings on standard error\n"
 "  -h, --help\n"
 "\n"
@@ -210,6 +218,8 @@ int main(int argc, char **argv)
         return cmd_net(argc - 1, argv + 1);
     if (!strcmp(cmd, "k8s"))
         return cmd_k8s(argc - 1, argv + 1);
+    if (!strcmp(cmd, "server"))
+        return cmd_server(argc - 1, argv + 1);
     if (!strcmp(cmd, "admission"))
         return cmd_admission(argc - 1, argv + 1);
     if (!strcmp(cmd, "waf"))

@@ -12,13 +12,13 @@ BUILD="meson ninja-build pkg-config gcc clang llvm libclang-rt-14-dev \
   libbpf-dev bpftool \
   libpcap-dev libopenscap-dev \
   libnftables-dev libnetfilter-log-dev libmodsecurity-dev modsecurity-crs \
-  libmicrohttpd-dev"
+  libmicrohttpd-dev libpq-dev"
 TEST="python3 python3-yaml jq hyperfine time mmdebstrap umoci skopeo golang-go isal \
   gzip zstd tar rpm file ca-certificates gpg libdpkg-perl debian-archive-keyring mount \
   yara ripgrep docker-registry apache2-utils openssl util-linux shellcheck node-spdx-license-ids \
   iproute2 nmap tcpdump tshark tcpreplay podman runc crun containerd docker.io busybox-static \
   openscap-utils ssg-debian lynis nftables \
-  wrk curl nginx libnginx-mod-http-modsecurity"
+  wrk curl nginx libnginx-mod-http-modsecurity postgresql"
 
 want="$BUILD"
 [ "${1:-}" = "--test" ] && want="$BUILD $TEST"

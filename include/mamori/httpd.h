@@ -46,6 +46,10 @@ typedef struct mm_http_req {
     bool tls;               /* arrived over TLS */
     void *conn_;            /* private */
     const char *uri_;       /* private: mm_http_req_uri() */
+    /* A request made without a connection (conn_ NULL: unit tests, fuzz
+     * targets calling a handler directly): NAME, VALUE, ..., NULL. */
+    const char *const *fake_headers;
+    const char *const *fake_query;
 } mm_http_req;
 
 /* A request header by name (case-insensitive), or NULL. */
@@ -86,6 +90,10 @@ void mm_http_resp_json(mm_http_resp *r, int status, void *json);
 /* Sets status and {"error": MESSAGE, "status": STATUS}. */
 void mm_http_resp_error(mm_http_resp *r, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Frees what a response holds and zeroes it (the server does this itself;
+ * for handlers called directly). */
+void mm_http_resp_clear(mm_http_resp *r);
 
 typedef void (*mm_httpd_handler)(void *ctx, const mm_http_req *req,
                                  mm_http_resp *resp);

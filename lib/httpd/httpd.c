@@ -51,8 +51,18 @@ void mm_httpd_opts_init(mm_httpd_opts *o)
     memset(o, 0, sizeof *o);
 }
 
+static const char *fake_lookup(const char *const *kv, const char *name, bool nocase)
+{
+    for (size_t i = 0; kv && kv[i] && kv[i + 1]; i += 2)
+        if (nocase ? strcasecmp(kv[i], name) == 0 : strcmp(kv[i], name) == 0)
+            return kv[i + 1];
+    return NULL;
+}
+
 const char *mm_http_req_header(const mm_http_req *r, const char *name)
 {
+    if (!r->conn_)
+        return fake_lookup(r->fake_headers, name, true);
     return MHD_lookup_connection_value((struct MHD_Connection *)r->conn_,
                                        MHD_HEADER_KIND, name);
 }
@@ -75,6 +85,12 @@ void mm_http_req_headers(const mm_http_req *r,
                          void (*fn)(void *ud, const char *name, const char *value),
                          void *ud)
 {
+    if (!r->conn_) {
+        for (size_t i = 0; r->fake_headers && r->fake_headers[i] && r->fake_headers[i + 1];
+             i += 2)
+            fn(ud, r->fake_headers[i], r->fake_headers[i + 1]);
+        return;
+    }
     hdr_iter it = {fn, ud};
     MHD_get_connection_values((struct MHD_Connection *)r->conn_, MHD_HEADER_KIND,
                               hdr_one, &it);
@@ -98,6 +114,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 
 const char *mm_http_req_query(const mm_http_req *r, const char *name)
 {
+    if (!r->conn_)
+        return fake_lookup(r->fake_query, name, false);
     return MHD_lookup_connection_value((struct MHD_Connection *)r->conn_,
                                        MHD_GET_ARGUMENT_KIND, name);
 }
@@ -151,7 +169,7 @@ void mm_http_resp_error(mm_http_resp *r, int status, const char *fmt, ...)
     mm_http_resp_json(r, status, j);
 }
 
-static void resp_clear(mm_http_resp *r)
+void mm_http_resp_clear(mm_http_resp *r)
 {
     free(r->body);
     for (int i = 0; i < r->nheaders; i++) {
@@ -171,7 +189,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, mm_http_resp *r)
         MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!mr) {
         free(body);
-        resp_clear(r);
+        mm_http_resp_clear(r);
         return MHD_NO;
     }
     MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
@@ -182,7 +200,7 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, mm_http_resp *r)
         MHD_add_response_header(mr, r->hname[i], r->hvalue[i]);
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, mr);
     MHD_destroy_response(mr);
-    resp_clear(r);
+    mm_http_resp_clear(r);
     return ret;
 }
 

@@ -341,4 +341,29 @@ MM_TEST(bad_options)
     CHECK_INT(mm_httpd_cert_fingerprint(p, fp), MM_EFORMAT);
 }
 
+MM_TEST(fake_request)
+{
+    /* a handler called without a connection, as unit tests and fuzz targets do */
+    int calls = 0;
+    const char *const hs[] = {"X-Test", "direct", NULL};
+    const char *const qs[] = {"q", "1", NULL};
+    mm_http_req rq = {.method = "POST", .path = "/p", .body = "{}", .body_len = 2,
+                      .peer = "test", .peer_pid = -1, .peer_uid = (uid_t)-1,
+                      .fake_headers = hs, .fake_query = qs};
+    CHECK_STR(mm_http_req_header(&rq, "x-test"), "direct");
+    CHECK(mm_http_req_header(&rq, "x-other") == NULL);
+    CHECK_STR(mm_http_req_query(&rq, "q"), "1");
+    CHECK(mm_http_req_query(&rq, "Q") == NULL);
+    mm_http_resp resp = {0};
+    handler(&calls, &rq, &resp);
+    CHECK_INT(resp.status, 200);
+    CHECK_INT(resp.nheaders, 1);
+    json_t *j = json_loadb(resp.body, resp.body_len, 0, NULL);
+    REQUIRE(j);
+    CHECK_STR(json_string_value(json_object_get(j, "x")), "direct");
+    json_decref(j);
+    mm_http_resp_clear(&resp);
+    CHECK(resp.body == NULL && resp.nheaders == 0);
+}
+
 MM_TEST_MAIN

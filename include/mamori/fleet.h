@@ -1,0 +1,127 @@
+/*
+ * mamori/fleet.h - `mamori server` and its clients (lib/fleet): the one
+ * place that knows every host, image scan, finding and runtime alert.
+ *
+ * The service: a store (SQLite file in WAL mode, or PostgreSQL with a
+ * postgres:// URL; one schema, numbered migrations run at open), the REST
+ * API /api/v1 (docs/api.md) served through lib/httpd by mm_fleet_handle(),
+ * API tokens kept as SHA-256 hashes with a role each (admin, operator,
+ * viewer, agent, ci; an agent token bound to one host id), an audit log of
+ * every state-changing call, per-token rate limits, /healthz, /readyz and
+ * /metrics.
+ *
+ * The clients: uploading a scan result (the JSON report) and an event
+ * sender for agents that batches events with idempotent ids and keeps them
+ * in a capped disk spool while the server is away (oldest batches dropped
+ * and counted when full).
+ */
+#ifndef MAMORI_FLEET_H
+#define MAMORI_FLEET_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "mamori/common.h"
+#include "mamori/httpd.h"
+#include "mamori/result.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* --- the service ------------------------------------------------------- */
+typedef struct mm_fleet mm_fleet;
+
+typedef struct mm_fleet_opts {
+    const char *db;          /* SQLite path (or "sqlite:PATH") or postgres://... */
+    double rate;             /* requests per second per token; 0 = 100 */
+    double burst;            /* bucket size; 0 = 2 x rate */
+    unsigned max_batch;      /* events per ingest call; 0 = 5000 */
+} mm_fleet_opts;
+
+void mm_fleet_opts_init(mm_fleet_opts *o);
+/* Opens the store and runs the migrations it lacks. */
+int mm_fleet_open(mm_fleet **out, const mm_fleet_opts *o);
+void mm_fleet_close(mm_fleet *f);
+/* "sqlite" or "postgres". */
+const char *mm_fleet_store_kind(const mm_fleet *f);
+/* The schema version after the migrations. */
+int mm_fleet_schema_version(mm_fleet *f, int64_t *out);
+
+/* The httpd handler: pass mm_fleet_handle and the mm_fleet as ctx. */
+void mm_fleet_handle(void *fleet, const mm_http_req *req, mm_http_resp *resp);
+/* The body cap the API expects of lib/httpd (scan reports are large). */
+#define MM_FLEET_MAX_BODY (32u << 20)
+
+/* --- tokens ------------------------------------------------------------- */
+/* "admin", "operator", "viewer", "agent", "ci": 0 or MM_EINVAL. */
+int mm_fleet_role_valid(const char *role);
+/* A new token: the secret is returned once (caller frees) and only its
+ * SHA-256 is stored.  host_id is required for (and only allowed with) the
+ * agent role. */
+int mm_fleet_token_create(mm_fleet *f, const char *name, const char *role,
+                          const char *host_id, char **token, char **id);
+/* Revokes by id; MM_ENOTFOUND when no such live token. */
+int mm_fleet_token_revoke(mm_fleet *f, const char *id);
+
+typedef struct mm_fleet_token_info {
+    const char *id, *name, *role, *host_id;
+    int64_t created, last_used, revoked;   /* epoch seconds, 0 = never */
+} mm_fleet_token_info;
+typedef void (*mm_fleet_token_fn)(void *ud, const mm_fleet_token_info *t);
+int mm_fleet_token_list(mm_fleet *f, mm_fleet_token_fn fn, void *ud);
+
+/* --- clients ------------------------------------------------------------ */
+typedef struct mm_fleet_client_opts {
+    const char *server;      /* https://HOST:PORT */
+    const char *token;
+    const char *ca_file;     /* the server's certificate (self-signed) or CA */
+    bool insecure;           /* no TLS verification (tests only) */
+    long timeout_s;          /* 0 = 30 */
+} mm_fleet_client_opts;
+
+/* Uploads a scan result as its JSON report (POST /api/v1/scans); host names
+ * where it ran (NULL: none).  *scan_id (may be NULL) gets the server's id. */
+int mm_fleet_upload_scan(const mm_fleet_client_opts *o, mm_result *r,
+                         const char *host, char **scan_id);
+
+typedef struct mm_fleet_sender mm_fleet_sender;
+typedef struct mm_fleet_sender_opts {
+    mm_fleet_client_opts client;
+    const char *host_id;     /* required: the host the events come from */
+    const char *spool_dir;   /* required: batches wait here while the server is away */
+    uint64_t spool_max_events; /* 0 = 1,000,000; beyond, the oldest batches go */
+    unsigned batch;          /* events per request; 0 = 500 */
+    double retry_s;          /* first retry delay; 0 = 0.2 (doubles to 5 s) */
+} mm_fleet_sender_opts;
+
+typedef struct mm_fleet_sender_stats {
+    uint64_t pushed;         /* events given to the sender */
+    uint64_t accepted;       /* stored by the server */
+    uint64_t duplicates;     /* the server had them already (a resend) */
+    uint64_t dropped;        /* lost to the spool cap */
+    uint64_t spooled;        /* waiting on disk now */
+    uint64_t pending;        /* waiting in memory now */
+    uint64_t failures;       /* requests that failed (server away) */
+} mm_fleet_sender_stats;
+
+void mm_fleet_sender_opts_init(mm_fleet_sender_opts *o);
+/* Picks up batches an earlier run left in the spool. */
+int mm_fleet_sender_new(mm_fleet_sender **out, const mm_fleet_sender_opts *o);
+/* One event: a JSON object (a Falco-style alert or any object); an "id"
+ * is added when it has none.  Sends when a batch is full; a server that is
+ * away only spools.  MM_EFORMAT for a line that is not an object; MM_EAUTH
+ * when the server refuses the token (the batch stays in the spool). */
+int mm_fleet_sender_push(mm_fleet_sender *s, const char *json, size_t len);
+/* Sends everything pending and spooled, retrying up to wait_s seconds:
+ * 0 when all went, MM_ENET when the server stayed away. */
+int mm_fleet_sender_flush(mm_fleet_sender *s, double wait_s);
+/* Sends a heartbeat with the sender's counts. */
+int mm_fleet_sender_heartbeat(mm_fleet_sender *s);
+void mm_fleet_sender_stats_get(const mm_fleet_sender *s, mm_fleet_sender_stats *st);
+void mm_fleet_sender_free(mm_fleet_sender *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

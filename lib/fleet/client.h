@@ -1,0 +1,26 @@
+/*
+ * fleet/client.h - the small libcurl client that the scan upload and the
+ * event sender share (client.c).  Private to lib/fleet.
+ */
+#ifndef MM_FLEET_CLIENT_H
+#define MM_FLEET_CLIENT_H
+
+#include "mamori/fleet.h"
+#include "util/util.h"
+
+typedef struct fleet_hc {
+    void *c;    /* CURL * */
+    const mm_fleet_client_opts *o;
+} fleet_hc;
+
+int fleet_hc_init(fleet_hc *h, const mm_fleet_client_opts *o);
+/* POST a JSON body to server + path: 0 with *status (any HTTP status), or
+ * MM_ENET when no answer came. */
+int fleet_hc_post(fleet_hc *h, const char *path, const char *body, size_t len,
+                  long *status, mm_buf *reply);
+void fleet_hc_free(fleet_hc *h);
+/* Sets the error for a refused request (the server's message) and returns
+ * MM_EAUTH (401/403), MM_EFORMAT (400/413/415) or MM_ENET. */
+int fleet_status_error(long status, const mm_buf *reply, const char *what);
+
+#endif

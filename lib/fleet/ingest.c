@@ -1,0 +1,410 @@
+/*
+ * ingest.c - the writing routes of `mamori server`: event batches from
+ * agents (validated whole, then stored in one transaction, each event
+ * once: a resent id is counted as a duplicate and ignored), heartbeats,
+ * scan results (a mamori JSON report and its findings), and tokens made
+ * or revoked through the API.  Every field of untrusted input is checked
+ * for type and size, and an error names it ("events[3].id: ...").  Values
+ * reach the store only as statement parameters.
+ */
+#include <stdlib.h>
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fleet/routes.h"
+
+#define MAX_FIELD 4096
+#define ANALYZE_EVERY 50000   /* events between ANALYZE runs (PostgreSQL) */
+#define CHUNK 100   /* events per INSERT statement: 1,200 parameters */
+
+bool fleet_id_valid(const char *s)
+{
+    if (!s || !*s)
+        return false;
+    size_t n = 0;
+    for (; s[n]; n++) {
+        unsigned char c = (unsigned char)s[n];
+        if (n >= FLEET_MAX_ID || !(isalnum(c) || c == '.' || c == '_' || c == ':' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+int fleet_time_parse(const char *s, int64_t *out)
+{
+    if (!s || !*s)
+        return mm_error_set(MM_EFORMAT, "empty time");
+    bool digits = true;
+    for (const char *p = s; *p; p++)
+        if (!isdigit((unsigned char)*p))
+            digits = false;
+    if (digits) {
+        if (strlen(s) > 12)
+            return mm_error_set(MM_EFORMAT, "time '%.32s': out of range", s);
+        *out = strtoll(s, NULL, 10);
+        return 0;
+    }
+    if (strlen(s) > 64)
+        return mm_error_set(MM_EFORMAT, "time: longer than 64 characters");
+    return mm_time_parse_rfc3339(s, out);
+}
+
+static const char *severity_norm(const char *s)
+{
+    static const char *const sev[] = {"CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN"};
+    for (int i = 0; s && i < 5; i++)
+        if (strcasecmp(s, sev[i]) == 0)
+            return sev[i];
+    return NULL;
+}
+
+/* Falco priorities onto the finding severities */
+static const char *priority_sev(const char *p)
+{
+    static const struct { const char *p, *s; } map[] = {
+        {"emergency", "CRITICAL"}, {"alert", "CRITICAL"}, {"critical", "CRITICAL"},
+        {"error", "HIGH"}, {"warning", "MEDIUM"}, {"notice", "LOW"},
+        {"informational", "LOW"}, {"info", "LOW"}, {"debug", "UNKNOWN"},
+    };
+    for (size_t i = 0; p && i < sizeof map / sizeof map[0]; i++)
+        if (strcasecmp(p, map[i].p) == 0)
+            return map[i].s;
+    return NULL;
+}
+
+/* an optional string member: absent/null is fine, else a string <= max */
+static int opt_str(json_t *o, const char *key, const char *where, const char **out)
+{
+    *out = NULL;
+    json_t *v = json_object_get(o, key);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return mm_error_set(MM_EFORMAT, "%s.%s: not a string", where, key);
+    if (json_string_length(v) > MAX_FIELD)
+        return mm_error_set(MM_ELIMIT, "%s.%s: longer than %d bytes", where, key, MAX_FIELD);
+    if (memchr(json_string_value(v), 0, json_string_length(v)))
+        return mm_error_set(MM_EFORMAT, "%s.%s: holds a NUL character", where, key);
+    *out = json_string_value(v);
+    return 0;
+}
+
+static int event_norm(json_t *ev, const char *where, json_t **out)
+{
+    *out = NULL;
+    if (!json_is_object(ev))
+        return mm_error_set(MM_EFORMAT, "%s: not an object", where);
+    const char *id, *sev, *prio, *rule, *title, *kind, *section, *image, *ctr, *host;
+    int rc;
+    if ((rc = opt_str(ev, "id", where, &id)) || (rc = opt_str(ev, "severity", where, &sev)) ||
+        (rc = opt_str(ev, "priority", where, &prio)) || (rc = opt_str(ev, "rule", where, &rule)) ||
+        (rc = opt_str(ev, "output", where, &title)) || (rc = opt_str(ev, "kind", where, &kind)) ||
+        (rc = opt_str(ev, "section", where, &section)) ||
+        (rc = opt_str(ev, "image", where, &image)) ||
+        (rc = opt_str(ev, "container", where, &ctr)) ||
+        (rc = opt_str(ev, "host_id", where, &host)))
+        return rc;
+    if (!id || !fleet_id_valid(id))
+        return mm_error_set(MM_EFORMAT, "%s.id: required, 1 to %d of A-Z a-z 0-9 . _ : -",
+                            where, FLEET_MAX_ID);
+    if (host && !fleet_id_valid(host))
+        return mm_error_set(MM_EFORMAT, "%s.host_id: not a valid host id", where);
+    if (!title && (rc = opt_str(ev, "title", where, &title)))
+        return rc;
+    int64_t ts = fleet_now();
+    json_t *tv = json_object_get(ev, "time");
+    if (json_is_integer(tv)) {
+        ts = json_integer_value(tv);
+        if (ts < 0 || ts > 100000000000LL)
+            return mm_error_set(MM_EFORMAT, "%s.time: out of range", where);
+    } else if (json_is_string(tv)) {
+        if (fleet_time_parse(json_string_value(tv), &ts) != 0)
+            return mm_error_wrap(MM_EFORMAT, "%s.time: ", where);
+    } else if (tv && !json_is_null(tv))
+        return mm_error_set(MM_EFORMAT, "%s.time: want RFC 3339 text or epoch seconds", where);
+    const char *s = NULL;
+    if (sev && !(s = severity_norm(sev)))
+        return mm_error_set(MM_EFORMAT, "%s.severity: want CRITICAL, HIGH, MEDIUM, LOW or UNKNOWN",
+                            where);
+    if (!s && prio && !(s = priority_sev(prio)))
+        return mm_error_set(MM_EFORMAT, "%s.priority: not a Falco priority", where);
+    /* Falco's fields, when the plain members are absent */
+    json_t *of = json_object_get(ev, "output_fields");
+    if (of && !json_is_object(of))
+        return mm_error_set(MM_EFORMAT, "%s.output_fields: not an object", where);
+    char *img = NULL;
+    if (!image && of) {
+        const char *repo = json_string_value(json_object_get(of, "container.image.repository"));
+        const char *tag = json_string_value(json_object_get(of, "container.image.tag"));
+        if (repo && *repo && strlen(repo) < MAX_FIELD && (!tag || strlen(tag) < 256))
+            img = tag && *tag ? mm_xasprintf("%s:%s", repo, tag) : mm_xstrdup(repo);
+    }
+    if (!ctr && of) {
+        const char *c = json_string_value(json_object_get(of, "container.id"));
+        if (c && strlen(c) < 256)
+            ctr = c;
+    }
+    if (!section) {
+        section = "3.4.4";   /* app vulnerabilities: runtime detection (SP 800-190 4.4.4) */
+        if (kind && strcmp(kind, "network") == 0)
+            section = "3.4.2";
+    }
+    json_t *n = json_object();
+    json_object_set_new(n, "event_id", json_string(id));
+    json_object_set_new(n, "ts", json_integer(ts));
+    json_object_set_new(n, "kind", json_string(kind ? kind : "runtime"));
+    json_object_set_new(n, "severity", json_string(s ? s : "UNKNOWN"));
+    json_object_set_new(n, "section", json_string(section));
+    mm_json_set_str(n, "rule", rule);
+    mm_json_set_str(n, "title", title);
+    mm_json_set_str(n, "image", img ? img : image);
+    mm_json_set_str(n, "container", ctr);
+    mm_json_set_str(n, "host_id", host);
+    free(img);
+    char *body = json_dumps(ev, JSON_COMPACT | JSON_ENSURE_ASCII);
+    if (!body) {
+        json_decref(n);
+        return mm_error_set(MM_EFORMAT, "%s: cannot be serialised", where);
+    }
+    json_object_set_new(n, "body", json_string(body));
+    free(body);
+    *out = n;
+    return 0;
+}
+
+int fleet_batch_parse(const char *body, size_t len, unsigned max_batch,
+                      json_t **events, char **host_id)
+{
+    *events = NULL;
+    *host_id = NULL;
+    json_error_t je;
+    json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    if (!doc)
+        return mm_error_set(MM_EFORMAT, "body: not JSON: %s at offset %d", je.text, je.position);
+    int rc = 0;
+    const char *host;
+    json_t *arr = json_object_get(doc, "events");
+    if (!json_is_object(doc))
+        rc = mm_error_set(MM_EFORMAT, "body: not a JSON object");
+    else if ((rc = opt_str(doc, "host_id", "body", &host)) != 0)
+        ;
+    else if (!host || !fleet_id_valid(host))
+        rc = mm_error_set(MM_EFORMAT, "host_id: required, 1 to %d of A-Z a-z 0-9 . _ : -",
+                          FLEET_MAX_ID);
+    else if (!json_is_array(arr))
+        rc = mm_error_set(MM_EFORMAT, "events: required, an array");
+    else if (json_array_size(arr) > max_batch)
+        rc = mm_error_set(MM_ELIMIT, "events: %zu events exceed the batch cap of %u",
+                          json_array_size(arr), max_batch);
+    if (rc) {
+        json_decref(doc);
+        return rc;
+    }
+    json_t *out = json_array();
+    mm_map *seen = mm_map_new();
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        char where[40];
+        snprintf(where, sizeof where, "events[%zu]", i);
+        json_t *n;
+        if ((rc = event_norm(json_array_get(arr, i), where, &n)) != 0)
+            break;
+        const char *eh = json_string_value(json_object_get(n, "host_id"));
+        if (eh && strcmp(eh, host) != 0) {
+            rc = mm_error_set(MM_EAUTH, "%s.host_id: '%s' is not the batch's host '%s'",
+                              where, eh, host);
+            json_decref(n);
+            break;
+        }
+        /* an id twice in one batch is one event */
+        const char *eid = json_string_value(json_object_get(n, "event_id"));
+        if (mm_map_get(seen, eid)) {
+            json_decref(n);
+            continue;
+        }
+        mm_map_put(seen, eid, (void *)1);
+        json_array_append_new(out, n);
+    }
+    mm_map_free(seen, NULL);
+    if (rc == 0)
+        *host_id = mm_xstrdup(host);
+    json_decref(doc);
+    if (rc) {
+        json_decref(out);
+        return rc;
+    }
+    *events = out;
+    return 0;
+}
+
+static int store_status(int rc)
+{
+    switch (rc) {
+    case MM_EFORMAT: return 400;
+    case MM_ELIMIT: return 413;
+    case MM_EAUTH: return 403;
+    case MM_ENOTFOUND: return 404;
+    case MM_EINVAL: return 400;
+    default: return 503;
+    }
+}
+
+static void num_str(char *buf, size_t n, int64_t v)
+{
+    snprintf(buf, n, "%lld", (long long)v);
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+void route_events_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_http_resp *resp)
+{
+    json_t *evs;
+    char *host;
+    int rc = fleet_batch_parse(rq->body, rq->body_len, f->o.max_batch, &evs, &host);
+    if (rc) {
+        mm_http_resp_error(resp, store_status(rc), "%s", mm_error_last());
+        return;
+    }
+    if ((fc->caller.role_bit & ROLE_AGENT) && strcmp(host, fc->caller.host_id) != 0) {
+        mm_http_resp_error(resp, 403, "this agent token is bound to host '%s', not '%s'",
+                           fc->caller.host_id, host);
+        snprintf(fc->detail, sizeof fc->detail, "refused: host %s", host);
+        free(host);
+        json_decref(evs);
+        return;
+    }
+    double t0 = mm_now();
+    int64_t accepted = 0, dup = 0;
+    char now[24], cnt[24];
+    num_str(now, sizeof now, fleet_now());
+    fdb_lock(f->db);
+    rc = fdb_exec(f->db, "BEGIN", 0, NULL, NULL);
+    /* multi-row statements: one round trip per CHUNK events (PostgreSQL) */
+    size_t total = json_array_size(evs);
+    const char **p = mm_xcalloc(CHUNK * 12, sizeof *p);
+    char (*tss)[24] = mm_xcalloc(CHUNK, sizeof *tss);
+    for (size_t at = 0; rc == 0 && at < total; at += CHUNK) {
+        size_t n = total - at < CHUNK ? total - at : CHUNK;
+        mm_buf sql = MM_BUF_INIT;
+        mm_buf_adds(&sql, "INSERT INTO events (host_id, event_id, ts, received, kind, severity,"
+                          " section, rule, image, container, title, body) VALUES ");
+        for (size_t k = 0; k < n; k++) {
+            json_t *e = json_array_get(evs, at + k);
+            num_str(tss[k], sizeof tss[k], json_integer_value(json_object_get(e, "ts")));
+            const char *row[] = {host, jstr(e, "event_id"), tss[k], now, jstr(e, "kind"),
+                                 jstr(e, "severity"), jstr(e, "section"), jstr(e, "rule"),
+                                 jstr(e, "image"), jstr(e, "container"), jstr(e, "title"),
+                                 jstr(e, "body")};
+            memcpy(p + 12 * k, row, sizeof row);
+            mm_buf_adds(&sql, k ? ", (" : "(");
+            for (int c = 0; c < 12; c++)
+                mm_buf_printf(&sql, c ? ", $%zu" : "$%zu", 12 * k + (size_t)c + 1);
+            mm_buf_addc(&sql, ')');
+        }
+        mm_buf_adds(&sql, " ON CONFLICT (host_id, event_id) DO NOTHING");
+        int64_t ch = 0;
+        rc = fdb_exec(f->db, sql.data, (int)(12 * n), p, &ch);
+        mm_buf_free(&sql);
+        accepted += ch;
+        dup += (int64_t)n - ch;
+    }
+    free(p);
+    free(tss);
+    if (rc == 0) {
+        num_str(cnt, sizeof cnt, accepted);
+        const char *hp[] = {host, now, cnt};
+        rc = fdb_exec(f->db, "INSERT INTO hosts (host_id, first_seen, last_seen, events)"
+                      " VALUES ($1, $2, $2, $3) ON CONFLICT (host_id) DO UPDATE SET"
+                      " last_seen = excluded.last_seen, events = hosts.events + excluded.events",
+                      3, hp, NULL);
+    }
+    if (rc == 0)
+        rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
+    if (rc == 0 && (f->since_analyze += accepted) >= ANALYZE_EVERY &&
+        strcmp(fdb_kind(f->db), "postgres") == 0) {
+        /* a bulk of new rows makes PostgreSQL's statistics stale (autovacuum
+         * catches up within minutes): without them a filtered page sorts the
+         * whole table instead of walking an index */
+        fdb_exec(f->db, "ANALYZE events", 0, NULL, NULL);
+        f->since_analyze = 0;
+    }
+    if (rc) {
+        char *msg = mm_xstrdup(mm_error_last());
+        fdb_exec(f->db, "ROLLBACK", 0, NULL, NULL);
+        fdb_unlock(f->db);
+        mm_http_resp_error(resp, 503, "store: %s", msg);
+        free(msg);
+        free(host);
+        json_decref(evs);
+        return;
+    }
+    fdb_unlock(f->db);
+    pthread_mutex_lock(&f->mu);
+    f->m.events_accepted += (uint64_t)accepted;
+    f->m.events_duplicate += (uint64_t)dup;
+    f->m.event_batches++;
+    f->m.ingest_seconds += mm_now() - t0;
+    pthread_mutex_unlock(&f->mu);
+    snprintf(fc->detail, sizeof fc->detail, "host %s: %lld accepted, %lld duplicates",
+             host, (long long)accepted, (long long)dup);
+    json_t *j = json_object();
+    json_object_set_new(j, "accepted", json_integer(accepted));
+    json_object_set_new(j, "duplicates", json_integer(dup));
+    mm_http_resp_json(resp, 200, j);
+    free(host);
+    json_decref(evs);
+}
+
+void route_heartbeat(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_http_resp *resp)
+{
+    json_error_t je;
+    json_t *doc = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &je);
+    const char *host = NULL, *ver = NULL;
+    int rc = 0;
+    if (!json_is_object(doc))
+        rc = mm_error_set(MM_EFORMAT, "body: want a JSON object");
+    else if ((rc = opt_str(doc, "host_id", "body", &host)) == 0 &&
+             (rc = opt_str(doc, "version", "body", &ver)) == 0 &&
+             (!host || !fleet_id_valid(host)))
+        rc = mm_error_set(MM_EFORMAT, "host_id: required, a valid host id");
+    json_t *qd = json_object_get(doc, "queue_depth"), *dr = json_object_get(doc, "dropped");
+    if (rc == 0 && ((qd && !json_is_integer(qd)) || (dr && !json_is_integer(dr)) ||
+                    json_integer_value(qd) < 0 || json_integer_value(dr) < 0))
+        rc = mm_error_set(MM_EFORMAT, "queue_depth, dropped: want counts");
+    if (rc) {
+        json_decref(doc);
+        mm_http_resp_error(resp, 400, "%s", mm_error_last());
+        return;
+    }
+    if ((fc->caller.role_bit & ROLE_AGENT) && strcmp(host, fc->caller.host_id) != 0) {
+        mm_http_resp_error(resp, 403, "this agent token is bound to host '%s', not '%s'",
+                           fc->caller.host_id, host);
+        json_decref(doc);
+        return;
+    }
+    char now[24], q[24], d[24];
+    num_str(now, sizeof now, fleet_now());
+    num_str(q, sizeof q, json_integer_value(qd));
+    num_str(d, sizeof d, json_integer_value(dr));
+    char *v = mm_xstrndup(ver ? ver : "", 64);
+    const char *p[] = {host, now, v, q, d};
+    fdb_lock(f->db);
+    rc = fdb_exec(f->db, "INSERT INTO hosts (host_id, first_seen, last_seen, version,"
+                  " queue_depth, dropped) VALUES ($1, $2, $2, $3, $4, $5)"
+                  " ON CONFLICT (host_id) DO UPDATE SET last_seen = excluded.last_seen,"
+                  " version = excluded.version, queue_depth = excluded.queue_depth,"
+                  " dropped = excluded.dropped", 5, p, NULL);
+    fdb_unlock(f->db);
+    free(v);
+    json_decref(doc);
+    if (rc) {
+        mm_http_resp_error(resp, 503, "store: %s", mm_error_last());
+        return;
+    }
+    json_t *j = json_object();
+    json_object_set_new(j, "ok", json_true());
+    mm_http_resp_json(resp, 200, j);
+}

@@ -1,0 +1,349 @@
+/*
+ * sender.c - the agent side of ingest (mm_fleet_sender): events in
+ * batches with idempotent ids, a capped disk spool while the server is
+ * away, resends in order, and the counts (accepted, duplicates, dropped)
+ * that the agent reports.  Batch files are named SEQ-COUNT.batch (SEQ is
+ * 16 digits, so names sort by age) and hold the exact request body.
+ */
+#include <stdlib.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "fleet/client.h"
+
+typedef struct spooled {
+    uint64_t seq;
+    unsigned count;
+} spooled;
+
+struct mm_fleet_sender {
+    mm_fleet_sender_opts o;
+    mm_fleet_client_opts copt;
+    fleet_hc h;
+    char boot[17];
+    uint64_t next_id;
+    mm_buf pending;         /* events joined by ',' */
+    unsigned npending;
+    spooled *spool;         /* oldest first */
+    size_t nspool, capspool;
+    uint64_t next_seq;
+    double next_try, delay;
+    mm_fleet_sender_stats st;
+};
+
+void mm_fleet_sender_opts_init(mm_fleet_sender_opts *o)
+{
+    memset(o, 0, sizeof *o);
+}
+
+static char *spool_path(const mm_fleet_sender *s, uint64_t seq, unsigned count)
+{
+    return mm_xasprintf("%s/%016llu-%u.batch", s->o.spool_dir, (unsigned long long)seq, count);
+}
+
+static int cmp_spool(const void *a, const void *b)
+{
+    const spooled *x = a, *y = b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void spool_add(mm_fleet_sender *s, uint64_t seq, unsigned count)
+{
+    if (s->nspool == s->capspool) {
+        s->capspool = s->capspool ? 2 * s->capspool : 64;
+        s->spool = mm_xrealloc(s->spool, s->capspool * sizeof *s->spool);
+    }
+    s->spool[s->nspool++] = (spooled){seq, count};
+    s->st.spooled += count;
+}
+
+static void spool_pop(mm_fleet_sender *s, bool dropped)
+{
+    char *p = spool_path(s, s->spool[0].seq, s->spool[0].count);
+    unlink(p);
+    free(p);
+    s->st.spooled -= s->spool[0].count;
+    if (dropped)
+        s->st.dropped += s->spool[0].count;
+    memmove(s->spool, s->spool + 1, (s->nspool - 1) * sizeof *s->spool);
+    s->nspool--;
+}
+
+static int spool_load(mm_fleet_sender *s)
+{
+    if (mkdir(s->o.spool_dir, 0700) != 0 && errno != EEXIST)
+        return mm_error_set(MM_EIO, "%s: cannot create the spool folder: %s", s->o.spool_dir,
+                            strerror(errno));
+    DIR *d = opendir(s->o.spool_dir);
+    if (!d)
+        return mm_error_set(MM_EIO, "%s: %s", s->o.spool_dir, strerror(errno));
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        unsigned long long seq;
+        unsigned count;
+        char tail[16];
+        if (sscanf(e->d_name, "%16llu-%u.%15s", &seq, &count, tail) == 3) {
+            if (strcmp(tail, "batch") == 0)
+                spool_add(s, seq, count);
+            else if (strcmp(tail, "tmp") == 0) { /* a write cut short: never sent */
+                char *p = mm_xasprintf("%s/%s", s->o.spool_dir, e->d_name);
+                unlink(p);
+                free(p);
+            }
+            if (seq >= s->next_seq)
+                s->next_seq = seq + 1;
+        }
+    }
+    closedir(d);
+    if (s->nspool)
+        qsort(s->spool, s->nspool, sizeof *s->spool, cmp_spool);
+    return 0;
+}
+
+int mm_fleet_sender_new(mm_fleet_sender **out, const mm_fleet_sender_opts *o)
+{
+    *out = NULL;
+    if (!o->host_id || !o->spool_dir)
+        return mm_error_set(MM_EINVAL, "sender: a host id and a spool folder are required");
+    mm_fleet_sender *s = mm_xcalloc(1, sizeof *s);
+    s->o = *o;
+    s->copt = o->client;
+    if (!s->o.spool_max_events)
+        s->o.spool_max_events = 1000000;
+    if (!s->o.batch)
+        s->o.batch = 500;
+    if (s->o.retry_s <= 0)
+        s->o.retry_s = 0.2;
+    s->delay = s->o.retry_s;
+    s->next_seq = 1;
+    unsigned char b[8];
+    if (getrandom(b, sizeof b, 0) != sizeof b)
+        abort();
+    for (int i = 0; i < 8; i++)
+        sprintf(s->boot + 2 * i, "%02x", b[i]);
+    int rc = spool_load(s);
+    if (rc == 0)
+        rc = fleet_hc_init(&s->h, &s->copt);
+    if (rc) {
+        mm_fleet_sender_free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+static char *batch_body(const mm_fleet_sender *s, const char *events, size_t len)
+{
+    mm_buf b = MM_BUF_INIT;
+    mm_buf_printf(&b, "{\"host_id\":\"%s\",\"events\":[", s->o.host_id);
+    mm_buf_add(&b, events, len);
+    mm_buf_adds(&b, "]}");
+    return mm_buf_detach(&b);
+}
+
+/* Writes the pending batch to the spool, dropping the oldest over the cap. */
+static int spool_pending(mm_fleet_sender *s)
+{
+    if (!s->npending)
+        return 0;
+    unsigned n = s->npending;
+    while (s->nspool && s->st.spooled + n > s->o.spool_max_events)
+        spool_pop(s, true);
+    if (n > s->o.spool_max_events) {
+        s->st.dropped += n;
+    } else {
+        uint64_t seq = s->next_seq++;
+        char *body = batch_body(s, s->pending.data, s->pending.len);
+        char *path = spool_path(s, seq, n);
+        char *tmp = mm_xasprintf("%s/%016llu-%u.tmp", s->o.spool_dir, (unsigned long long)seq, n);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        size_t len = strlen(body), off = 0;
+        bool ok = fd >= 0;
+        while (ok && off < len) {
+            ssize_t w = write(fd, body + off, len - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            ok = w > 0;
+            off += ok ? (size_t)w : 0;
+        }
+        if (fd >= 0 && close(fd) != 0)
+            ok = false;
+        if (ok && rename(tmp, path) != 0)
+            ok = false;
+        int rc = 0;
+        if (!ok) {
+            rc = mm_error_set(MM_EIO, "%s: cannot spool a batch: %s", path, strerror(errno));
+            unlink(tmp);
+        }
+        free(tmp);
+        free(path);
+        free(body);
+        if (rc)
+            return rc;   /* the batch stays pending */
+        spool_add(s, seq, n);
+    }
+    mm_buf_clear(&s->pending);
+    s->npending = 0;
+    return 0;
+}
+
+/* One request; 0 delivered, MM_ENET retry later, other: refused */
+static int deliver(mm_fleet_sender *s, const char *body, size_t len)
+{
+    long status;
+    mm_buf reply = MM_BUF_INIT;
+    int rc = fleet_hc_post(&s->h, "/api/v1/events", body, len, &status, &reply);
+    if (rc == 0 && status == 200) {
+        json_t *j = json_loadb(reply.data ? reply.data : "", reply.len, 0, NULL);
+        s->st.accepted += (uint64_t)json_integer_value(json_object_get(j, "accepted"));
+        s->st.duplicates += (uint64_t)json_integer_value(json_object_get(j, "duplicates"));
+        json_decref(j);
+    } else if (rc == 0) {
+        rc = fleet_status_error(status, &reply, "events");
+        if (status == 429 || status >= 500 || status == 408)
+            rc = MM_ENET;
+    }
+    mm_buf_free(&reply);
+    if (rc == MM_ENET) {
+        s->st.failures++;
+        s->next_try = mm_now() + s->delay;
+        s->delay = s->delay * 2 > 5 ? 5 : s->delay * 2;
+    } else if (rc == 0)
+        s->delay = s->o.retry_s;
+    return rc;
+}
+
+/* Sends what it can: the spool (oldest first), then the pending batch;
+ * what cannot go waits in the spool. */
+static int pump(mm_fleet_sender *s)
+{
+    int rc = 0;
+    if (mm_now() >= s->next_try) {
+        while (s->nspool) {
+            char *p = spool_path(s, s->spool[0].seq, s->spool[0].count);
+            char *data = NULL;
+            size_t len = 0;
+            rc = mm_file_read(p, 64u << 20, &data, &len);
+            free(p);
+            if (rc) {   /* unreadable: counted as lost, not retried forever */
+                spool_pop(s, true);
+                continue;
+            }
+            rc = deliver(s, data, len);
+            free(data);
+            if (rc)
+                break;
+            spool_pop(s, false);
+        }
+        if (rc == 0 && s->npending) {
+            char *body = batch_body(s, s->pending.data, s->pending.len);
+            rc = deliver(s, body, strlen(body));
+            free(body);
+            if (rc == 0) {
+                mm_buf_clear(&s->pending);
+                s->npending = 0;
+            }
+        }
+    } else
+        rc = MM_ENET;
+    if (rc && s->npending) {
+        int src = spool_pending(s);
+        if (src)
+            return src;
+    }
+    return rc == MM_ENET ? 0 : rc;
+}
+
+int mm_fleet_sender_push(mm_fleet_sender *s, const char *json, size_t len)
+{
+    json_error_t je;
+    json_t *ev = json_loadb(json, len, 0, &je);
+    if (!json_is_object(ev)) {
+        json_decref(ev);
+        return mm_error_set(MM_EFORMAT, "event: not a JSON object%s%s", ev ? "" : ": ",
+                            ev ? "" : je.text);
+    }
+    if (!json_is_string(json_object_get(ev, "id"))) {
+        char id[64];
+        snprintf(id, sizeof id, "%s-%llu", s->boot, (unsigned long long)++s->next_id);
+        json_object_set_new(ev, "id", json_string(id));
+    }
+    char *c = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(ev);
+    if (!c)
+        return mm_error_set(MM_EFORMAT, "event: cannot be serialised");
+    if (s->npending)
+        mm_buf_addc(&s->pending, ',');
+    mm_buf_adds(&s->pending, c);
+    free(c);
+    s->npending++;
+    s->st.pushed++;
+    if (s->npending >= s->o.batch)
+        return pump(s);
+    return 0;
+}
+
+int mm_fleet_sender_flush(mm_fleet_sender *s, double wait_s)
+{
+    double end = mm_now() + wait_s;
+    for (;;) {
+        int rc = pump(s);
+        if (rc)
+            return rc;
+        if (!s->nspool && !s->npending)
+            return 0;
+        double now = mm_now();
+        if (now >= end)
+            return mm_error_set(MM_ENET, "the server stayed away: %llu events wait in %s",
+                                (unsigned long long)(s->st.spooled + s->npending),
+                                s->o.spool_dir);
+        double nap = s->next_try - now;
+        if (nap > end - now)
+            nap = end - now;
+        if (nap > 0) {
+            struct timespec ts = {(time_t)nap, (long)((nap - (time_t)nap) * 1e9)};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
+int mm_fleet_sender_heartbeat(mm_fleet_sender *s)
+{
+    char *body = mm_xasprintf("{\"host_id\":\"%s\",\"version\":\"%s\",\"queue_depth\":%llu,"
+                              "\"dropped\":%llu}", s->o.host_id, MM_VERSION,
+                              (unsigned long long)(s->st.spooled + s->npending),
+                              (unsigned long long)s->st.dropped);
+    long status;
+    mm_buf reply = MM_BUF_INIT;
+    int rc = fleet_hc_post(&s->h, "/api/v1/heartbeat", body, strlen(body), &status, &reply);
+    if (rc == 0 && status != 200)
+        rc = fleet_status_error(status, &reply, "heartbeat");
+    mm_buf_free(&reply);
+    free(body);
+    return rc;
+}
+
+void mm_fleet_sender_stats_get(const mm_fleet_sender *s, mm_fleet_sender_stats *st)
+{
+    *st = s->st;
+    st->pending = s->npending;
+}
+
+void mm_fleet_sender_free(mm_fleet_sender *s)
+{
+    if (!s)
+        return;
+    fleet_hc_free(&s->h);
+    mm_buf_free(&s->pending);
+    free(s->spool);
+    free(s);
+}
