@@ -50,6 +50,7 @@ void cli_usage(FILE *f)
 "                                                 CIS Docker/Debian, SCAP; enforce\n"
 "  mamori host runtime | containers | commands    runtime software CVEs, containers,\n"
 "                                                 interactive commands\n"
+"  mamori report FILE.json... [--store] [-f html|json]  the SP 800-190 report\n"
 "  mamori version\n"
 "\n"
 "Options:\n"
@@ -212,6 +213,8 @@ int main(int argc, char **argv)
         return cmd_admission(argc - 1, argv + 1);
     if (!strcmp(cmd, "waf"))
         return cmd_waf(argc - 1, argv + 1);
+    if (!strcmp(cmd, "report"))
+        return cmd_report(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("mamori %s\n", MM_VERSION);
         return 0;
