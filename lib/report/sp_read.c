@@ -74,8 +74,14 @@ static char *where_of(const rd *d, json_t *loc)
     mm_buf b = {0};
     static const char *const keys[] = {"image", "layer", "path", "line", "package",
                                        "resource", "field", "host", "container", "process"};
+    json_t *path = json_object_get(loc, "path"), *line = json_object_get(loc, "line");
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         json_t *v = json_object_get(loc, keys[i]);
+        if (!strcmp(keys[i], "line") && json_is_string(path) && json_is_integer(line)) {
+            /* "path:line" */
+            mm_buf_printf(&b, ":%lld", (long long)json_integer_value(line));
+            continue;
+        }
         if (json_is_string(v)) {
             if (!strcmp(keys[i], "path") || !strcmp(keys[i], "resource") ||
                 !strcmp(keys[i], "package") || !strcmp(keys[i], "image"))
