@@ -225,7 +225,7 @@ int mm_spreport_new(mm_spreport **out, const mm_spreport_limits *lim)
     return 0;
 }
 
-static void reset_rows(mm_spreport *r)
+void mm_sp_invalidate(mm_spreport *r)
 {
     if (r->rows)
         for (size_t i = 0; i < NROWS; i++)
@@ -250,7 +250,7 @@ void mm_spreport_free(mm_spreport *r)
     }
     free(r->in);
     free(r->f);
-    reset_rows(r);
+    mm_sp_invalidate(r);
     free(r);
 }
 
@@ -259,7 +259,7 @@ size_t mm_spreport_input_count(const mm_spreport *r) { return r->nin; }
 void mm_spreport_set_severities(mm_spreport *r, unsigned mask)
 {
     r->sevmask = mask;
-    reset_rows(r);
+    mm_sp_invalidate(r);
 }
 
 bool mm_sp_shown(const mm_spreport *r, const sp_finding *f)
@@ -303,28 +303,41 @@ static bool row_matches(const sp_row *row, const sp_finding *f)
     return false;
 }
 
-/* "a, b, c and 4 more" of up to 5 distinct strings. */
-static void add_list(mm_buf *b, const char *const *v, size_t n)
-{
-    size_t shown = n < 5 ? n : 5;
-    for (size_t i = 0; i < shown; i++) {
-        if (i)
-            mm_buf_adds(b, ", ");
-        mm_buf_adds(b, v[i]);
-    }
-    if (n > shown)
-        mm_buf_printf(b, " and %zu more", n - shown);
-}
+/* Distinct strings: the first five kept for the evidence, the rest
+ * counted (a hash set, so that 100,000 findings stay linear). */
+typedef struct distinct {
+    mm_map *seen;
+    const char *first[5];
+    size_t nfirst;
+} distinct;
 
-static void push_distinct(const char ***v, size_t *n, const char *s)
+static void distinct_add(distinct *d, const char *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < *n; i++)
-        if (!strcmp((*v)[i], s))
-            return;
-    *v = mm_xrealloc(*v, (*n + 1) * sizeof **v);
-    (*v)[(*n)++] = s;
+    if (!d->seen)
+        d->seen = mm_map_new();
+    if (mm_map_get(d->seen, s))
+        return;
+    mm_map_put(d->seen, s, (void *)1);
+    if (d->nfirst < 5)
+        d->first[d->nfirst++] = s;
+}
+
+static size_t distinct_count(const distinct *d) { return d->seen ? mm_map_count(d->seen) : 0; }
+
+static void distinct_free(distinct *d) { mm_map_free(d->seen, NULL); }
+
+/* "a, b, c and 4 more" */
+static void add_list(mm_buf *b, const distinct *d)
+{
+    for (size_t i = 0; i < d->nfirst; i++) {
+        if (i)
+            mm_buf_adds(b, ", ");
+        mm_buf_adds(b, d->first[i]);
+    }
+    if (distinct_count(d) > d->nfirst)
+        mm_buf_printf(b, " and %zu more", distinct_count(d) - d->nfirst);
 }
 
 static const char *input_label(const sp_input *in)
@@ -335,20 +348,20 @@ static const char *input_label(const sp_input *in)
 static void compute_row(mm_spreport *r, const sp_row *row, sp_rowres *res)
 {
     mm_buf b = {0};
-    const char **ids = NULL, **where = NULL;
-    size_t nids = 0, nwhere = 0, sev[5] = {0};
+    distinct ids = {0}, where = {0};
+    size_t sev[5] = {0};
     if (row->flags & ROW_MAPPING) {
         for (size_t i = 0; i < r->nf; i++)
             if (!section_valid(r->f[i].section)) {
                 res->findings++;
                 res->shown += mm_sp_shown(r, &r->f[i]);
-                push_distinct(&ids, &nids, r->f[i].id);
+                distinct_add(&ids, r->f[i].id);
             }
         if (res->findings) {
             res->state = MM_SPROW_FINDINGS;
             mm_buf_printf(&b, "%zu of %zu findings name no SP 800-190 risk section: ",
                           res->findings, r->nf);
-            add_list(&b, ids, nids);
+            add_list(&b, &ids);
         } else if (r->nin) {
             res->state = MM_SPROW_PASSING;
             mm_buf_printf(&b, "Every finding (%zu, from %zu input%s) names its section.",
@@ -365,8 +378,8 @@ static void compute_row(mm_spreport *r, const sp_row *row, sp_rowres *res)
         res->findings++;
         res->shown += mm_sp_shown(r, f);
         sev[f->sev]++;
-        push_distinct(&ids, &nids, f->id);
-        push_distinct(&where, &nwhere, input_label(&r->in[f->input]));
+        distinct_add(&ids, f->id);
+        distinct_add(&where, input_label(&r->in[f->input]));
     }
     if (res->findings) {
         res->state = MM_SPROW_FINDINGS;
@@ -379,48 +392,48 @@ static void compute_row(mm_spreport *r, const sp_row *row, sp_rowres *res)
                 first = false;
             }
         mm_buf_adds(&b, ") in ");
-        add_list(&b, where, nwhere);
+        add_list(&b, &where);
         mm_buf_adds(&b, "; ids: ");
-        add_list(&b, ids, nids);
+        add_list(&b, &ids);
         mm_buf_adds(&b, ".");
         if (res->shown < res->findings)
             mm_buf_printf(&b, " %zu hidden by the severity filter.",
                           res->findings - res->shown);
     } else {
-        const char **who = NULL;
-        size_t nwho = 0;
+        distinct who = {0};
+        size_t nos = 0;
         for (size_t i = 0; i < r->nin; i++)
             if (r->in[i].caps & row->caps) {
                 if (row->flags & ROW_SHOW_OS) {
-                    char *s = mm_xasprintf("%s (%s)", input_label(&r->in[i]), r->in[i].os);
-                    /* kept alive in the evidence only: copy below */
-                    mm_buf_adds(&b, nwho ? "; " : "OS identified: ");
-                    mm_buf_adds(&b, s);
-                    free(s);
-                    nwho++;
+                    if (nos < 5)
+                        mm_buf_printf(&b, "%s%s (%s)", nos ? "; " : "OS identified: ",
+                                      input_label(&r->in[i]), r->in[i].os);
+                    nos++;
                 } else {
-                    push_distinct(&who, &nwho, input_label(&r->in[i]));
+                    distinct_add(&who, input_label(&r->in[i]));
                 }
             }
-        if (nwho) {
+        if (nos || distinct_count(&who)) {
             res->state = MM_SPROW_PASSING;
             if (row->flags & ROW_SHOW_OS) {
+                if (nos > 5)
+                    mm_buf_printf(&b, " and %zu more", nos - 5);
                 mm_buf_adds(&b, ".");
             } else {
                 mm_buf_printf(&b, "No finding: %s ran on ", row->looked);
-                add_list(&b, who, nwho);
+                add_list(&b, &who);
                 mm_buf_adds(&b, ".");
             }
         } else if (row->caps) {
             mm_buf_printf(&b, "None of the inputs ran %s.", row->looked);
         }
-        free(who);
+        distinct_free(&who);
     }
     if (row->gap)
         mm_buf_printf(&b, "%sNot shown by scan reports: %s.", b.len ? " " : "", row->gap);
 done:
-    free(ids);
-    free(where);
+    distinct_free(&ids);
+    distinct_free(&where);
     res->evidence = mm_buf_detach(&b);
 }
 

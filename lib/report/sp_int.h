@@ -63,6 +63,8 @@ struct mm_spreport {
     sp_rowres *rows;   /* mm_sprow_count() entries once computed */
 };
 
+/* Forgets the computed rows (an input was added, the filter changed). */
+void mm_sp_invalidate(mm_spreport *r);
 /* Computes the rows (once, after the last input). */
 void mm_sp_compute(mm_spreport *r);
 /* Is finding f shown under the severity filter? */

@@ -295,13 +295,8 @@ int mm_spreport_add_json(mm_spreport *r, const char *name, const char *data, siz
                             err.column, err.text);
     int rc = read_doc(&d, doc);
     json_decref(doc);
-    if (rc == 0 && r->computed) {
-        for (size_t i = 0; i < mm_sprow_count(); i++)
-            free(r->rows[i].evidence);
-        free(r->rows);
-        r->rows = NULL;
-        r->computed = false;
-    }
+    if (rc == 0)
+        mm_sp_invalidate(r);
     return rc;
 }
 
