@@ -17,12 +17,12 @@
 static void report_usage(FILE *f)
 {
     fprintf(f,
-"Usage: mamori report [REPORT.json ...] [--store] [options]\n"
+"Usage: mamori report [REPORT.json|- ...] [--store] [options]\n"
 "\n"
 "The SP 800-190 report: the coverage matrix of the 33 rows (passing, findings,\n"
 "not covered, with the evidence), then every finding under its section.\n"
 "REPORT.json are mamori JSON reports (--format json of image, rootfs, k8s,\n"
-"config, host compliance).  See docs/report.md.\n"
+"config, host compliance); - reads one from standard input.  See docs/report.md.\n"
 "\n"
 "  -f, --format FMT       html (default: one self-contained file) or json\n"
 "  -o, --output FILE      write the report to FILE instead of standard output\n"
@@ -150,9 +150,30 @@ int cmd_report(int argc, char **argv)
     if (mm_spreport_new(&rep, NULL) < 0)
         return cli_fail(NULL);
     int status = 0;
-    for (int i = optind; !status && i < argc; i++)
-        if (mm_spreport_add_file(rep, argv[i]) < 0)
+    bool stdin_used = false;
+    for (int i = optind; !status && i < argc; i++) {
+        if (!strcmp(argv[i], "-")) {
+            char *data;
+            size_t len;
+            if (stdin_used) {
+                fprintf(stderr, "%s: report: standard input named twice\n", prog);
+                status = EXIT_ERROR;
+                break;
+            }
+            stdin_used = true;
+            /* a little past the reader's cap, which then refuses it by name */
+            if (cli_read_stdin(&data, &len, 256ull << 20) < 0) {
+                fprintf(stderr, "%s: standard input: %s\n", prog, strerror(errno ? errno : EIO));
+                status = EXIT_ERROR;
+                break;
+            }
+            if (mm_spreport_add_json(rep, "-", data, len) < 0)
+                status = cli_fail(NULL);
+            free(data);
+        } else if (mm_spreport_add_file(rep, argv[i]) < 0) {
             status = cli_fail(NULL);
+        }
+    }
     if (!status && store)
         status = add_store(rep, cache_dir, (size_t)limit);
     if (!status && !mm_spreport_input_count(rep)) {

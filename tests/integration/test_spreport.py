@@ -21,6 +21,7 @@ store:
 import html.parser
 import json
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -252,6 +253,15 @@ def from_store(r, ctx):
     res = r.run(["report", "--store", kj, "--format", "json"])
     check(res.rc == 0, res.describe())
     eq(len(res.json["inputs"]), 2, "file + store")
+    # standard input, with a file
+    with open(kj, "rb") as f:
+        p = subprocess.run([r.bin, "report", "-", rj, "--format", "json"], stdin=f,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=r.cwd,
+                           env=r.env(), timeout=300)
+    eq(p.returncode, 0, "stdin: %r" % p.stderr[:500])
+    rep = json.loads(p.stdout)
+    eq([i["name"] for i in rep["inputs"]], ["-", rj], "stdin input named -")
+    eq(rows_of(rep)["R14"]["state"], "findings", "k8s from stdin")
     # an empty store
     res = r.run(["report", "--store", "--cache-dir", os.path.join(r.root, "empty")])
     eq(res.rc, 2, "empty store: " + res.describe())
