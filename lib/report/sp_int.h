@@ -26,7 +26,8 @@ enum {
     SP_CAP_NET = 1u << 10,       /* network sensor alerts */
     SP_CAP_RUNTIME = 1u << 11,   /* runtime alerts */
     SP_CAP_REGSCAN = 1u << 12,   /* a registry scan (stale images) */
-    SP_CAP__COUNT = 13
+    SP_CAP_ADMISSION = 1u << 13, /* admission decisions (mamori admission --record) */
+    SP_CAP__COUNT = 14
 };
 const char *mm_sp_cap_name(unsigned bit_index);
 

@@ -158,8 +158,10 @@ static int read_finding(const rd *d, json_t *o, size_t i, size_t input, sp_findi
     f->where = where_of(d, loc);
 
     /* what the finding shows was looked at */
-    if (mm_str_startswith(id, "MM-K8S-") || mm_str_startswith(id, "MM-PSS-") ||
-        json_is_string(json_object_get(loc, "resource")))
+    if (mm_str_startswith(id, "MM-ADM-"))
+        *caps |= SP_CAP_ADMISSION;
+    else if (mm_str_startswith(id, "MM-K8S-") || mm_str_startswith(id, "MM-PSS-") ||
+             json_is_string(json_object_get(loc, "resource")))
         *caps |= SP_CAP_K8S;
     else if (!strcmp(kind, "compliance"))
         *caps |= SP_CAP_COMPLIANCE;

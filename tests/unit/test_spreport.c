@@ -136,6 +136,28 @@ MM_TEST(rows_k8s_known_from_findings_without_scanner_name)
     mm_spreport_free(r);
 }
 
+MM_TEST(rows_admission_records_and_waf)
+{
+    /* an admission decision kept in the store: the object as resource, but
+     * no Kubernetes posture scan ran */
+    mm_spreport *r;
+    mm_spreport_new(&r, NULL);
+    CHECK_OK(add(r, "store:admission:1", doc("rootfs", "shop/Pod/web", "[\"inventory\"]", NULL,
+                                             0, "[{\"id\":\"MM-ADM-DENY\",\"kind\":"
+                                             "\"misconfiguration\",\"severity\":\"HIGH\","
+                                             "\"location\":{\"resource\":\"shop/Pod/web\"},"
+                                             "\"section\":\"3.4.3\"}]")));
+    CHECK_INT(row(r, "R21").state, MM_SPROW_FINDINGS);
+    CHECK_INT(row(r, "R09").state, MM_SPROW_PASSING);     /* the image gate ran */
+    CHECK_INT(row(r, "R15").state, MM_SPROW_NOT_COVERED); /* not a k8s scan */
+    CHECK_INT(row(r, "R27").state, MM_SPROW_NOT_COVERED);
+    CHECK_OK(add(r, "waf.json", doc("rootfs", "waf", "[\"inventory\"]", NULL, 0,
+                                    "[" F("MM-WAF-001", "network", "HIGH", "3.4.4") "]")));
+    CHECK_INT(row(r, "R27").state, MM_SPROW_FINDINGS);
+    CHECK_INT(row(r, "R22").state, MM_SPROW_NOT_COVERED); /* a web attack is not drift */
+    mm_spreport_free(r);
+}
+
 MM_TEST(rows_unmapped_section_fails_r33)
 {
     mm_spreport *r;
