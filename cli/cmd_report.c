@@ -82,9 +82,12 @@ static int add_store(mm_spreport *rep, const char *cache_dir, size_t limit)
         }
         char name[300];
         snprintf(name, sizeof name, "store:%s", k.v[i]);
+        /* a record the report cannot read (written by an older mamori, or
+         * damaged) is skipped with a warning: one bad row must not hide the
+         * rest of the store */
         const char *js = rec->report_json ? rec->report_json : "";
         if (mm_spreport_add_json(rep, name, js, strlen(js)) < 0)
-            status = cli_fail(NULL);
+            fprintf(stderr, "%s: warning: %s (skipped)\n", prog, mm_error_last());
         mm_scan_record_free(rec);
     }
     for (size_t i = 0; i < k.n; i++)

@@ -21,6 +21,7 @@ store:
 import html.parser
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -262,6 +263,16 @@ def from_store(r, ctx):
     rep = json.loads(p.stdout)
     eq([i["name"] for i in rep["inputs"]], ["-", rj], "stdin input named -")
     eq(rows_of(rep)["R14"]["state"], "findings", "k8s from stdin")
+    # a store row the report cannot read is skipped with a warning
+    db = sqlite3.connect(os.path.join(r.cache, "mamori.db"))
+    db.execute("INSERT INTO scans (key, target, kind, scanned_at, npackages, nfindings, report) "
+               "VALUES ('sha256:bad', 'bad', 'rootfs', 4102444800, 0, 0, '{\"schemaVersion\": 9}')")
+    db.commit()
+    db.close()
+    res = r.run(["report", "--store", "--format", "json"])
+    check(res.rc == 0, res.describe())
+    check("store:sha256:bad" in res.err and "skipped" in res.err, "warning: %r" % res.err)
+    eq(len(res.json["inputs"]), 1, "the readable scan is still reported")
     # an empty store
     res = r.run(["report", "--store", "--cache-dir", os.path.join(r.root, "empty")])
     eq(res.rc, 2, "empty store: " + res.describe())
