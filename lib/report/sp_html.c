@@ -97,6 +97,18 @@ static bool anchor_ok(const char *s)
     return strlen(s) < 16;
 }
 
+/* Is there a shown group of findings of section sec (the anchor exists)? */
+static bool has_group(const mm_spreport *r, const size_t *idx, const size_t *groups,
+                      size_t ng, const char *sec)
+{
+    for (size_t g = 0; g < ng; g++) {
+        const char *s = r->f[idx[groups[g]]].section;
+        if (s && !strcmp(s, sec))
+            return true;
+    }
+    return false;
+}
+
 static void counts_line(FILE *o, const size_t c[5])
 {
     fputs("<p class=\"counts\">", o);
@@ -158,7 +170,7 @@ int mm_sp_write_html(FILE *o, mm_spreport *r, const mm_spreport_opts *opt)
         mm_sprow_info ri;
         mm_spreport_row(r, i, &ri);
         fprintf(o, "<tr id=\"%s\"><td>%s</td><td>", ri.id, ri.id);
-        if (anchor_ok(ri.section) && ri.findings)
+        if (anchor_ok(ri.section) && ri.shown && has_group(r, idx, groups, ng, ri.section))
             fprintf(o, "<a href=\"#s-%s\">%s</a>", ri.section, ri.section);
         else
             html_text(o, ri.section);

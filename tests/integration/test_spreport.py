@@ -170,7 +170,7 @@ ATTRS = {"lang", "charset", "http-equiv", "content", "name", "class", "id", "hre
 class Audit(html.parser.HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.bad, self.text, self.tr_ids, self.h3_ids = [], [], [], []
+        self.bad, self.text, self.tr_ids, self.h3_ids, self.hrefs = [], [], [], [], []
 
     def handle_starttag(self, tag, attrs):
         if tag not in TAGS:
@@ -180,6 +180,8 @@ class Audit(html.parser.HTMLParser):
                 self.bad.append("attribute %s=%r on <%s>" % (k, v, tag))
             if k == "href" and not (v or "").startswith("#"):
                 self.bad.append("href %r" % v)
+            if k == "href":
+                self.hrefs.append(v)
             if v and ("javascript" in v.lower() or "<" in v):
                 self.bad.append("hostile attribute value %r" % v)
             if tag == "tr" and k == "id":
@@ -212,6 +214,10 @@ def html_report(r, ctx):
     eq(a.tr_ids, ["R%02d" % i for i in range(1, 34)], "matrix rows")
     for s in ("s-3.1.4", "s-3.3.1", "s-3.4.3"):
         check(s in a.h3_ids, "section heading %s: %r" % (s, a.h3_ids))
+    targets = {"#" + i for i in a.h3_ids + a.tr_ids}
+    check(a.hrefs, "the matrix links to sections")
+    for h in a.hrefs:
+        check(h in targets, "link %r to an anchor that exists" % h)
     text = "".join(a.text)
     # the hostile strings are shown, as text
     check(EVIL_FILE in text, "hostile file name shown as text")
