@@ -67,6 +67,7 @@ struct mm_k8s_client;
 int cli_k8s_isolate_client(struct mm_k8s_client **c, bool in_cluster, const char *server,
                            const char *sa_dir, const char *kubeconfig, const char *context,
                            long timeout_s);                  /* cmd_k8s_isolate.c */
+int cmd_report(int argc, char **argv);                      /* cmd_report.c */
 void cli_usage(FILE *f);                                    /* main.c */
 
 /* --- what `image`, `rootfs` and `sbom` share (cmd_scan.c) ------------------ */

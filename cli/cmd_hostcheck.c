@@ -253,6 +253,7 @@ int cmd_host_compliance(int argc, char **argv)
         return cli_fail("host compliance: ");
     }
     free(target);
+    mm_result_add_scanners(r, MM_SCANNER_COMPLIANCE);
     rc = mm_checks_to_findings(cr, mm_result_findings(r), host, manual);
     for (size_t i = 0; i < mm_checks_note_count(cr); i++)
         mm_result_warn(r, "%s", mm_checks_note(cr, i));

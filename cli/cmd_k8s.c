@@ -374,6 +374,7 @@ int cmd_k8s(int argc, char **argv)
     }
     for (size_t i = 0; i < mm_k8s_warning_count(set); i++)
         mm_result_warn(r, "%s", mm_k8s_warning(set, i));
+    mm_result_add_scanners(r, MM_SCANNER_K8S);
     if (mm_k8s_check(set, &co, mm_result_findings(r)) < 0) {
         mm_result_free(r);
         status = cli_fail(NULL);

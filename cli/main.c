@@ -55,6 +55,7 @@ void cli_usage(FILE *f)
 "  mamori server token create|list|revoke         API tokens and roles\n"
 "  mamori server send --server URL --token T --host-id ID [FILE]\n"
 "                                                 stream agent events to the server\n"
+"  mamori report FILE.json... [--store] [-f html|json]  the SP 800-190 report\n"
 "  mamori version\n"
 "\n"
 "Options:\n"
@@ -224,6 +225,8 @@ int main(int argc, char **argv)
         return cmd_admission(argc - 1, argv + 1);
     if (!strcmp(cmd, "waf"))
         return cmd_waf(argc - 1, argv + 1);
+    if (!strcmp(cmd, "report"))
+        return cmd_report(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("mamori %s\n", MM_VERSION);
         return 0;

@@ -8,6 +8,7 @@
 #include "mamori/finding.h"
 #include "mamori/scan.h"
 #include "mamori/report.h"
+#include "mamori/sp800190.h"
 #include "mamori/store.h"
 #include "mamori/registry.h"
 #include "mamori/trust.h"

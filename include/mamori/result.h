@@ -31,6 +31,8 @@ enum {
     MM_SCANNER_SECRET = 1u << 1,
     MM_SCANNER_MISCONFIG = 1u << 2,
     MM_SCANNER_MALWARE = 1u << 3,
+    MM_SCANNER_K8S = 1u << 4,        /* Kubernetes posture (mamori k8s) */
+    MM_SCANNER_COMPLIANCE = 1u << 5, /* host benchmark (mamori host compliance) */
 };
 
 typedef struct mm_result mm_result;

@@ -228,6 +228,7 @@ static json_t *member(struct doc_ctx *c, int m)
         static const struct { unsigned bit; const char *name; } names[] = {
             {MM_SCANNER_VULN, "vuln"}, {MM_SCANNER_SECRET, "secret"},
             {MM_SCANNER_MISCONFIG, "misconfig"}, {MM_SCANNER_MALWARE, "malware"},
+            {MM_SCANNER_K8S, "k8s"}, {MM_SCANNER_COMPLIANCE, "compliance"},
         };
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
             if (bits & names[i].bit)
