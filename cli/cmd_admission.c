@@ -28,7 +28,7 @@
 #include "cli.h"
 
 enum { A_POLICY = 400, A_MODE, A_PSS, A_NO_PSS, A_EXEMPT, A_CACHE_DIR, A_CA, A_NS, A_NAME,
-       A_IMAGE, A_TIMEOUT, A_FAILURE, A_TTL, A_SENSITIVE, A_LISTEN, A_CERT, A_KEY, A_STATE,
+       A_IMAGE, A_TIMEOUT, A_FAILURE, A_TTL, A_SENSITIVE, A_LISTEN, A_CERT, A_KEY, A_STATE, A_CLIENT_CA,
        A_UNIX, A_PLAIN, A_LOG, A_THREADS, A_TLSNAME, A_UNSCANNED, A_RESOLVE_TTL,
        A_K8S_CHECKS, A_K8S_MIN, A_RECORD, A_SCAN, A_SCAN_BUDGET,
        A_PLACEMENT };
@@ -77,6 +77,9 @@ static void adm_usage(FILE *f)
 "                          pair is written to --state-dir (default .) and its\n"
 "                          caBundle printed\n"
 "      --tls-name NAME     the self-signed pair's name (default the host name)\n"
+"      --client-ca F       require a client certificate signed by this CA (PEM;\n"
+"                          the API server's webhook client certificate): a\n"
+"                          request without one is answered 403\n"
 "      --unix PATH         the Docker AuthZ plugin: plain HTTP on a Unix socket\n"
 "                          (dockerd --authorization-plugin=NAME finds\n"
 "                          /run/docker/plugins/NAME.sock)\n"
@@ -178,12 +181,13 @@ static int manifests(int argc, char **argv)
 }
 
 static int serve(mm_adm_config *cfg, const char *listen, const char *cert, const char *key,
+                 const char *client_ca,
                  const char *state, const char *unix_path, bool plain, const char *logpath,
                  unsigned threads, const char *tls_name);
 
 static int judge(int argc, char **argv, bool authz, bool serving)
 {
-    const char *listen = NULL, *cert = NULL, *key = NULL, *state = NULL, *unix_path = NULL,
+    const char *listen = NULL, *cert = NULL, *key = NULL, *client_ca = NULL, *state = NULL, *unix_path = NULL,
                *logpath = NULL, *tls_name = NULL;
     bool plain = false, record = false, scan = false;
     double scan_budget = 8;
@@ -204,6 +208,7 @@ static int judge(int argc, char **argv, bool authz, bool serving)
         {"cache-dir", required_argument, NULL, A_CACHE_DIR}, {"help", no_argument, NULL, 'h'},
         {"listen", required_argument, NULL, A_LISTEN}, {"cert", required_argument, NULL, A_CERT},
         {"key", required_argument, NULL, A_KEY}, {"state-dir", required_argument, NULL, A_STATE},
+        {"client-ca", required_argument, NULL, A_CLIENT_CA},
         {"unix", required_argument, NULL, A_UNIX}, {"plain", no_argument, NULL, A_PLAIN},
         {"log", required_argument, NULL, A_LOG}, {"threads", required_argument, NULL, A_THREADS},
         {"tls-name", required_argument, NULL, A_TLSNAME},
@@ -280,6 +285,7 @@ static int judge(int argc, char **argv, bool authz, bool serving)
         case A_LISTEN: listen = optarg; break;
         case A_CERT: cert = optarg; break;
         case A_KEY: key = optarg; break;
+        case A_CLIENT_CA: client_ca = optarg; break;
         case A_STATE: state = optarg; break;
         case A_UNIX: unix_path = optarg; break;
         case A_PLAIN: plain = true; break;
@@ -382,7 +388,7 @@ static int judge(int argc, char **argv, bool authz, bool serving)
     cfg.sensitive_mounts = sens;
     cfg.nsensitive = nsens;
     if (serving) {
-        status = serve(&cfg, listen, cert, key, state, unix_path, plain, logpath, threads,
+        status = serve(&cfg, listen, cert, key, client_ca, state, unix_path, plain, logpath, threads,
                        tls_name);
         goto done;
     }
@@ -484,6 +490,7 @@ static void log_verdict(void *ud, const char *kind, const mm_adm_verdict *v, con
 }
 
 static int serve(mm_adm_config *cfg, const char *listen, const char *cert, const char *key,
+                 const char *client_ca,
                  const char *state, const char *unix_path, bool plain, const char *logpath,
                  unsigned threads, const char *tls_name)
 {
@@ -504,6 +511,7 @@ static int serve(mm_adm_config *cfg, const char *listen, const char *cert, const
     ho.plain = plain || unix_path;
     ho.cert_file = cert;
     ho.key_file = key;
+    ho.client_ca_file = client_ca;
     ho.state_dir = state ? state : ".";
     ho.tls_name = tls_name;
     ho.max_body = MM_ADM_MAX_BODY;

@@ -24,7 +24,7 @@
 #include "cli.h"
 
 enum { O_MINPRI = 1, O_FOLLOW, O_IDLE, O_STATS, O_POLL, O_EFFECT, O_INCLUSTER, O_SERVER,
-       O_SADIR, O_KUBECONFIG, O_CONTEXT, O_LISTEN, O_CERT, O_KEY, O_STATE, O_PLAIN };
+       O_SADIR, O_KUBECONFIG, O_CONTEXT, O_LISTEN, O_CERT, O_KEY, O_STATE, O_PLAIN, O_CLIENT_CA };
 
 static const struct option audit_longopts[] = {
     {"rules", required_argument, NULL, 'r'},
@@ -44,6 +44,7 @@ static const struct option audit_longopts[] = {
     {"listen", required_argument, NULL, O_LISTEN},
     {"cert", required_argument, NULL, O_CERT},
     {"key", required_argument, NULL, O_KEY},
+    {"client-ca", required_argument, NULL, O_CLIENT_CA},
     {"state-dir", required_argument, NULL, O_STATE},
     {"plain", no_argument, NULL, O_PLAIN},
     {"quiet", no_argument, NULL, 'q'},
@@ -77,6 +78,8 @@ static void audit_usage(FILE *f)
 "      --listen HOST:PORT the API server's audit webhook backend: EventList POSTs\n"
 "                         over TLS (--cert F --key F, or a self-signed pair in\n"
 "                         --state-dir, default .; --plain: no TLS) until SIGTERM\n"
+"      --client-ca F      with --listen: require the API server's client\n"
+"                         certificate, signed by this CA (others get 403)\n"
 "\n"
 "Rules with `action: isolate-node` cordon and taint the node the event is\n"
 "about (a Node object, a pod's spec.nodeName, a kubelet's own requests), once\n"
@@ -195,7 +198,8 @@ static void on_post(void *ud, const mm_http_req *req, mm_http_resp *resp)
 }
 
 static int serve_webhook(mm_ruleset *rs, asink *s, const char *listen, const char *cert,
-                         const char *key, const char *state, bool plain, bool stats)
+                         const char *key, const char *client_ca, const char *state,
+                         bool plain, bool stats)
 {
     wctx w = {.rs = rs, .s = s};
     pthread_mutex_init(&w.mu, NULL);
@@ -205,6 +209,7 @@ static int serve_webhook(mm_ruleset *rs, asink *s, const char *listen, const cha
     ho.plain = plain;
     ho.cert_file = cert;
     ho.key_file = key;
+    ho.client_ca_file = client_ca;
     ho.state_dir = state ? state : ".";
     ho.max_body = 64u << 20;    /* the API server batches up to 400 events */
     ho.json_only = true;
@@ -248,7 +253,7 @@ int cmd_k8s_audit(int argc, char **argv)
     mm_k8s_isolate_opts_init(&s.io);
     bool in_cluster = false;
     const char *server = NULL, *sa_dir = NULL, *kubeconfig = NULL, *context = NULL;
-    const char *listen = NULL, *cert = NULL, *key = NULL, *state = NULL;
+    const char *listen = NULL, *cert = NULL, *key = NULL, *client_ca = NULL, *state = NULL;
     bool plain = false;
     int c, rc = 0;
     optind = 1;
@@ -274,6 +279,7 @@ int cmd_k8s_audit(int argc, char **argv)
         case O_LISTEN: listen = optarg; break;
         case O_CERT: cert = optarg; break;
         case O_KEY: key = optarg; break;
+        case O_CLIENT_CA: client_ca = optarg; break;
         case O_STATE: state = optarg; break;
         case O_PLAIN: plain = true; break;
         case 'q': quiet = true; break;
@@ -337,7 +343,7 @@ int cmd_k8s_audit(int argc, char **argv)
         return cli_fail("");
     }
     if (listen) {
-        rc = serve_webhook(rs, &s, listen, cert, key, state, plain, stats);
+        rc = serve_webhook(rs, &s, listen, cert, key, client_ca, state, plain, stats);
         mm_alert_sink_free(s.sink);
         mm_ruleset_free(rs);
         mm_k8s_client_free(s.kc);

@@ -116,6 +116,9 @@ typedef struct mm_httpd_opts {
     unsigned timeout_s;       /* idle connection timeout; 0 = 30 */
     mm_httpd_handler handler;
     void *ctx;
+    const char *client_ca_file; /* PEM: TLS clients must present a certificate
+                                   this CA signed; any request without one
+                                   is answered 403 before its body is read */
 } mm_httpd_opts;
 
 void mm_httpd_opts_init(mm_httpd_opts *o);

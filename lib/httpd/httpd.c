@@ -19,6 +19,7 @@
 #include <sys/un.h>
 #include <netinet/in.h>
 
+#include <gnutls/gnutls.h>
 #include <jansson.h>
 #include <microhttpd.h>
 
@@ -34,6 +35,7 @@ struct mm_httpd {
     char *cert_path;
     char fingerprint[104];
     char *cert_pem, *key_pem;
+    char *trust_pem;             /* client CA (client_ca_file), or NULL */
     mm_httpd_opts o;
 };
 
@@ -244,6 +246,21 @@ static void peer_of(struct MHD_Connection *c, mm_http_req *rq, char *buf, size_t
     }
 }
 
+/* With a client CA, libmicrohttpd asks every TLS client for a certificate
+ * but lets the handshake finish without one: whether one was given and
+ * verifies against the CA is decided here, per request. */
+static bool client_cert_ok(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    if (!ci || !ci->tls_session)
+        return false;
+    unsigned status = 0;
+    if (gnutls_certificate_verify_peers2((gnutls_session_t)ci->tls_session, &status) != 0)
+        return false;   /* no certificate, or it could not be checked */
+    return status == 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   const char *url, const char *method,
                                   const char *version, const char *upload_data,
@@ -257,6 +274,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
             st = mm_xcalloc(1, sizeof *st);
         st->started = true;
         *con_cls = st;
+        if (h->trust_pem && !client_cert_ok(c)) {
+            st->too_big = true;     /* nothing of the body is kept */
+            mm_http_resp resp = {0};
+            mm_http_resp_error(&resp, 403, "a client certificate signed by the "
+                               "server's client CA is required");
+            return send_resp(c, &resp);
+        }
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl) {
@@ -457,6 +481,11 @@ static int load_tls(mm_httpd *h, const mm_httpd_opts *o)
         free(cert);
         return rc;
     }
+    if (o->client_ca_file &&
+        (rc = mm_file_read(o->client_ca_file, 1 << 20, &h->trust_pem, &len)) != 0) {
+        free(cert);
+        return rc;
+    }
     h->cert_path = cert;
     h->tls = true;
     return 0;
@@ -485,6 +514,9 @@ int mm_httpd_start(mm_httpd **out, const mm_httpd_opts *o)
         if (rc == 0 && !MHD_is_feature_supported(MHD_FEATURE_TLS))
             rc = mm_error_set(MM_EUNSUPPORTED, "libmicrohttpd was built without TLS");
     }
+    if (rc == 0 && o->client_ca_file && !h->tls)
+        rc = mm_error_set(MM_EINVAL, "httpd: a client CA needs TLS (not plain HTTP or a "
+                          "Unix socket without a certificate)");
     if (rc) {
         mm_httpd_stop(h);
         return rc;
@@ -509,6 +541,8 @@ int mm_httpd_start(mm_httpd **out, const mm_httpd_opts *o)
     if (h->tls) {
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, h->key_pem};
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert_pem};
+        if (h->trust_pem)
+            opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, h->trust_pem};
     }
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
@@ -556,6 +590,7 @@ void mm_httpd_stop(mm_httpd *h)
     free(h->unix_path);
     free(h->cert_path);
     free(h->cert_pem);
+    free(h->trust_pem);
     if (h->key_pem) {
         explicit_bzero(h->key_pem, strlen(h->key_pem));
         free(h->key_pem);

@@ -29,6 +29,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -191,6 +192,58 @@ class T:
             with open(os.path.join(s.dir, "server.crt"), "rb") as f:
                 ca = base64.b64encode(f.read()).decode()
             check("caBundle: " + ca in m.out, "caBundle")
+        finally:
+            s.stop()
+
+    def webhook_client_cert(self):
+        """--client-ca: the API server's webhook client certificate is
+        required; none, or one another CA signed, gets 403 and nothing is
+        judged; a certificate the CA signed gets the verdict."""
+        d = tempfile.mkdtemp(dir=self.r.root)
+
+        def ossl(*a):
+            subprocess.run(["openssl"] + list(a), check=True, capture_output=True, cwd=d)
+
+        for ca in ("ca", "other"):
+            ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                 "-nodes", "-keyout", ca + ".key", "-out", ca + ".crt", "-days", "2",
+                 "-subj", "/CN=%s test CA" % ca)
+            ossl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                 "-keyout", ca + "-client.key", "-out", ca + "-client.csr",
+                 "-subj", "/CN=kube-apiserver")
+            ossl("x509", "-req", "-in", ca + "-client.csr", "-CA", ca + ".crt",
+                 "-CAkey", ca + ".key", "-CAcreateserial", "-out", ca + "-client.crt",
+                 "-days", "2")
+        s = Server(self.r, ["--listen", "127.0.0.1:0", "--client-ca", os.path.join(d, "ca.crt")])
+        try:
+            s.wait_tcp()
+            pod = review({"apiVersion": "v1", "kind": "Pod",
+                          "metadata": {"name": "p", "namespace": "team-a"},
+                          "spec": {"containers": [{"name": "c", "image": "app:1"}]}}, "u-cc")
+
+            def post(client):
+                c = s.ctx()
+                if client:
+                    c.load_cert_chain(os.path.join(d, client + "-client.crt"),
+                                      os.path.join(d, client + "-client.key"))
+                h = http.client.HTTPSConnection("localhost", s.port, context=c, timeout=30)
+                h.request("POST", "/validate", body=json.dumps(pod).encode(),
+                          headers={"Content-Type": "application/json"})
+                r = h.getresponse()
+                out = r.read()
+                h.close()
+                return r.status, out
+
+            st, out = post(None)
+            eq(st, 403, "no client certificate: %r" % out[:200])
+            check(b"client certificate" in out, "the 403 says why: %r" % out[:200])
+            st, out = post("other")
+            eq(st, 403, "a certificate of another CA: %r" % out[:200])
+            st, out = post("ca")
+            eq(st, 200, "the CA's client certificate: %r" % out[:200])
+            check(json.loads(out)["response"]["uid"] == "u-cc", "a verdict for the request")
+            eq(len([d for d in s.decisions() if d.get("uid") == "u-cc"]), 1,
+               "only the request with the right certificate was judged")
         finally:
             s.stop()
 
@@ -468,6 +521,7 @@ def main():
     t = T()
     try:
         s.case("webhook-tls-verdicts-and-bad-input", t.webhook)
+        s.case("webhook-client-certificate", t.webhook_client_cert)
         s.case("webhook-warn-mode", t.webhook_warn)
         s.case("webhook-image-gate-cached", t.webhook_image_gate_cached)
         s.case("webhook-tag-moved-judged-again", t.webhook_tag_moved)
