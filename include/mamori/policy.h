@@ -33,6 +33,9 @@ int mm_policy_load(mm_policy **out, const char *path);
 int mm_policy_load_mem(mm_policy **out, const char *data, size_t len,
                        const char *name);
 void mm_policy_free(mm_policy *p);
+/* "sha256:<hex>" of the policy text as loaded (owned by p): what a cache
+ * of decisions keys on, so that a changed policy never reuses them. */
+const char *mm_policy_digest(const mm_policy *p);
 
 typedef struct mm_policy_reason {
     char *rule;       /* policy key that decided: "registries.allow", ... */

@@ -159,12 +159,26 @@ static void cache_put(mm_admission *a, const char *key, int64_t expires, char **
     a->cache[slot] = (adm_centry){mm_xstrdup(key), expires, msgs, n};
 }
 
-/* The cache key of an image decision: a registry reference is resolved to
+static char *image_key(mm_admission *a, const char *image, int64_t t);
+
+/* The key of a cached image decision: the policy's digest and the image
+ * ("POLICY-DIGEST|REF@DIGEST"), so that a decision is never reused under
+ * another policy. */
+static char *decision_key(mm_admission *a, const char *image, int64_t t)
+{
+    char *ik = image_key(a, image, t);
+    const char *pd = a->c.policy ? mm_policy_digest(a->c.policy) : NULL;
+    char *key = mm_xasprintf("%s|%s", pd ? pd : "-", ik);
+    free(ik);
+    return key;
+}
+
+/* The image part of a decision's key: a registry reference is resolved to
  * its digest (HEAD on the manifest, itself cached for resolve_ttl), so
  * that a tag moved to another image is judged again; "REF@DIGEST".  A
  * local archive, or a reference that cannot be resolved, is keyed as
  * written (the check then says why). */
-static char *decision_key(mm_admission *a, const char *image, int64_t t)
+static char *image_key(mm_admission *a, const char *image, int64_t t)
 {
     if (!a->c.env.registry || !mm_imageref_is_remote(image))
         return mm_xstrdup(image);

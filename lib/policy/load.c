@@ -449,6 +449,8 @@ int mm_policy_load_mem(mm_policy **out, const char *data, size_t len, const char
     char *base = dl ? mm_xstrndup(name, dl) : mm_xstrdup(name[0] == '/' ? "/" : ".");
     int rc = load(out, data ? data : "", len, name, base);
     free(base);
+    if (rc == 0)
+        mm_sha256_hex(data ? data : "", len, (*out)->digest);
     return rc;
 }
 
@@ -483,4 +485,9 @@ void mm_policy_free(mm_policy *p)
     mm_strv_free(p->key_paths, p->nkeys);
     mm_strv_free(p->vuln_ignore.v, p->vuln_ignore.n);
     free(p);
+}
+
+const char *mm_policy_digest(const mm_policy *p)
+{
+    return p ? p->digest : NULL;
 }

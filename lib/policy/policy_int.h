@@ -27,6 +27,7 @@ typedef struct mm_strlist {
 
 struct mm_policy {
     char *name;             /* the file, for messages */
+    char digest[72];        /* "sha256:..." of the policy text as loaded */
     char *base;             /* folder that relative key paths start from */
 
     mm_strlist reg_allow, reg_deny, repo_allow, repo_deny;
