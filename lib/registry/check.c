@@ -10,7 +10,6 @@
  * turns what was seen into verdicts and is free of I/O so that it can be
  * unit-tested.  Requests go through util/http.h.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -18,11 +17,8 @@
 #include <jansson.h>
 
 #include "mamori/regcheck.h"
-#include "util/http.h"
+#include "registry/regint.h"
 #include "util/util.h"
-
-#define RC_MAX_BODY (64 * 1024)
-#define RC_MAX_HEADER 4096
 
 static const struct {
     const char *id, *name, *title, *section, *remediation;
@@ -75,47 +71,17 @@ static void set(mm_regcheck *c, mm_regcheck_id id, mm_regcheck_verdict v, char *
     c->items[id].evidence = evidence;
 }
 
-/* "Bearer realm=..." -> true; the realm (quoted value) into realm. */
-static bool challenge_param(const char *ch, const char *key, char *out, size_t outsz)
+/* The scheme of a WWW-Authenticate value (the Bearer challenge when it
+ * holds several) into c; false when there is none or it does not parse. */
+static bool challenge(mm_reg_challenge *c, const char *v)
 {
-    out[0] = 0;
-    if (!ch)
-        return false;
-    size_t kl = strlen(key);
-    for (const char *p = ch; (p = strcasestr(p, key)); p += kl) {
-        if (p > ch && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))
-            continue;
-        const char *q = p + kl;
-        while (*q == ' ')
-            q++;
-        if (*q != '=')
-            continue;
-        q++;
-        while (*q == ' ')
-            q++;
-        bool quoted = *q == '"';
-        if (quoted)
-            q++;
-        size_t n = 0;
-        while (q[n] && (quoted ? q[n] != '"' : (q[n] != ',' && q[n] != ' ')))
-            n++;
-        if (n >= outsz)
-            n = outsz - 1;
-        memcpy(out, q, n);
-        out[n] = 0;
-        return true;
-    }
-    return false;
+    memset(c, 0, sizeof *c);
+    return v && mm_reg_challenge_parse(c, v, strlen(v)) == 0 && c->scheme;
 }
 
-static bool is_scheme(const char *ch, const char *scheme)
+static bool is_scheme(const mm_reg_challenge *c, const char *scheme)
 {
-    if (!ch)
-        return false;
-    while (*ch == ' ')
-        ch++;
-    size_t n = strlen(scheme);
-    return !strncasecmp(ch, scheme, n) && (ch[n] == ' ' || ch[n] == 0);
+    return c->scheme && !strcasecmp(c->scheme, scheme);
 }
 
 /* The verdict of an anonymous access probe. */
@@ -181,10 +147,12 @@ int mm_regcheck_evaluate(mm_regcheck **out, const char *target, const mm_regchec
                          target, o->https_status, o->https_error ? o->https_error : "?"));
 
     /* basic auth over http */
+    mm_reg_challenge ch, cs;
+    bool has_h = challenge(&ch, o->http_challenge), has_s = challenge(&cs, o->https_challenge);
     if (!http_reg)
         set(c, MM_REGCHECK_BASIC_HTTP, MM_REGCHECK_NA,
             mm_xasprintf("no registry API over http"));
-    else if (is_scheme(o->http_challenge, "basic"))
+    else if (has_h && is_scheme(&ch, "basic"))
         set(c, MM_REGCHECK_BASIC_HTTP, MM_REGCHECK_FAIL,
             mm_xasprintf("http://%s/v2/: WWW-Authenticate: %.200s", target, o->http_challenge));
     else
@@ -194,19 +162,21 @@ int mm_regcheck_evaluate(mm_regcheck **out, const char *target, const mm_regchec
                          o->http_challenge ? o->http_challenge : ""));
 
     /* token service without TLS: the realm of any Bearer challenge */
-    const char *bearer = is_scheme(o->https_challenge, "bearer") ? o->https_challenge
-                       : is_scheme(o->http_challenge, "bearer") ? o->http_challenge : NULL;
-    char realm[1024];
-    if (!bearer)
+    const mm_reg_challenge *b = has_s && is_scheme(&cs, "bearer") ? &cs
+                              : has_h && is_scheme(&ch, "bearer") ? &ch : NULL;
+    if (!b)
         set(c, MM_REGCHECK_TOKEN_HTTP, MM_REGCHECK_NA, mm_xasprintf("no Bearer challenge"));
-    else if (!challenge_param(bearer, "realm", realm, sizeof realm) || !realm[0])
+    else if (!b->realm || !b->realm[0])
         set(c, MM_REGCHECK_TOKEN_HTTP, MM_REGCHECK_ERROR,
-            mm_xasprintf("Bearer challenge without realm: %.200s", bearer));
-    else if (!strncasecmp(realm, "https://", 8))
-        set(c, MM_REGCHECK_TOKEN_HTTP, MM_REGCHECK_PASS, mm_xasprintf("realm %s", realm));
+            mm_xasprintf("Bearer challenge without realm: %.200s",
+                         b == &cs ? o->https_challenge : o->http_challenge));
+    else if (!strncasecmp(b->realm, "https://", 8))
+        set(c, MM_REGCHECK_TOKEN_HTTP, MM_REGCHECK_PASS, mm_xasprintf("realm %.500s", b->realm));
     else
         set(c, MM_REGCHECK_TOKEN_HTTP, MM_REGCHECK_FAIL,
-            mm_xasprintf("realm %s is not https", realm));
+            mm_xasprintf("realm %.500s is not https", b->realm));
+    mm_reg_challenge_clear(&ch);
+    mm_reg_challenge_clear(&cs);
 
     /* anonymous access */
     if (!https_reg && !http_reg) {

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "mamori/regcheck.h"
+#include "registry/regint.h"
 #include "util/http.h"
 #include "util/util.h"
 
@@ -131,31 +132,6 @@ static char *url_escape(CURL *e, const char *s)
     return r;
 }
 
-static bool param(const char *ch, const char *key, char *out, size_t outsz)
-{
-    out[0] = 0;
-    size_t kl = strlen(key);
-    for (const char *p = ch; (p = strcasestr(p, key)); p += kl) {
-        if (p > ch && (isalnum((unsigned char)p[-1]) || p[-1] == '_'))
-            continue;
-        const char *q = p + kl;
-        if (*q != '=')
-            continue;
-        q++;
-        bool quoted = *q == '"';
-        q += quoted;
-        size_t n = 0;
-        while (q[n] && (quoted ? q[n] != '"' : q[n] != ','))
-            n++;
-        if (n >= outsz)
-            n = outsz - 1;
-        memcpy(out, q, n);
-        out[n] = 0;
-        return true;
-    }
-    return false;
-}
-
 /* The anonymous request: on 401 with a Bearer challenge, an anonymous token
  * for scope is asked for and the request repeated.  *token tells whether a
  * token was granted. */
@@ -165,12 +141,11 @@ static void anon(probe *pb, const char *method, const char *path, const char *sc
     *token = false;
     char *url = mm_xasprintf("%s://%s%s", pb->scheme, pb->host, path);
     request(pb, method, url, pb->insecure, NULL, r);
-    while (*r->challenge == ' ')
-        memmove(r->challenge, r->challenge + 1, strlen(r->challenge));
-    if (r->status == 401 && !strncasecmp(r->challenge, "bearer ", 7)) {
-        char realm[1024], service[512];
-        param(r->challenge, "realm", realm, sizeof realm);
-        param(r->challenge, "service", service, sizeof service);
+    mm_reg_challenge ch = {0};
+    if (r->status == 401 && r->challenge[0] &&
+        mm_reg_challenge_parse(&ch, r->challenge, strlen(r->challenge)) == 0 &&
+        ch.scheme && !strcasecmp(ch.scheme, "bearer") && ch.realm) {
+        const char *realm = ch.realm, *service = ch.service ? ch.service : "";
         char *es = url_escape(pb->e, service), *esc = url_escape(pb->e, scope);
         char *turl = mm_xasprintf("%s%sservice=%s&scope=%s", realm,
                                   strchr(realm, '?') ? "&" : "?", es, esc);
@@ -196,6 +171,7 @@ static void anon(probe *pb, const char *method, const char *path, const char *sc
             free(tok);
         }
     }
+    mm_reg_challenge_clear(&ch);
     free(url);
 }
 
