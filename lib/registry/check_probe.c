@@ -132,20 +132,26 @@ static char *url_escape(CURL *e, const char *s)
     return r;
 }
 
-/* The anonymous request: on 401 with a Bearer challenge, an anonymous token
- * for scope is asked for and the request repeated.  *token tells whether a
- * token was granted. */
+/* The anonymous request (path "/v2/..." or a whole URL): on 401 with a
+ * Bearer challenge, an anonymous token for scope (NULL: the challenge's
+ * own scope) is asked for and the request repeated.  *token tells whether
+ * a token was granted; *tok_out, when not NULL, receives it. */
 static void anon(probe *pb, const char *method, const char *path, const char *scope,
-                 resp *r, bool *token)
+                 resp *r, bool *token, char **tok_out)
 {
     *token = false;
-    char *url = mm_xasprintf("%s://%s%s", pb->scheme, pb->host, path);
+    if (tok_out)
+        *tok_out = NULL;
+    char *url = path[0] == '/' ? mm_xasprintf("%s://%s%s", pb->scheme, pb->host, path)
+                               : mm_xstrdup(path);
     request(pb, method, url, pb->insecure, NULL, r);
     mm_reg_challenge ch = {0};
     if (r->status == 401 && r->challenge[0] &&
         mm_reg_challenge_parse(&ch, r->challenge, strlen(r->challenge)) == 0 &&
         ch.scheme && !strcasecmp(ch.scheme, "bearer") && ch.realm) {
         const char *realm = ch.realm, *service = ch.service ? ch.service : "";
+        if (!scope)
+            scope = ch.scope ? ch.scope : "";
         char *es = url_escape(pb->e, service), *esc = url_escape(pb->e, scope);
         char *turl = mm_xasprintf("%s%sservice=%s&scope=%s", realm,
                                   strchr(realm, '?') ? "&" : "?", es, esc);
@@ -168,7 +174,10 @@ static void anon(probe *pb, const char *method, const char *path, const char *sc
         if (tok) {
             *token = true;
             request(pb, method, url, pb->insecure, tok, r);
-            free(tok);
+            if (tok_out)
+                *tok_out = tok;
+            else
+                free(tok);
         }
     }
     mm_reg_challenge_clear(&ch);
@@ -240,7 +249,7 @@ int mm_regcheck_run(mm_regcheck **out, const char *registry, const mm_regcheck_o
     char *repo = mm_xstrdup(o->repository);
     if (rs.status || http_reg) {
         pb.scheme = rs.status ? "https" : "http";
-        anon(&pb, "GET", "/v2/_catalog?n=1", "registry:catalog:*", &r, &ob.catalog_token);
+        anon(&pb, "GET", "/v2/_catalog?n=1", "registry:catalog:*", &r, &ob.catalog_token, NULL);
         ob.catalog_status = r.status;
         if (!repo && r.status == 200) {
             json_t *j = json_loadb(r.body.data ? r.body.data : "", r.body.len, 0, NULL);
@@ -255,13 +264,14 @@ int mm_regcheck_run(mm_regcheck **out, const char *registry, const mm_regcheck_o
         ob.repository = repo;
         char *path = mm_xasprintf("/v2/%s/tags/list?n=1", repo);
         char *scope = mm_xasprintf("repository:%s:pull", repo);
-        anon(&pb, "GET", path, scope, &r, &ob.pull_token);
+        anon(&pb, "GET", path, scope, &r, &ob.pull_token, NULL);
         ob.pull_status = r.status;
         free(path);
         free(scope);
         path = mm_xasprintf("/v2/%s/blobs/uploads/", repo);
         scope = mm_xasprintf("repository:%s:pull,push", repo);
-        anon(&pb, "POST", path, scope, &r, &ob.push_token);
+        char *ptok = NULL;
+        anon(&pb, "POST", path, scope, &r, &ob.push_token, &ptok);
         ob.push_status = r.status;
         if (r.status == 202 && r.location[0]) {
             /* cancel it at once: nothing is left behind */
@@ -269,12 +279,18 @@ int mm_regcheck_run(mm_regcheck **out, const char *registry, const mm_regcheck_o
                 ? mm_xasprintf("%s://%s%s", pb.scheme, host, r.location)
                 : mm_xstrdup(r.location);
             resp d = {0};
-            /* the same (anonymous) rights that started it */
-            request(&pb, "DELETE", loc, pb.insecure, NULL, &d);
+            /* with the same (anonymous) rights that started it; docker-registry
+             * wants the "delete" action for it, which its challenge names */
+            request(&pb, "DELETE", loc, pb.insecure, ptok, &d);
+            if (d.status == 401) {
+                bool t;
+                anon(&pb, "DELETE", loc, NULL, &d, &t, NULL);
+            }
             ob.push_cancelled = d.status == 204 || d.status == 200 || d.status == 202;
             mm_buf_free(&d.body);
             free(loc);
         }
+        free(ptok);
         free(path);
         free(scope);
     }

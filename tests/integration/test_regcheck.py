@@ -4,7 +4,8 @@ against real Debian docker-registry instances configured open and closed:
 
   open        plain HTTP, no auth (regkit "plain")
   tls         HTTPS (CA made here) + htpasswd basic auth (regkit "tls")
-  token       HTTPS + token auth, the test's own token issuer (regkit "token")
+  token       HTTPS + token auth, the test's own token issuer (regkit "token");
+              once more with the issuer granting anonymous tokens
   basic-http  htpasswd basic auth served over plain HTTP (started here)
   token-http  token auth whose realm is an http:// URL (started here)
 
@@ -179,6 +180,29 @@ class T:
         check(self.regs["token"].token.realm in got["token-endpoint-without-tls"]["evidence"],
               got["token-endpoint-without-tls"])
 
+    def token_anonymous(self):
+        """a token service that grants anonymous tokens everything: the
+        access checks fail with the token, and the upload accepted with it
+        is cancelled with it"""
+        tk = self.regs["token"].token
+        tk.anonymous = True
+        try:
+            before = len(tk.issued)
+            got, _ = self.check_json("token")
+        finally:
+            tk.anonymous = False
+        self.expect(got, {"anonymous-pull": "fail", "anonymous-push": "fail",
+                          "anonymous-catalog": "fail", "plain-http": "pass",
+                          "token-endpoint-without-tls": "pass"})
+        for n in ("anonymous-pull", "anonymous-push", "anonymous-catalog"):
+            check("anonymous token" in got[n]["evidence"], got[n])
+        ev = got["anonymous-push"]["evidence"]
+        check("cancelled" in ev and "NOT" not in ev, ev)
+        scopes = [s for a, ss in tk.issued[before:] for s in ss]
+        check(all(a == "" for a, _ in tk.issued[before:]), tk.issued[before:])
+        check("registry:catalog:*" in scopes and
+              "repository:mamori-check/probe:pull,push" in scopes, scopes)
+
     def basic_over_http(self):
         got, _ = self.check_json("basic-http")
         self.expect(got, {"anonymous-pull": "pass", "anonymous-push": "pass",
@@ -222,7 +246,7 @@ def main():
     t = T()
     s = Suite()
     names = ["open_registry", "open_repository", "tls_htpasswd", "tls_unverified",
-             "token_tls", "basic_over_http", "token_over_http", "sarif_severity_exit", "errors"]
+             "token_tls", "token_anonymous", "basic_over_http", "token_over_http", "sarif_severity_exit", "errors"]
     try:
         try:
             t.setup()
