@@ -204,6 +204,16 @@ int mm_regcheck_run(mm_regcheck **out, const char *registry, const mm_regcheck_o
         if (!(isalnum((unsigned char)h[i]) || strchr(".-:[]_", h[i])))
             return mm_error_set(MM_EINVAL, "registry check: \"%s\" is not a registry host "
                                 "(HOST[:PORT])", registry);
+    if (o->repository) {
+        size_t rl = strlen(o->repository);
+        bool ok = rl > 0 && rl <= 255 && o->repository[0] != '/';
+        for (size_t i = 0; ok && i < rl; i++)
+            ok = islower((unsigned char)o->repository[i]) || isdigit((unsigned char)o->repository[i]) ||
+                 strchr("._-/", o->repository[i]);
+        if (!ok)
+            return mm_error_set(MM_EINVAL, "registry check: repository \"%s\" is not a "
+                                "repository name ([a-z0-9._-/])", o->repository);
+    }
     char *host = mm_xstrndup(h, hl);
     if (!strcmp(host, "docker.io") || !strcmp(host, "index.docker.io")) {
         free(host);

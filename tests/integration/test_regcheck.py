@@ -240,6 +240,9 @@ class T:
         check("127.0.0.1:%d" % port in r.err, r.err)
         eq(self.run.run(["registry", "check", "a/b c"]).rc, 2, "bad host")
         eq(self.run.run(["registry", "check", "x", "-f", "xml"]).rc, 2, "bad format")
+        r = self.run.run(["registry", "check", self.regs["plain"].host, "--repository", "A/../b?"])
+        eq(r.rc, 2, "bad repository")
+        check("--repository" in r.err or "repository" in r.err, r.err)
 
 
 def main():
