@@ -37,6 +37,7 @@ int cmd_config(int argc, char **argv);                      /* cmd_config.c */
 int cmd_agent(int argc, char **argv);                       /* cmd_agent.c */
 int cmd_runtime(int argc, char **argv);                     /* cmd_runtime.c */
 int cmd_registry(int argc, char **argv);                    /* cmd_registry.c */
+int cmd_registry_check(int argc, char **argv);              /* cmd_registry_check.c */
 int cmd_sign(int argc, char **argv);                        /* cmd_trust.c */
 int cmd_verify(int argc, char **argv);                      /* cmd_trust.c */
 int cmd_policy(int argc, char **argv);                      /* cmd_policy.c */

@@ -67,7 +67,11 @@ static void registry_usage(FILE *f)
             "  -o, --output FILE      write the report to FILE\n"
             "  --exit-code N          exit N when a tag is stale or findings exist\n"
             "  -q, --quiet            no progress and no warnings\n"
-            "\n", prog);
+            "\n"
+            "       %s registry check HOST[:PORT] [options]: the registry's own security\n"
+            "       (anonymous pull/push/catalog, plain HTTP, SP 800-190 3.2.3; see\n"
+            "       'registry check --help')\n"
+            "\n", prog, prog);
     cli_registry_usage(f);
 }
 
@@ -377,6 +381,8 @@ int cmd_registry(int argc, char **argv)
     }
     if (!strcmp(argv[1], "scan"))
         return registry_scan(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "check"))
+        return cmd_registry_check(argc - 1, argv + 1);
     fprintf(stderr, "%s: unknown registry subcommand \"%s\"\n", prog, argv[1]);
     registry_usage(stderr);
     return EXIT_ERROR;

@@ -169,6 +169,7 @@ class TokenServer:
         self.refresh_tokens = {}
         self.refreshed = []
         self.posts = []
+        self.anonymous = False  # True: a GET without credentials is granted too
         # the signing key and its self-signed certificate: the registry's
         # rootcertbundle; the JWT header carries it in x5c
         self.sign_key = os.path.join(dir, "token-sign.key")
@@ -271,6 +272,8 @@ class TokenServer:
                 user, pw = "", None
             if self.users.get(user) == pw:
                 account = user
+        elif not auth and self.anonymous:
+            account = ""
         if u.path != "/token" or account is None or q.get("service", [""])[0] != self.service:
             self.refused += 1
             body = b'{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}'
