@@ -14,6 +14,7 @@
 
 #include "image/intake.h"
 #include "registry/regint.h"
+#include "util/http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -35,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case 2: {
         char *s = mm_xstrndup(p, n);
-        long v = mm_reg_retry_after(s, 1445412480);
+        long v = mm_http_retry_after(s, 1445412480, MM_REG_RETRY_CAP);
         if (v > MM_REG_RETRY_CAP || v < -1)
             abort();
         free(s);
