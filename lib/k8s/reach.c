@@ -12,21 +12,17 @@
 
 #include "k8s/k8s_int.h"
 #include "k8s/netpol_int.h"
+#include "util/json.h"
 
 /* A JSON string literal of s (control characters and quotes escaped;
  * invalid UTF-8 is kept byte for byte: names come from parsed JSON). */
+/* A JSON string (util/json.h), written to f. */
 static void jstr(FILE *f, const char *s)
 {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
+    mm_buf b = MM_BUF_INIT;
+    mm_json_buf_str(&b, s ? s : "");
+    fwrite(b.data, 1, b.len, f);
+    mm_buf_free(&b);
 }
 
 static void json_strv(FILE *f, char **v, size_t n)
