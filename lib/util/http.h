@@ -75,4 +75,35 @@ int mm_http_send(mm_http *h, const char *method, const char *url,
                  const char *ctype, const void *body, size_t len,
                  long *status, mm_buf *resp);
 
+/* As mm_http_send, with extra request headers ("Name: value", a NULL-ended
+ * list, may be NULL), e.g. an Authorization header. */
+int mm_http_send_hdrs(mm_http *h, const char *method, const char *url,
+                      const char *ctype, const void *body, size_t len,
+                      const char *const *headers, long *status, mm_buf *resp);
+
+/* A request in full, for the clients that need more than the above (the
+ * Kubernetes API client): any method, extra headers, basic auth, TLS
+ * material in memory, compressed answers. */
+typedef struct mm_http_request {
+    const char *method;              /* NULL: GET, or POST when body is set */
+    const char *url;
+    const char *ctype;               /* with body; NULL: application/json */
+    const void *body;                /* NULL: none */
+    size_t len;
+    const char *const *headers;      /* "Name: value", NULL-ended; may be NULL */
+    const char *user, *password;     /* basic auth when both are set */
+    const void *ca_pem;   size_t ca_len;    /* a CA bundle in memory */
+    const void *cert_pem; size_t cert_len;  /* a client certificate (PEM) */
+    const void *key_pem;  size_t key_len;   /* and its key (PEM) */
+    bool compressed;                 /* Accept-Encoding: what libcurl decodes */
+} mm_http_request;
+
+/* Sends rq with the client's options; as mm_http_send for status, resp and
+ * the errors (whose messages start with "<method> <url>: "). */
+int mm_http_do(mm_http *h, const mm_http_request *rq, long *status, mm_buf *resp);
+
+/* s percent-encoded for a URL query value (RFC 3986 unreserved kept);
+ * the caller frees it. */
+char *mm_http_escape(const char *s);
+
 #endif
