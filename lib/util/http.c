@@ -79,6 +79,8 @@ void mm_http_setup(CURL *e, const char *url, const mm_http_opts *o, char *errbuf
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
     }
+    if (o->unix_socket)
+        curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, o->unix_socket);
     /* proxies: nothing set, so libcurl reads http_proxy, https_proxy,
      * all_proxy and no_proxy from the environment */
 }

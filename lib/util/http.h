@@ -1,7 +1,9 @@
 /*
  * util/http.h - the one libcurl transport of the library.  Every area that
  * speaks HTTP (the registry client, the feed downloads, the alert HTTP
- * output) sets its easy handles up here, so that the rules are written once:
+ * output, the server ingest client, the Kubernetes API client, the Docker
+ * Engine API over its socket) sets its easy handles up here, so that the
+ * rules are written once:
  *
  *   - protocols: http and https only, for the request and for redirects
  *     (CURLOPT_PROTOCOLS_STR / CURLOPT_REDIR_PROTOCOLS_STR); a URL of
@@ -17,7 +19,10 @@
  *   - no signals (the library runs on threads).
  *
  * The area keeps its own callbacks, headers and request method; the simple
- * client below (mm_http_*) is for one-shot requests such as alert POSTs.
+ * client below (mm_http_*) is for one-shot requests such as alert POSTs,
+ * and mm_http_do for the rest (any method, headers, basic auth, TLS
+ * material in memory).  Only the streaming clients (registry, feeds) and
+ * the WAF proxy (headers both ways) keep easy handles of their own.
  */
 #ifndef MM_UTIL_HTTP_H
 #define MM_UTIL_HTTP_H
@@ -41,6 +46,9 @@ typedef struct mm_http_opts {
     bool insecure;           /* no TLS verification (a registry that needs it) */
     bool follow;             /* follow up to 5 redirects */
     bool redirect_https_only;/* with follow: a redirect may not go to http */
+    const char *unix_socket; /* connect to this Unix socket (a local daemon's
+                              * API, e.g. Docker's); the URL still says
+                              * http://localhost/... */
 } mm_http_opts;
 
 /* libcurl's global set-up, once per process, thread-safe.  0 or MM_ENOMEM. */
