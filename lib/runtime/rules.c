@@ -9,7 +9,9 @@
  * `and not (...)` at compile time.  Compiling parses every condition,
  * inlines macros, expands lists, resolves fields, renders output templates
  * into segments and indexes rules by the event types they can match, so
- * that an event only meets the rules that could fire on it.
+ * that an event only meets the rules that could fire on it.  A rule that
+ * cannot compile is disabled with a warning naming file, line, rule and
+ * reason; strict loading turns each of those into the load's error.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -1190,7 +1192,7 @@ int mm_ruleset_compile(mm_ruleset *rs)
         rs->bucket[t] = NULL;
         rs->nbucket[t] = 0;
     }
-    /* macros first: a syntax error is a file error */
+    /* macros first: one that does not parse is ignored, its users disabled */
     for (size_t i = 0; i < rs->nmacros; i++) {
         dmacro *m = &rs->macros[i];
         rt_ast_free(m->ast);
