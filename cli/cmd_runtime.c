@@ -45,6 +45,7 @@ typedef struct ropts {
     const char *format, *output, *minpri;
     const char *profile;     /* replay --profile: deviation alerts too */
     bool stats, quiet;
+    bool strict;             /* a rule that cannot compile fails the load */
     bool check;              /* rules --check: every rule by state */
     const char *source;      /* rules --check --source bpf|fallback|replay */
     double seconds;
@@ -78,6 +79,8 @@ static void runtime_usage(FILE *f)
 "                         upstream, unsupported in this mode and why)\n"
 "      --source S         rules --check: the source the agent would run: bpf\n"
 "                         (default), fallback or replay (every field counts)\n"
+"      --strict           a rule that cannot compile (each load warning about a\n"
+"                         disabled rule or ignored macro) fails the load\n"
 "  -q, --quiet            no load warnings\n");
 }
 
@@ -94,6 +97,7 @@ static int parse_opts(int argc, char **argv, ropts *o, const char **file)
         {"check", no_argument, NULL, 'C'},
         {"source", required_argument, NULL, 'O'},
         {"quiet", no_argument, NULL, 'q'},
+        {"strict", no_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -116,6 +120,7 @@ static int parse_opts(int argc, char **argv, ropts *o, const char **file)
         case 'C': o->check = true; break;
         case 'O': o->source = optarg; break;
         case 'q': o->quiet = true; break;
+        case 'T': o->strict = true; break;
         case 'h': runtime_usage(stdout); return -1;
         default: runtime_usage(stderr); return EXIT_ERROR;
         }
@@ -148,6 +153,7 @@ static int load_rules(const ropts *o, mm_ruleset **out)
         mm_sensor_caps(&caps, !strcmp(o->source, "fallback") ? MM_SENSOR_FALLBACK : MM_SENSOR_BPF);
         mm_ruleset_set_source(rs, &caps, false);
     }
+    mm_ruleset_set_strict(rs, o->strict);
     for (size_t i = 0; i < o->nrules; i++)
         if (mm_ruleset_load_file(rs, o->rules[i])) {
             mm_ruleset_free(rs);

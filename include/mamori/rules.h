@@ -78,10 +78,23 @@ void mm_ruleset_free(mm_ruleset *rs);
 int mm_ruleset_load_file(mm_ruleset *rs, const char *path);
 int mm_ruleset_load_string(mm_ruleset *rs, const char *name,
                            const char *yaml, size_t len);
-/* Resolves and compiles everything loaded so far.  Condition syntax errors
- * fail (file, line, rule); unknown fields/operators/macros disable the rule
- * with a warning.  May be called again after more files are loaded. */
+/* Resolves and compiles everything loaded so far.  One policy: a rule that
+ * cannot be compiled (a condition syntax error, a condition nested too
+ * deeply, an unknown field, operator or macro, a macro that refers to
+ * itself or does not parse, a bad output field, no event type mamori
+ * produces) is disabled with a warning naming the file, line, rule and
+ * reason; a macro whose condition does not parse is ignored with a warning
+ * and the rules that use it are disabled.  With strict set (below), each
+ * of those is a load failure instead: MM_EFORMAT (MM_EUNSUPPORTED for a
+ * rule the source cannot serve) naming the first, "(strict)", and how many
+ * more.  Errors in the YAML itself (structure, unknown priority, a bad
+ * exception) always fail the load.  May be called again after more files
+ * are loaded. */
 int mm_ruleset_compile(mm_ruleset *rs);
+
+/* Strict loading: every rule that cannot compile fails the compile (see
+ * above).  Takes effect at the next mm_ruleset_compile(). */
+void mm_ruleset_set_strict(mm_ruleset *rs, bool strict);
 
 /* What a live event source can serve.  A rule whose condition needs an
  * event type the source never produces, or a field it cannot fill on the

@@ -9,8 +9,8 @@
  * events counted as dropped.  The server ignores ids it has, so a batch
  * resent after a lost answer is not stored twice.
  *
- * The HTTP side is a minimal libcurl client of its own (a shared transport
- * in lib/util was being written at the same time; see docs/api.md).
+ * The HTTP side is the library's one transport (util/http.h: http/https
+ * only, timeouts, the reply capped at 1 MiB, TLS with an optional CA file).
  */
 #include <stdlib.h>
 #include <dirent.h>
@@ -23,47 +23,37 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "mamori/fleet.h"
 #include "mamori/report.h"
 #include "util/util.h"
 #include "util/json.h"
+#include "util/http.h"
 #include "fleet/client.h"
 
 #define MAX_REPLY (1u << 20)
 
-static size_t on_body(char *p, size_t sz, size_t n, void *ud)
-{
-    mm_buf *b = ud;
-    if (b->len + sz * n > MAX_REPLY)
-        return 0;
-    mm_buf_add(b, p, sz * n);
-    return sz * n;
-}
-
-
-static void global_init(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 int fleet_hc_init(fleet_hc *h, const mm_fleet_client_opts *o)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, global_init);
     h->o = o;
-    h->c = curl_easy_init();
-    if (!h->c)
-        return mm_error_set(MM_ENOMEM, "libcurl: no handle");
+    h->c = NULL;
     if (!o->server || !(mm_str_startswith(o->server, "https://") ||
-                        mm_str_startswith(o->server, "http://"))) {
-        curl_easy_cleanup(h->c);
-        h->c = NULL;
+                        mm_str_startswith(o->server, "http://")))
         return mm_error_set(MM_EINVAL, "--server '%s': want https://HOST:PORT",
                             o->server ? o->server : "");
-    }
+    mm_http_opts ho = {
+        .connect_timeout_s = 10,
+        .total_timeout_s = o->timeout_s > 0 ? o->timeout_s : 30,
+        .max_body = MAX_REPLY,
+        .ca_file = o->ca_file,
+        .insecure = o->insecure,
+    };
+    mm_http *c = NULL;
+    int rc = mm_http_new(&c, &ho);
+    if (rc)
+        return rc;
+    h->c = c;
     return 0;
 }
 
@@ -75,49 +65,20 @@ int fleet_hc_post(fleet_hc *h, const char *path, const char *body, size_t len,
     size_t ul = strlen(h->o->server);
     if (ul && h->o->server[ul - 1] == '/')
         url = (free(url), mm_xasprintf("%.*s%s", (int)(ul - 1), h->o->server, path));
-    char err[CURL_ERROR_SIZE] = "";
-    CURL *c = h->c;
-    curl_easy_reset(c);
-    struct curl_slist *hs = curl_slist_append(NULL, "Content-Type: application/json");
     char *auth = mm_xasprintf("Authorization: Bearer %s", h->o->token ? h->o->token : "");
-    hs = curl_slist_append(hs, auth);
-    hs = curl_slist_append(hs, "Expect:");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, reply);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, h->o->timeout_s > 0 ? h->o->timeout_s : 30L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "mamori/" MM_VERSION);
-    if (h->o->ca_file)
-        curl_easy_setopt(c, CURLOPT_CAINFO, h->o->ca_file);
-    if (h->o->insecure) {
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
+    const char *hdrs[] = {auth, NULL};
     mm_buf_clear(reply);
-    CURLcode cc = curl_easy_perform(c);
-    *status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-    curl_slist_free_all(hs);
+    int rc = mm_http_send_hdrs(h->c, "POST", url, "application/json", body, len, hdrs,
+                               status, reply);
     explicit_bzero(auth, strlen(auth));
     free(auth);
-    int rc = 0;
-    if (cc != CURLE_OK)
-        rc = mm_error_set(MM_ENET, "%s: %s", url, err[0] ? err : curl_easy_strerror(cc));
     free(url);
     return rc;
 }
 
 void fleet_hc_free(fleet_hc *h)
 {
-    if (h->c)
-        curl_easy_cleanup(h->c);
+    mm_http_free(h->c);
     h->c = NULL;
 }
 
@@ -152,9 +113,9 @@ int mm_fleet_upload_scan(const mm_fleet_client_opts *o, mm_result *r,
     }
     char *path = NULL;
     if (host) {
-        char *e = curl_easy_escape(h.c, host, 0);
-        path = mm_xasprintf("/api/v1/scans?host=%s", e ? e : "");
-        curl_free(e);
+        char *e = mm_http_escape(host);
+        path = mm_xasprintf("/api/v1/scans?host=%s", e);
+        free(e);
     }
     long status;
     mm_buf reply = MM_BUF_INIT;

@@ -1,5 +1,5 @@
 /*
- * fleet/client.h - the small libcurl client that the scan upload and the
+ * fleet/client.h - the small HTTP client (on util/http.h) that the scan upload and the
  * event sender share (client.c).  Private to lib/fleet.
  */
 #ifndef MM_FLEET_CLIENT_H
@@ -9,7 +9,7 @@
 #include "util/util.h"
 
 typedef struct fleet_hc {
-    void *c;    /* CURL * */
+    void *c;    /* mm_http * (util/http.h) */
     const mm_fleet_client_opts *o;
 } fleet_hc;
 

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 
 #include "util/util.h"
+#include "util/http.h"
 #include "host_int.h"
 
 #define MAX_RESPONSE (64u << 20)
@@ -122,41 +122,31 @@ char *mm_docker_sock_path(const char *h)
     return NULL;
 }
 
-static size_t on_body(char *p, size_t sz, size_t n, void *ud)
-{
-    mm_buf *b = ud;
-    if (b->len + sz * n > MAX_RESPONSE)
-        return 0;
-    mm_buf_add(b, p, sz * n);
-    return sz * n;
-}
-
 int mm_docker_api_get(const char *sock, const char *path, json_t **out)
 {
     *out = NULL;
-    CURL *c = curl_easy_init();
-    if (!c)
-        return mm_error_set(MM_ENOMEM, "curl_easy_init failed");
+    mm_http_opts ho = {
+        .unix_socket = sock,
+        .connect_timeout_s = 5,
+        .total_timeout_s = 60,
+        .max_body = MAX_RESPONSE,
+    };
+    mm_http *h = NULL;
+    int rc = mm_http_new(&h, &ho);
+    if (rc)
+        return rc;
     mm_buf b = MM_BUF_INIT;
     char *url = mm_xasprintf("http://localhost%s", path);
-    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    CURLcode cc = curl_easy_perform(c);
     long code = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_cleanup(c);
+    rc = mm_http_send(h, "GET", url, NULL, NULL, 0, &code, &b);
+    mm_http_free(h);
     free(url);
-    int rc = 0;
-    if (cc != CURLE_OK) {
-        rc = mm_error_set(cc == CURLE_WRITE_ERROR ? MM_ELIMIT : MM_ENET,
-                          "docker at %s: GET %s: %s", sock, path,
-                          cc == CURLE_WRITE_ERROR ? "response over 64 MiB"
-                                                  : curl_easy_strerror(cc));
+    if (rc < 0) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", mm_error_last());
+        const char *why = strstr(msg, ": ");
+        rc = mm_error_set(rc, "docker at %s: GET %s: %s", sock, path,
+                          rc == MM_ELIMIT ? "response over 64 MiB" : why ? why + 2 : msg);
     } else if (code != 200) {
         rc = mm_error_set(code == 404 ? MM_ENOTFOUND : MM_ENET,
                           "docker at %s: GET %s: HTTP %ld", sock, path, code);

@@ -1,7 +1,7 @@
 /*
- * client.c - a read-mostly Kubernetes API client over libcurl, configured
- * from a kubeconfig as kubectl reads it: --kubeconfig, else $KUBECONFIG
- * (a list of files merged, first definition wins), else ~/.kube/config;
+ * client.c - a read-mostly Kubernetes API client over the library's one
+ * HTTP transport (util/http.h), configured from a kubeconfig as kubectl
+ * reads it: --kubeconfig, else $KUBECONFIG (a list of files merged, first definition wins), else ~/.kube/config;
  * the context (--context or current-context) names a cluster (server, CA
  * file or data, tls-server-name) and a user (client certificate and key,
  * file or data; token or tokenFile; basic auth; an exec credential plugin).
@@ -15,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <curl/curl.h>
 
 #include "k8s/k8s_int.h"
 #include "k8s/client_int.h"
@@ -310,11 +308,6 @@ int mm_k8s_client_new(mm_k8s_client **out, const mm_k8s_client_opts *opts)
                 goto out;
         }
     }
-    c->curl = curl_easy_init();
-    if (!c->curl) {
-        rc = mm_error_set(MM_ENOMEM, "curl_easy_init failed");
-        goto out;
-    }
 out:
     for (size_t i = 0; i < nf; i++) {
         free(f[i].path);
@@ -358,8 +351,7 @@ void mm_k8s_client_free(mm_k8s_client *c)
 {
     if (!c)
         return;
-    if (c->curl)
-        curl_easy_cleanup(c->curl);
+    mm_http_free(c->http);
     free(c->server);
     free(c->context);
     free(c->ua);
@@ -386,106 +378,61 @@ const char *mm_k8s_client_server(const mm_k8s_client *c)
 /* --- requests ------------------------------------------------------------------------------------ */
 struct body {
     mm_buf b;
-    uint64_t cap;
-    bool over;
 };
 
-static size_t on_data(char *p, size_t sz, size_t n, void *ud)
+/* The client's transport (util/http.h), made on the first request: the
+ * timeouts and the response cap are the client's. */
+static int k8s_http(mm_k8s_client *c, mm_http **out)
 {
-    struct body *b = ud;
-    size_t len = sz * n;
-    if (b->b.len + len > b->cap) {
-        b->over = true;
-        return 0;
+    if (!c->http) {
+        mm_http_opts ho = {
+            .user_agent = c->ua,
+            .connect_timeout_s = c->timeout_s,
+            .stall_timeout_s = c->timeout_s,
+            .max_body = c->max_resp,
+        };
+        int rc = mm_http_new(&c->http, &ho);
+        if (rc)
+            return rc;
     }
-    mm_buf_add(&b->b, p, len);
-    return len;
+    *out = c->http;
+    return 0;
 }
 
 static int do_request(mm_k8s_client *c, const char *method, const char *path,
                       const char *ctype, const char *body, size_t blen, long *status,
                       struct body *rb)
 {
-    CURL *e = c->curl;
-    curl_easy_reset(e);
+    mm_http *h;
+    int rc = k8s_http(c, &h);
+    if (rc)
+        return rc;
     char *url = mm_xasprintf("%s%s", c->server, path);
-    curl_easy_setopt(e, CURLOPT_URL, url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https,http");
-#else
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTPS | CURLPROTO_HTTP));
-#endif
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, c->timeout_s);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, c->timeout_s);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, c->ua);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-    if (c->ca) {
-        struct curl_blob blob = {c->ca, c->ca_len, CURL_BLOB_COPY};
-        curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
-    }
-    const char *cert = c->exec_cert ? c->exec_cert : c->cert;
-    const char *key = c->exec_key ? c->exec_key : c->key;
-    if (cert && key) {
-        struct curl_blob cb = {(void *)cert, strlen(cert), CURL_BLOB_COPY};
-        struct curl_blob kb = {(void *)key, c->exec_key ? strlen(c->exec_key) : c->key_len,
-                               CURL_BLOB_COPY};
-        if (!c->exec_cert)
-            cb.len = c->cert_len;
-        curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
-        curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &cb);
-        curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
-        curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &kb);
-    }
-    struct curl_slist *hdr = NULL;
-    hdr = curl_slist_append(hdr, "Accept: application/json");
+    const char *hdrs[3] = {"Accept: application/json", NULL, NULL};
     char *auth = NULL;
     const char *tok = c->exec_token ? c->exec_token : c->token;
-    if (tok) {
-        auth = mm_xasprintf("Authorization: Bearer %s", tok);
-        hdr = curl_slist_append(hdr, auth);
-    } else if (c->username && c->password) {
-        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(e, CURLOPT_USERNAME, c->username);
-        curl_easy_setopt(e, CURLOPT_PASSWORD, c->password);
+    if (tok)
+        hdrs[1] = auth = mm_xasprintf("Authorization: Bearer %s", tok);
+    mm_http_request rq = {
+        .method = method, .url = url, .headers = hdrs,
+        .ctype = body ? (ctype ? ctype : "application/json") : NULL,
+        .body = body, .len = body ? blen : 0,
+        .user = tok ? NULL : c->username, .password = tok ? NULL : c->password,
+        .ca_pem = c->ca, .ca_len = c->ca_len,
+        .compressed = true,
+    };
+    /* a client certificate from the exec plugin wins over the kubeconfig's;
+     * tls-server-name: the certificate is verified against the URL's host */
+    if (c->exec_cert && c->exec_key) {
+        rq.cert_pem = c->exec_cert, rq.cert_len = strlen(c->exec_cert);
+        rq.key_pem = c->exec_key, rq.key_len = strlen(c->exec_key);
+    } else if (c->cert && c->key) {
+        rq.cert_pem = c->cert, rq.cert_len = c->cert_len;
+        rq.key_pem = c->key, rq.key_len = c->key_len;
     }
-    char *ct = NULL;
-    if (body) {
-        ct = mm_xasprintf("Content-Type: %s", ctype ? ctype : "application/json");
-        hdr = curl_slist_append(hdr, ct);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
-    }
-    if (strcmp(method, "GET") && !(body && !strcmp(method, "POST")))
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdr);
-    if (c->tls_server_name) {
-        /* the name to verify differs from the URL's host: keep the URL's
-         * address but check the certificate against tls-server-name */
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-    }
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, rb);
-    char errbuf[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-    CURLcode cc = curl_easy_perform(e);
-    curl_slist_free_all(hdr);
+    rc = mm_http_do(h, &rq, status, &rb->b);
     if (auth)
         wipe_free(auth, strlen(auth));
-    free(ct);
-    int rc = 0;
-    if (rb->over) {
-        rc = mm_error_set(MM_ELIMIT, "%s %s: response larger than %llu bytes", method, url,
-                          (unsigned long long)rb->cap);
-    } else if (cc != CURLE_OK) {
-        rc = mm_error_set(MM_ENET, "%s %s: %s", method, url, errbuf[0] ? errbuf
-                                                                     : curl_easy_strerror(cc));
-    } else {
-        curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
-    }
     free(url);
     return rc;
 }
@@ -503,7 +450,7 @@ int mm_k8s_client_request(mm_k8s_client *c, const char *method, const char *path
     if (rc < 0)
         return rc;
     for (int attempt = 0; attempt < 2; attempt++) {
-        struct body rb = {MM_BUF_INIT, c->max_resp, false};
+        struct body rb = {MM_BUF_INIT};
         rc = do_request(c, method, path, content_type, body, body_len, status, &rb);
         if (rc < 0) {
             mm_buf_free(&rb.b);

@@ -5,14 +5,14 @@
 #ifndef MM_K8S_CLIENT_INT_H
 #define MM_K8S_CLIENT_INT_H
 
-#include <curl/curl.h>
+#include "util/http.h"
 
 #include "k8s/k8s_int.h"
 
 struct k8s_exec;
 
 struct mm_k8s_client {
-    CURL *curl;
+    mm_http *http;                      /* made on the first request */
     char *server, *context, *ua;
     long timeout_s, exec_timeout_ms;
     size_t page;

@@ -254,8 +254,6 @@ int mm_k8s_client_new_sa(mm_k8s_client **out, const char *server, const char *sa
         c->token_file = mm_xasprintf("%s/token", sa_dir);
         rc = k8s_client_read_token_file(c);
     }
-    if (rc == 0 && !(c->curl = curl_easy_init()))
-        rc = mm_error_set(MM_ENOMEM, "curl_easy_init failed");
     if (rc < 0) {
         mm_k8s_client_free(c);
         return rc;

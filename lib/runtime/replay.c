@@ -679,9 +679,12 @@ static int parse_obj(mm_replay *r, json_t *o, const mm_event **out)
     memset(ev, 0, sizeof *ev);
     if (!json_is_object(o))
         return line_err(r, "an event is a JSON object");
+    char kwhy[256];
+    if (!rt_replay_kinds_ok(o, kwhy, sizeof kwhy))
+        return line_err(r, "%s", kwhy);
     const char *ts = jstr(o, "evt.type");
     if (!ts)
-        return line_err(r, "no \"evt.type\"");
+        return line_err(r, "no \"evt.type\" (a string such as \"execve\")");
     ev->type = mm_evt_type_from_name(ts);
     if (ev->type == MM_EVT_UNKNOWN)
         return line_err(r, "unknown evt.type '%s'", ts);

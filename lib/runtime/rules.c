@@ -9,9 +9,12 @@
  * `and not (...)` at compile time.  Compiling parses every condition,
  * inlines macros, expands lists, resolves fields, renders output templates
  * into segments and indexes rules by the event types they can match, so
- * that an event only meets the rules that could fire on it.
+ * that an event only meets the rules that could fire on it.  A rule that
+ * cannot compile is disabled with a warning naming file, line, rule and
+ * reason; strict loading turns each of those into the load's error.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1150,25 +1153,58 @@ void mm_ruleset_set_source(mm_ruleset *rs, const mm_source_caps *caps, bool stri
     rs->compiled = false;
 }
 
+void mm_ruleset_set_strict(mm_ruleset *rs, bool strict)
+{
+    rs->strict = strict;
+    rs->compiled = false;
+}
+
+/* With strict set, every rule (or macro) that cannot be used is a load
+ * failure: the first is kept for the message, the others counted. */
+typedef struct strict_state {
+    char *first;
+    size_t n;
+    int code;
+} strict_state;
+
+static void strict_note(mm_ruleset *rs, strict_state *st, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void strict_note(mm_ruleset *rs, strict_state *st, int code, const char *fmt, ...)
+{
+    if (!rs->strict)
+        return;
+    if (st->n++ == 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        st->first = mm_xvasprintf(fmt, ap);
+        va_end(ap);
+        st->code = code;
+    }
+}
+
 int mm_ruleset_compile(mm_ruleset *rs)
 {
     char err[512], why[512];
-    char *strict_err = NULL;
+    strict_state st = {NULL, 0, 0};
     rt_defs defs = {macro_cb, list_cb, unknown_type_cb, rs};
     for (int t = 0; t < MM_EVT__COUNT; t++) {
         free(rs->bucket[t]);
         rs->bucket[t] = NULL;
         rs->nbucket[t] = 0;
     }
-    /* macros first: a syntax error is a file error */
+    /* macros first: one that does not parse is ignored, its users disabled */
     for (size_t i = 0; i < rs->nmacros; i++) {
         dmacro *m = &rs->macros[i];
         rt_ast_free(m->ast);
         m->ast = rt_ast_parse(m->cond, err, sizeof err);
         m->bad = m->ast == NULL;
-        if (m->bad)
-            return mm_error_set(MM_EFORMAT, "%s:%d: macro '%s': condition: %s", m->file,
-                                m->line, m->name, err);
+        if (m->bad) {
+            /* the rules that use it are disabled, each naming it */
+            warn(rs, "%s:%d: macro '%s' ignored: condition: %s", m->file, m->line, m->name,
+                 err);
+            strict_note(rs, &st, MM_EFORMAT, "%s:%d: macro '%s': condition: %s", m->file,
+                        m->line, m->name, err);
+        }
     }
     for (size_t i = 0; i < rs->nrules; i++) {
         drule *r = &rs->rules[i];
@@ -1195,10 +1231,15 @@ int mm_ruleset_compile(mm_ruleset *rs)
         free(exc);
         rt_ast *a = rt_ast_parse(full, err, sizeof err);
         free(full);
+        int cline = r->cond_line ? r->cond_line : r->info.line;
         if (!a) {
+            r->info.disabled = true;
+            r->reason = mm_xasprintf("condition: %s", err);
+            warn(rs, "%s:%d: rule '%s' disabled: %s", r->file, cline, r->name, r->reason);
+            strict_note(rs, &st, MM_EFORMAT, "%s:%d: rule '%s': %s", r->file, cline, r->name,
+                        r->reason);
             rule_sync_info(r);
-            return mm_error_set(MM_EFORMAT, "%s:%d: rule '%s': condition: %s", r->file,
-                                r->cond_line ? r->cond_line : r->info.line, r->name, err);
+            continue;
         }
         mm_buf_clear(&rs->unknown_types);
         r->node = rt_compile(a, &defs, why, sizeof why);
@@ -1217,6 +1258,9 @@ int mm_ruleset_compile(mm_ruleset *rs)
             r->reason = mm_xstrdup(why);
             warn(rs, "%s:%d: rule '%s' disabled: %s%s", r->file, r->info.line, r->name, why,
                  r->skip_unknown ? " (skip-if-unknown-filter)" : "");
+            if (!r->skip_unknown)
+                strict_note(rs, &st, MM_EFORMAT, "%s:%d: rule '%s': %s", r->file,
+                            r->info.line, r->name, why);
             rule_sync_info(r);
             continue;
         }
@@ -1243,6 +1287,8 @@ int mm_ruleset_compile(mm_ruleset *rs)
             r->reason = mm_xasprintf("unsupported event type(s): %s",
                                      rs->unknown_types.len ? rs->unknown_types.data : "none matches");
             warn(rs, "%s:%d: rule '%s' disabled: %s", r->file, r->info.line, r->name, r->reason);
+            strict_note(rs, &st, MM_EFORMAT, "%s:%d: rule '%s': %s", r->file, r->info.line,
+                        r->name, r->reason);
             rule_sync_info(r);
             continue;
         }
@@ -1252,11 +1298,8 @@ int mm_ruleset_compile(mm_ruleset *rs)
             r->info.unsupported_source = true;
             warn(rs, "%s:%d: rule '%s' disabled: unsupported by the %s source: %s", r->file,
                  r->info.line, r->name, rs->caps->name, r->reason);
-            if (rs->strict && !strict_err) {
-                strict_err = mm_xasprintf("%s:%d: rule '%s': unsupported by the %s source: %s "
-                                          "(strict)", r->file, r->info.line, r->name,
-                                          rs->caps->name, r->reason);
-            }
+            strict_note(rs, &st, MM_EUNSUPPORTED, "%s:%d: rule '%s': unsupported by the %s "
+                        "source: %s", r->file, r->info.line, r->name, rs->caps->name, r->reason);
             rule_sync_info(r);
             continue;
         }
@@ -1271,14 +1314,11 @@ int mm_ruleset_compile(mm_ruleset *rs)
         }
     }
     rs->compiled = true;
-    if (strict_err) {
-        size_t n = 0;
-        for (size_t i = 0; i < rs->nrules; i++)
-            n += rs->rules[i].info.unsupported_source;
-        int rc = n > 1 ? mm_error_set(MM_EUNSUPPORTED, "%s; and %zu more rule(s)", strict_err,
-                                      n - 1)
-                       : mm_error_set(MM_EUNSUPPORTED, "%s", strict_err);
-        free(strict_err);
+    if (st.first) {
+        int rc = st.n > 1 ? mm_error_set(st.code, "%s (strict); and %zu more", st.first,
+                                         st.n - 1)
+                          : mm_error_set(st.code, "%s (strict)", st.first);
+        free(st.first);
         return rc;
     }
     return 0;

@@ -150,4 +150,10 @@ bool rt_eval(const rt_node *n, rt_ctx *c);
 const rt_fref *rt_node_first_unfillable(const rt_node *n, const uint64_t prod[RT_TYPEWORDS],
                                         bool (*ok)(void *ud, const rt_fref *f), void *ud);
 
+/* replay_kinds.c: false, with why ("\"proc.pid\": expected an integer ...,
+ * got the string \"x\""), when a known key of the event object o has the
+ * wrong JSON type. */
+struct json_t;
+bool rt_replay_kinds_ok(struct json_t *o, char *why, size_t len);
+
 #endif

@@ -79,6 +79,8 @@ void mm_http_setup(CURL *e, const char *url, const mm_http_opts *o, char *errbuf
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
     }
+    if (o->unix_socket)
+        curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, o->unix_socket);
     /* proxies: nothing set, so libcurl reads http_proxy, https_proxy,
      * all_proxy and no_proxy from the environment */
 }
@@ -139,44 +141,121 @@ void mm_http_free(mm_http *h)
     free(h);
 }
 
-int mm_http_send(mm_http *h, const char *method, const char *url,
-                 const char *ctype, const void *body, size_t len,
-                 long *status, mm_buf *resp)
+/* The request itself; with_method, error messages name the method too. */
+static int http_perform(mm_http *h, const mm_http_request *rq, long *status, mm_buf *resp,
+                        bool with_method)
 {
-    *status = 0;
-    int rc = mm_http_check_url("HTTP request", url);
-    if (rc)
-        return rc;
     CURL *e = h->e;
+    const char *url = rq->url;
+    const char *method = rq->method ? rq->method : rq->body ? "POST" : "GET";
     curl_easy_reset(e);
     mm_http_setup(e, url, &h->o, h->errbuf);
     struct sink s = {.b = resp, .max = h->o.max_body};
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &s);
+    if (rq->compressed)
+        curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    if (rq->ca_pem) {
+        struct curl_blob blob = {(void *)rq->ca_pem, rq->ca_len, CURL_BLOB_COPY};
+        curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+    }
+    if (rq->cert_pem && rq->key_pem) {
+        struct curl_blob cb = {(void *)rq->cert_pem, rq->cert_len, CURL_BLOB_COPY};
+        struct curl_blob kb = {(void *)rq->key_pem, rq->key_len, CURL_BLOB_COPY};
+        curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+        curl_easy_setopt(e, CURLOPT_SSLCERT_BLOB, &cb);
+        curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+        curl_easy_setopt(e, CURLOPT_SSLKEY_BLOB, &kb);
+    }
+    if (rq->user && rq->password) {
+        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(e, CURLOPT_USERNAME, rq->user);
+        curl_easy_setopt(e, CURLOPT_PASSWORD, rq->password);
+    }
     struct curl_slist *hdrs = NULL;
-    if (method && !strcmp(method, "POST")) {
-        char *ct = mm_xasprintf("Content-Type: %s",
-                                ctype ? ctype : "application/octet-stream");
+    for (size_t i = 0; rq->headers && rq->headers[i]; i++)
+        hdrs = curl_slist_append(hdrs, rq->headers[i]);
+    if (rq->body) {
+        char *ct = mm_xasprintf("Content-Type: %s", rq->ctype ? rq->ctype : "application/json");
         hdrs = curl_slist_append(hdrs, ct);
         free(ct);
         hdrs = curl_slist_append(hdrs, "Expect:");
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "");
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
-    } else if (method && strcmp(method, "GET")) {
-        return mm_error_set(MM_EINVAL, "%s: unsupported HTTP method %s", url, method);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->len);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, rq->body);
     }
+    if (strcmp(method, "GET") && !(rq->body && !strcmp(method, "POST")))
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    if (hdrs)
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
     CURLcode cc = curl_easy_perform(e);
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(hdrs);
-    if (s.over || cc == CURLE_FILESIZE_EXCEEDED)
-        return mm_error_set(MM_ELIMIT, "%s: response larger than %llu bytes", url,
+    const char *m = with_method ? method : "", *sp = with_method ? " " : "";
+    if (s.over || cc == CURLE_FILESIZE_EXCEEDED) {
+        *status = 0;
+        return mm_error_set(MM_ELIMIT, "%s%s%s: response larger than %llu bytes", m, sp, url,
                             (unsigned long long)h->o.max_body);
-    if (cc != CURLE_OK)
-        return mm_error_set(MM_ENET, "%s: %s", url,
+    }
+    if (cc != CURLE_OK) {
+        *status = 0;
+        return mm_error_set(MM_ENET, "%s%s%s: %s", m, sp, url,
                             h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc));
+    }
     return 0;
+}
+
+int mm_http_send(mm_http *h, const char *method, const char *url,
+                 const char *ctype, const void *body, size_t len,
+                 long *status, mm_buf *resp)
+{
+    return mm_http_send_hdrs(h, method, url, ctype, body, len, NULL, status, resp);
+}
+
+char *mm_http_escape(const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(s);
+    char *o = mm_xmalloc(3 * n + 1), *q = o;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+            *q++ = (char)*p;
+        } else {
+            *q++ = '%';
+            *q++ = hex[*p >> 4];
+            *q++ = hex[*p & 15];
+        }
+    }
+    *q = 0;
+    return o;
+}
+
+int mm_http_send_hdrs(mm_http *h, const char *method, const char *url,
+                      const char *ctype, const void *body, size_t len,
+                      const char *const *headers, long *status, mm_buf *resp)
+{
+    *status = 0;
+    int rc = mm_http_check_url("HTTP request", url);
+    if (rc)
+        return rc;
+    if (method && strcmp(method, "POST") && strcmp(method, "GET"))
+        return mm_error_set(MM_EINVAL, "%s: unsupported HTTP method %s", url, method);
+    bool post = method && !strcmp(method, "POST");
+    mm_http_request rq = {
+        .method = method, .url = url, .headers = headers,
+        .ctype = post ? (ctype ? ctype : "application/octet-stream") : NULL,
+        .body = post ? (body ? body : "") : NULL, .len = post ? len : 0,
+    };
+    return http_perform(h, &rq, status, resp, false);
+}
+
+int mm_http_do(mm_http *h, const mm_http_request *rq, long *status, mm_buf *resp)
+{
+    *status = 0;
+    int rc = mm_http_check_url("HTTP request", rq->url);
+    if (rc)
+        return rc;
+    return http_perform(h, rq, status, resp, true);
 }
 
 long mm_http_retry_after(const char *v, time_t now, long cap)

@@ -1,7 +1,9 @@
 /*
  * util/http.h - the one libcurl transport of the library.  Every area that
  * speaks HTTP (the registry client, the feed downloads, the alert HTTP
- * output) sets its easy handles up here, so that the rules are written once:
+ * output, the server ingest client, the Kubernetes API client, the Docker
+ * Engine API over its socket) sets its easy handles up here, so that the
+ * rules are written once:
  *
  *   - protocols: http and https only, for the request and for redirects
  *     (CURLOPT_PROTOCOLS_STR / CURLOPT_REDIR_PROTOCOLS_STR); a URL of
@@ -17,7 +19,10 @@
  *   - no signals (the library runs on threads).
  *
  * The area keeps its own callbacks, headers and request method; the simple
- * client below (mm_http_*) is for one-shot requests such as alert POSTs.
+ * client below (mm_http_*) is for one-shot requests such as alert POSTs,
+ * and mm_http_do for the rest (any method, headers, basic auth, TLS
+ * material in memory).  Only the streaming clients (registry, feeds) and
+ * the WAF proxy (headers both ways) keep easy handles of their own.
  */
 #ifndef MM_UTIL_HTTP_H
 #define MM_UTIL_HTTP_H
@@ -41,6 +46,9 @@ typedef struct mm_http_opts {
     bool insecure;           /* no TLS verification (a registry that needs it) */
     bool follow;             /* follow up to 5 redirects */
     bool redirect_https_only;/* with follow: a redirect may not go to http */
+    const char *unix_socket; /* connect to this Unix socket (a local daemon's
+                              * API, e.g. Docker's); the URL still says
+                              * http://localhost/... */
 } mm_http_opts;
 
 /* libcurl's global set-up, once per process, thread-safe.  0 or MM_ENOMEM. */
@@ -74,5 +82,36 @@ void mm_http_free(mm_http *h);
 int mm_http_send(mm_http *h, const char *method, const char *url,
                  const char *ctype, const void *body, size_t len,
                  long *status, mm_buf *resp);
+
+/* As mm_http_send, with extra request headers ("Name: value", a NULL-ended
+ * list, may be NULL), e.g. an Authorization header. */
+int mm_http_send_hdrs(mm_http *h, const char *method, const char *url,
+                      const char *ctype, const void *body, size_t len,
+                      const char *const *headers, long *status, mm_buf *resp);
+
+/* A request in full, for the clients that need more than the above (the
+ * Kubernetes API client): any method, extra headers, basic auth, TLS
+ * material in memory, compressed answers. */
+typedef struct mm_http_request {
+    const char *method;              /* NULL: GET, or POST when body is set */
+    const char *url;
+    const char *ctype;               /* with body; NULL: application/json */
+    const void *body;                /* NULL: none */
+    size_t len;
+    const char *const *headers;      /* "Name: value", NULL-ended; may be NULL */
+    const char *user, *password;     /* basic auth when both are set */
+    const void *ca_pem;   size_t ca_len;    /* a CA bundle in memory */
+    const void *cert_pem; size_t cert_len;  /* a client certificate (PEM) */
+    const void *key_pem;  size_t key_len;   /* and its key (PEM) */
+    bool compressed;                 /* Accept-Encoding: what libcurl decodes */
+} mm_http_request;
+
+/* Sends rq with the client's options; as mm_http_send for status, resp and
+ * the errors (whose messages start with "<method> <url>: "). */
+int mm_http_do(mm_http *h, const mm_http_request *rq, long *status, mm_buf *resp);
+
+/* s percent-encoded for a URL query value (RFC 3986 unreserved kept);
+ * the caller frees it. */
+char *mm_http_escape(const char *s);
 
 #endif

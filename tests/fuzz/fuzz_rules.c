@@ -3,7 +3,8 @@
  * from outside: rule files and replayed events.  The first byte picks the
  * mode: even = the rest is a Falco rules file (loaded, compiled, then a few
  * fixed events are evaluated against whatever compiled, so that the
- * evaluator meets fuzzed conditions and output templates); odd = the rest is
+ * evaluator meets fuzzed conditions and output templates; bit 1 set: strict
+ * loading, where a rule that cannot compile fails the load); odd = the rest is
  * JSON lines replayed through a small fixed ruleset (the replay parser and
  * the process/fd table on hostile lines).  Neither may crash, leak or read
  * out of bounds; errors are fine.
@@ -56,6 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t total = 0;
     const mm_event *ev;
     if ((data[0] & 1) == 0) {
+        mm_ruleset_set_strict(rs, (data[0] & 2) != 0);
         if (mm_ruleset_load_string(rs, "fuzz.yaml", text, len) == 0 &&
             mm_ruleset_compile(rs) == 0) {
             for (size_t i = 0; i < sizeof fixed_events / sizeof fixed_events[0]; i++)

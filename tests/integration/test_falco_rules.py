@@ -464,28 +464,56 @@ class T:
             check(not os.path.exists(bad.split("/")[0]), "no file made for %s" % bad)
 
     def malformed_rules_file(self):
+        # one policy: a rule that cannot compile is disabled with a warning
+        # naming file, line, rule and reason; --strict makes it a failure
         path = os.path.join(self.r.root, "bad_rules.yaml")
+        deep = "(" * 250 + "proc.name=a" + ")" * 250
         with open(path, "w") as f:
             f.write("- list: l\n  items: [a]\n- rule: Broken rule\n  desc: d\n"
                     "  condition: evt.type=open and (proc.name in (l)\n"
-                    "  output: o\n  priority: WARNING\n")
+                    "  output: o\n  priority: WARNING\n"
+                    "- macro: loop\n  condition: evt.type=open and loop\n"
+                    "- rule: Recursive rule\n  desc: d\n  condition: loop\n"
+                    "  output: o\n  priority: WARNING\n"
+                    "- rule: Deep rule\n  desc: d\n  condition: evt.type=open and " + deep + "\n"
+                    "  output: o\n  priority: WARNING\n"
+                    "- rule: Good rule\n  desc: d\n  condition: evt.type=open and proc.name=a\n"
+                    "  output: good %proc.name\n  priority: WARNING\n")
         ev = os.path.join(self.r.root, "e.jsonl")
         with open(ev, "w") as f:
             f.write('{"evt.type":"open","proc.name":"a"}\n')
         r = self.r.run(["runtime", "replay", ev, "--rules", path])
-        eq(r.rc, 2, "rc")
+        eq(r.rc, 0, "rc without --strict (%s)" % r.describe())
+        check("good a" in r.out, "the good rule still fires: %r" % r.out[:300])
+        warns = [l for l in r.err.splitlines() if "warning" in l]
+        for w in warns:
+            print("  " + w, flush=True)
+        for where, rule, why in (("bad_rules.yaml:5", "Broken rule", "condition"),
+                                 ("bad_rules.yaml:10", "Recursive rule", "refers to itself"),
+                                 ("bad_rules.yaml:17", "Deep rule", "nests too deeply")):
+            check(any(where in w and "'%s' disabled" % rule in w and why in w for w in warns),
+                  "no warning naming %s %s %s: %r" % (where, rule, why, warns))
+        r = self.r.run(["runtime", "replay", ev, "--rules", path, "--strict"])
+        eq(r.rc, 2, "rc with --strict")
         msg = r.err.strip().splitlines()[-1]
         print("  " + msg, flush=True)
-        for want in ("bad_rules.yaml:5", "Broken rule", "condition"):
+        for want in ("bad_rules.yaml:5", "Broken rule", "condition", "(strict)", "and 2 more"):
             check(want in msg, "message %r does not name %r" % (msg, want))
-        # and a bad event line names its line
-        if not os.path.isfile(RULES):
-            return
-        with open(ev, "w") as f:
-            f.write('{"evt.type":"open","proc.name":"a"}\n{"evt.type": 1}\n')
-        r = self.r.run(["runtime", "replay", ev, "--rules", RULES, "-q"])
-        eq(r.rc, 2, "rc for a bad event line")
-        check("e.jsonl:2" in r.err, "bad line not named: %r" % r.err)
+        r = self.r.run(["runtime", "rules", "--rules", path, "--strict"])
+        eq(r.rc, 2, "rc of rules --strict")
+        # a bad event line names its line, the key and the expected type
+        for line, want in (('{"evt.type": 1}', '"evt.type": expected a string, got the integer 1'),
+                           ('{"evt.type":"open","proc.pid":"x"}',
+                            '"proc.pid": expected an integer (or a string of one), '
+                            'got the string "x"'),
+                           ('{"evt.type":"open","fd.name":null}',
+                            '"fd.name": expected a string, got null'),
+                           ('{"proc.name":"a"}', 'no "evt.type"')):
+            with open(ev, "w") as f:
+                f.write('{"evt.type":"open","proc.name":"a"}\n' + line + "\n")
+            r = self.r.run(["runtime", "replay", ev, "--rules", path, "-q"])
+            eq(r.rc, 2, "rc for %s" % line)
+            check("e.jsonl:2: " + want in r.err, "message for %s: %r" % (line, r.err[-300:]))
 
     def upstream_counts(self):
         need_data()

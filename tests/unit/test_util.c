@@ -495,4 +495,42 @@ MM_TEST(http_post_and_cap)
     mm_http_free(h);
 }
 
+MM_TEST(http_request_headers_method_escape)
+{
+    char *e = mm_http_escape("a b/c?d=é~_.-");
+    CHECK_STR(e, "a%20b%2Fc%3Fd%3D%C3%A9~_.-");
+    free(e);
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+    struct mini_srv m;
+    pthread_t th;
+    int port = mini_start(&m, &th, ok);
+    REQUIRE(port > 0);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/p", port);
+    mm_http_opts o = {.total_timeout_s = 10, .max_body = 64};
+    mm_http *h = NULL;
+    CHECK_OK(mm_http_new(&h, &o));
+    const char *hdrs[] = {"Authorization: Bearer T0K", "Accept: application/json", NULL};
+    mm_http_request rq = {.method = "PATCH", .url = url, .body = "{}", .len = 2,
+                          .ctype = "application/merge-patch+json", .headers = hdrs};
+    mm_buf b = MM_BUF_INIT;
+    long st = 0;
+    CHECK_OK(mm_http_do(h, &rq, &st, &b));
+    mini_stop(&m, th);
+    CHECK_INT(st, 200);
+    CHECK_STR(b.data, "ok");
+    CHECK(!strncmp(m.req, "PATCH /p HTTP/1.1\r\n", 19));
+    CHECK(strstr(m.req, "Authorization: Bearer T0K\r\n"));
+    CHECK(strstr(m.req, "Content-Type: application/merge-patch+json\r\n"));
+    CHECK(strstr(m.req, "\r\n\r\n{}"));
+    mm_buf_free(&b);
+    /* errors of mm_http_do name the method */
+    rq.url = "http://127.0.0.1:9/none";
+    CHECK_INT(mm_http_do(h, &rq, &st, NULL), MM_ENET);
+    CHECK(!strncmp(mm_error_last(), "PATCH http://127.0.0.1:9/none: ", 31));
+    rq.url = "ftp://127.0.0.1/x";
+    CHECK_INT(mm_http_do(h, &rq, &st, NULL), MM_EINVAL);
+    mm_http_free(h);
+}
+
 MM_TEST_MAIN
