@@ -83,7 +83,52 @@ void mm_json_buf_str(mm_buf *b, const char *s)
     }
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s);
-    mm_buf_reserve(b, n + 2);
+    size_t max = b->max ? b->max : MM_BUF_DEFAULT_MAX;
+    if (n < max / 6 && b->len + 6 * n + 2 <= max && mm_buf_reserve(b, 6 * n + 2) == 0) {
+        /* room for the worst case (every byte as \u00XX): written in place,
+         * this is on the path of every string of a large report */
+        char *o = b->data + b->len;
+        static const char hex[] = "0123456789ABCDEF";
+        *o++ = '"';
+        while (n) {
+            unsigned c = *p;
+            if (plain_byte[c]) {
+                *o++ = (char)c;
+                p++, n--;
+                continue;
+            }
+            if (c >= 0x80) {
+                size_t k = utf8_seq(p, n);
+                if (k) {
+                    memcpy(o, p, k);
+                    o += k;
+                } else {
+                    memcpy(o, "\xef\xbf\xbd", 3);
+                    o += 3;
+                    k = 1;
+                }
+                p += k, n -= k;
+                continue;
+            }
+            *o++ = '\\';
+            switch (c) {
+            case '"': case '\\': *o++ = (char)c; break;
+            case '\b': *o++ = 'b'; break;
+            case '\f': *o++ = 'f'; break;
+            case '\n': *o++ = 'n'; break;
+            case '\r': *o++ = 'r'; break;
+            case '\t': *o++ = 't'; break;
+            default:
+                *o++ = 'u', *o++ = '0', *o++ = '0';
+                *o++ = hex[c >> 4], *o++ = hex[c & 15];
+            }
+            p++, n--;
+        }
+        *o++ = '"';
+        b->len = (size_t)(o - b->data);
+        b->data[b->len] = 0;
+        return;
+    }
     mm_buf_addc(b, '"');
     while (n) {
         /* the run of bytes that need no escape, added at once */
