@@ -81,24 +81,28 @@ void mm_json_buf_str(mm_buf *b, const char *s)
         mm_buf_add(b, "null", 4);
         return;
     }
+    static const char hex[] = "0123456789ABCDEF";
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s);
-    size_t max = b->max ? b->max : MM_BUF_DEFAULT_MAX;
-    if (n < max / 6 && b->len + 6 * n + 2 <= max && mm_buf_reserve(b, 6 * n + 2) == 0) {
-        /* room for the worst case (every byte as \u00XX): written in place,
-         * this is on the path of every string of a large report */
+    if (mm_buf_addc(b, '"') < 0)
+        return;
+    while (n) {
+        /* Up to 4 KiB of input a round, written in place after one reserve
+         * for the worst case: every byte as \u00XX, plus a UTF-8 sequence
+         * that starts inside the round and ends past it.  This is on the
+         * path of every string of a large report. */
+        size_t take = n < 4096 ? n : 4096;
+        if (mm_buf_reserve(b, 6 * take + 8) < 0)
+            return;
         char *o = b->data + b->len;
-        static const char hex[] = "0123456789ABCDEF";
-        *o++ = '"';
-        while (n) {
+        const unsigned char *end = p + take;
+        while (p < end) {
             unsigned c = *p;
+            size_t k = 1;
             if (plain_byte[c]) {
                 *o++ = (char)c;
-                p++, n--;
-                continue;
-            }
-            if (c >= 0x80) {
-                size_t k = utf8_seq(p, n);
+            } else if (c >= 0x80) {
+                k = utf8_seq(p, n);
                 if (k) {
                     memcpy(o, p, k);
                     o += k;
@@ -107,62 +111,25 @@ void mm_json_buf_str(mm_buf *b, const char *s)
                     o += 3;
                     k = 1;
                 }
-                p += k, n -= k;
-                continue;
+            } else {
+                *o++ = '\\';
+                switch (c) {
+                case '"': case '\\': *o++ = (char)c; break;
+                case '\b': *o++ = 'b'; break;
+                case '\f': *o++ = 'f'; break;
+                case '\n': *o++ = 'n'; break;
+                case '\r': *o++ = 'r'; break;
+                case '\t': *o++ = 't'; break;
+                default:
+                    *o++ = 'u', *o++ = '0', *o++ = '0';
+                    *o++ = hex[c >> 4], *o++ = hex[c & 15];
+                }
             }
-            *o++ = '\\';
-            switch (c) {
-            case '"': case '\\': *o++ = (char)c; break;
-            case '\b': *o++ = 'b'; break;
-            case '\f': *o++ = 'f'; break;
-            case '\n': *o++ = 'n'; break;
-            case '\r': *o++ = 'r'; break;
-            case '\t': *o++ = 't'; break;
-            default:
-                *o++ = 'u', *o++ = '0', *o++ = '0';
-                *o++ = hex[c >> 4], *o++ = hex[c & 15];
-            }
-            p++, n--;
+            p += k;
+            n -= k;
         }
-        *o++ = '"';
         b->len = (size_t)(o - b->data);
         b->data[b->len] = 0;
-        return;
-    }
-    mm_buf_addc(b, '"');
-    while (n) {
-        /* the run of bytes that need no escape, added at once */
-        size_t run = 0;
-        while (run < n && plain_byte[p[run]])
-            run++;
-        if (run) {
-            mm_buf_add(b, p, run);
-            p += run;
-            n -= run;
-            continue;
-        }
-        unsigned c = p[0];
-        size_t k = 1;
-        if (c >= 0x80) {
-            k = utf8_seq(p, n);
-            if (k)
-                mm_buf_add(b, p, k);
-            else {
-                mm_buf_add(b, "\xef\xbf\xbd", 3);
-                k = 1;
-            }
-        } else if (c == '"' || c == '\\') {
-            mm_buf_addc(b, '\\');
-            mm_buf_addc(b, (char)c);
-        } else if (c == '\b') mm_buf_add(b, "\\b", 2);
-        else if (c == '\f') mm_buf_add(b, "\\f", 2);
-        else if (c == '\n') mm_buf_add(b, "\\n", 2);
-        else if (c == '\r') mm_buf_add(b, "\\r", 2);
-        else if (c == '\t') mm_buf_add(b, "\\t", 2);
-        else
-            mm_buf_printf(b, "\\u%04X", c);
-        p += k;
-        n -= k;
     }
     mm_buf_addc(b, '"');
 }

@@ -17,6 +17,7 @@
 
 #include "mmtest.h"
 #include "util/http.h"
+#include "util/json.h"
 #include "util/util.h"
 
 MM_TEST(path_normalize)
@@ -242,6 +243,42 @@ MM_TEST(file_read_capped)
     free(data);
     free(f);
     free(none);
+}
+
+/* The in-place JSON string writer gives what jansson dumps for the same
+ * string (after mm_json_str's U+FFFD repair), also for strings longer than
+ * one 4 KiB round with escapes and UTF-8 sequences across the rounds'
+ * ends; and a capped buffer refuses instead of writing past its cap. */
+MM_TEST(json_buf_str_matches_jansson)
+{
+    static const char *const pieces[] = {"a", "\xc3\xa9", "\xe2\x80\xa8", "\"", "\\",
+                                         "\x01", "\x1f", "\n", "\x7f", "\xff", "\xf0\x9f\x98\x80",
+                                         "\xc0\xaf", "/", "\t"};
+    for (size_t len = 0; len < 13000; len += 997) {
+        mm_buf in = MM_BUF_INIT;
+        for (size_t i = 0; in.len < len; i++)
+            mm_buf_adds(&in, pieces[(i * 7 + len) % (sizeof pieces / sizeof pieces[0])]);
+        const char *s = in.data ? in.data : "";
+        mm_buf out = MM_BUF_INIT;
+        mm_json_buf_str(&out, s);
+        json_t *j = mm_json_str(s);
+        char *want = json_dumps(j, JSON_ENCODE_ANY);
+        CHECK_STR(out.data, want);
+        free(want);
+        json_decref(j);
+        mm_buf_free(&out);
+        mm_buf_free(&in);
+    }
+    mm_buf out = MM_BUF_INIT;
+    mm_json_buf_str(&out, NULL);
+    CHECK_STR(out.data, "null");
+    mm_buf_free(&out);
+    mm_buf small = MM_BUF_INIT_MAX(16);
+    mm_json_buf_str(&small, "a string longer than sixteen bytes");
+    CHECK(small.over);
+    CHECK(small.len <= 16);
+    mm_buf_free(&small);
+    mm_error_clear();
 }
 
 MM_TEST(buf_cap)
