@@ -233,8 +233,9 @@ static void drain(mm_net *n, nt_flow *f, int dir)
         h->ooo = s->next;
         h->buffered -= s->len;
         n->reasm_total -= s->len;
-        if ((uint32_t)-rel < s->len) {
-            uint32_t skip = (uint32_t)-rel;
+        /* unsigned, modular: -rel overflows for rel == INT32_MIN */
+        if (h->next_seq - s->seq < s->len) {
+            uint32_t skip = h->next_seq - s->seq;
             h->next_seq += s->len - skip;
             deliver(n, f, dir, s->data + skip, s->len - skip, 0);
         }
@@ -271,7 +272,7 @@ void nt_reasm_segment(mm_net *n, nt_flow *f, int dir, const nt_pkt *p)
     uint32_t seq = p->seq;
     int32_t rel = (int32_t)(seq - h->next_seq);
     if (rel < 0) {
-        uint32_t skip = (uint32_t)-rel;
+        uint32_t skip = h->next_seq - seq;   /* modular: also for rel == INT32_MIN */
         if (skip >= len)
             return;              /* a retransmission of what we have */
         seq += skip;
