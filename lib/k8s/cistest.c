@@ -9,10 +9,13 @@
  * with bin_op and/or (default and); use_multiple_values applies an item to
  * every output line.  Flag values follow kube-bench's reading:
  * "--flag=v", "flag: v", "--flag v" (only when compared), a bare "--flag"
- * is "true".  RE2 regexes are translated to POSIX extended ones ((?: ),
- * \/, \d).
+ * is "true".  Go's RE2 regexes run on PCRE2, whose syntax is a superset
+ * of RE2's for what definitions use ((?: ), \d, \s, \/); since PCRE2
+ * backtracks where RE2 does not, the pattern length and the match work
+ * are capped (a regex comes from a definitions file, not always ours).
  */
-#include <regex.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,7 +85,7 @@ static void jp_print(mm_buf *b, const json_t *v)
         mm_buf_printf(b, "%lld", (long long)json_integer_value(v));
     } else if (json_is_real(v)) {
         double d = json_real_value(v);
-        if (d == (double)(long long)d && d < 1e15 && d > -1e15)
+        if (d < 1e15 && d > -1e15 && d == (double)(long long)d) /* range first: the cast of a huge value is UB */
             mm_buf_printf(b, "%lld", (long long)d);
         else
             mm_buf_printf(b, "%g", d);
@@ -187,28 +190,34 @@ static bool to_int(const char *s, long long *out)
     return true;
 }
 
-static char *re2_to_posix(const char *re)
+/* Longest regex accepted and the backtracking budget of one match: kube-bench
+ * definitions use patterns of a few dozen characters on one flag value. */
+#define CIS_RE_MAX_LEN 1024
+#define CIS_RE_MATCH_LIMIT 100000
+#define CIS_RE_DEPTH_LIMIT 1000
+
+static bool re_matches(const char *pattern, const char *subject)
 {
-    mm_buf b = {0};
-    for (const char *p = re; *p; p++) {
-        if (p[0] == '(' && p[1] == '?' && p[2] == ':') {
-            mm_buf_addc(&b, '(');
-            p += 2;
-        } else if (p[0] == '\\' && p[1] == '/') {
-            mm_buf_addc(&b, '/');
-            p++;
-        } else if (p[0] == '\\' && p[1] == 'd') {
-            mm_buf_adds(&b, "[0-9]");
-            p++;
-        } else if (p[0] == '\\' && p[1]) {
-            mm_buf_addc(&b, p[0]);
-            mm_buf_addc(&b, p[1]);
-            p++;
-        } else {
-            mm_buf_addc(&b, *p);
-        }
+    if (strlen(pattern) > CIS_RE_MAX_LEN)
+        return false;
+    int err;
+    PCRE2_SIZE off;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+                                   PCRE2_NO_AUTO_CAPTURE, &err, &off, NULL);
+    if (!re)
+        return false;
+    bool ok = false;
+    pcre2_match_context *mc = pcre2_match_context_create(NULL);
+    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+    if (mc && md) {
+        pcre2_set_match_limit(mc, CIS_RE_MATCH_LIMIT);
+        pcre2_set_depth_limit(mc, CIS_RE_DEPTH_LIMIT);
+        ok = pcre2_match(re, (PCRE2_SPTR)subject, strlen(subject), 0, 0, md, mc) >= 0;
     }
-    return mm_buf_detach(&b);
+    pcre2_match_data_free(md);
+    pcre2_match_context_free(mc);
+    pcre2_code_free(re);
+    return ok;
 }
 
 static size_t split_elems(const char *s, char ***out)
@@ -270,15 +279,7 @@ bool k8s_cis_compare(const char *op, const char *val, const char *want)
     if (!strcmp(op, "nothave"))
         return strstr(val, want) == NULL;
     if (!strcmp(op, "regex")) {
-        char *pre = re2_to_posix(want);
-        regex_t re;
-        bool ok = false;
-        if (regcomp(&re, pre, REG_EXTENDED | REG_NOSUB) == 0) {
-            ok = regexec(&re, val, 0, NULL, 0) == 0;
-            regfree(&re);
-        }
-        free(pre);
-        return ok;
+        return re_matches(want, val);
     }
     if (!strcmp(op, "valid_elements")) {
         char **s, **t;

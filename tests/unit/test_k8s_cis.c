@@ -43,6 +43,20 @@ MM_TEST(cis_compare_ops)
                           "\\/etc\\/kubernetes\\/static-pod-certs\\/secrets\\/etcd-all-(serving|certs)\\/etcd-serving-.*\\.(?:crt|key)"));
     CHECK(!k8s_cis_compare("regex", "/etc/other.crt", "\\/etc\\/kubernetes\\/.*\\.(?:crt|key)"));
     CHECK(k8s_cis_compare("regex", " 6443 ", "\\s*(?:6443\\s*){1,}$"));
+    CHECK(k8s_cis_compare("regex", "--tls-min-version=VersionTLS12", "VersionTLS1[23]$"));
+    /* a hostile pattern ends in a verdict: nested counted repetition (which
+     * glibc's regcomp expanded into gigabytes), catastrophic backtracking
+     * (stopped by the match budget), an invalid pattern, an overlong one */
+    CHECK(!k8s_cis_compare("regex", "aaaa", "((((a{1,100}){1,100}){1,100}){1,100})b"));
+    CHECK(!k8s_cis_compare("regex", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab!",
+                           "^(a+)+$"));
+    CHECK(!k8s_cis_compare("regex", "a", "(a"));
+    {
+        char big[2048];
+        memset(big, 'a', sizeof big - 1);
+        big[sizeof big - 1] = 0;
+        CHECK(!k8s_cis_compare("regex", "a", big));
+    }
     /* valid_elements: every element of the value is in the list; a trailing
      * comma is dropped; both empty is valid, one empty is not */
     CHECK(k8s_cis_compare("valid_elements", "aescbc,kms,", "aescbc,kms,secretbox"));
