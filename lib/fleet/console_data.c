@@ -427,7 +427,7 @@ void route_alert_marks_add(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
     json_decref(j);
     json_t *o = json_object();
     json_object_set_new(o, "seq", json_integer(seq));
-    json_object_set_new(o, "kind", json_string(kind));
+    json_object_set_new(o, "kind", json_string(ack ? "ack" : "silence"));
     mm_http_resp_json(resp, 201, o);
 }
 

@@ -106,6 +106,7 @@ function start() {
 }
 
 window.addEventListener('hashchange', render);
+document.getElementById('skip').addEventListener('click', () => main.focus());
 document.addEventListener('keydown', (ev) => {
   if (!state.session || ev.ctrlKey || ev.metaKey || ev.altKey) return;
   const t = ev.target.tagName;

@@ -1,5 +1,5 @@
 // ui.js - the console's building blocks: elements made with the DOM (text
-// always as text nodes: no innerHTML anywhere, so names, paths and alert
+// always as text nodes, never parsed as markup, so names, paths and alert
 // fields that an attacker chose stay text), links limited to the console's
 // own routes and API, the API client (session cookie + CSRF header), paged
 // tables with CSV/JSON export, and the trend chart (SVG).
