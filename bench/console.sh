@@ -11,7 +11,10 @@
 #   matrix       the Overview's SP 800-190 matrix (every latest scan read:
 #                100,000 findings)
 #   alerts-p1    the first page of 50 alerts with the total (Runtime)
-# and prints the bytes of the console's JS + CSS (budget: 300 KB).
+# and prints the bytes of the console's JS + CSS (budget: 300 KB); then
+# bench/console_live.py: 1,000 alerts/s posted for 10 s while a reader
+# follows /api/v1/events/stream as the Runtime page does (lost, repeated,
+# delay).
 # No peer: no other console serves this data; the floor is curl fetching
 # the same files (the network and TLS part of each number).
 #
@@ -95,4 +98,6 @@ js=$(cat "$HERE"/server/web/*.js | wc -c)
 css=$(cat "$HERE"/server/web/*.css | wc -c)
 html=$(wc -c < "$HERE"/server/web/index.html)
 echo "console: JS $js bytes + CSS $css bytes = $((js + css)) bytes (budget 307200); HTML $html bytes"
+ck=$(awk '$6 == "mamori_session" {print "mamori_session=" $7}' "$out/jar")
+python3 "$HERE/bench/console_live.py" "$URL" "$CA" "$AG" "$ck" ${LIVE_S:-10}
 echo "load: $(cat /proc/loadavg)"

@@ -13,7 +13,7 @@ export async function hosts(main, params, cur) {
     cols: [
       { key: 'host_id', label: 'Host', render: (r) => h('a', { href: route('host', { id: r.host_id }) }, r.host_id) },
       { key: 'version', label: 'Agent' },
-      { key: 'last_seen', label: 'Last seen', value: (r) => when(r.last_seen) },
+      { key: 'last_seen', label: 'Last seen', nowrap: true, value: (r) => when(r.last_seen) },
       { key: 'last_seen_age_seconds', label: 'Age (s)' },
       { key: 'events', label: 'Events' }, { key: 'queue_depth', label: 'Queued' }, { key: 'dropped', label: 'Dropped' },
     ],
@@ -46,12 +46,12 @@ export async function host(main, params) {
   main.append(h('h2', {}, 'Operating system'), os ? kv(Object.entries(typeof os === 'object' ? os : { os })) : notCollected('Operating system'));
   if (inv && inv.received) main.append(h('p', { class: 'dim' }, 'inventory received ' + when(inv.received)));
   main.append(...part(inv, 'processes', 'Processes', [
-    { key: 'pid', label: 'PID' }, { key: 'ppid', label: 'PPID' }, { key: 'user', label: 'User' },
+    { key: 'pid', label: 'PID', nowrap: true }, { key: 'ppid', label: 'PPID', nowrap: true }, { key: 'user', label: 'User' },
     { key: 'name', label: 'Name' }, { key: 'cmdline', label: 'Command line', render: (r) => h('span', { class: 'mono' }, r.cmdline || '') },
     { key: 'exe', label: 'Executable' }, { key: 'container_id', label: 'Container' }]));
   main.append(...part(inv, 'logins', 'Logins', [
     { key: 'user', label: 'User' }, { key: 'tty', label: 'TTY' }, { key: 'from', label: 'From' },
-    { key: 'ts', label: 'When', value: (r) => (typeof r.ts === 'number' ? when(r.ts) : r.ts) }, { key: 'kind', label: 'Kind' }]));
+    { key: 'ts', label: 'When', nowrap: true, value: (r) => (typeof r.ts === 'number' ? when(r.ts) : r.ts) }, { key: 'kind', label: 'Kind' }]));
   main.append(...part(inv, 'containers', 'Containers', [
     { key: 'id', label: 'ID', value: (r) => String(r.id || '').slice(0, 12) }, { key: 'name', label: 'Name' },
     { key: 'image', label: 'Image', render: (r) => (r.image ? h('a', { href: route('image', { name: r.image }) }, r.image) : '') },
@@ -92,8 +92,8 @@ export async function settings(main, params, cur) {
   const cols = [
     { key: 'id', label: 'ID', render: (r) => h('span', { class: 'mono' }, r.id) }, { key: 'name', label: 'Name' },
     { key: 'role', label: 'Role' }, { key: 'host_id', label: 'Host' },
-    { key: 'created', label: 'Created', value: (r) => when(r.created) },
-    { key: 'last_used', label: 'Last used', value: (r) => when(r.last_used) },
+    { key: 'created', label: 'Created', nowrap: true, value: (r) => when(r.created) },
+    { key: 'last_used', label: 'Last used', nowrap: true, value: (r) => when(r.last_used) },
     { key: 'revoked', label: 'Revoked', value: (r) => (r.revoked ? when(r.revoked) : '') },
     { key: 'act', label: '', value: () => '', render: (r) => (r.revoked || r.id === state.session.id ? '' : revokeButton(r)) },
   ];
@@ -131,7 +131,7 @@ export async function settings(main, params, cur) {
   main.append(h('h2', {}, 'Audit log'));
   const audit = pagedTable({
     name: 'audit',
-    cols: [{ key: 'ts', label: 'When', value: (r) => when(r.ts) }, { key: 'token_name', label: 'Who' }, { key: 'role', label: 'Role' },
+    cols: [{ key: 'ts', label: 'When', nowrap: true, value: (r) => when(r.ts) }, { key: 'token_name', label: 'Who' }, { key: 'role', label: 'Role' },
       { key: 'peer', label: 'Peer' }, { key: 'method', label: 'Method' }, { key: 'path', label: 'Path' },
       { key: 'status', label: 'Status' }, { key: 'detail', label: 'Detail' }],
     fetchPage: (c) => api('/api/v1/audit' + qs({ after: c, limit: 50, total: 1 })),

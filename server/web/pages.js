@@ -39,9 +39,9 @@ export async function overview(main) {
   try {
     const m = await api('/api/v1/report' + qs({ scope: 'fleet', format: 'json', matrix: 1 }));
     const cols = [
-      { key: 'id', label: 'Row' }, { key: 'section', label: 'Section' }, { key: 'check', label: 'Check' },
+      { key: 'id', label: 'Row', nowrap: true }, { key: 'section', label: 'Section', nowrap: true }, { key: 'check', label: 'Check' },
       { key: 'state', label: 'State', render: (r) => h('span', { class: 'state state-' + r.state.replace(' ', '-') }, r.state) },
-      { key: 'findings', label: 'Findings' }, { key: 'evidence', label: 'Evidence' },
+      { key: 'findings', label: 'Findings', nowrap: true }, { key: 'evidence', label: 'Evidence' },
       { key: 'links', label: 'Open', value: () => '', render: rowLinks },
     ];
     const counts = { passing: 0, findings: 0, 'not covered': 0 };
@@ -65,8 +65,8 @@ export async function images(main, params, cur) {
     name: 'images',
     cols: [
       { key: 'name', label: 'Image', render: (r) => h('a', { href: route('image', { name: r.name }) }, r.name) },
-      { key: 'kind', label: 'Kind' }, { key: 'scans', label: 'Scans' },
-      { key: 'last_scan', label: 'Last scan', value: (r) => when(r.last_scan) },
+      { key: 'kind', label: 'Kind', nowrap: true }, { key: 'scans', label: 'Scans', nowrap: true },
+      { key: 'last_scan', label: 'Last scan', nowrap: true, value: (r) => when(r.last_scan) },
       { key: 'hosts', label: 'In use / scanned on', value: (r) => (r.hosts || []).join(' ') },
       { key: 'severity', label: 'Findings by severity', render: (r) => sevCounts(r.severity) },
       { key: 'kinds', label: 'By kind', value: (r) => Object.entries(r.kinds || {}).map(([k, n]) => k + ' ' + n).join(', ') },
@@ -105,8 +105,8 @@ export async function image(main, params, cur) {
   main.append(t);
   if (!it.image) return;
   main.append(h('h2', {}, 'Scans'), pagedTable({
-    name: 'scans', cols: [{ key: 'scan_id', label: 'Scan' }, { key: 'kind', label: 'Kind' }, { key: 'host_id', label: 'Host' },
-      { key: 'received', label: 'Received', value: (r) => when(r.received) }, { key: 'findings', label: 'Findings' }],
+    name: 'scans', cols: [{ key: 'scan_id', label: 'Scan' }, { key: 'kind', label: 'Kind', nowrap: true }, { key: 'host_id', label: 'Host' },
+      { key: 'received', label: 'Received', nowrap: true, value: (r) => when(r.received) }, { key: 'findings', label: 'Findings', nowrap: true }],
     fetchPage: (c) => api('/api/v1/scans' + qs({ image: it.image, after: c, limit: 20 })),
   }));
 }
@@ -115,9 +115,9 @@ function findingsTable(filter) {
   return pagedTable({
     name: 'findings',
     cols: [
-      { key: 'severity', label: 'Severity', render: (r) => sev(r.severity) },
+      { key: 'severity', label: 'Severity', nowrap: true, render: (r) => sev(r.severity) },
       { key: 'finding_id', label: 'ID', render: (r) => h('span', { class: 'mono' }, r.finding_id) },
-      { key: 'kind', label: 'Kind' }, { key: 'section', label: 'Section' },
+      { key: 'kind', label: 'Kind', nowrap: true }, { key: 'section', label: 'Section', nowrap: true },
       { key: 'package', label: 'Package' }, { key: 'path', label: 'Path', render: (r) => h('span', { class: 'mono' }, r.path || '') },
       { key: 'title', label: 'Title' },
       { key: 'image', label: 'Image', render: (r) => (r.image ? h('a', { href: route('image', { name: r.image }) }, r.image) : '') },

@@ -99,9 +99,9 @@ export async function runtime(main, params, cur) {
   }
 
   const cols = [
-    { key: 'severity', label: 'Severity', render: (r) => sev(r.severity) },
-    { key: 'ts', label: 'Time', value: (r) => when(r.ts) },
-    { key: 'host_id', label: 'Host' }, { key: 'rule', label: 'Rule' },
+    { key: 'severity', label: 'Severity', nowrap: true, render: (r) => sev(r.severity) },
+    { key: 'ts', label: 'Time', nowrap: true, value: (r) => when(r.ts) },
+    { key: 'host_id', label: 'Host', nowrap: true }, { key: 'rule', label: 'Rule' },
     { key: 'container', label: 'Container' }, { key: 'image', label: 'Image' },
     { key: 'state', label: 'State', value: (r) => markOf(marks, r) || 'open' },
   ];

@@ -124,7 +124,8 @@ export function download(name, text, type) {
 }
 
 // --- paged table ------------------------------------------------------------
-// cols: [{key, label, value?(row) -> text for export, render?(row) -> node}]
+// cols: [{key, label, value?(row) -> text for export, render?(row) -> node,
+//         nowrap?}]
 // fetchPage(cursor) -> {items, next, total?}; keyset paging, server side.
 export function pagedTable({ cols, fetchPage, name, onOpen, empty }) {
   const wrap = h('div', { class: 'paged' });
@@ -149,7 +150,7 @@ export function pagedTable({ cols, fetchPage, name, onOpen, empty }) {
       clear(tbody);
       for (const r of items) {
         const tr = h('tr', onOpen ? { tabindex: '0' } : {},
-          cols.map((c) => h('td', {}, c.render ? c.render(r) : cell(c.value ? c.value(r) : r[c.key]))));
+          cols.map((c) => h('td', c.nowrap ? { class: 'nw' } : {}, c.render ? c.render(r) : cell(c.value ? c.value(r) : r[c.key]))));
         if (onOpen) {
           tr.addEventListener('click', (ev) => { if (ev.target.tagName !== 'A' && ev.target.tagName !== 'BUTTON') select(tr, r); });
           tr.addEventListener('keydown', (ev) => {
