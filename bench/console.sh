@@ -87,6 +87,10 @@ for f in / /ui/style.css /ui/app.js /ui/ui.js /ui/pages.js /ui/runtime.js /ui/ho
          /api/v1/session /api/v1/summary "/api/v1/images?limit=50&total=1"; do
     files="$files -o /dev/null $URL$f"
 done
+echo "one load, each request (seconds):"
+$C -b "$out/jar" -w '  %{time_total}  %{url}\n' $files
+$C -b "$out/jar" -o /dev/null -w '  %{time_total}  %{url}\n' "$URL/api/v1/report?scope=fleet&format=json&matrix=1"
+[ "${PROFILE_ONLY:-}" = 1 ] && exit 0
 hyperfine -N --runs ${RUNS:-10} --warmup 2 --export-markdown "$out/hf.md" \
     -n "first-load (page, CSS, 5 modules, session, summary, images p1)" "$C -b $out/jar $files" \
     -n "findings-p1 (100 of $total, total)" "$C -b $out/jar -o /dev/null $URL/api/v1/findings?limit=100&total=1" \

@@ -38,6 +38,8 @@ typedef struct fsession {
 struct fleet_sessions {
     pthread_mutex_t mu;
     mm_map *by_hash;   /* sha256 hex of the session id -> fsession */
+    char *matrix;      /* the fleet's SP 800-190 matrix (JSON) as of scan matrix_seq */
+    int64_t matrix_seq;
 };
 
 static const char csp[] =
@@ -64,6 +66,7 @@ void fleet_sessions_free(struct fleet_sessions *s)
     if (!s)
         return;
     mm_map_free(s->by_hash, free);
+    free(s->matrix);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -79,6 +82,25 @@ static struct fleet_sessions *sessions(mm_fleet *f)
     struct fleet_sessions *s = f->sessions;
     pthread_mutex_unlock(&f->mu);
     return s;
+}
+
+char *fleet_matrix_cache_get(mm_fleet *f, int64_t seq)
+{
+    struct fleet_sessions *s = sessions(f);
+    pthread_mutex_lock(&s->mu);
+    char *m = s->matrix && s->matrix_seq == seq ? mm_xstrdup(s->matrix) : NULL;
+    pthread_mutex_unlock(&s->mu);
+    return m;
+}
+
+void fleet_matrix_cache_put(mm_fleet *f, int64_t seq, const char *json)
+{
+    struct fleet_sessions *s = sessions(f);
+    pthread_mutex_lock(&s->mu);
+    free(s->matrix);
+    s->matrix = mm_xstrdup(json);
+    s->matrix_seq = seq;
+    pthread_mutex_unlock(&s->mu);
 }
 
 static void random_hex(char *out, size_t nbytes)

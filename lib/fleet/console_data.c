@@ -59,6 +59,50 @@ static json_t *zero_sevs(void)
 
 #define LATEST "SELECT MAX(seq) FROM scans GROUP BY COALESCE(image, target)"
 
+static int seq_row(void *ud, int n, const char *const *v, const char *const *names)
+{
+    json_t *a = ud;
+    if (v[0] && json_array_size(a) < 100000)
+        json_array_append_new(a, json_integer(strtoll(v[0], NULL, 10)));
+    return 0;
+}
+
+/* Counts the findings of the scans that `which` selects (a statement giving
+ * scan seqs) into scan_counts, for those not counted yet: each scan once,
+ * through the findings_scan index; a row ('-', '-', 0) marks a scan
+ * counted.  Called with the store locked. */
+static int count_scans(mm_fleet *f, const char *which, int np, const char *const *p)
+{
+    json_t *todo = json_array();
+    char *sql = mm_xasprintf("SELECT s.seq FROM scans s WHERE s.seq IN (%s) AND NOT EXISTS"
+                             " (SELECT 1 FROM scan_counts c WHERE c.scan_seq = s.seq)", which);
+    int rc = fdb_query(f->db, sql, np, p, seq_row, todo);
+    free(sql);
+    size_t i;
+    json_t *v;
+    json_array_foreach(todo, i, v) {
+        if (rc)
+            break;
+        char sq[24];
+        snprintf(sq, sizeof sq, "%lld", (long long)json_integer_value(v));
+        const char *q[] = {sq};
+        rc = fdb_exec(f->db, "BEGIN", 0, NULL, NULL);
+        if (rc == 0)
+            rc = fdb_exec(f->db, "INSERT INTO scan_counts (scan_seq, severity, kind, n)"
+                          " SELECT scan_seq, severity, kind, COUNT(*) FROM findings"
+                          " WHERE scan_seq = $1 GROUP BY scan_seq, severity, kind", 1, q, NULL);
+        if (rc == 0)
+            rc = fdb_exec(f->db, "INSERT INTO scan_counts (scan_seq, severity, kind, n)"
+                          " VALUES ($1, '-', '-', 0)", 1, q, NULL);
+        if (rc == 0)
+            rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
+        else
+            fdb_exec(f->db, "ROLLBACK", 0, NULL, NULL);
+    }
+    json_decref(todo);
+    return rc;
+}
+
 void route_summary(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_http_resp *resp)
 {
     json_t *fs = zero_sevs(), *es = zero_sevs(), *fdays = json_object(), *edays = json_object();
@@ -69,14 +113,20 @@ void route_summary(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_http_re
     snprintf(nw, sizeof nw, "%lld", (long long)now);
     const char *p[] = {fr}, *pn[] = {nw};
     fdb_lock(f->db);
-    int rc = fdb_query(f->db, "SELECT severity, COUNT(*) FROM findings WHERE scan_seq IN ("
-                       LATEST ") GROUP BY severity", 0, NULL, sev_row, fs);
+    int rc = count_scans(f, LATEST, 0, NULL);
+    if (rc == 0)
+        rc = count_scans(f, "SELECT seq FROM scans WHERE received >= $1", 1, p);
+    if (rc == 0)
+        rc = fdb_query(f->db, "SELECT severity, SUM(n) FROM scan_counts WHERE scan_seq IN ("
+                       LATEST ") AND n > 0 GROUP BY severity", 0, NULL, sev_row, fs);
     if (rc == 0)
         rc = fdb_query(f->db, "SELECT severity, COUNT(*) FROM events GROUP BY severity", 0,
                        NULL, sev_row, es);
-    if (rc == 0)
-        rc = fdb_query(f->db, "SELECT ts / 86400, severity, COUNT(*) FROM findings"
-                       " WHERE ts >= $1 GROUP BY ts / 86400, severity", 1, p, trend_row, fdays);
+    if (rc == 0)   /* a finding's time is its scan's arrival */
+        rc = fdb_query(f->db, "SELECT s.received / 86400, c.severity, SUM(c.n) FROM scans s"
+                       " JOIN scan_counts c ON c.scan_seq = s.seq WHERE s.received >= $1"
+                       " AND c.n > 0 GROUP BY s.received / 86400, c.severity", 1, p, trend_row,
+                       fdays);
     if (rc == 0)
         rc = fdb_query(f->db, "SELECT ts / 86400, severity, COUNT(*) FROM events"
                        " WHERE ts >= $1 GROUP BY ts / 86400, severity", 1, p, trend_row, edays);
@@ -255,9 +305,11 @@ void route_images_list(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_htt
         free(sql);
     }
     if (rc == 0 && n) {
-        char *sql = mm_xasprintf("SELECT scan_seq, severity, kind, COUNT(*) FROM findings"
-                                 " WHERE scan_seq IN (%s) GROUP BY scan_seq, severity, kind", ph);
-        rc = fdb_query(f->db, sql, (int)n, seqs, img_count_row, &g);
+        rc = count_scans(f, ph, (int)n, seqs);
+        char *sql = mm_xasprintf("SELECT scan_seq, severity, kind, n FROM scan_counts"
+                                 " WHERE scan_seq IN (%s) AND n > 0", ph);
+        if (rc == 0)
+            rc = fdb_query(f->db, sql, (int)n, seqs, img_count_row, &g);
         free(sql);
     }
     if (rc == 0 && n) {
@@ -554,6 +606,20 @@ void route_report(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_http_res
         mm_http_resp_error(resp, 400, "%s: 1 to 4096 bytes", image ? "image" : "host");
         return;
     }
+    const char *mx = mm_http_req_query(rq, "matrix");
+    bool matrix = mx && strcmp(mx, "1") == 0, cacheable = matrix && !arg;
+    int64_t newest = -1;
+    if (cacheable) {   /* the fleet's matrix changes only with a new scan */
+        fdb_lock(f->db);
+        int qrc = fdb_query_int(f->db, "SELECT MAX(seq) FROM scans", 0, NULL, 0, &newest);
+        fdb_unlock(f->db);
+        char *c = qrc == 0 ? fleet_matrix_cache_get(f, newest) : NULL;
+        if (c) {
+            mm_http_resp_text(resp, 200, NULL, c, strlen(c));
+            free(c);
+            return;
+        }
+    }
     const char *where = image ? " WHERE COALESCE(image, target) = $1"
                               : host ? " WHERE host_id = $1" : "";
     char *sql = mm_xasprintf("SELECT scan_id, report FROM scans WHERE seq IN (SELECT MAX(seq)"
@@ -580,8 +646,7 @@ void route_report(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_http_res
         mm_http_resp_error(resp, 404, "no scan of %s '%s'", image ? "image" : "host", arg);
         return;
     }
-    const char *mx = mm_http_req_query(rq, "matrix");
-    if (mx && strcmp(mx, "1") == 0) {
+    if (matrix) {
         /* the matrix alone (the console's Overview): rows, no findings */
         json_t *rows = json_array();
         for (size_t i = 0; i < mm_sprow_count(); i++) {
@@ -601,7 +666,16 @@ void route_report(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_http_res
         json_object_set_new(j, "inputs", json_integer((json_int_t)x.n));
         json_object_set_new(j, "rows", rows);
         mm_spreport_free(x.r);
-        mm_http_resp_json(resp, 200, j);
+        char *t = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
+        json_decref(j);
+        if (!t) {
+            mm_http_resp_error(resp, 500, "report: cannot serialise the matrix");
+            return;
+        }
+        if (cacheable && newest >= 0)
+            fleet_matrix_cache_put(f, newest, t);
+        mm_http_resp_text(resp, 200, NULL, t, strlen(t));
+        free(t);
         return;
     }
     char *title = image ? mm_xasprintf("SP 800-190 report: image %s", image)

@@ -68,6 +68,10 @@ void fleet_sessions_free(struct fleet_sessions *s);
 /* The value of cookie name in a Cookie header into out (NUL-terminated):
  * 0, or -1 when absent, empty or longer than outsz - 1. */
 int fleet_cookie_get(const char *header, const char *name, char *out, size_t outsz);
+/* The fleet's SP 800-190 matrix (JSON text) cached as of the newest scan
+ * seq: a malloc'd copy when seq matches, else NULL. */
+char *fleet_matrix_cache_get(mm_fleet *f, int64_t seq);
+void fleet_matrix_cache_put(mm_fleet *f, int64_t seq, const char *json);
 /* The token of a login body {"token": "..."} (malloc'd) or NULL with the
  * reason in mm_error. */
 char *fleet_login_parse(const char *body, size_t len);
