@@ -19,6 +19,8 @@ The browser side: tests/browser/console.mjs, Debian's chromium driven by
 playwright-core (SKIP with the reason when node_modules or chromium is
 missing), logs in, opens every page, asserts content, clicks the actions,
 and proves that no payload ran; screenshots go to BUILD/console-screenshots.
+The API side runs again on PostgreSQL (a private server, pgkit; SKIP when
+PostgreSQL is not installed).
 """
 import json
 import os
@@ -318,18 +320,12 @@ def browser(c):
     check(os.path.exists(os.path.join(shots, "overview.png")), "screenshots in " + shots)
 
 
-def main():
-    suite = mmrun.Suite()
-    try:
-        mmrun.mamori_bin()
-    except Skip as e:
-        suite.skip_all(["console"], str(e))
-        suite.finish()
-    srvkit.MAMORI = mmrun.mamori_bin()
-    root = tempfile.mkdtemp(prefix="mamori-console-")
+def run_suite(suite, label, state, db=None, browser_too=True):
     srv = None
+    names = ["assets-headers", "session-csrf-roles", "ack-silence", "summary-images",
+             "event-stream", "report-api"] + (["browser"] if browser_too else [])
     try:
-        srv = Server(os.path.join(root, "state"))
+        srv = Server(state, db=db)
         c = Ctx()
         c.srv = srv
         c.admin = srv.token("admin", "root")
@@ -340,20 +336,40 @@ def main():
         try:
             fill(c)
         except Exception as e:   # noqa: BLE001
-            suite.not_run(["console-" + n for n in ("assets", "session", "marks", "views",
-                                                    "stream", "report", "browser")],
+            suite.not_run(["console-%s-%s" % (label, n) for n in names],
                           Fail("filling the server failed: %s" % e))
             return
-        suite.case("console-assets-headers", assets, c)
-        suite.case("console-session-csrf-roles", session, c)
-        suite.case("console-ack-silence", marks, c)
-        suite.case("console-summary-images", views, c)
-        suite.case("console-event-stream", stream, c)
-        suite.case("console-report-api", report, c)
-        suite.case("console-browser", browser, c)
+        fns = [assets, session, marks, views, stream, report, browser]
+        for n, fn in zip(names, fns):
+            suite.case("console-%s-%s" % (label, n), fn, c)
     finally:
         if srv:
             srv.stop()
+
+
+def main():
+    suite = mmrun.Suite()
+    try:
+        mmrun.mamori_bin()
+    except Skip as e:
+        suite.skip_all(["console"], str(e))
+        suite.finish()
+    srvkit.MAMORI = mmrun.mamori_bin()
+    root = tempfile.mkdtemp(prefix="mamori-console-")
+    try:
+        run_suite(suite, "sqlite", os.path.join(root, "state"))
+        try:
+            import pgkit
+            pg = pgkit.start(os.path.join(root, "pg"))
+        except (Skip, ImportError) as e:
+            suite.skip_all(["console-postgres-api"], str(e))
+            return
+        try:
+            run_suite(suite, "postgres", os.path.join(root, "pgstate"),
+                      db=pg.url("mamori_console"), browser_too=False)
+        finally:
+            pg.stop()
+    finally:
         shutil.rmtree(root, ignore_errors=True)
         suite.finish()
 
