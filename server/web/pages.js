@@ -2,7 +2,7 @@
 // evidence behind each row, counts by severity, the trend), Images (every
 // image or root filesystem seen, its latest scan, findings by severity and
 // kind), one image, the findings list behind a row, and Registries.
-import { h, api, qs, route, pagedTable, sev, when, SEVS, trendChart, notCollected, errorBox, clear, kv } from './ui.js';
+import { h, api, qs, route, pagedTable, localTable, sev, when, SEVS, trendChart, notCollected, errorBox, clear, kv } from './ui.js';
 
 const RUNTIME = /^3\.(3|4|5)/;
 
@@ -103,6 +103,29 @@ export async function image(main, params, cur) {
   const t = findingsTable({ scan: it.scan_id, kind });
   cur.keys = t.keys;
   main.append(t);
+  // fixed versions are in the scan reports, not in the findings table: read
+  // on demand through the image's SP 800-190 report
+  const fixBox = h('div', {});
+  const fixBtn = h('button', { type: 'button', id: 'load-fixed' }, 'Show vulnerabilities with their fixed versions');
+  fixBtn.addEventListener('click', async () => {
+    fixBtn.disabled = true;
+    clear(fixBox).append(h('p', { class: 'dim' }, 'reading the report...'));
+    try {
+      const rep = await api('/api/v1/report' + qs({ image: name, format: 'json' }));
+      const rows = [];
+      for (const sec of rep.sections || [])
+        for (const f of sec.findings || [])
+          if (f.kind === 'vulnerability') rows.push(Object.assign({ section: sec.section }, f));
+      clear(fixBox).append(localTable({
+        name: 'fixed-versions', rows,
+        cols: [{ key: 'severity', label: 'Severity', nowrap: true, render: (r) => sev(r.severity) },
+          { key: 'id', label: 'ID', nowrap: true }, { key: 'where', label: 'Package' },
+          { key: 'remediation', label: 'Fix', value: (r) => r.remediation || 'no fix known' },
+          { key: 'title', label: 'Title' }],
+      }));
+    } catch (e) { clear(fixBox).append(errorBox(e)); }
+  });
+  main.append(h('h2', {}, 'Fixed versions'), h('div', { class: 'bar' }, fixBtn), fixBox);
   if (!it.image) return;
   main.append(h('h2', {}, 'Scans'), pagedTable({
     name: 'scans', cols: [{ key: 'scan_id', label: 'Scan' }, { key: 'kind', label: 'Kind', nowrap: true }, { key: 'host_id', label: 'Host' },

@@ -102,6 +102,10 @@ try {
     ok(/of 120/.test(pinfo), 'server-side total: ' + pinfo);
     await page.click('.paged >> nth=0 >> text=Next');
     await page.waitForFunction(() => /page 2/.test(document.querySelector('.paged .bar span').textContent));
+    await page.click('#load-fixed');
+    await page.waitForSelector('table[aria-label=fixed-versions] tbody tr td');
+    const fx = await page.textContent('table[aria-label=fixed-versions]');
+    ok(/upgrade openssl to 3\.0\.\d+/.test(fx), 'fixed versions shown');
     await noXss('images');
   });
 

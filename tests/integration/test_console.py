@@ -85,6 +85,7 @@ def fill(c):
             "findings": [{"id": "CVE-2023-%04d" % i, "kind": "vulnerability",
                           "severity": ["CRITICAL", "HIGH", "MEDIUM", "LOW"][i % 4],
                           "title": "vuln %d" % i, "section": "3.1.1",
+                          "remediation": "upgrade openssl to 3.0.%d" % (i + 1),
                           "location": {"package": "openssl@3.0.%d" % i}} for i in range(120)]}
     eq(s.req("POST", "/api/v1/scans", c.ci, rep2, params={"host": "node-2"})[0], 201, "upload 2")
     # runtime alerts through the real agent and forwarder
