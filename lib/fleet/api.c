@@ -202,6 +202,19 @@ static void count_status(mm_fleet *f, int status)
 static void handle(mm_fleet *f, const mm_http_req *rq, mm_http_resp *resp, fleet_ctx *fc)
 {
     const char *path = rq->path;
+    if (strcmp(rq->method, "POST") == 0 && strcmp(path, "/api/v1/session") == 0) {
+        /* issue 20: logins are rate-limited per peer address, as calls per token */
+        double retry = 0;
+        char key[96];
+        snprintf(key, sizeof key, "login:%.80s", rq->peer ? rq->peer : "");
+        if (!rate_take(f, key, &retry)) {
+            char ra[24];
+            snprintf(ra, sizeof ra, "%d", (int)ceil(retry));
+            mm_http_resp_header(resp, "Retry-After", ra);
+            mm_http_resp_error(resp, 429, "too many logins from %s", rq->peer ? rq->peer : "?");
+            return;
+        }
+    }
     if (fleet_console_pre(f, fc, rq, resp))   /* issue 20: console files and session */
         return;
     if (strcmp(rq->method, "GET") == 0 && strcmp(path, "/healthz") == 0)

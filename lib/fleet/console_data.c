@@ -11,11 +11,12 @@
  * stored scan reports with the mm_spreport API (HTML or JSON).
  *
  * The stream: lib/httpd answers a request whole, so one GET of
- * /api/v1/events/stream waits up to a few seconds for events after the
- * client's Last-Event-ID (or ?after=), sends them as `event: alert`
- * records with their sequence number as id and `retry: 500`, and ends;
- * EventSource reconnects by itself with the last id, so no alert is lost
- * or sent twice.
+ * /api/v1/events/stream sends the events after the client's Last-Event-ID
+ * (or ?after=) as `event: alert` records with their sequence number as id
+ * and `retry: 1000`, and ends (waiting ?wait= seconds, 0 by default, for
+ * the first one: a request thread is held that long); EventSource
+ * reconnects by itself a second later with the last id, so no alert is
+ * lost or sent twice.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -520,9 +521,9 @@ void route_events_stream(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_h
     if (!a)
         a = mm_http_req_query(rq, "after");
     const char *w = mm_http_req_query(rq, "wait");
-    double wait = w ? atof(w) : 2.0;
-    if (wait < 0 || wait > 10)
-        wait = 2.0;
+    double wait = w ? atof(w) : 0;   /* a poll by default: no request thread held */
+    if (!(wait >= 0 && wait <= 10))
+        wait = 0;
     sse s = {MM_BUF_INIT, 0, 0};
     int rc = 0;
     if (a) {
@@ -537,7 +538,7 @@ void route_events_stream(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_h
         rc = fdb_query_int(f->db, "SELECT MAX(seq) FROM events", 0, NULL, 0, &s.last);
         fdb_unlock(f->db);
     }
-    mm_buf_adds(&s.out, "retry: 500\n\n");
+    mm_buf_adds(&s.out, "retry: 1000\n\n");
     double end = mm_now() + wait;
     while (rc == 0) {
         char after[24];

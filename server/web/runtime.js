@@ -122,7 +122,8 @@ export async function runtime(main, params, cur) {
   // the live view: every alert after the newest at opening, matching the filters
   const es = new EventSource('/api/v1/events/stream');
   es.addEventListener('open', () => { liveInfo.textContent = 'live: ' + liveN + ' new'; });
-  es.addEventListener('error', () => { liveInfo.textContent = 'reconnecting...'; });
+  // the server ends each response; EventSource reconnects with the last id
+  es.addEventListener('error', () => { if (es.readyState === 2) liveInfo.textContent = 'disconnected'; });
   let pending = [];
   es.addEventListener('alert', (m) => {
     let a;

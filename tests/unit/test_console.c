@@ -4,7 +4,7 @@
  * and their headers, no console without them, logging in, the session
  * cookie as the Cookie header may carry it (other cookies, spaces, quotes;
  * a longer or shorter name is not it), the CSRF token on a state change,
- * and a session's expiry.  The real server and a real browser are
+ * a session's expiry, and logins rate-limited per peer.  The real server and a real browser are
  * tests/integration/test_console.py.
  */
 #include <unistd.h>
@@ -184,6 +184,28 @@ MM_TEST(session_expires)
     mm_http_resp_clear(&r);
     free(tok);
     free(id);
+    mm_fleet_close(f);
+}
+
+MM_TEST(login_rate_limited)
+{
+    mm_fleet_opts o;
+    mm_fleet_opts_init(&o);
+    o.db = db_path;
+    o.rate = 1;   /* a bucket of 2 */
+    mm_fleet *f = NULL;
+    CHECK_OK(mm_fleet_open(&f, &o));
+    mm_http_resp r;
+    int st[4];
+    for (int i = 0; i < 4; i++) {
+        st[i] = call(f, "POST", "/api/v1/session", NULL, "{\"token\": \"mmt_00_11\"}", &r);
+        if (i == 3)
+            CHECK(hdr(&r, "Retry-After") != NULL);
+        mm_http_resp_clear(&r);
+    }
+    CHECK_INT(st[0], 401);
+    CHECK_INT(st[1], 401);
+    CHECK_INT(st[3], 429);
     mm_fleet_close(f);
 }
 
