@@ -191,6 +191,8 @@ MM_TEST(login_rate_limited)
 {
     mm_fleet_opts o;
     mm_fleet_opts_init(&o);
+    if (!db_path[0])
+        snprintf(db_path, sizeof db_path, "%s/console.db", mmt_tmpdir());
     o.db = db_path;
     o.rate = 1;   /* a bucket of 2 */
     mm_fleet *f = NULL;
