@@ -2,12 +2,18 @@
 // evidence behind each row, counts by severity, the trend), Images (every
 // image or root filesystem seen, its latest scan, findings by severity and
 // kind), one image, the findings list behind a row, and Registries.
-import { h, api, qs, route, pagedTable, localTable, sev, when, SEVS, trendChart, notCollected, errorBox, clear, kv } from './ui.js';
+import { h, api, qs, route, pagedTable, localTable, sev, when, SEVS, trendChart, notCollected, errorBox, clear, kv, state } from './ui.js';
 
 const RUNTIME = /^3\.(3|4|5)/;
 
+// pages that hold a row's evidence beyond findings and alerts
+const ROW_PAGES = { R08: 'registries', R12: 'registries', R13: 'registries', R24: 'hosts',
+  R25: 'hosts', R26: 'hosts', R29: 'hosts', R30: 'settings' };
+
 function rowLinks(r) {
   const out = [];
+  const pg = ROW_PAGES[r.id];
+  if (pg && (pg !== 'settings' || state.session.role === 'admin')) out.push(h('a', { href: route(pg) }, pg), ' · ');
   if (r.section !== 'ops') out.push(h('a', { href: route('findings', { section: r.section }) }, 'findings'));
   if (RUNTIME.test(r.section) || r.section === 'ops') {
     if (out.length) out.push(' · ');
