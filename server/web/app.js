@@ -77,7 +77,7 @@ async function render() {
   if (!state.session) return;
   const { page, params } = parseHash();
   const p = PAGES.find((x) => x.id === page);
-  const fn = p ? p.render : HIDDEN[page];
+  const fn = p ? p.render : Object.prototype.hasOwnProperty.call(HIDDEN, page) ? HIDDEN[page] : null;
   for (const a of nav.querySelectorAll('a')) {
     if (a.dataset.page === page) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');

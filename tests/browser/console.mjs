@@ -197,6 +197,8 @@ try {
     await page.focus('table[aria-label=images] tbody tr[tabindex]');
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => location.hash.startsWith('#/image?'));
+    await page.goto(base + '/#/constructor');   // no route from Object's prototype
+    await page.waitForSelector('text=Not found');
   });
 
   await step('a viewer sees no Settings', async () => {
