@@ -132,12 +132,55 @@ export async function image(main, params, cur) {
     } catch (e) { clear(fixBox).append(errorBox(e)); }
   });
   main.append(h('h2', {}, 'Fixed versions'), h('div', { class: 'bar' }, fixBtn), fixBox);
+  if (it.kind === 'image') await versionDiff(main, name, it);
   if (!it.image) return;
   main.append(h('h2', {}, 'Scans'), pagedTable({
     name: 'scans', cols: [{ key: 'scan_id', label: 'Scan' }, { key: 'kind', label: 'Kind', nowrap: true }, { key: 'host_id', label: 'Host' },
       { key: 'received', label: 'Received', nowrap: true, value: (r) => when(r.received) }, { key: 'findings', label: 'Findings', nowrap: true }],
     fetchPage: (c) => api('/api/v1/scans' + qs({ image: it.image, after: c, limit: 20 })),
   }));
+}
+
+// every finding of one scan (up to 5,000), keyed by id and place
+async function scanFindings(scanId) {
+  const out = new Map();
+  let c = null;
+  do {
+    const p = await api('/api/v1/findings' + qs({ scan: scanId, limit: 1000, after: c }));
+    for (const f of p.items) out.set(f.finding_id + '|' + (f.package || f.path || ''), f);
+    c = p.next;
+  } while (c && out.size < 5000);
+  return out;
+}
+
+// Another version of the same repository (same name before the tag or
+// digest): the findings only one of the two latest scans has.
+async function versionDiff(main, name, it) {
+  const repo = name.replace(/[:@][^:/@]*$/, '');
+  const p = await api('/api/v1/images' + qs({ after: repo, limit: 200 }));
+  const others = (p.items || []).filter((x) => x.name !== name &&
+    (x.name.startsWith(repo + ':') || x.name.startsWith(repo + '@')));
+  main.append(h('h2', {}, 'Compare with another version'));
+  if (!others.length) { main.append(h('p', { class: 'dim' }, 'No other version of ' + repo + ' was scanned.')); return; }
+  const sel = h('select', { id: 'diff-other', 'aria-label': 'Other version' }, others.map((x) => h('option', { value: x.name }, x.name)));
+  const btn = h('button', { type: 'button', id: 'diff-go' }, 'Compare');
+  const box = h('div', { id: 'diff-box' });
+  btn.addEventListener('click', async () => {
+    clear(box).append(h('p', { class: 'dim' }, 'comparing...'));
+    try {
+      const o = others.find((x) => x.name === sel.value);
+      const [a, b] = await Promise.all([scanFindings(it.scan_id), scanFindings(o.scan_id)]);
+      const only = (x, y) => [...x.entries()].filter(([k]) => !y.has(k)).map(([, f]) => f);
+      const cols = [{ key: 'severity', label: 'Severity', nowrap: true, render: (r) => sev(r.severity) },
+        { key: 'finding_id', label: 'ID', nowrap: true }, { key: 'kind', label: 'Kind' },
+        { key: 'package', label: 'Package' }, { key: 'path', label: 'Path' }, { key: 'title', label: 'Title' }];
+      const ra = only(a, b), rb = only(b, a);
+      clear(box).append(
+        h('h3', {}, ra.length + ' only in ' + name), localTable({ name: 'only-here', rows: ra, cols }),
+        h('h3', {}, rb.length + ' only in ' + o.name), localTable({ name: 'only-there', rows: rb, cols }));
+    } catch (e) { clear(box).append(errorBox(e)); }
+  });
+  main.append(h('div', { class: 'bar' }, sel, btn), box);
 }
 
 function findingsTable(filter) {

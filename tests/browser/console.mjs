@@ -94,7 +94,7 @@ try {
     ok(names.includes(E.MM_XSS_IMG), 'the <script> name as text: ' + JSON.stringify(names));
     ok(names.includes('registry.example.com/shop/app:1.0'), 'app image');
     await shot('images');
-    await page.locator('table[aria-label=images] a', { hasText: 'registry.example.com' }).click();
+    await page.locator('table[aria-label=images] a', { hasText: 'registry.example.com/shop/app:1.0' }).click();
     await page.waitForSelector('table[aria-label=findings] tbody tr td .sev');
     const info = await page.textContent('table[aria-label=findings]');
     ok(info.includes('openssl@3.0.'), 'packages');
@@ -106,6 +106,12 @@ try {
     await page.waitForSelector('table[aria-label=fixed-versions] tbody tr td');
     const fx = await page.textContent('table[aria-label=fixed-versions]');
     ok(/upgrade openssl to 3\.0\.\d+/.test(fx), 'fixed versions shown');
+    await page.selectOption('#diff-other', 'registry.example.com/shop/app:1.1');
+    await page.click('#diff-go');
+    await page.waitForSelector('table[aria-label=only-there] tbody tr td');
+    const diff = await page.textContent('#diff-box');
+    ok(diff.includes('60 only in registry.example.com/shop/app:1.0') &&
+       diff.includes('30 only in registry.example.com/shop/app:1.1'), 'version diff: ' + diff.slice(0, 200));
     await noXss('images');
   });
 

@@ -88,6 +88,11 @@ def fill(c):
                           "remediation": "upgrade openssl to 3.0.%d" % (i + 1),
                           "location": {"package": "openssl@3.0.%d" % i}} for i in range(120)]}
     eq(s.req("POST", "/api/v1/scans", c.ci, rep2, params={"host": "node-2"})[0], 201, "upload 2")
+    rep3 = json.loads(json.dumps(rep2))   # the next version: 60 fixed, 30 new
+    rep3["image"]["reference"] = "registry.example.com/shop/app:1.1"
+    rep3["findings"] = [dict(x, id="CVE-2023-%04d" % i, location={"package": "openssl@3.0.%d" % i})
+                        for i, x in zip(range(60, 150), rep2["findings"] * 2)]
+    eq(s.req("POST", "/api/v1/scans", c.ci, rep3, params={"host": "node-2"})[0], 201, "upload 3")
     # runtime alerts through the real agent and forwarder
     d = tempfile.mkdtemp(dir=s.state)
     rules = os.path.join(d, "r.yaml")
@@ -234,11 +239,11 @@ def views(c):
     s = c.srv
     st, v, _ = s.req("GET", "/api/v1/summary", c.viewer)
     eq(st, 200, "summary")
-    check(v["findings"]["CRITICAL"] >= 31 and v["images"] == 3 and v["alerts"] == 6, v)
+    check(v["findings"]["CRITICAL"] >= 31 and v["images"] == 4 and v["alerts"] == 6, v)
     eq(len(v["trend"]), 30, "30 days")
     check(sum(d["findings"].get("CRITICAL", 0) for d in v["trend"]) >= 31, "trend counts")
     st, v, _ = s.req("GET", "/api/v1/images", c.viewer, params={"limit": 2, "total": 1})
-    eq((len(v["items"]), v["total"]), (2, 3), "images page")
+    eq((len(v["items"]), v["total"]), (2, 4), "images page")
     names = [x["name"] for x in v["items"]]
     st, v2, _ = s.req("GET", "/api/v1/images", c.viewer, params={"after": v["next"]})
     names += [x["name"] for x in v2["items"]]
