@@ -208,6 +208,7 @@ static int open_store(const sopts *o, mm_fleet **f)
     mm_fleet_opts_init(&fo);
     fo.db = o->db;
     fo.rate = o->rate;
+    fo.assets = cli_console_assets(&fo.nassets);   /* the web console at / (issue 20) */
     if (mm_fleet_open(f, &fo) != 0)
         return cli_fail("server: store: ");
     return 0;
@@ -451,6 +452,8 @@ int cmd_server(int argc, char **argv)
     if (fp)
         printf("mamori server: certificate %s\nmamori server: fingerprint %s\n",
                mm_httpd_cert_path(h), fp);
+    if (!o.unix_path)
+        printf("mamori server: console at the same address, path / (log in with an API token)\n");
     fflush(stdout);
     int sig = 0;
     sigwait(&set, &sig);

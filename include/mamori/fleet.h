@@ -18,6 +18,7 @@
 #ifndef MAMORI_FLEET_H
 #define MAMORI_FLEET_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
 
@@ -32,11 +33,26 @@ extern "C" {
 /* --- the service ------------------------------------------------------- */
 typedef struct mm_fleet mm_fleet;
 
+/* One file of the web console (issue 20), served at path ("/" for the
+ * page, "/ui/NAME" for the rest) with its content type; the front-end
+ * embeds them (docs/console.md). */
+typedef struct mm_fleet_asset {
+    const char *path;
+    const char *type;
+    const char *data;
+    size_t len;
+} mm_fleet_asset;
+
 typedef struct mm_fleet_opts {
     const char *db;          /* SQLite path (or "sqlite:PATH") or postgres://... */
     double rate;             /* requests per second per token; 0 = 100 */
     double burst;            /* bucket size; 0 = 2 x rate */
     unsigned max_batch;      /* events per ingest call; 0 = 5000 */
+    /* the console (issue 20): its files (none: no console), and how long a
+     * console session lives (seconds; 0 = 8 hours; idle 1 hour at most) */
+    const mm_fleet_asset *assets;
+    size_t nassets;
+    unsigned session_ttl;
 } mm_fleet_opts;
 
 void mm_fleet_opts_init(mm_fleet_opts *o);

@@ -49,6 +49,18 @@ static const char *const migrations[] = {
     "CREATE INDEX events_severity_seq ON events (severity, seq);"
     "CREATE INDEX findings_severity_seq ON findings (severity, seq);"
     "CREATE INDEX findings_host_seq ON findings (host_id, seq);",
+    /* issue 20 (6 after the merge): the console's acknowledged and silenced
+     * alerts (an ack names one event, a silence a rule until a time), an
+     * index for the images view, per-scan counts */
+    "CREATE TABLE alert_marks (seq @SERIAL@, kind TEXT NOT NULL, event_seq BIGINT,"
+    " rule TEXT, host_id TEXT, until BIGINT, note TEXT, token_id TEXT, token_name TEXT,"
+    " created BIGINT NOT NULL);"
+    "CREATE INDEX alert_marks_event ON alert_marks (event_seq);"
+    "CREATE INDEX scans_image ON scans (image, seq);"
+    /* a scan's findings counted by severity and kind once (scans never
+     * change): the console's summary and images read these, not findings */
+    "CREATE TABLE scan_counts (scan_seq BIGINT NOT NULL, severity TEXT NOT NULL,"
+    " kind TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (scan_seq, severity, kind));",
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -333,6 +345,7 @@ void mm_fleet_close(mm_fleet *f)
         return;
     fdb_close(f->db);
     mm_map_free(f->buckets, free);
+    fleet_sessions_free(f->sessions);   /* issue 20 */
     pthread_mutex_destroy(&f->mu);
     free(f);
 }
