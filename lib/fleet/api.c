@@ -11,6 +11,7 @@
 
 #include "fleet/fleet_int.h"
 #include "fleet/routes.h"
+#include "fleet/ops.h"   /* issue 19: schedules, notifications, retention */
 
 #define READERS (ROLE_ADMIN | ROLE_OPERATOR | ROLE_VIEWER)
 
@@ -38,6 +39,18 @@ static const route routes[] = {
     {"DELETE", "/api/v1/tokens/", true, ROLE_ADMIN, route_tokens_revoke},
     {"GET", "/api/v1/whoami", false, READERS | ROLE_AGENT | ROLE_CI, route_whoami},
     {"GET", "/metrics", false, READERS, NULL},
+    /* issue 19 (schedules, notifications, retention; ops_routes.c) */
+    {"GET", "/api/v1/schedules", false, READERS, route_schedules_list},
+    {"POST", "/api/v1/schedules", false, ROLE_ADMIN, route_schedules_put},
+    {"POST", "/api/v1/schedules/", true, ROLE_ADMIN, route_schedule_one},
+    {"DELETE", "/api/v1/schedules/", true, ROLE_ADMIN, route_schedule_one},
+    {"GET", "/api/v1/notify/routes", false, READERS, route_notify_routes_list},
+    {"POST", "/api/v1/notify/routes", false, ROLE_ADMIN, route_notify_routes_put},
+    {"DELETE", "/api/v1/notify/routes/", true, ROLE_ADMIN, route_notify_route_delete},
+    {"GET", "/api/v1/notify/outbox", false, ROLE_ADMIN | ROLE_OPERATOR, route_notify_outbox},
+    {"GET", "/api/v1/retention", false, READERS, route_retention_get},
+    {"PUT", "/api/v1/retention", false, ROLE_ADMIN, route_retention_put},
+    {"GET", "/api/v1/alerts", false, READERS, route_alerts_list},
 };
 
 static bool state_changing(const char *m)

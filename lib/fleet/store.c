@@ -49,6 +49,28 @@ static const char *const migrations[] = {
     "CREATE INDEX events_severity_seq ON events (severity, seq);"
     "CREATE INDEX findings_severity_seq ON findings (severity, seq);"
     "CREATE INDEX findings_host_seq ON findings (host_id, seq);",
+    /* 4 (issue 19, schedules and notifications): schedules (registry
+     * rescans, database updates, stale checks, exports), alerts, routes,
+     * the retry queue, retention, export cursors */
+    "CREATE TABLE schedules (name TEXT PRIMARY KEY, kind TEXT NOT NULL,"
+    " every BIGINT NOT NULL, params TEXT NOT NULL, next_run BIGINT NOT NULL DEFAULT 0,"
+    " last_run BIGINT NOT NULL DEFAULT 0, last_status TEXT, last_detail TEXT,"
+    " runs BIGINT NOT NULL DEFAULT 0);"
+    "CREATE TABLE alerts (seq @SERIAL@, ts BIGINT NOT NULL, kind TEXT NOT NULL,"
+    " severity TEXT NOT NULL, section TEXT NOT NULL, image TEXT, host_id TEXT,"
+    " namespace TEXT, vuln_id TEXT, package TEXT, scan_seq BIGINT, title TEXT NOT NULL,"
+    " body TEXT NOT NULL);"
+    "CREATE INDEX alerts_ts ON alerts (ts);"
+    "CREATE TABLE notify_routes (name TEXT PRIMARY KEY, kind TEXT NOT NULL,"
+    " params TEXT NOT NULL, created BIGINT NOT NULL);"
+    "CREATE TABLE notify_outbox (seq @SERIAL@, route TEXT NOT NULL, alert_seq BIGINT NOT NULL,"
+    " created BIGINT NOT NULL, next_try BIGINT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    " state TEXT NOT NULL DEFAULT 'pending', last_error TEXT, delivered BIGINT);"
+    "CREATE INDEX notify_outbox_due ON notify_outbox (state, next_try);"
+    "CREATE TABLE retention (kind TEXT PRIMARY KEY, days BIGINT NOT NULL DEFAULT 0,"
+    " max_rows BIGINT NOT NULL DEFAULT 0);"
+    "CREATE TABLE export_cursors (name TEXT NOT NULL, kind TEXT NOT NULL,"
+    " last_seq BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (name, kind));",
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -331,6 +353,7 @@ void mm_fleet_close(mm_fleet *f)
 {
     if (!f)
         return;
+    mm_fleet_ops_stop(f);
     fdb_close(f->db);
     mm_map_free(f->buckets, free);
     pthread_mutex_destroy(&f->mu);
