@@ -189,6 +189,9 @@ struct reader {
     size_t ncomp;
     char *os_family, *os_version, *os_desc;
     char *distro;             /* first purl distro qualifier seen */
+    /* a mamori report's own spelling of the next package (the purl's name
+     * is normalised, the report's is the one its findings name) */
+    const char *own_name, *own_version;
 };
 
 static const char *jstr(json_t *o, const char *k)
@@ -249,6 +252,10 @@ static void add_package(struct reader *rd, const char *purl, const char *fallbac
         purl_free(&u);
         return;
     }
+    if (rd->own_name && *rd->own_name)
+        pk.name = (char *)rd->own_name;   /* the name as the report (and its findings) spell it */
+    if (rd->own_version && *rd->own_version)
+        pk.version = (char *)rd->own_version;
     if (u.distro && !rd->distro)
         rd->distro = mm_xstrdup(u.distro);
     char *sn = NULL, *sv = NULL;
@@ -546,8 +553,13 @@ static int read_mamori(struct reader *rd, json_t *doc, mm_result **rp)
         json_t *layer = json_object_get(p, "layer");
         int li = json_is_integer(layer) && json_integer_value(layer) >= 0 &&
                  json_integer_value(layer) < 100000 ? (int)json_integer_value(layer) : -1;
+        rd->own_name = jstr(p, "name");
+        /* an rpm epoch is a member of its own there, and part of the version
+         * in the report: the purl's version is kept then */
+        rd->own_version = json_object_get(p, "epoch") ? NULL : jstr(p, "version");
         add_package(rd, purl, jstr(p, "version"), jstr(p, "srcName"), jstr(p, "srcVersion"),
                     NULL, jstr(p, "path"), li, jstr(p, "layerDigest"));
+        rd->own_name = rd->own_version = NULL;
     }
     return 0;
 }
