@@ -390,10 +390,44 @@ def scenario(fx, label, state, db=None):
             with open(export) as f:
                 eq(len(f.readlines()), len(lines), "nothing exported twice")
         SUITE.case("server-ops-%s-export-jsonl" % label, export_jsonl)
+        if label == "sqlite":
+            SUITE.case("server-ops-%s-registry-rescan" % label, registry_rescan, fx, srv, admin,
+                       viewer)
         SUITE.case("server-ops-%s-clean-stop" % label,
                          lambda: eq(srv.stop(), 0, "exit status"))
     finally:
         srv.stop()
+
+
+def registry_rescan(fx, srv, admin, viewer):
+    """A registry-rescan schedule pulls the registry's images and stores their scans."""
+    if regkit.missing_tools("docker-registry", "skopeo"):
+        raise Skip("docker-registry or skopeo is not installed")
+    with regkit.Registry("plain") as reg:
+        reg.push("docker-archive:" + fx.archive, "shop/api:2.0")
+        st, v, _ = srv.req("POST", "/api/v1/schedules", admin,
+                           {"name": "reg", "kind": "registry-rescan", "every": "1d",
+                            "registry": reg.host, "plain_http": True})
+        eq(st, 201, "schedule: %r" % (v,))
+        eq(srv.req("POST", "/api/v1/schedules/reg/run", admin)[0], 202, "run now")
+
+        def ran():
+            st, v, _ = srv.req("GET", "/api/v1/schedules", viewer)
+            r = [x for x in v["items"] if x["name"] == "reg"][0]
+            return r if r["runs"] >= 1 else None
+        check(wait_until(ran, 180, 0.5), "the rescan did not run")
+        r = ran()
+        eq(r["last_status"], "ok", "rescan: %s" % r["last_detail"])
+        check("1 images scanned and stored" in r["last_detail"], r["last_detail"])
+        st, v, _ = srv.req("GET", "/api/v1/scans", viewer, params={"limit": 100})
+        imgs = [x.get("image") or "" for x in v["items"]]
+        check(any(i.startswith(reg.host + "/shop/api") for i in imgs),
+              "the rescan's scan is stored: %r" % imgs)
+        st, v, _ = srv.req("GET", "/api/v1/findings", viewer,
+                           params={"kind": "vulnerability", "limit": 100})
+        check(any((x.get("image") or "").startswith(reg.host) and
+                  x["finding_id"] == "CVE-2099-0002" for x in v["items"]),
+              "the rescan matched with the server's database")
 
 
 def config_errors(root):
