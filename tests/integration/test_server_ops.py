@@ -391,12 +391,41 @@ def scenario(fx, label, state, db=None):
                 eq(len(f.readlines()), len(lines), "nothing exported twice")
         SUITE.case("server-ops-%s-export-jsonl" % label, export_jsonl)
         if label == "sqlite":
+            SUITE.case("server-ops-%s-stale-image" % label, stale_image, fx, srv, admin, viewer)
             SUITE.case("server-ops-%s-registry-rescan" % label, registry_rescan, fx, srv, admin,
                        viewer)
         SUITE.case("server-ops-%s-clean-stop" % label,
                          lambda: eq(srv.stop(), 0, "exit status"))
     finally:
         srv.stop()
+
+
+def stale_image(fx, srv, admin, viewer):
+    """An image not scanned for longer than max_age_days raises one stale-image alert
+    (SP 800-190 3.2.2), which the route for section 3.2 receives."""
+    import sqlite3
+    # the stored scan made 40 days old (the store is the server's own SQLite file)
+    c = sqlite3.connect(os.path.join(srv.state, "server.db"), timeout=30)
+    c.execute("UPDATE scans SET received = received - 40 * 86400 WHERE image = ?", (IMAGE,))
+    c.commit()
+    c.close()
+    st, v, _ = srv.req("POST", "/api/v1/schedules", admin,
+                       {"name": "stale", "kind": "stale-check", "every": "1d", "max_age_days": 30})
+    eq(st, 201, "schedule")
+    for _ in range(2):   # twice: one alert per scan, not per run
+        n0 = [x for x in srv.req("GET", "/api/v1/schedules", viewer)[1]["items"]
+              if x["name"] == "stale"][0]["runs"]
+        srv.req("POST", "/api/v1/schedules/stale/run", admin)
+        check(wait_until(lambda: [x for x in srv.req("GET", "/api/v1/schedules", viewer)[1]
+                                  ["items"] if x["name"] == "stale"][0]["runs"] > n0, 60, 0.2),
+              "stale check did not run")
+    st, v, _ = srv.req("GET", "/api/v1/alerts", viewer, params={"kind": "stale-image"})
+    eq(len(v["items"]), 1, "one stale-image alert: %r" % v["items"])
+    a = v["items"][0]
+    eq((a["image"], a["section"], a["severity"]), (IMAGE, "3.2.2", "MEDIUM"), "the alert")
+    check(a["title"].startswith("stale image %s: last scanned 40 days ago" % IMAGE), a["title"])
+    check(wait_until(lambda: fx.other.got, 30, 0.2), "the route for section 3.2 got nothing")
+    eq(json.loads(fx.other.got[0][2])["kind"], "stale-image", "delivered to the 3.2 route")
 
 
 def registry_rescan(fx, srv, admin, viewer):
