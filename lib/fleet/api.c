@@ -177,6 +177,7 @@ static void metrics(mm_fleet *f, mm_http_resp *resp)
     mm_buf_printf(&b, "# HELP mamori_uptime_seconds Seconds since the server started.\n"
                       "# TYPE mamori_uptime_seconds gauge\nmamori_uptime_seconds %lld\n",
                   (long long)(fleet_now() - f->started));
+    fleet_ops_metrics(f, &b);   /* issue 19: the scheduler's counters */
     mbuf_host mh = {&b, fleet_now(), 0};
     mm_buf_adds(&b, "# HELP mamori_agent_last_seen_age_seconds Seconds since an agent was heard.\n"
                     "# TYPE mamori_agent_last_seen_age_seconds gauge\n"

@@ -10,6 +10,11 @@
  * counting (RFC 5425/6587).  A failed delivery is retried with exponential
  * backoff (1 s, 2 s, 4 s ... capped at an hour; given up after 20
  * attempts) and the queue lives in the store, so a restart loses nothing.
+ *
+ * Runtime events sent by agents go through the same routes: the scheduler
+ * follows the events table with a cursor (from the newest event when it
+ * first runs, so a new server does not replay its history) and queues each
+ * event a route takes, its namespace read from Falco's k8s.ns.name.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -264,7 +269,7 @@ int ops_syslog_send(const char *url, const char *ca_file, bool insecure,
 }
 
 typedef struct due {
-    int64_t seq, alert_seq, attempts;
+    int64_t seq, alert_seq, event_seq, attempts;
     char *route;
 } due;
 
@@ -280,8 +285,9 @@ static int due_row(void *ud, int n, const char *const *v, const char *const *nam
     due *d = &l->v[l->n++];
     d->seq = strtoll(v[0], NULL, 10);
     d->route = mm_xstrdup(v[1]);
-    d->alert_seq = strtoll(v[2], NULL, 10);
+    d->alert_seq = v[2] ? strtoll(v[2], NULL, 10) : 0;
     d->attempts = v[3] ? strtoll(v[3], NULL, 10) : 0;
+    d->event_seq = v[4] ? strtoll(v[4], NULL, 10) : 0;
     return 0;
 }
 
@@ -322,15 +328,143 @@ static int deliver(json_t *route, const char *body, int64_t seq)
     return rc;
 }
 
+/* --- runtime events ------------------------------------------------------------ */
+
+#define EVENT_COLS "seq, host_id, event_id, ts, kind, severity, section, rule, image," \
+                   " container, title, body"
+
+typedef struct event_json {
+    json_t *j;          /* one event as a notification body */
+    json_t *list;       /* or: every row appended */
+} event_json;
+
+/* An event row as the body a route receives: the alert's members, and the
+ * agent's event itself under "event". */
+static int event_row(void *ud, int n, const char *const *v, const char *const *names)
+{
+    event_json *e = ud;
+    json_t *ev = v[11] ? json_loads(v[11], 0, NULL) : NULL;
+    json_t *j = json_object();
+    char t[32];
+    mm_time_rfc3339(v[3] ? strtoll(v[3], NULL, 10) : 0, t);
+    json_object_set_new(j, "seq", json_integer(strtoll(v[0], NULL, 10)));
+    json_object_set_new(j, "time", json_string(t));
+    mm_json_set_str(j, "host_id", v[1]);
+    mm_json_set_str(j, "event_id", v[2]);
+    mm_json_set_str(j, "kind", v[4]);
+    mm_json_set_str(j, "severity", v[5]);
+    mm_json_set_str(j, "section", v[6]);
+    mm_json_set_str(j, "rule", v[7]);
+    mm_json_set_str(j, "image", v[8]);
+    mm_json_set_str(j, "container", v[9]);
+    mm_json_set_str(j, "title", v[10]);
+    json_t *of = json_object_get(ev, "output_fields");
+    const char *ns = json_string_value(json_object_get(of, "k8s.ns.name"));
+    if (!ns)
+        ns = json_string_value(json_object_get(ev, "namespace"));
+    if (ns && strlen(ns) <= 253)
+        json_object_set_new(j, "namespace", json_string(ns));
+    if (ev)
+        json_object_set_new(j, "event", ev);
+    if (e->list)
+        json_array_append_new(e->list, j);
+    else {
+        json_decref(e->j);
+        e->j = j;
+    }
+    return 0;
+}
+
+#define EVENT_CURSOR "@notify"
+
+/* Queues the events stored since the last call for the routes that take
+ * them; returns how many were queued. */
+static int notify_events(mm_fleet *f)
+{
+    route_rows rr = {json_array()};
+    fdb_lock(f->db);
+    int rc = fdb_query(f->db, "SELECT params FROM notify_routes ORDER BY name", 0, NULL,
+                       route_row, &rr);
+    fdb_unlock(f->db);
+    if (rc || json_array_size(rr.routes) == 0) {
+        json_decref(rr.routes);
+        return rc;
+    }
+    const char *cp[] = {EVENT_CURSOR, "events"};
+    int64_t cur = -1, max = 0;
+    fdb_lock(f->db);
+    rc = fdb_query_int(f->db, "SELECT last_seq FROM export_cursors WHERE name = $1 AND"
+                       " kind = $2", 2, cp, -1, &cur);
+    if (rc == 0 && cur < 0) {
+        /* first run: from now on, not the history */
+        rc = fdb_query_int(f->db, "SELECT MAX(seq) FROM events", 0, NULL, 0, &max);
+        char m[24];
+        num(m, sizeof m, max);
+        const char *p[] = {EVENT_CURSOR, "events", m};
+        if (rc == 0)
+            rc = fdb_exec(f->db, "INSERT INTO export_cursors (name, kind, last_seq) VALUES"
+                          " ($1, $2, $3)", 3, p, NULL);
+    }
+    fdb_unlock(f->db);
+    int queued = 0;
+    for (int batch = 0; rc == 0 && cur >= 0 && batch < 20; batch++) {
+        char c[24], now[24];
+        num(c, sizeof c, cur);
+        num(now, sizeof now, fleet_now());
+        const char *p[] = {c};
+        event_json ej = {NULL, json_array()};
+        fdb_lock(f->db);
+        rc = fdb_query(f->db, "SELECT " EVENT_COLS " FROM events WHERE seq > $1 ORDER BY seq"
+                       " LIMIT 1000", 1, p, event_row, &ej);
+        size_t n = json_array_size(ej.list);
+        if (rc == 0 && n) {
+            rc = fdb_exec(f->db, "BEGIN", 0, NULL, NULL);
+            for (size_t i = 0; rc == 0 && i < n; i++) {
+                json_t *e = json_array_get(ej.list, i);
+                char es[24];
+                num(es, sizeof es, json_integer_value(json_object_get(e, "seq")));
+                for (size_t k = 0; rc == 0 && k < json_array_size(rr.routes); k++) {
+                    json_t *r = json_array_get(rr.routes, k);
+                    if (!ops_route_matches(r, e))
+                        continue;
+                    const char *q[] = {ops_js(r, "name"), es, now};
+                    rc = fdb_exec(f->db, "INSERT INTO notify_outbox (route, event_seq, created,"
+                                  " next_try) VALUES ($1, $2, $3, $3)", 3, q, NULL);
+                    queued++;
+                }
+            }
+            cur = json_integer_value(json_object_get(json_array_get(ej.list, n - 1), "seq"));
+            char l[24];
+            num(l, sizeof l, cur);
+            /* parameters numbered in order of first use (fleet/db.h) */
+            const char *up[] = {l, EVENT_CURSOR, "events"};
+            if (rc == 0)
+                rc = fdb_exec(f->db, "UPDATE export_cursors SET last_seq = $1 WHERE name = $2"
+                              " AND kind = $3", 3, up, NULL);
+            if (rc == 0)
+                rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
+            else
+                fdb_exec(f->db, "ROLLBACK", 0, NULL, NULL);
+        }
+        fdb_unlock(f->db);
+        json_decref(ej.list);
+        if (n < 1000)
+            break;
+    }
+    json_decref(rr.routes);
+    return rc ? rc : queued;
+}
+
 int ops_notify_run(mm_fleet *f, int max)
 {
+    notify_events(f);
     char now[24], lim[24];
     num(now, sizeof now, fleet_now());
     num(lim, sizeof lim, max > 0 ? max : 100);
     const char *p[] = {now, lim};
     due_list dl = {0};
     fdb_lock(f->db);
-    int rc = fdb_query(f->db, "SELECT seq, route, alert_seq, attempts FROM notify_outbox"
+    int rc = fdb_query(f->db, "SELECT seq, route, alert_seq, attempts, event_seq FROM notify_outbox"
                        " WHERE state = 'pending' AND next_try <= $1 ORDER BY seq LIMIT $2",
                        2, p, due_row, &dl);
     fdb_unlock(f->db);
@@ -345,7 +479,16 @@ int ops_notify_run(mm_fleet *f, int max)
         fdb_lock(f->db);
         fdb_query(f->db, "SELECT params FROM notify_routes WHERE name = $1", 1, rp, text_row,
                   &route);
-        fdb_query(f->db, "SELECT body FROM alerts WHERE seq = $1", 1, ap, text_row, &body);
+        if (d->event_seq) {
+            num(a, sizeof a, d->event_seq);
+            event_json ej = {NULL};
+            fdb_query(f->db, "SELECT " EVENT_COLS " FROM events WHERE seq = $1", 1, ap,
+                      event_row, &ej);
+            body.s = ej.j ? json_dumps(ej.j, JSON_COMPACT | JSON_SORT_KEYS |
+                                       JSON_ENSURE_ASCII) : NULL;
+            json_decref(ej.j);
+        } else
+            fdb_query(f->db, "SELECT body FROM alerts WHERE seq = $1", 1, ap, text_row, &body);
         fdb_unlock(f->db);
         json_t *rj = route.s ? json_loads(route.s, 0, NULL) : NULL;
         const char *state = "pending", *err = NULL;

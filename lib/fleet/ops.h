@@ -103,6 +103,9 @@ void route_retention_get(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_r
 void route_retention_put(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_resp *);
 void route_alerts_list(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_resp *);
 
+/* The scheduler's Prometheus lines (jobs, alerts, deliveries, queue). */
+void fleet_ops_metrics(mm_fleet *f, mm_buf *b);
+
 /* Helpers. */
 const char *ops_js(json_t *o, const char *k);
 int ops_sev_rank(const char *s);   /* CRITICAL 4 .. UNKNOWN 0; -1 unknown */

@@ -357,3 +357,36 @@ void mm_fleet_ops_stop(mm_fleet *f)
     free(s->work_dir);
     free(s);
 }
+
+void fleet_ops_metrics(mm_fleet *f, mm_buf *b)
+{
+    fleet_ops *s = f->ops;
+    uint64_t run = 0, failed = 0, alerts = 0, delivered = 0, dfail = 0;
+    if (s) {
+        pthread_mutex_lock(&s->mu);
+        run = s->jobs_run;
+        failed = s->jobs_failed;
+        alerts = s->alerts;
+        delivered = s->delivered;
+        dfail = s->delivery_failures;
+        pthread_mutex_unlock(&s->mu);
+    }
+    int64_t pending = 0;
+    fdb_lock(f->db);
+    fdb_query_int(f->db, "SELECT COUNT(*) FROM notify_outbox WHERE state = 'pending'", 0, NULL,
+                  0, &pending);
+    fdb_unlock(f->db);
+#define C(name, help, v) mm_buf_printf(b, "# HELP " name " " help "\n# TYPE " name \
+                                       " counter\n" name " %llu\n", (unsigned long long)(v))
+    C("mamori_scheduler_jobs_total", "Scheduled jobs run.", run);
+    C("mamori_scheduler_job_failures_total", "Scheduled jobs that failed.", failed);
+    C("mamori_alerts_raised_total", "Alerts the server raised (re-match, stale images, jobs).",
+      alerts);
+    C("mamori_notifications_delivered_total", "Notifications delivered.", delivered);
+    C("mamori_notification_failures_total", "Notification attempts that failed (retried).",
+      dfail);
+#undef C
+    mm_buf_printf(b, "# HELP mamori_notifications_pending Notifications waiting in the queue.\n"
+                     "# TYPE mamori_notifications_pending gauge\n"
+                     "mamori_notifications_pending %lld\n", (long long)pending);
+}

@@ -172,6 +172,7 @@ class Fix:
         self.certs = regkit.Certs(os.path.join(root, "ca"))
         self.hook = Webhook(self.certs, fail=1)
         self.other = Webhook(self.certs, fail=0)
+        self.rt = Webhook(self.certs, fail=0)
         self.syslog = SyslogTLS(self.certs)
         self.feed_a = os.path.join(root, "feed-a.json")
         self.feed_b = os.path.join(root, "feed-b.json")
@@ -208,6 +209,7 @@ class Fix:
     def stop(self):
         self.hook.stop()
         self.other.stop()
+        self.rt.stop()
         self.syslog.stop()
 
 
@@ -226,6 +228,9 @@ def config(fx, state):
             {"name": "registry-team", "kind": "webhook", "sections": ["3.2"],
              "url": "https://127.0.0.1:%d/other" % fx.other.port, "secret": "x",
              "ca_file": fx.certs.ca_crt},
+            {"name": "runtime-prod", "kind": "webhook", "kinds": ["runtime"],
+             "namespaces": ["prod"], "min_severity": "HIGH", "secret": "rt",
+             "url": "https://127.0.0.1:%d/rt" % fx.rt.port, "ca_file": fx.certs.ca_crt},
             {"name": "syslog", "kind": "syslog", "url": "tls://127.0.0.1:%d" % fx.syslog.port,
              "ca_file": fx.certs.ca_crt, "sections": ["3.1"]},
         ],
@@ -245,6 +250,7 @@ def scenario(fx, label, state, db=None):
     fx.hook.got.clear()
     fx.hook.calls = 0
     fx.other.got.clear()
+    fx.rt.got.clear()
     fx.syslog.msgs.clear()
     srv = Server(state, db=db, extra=["--config", cfg, "--vulndb", vdb, "--tick", "0.2",
                                       "--retention-every", "1"])
@@ -390,6 +396,28 @@ def scenario(fx, label, state, db=None):
             with open(export) as f:
                 eq(len(f.readlines()), len(lines), "nothing exported twice")
         SUITE.case("server-ops-%s-export-jsonl" % label, export_jsonl)
+        def runtime_routes():
+            """Agents' runtime events go through the routes too: by kind, severity and
+            Kubernetes namespace (Falco's k8s.ns.name)."""
+            evs = [{"id": "ns-%s" % ns, "rule": "Write below etc", "priority": prio,
+                    "output": "write in %s" % ns, "image": IMAGE,
+                    "output_fields": {"k8s.ns.name": ns, "container.id": "c1"}}
+                   for ns, prio in (("prod", "Critical"), ("dev", "Critical"),
+                                    ("prod", "Notice"))]
+            evs[2]["id"] = "ns-prod-low"
+            st, v, _ = srv.req("POST", "/api/v1/events", agent, {"host_id": "h2", "events": evs})
+            eq((st, v.get("accepted")), (200, 3), "events")
+            check(wait_until(lambda: fx.rt.got, 30, 0.2), "no runtime notification")
+            time.sleep(1)
+            eq(len(fx.rt.got), 1, "only the prod, critical event: %r" % [g[2] for g in fx.rt.got])
+            path, hdrs, body = fx.rt.got[0]
+            doc = json.loads(body)
+            eq((doc["namespace"], doc["event_id"], doc["severity"], doc["host_id"], doc["kind"]),
+               ("prod", "ns-prod", "CRITICAL", "h2", "runtime"), "the runtime notification")
+            eq(doc["event"]["rule"], "Write below etc", "the agent's event is carried")
+            want = "sha256=" + hmac.new(b"rt", body, hashlib.sha256).hexdigest()
+            eq(hdrs.get("X-Mamori-Signature"), want, "signature")
+        SUITE.case("server-ops-%s-runtime-event-routes" % label, runtime_routes)
         if label == "sqlite":
             SUITE.case("server-ops-%s-stale-image" % label, stale_image, fx, srv, admin, viewer)
             SUITE.case("server-ops-%s-registry-rescan" % label, registry_rescan, fx, srv, admin,
