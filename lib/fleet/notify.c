@@ -291,6 +291,12 @@ static int due_row(void *ud, int n, const char *const *v, const char *const *nam
     return 0;
 }
 
+static int due_cmp(const void *a, const void *b)
+{
+    const due *x = a, *y = b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 typedef struct one_text {
     char *s;
 } one_text;
@@ -464,10 +470,16 @@ int ops_notify_run(mm_fleet *f, int max)
     const char *p[] = {now, lim};
     due_list dl = {0};
     fdb_lock(f->db);
-    int rc = fdb_query(f->db, "SELECT seq, route, alert_seq, attempts, event_seq FROM notify_outbox"
-                       " WHERE state = 'pending' AND next_try <= $1 ORDER BY seq LIMIT $2",
+    /* claimed for 5 minutes in one statement (a crash mid-delivery retries
+     * then; of several servers on one PostgreSQL only one delivers an entry) */
+    int rc = fdb_query(f->db, "UPDATE notify_outbox SET next_try = CAST($1 AS BIGINT) + 300 WHERE"
+                       " state = 'pending' AND next_try <= $1 AND seq IN (SELECT seq FROM"
+                       " notify_outbox WHERE state = 'pending' AND next_try <= $1 ORDER BY seq"
+                       " LIMIT $2) RETURNING seq, route, alert_seq, attempts, event_seq",
                        2, p, due_row, &dl);
     fdb_unlock(f->db);
+    if (dl.n > 1)
+        qsort(dl.v, dl.n, sizeof *dl.v, due_cmp);
     int sent = 0;
     for (size_t i = 0; rc == 0 && i < dl.n; i++) {
         due *d = &dl.v[i];

@@ -236,12 +236,12 @@ static void tick(mm_fleet *f)
     snprintf(now, sizeof now, "%lld", (long long)fleet_now());
     const char *p[] = {now};
     sched_rows due = {0};
+    /* the due schedules claimed in one statement: the next run is set before
+     * the job (a failing job waits its interval), and of several servers on
+     * one PostgreSQL only one gets a given run */
     fdb_lock(f->db);
-    fdb_query(f->db, "SELECT name, kind, params FROM schedules WHERE next_run <= $1"
-              " ORDER BY next_run, name", 1, p, sched_row_fn, &due);
-    /* the next run is set before the job: a failing job waits its interval */
-    fdb_exec(f->db, "UPDATE schedules SET next_run = $1 + every WHERE next_run <= $1", 1, p,
-             NULL);
+    fdb_query(f->db, "UPDATE schedules SET next_run = $1 + every WHERE next_run <= $1"
+              " RETURNING name, kind, params", 1, p, sched_row_fn, &due);
     fdb_unlock(f->db);
     for (size_t i = 0; i < due.n; i++) {
         pthread_mutex_lock(&f->ops->mu);
