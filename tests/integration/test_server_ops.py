@@ -422,6 +422,8 @@ def scenario(fx, label, state, db=None):
             SUITE.case("server-ops-%s-stale-image" % label, stale_image, fx, srv, admin, viewer)
             SUITE.case("server-ops-%s-registry-rescan" % label, registry_rescan, fx, srv, admin,
                        viewer)
+            SUITE.case("server-ops-%s-update-from-sources" % label, update_from_sources, fx, srv,
+                       admin, viewer)
         SUITE.case("server-ops-%s-clean-stop" % label,
                          lambda: eq(srv.stop(), 0, "exit status"))
     finally:
@@ -485,6 +487,52 @@ def registry_rescan(fx, srv, admin, viewer):
         check(any((x.get("image") or "").startswith(reg.host) and
                   x["finding_id"] == "CVE-2099-0002" for x in v["items"]),
               "the rescan matched with the server's database")
+
+
+def update_from_sources(fx, srv, admin, viewer):
+    """A vulndb-update schedule with a sources file downloads its feed over HTTP (as
+    `mamori db update`, conditional requests included) and re-matches every stored
+    image: one alert per image that has the package, none on an unchanged feed."""
+    d = tempfile.mkdtemp(dir=fx.root)
+    with open(os.path.join(d, "feed-c.json"), "w") as f:
+        json.dump(osv("CVE-2099-0003", "six", "1.17.0", "LOW"), f)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, directory=d, **kw)
+
+        def log_message(self, *a):
+            pass
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    try:
+        src = os.path.join(d, "sources.yaml")
+        with open(src, "w") as f:
+            f.write("sources:\n  - name: local-six\n    kind: osv\n"
+                    "    url: http://127.0.0.1:%d/feed-c.json\n" % web.server_address[1])
+        st, v, _ = srv.req("POST", "/api/v1/schedules", admin,
+                           {"name": "feeds-url", "kind": "vulndb-update", "every": "6h",
+                            "sources": src})
+        eq(st, 201, "schedule: %r" % (v,))
+
+        def runs():
+            st, v, _ = srv.req("GET", "/api/v1/schedules", viewer)
+            return [x for x in v["items"] if x["name"] == "feeds-url"][0]
+        for n in (1, 2):
+            srv.req("POST", "/api/v1/schedules/feeds-url/run", admin)
+            check(wait_until(lambda: runs()["runs"] >= n, 120, 0.3), "run %d" % n)
+            eq(runs()["last_status"], "ok", "run %d: %s" % (n, runs()["last_detail"]))
+        check("did not change" in runs()["last_detail"], "second run: " + runs()["last_detail"])
+        st, v, _ = srv.req("GET", "/api/v1/alerts", viewer, params={"kind": "new-vulnerability"})
+        six = sorted((x["image"].split("@")[0], x["package"]) for x in v["items"]
+                     if x["vuln_id"] == "CVE-2099-0003")
+        host = six[0][0].split("/")[0] if six else "?"
+        eq(six, [("%s/shop/api" % host, "six@1.16.0"), (IMAGE, "six@1.16.0")],
+           "one alert per image with six")
+        eq(len([x for x in v["items"] if x["vuln_id"] == "CVE-2099-0002"]), 1,
+           "CVE-2099-0002 not raised again")
+    finally:
+        web.shutdown()
 
 
 def config_errors(root):
