@@ -4,13 +4,15 @@
  * notification route or a retention body sent through the whole API
  * handler (admin token, in-memory SQLite store), or a mamori JSON report
  * read back as an inventory (mm_sbom_parse, what the re-match reads from
- * the store).  Hostile bodies must end in a 4xx or a clean error, never a
+ * the store), or a whole --config file (YAML) applied to the store.
+ * Hostile bodies must end in a 4xx or a clean error, never a
  * crash, a leak or a 5xx.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mamori/fleet.h"
 #include "mamori/sbom.h"
@@ -19,6 +21,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static mm_fleet *fleet;
 static char *admin_auth;
+static char cfg_path[64];
+
+static void cleanup(void)
+{
+    if (cfg_path[0])
+        unlink(cfg_path);
+}
 
 static void setup(void)
 {
@@ -45,9 +54,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     static const struct { const char *method, *path; } routes[] = {
         {"POST", "/api/v1/schedules"}, {"POST", "/api/v1/notify/routes"},
-        {"PUT", "/api/v1/retention"}, {NULL, NULL},
+        {"PUT", "/api/v1/retention"}, {NULL, NULL}, {"CONFIG", NULL},
     };
     size_t r = data[0] % (sizeof routes / sizeof routes[0]);
+    if (routes[r].method && !routes[r].path) {
+        if (!cfg_path[0]) {
+            snprintf(cfg_path, sizeof cfg_path, "/tmp/fuzz_server_ops.%d.yaml", (int)getpid());
+            atexit(cleanup);
+        }
+        FILE *fp = fopen(cfg_path, "wb");
+        if (!fp)
+            abort();
+        fwrite(data + 1, 1, size - 1, fp);
+        fclose(fp);
+        mm_fleet_config_apply(fleet, cfg_path);   /* an error is fine; a crash is not */
+        return 0;
+    }
     if (!routes[r].method) {
         mm_result *res = NULL;
         if (mm_sbom_parse(&res, (const char *)data + 1, size - 1, "fuzz") == 0)
