@@ -160,7 +160,7 @@ void ops_hmac_sig(const char *secret, const char *body, size_t len, char out[72]
 }
 
 int ops_webhook_post(const char *url, const char *secret, const char *ca_file, bool insecure,
-                     const char *body, size_t len, long *status)
+                     const char *ctype, const char *body, size_t len, long *status)
 {
     mm_http_opts ho;
     memset(&ho, 0, sizeof ho);
@@ -176,7 +176,8 @@ int ops_webhook_post(const char *url, const char *secret, const char *ca_file, b
     ops_hmac_sig(secret ? secret : "", body, len, sig);
     snprintf(hdr, sizeof hdr, "X-Mamori-Signature: %s", sig);
     const char *hdrs[] = {hdr, NULL};
-    rc = mm_http_send_hdrs(h, "POST", url, "application/json", body, len, hdrs, status, NULL);
+    rc = mm_http_send_hdrs(h, "POST", url, ctype ? ctype : "application/json", body, len, hdrs,
+                           status, NULL);
     mm_http_free(h);
     return rc;
 }
@@ -316,7 +317,7 @@ static int deliver(json_t *route, const char *body, int64_t seq)
     if (kind && !strcmp(kind, "webhook")) {
         long status = 0;
         int rc = ops_webhook_post(url, ops_js(route, "secret"), ops_js(route, "ca_file"),
-                                  insecure, body, strlen(body), &status);
+                                  insecure, NULL, body, strlen(body), &status);
         if (rc)
             return rc;
         if (status < 200 || status > 299)

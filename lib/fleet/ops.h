@@ -74,8 +74,10 @@ int ops_syslog_send(const char *url, const char *ca_file, bool insecure,
                     const char *const *msgs, size_t n);
 /* HMAC-SHA256 of body under secret as "sha256=<hex>". */
 void ops_hmac_sig(const char *secret, const char *body, size_t len, char out[72]);
+/* POSTs body (ctype NULL: application/json) signed with secret. */
 int ops_webhook_post(const char *url, const char *secret, const char *ca_file,
-                     bool insecure, const char *body, size_t len, long *status);
+                     bool insecure, const char *ctype, const char *body, size_t len,
+                     long *status);
 
 /* --- jobs ----------------------------------------------------------------- */
 /* vulndb-update: import/update the database, then re-match (rematch.c). */

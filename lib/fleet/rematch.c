@@ -226,6 +226,12 @@ static int record_new(mm_fleet *f, const scan_ref *s, mm_map *fresh)
                       " section, title, package, image, host_id, ts) VALUES"
                       " ($1, $2, 'vulnerability', $3, $4, $5, $6, $7, $8, $9)", 9, q, NULL);
     }
+    char nn[24];
+    snprintf(nn, sizeof nn, "%zu", mm_map_count(fresh));
+    const char *up[] = {nn, sq};
+    if (rc == 0)
+        rc = fdb_exec(f->db, "UPDATE scans SET findings = findings + $1 WHERE seq = $2", 2, up,
+                      NULL);
     if (rc == 0)
         rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
     else

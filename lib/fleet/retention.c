@@ -240,7 +240,8 @@ static int sink_send(json_t *params, exp_acc *a)
     }
     long status = 0;
     int rc = ops_webhook_post(sink, ops_js(params, "secret"), ops_js(params, "ca_file"),
-                              insecure, a->lines->data, a->lines->len, &status);
+                              insecure, "application/x-ndjson", a->lines->data, a->lines->len,
+                              &status);
     if (rc == 0 && (status < 200 || status > 299))
         rc = mm_error_set(MM_ENET, "%s: HTTP %ld", sink, status);
     return rc;

@@ -173,6 +173,7 @@ class Fix:
         self.hook = Webhook(self.certs, fail=1)
         self.other = Webhook(self.certs, fail=0)
         self.rt = Webhook(self.certs, fail=0)
+        self.sink = Webhook(self.certs, fail=0)
         self.syslog = SyslogTLS(self.certs)
         self.feed_a = os.path.join(root, "feed-a.json")
         self.feed_b = os.path.join(root, "feed-b.json")
@@ -210,6 +211,7 @@ class Fix:
         self.hook.stop()
         self.other.stop()
         self.rt.stop()
+        self.sink.stop()
         self.syslog.stop()
 
 
@@ -220,6 +222,9 @@ def config(fx, state):
             {"name": "feeds", "kind": "vulndb-update", "every": "1d",
              "feeds": [fx.feed_a, fx.feed_b]},
             {"name": "siem", "kind": "export", "every": "1d", "sink": "file:" + out},
+            {"name": "siem-http", "kind": "export", "every": "1d", "kinds": ["alerts"],
+             "sink": "https://127.0.0.1:%d/sink" % fx.sink.port, "secret": "exp",
+             "ca_file": fx.certs.ca_crt},
         ],
         "routes": [
             {"name": "soc", "kind": "webhook", "url": "https://127.0.0.1:%d/hook" % fx.hook.port,
@@ -251,6 +256,7 @@ def scenario(fx, label, state, db=None):
     fx.hook.calls = 0
     fx.other.got.clear()
     fx.rt.got.clear()
+    fx.sink.got.clear()
     fx.syslog.msgs.clear()
     srv = Server(state, db=db, extra=["--config", cfg, "--vulndb", vdb, "--tick", "0.2",
                                       "--retention-every", "1"])
@@ -270,7 +276,7 @@ def scenario(fx, label, state, db=None):
         def api():
             st, v, _ = srv.req("GET", "/api/v1/schedules", viewer)
             eq(st, 200, "schedules list")
-            eq(sorted(x["name"] for x in v["items"]), ["feeds", "siem"], "schedules")
+            eq(sorted(x["name"] for x in v["items"]), ["feeds", "siem", "siem-http"], "schedules")
             st, v, _ = srv.req("GET", "/api/v1/notify/routes", viewer)
             eq(st, 200, "routes list")
             soc = [x for x in v["items"] if x["name"] == "soc"][0]
@@ -395,6 +401,16 @@ def scenario(fx, label, state, db=None):
             time.sleep(1.5)
             with open(export) as f:
                 eq(len(f.readlines()), len(lines), "nothing exported twice")
+            # to an HTTP sink: JSON lines, signed
+            srv.req("POST", "/api/v1/schedules/siem-http/run", admin)
+            check(wait_until(lambda: fx.sink.got, 60, 0.2), "nothing reached the HTTP sink")
+            path, hdrs, body = fx.sink.got[0]
+            eq(hdrs.get("Content-Type"), "application/x-ndjson", "content type")
+            want = "sha256=" + hmac.new(b"exp", body, hashlib.sha256).hexdigest()
+            eq(hdrs.get("X-Mamori-Signature"), want, "signature")
+            rows = [json.loads(x) for x in body.decode().splitlines()]
+            eq([(x["type"], x["vuln_id"]) for x in rows], [("alerts", "CVE-2099-0002")],
+               "the alerts exported")
         SUITE.case("server-ops-%s-export-jsonl" % label, export_jsonl)
         def runtime_routes():
             """Agents' runtime events go through the routes too: by kind, severity and
