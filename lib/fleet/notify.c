@@ -71,6 +71,12 @@ bool ops_route_matches(json_t *route, json_t *alert)
             hit = !strcmp(w, v) || (!strcmp(f[i].list, "sections") && !strncmp(w, v, wl) &&
                                     v[wl] == '.');
         }
+        /* an image running in several namespaces: any of them */
+        json_t *many = !strcmp(f[i].list, "namespaces") ? json_object_get(alert, "namespaces")
+                                                         : NULL;
+        for (size_t k = 0; !hit && k < json_array_size(many); k++)
+            for (size_t m = 0; !hit && m < json_array_size(l); m++)
+                hit = json_equal(json_array_get(many, k), json_array_get(l, m));
         if (!hit)
             return false;
     }

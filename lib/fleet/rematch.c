@@ -78,6 +78,24 @@ static int key_row(void *ud, int n, const char *const *v, const char *const *nam
     return 0;
 }
 
+/* the Kubernetes namespace of a runtime event naming the image */
+static int ns_row(void *ud, int n, const char *const *v, const char *const *names)
+{
+    text_acc *t = ud;
+    json_t *ev = v[0] ? json_loads(v[0], 0, NULL) : NULL;
+    const char *ns = json_string_value(json_object_get(json_object_get(ev, "output_fields"),
+                                                       "k8s.ns.name"));
+    if (!ns)
+        ns = json_string_value(json_object_get(ev, "namespace"));
+    if (ns && *ns && strlen(ns) <= 253 && !mm_map_get(t->set, ns) &&
+        json_array_size(t->arr) < MAX_HOSTS) {
+        mm_map_put(t->set, ns, (void *)1);
+        json_array_append_new(t->arr, json_string(ns));
+    }
+    json_decref(ev);
+    return 0;
+}
+
 static int host_row(void *ud, int n, const char *const *v, const char *const *names)
 {
     text_acc *t = ud;
@@ -145,6 +163,10 @@ static int raise_new(mm_fleet *f, const scan_ref *s, mm_map *fresh, size_t *nale
               " AND host_id IS NOT NULL ORDER BY host_id LIMIT 20", 1, hp, host_row, &h);
     fdb_query(f->db, "SELECT DISTINCT host_id FROM events WHERE image = $1 ORDER BY host_id"
               " LIMIT 20", 1, hp, host_row, &h);
+    /* and the Kubernetes namespaces it runs in, from the newest of those events */
+    text_acc ns = {NULL, mm_map_new(), json_array()};
+    fdb_query(f->db, "SELECT body FROM events WHERE image = $1 ORDER BY seq DESC LIMIT 200", 1,
+              hp, ns_row, &ns);
     fdb_unlock(f->db);
     mm_buf hosts = MM_BUF_INIT;
     for (size_t i = 0; i < json_array_size(h.arr); i++)
@@ -184,12 +206,15 @@ static int raise_new(mm_fleet *f, const scan_ref *s, mm_map *fresh, size_t *nale
                            k, img);
         json_t *extra = json_object();
         json_object_set(extra, "hosts", h.arr);
+        if (json_array_size(ns.arr))
+            json_object_set(extra, "namespaces", ns.arr);
         json_object_set(extra, "packages", pk);
         json_object_set_new(extra, "advisory_title", json_incref(json_object_get(g, "title")));
         json_object_set_new(extra, "scan_seq", json_integer(s->seq));
         ops_alert a = {
             .kind = "new-vulnerability", .severity = sev, .section = "3.1.1",
             .image = img, .host_id = json_string_value(json_array_get(h.arr, 0)),
+            .namespace_ = json_string_value(json_array_get(ns.arr, 0)),
             .vuln_id = k, .package = pkgs.data, .title = title, .scan_seq = s->seq,
             .extra = extra,
         };
@@ -204,6 +229,8 @@ static int raise_new(mm_fleet *f, const scan_ref *s, mm_map *fresh, size_t *nale
     mm_buf_free(&hosts);
     mm_map_free(h.set, NULL);
     json_decref(h.arr);
+    mm_map_free(ns.set, NULL);
+    json_decref(ns.arr);
     return rc;
 }
 

@@ -547,6 +547,10 @@ def update_from_sources(fx, srv, admin, viewer):
            "one alert per image with six")
         eq(len([x for x in v["items"] if x["vuln_id"] == "CVE-2099-0002"]), 1,
            "CVE-2099-0002 not raised again")
+        # the namespaces the image runs in, from the agents' events (newest first)
+        wa = [x for x in v["items"] if x["vuln_id"] == "CVE-2099-0003" and x["image"] == IMAGE][0]
+        eq((wa["namespace"], wa["body"].get("namespaces")), ("prod", ["prod", "dev"]),
+           "namespaces of the alert")
     finally:
         web.shutdown()
 
