@@ -440,6 +440,46 @@ def scenario(fx, label, state, db=None):
                        viewer)
             SUITE.case("server-ops-%s-update-from-sources" % label, update_from_sources, fx, srv,
                        admin, viewer)
+        def failed_job():
+            """A job that fails keeps its error with the schedule and raises job-failed."""
+            st, v, _ = srv.req("POST", "/api/v1/schedules", admin,
+                               {"name": "broken", "kind": "vulndb-update", "every": "1d",
+                                "feeds": [os.path.join(fx.root, "no-such-feed.json")]})
+            eq(st, 201, "schedule")
+            srv.req("POST", "/api/v1/schedules/broken/run", admin)
+
+            def row():
+                st, v, _ = srv.req("GET", "/api/v1/schedules", viewer)
+                return [x for x in v["items"] if x["name"] == "broken"][0]
+            check(wait_until(lambda: row()["runs"] >= 1, 60, 0.2), "did not run")
+            eq(row()["last_status"], "failed", "status")
+            check("no-such-feed.json" in row()["last_detail"], "detail: " + row()["last_detail"])
+            st, v, _ = srv.req("GET", "/api/v1/alerts", viewer, params={"kind": "job-failed"})
+            eq(len(v["items"]), 1, "one job-failed alert")
+            check("broken" in v["items"][0]["title"], v["items"][0]["title"])
+            srv.req("DELETE", "/api/v1/schedules/broken", admin)
+        SUITE.case("server-ops-%s-failed-job" % label, failed_job)
+
+        def retention_scans():
+            """Scan retention takes a scan with its findings, in the same small batch."""
+            with open(fx.report) as f:
+                rep = json.load(f)
+            rep["image"]["repoTags"] = ["shop/newer:2.0"]
+            st, v, _ = srv.req("POST", "/api/v1/scans", ci, rep, params={"host": "h1"})
+            eq(st, 201, "upload")
+            st, v, _ = srv.req("PUT", "/api/v1/retention", admin, {"scans": {"rows": 1}})
+            eq(st, 200, "retention set: %r" % (v,))
+
+            def left():
+                st, v, _ = srv.req("GET", "/api/v1/scans", viewer, params={"limit": 100})
+                return [x.get("image") for x in v["items"]]
+            check(wait_until(lambda: left() == ["shop/newer:2.0"], 30, 0.3),
+                  "scans kept: %r" % left())
+            st, v, _ = srv.req("GET", "/api/v1/findings", viewer, params={"image": IMAGE})
+            eq(v["items"], [], "the deleted scan's findings went with it")
+            st, v, _ = srv.req("GET", "/api/v1/audit", admin, params={"limit": 1000})
+            check(any("retention" in (x.get("detail") or "") for x in v["items"]), "audited")
+        SUITE.case("server-ops-%s-retention-scans" % label, retention_scans)
         SUITE.case("server-ops-%s-clean-stop" % label,
                          lambda: eq(srv.stop(), 0, "exit status"))
     finally:
