@@ -11,6 +11,7 @@
 
 #include "fleet/fleet_int.h"
 #include "fleet/routes.h"
+#include "fleet/ops.h"   /* issue 19: schedules, notifications, retention */
 
 #define READERS (ROLE_ADMIN | ROLE_OPERATOR | ROLE_VIEWER)
 
@@ -45,6 +46,18 @@ static const route routes[] = {
     {"POST", "/api/v1/alerts/marks", false, ROLE_ADMIN | ROLE_OPERATOR, route_alert_marks_add},
     {"GET", "/api/v1/events/stream", false, READERS, route_events_stream},
     {"GET", "/api/v1/report", false, READERS, route_report},
+    /* issue 19 (schedules, notifications, retention; ops_routes.c) */
+    {"GET", "/api/v1/schedules", false, READERS, route_schedules_list},
+    {"POST", "/api/v1/schedules", false, ROLE_ADMIN, route_schedules_put},
+    {"POST", "/api/v1/schedules/", true, ROLE_ADMIN, route_schedule_one},
+    {"DELETE", "/api/v1/schedules/", true, ROLE_ADMIN, route_schedule_one},
+    {"GET", "/api/v1/notify/routes", false, READERS, route_notify_routes_list},
+    {"POST", "/api/v1/notify/routes", false, ROLE_ADMIN, route_notify_routes_put},
+    {"DELETE", "/api/v1/notify/routes/", true, ROLE_ADMIN, route_notify_route_delete},
+    {"GET", "/api/v1/notify/outbox", false, ROLE_ADMIN | ROLE_OPERATOR, route_notify_outbox},
+    {"GET", "/api/v1/retention", false, READERS, route_retention_get},
+    {"PUT", "/api/v1/retention", false, ROLE_ADMIN, route_retention_put},
+    {"GET", "/api/v1/alerts", false, READERS, route_alerts_list},
 };
 
 static bool state_changing(const char *m)
@@ -171,6 +184,7 @@ static void metrics(mm_fleet *f, mm_http_resp *resp)
     mm_buf_printf(&b, "# HELP mamori_uptime_seconds Seconds since the server started.\n"
                       "# TYPE mamori_uptime_seconds gauge\nmamori_uptime_seconds %lld\n",
                   (long long)(fleet_now() - f->started));
+    fleet_ops_metrics(f, &b);   /* issue 19: the scheduler's counters */
     mbuf_host mh = {&b, fleet_now(), 0};
     mm_buf_adds(&b, "# HELP mamori_agent_last_seen_age_seconds Seconds since an agent was heard.\n"
                     "# TYPE mamori_agent_last_seen_age_seconds gauge\n"

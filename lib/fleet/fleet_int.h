@@ -42,6 +42,7 @@ struct mm_fleet {
     mm_map *buckets;               /* token id -> bucket */
     int64_t since_analyze;         /* events stored since the planner's statistics */
     struct fleet_sessions *sessions; /* console sessions (console.c, issue 20) */
+    struct fleet_ops *ops;         /* the scheduler (ops.h, issue 19), or NULL */
 };
 
 /* The caller of a request, from its bearer token. */
