@@ -23,7 +23,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include "runtime/runtime.h"
+#include "runtime/runtime_int.h"
 
 enum {
     /* evt */
@@ -67,7 +67,7 @@ enum {
     F_FD_LIP_NAME, F_FD_RIP_NAME, F_FD_DEV, F_FD_INO, F_FD_TYPES,
 };
 
-static const rt_fdef fields[] = {
+static const mm_fdef fields[] = {
     {"evt.num", F_EVT_NUM, FT_NUM, ARG_NONE},
     {"evt.time", F_EVT_TIME, FT_STR, ARG_NONE},
     {"evt.time.s", F_EVT_TIME_S, FT_STR, ARG_NONE},
@@ -252,7 +252,7 @@ static const struct { const char *name; uint16_t id; } argnames[] = {
 #define RAWARG_FIELD_IX 17
 _Static_assert(F_EVT_ARG == 17 && F_EVT_RAWARG == 18, "evt.arg indexes");
 
-const rt_fdef *rt_field_find(const char *name, size_t len, const char **argname)
+const mm_fdef *mm_field_find(const char *name, size_t len, const char **argname)
 {
     *argname = NULL;
     /* evt.arg.NAME and evt.rawarg.NAME carry their argument after a dot */
@@ -267,10 +267,10 @@ const rt_fdef *rt_field_find(const char *name, size_t len, const char **argname)
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (strlen(fields[i].name) == len && !memcmp(fields[i].name, name, len))
             return &fields[i];
-    return rt_audit_field_find(name, len);
+    return mm_audit_field_find(name, len);
 }
 
-int rt_fref_init(rt_fref *f, const char *text, char *why, size_t whylen)
+int mm_fref_init(mm_fref *f, const char *text)
 {
     memset(f, 0, sizeof *f);
     f->idx = -1;
@@ -278,10 +278,9 @@ int rt_fref_init(rt_fref *f, const char *text, char *why, size_t whylen)
     const char *br = strchr(text, '[');
     size_t nlen = br ? (size_t)(br - text) : strlen(text);
     const char *argname = NULL;
-    const rt_fdef *d = rt_field_find(text, nlen, &argname);
+    const mm_fdef *d = mm_field_find(text, nlen, &argname);
     if (!d) {
-        snprintf(why, whylen, "unsupported field '%.*s'", (int)nlen, text);
-        return -1;
+        return mm_error_set(MM_EUNSUPPORTED, "unsupported field '%.*s'", (int)nlen, text);
     }
     f->def = d;
     f->type = d->type;
@@ -289,16 +288,14 @@ int rt_fref_init(rt_fref *f, const char *text, char *why, size_t whylen)
     if (br) {
         const char *end = strrchr(br, ']');
         if (!end || end[1]) {
-            snprintf(why, whylen, "bad field argument in '%s'", text);
-            return -1;
+            return mm_error_set(MM_EFORMAT, "bad field argument in '%s'", text);
         }
         arg = mm_xstrndup(br + 1, (size_t)(end - br - 1));
     }
     if (argname) {
         if (br) {   /* evt.arg.name[...] is not a Falco form */
             free(arg);
-            snprintf(why, whylen, "bad field argument in '%s'", text);
-            return -1;
+            return mm_error_set(MM_EFORMAT, "bad field argument in '%s'", text);
         }
         f->key = mm_xstrndup(argname, nlen - (size_t)(argname - text));
         for (size_t i = 0; i < sizeof argnames / sizeof argnames[0]; i++)
@@ -310,25 +307,23 @@ int rt_fref_init(rt_fref *f, const char *text, char *why, size_t whylen)
     case ARG_NONE:
         if (arg) {
             free(arg);
-            snprintf(why, whylen, "field '%.*s' takes no argument", (int)nlen, text);
-            return -1;
+            return mm_error_set(MM_EFORMAT, "field '%.*s' takes no argument", (int)nlen, text);
         }
         break;
     case ARG_INDEX: case ARG_OPTIDX: {
         if (!arg) {
             if (d->argmode == ARG_INDEX) {
-                snprintf(why, whylen, "field '%s' needs an index", text);
-                return -1;
+                return mm_error_set(MM_EFORMAT, "field '%s' needs an index", text);
             }
             break;
         }
         char *e;
         long v = strtol(arg, &e, 10);
         if (!*arg || *e || v < 0 || v > 1000) {
-            snprintf(why, whylen, "unsupported argument '%s' of field '%.*s'",
-                     arg, (int)nlen, text);
+            mm_error_set(MM_EUNSUPPORTED, "unsupported argument '%s' of field '%.*s'",
+                         arg, (int)nlen, text);
             free(arg);
-            return -1;
+            return MM_EUNSUPPORTED;
         }
         f->idx = (int32_t)v;
         free(arg);
@@ -337,23 +332,21 @@ int rt_fref_init(rt_fref *f, const char *text, char *why, size_t whylen)
     case ARG_KEY: case ARG_OPTKEY:
         if (!arg && d->argmode == ARG_KEY) {
             if (d->id == F_EVT_ARG || d->id == F_EVT_RAWARG)
-                snprintf(why, whylen, "unsupported field '%s' (positional evt.arg)", text);
-            else
-                snprintf(why, whylen, "field '%s' needs an argument", text);
-            return -1;
+                return mm_error_set(MM_EUNSUPPORTED,
+                                    "unsupported field '%s' (positional evt.arg)", text);
+            return mm_error_set(MM_EFORMAT, "field '%s' needs an argument", text);
         }
         f->key = arg;
         if (arg && (d->id == F_EVT_ARG || d->id == F_EVT_RAWARG)) {
             /* evt.arg[N]: positional arguments are not modelled */
-            snprintf(why, whylen, "unsupported field '%s' (positional evt.arg)", text);
-            return -1;
+            return mm_error_set(MM_EUNSUPPORTED, "unsupported field '%s' (positional evt.arg)", text);
         }
         break;
     }
     return 0;
 }
 
-void rt_fref_clear(rt_fref *f)
+void mm_fref_clear(mm_fref *f)
 {
     free(f->key);
     free(f->text);
@@ -364,7 +357,7 @@ void rt_fref_clear(rt_fref *f)
 
 #define ARENA_SZ 16384
 
-void rt_ctx_reset(rt_ctx *c, const mm_event *ev)
+void mm_evalctx_reset(mm_evalctx *c, const mm_event *ev)
 {
     c->ev = ev;
     if (!c->arena.data) {
@@ -377,7 +370,7 @@ void rt_ctx_reset(rt_ctx *c, const mm_event *ev)
     c->nblocks = 0;
 }
 
-void rt_ctx_free(rt_ctx *c)
+void mm_evalctx_free(mm_evalctx *c)
 {
     for (size_t i = 0; i < c->nblocks; i++)
         free(c->blocks[i]);
@@ -386,10 +379,10 @@ void rt_ctx_free(rt_ctx *c)
     memset(c, 0, sizeof *c);
 }
 
-static char *ctx_alloc(rt_ctx *c, size_t n)
+static char *ctx_alloc(mm_evalctx *c, size_t n)
 {
     if (!c->arena.data)
-        rt_ctx_reset(c, c->ev);
+        mm_evalctx_reset(c, c->ev);
     if (c->arena.len + n <= c->arena.cap) {
         char *p = c->arena.data + c->arena.len;
         c->arena.len += n;
@@ -404,7 +397,7 @@ static char *ctx_alloc(rt_ctx *c, size_t n)
     return p;
 }
 
-char *rt_ctx_strdup(rt_ctx *c, const char *s, size_t n)
+char *mm_evalctx_strdup(mm_evalctx *c, const char *s, size_t n)
 {
     char *p = ctx_alloc(c, n + 1);
     memcpy(p, s, n);
@@ -412,9 +405,9 @@ char *rt_ctx_strdup(rt_ctx *c, const char *s, size_t n)
     return p;
 }
 
-static char *ctx_printf(rt_ctx *c, const char *fmt, ...)
+static char *ctx_printf(mm_evalctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static char *ctx_printf(rt_ctx *c, const char *fmt, ...)
+static char *ctx_printf(mm_evalctx *c, const char *fmt, ...)
 {
     char tmp[256];
     va_list ap;
@@ -424,7 +417,7 @@ static char *ctx_printf(rt_ctx *c, const char *fmt, ...)
     if (n < 0)
         n = 0;
     if ((size_t)n < sizeof tmp)
-        return rt_ctx_strdup(c, tmp, (size_t)n);
+        return mm_evalctx_strdup(c, tmp, (size_t)n);
     char *p = ctx_alloc(c, (size_t)n + 1);
     va_start(ap, fmt);
     vsnprintf(p, (size_t)n + 1, fmt, ap);
@@ -434,7 +427,7 @@ static char *ctx_printf(rt_ctx *c, const char *fmt, ...)
 
 /* ---- flag tables ------------------------------------------------------------ */
 
-static const rt_flagname fl_open[] = {
+static const mm_flagname fl_open[] = {
     {0100000, "O_LARGEFILE"}, {O_DIRECTORY, "O_DIRECTORY"}, {O_DIRECT, "O_DIRECT"},
     {O_TRUNC, "O_TRUNC"}, {04000000, "O_SYNC"}, {O_NONBLOCK, "O_NONBLOCK"},
     {O_EXCL, "O_EXCL"}, {O_DSYNC, "O_DSYNC"}, {O_APPEND, "O_APPEND"},
@@ -442,11 +435,11 @@ static const rt_flagname fl_open[] = {
     {O_CLOEXEC, "O_CLOEXEC"}, {O_NOFOLLOW, "O_NOFOLLOW"}, {O_NOATIME, "O_NOATIME"},
     {O_NOCTTY, "O_NOCTTY"}, {010000000, "O_PATH"}, {020000000, "O_TMPFILE"},
     {MM_O_F_CREATED, "O_F_CREATED"}, {0, NULL}};
-static const rt_flagname fl_exe[] = {
+static const mm_flagname fl_exe[] = {
     {MM_EXE_WRITABLE, "EXE_WRITABLE"}, {MM_EXE_UPPER_LAYER, "EXE_UPPER_LAYER"},
     {MM_EXE_FROM_MEMFD, "EXE_FROM_MEMFD"}, {MM_EXE_LOWER_LAYER, "EXE_LOWER_LAYER"},
     {0, NULL}};
-static const rt_flagname fl_clone[] = {
+static const mm_flagname fl_clone[] = {
     {0x00000100, "CLONE_VM"}, {0x00000200, "CLONE_FS"}, {0x00000400, "CLONE_FILES"},
     {0x00000800, "CLONE_SIGHAND"}, {0x00001000, "CLONE_PIDFD"},
     {0x00002000, "CLONE_PTRACE"}, {0x00004000, "CLONE_VFORK"},
@@ -459,7 +452,7 @@ static const rt_flagname fl_clone[] = {
     {0x08000000, "CLONE_NEWIPC"}, {0x10000000, "CLONE_NEWUSER"},
     {0x20000000, "CLONE_NEWPID"}, {0x40000000, "CLONE_NEWNET"},
     {0x80000000u, "CLONE_IO"}, {0, NULL}};
-static const rt_flagname fl_mount[] = {
+static const mm_flagname fl_mount[] = {
     {1, "RDONLY"}, {2, "NOSUID"}, {4, "NODEV"}, {8, "NOEXEC"},
     {16, "SYNCHRONOUS"}, {32, "REMOUNT"}, {64, "MANDLOCK"}, {128, "DIRSYNC"},
     {1024, "NOATIME"}, {2048, "NODIRATIME"}, {4096, "BIND"}, {8192, "MOVE"},
@@ -467,12 +460,12 @@ static const rt_flagname fl_mount[] = {
     {1 << 17, "UNBINDABLE"}, {1 << 18, "PRIVATE"}, {1 << 19, "SLAVE"},
     {1 << 20, "SHARED"}, {1 << 21, "RELATIME"}, {1 << 24, "STRICTATIME"},
     {1 << 25, "LAZYTIME"}, {0, NULL}};
-static const rt_flagname fl_memfd[] = {
+static const mm_flagname fl_memfd[] = {
     {1, "MFD_CLOEXEC"}, {2, "MFD_ALLOW_SEALING"}, {4, "MFD_HUGETLB"},
     {8, "MFD_NOEXEC_SEAL"}, {16, "MFD_EXEC"}, {0, NULL}};
-static const rt_flagname fl_dup3[] = {{O_CLOEXEC, "O_CLOEXEC"}, {0, NULL}};
+static const mm_flagname fl_dup3[] = {{O_CLOEXEC, "O_CLOEXEC"}, {0, NULL}};
 /* enumerations (one value, not bits) */
-static const rt_flagname en_af[] = {
+static const mm_flagname en_af[] = {
     {AF_UNSPEC, "AF_UNSPEC"}, {AF_UNIX, "AF_UNIX"}, {AF_INET, "AF_INET"},
     {AF_AX25, "AF_AX25"}, {AF_IPX, "AF_IPX"}, {AF_APPLETALK, "AF_APPLETALK"},
     {AF_NETROM, "AF_NETROM"}, {AF_BRIDGE, "AF_BRIDGE"}, {AF_ATMPVC, "AF_ATMPVC"},
@@ -489,7 +482,7 @@ static const rt_flagname en_af[] = {
     {AF_NFC, "AF_NFC"}, {AF_VSOCK, "AF_VSOCK"}, {AF_KCM, "AF_KCM"},
     {AF_QIPCRTR, "AF_QIPCRTR"}, {AF_SMC, "AF_SMC"}, {AF_XDP, "AF_XDP"},
     {0, NULL}};
-static const rt_flagname en_ptrace[] = {
+static const mm_flagname en_ptrace[] = {
     {0, "PTRACE_TRACEME"}, {1, "PTRACE_PEEKTEXT"}, {2, "PTRACE_PEEKDATA"},
     {3, "PTRACE_PEEKUSR"}, {4, "PTRACE_POKETEXT"}, {5, "PTRACE_POKEDATA"},
     {6, "PTRACE_POKEUSR"}, {7, "PTRACE_CONT"}, {8, "PTRACE_KILL"},
@@ -501,17 +494,17 @@ static const rt_flagname en_ptrace[] = {
     {0x4205, "PTRACE_SETREGSET"}, {0x4206, "PTRACE_SEIZE"},
     {0x4207, "PTRACE_INTERRUPT"}, {0x4208, "PTRACE_LISTEN"},
     {0x4209, "PTRACE_PEEKSIGINFO"}, {0, NULL}};
-static const rt_flagname fl_mode[] = {
+static const mm_flagname fl_mode[] = {
     {04000, "S_ISUID"}, {02000, "S_ISGID"}, {01000, "S_ISVTX"},
     {0400, "S_IRUSR"}, {0200, "S_IWUSR"}, {0100, "S_IXUSR"},
     {040, "S_IRGRP"}, {020, "S_IWGRP"}, {010, "S_IXGRP"},
     {04, "S_IROTH"}, {02, "S_IWOTH"}, {01, "S_IXOTH"}, {0, NULL}};
-static const rt_flagname en_socktype[] = {
+static const mm_flagname en_socktype[] = {
     {SOCK_STREAM, "SOCK_STREAM"}, {SOCK_DGRAM, "SOCK_DGRAM"},
     {SOCK_RAW, "SOCK_RAW"}, {SOCK_RDM, "SOCK_RDM"},
     {SOCK_SEQPACKET, "SOCK_SEQPACKET"}, {SOCK_PACKET, "SOCK_PACKET"}, {0, NULL}};
 
-static const rt_flagname *const flagsets[FS__COUNT] = {
+static const mm_flagname *const flagsets[FS__COUNT] = {
     [FS_OPEN] = fl_open, [FS_EXE] = fl_exe, [FS_CLONE] = fl_clone,
     [FS_MOUNT] = fl_mount, [FS_MEMFD] = fl_memfd, [FS_AF] = en_af,
     [FS_PTRACE] = en_ptrace, [FS_MODE] = fl_mode, [FS_SOCKTYPE] = en_socktype,
@@ -522,7 +515,7 @@ static bool is_enum(int set)
     return set == FS_AF || set == FS_PTRACE || set == FS_SOCKTYPE;
 }
 
-int rt_flagset_for(mm_evt_type t, const char *argname)
+int mm_flagset_for(mm_evt_type t, const char *argname)
 {
     if (!strcmp(argname, "flags")) {
         switch (t) {
@@ -563,7 +556,7 @@ int rt_flagset_for(mm_evt_type t, const char *argname)
     return -1;
 }
 
-bool rt_flags_parse(int set, const char *s, uint64_t *out)
+bool mm_flags_parse(int set, const char *s, uint64_t *out)
 {
     *out = 0;
     if (!s)
@@ -594,7 +587,7 @@ bool rt_flags_parse(int set, const char *s, uint64_t *out)
             n -= 3;
         }
         bool ok = false;
-        for (const rt_flagname *f = flagsets[set]; f->name; f++)
+        for (const mm_flagname *f = flagsets[set]; f->name; f++)
             if (strlen(f->name) == n && !memcmp(f->name, st, n)) {
                 *out |= f->v;
                 ok = true;
@@ -606,13 +599,13 @@ bool rt_flags_parse(int set, const char *s, uint64_t *out)
     return true;
 }
 
-static const char *render_flags(rt_ctx *c, int set, uint64_t v)
+static const char *render_flags(mm_evalctx *c, int set, uint64_t v)
 {
-    const rt_flagname *tab = flagsets[set];
+    const mm_flagname *tab = flagsets[set];
     if (is_enum(set)) {
         if (set == FS_SOCKTYPE)
             v &= 0xf;
-        for (const rt_flagname *f = tab; f->name; f++)
+        for (const mm_flagname *f = tab; f->name; f++)
             if (f->v == v)
                 return f->name;
         return ctx_printf(c, "%llu", (unsigned long long)v);
@@ -621,7 +614,7 @@ static const char *render_flags(rt_ctx *c, int set, uint64_t v)
     size_t o = 0;
     buf[0] = 0;
     uint64_t left = v;
-    for (const rt_flagname *f = tab; f->name; f++) {
+    for (const mm_flagname *f = tab; f->name; f++) {
         if (f->v && (v & f->v) == f->v) {
             o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%s", o ? "|" : "", f->name);
             left &= ~f->v;
@@ -634,7 +627,7 @@ static const char *render_flags(rt_ctx *c, int set, uint64_t v)
     if (o == 0)
         return ctx_printf(c, "%llu", (unsigned long long)v);
     (void)left;
-    return rt_ctx_strdup(c, buf, o);
+    return mm_evalctx_strdup(c, buf, o);
 }
 
 static const char *const capnames[] = {
@@ -652,12 +645,12 @@ static const char *const capnames[] = {
 };
 #define NCAPS ((int)(sizeof capnames / sizeof capnames[0]))
 
-const char *rt_cap_name(int bit)
+const char *mm_cap_name(int bit)
 {
     return bit >= 0 && bit < NCAPS ? capnames[bit] : NULL;
 }
 
-int rt_cap_from_name(const char *name)
+int mm_cap_from_name(const char *name)
 {
     for (int i = 0; i < NCAPS; i++)
         if (!strcasecmp(capnames[i], name) || !strcasecmp(capnames[i] + 4, name))
@@ -665,7 +658,7 @@ int rt_cap_from_name(const char *name)
     return -1;
 }
 
-static const char *render_caps(rt_ctx *c, uint64_t caps)
+static const char *render_caps(mm_evalctx *c, uint64_t caps)
 {
     char buf[1024];
     size_t o = 0;
@@ -673,35 +666,35 @@ static const char *render_caps(rt_ctx *c, uint64_t caps)
     for (int i = 0; i < NCAPS; i++)
         if (caps & (1ull << i))
             o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%s", o ? " " : "", capnames[i]);
-    return rt_ctx_strdup(c, buf, o);
+    return mm_evalctx_strdup(c, buf, o);
 }
 
 /* ---- helpers ----------------------------------------------------------------- */
 
-static int put_str(rt_val *v, const char *s)
+static int put_str(mm_fval *v, const char *s)
 {
     if (!s)
         return 0;
     v->s = s;
-    v->len = RT_LEN_UNKNOWN;   /* measured only by the operators that need it */
+    v->len = MM_LEN_UNKNOWN;   /* measured only by the operators that need it */
     return 1;
 }
 
-static int put_num(rt_val *v, int64_t n)
+static int put_num(mm_fval *v, int64_t n)
 {
     v->n = n;
     v->s = NULL;
     return 1;
 }
 
-static int put_bool(rt_val *v, bool b)
+static int put_bool(mm_fval *v, bool b)
 {
     v->n = b;
     v->s = NULL;
     return 1;
 }
 
-static int put_ip(rt_val *v, const mm_ipaddr *ip)
+static int put_ip(mm_fval *v, const mm_ipaddr *ip)
 {
     if (!ip->family)
         return 0;
@@ -710,7 +703,7 @@ static int put_ip(rt_val *v, const mm_ipaddr *ip)
     return 1;
 }
 
-static const char *cmdline_of(rt_ctx *c, const mm_proc *p)
+static const char *cmdline_of(mm_evalctx *c, const mm_proc *p)
 {
     if (!p || !p->comm)
         return NULL;
@@ -738,7 +731,7 @@ static const char *param_get(const mm_event *ev, const char *name)
     return NULL;
 }
 
-static const char *errno_str(rt_ctx *c, int64_t res)
+static const char *errno_str(mm_evalctx *c, int64_t res)
 {
     if (res >= 0)
         return "SUCCESS";
@@ -746,7 +739,7 @@ static const char *errno_str(rt_ctx *c, int64_t res)
     return n ? n : ctx_printf(c, "%lld", (long long)res);
 }
 
-static const char *time_str(rt_ctx *c, int64_t ts, int form)
+static const char *time_str(mm_evalctx *c, int64_t ts, int form)
 {
     time_t s = (time_t)(ts / 1000000000);
     long ns = (long)(ts % 1000000000);
@@ -757,7 +750,7 @@ static const char *time_str(rt_ctx *c, int64_t ts, int form)
     case 0: strftime(buf, sizeof buf, "%H:%M:%S", &tm);
         return ctx_printf(c, "%s.%09ld", buf, ns);
     case 1: strftime(buf, sizeof buf, "%H:%M:%S", &tm);
-        return rt_ctx_strdup(c, buf, strlen(buf));
+        return mm_evalctx_strdup(c, buf, strlen(buf));
     case 2: strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
         return ctx_printf(c, "%s.%09ldZ", buf, ns);
     default: strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
@@ -796,7 +789,7 @@ static const mm_proc *find_ancestor_pid(const mm_proc *p, int64_t want)
     return NULL;
 }
 
-static const char *arg_str(rt_ctx *c, const rt_fref *f, bool raw)
+static const char *arg_str(mm_evalctx *c, const mm_fref *f, bool raw)
 {
     const mm_event *ev = c->ev;
     const mm_proc *p = ev->proc;
@@ -823,7 +816,7 @@ static const char *arg_str(rt_ctx *c, const rt_fref *f, bool raw)
             return ev->fstype;
         if (f->argid == AR_FLAGS && (ev->type == MM_EVT_EXECVE || ev->type == MM_EVT_EXECVEAT))
             v = ev->flags ? ev->flags : (p ? p->exe_flags : 0);
-        set = rt_flagset_for(ev->type, f->key);
+        set = mm_flagset_for(ev->type, f->key);
         if (raw || set < 0) {
             if (f->argid == AR_MODE)
                 return ctx_printf(c, "%04llo", (unsigned long long)v);
@@ -838,7 +831,7 @@ static const char *arg_str(rt_ctx *c, const rt_fref *f, bool raw)
             return ctx_printf(c, "%lld", (long long)ev->res);
         return errno_str(c, ev->res);
     case AR_SIZE: return ctx_printf(c, "%llu", (unsigned long long)ev->size);
-    case AR_DATA: return ev->data ? rt_ctx_strdup(c, ev->data, ev->datalen) : NULL;
+    case AR_DATA: return ev->data ? mm_evalctx_strdup(c, ev->data, ev->datalen) : NULL;
     case AR_TUPLE: return ev->fd ? ev->fd->name : NULL;
     case AR_EXE: return p ? p->exe : NULL;
     case AR_ARGS: return p ? p->args : NULL;
@@ -848,7 +841,7 @@ static const char *arg_str(rt_ctx *c, const rt_fref *f, bool raw)
     }
 }
 
-static const char *evt_args_str(rt_ctx *c)
+static const char *evt_args_str(mm_evalctx *c)
 {
     const mm_event *ev = c->ev;
     char buf[1024];
@@ -863,7 +856,7 @@ static const char *evt_args_str(rt_ctx *c)
     if (ev->path2)
         ADD(" newpath=%s", ev->path2);
     if (ev->flags) {
-        int set = rt_flagset_for(ev->type, "flags");
+        int set = mm_flagset_for(ev->type, "flags");
         ADD(" flags=%s", set >= 0 ? render_flags(c, set, ev->flags) : "");
     }
     for (unsigned i = 0; i < ev->nparams && i < MM_EVT_MAX_PARAMS; i++)
@@ -872,10 +865,10 @@ static const char *evt_args_str(rt_ctx *c)
 #undef ADD
     if (o >= sizeof buf)
         o = sizeof buf - 1;
-    return rt_ctx_strdup(c, buf, o);
+    return mm_evalctx_strdup(c, buf, o);
 }
 
-static int fd_ip_pair(const mm_fdinfo *fd, int which, rt_val *v)
+static int fd_ip_pair(const mm_fdinfo *fd, int which, mm_fval *v)
 {
     /* which: 0 both, 1 client, 2 server, 3 local, 4 remote */
     if (!fd || (fd->type != MM_FD_IPV4 && fd->type != MM_FD_IPV6))
@@ -895,7 +888,7 @@ static int fd_ip_pair(const mm_fdinfo *fd, int which, rt_val *v)
     return put_ip(v, a);
 }
 
-static int fd_port_pair(const mm_fdinfo *fd, int which, rt_val *v)
+static int fd_port_pair(const mm_fdinfo *fd, int which, mm_fval *v)
 {
     if (!fd || (fd->type != MM_FD_IPV4 && fd->type != MM_FD_IPV6))
         return 0;
@@ -908,13 +901,13 @@ static int fd_port_pair(const mm_fdinfo *fd, int which, rt_val *v)
     }
 }
 
-static int ancestors(rt_ctx *c, const rt_fref *f, const mm_proc *p, rt_val *v)
+static int ancestors(mm_evalctx *c, const mm_fref *f, const mm_proc *p, mm_fval *v)
 {
     int id = f->def->id;
-    int from = f->idx >= 0 ? f->idx : 1, to = f->idx >= 0 ? f->idx : RT_MAXV;
+    int from = f->idx >= 0 ? f->idx : 1, to = f->idx >= 0 ? f->idx : MM_FIELD_MAXV;
     int n = 0;
     const mm_proc *a = mm_proc_ancestor(p, from);
-    for (int i = from; a && i <= to && n < RT_MAXV; i++, a = a->parent) {
+    for (int i = from; a && i <= to && n < MM_FIELD_MAXV; i++, a = a->parent) {
         int k = 0;
         switch (id) {
         case F_PROC_APID: k = put_num(&v[n], a->pid); break;
@@ -928,7 +921,7 @@ static int ancestors(rt_ctx *c, const rt_fref *f, const mm_proc *p, rt_val *v)
     return n;
 }
 
-static int extract_raw(rt_ctx *c, const rt_fref *f, rt_val *v)
+static int extract_raw(mm_evalctx *c, const mm_fref *f, mm_fval *v)
 {
     const mm_event *ev = c->ev;
     const mm_proc *p = ev->proc;
@@ -975,7 +968,7 @@ static int extract_raw(rt_ctx *c, const rt_fref *f, rt_val *v)
         if (!ev->data)
             return 0;
         /* a sensor's buffer need not end in NUL: give operators one */
-        v->s = rt_ctx_strdup(c, ev->data, ev->datalen);
+        v->s = mm_evalctx_strdup(c, ev->data, ev->datalen);
         v->len = ev->datalen;
         return 1;
     case F_EVT_BUFLEN: return ev->data ? put_num(v, ev->datalen) : 0;
@@ -1003,7 +996,7 @@ static int extract_raw(rt_ctx *c, const rt_fref *f, rt_val *v)
                 const char *e = strchr(s, ' ');
                 size_t l = e ? (size_t)(e - s) : strlen(s);
                 if (l > kl && !memcmp(s, f->key, kl) && s[kl] == '=')
-                    return put_str(v, rt_ctx_strdup(c, s + kl + 1, l - kl - 1));
+                    return put_str(v, mm_evalctx_strdup(c, s + kl + 1, l - kl - 1));
                 s = e ? e + 1 : NULL;
             }
             return 0;
@@ -1133,7 +1126,7 @@ static int extract_raw(rt_ctx *c, const rt_fref *f, rt_val *v)
                               ct->mounts[i].dest ? ct->mounts[i].dest : "",
                               ct->mounts[i].mode ? ct->mounts[i].mode : "",
                               ct->mounts[i].rw ? "true" : "false");
-            const char *s = rt_ctx_strdup(c, b.data ? b.data : "", b.len);
+            const char *s = mm_evalctx_strdup(c, b.data ? b.data : "", b.len);
             mm_buf_free(&b);
             return put_str(v, s);
         }
@@ -1181,7 +1174,7 @@ static int extract_raw(rt_ctx *c, const rt_fref *f, rt_val *v)
         if (id == F_FD_FILENAME)
             return put_str(v, sl + 1);
         size_t dl = sl == fd->name ? 1 : (size_t)(sl - fd->name);
-        return put_str(v, rt_ctx_strdup(c, fd->name, dl));
+        return put_str(v, mm_evalctx_strdup(c, fd->name, dl));
     }
     case F_FD_NAMERAW:
         if (is_open_type(ev->type) && ev->path)
@@ -1226,7 +1219,7 @@ static int extract_raw(rt_ctx *c, const rt_fref *f, rt_val *v)
         size_t it = 0;
         const mm_fdinfo *x;
         int n = 0;
-        while (n < RT_MAXV && mm_proc_fd_next(p, &it, &x))
+        while (n < MM_FIELD_MAXV && mm_proc_fd_next(p, &it, &x))
             n += put_str(&v[n], mm_fd_type_name(x->type));
         return n;
     }
@@ -1237,7 +1230,7 @@ static int extract_raw(rt_ctx *c, const rt_fref *f, rt_val *v)
 static const char b64tab[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static const char *b64_decode(rt_ctx *c, const char *s, size_t n)
+static const char *b64_decode(mm_evalctx *c, const char *s, size_t n)
 {
     char *out = ctx_alloc(c, n + 1);
     size_t o = 0;
@@ -1260,13 +1253,13 @@ static const char *b64_decode(rt_ctx *c, const char *s, size_t n)
     return out;
 }
 
-int rt_extract(rt_ctx *c, const rt_fref *f, rt_val *v)
+int mm_field_extract(mm_evalctx *c, const mm_fref *f, mm_fval *v)
 {
-    int n = f->def->id >= RT_FID_AUDIT ? rt_audit_extract(c, f, v) : extract_raw(c, f, v);
+    int n = f->def->id >= MM_FID_AUDIT ? mm_audit_extract(c, f, v) : extract_raw(c, f, v);
     if (!f->xform || n == 0)
         return n;
     for (int i = 0; i < n; i++) {
-        if (v[i].s && v[i].len == RT_LEN_UNKNOWN)
+        if (v[i].s && v[i].len == MM_LEN_UNKNOWN)
             v[i].len = strlen(v[i].s);
         if (!v[i].s) {  /* numbers are transformed as their text */
             v[i].s = ctx_printf(c, "%lld", (long long)v[i].n);
@@ -1274,7 +1267,7 @@ int rt_extract(rt_ctx *c, const rt_fref *f, rt_val *v)
         }
         switch (f->xform) {
         case XF_TOLOWER: case XF_TOUPPER: {
-            char *s = rt_ctx_strdup(c, v[i].s, v[i].len);
+            char *s = mm_evalctx_strdup(c, v[i].s, v[i].len);
             for (size_t k = 0; k < v[i].len; k++)
                 s[k] = (char)(f->xform == XF_TOLOWER ? tolower((unsigned char)s[k])
                                                      : toupper((unsigned char)s[k]));
@@ -1306,21 +1299,21 @@ int rt_extract(rt_ctx *c, const rt_fref *f, rt_val *v)
     return n;
 }
 
-const char *rt_render(rt_ctx *c, const rt_fref *f, bool *numeric)
+const char *mm_field_render(mm_evalctx *c, const mm_fref *f, bool *numeric)
 {
-    rt_val v[RT_MAXV];
+    mm_fval v[MM_FIELD_MAXV];
     *numeric = false;
-    int n = rt_extract(c, f, v);
+    int n = mm_field_extract(c, f, v);
     if (n == 0)
         return NULL;
     if (f->def->list && f->type == FT_STR && !f->xform) {   /* Falco's "(a,b)" */
         size_t len = 2;
         for (int i = 0; i < n; i++)
-            len += (v[i].len == RT_LEN_UNKNOWN ? strlen(v[i].s) : v[i].len) + 1;
+            len += (v[i].len == MM_LEN_UNKNOWN ? strlen(v[i].s) : v[i].len) + 1;
         char *o = ctx_alloc(c, len + 1), *p = o;
         *p++ = '(';
         for (int i = 0; i < n; i++) {
-            size_t l = v[i].len == RT_LEN_UNKNOWN ? strlen(v[i].s) : v[i].len;
+            size_t l = v[i].len == MM_LEN_UNKNOWN ? strlen(v[i].s) : v[i].len;
             if (i)
                 *p++ = ',';
             memcpy(p, v[i].s, l);
@@ -1338,12 +1331,12 @@ const char *rt_render(rt_ctx *c, const rt_fref *f, bool *numeric)
         return v[0].n ? "true" : "false";
     case FT_IP: case FT_NET: {
         char buf[64];
-        mm_rt_ip_str(&v[0].ip, buf, sizeof buf);
-        return rt_ctx_strdup(c, buf, strlen(buf));
+        mm_event_ip_str(&v[0].ip, buf, sizeof buf);
+        return mm_evalctx_strdup(c, buf, strlen(buf));
     }
     default:
         if (f->def->id == F_EVT_BUFFER) /* may hold NULs: print up to one */
-            return rt_ctx_strdup(c, v[0].s, v[0].len == RT_LEN_UNKNOWN ? strlen(v[0].s)
+            return mm_evalctx_strdup(c, v[0].s, v[0].len == MM_LEN_UNKNOWN ? strlen(v[0].s)
                                                   : strnlen(v[0].s, v[0].len));
         return v[0].s;
     }

@@ -31,7 +31,7 @@
 #include <yaml.h>
 
 #include "mamori/profile.h"
-#include "runtime/runtime.h"
+#include "runtime/runtime_int.h"
 
 #define MAX_PROFILE_FILE (16u << 20)
 #define MAX_IMAGES 4096
@@ -95,8 +95,8 @@ struct mm_profile {
     mm_rule_priority pri;  /* defaults of the file */
     mm_rule_action act[MM_PROF__COUNT];
     /* checking */
-    rt_ctx ctx;
-    rt_fref fref[NAF];
+    mm_evalctx ctx;
+    mm_fref fref[NAF];
     bool fref_ok[NAF];
     bool fref_init;
     mm_map *seen;          /* (process, category, value) already reported */
@@ -320,8 +320,8 @@ void mm_profile_free(mm_profile *p)
     mm_map_free(p->img_cache, NULL);
     if (p->fref_init)
         for (size_t i = 0; i < NAF; i++)
-            rt_fref_clear(&p->fref[i]);
-    rt_ctx_free(&p->ctx);
+            mm_fref_clear(&p->fref[i]);
+    mm_evalctx_free(&p->ctx);
     mm_buf_free(&p->obuf);
     free(p);
 }
@@ -452,7 +452,7 @@ static char *resolve(const mm_event *ev, const char *path)
         if (d && d->type == MM_FD_DIRECTORY && d->name)
             base = d->name;
     }
-    char *r = mm_rt_path_resolve(base, path);
+    char *r = mm_event_path_resolve(base, path);
     /* a path that stays relative (no cwd known) names no place */
     if (r && (r[0] != '/' || strlen(r) > MAX_STR)) {
         free(r);
@@ -1879,12 +1879,11 @@ int mm_profile_check(mm_profile *p, const mm_event *ev, mm_alert_fn fn, void *ud
     if (!fn)
         goto out;
     if (!p->fref_init) {
-        char why[256];
         for (size_t i = 0; i < NAF; i++)
-            p->fref_ok[i] = rt_fref_init(&p->fref[i], alert_fields[i], why, sizeof why) == 0;
+            p->fref_ok[i] = mm_fref_init(&p->fref[i], alert_fields[i]) == 0;
         p->fref_init = true;
     }
-    rt_ctx_reset(&p->ctx, ev);
+    mm_evalctx_reset(&p->ctx, ev);
     mm_alert_field af[NAF + 3];
     size_t nf = 0;
     static const char *const catval[MM_PROF__COUNT] = {"process", "file", "listen", "connect"};
@@ -1894,7 +1893,7 @@ int mm_profile_check(mm_profile *p, const mm_event *ev, mm_alert_fn fn, void *ud
     const char *fv[NAF];
     for (size_t i = 0; i < NAF; i++) {
         bool num = false;
-        fv[i] = p->fref_ok[i] ? rt_render(&p->ctx, &p->fref[i], &num) : NULL;
+        fv[i] = p->fref_ok[i] ? mm_field_render(&p->ctx, &p->fref[i], &num) : NULL;
         if (!strcmp(alert_fields[i], "fd.name") && o.cat == MM_PROF_PROCESS)
             continue;
         af[nf++] = (mm_alert_field){alert_fields[i], fv[i], num};

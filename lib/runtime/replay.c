@@ -29,7 +29,7 @@
 #include <openssl/sha.h>
 
 #include "mamori/capture.h"
-#include "runtime/runtime.h"
+#include "runtime/runtime_int.h"
 
 #define MAX_LINE (1u << 20)
 #define MAX_ANCESTORS 32
@@ -59,7 +59,7 @@ static void ctr_free(void *p)
 static mm_replay *replay_alloc(const char *name)
 {
     mm_replay *r = mm_xcalloc(1, sizeof *r);
-    r->pt = mm_proctab_new(0);
+    mm_proctab_new(&r->pt, 0);
     r->containers = mm_map_new();
     r->name = name;
     return r;
@@ -231,7 +231,7 @@ static uint64_t caps_parse(json_t *v)
         if (n < sizeof name) {
             memcpy(name, s, n);
             name[n] = 0;
-            int b = rt_cap_from_name(name);
+            int b = mm_cap_from_name(name);
             if (b >= 0)
                 caps |= 1ull << b;
         }
@@ -351,7 +351,7 @@ static mm_container *container_for(mm_replay *r, json_t *o)
     if (!c) {
         if (mm_map_count(r->containers) >= MAX_CONTAINERS)
             return NULL;
-        c = mm_container_new(id);
+        mm_container_new(&c, id);
         mm_map_put(r->containers, id, c);
     }
     const char *s;
@@ -453,7 +453,8 @@ static mm_proc *build_chain(mm_replay *r, json_t *o)
         int64_t pid = -1;
         if (spec[i])
             jint(spec[i], "pid", &pid);
-        mm_proc *a = mm_proc_new(pid);
+        mm_proc *a;
+        mm_proc_new(&a, pid);
         if (spec[i])
             fill_proc(a, spec[i], false);
         if (!top)
@@ -505,8 +506,8 @@ static int parse_args(mm_replay *r, json_t *o)
                    !strcmp(name, "family") || !strcmp(name, "request") || !strcmp(name, "nstype") ||
                    (!strcmp(name, "type") && ev->type != MM_EVT_MOUNT)) {
             uint64_t x;
-            int set = rt_flagset_for(ev->type, name);
-            if (!rt_flags_parse(set, s, &x))
+            int set = mm_flagset_for(ev->type, name);
+            if (!mm_flags_parse(set, s, &x))
                 return line_err(r, "'%s': cannot read '%s' for %s", k, s, mm_evt_type_name(ev->type));
             if (!strcmp(name, "flags"))
                 ev->flags = (uint32_t)x;
@@ -679,9 +680,11 @@ static int parse_obj(mm_replay *r, json_t *o, const mm_event **out)
     memset(ev, 0, sizeof *ev);
     if (!json_is_object(o))
         return line_err(r, "an event is a JSON object");
-    char kwhy[256];
-    if (!rt_replay_kinds_ok(o, kwhy, sizeof kwhy))
+    if (mm_replay_kinds_check(o) < 0) {
+        char kwhy[256];
+        snprintf(kwhy, sizeof kwhy, "%s", mm_error_last());
         return line_err(r, "%s", kwhy);
+    }
     const char *ts = jstr(o, "evt.type");
     if (!ts)
         return line_err(r, "no \"evt.type\" (a string such as \"execve\")");
@@ -731,7 +734,8 @@ static int parse_obj(mm_replay *r, json_t *o, const mm_event **out)
     if (pid > 0) {
         p = mm_proctab_add(r->pt, pid, ppid);
     } else {
-        r->synth = p = mm_proc_new(-1);
+        mm_proc_new(&p, -1);
+        r->synth = p;
         if (ppid > 0) {
             mm_proc *pp = mm_proctab_get(r->pt, ppid);
             if (pp)
@@ -1077,9 +1081,9 @@ char *mm_event_to_json_flags(const mm_event *ev, unsigned flags)
         json_object_set_new(o, "fd.type", json_string(mm_fd_type_name(f->type)));
         put_s(o, "fd.name", f->name);
         if (f->type == MM_FD_IPV4 || f->type == MM_FD_IPV6) {
-            mm_rt_ip_str(&f->cip, buf, sizeof buf);
+            mm_event_ip_str(&f->cip, buf, sizeof buf);
             put_s(o, "fd.cip", buf);
-            mm_rt_ip_str(&f->sip, buf, sizeof buf);
+            mm_event_ip_str(&f->sip, buf, sizeof buf);
             put_s(o, "fd.sip", buf);
             json_object_set_new(o, "fd.cport", json_integer(f->cport));
             json_object_set_new(o, "fd.sport", json_integer(f->sport));

@@ -22,7 +22,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
-#include "runtime/runtime.h"
+#include "runtime/runtime_int.h"
 
 #define MAX_RULE_FILE (64u << 20)
 #define MAX_ITEMS 100000
@@ -38,7 +38,7 @@ typedef struct dlist {
 typedef struct dmacro {
     char *name, *cond, *file;
     int line;
-    rt_ast *ast;
+    mm_cond_ast *ast;
     bool parsed, bad;
     char *err;
 } dmacro;
@@ -58,7 +58,7 @@ typedef struct dexc {
 
 typedef struct seg {
     char *lit;            /* literal text, or NULL */
-    rt_fref f;            /* when lit is NULL */
+    mm_fref f;            /* when lit is NULL */
 } seg;
 
 typedef struct drule {
@@ -71,10 +71,10 @@ typedef struct drule {
     int cond_line;
     bool skip_unknown;
     /* compiled */
-    rt_node *node;
+    mm_cond *node;
     seg *segs;
     size_t nsegs;
-    rt_fref **ofields;    /* distinct fields of the output, in order */
+    mm_fref **ofields;    /* distinct fields of the output, in order */
     size_t nofields;
     bool runnable;
 } drule;
@@ -94,7 +94,7 @@ struct mm_ruleset {
     uint32_t *bucket[MM_EVT__COUNT];
     uint32_t nbucket[MM_EVT__COUNT];
     bool compiled;
-    rt_ctx ctx;
+    mm_evalctx ctx;
     char hostname[256];
     mm_alert_field *afields;
     size_t cafields;
@@ -174,12 +174,12 @@ static void exc_free(dexc *e)
 
 static void rule_uncompile(drule *r)
 {
-    rt_node_free(r->node);
+    mm_cond_free(r->node);
     r->node = NULL;
     for (size_t i = 0; i < r->nsegs; i++) {
         free(r->segs[i].lit);
         if (!r->segs[i].lit)
-            rt_fref_clear(&r->segs[i].f);
+            mm_fref_clear(&r->segs[i].f);
     }
     free(r->segs);
     r->segs = NULL;
@@ -213,7 +213,7 @@ void mm_ruleset_free(mm_ruleset *rs)
     for (size_t i = 0; i < rs->nmacros; i++) {
         free(rs->macros[i].name); free(rs->macros[i].cond); free(rs->macros[i].file);
         free(rs->macros[i].err);
-        rt_ast_free(rs->macros[i].ast);
+        mm_cond_ast_free(rs->macros[i].ast);
     }
     free(rs->macros);
     for (size_t i = 0; i < rs->nrules; i++)
@@ -225,7 +225,7 @@ void mm_ruleset_free(mm_ruleset *rs)
     mm_strv_free(rs->warnings, rs->nwarnings);
     for (int t = 0; t < MM_EVT__COUNT; t++)
         free(rs->bucket[t]);
-    rt_ctx_free(&rs->ctx);
+    mm_evalctx_free(&rs->ctx);
     free(rs->afields);
     mm_buf_free(&rs->obuf);
     mm_buf_free(&rs->unknown_types);
@@ -950,7 +950,7 @@ int mm_ruleset_load_file(mm_ruleset *rs, const char *path)
 
 /* ---- compile ------------------------------------------------------------------------ */
 
-static rt_ast *macro_cb(void *ud, const char *name, bool *found)
+static mm_cond_ast *macro_cb(void *ud, const char *name, bool *found)
 {
     mm_ruleset *rs = ud;
     size_t ix = (size_t)(uintptr_t)mm_map_get(rs->macro_ix, name);
@@ -979,7 +979,7 @@ static void unknown_type_cb(void *ud, const char *name)
 }
 
 /* Splits an output template into literal and %field segments. */
-static int compile_output(drule *r, char *why, size_t whylen)
+static int compile_output(drule *r)
 {
     const char *s = r->output ? r->output : "";
     mm_buf lit = MM_BUF_INIT;
@@ -1011,11 +1011,12 @@ static int compile_output(drule *r, char *why, size_t whylen)
             r->segs = mm_xrealloc(r->segs, (r->nsegs + 1) * sizeof *r->segs);
             seg *sg = &r->segs[r->nsegs];
             memset(sg, 0, sizeof *sg);
-            if (rt_fref_init(&sg->f, ftext, why, whylen) < 0) {
-                rt_fref_clear(&sg->f);
+            int rc = mm_fref_init(&sg->f, ftext);
+            if (rc < 0) {
+                mm_fref_clear(&sg->f);
                 free(ftext);
                 mm_buf_free(&lit);
-                return -1;
+                return rc;
             }
             r->nsegs++;
             free(ftext);
@@ -1046,7 +1047,7 @@ static int compile_output(drule *r, char *why, size_t whylen)
  * first entry that matches decides ('!' = filled). */
 /* The name a caps list uses for f: "evt.arg.NAME" for an argument,
  * else the field's own name */
-static void caps_name(const rt_fref *f, char *name, size_t n)
+static void caps_name(const mm_fref *f, char *name, size_t n)
 {
     if (f->def->argmode == ARG_KEY && f->key && !strncmp(f->def->name, "evt.", 4) &&
         strstr(f->def->name, "arg"))
@@ -1055,7 +1056,7 @@ static void caps_name(const rt_fref *f, char *name, size_t n)
         snprintf(name, n, "%s", f->def->name);
 }
 
-static bool field_ok(void *ud, const rt_fref *f)
+static bool field_ok(void *ud, const mm_fref *f)
 {
     const mm_source_caps *c = ud;
     char name[160];
@@ -1073,7 +1074,7 @@ static bool field_ok(void *ud, const rt_fref *f)
     return true;
 }
 
-static const char *field_why(const mm_source_caps *c, const rt_fref *f)
+static const char *field_why(const mm_source_caps *c, const mm_fref *f)
 {
     char name[160];
     caps_name(f, name, sizeof name);
@@ -1091,12 +1092,12 @@ static const char *field_why(const mm_source_caps *c, const rt_fref *f)
 /* Can the source serve rule r (compiled, matching event types `types`)?
  * Narrows `types` to what the source produces; on refusal sets r->reason
  * (naming the event types or the field) and returns -1. */
-static int source_check(mm_ruleset *rs, drule *r, uint64_t types[RT_TYPEWORDS])
+static int source_check(mm_ruleset *rs, drule *r, uint64_t types[MM_COND_TYPEWORDS])
 {
     const mm_source_caps *c = rs->caps;
-    uint64_t prod[RT_TYPEWORDS];
+    uint64_t prod[MM_COND_TYPEWORDS];
     bool any = false;
-    for (int w = 0; w < RT_TYPEWORDS; w++) {
+    for (int w = 0; w < MM_COND_TYPEWORDS; w++) {
         prod[w] = w < (int)(sizeof c->types / sizeof c->types[0]) ? c->types[w] : 0;
         any |= (types[w] & prod[w]) != 0;
     }
@@ -1118,7 +1119,7 @@ static int source_check(mm_ruleset *rs, drule *r, uint64_t types[RT_TYPEWORDS])
         mm_buf_free(&b);
         return -1;
     }
-    const rt_fref *bad = rt_node_first_unfillable(r->node, prod, field_ok, (void *)c);
+    const mm_fref *bad = mm_cond_first_unfillable(r->node, prod, field_ok, (void *)c);
     if (!bad) {
         /* the output needs its fields too (shown as <NA> otherwise) */
         for (size_t i = 0; i < r->nofields && !bad; i++)
@@ -1136,7 +1137,7 @@ static int source_check(mm_ruleset *rs, drule *r, uint64_t types[RT_TYPEWORDS])
         r->reason = mm_xasprintf("field '%s': %s", bad->text, field_why(c, bad));
         return -1;
     }
-    for (int w = 0; w < RT_TYPEWORDS; w++)
+    for (int w = 0; w < MM_COND_TYPEWORDS; w++)
         types[w] &= prod[w];
     return 0;
 }
@@ -1186,7 +1187,7 @@ int mm_ruleset_compile(mm_ruleset *rs)
 {
     char err[512], why[512];
     strict_state st = {NULL, 0, 0};
-    rt_defs defs = {macro_cb, list_cb, unknown_type_cb, rs};
+    mm_cond_defs defs = {macro_cb, list_cb, unknown_type_cb, rs};
     for (int t = 0; t < MM_EVT__COUNT; t++) {
         free(rs->bucket[t]);
         rs->bucket[t] = NULL;
@@ -1195,10 +1196,10 @@ int mm_ruleset_compile(mm_ruleset *rs)
     /* macros first: one that does not parse is ignored, its users disabled */
     for (size_t i = 0; i < rs->nmacros; i++) {
         dmacro *m = &rs->macros[i];
-        rt_ast_free(m->ast);
-        m->ast = rt_ast_parse(m->cond, err, sizeof err);
-        m->bad = m->ast == NULL;
+        mm_cond_ast_free(m->ast);
+        m->bad = mm_cond_parse(&m->ast, m->cond) < 0;
         if (m->bad) {
+            snprintf(err, sizeof err, "%s", mm_error_last());
             /* the rules that use it are disabled, each naming it */
             warn(rs, "%s:%d: macro '%s' ignored: condition: %s", m->file, m->line, m->name,
                  err);
@@ -1229,7 +1230,9 @@ int mm_ruleset_compile(mm_ruleset *rs)
         char *exc = exceptions_text(r);
         char *full = *exc ? mm_xasprintf("(%s) and not (%s)", r->cond, exc) : mm_xstrdup(r->cond);
         free(exc);
-        rt_ast *a = rt_ast_parse(full, err, sizeof err);
+        mm_cond_ast *a;
+        if (mm_cond_parse(&a, full) < 0)
+            snprintf(err, sizeof err, "%s", mm_error_last());
         free(full);
         int cline = r->cond_line ? r->cond_line : r->info.line;
         if (!a) {
@@ -1242,16 +1245,15 @@ int mm_ruleset_compile(mm_ruleset *rs)
             continue;
         }
         mm_buf_clear(&rs->unknown_types);
-        r->node = rt_compile(a, &defs, why, sizeof why);
-        rt_ast_free(a);
+        if (mm_cond_compile(&r->node, a, &defs) < 0)
+            snprintf(why, sizeof why, "%s", mm_error_last());
+        mm_cond_ast_free(a);
         if (r->node && rs->unknown_types.len)
             warn(rs, "%s:%d: rule '%s': evt.type %s not an event mamori produces", r->file,
                  r->info.line, r->name, rs->unknown_types.data);
-        if (r->node && compile_output(r, why, sizeof why) < 0) {
+        if (r->node && compile_output(r) < 0) {
             rule_uncompile(r);
-            char *w = mm_xasprintf("output: %s", why);
-            snprintf(why, sizeof why, "%s", w);
-            free(w);
+            snprintf(why, sizeof why, "output: %s", mm_error_last());
         }
         if (!r->node) {
             r->info.disabled = true;
@@ -1266,8 +1268,8 @@ int mm_ruleset_compile(mm_ruleset *rs)
         }
         r->runnable = true;
         rule_sync_info(r);
-        uint64_t types[RT_TYPEWORDS];
-        rt_node_types(r->node, types);
+        uint64_t types[MM_COND_TYPEWORDS];
+        mm_cond_types(r->node, types);
         /* audit events go to k8s_audit rules only, syscall events to the others */
         bool has_audit = (types[MM_EVT_K8S_AUDIT / 64] >> (MM_EVT_K8S_AUDIT % 64)) & 1;
         if (audit) {
@@ -1397,7 +1399,7 @@ const char *mm_ruleset_warning(const mm_ruleset *rs, size_t i)
 
 static void fire(mm_ruleset *rs, drule *r, const mm_event *ev, mm_alert_fn fn, void *ud)
 {
-    rt_ctx *c = &rs->ctx;
+    mm_evalctx *c = &rs->ctx;
     mm_buf *o = &rs->obuf;
     mm_buf_clear(o);
     mm_buf_adds(o, "");
@@ -1406,7 +1408,7 @@ static void fire(mm_ruleset *rs, drule *r, const mm_event *ev, mm_alert_fn fn, v
             mm_buf_adds(o, r->segs[i].lit);
         } else {
             bool num;
-            const char *v = rt_render(c, &r->segs[i].f, &num);
+            const char *v = mm_field_render(c, &r->segs[i].f, &num);
             mm_buf_adds(o, v ? v : "<NA>");
         }
     }
@@ -1417,7 +1419,7 @@ static void fire(mm_ruleset *rs, drule *r, const mm_event *ev, mm_alert_fn fn, v
     for (size_t i = 0; i < r->nofields; i++) {
         bool num;
         rs->afields[i].name = r->ofields[i]->text;
-        rs->afields[i].value = rt_render(c, r->ofields[i], &num);
+        rs->afields[i].value = mm_field_render(c, r->ofields[i], &num);
         rs->afields[i].numeric = num;
     }
     mm_alert a = {
@@ -1437,13 +1439,13 @@ int mm_ruleset_eval(mm_ruleset *rs, const mm_event *ev, mm_alert_fn fn, void *ud
     unsigned t = (unsigned)ev->type;
     if (t >= MM_EVT__COUNT || !rs->nbucket[t])
         return 0;
-    rt_ctx_reset(&rs->ctx, ev);
+    mm_evalctx_reset(&rs->ctx, ev);
     int hits = 0;
     for (uint32_t i = 0; i < rs->nbucket[t]; i++) {
         drule *r = &rs->rules[rs->bucket[t][i]];
         if (!r->info.enabled || r->info.priority > rs->min_pri)
             continue;
-        if (rt_eval(r->node, &rs->ctx)) {
+        if (mm_cond_eval(r->node, &rs->ctx)) {
             hits++;
             if (fn)
                 fire(rs, r, ev, fn, ud);

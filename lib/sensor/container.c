@@ -107,7 +107,7 @@ mm_container_cache *mm_container_cache_new(const char *root)
     mm_container_cache *c = mm_xcalloc(1, sizeof *c);
     c->root = mm_xstrdup(root && *root ? root : "/");
     c->by_id = mm_map_new();
-    c->host = mm_container_new("host");
+    mm_container_new(&c->host, "host");
     mm_proc_set(&c->host->name, "host");
     mm_proc_set(&c->host->type, "host");
     return c;
@@ -287,7 +287,7 @@ mm_container *mm_container_cache_get(mm_container_cache *c, const char *cgroup)
     char shortid[13];
     memcpy(shortid, id, 12);
     shortid[12] = 0;
-    ct = mm_container_new(shortid);
+    mm_container_new(&ct, shortid);
     mm_proc_set(&ct->full_id, id);
     mm_proc_set(&ct->type, rt);
     if (strcmp(rt, "docker") == 0) {
