@@ -1,9 +1,15 @@
 /*
- * runtime_int.h - what the files of the runtime rule engine share (private):
- * the field registry and extraction (fields.c), the condition parser and
- * compiled evaluation trees (cond.c), and small helpers of the event model
- * (event.c).  Rules and macros are parsed into an AST first (macros and
- * lists still by name), then compiled against the ruleset's definitions.
+ * runtime_int.h - what the files of the runtime area share (private): the
+ * field registry and extraction (fields.c, fields_extract.c), the condition
+ * parser and compiled evaluation trees (cond.c), and small helpers of the
+ * event model (event.c).  Rules and macros are parsed into an AST first
+ * (macros and lists still by name), then compiled against the ruleset's
+ * definitions.
+ *
+ * The area's files by concern: the event model (event.c); the rule engine
+ * (fields*.c, cond.c, rules.c, audit.c for the k8s_audit fields); event
+ * sources (replay*.c, capture.c, auditlog.c); alert outputs (alert.c);
+ * behaviour profiles (profile*.c).
  */
 #ifndef MM_RUNTIME_INT_H
 #define MM_RUNTIME_INT_H
@@ -101,6 +107,10 @@ const mm_fdef *mm_audit_field_find(const char *name, size_t len);
 int mm_audit_extract(mm_evalctx *c, const mm_fref *f, mm_fval *v);
 void mm_evalctx_free(mm_evalctx *c);
 char *mm_evalctx_strdup(mm_evalctx *c, const char *s, size_t n);
+/* n bytes (or a formatted string) in the per-event arena of c */
+char *mm_evalctx_alloc(mm_evalctx *c, size_t n);
+char *mm_evalctx_printf(mm_evalctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Flag tables shared by rendering (fields.c) and replay parsing. */
 typedef struct mm_flagname { uint64_t v; const char *name; } mm_flagname;
