@@ -1,15 +1,17 @@
 /*
  * runtime_int.h - what the files of the runtime area share (private): the
  * field registry and extraction (fields.c, fields_extract.c), the condition
- * parser and compiled evaluation trees (cond.c), and small helpers of the
- * event model (event.c).  Rules and macros are parsed into an AST first
- * (macros and lists still by name), then compiled against the ruleset's
- * definitions.
+ * parser and compiled evaluation trees (cond_parse.c, cond.c), and small
+ * helpers of the event model (event.c).  Rules and macros are parsed into
+ * an AST first (macros and lists still by name), then compiled against the
+ * ruleset's definitions.
  *
  * The area's files by concern: the event model (event.c); the rule engine
- * (fields*.c, cond.c, rules.c, audit.c for the k8s_audit fields); event
+ * (fields*.c, cond*.c, rules*.c, audit.c for the k8s_audit fields); event
  * sources (replay*.c, capture.c, auditlog.c); alert outputs (alert.c);
- * behaviour profiles (profile*.c).
+ * behaviour profiles (profile*.c).  Each concern with more than one file
+ * has its own private header (fields_int.h, cond_int.h, rules_int.h,
+ * profile_int.h).
  */
 #ifndef MM_RUNTIME_INT_H
 #define MM_RUNTIME_INT_H
