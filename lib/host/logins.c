@@ -11,6 +11,10 @@
  * `last` pairs them (walking the file backwards: a login ends at the next
  * record on its line, else at the next shutdown or boot); that is a fact
  * about the format's use, written here from scratch.
+ *
+ * Length: the utmp/lastlog decoding, the session pairing and the findings
+ * work on the same records, in the order a reader follows; each is a
+ * section.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

@@ -6,6 +6,10 @@
  * Records are reference counted so that an ancestor chain stays readable
  * (proc.aname[N]) after a parent exits, and so that the process of a
  * procexit event can still be read by rules while it is being removed.
+ *
+ * Length: the process table's hashing, the fd tables and the state changes
+ * each event implies share the records' private layout (reference counts, fd
+ * slots); the state changes are the last section.
  */
 #include <stdlib.h>
 #include <string.h>

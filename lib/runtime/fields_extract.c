@@ -6,6 +6,11 @@
  * b64, basename, len) applied on top, and a value rendered for outputs.  A
  * field with no value for an event gives 0 values, which makes every
  * comparison on it false, as in Falco.
+ *
+ * Length: one switch per field family over the same event, process and fd
+ * records and the same per-event arena; the families are separate functions,
+ * kept in one file so that the compiler inlines them into the one dispatch
+ * (rule evaluation's hot path).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

@@ -14,6 +14,10 @@
  * pid's record got from its last line, which the writer relies on.
  * Input is untrusted: sizes are capped and bad lines are errors naming the
  * line, never crashes.
+ *
+ * Length: the reader of one event line: the process, container, fd and
+ * argument keys fill one event and one process table together (the writer is
+ * replay_write.c).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

@@ -15,6 +15,10 @@
  * registry says is trusted: names are checked against the reference
  * grammar before they are put into a reference, counts are capped, and
  * the failure of one image is kept with that image.
+ *
+ * Length: the two phases of one registry run share the run state (tags,
+ * digests, the store's scans, the report); names, tag ordering, the
+ * reference grammar and the JSON output are its sections.
  */
 #include <ctype.h>
 #include <errno.h>

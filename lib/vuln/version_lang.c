@@ -8,6 +8,10 @@
  * strings so that "20240101000000000000" compares right.  Schemes that
  * need a list of components (Maven, RubyGems) cap it at MAX_PARTS and call
  * longer strings invalid.
+ *
+ * Length: five schemes behind one interface, each section self-contained;
+ * they share the slice and digit-string helpers at the top, which splitting
+ * would have to export.
  */
 #include <string.h>
 
