@@ -202,10 +202,8 @@ static void note(mm_logins *l, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *m = mm_xvasprintf(fmt, ap);
+    mm_strv_vpushf(&l->notes, &l->nnotes, 0, fmt, ap);
     va_end(ap);
-    mm_strv_push(&l->notes, &l->nnotes, m);
-    free(m);
 }
 
 /* Reads a whole file; 1 = missing default (noted), 0 = read, <0 = error. */

@@ -49,14 +49,8 @@ void mm_ruleset_warn(mm_ruleset *rs, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *m = mm_xvasprintf(fmt, ap);
+    mm_strv_vpushf(&rs->warnings, &rs->nwarnings, 10000, fmt, ap);
     va_end(ap);
-    if (rs->nwarnings < 10000) {
-        rs->warnings = mm_xrealloc(rs->warnings, (rs->nwarnings + 1) * sizeof *rs->warnings);
-        rs->warnings[rs->nwarnings++] = m;
-    } else {
-        free(m);
-    }
 }
 
 int mm_ruleset_new(mm_ruleset **out)

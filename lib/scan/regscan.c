@@ -316,14 +316,10 @@ static void report_warn(mm_regscan_report *rep, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void report_warn(mm_regscan_report *rep, const char *fmt, ...)
 {
-    if (rep->nwarnings >= MAX_RUN_WARNINGS)
-        return;
     va_list ap;
     va_start(ap, fmt);
-    char *s = mm_xvasprintf(fmt, ap);
+    mm_strv_vpushf(&rep->warnings, &rep->nwarnings, MAX_RUN_WARNINGS, fmt, ap);
     va_end(ap);
-    mm_strv_push(&rep->warnings, &rep->nwarnings, s);
-    free(s);
 }
 
 static void image_clear(mm_regscan_image *im)
