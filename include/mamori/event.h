@@ -15,6 +15,8 @@
  *  - event types carry Falco's evt.type names, so rules written for Falco
  *    (evt.type in (open, openat, openat2)) read naturally.
  * Field names in comments are the Falco fields the rule engine maps to them.
+ * Constructors take the out parameter first and return 0 (MM_OK), as in the
+ * rest of the library; those of this header cannot fail otherwise.
  */
 #ifndef MAMORI_EVENT_H
 #define MAMORI_EVENT_H
@@ -188,7 +190,7 @@ typedef struct mm_container {
     bool meta_from_proc;   /* metadata read through a live process */
 } mm_container;
 
-mm_container *mm_container_new(const char *id);     /* refs = 1 */
+int mm_container_new(mm_container **out, const char *id);  /* refs = 1 */
 mm_container *mm_container_ref(mm_container *c);    /* NULL stays NULL */
 void mm_container_unref(mm_container *c);
 
@@ -245,7 +247,7 @@ typedef struct mm_proc {
     mm_fdtab *fds;                 /* lazily created */
 } mm_proc;
 
-mm_proc *mm_proc_new(int64_t pid);          /* refs = 1, all unknown */
+int mm_proc_new(mm_proc **out, int64_t pid);  /* refs = 1, all unknown */
 mm_proc *mm_proc_ref(mm_proc *p);           /* NULL stays NULL */
 void mm_proc_unref(mm_proc *p);             /* frees at 0; drops parent */
 /* Replaces the heap string *slot with a copy of s (NULL clears). */
@@ -276,7 +278,8 @@ void mm_fdinfo_name_from_tuple(mm_fdinfo *f);
 /* The process table: pid -> record. */
 typedef struct mm_proctab mm_proctab;
 
-mm_proctab *mm_proctab_new(size_t max_procs);  /* 0 = default cap (65536) */
+/* 0 = default cap (65536) */
+int mm_proctab_new(mm_proctab **out, size_t max_procs);
 void mm_proctab_free(mm_proctab *t);
 mm_proc *mm_proctab_get(const mm_proctab *t, int64_t pid);
 /* The record for pid, created if absent (linked to ppid's record when that

@@ -16,6 +16,10 @@
  *
  * Everything comes from an untrusted file: every size is capped (file,
  * instructions, heredocs, expansion) and every index is checked.
+ *
+ * Length: the instruction level of the parser; the word and line levels are
+ * already dockerfile_words.c and dockerfile_lines.c, and what is left is one
+ * state machine over the instructions.
  */
 #include <ctype.h>
 #include <stdlib.h>

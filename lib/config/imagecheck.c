@@ -14,6 +14,10 @@
  * Credential names in ENV / labels / history are flagged here; credential
  * values anywhere are the secret scanner's (section 3.1.4): the two do not
  * overlap.
+ *
+ * Length: one analyzer's checks over the same gathered config, files and
+ * tree, a section per input; the checks are a catalogue read as one list
+ * (docs/misconfig.md).
  */
 #include <ctype.h>
 #include <stdlib.h>

@@ -358,14 +358,10 @@ void mm_checks_tally(const mm_checks *c, size_t counts[MM_CHECK_ERROR + 1])
 
 void mm_checks_notef(mm_checks *c, const char *fmt, ...)
 {
-    if (c->nnotes >= MAX_NOTES)
-        return;
     va_list ap;
     va_start(ap, fmt);
-    char *s = mm_xvasprintf(fmt, ap);
+    mm_strv_vpushf(&c->notes, &c->nnotes, MAX_NOTES, fmt, ap);
     va_end(ap);
-    mm_strv_push(&c->notes, &c->nnotes, s);
-    free(s);
 }
 
 mm_check_result *mm_checks_push(mm_checks *c, const mm_check_result *r)

@@ -11,6 +11,10 @@
  * `last` pairs them (walking the file backwards: a login ends at the next
  * record on its line, else at the next shutdown or boot); that is a fact
  * about the format's use, written here from scratch.
+ *
+ * Length: the utmp/lastlog decoding, the session pairing and the findings
+ * work on the same records, in the order a reader follows; each is a
+ * section.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -198,10 +202,8 @@ static void note(mm_logins *l, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *m = mm_xvasprintf(fmt, ap);
+    mm_strv_vpushf(&l->notes, &l->nnotes, 0, fmt, ap);
     va_end(ap);
-    mm_strv_push(&l->notes, &l->nnotes, m);
-    free(m);
 }
 
 /* Reads a whole file; 1 = missing default (noted), 0 = read, <0 = error. */

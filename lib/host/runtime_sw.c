@@ -141,10 +141,8 @@ static void note(mm_runtime_inv *inv, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = mm_xvasprintf(fmt, ap);
+    mm_strv_vpushf(&inv->notes, &inv->nnotes, 0, fmt, ap);
     va_end(ap);
-    mm_strv_push(&inv->notes, &inv->nnotes, s);
-    free(s);
 }
 
 /* One binary: package-owned or stand-alone. */

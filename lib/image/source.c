@@ -246,6 +246,17 @@ static int load_config(mm_source *s, struct store *st, const char *member,
 }
 
 /* --- docker-archive ------------------------------------------------------------- */
+/* The layer table of a manifest with n layers, refused over the cap. */
+static int layers_alloc(mm_source *s, size_t n, const mm_intake_opts *opts)
+{
+    if (n > opts->limits.max_layers)
+        return mm_error_set(MM_ELIMIT, "%s: %zu layers, over the limit of %llu", s->name, n,
+                            (unsigned long long)opts->limits.max_layers);
+    s->nlayers = n;
+    s->layers = mm_xcalloc(n ? n : 1, sizeof *s->layers);
+    return 0;
+}
+
 static char *digest_from_member(const char *m)
 {
     /* "blobs/sha256/<hex>" or "<hex>.json" */
@@ -302,14 +313,9 @@ static int open_docker(mm_source *s, struct store *st, const char *ref,
                           s->name, i);
         goto out;
     }
-    s->nlayers = json_array_size(layers);
-    if (s->nlayers > opts->limits.max_layers) {
-        rc = mm_error_set(MM_ELIMIT, "%s: %zu layers, over the limit of %llu",
-                          s->name, s->nlayers, (unsigned long long)opts->limits.max_layers);
-        s->nlayers = 0;
+    rc = layers_alloc(s, json_array_size(layers), opts);
+    if (rc < 0)
         goto out;
-    }
-    s->layers = mm_xcalloc(s->nlayers ? s->nlayers : 1, sizeof *s->layers);
     for (size_t k = 0; k < s->nlayers; k++) {
         const char *l = json_string_value(json_array_get(layers, k));
         if (!l) {
@@ -488,14 +494,9 @@ static int manifest_layers(mm_source *s, json_t *m, const char *digest,
                           s->name, digest);
         return rc;
     }
-    s->nlayers = json_array_size(layers);
-    if (s->nlayers > opts->limits.max_layers) {
-        rc = mm_error_set(MM_ELIMIT, "%s: %zu layers, over the limit of %llu",
-                          s->name, s->nlayers, (unsigned long long)opts->limits.max_layers);
-        s->nlayers = 0;
+    rc = layers_alloc(s, json_array_size(layers), opts);
+    if (rc < 0)
         return rc;
-    }
-    s->layers = mm_xcalloc(s->nlayers ? s->nlayers : 1, sizeof *s->layers);
     for (size_t i = 0; i < s->nlayers; i++) {
         json_t *l = json_array_get(layers, i);
         const char *d = jstr(l, "digest");

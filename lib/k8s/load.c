@@ -111,14 +111,10 @@ void mm_k8s_set_free(mm_k8s_set *s)
 
 void mm_k8s_warn(mm_k8s_set *s, const char *fmt, ...)
 {
-    if (s->nwarn >= 10000)
-        return;
     va_list ap;
     va_start(ap, fmt);
-    char *m = mm_xvasprintf(fmt, ap);
+    mm_strv_vpushf(&s->warn, &s->nwarn, 10000, fmt, ap);
     va_end(ap);
-    mm_strv_push(&s->warn, &s->nwarn, m);
-    free(m);
 }
 
 size_t mm_k8s_count(const mm_k8s_set *s)

@@ -64,16 +64,11 @@ void mm_result_warn(mm_result *r, const char *fmt, ...)
 {
     if (!r)
         return;
-    if (r->nwarnings >= MAX_WARNINGS) {
-        r->nwarn_dropped++;
-        return;
-    }
     va_list ap;
     va_start(ap, fmt);
-    char *m = mm_xvasprintf(fmt, ap);
+    if (!mm_strv_vpushf(&r->warnings, &r->nwarnings, MAX_WARNINGS, fmt, ap))
+        r->nwarn_dropped++;
     va_end(ap);
-    mm_strv_push(&r->warnings, &r->nwarnings, m);
-    free(m);
 }
 
 uint64_t mm_result_warnings_dropped(const mm_result *r)

@@ -398,7 +398,8 @@ static void ignore_alert(void *ud, const mm_alert *a)
  * the flow's server port: a listen event as the agent would see it. */
 static bool profile_deviates(mm_profile *p, const mm_container *c, const mm_net_flow *v)
 {
-    mm_proc *pr = mm_proc_new(v->srv_owner.pid ? v->srv_owner.pid : 1);
+    mm_proc *pr;
+    mm_proc_new(&pr, v->srv_owner.pid ? v->srv_owner.pid : 1);
     mm_proc_set_container(pr, (mm_container *)c);
     mm_fdinfo fd = {.fd = 3, .type = v->srv.family == AF_INET6 ? MM_FD_IPV6 : MM_FD_IPV4,
                     .sock_family = v->srv.family, .sock_type = 1,

@@ -331,19 +331,9 @@ int mm_gobin_packages(mm_lang_result *out, const char *goversion,
         const char *f[3];
         size_t fl[3];
         size_t nf;
-        if (n > 4 && memcmp(line, "mod\t", 4) == 0) {
-            nf = split_tabs(line + 4, n - 4, f, fl);
-            last_dep = -1;
-            if (nf < 1 || !fl[0])
-                continue;
-            mm_package p = {0};
-            p.type = MM_PKG_GOMOD;
-            p.name = mm_xstrndup(f[0], fl[0]);
-            p.version = field_or(f[1], nf > 1 ? fl[1] : 0, "(devel)");
-            p.epoch = -1;
-            p.layer = -1;
-            rc = mm_lang_result_push(out, &p);
-        } else if (n > 4 && memcmp(line, "dep\t", 4) == 0) {
+        bool is_mod = n > 4 && memcmp(line, "mod\t", 4) == 0;
+        if (is_mod || (n > 4 && memcmp(line, "dep\t", 4) == 0)) {
+            /* the main module ("mod") or a dependency ("dep", indirect) */
             nf = split_tabs(line + 4, n - 4, f, fl);
             last_dep = -1;
             /* Old toolchains listed the main module as a dep with an empty
@@ -356,9 +346,9 @@ int mm_gobin_packages(mm_lang_result *out, const char *goversion,
             p.version = field_or(f[1], nf > 1 ? fl[1] : 0, "(devel)");
             p.epoch = -1;
             p.layer = -1;
-            p.indirect = true;
+            p.indirect = !is_mod;
             rc = mm_lang_result_push(out, &p);
-            if (rc == 0)
+            if (rc == 0 && !is_mod)
                 last_dep = (long)out->npkgs - 1;
         } else if (n > 3 && memcmp(line, "=>\t", 3) == 0) {
             if (last_dep < 0)

@@ -75,14 +75,11 @@ mm_osdb_pkg *mm_osdb_list_push(mm_osdb_list *l, mm_pkg_type t,
 
 void mm_osdb_list_warn(mm_osdb_list *l, const char *fmt, ...)
 {
+    /* A hostile database could ask for millions of warnings. */
     va_list ap;
     va_start(ap, fmt);
-    char *s = mm_xvasprintf(fmt, ap);
+    mm_strv_vpushf(&l->warnings, &l->nwarnings, 1000, fmt, ap);
     va_end(ap);
-    /* A hostile database could ask for millions of warnings. */
-    if (l->nwarnings < 1000)
-        mm_strv_push(&l->warnings, &l->nwarnings, s);
-    free(s);
 }
 
 void mm_osdb_blob_free(void *p)

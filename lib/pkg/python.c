@@ -49,14 +49,11 @@ int mm_lang_result_push(mm_lang_result *r, mm_package *p)
 
 void mm_lang_result_warn(mm_lang_result *r, const char *fmt, ...)
 {
+    /* A hostile archive could produce a warning per entry: keep a few. */
     va_list ap;
     va_start(ap, fmt);
-    char *s = mm_xvasprintf(fmt, ap);
+    mm_strv_vpushf(&r->warnings, &r->nwarnings, 100, fmt, ap);
     va_end(ap);
-    /* A hostile archive could produce a warning per entry: keep a few. */
-    if (r->nwarnings < 100)
-        mm_strv_push(&r->warnings, &r->nwarnings, s);
-    free(s);
 }
 
 void mm_lang_result_free(mm_lang_result *r)

@@ -15,6 +15,10 @@
  * signed by the packager; entries after the region ("dribbles", added at
  * install time) replace region entries of the same tag, which is what
  * taking the last entry of a tag gives.
+ *
+ * Length: the header decoder and the SQLite walker share the header
+ * structures; the BDB and NDB walkers are already apart (rpmdb_bdb.c,
+ * rpmdb_ndb.c).
  */
 #include <limits.h>
 #include <stdlib.h>

@@ -14,6 +14,9 @@
  * that the decision explains itself; rules the policy leaves out yield
  * nothing.  A rule that needs a scan when there is none denies ("not
  * checked") rather than passing quietly.
+ *
+ * Length: one rule evaluator a policy key each, all reading the same
+ * gathered facts; a reader follows a decision top to bottom here.
  */
 #include <fnmatch.h>
 #include <stdarg.h>

@@ -106,6 +106,28 @@ static void rule(FILE *out, const size_t *w, int ncol)
     fputc('\n', out);
 }
 
+/* Widens the column widths w to one row's cells. */
+static void widen(size_t *w, char **c, int ncol)
+{
+    for (int k = 0; k < ncol; k++)
+        if (width(c[k]) > w[k])
+            w[k] = width(c[k]);
+}
+
+/* Prints a table: the heading, its rule, then nrows rows of ncol cells
+ * (row i in colors[i] when colors is not NULL), and frees the cells. */
+static void table_out(FILE *out, char **head, char **cells, size_t nrows, const size_t *w,
+                      int ncol, const char *const *colors)
+{
+    row(out, head, w, ncol, NULL);
+    rule(out, w, ncol);
+    for (size_t i = 0; i < nrows; i++)
+        row(out, &cells[i * (size_t)ncol], w, ncol, colors ? colors[i] : NULL);
+    for (size_t i = 0; i < nrows * (size_t)ncol; i++)
+        free(cells[i]);
+    free(cells);
+}
+
 static void header(FILE *out, mm_result *r, const mm_report_opts *o)
 {
     char ts[32];
@@ -197,19 +219,11 @@ static void packages(FILE *out, mm_result *r)
             c[1] = cell(p->name, CELL_MAX);
             c[2] = cell(p->version, CELL_MAX);
             c[3] = cell(layer, CELL_MAX);
-            for (int k = 0; k < NC; k++)
-                if (width(c[k]) > w[k])
-                    w[k] = width(c[k]);
+            widen(w, c, NC);
         }
     }
     char *head[NC] = {"TYPE", "NAME", "VERSION", "LAYER"};
-    row(out, head, w, NC, NULL);
-    rule(out, w, NC);
-    for (size_t i = 0; i < nrows; i++)
-        row(out, &cells[i * NC], w, NC, NULL);
-    for (size_t i = 0; i < nrows * NC; i++)
-        free(cells[i]);
-    free(cells);
+    table_out(out, head, cells, nrows, w, NC, NULL);
 }
 
 static char *location_text(const mm_location *l)
@@ -256,7 +270,7 @@ static void findings(FILE *out, mm_result *r, bool color)
 
     enum { NC = 4 };
     char **cells = mm_xcalloc(n * NC, sizeof(char *));
-    mm_severity *sev = mm_xcalloc(n, sizeof(mm_severity));
+    const char **colors = color ? mm_xcalloc(n, sizeof *colors) : NULL;
     size_t w[NC] = {8, 2, 5, 8};
     size_t nrows = 0;
     for (int s = MM_SEV_CRITICAL; s >= MM_SEV_UNKNOWN; s--) {
@@ -266,26 +280,19 @@ static void findings(FILE *out, mm_result *r, bool color)
                                  ? f->severity : MM_SEV_UNKNOWN;
             if ((int)fs != s)
                 continue;
-            sev[nrows] = fs;
+            if (colors)
+                colors[nrows] = sev_color(fs);
             char **c = &cells[nrows++ * NC];
             c[0] = cell(mm_severity_name(fs), CELL_MAX);
             c[1] = cell(f->id, CELL_MAX);
             c[2] = cell(f->title, TITLE_MAX);
             c[3] = location_text(&f->loc);
-            for (int k = 0; k < NC; k++)
-                if (width(c[k]) > w[k])
-                    w[k] = width(c[k]);
+            widen(w, c, NC);
         }
     }
     char *head[NC] = {"SEVERITY", "ID", "TITLE", "LOCATION"};
-    row(out, head, w, NC, NULL);
-    rule(out, w, NC);
-    for (size_t i = 0; i < nrows; i++)
-        row(out, &cells[i * NC], w, NC, color ? sev_color(sev[i]) : NULL);
-    for (size_t i = 0; i < nrows * NC; i++)
-        free(cells[i]);
-    free(cells);
-    free(sev);
+    table_out(out, head, cells, nrows, w, NC, colors);
+    free(colors);
 }
 
 int mm_report_write_table(FILE *out, mm_result *r, const mm_report_opts *o)

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <jansson.h>
 
-#include "runtime/runtime.h"
+#include "runtime/runtime_int.h"
 #include "util/http.h"
 
 char *mm_alert_json(const mm_alert *a)

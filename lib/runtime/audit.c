@@ -18,7 +18,7 @@
 #include <jansson.h>
 
 #include "mamori/audit.h"
-#include "runtime/runtime.h"
+#include "runtime/runtime_int.h"
 
 struct mm_audit_event {
     json_t *root;          /* borrowed from the batch */
@@ -216,7 +216,7 @@ const char *mm_audit_event_str(const mm_audit_event *e, const char *json_pointer
 /* ---- fields ---------------------------------------------------------------------------- */
 
 enum {
-    K_JEVT_TIME = RT_FID_AUDIT, K_JEVT_TIME_ISO, K_JEVT_RAWTIME, K_JEVT_VALUE, K_JEVT_OBJ,
+    K_JEVT_TIME = MM_FID_AUDIT, K_JEVT_TIME_ISO, K_JEVT_RAWTIME, K_JEVT_VALUE, K_JEVT_OBJ,
     K_AUDITID, K_STAGE, K_AUTH_DECISION, K_AUTH_REASON, K_USER_NAME, K_USER_GROUPS,
     K_IMPUSER_NAME, K_VERB, K_URI, K_URI_PARAM, K_TARGET_NAME, K_TARGET_NS,
     K_TARGET_RESOURCE, K_TARGET_SUBRESOURCE, K_BINDING_SUBJECTS, K_BINDING_HAS_NAME,
@@ -230,7 +230,7 @@ enum {
 };
 
 #define L 1   /* list field */
-static const rt_fdef afields[] = {
+static const mm_fdef afields[] = {
     {"jevt.time", K_JEVT_TIME, FT_STR, ARG_NONE, 0},
     {"jevt.time.iso8601", K_JEVT_TIME_ISO, FT_STR, ARG_NONE, 0},
     {"jevt.rawtime", K_JEVT_RAWTIME, FT_NUM, ARG_NONE, 0},
@@ -292,7 +292,7 @@ static const rt_fdef afields[] = {
 };
 #undef L
 
-const rt_fdef *rt_audit_field_find(const char *name, size_t len)
+const mm_fdef *mm_audit_field_find(const char *name, size_t len)
 {
     for (size_t i = 0; i < sizeof afields / sizeof afields[0]; i++)
         if (strlen(afields[i].name) == len && !memcmp(afields[i].name, name, len))
@@ -302,7 +302,7 @@ const rt_fdef *rt_audit_field_find(const char *name, size_t len)
 
 /* A JSON scalar as text (objects and arrays as compact JSON); false for
  * null and absent values. */
-static bool jtext(rt_ctx *c, const json_t *j, rt_val *v)
+static bool jtext(mm_evalctx *c, const json_t *j, mm_fval *v)
 {
     char b[64];
     memset(v, 0, sizeof *v);
@@ -325,7 +325,7 @@ static bool jtext(rt_ctx *c, const json_t *j, rt_val *v)
         char *d = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
         if (!d)
             return false;
-        v->s = rt_ctx_strdup(c, d, strlen(d));
+        v->s = mm_evalctx_strdup(c, d, strlen(d));
         v->len = strlen(d);
         free(d);
         return true;
@@ -333,20 +333,20 @@ static bool jtext(rt_ctx *c, const json_t *j, rt_val *v)
     default:
         return false;
     }
-    v->s = rt_ctx_strdup(c, b, strlen(b));
+    v->s = mm_evalctx_strdup(c, b, strlen(b));
     v->len = strlen(b);
     return true;
 }
 
-static int one(rt_ctx *c, const json_t *root, const char *ptr, rt_val *v)
+static int one(mm_evalctx *c, const json_t *root, const char *ptr, mm_fval *v)
 {
     const json_t *j = jptr(root, ptr);
     return j && jtext(c, j, v) ? 1 : 0;
 }
 
-static int put(rt_val *v, int n, const char *s, size_t len)
+static int put(mm_fval *v, int n, const char *s, size_t len)
 {
-    if (n >= RT_MAXV)
+    if (n >= MM_FIELD_MAXV)
         return n;
     memset(&v[n], 0, sizeof v[n]);
     v[n].s = s;
@@ -355,7 +355,7 @@ static int put(rt_val *v, int n, const char *s, size_t len)
 }
 
 /* "registry:5000/team/app:1.2@sha256:..." -> "registry:5000/team/app" */
-static void image_repo(rt_ctx *c, const char *img, rt_val *out)
+static void image_repo(mm_evalctx *c, const char *img, mm_fval *out)
 {
     size_t n = strcspn(img, "@");
     const char *slash = memrchr(img, '/', n);
@@ -363,14 +363,14 @@ static void image_repo(rt_ctx *c, const char *img, rt_val *out)
     if (colon && (!slash || colon > slash))
         n = (size_t)(colon - img);
     memset(out, 0, sizeof *out);
-    out->s = rt_ctx_strdup(c, img, n);
+    out->s = mm_evalctx_strdup(c, img, n);
     out->len = n;
 }
 
 enum cpart { C_IMAGE, C_REPO, C_PRIV, C_APE, C_ROFS };
 
 /* One value per container of the list at ptr. */
-static int containers(rt_ctx *c, const json_t *root, const char *ptr, int what, rt_val *v)
+static int containers(mm_evalctx *c, const json_t *root, const char *ptr, int what, mm_fval *v)
 {
     const json_t *arr = jptr(root, ptr);
     if (!json_is_array(arr))
@@ -387,22 +387,22 @@ static int containers(rt_ctx *c, const json_t *root, const char *ptr, int what, 
                 n = put(v, n, img, strlen(img));
             break;
         case C_REPO:
-            if (img && n < RT_MAXV)
+            if (img && n < MM_FIELD_MAXV)
                 image_repo(c, img, &v[n++]);
             break;
         case C_PRIV:
             n = put(v, n, json_is_true(json_object_get(sc, "privileged")) ? "true" : "false",
-                    RT_LEN_UNKNOWN);
+                    MM_LEN_UNKNOWN);
             break;
         case C_APE: {
             const json_t *a = json_object_get(sc, "allowPrivilegeEscalation");
             if (json_is_boolean(a))
-                n = put(v, n, json_is_true(a) ? "true" : "false", RT_LEN_UNKNOWN);
+                n = put(v, n, json_is_true(a) ? "true" : "false", MM_LEN_UNKNOWN);
             break;
         }
         case C_ROFS:
             n = put(v, n, json_is_true(json_object_get(sc, "readOnlyRootFilesystem"))
-                              ? "true" : "false", RT_LEN_UNKNOWN);
+                              ? "true" : "false", MM_LEN_UNKNOWN);
             break;
         }
     }
@@ -411,8 +411,8 @@ static int containers(rt_ctx *c, const json_t *root, const char *ptr, int what, 
 
 /* The strings of key in every element of the array at ptr (flattening
  * string arrays): role rules' verbs, containers' host ports ... */
-static int each(rt_ctx *c, const json_t *root, const char *ptr, const char *key,
-                const char *key2, rt_val *v)
+static int each(mm_evalctx *c, const json_t *root, const char *ptr, const char *key,
+                const char *key2, mm_fval *v)
 {
     const json_t *arr = jptr(root, ptr);
     if (!json_is_array(arr))
@@ -430,17 +430,17 @@ static int each(rt_ctx *c, const json_t *root, const char *ptr, const char *key,
             size_t k;
             const json_t *s;
             json_array_foreach(x, k, s) {
-                if (n < RT_MAXV && jtext(c, s, &v[n]))
+                if (n < MM_FIELD_MAXV && jtext(c, s, &v[n]))
                     n++;
             }
-        } else if (n < RT_MAXV && jtext(c, x, &v[n])) {
+        } else if (n < MM_FIELD_MAXV && jtext(c, x, &v[n])) {
             n++;
         }
     }
     return n;
 }
 
-static int str_list(rt_ctx *c, const json_t *root, const char *ptr, rt_val *v)
+static int str_list(mm_evalctx *c, const json_t *root, const char *ptr, mm_fval *v)
 {
     const json_t *arr = jptr(root, ptr);
     if (!json_is_array(arr))
@@ -449,20 +449,20 @@ static int str_list(rt_ctx *c, const json_t *root, const char *ptr, rt_val *v)
     size_t i;
     const json_t *el;
     json_array_foreach(arr, i, el) {
-        if (n < RT_MAXV && jtext(c, el, &v[n]))
+        if (n < MM_FIELD_MAXV && jtext(c, el, &v[n]))
             n++;
     }
     return n;
 }
 
-static int bool_str(rt_val *v, bool b)
+static int bool_str(mm_fval *v, bool b)
 {
-    return put(v, 0, b ? "true" : "false", RT_LEN_UNKNOWN);
+    return put(v, 0, b ? "true" : "false", MM_LEN_UNKNOWN);
 }
 
 /* ka.uri.param[KEY]: the first value of KEY in the request URI's query,
  * percent-decoded */
-static int uri_param(rt_ctx *c, const json_t *root, const char *key, rt_val *v)
+static int uri_param(mm_evalctx *c, const json_t *root, const char *key, mm_fval *v)
 {
     const char *uri = json_string_value(json_object_get(root, "requestURI"));
     const char *q = uri ? strchr(uri, '?') : NULL;
@@ -475,7 +475,7 @@ static int uri_param(rt_ctx *c, const json_t *root, const char *key, rt_val *v)
         if (seg > kl && !strncmp(p, key, kl) && p[kl] == '=') {
             const char *val = p + kl + 1;
             size_t vl = seg - kl - 1;
-            char *d = rt_ctx_strdup(c, val, vl);
+            char *d = mm_evalctx_strdup(c, val, vl);
             size_t o = 0;
             for (size_t i = 0; i < vl; i++) {
                 unsigned hi, lo;
@@ -494,7 +494,7 @@ static int uri_param(rt_ctx *c, const json_t *root, const char *key, rt_val *v)
     return 0;
 }
 
-int rt_audit_extract(rt_ctx *c, const rt_fref *f, rt_val *v)
+int mm_audit_extract(mm_evalctx *c, const mm_fref *f, mm_fval *v)
 {
     const mm_event *ev = c->ev;
     if (!ev || !ev->audit)
@@ -508,7 +508,7 @@ int rt_audit_extract(rt_ctx *c, const rt_fref *f, rt_val *v)
             return 0;
         char b[32];
         mm_time_rfc3339(ev->ts / 1000000000LL, b);
-        return put(v, 0, rt_ctx_strdup(c, b, strlen(b)), strlen(b));
+        return put(v, 0, mm_evalctx_strdup(c, b, strlen(b)), strlen(b));
     }
     case K_JEVT_RAWTIME:
         memset(v, 0, sizeof *v);
@@ -566,7 +566,7 @@ int rt_audit_extract(rt_ctx *c, const rt_fref *f, rt_val *v)
     case K_EPH_PRIV:
         return containers(c, r, "/requestObject/spec/ephemeralContainers", C_PRIV, v);
     case K_CT_PRIV: {
-        rt_val t[RT_MAXV];
+        mm_fval t[MM_FIELD_MAXV];
         int n = containers(c, r, "/requestObject/spec/containers", C_PRIV, t);
         if (!n)
             return 0;
@@ -595,9 +595,9 @@ int rt_audit_extract(rt_ctx *c, const rt_fref *f, rt_val *v)
         size_t i;
         const json_t *ct;
         json_array_foreach(cts, i, ct) {
-            rt_val t[RT_MAXV];
+            mm_fval t[MM_FIELD_MAXV];
             int k = each(c, ct, "/ports", "hostPort", NULL, t);
-            for (int j = 0; j < k && n < RT_MAXV; j++)
+            for (int j = 0; j < k && n < MM_FIELD_MAXV; j++)
                 v[n++] = t[j];
         }
         return n;
@@ -608,9 +608,9 @@ int rt_audit_extract(rt_ctx *c, const rt_fref *f, rt_val *v)
         size_t i;
         const json_t *ct;
         json_array_foreach(cts, i, ct) {
-            rt_val t[RT_MAXV];
+            mm_fval t[MM_FIELD_MAXV];
             int k = str_list(c, ct, "/securityContext/capabilities/add", t);
-            for (int j = 0; j < k && n < RT_MAXV; j++)
+            for (int j = 0; j < k && n < MM_FIELD_MAXV; j++)
                 v[n++] = t[j];
         }
         return n;
@@ -635,13 +635,13 @@ int rt_audit_extract(rt_ctx *c, const rt_fref *f, rt_val *v)
 
 /* ---- built-in rules -------------------------------------------------------------------- */
 
-extern const char mm_rt_audit_rules_yaml[];
-extern const size_t mm_rt_audit_rules_yaml_len;
+extern const char mm_audit_rules_yaml[];
+extern const size_t mm_audit_rules_yaml_len;
 
 int mm_audit_load_default_rules(mm_ruleset *rs)
 {
-    return mm_ruleset_load_string(rs, "builtin:k8s-audit-rules.yaml", mm_rt_audit_rules_yaml,
-                                  mm_rt_audit_rules_yaml_len);
+    return mm_ruleset_load_string(rs, "builtin:k8s-audit-rules.yaml", mm_audit_rules_yaml,
+                                  mm_audit_rules_yaml_len);
 }
 
 const char *mm_audit_event_node(const mm_audit_event *e)

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "mamori/audit.h"
-#include "runtime/runtime.h"
+#include "runtime/runtime_int.h"
 
 struct mm_audit_log {
     char **paths;

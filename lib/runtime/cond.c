@@ -1,13 +1,8 @@
 /*
- * cond.c - the Falco condition language: a recursive-descent parser into an
- * AST (macros still by name, so that later files can redefine them), a
- * compiler that inlines macros, expands lists into prepared sets (hash sets
- * of strings, numbers, CIDR networks, path prefixes) and resolves fields,
- * and the evaluator.  Grammar facts from Falco's "Condition Syntax" page:
- * `or` < `and` < `not` precedence, parentheses, comparison operators
- * (= == != < <= > >= contains icontains bcontains startswith bstartswith
- * endswith glob iglob in intersects pmatch exists regex), transformers
- * (tolower toupper b64 basename len) and val(field) on the right side.
+ * cond.c - compiling and evaluating Falco conditions: the compiler inlines
+ * macros, expands lists into prepared sets (hash sets of strings, numbers,
+ * CIDR networks, path prefixes) and resolves fields; the evaluator runs the
+ * compiled tree on an event.  The parser is cond_parse.c.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -21,452 +16,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
-#include "runtime/runtime.h"
-
-/* ---- AST ------------------------------------------------------------------- */
-
-enum { A_AND = 1, A_OR, A_NOT, A_CMP, A_MACRO };
-enum { R_NONE = 0, R_VALUE, R_LIST, R_FIELD };
-
-struct rt_ast {
-    int kind;
-    rt_ast **kids;
-    size_t nkids;
-    char *field;          /* A_CMP: field text; A_MACRO: name */
-    int xform;
-    char *op;
-    int rhs;              /* R_* */
-    char **vals;
-    bool *quoted;
-    size_t nvals;
-    int rhs_xform;        /* R_FIELD: transformer around the other field */
-};
-
-void rt_ast_free(rt_ast *a)
-{
-    if (!a)
-        return;
-    for (size_t i = 0; i < a->nkids; i++)
-        rt_ast_free(a->kids[i]);
-    free(a->kids);
-    free(a->field);
-    free(a->op);
-    for (size_t i = 0; i < a->nvals; i++)
-        free(a->vals[i]);
-    free(a->vals);
-    free(a->quoted);
-    free(a);
-}
-
-typedef struct parser {
-    const char *s, *p;
-    char *err;
-    size_t errlen;
-    int depth;
-    bool failed;
-} parser;
-
-#define MAX_DEPTH 200
-
-static void perr(parser *ps, const char *what)
-{
-    if (!ps->failed)
-        snprintf(ps->err, ps->errlen, "%s at column %d", what, (int)(ps->p - ps->s) + 1);
-    ps->failed = true;
-}
-
-static void skip_ws(parser *ps)
-{
-    while (*ps->p && isspace((unsigned char)*ps->p))
-        ps->p++;
-}
-
-static bool is_ident(char c)
-{
-    return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-' ||
-           c == '/' || c == ':';
-}
-
-/* Does the input continue with keyword kw as a whole word? */
-static bool peek_kw(parser *ps, const char *kw)
-{
-    size_t n = strlen(kw);
-    if (strncmp(ps->p, kw, n))
-        return false;
-    char c = ps->p[n];
-    return !(isalnum((unsigned char)c) || c == '_' || c == '.' || c == '-' || c == '[');
-}
-
-static void add_kid(rt_ast *a, rt_ast *k)
-{
-    a->kids = mm_xrealloc(a->kids, (a->nkids + 1) * sizeof *a->kids);
-    a->kids[a->nkids++] = k;
-}
-
-static void add_val(rt_ast *a, char *v, bool quoted)
-{
-    a->vals = mm_xrealloc(a->vals, (a->nvals + 1) * sizeof *a->vals);
-    a->quoted = mm_xrealloc(a->quoted, (a->nvals + 1) * sizeof *a->quoted);
-    a->vals[a->nvals] = v;
-    a->quoted[a->nvals++] = quoted;
-}
-
-static rt_ast *parse_or(parser *ps);
-
-static const char *const word_ops[] = {
-    "contains", "icontains", "bcontains", "startswith", "bstartswith",
-    "endswith", "glob", "iglob", "in", "intersects", "pmatch", "exists",
-    "regex", NULL};
-
-static const char *const xforms[] = {
-    "", "tolower", "toupper", "b64", "basename", "len", NULL};
-
-/* Reads an operator; NULL when none follows. */
-static char *read_op(parser *ps)
-{
-    skip_ws(ps);
-    static const char *const sym[] = {"==", "!=", "<=", ">=", "=", "<", ">", NULL};
-    for (int i = 0; sym[i]; i++) {
-        size_t n = strlen(sym[i]);
-        if (!strncmp(ps->p, sym[i], n)) {
-            ps->p += n;
-            return mm_xstrdup(sym[i][0] == '=' ? "=" : sym[i]);
-        }
-    }
-    for (int i = 0; word_ops[i]; i++)
-        if (peek_kw(ps, word_ops[i])) {
-            ps->p += strlen(word_ops[i]);
-            return mm_xstrdup(word_ops[i]);
-        }
-    return NULL;
-}
-
-/* A field reference: name, optional [arg]. */
-static char *read_field(parser *ps)
-{
-    const char *st = ps->p;
-    while (*ps->p && (isalnum((unsigned char)*ps->p) || *ps->p == '_' || *ps->p == '.'))
-        ps->p++;
-    if (ps->p == st)
-        return NULL;
-    if (*ps->p == '[') {
-        const char *q = strchr(ps->p, ']');
-        if (!q) {
-            perr(ps, "unterminated field argument");
-            return NULL;
-        }
-        ps->p = q + 1;
-    }
-    return mm_xstrndup(st, (size_t)(ps->p - st));
-}
-
-static char *read_quoted(parser *ps)
-{
-    char q = *ps->p++;
-    mm_buf b = MM_BUF_INIT;
-    mm_buf_adds(&b, "");
-    while (*ps->p && *ps->p != q) {
-        if (*ps->p == '\\' && ps->p[1]) {
-            ps->p++;
-            char c = *ps->p;
-            mm_buf_addc(&b, c == 'n' ? '\n' : c == 't' ? '\t' : c);
-            ps->p++;
-            continue;
-        }
-        mm_buf_addc(&b, *ps->p++);
-    }
-    if (*ps->p != q) {
-        mm_buf_free(&b);
-        perr(ps, "unterminated string");
-        return NULL;
-    }
-    ps->p++;
-    return mm_buf_detach(&b);
-}
-
-/* A value: quoted string or bare word. */
-static char *read_value(parser *ps, bool in_list, bool *quoted)
-{
-    skip_ws(ps);
-    *quoted = false;
-    if (*ps->p == '"' || *ps->p == '\'') {
-        *quoted = true;
-        return read_quoted(ps);
-    }
-    const char *st = ps->p;
-    int brackets = 0;
-    while (*ps->p && !isspace((unsigned char)*ps->p) && *ps->p != ',') {
-        if (*ps->p == '[')
-            brackets++;
-        else if (*ps->p == ']' && brackets > 0)
-            brackets--;
-        else if (*ps->p == ')' && brackets == 0)
-            break;
-        else if (*ps->p == '(' && brackets == 0)
-            break;
-        ps->p++;
-    }
-    (void)in_list;
-    if (ps->p == st) {
-        perr(ps, "expected a value");
-        return NULL;
-    }
-    return mm_xstrndup(st, (size_t)(ps->p - st));
-}
-
-static rt_ast *parse_check(parser *ps)
-{
-    skip_ws(ps);
-    rt_ast *a = mm_xcalloc(1, sizeof *a);
-    /* transformer(field) */
-    for (int i = 1; xforms[i]; i++) {
-        size_t n = strlen(xforms[i]);
-        if (!strncmp(ps->p, xforms[i], n) && ps->p[n] == '(') {
-            ps->p += n + 1;
-            skip_ws(ps);
-            a->xform = i;
-            a->field = read_field(ps);
-            skip_ws(ps);
-            if (!a->field || *ps->p != ')') {
-                perr(ps, "bad transformer argument");
-                rt_ast_free(a);
-                return NULL;
-            }
-            ps->p++;
-            break;
-        }
-    }
-    if (!a->xform) {
-        const char *st = ps->p;
-        a->field = read_field(ps);
-        if (!a->field) {
-            /* a macro name may hold characters a field cannot (rare) */
-            while (*ps->p && is_ident(*ps->p))
-                ps->p++;
-            if (ps->p == st) {
-                perr(ps, "expected a field, macro or '('");
-                rt_ast_free(a);
-                return NULL;
-            }
-            a->field = mm_xstrndup(st, (size_t)(ps->p - st));
-        }
-    }
-    if (ps->failed) {
-        rt_ast_free(a);
-        return NULL;
-    }
-    const char *save = ps->p;
-    a->op = read_op(ps);
-    if (!a->op) {
-        ps->p = save;
-        if (a->xform || strchr(a->field, '[')) {
-            perr(ps, "expected an operator");
-            rt_ast_free(a);
-            return NULL;
-        }
-        a->kind = A_MACRO;
-        return a;
-    }
-    a->kind = A_CMP;
-    if (!strcmp(a->op, "exists")) {
-        a->rhs = R_NONE;
-        return a;
-    }
-    skip_ws(ps);
-    if (!strcmp(a->op, "in") || !strcmp(a->op, "intersects") || !strcmp(a->op, "pmatch")) {
-        if (*ps->p != '(') {
-            /* a bare list name: `proc.name in shell_binaries` */
-            bool q;
-            char *v = read_value(ps, true, &q);
-            if (!v) {
-                rt_ast_free(a);
-                return NULL;
-            }
-            add_val(a, v, q);
-            a->rhs = R_LIST;
-            return a;
-        }
-        ps->p++;
-        a->rhs = R_LIST;
-        skip_ws(ps);
-        if (*ps->p == ')') {
-            ps->p++;
-            return a;
-        }
-        for (;;) {
-            bool q;
-            char *v = read_value(ps, true, &q);
-            if (!v) {
-                rt_ast_free(a);
-                return NULL;
-            }
-            add_val(a, v, q);
-            skip_ws(ps);
-            if (*ps->p == ',') {
-                ps->p++;
-                continue;
-            }
-            if (*ps->p == ')') {
-                ps->p++;
-                break;
-            }
-            perr(ps, "expected ',' or ')' in list");
-            rt_ast_free(a);
-            return NULL;
-        }
-        return a;
-    }
-    /* val(field) / transformer(val(field)) */
-    int rx = 0;
-    const char *save2 = ps->p;
-    for (int i = 1; xforms[i]; i++) {
-        size_t n = strlen(xforms[i]);
-        if (!strncmp(ps->p, xforms[i], n) && ps->p[n] == '(' && !strncmp(ps->p + n + 1, "val(", 4)) {
-            rx = i;
-            ps->p += n + 1;
-            break;
-        }
-    }
-    if (!strncmp(ps->p, "val(", 4)) {
-        ps->p += 4;
-        skip_ws(ps);
-        char *f = read_field(ps);
-        skip_ws(ps);
-        if (!f || *ps->p != ')') {
-            free(f);
-            perr(ps, "bad val() argument");
-            rt_ast_free(a);
-            return NULL;
-        }
-        ps->p++;
-        if (rx) {
-            skip_ws(ps);
-            if (*ps->p != ')') {
-                free(f);
-                perr(ps, "bad transformer around val()");
-                rt_ast_free(a);
-                return NULL;
-            }
-            ps->p++;
-        }
-        add_val(a, f, false);
-        a->rhs = R_FIELD;
-        a->rhs_xform = rx;
-        return a;
-    }
-    ps->p = save2;
-    bool q;
-    char *v = read_value(ps, false, &q);
-    if (!v) {
-        rt_ast_free(a);
-        return NULL;
-    }
-    add_val(a, v, q);
-    a->rhs = R_VALUE;
-    return a;
-}
-
-static rt_ast *parse_not(parser *ps)
-{
-    skip_ws(ps);
-    if (++ps->depth > MAX_DEPTH) {
-        perr(ps, "condition nests too deeply");
-        return NULL;
-    }
-    rt_ast *r;
-    if (peek_kw(ps, "not")) {
-        ps->p += 3;
-        rt_ast *k = parse_not(ps);
-        if (!k) {
-            ps->depth--;
-            return NULL;
-        }
-        r = mm_xcalloc(1, sizeof *r);
-        r->kind = A_NOT;
-        add_kid(r, k);
-    } else if (*ps->p == '(') {
-        ps->p++;
-        r = parse_or(ps);
-        skip_ws(ps);
-        if (r && *ps->p != ')') {
-            perr(ps, "expected ')'");
-            rt_ast_free(r);
-            r = NULL;
-        } else if (r) {
-            ps->p++;
-        }
-    } else {
-        r = parse_check(ps);
-    }
-    ps->depth--;
-    return r;
-}
-
-static rt_ast *parse_chain(parser *ps, const char *kw, int kind,
-                           rt_ast *(*sub)(parser *))
-{
-    rt_ast *l = sub(ps);
-    if (!l)
-        return NULL;
-    rt_ast *node = NULL;
-    for (;;) {
-        skip_ws(ps);
-        if (!peek_kw(ps, kw))
-            break;
-        ps->p += strlen(kw);
-        rt_ast *r = sub(ps);
-        if (!r) {
-            rt_ast_free(node ? node : l);
-            return NULL;
-        }
-        if (!node) {
-            node = mm_xcalloc(1, sizeof *node);
-            node->kind = kind;
-            add_kid(node, l);
-        }
-        add_kid(node, r);
-    }
-    return node ? node : l;
-}
-
-static rt_ast *parse_and(parser *ps)
-{
-    return parse_chain(ps, "and", A_AND, parse_not);
-}
-
-static rt_ast *parse_or(parser *ps)
-{
-    if (++ps->depth > MAX_DEPTH) {
-        perr(ps, "condition nests too deeply");
-        return NULL;
-    }
-    rt_ast *r = parse_chain(ps, "or", A_OR, parse_and);
-    ps->depth--;
-    return r;
-}
-
-rt_ast *rt_ast_parse(const char *text, char *err, size_t errlen)
-{
-    parser ps = {text, text, err, errlen, 0, false};
-    err[0] = 0;
-    skip_ws(&ps);
-    if (!*ps.p) {
-        snprintf(err, errlen, "empty condition");
-        return NULL;
-    }
-    rt_ast *a = parse_or(&ps);
-    if (a) {
-        skip_ws(&ps);
-        if (*ps.p) {
-            perr(&ps, "unexpected text");
-            rt_ast_free(a);
-            return NULL;
-        }
-    } else if (!ps.failed) {
-        perr(&ps, "syntax error");
-    }
-    return a;
-}
+#include "runtime/cond_int.h"
 
 /* ---- compiled nodes ---------------------------------------------------------- */
 
@@ -494,18 +44,18 @@ typedef struct sset {
     size_t cap;
 } sset;
 
-struct rt_node {
+struct mm_cond {
     uint8_t kind, op;
     bool cval_const;
-    rt_node **kids;
+    mm_cond **kids;
     uint32_t nkids;
-    rt_fref f;
-    rt_fref rf;        /* val(): the right-hand field */
+    mm_fref f;
+    mm_fref rf;        /* val(): the right-hand field */
     bool has_rf;
     cval *vals;
     uint32_t nvals;
     sset *set;
-    uint64_t types[RT_TYPEWORDS];
+    uint64_t types[MM_COND_TYPEWORDS];
 };
 
 static uint64_t shash(const char *s, size_t n)
@@ -549,16 +99,16 @@ static bool sset_has(const sset *s, const cval *v, const char *str, size_t len)
     return false;
 }
 
-void rt_node_free(rt_node *n)
+void mm_cond_free(mm_cond *n)
 {
     if (!n)
         return;
     for (uint32_t i = 0; i < n->nkids; i++)
-        rt_node_free(n->kids[i]);
+        mm_cond_free(n->kids[i]);
     free(n->kids);
-    rt_fref_clear(&n->f);
+    mm_fref_clear(&n->f);
     if (n->has_rf)
-        rt_fref_clear(&n->rf);
+        mm_fref_clear(&n->rf);
     for (uint32_t i = 0; i < n->nvals; i++)
         free(n->vals[i].s);
     free(n->vals);
@@ -667,16 +217,14 @@ static bool hexbytes(const char *s, char **out, size_t *len)
 }
 
 typedef struct cstate {
-    const rt_defs *defs;
-    char *why;
-    size_t whylen;
+    const mm_cond_defs *defs;
     int depth;
     const char *stack[64];   /* macros being expanded (cycle detection) */
 } cstate;
 
-static rt_node *compile(const rt_ast *a, cstate *cs);
+static mm_cond *compile(const mm_cond_ast *a, cstate *cs);
 
-static bool add_cval(rt_node *n, const char *v, int op, int ftype, cstate *cs,
+static bool add_cval(mm_cond *n, const char *v, int op, int ftype, cstate *cs,
                      const char *field)
 {
     n->vals = mm_xrealloc(n->vals, (n->nvals + 1) * sizeof *n->vals);
@@ -685,7 +233,7 @@ static bool add_cval(rt_node *n, const char *v, int op, int ftype, cstate *cs,
     c->bits = -1;
     if (op == OP_BCONTAINS || op == OP_BSTARTSWITH) {
         if (!hexbytes(v, &c->s, &c->len)) {
-            snprintf(cs->why, cs->whylen, "bad hex value '%s' for %s", v, field);
+            mm_error_set(MM_EFORMAT, "bad hex value '%s' for %s", v, field);
             return false;
         }
         n->nvals++;
@@ -699,7 +247,7 @@ static bool add_cval(rt_node *n, const char *v, int op, int ftype, cstate *cs,
     if (ftype == FT_NUM && (op <= OP_GE || op == OP_IN || op == OP_INTERSECTS)) {
         if (!parse_num(v, &c->n)) {
             free(c->s);
-            snprintf(cs->why, cs->whylen, "value '%s' is not a number for %s", v, field);
+            mm_error_set(MM_EFORMAT, "value '%s' is not a number for %s", v, field);
             return false;
         }
         c->isnum = true;
@@ -710,14 +258,14 @@ static bool add_cval(rt_node *n, const char *v, int op, int ftype, cstate *cs,
             c->n = 0;
         else if (!parse_num(v, &c->n)) {
             free(c->s);
-            snprintf(cs->why, cs->whylen, "value '%s' is not a boolean for %s", v, field);
+            mm_error_set(MM_EFORMAT, "value '%s' is not a boolean for %s", v, field);
             return false;
         }
         c->isnum = true;
     } else if (ftype == FT_IP || ftype == FT_NET) {
         if (!parse_ip(v, &c->ip, &c->bits)) {
             free(c->s);
-            snprintf(cs->why, cs->whylen, "value '%s' is not an address for %s", v, field);
+            mm_error_set(MM_EFORMAT, "value '%s' is not an address for %s", v, field);
             return false;
         }
         c->isip = true;
@@ -727,11 +275,11 @@ static bool add_cval(rt_node *n, const char *v, int op, int ftype, cstate *cs,
 }
 
 /* Adds the values of an AST list, expanding list names (recursively). */
-static bool add_list_items(rt_node *n, char **vals, const bool *quoted, size_t nv,
+static bool add_list_items(mm_cond *n, char **vals, const bool *quoted, size_t nv,
                            int op, int ftype, cstate *cs, const char *field, int depth)
 {
     if (depth > 32) {
-        snprintf(cs->why, cs->whylen, "lists nest too deeply");
+        mm_error_set(MM_EFORMAT, "lists nest too deeply");
         return false;
     }
     for (size_t i = 0; i < nv; i++) {
@@ -758,12 +306,12 @@ static bool add_list_items(rt_node *n, char **vals, const bool *quoted, size_t n
     return true;
 }
 
-static rt_node *compile_cmp(const rt_ast *a, cstate *cs)
+static mm_cond *compile_cmp(const mm_cond_ast *a, cstate *cs)
 {
-    rt_node *n = mm_xcalloc(1, sizeof *n);
+    mm_cond *n = mm_xcalloc(1, sizeof *n);
     n->kind = N_CMP;
-    if (rt_fref_init(&n->f, a->field, cs->why, cs->whylen) < 0) {
-        rt_node_free(n);
+    if (mm_fref_init(&n->f, a->field) < 0) {
+        mm_cond_free(n);
         return NULL;
     }
     n->f.xform = (uint8_t)a->xform;
@@ -773,8 +321,8 @@ static rt_node *compile_cmp(const rt_ast *a, cstate *cs)
         n->f.type = FT_STR;
     int op = op_code(a->op);
     if (!op) {
-        snprintf(cs->why, cs->whylen, "unsupported operator '%s'", a->op);
-        rt_node_free(n);
+        mm_error_set(MM_EUNSUPPORTED, "unsupported operator '%s'", a->op);
+        mm_cond_free(n);
         return NULL;
     }
     n->op = (uint8_t)op;
@@ -783,16 +331,16 @@ static rt_node *compile_cmp(const rt_ast *a, cstate *cs)
     if ((ft == FT_BOOL && op != OP_EQ && op != OP_NE && op != OP_EXISTS && op != OP_IN) ||
         ((ft == FT_IP || ft == FT_NET) && op != OP_EQ && op != OP_NE &&
          op != OP_EXISTS && op != OP_IN && op != OP_INTERSECTS)) {
-        snprintf(cs->why, cs->whylen, "unsupported operator '%s' for field '%s'",
+        mm_error_set(MM_EUNSUPPORTED, "unsupported operator '%s' for field '%s'",
                  a->op, a->field);
-        rt_node_free(n);
+        mm_cond_free(n);
         return NULL;
     }
     if (op == OP_EXISTS)
         return n;
     if (a->rhs == R_FIELD) {
-        if (rt_fref_init(&n->rf, a->vals[0], cs->why, cs->whylen) < 0) {
-            rt_node_free(n);
+        if (mm_fref_init(&n->rf, a->vals[0]) < 0) {
+            mm_cond_free(n);
             return NULL;
         }
         n->has_rf = true;
@@ -801,13 +349,13 @@ static rt_node *compile_cmp(const rt_ast *a, cstate *cs)
     }
     bool listop = op == OP_IN || op == OP_INTERSECTS || op == OP_PMATCH;
     if (listop != (a->rhs == R_LIST) && !(listop && a->rhs == R_VALUE)) {
-        snprintf(cs->why, cs->whylen, "operator '%s' needs %s", a->op,
+        mm_error_set(MM_EFORMAT, "operator '%s' needs %s", a->op,
                  listop ? "a list" : "a single value");
-        rt_node_free(n);
+        mm_cond_free(n);
         return NULL;
     }
     if (!add_list_items(n, a->vals, a->quoted, a->nvals, op, ft, cs, a->field, 0)) {
-        rt_node_free(n);
+        mm_cond_free(n);
         return NULL;
     }
     /* evt.type checks become a type bitmap test */
@@ -822,7 +370,7 @@ static rt_node *compile_cmp(const rt_ast *a, cstate *cs)
                 cs->defs->unknown_evttype(cs->defs->ud, n->vals[i].s);
         }
         if (op == OP_NE)
-            for (int w = 0; w < RT_TYPEWORDS; w++)
+            for (int w = 0; w < MM_COND_TYPEWORDS; w++)
                 n->types[w] = ~n->types[w];
         n->kind = N_EVTTYPE;
         return n;
@@ -832,22 +380,22 @@ static rt_node *compile_cmp(const rt_ast *a, cstate *cs)
     return n;
 }
 
-static rt_node *compile(const rt_ast *a, cstate *cs)
+static mm_cond *compile(const mm_cond_ast *a, cstate *cs)
 {
     if (++cs->depth > MAX_DEPTH) {
-        snprintf(cs->why, cs->whylen, "condition nests too deeply");
+        mm_error_set(MM_EFORMAT, "condition nests too deeply");
         return NULL;
     }
-    rt_node *n = NULL;
+    mm_cond *n = NULL;
     switch (a->kind) {
     case A_AND: case A_OR: case A_NOT:
         n = mm_xcalloc(1, sizeof *n);
         n->kind = a->kind == A_AND ? N_AND : a->kind == A_OR ? N_OR : N_NOT;
         n->kids = mm_xcalloc(a->nkids, sizeof *n->kids);
         for (size_t i = 0; i < a->nkids; i++) {
-            rt_node *k = compile(a->kids[i], cs);
+            mm_cond *k = compile(a->kids[i], cs);
             if (!k) {
-                rt_node_free(n);
+                mm_cond_free(n);
                 n = NULL;
                 break;
             }
@@ -860,18 +408,18 @@ static rt_node *compile(const rt_ast *a, cstate *cs)
     case A_MACRO: {
         for (int i = 0; i < cs->depth && i < 64; i++)
             if (cs->stack[i] && !strcmp(cs->stack[i], a->field)) {
-                snprintf(cs->why, cs->whylen, "macro '%s' refers to itself", a->field);
+                mm_error_set(MM_EFORMAT, "macro '%s' refers to itself", a->field);
                 cs->depth--;
                 return NULL;
             }
         bool found = false;
-        rt_ast *m = cs->defs->macro ? cs->defs->macro(cs->defs->ud, a->field, &found) : NULL;
+        mm_cond_ast *m = cs->defs->macro ? cs->defs->macro(cs->defs->ud, a->field, &found) : NULL;
         if (!found) {
-            snprintf(cs->why, cs->whylen, "undefined macro '%s'", a->field);
+            mm_error_set(MM_EFORMAT, "undefined macro '%s'", a->field);
             break;
         }
         if (!m) {
-            snprintf(cs->why, cs->whylen, "macro '%s' has a bad condition", a->field);
+            mm_error_set(MM_EFORMAT, "macro '%s' has a bad condition", a->field);
             break;
         }
         if (cs->depth < 64)
@@ -886,16 +434,16 @@ static rt_node *compile(const rt_ast *a, cstate *cs)
     return n;
 }
 
-rt_node *rt_compile(const rt_ast *a, const rt_defs *defs, char *why, size_t whylen)
+int mm_cond_compile(mm_cond **out, const mm_cond_ast *a, const mm_cond_defs *defs)
 {
-    cstate cs = {defs, why, whylen, 0, {0}};
-    why[0] = 0;
-    return compile(a, &cs);
+    cstate cs = {defs, 0, {0}};
+    *out = compile(a, &cs);
+    return *out ? MM_OK : MM_EUNSUPPORTED;
 }
 
-void rt_node_types(const rt_node *n, uint64_t out[RT_TYPEWORDS])
+void mm_cond_types(const mm_cond *n, uint64_t out[MM_COND_TYPEWORDS])
 {
-    uint64_t tmp[RT_TYPEWORDS];
+    uint64_t tmp[MM_COND_TYPEWORDS];
     switch (n->kind) {
     case N_EVTTYPE:
         memcpy(out, n->types, sizeof n->types);
@@ -903,22 +451,22 @@ void rt_node_types(const rt_node *n, uint64_t out[RT_TYPEWORDS])
     case N_AND:
         memset(out, 0xff, sizeof tmp);
         for (uint32_t i = 0; i < n->nkids; i++) {
-            rt_node_types(n->kids[i], tmp);
-            for (int w = 0; w < RT_TYPEWORDS; w++)
+            mm_cond_types(n->kids[i], tmp);
+            for (int w = 0; w < MM_COND_TYPEWORDS; w++)
                 out[w] &= tmp[w];
         }
         return;
     case N_OR:
         memset(out, 0, sizeof tmp);
         for (uint32_t i = 0; i < n->nkids; i++) {
-            rt_node_types(n->kids[i], tmp);
-            for (int w = 0; w < RT_TYPEWORDS; w++)
+            mm_cond_types(n->kids[i], tmp);
+            for (int w = 0; w < MM_COND_TYPEWORDS; w++)
                 out[w] |= tmp[w];
         }
         return;
     case N_NOT:
         if (n->kids[0]->kind == N_EVTTYPE) {
-            for (int w = 0; w < RT_TYPEWORDS; w++)
+            for (int w = 0; w < MM_COND_TYPEWORDS; w++)
                 out[w] = ~n->kids[0]->types[w];
             return;
         }
@@ -934,12 +482,12 @@ void rt_node_types(const rt_node *n, uint64_t out[RT_TYPEWORDS])
 /* The value a node has for every event of the types in `prod` (the types a
  * source produces): 0 always false, 1 always true, 2 depends on the event.
  * Only evt.type tests are decided; everything else depends. */
-static int node_const(const rt_node *n, const uint64_t prod[RT_TYPEWORDS])
+static int node_const(const mm_cond *n, const uint64_t prod[MM_COND_TYPEWORDS])
 {
     switch (n->kind) {
     case N_EVTTYPE: {
         bool any = false, all = true;
-        for (int w = 0; w < RT_TYPEWORDS; w++) {
+        for (int w = 0; w < MM_COND_TYPEWORDS; w++) {
             any |= (n->types[w] & prod[w]) != 0;
             all &= (prod[w] & ~n->types[w]) == 0;
         }
@@ -980,8 +528,8 @@ static int node_const(const rt_node *n, const uint64_t prod[RT_TYPEWORDS])
  * branch that cannot matter for the events the source produces (`evt.type
  * = connect and fd.sip = ...` under a source without connect) is dead, and
  * the fields in it are not asked for. */
-const rt_fref *rt_node_first_unfillable(const rt_node *n, const uint64_t prod[RT_TYPEWORDS],
-                                        bool (*ok)(void *ud, const rt_fref *f), void *ud)
+const mm_fref *mm_cond_first_unfillable(const mm_cond *n, const uint64_t prod[MM_COND_TYPEWORDS],
+                                        bool (*ok)(void *ud, const mm_fref *f), void *ud)
 {
     int k = node_const(n, prod);
     if (k != 2 && n->kind != N_CMP)
@@ -991,7 +539,7 @@ const rt_fref *rt_node_first_unfillable(const rt_node *n, const uint64_t prod[RT
         for (uint32_t i = 0; i < n->nkids; i++) {
             if (n->kind == N_OR && node_const(n->kids[i], prod) == 0)
                 continue;   /* a dead alternative */
-            const rt_fref *f = rt_node_first_unfillable(n->kids[i], prod, ok, ud);
+            const mm_fref *f = mm_cond_first_unfillable(n->kids[i], prod, ok, ud);
             if (f)
                 return f;
         }
@@ -1035,19 +583,19 @@ static bool pmatch_one(const char *s, size_t len, const cval *c)
     return len == pl || s[pl] == '/' || (pl == 1 && c->s[0] == '/');
 }
 
-static bool cmp_str(const rt_node *n, const char *s, size_t len)
+static bool cmp_str(const mm_cond *n, const char *s, size_t len)
 {
     const cval *v = n->vals;
-    /* len may be RT_LEN_UNKNOWN: s is then NUL-terminated and is measured
+    /* len may be MM_LEN_UNKNOWN: s is then NUL-terminated and is measured
      * only by the operators that need a length */
-#define LEN() (len == RT_LEN_UNKNOWN ? (len = strlen(s)) : len)
+#define LEN() (len == MM_LEN_UNKNOWN ? (len = strlen(s)) : len)
     switch (n->op) {
     case OP_EQ:
-        if (len == RT_LEN_UNKNOWN)
+        if (len == MM_LEN_UNKNOWN)
             return strcmp(v->s, s) == 0;
         return v->len == len && !memcmp(v->s, s, len);
     case OP_NE:
-        if (len == RT_LEN_UNKNOWN)
+        if (len == MM_LEN_UNKNOWN)
             return strcmp(v->s, s) != 0;
         return !(v->len == len && !memcmp(v->s, s, len));
     case OP_LT: return strcmp(s, v->s) < 0;
@@ -1055,14 +603,14 @@ static bool cmp_str(const rt_node *n, const char *s, size_t len)
     case OP_GT: return strcmp(s, v->s) > 0;
     case OP_GE: return strcmp(s, v->s) >= 0;
     case OP_CONTAINS:
-        if (len == RT_LEN_UNKNOWN)
+        if (len == MM_LEN_UNKNOWN)
             return strstr(s, v->s) != NULL;
         return memmem(s, len, v->s, v->len) != NULL;
     case OP_BCONTAINS:
         return memmem(s, LEN(), v->s, v->len) != NULL;
     case OP_ICONTAINS: return str_icontains(s, LEN(), v->s, v->len);
     case OP_STARTSWITH:
-        if (len == RT_LEN_UNKNOWN)
+        if (len == MM_LEN_UNKNOWN)
             return strncmp(s, v->s, v->len) == 0;
         return len >= v->len && !memcmp(s, v->s, v->len);
     case OP_BSTARTSWITH:
@@ -1073,7 +621,7 @@ static bool cmp_str(const rt_node *n, const char *s, size_t len)
     case OP_IN: case OP_INTERSECTS:
         if (n->set)
             return sset_has(n->set, n->vals, s, LEN());
-        if (len == RT_LEN_UNKNOWN) {
+        if (len == MM_LEN_UNKNOWN) {
             for (uint32_t i = 0; i < n->nvals; i++)
                 if (!strcmp(v[i].s, s))
                     return true;
@@ -1094,7 +642,7 @@ static bool cmp_str(const rt_node *n, const char *s, size_t len)
     return false;
 }
 
-static bool cmp_num(const rt_node *n, int64_t x)
+static bool cmp_num(const mm_cond *n, int64_t x)
 {
     const cval *v = n->vals;
     switch (n->op) {
@@ -1113,7 +661,7 @@ static bool cmp_num(const rt_node *n, int64_t x)
     return false;
 }
 
-static bool cmp_ip(const rt_node *n, const mm_ipaddr *ip)
+static bool cmp_ip(const mm_cond *n, const mm_ipaddr *ip)
 {
     switch (n->op) {
     case OP_EQ: return ip_match(ip, n->vals);
@@ -1127,10 +675,10 @@ static bool cmp_ip(const rt_node *n, const mm_ipaddr *ip)
     return false;
 }
 
-static bool eval_field_rhs(const rt_node *n, rt_ctx *c, rt_val *lv, int ln)
+static bool eval_field_rhs(const mm_cond *n, mm_evalctx *c, mm_fval *lv, int ln)
 {
-    rt_val rv[RT_MAXV];
-    int rn = rt_extract(c, &n->rf, rv);
+    mm_fval rv[MM_FIELD_MAXV];
+    int rn = mm_field_extract(c, &n->rf, rv);
     if (rn == 0)
         return false;
     char lb[32], rb[32];
@@ -1141,7 +689,7 @@ static bool eval_field_rhs(const rt_node *n, rt_ctx *c, rt_val *lv, int ln)
     }
     size_t rl = strlen(rs);
     cval tmp = {(char *)rs, rl, rv[0].n, !rv[0].s, rv[0].ip, -1, false};
-    rt_node fake = *n;
+    mm_cond fake = *n;
     fake.vals = &tmp;
     fake.nvals = 1;
     fake.set = NULL;
@@ -1164,21 +712,21 @@ static bool eval_field_rhs(const rt_node *n, rt_ctx *c, rt_val *lv, int ln)
     return false;
 }
 
-bool rt_eval(const rt_node *n, rt_ctx *c)
+bool mm_cond_eval(const mm_cond *n, mm_evalctx *c)
 {
     switch (n->kind) {
     case N_AND:
         for (uint32_t i = 0; i < n->nkids; i++)
-            if (!rt_eval(n->kids[i], c))
+            if (!mm_cond_eval(n->kids[i], c))
                 return false;
         return true;
     case N_OR:
         for (uint32_t i = 0; i < n->nkids; i++)
-            if (rt_eval(n->kids[i], c))
+            if (mm_cond_eval(n->kids[i], c))
                 return true;
         return false;
     case N_NOT:
-        return !rt_eval(n->kids[0], c);
+        return !mm_cond_eval(n->kids[0], c);
     case N_CONST:
         return n->cval_const;
     case N_EVTTYPE: {
@@ -1186,8 +734,8 @@ bool rt_eval(const rt_node *n, rt_ctx *c)
         return t < MM_EVT__COUNT && (n->types[t / 64] >> (t % 64)) & 1;
     }
     case N_CMP: {
-        rt_val v[RT_MAXV];
-        int cnt = rt_extract(c, &n->f, v);
+        mm_fval v[MM_FIELD_MAXV];
+        int cnt = mm_field_extract(c, &n->f, v);
         if (n->op == OP_EXISTS)
             return cnt > 0;
         if (cnt == 0)
@@ -1224,3 +772,4 @@ bool rt_eval(const rt_node *n, rt_ctx *c)
     }
     return false;
 }
+

@@ -6,6 +6,10 @@
  * Records are reference counted so that an ancestor chain stays readable
  * (proc.aname[N]) after a parent exits, and so that the process of a
  * procexit event can still be read by rules while it is being removed.
+ *
+ * Length: the process table's hashing, the fd tables and the state changes
+ * each event implies share the records' private layout (reference counts, fd
+ * slots); the state changes are the last section.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +20,7 @@
 #include <netinet/in.h>
 
 #include "mamori/event.h"
-#include "runtime/runtime.h"
+#include "runtime/runtime_int.h"
 #include "util/util.h"
 
 /* ---- names -------------------------------------------------------------- */
@@ -82,12 +86,13 @@ mm_fd_type mm_fd_type_from_name(const char *name)
 
 /* ---- containers ----------------------------------------------------------- */
 
-mm_container *mm_container_new(const char *id)
+int mm_container_new(mm_container **out, const char *id)
 {
     mm_container *c = mm_xcalloc(1, sizeof *c);
     c->refs = 1;
     c->id = mm_xstrdup(id ? id : "host");
-    return c;
+    *out = c;
+    return MM_OK;
 }
 
 mm_container *mm_container_ref(mm_container *c)
@@ -293,7 +298,7 @@ void mm_fdinfo_set_name(mm_fdinfo *f, const char *name)
     free(o);
 }
 
-void mm_rt_ip_str(const mm_ipaddr *a, char *out, size_t n)
+void mm_event_ip_str(const mm_ipaddr *a, char *out, size_t n)
 {
     if (a->family == AF_INET6)
         inet_ntop(AF_INET6, a->ip, out, (socklen_t)n);
@@ -306,22 +311,23 @@ void mm_rt_ip_str(const mm_ipaddr *a, char *out, size_t n)
 void mm_fdinfo_name_from_tuple(mm_fdinfo *f)
 {
     char c[64], s[64], buf[160];
-    mm_rt_ip_str(&f->cip, c, sizeof c);
-    mm_rt_ip_str(&f->sip, s, sizeof s);
+    mm_event_ip_str(&f->cip, c, sizeof c);
+    mm_event_ip_str(&f->sip, s, sizeof s);
     snprintf(buf, sizeof buf, "%s:%u->%s:%u", c, f->cport, s, f->sport);
     mm_fdinfo_set_name(f, buf);
 }
 
 /* ---- processes -------------------------------------------------------------- */
 
-mm_proc *mm_proc_new(int64_t pid)
+int mm_proc_new(mm_proc **out, int64_t pid)
 {
     mm_proc *p = mm_xcalloc(1, sizeof *p);
     p->refs = 1;
     p->pid = p->tid = p->vpid = p->vtid = pid;
     p->ppid = -1;
     p->loginuid = UINT32_MAX;
-    return p;
+    *out = p;
+    return MM_OK;
 }
 
 mm_proc *mm_proc_ref(mm_proc *p)
@@ -421,14 +427,15 @@ static size_t pid_hash(int64_t pid, size_t nb)
     return (size_t)(((uint64_t)pid * 0x9E3779B97F4A7C15ull) >> 29) & (nb - 1);
 }
 
-mm_proctab *mm_proctab_new(size_t max_procs)
+int mm_proctab_new(mm_proctab **out, size_t max_procs)
 {
     mm_proctab *t = mm_xcalloc(1, sizeof *t);
     t->nb = 1024;
     t->b = mm_xcalloc(t->nb, sizeof *t->b);
     t->max = max_procs ? max_procs : 65536;
-    t->host = mm_container_new("host");
-    return t;
+    mm_container_new(&t->host, "host");
+    *out = t;
+    return MM_OK;
 }
 
 void mm_proctab_free(mm_proctab *t)
@@ -491,7 +498,7 @@ mm_proc *mm_proctab_add(mm_proctab *t, int64_t pid, int64_t ppid)
             pt_evict(t);
         if (t->n * 2 > t->nb)
             pt_rehash(t);
-        p = mm_proc_new(pid);
+        mm_proc_new(&p, pid);
         mm_proc_set_container(p, t->host);
         pt_ent *e = mm_xcalloc(1, sizeof *e);
         e->pid = pid;
@@ -551,7 +558,7 @@ bool mm_proctab_next(const mm_proctab *t, size_t *it, mm_proc **out)
 
 /* Absolute, normalised path of an open/chdir argument: relative paths are
  * resolved against the cwd or the dirfd's name as the kernel would. */
-char *mm_rt_path_resolve(const char *base, const char *path)
+char *mm_event_path_resolve(const char *base, const char *path)
 {
     mm_buf b = MM_BUF_INIT;
     if (!path)
@@ -719,7 +726,7 @@ void mm_proctab_apply(mm_proctab *t, mm_event *ev)
             const mm_fdinfo *d = mm_proc_fd(p, ev->arg_fd);
             base = d ? d->name : NULL;
         }
-        char *full = mm_rt_path_resolve(base, ev->path);
+        char *full = mm_event_path_resolve(base, ev->path);
         mm_fd_type ft = (ev->flags & O_DIRECTORY) ? MM_FD_DIRECTORY : MM_FD_FILE;
         if (res >= 0) {
             mm_fdinfo *f = mm_proc_fd_set(p, res);
@@ -860,7 +867,7 @@ void mm_proctab_apply(mm_proctab *t, mm_event *ev)
     }
     case MM_EVT_CHDIR:
         if (res == 0 && ev->path) {
-            char *full = mm_rt_path_resolve(p->cwd, ev->path);
+            char *full = mm_event_path_resolve(p->cwd, ev->path);
             mm_proc_set(&p->cwd, full);
             free(full);
         }

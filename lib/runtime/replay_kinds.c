@@ -11,7 +11,7 @@
 #include <string.h>
 #include <jansson.h>
 
-#include "runtime/runtime.h"
+#include "runtime/runtime_int.h"
 
 enum { K_STR, K_INT, K_BOOL, K_STR_OR_INT };
 
@@ -97,7 +97,7 @@ static bool kind_ok(int kind, json_t *v)
     }
 }
 
-bool rt_replay_kinds_ok(json_t *o, char *why, size_t len)
+int mm_replay_kinds_check(json_t *o)
 {
     for (size_t i = 0; i < sizeof key_kinds / sizeof key_kinds[0]; i++) {
         json_t *v = json_object_get(o, key_kinds[i].key);
@@ -105,9 +105,8 @@ bool rt_replay_kinds_ok(json_t *o, char *why, size_t len)
             continue;
         char got[80];
         describe(v, got, sizeof got);
-        snprintf(why, len, "\"%s\": expected %s, got %s", key_kinds[i].key,
-                 kind_name(key_kinds[i].kind), got);
-        return false;
+        return mm_error_set(MM_EFORMAT, "\"%s\": expected %s, got %s", key_kinds[i].key,
+                            kind_name(key_kinds[i].kind), got);
     }
-    return true;
+    return MM_OK;
 }

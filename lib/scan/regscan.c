@@ -15,6 +15,10 @@
  * registry says is trusted: names are checked against the reference
  * grammar before they are put into a reference, counts are capped, and
  * the failure of one image is kept with that image.
+ *
+ * Length: the two phases of one registry run share the run state (tags,
+ * digests, the store's scans, the report); names, tag ordering, the
+ * reference grammar and the JSON output are its sections.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -312,14 +316,10 @@ static void report_warn(mm_regscan_report *rep, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void report_warn(mm_regscan_report *rep, const char *fmt, ...)
 {
-    if (rep->nwarnings >= MAX_RUN_WARNINGS)
-        return;
     va_list ap;
     va_start(ap, fmt);
-    char *s = mm_xvasprintf(fmt, ap);
+    mm_strv_vpushf(&rep->warnings, &rep->nwarnings, MAX_RUN_WARNINGS, fmt, ap);
     va_end(ap);
-    mm_strv_push(&rep->warnings, &rep->nwarnings, s);
-    free(s);
 }
 
 static void image_clear(mm_regscan_image *im)

@@ -6,6 +6,9 @@
  * of every rule keyword, which is the prefilter the matcher runs over all
  * bytes.  Rule files are user input: every error names the file and line,
  * sizes and counts are capped, and regexes run with match limits.
+ *
+ * Length: loading, merging and compiling one rule set share the rule
+ * structures and their freeing; each is a section.
  */
 #include <errno.h>
 #include <math.h>

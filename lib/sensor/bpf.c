@@ -11,6 +11,9 @@
  * milliseconds (mm_bpf_poll adapts its wait), so events reach the rules
  * within milliseconds at any rate.
  * Drops are per-CPU kernel counters summed here; they are never silent.
+ *
+ * Length: the decoder of the ring-buffer records and the lifecycle share the
+ * skeleton and the per-CPU state; the kernel half is sensor.bpf.c.
  */
 #include <errno.h>
 #include <fcntl.h>

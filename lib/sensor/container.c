@@ -107,7 +107,7 @@ mm_container_cache *mm_container_cache_new(const char *root)
     mm_container_cache *c = mm_xcalloc(1, sizeof *c);
     c->root = mm_xstrdup(root && *root ? root : "/");
     c->by_id = mm_map_new();
-    c->host = mm_container_new("host");
+    mm_container_new(&c->host, "host");
     mm_proc_set(&c->host->name, "host");
     mm_proc_set(&c->host->type, "host");
     return c;
@@ -125,7 +125,8 @@ void mm_container_cache_free(mm_container_cache *c)
     free(c);
 }
 
-static json_t *load_json(const mm_container_cache *c, const char *rel)
+/* The JSON document of the file rel under the root (capped), or NULL. */
+static json_t *load_json_any(const mm_container_cache *c, const char *rel)
 {
     char *path = mm_xasprintf("%s/%s", c->root, rel);
     char *data = NULL;
@@ -135,6 +136,13 @@ static json_t *load_json(const mm_container_cache *c, const char *rel)
         j = json_loadb(data, len, 0, NULL);
     free(data);
     free(path);
+    return j;
+}
+
+/* The same when it is an object; NULL otherwise. */
+static json_t *load_json(const mm_container_cache *c, const char *rel)
+{
+    json_t *j = load_json_any(c, rel);
     if (j && !json_is_object(j)) {
         json_decref(j);
         j = NULL;
@@ -287,7 +295,7 @@ mm_container *mm_container_cache_get(mm_container_cache *c, const char *cgroup)
     char shortid[13];
     memcpy(shortid, id, 12);
     shortid[12] = 0;
-    ct = mm_container_new(shortid);
+    mm_container_new(&ct, shortid);
     mm_proc_set(&ct->full_id, id);
     mm_proc_set(&ct->type, rt);
     if (strcmp(rt, "docker") == 0) {
@@ -460,14 +468,7 @@ static void podman_store(const mm_container_cache *c, mm_container *ct, const ch
     static const char *const files[] = { "containers.json", "volatile-containers.json" };
     for (size_t f = 0; f < 2 && (!ct->name || !ct->image); f++) {
         char *rel = mm_xasprintf("%s/%s", store + (store[0] == '/'), files[f]);
-        char *path = mm_xasprintf("%s/%s", c->root, rel);
-        char *data = NULL;
-        size_t len = 0;
-        json_t *j = NULL;
-        if (mm_file_read(path, META_MAX, &data, &len) == 0)
-            j = json_loadb(data, len, 0, NULL);
-        free(data);
-        free(path);
+        json_t *j = load_json_any(c, rel);
         free(rel);
         size_t i;
         json_t *e;

@@ -52,7 +52,7 @@ int mm_sensor_open(mm_sensor **out, const mm_sensor_opts *opts)
     mm_sensor *s = mm_xcalloc(1, sizeof *s);
     s->kind = o.kind;
     s->b.proc_root = o.proc_root ? o.proc_root : "/proc";
-    s->b.pt = mm_proctab_new(o.max_procs);
+    mm_proctab_new(&s->b.pt, o.max_procs);
     s->b.containers = mm_container_cache_new("/");
     int rc;
     if (o.kind == MM_SENSOR_BPF) {

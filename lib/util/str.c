@@ -95,6 +95,26 @@ void mm_strv_push(char ***v, size_t *n, const char *s)
     (*v)[(*n)++] = mm_xstrdup(s);
 }
 
+bool mm_strv_vpushf(char ***v, size_t *n, size_t max, const char *fmt, va_list ap)
+{
+    if (max && *n >= max)
+        return false;
+    char *s = mm_xvasprintf(fmt, ap);
+    if (*n == 0 || (*n & (*n - 1)) == 0)
+        *v = mm_xrealloc(*v, (*n ? *n * 2 : 1) * sizeof **v);
+    (*v)[(*n)++] = s;
+    return true;
+}
+
+bool mm_strv_pushf(char ***v, size_t *n, size_t max, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    bool ok = mm_strv_vpushf(v, n, max, fmt, ap);
+    va_end(ap);
+    return ok;
+}
+
 void mm_strv_free(char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++)

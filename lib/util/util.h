@@ -73,6 +73,12 @@ size_t mm_str_utoa(char buf[24], unsigned long long v);
 char *mm_str_printable(const char *s);
 /* Appends s to a NULL-free array of strings (v grows). */
 void mm_strv_push(char ***v, size_t *n, const char *s);
+/* Appends a formatted string unless the list holds max strings already
+ * (0 = no cap); true when appended.  For capped warning and note lists. */
+bool mm_strv_pushf(char ***v, size_t *n, size_t max, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+bool mm_strv_vpushf(char ***v, size_t *n, size_t max, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 void mm_strv_free(char **v, size_t n);
 /* Line iterator over a buffer that need not be NUL-terminated. */
 typedef struct mm_lines {

@@ -14,6 +14,10 @@
  *  2. one build: a copy of the existing database, the changed sources'
  *     rows replaced by their new feeds, the per-source row (URL, ETag,
  *     Last-Modified, count, time) recorded, then a rename over the old file.
+ *
+ * Length: the two phases of one update share the per-source state (ETag,
+ * temp files, counts) from download to the final rename; the format checks
+ * and URL policy are its sections.
  */
 #include <errno.h>
 #include <stdio.h>

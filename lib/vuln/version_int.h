@@ -23,6 +23,28 @@
  * the cap bounds the work a hostile feed can ask for. */
 #define MM_VERSION_MAX_LEN 1024
 
+/* ASCII classes, locale-free, as the schemes define them. */
+static inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+static inline bool is_alpha(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+static inline bool is_alnum(char c) { return is_digit(c) || is_alpha(c); }
+static inline bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+           c == '\f';
+}
+
+/* Drops the white space around the slice (*s, *n). */
+static inline void trim_space(const char **s, size_t *n)
+{
+    while (*n > 0 && is_space(**s))
+        (*s)++, (*n)--;
+    while (*n > 0 && is_space((*s)[*n - 1]))
+        (*n)--;
+}
+
 /* Compares two runs of ASCII digits as unbounded non-negative integers
  * (leading zeros ignored): -1, 0 or 1.  Empty counts as zero. */
 int mm_vs_numcmp(const char *a, size_t an, const char *b, size_t bn);

@@ -8,6 +8,10 @@
  * strings so that "20240101000000000000" compares right.  Schemes that
  * need a list of components (Maven, RubyGems) cap it at MAX_PARTS and call
  * longer strings invalid.
+ *
+ * Length: five schemes behind one interface, each section self-contained;
+ * they share the slice and digit-string helpers at the top, which splitting
+ * would have to export.
  */
 #include <string.h>
 
@@ -15,17 +19,6 @@
 
 #define MAX_PARTS 128
 
-static inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
-static inline bool is_alpha(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-static inline bool is_alnum(char c) { return is_digit(c) || is_alpha(c); }
-static inline bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
-           c == '\f';
-}
 static inline char lower(char c)
 {
     return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
@@ -275,10 +268,7 @@ static const char *pep440_parse(const char *s, size_t n, pep440 *v)
 {
     memset(v, 0, sizeof *v);
     v->pre = -1;
-    while (n > 0 && is_space(*s))
-        s++, n--;
-    while (n > 0 && is_space(s[n - 1]))
-        n--;
+    trim_space(&s, &n);
     size_t i = 0;
     if (i < n && lower(s[i]) == 'v')
         i++;
@@ -730,10 +720,7 @@ typedef struct gem {
  * head and from the whole. */
 static const char *gem_parse(const char *s, size_t n, gem *g)
 {
-    while (n > 0 && is_space(*s))
-        s++, n--;
-    while (n > 0 && is_space(s[n - 1]))
-        n--;
+    trim_space(&s, &n);
     size_t i = 0;
     while (i < n && is_digit(s[i]))
         i++;

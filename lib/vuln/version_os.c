@@ -10,18 +10,6 @@
 
 #include "vuln/version_int.h"
 
-static inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
-static inline bool is_alpha(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-static inline bool is_alnum(char c) { return is_digit(c) || is_alpha(c); }
-static inline bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
-           c == '\f';
-}
-
 /* ---------------------------------------------------------------- dpkg */
 
 /* [epoch:]upstream[-revision], split as dpkg's parseversion() does: the
@@ -34,10 +22,7 @@ typedef struct dpkg_ver {
 static const char *dpkg_parse(const char *s, size_t n, dpkg_ver *v)
 {
     /* dpkg trims surrounding white space and refuses it inside */
-    while (n > 0 && is_space(*s))
-        s++, n--;
-    while (n > 0 && is_space(s[n - 1]))
-        n--;
+    trim_space(&s, &n);
     if (n == 0)
         return "empty";
     for (size_t i = 0; i < n; i++)

@@ -5,6 +5,8 @@
  * to what the rules block, and forwards the rest to the upstream app with
  * libcurl (method, target as sent, headers but the hop-by-hop ones, body,
  * X-Forwarded-For), passing the app's status, content type and body back.
+ * The upstream request is set up by the library's one transport
+ * (util/http.h); only the forwarding of headers both ways is its own.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 
 #include "mamori/httpd.h"
 #include "mamori/waf.h"
+#include "util/http.h"
 #include "util/util.h"
 
 #define MAX_HEADERS 100
@@ -141,14 +144,14 @@ static void forward(mm_waf_proxy *p, const mm_http_req *rq, const hdrs *hd,
     free(xff);
     sl = curl_slist_append(sl, "Expect:");
     resp_st r = {0};
-    curl_easy_setopt(c, CURLOPT_URL, url);
+    /* the library's transport rules (http/https only, TLS verified, no
+     * signals); redirects are the app's answer, passed back, not followed;
+     * no User-Agent of ours: the client's, if it sent one, is forwarded */
+    static const mm_http_opts ho = {.connect_timeout_s = 5, .total_timeout_s = 30};
+    mm_http_setup(c, url, &ho, NULL);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, NULL);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, sl);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);

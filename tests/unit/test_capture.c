@@ -569,7 +569,7 @@ MM_TEST(dedup_replays_to_the_same_alerts_with_rotation_and_pid_reuse)
     const char *d = mmt_tmpdir();
     dd_ctx x = {0};
     x.ts = 1700000000000000000ll;
-    x.pt = mm_proctab_new(0);
+    mm_proctab_new(&x.pt, 0);
     CHECK_OK(mm_ruleset_new(&x.rs));
     CHECK_OK(mm_ruleset_load_string(x.rs, "dedup.yaml", dedup_rules, strlen(dedup_rules)));
     CHECK_OK(mm_ruleset_compile(x.rs));
@@ -695,7 +695,8 @@ MM_TEST(dedup_replays_to_the_same_alerts_with_rotation_and_pid_reuse)
 
 MM_TEST(event_to_json_flags_leave_out_only_their_parts)
 {
-    mm_proctab *pt = mm_proctab_new(0);
+    mm_proctab *pt;
+    mm_proctab_new(&pt, 0);
     mm_proc *a = mm_proctab_add(pt, 10, 0);
     mm_proc_set(&a->comm, "bash");
     mm_proc *b = mm_proctab_add(pt, 11, 10);

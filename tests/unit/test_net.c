@@ -623,7 +623,8 @@ MM_TEST(listen_runtime_profile)
     mm_net_opts o = {.on_alert = on_alert, .on_flow = on_flow, .ud = &g, .hostname = "t"};
     mm_net *n;
     mm_net_new(&n, &o);
-    mm_container *ct = mm_container_new("0123456789ab");
+    mm_container *ct;
+    mm_container_new(&ct, "0123456789ab");
     mm_proc_set(&ct->name, "web");
     mm_proc_set(&ct->image, "localhost/web:1");
     mm_proc_set(&ct->image_repository, "localhost/web");

@@ -454,7 +454,8 @@ MM_TEST(odd_bytes_round_trip)
     for (int i = 0; i < 2; i++) {
         mm_profile *p;
         CHECK_OK(mm_profile_new(&p, NULL));
-        mm_proc *pr = mm_proc_new(4242);
+        mm_proc *pr;
+        mm_proc_new(&pr, 4242);
         mm_proc_set(&pr->exepath, exes[i]);
         mm_proc_set(&pr->comm, "odd");
         mm_event ev = {.type = MM_EVT_EXECVE, .pid = 4242, .proc = pr, .ts = 1};

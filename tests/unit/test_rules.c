@@ -531,7 +531,8 @@ MM_TEST(replay_field_types)
 
 MM_TEST(proctab_tree_and_fds)
 {
-    mm_proctab *t = mm_proctab_new(0);
+    mm_proctab *t;
+    mm_proctab_new(&t, 0);
     mm_proc *init = mm_proctab_add(t, 1, 0);
     mm_proc_set(&init->comm, "init");
     mm_event ev = {0};

@@ -1,7 +1,7 @@
 /*
  * test_util.c - the helpers of lib/util: path normalisation of hostile
  * names, the hash map under growth and deletion, buffers, line iteration,
- * digests, the one time parser, `mkdir -p`, the cache folder, capped
+ * capped string lists, digests, the one time parser, `mkdir -p`, the cache folder, capped
  * file reads and buffers, temp folders and files that do not outlive
  * their process (signals, stale ones of dead processes), the libcurl
  * transport against a local server.
@@ -101,6 +101,23 @@ MM_TEST(buf_and_lines)
     CHECK_INT(nv, 100);
     mm_strv_free(v, nv);
     mm_buf_free(&b);
+}
+
+MM_TEST(strv_pushf_capped)
+{
+    /* the capped, formatted append behind every warning and note list */
+    char **v = NULL;
+    size_t nv = 0;
+    for (int i = 0; i < 5; i++)
+        CHECK(mm_strv_pushf(&v, &nv, 3, "w%d:%s", i, "x") == (i < 3));
+    CHECK_INT(nv, 3);
+    CHECK_STR(v[0], "w0:x");
+    CHECK_STR(v[2], "w2:x");
+    for (int i = 0; i < 100; i++)   /* no cap: grows past powers of two */
+        CHECK(mm_strv_pushf(&v, &nv, 0, "%d", i));
+    CHECK_INT(nv, 103);
+    CHECK_STR(v[102], "99");
+    mm_strv_free(v, nv);
 }
 
 MM_TEST(sha256)

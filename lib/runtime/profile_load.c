@@ -1,0 +1,510 @@
+/*
+ * profile_load.c - reading a behaviour profile file back (the format
+ * profile_write.c writes, maybe edited by hand): untrusted-ish, so the file
+ * size, images, entries, keys and strings are capped and every error names
+ * the file, the line and the key.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "runtime/profile_int.h"
+
+/* ---- loading ------------------------------------------------------------------------------------ */
+
+typedef struct ld {
+    const char *file;
+    yaml_document_t *doc;
+    mm_profile *p;
+} ld;
+
+static int lerr(ld *l, const yaml_node_t *n, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int lerr(ld *l, const yaml_node_t *n, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *m = mm_xvasprintf(fmt, ap);
+    va_end(ap);
+    int rc = mm_error_set(MM_EFORMAT, "%s:%zu: key '%s': %s", l->file,
+                          n ? (size_t)n->start_mark.line + 1 : (size_t)0, key, m);
+    free(m);
+    return rc;
+}
+
+static yaml_node_t *node(ld *l, int id) { return yaml_document_get_node(l->doc, id); }
+
+static const char *scalar(const yaml_node_t *n)
+{
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static bool is_null(const yaml_node_t *n)
+{
+    const char *s = scalar(n);
+    return s && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+           (!*s || !strcmp(s, "null") || !strcmp(s, "~"));
+}
+
+/* A mapping with scalar, distinct keys, at most MAX_MAP_KEYS of them. */
+static int check_map(ld *l, const yaml_node_t *n, const char *key)
+{
+    if (!n || n->type != YAML_MAPPING_NODE)
+        return lerr(l, n, key, "expected a mapping");
+    size_t np = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+    if (np > MAX_MAP_KEYS)
+        return lerr(l, n, key, "more than %d keys", MAX_MAP_KEYS);
+    for (size_t i = 0; i < np; i++) {
+        yaml_node_t *k = node(l, n->data.mapping.pairs.start[i].key);
+        const char *ks = scalar(k);
+        if (!ks)
+            return lerr(l, k ? k : n, key, "a key that is not a string");
+        for (size_t j = 0; j < i; j++) {
+            const char *o = scalar(node(l, n->data.mapping.pairs.start[j].key));
+            if (o && !strcmp(o, ks))
+                return lerr(l, k, ks, "duplicate key");
+        }
+    }
+    return 0;
+}
+
+static int get_str(ld *l, const yaml_node_t *n, const char *key, const char **out)
+{
+    const char *s = scalar(n);
+    if (!s)
+        return lerr(l, n, key, "expected a string");
+    if (n->data.scalar.length > MAX_STR)
+        return lerr(l, n, key, "longer than %d bytes", MAX_STR);
+    if (strlen(s) != n->data.scalar.length)
+        return lerr(l, n, key, "contains a NUL byte");
+    *out = s;
+    return 0;
+}
+
+static int get_u64(ld *l, const yaml_node_t *n, const char *key, uint64_t max, uint64_t *out)
+{
+    const char *s = scalar(n);
+    if (!s || !*s)
+        return lerr(l, n, key, "expected a number");
+    for (const char *q = s; *q; q++)
+        if (*q < '0' || *q > '9')
+            return lerr(l, n, key, "'%.64s' is not a number", s);
+    errno = 0;
+    unsigned long long v = strtoull(s, NULL, 10);
+    if (errno || v > max)
+        return lerr(l, n, key, "'%.64s' is out of range", s);
+    *out = v;
+    return 0;
+}
+
+static int get_action(ld *l, const yaml_node_t *n, mm_rule_action *act)
+{
+    const char *s = scalar(n);
+    if (s) {
+        mm_rule_action a;
+        if (!strcmp(s, "kill"))
+            a = MM_ACTION_KILL;
+        else if (!strcmp(s, "none") || !strcmp(s, "alert"))
+            a = MM_ACTION_NONE;
+        else
+            return lerr(l, n, "action", "unknown action '%.64s' (none or kill)", s);
+        for (int c = 0; c < MM_PROF__COUNT; c++)
+            act[c] = a;
+        return 0;
+    }
+    int rc = check_map(l, n, "action");
+    if (rc)
+        return rc;
+    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+        const char *k = scalar(node(l, pr->key));
+        yaml_node_t *v = node(l, pr->value);
+        int c = 0;
+        while (c < MM_PROF__COUNT && strcmp(mm_profile_cat_name(c), k))
+            c++;
+        if (c == MM_PROF__COUNT)
+            return lerr(l, node(l, pr->key), k, "not a category (processes, files, listen, connect)");
+        const char *vs = scalar(v);
+        if (vs && !strcmp(vs, "kill"))
+            act[c] = MM_ACTION_KILL;
+        else if (vs && (!strcmp(vs, "none") || !strcmp(vs, "alert")))
+            act[c] = MM_ACTION_NONE;
+        else
+            return lerr(l, v, k, "unknown action (none or kill)");
+    }
+    return 0;
+}
+
+static int get_priority(ld *l, const yaml_node_t *n, mm_rule_priority *out)
+{
+    const char *s = scalar(n);
+    if (!s || mm_rule_priority_parse(out, s))
+        return lerr(l, n, "priority", "unknown priority '%.64s'", s ? s : "");
+    return 0;
+}
+
+static int get_ports(ld *l, const yaml_node_t *n, pentry *e)
+{
+    const char *s = scalar(n);
+    if (!s)
+        return lerr(l, n, "port", "expected a port, a range 'A-B' or '*'");
+    if (!strcmp(s, "*") || !strcmp(s, "any")) {
+        e->plo = 0;
+        e->phi = 65535;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    if (*s < '0' || *s > '9')
+        return lerr(l, n, "port", "'%.64s' is not a port", s);
+    unsigned long a = strtoul(s, &end, 10), b = a;
+    if (*end == '-') {
+        const char *q = end + 1;
+        if (*q < '0' || *q > '9')
+            return lerr(l, n, "port", "'%.64s' is not a port range", s);
+        b = strtoul(q, &end, 10);
+    }
+    if (errno || *end || a > 65535 || b > 65535 || a > b)
+        return lerr(l, n, "port", "'%.64s' is not a port or a range A-B within 0-65535", s);
+    e->plo = (uint16_t)a;
+    e->phi = (uint16_t)b;
+    return 0;
+}
+
+static int get_proto(ld *l, const yaml_node_t *n, pentry *e)
+{
+    const char *s = scalar(n);
+    if (s && !strcmp(s, "tcp"))
+        e->proto = MM_L4_TCP;
+    else if (s && !strcmp(s, "udp"))
+        e->proto = MM_L4_UDP;
+    else if (s && (!strcmp(s, "any") || !strcmp(s, "*")))
+        e->proto = 0;
+    else
+        return lerr(l, n, "proto", "'%.64s' is not tcp, udp or any", s ? s : "");
+    return 0;
+}
+
+static int get_dest(ld *l, const yaml_node_t *n, pentry *e)
+{
+    const char *s;
+    int rc = get_str(l, n, "dest", &s);
+    if (rc)
+        return rc;
+    if (!strcmp(s, "*") || !strcmp(s, "any")) {
+        e->anynet = true;
+        return 0;
+    }
+    char buf[80];
+    if (strlen(s) >= sizeof buf)
+        return lerr(l, n, "dest", "not an address or network");
+    strcpy(buf, s);
+    char *slash = strchr(buf, '/');
+    long pf = -1;
+    if (slash) {
+        *slash = 0;
+        char *end;
+        if (slash[1] < '0' || slash[1] > '9')
+            return lerr(l, n, "dest", "bad prefix length in '%s'", s);
+        pf = strtol(slash + 1, &end, 10);
+        if (*end)
+            return lerr(l, n, "dest", "bad prefix length in '%s'", s);
+    }
+    memset(&e->net, 0, sizeof e->net);
+    if (inet_pton(AF_INET, buf, e->net.ip) == 1) {
+        e->net.family = AF_INET;
+    } else if (inet_pton(AF_INET6, buf, e->net.ip) == 1) {
+        e->net.family = AF_INET6;
+        mm_profile_ip_norm(&e->net);
+        if (e->net.family == AF_INET && pf >= 96)
+            pf -= 96;
+    } else {
+        return lerr(l, n, "dest", "'%s' is not an IP address or CIDR network", s);
+    }
+    long max = e->net.family == AF_INET ? 32 : 128;
+    if (pf < 0)
+        pf = max;
+    if (pf > max)
+        return lerr(l, n, "dest", "prefix length of '%s' beyond %ld", s, max);
+    e->prefix = (uint8_t)pf;
+    mm_profile_ip_mask(&e->net, (unsigned)pf);
+    return 0;
+}
+
+static int get_time(ld *l, const yaml_node_t *n, const char *key, int64_t *out)
+{
+    const char *s = scalar(n);
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
+    if (!end || *end)
+        return lerr(l, n, key, "not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ)");
+    time_t t = timegm(&tm);
+    if (t < 0 || (int64_t)t > INT64_MAX / 1000000000)
+        return lerr(l, n, key, "out of range");
+    *out = (int64_t)t * 1000000000;
+    return 0;
+}
+
+static int load_entry(ld *l, pimage *im, int c, yaml_node_t *n)
+{
+    int rc = check_map(l, n, mm_profile_cat_name(c));
+    if (rc)
+        return rc;
+    if (l->p->nentries >= MAX_ENTRIES)
+        return mm_error_set(MM_ELIMIT, "%s:%zu: key '%s': more than %d entries", l->file,
+                            (size_t)n->start_mark.line + 1, mm_profile_cat_name(c), MAX_ENTRIES);
+    l->p->nentries++;
+    pentry *e = mm_profile_cat_push(&im->cat[c]);
+    bool have_main = false;
+    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+        const char *k = scalar(node(l, pr->key));
+        yaml_node_t *v = node(l, pr->value);
+        const char *s;
+        if (!strcmp(k, "count")) {
+            rc = get_u64(l, v, k, INT64_MAX, &e->count);
+        } else if (!strcmp(k, "first_seen")) {
+            rc = get_time(l, v, k, &e->first);
+        } else if (c == MM_PROF_PROCESS && (!strcmp(k, "exe") || !strcmp(k, "name"))) {
+            if (!(rc = get_str(l, v, k, &s))) {
+                if (!*s)
+                    return lerr(l, v, k, "empty");
+                char **slot = k[0] == 'e' ? &e->a : &e->b;
+                *slot = mm_xstrdup(s);
+                have_main = true;
+            }
+        } else if (c == MM_PROF_PROCESS && !strcmp(k, "parents")) {
+            if (scalar(v)) {
+                if (!(rc = get_str(l, v, k, &s)))
+                    mm_strv_push(&e->parents, &e->nparents, s);
+            } else if (v && v->type == YAML_SEQUENCE_NODE) {
+                size_t ni = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+                if (ni > MAX_PARENTS)
+                    return lerr(l, v, k, "more than %d parents", MAX_PARENTS);
+                for (size_t i = 0; i < ni && !rc; i++)
+                    if (!(rc = get_str(l, node(l, v->data.sequence.items.start[i]), k, &s)))
+                        mm_strv_push(&e->parents, &e->nparents, s);
+            } else {
+                rc = lerr(l, v, k, "expected a name or a list of names");
+            }
+        } else if (c == MM_PROF_FILE && !strcmp(k, "path")) {
+            if (!(rc = get_str(l, v, k, &s))) {
+                if (s[0] != '/' && !(s[0] == '*' && s[1] == '*'))
+                    return lerr(l, v, k, "'%.64s' is not an absolute path or pattern", s);
+                e->a = mm_xstrdup(s);
+                have_main = true;
+            }
+        } else if ((c == MM_PROF_LISTEN || c == MM_PROF_CONNECT) && !strcmp(k, "port")) {
+            rc = get_ports(l, v, e);
+            have_main = true;
+        } else if ((c == MM_PROF_LISTEN || c == MM_PROF_CONNECT) && !strcmp(k, "proto")) {
+            rc = get_proto(l, v, e);
+        } else if (c == MM_PROF_CONNECT && !strcmp(k, "dest")) {
+            rc = get_dest(l, v, e);
+            have_main = true;
+        } else {
+            return lerr(l, node(l, pr->key), k, "unknown key in a %s entry", mm_profile_cat_name(c));
+        }
+        if (rc)
+            return rc;
+    }
+    if (c == MM_PROF_CONNECT && !e->net.family && !e->anynet)
+        e->anynet = true;   /* no dest: any destination (on the given port) */
+    if (!have_main) {
+        static const char *const need[] = {"exe or name", "path", "port", "dest or port"};
+        return lerr(l, n, mm_profile_cat_name(c), "an entry needs %s", need[c]);
+    }
+    mm_profile_entry_lits(e);
+    if (c == MM_PROF_FILE && e->lit_a) {
+        if (!im->cat[c].exact)
+            im->cat[c].exact = mm_map_new();
+        mm_map_put(im->cat[c].exact, e->lit_a, (void *)1);
+    }
+    return 0;
+}
+
+static int load_image(ld *l, yaml_node_t *n)
+{
+    int rc = check_map(l, n, "images");
+    if (rc)
+        return rc;
+    if (l->p->nimg >= MAX_IMAGES)
+        return mm_error_set(MM_ELIMIT, "%s:%zu: key 'images': more than %d images", l->file,
+                            (size_t)n->start_mark.line + 1, MAX_IMAGES);
+    const char *name = NULL;
+    yaml_node_t *nn = NULL;
+    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++)
+        if (!strcmp(scalar(node(l, pr->key)), "image")) {
+            nn = node(l, pr->value);
+            if ((rc = get_str(l, nn, "image", &name)))
+                return rc;
+        }
+    if (!name || !*name)
+        return lerr(l, n, "image", "an image entry needs a non-empty 'image'");
+    for (size_t i = 0; i < l->p->nimg; i++)
+        if (!strcmp(l->p->img[i].name, name))
+            return lerr(l, nn, "image", "'%.200s' is listed twice", name);
+    pimage *im = mm_profile_image_add(l->p, name);
+    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+        const char *k = scalar(node(l, pr->key));
+        yaml_node_t *v = node(l, pr->value);
+        if (!strcmp(k, "image"))
+            continue;
+        if (!strcmp(k, "priority")) {
+            rc = get_priority(l, v, &im->pri);
+        } else if (!strcmp(k, "action")) {
+            rc = get_action(l, v, im->act);
+        } else {
+            int c = 0;
+            while (c < MM_PROF__COUNT && strcmp(mm_profile_cat_name(c), k))
+                c++;
+            if (c == MM_PROF__COUNT)
+                return lerr(l, node(l, pr->key), k,
+                            "unknown key in an image (image, priority, action, processes, "
+                            "files, listen, connect)");
+            if (is_null(v))
+                continue;   /* "processes:" alone: not checked, like absent */
+            if (v->type != YAML_SEQUENCE_NODE)
+                return lerr(l, v, k, "expected a list of entries");
+            im->cat[c].present = true;
+            for (yaml_node_item_t *it = v->data.sequence.items.start;
+                 it < v->data.sequence.items.top && !rc; it++)
+                rc = load_entry(l, im, c, node(l, *it));
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* learned: {start, end, seconds} and generalisation: {dir_collapse,
+ * net_collapse} are informational; kept so that a rewrite says the same. */
+static int load_info(ld *l, yaml_node_t *n, const char *key)
+{
+    int rc = check_map(l, n, key);
+    if (rc)
+        return rc;
+    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
+        const char *k = scalar(node(l, pr->key));
+        yaml_node_t *v = node(l, pr->value);
+        uint64_t u;
+        if (!strcmp(key, "learned") && (!strcmp(k, "start") || !strcmp(k, "end")))
+            rc = get_time(l, v, k, k[0] == 's' ? &l->p->start : &l->p->end);
+        else if (!strcmp(key, "learned") && !strcmp(k, "seconds"))
+            rc = get_u64(l, v, k, INT64_MAX, &u);
+        else if (!strcmp(key, "generalisation") &&
+                 (!strcmp(k, "dir_collapse") || !strcmp(k, "net_collapse"))) {
+            if (!(rc = get_u64(l, v, k, 1000000, &u)) && u)
+                *(k[0] == 'd' ? &l->p->o.dir_collapse : &l->p->o.net_collapse) = (size_t)u;
+        } else
+            return lerr(l, node(l, pr->key), k, "unknown key in '%s'", key);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int load_doc(ld *l, yaml_node_t *root)
+{
+    int rc = check_map(l, root, "(top)");
+    if (rc)
+        return rc;
+    bool version = false;
+    yaml_node_t *images = NULL;
+    /* defaults first, so that images inherit them whatever the key order */
+    for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
+        const char *k = scalar(node(l, pr->key));
+        yaml_node_t *v = node(l, pr->value);
+        if (!strcmp(k, "version")) {
+            uint64_t ver;
+            if ((rc = get_u64(l, v, k, 1000, &ver)))
+                return rc;
+            if (ver != MM_PROFILE_VERSION)
+                return lerr(l, v, k, "unsupported profile version %llu (this mamori reads %d)",
+                            (unsigned long long)ver, MM_PROFILE_VERSION);
+            version = true;
+        } else if (!strcmp(k, "priority")) {
+            rc = get_priority(l, v, &l->p->pri);
+        } else if (!strcmp(k, "action")) {
+            rc = get_action(l, v, l->p->act);
+        } else if (!strcmp(k, "images")) {
+            images = v;
+        } else if (!strcmp(k, "learned") || !strcmp(k, "generalisation")) {
+            rc = load_info(l, v, k);
+        } else {
+            return lerr(l, node(l, pr->key), k,
+                        "unknown key (version, learned, generalisation, priority, action, images)");
+        }
+        if (rc)
+            return rc;
+    }
+    if (!version)
+        return lerr(l, root, "version", "missing (this mamori reads version %d)", MM_PROFILE_VERSION);
+    if (!images || is_null(images))
+        return 0;
+    if (images->type != YAML_SEQUENCE_NODE)
+        return lerr(l, images, "images", "expected a list of images");
+    for (yaml_node_item_t *it = images->data.sequence.items.start;
+         it < images->data.sequence.items.top && !rc; it++)
+        rc = load_image(l, node(l, *it));
+    return rc;
+}
+
+int mm_profile_load_string(mm_profile **out, const char *name, const char *yaml, size_t len)
+{
+    *out = NULL;
+    if (!name)
+        name = "(profile)";
+    if (len > MAX_PROFILE_FILE)
+        return mm_error_set(MM_ELIMIT, "%s: larger than %u bytes", name, MAX_PROFILE_FILE);
+    yaml_parser_t ps;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&ps))
+        return mm_error_set(MM_ENOMEM, "%s: cannot start the YAML parser", name);
+    yaml_parser_set_input_string(&ps, (const unsigned char *)yaml, len);
+    if (!yaml_parser_load(&ps, &doc)) {
+        int rc = mm_error_set(MM_EFORMAT, "%s:%zu: YAML: %s%s%s", name,
+                              (size_t)ps.problem_mark.line + 1,
+                              ps.problem ? ps.problem : "syntax error",
+                              ps.context ? " " : "", ps.context ? ps.context : "");
+        yaml_parser_delete(&ps);
+        return rc;
+    }
+    yaml_parser_delete(&ps);
+    mm_profile *p = mm_profile_alloc();
+    ld l = {.file = name, .doc = &doc, .p = p};
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    int rc = root ? load_doc(&l, root)
+                  : mm_error_set(MM_EFORMAT, "%s:1: key '(top)': empty profile (needs version: %d)",
+                                 name, MM_PROFILE_VERSION);
+    yaml_document_delete(&doc);
+    if (rc) {
+        mm_profile_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+int mm_profile_load_file(mm_profile **out, const char *path)
+{
+    char *data;
+    size_t len;
+    *out = NULL;
+    int rc = mm_file_read(path, MAX_PROFILE_FILE, &data, &len);
+    if (rc)
+        return rc;
+    rc = mm_profile_load_string(out, path, data, len);
+    free(data);
+    return rc;
+}
+
