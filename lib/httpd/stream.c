@@ -7,7 +7,7 @@
  * content reader) so that no pool thread waits on it.  One waker thread
  * per server resumes the suspended streams every stream_poll_ms, or at
  * once on mm_httpd_stream_wake(); each resumed stream asks its producer
- * again.  A stream silent for heartbeat_s sends a heartbeat, which keeps
+ * again.  With no stream suspended the waker sleeps until one is.  A stream silent for heartbeat_s sends a heartbeat, which keeps
  * proxies from closing it and lets a client that went away be noticed (the
  * write fails, MHD closes the connection, the producer's ud_free runs).
  * The number of streams is capped (503 beyond), and mm_httpd_stop() wakes
@@ -80,6 +80,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
                     return MHD_CONTENT_READER_END_OF_STREAM;
                 }
                 MHD_suspend_connection(s->c);
+                if (!h->suspended)
+                    pthread_cond_signal(&h->scond);   /* the waker starts polling */
                 s->next = h->suspended;
                 h->suspended = s;
                 pthread_mutex_unlock(&h->smu);
@@ -187,6 +189,11 @@ static void *waker(void *arg)
     mm_httpd *h = arg;
     pthread_mutex_lock(&h->smu);
     while (!h->stopping) {
+        if (!h->suspended && !h->wake) {
+            /* nothing waits: sleep until a stream suspends or a wake */
+            pthread_cond_wait(&h->scond, &h->smu);
+            continue;
+        }
         if (!h->wake) {
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
