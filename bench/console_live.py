@@ -3,9 +3,10 @@
 (bench/console.sh runs it; docs/benchmarks.md).
 
 One thread posts 100 alerts every 0.1 s for SECONDS (1,000/s) as an agent
-does; another reads /api/v1/events/stream as the console's EventSource
-does (a logged-in session's cookie, Last-Event-ID, reconnecting a second
-after each response) and notes when each alert arrived.  Prints alerts posted and
+does; another holds /api/v1/events/stream open as the console's
+EventSource does (a logged-in session's cookie, Last-Event-ID, reconnecting
+a second after the server ends the stream) and notes when each line of an
+alert arrived.  Prints alerts posted and
 received, lost and repeated, and the delay from post to arrival (p50, p99,
 max).  Usage: console_live.py URL CA AGENT_TOKEN SESSION_COOKIE [SECONDS]
 """
@@ -64,33 +65,51 @@ def poster():
     done.set()
 
 
+cur = [None]
+stop = threading.Event()
+
+
 def reader(after):
-    c = conn()
-    quiet = 0
-    while quiet < 3:
+    while not stop.is_set():
+        c = conn()
+        cur[0] = c
         c.request("GET", "/api/v1/events/stream",
                   headers={"Cookie": cookie, "Last-Event-ID": str(after)})
-        body = c.getresponse().read().decode()
-        now = time.time()
-        n = 0
-        for line in body.splitlines():
-            if line.startswith("id: "):
-                after = int(line[4:])
-            elif line.startswith("data: "):
-                a = json.loads(line[6:])
-                eid = a["event_id"]
-                if eid in got:
-                    dups[0] += 1
-                got[eid] = now
-                n += 1
-        quiet = quiet + 1 if done.is_set() and n == 0 else 0
-        time.sleep(1.0)   # the stream's retry: 1000 ms, as EventSource waits
+        r = c.getresponse()
+        try:
+            while True:
+                line = r.fp.readline().decode()
+                if not line:
+                    break
+                if line.startswith("id: "):
+                    after = int(line[4:])
+                elif line.startswith("data: "):
+                    now = time.time()
+                    eid = json.loads(line[6:])["event_id"]
+                    if eid in got:
+                        dups[0] += 1
+                    got[eid] = now
+        except OSError:
+            pass
+        c.close()
+        if not stop.is_set():
+            time.sleep(1.0)   # the stream's retry: 1000 ms, as EventSource waits
 
 
 start_after = last_id()
 t = threading.Thread(target=reader, args=(start_after,))
 t.start()
 poster()
+n = -1
+while n != len(got):   # until nothing more arrives for 3 s
+    n = len(got)
+    time.sleep(3)
+stop.set()
+import socket  # noqa: E402
+try:
+    cur[0].sock.shutdown(socket.SHUT_RDWR)
+except (OSError, AttributeError):
+    pass
 t.join()
 lat = sorted(got[e] - posted[e] for e in posted if e in got)
 lost = sum(1 for e in posted if e not in got)

@@ -4,7 +4,10 @@
  * catalog, plain HTTP, basic auth over HTTP, token service without TLS, an
  * unverifiable certificate).  The probes and verdicts are the library's
  * (mamori/regcheck.h); this file parses options and writes the table, the
- * JSON document or SARIF (docs/registry.md).
+ * JSON document or SARIF (docs/registry.md).  With --server URL the result
+ * also goes to `mamori server` as a scan of kind "registry-check": the
+ * JSON report of the failed checks' findings plus every check's verdict
+ * and evidence under "registryCheck" (the console's Registries page).
  *
  * Exit status: 0; the --exit-code value when a check failed at a severity
  * --severity keeps; 2 on a usage error or when the registry cannot be
@@ -16,12 +19,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "mamori/mamori.h"
+#include "mamori/fleet.h"
 #include "mamori/filter.h"
 #include "mamori/regcheck.h"
 #include "cli.h"
 
-enum { O_CA_FILE = 256, O_REPO, O_TIMEOUT, O_EXIT_CODE, O_SEVERITY };
+enum { O_CA_FILE = 256, O_REPO, O_TIMEOUT, O_EXIT_CODE, O_SEVERITY, O_SERVER, O_TOKEN,
+       O_SERVER_CA };
 
 static const struct option longopts[] = {
     {"format", required_argument, NULL, 'f'},
@@ -32,6 +39,9 @@ static const struct option longopts[] = {
     {"timeout", required_argument, NULL, O_TIMEOUT},
     {"exit-code", required_argument, NULL, O_EXIT_CODE},
     {"severity", required_argument, NULL, O_SEVERITY},
+    {"server", required_argument, NULL, O_SERVER},
+    {"token", required_argument, NULL, O_TOKEN},
+    {"server-ca", required_argument, NULL, O_SERVER_CA},
     {NULL, 0, NULL, 0},
 };
 
@@ -53,6 +63,9 @@ static void usage(FILE *f)
             "  --exit-code N          exit N when a reported check failed\n"
             "  -f, --format FMT       table (default), json or sarif\n"
             "  -o, --output FILE      write the report to FILE\n"
+            "  --server URL           also upload the result to mamori server (a scan of\n"
+            "                         kind registry-check); --token T (or MAMORI_TOKEN),\n"
+            "                         --server-ca FILE: the server's certificate\n"
             "\n", prog);
 }
 
@@ -72,10 +85,58 @@ static int write_table(FILE *out, const mm_regcheck *c, unsigned sevmask)
     return ferror(out) ? -1 : 0;
 }
 
+/* The mamori JSON report of the failed checks (kind registry-check) with
+ * every check's verdict and evidence under "registryCheck", to the server. */
+static int upload(const mm_regcheck *rc, const char *server, const char *token,
+                  const char *server_ca)
+{
+    mm_result *r = NULL;
+    char *rep = NULL, *chk = NULL;
+    mm_report_opts ro;
+    mm_report_opts_init(&ro);
+    int e = mm_result_new(&r, MM_TARGET_REGISTRY, mm_regcheck_target(rc));
+    if (e == 0 && mm_regcheck_findings(rc, 0, mm_result_findings(r)) < 0)
+        e = -1;
+    if (e == 0)
+        e = mm_report_json_string(&rep, r, &ro);
+    if (e == 0 && mm_regcheck_json(&chk, rc) < 0)
+        e = -1;
+    json_t *d = e == 0 ? json_loads(rep, 0, NULL) : NULL;
+    json_t *c = e == 0 ? json_loads(chk, 0, NULL) : NULL;
+    char *doc = NULL;
+    if (json_is_object(d) && json_is_object(c)) {
+        json_object_set_new(d, "kind", json_string("registry-check"));
+        json_object_set_new(d, "target", json_string(mm_regcheck_target(rc)));
+        json_object_set(d, "registryCheck", c);
+        doc = json_dumps(d, JSON_COMPACT);
+    }
+    if (e == 0 && !doc)
+        e = mm_error_set(MM_EFORMAT, "registry check: the report could not be built");
+    if (e == 0) {
+        mm_fleet_client_opts co = {0};
+        co.server = server;
+        co.token = token ? token : getenv("MAMORI_TOKEN");
+        co.ca_file = server_ca;
+        char *id = NULL;
+        e = mm_fleet_upload_report(&co, doc, strlen(doc), NULL, &id);
+        if (e == 0)
+            fprintf(stderr, "%s: uploaded to %s as scan %s\n", prog, server, id ? id : "?");
+        free(id);
+    }
+    free(doc);
+    json_decref(d);
+    json_decref(c);
+    free(rep);
+    free(chk);
+    mm_result_free(r);
+    return e;
+}
+
 int cmd_registry_check(int argc, char **argv)
 {
     mm_regcheck_opts o = {0};
     const char *format = "table", *output = NULL;
+    const char *server = NULL, *token = NULL, *server_ca = NULL;
     unsigned sevmask = 0;
     int exit_code = 0, c;
     char *end;
@@ -102,6 +163,9 @@ int cmd_registry_check(int argc, char **argv)
                 exit_code = (int)n;
             break;
         }
+        case O_SERVER: server = optarg; break;
+        case O_TOKEN: token = optarg; break;
+        case O_SERVER_CA: server_ca = optarg; break;
         case O_SEVERITY:
             if (mm_severity_set_parse(&sevmask, optarg) < 0)
                 return cli_fail("--severity: ");
@@ -167,6 +231,8 @@ int cmd_registry_check(int argc, char **argv)
                 strerror(errno));
         ret = EXIT_ERROR;
     }
+    if (ret == 0 && server && upload(rc, server, token, server_ca) != 0)
+        ret = cli_fail("--server: ");
     if (ret == 0 && exit_code) {
         mm_findings *fl = NULL;
         if (mm_findings_new(&fl) == 0 && mm_regcheck_findings(rc, sevmask, fl) > 0)

@@ -415,6 +415,12 @@ static int send_cmd(int argc, char **argv)
     return rc;
 }
 
+/* the fleet stored new alerts: the live streams look now (issue 20) */
+static void wake_streams(void *h)
+{
+    mm_httpd_stream_wake(h);
+}
+
 int cmd_server(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "token"))
@@ -470,6 +476,7 @@ int cmd_server(int argc, char **argv)
         sopts_free(&o);
         return cli_fail("server: ");
     }
+    mm_fleet_on_events(f, wake_streams, h);   /* live alerts at once (issue 20) */
     char *work = NULL;
     if (!o.no_sched) {
         mm_fleet_ops_opts op = {0};
@@ -510,6 +517,7 @@ int cmd_server(int argc, char **argv)
     sigwait(&set, &sig);
     if (!o.quiet)
         fprintf(stderr, "%s server: stopping (%s)\n", prog, sig == SIGINT ? "SIGINT" : "SIGTERM");
+    mm_fleet_on_events(f, NULL, NULL);
     mm_httpd_stop(h);
     mm_fleet_close(f);
     free(work);

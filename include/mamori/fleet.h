@@ -68,6 +68,11 @@ int64_t mm_fleet_schema_latest(void);
 
 /* The httpd handler: pass mm_fleet_handle and the mm_fleet as ctx. */
 void mm_fleet_handle(void *fleet, const mm_http_req *req, mm_http_resp *resp);
+/* fn(ud) is called (on a request thread, quickly) each time new alerts are
+ * stored, so that the server wakes its live streams (mm_httpd_stream_wake);
+ * NULL unsets it.  Without it the streams notice within the server's
+ * stream_poll_ms. */
+void mm_fleet_on_events(mm_fleet *f, void (*fn)(void *ud), void *ud);
 /* The body cap the API expects of lib/httpd (scan reports are large). */
 #define MM_FLEET_MAX_BODY (32u << 20)
 
@@ -126,6 +131,10 @@ typedef struct mm_fleet_client_opts {
  * where it ran (NULL: none).  *scan_id (may be NULL) gets the server's id. */
 int mm_fleet_upload_scan(const mm_fleet_client_opts *o, mm_result *r,
                          const char *host, char **scan_id);
+/* Uploads a report already in JSON (schemaVersion 1, kind, findings; any
+ * other members are stored with it), as mm_fleet_upload_scan does. */
+int mm_fleet_upload_report(const mm_fleet_client_opts *o, const char *json, size_t len,
+                           const char *host, char **scan_id);
 
 typedef struct mm_fleet_sender mm_fleet_sender;
 typedef struct mm_fleet_sender_opts {

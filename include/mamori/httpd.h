@@ -17,6 +17,15 @@
  * (address, and uid/pid on a Unix socket).  The callback fills a response;
  * JSON helpers build the common ones.  mm_httpd_stop() stops accepting,
  * waits for the requests in flight and frees everything.
+ *
+ * A response may instead be a stream (server-sent events): the handler
+ * names a producer the server calls, never blocking, whenever the client
+ * can take more.  While the producer has nothing the connection is
+ * suspended (no pool thread waits on it) and is retried every
+ * stream_poll_ms or at once after mm_httpd_stream_wake(); after
+ * heartbeat_s seconds of silence the server sends a comment line so that
+ * proxies keep the connection and a client that went away is noticed.
+ * At most max_streams run at a time (503 with Retry-After beyond).
  */
 #ifndef MAMORI_HTTPD_H
 #define MAMORI_HTTPD_H
@@ -75,7 +84,25 @@ typedef struct mm_http_resp {
     const char *content_type; /* NULL: "application/json" */
     char *hname[MM_HTTP_MAX_HEADERS], *hvalue[MM_HTTP_MAX_HEADERS];
     int nheaders;
+    /* a streaming response (mm_http_resp_stream); private */
+    char *(*stream_fn_)(void *ud, size_t *len);
+    void *stream_ud_;
+    void (*stream_free_)(void *ud);
 } mm_http_resp;
+
+/* The producer of a streaming response.  Returns a malloc'd chunk of *len
+ * bytes when it has data; NULL with *len = 0 when it has nothing yet (it
+ * is asked again later); NULL with *len = MM_HTTP_STREAM_END to end the
+ * response.  It must not block: it runs on the server's pool threads. */
+typedef char *(*mm_http_stream_fn)(void *ud, size_t *len);
+#define MM_HTTP_STREAM_END ((size_t)-1)
+
+/* Makes the response a stream of content_type (status 200) produced by
+ * fn(ud, ...); ud_free(ud) runs exactly once, when the response ends (the
+ * producer ended it, the client went away, the server stopped, the stream
+ * was refused over max_streams, or the response was cleared unsent). */
+void mm_http_resp_stream(mm_http_resp *r, const char *content_type, mm_http_stream_fn fn,
+                         void *ud, void (*ud_free)(void *ud));
 
 /* Adds a response header (copied; at most MM_HTTP_MAX_HEADERS, the rest
  * are dropped). */
@@ -119,6 +146,12 @@ typedef struct mm_httpd_opts {
     const char *client_ca_file; /* PEM: TLS clients must present a certificate
                                    this CA signed; any request without one
                                    is answered 403 before its body is read */
+    unsigned max_streams;     /* streaming responses at a time; 0 = 64 */
+    unsigned stream_poll_ms;  /* a producer with nothing is asked again
+                                 after this long; 0 = 20 */
+    unsigned heartbeat_s;     /* silence before a heartbeat; 0 = 15 */
+    const char *heartbeat;    /* what is sent then; NULL = ":\n\n" (an
+                                 event-stream comment) */
 } mm_httpd_opts;
 
 void mm_httpd_opts_init(mm_httpd_opts *o);
@@ -131,7 +164,15 @@ uint16_t mm_httpd_port(const mm_httpd *h);
 const char *mm_httpd_fingerprint(const mm_httpd *h);
 /* The certificate file in use (given or written), or NULL without TLS. */
 const char *mm_httpd_cert_path(const mm_httpd *h);
-/* Stops accepting, finishes requests in flight, frees; NULL is fine. */
+/* Asks every producer of a suspended stream again now (a producer's
+ * source calls it when it has news; without it they are asked every
+ * stream_poll_ms).  Safe from any thread. */
+void mm_httpd_stream_wake(mm_httpd *h);
+/* Streaming responses running now. */
+unsigned mm_httpd_streams(const mm_httpd *h);
+
+/* Stops accepting, ends the streams, finishes requests in flight, frees;
+ * NULL is fine. */
 void mm_httpd_stop(mm_httpd *h);
 
 /* Writes a self-signed ECDSA P-256 pair (key mode 0600) valid for name,

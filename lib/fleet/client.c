@@ -95,6 +95,37 @@ int fleet_status_error(long status, const mm_buf *reply, const char *what)
     return code;
 }
 
+int mm_fleet_upload_report(const mm_fleet_client_opts *o, const char *json, size_t len,
+                           const char *host, char **scan_id)
+{
+    if (scan_id)
+        *scan_id = NULL;
+    fleet_hc h;
+    int rc;
+    if ((rc = fleet_hc_init(&h, o)) != 0)
+        return rc;
+    char *path = NULL;
+    if (host) {
+        char *e = mm_http_escape(host);
+        path = mm_xasprintf("/api/v1/scans?host=%s", e);
+        free(e);
+    }
+    long status;
+    mm_buf reply = MM_BUF_INIT;
+    rc = fleet_hc_post(&h, path ? path : "/api/v1/scans", json, len, &status, &reply);
+    if (rc == 0 && status != 201)
+        rc = fleet_status_error(status, &reply, "upload");
+    if (rc == 0 && scan_id) {
+        json_t *j = json_loadb(reply.data ? reply.data : "", reply.len, 0, NULL);
+        *scan_id = mm_xstrdup(json_string_value(json_object_get(j, "id")));
+        json_decref(j);
+    }
+    mm_buf_free(&reply);
+    free(path);
+    fleet_hc_free(&h);
+    return rc;
+}
+
 int mm_fleet_upload_scan(const mm_fleet_client_opts *o, mm_result *r,
                          const char *host, char **scan_id)
 {
@@ -106,30 +137,7 @@ int mm_fleet_upload_scan(const mm_fleet_client_opts *o, mm_result *r,
     int rc = mm_report_json_string(&json, r, &ro);
     if (rc)
         return rc;
-    fleet_hc h;
-    if ((rc = fleet_hc_init(&h, o)) != 0) {
-        free(json);
-        return rc;
-    }
-    char *path = NULL;
-    if (host) {
-        char *e = mm_http_escape(host);
-        path = mm_xasprintf("/api/v1/scans?host=%s", e);
-        free(e);
-    }
-    long status;
-    mm_buf reply = MM_BUF_INIT;
-    rc = fleet_hc_post(&h, path ? path : "/api/v1/scans", json, strlen(json), &status, &reply);
-    if (rc == 0 && status != 201)
-        rc = fleet_status_error(status, &reply, "upload");
-    if (rc == 0 && scan_id) {
-        json_t *j = json_loadb(reply.data ? reply.data : "", reply.len, 0, NULL);
-        *scan_id = mm_xstrdup(json_string_value(json_object_get(j, "id")));
-        json_decref(j);
-    }
-    mm_buf_free(&reply);
-    free(path);
+    rc = mm_fleet_upload_report(o, json, strlen(json), host, scan_id);
     free(json);
-    fleet_hc_free(&h);
     return rc;
 }

@@ -10,13 +10,7 @@
  * SP 800-190 report of the fleet, one image or one host built from the
  * stored scan reports with the mm_spreport API (HTML or JSON).
  *
- * The stream: lib/httpd answers a request whole, so one GET of
- * /api/v1/events/stream sends the events after the client's Last-Event-ID
- * (or ?after=) as `event: alert` records with their sequence number as id
- * and `retry: 1000`, and ends (waiting ?wait= seconds, 0 by default, for
- * the first one: a request thread is held that long); EventSource
- * reconnects by itself a second later with the last id, so no alert is
- * lost or sent twice.
+ * The live stream is console_stream.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,7 +128,8 @@ void route_summary(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_http_re
     if (rc == 0)
         rc = fdb_query_int(f->db, "SELECT COUNT(*) FROM scans", 0, NULL, 0, &scans);
     if (rc == 0)
-        rc = fdb_query_int(f->db, "SELECT COUNT(DISTINCT COALESCE(image, target)) FROM scans",
+        rc = fdb_query_int(f->db, "SELECT COUNT(DISTINCT COALESCE(image, target)) FROM scans"
+                           " WHERE kind <> 'registry-check'",
                            0, NULL, 0, &images);
     if (rc == 0)
         rc = fdb_query_int(f->db, "SELECT COUNT(*) FROM hosts", 0, NULL, 0, &hosts);
@@ -273,6 +268,7 @@ void route_images_list(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_htt
     int64_t total = 0;
     char *q1 = mm_xasprintf("SELECT COALESCE(image, target) AS name, COUNT(*), MAX(received),"
                             " MAX(seq) FROM scans WHERE COALESCE(image, target) %s $1"
+                            " AND kind <> 'registry-check'"   /* Registries page */
                             " GROUP BY COALESCE(image, target) ORDER BY name LIMIT $2",
                             name ? "=" : ">");
     fdb_lock(f->db);
@@ -322,7 +318,8 @@ void route_images_list(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_htt
     }
     const char *tq = mm_http_req_query(rq, "total");
     if (rc == 0 && tq && strcmp(tq, "1") == 0)
-        rc = fdb_query_int(f->db, "SELECT COUNT(DISTINCT COALESCE(image, target)) FROM scans",
+        rc = fdb_query_int(f->db, "SELECT COUNT(DISTINCT COALESCE(image, target)) FROM scans"
+                           " WHERE kind <> 'registry-check'",
                            0, NULL, 0, &total);
     fdb_unlock(f->db);
     free(ph);
@@ -482,87 +479,6 @@ void route_alert_marks_add(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
     json_object_set_new(o, "seq", json_integer(seq));
     json_object_set_new(o, "kind", json_string(ack ? "ack" : "silence"));
     mm_http_resp_json(resp, 201, o);
-}
-
-/* --- the live stream ------------------------------------------------------ */
-typedef struct sse {
-    mm_buf out;
-    int64_t last;
-    int n;
-} sse;
-
-static int sse_row(void *ud, int n, const char *const *v, const char *const *names)
-{
-    sse *s = ud;
-    json_t *o = json_object();
-    for (int i = 0; i < n; i++) {
-        if (!strcmp(names[i], "body")) {
-            json_t *b = v[i] ? json_loads(v[i], 0, NULL) : NULL;
-            json_object_set_new(o, "event", b ? b : json_null());
-        } else if (!strcmp(names[i], "seq") || !strcmp(names[i], "ts"))
-            json_object_set_new(o, names[i], json_integer(num(v[i])));
-        else
-            json_object_set_new(o, names[i], v[i] ? mm_json_str(v[i]) : json_null());
-    }
-    char *t = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
-    json_decref(o);
-    s->last = num(v[0]);
-    /* one data line: compact JSON holds no newline */
-    mm_buf_printf(&s->out, "id: %lld\nevent: alert\ndata: %s\n\n", (long long)s->last,
-                  t ? t : "null");
-    free(t);
-    s->n++;
-    return 0;
-}
-
-void route_events_stream(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_http_resp *resp)
-{
-    const char *a = mm_http_req_header(rq, "Last-Event-ID");
-    if (!a)
-        a = mm_http_req_query(rq, "after");
-    const char *w = mm_http_req_query(rq, "wait");
-    double wait = w ? atof(w) : 0;   /* a poll by default: no request thread held */
-    if (!(wait >= 0 && wait <= 10))
-        wait = 0;
-    sse s = {MM_BUF_INIT, 0, 0};
-    int rc = 0;
-    if (a) {
-        char *end;
-        s.last = strtoll(a, &end, 10);
-        if (*end || end == a || s.last < 0) {
-            mm_http_resp_error(resp, 400, "after: want the id of the last event received");
-            return;
-        }
-    } else {
-        fdb_lock(f->db);
-        rc = fdb_query_int(f->db, "SELECT MAX(seq) FROM events", 0, NULL, 0, &s.last);
-        fdb_unlock(f->db);
-    }
-    mm_buf_adds(&s.out, "retry: 1000\n\n");
-    double end = mm_now() + wait;
-    while (rc == 0) {
-        char after[24];
-        snprintf(after, sizeof after, "%lld", (long long)s.last);
-        const char *p[] = {after};
-        fdb_lock(f->db);
-        rc = fdb_query(f->db, "SELECT seq, host_id, event_id, ts, kind, severity, section, rule,"
-                       " image, container, title, body FROM events WHERE seq > $1"
-                       " ORDER BY seq LIMIT 2000", 1, p, sse_row, &s);
-        fdb_unlock(f->db);
-        if (s.n || mm_now() >= end)
-            break;
-        struct timespec ts = {0, 200 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    if (rc) {
-        mm_buf_free(&s.out);
-        mm_http_resp_error(resp, 503, "store: %s", mm_error_last());
-        return;
-    }
-    if (!s.n)   /* says where the client stands, for its next request */
-        mm_buf_printf(&s.out, "id: %lld\n: no new alerts\n\n", (long long)s.last);
-    mm_http_resp_text(resp, 200, "text/event-stream", s.out.data, s.out.len);
-    mm_buf_free(&s.out);
 }
 
 /* --- the SP 800-190 report ------------------------------------------------ */

@@ -43,6 +43,9 @@ struct mm_fleet {
     int64_t since_analyze;         /* events stored since the planner's statistics */
     struct fleet_sessions *sessions; /* console sessions (console.c, issue 20) */
     struct fleet_ops *ops;         /* the scheduler (ops.h, issue 19), or NULL */
+    int64_t events_gen;            /* bumped (atomic) when alerts are stored (issue 20b) */
+    void (*on_events)(void *);     /* mm_fleet_on_events (under mu) */
+    void *on_events_ud;
 };
 
 /* The caller of a request, from its bearer token. */

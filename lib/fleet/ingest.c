@@ -347,6 +347,11 @@ void route_events_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_h
     f->m.events_duplicate += (uint64_t)dup;
     f->m.event_batches++;
     f->m.ingest_seconds += mm_now() - t0;
+    if (accepted) {   /* the live streams (console_stream.c) look again now */
+        __atomic_add_fetch(&f->events_gen, 1, __ATOMIC_RELEASE);
+        if (f->on_events)
+            f->on_events(f->on_events_ud);
+    }
     pthread_mutex_unlock(&f->mu);
     snprintf(fc->detail, sizeof fc->detail, "host %s: %lld accepted, %lld duplicates",
              host, (long long)accepted, (long long)dup);

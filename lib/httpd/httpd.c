@@ -25,19 +25,7 @@
 
 #include "mamori/httpd.h"
 #include "util/util.h"
-
-struct mm_httpd {
-    struct MHD_Daemon *mhd;
-    int fd;
-    uint16_t port;
-    bool tls;
-    char *unix_path;
-    char *cert_path;
-    char fingerprint[104];
-    char *cert_pem, *key_pem;
-    char *trust_pem;             /* client CA (client_ca_file), or NULL */
-    mm_httpd_opts o;
-};
+#include "httpd/httpd_int.h"
 
 /* per-request state kept across MHD's calls */
 typedef struct reqstate {
@@ -173,6 +161,8 @@ void mm_http_resp_error(mm_http_resp *r, int status, const char *fmt, ...)
 
 void mm_http_resp_clear(mm_http_resp *r)
 {
+    if (r->stream_free_)
+        r->stream_free_(r->stream_ud_);   /* never handed to a connection */
     free(r->body);
     for (int i = 0; i < r->nheaders; i++) {
         free(r->hname[i]);
@@ -181,8 +171,10 @@ void mm_http_resp_clear(mm_http_resp *r)
     memset(r, 0, sizeof *r);
 }
 
-static enum MHD_Result send_resp(struct MHD_Connection *c, mm_http_resp *r)
+static enum MHD_Result send_resp(mm_httpd *h, struct MHD_Connection *c, mm_http_resp *r)
 {
+    if (r->stream_fn_)
+        return httpd_stream_queue(h, c, r);
     int status = r->status ? r->status : 500;
     char *body = r->body ? r->body : mm_xstrdup("");
     size_t len = r->body ? r->body_len : 0;
@@ -279,7 +271,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
             mm_http_resp resp = {0};
             mm_http_resp_error(&resp, 403, "a client certificate signed by the "
                                "server's client CA is required");
-            return send_resp(c, &resp);
+            return send_resp(h, c, &resp);
         }
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -293,7 +285,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                 mm_http_resp resp = {0};
                 mm_http_resp_error(&resp, 413, "request body larger than %zu bytes",
                                    h->o.max_body);
-                return send_resp(c, &resp);
+                return send_resp(h, c, &resp);
             }
         }
         return MHD_YES;
@@ -312,13 +304,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     if (st->too_big) {
         mm_http_resp_error(&resp, 413, "request body larger than %zu bytes", h->o.max_body);
         mm_http_resp_header(&resp, "Connection", "close");
-        return send_resp(c, &resp);
+        return send_resp(h, c, &resp);
     }
     if (h->o.json_only && st->body.len > 0 &&
         !is_json_type(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                   MHD_HTTP_HEADER_CONTENT_TYPE))) {
         mm_http_resp_error(&resp, 415, "request body must be application/json");
-        return send_resp(c, &resp);
+        return send_resp(h, c, &resp);
     }
     char peer[64];
     mm_http_req rq = {0};
@@ -333,7 +325,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     rq.peer = peer;
     (void)version;
     h->o.handler(h->o.ctx, &rq, &resp);
-    return send_resp(c, &resp);
+    return send_resp(h, c, &resp);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -521,8 +513,14 @@ int mm_httpd_start(mm_httpd **out, const mm_httpd_opts *o)
         mm_httpd_stop(h);
         return rc;
     }
+    if (rc == 0)
+        rc = httpd_streams_start(h);
+    if (rc) {
+        mm_httpd_stop(h);
+        return rc;
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
-                     MHD_USE_ITC;
+                     MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
     if (h->tls)
         flags |= MHD_USE_TLS;
     struct MHD_OptionItem opts[16];
@@ -577,6 +575,7 @@ void mm_httpd_stop(mm_httpd *h)
 {
     if (!h)
         return;
+    httpd_streams_stop(h);   /* every stream resumed and told to end */
     if (h->mhd) {
         /* quiesced, MHD leaves the listening socket to us */
         if (MHD_quiesce_daemon(h->mhd) == MHD_INVALID_SOCKET)
@@ -587,6 +586,7 @@ void mm_httpd_stop(mm_httpd *h)
         close(h->fd);
     if (h->unix_path)
         unlink(h->unix_path);
+    httpd_streams_free(h);
     free(h->unix_path);
     free(h->cert_path);
     free(h->cert_pem);

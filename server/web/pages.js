@@ -132,6 +132,8 @@ export async function image(main, params, cur) {
     } catch (e) { clear(fixBox).append(errorBox(e)); }
   });
   main.append(h('h2', {}, 'Fixed versions'), h('div', { class: 'bar' }, fixBtn), fixBox);
+  main.append(h('h2', {}, 'Signature and trust'));
+  await trustPanel(main, it);
   if (it.kind === 'image') await versionDiff(main, name, it);
   if (!it.image) return;
   main.append(h('h2', {}, 'Scans'), pagedTable({
@@ -139,6 +141,51 @@ export async function image(main, params, cur) {
       { key: 'received', label: 'Received', nowrap: true, value: (r) => when(r.received) }, { key: 'findings', label: 'Findings', nowrap: true }],
     fetchPage: (c) => api('/api/v1/scans' + qs({ image: it.image, after: c, limit: 20 })),
   }));
+}
+
+// Signature: the `signature` member of the latest scan report (the document
+// of `mamori verify --format json`) when the uploader put one there, else
+// "not collected"; trust: the scan's findings of kind trust (transport,
+// provenance, admission).  A report of more than 5,000 findings is read on
+// demand only.
+function signatureView(sig) {
+  if (!sig || typeof sig !== 'object') return notCollected('Signature verification (the scan report carries none)');
+  const keys = Array.isArray(sig.keys) ? sig.keys : [];
+  const sigs = Array.isArray(sig.signatures) ? sig.signatures : [];
+  return h('div', { id: 'signature' }, kv([
+    ['Signature', h('span', { class: 'state ' + (sig.verified === true ? 'state-passing' : 'state-findings') },
+      sig.verified === true ? 'verified' : sig.signatures_found ? 'not verified' : 'unsigned')],
+    ['Digest', String(sig.digest || '-')],
+    ['Keys', keys.map((k) => String(k.type || '') + ' ' + String(k.id || '')).join(', ') || '-'],
+    ['Signature layers', sigs.map((x) => (x.valid ? 'valid' : 'invalid') + (x.reason ? ' (' + String(x.reason) + ')' : '')).join(', ') || 'none'],
+    ['Error', String(sig.error || '-')],
+  ]));
+}
+
+async function trustPanel(main, it) {
+  const box = h('div', { id: 'trust-box' });
+  main.append(box);
+  const tf = await api('/api/v1/findings' + qs({ scan: it.scan_id, kind: 'trust', limit: 100 }));
+  const showSig = async () => {
+    try {
+      const rep = await api('/api/v1/scans/' + encodeURIComponent(it.scan_id));
+      return signatureView(rep.signature);
+    } catch (e) { return errorBox(e); }
+  };
+  const sigBox = h('div', {});
+  box.append(sigBox);
+  if ((it.findings || 0) <= 5000) sigBox.append(await showSig());
+  else {
+    const b = h('button', { type: 'button' }, 'Read the scan report for its signature');
+    b.addEventListener('click', async () => { b.disabled = true; clear(sigBox).append(await showSig()); });
+    sigBox.append(b);
+  }
+  box.append(h('h3', {}, 'Trust findings of the latest scan'), tf.items.length ? localTable({
+    name: 'trust', rows: tf.items,
+    cols: [{ key: 'severity', label: 'Severity', nowrap: true, render: (r) => sev(r.severity) },
+      { key: 'finding_id', label: 'ID', nowrap: true }, { key: 'section', label: 'Section', nowrap: true },
+      { key: 'title', label: 'Title' }, { key: 'path', label: 'Where', value: (r) => r.path || r.package || '' }],
+  }) : h('p', { class: 'dim' }, 'none (no registry transport, provenance or admission finding)'));
 }
 
 // every finding of one scan (up to 5,000), keyed by id and place
@@ -219,9 +266,39 @@ export function registryOf(ref) {
   return hpart.includes('.') || hpart.includes(':') || hpart === 'localhost' ? hpart : 'docker.io';
 }
 
+// The latest `mamori registry check --server` result of each registry
+// (scans of kind registry-check; their report carries every check's
+// verdict under registryCheck), keyed by registry.
+async function registryChecks() {
+  const latest = new Map();
+  let c = null, n = 0;
+  do {
+    const p = await api('/api/v1/scans' + qs({ kind: 'registry-check', limit: 500, after: c }));
+    for (const s of p.items) latest.set(s.target, s);   // ascending: the last one wins
+    n += p.items.length;
+    c = p.next;
+  } while (c && n < 5000);
+  const out = new Map();
+  for (const [reg, s] of [...latest.entries()].slice(0, 100)) {
+    try {
+      const rep = await api('/api/v1/scans/' + encodeURIComponent(s.scan_id));
+      out.set(reg, { scan: s, check: rep.registryCheck || null });
+    } catch (e) { out.set(reg, { scan: s, check: null, error: e }); }
+  }
+  return out;
+}
+
+// the registry a schedule's params.registry names ("HOST" or "HOST/REPO")
+function scheduleRegistry(s) {
+  const r = s && s.params && typeof s.params.registry === 'string' ? s.params.registry : '';
+  return r.replace(/^[a-z]+:\/\//, '').split('/')[0] || null;
+}
+
+const VERDICT_CLASS = { pass: 'state-passing', fail: 'state-findings', 'not-applicable': 'state-not-covered', error: 'state-not-covered' };
+
 export async function registries(main) {
   main.append(h('h1', {}, 'Registries'),
-    h('p', { class: 'dim' }, 'The registries of the images seen (from their references).'));
+    h('p', { class: 'dim' }, 'The registries of the images seen (from their references) and of the registry checks received, with their scan schedules and security checks.'));
   const all = [];
   let c = null;
   do {
@@ -229,36 +306,75 @@ export async function registries(main) {
     all.push(...p.items);
     c = p.next;
   } while (c && all.length < 5000);
+  let scheds = null, schedErr = null;
+  try {
+    scheds = (await api('/api/v1/schedules', { noAuthLost: true })).items || [];
+  } catch (e) { schedErr = e; }
+  let checks = new Map(), checkErr = null;
+  try { checks = await registryChecks(); } catch (e) { checkErr = e; }
   const regs = new Map();
   const now = Date.now() / 1000;
+  const get = (r) => regs.get(r) || { registry: r, images: 0, findings: 0, stale: 0, last: 0 };
   for (const it of all) {
     if (it.kind !== 'image' || !it.image) continue;
     const r = registryOf(it.image);
     if (!r) continue;
-    const x = regs.get(r) || { registry: r, images: 0, findings: 0, stale: 0, last: 0 };
+    const x = get(r);
     x.images++;
     x.findings += it.findings || 0;
     if (now - it.last_scan > 7 * 86400) x.stale++;
     x.last = Math.max(x.last, it.last_scan);
     regs.set(r, x);
   }
+  for (const r of checks.keys()) regs.set(r, get(r));
+  for (const s of scheds || []) if (s.kind === 'registry-rescan' && scheduleRegistry(s)) regs.set(scheduleRegistry(s), get(scheduleRegistry(s)));
+  const schedOf = (r) => (scheds || []).filter((s) => s.kind === 'registry-rescan' && scheduleRegistry(s) === r);
+  const checkSummary = (r) => {
+    const x = checks.get(r);
+    if (!x || !x.check) return checkErr ? 'error' : 'not collected';
+    const s = x.check.summary || {};
+    return (s.fail || 0) + ' failed, ' + (s.pass || 0) + ' passed';
+  };
   const rows = [...regs.values()].sort((a, b) => a.registry.localeCompare(b.registry));
   main.append(pagedTable({
     name: 'registries',
     cols: [{ key: 'registry', label: 'Registry', render: (r) => h('span', { class: 'mono' }, r.registry) },
       { key: 'images', label: 'Images' }, { key: 'findings', label: 'Findings (latest scans)' },
-      { key: 'stale', label: 'Not scanned for 7 days' }, { key: 'last', label: 'Last scan', value: (r) => when(r.last) }],
+      { key: 'stale', label: 'Not scanned for 7 days' }, { key: 'last', label: 'Last scan', value: (r) => when(r.last) },
+      { key: 'schedule', label: 'Rescan schedule', value: (r) => (scheds ? schedOf(r.registry).map((s) => s.name + ' every ' + s.every + ' s').join(', ') || 'none' : 'not collected') },
+      { key: 'checks', label: 'Security checks', value: (r) => checkSummary(r.registry) }],
     fetchPage: async () => ({ items: rows, next: null, total: rows.length }),
-    empty: 'no image scans yet',
+    empty: 'no image scans or registry checks yet',
   }));
   main.append(h('h2', {}, 'Scan schedules'));
-  try {
-    const s = await api('/api/v1/schedules', { noAuthLost: true });
-    main.append(pagedTable({ name: 'schedules', cols: Object.keys((s.items || [])[0] || { id: 1 }).map((k) => ({ key: k, label: k })),
-      fetchPage: async () => s }));
-  } catch (e) {
-    main.append(e.status === 404 ? notCollected('Registry scan schedules') : errorBox(e));
+  if (schedErr) main.append(schedErr.status === 404 ? notCollected('Registry scan schedules') : errorBox(schedErr));
+  else {
+    const rs = scheds.filter((s) => s.kind === 'registry-rescan');
+    main.append(rs.length ? pagedTable({
+      name: 'schedules',
+      cols: [{ key: 'name', label: 'Schedule' }, { key: 'registry', label: 'Registry', value: (s) => (s.params && s.params.registry) || '' },
+        { key: 'every', label: 'Every (s)', nowrap: true }, { key: 'next_run', label: 'Next run', nowrap: true, value: (s) => when(s.next_run) },
+        { key: 'last_run', label: 'Last run', nowrap: true, value: (s) => when(s.last_run) },
+        { key: 'last_status', label: 'Last status' }, { key: 'runs', label: 'Runs', nowrap: true }],
+      fetchPage: async () => ({ items: rs, next: null, total: rs.length }),
+    }) : h('p', { class: 'dim' }, 'No registry-rescan schedule (server --config, docs/server-ops.md).'));
   }
   main.append(h('h2', {}, 'Registry security checks'),
-    notCollected('Registry checks (`mamori registry check` results are not uploaded to the server yet)'));
+    h('p', { class: 'dim' }, 'The latest `mamori registry check REGISTRY --server URL` of each registry (SP 800-190 3.2.1, 3.2.3).'));
+  if (checkErr) { main.append(errorBox(checkErr)); return; }
+  if (!checks.size) { main.append(notCollected('Registry checks (run `mamori registry check REGISTRY --server URL --token T`)')); return; }
+  for (const [reg, x] of [...checks.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
+    main.append(h('h3', { class: 'mono' }, reg),
+      h('p', { class: 'dim' }, 'checked ' + when(x.scan.received) + ' · ', h('a', { href: route('findings', { scan: x.scan.scan_id }) }, x.scan.findings + ' findings')));
+    if (!x.check) { main.append(x.error ? errorBox(x.error) : notCollected('The checks of this upload')); continue; }
+    main.append(localTable({
+      name: 'registry-checks',
+      rows: x.check.checks || [],
+      cols: [{ key: 'id', label: 'ID', nowrap: true }, { key: 'name', label: 'Check', nowrap: true },
+        { key: 'title', label: 'Title' }, { key: 'section', label: 'Section', nowrap: true },
+        { key: 'severity', label: 'Severity', nowrap: true, render: (r) => sev(r.severity) },
+        { key: 'verdict', label: 'Verdict', nowrap: true, render: (r) => h('span', { class: 'state verdict ' + (VERDICT_CLASS[r.verdict] || '') }, String(r.verdict)) },
+        { key: 'evidence', label: 'Evidence', render: (r) => h('span', { class: 'mono' }, String(r.evidence || '')) }],
+    }));
+  }
 }

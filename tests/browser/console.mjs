@@ -106,6 +106,12 @@ try {
     await page.waitForSelector('table[aria-label=fixed-versions] tbody tr td');
     const fx = await page.textContent('table[aria-label=fixed-versions]');
     ok(/upgrade openssl to 3\.0\.\d+/.test(fx), 'fixed versions shown');
+    // signature and trust: 1.0's report carries a verification, 1.1's none
+    await page.waitForSelector('#trust-box h3');
+    const sig = await page.textContent('#signature');
+    ok(sig.includes('verified') && sig.includes('ecdsa-p256 sha256:cc42') && sig.includes('sha256:2b62aa'), 'signature: ' + sig);
+    await page.locator('#signature').scrollIntoViewIfNeeded();
+    await shot('image-signature');
     await page.selectOption('#diff-other', 'registry.example.com/shop/app:1.1');
     await page.click('#diff-go');
     await page.waitForSelector('table[aria-label=only-there] tbody tr td');
@@ -113,6 +119,12 @@ try {
     ok(diff.includes('60 only in registry.example.com/shop/app:1.0') &&
        diff.includes('30 only in registry.example.com/shop/app:1.1'), 'version diff: ' + diff.slice(0, 200));
     await noXss('images');
+    await page.goto(base + '/#/image?name=' + encodeURIComponent('registry.example.com/shop/app:1.1'));
+    await page.waitForSelector('#trust-box h3');
+    const nc = await page.textContent('#trust-box');
+    ok(/Signature verification \(the scan report carries none\): not collected/.test(nc), 'no signature: ' + nc.slice(0, 200));
+    await page.goto(base + '/#/image?name=' + encodeURIComponent('registry.example.com/shop/app:1.0'));
+    await page.waitForSelector('table[aria-label=findings] tbody tr td .sev');
   });
 
   await step('export CSV and JSON of a table', async () => {
@@ -129,9 +141,22 @@ try {
   await step('registries', async () => {
     await page.goto(base + '/#/registries');
     await page.waitForSelector('table[aria-label=registries] tbody tr');
+    await page.waitForSelector('main h2 >> text=Registry security checks');
     const t = await page.textContent('main');
     ok(t.includes('registry.example.com') && t.includes('not collected'), 'registries page');
+    // the hostile registry name and check fields, as text
+    const heads = await page.$$eval('main h3', (x) => x.map((e) => e.textContent));
+    ok(heads.includes(E.MM_XSS_REG), 'hostile registry name as text: ' + JSON.stringify(heads));
+    ok(t.includes(E.MM_XSS_RULE) && t.includes(E.MM_XSS_PATH), 'hostile check fields as text');
+    if (E.MM_REG) {
+      ok(heads.includes(E.MM_REG), 'the real check: ' + JSON.stringify(heads));
+      const rows = await page.$$eval('main tr', (x) => x.map((e) => e.textContent));
+      ok(rows.some((r) => r.includes('anonymous-pull') && r.includes('fail')), 'anonymous pull failed');
+      ok(rows.some((r) => r.includes(E.MM_REG) && r.includes('rescan-open every 86400 s') && /\d+ failed, \d+ passed/.test(r)), 'schedule and summary in the registries table');
+      ok(rows.some((r) => r.includes('rescan-open') && r.includes(E.MM_REG)), 'schedule table');
+    } else console.log('registries: no real check (docker-registry missing)');
     await noXss('registries');
+    await shot('registries');
   });
 
   await step('runtime: alert fields, acknowledge, silence, live stream', async () => {
@@ -152,8 +177,10 @@ try {
       headers: { Authorization: 'Bearer ' + E.MM_AGENT },
       data: { host_id: 'node-1', events: [{ id: 'live-1', rule: 'Live <b>alert</b>', priority: 'Critical', output: 'javascript:alert(1)', time: new Date().toISOString() }] },
     });
+    const t0 = Date.now();
     ok(r.status() === 200 || r.status() === 201, 'event post ' + r.status());
     await page.waitForFunction(() => /Live <b>alert<\/b>/.test(document.querySelector('table[aria-label="live alerts"] tbody').textContent), null, { timeout: 15000 });
+    console.log('runtime: live alert drawn ' + (Date.now() - t0) + ' ms after its post returned');
     await noXss('runtime');
     await shot('runtime');
   });

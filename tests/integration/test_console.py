@@ -40,6 +40,12 @@ XSS_IMG = "<script>window.__mmxss=1</script><img src=x onerror=\"window.__mmxss=
 XSS_PATH = "javascript:window.__mmxss=3;alert(3)"
 XSS_RULE = "Shell <img src=x onerror=\"window.__mmxss=4;alert(4)\"> spawned"
 XSS_PROC = "<script>window.__mmxss=5</script>"
+XSS_REG = "<img src=x onerror=\"window.__mmxss=6;alert(6)\">.example.com"
+SIGNATURE = {"image": "registry.example.com/shop/app:1.0", "digest": "sha256:2b62aa",
+             "signatures_found": True, "verified": True, "error": None,
+             "keys": [{"path": "ec.pub", "type": "ecdsa-p256", "id": "sha256:cc42"}],
+             "signatures": [{"payload_digest": "sha256:dfef", "valid": True,
+                             "key_id": "sha256:cc42", "key_path": "ec.pub", "reason": None}]}
 GH_TOKEN = "ghp_Zq3Lm9Xw2Rt7Yp4Kd8Vb6Nc1Hs5Fj0Ga3Ue7"
 
 
@@ -86,10 +92,12 @@ def fill(c):
                           "severity": ["CRITICAL", "HIGH", "MEDIUM", "LOW"][i % 4],
                           "title": "vuln %d" % i, "section": "3.1.1",
                           "remediation": "upgrade openssl to 3.0.%d" % (i + 1),
-                          "location": {"package": "openssl@3.0.%d" % i}} for i in range(120)]}
+                          "location": {"package": "openssl@3.0.%d" % i}} for i in range(120)],
+            "signature": SIGNATURE}
     eq(s.req("POST", "/api/v1/scans", c.ci, rep2, params={"host": "node-2"})[0], 201, "upload 2")
     rep3 = json.loads(json.dumps(rep2))   # the next version: 60 fixed, 30 new
     rep3["image"]["reference"] = "registry.example.com/shop/app:1.1"
+    del rep3["signature"]   # 1.1: no signature data ("not collected")
     rep3["findings"] = [dict(x, id="CVE-2023-%04d" % i, location={"package": "openssl@3.0.%d" % i})
                         for i, x in zip(range(60, 150), rep2["findings"] * 2)]
     eq(s.req("POST", "/api/v1/scans", c.ci, rep3, params={"host": "node-2"})[0], 201, "upload 3")
@@ -118,6 +126,59 @@ def fill(c):
     eq(r.returncode, 0, "agent --mamori-server: " + r.stderr)
     eq(s.count(c.admin, host="node-1"), 6, "alerts stored")
     c.events_file, c.rules_file, c.tmp = evf, rules, d
+    fill_registries(c)
+
+
+def fill_registries(c):
+    """A real `mamori registry check --server` of an open docker-registry
+    (when installed), a hostile registry-check report, a rescan schedule."""
+    s = c.srv
+    c.reg = None
+    try:
+        import regkit
+        c.reg = regkit.Registry("plain").start()
+    except Exception as e:   # noqa: BLE001
+        print("  registry check upload: not run (%s)" % e, flush=True)
+    if c.reg:
+        r = cli("registry", "check", c.reg.host, "--server", s.base, "--token", c.ci,
+                "--server-ca", s.cert, "-f", "json", "-o", os.devnull, check=False)
+        eq(r.returncode, 0, "registry check --server: " + r.stderr)
+        check("uploaded to " in r.stderr, r.stderr)
+        st, v, _ = s.req("POST", "/api/v1/schedules", c.admin,
+                         {"name": "rescan-open", "kind": "registry-rescan", "every": "1d",
+                          "registry": c.reg.host})
+        eq(st, 201, "schedule: %r" % (v,))
+    hostile = {"schemaVersion": 1, "kind": "registry-check", "target": XSS_REG,
+               "findings": [{"id": "MM-REGCHK-001", "kind": "trust", "severity": "HIGH",
+                             "section": "3.2.3", "title": "anonymous pull " + XSS_PATH}],
+               "registryCheck": {"target": XSS_REG, "summary": {"pass": 0, "fail": 1,
+                                                                "not_applicable": 0, "error": 0},
+                                 "checks": [{"id": "MM-REGCHK-001", "name": XSS_PROC,
+                                             "title": XSS_RULE, "section": "3.2.3",
+                                             "severity": "HIGH", "verdict": "fail",
+                                             "evidence": XSS_PATH}]}}
+    eq(s.req("POST", "/api/v1/scans", c.ci, hostile)[0], 201, "hostile registry check")
+
+
+def registry_data(c):
+    s = c.srv
+    st, v, _ = s.req("GET", "/api/v1/scans", c.viewer, params={"kind": "registry-check"})
+    targets = [x["target"] for x in v["items"]]
+    check(XSS_REG in targets, "hostile target stored as is: %r" % targets)
+    st, v, _ = s.req("GET", "/api/v1/images", c.viewer, params={"limit": 500})
+    check(all(x["kind"] != "registry-check" for x in v["items"]), "registry checks are no images")
+    if not c.reg:
+        raise Skip("docker-registry is not installed: the upload of a real check was not run")
+    check(c.reg.host in targets, "real check uploaded: %r" % targets)
+    st, v, _ = s.req("GET", "/api/v1/scans", c.viewer, params={"kind": "registry-check"})
+    sid = [x["scan_id"] for x in v["items"] if x["target"] == c.reg.host]
+    st, rep, _ = s.req("GET", "/api/v1/scans/" + sid[-1], c.viewer)
+    eq(rep["kind"], "registry-check", "kind")
+    verdicts = {x["name"]: x["verdict"] for x in rep["registryCheck"]["checks"]}
+    eq(len(verdicts), 7, "every check: %r" % verdicts)
+    eq(verdicts["anonymous-pull"], "fail", "an open registry pulls anonymously")
+    eq(verdicts["plain-http"], "fail", "plain HTTP")
+    check(any(f["id"] == "MM-REGCHK-001" for f in rep["findings"]), "findings: %r" % rep["findings"])
 
 
 def assets(c):
@@ -263,7 +324,7 @@ def stream(c):
     st, v, _ = s.req("GET", "/api/v1/events", c.admin, params={"limit": 1000})
     seqs = [e["seq"] for e in v["items"]]
     st, body, h = s.req("GET", "/api/v1/events/stream", c.viewer,
-                        headers={"Last-Event-ID": str(seqs[1])})
+                        headers={"Last-Event-ID": str(seqs[1])}, params={"wait": "0"})
     eq(st, 200, "stream")
     check(h["content-type"].startswith("text/event-stream"), h)
     ids = [int(l[4:]) for l in body.splitlines() if l.startswith("id: ")]
@@ -275,6 +336,59 @@ def stream(c):
     st, body, h = s.req("GET", "/api/v1/events/stream", c.viewer, params={"wait": "1"})
     check(time.time() - t >= 0.9 and "id: %d" % seqs[-1] in body, "no news: %r" % body)
     eq(s.req("GET", "/api/v1/events/stream", c.viewer, params={"after": "x"})[0], 400, "bad id")
+
+
+def live_stream(c):
+    """The real stream: the backlog after Last-Event-ID, then an alert
+    posted while the stream is open arrives on it (no reconnect)."""
+    import http.client
+    import ssl
+    import urllib.parse
+    s = c.srv
+    st, v, _ = s.req("GET", "/api/v1/events", c.admin, params={"limit": 1000})
+    seqs = [e["seq"] for e in v["items"]]
+    u = urllib.parse.urlparse(s.base)
+    conn = http.client.HTTPSConnection(u.hostname, u.port, timeout=10,
+                                       context=ssl.create_default_context(cafile=s.cert))
+    conn.request("GET", "/api/v1/events/stream",
+                 headers={"Authorization": "Bearer " + c.viewer, "Last-Event-ID": str(seqs[-3])})
+    r = conn.getresponse()
+    eq(r.status, 200, "stream")
+    check(r.getheader("content-type", "").startswith("text/event-stream"), r.getheaders())
+
+    def record():
+        """one event-stream record: {field: value} (comments skipped)"""
+        rec = {}
+        while True:
+            line = r.fp.readline().decode()
+            if not line:
+                raise Fail("the stream ended")
+            line = line.rstrip("\n")
+            if not line:
+                if rec:
+                    return rec
+                continue
+            if line.startswith(":"):
+                continue
+            k, _, v = line.partition(": ")
+            rec[k] = v
+    first = record()                # retry and the id where the stream starts
+    eq((first.get("retry"), first.get("id")), ("1000", str(seqs[-3])), "starts at Last-Event-ID")
+    backlog = [record() for _ in range(2)]
+    eq([int(x["id"]) for x in backlog], seqs[-2:], "the backlog after the id")
+    eq(backlog[0].get("event"), "alert", "event type")
+    t0 = time.time()
+    st, v, _ = s.req("POST", "/api/v1/events", c.agent,
+                     {"host_id": "node-1", "events": [{"id": "stream-live-1", "rule": "Live one",
+                                                     "priority": "Warning", "output": "x",
+                                                     "time": int(t0)}]})
+    eq(st, 200, "post: %r" % (v,))
+    seen = []
+    while "stream-live-1" not in seen and len(seen) < 50:
+        seen.append(json.loads(record()["data"])["event_id"])
+    check("stream-live-1" in seen, "the new alert on the open stream: %r" % seen)
+    print("  live alert arrived after %.0f ms" % ((time.time() - t0) * 1000), flush=True)
+    conn.close()
 
 
 def report(c):
@@ -317,7 +431,8 @@ def browser(c):
     os.makedirs(shots, exist_ok=True)
     env = dict(os.environ, MM_BASE=c.srv.base, MM_ADMIN=c.admin, MM_VIEWER=c.viewer,
                MM_OPERATOR=c.operator, MM_AGENT=c.agent, MM_SHOTS=shots, MM_CHROMIUM=chrome,
-               MM_XSS_IMG=XSS_IMG, MM_XSS_RULE=XSS_RULE, MM_XSS_PATH=XSS_PATH)
+               MM_XSS_IMG=XSS_IMG, MM_XSS_RULE=XSS_RULE, MM_XSS_PATH=XSS_PATH,
+               MM_XSS_REG=XSS_REG, MM_REG=c.reg.host if c.reg else "")
     r = subprocess.run([node, os.path.join(bdir, "console.mjs")], env=env, cwd=bdir,
                        capture_output=True, text=True, timeout=300)
     for line in (r.stdout + r.stderr).splitlines():
@@ -327,9 +442,10 @@ def browser(c):
 
 
 def run_suite(suite, label, state, db=None, browser_too=True):
-    srv = None
+    srv = c = None
     names = ["assets-headers", "session-csrf-roles", "ack-silence", "summary-images",
-             "event-stream", "report-api"] + (["browser"] if browser_too else [])
+             "event-stream", "live-stream", "registry-data", "report-api"] + \
+        (["browser"] if browser_too else [])
     try:
         srv = Server(state, db=db)
         c = Ctx()
@@ -345,12 +461,14 @@ def run_suite(suite, label, state, db=None, browser_too=True):
             suite.not_run(["console-%s-%s" % (label, n) for n in names],
                           Fail("filling the server failed: %s" % e))
             return
-        fns = [assets, session, marks, views, stream, report, browser]
+        fns = [assets, session, marks, views, stream, live_stream, registry_data, report, browser]
         for n, fn in zip(names, fns):
             suite.case("console-%s-%s" % (label, n), fn, c)
     finally:
         if srv:
             srv.stop()
+        if c and getattr(c, "reg", None):
+            c.reg.stop()
 
 
 def main():

@@ -243,6 +243,12 @@ class T:
         r = self.run.run(["registry", "check", self.regs["plain"].host, "--repository", "A/../b?"])
         eq(r.rc, 2, "bad repository")
         check("--repository" in r.err or "repository" in r.err, r.err)
+        # --server that answers nothing: the report is written, the upload fails, exit 2
+        dead = regkit.free_port()
+        r = self.run.run(["registry", "check", self.regs["plain"].host, "-f", "json",
+                          "--server", "https://127.0.0.1:%d" % dead, "--token", "mmt_x_y"])
+        eq(r.rc, 2, "upload to a dead server: " + r.describe())
+        check("--server" in r.err and json.loads(r.out)["summary"]["fail"] >= 1, r.err)
 
 
 def main():
