@@ -38,6 +38,9 @@ static const route routes[] = {
     {"DELETE", "/api/v1/tokens/", true, ROLE_ADMIN, route_tokens_revoke},
     {"GET", "/api/v1/whoami", false, READERS | ROLE_AGENT | ROLE_CI, route_whoami},
     {"GET", "/metrics", false, READERS, NULL},
+    /* issue 18: host inventory from agents, and read back per host */
+    {"POST", "/api/v1/inventory", false, ROLE_ADMIN | ROLE_AGENT, route_inventory_ingest},
+    {"GET", "/api/v1/hosts/", true, READERS, route_host_inventory},
 };
 
 static bool state_changing(const char *m)

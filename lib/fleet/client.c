@@ -42,12 +42,19 @@ int fleet_hc_init(fleet_hc *h, const mm_fleet_client_opts *o)
                         mm_str_startswith(o->server, "http://")))
         return mm_error_set(MM_EINVAL, "--server '%s': want https://HOST:PORT",
                             o->server ? o->server : "");
+    h->pin[0] = 0;
+    if (o->fingerprint) {
+        int prc = mm_http_pin_parse(o->fingerprint, h->pin);
+        if (prc)
+            return mm_error_wrap(prc, "--server-fingerprint: ");
+    }
     mm_http_opts ho = {
         .connect_timeout_s = 10,
         .total_timeout_s = o->timeout_s > 0 ? o->timeout_s : 30,
         .max_body = MAX_REPLY,
         .ca_file = o->ca_file,
         .insecure = o->insecure,
+        .pin_sha256 = h->pin[0] ? h->pin : NULL,
     };
     mm_http *c = NULL;
     int rc = mm_http_new(&c, &ho);
@@ -106,11 +113,20 @@ int mm_fleet_upload_scan(const mm_fleet_client_opts *o, mm_result *r,
     int rc = mm_report_json_string(&json, r, &ro);
     if (rc)
         return rc;
+    rc = mm_fleet_upload_report(o, json, strlen(json), host, scan_id);
+    free(json);
+    return rc;
+}
+
+int mm_fleet_upload_report(const mm_fleet_client_opts *o, const char *json, size_t len,
+                           const char *host, char **scan_id)
+{
+    if (scan_id)
+        *scan_id = NULL;
     fleet_hc h;
-    if ((rc = fleet_hc_init(&h, o)) != 0) {
-        free(json);
+    int rc = fleet_hc_init(&h, o);
+    if (rc)
         return rc;
-    }
     char *path = NULL;
     if (host) {
         char *e = mm_http_escape(host);
@@ -119,7 +135,7 @@ int mm_fleet_upload_scan(const mm_fleet_client_opts *o, mm_result *r,
     }
     long status;
     mm_buf reply = MM_BUF_INIT;
-    rc = fleet_hc_post(&h, path ? path : "/api/v1/scans", json, strlen(json), &status, &reply);
+    rc = fleet_hc_post(&h, path ? path : "/api/v1/scans", json, len, &status, &reply);
     if (rc == 0 && status != 201)
         rc = fleet_status_error(status, &reply, "upload");
     if (rc == 0 && scan_id) {
@@ -129,7 +145,6 @@ int mm_fleet_upload_scan(const mm_fleet_client_opts *o, mm_result *r,
     }
     mm_buf_free(&reply);
     free(path);
-    free(json);
     fleet_hc_free(&h);
     return rc;
 }

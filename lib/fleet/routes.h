@@ -48,4 +48,18 @@ typedef struct fleet_scan_facts {
 int fleet_scan_parse(const char *body, size_t len, fleet_scan_facts *out);
 void fleet_scan_facts_free(fleet_scan_facts *s);
 
+/* Host inventory (inventory.c, issue 18). */
+typedef struct fleet_inventory {
+    char *host_id, *snapshot_id;   /* snapshot_id may be NULL */
+    int64_t collected;
+    char *body;                    /* {"os":..,"processes":..,"logins":..,"containers":..} */
+    size_t nprocs, nlogins, nctrs;
+} fleet_inventory;
+/* Validates an inventory body (caps: 20,000 processes, 5,000 logins, 5,000
+ * containers of 256 mounts): MM_EFORMAT/MM_ELIMIT naming the field. */
+int fleet_inventory_parse(const char *body, size_t len, fleet_inventory *out);
+void fleet_inventory_free(fleet_inventory *v);
+void route_inventory_ingest(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_resp *);
+void route_host_inventory(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_resp *);
+
 #endif
