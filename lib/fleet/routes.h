@@ -34,11 +34,27 @@ void route_whoami(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_resp *);
 bool fleet_id_valid(const char *s);
 /* A time: RFC 3339 text or epoch seconds (number or digits). */
 int fleet_time_parse(const char *s, int64_t *out);
-/* Validates one ingest batch body and returns the events normalised (array
- * of objects with the columns as members); MM_EFORMAT/MM_ELIMIT naming the
- * field ("events[3].id: ...").  host_id gets the batch's host. */
-int fleet_batch_parse(const char *body, size_t len, unsigned max_batch,
-                      json_t **events, char **host_id);
+/* One event of a batch, normalised: the columns (borrowed from the
+ * batch's parsed document) and its JSON text. */
+typedef struct fleet_event {
+    const char *event_id, *kind, *severity, *section, *rule, *title, *image, *container,
+               *host_id;
+    int64_t ts;
+    const char *body;            /* the event as sent (or serialised again) */
+    char *img_owned, *body_owned;
+} fleet_event;
+typedef struct fleet_batch {
+    json_t *doc;
+    char *text;                  /* the body's copy the event texts point into */
+    char *host_id;
+    fleet_event *ev;             /* each id once */
+    size_t n;
+} fleet_batch;
+/* Validates one ingest batch body and returns its events normalised;
+ * MM_EFORMAT/MM_ELIMIT naming the field ("events[3].id: ...").  Free with
+ * fleet_batch_free (also after an error). */
+int fleet_batch_parse(const char *body, size_t len, unsigned max_batch, fleet_batch *out);
+void fleet_batch_free(fleet_batch *b);
 /* Validates a scan report body: the findings normalised, and the facts. */
 typedef struct fleet_scan_facts {
     char *kind, *target, *image;
