@@ -262,7 +262,7 @@ void mm_fleet_handle(void *fleet, const mm_http_req *rq, mm_http_resp *resp)
     handle(f, rq, resp, &fc);
     int status = resp->status ? resp->status : 500;
     count_status(f, status);
-    if (state_changing(rq->method))
+    if (state_changing(rq->method) && !fc.audited)
         fleet_audit(f, fc.caller.role_bit ? &fc.caller : NULL, rq->peer, rq->method,
                     rq->path, status, fc.detail[0] ? fc.detail : NULL);
 }

@@ -58,6 +58,10 @@ int fleet_migrate(fdb *db);
 int fleet_auth(mm_fleet *f, const char *token, fleet_caller *c);
 void fleet_audit(mm_fleet *f, const fleet_caller *c, const char *peer,
                  const char *method, const char *path, int status, const char *detail);
+/* The same with the store's lock held: inside a route's own transaction, so
+ * that its data and its audit line are one commit (ingest, issue 18). */
+int fleet_audit_locked(mm_fleet *f, const fleet_caller *c, const char *peer,
+                       const char *method, const char *path, int status, const char *detail);
 int64_t fleet_now(void);
 
 #define FLEET_MAX_ID 128

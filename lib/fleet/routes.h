@@ -10,6 +10,7 @@
 typedef struct fleet_ctx {
     fleet_caller caller;
     char detail[256];   /* the audit line's detail, set by a route */
+    bool audited;       /* the route wrote its audit line in its transaction */
 } fleet_ctx;
 
 typedef void (*fleet_route_fn)(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
@@ -55,6 +56,14 @@ typedef struct fleet_batch {
  * fleet_batch_free (also after an error). */
 int fleet_batch_parse(const char *body, size_t len, unsigned max_batch, fleet_batch *out);
 void fleet_batch_free(fleet_batch *b);
+/* PostgreSQL: a whole batch in one statement (ingest_pg.c): the columns as
+ * array literals; fleet_pg_insert_sql takes host, received, then arr[0..9]. */
+typedef struct fleet_pg_rows {
+    char *arr[10];
+} fleet_pg_rows;
+extern const char fleet_pg_insert_sql[];
+void fleet_pg_rows_build(fleet_pg_rows *r, const fleet_event *ev, size_t n);
+void fleet_pg_rows_free(fleet_pg_rows *r);
 /* Validates a scan report body: the findings normalised, and the facts. */
 typedef struct fleet_scan_facts {
     char *kind, *target, *image;
