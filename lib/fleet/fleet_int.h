@@ -41,7 +41,9 @@ struct mm_fleet {
     fleet_metrics m;
     mm_map *buckets;               /* token id -> bucket */
     int64_t since_analyze;         /* events stored since the planner's statistics */
+    struct fleet_group *group;     /* issue 18: batches committed together (ingest.c) */
 };
+void fleet_group_free(struct fleet_group *g);
 
 /* The caller of a request, from its bearer token. */
 typedef struct fleet_caller {

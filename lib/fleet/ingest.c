@@ -410,6 +410,180 @@ static const char *insert_sql(size_t n)
     return r;
 }
 
+/* --- group commit -------------------------------------------------------------
+ * Batches that arrive while another is being stored wait in a queue; the
+ * first waiting request becomes the leader, stores every queued batch in
+ * one transaction (each with its own rows, host line and audit line) and
+ * commits once, then wakes the others with their results.  A commit is a
+ * disk flush on PostgreSQL, and ingest from several agents was bound by
+ * those flushes, not by CPU.  A batch is answered 200 only after the
+ * commit that holds it; when that transaction fails, every batch in it is
+ * answered 503 and resent by its agent (ids make that harmless).  The
+ * store's lock still serialises the writers, so rows get their seq in
+ * commit order and keyset pages never skip a late commit. */
+
+#define GROUP_MAX_BATCHES 32
+
+typedef struct gjob {
+    fleet_batch *b;
+    fleet_ctx *fc;
+    const mm_http_req *rq;
+    fleet_pg_rows pr;
+    int64_t accepted, dup;
+    int rc;
+    char err[256];
+    bool done;
+    struct gjob *next;
+} gjob;
+
+struct fleet_group {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    gjob *head, *tail;
+    bool leader;
+};
+
+void fleet_group_free(struct fleet_group *g)
+{
+    if (!g)
+        return;
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->cv);
+    free(g);
+}
+
+static struct fleet_group *group_of(mm_fleet *f)
+{
+    pthread_mutex_lock(&f->mu);
+    if (!f->group) {
+        f->group = mm_xcalloc(1, sizeof *f->group);
+        pthread_mutex_init(&f->group->mu, NULL);
+        pthread_cond_init(&f->group->cv, NULL);
+    }
+    struct fleet_group *g = f->group;
+    pthread_mutex_unlock(&f->mu);
+    return g;
+}
+
+/* One batch's rows, host line and audit line, inside the open transaction. */
+static int store_job(mm_fleet *f, gjob *j, const char *now, bool pg)
+{
+    const fleet_batch *b = j->b;
+    const char *host = b->host_id;
+    size_t total = b->n;
+    int rc = 0;
+    if (pg && total) {
+        /* PostgreSQL: the whole batch in one statement (ingest_pg.c) */
+        const char *pp[12] = {host, now};
+        memcpy(pp + 2, j->pr.arr, sizeof j->pr.arr);
+        int64_t ch = 0;
+        rc = fdb_exec(f->db, fleet_pg_insert_sql, 12, pp, &ch);
+        j->accepted = ch;
+    }
+    /* SQLite: multi-row statements of CHUNK events, prepared once per size */
+    const char *p[CHUNK * 12];
+    char tss[CHUNK][24];
+    for (size_t at = 0; !pg && rc == 0 && at < total; at += CHUNK) {
+        size_t n = total - at < CHUNK ? total - at : CHUNK;
+        for (size_t k = 0; k < n; k++) {
+            const fleet_event *e = &b->ev[at + k];
+            num_str(tss[k], sizeof tss[k], e->ts);
+            const char *row[] = {host, e->event_id, tss[k], now, e->kind, e->severity,
+                                 e->section, e->rule, e->image, e->container, e->title,
+                                 e->body};
+            memcpy(p + 12 * k, row, sizeof row);
+        }
+        int64_t ch = 0;
+        rc = fdb_exec(f->db, insert_sql(n), (int)(12 * n), p, &ch);
+        j->accepted += ch;
+    }
+    j->dup = (int64_t)total - j->accepted;
+    if (rc == 0) {
+        char cnt[24];
+        num_str(cnt, sizeof cnt, j->accepted);
+        const char *hp[] = {host, now, cnt};
+        rc = fdb_exec(f->db, "INSERT INTO hosts (host_id, first_seen, last_seen, events)"
+                      " VALUES ($1, $2, $2, $3) ON CONFLICT (host_id) DO UPDATE SET"
+                      " last_seen = excluded.last_seen, events = hosts.events + excluded.events",
+                      3, hp, NULL);
+    }
+    /* the audit line in the same commit */
+    snprintf(j->fc->detail, sizeof j->fc->detail, "host %s: %lld accepted, %lld duplicates",
+             host, (long long)j->accepted, (long long)j->dup);
+    if (rc == 0)
+        rc = fleet_audit_locked(f, &j->fc->caller, j->rq->peer, j->rq->method, j->rq->path,
+                                200, j->fc->detail);
+    return rc;
+}
+
+/* The leader's work: the queued batches in one transaction. */
+static void store_group(mm_fleet *f, gjob *list)
+{
+    bool pg = strcmp(fdb_kind(f->db), "postgres") == 0;
+    char now[24];
+    num_str(now, sizeof now, fleet_now());
+    int64_t accepted = 0;
+    fdb_lock(f->db);
+    int rc = fdb_exec(f->db, "BEGIN", 0, NULL, NULL);
+    for (gjob *j = list; rc == 0 && j; j = j->next) {
+        rc = store_job(f, j, now, pg);
+        accepted += j->accepted;
+    }
+    if (rc == 0)
+        rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
+    if (rc) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s", mm_error_last());
+        fdb_exec(f->db, "ROLLBACK", 0, NULL, NULL);
+        for (gjob *j = list; j; j = j->next) {
+            j->rc = rc;
+            snprintf(j->err, sizeof j->err, "%s", msg);
+        }
+    } else if ((f->since_analyze += accepted) >= ANALYZE_EVERY && pg) {
+        /* a bulk of new rows makes PostgreSQL's statistics stale (autovacuum
+         * catches up within minutes): without them a filtered page sorts the
+         * whole table instead of walking an index */
+        fdb_exec(f->db, "ANALYZE events", 0, NULL, NULL);
+        f->since_analyze = 0;
+    }
+    fdb_unlock(f->db);
+}
+
+/* Queues j and returns when its transaction is over (j->rc). */
+static void group_submit(mm_fleet *f, gjob *j)
+{
+    struct fleet_group *g = group_of(f);
+    pthread_mutex_lock(&g->mu);
+    if (g->tail)
+        g->tail->next = j;
+    else
+        g->head = j;
+    g->tail = j;
+    while (!j->done) {
+        if (g->leader) {
+            pthread_cond_wait(&g->cv, &g->mu);
+            continue;
+        }
+        /* lead: take up to GROUP_MAX_BATCHES from the queue */
+        g->leader = true;
+        gjob *list = g->head, *last = list;
+        for (int n = 1; n < GROUP_MAX_BATCHES && last->next; n++)
+            last = last->next;
+        g->head = last->next;
+        if (!g->head)
+            g->tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&g->mu);
+        store_group(f, list);
+        pthread_mutex_lock(&g->mu);
+        for (gjob *x = list; x; x = x->next)
+            x->done = true;
+        g->leader = false;
+        pthread_cond_broadcast(&g->cv);
+    }
+    pthread_mutex_unlock(&g->mu);
+}
+
 void route_events_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_http_resp *resp)
 {
     fleet_batch b;
@@ -427,93 +601,32 @@ void route_events_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_h
         return;
     }
     double t0 = mm_now();
-    int64_t accepted = 0, dup = 0;
-    char now[24], cnt[24];
-    num_str(now, sizeof now, fleet_now());
-    size_t total = b.n;
-    bool pg = strcmp(fdb_kind(f->db), "postgres") == 0;
-    fleet_pg_rows pr = {{NULL}};
-    if (pg && total)
-        fleet_pg_rows_build(&pr, b.ev, total);   /* before the lock */
-    fdb_lock(f->db);
-    rc = fdb_exec(f->db, "BEGIN", 0, NULL, NULL);
-    if (rc == 0 && pg && total) {
-        /* PostgreSQL: the whole batch in one statement (ingest_pg.c) */
-        const char *pp[12] = {host, now};
-        memcpy(pp + 2, pr.arr, sizeof pr.arr);
-        int64_t ch = 0;
-        rc = fdb_exec(f->db, fleet_pg_insert_sql, 12, pp, &ch);
-        accepted = ch;
-        dup = (int64_t)total - ch;
-    }
-    fleet_pg_rows_free(&pr);
-    /* SQLite: multi-row statements of CHUNK events, prepared once per size */
-    const char **p = mm_xcalloc(CHUNK * 12, sizeof *p);
-    char (*tss)[24] = mm_xcalloc(CHUNK, sizeof *tss);
-    for (size_t at = 0; !pg && rc == 0 && at < total; at += CHUNK) {
-        size_t n = total - at < CHUNK ? total - at : CHUNK;
-        for (size_t k = 0; k < n; k++) {
-            const fleet_event *e = &b.ev[at + k];
-            num_str(tss[k], sizeof tss[k], e->ts);
-            const char *row[] = {host, e->event_id, tss[k], now, e->kind, e->severity,
-                                 e->section, e->rule, e->image, e->container, e->title,
-                                 e->body};
-            memcpy(p + 12 * k, row, sizeof row);
-        }
-        int64_t ch = 0;
-        rc = fdb_exec(f->db, insert_sql(n), (int)(12 * n), p, &ch);
-        accepted += ch;
-        dup += (int64_t)n - ch;
-    }
-    free(p);
-    free(tss);
-    if (rc == 0) {
-        num_str(cnt, sizeof cnt, accepted);
-        const char *hp[] = {host, now, cnt};
-        rc = fdb_exec(f->db, "INSERT INTO hosts (host_id, first_seen, last_seen, events)"
-                      " VALUES ($1, $2, $2, $3) ON CONFLICT (host_id) DO UPDATE SET"
-                      " last_seen = excluded.last_seen, events = hosts.events + excluded.events",
-                      3, hp, NULL);
-    }
-    /* the audit line in the same commit: one disk flush per batch, not two
-     * (PostgreSQL's commit waits for it; ingest was bound by those waits) */
-    snprintf(fc->detail, sizeof fc->detail, "host %s: %lld accepted, %lld duplicates",
-             host, (long long)accepted, (long long)dup);
-    if (rc == 0)
-        rc = fleet_audit_locked(f, &fc->caller, rq->peer, rq->method, rq->path, 200,
-                                fc->detail);
-    if (rc == 0)
-        rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
-    fc->audited = rc == 0;
-    if (rc == 0 && (f->since_analyze += accepted) >= ANALYZE_EVERY &&
-        strcmp(fdb_kind(f->db), "postgres") == 0) {
-        /* a bulk of new rows makes PostgreSQL's statistics stale (autovacuum
-         * catches up within minutes): without them a filtered page sorts the
-         * whole table instead of walking an index */
-        fdb_exec(f->db, "ANALYZE events", 0, NULL, NULL);
-        f->since_analyze = 0;
-    }
-    if (rc) {
-        char *msg = mm_xstrdup(mm_error_last());
-        fdb_exec(f->db, "ROLLBACK", 0, NULL, NULL);
-        fdb_unlock(f->db);
+    gjob j;
+    memset(&j, 0, sizeof j);
+    j.b = &b;
+    j.fc = fc;
+    j.rq = rq;
+    if (strcmp(fdb_kind(f->db), "postgres") == 0 && b.n)
+        fleet_pg_rows_build(&j.pr, b.ev, b.n);   /* before any lock */
+    group_submit(f, &j);
+    fleet_pg_rows_free(&j.pr);
+    fc->audited = j.rc == 0;
+    if (j.rc) {
         snprintf(fc->detail, sizeof fc->detail, "host %s: not stored", host);
-        mm_http_resp_error(resp, 503, "store: %s", msg);
-        free(msg);
+        mm_http_resp_error(resp, 503, "store: %s", j.err);
         fleet_batch_free(&b);
         return;
     }
-    fdb_unlock(f->db);
     pthread_mutex_lock(&f->mu);
-    f->m.events_accepted += (uint64_t)accepted;
-    f->m.events_duplicate += (uint64_t)dup;
+    f->m.events_accepted += (uint64_t)j.accepted;
+    f->m.events_duplicate += (uint64_t)j.dup;
     f->m.event_batches++;
     f->m.ingest_seconds += mm_now() - t0;
     pthread_mutex_unlock(&f->mu);
-    json_t *j = json_object();
-    json_object_set_new(j, "accepted", json_integer(accepted));
-    json_object_set_new(j, "duplicates", json_integer(dup));
-    mm_http_resp_json(resp, 200, j);
+    json_t *jr = json_object();
+    json_object_set_new(jr, "accepted", json_integer(j.accepted));
+    json_object_set_new(jr, "duplicates", json_integer(j.dup));
+    mm_http_resp_json(resp, 200, jr);
     fleet_batch_free(&b);
 }
 

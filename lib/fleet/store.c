@@ -343,6 +343,7 @@ void mm_fleet_close(mm_fleet *f)
     if (!f)
         return;
     fdb_close(f->db);
+    fleet_group_free(f->group);
     mm_map_free(f->buckets, free);
     pthread_mutex_destroy(&f->mu);
     free(f);

@@ -17,6 +17,12 @@ failed logins of wtmp/btmp files written with utmpdump, and the
 containers of a private Podman (runc) with their user, read-only root,
 privileges and mounts (skipped with the reason when Podman or utmpdump is
 missing).
+
+Then `--server-fingerprint` (the printed fingerprint is enough; a wrong one
+is refused in the handshake) and concurrent ingest: 8 agents posting
+overlapping batches at once (group commit) on each store, every event
+stored once with exact accepted/duplicate counts and one audit line per
+batch.
 """
 import json
 import os
@@ -350,6 +356,51 @@ def pinning(root):
         srv.stop()
 
 
+def concurrent_ingest(root, db=None):
+    """Batches from 8 agents at once (group commit, ingest.c): overlapping ids
+    across batches of one host, each event stored once, counts exact."""
+    import threading
+    srv = Server(os.path.join(root, "conc-%s" % ("pg" if db else "sqlite")), db=db)
+    try:
+        admin = srv.token("admin", "conc-admin")
+        toks = [srv.token("agent", "conc-%d" % a, host="conc-%d" % a) for a in range(8)]
+        results, errors = [], []
+
+        def agent(a):
+            try:
+                acc = dup = 0
+                for b in range(6):
+                    # batch b repeats half of batch b-1's ids
+                    evs = [{"id": "e-%d" % i, "rule": "r", "priority": "Notice",
+                            "output": "agent %d event %d" % (a, i)}
+                           for i in range(b * 100, b * 100 + 200)]
+                    st, v, _ = srv.req("POST", "/api/v1/events", toks[a],
+                                       {"host_id": "conc-%d" % a, "events": evs})
+                    if st != 200:
+                        errors.append((a, b, st, v))
+                        return
+                    acc += v["accepted"]
+                    dup += v["duplicates"]
+                results.append((a, acc, dup))
+            except Exception as e:  # noqa: BLE001
+                errors.append((a, repr(e)))
+        ts = [threading.Thread(target=agent, args=(a,)) for a in range(8)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(timeout=300)
+        eq(errors, [], "every batch stored")
+        eq(sorted(results), [(a, 700, 500) for a in range(8)], "accepted, duplicates per agent")
+        for a in range(8):
+            eq(srv.count(admin, host="conc-%d" % a), 700, "rows of conc-%d" % a)
+        st, v, _ = srv.req("GET", "/api/v1/audit", admin, params={"limit": 1000})
+        lines = [x for x in v["items"] if x["path"] == "/api/v1/events" and x["status"] == 200
+                 and (x.get("detail") or "").startswith("host conc-")]
+        eq(len(lines), 48, "one audit line per batch")
+    finally:
+        srv.stop()
+
+
 def main():
     suite = mmrun.Suite()
     try:
@@ -364,14 +415,17 @@ def main():
         suite.case("inventory-real-agent-server-down-then-up", real_agent,
                    os.path.join(root, "agent"))
         suite.case("server-fingerprint-pinning", pinning, root)
+        suite.case("ingest-concurrent-batches-sqlite", concurrent_ingest, root)
         try:
             import pgkit
             pg = pgkit.start(os.path.join(root, "pg"))
         except Skip as e:
-            suite.skip_all(["inventory-postgres"], str(e))
+            suite.skip_all(["inventory-postgres", "ingest-concurrent-batches-postgres"], str(e))
         else:
             try:
                 api_suite(suite, "postgres", os.path.join(root, "pgstate"), pg.url("mamori_inv"))
+                suite.case("ingest-concurrent-batches-postgres", concurrent_ingest, root,
+                           pg.url("mamori_conc"))
             finally:
                 pg.stop()
     finally:
