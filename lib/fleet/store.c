@@ -50,8 +50,8 @@ static const char *const migrations[] = {
     "CREATE INDEX findings_severity_seq ON findings (severity, seq);"
     "CREATE INDEX findings_host_seq ON findings (host_id, seq);",
     /* 3 (issue 18): the newest host inventory snapshot of each host */
-    "CREATE TABLE inventory (host_id TEXT PRIMARY KEY, snapshot_id TEXT,"
-    " collected BIGINT NOT NULL, received BIGINT NOT NULL, body TEXT NOT NULL);",
+    ("CREATE TABLE inventory (host_id TEXT PRIMARY KEY, snapshot_id TEXT,"
+     " collected BIGINT NOT NULL, received BIGINT NOT NULL, body TEXT NOT NULL);"),
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
