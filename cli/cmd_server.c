@@ -43,7 +43,8 @@ static void server_usage(FILE *f)
 "Roles: admin, operator, viewer, agent (bound to --host), ci.\n"
 "Send options: --spool DIR (default STATE/spool), --spool-max N (1000000 events),\n"
 "  --batch N (500), --wait S (seconds to keep trying at the end, 60),\n"
-"  --ca-file FILE (the server's certificate), --insecure\n");
+"  --ca-file FILE (the server's certificate), --server-fingerprint sha256:HEX (pin it\n"
+"  instead: the fingerprint the server printed), --insecure\n");
 }
 
 static char *state_dir_default(void)
@@ -88,7 +89,10 @@ typedef struct sopts {
     const char *server, *token, *host_id, *spool, *ca;
     uint64_t spool_max;
     char *state_buf, *db_buf, *spool_buf;
+    const char *fingerprint;   /* send --server-fingerprint (issue 18) */
 } sopts;
+
+#define OPT_SERVER_FP 1690     /* issue 18: outside the enum, to merge cleanly */
 
 static int parse(sopts *o, int argc, char **argv)
 {
@@ -115,6 +119,7 @@ static int parse(sopts *o, int argc, char **argv)
         {"batch", required_argument, NULL, OPT_BATCH},
         {"wait", required_argument, NULL, OPT_WAIT},
         {"ca-file", required_argument, NULL, OPT_CA},
+        {"server-fingerprint", required_argument, NULL, OPT_SERVER_FP},
         {"server-ca", required_argument, NULL, OPT_CA},
         {"insecure", no_argument, NULL, OPT_INSECURE},
         {"help", no_argument, NULL, 'h'},
@@ -144,6 +149,7 @@ static int parse(sopts *o, int argc, char **argv)
         case OPT_HOST_ID: o->host_id = optarg; break;
         case OPT_SPOOL: o->spool = optarg; break;
         case OPT_CA: o->ca = optarg; break;
+        case OPT_SERVER_FP: o->fingerprint = optarg; break;
         case OPT_RATE:
             o->rate = strtod(optarg, &end);
             if (*end || o->rate <= 0 || o->rate > 1e6) {
@@ -292,6 +298,7 @@ int cli_forward_events(FILE *fin, const char *in, const cli_forward *fw)
     so.client.token = fw->token;
     so.client.ca_file = fw->ca;
     so.client.insecure = fw->insecure;
+    so.client.fingerprint = fw->fingerprint;
     so.host_id = fw->host_id;
     so.spool_dir = fw->spool;
     so.spool_max_events = fw->spool_max;
@@ -372,6 +379,7 @@ static int send_cmd(int argc, char **argv)
         mkdir_p(o.state);   /* the default spool lives in the state folder */
     fw.host_id = o.host_id;
     fw.ca = o.ca;
+    fw.fingerprint = o.fingerprint;
     fw.insecure = o.insecure;
     fw.spool = o.spool;
     fw.spool_max = o.spool_max;

@@ -341,6 +341,21 @@ def pinning(root):
         check("64 hex digits" in r.stderr, r.stderr)
         st, v, _ = srv.req("GET", "/api/v1/scans", admin, params={"host": "pinned"})
         eq(len(v["items"]), 2, "only the pinned uploads stored")
+        # `mamori server send` pins the same way; a wrong pin delivers nothing
+        evs = os.path.join(root, "pin-events.jsonl")
+        with open(evs, "w") as f:
+            for i in range(5):
+                f.write(json.dumps({"id": "pin-%d" % i, "rule": "r", "priority": "Notice"}) + "\n")
+        r = cli("server", "send", "--server", srv.base, "--token", agent, "--host-id", "pin-host",
+                "--server-fingerprint", wrong, "--spool", os.path.join(root, "pin-send-bad"),
+                "--wait", "0", evs, check=False)
+        eq(r.returncode, 2, "send with a wrong pin: " + r.stderr)
+        eq(srv.count(admin, host="pin-host"), 0, "nothing delivered with a wrong pin")
+        r = cli("server", "send", "--server", srv.base, "--token", agent, "--host-id", "pin-host",
+                "--server-fingerprint", fp, "--spool", os.path.join(root, "pin-send"), evs,
+                check=False)
+        eq(r.returncode, 0, "send pinned: " + r.stderr)
+        eq(srv.count(admin, host="pin-host"), 5, "events through the pinned send")
         # the agent pins the same way (alerts and inventory)
         rules, evf = alert_file(root)
         r = cli("agent", "--source", "replay:" + evf, "--rules", rules, "--quiet",
@@ -349,7 +364,7 @@ def pinning(root):
                 "--inventory-no-docker", "--inventory-no-podman", "--inventory-no-disk",
                 "--inventory-wtmp", "", "--inventory-btmp", "", check=False)
         eq(r.returncode, 0, "agent pinned: " + r.stderr)
-        eq(srv.count(admin, host="pin-host"), 10, "alerts through the pinned agent")
+        eq(srv.count(admin, host="pin-host"), 15, "alerts through the pinned agent")
         st, v, _ = srv.req("GET", "/api/v1/hosts/pin-host/inventory", admin)
         eq(st, 200, "inventory through the pinned agent")
     finally:
