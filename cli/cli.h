@@ -181,4 +181,8 @@ void cli_registry_free(cli_registry *r);
 /* Usage lines for the flags above. */
 void cli_registry_usage(FILE *f);
 
+/* The web console's embedded files (console_assets.c, issue 20). */
+struct mm_fleet_asset;
+const struct mm_fleet_asset *cli_console_assets(size_t *n);
+
 #endif

@@ -40,6 +40,13 @@ static void server_usage(FILE *f)
 "  --rate N            requests per second per token (100)\n"
 "  --threads N         request threads (4)\n"
 "  --quiet\n"
+"  --config FILE       schedules, notification routes, retention (YAML or JSON,\n"
+"                      docs/server-ops.md), applied to the store at start\n"
+"  --vulndb PATH       the vulnerability database the scheduler updates and\n"
+"                      re-matches with (default: that of `mamori db`)\n"
+"  --tick S            how often the scheduler looks (1)\n"
+"  --retention-every S seconds between retention passes (300)\n"
+"  --no-scheduler      serve the API only\n"
 "Roles: admin, operator, viewer, agent (bound to --host), ci.\n"
 "Send options: --spool DIR (default STATE/spool), --spool-max N (1000000 events),\n"
 "  --batch N (500), --wait S (seconds to keep trying at the end, 60),\n"
@@ -78,6 +85,7 @@ enum {
     OPT_STATE = 1600, OPT_DB, OPT_LISTEN, OPT_UNIX, OPT_CERT, OPT_KEY, OPT_PLAIN, OPT_RATE,
     OPT_THREADS, OPT_QUIET, OPT_ROLE, OPT_NAME, OPT_HOST, OPT_SERVER, OPT_TOKEN, OPT_HOST_ID,
     OPT_SPOOL, OPT_SPOOL_MAX, OPT_BATCH, OPT_WAIT, OPT_CA, OPT_INSECURE, OPT_TLS_NAME,
+    OPT_CONFIG, OPT_VULNDB, OPT_TICK, OPT_NO_SCHED, OPT_RET_EVERY,   /* issue 19 */
 };
 
 typedef struct sopts {
@@ -90,6 +98,9 @@ typedef struct sopts {
     uint64_t spool_max;
     char *state_buf, *db_buf, *spool_buf;
     const char *fingerprint;   /* send --server-fingerprint (issue 18) */
+    const char *config, *vulndb;   /* issue 19 */
+    double tick, ret_every;
+    bool no_sched;
 } sopts;
 
 #define OPT_SERVER_FP 1690     /* issue 18: outside the enum, to merge cleanly */
@@ -122,6 +133,11 @@ static int parse(sopts *o, int argc, char **argv)
         {"server-fingerprint", required_argument, NULL, OPT_SERVER_FP},
         {"server-ca", required_argument, NULL, OPT_CA},
         {"insecure", no_argument, NULL, OPT_INSECURE},
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"vulndb", required_argument, NULL, OPT_VULNDB},
+        {"tick", required_argument, NULL, OPT_TICK},
+        {"no-scheduler", no_argument, NULL, OPT_NO_SCHED},
+        {"retention-every", required_argument, NULL, OPT_RET_EVERY},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -150,6 +166,19 @@ static int parse(sopts *o, int argc, char **argv)
         case OPT_SPOOL: o->spool = optarg; break;
         case OPT_CA: o->ca = optarg; break;
         case OPT_SERVER_FP: o->fingerprint = optarg; break;
+        case OPT_CONFIG: o->config = optarg; break;
+        case OPT_VULNDB: o->vulndb = optarg; break;
+        case OPT_NO_SCHED: o->no_sched = true; break;
+        case OPT_TICK: case OPT_RET_EVERY: {
+            double v = strtod(optarg, &end);
+            if (*end || v < 0.05 || v > 86400) {
+                fprintf(stderr, "%s server: --%s: want seconds (0.05 to 86400)\n", prog,
+                        c == OPT_TICK ? "tick" : "retention-every");
+                return -1;
+            }
+            *(c == OPT_TICK ? &o->tick : &o->ret_every) = v;
+            break;
+        }
         case OPT_RATE:
             o->rate = strtod(optarg, &end);
             if (*end || o->rate <= 0 || o->rate > 1e6) {
@@ -214,6 +243,7 @@ static int open_store(const sopts *o, mm_fleet **f)
     mm_fleet_opts_init(&fo);
     fo.db = o->db;
     fo.rate = o->rate;
+    fo.assets = cli_console_assets(&fo.nassets);   /* the web console at / (issue 20) */
     if (mm_fleet_open(f, &fo) != 0)
         return cli_fail("server: store: ");
     return 0;
@@ -416,6 +446,11 @@ int cmd_server(int argc, char **argv)
         sopts_free(&o);
         return rc;
     }
+    if (o.config && mm_fleet_config_apply(f, o.config) != 0) {
+        mm_fleet_close(f);
+        sopts_free(&o);
+        return cli_fail("server: --config: ");
+    }
     /* the signals are waited for here, never delivered to the pool's threads */
     sigset_t set;
     sigemptyset(&set);
@@ -443,6 +478,23 @@ int cmd_server(int argc, char **argv)
         sopts_free(&o);
         return cli_fail("server: ");
     }
+    char *work = NULL;
+    if (!o.no_sched) {
+        mm_fleet_ops_opts op = {0};
+        if (asprintf(&work, "%s/work", o.state) < 0)
+            work = NULL;
+        op.work_dir = work;
+        op.vulndb = o.vulndb;
+        op.tick_s = o.tick;
+        op.retention_every_s = o.ret_every;
+        if (mm_fleet_ops_start(f, &op) != 0) {
+            mm_httpd_stop(h);
+            mm_fleet_close(f);
+            free(work);
+            sopts_free(&o);
+            return cli_fail("server: scheduler: ");
+        }
+    }
     int64_t ver = 0;
     mm_fleet_schema_version(f, &ver);
     const char *fp = mm_httpd_fingerprint(h);
@@ -459,6 +511,8 @@ int cmd_server(int argc, char **argv)
     if (fp)
         printf("mamori server: certificate %s\nmamori server: fingerprint %s\n",
                mm_httpd_cert_path(h), fp);
+    if (!o.unix_path)
+        printf("mamori server: console at the same address, path / (log in with an API token)\n");
     fflush(stdout);
     int sig = 0;
     sigwait(&set, &sig);
@@ -466,6 +520,7 @@ int cmd_server(int argc, char **argv)
         fprintf(stderr, "%s server: stopping (%s)\n", prog, sig == SIGINT ? "SIGINT" : "SIGTERM");
     mm_httpd_stop(h);
     mm_fleet_close(f);
+    free(work);
     sopts_free(&o);
     return 0;
 }

@@ -18,7 +18,7 @@ TEST="python3 python3-yaml jq hyperfine time mmdebstrap umoci skopeo golang-go i
   yara ripgrep docker-registry apache2-utils openssl util-linux shellcheck node-spdx-license-ids \
   iproute2 nmap tcpdump tshark tcpreplay podman runc crun containerd docker.io busybox-static \
   openscap-utils ssg-debian lynis nftables \
-  wrk curl nginx libnginx-mod-http-modsecurity postgresql"
+  wrk curl nginx libnginx-mod-http-modsecurity postgresql chromium"
 
 want="$BUILD"
 [ "${1:-}" = "--test" ] && want="$BUILD $TEST"

@@ -18,6 +18,7 @@
 #ifndef MAMORI_FLEET_H
 #define MAMORI_FLEET_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
 
@@ -32,11 +33,26 @@ extern "C" {
 /* --- the service ------------------------------------------------------- */
 typedef struct mm_fleet mm_fleet;
 
+/* One file of the web console (issue 20), served at path ("/" for the
+ * page, "/ui/NAME" for the rest) with its content type; the front-end
+ * embeds them (docs/console.md). */
+typedef struct mm_fleet_asset {
+    const char *path;
+    const char *type;
+    const char *data;
+    size_t len;
+} mm_fleet_asset;
+
 typedef struct mm_fleet_opts {
     const char *db;          /* SQLite path (or "sqlite:PATH") or postgres://... */
     double rate;             /* requests per second per token; 0 = 100 */
     double burst;            /* bucket size; 0 = 2 x rate */
     unsigned max_batch;      /* events per ingest call; 0 = 5000 */
+    /* the console (issue 20): its files (none: no console), and how long a
+     * console session lives (seconds; 0 = 8 hours; idle 1 hour at most) */
+    const mm_fleet_asset *assets;
+    size_t nassets;
+    unsigned session_ttl;
 } mm_fleet_opts;
 
 void mm_fleet_opts_init(mm_fleet_opts *o);
@@ -47,11 +63,37 @@ void mm_fleet_close(mm_fleet *f);
 const char *mm_fleet_store_kind(const mm_fleet *f);
 /* The schema version after the migrations. */
 int mm_fleet_schema_version(mm_fleet *f, int64_t *out);
+/* The version this build migrates a store to (the number of migrations). */
+int64_t mm_fleet_schema_latest(void);
 
 /* The httpd handler: pass mm_fleet_handle and the mm_fleet as ctx. */
 void mm_fleet_handle(void *fleet, const mm_http_req *req, mm_http_resp *resp);
 /* The body cap the API expects of lib/httpd (scan reports are large). */
 #define MM_FLEET_MAX_BODY (32u << 20)
+
+/* --- operations (issue 19): schedules, re-matching, notifications -------- */
+/* The scheduler thread of a running server: vulnerability-database
+ * updates on a schedule, each followed by a re-match of every stored
+ * inventory that raises a "new-vulnerability" alert per new advisory and
+ * image (with the hosts it runs on); registry rescans; stale-image
+ * checks; exports; retention; and the delivery of alerts to the
+ * notification routes (webhooks with an HMAC-SHA256 signature, syslog
+ * RFC 5424 over TLS) through a retry queue kept in the store.
+ * docs/server-ops.md. */
+typedef struct mm_fleet_ops_opts {
+    const char *vulndb;      /* the database the server matches with; NULL =
+                                mm_vulndb_default_path() */
+    const char *work_dir;    /* registry rescans' local store; required */
+    double tick_s;           /* how often the scheduler looks; 0 = 1 s */
+    double retention_every_s;/* between retention passes; 0 = 300 s */
+} mm_fleet_ops_opts;
+/* Applies a configuration file (YAML or JSON: schedules, routes,
+ * retention; docs/server-ops.md) to the store; MM_EFORMAT naming the
+ * file and field. */
+int mm_fleet_config_apply(mm_fleet *f, const char *path);
+/* Starts the scheduler thread; mm_fleet_close() stops it. */
+int mm_fleet_ops_start(mm_fleet *f, const mm_fleet_ops_opts *o);
+void mm_fleet_ops_stop(mm_fleet *f);
 
 /* --- tokens ------------------------------------------------------------- */
 /* "admin", "operator", "viewer", "agent", "ci": 0 or MM_EINVAL. */

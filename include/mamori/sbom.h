@@ -10,7 +10,10 @@
  * version, arch/epoch/distro/upstream qualifiers), the source package
  * from mamori's, trivy's or syft's properties (Debian matching is by
  * source package).  Components without a purl of a known type are
- * skipped.
+ * skipped.  A mamori JSON report (docs/json-format.md: schemaVersion 1
+ * with a `packages` array) is read the same way, through its packages'
+ * purls, srcName/srcVersion and its `os`: what `mamori server` re-matches
+ * after a database update.
  */
 #ifndef MAMORI_SBOM_H
 #define MAMORI_SBOM_H

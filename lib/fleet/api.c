@@ -11,6 +11,7 @@
 
 #include "fleet/fleet_int.h"
 #include "fleet/routes.h"
+#include "fleet/ops.h"   /* issue 19: schedules, notifications, retention */
 
 #define READERS (ROLE_ADMIN | ROLE_OPERATOR | ROLE_VIEWER)
 
@@ -38,6 +39,25 @@ static const route routes[] = {
     {"DELETE", "/api/v1/tokens/", true, ROLE_ADMIN, route_tokens_revoke},
     {"GET", "/api/v1/whoami", false, READERS | ROLE_AGENT | ROLE_CI, route_whoami},
     {"GET", "/metrics", false, READERS, NULL},
+    /* issue 20: the console's views, alert acknowledgement, the live stream, the report */
+    {"GET", "/api/v1/summary", false, READERS, route_summary},
+    {"GET", "/api/v1/images", false, READERS, route_images_list},
+    {"GET", "/api/v1/alerts/marks", false, READERS, route_alert_marks_list},
+    {"POST", "/api/v1/alerts/marks", false, ROLE_ADMIN | ROLE_OPERATOR, route_alert_marks_add},
+    {"GET", "/api/v1/events/stream", false, READERS, route_events_stream},
+    {"GET", "/api/v1/report", false, READERS, route_report},
+    /* issue 19 (schedules, notifications, retention; ops_routes.c) */
+    {"GET", "/api/v1/schedules", false, READERS, route_schedules_list},
+    {"POST", "/api/v1/schedules", false, ROLE_ADMIN, route_schedules_put},
+    {"POST", "/api/v1/schedules/", true, ROLE_ADMIN, route_schedule_one},
+    {"DELETE", "/api/v1/schedules/", true, ROLE_ADMIN, route_schedule_one},
+    {"GET", "/api/v1/notify/routes", false, READERS, route_notify_routes_list},
+    {"POST", "/api/v1/notify/routes", false, ROLE_ADMIN, route_notify_routes_put},
+    {"DELETE", "/api/v1/notify/routes/", true, ROLE_ADMIN, route_notify_route_delete},
+    {"GET", "/api/v1/notify/outbox", false, ROLE_ADMIN | ROLE_OPERATOR, route_notify_outbox},
+    {"GET", "/api/v1/retention", false, READERS, route_retention_get},
+    {"PUT", "/api/v1/retention", false, ROLE_ADMIN, route_retention_put},
+    {"GET", "/api/v1/alerts", false, READERS, route_alerts_list},
     /* issue 18: host inventory from agents, and read back per host */
     {"POST", "/api/v1/inventory", false, ROLE_ADMIN | ROLE_AGENT, route_inventory_ingest},
     {"GET", "/api/v1/hosts/", true, READERS, route_host_inventory},
@@ -167,6 +187,7 @@ static void metrics(mm_fleet *f, mm_http_resp *resp)
     mm_buf_printf(&b, "# HELP mamori_uptime_seconds Seconds since the server started.\n"
                       "# TYPE mamori_uptime_seconds gauge\nmamori_uptime_seconds %lld\n",
                   (long long)(fleet_now() - f->started));
+    fleet_ops_metrics(f, &b);   /* issue 19: the scheduler's counters */
     mbuf_host mh = {&b, fleet_now(), 0};
     mm_buf_adds(&b, "# HELP mamori_agent_last_seen_age_seconds Seconds since an agent was heard.\n"
                     "# TYPE mamori_agent_last_seen_age_seconds gauge\n"
@@ -198,6 +219,21 @@ static void count_status(mm_fleet *f, int status)
 static void handle(mm_fleet *f, const mm_http_req *rq, mm_http_resp *resp, fleet_ctx *fc)
 {
     const char *path = rq->path;
+    if (strcmp(rq->method, "POST") == 0 && strcmp(path, "/api/v1/session") == 0) {
+        /* issue 20: logins are rate-limited per peer address, as calls per token */
+        double retry = 0;
+        char key[96];
+        snprintf(key, sizeof key, "login:%.80s", rq->peer ? rq->peer : "");
+        if (!rate_take(f, key, &retry)) {
+            char ra[24];
+            snprintf(ra, sizeof ra, "%d", (int)ceil(retry));
+            mm_http_resp_header(resp, "Retry-After", ra);
+            mm_http_resp_error(resp, 429, "too many logins from %s", rq->peer ? rq->peer : "?");
+            return;
+        }
+    }
+    if (fleet_console_pre(f, fc, rq, resp))   /* issue 20: console files and session */
+        return;
     if (strcmp(rq->method, "GET") == 0 && strcmp(path, "/healthz") == 0)
         return health(f, false, resp);
     if (strcmp(rq->method, "GET") == 0 && strcmp(path, "/readyz") == 0)
@@ -226,7 +262,15 @@ static void handle(mm_fleet *f, const mm_http_req *rq, mm_http_resp *resp, fleet
     }
     const char *auth = mm_http_req_header(rq, "Authorization");
     const char *tok = auth && strncasecmp(auth, "Bearer ", 7) == 0 ? auth + 7 : NULL;
-    if (fleet_auth(f, tok, &fc->caller) != 0) {
+    bool csrf_bad = false;   /* issue 20: a console session stands for its token */
+    int arc = !tok && fleet_has_session_cookie(rq)
+                  ? fleet_session_auth(f, rq, state_changing(rq->method), &fc->caller, &csrf_bad)
+                  : fleet_auth(f, tok, &fc->caller);
+    if (csrf_bad) {
+        mm_http_resp_error(resp, 403, "%s", mm_error_last());
+        return;
+    }
+    if (arc != 0) {
         pthread_mutex_lock(&f->mu);
         f->m.auth_failures++;
         pthread_mutex_unlock(&f->mu);
@@ -260,6 +304,7 @@ void mm_fleet_handle(void *fleet, const mm_http_req *rq, mm_http_resp *resp)
     fleet_ctx fc;
     memset(&fc, 0, sizeof fc);
     handle(f, rq, resp, &fc);
+    fleet_security_headers(resp, strcmp(rq->path, "/") == 0 || mm_str_startswith(rq->path, "/ui/"));
     int status = resp->status ? resp->status : 500;
     count_status(f, status);
     if (state_changing(rq->method) && !fc.audited)

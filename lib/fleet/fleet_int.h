@@ -42,6 +42,8 @@ struct mm_fleet {
     mm_map *buckets;               /* token id -> bucket */
     int64_t since_analyze;         /* events stored since the planner's statistics */
     struct fleet_group *group;     /* issue 18: batches committed together (ingest.c) */
+    struct fleet_sessions *sessions; /* console sessions (console.c, issue 20) */
+    struct fleet_ops *ops;         /* the scheduler (ops.h, issue 19), or NULL */
 };
 void fleet_group_free(struct fleet_group *g);
 
@@ -67,4 +69,17 @@ int fleet_audit_locked(mm_fleet *f, const fleet_caller *c, const char *peer,
 int64_t fleet_now(void);
 
 #define FLEET_MAX_ID 128
+
+/* --- the console (console.c, issue 20) --- */
+void fleet_sessions_free(struct fleet_sessions *s);
+/* The value of cookie name in a Cookie header into out (NUL-terminated):
+ * 0, or -1 when absent, empty or longer than outsz - 1. */
+int fleet_cookie_get(const char *header, const char *name, char *out, size_t outsz);
+/* The fleet's SP 800-190 matrix (JSON text) cached as of the newest scan
+ * seq: a malloc'd copy when seq matches, else NULL. */
+char *fleet_matrix_cache_get(mm_fleet *f, int64_t seq);
+void fleet_matrix_cache_put(mm_fleet *f, int64_t seq, const char *json);
+/* The token of a login body {"token": "..."} (malloc'd) or NULL with the
+ * reason in mm_error. */
+char *fleet_login_parse(const char *body, size_t len);
 #endif

@@ -30,6 +30,22 @@ void route_tokens_create(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_r
 void route_tokens_revoke(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_resp *);
 void route_whoami(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_resp *);
 
+/* The console (issue 20): console.c (files, session, headers) and
+ * console_data.c (the console's views and the report). */
+bool fleet_console_pre(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_http_resp *resp);
+bool fleet_has_session_cookie(const mm_http_req *rq);
+/* The cookie session as the caller: 0; MM_EAUTH (none, expired, revoked
+ * token, or *csrf_bad: a state change without the right X-CSRF-Token). */
+int fleet_session_auth(mm_fleet *f, const mm_http_req *rq, bool changing, fleet_caller *c,
+                       bool *csrf_bad);
+void fleet_security_headers(mm_http_resp *resp, bool asset);
+void route_summary(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_resp *);
+void route_images_list(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_resp *);
+void route_alert_marks_list(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_resp *);
+void route_alert_marks_add(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_resp *);
+void route_events_stream(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_resp *);
+void route_report(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_resp *);
+
 /* Parsing shared by the routes and the fuzz target (ingest.c). */
 /* A host or event id: 1..128 of [A-Za-z0-9._:-]. */
 bool fleet_id_valid(const char *s);

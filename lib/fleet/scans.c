@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "fleet/routes.h"
+#include "fleet/ops.h"
 
 #define MAX_FINDINGS 1000000
 
@@ -141,35 +141,23 @@ static const char *js(json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
-void route_scans_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_http_resp *resp)
+/* Stores one checked report and its findings in one transaction (the
+ * ingest route; the scheduler's registry rescans, issue 19).  MM_EFORMAT /
+ * MM_ELIMIT for a body that is not a report, MM_EDB for the store. */
+int fleet_scan_store(mm_fleet *f, const char *body, size_t len, const char *host,
+                     const char *token_id, char sid[33], size_t *nfindings)
 {
-    const char *host = mm_http_req_query(rq, "host");
-    if (host && !fleet_id_valid(host)) {
-        mm_http_resp_error(resp, 400, "host: 1 to %d of A-Z a-z 0-9 . _ : -", FLEET_MAX_ID);
-        return;
-    }
-    if (fc->caller.role_bit & ROLE_AGENT) {
-        if (host && strcmp(host, fc->caller.host_id) != 0) {
-            mm_http_resp_error(resp, 403, "this agent token is bound to host '%s', not '%s'",
-                               fc->caller.host_id, host);
-            snprintf(fc->detail, sizeof fc->detail, "refused: host %s", host);
-            return;
-        }
-        host = fc->caller.host_id;
-    }
     fleet_scan_facts sf;
-    int rc = fleet_scan_parse(rq->body, rq->body_len, &sf);
-    if (rc) {
-        mm_http_resp_error(resp, rc == MM_ELIMIT ? 413 : 400, "%s", mm_error_last());
-        return;
-    }
-    char sid[33], now[24], nf[24];
+    int rc = fleet_scan_parse(body, len, &sf);
+    if (rc)
+        return rc;
+    char now[24], nf[24];
     hex_id(sid, 16);
     snprintf(now, sizeof now, "%lld", (long long)fleet_now());
     size_t n = json_array_size(sf.findings);
     snprintf(nf, sizeof nf, "%zu", n);
-    char *report = mm_xstrndup(rq->body, rq->body_len);
-    const char *p[] = {sid, sf.kind, sf.target, sf.image, host, fc->caller.id, now, nf, report};
+    char *report = mm_xstrndup(body, len);
+    const char *p[] = {sid, sf.kind, sf.target, sf.image, host, token_id, now, nf, report};
     int64_t seq = 0;
     fdb_lock(f->db);
     rc = fdb_exec(f->db, "BEGIN", 0, NULL, NULL);
@@ -198,10 +186,10 @@ void route_scans_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_ht
     fdb_unlock(f->db);
     free(report);
     if (rc) {
-        mm_http_resp_error(resp, 503, "store: %s", msg);
+        rc = mm_error_set(MM_EDB, "store: %s", msg);
         free(msg);
         fleet_scan_facts_free(&sf);
-        return;
+        return rc;
     }
     pthread_mutex_lock(&f->mu);
     f->m.scans_ingested++;
@@ -211,12 +199,40 @@ void route_scans_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_ht
         f->m.scans_timed++;
     }
     pthread_mutex_unlock(&f->mu);
+    *nfindings = n;
+    fleet_scan_facts_free(&sf);
+    return 0;
+}
+
+void route_scans_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_http_resp *resp)
+{
+    const char *host = mm_http_req_query(rq, "host");
+    if (host && !fleet_id_valid(host)) {
+        mm_http_resp_error(resp, 400, "host: 1 to %d of A-Z a-z 0-9 . _ : -", FLEET_MAX_ID);
+        return;
+    }
+    if (fc->caller.role_bit & ROLE_AGENT) {
+        if (host && strcmp(host, fc->caller.host_id) != 0) {
+            mm_http_resp_error(resp, 403, "this agent token is bound to host '%s', not '%s'",
+                               fc->caller.host_id, host);
+            snprintf(fc->detail, sizeof fc->detail, "refused: host %s", host);
+            return;
+        }
+        host = fc->caller.host_id;
+    }
+    char sid[33];
+    size_t n = 0;
+    int rc = fleet_scan_store(f, rq->body, rq->body_len, host, fc->caller.id, sid, &n);
+    if (rc) {
+        mm_http_resp_error(resp, rc == MM_ELIMIT ? 413 : rc == MM_EFORMAT ? 400 : 503, "%s",
+                           mm_error_last());
+        return;
+    }
     snprintf(fc->detail, sizeof fc->detail, "scan %s: %zu findings", sid, n);
     json_t *j = json_object();
     json_object_set_new(j, "id", json_string(sid));
     json_object_set_new(j, "findings", json_integer((json_int_t)n));
     mm_http_resp_json(resp, 201, j);
-    fleet_scan_facts_free(&sf);
 }
 
 void route_tokens_create(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_http_resp *resp)

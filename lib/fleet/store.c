@@ -49,11 +49,51 @@ static const char *const migrations[] = {
     "CREATE INDEX events_severity_seq ON events (severity, seq);"
     "CREATE INDEX findings_severity_seq ON findings (severity, seq);"
     "CREATE INDEX findings_host_seq ON findings (host_id, seq);",
-    /* 3 (issue 18): the newest host inventory snapshot of each host */
+    /* 3 (issue 19, schedules and notifications): schedules (registry
+     * rescans, database updates, stale checks, exports), alerts, routes,
+     * the retry queue, retention, export cursors */
+    "CREATE TABLE schedules (name TEXT PRIMARY KEY, kind TEXT NOT NULL,"
+    " every BIGINT NOT NULL, params TEXT NOT NULL, next_run BIGINT NOT NULL DEFAULT 0,"
+    " last_run BIGINT NOT NULL DEFAULT 0, last_status TEXT, last_detail TEXT,"
+    " runs BIGINT NOT NULL DEFAULT 0);"
+    "CREATE TABLE alerts (seq @SERIAL@, ts BIGINT NOT NULL, kind TEXT NOT NULL,"
+    " severity TEXT NOT NULL, section TEXT NOT NULL, image TEXT, host_id TEXT,"
+    " namespace TEXT, vuln_id TEXT, package TEXT, scan_seq BIGINT, title TEXT NOT NULL,"
+    " body TEXT NOT NULL);"
+    "CREATE INDEX alerts_ts ON alerts (ts);"
+    "CREATE TABLE notify_routes (name TEXT PRIMARY KEY, kind TEXT NOT NULL,"
+    " params TEXT NOT NULL, created BIGINT NOT NULL);"
+    "CREATE TABLE notify_outbox (seq @SERIAL@, route TEXT NOT NULL, alert_seq BIGINT,"
+    " event_seq BIGINT,"
+    " created BIGINT NOT NULL, next_try BIGINT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    " state TEXT NOT NULL DEFAULT 'pending', last_error TEXT, delivered BIGINT);"
+    "CREATE INDEX notify_outbox_due ON notify_outbox (state, next_try);"
+    "CREATE TABLE retention (kind TEXT PRIMARY KEY, days BIGINT NOT NULL DEFAULT 0,"
+    " max_rows BIGINT NOT NULL DEFAULT 0);"
+    "CREATE TABLE export_cursors (name TEXT NOT NULL, kind TEXT NOT NULL,"
+    " last_seq BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (name, kind));",
+    /* 4 (issue 20): the console's acknowledged and silenced
+     * alerts (an ack names one event, a silence a rule until a time), an
+     * index for the images view, per-scan counts */
+    "CREATE TABLE alert_marks (seq @SERIAL@, kind TEXT NOT NULL, event_seq BIGINT,"
+    " rule TEXT, host_id TEXT, until BIGINT, note TEXT, token_id TEXT, token_name TEXT,"
+    " created BIGINT NOT NULL);"
+    "CREATE INDEX alert_marks_event ON alert_marks (event_seq);"
+    "CREATE INDEX scans_image ON scans (image, seq);"
+    /* a scan's findings counted by severity and kind once (scans never
+     * change): the console's summary and images read these, not findings */
+    "CREATE TABLE scan_counts (scan_seq BIGINT NOT NULL, severity TEXT NOT NULL,"
+    " kind TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (scan_seq, severity, kind));",
+    /* 5 (issue 18): the newest host inventory snapshot of each host */
     ("CREATE TABLE inventory (host_id TEXT PRIMARY KEY, snapshot_id TEXT,"
      " collected BIGINT NOT NULL, received BIGINT NOT NULL, body TEXT NOT NULL);"),
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
+
+int64_t mm_fleet_schema_latest(void)
+{
+    return (int64_t)NMIGRATIONS;
+}
 
 static const char sqlite_audit_ro[] =
     "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN"
@@ -342,9 +382,11 @@ void mm_fleet_close(mm_fleet *f)
 {
     if (!f)
         return;
+    mm_fleet_ops_stop(f);
     fdb_close(f->db);
     fleet_group_free(f->group);
     mm_map_free(f->buckets, free);
+    fleet_sessions_free(f->sessions);   /* issue 20 */
     pthread_mutex_destroy(&f->mu);
     free(f);
 }

@@ -7,6 +7,7 @@
  * triple is reported once.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -111,25 +112,35 @@ static void vreport(k8s_ctx *c, size_t obj, const char *id, const char *field, c
             return;
     }
     /* "id\x1fobj\x1ffield": one report per rule, object and field */
-    char num[24];
-    mm_buf kb = MM_BUF_INIT;
-    mm_buf_adds(&kb, id);
-    mm_buf_addc(&kb, '\x1f');
-    mm_buf_add(&kb, num, (size_t)snprintf(num, sizeof num, "%zu", obj));
-    mm_buf_addc(&kb, '\x1f');
-    mm_buf_adds(&kb, field ? field : "");
-    char *key = mm_buf_detach(&kb);
-    if (mm_map_get(c->seen, key)) {
+    char kbuf[512], num[24];
+    mm_str_utoa(num, obj);
+    const char *kp[] = {id, "\x1f", num, "\x1f", field};
+    char *key = mm_str_cat(kbuf, sizeof kbuf, kp, 5) < sizeof kbuf
+                    ? kbuf : mm_xasprintf("%s\x1f%s\x1f%s", id, num, field ? field : "");
+    bool dup = mm_map_get(c->seen, key) != NULL;
+    if (!dup)
+        mm_map_put(c->seen, key, (void *)1);
+    if (key != kbuf)
         free(key);
+    if (dup)
         return;
-    }
-    mm_map_put(c->seen, key, (void *)1);
-    free(key);
     char *res = resource_of(o);
-    char *ev = evfmt ? mm_xvasprintf(evfmt, ap) : NULL;
+    char *ev = NULL;
+    if (evfmt && !strcmp(evfmt, "%s")) {
+        /* preformatted evidence (the PSS checks): no second printf */
+        const char *e = va_arg(ap, const char *);
+        ev = mm_xstrdup(e ? e : "(null)");
+    } else if (evfmt) {
+        ev = mm_xvasprintf(evfmt, ap);
+    }
     char *refs[8];
     size_t nr = 0;
-    char *up = r->upstream ? mm_xstrdup(r->upstream) : NULL;
+    char ubuf[512];
+    char *up = NULL;
+    if (r->upstream) {
+        size_t ul = strlen(r->upstream);
+        up = ul < sizeof ubuf ? memcpy(ubuf, r->upstream, ul + 1) : mm_xstrdup(r->upstream);
+    }
     if (up) {
         char *save = NULL;
         for (char *t = strtok_r(up, ";", &save); t && nr < 7; t = strtok_r(NULL, ";", &save)) {
@@ -157,7 +168,8 @@ static void vreport(k8s_ctx *c, size_t obj, const char *id, const char *field, c
     f.nreferences = nr;
     f.section = (char *)r->section;
     mm_findings_add(c->out, &f);
-    free(up);
+    if (up != ubuf)
+        free(up);
     free(ev);
     free(res);
 }
@@ -189,9 +201,14 @@ void k8s_visit_containers(k8s_ctx *c, const json_t *spec, const char *prefix,
             const json_t *ctr = json_array_get(arr, i);
             if (!json_is_object(ctr))
                 continue;
-            char *path = mm_xasprintf("%s.%s[%zu]", prefix, lists[l], i);
+            char pbuf[256], num[24];
+            mm_str_utoa(num, i);
+            const char *pp[] = {prefix, ".", lists[l], "[", num, "]"};
+            char *path = mm_str_cat(pbuf, sizeof pbuf, pp, 6) < sizeof pbuf
+                             ? pbuf : mm_xasprintf("%s.%s[%s]", prefix, lists[l], num);
             fn(c, ctr, path, l == 0, ud);
-            free(path);
+            if (path != pbuf)
+                free(path);
         }
     }
 }
@@ -255,7 +272,8 @@ static void pss_fail(void *ud, const char *check, const char *field, const char 
 {
     k8s_ctx *c = ud;
     char id[96];
-    snprintf(id, sizeof id, "MM-PSS-%s", check);
+    const char *p[] = {"MM-PSS-", check};
+    mm_str_cat(id, sizeof id, p, 2);
     k8s_report(c, id, field, "%s", ev);
 }
 
@@ -306,6 +324,56 @@ const struct k8s_kind_list *k8s_kind(const k8s_ctx *c, const char *kind)
 {
     const struct k8s_kind_list *l = mm_map_get(c->kinds, kind);
     return l ? l : &empty_list;
+}
+
+static void name_key(char *key, size_t n, const char *kind, const char *ns, const char *name)
+{
+    const char *p[] = {kind, "\x1f", ns, "\x1f", name};
+    mm_str_cat(key, n, p, 5);
+}
+
+const mm_k8s_object *k8s_find_named(const k8s_ctx *c, const char *kind, const char *ns,
+                                    const char *name, size_t *idx)
+{
+    if (!kind || !ns || !name)
+        return NULL;
+    char key[768];
+    if (strlen(kind) + strlen(ns) + strlen(name) + 3 > sizeof key) {
+        /* longer than any valid name: the slow way, never wrong */
+        K8S_FOR_KIND(c, kind, i) {
+            const mm_k8s_object *o = mm_k8s_get(c->s, i);
+            if (o->name && !strcmp(o->name, name) && !strcmp(o->ns ? o->ns : "default", ns)) {
+                if (idx)
+                    *idx = i;
+                return o;
+            }
+        }
+        return NULL;
+    }
+    name_key(key, sizeof key, kind, ns, name);
+    uintptr_t v = (uintptr_t)mm_map_get(c->names, key);
+    if (!v)
+        return NULL;
+    if (idx)
+        *idx = v - 1;
+    return mm_k8s_get(c->s, v - 1);
+}
+
+static mm_map *index_names(const mm_k8s_set *s)
+{
+    mm_map *m = mm_map_new();
+    char key[768];
+    for (size_t i = 0; i < mm_k8s_count(s); i++) {
+        const mm_k8s_object *o = mm_k8s_get(s, i);
+        const char *ns = o->ns ? o->ns : "default";
+        if (!o->kind || !o->name ||
+            strlen(o->kind) + strlen(ns) + strlen(o->name) + 3 > sizeof key)
+            continue;
+        name_key(key, sizeof key, o->kind, ns, o->name);
+        if (!mm_map_get(m, key))
+            mm_map_put(m, key, (void *)(uintptr_t)(i + 1));
+    }
+    return m;
 }
 
 static mm_map *index_kinds(const mm_k8s_set *s)
@@ -362,7 +430,8 @@ int mm_k8s_check(const mm_k8s_set *s, const mm_k8s_check_opts *opts, mm_findings
     if (!opts)
         opts = &def;
     unsigned checks = opts->checks ? opts->checks : MM_K8S_CHECK_DEFAULT;
-    k8s_ctx c = {s, opts, out, 0, NULL, 0, false, mm_map_new(), index_kinds(s), mm_map_new()};
+    k8s_ctx c = {s, opts, out, 0, NULL, 0, false, mm_map_new(), index_kinds(s), mm_map_new(),
+                 index_names(s)};
     /* every finding looks its rule up: by hash, not a scan of the table */
     for (size_t i = 0; i < mm_k8s_rule_count(); i++)
         mm_map_put(c.rules, mm_k8s_rule_get(i)->id, (void *)mm_k8s_rule_get(i));
@@ -394,6 +463,7 @@ int mm_k8s_check(const mm_k8s_set *s, const mm_k8s_check_opts *opts, mm_findings
     k8s_load_ignores(&c, (size_t)-1);
     mm_map_free(c.seen, NULL);
     mm_map_free(c.kinds, kind_free);
+    mm_map_free(c.names, NULL);
     mm_map_free(c.rules, NULL);
     return 0;
 }

@@ -63,6 +63,8 @@ typedef struct k8s_ctx {
                              * with a pod template; "*tmpl\x1fNS": those of
                              * namespace NS ("default" when none) */
     mm_map *rules;          /* rule id -> const mm_k8s_rule *, for reports */
+    mm_map *names;          /* "kind\x1fNS\x1fname" (NS "default" when none) ->
+                             * index + 1 of the first such object */
 } k8s_ctx;
 
 /* The objects of one kind, in set order (an index built once per check
@@ -77,6 +79,10 @@ struct k8s_kind_list {
  * spec yet, as in a partial manifest); NULL when none. */
 const json_t *k8s_tmpl_labels(const mm_k8s_object *o);
 const struct k8s_kind_list *k8s_kind(const k8s_ctx *c, const char *kind);
+/* The first object of `kind` named `name` in namespace `ns` ("default" for
+ * cluster-scoped ones and those without one); NULL when none. */
+const mm_k8s_object *k8s_find_named(const k8s_ctx *c, const char *kind, const char *ns,
+                                    const char *name, size_t *idx);
 /* A Pod, ReplicaSet or Job whose controller (ownerReferences with
  * controller: true) is in the set too: checked through its controller. */
 bool k8s_controlled_in_set(const k8s_ctx *c, const mm_k8s_object *o);

@@ -248,7 +248,8 @@ static int add_doc(struct doc_ctx *d, json_t *doc, int line, int depth)
         return mm_error_set(MM_EFORMAT, "%s:%d: a document must be a mapping (an object), "
                             "not a %s", name, line,
                             json_is_array(doc) ? "list" : "scalar");
-    if (depth_of(doc, s->lim.max_depth, 0) > s->lim.max_depth)
+    /* the items of a List lie inside it: the List's walk bounded them */
+    if (depth == 0 && depth_of(doc, s->lim.max_depth, 0) > s->lim.max_depth)
         return mm_error_set(MM_ELIMIT, "%s:%d: nesting deeper than %zu levels", name, line,
                             s->lim.max_depth);
     const char *kind = kj_str(doc, "kind");

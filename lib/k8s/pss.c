@@ -13,6 +13,8 @@
  * reported on its own with its JSON path; the verdict (allowed or not) is
  * the same as upstream's.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,12 +34,20 @@ static void failf(struct pss *p, const char *field, const char *evfmt, ...)
 
 static void failf(struct pss *p, const char *field, const char *evfmt, ...)
 {
+    char buf[512];
     va_list ap;
     va_start(ap, evfmt);
-    char *ev = mm_xvasprintf(evfmt, ap);
+    int n = vsnprintf(buf, sizeof buf, evfmt, ap);
     va_end(ap);
+    char *ev = buf;
+    if (n < 0 || (size_t)n >= sizeof buf) {   /* longer than the stack buffer */
+        va_start(ap, evfmt);
+        ev = mm_xvasprintf(evfmt, ap);
+        va_end(ap);
+    }
     p->fail(p->ud, p->check, field, ev);
-    free(ev);
+    if (ev != buf)
+        free(ev);
 }
 
 static bool in_list(const char *s, const char *const *list)
@@ -74,9 +84,14 @@ static void each_container(struct pss *p, ctr_fn fn, void *ud)
             const json_t *c = json_array_get(arr, i);
             if (!json_is_object(c))
                 continue;
-            char *path = mm_xasprintf("%s.%s[%zu]", p->prefix, lists[l], i);
+            char pbuf[256], num[24];
+            mm_str_utoa(num, i);
+            const char *pp[] = {p->prefix, ".", lists[l], "[", num, "]"};
+            char *path = mm_str_cat(pbuf, sizeof pbuf, pp, 6) < sizeof pbuf
+                             ? pbuf : mm_xasprintf("%s.%s[%s]", p->prefix, lists[l], num);
             fn(p, c, path, ud);
-            free(path);
+            if (path != pbuf)
+                free(path);
         }
     }
 }

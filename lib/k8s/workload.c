@@ -502,17 +502,9 @@ static void hardening_c(k8s_ctx *c, const json_t *ctr, const char *path, bool in
 /* --- the service account token ------------------------------------------------------- */
 static const json_t *find_sa(const k8s_ctx *c, const char *ns, const char *name)
 {
-    if (!name)
-        return NULL;
-    K8S_FOR_KIND(c, "ServiceAccount", i) {
-        const mm_k8s_object *o = mm_k8s_get(c->s, i);
-        if (o->name && !strcmp(o->name, name) &&
-            ((!o->ns && !ns) || (o->ns && ns && !strcmp(o->ns, ns)) ||
-             (!ns && o->ns && !strcmp(o->ns, "default")) ||
-             (!o->ns && ns && !strcmp(ns, "default"))))
-            return o->json;
-    }
-    return NULL;
+    /* no namespace and "default" are the same one */
+    const mm_k8s_object *o = k8s_find_named(c, "ServiceAccount", ns ? ns : "default", name, NULL);
+    return o ? o->json : NULL;
 }
 
 /* --- controllers --------------------------------------------------------------------- */

@@ -79,17 +79,7 @@ static bool selects_any(const k8s_ctx *c, const mm_k8s_object *where, const json
 static const mm_k8s_object *find(const k8s_ctx *c, const char *kind, const char *ns,
                                  const char *name, size_t *idx)
 {
-    if (!name)
-        return NULL;
-    K8S_FOR_KIND(c, kind, i) {
-        const mm_k8s_object *o = mm_k8s_get(c->s, i);
-        if (o->name && !strcmp(o->name, name) && !strcmp(ns_of(o), ns)) {
-            if (idx)
-                *idx = i;
-            return o;
-        }
-    }
-    return NULL;
+    return k8s_find_named(c, kind, ns, name, idx);
 }
 
 /* An int-or-percent ("50%", 5) against a total: *out the absolute value. */

@@ -189,6 +189,9 @@ struct reader {
     size_t ncomp;
     char *os_family, *os_version, *os_desc;
     char *distro;             /* first purl distro qualifier seen */
+    /* a mamori report's own spelling of the next package (the purl's name
+     * is normalised, the report's is the one its findings name) */
+    const char *own_name, *own_version;
 };
 
 static const char *jstr(json_t *o, const char *k)
@@ -249,6 +252,10 @@ static void add_package(struct reader *rd, const char *purl, const char *fallbac
         purl_free(&u);
         return;
     }
+    if (rd->own_name && *rd->own_name)
+        pk.name = (char *)rd->own_name;   /* the name as the report (and its findings) spell it */
+    if (rd->own_version && *rd->own_version)
+        pk.version = (char *)rd->own_version;
     if (u.distro && !rd->distro)
         rd->distro = mm_xstrdup(u.distro);
     char *sn = NULL, *sv = NULL;
@@ -499,6 +506,64 @@ static int read_spdx(struct reader *rd, json_t *doc, mm_result **rp)
     return 0;
 }
 
+/* --- mamori's own JSON report (docs/json-format.md) -------------------------- */
+
+/* The inventory of a mamori JSON report (schemaVersion 1): what `mamori
+ * server` keeps of every scan, re-matched after a database update.  Each
+ * package is read through its purl, as for an SBOM, with the report's own
+ * srcName/srcVersion, path and layer. */
+static int read_mamori(struct reader *rd, json_t *doc, mm_result **rp)
+{
+    const char *kind = jstr(doc, "kind");
+    json_t *img = json_object_get(doc, "image");
+    bool image = (kind && !strcmp(kind, "image")) || json_is_object(img);
+    const char *target = jstr(doc, "target");
+    json_t *pk = json_object_get(doc, "packages");
+    if (pk && !json_is_array(pk))
+        return mm_error_set(MM_EFORMAT, "%s: packages: not an array", rd->name);
+    if (json_array_size(pk) > SBOM_MAX_COMPONENTS)
+        return mm_error_set(MM_ELIMIT, "%s: packages: more than %d", rd->name,
+                            SBOM_MAX_COMPONENTS);
+    int rc = mm_result_new(rp, image ? MM_TARGET_IMAGE : MM_TARGET_ROOTFS,
+                           target && *target ? target : rd->name);
+    if (rc < 0)
+        return rc;
+    rd->r = *rp;
+    mm_image_info *im = image ? mm_result_image_mut(rd->r) : NULL;
+    if (im && json_is_object(img)) {
+        im->source_format = mm_xstrdup("sbom");
+        im->config_digest = mm_xstrdup(jstr(img, "configDigest"));
+        im->manifest_digest = mm_xstrdup(jstr(img, "manifestDigest"));
+        im->os = mm_xstrdup(jstr(img, "os"));
+        im->architecture = mm_xstrdup(jstr(img, "architecture"));
+        json_t *tags = json_object_get(img, "repoTags");
+        for (size_t i = 0; i < json_array_size(tags) && i < 4096; i++) {
+            const char *t = json_string_value(json_array_get(tags, i));
+            if (t && strlen(t) <= SBOM_MAX_FIELD)
+                mm_strv_push(&im->repo_tags, &im->nrepo_tags, t);
+        }
+    }
+    json_t *os = json_object_get(doc, "os");
+    set_os(rd, jstr(os, "family"), jstr(os, "version"), jstr(os, "name"));
+    for (size_t i = 0; i < json_array_size(pk); i++) {
+        json_t *p = json_array_get(pk, i);
+        const char *purl = jstr(p, "purl");
+        if (!json_is_object(p) || !purl)
+            continue;   /* no purl: nothing to match it by */
+        json_t *layer = json_object_get(p, "layer");
+        int li = json_is_integer(layer) && json_integer_value(layer) >= 0 &&
+                 json_integer_value(layer) < 100000 ? (int)json_integer_value(layer) : -1;
+        rd->own_name = jstr(p, "name");
+        /* an rpm epoch is a member of its own there, and part of the version
+         * in the report: the purl's version is kept then */
+        rd->own_version = json_object_get(p, "epoch") ? NULL : jstr(p, "version");
+        add_package(rd, purl, jstr(p, "version"), jstr(p, "srcName"), jstr(p, "srcVersion"),
+                    NULL, jstr(p, "path"), li, jstr(p, "layerDigest"));
+        rd->own_name = rd->own_version = NULL;
+    }
+    return 0;
+}
+
 /* --- entry points ---------------------------------------------------------- */
 
 int mm_sbom_parse(mm_result **out, const char *data, size_t len, const char *name)
@@ -528,9 +593,13 @@ int mm_sbom_parse(mm_result **out, const char *data, size_t len, const char *nam
         rc = read_cyclonedx(&rd, doc, &r);
     } else if (jstr(doc, "spdxVersion")) {
         rc = read_spdx(&rd, doc, &r);
+    } else if (json_integer_value(json_object_get(doc, "schemaVersion")) == 1 &&
+               json_is_array(json_object_get(doc, "packages"))) {
+        rc = read_mamori(&rd, doc, &r);
     } else {
         rc = mm_error_set(MM_EFORMAT, "%s: neither \"bomFormat\": \"CycloneDX\" "
-                          "nor \"spdxVersion\": not a CycloneDX or SPDX JSON SBOM",
+                          "nor \"spdxVersion\" nor a mamori report: not a CycloneDX or SPDX "
+                          "JSON SBOM",
                           name);
     }
     if (rc == 0 && r) {

@@ -341,10 +341,13 @@ static void put_loc_str(mm_buf *b, const char *lit, size_t litlen, const char *v
 
 static void put_loc_int(mm_buf *b, const char *lit, size_t litlen, int v, bool *first)
 {
-    char num[16];
+    char num[24];
     mm_buf_add(b, lit + *first, litlen - *first);
     *first = false;
-    mm_buf_add(b, num, (size_t)snprintf(num, sizeof num, "%d", v));
+    if (v >= 0)   /* one per finding: no printf on the path */
+        mm_buf_add(b, num, mm_str_utoa(num, (unsigned long long)v));
+    else
+        mm_buf_add(b, num, (size_t)snprintf(num, sizeof num, "%d", v));
 }
 
 #define LOC_STR(k, v) put_loc_str(b, K8(k), sizeof(K8(k)) - 1, (v), &lfirst)

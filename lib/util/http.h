@@ -124,4 +124,15 @@ int mm_http_do(mm_http *h, const mm_http_request *rq, long *status, mm_buf *resp
  * the caller frees it. */
 char *mm_http_escape(const char *s);
 
+/* --- a TLS byte stream (tls_stream.c) ------------------------------------ */
+/* For a protocol that is not HTTP but rides on TLS (syslog, RFC 5425):
+ * libcurl connects to host:port and completes the handshake with o's TLS
+ * rules (system store + o->ca_file, o->insecure), then raw bytes go out. */
+typedef struct mm_tls_stream mm_tls_stream;
+int mm_tls_stream_open(mm_tls_stream **out, const char *host, unsigned port,
+                       const mm_http_opts *o);
+/* All of data, or MM_ENET (timeout_s 0 = 30 s). */
+int mm_tls_stream_write(mm_tls_stream *s, const void *data, size_t len, long timeout_s);
+void mm_tls_stream_close(mm_tls_stream *s);
+
 #endif

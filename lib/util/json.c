@@ -3,6 +3,7 @@
  * bytes that may not be UTF-8 (names in hostile images can be anything),
  * so that a document always stays valid JSON.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "util/json.h"
@@ -75,6 +76,18 @@ static const unsigned char plain_byte[256] = {
     [0x20 ... 0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7f] = 1,
 };
 
+/* Whether any of the 8 bytes of w is not a plain byte: a control
+ * (< 0x20), '"', '\\' or a byte >= 0x80 (bit tricks on the whole word:
+ * the has-zero-byte test of "Bit Twiddling Hacks", applied to w ^ c). */
+static inline bool needs_escape8(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+    uint64_t ctl = (w - ones * 0x20) & ~w;
+    uint64_t zq = (q - ones) & ~q, zb = (bs - ones) & ~bs;
+    return ((w | ctl | zq | zb) & high) != 0;
+}
+
 void mm_json_buf_str(mm_buf *b, const char *s)
 {
     if (!s) {
@@ -84,24 +97,44 @@ void mm_json_buf_str(mm_buf *b, const char *s)
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s);
-    if (mm_buf_addc(b, '"') < 0)
+    if (n == 0) {
+        mm_buf_add(b, "\"\"", 2);
         return;
+    }
+    bool first = true;
     while (n) {
         /* Up to 4 KiB of input a round, written in place after one reserve
          * for the worst case: every byte as \u00XX, plus a UTF-8 sequence
-         * that starts inside the round and ends past it.  This is on the
+         * that starts inside the round and ends past it, plus the quotes.  This is on the
          * path of every string of a large report. */
         size_t take = n < 4096 ? n : 4096;
         if (mm_buf_reserve(b, 6 * take + 8) < 0)
             return;
         char *o = b->data + b->len;
+        if (first)   /* the reserve's slack holds both quotes */
+            *o++ = '"', first = false;
         const unsigned char *end = p + take;
+        size_t rest = n - take;   /* input after this round */
         while (p < end) {
+            /* runs of plain bytes first, 8 at a time: most of a report is
+             * plain ASCII */
+            while (end - p >= 8) {
+                uint64_t w;
+                memcpy(&w, p, 8);
+                if (needs_escape8(w))
+                    break;
+                memcpy(o, &w, 8);
+                o += 8;
+                p += 8;
+            }
+            while (p < end && plain_byte[*p])
+                *o++ = (char)*p++;
+            if (p == end)
+                break;
+            n = (size_t)(end - p) + rest;
             unsigned c = *p;
             size_t k = 1;
-            if (plain_byte[c]) {
-                *o++ = (char)c;
-            } else if (c >= 0x80) {
+            if (c >= 0x80) {
                 k = utf8_seq(p, n);
                 if (k) {
                     memcpy(o, p, k);
@@ -126,10 +159,12 @@ void mm_json_buf_str(mm_buf *b, const char *s)
                 }
             }
             p += k;
-            n -= k;
         }
+        /* a UTF-8 sequence may have run past the round's end */
+        n = rest - (size_t)(p - end);
+        if (!n)
+            *o++ = '"';
         b->len = (size_t)(o - b->data);
         b->data[b->len] = 0;
     }
-    mm_buf_addc(b, '"');
 }

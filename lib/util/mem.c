@@ -132,11 +132,25 @@ int mm_buf_printf(mm_buf *b, const char *fmt, ...)
     int rc = 0;
     va_start(ap, fmt);
     va_copy(ap2, ap);
-    int n = vsnprintf(probe, 0, fmt, ap);
+    /* straight into the free space when it fits (one pass), else measured
+     * and written again after a reserve */
+    size_t room = b->data && b->cap > b->len ? b->cap - b->len : 0;
+    int n = room ? vsnprintf(b->data + b->len, room, fmt, ap) : vsnprintf(probe, 0, fmt, ap);
     va_end(ap);
-    if (n > 0 && (rc = mm_buf_reserve(b, (size_t)n)) == 0) {
+    if (n > 0 && (size_t)n < room) {
+        if (b->len + (size_t)n > buf_max(b)) {
+            b->data[b->len] = 0;
+            b->over = true;
+            rc = mm_error_set(MM_ELIMIT, "buffer: %d more bytes would pass the cap of %zu",
+                              n, buf_max(b));
+        } else {
+            b->len += (size_t)n;
+        }
+    } else if (n > 0 && (rc = mm_buf_reserve(b, (size_t)n)) == 0) {
         vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap2);
         b->len += (size_t)n;
+    } else if (room) {
+        b->data[b->len] = 0;   /* a cut first pass or an error: nothing added */
     }
     va_end(ap2);
     return rc;

@@ -20,6 +20,38 @@ bool mm_str_endswith(const char *s, const char *suffix)
     return a >= b && memcmp(s + a - b, suffix, b) == 0;
 }
 
+size_t mm_str_cat(char *dst, size_t cap, const char *const *parts, size_t n)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!parts[i])
+            continue;
+        size_t l = strlen(parts[i]);
+        if (len + 1 < cap) {
+            size_t room = cap - 1 - len;
+            memcpy(dst + len, parts[i], l < room ? l : room);
+        }
+        len += l;
+    }
+    if (cap)
+        dst[len < cap ? len : cap - 1] = 0;
+    return len;
+}
+
+size_t mm_str_utoa(char buf[24], unsigned long long v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
+    buf[n] = 0;
+    return n;
+}
+
 char *mm_str_trim(char *s)
 {
     char *p = s;

@@ -59,6 +59,13 @@ bool mm_str_startswith(const char *s, const char *prefix);
 bool mm_str_endswith(const char *s, const char *suffix);
 /* Trims ASCII white space in place at both ends; returns s. */
 char *mm_str_trim(char *s);
+/* Writes the n strings of parts one after another into dst (cap bytes,
+ * always terminated when cap > 0) and returns the length of the whole, as
+ * snprintf does: a result >= cap means it was cut.  NULL parts are empty.
+ * For hot paths where snprintf's format parsing shows in profiles. */
+size_t mm_str_cat(char *dst, size_t cap, const char *const *parts, size_t n);
+/* The decimal digits of v into buf (NUL-terminated); returns their count. */
+size_t mm_str_utoa(char buf[24], unsigned long long v);
 /* A copy of s safe to print on a terminal: C0 controls, DEL and the UTF-8
  * encoded C1 controls become '?', as ps(1) does, so a process title or a
  * login record cannot break a table row or send escape sequences.  NULL

@@ -61,7 +61,7 @@ def health(c):
     eq(st, 200, "healthz")
     st, v, _ = s.req("GET", "/readyz")
     eq(st, 200, "readyz")
-    check(v["schemaVersion"] >= 2, "schema version %r (2 and the migrations appended since)" % v["schemaVersion"])
+    check(v["schemaVersion"] >= 2, "schema version %r" % v)
     check(v["store"] in ("sqlite", "postgres"), "store kind %r" % v)
     st, v, _ = s.req("GET", "/metrics")
     eq(st, 401, "metrics without a token")

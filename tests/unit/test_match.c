@@ -512,4 +512,39 @@ MM_TEST(sbom_spdx_reads_os_and_source)
     mm_result_free(r);
 }
 
+/* issue 19: the JSON report `mamori server` stores, read back for a re-match */
+MM_TEST(mamori_report_reads_inventory)
+{
+    const char *doc =
+        "{\"schemaVersion\":1,\"kind\":\"image\",\"target\":\"app.tar\","
+        "\"image\":{\"repoTags\":[\"example/app:1\"],\"configDigest\":\"sha256:c0\"},"
+        "\"os\":{\"family\":\"debian\",\"version\":\"12\",\"codename\":null,\"name\":null},"
+        "\"packages\":[{\"type\":\"dpkg\",\"name\":\"libsrc1\",\"version\":\"1.0-1+b1\","
+        "\"srcName\":\"srcpkg\",\"srcVersion\":\"1.0-1\",\"path\":\"/var/lib/dpkg/status\","
+        "\"layer\":0,\"layerDigest\":\"sha256:abc\","
+        "\"purl\":\"pkg:deb/debian/libsrc1@1.0-1%2Bb1?arch=amd64&distro=debian-12\"},"
+        "{\"type\":\"npm\",\"name\":\"@scope/explicit\",\"version\":\"4.0.1\","
+        "\"purl\":\"pkg:npm/%40scope/explicit@4.0.1\"},"
+        "{\"type\":\"npm\",\"name\":\"nopurl\",\"version\":\"1\",\"purl\":null}],"
+        "\"findings\":[],\"warnings\":[]}";
+    mm_result *r = NULL;
+    CHECK_OK(mm_sbom_parse(&r, doc, strlen(doc), "scan 1"));
+    REQUIRE(r);
+    CHECK_INT(mm_result_kind(r), MM_TARGET_IMAGE);
+    CHECK_STR(mm_result_target(r), "app.tar");
+    CHECK_STR(mm_result_os(r)->family, "debian");
+    REQUIRE(mm_inventory_count(mm_result_inventory(r)) == 2);
+    const mm_package *p = mm_inventory_get(mm_result_inventory(r), 0);
+    if (strcmp(p->name, "libsrc1") != 0)
+        p = mm_inventory_get(mm_result_inventory(r), 1);
+    CHECK_STR(p->src_name, "srcpkg");
+    CHECK_STR(p->path, "/var/lib/dpkg/status");
+    match(r, false);
+    CHECK(find(r, "CVE-2099-2005", "libsrc1", "1.0-1+b1"));
+    CHECK(find(r, "TEST-RANGES-4", "@scope/explicit", "4.0.1"));
+    mm_result_free(r);
+    const char *bad = "{\"schemaVersion\":1,\"packages\":{}}";
+    CHECK(mm_sbom_parse(&r, bad, strlen(bad), "scan 2") == MM_EFORMAT);
+}
+
 MM_TEST_MAIN

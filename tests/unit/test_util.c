@@ -249,6 +249,51 @@ MM_TEST(file_read_capped)
  * string (after mm_json_str's U+FFFD repair), also for strings longer than
  * one 4 KiB round with escapes and UTF-8 sequences across the rounds'
  * ends; and a capped buffer refuses instead of writing past its cap. */
+MM_TEST(str_cat_and_utoa)
+{
+    char d[8], num[24];
+    const char *p[] = {"ab", NULL, "cd", "\x1f", "e"};
+    CHECK_INT(mm_str_cat(d, sizeof d, p, 5), 6);
+    CHECK_STR(d, "abcd\x1f" "e");
+    const char *q[] = {"0123", "4567", "89"};
+    CHECK_INT(mm_str_cat(d, sizeof d, q, 3), 10);   /* cut, as snprintf */
+    CHECK_STR(d, "0123456");
+    CHECK_INT(mm_str_cat(d, 1, q, 3), 10);
+    CHECK_STR(d, "");
+    CHECK_INT(mm_str_utoa(num, 0), 1);
+    CHECK_STR(num, "0");
+    CHECK_INT(mm_str_utoa(num, 18446744073709551615ull), 20);
+    CHECK_STR(num, "18446744073709551615");
+}
+
+MM_TEST(json_buf_str_word_runs)
+{
+    /* plain runs of every length around the 8-byte steps, then each byte
+     * that needs care, at every offset: the word-at-a-time scan must stop
+     * on it exactly as the byte loop does */
+    static const char *const special[] = {"\"", "\\", "\x01", "\x1f", "\x7f", "\xc3\xa9",
+                                          "\xff", " ", "~", "\n"};
+    for (size_t run = 0; run < 20; run++)
+        for (size_t k = 0; k < sizeof special / sizeof special[0]; k++) {
+            char in[64];
+            memset(in, 'x', run);
+            strcpy(in + run, special[k]);
+            strcat(in, "yyyyyyyyy");
+            mm_buf out = MM_BUF_INIT;
+            mm_json_buf_str(&out, in);
+            json_t *j = mm_json_str(in);
+            char *want = json_dumps(j, JSON_ENCODE_ANY);
+            CHECK_STR(out.data, want);
+            free(want);
+            json_decref(j);
+            mm_buf_free(&out);
+        }
+    mm_buf e = MM_BUF_INIT;
+    mm_json_buf_str(&e, "");
+    CHECK_STR(e.data, "\"\"");
+    mm_buf_free(&e);
+}
+
 MM_TEST(json_buf_str_matches_jansson)
 {
     static const char *const pieces[] = {"a", "\xc3\xa9", "\xe2\x80\xa8", "\"", "\\",
@@ -300,8 +345,24 @@ MM_TEST(buf_cap)
     CHECK_INT(b.max, 8);
     CHECK_OK(mm_buf_printf(&b, "%s-%d", "ab", 42));
     CHECK_STR(b.data, "ab-42");
+    /* written straight into the free space, then past the cap: unchanged */
+    CHECK_INT(mm_buf_printf(&b, "%s", "xyzw"), MM_ELIMIT);
+    CHECK_STR(b.data, "ab-42");
     mm_buf_free(&b);
     CHECK_INT(b.max, 8);
+    {
+        /* a printf longer than the free space: measured, grown, written */
+        mm_buf g = MM_BUF_INIT;
+        CHECK_OK(mm_buf_adds(&g, "a"));
+        char big[300];
+        memset(big, 'q', sizeof big - 1);
+        big[sizeof big - 1] = 0;
+        CHECK_OK(mm_buf_printf(&g, "<%s>%d", big, 7));
+        CHECK_INT(g.len, 1 + 1 + 299 + 1 + 1);
+        CHECK(g.data[0] == 'a' && g.data[1] == '<' && g.data[301] == '>' && g.data[302] == '7');
+        CHECK(g.data[g.len] == 0);
+        mm_buf_free(&g);
+    }
     /* the default cap applies to a buffer made with MM_BUF_INIT or zeroed */
     mm_buf d = MM_BUF_INIT;
     CHECK_INT(mm_buf_reserve(&d, MM_BUF_DEFAULT_MAX + 1), MM_ELIMIT);

@@ -1,0 +1,240 @@
+// console.mjs - the web console in a real browser: Debian's chromium driven
+// by playwright-core (executablePath, no browser download).  Started by
+// tests/integration/test_console.py against a real `mamori server` it
+// filled with real scans and agent alerts, some of whose names, paths and
+// fields are <script> and javascript: payloads.  Logs in, opens every page,
+// asserts what each shows, clicks the actions (acknowledge, silence, token
+// create, theme, keyboard), proves that no payload ran (window.__mmxss
+// stays unset, no dialog opened, no javascript: link) and saves
+// screenshots into MM_SHOTS.  Prints PASS/FAIL per step; exit 1 on a FAIL.
+import { chromium } from 'playwright-core';
+import path from 'node:path';
+
+const E = process.env;
+const base = E.MM_BASE;
+let failed = 0, passed = 0;
+const dialogs = [];
+
+async function step(name, fn) {
+  try {
+    await fn();
+    passed++;
+    console.log('PASS ' + name);
+  } catch (e) {
+    failed++;
+    console.log('FAIL ' + name + ': ' + (e && e.message ? e.message.split('\n')[0] : e));
+  }
+}
+function ok(c, msg) { if (!c) throw new Error(msg); }
+
+const browser = await chromium.launch({
+  executablePath: E.MM_CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
+const page = await ctx.newPage();
+page.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
+page.on('pageerror', (e) => console.log('page error: ' + e.message));
+const shot = (n) => page.screenshot({ path: path.join(E.MM_SHOTS, n + '.png') });
+const noXss = async (where) => {
+  const v = await page.evaluate(() => window.__mmxss);
+  ok(v === undefined, where + ': a payload ran (window.__mmxss = ' + v + ')');
+  ok(dialogs.length === 0, where + ': a dialog opened: ' + dialogs.join(' | '));
+  const bad = await page.$$eval('a[href]', (as) => as.map((a) => a.getAttribute('href')).filter((h) => !/^(#\/|\/api\/v1\/|\/ui\/|blob:)/.test(h)));
+  ok(bad.length === 0, where + ': foreign links ' + bad.join(' '));
+};
+
+try {
+  await step('login form, no token kept in the browser', async () => {
+    await page.goto(base + '/');
+    await page.waitForSelector('#token');
+    await page.fill('#token', E.MM_ADMIN);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('nav a[data-page=settings]');
+    const cookies = await ctx.cookies();
+    const c = cookies.find((x) => x.name === 'mamori_session');
+    ok(c && c.httpOnly && c.secure && c.sameSite === 'Strict', 'cookie flags ' + JSON.stringify(c));
+    ok(!cookies.some((x) => x.value.includes(E.MM_ADMIN)), 'token in a cookie');
+    const stored = await page.evaluate(() => JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + document.cookie);
+    ok(!stored.includes(E.MM_ADMIN.slice(-16)), 'token in web storage');
+    ok(!stored.includes('mamori_session'), 'session cookie readable by script');
+  });
+
+  await step('overview: matrix, severity counts, trend', async () => {
+    await page.waitForSelector('table[aria-label=sp800-190-matrix] tbody tr');
+    const rows = await page.$$eval('table[aria-label=sp800-190-matrix] tbody tr', (t) => t.length);
+    ok(rows === 33, 'matrix rows ' + rows);
+    const text = await page.textContent('main');
+    ok(text.includes('R07') && text.includes('findings') && text.includes('not covered'), 'states');
+    const lines = await page.$$eval('svg.trend polyline', (p) => p.length);
+    ok(lines === 5, 'trend lines ' + lines);
+    await noXss('overview');
+    await shot('overview');
+  });
+
+  await step('evidence of a row in at most three clicks', async () => {
+    // click 1: the findings of R07 (secrets, 3.1.4)
+    const r07 = page.locator('table[aria-label=sp800-190-matrix] tbody tr', { hasText: 'R07' });
+    await r07.locator('a', { hasText: 'findings' }).click();
+    await page.waitForSelector('table[aria-label=findings] tbody tr td .sev');
+    const t = await page.textContent('table[aria-label=findings]');
+    ok(t.includes('secret') && t.includes(E.MM_XSS_PATH), 'secret findings with the hostile path as text');
+    await noXss('findings');
+    // click 2: the image of a finding
+    await page.locator('table[aria-label=findings] tbody a').first().click();
+    await page.waitForSelector('h1 .mono');
+    await noXss('image page');
+  });
+
+  await step('images: hostile name shown as text, findings by kind', async () => {
+    await page.goto(base + '/#/images');
+    await page.waitForSelector('table[aria-label=images] tbody tr a');
+    const names = await page.$$eval('table[aria-label=images] tbody tr td:first-child', (t) => t.map((x) => x.textContent));
+    ok(names.includes(E.MM_XSS_IMG), 'the <script> name as text: ' + JSON.stringify(names));
+    ok(names.includes('registry.example.com/shop/app:1.0'), 'app image');
+    await shot('images');
+    await page.locator('table[aria-label=images] a', { hasText: 'registry.example.com/shop/app:1.0' }).click();
+    await page.waitForSelector('table[aria-label=findings] tbody tr td .sev');
+    const info = await page.textContent('table[aria-label=findings]');
+    ok(info.includes('openssl@3.0.'), 'packages');
+    const pinfo = await page.textContent('.paged .bar span');
+    ok(/of 120/.test(pinfo), 'server-side total: ' + pinfo);
+    await page.click('.paged >> nth=0 >> text=Next');
+    await page.waitForFunction(() => /page 2/.test(document.querySelector('.paged .bar span').textContent));
+    await page.click('#load-fixed');
+    await page.waitForSelector('table[aria-label=fixed-versions] tbody tr td');
+    const fx = await page.textContent('table[aria-label=fixed-versions]');
+    ok(/upgrade openssl to 3\.0\.\d+/.test(fx), 'fixed versions shown');
+    await page.selectOption('#diff-other', 'registry.example.com/shop/app:1.1');
+    await page.click('#diff-go');
+    await page.waitForSelector('table[aria-label=only-there] tbody tr td');
+    const diff = await page.textContent('#diff-box');
+    ok(diff.includes('60 only in registry.example.com/shop/app:1.0') &&
+       diff.includes('30 only in registry.example.com/shop/app:1.1'), 'version diff: ' + diff.slice(0, 200));
+    await noXss('images');
+  });
+
+  await step('export CSV and JSON of a table', async () => {
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('.paged >> nth=0 >> text=Export CSV')]);
+    const p = await dl.path();
+    const fs = await import('node:fs');
+    const csv = fs.readFileSync(p, 'utf8');
+    ok(csv.split('\r\n').length >= 121 && csv.startsWith('Severity,ID'), 'CSV rows');
+    const [dj] = await Promise.all([page.waitForEvent('download'), page.click('.paged >> nth=0 >> text=Export JSON')]);
+    const j = JSON.parse(fs.readFileSync(await dj.path(), 'utf8'));
+    ok(j.length === 120, 'JSON rows ' + j.length);
+  });
+
+  await step('registries', async () => {
+    await page.goto(base + '/#/registries');
+    await page.waitForSelector('table[aria-label=registries] tbody tr');
+    const t = await page.textContent('main');
+    ok(t.includes('registry.example.com') && t.includes('not collected'), 'registries page');
+    await noXss('registries');
+  });
+
+  await step('runtime: alert fields, acknowledge, silence, live stream', async () => {
+    await page.goto(base + '/#/runtime');
+    await page.waitForSelector('table[aria-label=alerts] tbody tr[tabindex]');
+    await page.locator('table[aria-label=alerts] tbody tr[tabindex]').first().click();
+    await page.waitForSelector('#alert-detail h2');
+    const d = await page.textContent('#alert-detail');
+    ok(d.includes(E.MM_XSS_RULE), 'rule name as text');
+    ok(d.includes('proc.name') && d.includes('<script>window.__mmxss=5</script>'), 'fields as text');
+    await page.click('#ack');
+    await page.waitForFunction(() => document.querySelector('#alert-detail [role=status]').textContent === 'acknowledged');
+    await page.click('#silence');
+    await page.click('#silence');
+    await page.waitForFunction(() => /silenced until/.test(document.querySelector('#alert-detail [role=status]').textContent));
+    // a new alert arrives while the page is open (the agent's endpoint)
+    const r = await ctx.request.post(base + '/api/v1/events', {
+      headers: { Authorization: 'Bearer ' + E.MM_AGENT },
+      data: { host_id: 'node-1', events: [{ id: 'live-1', rule: 'Live <b>alert</b>', priority: 'Critical', output: 'javascript:alert(1)', time: new Date().toISOString() }] },
+    });
+    ok(r.status() === 200 || r.status() === 201, 'event post ' + r.status());
+    await page.waitForFunction(() => /Live <b>alert<\/b>/.test(document.querySelector('table[aria-label="live alerts"] tbody').textContent), null, { timeout: 15000 });
+    await noXss('runtime');
+    await shot('runtime');
+  });
+
+  await step('hosts: list, inventory "not collected" without the endpoint', async () => {
+    await page.goto(base + '/#/hosts');
+    await page.waitForSelector('table[aria-label=hosts] tbody tr a');
+    await page.locator('table[aria-label=hosts] tbody a', { hasText: 'node-1' }).click();
+    await page.waitForSelector('h1 .mono');
+    await page.waitForSelector('table[aria-label=host-scans] tbody tr');
+    const t = await page.textContent('main');
+    ok(t.includes('Processes: not collected') || t.includes('PID'), 'processes part');
+    ok(t.includes('Containers: not collected') || t.includes('Read-only root'), 'containers part');
+    await noXss('host');
+  });
+
+  await step('settings: create a token, audit log', async () => {
+    await page.goto(base + '/#/settings');
+    await page.waitForSelector('table[aria-label=tokens] tbody tr');
+    await page.fill('#tok-name', 'from-console');
+    await page.selectOption('#tok-role', 'viewer');
+    await page.click('text=Create token');
+    await page.waitForSelector('#new-token');
+    const v = await page.inputValue('#new-token');
+    ok(/^mmt_[0-9a-f]+_[0-9a-f]+$/.test(v), 'token shown once');
+    await page.waitForFunction(() => /from-console/.test(document.querySelector('table[aria-label=tokens]').textContent));
+    const t = await page.textContent('main');
+    ok(t.includes('Notification routes') && t.includes('Audit log'), 'sections');
+    await shot('settings');
+    await noXss('settings');
+  });
+
+  await step('keyboard and themes', async () => {
+    await page.goto(base + '/#/overview');
+    await page.waitForSelector('table[aria-label=sp800-190-matrix] tbody tr');
+    await page.keyboard.press('2');
+    await page.waitForFunction(() => location.hash === '#/images');
+    await page.keyboard.press('t');
+    const th = await page.evaluate(() => document.documentElement.getAttribute('data-theme'));
+    ok(th === 'light', 'light theme');
+    await page.keyboard.press('1');
+    await page.waitForSelector('table[aria-label=sp800-190-matrix] tbody tr');
+    await shot('overview-light');
+    await page.keyboard.press('t');
+    await page.keyboard.press('2');
+    await page.waitForSelector('table[aria-label=images] tbody tr[tabindex]');
+    await page.focus('table[aria-label=images] tbody tr[tabindex]');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => location.hash.startsWith('#/image?'));
+    await page.goto(base + '/#/constructor');   // no route from Object's prototype
+    await page.waitForSelector('text=Not found');
+  });
+
+  await step('a viewer sees no Settings', async () => {
+    const c2 = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
+    const p2 = await c2.newPage();
+    p2.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
+    await p2.goto(base + '/');
+    await p2.fill('#token', E.MM_VIEWER);
+    await p2.click('button[type=submit]');
+    await p2.waitForSelector('nav a[data-page=overview]');
+    ok(await p2.$('nav a[data-page=settings]') === null, 'settings link for a viewer');
+    await p2.goto(base + '/#/settings');
+    await p2.waitForSelector('text=Not found');
+    await p2.goto(base + '/#/runtime');
+    await p2.waitForSelector('table[aria-label=alerts] tbody tr[tabindex]');
+    await p2.locator('table[aria-label=alerts] tbody tr[tabindex]').first().click();
+    await p2.waitForSelector('#alert-detail h2');
+    ok(await p2.$('#ack') === null, 'no acknowledge for a viewer');
+    await c2.close();
+  });
+
+  await step('log out', async () => {
+    await page.click('#logout');
+    await page.waitForSelector('#token');
+    const r = await page.evaluate(async () => (await fetch('/api/v1/hosts')).status);
+    ok(r === 401, 'API after logout: ' + r);
+    await noXss('end');
+  });
+} finally {
+  await browser.close();
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
