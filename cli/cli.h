@@ -52,6 +52,7 @@ int cmd_server(int argc, char **argv);                      /* cmd_server.c */
  * were delivered, else EXIT_ERROR (printed).  cmd_server.c */
 typedef struct cli_forward {
     const char *server, *token, *host_id, *ca, *spool;
+    const char *fingerprint; /* --server-fingerprint: pin the server's certificate */
     bool insecure, quiet;
     uint64_t spool_max;
     unsigned batch;
@@ -78,6 +79,7 @@ enum {
     CLI_OPT_SEVERITY = 1000, CLI_OPT_IGNORE_UNFIXED, CLI_OPT_EXIT_CODE,
     CLI_OPT_IGNOREFILE, CLI_OPT_DB_PATH, CLI_OPT_DB_MAX_AGE,
     CLI_OPT_SERVER, CLI_OPT_TOKEN, CLI_OPT_SERVER_CA, CLI_OPT_SERVER_HOST,
+    CLI_OPT_SERVER_FINGERPRINT,
 };
 #define CLI_VULN_LONGOPTS                                                   \
     {"severity", required_argument, NULL, CLI_OPT_SEVERITY},                \
@@ -89,7 +91,8 @@ enum {
     {"server", required_argument, NULL, CLI_OPT_SERVER},                    \
     {"token", required_argument, NULL, CLI_OPT_TOKEN},                      \
     {"server-ca", required_argument, NULL, CLI_OPT_SERVER_CA},              \
-    {"server-host", required_argument, NULL, CLI_OPT_SERVER_HOST}
+    {"server-host", required_argument, NULL, CLI_OPT_SERVER_HOST},          \
+    {"server-fingerprint", required_argument, NULL, CLI_OPT_SERVER_FINGERPRINT}
 
 typedef struct cli_vuln {
     const char *db_path;     /* --db-path, NULL = default */
@@ -105,6 +108,7 @@ typedef struct cli_vuln {
     const char *token;       /* --token, else MAMORI_TOKEN */
     const char *server_ca;   /* --server-ca FILE: the server's certificate */
     const char *server_host; /* --server-host ID: the host the scan ran on */
+    const char *server_fp;   /* --server-fingerprint sha256:HEX: pin the server */
 } cli_vuln;
 
 /* Handles option c of CLI_VULN_LONGOPTS: 1 when it was one, 0 when it is

@@ -2,8 +2,10 @@
  * cmd_agent.c - `mamori agent`: the options of the runtime agent and what
  * it prints.  The agent itself (sources, rules, profiles, capture, alerts,
  * kills) is the library's (mamori/agent.h); this file parses the command
- * line, installs the signal handlers that stop it, and prints its notes on
- * standard error.
+ * line (parse_args: one small function per group of options), installs
+ * the signal handlers that stop it, starts the forwarder to `mamori server`
+ * (agent_fwd.c: alerts and the host inventory) and prints the agent's notes
+ * on standard error.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +21,7 @@
 #include "mamori/hostinv.h"
 #include "mamori/k8s.h"
 #include "cli.h"
+#include "cli_agent.h"
 
 static volatile sig_atomic_t agent_stop;
 
@@ -119,25 +122,246 @@ static void agent_usage(FILE *f)
 "  --in-cluster         the pod's service account (--server URL, --sa-dir DIR)\n"
 "  --kubeconfig F       or a kubeconfig (--context C)\n"
 "  --isolate-effect E   NoSchedule (default), PreferNoSchedule or NoExecute\n"
-"  --mamori-server URL --token T --host-id ID --spool DIR [--server-ca FILE]\n"
-"                       stream the alerts to `mamori server` (docs/api.md), spooled\n"
-"                       to DIR while it is away\n");
+"  --mamori-server URL --token T --host-id ID --spool DIR\n"
+"                       [--server-ca FILE | --server-fingerprint sha256:HEX]\n"
+"                       stream the alerts and the host inventory to `mamori server`\n"
+"                       (docs/api.md), spooled to DIR while it is away\n"
+"The host inventory (OS, processes, logins, containers) with --mamori-server:\n"
+"  --inventory-interval S  seconds between snapshots, one at start (60; 0 = none)\n"
+"  --inventory-wtmp F, --inventory-btmp F  login records (/var/log/wtmp, btmp)\n"
+"  --inventory-root DIR    containerd/CRI-O state below DIR (/)\n"
+"  --inventory-docker-host H | --inventory-no-docker\n"
+"  --inventory-podman-root DIR --inventory-podman-runroot DIR | --inventory-no-podman\n"
+"  --inventory-no-disk     leave out the containers' disk use (no folder walks)\n");
 }
 
-/* --mamori-server: a child process reads the agent's JSON alerts through a pipe
- * (standard output of the agent) and streams them with the disk spool;
- * forked before the agent starts a thread.  Its pid, or -1 (printed). */
-static pid_t agent_forwarder(cli_forward *fw, bool quiet)
+/* Everything the command line says. */
+typedef struct agent_args {
+    const char *rules[64];
+    size_t nrules;
+    const char *source, *output, *capture, *exec_store;
+    mm_capture_opts capopts;
+    double duration;
+    unsigned wakeup;
+    bool quiet, strict;
+    double learn_secs;
+    const char *profile_out, *profile;
+    mm_profile_opts lopts;
+    cli_forward fw;          /* --mamori-server: alerts to `mamori server` */
+    cli_agent_inv inv;       /* and the host inventory */
+    iso_ctx iso;             /* action: isolate-node */
+    bool in_cluster;
+    const char *server, *sa_dir, *kubeconfig, *context;
+} agent_args;
+
+enum {
+    O_CAP_MAX = 1300, O_CAP_KEEP, O_EXEC_STORE,
+    O_LEARN = 1400, O_PROFILE_OUT, O_LEARN_SCOPE, O_PROFILE,
+    O_STRICT = 1500,
+    O_NODE = 1600, O_IN_CLUSTER, O_K8S_SERVER, O_SA_DIR, O_KUBECONFIG, O_CONTEXT, O_EFFECT,
+    O_MM_SERVER = 1610, O_TOKEN, O_HOST_ID, O_SERVER_CA, O_SPOOL, O_SERVER_FP,
+    O_INV_INTERVAL = 1700, O_INV_WTMP, O_INV_BTMP, O_INV_ROOT, O_INV_DOCKER, O_INV_NO_DOCKER,
+    O_INV_PODMAN_ROOT, O_INV_PODMAN_RUNROOT, O_INV_NO_PODMAN, O_INV_NO_DISK,
+};
+
+static const struct option agent_longopts[] = {
+    {"rules", required_argument, NULL, 'r'},
+    {"source", required_argument, NULL, 's'},
+    {"output", required_argument, NULL, 'o'},
+    {"capture", required_argument, NULL, 'c'},
+    {"exec-store", required_argument, NULL, O_EXEC_STORE},
+    {"capture-max-size", required_argument, NULL, O_CAP_MAX},
+    {"capture-keep", required_argument, NULL, O_CAP_KEEP},
+    {"duration", required_argument, NULL, 'd'},
+    {"learn", required_argument, NULL, O_LEARN},
+    {"profile-out", required_argument, NULL, O_PROFILE_OUT},
+    {"learn-scope", required_argument, NULL, O_LEARN_SCOPE},
+    {"profile", required_argument, NULL, O_PROFILE},
+    {"wakeup", required_argument, NULL, 'w'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"strict", no_argument, NULL, O_STRICT},
+    {"node-name", required_argument, NULL, O_NODE},
+    {"in-cluster", no_argument, NULL, O_IN_CLUSTER},
+    {"server", required_argument, NULL, O_K8S_SERVER},
+    {"sa-dir", required_argument, NULL, O_SA_DIR},
+    {"kubeconfig", required_argument, NULL, O_KUBECONFIG},
+    {"context", required_argument, NULL, O_CONTEXT},
+    {"isolate-effect", required_argument, NULL, O_EFFECT},
+    {"mamori-server", required_argument, NULL, O_MM_SERVER},
+    {"token", required_argument, NULL, O_TOKEN},
+    {"host-id", required_argument, NULL, O_HOST_ID},
+    {"server-ca", required_argument, NULL, O_SERVER_CA},
+    {"spool", required_argument, NULL, O_SPOOL},
+    {"server-fingerprint", required_argument, NULL, O_SERVER_FP},
+    {"inventory-interval", required_argument, NULL, O_INV_INTERVAL},
+    {"inventory-wtmp", required_argument, NULL, O_INV_WTMP},
+    {"inventory-btmp", required_argument, NULL, O_INV_BTMP},
+    {"inventory-root", required_argument, NULL, O_INV_ROOT},
+    {"inventory-docker-host", required_argument, NULL, O_INV_DOCKER},
+    {"inventory-no-docker", no_argument, NULL, O_INV_NO_DOCKER},
+    {"inventory-podman-root", required_argument, NULL, O_INV_PODMAN_ROOT},
+    {"inventory-podman-runroot", required_argument, NULL, O_INV_PODMAN_RUNROOT},
+    {"inventory-no-podman", no_argument, NULL, O_INV_NO_PODMAN},
+    {"inventory-no-disk", no_argument, NULL, O_INV_NO_DISK},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static int opt_error(const char *msg)
 {
+    fprintf(stderr, "%s agent: %s\n", prog, msg);
+    return -1;
+}
+
+/* Rules, sources, outputs, capture and profiles: 1 taken, 0 not ours, -1 bad. */
+static int opt_engine(agent_args *a, int c, const char *arg)
+{
+    switch (c) {
+    case 'r':
+        if (a->nrules == 64)
+            return opt_error("too many --rules");
+        a->rules[a->nrules++] = arg;
+        return 1;
+    case 's': a->source = arg; return 1;
+    case 'o': a->output = arg; return 1;
+    case 'c': a->capture = arg; return 1;
+    case O_EXEC_STORE: a->exec_store = arg; return 1;
+    case O_CAP_MAX:
+        if (cli_parse_size(arg, &a->capopts.max_size) < 0 || a->capopts.max_size < 4096)
+            return opt_error("--capture-max-size: want a size of at least 4K");
+        return 1;
+    case O_CAP_KEEP: {
+        char *e;
+        unsigned long k = strtoul(arg, &e, 10);
+        if (*e || !k || k > 100000)
+            return opt_error("--capture-keep: want a count from 1 to 100000");
+        a->capopts.keep = (unsigned)k;
+        return 1;
+    }
+    case 'd': a->duration = strtod(arg, NULL); return 1;
+    case O_LEARN:
+        if ((a->learn_secs = parse_duration(arg)) < 0)
+            return opt_error("--learn: want a duration (30, 30s, 5m, 1h)");
+        return 1;
+    case O_PROFILE_OUT: a->profile_out = arg; return 1;
+    case O_LEARN_SCOPE:
+        if (strcmp(arg, "container") && strcmp(arg, "all"))
+            return opt_error("--learn-scope is container or all");
+        a->lopts.containers_only = !strcmp(arg, "container");
+        return 1;
+    case O_PROFILE: a->profile = arg; return 1;
+    case 'w': a->wakeup = (unsigned)strtoul(arg, NULL, 10); return 1;
+    case 'q': a->quiet = true; return 1;
+    case O_STRICT: a->strict = true; return 1;
+    default: return 0;
+    }
+}
+
+/* Node isolation (Kubernetes API access): 1 taken, 0 not ours. */
+static int opt_isolate(agent_args *a, int c, const char *arg)
+{
+    switch (c) {
+    case O_NODE: a->iso.node = arg; return 1;
+    case O_IN_CLUSTER: a->in_cluster = true; return 1;
+    case O_K8S_SERVER: a->server = arg; return 1;
+    case O_SA_DIR: a->sa_dir = arg; return 1;
+    case O_KUBECONFIG: a->kubeconfig = arg; return 1;
+    case O_CONTEXT: a->context = arg; return 1;
+    case O_EFFECT: a->iso.io.effect = arg; return 1;
+    default: return 0;
+    }
+}
+
+/* `mamori server` and the host inventory: 1 taken, 0 not ours, -1 bad. */
+static int opt_fleet(agent_args *a, int c, const char *arg)
+{
+    mm_containers_opts *co = &a->inv.o.containers;
+    switch (c) {
+    case O_MM_SERVER: a->fw.server = arg; return 1;
+    case O_TOKEN: a->fw.token = arg; return 1;
+    case O_HOST_ID: a->fw.host_id = arg; return 1;
+    case O_SERVER_CA: a->fw.ca = arg; return 1;
+    case O_SPOOL: a->fw.spool = arg; return 1;
+    case O_SERVER_FP: a->fw.fingerprint = arg; return 1;
+    case O_INV_INTERVAL: {
+        char *e;
+        double v = strtod(arg, &e);
+        if (e == arg || *e || v < 0 || (v > 0 && v < 1) || v > 86400)
+            return opt_error("--inventory-interval: want seconds from 1 to 86400, or 0");
+        a->inv.interval = v;
+        return 1;
+    }
+    case O_INV_WTMP: a->inv.o.wtmp = arg; return 1;
+    case O_INV_BTMP: a->inv.o.btmp = arg; return 1;
+    case O_INV_ROOT: co->root = arg; return 1;
+    case O_INV_DOCKER: co->docker_host = arg; return 1;
+    case O_INV_NO_DOCKER: co->no_docker = true; return 1;
+    case O_INV_PODMAN_ROOT: co->podman_root = arg; return 1;
+    case O_INV_PODMAN_RUNROOT: co->podman_runroot = arg; return 1;
+    case O_INV_NO_PODMAN: co->no_podman = true; return 1;
+    case O_INV_NO_DISK: co->no_disk = true; return 1;
+    default: return 0;
+    }
+}
+
+/* 0 run, 1 help printed, -1 bad usage (printed). */
+static int parse_args(agent_args *a, int argc, char **argv)
+{
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "r:s:o:c:d:w:qh", agent_longopts, NULL)) != -1) {
+        int r = opt_engine(a, c, optarg);
+        if (r == 0)
+            r = opt_isolate(a, c, optarg);
+        if (r == 0)
+            r = opt_fleet(a, c, optarg);
+        if (r < 0)
+            return -1;
+        if (r > 0)
+            continue;
+        if (c == 'h') {
+            agent_usage(stdout);
+            return 1;
+        }
+        agent_usage(stderr);
+        return -1;
+    }
+    if (optind < argc || (!a->nrules && a->learn_secs < 0 && !a->profile && !a->exec_store)) {
+        agent_usage(stderr);
+        return -1;
+    }
+    if ((a->learn_secs >= 0) != (a->profile_out != NULL) || (a->learn_secs >= 0 && a->profile))
+        return opt_error("--learn needs --profile-out (and not --profile)");
+    if (a->fw.server && a->output && strcmp(a->output, "json"))
+        return opt_error("--mamori-server takes the alerts; no --output with it");
+    return 0;
+}
+
+static void args_init(agent_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->source = "bpf";
+    a->learn_secs = -1;
+    a->inv.interval = CLI_AGENT_INV_INTERVAL;
+    mm_k8s_isolate_opts_init(&a->iso.io);
+    a->iso.node = getenv("NODE_NAME");
+}
+
+/* --mamori-server: a child process reads the agent's JSON alerts through a
+ * pipe (standard output of the agent) and streams them, with the host
+ * inventory, through the disk spool; forked before the agent starts a
+ * thread.  Its pid, or -1 (printed). */
+static pid_t start_forwarder(agent_args *a)
+{
+    cli_forward *fw = &a->fw;
     if (!fw->token)
         fw->token = getenv("MAMORI_TOKEN");
     if (!fw->token || !fw->host_id || !fw->spool) {
-        fprintf(stderr, "%s agent: --mamori-server needs --token (or MAMORI_TOKEN), --host-id and"
-                " --spool DIR\n", prog);
+        opt_error("--mamori-server needs --token (or MAMORI_TOKEN), --host-id and --spool DIR");
         return -1;
     }
     fw->wait = 30;
-    fw->quiet = quiet;
+    fw->quiet = a->quiet;
     int pfd[2];
     if (pipe(pfd) != 0) {
         fprintf(stderr, "%s agent: pipe: %s\n", prog, strerror(errno));
@@ -156,9 +380,7 @@ static pid_t agent_forwarder(cli_forward *fw, bool quiet)
         signal(SIGINT, SIG_IGN);
         signal(SIGTERM, SIG_IGN);
         close(pfd[1]);
-        FILE *in = fdopen(pfd[0], "r");
-        int rc = in ? cli_forward_events(in, "agent alerts", fw) : EXIT_ERROR;
-        _exit(rc);
+        _exit(cli_agent_forward(pfd[0], fw, &a->inv));
     }
     close(pfd[0]);
     if (dup2(pfd[1], STDOUT_FILENO) < 0) {
@@ -169,189 +391,56 @@ static pid_t agent_forwarder(cli_forward *fw, bool quiet)
     return pid;
 }
 
-int cmd_agent(int argc, char **argv)
+/* The end of the alerts: the forwarder sends what is left and exits.
+ * 0 when it delivered everything. */
+static int wait_forwarder(pid_t fwd)
 {
-    static const struct option lo[] = {
-        {"rules", required_argument, NULL, 'r'},
-        {"source", required_argument, NULL, 's'},
-        {"output", required_argument, NULL, 'o'},
-        {"capture", required_argument, NULL, 'c'},
-        {"exec-store", required_argument, NULL, 1302},
-        {"capture-max-size", required_argument, NULL, 1300},
-        {"capture-keep", required_argument, NULL, 1301},
-        {"duration", required_argument, NULL, 'd'},
-        {"learn", required_argument, NULL, 1400},
-        {"profile-out", required_argument, NULL, 1401},
-        {"learn-scope", required_argument, NULL, 1402},
-        {"profile", required_argument, NULL, 1403},
-        {"wakeup", required_argument, NULL, 'w'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"strict", no_argument, NULL, 1500},
-        {"node-name", required_argument, NULL, 1600},
-        {"in-cluster", no_argument, NULL, 1601},
-        {"server", required_argument, NULL, 1602},
-        {"sa-dir", required_argument, NULL, 1603},
-        {"kubeconfig", required_argument, NULL, 1604},
-        {"context", required_argument, NULL, 1605},
-        {"isolate-effect", required_argument, NULL, 1606},
-        {"mamori-server", required_argument, NULL, 1610},
-        {"token", required_argument, NULL, 1611},
-        {"host-id", required_argument, NULL, 1612},
-        {"server-ca", required_argument, NULL, 1613},
-        {"spool", required_argument, NULL, 1614},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *rules[64];
-    size_t nrules = 0;
-    const char *source = "bpf", *output = NULL, *capture = NULL, *exec_store = NULL;
-    mm_capture_opts capopts = {0};
-    double duration = 0;
-    unsigned wakeup = 0;
-    bool quiet = false, strict = false;
-    double learn_secs = -1;
-    const char *profile_out = NULL, *profile = NULL;
-    mm_profile_opts lopts = {0};
-    cli_forward fw = {0};   /* --mamori-server: alerts to `mamori server` */
-    iso_ctx iso = {0};
-    mm_k8s_isolate_opts_init(&iso.io);
-    iso.node = getenv("NODE_NAME");
-    bool in_cluster = false;
-    const char *server = NULL, *sa_dir = NULL, *kubeconfig = NULL, *context = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "r:s:o:c:d:w:qh", lo, NULL)) != -1) {
-        switch (c) {
-        case 'r':
-            if (nrules == 64) {
-                fprintf(stderr, "%s agent: too many --rules\n", prog);
-                return EXIT_ERROR;
-            }
-            rules[nrules++] = optarg;
-            break;
-        case 's': source = optarg; break;
-        case 'o': output = optarg; break;
-        case 1610: fw.server = optarg; break;
-        case 1611: fw.token = optarg; break;
-        case 1612: fw.host_id = optarg; break;
-        case 1613: fw.ca = optarg; break;
-        case 1614: fw.spool = optarg; break;
-        case 'c': capture = optarg; break;
-        case 1302: exec_store = optarg; break;
-        case 1300:   /* --capture-max-size */
-            if (cli_parse_size(optarg, &capopts.max_size) < 0 || capopts.max_size < 4096) {
-                fprintf(stderr, "%s agent: --capture-max-size: want a size of at least 4K\n", prog);
-                return EXIT_ERROR;
-            }
-            break;
-        case 1301: {   /* --capture-keep */
-            char *e;
-            unsigned long k = strtoul(optarg, &e, 10);
-            if (*e || !k || k > 100000) {
-                fprintf(stderr, "%s agent: --capture-keep: want a count from 1 to 100000\n", prog);
-                return EXIT_ERROR;
-            }
-            capopts.keep = (unsigned)k;
-            break;
-        }
-        case 'd': duration = strtod(optarg, NULL); break;
-        case 1400:   /* --learn */
-            if ((learn_secs = parse_duration(optarg)) < 0) {
-                fprintf(stderr, "%s agent: --learn: want a duration (30, 30s, 5m, 1h)\n", prog);
-                return EXIT_ERROR;
-            }
-            break;
-        case 1401: profile_out = optarg; break;
-        case 1402:   /* --learn-scope */
-            if (strcmp(optarg, "container") && strcmp(optarg, "all")) {
-                fprintf(stderr, "%s agent: --learn-scope is container or all\n", prog);
-                return EXIT_ERROR;
-            }
-            lopts.containers_only = !strcmp(optarg, "container");
-            break;
-        case 1403: profile = optarg; break;
-        case 'w': wakeup = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'q': quiet = true; break;
-        case 1500: strict = true; break;
-        case 1600: iso.node = optarg; break;
-        case 1601: in_cluster = true; break;
-        case 1602: server = optarg; break;
-        case 1603: sa_dir = optarg; break;
-        case 1604: kubeconfig = optarg; break;
-        case 1605: context = optarg; break;
-        case 1606: iso.io.effect = optarg; break;
-        case 'h': agent_usage(stdout); return 0;
-        default: agent_usage(stderr); return EXIT_ERROR;
-        }
-    }
-    if (optind < argc || (!nrules && learn_secs < 0 && !profile && !exec_store)) {
-        agent_usage(stderr);
-        return EXIT_ERROR;
-    }
-    if ((learn_secs >= 0) != (profile_out != NULL) || (learn_secs >= 0 && profile)) {
-        fprintf(stderr, "%s agent: --learn needs --profile-out (and not --profile)\n", prog);
-        return EXIT_ERROR;
-    }
+    fflush(stdout);
+    close(STDOUT_FILENO);
+    int ws = 0;
+    while (waitpid(fwd, &ws, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(ws) && WEXITSTATUS(ws) == 0 ? 0 : -1;
+}
 
-    pid_t fwd = -1;
-    if (fw.server) {
-        if (output && strcmp(output, "json")) {
-            fprintf(stderr, "%s agent: --mamori-server takes the alerts; no --output with it\n", prog);
-            return EXIT_ERROR;
-        }
-        fwd = agent_forwarder(&fw, quiet);
-        if (fwd < 0)
-            return EXIT_ERROR;
-    }
+static void agent_opts_fill(agent_args *a, mm_agent_opts *ao)
+{
+    mm_agent_opts_init(ao);
+    ao->rule_files = a->rules;
+    ao->nrule_files = a->nrules;
+    ao->source = a->source;
+    ao->output = !a->output || !strcmp(a->output, "json") ? "stdout" : a->output;
+    ao->capture = a->capture;
+    ao->capture_opts = a->capopts;
+    ao->exec_store = a->exec_store;
+    ao->duration = a->duration;
+    ao->wakeup = a->wakeup;
+    ao->learn_secs = a->learn_secs;
+    ao->profile_out = a->profile_out;
+    ao->learn_opts = a->lopts;
+    ao->profile = a->profile;
+    ao->strict = a->strict;
+    ao->note = on_note;
+    ao->note_ud = &a->quiet;
+    ao->stop = &agent_stop;
+    ao->isolate = isolate_hook;
+    ao->isolate_ud = &a->iso;
+}
 
-    mm_agent_opts ao;
-    mm_agent_opts_init(&ao);
-    ao.rule_files = rules;
-    ao.nrule_files = nrules;
-    ao.source = source;
-    ao.output = !output || !strcmp(output, "json") ? "stdout" : output;
-    ao.capture = capture;
-    ao.capture_opts = capopts;
-    ao.exec_store = exec_store;
-    ao.duration = duration;
-    ao.wakeup = wakeup;
-    ao.learn_secs = learn_secs;
-    ao.profile_out = profile_out;
-    ao.learn_opts = lopts;
-    ao.profile = profile;
-    ao.strict = strict;
-    ao.note = on_note;
-    ao.note_ud = &quiet;
-    ao.stop = &agent_stop;
-    if ((in_cluster || server || sa_dir || kubeconfig) &&
-        cli_k8s_isolate_client(&iso.kc, in_cluster, server, sa_dir, kubeconfig, context, 0))
-        return cli_fail("isolate-node: ");
-    ao.isolate = isolate_hook;
-    ao.isolate_ud = &iso;
-
+static void install_signals(void)
+{
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     agent_stop = 0;
+}
 
-    mm_agent_stats st;
-    int arc = mm_agent_run(&ao, &st);
-    mm_k8s_client_free(iso.kc);
-    if (fwd > 0) {
-        /* the end of the alerts: the forwarder sends what is left and exits */
-        fflush(stdout);
-        close(STDOUT_FILENO);
-        int ws = 0;
-        while (waitpid(fwd, &ws, 0) < 0 && errno == EINTR)
-            ;
-        if (arc == 0 && !(WIFEXITED(ws) && WEXITSTATUS(ws) == 0))
-            return EXIT_ERROR;   /* it said why */
-    }
-    if (arc == 0)
-        return 0;
-    switch (st.failed) {
+/* The exit status of a run that failed, with its message. */
+static int run_failure(const mm_agent_stats *st, const char *source)
+{
+    switch (st->failed) {
     case MM_AGENT_PROFILE: return cli_fail("agent: --profile: ");
     case MM_AGENT_OUTPUT: return cli_fail("agent: --output: ");
     case MM_AGENT_CAPTURE: return cli_fail("agent: --capture: ");
@@ -363,4 +452,29 @@ int cmd_agent(int argc, char **argv)
         return EXIT_ERROR;
     default: return cli_fail("agent: ");
     }
+}
+
+int cmd_agent(int argc, char **argv)
+{
+    agent_args a;
+    args_init(&a);
+    int pr = parse_args(&a, argc, argv);
+    if (pr)
+        return pr > 0 ? 0 : EXIT_ERROR;
+    pid_t fwd = -1;
+    if (a.fw.server && (fwd = start_forwarder(&a)) < 0)
+        return EXIT_ERROR;
+    if ((a.in_cluster || a.server || a.sa_dir || a.kubeconfig) &&
+        cli_k8s_isolate_client(&a.iso.kc, a.in_cluster, a.server, a.sa_dir, a.kubeconfig,
+                               a.context, 0))
+        return cli_fail("isolate-node: ");
+    mm_agent_opts ao;
+    agent_opts_fill(&a, &ao);
+    install_signals();
+    mm_agent_stats st;
+    int arc = mm_agent_run(&ao, &st);
+    mm_k8s_client_free(a.iso.kc);
+    if (fwd > 0 && wait_forwarder(fwd) != 0 && arc == 0)
+        return EXIT_ERROR;   /* it said why */
+    return arc == 0 ? 0 : run_failure(&st, a.source);
 }

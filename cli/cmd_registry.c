@@ -4,7 +4,8 @@
  * what the store already holds, scanning, classifying stale images) is the
  * library's mm_regscan_run(); this file parses options, opens the client,
  * the store and names the database, and formats the report as a table or
- * JSON (docs/registry-scan.md).
+ * JSON (docs/registry-scan.md).  With --server the report and the result of
+ * each image scanned in this run go to `mamori server` (docs/api.md).
  *
  * Exit status: 0; the --exit-code value when a tag is stale or a finding
  * exists; 2 when the target could not be listed or any image failed (the
@@ -19,6 +20,7 @@
 
 #include "mamori/mamori.h"
 #include "mamori/regscan.h"
+#include "mamori/fleet.h"
 #include "cli.h"
 
 enum {
@@ -40,6 +42,11 @@ static const struct option longopts[] = {
     {"exit-code", required_argument, NULL, CLI_OPT_EXIT_CODE},
     {"db-path", required_argument, NULL, CLI_OPT_DB_PATH},
     {"db-max-age", required_argument, NULL, CLI_OPT_DB_MAX_AGE},
+    {"server", required_argument, NULL, CLI_OPT_SERVER},
+    {"token", required_argument, NULL, CLI_OPT_TOKEN},
+    {"server-ca", required_argument, NULL, CLI_OPT_SERVER_CA},
+    {"server-host", required_argument, NULL, CLI_OPT_SERVER_HOST},
+    {"server-fingerprint", required_argument, NULL, CLI_OPT_SERVER_FINGERPRINT},
     CLI_REGISTRY_LONGOPTS,
     {NULL, 0, NULL, 0},
 };
@@ -67,6 +74,10 @@ static void registry_usage(FILE *f)
             "  -o, --output FILE      write the report to FILE\n"
             "  --exit-code N          exit N when a tag is stale or findings exist\n"
             "  -q, --quiet            no progress and no warnings\n"
+            "  --server URL --token T [--server-ca FILE | --server-fingerprint sha256:HEX]\n"
+            "                         [--server-host NAME]\n"
+            "                         upload the report and each image scanned in this\n"
+            "                         run to `mamori server` (MAMORI_TOKEN for --token)\n"
             "\n"
             "       %s registry check HOST[:PORT] [options]: the registry's own security\n"
             "       (anonymous pull/push/catalog, plain HTTP, SP 800-190 3.2.3; see\n"
@@ -190,6 +201,54 @@ static int write_report(const mm_regscan_report *rep, bool json, const char *out
     return rc;
 }
 
+/* --server: the registry report, then the stored result of every image
+ * this run scanned (once per manifest digest).  0 or EXIT_ERROR (printed). */
+static int upload(const cli_vuln *v, mm_store *store, const mm_regscan_report *rep,
+                  bool quiet)
+{
+    mm_fleet_client_opts co = {0};
+    co.server = v->server;
+    co.token = v->token ? v->token : getenv("MAMORI_TOKEN");
+    co.ca_file = v->server_ca;
+    co.fingerprint = v->server_fp;
+    char *doc = NULL, *id = NULL;
+    if (mm_regscan_report_json(&doc, rep) < 0)
+        return cli_fail("--server: ");
+    int rc = mm_fleet_upload_report(&co, doc, strlen(doc), v->server_host, &id);
+    free(doc);
+    if (rc)
+        return cli_fail("--server: ");
+    size_t images = 0;
+    const char *last = NULL;
+    for (size_t i = 0; i < mm_regscan_report_image_count(rep); i++) {
+        const mm_regscan_image *im = mm_regscan_report_image(rep, i);
+        if (im->status != MM_REGSCAN_SCANNED || !im->manifest_digest ||
+            (last && !strcmp(last, im->manifest_digest)))
+            continue;
+        last = im->manifest_digest;
+        mm_scan_record *sr = NULL;
+        if (mm_store_get_latest(store, im->manifest_digest, &sr) < 0 || !sr->report_json) {
+            fprintf(stderr, "%s: --server: %s/%s:%s: no stored result to upload\n", prog,
+                    im->registry, im->repository, im->tag);
+            mm_scan_record_free(sr);
+            continue;
+        }
+        rc = mm_fleet_upload_report(&co, sr->report_json, strlen(sr->report_json),
+                                    v->server_host, NULL);
+        mm_scan_record_free(sr);
+        if (rc) {
+            free(id);
+            return cli_fail("--server: ");
+        }
+        images++;
+    }
+    if (!quiet)
+        fprintf(stderr, "%s: uploaded to %s as scan %s, with %zu image scan%s\n", prog,
+                v->server, id ? id : "?", images, images == 1 ? "" : "s");
+    free(id);
+    return 0;
+}
+
 static int registry_scan(int argc, char **argv)
 {
     mm_regscan_opts o;
@@ -235,6 +294,8 @@ static int registry_scan(int argc, char **argv)
                 o.max_images = (size_t)n;
             break;
         case CLI_OPT_EXIT_CODE: case CLI_OPT_DB_PATH: case CLI_OPT_DB_MAX_AGE:
+        case CLI_OPT_SERVER: case CLI_OPT_TOKEN: case CLI_OPT_SERVER_CA:
+        case CLI_OPT_SERVER_HOST: case CLI_OPT_SERVER_FINGERPRINT:
             if (cli_vuln_option(&vo, c, optarg) < 0)
                 goto out;
             break;
@@ -330,6 +391,8 @@ static int registry_scan(int argc, char **argv)
             }
         }
         ret = write_report(rep, json, output);
+        if (ret == 0 && vo.server)
+            ret = upload(&vo, store, rep, quiet);
         mm_regscan_summary s;
         mm_regscan_report_summary(rep, &s);
         if (ret == 0 && s.errors) {

@@ -144,6 +144,9 @@ int cli_vuln_option(cli_vuln *v, int c, const char *arg)
     case CLI_OPT_SERVER_HOST:
         v->server_host = arg;
         return 1;
+    case CLI_OPT_SERVER_FINGERPRINT:
+        v->server_fp = arg;
+        return 1;
     case CLI_OPT_DB_PATH:
         v->db_path = arg;
         return 1;
@@ -253,6 +256,7 @@ int cli_report(mm_result *r, const mm_pipeline_outcome *oc, const cli_vuln *v,
         co.server = v->server;
         co.token = v->token ? v->token : getenv("MAMORI_TOKEN");
         co.ca_file = v->server_ca;
+        co.fingerprint = v->server_fp;
         char *id = NULL;
         if (mm_fleet_upload_scan(&co, r, v->server_host, &id) != 0)
             exit_status = cli_fail("--server: ");
@@ -362,7 +366,7 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
         case CLI_OPT_SEVERITY: case CLI_OPT_IGNORE_UNFIXED:
         case CLI_OPT_EXIT_CODE: case CLI_OPT_IGNOREFILE: case CLI_OPT_DB_PATH:
         case CLI_OPT_DB_MAX_AGE: case CLI_OPT_SERVER: case CLI_OPT_TOKEN:
-        case CLI_OPT_SERVER_CA: case CLI_OPT_SERVER_HOST:
+        case CLI_OPT_SERVER_CA: case CLI_OPT_SERVER_HOST: case CLI_OPT_SERVER_FINGERPRINT:
             if (cli_vuln_option(&vo, c, optarg) < 0)
                 return EXIT_ERROR;
             break;

@@ -50,7 +50,8 @@ static void server_usage(FILE *f)
 "Roles: admin, operator, viewer, agent (bound to --host), ci.\n"
 "Send options: --spool DIR (default STATE/spool), --spool-max N (1000000 events),\n"
 "  --batch N (500), --wait S (seconds to keep trying at the end, 60),\n"
-"  --ca-file FILE (the server's certificate), --insecure\n");
+"  --ca-file FILE (the server's certificate), --server-fingerprint sha256:HEX (pin it\n"
+"  instead: the fingerprint the server printed), --insecure\n");
 }
 
 static char *state_dir_default(void)
@@ -96,10 +97,13 @@ typedef struct sopts {
     const char *server, *token, *host_id, *spool, *ca;
     uint64_t spool_max;
     char *state_buf, *db_buf, *spool_buf;
+    const char *fingerprint;   /* send --server-fingerprint (issue 18) */
     const char *config, *vulndb;   /* issue 19 */
     double tick, ret_every;
     bool no_sched;
 } sopts;
+
+#define OPT_SERVER_FP 1690     /* issue 18: outside the enum, to merge cleanly */
 
 static int parse(sopts *o, int argc, char **argv)
 {
@@ -126,6 +130,7 @@ static int parse(sopts *o, int argc, char **argv)
         {"batch", required_argument, NULL, OPT_BATCH},
         {"wait", required_argument, NULL, OPT_WAIT},
         {"ca-file", required_argument, NULL, OPT_CA},
+        {"server-fingerprint", required_argument, NULL, OPT_SERVER_FP},
         {"server-ca", required_argument, NULL, OPT_CA},
         {"insecure", no_argument, NULL, OPT_INSECURE},
         {"config", required_argument, NULL, OPT_CONFIG},
@@ -160,6 +165,7 @@ static int parse(sopts *o, int argc, char **argv)
         case OPT_HOST_ID: o->host_id = optarg; break;
         case OPT_SPOOL: o->spool = optarg; break;
         case OPT_CA: o->ca = optarg; break;
+        case OPT_SERVER_FP: o->fingerprint = optarg; break;
         case OPT_CONFIG: o->config = optarg; break;
         case OPT_VULNDB: o->vulndb = optarg; break;
         case OPT_NO_SCHED: o->no_sched = true; break;
@@ -322,6 +328,7 @@ int cli_forward_events(FILE *fin, const char *in, const cli_forward *fw)
     so.client.token = fw->token;
     so.client.ca_file = fw->ca;
     so.client.insecure = fw->insecure;
+    so.client.fingerprint = fw->fingerprint;
     so.host_id = fw->host_id;
     so.spool_dir = fw->spool;
     so.spool_max_events = fw->spool_max;
@@ -402,6 +409,7 @@ static int send_cmd(int argc, char **argv)
         mkdir_p(o.state);   /* the default spool lives in the state folder */
     fw.host_id = o.host_id;
     fw.ca = o.ca;
+    fw.fingerprint = o.fingerprint;
     fw.insecure = o.insecure;
     fw.spool = o.spool;
     fw.spool_max = o.spool_max;

@@ -125,6 +125,9 @@ typedef struct mm_fleet_client_opts {
     const char *ca_file;     /* the server's certificate (self-signed) or CA */
     bool insecure;           /* no TLS verification (tests only) */
     long timeout_s;          /* 0 = 30 */
+    const char *fingerprint; /* "sha256:HEX" as `mamori server` prints it: the
+                                server's certificate must have this SHA-256
+                                (then no CA file is needed) */
 } mm_fleet_client_opts;
 
 /* Uploads a scan result as its JSON report (POST /api/v1/scans); host names
@@ -132,7 +135,8 @@ typedef struct mm_fleet_client_opts {
 int mm_fleet_upload_scan(const mm_fleet_client_opts *o, mm_result *r,
                          const char *host, char **scan_id);
 /* Uploads a report already in JSON (schemaVersion 1, kind, findings; any
- * other members are stored with it), as mm_fleet_upload_scan does. */
+ * other members are stored with it), as mm_fleet_upload_scan does: a
+ * registry scan's report, a registry check, a scan kept in the local store. */
 int mm_fleet_upload_report(const mm_fleet_client_opts *o, const char *json, size_t len,
                            const char *host, char **scan_id);
 
@@ -154,6 +158,11 @@ typedef struct mm_fleet_sender_stats {
     uint64_t spooled;        /* waiting on disk now */
     uint64_t pending;        /* waiting in memory now */
     uint64_t failures;       /* requests that failed (server away) */
+    /* host inventory snapshots (mm_fleet_sender_inventory, issue 18) */
+    uint64_t inventories_sent;      /* stored by the server */
+    uint64_t inventories_waiting;   /* in the spool now (0 or 1) */
+    uint64_t inventories_replaced;  /* replaced in the spool by a newer one */
+    uint64_t inventories_refused;   /* refused as malformed or too large (4xx) */
 } mm_fleet_sender_stats;
 
 void mm_fleet_sender_opts_init(mm_fleet_sender_opts *o);
@@ -167,6 +176,13 @@ int mm_fleet_sender_push(mm_fleet_sender *s, const char *json, size_t len);
 /* Sends everything pending and spooled, retrying up to wait_s seconds:
  * 0 when all went, MM_ENET when the server stayed away. */
 int mm_fleet_sender_flush(mm_fleet_sender *s, double wait_s);
+/* One host inventory snapshot (a JSON object, mm_host_inventory_json's
+ * shape): host_id and a snapshot id are set, it goes through the spool
+ * like a batch (POST /api/v1/inventory, in order with the events), and it
+ * replaces an older snapshot still waiting there.  A snapshot the server
+ * refuses as malformed or too large is counted (inventories_refused) and
+ * dropped; MM_EAUTH when the token is refused. */
+int mm_fleet_sender_inventory(mm_fleet_sender *s, const char *json, size_t len);
 /* Sends a heartbeat with the sender's counts. */
 int mm_fleet_sender_heartbeat(mm_fleet_sender *s);
 void mm_fleet_sender_stats_get(const mm_fleet_sender *s, mm_fleet_sender_stats *st);

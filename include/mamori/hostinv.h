@@ -155,6 +155,30 @@ void mm_commands_free(mm_commands *c);
 /* The commands, then counts per user and per container. */
 int mm_commands_write(FILE *f, const mm_commands *c, bool json);
 
+/* ---- the host inventory an agent streams (`mamori agent --mamori-server`) ----------- */
+
+typedef struct mm_host_inventory_opts {
+    mm_containers_opts containers;   /* where the engines are */
+    const char *wtmp, *btmp;         /* NULL = /var/log/{wtmp,btmp}; "" = not read */
+    const char *proc_root;           /* NULL = /proc */
+    const char *os_release;          /* NULL = /etc/os-release (then /usr/lib/os-release) */
+    size_t max_procs;                /* 0 = 20,000 (the newest pids beyond are left out) */
+    size_t max_logins;               /* 0 = 500 sessions and 500 failed logins, newest */
+    size_t max_cmdline;              /* bytes of a command line kept; 0 = 1024 */
+} mm_host_inventory_opts;
+
+/* One snapshot of the host as a compact JSON object (docs/api.md, POST
+ * /api/v1/inventory without host_id):
+ *   {"collected": EPOCH, "os": {name, id, version, kernel, arch, hostname},
+ *    "processes": [{pid, ppid, user, name, cmdline, exe, container_id}],
+ *    "logins": [{user, tty, from, ts, kind: "login"|"failed"}],
+ *    "containers": [{id, name, image, engine, state, user, privileged, read_only,
+ *                    mounts: [{source, destination, rw}], disk_bytes}]}
+ * A part that cannot be read (no wtmp, no engine) is left empty and named
+ * in *notes (a string joined by "; ", NULL when none; the caller frees).
+ * *out is the caller's. */
+int mm_host_inventory_json(char **out, char **notes, const mm_host_inventory_opts *o);
+
 #ifdef __cplusplus
 }
 #endif

@@ -58,6 +58,9 @@ static const route routes[] = {
     {"GET", "/api/v1/retention", false, READERS, route_retention_get},
     {"PUT", "/api/v1/retention", false, ROLE_ADMIN, route_retention_put},
     {"GET", "/api/v1/alerts", false, READERS, route_alerts_list},
+    /* issue 18: host inventory from agents, and read back per host */
+    {"POST", "/api/v1/inventory", false, ROLE_ADMIN | ROLE_AGENT, route_inventory_ingest},
+    {"GET", "/api/v1/hosts/", true, READERS, route_host_inventory},
 };
 
 static bool state_changing(const char *m)
@@ -304,7 +307,7 @@ void mm_fleet_handle(void *fleet, const mm_http_req *rq, mm_http_resp *resp)
     fleet_security_headers(resp, strcmp(rq->path, "/") == 0 || mm_str_startswith(rq->path, "/ui/"));
     int status = resp->status ? resp->status : 500;
     count_status(f, status);
-    if (state_changing(rq->method))
+    if (state_changing(rq->method) && !fc.audited)
         fleet_audit(f, fc.caller.role_bit ? &fc.caller : NULL, rq->peer, rq->method,
                     rq->path, status, fc.detail[0] ? fc.detail : NULL);
 }

@@ -42,12 +42,19 @@ int fleet_hc_init(fleet_hc *h, const mm_fleet_client_opts *o)
                         mm_str_startswith(o->server, "http://")))
         return mm_error_set(MM_EINVAL, "--server '%s': want https://HOST:PORT",
                             o->server ? o->server : "");
+    h->pin[0] = 0;
+    if (o->fingerprint) {
+        int prc = mm_http_pin_parse(o->fingerprint, h->pin);
+        if (prc)
+            return mm_error_wrap(prc, "--server-fingerprint: ");
+    }
     mm_http_opts ho = {
         .connect_timeout_s = 10,
         .total_timeout_s = o->timeout_s > 0 ? o->timeout_s : 30,
         .max_body = MAX_REPLY,
         .ca_file = o->ca_file,
         .insecure = o->insecure,
+        .pin_sha256 = h->pin[0] ? h->pin : NULL,
     };
     mm_http *c = NULL;
     int rc = mm_http_new(&c, &ho);

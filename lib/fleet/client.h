@@ -11,6 +11,7 @@
 typedef struct fleet_hc {
     void *c;    /* mm_http * (util/http.h) */
     const mm_fleet_client_opts *o;
+    char pin[65];   /* the parsed fingerprint, "" when none */
 } fleet_hc;
 
 int fleet_hc_init(fleet_hc *h, const mm_fleet_client_opts *o);

@@ -4,7 +4,11 @@
  * statements with text parameters through PQexecParams (never spliced
  * into the SQL), scripts without parameters through PQexec.  A connection
  * found broken is reset once before the statement is tried again, outside
- * a transaction only.
+ * a transaction only.  INSERT statements are prepared once per connection
+ * (PQprepare, keyed by their text) and then only executed: ingest sends the
+ * same 100-row statement for every chunk of events, whose parse and plan
+ * used to cost PostgreSQL more than the rows themselves.  Queries are not
+ * prepared, so their plans stay custom to each call's parameters.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +22,32 @@ typedef struct pg_db {
     fdb base;
     PGconn *c;
     bool in_tx;
+    mm_map *prepared;   /* sql -> statement name (on this connection) */
+    unsigned nprepared;
 } pg_db;
+
+#define MAX_PREPARED 64
+
+/* The name of sql prepared on this connection, preparing it when new;
+ * NULL when it cannot be (then the statement runs unprepared). */
+static const char *prepared(pg_db *p, const char *sql, int np)
+{
+    if (np == 0 || strncmp(sql, "INSERT", 6) != 0)
+        return NULL;
+    const char *name = mm_map_get(p->prepared, sql);
+    if (name || mm_map_count(p->prepared) >= MAX_PREPARED)
+        return name;
+    char *n = mm_xasprintf("mm_ins_%u", ++p->nprepared);
+    PGresult *r = PQprepare(p->c, n, sql, np, NULL);
+    bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok) {
+        free(n);
+        return NULL;
+    }
+    mm_map_put(p->prepared, sql, n);
+    return n;
+}
 
 static int pg_err(pg_db *p, PGresult *r)
 {
@@ -35,13 +64,18 @@ static int pg_err(pg_db *p, PGresult *r)
 static PGresult *run(pg_db *p, const char *sql, int np, const char *const *prm)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
+        const char *name = prepared(p, sql, np);
         PGresult *r = np == 0 && strchr(sql, ';')
             ? PQexec(p->c, sql)
-            : PQexecParams(p->c, sql, np, NULL, prm, NULL, NULL, 0);
+            : name ? PQexecPrepared(p->c, name, np, prm, NULL, NULL, 0)
+                   : PQexecParams(p->c, sql, np, NULL, prm, NULL, NULL, 0);
         if (PQstatus(p->c) == CONNECTION_OK || p->in_tx || attempt)
             return r;
         PQclear(r);
         PQreset(p->c);   /* the server restarted: one more try */
+        /* a new connection has no prepared statements */
+        mm_map_free(p->prepared, free);
+        p->prepared = mm_map_new();
     }
     return NULL;
 }
@@ -104,6 +138,7 @@ static void pg_close(fdb *db)
 {
     pg_db *p = (pg_db *)db;
     PQfinish(p->c);
+    mm_map_free(p->prepared, free);
     pthread_mutex_destroy(&p->base.mu);
     free(p);
 }
@@ -121,6 +156,7 @@ int fdb_pg_open(fdb **out, const char *conninfo)
     pg_db *p = mm_xcalloc(1, sizeof *p);
     p->base.ops = &pg_ops;
     pthread_mutex_init(&p->base.mu, NULL);
+    p->prepared = mm_map_new();
     p->c = PQconnectdb(conninfo);
     if (!p->c || PQstatus(p->c) != CONNECTION_OK) {
         char *msg = mm_xstrdup(p->c ? PQerrorMessage(p->c) : "out of memory");

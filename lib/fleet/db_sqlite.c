@@ -42,7 +42,7 @@ static int prep(sq_db *s, const char *sql, int np, const char *const *p, sqlite3
         if (!p[i])
             rc = sqlite3_bind_null(st, i + 1);
         else
-            rc = sqlite3_bind_text(st, i + 1, p[i], -1, SQLITE_TRANSIENT);
+            rc = sqlite3_bind_text(st, i + 1, p[i], -1, SQLITE_STATIC); /* outlives the step */
         if (rc != SQLITE_OK) {
             if (mm_map_get(s->stmts, sql) != st)
                 sqlite3_finalize(st);

@@ -41,12 +41,14 @@ struct mm_fleet {
     fleet_metrics m;
     mm_map *buckets;               /* token id -> bucket */
     int64_t since_analyze;         /* events stored since the planner's statistics */
+    struct fleet_group *group;     /* issue 18: batches committed together (ingest.c) */
     struct fleet_sessions *sessions; /* console sessions (console.c, issue 20) */
     struct fleet_ops *ops;         /* the scheduler (ops.h, issue 19), or NULL */
     int64_t events_gen;            /* bumped (atomic) when alerts are stored (issue 20b) */
     void (*on_events)(void *);     /* mm_fleet_on_events (under mu) */
     void *on_events_ud;
 };
+void fleet_group_free(struct fleet_group *g);
 
 /* The caller of a request, from its bearer token. */
 typedef struct fleet_caller {
@@ -63,6 +65,10 @@ int fleet_migrate(fdb *db);
 int fleet_auth(mm_fleet *f, const char *token, fleet_caller *c);
 void fleet_audit(mm_fleet *f, const fleet_caller *c, const char *peer,
                  const char *method, const char *path, int status, const char *detail);
+/* The same with the store's lock held: inside a route's own transaction, so
+ * that its data and its audit line are one commit (ingest, issue 18). */
+int fleet_audit_locked(mm_fleet *f, const fleet_caller *c, const char *peer,
+                       const char *method, const char *path, int status, const char *detail);
 int64_t fleet_now(void);
 
 #define FLEET_MAX_ID 128

@@ -10,6 +10,7 @@
 typedef struct fleet_ctx {
     fleet_caller caller;
     char detail[256];   /* the audit line's detail, set by a route */
+    bool audited;       /* the route wrote its audit line in its transaction */
 } fleet_ctx;
 
 typedef void (*fleet_route_fn)(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
@@ -50,11 +51,35 @@ void route_report(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_resp *);
 bool fleet_id_valid(const char *s);
 /* A time: RFC 3339 text or epoch seconds (number or digits). */
 int fleet_time_parse(const char *s, int64_t *out);
-/* Validates one ingest batch body and returns the events normalised (array
- * of objects with the columns as members); MM_EFORMAT/MM_ELIMIT naming the
- * field ("events[3].id: ...").  host_id gets the batch's host. */
-int fleet_batch_parse(const char *body, size_t len, unsigned max_batch,
-                      json_t **events, char **host_id);
+/* One event of a batch, normalised: the columns (borrowed from the
+ * batch's parsed document) and its JSON text. */
+typedef struct fleet_event {
+    const char *event_id, *kind, *severity, *section, *rule, *title, *image, *container,
+               *host_id;
+    int64_t ts;
+    const char *body;            /* the event as sent (or serialised again) */
+    char *img_owned, *body_owned;
+} fleet_event;
+typedef struct fleet_batch {
+    json_t *doc;
+    char *text;                  /* the body's copy the event texts point into */
+    char *host_id;
+    fleet_event *ev;             /* each id once */
+    size_t n;
+} fleet_batch;
+/* Validates one ingest batch body and returns its events normalised;
+ * MM_EFORMAT/MM_ELIMIT naming the field ("events[3].id: ...").  Free with
+ * fleet_batch_free (also after an error). */
+int fleet_batch_parse(const char *body, size_t len, unsigned max_batch, fleet_batch *out);
+void fleet_batch_free(fleet_batch *b);
+/* PostgreSQL: a whole batch in one statement (ingest_pg.c): the columns as
+ * array literals; fleet_pg_insert_sql takes host, received, then arr[0..9]. */
+typedef struct fleet_pg_rows {
+    char *arr[10];
+} fleet_pg_rows;
+extern const char fleet_pg_insert_sql[];
+void fleet_pg_rows_build(fleet_pg_rows *r, const fleet_event *ev, size_t n);
+void fleet_pg_rows_free(fleet_pg_rows *r);
 /* Validates a scan report body: the findings normalised, and the facts. */
 typedef struct fleet_scan_facts {
     char *kind, *target, *image;
@@ -63,5 +88,19 @@ typedef struct fleet_scan_facts {
 } fleet_scan_facts;
 int fleet_scan_parse(const char *body, size_t len, fleet_scan_facts *out);
 void fleet_scan_facts_free(fleet_scan_facts *s);
+
+/* Host inventory (inventory.c, issue 18). */
+typedef struct fleet_inventory {
+    char *host_id, *snapshot_id;   /* snapshot_id may be NULL */
+    int64_t collected;
+    char *body;                    /* {"os":..,"processes":..,"logins":..,"containers":..} */
+    size_t nprocs, nlogins, nctrs;
+} fleet_inventory;
+/* Validates an inventory body (caps: 20,000 processes, 5,000 logins, 5,000
+ * containers of 256 mounts): MM_EFORMAT/MM_ELIMIT naming the field. */
+int fleet_inventory_parse(const char *body, size_t len, fleet_inventory *out);
+void fleet_inventory_free(fleet_inventory *v);
+void route_inventory_ingest(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_resp *);
+void route_host_inventory(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_resp *);
 
 #endif

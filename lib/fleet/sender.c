@@ -4,6 +4,9 @@
  * away, resends in order, and the counts (accepted, duplicates, dropped)
  * that the agent reports.  Batch files are named SEQ-COUNT.batch (SEQ is
  * 16 digits, so names sort by age) and hold the exact request body.
+ * Host inventory snapshots (issue 18) take the same road as SEQ-0.inv
+ * files sent to /api/v1/inventory; a newer snapshot replaces the older
+ * ones still waiting (the server keeps only the latest per host).
  */
 #include <stdlib.h>
 #include <dirent.h>
@@ -23,6 +26,7 @@
 typedef struct spooled {
     uint64_t seq;
     unsigned count;
+    bool inv;               /* an inventory snapshot (SEQ-0.inv) */
 } spooled;
 
 struct mm_fleet_sender {
@@ -45,9 +49,10 @@ void mm_fleet_sender_opts_init(mm_fleet_sender_opts *o)
     memset(o, 0, sizeof *o);
 }
 
-static char *spool_path(const mm_fleet_sender *s, uint64_t seq, unsigned count)
+static char *spool_path(const mm_fleet_sender *s, uint64_t seq, unsigned count, bool inv)
 {
-    return mm_xasprintf("%s/%016llu-%u.batch", s->o.spool_dir, (unsigned long long)seq, count);
+    return mm_xasprintf("%s/%016llu-%u.%s", s->o.spool_dir, (unsigned long long)seq, count,
+                        inv ? "inv" : "batch");
 }
 
 static int cmp_spool(const void *a, const void *b)
@@ -56,26 +61,36 @@ static int cmp_spool(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static void spool_add(mm_fleet_sender *s, uint64_t seq, unsigned count)
+static void spool_add(mm_fleet_sender *s, uint64_t seq, unsigned count, bool inv)
 {
     if (s->nspool == s->capspool) {
         s->capspool = s->capspool ? 2 * s->capspool : 64;
         s->spool = mm_xrealloc(s->spool, s->capspool * sizeof *s->spool);
     }
-    s->spool[s->nspool++] = (spooled){seq, count};
+    s->spool[s->nspool++] = (spooled){seq, count, inv};
     s->st.spooled += count;
+    if (inv)
+        s->st.inventories_waiting++;
+}
+
+/* Removes entry i of the spool (its file too). */
+static void spool_remove(mm_fleet_sender *s, size_t i, bool dropped)
+{
+    char *p = spool_path(s, s->spool[i].seq, s->spool[i].count, s->spool[i].inv);
+    unlink(p);
+    free(p);
+    s->st.spooled -= s->spool[i].count;
+    if (s->spool[i].inv)
+        s->st.inventories_waiting--;
+    if (dropped)
+        s->st.dropped += s->spool[i].count;
+    memmove(s->spool + i, s->spool + i + 1, (s->nspool - i - 1) * sizeof *s->spool);
+    s->nspool--;
 }
 
 static void spool_pop(mm_fleet_sender *s, bool dropped)
 {
-    char *p = spool_path(s, s->spool[0].seq, s->spool[0].count);
-    unlink(p);
-    free(p);
-    s->st.spooled -= s->spool[0].count;
-    if (dropped)
-        s->st.dropped += s->spool[0].count;
-    memmove(s->spool, s->spool + 1, (s->nspool - 1) * sizeof *s->spool);
-    s->nspool--;
+    spool_remove(s, 0, dropped);
 }
 
 static int spool_load(mm_fleet_sender *s)
@@ -92,8 +107,8 @@ static int spool_load(mm_fleet_sender *s)
         unsigned count;
         char tail[16];
         if (sscanf(e->d_name, "%16llu-%u.%15s", &seq, &count, tail) == 3) {
-            if (strcmp(tail, "batch") == 0)
-                spool_add(s, seq, count);
+            if (strcmp(tail, "batch") == 0 || strcmp(tail, "inv") == 0)
+                spool_add(s, seq, count, tail[0] == 'i');
             else if (strcmp(tail, "tmp") == 0) { /* a write cut short: never sent */
                 char *p = mm_xasprintf("%s/%s", s->o.spool_dir, e->d_name);
                 unlink(p);
@@ -150,6 +165,8 @@ static char *batch_body(const mm_fleet_sender *s, const char *events, size_t len
     return mm_buf_detach(&b);
 }
 
+static int spool_write(mm_fleet_sender *s, unsigned n, bool inv, const char *body);
+
 /* Writes the pending batch to the spool, dropping the oldest over the cap. */
 static int spool_pending(mm_fleet_sender *s)
 {
@@ -161,54 +178,66 @@ static int spool_pending(mm_fleet_sender *s)
     if (n > s->o.spool_max_events) {
         s->st.dropped += n;
     } else {
-        uint64_t seq = s->next_seq++;
         char *body = batch_body(s, s->pending.data, s->pending.len);
-        char *path = spool_path(s, seq, n);
-        char *tmp = mm_xasprintf("%s/%016llu-%u.tmp", s->o.spool_dir, (unsigned long long)seq, n);
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        size_t len = strlen(body), off = 0;
-        bool ok = fd >= 0;
-        while (ok && off < len) {
-            ssize_t w = write(fd, body + off, len - off);
-            if (w < 0 && errno == EINTR)
-                continue;
-            ok = w > 0;
-            off += ok ? (size_t)w : 0;
-        }
-        if (fd >= 0 && close(fd) != 0)
-            ok = false;
-        if (ok && rename(tmp, path) != 0)
-            ok = false;
-        int rc = 0;
-        if (!ok) {
-            rc = mm_error_set(MM_EIO, "%s: cannot spool a batch: %s", path, strerror(errno));
-            unlink(tmp);
-        }
-        free(tmp);
-        free(path);
+        int rc = spool_write(s, n, false, body);
         free(body);
         if (rc)
             return rc;   /* the batch stays pending */
-        spool_add(s, seq, n);
     }
     mm_buf_clear(&s->pending);
     s->npending = 0;
     return 0;
 }
 
+/* Writes one request body to the spool (a temp file renamed into place). */
+static int spool_write(mm_fleet_sender *s, unsigned n, bool inv, const char *body)
+{
+    uint64_t seq = s->next_seq++;
+    char *path = spool_path(s, seq, n, inv);
+    char *tmp = mm_xasprintf("%s/%016llu-%u.tmp", s->o.spool_dir, (unsigned long long)seq, n);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    size_t len = strlen(body), off = 0;
+    bool ok = fd >= 0;
+    while (ok && off < len) {
+        ssize_t w = write(fd, body + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        ok = w > 0;
+        off += ok ? (size_t)w : 0;
+    }
+    if (fd >= 0 && close(fd) != 0)
+        ok = false;
+    if (ok && rename(tmp, path) != 0)
+        ok = false;
+    int rc = 0;
+    if (!ok) {
+        rc = mm_error_set(MM_EIO, "%s: cannot spool a batch: %s", path, strerror(errno));
+        unlink(tmp);
+    }
+    free(tmp);
+    free(path);
+    if (rc)
+        return rc;
+    spool_add(s, seq, n, inv);
+    return 0;
+}
+
 /* One request; 0 delivered, MM_ENET retry later, other: refused */
-static int deliver(mm_fleet_sender *s, const char *body, size_t len)
+static int deliver(mm_fleet_sender *s, bool inv, const char *body, size_t len)
 {
     long status;
     mm_buf reply = MM_BUF_INIT;
-    int rc = fleet_hc_post(&s->h, "/api/v1/events", body, len, &status, &reply);
-    if (rc == 0 && status == 200) {
+    int rc = fleet_hc_post(&s->h, inv ? "/api/v1/inventory" : "/api/v1/events", body, len,
+                           &status, &reply);
+    if (rc == 0 && status == 200 && inv) {
+        s->st.inventories_sent++;
+    } else if (rc == 0 && status == 200) {
         json_t *j = json_loadb(reply.data ? reply.data : "", reply.len, 0, NULL);
         s->st.accepted += (uint64_t)json_integer_value(json_object_get(j, "accepted"));
         s->st.duplicates += (uint64_t)json_integer_value(json_object_get(j, "duplicates"));
         json_decref(j);
     } else if (rc == 0) {
-        rc = fleet_status_error(status, &reply, "events");
+        rc = fleet_status_error(status, &reply, inv ? "inventory" : "events");
         if (status == 429 || status >= 500 || status == 408)
             rc = MM_ENET;
     }
@@ -229,7 +258,8 @@ static int pump(mm_fleet_sender *s)
     int rc = 0;
     if (mm_now() >= s->next_try) {
         while (s->nspool) {
-            char *p = spool_path(s, s->spool[0].seq, s->spool[0].count);
+            bool inv = s->spool[0].inv;
+            char *p = spool_path(s, s->spool[0].seq, s->spool[0].count, inv);
             char *data = NULL;
             size_t len = 0;
             rc = mm_file_read(p, 64u << 20, &data, &len);
@@ -238,15 +268,23 @@ static int pump(mm_fleet_sender *s)
                 spool_pop(s, true);
                 continue;
             }
-            rc = deliver(s, data, len);
+            rc = deliver(s, inv, data, len);
             free(data);
+            if (rc == MM_EFORMAT && inv) {
+                /* a snapshot the server refuses (too large, malformed) never
+                 * passes: counted, and the road stays open for the events */
+                s->st.inventories_refused++;
+                spool_pop(s, false);
+                rc = 0;
+                continue;
+            }
             if (rc)
                 break;
             spool_pop(s, false);
         }
         if (rc == 0 && s->npending) {
             char *body = batch_body(s, s->pending.data, s->pending.len);
-            rc = deliver(s, body, strlen(body));
+            rc = deliver(s, false, body, strlen(body));
             free(body);
             if (rc == 0) {
                 mm_buf_clear(&s->pending);
@@ -290,6 +328,36 @@ int mm_fleet_sender_push(mm_fleet_sender *s, const char *json, size_t len)
     if (s->npending >= s->o.batch)
         return pump(s);
     return 0;
+}
+
+int mm_fleet_sender_inventory(mm_fleet_sender *s, const char *json, size_t len)
+{
+    json_error_t je;
+    json_t *doc = json_loadb(json, len, 0, &je);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return mm_error_set(MM_EFORMAT, "inventory: not a JSON object%s%s", doc ? "" : ": ",
+                            doc ? "" : je.text);
+    }
+    char id[64];
+    snprintf(id, sizeof id, "%s-inv-%llu", s->boot, (unsigned long long)++s->next_id);
+    json_object_set_new(doc, "host_id", json_string(s->o.host_id));
+    json_object_set_new(doc, "id", json_string(id));
+    char *body = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(doc);
+    if (!body)
+        return mm_error_set(MM_EFORMAT, "inventory: cannot be serialised");
+    /* the older snapshots still waiting are replaced by this one */
+    for (size_t i = s->nspool; i-- > 0;)
+        if (s->spool[i].inv) {
+            spool_remove(s, i, false);
+            s->st.inventories_replaced++;
+        }
+    int rc = spool_write(s, 0, true, body);
+    free(body);
+    if (rc)
+        return rc;
+    return pump(s);
 }
 
 int mm_fleet_sender_flush(mm_fleet_sender *s, double wait_s)

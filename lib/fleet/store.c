@@ -84,6 +84,9 @@ static const char *const migrations[] = {
      * change): the console's summary and images read these, not findings */
     "CREATE TABLE scan_counts (scan_seq BIGINT NOT NULL, severity TEXT NOT NULL,"
     " kind TEXT NOT NULL, n BIGINT NOT NULL, PRIMARY KEY (scan_seq, severity, kind));",
+    /* 5 (issue 18): the newest host inventory snapshot of each host */
+    ("CREATE TABLE inventory (host_id TEXT PRIMARY KEY, snapshot_id TEXT,"
+     " collected BIGINT NOT NULL, received BIGINT NOT NULL, body TEXT NOT NULL);"),
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -317,8 +320,8 @@ int fleet_auth(mm_fleet *f, const char *token, fleet_caller *c)
     return c->role_bit ? 0 : mm_error_set(MM_EAUTH, "unknown or revoked token");
 }
 
-void fleet_audit(mm_fleet *f, const fleet_caller *c, const char *peer,
-                 const char *method, const char *path, int status, const char *detail)
+int fleet_audit_locked(mm_fleet *f, const fleet_caller *c, const char *peer,
+                       const char *method, const char *path, int status, const char *detail)
 {
     char now[24], st[16];
     snprintf(now, sizeof now, "%lld", (long long)fleet_now());
@@ -327,11 +330,19 @@ void fleet_audit(mm_fleet *f, const fleet_caller *c, const char *peer,
     char *pth = mm_xstrndup(path, 512);
     const char *p[] = {now, who ? c->id : NULL, who ? c->name : NULL, who ? c->role : NULL,
                        peer, method, pth, st, detail};
-    fdb_lock(f->db);
-    fdb_exec(f->db, "INSERT INTO audit (ts, token_id, token_name, role, peer, method, path,"
-             " status, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", 9, p, NULL);
-    fdb_unlock(f->db);
+    int rc = fdb_exec(f->db, "INSERT INTO audit (ts, token_id, token_name, role, peer, method,"
+                      " path, status, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", 9, p,
+                      NULL);
     free(pth);
+    return rc;
+}
+
+void fleet_audit(mm_fleet *f, const fleet_caller *c, const char *peer,
+                 const char *method, const char *path, int status, const char *detail)
+{
+    fdb_lock(f->db);
+    fleet_audit_locked(f, c, peer, method, path, status, detail);
+    fdb_unlock(f->db);
 }
 
 void mm_fleet_opts_init(mm_fleet_opts *o)
@@ -373,6 +384,7 @@ void mm_fleet_close(mm_fleet *f)
         return;
     mm_fleet_ops_stop(f);
     fdb_close(f->db);
+    fleet_group_free(f->group);
     mm_map_free(f->buckets, free);
     fleet_sessions_free(f->sessions);   /* issue 20 */
     pthread_mutex_destroy(&f->mu);

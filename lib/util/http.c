@@ -81,6 +81,7 @@ void mm_http_setup(CURL *e, const char *url, const mm_http_opts *o, char *errbuf
     }
     if (o->unix_socket)
         curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, o->unix_socket);
+    mm_http_pin_setup(e, o->pin_sha256);   /* issue 18: http_pin.c */
     /* proxies: nothing set, so libcurl reads http_proxy, https_proxy,
      * all_proxy and no_proxy from the environment */
 }

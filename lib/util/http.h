@@ -49,7 +49,17 @@ typedef struct mm_http_opts {
     const char *unix_socket; /* connect to this Unix socket (a local daemon's
                               * API, e.g. Docker's); the URL still says
                               * http://localhost/... */
+    const char *pin_sha256;  /* 64 lowercase hex digits (mm_http_pin_parse):
+                              * the server's certificate must have this
+                              * SHA-256 fingerprint; CA and name unchecked
+                              * (http_pin.c) */
 } mm_http_opts;
+
+/* "sha256:HEX", "SHA256:AB:CD:..." or bare hex -> 64 lowercase hex digits
+ * in out; MM_EINVAL naming the expected form. */
+int mm_http_pin_parse(const char *s, char out[65]);
+/* Sets the pin on a handle (mm_http_setup calls it); pin NULL: nothing. */
+void mm_http_pin_setup(CURL *e, const char *pin);
 
 /* libcurl's global set-up, once per process, thread-safe.  0 or MM_ENOMEM. */
 int mm_http_global_init(void);

@@ -506,6 +506,42 @@ class T:
         check(self.reg.host in r.err, "message names the host: %r" % r.err)
 
 
+    def server_upload(self):
+        """--server (issue 18): the registry report and each image scanned in
+        this run reach a real `mamori server`; a viewer token is refused."""
+        self.need()
+        import mmrun
+        import srvkit
+        srvkit.MAMORI = mmrun.mamori_bin()
+        srv = srvkit.Server(os.path.join(self.run.root, "srv"))
+        try:
+            ci = srv.token("ci", "regscan-ci")
+            viewer = srv.token("viewer", "regscan-viewer")
+            d = self.scan("/team/app", "--force", "--server", srv.base, "--token", ci,
+                          "--server-ca", srv.cert, "--server-host", "reg-runner")
+            st, v, _ = srv.req("GET", "/api/v1/scans", viewer,
+                               params={"host": "reg-runner", "limit": 100})
+            eq(st, 200, "scans list")
+            kinds = sorted(x["kind"] for x in v["items"])
+            scanned = d["summary"]["scanned"]
+            eq(kinds.count("registry-scan"), 1, "the registry report: %r" % kinds)
+            eq(len(kinds) - 1, scanned, "one image scan per image scanned: %r" % kinds)
+            st, f, _ = srv.req("GET", "/api/v1/findings", viewer,
+                               params={"host": "reg-runner", "limit": 1000})
+            ids = {x["finding_id"] for x in f["items"]}
+            check("MM-REG-012" in ids, "stale findings stored: %r" % sorted(ids)[:20])
+            check(any(i.startswith("MM-TEST-REGSCAN") for i in ids),
+                  "the images' vulnerabilities stored: %r" % sorted(ids)[:20])
+            r = self.run.run(["registry", "scan", self.reg.host + "/team/old",
+                              "--insecure-registry", self.reg.host, "--db-path", self.db,
+                              "-q", "--server", srv.base, "--token", viewer,
+                              "--server-ca", srv.cert])
+            eq(r.rc, 2, "a viewer token (%s)" % r.describe())
+            check("403" in r.err, r.err)
+        finally:
+            srv.stop()
+
+
 def regkit_time(s):
     import calendar
     return calendar.timegm(time.strptime(s, "%Y-%m-%dT%H:%M:%SZ"))
@@ -516,7 +552,8 @@ def main():
     s = Suite()
     names = ["catalog_paging", "first_run_scans", "stale_reasons", "current_release",
              "json_fields", "second_run_skips", "force_rescans", "new_db_rescans",
-             "broken_image_listed", "multi_arch", "max_images", "exit_code", "table", "bad_targets"]
+             "broken_image_listed", "multi_arch", "max_images", "exit_code", "table", "bad_targets",
+             "server_upload"]
     only = sys.argv[1:]
     try:
         s.case("setup", t.setup)

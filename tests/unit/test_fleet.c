@@ -154,6 +154,57 @@ MM_TEST(store_tokens_and_api)
     mm_fleet_close(NULL);
 }
 
+/* Events are stored as sent (slices of the body): strings holding brackets,
+ * quotes, escapes and UTF-8, spaces and newlines between tokens, members in
+ * any order; an escaped "events" key takes the serialising road.  Each
+ * event reads back equal to what was sent. */
+MM_TEST(event_text_as_sent)
+{
+    snprintf(db_path, sizeof db_path, "%s/text.db", mmt_tmpdir());
+    mm_fleet *f = open_fleet();
+    REQUIRE(f);
+    char *agent, *admin, *id;
+    CHECK_OK(mm_fleet_token_create(f, "a", "agent", "h9", &agent, &id));
+    free(id);
+    CHECK_OK(mm_fleet_token_create(f, "r", "admin", NULL, &admin, &id));
+    free(id);
+    static const char *const bodies[] = {
+        "{ \"events\" : [ {\"id\":\"t1\", \"output\":\"a]}\\\"{ [\\\\\", \"x\":[1, {\"y\":\"]\"}]},\n"
+        "  {\"output_fields\": {\"k\": \"caf\u00e9 \\u00e9\"}, \"id\": \"t2\", \"n\": -1.5e3,"
+        " \"b\": true, \"z\": null} ] , \"host_id\": \"h9\" }",
+        "{\"host_id\":\"h9\",\"ev\\u0065nts\":[{\"id\":\"t3\",\"output\":\"escaped key\"}]}",
+        "{\"host_id\":\"h9\",\"events\":[]}",
+    };
+    int st;
+    for (size_t i = 0; i < 3; i++) {
+        json_t *j = call(f, "POST", "/api/v1/events", agent, bodies[i], NULL, &st);
+        CHECK_INT(st, 200);
+        json_decref(j);
+    }
+    const char *q[] = {"host", "h9", "limit", "10", NULL};
+    json_t *j = call(f, "GET", "/api/v1/events", admin, NULL, q, &st);
+    CHECK_INT(st, 200);
+    json_t *items = json_object_get(j, "items");
+    CHECK_INT(json_array_size(items), 3);
+    json_t *sent0 = json_loads(bodies[0], 0, NULL), *sent1 = json_loads(bodies[1], 0, NULL);
+    REQUIRE(sent0 && sent1);
+    json_t *want[] = {json_array_get(json_object_get(sent0, "events"), 0),
+                      json_array_get(json_object_get(sent0, "events"), 1),
+                      json_array_get(json_object_get(sent1, "events"), 0)};
+    for (size_t i = 0; i < 3 && i < json_array_size(items); i++) {
+        json_t *got = json_object_get(json_array_get(items, i), "event");
+        CHECK(json_equal(got, want[i]));
+    }
+    CHECK_STR(json_string_value(json_object_get(json_array_get(items, 0), "title")),
+              "a]}\"{ [\\");
+    json_decref(sent0);
+    json_decref(sent1);
+    json_decref(j);
+    free(agent);
+    free(admin);
+    mm_fleet_close(f);
+}
+
 MM_TEST(bad_store)
 {
     mm_fleet_opts o;
