@@ -622,7 +622,7 @@ void route_events_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_h
     f->m.events_duplicate += (uint64_t)j.dup;
     f->m.event_batches++;
     f->m.ingest_seconds += mm_now() - t0;
-    if (accepted) {   /* the live streams (console_stream.c) look again now */
+    if (j.accepted) {   /* the live streams (console_stream.c) look again now */
         __atomic_add_fetch(&f->events_gen, 1, __ATOMIC_RELEASE);
         if (f->on_events)
             f->on_events(f->on_events_ud);
