@@ -38,6 +38,9 @@ static const route routes[] = {
     {"DELETE", "/api/v1/tokens/", true, ROLE_ADMIN, route_tokens_revoke},
     {"GET", "/api/v1/whoami", false, READERS | ROLE_AGENT | ROLE_CI, route_whoami},
     {"GET", "/metrics", false, READERS, NULL},
+    /* issue 19 workers: the scan job queue (jobs.c) */
+    {"POST", "/api/v1/jobs", false, ROLE_ADMIN | ROLE_OPERATOR, route_jobs_enqueue},
+    {"GET", "/api/v1/jobs", false, READERS, route_jobs_list},
 };
 
 static bool state_changing(const char *m)

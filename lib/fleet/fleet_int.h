@@ -61,4 +61,6 @@ void fleet_audit(mm_fleet *f, const fleet_caller *c, const char *peer,
 int64_t fleet_now(void);
 
 #define FLEET_MAX_ID 128
+/* Canonical padded base64 into *out (layers.c); MM_EFORMAT otherwise. */
+int fleet_b64_decode(const char *s, char **out, size_t *outlen);
 #endif

@@ -141,6 +141,37 @@ static const char *js(json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
+int fleet_scan_insert(mm_fleet *f, const fleet_scan_facts *sf, const char *body,
+                      size_t len, const char *host, const char *token_id, char sid[33])
+{
+    char now[24], nf[24];
+    hex_id(sid, 16);
+    snprintf(now, sizeof now, "%lld", (long long)fleet_now());
+    size_t n = json_array_size(sf->findings);
+    snprintf(nf, sizeof nf, "%zu", n);
+    char *report = mm_xstrndup(body, len);
+    const char *p[] = {sid, sf->kind, sf->target, sf->image, host, token_id, now, nf, report};
+    int64_t seq = 0;
+    int rc = fdb_exec(f->db, "INSERT INTO scans (scan_id, kind, target, image, host_id, token_id,"
+                      " received, findings, report) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                      9, p, NULL);
+    if (rc == 0)
+        rc = fdb_query_int(f->db, "SELECT seq FROM scans WHERE scan_id = $1", 1, p, 0, &seq);
+    char sq[24];
+    snprintf(sq, sizeof sq, "%lld", (long long)seq);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        json_t *x = json_array_get(sf->findings, i);
+        const char *q[] = {sq, js(x, "finding_id"), js(x, "kind"), js(x, "severity"),
+                           js(x, "section"), js(x, "title"), js(x, "package"), js(x, "path"),
+                           sf->image, host, now};
+        rc = fdb_exec(f->db, "INSERT INTO findings (scan_seq, finding_id, kind, severity,"
+                      " section, title, package, path, image, host_id, ts) VALUES"
+                      " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", 11, q, NULL);
+    }
+    free(report);
+    return rc;
+}
+
 void route_scans_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_http_resp *resp)
 {
     const char *host = mm_http_req_query(rq, "host");
@@ -163,40 +194,18 @@ void route_scans_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_ht
         mm_http_resp_error(resp, rc == MM_ELIMIT ? 413 : 400, "%s", mm_error_last());
         return;
     }
-    char sid[33], now[24], nf[24];
-    hex_id(sid, 16);
-    snprintf(now, sizeof now, "%lld", (long long)fleet_now());
+    char sid[33];
     size_t n = json_array_size(sf.findings);
-    snprintf(nf, sizeof nf, "%zu", n);
-    char *report = mm_xstrndup(rq->body, rq->body_len);
-    const char *p[] = {sid, sf.kind, sf.target, sf.image, host, fc->caller.id, now, nf, report};
-    int64_t seq = 0;
     fdb_lock(f->db);
     rc = fdb_exec(f->db, "BEGIN", 0, NULL, NULL);
     if (rc == 0)
-        rc = fdb_exec(f->db, "INSERT INTO scans (scan_id, kind, target, image, host_id, token_id,"
-                      " received, findings, report) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                      9, p, NULL);
-    if (rc == 0)
-        rc = fdb_query_int(f->db, "SELECT seq FROM scans WHERE scan_id = $1", 1, p, 0, &seq);
-    char sq[24];
-    snprintf(sq, sizeof sq, "%lld", (long long)seq);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        json_t *x = json_array_get(sf.findings, i);
-        const char *q[] = {sq, js(x, "finding_id"), js(x, "kind"), js(x, "severity"),
-                           js(x, "section"), js(x, "title"), js(x, "package"), js(x, "path"),
-                           sf.image, host, now};
-        rc = fdb_exec(f->db, "INSERT INTO findings (scan_seq, finding_id, kind, severity,"
-                      " section, title, package, path, image, host_id, ts) VALUES"
-                      " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", 11, q, NULL);
-    }
+        rc = fleet_scan_insert(f, &sf, rq->body, rq->body_len, host, fc->caller.id, sid);
     if (rc == 0)
         rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
     char *msg = rc ? mm_xstrdup(mm_error_last()) : NULL;
     if (rc)
         fdb_exec(f->db, "ROLLBACK", 0, NULL, NULL);
     fdb_unlock(f->db);
-    free(report);
     if (rc) {
         mm_http_resp_error(resp, 503, "store: %s", msg);
         free(msg);
