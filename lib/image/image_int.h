@@ -49,6 +49,7 @@ typedef struct mm_lrec {
     mm_entry e;
     char *path, *link;
     bool fed, stopped, drained;
+    uint8_t *own;      /* the inflated record */
 } mm_lrec;
 int mm_lrec_open(mm_lrec *c, const uint8_t *p, size_t len);
 int mm_lrec_next(mm_lrec *c);

@@ -339,7 +339,8 @@ int mm_walker_replay(mm_walker *w, int layer, const uint8_t *rec, size_t len,
             break;
     }
     if (rc == 0) {
-        *entries = w->entries - start;
+        w->entries = start + c.entries;   /* as the walk counted them */
+        *entries = c.entries;
         *blob_size = c.blob_size;
         *uncompressed = c.uncompressed;
         mm_tree_end_layer(w->tree, layer);

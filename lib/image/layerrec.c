@@ -18,10 +18,14 @@
  * u64 entries; per entry 'E', u8 type, u32 mode, uid, gid, u64 size,
  * i64 mtime, u32 path length, path, u32 link length + 1 (0 = none), link,
  * u8 fed; when fed: pieces (u32 n > 0, n bytes), u32 0, u8 how (0 = the
- * file ended, 1 = the analyzers stopped reading); then 'Z'.
+ * file ended, 1 = the analyzers stopped reading); then 'Z'.  A finished
+ * record is stored zstd-compressed ("MMLZ1\n\0\0", u64 size, the frame);
+ * it must inflate to exactly that size, at most 1 GiB.
  */
 #include <stdlib.h>
 #include <string.h>
+
+#include <zstd.h>
 
 #include "image/image_int.h"
 
@@ -29,6 +33,11 @@
 #define MAGIC_LEN 6
 #define HEAD_LEN (MAGIC_LEN + 24)
 #define MAX_NAME 65536
+/* a finished record is kept zstd-compressed: "MMLZ1\n\0\0", u64 size of
+ * the record, the frame */
+#define ZMAGIC "MMLZ1\n\0\0"
+#define ZHEAD 16
+#define MAX_RAW ((uint64_t)1 << 30)
 
 /* --- writing ------------------------------------------------------------ */
 static void put_u32(mm_buf *b, uint32_t v)
@@ -100,6 +109,22 @@ int mm_lrec_finish(mm_buf *b, uint64_t blob_size, uint64_t uncompressed, uint64_
     for (int k = 0; k < 3; k++)
         for (int i = 0; i < 8; i++)
             b->data[MAGIC_LEN + 8 * k + i] = (char)(uint8_t)(v[k] >> (8 * i));
+    /* binaries and text compress well: the store holds a third or less */
+    size_t bound = ZSTD_compressBound(b->len);
+    char *z = mm_xmalloc(ZHEAD + bound + 1);
+    size_t zn = ZSTD_compress(z + ZHEAD, bound, b->data, b->len, 1);
+    if (ZSTD_isError(zn)) {
+        free(z);
+        return 0;   /* kept as it is */
+    }
+    memcpy(z, ZMAGIC, 8);
+    for (int i = 0; i < 8; i++)
+        z[8 + i] = (char)(uint8_t)((uint64_t)b->len >> (8 * i));
+    free(b->data);
+    b->data = z;
+    b->len = ZHEAD + zn;
+    b->cap = ZHEAD + bound + 1;
+    b->data[b->len] = 0;
     return 0;
 }
 
@@ -232,8 +257,10 @@ static int check_all(mm_lrec *c, const uint8_t *p, size_t len)
     }
     if (c->off != len)
         return bad(c, "bytes after the end mark");
-    if (n != c->entries)
-        return bad(c, "entry count differs from the header");
+    /* the header counts every tar header of the layer (the root folder's
+     * too, which is not recorded) */
+    if (n > c->entries)
+        return bad(c, "more entries than the header counts");
     c->off = body;
     c->fed = false;
     return 0;
@@ -244,6 +271,24 @@ int mm_lrec_open(mm_lrec *c, const uint8_t *p, size_t len)
     memset(c, 0, sizeof *c);
     c->p = p;
     c->len = len;
+    if (len >= ZHEAD && memcmp(p, ZMAGIC, 8) == 0) {
+        uint64_t raw = 0;
+        for (int i = 0; i < 8; i++)
+            raw |= (uint64_t)p[8 + i] << (8 * i);
+        if (raw < HEAD_LEN || raw > MAX_RAW)
+            return bad(c, "compressed record of a bad size");
+        c->own = mm_xmalloc((size_t)raw);
+        size_t got = ZSTD_decompress(c->own, (size_t)raw, p + ZHEAD, len - ZHEAD);
+        if (ZSTD_isError(got) || got != raw) {
+            mm_lrec_close(c);
+            return mm_error_set(MM_EFORMAT, "layer record: the compressed record does not"
+                                " inflate to its %llu bytes", (unsigned long long)raw);
+        }
+        c->p = c->own;
+        c->len = (size_t)raw;
+        p = c->own;
+        len = (size_t)raw;
+    }
     int rc = check_all(c, p, len);
     if (rc < 0)
         mm_lrec_close(c);
@@ -287,8 +332,9 @@ int mm_lrec_read(void *ud, const void **buf, size_t *len)
         c->off += n;
         return 1;
     }
-    uint8_t how;
-    get(c, &how, 1);
+    uint8_t how = 0;
+    if (!get(c, &how, 1))
+        return bad(c, "truncated content");
     c->stopped = how;
     c->drained = true;
 ended:
@@ -303,5 +349,7 @@ void mm_lrec_close(mm_lrec *c)
 {
     free(c->path);
     free(c->link);
+    free(c->own);
     c->path = c->link = NULL;
+    c->own = NULL;
 }

@@ -121,8 +121,8 @@ static char **layer_keys(const mm_source *s, const mm_scan_opts *o)
 
 /* The layer from its record: 1 done, 0 walk it (*record: and record it),
  * <0 the scan is unusable (a record went in half). */
-static int layer_from_cache(mm_walker *w, const mm_layer_cache *lc, const char *key,
-                            size_t i, mm_layer_info *li, bool *record)
+static int layer_from_cache(mm_result *r, mm_walker *w, const mm_layer_cache *lc,
+                            const char *key, size_t i, mm_layer_info *li, bool *record)
 {
     *record = false;
     char *data = NULL;
@@ -144,8 +144,12 @@ static int layer_from_cache(mm_walker *w, const mm_layer_cache *lc, const char *
         li->entries = ents;
         return 1;
     }
+    if (fed)
+        return mm_error_wrap(rc, "layer %zu: ", i);
+    mm_result_warn(r, "layer %zu: its stored record could not be used (%s): walked instead",
+                   i, mm_error_last());
     lc->drop(lc->ud, key, true);
-    return fed ? mm_error_wrap(rc, "layer %zu: ", i) : 0;
+    return 0;
 }
 
 static int scan_layers(mm_result *r, mm_walker *w, mm_source *s,
@@ -172,7 +176,7 @@ static int scan_layers(mm_result *r, mm_walker *w, mm_source *s,
             o->progress(o->progress_ud, (int)i, (int)s->nlayers, 0, 0);
         bool record = false;
         if (keys) {
-            rc = layer_from_cache(w, lc, keys[i], i, li, &record);
+            rc = layer_from_cache(r, w, lc, keys[i], i, li, &record);
             if (rc < 0)
                 break;
             if (rc == 1) {
