@@ -51,7 +51,15 @@ chmod 755 "$work"
 rpid= ppid_=
 cleanup() {
     [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
-    [ -n "$ppid_" ] && kill "$ppid_" 2>/dev/null && wait "$ppid_" 2>/dev/null
+    # runuser does not pass the signal on: stop postgres itself (its pid file)
+    if [ -f "$work/pg/data/postmaster.pid" ]; then
+        kill "$(head -1 "$work/pg/data/postmaster.pid")" 2>/dev/null
+        i=0
+        while [ -f "$work/pg/data/postmaster.pid" ] && [ $i -lt 100 ]; do
+            sleep 0.1; i=$((i + 1))
+        done
+    fi
+    [ -n "$ppid_" ] && wait "$ppid_" 2>/dev/null
     rm -rf "$work"
 }
 trap cleanup EXIT INT TERM

@@ -79,22 +79,80 @@ static void worker_usage(FILE *f)
 
 static volatile sig_atomic_t stop_flag;
 
-/* the scan pipeline's layer cache on the server's store */
+/* the scan pipeline's layer cache on the server's store, with the last
+ * records used kept in memory (base layers come back job after job) */
+#define MEM_SLOTS 8
+#define MEM_MAX ((size_t)256 << 20)
+typedef struct lslot {
+    char *key, *data;
+    size_t len;
+} lslot;
 typedef struct lcache {
     mm_fleet *f;
     const char *owner;
     long lease;
     long hits, walks;
+    lslot mem[MEM_SLOTS];
+    size_t next, bytes;
 } lcache;
+
+static void lc_keep(lcache *c, const char *key, const char *data, size_t len)
+{
+    if (len > MEM_MAX / 4)
+        return;
+    for (size_t k = 0; k < MEM_SLOTS && c->bytes + len > MEM_MAX; k++) {
+        lslot *s = &c->mem[k];
+        c->bytes -= s->len;
+        free(s->key);
+        free(s->data);
+        memset(s, 0, sizeof *s);
+    }
+    lslot *s = &c->mem[c->next];
+    c->next = (c->next + 1) % MEM_SLOTS;
+    c->bytes -= s->len;
+    free(s->key);
+    free(s->data);
+    s->key = strdup(key);
+    s->data = malloc(len ? len : 1);
+    if (!s->key || !s->data) {
+        free(s->key);
+        free(s->data);
+        memset(s, 0, sizeof *s);
+        return;
+    }
+    memcpy(s->data, data, len);
+    s->len = len;
+    c->bytes += len;
+}
+
+static void lc_free(lcache *c)
+{
+    for (size_t k = 0; k < MEM_SLOTS; k++) {
+        free(c->mem[k].key);
+        free(c->mem[k].data);
+    }
+}
 
 static int lc_get(void *ud, const char *key, char **data, size_t *len)
 {
     lcache *c = ud;
+    for (size_t k = 0; k < MEM_SLOTS; k++) {
+        lslot *s = &c->mem[k];
+        if (s->key && !strcmp(s->key, key) && (*data = malloc(s->len ? s->len : 1))) {
+            memcpy(*data, s->data, s->len);
+            *len = s->len;
+            c->hits++;
+            mm_fleet_layer_count_hit(c->f, key);
+            return 0;
+        }
+    }
     int rc = mm_fleet_layer_get(c->f, key, c->owner, (int)c->lease, data, len);
-    if (rc == 0)
+    if (rc == 0) {
         c->hits++;
-    else if (rc == MM_ENOTFOUND)
+        lc_keep(c, key, *data, *len);
+    } else if (rc == MM_ENOTFOUND) {
         c->walks++;
+    }
     return rc;
 }
 
@@ -107,6 +165,13 @@ static int lc_put(void *ud, const char *key, const char *data, size_t len)
 static void lc_drop(void *ud, const char *key, bool bad)
 {
     lcache *c = ud;
+    for (size_t k = 0; bad && k < MEM_SLOTS; k++)
+        if (c->mem[k].key && !strcmp(c->mem[k].key, key)) {
+            c->bytes -= c->mem[k].len;
+            free(c->mem[k].key);
+            free(c->mem[k].data);
+            memset(&c->mem[k], 0, sizeof c->mem[k]);
+        }
     mm_fleet_layer_drop(c->f, key, c->owner, bad);
 }
 
@@ -247,6 +312,8 @@ int cmd_worker(int argc, char **argv)
     mm_fleet *f = NULL;
     mm_registry *client = NULL;
     mm_pipeline *pl = NULL;
+    lcache lcd;
+    memset(&lcd, 0, sizeof lcd);
     if (mm_fleet_open(&f, &fo) < 0) {
         ret = cli_fail("--db: ");
         goto done;
@@ -256,7 +323,9 @@ int cmd_worker(int argc, char **argv)
         goto done;
     }
     po.scan.registry_client = client;
-    lcache lcd = {f, wid, lease, 0, 0};
+    lcd.f = f;
+    lcd.owner = wid;
+    lcd.lease = lease;
     mm_layer_cache lc = {lc_get, lc_put, lc_drop, &lcd, 0};
     if (!no_layer_cache)
         po.scan.layer_cache = &lc;
@@ -334,6 +403,7 @@ int cmd_worker(int argc, char **argv)
                 " from records, %ld walked\n", prog, wid, done_jobs, failed_jobs, lcd.hits,
                 lcd.walks);
 done:
+    lc_free(&lcd);
     mm_pipeline_free(pl);
     mm_registry_free(client);
     mm_fleet_close(f);

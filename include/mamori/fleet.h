@@ -172,6 +172,8 @@ int mm_fleet_layer_get(mm_fleet *f, const char *key, const char *owner, int walk
 int mm_fleet_layer_put(mm_fleet *f, const char *key, const char *owner, const char *data,
                        size_t len);
 void mm_fleet_layer_drop(mm_fleet *f, const char *key, const char *owner, bool bad);
+/* A record replayed from a copy the caller kept: counted as get counts. */
+void mm_fleet_layer_count_hit(mm_fleet *f, const char *key);
 /* Records ready, times one was replayed, times a layer was walked for one. */
 int mm_fleet_layer_stats(mm_fleet *f, int64_t *records, int64_t *hits, int64_t *walks);
 

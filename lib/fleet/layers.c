@@ -43,6 +43,18 @@ static char *b64_encode(const char *d, size_t n)
     return o;
 }
 
+/* the value of a base64 character, 64 for '=', -1 for anything else */
+static int b64_val(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : c == '=' ? 64 : -1;
+}
+
 /* MM_EFORMAT for anything but canonical padded base64 */
 int fleet_b64_decode(const char *s, char **out, size_t *outlen)
 {
@@ -51,28 +63,28 @@ int fleet_b64_decode(const char *s, char **out, size_t *outlen)
     *outlen = 0;
     if (n % 4 || n / 4 * 3 > MAX_RECORD)
         return mm_error_set(MM_EFORMAT, "layer record: not base64 (length %zu)", n);
+    signed char tab[256];
+    for (int c = 0; c < 256; c++)
+        tab[c] = (signed char)b64_val((unsigned char)c);
+    const unsigned char *p = (const unsigned char *)s;
     unsigned char *o = mm_xmalloc(n / 4 * 3 + 1);
     size_t k = 0;
     for (size_t i = 0; i < n; i += 4) {
-        uint32_t v = 0;
-        int pad = 0;
-        for (int j = 0; j < 4; j++) {
-            const char *c = s[i + j] ? strchr(b64, s[i + j]) : NULL;
-            if (s[i + j] == '=' && i + 4 == n && j >= 2 && (j == 3 || s[i + 3] == '=')) {
-                pad++;
-                v <<= 6;
-                continue;
-            }
-            if (!c || pad) {
-                free(o);
-                return mm_error_set(MM_EFORMAT, "layer record: not base64 at offset %zu", i + j);
-            }
-            v = v << 6 | (uint32_t)(c - b64);
+        int a = tab[p[i]], b = tab[p[i + 1]], c = tab[p[i + 2]], d = tab[p[i + 3]];
+        bool last = i + 4 == n;
+        /* '=' only as the last one or two characters of the text */
+        bool ok = a >= 0 && a < 64 && b >= 0 && b < 64 && c >= 0 && d >= 0 &&
+                  (c < 64 || (last && d == 64)) && (d < 64 || last);
+        if (!ok) {
+            free(o);
+            return mm_error_set(MM_EFORMAT, "layer record: not base64 at offset %zu", i);
         }
+        uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)(c & 63) << 6 |
+                     (uint32_t)(d & 63);
         o[k++] = (unsigned char)(v >> 16);
-        if (pad < 2)
+        if (c < 64)
             o[k++] = (unsigned char)(v >> 8);
-        if (pad < 1)
+        if (d < 64)
             o[k++] = (unsigned char)v;
     }
     *out = (char *)o;
@@ -166,6 +178,12 @@ int mm_fleet_layer_get(mm_fleet *f, const char *key, const char *owner, int walk
         /* another worker walks it: wait for its record */
         nanosleep(&(struct timespec){0, round < 20 ? 50000000 : 200000000}, NULL);
     }
+}
+
+void mm_fleet_layer_count_hit(mm_fleet *f, const char *key)
+{
+    const char *p[] = {key};
+    exec1(f, "UPDATE layer_records SET hits = hits + 1 WHERE key = $1", 1, p, NULL);
 }
 
 int mm_fleet_layer_put(mm_fleet *f, const char *key, const char *owner, const char *data,
