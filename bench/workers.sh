@@ -50,6 +50,7 @@ work=$(mktemp -d /tmp/mamori-bench-workers-XXXXXX)
 chmod 755 "$work"
 rpid= ppid_=
 cleanup() {
+    rc=$?
     [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
     # runuser does not pass the signal on: stop postgres itself (its pid file)
     if [ -f "$work/pg/data/postmaster.pid" ]; then
@@ -61,6 +62,7 @@ cleanup() {
     fi
     [ -n "$ppid_" ] && wait "$ppid_" 2>/dev/null
     rm -rf "$work"
+    exit $rc
 }
 trap cleanup EXIT INT TERM
 freeport() {
@@ -159,6 +161,7 @@ hyperfine --runs "$RUNS" -N --export-json "$work/h.json" \
     -n "1 worker" --prepare "$reset" "sh $work/workers.sh 1" \
     -n "2 workers" --prepare "$reset" "sh $work/workers.sh 2"
 
+echo "== load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 - "$work/h.json" "$N" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]
