@@ -53,9 +53,11 @@ MM_TEST(store_tokens_and_api)
     snprintf(db_path, sizeof db_path, "%s/server.db", mmt_tmpdir());
     mm_fleet *f = open_fleet();
     REQUIRE(f);
-    int64_t ver = 0;
+    int64_t ver = 0, ver1;
     CHECK_OK(mm_fleet_schema_version(f, &ver));
-    CHECK_INT(ver, 2);
+    /* every migration of store.c (test_server.py counts them there) */
+    CHECK(ver >= 2);
+    ver1 = ver;
     CHECK_STR(mm_fleet_store_kind(f), "sqlite");
     char *admin, *agent, *viewer, *id, *vid;
     CHECK_OK(mm_fleet_token_create(f, "root", "admin", NULL, &admin, &id));
@@ -117,7 +119,7 @@ MM_TEST(store_tokens_and_api)
     f = open_fleet();
     REQUIRE(f);
     CHECK_OK(mm_fleet_schema_version(f, &ver));
-    CHECK_INT(ver, 2);
+    CHECK_INT(ver, ver1);
     j = call(f, "GET", "/api/v1/audit", admin, NULL, NULL, &st);
     CHECK_INT(st, 200);
     CHECK_INT(json_array_size(json_object_get(j, "items")), 3); /* the three POSTs */
