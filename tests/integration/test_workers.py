@@ -459,6 +459,28 @@ class T:
         finally:
             srv.stop()
 
+    def sqlite_store(self):
+        """One worker on a SQLite store (no SKIP LOCKED there: one writer)."""
+        self.need()
+        import sqlite3
+        path = os.path.join(self.root, "server.db")
+        r = self.run.run(["registry", "scan", self.reg.host + "/shop/api", "--enqueue", path,
+                          "--insecure-registry", self.reg.host])
+        eq(r.rc, 0, "enqueue (%s)" % r.describe())
+        r = subprocess.run([self.run.bin, "worker", "--db", path, "--db-path", self.db,
+                            "--insecure-registry", self.reg.host, "--drain"],
+                           env=self.run.env(), cwd=self.run.cwd, capture_output=True, text=True,
+                           timeout=600)
+        eq(r.returncode, 0, "worker exit (%s)" % r.stderr[-1500:])
+        con = sqlite3.connect(path)
+        rows = con.execute("SELECT state, attempts FROM scan_jobs").fetchall()
+        n = len([1 for repo, _, _, _ in self.images if repo == "shop/api"])
+        eq(rows, [("done", 1)] * n, "jobs")
+        eq(con.execute("SELECT COUNT(*) FROM scans").fetchone()[0], n, "scans")
+        eq(con.execute("SELECT SUM(walks), SUM(hits) FROM layer_records").fetchone(),
+           (n + 2, n - 2), "layer walks and replays")
+        con.close()
+
     def usage(self):
         self.need()
         r = self.run.run(["worker"])
@@ -473,7 +495,7 @@ def main():
     t = T()
     s = Suite()
     names = ["enqueue", "workers", "layer_records", "equal_results", "dead_worker_row",
-             "killed_worker", "api", "usage"]
+             "killed_worker", "api", "sqlite_store", "usage"]
     try:
         s.case("setup", t.setup)
         for name in names:
