@@ -51,6 +51,9 @@ chmod 755 "$work"
 rpid= ppid_=
 cleanup() {
     rc=$?
+    # runuser signals its process group when postgres stops: not ours to obey
+    trap '' TERM INT
+    trap - EXIT
     [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
     # runuser does not pass the signal on: stop postgres itself (its pid file)
     if [ -f "$work/pg/data/postmaster.pid" ]; then

@@ -413,8 +413,13 @@ class T:
         if not caught or st[0] == "done":
             skip("the worker finished before it could be killed (state %s)" % st[0])
         time.sleep(2.5)   # the lease runs out
-        r = subprocess.run(self.worker_cmd("--worker-id", "second"), env=self.run.env(),
-                           cwd=self.run.cwd, capture_output=True, text=True, timeout=600)
+        # not --drain: killed inside its closing transaction, the victim's row
+        # stays locked until PostgreSQL notices; SKIP LOCKED passes it by and
+        # a draining worker would find the queue empty.  A worker polls.
+        cmd = [a for a in self.worker_cmd("--worker-id", "second", "--max-jobs", "1",
+                                          "--poll", "1") if a != "--drain"]
+        r = subprocess.run(cmd, env=self.run.env(), cwd=self.run.cwd, capture_output=True,
+                           text=True, timeout=300)
         eq(r.returncode, 0, "worker exit (%s)" % r.stderr[-1500:])
         rows = self.psql("SELECT state, attempts, worker FROM scan_jobs WHERE ref = '%s'" % ref)
         eq(rows, [["done", "2", "second"]], "the job of the killed worker")
