@@ -25,6 +25,7 @@
 enum {
     OPT_DB = 1700, OPT_LEASE, OPT_MAX_ATTEMPTS, OPT_POLL, OPT_DRAIN, OPT_MAX_JOBS,
     OPT_WORKER_ID, OPT_SCANNERS, OPT_PLATFORM, OPT_CACHE_DIR, OPT_NO_LAYER_CACHE,
+    OPT_RECORD_MAX,
 };
 
 static const struct option longopts[] = {
@@ -39,6 +40,7 @@ static const struct option longopts[] = {
     {"platform", required_argument, NULL, OPT_PLATFORM},
     {"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
     {"no-layer-cache", no_argument, NULL, OPT_NO_LAYER_CACHE},
+    {"layer-record-max", required_argument, NULL, OPT_RECORD_MAX},
     {"db-path", required_argument, NULL, CLI_OPT_DB_PATH},
     {"db-max-age", required_argument, NULL, CLI_OPT_DB_MAX_AGE},
     {"quiet", no_argument, NULL, 'q'},
@@ -67,6 +69,8 @@ static void worker_usage(FILE *f)
 "  --worker-id ID       (default HOSTNAME:PID)\n"
 "  --no-layer-cache     walk every layer (default: layers another scan walked\n"
 "                       are replayed from their record in the store)\n"
+"  --layer-record-max SZ  layers whose record would be larger are always\n"
+"                       walked (256M; the store keeps records compressed)\n"
 "  --scanners LIST      vuln,secret,misconfig,malware (default: all available;\n"
 "                       vuln when a database exists)\n"
 "  --platform OS/ARCH   image of a multi-platform index (linux/amd64)\n"
@@ -159,7 +163,10 @@ static int lc_get(void *ud, const char *key, char **data, size_t *len)
 static int lc_put(void *ud, const char *key, const char *data, size_t len)
 {
     lcache *c = ud;
-    return mm_fleet_layer_put(c->f, key, c->owner, data, len);
+    int rc = mm_fleet_layer_put(c->f, key, c->owner, data, len);
+    if (rc == 0 && data)
+        lc_keep(c, key, data, len);
+    return rc;
 }
 
 static void lc_drop(void *ud, const char *key, bool bad)
@@ -212,6 +219,7 @@ int cmd_worker(int argc, char **argv)
                *cache_dir = NULL, *wid = NULL;
     long lease = 600, attempts = 3, poll = 2, max_jobs = 0;
     bool drain = false, quiet = false, no_layer_cache = false;
+    uint64_t record_max = 0;
     int c, ret = EXIT_ERROR;
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
@@ -240,6 +248,13 @@ int cmd_worker(int argc, char **argv)
             break;
         case OPT_DRAIN: drain = true; break;
         case OPT_NO_LAYER_CACHE: no_layer_cache = true; break;
+        case OPT_RECORD_MAX:
+            if (cli_parse_size(optarg, &record_max) < 0 || record_max == 0 ||
+                record_max > ((uint64_t)1 << 30)) {
+                fprintf(stderr, "%s: --layer-record-max: want a size from 1 to 1G\n", prog);
+                goto out;
+            }
+            break;
         case OPT_WORKER_ID: wid = optarg; break;
         case OPT_SCANNERS: scanners = optarg; break;
         case OPT_PLATFORM: platform = optarg; break;
@@ -326,7 +341,7 @@ int cmd_worker(int argc, char **argv)
     lcd.f = f;
     lcd.owner = wid;
     lcd.lease = lease;
-    mm_layer_cache lc = {lc_get, lc_put, lc_drop, &lcd, 0};
+    mm_layer_cache lc = {lc_get, lc_put, lc_drop, &lcd, (size_t)record_max};
     if (!no_layer_cache)
         po.scan.layer_cache = &lc;
     if (mm_pipeline_new(&pl, &po) < 0) {

@@ -165,8 +165,10 @@ void mm_fleet_job_free(mm_fleet_job *j);
  * The store behind the scan pipeline's mm_layer_cache (mamori/scan.h).
  * get: 0 and the record (caller frees); MM_ENOTFOUND when owner is to
  * walk the layer (it is claimed for walk_s seconds: others asking wait for
- * the record meanwhile); put stores owner's record; drop gives up owner's
- * claim (bad: the record could not be used: it goes). */
+ * the record meanwhile); MM_ELIMIT when the layer has none (put with data
+ * NULL said so: walk it, nobody waits); put stores owner's record (data
+ * NULL: none can be made); drop gives up owner's claim (bad: the record
+ * could not be used: it goes). */
 int mm_fleet_layer_get(mm_fleet *f, const char *key, const char *owner, int walk_s,
                        char **data, size_t *len);
 int mm_fleet_layer_put(mm_fleet *f, const char *key, const char *owner, const char *data,

@@ -46,14 +46,18 @@ typedef void (*mm_progress_fn)(void *ud, int layer, int nlayers,
 typedef struct mm_layer_cache {
     /* 0 and *data (malloc'd; the caller frees) when the key has a record;
      * MM_ENOTFOUND when not: the caller walks the layer, then put()s the
-     * record or drop()s the key.  Any other error: walked, not recorded. */
+     * record or drop()s the key.  Any other error (MM_ELIMIT: the layer
+     * cannot have a record): walked, not recorded. */
     int (*get)(void *ud, const char *key, char **data, size_t *len);
+    /* data NULL: this layer cannot have a record (over max_record, or names
+     * the walk reports): later callers walk it without waiting. */
     int (*put)(void *ud, const char *key, const char *data, size_t len);
     /* No record will come from this caller (bad = the record it got could
      * not be used and should go). */
     void (*drop)(void *ud, const char *key, bool bad);
     void *ud;
-    size_t max_record;      /* bytes; larger layers are always walked; 0 = 64 MiB */
+    size_t max_record;      /* bytes before compression; larger layers are
+                             * always walked; 0 = 256 MiB */
 } mm_layer_cache;
 
 typedef struct mm_scan_opts {

@@ -6,8 +6,10 @@
  * one worker only: the first to ask inserts a "walking" row with a
  * deadline and walks; the others wait for the record (polling) and replay
  * it; a walker that died or dropped its claim lets the next one take the
- * key over.  Counters: hits (records replayed) and walks (times the layer
- * was walked to make the record).  Records are kept base64-encoded (the
+ * key over.  A layer that cannot have a record (too large, or names a walk
+ * reports) is marked "none": everyone walks it, nobody waits.  Counters:
+ * hits (records replayed) and walks (times the layer was walked to make
+ * the record).  Records are kept base64-encoded (the
  * store takes text parameters only).
  */
 #include <stdlib.h>
@@ -150,6 +152,11 @@ int mm_fleet_layer_get(mm_fleet *f, const char *key, const char *owner, int walk
         snprintf(nows, sizeof nows, "%lld", (long long)now);
         snprintf(until, sizeof until, "%lld", (long long)(now + walk_s));
         int64_t ch = 0;
+        if (r.found && r.state && !strcmp(r.state, "none")) {
+            lrow_clear(&r);
+            return mm_error_set(MM_ELIMIT, "layer record: this layer has none (too large,"
+                                " or names a walk reports)");
+        }
         if (r.found && r.state && !strcmp(r.state, "ready") && r.body) {
             rc = fleet_b64_decode(r.body, data, len);
             lrow_clear(&r);
@@ -189,8 +196,14 @@ void mm_fleet_layer_count_hit(mm_fleet *f, const char *key)
 int mm_fleet_layer_put(mm_fleet *f, const char *key, const char *owner, const char *data,
                        size_t len)
 {
-    if (len > MAX_RECORD)
-        return mm_error_set(MM_ELIMIT, "layer record: larger than %zu bytes", MAX_RECORD);
+    if (!data || len > MAX_RECORD) {
+        /* no record for this layer: said so, nobody waits for one */
+        const char *q[] = {key, owner};
+        int rc = exec1(f, "UPDATE layer_records SET state = 'none', owner = NULL"
+                       " WHERE key = $1 AND state = 'walking' AND owner = $2", 2, q, NULL);
+        return rc ? rc : data ? mm_error_set(MM_ELIMIT, "layer record: larger than %zu"
+                                             " bytes", MAX_RECORD) : 0;
+    }
     char *body = b64_encode(data, len);
     char sz[24];
     snprintf(sz, sizeof sz, "%zu", len);

@@ -83,7 +83,7 @@ static void complete_inventory(mm_result *r)
 }
 
 /* --- layer records shared between scans (mm_layer_cache) ------------------ */
-#define DEFAULT_MAX_RECORD ((size_t)64 << 20)
+#define DEFAULT_MAX_RECORD ((size_t)256 << 20)
 
 /* The cache keys of an image's layers: the OCI chain id of each layer
  * (its diff_id over those below it) with what decides what the walk hands
@@ -236,11 +236,13 @@ static int scan_layers(mm_result *r, mm_walker *w, mm_source *s,
         if (!li->diff_id)
             li->diff_id = mm_xstrdup(diff);
         if (record) {
-            /* verified against the config's diff_id: the record may be shared */
+            /* verified against the config's diff_id: the record may be shared;
+             * a layer that cannot have one (over the cap, names the walk
+             * reports) is said so, so that no one waits for its record */
             if (mm_walker_record_end(w, li->size, li->uncompressed, entries) == 0)
                 lc->put(lc->ud, keys[i], rec.data, rec.len);
             else
-                lc->drop(lc->ud, keys[i], false);
+                lc->put(lc->ud, keys[i], NULL, 0);
         }
         continue;
 drop:

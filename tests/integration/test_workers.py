@@ -486,6 +486,31 @@ class T:
            (n + 2, n - 2), "layer walks and replays")
         con.close()
 
+    def record_cap(self):
+        """Layers over --layer-record-max get no record: marked so, walked by
+        everyone without waiting, the results the same."""
+        self.need()
+        ref = self.new_job(3)
+        self.psql("INSERT INTO scan_jobs (ref, enqueued) VALUES ('%s', %d)"
+                  % (ref, int(time.time())))
+        self.psql("TRUNCATE layer_records")
+        r = subprocess.run(self.worker_cmd("--worker-id", "small", "--layer-record-max", "1K"),
+                           env=self.run.env(), cwd=self.run.cwd, capture_output=True,
+                           text=True, timeout=600)
+        eq(r.returncode, 0, "worker exit (%s)" % r.stderr[-1500:])
+        rows = self.psql("SELECT state FROM layer_records ORDER BY state")
+        # the base layer's record is over 1 KiB; the application layer's is not
+        eq([x[0] for x in rows], ["none", "ready"], "record states")
+        r = self.pg.psql(self.dbname, "SELECT replace(s.report, E'\\n', ' ') FROM scan_jobs j"
+                         " JOIN scans s ON s.scan_id = j.scan_id WHERE j.ref = '%s'" % ref)
+        got = json.loads(r.stdout)
+        want = self.run.scan_json(["image", ref, "--insecure-registry", self.reg.host,
+                                   "--db-path", self.db, "--no-blob-cache"])
+        eq(sorted(map(finding_key, got["findings"])), sorted(map(finding_key, want["findings"])),
+           "findings")
+        r = self.run.run(["worker", "--db", self.url, "--layer-record-max", "0"])
+        eq(r.rc, 2, "--layer-record-max 0")
+
     def usage(self):
         self.need()
         r = self.run.run(["worker"])
@@ -500,7 +525,7 @@ def main():
     t = T()
     s = Suite()
     names = ["enqueue", "workers", "layer_records", "equal_results", "dead_worker_row",
-             "killed_worker", "api", "sqlite_store", "usage"]
+             "killed_worker", "api", "sqlite_store", "record_cap", "usage"]
     try:
         s.case("setup", t.setup)
         for name in names:
