@@ -25,7 +25,8 @@
 # PostgreSQL (Debian postgresql) and docker-registry run here on 127.0.0.1,
 # started and removed by this script (as the postgres user for initdb).
 #
-# Usage: bench/workers.sh [path/to/mamori]   (a release build; N=60 RUNS=5)
+# Usage: bench/workers.sh [path/to/mamori]   (a release build; N=60 RUNS=5;
+# CHECK_ONLY=1: the one check run of 2 workers, no hyperfine)
 set -eu
 MAMORI=$(readlink -f "${1:-build-rel/cli/mamori}")
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -51,7 +52,7 @@ chmod 755 "$work"
 rpid= ppid_=
 cleanup() {
     rc=$?
-    # runuser signals its process group when postgres stops: not ours to obey
+    set +e      # `wait` on a killed child returns 143: not a reason to stop here
     trap '' TERM INT
     trap - EXIT
     [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
@@ -156,7 +157,7 @@ got=$(psql -At -h 127.0.0.1 -p "$pgport" -U postgres -d mamori -c \
 echo "== 2 workers, $(python3 -c "print('%.1f' % ($t1 - $t0))") s"
 echo "== 2 workers: $got"
 
-[ "${CHECK_ONLY:-0}" = 1 ] && { echo "== 2 workers: $got"; exit 0; }
+[ "${CHECK_ONLY:-0}" = 1 ] && exit 0
 hyperfine --runs "$RUNS" -N --export-json "$work/h.json" \
     -n "mamori registry scan (baseline)" \
     --prepare "rm -rf $work/rs" \
