@@ -47,6 +47,7 @@ int cmd_net_enforce(int argc, char **argv);                 /* cmd_netpol.c */
 int cmd_waf(int argc, char **argv);                         /* cmd_waf.c */
 int cmd_k8s(int argc, char **argv);                         /* cmd_k8s.c */
 int cmd_server(int argc, char **argv);                      /* cmd_server.c */
+int cmd_worker(int argc, char **argv);                      /* cmd_worker.c */
 /* Streams JSON events (a line each) from in to `mamori server` with the
  * disk spool (`mamori server send`, `mamori agent --mamori-server`): 0 when all
  * were delivered, else EXIT_ERROR (printed).  cmd_server.c */

@@ -25,7 +25,7 @@
 
 enum {
     OPT_MAX_AGE = 256, OPT_FORCE, OPT_PLATFORM, OPT_CACHE_DIR, OPT_SCANNERS,
-    OPT_MAX_IMAGES,
+    OPT_MAX_IMAGES, OPT_ENQUEUE,
 };
 
 static const struct option longopts[] = {
@@ -39,6 +39,7 @@ static const struct option longopts[] = {
     {"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
     {"scanners", required_argument, NULL, OPT_SCANNERS},
     {"max-images", required_argument, NULL, OPT_MAX_IMAGES},
+    {"enqueue", required_argument, NULL, OPT_ENQUEUE},
     {"exit-code", required_argument, NULL, CLI_OPT_EXIT_CODE},
     {"db-path", required_argument, NULL, CLI_OPT_DB_PATH},
     {"db-max-age", required_argument, NULL, CLI_OPT_DB_MAX_AGE},
@@ -70,6 +71,9 @@ static void registry_usage(FILE *f)
             "  --db-max-age DAYS      warn when the database is older\n"
             "  --cache-dir DIR        store and default database folder\n"
             "  --max-images N         stop listing after N tags (default 100000)\n"
+            "  --enqueue DB           list and resolve only, and queue one scan job per\n"
+            "                         image in the server's store (postgres://... or a\n"
+            "                         SQLite path) for `mamori worker` to run\n"
             "  -f, --format FMT       table (default) or json\n"
             "  -o, --output FILE      write the report to FILE\n"
             "  --exit-code N          exit N when a tag is stale or findings exist\n"
@@ -249,6 +253,71 @@ static int upload(const cli_vuln *v, mm_store *store, const mm_regscan_report *r
     return 0;
 }
 
+/* --enqueue: the listing phase, then one job per distinct image */
+static int registry_enqueue(const char *target, const char *db, cli_registry *reg,
+                            mm_regscan_opts *o, bool quiet)
+{
+    o->list_only = true;
+    o->scan.registry = &reg->opts;
+    mm_fleet_opts fo;
+    mm_fleet_opts_init(&fo);
+    fo.db = db;
+    mm_fleet *f = NULL;
+    mm_registry *client = NULL;
+    mm_regscan_report *rep = NULL;
+    int ret = EXIT_ERROR;
+    if (mm_fleet_open(&f, &fo) < 0) {
+        ret = cli_fail("--enqueue: ");
+        goto out;
+    }
+    if (mm_registry_new(&client, &reg->opts) < 0 ||
+        mm_regscan_run(&rep, client, NULL, target, o) < 0) {
+        ret = cli_fail("");
+        goto out;
+    }
+    size_t added = 0, had = 0, errors = 0;
+    const char *last = NULL;
+    for (size_t i = 0; i < mm_regscan_report_image_count(rep); i++) {
+        const mm_regscan_image *im = mm_regscan_report_image(rep, i);
+        if (im->status == MM_REGSCAN_ERROR || !im->digest) {
+            if (!quiet)
+                fprintf(stderr, "%s: %s/%s:%s: %s\n", prog, im->registry, im->repository,
+                        im->tag, im->error ? im->error : "not resolved");
+            errors++;
+            continue;
+        }
+        char *ref = NULL;
+        if (asprintf(&ref, "%s/%s@%s", im->registry, im->repository, im->digest) < 0)
+            goto out;
+        if (last && !strcmp(last, ref)) { /* the same image under another tag */
+            free(ref);
+            continue;
+        }
+        bool a = false;
+        if (mm_fleet_job_enqueue(f, ref, im->tag, "cli", &a) < 0) {
+            free(ref);
+            ret = cli_fail("--enqueue: ");
+            goto out;
+        }
+        added += a;
+        had += !a;
+        free((char *)last);
+        last = ref;
+    }
+    free((char *)last);
+    for (size_t i = 0; i < mm_regscan_report_repo_count(rep); i++)
+        if (mm_regscan_report_repo(rep, i)->error)
+            errors++;
+    printf("%s: %zu images enqueued, %zu already queued, %zu errors\n", target, added, had,
+           errors);
+    ret = errors ? EXIT_ERROR : 0;
+out:
+    mm_regscan_report_free(rep);
+    mm_registry_free(client);
+    mm_fleet_close(f);
+    return ret;
+}
+
 static int registry_scan(int argc, char **argv)
 {
     mm_regscan_opts o;
@@ -258,7 +327,7 @@ static int registry_scan(int argc, char **argv)
     cli_vuln vo;
     memset(&vo, 0, sizeof vo);
     const char *format = "table", *output = NULL, *cache_dir = NULL,
-               *scanners = NULL;
+               *scanners = NULL, *enqueue = NULL;
     bool quiet = false;
     int c, ret = EXIT_ERROR;
     char *end;
@@ -279,6 +348,7 @@ static int registry_scan(int argc, char **argv)
         case OPT_PLATFORM: o.scan.platform = optarg; break;
         case OPT_CACHE_DIR: cache_dir = optarg; break;
         case OPT_SCANNERS: scanners = optarg; break;
+        case OPT_ENQUEUE: enqueue = optarg; break;
         case OPT_MAX_AGE: case OPT_MAX_IMAGES:
             errno = 0;
             n = strtol(optarg, &end, 10);
@@ -324,6 +394,10 @@ static int registry_scan(int argc, char **argv)
     }
     if (cli_registry_finish(&reg) != 0)
         goto out;
+    if (enqueue) {
+        ret = registry_enqueue(target, enqueue, &reg, &o, quiet);
+        goto out;
+    }
 
     /* scanners: as `mamori image` (vulnerabilities are matched after the
      * pull; a database named by --scanners vuln must exist) */

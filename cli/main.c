@@ -55,6 +55,7 @@ void cli_usage(FILE *f)
 "  mamori server token create|list|revoke         API tokens and roles\n"
 "  mamori server send --server URL --token T --host-id ID [FILE]\n"
 "                                                 stream agent events to the server\n"
+"  mamori worker --db postgres://...              scan jobs from the server's queue\n"
 "  mamori report FILE.json... [--store] [-f html|json]  the SP 800-190 report\n"
 "  mamori version\n"
 "\n"
@@ -222,6 +223,8 @@ int main(int argc, char **argv)
         return cmd_k8s(argc - 1, argv + 1);
     if (!strcmp(cmd, "server"))
         return cmd_server(argc - 1, argv + 1);
+    if (!strcmp(cmd, "worker"))
+        return cmd_worker(argc - 1, argv + 1);
     if (!strcmp(cmd, "admission"))
         return cmd_admission(argc - 1, argv + 1);
     if (!strcmp(cmd, "waf"))

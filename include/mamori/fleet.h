@@ -188,6 +188,64 @@ int mm_fleet_sender_heartbeat(mm_fleet_sender *s);
 void mm_fleet_sender_stats_get(const mm_fleet_sender *s, mm_fleet_sender_stats *st);
 void mm_fleet_sender_free(mm_fleet_sender *s);
 
+/* --- scan jobs (`mamori worker`, lib/fleet/jobs.c) ------------------------
+ * A queue of image scans in the store.  Jobs are enqueued by
+ * `mamori registry scan --enqueue` or POST /api/v1/jobs; any number of
+ * worker processes sharing one PostgreSQL claim them (FOR UPDATE SKIP
+ * LOCKED: no two workers get the same job) with a lease; a job whose lease
+ * ran out (its worker died) is claimed again.  A worker's result is stored
+ * as a scan only while its lease is its own: the fencing check and the
+ * insert are one transaction, so every job ends in exactly one stored scan.
+ */
+typedef struct mm_fleet_job {
+    int64_t id;
+    char *ref;       /* the image: host/repo@sha256:... or host/repo:tag */
+    char *tag;       /* the tag(s) it was listed under, or NULL */
+    int attempt;     /* 1 for the first claim */
+    char *worker;    /* the claimant */
+} mm_fleet_job;
+
+typedef struct mm_fleet_job_counts {
+    int64_t queued, running, done, failed;
+} mm_fleet_job_counts;
+
+/* ref: at most 512 printable characters, no spaces; *added (may be NULL)
+ * is false when the same reference was already queued or running. */
+int mm_fleet_job_enqueue(mm_fleet *f, const char *ref, const char *tag,
+                         const char *by, bool *added);
+/* The oldest queued job, or one whose lease ran out, leased to worker for
+ * lease_s seconds; *out is NULL when there is none.  Jobs claimed
+ * max_attempts times without finishing are marked failed instead. */
+int mm_fleet_job_claim(mm_fleet *f, const char *worker, int lease_s, int max_attempts,
+                       mm_fleet_job **out);
+/* Stores r as the job's scan (its JSON report, as POST /api/v1/scans) and
+ * marks the job done; MM_ENOTFOUND (nothing stored) when the lease is no
+ * longer this claim's.  *scan_id (may be NULL) gets the scan's id. */
+int mm_fleet_job_done(mm_fleet *f, const mm_fleet_job *j, mm_result *r, char **scan_id);
+/* The scan failed: queued again until max_attempts, then failed. */
+int mm_fleet_job_fail(mm_fleet *f, const mm_fleet_job *j, const char *error,
+                      int max_attempts);
+int mm_fleet_job_counts_get(mm_fleet *f, mm_fleet_job_counts *c);
+void mm_fleet_job_free(mm_fleet_job *j);
+
+/* --- layer records shared by the workers (lib/fleet/layers.c) -------------
+ * The store behind the scan pipeline's mm_layer_cache (mamori/scan.h).
+ * get: 0 and the record (caller frees); MM_ENOTFOUND when owner is to
+ * walk the layer (it is claimed for walk_s seconds: others asking wait for
+ * the record meanwhile); MM_ELIMIT when the layer has none (put with data
+ * NULL said so: walk it, nobody waits); put stores owner's record (data
+ * NULL: none can be made); drop gives up owner's claim (bad: the record
+ * could not be used: it goes). */
+int mm_fleet_layer_get(mm_fleet *f, const char *key, const char *owner, int walk_s,
+                       char **data, size_t *len);
+int mm_fleet_layer_put(mm_fleet *f, const char *key, const char *owner, const char *data,
+                       size_t len);
+void mm_fleet_layer_drop(mm_fleet *f, const char *key, const char *owner, bool bad);
+/* A record replayed from a copy the caller kept: counted as get counts. */
+void mm_fleet_layer_count_hit(mm_fleet *f, const char *key);
+/* Records ready, times one was replayed, times a layer was walked for one. */
+int mm_fleet_layer_stats(mm_fleet *f, int64_t *records, int64_t *hits, int64_t *walks);
+
 #ifdef __cplusplus
 }
 #endif

@@ -112,6 +112,10 @@ typedef struct mm_regscan_opts {
     size_t max_images;       /* tags over the whole run; 0 = 100000 */
     mm_regscan_progress_fn progress;
     void *progress_ud;
+    /* List and resolve only (the first phase): no database, no scan, no
+     * store; each image's digest is set unless its status is ERROR.  For
+     * `mamori registry scan --enqueue`, which hands the scans to workers. */
+    bool list_only;
 } mm_regscan_opts;
 
 /* Defaults: mm_scan_opts_init(), max_age_days 90. */

@@ -33,6 +33,33 @@ extern "C" {
 typedef void (*mm_progress_fn)(void *ud, int layer, int nlayers,
                                uint64_t bytes_done, uint64_t bytes_total);
 
+/* Content-addressed layer results (issue 19): a store of layer records
+ * (what the walk of one layer handed the file tree and the analyzers) that
+ * many scans, in many processes, share.  A layer whose record is there is
+ * not pulled, inflated or walked: the record is replayed through the same
+ * analyzers, so the result is the one a walk gives.  The key names the
+ * layer with everything below it (the OCI chain id of the config's
+ * diff_ids), the mamori version, the scanners and the limits.  Used for
+ * images with the default analyzer options only (malware and secret NULL).
+ * The callbacks may block (a cache may make one caller walk a layer while
+ * the others wait for its record). */
+typedef struct mm_layer_cache {
+    /* 0 and *data (malloc'd; the caller frees) when the key has a record;
+     * MM_ENOTFOUND when not: the caller walks the layer, then put()s the
+     * record or drop()s the key.  Any other error (MM_ELIMIT: the layer
+     * cannot have a record): walked, not recorded. */
+    int (*get)(void *ud, const char *key, char **data, size_t *len);
+    /* data NULL: this layer cannot have a record (over max_record, or names
+     * the walk reports): later callers walk it without waiting. */
+    int (*put)(void *ud, const char *key, const char *data, size_t len);
+    /* No record will come from this caller (bad = the record it got could
+     * not be used and should go). */
+    void (*drop)(void *ud, const char *key, bool bad);
+    void *ud;
+    size_t max_record;      /* bytes before compression; larger layers are
+                             * always walked; 0 = 256 MiB */
+} mm_layer_cache;
+
 typedef struct mm_scan_opts {
     const char *platform;   /* "os/arch[/variant]", default "linux/amd64" */
     unsigned scanners;      /* MM_SCANNER_* bits */
@@ -64,6 +91,8 @@ typedef struct mm_scan_opts {
      * this scan only. */
     const struct mm_secret_rules *redact_rules;
     struct mm_secret_rules **redact_cache;
+    /* Layer records shared between scans (above), borrowed; NULL = none. */
+    const mm_layer_cache *layer_cache;
 } mm_scan_opts;
 
 void mm_scan_opts_init(mm_scan_opts *o);

@@ -61,6 +61,9 @@ static const route routes[] = {
     /* issue 18: host inventory from agents, and read back per host */
     {"POST", "/api/v1/inventory", false, ROLE_ADMIN | ROLE_AGENT, route_inventory_ingest},
     {"GET", "/api/v1/hosts/", true, READERS, route_host_inventory},
+    /* issue 19 workers: the scan job queue (jobs.c) */
+    {"POST", "/api/v1/jobs", false, ROLE_ADMIN | ROLE_OPERATOR, route_jobs_enqueue},
+    {"GET", "/api/v1/jobs", false, READERS, route_jobs_list},
 };
 
 static bool state_changing(const char *m)

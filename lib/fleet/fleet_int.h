@@ -85,4 +85,6 @@ void fleet_matrix_cache_put(mm_fleet *f, int64_t seq, const char *json);
 /* The token of a login body {"token": "..."} (malloc'd) or NULL with the
  * reason in mm_error. */
 char *fleet_login_parse(const char *body, size_t len);
+/* Canonical padded base64 into *out (layers.c); MM_EFORMAT otherwise. */
+int fleet_b64_decode(const char *s, char **out, size_t *outlen);
 #endif

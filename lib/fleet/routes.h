@@ -88,6 +88,14 @@ typedef struct fleet_scan_facts {
 } fleet_scan_facts;
 int fleet_scan_parse(const char *body, size_t len, fleet_scan_facts *out);
 void fleet_scan_facts_free(fleet_scan_facts *s);
+/* Stores a checked report and its findings as a scan (scans.c); the
+ * caller holds the store lock and a transaction.  sid gets the new id. */
+int fleet_scan_insert(mm_fleet *f, const fleet_scan_facts *sf, const char *body,
+                      size_t len, const char *host, const char *token_id, char sid[33]);
+
+/* The scan job queue (jobs.c, issue 19 workers). */
+void route_jobs_enqueue(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_resp *);
+void route_jobs_list(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_resp *);
 
 /* Host inventory (inventory.c, issue 18). */
 typedef struct fleet_inventory {

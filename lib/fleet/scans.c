@@ -11,6 +11,7 @@
 #include <sys/random.h>
 
 #include "fleet/ops.h"
+#include "fleet/routes.h"
 
 #define MAX_FINDINGS 1000000
 
@@ -141,6 +142,39 @@ static const char *js(json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
+/* Inserts a parsed report and its findings; the caller holds the store's
+ * lock inside a transaction (the ingest route, a worker's job). */
+int fleet_scan_insert(mm_fleet *f, const fleet_scan_facts *sf, const char *body,
+                      size_t len, const char *host, const char *token_id, char sid[33])
+{
+    char now[24], nf[24];
+    hex_id(sid, 16);
+    snprintf(now, sizeof now, "%lld", (long long)fleet_now());
+    size_t n = json_array_size(sf->findings);
+    snprintf(nf, sizeof nf, "%zu", n);
+    char *report = mm_xstrndup(body, len);
+    const char *p[] = {sid, sf->kind, sf->target, sf->image, host, token_id, now, nf, report};
+    int64_t seq = 0;
+    int rc = fdb_exec(f->db, "INSERT INTO scans (scan_id, kind, target, image, host_id, token_id,"
+                      " received, findings, report) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                      9, p, NULL);
+    if (rc == 0)
+        rc = fdb_query_int(f->db, "SELECT seq FROM scans WHERE scan_id = $1", 1, p, 0, &seq);
+    char sq[24];
+    snprintf(sq, sizeof sq, "%lld", (long long)seq);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        json_t *x = json_array_get(sf->findings, i);
+        const char *q[] = {sq, js(x, "finding_id"), js(x, "kind"), js(x, "severity"),
+                           js(x, "section"), js(x, "title"), js(x, "package"), js(x, "path"),
+                           sf->image, host, now};
+        rc = fdb_exec(f->db, "INSERT INTO findings (scan_seq, finding_id, kind, severity,"
+                      " section, title, package, path, image, host_id, ts) VALUES"
+                      " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", 11, q, NULL);
+    }
+    free(report);
+    return rc;
+}
+
 /* Stores one checked report and its findings in one transaction (the
  * ingest route; the scheduler's registry rescans, issue 19).  MM_EFORMAT /
  * MM_ELIMIT for a body that is not a report, MM_EDB for the store. */
@@ -151,40 +185,17 @@ int fleet_scan_store(mm_fleet *f, const char *body, size_t len, const char *host
     int rc = fleet_scan_parse(body, len, &sf);
     if (rc)
         return rc;
-    char now[24], nf[24];
-    hex_id(sid, 16);
-    snprintf(now, sizeof now, "%lld", (long long)fleet_now());
     size_t n = json_array_size(sf.findings);
-    snprintf(nf, sizeof nf, "%zu", n);
-    char *report = mm_xstrndup(body, len);
-    const char *p[] = {sid, sf.kind, sf.target, sf.image, host, token_id, now, nf, report};
-    int64_t seq = 0;
     fdb_lock(f->db);
     rc = fdb_exec(f->db, "BEGIN", 0, NULL, NULL);
     if (rc == 0)
-        rc = fdb_exec(f->db, "INSERT INTO scans (scan_id, kind, target, image, host_id, token_id,"
-                      " received, findings, report) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                      9, p, NULL);
-    if (rc == 0)
-        rc = fdb_query_int(f->db, "SELECT seq FROM scans WHERE scan_id = $1", 1, p, 0, &seq);
-    char sq[24];
-    snprintf(sq, sizeof sq, "%lld", (long long)seq);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        json_t *x = json_array_get(sf.findings, i);
-        const char *q[] = {sq, js(x, "finding_id"), js(x, "kind"), js(x, "severity"),
-                           js(x, "section"), js(x, "title"), js(x, "package"), js(x, "path"),
-                           sf.image, host, now};
-        rc = fdb_exec(f->db, "INSERT INTO findings (scan_seq, finding_id, kind, severity,"
-                      " section, title, package, path, image, host_id, ts) VALUES"
-                      " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", 11, q, NULL);
-    }
+        rc = fleet_scan_insert(f, &sf, body, len, host, token_id, sid);
     if (rc == 0)
         rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
     char *msg = rc ? mm_xstrdup(mm_error_last()) : NULL;
     if (rc)
         fdb_exec(f->db, "ROLLBACK", 0, NULL, NULL);
     fdb_unlock(f->db);
-    free(report);
     if (rc) {
         rc = mm_error_set(MM_EDB, "store: %s", msg);
         free(msg);

@@ -87,6 +87,22 @@ static const char *const migrations[] = {
     /* 5 (issue 18): the newest host inventory snapshot of each host */
     ("CREATE TABLE inventory (host_id TEXT PRIMARY KEY, snapshot_id TEXT,"
      " collected BIGINT NOT NULL, received BIGINT NOT NULL, body TEXT NOT NULL);"),
+    /* 6 (issue 19, scale-out workers): the scan job queue (jobs.c).  One
+     * live job per image reference: the partial unique index makes a second
+     * enqueue of a queued or running reference a no-op. */
+    "CREATE TABLE scan_jobs (id @SERIAL@, ref TEXT NOT NULL, tag TEXT,"
+    " state TEXT NOT NULL DEFAULT 'queued', attempts INTEGER NOT NULL DEFAULT 0,"
+    " enqueued BIGINT NOT NULL, enqueued_by TEXT, worker TEXT,"
+    " lease_until BIGINT NOT NULL DEFAULT 0, started BIGINT NOT NULL DEFAULT 0,"
+    " finished BIGINT NOT NULL DEFAULT 0, scan_id TEXT, error TEXT);"
+    "CREATE UNIQUE INDEX scan_jobs_live ON scan_jobs (ref)"
+    " WHERE state IN ('queued', 'running');"
+    "CREATE INDEX scan_jobs_state ON scan_jobs (state, id);"
+    /* and the layer records the workers share (layers.c) */
+    "CREATE TABLE layer_records (key TEXT PRIMARY KEY, state TEXT NOT NULL,"
+    " owner TEXT, until BIGINT NOT NULL DEFAULT 0, created BIGINT NOT NULL,"
+    " size BIGINT NOT NULL DEFAULT 0, body TEXT, hits BIGINT NOT NULL DEFAULT 0,"
+    " walks BIGINT NOT NULL DEFAULT 0);",
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 
@@ -124,7 +140,12 @@ int fleet_migrate(fdb *db)
 {
     bool pg = strcmp(fdb_kind(db), "postgres") == 0;
     fdb_lock(db);
-    int rc = fdb_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations"
+    /* servers and workers starting together on one PostgreSQL: one at a
+     * time runs the migrations (a lock held to the end of the session or
+     * to the unlock below) */
+    int rc = pg ? fdb_exec(db, "SELECT pg_advisory_lock(7305001)", 0, NULL, NULL) : 0;
+    if (rc == 0)
+        rc = fdb_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations"
                       " (version INTEGER PRIMARY KEY, applied BIGINT NOT NULL)", 0, NULL, NULL);
     int64_t have = 0;
     if (rc == 0)
@@ -155,6 +176,8 @@ int fleet_migrate(fdb *db)
     if (rc == 0 && have > (int64_t)NMIGRATIONS)
         rc = mm_error_set(MM_EUNSUPPORTED, "the store's schema is version %lld, newer than"
                           " this mamori knows (%zu)", (long long)have, NMIGRATIONS);
+    if (pg)
+        fdb_exec(db, "SELECT pg_advisory_unlock(7305001)", 0, NULL, NULL);
     fdb_unlock(db);
     return rc;
 }

@@ -28,4 +28,32 @@ void mm_tarindex_free(mm_tarindex *ix);
 int mm_tarindex_parse_mem(mm_tarindex **out, const uint8_t *buf, size_t len,
                           uint64_t max_entries);
 
+/* --- the layer record (layerrec.c) -------------------------------------- */
+/* Writing, in the walker's order: start, then per entry: entry, fed, and
+ * when fed its pieces and end_content; finish patches the header (MM_ELIMIT
+ * when the buffer's cap was hit: no record). */
+void mm_lrec_start(mm_buf *b);
+void mm_lrec_entry(mm_buf *b, const mm_entry *e);
+void mm_lrec_fed(mm_buf *b, bool fed);
+void mm_lrec_piece(mm_buf *b, const void *d, size_t n);
+void mm_lrec_end_content(mm_buf *b, bool stopped);
+int mm_lrec_finish(mm_buf *b, uint64_t blob_size, uint64_t uncompressed, uint64_t entries);
+
+/* Reading: open checks the whole record; next gives 1 and c->e for each
+ * entry (0 at the end); read is the walker's content reader for the
+ * current entry (an error when the analyzers want what was not recorded). */
+typedef struct mm_lrec {
+    const uint8_t *p;
+    size_t len, off, pieces;
+    uint64_t blob_size, uncompressed, entries;
+    mm_entry e;
+    char *path, *link;
+    bool fed, stopped, drained;
+    uint8_t *own;      /* the inflated record */
+} mm_lrec;
+int mm_lrec_open(mm_lrec *c, const uint8_t *p, size_t len);
+int mm_lrec_next(mm_lrec *c);
+int mm_lrec_read(void *ud, const void **buf, size_t *len);
+void mm_lrec_close(mm_lrec *c);
+
 #endif

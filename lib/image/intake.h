@@ -151,6 +151,7 @@ typedef struct mm_entry_sink {
 } mm_entry_sink;
 
 typedef struct mm_walker mm_walker;
+struct mm_buf;
 /* cx receives warnings and intake findings (unsafe names); threads as
  * mm_scan_opts.threads (0 = a decoder thread when there is a second
  * core).  The sink and cx must outlive the walker. */
@@ -164,5 +165,21 @@ int mm_walker_layer(mm_walker *w, int layer, mm_decoder *dec,
 /* Walks a directory as layer 0 (root filesystem scans). */
 int mm_walker_dir(mm_walker *w, const char *dir, uint64_t *entries);
 uint64_t mm_walker_total_entries(const mm_walker *w);
+/* The layer record (layerrec.c, issue 19): between record_begin and
+ * record_end the walker writes what it hands the tree and the analyzers
+ * into buf (at most cap bytes).  record_end gives 0 when buf holds a whole
+ * record (with the layer's blob and uncompressed sizes), MM_ELIMIT past the
+ * cap, MM_EUNSAFE when the layer had a name the walker reports (those are
+ * findings of a walk: such a layer is always walked). */
+void mm_walker_record_begin(mm_walker *w, struct mm_buf *buf, size_t cap);
+int mm_walker_record_end(mm_walker *w, uint64_t blob_size, uint64_t uncompressed,
+                         uint64_t entries);
+/* Feeds a record to the tree and the analyzers as layer `layer`, in place
+ * of mm_walker_layer.  The record is checked whole first (MM_EFORMAT, and
+ * nothing is fed: *fed false); an error after that (the analyzers want
+ * what was not recorded; *fed true) leaves the scan unusable. */
+int mm_walker_replay(mm_walker *w, int layer, const uint8_t *rec, size_t len,
+                     uint64_t *entries, uint64_t *blob_size, uint64_t *uncompressed,
+                     bool *fed);
 
 #endif

@@ -39,6 +39,8 @@ struct mm_walker {
     mm_limits lim;
     uint64_t entries, total;
     bool threaded;
+    mm_buf *rec;         /* the layer record being written, or NULL */
+    bool rec_unsafe;     /* the layer had a name reported by clean_name */
 };
 
 int mm_walker_new(mm_walker **out, mm_actx *cx, mm_tree *tree,
@@ -226,6 +228,7 @@ static char *clean_name(mm_walker *w, int layer, const char *raw)
     if (escaped) {
         mm_actx_warn(w->cx, "layer %d: entry \"%s\" climbs above the image root; read as \"/%s\"",
                      layer, raw, p ? p : "");
+        w->rec_unsafe = true;
         mm_actx_intake_finding(w->cx, "MM-INTAKE-PATH-ESCAPE", MM_SEV_HIGH,
                                "Layer entry name climbs above the image root",
                                layer, p ? p : "", raw);
@@ -234,6 +237,7 @@ static char *clean_name(mm_walker *w, int layer, const char *raw)
          * and, extracted naively, writes outside the target folder */
         mm_actx_warn(w->cx, "layer %d: entry \"%s\" has an absolute name; read as \"/%s\"",
                      layer, raw, p ? p : "");
+        w->rec_unsafe = true;
         mm_actx_intake_finding(w->cx, "MM-INTAKE-ABSOLUTE-PATH", MM_SEV_LOW,
                                "Layer entry has an absolute name", layer,
                                p ? p : "", raw);
@@ -243,7 +247,8 @@ static char *clean_name(mm_walker *w, int layer, const char *raw)
 
 typedef int (*read_fn)(void *rd, const void **buf, size_t *len);
 
-/* Adds one entry to the tree and feeds the analyzers that want it. */
+/* Adds one entry to the tree and feeds the analyzers that want it (and
+ * writes it to the layer record when one is being written). */
 static int feed(mm_walker *w, mm_entry *e, read_fn rd, void *rdud)
 {
     int rc = mm_tree_add(w->tree, e->layer, e->path,
@@ -254,14 +259,19 @@ static int feed(mm_walker *w, mm_entry *e, read_fn rd, void *rdud)
                          e->type == MM_ENT_HARDLINK);
     if (rc < 0)
         return rc;
-    if (e->type != MM_ENT_REG || strncmp(mm_path_base(e->path), ".wh.", 4) == 0)
-        return 0;
-    int want = w->sink->begin(w->sink->ud, e);
+    if (w->rec)
+        mm_lrec_entry(w->rec, e);
+    int want = 0;
+    if (e->type == MM_ENT_REG && strncmp(mm_path_base(e->path), ".wh.", 4) != 0)
+        want = w->sink->begin(w->sink->ud, e);
     if (want < 0)
         return want;
+    if (w->rec)
+        mm_lrec_fed(w->rec, want != 0);
     if (want == 0)
         return 0;
     uint64_t off = 0;
+    bool stopped = false;
     for (;;) {
         const void *buf = NULL;
         size_t len = 0;
@@ -271,14 +281,72 @@ static int feed(mm_walker *w, mm_entry *e, read_fn rd, void *rdud)
         if (r == 0 || len == 0)
             break;
         w->total += len;
+        if (w->rec)
+            mm_lrec_piece(w->rec, buf, len);
         rc = w->sink->data(w->sink->ud, e, off, buf, len);
         if (rc < 0)
             return rc;
         off += len;
-        if (rc == 1)
+        if (rc == 1) {
+            stopped = true;
             break; /* nobody wants more */
+        }
     }
+    if (w->rec)
+        mm_lrec_end_content(w->rec, stopped);
     return w->sink->end(w->sink->ud, e);
+}
+
+void mm_walker_record_begin(mm_walker *w, mm_buf *buf, size_t cap)
+{
+    mm_buf_free(buf);
+    mm_buf_init(buf, cap);
+    mm_lrec_start(buf);
+    w->rec = buf;
+    w->rec_unsafe = false;
+}
+
+int mm_walker_record_end(mm_walker *w, uint64_t blob_size, uint64_t uncompressed,
+                         uint64_t entries)
+{
+    mm_buf *b = w->rec;
+    w->rec = NULL;
+    if (!b)
+        return mm_error_set(MM_EINVAL, "layer record: none begun");
+    if (w->rec_unsafe)
+        return mm_error_set(MM_EUNSAFE, "layer record: the layer has names the walk reports");
+    return mm_lrec_finish(b, blob_size, uncompressed, entries);
+}
+
+int mm_walker_replay(mm_walker *w, int layer, const uint8_t *rec, size_t len,
+                     uint64_t *entries, uint64_t *blob_size, uint64_t *uncompressed,
+                     bool *fed)
+{
+    mm_lrec c;
+    *fed = false;
+    int rc = mm_lrec_open(&c, rec, len);
+    if (rc < 0)
+        return rc;
+    *fed = true;
+    uint64_t start = w->entries;
+    while ((rc = mm_lrec_next(&c)) == 1) {
+        rc = check_limits(w, layer, c.e.path, c.e.size);
+        if (rc < 0)
+            break;
+        c.e.layer = layer;
+        rc = feed(w, &c.e, mm_lrec_read, &c);
+        if (rc < 0)
+            break;
+    }
+    if (rc == 0) {
+        w->entries = start + c.entries;   /* as the walk counted them */
+        *entries = c.entries;
+        *blob_size = c.blob_size;
+        *uncompressed = c.uncompressed;
+        mm_tree_end_layer(w->tree, layer);
+    }
+    mm_lrec_close(&c);
+    return rc;
 }
 
 struct la_rd {

@@ -922,7 +922,7 @@ int mm_regscan_run(mm_regscan_report **out, mm_registry *client, mm_store *store
         .by_digest = mm_map_new(), .done = mm_map_new(),
     };
     size_t max_images = opts->max_images ? opts->max_images : DEFAULT_MAX_IMAGES;
-    int rc = open_pipeline(&R);
+    int rc = opts->list_only ? 0 : open_pipeline(&R);
     if (rc < 0)
         goto fail;
 
@@ -957,6 +957,10 @@ int mm_regscan_run(mm_regscan_report **out, mm_registry *client, mm_store *store
         mm_strv_free(repos, nrepos);
     }
 
+    if (opts->list_only) {
+        rc = 0;
+        goto fail;
+    }
     /* phase 2: settle each tag, then judge it against its repository */
     for (size_t i = 0; i < rep->nimages; i++)
         settle(&R, i);

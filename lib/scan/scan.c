@@ -82,6 +82,76 @@ static void complete_inventory(mm_result *r)
     mm_inventory_sort(inv);
 }
 
+/* --- layer records shared between scans (mm_layer_cache) ------------------ */
+#define DEFAULT_MAX_RECORD ((size_t)256 << 20)
+
+/* The cache keys of an image's layers: the OCI chain id of each layer
+ * (its diff_id over those below it) with what decides what the walk hands
+ * the analyzers.  NULL when the cache does not apply to this scan. */
+static char **layer_keys(const mm_source *s, const mm_scan_opts *o)
+{
+    if (!o->layer_cache || o->malware || o->secret || s->nlayers == 0)
+        return NULL;
+    for (size_t i = 0; i < s->nlayers; i++)
+        if (!s->layers[i].diff_id)
+            return NULL;
+    char **keys = mm_xcalloc(s->nlayers, sizeof *keys);
+    char chain[72];
+    for (size_t i = 0; i < s->nlayers; i++) {
+        if (i == 0) {
+            snprintf(chain, sizeof chain, "%s", s->layers[0].diff_id);
+        } else {
+            char *t = mm_xasprintf("%s %s", chain, s->layers[i].diff_id);
+            mm_sha256_hex(t, strlen(t), chain);
+            free(t);
+        }
+        char *k = mm_xasprintf("mamori-layer-record-1|%s|scanners=%u|%llu/%llu/%llu/%llu|%s",
+                               MM_VERSION, o->scanners & ~(unsigned)MM_SCANNER_VULN,
+                               (unsigned long long)o->limits.max_buffered,
+                               (unsigned long long)o->limits.max_file_size,
+                               (unsigned long long)o->limits.max_entries,
+                               (unsigned long long)o->limits.max_path, chain);
+        char d[72];
+        mm_sha256_hex(k, strlen(k), d);
+        free(k);
+        keys[i] = mm_xstrdup(d);
+    }
+    return keys;
+}
+
+/* The layer from its record: 1 done, 0 walk it (*record: and record it),
+ * <0 the scan is unusable (a record went in half). */
+static int layer_from_cache(mm_result *r, mm_walker *w, const mm_layer_cache *lc,
+                            const char *key, size_t i, mm_layer_info *li, bool *record)
+{
+    *record = false;
+    char *data = NULL;
+    size_t len = 0;
+    int g = lc->get(lc->ud, key, &data, &len);
+    if (g == MM_ENOTFOUND) {
+        *record = true;
+        return 0;
+    }
+    if (g < 0)
+        return 0;
+    uint64_t ents = 0, bs = 0, un = 0;
+    bool fed = false;
+    int rc = mm_walker_replay(w, (int)i, (const uint8_t *)data, len, &ents, &bs, &un, &fed);
+    free(data);
+    if (rc == 0) {
+        li->size = bs;
+        li->uncompressed = un;
+        li->entries = ents;
+        return 1;
+    }
+    if (fed)
+        return mm_error_wrap(rc, "layer %zu: ", i);
+    mm_result_warn(r, "layer %zu: its stored record could not be used (%s): walked instead",
+                   i, mm_error_last());
+    lc->drop(lc->ud, key, true);
+    return 0;
+}
+
 static int scan_layers(mm_result *r, mm_walker *w, mm_source *s,
                        const mm_scan_opts *o, mm_redactor *rx)
 {
@@ -96,18 +166,37 @@ static int scan_layers(mm_result *r, mm_walker *w, mm_source *s,
          * as a build argument must not be */
         li->created_by = mm_redactor_text(rx, s->layers[i].created_by);
     }
+    const mm_layer_cache *lc = o->layer_cache;
+    char **keys = layer_keys(s, o);
+    mm_buf rec = MM_BUF_INIT;
+    int rc = 0;
     for (size_t i = 0; i < s->nlayers; i++) {
         mm_layer_info *li = &layers[i];
         if (o->progress)
             o->progress(o->progress_ud, (int)i, (int)s->nlayers, 0, 0);
+        bool record = false;
+        if (keys) {
+            rc = layer_from_cache(r, w, lc, keys[i], i, li, &record);
+            if (rc < 0)
+                break;
+            if (rc == 1) {
+                rc = 0;
+                continue;
+            }
+        }
         mm_blob *b;
-        int rc = s->open_layer(s, i, &b);
-        if (rc < 0)
-            return mm_error_wrap(rc, "layer %zu: ", i);
+        rc = s->open_layer(s, i, &b);
+        if (rc < 0) {
+            rc = mm_error_wrap(rc, "layer %zu: ", i);
+            goto drop;
+        }
         mm_decoder *d;
         mm_decoder_new(&d, b, o->limits.max_total_size);
         char diff[72];
         uint64_t entries = 0;
+        if (record)
+            mm_walker_record_begin(w, &rec, lc->max_record ? lc->max_record
+                                                           : DEFAULT_MAX_RECORD);
         rc = mm_walker_layer(w, (int)i, d, &entries, diff);
         bool tampered = false;
         if (rc == MM_EFORMAT && s->layers[i].digest) {
@@ -130,21 +219,43 @@ static int scan_layers(mm_result *r, mm_walker *w, mm_source *s,
             li->digest = mm_xstrdup(mm_decoder_blob_digest(d));
         mm_decoder_free(d);
         if (tampered) /* the message names image, layer and blob */
-            return rc;
-        if (rc < 0)
-            return mm_error_wrap(rc, "%s: layer %zu (%s): ", s->name, i,
-                                 s->layers[i].member);
+            goto drop;
+        if (rc < 0) {
+            rc = mm_error_wrap(rc, "%s: layer %zu (%s): ", s->name, i, s->layers[i].member);
+            goto drop;
+        }
         li->entries = entries;
-        if (s->layers[i].diff_id && strcmp(s->layers[i].diff_id, diff) != 0)
-            return mm_error_set(MM_EDIGEST,
-                                "%s: layer %zu (%s): uncompressed content is %s, the config's "
-                                "rootfs.diff_ids says %s",
-                                s->name, i, s->layers[i].member, diff,
-                                s->layers[i].diff_id);
+        if (s->layers[i].diff_id && strcmp(s->layers[i].diff_id, diff) != 0) {
+            rc = mm_error_set(MM_EDIGEST,
+                              "%s: layer %zu (%s): uncompressed content is %s, the config's "
+                              "rootfs.diff_ids says %s",
+                              s->name, i, s->layers[i].member, diff,
+                              s->layers[i].diff_id);
+            goto drop;
+        }
         if (!li->diff_id)
             li->diff_id = mm_xstrdup(diff);
+        if (record) {
+            /* verified against the config's diff_id: the record may be shared;
+             * a layer that cannot have one (over the cap, names the walk
+             * reports) is said so, so that no one waits for its record */
+            if (mm_walker_record_end(w, li->size, li->uncompressed, entries) == 0)
+                lc->put(lc->ud, keys[i], rec.data, rec.len);
+            else
+                lc->put(lc->ud, keys[i], NULL, 0);
+        }
+        continue;
+drop:
+        if (record) {
+            mm_walker_record_end(w, 0, 0, 0);
+            lc->drop(lc->ud, keys[i], false);
+        }
+        break;
     }
-    return 0;
+    mm_buf_free(&rec);
+    if (keys)
+        mm_strv_free(keys, s->nlayers);
+    return rc;
 }
 
 static int scan_rootfs(mm_result *r, mm_walker *w, const char *input,
