@@ -250,8 +250,10 @@ const char *mm_net_blocklist_match_domain(const mm_net_blocklist *b, const char 
         n--;
     if (n >= sizeof low)
         return NULL;
-    for (size_t i = 0; i < n; i++)
-        low[i] = (char)tolower((unsigned char)name[i]);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i]; /* ASCII without a locale call */
+        low[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c < 0x80 ? c : tolower(c));
+    }
     low[n] = 0;
     for (const char *p = low; p && *p;) {
         uintptr_t v = (uintptr_t)mm_map_get(b->domains, p);
