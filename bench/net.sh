@@ -21,7 +21,8 @@
 # (the frames are the generator's 10.x / fd00:: traffic, inside the pair).
 # LIVE_ONLY=1 skips part 1.
 #
-# Usage: bench/net.sh [path/to/mamori] [packets]
+# Usage: [MAMORI_REF=old/mamori] [LIVE_ONLY=1] [RATE=200000 SECS=10] \
+#        bench/net.sh [path/to/mamori] [packets]
 set -eu
 MAMORI=$(readlink -f "${1:-build/cli/mamori}")
 N=${2:-1200000}
@@ -55,9 +56,13 @@ cmd_s="tshark -r $F -T fields -e frame.number -e ip.src -e ip.dst"
 
 if [ -z "${LIVE_ONLY:-}" ]; then
 echo "== offline: $N packets"
-hyperfine --runs 5 --warmup 1 --export-json "$out/h.json" \
-    -n mamori "$cmd_m" -n "mamori+flowlog" "$cmd_f" -n tcpdump "$cmd_d" \
-    -n tshark "$cmd_s >/dev/null" 2>&1 | grep -v '^ *$'
+# MAMORI_REF=path/to/an/older/mamori adds it to the same run ("before")
+set -- -n mamori "$cmd_m" -n "mamori+flowlog" "$cmd_f" -n tcpdump "$cmd_d" \
+    -n tshark "$cmd_s >/dev/null"
+if [ -n "${MAMORI_REF:-}" ]; then
+    set -- "$@" -n "mamori-before" "$(readlink -f "$MAMORI_REF") ${cmd_m#"$MAMORI" }"
+fi
+hyperfine --runs 5 --warmup 1 --export-json "$out/h.json" "$@" 2>&1 | grep -v '^ *$'
 python3 - "$out/h.json" "$N" <<'PY'
 import json, sys
 h = json.load(open(sys.argv[1]))["results"]
@@ -66,7 +71,9 @@ by = {r["command"]: r for r in h}
 m = by["mamori"]
 print("| tool | wall (s, mean) | user+sys (s) | packets/s per core | mamori is |")
 print("|---|---|---|---|---|")
-for k in ("mamori", "mamori+flowlog", "tcpdump", "tshark"):
+for k in ("mamori", "mamori-before", "mamori+flowlog", "tcpdump", "tshark"):
+    if k not in by:
+        continue
     r = by[k]
     cpu = r["user"] + r["system"]
     ratio = "" if k == "mamori" else "%.2fx (wall), %.2fx (CPU)" % (

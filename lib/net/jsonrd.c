@@ -17,6 +17,7 @@
  * object, nesting at most 2048 deep.  Errors name line and column.
  * Input is untrusted: the token count is capped (NT_JSON_MAX_TOKENS).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,7 +243,23 @@ static int number(jp *p, long ti)
     }
     nt_jtok *t = &p->j->tok[ti];
     if (real) {
-        t->type = NT_J_REAL; /* its value is never read: only integers are */
+        /* its value is never read (only integers are), but one that
+           overflows a double is an error, as in jansson */
+        char tmp[64], *end;
+        size_t l = i - st;
+        double dv;
+        if (l < sizeof tmp) {
+            memcpy(tmp, s + st, l);
+            tmp[l] = 0;
+            dv = strtod(tmp, &end);
+        } else {
+            char *big = mm_xstrndup(s + st, l);
+            dv = strtod(big, &end);
+            free(big);
+        }
+        if (dv == HUGE_VAL || dv == -HUGE_VAL)
+            return fail(p, st, "real number overflow");
+        t->type = NT_J_REAL;
     } else {
         bool neg = s[st] == '-';
         uint64_t v = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
@@ -304,9 +321,9 @@ static int value(jp *p, unsigned depth)
         return fail(p, p->pos, "premature end of input");
     char c = p->s[p->pos];
     long ti;
+    if (depth >= MAX_DEPTH) /* as jansson: every value counts, scalars too */
+        return fail(p, p->pos, "maximum parsing depth reached");
     if (c == '{' || c == '[') {
-        if (depth >= MAX_DEPTH)
-            return fail(p, p->pos, "maximum parsing depth reached");
         bool obj = c == '{';
         if ((ti = tok_new(p, obj ? NT_J_OBJ : NT_J_ARR)) < 0)
             return -1;
