@@ -14,7 +14,8 @@
  * nothing but white space after it, strings of valid UTF-8 without raw
  * control characters, \u escapes with paired surrogates and no \u0000,
  * integers that fit int64 (else "too big"), no duplicate keys in an
- * object, nesting at most 2048 deep.  Errors name line and column.
+ * object, nesting at most 2048 deep (and, as jansson, one NUL byte right
+ * after a number or literal is skipped).  Errors name line and column.
  * Input is untrusted: the token count is capped (NT_JSON_MAX_TOKENS).
  */
 #include <math.h>
@@ -314,6 +315,14 @@ static int check_dups(jp *p, long obj)
     return rc;
 }
 
+/* jansson's lexer drops one NUL byte right after a number or literal
+   ("[2\0]" loads); the same here, so that both accept the same input */
+static void skip_nul(jp *p)
+{
+    if (p->pos < p->len && p->s[p->pos] == 0)
+        p->pos++;
+}
+
 static int value(jp *p, unsigned depth)
 {
     ws(p);
@@ -388,10 +397,14 @@ static int value(jp *p, unsigned depth)
         if (p->len - p->pos >= wl && !memcmp(p->s + p->pos, lit[k].w, wl)) {
             p->j->tok[ti].type = lit[k].t;
             p->pos += wl;
+            skip_nul(p);
             return 0;
         }
     }
-    return number(p, ti);
+    if (number(p, ti))
+        return -1;
+    skip_nul(p);
+    return 0;
 }
 
 int nt_json_parse(nt_json *j, const char *name, const char *data, size_t len)
