@@ -33,6 +33,8 @@ typedef struct pfx_key {
 struct mm_net_blocklist {
     nt_tab pfx;                  /* pfx_key -> reason index */
     bool lens4[33], lens6[129];
+    uint8_t order4[33], order6[129]; /* the lengths present, longest first */
+    unsigned n4, n6;
     mm_map *domains;             /* name -> reason index + 1 */
     char **why;
     size_t nwhy;
@@ -111,10 +113,16 @@ static bool add_prefix(mm_net_blocklist *b, const mm_ipaddr *a, unsigned len, co
     if (nt_tab_get(&b->pfx, &k, h))
         return true;
     nt_tab_put(&b->pfx, &k, h, reason(b, why));
-    if (a->family == AF_INET)
-        b->lens4[len] = true;
-    else
-        b->lens6[len] = true;
+    bool *lens = a->family == AF_INET ? b->lens4 : b->lens6;
+    if (!lens[len]) {
+        lens[len] = true;
+        uint8_t *ord = a->family == AF_INET ? b->order4 : b->order6;
+        unsigned *no = a->family == AF_INET ? &b->n4 : &b->n6, i = *no;
+        for (; i > 0 && ord[i - 1] < len; i--)
+            ord[i] = ord[i - 1];
+        ord[i] = (uint8_t)len;
+        (*no)++;
+    }
     b->count++;
     return true;
 }
@@ -222,12 +230,11 @@ const char *mm_net_blocklist_match_ip(const mm_net_blocklist *b, const mm_ipaddr
         return NULL;
     bool v4 = a->family == AF_INET;
     size_t n = v4 ? 4 : 16;
-    unsigned maxl = v4 ? 32 : 128;
-    const bool *lens = v4 ? b->lens4 : b->lens6;
+    const uint8_t *ord = v4 ? b->order4 : b->order6;
+    unsigned no = v4 ? b->n4 : b->n6;
     pfx_key k;
-    for (int l = (int)maxl; l >= 0; l--) {
-        if (!lens[l])
-            continue;
+    for (unsigned i = 0; i < no; i++) {
+        unsigned l = ord[i];
         memset(&k, 0, sizeof k);
         k.family = a->family;
         k.len = (uint8_t)l;
@@ -250,8 +257,10 @@ const char *mm_net_blocklist_match_domain(const mm_net_blocklist *b, const char 
         n--;
     if (n >= sizeof low)
         return NULL;
-    for (size_t i = 0; i < n; i++)
-        low[i] = (char)tolower((unsigned char)name[i]);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i]; /* ASCII without a locale call */
+        low[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c < 0x80 ? c : tolower(c));
+    }
     low[n] = 0;
     for (const char *p = low; p && *p;) {
         uintptr_t v = (uintptr_t)mm_map_get(b->domains, p);

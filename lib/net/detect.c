@@ -283,6 +283,18 @@ void nt_on_new_flow(mm_net *n, nt_flow *f)
     }
 }
 
+/* false when s cannot be an IP literal (no ':', a character other than a
+   digit or '.'): most names, judged without inet_pton and an error message */
+static bool maybe_ip(const char *s)
+{
+    if (strchr(s, ':'))
+        return true;
+    for (; *s; s++)
+        if ((*s < '0' || *s > '9') && *s != '.')
+            return false;
+    return true;
+}
+
 void nt_on_name(mm_net *n, nt_flow *f, int kind, const char *name)
 {
     char **slot = kind == 1 ? &f->sni : &f->host;
@@ -294,7 +306,7 @@ void nt_on_name(mm_net *n, nt_flow *f, int kind, const char *name)
     memcpy(b.ip, f->key.ip_hi, 16);
     const mm_ipaddr *srv = f->cli_lo ? &b : &a;
     mm_ipaddr tmp;
-    if (mm_net_addr_parse(&tmp, name) != 0)     /* a name, not an IP literal */
+    if (!maybe_ip(name) || mm_net_addr_parse(&tmp, name) != 0) /* a name, not an IP literal */
         nt_names_set(n->names, n->src[f->source].zone, srv, name);
     const char *why;
     if (n->bl && (why = mm_net_blocklist_match_domain(n->bl, name))) {

@@ -7,6 +7,7 @@
 #define MM_NET_INT_H
 
 #include <netinet/in.h>
+#include <string.h>
 
 #include "mamori/net.h"
 #include "util/util.h"
@@ -53,7 +54,35 @@ typedef struct nt_tab {
 
 void nt_tab_init(nt_tab *t, size_t ksz);
 void nt_tab_free(nt_tab *t);
-uint32_t nt_hash(const void *k, size_t n);
+static inline uint32_t nt_hash(const void *k, size_t n)
+{
+    /* 64-bit multiply-xorshift over 8-byte words; keys are small and
+     * fixed-size, and the inputs are attacker-chosen addresses, so the
+     * seed-free function is paired with a load factor cap and linear
+     * probing over a power-of-two table (worst case is a long probe, never
+     * unbounded memory). */
+    const uint8_t *p = k;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h ^= w;
+        h *= 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 31;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    h ^= w;
+    h *= 0x94d049bb133111ebull;
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 32;
+    uint32_t r = (uint32_t)h;
+    return r ? r : 1;
+}
+
 /* The value's slot, or NULL. */
 uint32_t *nt_tab_get(const nt_tab *t, const void *key, uint32_t h);
 /* Inserts (the key must be absent); returns the value slot. */
@@ -99,6 +128,7 @@ typedef struct nt_fkey {
     uint8_t family, proto;
     uint16_t vlan;
     uint32_t zone;               /* index of the zone (netns) */
+    uint32_t pad;                /* 0: the key is 48 bytes, compared a word at a time */
 } nt_fkey;
 
 typedef struct nt_half {         /* one direction of TCP reassembly */
@@ -284,5 +314,31 @@ void nt_flow_view(mm_net *n, const nt_flow *f, mm_net_flow *v);
 const mm_container *nt_owner(const mm_net *n, uint64_t zone, const mm_ipaddr *a);
 const char *nt_node_id(const mm_net *n, const mm_container *c, const mm_ipaddr *a,
                        char *buf, size_t len);
+
+/* jsonrd.c: a flat-token JSON reader (the baseline).  Token 0 is the root;
+   an object's children are key (a string), value, key, value...; a value's
+   `next` is the index just past its subtree.  Strings are NUL-terminated
+   at text + off. */
+enum { NT_J_NULL, NT_J_TRUE, NT_J_FALSE, NT_J_INT, NT_J_REAL, NT_J_STR, NT_J_ARR, NT_J_OBJ };
+#define NT_JSON_MAX_TOKENS (8u << 20)
+typedef struct nt_jtok {
+    uint8_t type;
+    uint32_t n;                  /* array items / object pairs */
+    uint32_t next;
+    union {
+        struct {
+            uint32_t off, len;   /* strings */
+        };
+        int64_t i;               /* integers */
+    };
+} nt_jtok;
+typedef struct nt_json {
+    char *text;
+    nt_jtok *tok;
+    size_t ntok, cap;
+} nt_json;
+int nt_json_parse(nt_json *j, const char *name, const char *data, size_t len);
+void nt_json_free(nt_json *j);
+long nt_json_get(const nt_json *j, long obj, const char *key); /* value index or -1 */
 
 #endif

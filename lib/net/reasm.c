@@ -44,7 +44,9 @@ static void dns_cb(void *ud, const nt_dns_rr *rr, bool response)
 {
     dns_ctx *c = ud;
     if (rr->type == 0) {
-        snprintf(c->qname, sizeof c->qname, "%s", rr->name);
+        size_t l = strnlen(rr->name, sizeof c->qname - 1); /* as snprintf "%s" cuts */
+        memcpy(c->qname, rr->name, l);
+        c->qname[l] = 0;
     }
     nt_on_dns(c->n, c->f, rr, response, c->qname[0] ? c->qname : rr->name);
 }

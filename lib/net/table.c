@@ -14,34 +14,7 @@
 
 #include "net/net_int.h"
 
-uint32_t nt_hash(const void *k, size_t n)
-{
-    /* 64-bit multiply-xorshift over 8-byte words; keys are small and
-     * fixed-size, and the inputs are attacker-chosen addresses, so the
-     * seed-free function is paired with a load factor cap and linear
-     * probing over a power-of-two table (worst case is a long probe, never
-     * unbounded memory). */
-    const uint8_t *p = k;
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h ^= w;
-        h *= 0xbf58476d1ce4e5b9ull;
-        h ^= h >> 31;
-        p += 8;
-        n -= 8;
-    }
-    uint64_t w = 0;
-    memcpy(&w, p, n);
-    h ^= w;
-    h *= 0x94d049bb133111ebull;
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 32;
-    uint32_t r = (uint32_t)h;
-    return r ? r : 1;
-}
+/* nt_hash: net_int.h (inline: key sizes are constants, so the loop unrolls) */
 
 void nt_tab_init(nt_tab *t, size_t ksz)
 {

@@ -517,38 +517,37 @@ char *mm_net_topo_dot(const mm_net_topo *t)
 
 /* ---- loading a baseline ------------------------------------------------------------ */
 
-static int str_field(const char *name, json_t *o, const char *k, const char **out,
+static int str_field(const char *name, const nt_json *j, long o, const char *k, const char **out,
                      bool required, size_t idx, const char *what)
 {
-    json_t *v = json_object_get(o, k);
+    long v = nt_json_get(j, o, k);
     *out = NULL;
-    if (!v || json_is_null(v)) {
+    if (v < 0 || j->tok[v].type == NT_J_NULL) {
         if (required)
             return mm_error_set(MM_EFORMAT, "%s: %s[%zu]: \"%s\" is missing", name, what, idx, k);
         return 0;
     }
-    if (!json_is_string(v) || json_string_length(v) > MAX_STR || json_string_length(v) == 0)
+    if (j->tok[v].type != NT_J_STR || j->tok[v].len > MAX_STR || j->tok[v].len == 0)
         return mm_error_set(MM_EFORMAT, "%s: %s[%zu].%s: not a string of 1..%u bytes",
                             name, what, idx, k, MAX_STR);
-    *out = json_string_value(v);
+    *out = j->text + j->tok[v].off;
     return 0;
 }
 
-static int str_list(const char *name, json_t *o, const char *k, char ***v, size_t *n,
-                    size_t max, size_t idx, const char *what)
+static int str_list(const char *name, const nt_json *j, long o, const char *k, char ***v,
+                    size_t *n, size_t max, size_t idx, const char *what)
 {
-    json_t *a = json_object_get(o, k);
-    if (!a)
+    long a = nt_json_get(j, o, k);
+    if (a < 0)
         return 0;
-    if (!json_is_array(a))
+    if (j->tok[a].type != NT_J_ARR)
         return mm_error_set(MM_EFORMAT, "%s: %s[%zu].%s: not an array", name, what, idx, k);
-    size_t i;
-    json_t *x;
-    json_array_foreach(a, i, x) {
-        if (!json_is_string(x) || json_string_length(x) > MAX_STR)
+    uint32_t x = (uint32_t)a + 1;
+    for (size_t i = 0; i < j->tok[a].n; i++, x = j->tok[x].next) {
+        if (j->tok[x].type != NT_J_STR || j->tok[x].len > MAX_STR)
             return mm_error_set(MM_EFORMAT, "%s: %s[%zu].%s[%zu]: not a string", name, what,
                                 idx, k, i);
-        list_add(v, n, json_string_value(x), max);
+        list_add(v, n, j->text + j->tok[x].off, max);
     }
     return 0;
 }
@@ -556,53 +555,53 @@ static int str_list(const char *name, json_t *o, const char *k, char ***v, size_
 int mm_net_topo_load_string(mm_net_topo **out, const char *name, const char *data, size_t len)
 {
     *out = NULL;
-    json_error_t je;
-    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
-    if (!root)
-        return mm_error_set(MM_EFORMAT, "%s:%d:%d: %s", name, je.line, je.column, je.text);
+    nt_json j;
+    int rc = nt_json_parse(&j, name, data, len);
+    if (rc)
+        return rc;
     mm_net_topo *t;
     mm_net_topo_new(&t);
     t->aliases = true;
-    int rc = 0;
-    json_t *nodes = json_object_get(root, "nodes"), *edges = json_object_get(root, "edges");
-    if (!json_is_object(root) || !json_is_array(nodes) || !json_is_array(edges)) {
+    const nt_jtok *tk = j.tok;
+    long nodes = nt_json_get(&j, 0, "nodes"), edges = nt_json_get(&j, 0, "edges");
+    if (tk[0].type != NT_J_OBJ || nodes < 0 || tk[nodes].type != NT_J_ARR || edges < 0 ||
+        tk[edges].type != NT_J_ARR) {
         rc = mm_error_set(MM_EFORMAT, "%s: not a mamori network graph (\"nodes\" and \"edges\" arrays)", name);
         goto out;
     }
-    if (json_array_size(nodes) > MAX_ITEMS || json_array_size(edges) > MAX_ITEMS) {
+    if (tk[nodes].n > MAX_ITEMS || tk[edges].n > MAX_ITEMS) {
         rc = mm_error_set(MM_ELIMIT, "%s: more than %u nodes or edges", name, MAX_ITEMS);
         goto out;
     }
-    size_t i;
-    json_t *o;
-    json_array_foreach(nodes, i, o) {
+    uint32_t o = (uint32_t)nodes + 1;
+    for (size_t i = 0; i < tk[nodes].n; i++, o = tk[o].next) {
         const char *id, *kind;
-        if (!json_is_object(o)) {
+        if (tk[o].type != NT_J_OBJ) {
             rc = mm_error_set(MM_EFORMAT, "%s: nodes[%zu]: not an object", name, i);
             goto out;
         }
-        if ((rc = str_field(name, o, "id", &id, true, i, "nodes")) ||
-            (rc = str_field(name, o, "kind", &kind, false, i, "nodes")))
+        if ((rc = str_field(name, &j, o, "id", &id, true, i, "nodes")) ||
+            (rc = str_field(name, &j, o, "kind", &kind, false, i, "nodes")))
             goto out;
         tnode *x = node_get(t, id, true);
         x->learned = true;
         if (!x->kind)
             x->kind = mm_xstrdup(kind ? kind : "address");
-        json_t *c = json_object_get(o, "container");
-        if (json_is_object(c) && !x->ct_id) {
+        long c = nt_json_get(&j, o, "container");
+        if (c >= 0 && tk[c].type == NT_J_OBJ && !x->ct_id) {
             const char *s;
-            if (!str_field(name, c, "id", &s, false, i, "nodes") && s)
+            if (!str_field(name, &j, c, "id", &s, false, i, "nodes") && s)
                 x->ct_id = mm_xstrdup(s);
-            if (!str_field(name, c, "name", &s, false, i, "nodes") && s)
+            if (!str_field(name, &j, c, "name", &s, false, i, "nodes") && s)
                 x->ct_name = mm_xstrdup(s);
-            if (!str_field(name, c, "image", &s, false, i, "nodes") && s)
+            if (!str_field(name, &j, c, "image", &s, false, i, "nodes") && s)
                 x->ct_image = mm_xstrdup(s);
         }
         size_t had = x->naddrs;
-        if ((rc = str_list(name, o, "addresses", &x->addrs, &x->naddrs, MAX_LIST, i, "nodes")) ||
-            (rc = str_list(name, o, "names", &x->names, &x->nnames, MAX_LIST, i, "nodes")) ||
-            (rc = str_list(name, o, "processes", &x->procs, &x->nprocs, MAX_LIST, i, "nodes")) ||
-            (rc = str_list(name, o, "listen", &x->listen, &x->nlisten, MAX_LISTEN, i, "nodes")))
+        if ((rc = str_list(name, &j, o, "addresses", &x->addrs, &x->naddrs, MAX_LIST, i, "nodes")) ||
+            (rc = str_list(name, &j, o, "names", &x->names, &x->nnames, MAX_LIST, i, "nodes")) ||
+            (rc = str_list(name, &j, o, "processes", &x->procs, &x->nprocs, MAX_LIST, i, "nodes")) ||
+            (rc = str_list(name, &j, o, "listen", &x->listen, &x->nlisten, MAX_LISTEN, i, "nodes")))
             goto out;
         /* its addresses find it without building ids (any zone: 0) */
         for (size_t k = had; k < x->naddrs && t->addr_node.count < MAX_ITEMS; k++) {
@@ -617,47 +616,48 @@ int mm_net_topo_load_string(mm_net_topo **out, const char *name, const char *dat
         }
         mm_error_clear();
     }
-    json_array_foreach(edges, i, o) {
+    o = (uint32_t)edges + 1;
+    for (size_t i = 0; i < tk[edges].n; i++, o = tk[o].next) {
         const char *cli, *srv, *proto;
-        if (!json_is_object(o)) {
+        if (tk[o].type != NT_J_OBJ) {
             rc = mm_error_set(MM_EFORMAT, "%s: edges[%zu]: not an object", name, i);
             goto out;
         }
-        if ((rc = str_field(name, o, "client", &cli, true, i, "edges")) ||
-            (rc = str_field(name, o, "server", &srv, true, i, "edges")) ||
-            (rc = str_field(name, o, "proto", &proto, true, i, "edges")))
+        if ((rc = str_field(name, &j, o, "client", &cli, true, i, "edges")) ||
+            (rc = str_field(name, &j, o, "server", &srv, true, i, "edges")) ||
+            (rc = str_field(name, &j, o, "proto", &proto, true, i, "edges")))
             goto out;
-        json_t *pv = json_object_get(o, "port");
+        long pv = nt_json_get(&j, o, "port");
         uint8_t p = pparse(proto);
         if (!p && strcmp(proto, "ip")) {
             rc = mm_error_set(MM_EFORMAT, "%s: edges[%zu].proto: \"%s\" is not tcp, udp, icmp, icmp6 or ip",
                               name, i, proto);
             goto out;
         }
-        if (!json_is_integer(pv) || json_integer_value(pv) < 0 || json_integer_value(pv) > 65535) {
+        if (pv < 0 || tk[pv].type != NT_J_INT || tk[pv].i < 0 || tk[pv].i > 65535) {
             rc = mm_error_set(MM_EFORMAT, "%s: edges[%zu].port: not a port number", name, i);
             goto out;
         }
-        tedge *e = edge_get(t, cli, srv, p, (uint16_t)json_integer_value(pv));
+        tedge *e = edge_get(t, cli, srv, p, (uint16_t)tk[pv].i);
         if (!e) {
             rc = mm_error_set(MM_ELIMIT, "%s: edges[%zu]: more than %u nodes", name, i, MAX_ITEMS);
             goto out;
         }
         char **nm = NULL;
         size_t nn = 0;
-        if ((rc = str_list(name, o, "names", &nm, &nn, MAX_LIST, i, "edges"))) {
+        if ((rc = str_list(name, &j, o, "names", &nm, &nn, MAX_LIST, i, "edges"))) {
             mm_strv_free(nm, nn);
             goto out;
         }
         for (size_t k = 0; k < nn; k++)
             edge_name(t, e, nm[k]);
         mm_strv_free(nm, nn);
-        json_t *fl = json_object_get(o, "flows");
-        if (json_is_integer(fl) && json_integer_value(fl) > 0)
-            e->flows += (uint64_t)json_integer_value(fl);
+        long fl = nt_json_get(&j, o, "flows");
+        if (fl >= 0 && tk[fl].type == NT_J_INT && tk[fl].i > 0)
+            e->flows += (uint64_t)tk[fl].i;
     }
 out:
-    json_decref(root);
+    nt_json_free(&j);
     if (rc) {
         mm_net_topo_free(t);
         return rc;

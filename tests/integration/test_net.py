@@ -295,6 +295,32 @@ def t_live_benign(r, net):
     eq([a["output"] for a in al], [], "repeated connections to one open port are no scan")
 
 
+def t_live_drops(r, net):
+    """The kernel's drop counter is reported: a 4 MiB ring, the capture
+    stopped (SIGSTOP) while 6,000 datagrams of 1,400 bytes (8.4 MB) arrive,
+    then let go: what it received plus what the kernel dropped is what was
+    sent, and some were dropped."""
+    sent = 6000
+    ag = Agent(r, ["net", "--netns", "/run/netns/" + net.b, "--engine", "afpacket", "--buffer", "4M",
+                   "--filter", "udp and dst port 7777", "--output", "none"])
+    ag.p.send_signal(signal.SIGSTOP)
+    try:
+        code = ("import socket\nu=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+                "for i in range(%d): u.sendto(b'x'*1400,('10.232.0.2',7777))\n" % sent)
+        sh(["ip", "netns", "exec", net.a, sys.executable, "-c", code])
+        time.sleep(0.3)
+    finally:
+        ag.p.send_signal(signal.SIGCONT)
+    time.sleep(1)
+    rc, al, err = ag.stop()
+    eq(rc, 0, "exit " + err[-300:])
+    stats = [l for l in err.splitlines() if "capture {" in l]
+    check(stats, "no capture statistics: " + err[-300:])
+    cap = json.loads(stats[-1].split("capture ", 1)[1])
+    eq(cap["received"] + cap["dropped"], sent, "received + dropped: %s" % cap)
+    check(cap["dropped"] > 0 and cap["received"] > 0, "some dropped, some received: %s" % cap)
+
+
 # ---- podman --------------------------------------------------------------------------
 
 class Pod:
@@ -418,7 +444,7 @@ def main():
         s.case("pcapng-and-filter", t_pcapng, r)
         s.case("errors", t_errors, r)
         s.case("baseline", t_baseline, r)
-        live = ["live-scans-afpacket", "live-scans-pcap", "live-benign"]
+        live = ["live-scans-afpacket", "live-scans-pcap", "live-benign", "live-drops-counted"]
         try:
             net = Net()
         except (Skip, Fail) as e:
@@ -428,6 +454,7 @@ def main():
                 s.case("live-scans-afpacket", t_live_scans, r, net, "afpacket")
                 s.case("live-scans-pcap", t_live_scans, r, net, "pcap")
                 s.case("live-benign", t_live_benign, r, net)
+                s.case("live-drops-counted", t_live_drops, r, net)
             finally:
                 net.close()
         s.case("podman-containers", t_containers, r)

@@ -1,0 +1,59 @@
+/*
+ * fuzz_net_json.c - libFuzzer target for lib/net's JSON reader (jsonrd.c,
+ * the learned baseline), differential: jansson's json_loadb with
+ * JSON_REJECT_DUPLICATES is the oracle.  Whatever one accepts the other
+ * must accept, with the same top-level kind and size; every token's
+ * subtree end must lie within the array and strings must be as long as
+ * they say (NUL-terminated, no NUL inside).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "net/net_int.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > (1u << 20))
+        return 0;
+    nt_json j;
+    int rc = nt_json_parse(&j, "fuzz", (const char *)data, size);
+    json_error_t je;
+    json_t *ref = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &je);
+    if ((rc == 0) != (ref != NULL))
+        abort(); /* the two readers disagree on validity */
+    if (rc == 0) {
+        if (j.ntok == 0 || j.tok[0].next != j.ntok)
+            abort();
+        if (json_is_object(ref) ? (j.tok[0].type != NT_J_OBJ || j.tok[0].n != json_object_size(ref))
+                                : (j.tok[0].type != NT_J_ARR || j.tok[0].n != json_array_size(ref)))
+            abort();
+        for (size_t i = 0; i < j.ntok; i++) {
+            const nt_jtok *t = &j.tok[i];
+            if (t->next <= i || t->next > j.ntok)
+                abort();
+            if (t->type == NT_J_STR && strlen(j.text + t->off) != t->len)
+                abort();
+        }
+        /* a lookup of every key of the top object finds a value */
+        if (json_is_object(ref)) {
+            const char *k;
+            json_t *v;
+            json_object_foreach(ref, k, v) {
+                long x = nt_json_get(&j, 0, k);
+                if (x < 0 || (json_is_integer(v) && (j.tok[x].type != NT_J_INT ||
+                                                     j.tok[x].i != json_integer_value(v))) ||
+                    (json_is_string(v) && (j.tok[x].type != NT_J_STR ||
+                                           strcmp(j.text + j.tok[x].off, json_string_value(v)))))
+                    abort();
+            }
+        }
+        nt_json_free(&j);
+    }
+    json_decref(ref);
+    return 0;
+}
