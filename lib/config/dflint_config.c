@@ -3,61 +3,64 @@
  * and hadolint's .hadolint.yaml as it is (ignored, override, trustedRegistries,
  * label-schema, strict-labels, failure-threshold, no-fail,
  * disable-ignore-pragma; format/no-color/verbose are accepted and left to
- * the front-end).  Parsed with libyaml; a malformed document or a bad value
- * is an error naming the file and the line.
+ * the front-end).  Read by the one YAML loader of lib/util; a malformed
+ * document or a bad value is an error naming the file, line and column.
  */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <yaml.h>
+#include <jansson.h>
 
 #include "config/dflint_int.h"
 
 #define MAX_ITEMS 10000
 
-static int yerr(const char *path, const yaml_node_t *n, const char *fmt, const char *a)
-    __attribute__((format(printf, 3, 0)));
-static int yerr(const char *path, const yaml_node_t *n, const char *fmt, const char *a)
+/* The file's positions, for errors "FILE:LINE:COL: message". */
+typedef struct yctx {
+    const char *path;
+    mm_yaml_posmap *pm;
+} yctx;
+
+static int yerr(const yctx *c, const json_t *parent, const char *key, size_t idx,
+                const char *fmt, const char *a) __attribute__((format(printf, 5, 0)));
+static int yerr(const yctx *c, const json_t *parent, const char *key, size_t idx,
+                const char *fmt, const char *a)
 {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
     char *m = mm_xasprintf(fmt, a ? a : "");
 #pragma GCC diagnostic pop
-    int rc = mm_error_set(MM_EFORMAT, "%s:%zu: %s", path,
-                          n ? (size_t)n->start_mark.line + 1 : (size_t)0, m);
+    int rc = mm_yaml_errf(c->pm, c->path, parent, key, idx, MM_EFORMAT, "%s", m);
     free(m);
     return rc;
 }
 
-static const char *scalar(yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
+/* Every scalar is its text (MM_YAML_TEXT). */
+static const char *scalar(const json_t *n) { return json_string_value(n); }
 
 /* a list of strings, or (as hadolint allows for trustedRegistries) one */
-static int strings(yaml_document_t *doc, yaml_node_t *n, const char *path, const char *key,
-                   bool one_ok, char ***v, size_t *nv)
+static int strings(const yctx *c, const json_t *parent, const char *key, bool one_ok,
+                   char ***v, size_t *nv)
 {
-    if (n->type == YAML_SCALAR_NODE) {
+    const json_t *n = json_object_get(parent, key);
+    if (json_is_string(n)) {
         const char *s = scalar(n);
         if (!*s || !strcmp(s, "~") || !strcmp(s, "null"))
             return 0;
         if (!one_ok)
-            return yerr(path, n, "%s: expected a list", key);
+            return yerr(c, parent, key, 0, "%s: expected a list", key);
         if (*nv < MAX_ITEMS)
             mm_strv_push(v, nv, s);
         return 0;
     }
-    if (n->type != YAML_SEQUENCE_NODE)
-        return yerr(path, n, "%s: expected a list", key);
-    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-         it++) {
-        yaml_node_t *e = yaml_document_get_node(doc, *it);
-        const char *s = scalar(e);
+    if (!json_is_array(n))
+        return yerr(c, parent, key, 0, "%s: expected a list", key);
+    for (size_t i = 0; i < json_array_size(n); i++) {
+        const char *s = scalar(json_array_get(n, i));
         if (!s)
-            return yerr(path, e, "%s: expected a list of strings", key);
+            return yerr(c, n, NULL, i, "%s: expected a list of strings", key);
         if (*nv < MAX_ITEMS)
             mm_strv_push(v, nv, s);
     }
@@ -139,40 +142,108 @@ int mm_dflint_opts_add_label(mm_dflint_opts *o, const char *spec)
     return 0;
 }
 
-static int boolean(const char *path, yaml_node_t *n, const char *key, bool *out)
+static int boolean(const yctx *c, const json_t *parent, const char *key, bool *out)
 {
-    const char *s = scalar(n);
+    const char *s = scalar(json_object_get(parent, key));
     if (s && (!strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcmp(s, "1")))
         *out = true;
     else if (s && (!strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcmp(s, "0")))
         *out = false;
     else
-        return yerr(path, n, "%s: expected true or false", key);
+        return yerr(c, parent, key, 0, "%s: expected true or false", key);
     return 0;
 }
 
-static int overrides(mm_dflint_opts *o, yaml_document_t *doc, yaml_node_t *vn, const char *path)
+static int overrides(mm_dflint_opts *o, const yctx *c, const json_t *root, const char *key)
 {
-    if (vn->type != YAML_MAPPING_NODE)
-        return yerr(path, vn, "override: expected a mapping of levels to lists%s", NULL);
+    const json_t *vn = json_object_get(root, key);
+    if (!json_is_object(vn))
+        return yerr(c, root, key, 0, "override: expected a mapping of levels to lists%s", NULL);
     int rc = 0;
-    for (yaml_node_pair_t *q = vn->data.mapping.pairs.start;
-         q < vn->data.mapping.pairs.top && rc == 0; q++) {
-        yaml_node_t *qk = yaml_document_get_node(doc, q->key);
-        const char *lvl = scalar(qk);
-        yaml_node_t *qv = yaml_document_get_node(doc, q->value);
+    const char *lvl;
+    json_t *qv;
+    json_object_foreach((json_t *)vn, lvl, qv) {
         mm_severity sev;
-        if (!lvl || !qv)
-            continue;
         if (mm_dflint_level_parse(&sev, lvl) < 0)
-            return yerr(path, qk, "override: unknown level \"%s\" (error, warning, info, style, "
-                        "ignore)", lvl);
+            return yerr(c, vn, lvl, 0, "override: unknown level \"%s\" (error, warning, info, "
+                        "style, ignore)", lvl);
         char **ids = NULL;
         size_t nids = 0;
-        rc = strings(doc, qv, path, lvl, false, &ids, &nids);
+        rc = strings(c, vn, lvl, false, &ids, &nids);
         for (size_t i = 0; i < nids; i++)
             add_override(o, ids[i], sev);
         mm_strv_free(ids, nids);
+        if (rc)
+            break;
+    }
+    return rc;
+}
+
+static int parse_root(mm_dflint_opts *o, const yctx *c, const json_t *root)
+{
+    if (json_is_null(root) || (json_is_string(root) && !*json_string_value(root)))
+        return 0; /* an empty file */
+    if (!json_is_object(root))
+        return yerr(c, NULL, NULL, 0, "expected a mapping (ignored:, trustedRegistries:, "
+                    "override:, ...)%s", NULL);
+    int rc = 0;
+    const char *k;
+    json_t *vn;
+    json_object_foreach((json_t *)root, k, vn) {
+        if (!strcmp(k, "ignored")) {
+            rc = strings(c, root, k, false, &o->ignored, &o->nignored);
+        } else if (!strcmp(k, "allowed-registries") || !strcmp(k, "allowed_registries") ||
+                   !strcmp(k, "trustedRegistries")) {
+            rc = strings(c, root, k, true, &o->allowed_registries, &o->nallowed_registries);
+        } else if (!strcmp(k, "severity-overrides") || !strcmp(k, "severity_overrides")) {
+            if (!json_is_object(vn))
+                return yerr(c, root, k, 0, "severity-overrides: expected a mapping ID: "
+                            "SEVERITY%s", NULL);
+            const char *id;
+            json_t *qv;
+            json_object_foreach(vn, id, qv) {
+                mm_severity sev;
+                if (!scalar(qv) || mm_dflint_level_parse(&sev, scalar(qv)) < 0)
+                    return yerr(c, vn, id, 0, "severity-overrides: \"%s\": expected LOW, "
+                                "MEDIUM, HIGH, CRITICAL (or error, warning, info, style, "
+                                "ignore)", scalar(qv) ? scalar(qv) : "?");
+                add_override(o, id, sev);
+            }
+        } else if (!strcmp(k, "override")) {
+            rc = overrides(o, c, root, k);
+        } else if (!strcmp(k, "label-schema")) {
+            if (!json_is_object(vn))
+                return yerr(c, root, k, 0, "label-schema: expected a mapping of label: "
+                            "type%s", NULL);
+            const char *name;
+            json_t *qv;
+            json_object_foreach(vn, name, qv) {
+                mm_dflint_label_type t;
+                if (!scalar(qv) || label_type(scalar(qv), &t) < 0)
+                    return yerr(c, vn, name, 0, "label-schema: \"%s\": expected text, url, "
+                                "semver, hash, rfc3339, spdx or email",
+                                scalar(qv) ? scalar(qv) : "?");
+                add_label(o, name, t);
+            }
+        } else if (!strcmp(k, "strict-labels")) {
+            rc = boolean(c, root, k, &o->strict_labels);
+        } else if (!strcmp(k, "no-fail")) {
+            rc = boolean(c, root, k, &o->no_fail);
+        } else if (!strcmp(k, "disable-ignore-pragma")) {
+            rc = boolean(c, root, k, &o->disable_ignore_pragma);
+        } else if (!strcmp(k, "failure-threshold")) {
+            mm_severity sev;
+            if (!scalar(vn) || mm_dflint_level_parse(&sev, scalar(vn)) < 0)
+                return yerr(c, root, k, 0, "failure-threshold: \"%s\": expected error, "
+                            "warning, info, style, ignore or none",
+                            scalar(vn) ? scalar(vn) : "?");
+            o->has_threshold = true;
+            o->threshold = sev;
+        }
+        /* format, no-color, verbose: hadolint's output; other keys are not
+         * ours either */
+        if (rc)
+            break;
     }
     return rc;
 }
@@ -183,99 +254,20 @@ int mm_dflint_config_parse(mm_dflint_opts *o, const char *path, const char *data
         return mm_error_set(MM_EINVAL, "lint config: no options or data");
     if (len > (1u << 20))
         return mm_error_set(MM_ELIMIT, "%s: over 1 MiB: not a lint configuration", path);
-    yaml_parser_t ps;
-    yaml_document_t doc;
-    yaml_parser_initialize(&ps);
-    yaml_parser_set_input_string(&ps, (const unsigned char *)(data ? data : ""), len);
-    if (!yaml_parser_load(&ps, &doc)) {
-        int rc = mm_error_set(MM_EFORMAT, "%s:%zu: YAML: %s", path,
-                              (size_t)ps.problem_mark.line + 1,
-                              ps.problem ? ps.problem : "malformed");
-        yaml_parser_delete(&ps);
-        return rc;
-    }
-    int rc = 0;
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
-    if (!root || (root->type == YAML_SCALAR_NODE && !*root->data.scalar.value))
-        goto out; /* an empty file */
-    if (root->type != YAML_MAPPING_NODE) {
-        rc = yerr(path, root, "expected a mapping (ignored:, trustedRegistries:, override:, "
-                  "...)%s", NULL);
-        goto out;
-    }
-    for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
-         pr < root->data.mapping.pairs.top && rc == 0; pr++) {
-        yaml_node_t *kn = yaml_document_get_node(&doc, pr->key);
-        yaml_node_t *vn = yaml_document_get_node(&doc, pr->value);
-        const char *k = scalar(kn);
-        if (!k || !vn)
-            continue;
-        if (!strcmp(k, "ignored")) {
-            rc = strings(&doc, vn, path, k, false, &o->ignored, &o->nignored);
-        } else if (!strcmp(k, "allowed-registries") || !strcmp(k, "allowed_registries") ||
-                   !strcmp(k, "trustedRegistries")) {
-            rc = strings(&doc, vn, path, k, true, &o->allowed_registries,
-                         &o->nallowed_registries);
-        } else if (!strcmp(k, "severity-overrides") || !strcmp(k, "severity_overrides")) {
-            if (vn->type != YAML_MAPPING_NODE) {
-                rc = yerr(path, vn, "severity-overrides: expected a mapping ID: SEVERITY%s", NULL);
-                break;
-            }
-            for (yaml_node_pair_t *q = vn->data.mapping.pairs.start;
-                 q < vn->data.mapping.pairs.top; q++) {
-                yaml_node_t *qk = yaml_document_get_node(&doc, q->key);
-                yaml_node_t *qv = yaml_document_get_node(&doc, q->value);
-                mm_severity sev;
-                if (!scalar(qk) || !scalar(qv) || mm_dflint_level_parse(&sev, scalar(qv)) < 0) {
-                    rc = yerr(path, qv ? qv : qk, "severity-overrides: \"%s\": expected LOW, "
-                              "MEDIUM, HIGH, CRITICAL (or error, warning, info, style, ignore)",
-                              scalar(qv) ? scalar(qv) : "?");
-                    break;
-                }
-                add_override(o, scalar(qk), sev);
-            }
-        } else if (!strcmp(k, "override")) {
-            rc = overrides(o, &doc, vn, path);
-        } else if (!strcmp(k, "label-schema")) {
-            if (vn->type != YAML_MAPPING_NODE) {
-                rc = yerr(path, vn, "label-schema: expected a mapping of label: type%s", NULL);
-                break;
-            }
-            for (yaml_node_pair_t *q = vn->data.mapping.pairs.start;
-                 q < vn->data.mapping.pairs.top && rc == 0; q++) {
-                yaml_node_t *qk = yaml_document_get_node(&doc, q->key);
-                yaml_node_t *qv = yaml_document_get_node(&doc, q->value);
-                mm_dflint_label_type t;
-                if (!scalar(qk) || !scalar(qv) || label_type(scalar(qv), &t) < 0) {
-                    rc = yerr(path, qv ? qv : qk, "label-schema: \"%s\": expected text, url, "
-                              "semver, hash, rfc3339, spdx or email", scalar(qv) ? scalar(qv)
-                                                                                : "?");
-                    break;
-                }
-                add_label(o, scalar(qk), t);
-            }
-        } else if (!strcmp(k, "strict-labels")) {
-            rc = boolean(path, vn, k, &o->strict_labels);
-        } else if (!strcmp(k, "no-fail")) {
-            rc = boolean(path, vn, k, &o->no_fail);
-        } else if (!strcmp(k, "disable-ignore-pragma")) {
-            rc = boolean(path, vn, k, &o->disable_ignore_pragma);
-        } else if (!strcmp(k, "failure-threshold")) {
-            mm_severity sev;
-            if (!scalar(vn) || mm_dflint_level_parse(&sev, scalar(vn)) < 0) {
-                rc = yerr(path, vn, "failure-threshold: \"%s\": expected error, warning, info, "
-                          "style, ignore or none", scalar(vn) ? scalar(vn) : "?");
-                break;
-            }
-            o->has_threshold = true;
-            o->threshold = sev;
-        }
-        /* format, no-color, verbose: hadolint's output; other keys are not
-         * ours either */
-    }
-out:
-    yaml_document_delete(&doc);
-    yaml_parser_delete(&ps);
+    /* every scalar as its text, the first document only, a repeated key
+     * keeps its last value (hadolint's files are read leniently) */
+    mm_yaml_limits lim;
+    mm_yaml_limits_init(&lim);
+    lim.scalars = MM_YAML_TEXT;
+    lim.first_doc_only = true;
+    lim.dup_last_wins = true;
+    yctx c = {path, mm_yaml_posmap_new()};
+    json_t *root = NULL;
+    int rc = mm_yaml_load_one(&root, data ? data : "", len, path, &lim, c.pm);
+    if (rc == 0)
+        rc = parse_root(o, &c, root);
+    json_decref(root);
+    mm_yaml_posmap_free(c.pm);
     return rc;
 }
 

@@ -1,177 +1,142 @@
 /*
- * policy/load.c - reads a gate policy (docs/policy.md) from YAML with
- * libyaml.  The schema is closed: an unknown or repeated key, a wrong type
- * or an out-of-range value is an error naming the file, the line and the
+ * policy/load.c - reads a gate policy (docs/policy.md) from YAML with the
+ * one loader of lib/util.  The schema is closed: an unknown or repeated key, a wrong type
+ * or an out-of-range value is an error naming the file, the line, the column and the
  * key, because a typo in a security policy must never quietly switch a
  * rule off.  Signature keys are loaded here too, so that a policy naming a
  * missing key fails when it is read rather than when an image is checked.
  */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 
-#include <yaml.h>
+#include <jansson.h>
 
 #include "policy/policy_int.h"
 #include "util/util.h"
 
 typedef struct ldr {
-    yaml_document_t doc;
+    mm_yaml_posmap *pm;
     const char *name;
     mm_policy *p;
 } ldr;
 
-static size_t line_of(const yaml_node_t *n) { return n ? n->start_mark.line + 1 : 1; }
+/* A value: its parent and its key (objects) or index (arrays). */
+typedef struct vref {
+    const json_t *parent;
+    const char *key;
+    size_t idx;
+} vref;
 
-static int ferr(ldr *L, const yaml_node_t *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int ferr(ldr *L, const yaml_node_t *n, const char *fmt, ...)
+static const json_t *val(vref r) { return mm_yaml_child(r.parent, r.key, r.idx); }
+
+static int ferr(ldr *L, vref r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int ferr(ldr *L, vref r, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     char *m = mm_xvasprintf(fmt, ap);
     va_end(ap);
-    int rc = mm_error_set(MM_EFORMAT, "%s:%zu: %s", L->name, line_of(n), m);
+    int rc = mm_yaml_errf(L->pm, L->name, r.parent, r.key, r.idx, MM_EFORMAT, "%s", m);
     free(m);
     return rc;
 }
 
-static yaml_node_t *node(ldr *L, int id) { return yaml_document_get_node(&L->doc, id); }
-
-/* A scalar's text for messages: the key names we print are short. */
-static const char *stext(const yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : "?";
-}
+/* A scalar's text (every scalar is text: MM_YAML_TEXT), or NULL. */
+static const char *stext(vref r) { return json_string_value(val(r)); }
 
 /* A scalar as a new string: NUL bytes and over-long values refused. */
-static int scalar(ldr *L, yaml_node_t *n, const char *key, char **out)
+static int scalar(ldr *L, vref r, const char *key, char **out)
 {
-    *out = NULL;
-    if (!n || n->type != YAML_SCALAR_NODE)
-        return ferr(L, n, "%s: expected a string", key);
-    const char *v = (const char *)n->data.scalar.value;
-    size_t len = n->data.scalar.length;
-    if (memchr(v, 0, len))
-        return ferr(L, n, "%s: NUL byte in value", key);
-    if (len > MM_POLICY_MAX_STR)
-        return ferr(L, n, "%s: value longer than %u bytes", key, MM_POLICY_MAX_STR);
-    *out = mm_xstrndup(v, len);
-    return 0;
+    return mm_yaml_get_str(L->pm, L->name, r.parent, r.key, r.idx, key, MM_POLICY_MAX_STR,
+                           out);
 }
 
-/* A plain (unquoted) scalar that YAML would read as something else than a
- * string: booleans and numbers must be written as such, not quoted. */
-static bool plain(const yaml_node_t *n)
+/* A plain (unquoted) scalar: booleans and numbers must be written as
+ * such, not quoted. */
+static bool plain(ldr *L, vref r)
 {
-    return n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+    return stext(r) && mm_yaml_pos_plain(L->pm, r.parent, r.key, r.idx);
 }
 
-static int boolean(ldr *L, yaml_node_t *n, const char *key, bool *out)
+static int boolean(ldr *L, vref r, const char *key, bool *out)
 {
-    if (!n || n->type != YAML_SCALAR_NODE || !plain(n))
-        return ferr(L, n, "%s: expected true or false", key);
-    const char *v = (const char *)n->data.scalar.value;
+    if (!plain(L, r))
+        return ferr(L, r, "%s: expected true or false", key);
+    const char *v = stext(r);
     if (!strcmp(v, "true") || !strcmp(v, "True") || !strcmp(v, "TRUE"))
         *out = true;
     else if (!strcmp(v, "false") || !strcmp(v, "False") || !strcmp(v, "FALSE"))
         *out = false;
     else
-        return ferr(L, n, "%s: expected true or false, got \"%s\"", key, v);
+        return ferr(L, r, "%s: expected true or false, got \"%s\"", key, v);
     return 0;
 }
 
-static int days(ldr *L, yaml_node_t *n, const char *key, int64_t *out)
+static int days(ldr *L, vref r, const char *key, int64_t *out)
 {
-    if (!n || n->type != YAML_SCALAR_NODE || !plain(n))
-        return ferr(L, n, "%s: expected a number of days", key);
-    const char *v = (const char *)n->data.scalar.value;
-    size_t len = n->data.scalar.length;
+    if (!plain(L, r))
+        return ferr(L, r, "%s: expected a number of days", key);
+    const char *v = stext(r);
+    size_t len = json_string_length(val(r));
     if (!len || len > 6 || strspn(v, "0123456789") != len)
-        return ferr(L, n, "%s: expected a whole number of days (0 to %d), got \"%s\"",
+        return ferr(L, r, "%s: expected a whole number of days (0 to %d), got \"%s\"",
                     key, MM_POLICY_MAX_DAYS, v);
     long d = strtol(v, NULL, 10);
     if (d > MM_POLICY_MAX_DAYS)
-        return ferr(L, n, "%s: %ld days is over the limit of %d", key, d,
+        return ferr(L, r, "%s: %ld days is over the limit of %d", key, d,
                     MM_POLICY_MAX_DAYS);
     *out = d;
     return 0;
 }
 
 /* "none" or a severity other than UNKNOWN (which is not a threshold). */
-static int max_severity(ldr *L, yaml_node_t *n, const char *key, int *out)
+static int max_severity(ldr *L, vref r, const char *key, int *out)
 {
-    if (!n || n->type != YAML_SCALAR_NODE)
-        return ferr(L, n, "%s: expected none, LOW, MEDIUM, HIGH or CRITICAL", key);
-    const char *v = (const char *)n->data.scalar.value;
+    const char *v = stext(r);
+    if (!v)
+        return ferr(L, r, "%s: expected none, LOW, MEDIUM, HIGH or CRITICAL", key);
     mm_severity s;
     if (!strcasecmp(v, "none")) {
         *out = MM_POLICY_SEV_NONE;
         return 0;
     }
     if (mm_severity_parse(&s, v) < 0 || s == MM_SEV_UNKNOWN)
-        return ferr(L, n, "%s: expected none, LOW, MEDIUM, HIGH or CRITICAL, got \"%s\"",
+        return ferr(L, r, "%s: expected none, LOW, MEDIUM, HIGH or CRITICAL, got \"%s\"",
                     key, v);
     *out = (int)s;
     return 0;
 }
 
 /* A list of strings; a single string is a list of one. */
-static int str_list(ldr *L, yaml_node_t *n, const char *key, size_t max,
-                    mm_strlist *l)
+static int str_list(ldr *L, vref r, const char *key, size_t max, mm_strlist *l)
 {
-    char *s;
-    int rc;
-    if (n && n->type == YAML_SCALAR_NODE) {
-        if ((rc = scalar(L, n, key, &s)) < 0)
-            return rc;
-        mm_strv_push(&l->v, &l->n, s);
-        free(s);
-        l->set = true;
-        return 0;
-    }
-    if (!n || n->type != YAML_SEQUENCE_NODE)
-        return ferr(L, n, "%s: expected a list of strings", key);
-    for (yaml_node_item_t *it = n->data.sequence.items.start;
-         it < n->data.sequence.items.top; it++) {
-        yaml_node_t *item = node(L, *it);
-        if (l->n >= max)
-            return ferr(L, item, "%s: more than %zu entries", key, max);
-        char what[96];
-        snprintf(what, sizeof what, "%s[%zu]", key, l->n);
-        if ((rc = scalar(L, item, what, &s)) < 0)
-            return rc;
-        if (!*s) {
-            free(s);
-            return ferr(L, item, "%s: empty string", what);
-        }
-        mm_strv_push(&l->v, &l->n, s);
-        free(s);
-    }
+    int rc = mm_yaml_get_strlist(L->pm, L->name, r.parent, r.key, r.idx, key, max,
+                                 MM_POLICY_MAX_STR, MM_YAML_NONEMPTY, &l->v, &l->n);
+    if (rc < 0)
+        return rc;
     l->set = true;
     return 0;
 }
 
-/* Calls fn for each pair of a mapping after checking that every key is a
- * plain string, known (listed in `known`, NULL-terminated) and given once. */
-typedef int (*pair_fn)(ldr *L, const char *key, yaml_node_t *k, yaml_node_t *v);
+/* Calls fn for each pair of a mapping after checking that every key is
+ * known (listed in `known`, NULL-terminated); the loader refuses keys that
+ * are not strings, hold a NUL byte or are given twice. */
+typedef int (*pair_fn)(ldr *L, const char *key, vref v);
 
-static int each_pair(ldr *L, yaml_node_t *map, const char *where,
-                     const char *const *known, pair_fn fn)
+static int each_pair(ldr *L, vref m, const char *where, const char *const *known, pair_fn fn)
 {
-    if (!map || map->type != YAML_MAPPING_NODE)
-        return *where ? ferr(L, map, "%s: expected a mapping of keys", where)
-                      : ferr(L, map, "the policy must be a mapping of keys (key: value)");
-    for (yaml_node_pair_t *a = map->data.mapping.pairs.start;
-         a < map->data.mapping.pairs.top; a++) {
-        yaml_node_t *k = node(L, a->key), *v = node(L, a->value);
-        if (!k || k->type != YAML_SCALAR_NODE)
-            return ferr(L, k, "%s: keys must be strings", where);
-        const char *ks = stext(k);
-        if (strlen(ks) != k->data.scalar.length)
-            return ferr(L, k, "%s: NUL byte in a key", where);
+    const json_t *map = val(m);
+    if (!json_is_object(map))
+        return *where ? ferr(L, m, "%s: expected a mapping of keys", where)
+                      : ferr(L, m, "the policy must be a mapping of keys (key: value)");
+    const char *ks;
+    json_t *v;
+    json_object_foreach((json_t *)map, ks, v) {
+        vref r = {map, ks, 0};
         size_t i;
         for (i = 0; known[i]; i++)
             if (!strcmp(known[i], ks))
@@ -180,18 +145,12 @@ static int each_pair(ldr *L, yaml_node_t *map, const char *where,
             mm_buf b = MM_BUF_INIT;
             for (size_t j = 0; known[j]; j++)
                 mm_buf_printf(&b, "%s%s", j ? ", " : "", known[j]);
-            int rc = ferr(L, k, "%s%sunknown key \"%.64s\" (expected one of: %s)",
+            int rc = ferr(L, r, "%s%sunknown key \"%.64s\" (expected one of: %s)",
                           *where ? where : "", *where ? ": " : "", ks, b.data);
             mm_buf_free(&b);
             return rc;
         }
-        for (yaml_node_pair_t *b = map->data.mapping.pairs.start; b < a; b++) {
-            yaml_node_t *kb = node(L, b->key);
-            if (kb && kb->type == YAML_SCALAR_NODE && !strcmp(stext(kb), ks))
-                return ferr(L, k, "%s%sduplicate key \"%s\"", *where ? where : "",
-                            *where ? ": " : "", ks);
-        }
-        int rc = fn(L, ks, k, v);
+        int rc = fn(L, ks, r);
         if (rc < 0)
             return rc;
     }
@@ -199,7 +158,7 @@ static int each_pair(ldr *L, yaml_node_t *map, const char *where,
 }
 
 /* --- sections ---------------------------------------------------------------- */
-static int allow_deny(ldr *L, const char *section, const char *key, yaml_node_t *v,
+static int allow_deny(ldr *L, const char *section, const char *key, vref v,
                       mm_strlist *allow, mm_strlist *deny)
 {
     char what[64];
@@ -214,19 +173,17 @@ static int allow_deny(ldr *L, const char *section, const char *key, yaml_node_t 
     return 0;
 }
 
-static int registries_pair(ldr *L, const char *key, yaml_node_t *k, yaml_node_t *v)
+static int registries_pair(ldr *L, const char *key, vref v)
 {
-    (void)k;
     return allow_deny(L, "registries", key, v, &L->p->reg_allow, &L->p->reg_deny);
 }
 
-static int repositories_pair(ldr *L, const char *key, yaml_node_t *k, yaml_node_t *v)
+static int repositories_pair(ldr *L, const char *key, vref v)
 {
-    (void)k;
     return allow_deny(L, "repositories", key, v, &L->p->repo_allow, &L->p->repo_deny);
 }
 
-static int load_key(ldr *L, yaml_node_t *n, const char *what, const char *path)
+static int load_key(ldr *L, vref n, const char *what, const char *path)
 {
     mm_policy *p = L->p;
     char *full = path[0] == '/' ? mm_xstrdup(path) : mm_xasprintf("%s/%s", p->base, path);
@@ -254,9 +211,8 @@ static int load_key(ldr *L, yaml_node_t *n, const char *what, const char *path)
     return 0;
 }
 
-static int signatures_pair(ldr *L, const char *key, yaml_node_t *k, yaml_node_t *v)
+static int signatures_pair(ldr *L, const char *key, vref v)
 {
-    (void)k;
     if (!strcmp(key, "mode")) {
         char *s;
         int rc = scalar(L, v, "signatures.mode", &s);
@@ -276,20 +232,19 @@ static int signatures_pair(ldr *L, const char *key, yaml_node_t *k, yaml_node_t 
     int rc = str_list(L, v, "signatures.keys", MM_POLICY_MAX_KEYS, &l);
     if (rc == 0 && !l.n)
         rc = ferr(L, v, "signatures.keys: the list is empty");
+    const json_t *list = val(v);
     for (size_t i = 0; rc == 0 && i < l.n; i++) {
         char what[48];
         snprintf(what, sizeof what, "signatures.keys[%zu]", i);
-        yaml_node_t *item = v->type == YAML_SEQUENCE_NODE
-                                ? node(L, v->data.sequence.items.start[i]) : v;
+        vref item = json_is_array(list) ? (vref){list, NULL, i} : v;
         rc = load_key(L, item, what, l.v[i]);
     }
     mm_strv_free(l.v, l.n);
     return rc;
 }
 
-static int vulnerabilities_pair(ldr *L, const char *key, yaml_node_t *k, yaml_node_t *v)
+static int vulnerabilities_pair(ldr *L, const char *key, vref v)
 {
-    (void)k;
     mm_policy *p = L->p;
     if (!strcmp(key, "max_severity"))
         return max_severity(L, v, "vulnerabilities.max_severity", &p->vuln_max);
@@ -298,16 +253,14 @@ static int vulnerabilities_pair(ldr *L, const char *key, yaml_node_t *k, yaml_no
     return str_list(L, v, "vulnerabilities.ignore", MM_POLICY_MAX_LIST, &p->vuln_ignore);
 }
 
-static int secrets_pair(ldr *L, const char *key, yaml_node_t *k, yaml_node_t *v)
+static int secrets_pair(ldr *L, const char *key, vref v)
 {
-    (void)k;
     (void)key;
     return max_severity(L, v, "secrets.max_severity", &L->p->secrets_max);
 }
 
-static int malware_pair(ldr *L, const char *key, yaml_node_t *k, yaml_node_t *v)
+static int malware_pair(ldr *L, const char *key, vref v)
 {
-    (void)k;
     (void)key;
     return max_severity(L, v, "malware.max_severity", &L->p->malware_max);
 }
@@ -323,23 +276,19 @@ static const char *const vuln_keys[] = {"max_severity", "fixable_only", "ignore"
 static const char *const secret_keys[] = {"max_severity", NULL};   /* also malware */
 
 /* A key that must be present inside a section. */
-static bool has_key(ldr *L, yaml_node_t *map, const char *key)
+static bool has_key(vref m, const char *key)
 {
-    for (yaml_node_pair_t *a = map->data.mapping.pairs.start;
-         a < map->data.mapping.pairs.top; a++)
-        if (!strcmp(stext(node(L, a->key)), key))
-            return true;
-    return false;
+    return json_object_get(val(m), key) != NULL;
 }
 
-static int top_pair(ldr *L, const char *key, yaml_node_t *k, yaml_node_t *v)
+static int top_pair(ldr *L, const char *key, vref v)
 {
     mm_policy *p = L->p;
     int rc;
     if (!strcmp(key, "version")) {
-        if (!v || v->type != YAML_SCALAR_NODE || !plain(v) || strcmp(stext(v), "1"))
+        if (!plain(L, v) || strcmp(stext(v), "1"))
             return ferr(L, v, "version: expected 1 (the only policy version), got \"%.32s\"",
-                        stext(v));
+                        stext(v) ? stext(v) : "?");
         return 0;
     }
     if (!strcmp(key, "registries"))
@@ -349,14 +298,14 @@ static int top_pair(ldr *L, const char *key, yaml_node_t *k, yaml_node_t *v)
     if (!strcmp(key, "signatures")) {
         if ((rc = each_pair(L, v, "signatures", signature_keys, signatures_pair)) < 0)
             return rc;
-        if (!has_key(L, v, "keys"))
+        if (!has_key(v, "keys"))
             return ferr(L, v, "signatures: missing key \"keys\" (paths of PEM public keys)");
         return 0;
     }
     if (!strcmp(key, "vulnerabilities")) {
         if ((rc = each_pair(L, v, "vulnerabilities", vuln_keys, vulnerabilities_pair)) < 0)
             return rc;
-        if (!has_key(L, v, "max_severity"))
+        if (!has_key(v, "max_severity"))
             return ferr(L, v, "vulnerabilities: missing key \"max_severity\"");
         p->vuln_set = true;
         return 0;
@@ -364,7 +313,7 @@ static int top_pair(ldr *L, const char *key, yaml_node_t *k, yaml_node_t *v)
     if (!strcmp(key, "secrets")) {
         if ((rc = each_pair(L, v, "secrets", secret_keys, secrets_pair)) < 0)
             return rc;
-        if (!has_key(L, v, "max_severity"))
+        if (!has_key(v, "max_severity"))
             return ferr(L, v, "secrets: missing key \"max_severity\"");
         p->secrets_set = true;
         return 0;
@@ -372,7 +321,7 @@ static int top_pair(ldr *L, const char *key, yaml_node_t *k, yaml_node_t *v)
     if (!strcmp(key, "malware")) {
         if ((rc = each_pair(L, v, "malware", secret_keys, malware_pair)) < 0)
             return rc;
-        if (!has_key(L, v, "max_severity"))
+        if (!has_key(v, "max_severity"))
             return ferr(L, v, "malware: missing key \"max_severity\"");
         p->malware_set = true;
         return 0;
@@ -389,7 +338,6 @@ static int top_pair(ldr *L, const char *key, yaml_node_t *k, yaml_node_t *v)
         return boolean(L, v, key, &p->deny_insecure_registry);
     if (!strcmp(key, "max_image_age_days"))
         return days(L, v, key, &p->max_image_age_days);
-    (void)k;
     return days(L, v, key, &p->max_scan_age_days);
 }
 
@@ -401,35 +349,39 @@ static int load(mm_policy **out, const char *data, size_t len, const char *name,
     if (len > MM_POLICY_MAX_BYTES)
         return mm_error_set(MM_ELIMIT, "%s: policy larger than %u bytes", name,
                             MM_POLICY_MAX_BYTES);
+    /* every scalar as text (quoting is checked where it matters), the
+     * first document only, as libyaml's document loader read it */
+    mm_yaml_limits lim;
+    mm_yaml_limits_init(&lim);
+    lim.scalars = MM_YAML_TEXT;
+    lim.first_doc_only = true;
+    ldr L = {.pm = mm_yaml_posmap_new(), .name = name};
+    json_t *root = NULL;
+    int rc = mm_yaml_load_one(&root, data, len, name, &lim, L.pm);
+    if (rc < 0) {
+        mm_yaml_posmap_free(L.pm);
+        return rc;
+    }
     mm_policy *p = mm_xcalloc(1, sizeof *p);
     p->name = mm_xstrdup(name);
     p->base = mm_xstrdup(base);
     p->max_image_age_days = p->max_scan_age_days = -1;
-    ldr L = {.name = name, .p = p};
-    yaml_parser_t parser;
-    if (!yaml_parser_initialize(&parser)) {
-        mm_policy_free(p);
-        return mm_error_set(MM_ENOMEM, "%s: cannot initialise the YAML parser", name);
-    }
-    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-    int rc;
-    if (!yaml_parser_load(&parser, &L.doc)) {
-        rc = mm_error_set(MM_EFORMAT, "%s:%zu:%zu: YAML: %s", name,
-                          parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                          parser.problem ? parser.problem : "syntax error");
-        yaml_parser_delete(&parser);
-        mm_policy_free(p);
-        return rc;
-    }
-    yaml_parser_delete(&parser);
-    yaml_node_t *root = yaml_document_get_root_node(&L.doc);
-    if (!root)
-        rc = mm_error_set(MM_EFORMAT, "%s:1: the policy is empty (it needs at least "
+    L.p = p;
+    /* the root is held by a one-item array so that it has a position */
+    json_t *hold = json_array();
+    json_array_append(hold, root);
+    vref rr = {NULL, NULL, 0};
+    if (json_is_null(root))
+        rc = mm_error_set(MM_EFORMAT, "%s:1:1: the policy is empty (it needs at least "
                           "\"version: 1\")", name);
-    else if ((rc = each_pair(&L, root, "", top_keys, top_pair)) == 0 &&
-             !has_key(&L, root, "version"))
-        rc = ferr(&L, root, "missing key \"version\" (write \"version: 1\")");
-    yaml_document_delete(&L.doc);
+    else if (!json_is_object(root))
+        rc = ferr(&L, rr, "the policy must be a mapping of keys (key: value)");
+    else if ((rc = each_pair(&L, (vref){hold, NULL, 0}, "", top_keys, top_pair)) == 0 &&
+             !json_object_get(root, "version"))
+        rc = ferr(&L, rr, "missing key \"version\" (write \"version: 1\")");
+    json_decref(hold);
+    json_decref(root);
+    mm_yaml_posmap_free(L.pm);
     if (rc < 0) {
         mm_policy_free(p);
         return rc;

@@ -18,7 +18,7 @@
 #include <strings.h>
 
 #include <hs/hs.h>
-#include <yaml.h>
+#include <jansson.h>
 
 #include "secret/secret_int.h"
 #include "util/util.h"
@@ -155,108 +155,54 @@ double mm_sr_entropy(const char *str, size_t n)
 }
 
 /* --- YAML helpers ------------------------------------------------------------- */
+/* The file is read by the one YAML loader of lib/util with every scalar as
+ * its text; that loader refuses repeated keys (a key given twice would
+ * silently replace the first value) and keys with NUL bytes. */
 typedef struct ldr {
-    yaml_document_t doc;
+    mm_yaml_posmap *pm;
     const char *name;
     mm_sr_warn_fn warn;
     void *ud;
 } ldr;
 
-static size_t line_of(const yaml_node_t *n) { return n->start_mark.line + 1; }
+/* A value: its parent and its key (objects) or index (arrays). */
+typedef struct vref {
+    const json_t *parent;
+    const char *key;
+    size_t idx;
+} vref;
 
-static int ferr(ldr *L, const yaml_node_t *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int ferr(ldr *L, const yaml_node_t *n, const char *fmt, ...)
+static const json_t *val(vref r) { return mm_yaml_child(r.parent, r.key, r.idx); }
+
+static size_t line_of(ldr *L, vref r)
+{
+    int line = 0;
+    mm_yaml_pos_get(L->pm, r.parent, r.key, r.idx, &line, NULL);
+    return (size_t)line;
+}
+
+static int ferr(ldr *L, vref r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int ferr(ldr *L, vref r, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     char *m = mm_xvasprintf(fmt, ap);
     va_end(ap);
-    int rc = mm_error_set(MM_EFORMAT, "%s:%zu: %s", L->name, n ? line_of(n) : 0, m);
+    int rc = mm_yaml_errf(L->pm, L->name, r.parent, r.key, r.idx, MM_EFORMAT, "%s", m);
     free(m);
     return rc;
 }
 
-static yaml_node_t *node(ldr *L, int id)
-{
-    return yaml_document_get_node(&L->doc, id);
-}
-
 /* A scalar as a new string (NUL bytes refused). */
-static int scalar(ldr *L, yaml_node_t *n, const char *what, char **out)
+static int scalar(ldr *L, vref r, const char *what, char **out)
 {
-    *out = NULL;
-    if (!n || n->type != YAML_SCALAR_NODE)
-        return ferr(L, n, "%s: expected a string", what);
-    const char *v = (const char *)n->data.scalar.value;
-    size_t len = n->data.scalar.length;
-    if (memchr(v, 0, len))
-        return ferr(L, n, "%s: NUL byte in value", what);
-    *out = mm_xstrndup(v, len);
-    return 0;
+    return mm_yaml_get_str(L->pm, L->name, r.parent, r.key, r.idx, what, 0, out);
 }
 
-static int str_list(ldr *L, yaml_node_t *n, const char *what, size_t max,
-                    char ***v, size_t *nv)
+static int str_list(ldr *L, vref r, const char *what, size_t max, char ***v, size_t *nv)
 {
-    if (n->type == YAML_SCALAR_NODE) {     /* a single string is a list of one */
-        char *s;
-        int rc = scalar(L, n, what, &s);
-        if (rc < 0)
-            return rc;
-        mm_strv_push(v, nv, s);
-        free(s);
-        return 0;
-    }
-    if (n->type != YAML_SEQUENCE_NODE)
-        return ferr(L, n, "%s: expected a list of strings", what);
-    for (yaml_node_item_t *it = n->data.sequence.items.start;
-         it < n->data.sequence.items.top; it++) {
-        if (*nv >= max)
-            return ferr(L, n, "%s: more than %zu entries", what, max);
-        char *s;
-        int rc = scalar(L, node(L, *it), what, &s);
-        if (rc < 0)
-            return rc;
-        mm_strv_push(v, nv, s);
-        free(s);
-    }
-    return 0;
-}
-
-static bool key_is(ldr *L, yaml_node_pair_t *p, const char *k)
-{
-    yaml_node_t *kn = node(L, p->key);
-    return kn && kn->type == YAML_SCALAR_NODE &&
-           strlen(k) == kn->data.scalar.length &&
-           !memcmp(kn->data.scalar.value, k, kn->data.scalar.length);
-}
-
-static const char *key_str(ldr *L, yaml_node_pair_t *p)
-{
-    yaml_node_t *kn = node(L, p->key);
-    return kn && kn->type == YAML_SCALAR_NODE ? (const char *)kn->data.scalar.value : "?";
-}
-
-/* A key given twice in one mapping would silently replace (and leak) the
- * first value: refuse it, naming the line, as a rule author would want. */
-static int no_dup_keys(ldr *L, yaml_node_t *map)
-{
-    yaml_node_pair_t *a, *b;
-    for (a = map->data.mapping.pairs.start; a < map->data.mapping.pairs.top; a++) {
-        yaml_node_t *ka = node(L, a->key);
-        if (!ka || ka->type != YAML_SCALAR_NODE)
-            continue;
-        for (b = a + 1; b < map->data.mapping.pairs.top; b++) {
-            yaml_node_t *kb = node(L, b->key);
-            if (kb && kb->type == YAML_SCALAR_NODE &&
-                kb->data.scalar.length == ka->data.scalar.length &&
-                !memcmp(kb->data.scalar.value, ka->data.scalar.value,
-                        ka->data.scalar.length))
-                return ferr(L, kb, "duplicate key \"%s\"", key_str(L, b));
-        }
-    }
-    return 0;
+    return mm_yaml_get_strlist(L->pm, L->name, r.parent, r.key, r.idx, what, max, 0, 0, v,
+                               nv);
 }
 
 static bool id_ok(const char *id)
@@ -271,30 +217,33 @@ static bool id_ok(const char *id)
 }
 
 /* --- allow rules ------------------------------------------------------------- */
-static int parse_allow(ldr *L, yaml_node_t *n, mm_sr_allow *a)
+static int parse_allow(ldr *L, vref n, mm_sr_allow *a)
 {
     memset(a, 0, sizeof *a);
-    a->line = line_of(n);
+    a->line = line_of(L, n);
     a->source = mm_xstrdup(L->name);
-    if (n->type != YAML_MAPPING_NODE) {
+    const json_t *m = val(n);
+    if (!json_is_object(m)) {
         allow_clear(a);
         return ferr(L, n, "allow rule: expected a mapping with regex and/or path");
     }
-    int rc = no_dup_keys(L, n);
-    for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-         rc == 0 && p < n->data.mapping.pairs.top; p++) {
-        yaml_node_t *v = node(L, p->value);
-        if (key_is(L, p, "id"))
+    int rc = 0;
+    const char *k;
+    json_t *jv;
+    json_object_foreach((json_t *)m, k, jv) {
+        vref v = {m, k, 0};
+        if (!strcmp(k, "id"))
             rc = scalar(L, v, "allow rule id", &a->id);
-        else if (key_is(L, p, "description"))
+        else if (!strcmp(k, "description"))
             rc = scalar(L, v, "allow rule description", &a->description);
-        else if (key_is(L, p, "regex"))
+        else if (!strcmp(k, "regex"))
             rc = scalar(L, v, "allow rule regex", &a->regex_src);
-        else if (key_is(L, p, "path"))
+        else if (!strcmp(k, "path"))
             rc = scalar(L, v, "allow rule path", &a->path_src);
         else
-            rc = ferr(L, node(L, p->key), "allow rule: unknown key \"%s\" "
-                      "(id, description, regex, path)", key_str(L, p));
+            rc = ferr(L, v, "allow rule: unknown key \"%s\" (id, description, regex, path)", k);
+        if (rc < 0)
+            break;
     }
     if (rc == 0 && !a->regex_src && !a->path_src)
         rc = ferr(L, n, "allow rule%s%s: needs a regex or a path", a->id ? " " : "",
@@ -306,16 +255,16 @@ static int parse_allow(ldr *L, yaml_node_t *n, mm_sr_allow *a)
     return rc;
 }
 
-static int parse_allow_list(ldr *L, yaml_node_t *n, mm_sr_allow **v, size_t *nv)
+static int parse_allow_list(ldr *L, vref n, mm_sr_allow **v, size_t *nv)
 {
-    if (n->type != YAML_SEQUENCE_NODE)
+    const json_t *list = val(n);
+    if (!json_is_array(list))
         return ferr(L, n, "allow-rules: expected a list");
-    for (yaml_node_item_t *it = n->data.sequence.items.start;
-         it < n->data.sequence.items.top; it++) {
+    for (size_t i = 0; i < json_array_size(list); i++) {
         if (*nv >= MM_SR_MAX_RULES)
             return ferr(L, n, "allow-rules: more than %d entries", MM_SR_MAX_RULES);
         mm_sr_allow a;
-        int rc = parse_allow(L, node(L, *it), &a);
+        int rc = parse_allow(L, (vref){list, NULL, i}, &a);
         if (rc < 0)
             return rc;
         /* same id: replaced in place */
@@ -336,8 +285,7 @@ static int parse_allow_list(ldr *L, yaml_node_t *n, mm_sr_allow **v, size_t *nv)
 }
 
 /* --- rules -------------------------------------------------------------------- */
-static int parse_number(ldr *L, yaml_node_t *v, const char *what, double lo, double hi,
-                        double *out)
+static int parse_number(ldr *L, vref v, const char *what, double lo, double hi, double *out)
 {
     char *s;
     int rc = scalar(L, v, what, &s);
@@ -354,51 +302,63 @@ static int parse_number(ldr *L, yaml_node_t *v, const char *what, double lo, dou
     return 0;
 }
 
-static int parse_examples(ldr *L, yaml_node_t *n, mm_sr_rule *r)
+static int parse_examples(ldr *L, vref n, mm_sr_rule *r)
 {
-    if (n->type != YAML_MAPPING_NODE)
+    const json_t *m = val(n);
+    if (!json_is_object(m))
         return ferr(L, n, "rule %s: examples: expected true_positive and false_positive lists",
                     r->id ? r->id : "?");
-    int rc = no_dup_keys(L, n);
-    for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-         rc == 0 && p < n->data.mapping.pairs.top; p++) {
-        yaml_node_t *v = node(L, p->value);
-        if (key_is(L, p, "true_positive") || key_is(L, p, "true-positive"))
+    int rc = 0;
+    const char *k;
+    json_t *jv;
+    json_object_foreach((json_t *)m, k, jv) {
+        vref v = {m, k, 0};
+        if (!strcmp(k, "true_positive") || !strcmp(k, "true-positive"))
             rc = str_list(L, v, "examples.true_positive", 1000, &r->tp, &r->ntp);
-        else if (key_is(L, p, "false_positive") || key_is(L, p, "false-positive"))
+        else if (!strcmp(k, "false_positive") || !strcmp(k, "false-positive"))
             rc = str_list(L, v, "examples.false_positive", 1000, &r->fp, &r->nfp);
         else
-            rc = ferr(L, node(L, p->key), "examples: unknown key \"%s\" "
-                      "(true_positive, false_positive)", key_str(L, p));
+            rc = ferr(L, v, "examples: unknown key \"%s\" (true_positive, false_positive)", k);
+        if (rc < 0)
+            break;
     }
     return rc;
 }
 
-static int parse_rule(ldr *L, yaml_node_t *n, mm_sr_rule *r)
+static int unsupported_block(ldr *L, vref k)
+{
+    return mm_yaml_errf(L->pm, L->name, k.parent, k.key, k.idx, MM_EUNSUPPORTED,
+                        "exclude-block is not supported: mamori scans files as streams, "
+                        "not whole");
+}
+
+static int parse_rule(ldr *L, vref n, mm_sr_rule *r)
 {
     memset(r, 0, sizeof *r);
-    r->line = line_of(n);
+    r->line = line_of(L, n);
     r->source = mm_xstrdup(L->name);
-    if (n->type != YAML_MAPPING_NODE) {
+    const json_t *m = val(n);
+    if (!json_is_object(m)) {
         rule_clear(r);
         return ferr(L, n, "rule: expected a mapping (id, title, severity, keywords, regex, ...)");
     }
-    int rc = no_dup_keys(L, n);
+    int rc = 0;
     bool have_sev = false;
-    for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-         rc == 0 && p < n->data.mapping.pairs.top; p++) {
-        yaml_node_t *v = node(L, p->value);
-        if (key_is(L, p, "id")) {
+    const char *k;
+    json_t *jv;
+    json_object_foreach((json_t *)m, k, jv) {
+        vref v = {m, k, 0};
+        if (!strcmp(k, "id")) {
             rc = scalar(L, v, "rule id", &r->id);
             if (rc == 0 && !id_ok(r->id))
                 rc = ferr(L, v, "rule id \"%s\": use letters, digits, '-', '_' and '.'", r->id);
-        } else if (key_is(L, p, "title")) {
+        } else if (!strcmp(k, "title")) {
             rc = scalar(L, v, "title", &r->title);
-        } else if (key_is(L, p, "category")) {
+        } else if (!strcmp(k, "category")) {
             rc = scalar(L, v, "category", &r->category);
-        } else if (key_is(L, p, "description")) {
+        } else if (!strcmp(k, "description")) {
             rc = scalar(L, v, "description", &r->description);
-        } else if (key_is(L, p, "severity")) {
+        } else if (!strcmp(k, "severity")) {
             char *s;
             rc = scalar(L, v, "severity", &s);
             if (rc == 0) {
@@ -409,7 +369,7 @@ static int parse_rule(ldr *L, yaml_node_t *n, mm_sr_rule *r)
                 free(s);
                 have_sev = rc == 0;
             }
-        } else if (key_is(L, p, "keywords")) {
+        } else if (!strcmp(k, "keywords")) {
             rc = str_list(L, v, "keywords", MM_SR_MAX_KEYWORDS, &r->keywords, &r->nkeywords);
             for (size_t i = 0; rc == 0 && i < r->nkeywords; i++) {
                 if (strlen(r->keywords[i]) < 2 || strlen(r->keywords[i]) > 256)
@@ -418,31 +378,31 @@ static int parse_rule(ldr *L, yaml_node_t *n, mm_sr_rule *r)
                     if (*c >= 'A' && *c <= 'Z')
                         *c = (char)(*c - 'A' + 'a');
             }
-        } else if (key_is(L, p, "regex")) {
+        } else if (!strcmp(k, "regex")) {
             rc = scalar(L, v, "regex", &r->regex_src);
             if (rc == 0 && (!*r->regex_src || strlen(r->regex_src) > MM_SR_MAX_REGEX))
                 rc = ferr(L, v, "regex: 1 to %d bytes", MM_SR_MAX_REGEX);
-        } else if (key_is(L, p, "secret-group-name")) {
+        } else if (!strcmp(k, "secret-group-name")) {
             rc = scalar(L, v, "secret-group-name", &r->group_name);
-        } else if (key_is(L, p, "entropy")) {
+        } else if (!strcmp(k, "entropy")) {
             rc = parse_number(L, v, "entropy", 0, 8, &r->entropy);
-        } else if (key_is(L, p, "span")) {
+        } else if (!strcmp(k, "span")) {
             double d = 0;
             rc = parse_number(L, v, "span", 0, MM_SR_MAX_SPAN, &d);
             r->span = (uint32_t)d;
-        } else if (key_is(L, p, "allow-rules")) {
+        } else if (!strcmp(k, "allow-rules")) {
             rc = parse_allow_list(L, v, &r->allow, &r->nallow);
-        } else if (key_is(L, p, "examples")) {
+        } else if (!strcmp(k, "examples")) {
             rc = parse_examples(L, v, r);
-        } else if (key_is(L, p, "exclude-block")) {
-            rc = mm_error_set(MM_EUNSUPPORTED, "%s:%zu: exclude-block is not supported: "
-                              "mamori scans files as streams, not whole", L->name,
-                              line_of(node(L, p->key)));
+        } else if (!strcmp(k, "exclude-block")) {
+            rc = unsupported_block(L, v);
         } else {
-            rc = ferr(L, node(L, p->key), "rule: unknown key \"%s\" (id, title, severity, "
+            rc = ferr(L, v, "rule: unknown key \"%s\" (id, title, severity, "
                       "category, description, keywords, regex, secret-group-name, entropy, "
-                      "span, allow-rules, examples)", key_str(L, p));
+                      "span, allow-rules, examples)", k);
         }
+        if (rc < 0)
+            break;
     }
     if (rc == 0 && !r->id)
         rc = ferr(L, n, "rule: no id");
@@ -475,52 +435,54 @@ static void add_rule(mm_sr_set *s, mm_sr_rule *r)
     s->rules[s->nrules++] = *r;
 }
 
-static void warnf(ldr *L, const yaml_node_t *n, const char *what, const char *id)
+static void warnf(ldr *L, vref n, const char *what, const char *id)
 {
     if (!L->warn)
         return;
-    char *m = mm_xasprintf("%s:%zu: %s \"%s\"", L->name, n ? line_of(n) : 0, what, id);
+    int line = 0, col = 0;
+    mm_yaml_pos_get(L->pm, n.parent, n.key, n.idx, &line, &col);
+    char *m = mm_xasprintf("%s:%d:%d: %s \"%s\"", L->name, line, col, what, id);
     L->warn(L->ud, m);
     free(m);
 }
 
-static int apply_doc(mm_sr_set *s, ldr *L, bool builtin)
+static int apply_doc(mm_sr_set *s, ldr *L, const json_t *root, bool builtin)
 {
-    yaml_node_t *root = yaml_document_get_root_node(&L->doc);
-    if (!root)
+    if (json_is_null(root))
         return 0; /* an empty file changes nothing */
-    if (root->type != YAML_MAPPING_NODE)
-        return ferr(L, root, "expected a mapping with rules, allow-rules, disable-rules, ...");
-    int rc = no_dup_keys(L, root);
+    if (!json_is_object(root))
+        return ferr(L, (vref){NULL, NULL, 0}, "expected a mapping with rules, allow-rules, "
+                    "disable-rules, ...");
+    int rc = 0;
     /* Disabling refers to what exists after this file's rules are in, so
      * the lists are applied last. */
-    yaml_node_t *dis = NULL, *disallow = NULL, *enable = NULL;
-    for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
-         rc == 0 && p < root->data.mapping.pairs.top; p++) {
-        yaml_node_t *v = node(L, p->value);
-        if (key_is(L, p, "rules")) {
-            if (v->type != YAML_SEQUENCE_NODE)
+    vref dis = {0}, disallow = {0}, enable = {0};
+    const char *k;
+    json_t *jv;
+    json_object_foreach((json_t *)root, k, jv) {
+        vref v = {root, k, 0};
+        if (!strcmp(k, "rules")) {
+            if (!json_is_array(jv))
                 return ferr(L, v, "rules: expected a list");
-            for (yaml_node_item_t *it = v->data.sequence.items.start;
-                 rc == 0 && it < v->data.sequence.items.top; it++) {
+            for (size_t i = 0; rc == 0 && i < json_array_size(jv); i++) {
                 if (s->nrules >= MM_SR_MAX_RULES)
                     return ferr(L, v, "rules: more than %d rules", MM_SR_MAX_RULES);
                 mm_sr_rule r;
-                rc = parse_rule(L, node(L, *it), &r);
+                rc = parse_rule(L, (vref){jv, NULL, i}, &r);
                 if (rc == 0) {
                     r.builtin = builtin;
                     add_rule(s, &r);
                 }
             }
-        } else if (key_is(L, p, "allow-rules")) {
+        } else if (!strcmp(k, "allow-rules")) {
             rc = parse_allow_list(L, v, &s->allow, &s->nallow);
-        } else if (key_is(L, p, "disable-rules")) {
+        } else if (!strcmp(k, "disable-rules")) {
             dis = v;
-        } else if (key_is(L, p, "disable-allow-rules")) {
+        } else if (!strcmp(k, "disable-allow-rules")) {
             disallow = v;
-        } else if (key_is(L, p, "enable-builtin-rules")) {
+        } else if (!strcmp(k, "enable-builtin-rules")) {
             enable = v;
-        } else if (key_is(L, p, "builtin-rules")) {
+        } else if (!strcmp(k, "builtin-rules")) {
             char *b;
             rc = scalar(L, v, "builtin-rules", &b);
             if (rc < 0)
@@ -534,27 +496,27 @@ static int apply_doc(mm_sr_set *s, ldr *L, bool builtin)
                 for (size_t i = 0; i < s->nrules; i++)
                     if (s->rules[i].builtin)
                         s->rules[i].disabled = true;
-        } else if (key_is(L, p, "version")) {
+        } else if (!strcmp(k, "version")) {
             char *ver;
             rc = scalar(L, v, "version", &ver);
             if (rc == 0 && strcmp(ver, "1"))
                 rc = ferr(L, v, "version %s: only version 1 is known", ver);
             free(ver);
-        } else if (key_is(L, p, "exclude-block")) {
-            return mm_error_set(MM_EUNSUPPORTED, "%s:%zu: exclude-block is not supported: "
-                                "mamori scans files as streams, not whole", L->name,
-                                line_of(node(L, p->key)));
+        } else if (!strcmp(k, "exclude-block")) {
+            return unsupported_block(L, v);
         } else {
-            return ferr(L, node(L, p->key), "unknown key \"%s\" (version, rules, allow-rules, "
+            return ferr(L, v, "unknown key \"%s\" (version, rules, allow-rules, "
                         "disable-rules, disable-allow-rules, enable-builtin-rules, "
-                        "builtin-rules)", key_str(L, p));
+                        "builtin-rules)", k);
         }
+        if (rc < 0)
+            break;
     }
     if (rc < 0)
         return rc;
     char **ids = NULL;
     size_t nids = 0;
-    if (dis) {
+    if (dis.parent) {
         rc = str_list(L, dis, "disable-rules", MM_SR_MAX_RULES, &ids, &nids);
         for (size_t i = 0; rc == 0 && i < nids; i++) {
             bool found = false;
@@ -568,7 +530,7 @@ static int apply_doc(mm_sr_set *s, ldr *L, bool builtin)
         ids = NULL;
         nids = 0;
     }
-    if (rc == 0 && disallow) {
+    if (rc == 0 && disallow.parent) {
         rc = str_list(L, disallow, "disable-allow-rules", MM_SR_MAX_RULES, &ids, &nids);
         for (size_t i = 0; rc == 0 && i < nids; i++) {
             bool found = false;
@@ -604,7 +566,7 @@ static int apply_doc(mm_sr_set *s, ldr *L, bool builtin)
         ids = NULL;
         nids = 0;
     }
-    if (rc == 0 && enable) {
+    if (rc == 0 && enable.parent) {
         /* only the listed built-in rules stay on */
         rc = str_list(L, enable, "enable-builtin-rules", MM_SR_MAX_RULES, &ids, &nids);
         for (size_t j = 0; rc == 0 && j < s->nrules; j++) {
@@ -629,23 +591,17 @@ int mm_sr_set_load(mm_sr_set *s, const char *name, const char *text, size_t len,
         return mm_error_set(MM_ELIMIT, "%s: %zu bytes, over the %u-byte limit of a rule file",
                             name, len, MM_SR_MAX_FILE);
     compiled_clear(s);
-    yaml_parser_t parser;
-    if (!yaml_parser_initialize(&parser))
-        return mm_error_set(MM_ENOMEM, "%s: cannot start the YAML parser", name);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    ldr L = {.name = name, .warn = warn, .ud = ud};
-    if (!yaml_parser_load(&parser, &L.doc)) {
-        int rc = mm_error_set(MM_EFORMAT, "%s:%zu:%zu: YAML: %s%s%s", name,
-                              parser.problem_mark.line + 1, parser.problem_mark.column + 1,
-                              parser.problem ? parser.problem : "syntax error",
-                              parser.context ? " " : "",
-                              parser.context ? parser.context : "");
-        yaml_parser_delete(&parser);
-        return rc;
-    }
-    int rc = apply_doc(s, &L, builtin);
-    yaml_document_delete(&L.doc);
-    yaml_parser_delete(&parser);
+    mm_yaml_limits lim;
+    mm_yaml_limits_init(&lim);
+    lim.scalars = MM_YAML_TEXT;
+    lim.first_doc_only = true;
+    ldr L = {.pm = mm_yaml_posmap_new(), .name = name, .warn = warn, .ud = ud};
+    json_t *root = NULL;
+    int rc = mm_yaml_load_one(&root, text ? text : "", len, name, &lim, L.pm);
+    if (rc == 0)
+        rc = apply_doc(s, &L, root, builtin);
+    json_decref(root);
+    mm_yaml_posmap_free(L.pm);
     return rc;
 }
 

@@ -197,23 +197,62 @@ int mm_time_parse(const char *s, unsigned flags, int64_t *out, int32_t *nsec);
  * expanded; a duplicate key is an error.  Errors are MM_EFORMAT or
  * MM_ELIMIT with "NAME:LINE:COL: what". */
 struct json_t;
+typedef enum mm_yaml_scalars {
+    MM_YAML_TYPED = 0,  /* YAML 1.1 as Kubernetes reads it (numbers, yes/no...) */
+    MM_YAML_STRINGS,    /* plain ~/null/empty -> null, true/false -> booleans,
+                         * every other scalar (tagged or quoted too) a string:
+                         * "1.10" stays a version */
+    MM_YAML_TEXT,       /* every scalar a string as written (null, "" too) */
+} mm_yaml_scalars;
 typedef struct mm_yaml_limits {
     size_t max_depth;   /* 0 = 64 */
     size_t max_nodes;   /* per document, aliases expanded; 0 = 1,000,000 */
     size_t max_docs;    /* 0 = 100,000 */
+    /* options (zero = the default behaviour) */
+    size_t max_scalar;  /* bytes in one scalar (keys too); 0 = no cap */
+    mm_yaml_scalars scalars;
+    bool first_doc_only;  /* stop after the first document: the rest is not read */
+    bool no_aliases;      /* an alias (*name) is an error */
+    bool dup_last_wins;   /* a duplicate key replaces the earlier value */
 } mm_yaml_limits;
 void mm_yaml_limits_init(mm_yaml_limits *l);
 typedef struct mm_yaml_posmap mm_yaml_posmap;
 mm_yaml_posmap *mm_yaml_posmap_new(void);
 void mm_yaml_posmap_free(mm_yaml_posmap *pm);
 /* Line and column (1-based) of member `key` of the object parent, or (key
- * NULL) of item idx of the array parent.  False when not recorded. */
+ * NULL) of item idx of the array parent, or (parent NULL) of the root of
+ * the last document read.  False when not recorded. */
 bool mm_yaml_pos_get(const mm_yaml_posmap *pm, const struct json_t *parent,
                      const char *key, size_t idx, int *line, int *col);
+/* Whether that value was written as a plain (unquoted, untagged) scalar:
+ * with MM_YAML_TEXT a loader can still refuse a quoted "true" or "30". */
+bool mm_yaml_pos_plain(const mm_yaml_posmap *pm, const struct json_t *parent,
+                       const char *key, size_t idx);
+/* Sets the error "NAME:LINE:COL: message" at the position that
+ * mm_yaml_pos_get(pm, parent, key, idx) gives ("NAME: message" when there
+ * is none) and returns code.  For the loaders' own checks of values. */
+int mm_yaml_errf(const mm_yaml_posmap *pm, const char *name, const struct json_t *parent,
+                 const char *key, size_t idx, int code, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
 /* Called per document with a new reference (the callee owns it; an empty
  * document is JSON null) and the document's first line.  A negative return
  * stops the parse and is returned. */
 typedef int (*mm_yaml_doc_fn)(void *ud, struct json_t *doc, int line);
+/* Typed reads (lib/util/yaml_get.c) of a value named by parent and key
+ * (objects) or idx (arrays), for loaders with MM_YAML_TEXT: errors are
+ * "NAME:LINE:COL: what: ..." at the value's key or item. */
+struct json_t *mm_yaml_child(const struct json_t *parent, const char *key, size_t idx);
+/* A string (NUL bytes refused; maxlen 0 = no cap) as a new string. */
+int mm_yaml_get_str(const mm_yaml_posmap *pm, const char *name, const struct json_t *parent,
+                    const char *key, size_t idx, const char *what, size_t maxlen,
+                    char **out);
+#define MM_YAML_NONEMPTY 1u   /* an empty string in a list is an error */
+/* A list of strings appended to *v (a single string is a list of one);
+ * at most max entries in *v. */
+int mm_yaml_get_strlist(const mm_yaml_posmap *pm, const char *name,
+                        const struct json_t *parent, const char *key, size_t idx,
+                        const char *what, size_t max, size_t maxlen, unsigned flags,
+                        char ***v, size_t *nv);
 /* lim and pm may be NULL (defaults; no positions). */
 int mm_yaml_parse(const char *data, size_t len, const char *name,
                   const mm_yaml_limits *lim, mm_yaml_posmap *pm,

@@ -18,6 +18,11 @@
  * copied, but each use counts its whole subtree).  A duplicate key is an
  * error, because different consumers resolve it differently (an admission
  * check could read one value while the API server keeps the other).
+ *
+ * Options in mm_yaml_limits serve the loaders of data files: scalars kept
+ * as strings (MM_YAML_STRINGS: only plain null and true/false are typed,
+ * so a version "1.10" is not the number 1.1), the first document only,
+ * aliases refused, a per-scalar size cap, and "last key wins".
  */
 #include <limits.h>
 #include <math.h>
@@ -35,6 +40,7 @@ struct pslot {
     const void *parent;
     uint64_t key;   /* hash of the key for objects; index | 1<<63 for arrays */
     int32_t line, col;
+    bool plain;     /* the value is a plain, untagged scalar */
 };
 
 struct mm_yaml_posmap {
@@ -72,7 +78,8 @@ static size_t pslot_of(const void *parent, uint64_t key, size_t cap)
     return (size_t)h & (cap - 1);
 }
 
-static void pos_put(mm_yaml_posmap *pm, const void *parent, uint64_t key, int line, int col)
+static void pos_put(mm_yaml_posmap *pm, const void *parent, uint64_t key, int line, int col,
+                    bool plain)
 {
     if ((pm->count + 1) * 4 > pm->cap * 3) {
         struct pslot *old = pm->slots;
@@ -94,32 +101,70 @@ static void pos_put(mm_yaml_posmap *pm, const void *parent, uint64_t key, int li
         if (pm->slots[j].parent == parent && pm->slots[j].key == key) {
             pm->slots[j].line = line;
             pm->slots[j].col = col;
+            pm->slots[j].plain = plain;
             return;
         }
         j = (j + 1) & (pm->cap - 1);
     }
-    pm->slots[j] = (struct pslot){parent, key, line, col};
+    pm->slots[j] = (struct pslot){parent, key, line, col, plain};
     pm->count++;
+}
+
+static const struct pslot *pos_find(const mm_yaml_posmap *pm, const struct json_t *parent,
+                                    const char *key, size_t idx)
+{
+    if (!pm)
+        return NULL;
+    if (!parent) {          /* the root: kept under the posmap itself */
+        parent = (const struct json_t *)(const void *)pm;
+        key = NULL;
+        idx = 0;
+    }
+    uint64_t k = pkey(key, idx);
+    size_t j = pslot_of(parent, k, pm->cap);
+    while (pm->slots[j].parent) {
+        if (pm->slots[j].parent == parent && pm->slots[j].key == k)
+            return &pm->slots[j];
+        j = (j + 1) & (pm->cap - 1);
+    }
+    return NULL;
 }
 
 bool mm_yaml_pos_get(const mm_yaml_posmap *pm, const struct json_t *parent, const char *key,
                      size_t idx, int *line, int *col)
 {
-    if (!pm || !parent)
+    const struct pslot *sl = pos_find(pm, parent, key, idx);
+    if (!sl)
         return false;
-    uint64_t k = pkey(key, idx);
-    size_t j = pslot_of(parent, k, pm->cap);
-    while (pm->slots[j].parent) {
-        if (pm->slots[j].parent == parent && pm->slots[j].key == k) {
-            if (line)
-                *line = pm->slots[j].line;
-            if (col)
-                *col = pm->slots[j].col;
-            return true;
-        }
-        j = (j + 1) & (pm->cap - 1);
-    }
-    return false;
+    if (line)
+        *line = sl->line;
+    if (col)
+        *col = sl->col;
+    return true;
+}
+
+bool mm_yaml_pos_plain(const mm_yaml_posmap *pm, const struct json_t *parent, const char *key,
+                       size_t idx)
+{
+    const struct pslot *sl = pos_find(pm, parent, key, idx);
+    return sl && sl->plain;
+}
+
+int mm_yaml_errf(const mm_yaml_posmap *pm, const char *name, const struct json_t *parent,
+                 const char *key, size_t idx, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = mm_xvasprintf(fmt, ap);
+    va_end(ap);
+    int line, col;
+    int rc;
+    if (mm_yaml_pos_get(pm, parent, key, idx, &line, &col))
+        rc = mm_error_set(code, "%s:%d:%d: %s", name ? name : "-", line, col, msg);
+    else
+        rc = mm_error_set(code, "%s: %s", name ? name : "-", msg);
+    free(msg);
+    return rc;
 }
 
 /* --- scalars ---------------------------------------------------------------- */
@@ -373,6 +418,9 @@ static int place(struct builder *b, json_t *v, const char *key_text, bool plain,
 {
     if (b->depth == 0) {
         b->root = v;
+        if (b->pm)
+            pos_put(b->pm, b->pm, pkey(NULL, 0), (int)m->line + 1, (int)m->column + 1,
+                    plain);
         if (!b->root_started)
             b->root_line = (int)m->line + 1;
         return 0;
@@ -381,7 +429,8 @@ static int place(struct builder *b, json_t *v, const char *key_text, bool plain,
     if (!f->map) {
         size_t idx = json_array_size(f->node);
         if (b->pm)
-            pos_put(b->pm, f->node, pkey(NULL, idx), (int)m->line + 1, (int)m->column + 1);
+            pos_put(b->pm, f->node, pkey(NULL, idx), (int)m->line + 1, (int)m->column + 1,
+                    plain);
         json_array_append_new(f->node, v);
         return 0;
     }
@@ -418,14 +467,14 @@ static int place(struct builder *b, json_t *v, const char *key_text, bool plain,
             return berr(b, m, MM_EFORMAT, "a merge key (<<) takes a mapping or a list of them");
         }
     } else {
-        if (json_object_get(f->node, f->key)) {
+        if (!b->lim->dup_last_wins && json_object_get(f->node, f->key)) {
             yaml_mark_t km = {0, (size_t)f->key_line - 1, (size_t)f->key_col - 1};
             int rc = berr(b, &km, MM_EFORMAT, "duplicate key \"%.100s\"", f->key);
             json_decref(v);
             return rc;
         }
         if (b->pm)
-            pos_put(b->pm, f->node, pkey(f->key, 0), f->key_line, f->key_col);
+            pos_put(b->pm, f->node, pkey(f->key, 0), f->key_line, f->key_col, plain);
         json_object_set_new_nocheck(f->node, f->key, v);
     }
     free(f->key);
@@ -498,14 +547,32 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
     size_t len = ev->data.scalar.length;
     const char *tag = (const char *)ev->data.scalar.tag;
     bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+    if (b->lim->max_scalar && len > b->lim->max_scalar)
+        return berr(b, &ev->start_mark, MM_ELIMIT, "a scalar is longer than the %zu-byte cap",
+                    b->lim->max_scalar);
     int rc = count_nodes(b, 1, &ev->start_mark);
     if (rc < 0)
         return rc;
     struct frame *f = b->depth ? &b->st[b->depth - 1] : NULL;
     bool is_key = f && f->map && !f->key;
+    if (is_key && strlen(text) != len)
+        return berr(b, &ev->start_mark, MM_EFORMAT, "a NUL byte in a key");
     json_t *v;
     if (is_key) {
         v = json_null();   /* keys are kept as text by place() */
+    } else if (b->lim->scalars == MM_YAML_TEXT) {
+        v = json_stringn_nocheck(text, len);
+    } else if (b->lim->scalars == MM_YAML_STRINGS) {
+        if (plain && !tag && strlen(text) == len && word_in(text, null_words))
+            v = json_null();
+        else if (plain && !tag && (!strcmp(text, "true") || !strcmp(text, "True") ||
+                                   !strcmp(text, "TRUE")))
+            v = json_true();
+        else if (plain && !tag && (!strcmp(text, "false") || !strcmp(text, "False") ||
+                                   !strcmp(text, "FALSE")))
+            v = json_false();
+        else
+            v = json_stringn_nocheck(text, len);
     } else if (tag && tag[0] && strcmp(tag, "!")) {
         if (tag_is(tag, "null")) {
             v = json_null();
@@ -546,6 +613,9 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
 static int on_alias(struct builder *b, const yaml_event_t *ev)
 {
     const char *name = (const char *)ev->data.alias.anchor;
+    if (b->lim->no_aliases)
+        return berr(b, &ev->start_mark, MM_EFORMAT, "aliases (*%.60s) are not accepted here",
+                    name);
     const struct anchor *a = find_anchor(b, name);
     if (!a)
         return berr(b, &ev->start_mark, MM_EFORMAT, "unknown anchor \"*%.60s\"", name);
@@ -564,6 +634,11 @@ void mm_yaml_limits_init(mm_yaml_limits *l)
     l->max_depth = 64;
     l->max_nodes = 1000000;
     l->max_docs = 100000;
+    l->max_scalar = 0;
+    l->scalars = MM_YAML_TYPED;
+    l->first_doc_only = false;
+    l->no_aliases = false;
+    l->dup_last_wins = false;
 }
 
 int mm_yaml_parse(const char *data, size_t len, const char *name, const mm_yaml_limits *lim,
@@ -578,6 +653,11 @@ int mm_yaml_parse(const char *data, size_t len, const char *name, const mm_yaml_
             dl.max_nodes = lim->max_nodes;
         if (lim->max_docs)
             dl.max_docs = lim->max_docs;
+        dl.max_scalar = lim->max_scalar;
+        dl.scalars = lim->scalars;
+        dl.first_doc_only = lim->first_doc_only;
+        dl.no_aliases = lim->no_aliases;
+        dl.dup_last_wins = lim->dup_last_wins;
     }
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
@@ -621,6 +701,8 @@ int mm_yaml_parse(const char *data, size_t len, const char *name, const mm_yaml_
             anchors_clear(&b);
             rc = fn(ud, root, b.root_line);
             (void)doc_start;
+            if (dl.first_doc_only)
+                done = true;
             break;
         }
         case YAML_MAPPING_START_EVENT:

@@ -34,7 +34,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <jansson.h>
-#include <yaml.h>
 
 #include "util/util.h"
 #include "vuln/version.h"
@@ -323,138 +322,26 @@ static int json_array_feed(imp *im, const char *label, const char *d, size_t len
 
 /* --- YAML ---------------------------------------------------------------------- */
 
-/* Plain scalars stay strings ("1.10" is a version, not 1.1); only the YAML
- * null and booleans are mapped. */
-static json_t *yaml_scalar(const yaml_event_t *ev)
-{
-    const char *s = (const char *)ev->data.scalar.value;
-    size_t n = ev->data.scalar.length;
-    if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !ev->data.scalar.tag) {
-        if (n == 0 || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-            !strcmp(s, "NULL"))
-            return json_null();
-        if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))
-            return json_true();
-        if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
-            return json_false();
-    }
-    return json_stringn(s, n);
-}
-
-/* The first YAML document as a jansson value. */
+/* The first YAML document as a jansson value, on the one loader: plain
+ * scalars stay strings ("1.10" is a version, not 1.1; only the YAML null
+ * and true/false are mapped), aliases are refused, each string is capped,
+ * a repeated key keeps its last value.  The node cap is left to
+ * mm_imp_check_json, which counts values as the JSON feeds are counted. */
 static json_t *yaml_to_json(const char *label, const char *d, size_t len, int *rc)
 {
-    yaml_parser_t ps;
-    yaml_event_t ev;
-    json_t *stack[MM_VULN_MAX_DEPTH + 1];
-    char *keys[MM_VULN_MAX_DEPTH + 1];
-    int depth = 0;
-    size_t nodes = 0;
+    mm_yaml_limits lim;
+    mm_yaml_limits_init(&lim);
+    lim.max_depth = MM_VULN_MAX_DEPTH;
+    lim.max_nodes = 2 * (size_t)MM_VULN_MAX_NODES + 2;   /* keys are nodes there */
+    lim.max_docs = 1;
+    lim.max_scalar = MM_VULN_MAX_STRING;
+    lim.scalars = MM_YAML_STRINGS;
+    lim.first_doc_only = true;
+    lim.no_aliases = true;
+    lim.dup_last_wins = true;
     json_t *root = NULL;
-    bool done = false;
-    *rc = 0;
-    if (!yaml_parser_initialize(&ps)) {
-        *rc = mm_error_set(MM_ENOMEM, "%s: cannot start the YAML parser", label);
-        return NULL;
-    }
-    yaml_parser_set_input_string(&ps, (const unsigned char *)d, len);
-    while (!done) {
-        if (!yaml_parser_parse(&ps, &ev)) {
-            *rc = mm_error_set(MM_EFORMAT, "%s: line %zu: YAML: %s", label,
-                               (size_t)ps.problem_mark.line + 1,
-                               ps.problem ? ps.problem : "syntax error");
-            break;
-        }
-        json_t *val = NULL;
-        switch (ev.type) {
-        case YAML_STREAM_END_EVENT:
-        case YAML_DOCUMENT_END_EVENT:
-            done = true;
-            break;
-        case YAML_ALIAS_EVENT:
-            *rc = mm_error_set(MM_EFORMAT, "%s: line %zu: YAML aliases are not "
-                               "accepted in feeds", label,
-                               (size_t)ev.start_mark.line + 1);
-            break;
-        case YAML_MAPPING_START_EVENT:
-        case YAML_SEQUENCE_START_EVENT:
-            if (depth >= MM_VULN_MAX_DEPTH) {
-                *rc = mm_error_set(MM_ELIMIT, "%s: line %zu: nested too deeply",
-                                   label, (size_t)ev.start_mark.line + 1);
-                break;
-            }
-            /* a mapping or list cannot be a key here */
-            if (depth > 0 && json_is_object(stack[depth - 1]) && !keys[depth - 1]) {
-                *rc = mm_error_set(MM_EFORMAT, "%s: line %zu: complex YAML keys "
-                                   "are not accepted", label,
-                                   (size_t)ev.start_mark.line + 1);
-                break;
-            }
-            stack[depth] = ev.type == YAML_MAPPING_START_EVENT ? json_object()
-                                                               : json_array();
-            keys[depth] = NULL;
-            depth++;
-            break;
-        case YAML_MAPPING_END_EVENT:
-        case YAML_SEQUENCE_END_EVENT:
-            depth--;
-            val = stack[depth];
-            free(keys[depth]);
-            break;
-        case YAML_SCALAR_EVENT:
-            if (ev.data.scalar.length > MM_VULN_MAX_STRING) {
-                *rc = mm_error_set(MM_ELIMIT, "%s: line %zu: a string is longer "
-                                   "than the 1 MiB cap", label,
-                                   (size_t)ev.start_mark.line + 1);
-                break;
-            }
-            if (depth > 0 && json_is_object(stack[depth - 1]) && !keys[depth - 1]) {
-                keys[depth - 1] = mm_xstrndup((const char *)ev.data.scalar.value,
-                                              ev.data.scalar.length);
-                break;
-            }
-            val = yaml_scalar(&ev);
-            if (!val)
-                *rc = mm_error_set(MM_EFORMAT, "%s: line %zu: invalid UTF-8", label,
-                                   (size_t)ev.start_mark.line + 1);
-            break;
-        default:
-            break;
-        }
-        if (val && !*rc) {
-            if (++nodes > MM_VULN_MAX_NODES) {
-                json_decref(val);
-                *rc = mm_error_set(MM_ELIMIT, "%s: more than %d YAML values", label,
-                                   MM_VULN_MAX_NODES);
-            } else if (depth == 0) {
-                root = val;
-            } else if (json_is_object(stack[depth - 1])) {
-                json_object_set_new(stack[depth - 1], keys[depth - 1], val);
-                free(keys[depth - 1]);
-                keys[depth - 1] = NULL;
-            } else {
-                json_array_append_new(stack[depth - 1], val);
-            }
-        } else if (val) {
-            json_decref(val);
-        }
-        yaml_event_delete(&ev);
-        if (*rc)
-            break;
-    }
-    while (depth > 0) {
-        depth--;
-        json_decref(stack[depth]);
-        free(keys[depth]);
-    }
-    yaml_parser_delete(&ps);
-    if (*rc) {
-        json_decref(root);
-        return NULL;
-    }
-    if (!root)
-        root = json_null();
-    return root;
+    *rc = mm_yaml_load_one(&root, d, len, label, &lim, NULL);
+    return *rc < 0 ? NULL : root;
 }
 
 /* --- dispatch ------------------------------------------------------------------ */

@@ -2,8 +2,8 @@
  * vuln/sources.c - the sources file of `mamori db update`: which feeds to
  * download, from where, and what to check them against.
  *
- * The file is YAML read with libyaml's document loader (so every error can
- * name its line): either a mapping with a `sources:` list or a bare list;
+ * The file is YAML read with the one loader of lib/util (so every error
+ * names its line and column): either a mapping with a `sources:` list or a bare list;
  * each entry is a mapping of scalars {name, kind, url, sha256, sha256_url,
  * max_size, expect_min_records}.  Unknown keys are errors rather than
  * ignored, so that a typo ("sha265") does not silently drop a check.
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml.h>
+#include <jansson.h>
 
 #include "mamori/vulnupdate.h"
 #include "util/util.h"
@@ -201,43 +201,40 @@ static bool parse_count(const char *s, uint64_t *out)
 
 /* --- the document -------------------------------------------------------- */
 
-static int line_of(const yaml_node_t *n)
+typedef struct {
+    const char *file;
+    mm_yaml_posmap *pm;
+} sctx;
+
+static int pos_line(const sctx *c, const json_t *parent, const char *key, size_t idx)
 {
-    return (int)n->start_mark.line + 1;
+    int line = 1;
+    mm_yaml_pos_get(c->pm, parent, key, idx, &line, NULL);
+    return line;
 }
 
-static const char *scalar(const yaml_node_t *n)
+/* Entry idx of the list: a mapping of scalars. */
+static int parse_entry(const sctx *c, const json_t *list, size_t idx, mm_vuln_source *e)
 {
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value
-                                            : NULL;
-}
-
-static int parse_entry(yaml_document_t *doc, yaml_node_t *m, const char *file,
-                       mm_vuln_source *e)
-{
-    e->line = line_of(m);
+    const char *file = c->file;
+    const json_t *m = json_array_get(list, idx);
+    e->line = pos_line(c, list, NULL, idx);
     e->max_size = MM_SOURCE_DEFAULT_MAX_SIZE;
-    if (m->type != YAML_MAPPING_NODE)
-        return mm_error_set(MM_EFORMAT, "%s:%d: a source must be a mapping "
-                            "{name, kind, url, ...}", file, e->line);
+    if (!json_is_object(m))
+        return mm_yaml_errf(c->pm, file, list, NULL, idx, MM_EFORMAT, "a source must be a "
+                            "mapping {name, kind, url, ...}");
     bool have_kind = false;
-    for (yaml_node_pair_t *p = m->data.mapping.pairs.start;
-         p < m->data.mapping.pairs.top; p++) {
-        yaml_node_t *kn = yaml_document_get_node(doc, p->key);
-        yaml_node_t *vn = yaml_document_get_node(doc, p->value);
-        const char *k = scalar(kn), *v = scalar(vn);
-        int line = vn ? line_of(vn) : e->line;
-        if (!k)
-            return mm_error_set(MM_EFORMAT, "%s:%d: keys of a source must be "
-                                "plain strings", file, kn ? line_of(kn) : e->line);
+    const char *k;
+    json_t *vn;
+    json_object_foreach((json_t *)m, k, vn) {
+        const char *v = json_string_value(vn);
+#define EERR(...) mm_yaml_errf(c->pm, file, m, k, 0, MM_EFORMAT, __VA_ARGS__)
         if (!v)
-            return mm_error_set(MM_EFORMAT, "%s:%d: %s: want a single value",
-                                file, line, k);
+            return EERR("%s: want a single value", k);
         if (!strcmp(k, "name")) {
             if (!valid_name(v))
-                return mm_error_set(MM_EFORMAT, "%s:%d: name \"%.80s\": want "
-                                    "1-%d characters of A-Z a-z 0-9 . _ -",
-                                    file, line, v, MAX_NAME);
+                return EERR("name \"%.80s\": want 1-%d characters of A-Z a-z 0-9 . _ -",
+                            v, MAX_NAME);
             free(e->name);
             e->name = mm_xstrdup(v);
         } else if (!strcmp(k, "kind")) {
@@ -246,106 +243,96 @@ static int parse_entry(yaml_document_t *doc, yaml_node_t *m, const char *file,
                 if (!strcmp(v, kind_names[i]))
                     break;
             if (i == sizeof kind_names / sizeof kind_names[0])
-                return mm_error_set(MM_EFORMAT, "%s:%d: unknown kind \"%.80s\" "
-                                    "(want osv, osv-zip, debian-tracker or "
-                                    "alpine-secdb)", file, line, v);
+                return EERR("unknown kind \"%.80s\" (want osv, osv-zip, debian-tracker or "
+                            "alpine-secdb)", v);
             e->kind = (mm_source_kind)i;
             have_kind = true;
         } else if (!strcmp(k, "url") || !strcmp(k, "sha256_url")) {
             if (!valid_url(v))
-                return mm_error_set(MM_EFORMAT, "%s:%d: %s \"%.200s\": want an "
-                                    "https:// (or http://) URL without blanks, "
-                                    "at most %d bytes", file, line, k, v, MAX_URL);
+                return EERR("%s \"%.200s\": want an https:// (or http://) URL without "
+                            "blanks, at most %d bytes", k, v, MAX_URL);
             char **dst = !strcmp(k, "url") ? &e->url : &e->sha256_url;
             free(*dst);
             *dst = mm_xstrdup(v);
         } else if (!strcmp(k, "sha256")) {
             free(e->sha256);
             if (!(e->sha256 = parse_sha256(v)))
-                return mm_error_set(MM_EFORMAT, "%s:%d: sha256 \"%.80s\": want "
-                                    "64 hexadecimal digits", file, line, v);
+                return EERR("sha256 \"%.80s\": want 64 hexadecimal digits", v);
         } else if (!strcmp(k, "max_size")) {
             if (!parse_size(v, &e->max_size))
-                return mm_error_set(MM_EFORMAT, "%s:%d: max_size \"%.80s\": want "
-                                    "a size in bytes, 1 to 1T (K, M, G, T "
-                                    "suffixes)", file, line, v);
+                return EERR("max_size \"%.80s\": want a size in bytes, 1 to 1T (K, M, G, "
+                            "T suffixes)", v);
         } else if (!strcmp(k, "expect_min_records")) {
             if (!parse_count(v, &e->expect_min_records))
-                return mm_error_set(MM_EFORMAT, "%s:%d: expect_min_records "
-                                    "\"%.80s\": want a count", file, line, v);
+                return EERR("expect_min_records \"%.80s\": want a count", v);
         } else {
-            return mm_error_set(MM_EFORMAT, "%s:%d: unknown key \"%.80s\" (want "
-                                "name, kind, url, sha256, sha256_url, max_size, "
-                                "expect_min_records)", file,
-                                kn ? line_of(kn) : e->line, k);
+            return EERR("unknown key \"%.80s\" (want name, kind, url, sha256, sha256_url, "
+                        "max_size, expect_min_records)", k);
         }
+#undef EERR
     }
+#define LERR(...) mm_yaml_errf(c->pm, file, list, NULL, idx, MM_EFORMAT, __VA_ARGS__)
     if (!e->name)
-        return mm_error_set(MM_EFORMAT, "%s:%d: source without a name", file,
-                            e->line);
+        return LERR("source without a name");
     if (!have_kind)
-        return mm_error_set(MM_EFORMAT, "%s:%d: source %s: missing kind", file,
-                            e->line, e->name);
+        return LERR("source %s: missing kind", e->name);
     if (!e->url)
-        return mm_error_set(MM_EFORMAT, "%s:%d: source %s: missing url", file,
-                            e->line, e->name);
+        return LERR("source %s: missing url", e->name);
     if (e->sha256 && e->sha256_url)
-        return mm_error_set(MM_EFORMAT, "%s:%d: source %s: give sha256 or "
-                            "sha256_url, not both", file, e->line, e->name);
+        return LERR("source %s: give sha256 or sha256_url, not both", e->name);
+#undef LERR
     return 0;
 }
 
-static int parse_doc(yaml_document_t *doc, const char *file, mm_vuln_sources *s)
+static int parse_doc(const sctx *c, const json_t *root, mm_vuln_sources *s)
 {
-    yaml_node_t *root = yaml_document_get_root_node(doc);
-    if (!root)
+    const char *file = c->file;
+    if (json_is_null(root))
         return mm_error_set(MM_EFORMAT, "%s: empty sources file", file);
-    yaml_node_t *list = NULL;
-    if (root->type == YAML_SEQUENCE_NODE) {
+    const json_t *list = NULL;
+    const json_t *lparent = NULL;     /* where the list is named, for errors */
+    const char *lkey = NULL;
+    if (json_is_array(root)) {
         list = root;
-    } else if (root->type == YAML_MAPPING_NODE) {
-        for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
-             p < root->data.mapping.pairs.top; p++) {
-            yaml_node_t *kn = yaml_document_get_node(doc, p->key);
-            const char *k = scalar(kn);
-            if (k && !strcmp(k, "sources"))
-                list = yaml_document_get_node(doc, p->value);
-            else
-                return mm_error_set(MM_EFORMAT, "%s:%d: unknown key \"%.80s\" "
-                                    "(want sources)", file,
-                                    kn ? line_of(kn) : 1, k ? k : "?");
+    } else if (json_is_object(root)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)root, k, v) {
+            if (strcmp(k, "sources"))
+                return mm_yaml_errf(c->pm, file, root, k, 0, MM_EFORMAT,
+                                    "unknown key \"%.80s\" (want sources)", k);
+            list = v;
+            lparent = root;
+            lkey = k;
         }
         if (!list)
-            return mm_error_set(MM_EFORMAT, "%s:%d: no \"sources:\" list", file,
-                                line_of(root));
+            return mm_yaml_errf(c->pm, file, NULL, NULL, 0, MM_EFORMAT,
+                                "no \"sources:\" list");
     }
-    if (!list || list->type != YAML_SEQUENCE_NODE)
-        return mm_error_set(MM_EFORMAT, "%s:%d: want a list of sources", file,
-                            list ? line_of(list) : line_of(root));
-    size_t n = (size_t)(list->data.sequence.items.top -
-                        list->data.sequence.items.start);
+    if (!json_is_array(list))
+        return mm_yaml_errf(c->pm, file, lparent, lkey, 0, MM_EFORMAT,
+                            "want a list of sources");
+    size_t n = json_array_size(list);
     if (n > MAX_SOURCES)
         return mm_error_set(MM_ELIMIT, "%s: %zu sources, more than the %d "
                             "allowed", file, n, MAX_SOURCES);
     s->v = mm_xcalloc(n ? n : 1, sizeof *s->v);
-    for (yaml_node_item_t *it = list->data.sequence.items.start;
-         it < list->data.sequence.items.top; it++) {
-        yaml_node_t *m = yaml_document_get_node(doc, *it);
+    for (size_t i = 0; i < n; i++) {
         mm_vuln_source *e = &s->v[s->n++];
-        if (!m)
-            return mm_error_set(MM_EFORMAT, "%s: bad source entry", file);
-        int rc = parse_entry(doc, m, file, e);
+        int rc = parse_entry(c, list, i, e);
         if (rc)
             return rc;
         for (size_t j = 0; j + 1 < s->n; j++)
             if (!strcmp(s->v[j].name, e->name))
-                return mm_error_set(MM_EFORMAT, "%s:%d: source name \"%s\" "
-                                    "already used on line %d", file, e->line,
+                return mm_yaml_errf(c->pm, file, list, NULL, i, MM_EFORMAT,
+                                    "source name \"%s\" already used on line %d",
                                     e->name, s->v[j].line);
     }
     return 0;
 }
 
+/* The file is read by the one YAML loader: every scalar as the text
+ * written, the first document only, a repeated key keeps its last value. */
 int mm_vuln_sources_parse(mm_vuln_sources **out, const char *data, size_t len,
                           const char *name)
 {
@@ -354,25 +341,23 @@ int mm_vuln_sources_parse(mm_vuln_sources **out, const char *data, size_t len,
     if (len > MAX_SOURCES_FILE)
         return mm_error_set(MM_ELIMIT, "%s: sources file larger than %u bytes",
                             file, MAX_SOURCES_FILE);
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    if (!yaml_parser_initialize(&parser))
-        return mm_error_set(MM_ENOMEM, "%s: cannot start the YAML parser", file);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        int rc = mm_error_set(MM_EFORMAT, "%s:%zu: %s%s%s", file,
-                              parser.problem_mark.line + 1,
-                              parser.problem ? parser.problem : "bad YAML",
-                              parser.context ? " " : "",
-                              parser.context ? parser.context : "");
-        yaml_parser_delete(&parser);
+    mm_yaml_limits lim;
+    mm_yaml_limits_init(&lim);
+    lim.scalars = MM_YAML_TEXT;
+    lim.first_doc_only = true;
+    lim.dup_last_wins = true;
+    sctx c = {file, mm_yaml_posmap_new()};
+    json_t *root = NULL;
+    int rc = mm_yaml_load_one(&root, data ? data : "", len, file, &lim, c.pm);
+    if (rc) {
+        mm_yaml_posmap_free(c.pm);
         return rc;
     }
     mm_vuln_sources *s = mm_xcalloc(1, sizeof *s);
     s->path = mm_xstrdup(file);
-    int rc = parse_doc(&doc, file, s);
-    yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
+    rc = parse_doc(&c, root, s);
+    json_decref(root);
+    mm_yaml_posmap_free(c.pm);
     if (rc) {
         mm_vuln_sources_free(s);
         return rc;

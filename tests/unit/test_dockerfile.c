@@ -548,7 +548,7 @@ MM_TEST(config_file)
     CHECK(strstr(mm_error_last(), "bad.yaml:3") != NULL);
     p = write_tmp("bad2.yaml", "ignored: 5\n");
     CHECK_INT(mm_dflint_config_load(&o, p), MM_EFORMAT);
-    CHECK(strstr(mm_error_last(), "bad2.yaml:1: ignored: expected a list") != NULL);
+    CHECK(strstr(mm_error_last(), "bad2.yaml:1:1: ignored: expected a list") != NULL);
     p = write_tmp("bad3.yaml", "severity-overrides:\n  MM-DF-001: SEVERE\n");
     CHECK_INT(mm_dflint_config_load(&o, p), MM_EFORMAT);
     CHECK(strstr(mm_error_last(), "bad3.yaml:2:") != NULL);

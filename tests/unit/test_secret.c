@@ -389,26 +389,26 @@ MM_TEST(malformed_rule_files)
 {
     check_bad("rules:\n  - id: a\n    severity: HIGH\n    regex: 'x\n", MM_EFORMAT, "bad.yaml:");
     check_bad("rules:\n  - id: a\n    severity: HIGH\n    regex: x\n    colour: red\n",
-              MM_EFORMAT, "bad.yaml:5: rule: unknown key \"colour\"");
+              MM_EFORMAT, "bad.yaml:5:5: rule: unknown key \"colour\"");
     check_bad("rules:\n  - id: a\n    severity: bad\n    regex: x\n", MM_EFORMAT,
-              "bad.yaml:3: severity \"bad\"");
-    check_bad("rules:\n  - id: a\n    severity: HIGH\n", MM_EFORMAT, "bad.yaml:2: rule a: no regex");
-    check_bad("rules:\n  - id: a\n    regex: abc\n", MM_EFORMAT, "bad.yaml:2: rule a: no severity");
+              "bad.yaml:3:5: severity \"bad\"");
+    check_bad("rules:\n  - id: a\n    severity: HIGH\n", MM_EFORMAT, "bad.yaml:2:5: rule a: no regex");
+    check_bad("rules:\n  - id: a\n    regex: abc\n", MM_EFORMAT, "bad.yaml:2:5: rule a: no severity");
     check_bad("\n\nrules:\n  - id: a\n    severity: LOW\n    keywords: [ab]\n    regex: 'a(b'\n",
               MM_EFORMAT, "bad.yaml:4: rule a: regex error at offset 3");
     check_bad("rules:\n  - id: 'a b'\n    severity: LOW\n    regex: x\n", MM_EFORMAT,
-              "bad.yaml:2: rule id \"a b\"");
-    check_bad("rules: {}\n", MM_EFORMAT, "bad.yaml:1: rules: expected a list");
-    check_bad("rulez: []\n", MM_EFORMAT, "bad.yaml:1: unknown key \"rulez\"");
-    check_bad("- a\n- b\n", MM_EFORMAT, "bad.yaml:1: expected a mapping");
+              "bad.yaml:2:5: rule id \"a b\"");
+    check_bad("rules: {}\n", MM_EFORMAT, "bad.yaml:1:1: rules: expected a list");
+    check_bad("rulez: []\n", MM_EFORMAT, "bad.yaml:1:1: unknown key \"rulez\"");
+    check_bad("- a\n- b\n", MM_EFORMAT, "bad.yaml:1:1: expected a mapping");
     check_bad("rules:\n  - id: a\n    severity: LOW\n    regex: x\n    entropy: 9\n",
-              MM_EFORMAT, "bad.yaml:5: entropy");
+              MM_EFORMAT, "bad.yaml:5:5: entropy");
     check_bad("rules:\n  - id: a\n    severity: LOW\n    regex: x\n    secret-group-name: s\n",
               MM_EFORMAT, "rule a: secret-group-name \"s\"");
     check_bad("allow-rules:\n  - id: a\n    description: nothing to test\n", MM_EFORMAT,
-              "bad.yaml:2: allow rule a: needs a regex or a path");
-    check_bad("exclude-block:\n  regexes: [x]\n", MM_EUNSUPPORTED, "bad.yaml:1: exclude-block");
-    check_bad("version: 2\n", MM_EFORMAT, "bad.yaml:1: version 2");
+              "bad.yaml:2:5: allow rule a: needs a regex or a path");
+    check_bad("exclude-block:\n  regexes: [x]\n", MM_EUNSUPPORTED, "bad.yaml:1:1: exclude-block");
+    check_bad("version: 2\n", MM_EFORMAT, "bad.yaml:1:1: version 2");
 
     const char *d = mmt_shared("secrets");
     if (!d)
@@ -422,13 +422,13 @@ MM_TEST(malformed_rule_files)
     CHECK(strstr(mm_error_last(), "multiple-secret-groups.yaml:2: rule rule1: regex error") != NULL);
     snprintf(p, sizeof p, "%s/config-with-incorrect-severity.yaml", dir);
     CHECK(with_config(&s, p, false) == MM_EFORMAT);
-    CHECK(strstr(mm_error_last(), "config-with-incorrect-severity.yaml:5: severity \"bad\"") != NULL);
+    CHECK(strstr(mm_error_last(), "config-with-incorrect-severity.yaml:5:5: severity \"bad\"") != NULL);
     snprintf(p, sizeof p, "%s/config-without-severity.yaml", dir);
     CHECK(with_config(&s, p, false) == MM_EFORMAT);
-    CHECK(strstr(mm_error_last(), "config-without-severity.yaml:2: rule rule1: no severity") != NULL);
+    CHECK(strstr(mm_error_last(), "config-without-severity.yaml:2:5: rule rule1: no severity") != NULL);
     snprintf(p, sizeof p, "%s/exclude-block.yaml", dir);
     CHECK(with_config(&s, p, false) == MM_EUNSUPPORTED);
-    CHECK(strstr(mm_error_last(), "exclude-block.yaml:8: exclude-block is not supported") != NULL);
+    CHECK(strstr(mm_error_last(), "exclude-block.yaml:8:5: exclude-block is not supported") != NULL);
     CHECK(s == NULL);
     /* a missing file names itself */
     mm_secret_opts o;

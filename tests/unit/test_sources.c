@@ -170,7 +170,7 @@ MM_TEST(bad_values)
                  "- name: a\n  kind: osv\n  url: https://h/b\n", 4,
                  "already used on line 1");
     expect_error("mirrors:\n  - x\n", 1, "unknown key \"mirrors\"");
-    expect_error("sources:\n  name: a\n", 2, "want a list of sources");
+    expect_error("sources:\n  name: a\n", 1, "want a list of sources");  /* at the key */
     expect_error("- just a string\n", 1, "must be a mapping");
     expect_error("- name: a\n  kind: osv\n  url: https://h/a\n"
                  "  sha256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"

@@ -478,7 +478,7 @@ MM_TEST(bad_feeds_leave_database_unchanged)
          "{\"status\":3}}}}}", "tracker.json", "CVE-2023-1"},
         {"secdb.yaml", "distroversion: v3.18\npackages:\n  - pkg:\n      name: x\n"
          "      secfixes: [1, 2]\n", "secdb.yaml", "secfixes"},
-        {"bad.yaml", "id: PYSEC-1\naffected: [\n", "bad.yaml", "line"},
+        {"bad.yaml", "id: PYSEC-1\naffected: [\n", "bad.yaml:3:1: ", "flow"},
         {"alias.yaml", "id: PYSEC-2\nmodified: &a x\naffected: *a\n", "alias.yaml",
          "aliases"},
         {"noid.json", "[{\"modified\":\"x\",\"affected\":[]}]", "noid.json",
