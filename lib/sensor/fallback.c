@@ -61,6 +61,7 @@ struct mm_fb_src {
     mm_map *exec_path;  /* pid -> path of FAN_OPEN_EXEC, for exits before /proc is read */
     mm_map *exec_open;  /* "pid:path" of exec opens: their close is no read */
     mm_map *marked;     /* "major:minor" of filesystems marked */
+    mm_xp *xp;          /* exec details taken while the exec waits (execperm.c), or NULL */
 };
 
 /* Filesystems that hold no files a rule is about (and some refuse marks) */
@@ -94,6 +95,8 @@ static void mark_filesystems(mm_fb_src *s, bool report)
                               FAN_OPEN_EXEC | FAN_CLOSE_WRITE | FAN_CLOSE_NOWRITE | FAN_ONDIR,
                               AT_FDCWD, m[i].mnt);
         int e = errno;
+        if (r == 0 && s->xp)
+            mm_xp_mark(s->xp, m[i].mnt);
         mm_map_put(s->marked, m[i].dev, mm_xstrdup(r == 0 ? "ok" : "failed"));
         if (report) {
             char name[96];
@@ -166,9 +169,15 @@ static void *reader_main(void *arg)
                     it.pe.what != PROC_EVENT_EXIT)
                     continue;
                 if (it.pe.what == PROC_EVENT_EXEC && it.pe.event_data.exec.process_tgid != self) {
-                    mm_sn_snap_read(&it.sn, s->proc_root, it.pe.event_data.exec.process_tgid);
+                    /* taken while the exec waited, else read now */
+                    if (!s->xp || !mm_xp_take(s->xp, it.pe.event_data.exec.process_tgid,
+                                              it.pe.timestamp_ns, &it.sn))
+                        mm_sn_snap_read(&it.sn, s->proc_root, it.pe.event_data.exec.process_tgid);
                     it.has_snap = true;
                 }
+                if (it.pe.what == PROC_EVENT_EXIT && s->xp &&
+                    it.pe.event_data.exit.process_pid == it.pe.event_data.exit.process_tgid)
+                    mm_xp_forget(s->xp, it.pe.event_data.exit.process_tgid, it.pe.timestamp_ns);
                 pthread_mutex_lock(&s->qlock);
                 if (s->nq >= FB_QUEUE_MAX) {
                     pthread_mutex_unlock(&s->qlock);
@@ -229,6 +238,8 @@ int mm_fb_open(mm_fb_src **out, mm_sensor_base *b, const mm_sensor_opts *o)
     if (s->fan < 0) {
         mm_sn_hook(b, "fanotify", false, strerror(errno));
     } else {
+        int r = mm_xp_open(&s->xp, s->proc_root);
+        mm_sn_hook(b, "fanotify:exec-permission", r == 0, r == 0 ? NULL : strerror(-r));
         mark_filesystems(s, true);
         s->mnt = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
     }
@@ -364,7 +375,8 @@ static void refresh_if_exec_pending(mm_fb_src *s, mm_proc *p)
     if (!xp || (p->exepath && !strcmp(p->exepath, xp)))
         return;
     mm_proc_set(&p->exepath, NULL);
-    mm_sn_fill_from_proc(s->b, p, false);
+    if (!s->xp || !mm_xp_apply_latest(s->xp, s->b, p))
+        mm_sn_fill_from_proc(s->b, p, false);
     if (!p->exepath) {
         mm_proc_set(&p->exepath, xp);
         mm_proc_set(&p->comm, mm_path_base(xp));
@@ -482,6 +494,7 @@ void mm_fb_free(mm_fb_src *s)
     close(s->nl);
     if (s->fan >= 0)
         close(s->fan);
+    mm_xp_free(s->xp);
     mm_map_free(s->exec_path, free);
     mm_map_free(s->exec_open, free);
     mm_map_free(s->marked, free);

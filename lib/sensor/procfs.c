@@ -294,6 +294,10 @@ void mm_sn_snap_apply(mm_sensor_base *b, mm_proc *p, const mm_sn_snap *sn)
         mm_proc_set(&p->exepath, sn->exe);
     if (sn->mntns)
         p->mntns = sn->mntns;
+    if (sn->has_seuid)
+        p->euid = sn->seuid;
+    if (sn->has_segid)
+        p->egid = sn->segid;
     mm_sn_resolve_users_in(b, p, sn->rootfd);
     if (sn->cgroup)
         mm_sn_set_cgroup(b, p, sn->cgroup);

@@ -1,0 +1,450 @@
+/*
+ * execperm.c - what makes the fallback sensor deterministic for programs
+ * that exit at once: a fanotify FAN_OPEN_EXEC_PERM watch on the marked
+ * filesystems.  The kernel stops an execve() at the open of the program
+ * until this group answers, so the details of the new program are taken
+ * while nothing can run or exit: the path from the event's fd, argv and
+ * envp from the caller's memory (the syscall's arguments, from
+ * /proc/PID/syscall, read with process_vm_readv: the old image is still
+ * mapped), the name from the filename given to execve, the ids, cwd,
+ * cgroup and namespaces (which an exec keeps) from /proc/PID; a set-user-ID
+ * or set-group-ID program's effective id from the file's mode.  Each
+ * record is stamped (CLOCK_MONOTONIC) before the answer, so the connector's
+ * EXEC event of that exec, stamped by the kernel after it, finds it.
+ *
+ * The answer is always FAN_ALLOW.  A guard thread answers any exec that
+ * waited more than MM_XP_GUARD_MS (the record is then dropped and the
+ * connector path reads /proc as before), so mamori never holds an exec for
+ * long; if mamori dies, the kernel allows what was pending.  What it cannot
+ * prevent: a mamori stopped by SIGSTOP or a debugger holds every exec on
+ * the marked filesystems (docs/sensor.md).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/fanotify.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include "sensor_int.h"
+
+#define MM_XP_GUARD_MS 50
+#define MM_XP_MAX_RECS 4096
+#define MM_XP_MAX_ARGS 1024
+#define MM_XP_MAX_BLOB (1u << 16)
+
+#if defined(__x86_64__)
+#define XP_NR_EXECVE 59
+#define XP_NR_EXECVEAT 322
+#elif defined(__aarch64__)
+#define XP_NR_EXECVE 221
+#define XP_NR_EXECVEAT 281
+#else
+#define XP_NR_EXECVE (-1)
+#define XP_NR_EXECVEAT (-1)
+#endif
+
+typedef struct xp_rec {
+    int64_t pid;
+    uint64_t t;                 /* CLOCK_MONOTONIC before the answer */
+    unsigned long key[4];       /* syscall nr and its first args: one exec */
+    mm_sn_snap sn;
+} xp_rec;
+
+struct mm_xp {
+    const char *proc_root;
+    int fan;
+    int stopfd;
+    pthread_t th, guard;
+    bool th_on, guard_on;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    /* the exec being answered (one at a time) */
+    int slot_fd;
+    bool slot_busy, slot_answered, stop;
+    uint64_t slot_deadline;
+    unsigned long timeouts, execs;
+    xp_rec *recs;
+    size_t nrecs;
+};
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void answer(int fan, int fd)
+{
+    struct fanotify_response r = { .fd = fd, .response = FAN_ALLOW };
+    if (write(fan, &r, sizeof r) < 0) {
+        /* the event is gone (the process was killed): nothing to allow */
+    }
+}
+
+/* Reads len bytes at addr in pid; the count read */
+static size_t peek(pid_t pid, unsigned long addr, void *buf, size_t len)
+{
+    struct iovec l = { buf, len }, r = { (void *)addr, len };
+    ssize_t n = process_vm_readv(pid, &l, 1, &r, 1, 0);
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* A NUL-terminated string at addr in pid appended to b (with its NUL);
+ * false if it could not be read */
+static bool peek_str(pid_t pid, unsigned long addr, mm_buf *b, size_t room)
+{
+    char chunk[512];
+    size_t got = 0;
+    while (got < room) {
+        /* never across a page: a string may end just before an unmapped one */
+        size_t want = 4096 - ((addr + got) & 4095);
+        if (want > sizeof chunk)
+            want = sizeof chunk;
+        size_t n = peek(pid, addr + got, chunk, want);
+        if (!n)
+            return false;
+        size_t l = strnlen(chunk, n);
+        if (l > room - got)
+            l = room - got;
+        mm_buf_add(b, chunk, l);
+        got += l;
+        if (l < n)
+            break;
+    }
+    mm_buf_add(b, "", 1);
+    return true;
+}
+
+/* The NUL-separated strings of a NULL-terminated char *[] at addr */
+static char *peek_vec(pid_t pid, unsigned long addr, size_t *len)
+{
+    mm_buf b = MM_BUF_INIT;
+    for (size_t i = 0; addr && i < MM_XP_MAX_ARGS && b.len < MM_XP_MAX_BLOB; i++) {
+        unsigned long p = 0;
+        if (peek(pid, addr + i * sizeof p, &p, sizeof p) != sizeof p || !p)
+            break;
+        if (!peek_str(pid, p, &b, MM_XP_MAX_BLOB - b.len))
+            break;
+    }
+    *len = b.len;
+    if (!b.len) {
+        mm_buf_free(&b);
+        return NULL;
+    }
+    return mm_buf_detach(&b);
+}
+
+/* The details of the exec that pid is blocked in, into sn */
+static void take_exec(mm_xp *x, pid_t pid, int fd, xp_rec *r)
+{
+    mm_sn_snap *sn = &r->sn;
+    mm_sn_snap_read(sn, x->proc_root, pid);   /* ids, cwd, cgroup, ns: kept by exec */
+    free(sn->cmdline); free(sn->environ); free(sn->exe); free(sn->comm);
+    sn->cmdline = sn->environ = sn->exe = sn->comm = NULL;
+    sn->cmdline_len = sn->environ_len = sn->comm_len = 0;
+    
+    char lk[64], path[4200];
+    snprintf(lk, sizeof lk, "/proc/self/fd/%d", fd);
+    ssize_t l = readlink(lk, path, sizeof path - 1);
+    if (l > 0) {
+        path[l] = 0;
+        if (mm_str_endswith(path, " (deleted)"))
+            path[l - 10] = 0;
+        sn->exe = mm_xstrdup(path);
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0) {
+        if (st.st_mode & S_ISUID) {
+            sn->has_seuid = true;
+            sn->seuid = st.st_uid;
+        }
+        if ((st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP)) {
+            sn->has_segid = true;
+            sn->segid = st.st_gid;
+        }
+    }
+
+    char *sc = NULL;
+    size_t sl = 0;
+    char sp[96];
+    snprintf(sp, sizeof sp, "%s/%d/syscall", x->proc_root, pid);
+    sc = mm_file_read_proc(sp, 1024, &sl);
+    long nr = -1;
+    unsigned long a[5] = {0};
+    if (sc && sscanf(sc, "%ld %lx %lx %lx %lx %lx", &nr, &a[0], &a[1], &a[2], &a[3], &a[4]) >= 4) {
+        unsigned long fname = 0, argv = 0, envp = 0;
+        if (nr == XP_NR_EXECVE) {
+            fname = a[0]; argv = a[1]; envp = a[2];
+        } else if (nr == XP_NR_EXECVEAT) {
+            fname = a[1]; argv = a[2]; envp = a[3];
+        }
+        r->key[0] = (unsigned long)nr;
+        r->key[1] = fname;
+        r->key[2] = argv;
+        r->key[3] = envp;
+        if (fname) {
+            sn->cmdline = peek_vec(pid, argv, &sn->cmdline_len);
+            sn->environ = peek_vec(pid, envp, &sn->environ_len);
+            /* the kernel names the new program after the filename given
+             * (its last component, 15 bytes) */
+            mm_buf b = MM_BUF_INIT;
+            if (peek_str(pid, fname, &b, 4096) && b.len > 1) {
+                const char *base = mm_path_base(b.data);
+                if (!*base || b.data[b.len - 2] == '/')
+                    base = b.data;
+                sn->comm = mm_xasprintf("%.15s\n", base);
+                sn->comm_len = strlen(sn->comm);
+            }
+            mm_buf_free(&b);
+        }
+    }
+    free(sc);
+    if (!sn->comm && sn->exe) {
+        sn->comm = mm_xasprintf("%.15s\n", mm_path_base(sn->exe));
+        sn->comm_len = strlen(sn->comm);
+    }
+}
+
+static void keep(mm_xp *x, xp_rec *r)
+{
+    /* under x->lock */
+    if (x->nrecs >= MM_XP_MAX_RECS) {
+        mm_sn_snap_clear(&x->recs[0].sn);
+        memmove(x->recs, x->recs + 1, --x->nrecs * sizeof *x->recs);
+    }
+    if (!x->recs)
+        x->recs = mm_xcalloc(MM_XP_MAX_RECS, sizeof *x->recs);
+    x->recs[x->nrecs++] = *r;
+}
+
+static void *perm_main(void *arg)
+{
+    mm_xp *x = arg;
+    char buf[4096] __attribute__((aligned(8)));
+    pid_t self = getpid();
+    for (;;) {
+        struct pollfd p[2] = { { .fd = x->fan, .events = POLLIN }, { .fd = x->stopfd, .events = POLLIN } };
+        if (poll(p, 2, -1) < 0 && errno != EINTR)
+            break;
+        if (p[1].revents)
+            break;
+        ssize_t n = read(x->fan, buf, sizeof buf);
+        if (n <= 0)
+            continue;
+        struct fanotify_event_metadata *m = (struct fanotify_event_metadata *)buf;
+        for (; FAN_EVENT_OK(m, n); m = FAN_EVENT_NEXT(m, n)) {
+            if (m->fd < 0)
+                continue;
+            if (!(m->mask & FAN_OPEN_EXEC_PERM) || m->pid == self) {
+                answer(x->fan, m->fd);
+                close(m->fd);
+                continue;
+            }
+            pthread_mutex_lock(&x->lock);
+            x->slot_fd = m->fd;
+            x->slot_busy = true;
+            x->slot_answered = false;
+            x->slot_deadline = mono_ns() + MM_XP_GUARD_MS * 1000000ull;
+            pthread_cond_signal(&x->cond);
+            pthread_mutex_unlock(&x->lock);
+
+            xp_rec r;
+            memset(&r, 0, sizeof r);
+            r.pid = m->pid;
+            take_exec(x, m->pid, m->fd, &r);
+
+            pthread_mutex_lock(&x->lock);
+            bool late = x->slot_answered;
+            r.t = mono_ns();
+            if (!late)
+                answer(x->fan, m->fd);
+            x->slot_busy = false;
+            x->execs++;
+            if (late)
+                mm_sn_snap_clear(&r.sn);   /* the program may have run: not exact */
+            else
+                keep(x, &r);
+            pthread_mutex_unlock(&x->lock);
+            close(m->fd);
+        }
+    }
+    return NULL;
+}
+
+/* Answers an exec that waited past the guard time */
+static void *guard_main(void *arg)
+{
+    mm_xp *x = arg;
+    pthread_mutex_lock(&x->lock);
+    while (!x->stop) {
+        if (!x->slot_busy || x->slot_answered) {
+            pthread_cond_wait(&x->cond, &x->lock);
+            continue;
+        }
+        struct timespec ts = { (time_t)(x->slot_deadline / 1000000000ull),
+                               (long)(x->slot_deadline % 1000000000ull) };
+        pthread_cond_timedwait(&x->cond, &x->lock, &ts);
+        if (x->slot_busy && !x->slot_answered && mono_ns() >= x->slot_deadline) {
+            answer(x->fan, x->slot_fd);
+            x->slot_answered = true;
+            x->timeouts++;
+        }
+    }
+    pthread_mutex_unlock(&x->lock);
+    return NULL;
+}
+
+int mm_xp_open(mm_xp **out, const char *proc_root)
+{
+    *out = NULL;
+    int fan = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+    if (fan < 0)
+        return -errno;
+    mm_xp *x = mm_xcalloc(1, sizeof *x);
+    x->proc_root = proc_root;
+    x->fan = fan;
+    x->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    pthread_mutex_init(&x->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&x->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    if (x->stopfd < 0 || pthread_create(&x->guard, NULL, guard_main, x) != 0) {
+        int e = errno ? errno : EAGAIN;
+        mm_xp_free(x);
+        return -e;
+    }
+    x->guard_on = true;
+    if (pthread_create(&x->th, NULL, perm_main, x) != 0) {
+        int e = errno ? errno : EAGAIN;
+        mm_xp_free(x);
+        return -e;
+    }
+    x->th_on = true;
+    *out = x;
+    return 0;
+}
+
+int mm_xp_mark(mm_xp *x, const char *mnt)
+{
+    if (fanotify_mark(x->fan, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_EXEC_PERM,
+                      AT_FDCWD, mnt) < 0)
+        return -errno;
+    return 0;
+}
+
+static void drop_before(mm_xp *x, int64_t pid, uint64_t ts, mm_sn_snap *out, bool *found)
+{
+    /* under x->lock: records of pid stamped before ts go; the exec is the
+     * last run of records with one syscall (its program, then the ELF or
+     * script interpreter opened in the same execve) */
+    ssize_t last = -1;
+    for (size_t i = 0; i < x->nrecs; i++)
+        if (x->recs[i].pid == pid && x->recs[i].t < ts)
+            last = (ssize_t)i;
+    ssize_t pick = last;
+    if (out && last >= 0) {
+        for (ssize_t i = last - 1; i >= 0; i--) {
+            if (x->recs[i].pid != pid)
+                continue;
+            if (memcmp(x->recs[i].key, x->recs[last].key, sizeof x->recs[i].key))
+                break;
+            pick = i;
+        }
+    }
+    size_t w = 0;
+    for (size_t i = 0; i < x->nrecs; i++) {
+        if (x->recs[i].pid == pid && x->recs[i].t < ts) {
+            if (out && (ssize_t)i == pick) {
+                *out = x->recs[i].sn;
+                *found = true;
+            } else {
+                mm_sn_snap_clear(&x->recs[i].sn);
+            }
+            continue;
+        }
+        x->recs[w++] = x->recs[i];
+    }
+    x->nrecs = w;
+}
+
+bool mm_xp_take(mm_xp *x, int64_t pid, uint64_t ts_ns, mm_sn_snap *out)
+{
+    bool found = false;
+    pthread_mutex_lock(&x->lock);
+    drop_before(x, pid, ts_ns, out, &found);
+    pthread_mutex_unlock(&x->lock);
+    return found;
+}
+
+bool mm_xp_apply_latest(mm_xp *x, mm_sensor_base *b, mm_proc *p)
+{
+    /* the latest exec of p, its program's record (the first of its run) */
+    pthread_mutex_lock(&x->lock);
+    ssize_t pick = -1;
+    for (size_t i = 0; i < x->nrecs; i++) {
+        if (x->recs[i].pid != p->pid)
+            continue;
+        if (pick < 0 || memcmp(x->recs[i].key, x->recs[pick].key, sizeof x->recs[i].key))
+            pick = (ssize_t)i;
+    }
+    if (pick >= 0)
+        mm_sn_snap_apply(b, p, &x->recs[pick].sn);
+    pthread_mutex_unlock(&x->lock);
+    return pick >= 0;
+}
+
+void mm_xp_forget(mm_xp *x, int64_t pid, uint64_t ts_ns)
+{
+    pthread_mutex_lock(&x->lock);
+    drop_before(x, pid, ts_ns, NULL, NULL);
+    pthread_mutex_unlock(&x->lock);
+}
+
+void mm_xp_counts(mm_xp *x, unsigned long *execs, unsigned long *timeouts)
+{
+    pthread_mutex_lock(&x->lock);
+    *execs = x->execs;
+    *timeouts = x->timeouts;
+    pthread_mutex_unlock(&x->lock);
+}
+
+void mm_xp_free(mm_xp *x)
+{
+    if (!x)
+        return;
+    if (x->th_on) {
+        uint64_t one = 1;
+        if (write(x->stopfd, &one, sizeof one) < 0) {
+            /* cannot fail for an eventfd below its maximum */
+        }
+        pthread_join(x->th, NULL);
+    }
+    if (x->guard_on) {
+        pthread_mutex_lock(&x->lock);
+        x->stop = true;
+        pthread_cond_signal(&x->cond);
+        pthread_mutex_unlock(&x->lock);
+        pthread_join(x->guard, NULL);
+    }
+    /* closing the group allows whatever is still pending */
+    close(x->fan);
+    if (x->stopfd >= 0)
+        close(x->stopfd);
+    for (size_t i = 0; i < x->nrecs; i++)
+        mm_sn_snap_clear(&x->recs[i].sn);
+    free(x->recs);
+    pthread_cond_destroy(&x->cond);
+    pthread_mutex_destroy(&x->lock);
+    free(x);
+}
