@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,10 @@ typedef struct xp_rec {
     int64_t pid;
     uint64_t t;                 /* CLOCK_MONOTONIC before the answer */
     unsigned long key[4];       /* syscall nr and its first args: one exec */
+    bool script;                /* the file opened starts with "#!" */
+    char *interp;               /* a script's "#!" line: name NUL [arg NUL] */
+    size_t interp_len;
+    char *fname;                /* the filename given to execve */
     mm_sn_snap sn;
 } xp_rec;
 
@@ -161,6 +166,34 @@ static void take_exec(mm_xp *x, pid_t pid, int fd, xp_rec *r)
             path[l - 10] = 0;
         sn->exe = mm_xstrdup(path);
     }
+    char hb[256];
+    ssize_t hn = pread(fd, hb, sizeof hb - 1, 0);
+    r->script = hn >= 2 && hb[0] == '#' && hb[1] == '!';
+    if (r->script) {
+        /* as binfmt_script splits it: the interpreter, then the rest of
+         * the line (trimmed) as one argument */
+        hb[hn] = 0;
+        char *e = strchr(hb, '\n');
+        if (e)
+            *e = 0;
+        char *i = hb + 2;
+        while (*i == ' ' || *i == '\t')
+            i++;
+        char *a = i + strcspn(i, " \t");
+        if (*a)
+            *a++ = 0;
+        while (*a == ' ' || *a == '\t')
+            a++;
+        size_t al = strlen(a);
+        while (al && (a[al - 1] == ' ' || a[al - 1] == '\t'))
+            a[--al] = 0;
+        mm_buf ib = MM_BUF_INIT;
+        mm_buf_add(&ib, i, strlen(i) + 1);
+        if (al)
+            mm_buf_add(&ib, a, al + 1);
+        r->interp_len = ib.len;
+        r->interp = mm_buf_detach(&ib);
+    }
     struct stat st;
     if (fstat(fd, &st) == 0) {
         if (st.st_mode & S_ISUID) {
@@ -177,7 +210,20 @@ static void take_exec(mm_xp *x, pid_t pid, int fd, xp_rec *r)
     size_t sl = 0;
     char sp[96];
     snprintf(sp, sizeof sp, "%s/%d/syscall", x->proc_root, pid);
-    sc = mm_file_read_proc(sp, 1024, &sl);
+    /* "running" until the process has gone to sleep on the event (it
+     * wakes this thread first): read again until it has */
+    for (int tries = 0; tries < 200; tries++) {
+        sc = mm_file_read_proc(sp, 1024, &sl);
+        if (!sc || strncmp(sc, "running", 7))
+            break;
+        free(sc);
+        sc = NULL;
+        if (tries < 20)
+            sched_yield();
+        else
+            usleep(100);
+    }
+
     long nr = -1;
     unsigned long a[5] = {0};
     if (sc && sscanf(sc, "%ld %lx %lx %lx %lx %lx", &nr, &a[0], &a[1], &a[2], &a[3], &a[4]) >= 4) {
@@ -192,12 +238,40 @@ static void take_exec(mm_xp *x, pid_t pid, int fd, xp_rec *r)
         r->key[2] = argv;
         r->key[3] = envp;
         if (fname) {
+            /* a program run from an fd (fexecve: "/dev/fd/N", or execveat
+             * with an empty path) on a filesystem that is not marked (a
+             * memfd): only its ELF interpreter's open is seen here, so the
+             * program is named after the fd */
+            long xfd = -1;
+            char fb[16] = "";
+            peek(pid, fname, fb, sizeof fb - 1);
+            if (!strncmp(fb, "/dev/fd/", 8))
+                xfd = strtol(fb + 8, NULL, 10);
+            else if (nr == XP_NR_EXECVEAT && !fb[0] && (a[4] & AT_EMPTY_PATH))
+                xfd = (long)a[0];
+            struct stat xs;
+            char xl[96], xp[4200];
+            snprintf(xl, sizeof xl, "%s/%d/fd/%ld", x->proc_root, pid, xfd);
+            if (xfd >= 0 && stat(xl, &xs) == 0 && fstat(fd, &st) == 0 &&
+                (xs.st_dev != st.st_dev || xs.st_ino != st.st_ino)) {
+                ssize_t xn = readlink(xl, xp, sizeof xp - 1);
+                if (xn > 0) {
+                    xp[xn] = 0;
+                    if (!strncmp(xp, "/memfd:", 7)) {
+                        if (mm_str_endswith(xp, " (deleted)"))
+                            xp[xn - 10] = 0;
+                        free(sn->exe);
+                        sn->exe = mm_xstrdup(xp);
+                    }
+                }
+            }
             sn->cmdline = peek_vec(pid, argv, &sn->cmdline_len);
             sn->environ = peek_vec(pid, envp, &sn->environ_len);
             /* the kernel names the new program after the filename given
              * (its last component, 15 bytes) */
             mm_buf b = MM_BUF_INIT;
             if (peek_str(pid, fname, &b, 4096) && b.len > 1) {
+                r->fname = mm_xstrdup(b.data);
                 const char *base = mm_path_base(b.data);
                 if (!*base || b.data[b.len - 2] == '/')
                     base = b.data;
@@ -214,11 +288,59 @@ static void take_exec(mm_xp *x, pid_t pid, int fd, xp_rec *r)
     }
 }
 
+static void rec_free(xp_rec *r)
+{
+    mm_sn_snap_clear(&r->sn);
+    free(r->interp);
+    free(r->fname);
+    r->interp = r->fname = NULL;
+}
+
+/* The argv the kernel gives a script run through its "#!" interpreter(s):
+ * for each script from first to pick, [interp, arg?, its filename,
+ * argv[1:]] (binfmt_script) */
+static void script_argv(mm_xp *x, ssize_t first, ssize_t pick)
+{
+    xp_rec *p = &x->recs[pick];
+    const char *cur = x->recs[first].sn.cmdline;
+    size_t curl = x->recs[first].sn.cmdline_len;
+    const char *name = x->recs[first].fname;
+    char *made = NULL;
+    for (ssize_t k = first; k < pick; k++) {
+        xp_rec *r = &x->recs[k];
+        if (r->pid != p->pid || !r->script || !r->interp || !name)
+            continue;
+        mm_buf b = MM_BUF_INIT;
+        mm_buf_add(&b, r->interp, r->interp_len);
+        mm_buf_add(&b, name, strlen(name) + 1);
+        size_t a0 = cur ? strnlen(cur, curl) + 1 : 0;
+        if (cur && a0 < curl)
+            mm_buf_add(&b, cur + a0, curl - a0);
+        free(made);
+        curl = b.len;
+        made = mm_buf_detach(&b);
+        cur = made;
+        name = r->interp;   /* a nested script: the next names this interpreter */
+    }
+    if (made) {
+        free(p->sn.cmdline);
+        p->sn.cmdline = made;
+        p->sn.cmdline_len = curl;
+        /* the name stays the script's (the kernel names the task after
+         * the filename given to execve) */
+        if (x->recs[first].sn.comm && pick != first) {
+            free(p->sn.comm);
+            p->sn.comm = mm_xstrdup(x->recs[first].sn.comm);
+            p->sn.comm_len = x->recs[first].sn.comm_len;
+        }
+    }
+}
+
 static void keep(mm_xp *x, xp_rec *r)
 {
     /* under x->lock */
     if (x->nrecs >= MM_XP_MAX_RECS) {
-        mm_sn_snap_clear(&x->recs[0].sn);
+        rec_free(&x->recs[0]);
         memmove(x->recs, x->recs + 1, --x->nrecs * sizeof *x->recs);
     }
     if (!x->recs)
@@ -270,7 +392,7 @@ static void *perm_main(void *arg)
             x->slot_busy = false;
             x->execs++;
             if (late)
-                mm_sn_snap_clear(&r.sn);   /* the program may have run: not exact */
+                rec_free(&r);   /* the program may have run: not exact */
             else
                 keep(x, &r);
             pthread_mutex_unlock(&x->lock);
@@ -343,6 +465,36 @@ int mm_xp_mark(mm_xp *x, const char *mnt)
     return 0;
 }
 
+/* Of the records of one execve (the same syscall and arguments) ending
+ * at last: the program the kernel runs.  The first is the file named by
+ * execve; a script ("#!") is followed by its interpreter's open, which is
+ * the program (as /proc/PID/exe and the eBPF sensor say); an ELF's
+ * interpreter (ld.so) is not. */
+static ssize_t pick_in_run(mm_xp *x, ssize_t last)
+{
+    int64_t pid = x->recs[last].pid;
+    ssize_t first = last;
+    for (ssize_t i = last - 1; i >= 0; i--) {
+        if (x->recs[i].pid != pid)
+            continue;
+        if (memcmp(x->recs[i].key, x->recs[last].key, sizeof x->recs[i].key))
+            break;
+        first = i;
+    }
+    ssize_t pick = first;
+    while (x->recs[pick].script && pick < last) {
+        ssize_t n = pick + 1;
+        while (n <= last && x->recs[n].pid != pid)
+            n++;
+        if (n > last)
+            break;
+        pick = n;
+    }
+    if (pick != first)
+        script_argv(x, first, pick);
+    return pick;
+}
+
 static void drop_before(mm_xp *x, int64_t pid, uint64_t ts, mm_sn_snap *out, bool *found)
 {
     /* under x->lock: records of pid stamped before ts go; the exec is the
@@ -352,25 +504,16 @@ static void drop_before(mm_xp *x, int64_t pid, uint64_t ts, mm_sn_snap *out, boo
     for (size_t i = 0; i < x->nrecs; i++)
         if (x->recs[i].pid == pid && x->recs[i].t < ts)
             last = (ssize_t)i;
-    ssize_t pick = last;
-    if (out && last >= 0) {
-        for (ssize_t i = last - 1; i >= 0; i--) {
-            if (x->recs[i].pid != pid)
-                continue;
-            if (memcmp(x->recs[i].key, x->recs[last].key, sizeof x->recs[i].key))
-                break;
-            pick = i;
-        }
-    }
+    ssize_t pick = last >= 0 && out ? pick_in_run(x, last) : -1;
     size_t w = 0;
     for (size_t i = 0; i < x->nrecs; i++) {
         if (x->recs[i].pid == pid && x->recs[i].t < ts) {
             if (out && (ssize_t)i == pick) {
                 *out = x->recs[i].sn;
+                memset(&x->recs[i].sn, 0, sizeof x->recs[i].sn);
                 *found = true;
-            } else {
-                mm_sn_snap_clear(&x->recs[i].sn);
             }
+            rec_free(&x->recs[i]);
             continue;
         }
         x->recs[w++] = x->recs[i];
@@ -391,13 +534,11 @@ bool mm_xp_apply_latest(mm_xp *x, mm_sensor_base *b, mm_proc *p)
 {
     /* the latest exec of p, its program's record (the first of its run) */
     pthread_mutex_lock(&x->lock);
-    ssize_t pick = -1;
-    for (size_t i = 0; i < x->nrecs; i++) {
-        if (x->recs[i].pid != p->pid)
-            continue;
-        if (pick < 0 || memcmp(x->recs[i].key, x->recs[pick].key, sizeof x->recs[i].key))
-            pick = (ssize_t)i;
-    }
+    ssize_t last = -1;
+    for (size_t i = 0; i < x->nrecs; i++)
+        if (x->recs[i].pid == p->pid)
+            last = (ssize_t)i;
+    ssize_t pick = last >= 0 ? pick_in_run(x, last) : -1;
     if (pick >= 0)
         mm_sn_snap_apply(b, p, &x->recs[pick].sn);
     pthread_mutex_unlock(&x->lock);
@@ -442,7 +583,7 @@ void mm_xp_free(mm_xp *x)
     if (x->stopfd >= 0)
         close(x->stopfd);
     for (size_t i = 0; i < x->nrecs; i++)
-        mm_sn_snap_clear(&x->recs[i].sn);
+        rec_free(&x->recs[i]);
     free(x->recs);
     pthread_cond_destroy(&x->cond);
     pthread_mutex_destroy(&x->lock);

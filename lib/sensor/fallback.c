@@ -358,6 +358,12 @@ static void drain_queue(mm_fb_src *s)
     }
     free(q);
     s->b->st.overruns = atomic_load(&s->overruns);
+    if (s->xp) {
+        /* execs the guard had to answer before their details were taken */
+        unsigned long execs, late;
+        mm_xp_counts(s->xp, &execs, &late);
+        s->b->st.enter_lost = late;
+    }
 }
 
 /* fanotify is drained before the connector, so a process may open files
@@ -402,10 +408,16 @@ static void drain_fan(mm_fb_src *s)
             char lk[64];
             snprintf(lk, sizeof lk, "/proc/self/fd/%d", m->fd);
             ssize_t l = readlink(lk, path, sizeof path - 1);
+            struct stat st;
+            bool gone = fstat(m->fd, &st) == 0 && st.st_nlink == 0;
             close(m->fd);
             if (l <= 0 || m->pid == getpid())
                 continue;
             path[l] = 0;
+            /* a file removed since (the event is read after the close):
+             * the path it was opened by, as the eBPF sensor reports it */
+            if (gone && mm_str_endswith(path, " (deleted)"))
+                path[l - 10] = 0;
             char ok[4300];
             snprintf(ok, sizeof ok, "%lld:%s", (long long)m->pid, path);
             if (m->mask & FAN_OPEN_EXEC) {
