@@ -6,9 +6,11 @@
  * for file opens, reported when the file is closed: FAN_CLOSE_NOWRITE as an
  * open for reading, FAN_CLOSE_WRITE as an open for writing, so that a
  * write-only open is never taken for a read.  Coarser than the eBPF sensor and documented as
- * such (docs/sensor.md): no syscall arguments, no network events, process
- * details read from /proc after the fact (a process that exits at once is
- * seen by pid only).  fanotify gives no fd number in the watched process, so
+ * such (docs/sensor.md): no syscall arguments, no network events.  Process
+ * details are taken while the kernel holds the exec (execperm.c), so a
+ * program that exits at once is seen whole; without permission events
+ * they are read from /proc when the connector announces the exec (best
+ * effort).  fanotify gives no fd number in the watched process, so
  * file events carry a synthetic fd (>= 1<<24) closed right after delivery.
  */
 #include <errno.h>
