@@ -32,6 +32,7 @@
 #include <sys/eventfd.h>
 #include <sys/fanotify.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/uio.h>
 
 #include "sensor_int.h"
@@ -78,6 +79,16 @@ struct mm_xp {
     unsigned long timeouts, execs;
     xp_rec *recs;
     size_t nrecs;
+    /* a container's own procfs (its pid namespace's), marked for the
+     * notification group when its first exec is held: mount namespaces
+     * looked at, and the procfs devices marked (read by the main loop) */
+    int notif;
+    uint32_t self_mntns;
+    dev_t host_proc;
+    uint32_t seen_ns[256];
+    size_t nseen;
+    dev_t procdev[256];
+    size_t nproc;
 };
 
 static uint64_t mono_ns(void)
@@ -336,6 +347,51 @@ static void script_argv(mm_xp *x, ssize_t first, ssize_t pick)
     }
 }
 
+/* The first exec held in a mount namespace not seen yet: its /proc (a
+ * procfs of its own pid namespace, mounted only there) gets a mark, before
+ * the program runs, so its reads of /proc files are seen */
+static void mark_ns_proc(mm_xp *x, pid_t pid, uint32_t mntns)
+{
+    if (x->notif < 0 || !mntns || mntns == x->self_mntns)
+        return;
+    for (size_t i = 0; i < x->nseen; i++)
+        if (x->seen_ns[i] == mntns)
+            return;
+    if (x->nseen >= sizeof x->seen_ns / sizeof x->seen_ns[0])
+        return;
+    x->seen_ns[x->nseen++] = mntns;
+    char path[96];
+    snprintf(path, sizeof path, "%s/%d/root/proc", x->proc_root, pid);
+    struct stat st;
+    struct statfs sf;
+    if (stat(path, &st) < 0 || statfs(path, &sf) < 0 || sf.f_type != 0x9fa0 /* procfs */ ||
+        st.st_dev == x->host_proc)
+        return;
+    pthread_mutex_lock(&x->lock);
+    bool have = false;
+    for (size_t i = 0; i < x->nproc; i++)
+        have |= x->procdev[i] == st.st_dev;
+    pthread_mutex_unlock(&x->lock);
+    if (have || x->nproc >= sizeof x->procdev / sizeof x->procdev[0])
+        return;
+    if (fanotify_mark(x->notif, FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+                      FAN_CLOSE_WRITE | FAN_CLOSE_NOWRITE, AT_FDCWD, path) < 0)
+        return;
+    pthread_mutex_lock(&x->lock);
+    x->procdev[x->nproc++] = st.st_dev;
+    pthread_mutex_unlock(&x->lock);
+}
+
+bool mm_xp_is_ns_proc(mm_xp *x, dev_t dev)
+{
+    bool have = false;
+    pthread_mutex_lock(&x->lock);
+    for (size_t i = 0; i < x->nproc; i++)
+        have |= x->procdev[i] == dev;
+    pthread_mutex_unlock(&x->lock);
+    return have;
+}
+
 static void keep(mm_xp *x, xp_rec *r)
 {
     /* under x->lock */
@@ -383,6 +439,7 @@ static void *perm_main(void *arg)
             memset(&r, 0, sizeof r);
             r.pid = m->pid;
             take_exec(x, m->pid, m->fd, &r);
+            mark_ns_proc(x, m->pid, r.sn.mntns);
 
             pthread_mutex_lock(&x->lock);
             bool late = x->slot_answered;
@@ -425,7 +482,7 @@ static void *guard_main(void *arg)
     return NULL;
 }
 
-int mm_xp_open(mm_xp **out, const char *proc_root)
+int mm_xp_open(mm_xp **out, const char *proc_root, int notif)
 {
     *out = NULL;
     int fan = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY | O_LARGEFILE | O_CLOEXEC);
@@ -434,6 +491,12 @@ int mm_xp_open(mm_xp **out, const char *proc_root)
     mm_xp *x = mm_xcalloc(1, sizeof *x);
     x->proc_root = proc_root;
     x->fan = fan;
+    x->notif = notif;
+    struct stat st;
+    char sp[96];
+    snprintf(sp, sizeof sp, "%s/self/ns/mnt", proc_root);
+    x->self_mntns = stat(sp, &st) == 0 ? (uint32_t)st.st_ino : 0;
+    x->host_proc = stat(proc_root, &st) == 0 ? st.st_dev : 0;
     x->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     pthread_mutex_init(&x->lock, NULL);
     pthread_condattr_t ca;
@@ -528,6 +591,16 @@ bool mm_xp_take(mm_xp *x, int64_t pid, uint64_t ts_ns, mm_sn_snap *out)
     drop_before(x, pid, ts_ns, out, &found);
     pthread_mutex_unlock(&x->lock);
     return found;
+}
+
+bool mm_xp_has(mm_xp *x, int64_t pid, uint64_t ts_ns)
+{
+    bool have = false;
+    pthread_mutex_lock(&x->lock);
+    for (size_t i = 0; i < x->nrecs && !have; i++)
+        have = x->recs[i].pid == pid && x->recs[i].t < ts_ns;
+    pthread_mutex_unlock(&x->lock);
+    return have;
 }
 
 bool mm_xp_apply_latest(mm_xp *x, mm_sensor_base *b, mm_proc *p)

@@ -170,16 +170,17 @@ static void *reader_main(void *arg)
                 if (it.pe.what != PROC_EVENT_FORK && it.pe.what != PROC_EVENT_EXEC &&
                     it.pe.what != PROC_EVENT_EXIT)
                     continue;
-                if (it.pe.what == PROC_EVENT_EXEC && it.pe.event_data.exec.process_tgid != self) {
-                    /* taken while the exec waited, else read now */
-                    if (!s->xp || !mm_xp_take(s->xp, it.pe.event_data.exec.process_tgid,
-                                              it.pe.timestamp_ns, &it.sn))
-                        mm_sn_snap_read(&it.sn, s->proc_root, it.pe.event_data.exec.process_tgid);
+                /* an exec whose details were taken while it waited
+                 * (execperm.c) is completed from that record by the main
+                 * loop, in order (a file event of the new program that is
+                 * read before this EXEC finds it there too); else /proc
+                 * is read now */
+                if (it.pe.what == PROC_EVENT_EXEC && it.pe.event_data.exec.process_tgid != self &&
+                    (!s->xp || !mm_xp_has(s->xp, it.pe.event_data.exec.process_tgid,
+                                          it.pe.timestamp_ns))) {
+                    mm_sn_snap_read(&it.sn, s->proc_root, it.pe.event_data.exec.process_tgid);
                     it.has_snap = true;
                 }
-                if (it.pe.what == PROC_EVENT_EXIT && s->xp &&
-                    it.pe.event_data.exit.process_pid == it.pe.event_data.exit.process_tgid)
-                    mm_xp_forget(s->xp, it.pe.event_data.exit.process_tgid, it.pe.timestamp_ns);
                 pthread_mutex_lock(&s->qlock);
                 if (s->nq >= FB_QUEUE_MAX) {
                     pthread_mutex_unlock(&s->qlock);
@@ -240,7 +241,7 @@ int mm_fb_open(mm_fb_src **out, mm_sensor_base *b, const mm_sensor_opts *o)
     if (s->fan < 0) {
         mm_sn_hook(b, "fanotify", false, strerror(errno));
     } else {
-        int r = mm_xp_open(&s->xp, s->proc_root);
+        int r = mm_xp_open(&s->xp, s->proc_root, s->fan);
         mm_sn_hook(b, "fanotify:exec-permission", r == 0, r == 0 ? NULL : strerror(-r));
         mark_filesystems(s, true);
         s->mnt = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
@@ -292,10 +293,15 @@ static void on_proc_event(mm_fb_src *s, const struct proc_event *pe, const mm_sn
             p = mm_proctab_add(b->pt, ev.pid, 0);
         int64_t oldppid = p->ppid;
         mm_proc_set(&p->exepath, NULL);   /* the parent's, copied at fork */
-        if (sn)
+        mm_sn_snap xs;
+        if (sn) {
             mm_sn_snap_apply(b, p, sn);   /* read when the exec was announced */
-        else
+        } else if (s->xp && mm_xp_take(s->xp, ev.pid, pe->timestamp_ns, &xs)) {
+            mm_sn_snap_apply(b, p, &xs);  /* taken while the exec waited */
+            mm_sn_snap_clear(&xs);
+        } else {
             mm_sn_fill_from_proc(b, p, false);
+        }
         char key[24];
         snprintf(key, sizeof key, "%lld", (long long)ev.pid);
         char *xp = mm_map_del(s->exec_path, key);
@@ -328,6 +334,8 @@ static void on_proc_event(mm_fb_src *s, const struct proc_event *pe, const mm_sn
     case PROC_EVENT_EXIT:
         if (pe->event_data.exit.process_pid != pe->event_data.exit.process_tgid)
             return;
+        if (s->xp)   /* records of execs that failed after their open */
+            mm_xp_forget(s->xp, pe->event_data.exit.process_tgid, pe->timestamp_ns);
         ev.type = MM_EVT_PROCEXIT;
         ev.pid = ev.tid = pe->event_data.exit.process_tgid;
         ev.res = pe->event_data.exit.exit_code;
@@ -411,7 +419,8 @@ static void drain_fan(mm_fb_src *s)
             snprintf(lk, sizeof lk, "/proc/self/fd/%d", m->fd);
             ssize_t l = readlink(lk, path, sizeof path - 1);
             struct stat st;
-            bool gone = fstat(m->fd, &st) == 0 && st.st_nlink == 0;
+            bool have_st = fstat(m->fd, &st) == 0;
+            bool gone = have_st && st.st_nlink == 0;
             close(m->fd);
             if (l <= 0 || m->pid == getpid())
                 continue;
@@ -420,6 +429,13 @@ static void drain_fan(mm_fb_src *s)
              * the path it was opened by, as the eBPF sensor reports it */
             if (gone && mm_str_endswith(path, " (deleted)"))
                 path[l - 10] = 0;
+            /* a container's own /proc (marked by execperm.c) is mounted
+             * only in its namespace: the path comes relative to it */
+            if (s->xp && have_st && mm_xp_is_ns_proc(s->xp, st.st_dev) &&
+                strncmp(path, "/proc/", 6) && (size_t)l + 6 < sizeof path) {
+                memmove(path + 5, path, (size_t)l + 1);
+                memcpy(path, "/proc", 5);
+            }
             char ok[4300];
             snprintf(ok, sizeof ok, "%lld:%s", (long long)m->pid, path);
             if (m->mask & FAN_OPEN_EXEC) {

@@ -95,11 +95,16 @@ void mm_fb_free(mm_fb_src *s);
 /* execperm.c: exec details taken while the kernel holds the exec
  * (FAN_OPEN_EXEC_PERM); the fallback takes them at the connector's EXEC */
 typedef struct mm_xp mm_xp;
-int mm_xp_open(mm_xp **out, const char *proc_root);   /* 0 or -errno */
+/* notif: the notification group, for the marks of containers' /proc */
+int mm_xp_open(mm_xp **out, const char *proc_root, int notif);   /* 0 or -errno */
+/* dev is a container's procfs marked by mm_xp (its paths lack "/proc") */
+bool mm_xp_is_ns_proc(mm_xp *x, dev_t dev);
 int mm_xp_mark(mm_xp *x, const char *mnt);             /* 0 or -errno */
 /* The details of pid's exec that the connector stamped ts_ns
  * (CLOCK_MONOTONIC) into out (owned by the caller); false if none */
 bool mm_xp_take(mm_xp *x, int64_t pid, uint64_t ts_ns, mm_sn_snap *out);
+/* whether such a record is there (not taken) */
+bool mm_xp_has(mm_xp *x, int64_t pid, uint64_t ts_ns);
 /* Fills p from the latest exec record of its pid not taken yet (an open
  * seen before the connector's EXEC); false if none */
 bool mm_xp_apply_latest(mm_xp *x, mm_sensor_base *b, mm_proc *p);
