@@ -64,6 +64,11 @@ struct mm_fb_src {
     mm_map *exec_open;  /* "pid:path" of exec opens: their close is no read */
     mm_map *marked;     /* "major:minor" of filesystems marked */
     mm_xp *xp;          /* exec details taken while the exec waits (execperm.c), or NULL */
+    /* exits held back until fanotify is drained: the kernel reports the
+     * closes of an exiting process's files before its EXIT, but the
+     * connector's queue is drained first */
+    struct proc_event *exits;
+    size_t nexits;
 };
 
 /* Filesystems that hold no files a rule is about (and some refuse marks) */
@@ -135,6 +140,7 @@ static int nl_listen(int fd, bool on)
 }
 
 #define FB_QUEUE_MAX 65536
+#define FB_EXITS_MAX 4096
 
 static void *reader_main(void *arg)
 {
@@ -362,6 +368,12 @@ static void drain_queue(mm_fb_src *s)
     s->nq = s->cq = 0;
     pthread_mutex_unlock(&s->qlock);
     for (size_t i = 0; i < n; i++) {
+        if (q[i].pe.what == PROC_EVENT_EXIT && s->fan >= 0 && s->nexits < FB_EXITS_MAX) {
+            if (!s->exits)
+                s->exits = mm_xcalloc(FB_EXITS_MAX, sizeof *s->exits);
+            s->exits[s->nexits++] = q[i].pe;
+            continue;
+        }
         on_proc_event(s, &q[i].pe, q[i].has_snap ? &q[i].sn : NULL);
         if (q[i].has_snap)
             mm_sn_snap_clear(&q[i].sn);
@@ -385,6 +397,12 @@ static void refresh_if_exec_pending(mm_fb_src *s, mm_proc *p)
 {
     if (!p)
         return;
+    /* with exec records, an exec the main loop has not completed yet is
+     * exactly one whose record is still there (taken at the EXEC) */
+    if (s->xp) {
+        mm_xp_apply_latest(s->xp, s->b, p);
+        return;
+    }
     char key[24];
     snprintf(key, sizeof key, "%lld", (long long)p->pid);
     const char *xp = mm_map_get(s->exec_path, key);
@@ -480,6 +498,13 @@ static void drain_fan(mm_fb_src *s)
     }
 }
 
+static void flush_exits(mm_fb_src *s)
+{
+    for (size_t i = 0; i < s->nexits; i++)
+        on_proc_event(s, &s->exits[i], NULL);
+    s->nexits = 0;
+}
+
 int mm_fb_poll(mm_fb_src *s, int timeout_ms)
 {
     uint64_t before = s->b->st.decoded;
@@ -496,7 +521,13 @@ int mm_fb_poll(mm_fb_src *s, int timeout_ms)
     drain_queue(s);
     if (s->fan >= 0)
         drain_fan(s);
+    flush_exits(s);
     drain_queue(s);
+    if (s->nexits) {
+        /* exits that came in meanwhile: their files' closes are queued */
+        drain_fan(s);
+        flush_exits(s);
+    }
     return (int)(s->b->st.decoded - before);
 }
 
@@ -525,6 +556,7 @@ void mm_fb_free(mm_fb_src *s)
     if (s->fan >= 0)
         close(s->fan);
     mm_xp_free(s->xp);
+    free(s->exits);
     mm_map_free(s->exec_path, free);
     mm_map_free(s->exec_open, free);
     mm_map_free(s->marked, free);
