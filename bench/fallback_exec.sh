@@ -15,7 +15,7 @@ out=$(mktemp -d)
 apid=""
 trap 'if [ -n "$apid" ]; then kill "$apid" 2>/dev/null || true; fi; rm -rf "$out"' EXIT
 printf -- '- rule: never\n  desc: x\n  condition: evt.type = execve and proc.name = nonexistent-x\n  output: x\n  priority: DEBUG\n' >"$out/r.yaml"
-loop="i=0; while [ \$i -lt $N ]; do /bin/true; i=\$((i+1)); done"
+printf 'i=0; while [ $i -lt %s ]; do /bin/true; i=$((i+1)); done\n' "$N" >"$out/loop.sh"
 
 run() { # label, then the agent's source or "none"
     if [ "$2" != none ]; then
@@ -23,14 +23,13 @@ run() { # label, then the agent's source or "none"
         apid=$!
         until grep -q "agent: ready" "$out/agent.err"; do sleep 0.2; kill -0 "$apid"; done
     fi
-    hyperfine -N --warmup 1 --runs 5 --export-markdown "$out/$1.md" "sh -c '$loop'" >/dev/null
+    hyperfine -N --warmup 1 --runs 5 --export-markdown "$out/$1.md" "sh $out/loop.sh" >/dev/null
+    if [ "$1" = none ]; then head -n 2 "$out/$1.md" | sed 's/| Command |/| agent |/'; fi
     tail -n 1 "$out/$1.md" | sed "s/^| \`[^|]*\`/| $1 ($N execs)/"
     if [ -n "$apid" ]; then
         kill -INT "$apid"; wait "$apid" || true; apid=""
     fi
 }
-echo "| agent | mean [ms] | min [ms] | max [ms] | relative |"
-echo "|---|---|---|---|---|"
 run none none
 run fallback fallback
 run bpf bpf

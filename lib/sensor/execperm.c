@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/fanotify.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -37,7 +38,7 @@
 
 #include "sensor_int.h"
 
-#define MM_XP_GUARD_MS 50
+#define MM_XP_GUARD_MS 200
 #define MM_XP_MAX_RECS 4096
 #define MM_XP_MAX_ARGS 1024
 #define MM_XP_MAX_BLOB (1u << 16)
@@ -163,10 +164,7 @@ static char *peek_vec(pid_t pid, unsigned long addr, size_t *len)
 static void take_exec(mm_xp *x, pid_t pid, int fd, xp_rec *r)
 {
     mm_sn_snap *sn = &r->sn;
-    mm_sn_snap_read(sn, x->proc_root, pid);   /* ids, cwd, cgroup, ns: kept by exec */
-    free(sn->cmdline); free(sn->environ); free(sn->exe); free(sn->comm);
-    sn->cmdline = sn->environ = sn->exe = sn->comm = NULL;
-    sn->cmdline_len = sn->environ_len = sn->comm_len = 0;
+    mm_sn_snap_read_kept(sn, x->proc_root, pid);   /* ids, cwd, cgroup, ns: kept by exec */
     
     char lk[64], path[4200];
     snprintf(lk, sizeof lk, "/proc/self/fd/%d", fd);
@@ -409,6 +407,11 @@ static void *perm_main(void *arg)
     mm_xp *x = arg;
     char buf[4096] __attribute__((aligned(8)));
     pid_t self = getpid();
+    /* every exec on the host waits for this thread: ahead of batch work
+     * on a loaded machine (root may raise a thread's priority) */
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), -10) < 0) {
+        /* not allowed: it runs at the agent's priority */
+    }
     for (;;) {
         struct pollfd p[2] = { { .fd = x->fan, .events = POLLIN }, { .fd = x->stopfd, .events = POLLIN } };
         if (poll(p, 2, -1) < 0 && errno != EINTR)

@@ -41,6 +41,8 @@ typedef struct mm_sn_snap {
     uint32_t seuid, segid;
 } mm_sn_snap;
 void mm_sn_snap_read(mm_sn_snap *sn, const char *proc_root, int64_t pid);
+/* the same without what an exec replaces (comm, cmdline, environ, exe) */
+void mm_sn_snap_read_kept(mm_sn_snap *sn, const char *proc_root, int64_t pid);
 void mm_sn_snap_apply(mm_sensor_base *b, mm_proc *p, const mm_sn_snap *sn);
 void mm_sn_snap_clear(mm_sn_snap *sn);
 
