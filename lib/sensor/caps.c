@@ -144,8 +144,9 @@ static const mm_source_field fb_missing[] = {
     {"proc.exe_ino.ctime_duration_pidns_start", "the exec event carries no inode"},
     {"proc.is_exe_writable", "the exec event carries no file"},
     {"proc.is_exe_upper_layer", "the exec event carries no file (its layer is unknown)"},
-    {"proc.is_exe_from_memfd", "a memfd is only seen in /proc/PID/exe, which a program that "
-                               "exits at once no longer has"},
+    {"proc.is_exe_from_memfd", "the kernel's memfd filesystem cannot be marked, so the exec "
+                               "of a static program from a memfd is not held: it is only seen "
+                               "in /proc/PID/exe, which a program that exits at once no longer has"},
     {"proc.is_exe_lower_layer", "the exec event carries no file (its layer is unknown)"},
 };
 

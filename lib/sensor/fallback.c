@@ -6,9 +6,11 @@
  * for file opens, reported when the file is closed: FAN_CLOSE_NOWRITE as an
  * open for reading, FAN_CLOSE_WRITE as an open for writing, so that a
  * write-only open is never taken for a read.  Coarser than the eBPF sensor and documented as
- * such (docs/sensor.md): no syscall arguments, no network events, process
- * details read from /proc after the fact (a process that exits at once is
- * seen by pid only).  fanotify gives no fd number in the watched process, so
+ * such (docs/sensor.md): no syscall arguments, no network events.  Process
+ * details are taken while the kernel holds the exec (execperm.c), so a
+ * program that exits at once is seen whole; without permission events
+ * they are read from /proc when the connector announces the exec (best
+ * effort).  fanotify gives no fd number in the watched process, so
  * file events carry a synthetic fd (>= 1<<24) closed right after delivery.
  */
 #include <errno.h>
@@ -61,6 +63,12 @@ struct mm_fb_src {
     mm_map *exec_path;  /* pid -> path of FAN_OPEN_EXEC, for exits before /proc is read */
     mm_map *exec_open;  /* "pid:path" of exec opens: their close is no read */
     mm_map *marked;     /* "major:minor" of filesystems marked */
+    mm_xp *xp;          /* exec details taken while the exec waits (execperm.c), or NULL */
+    /* exits held back until fanotify is drained: the kernel reports the
+     * closes of an exiting process's files before its EXIT, but the
+     * connector's queue is drained first */
+    struct proc_event *exits;
+    size_t nexits;
 };
 
 /* Filesystems that hold no files a rule is about (and some refuse marks) */
@@ -94,6 +102,8 @@ static void mark_filesystems(mm_fb_src *s, bool report)
                               FAN_OPEN_EXEC | FAN_CLOSE_WRITE | FAN_CLOSE_NOWRITE | FAN_ONDIR,
                               AT_FDCWD, m[i].mnt);
         int e = errno;
+        if (r == 0 && s->xp)
+            mm_xp_mark(s->xp, m[i].mnt);
         mm_map_put(s->marked, m[i].dev, mm_xstrdup(r == 0 ? "ok" : "failed"));
         if (report) {
             char name[96];
@@ -130,6 +140,7 @@ static int nl_listen(int fd, bool on)
 }
 
 #define FB_QUEUE_MAX 65536
+#define FB_EXITS_MAX 4096
 
 static void *reader_main(void *arg)
 {
@@ -165,7 +176,14 @@ static void *reader_main(void *arg)
                 if (it.pe.what != PROC_EVENT_FORK && it.pe.what != PROC_EVENT_EXEC &&
                     it.pe.what != PROC_EVENT_EXIT)
                     continue;
-                if (it.pe.what == PROC_EVENT_EXEC && it.pe.event_data.exec.process_tgid != self) {
+                /* an exec whose details were taken while it waited
+                 * (execperm.c) is completed from that record by the main
+                 * loop, in order (a file event of the new program that is
+                 * read before this EXEC finds it there too); else /proc
+                 * is read now */
+                if (it.pe.what == PROC_EVENT_EXEC && it.pe.event_data.exec.process_tgid != self &&
+                    (!s->xp || !mm_xp_has(s->xp, it.pe.event_data.exec.process_tgid,
+                                          it.pe.timestamp_ns))) {
                     mm_sn_snap_read(&it.sn, s->proc_root, it.pe.event_data.exec.process_tgid);
                     it.has_snap = true;
                 }
@@ -229,6 +247,8 @@ int mm_fb_open(mm_fb_src **out, mm_sensor_base *b, const mm_sensor_opts *o)
     if (s->fan < 0) {
         mm_sn_hook(b, "fanotify", false, strerror(errno));
     } else {
+        int r = mm_xp_open(&s->xp, s->proc_root, s->fan);
+        mm_sn_hook(b, "fanotify:exec-permission", r == 0, r == 0 ? NULL : strerror(-r));
         mark_filesystems(s, true);
         s->mnt = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
     }
@@ -279,10 +299,15 @@ static void on_proc_event(mm_fb_src *s, const struct proc_event *pe, const mm_sn
             p = mm_proctab_add(b->pt, ev.pid, 0);
         int64_t oldppid = p->ppid;
         mm_proc_set(&p->exepath, NULL);   /* the parent's, copied at fork */
-        if (sn)
+        mm_sn_snap xs;
+        if (sn) {
             mm_sn_snap_apply(b, p, sn);   /* read when the exec was announced */
-        else
+        } else if (s->xp && mm_xp_take(s->xp, ev.pid, pe->timestamp_ns, &xs)) {
+            mm_sn_snap_apply(b, p, &xs);  /* taken while the exec waited */
+            mm_sn_snap_clear(&xs);
+        } else {
             mm_sn_fill_from_proc(b, p, false);
+        }
         char key[24];
         snprintf(key, sizeof key, "%lld", (long long)ev.pid);
         char *xp = mm_map_del(s->exec_path, key);
@@ -315,6 +340,8 @@ static void on_proc_event(mm_fb_src *s, const struct proc_event *pe, const mm_sn
     case PROC_EVENT_EXIT:
         if (pe->event_data.exit.process_pid != pe->event_data.exit.process_tgid)
             return;
+        if (s->xp)   /* records of execs that failed after their open */
+            mm_xp_forget(s->xp, pe->event_data.exit.process_tgid, pe->timestamp_ns);
         ev.type = MM_EVT_PROCEXIT;
         ev.pid = ev.tid = pe->event_data.exit.process_tgid;
         ev.res = pe->event_data.exit.exit_code;
@@ -341,12 +368,24 @@ static void drain_queue(mm_fb_src *s)
     s->nq = s->cq = 0;
     pthread_mutex_unlock(&s->qlock);
     for (size_t i = 0; i < n; i++) {
+        if (q[i].pe.what == PROC_EVENT_EXIT && s->fan >= 0 && s->nexits < FB_EXITS_MAX) {
+            if (!s->exits)
+                s->exits = mm_xcalloc(FB_EXITS_MAX, sizeof *s->exits);
+            s->exits[s->nexits++] = q[i].pe;
+            continue;
+        }
         on_proc_event(s, &q[i].pe, q[i].has_snap ? &q[i].sn : NULL);
         if (q[i].has_snap)
             mm_sn_snap_clear(&q[i].sn);
     }
     free(q);
     s->b->st.overruns = atomic_load(&s->overruns);
+    if (s->xp) {
+        /* execs the guard had to answer before their details were taken */
+        unsigned long execs, late;
+        mm_xp_counts(s->xp, &execs, &late);
+        s->b->st.enter_lost = late;
+    }
 }
 
 /* fanotify is drained before the connector, so a process may open files
@@ -358,13 +397,20 @@ static void refresh_if_exec_pending(mm_fb_src *s, mm_proc *p)
 {
     if (!p)
         return;
+    /* with exec records, an exec the main loop has not completed yet is
+     * exactly one whose record is still there (taken at the EXEC) */
+    if (s->xp) {
+        mm_xp_apply_latest(s->xp, s->b, p);
+        return;
+    }
     char key[24];
     snprintf(key, sizeof key, "%lld", (long long)p->pid);
     const char *xp = mm_map_get(s->exec_path, key);
     if (!xp || (p->exepath && !strcmp(p->exepath, xp)))
         return;
     mm_proc_set(&p->exepath, NULL);
-    mm_sn_fill_from_proc(s->b, p, false);
+    if (!s->xp || !mm_xp_apply_latest(s->xp, s->b, p))
+        mm_sn_fill_from_proc(s->b, p, false);
     if (!p->exepath) {
         mm_proc_set(&p->exepath, xp);
         mm_proc_set(&p->comm, mm_path_base(xp));
@@ -390,10 +436,24 @@ static void drain_fan(mm_fb_src *s)
             char lk[64];
             snprintf(lk, sizeof lk, "/proc/self/fd/%d", m->fd);
             ssize_t l = readlink(lk, path, sizeof path - 1);
+            struct stat st;
+            bool have_st = fstat(m->fd, &st) == 0;
+            bool gone = have_st && st.st_nlink == 0;
             close(m->fd);
             if (l <= 0 || m->pid == getpid())
                 continue;
             path[l] = 0;
+            /* a file removed since (the event is read after the close):
+             * the path it was opened by, as the eBPF sensor reports it */
+            if (gone && mm_str_endswith(path, " (deleted)"))
+                path[l - 10] = 0;
+            /* a container's own /proc (marked by execperm.c) is mounted
+             * only in its namespace: the path comes relative to it */
+            if (s->xp && have_st && mm_xp_is_ns_proc(s->xp, st.st_dev) &&
+                strncmp(path, "/proc/", 6) && (size_t)l + 6 < sizeof path) {
+                memmove(path + 5, path, (size_t)l + 1);
+                memcpy(path, "/proc", 5);
+            }
             char ok[4300];
             snprintf(ok, sizeof ok, "%lld:%s", (long long)m->pid, path);
             if (m->mask & FAN_OPEN_EXEC) {
@@ -438,6 +498,13 @@ static void drain_fan(mm_fb_src *s)
     }
 }
 
+static void flush_exits(mm_fb_src *s)
+{
+    for (size_t i = 0; i < s->nexits; i++)
+        on_proc_event(s, &s->exits[i], NULL);
+    s->nexits = 0;
+}
+
 int mm_fb_poll(mm_fb_src *s, int timeout_ms)
 {
     uint64_t before = s->b->st.decoded;
@@ -454,7 +521,13 @@ int mm_fb_poll(mm_fb_src *s, int timeout_ms)
     drain_queue(s);
     if (s->fan >= 0)
         drain_fan(s);
+    flush_exits(s);
     drain_queue(s);
+    if (s->nexits) {
+        /* exits that came in meanwhile: their files' closes are queued */
+        drain_fan(s);
+        flush_exits(s);
+    }
     return (int)(s->b->st.decoded - before);
 }
 
@@ -482,6 +555,8 @@ void mm_fb_free(mm_fb_src *s)
     close(s->nl);
     if (s->fan >= 0)
         close(s->fan);
+    mm_xp_free(s->xp);
+    free(s->exits);
     mm_map_free(s->exec_path, free);
     mm_map_free(s->exec_open, free);
     mm_map_free(s->marked, free);

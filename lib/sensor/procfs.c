@@ -220,18 +220,20 @@ static void seed_fds(const char *root, mm_proc *p)
 /* A snapshot of what /proc says about one process, read in one go (the
  * fallback's connector thread takes it the moment the exec is announced,
  * before a short-lived program can exit) and applied later. */
-void mm_sn_snap_read(mm_sn_snap *sn, const char *root, int64_t pid)
+static void snap_read(mm_sn_snap *sn, const char *root, int64_t pid, bool image)
 {
     memset(sn, 0, sizeof *sn);
     sn->pid = pid;
     sn->status = read_small(root, pid, "status", &sn->status_len);
-    sn->comm = read_small(root, pid, "comm", &sn->comm_len);
-    sn->cmdline = read_small(root, pid, "cmdline", &sn->cmdline_len);
+    if (image) {
+        sn->comm = read_small(root, pid, "comm", &sn->comm_len);
+        sn->cmdline = read_small(root, pid, "cmdline", &sn->cmdline_len);
+        sn->environ = read_small(root, pid, "environ", &sn->environ_len);
+        sn->exe = mm_sn_readlink(root, pid, "exe");
+    }
     sn->loginuid = read_small(root, pid, "loginuid", &sn->loginuid_len);
     sn->stat = read_small(root, pid, "stat", &sn->stat_len);
-    sn->environ = read_small(root, pid, "environ", &sn->environ_len);
     sn->cwd = mm_sn_readlink(root, pid, "cwd");
-    sn->exe = mm_sn_readlink(root, pid, "exe");
     sn->cgroup = mm_sn_proc_cgroup(root, pid);
     char path[96];
     snprintf(path, sizeof path, "%s/%lld/ns/mnt", root, (long long)pid);
@@ -240,6 +242,18 @@ void mm_sn_snap_read(mm_sn_snap *sn, const char *root, int64_t pid)
     snprintf(path, sizeof path, "%s/%lld/root", root, (long long)pid);
     sn->rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     sn->alive = sn->status != NULL;
+}
+
+void mm_sn_snap_read(mm_sn_snap *sn, const char *root, int64_t pid)
+{
+    snap_read(sn, root, pid, true);
+}
+
+/* What an exec keeps (ids, cwd, cgroup, namespaces): not the name,
+ * arguments, environment or program, which the exec replaces */
+void mm_sn_snap_read_kept(mm_sn_snap *sn, const char *root, int64_t pid)
+{
+    snap_read(sn, root, pid, false);
 }
 
 void mm_sn_snap_clear(mm_sn_snap *sn)
@@ -294,6 +308,10 @@ void mm_sn_snap_apply(mm_sensor_base *b, mm_proc *p, const mm_sn_snap *sn)
         mm_proc_set(&p->exepath, sn->exe);
     if (sn->mntns)
         p->mntns = sn->mntns;
+    if (sn->has_seuid)
+        p->euid = sn->seuid;
+    if (sn->has_segid)
+        p->egid = sn->segid;
     mm_sn_resolve_users_in(b, p, sn->rootfd);
     if (sn->cgroup)
         mm_sn_set_cgroup(b, p, sn->cgroup);

@@ -36,8 +36,13 @@ typedef struct mm_sn_snap {
     char *cwd, *exe, *cgroup;
     uint32_t mntns;
     int rootfd;                 /* O_PATH of /proc/PID/root (passwd lookups), or -1/0 */
+    /* execperm.c: a set-user/group-ID program's effective ids */
+    bool has_seuid, has_segid;
+    uint32_t seuid, segid;
 } mm_sn_snap;
 void mm_sn_snap_read(mm_sn_snap *sn, const char *proc_root, int64_t pid);
+/* the same without what an exec replaces (comm, cmdline, environ, exe) */
+void mm_sn_snap_read_kept(mm_sn_snap *sn, const char *proc_root, int64_t pid);
 void mm_sn_snap_apply(mm_sensor_base *b, mm_proc *p, const mm_sn_snap *sn);
 void mm_sn_snap_clear(mm_sn_snap *sn);
 
@@ -88,6 +93,26 @@ typedef struct mm_fb_src mm_fb_src;
 int mm_fb_open(mm_fb_src **out, mm_sensor_base *b, const mm_sensor_opts *o);
 int mm_fb_poll(mm_fb_src *s, int timeout_ms);
 void mm_fb_free(mm_fb_src *s);
+
+/* execperm.c: exec details taken while the kernel holds the exec
+ * (FAN_OPEN_EXEC_PERM); the fallback takes them at the connector's EXEC */
+typedef struct mm_xp mm_xp;
+/* notif: the notification group, for the marks of containers' /proc */
+int mm_xp_open(mm_xp **out, const char *proc_root, int notif);   /* 0 or -errno */
+/* dev is a container's procfs marked by mm_xp (its paths lack "/proc") */
+bool mm_xp_is_ns_proc(mm_xp *x, dev_t dev);
+int mm_xp_mark(mm_xp *x, const char *mnt);             /* 0 or -errno */
+/* The details of pid's exec that the connector stamped ts_ns
+ * (CLOCK_MONOTONIC) into out (owned by the caller); false if none */
+bool mm_xp_take(mm_xp *x, int64_t pid, uint64_t ts_ns, mm_sn_snap *out);
+/* whether such a record is there (not taken) */
+bool mm_xp_has(mm_xp *x, int64_t pid, uint64_t ts_ns);
+/* Fills p from the latest exec record of its pid not taken yet (an open
+ * seen before the connector's EXEC); false if none */
+bool mm_xp_apply_latest(mm_xp *x, mm_sensor_base *b, mm_proc *p);
+void mm_xp_forget(mm_xp *x, int64_t pid, uint64_t ts_ns);
+void mm_xp_counts(mm_xp *x, unsigned long *execs, unsigned long *timeouts);
+void mm_xp_free(mm_xp *x);
 
 /* CLOCK_REALTIME - CLOCK_BOOTTIME, ns */
 int64_t mm_sn_boot_offset(void);

@@ -516,9 +516,6 @@ NOT_RUN = [
 ]
 
 # actions whose rule loads as active under the fallback but cannot be seen
-# there, and why (published in docs/evtgen.md, not counted as misses)
-FALLBACK_GAPS = {
-    "syscall.ReadEnvironmentVariableFromProcFiles":
-        "a container's /proc is its own procfs instance, mounted only in its mount "
-        "namespace: the fallback cannot put a fanotify mark on it",
-}
+# there, and why (published in docs/evtgen.md, not counted as misses); none
+# now: a container's own /proc is marked when its first exec is held
+FALLBACK_GAPS = {}

@@ -87,7 +87,18 @@ FALLBACK_RULES = r"""
   condition: evt.type = execve and proc.exepath startswith /dev/shm/
   output: "exec from shm (proc.exepath=%proc.exepath)"
   priority: WARNING
+- rule: Test short-lived exec
+  desc: a program that exits at once, run many times
+  condition: evt.type = execve and proc.name = mmtquick
+  output: "quick (proc.args=%proc.args proc.exepath=%proc.exepath proc.pname=%proc.pname proc.env=%proc.env)"
+  priority: WARNING
+- rule: Test write of a removed file
+  desc: a file written, closed and removed at once
+  condition: evt.type in (open, openat, openat2) and evt.is_open_write=true and fd.name endswith /mmt-removed-file
+  output: "removed (fd.name=%fd.name)"
+  priority: WARNING
 """
+QUICK_N = 100
 
 
 def start_agent(source, rules, tmp):
@@ -233,7 +244,8 @@ def main():
     s = Suite()
     names = ["bpf-hooks-attached", "bpf-shadow-read", "bpf-write-below-etc", "bpf-dev-shm-exec",
              "bpf-memfd-exec", "bpf-container-shell", "bpf-listen", "bpf-connect",
-             "bpf-no-drops", "bpf-cpu-order", "fallback-shadow-read", "fallback-dev-shm-exec"]
+             "bpf-no-drops", "bpf-cpu-order", "fallback-shadow-read", "fallback-dev-shm-exec",
+             "fallback-short-lived-exec", "fallback-removed-file"]
     if os.geteuid() != 0:
         s.skip_all(names, "needs root (CI runs as root)")
         s.finish()
@@ -352,6 +364,17 @@ def main():
             act = Activities(tmp, port + 1)
             act.shadow(linger=2.0)
             act.dev_shm()
+            # programs that exit at once: the fallback takes their details
+            # while the kernel holds the exec (FAN_OPEN_EXEC_PERM), so every
+            # one is seen whole, however loaded the machine
+            quick = os.path.join(tmp, "mmtquick")
+            shutil.copy("/bin/true", quick)
+            run(["sh", "-c", 'i=0; while [ $i -lt %d ]; do MMT_I=$i "$0" a$i b; i=$((i+1)); done'
+                 % QUICK_N, quick])
+            removed = os.path.join(tmp, "mmt-removed-file")
+            with open(removed, "w") as f:
+                f.write("x")
+            os.unlink(removed)
             fb.stop()
 
             def fshadow():
@@ -363,8 +386,36 @@ def main():
                 al = fb.by_rule("Test exec from dev shm")
                 eq(len(al), 1, "alerts")
                 eq(fields(al[0])["proc.exepath"], act.notes["shm"], "proc.exepath")
+            def fquick():
+                line = [l for l in fb.stderr.splitlines() if "hooks:" in l]
+                check(line and "fanotify:exec-permission=attached" in line[0],
+                      "exec-permission hook not attached: %r" % line)
+                al = fb.by_rule("Test short-lived exec")
+                st = [l for l in fb.stderr.splitlines() if "agent: stats" in l]
+                got = sorted(int(fields(a)["proc.args"].split(" ")[0][1:]) for a in al)
+                check(len(al) == QUICK_N, "alerts: got %d of %d, missing %r; %s" %
+                      (len(al), QUICK_N, sorted(set(range(QUICK_N)) - set(got))[:10], st))
+                seen = set()
+                for a in al:
+                    f = fields(a)
+                    args = f["proc.args"].split(" ")
+                    check(len(args) == 2 and args[0][:1] == "a" and args[1] == "b",
+                          "proc.args %r" % f["proc.args"])
+                    i = args[0][1:]
+                    check("MMT_I=%s" % i in f["proc.env"].split(" "), "proc.env lacks MMT_I=%s" % i)
+                    eq(f["proc.exepath"], quick, "proc.exepath")
+                    eq(f["proc.pname"], "sh", "proc.pname")
+                    seen.add(i)
+                eq(len(seen), QUICK_N, "distinct runs")
+
+            def fremoved():
+                al = fb.by_rule("Test write of a removed file")
+                eq(len(al), 1, "alerts")
+                eq(fields(al[0])["fd.name"], removed, "fd.name (no ' (deleted)')")
             s.case("fallback-shadow-read", fshadow)
             s.case("fallback-dev-shm-exec", fshm)
+            s.case("fallback-short-lived-exec", fquick)
+            s.case("fallback-removed-file", fremoved)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     s.finish()
