@@ -161,6 +161,39 @@ static char *peek_vec(pid_t pid, unsigned long addr, size_t *len)
 }
 
 /* The details of the exec that pid is blocked in, into sn */
+char *mm_sn_shebang_split(const char *head, size_t n, size_t *len)
+{
+    /* as binfmt_script splits it: the interpreter, then the rest of the
+     * line (trimmed) as one argument */
+    char hb[256];
+    if (n < 2 || head[0] != '#' || head[1] != '!')
+        return NULL;
+    if (n > sizeof hb - 1)
+        n = sizeof hb - 1;
+    memcpy(hb, head, n);
+    hb[n] = 0;
+    char *e = strchr(hb, '\n');
+    if (e)
+        *e = 0;
+    char *i = hb + 2;
+    while (*i == ' ' || *i == '\t')
+        i++;
+    char *a = i + strcspn(i, " \t");
+    if (*a)
+        *a++ = 0;
+    while (*a == ' ' || *a == '\t')
+        a++;
+    size_t al = strlen(a);
+    while (al && (a[al - 1] == ' ' || a[al - 1] == '\t'))
+        a[--al] = 0;
+    mm_buf ib = MM_BUF_INIT;
+    mm_buf_add(&ib, i, strlen(i) + 1);
+    if (al)
+        mm_buf_add(&ib, a, al + 1);
+    *len = ib.len;
+    return mm_buf_detach(&ib);
+}
+
 static void take_exec(mm_xp *x, pid_t pid, int fd, xp_rec *r)
 {
     mm_sn_snap *sn = &r->sn;
@@ -178,31 +211,8 @@ static void take_exec(mm_xp *x, pid_t pid, int fd, xp_rec *r)
     char hb[256];
     ssize_t hn = pread(fd, hb, sizeof hb - 1, 0);
     r->script = hn >= 2 && hb[0] == '#' && hb[1] == '!';
-    if (r->script) {
-        /* as binfmt_script splits it: the interpreter, then the rest of
-         * the line (trimmed) as one argument */
-        hb[hn] = 0;
-        char *e = strchr(hb, '\n');
-        if (e)
-            *e = 0;
-        char *i = hb + 2;
-        while (*i == ' ' || *i == '\t')
-            i++;
-        char *a = i + strcspn(i, " \t");
-        if (*a)
-            *a++ = 0;
-        while (*a == ' ' || *a == '\t')
-            a++;
-        size_t al = strlen(a);
-        while (al && (a[al - 1] == ' ' || a[al - 1] == '\t'))
-            a[--al] = 0;
-        mm_buf ib = MM_BUF_INIT;
-        mm_buf_add(&ib, i, strlen(i) + 1);
-        if (al)
-            mm_buf_add(&ib, a, al + 1);
-        r->interp_len = ib.len;
-        r->interp = mm_buf_detach(&ib);
-    }
+    if (r->script)
+        r->interp = mm_sn_shebang_split(hb, (size_t)hn, &r->interp_len);
     struct stat st;
     if (fstat(fd, &st) == 0) {
         if (st.st_mode & S_ISUID) {

@@ -117,4 +117,9 @@ void mm_xp_free(mm_xp *x);
 /* CLOCK_REALTIME - CLOCK_BOOTTIME, ns */
 int64_t mm_sn_boot_offset(void);
 
+/* The "#!" line at the head of a file (n bytes, the first 255 used) split
+ * as the kernel's binfmt_script does: "interpreter\0[argument\0]" (malloc'd,
+ * *len bytes), or NULL when head is not a script.  execperm.c. */
+char *mm_sn_shebang_split(const char *head, size_t n, size_t *len);
+
 #endif
