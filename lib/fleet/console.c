@@ -103,22 +103,6 @@ void fleet_matrix_cache_put(mm_fleet *f, int64_t seq, const char *json)
     pthread_mutex_unlock(&s->mu);
 }
 
-static void random_hex(char *out, size_t nbytes)
-{
-    unsigned char b[64];
-    size_t got = 0;
-    while (got < nbytes) {
-        ssize_t r = getrandom(b + got, nbytes - got, 0);
-        if (r > 0)
-            got += (size_t)r;
-        else if (errno != EINTR)
-            abort(); /* no randomness: no sessions */
-    }
-    for (size_t i = 0; i < nbytes; i++)
-        sprintf(out + 2 * i, "%02x", b[i]);
-    explicit_bzero(b, sizeof b);
-}
-
 /* Constant time in the length of a. */
 static bool same(const char *a, const char *b)
 {
@@ -248,11 +232,14 @@ static void login(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_http_res
     }
     struct fleet_sessions *s = sessions(f);
     char sid[65], hash[72];
-    random_hex(sid, 32);
-    mm_sha256_hex(sid, strlen(sid), hash);
     fsession *x = mm_xcalloc(1, sizeof *x);
+    if (mm_random_hex(sid, 32) < 0 || mm_random_hex(x->csrf, 32) < 0) {
+        free(x);   /* no randomness: no sessions */
+        mm_http_resp_error(resp, 503, "%s", mm_error_last());
+        return;
+    }
+    mm_sha256_hex(sid, strlen(sid), hash);
     x->c = c;
-    random_hex(x->csrf, 32);
     x->created = x->seen = fleet_now();
     unsigned ttl = f->o.session_ttl ? f->o.session_ttl : 8 * 3600;
     x->expires = x->created + ttl;

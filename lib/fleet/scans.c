@@ -128,15 +128,6 @@ int fleet_scan_parse(const char *body, size_t len, fleet_scan_facts *out)
     return rc;
 }
 
-static void hex_id(char *out, size_t nbytes)
-{
-    unsigned char b[32];
-    if (getrandom(b, nbytes, 0) != (ssize_t)nbytes)
-        abort();
-    for (size_t i = 0; i < nbytes; i++)
-        sprintf(out + 2 * i, "%02x", b[i]);
-}
-
 static const char *js(json_t *o, const char *k)
 {
     return json_string_value(json_object_get(o, k));
@@ -148,7 +139,8 @@ int fleet_scan_insert(mm_fleet *f, const fleet_scan_facts *sf, const char *body,
                       size_t len, const char *host, const char *token_id, char sid[33])
 {
     char now[24], nf[24];
-    hex_id(sid, 16);
+    if (mm_random_hex(sid, 16) < 0)
+        return MM_EIO;
     snprintf(now, sizeof now, "%lld", (long long)fleet_now());
     size_t n = json_array_size(sf->findings);
     snprintf(nf, sizeof nf, "%zu", n);

@@ -140,12 +140,9 @@ int mm_fleet_sender_new(mm_fleet_sender **out, const mm_fleet_sender_opts *o)
         s->o.retry_s = 0.2;
     s->delay = s->o.retry_s;
     s->next_seq = 1;
-    unsigned char b[8];
-    if (getrandom(b, sizeof b, 0) != sizeof b)
-        abort();
-    for (int i = 0; i < 8; i++)
-        sprintf(s->boot + 2 * i, "%02x", b[i]);
-    int rc = spool_load(s);
+    int rc = mm_random_hex(s->boot, 8);
+    if (rc == 0)
+        rc = spool_load(s);
     if (rc == 0)
         rc = fleet_hc_init(&s->h, &s->copt);
     if (rc) {

@@ -199,21 +199,6 @@ int mm_fleet_role_valid(const char *role)
                         role ? role : "");
 }
 
-static void random_hex(char *out, size_t nbytes)
-{
-    unsigned char b[64];
-    size_t got = 0;
-    while (got < nbytes) {
-        ssize_t r = getrandom(b + got, nbytes - got, 0);
-        if (r > 0)
-            got += (size_t)r;
-        else if (errno != EINTR)
-            abort(); /* no randomness: no tokens */
-    }
-    for (size_t i = 0; i < nbytes; i++)
-        sprintf(out + 2 * i, "%02x", b[i]);
-}
-
 static bool valid_label(const char *s, size_t max)
 {
     if (!s || !*s || strlen(s) > max)
@@ -241,8 +226,8 @@ int mm_fleet_token_create(mm_fleet *f, const char *name, const char *role,
     if (!agent && host_id)
         return mm_error_set(MM_EINVAL, "only an agent token is bound to a host");
     char sec[65], tid[17], hash[72], now[24];
-    random_hex(sec, 32);
-    random_hex(tid, 8);
+    if (mm_random_hex(sec, 32) < 0 || mm_random_hex(tid, 8) < 0)
+        return MM_EIO;   /* no randomness: no tokens */
     char *tok = mm_xasprintf("mmt_%s_%s", tid, sec);
     mm_sha256_hex(tok, strlen(tok), hash);
     snprintf(now, sizeof now, "%lld", (long long)fleet_now());

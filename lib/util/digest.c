@@ -5,7 +5,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <openssl/evp.h>
+#include <sys/random.h>
 
 #include "util/util.h"
 
@@ -70,4 +72,29 @@ bool mm_digest_valid(const char *s)
         if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
             return false;
     return true;
+}
+
+int mm_random_hex(char *out, size_t nbytes)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char b[64];
+    size_t got = 0;
+    out[0] = 0;
+    if (nbytes > sizeof b)
+        return mm_error_set(MM_EINVAL, "random: %zu bytes asked, at most %zu", nbytes,
+                            sizeof b);
+    while (got < nbytes) {
+        ssize_t r = getrandom(b + got, nbytes - got, 0);
+        if (r > 0)
+            got += (size_t)r;
+        else if (r < 0 && errno != EINTR)
+            return mm_error_set(MM_EIO, "random: getrandom: %s", strerror(errno));
+    }
+    for (size_t i = 0; i < nbytes; i++) {
+        out[2 * i] = hex[b[i] >> 4];
+        out[2 * i + 1] = hex[b[i] & 15];
+    }
+    out[2 * nbytes] = 0;
+    explicit_bzero(b, sizeof b);
+    return 0;
 }

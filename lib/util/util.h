@@ -128,6 +128,10 @@ void mm_sha256_free(mm_sha256 *h);
 void mm_sha256_hex(const void *d, size_t n, char out[72]);
 /* Is s of the form "sha256:<64 lowercase hex>"? */
 bool mm_digest_valid(const char *s);
+/* nbytes (at most 64) from the kernel's random source as 2 * nbytes
+ * lowercase hex digits and a NUL into out: tokens, session ids, scan ids.
+ * 0, or MM_EIO when the kernel gives no randomness (out is then ""). */
+int mm_random_hex(char *out, size_t nbytes);
 
 /* --- files -------------------------------------------------------------- */
 /* Reads a whole regular file up to max bytes (MM_ELIMIT beyond);
