@@ -39,45 +39,6 @@ static const char *const bad_caps[] = {
     "DAC_READ_SEARCH", "SYS_TIME", "MAC_ADMIN", "MAC_OVERRIDE", "BPF", "PERFMON",
 };
 
-static int b64v(int c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
-    return -1;
-}
-
-/* Standard base64 (what Go's encoding/json makes of []byte); NULL if bad. */
-static char *b64_decode(const char *s, size_t n, size_t *outlen)
-{
-    char *o = mm_xmalloc(n / 4 * 3 + 4);
-    size_t k = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '=')
-            break;
-        if (s[i] == '\n' || s[i] == '\r')
-            continue;
-        int v = b64v((unsigned char)s[i]);
-        if (v < 0) {
-            free(o);
-            return NULL;
-        }
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            o[k++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    o[k] = 0;
-    *outlen = k;
-    return o;
-}
-
 /* "/foo//bar/../baz/" -> "/foo/baz"; NULL for a relative name (a named
  * volume). */
 static char *host_path(const char *p)
@@ -278,8 +239,11 @@ int mm_admission_authz(mm_admission *a, const char *body, size_t len, char **res
     size_t blen = 0;
     char *b = NULL;
     if (json_is_string(rb)) {
-        b = b64_decode(json_string_value(rb), json_string_length(rb), &blen);
-        if (!b)
+        unsigned char *u = NULL;
+        if (mm_base64_decode(&u, &blen, json_string_value(rb), json_string_length(rb),
+                             MM_BASE64_LENIENT) == 0)
+            b = (char *)u;
+        else
             adm_violation(v, "the request body is not valid base64");
     }
     bool post = !strcmp(method, "POST");

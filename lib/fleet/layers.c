@@ -20,43 +20,6 @@
 
 #define MAX_RECORD ((size_t)256 << 20)
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static char *b64_encode(const char *d, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)d;
-    char *o = mm_xmalloc(4 * ((n + 2) / 3) + 1), *q = o;
-    size_t i = 0;
-    for (; i + 2 < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        *q++ = b64[v >> 18];
-        *q++ = b64[(v >> 12) & 63];
-        *q++ = b64[(v >> 6) & 63];
-        *q++ = b64[v & 63];
-    }
-    if (i < n) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
-        *q++ = b64[v >> 18];
-        *q++ = b64[(v >> 12) & 63];
-        *q++ = i + 1 < n ? b64[(v >> 6) & 63] : '=';
-        *q++ = '=';
-    }
-    *q = 0;
-    return o;
-}
-
-/* the value of a base64 character, 64 for '=', -1 for anything else */
-static int b64_val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '+' ? 62 : c == '/' ? 63 : c == '=' ? 64 : -1;
-}
-
 /* MM_EFORMAT for anything but canonical padded base64 */
 int fleet_b64_decode(const char *s, char **out, size_t *outlen)
 {
@@ -65,32 +28,14 @@ int fleet_b64_decode(const char *s, char **out, size_t *outlen)
     *outlen = 0;
     if (n % 4 || n / 4 * 3 > MAX_RECORD)
         return mm_error_set(MM_EFORMAT, "layer record: not base64 (length %zu)", n);
-    signed char tab[256];
-    for (int c = 0; c < 256; c++)
-        tab[c] = (signed char)b64_val((unsigned char)c);
-    const unsigned char *p = (const unsigned char *)s;
-    unsigned char *o = mm_xmalloc(n / 4 * 3 + 1);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i += 4) {
-        int a = tab[p[i]], b = tab[p[i + 1]], c = tab[p[i + 2]], d = tab[p[i + 3]];
-        bool last = i + 4 == n;
-        /* '=' only as the last one or two characters of the text */
-        bool ok = a >= 0 && a < 64 && b >= 0 && b < 64 && c >= 0 && d >= 0 &&
-                  (c < 64 || (last && d == 64)) && (d < 64 || last);
-        if (!ok) {
-            free(o);
-            return mm_error_set(MM_EFORMAT, "layer record: not base64 at offset %zu", i);
-        }
-        uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)(c & 63) << 6 |
-                     (uint32_t)(d & 63);
-        o[k++] = (unsigned char)(v >> 16);
-        if (c < 64)
-            o[k++] = (unsigned char)(v >> 8);
-        if (d < 64)
-            o[k++] = (unsigned char)v;
+    unsigned char *o;
+    if (n == 0) {   /* an empty record */
+        *out = mm_xcalloc(1, 1);
+        return 0;
     }
+    if (mm_base64_decode(&o, outlen, s, n, 0) < 0)
+        return mm_error_set(MM_EFORMAT, "layer record: %s", mm_error_last());
     *out = (char *)o;
-    *outlen = k;
     return 0;
 }
 
@@ -204,7 +149,7 @@ int mm_fleet_layer_put(mm_fleet *f, const char *key, const char *owner, const ch
         return rc ? rc : data ? mm_error_set(MM_ELIMIT, "layer record: larger than %zu"
                                              " bytes", MAX_RECORD) : 0;
     }
-    char *body = b64_encode(data, len);
+    char *body = mm_base64_encode(data, len);
     char sz[24];
     snprintf(sz, sizeof sz, "%zu", len);
     const char *p[] = {body, sz, key, owner};

@@ -41,38 +41,6 @@ static char *resolve(const char *base_dir, const char *p)
     return mm_xasprintf("%s/%s", base_dir, p);
 }
 
-/* base64 (standard) into bytes; NULL on bad input. */
-static unsigned char *b64dec(const char *s, size_t *outlen)
-{
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t n = strlen(s);
-    unsigned char *out = mm_xmalloc(n / 4 * 3 + 4);
-    size_t o = 0;
-    unsigned v = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (ch == '=' )
-            break;
-        if (ch == '\n' || ch == '\r' || ch == ' ')
-            continue;
-        const char *p = strchr(tbl, ch);
-        if (!p || !ch) {
-            free(out);
-            return NULL;
-        }
-        v = (v << 6) | (unsigned)(p - tbl);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(v >> bits);
-            v &= (1u << bits) - 1;
-        }
-    }
-    *outlen = o;
-    return out;
-}
-
 /* --- kubeconfig -------------------------------------------------------------------------------- */
 struct kc_file {
     char *path, *dir;
@@ -180,8 +148,8 @@ static int pem_of(const json_t *o, const char *key, const char *dir, char **pem,
     snprintf(dk, sizeof dk, "%s-data", key);
     const char *d = kj_str(o, dk);
     if (d && *d) {
-        unsigned char *b = b64dec(d, len);
-        if (!b)
+        unsigned char *b;
+        if (mm_base64_decode(&b, len, d, strlen(d), MM_BASE64_LENIENT) < 0)
             return mm_error_set(MM_EFORMAT, "kubeconfig: field \"%s\" is not base64", dk);
         *pem = (char *)b;
         return 0;

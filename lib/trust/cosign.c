@@ -16,33 +16,13 @@
 #include "trust/trust_int.h"
 
 /* --- base64 -------------------------------------------------------------- */
+/* util's codec (b64.c), with the signature's own cap and error domain */
 
 char *mm_b64_encode(const void *d, size_t n)
 {
-    size_t cap = 4 * ((n + 2) / 3) + 1;
-    char *s = mm_xmalloc(cap);
-    int w = EVP_EncodeBlock((unsigned char *)s, d, (int)n);
-    s[w < 0 ? 0 : w] = '\0';
-    return s;
+    return mm_base64_encode(d, n);
 }
 
-static int b64_val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* Hand-checked rather than EVP_DecodeBlock: that one skips white space,
- * does not report where the input went wrong and counts padding as data. */
 int mm_b64_decode(unsigned char **out, size_t *outlen, const char *s,
                   size_t max_chars)
 {
@@ -53,38 +33,8 @@ int mm_b64_decode(unsigned char **out, size_t *outlen, const char *s,
         return mm_error_set(MM_ESIGNATURE,
                             "signature: base64 longer than %zu characters",
                             max_chars);
-    if (n == 0 || n % 4 != 0)
-        return mm_error_set(MM_ESIGNATURE,
-                            "signature: base64 length %zu is not a positive "
-                            "multiple of 4", n);
-    size_t pad = 0;
-    if (s[n - 1] == '=')
-        pad = s[n - 2] == '=' ? 2 : 1;
-    unsigned char *o = mm_xmalloc(n / 4 * 3);
-    size_t w = 0;
-    for (size_t i = 0; i < n; i += 4) {
-        int v[4];
-        for (size_t j = 0; j < 4; j++) {
-            size_t at = i + j;
-            if (at >= n - pad) {
-                v[j] = 0;
-                continue;
-            }
-            v[j] = b64_val((unsigned char)s[at]);
-            if (v[j] < 0) {
-                free(o);
-                return mm_error_set(MM_ESIGNATURE,
-                                    "signature: not base64 at offset %zu", at);
-            }
-        }
-        uint32_t q = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 |
-                     (uint32_t)v[2] << 6 | (uint32_t)v[3];
-        o[w++] = (unsigned char)(q >> 16);
-        o[w++] = (unsigned char)(q >> 8);
-        o[w++] = (unsigned char)q;
-    }
-    *out = o;
-    *outlen = w - pad;
+    if (mm_base64_decode(out, outlen, s, n, 0) < 0)
+        return mm_error_set(MM_ESIGNATURE, "signature: %s (not base64)", mm_error_last());
     return 0;
 }
 

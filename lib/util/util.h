@@ -128,6 +128,19 @@ void mm_sha256_free(mm_sha256 *h);
 void mm_sha256_hex(const void *d, size_t n, char out[72]);
 /* Is s of the form "sha256:<64 lowercase hex>"? */
 bool mm_digest_valid(const char *s);
+
+/* --- base64 (b64.c) ----------------------------------------------------- */
+/* Standard alphabet, padded; malloc'd. */
+char *mm_base64_encode(const void *d, size_t n);
+/* Lenient: line breaks and blanks skipped, the URL-safe alphabet too, the
+ * first '=' ends the data (padding optional).  Without it, strict: the
+ * canonical padded text, nothing else. */
+#define MM_BASE64_LENIENT 1u
+/* The bytes of the n characters at s into *out (malloc'd, a NUL after
+ * them) and *outlen; MM_EFORMAT naming the offset of a bad character or
+ * the bad length.  Callers cap n. */
+int mm_base64_decode(unsigned char **out, size_t *outlen, const char *s, size_t n,
+                     unsigned flags);
 /* nbytes (at most 64) from the kernel's random source as 2 * nbytes
  * lowercase hex digits and a NUL into out: tokens, session ids, scan ids.
  * 0, or MM_EIO when the kernel gives no randomness (out is then ""). */

@@ -266,6 +266,46 @@ MM_TEST(file_read_capped)
  * string (after mm_json_str's U+FFFD repair), also for strings longer than
  * one 4 KiB round with escapes and UTF-8 sequences across the rounds'
  * ends; and a capped buffer refuses instead of writing past its cap. */
+MM_TEST(base64_strict_and_lenient)
+{
+    unsigned char *o;
+    size_t n;
+    char *e = mm_base64_encode("fooba", 5);
+    CHECK_STR(e, "Zm9vYmE=");
+    CHECK_OK(mm_base64_decode(&o, &n, e, strlen(e), 0));
+    CHECK_INT(n, 5);
+    CHECK(!memcmp(o, "fooba", 5) && o[5] == 0);
+    free(o);
+    free(e);
+    e = mm_base64_encode("", 0);
+    CHECK_STR(e, "");
+    free(e);
+    /* strict: canonical padded text only, the offset of a bad byte named */
+    CHECK_OK(mm_base64_decode(&o, &n, "Zm9vYg==", 8, 0));
+    CHECK_INT(n, 4);
+    free(o);
+    CHECK_INT(mm_base64_decode(&o, &n, "", 0, 0), MM_EFORMAT);
+    CHECK_INT(mm_base64_decode(&o, &n, "Zm9", 3, 0), MM_EFORMAT);
+    CHECK_INT(mm_base64_decode(&o, &n, "Zm=vYmFy", 8, 0), MM_EFORMAT);
+    CHECK(strstr(mm_error_last(), "offset 2"));
+    CHECK_INT(mm_base64_decode(&o, &n, "Zm9v\nYmFy", 9, 0), MM_EFORMAT);
+    CHECK_INT(mm_base64_decode(&o, &n, "Zm9v_mFy", 8, 0), MM_EFORMAT);
+    CHECK(o == NULL && n == 0);
+    /* lenient: line breaks, blanks, URL-safe letters, no padding */
+    CHECK_OK(mm_base64_decode(&o, &n, "Zm9v\r\nYm Fy", 11, MM_BASE64_LENIENT));
+    CHECK_INT(n, 6);
+    CHECK(!memcmp(o, "foobar", 6));
+    free(o);
+    CHECK_OK(mm_base64_decode(&o, &n, "Zm9vYg", 6, MM_BASE64_LENIENT));
+    CHECK_INT(n, 4);
+    free(o);
+    CHECK_OK(mm_base64_decode(&o, &n, "-_-_", 4, MM_BASE64_LENIENT));
+    CHECK_INT(n, 3);
+    CHECK(o[0] == 0xfb && o[1] == 0xff && o[2] == 0xbf);
+    free(o);
+    CHECK_INT(mm_base64_decode(&o, &n, "Zm9v!", 5, MM_BASE64_LENIENT), MM_EFORMAT);
+}
+
 MM_TEST(str_cat_and_utoa)
 {
     char d[8], num[24];
