@@ -6,7 +6,6 @@
  * rule off.  Signature keys are loaded here too, so that a policy naming a
  * missing key fails when it is read rather than when an image is checked.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,28 +24,13 @@ typedef struct ldr {
 } ldr;
 
 /* A value: its parent and its key (objects) or index (arrays). */
-typedef struct vref {
-    const json_t *parent;
-    const char *key;
-    size_t idx;
-} vref;
+typedef mm_yaml_ref vref;
 
-static const json_t *val(vref r) { return mm_yaml_child(r.parent, r.key, r.idx); }
-
-static int ferr(ldr *L, vref r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int ferr(ldr *L, vref r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *m = mm_xvasprintf(fmt, ap);
-    va_end(ap);
-    int rc = mm_yaml_errf(L->pm, L->name, r.parent, r.key, r.idx, MM_EFORMAT, "%s", m);
-    free(m);
-    return rc;
-}
+/* An error at r: "NAME:LINE:COL: ...". */
+#define ferr(L, ...) mm_yaml_ref_errf((L)->pm, (L)->name, MM_EFORMAT, __VA_ARGS__)
 
 /* A scalar's text (every scalar is text: MM_YAML_TEXT), or NULL. */
-static const char *stext(vref r) { return json_string_value(val(r)); }
+static const char *stext(vref r) { return json_string_value(mm_yaml_ref_get(r)); }
 
 /* A scalar as a new string: NUL bytes and over-long values refused. */
 static int scalar(ldr *L, vref r, const char *key, char **out)
@@ -81,7 +65,7 @@ static int days(ldr *L, vref r, const char *key, int64_t *out)
     if (!plain(L, r))
         return ferr(L, r, "%s: expected a number of days", key);
     const char *v = stext(r);
-    size_t len = json_string_length(val(r));
+    size_t len = json_string_length(mm_yaml_ref_get(r));
     if (!len || len > 6 || strspn(v, "0123456789") != len)
         return ferr(L, r, "%s: expected a whole number of days (0 to %d), got \"%s\"",
                     key, MM_POLICY_MAX_DAYS, v);
@@ -129,7 +113,7 @@ typedef int (*pair_fn)(ldr *L, const char *key, vref v);
 
 static int each_pair(ldr *L, vref m, const char *where, const char *const *known, pair_fn fn)
 {
-    const json_t *map = val(m);
+    const json_t *map = mm_yaml_ref_get(m);
     if (!json_is_object(map))
         return *where ? ferr(L, m, "%s: expected a mapping of keys", where)
                       : ferr(L, m, "the policy must be a mapping of keys (key: value)");
@@ -232,7 +216,7 @@ static int signatures_pair(ldr *L, const char *key, vref v)
     int rc = str_list(L, v, "signatures.keys", MM_POLICY_MAX_KEYS, &l);
     if (rc == 0 && !l.n)
         rc = ferr(L, v, "signatures.keys: the list is empty");
-    const json_t *list = val(v);
+    const json_t *list = mm_yaml_ref_get(v);
     for (size_t i = 0; rc == 0 && i < l.n; i++) {
         char what[48];
         snprintf(what, sizeof what, "signatures.keys[%zu]", i);
@@ -278,7 +262,7 @@ static const char *const secret_keys[] = {"max_severity", NULL};   /* also malwa
 /* A key that must be present inside a section. */
 static bool has_key(vref m, const char *key)
 {
-    return json_object_get(val(m), key) != NULL;
+    return json_object_get(mm_yaml_ref_get(m), key) != NULL;
 }
 
 static int top_pair(ldr *L, const char *key, vref v)

@@ -166,13 +166,7 @@ typedef struct ldr {
 } ldr;
 
 /* A value: its parent and its key (objects) or index (arrays). */
-typedef struct vref {
-    const json_t *parent;
-    const char *key;
-    size_t idx;
-} vref;
-
-static const json_t *val(vref r) { return mm_yaml_child(r.parent, r.key, r.idx); }
+typedef mm_yaml_ref vref;
 
 static size_t line_of(ldr *L, vref r)
 {
@@ -181,17 +175,8 @@ static size_t line_of(ldr *L, vref r)
     return (size_t)line;
 }
 
-static int ferr(ldr *L, vref r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int ferr(ldr *L, vref r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *m = mm_xvasprintf(fmt, ap);
-    va_end(ap);
-    int rc = mm_yaml_errf(L->pm, L->name, r.parent, r.key, r.idx, MM_EFORMAT, "%s", m);
-    free(m);
-    return rc;
-}
+/* An error at r: "NAME:LINE:COL: ...". */
+#define ferr(L, ...) mm_yaml_ref_errf((L)->pm, (L)->name, MM_EFORMAT, __VA_ARGS__)
 
 /* A scalar as a new string (NUL bytes refused). */
 static int scalar(ldr *L, vref r, const char *what, char **out)
@@ -222,7 +207,7 @@ static int parse_allow(ldr *L, vref n, mm_sr_allow *a)
     memset(a, 0, sizeof *a);
     a->line = line_of(L, n);
     a->source = mm_xstrdup(L->name);
-    const json_t *m = val(n);
+    const json_t *m = mm_yaml_ref_get(n);
     if (!json_is_object(m)) {
         allow_clear(a);
         return ferr(L, n, "allow rule: expected a mapping with regex and/or path");
@@ -257,7 +242,7 @@ static int parse_allow(ldr *L, vref n, mm_sr_allow *a)
 
 static int parse_allow_list(ldr *L, vref n, mm_sr_allow **v, size_t *nv)
 {
-    const json_t *list = val(n);
+    const json_t *list = mm_yaml_ref_get(n);
     if (!json_is_array(list))
         return ferr(L, n, "allow-rules: expected a list");
     for (size_t i = 0; i < json_array_size(list); i++) {
@@ -304,7 +289,7 @@ static int parse_number(ldr *L, vref v, const char *what, double lo, double hi, 
 
 static int parse_examples(ldr *L, vref n, mm_sr_rule *r)
 {
-    const json_t *m = val(n);
+    const json_t *m = mm_yaml_ref_get(n);
     if (!json_is_object(m))
         return ferr(L, n, "rule %s: examples: expected true_positive and false_positive lists",
                     r->id ? r->id : "?");
@@ -337,7 +322,7 @@ static int parse_rule(ldr *L, vref n, mm_sr_rule *r)
     memset(r, 0, sizeof *r);
     r->line = line_of(L, n);
     r->source = mm_xstrdup(L->name);
-    const json_t *m = val(n);
+    const json_t *m = mm_yaml_ref_get(n);
     if (!json_is_object(m)) {
         rule_clear(r);
         return ferr(L, n, "rule: expected a mapping (id, title, severity, keywords, regex, ...)");

@@ -259,6 +259,16 @@ typedef int (*mm_yaml_doc_fn)(void *ud, struct json_t *doc, int line);
  * (objects) or idx (arrays), for loaders with MM_YAML_TEXT: errors are
  * "NAME:LINE:COL: what: ..." at the value's key or item. */
 struct json_t *mm_yaml_child(const struct json_t *parent, const char *key, size_t idx);
+/* A value named that way, for loaders that pass values around (vref). */
+typedef struct mm_yaml_ref {
+    const struct json_t *parent;
+    const char *key;
+    size_t idx;
+} mm_yaml_ref;
+struct json_t *mm_yaml_ref_get(mm_yaml_ref r);
+/* mm_yaml_errf at the position of r. */
+int mm_yaml_ref_errf(const mm_yaml_posmap *pm, const char *name, int code, mm_yaml_ref r,
+                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* A string (NUL bytes refused; maxlen 0 = no cap) as a new string. */
 int mm_yaml_get_str(const mm_yaml_posmap *pm, const char *name, const struct json_t *parent,
                     const char *key, size_t idx, const char *what, size_t maxlen,

@@ -6,6 +6,7 @@
  * list item.  A value is named by its parent and its key (objects) or its
  * index (arrays), the way the posmap records positions.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,20 @@
 json_t *mm_yaml_child(const json_t *parent, const char *key, size_t idx)
 {
     return key ? json_object_get(parent, key) : json_array_get(parent, idx);
+}
+
+json_t *mm_yaml_ref_get(mm_yaml_ref r) { return mm_yaml_child(r.parent, r.key, r.idx); }
+
+int mm_yaml_ref_errf(const mm_yaml_posmap *pm, const char *name, int code, mm_yaml_ref r,
+                     const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *m = mm_xvasprintf(fmt, ap);
+    va_end(ap);
+    int rc = mm_yaml_errf(pm, name, r.parent, r.key, r.idx, code, "%s", m);
+    free(m);
+    return rc;
 }
 
 int mm_yaml_get_str(const mm_yaml_posmap *pm, const char *name, const json_t *parent,
