@@ -49,17 +49,11 @@ static int proto_parse(const char *s)
     return -1;
 }
 
-struct cidr {
-    int fam;                /* AF_INET, AF_INET6 */
-    unsigned char a[16];
-    int bits;
-};
-
 struct peer {
     uint64_t *pods;         /* workloads selected (NULL for ipBlock) */
     bool ipblock;
-    struct cidr net;
-    struct cidr *except;
+    mm_cidr net;
+    mm_cidr *except;
     size_t nexcept;
     char *text;             /* "10.0.0.0/8 except 10.1.0.0/16" */
 };
@@ -93,7 +87,7 @@ struct wl {
     size_t nsi;
     const json_t *labels, *spec;
     bool has_ip;
-    struct cidr ip;
+    mm_cidr ip;
     size_t *pols[2];        /* policies selecting it, per direction */
     size_t npols[2];
     bool iso[2];
@@ -120,50 +114,13 @@ struct mm_k8s_reach {
 #define BIT_GET(b, i) (((b)[(i) >> 6] >> ((i) & 63)) & 1)
 
 /* --- addresses ------------------------------------------------------------------- */
-static bool cidr_parse(const char *s, struct cidr *c)
+static bool cidr_has(const mm_cidr *net, const mm_cidr *ip)
 {
-    if (!s)
-        return false;
-    char buf[64];
-    const char *slash = strchr(s, '/');
-    size_t l = slash ? (size_t)(slash - s) : strlen(s);
-    if (l >= sizeof buf)
-        return false;
-    memcpy(buf, s, l);
-    buf[l] = 0;
-    memset(c, 0, sizeof *c);
-    if (inet_pton(AF_INET, buf, c->a) == 1)
-        c->fam = AF_INET, c->bits = 32;
-    else if (inet_pton(AF_INET6, buf, c->a) == 1)
-        c->fam = AF_INET6, c->bits = 128;
-    else
-        return false;
-    if (slash) {
-        char *end;
-        long b = strtol(slash + 1, &end, 10);
-        if (end == slash + 1 || *end || b < 0 || b > c->bits)
-            return false;
-        c->bits = (int)b;
-    }
-    return true;
+    return net->family == ip->family && ip->bits >= net->bits &&
+           mm_prefix_eq(net->a, ip->a, net->bits);
 }
 
-static bool cidr_has(const struct cidr *net, const struct cidr *ip)
-{
-    if (net->fam != ip->fam || ip->bits < net->bits)
-        return false;
-    int full = net->bits / 8, rem = net->bits % 8;
-    if (memcmp(net->a, ip->a, (size_t)full))
-        return false;
-    if (rem) {
-        unsigned char m = (unsigned char)(0xff << (8 - rem));
-        if ((net->a[full] & m) != (ip->a[full] & m))
-            return false;
-    }
-    return true;
-}
-
-static bool peer_has_ip(const struct peer *p, const struct cidr *ip)
+static bool peer_has_ip(const struct peer *p, const mm_cidr *ip)
 {
     if (!p->ipblock || !cidr_has(&p->net, ip))
         return false;
@@ -354,10 +311,10 @@ static void parse_peer(mm_k8s_reach *r, const struct pol *p, const char *pns, co
     if (ipb) {
         pe->ipblock = true;
         const char *c = kj_str(ipb, "cidr");
-        if (!cidr_parse(c, &pe->net)) {
+        if (!mm_cidr_parse(c, &pe->net)) {
             mm_k8s_warn((mm_k8s_set *)r->s, "%s: ipBlock.cidr \"%s\" is not a CIDR; the peer "
                         "matches nothing", p->id, c ? c : "");
-            pe->net.fam = -1;
+            pe->net.family = -1;
         }
         mm_buf t = {0};
         mm_buf_adds(&t, c ? c : "?");
@@ -366,7 +323,7 @@ static void parse_peer(mm_k8s_reach *r, const struct pol *p, const char *pns, co
         for (size_t i = 0; i < json_array_size(ex); i++) {
             const char *e = json_string_value(json_array_get(ex, i));
             mm_buf_printf(&t, "%s%s", i ? "," : " except ", e ? e : "?");
-            if (cidr_parse(e, &pe->except[pe->nexcept]))
+            if (mm_cidr_parse(e, &pe->except[pe->nexcept]))
                 pe->nexcept++;
         }
         pe->text = mm_buf_detach(&t);
@@ -491,7 +448,7 @@ int mm_k8s_reach_build(mm_k8s_reach **out, const mm_k8s_set *s)
         w->nsi = ns_index(r, nsm, w->ns);
         w->labels = kj_obj(meta, "labels");
         w->spec = spec;
-        w->has_ip = cidr_parse(kj_str(kj_obj(o->json, "status"), "podIP"), &w->ip);
+        w->has_ip = mm_cidr_parse(kj_str(kj_obj(o->json, "status"), "podIP"), &w->ip);
     }
     for (size_t i = 0; i < n; i++) {
         const mm_k8s_object *o = mm_k8s_get(s, i);
@@ -708,9 +665,9 @@ char *mm_k8s_reach_ports(const mm_k8s_reach *r, size_t from, size_t to)
 bool mm_k8s_reach_ip_allowed(const mm_k8s_reach *r, size_t w, const char *ip, bool ingress,
                              const char *proto, int port)
 {
-    struct cidr addr;
+    mm_cidr addr;
     int pr = proto_parse(proto);
-    if (!r || w >= r->nw || pr < 0 || !cidr_parse(ip, &addr) || strchr(ip, '/'))
+    if (!r || w >= r->nw || pr < 0 || !mm_cidr_parse(ip, &addr) || strchr(ip, '/'))
         return false;
     int d = ingress ? 0 : 1;
     const struct wl *x = &r->w[w];

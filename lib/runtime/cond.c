@@ -33,7 +33,7 @@ typedef struct cval {
     int64_t n;
     bool isnum;
     mm_ipaddr ip;
-    int bits;          /* CIDR prefix; -1 = a single address */
+    int bits;          /* CIDR prefix (the whole address: 32 or 128) */
     bool isip;
 } cval;
 
@@ -150,49 +150,19 @@ static bool parse_num(const char *s, int64_t *out)
 
 static bool parse_ip(const char *s, mm_ipaddr *ip, int *bits)
 {
-    char buf[64];
-    const char *sl = strchr(s, '/');
-    size_t n = sl ? (size_t)(sl - s) : strlen(s);
-    if (n >= sizeof buf)
+    mm_cidr c;
+    if (!mm_cidr_parse(s, &c))
         return false;
-    memcpy(buf, s, n);
-    buf[n] = 0;
     memset(ip, 0, sizeof *ip);
-    int max;
-    if (inet_pton(AF_INET, buf, ip->ip) == 1) {
-        ip->family = AF_INET;
-        max = 32;
-    } else if (inet_pton(AF_INET6, buf, ip->ip) == 1) {
-        ip->family = AF_INET6;
-        max = 128;
-    } else {
-        return false;
-    }
-    *bits = -1;
-    if (sl) {
-        int64_t b;
-        if (!parse_num(sl + 1, &b) || b < 0 || b > max)
-            return false;
-        *bits = (int)b;
-    }
+    ip->family = (uint8_t)c.family;
+    memcpy(ip->ip, c.a, sizeof ip->ip);
+    *bits = c.bits;
     return true;
 }
 
 static bool ip_match(const mm_ipaddr *a, const cval *c)
 {
-    if (a->family != c->ip.family)
-        return false;
-    int total = a->family == AF_INET ? 32 : 128;
-    int bits = c->bits < 0 ? total : c->bits;
-    int full = bits / 8, rem = bits % 8;
-    if (memcmp(a->ip, c->ip.ip, (size_t)full))
-        return false;
-    if (rem) {
-        uint8_t m = (uint8_t)(0xff << (8 - rem));
-        if ((a->ip[full] & m) != (c->ip.ip[full] & m))
-            return false;
-    }
-    return true;
+    return a->family == c->ip.family && mm_prefix_eq(a->ip, c->ip.ip, c->bits);
 }
 
 static bool hexbytes(const char *s, char **out, size_t *len)

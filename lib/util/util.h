@@ -146,6 +146,30 @@ int mm_base64_decode(unsigned char **out, size_t *outlen, const char *s, size_t 
  * 0, or MM_EIO when the kernel gives no randomness (out is then ""). */
 int mm_random_hex(char *out, size_t nbytes);
 
+/* --- network addresses (lib/util/cidr.c) --------------------------------- */
+/* An address or a CIDR block: "10.0.0.0/8", "fd00::/8", "192.0.2.1" (the
+ * whole address: bits 32 or 128).  The prefix length is decimal. */
+typedef struct mm_cidr {
+    int family;              /* AF_INET, AF_INET6 */
+    int bits;
+    unsigned char a[16];     /* network order; v4 in the first 4 bytes */
+} mm_cidr;
+bool mm_cidr_parse(const char *s, mm_cidr *out);   /* false when not one */
+/* Whether the first `bits` bits of a and b agree. */
+static inline bool mm_prefix_eq(const unsigned char *a, const unsigned char *b, int bits)
+{
+    int full = bits / 8, rem = bits % 8;
+    for (int i = 0; i < full; i++)
+        if (a[i] != b[i])
+            return false;
+    if (rem) {
+        unsigned char m = (unsigned char)(0xff << (8 - rem));
+        if ((a[full] & m) != (b[full] & m))
+            return false;
+    }
+    return true;
+}
+
 /* --- files -------------------------------------------------------------- */
 /* Reads a whole regular file up to max bytes (MM_ELIMIT beyond);
  * NUL-terminated. */

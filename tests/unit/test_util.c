@@ -688,4 +688,45 @@ MM_TEST(http_request_headers_method_escape)
     mm_http_free(h);
 }
 
+/* mm_cidr_parse and mm_prefix_eq: the one reader of addresses and CIDR
+ * blocks (rule conditions, NetworkPolicy ipBlocks). */
+MM_TEST(cidr_parse)
+{
+    mm_cidr c, ip;
+    CHECK(mm_cidr_parse("10.0.0.0/8", &c));
+    CHECK_INT(c.family, AF_INET);
+    CHECK_INT(c.bits, 8);
+    CHECK(mm_cidr_parse("10.200.3.4", &ip));
+    CHECK_INT(ip.bits, 32);
+    CHECK(mm_prefix_eq(c.a, ip.a, c.bits));
+    CHECK(mm_cidr_parse("11.0.0.1", &ip));
+    CHECK(!mm_prefix_eq(c.a, ip.a, c.bits));
+    CHECK(mm_cidr_parse("192.168.1.0/25", &c));
+    CHECK(mm_cidr_parse("192.168.1.127", &ip));
+    CHECK(mm_prefix_eq(c.a, ip.a, c.bits));
+    CHECK(mm_cidr_parse("192.168.1.128", &ip));
+    CHECK(!mm_prefix_eq(c.a, ip.a, c.bits));
+    CHECK(mm_cidr_parse("fd00::/8", &c));
+    CHECK_INT(c.family, AF_INET6);
+    CHECK_INT(c.bits, 8);
+    CHECK(mm_cidr_parse("fdab::1", &ip));
+    CHECK_INT(ip.bits, 128);
+    CHECK(mm_prefix_eq(c.a, ip.a, c.bits));
+    CHECK(mm_cidr_parse("0.0.0.0/0", &c));
+    CHECK_INT(c.bits, 0);
+    /* refused: no address, a prefix past the family's length, not decimal */
+    CHECK(!mm_cidr_parse(NULL, &c));
+    CHECK(!mm_cidr_parse("", &c));
+    CHECK(!mm_cidr_parse("10.0.0.0/33", &c));
+    CHECK(!mm_cidr_parse("fd00::/129", &c));
+    CHECK(!mm_cidr_parse("10.0.0.0/", &c));
+    CHECK(!mm_cidr_parse("10.0.0.0/8x", &c));
+    CHECK(!mm_cidr_parse("10.0.0.0/-1", &c));
+    CHECK(!mm_cidr_parse("example.com/8", &c));
+    char longs[100];
+    memset(longs, '1', sizeof longs - 1);
+    longs[sizeof longs - 1] = 0;
+    CHECK(!mm_cidr_parse(longs, &c));
+}
+
 MM_TEST_MAIN
