@@ -67,26 +67,40 @@ static char *media_type_of(const char *ctype, const char *body, size_t len)
     return r;
 }
 
+/* One request for a manifest (GET or HEAD) of reference, checked first;
+ * *what names it in messages and is the caller's to free (NULL when the
+ * reference is refused). */
+static int manifest_request(mm_registry *c, const mm_imageref *ref, const char *reference,
+                            const char *method, uint64_t max, struct xfer **x, char **what)
+{
+    *what = NULL;
+    if (!valid_reference(reference))
+        return mm_error_set(MM_EINVAL, "%s/%s: invalid tag or digest \"%.140s\"",
+                            ref->registry, ref->repository, reference);
+    *what = what_ref(ref, reference);
+    char *path = mm_xasprintf("/v2/%s/manifests/%s", ref->repository, reference);
+    char *scope = scope_of(ref, "pull");
+    struct req rq = {
+        .method = method, .host = ref->api_host, .target = path, .scope = scope,
+        .accept = ACCEPT_MANIFESTS, .max = max, .what = *what,
+    };
+    int rc = mm_reg_request(c, &rq, x);
+    if (rc == MM_ENOTFOUND)
+        rc = mm_error_wrap(rc, "manifest ");
+    free(path);
+    free(scope);
+    return rc;
+}
+
 int mm_registry_get_manifest(mm_registry *c, const mm_imageref *ref,
                              const char *reference, char **body, size_t *len,
                              char **media_type, char digest[72])
 {
     if (!reference)
         reference = ref->digest ? ref->digest : ref->tag ? ref->tag : "latest";
-    if (!valid_reference(reference))
-        return mm_error_set(MM_EINVAL, "%s/%s: invalid tag or digest \"%.140s\"",
-                            ref->registry, ref->repository, reference);
-    char *what = what_ref(ref, reference);
-    char *path = mm_xasprintf("/v2/%s/manifests/%s", ref->repository, reference);
-    char *scope = scope_of(ref, "pull");
-    struct req rq = {
-        .method = "GET", .host = ref->api_host, .target = path, .scope = scope,
-        .accept = ACCEPT_MANIFESTS, .max = c->max_manifest, .what = what,
-    };
+    char *what;
     struct xfer *x;
-    int rc = mm_reg_request(c, &rq, &x);
-    if (rc == MM_ENOTFOUND)
-        rc = mm_error_wrap(rc, "manifest ");
+    int rc = manifest_request(c, ref, reference, "GET", c->max_manifest, &x, &what);
     if (rc < 0)
         goto out;
     char d[72];
@@ -109,8 +123,6 @@ int mm_registry_get_manifest(mm_registry *c, const mm_imageref *ref,
     mm_reg_xfer_free(x);
 out:
     free(what);
-    free(path);
-    free(scope);
     return rc;
 }
 
@@ -120,18 +132,9 @@ int mm_registry_resolve(mm_registry *c, const mm_imageref *ref, char digest[72])
     if (ref->digest) {
         /* a digest names itself; still ask that the manifest exists */
     }
-    if (!valid_reference(reference))
-        return mm_error_set(MM_EINVAL, "%s/%s: invalid tag or digest \"%.140s\"",
-                            ref->registry, ref->repository, reference);
-    char *what = what_ref(ref, reference);
-    char *path = mm_xasprintf("/v2/%s/manifests/%s", ref->repository, reference);
-    char *scope = scope_of(ref, "pull");
-    struct req rq = {
-        .method = "HEAD", .host = ref->api_host, .target = path, .scope = scope,
-        .accept = ACCEPT_MANIFESTS, .max = 1, .what = what,
-    };
+    char *what;
     struct xfer *x;
-    int rc = mm_reg_request(c, &rq, &x);
+    int rc = manifest_request(c, ref, reference, "HEAD", 1, &x, &what);
     bool have = false;
     if (rc == 0) {
         if (x->dcd && mm_digest_valid(x->dcd)) {
@@ -141,12 +144,8 @@ int mm_registry_resolve(mm_registry *c, const mm_imageref *ref, char digest[72])
             have = true;
         }
         mm_reg_xfer_free(x);
-    } else if (rc == MM_ENOTFOUND) {
-        rc = mm_error_wrap(rc, "manifest ");
     }
     free(what);
-    free(path);
-    free(scope);
     if (rc < 0 || have)
         return rc;
     char *body, *mt = NULL;
