@@ -89,10 +89,7 @@ static int count_scans(mm_fleet *f, const char *which, int np, const char *const
         if (rc == 0)
             rc = fdb_exec(f->db, "INSERT INTO scan_counts (scan_seq, severity, kind, n)"
                           " VALUES ($1, '-', '-', 0)", 1, q, NULL);
-        if (rc == 0)
-            rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
-        else
-            fdb_exec(f->db, "ROLLBACK", 0, NULL, NULL);
+        rc = fdb_end(f->db, rc);
     }
     json_decref(todo);
     return rc;

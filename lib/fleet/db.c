@@ -51,6 +51,19 @@ int fdb_exec(fdb *db, const char *sql, int np, const char *const *p, int64_t *ch
     return rc;
 }
 
+int fdb_end(fdb *db, int rc)
+{
+    if (rc == 0)
+        rc = fdb_exec(db, "COMMIT", 0, NULL, NULL);
+    if (rc) {
+        char *msg = mm_xstrdup(mm_error_last());
+        fdb_exec(db, "ROLLBACK", 0, NULL, NULL);
+        mm_error_set(rc, "%s", msg);
+        free(msg);
+    }
+    return rc;
+}
+
 int fdb_query(fdb *db, const char *sql, int np, const char *const *p,
               fdb_row_fn fn, void *ud)
 {

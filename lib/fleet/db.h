@@ -37,6 +37,10 @@ void fdb_lock(fdb *db);
 void fdb_unlock(fdb *db);
 /* changes may be NULL */
 int fdb_exec(fdb *db, const char *sql, int np, const char *const *p, int64_t *changes);
+/* The end of a transaction begun with BEGIN: COMMIT when rc is 0; when
+ * rc or the COMMIT failed, ROLLBACK, the failure's code and message kept
+ * (returned, mm_error_last()). */
+int fdb_end(fdb *db, int rc);
 int fdb_query(fdb *db, const char *sql, int np, const char *const *p,
               fdb_row_fn fn, void *ud);
 /* The first column of the first row as int64 (def when no row or NULL). */

@@ -529,12 +529,10 @@ static void store_group(mm_fleet *f, gjob *list)
         rc = store_job(f, j, now, pg);
         accepted += j->accepted;
     }
-    if (rc == 0)
-        rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
+    rc = fdb_end(f->db, rc);
     if (rc) {
         char msg[256];
         snprintf(msg, sizeof msg, "%s", mm_error_last());
-        fdb_exec(f->db, "ROLLBACK", 0, NULL, NULL);
         for (gjob *j = list; j; j = j->next) {
             j->rc = rc;
             snprintf(j->err, sizeof j->err, "%s", msg);

@@ -263,14 +263,10 @@ void route_inventory_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
         rc = fdb_exec(f->db, "INSERT INTO hosts (host_id, first_seen, last_seen)"
                       " VALUES ($1, $2, $2) ON CONFLICT (host_id) DO UPDATE SET"
                       " last_seen = excluded.last_seen", 2, hp, NULL);
-    if (rc == 0)
-        rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
+    rc = fdb_end(f->db, rc);
     if (rc) {
-        char *msg = mm_xstrdup(mm_error_last());
-        fdb_exec(f->db, "ROLLBACK", 0, NULL, NULL);
         fdb_unlock(f->db);
-        mm_http_resp_error(resp, 503, "store: %s", msg);
-        free(msg);
+        mm_http_resp_error(resp, 503, "store: %s", mm_error_last());
         fleet_inventory_free(&v);
         return;
     }

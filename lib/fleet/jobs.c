@@ -175,14 +175,7 @@ int mm_fleet_job_done(mm_fleet *f, const mm_fleet_job *j, mm_result *r, char **s
     const char *q[] = {sid, id};
     if (rc == 0)
         rc = fdb_exec(f->db, "UPDATE scan_jobs SET scan_id = $1 WHERE id = $2", 2, q, NULL);
-    if (rc == 0)
-        rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
-    if (rc) {
-        char *msg = mm_xstrdup(mm_error_last());
-        fdb_exec(f->db, "ROLLBACK", 0, NULL, NULL);
-        mm_error_set(rc, "%s", msg);
-        free(msg);
-    }
+    rc = fdb_end(f->db, rc);
     fdb_unlock(f->db);
     if (rc == 0) {
         pthread_mutex_lock(&f->mu);

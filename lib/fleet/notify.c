@@ -137,10 +137,7 @@ int ops_alert_raise(mm_fleet *f, const ops_alert *a)
         rc = fdb_exec(f->db, "INSERT INTO notify_outbox (route, alert_seq, created, next_try)"
                       " VALUES ($1, $2, $3, $3)", 3, p, NULL);
     }
-    if (rc == 0)
-        rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
-    else
-        fdb_exec(f->db, "ROLLBACK", 0, NULL, NULL);
+    rc = fdb_end(f->db, rc);
     fdb_unlock(f->db);
     free(txt);
     json_decref(rr.routes);
@@ -454,10 +451,7 @@ static int notify_events(mm_fleet *f)
             if (rc == 0)
                 rc = fdb_exec(f->db, "UPDATE export_cursors SET last_seq = $1 WHERE name = $2"
                               " AND kind = $3", 3, up, NULL);
-            if (rc == 0)
-                rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
-            else
-                fdb_exec(f->db, "ROLLBACK", 0, NULL, NULL);
+            rc = fdb_end(f->db, rc);
         }
         fdb_unlock(f->db);
         json_decref(ej.list);

@@ -259,10 +259,7 @@ static int record_new(mm_fleet *f, const scan_ref *s, mm_map *fresh)
     if (rc == 0)
         rc = fdb_exec(f->db, "UPDATE scans SET findings = findings + $1 WHERE seq = $2", 2, up,
                       NULL);
-    if (rc == 0)
-        rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
-    else
-        fdb_exec(f->db, "ROLLBACK", 0, NULL, NULL);
+    rc = fdb_end(f->db, rc);
     fdb_unlock(f->db);
     return rc;
 }

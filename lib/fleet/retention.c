@@ -90,10 +90,7 @@ static int purge(mm_fleet *f, const kind_spec *k, const char *cond, const char *
                      " WHERE %s ORDER BY seq LIMIT $2)", cond);
             if (rc == 0)
                 rc = fdb_exec(f->db, sql, 2, p, &ch);
-            if (rc == 0)
-                rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
-            else
-                fdb_exec(f->db, "ROLLBACK", 0, NULL, NULL);
+            rc = fdb_end(f->db, rc);
         } else {
             snprintf(sql, sizeof sql, "DELETE FROM %s WHERE seq IN (SELECT seq FROM %s WHERE %s"
                      " ORDER BY seq LIMIT $2)", k->table, k->table, cond);

@@ -182,15 +182,10 @@ int fleet_scan_store(mm_fleet *f, const char *body, size_t len, const char *host
     rc = fdb_exec(f->db, "BEGIN", 0, NULL, NULL);
     if (rc == 0)
         rc = fleet_scan_insert(f, &sf, body, len, host, token_id, sid);
-    if (rc == 0)
-        rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
-    char *msg = rc ? mm_xstrdup(mm_error_last()) : NULL;
-    if (rc)
-        fdb_exec(f->db, "ROLLBACK", 0, NULL, NULL);
+    rc = fdb_end(f->db, rc);
     fdb_unlock(f->db);
     if (rc) {
-        rc = mm_error_set(MM_EDB, "store: %s", msg);
-        free(msg);
+        rc = mm_error_wrap(MM_EDB, "store: ");
         fleet_scan_facts_free(&sf);
         return rc;
     }
