@@ -366,15 +366,7 @@ void route_alert_marks_list(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
                        " token_name, created FROM alert_marks WHERE until IS NULL OR until > $1"
                        " ORDER BY seq DESC LIMIT 1000", 1, p, mark_row, a);
     fdb_unlock(f->db);
-    if (rc) {
-        json_decref(a);
-        mm_http_resp_error(resp, 503, "store: %s", mm_error_last());
-        return;
-    }
-    json_t *j = json_object();
-    json_object_set_new(j, "items", a);
-    json_object_set_new(j, "next", json_null());
-    mm_http_resp_json(resp, 200, j);
+    fleet_resp_items(resp, rc, a);
 }
 
 static bool label_ok(const char *s, size_t max)

@@ -288,12 +288,11 @@ void fleet_batch_free(fleet_batch *b)
 int fleet_batch_parse(const char *body, size_t len, unsigned max_batch, fleet_batch *out)
 {
     memset(out, 0, sizeof *out);
-    json_error_t je;
-    json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-    if (!doc)
-        return mm_error_set(MM_EFORMAT, "body: not JSON: %s at offset %d", je.text, je.position);
+    json_t *doc;
+    int rc = fleet_json_body(body, len, &doc);
+    if (rc < 0)
+        return rc;
     out->doc = doc;
-    int rc = 0;
     const char *host;
     json_t *arr = json_object_get(doc, "events");
     if (!json_is_object(doc))

@@ -158,11 +158,10 @@ static int norm_list(json_t *doc, const char *key, const field *fs, size_t max, 
 int fleet_inventory_parse(const char *body, size_t len, fleet_inventory *out)
 {
     memset(out, 0, sizeof *out);
-    json_error_t je;
-    json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-    if (!doc)
-        return mm_error_set(MM_EFORMAT, "body: not JSON: %s at offset %d", je.text, je.position);
-    int rc = 0;
+    json_t *doc;
+    int rc = fleet_json_body(body, len, &doc);
+    if (rc < 0)
+        return rc;
     json_t *h = json_object_get(doc, "host_id"), *id = json_object_get(doc, "id"),
            *col = json_object_get(doc, "collected"), *os = json_object_get(doc, "os");
     json_t *osn = NULL, *procs = NULL, *logins = NULL, *ctrs = NULL;

@@ -36,6 +36,28 @@ static int qb_param(qb *q, const char *v, bool own)
     return q->np;
 }
 
+int fleet_json_body(const char *body, size_t len, json_t **out)
+{
+    json_error_t je;
+    *out = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    if (!*out)
+        return mm_error_set(MM_EFORMAT, "body: not JSON: %s at offset %d", je.text, je.position);
+    return 0;
+}
+
+void fleet_resp_items(mm_http_resp *resp, int rc, json_t *items)
+{
+    if (rc) {
+        json_decref(items);
+        mm_http_resp_error(resp, 503, "store: %s", mm_error_last());
+        return;
+    }
+    json_t *j = json_object();
+    json_object_set_new(j, "items", items);
+    json_object_set_new(j, "next", json_null());
+    mm_http_resp_json(resp, 200, j);
+}
+
 static void qb_free(qb *q)
 {
     for (int i = 0; i < q->nown; i++)
@@ -364,10 +386,7 @@ void route_hosts_list(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_http
         json_object_set_new(h, "last_seen_age_seconds",
                             json_integer(now - json_integer_value(json_object_get(h, "last_seen"))));
     }
-    json_t *j = json_object();
-    json_object_set_new(j, "items", r.items);
-    json_object_set_new(j, "next", json_null());
-    mm_http_resp_json(resp, 200, j);
+    fleet_resp_items(resp, 0, r.items);
 }
 
 typedef struct scan_one {
@@ -422,15 +441,7 @@ static void token_cb(void *ud, const mm_fleet_token_info *t)
 void route_tokens_list(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_http_resp *resp)
 {
     json_t *a = json_array();
-    if (mm_fleet_token_list(f, token_cb, a) != 0) {
-        json_decref(a);
-        mm_http_resp_error(resp, 503, "store: %s", mm_error_last());
-        return;
-    }
-    json_t *j = json_object();
-    json_object_set_new(j, "items", a);
-    json_object_set_new(j, "next", json_null());
-    mm_http_resp_json(resp, 200, j);
+    fleet_resp_items(resp, mm_fleet_token_list(f, token_cb, a), a);
 }
 
 void route_whoami(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_http_resp *resp)

@@ -51,6 +51,12 @@ void route_report(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_resp *);
 bool fleet_id_valid(const char *s);
 /* A time: RFC 3339 text or epoch seconds (number or digits). */
 int fleet_time_parse(const char *s, int64_t *out);
+/* A request body as JSON (duplicate keys refused): MM_EFORMAT "body: not
+ * JSON: ... at offset N" when it is not. */
+int fleet_json_body(const char *body, size_t len, json_t **out);
+/* A list answer {"items": items, "next": null} (200), or, when rc is not
+ * 0, the store's error (503).  items is consumed. */
+void fleet_resp_items(mm_http_resp *resp, int rc, json_t *items);
 /* One event of a batch, normalised: the columns (borrowed from the
  * batch's parsed document) and its JSON text. */
 typedef struct fleet_event {

@@ -62,11 +62,10 @@ static char *capped(const char *s)
 int fleet_scan_parse(const char *body, size_t len, fleet_scan_facts *out)
 {
     memset(out, 0, sizeof *out);
-    json_error_t je;
-    json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-    if (!doc)
-        return mm_error_set(MM_EFORMAT, "body: not JSON: %s at offset %d", je.text, je.position);
-    int rc = 0;
+    json_t *doc;
+    int rc = fleet_json_body(body, len, &doc);
+    if (rc < 0)
+        return rc;
     json_t *fs = json_object_get(doc, "findings");
     json_t *sv = json_object_get(doc, "schemaVersion");
     if (!json_is_object(doc))
