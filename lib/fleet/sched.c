@@ -306,6 +306,16 @@ int ops_schedule_run_now(mm_fleet *f, const char *name)
     return rc;
 }
 
+static void ops_free(mm_fleet *f, fleet_ops *s)
+{
+    f->ops = NULL;
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    free(s->vulndb);
+    free(s->work_dir);
+    free(s);
+}
+
 int mm_fleet_ops_start(mm_fleet *f, const mm_fleet_ops_opts *o)
 {
     if (f->ops)
@@ -327,12 +337,7 @@ int mm_fleet_ops_start(mm_fleet *f, const mm_fleet_ops_opts *o)
     pthread_cond_init(&s->cv, NULL);
     f->ops = s;
     if (pthread_create(&s->thread, NULL, loop, f) != 0) {
-        f->ops = NULL;
-        pthread_mutex_destroy(&s->mu);
-        pthread_cond_destroy(&s->cv);
-        free(s->vulndb);
-        free(s->work_dir);
-        free(s);
+        ops_free(f, s);
         return mm_error_set(MM_ENOMEM, "scheduler: cannot start its thread");
     }
     s->running = true;
@@ -350,12 +355,7 @@ void mm_fleet_ops_stop(mm_fleet *f)
     pthread_mutex_unlock(&s->mu);
     if (s->running)
         pthread_join(s->thread, NULL);
-    f->ops = NULL;
-    pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->cv);
-    free(s->vulndb);
-    free(s->work_dir);
-    free(s);
+    ops_free(f, s);
 }
 
 void fleet_ops_metrics(mm_fleet *f, mm_buf *b)
