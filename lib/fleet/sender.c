@@ -298,15 +298,27 @@ static int pump(mm_fleet_sender *s)
     return rc == MM_ENET ? 0 : rc;
 }
 
-int mm_fleet_sender_push(mm_fleet_sender *s, const char *json, size_t len)
+/* json as a JSON object: MM_EFORMAT "WHAT: not a JSON object" when not. */
+static int object_of(const char *what, const char *json, size_t len, json_t **out)
 {
     json_error_t je;
-    json_t *ev = json_loadb(json, len, 0, &je);
-    if (!json_is_object(ev)) {
-        json_decref(ev);
-        return mm_error_set(MM_EFORMAT, "event: not a JSON object%s%s", ev ? "" : ": ",
-                            ev ? "" : je.text);
+    json_t *j = json_loadb(json, len, 0, &je);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        *out = NULL;
+        return mm_error_set(MM_EFORMAT, "%s: not a JSON object%s%s", what, j ? "" : ": ",
+                            j ? "" : je.text);
     }
+    *out = j;
+    return 0;
+}
+
+int mm_fleet_sender_push(mm_fleet_sender *s, const char *json, size_t len)
+{
+    json_t *ev;
+    int rc = object_of("event", json, len, &ev);
+    if (rc)
+        return rc;
     if (!json_is_string(json_object_get(ev, "id"))) {
         char id[64];
         snprintf(id, sizeof id, "%s-%llu", s->boot, (unsigned long long)++s->next_id);
@@ -329,13 +341,10 @@ int mm_fleet_sender_push(mm_fleet_sender *s, const char *json, size_t len)
 
 int mm_fleet_sender_inventory(mm_fleet_sender *s, const char *json, size_t len)
 {
-    json_error_t je;
-    json_t *doc = json_loadb(json, len, 0, &je);
-    if (!json_is_object(doc)) {
-        json_decref(doc);
-        return mm_error_set(MM_EFORMAT, "inventory: not a JSON object%s%s", doc ? "" : ": ",
-                            doc ? "" : je.text);
-    }
+    json_t *doc;
+    int rc = object_of("inventory", json, len, &doc);
+    if (rc)
+        return rc;
     char id[64];
     snprintf(id, sizeof id, "%s-inv-%llu", s->boot, (unsigned long long)++s->next_id);
     json_object_set_new(doc, "host_id", json_string(s->o.host_id));
@@ -350,7 +359,7 @@ int mm_fleet_sender_inventory(mm_fleet_sender *s, const char *json, size_t len)
             spool_remove(s, i, false);
             s->st.inventories_replaced++;
         }
-    int rc = spool_write(s, 0, true, body);
+    rc = spool_write(s, 0, true, body);
     free(body);
     if (rc)
         return rc;
