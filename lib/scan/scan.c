@@ -291,15 +291,21 @@ static int scan_rootfs(mm_result *r, mm_walker *w, const char *input,
     return rc;
 }
 
+/* The caller's options (the defaults when NULL), limits filled in. */
+static void opts_of(const mm_scan_opts *in, mm_scan_opts *o)
+{
+    if (in)
+        *o = *in;
+    else
+        mm_scan_opts_init(o);
+    mm_limits_fill(&o->limits);
+}
+
 int mm_scan(mm_result **out, mm_target_kind kind, const char *input,
             const mm_scan_opts *opts_in)
 {
     mm_scan_opts o;
-    if (opts_in)
-        o = *opts_in;
-    else
-        mm_scan_opts_init(&o);
-    mm_limits_fill(&o.limits);
+    opts_of(opts_in, &o);
     if (!input || !*input)
         return mm_error_set(MM_EINVAL, "no input given");
 
@@ -424,11 +430,7 @@ int mm_scan_inspect(mm_result **out, mm_target_kind kind, const char *input,
         return mm_error_set(MM_EINVAL, "%s: only an image can be inspected", input);
     *out = NULL;
     mm_scan_opts o;
-    if (opts_in)
-        o = *opts_in;
-    else
-        mm_scan_opts_init(&o);
-    mm_limits_fill(&o.limits);
+    opts_of(opts_in, &o);
     char *tmpdir = NULL;
     int rc = mm_tmpdir_create(&tmpdir, o.tmpdir);
     if (rc < 0)
