@@ -367,6 +367,22 @@ static int cdx_components(struct reader *rd, json_t *arr, int depth)
     return 0;
 }
 
+/* The result of an SBOM: an image's or a root's, named by target or else
+ * the file; *im the image's info (NULL for a root). */
+static int result_new(struct reader *rd, mm_result **rp, bool image, const char *target,
+                      mm_image_info **im)
+{
+    *im = NULL;
+    int rc = mm_result_new(rp, image ? MM_TARGET_IMAGE : MM_TARGET_ROOTFS,
+                           target && *target ? target : rd->name);
+    if (rc < 0)
+        return rc;
+    rd->r = *rp;
+    if (image)
+        *im = mm_result_image_mut(rd->r);
+    return 0;
+}
+
 static int read_cyclonedx(struct reader *rd, json_t *doc, mm_result **rp)
 {
     const char *spec = jstr(doc, "specVersion");
@@ -379,30 +395,26 @@ static int read_cyclonedx(struct reader *rd, json_t *doc, mm_result **rp)
     const char *mtype = jstr(mc, "type");
     const char *target = jstr(mc, "name");
     bool image = mtype && !strcmp(mtype, "container");
-    int rc = mm_result_new(rp, image ? MM_TARGET_IMAGE : MM_TARGET_ROOTFS,
-                           target && *target ? target : rd->name);
+    mm_image_info *im;
+    int rc = result_new(rd, rp, image, target, &im);
     if (rc < 0)
         return rc;
-    rd->r = *rp;
-    if (image) {
-        mm_image_info *im = mm_result_image_mut(rd->r);
-        if (im) {
-            const char *cd = prop(mc, "mamori:image:config-digest");
-            if (!cd)
-                cd = prop(mc, "aquasecurity:trivy:ImageID");
-            im->source_format = mm_xstrdup("sbom");
-            im->config_digest = mm_xstrdup(cd);
-            im->manifest_digest = mm_xstrdup(prop(mc, "mamori:image:manifest-digest"));
-            im->os = mm_xstrdup(prop(mc, "mamori:image:os"));
-            im->architecture = mm_xstrdup(prop(mc, "mamori:image:architecture"));
-            json_t *ps = json_object_get(mc, "properties");
-            for (size_t i = 0; i < json_array_size(ps) && i < 4096; i++) {
-                const char *k = jstr(json_array_get(ps, i), "name");
-                const char *v = jstr(json_array_get(ps, i), "value");
-                if (k && v && (!strcmp(k, "mamori:image:repo-tag") ||
-                               !strcmp(k, "aquasecurity:trivy:RepoTag")))
-                    mm_strv_push(&im->repo_tags, &im->nrepo_tags, v);
-            }
+    if (im) {
+        im->source_format = mm_xstrdup("sbom");
+        const char *cd = prop(mc, "mamori:image:config-digest");
+        if (!cd)
+            cd = prop(mc, "aquasecurity:trivy:ImageID");
+        im->config_digest = mm_xstrdup(cd);
+        im->manifest_digest = mm_xstrdup(prop(mc, "mamori:image:manifest-digest"));
+        im->os = mm_xstrdup(prop(mc, "mamori:image:os"));
+        im->architecture = mm_xstrdup(prop(mc, "mamori:image:architecture"));
+        json_t *ps = json_object_get(mc, "properties");
+        for (size_t i = 0; i < json_array_size(ps) && i < 4096; i++) {
+            const char *k = jstr(json_array_get(ps, i), "name");
+            const char *v = jstr(json_array_get(ps, i), "value");
+            if (k && v && (!strcmp(k, "mamori:image:repo-tag") ||
+                           !strcmp(k, "aquasecurity:trivy:RepoTag")))
+                mm_strv_push(&im->repo_tags, &im->nrepo_tags, v);
         }
     }
     return cdx_components(rd, json_object_get(doc, "components"), 0);
@@ -443,16 +455,12 @@ static int read_spdx(struct reader *rd, json_t *doc, mm_result **rp)
     }
     if (!target)
         target = jstr(doc, "name");
-    int rc = mm_result_new(rp, image ? MM_TARGET_IMAGE : MM_TARGET_ROOTFS,
-                           target && *target ? target : rd->name);
+    mm_image_info *im;
+    int rc = result_new(rd, rp, image, target, &im);
     if (rc < 0)
         return rc;
-    rd->r = *rp;
-    if (image) {
-        mm_image_info *im = mm_result_image_mut(rd->r);
-        if (im)
-            im->source_format = mm_xstrdup("sbom");
-    }
+    if (im)
+        im->source_format = mm_xstrdup("sbom");
     size_t n = json_array_size(pkgs);
     if (n > SBOM_MAX_COMPONENTS)
         return mm_error_set(MM_ELIMIT, "%s: more than %d packages", rd->name,
@@ -524,12 +532,10 @@ static int read_mamori(struct reader *rd, json_t *doc, mm_result **rp)
     if (json_array_size(pk) > SBOM_MAX_COMPONENTS)
         return mm_error_set(MM_ELIMIT, "%s: packages: more than %d", rd->name,
                             SBOM_MAX_COMPONENTS);
-    int rc = mm_result_new(rp, image ? MM_TARGET_IMAGE : MM_TARGET_ROOTFS,
-                           target && *target ? target : rd->name);
+    mm_image_info *im;
+    int rc = result_new(rd, rp, image, target, &im);
     if (rc < 0)
         return rc;
-    rd->r = *rp;
-    mm_image_info *im = image ? mm_result_image_mut(rd->r) : NULL;
     if (im && json_is_object(img)) {
         im->source_format = mm_xstrdup("sbom");
         im->config_digest = mm_xstrdup(jstr(img, "configDigest"));
