@@ -716,13 +716,7 @@ static int cargo_file(void *state, mm_actx *cx, const mm_entry *e,
     char *where = mm_xasprintf("/%s", e->path);
     int rc = mm_cargo_parse_lock(&res, (const char *)data, len, where);
     free(where);
-    if (rc < 0) {
-        mm_actx_warn(cx, "cargo: %s (skipped)", mm_error_last());
-        mm_lang_result_free(&res);
-        mm_lang_store_put(s->store, e->path, e->layer, NULL);
-        return 0;
-    }
-    mm_lang_store_put(s->store, e->path, e->layer, &res);
+    mm_lang_store_parsed(s->store, cx, "cargo", e->path, e->layer, rc, &res);
     return 0;
 }
 
@@ -750,13 +744,7 @@ static int cargo_end(void *state, mm_actx *cx, const mm_entry *e)
         char *where = mm_xasprintf("/%s", e->path);
         int rc = mm_cargo_parse_dep_v0(&res, sec, len, where);
         free(where);
-        if (rc < 0) {
-            mm_actx_warn(cx, "cargo binary: %s (skipped)", mm_error_last());
-            mm_lang_result_free(&res);
-            mm_lang_store_put(s->store, e->path, e->layer, NULL);
-        } else {
-            mm_lang_store_put(s->store, e->path, e->layer, &res);
-        }
+        mm_lang_store_parsed(s->store, cx, "cargo binary", e->path, e->layer, rc, &res);
     } else {
         /* a later layer's version may have lost its audit data */
         mm_lang_store_put(s->store, e->path, e->layer, NULL);

@@ -138,13 +138,7 @@ static int composer_file(void *state, mm_actx *cx, const mm_entry *e,
     char *where = mm_xasprintf("/%s", e->path);
     int rc = mm_composer_parse_installed(&res, (const char *)data, len, where);
     free(where);
-    if (rc < 0) {
-        mm_actx_warn(cx, "composer: %s (skipped)", mm_error_last());
-        mm_lang_result_free(&res);
-        mm_lang_store_put(state, e->path, e->layer, NULL);
-        return 0;
-    }
-    mm_lang_store_put(state, e->path, e->layer, &res);
+    mm_lang_store_parsed(state, cx, "composer", e->path, e->layer, rc, &res);
     return 0;
 }
 

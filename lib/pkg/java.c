@@ -486,13 +486,7 @@ static int java_file(void *state, mm_actx *cx, const mm_entry *e,
     int rc = mm_java_parse_archive(&res, data, len, path);
     for (size_t i = 0; i < res.nwarnings; i++)
         mm_actx_warn(cx, "java: %s", res.warnings[i]);
-    if (rc < 0) {
-        mm_actx_warn(cx, "java: %s (skipped)", mm_error_last());
-        mm_lang_result_free(&res);
-        mm_lang_store_put(s->jars, e->path, e->layer, NULL);
-    } else {
-        mm_lang_store_put(s->jars, e->path, e->layer, &res);
-    }
+    mm_lang_store_parsed(s->jars, cx, "java", e->path, e->layer, rc, &res);
     free(path);
     return 0;
 }

@@ -73,6 +73,11 @@ void mm_lang_store_free(mm_lang_store *s);
  * (which is zeroed); res NULL forgets what an older layer's version said. */
 void mm_lang_store_put(mm_lang_store *s, const char *relpath, int layer,
                        mm_lang_result *res);
+/* Records what a parser of relpath gave: its return rc and its result
+ * *res.  A failure (rc < 0) is the warning "WHAT: message (skipped)" and
+ * forgets the path; else as mm_lang_store_put.  *res is freed or taken. */
+void mm_lang_store_parsed(mm_lang_store *s, struct mm_actx *cx, const char *what,
+                          const char *relpath, int layer, int rc, mm_lang_result *res);
 /* Adds every visible file's packages to the inventory (path "/relpath"). */
 int mm_lang_store_emit(mm_lang_store *s, struct mm_actx *cx);
 

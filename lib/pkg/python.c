@@ -140,6 +140,18 @@ void mm_lang_store_put(mm_lang_store *s, const char *relpath, int layer,
     store_rec_free(mm_map_put(s->recs, relpath, r));
 }
 
+void mm_lang_store_parsed(mm_lang_store *s, mm_actx *cx, const char *what,
+                          const char *relpath, int layer, int rc, mm_lang_result *res)
+{
+    if (rc < 0) {
+        mm_actx_warn(cx, "%s: %s (skipped)", what, mm_error_last());
+        mm_lang_result_free(res);
+        mm_lang_store_put(s, relpath, layer, NULL);
+        return;
+    }
+    mm_lang_store_put(s, relpath, layer, res);
+}
+
 int mm_lang_store_emit(mm_lang_store *s, mm_actx *cx)
 {
     const mm_tree *t = mm_actx_tree(cx);
