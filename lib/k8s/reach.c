@@ -36,6 +36,44 @@ static void json_strv(FILE *f, char **v, size_t n)
     fputc(']', f);
 }
 
+/* Calls fn for every workload pair with something allowed (from, to, the
+ * allowed ports as text; first for the first edge). */
+typedef void (*edge_fn)(FILE *f, const char *from, const char *to, const char *ports,
+                        bool first, void *ud);
+static void each_edge(const mm_k8s_reach *r, FILE *f, edge_fn fn, void *ud)
+{
+    size_t n = mm_k8s_reach_count(r);
+    k8s_pset o = {0}, a = {0}, b = {0};
+    mm_buf t = {0};
+    bool first = true;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            k8s_reach_cell(r, i, j, &o, &a, &b);
+            if (!o.n)
+                continue;
+            mm_buf_clear(&t);
+            k8s_pset_text(&o, &t);
+            fn(f, mm_k8s_reach_workload(r, i), mm_k8s_reach_workload(r, j), t.data, first, ud);
+            first = false;
+        }
+    free(o.v);
+    free(a.v);
+    free(b.v);
+    mm_buf_free(&t);
+}
+
+static void json_edge(FILE *f, const char *from, const char *to, const char *ports, bool first,
+                      void *ud)
+{
+    fprintf(f, "%s\n    {\"from\": ", first ? "" : ",");
+    jstr(f, from);
+    fputs(", \"to\": ", f);
+    jstr(f, to);
+    fputs(", \"ports\": ", f);
+    jstr(f, ports);
+    fputc('}', f);
+}
+
 static void write_json(const mm_k8s_reach *r, FILE *f)
 {
     size_t n = mm_k8s_reach_count(r);
@@ -64,30 +102,8 @@ static void write_json(const mm_k8s_reach *r, FILE *f)
         fputc('}', f);
     }
     fputs("\n  ],\n  \"edges\": [", f);
-    k8s_pset o = {0}, a = {0}, b = {0};
-    mm_buf t = {0};
-    bool first = true;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++) {
-            k8s_reach_cell(r, i, j, &o, &a, &b);
-            if (!o.n)
-                continue;
-            mm_buf_clear(&t);
-            k8s_pset_text(&o, &t);
-            fprintf(f, "%s\n    {\"from\": ", first ? "" : ",");
-            first = false;
-            jstr(f, mm_k8s_reach_workload(r, i));
-            fputs(", \"to\": ", f);
-            jstr(f, mm_k8s_reach_workload(r, j));
-            fputs(", \"ports\": ", f);
-            jstr(f, t.data);
-            fputc('}', f);
-        }
+    each_edge(r, f, json_edge, NULL);
     fputs("\n  ]\n}\n", f);
-    free(o.v);
-    free(a.v);
-    free(b.v);
-    mm_buf_free(&t);
 }
 
 /* DOT ids are quoted strings: quotes and backslashes escaped, controls
@@ -104,6 +120,18 @@ static void dstr(FILE *f, const char *s)
     fputc('"', f);
 }
 
+static void dot_edge(FILE *f, const char *from, const char *to, const char *ports, bool first,
+                     void *ud)
+{
+    fputs("  ", f);
+    dstr(f, from);
+    fputs(" -> ", f);
+    dstr(f, to);
+    fputs(" [label=", f);
+    dstr(f, ports);
+    fputs("];\n", f);
+}
+
 static void write_dot(const mm_k8s_reach *r, FILE *f)
 {
     size_t n = mm_k8s_reach_count(r);
@@ -114,23 +142,7 @@ static void write_dot(const mm_k8s_reach *r, FILE *f)
         dstr(f, mm_k8s_reach_workload(r, i));
         fprintf(f, " [style=%s];\n", mm_k8s_reach_isolated(r, i, true) ? "solid" : "dashed");
     }
-    k8s_pset o = {0}, a = {0}, b = {0};
-    mm_buf t = {0};
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++) {
-            k8s_reach_cell(r, i, j, &o, &a, &b);
-            if (!o.n)
-                continue;
-            mm_buf_clear(&t);
-            k8s_pset_text(&o, &t);
-            fputs("  ", f);
-            dstr(f, mm_k8s_reach_workload(r, i));
-            fputs(" -> ", f);
-            dstr(f, mm_k8s_reach_workload(r, j));
-            fputs(" [label=", f);
-            dstr(f, t.data);
-            fputs("];\n", f);
-        }
+    each_edge(r, f, dot_edge, NULL);
     for (size_t i = 0; i < n; i++)
         for (int d = 0; d < 2; d++) {
             char **v = NULL;
@@ -148,10 +160,28 @@ static void write_dot(const mm_k8s_reach *r, FILE *f)
             mm_strv_free(v, nv);
         }
     fputs("}\n", f);
-    free(o.v);
-    free(a.v);
-    free(b.v);
-    mm_buf_free(&t);
+}
+
+/* The table's rows: the printable "from" made once per workload. */
+typedef struct table_rows {
+    size_t edges;
+    const char *from;
+    char *from_p;
+} table_rows;
+
+static void table_edge(FILE *f, const char *from, const char *to, const char *ports,
+                       bool first, void *ud)
+{
+    table_rows *tr = ud;
+    if (from != tr->from) {
+        free(tr->from_p);
+        tr->from_p = mm_str_printable(from);
+        tr->from = from;
+    }
+    char *b = mm_str_printable(to);
+    fprintf(f, "%-48s %-48s %s\n", tr->from_p, b, ports);
+    free(b);
+    tr->edges++;
 }
 
 static void write_table(const mm_k8s_reach *r, FILE *f)
@@ -182,29 +212,10 @@ static void write_table(const mm_k8s_reach *r, FILE *f)
         mm_buf_free(&t);
     }
     fprintf(f, "\n%-48s %-48s %s\n", "FROM", "TO", "PORTS");
-    k8s_pset o = {0}, a = {0}, b = {0};
-    mm_buf t = {0};
-    size_t edges = 0;
-    for (size_t i = 0; i < n; i++) {
-        char *from = mm_str_printable(mm_k8s_reach_workload(r, i));
-        for (size_t j = 0; j < n; j++) {
-            k8s_reach_cell(r, i, j, &o, &a, &b);
-            if (!o.n)
-                continue;
-            mm_buf_clear(&t);
-            k8s_pset_text(&o, &t);
-            char *to = mm_str_printable(mm_k8s_reach_workload(r, j));
-            fprintf(f, "%-48s %-48s %s\n", from, to, t.data);
-            free(to);
-            edges++;
-        }
-        free(from);
-    }
-    fprintf(f, "\n%zu workloads, %zu of %zu pairs connected\n", n, edges, n * n);
-    free(o.v);
-    free(a.v);
-    free(b.v);
-    mm_buf_free(&t);
+    table_rows tr = {0};
+    each_edge(r, f, table_edge, &tr);
+    free(tr.from_p);
+    fprintf(f, "\n%zu workloads, %zu of %zu pairs connected\n", n, tr.edges, n * n);
 }
 
 int mm_k8s_reach_write(const mm_k8s_reach *r, FILE *out, const char *format)
