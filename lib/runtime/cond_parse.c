@@ -191,6 +191,19 @@ static char *read_value(parser *ps, bool in_list, bool *quoted)
     return mm_xstrndup(st, (size_t)(ps->p - st));
 }
 
+/* One value read and added to a; false (a freed) when there is none. */
+static bool take_value(parser *ps, mm_cond_ast *a, bool in_list)
+{
+    bool q;
+    char *v = read_value(ps, in_list, &q);
+    if (!v) {
+        mm_cond_ast_free(a);
+        return false;
+    }
+    add_val(a, v, q);
+    return true;
+}
+
 static mm_cond_ast *parse_check(parser *ps)
 {
     skip_ws(ps);
@@ -253,13 +266,8 @@ static mm_cond_ast *parse_check(parser *ps)
     if (!strcmp(a->op, "in") || !strcmp(a->op, "intersects") || !strcmp(a->op, "pmatch")) {
         if (*ps->p != '(') {
             /* a bare list name: `proc.name in shell_binaries` */
-            bool q;
-            char *v = read_value(ps, true, &q);
-            if (!v) {
-                mm_cond_ast_free(a);
+            if (!take_value(ps, a, true))
                 return NULL;
-            }
-            add_val(a, v, q);
             a->rhs = R_LIST;
             return a;
         }
@@ -271,13 +279,8 @@ static mm_cond_ast *parse_check(parser *ps)
             return a;
         }
         for (;;) {
-            bool q;
-            char *v = read_value(ps, true, &q);
-            if (!v) {
-                mm_cond_ast_free(a);
+            if (!take_value(ps, a, true))
                 return NULL;
-            }
-            add_val(a, v, q);
             skip_ws(ps);
             if (*ps->p == ',') {
                 ps->p++;
@@ -332,13 +335,8 @@ static mm_cond_ast *parse_check(parser *ps)
         return a;
     }
     ps->p = save2;
-    bool q;
-    char *v = read_value(ps, false, &q);
-    if (!v) {
-        mm_cond_ast_free(a);
+    if (!take_value(ps, a, false))
         return NULL;
-    }
-    add_val(a, v, q);
     a->rhs = R_VALUE;
     return a;
 }
