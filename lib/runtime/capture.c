@@ -85,20 +85,14 @@ static void known_forget(mm_capture *c, int64_t pid)
     free(mm_map_del(c->known, k));
 }
 
-static int cap_fail(mm_capture *c, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int cap_fail(mm_capture *c, int code, const char *fmt, ...)
+/* A failure of the capture: the message set, the first code kept. */
+static int cap_err(mm_capture *c, int code)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    char *m = mm_xvasprintf(fmt, ap);
-    va_end(ap);
-    mm_error_set(code, "%s", m);
-    free(m);
     if (!c->err)
         c->err = code;
     return code;
 }
+#define cap_fail(c, code, ...) cap_err(c, mm_error_set(code, __VA_ARGS__))
 
 static char *member(const char *path, unsigned i)
 {

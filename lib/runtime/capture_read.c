@@ -47,19 +47,13 @@ struct mm_capture_reader {
     int err;
 };
 
-static int rd_fail(mm_capture_reader *r, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int rd_fail(mm_capture_reader *r, int code, const char *fmt, ...)
+/* A failure of the reader: the message set, the code kept. */
+static int rd_err(mm_capture_reader *r, int code)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    char *m = mm_xvasprintf(fmt, ap);
-    va_end(ap);
-    mm_error_set(code, "%s", m);
-    free(m);
     r->err = code;
     return code;
 }
+#define rd_fail(r, code, ...) rd_err(r, mm_error_set(code, __VA_ARGS__))
 
 static void rd_close_file(mm_capture_reader *r)
 {
