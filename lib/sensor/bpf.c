@@ -266,6 +266,20 @@ static char *join_path(const char *names, size_t len, bool dir)
     return mm_buf_detach(&b);
 }
 
+/* An event's head from a record: its type, CPU, number, wall-clock time
+ * and ids; the rest zero. */
+static inline void ev_head(mm_bpf_src *s, const struct mm_brec *r, mm_evt_type type,
+                           mm_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->type = type;
+    ev->cpu = r->cpu;
+    ev->num = ++s->b->seq;
+    ev->ts = (int64_t)r->ts + s->boot_off;
+    ev->tid = r->tid;
+    ev->pid = r->pid;
+}
+
 static void decode_exec(mm_bpf_src *s, const struct mm_brec *r, size_t size)
 {
     mm_sensor_base *b = s->b;
@@ -365,13 +379,8 @@ static void decode_exec(mm_bpf_src *s, const struct mm_brec *r, size_t size)
     if (cg)
         mm_sn_set_cgroup(b, p, cg);
     free(cg);
-    mm_event ev = {0};
-    ev.type = MM_EVT_EXECVE;
-    ev.cpu = r->cpu;
-    ev.num = ++b->seq;
-    ev.ts = (int64_t)r->ts + s->boot_off;
-    ev.tid = r->tid;
-    ev.pid = r->pid;
+    mm_event ev;
+    ev_head(s, r, MM_EVT_EXECVE, &ev);
     ev.proc = p;
     ev.path = fn;
     ev.flags = p->exe_flags;
@@ -383,15 +392,11 @@ static void decode_sys(mm_bpf_src *s, const struct mm_brec *r, size_t size)
     mm_sensor_base *b = s->b;
     if (r->nr < 0 || r->nr >= MM_SYS_MAX)
         return;
-    mm_event ev = {0};
-    ev.type = s->type_of[r->nr];
-    if (ev.type == MM_EVT_UNKNOWN)
+    mm_evt_type type = s->type_of[r->nr];
+    if (type == MM_EVT_UNKNOWN)
         return;
-    ev.cpu = r->cpu;
-    ev.num = ++b->seq;
-    ev.ts = (int64_t)r->ts + s->boot_off;
-    ev.tid = r->tid;
-    ev.pid = r->pid;
+    mm_event ev;
+    ev_head(s, r, type, &ev);
     ev.res = r->res;
     ev.proc = mm_sn_proc(b, r->pid);
     const char *s1 = rec_str(r, r->s1, r->len1, MM_S1_SIZE, size);
@@ -561,13 +566,8 @@ static void decode_record(mm_bpf_src *s, const void *data, size_t size)
         decode_exec(s, r, size);
         break;
     case MM_REC_FORK: {
-        mm_event ev = {0};
-        ev.type = MM_EVT_CLONE;
-        ev.cpu = r->cpu;
-        ev.num = ++s->b->seq;
-        ev.ts = (int64_t)r->ts + s->boot_off;
-        ev.tid = r->tid;
-        ev.pid = r->pid;
+        mm_event ev;
+        ev_head(s, r, MM_EVT_CLONE, &ev);
         ev.res = r->res;
         ev.proc = mm_sn_proc(s->b, r->pid);
         deliver(s, &ev);
@@ -577,12 +577,9 @@ static void decode_record(mm_bpf_src *s, const void *data, size_t size)
         break;
     }
     case MM_REC_EXIT: {
-        mm_event ev = {0};
-        ev.type = MM_EVT_PROCEXIT;
-        ev.cpu = r->cpu;
-        ev.num = ++s->b->seq;
-        ev.ts = (int64_t)r->ts + s->boot_off;
-        ev.tid = ev.pid = r->pid;
+        mm_event ev;
+        ev_head(s, r, MM_EVT_PROCEXIT, &ev);
+        ev.tid = r->pid;
         ev.res = r->res;
         ev.proc = mm_proctab_get(s->b->pt, r->pid);
         if (!ev.proc)
