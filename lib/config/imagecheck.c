@@ -524,22 +524,46 @@ static bool visible(mm_actx *cx, const char *path, int layer)
     return n && n->layer == layer && S_ISREG(n->mode);
 }
 
+/* The next record of an account file (passwd, shadow): its line, copied
+ * to *l (the caller frees it), split at ':' into at most max fields;
+ * comments, NIS +/- entries and lines over 4 KiB are skipped. */
+static bool acct_next(mm_lines *it, char **l, char **f, size_t max, size_t *nf, int *lineno)
+{
+    const char *ln;
+    size_t ll;
+    while (mm_lines_next(it, &ln, &ll)) {
+        if (!ll || ln[0] == '#' || ln[0] == '+' || ln[0] == '-' || ll > 4096)
+            continue;
+        *lineno = (int)it->lineno;
+        *l = mm_xstrndup(ln, ll);
+        *nf = fields(*l, f, max);
+        return true;
+    }
+    return false;
+}
+
+/* A finding of an account file at line lineno; title and evd are taken. */
+static void acct_finding(ic_state *st, mm_actx *cx, int c, mm_severity sev,
+                         const small_file *af, const char *path, int lineno, char *title,
+                         char *evd)
+{
+    ev e = {title, sev, af->layer, path, lineno, NULL, NULL, evd};
+    emit(st, cx, c, &e);
+    free(title);
+    free(evd);
+}
+
 static int account_checks(ic_state *st, mm_actx *cx)
 {
     mm_map *uids = mm_map_new();
     mm_map *uid_of = mm_map_new(); /* name -> 1 when UID 0 (for shadow severity) */
+    mm_lines it;
+    char *l, *f[10];
+    size_t nf;
+    int lineno;
     if (st->passwd.data && visible(cx, "etc/passwd", st->passwd.layer)) {
-        mm_lines it;
         mm_lines_init(&it, st->passwd.data, st->passwd.len);
-        const char *ln;
-        size_t ll;
-        while (mm_lines_next(&it, &ln, &ll)) {
-            int lineno = (int)it.lineno;
-            if (!ll || ln[0] == '#' || ln[0] == '+' || ln[0] == '-' || ll > 4096)
-                continue;
-            char *l = mm_xstrndup(ln, ll);
-            char *f[8];
-            size_t nf = fields(l, f, 8);
+        while (acct_next(&it, &l, f, 8, &nf, &lineno)) {
             char *end = NULL;
             unsigned long uid = nf >= 3 ? strtoul(f[2], &end, 10) : 0;
             if (nf < 4 || !*f[0] || !end || end == f[2] || *end) {
@@ -550,52 +574,30 @@ static int account_checks(ic_state *st, mm_actx *cx)
             }
             if (uid == 0)
                 mm_map_put(uid_of, f[0], (void *)1);
-            if (!*f[1]) {
-                char *evd = mm_xasprintf("user %s (uid %lu): empty password field", f[0], uid);
-                char *title = mm_xasprintf("account \"%s\" has an empty password", f[0]);
-                ev e = {title, uid == 0 ? MM_SEV_CRITICAL : MM_SEV_HIGH, st->passwd.layer,
-                        "/etc/passwd", lineno, NULL, NULL, evd};
-                emit(st, cx, C_EMPTYPW, &e);
-                free(title);
-                free(evd);
-            }
+            if (!*f[1])
+                acct_finding(st, cx, C_EMPTYPW, uid == 0 ? MM_SEV_CRITICAL : MM_SEV_HIGH,
+                             &st->passwd, "/etc/passwd", lineno,
+                             mm_xasprintf("account \"%s\" has an empty password", f[0]),
+                             mm_xasprintf("user %s (uid %lu): empty password field", f[0], uid));
             char key[32];
             snprintf(key, sizeof key, "%lu", uid);
             char *prev = mm_map_get(uids, key);
-            if (uid == 0 && strcmp(f[0], "root") != 0) {
-                char *evd = mm_xasprintf("user %s has uid 0", f[0]);
-                char *title = mm_xasprintf("account \"%s\" other than root has UID 0", f[0]);
-                ev e = {title, MM_SEV_HIGH, st->passwd.layer, "/etc/passwd", lineno, NULL,
-                        NULL, evd};
-                emit(st, cx, C_UID0, &e);
-                free(title);
-                free(evd);
-            } else if (prev) {
-                char *evd = mm_xasprintf("users %s and %s share uid %lu", prev, f[0], uid);
-                char *title = mm_xasprintf("duplicate UID %lu", uid);
-                ev e = {title, MM_SEV_MEDIUM, st->passwd.layer, "/etc/passwd", lineno, NULL,
-                        NULL, evd};
-                emit(st, cx, C_DUPUID, &e);
-                free(title);
-                free(evd);
-            }
+            if (uid == 0 && strcmp(f[0], "root") != 0)
+                acct_finding(st, cx, C_UID0, MM_SEV_HIGH, &st->passwd, "/etc/passwd", lineno,
+                             mm_xasprintf("account \"%s\" other than root has UID 0", f[0]),
+                             mm_xasprintf("user %s has uid 0", f[0]));
+            else if (prev)
+                acct_finding(st, cx, C_DUPUID, MM_SEV_MEDIUM, &st->passwd, "/etc/passwd",
+                             lineno, mm_xasprintf("duplicate UID %lu", uid),
+                             mm_xasprintf("users %s and %s share uid %lu", prev, f[0], uid));
             if (!prev && mm_map_count(uids) < 100000)
                 mm_map_put(uids, key, mm_xstrdup(f[0]));
             free(l);
         }
     }
     if (st->shadow.data && visible(cx, "etc/shadow", st->shadow.layer)) {
-        mm_lines it;
         mm_lines_init(&it, st->shadow.data, st->shadow.len);
-        const char *ln;
-        size_t ll;
-        while (mm_lines_next(&it, &ln, &ll)) {
-            int lineno = (int)it.lineno;
-            if (!ll || ln[0] == '#' || ln[0] == '+' || ln[0] == '-' || ll > 4096)
-                continue;
-            char *l = mm_xstrndup(ln, ll);
-            char *f[10];
-            size_t nf = fields(l, f, 10);
+        while (acct_next(&it, &l, f, 10, &nf, &lineno)) {
             if (nf < 2 || !*f[0]) {
                 mm_actx_warn(cx, "/etc/shadow:%d: not a NAME:PASSWORD:... line; skipped",
                              lineno);
@@ -604,13 +606,10 @@ static int account_checks(ic_state *st, mm_actx *cx)
             }
             if (!*f[1]) {
                 bool root = !strcmp(f[0], "root") || mm_map_get(uid_of, f[0]);
-                char *evd = mm_xasprintf("user %s: empty password hash", f[0]);
-                char *title = mm_xasprintf("account \"%s\" has an empty password", f[0]);
-                ev e = {title, root ? MM_SEV_CRITICAL : MM_SEV_HIGH, st->shadow.layer,
-                        "/etc/shadow", lineno, NULL, NULL, evd};
-                emit(st, cx, C_EMPTYPW, &e);
-                free(title);
-                free(evd);
+                acct_finding(st, cx, C_EMPTYPW, root ? MM_SEV_CRITICAL : MM_SEV_HIGH,
+                             &st->shadow, "/etc/shadow", lineno,
+                             mm_xasprintf("account \"%s\" has an empty password", f[0]),
+                             mm_xasprintf("user %s: empty password hash", f[0]));
             }
             free(l);
         }
