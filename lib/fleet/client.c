@@ -133,15 +133,20 @@ int mm_fleet_upload_report(const mm_fleet_client_opts *o, const char *json, size
     return rc;
 }
 
+int fleet_report_json(mm_result *r, char **json)
+{
+    mm_report_opts ro;
+    mm_report_opts_init(&ro);
+    return mm_report_json_string(json, r, &ro);
+}
+
 int mm_fleet_upload_scan(const mm_fleet_client_opts *o, mm_result *r,
                          const char *host, char **scan_id)
 {
     if (scan_id)
         *scan_id = NULL;
     char *json = NULL;
-    mm_report_opts ro;
-    mm_report_opts_init(&ro);
-    int rc = mm_report_json_string(&json, r, &ro);
+    int rc = fleet_report_json(r, &json);
     if (rc)
         return rc;
     rc = mm_fleet_upload_report(o, json, strlen(json), host, scan_id);

@@ -1,6 +1,7 @@
 /*
  * fleet/client.h - the small HTTP client (on util/http.h) that the scan upload and the
- * event sender share (client.c).  Private to lib/fleet.
+ * event sender share (client.c), and the report body of a scan.  Private to
+ * lib/fleet.
  */
 #ifndef MM_FLEET_CLIENT_H
 #define MM_FLEET_CLIENT_H
@@ -23,5 +24,9 @@ void fleet_hc_free(fleet_hc *h);
 /* Sets the error for a refused request (the server's message) and returns
  * MM_EAUTH (401/403), MM_EFORMAT (400/413/415) or MM_ENET. */
 int fleet_status_error(long status, const mm_buf *reply, const char *what);
+/* A scan's report as mamori JSON with the default options, the body the
+ * server stores (uploads and the workers' results): *json is the
+ * caller's to free. */
+int fleet_report_json(mm_result *r, char **json);
 
 #endif

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mamori/report.h"
+#include "fleet/client.h"
 #include "fleet/routes.h"
 
 #define MAX_REF 512
@@ -144,9 +144,7 @@ int mm_fleet_job_done(mm_fleet *f, const mm_fleet_job *j, mm_result *r, char **s
     if (scan_id)
         *scan_id = NULL;
     char *json = NULL;
-    mm_report_opts ro;
-    mm_report_opts_init(&ro);
-    int rc = mm_report_json_string(&json, r, &ro);
+    int rc = fleet_report_json(r, &json);
     if (rc)
         return rc;
     fleet_scan_facts sf;
