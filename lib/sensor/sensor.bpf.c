@@ -302,17 +302,27 @@ static __always_inline bool walk_path(char *buf, __u16 *len, const struct path *
     return done && off <= MM_PATH_SIZE;
 }
 
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+/* A record of kind about task t (its process and thread ids), or NULL for
+ * the agent itself or when no scratch record is free. */
+static __always_inline struct mm_brec *task_rec(struct task_struct *t, __u16 kind)
 {
-    __u32 tgid = BPF_CORE_READ(p, tgid);
+    __u32 tgid = BPF_CORE_READ(t, tgid);
     if (tgid == self_tgid)
         return 0;
-    struct mm_brec *r = get_rec(MM_REC_EXEC);
+    struct mm_brec *r = get_rec(kind);
     if (!r)
         return 0;
     r->pid = tgid;
-    r->tid = BPF_CORE_READ(p, pid);
+    r->tid = BPF_CORE_READ(t, pid);
+    return r;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+    struct mm_brec *r = task_rec(p, MM_REC_EXEC);
+    if (!r)
+        return 0;
     fill_task(r, p);
     const char *fn = BPF_CORE_READ(bprm, filename);
     long n = bpf_probe_read_kernel_str(r->s1, sizeof r->s1, fn);
@@ -381,17 +391,12 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
     __u32 ctgid = BPF_CORE_READ(child, tgid);
     if (BPF_CORE_READ(child, pid) != ctgid)
         return 0;          /* a new thread, not a new process */
-    __u32 ptgid = BPF_CORE_READ(parent, tgid);
-    if (ptgid == self_tgid)
-        return 0;
-    struct mm_brec *r = get_rec(MM_REC_FORK);
+    struct mm_brec *r = task_rec(parent, MM_REC_FORK);
     if (!r)
         return 0;
-    r->pid = ptgid;
-    r->tid = BPF_CORE_READ(parent, pid);
     r->res = ctgid;
     r->vpid = task_vpid(child);
-    r->ppid = ptgid;
+    r->ppid = r->pid;
     emit(r);
     return 0;
 }
@@ -399,13 +404,11 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p)
 {
-    __u32 tgid = BPF_CORE_READ(p, tgid);
-    if (BPF_CORE_READ(p, pid) != tgid || tgid == self_tgid)
+    if (BPF_CORE_READ(p, pid) != BPF_CORE_READ(p, tgid))
         return 0;          /* only the thread group leader */
-    struct mm_brec *r = get_rec(MM_REC_EXIT);
+    struct mm_brec *r = task_rec(p, MM_REC_EXIT);
     if (!r)
         return 0;
-    r->pid = tgid;
     r->res = BPF_CORE_READ(p, exit_code);
     emit(r);
     return 0;
@@ -674,6 +677,21 @@ static __always_inline int handle_exit(struct enter_args *ap, long res, __u32 ki
     return 0;
 }
 
+/* The kind of syscall nr (sysconf) when it is traced and the caller is not
+ * the agent itself, else NULL. */
+static __always_inline __u32 *traced_sys(long nr)
+{
+    if (nr < 0 || nr >= MM_SYS_MAX)
+        return 0;
+    __u32 k = nr;
+    __u32 *kp = bpf_map_lookup_elem(&sysconf, &k);
+    if (!kp || !*kp)
+        return 0;
+    if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
+        return 0;
+    return kp;
+}
+
 SEC("raw_tp/sys_exit")
 int on_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -684,13 +702,8 @@ int on_sys_exit(struct bpf_raw_tracepoint_args *ctx)
      * per-thread map is needed (sys_enter is not even loaded) */
     struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
     long xnr = BPF_CORE_READ(regs, orig_ax);
-    if (xnr < 0 || xnr >= MM_SYS_MAX)
-        return 0;
-    __u32 k = xnr;
-    __u32 *kp = bpf_map_lookup_elem(&sysconf, &k);
-    if (!kp || !*kp)
-        return 0;
-    if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
+    __u32 *kp = traced_sys(xnr);
+    if (!kp)
         return 0;
     a.nr = xnr;
     a.args[0] = BPF_CORE_READ(regs, di);
@@ -724,13 +737,8 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit_btf, struct pt_regs *regs, long ret)
 {
     long xnr = regs->orig_ax;
-    if (xnr < 0 || xnr >= MM_SYS_MAX)
-        return 0;
-    __u32 k = xnr;
-    __u32 *kp = bpf_map_lookup_elem(&sysconf, &k);
-    if (!kp || !*kp)
-        return 0;
-    if ((bpf_get_current_pid_tgid() >> 32) == self_tgid)
+    __u32 *kp = traced_sys(xnr);
+    if (!kp)
         return 0;
     struct enter_args a;
     a.nr = xnr;
