@@ -342,9 +342,9 @@ int mm_fleet_sender_push(mm_fleet_sender *s, const char *json, size_t len)
 int mm_fleet_sender_inventory(mm_fleet_sender *s, const char *json, size_t len)
 {
     json_t *doc;
-    int rc = object_of("inventory", json, len, &doc);
-    if (rc)
-        return rc;
+    int err = object_of("inventory", json, len, &doc);
+    if (err)
+        return err;
     char id[64];
     snprintf(id, sizeof id, "%s-inv-%llu", s->boot, (unsigned long long)++s->next_id);
     json_object_set_new(doc, "host_id", json_string(s->o.host_id));
@@ -359,7 +359,7 @@ int mm_fleet_sender_inventory(mm_fleet_sender *s, const char *json, size_t len)
             spool_remove(s, i, false);
             s->st.inventories_replaced++;
         }
-    rc = spool_write(s, 0, true, body);
+    int rc = spool_write(s, 0, true, body);
     free(body);
     if (rc)
         return rc;
