@@ -117,6 +117,12 @@ size_t mm_capture_reader_warning_count(const mm_capture_reader *r);
 const char *mm_capture_reader_warning(const mm_capture_reader *r, size_t i);
 void mm_capture_reader_free(mm_capture_reader *r);
 
+/* Issue 20a: the members of the capture set at path (mm_capture_files),
+ * newest first, as a JSON array of {file, start, end (epoch seconds of the
+ * first and last event; the file's mtime when the events carry no time),
+ * size (bytes on disk), events}.  Each member is read whole.  Caller frees. */
+int mm_capture_list_json(char **out, const char *path);
+
 /* ---- replay over a capture (lib/runtime/replay.c) ----------------------------- */
 
 struct mm_replay;

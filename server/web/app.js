@@ -7,6 +7,7 @@ import { h, api, clear, state, errorBox } from './ui.js';
 import { overview, images, image, findings, registries } from './pages.js';
 import { runtime } from './runtime.js';
 import { hosts, host, settings } from './hosts.js';
+import { profiles, profile, captures } from './profiles.js';   // issue 20a
 
 const PAGES = [
   { id: 'overview', label: 'Overview', render: overview },
@@ -16,7 +17,7 @@ const PAGES = [
   { id: 'hosts', label: 'Hosts', render: hosts },
   { id: 'settings', label: 'Settings', render: settings, admin: true },
 ];
-const HIDDEN = { image, findings, host };
+const HIDDEN = { image, findings, host, profiles, profile, captures };
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
