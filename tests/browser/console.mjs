@@ -231,7 +231,7 @@ try {
     await shot('runtime-captures');
   });
 
-
+  await step('hosts: list, inventory "not collected" without the endpoint', async () => {
     await page.goto(base + '/#/hosts');
     await page.waitForSelector('table[aria-label=hosts] tbody tr a');
     await page.locator('table[aria-label=hosts] tbody a', { hasText: 'node-1' }).click();
