@@ -80,7 +80,8 @@ async function render() {
   const p = PAGES.find((x) => x.id === page);
   const fn = p ? p.render : Object.prototype.hasOwnProperty.call(HIDDEN, page) ? HIDDEN[page] : null;
   for (const a of nav.querySelectorAll('a')) {
-    if (a.dataset.page === page) a.setAttribute('aria-current', 'page');
+    // issue 20a: the profiles and captures views are part of Runtime
+    if (a.dataset.page === page || (a.dataset.page === 'runtime' && ['profiles', 'profile', 'captures'].includes(page))) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
   if (current && current.stop) current.stop();

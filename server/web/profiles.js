@@ -88,8 +88,9 @@ export async function profile(main, params) {
   try { p = await api('/api/v1/profiles/' + encodeURIComponent(id)); } catch (e) { main.append(errorBox(e)); return; }
   const im = ((p.doc || {}).images || [])[0] || {};
   const stateBox = h('span', { id: 'profile-state' }, p.state);
+  const byBox = h('span', { id: 'profile-enforced-by' }, p.enforced_by ? p.enforced_by + ' at ' + when(p.enforced_at) : '-');
   main.append(kv([['Host', p.host_id], ['Image', p.image], ['State', stateBox],
-    ['Enforced by', p.enforced_by ? p.enforced_by + ' at ' + when(p.enforced_at) : '-'],
+    ['Enforced by', byBox],
     ['Learned', period(p)], ['Received', when(p.received)], ['Priority of deviations', im.priority || 'Warning'],
     ['Action on deviation', actionText(im.action)], ['Drift alerts', String(p.drift)]]));
   main.append(h('p', {}, h('a', { href: '/api/v1/profiles/' + encodeURIComponent(id), target: '_blank', rel: 'noopener' }, 'the profile as JSON'), ' \u00b7 ',
@@ -112,6 +113,8 @@ export async function profile(main, params) {
       try {
         const r = await api('/api/v1/profiles/' + encodeURIComponent(id) + '/enforce', { method: 'POST', body: { confirm: true } });
         stateBox.textContent = r.state;
+        byBox.textContent = r.enforced_by + ' at ' + when(r.enforced_at);
+        btn.textContent = 'Enforced (enforce again)';
         msg.textContent = 'enforced by ' + r.enforced_by + (r.replaced ? ' (the earlier enforced profile went back to learned)' : '');
       } catch (e) { msg.textContent = 'failed: ' + e.message; }
       btn.disabled = false;
