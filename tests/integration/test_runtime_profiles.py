@@ -18,6 +18,8 @@
 4. A real agent with --server-profiles replays a deviating capture: it
    fetches the enforced profile, raises exactly the three deviations, and
    they come back as the profile's drift.
+5. The server away while an agent learns: the profile and the capture list
+   wait in the spool and are delivered when it is back.
 Each store: SQLite; PostgreSQL too when it is installed.
 """
 import json
@@ -247,8 +249,43 @@ def agent_enforced(c):
     check("--server-profiles:" in r.stderr, r.stderr)
 
 
+def spool_while_down(c):
+    """The server away while the agent learns: the profile and the capture
+    list wait in the spool and go when it is back."""
+    import time
+    s = c.srv
+    base = os.path.join(c.tmp, "base2.jsonl")
+    workload(base, False)
+    tok = s.token("agent", "ag-s", host="node-s")
+    spool = os.path.join(c.tmp, "sp6")
+    s.stop()
+    ag = subprocess.Popen([srvkit.MAMORI, "agent", "--source", "replay:" + base, "--learn", "1m",
+                           "--profile-out", os.path.join(c.tmp, "down.yaml"), "--capture",
+                           os.path.join(c.tmp, "down.zst")] + agent_args(c, tok, "node-s", spool),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        end = time.time() + 30
+        while time.time() < end and not (os.path.isdir(spool) and
+                                         any(f.endswith(".prof") for f in os.listdir(spool))):
+            time.sleep(0.1)
+        waiting = sorted(f.rsplit(".", 1)[1] for f in os.listdir(spool)
+                         if f.endswith((".prof", ".cap")))
+        eq(waiting, ["cap", "prof"], "waiting in the spool")
+    finally:
+        s.start()
+    _, err = ag.communicate(timeout=90)
+    err = err.decode()
+    eq(ag.returncode, 0, "agent: " + err)
+    check("profiles: 1 sent, capture lists: 1 sent" in err, err)
+    st, v, _ = s.req("GET", "/api/v1/profiles", c.viewer, params={"host": "node-s"})
+    eq([x["image"] for x in v["items"]], ["shop/api:1.4"], "profile after the outage")
+    st, v, _ = s.req("GET", "/api/v1/captures", c.viewer, params={"host": "node-s"})
+    eq([x["events"] for x in v["items"]], [4], "capture list after the outage")
+    check(not [f for f in os.listdir(spool) if f.endswith((".prof", ".cap"))], "spool drained")
+
+
 def run_suite(suite, label, state, db=None):
-    names = ["learn-upload", "api-rules", "enforce", "agent-enforced"]
+    names = ["learn-upload", "api-rules", "enforce", "agent-enforced", "spool-while-down"]
     srv = None
     try:
         srv = Server(state, db=db)
@@ -259,7 +296,8 @@ def run_suite(suite, label, state, db=None):
         c.operator = srv.token("operator", "ops")
         c.viewer = srv.token("viewer", "eyes")
         c.agent = srv.token("agent", "ag-p", host="node-p")
-        for n, fn in zip(names, [learn_upload, api_rules, enforce, agent_enforced]):
+        for n, fn in zip(names, [learn_upload, api_rules, enforce, agent_enforced,
+                                 spool_while_down]):
             suite.case("profiles-%s-%s" % (label, n), fn, c)
     finally:
         if srv:
