@@ -222,7 +222,7 @@ int cli_agent_forward(int fd, const cli_forward *fw, const cli_agent_inv *inv,
         fprintf(stderr, "%s agent: server: %llu alerts: %llu stored, %llu duplicates ignored,"
                 " %llu dropped (spool full), %llu waiting; inventory: %llu sent, %llu waiting,"
                 " %llu replaced by a newer one, %llu refused; profiles: %llu sent, capture lists:"
-                " %llu sent, %llu refused; %llu failed requests\n", prog,
+                " %llu sent, capture files: %llu sent, %llu refused; %llu failed requests\n", prog,
                 (unsigned long long)st.pushed, (unsigned long long)st.accepted,
                 (unsigned long long)st.duplicates, (unsigned long long)st.dropped,
                 (unsigned long long)(st.spooled + st.pending),
@@ -230,7 +230,8 @@ int cli_agent_forward(int fd, const cli_forward *fw, const cli_agent_inv *inv,
                 (unsigned long long)st.inventories_waiting,
                 (unsigned long long)st.inventories_replaced,
                 (unsigned long long)st.inventories_refused, (unsigned long long)st.profiles_sent,
-                (unsigned long long)st.captures_sent, (unsigned long long)st.uploads_refused,
+                (unsigned long long)st.captures_sent, (unsigned long long)st.capture_files_sent,
+                (unsigned long long)st.uploads_refused,
                 (unsigned long long)st.failures);
     cli_agent_rt_free(rt);
     mm_fleet_sender_free(f.s);

@@ -110,24 +110,62 @@ static void profile_tick(cli_agent_rt *rt, mm_fleet_sender *s, bool quiet)
         fprintf(stderr, "%s agent: profile %s sent to the server\n", prog, rt->profile_out);
 }
 
+/* --capture-upload-max: the files themselves, each once, when they are
+ * complete (rotated away, or all of them when the agent is done) */
+static void capture_files(cli_agent_rt *rt, mm_fleet_sender *s, const mm_capture_member *v,
+                          size_t n, bool final)
+{
+    for (size_t i = 0; i < n; i++) {
+        if ((v[i].live && !final) || v[i].size == 0)
+            continue;
+        char key[64];
+        snprintf(key, sizeof key, "%lld-%lld-%llu", (long long)v[i].start, (long long)v[i].end,
+                 (unsigned long long)v[i].size);
+        bool done = false;
+        for (size_t k = 0; k < rt->nsent && !done; k++)
+            done = !strcmp(rt->sent[k], key);
+        if (done)
+            continue;
+        if (v[i].size > rt->capture_upload_max) {
+            fprintf(stderr, "%s agent: capture %s not sent: %llu bytes, over"
+                    " --capture-upload-max\n", prog, v[i].path, (unsigned long long)v[i].size);
+        } else if (mm_fleet_sender_capture_file(s, v[i].path, v[i].start, v[i].end, v[i].events,
+                                                rt->capture_upload_max) != 0) {
+            fprintf(stderr, "%s agent: capture %s: %s\n", prog, v[i].path, mm_error_last());
+            continue;   /* tried again next time */
+        }
+        if (rt->nsent == sizeof rt->sent / sizeof rt->sent[0]) {   /* the oldest key goes */
+            memmove(rt->sent, rt->sent + 1, (rt->nsent - 1) * sizeof rt->sent[0]);
+            rt->nsent--;
+        }
+        snprintf(rt->sent[rt->nsent++], sizeof rt->sent[0], "%s", key);
+    }
+}
+
 /* The capture list, when it changed. */
-static void capture_tick(cli_agent_rt *rt, mm_fleet_sender *s)
+static void capture_tick(cli_agent_rt *rt, mm_fleet_sender *s, bool final)
 {
     if (!rt->capture)
         return;
+    mm_capture_member *v = NULL;
+    size_t n = 0;
     char *json = NULL;
-    if (mm_capture_list_json(&json, rt->capture) != 0) {
+    if (mm_capture_members(&v, &n, rt->capture) != 0 || !(json = mm_capture_members_json(v, n))) {
         fprintf(stderr, "%s agent: capture list: %s\n", prog, mm_error_last());
+        mm_capture_members_free(v, n);
         return;
     }
-    if (rt->cap_last && !strcmp(rt->cap_last, json)) {
-        free(json);
-        return;
+    if (!rt->cap_last || strcmp(rt->cap_last, json)) {
+        if (mm_fleet_sender_captures(s, json, strlen(json)) != 0)
+            fprintf(stderr, "%s agent: capture list: %s\n", prog, mm_error_last());
+        free(rt->cap_last);
+        rt->cap_last = json;
+        json = NULL;
     }
-    if (mm_fleet_sender_captures(s, json, strlen(json)) != 0)
-        fprintf(stderr, "%s agent: capture list: %s\n", prog, mm_error_last());
-    free(rt->cap_last);
-    rt->cap_last = json;
+    free(json);
+    if (rt->capture_upload_max)
+        capture_files(rt, s, v, n, final);
+    mm_capture_members_free(v, n);
 }
 
 void cli_agent_rt_tick(cli_agent_rt *rt, const cli_forward *fw, mm_fleet_sender *s,
@@ -135,7 +173,7 @@ void cli_agent_rt_tick(cli_agent_rt *rt, const cli_forward *fw, mm_fleet_sender 
 {
     profile_tick(rt, s, fw->quiet);
     if (final || now >= rt->next_cap) {
-        capture_tick(rt, s);
+        capture_tick(rt, s, final);
         rt->next_cap = now + (rt->capture_interval > 0 ? rt->capture_interval : 60);
     }
     if (rt->enforced && !final && now >= rt->next_fetch) {

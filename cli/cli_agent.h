@@ -25,10 +25,14 @@ typedef struct cli_agent_rt {
     const char *enforced;         /* --server-profiles: fetched into this file */
     double profile_interval;      /* seconds between fetches */
     double capture_interval;      /* seconds between capture lists (60) */
+    uint64_t capture_upload_max;  /* --capture-upload-max: files up to this size are
+                                     sent themselves; 0 = none */
     /* state */
     struct timespec prof_mtime;
     int64_t prof_size;
     char *cap_last;
+    char sent[256][64];           /* capture files sent: "start-end-size" */
+    size_t nsent;
     double next_cap, next_fetch;
 } cli_agent_rt;
 #define CLI_AGENT_PROFILE_INTERVAL 30

@@ -129,6 +129,9 @@ static void agent_usage(FILE *f)
 "                       (docs/api.md), spooled to DIR while it is away; also the\n"
 "                       profile learned (--profile-out) and the list of the captures\n"
 "                       kept (--capture)\n"
+"  --capture-upload-max SZ  with --capture and --mamori-server: also send the capture\n"
+"                       files themselves (each once, when complete) up to SZ bytes\n"
+"                       (at most 16M; default: only their list)\n"
 "  --server-profiles    check events against the profiles enforced for this host on\n"
 "                       `mamori server` (fetched at start and every --profile-interval\n"
 "                       S, default 30; docs/profiles.md)\n"
@@ -169,7 +172,7 @@ enum {
     O_STRICT = 1500,
     O_NODE = 1600, O_IN_CLUSTER, O_K8S_SERVER, O_SA_DIR, O_KUBECONFIG, O_CONTEXT, O_EFFECT,
     O_MM_SERVER = 1610, O_TOKEN, O_HOST_ID, O_SERVER_CA, O_SPOOL, O_SERVER_FP,
-    O_SERVER_PROFILES = 1620, O_PROFILE_INTERVAL,
+    O_SERVER_PROFILES = 1620, O_PROFILE_INTERVAL, O_CAP_UPLOAD,
     O_INV_INTERVAL = 1700, O_INV_WTMP, O_INV_BTMP, O_INV_ROOT, O_INV_DOCKER, O_INV_NO_DOCKER,
     O_INV_PODMAN_ROOT, O_INV_PODMAN_RUNROOT, O_INV_NO_PODMAN, O_INV_NO_DISK,
 };
@@ -205,6 +208,7 @@ static const struct option agent_longopts[] = {
     {"server-fingerprint", required_argument, NULL, O_SERVER_FP},
     {"server-profiles", no_argument, NULL, O_SERVER_PROFILES},
     {"profile-interval", required_argument, NULL, O_PROFILE_INTERVAL},
+    {"capture-upload-max", required_argument, NULL, O_CAP_UPLOAD},
     {"inventory-interval", required_argument, NULL, O_INV_INTERVAL},
     {"inventory-wtmp", required_argument, NULL, O_INV_WTMP},
     {"inventory-btmp", required_argument, NULL, O_INV_BTMP},
@@ -296,6 +300,11 @@ static int opt_fleet(agent_args *a, int c, const char *arg)
     case O_SPOOL: a->fw.spool = arg; return 1;
     case O_SERVER_FP: a->fw.fingerprint = arg; return 1;
     case O_SERVER_PROFILES: a->server_profiles = true; return 1;
+    case O_CAP_UPLOAD:
+        if (cli_parse_size(arg, &a->rt.capture_upload_max) < 0 ||
+            a->rt.capture_upload_max > (16u << 20))
+            return opt_error("--capture-upload-max: want a size up to 16M");
+        return 1;
     case O_PROFILE_INTERVAL: {
         char *e;
         double v = strtod(arg, &e);
@@ -356,6 +365,8 @@ static int parse_args(agent_args *a, int argc, char **argv)
         return opt_error("--learn needs --profile-out (and not --profile)");
     if (a->fw.server && a->output && strcmp(a->output, "json"))
         return opt_error("--mamori-server takes the alerts; no --output with it");
+    if (a->rt.capture_upload_max && (!a->fw.server || !a->capture))
+        return opt_error("--capture-upload-max needs --capture and --mamori-server");
     if (a->server_profiles && (!a->fw.server || !a->fw.spool || a->profile || a->learn_secs >= 0))
         return opt_error("--server-profiles needs --mamori-server and --spool (and not"
                          " --profile or --learn)");

@@ -118,10 +118,22 @@ const char *mm_capture_reader_warning(const mm_capture_reader *r, size_t i);
 void mm_capture_reader_free(mm_capture_reader *r);
 
 /* Issue 20a: the members of the capture set at path (mm_capture_files),
- * newest first, as a JSON array of {file, start, end (epoch seconds of the
- * first and last event; the file's mtime when the events carry no time),
- * size (bytes on disk), events}.  Each member is read whole.  Caller frees. */
+ * newest first: start and end are the epoch seconds of the first and last
+ * event (the file's mtime when the events carry no time), size the bytes
+ * on disk, live the file still written (path itself).  Each member is read
+ * whole; at most 1000. */
+typedef struct mm_capture_member {
+    char *path;
+    int64_t start, end;
+    uint64_t size, events;
+    bool live;
+} mm_capture_member;
+int mm_capture_members(mm_capture_member **out, size_t *n, const char *path);
+void mm_capture_members_free(mm_capture_member *v, size_t n);
+/* The same as a JSON array of {file, start, end, size, events}: of the
+ * set at path, or of members already read.  Caller frees. */
 int mm_capture_list_json(char **out, const char *path);
+char *mm_capture_members_json(const mm_capture_member *v, size_t n);
 
 /* ---- replay over a capture (lib/runtime/replay.c) ----------------------------- */
 

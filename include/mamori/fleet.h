@@ -164,7 +164,7 @@ typedef struct mm_fleet_sender_stats {
     uint64_t inventories_replaced;  /* replaced in the spool by a newer one */
     uint64_t inventories_refused;   /* refused as malformed or too large (4xx) */
     /* runtime profiles and capture lists (issue 20a) */
-    uint64_t profiles_sent, captures_sent;
+    uint64_t profiles_sent, captures_sent, capture_files_sent;
     uint64_t uploads_refused;       /* profiles or capture lists refused (4xx) */
 } mm_fleet_sender_stats;
 
@@ -194,6 +194,11 @@ int mm_fleet_sender_inventory(mm_fleet_sender *s, const char *json, size_t len);
  * waiting.  Refused ones (4xx) are counted in uploads_refused and dropped. */
 int mm_fleet_sender_profile(mm_fleet_sender *s, const char *json, size_t len);
 int mm_fleet_sender_captures(mm_fleet_sender *s, const char *json, size_t len);
+/* One capture file itself (its bytes, at most max_size: MM_ELIMIT beyond)
+ * for POST /api/v1/captures/file, with the member's first and last event
+ * time and event count (mm_capture_members); through the spool. */
+int mm_fleet_sender_capture_file(mm_fleet_sender *s, const char *path, int64_t start,
+                                 int64_t end, uint64_t events, uint64_t max_size);
 /* The profiles enforced for the token's host (GET /api/v1/agent/profiles):
  * one profile document (JSON, no image when none is enforced) for
  * mm_profile_load_string.  MM_EAUTH when the token is refused. */

@@ -73,6 +73,8 @@ static const route routes[] = {
     {"GET", "/api/v1/agent/profiles", false, ROLE_ADMIN | ROLE_AGENT, route_agent_profiles},
     {"POST", "/api/v1/captures", false, ROLE_ADMIN | ROLE_AGENT, route_captures_ingest},
     {"GET", "/api/v1/captures", false, READERS, route_captures_list},
+    {"POST", "/api/v1/captures/file", false, ROLE_ADMIN | ROLE_AGENT, route_capture_file_ingest},
+    {"GET", "/api/v1/captures/", true, READERS, route_capture_file_get},
 };
 
 static bool state_changing(const char *m)

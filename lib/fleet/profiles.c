@@ -37,7 +37,7 @@ static bool num_col(const char *c)
 {
     static const char *const nums[] = {"seq", "learned_start", "learned_end", "received",
                                        "enforced_at", "start_ts", "end_ts", "size", "events",
-                                       "alerts", "ts"};
+                                       "alerts", "ts", "stored"};
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
         if (!strcmp(c, nums[i]))
             return true;
@@ -443,7 +443,10 @@ void route_captures_list(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
     char *sql = mm_xasprintf("SELECT c.seq, c.host_id, c.file, c.start_ts, c.end_ts, c.size,"
                              " c.events, c.received, (SELECT COUNT(*) FROM events e WHERE"
                              " e.host_id = c.host_id AND e.ts >= c.start_ts AND e.ts <= c.end_ts)"
-                             " AS alerts FROM runtime_captures c%s ORDER BY c.host_id,"
+                             " AS alerts, (SELECT f.seq FROM runtime_capture_files f WHERE"
+                             " f.host_id = c.host_id AND f.start_ts = c.start_ts AND"
+                             " f.end_ts = c.end_ts AND f.size = c.size) AS stored"
+                             " FROM runtime_captures c%s ORDER BY c.host_id,"
                              " c.start_ts DESC LIMIT %d", host && *host ? " WHERE c.host_id = $1"
                              : "", MAX_LIST);
     fdb_lock(f->db);
@@ -458,4 +461,120 @@ void route_captures_list(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
     json_t *j = json_object();
     json_object_set_new(j, "items", r.items);
     mm_http_resp_json(resp, 200, j);
+}
+
+void route_capture_file_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
+                               mm_http_resp *resp)
+{
+    fleet_capture_file c;
+    int rc = fleet_capture_file_parse(rq->body, rq->body_len, &c);
+    if (rc) {
+        mm_http_resp_error(resp, rc == MM_ELIMIT ? 413 : 400, "%s", mm_error_last());
+        return;
+    }
+    if (!agent_for(fc, c.host_id, resp, "capture file")) {
+        fleet_capture_file_free(&c);
+        return;
+    }
+    char now[24], s[24], e[24], sz[24], ev[24], keep[16];
+    snprintf(now, sizeof now, "%lld", (long long)fleet_now());
+    snprintf(s, sizeof s, "%lld", (long long)c.m.start);
+    snprintf(e, sizeof e, "%lld", (long long)c.m.end);
+    snprintf(sz, sizeof sz, "%lld", (long long)c.m.size);
+    snprintf(ev, sizeof ev, "%lld", (long long)c.m.events);
+    snprintf(keep, sizeof keep, "%d", FLEET_CAPTURE_FILES_KEPT);
+    const char *p[] = {c.host_id, c.m.file, s, e, sz, ev, now, c.b64};
+    const char *k[] = {c.host_id, keep};
+    fdb_lock(f->db);
+    rc = fdb_exec(f->db, "BEGIN", 0, NULL, NULL);
+    /* the same file again (a resend, or renamed by a rotation) is one row */
+    if (rc == 0)
+        rc = fdb_exec(f->db, "INSERT INTO runtime_capture_files (host_id, name, start_ts, end_ts,"
+                      " size, events, received, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                      " ON CONFLICT (host_id, start_ts, end_ts, size) DO UPDATE SET"
+                      " name = excluded.name, received = excluded.received", 8, p, NULL);
+    if (rc == 0)   /* the newest ones of the host are kept */
+        rc = fdb_exec(f->db, "DELETE FROM runtime_capture_files WHERE host_id = $1 AND seq NOT IN"
+                      " (SELECT seq FROM runtime_capture_files WHERE host_id = $1"
+                      " ORDER BY seq DESC LIMIT $2)", 2, k, NULL);
+    if (rc == 0)
+        rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
+    char *msg;
+    if (rollback(f, rc, &msg)) {
+        mm_http_resp_error(resp, 503, "store: %s", msg);
+        free(msg);
+    } else {
+        snprintf(fc->detail, sizeof fc->detail, "capture file of host %s: %lld bytes, %lld events",
+                 c.host_id, (long long)c.m.size, (long long)c.m.events);
+        json_t *j = json_object();
+        json_object_set_new(j, "stored", json_true());
+        json_object_set_new(j, "size", json_integer(c.m.size));
+        mm_http_resp_json(resp, 200, j);
+    }
+    fleet_capture_file_free(&c);
+}
+
+typedef struct cfile {
+    char *host, *b64;
+    int64_t start;
+} cfile;
+
+static int cfile_row(void *ud, int n, const char *const *v, const char *const *names)
+{
+    (void)names;
+    cfile *c = ud;
+    if (n >= 3 && v[0] && v[2] && !c->b64) {
+        c->host = mm_xstrdup(v[0]);
+        c->start = v[1] ? strtoll(v[1], NULL, 10) : 0;
+        c->b64 = mm_xstrdup(v[2]);
+    }
+    return 0;
+}
+
+void route_capture_file_get(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
+                            mm_http_resp *resp)
+{
+    (void)fc;
+    /* /api/v1/captures/{seq}/file */
+    const char *rest = rq->path + strlen("/api/v1/captures/");
+    char *end;
+    long long seq = strtoll(rest, &end, 10);
+    if (end == rest || seq <= 0 || strcmp(end, "/file") != 0) {
+        mm_http_resp_error(resp, 404, "no such endpoint: %s", rq->path);
+        return;
+    }
+    char sq[24];
+    snprintf(sq, sizeof sq, "%lld", seq);
+    const char *p[] = {sq};
+    cfile c = {0};
+    fdb_lock(f->db);
+    int rc = fdb_query(f->db, "SELECT host_id, start_ts, data FROM runtime_capture_files"
+                       " WHERE seq = $1", 1, p, cfile_row, &c);
+    fdb_unlock(f->db);
+    unsigned char *data = NULL;
+    size_t n = 0;
+    if (rc)
+        store_error(resp);
+    else if (!c.b64)
+        mm_http_resp_error(resp, 404, "no stored capture file %lld", seq);
+    else if (mm_base64_decode(&data, &n, c.b64, strlen(c.b64), 0) != 0)
+        mm_http_resp_error(resp, 500, "stored capture file %lld: %s", seq, mm_error_last());
+    else {
+        char cd[256];
+        /* host ids are [A-Za-z0-9._:-]: safe in the header */
+        snprintf(cd, sizeof cd, "attachment; filename=\"capture-%s-%lld.zst\"", c.host,
+                 (long long)c.start);
+        mm_http_resp_header(resp, "Content-Disposition", cd);
+        /* binary (zstd): the body as it is, not through mm_http_resp_text,
+         * which copies up to the first NUL */
+        free(resp->body);
+        resp->status = 200;
+        resp->content_type = "application/octet-stream";
+        resp->body = (char *)data;
+        resp->body_len = n;
+        data = NULL;
+    }
+    free(data);
+    free(c.host);
+    free(c.b64);
 }

@@ -12,6 +12,8 @@
 #define FLEET_PROFILE_MAX_IMAGES 4096
 #define FLEET_PROFILE_MAX_ENTRIES 200000
 #define FLEET_CAPTURE_MAX 1000
+#define FLEET_CAPTURE_FILE_MAX (16u << 20)   /* one capture file's bytes */
+#define FLEET_CAPTURE_FILES_KEPT 20          /* capture files kept per host */
 
 /* One image of an uploaded profile, as the document stored for it. */
 typedef struct fleet_profile_image {
@@ -45,6 +47,19 @@ typedef struct fleet_capture_list {
  * FLEET_CAPTURE_MAX): MM_EFORMAT/MM_ELIMIT naming the field. */
 int fleet_capture_list_parse(const char *body, size_t len, fleet_capture_list *out);
 void fleet_capture_list_free(fleet_capture_list *c);
+
+/* {host_id, file, start, end, size, events, data: base64 of the file}:
+ * the decoded bytes into *data (size of them, checked). */
+typedef struct fleet_capture_file {
+    char *host_id;
+    fleet_capture_meta m;
+    unsigned char *data;
+    char *b64;      /* the data as sent (stored as it is) */
+} fleet_capture_file;
+int fleet_capture_file_parse(const char *body, size_t len, fleet_capture_file *out);
+void fleet_capture_file_free(fleet_capture_file *c);
+void route_capture_file_ingest(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_resp *);
+void route_capture_file_get(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_resp *);
 
 void route_profiles_ingest(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_resp *);
 void route_profiles_list(mm_fleet *, fleet_ctx *, const mm_http_req *, mm_http_resp *);

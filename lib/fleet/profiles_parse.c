@@ -339,3 +339,75 @@ int fleet_capture_list_parse(const char *body, size_t len, fleet_capture_list *o
         fleet_capture_list_free(out);
     return rc;
 }
+
+void fleet_capture_file_free(fleet_capture_file *c)
+{
+    free(c->host_id);
+    free(c->m.file);
+    free(c->data);
+    free(c->b64);
+    memset(c, 0, sizeof *c);
+}
+
+int fleet_capture_file_parse(const char *body, size_t len, fleet_capture_file *out)
+{
+    memset(out, 0, sizeof *out);
+    if (len > FLEET_CAPTURE_FILE_MAX / 3 * 4 + 65536)
+        return mm_error_set(MM_ELIMIT, "body: larger than a %u-byte capture file",
+                            FLEET_CAPTURE_FILE_MAX);
+    json_error_t je;
+    json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    if (!doc)
+        return mm_error_set(MM_EFORMAT, "body: not JSON: %s at offset %d", je.text, je.position);
+    json_t *h = json_object_get(doc, "host_id"), *d = json_object_get(doc, "data");
+    int rc = 0;
+    if (!json_is_object(doc))
+        rc = mm_error_set(MM_EFORMAT, "body: not a JSON object");
+    else if (!json_is_string(h) || !fleet_id_valid(json_string_value(h)))
+        rc = mm_error_set(MM_EFORMAT, "host_id: required, 1 to %d of A-Z a-z 0-9 . _ : -",
+                          FLEET_MAX_ID);
+    else if (!json_is_string(d))
+        rc = mm_error_set(MM_EFORMAT, "data: required, the file in base64");
+    const char *k;
+    json_t *v;
+    if (rc == 0)
+        json_object_foreach(doc, k, v) {
+            if (rc)
+                break;
+            if (!strcmp(k, "file"))
+                rc = str_ok(v, MAX_STR, "capture", k);
+            else if (!strcmp(k, "start") || !strcmp(k, "end"))
+                rc = int_ok(v, 100000000000LL, "capture", k);
+            else if (!strcmp(k, "size"))
+                rc = int_ok(v, FLEET_CAPTURE_FILE_MAX, "capture", k);
+            else if (!strcmp(k, "events"))
+                rc = int_ok(v, (json_int_t)1 << 53, "capture", k);
+            else if (strcmp(k, "host_id") && strcmp(k, "data"))
+                rc = mm_error_set(MM_EFORMAT, "capture: unknown key '%.64s'", k);
+        }
+    json_t *file = json_object_get(doc, "file"), *size = json_object_get(doc, "size");
+    if (rc == 0 && (!json_is_string(file) || !json_string_length(file)))
+        rc = mm_error_set(MM_EFORMAT, "capture.file: required");
+    if (rc == 0 && !json_is_integer(size))
+        rc = mm_error_set(MM_EFORMAT, "capture.size: required");
+    size_t n = 0;
+    if (rc == 0 && (rc = mm_base64_decode(&out->data, &n, json_string_value(d),
+                                          json_string_length(d), 0)) != 0)
+        rc = mm_error_wrap(MM_EFORMAT, "data: ");
+    if (rc == 0 && n != (size_t)json_integer_value(size))
+        rc = mm_error_set(MM_EFORMAT, "data: %zu bytes, but size says %lld", n,
+                          (long long)json_integer_value(size));
+    if (rc == 0) {
+        out->host_id = mm_xstrdup(json_string_value(h));
+        out->m.file = mm_xstrdup(json_string_value(file));
+        out->m.start = json_integer_value(json_object_get(doc, "start"));
+        out->m.end = json_integer_value(json_object_get(doc, "end"));
+        out->m.size = (int64_t)n;
+        out->m.events = json_integer_value(json_object_get(doc, "events"));
+        out->b64 = mm_xstrdup(json_string_value(d));
+    }
+    json_decref(doc);
+    if (rc)
+        fleet_capture_file_free(out);
+    return rc;
+}

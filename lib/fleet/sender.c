@@ -24,13 +24,15 @@
 #include <jansson.h>
 
 #include "fleet/client.h"
+#include "util/json.h"
 
 /* what a spooled file holds (issue 20a adds profiles and capture lists) */
-enum { SP_BATCH = 0, SP_INV, SP_PROF, SP_CAP };
-static const char *const sp_ext[] = {"batch", "inv", "prof", "cap"};
+enum { SP_BATCH = 0, SP_INV, SP_PROF, SP_CAP, SP_CAPF, SP__N };
+static const char *const sp_ext[] = {"batch", "inv", "prof", "cap", "capf"};
 static const char *const sp_path[] = {"/api/v1/events", "/api/v1/inventory", "/api/v1/profiles",
-                                      "/api/v1/captures"};
-static const char *const sp_what[] = {"events", "inventory", "profile", "captures"};
+                                      "/api/v1/captures", "/api/v1/captures/file"};
+static const char *const sp_what[] = {"events", "inventory", "profile", "captures",
+                                      "capture file"};
 
 typedef struct spooled {
     uint64_t seq;
@@ -117,7 +119,7 @@ static int spool_load(mm_fleet_sender *s)
         char tail[16];
         if (sscanf(e->d_name, "%16llu-%u.%15s", &seq, &count, tail) == 3) {
             int kind = -1;
-            for (int k = 0; k < 4; k++)
+            for (int k = 0; k < SP__N; k++)
                 if (strcmp(tail, sp_ext[k]) == 0)
                     kind = k;
             if (kind >= 0)
@@ -244,6 +246,8 @@ static int deliver(mm_fleet_sender *s, int inv, const char *body, size_t len)
         s->st.profiles_sent++;
     } else if (rc == 0 && status == 200 && inv == SP_CAP) {
         s->st.captures_sent++;
+    } else if (rc == 0 && status == 200 && inv == SP_CAPF) {
+        s->st.capture_files_sent++;
     } else if (rc == 0 && status == 200) {
         json_t *j = json_loadb(reply.data ? reply.data : "", reply.len, 0, NULL);
         s->st.accepted += (uint64_t)json_integer_value(json_object_get(j, "accepted"));
@@ -416,6 +420,34 @@ int mm_fleet_sender_profile(mm_fleet_sender *s, const char *json, size_t len)
 int mm_fleet_sender_captures(mm_fleet_sender *s, const char *json, size_t len)
 {
     return sender_upload(s, SP_CAP, "captures", json, len);
+}
+
+int mm_fleet_sender_capture_file(mm_fleet_sender *s, const char *path, int64_t start,
+                                 int64_t end, uint64_t events, uint64_t max_size)
+{
+    char *data = NULL;
+    size_t len = 0;
+    int rc = mm_file_read(path, max_size, &data, &len);
+    if (rc)
+        return rc;
+    char *b64 = mm_base64_encode(data, len);
+    free(data);
+    json_t *body = json_object();
+    json_object_set_new(body, "host_id", json_string(s->o.host_id));
+    json_object_set_new(body, "file", mm_json_str(path));
+    json_object_set_new(body, "start", json_integer(start));
+    json_object_set_new(body, "end", json_integer(end));
+    json_object_set_new(body, "size", json_integer((json_int_t)len));
+    json_object_set_new(body, "events", json_integer((json_int_t)events));
+    json_object_set_new(body, "data", json_string(b64));
+    free(b64);
+    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(body);
+    if (!text)
+        return mm_error_set(MM_EFORMAT, "%s: cannot be serialised", path);
+    rc = spool_write(s, 0, SP_CAPF, text);
+    free(text);
+    return rc ? rc : pump(s);
 }
 
 int mm_fleet_sender_flush(mm_fleet_sender *s, double wait_s)

@@ -117,7 +117,12 @@ static const char *const migrations[] = {
     "CREATE TABLE runtime_captures (seq @SERIAL@, host_id TEXT NOT NULL, file TEXT NOT NULL,"
     " start_ts BIGINT NOT NULL DEFAULT 0, end_ts BIGINT NOT NULL DEFAULT 0,"
     " size BIGINT NOT NULL, events BIGINT NOT NULL, received BIGINT NOT NULL,"
-    " UNIQUE (host_id, file));",
+    " UNIQUE (host_id, file));"
+    /* capture files an agent sent (base64, capped; the newest per host) */
+    "CREATE TABLE runtime_capture_files (seq @SERIAL@, host_id TEXT NOT NULL,"
+    " name TEXT NOT NULL, start_ts BIGINT NOT NULL, end_ts BIGINT NOT NULL,"
+    " size BIGINT NOT NULL, events BIGINT NOT NULL, received BIGINT NOT NULL,"
+    " data TEXT NOT NULL, UNIQUE (host_id, start_ts, end_ts, size));",
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

@@ -15,6 +15,7 @@
 
 #include "mamori/capture.h"
 #include "util/util.h"
+#include "util/json.h"
 
 #define MAX_MEMBERS 1000
 
@@ -28,11 +29,11 @@ static int64_t line_time(const char *line, size_t len)
     return v > 0 ? v : 0;
 }
 
-static json_t *member_info(const char *path)
+static bool member_info(mm_capture_member *m, const char *path)
 {
     struct stat st;
     if (stat(path, &st) != 0)
-        return NULL;
+        return false;
     mm_capture_reader *r = NULL;
     const char *paths[] = {path};
     uint64_t events = 0;
@@ -55,33 +56,71 @@ static json_t *member_info(const char *path)
         free(lastline);
     }
     mm_capture_reader_free(r);
-    json_t *o = json_object();
-    json_object_set_new(o, "file", json_string(path));
+    m->path = mm_xstrdup(path);
     /* without event times (a replayed test capture): the file's own time */
-    json_object_set_new(o, "start", json_integer(first ? first / 1000000000 : (json_int_t)st.st_mtime));
-    json_object_set_new(o, "end", json_integer(last ? last / 1000000000 : (json_int_t)st.st_mtime));
-    json_object_set_new(o, "size", json_integer((json_int_t)st.st_size));
-    json_object_set_new(o, "events", json_integer((json_int_t)events));
-    return o;
+    m->start = first ? first / 1000000000 : (int64_t)st.st_mtime;
+    m->end = last ? last / 1000000000 : (int64_t)st.st_mtime;
+    m->size = (uint64_t)st.st_size;
+    m->events = events;
+    return true;
 }
 
-int mm_capture_list_json(char **out, const char *path)
+void mm_capture_members_free(mm_capture_member *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i].path);
+    free(v);
+}
+
+int mm_capture_members(mm_capture_member **out, size_t *nout, const char *path)
 {
     *out = NULL;
+    *nout = 0;
     char **files = NULL;
     size_t n = 0;
     const char *paths[] = {path};
     int rc = mm_capture_files(&files, &n, paths, 1);
     if (rc)
         return rc;
-    json_t *a = json_array();
-    for (size_t i = n; i-- > 0 && json_array_size(a) < MAX_MEMBERS;) {   /* newest first */
-        json_t *o = member_info(files[i]);
-        if (o)
-            json_array_append_new(a, o);
-    }
+    mm_capture_member *v = mm_xcalloc(n ? n : 1, sizeof *v);
+    size_t k = 0;
+    for (size_t i = n; i-- > 0 && k < MAX_MEMBERS;)   /* newest first */
+        if (member_info(&v[k], files[i])) {
+            v[k].live = !strcmp(files[i], path);
+            k++;
+        }
     mm_capture_files_free(files, n);
-    *out = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+    *out = v;
+    *nout = k;
+    return 0;
+}
+
+char *mm_capture_members_json(const mm_capture_member *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "file", mm_json_str(v[i].path));   /* bytes kept as U+FFFD */
+        json_object_set_new(o, "start", json_integer(v[i].start));
+        json_object_set_new(o, "end", json_integer(v[i].end));
+        json_object_set_new(o, "size", json_integer((json_int_t)v[i].size));
+        json_object_set_new(o, "events", json_integer((json_int_t)v[i].events));
+        json_array_append_new(a, o);
+    }
+    char *out = json_dumps(a, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
     json_decref(a);
+    return out;
+}
+
+int mm_capture_list_json(char **out, const char *path)
+{
+    *out = NULL;
+    mm_capture_member *v = NULL;
+    size_t n = 0;
+    int rc = mm_capture_members(&v, &n, path);
+    if (rc)
+        return rc;
+    *out = mm_capture_members_json(v, n);
+    mm_capture_members_free(v, n);
     return *out ? 0 : mm_error_set(MM_EFORMAT, "%s: the capture list cannot be written", path);
 }

@@ -146,7 +146,7 @@ function size(n) {
 export async function captures(main, params, cur) {
   const host = params.get('host') || '';
   main.append(h('h1', {}, 'Captures'), tabs('captures'));
-  main.append(h('p', { class: 'dim' }, 'The capture files each agent keeps (mamori agent --capture), with the alerts its host sent within each one\u2019s time range: replay a file on its host with `mamori runtime replay FILE`.'));
+  main.append(h('p', { class: 'dim' }, 'The capture files each agent keeps (mamori agent --capture), with the alerts its host sent within each one\u2019s time range: replay a file with `mamori runtime replay FILE` (download it when the agent sent it: --capture-upload-max).'));
   let items;
   try { items = (await api('/api/v1/captures' + qs({ host }))).items; } catch (e) { main.append(errorBox(e)); return; }
   if (!items.length) { main.append(notCollected('Captures (run `mamori agent --capture FILE --mamori-server ...`)')); return; }
@@ -160,6 +160,8 @@ export async function captures(main, params, cur) {
       { key: 'size', label: 'Size', nowrap: true, value: (r) => size(r.size) },
       { key: 'events', label: 'Events' },
       { key: 'alerts', label: 'Alerts in range', render: (r) => h('a', { href: route('runtime', { host: r.host_id }) }, String(r.alerts)) },
+      { key: 'stored', label: 'File', value: (r) => (r.stored ? 'stored' : 'on the host only'),
+        render: (r) => (r.stored ? h('a', { href: '/api/v1/captures/' + Number(r.stored) + '/file', download: '' }, 'download') : h('span', { class: 'dim' }, 'on the host only')) },
     ],
   });
   cur.keys = t.keys;

@@ -1,8 +1,9 @@
 /*
  * fuzz_fleet_profiles.c - libFuzzer target for the runtime profile and
  * capture uploads of `mamori server` (lib/fleet/profiles_parse.c and
- * profiles.c, issue 20a).  The first byte picks the route: even, the body
- * of POST /api/v1/profiles; odd, POST /api/v1/captures; the rest is the
+ * profiles.c, issue 20a).  The first byte picks the route (modulo 3): the
+ * body of POST /api/v1/profiles, of POST /api/v1/captures, or of POST
+ * /api/v1/captures/file (read back through the download); the rest is the
  * body, sent with an agent token of host h1 through the whole handler
  * (auth, role, parsing, caps, the store) against an in-memory SQLite
  * store.  A stored profile is read back (list, get, drift: JSON objects),
@@ -115,17 +116,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         setup();
     if (size < 1 || size > (4u << 20))
         return 0;
-    bool captures = data[0] & 1;
+    int mode = data[0] % 3;
+    static const char *const paths[] = {"/api/v1/profiles", "/api/v1/captures",
+                                        "/api/v1/captures/file"};
     char *body = malloc(size);
     memcpy(body, data + 1, size - 1);
     body[size - 1] = 0;
     mm_http_resp resp;
-    int st = call("POST", captures ? "/api/v1/captures" : "/api/v1/profiles", agent_auth, body,
-                  size - 1, &resp);
-    if (st == 200 && !captures)
+    int st = call("POST", paths[mode], agent_auth, body, size - 1, &resp);
+    if (st == 200 && mode == 0)
         profile_round_trip(&resp);
-    if (st == 200 && captures)
+    if (st == 200 && mode == 1)
         json_decref(get_obj("/api/v1/captures"));
+    if (st == 200 && mode == 2) {
+        /* the stored files download (ids grow by one per new row; the
+         * newest 20 of the host are kept): never a 5xx (call aborts) */
+        static int stored;
+        stored++;
+        for (int id = stored; id > 0 && id > stored - 25; id--) {
+            char path[64];
+            snprintf(path, sizeof path, "/api/v1/captures/%d/file", id);
+            mm_http_resp d;
+            call("GET", path, admin_auth, "", 0, &d);
+            mm_http_resp_clear(&d);
+        }
+    }
     mm_http_resp_clear(&resp);
     free(body);
     return 0;

@@ -86,10 +86,11 @@ def learn_upload(c):
     workload(base, False)
     prof, cap = os.path.join(c.tmp, "learned.yaml"), os.path.join(c.tmp, "cap.zst")
     r = cli("agent", "--source", "replay:" + base, "--learn", "1m", "--profile-out", prof,
-            "--capture", cap, *agent_args(c, c.agent, "node-p", os.path.join(c.tmp, "sp1")),
-            check=False)
+            "--capture", cap, "--capture-upload-max", "1M",
+            *agent_args(c, c.agent, "node-p", os.path.join(c.tmp, "sp1")), check=False)
     eq(r.returncode, 0, "agent: " + r.stderr)
-    check("profiles: 1 sent, capture lists: 1 sent, 0 refused" in r.stderr, r.stderr)
+    check("profiles: 1 sent, capture lists: 1 sent, capture files: 1 sent, 0 refused"
+          in r.stderr, r.stderr)
     st, v, _ = s.req("GET", "/api/v1/profiles", c.viewer, params={"host": "node-p"})
     eq(st, 200, "list: %r" % v)
     imgs = {x["image"]: x for x in v["items"]}
@@ -117,6 +118,22 @@ def learn_upload(c):
     x = v["items"][0]
     eq((x["file"], x["events"], x["start_ts"], x["end_ts"]), (cap, 4, T0, T0 + 3), "capture")
     eq(x["size"], os.path.getsize(cap), "size")
+    check(x["stored"], "the file itself is stored: %r" % x)
+    # the download is the capture, byte for byte
+    conn = s.conn()
+    conn.request("GET", "/api/v1/captures/%d/file" % x["stored"],
+                 headers={"Authorization": "Bearer " + c.viewer})
+    resp = conn.getresponse()
+    body = resp.read()
+    conn.close()
+    eq(resp.status, 200, "download")
+    with open(cap, "rb") as f:
+        eq(body, f.read(), "downloaded bytes")
+    check(body[:4] == b"\x28\xb5\x2f\xfd", "zstd")
+    check(resp.getheader("Content-Disposition", "").startswith("attachment; filename=\"capture-node-p-"),
+          resp.getheader("Content-Disposition"))
+    eq(s.req("GET", "/api/v1/captures/999999/file", c.viewer)[0], 404, "no such file")
+    c.capture_seq = x["stored"]
     # the same host, image and period sent again (a resend) is the same row;
     # another period is another row
     again = {"version": 1, "learned": {"start": p["learned_start"], "end": p["learned_end"]},
@@ -156,6 +173,16 @@ def api_rules(c):
     many = {"version": 1, "images": [{"image": "i%d" % i} for i in range(4097)]}
     st, v, _ = s.req("POST", "/api/v1/profiles", c.agent, {"host_id": "node-p", "profile": many})
     eq(st, 413, "too many images: %r" % v)
+    one = {"host_id": "node-q", "file": "/c", "start": 1, "end": 2, "size": 3, "events": 1,
+           "data": "YWJj"}
+    st, v, _ = s.req("POST", "/api/v1/captures/file", c.agent, one)
+    eq(st, 403, "another host's capture file: %r" % v)
+    one.update(host_id="node-p", size=4)
+    st, v, _ = s.req("POST", "/api/v1/captures/file", c.agent, one)
+    check(st == 400 and "size says 4" in v["error"], "size mismatch: %r" % v)
+    one.update(size=3, data="YW!j")
+    st, v, _ = s.req("POST", "/api/v1/captures/file", c.agent, one)
+    check(st == 400 and v["error"].startswith("data:"), "bad base64: %r" % v)
     caps = [{"file": "/c%d" % i, "size": 1, "events": 1} for i in range(1001)]
     st, v, _ = s.req("POST", "/api/v1/captures", c.agent, {"host_id": "node-p", "captures": caps})
     eq(st, 413, "too many captures: %r" % v)
@@ -276,7 +303,7 @@ def spool_while_down(c):
     _, err = ag.communicate(timeout=90)
     err = err.decode()
     eq(ag.returncode, 0, "agent: " + err)
-    check("profiles: 1 sent, capture lists: 1 sent" in err, err)
+    check("profiles: 1 sent, capture lists: 1 sent, capture files: 0 sent" in err, err)
     st, v, _ = s.req("GET", "/api/v1/profiles", c.viewer, params={"host": "node-s"})
     eq([x["image"] for x in v["items"]], ["shop/api:1.4"], "profile after the outage")
     st, v, _ = s.req("GET", "/api/v1/captures", c.viewer, params={"host": "node-s"})
