@@ -20,6 +20,9 @@
    they come back as the profile's drift.
 5. The server away while an agent learns: the profile and the capture list
    wait in the spool and are delivered when it is back.
+6. Live (root, eBPF; SKIP otherwise): an agent running with
+   --server-profiles and nothing enforced fetches, reloads and checks a
+   profile enforced while it runs (this test's listener becomes drift).
 Each store: SQLite; PostgreSQL too when it is installed.
 """
 import json
@@ -311,6 +314,49 @@ def spool_while_down(c):
     check(not [f for f in os.listdir(spool) if f.endswith((".prof", ".cap"))], "spool drained")
 
 
+def live_reload(c):
+    """A live agent (eBPF, root) with --server-profiles and nothing enforced:
+    a profile enforced while it runs is fetched, reloaded, and checked
+    (a host profile that allows no listening port: this test's listener
+    becomes drift)."""
+    import socket
+    import time
+    import agentkit
+    if os.geteuid() != 0:
+        raise Skip("the live agent needs root")
+    s = c.srv
+    tok = s.token("agent", "ag-live", host="node-live")
+    spool = os.path.join(c.tmp, "sp-live")
+    ag = agentkit.Agent(c.tmp, "live", ["--source", "bpf", "--server-profiles",
+                                        "--profile-interval", "1"] +
+                        agent_args(c, tok, "node-live", spool), duration=60)
+    try:
+        check("profile: 0 image(s)" in ag.stderr_text(), ag.stderr_text())
+        st, v, _ = s.req("POST", "/api/v1/profiles", tok, {"host_id": "node-live", "profile": {
+            "version": 1, "learned": {"start": 10, "end": 20},
+            "images": [{"image": "host", "listen": []}]}})
+        eq(st, 200, "upload: %r" % v)
+        pid = v["profiles"][0]["id"]
+        eq(s.req("POST", "/api/v1/profiles/%s/enforce" % pid, c.operator, {"confirm": True})[0],
+           200, "enforce")
+        drift = []
+        end = time.time() + 40
+        while time.time() < end and not drift:
+            srv = socket.socket()
+            srv.bind(("127.0.0.1", 0))
+            srv.listen(1)
+            srv.close()
+            time.sleep(0.5)
+            drift = s.req("GET", "/api/v1/profiles/%s/drift" % pid, c.viewer)[1]["items"]
+        check(drift, "no drift from the live agent: %s" % ag.stderr_text()[-800:])
+        eq((drift[0]["rule"], drift[0]["category"]),
+           ("Profile deviation: unexpected listening port", "listen"), "drift")
+        eq(drift[0]["event"]["output_fields"]["proc.pid"], os.getpid(), "this test's listener")
+    finally:
+        ag.stop(settle=0.2)
+    check("profile: reloaded, 1 image(s)" in ag.stderr, ag.stderr)
+
+
 def run_suite(suite, label, state, db=None):
     names = ["learn-upload", "api-rules", "enforce", "agent-enforced", "spool-while-down"]
     srv = None
@@ -326,6 +372,8 @@ def run_suite(suite, label, state, db=None):
         for n, fn in zip(names, [learn_upload, api_rules, enforce, agent_enforced,
                                  spool_while_down]):
             suite.case("profiles-%s-%s" % (label, n), fn, c)
+        if not db:   # the live agent once, on SQLite
+            suite.case("profiles-live-agent-reload", live_reload, c)
     finally:
         if srv:
             srv.stop()
