@@ -150,7 +150,9 @@ static void capture_tick(cli_agent_rt *rt, mm_fleet_sender *s, bool final)
     mm_capture_member *v = NULL;
     size_t n = 0;
     char *json = NULL;
-    if (mm_capture_members(&v, &n, rt->capture) != 0 || !(json = mm_capture_members_json(v, n))) {
+    /* the files a rotation only renamed are not read again */
+    if (mm_capture_members(&v, &n, rt->capture, rt->members, rt->nmembers) != 0 ||
+        !(json = mm_capture_members_json(v, n))) {
         fprintf(stderr, "%s agent: capture list: %s\n", prog, mm_error_last());
         mm_capture_members_free(v, n);
         return;
@@ -165,7 +167,9 @@ static void capture_tick(cli_agent_rt *rt, mm_fleet_sender *s, bool final)
     free(json);
     if (rt->capture_upload_max)
         capture_files(rt, s, v, n, final);
-    mm_capture_members_free(v, n);
+    mm_capture_members_free(rt->members, rt->nmembers);
+    rt->members = v;
+    rt->nmembers = n;
 }
 
 void cli_agent_rt_tick(cli_agent_rt *rt, const cli_forward *fw, mm_fleet_sender *s,
@@ -186,4 +190,7 @@ void cli_agent_rt_free(cli_agent_rt *rt)
 {
     free(rt->cap_last);
     rt->cap_last = NULL;
+    mm_capture_members_free(rt->members, rt->nmembers);
+    rt->members = NULL;
+    rt->nmembers = 0;
 }

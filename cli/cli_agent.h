@@ -31,6 +31,8 @@ typedef struct cli_agent_rt {
     struct timespec prof_mtime;
     int64_t prof_size;
     char *cap_last;
+    struct mm_capture_member *members;   /* the last look at the capture set */
+    size_t nmembers;
     char sent[256][64];           /* capture files sent: "start-end-size" */
     size_t nsent;
     double next_cap, next_fetch;

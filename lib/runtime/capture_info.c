@@ -29,11 +29,22 @@ static int64_t line_time(const char *line, size_t len)
     return v > 0 ? v : 0;
 }
 
-static bool member_info(mm_capture_member *m, const char *path)
+static bool member_info(mm_capture_member *m, const char *path, const mm_capture_member *prev,
+                        size_t nprev)
 {
     struct stat st;
     if (stat(path, &st) != 0)
         return false;
+    int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    for (size_t i = 0; i < nprev; i++)
+        if (prev[i].ino == (uint64_t)st.st_ino && prev[i].size == (uint64_t)st.st_size &&
+            prev[i].mtime_ns == mt) {   /* unchanged (maybe renamed): not read again */
+            *m = prev[i];
+            m->path = mm_xstrdup(path);
+            return true;
+        }
+    m->ino = (uint64_t)st.st_ino;
+    m->mtime_ns = mt;
     mm_capture_reader *r = NULL;
     const char *paths[] = {path};
     uint64_t events = 0;
@@ -72,7 +83,8 @@ void mm_capture_members_free(mm_capture_member *v, size_t n)
     free(v);
 }
 
-int mm_capture_members(mm_capture_member **out, size_t *nout, const char *path)
+int mm_capture_members(mm_capture_member **out, size_t *nout, const char *path,
+                       const mm_capture_member *prev, size_t nprev)
 {
     *out = NULL;
     *nout = 0;
@@ -85,7 +97,7 @@ int mm_capture_members(mm_capture_member **out, size_t *nout, const char *path)
     mm_capture_member *v = mm_xcalloc(n ? n : 1, sizeof *v);
     size_t k = 0;
     for (size_t i = n; i-- > 0 && k < MAX_MEMBERS;)   /* newest first */
-        if (member_info(&v[k], files[i])) {
+        if (member_info(&v[k], files[i], prev, nprev)) {
             v[k].live = !strcmp(files[i], path);
             k++;
         }
@@ -117,7 +129,7 @@ int mm_capture_list_json(char **out, const char *path)
     *out = NULL;
     mm_capture_member *v = NULL;
     size_t n = 0;
-    int rc = mm_capture_members(&v, &n, path);
+    int rc = mm_capture_members(&v, &n, path, NULL, 0);
     if (rc)
         return rc;
     *out = mm_capture_members_json(v, n);
