@@ -202,6 +202,15 @@ def api_rules(c):
         check("confirm" in v["error"], v)
     eq(s.req("POST", "/api/v1/profiles/nosuch/enforce", c.operator, {"confirm": True})[0], 404,
        "unknown profile")
+    # a console session: the CSRF header is required, like every state change
+    st, v, h = s.req("POST", "/api/v1/session", body={"token": c.operator})
+    eq(st, 201, "login: %r" % v)
+    cookie = h.get("set-cookie", "").split(";")[0]
+    st, v, _ = s.req("POST", path, body={"confirm": True}, headers={"Cookie": cookie})
+    eq(st, 403, "console enforce without the CSRF header: %r" % v)
+    st, v, _ = s.req("POST", path, body={"confirm": True},
+                     headers={"Cookie": cookie, "X-CSRF-Token": "0" * 64})
+    eq(st, 403, "console enforce with a wrong CSRF token: %r" % v)
     st, v, _ = s.req("GET", "/api/v1/profiles/" + c.pid, c.viewer)
     eq(v["state"], "learned", "still learned after the refusals")
 
