@@ -160,7 +160,7 @@ export async function captures(main, params, cur) {
       { key: 'size', label: 'Size', nowrap: true, value: (r) => size(r.size) },
       { key: 'events', label: 'Events' },
       { key: 'alerts', label: 'Alerts in range', render: (r) => h('a', { href: route('runtime', { host: r.host_id }) }, String(r.alerts)) },
-      { key: 'stored', label: 'File', value: (r) => (r.stored ? 'stored' : 'on the host only'),
+      { key: 'stored', label: 'Stored', value: (r) => (r.stored ? 'stored' : 'on the host only'),
         render: (r) => (r.stored ? h('a', { href: '/api/v1/captures/' + Number(r.stored) + '/file', download: '' }, 'download') : h('span', { class: 'dim' }, 'on the host only')) },
     ],
   });

@@ -227,6 +227,10 @@ try {
     await page.click('#runtime-tabs >> text=Captures');
     await page.waitForSelector('table[aria-label=captures] tbody tr');
     ok((await page.textContent('table[aria-label=captures]')).includes(E.MM_XSS_PATH), 'capture file as text');
+    const dl = await page.getAttribute('table[aria-label=captures] a[download]', 'href');
+    ok(/^\/api\/v1\/captures\/\d+\/file$/.test(dl), 'download link ' + dl);
+    const n = await page.evaluate(async (u) => (await (await fetch(u)).arrayBuffer()).byteLength, dl);
+    ok(n === 4096, 'downloaded ' + n + ' bytes');
     await noXss('captures');
     await shot('runtime-captures');
   });

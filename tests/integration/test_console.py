@@ -22,6 +22,7 @@ and proves that no payload ran; screenshots go to BUILD/console-screenshots.
 The API side runs again on PostgreSQL (a private server, pgkit; SKIP when
 PostgreSQL is not installed).
 """
+import base64
 import json
 import os
 import shutil
@@ -154,6 +155,11 @@ def fill_profiles(c):
                                                          "start": 1710000000, "end": 1710000100,
                                                          "size": 4096, "events": 12}]})
     eq(st, 200, "capture list: %r" % v)
+    st, v, _ = s.req("POST", "/api/v1/captures/file", c.agent_p,
+                     {"host_id": "node-p", "file": "/var/lib/mamori/" + XSS_PATH, "start": 1710000000,
+                      "end": 1710000100, "size": 4096, "events": 12,
+                      "data": base64.b64encode(b"\x28\xb5\x2f\xfd" + bytes(4092)).decode()})
+    eq(st, 200, "capture file: %r" % v)
 
 
 def fill_registries(c):
