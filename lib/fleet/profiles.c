@@ -10,7 +10,8 @@
  * operator turns a profile into the enforced policy of its host and image
  * (POST /api/v1/profiles/{id}/enforce with {"confirm": true}; audit-logged
  * by api.c with the detail set here); an earlier enforced profile of the
- * same host and image goes back to "learned".  Agents fetch the merged
+ * same host and image goes back to "learned"; .../unenforce (confirmed
+ * too) puts an enforced one back to "learned".  Agents fetch the merged
  * enforced profiles of their host (GET /api/v1/agent/profiles), a profile
  * document the agent's loader reads as it is.
  */
@@ -276,25 +277,62 @@ void route_profile_get(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_htt
     mm_http_resp_json(resp, 200, j);
 }
 
+/* POST .../unenforce: the profile back to "learned"; the agents stop
+ * checking it at their next fetch. */
+static void profile_unenforce(mm_fleet *f, fleet_ctx *fc, const char *id, mm_http_resp *resp)
+{
+    jrows r = {json_array()};
+    const char *p[] = {id};
+    int64_t changed = 0;
+    fdb_lock(f->db);
+    int rc = fdb_query(f->db, "SELECT host_id, image, state FROM runtime_profiles WHERE id = $1",
+                       1, p, jrow, &r);
+    json_t *one = json_array_get(r.items, 0);
+    if (rc == 0 && one)
+        rc = fdb_exec(f->db, "UPDATE runtime_profiles SET state = 'learned', enforced_by = NULL,"
+                      " enforced_at = NULL WHERE id = $1 AND state = 'enforced'", 1, p, &changed);
+    fdb_unlock(f->db);
+    if (rc)
+        store_error(resp);
+    else if (!one)
+        mm_http_resp_error(resp, 404, "no profile '%s'", id);
+    else {
+        snprintf(fc->detail, sizeof fc->detail, "unenforced profile %.32s: host %.48s,"
+                 " image %.96s%s", id, json_string_value(json_object_get(one, "host_id")),
+                 json_string_value(json_object_get(one, "image")),
+                 changed ? "" : " (was not enforced)");
+        json_t *j = json_object();
+        json_object_set_new(j, "id", json_string(id));
+        json_object_set_new(j, "state", json_string("learned"));
+        json_object_set_new(j, "changed", json_boolean(changed > 0));
+        mm_http_resp_json(resp, 200, j);
+    }
+    json_decref(r.items);
+}
+
 void route_profile_enforce(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
                            mm_http_resp *resp)
 {
     char id[FLEET_MAX_ID + 1];
     const char *tail;
-    if (!profile_path(rq->path, id, &tail) || strcmp(tail, "/enforce")) {
+    if (!profile_path(rq->path, id, &tail) || (strcmp(tail, "/enforce") &&
+                                                strcmp(tail, "/unenforce"))) {
         mm_http_resp_error(resp, 404, "no such endpoint: %s", rq->path);
         return;
     }
+    bool undo = !strcmp(tail, "/unenforce");
     json_t *b = json_loadb(rq->body ? rq->body : "", rq->body_len, 0, NULL);
     bool confirmed = json_is_object(b) && json_is_true(json_object_get(b, "confirm"));
     json_decref(b);
     if (!confirmed) {
-        mm_http_resp_error(resp, 400, "confirm: enforcing a profile needs {\"confirm\": true}"
-                           " in the body");
-        snprintf(fc->detail, sizeof fc->detail, "refused: enforce profile %s without"
-                 " confirmation", id);
+        mm_http_resp_error(resp, 400, "confirm: %s a profile needs {\"confirm\": true}"
+                           " in the body", undo ? "ending the enforcement of" : "enforcing");
+        snprintf(fc->detail, sizeof fc->detail, "refused: %s profile %.32s without"
+                 " confirmation", undo ? "unenforce" : "enforce", id);
         return;
     }
+    if (undo)
+        return profile_unenforce(f, fc, id, resp);
     jrows r = {json_array()};
     const char *p[] = {id};
     char now[24];

@@ -115,11 +115,33 @@ export async function profile(main, params) {
         stateBox.textContent = r.state;
         byBox.textContent = r.enforced_by + ' at ' + when(r.enforced_at);
         btn.textContent = 'Enforced (enforce again)';
+        stop.hidden = false;
         msg.textContent = 'enforced by ' + r.enforced_by + (r.replaced ? ' (the earlier enforced profile went back to learned)' : '');
       } catch (e) { msg.textContent = 'failed: ' + e.message; }
       btn.disabled = false;
     });
-    main.append(h('div', { class: 'bar' }, btn, confirmBtn, cancel), msg);
+    // stopping the enforcement: two steps as well
+    const stop = h('button', { type: 'button', id: 'unenforce', hidden: p.state !== 'enforced' }, 'Stop enforcing');
+    let armed = false;
+    stop.addEventListener('click', async () => {
+      if (!armed) {
+        armed = true;
+        stop.textContent = 'Confirm: stop enforcing';
+        msg.textContent = 'Stop enforcing this profile on host ' + p.host_id + '? Its image is then no longer checked there.';
+        return;
+      }
+      armed = false;
+      stop.textContent = 'Stop enforcing';
+      try {
+        const r = await api('/api/v1/profiles/' + encodeURIComponent(id) + '/unenforce', { method: 'POST', body: { confirm: true } });
+        stateBox.textContent = r.state;
+        byBox.textContent = '-';
+        stop.hidden = true;
+        btn.textContent = 'Enforce this profile';
+        msg.textContent = 'no longer enforced';
+      } catch (e) { msg.textContent = 'failed: ' + e.message; }
+    });
+    main.append(h('div', { class: 'bar' }, btn, confirmBtn, cancel, stop), msg);
   }
   main.append(h('h2', {}, 'Content'), ...content(im));
   main.append(h('h2', {}, 'Drift'));

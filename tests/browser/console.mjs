@@ -221,6 +221,7 @@ try {
     await page.waitForFunction(() => document.querySelector('#profile-state').textContent === 'enforced');
     ok(/enforced by root/.test(await page.textContent('#enforce-msg')), 'result: ' + await page.textContent('#enforce-msg'));
     await shot('runtime-profile');
+    ok(await page.isVisible('#unenforce'), 'stop-enforcing button once enforced');
     // the server agrees, and wrote the audit line
     const a = await page.evaluate(async () => (await fetch('/api/v1/audit?limit=1000')).json());
     ok(a.items.some((x) => x.path.endsWith('/enforce') && x.status === 200 && (x.detail || '').includes('enforced profile')), 'audit line');

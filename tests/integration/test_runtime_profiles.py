@@ -251,6 +251,18 @@ def enforce(c):
     eq((st, v["replaced"]), (200, 1), "enforced again")
     st, v, _ = s.req("GET", "/api/v1/profiles", c.viewer, params={"state": "enforced"})
     eq([x["id"] for x in v["items"]], [c.pid], "one enforced")
+    # stopping the enforcement: operators, confirmed, audited
+    un = "/api/v1/profiles/%s/unenforce" % c.pid
+    eq(s.req("POST", un, c.viewer, {"confirm": True})[0], 403, "viewer unenforce")
+    eq(s.req("POST", un, c.operator, {})[0], 400, "unenforce without confirmation")
+    st, v, _ = s.req("POST", un, c.operator, {"confirm": True})
+    eq((st, v["state"], v["changed"]), (200, "learned", True), "unenforced: %r" % v)
+    eq(s.req("GET", "/api/v1/agent/profiles", c.agent)[1]["images"], [], "nothing enforced")
+    st, v, _ = s.req("GET", "/api/v1/audit", c.admin, params={"limit": 1000})
+    check(any("unenforced profile %s: host node-p" % c.pid in (x["detail"] or "")
+              for x in v["items"]), "audit line of the unenforce")
+    eq(s.req("POST", "/api/v1/profiles/%s/enforce" % c.pid, c.operator, {"confirm": True})[0],
+       200, "enforced once more")
 
 
 def agent_enforced(c):
