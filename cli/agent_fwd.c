@@ -48,6 +48,7 @@ typedef struct fwd {
     mm_fleet_sender *s;
     const cli_forward *fw;
     const cli_agent_inv *inv;
+    cli_agent_rt *rt;         /* issue 20a: profiles and captures */
     uint64_t lineno;
     bool noted;               /* the inventory's notes were printed once */
     bool skipping;            /* inside an over-long line */
@@ -148,6 +149,7 @@ static int loop(fwd *f, int fd)
             next_inv = t + f->inv->interval;
         }
         if (t >= next_pump) {
+            cli_agent_rt_tick(f->rt, f->fw, f->s, t, false);
             if ((rc = pump(f)) != 0)
                 break;
             next_pump = t + 1;
@@ -187,7 +189,8 @@ static int loop(fwd *f, int fd)
     return rc;
 }
 
-int cli_agent_forward(int fd, const cli_forward *fw, const cli_agent_inv *inv)
+int cli_agent_forward(int fd, const cli_forward *fw, const cli_agent_inv *inv,
+                      cli_agent_rt *rt)
 {
     mm_fleet_sender_opts so;
     mm_fleet_sender_opts_init(&so);
@@ -203,9 +206,12 @@ int cli_agent_forward(int fd, const cli_forward *fw, const cli_agent_inv *inv)
     fwd f = {0};
     f.fw = fw;
     f.inv = inv;
+    f.rt = rt;
     if (mm_fleet_sender_new(&f.s, &so) != 0)
         return cli_fail("agent: server: ");
     int rc = loop(&f, fd);
+    if (rc == 0)   /* the agent is done: what it learned and captured last */
+        cli_agent_rt_tick(rt, fw, f.s, now_s(), true);
     if (rc == 0 && mm_fleet_sender_flush(f.s, fw->wait) != 0)
         rc = cli_fail("agent: server: ");
     if (rc == 0)
@@ -215,14 +221,19 @@ int cli_agent_forward(int fd, const cli_forward *fw, const cli_agent_inv *inv)
     if (!fw->quiet || rc)
         fprintf(stderr, "%s agent: server: %llu alerts: %llu stored, %llu duplicates ignored,"
                 " %llu dropped (spool full), %llu waiting; inventory: %llu sent, %llu waiting,"
-                " %llu replaced by a newer one, %llu refused; %llu failed requests\n", prog,
+                " %llu replaced by a newer one, %llu refused; profiles: %llu sent, capture lists:"
+                " %llu sent, capture files: %llu sent, %llu refused; %llu failed requests\n", prog,
                 (unsigned long long)st.pushed, (unsigned long long)st.accepted,
                 (unsigned long long)st.duplicates, (unsigned long long)st.dropped,
                 (unsigned long long)(st.spooled + st.pending),
                 (unsigned long long)st.inventories_sent,
                 (unsigned long long)st.inventories_waiting,
                 (unsigned long long)st.inventories_replaced,
-                (unsigned long long)st.inventories_refused, (unsigned long long)st.failures);
+                (unsigned long long)st.inventories_refused, (unsigned long long)st.profiles_sent,
+                (unsigned long long)st.captures_sent, (unsigned long long)st.capture_files_sent,
+                (unsigned long long)st.uploads_refused,
+                (unsigned long long)st.failures);
+    cli_agent_rt_free(rt);
     mm_fleet_sender_free(f.s);
     return rc;
 }

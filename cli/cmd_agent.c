@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "mamori/mamori.h"
@@ -125,7 +126,15 @@ static void agent_usage(FILE *f)
 "  --mamori-server URL --token T --host-id ID --spool DIR\n"
 "                       [--server-ca FILE | --server-fingerprint sha256:HEX]\n"
 "                       stream the alerts and the host inventory to `mamori server`\n"
-"                       (docs/api.md), spooled to DIR while it is away\n"
+"                       (docs/api.md), spooled to DIR while it is away; also the\n"
+"                       profile learned (--profile-out) and the list of the captures\n"
+"                       kept (--capture)\n"
+"  --capture-upload-max SZ  with --capture and --mamori-server: also send the capture\n"
+"                       files themselves (each once, when complete) up to SZ bytes\n"
+"                       (at most 16M; default: only their list)\n"
+"  --server-profiles    check events against the profiles enforced for this host on\n"
+"                       `mamori server` (fetched at start and every --profile-interval\n"
+"                       S, default 30; docs/profiles.md)\n"
 "The host inventory (OS, processes, logins, containers) with --mamori-server:\n"
 "  --inventory-interval S  seconds between snapshots, one at start (60; 0 = none)\n"
 "  --inventory-wtmp F, --inventory-btmp F  login records (/var/log/wtmp, btmp)\n"
@@ -149,6 +158,9 @@ typedef struct agent_args {
     mm_profile_opts lopts;
     cli_forward fw;          /* --mamori-server: alerts to `mamori server` */
     cli_agent_inv inv;       /* and the host inventory */
+    cli_agent_rt rt;         /* and profiles, captures (issue 20a) */
+    bool server_profiles;
+    char *enforced_path;
     iso_ctx iso;             /* action: isolate-node */
     bool in_cluster;
     const char *server, *sa_dir, *kubeconfig, *context;
@@ -160,6 +172,7 @@ enum {
     O_STRICT = 1500,
     O_NODE = 1600, O_IN_CLUSTER, O_K8S_SERVER, O_SA_DIR, O_KUBECONFIG, O_CONTEXT, O_EFFECT,
     O_MM_SERVER = 1610, O_TOKEN, O_HOST_ID, O_SERVER_CA, O_SPOOL, O_SERVER_FP,
+    O_SERVER_PROFILES = 1620, O_PROFILE_INTERVAL, O_CAP_UPLOAD,
     O_INV_INTERVAL = 1700, O_INV_WTMP, O_INV_BTMP, O_INV_ROOT, O_INV_DOCKER, O_INV_NO_DOCKER,
     O_INV_PODMAN_ROOT, O_INV_PODMAN_RUNROOT, O_INV_NO_PODMAN, O_INV_NO_DISK,
 };
@@ -193,6 +206,9 @@ static const struct option agent_longopts[] = {
     {"server-ca", required_argument, NULL, O_SERVER_CA},
     {"spool", required_argument, NULL, O_SPOOL},
     {"server-fingerprint", required_argument, NULL, O_SERVER_FP},
+    {"server-profiles", no_argument, NULL, O_SERVER_PROFILES},
+    {"profile-interval", required_argument, NULL, O_PROFILE_INTERVAL},
+    {"capture-upload-max", required_argument, NULL, O_CAP_UPLOAD},
     {"inventory-interval", required_argument, NULL, O_INV_INTERVAL},
     {"inventory-wtmp", required_argument, NULL, O_INV_WTMP},
     {"inventory-btmp", required_argument, NULL, O_INV_BTMP},
@@ -283,6 +299,20 @@ static int opt_fleet(agent_args *a, int c, const char *arg)
     case O_SERVER_CA: a->fw.ca = arg; return 1;
     case O_SPOOL: a->fw.spool = arg; return 1;
     case O_SERVER_FP: a->fw.fingerprint = arg; return 1;
+    case O_SERVER_PROFILES: a->server_profiles = true; return 1;
+    case O_CAP_UPLOAD:
+        if (cli_parse_size(arg, &a->rt.capture_upload_max) < 0 ||
+            a->rt.capture_upload_max > (16u << 20))
+            return opt_error("--capture-upload-max: want a size up to 16M");
+        return 1;
+    case O_PROFILE_INTERVAL: {
+        char *e;
+        double v = strtod(arg, &e);
+        if (e == arg || *e || v < 1 || v > 86400)
+            return opt_error("--profile-interval: want seconds from 1 to 86400");
+        a->rt.profile_interval = v;
+        return 1;
+    }
     case O_INV_INTERVAL: {
         char *e;
         double v = strtod(arg, &e);
@@ -326,7 +356,8 @@ static int parse_args(agent_args *a, int argc, char **argv)
         agent_usage(stderr);
         return -1;
     }
-    if (optind < argc || (!a->nrules && a->learn_secs < 0 && !a->profile && !a->exec_store)) {
+    if (optind < argc || (!a->nrules && a->learn_secs < 0 && !a->profile && !a->exec_store &&
+                          !a->server_profiles)) {
         agent_usage(stderr);
         return -1;
     }
@@ -334,6 +365,11 @@ static int parse_args(agent_args *a, int argc, char **argv)
         return opt_error("--learn needs --profile-out (and not --profile)");
     if (a->fw.server && a->output && strcmp(a->output, "json"))
         return opt_error("--mamori-server takes the alerts; no --output with it");
+    if (a->rt.capture_upload_max && (!a->fw.server || !a->capture))
+        return opt_error("--capture-upload-max needs --capture and --mamori-server");
+    if (a->server_profiles && (!a->fw.server || !a->fw.spool || a->profile || a->learn_secs >= 0))
+        return opt_error("--server-profiles needs --mamori-server and --spool (and not"
+                         " --profile or --learn)");
     return 0;
 }
 
@@ -343,6 +379,7 @@ static void args_init(agent_args *a)
     a->source = "bpf";
     a->learn_secs = -1;
     a->inv.interval = CLI_AGENT_INV_INTERVAL;
+    a->rt.profile_interval = CLI_AGENT_PROFILE_INTERVAL;
     mm_k8s_isolate_opts_init(&a->iso.io);
     a->iso.node = getenv("NODE_NAME");
 }
@@ -380,7 +417,7 @@ static pid_t start_forwarder(agent_args *a)
         signal(SIGINT, SIG_IGN);
         signal(SIGTERM, SIG_IGN);
         close(pfd[1]);
-        _exit(cli_agent_forward(pfd[0], fw, &a->inv));
+        _exit(cli_agent_forward(pfd[0], fw, &a->inv, &a->rt));
     }
     close(pfd[0]);
     if (dup2(pfd[1], STDOUT_FILENO) < 0) {
@@ -389,6 +426,36 @@ static pid_t start_forwarder(agent_args *a)
     }
     close(pfd[1]);
     return pid;
+}
+
+/* --server-profiles: the first fetch, before the agent starts, into
+ * SPOOL/enforced-profiles.json (the forwarder then keeps it fresh). */
+static int server_profiles_first(agent_args *a)
+{
+    if (!a->fw.token)
+        a->fw.token = getenv("MAMORI_TOKEN");
+    if (mkdir(a->fw.spool, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "%s agent: --spool %s: %s\n", prog, a->fw.spool, strerror(errno));
+        return -1;
+    }
+    size_t n = strlen(a->fw.spool) + 32;
+    a->enforced_path = malloc(n);
+    if (!a->enforced_path)
+        return -1;
+    snprintf(a->enforced_path, n, "%s/enforced-profiles.json", a->fw.spool);
+    a->rt.enforced = a->enforced_path;
+    a->rt.next_fetch = 0;
+    if (cli_agent_fetch_enforced(&a->fw, a->enforced_path, false) == 0)
+        return 0;
+    /* the server is away: the last profiles fetched, if any, are used */
+    if (access(a->enforced_path, R_OK) == 0) {
+        fprintf(stderr, "%s agent: --server-profiles: using the profiles fetched earlier (%s)\n",
+                prog, a->enforced_path);
+        return 0;
+    }
+    free(a->enforced_path);
+    a->enforced_path = NULL;
+    return -1;
 }
 
 /* The end of the alerts: the forwarder sends what is left and exits.
@@ -419,6 +486,10 @@ static void agent_opts_fill(agent_args *a, mm_agent_opts *ao)
     ao->profile_out = a->profile_out;
     ao->learn_opts = a->lopts;
     ao->profile = a->profile;
+    if (a->enforced_path) {   /* --server-profiles: the file the forwarder keeps fresh */
+        ao->profile = a->enforced_path;
+        ao->profile_reload_s = 2;
+    }
     ao->strict = a->strict;
     ao->note = on_note;
     ao->note_ud = &a->quiet;
@@ -462,8 +533,14 @@ int cmd_agent(int argc, char **argv)
     if (pr)
         return pr > 0 ? 0 : EXIT_ERROR;
     pid_t fwd = -1;
-    if (a.fw.server && (fwd = start_forwarder(&a)) < 0)
+    if (a.server_profiles && server_profiles_first(&a) != 0)
         return EXIT_ERROR;
+    a.rt.profile_out = a.profile_out;
+    a.rt.capture = a.capture;
+    if (a.fw.server && (fwd = start_forwarder(&a)) < 0) {
+        free(a.enforced_path);
+        return EXIT_ERROR;
+    }
     if ((a.in_cluster || a.server || a.sa_dir || a.kubeconfig) &&
         cli_k8s_isolate_client(&a.iso.kc, a.in_cluster, a.server, a.sa_dir, a.kubeconfig,
                                a.context, 0))
@@ -474,6 +551,7 @@ int cmd_agent(int argc, char **argv)
     mm_agent_stats st;
     int arc = mm_agent_run(&ao, &st);
     mm_k8s_client_free(a.iso.kc);
+    free(a.enforced_path);
     if (fwd > 0 && wait_forwarder(fwd) != 0 && arc == 0)
         return EXIT_ERROR;   /* it said why */
     return arc == 0 ? 0 : run_failure(&st, a.source);

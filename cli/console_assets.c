@@ -17,11 +17,12 @@ ASSET(mm_console_ui_js)
 ASSET(mm_console_pages_js)
 ASSET(mm_console_runtime_js)
 ASSET(mm_console_hosts_js)
+ASSET(mm_console_profiles_js)   /* issue 20a */
 #undef ASSET
 
 const mm_fleet_asset *cli_console_assets(size_t *n)
 {
-    static mm_fleet_asset a[7];
+    static mm_fleet_asset a[8];
     static const char js[] = "text/javascript; charset=utf-8";
     a[0] = (mm_fleet_asset){"/", "text/html; charset=utf-8", mm_console_index_html,
                             mm_console_index_html_len};
@@ -33,6 +34,8 @@ const mm_fleet_asset *cli_console_assets(size_t *n)
     a[5] = (mm_fleet_asset){"/ui/runtime.js", js, mm_console_runtime_js,
                             mm_console_runtime_js_len};
     a[6] = (mm_fleet_asset){"/ui/hosts.js", js, mm_console_hosts_js, mm_console_hosts_js_len};
+    a[7] = (mm_fleet_asset){"/ui/profiles.js", js, mm_console_profiles_js,
+                            mm_console_profiles_js_len};
     *n = sizeof a / sizeof a[0];
     return a;
 }

@@ -51,6 +51,10 @@ typedef struct mm_agent_opts {
     const char *profile_out;  /* where the learned profile is written */
     mm_profile_opts learn_opts;
     const char *profile;      /* alert on deviations from this profile */
+    double profile_reload_s;  /* > 0: look this often whether the profile file
+                               * changed (mtime, size, inode) and load it again
+                               * (a bad new file is a warning; the old one stays);
+                               * `mamori agent --server-profiles` (issue 20a) */
     bool strict;              /* a rule the source cannot serve (an event or
                                * field it cannot fill) fails the run instead
                                * of being disabled with a warning */

@@ -117,6 +117,28 @@ size_t mm_capture_reader_warning_count(const mm_capture_reader *r);
 const char *mm_capture_reader_warning(const mm_capture_reader *r, size_t i);
 void mm_capture_reader_free(mm_capture_reader *r);
 
+/* Issue 20a: the members of the capture set at path (mm_capture_files),
+ * newest first: start and end are the epoch seconds of the first and last
+ * event (the file's mtime when the events carry no time), size the bytes
+ * on disk, live the file still written (path itself).  Each member is read
+ * whole, unless prev (an earlier answer, may be NULL) has the same file
+ * (inode, size and mtime: a rotation only renames it); at most 1000. */
+typedef struct mm_capture_member {
+    char *path;
+    int64_t start, end;
+    uint64_t size, events;
+    bool live;
+    uint64_t ino;          /* what says the file did not change */
+    int64_t mtime_ns;
+} mm_capture_member;
+int mm_capture_members(mm_capture_member **out, size_t *n, const char *path,
+                       const mm_capture_member *prev, size_t nprev);
+void mm_capture_members_free(mm_capture_member *v, size_t n);
+/* The same as a JSON array of {file, start, end, size, events}: of the
+ * set at path, or of members already read.  Caller frees. */
+int mm_capture_list_json(char **out, const char *path);
+char *mm_capture_members_json(const mm_capture_member *v, size_t n);
+
 /* ---- replay over a capture (lib/runtime/replay.c) ----------------------------- */
 
 struct mm_replay;

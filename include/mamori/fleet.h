@@ -163,6 +163,9 @@ typedef struct mm_fleet_sender_stats {
     uint64_t inventories_waiting;   /* in the spool now (0 or 1) */
     uint64_t inventories_replaced;  /* replaced in the spool by a newer one */
     uint64_t inventories_refused;   /* refused as malformed or too large (4xx) */
+    /* runtime profiles and capture lists (issue 20a) */
+    uint64_t profiles_sent, captures_sent, capture_files_sent;
+    uint64_t uploads_refused;       /* profiles or capture lists refused (4xx) */
 } mm_fleet_sender_stats;
 
 void mm_fleet_sender_opts_init(mm_fleet_sender_opts *o);
@@ -183,6 +186,23 @@ int mm_fleet_sender_flush(mm_fleet_sender *s, double wait_s);
  * refuses as malformed or too large is counted (inventories_refused) and
  * dropped; MM_EAUTH when the token is refused. */
 int mm_fleet_sender_inventory(mm_fleet_sender *s, const char *json, size_t len);
+/* Issue 20a: a learned profile (the profile document of docs/profiles.md
+ * as a JSON object, as mm_profile_doc_json gives it) for POST
+ * /api/v1/profiles, and the list of the captures kept (a JSON array of
+ * {file, start, end, size, events}) for POST /api/v1/captures, through the
+ * spool in order with the events; a newer capture list replaces one still
+ * waiting.  Refused ones (4xx) are counted in uploads_refused and dropped. */
+int mm_fleet_sender_profile(mm_fleet_sender *s, const char *json, size_t len);
+int mm_fleet_sender_captures(mm_fleet_sender *s, const char *json, size_t len);
+/* One capture file itself (its bytes, at most max_size: MM_ELIMIT beyond)
+ * for POST /api/v1/captures/file, with the member's first and last event
+ * time and event count (mm_capture_members); through the spool. */
+int mm_fleet_sender_capture_file(mm_fleet_sender *s, const char *path, int64_t start,
+                                 int64_t end, uint64_t events, uint64_t max_size);
+/* The profiles enforced for the token's host (GET /api/v1/agent/profiles):
+ * one profile document (JSON, no image when none is enforced) for
+ * mm_profile_load_string.  MM_EAUTH when the token is refused. */
+int mm_fleet_fetch_profiles(const mm_fleet_client_opts *o, char **json, size_t *len);
 /* Sends a heartbeat with the sender's counts. */
 int mm_fleet_sender_heartbeat(mm_fleet_sender *s);
 void mm_fleet_sender_stats_get(const mm_fleet_sender *s, mm_fleet_sender_stats *st);

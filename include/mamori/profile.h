@@ -86,6 +86,13 @@ int mm_profile_load_file(mm_profile **out, const char *path);
 int mm_profile_load_string(mm_profile **out, const char *name,
                            const char *yaml, size_t len);
 
+/* Issue 20a: a profile document (YAML or JSON text) checked with the
+ * loader and written out as compact JSON (the same document: `mamori
+ * server` stores it, and the loader reads the JSON back as it is).  Caller
+ * frees *out.  The file form reads path (16 MiB at most). */
+int mm_profile_doc_json(char **out, const char *name, const char *text, size_t len);
+int mm_profile_file_json(char **out, const char *path);
+
 size_t mm_profile_image_count(const mm_profile *p);
 /* Name (or glob) of the i-th image, NULL past the end. */
 const char *mm_profile_image_name(const mm_profile *p, size_t i);

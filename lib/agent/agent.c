@@ -32,6 +32,8 @@ typedef struct agent {
     mm_capture *exec_store;/* execve events only, for `host commands` */
     mm_profile *learn;     /* what is being recorded */
     mm_profile *profile;   /* what deviations are checked against */
+    struct stat prof_st;   /* the profile file as loaded (profile_reload_s) */
+    double prof_next;
     bool replay;           /* replayed events name pids of another time: never kill */
     mm_agent_stats *st;
 } agent;
@@ -193,6 +195,8 @@ static int prepare(agent *ag)
              st.disabled_source, replay ? "replay" : source, st.skipped_source);
     }
     if (o->profile) {
+        if (stat(o->profile, &ag->prof_st) != 0)
+            memset(&ag->prof_st, 0, sizeof ag->prof_st);
         rc = mm_profile_load_file(&ag->profile, o->profile);
         if (rc < 0)
             return fail(ag, MM_AGENT_PROFILE, rc);
@@ -222,6 +226,32 @@ static int prepare(agent *ag)
             return fail(ag, MM_AGENT_EXEC_STORE, rc);
     }
     return 0;
+}
+
+/* profile_reload_s: the profile file again when it changed (issue 20a) */
+static void profile_reload(agent *ag, double now)
+{
+    const mm_agent_opts *o = ag->o;
+    if (o->profile_reload_s <= 0 || !o->profile || now < ag->prof_next)
+        return;
+    ag->prof_next = now + o->profile_reload_s;
+    struct stat st;
+    if (stat(o->profile, &st) != 0 || (st.st_mtim.tv_sec == ag->prof_st.st_mtim.tv_sec &&
+                                       st.st_mtim.tv_nsec == ag->prof_st.st_mtim.tv_nsec &&
+                                       st.st_size == ag->prof_st.st_size &&
+                                       st.st_ino == ag->prof_st.st_ino))
+        return;
+    ag->prof_st = st;
+    mm_profile *p = NULL;
+    if (mm_profile_load_file(&p, o->profile) < 0) {
+        note(ag, MM_AGENT_WARNING, "warning: profile not reloaded (the earlier one stays): %s",
+             mm_error_last());
+        return;
+    }
+    mm_profile_free(ag->profile);
+    ag->profile = p;
+    note(ag, MM_AGENT_INFO, "profile: reloaded, %zu image(s) from %s",
+         mm_profile_image_count(p), o->profile);
 }
 
 static int run_replay(agent *ag, const char *path)
@@ -284,6 +314,7 @@ static int run_sensor(agent *ag, mm_sensor *sensor)
             ag->capture = NULL;
         }
         double el = mm_now() - t0;
+        profile_reload(ag, el);
         if (el - last_report >= 1.0) {
             mm_sensor_stats st;
             mm_sensor_stats_get(sensor, &st);

@@ -12,6 +12,7 @@
 #include "fleet/fleet_int.h"
 #include "fleet/routes.h"
 #include "fleet/ops.h"   /* issue 19: schedules, notifications, retention */
+#include "fleet/profiles.h"   /* issue 20a: runtime profiles and captures */
 
 #define READERS (ROLE_ADMIN | ROLE_OPERATOR | ROLE_VIEWER)
 
@@ -64,6 +65,16 @@ static const route routes[] = {
     /* issue 19 workers: the scan job queue (jobs.c) */
     {"POST", "/api/v1/jobs", false, ROLE_ADMIN | ROLE_OPERATOR, route_jobs_enqueue},
     {"GET", "/api/v1/jobs", false, READERS, route_jobs_list},
+    /* issue 20a: runtime profiles (learned, enforced, drift) and captures (profiles.c) */
+    {"POST", "/api/v1/profiles", false, ROLE_ADMIN | ROLE_AGENT, route_profiles_ingest},
+    {"GET", "/api/v1/profiles", false, READERS, route_profiles_list},
+    {"GET", "/api/v1/profiles/", true, READERS, route_profile_get},
+    {"POST", "/api/v1/profiles/", true, ROLE_ADMIN | ROLE_OPERATOR, route_profile_enforce},
+    {"GET", "/api/v1/agent/profiles", false, ROLE_ADMIN | ROLE_AGENT, route_agent_profiles},
+    {"POST", "/api/v1/captures", false, ROLE_ADMIN | ROLE_AGENT, route_captures_ingest},
+    {"GET", "/api/v1/captures", false, READERS, route_captures_list},
+    {"POST", "/api/v1/captures/file", false, ROLE_ADMIN | ROLE_AGENT, route_capture_file_ingest},
+    {"GET", "/api/v1/captures/", true, READERS, route_capture_file_get},
 };
 
 static bool state_changing(const char *m)

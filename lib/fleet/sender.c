@@ -7,6 +7,8 @@
  * Host inventory snapshots (issue 18) take the same road as SEQ-0.inv
  * files sent to /api/v1/inventory; a newer snapshot replaces the older
  * ones still waiting (the server keeps only the latest per host).
+ * Learned profiles (SEQ-0.prof) and capture lists (SEQ-0.cap, issue 20a)
+ * go the same way to /api/v1/profiles and /api/v1/captures.
  */
 #include <stdlib.h>
 #include <dirent.h>
@@ -22,11 +24,20 @@
 #include <jansson.h>
 
 #include "fleet/client.h"
+#include "util/json.h"
+
+/* what a spooled file holds (issue 20a adds profiles and capture lists) */
+enum { SP_BATCH = 0, SP_INV, SP_PROF, SP_CAP, SP_CAPF, SP__N };
+static const char *const sp_ext[] = {"batch", "inv", "prof", "cap", "capf"};
+static const char *const sp_path[] = {"/api/v1/events", "/api/v1/inventory", "/api/v1/profiles",
+                                      "/api/v1/captures", "/api/v1/captures/file"};
+static const char *const sp_what[] = {"events", "inventory", "profile", "captures",
+                                      "capture file"};
 
 typedef struct spooled {
     uint64_t seq;
     unsigned count;
-    bool inv;               /* an inventory snapshot (SEQ-0.inv) */
+    int inv;                /* SP_*: an inventory snapshot is SEQ-0.inv */
 } spooled;
 
 struct mm_fleet_sender {
@@ -49,10 +60,10 @@ void mm_fleet_sender_opts_init(mm_fleet_sender_opts *o)
     memset(o, 0, sizeof *o);
 }
 
-static char *spool_path(const mm_fleet_sender *s, uint64_t seq, unsigned count, bool inv)
+static char *spool_path(const mm_fleet_sender *s, uint64_t seq, unsigned count, int inv)
 {
     return mm_xasprintf("%s/%016llu-%u.%s", s->o.spool_dir, (unsigned long long)seq, count,
-                        inv ? "inv" : "batch");
+                        sp_ext[inv]);
 }
 
 static int cmp_spool(const void *a, const void *b)
@@ -61,7 +72,7 @@ static int cmp_spool(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static void spool_add(mm_fleet_sender *s, uint64_t seq, unsigned count, bool inv)
+static void spool_add(mm_fleet_sender *s, uint64_t seq, unsigned count, int inv)
 {
     if (s->nspool == s->capspool) {
         s->capspool = s->capspool ? 2 * s->capspool : 64;
@@ -69,7 +80,7 @@ static void spool_add(mm_fleet_sender *s, uint64_t seq, unsigned count, bool inv
     }
     s->spool[s->nspool++] = (spooled){seq, count, inv};
     s->st.spooled += count;
-    if (inv)
+    if (inv == SP_INV)
         s->st.inventories_waiting++;
 }
 
@@ -80,7 +91,7 @@ static void spool_remove(mm_fleet_sender *s, size_t i, bool dropped)
     unlink(p);
     free(p);
     s->st.spooled -= s->spool[i].count;
-    if (s->spool[i].inv)
+    if (s->spool[i].inv == SP_INV)
         s->st.inventories_waiting--;
     if (dropped)
         s->st.dropped += s->spool[i].count;
@@ -107,8 +118,12 @@ static int spool_load(mm_fleet_sender *s)
         unsigned count;
         char tail[16];
         if (sscanf(e->d_name, "%16llu-%u.%15s", &seq, &count, tail) == 3) {
-            if (strcmp(tail, "batch") == 0 || strcmp(tail, "inv") == 0)
-                spool_add(s, seq, count, tail[0] == 'i');
+            int kind = -1;
+            for (int k = 0; k < SP__N; k++)
+                if (strcmp(tail, sp_ext[k]) == 0)
+                    kind = k;
+            if (kind >= 0)
+                spool_add(s, seq, count, kind);
             else if (strcmp(tail, "tmp") == 0) { /* a write cut short: never sent */
                 char *p = mm_xasprintf("%s/%s", s->o.spool_dir, e->d_name);
                 unlink(p);
@@ -162,7 +177,7 @@ static char *batch_body(const mm_fleet_sender *s, const char *events, size_t len
     return mm_buf_detach(&b);
 }
 
-static int spool_write(mm_fleet_sender *s, unsigned n, bool inv, const char *body);
+static int spool_write(mm_fleet_sender *s, unsigned n, int inv, const char *body);
 
 /* Writes the pending batch to the spool, dropping the oldest over the cap. */
 static int spool_pending(mm_fleet_sender *s)
@@ -176,7 +191,7 @@ static int spool_pending(mm_fleet_sender *s)
         s->st.dropped += n;
     } else {
         char *body = batch_body(s, s->pending.data, s->pending.len);
-        int rc = spool_write(s, n, false, body);
+        int rc = spool_write(s, n, SP_BATCH, body);
         free(body);
         if (rc)
             return rc;   /* the batch stays pending */
@@ -187,7 +202,7 @@ static int spool_pending(mm_fleet_sender *s)
 }
 
 /* Writes one request body to the spool (a temp file renamed into place). */
-static int spool_write(mm_fleet_sender *s, unsigned n, bool inv, const char *body)
+static int spool_write(mm_fleet_sender *s, unsigned n, int inv, const char *body)
 {
     uint64_t seq = s->next_seq++;
     char *path = spool_path(s, seq, n, inv);
@@ -220,21 +235,26 @@ static int spool_write(mm_fleet_sender *s, unsigned n, bool inv, const char *bod
 }
 
 /* One request; 0 delivered, MM_ENET retry later, other: refused */
-static int deliver(mm_fleet_sender *s, bool inv, const char *body, size_t len)
+static int deliver(mm_fleet_sender *s, int inv, const char *body, size_t len)
 {
     long status;
     mm_buf reply = MM_BUF_INIT;
-    int rc = fleet_hc_post(&s->h, inv ? "/api/v1/inventory" : "/api/v1/events", body, len,
-                           &status, &reply);
-    if (rc == 0 && status == 200 && inv) {
+    int rc = fleet_hc_post(&s->h, sp_path[inv], body, len, &status, &reply);
+    if (rc == 0 && status == 200 && inv == SP_INV) {
         s->st.inventories_sent++;
+    } else if (rc == 0 && status == 200 && inv == SP_PROF) {
+        s->st.profiles_sent++;
+    } else if (rc == 0 && status == 200 && inv == SP_CAP) {
+        s->st.captures_sent++;
+    } else if (rc == 0 && status == 200 && inv == SP_CAPF) {
+        s->st.capture_files_sent++;
     } else if (rc == 0 && status == 200) {
         json_t *j = json_loadb(reply.data ? reply.data : "", reply.len, 0, NULL);
         s->st.accepted += (uint64_t)json_integer_value(json_object_get(j, "accepted"));
         s->st.duplicates += (uint64_t)json_integer_value(json_object_get(j, "duplicates"));
         json_decref(j);
     } else if (rc == 0) {
-        rc = fleet_status_error(status, &reply, inv ? "inventory" : "events");
+        rc = fleet_status_error(status, &reply, sp_what[inv]);
         if (status == 429 || status >= 500 || status == 408)
             rc = MM_ENET;
     }
@@ -255,7 +275,7 @@ static int pump(mm_fleet_sender *s)
     int rc = 0;
     if (mm_now() >= s->next_try) {
         while (s->nspool) {
-            bool inv = s->spool[0].inv;
+            int inv = s->spool[0].inv;
             char *p = spool_path(s, s->spool[0].seq, s->spool[0].count, inv);
             char *data = NULL;
             size_t len = 0;
@@ -270,7 +290,10 @@ static int pump(mm_fleet_sender *s)
             if (rc == MM_EFORMAT && inv) {
                 /* a snapshot the server refuses (too large, malformed) never
                  * passes: counted, and the road stays open for the events */
-                s->st.inventories_refused++;
+                if (inv == SP_INV)
+                    s->st.inventories_refused++;
+                else
+                    s->st.uploads_refused++;
                 spool_pop(s, false);
                 rc = 0;
                 continue;
@@ -281,7 +304,7 @@ static int pump(mm_fleet_sender *s)
         }
         if (rc == 0 && s->npending) {
             char *body = batch_body(s, s->pending.data, s->pending.len);
-            rc = deliver(s, false, body, strlen(body));
+            rc = deliver(s, SP_BATCH, body, strlen(body));
             free(body);
             if (rc == 0) {
                 mm_buf_clear(&s->pending);
@@ -355,15 +378,85 @@ int mm_fleet_sender_inventory(mm_fleet_sender *s, const char *json, size_t len)
         return mm_error_set(MM_EFORMAT, "inventory: cannot be serialised");
     /* the older snapshots still waiting are replaced by this one */
     for (size_t i = s->nspool; i-- > 0;)
-        if (s->spool[i].inv) {
+        if (s->spool[i].inv == SP_INV) {
             spool_remove(s, i, false);
             s->st.inventories_replaced++;
         }
-    int rc = spool_write(s, 0, true, body);
+    int rc = spool_write(s, 0, SP_INV, body);
     free(body);
     if (rc)
         return rc;
     return pump(s);
+}
+
+/* issue 20a: a learned profile (the document) or the capture list, through
+ * the spool like a snapshot; a newer capture list replaces a waiting one */
+static int sender_upload(mm_fleet_sender *s, int kind, const char *member, const char *json,
+                         size_t len)
+{
+    json_error_t je;
+    json_t *doc = json_loadb(json, len, 0, &je);
+    if (kind == SP_PROF ? !json_is_object(doc) : !json_is_array(doc)) {
+        json_decref(doc);
+        return mm_error_set(MM_EFORMAT, "%s: not a JSON %s%s%s", sp_what[kind],
+                            kind == SP_PROF ? "object" : "array", doc ? "" : ": ",
+                            doc ? "" : je.text);
+    }
+    char id[64];
+    snprintf(id, sizeof id, "%s-%s-%llu", s->boot, sp_ext[kind], (unsigned long long)++s->next_id);
+    json_t *body = json_object();
+    json_object_set_new(body, "host_id", json_string(s->o.host_id));
+    if (kind == SP_PROF)
+        json_object_set_new(body, "id", json_string(id));
+    json_object_set_new(body, member, doc);
+    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(body);
+    if (!text)
+        return mm_error_set(MM_EFORMAT, "%s: cannot be serialised", sp_what[kind]);
+    for (size_t i = s->nspool; kind == SP_CAP && i-- > 0;)
+        if (s->spool[i].inv == SP_CAP)
+            spool_remove(s, i, false);
+    int rc = spool_write(s, 0, kind, text);
+    free(text);
+    return rc ? rc : pump(s);
+}
+
+int mm_fleet_sender_profile(mm_fleet_sender *s, const char *json, size_t len)
+{
+    return sender_upload(s, SP_PROF, "profile", json, len);
+}
+
+int mm_fleet_sender_captures(mm_fleet_sender *s, const char *json, size_t len)
+{
+    return sender_upload(s, SP_CAP, "captures", json, len);
+}
+
+int mm_fleet_sender_capture_file(mm_fleet_sender *s, const char *path, int64_t start,
+                                 int64_t end, uint64_t events, uint64_t max_size)
+{
+    char *data = NULL;
+    size_t len = 0;
+    int rc = mm_file_read(path, max_size, &data, &len);
+    if (rc)
+        return rc;
+    char *b64 = mm_base64_encode(data, len);
+    free(data);
+    json_t *body = json_object();
+    json_object_set_new(body, "host_id", json_string(s->o.host_id));
+    json_object_set_new(body, "file", mm_json_str(path));
+    json_object_set_new(body, "start", json_integer(start));
+    json_object_set_new(body, "end", json_integer(end));
+    json_object_set_new(body, "size", json_integer((json_int_t)len));
+    json_object_set_new(body, "events", json_integer((json_int_t)events));
+    json_object_set_new(body, "data", json_string(b64));
+    free(b64);
+    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(body);
+    if (!text)
+        return mm_error_set(MM_EFORMAT, "%s: cannot be serialised", path);
+    rc = spool_write(s, 0, SP_CAPF, text);
+    free(text);
+    return rc ? rc : pump(s);
 }
 
 int mm_fleet_sender_flush(mm_fleet_sender *s, double wait_s)

@@ -103,6 +103,26 @@ static const char *const migrations[] = {
     " owner TEXT, until BIGINT NOT NULL DEFAULT 0, created BIGINT NOT NULL,"
     " size BIGINT NOT NULL DEFAULT 0, body TEXT, hits BIGINT NOT NULL DEFAULT 0,"
     " walks BIGINT NOT NULL DEFAULT 0);",
+    /* 7 (issue 20a, runtime profiles and captures; profiles.c): learned
+     * profiles, one row per host and image key and learning period, the
+     * image's part of the profile as JSON, learned or enforced (by whom,
+     * when); and the captures each agent keeps (metadata) */
+    "CREATE TABLE runtime_profiles (seq @SERIAL@, id TEXT NOT NULL UNIQUE,"
+    " host_id TEXT NOT NULL, image TEXT NOT NULL, learned_start BIGINT NOT NULL,"
+    " learned_end BIGINT NOT NULL, received BIGINT NOT NULL,"
+    " state TEXT NOT NULL DEFAULT 'learned', enforced_by TEXT, enforced_at BIGINT,"
+    " counts TEXT NOT NULL, doc TEXT NOT NULL,"
+    " UNIQUE (host_id, image, learned_start, learned_end));"
+    "CREATE INDEX runtime_profiles_host ON runtime_profiles (host_id, state);"
+    "CREATE TABLE runtime_captures (seq @SERIAL@, host_id TEXT NOT NULL, file TEXT NOT NULL,"
+    " start_ts BIGINT NOT NULL DEFAULT 0, end_ts BIGINT NOT NULL DEFAULT 0,"
+    " size BIGINT NOT NULL, events BIGINT NOT NULL, received BIGINT NOT NULL,"
+    " UNIQUE (host_id, file));"
+    /* capture files an agent sent (base64, capped; the newest per host) */
+    "CREATE TABLE runtime_capture_files (seq @SERIAL@, host_id TEXT NOT NULL,"
+    " name TEXT NOT NULL, start_ts BIGINT NOT NULL, end_ts BIGINT NOT NULL,"
+    " size BIGINT NOT NULL, events BIGINT NOT NULL, received BIGINT NOT NULL,"
+    " data TEXT NOT NULL, UNIQUE (host_id, start_ts, end_ts, size));",
 };
 #define NMIGRATIONS (sizeof migrations / sizeof migrations[0])
 

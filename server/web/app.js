@@ -7,6 +7,7 @@ import { h, api, clear, state, errorBox } from './ui.js';
 import { overview, images, image, findings, registries } from './pages.js';
 import { runtime } from './runtime.js';
 import { hosts, host, settings } from './hosts.js';
+import { profiles, profile, captures } from './profiles.js';   // issue 20a
 
 const PAGES = [
   { id: 'overview', label: 'Overview', render: overview },
@@ -16,7 +17,7 @@ const PAGES = [
   { id: 'hosts', label: 'Hosts', render: hosts },
   { id: 'settings', label: 'Settings', render: settings, admin: true },
 ];
-const HIDDEN = { image, findings, host };
+const HIDDEN = { image, findings, host, profiles, profile, captures };
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -79,7 +80,8 @@ async function render() {
   const p = PAGES.find((x) => x.id === page);
   const fn = p ? p.render : Object.prototype.hasOwnProperty.call(HIDDEN, page) ? HIDDEN[page] : null;
   for (const a of nav.querySelectorAll('a')) {
-    if (a.dataset.page === page) a.setAttribute('aria-current', 'page');
+    // issue 20a: the profiles and captures views are part of Runtime
+    if (a.dataset.page === page || (a.dataset.page === 'runtime' && ['profiles', 'profile', 'captures'].includes(page))) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
   if (current && current.stop) current.stop();

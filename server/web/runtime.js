@@ -29,6 +29,9 @@ export async function runtime(main, params, cur) {
   const f = {};
   for (const k of ['severity', 'host', 'rule', 'section']) if (params.get(k)) f[k] = params.get(k);
   main.append(h('h1', {}, 'Runtime'));
+  // issue 20a: the page's other views (profiles.js)
+  main.append(h('p', { class: 'bar', id: 'runtime-tabs' }, h('a', { href: route('runtime'), 'aria-current': 'page' }, 'Alerts'),
+    h('a', { href: route('profiles') }, 'Profiles and drift'), h('a', { href: route('captures') }, 'Captures')));
   let marks = [];
   try { marks = (await api('/api/v1/alerts/marks')).items; } catch (e) { main.append(errorBox(e)); }
   const canAct = state.session.role === 'admin' || state.session.role === 'operator';

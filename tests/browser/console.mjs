@@ -185,6 +185,57 @@ try {
     await shot('runtime');
   });
 
+  // issue 20a: profiles (content, drift, enforce with a confirmation) and captures
+  await step('runtime profiles: content, drift, enforce with confirmation, captures', async () => {
+    ok(E.MM_PROFILE_ID, 'no profile id from the test');
+    // a deviation alert of that host and image, as the agent sends it
+    const r = await ctx.request.post(base + '/api/v1/events', {
+      headers: { Authorization: 'Bearer ' + E.MM_ADMIN },
+      data: { host_id: 'node-p', events: [{ id: 'drift-1', rule: 'Profile deviation: unexpected process', priority: 'Warning',
+        output: 'Unexpected process ' + E.MM_XSS_PATH, time: new Date().toISOString(),
+        output_fields: { 'profile.image': E.MM_XSS_IMG, 'profile.deviation': E.MM_XSS_PATH, 'profile.category': 'process', 'proc.name': '<script>window.__mmxss=8</script>' } }] },
+    });
+    ok(r.status() === 200, 'drift event post ' + r.status());
+    await page.goto(base + '/#/runtime');
+    await page.click('#runtime-tabs >> text=Profiles and drift');
+    await page.waitForSelector('table[aria-label=profiles] tbody tr a');
+    const lt = await page.textContent('table[aria-label=profiles]');
+    ok(lt.includes(E.MM_XSS_IMG) && lt.includes('node-p') && lt.includes('learned'), 'list: ' + lt.slice(0, 200));
+    await page.locator('table[aria-label=profiles] tbody a').first().click();
+    await page.waitForSelector('table[aria-label=profile-processes] tbody tr');
+    ok(page.url().includes('#/profile?id=' + E.MM_PROFILE_ID), 'permalink ' + page.url());
+    const procs = await page.textContent('table[aria-label=profile-processes]');
+    ok(procs.includes('<script>window.__mmxss=5</script>') && procs.includes(E.MM_XSS_PATH), 'process name and exe as text');
+    ok((await page.textContent('table[aria-label=profile-files]')).includes(E.MM_XSS_RULE), 'file path as text');
+    ok((await page.textContent('table[aria-label=profile-listen]')).includes('8080'), 'listen');
+    ok((await page.textContent('table[aria-label=profile-connect]')).includes('10.0.0.7'), 'connect');
+    await page.waitForSelector('table[aria-label=drift] tbody tr');
+    ok((await page.textContent('table[aria-label=drift]')).includes(E.MM_XSS_PATH), 'drift alert listed');
+    await noXss('profile');
+    // enforce: the first click only asks
+    await page.click('#enforce');
+    await page.waitForSelector('#enforce-confirm:not([hidden])');
+    ok((await page.textContent('#profile-state')) === 'learned', 'not enforced before the confirmation');
+    ok(/Enforce this profile on host node-p/.test(await page.textContent('#enforce-msg')), 'confirmation text');
+    await page.click('#enforce-confirm');
+    await page.waitForFunction(() => document.querySelector('#profile-state').textContent === 'enforced');
+    ok(/enforced by root/.test(await page.textContent('#enforce-msg')), 'result: ' + await page.textContent('#enforce-msg'));
+    await shot('runtime-profile');
+    ok(await page.isVisible('#unenforce'), 'stop-enforcing button once enforced');
+    // the server agrees, and wrote the audit line
+    const a = await page.evaluate(async () => (await fetch('/api/v1/audit?limit=1000')).json());
+    ok(a.items.some((x) => x.path.endsWith('/enforce') && x.status === 200 && (x.detail || '').includes('enforced profile')), 'audit line');
+    await page.click('#runtime-tabs >> text=Captures');
+    await page.waitForSelector('table[aria-label=captures] tbody tr');
+    ok((await page.textContent('table[aria-label=captures]')).includes(E.MM_XSS_PATH), 'capture file as text');
+    const dl = await page.getAttribute('table[aria-label=captures] a[download]', 'href');
+    ok(/^\/api\/v1\/captures\/\d+\/file$/.test(dl), 'download link ' + dl);
+    const n = await page.evaluate(async (u) => (await (await fetch(u)).arrayBuffer()).byteLength, dl);
+    ok(n === 4096, 'downloaded ' + n + ' bytes');
+    await noXss('captures');
+    await shot('runtime-captures');
+  });
+
   await step('hosts: list, inventory "not collected" without the endpoint', async () => {
     await page.goto(base + '/#/hosts');
     await page.waitForSelector('table[aria-label=hosts] tbody tr a');
@@ -250,6 +301,11 @@ try {
     await p2.locator('table[aria-label=alerts] tbody tr[tabindex]').first().click();
     await p2.waitForSelector('#alert-detail h2');
     ok(await p2.$('#ack') === null, 'no acknowledge for a viewer');
+    if (E.MM_PROFILE_ID) {   // issue 20a: no enforce button for a viewer
+      await p2.goto(base + '/#/profile?id=' + E.MM_PROFILE_ID);
+      await p2.waitForSelector('table[aria-label=profile-processes] tbody tr');
+      ok(await p2.$('#enforce') === null, 'no enforce for a viewer');
+    }
     await c2.close();
   });
 

@@ -22,6 +22,7 @@ and proves that no payload ran; screenshots go to BUILD/console-screenshots.
 The API side runs again on PostgreSQL (a private server, pgkit; SKIP when
 PostgreSQL is not installed).
 """
+import base64
 import json
 import os
 import shutil
@@ -127,6 +128,38 @@ def fill(c):
     eq(s.count(c.admin, host="node-1"), 6, "alerts stored")
     c.events_file, c.rules_file, c.tmp = evf, rules, d
     fill_registries(c)
+    fill_profiles(c)
+
+
+def fill_profiles(c):
+    """Issue 20a: a learned profile of host node-p whose image key, process
+    names and paths are payloads, and its capture list, as an agent sends
+    them (the browser test opens it, enforces it and checks its drift)."""
+    s = c.srv
+    c.agent_p = s.token("agent", "agent-np", host="node-p")
+    prof = {"version": 1, "learned": {"start": "2026-01-01T10:00:00Z", "end": "2026-01-01T11:00:00Z",
+                                      "seconds": 3600},
+            "priority": "Warning", "action": "none",
+            "images": [{"image": XSS_IMG,
+                        "processes": [{"exe": XSS_PATH, "name": XSS_PROC, "parents": [XSS_RULE],
+                                       "count": 3}],
+                        "files": [{"path": "/tmp/" + XSS_RULE, "count": 1}],
+                        "listen": [{"proto": "tcp", "port": 8080}],
+                        "connect": [{"dest": "10.0.0.7", "port": 5432, "proto": "tcp"}]}]}
+    st, v, _ = s.req("POST", "/api/v1/profiles", c.agent_p,
+                     {"host_id": "node-p", "id": "np-1", "profile": prof})
+    eq(st, 200, "profile upload: %r" % v)
+    c.profile_id = v["profiles"][0]["id"]
+    st, v, _ = s.req("POST", "/api/v1/captures", c.agent_p,
+                     {"host_id": "node-p", "captures": [{"file": "/var/lib/mamori/" + XSS_PATH,
+                                                         "start": 1710000000, "end": 1710000100,
+                                                         "size": 4096, "events": 12}]})
+    eq(st, 200, "capture list: %r" % v)
+    st, v, _ = s.req("POST", "/api/v1/captures/file", c.agent_p,
+                     {"host_id": "node-p", "file": "/var/lib/mamori/" + XSS_PATH, "start": 1710000000,
+                      "end": 1710000100, "size": 4096, "events": 12,
+                      "data": base64.b64encode(b"\x28\xb5\x2f\xfd" + bytes(4092)).decode()})
+    eq(st, 200, "capture file: %r" % v)
 
 
 def fill_registries(c):
@@ -432,7 +465,8 @@ def browser(c):
     env = dict(os.environ, MM_BASE=c.srv.base, MM_ADMIN=c.admin, MM_VIEWER=c.viewer,
                MM_OPERATOR=c.operator, MM_AGENT=c.agent, MM_SHOTS=shots, MM_CHROMIUM=chrome,
                MM_XSS_IMG=XSS_IMG, MM_XSS_RULE=XSS_RULE, MM_XSS_PATH=XSS_PATH,
-               MM_XSS_REG=XSS_REG, MM_REG=c.reg.host if c.reg else "")
+               MM_XSS_REG=XSS_REG, MM_REG=c.reg.host if c.reg else "",
+               MM_PROFILE_ID=getattr(c, "profile_id", ""))
     r = subprocess.run([node, os.path.join(bdir, "console.mjs")], env=env, cwd=bdir,
                        capture_output=True, text=True, timeout=300)
     for line in (r.stdout + r.stderr).splitlines():

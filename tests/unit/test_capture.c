@@ -722,4 +722,77 @@ MM_TEST(event_to_json_flags_leave_out_only_their_parts)
     mm_proctab_free(pt);
 }
 
+/* Issue 20a: what an agent tells the server about its captures: each
+ * member of a rotated set with its events, first and last event time,
+ * size and which one is live; a second look reuses the members a rotation
+ * only renamed (same inode, size, mtime) and reads the rest. */
+/* make_line's line with "evt.time" (second 1700000000 + i) in front */
+static int timed_line(mm_capture *c, char *buf, size_t cap, unsigned i)
+{
+    int n = snprintf(buf, cap, "{\"evt.time\":%llu,",
+                     (unsigned long long)(1700000000ull + i) * 1000000000ull);
+    char line[512];
+    size_t l = make_line(line, sizeof line, i);
+    memcpy(buf + n, line + 1, l - 1);   /* without its '{' */
+    return mm_capture_write_line(c, buf, (size_t)n + l - 1);
+}
+
+MM_TEST(members_of_a_rotated_set)
+{
+    const char *d = mmt_tmpdir();
+    const char *p = path_in(d, "mem.zst");
+    mm_capture_opts o = {.max_size = 4096, .keep = 4, .flush_events = 16};
+    mm_capture *c;
+    CHECK_OK(mm_capture_open(&c, p, &o));
+    REQUIRE(c);
+    char buf[512];
+    for (unsigned i = 0; i < 900; i++) {
+        /* evt.time: second 1700000000 + i */
+        CHECK_OK(timed_line(c, buf, sizeof buf, i));
+    }
+    CHECK_OK(mm_capture_flush(c));
+    mm_capture_member *v = NULL;
+    size_t nv = 0;
+    CHECK_OK(mm_capture_members(&v, &nv, p, NULL, 0));
+    REQUIRE(nv >= 2 && nv <= 4);
+    uint64_t events = 0;
+    for (size_t i = 0; i < nv; i++) {
+        events += v[i].events;
+        CHECK(v[i].start <= v[i].end);
+        CHECK_INT(v[i].size, fsize(v[i].path));
+        CHECK(v[i].live == (i == 0));
+        if (i)   /* newest first: each member ends before the next newer begins */
+            CHECK(v[i].end < v[i - 1].start);
+    }
+    CHECK_STR(v[0].path, p);
+    CHECK_INT(v[0].end, 1700000000 + 899);
+    CHECK(events <= 900 && events > 0);
+    CHECK_INT(v[nv - 1].start + (int64_t)events - 1, 1700000000 + 899);   /* a contiguous tail */
+    char *json = mm_capture_members_json(v, nv);
+    REQUIRE(json);
+    CHECK(json[0] == '[' && strstr(json, "\"events\":"));
+    free(json);
+    /* more lines rotate: the renamed members are reused, the set is right */
+    for (unsigned i = 900; i < 1200; i++) {
+        CHECK_OK(timed_line(c, buf, sizeof buf, i));
+    }
+    CHECK_OK(mm_capture_close(c));
+    mm_capture_member *w = NULL, *x = NULL;
+    size_t nw = 0, nx = 0;
+    CHECK_OK(mm_capture_members(&w, &nw, p, v, nv));
+    CHECK_OK(mm_capture_members(&x, &nx, p, NULL, 0));
+    REQUIRE(nw == nx);
+    for (size_t i = 0; i < nw; i++) {
+        CHECK_STR(w[i].path, x[i].path);
+        CHECK_INT(w[i].events, x[i].events);
+        CHECK_INT(w[i].start, x[i].start);
+        CHECK_INT(w[i].end, x[i].end);
+        CHECK(w[i].live == x[i].live);
+    }
+    CHECK_INT(x[0].end, 1700000000 + 1199);
+    mm_capture_members_free(v, nv);
+    mm_capture_members_free(w, nw);
+    mm_capture_members_free(x, nx);
+}
+
 MM_TEST_MAIN

@@ -507,4 +507,58 @@ MM_TEST(glob_semantics)
     mm_profile_free(p);
 }
 
+/* Issue 20a: the document mamori server stores is the file as JSON, and
+ * the loader reads that JSON back to the same profile: entries, escaped
+ * globs, odd bytes and the check decisions survive; a bad file is refused
+ * with the loader's message before anything is written. */
+MM_TEST(json_round_trip)
+{
+    static const char *yaml =
+        "version: 1\nlearned: {start: \"2024-06-01T10:00:00Z\", end: \"2024-06-01T11:00:00Z\"}\n"
+        "priority: Error\naction: {processes: kill}\nimages:\n"
+        "  - image: \"shop/api:1.4\"\n    processes:\n"
+        "      - {exe: \"/app/a\\x01b\", name: \"yes\", parents: [\"tini\"], count: 3}\n"
+        "    files:\n      - path: \"/d/\\\\*\"\n      - path: /tmp/**\n"
+        "    listen:\n      - {proto: tcp, port: 8080}\n      - {port: \"9000-9010\"}\n"
+        "    connect:\n      - {dest: 10.1.2.0/24, port: 443, proto: tcp}\n"
+        "  - image: host\n    files: []\n";
+    char *json = NULL;
+    CHECK_OK(mm_profile_doc_json(&json, "p.yaml", yaml, strlen(yaml)));
+    REQUIRE(json);
+    CHECK(json[0] == '{' && !strchr(json, '\n'));
+    mm_profile *a = NULL, *b = NULL;
+    CHECK_OK(mm_profile_load_string(&a, "p.yaml", yaml, strlen(yaml)));
+    CHECK_OK(mm_profile_load_string(&b, "p.json", json, strlen(json)));
+    REQUIRE(a && b);
+    CHECK_INT(mm_profile_image_count(b), 2);
+    for (int c = 0; c < MM_PROF__COUNT; c++) {
+        CHECK_INT(mm_profile_entry_count(b, "shop/api:1.4", (mm_profile_cat)c),
+                  mm_profile_entry_count(a, "shop/api:1.4", (mm_profile_cat)c));
+        CHECK_INT(mm_profile_entry_count(b, "host", (mm_profile_cat)c), 0);
+    }
+    /* the same decisions: the escaped glob matches only itself; kill kept */
+    static const char *const lines[] = {
+        "{\"evt.type\":\"openat\",\"proc.pid\":10,\"evt.arg.name\":\"/d/*\",\"evt.arg.flags\":\"O_WRONLY\","
+        "\"evt.rawres\":3," "\"container.id\":\"0123456789ab\",\"container.image\":\"shop/api:1.4\"}",
+        "{\"evt.type\":\"openat\",\"proc.pid\":10,\"evt.arg.name\":\"/d/x\",\"evt.arg.flags\":\"O_WRONLY\","
+        "\"evt.rawres\":3," "\"container.id\":\"0123456789ab\",\"container.image\":\"shop/api:1.4\"}",
+        "{\"evt.type\":\"execve\",\"proc.pid\":11,\"proc.name\":\"sh\",\"proc.exepath\":\"/bin/sh\","
+        "\"container.id\":\"0123456789ab\",\"container.image\":\"shop/api:1.4\"}",
+        NULL};
+    hits ha, hb;
+    feed(NULL, a, lines, &ha);
+    feed(NULL, b, lines, &hb);
+    CHECK_INT(hb.n, ha.n);
+    CHECK_INT(hb.n, 2);
+    CHECK(!strcmp(hb.rule[1], "Profile deviation: unexpected process"));
+    CHECK_INT(hb.action[1], MM_ACTION_KILL);
+    mm_profile_free(a);
+    mm_profile_free(b);
+    free(json);
+    static const char *bad = "version: 1\nimages:\n  - image: x\n    listen:\n      - {port: 99999}\n";
+    CHECK(mm_profile_doc_json(&json, "bad.yaml", bad, strlen(bad)) == MM_EFORMAT);
+    CHECK(json == NULL);
+    CHECK(strstr(mm_error_last(), "bad.yaml:5: key 'port'"));
+}
+
 MM_TEST_MAIN
