@@ -200,6 +200,8 @@ static int run_one(mm_fleet *f, const sched_row *s)
         rc = ops_job_stale(f, params, &detail);
     else if (!strcmp(s->kind, SCHED_EXPORT))
         rc = ops_job_export(f, s->name, params, &detail);
+    else if (!strcmp(s->kind, SCHED_REGCHECK))
+        rc = ops_job_regcheck(f, params, &detail);
     else
         rc = mm_error_set(MM_EUNSUPPORTED, "schedule %s: unknown kind %s", s->name, s->kind);
     char *err = rc ? mm_xstrdup(mm_error_last()) : NULL;
@@ -219,7 +221,8 @@ static int run_one(mm_fleet *f, const sched_row *s)
     if (rc) {
         char *title = mm_xasprintf("scheduled job %s (%s) failed: %s", s->name, s->kind, err);
         ops_alert a = {.kind = "job-failed", .severity = "MEDIUM",
-                       .section = !strcmp(s->kind, SCHED_REGISTRY) ? "3.2.2" : "3.1.1",
+                       .section = !strcmp(s->kind, SCHED_REGISTRY) ? "3.2.2"
+                                : !strcmp(s->kind, SCHED_REGCHECK) ? "3.2.3" : "3.1.1",
                        .title = title};
         ops_alert_raise(f, &a);
         free(title);

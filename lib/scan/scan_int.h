@@ -55,4 +55,15 @@ int mm_intake_open(mm_source **out, mm_target_kind kind, const char *input,
                    const mm_scan_opts *o, const mm_intake_opts *io,
                    const char *tmpdir);
 
+/* --- the signature stage (verify.c) ----------------------------------------- */
+typedef struct scan_verifier scan_verifier;
+/* Loads the public keys (PEM paths); *out stays NULL when n is 0. */
+int scan_verifier_new(scan_verifier **out, const char *const *paths, size_t n);
+void scan_verifier_free(scan_verifier *v);
+/* Checks the signatures of the image r holds (a registry target), sets
+ * r's signature member and adds MM-SIG-001 when not verified; a target
+ * that is not in a registry gets a warning.  Fails only on memory. */
+int scan_verify(scan_verifier *v, mm_result *r, mm_target_kind kind, const char *input,
+                const mm_scan_opts *so);
+
 #endif
