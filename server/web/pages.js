@@ -12,17 +12,15 @@ const ROW_PAGES = { R01: 'images', R02: 'registries', R03: 'images', R08: 'regis
   R25: 'hosts', R26: 'hosts', R29: 'hosts', R30: 'settings' };
 
 function rowLinks(r) {
-  const out = [];
+  const links = [];
   const pg = ROW_PAGES[r.id];
-  if (pg && (pg !== 'settings' || state.session.role === 'admin')) out.push(h('a', { href: route(pg) }, pg), ' · ');
-  if (r.section !== 'ops') out.push(h('a', { href: route('findings', { section: r.section }) }, 'findings'));
+  if (pg && (pg !== 'settings' || state.session.role === 'admin')) links.push(h('a', { href: route(pg) }, pg));
+  if (r.section !== 'ops') links.push(h('a', { href: route('findings', { section: r.section }) }, 'findings'));
   // R33 (every finding's section): the evidence is the report itself
-  if (r.id === 'R33') out.push(h('a', { href: '/api/v1/report?scope=fleet&format=html', target: '_blank', rel: 'noopener' }, 'report'), ' · ');
-  if (RUNTIME.test(r.section) || r.section === 'ops') {
-    if (out.length) out.push(' · ');
-    out.push(h('a', { href: route('runtime', r.section === 'ops' ? {} : { section: r.section }) }, 'alerts'));
-  }
-  return out;
+  if (r.id === 'R33') links.push(h('a', { href: '/api/v1/report?scope=fleet&format=html', target: '_blank', rel: 'noopener' }, 'report'));
+  if (RUNTIME.test(r.section) || r.section === 'ops')
+    links.push(h('a', { href: route('runtime', r.section === 'ops' ? {} : { section: r.section }) }, 'alerts'));
+  return links.flatMap((a, i) => (i ? [' · ', a] : [a]));
 }
 
 export async function overview(main) {
