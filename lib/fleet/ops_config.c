@@ -184,7 +184,7 @@ int ops_schedule_parse(json_t *in, const char *where, json_t **out)
     static const char *const allowed[] = {
         "name", "kind", "every", "feeds", "sources", "only", "allow_insecure", "registry",
         "insecure", "plain_http", "ca_file", "max_age_days", "kinds", "sink", "secret",
-        "repository", "timeout", NULL};
+        "repository", "timeout", "verify_keys", NULL};
     *out = NULL;
     if (!json_is_object(in))
         return mm_error_set(MM_EFORMAT, "%s: want an object", where);
@@ -231,6 +231,8 @@ int ops_schedule_parse(json_t *in, const char *where, json_t **out)
             json_object_set_new(n, "plain_http", json_true());
         if (!rc && !(rc = int_member(in, "max_age_days", where, 0, 36500, &age)) && age)
             json_object_set_new(n, "max_age_days", json_integer(age));
+        if (!rc)   /* issue 20: public keys the scans verify signatures with */
+            rc = list_member(in, "verify_keys", where, n);
     } else if (!strcmp(kind, SCHED_REGCHECK)) {
         /* issue 20: the registry's HOST[:PORT], as `mamori registry check` */
         int64_t t;

@@ -137,6 +137,13 @@ int ops_job_registry(mm_fleet *f, json_t *params, mm_buf *detail)
     int64_t age = json_integer_value(json_object_get(params, "max_age_days"));
     if (age > 0)
         o.max_age_days = age;
+    /* issue 20: signatures checked with the schedule's public keys */
+    json_t *vk = json_object_get(params, "verify_keys");
+    const char *keys[64];
+    for (size_t i = 0; i < json_array_size(vk) && o.nverify_keys < 64; i++)
+        if (json_string_value(json_array_get(vk, i)))
+            keys[o.nverify_keys++] = json_string_value(json_array_get(vk, i));
+    o.verify_keys = keys;
     mm_registry *client = NULL;
     mm_store *store = NULL;
     mm_regscan_report *rep = NULL;

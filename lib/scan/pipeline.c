@@ -86,6 +86,11 @@ int mm_pipeline_new(mm_pipeline **out, const mm_pipeline_opts *o)
     return 0;
 }
 
+const scan_verifier *scan_pipeline_verifier(const mm_pipeline *p)
+{
+    return p ? p->verifier : NULL;
+}
+
 void mm_pipeline_free(mm_pipeline *p)
 {
     if (!p)

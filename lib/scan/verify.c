@@ -105,6 +105,45 @@ static char *why_not(const mm_verify_report *rep, const char *err)
     return s;
 }
 
+bool scan_cosign_artifact_tag(const char *tag)
+{
+    static const char *const ends[] = {".sig", ".att", ".sbom"};
+    size_t n = tag ? strlen(tag) : 0;
+    if (n < 7 + 64 + 4 || strncmp(tag, "sha256-", 7) != 0)
+        return false;
+    for (size_t i = 7; i < 7 + 64; i++)
+        if (!strchr("0123456789abcdef", tag[i]) || !tag[i])
+            return false;
+    for (size_t k = 0; k < sizeof ends / sizeof ends[0]; k++)
+        if (!strcmp(tag + 7 + 64, ends[k]))
+            return true;
+    return false;
+}
+
+bool scan_verifier_record_fresh(const scan_verifier *v, const char *report_json)
+{
+    if (!v)
+        return true;
+    /* most stored reports carry no verification: no need to parse them */
+    if (!report_json || !strstr(report_json, "\"signature\""))
+        return false;
+    json_t *d = json_loads(report_json, 0, NULL);
+    json_t *sig = json_object_get(d, "signature");
+    json_t *ka = json_object_get(sig, "keys");
+    bool ok = json_is_true(json_object_get(sig, "verified")) &&
+              json_array_size(ka) == v->nkeys;
+    for (size_t i = 0; ok && i < v->nkeys; i++) {
+        bool found = false;
+        for (size_t k = 0; !found && k < json_array_size(ka); k++) {
+            const char *id = json_string_value(json_object_get(json_array_get(ka, k), "id"));
+            found = id && !strcmp(id, mm_sigkey_id(v->keys[i]));
+        }
+        ok = found;
+    }
+    json_decref(d);
+    return ok;
+}
+
 int scan_verify(scan_verifier *v, mm_result *r, mm_target_kind kind, const char *input,
                 const mm_scan_opts *so)
 {
