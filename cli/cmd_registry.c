@@ -25,7 +25,7 @@
 
 enum {
     OPT_MAX_AGE = 256, OPT_FORCE, OPT_PLATFORM, OPT_CACHE_DIR, OPT_SCANNERS,
-    OPT_MAX_IMAGES, OPT_ENQUEUE,
+    OPT_MAX_IMAGES, OPT_ENQUEUE, OPT_VERIFY_KEY,
 };
 
 static const struct option longopts[] = {
@@ -40,6 +40,7 @@ static const struct option longopts[] = {
     {"scanners", required_argument, NULL, OPT_SCANNERS},
     {"max-images", required_argument, NULL, OPT_MAX_IMAGES},
     {"enqueue", required_argument, NULL, OPT_ENQUEUE},
+    {"verify-key", required_argument, NULL, OPT_VERIFY_KEY},
     {"exit-code", required_argument, NULL, CLI_OPT_EXIT_CODE},
     {"db-path", required_argument, NULL, CLI_OPT_DB_PATH},
     {"db-max-age", required_argument, NULL, CLI_OPT_DB_MAX_AGE},
@@ -71,6 +72,10 @@ static void registry_usage(FILE *f)
             "  --db-max-age DAYS      warn when the database is older\n"
             "  --cache-dir DIR        store and default database folder\n"
             "  --max-images N         stop listing after N tags (default 100000)\n"
+            "  --verify-key PUB       check each image's cosign-compatible signatures\n"
+            "                         (repeatable: any key may match): MM-SIG-001 when\n"
+            "                         none is valid; a stored scan is reused only when\n"
+            "                         it verified with these keys (docs/signatures.md)\n"
             "  --enqueue DB           list and resolve only, and queue one scan job per\n"
             "                         image in the server's store (postgres://... or a\n"
             "                         SQLite path) for `mamori worker` to run\n"
@@ -328,6 +333,7 @@ static int registry_scan(int argc, char **argv)
     memset(&vo, 0, sizeof vo);
     const char *format = "table", *output = NULL, *cache_dir = NULL,
                *scanners = NULL, *enqueue = NULL;
+    const char *verify_keys[64];
     bool quiet = false;
     int c, ret = EXIT_ERROR;
     char *end;
@@ -349,6 +355,14 @@ static int registry_scan(int argc, char **argv)
         case OPT_CACHE_DIR: cache_dir = optarg; break;
         case OPT_SCANNERS: scanners = optarg; break;
         case OPT_ENQUEUE: enqueue = optarg; break;
+        case OPT_VERIFY_KEY:
+            if (o.nverify_keys >= 64) {
+                fprintf(stderr, "%s: --verify-key: at most 64\n", prog);
+                goto out;
+            }
+            verify_keys[o.nverify_keys++] = optarg;
+            o.verify_keys = verify_keys;
+            break;
         case OPT_MAX_AGE: case OPT_MAX_IMAGES:
             errno = 0;
             n = strtol(optarg, &end, 10);
@@ -394,6 +408,11 @@ static int registry_scan(int argc, char **argv)
     }
     if (cli_registry_finish(&reg) != 0)
         goto out;
+    if (enqueue && o.nverify_keys) {
+        fprintf(stderr, "%s: --verify-key: not with --enqueue (the workers' scans do not "
+                "check signatures)\n", prog);
+        goto out;
+    }
     if (enqueue) {
         ret = registry_enqueue(target, enqueue, &reg, &o, quiet);
         goto out;

@@ -19,8 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "mamori/mamori.h"
 #include "mamori/fleet.h"
 #include "mamori/filter.h"
@@ -86,32 +84,14 @@ static int write_table(FILE *out, const mm_regcheck *c, unsigned sevmask)
 }
 
 /* The mamori JSON report of the failed checks (kind registry-check) with
- * every check's verdict and evidence under "registryCheck", to the server. */
+ * every check's verdict and evidence under "registryCheck" (built by the
+ * library, as the server's registry-check schedule builds it), to the
+ * server. */
 static int upload(const mm_regcheck *rc, const char *server, const char *token,
                   const char *server_ca)
 {
-    mm_result *r = NULL;
-    char *rep = NULL, *chk = NULL;
-    mm_report_opts ro;
-    mm_report_opts_init(&ro);
-    int e = mm_result_new(&r, MM_TARGET_REGISTRY, mm_regcheck_target(rc));
-    if (e == 0 && mm_regcheck_findings(rc, 0, mm_result_findings(r)) < 0)
-        e = -1;
-    if (e == 0)
-        e = mm_report_json_string(&rep, r, &ro);
-    if (e == 0 && mm_regcheck_json(&chk, rc) < 0)
-        e = -1;
-    json_t *d = e == 0 ? json_loads(rep, 0, NULL) : NULL;
-    json_t *c = e == 0 ? json_loads(chk, 0, NULL) : NULL;
     char *doc = NULL;
-    if (json_is_object(d) && json_is_object(c)) {
-        json_object_set_new(d, "kind", json_string("registry-check"));
-        json_object_set_new(d, "target", json_string(mm_regcheck_target(rc)));
-        json_object_set(d, "registryCheck", c);
-        doc = json_dumps(d, JSON_COMPACT);
-    }
-    if (e == 0 && !doc)
-        e = mm_error_set(MM_EFORMAT, "registry check: the report could not be built");
+    int e = mm_fleet_regcheck_report(&doc, rc);
     if (e == 0) {
         mm_fleet_client_opts co = {0};
         co.server = server;
@@ -124,11 +104,6 @@ static int upload(const mm_regcheck *rc, const char *server, const char *token,
         free(id);
     }
     free(doc);
-    json_decref(d);
-    json_decref(c);
-    free(rep);
-    free(chk);
-    mm_result_free(r);
     return e;
 }
 

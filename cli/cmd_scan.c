@@ -40,6 +40,7 @@ enum {
     OPT_THREADS, OPT_LIST_FILES,
     OPT_YARA_RULES, OPT_HASH_LIST, OPT_MALWARE_MAX, OPT_NO_BUILTIN_RULES,
     OPT_SECRET_CONFIG, OPT_SECRET_BINARIES, OPT_NO_BUILTIN_SECRET_RULES,
+    OPT_VERIFY_KEY,
 };
 
 static const struct option longopts[] = {
@@ -66,6 +67,7 @@ static const struct option longopts[] = {
     {"secret-config", required_argument, NULL, OPT_SECRET_CONFIG},
     {"secret-scan-binaries", no_argument, NULL, OPT_SECRET_BINARIES},
     {"no-builtin-secret-rules", no_argument, NULL, OPT_NO_BUILTIN_SECRET_RULES},
+    {"verify-key", required_argument, NULL, OPT_VERIFY_KEY},
     CLI_VULN_LONGOPTS,
     CLI_REGISTRY_LONGOPTS,
     {NULL, 0, NULL, 0},
@@ -309,6 +311,9 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
     mm_secret_opts so;
     mm_secret_opts_init(&so);
     so.config_paths = secret_paths;
+    /* --verify-key repeats: the public keys of the signature check */
+    const char *verify_keys[64];
+    size_t nverify = 0;
     cli_vuln vo;
     memset(&vo, 0, sizeof vo);
     /* registry flags (`mamori image REGISTRY/REPO:TAG`); static so that
@@ -355,6 +360,15 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
             secret_paths[so.nconfig_paths++] = optarg;
             break;
         case OPT_SECRET_BINARIES: so.scan_binaries = true; break;
+        case OPT_VERIFY_KEY:
+            if (kind != MM_TARGET_IMAGE || nverify >= 64) {
+                fprintf(stderr, "%s: --verify-key: %s\n", prog, kind != MM_TARGET_IMAGE
+                        ? "signatures are checked for images in a registry only"
+                        : "at most 64");
+                return EXIT_ERROR;
+            }
+            verify_keys[nverify++] = optarg;
+            break;
         case OPT_NO_BUILTIN_SECRET_RULES: so.no_builtin_rules = true; break;
         case OPT_MALWARE_MAX:
             if (cli_parse_size(optarg, &mo.max_file_size) < 0 || !mo.max_file_size) {
@@ -411,6 +425,11 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
         fprintf(stderr, "%s: unexpected argument \"%s\"\n", prog, argv[optind]);
         return EXIT_ERROR;
     }
+    if (nverify && kind != MM_TARGET_REGISTRY) {
+        fprintf(stderr, "%s: --verify-key: %s is no registry reference (signatures are "
+                "kept in the registry beside the image)\n", prog, input ? input : "the input");
+        return EXIT_ERROR;
+    }
     if (!input) {
         fprintf(stderr, "%s: %s needs an input (%s)\n", prog,
                 kind != MM_TARGET_ROOTFS ? "image" : "rootfs",
@@ -455,6 +474,8 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
     mm_pipeline_opts po;
     mm_pipeline_opts_init(&po);
     po.scan = opts;
+    po.verify_keys = verify_keys;
+    po.nverify_keys = nverify;
     char *store_path = NULL;
     if (!no_store) {
         store_path = cli_store_path(cache_dir);
@@ -464,9 +485,9 @@ int cmd_scan(mm_target_kind kind, int argc, char **argv)
     int exit_status = EXIT_ERROR;
     if (cli_pipeline_setup(&po, &vo, want_vuln, vuln_required) != 0)
         goto out;
-    /* a broken rule file is refused before any layer is read */
+    /* a broken rule or key file is refused before any layer is read */
     if (mm_pipeline_new(&pl, &po) < 0) {
-        exit_status = cli_fail("--secret-config: ");
+        exit_status = cli_fail(nverify ? NULL : "--secret-config: ");
         goto out;
     }
     mm_result *r = NULL;

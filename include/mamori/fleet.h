@@ -139,6 +139,13 @@ int mm_fleet_upload_scan(const mm_fleet_client_opts *o, mm_result *r,
  * registry scan's report, a registry check, a scan kept in the local store. */
 int mm_fleet_upload_report(const mm_fleet_client_opts *o, const char *json, size_t len,
                            const char *host, char **scan_id);
+/* The report of a registry check (mamori/regcheck.h) as the server keeps
+ * it: the mamori JSON report of the failed checks' findings, kind
+ * "registry-check", with every verdict under "registryCheck" (issue 20;
+ * uploaded by `mamori registry check --server`, stored by the
+ * "registry-check" schedule).  *out is compact JSON, the caller frees. */
+struct mm_regcheck;
+int mm_fleet_regcheck_report(char **out, const struct mm_regcheck *rc);
 
 typedef struct mm_fleet_sender mm_fleet_sender;
 typedef struct mm_fleet_sender_opts {

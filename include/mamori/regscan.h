@@ -116,6 +116,11 @@ typedef struct mm_regscan_opts {
      * store; each image's digest is set unless its status is ERROR.  For
      * `mamori registry scan --enqueue`, which hands the scans to workers. */
     bool list_only;
+    /* Signatures (issue 20): public keys (PEM paths) the scans verify each
+     * image with, as mm_pipeline_opts.verify_keys; a stored scan is reused
+     * only when it holds a passed verification by these very keys. */
+    const char *const *verify_keys;
+    size_t nverify_keys;
 } mm_regscan_opts;
 
 /* Defaults: mm_scan_opts_init(), max_age_days 90. */

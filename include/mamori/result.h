@@ -101,6 +101,12 @@ const char *mm_result_key(const mm_result *r);
  * mm_vuln_match adds MM_SCANNER_VULN. */
 unsigned mm_result_scanners(const mm_result *r);
 void mm_result_add_scanners(mm_result *r, unsigned bits);
+/* The image's signature verification (issue 20): a JSON object, the
+ * document of `mamori verify --format json`, that the JSON report writes
+ * as its "signature" member; NULL when none was made.  The setter copies
+ * (NULL clears); the pipeline sets it (mm_pipeline_opts.verify_keys). */
+const char *mm_result_signature_json(const mm_result *r);
+void mm_result_set_signature_json(mm_result *r, const char *json);
 
 /* --- results that do not come from a scan --------------------------------
  * An SBOM read back (mamori sbom) or a linted file (mamori config) is

@@ -145,6 +145,15 @@ typedef struct mm_pipeline_opts {
     mm_filter filter;         /* severities, unfixed; .ignore is replaced
                                * by ignorefile when that is set */
     const char *ignorefile;   /* loaded when the filter stage first runs */
+    /* signatures (issue 20): public keys (PEM paths, mamori/trust.h), any
+     * of which may have signed the image.  A registry target then has its
+     * cosign-compatible signatures checked against the digest scanned: the
+     * result's signature member (mm_result_signature_json) holds the
+     * verification and a finding MM-SIG-001 (trust, SP 800-190 3.1.5)
+     * says when none is valid.  Other targets get a warning.  Loaded by
+     * mm_pipeline_new (a bad key fails there); 0 = not checked. */
+    const char *const *verify_keys;
+    size_t nverify_keys;
 } mm_pipeline_opts;
 
 /* Defaults: mm_scan_opts_init(), mm_filter_init(), everything else off. */

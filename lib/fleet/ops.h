@@ -30,6 +30,7 @@ typedef struct fleet_ops {
 #define SCHED_REGISTRY "registry-rescan"
 #define SCHED_STALE "stale-check"
 #define SCHED_EXPORT "export"
+#define SCHED_REGCHECK "registry-check"   /* issue 20: registry security checks */
 
 /* Checks one schedule object (API body or config entry) and returns it
  * normalised: {name, kind, every (seconds), params...}.  Errors name the
@@ -87,6 +88,8 @@ int ops_job_vulndb(mm_fleet *f, json_t *params, mm_buf *detail);
 int ops_rematch(mm_fleet *f, const char *db, const char *prev_db, mm_buf *detail);
 int ops_job_stale(mm_fleet *f, json_t *params, mm_buf *detail);
 int ops_job_registry(mm_fleet *f, json_t *params, mm_buf *detail);
+/* issue 20 (regcheck.c): `mamori registry check` of params.registry, stored as a scan. */
+int ops_job_regcheck(mm_fleet *f, json_t *params, mm_buf *detail);
 int ops_job_export(mm_fleet *f, const char *name, json_t *params, mm_buf *detail);
 /* One pass of retention: batched deletes. */
 int ops_retention_run(mm_fleet *f, int64_t *deleted);

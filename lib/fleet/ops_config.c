@@ -184,7 +184,7 @@ int ops_schedule_parse(json_t *in, const char *where, json_t **out)
     static const char *const allowed[] = {
         "name", "kind", "every", "feeds", "sources", "only", "allow_insecure", "registry",
         "insecure", "plain_http", "ca_file", "max_age_days", "kinds", "sink", "secret",
-        NULL};
+        "repository", "timeout", "verify_keys", NULL};
     *out = NULL;
     if (!json_is_object(in))
         return mm_error_set(MM_EFORMAT, "%s: want an object", where);
@@ -196,9 +196,10 @@ int ops_schedule_parse(json_t *in, const char *where, json_t **out)
     if (!name_ok(name))
         return mm_error_set(MM_EFORMAT, "%s.name: 1 to 64 of A-Z a-z 0-9 . _ -", where);
     if (strcmp(kind, SCHED_VULNDB) && strcmp(kind, SCHED_REGISTRY) && strcmp(kind, SCHED_STALE) &&
-        strcmp(kind, SCHED_EXPORT))
-        return mm_error_set(MM_EFORMAT, "%s.kind: want %s, %s, %s or %s", where, SCHED_VULNDB,
-                            SCHED_REGISTRY, SCHED_STALE, SCHED_EXPORT);
+        strcmp(kind, SCHED_EXPORT) && strcmp(kind, SCHED_REGCHECK))
+        return mm_error_set(MM_EFORMAT, "%s.kind: want %s, %s, %s, %s or %s", where,
+                            SCHED_VULNDB, SCHED_REGISTRY, SCHED_REGCHECK, SCHED_STALE,
+                            SCHED_EXPORT);
     int64_t every, age;
     if ((rc = duration_member(in, "every", where, 1, 366 * 86400LL, -1, &every)))
         return rc;
@@ -230,6 +231,25 @@ int ops_schedule_parse(json_t *in, const char *where, json_t **out)
             json_object_set_new(n, "plain_http", json_true());
         if (!rc && !(rc = int_member(in, "max_age_days", where, 0, 36500, &age)) && age)
             json_object_set_new(n, "max_age_days", json_integer(age));
+        if (!rc)   /* issue 20: public keys the scans verify signatures with */
+            rc = list_member(in, "verify_keys", where, n);
+    } else if (!strcmp(kind, SCHED_REGCHECK)) {
+        /* issue 20: the registry's HOST[:PORT], as `mamori registry check` */
+        int64_t t;
+        if (!(rc = str_member(in, "registry", where, true, &s))) {
+            if (!*s || strpbrk(s, "/?#@ \t\r\n"))
+                rc = mm_error_set(MM_EFORMAT, "%s.registry: want HOST[:PORT]", where);
+            set_str(n, "registry", s);
+        }
+        if (!rc && !(rc = str_member(in, "repository", where, false, &s)) && s) {
+            if (!*s || strpbrk(s, "?#% \t\r\n"))
+                rc = mm_error_set(MM_EFORMAT, "%s.repository: not a repository name", where);
+            set_str(n, "repository", s);
+        }
+        if (!rc && !(rc = str_member(in, "ca_file", where, false, &s)))
+            set_str(n, "ca_file", s);
+        if (!rc && !(rc = int_member(in, "timeout", where, 0, 600, &t)) && t)
+            json_object_set_new(n, "timeout", json_integer(t));
     } else if (!strcmp(kind, SCHED_STALE)) {
         if (!(rc = int_member(in, "max_age_days", where, 1, 36500, &age)))
             json_object_set_new(n, "max_age_days", json_integer(age ? age : 30));

@@ -137,6 +137,13 @@ int ops_job_registry(mm_fleet *f, json_t *params, mm_buf *detail)
     int64_t age = json_integer_value(json_object_get(params, "max_age_days"));
     if (age > 0)
         o.max_age_days = age;
+    /* issue 20: signatures checked with the schedule's public keys */
+    json_t *vk = json_object_get(params, "verify_keys");
+    const char *keys[64];
+    for (size_t i = 0; i < json_array_size(vk) && o.nverify_keys < 64; i++)
+        if (json_string_value(json_array_get(vk, i)))
+            keys[o.nverify_keys++] = json_string_value(json_array_get(vk, i));
+    o.verify_keys = keys;
     mm_registry *client = NULL;
     mm_store *store = NULL;
     mm_regscan_report *rep = NULL;
@@ -200,6 +207,8 @@ static int run_one(mm_fleet *f, const sched_row *s)
         rc = ops_job_stale(f, params, &detail);
     else if (!strcmp(s->kind, SCHED_EXPORT))
         rc = ops_job_export(f, s->name, params, &detail);
+    else if (!strcmp(s->kind, SCHED_REGCHECK))
+        rc = ops_job_regcheck(f, params, &detail);
     else
         rc = mm_error_set(MM_EUNSUPPORTED, "schedule %s: unknown kind %s", s->name, s->kind);
     char *err = rc ? mm_xstrdup(mm_error_last()) : NULL;
@@ -219,7 +228,8 @@ static int run_one(mm_fleet *f, const sched_row *s)
     if (rc) {
         char *title = mm_xasprintf("scheduled job %s (%s) failed: %s", s->name, s->kind, err);
         ops_alert a = {.kind = "job-failed", .severity = "MEDIUM",
-                       .section = !strcmp(s->kind, SCHED_REGISTRY) ? "3.2.2" : "3.1.1",
+                       .section = !strcmp(s->kind, SCHED_REGISTRY) ? "3.2.2"
+                                : !strcmp(s->kind, SCHED_REGCHECK) ? "3.2.3" : "3.1.1",
                        .title = title};
         ops_alert_raise(f, &a);
         free(title);

@@ -33,6 +33,7 @@ struct mm_result {
     double seconds;
     char *key;
     unsigned scanners;   /* MM_SCANNER_* that ran on this result */
+    char *signature;     /* the signature verification, a JSON object */
 };
 
 int mm_result_new(mm_result **out, mm_target_kind kind, const char *target)
@@ -98,6 +99,17 @@ void mm_result_set_key(mm_result *r, const char *key)
     set_str(&r->key, key);
 }
 
+const char *mm_result_signature_json(const mm_result *r)
+{
+    return r ? r->signature : NULL;
+}
+
+void mm_result_set_signature_json(mm_result *r, const char *json)
+{
+    free(r->signature);
+    r->signature = json ? mm_xstrdup(json) : NULL;
+}
+
 mm_image_info *mm_result_image_mut(mm_result *r) { return &r->image; }
 mm_os_info *mm_result_os_mut(mm_result *r) { return &r->os; }
 void mm_result_set_kind(mm_result *r, mm_target_kind kind) { r->kind = kind; }
@@ -143,6 +155,7 @@ void mm_result_free(mm_result *r)
     if (!r)
         return;
     free(r->target);
+    free(r->signature);
     mm_image_info *im = &r->image;
     free(im->source_format);
     free(im->manifest_digest);

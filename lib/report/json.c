@@ -275,6 +275,19 @@ static json_t *member(struct doc_ctx *c, int m)
     }
 }
 
+/* The signature verification the pipeline made (mm_result_signature_json),
+ * an object, or NULL: the optional last member "signature". */
+static json_t *signature_member(const mm_result *r)
+{
+    const char *s = mm_result_signature_json(r);
+    json_t *v = s ? json_loads(s, 0, NULL) : NULL;
+    if (v && !json_is_object(v)) {
+        json_decref(v);
+        v = NULL;
+    }
+    return v;
+}
+
 json_t *mm_report_json_doc(mm_result *r, const mm_report_opts *o)
 {
     struct doc_ctx c;
@@ -282,6 +295,9 @@ json_t *mm_report_json_doc(mm_result *r, const mm_report_opts *o)
     json_t *doc = json_object();
     for (int m = 0; m < M_NMEMBERS; m++)
         json_object_set_new(doc, member_names[m], member(&c, m));
+    json_t *sig = signature_member(r);
+    if (sig)
+        json_object_set_new(doc, "signature", sig);
     return doc;
 }
 
@@ -440,6 +456,11 @@ int mm_report_write_json(FILE *out, mm_result *r, const mm_report_opts *o)
             rc = put_value(out, e, 4);
         }
         fputs(written ? "\n  ]" : "[]", out);
+    }
+    json_t *sig = rc == 0 ? signature_member(r) : NULL;
+    if (sig) {
+        fputs(",\n  \"signature\": ", out);
+        rc = put_value(out, sig, 2);
     }
     mm_buf_free(&fb);
     if (rc == 0 && (fputs("\n}\n", out) == EOF || fflush(out) != 0 || ferror(out)))

@@ -71,8 +71,9 @@ static const sp_row rows[] = {
      "decisions of mamori policy check are not scan reports", 0,
      {{NULL, "MM-K8S-109", NULL}, {NULL, "MM-K8S-110", NULL}, {"trust", NULL, "3.1.5"},
       {"intake", NULL, NULL}}},
-    {"R10", "3.1.5", "Image signatures are verified before deploy", 0, NULL,
-     "signature verification is reported by mamori verify and the gate, not by scans", 0,
+    {"R10", "3.1.5", "Image signatures are verified before deploy", SP_CAP_SIGNATURE,
+     "signature verification of the scanned image (mamori image --verify-key)",
+     "deploy-time denials of unsigned images are the gate's (mamori policy, admission)", 0,
      {{"trust", "MM-SIG", NULL}, {"trust", "MM-TRUST", NULL}}},
     {"R11", "3.2.1", "Unencrypted pushes and pulls are refused",
      SP_CAP_PULL, "transport checks of registry pulls", NULL, 0,
@@ -151,6 +152,7 @@ static const sp_row rows[] = {
 static const char *const cap_names[SP_CAP__COUNT] = {
     "scan", "os", "vuln", "secret", "misconfig", "malware", "k8s", "compliance",
     "registry-pull", "dockerfile", "network", "runtime", "registry-scan", "admission",
+    "signature",
 };
 
 const char *mm_sp_cap_name(unsigned i) { return i < SP_CAP__COUNT ? cap_names[i] : "?"; }

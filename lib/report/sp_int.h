@@ -27,7 +27,8 @@ enum {
     SP_CAP_RUNTIME = 1u << 11,   /* runtime alerts */
     SP_CAP_REGSCAN = 1u << 12,   /* a registry scan (stale images) */
     SP_CAP_ADMISSION = 1u << 13, /* admission decisions (mamori admission --record) */
-    SP_CAP__COUNT = 14
+    SP_CAP_SIGNATURE = 1u << 14, /* the image's signatures were verified (issue 20) */
+    SP_CAP__COUNT = 15
 };
 const char *mm_sp_cap_name(unsigned bit_index);
 

@@ -231,6 +231,12 @@ static int read_doc(const rd *d, json_t *doc)
         return rc;
     if (ref)
         caps |= SP_CAP_PULL;
+    /* the verification of mamori image --verify-key: R10 was looked at */
+    json_t *sig = json_object_get(doc, "signature");
+    if (sig && !json_is_object(sig) && !json_is_null(sig))
+        return bad(d, "signature", "not an object");
+    if (json_is_object(sig) && json_is_boolean(json_object_get(sig, "verified")))
+        caps |= SP_CAP_SIGNATURE;
     json_t *os = json_object_get(doc, "os");
     if (os && !json_is_object(os) && !json_is_null(os))
         return bad(d, "os", "not an object");

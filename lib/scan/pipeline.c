@@ -23,6 +23,7 @@ struct mm_pipeline {
     mm_pipeline_opts o;
     mm_secret_rules *secret_rules;   /* compiled from o.scan.secret */
     mm_secret_rules *redact_rules;   /* the built-in rules, when needed */
+    scan_verifier *verifier;         /* the keys of o.verify_keys */
     /* the match stage */
     bool db_tried;
     mm_vulndb *db;
@@ -58,6 +59,12 @@ int mm_pipeline_new(mm_pipeline **out, const mm_pipeline_opts *o)
     *out = NULL;
     mm_pipeline *p = mm_xcalloc(1, sizeof *p);
     p->o = *o;
+    /* a bad key file fails here, before any layer is read */
+    int vrc = scan_verifier_new(&p->verifier, o->verify_keys, o->nverify_keys);
+    if (vrc < 0) {
+        mm_pipeline_free(p);
+        return vrc;
+    }
     if ((o->scan.scanners & MM_SCANNER_SECRET) && !o->scan.secret_rules) {
         int rc = mm_secret_rules_new(&p->secret_rules, o->scan.secret);
         if (rc < 0) {
@@ -79,12 +86,18 @@ int mm_pipeline_new(mm_pipeline **out, const mm_pipeline_opts *o)
     return 0;
 }
 
+const scan_verifier *scan_pipeline_verifier(const mm_pipeline *p)
+{
+    return p ? p->verifier : NULL;
+}
+
 void mm_pipeline_free(mm_pipeline *p)
 {
     if (!p)
         return;
     mm_secret_rules_free(p->secret_rules);
     mm_secret_rules_free(p->redact_rules);
+    scan_verifier_free(p->verifier);
     mm_vulndb_close(p->db);
     free(p->db_skipped);
     mm_store_close(p->own_store);
@@ -237,6 +250,14 @@ int mm_pipeline_scan(mm_pipeline *p, mm_result **out, mm_pipeline_outcome *oc,
     int rc = mm_scan(&r, kind, input, &p->o.scan);
     if (rc < 0) {
         oc->failed = MM_STAGE_INTAKE;
+        return rc;
+    }
+    /* signatures: before the record, so that the store and the filters
+     * see the verification and its finding */
+    rc = scan_verify(p->verifier, r, kind, input, &p->o.scan);
+    if (rc < 0) {
+        oc->failed = MM_STAGE_INTAKE;
+        mm_result_free(r);
         return rc;
     }
     rc = after_analyzers(p, r, oc);

@@ -609,7 +609,8 @@ static void settle(struct run *R, size_t idx)
     if (!R->o->force && R->store && !rec &&
         mm_store_get_latest(R->store, im->manifest_digest, &rec) < 0)
         rec = NULL;
-    if (!R->o->force && rec && same_db(rec->db_version, R->rep->db_version)) {
+    if (!R->o->force && rec && same_db(rec->db_version, R->rep->db_version) &&
+        scan_verifier_record_fresh(scan_pipeline_verifier(R->pl), rec->report_json)) {
         im->status = MM_REGSCAN_SKIPPED;
         image_from_record(im, rec);
         mm_map_put(R->done, im->manifest_digest, (void *)(uintptr_t)(idx + 1));
@@ -719,6 +720,8 @@ static int list_repo(struct run *R, size_t ri, size_t max_images, bool *capped)
             *capped = true;
             break;
         }
+        if (scan_cosign_artifact_tag(tags[i]))
+            continue;   /* a signature beside an image (issue 20), no image */
         mm_regscan_image *im = add_image(rep, rep->repos[ri].name, tags[i]);
         rep->repos[ri].ntags++;
         if (!valid_tag(tags[i])) {
@@ -851,6 +854,8 @@ static int open_pipeline(struct run *R)
     po.db_path = R->o->db_path;
     po.db_max_age_days = R->o->db_max_age_days;
     po.store = R->store;
+    po.verify_keys = R->o->verify_keys;   /* issue 20: signatures */
+    po.nverify_keys = R->o->nverify_keys;
     int rc = mm_pipeline_new(&R->pl, &po);
     if (rc < 0)
         return rc;

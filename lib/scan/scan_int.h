@@ -55,4 +55,27 @@ int mm_intake_open(mm_source **out, mm_target_kind kind, const char *input,
                    const mm_scan_opts *o, const mm_intake_opts *io,
                    const char *tmpdir);
 
+/* --- the signature stage (verify.c) ----------------------------------------- */
+typedef struct scan_verifier scan_verifier;
+/* Loads the public keys (PEM paths); *out stays NULL when n is 0. */
+int scan_verifier_new(scan_verifier **out, const char *const *paths, size_t n);
+void scan_verifier_free(scan_verifier *v);
+/* Checks the signatures of the image r holds (a registry target), sets
+ * r's signature member and adds MM-SIG-001 when not verified; a target
+ * that is not in a registry gets a warning.  Fails only on memory. */
+int scan_verify(scan_verifier *v, mm_result *r, mm_target_kind kind, const char *input,
+                const mm_scan_opts *so);
+/* Whether a stored report (a registry rescan's record) carries a passed
+ * verification by exactly v's keys, so that the image need not be scanned
+ * again; true when v is NULL (nothing to verify).  An image not verified,
+ * or verified with other keys, is scanned and verified again: a signature
+ * pushed since counts at the next rescan. */
+bool scan_verifier_record_fresh(const scan_verifier *v, const char *report_json);
+/* "sha256-<64 hex>.sig" (and .att, .sbom): a tag cosign keeps a
+ * signature, attestation or SBOM under beside an image, not an image:
+ * registry scans leave it out. */
+bool scan_cosign_artifact_tag(const char *tag);
+/* The verifier of a pipeline (NULL without keys). */
+const scan_verifier *scan_pipeline_verifier(const mm_pipeline *p);
+
 #endif

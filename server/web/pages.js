@@ -7,19 +7,20 @@ import { h, api, qs, route, pagedTable, localTable, sev, when, SEVS, trendChart,
 const RUNTIME = /^3\.(3|4|5)/;
 
 // pages that hold a row's evidence beyond findings and alerts
-const ROW_PAGES = { R08: 'registries', R12: 'registries', R13: 'registries', R24: 'hosts',
+const ROW_PAGES = { R01: 'images', R02: 'registries', R03: 'images', R08: 'registries', R10: 'images',
+  R11: 'registries', R12: 'registries', R13: 'registries', R24: 'hosts',
   R25: 'hosts', R26: 'hosts', R29: 'hosts', R30: 'settings' };
 
 function rowLinks(r) {
-  const out = [];
+  const links = [];
   const pg = ROW_PAGES[r.id];
-  if (pg && (pg !== 'settings' || state.session.role === 'admin')) out.push(h('a', { href: route(pg) }, pg), ' · ');
-  if (r.section !== 'ops') out.push(h('a', { href: route('findings', { section: r.section }) }, 'findings'));
-  if (RUNTIME.test(r.section) || r.section === 'ops') {
-    if (out.length) out.push(' · ');
-    out.push(h('a', { href: route('runtime', r.section === 'ops' ? {} : { section: r.section }) }, 'alerts'));
-  }
-  return out;
+  if (pg && (pg !== 'settings' || state.session.role === 'admin')) links.push(h('a', { href: route(pg) }, pg));
+  if (r.section !== 'ops') links.push(h('a', { href: route('findings', { section: r.section }) }, 'findings'));
+  // R33 (every finding's section): the evidence is the report itself
+  if (r.id === 'R33') links.push(h('a', { href: '/api/v1/report?scope=fleet&format=html', target: '_blank', rel: 'noopener' }, 'report'));
+  if (RUNTIME.test(r.section) || r.section === 'ops')
+    links.push(h('a', { href: route('runtime', r.section === 'ops' ? {} : { section: r.section }) }, 'alerts'));
+  return links.flatMap((a, i) => (i ? [' · ', a] : [a]));
 }
 
 export async function overview(main) {
@@ -91,8 +92,9 @@ export async function image(main, params, cur) {
   const p = await api('/api/v1/images' + qs({ name }));
   const it = (p.items || []).find((x) => x.name === name);
   if (!it) { main.append(h('p', {}, 'No scan of this image.')); return; }
+  const osCell = h('span', { id: 'image-os' }, '-');
   main.append(h('div', { class: 'panel' }, kv([
-    ['Kind', it.kind], ['Scans', it.scans], ['Last scan', when(it.last_scan)],
+    ['Kind', it.kind], ['OS', osCell], ['Scans', it.scans], ['Last scan', when(it.last_scan)],
     ['Scanned on', (it.hosts || []).join(', ') || '-'],
     ['Findings', h('span', {}, sevCounts(it.severity))],
     ['By kind', Object.entries(it.kinds || {}).map(([k, n]) => k + ' ' + n).join(', ') || 'none'],
@@ -133,7 +135,7 @@ export async function image(main, params, cur) {
   });
   main.append(h('h2', {}, 'Fixed versions'), h('div', { class: 'bar' }, fixBtn), fixBox);
   main.append(h('h2', {}, 'Signature and trust'));
-  await trustPanel(main, it);
+  await trustPanel(main, it, osCell);
   if (it.kind === 'image') await versionDiff(main, name, it);
   if (!it.image) return;
   main.append(h('h2', {}, 'Scans'), pagedTable({
@@ -154,7 +156,7 @@ function signatureView(sig) {
   const sigs = Array.isArray(sig.signatures) ? sig.signatures : [];
   return h('div', { id: 'signature' }, kv([
     ['Signature', h('span', { class: 'state ' + (sig.verified === true ? 'state-passing' : 'state-findings') },
-      sig.verified === true ? 'verified' : sig.signatures_found ? 'not verified' : 'unsigned')],
+      sig.verified === true ? 'verified' : sig.signatures_found ? 'not verified' : 'not verified (no signature)')],
     ['Digest', String(sig.digest || '-')],
     ['Keys', keys.map((k) => String(k.type || '') + ' ' + String(k.id || '')).join(', ') || '-'],
     ['Signature layers', sigs.map((x) => (x.valid ? 'valid' : 'invalid') + (x.reason ? ' (' + String(x.reason) + ')' : '')).join(', ') || 'none'],
@@ -162,13 +164,20 @@ function signatureView(sig) {
   ]));
 }
 
-async function trustPanel(main, it) {
+// the OS the scan report names ("debian 12"), or null
+function osOf(rep) {
+  const o = rep && typeof rep.os === 'object' && rep.os ? rep.os : {};
+  return o.family ? String(o.family) + (o.version ? ' ' + String(o.version) : '') : null;
+}
+
+async function trustPanel(main, it, osCell) {
   const box = h('div', { id: 'trust-box' });
   main.append(box);
   const tf = await api('/api/v1/findings' + qs({ scan: it.scan_id, kind: 'trust', limit: 100 }));
   const showSig = async () => {
     try {
       const rep = await api('/api/v1/scans/' + encodeURIComponent(it.scan_id));
+      clear(osCell).append(osOf(rep) || 'not identified');
       return signatureView(rep.signature);
     } catch (e) { return errorBox(e); }
   };
@@ -294,6 +303,9 @@ function scheduleRegistry(s) {
   return r.replace(/^[a-z]+:\/\//, '').split('/')[0] || null;
 }
 
+// the schedule kinds of a registry: image rescans and security checks
+const REG_KINDS = ['registry-rescan', 'registry-check'];
+
 const VERDICT_CLASS = { pass: 'state-passing', fail: 'state-findings', 'not-applicable': 'state-not-covered', error: 'state-not-covered' };
 
 export async function registries(main) {
@@ -327,8 +339,10 @@ export async function registries(main) {
     regs.set(r, x);
   }
   for (const r of checks.keys()) regs.set(r, get(r));
-  for (const s of scheds || []) if (s.kind === 'registry-rescan' && scheduleRegistry(s)) regs.set(scheduleRegistry(s), get(scheduleRegistry(s)));
-  const schedOf = (r) => (scheds || []).filter((s) => s.kind === 'registry-rescan' && scheduleRegistry(s) === r);
+  for (const s of scheds || []) if (REG_KINDS.includes(s.kind) && scheduleRegistry(s)) regs.set(scheduleRegistry(s), get(scheduleRegistry(s)));
+  const schedOf = (r, kind) => (scheds || []).filter((s) => s.kind === kind && scheduleRegistry(s) === r);
+  const schedText = (r, kind) => (scheds ? schedOf(r, kind).map((s) => s.name + ' every ' + s.every + ' s' +
+    (s.last_status ? ' (last ' + s.last_status + ')' : '')).join(', ') || 'none' : 'not collected');
   const checkSummary = (r) => {
     const x = checks.get(r);
     if (!x || !x.check) return checkErr ? 'error' : 'not collected';
@@ -341,31 +355,34 @@ export async function registries(main) {
     cols: [{ key: 'registry', label: 'Registry', render: (r) => h('span', { class: 'mono' }, r.registry) },
       { key: 'images', label: 'Images' }, { key: 'findings', label: 'Findings (latest scans)' },
       { key: 'stale', label: 'Not scanned for 7 days' }, { key: 'last', label: 'Last scan', value: (r) => when(r.last) },
-      { key: 'schedule', label: 'Rescan schedule', value: (r) => (scheds ? schedOf(r.registry).map((s) => s.name + ' every ' + s.every + ' s').join(', ') || 'none' : 'not collected') },
-      { key: 'checks', label: 'Security checks', value: (r) => checkSummary(r.registry) }],
+      { key: 'schedule', label: 'Rescan schedule', value: (r) => schedText(r.registry, 'registry-rescan') },
+      { key: 'checks', label: 'Security checks', value: (r) => checkSummary(r.registry) },
+      { key: 'check_schedule', label: 'Check schedule', value: (r) => schedText(r.registry, 'registry-check') }],
     fetchPage: async () => ({ items: rows, next: null, total: rows.length }),
     empty: 'no image scans or registry checks yet',
   }));
   main.append(h('h2', {}, 'Scan schedules'));
   if (schedErr) main.append(schedErr.status === 404 ? notCollected('Registry scan schedules') : errorBox(schedErr));
   else {
-    const rs = scheds.filter((s) => s.kind === 'registry-rescan');
+    const rs = scheds.filter((s) => REG_KINDS.includes(s.kind));
     main.append(rs.length ? pagedTable({
       name: 'schedules',
-      cols: [{ key: 'name', label: 'Schedule' }, { key: 'registry', label: 'Registry', value: (s) => (s.params && s.params.registry) || '' },
+      cols: [{ key: 'name', label: 'Schedule' }, { key: 'kind', label: 'Kind', nowrap: true },
+        { key: 'registry', label: 'Registry', value: (s) => (s.params && s.params.registry) || '' },
         { key: 'every', label: 'Every (s)', nowrap: true }, { key: 'next_run', label: 'Next run', nowrap: true, value: (s) => when(s.next_run) },
         { key: 'last_run', label: 'Last run', nowrap: true, value: (s) => when(s.last_run) },
         { key: 'last_status', label: 'Last status' }, { key: 'runs', label: 'Runs', nowrap: true }],
       fetchPage: async () => ({ items: rs, next: null, total: rs.length }),
-    }) : h('p', { class: 'dim' }, 'No registry-rescan schedule (server --config, docs/server-ops.md).'));
+    }) : h('p', { class: 'dim' }, 'No registry-rescan or registry-check schedule (server --config, docs/server-ops.md).'));
   }
   main.append(h('h2', {}, 'Registry security checks'),
-    h('p', { class: 'dim' }, 'The latest `mamori registry check REGISTRY --server URL` of each registry (SP 800-190 3.2.1, 3.2.3).'));
+    h('p', { class: 'dim' }, 'The latest check of each registry, uploaded by `mamori registry check REGISTRY --server URL` or run by a registry-check schedule (SP 800-190 3.2.1, 3.2.3).'));
   if (checkErr) { main.append(errorBox(checkErr)); return; }
   if (!checks.size) { main.append(notCollected('Registry checks (run `mamori registry check REGISTRY --server URL --token T`)')); return; }
   for (const [reg, x] of [...checks.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
     main.append(h('h3', { class: 'mono' }, reg),
-      h('p', { class: 'dim' }, 'checked ' + when(x.scan.received) + ' · ', h('a', { href: route('findings', { scan: x.scan.scan_id }) }, x.scan.findings + ' findings')));
+      h('p', { class: 'dim' }, 'checked ' + when(x.scan.received) + ' · ', h('a', { href: route('findings', { scan: x.scan.scan_id }) }, x.scan.findings + ' findings'),
+        ' · scheduled: ' + schedText(reg, 'registry-check')));
     if (!x.check) { main.append(x.error ? errorBox(x.error) : notCollected('The checks of this upload')); continue; }
     main.append(localTable({
       name: 'registry-checks',

@@ -87,6 +87,107 @@ try {
     await noXss('image page');
   });
 
+  // Acceptance (issue 20): as a new user would, from Overview, every covered
+  // row's evidence in at most three clicks.  Each walk starts on Overview
+  // (no click), counts the clicks it makes and asserts what it reaches.
+  await step('acceptance: every covered row\'s evidence within three clicks of Overview', async () => {
+    const M = 'table[aria-label=sp800-190-matrix] tbody tr';
+    let clicks = 0;
+    const click = async (loc) => { await loc.click(); clicks++; };
+    const start = async () => {
+      clicks = 0;
+      await page.goto(base + '/#/overview');
+      await page.waitForSelector(M);
+    };
+    const rowLink = (id, text) => page.locator(M, { has: page.locator('td:first-child', { hasText: new RegExp('^' + id + '$') }) }).locator('a', { hasText: text });
+    // findings behind the row (its section): every one listed carries it
+    const viaFindings = async (r) => {
+      await start();
+      await click(rowLink(r.id, 'findings'));
+      await page.waitForSelector('table[aria-label=findings] tbody tr td');
+      const secs = await page.$$eval('table[aria-label=findings] tbody tr', (t) => t.map((x) => (x.cells[3] || {}).textContent));
+      if (r.findings > 0) {
+        ok(secs.length > 0 && secs.every((x) => x === r.section), r.id + ': findings of ' + r.section + ': ' + secs.slice(0, 5));
+        return 'findings of ' + r.section;
+      }
+      // passing: what was looked at, on Overview itself; the section's
+      // findings (other rows' checks) one click away
+      ok(/\S/.test(r.evidence) && secs.every((x) => x === undefined || x === r.section), r.id + ': evidence ' + r.evidence);
+      return 'what was checked (Overview) and the findings of ' + r.section;
+    };
+    // the first image of the Images page: its OS line
+    const viaImageOs = async (r) => {
+      await start();
+      await click(rowLink(r.id, 'images'));
+      await page.waitForSelector('table[aria-label=images] tbody tr a');
+      const name = E.MM_SIGNED || 'registry.example.com/shop/app:1.0';
+      await click(page.locator('table[aria-label=images] tbody a', { hasText: name }).first());
+      await page.waitForSelector('#signature, #trust-box h3');
+      const os = await page.textContent('#image-os');
+      if (E.MM_SIGNED) ok(os === 'alpine 3.19.1', r.id + ': OS ' + os);
+      else ok(os !== '-', r.id + ': OS ' + os);
+      return 'OS of ' + name;
+    };
+    // the registries seen, with their checks and schedules
+    const viaRegistries = async (r) => {
+      await start();
+      await click(rowLink(r.id, 'registries'));
+      await page.waitForSelector('table[aria-label=registries] tbody tr td .mono');
+      await page.waitForSelector('main h2 >> text=Registry security checks');
+      const t = await page.textContent('main');
+      if (r.id === 'R13' || r.id === 'R11') ok(/\d+ failed, \d+ passed/.test(t) && (await page.$$('table[aria-label=registry-checks] tbody tr')).length > 0, r.id + ': registry checks');
+      if (r.id === 'R08') ok((await page.$$('table[aria-label=registries] tbody tr')).length > 0, r.id + ': registries');
+      return 'the Registries page';
+    };
+    // signatures: a verified image (passing) or the MM-SIG-001 finding's image (findings)
+    const viaSignature = async (r) => {
+      await start();
+      if (r.findings > 0) {
+        await click(rowLink(r.id, 'findings'));
+        await page.waitForSelector('table[aria-label=findings] tbody tr td');
+        await click(page.locator('table[aria-label=findings] tbody tr', { hasText: 'MM-SIG-001' }).locator('a').first());
+        await page.waitForSelector('#signature');
+        ok((await page.textContent('#signature')).includes('not verified'), r.id + ': not verified');
+        return 'the unsigned image\'s signature';
+      }
+      await click(rowLink(r.id, 'images'));
+      await page.waitForSelector('table[aria-label=images] tbody tr a');
+      await click(page.locator('table[aria-label=images] tbody a', { hasText: E.MM_SIGNED }).first());
+      await page.waitForSelector('#signature');
+      ok(/Signature\s*verified/.test(await page.textContent('#signature')), r.id + ': verified');
+      return 'the signed image\'s signature';
+    };
+    // every finding under its section: the fleet report (a new tab)
+    const viaReport = async (r) => {
+      await start();
+      const [tab] = await Promise.all([ctx.waitForEvent('page'), click(rowLink(r.id, 'report'))]);
+      await tab.waitForLoadState();
+      const t = await tab.textContent('body');
+      ok(t.includes('R33') && t.includes('3.1.4') && t.includes('Use of untrusted images'), r.id + ': the report by section');
+      await tab.close();
+      return 'the fleet report';
+    };
+    const WALK = { R03: viaImageOs, R08: viaRegistries, R10: viaSignature, R11: viaRegistries, R13: viaRegistries };
+    await start();
+    const rows = await page.$$eval(M, (t) => t.map((x) => ({ id: x.cells[0].textContent, section: x.cells[1].textContent,
+      state: x.cells[3].textContent, findings: Number(x.cells[4].textContent), evidence: x.cells[5].textContent, links: [...x.cells[6].querySelectorAll('a')].map((a) => a.textContent) })));
+    const covered = rows.filter((r) => r.state !== 'not covered');
+    ok(covered.length >= (E.MM_SIGNED ? 8 : 6), 'covered rows: ' + covered.map((r) => r.id));
+    if (E.MM_SIGNED) ok(covered.some((r) => r.id === 'R10'), 'R10 covered by the signature checks');
+    for (const r of covered) {
+      let walk = WALK[r.id];
+      if (!walk && r.links.includes('findings') && (r.findings > 0 || r.section !== 'ops')) walk = viaFindings;
+      if (!walk && r.id === 'R33') walk = viaReport;
+      ok(walk, r.id + ' (' + r.state + '): no way to its evidence from Overview');
+      const what = await walk(r);
+      ok(clicks <= 3, r.id + ': ' + clicks + ' clicks');
+      console.log('acceptance: ' + r.id + ' ' + r.state + ' -> ' + what + ' in ' + clicks + ' click' + (clicks === 1 ? '' : 's'));
+      await noXss('acceptance ' + r.id);
+    }
+    await page.goto(base + '/#/overview');
+    await page.waitForSelector(M);
+  });
+
   await step('images: hostile name shown as text, findings by kind', async () => {
     await page.goto(base + '/#/images');
     await page.waitForSelector('table[aria-label=images] tbody tr a');
@@ -138,6 +239,28 @@ try {
     ok(j.length === 120, 'JSON rows ' + j.length);
   });
 
+  await step('signature and trust of real scans (mamori image --verify-key)', async () => {
+    if (!E.MM_SIGNED) { console.log('signatures: no real signed image (docker-registry, skopeo or openssl missing)'); return; }
+    await page.goto(base + '/#/image?name=' + encodeURIComponent(E.MM_SIGNED));
+    await page.waitForSelector('#signature');
+    const sig = await page.textContent('#signature');
+    ok(/Signature\s*verified/.test(sig) && !sig.includes('not verified') && sig.includes('ecdsa-p256 sha256:'), 'signed: ' + sig);
+    ok(/valid/.test(sig) && !/invalid/.test(sig), 'one valid signature layer: ' + sig);
+    await page.waitForFunction(() => /alpine 3\.19\.1/.test(document.querySelector('#image-os').textContent));
+    await page.locator('#signature').scrollIntoViewIfNeeded();
+    await shot('image-signature-verified');
+    await page.goto(base + '/#/image?name=' + encodeURIComponent(E.MM_UNSIGNED));
+    await page.waitForSelector('#signature');
+    await page.waitForSelector('table[aria-label=trust] tbody tr');
+    const us = await page.textContent('#signature');
+    ok(us.includes('not verified (no signature)'), 'unsigned: ' + us);
+    const tf = await page.textContent('table[aria-label=trust]');
+    ok(tf.includes('MM-SIG-001') && tf.includes('3.1.5'), 'the finding under 3.1.5: ' + tf);
+    await page.locator('#trust-box').scrollIntoViewIfNeeded();
+    await shot('image-signature-not-verified');
+    await noXss('signatures');
+  });
+
   await step('registries', async () => {
     await page.goto(base + '/#/registries');
     await page.waitForSelector('table[aria-label=registries] tbody tr');
@@ -154,6 +277,11 @@ try {
       ok(rows.some((r) => r.includes('anonymous-pull') && r.includes('fail')), 'anonymous pull failed');
       ok(rows.some((r) => r.includes(E.MM_REG) && r.includes('rescan-open every 86400 s') && /\d+ failed, \d+ passed/.test(r)), 'schedule and summary in the registries table');
       ok(rows.some((r) => r.includes('rescan-open') && r.includes(E.MM_REG)), 'schedule table');
+      // issue 20: the server's own registry-check schedule and its last result
+      ok(rows.some((r) => r.includes(E.MM_REG) && r.includes('check-open every 86400 s (last ok)')), 'check schedule in the registries table');
+      ok(rows.some((r) => r.includes('check-open') && r.includes('registry-check') && r.includes('ok')), 'check schedule in the schedule table');
+      const para = await page.$$eval('main p', (x) => x.map((e) => e.textContent));
+      ok(para.some((p) => p.includes('scheduled: check-open every 86400 s (last ok)')), 'the latest check names its schedule');
     } else console.log('registries: no real check (docker-registry missing)');
     await noXss('registries');
     await shot('registries');

@@ -181,6 +181,10 @@ def fill_registries(c):
                          {"name": "rescan-open", "kind": "registry-rescan", "every": "1d",
                           "registry": c.reg.host})
         eq(st, 201, "schedule: %r" % (v,))
+    c.signed = c.unsigned = None
+    if c.reg:
+        fill_signed(c)
+        fill_check_schedule(c)
     hostile = {"schemaVersion": 1, "kind": "registry-check", "target": XSS_REG,
                "findings": [{"id": "MM-REGCHK-001", "kind": "trust", "severity": "HIGH",
                              "section": "3.2.3", "title": "anonymous pull " + XSS_PATH}],
@@ -191,6 +195,119 @@ def fill_registries(c):
                                              "severity": "HIGH", "verdict": "fail",
                                              "evidence": XSS_PATH}]}}
     eq(s.req("POST", "/api/v1/scans", c.ci, hostile)[0], 201, "hostile registry check")
+
+
+def fill_signed(c):
+    """Two images in the open registry, one signed with `mamori sign`: each
+    scanned with `mamori image --verify-key --server` (issue 20)."""
+    import imgkit
+    import regkit
+    if regkit.missing_tools("skopeo", "openssl"):
+        print("  signed images: not run (skopeo or openssl missing)", flush=True)
+        return
+    s, d = c.srv, tempfile.mkdtemp(dir=c.srv.state)
+    layer = imgkit.Layer([imgkit.F("etc/os-release", 'ID=alpine\nVERSION_ID=3.19.1\n')])
+    arch = os.path.join(d, "app.tar")
+    imgkit.write_docker_archive(arch, imgkit.Image([layer]), ["shop/app:2.0"])
+    c.reg.push("docker-archive:" + arch, "shop/signed:2.0")
+    c.reg.push("docker-archive:" + arch, "shop/unsigned:2.0")
+    priv, pub = os.path.join(d, "ec.key"), os.path.join(d, "ec.pub")
+    regkit.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
+                "-out", priv])
+    regkit.run(["openssl", "pkey", "-in", priv, "-pubout", "-out", pub])
+    ins = ["--insecure-registry", c.reg.host]
+    r = cli("sign", "--key", priv, *ins, c.reg.host + "/shop/signed:2.0", check=False)
+    eq(r.returncode, 0, "mamori sign: " + r.stderr)
+    env = {"MAMORI_CACHE_DIR": os.path.join(s.state, "cache")}
+    out = {}
+    for name in ("signed", "unsigned"):
+        rep = os.path.join(d, name + ".json")
+        r = cli("image", c.reg.host + "/shop/%s:2.0" % name, "--verify-key", pub, *ins,
+                "--no-store", "-q", "--server", s.base, "--token", c.ci, "--server-ca", s.cert,
+                "--server-host", "node-2", "-f", "json", "-o", rep, env=env, check=False)
+        eq(r.returncode, 0, "image --verify-key (%s): %s" % (name, r.stderr))
+        with open(rep) as f:
+            out[name] = json.load(f)
+    sig = out["signed"]["signature"]
+    eq((sig["verified"], sig["signatures_found"], len(sig["signatures"])), (True, True, 1),
+       "signed: %r" % sig)
+    check(sig["digest"] == out["signed"]["image"]["manifestDigest"], "the digest scanned")
+    check(not any(f["id"] == "MM-SIG-001" for f in out["signed"]["findings"]), "no finding")
+    sig = out["unsigned"]["signature"]
+    eq((sig["verified"], sig["signatures_found"]), (False, False), "unsigned: %r" % sig)
+    f = [x for x in out["unsigned"]["findings"] if x["id"] == "MM-SIG-001"]
+    eq(len(f), 1, "MM-SIG-001: %r" % out["unsigned"]["findings"])
+    eq((f[0]["kind"], f[0]["section"], f[0]["severity"]), ("trust", "3.1.5", "HIGH"), "the finding")
+    # a local archive has no signatures to check: refused before any work
+    r = cli("image", arch, "--verify-key", pub, "--no-store", "-q", check=False)
+    eq(r.returncode, 2, "--verify-key on an archive")
+    check("registry" in r.stderr, r.stderr)
+    r = cli("image", c.reg.host + "/shop/signed:2.0", "--verify-key", arch, *ins, "--no-store",
+            "-q", check=False)
+    eq(r.returncode, 2, "a bad key file")
+    check("signature key" in r.stderr and arch in r.stderr, r.stderr)
+    c.signed = out["signed"]["image"]["reference"]
+    c.unsigned = out["unsigned"]["image"]["reference"]
+
+
+def fill_check_schedule(c):
+    """A registry-check schedule of the open registry, run now (issue 20)."""
+    s = c.srv
+    for bad in ({"registry": "a/b"}, {}, {"registry": c.reg.host, "timeout": 9999},
+                {"registry": c.reg.host, "repository": "a b"}):
+        body = dict({"name": "chk", "kind": "registry-check", "every": "1d"}, **bad)
+        st, v, _ = s.req("POST", "/api/v1/schedules", c.admin, body)
+        eq(st, 400, "bad schedule %r: %r" % (bad, v))
+    body = {"name": "check-open", "kind": "registry-check", "every": "1d", "registry": c.reg.host,
+            "timeout": 10}
+    for tok in (c.viewer, c.operator, c.ci):
+        eq(s.req("POST", "/api/v1/schedules", tok, body)[0], 403, "only an admin schedules")
+    st, v, _ = s.req("POST", "/api/v1/schedules", c.admin, body)
+    eq(st, 201, "check schedule: %r" % (v,))
+    eq(s.req("POST", "/api/v1/schedules/check-open/run", c.operator)[0], 403, "operator runs")
+    eq(s.req("POST", "/api/v1/schedules/check-open/run", c.admin)[0], 202, "run now")
+
+    def ran():
+        st, v, _ = s.req("GET", "/api/v1/schedules", c.viewer)
+        r = [x for x in v["items"] if x["name"] == "check-open"][0]
+        return r if r["runs"] >= 1 else None
+    deadline = time.time() + 120
+    while not ran() and time.time() < deadline:
+        time.sleep(0.3)
+    r = ran()
+    check(r, "the registry-check schedule did not run")
+    eq(r["last_status"], "ok", "check: %s" % r["last_detail"])
+    check(r["last_detail"].startswith(c.reg.host + ": ") and " failed, " in r["last_detail"],
+          r["last_detail"])
+    st, audit, _ = s.req("GET", "/api/v1/audit", c.admin, params={"limit": 1000})
+    check(any(a["path"] == "/api/v1/schedules" and a["status"] == 201 for a in audit["items"]),
+          "the schedule change is audit-logged")
+
+
+def signatures(c):
+    """The verification uploaded with the scans: the report API and the
+    SP 800-190 row R10 per image and for the fleet."""
+    if not c.signed:
+        raise Skip("docker-registry, skopeo or openssl is not installed")
+    s = c.srv
+    for ref, verified, state in ((c.signed, True, "passing"), (c.unsigned, False, "findings")):
+        st, v, _ = s.req("GET", "/api/v1/images", c.viewer, params={"name": ref})
+        eq((st, len(v["items"])), (200, 1), "image %s: %r" % (ref, v))
+        st, rep, _ = s.req("GET", "/api/v1/scans/" + v["items"][0]["scan_id"], c.viewer)
+        eq(rep["signature"]["verified"], verified, "stored signature of " + ref)
+        st, m, _ = s.req("GET", "/api/v1/report", c.viewer,
+                         params={"image": ref, "format": "json", "matrix": 1})
+        r10 = [r for r in m["rows"] if r["id"] == "R10"][0]
+        eq(r10["state"], state, "R10 of %s: %r" % (ref, r10))
+    st, v, _ = s.req("GET", "/api/v1/findings", c.viewer, params={"section": "3.1.5", "limit": 100})
+    check(any(x["finding_id"] == "MM-SIG-001" and "/shop/unsigned:2.0" in (x.get("image") or "")
+              for x in v["items"]), "MM-SIG-001 under 3.1.5: %r" % v["items"][:3])
+    st, m, _ = s.req("GET", "/api/v1/report", c.viewer, params={"scope": "fleet", "format": "json",
+                                                                 "matrix": 1})
+    eq([r["state"] for r in m["rows"] if r["id"] == "R10"], ["findings"], "fleet R10")
+    # the scheduled check is a scan of kind registry-check like the uploaded one
+    st, v, _ = s.req("GET", "/api/v1/scans", c.viewer, params={"kind": "registry-check"})
+    eq(len([x for x in v["items"] if x["target"] == c.reg.host]), 2, "uploaded and scheduled")
 
 
 def registry_data(c):
@@ -333,11 +450,12 @@ def views(c):
     s = c.srv
     st, v, _ = s.req("GET", "/api/v1/summary", c.viewer)
     eq(st, 200, "summary")
-    check(v["findings"]["CRITICAL"] >= 31 and v["images"] == 4 and v["alerts"] == 6, v)
+    nimg = 4 + (2 if c.signed else 0)
+    check(v["findings"]["CRITICAL"] >= 31 and v["images"] == nimg and v["alerts"] == 6, v)
     eq(len(v["trend"]), 30, "30 days")
     check(sum(d["findings"].get("CRITICAL", 0) for d in v["trend"]) >= 31, "trend counts")
     st, v, _ = s.req("GET", "/api/v1/images", c.viewer, params={"limit": 2, "total": 1})
-    eq((len(v["items"]), v["total"]), (2, 4), "images page")
+    eq((len(v["items"]), v["total"]), (2, nimg), "images page")
     names = [x["name"] for x in v["items"]]
     st, v2, _ = s.req("GET", "/api/v1/images", c.viewer, params={"after": v["next"]})
     names += [x["name"] for x in v2["items"]]
@@ -466,7 +584,8 @@ def browser(c):
                MM_OPERATOR=c.operator, MM_AGENT=c.agent, MM_SHOTS=shots, MM_CHROMIUM=chrome,
                MM_XSS_IMG=XSS_IMG, MM_XSS_RULE=XSS_RULE, MM_XSS_PATH=XSS_PATH,
                MM_XSS_REG=XSS_REG, MM_REG=c.reg.host if c.reg else "",
-               MM_PROFILE_ID=getattr(c, "profile_id", ""))
+               MM_PROFILE_ID=getattr(c, "profile_id", ""),
+               MM_SIGNED=c.signed or "", MM_UNSIGNED=c.unsigned or "")
     r = subprocess.run([node, os.path.join(bdir, "console.mjs")], env=env, cwd=bdir,
                        capture_output=True, text=True, timeout=300)
     for line in (r.stdout + r.stderr).splitlines():
@@ -478,7 +597,7 @@ def browser(c):
 def run_suite(suite, label, state, db=None, browser_too=True):
     srv = c = None
     names = ["assets-headers", "session-csrf-roles", "ack-silence", "summary-images",
-             "event-stream", "live-stream", "registry-data", "report-api"] + \
+             "event-stream", "live-stream", "registry-data", "report-api", "signatures"] + \
         (["browser"] if browser_too else [])
     try:
         srv = Server(state, db=db)
@@ -495,7 +614,8 @@ def run_suite(suite, label, state, db=None, browser_too=True):
             suite.not_run(["console-%s-%s" % (label, n) for n in names],
                           Fail("filling the server failed: %s" % e))
             return
-        fns = [assets, session, marks, views, stream, live_stream, registry_data, report, browser]
+        fns = [assets, session, marks, views, stream, live_stream, registry_data, report,
+               signatures, browser]
         for n, fn in zip(names, fns):
             suite.case("console-%s-%s" % (label, n), fn, c)
     finally:

@@ -178,6 +178,7 @@ class T:
         created = {"A": rfc3339(now - 10 * 86400), "B": rfc3339(now - 86400),
                    "C": "2015-06-01T00:00:00Z"}
         self.created = created
+        self.lay = lay
         for k, c in created.items():
             regkit.run(["umoci", "config", "--image", "%s:app" % lay, "--tag", k,
                         "--created", c, "--config.label", "mamori.test.regscan=" + k])
@@ -541,6 +542,40 @@ class T:
         finally:
             srv.stop()
 
+    def verify_signatures(self):
+        """--verify-key (issue 20): each scan checks the image's signatures
+        (MM-SIG-001, HIGH, when none is valid); a stored scan is reused only
+        when it verified with the same keys, so a signature pushed after a
+        scan counts at the next run."""
+        self.need()
+        if regkit.missing_tools("openssl"):
+            skip("openssl is not installed")
+        self.reg.push("oci:%s:A" % self.lay, "sig/app:1.0")
+        keys = {}
+        for name in ("signer", "other"):
+            priv = os.path.join(self.run.root, name + ".key")
+            regkit.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-out", priv])
+            regkit.run(["openssl", "pkey", "-in", priv, "-pubout", "-out", priv + ".pub"])
+            keys[name] = (priv, priv + ".pub")
+
+        def run(key, want_status):
+            d = self.scan("/sig/app", "--verify-key", keys[key][1])
+            im = self.images(d)[("sig/app", "1.0")]
+            eq(im["status"], want_status, "status with the %s key" % key)
+            return im["findings"]["HIGH"]
+        unsigned = run("signer", "scanned")
+        eq(run("signer", "scanned"), unsigned, "a scan not verified is not reused")
+        r = self.run.run(["sign", "--key", keys["signer"][0], "--insecure-registry",
+                          self.reg.host, self.reg.host + "/sig/app:1.0"])
+        eq(r.rc, 0, "mamori sign (%s)" % r.describe())
+        eq(run("signer", "scanned"), unsigned - 1, "signed: MM-SIG-001 gone")
+        eq(run("signer", "skipped"), unsigned - 1, "the verified scan is reused")
+        eq(run("other", "scanned"), unsigned, "another key: verified again, not by it")
+        r = self.run.run(["registry", "scan", self.reg.host + "/sig/app", "--verify-key",
+                          keys["other"][1], "--enqueue", os.path.join(self.run.root, "q.db")])
+        eq(r.rc, 2, "--verify-key with --enqueue (%s)" % r.describe())
+
 
 def regkit_time(s):
     import calendar
@@ -553,7 +588,7 @@ def main():
     names = ["catalog_paging", "first_run_scans", "stale_reasons", "current_release",
              "json_fields", "second_run_skips", "force_rescans", "new_db_rescans",
              "broken_image_listed", "multi_arch", "max_images", "exit_code", "table", "bad_targets",
-             "server_upload"]
+             "server_upload", "verify_signatures"]
     only = sys.argv[1:]
     try:
         s.case("setup", t.setup)

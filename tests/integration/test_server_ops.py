@@ -515,14 +515,23 @@ def stale_image(fx, srv, admin, viewer):
 
 
 def registry_rescan(fx, srv, admin, viewer):
-    """A registry-rescan schedule pulls the registry's images and stores their scans."""
-    if regkit.missing_tools("docker-registry", "skopeo"):
-        raise Skip("docker-registry or skopeo is not installed")
+    """A registry-rescan schedule pulls the registry's images and stores their scans;
+    with verify_keys (issue 20) each scan carries its signature verification."""
+    if regkit.missing_tools("docker-registry", "skopeo", "openssl"):
+        raise Skip("docker-registry, skopeo or openssl is not installed")
     with regkit.Registry("plain") as reg:
         reg.push("docker-archive:" + fx.archive, "shop/api:2.0")
+        d = tempfile.mkdtemp(dir=fx.root)
+        priv, pub = os.path.join(d, "ec.key"), os.path.join(d, "ec.pub")
+        regkit.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-out", priv])
+        regkit.run(["openssl", "pkey", "-in", priv, "-pubout", "-out", pub])
+        r = cli("sign", "--key", priv, "--insecure-registry", reg.host,
+                reg.host + "/shop/api:2.0", check=False)
+        eq(r.returncode, 0, "mamori sign: " + r.stderr)
         st, v, _ = srv.req("POST", "/api/v1/schedules", admin,
                            {"name": "reg", "kind": "registry-rescan", "every": "1d",
-                            "registry": reg.host, "plain_http": True})
+                            "registry": reg.host, "plain_http": True, "verify_keys": [pub]})
         eq(st, 201, "schedule: %r" % (v,))
         eq(srv.req("POST", "/api/v1/schedules/reg/run", admin)[0], 202, "run now")
 
@@ -534,6 +543,9 @@ def registry_rescan(fx, srv, admin, viewer):
         r = ran()
         eq(r["last_status"], "ok", "rescan: %s" % r["last_detail"])
         check("1 images scanned and stored" in r["last_detail"], r["last_detail"])
+        # the signature tag beside the image is no image to scan (issue 20)
+        check(": 1 tags, " in r["last_detail"] and ", 0 errors" in r["last_detail"],
+              r["last_detail"])
         st, v, _ = srv.req("GET", "/api/v1/scans", viewer, params={"limit": 100})
         imgs = [x.get("image") or "" for x in v["items"]]
         check(any(i.startswith(reg.host + "/shop/api") for i in imgs),
@@ -543,6 +555,13 @@ def registry_rescan(fx, srv, admin, viewer):
         check(any((x.get("image") or "").startswith(reg.host) and
                   x["finding_id"] == "CVE-2099-0002" for x in v["items"]),
               "the rescan matched with the server's database")
+        st, v, _ = srv.req("GET", "/api/v1/scans", viewer, params={"limit": 100})
+        sid = [x["scan_id"] for x in v["items"] if (x.get("image") or "").startswith(
+            reg.host + "/shop/api")][-1]
+        st, rep, _ = srv.req("GET", "/api/v1/scans/" + sid, viewer)
+        eq((rep["signature"]["verified"], len(rep["signature"]["keys"])), (True, 1),
+           "the rescan verified the signature: %r" % rep.get("signature"))
+        check(not any(f["id"] == "MM-SIG-001" for f in rep["findings"]), "no MM-SIG-001")
 
 
 def update_from_sources(fx, srv, admin, viewer):

@@ -415,6 +415,32 @@ MM_TEST(json_stream_equals_tree)
     CHECK(strncmp(stream, tree, strlen(tree)) == 0);
     free(tree);
     free(stream);
+    /* the signature verification (issue 20): the last member, the same in
+     * both writers; a non-object is left out */
+    mm_result_set_signature_json(r, "{\"verified\": false, \"keys\": [{\"id\": \"sha256:cc\"}],"
+                                    " \"error\": \"no \\\"sig\\\"\"}");
+    tree = stream = NULL;
+    CHECK_OK(mm_report_json_string(&tree, r, &o));
+    mf = open_memstream(&stream, &len);
+    REQUIRE(mf);
+    CHECK_OK(mm_report_write(mf, r, MM_FORMAT_JSON, &o));
+    fclose(mf);
+    REQUIRE(tree && stream);
+    CHECK_INT(len, strlen(tree) + 1);
+    CHECK(strncmp(stream, tree, strlen(tree)) == 0);
+    json_t *d = json_loads(stream, 0, NULL);
+    REQUIRE(d);
+    json_t *sig = json_object_get(d, "signature");
+    CHECK(json_is_false(json_object_get(sig, "verified")));
+    CHECK_STR(json_string_value(json_object_get(sig, "error")), "no \"sig\"");
+    json_decref(d);
+    free(tree);
+    free(stream);
+    mm_result_set_signature_json(r, "[1]");
+    tree = NULL;
+    CHECK_OK(mm_report_json_string(&tree, r, &o));
+    CHECK(tree && !strstr(tree, "\"signature\""));
+    free(tree);
     mm_result_free(r);
 }
 

@@ -122,6 +122,41 @@ MM_TEST(rows_states_from_scanners_and_findings)
     mm_spreport_free(r);
 }
 
+/* issue 20: a report with a signature member checks R10 (verified: passing;
+ * MM-SIG-001: findings); one without it leaves the row not covered */
+static char *with_signature(char *d, const char *sig)
+{
+    char *s = NULL;
+    size_t n = strlen(d);
+    if (asprintf(&s, "%.*s,\"signature\":%s}", (int)(n - 1), d, sig) < 0)
+        abort();
+    free(d);
+    return s;
+}
+
+MM_TEST(rows_signature_verification)
+{
+    mm_spreport *r;
+    mm_spreport_new(&r, NULL);
+    CHECK_OK(add(r, "plain.json", doc("image", "a", "[\"inventory\"]", NULL, 1, "[]")));
+    CHECK_INT(row(r, "R10").state, MM_SPROW_NOT_COVERED);
+    CHECK_OK(add(r, "signed.json", with_signature(doc("image", "b", "[\"inventory\"]", NULL, 1,
+                                                      "[]"), "{\"verified\":true}")));
+    CHECK_INT(row(r, "R10").state, MM_SPROW_PASSING);
+    CHECK_OK(add(r, "unsigned.json",
+                 with_signature(doc("image", "c", "[\"inventory\"]", NULL, 1,
+                                    "[" F("MM-SIG-001", "trust", "HIGH", "3.1.5") "]"),
+                                "{\"verified\":false}")));
+    mm_sprow_info ri = row(r, "R10");
+    CHECK_INT(ri.state, MM_SPROW_FINDINGS);
+    CHECK_INT(ri.findings, 1);
+    /* a signature that is not an object is refused, naming the member */
+    CHECK_INT(add(r, "bad.json", with_signature(doc("image", "d", "[]", NULL, 1, "[]"), "7")),
+              MM_EFORMAT);
+    CHECK(strstr(mm_error_last(), "signature") != NULL);
+    mm_spreport_free(r);
+}
+
 MM_TEST(rows_k8s_known_from_findings_without_scanner_name)
 {
     /* reports written before "k8s" was listed in scanners */
