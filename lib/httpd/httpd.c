@@ -124,8 +124,13 @@ void mm_http_resp_text(mm_http_resp *r, int status, const char *content_type,
     free(r->body);
     r->status = status;
     r->content_type = content_type;
-    r->body = mm_xstrndup(text ? text : "", text ? len : 0);
+    /* A body may be binary (a capture file): copy len bytes, NULs included,
+     * and keep a terminator after them for the text callers. */
     r->body_len = text ? len : 0;
+    r->body = mm_xmalloc(r->body_len + 1);
+    if (r->body_len)
+        memcpy(r->body, text, r->body_len);
+    r->body[r->body_len] = '\0';
 }
 
 void mm_http_resp_json(mm_http_resp *r, int status, void *json)

@@ -24,6 +24,12 @@ static void handler(void *ctx, const mm_http_req *rq, mm_http_resp *resp)
         mm_http_resp_error(resp, 404, "no such thing: %s", rq->path);
         return;
     }
+    if (strcmp(rq->path, "/binary") == 0) {
+        /* a body with NUL bytes in it (a capture file is one) */
+        static const char bin[] = {'c', 'a', 'p', 0, 1, 0, (char)0xff, 'z'};
+        mm_http_resp_text(resp, 200, "application/octet-stream", bin, sizeof bin);
+        return;
+    }
     json_t *j = json_object();
     json_object_set_new(j, "method", json_string(rq->method));
     json_object_set_new(j, "path", json_string(rq->path));
@@ -265,6 +271,31 @@ MM_TEST(plain_pool_and_stop)
     CHECK_OK(mm_httpd_start(&h, &o));
     mm_httpd_stop(h);
     mm_httpd_stop(NULL);
+}
+
+/* mm_http_resp_text sends every byte of a binary body, NULs included. */
+MM_TEST(binary_body)
+{
+    int calls = 0;
+    mm_httpd_opts o;
+    mm_httpd_opts_init(&o);
+    o.listen = "127.0.0.1:0";
+    o.plain = true;
+    o.handler = handler;
+    o.ctx = &calls;
+    mm_httpd *h = NULL;
+    CHECK_OK(mm_httpd_start(&h, &o));
+    REQUIRE(h);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/binary", mm_httpd_port(h));
+    reply r;
+    CHECK_INT(req(url, NULL, NULL, NULL, NULL, NULL, 0, &r), CURLE_OK);
+    CHECK_INT(r.status, 200);
+    static const char want[] = {'c', 'a', 'p', 0, 1, 0, (char)0xff, 'z'};
+    CHECK_INT(r.body.len, sizeof want);
+    CHECK(r.body.len == sizeof want && memcmp(r.body.data, want, sizeof want) == 0);
+    mm_buf_free(&r.body);
+    mm_httpd_stop(h);
 }
 
 MM_TEST(unix_socket)
