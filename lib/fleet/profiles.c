@@ -603,14 +603,7 @@ void route_capture_file_get(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
         snprintf(cd, sizeof cd, "attachment; filename=\"capture-%s-%lld.zst\"", c.host,
                  (long long)c.start);
         mm_http_resp_header(resp, "Content-Disposition", cd);
-        /* binary (zstd): the body as it is, not through mm_http_resp_text,
-         * which copies up to the first NUL */
-        free(resp->body);
-        resp->status = 200;
-        resp->content_type = "application/octet-stream";
-        resp->body = (char *)data;
-        resp->body_len = n;
-        data = NULL;
+        mm_http_resp_text(resp, 200, "application/octet-stream", (const char *)data, n);
     }
     free(data);
     free(c.host);
