@@ -4,12 +4,13 @@
  *
  *  1. mm_outer_scan() inflates the stream and writes nothing: it keeps in
  *     memory only manifest.json, index.json, oci-layout and the members
- *     that can be a manifest, an index or a config (a manifest may name
- *     its config anything: every member of at most --max-json-size that
+ *     that can be a manifest, an index or a config (a manifest may name its
+ *     config anything: every member within the document cap, 16 MiB, that
  *     starts as a JSON object, max_buffered in all; any other member is
- *     dropped at its first byte), and skips every other byte.  An archive that
- *     holds no image is refused there, naming the file, before anything
- *     reaches TMPDIR.
+ *     dropped at its first byte), and skips every other byte.  An archive
+ *     that holds no image is refused there, naming the file, before
+ *     anything reaches TMPDIR.  The archive itself is not hashed: it has no
+ *     digest to meet, and it is read twice.
  *  2. Once the source (source.c) has chosen the image from those
  *     documents, mm_outer_extract() inflates the stream again and writes
  *     the members the chosen manifest references (its layers), and no
