@@ -29,8 +29,8 @@ typedef struct ldr {
     int docs;
 } ldr;
 
-/* Where the value n starts (0 when unknown): what libyaml's document API
- * gave as the node's start mark. */
+/* The line where the value n starts (0 when unknown): a block scalar at its
+ * indicator, a mapping at its first key. */
 static int line_of(ldr *l, const json_t *n)
 {
     int line;
@@ -693,7 +693,7 @@ static int load_doc(ldr *l, json_t *root)
     return 0;
 }
 
-/* One document of the stream; the old document loader stopped after 102 */
+/* One document of the stream; a stream stops quietly after 102 documents */
 static int on_doc(void *ud, json_t *doc, int line)
 {
     (void)line;
@@ -712,7 +712,7 @@ int mm_ruleset_load_string(mm_ruleset *rs, const char *name, const char *yaml, s
     lim.scalars = MM_YAML_TEXT;       /* Falco reads scalars as the rule needs them */
     lim.pos_values = true;
     lim.pos_no_keys = true;           /* every message names a value's line */
-    lim.dup_first_wins = true;        /* as the document API's first-match lookup */
+    lim.dup_first_wins = true;        /* a repeated key: the first value counts */
     lim.max_nodes = MAX_RULE_FILE / 4;
     lim.errtag = "YAML error";
     ldr l = {rs, mm_yaml_posmap_new(), name, 0};

@@ -25,8 +25,8 @@
  * aliases refused, a per-scalar size cap, and "last key wins".  Loaders
  * that walk the tree as a document (the Falco rules and behaviour profile
  * loaders) ask for the position of each value itself (pos_values: every
- * value keyed by its own json_t, an alias by its anchor's node as libyaml's
- * document API had it), "first key wins" and a tag before the loader's own
+ * value keyed by its own json_t, an alias by its anchor's node), "first key
+ * wins" with the repetition noted, and a tag before the loader's own
  * messages.
  */
 #include <limits.h>

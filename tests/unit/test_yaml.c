@@ -220,10 +220,10 @@ MM_TEST(yaml_plain_flag_and_nul_keys)
 }
 
 /* The options of the document-walking loaders (Falco rules, behaviour
- * profiles): each value's own position, where libyaml's document API put
- * a node's start (a block scalar at its indicator, a block mapping at its
- * first key, an alias at its anchor); the first of repeated keys kept and
- * the repetition noted; a tag before the loader's own errors. */
+ * profiles): each value's own position, where the value starts (a block
+ * scalar at its indicator, a block mapping at its first key, an alias at
+ * its anchor); the first of repeated keys kept and the repetition noted; a
+ * tag before the loader's own errors. */
 MM_TEST(yaml_value_positions)
 {
     mm_yaml_limits lim;
