@@ -458,7 +458,7 @@ int mm_outer_extract(mm_outer *o, int fd, const char *tmpdir, char *const *want,
     o->ix = mm_tarindex_new();
     o->woff = 0;
     struct tw t = {.member = x_member, .data = x_data, .done = x_done};
-    int rc = pass(o, fd, &t);
+    int rc = nwant ? pass(o, fd, &t) : 0;   /* no layers: nothing to inflate */
     mm_map_free(o->want, NULL);
     o->want = NULL;
     if (rc < 0) {
