@@ -28,6 +28,7 @@ struct mm_blob {
     mm_sha256 *sha;
     char digest[72];
     bool finished;
+    bool nohash;       /* nobody reads the digest (mm_blob_no_digest) */
 };
 
 int mm_blob_new(mm_blob **out, const struct mm_blob_ops *ops, void *impl,
@@ -52,12 +53,15 @@ ssize_t mm_blob_read(mm_blob *b, void *buf, size_t n)
     if (r < 0)
         return r;
     if (r > 0) {
-        mm_sha256_update(b->sha, buf, (size_t)r);
+        if (!b->nohash)
+            mm_sha256_update(b->sha, buf, (size_t)r);
         b->done += (uint64_t)r;
         return r;
     }
     b->finished = true;
     mm_sha256_final(b->sha, b->digest);
+    if (b->nohash)
+        b->digest[0] = 0;
     if (b->size != UINT64_MAX && b->done != b->size)
         return mm_error_set(MM_EFORMAT,
                             "%s: blob is %llu bytes, the manifest says %llu",
@@ -68,6 +72,12 @@ ssize_t mm_blob_read(mm_blob *b, void *buf, size_t n)
                             "%s: digest mismatch: expected %s, content is %s",
                             b->name, b->expect, b->digest);
     return 0;
+}
+
+void mm_blob_no_digest(mm_blob *b)
+{
+    if (!b->expect)
+        b->nohash = true;
 }
 
 const char *mm_blob_name(const mm_blob *b) { return b->name; }
@@ -699,4 +709,30 @@ int mm_tarindex_parse_mem(mm_tarindex **out, const uint8_t *buf, size_t len,
 {
     struct tsrc s = {buf ? buf : (const uint8_t *)"", len, -1, "memory"};
     return index_from(out, &s, max_entries);
+}
+
+/* --- for the outer archive's stream reader (outer.c) ------------------------ */
+mm_tarindex *mm_tarindex_new(void)
+{
+    mm_tarindex *ix = mm_xcalloc(1, sizeof *ix);
+    ix->members = mm_map_new();
+    return ix;
+}
+
+void mm_tarindex_add(mm_tarindex *ix, const char *member, uint64_t off, uint64_t size)
+{
+    struct member *m = mm_xmalloc(sizeof *m);
+    m->off = off;
+    m->size = size;
+    free(mm_map_put(ix->members, member, m));
+}
+
+bool mm_tar_header_ok(const uint8_t h[512], uint64_t *size)
+{
+    return tar_checksum_ok(h) && tar_num(h + 124, 12, size);
+}
+
+char *mm_tar_pax_path(const char *d, size_t n)
+{
+    return pax_path(d, n);
 }

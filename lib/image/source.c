@@ -8,9 +8,10 @@
  *
  * Every document is capped (limits.max_json_size) and every digest named
  * by a manifest is checked; nothing is extracted (a compressed outer
- * tar is the one exception: its image members are inflated into the scan's
- * private temp folder, since members must be read in manifest order;
- * outer.c).
+ * tar is the one exception: its documents are read in a first pass that
+ * writes nothing, the image is chosen from them, and only the layers its
+ * manifest references are then inflated into the scan's private temp
+ * folder, since members must be read in manifest order; outer.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,8 +32,31 @@ struct store {
     char *root;        /* directory, or NULL */
     int fd;            /* tar file, or -1 */
     mm_tarindex *ix;
+    mm_outer *outer;   /* a compressed outer archive's documents, or NULL */
     char *label;       /* the input path, for messages */
 };
+
+/* A document of a compressed outer archive, read from memory. */
+struct memblob {
+    const char *p;
+    size_t len, off;
+};
+
+static ssize_t mem_read(void *impl, void *buf, size_t n)
+{
+    struct memblob *m = impl;
+    size_t k = m->len - m->off < n ? m->len - m->off : n;
+    memcpy(buf, m->p + m->off, k);
+    m->off += k;
+    return (ssize_t)k;
+}
+
+static void mem_close(void *impl)
+{
+    free(impl);
+}
+
+static const struct mm_blob_ops mem_ops = {mem_read, mem_close};
 
 struct impl {
     struct store st;
@@ -66,8 +90,21 @@ static int store_open(struct store *st, const char *member,
         return rc;
     }
     uint64_t off, size;
-    if (!mm_tarindex_find(st->ix, member, &off, &size)) {
-        rc = mm_error_set(MM_ENOTFOUND, "%s: no such member in the archive", label);
+    size_t dlen;
+    const char *doc;
+    if (!(st->ix && mm_tarindex_find(st->ix, member, &off, &size)) &&
+        (doc = mm_outer_doc(st->outer, member, &dlen))) {
+        struct memblob *m = mm_xcalloc(1, sizeof *m);
+        m->p = doc;
+        m->len = dlen;
+        rc = mm_blob_new(out, &mem_ops, m, label, expect, dlen);
+        free(label);
+        return rc;
+    }
+    if (!st->ix || !mm_tarindex_find(st->ix, member, &off, &size)) {
+        rc = mm_error_set(MM_ENOTFOUND, "%s: no such member in the archive%s", label,
+                          mm_outer_overflow(st->outer)
+                              ? " (or past the documents a first pass keeps in memory)" : "");
         free(label);
         return rc;
     }
@@ -86,7 +123,9 @@ static bool store_has(struct store *st, const char *member)
         return ok;
     }
     uint64_t off, size;
-    return mm_tarindex_find(st->ix, member, &off, &size);
+    size_t dlen;
+    return (st->ix && mm_tarindex_find(st->ix, member, &off, &size)) ||
+           mm_outer_doc(st->outer, member, &dlen);
 }
 
 static int read_json(struct store *st, const char *member, const char *expect,
@@ -148,6 +187,7 @@ static void impl_destroy(mm_source *s)
     if (im->st.fd >= 0)
         close(im->st.fd);
     mm_tarindex_free(im->st.ix);
+    mm_outer_free(im->st.outer);
     free(im->st.label);
     free(im->ref);
     free(im);
@@ -590,7 +630,7 @@ int mm_source_open_image(mm_source **out, const char *input,
     im->st.fd = -1;
     im->st.label = mm_xstrdup(path);
     im->ref = ref;
-    int rc;
+    int rc, zfd = -1;
     if (S_ISDIR(sb.st_mode)) {
         im->st.root = mm_xstrdup(path);
     } else {
@@ -603,17 +643,17 @@ int mm_source_open_image(mm_source **out, const char *input,
         ssize_t n = pread(fd, magic, 4, 0);
         if (n >= 2 && ((magic[0] == 0x1f && magic[1] == 0x8b) ||
                        (n == 4 && magic[0] == 0x28 && magic[1] == 0xb5))) {
-            int nfd = -1;
-            rc = mm_outer_inflate(path, fd, tmpdir, &nfd, opts);
-            close(fd);
+            /* the documents first; the layers once the image is chosen */
+            zfd = fd;
+            rc = mm_outer_scan(&im->st.outer, path, fd, opts);
             if (rc < 0)
                 goto fail;
-            fd = nfd;
+        } else {
+            im->st.fd = fd;
+            rc = mm_tarindex_build(&im->st.ix, fd, path, opts->limits.max_entries);
+            if (rc < 0)
+                goto fail;
         }
-        im->st.fd = fd;
-        rc = mm_tarindex_build(&im->st.ix, fd, path, opts->limits.max_entries);
-        if (rc < 0)
-            goto fail;
     }
     if (store_has(&im->st, "manifest.json"))
         rc = open_docker(s, &im->st, ref, opts);
@@ -625,10 +665,25 @@ int mm_source_open_image(mm_source **out, const char *input,
                           "nor index.json (OCI layout) found", path);
     if (rc < 0)
         goto fail;
+    if (zfd >= 0) {
+        /* second pass: only what the chosen manifest references */
+        char **want = mm_xcalloc(s->nlayers + 1, sizeof *want);
+        for (size_t i = 0; i < s->nlayers; i++)
+            want[i] = s->layers[i].member;
+        rc = mm_outer_extract(im->st.outer, zfd, tmpdir, want, s->nlayers, &im->st.fd,
+                              &im->st.ix);
+        free(want);
+        close(zfd);
+        zfd = -1;
+        if (rc < 0)
+            goto fail;
+    }
     free(path);
     *out = s;
     return 0;
 fail:
+    if (zfd >= 0)
+        close(zfd);
     free(path);
     mm_source_free(s);
     return rc;

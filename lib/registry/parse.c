@@ -9,6 +9,7 @@
  * fuzz_regauth and the unit tests drive them directly.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -16,7 +17,6 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "registry/regint.h"
 
@@ -326,22 +326,24 @@ static int auths_entry(json_t *j, const char *label, const char *host, char **us
         rc = 0;
     }
     if (a && *a) {
+        /* Docker writes "auth" as the canonical padded standard base64 of
+         * user:password (Go's base64.StdEncoding): read strictly, so that
+         * a truncated or hand-mangled value is an error, not a guess */
         size_t al = strlen(a);
-        if (al > 16384 || al % 4)
+        if (al > 16384)
             goto bad64;
-        unsigned char *dec = mm_xmalloc(al / 4 * 3 + 1);
-        int dl = EVP_DecodeBlock(dec, (const unsigned char *)a, (int)al);
-        if (dl < 0) {
-            free(dec);
-            goto bad64;
+        unsigned char *dec;
+        size_t dl;
+        if (mm_base64_decode(&dec, &dl, a, al, 0) < 0) {
+            char why[128];   /* "base64: bad character at offset N" */
+            snprintf(why, sizeof why, "%s", mm_error_last());
+            rc = mm_error_set(MM_EFORMAT, "%s: auths.\"%.100s\".auth is not base64 (%s)",
+                              label, found_key, why);
+            goto fail;
         }
-        /* EVP_DecodeBlock counts the padding as zero bytes */
-        for (size_t i = al; i > 0 && a[i - 1] == '='; i--)
-            dl--;
-        dec[dl] = 0;
-        char *colon = memchr(dec, ':', (size_t)dl);
-        if (!colon || memchr(dec, 0, (size_t)dl)) {
-            OPENSSL_cleanse(dec, (size_t)dl);
+        char *colon = memchr(dec, ':', dl);
+        if (!colon || memchr(dec, 0, dl)) {
+            OPENSSL_cleanse(dec, dl);
             free(dec);
             rc = mm_error_set(MM_EFORMAT, "%s: auths.\"%.100s\".auth does not decode to "
                               "user:password", label, found_key);
@@ -349,7 +351,7 @@ static int auths_entry(json_t *j, const char *label, const char *host, char **us
         }
         *user = mm_xstrndup((char *)dec, (size_t)(colon - (char *)dec));
         *pass = mm_xstrdup(colon + 1);
-        OPENSSL_cleanse(dec, (size_t)dl);
+        OPENSSL_cleanse(dec, dl);
         free(dec);
         rc = 0;
     } else if (u && p) {

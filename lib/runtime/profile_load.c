@@ -2,7 +2,9 @@
  * profile_load.c - reading a behaviour profile file back (the format
  * profile_write.c writes, maybe edited by hand): untrusted-ish, so the file
  * size, images, entries, keys and strings are capped and every error names
- * the file, the line and the key.
+ * the file, the line and the key.  Read with the one YAML loader
+ * (util/yaml.c): the first document only, every scalar as text, each value's
+ * position kept.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,7 +18,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <yaml.h>
+
+#include <jansson.h>
 
 #include "runtime/profile_int.h"
 
@@ -24,74 +27,79 @@
 
 typedef struct ld {
     const char *file;
-    yaml_document_t *doc;
+    mm_yaml_posmap *pm;
     mm_profile *p;
 } ld;
 
-static int lerr(ld *l, const yaml_node_t *n, const char *key, const char *fmt, ...)
+/* Where value n starts (0 when unknown). */
+static size_t line_of(ld *l, const json_t *n)
+{
+    int line;
+    return n && mm_yaml_pos_of(l->pm, n, &line, NULL) ? (size_t)line : 0;
+}
+
+/* Where key k of the mapping m is written. */
+static size_t key_line(ld *l, const json_t *m, const char *k)
+{
+    int line;
+    return mm_yaml_pos_get(l->pm, m, k, 0, &line, NULL) ? (size_t)line : 0;
+}
+
+static int lerr_at(ld *l, size_t line, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-static int lerr(ld *l, const yaml_node_t *n, const char *key, const char *fmt, ...)
+static int lerr_at(ld *l, size_t line, const char *key, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     char *m = mm_xvasprintf(fmt, ap);
     va_end(ap);
-    int rc = mm_error_set(MM_EFORMAT, "%s:%zu: key '%s': %s", l->file,
-                          n ? (size_t)n->start_mark.line + 1 : (size_t)0, key, m);
+    int rc = mm_error_set(MM_EFORMAT, "%s:%zu: key '%s': %s", l->file, line, key, m);
     free(m);
     return rc;
 }
 
-static yaml_node_t *node(ld *l, int id) { return yaml_document_get_node(l->doc, id); }
+#define lerr(l, n, key, ...) lerr_at(l, line_of(l, n), key, __VA_ARGS__)
 
-static const char *scalar(const yaml_node_t *n)
+static const char *scalar(const json_t *n)
 {
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+    return json_is_string(n) ? json_string_value(n) : NULL;
 }
 
-static bool is_null(const yaml_node_t *n)
+static bool is_null(ld *l, const json_t *n)
 {
     const char *s = scalar(n);
-    return s && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-           (!*s || !strcmp(s, "null") || !strcmp(s, "~"));
+    return s && mm_yaml_plain_of(l->pm, n) && (!*s || !strcmp(s, "null") || !strcmp(s, "~"));
 }
 
-/* A mapping with scalar, distinct keys, at most MAX_MAP_KEYS of them. */
-static int check_map(ld *l, const yaml_node_t *n, const char *key)
+/* A mapping with distinct keys, at most MAX_MAP_KEYS of them (the loader
+ * keeps the first value of a repeated key and notes it). */
+static int check_map(ld *l, const json_t *n, const char *key)
 {
-    if (!n || n->type != YAML_MAPPING_NODE)
+    if (!json_is_object(n))
         return lerr(l, n, key, "expected a mapping");
-    size_t np = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
-    if (np > MAX_MAP_KEYS)
+    if (json_object_size(n) > MAX_MAP_KEYS)
         return lerr(l, n, key, "more than %d keys", MAX_MAP_KEYS);
-    for (size_t i = 0; i < np; i++) {
-        yaml_node_t *k = node(l, n->data.mapping.pairs.start[i].key);
-        const char *ks = scalar(k);
-        if (!ks)
-            return lerr(l, k ? k : n, key, "a key that is not a string");
-        for (size_t j = 0; j < i; j++) {
-            const char *o = scalar(node(l, n->data.mapping.pairs.start[j].key));
-            if (o && !strcmp(o, ks))
-                return lerr(l, k, ks, "duplicate key");
-        }
-    }
+    const char *dk;
+    int dline;
+    if (mm_yaml_dup_of(l->pm, n, &dk, &dline, NULL))
+        return lerr_at(l, (size_t)dline, dk, "duplicate key");
     return 0;
 }
 
-static int get_str(ld *l, const yaml_node_t *n, const char *key, const char **out)
+static int get_str(ld *l, const json_t *n, const char *key, const char **out)
 {
     const char *s = scalar(n);
     if (!s)
         return lerr(l, n, key, "expected a string");
-    if (n->data.scalar.length > MAX_STR)
+    if (json_string_length(n) > MAX_STR)
         return lerr(l, n, key, "longer than %d bytes", MAX_STR);
-    if (strlen(s) != n->data.scalar.length)
+    if (strlen(s) != json_string_length(n))
         return lerr(l, n, key, "contains a NUL byte");
     *out = s;
     return 0;
 }
 
-static int get_u64(ld *l, const yaml_node_t *n, const char *key, uint64_t max, uint64_t *out)
+static int get_u64(ld *l, const json_t *n, const char *key, uint64_t max, uint64_t *out)
 {
     const char *s = scalar(n);
     if (!s || !*s)
@@ -107,7 +115,7 @@ static int get_u64(ld *l, const yaml_node_t *n, const char *key, uint64_t max, u
     return 0;
 }
 
-static int get_action(ld *l, const yaml_node_t *n, mm_rule_action *act)
+static int get_action(ld *l, const json_t *n, mm_rule_action *act)
 {
     const char *s = scalar(n);
     if (s) {
@@ -125,14 +133,15 @@ static int get_action(ld *l, const yaml_node_t *n, mm_rule_action *act)
     int rc = check_map(l, n, "action");
     if (rc)
         return rc;
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-        const char *k = scalar(node(l, pr->key));
-        yaml_node_t *v = node(l, pr->value);
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)n, k, v) {
         int c = 0;
         while (c < MM_PROF__COUNT && strcmp(mm_profile_cat_name(c), k))
             c++;
         if (c == MM_PROF__COUNT)
-            return lerr(l, node(l, pr->key), k, "not a category (processes, files, listen, connect)");
+            return lerr_at(l, key_line(l, n, k), k,
+                           "not a category (processes, files, listen, connect)");
         const char *vs = scalar(v);
         if (vs && !strcmp(vs, "kill"))
             act[c] = MM_ACTION_KILL;
@@ -144,7 +153,7 @@ static int get_action(ld *l, const yaml_node_t *n, mm_rule_action *act)
     return 0;
 }
 
-static int get_priority(ld *l, const yaml_node_t *n, mm_rule_priority *out)
+static int get_priority(ld *l, const json_t *n, mm_rule_priority *out)
 {
     const char *s = scalar(n);
     if (!s || mm_rule_priority_parse(out, s))
@@ -152,7 +161,7 @@ static int get_priority(ld *l, const yaml_node_t *n, mm_rule_priority *out)
     return 0;
 }
 
-static int get_ports(ld *l, const yaml_node_t *n, pentry *e)
+static int get_ports(ld *l, const json_t *n, pentry *e)
 {
     const char *s = scalar(n);
     if (!s)
@@ -180,7 +189,7 @@ static int get_ports(ld *l, const yaml_node_t *n, pentry *e)
     return 0;
 }
 
-static int get_proto(ld *l, const yaml_node_t *n, pentry *e)
+static int get_proto(ld *l, const json_t *n, pentry *e)
 {
     const char *s = scalar(n);
     if (s && !strcmp(s, "tcp"))
@@ -194,7 +203,7 @@ static int get_proto(ld *l, const yaml_node_t *n, pentry *e)
     return 0;
 }
 
-static int get_dest(ld *l, const yaml_node_t *n, pentry *e)
+static int get_dest(ld *l, const json_t *n, pentry *e)
 {
     const char *s;
     int rc = get_str(l, n, "dest", &s);
@@ -240,7 +249,7 @@ static int get_dest(ld *l, const yaml_node_t *n, pentry *e)
     return 0;
 }
 
-static int get_time(ld *l, const yaml_node_t *n, const char *key, int64_t *out)
+static int get_time(ld *l, const json_t *n, const char *key, int64_t *out)
 {
     const char *s = scalar(n);
     struct tm tm;
@@ -255,20 +264,20 @@ static int get_time(ld *l, const yaml_node_t *n, const char *key, int64_t *out)
     return 0;
 }
 
-static int load_entry(ld *l, pimage *im, int c, yaml_node_t *n)
+static int load_entry(ld *l, pimage *im, int c, json_t *n)
 {
     int rc = check_map(l, n, mm_profile_cat_name(c));
     if (rc)
         return rc;
     if (l->p->nentries >= MAX_ENTRIES)
         return mm_error_set(MM_ELIMIT, "%s:%zu: key '%s': more than %d entries", l->file,
-                            (size_t)n->start_mark.line + 1, mm_profile_cat_name(c), MAX_ENTRIES);
+                            line_of(l, n), mm_profile_cat_name(c), MAX_ENTRIES);
     l->p->nentries++;
     pentry *e = mm_profile_cat_push(&im->cat[c]);
     bool have_main = false;
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-        const char *k = scalar(node(l, pr->key));
-        yaml_node_t *v = node(l, pr->value);
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)n, k, v) {
         const char *s;
         if (!strcmp(k, "count")) {
             rc = get_u64(l, v, k, INT64_MAX, &e->count);
@@ -286,12 +295,12 @@ static int load_entry(ld *l, pimage *im, int c, yaml_node_t *n)
             if (scalar(v)) {
                 if (!(rc = get_str(l, v, k, &s)))
                     mm_strv_push(&e->parents, &e->nparents, s);
-            } else if (v && v->type == YAML_SEQUENCE_NODE) {
-                size_t ni = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+            } else if (json_is_array(v)) {
+                size_t ni = json_array_size(v);
                 if (ni > MAX_PARENTS)
                     return lerr(l, v, k, "more than %d parents", MAX_PARENTS);
                 for (size_t i = 0; i < ni && !rc; i++)
-                    if (!(rc = get_str(l, node(l, v->data.sequence.items.start[i]), k, &s)))
+                    if (!(rc = get_str(l, json_array_get(v, i), k, &s)))
                         mm_strv_push(&e->parents, &e->nparents, s);
             } else {
                 rc = lerr(l, v, k, "expected a name or a list of names");
@@ -312,7 +321,8 @@ static int load_entry(ld *l, pimage *im, int c, yaml_node_t *n)
             rc = get_dest(l, v, e);
             have_main = true;
         } else {
-            return lerr(l, node(l, pr->key), k, "unknown key in a %s entry", mm_profile_cat_name(c));
+            return lerr_at(l, key_line(l, n, k), k, "unknown key in a %s entry",
+                           mm_profile_cat_name(c));
         }
         if (rc)
             return rc;
@@ -332,31 +342,27 @@ static int load_entry(ld *l, pimage *im, int c, yaml_node_t *n)
     return 0;
 }
 
-static int load_image(ld *l, yaml_node_t *n)
+static int load_image(ld *l, json_t *n)
 {
     int rc = check_map(l, n, "images");
     if (rc)
         return rc;
     if (l->p->nimg >= MAX_IMAGES)
         return mm_error_set(MM_ELIMIT, "%s:%zu: key 'images': more than %d images", l->file,
-                            (size_t)n->start_mark.line + 1, MAX_IMAGES);
+                            line_of(l, n), MAX_IMAGES);
     const char *name = NULL;
-    yaml_node_t *nn = NULL;
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++)
-        if (!strcmp(scalar(node(l, pr->key)), "image")) {
-            nn = node(l, pr->value);
-            if ((rc = get_str(l, nn, "image", &name)))
-                return rc;
-        }
+    json_t *nn = NULL;
+    if ((nn = json_object_get(n, "image")) && (rc = get_str(l, nn, "image", &name)))
+        return rc;
     if (!name || !*name)
         return lerr(l, n, "image", "an image entry needs a non-empty 'image'");
     for (size_t i = 0; i < l->p->nimg; i++)
         if (!strcmp(l->p->img[i].name, name))
             return lerr(l, nn, "image", "'%.200s' is listed twice", name);
     pimage *im = mm_profile_image_add(l->p, name);
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-        const char *k = scalar(node(l, pr->key));
-        yaml_node_t *v = node(l, pr->value);
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)n, k, v) {
         if (!strcmp(k, "image"))
             continue;
         if (!strcmp(k, "priority")) {
@@ -368,17 +374,16 @@ static int load_image(ld *l, yaml_node_t *n)
             while (c < MM_PROF__COUNT && strcmp(mm_profile_cat_name(c), k))
                 c++;
             if (c == MM_PROF__COUNT)
-                return lerr(l, node(l, pr->key), k,
-                            "unknown key in an image (image, priority, action, processes, "
-                            "files, listen, connect)");
-            if (is_null(v))
+                return lerr_at(l, key_line(l, n, k), k,
+                               "unknown key in an image (image, priority, action, processes, "
+                               "files, listen, connect)");
+            if (is_null(l, v))
                 continue;   /* "processes:" alone: not checked, like absent */
-            if (v->type != YAML_SEQUENCE_NODE)
+            if (!json_is_array(v))
                 return lerr(l, v, k, "expected a list of entries");
             im->cat[c].present = true;
-            for (yaml_node_item_t *it = v->data.sequence.items.start;
-                 it < v->data.sequence.items.top && !rc; it++)
-                rc = load_entry(l, im, c, node(l, *it));
+            for (size_t it = 0; it < json_array_size(v) && !rc; it++)
+                rc = load_entry(l, im, c, json_array_get(v, it));
         }
         if (rc)
             return rc;
@@ -388,14 +393,14 @@ static int load_image(ld *l, yaml_node_t *n)
 
 /* learned: {start, end, seconds} and generalisation: {dir_collapse,
  * net_collapse} are informational; kept so that a rewrite says the same. */
-static int load_info(ld *l, yaml_node_t *n, const char *key)
+static int load_info(ld *l, json_t *n, const char *key)
 {
     int rc = check_map(l, n, key);
     if (rc)
         return rc;
-    for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-        const char *k = scalar(node(l, pr->key));
-        yaml_node_t *v = node(l, pr->value);
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)n, k, v) {
         uint64_t u;
         if (!strcmp(key, "learned") && (!strcmp(k, "start") || !strcmp(k, "end")))
             rc = get_time(l, v, k, k[0] == 's' ? &l->p->start : &l->p->end);
@@ -406,24 +411,24 @@ static int load_info(ld *l, yaml_node_t *n, const char *key)
             if (!(rc = get_u64(l, v, k, 1000000, &u)) && u)
                 *(k[0] == 'd' ? &l->p->o.dir_collapse : &l->p->o.net_collapse) = (size_t)u;
         } else
-            return lerr(l, node(l, pr->key), k, "unknown key in '%s'", key);
+            return lerr_at(l, key_line(l, n, k), k, "unknown key in '%s'", key);
         if (rc)
             return rc;
     }
     return 0;
 }
 
-static int load_doc(ld *l, yaml_node_t *root)
+static int load_doc(ld *l, json_t *root)
 {
     int rc = check_map(l, root, "(top)");
     if (rc)
         return rc;
     bool version = false;
-    yaml_node_t *images = NULL;
+    json_t *images = NULL;
     /* defaults first, so that images inherit them whatever the key order */
-    for (yaml_node_pair_t *pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
-        const char *k = scalar(node(l, pr->key));
-        yaml_node_t *v = node(l, pr->value);
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)root, k, v) {
         if (!strcmp(k, "version")) {
             uint64_t ver;
             if ((rc = get_u64(l, v, k, 1000, &ver)))
@@ -441,22 +446,61 @@ static int load_doc(ld *l, yaml_node_t *root)
         } else if (!strcmp(k, "learned") || !strcmp(k, "generalisation")) {
             rc = load_info(l, v, k);
         } else {
-            return lerr(l, node(l, pr->key), k,
-                        "unknown key (version, learned, generalisation, priority, action, images)");
+            return lerr_at(l, key_line(l, root, k), k,
+                           "unknown key (version, learned, generalisation, priority, action, "
+                           "images)");
         }
         if (rc)
             return rc;
     }
     if (!version)
         return lerr(l, root, "version", "missing (this mamori reads version %d)", MM_PROFILE_VERSION);
-    if (!images || is_null(images))
+    if (!images || is_null(l, images))
         return 0;
-    if (images->type != YAML_SEQUENCE_NODE)
+    if (!json_is_array(images))
         return lerr(l, images, "images", "expected a list of images");
-    for (yaml_node_item_t *it = images->data.sequence.items.start;
-         it < images->data.sequence.items.top && !rc; it++)
-        rc = load_image(l, node(l, *it));
+    for (size_t it = 0; it < json_array_size(images) && !rc; it++)
+        rc = load_image(l, json_array_get(images, it));
     return rc;
+}
+
+/* One load.  keys: also record where each key is written, which only the
+ * messages about keys need: a load runs without them and, when it fails,
+ * again with them for the message (the load is deterministic). */
+static int load_once(mm_profile **out, const char *name, const char *yaml, size_t len,
+                     bool keys)
+{
+    mm_yaml_limits lim;
+    mm_yaml_limits_init(&lim);
+    lim.scalars = MM_YAML_TEXT;
+    lim.first_doc_only = true;         /* what follows a first document is not read */
+    lim.pos_values = true;
+    lim.pos_no_keys = !keys;
+    lim.dup_first_wins = true;         /* check_map names a repeated key */
+    lim.max_nodes = MAX_PROFILE_FILE / 2;
+    lim.errtag = "YAML";
+    ld l = {.file = name, .pm = mm_yaml_posmap_new(), .p = NULL};
+    json_t *root = NULL;
+    int rc = mm_yaml_load_one(&root, yaml, len, name, &lim, l.pm);
+    bool parsed = rc == 0;
+    mm_profile *p = NULL;
+    if (rc == 0) {
+        p = mm_profile_alloc();
+        l.p = p;
+        /* an empty stream has no document (an empty one is a plain "") */
+        rc = json_is_null(root)
+                 ? mm_error_set(MM_EFORMAT, "%s:1: key '(top)': empty profile (needs version: %d)",
+                                name, MM_PROFILE_VERSION)
+                 : load_doc(&l, root);
+    }
+    json_decref(root);
+    mm_yaml_posmap_free(l.pm);
+    if (rc) {
+        mm_profile_free(p);
+        return parsed && !keys ? load_once(out, name, yaml, len, true) : rc;
+    }
+    *out = p;
+    return 0;
 }
 
 int mm_profile_load_string(mm_profile **out, const char *name, const char *yaml, size_t len)
@@ -466,33 +510,7 @@ int mm_profile_load_string(mm_profile **out, const char *name, const char *yaml,
         name = "(profile)";
     if (len > MAX_PROFILE_FILE)
         return mm_error_set(MM_ELIMIT, "%s: larger than %u bytes", name, MAX_PROFILE_FILE);
-    yaml_parser_t ps;
-    yaml_document_t doc;
-    if (!yaml_parser_initialize(&ps))
-        return mm_error_set(MM_ENOMEM, "%s: cannot start the YAML parser", name);
-    yaml_parser_set_input_string(&ps, (const unsigned char *)yaml, len);
-    if (!yaml_parser_load(&ps, &doc)) {
-        int rc = mm_error_set(MM_EFORMAT, "%s:%zu: YAML: %s%s%s", name,
-                              (size_t)ps.problem_mark.line + 1,
-                              ps.problem ? ps.problem : "syntax error",
-                              ps.context ? " " : "", ps.context ? ps.context : "");
-        yaml_parser_delete(&ps);
-        return rc;
-    }
-    yaml_parser_delete(&ps);
-    mm_profile *p = mm_profile_alloc();
-    ld l = {.file = name, .doc = &doc, .p = p};
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
-    int rc = root ? load_doc(&l, root)
-                  : mm_error_set(MM_EFORMAT, "%s:1: key '(top)': empty profile (needs version: %d)",
-                                 name, MM_PROFILE_VERSION);
-    yaml_document_delete(&doc);
-    if (rc) {
-        mm_profile_free(p);
-        return rc;
-    }
-    *out = p;
-    return 0;
+    return load_once(out, name, yaml, len, false);
 }
 
 int mm_profile_load_file(mm_profile **out, const char *path)

@@ -1,6 +1,7 @@
 /*
- * rules_load.c - loading Falco rule files into a ruleset: the libyaml
- * document API, so that every item keeps its line number, collecting
+ * rules_load.c - loading Falco rule files into a ruleset: the one YAML
+ * loader (util/yaml.c) with every scalar kept as text and the position of
+ * each value recorded, so that every item keeps its line number, collecting
  * lists, macros and rules with Falco's semantics: a later definition
  * replaces an earlier one, `append: true` and `override: {key:
  * append|replace}` extend it, a rule item with only `enabled` toggles it,
@@ -14,7 +15,8 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include <yaml.h>
+
+#include <jansson.h>
 
 #include "runtime/rules_int.h"
 
@@ -22,42 +24,42 @@
 
 typedef struct ldr {
     mm_ruleset *rs;
-    yaml_document_t *doc;
+    mm_yaml_posmap *pm;
     const char *file;
+    int docs;
 } ldr;
 
-static int line_of(yaml_node_t *n)
+/* The line where the value n starts (0 when unknown): a block scalar at its
+ * indicator, a mapping at its first key. */
+static int line_of(ldr *l, const json_t *n)
 {
-    return n ? (int)n->start_mark.line + 1 : 0;
+    int line;
+    return n && mm_yaml_pos_of(l->pm, n, &line, NULL) ? line : 0;
 }
 
-static yaml_node_t *map_get(ldr *l, yaml_node_t *m, const char *key)
+static json_t *map_get(ldr *l, const json_t *m, const char *key)
 {
-    if (!m || m->type != YAML_MAPPING_NODE)
-        return NULL;
-    for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = yaml_document_get_node(l->doc, p->key);
-        if (k && k->type == YAML_SCALAR_NODE && !strcmp((char *)k->data.scalar.value, key))
-            return yaml_document_get_node(l->doc, p->value);
-    }
-    return NULL;
+    (void)l;
+    return json_is_object(m) ? json_object_get(m, key) : NULL;
 }
 
-static const char *scalar(yaml_node_t *n)
+static const char *scalar(const json_t *n)
 {
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+    return json_is_string(n) ? json_string_value(n) : NULL;
 }
 
-static bool is_plain_null(yaml_node_t *n)
+static bool is_plain_null(ldr *l, const json_t *n)
 {
-    return n && n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-           (!strcmp((char *)n->data.scalar.value, "") || !strcmp((char *)n->data.scalar.value, "~") ||
-            !strcmp((char *)n->data.scalar.value, "null"));
+    if (json_is_null(n))
+        return true;   /* an empty document */
+    const char *s = scalar(n);
+    return s && mm_yaml_plain_of(l->pm, n) &&
+           (!strcmp(s, "") || !strcmp(s, "~") || !strcmp(s, "null"));
 }
 
-static int ferr(ldr *l, yaml_node_t *n, const char *kind, const char *name,
+static int ferr(ldr *l, const json_t *n, const char *kind, const char *name,
                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static int ferr(ldr *l, yaml_node_t *n, const char *kind, const char *name,
+static int ferr(ldr *l, const json_t *n, const char *kind, const char *name,
                 const char *fmt, ...)
 {
     va_list ap;
@@ -65,14 +67,14 @@ static int ferr(ldr *l, yaml_node_t *n, const char *kind, const char *name,
     char *m = mm_xvasprintf(fmt, ap);
     va_end(ap);
     if (name)
-        mm_error_set(MM_EFORMAT, "%s:%d: %s '%s': %s", l->file, line_of(n), kind, name, m);
+        mm_error_set(MM_EFORMAT, "%s:%d: %s '%s': %s", l->file, line_of(l, n), kind, name, m);
     else
-        mm_error_set(MM_EFORMAT, "%s:%d: %s", l->file, line_of(n), m);
+        mm_error_set(MM_EFORMAT, "%s:%d: %s", l->file, line_of(l, n), m);
     free(m);
     return MM_EFORMAT;
 }
 
-static int get_bool(ldr *l, yaml_node_t *n, bool *out, const char *kind, const char *name,
+static int get_bool(ldr *l, const json_t *n, bool *out, const char *kind, const char *name,
                     const char *key)
 {
     const char *s = scalar(n);
@@ -88,17 +90,17 @@ static int get_bool(ldr *l, yaml_node_t *n, bool *out, const char *kind, const c
 }
 
 /* Items of a sequence of scalars. */
-static int get_strv(ldr *l, yaml_node_t *n, char ***out, size_t *nout, const char *kind,
+static int get_strv(ldr *l, const json_t *n, char ***out, size_t *nout, const char *kind,
                     const char *name, const char *key)
 {
     *out = NULL;
     *nout = 0;
-    if (!n || is_plain_null(n))
+    if (!n || is_plain_null(l, n))
         return 0;
-    if (n->type != YAML_SEQUENCE_NODE)
+    if (!json_is_array(n))
         return ferr(l, n, kind, name, "'%s' must be a list", key);
-    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-        yaml_node_t *x = yaml_document_get_node(l->doc, *it);
+    for (size_t it = 0; it < json_array_size(n); it++) {
+        const json_t *x = json_array_get(n, it);
         const char *s = scalar(x);
         if (!s) {
             mm_strv_free(*out, *nout);
@@ -121,16 +123,17 @@ static int get_strv(ldr *l, yaml_node_t *n, char ***out, size_t *nout, const cha
 /* override: {key: append|replace}; returns 0 and fills mode[key] */
 typedef struct ovr { const char *key; int mode; } ovr;   /* 0 none, 1 append, 2 replace */
 
-static int get_override(ldr *l, yaml_node_t *item, yaml_node_t *o, ovr *keys, size_t nkeys,
+static int get_override(ldr *l, const json_t *item, const json_t *o, ovr *keys, size_t nkeys,
                         const char *kind, const char *name)
 {
     if (!o)
         return 0;
-    if (o->type != YAML_MAPPING_NODE)
+    if (!json_is_object(o))
         return ferr(l, o, kind, name, "'override' must be a mapping");
-    for (yaml_node_pair_t *p = o->data.mapping.pairs.start; p < o->data.mapping.pairs.top; p++) {
-        const char *k = scalar(yaml_document_get_node(l->doc, p->key));
-        const char *v = scalar(yaml_document_get_node(l->doc, p->value));
+    const char *k;
+    const json_t *vn;
+    json_object_foreach((json_t *)o, k, vn) {
+        const char *v = scalar(vn);
         if (!k || !v || (strcmp(v, "append") && strcmp(v, "replace")))
             return ferr(l, o, kind, name, "'override' values must be append or replace");
         size_t i;
@@ -148,11 +151,11 @@ static int get_override(ldr *l, yaml_node_t *item, yaml_node_t *o, ovr *keys, si
 
 /* ---- lists and macros ---------------------------------------------------------- */
 
-static int load_list(ldr *l, yaml_node_t *item, const char *name)
+static int load_list(ldr *l, json_t *item, const char *name)
 {
     mm_ruleset *rs = l->rs;
     bool append = false;
-    yaml_node_t *a = map_get(l, item, "append");
+    json_t *a = map_get(l, item, "append");
     if (a && get_bool(l, a, &append, "list", name, "append"))
         return MM_EFORMAT;
     ovr keys[] = {{"items", 0}};
@@ -160,7 +163,7 @@ static int load_list(ldr *l, yaml_node_t *item, const char *name)
         return MM_EFORMAT;
     if (keys[0].mode == 1)
         append = true;
-    yaml_node_t *in = map_get(l, item, "items");
+    json_t *in = map_get(l, item, "items");
     if (!in)
         return ferr(l, item, "list", name, "no 'items'");
     char **items;
@@ -193,11 +196,11 @@ static int load_list(ldr *l, yaml_node_t *item, const char *name)
     return 0;
 }
 
-static int load_macro(ldr *l, yaml_node_t *item, const char *name)
+static int load_macro(ldr *l, json_t *item, const char *name)
 {
     mm_ruleset *rs = l->rs;
     bool append = false;
-    yaml_node_t *a = map_get(l, item, "append");
+    json_t *a = map_get(l, item, "append");
     if (a && get_bool(l, a, &append, "macro", name, "append"))
         return MM_EFORMAT;
     ovr keys[] = {{"condition", 0}};
@@ -205,7 +208,7 @@ static int load_macro(ldr *l, yaml_node_t *item, const char *name)
         return MM_EFORMAT;
     if (keys[0].mode == 1)
         append = true;
-    yaml_node_t *cn = map_get(l, item, "condition");
+    json_t *cn = map_get(l, item, "condition");
     const char *cond = scalar(cn);
     if (!cond)
         return ferr(l, cn ? cn : item, "macro", name, "no 'condition'");
@@ -230,7 +233,7 @@ static int load_macro(ldr *l, yaml_node_t *item, const char *name)
     dmacro *m = &rs->macros[ix - 1];
     mm_proc_set(&m->cond, cond);
     mm_proc_set(&m->file, l->file);
-    m->line = line_of(cn);
+    m->line = line_of(l, cn);
     return 0;
 }
 
@@ -260,8 +263,9 @@ static void quote_into(mm_buf *b, const char *s)
 
 /* One exception value as condition text: a scalar (quoted unless it names
  * a list for a list operator) or a sequence "(a, b)". */
-static char *exc_value_text(ldr *l, yaml_node_t *v, bool listop)
+static char *exc_value_text(ldr *l, json_t *v, bool listop)
 {
+    (void)l;
     mm_buf b = MM_BUF_INIT;
     const char *s = scalar(v);
     if (s) {
@@ -277,11 +281,11 @@ static char *exc_value_text(ldr *l, yaml_node_t *v, bool listop)
         }
         return mm_buf_detach(&b);
     }
-    if (v && v->type == YAML_SEQUENCE_NODE) {
+    if (json_is_array(v)) {
         mm_buf_addc(&b, '(');
         bool first = true;
-        for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-            const char *x = scalar(yaml_document_get_node(l->doc, *it));
+        for (size_t it = 0; it < json_array_size(v); it++) {
+            const char *x = scalar(json_array_get(v, it));
             if (!x)
                 continue;
             if (!first)
@@ -305,26 +309,25 @@ static bool is_listop(const char *c)
 }
 
 /* Adds the values of exception node en to e (e already has fields/comps). */
-static int exc_add_values(ldr *l, dexc *e, yaml_node_t *vn, const char *rname)
+static int exc_add_values(ldr *l, dexc *e, json_t *vn, const char *rname)
 {
-    if (!vn || is_plain_null(vn))
+    if (!vn || is_plain_null(l, vn))
         return 0;
-    if (vn->type != YAML_SEQUENCE_NODE)
+    if (!json_is_array(vn))
         return ferr(l, vn, "rule", rname, "exception '%s': 'values' must be a list", e->name);
-    for (yaml_node_item_t *it = vn->data.sequence.items.start; it < vn->data.sequence.items.top; it++) {
-        yaml_node_t *t = yaml_document_get_node(l->doc, *it);
+    for (size_t it = 0; it < json_array_size(vn); it++) {
+        json_t *t = json_array_get(vn, it);
         if (e->nvals >= MAX_ITEMS)
             return ferr(l, t, "rule", rname, "exception '%s': too many values", e->name);
         char **tuple;
         if (e->multi) {
-            if (!t || t->type != YAML_SEQUENCE_NODE ||
-                (size_t)(t->data.sequence.items.top - t->data.sequence.items.start) != e->nfields)
+            if (!json_is_array(t) || json_array_size(t) != e->nfields)
                 return ferr(l, t, "rule", rname,
                             "exception '%s': each value must list %zu items (one per field)",
                             e->name, e->nfields);
             tuple = mm_xcalloc(e->nfields, sizeof *tuple);
             for (size_t f = 0; f < e->nfields; f++) {
-                yaml_node_t *x = yaml_document_get_node(l->doc, t->data.sequence.items.start[f]);
+                json_t *x = json_array_get(t, f);
                 tuple[f] = exc_value_text(l, x, is_listop(e->comps[f]));
                 if (!tuple[f]) {
                     for (size_t k = 0; k < f; k++)
@@ -353,14 +356,14 @@ static int exc_add_values(ldr *l, dexc *e, yaml_node_t *vn, const char *rname)
     return 0;
 }
 
-static int load_exceptions(ldr *l, drule *r, yaml_node_t *en, bool append)
+static int load_exceptions(ldr *l, drule *r, json_t *en, bool append)
 {
-    if (!en || is_plain_null(en))
+    if (!en || is_plain_null(l, en))
         return 0;
-    if (en->type != YAML_SEQUENCE_NODE)
+    if (!json_is_array(en))
         return ferr(l, en, "rule", r->name, "'exceptions' must be a list");
-    for (yaml_node_item_t *it = en->data.sequence.items.start; it < en->data.sequence.items.top; it++) {
-        yaml_node_t *x = yaml_document_get_node(l->doc, *it);
+    for (size_t it = 0; it < json_array_size(en); it++) {
+        json_t *x = json_array_get(en, it);
         const char *ename = scalar(map_get(l, x, "name"));
         if (!ename)
             return ferr(l, x, "rule", r->name, "exception without 'name'");
@@ -368,7 +371,7 @@ static int load_exceptions(ldr *l, drule *r, yaml_node_t *en, bool append)
         for (size_t i = 0; i < r->nexc; i++)
             if (!strcmp(r->exc[i].name, ename))
                 e = &r->exc[i];
-        yaml_node_t *fn = map_get(l, x, "fields");
+        json_t *fn = map_get(l, x, "fields");
         if (!e) {
             if (!fn) {
                 if (append)
@@ -382,7 +385,7 @@ static int load_exceptions(ldr *l, drule *r, yaml_node_t *en, bool append)
             e = &r->exc[r->nexc++];
             memset(e, 0, sizeof *e);
             e->name = mm_xstrdup(ename);
-            yaml_node_t *cn = map_get(l, x, "comps");
+            json_t *cn = map_get(l, x, "comps");
             if (scalar(fn)) {
                 mm_strv_push(&e->fields, &e->nfields, scalar(fn));
                 mm_strv_push(&e->comps, &e->ncomps, scalar(cn) ? scalar(cn) : "in");
@@ -469,33 +472,33 @@ void mm_ruleset_rule_sync(drule *r)
     r->info.disabled_reason = r->reason;
 }
 
-static int load_rule(ldr *l, yaml_node_t *item, const char *name)
+static int load_rule(ldr *l, json_t *item, const char *name)
 {
     mm_ruleset *rs = l->rs;
     bool append = false;
-    yaml_node_t *a = map_get(l, item, "append");
+    json_t *a = map_get(l, item, "append");
     if (a && get_bool(l, a, &append, "rule", name, "append"))
         return MM_EFORMAT;
     ovr keys[] = {{"condition", 0}, {"output", 0}, {"desc", 0}, {"priority", 0},
                   {"tags", 0}, {"exceptions", 0}, {"enabled", 0}, {"source", 0},
                   {"action", 0}};
     enum { K_COND, K_OUT, K_DESC, K_PRI, K_TAGS, K_EXC, K_EN, K_SRC, K_ACT };
-    yaml_node_t *ov = map_get(l, item, "override");
+    json_t *ov = map_get(l, item, "override");
     if (get_override(l, item, ov, keys, sizeof keys / sizeof keys[0], "rule", name))
         return MM_EFORMAT;
     if (keys[K_PRI].mode == 1 || keys[K_EN].mode == 1 || keys[K_SRC].mode == 1)
         return ferr(l, ov, "rule", name, "priority, enabled and source can only be replaced");
     size_t ix = (size_t)(uintptr_t)mm_map_get(rs->rule_ix, name);
-    yaml_node_t *cn = map_get(l, item, "condition");
-    yaml_node_t *on = map_get(l, item, "output");
-    yaml_node_t *dn = map_get(l, item, "desc");
-    yaml_node_t *pn = map_get(l, item, "priority");
-    yaml_node_t *tn = map_get(l, item, "tags");
-    yaml_node_t *en = map_get(l, item, "enabled");
-    yaml_node_t *sn = map_get(l, item, "source");
-    yaml_node_t *xn = map_get(l, item, "exceptions");
-    yaml_node_t *an = map_get(l, item, "action");
-    yaml_node_t *kn = map_get(l, item, "skip-if-unknown-filter");
+    json_t *cn = map_get(l, item, "condition");
+    json_t *on = map_get(l, item, "output");
+    json_t *dn = map_get(l, item, "desc");
+    json_t *pn = map_get(l, item, "priority");
+    json_t *tn = map_get(l, item, "tags");
+    json_t *en = map_get(l, item, "enabled");
+    json_t *sn = map_get(l, item, "source");
+    json_t *xn = map_get(l, item, "exceptions");
+    json_t *an = map_get(l, item, "action");
+    json_t *kn = map_get(l, item, "skip-if-unknown-filter");
 
     if (cn && !scalar(cn))
         return ferr(l, cn, "rule", name, "'condition' must be a string");
@@ -542,7 +545,7 @@ static int load_rule(ldr *l, yaml_node_t *item, const char *name)
             r->cond = nc;
         } else if (cm == 2) {
             mm_proc_set(&r->cond, scalar(cn));
-            r->cond_line = line_of(cn);
+            r->cond_line = line_of(l, cn);
         }
         int om = keys[K_OUT].mode;
         if (om == 1) {
@@ -626,12 +629,12 @@ static int load_rule(ldr *l, yaml_node_t *item, const char *name)
     }
     r->name = mm_xstrdup(name);
     r->cond = mm_xstrdup(scalar(cn));
-    r->cond_line = line_of(cn);
+    r->cond_line = line_of(l, cn);
     r->output = mm_xstrdup(scalar(on));
     r->desc = mm_xstrdup(scalar(dn));
     r->source = mm_xstrdup(scalar(sn) ? scalar(sn) : "syscall");
     r->file = mm_xstrdup(l->file);
-    r->info.line = line_of(item);
+    r->info.line = line_of(l, item);
     r->info.priority = pri;
     r->info.enabled = enabled;
     r->info.action = action;
@@ -649,17 +652,17 @@ static int load_rule(ldr *l, yaml_node_t *item, const char *name)
     return 0;
 }
 
-static int load_doc(ldr *l, yaml_node_t *root)
+static int load_doc(ldr *l, json_t *root)
 {
-    if (!root || is_plain_null(root))
+    if (!root || is_plain_null(l, root))
         return 0;
-    if (root->type != YAML_SEQUENCE_NODE)
+    if (!json_is_array(root))
         return ferr(l, root, NULL, NULL, "a rules file is a list of rules, macros and lists");
-    for (yaml_node_item_t *it = root->data.sequence.items.start; it < root->data.sequence.items.top; it++) {
-        yaml_node_t *item = yaml_document_get_node(l->doc, *it);
-        if (!item || item->type != YAML_MAPPING_NODE)
+    for (size_t it = 0; it < json_array_size(root); it++) {
+        json_t *item = json_array_get(root, it);
+        if (!json_is_object(item))
             return ferr(l, item, NULL, NULL, "expected a mapping (rule, macro or list)");
-        yaml_node_t *n;
+        json_t *n;
         int rc = 0;
         if ((n = map_get(l, item, "rule"))) {
             if (!scalar(n) || !*scalar(n))
@@ -678,12 +681,11 @@ static int load_doc(ldr *l, yaml_node_t *root)
                 return ferr(l, n, NULL, NULL, "required_engine_version must be a scalar");
         } else if ((n = map_get(l, item, "required_plugin_versions"))) {
             mm_ruleset_warn(l->rs, "%s:%d: required_plugin_versions ignored (no plugins: container "
-                 "metadata comes from mamori's own sensor)", l->file, line_of(n));
+                 "metadata comes from mamori's own sensor)", l->file, line_of(l, n));
         } else {
-            yaml_node_pair_t *p = item->data.mapping.pairs.start;
-            const char *k = p < item->data.mapping.pairs.top
-                ? scalar(yaml_document_get_node(l->doc, p->key)) : NULL;
-            mm_ruleset_warn(l->rs, "%s:%d: unknown item '%s' ignored", l->file, line_of(item), k ? k : "?");
+            void *first = json_object_iter(item);
+            const char *k = first ? json_object_iter_key(first) : NULL;
+            mm_ruleset_warn(l->rs, "%s:%d: unknown item '%s' ignored", l->file, line_of(l, item), k ? k : "?");
         }
         if (rc)
             return rc;
@@ -691,35 +693,33 @@ static int load_doc(ldr *l, yaml_node_t *root)
     return 0;
 }
 
+/* One document of the stream; a stream stops quietly after 102 documents */
+static int on_doc(void *ud, json_t *doc, int line)
+{
+    (void)line;
+    ldr *l = ud;
+    int rc = load_doc(l, doc);
+    json_decref(doc);
+    if (rc)
+        return rc;
+    return ++l->docs > 101 ? 1 : 0;   /* > 0: stop quietly */
+}
+
 int mm_ruleset_load_string(mm_ruleset *rs, const char *name, const char *yaml, size_t len)
 {
-    yaml_parser_t p;
-    if (!yaml_parser_initialize(&p))
-        return mm_error_set(MM_ENOMEM, "%s: cannot initialise the YAML parser", name);
-    yaml_parser_set_input_string(&p, (const unsigned char *)yaml, len);
-    ldr l = {rs, NULL, name};
-    int rc = 0;
-    for (int docs = 0;; docs++) {
-        yaml_document_t doc;
-        if (!yaml_parser_load(&p, &doc)) {
-            rc = mm_error_set(MM_EFORMAT, "%s:%zu: YAML error: %s", name,
-                              p.problem_mark.line + 1, p.problem ? p.problem : "syntax");
-            break;
-        }
-        yaml_node_t *root = yaml_document_get_root_node(&doc);
-        if (!root) {
-            yaml_document_delete(&doc);
-            break;
-        }
-        l.doc = &doc;
-        rc = load_doc(&l, root);
-        yaml_document_delete(&doc);
-        if (rc || docs > 100)
-            break;
-    }
-    yaml_parser_delete(&p);
+    mm_yaml_limits lim;
+    mm_yaml_limits_init(&lim);
+    lim.scalars = MM_YAML_TEXT;       /* Falco reads scalars as the rule needs them */
+    lim.pos_values = true;
+    lim.pos_no_keys = true;           /* every message names a value's line */
+    lim.dup_first_wins = true;        /* a repeated key: the first value counts */
+    lim.max_nodes = MAX_RULE_FILE / 4;
+    lim.errtag = "YAML error";
+    ldr l = {rs, mm_yaml_posmap_new(), name, 0};
+    int rc = mm_yaml_parse(yaml, len, name, &lim, l.pm, on_doc, &l);
+    mm_yaml_posmap_free(l.pm);
     rs->compiled = false;
-    return rc;
+    return rc < 0 ? rc : 0;
 }
 
 int mm_ruleset_load_file(mm_ruleset *rs, const char *path)

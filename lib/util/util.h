@@ -255,6 +255,12 @@ typedef struct mm_yaml_limits {
     bool first_doc_only;  /* stop after the first document: the rest is not read */
     bool no_aliases;      /* an alias (*name) is an error */
     bool dup_last_wins;   /* a duplicate key replaces the earlier value */
+    bool dup_first_wins;  /* a duplicate key is ignored: the first value stays */
+    bool pos_values;      /* the posmap also keeps each value's own position,
+                           * read with mm_yaml_pos_of() */
+    bool pos_no_keys;     /* with pos_values: not the positions by parent and
+                           * key (mm_yaml_pos_get() then finds nothing) */
+    const char *errtag;   /* the loader's own errors read "NAME:L:C: TAG: ..." */
 } mm_yaml_limits;
 void mm_yaml_limits_init(mm_yaml_limits *l);
 typedef struct mm_yaml_posmap mm_yaml_posmap;
@@ -269,6 +275,17 @@ bool mm_yaml_pos_get(const mm_yaml_posmap *pm, const struct json_t *parent,
  * with MM_YAML_TEXT a loader can still refuse a quoted "true" or "30". */
 bool mm_yaml_pos_plain(const mm_yaml_posmap *pm, const struct json_t *parent,
                        const char *key, size_t idx);
+/* With pos_values: where the value v itself starts (a block scalar at its
+ * indicator, a mapping at its first key; an alias at its anchor's node) and
+ * whether it was a plain, untagged scalar.  Every scalar is its own json_t
+ * with MM_YAML_TEXT only (elsewhere null and booleans are shared). */
+bool mm_yaml_pos_of(const mm_yaml_posmap *pm, const struct json_t *v, int *line, int *col);
+bool mm_yaml_plain_of(const mm_yaml_posmap *pm, const struct json_t *v);
+/* With dup_first_wins and a posmap: the first key of the mapping map that
+ * was repeated (its later values were dropped) and where that repetition
+ * is.  For loaders that refuse duplicates with their own message. */
+bool mm_yaml_dup_of(const mm_yaml_posmap *pm, const struct json_t *map, const char **key,
+                    int *line, int *col);
 /* Sets the error "NAME:LINE:COL: message" at the position that
  * mm_yaml_pos_get(pm, parent, key, idx) gives ("NAME: message" when there
  * is none) and returns code.  For the loaders' own checks of values. */

@@ -22,7 +22,12 @@
  * Options in mm_yaml_limits serve the loaders of data files: scalars kept
  * as strings (MM_YAML_STRINGS: only plain null and true/false are typed,
  * so a version "1.10" is not the number 1.1), the first document only,
- * aliases refused, a per-scalar size cap, and "last key wins".
+ * aliases refused, a per-scalar size cap, and "last key wins".  Loaders
+ * that walk the tree as a document (the Falco rules and behaviour profile
+ * loaders) ask for the position of each value itself (pos_values: every
+ * value keyed by its own json_t, an alias by its anchor's node), "first key
+ * wins" with the repetition noted, and a tag before the loader's own
+ * messages.
  */
 #include <limits.h>
 #include <math.h>
@@ -34,138 +39,7 @@
 #include <yaml.h>
 
 #include "util/util.h"
-
-/* --- positions ------------------------------------------------------------- */
-struct pslot {
-    const void *parent;
-    uint64_t key;   /* hash of the key for objects; index | 1<<63 for arrays */
-    int32_t line, col;
-    bool plain;     /* the value is a plain, untagged scalar */
-};
-
-struct mm_yaml_posmap {
-    struct pslot *slots;
-    size_t cap, count;
-};
-
-mm_yaml_posmap *mm_yaml_posmap_new(void)
-{
-    mm_yaml_posmap *pm = mm_xcalloc(1, sizeof *pm);
-    pm->cap = 256;
-    pm->slots = mm_xcalloc(pm->cap, sizeof *pm->slots);
-    return pm;
-}
-
-void mm_yaml_posmap_free(mm_yaml_posmap *pm)
-{
-    if (!pm)
-        return;
-    free(pm->slots);
-    free(pm);
-}
-
-static uint64_t pkey(const char *key, size_t idx)
-{
-    if (key)
-        return mm_hash(key, strlen(key)) & ~(1ull << 63);
-    return (uint64_t)idx | (1ull << 63);
-}
-
-static size_t pslot_of(const void *parent, uint64_t key, size_t cap)
-{
-    uint64_t h = (uint64_t)(uintptr_t)parent * 0x9e3779b97f4a7c15ull ^ key;
-    h ^= h >> 29;
-    return (size_t)h & (cap - 1);
-}
-
-static void pos_put(mm_yaml_posmap *pm, const void *parent, uint64_t key, int line, int col,
-                    bool plain)
-{
-    if ((pm->count + 1) * 4 > pm->cap * 3) {
-        struct pslot *old = pm->slots;
-        size_t oc = pm->cap;
-        pm->cap *= 2;
-        pm->slots = mm_xcalloc(pm->cap, sizeof *pm->slots);
-        for (size_t i = 0; i < oc; i++) {
-            if (!old[i].parent)
-                continue;
-            size_t j = pslot_of(old[i].parent, old[i].key, pm->cap);
-            while (pm->slots[j].parent)
-                j = (j + 1) & (pm->cap - 1);
-            pm->slots[j] = old[i];
-        }
-        free(old);
-    }
-    size_t j = pslot_of(parent, key, pm->cap);
-    while (pm->slots[j].parent) {
-        if (pm->slots[j].parent == parent && pm->slots[j].key == key) {
-            pm->slots[j].line = line;
-            pm->slots[j].col = col;
-            pm->slots[j].plain = plain;
-            return;
-        }
-        j = (j + 1) & (pm->cap - 1);
-    }
-    pm->slots[j] = (struct pslot){parent, key, line, col, plain};
-    pm->count++;
-}
-
-static const struct pslot *pos_find(const mm_yaml_posmap *pm, const struct json_t *parent,
-                                    const char *key, size_t idx)
-{
-    if (!pm)
-        return NULL;
-    if (!parent) {          /* the root: kept under the posmap itself */
-        parent = (const struct json_t *)(const void *)pm;
-        key = NULL;
-        idx = 0;
-    }
-    uint64_t k = pkey(key, idx);
-    size_t j = pslot_of(parent, k, pm->cap);
-    while (pm->slots[j].parent) {
-        if (pm->slots[j].parent == parent && pm->slots[j].key == k)
-            return &pm->slots[j];
-        j = (j + 1) & (pm->cap - 1);
-    }
-    return NULL;
-}
-
-bool mm_yaml_pos_get(const mm_yaml_posmap *pm, const struct json_t *parent, const char *key,
-                     size_t idx, int *line, int *col)
-{
-    const struct pslot *sl = pos_find(pm, parent, key, idx);
-    if (!sl)
-        return false;
-    if (line)
-        *line = sl->line;
-    if (col)
-        *col = sl->col;
-    return true;
-}
-
-bool mm_yaml_pos_plain(const mm_yaml_posmap *pm, const struct json_t *parent, const char *key,
-                       size_t idx)
-{
-    const struct pslot *sl = pos_find(pm, parent, key, idx);
-    return sl && sl->plain;
-}
-
-int mm_yaml_errf(const mm_yaml_posmap *pm, const char *name, const struct json_t *parent,
-                 const char *key, size_t idx, int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *msg = mm_xvasprintf(fmt, ap);
-    va_end(ap);
-    int line, col;
-    int rc;
-    if (mm_yaml_pos_get(pm, parent, key, idx, &line, &col))
-        rc = mm_error_set(code, "%s:%d:%d: %s", name ? name : "-", line, col, msg);
-    else
-        rc = mm_error_set(code, "%s: %s", name ? name : "-", msg);
-    free(msg);
-    return rc;
-}
+#include "util/yaml_int.h"
 
 /* --- scalars ---------------------------------------------------------------- */
 static bool word_in(const char *s, const char *const *list)
@@ -334,7 +208,8 @@ struct anchor {
 struct frame {
     json_t *node;
     bool map;
-    char *key;              /* mapping: the key waiting for its value */
+    bool haskey;            /* mapping: a key waits for its value ... */
+    size_t koff;            /* ... at this offset of the builder's key stack */
     bool key_is_merge;
     int key_line, key_col;
     size_t start_count;     /* nodes before this one */
@@ -353,6 +228,8 @@ struct builder {
     struct anchor *anchors;
     size_t nanchors;
     size_t count;           /* nodes so far in this document, aliases expanded */
+    char *ks;               /* the waiting keys, one per open mapping, NUL-ended */
+    size_t klen, kcap;
     json_t *root;
     int root_line;
     bool root_started;      /* the root's first line is known */
@@ -367,7 +244,11 @@ static int berr(const struct builder *b, const yaml_mark_t *m, int code, const c
     va_start(ap, fmt);
     char *msg = mm_xvasprintf(fmt, ap);
     va_end(ap);
-    int rc = mm_error_set(code, "%s:%zu:%zu: %s", b->name, m->line + 1, m->column + 1, msg);
+    int rc = b->lim->errtag
+                 ? mm_error_set(code, "%s:%zu:%zu: %s: %s", b->name, m->line + 1,
+                                m->column + 1, b->lim->errtag, msg)
+                 : mm_error_set(code, "%s:%zu:%zu: %s", b->name, m->line + 1, m->column + 1,
+                                msg);
     free(msg);
     return rc;
 }
@@ -388,7 +269,6 @@ static void frames_clear(struct builder *b)
     while (b->depth > 0) {
         struct frame *f = &b->st[--b->depth];
         json_decref(f->node);
-        free(f->key);
         for (size_t i = 0; i < f->nmerges; i++)
             json_decref(f->merges[i]);
         free(f->merges);
@@ -413,14 +293,27 @@ static const struct anchor *find_anchor(const struct builder *b, const char *nam
 /* Places a finished value (a new reference, taken) into the parent frame
  * or as the root.  key_scalar: when the parent is a mapping waiting for a
  * key, the scalar text to use as the key (NULL for a non-scalar). */
-static int place(struct builder *b, json_t *v, const char *key_text, bool plain,
+/* The value's own position (pos_values), unless it is an alias: an alias
+ * keeps its anchor's.  A value dropped after this (a later duplicate key
+ * under "first wins") leaves a slot for a freed address, which the next
+ * value placed there overwrites. */
+static void value_pos(struct builder *b, json_t *v, bool plain, bool alias,
+                      const yaml_mark_t *m)
+{
+    if (b->pm && b->lim->pos_values && !alias)
+        mm_yaml_pos_put(b->pm, v, MM_YAML_VALUE_KEY, (int)m->line + 1, (int)m->column + 1,
+                        plain);
+}
+
+static int place(struct builder *b, json_t *v, const char *key_text, bool plain, bool alias,
                  const yaml_mark_t *m)
 {
     if (b->depth == 0) {
         b->root = v;
-        if (b->pm)
-            pos_put(b->pm, b->pm, pkey(NULL, 0), (int)m->line + 1, (int)m->column + 1,
-                    plain);
+        value_pos(b, v, plain, alias, m);
+        if (b->pm && !b->lim->pos_no_keys)
+            mm_yaml_pos_put(b->pm, b->pm, mm_yaml_pkey(NULL, 0), (int)m->line + 1,
+                            (int)m->column + 1, plain);
         if (!b->root_started)
             b->root_line = (int)m->line + 1;
         return 0;
@@ -428,24 +321,36 @@ static int place(struct builder *b, json_t *v, const char *key_text, bool plain,
     struct frame *f = &b->st[b->depth - 1];
     if (!f->map) {
         size_t idx = json_array_size(f->node);
-        if (b->pm)
-            pos_put(b->pm, f->node, pkey(NULL, idx), (int)m->line + 1, (int)m->column + 1,
-                    plain);
+        value_pos(b, v, plain, alias, m);
+        if (b->pm && !b->lim->pos_no_keys)
+            mm_yaml_pos_put(b->pm, f->node, mm_yaml_pkey(NULL, idx), (int)m->line + 1,
+                            (int)m->column + 1, plain);
         json_array_append_new(f->node, v);
         return 0;
     }
-    if (!f->key) {
+    if (!f->haskey) {
         if (!key_text) {
             json_decref(v);
             return berr(b, m, MM_EFORMAT, "a mapping key must be a scalar");
         }
-        f->key = mm_xstrdup(key_text);
+        /* pushed on the key stack: a deeper mapping's keys come and go
+         * above it before this one's value is placed */
+        size_t kl = strlen(key_text) + 1;
+        if (b->klen + kl > b->kcap) {
+            b->kcap = (b->klen + kl) * 2;
+            b->ks = mm_xrealloc(b->ks, b->kcap);
+        }
+        memcpy(b->ks + b->klen, key_text, kl);
+        f->koff = b->klen;
+        b->klen += kl;
+        f->haskey = true;
         f->key_is_merge = plain && !strcmp(key_text, "<<");
         f->key_line = (int)m->line + 1;
         f->key_col = (int)m->column + 1;
         json_decref(v);
         return 0;
     }
+    const char *fkey = b->ks + f->koff;   /* valid until the stack grows */
     if (f->key_is_merge) {
         /* "<<: *base" or "<<: [*a, *b]": earlier sources win over later */
         if (json_is_object(v)) {
@@ -466,19 +371,27 @@ static int place(struct builder *b, json_t *v, const char *key_text, bool plain,
             json_decref(v);
             return berr(b, m, MM_EFORMAT, "a merge key (<<) takes a mapping or a list of them");
         }
+    } else if (b->lim->dup_first_wins && json_object_size(f->node) &&
+               json_object_get(f->node, fkey)) {
+        json_decref(v);   /* the first value of a repeated key stays */
+        if (b->pm)
+            mm_yaml_pos_note_dup(b->pm, f->node, fkey, f->key_line, f->key_col);
     } else {
-        if (!b->lim->dup_last_wins && json_object_get(f->node, f->key)) {
+        if (!b->lim->dup_last_wins && !b->lim->dup_first_wins && json_object_size(f->node) &&
+            json_object_get(f->node, fkey)) {
             yaml_mark_t km = {0, (size_t)f->key_line - 1, (size_t)f->key_col - 1};
-            int rc = berr(b, &km, MM_EFORMAT, "duplicate key \"%.100s\"", f->key);
+            int rc = berr(b, &km, MM_EFORMAT, "duplicate key \"%.100s\"", fkey);
             json_decref(v);
             return rc;
         }
-        if (b->pm)
-            pos_put(b->pm, f->node, pkey(f->key, 0), f->key_line, f->key_col, plain);
-        json_object_set_new_nocheck(f->node, f->key, v);
+        value_pos(b, v, plain, alias, m);
+        if (b->pm && !b->lim->pos_no_keys)
+            mm_yaml_pos_put(b->pm, f->node, mm_yaml_pkey(fkey, 0), f->key_line, f->key_col,
+                            plain);
+        json_object_set_new_nocheck(f->node, fkey, v);
     }
-    free(f->key);
-    f->key = NULL;
+    b->klen = f->koff;   /* popped */
+    f->haskey = false;
     f->key_is_merge = false;
     return 0;
 }
@@ -513,15 +426,19 @@ static int open_node(struct builder *b, bool map, const char *anchor, const yaml
     f->start_count = b->count - 1;
     f->anchor = anchor ? add_anchor(b, anchor, node) : -1;
     f->start = *m;
+    if (map && b->pm && b->lim->dup_first_wins) {
+        /* a mapping freed earlier at this address may have noted a dup */
+        mm_yaml_pos_dup_reset(b->pm, node);
+    }
     return 0;
 }
 
 static int close_node(struct builder *b, const yaml_mark_t *start, const yaml_mark_t *m)
 {
     struct frame f = b->st[--b->depth];
-    if (f.map && f.key) {
-        free(f.key);
-        f.key = NULL;
+    if (f.map && f.haskey) {   /* a key without a value: dropped */
+        b->klen = f.koff;
+        f.haskey = false;
     }
     for (size_t i = 0; i < f.nmerges; i++) {
         const char *k;
@@ -538,7 +455,7 @@ static int close_node(struct builder *b, const yaml_mark_t *start, const yaml_ma
         b->anchors[f.anchor].done = true;
     }
     (void)start;
-    return place(b, f.node, NULL, false, &f.start);
+    return place(b, f.node, NULL, false, false, &f.start);
 }
 
 static int on_scalar(struct builder *b, const yaml_event_t *ev)
@@ -554,7 +471,7 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
     if (rc < 0)
         return rc;
     struct frame *f = b->depth ? &b->st[b->depth - 1] : NULL;
-    bool is_key = f && f->map && !f->key;
+    bool is_key = f && f->map && !f->haskey;
     if (is_key && strlen(text) != len)
         return berr(b, &ev->start_mark, MM_EFORMAT, "a NUL byte in a key");
     json_t *v;
@@ -607,7 +524,7 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
         json_decref(an);
         b->anchors[ai].done = true;
     }
-    return place(b, v, text, plain && !tag, &ev->start_mark);
+    return place(b, v, text, plain && !tag, false, &ev->start_mark);
 }
 
 static int on_alias(struct builder *b, const yaml_event_t *ev)
@@ -626,7 +543,7 @@ static int on_alias(struct builder *b, const yaml_event_t *ev)
     if (rc < 0)
         return rc;
     const char *text = json_is_string(a->node) ? json_string_value(a->node) : NULL;
-    return place(b, json_incref(a->node), text, false, &ev->start_mark);
+    return place(b, json_incref(a->node), text, false, true, &ev->start_mark);
 }
 
 void mm_yaml_limits_init(mm_yaml_limits *l)
@@ -639,6 +556,10 @@ void mm_yaml_limits_init(mm_yaml_limits *l)
     l->first_doc_only = false;
     l->no_aliases = false;
     l->dup_last_wins = false;
+    l->dup_first_wins = false;
+    l->pos_values = false;
+    l->pos_no_keys = false;
+    l->errtag = NULL;
 }
 
 int mm_yaml_parse(const char *data, size_t len, const char *name, const mm_yaml_limits *lim,
@@ -658,6 +579,10 @@ int mm_yaml_parse(const char *data, size_t len, const char *name, const mm_yaml_
         dl.first_doc_only = lim->first_doc_only;
         dl.no_aliases = lim->no_aliases;
         dl.dup_last_wins = lim->dup_last_wins;
+        dl.dup_first_wins = lim->dup_first_wins;
+        dl.pos_values = lim->pos_values;
+        dl.pos_no_keys = lim->pos_no_keys;
+        dl.errtag = lim->errtag;
     }
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
@@ -741,6 +666,7 @@ int mm_yaml_parse(const char *data, size_t len, const char *name, const mm_yaml_
     json_decref(b.root);
     anchors_clear(&b);
     free(b.st);
+    free(b.ks);
     yaml_parser_delete(&parser);
     return rc;
 }

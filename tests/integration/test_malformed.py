@@ -11,6 +11,7 @@ must scan in bounded memory, and --max-* caps must stop it.
 
 import gzip
 import io
+import json
 import os
 import resource
 import shutil
@@ -226,8 +227,9 @@ class T:
 
     # -- interrupted scans leave no temp folder ------------------------------------
     def _big_outer(self):
-        """A gzip outer archive holding a 512 MiB blob of zeros (no manifest):
-        mamori inflates the blob into TMPDIR before it looks inside."""
+        """A gzip docker-archive whose one layer is a 512 MiB blob of zeros,
+        its manifest.json last: mamori reads the manifest in a first pass,
+        then inflates the layer into TMPDIR (outer.data)."""
         path = os.path.join(self.dir("intr"), "big.tar.gz")
 
         class Zeros:
@@ -244,6 +246,13 @@ class T:
                 ti = tarfile.TarInfo("blobs/sha256/" + "ab" * 32)
                 ti.size = 512 << 20
                 t.addfile(ti, Zeros(ti.size))
+                for name, body in (("cfg.json", b"{}"),
+                                   ("manifest.json", json.dumps(
+                                       [{"Config": "cfg.json", "RepoTags": [],
+                                         "Layers": ["blobs/sha256/" + "ab" * 32]}]).encode())):
+                    ti = tarfile.TarInfo(name)
+                    ti.size = len(body)
+                    t.addfile(ti, io.BytesIO(body))
         return path
 
     def _start_and_wait_for_tmp(self, path):
@@ -253,7 +262,7 @@ class T:
         deadline = time.time() + 60
         while time.time() < deadline and p.poll() is None:
             ds = [d for d in os.listdir(self.r.tmp) if d.startswith("mamori.")]
-            if ds and os.path.exists(os.path.join(self.r.tmp, ds[0], "outer.tar")):
+            if ds and os.path.exists(os.path.join(self.r.tmp, ds[0], "outer.data")):
                 return p, ds[0]
             time.sleep(0.02)
         p.kill()
@@ -325,6 +334,99 @@ class T:
                                                           (16 << 20, 16 << 20)))
         eq(r.rc, 2, "exit status for an archive without an image (%s)" % r.describe())
         check("not an image" in r.err, "message: %r" % r.err[-300:])
+
+    # -- compressed outer archives: manifest first ----------------------------------
+    def _watch_tmp(self, args, fsize):
+        """Runs mamori ARGS with RLIMIT_FSIZE fsize while sampling the bytes
+        under TMPDIR every few milliseconds: (rc, stderr, most bytes seen,
+        names of files seen)."""
+        lim = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))  # noqa: E731
+        p = subprocess.Popen([self.r.bin] + args, cwd=self.r.cwd, env=self.r.env(),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             preexec_fn=lim)
+        most, names = 0, set()
+        while p.poll() is None:
+            total = 0
+            for top, _, files in os.walk(self.r.tmp):
+                for f in files:
+                    names.add(f)
+                    try:
+                        total += os.lstat(os.path.join(top, f)).st_size
+                    except OSError:
+                        pass
+            most = max(most, total)
+            time.sleep(0.003)
+        err = p.stderr.read().decode("utf-8", "replace")
+        p.stderr.close()
+        return p.returncode, err, most, names
+
+    def _tar_gz(self, path, members):
+        """A gzip tar of members: (name, bytes or size of zeros), in order."""
+        with gzip.open(path, "wb", compresslevel=1) as g:
+            with tarfile.open(fileobj=g, mode="w|", format=tarfile.PAX_FORMAT) as t:
+                for name, body in members:
+                    ti = tarfile.TarInfo(name)
+                    if isinstance(body, int):
+                        ti.size = body
+                        t.addfile(ti, io.BytesIO(bytes(body)))
+                    else:
+                        ti.size = len(body)
+                        t.addfile(ti, io.BytesIO(body))
+        return path
+
+    def outer_no_manifest_writes_nothing(self):
+        """No manifest.json or index.json: refused after a first pass that
+        writes nothing to TMPDIR, even for members named like blobs."""
+        d = self.dir("outer-nomanifest")
+        gz = self._tar_gz(os.path.join(d, "nomanifest.tar.gz"),
+                          [("blobs/sha256/" + "cd" * 32, 192 << 20),
+                           ("oci-layout", b'{"imageLayoutVersion": "1.0.0"}'),
+                           ("blobs/sha256/" + "ef" * 32, b'{"schemaVersion": 2}')])
+        rc, err, most, names = self._watch_tmp(["image", "--input", gz, "--format", "json"],
+                                               1 << 20)
+        eq(rc, 2, "exit status (%s)" % err[-300:])
+        check("not an image" in err and "nomanifest.tar.gz" in err, "message: %r" % err[-300:])
+        eq(most, 0, "bytes seen in TMPDIR during the scan (files: %r)" % sorted(names))
+        check(not any(n.startswith("outer") for n in names), "files: %r" % sorted(names))
+        eq(os.listdir(self.r.tmp), [], "temp folder left")
+
+    def outer_extracts_referenced_only(self):
+        """Members no manifest references are skipped, never written, even
+        when they are named like image members (blobs, <hex>.tar, <hex>.json);
+        gzip docker-archives and OCI layouts alike."""
+        d = self.dir("outer-referenced")
+        plain = os.path.join(d, "img.tar")
+        imgkit.write_docker_archive(plain, M.tiny_image())
+        ref = self.r.scan_json(["image", "--input", plain])
+        with tarfile.open(plain) as t:
+            members = [(m.name, t.extractfile(m).read()) for m in t.getmembers() if m.isfile()]
+        referenced = sum(len(b) for n, b in members if n.endswith(".tar") or "/" in n)
+        junk = [("blobs/sha256/" + "12" * 32, 48 << 20), ("34" * 32 + ".tar", 48 << 20),
+                ("56" * 32 + ".json", b'{"junk": true}'), ("notes.txt", 1000)]
+        # junk first and last: the manifest comes after the layers, as docker writes it
+        gz = self._tar_gz(os.path.join(d, "img-junk.tar.gz"), junk[:2] + members + junk[2:])
+        rc, err, most, names = self._watch_tmp(["image", "--input", gz, "--format", "json",
+                                                "-o", os.path.join(d, "out.json")], 8 << 20)
+        eq(rc, 0, "scan of the gzip docker-archive with junk (%s)" % err[-300:])
+        with open(os.path.join(d, "out.json")) as f:
+            got = json.load(f)
+        eq(dpkg_set(got), dpkg_set(ref), "dpkg inventory, gzip with junk vs plain")
+        check(most <= referenced + (1 << 16),
+              "at most the referenced layers written: %d bytes seen, layers %d" % (most, referenced))
+        # an OCI layout tar.gz with an unreferenced blob
+        lay = self.dir("outer-referenced-oci")
+        imgkit.write_oci(lay, M.tiny_image())
+        ot = imgkit.tar_dir(lay, os.path.join(d, "oci.tar"))
+        with tarfile.open(ot) as t:
+            members = [(m.name, t.extractfile(m).read()) for m in t.getmembers() if m.isfile()]
+        ogz = self._tar_gz(os.path.join(d, "oci-junk.tar.gz"),
+                           [("blobs/sha256/" + "78" * 32, 48 << 20)] + members)
+        rc, err, most, names = self._watch_tmp(["image", "--input", ogz, "--format", "json",
+                                                "-o", os.path.join(d, "out2.json")], 8 << 20)
+        eq(rc, 0, "scan of the OCI layout tar.gz with junk (%s)" % err[-300:])
+        with open(os.path.join(d, "out2.json")) as f:
+            eq(dpkg_set(json.load(f)), dpkg_set(ref), "dpkg inventory of the OCI tar.gz")
+        check(most < 8 << 20, "%d bytes seen in TMPDIR" % most)
 
     # -- hostile contents ----------------------------------------------------------
     def _escape_scan(self, kind, target):
@@ -535,6 +637,8 @@ def main():
         ("max-total-size", t.max_total_size),
         ("interrupted-scan-cleans-up", t.interrupted_scan_cleans_up),
         ("outer-gz-keeps-image-drops-rest", t.outer_gz_keeps_image_drops_rest),
+        ("outer-no-manifest-writes-nothing", t.outer_no_manifest_writes_nothing),
+        ("outer-extracts-referenced-only", t.outer_extracts_referenced_only),
         ("million-files-bounded-memory", t.many_files),
         ("million-files-max-entries", t.many_files_max_entries),
     ]

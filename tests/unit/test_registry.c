@@ -275,6 +275,48 @@ MM_TEST(docker_config_auths)
     CHECK_INT(mm_reg_docker_auth(j2, strlen(j2), "cfg", "x", &u, &p), MM_EFORMAT);
 }
 
+/* "auth" is read as Docker writes it (Go's base64.StdEncoding): the padded
+ * standard alphabet.  Padding is required and placed only at the end; white
+ * space, the URL-safe alphabet and other garbage are errors naming the key
+ * and the offset, and never yield credentials. */
+MM_TEST(docker_config_auth_base64)
+{
+    static const struct { const char *auth, *user, *pass, *why; } cases[] = {
+        {"dTpw", "u", "p", NULL},                      /* "u:p", no padding needed */
+        {"dTpwdw==", "u", "pw", NULL},                 /* "u:pw", two '=' */
+        {"dTpwd3c=", "u", "pww", NULL},                /* "u:pww", one '=' */
+        {"dTpwdw", NULL, NULL, "length 6"},            /* padding left out */
+        {"dTpwdw=", NULL, NULL, "length 7"},           /* half the padding */
+        {"dTpwdw===", NULL, NULL, "length 9"},         /* too much padding */
+        {"dT=wdw==", NULL, NULL, "offset 2"},          /* '=' inside */
+        {"dTpw\\ndw==", NULL, NULL, "length 9"},      /* a line break (JSON \\n) */
+        {"dTp-dw==", NULL, NULL, "offset 3"},          /* URL-safe alphabet */
+        {"dTp!dw==", NULL, NULL, "offset 3"},          /* garbage */
+        {" dTpwdw=", NULL, NULL, "offset 0"},          /* a leading blank */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *j = mm_xasprintf("{\"auths\":{\"r.example\":{\"auth\":\"%s\"}}}",
+                               cases[i].auth);
+        char *u = NULL, *p = NULL;
+        int rc = mm_reg_docker_auth(j, strlen(j), "cfg.json", "r.example", &u, &p);
+        if (cases[i].user) {
+            CHECK_OK(rc);
+            CHECK_STR(u, cases[i].user);
+            CHECK_STR(p, cases[i].pass);
+        } else {
+            CHECK_INT(rc, MM_EFORMAT);
+            CHECK(u == NULL && p == NULL);
+            CHECK(strstr(mm_error_last(), "cfg.json: auths.\"r.example\".auth is not base64") &&
+                  strstr(mm_error_last(), cases[i].why));
+            if (!strstr(mm_error_last(), cases[i].why))
+                fprintf(stderr, "case %zu: %s\n", i, mm_error_last());
+        }
+        free(u);
+        free(p);
+        free(j);
+    }
+}
+
 /* --- manifests and indexes (shared with the OCI layout reader) ----------------------- */
 MM_TEST(index_platform_pick)
 {

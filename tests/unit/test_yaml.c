@@ -219,4 +219,82 @@ MM_TEST(yaml_plain_flag_and_nul_keys)
     CHECK(v == NULL);
 }
 
+/* The options of the document-walking loaders (Falco rules, behaviour
+ * profiles): each value's own position, where the value starts (a block
+ * scalar at its indicator, a block mapping at its first key, an alias at
+ * its anchor); the first of repeated keys kept and the repetition noted; a
+ * tag before the loader's own errors. */
+MM_TEST(yaml_value_positions)
+{
+    mm_yaml_limits lim;
+    mm_yaml_limits_init(&lim);
+    lim.scalars = MM_YAML_TEXT;
+    lim.pos_values = true;
+    mm_yaml_posmap *pm = mm_yaml_posmap_new();
+    const char *y = "- rule: r\n"
+                    "  condition: >\n"
+                    "    a and\n"
+                    "    b\n"
+                    "  output:\n"
+                    "    text\n"
+                    "  list: &L [x, y]\n"
+                    "  again: *L\n"
+                    "  empty:\n"
+                    "  q: 'null'\n"
+                    "  map:\n"
+                    "    k: v\n";
+    json_t *v = NULL;
+    CHECK_OK(mm_yaml_load_one(&v, y, strlen(y), "r.yaml", &lim, pm));
+    json_t *item = json_array_get(v, 0);
+    int line = 0, col = 0;
+    CHECK(mm_yaml_pos_of(pm, v, &line, &col) && line == 1 && col == 1);
+    CHECK(mm_yaml_pos_of(pm, item, &line, &col) && line == 1 && col == 3);
+    CHECK(mm_yaml_pos_of(pm, json_object_get(item, "condition"), &line, &col) && line == 2 &&
+          col == 14);
+    CHECK_STR(json_string_value(json_object_get(item, "condition")), "a and b\n");
+    CHECK(mm_yaml_pos_of(pm, json_object_get(item, "output"), &line, &col) && line == 6 &&
+          col == 5);
+    /* the key itself stays where it is written */
+    CHECK(mm_yaml_pos_get(pm, item, "output", 0, &line, &col) && line == 5 && col == 3);
+    CHECK(json_object_get(item, "again") == json_object_get(item, "list"));
+    CHECK(mm_yaml_pos_of(pm, json_object_get(item, "again"), &line, NULL) && line == 7);
+    CHECK(mm_yaml_plain_of(pm, json_object_get(item, "empty")));
+    CHECK(!mm_yaml_plain_of(pm, json_object_get(item, "q")));
+    CHECK(mm_yaml_pos_of(pm, json_object_get(item, "map"), &line, &col) && line == 12 &&
+          col == 5);
+    CHECK(!mm_yaml_pos_of(pm, json_object_get(json_object_get(item, "map"), "nokey"), NULL, NULL));
+    json_decref(v);
+    mm_yaml_posmap_free(pm);
+}
+
+MM_TEST(yaml_first_key_wins_and_errtag)
+{
+    mm_yaml_limits lim;
+    mm_yaml_limits_init(&lim);
+    lim.scalars = MM_YAML_TEXT;
+    lim.pos_values = true;
+    lim.dup_first_wins = true;
+    mm_yaml_posmap *pm = mm_yaml_posmap_new();
+    const char *y = "a: 1\nb: {c: 2, c: 3}\na: 4\nd: {e: 5}\n";
+    json_t *v = NULL;
+    CHECK_OK(mm_yaml_load_one(&v, y, strlen(y), "d.yaml", &lim, pm));
+    CHECK_STR(json_string_value(json_object_get(v, "a")), "1");
+    json_t *b = json_object_get(v, "b");
+    CHECK_STR(json_string_value(json_object_get(b, "c")), "2");
+    const char *k = NULL;
+    int line = 0, col = 0;
+    CHECK(mm_yaml_dup_of(pm, v, &k, &line, &col) && !strcmp(k, "a") && line == 3 && col == 1);
+    CHECK(mm_yaml_dup_of(pm, b, &k, &line, &col) && !strcmp(k, "c") && line == 2 && col == 11);
+    CHECK(!mm_yaml_dup_of(pm, json_object_get(v, "d"), NULL, NULL, NULL));
+    json_decref(v);
+    mm_yaml_posmap_free(pm);
+    /* the loader's own errors carry the tag; without it they do not */
+    lim.errtag = "YAML error";
+    CHECK_INT(mm_yaml_load_one(&v, "a: [1\n", 6, "t.yaml", &lim, NULL), MM_EFORMAT);
+    CHECK(!strncmp(mm_error_last(), "t.yaml:2:1: YAML error: ", 24));
+    lim.errtag = NULL;
+    CHECK_INT(mm_yaml_load_one(&v, "a: [1\n", 6, "t.yaml", &lim, NULL), MM_EFORMAT);
+    CHECK(!strstr(mm_error_last(), "YAML error"));
+}
+
 MM_TEST_MAIN
