@@ -36,6 +36,9 @@ struct mm_net_blocklist {
     uint8_t order4[33], order6[129]; /* the lengths present, longest first */
     unsigned n4, n6;
     mm_map *domains;             /* name -> reason index + 1 */
+    uint64_t dbits[1024];        /* a bit per listed domain's sfx_hash: most names
+                                  * looked up (every DNS answer, SNI, Host) are
+                                  * not listed, and one pass over the name tells */
     char **why;
     size_t nwhy;
     size_t count, skipped;
@@ -127,6 +130,12 @@ static bool add_prefix(mm_net_blocklist *b, const mm_ipaddr *a, unsigned len, co
     return true;
 }
 
+/* The hash of s[0..n) taken from its end, so one backward pass over a name
+ * gives the hash of each of its suffixes. */
+#define SFX_SEED 0xcbf29ce484222325ull
+#define SFX_STEP(h, ch) (((h) ^ (unsigned char)(ch)) * 0x100000001b3ull)
+#define DBIT(h) ((h) >> 48 & 0xffff)
+
 static void add_domain(mm_net_blocklist *b, const char *name, const char *why)
 {
     char low[256];
@@ -143,6 +152,10 @@ static void add_domain(mm_net_blocklist *b, const char *name, const char *why)
         p += 2;
     if (mm_map_get(b->domains, p))
         return;
+    uint64_t h = SFX_SEED;
+    for (size_t i = strlen(p); i-- > 0;)
+        h = SFX_STEP(h, p[i]);
+    b->dbits[DBIT(h) >> 6] |= 1ull << (DBIT(h) & 63);
     mm_map_put(b->domains, p, (void *)(uintptr_t)(reason(b, why) + 1));
     b->count++;
 }
@@ -262,13 +275,20 @@ const char *mm_net_blocklist_match_domain(const mm_net_blocklist *b, const char 
         low[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c < 0x80 ? c : tolower(c));
     }
     low[n] = 0;
-    for (const char *p = low; p && *p;) {
-        uintptr_t v = (uintptr_t)mm_map_get(b->domains, p);
+    /* the suffixes (the name, then after each dot) whose hash bit is set,
+     * found from the end; then looked up longest first */
+    size_t cand[256], nc = 0;    /* n < 256 */
+    uint64_t h = SFX_SEED;
+    for (size_t i = n; i-- > 0;) {
+        h = SFX_STEP(h, low[i]);
+        if ((i == 0 || low[i - 1] == '.') && (b->dbits[DBIT(h) >> 6] >> (DBIT(h) & 63) & 1) &&
+            nc < sizeof cand / sizeof cand[0])
+            cand[nc++] = i;
+    }
+    while (nc) {
+        uintptr_t v = (uintptr_t)mm_map_get(b->domains, low + cand[--nc]);
         if (v)
             return b->why[v - 1];
-        p = strchr(p, '.');
-        if (p)
-            p++;
     }
     return NULL;
 }

@@ -552,6 +552,34 @@ static int str_list(const char *name, const nt_json *j, long o, const char *k, c
     return 0;
 }
 
+/* str_list without copies: the strings stay in the parsed text (an edge's
+ * names are added to it from here, not from a list made and freed per edge) */
+static int str_refs(const char *name, const nt_json *j, long o, const char *k, const char **v,
+                    size_t *n, size_t max, size_t idx, const char *what)
+{
+    *n = 0;
+    long a = nt_json_get(j, o, k);
+    if (a < 0)
+        return 0;
+    if (j->tok[a].type != NT_J_ARR)
+        return mm_error_set(MM_EFORMAT, "%s: %s[%zu].%s: not an array", name, what, idx, k);
+    uint32_t x = (uint32_t)a + 1;
+    for (size_t i = 0; i < j->tok[a].n; i++, x = j->tok[x].next) {
+        if (j->tok[x].type != NT_J_STR || j->tok[x].len > MAX_STR)
+            return mm_error_set(MM_EFORMAT, "%s: %s[%zu].%s[%zu]: not a string", name, what,
+                                idx, k, i);
+        const char *s = j->text + j->tok[x].off;   /* list_add's rules */
+        if (!*s || *n >= max || (*n && !strcmp(v[*n - 1], s)))
+            continue;
+        size_t d = 0;
+        while (d < *n && strcmp(v[d], s))
+            d++;
+        if (d == *n)
+            v[(*n)++] = s;
+    }
+    return 0;
+}
+
 int mm_net_topo_load_string(mm_net_topo **out, const char *name, const char *data, size_t len)
 {
     *out = NULL;
@@ -643,15 +671,12 @@ int mm_net_topo_load_string(mm_net_topo **out, const char *name, const char *dat
             rc = mm_error_set(MM_ELIMIT, "%s: edges[%zu]: more than %u nodes", name, i, MAX_ITEMS);
             goto out;
         }
-        char **nm = NULL;
+        const char *nm[MAX_LIST];
         size_t nn = 0;
-        if ((rc = str_list(name, &j, o, "names", &nm, &nn, MAX_LIST, i, "edges"))) {
-            mm_strv_free(nm, nn);
+        if ((rc = str_refs(name, &j, o, "names", nm, &nn, MAX_LIST, i, "edges")))
             goto out;
-        }
         for (size_t k = 0; k < nn; k++)
             edge_name(t, e, nm[k]);
-        mm_strv_free(nm, nn);
         long fl = nt_json_get(&j, o, "flows");
         if (fl >= 0 && tk[fl].type == NT_J_INT && tk[fl].i > 0)
             e->flows += (uint64_t)tk[fl].i;
