@@ -199,7 +199,7 @@ void nt_names_set(nt_names *n, uint64_t zone, const mm_ipaddr *a, const char *na
     mkkey(&k, zone, a);
     uint32_t h = nt_hash(&k, sizeof k);
     name_gen *g = &n->g[0];
-    uint32_t *v = nt_tab_get(&g->t, &k, h);
+    uint32_t *v = NT_TAB_GET(&g->t, &k, h);
     if (v) {
         if (strcmp(g->names[*v], name)) {
             free(g->names[*v]);
@@ -227,7 +227,7 @@ const char *nt_names_get(const nt_names *n, uint64_t zone, const mm_ipaddr *a)
     mkkey(&k, zone, a);
     uint32_t h = nt_hash(&k, sizeof k);
     for (int i = 0; i < 2; i++) {
-        uint32_t *v = nt_tab_get(&n->g[i].t, &k, h);
+        uint32_t *v = NT_TAB_GET(&n->g[i].t, &k, h);
         if (v)
             return n->g[i].names[*v];
     }

@@ -238,7 +238,7 @@ long nt_topo_node_for(const mm_net_topo *t, uint64_t zone, const mm_ipaddr *a)
 {
     nt_addrkey k;
     nt_addrkey_make(&k, zone, a);
-    uint32_t *v = nt_tab_get(&t->addr_node, &k, nt_hash(&k, sizeof k));
+    uint32_t *v = NT_TAB_GET(&t->addr_node, &k, nt_hash(&k, sizeof k));
     return v ? (long)*v : -1;
 }
 
@@ -253,7 +253,7 @@ long nt_topo_node_add(mm_net_topo *t, uint64_t zone, const nt_node_info *ni)
         nt_addrkey k;
         nt_addrkey_make(&k, zone, ni->addr);
         uint32_t h = nt_hash(&k, sizeof k);
-        if (!nt_tab_get(&t->addr_node, &k, h))
+        if (!NT_TAB_GET(&t->addr_node, &k, h))
             nt_tab_put(&t->addr_node, &k, h, (uint32_t)ix);
     }
     return ix;
@@ -639,7 +639,7 @@ int mm_net_topo_load_string(mm_net_topo **out, const char *name, const char *dat
                 continue;
             nt_addrkey_make(&key, 0, &a);
             uint32_t h = nt_hash(&key, sizeof key);
-            if (!nt_tab_get(&t->addr_node, &key, h))
+            if (!NT_TAB_GET(&t->addr_node, &key, h))
                 nt_tab_put(&t->addr_node, &key, h, (uint32_t)(x - t->nodes));
         }
         mm_error_clear();
