@@ -56,7 +56,7 @@ struct mm_net_capture {
     /* classic pcap, mapped */
     int ffd;
     uint8_t *map;                /* the whole file */
-    size_t mlen, bpos, dropped_to, pf_to, pop_to;
+    size_t mlen, bpos, dropped_to, pf_to, pop_to, due;
     bool swap, nano;
     uint32_t snap;
     /* libpcap */
@@ -186,9 +186,31 @@ static void close_mmap(mm_net_capture *c)
     c->ffd = -1;
 }
 
+/* The mapping's housekeeping at pos, and the next offset that needs it. */
+static void window(mm_net_capture *c, size_t pos)
+{
+    if (pos + POP_STEP > c->pop_to && c->pop_to < c->mlen) {
+        /* the page tables of the next step filled in one call (a fault per
+         * 16 pages otherwise) */
+        size_t l = c->mlen - c->pop_to < POP_STEP ? c->mlen - c->pop_to : POP_STEP;
+        madvise(c->map + c->pop_to, l, MADV_POPULATE_READ);
+        c->pop_to += l;
+    }
+    if (pos - c->dropped_to >= 2 * (size_t)WINDOW) {
+        /* done with a window: its pages leave the mapping (the page cache
+         * keeps them) */
+        madvise(c->map + c->dropped_to, WINDOW, MADV_DONTNEED);
+        c->dropped_to += WINDOW;
+    }
+    size_t a = c->pop_to < c->mlen ? c->pop_to - POP_STEP + 1 : SIZE_MAX;
+    size_t b = c->dropped_to + 2 * (size_t)WINDOW;
+    c->due = a < b ? a : b;
+}
+
 static int next_mmap(mm_net_capture *c, int max, mm_net_pkt_fn fn, void *ud)
 {
     int n = 0;
+    size_t pf = c->pf_to;
     const uint8_t *base = c->map;
     size_t pos = c->bpos, len = c->mlen;
     const uint32_t fmax = c->nano ? 1000000000u : 1000000u;
@@ -196,6 +218,7 @@ static int next_mmap(mm_net_capture *c, int max, mm_net_pkt_fn fn, void *ud)
         size_t avail = len - pos;
         if (avail < 16) {
             c->bpos = pos;
+            c->pf_to = pf;
             if (!avail)
                 return n ? n : MM_ENOTFOUND;
             return mm_error_set(MM_EFORMAT, "%s: offset %zu: truncated record header", c->label, pos);
@@ -203,19 +226,19 @@ static int next_mmap(mm_net_capture *c, int max, mm_net_pkt_fn fn, void *ud)
         const uint8_t *r = base + pos;
         /* the hardware prefetcher stops at page boundaries: lines a few
          * KiB ahead are asked for here, each once */
-        while (c->pf_to < pos + PF_AHEAD && c->pf_to < len) {
-            __builtin_prefetch(base + c->pf_to);
-            c->pf_to += 64;
-        }
+        for (size_t lim = pos + PF_AHEAD < len ? pos + PF_AHEAD : len; pf < lim; pf += 64)
+            __builtin_prefetch(base + pf);
         uint32_t sec = rd32(c, r), frac = rd32(c, r + 4), incl = rd32(c, r + 8),
                  orig = rd32(c, r + 12);
         if (incl > MAX_SNAP || frac >= fmax) {
             c->bpos = pos;
+            c->pf_to = pf;
             return mm_error_set(MM_EFORMAT, "%s: offset %zu: bad record (length %u, fraction %u)",
                                 c->label, pos, incl, frac);
         }
         if (avail - 16 < incl) {
             c->bpos = pos;
+            c->pf_to = pf;
             return mm_error_set(MM_EFORMAT, "%s: offset %zu: record of %u bytes runs past the end of the file",
                                 c->label, pos, incl);
         }
@@ -224,21 +247,11 @@ static int next_mmap(mm_net_capture *c, int max, mm_net_pkt_fn fn, void *ud)
         pos += 16 + (size_t)incl;
         c->st.received++;
         n++;
-        if (pos + POP_STEP > c->pop_to && c->pop_to < len) {
-            /* the page tables of the next step filled in one call (a fault
-             * per 16 pages otherwise) */
-            size_t l = len - c->pop_to < POP_STEP ? len - c->pop_to : POP_STEP;
-            madvise((uint8_t *)c->map + c->pop_to, l, MADV_POPULATE_READ);
-            c->pop_to += l;
-        }
-        if (pos - c->dropped_to >= 2 * (size_t)WINDOW) {
-            /* done with a window: its pages leave the mapping (the page
-             * cache keeps them) */
-            madvise((uint8_t *)c->map + c->dropped_to, WINDOW, MADV_DONTNEED);
-            c->dropped_to += WINDOW;
-        }
+        if (pos >= c->due)
+            window(c, pos);
     }
     c->bpos = pos;
+    c->pf_to = pf;
     return n;
 }
 
