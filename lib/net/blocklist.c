@@ -260,31 +260,36 @@ const char *mm_net_blocklist_match_ip(const mm_net_blocklist *b, const mm_ipaddr
     return NULL;
 }
 
+static inline char fold(unsigned char c)
+{
+    return (char)(c >= 'A' && c <= 'Z' ? c + 32 : c < 0x80 ? c : tolower(c)); /* ASCII without a locale call */
+}
+
 const char *mm_net_blocklist_match_domain(const mm_net_blocklist *b, const char *name)
 {
     if (!b || !name || !mm_map_count(b->domains))
         return NULL;
-    char low[256];
     size_t n = strlen(name);
     while (n && name[n - 1] == '.')
         n--;
-    if (n >= sizeof low)
+    if (n >= 256)
         return NULL;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)name[i]; /* ASCII without a locale call */
-        low[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c < 0x80 ? c : tolower(c));
-    }
-    low[n] = 0;
     /* the suffixes (the name, then after each dot) whose hash bit is set,
-     * found from the end; then looked up longest first */
+     * found from the end on the lowercased bytes; then looked up longest
+     * first (most names have none and are never copied) */
     size_t cand[256], nc = 0;    /* n < 256 */
     uint64_t h = SFX_SEED;
     for (size_t i = n; i-- > 0;) {
-        h = SFX_STEP(h, low[i]);
-        if ((i == 0 || low[i - 1] == '.') && (b->dbits[DBIT(h) >> 6] >> (DBIT(h) & 63) & 1) &&
-            nc < sizeof cand / sizeof cand[0])
+        h = SFX_STEP(h, fold((unsigned char)name[i]));
+        if ((i == 0 || name[i - 1] == '.') && (b->dbits[DBIT(h) >> 6] >> (DBIT(h) & 63) & 1))
             cand[nc++] = i;
     }
+    if (!nc)
+        return NULL;
+    char low[256];
+    for (size_t i = 0; i < n; i++)
+        low[i] = fold((unsigned char)name[i]);
+    low[n] = 0;
     while (nc) {
         uintptr_t v = (uintptr_t)mm_map_get(b->domains, low + cand[--nc]);
         if (v)
