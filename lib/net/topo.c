@@ -36,7 +36,7 @@ typedef struct tedge {
     uint32_t cli, srv;           /* node indices */
     uint8_t proto;
     uint16_t port;
-    char **names;
+    const char **names;          /* interned (mm_net_topo.strs), not owned */
     size_t nnames;
     uint64_t flows, pkts, bytes;
     int64_t first, last;         /* ns since the epoch */
@@ -55,6 +55,8 @@ struct mm_net_topo {
                                     nodes without building id strings */
     bool aliases;                /* index edges by server names (a loaded
                                     baseline; the observed graph never asks) */
+    mm_map *strs;                /* edge name -> its one copy: tens of thousands
+                                    of edges share a few names */
 };
 
 typedef struct edge_key_t {
@@ -68,6 +70,7 @@ int mm_net_topo_new(mm_net_topo **out)
     mm_net_topo *t = mm_xcalloc(1, sizeof *t);
     t->node_ix = mm_map_new();
     t->name_ids = mm_map_new();
+    t->strs = mm_map_new();
     nt_tab_init(&t->alias_tab, sizeof(edge_key_t));
     nt_tab_init(&t->edge_tab, sizeof(edge_key_t));
     nt_tab_init(&t->addr_node, sizeof(nt_addrkey));
@@ -89,7 +92,8 @@ void mm_net_topo_free(mm_net_topo *t)
         mm_strv_free(x->listen, x->nlisten);
     }
     for (size_t i = 0; i < t->nedges; i++)
-        mm_strv_free(t->edges[i].names, t->edges[i].nnames);
+        free(t->edges[i].names);
+    mm_map_free(t->strs, free);
     free(t->nodes);
     free(t->edges);
     mm_map_free(t->node_ix, NULL);
@@ -228,9 +232,21 @@ static void edge_name(mm_net_topo *t, tedge *e, const char *name)
 {
     if (!name || !*name || e->nnames >= MAX_LIST)
         return;
-    size_t before = e->nnames;
-    list_add(&e->names, &e->nnames, name, MAX_LIST);
-    if (e->nnames != before && t->aliases)
+    /* list_add's rules; the names are interned, so equal names are one
+     * pointer */
+    const char *in = mm_map_get(t->strs, name);
+    if (!in) {
+        char *c = mm_xstrdup(name);
+        mm_map_put(t->strs, name, c);
+        in = c;
+    }
+    for (size_t i = 0; i < e->nnames; i++)
+        if (e->names[i] == in)
+            return;
+    if (e->nnames % 4 == 0)
+        e->names = mm_xrealloc(e->names, (e->nnames + 4) * sizeof *e->names);
+    e->names[e->nnames++] = in;
+    if (t->aliases)
         alias_add(t, e, name);
 }
 
@@ -348,7 +364,7 @@ bool mm_net_topo_has_listen(const mm_net_topo *t, const char *node, uint8_t prot
 
 /* ---- JSON --------------------------------------------------------------------------- */
 
-static json_t *jlist(char **v, size_t n)
+static json_t *jlist(const char *const *v, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
@@ -413,10 +429,10 @@ char *mm_net_topo_json(const mm_net_topo *t)
             jset_str(p, "name", x->pod);
             json_object_set_new(o, "pod", p);
         }
-        json_object_set_new(o, "addresses", jlist(x->addrs, x->naddrs));
-        json_object_set_new(o, "names", jlist(names[i], nn[i]));
-        json_object_set_new(o, "processes", jlist(x->procs, x->nprocs));
-        json_object_set_new(o, "listen", jlist(x->listen, x->nlisten));
+        json_object_set_new(o, "addresses", jlist((const char *const *)x->addrs, x->naddrs));
+        json_object_set_new(o, "names", jlist((const char *const *)names[i], nn[i]));
+        json_object_set_new(o, "processes", jlist((const char *const *)x->procs, x->nprocs));
+        json_object_set_new(o, "listen", jlist((const char *const *)x->listen, x->nlisten));
         json_array_append_new(nodes, o);
     }
     json_object_set_new(root, "nodes", nodes);
