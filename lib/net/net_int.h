@@ -53,6 +53,8 @@ typedef struct nt_tab {
 } nt_tab;
 
 void nt_tab_init(nt_tab *t, size_t ksz);
+/* Zeroed memory for a big table (2 MiB pages asked for from 4 MiB); free() */
+void *nt_big_zalloc(size_t bytes);
 void nt_tab_free(nt_tab *t);
 static inline uint32_t nt_hash(const void *k, size_t n)
 {
