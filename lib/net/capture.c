@@ -153,10 +153,10 @@ static int open_mmap(mm_net_capture *c, const char *path, bool *handled)
         ver[0] = __builtin_bswap16(ver[0]);
         ver[1] = __builtin_bswap16(ver[1]);
     }
-    if (ver[0] != 2 || ver[1] > 4) {
+    if (ver[0] != 2 || ver[1] != 4) {
         close(fd);
         c->swap = c->nano = false;
-        return 0;                /* libpcap's verdict on other versions */
+        return 0;                /* libpcap: 2.3 and older may swap the two lengths */
     }
     void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (m == MAP_FAILED) {
@@ -170,6 +170,8 @@ static int open_mmap(mm_net_capture *c, const char *path, bool *handled)
     c->mlen = (size_t)st.st_size;
     c->bpos = 24;
     c->snap = rd32(c, hdr + 16);
+    if (c->snap == 0 || c->snap > MAX_SNAP)
+        c->snap = MAX_SNAP;      /* as libpcap takes a header's 0 or too big */
     c->linktype = (int)(rd32(c, hdr + 20) & 0x0fffffff);
     c->kind = K_MMAP;
     *handled = true;
@@ -242,8 +244,13 @@ static int next_mmap(mm_net_capture *c, int max, mm_net_pkt_fn fn, void *ud)
             return mm_error_set(MM_EFORMAT, "%s: offset %zu: record of %u bytes runs past the end of the file",
                                 c->label, pos, incl);
         }
-        int64_t ts = (int64_t)sec * 1000000000ll + (c->nano ? frac : (int64_t)frac * 1000);
-        fn(ud, c->linktype, ts, r + 16, incl, orig < incl ? incl : orig);
+        /* the seconds are signed 32 bits to libpcap: one before 1970 (or
+         * past 2038) is an unknown time, 0, as on the libpcap path */
+        int64_t ts = (int32_t)sec < 0 ? 0
+                   : (int64_t)sec * 1000000000ll + (c->nano ? frac : (int64_t)frac * 1000);
+        /* a record longer than the file's snapshot length is cut to it, as
+         * libpcap does (the rest is skipped) */
+        fn(ud, c->linktype, ts, r + 16, incl < c->snap ? incl : c->snap, orig < incl ? incl : orig);
         pos += 16 + (size_t)incl;
         c->st.received++;
         n++;

@@ -766,6 +766,24 @@ MM_TEST(pcap_reader_agrees_with_libpcap)
             CHECK_INT(m.n, 5);
             CHECK(m.first_ts == 1700000000ll * 1000000000ll + (nano ? 999999999 : 999999000));
         }
+
+    /* records longer than the file's snapshot length: cut to it, as libpcap
+     * does; a snapshot length of 0 means the largest */
+    for (uint32_t snap = 0; snap <= 64; snap += 64) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/snap%u.pcap", mmt_tmpdir(), snap);
+        FILE *f = fopen(path, "wb");
+        REQUIRE(f);
+        uint32_t gh[6] = {0xa1b2c3d4, 0x00040002, 0, 0, snap, 1};
+        fwrite(gh, 4, 6, f);
+        uint8_t frame[100] = {0};
+        memcpy(frame + 12, "\x08\x00", 2);
+        uint32_t rh[4] = {5, 6, 100, 100};
+        fwrite(rh, 4, 4, f);
+        fwrite(frame, 1, 100, f);
+        fclose(f);
+        agree(path);
+    }
 }
 
 MM_TEST(pcap_reader_errors_name_the_offset)
