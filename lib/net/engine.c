@@ -681,10 +681,8 @@ void mm_net_feed(mm_net *n, uint32_t source, int linktype, int64_t ts,
     n->st.bytes += wirelen;
     if (ts > n->now) {
         n->now = ts;
-        /* timers() when the oldest pending probe is due or a sweep is (it
-         * would do nothing otherwise: most packets skip the call) */
         int64_t to = (int64_t)(n->o.scan.probe_timeout_s ? n->o.scan.probe_timeout_s : 3) * NS;
-        if ((n->npend && ts - n->pend[n->pend_head].t >= to) ||
+        if ((n->npend && ts - n->pend[n->pend_head].t >= to) ||   /* a probe or the sweep is due */
             ts - n->last_sweep >= (int64_t)n->o.closed_s * NS)
             timers(n, ts);
     }
