@@ -132,6 +132,7 @@ static int open_mmap(mm_net_capture *c, const char *path, bool *handled)
     struct stat st;
     uint8_t hdr[24];
     if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < 24 ||
+        (off_t)(size_t)st.st_size != st.st_size ||   /* larger than memory can map */
         pread(fd, hdr, 24, 0) != 24) {
         close(fd);
         return 0;
