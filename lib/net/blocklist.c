@@ -36,6 +36,8 @@ struct mm_net_blocklist {
     uint8_t order4[33], order6[129]; /* the lengths present, longest first */
     unsigned n4, n6;
     mm_map *domains;             /* name -> reason index + 1 */
+    uint64_t tbits[1024];        /* a bit per listed domain's last label: a name
+                                  * can only match when its own is one */
     uint64_t dbits[1024];        /* a bit per listed domain's sfx_hash: most names
                                   * looked up (every DNS answer, SNI, Host) are
                                   * not listed, and one pass over the name tells */
@@ -152,9 +154,16 @@ static void add_domain(mm_net_blocklist *b, const char *name, const char *why)
         p += 2;
     if (mm_map_get(b->domains, p))
         return;
-    uint64_t h = SFX_SEED;
-    for (size_t i = strlen(p); i-- > 0;)
+    uint64_t h = SFX_SEED, th = SFX_SEED;
+    bool last = true;
+    for (size_t i = strlen(p); i-- > 0;) {
         h = SFX_STEP(h, p[i]);
+        if (last && (i == 0 || p[i - 1] == '.')) {
+            th = h;              /* the last label's hash */
+            last = false;
+        }
+    }
+    b->tbits[DBIT(th) >> 6] |= 1ull << (DBIT(th) & 63);
     b->dbits[DBIT(h) >> 6] |= 1ull << (DBIT(h) & 63);
     mm_map_put(b->domains, p, (void *)(uintptr_t)(reason(b, why) + 1));
     b->count++;
@@ -279,7 +288,17 @@ const char *mm_net_blocklist_match_domain(const mm_net_blocklist *b, const char 
      * first (most names have none and are never copied) */
     size_t cand[256], nc = 0;    /* n < 256 */
     uint64_t h = SFX_SEED;
-    for (size_t i = n; i-- > 0;) {
+    size_t i = n;
+    while (i-- > 0) {            /* the last label first: most names stop here */
+        h = SFX_STEP(h, fold((unsigned char)name[i]));
+        if (i == 0 || name[i - 1] == '.')
+            break;
+    }
+    if (!n || !(b->tbits[DBIT(h) >> 6] >> (DBIT(h) & 63) & 1))
+        return NULL;
+    if (b->dbits[DBIT(h) >> 6] >> (DBIT(h) & 63) & 1)
+        cand[nc++] = i;
+    while (i-- > 0) {
         h = SFX_STEP(h, fold((unsigned char)name[i]));
         if ((i == 0 || name[i - 1] == '.') && (b->dbits[DBIT(h) >> 6] >> (DBIT(h) & 63) & 1))
             cand[nc++] = i;
@@ -287,8 +306,8 @@ const char *mm_net_blocklist_match_domain(const mm_net_blocklist *b, const char 
     if (!nc)
         return NULL;
     char low[256];
-    for (size_t i = 0; i < n; i++)
-        low[i] = fold((unsigned char)name[i]);
+    for (size_t k = 0; k < n; k++)
+        low[k] = fold((unsigned char)name[k]);
     low[n] = 0;
     while (nc) {
         uintptr_t v = (uintptr_t)mm_map_get(b->domains, low + cand[--nc]);
