@@ -69,7 +69,7 @@ outs() { # mamori dir
 outs "$OLD" "$w/old"
 outs "$NEW" "$w/new"
 if diff -r "$w/old" "$w/new" >/dev/null; then
-    echo "IDENTICAL: $(ls "$w/new" | wc -l) output files ($(cat "$w"/new/*.alerts | wc -l) alerts)"
+    echo "IDENTICAL: $(find "$w/new" -type f | wc -l) output files ($(cat "$w"/new/*.alerts | wc -l) alerts)"
 else
     diff -rq "$w/old" "$w/new" || true
     exit 1
