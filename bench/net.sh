@@ -19,10 +19,12 @@
 #     counters are reported.
 # Needs root and cc for part 2 (skipped otherwise).  Private addresses only
 # (the frames are the generator's 10.x / fd00:: traffic, inside the pair).
-# LIVE_ONLY=1 skips part 1.
+# LIVE_ONLY=1 skips part 1, NO_LIVE=1 part 2, NO_TSHARK=1 leaves tshark out
+# of the run (50 s of CPU a run); PCAP=FILE uses a file written before by
+# net_gen.py (with the same packet count) instead of writing one.
 #
-# Usage: [MAMORI_REF=old/mamori] [LIVE_ONLY=1] [RATE=200000 SECS=10] \
-#        bench/net.sh [path/to/mamori] [packets]
+# Usage: [MAMORI_REF=old/mamori] [LIVE_ONLY=1] [NO_LIVE=1] [NO_TSHARK=1] [PCAP=F] \
+#        [RATE=200000 SECS=10] bench/net.sh [path/to/mamori] [packets]
 set -eu
 MAMORI=$(readlink -f "${1:-build/cli/mamori}")
 N=${2:-1200000}
@@ -37,8 +39,12 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-F=$out/mixed.pcap
-python3 "$here/net_gen.py" --packets "$N" --out "$F"
+if [ -n "${PCAP:-}" ]; then
+    F=$(readlink -f "$PCAP")
+else
+    F=$out/mixed.pcap
+    python3 "$here/net_gen.py" --packets "$N" --out "$F"
+fi
 ls -l "$F" | awk '{printf "pcap: %.0f MB\n", $5/1048576}'
 python3 - "$out/bl.txt" <<'PY'
 import sys
@@ -55,14 +61,14 @@ cmd_d="tcpdump -r $F -w /dev/null"
 cmd_s="tshark -r $F -T fields -e frame.number -e ip.src -e ip.dst"
 
 if [ -z "${LIVE_ONLY:-}" ]; then
-echo "== offline: $N packets"
+echo "== offline: $N packets (load average before: $(cut -d" " -f1-3 /proc/loadavg))"
 # MAMORI_REF=path/to/an/older/mamori adds it to the same run ("before")
-set -- -n mamori "$cmd_m" -n "mamori+flowlog" "$cmd_f" -n tcpdump "$cmd_d" \
-    -n tshark "$cmd_s >/dev/null"
+set -- -n mamori "$cmd_m" -n "mamori+flowlog" "$cmd_f" -n tcpdump "$cmd_d"
+[ -n "${NO_TSHARK:-}" ] || set -- "$@" -n tshark "$cmd_s >/dev/null"
 if [ -n "${MAMORI_REF:-}" ]; then
     set -- "$@" -n "mamori-before" "$(readlink -f "$MAMORI_REF") ${cmd_m#"$MAMORI" }"
 fi
-hyperfine --runs 5 --warmup 1 --export-json "$out/h.json" "$@" 2>&1 | grep -v '^ *$'
+hyperfine --runs "${RUNS:-5}" --warmup 1 --export-json "$out/h.json" "$@" 2>&1 | grep -v '^ *$'
 python3 - "$out/h.json" "$N" <<'PY'
 import json, sys
 h = json.load(open(sys.argv[1]))["results"]
@@ -82,6 +88,8 @@ for k in ("mamori", "mamori-before", "mamori+flowlog", "tcpdump", "tshark"):
 PY
 fi
 
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ -z "${NO_LIVE:-}" ] || exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v cc >/dev/null; then
     echo "== live: skipped (needs root and cc)"
     exit 0

@@ -10,7 +10,6 @@
  * and a direction whose first bytes are none of these protocols is given
  * up at once.  Fuzzed by tests/fuzz/fuzz_net_packet.c and fuzz_net_app.c.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -37,6 +36,13 @@ bool nt_name_ok(const char *s, size_t len)
 
 /* Reads a (possibly compressed) name at *off into out (lower case, dots);
  * advances *off past it in the message.  false when malformed. */
+/* ASCII lowercase without a locale call per byte (what tolower does in the
+ * C locale, which mamori never leaves) */
+static inline char lower(unsigned char c)
+{
+    return (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+}
+
 static bool dns_name(const uint8_t *d, size_t len, size_t *off, char out[256])
 {
     size_t o = *off, n = 0, end = 0;
@@ -69,7 +75,7 @@ static bool dns_name(const uint8_t *d, size_t len, size_t *off, char out[256])
             out[n++] = '.';
         for (size_t i = 0; i < l; i++) {
             unsigned char c = d[o + i];
-            out[n++] = (char)(c < 0x21 || c > 0x7e || c == '.' ? '?' : tolower(c));
+            out[n++] = c < 0x21 || c > 0x7e || c == '.' ? '?' : lower(c);
         }
         o += l;
     }
@@ -196,7 +202,7 @@ int nt_tls_sni(const uint8_t *d, size_t len, char *name, size_t n)
                     if (!nt_name_ok((const char *)s, nl) || nl >= n)
                         return 0;
                     for (size_t i = 0; i < nl; i++)
-                        name[i] = (char)tolower(s[i]);
+                        name[i] = lower(s[i]);
                     name[nl] = 0;
                     return 1;
                 }
@@ -261,7 +267,7 @@ int nt_http_host(const uint8_t *d, size_t len, char *name, size_t n)
             if (!nt_name_ok((const char *)v, hl) || hl >= n)
                 return 0;
             for (size_t i = 0; i < hl; i++)
-                name[i] = (char)tolower(v[i]);
+                name[i] = lower(v[i]);
             name[hl] = 0;
             return 1;
         }

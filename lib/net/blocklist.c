@@ -36,6 +36,11 @@ struct mm_net_blocklist {
     uint8_t order4[33], order6[129]; /* the lengths present, longest first */
     unsigned n4, n6;
     mm_map *domains;             /* name -> reason index + 1 */
+    uint64_t tbits[1024];        /* a bit per listed domain's last label: a name
+                                  * can only match when its own is one */
+    uint64_t dbits[1024];        /* a bit per listed domain's sfx_hash: most names
+                                  * looked up (every DNS answer, SNI, Host) are
+                                  * not listed, and one pass over the name tells */
     char **why;
     size_t nwhy;
     size_t count, skipped;
@@ -127,6 +132,12 @@ static bool add_prefix(mm_net_blocklist *b, const mm_ipaddr *a, unsigned len, co
     return true;
 }
 
+/* The hash of s[0..n) taken from its end, so one backward pass over a name
+ * gives the hash of each of its suffixes. */
+#define SFX_SEED 0xcbf29ce484222325ull
+#define SFX_STEP(h, ch) (((h) ^ (unsigned char)(ch)) * 0x100000001b3ull)
+#define DBIT(h) ((h) >> 48 & 0xffff)
+
 static void add_domain(mm_net_blocklist *b, const char *name, const char *why)
 {
     char low[256];
@@ -143,6 +154,17 @@ static void add_domain(mm_net_blocklist *b, const char *name, const char *why)
         p += 2;
     if (mm_map_get(b->domains, p))
         return;
+    uint64_t h = SFX_SEED, th = SFX_SEED;
+    bool last = true;
+    for (size_t i = strlen(p); i-- > 0;) {
+        h = SFX_STEP(h, p[i]);
+        if (last && (i == 0 || p[i - 1] == '.')) {
+            th = h;              /* the last label's hash */
+            last = false;
+        }
+    }
+    b->tbits[DBIT(th) >> 6] |= 1ull << (DBIT(th) & 63);
+    b->dbits[DBIT(h) >> 6] |= 1ull << (DBIT(h) & 63);
     mm_map_put(b->domains, p, (void *)(uintptr_t)(reason(b, why) + 1));
     b->count++;
 }
@@ -247,28 +269,50 @@ const char *mm_net_blocklist_match_ip(const mm_net_blocklist *b, const mm_ipaddr
     return NULL;
 }
 
+static inline char fold(unsigned char c)
+{
+    return (char)(c >= 'A' && c <= 'Z' ? c + 32 : c < 0x80 ? c : tolower(c)); /* ASCII without a locale call */
+}
+
 const char *mm_net_blocklist_match_domain(const mm_net_blocklist *b, const char *name)
 {
     if (!b || !name || !mm_map_count(b->domains))
         return NULL;
-    char low[256];
     size_t n = strlen(name);
     while (n && name[n - 1] == '.')
         n--;
-    if (n >= sizeof low)
+    if (n >= 256)
         return NULL;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)name[i]; /* ASCII without a locale call */
-        low[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c < 0x80 ? c : tolower(c));
+    /* the suffixes (the name, then after each dot) whose hash bit is set,
+     * found from the end on the lowercased bytes; then looked up longest
+     * first (most names have none and are never copied) */
+    size_t cand[256], nc = 0;    /* n < 256 */
+    uint64_t h = SFX_SEED;
+    size_t i = n;
+    while (i-- > 0) {            /* the last label first: most names stop here */
+        h = SFX_STEP(h, fold((unsigned char)name[i]));
+        if (i == 0 || name[i - 1] == '.')
+            break;
     }
+    if (!n || !(b->tbits[DBIT(h) >> 6] >> (DBIT(h) & 63) & 1))
+        return NULL;
+    if (b->dbits[DBIT(h) >> 6] >> (DBIT(h) & 63) & 1)
+        cand[nc++] = i;
+    while (i-- > 0) {
+        h = SFX_STEP(h, fold((unsigned char)name[i]));
+        if ((i == 0 || name[i - 1] == '.') && (b->dbits[DBIT(h) >> 6] >> (DBIT(h) & 63) & 1))
+            cand[nc++] = i;
+    }
+    if (!nc)
+        return NULL;
+    char low[256];
+    for (size_t k = 0; k < n; k++)
+        low[k] = fold((unsigned char)name[k]);
     low[n] = 0;
-    for (const char *p = low; p && *p;) {
-        uintptr_t v = (uintptr_t)mm_map_get(b->domains, p);
+    while (nc) {
+        uintptr_t v = (uintptr_t)mm_map_get(b->domains, low + cand[--nc]);
         if (v)
             return b->why[v - 1];
-        p = strchr(p, '.');
-        if (p)
-            p++;
     }
     return NULL;
 }

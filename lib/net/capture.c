@@ -1,13 +1,21 @@
 /*
  * capture.c - packet sources: files and live interfaces.
  *
- *  - Classic pcap files (microsecond or nanosecond, either byte order) are
- *    read in 512 KiB chunks and their records handed on in place: every
- *    record is checked against what was read and a 256 KiB cap first
- *    (libpcap's offline reader makes two fread calls and a copy per record;
- *    at millions of packets a second that is most of the reading cost, and
- *    mapping the file instead costs a page fault every few pages).  pcapng,
- *    stdin and anything else go through libpcap.
+ *  - Classic pcap 2.4 files (microsecond or nanosecond, either byte order)
+ *    are mapped (MADV_SEQUENTIAL) and their records handed on in place, as
+ *    libpcap returns them (cut to the snapshot length): every
+ *    record header is checked against the end of the mapping and a 256 KiB
+ *    cap before its data is touched, and an error names the record's
+ *    offset.  libpcap's offline reader makes two fread calls and a copy per
+ *    record, and reading in chunks made the kernel copy every byte once more
+ *    (`_copy_to_iter`); mapped, the records are read where the page cache
+ *    holds them (a 594 MB file alone: 0.11 s of system time read in chunks,
+ *    0.07-0.08 s mapped), with the lines ahead prefetched (the hardware
+ *    prefetcher stops at page boundaries), and the pages behind the cursor
+ *    are dropped from the mapping every 32 MiB so that the resident size
+ *    stays small.  A file that another process truncates
+ *    while it is mapped would fault (SIGBUS): captures being written are
+ *    read through libpcap (stdin, `-`), as are pcapng and anything else.
  *  - Live capture uses an AF_PACKET TPACKET_V3 ring by default: the kernel
  *    fills blocks of packets in shared memory and user space walks a whole
  *    block per wake-up (fewer system calls and copies than one recv per
@@ -48,12 +56,11 @@ struct mm_net_capture {
     cap_kind kind;
     char *label;
     int linktype;
-    /* classic pcap, read in chunks */
+    /* classic pcap, mapped */
     int ffd;
-    uint8_t *buf;
-    size_t blen, bpos;
-    uint64_t boff;               /* file offset of buf[0] */
-    bool eof, swap, nano;
+    uint8_t *map;                /* the whole file */
+    size_t mlen, bpos, dropped_to, pf_to, pop_to, due;
+    bool swap, nano;
     uint32_t snap;
     /* libpcap */
     pcap_t *p;
@@ -110,7 +117,12 @@ static void ns_leave(int back)
 
 /* ---- files ------------------------------------------------------------------------- */
 
-#define CHUNK (512u << 10)   /* fits the L2 cache: records are parsed while hot */
+#define WINDOW (32u << 20)      /* pages behind the cursor are dropped in steps of this */
+#define PF_AHEAD 4096u          /* lines prefetched this far ahead */
+#define POP_STEP (4u << 20)     /* page tables filled this far ahead */
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22   /* Linux 5.14; older kernels say EINVAL and fault as before */
+#endif
 
 static int open_mmap(mm_net_capture *c, const char *path, bool *handled)
 {
@@ -122,7 +134,9 @@ static int open_mmap(mm_net_capture *c, const char *path, bool *handled)
         return mm_error_set(errno == ENOENT ? MM_ENOTFOUND : MM_EIO, "%s: %m", path);
     struct stat st;
     uint8_t hdr[24];
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode) || pread(fd, hdr, 24, 0) != 24) {
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < 24 ||
+        (off_t)(size_t)st.st_size != st.st_size ||   /* larger than memory can map */
+        pread(fd, hdr, 24, 0) != 24) {
         close(fd);
         return 0;
     }
@@ -137,83 +151,118 @@ static int open_mmap(mm_net_capture *c, const char *path, bool *handled)
         close(fd);
         return 0;                /* pcapng or not a capture: libpcap says which */
     }
-    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    if (lseek(fd, 24, SEEK_SET) != 24) {
-        close(fd);
-        return 0;
+    uint16_t ver[2];
+    memcpy(ver, hdr + 4, 4);
+    if (c->swap) {
+        ver[0] = __builtin_bswap16(ver[0]);
+        ver[1] = __builtin_bswap16(ver[1]);
     }
+    if (ver[0] != 2 || ver[1] != 4) {
+        close(fd);
+        c->swap = c->nano = false;
+        return 0;                /* libpcap: 2.3 and older may swap the two lengths */
+    }
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m == MAP_FAILED) {
+        close(fd);
+        c->swap = c->nano = false;
+        return 0;                /* libpcap reads it */
+    }
+    madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
     c->ffd = fd;
-    c->buf = mm_xmalloc(CHUNK);
-    c->boff = 24;
+    c->map = m;
+    c->mlen = (size_t)st.st_size;
+    c->bpos = 24;
     c->snap = rd32(c, hdr + 16);
+    if (c->snap == 0 || c->snap > MAX_SNAP)
+        c->snap = MAX_SNAP;      /* as libpcap takes a header's 0 or too big */
     c->linktype = (int)(rd32(c, hdr + 20) & 0x0fffffff);
     c->kind = K_MMAP;
     *handled = true;
     return 0;
 }
 
-/* Keeps the unread bytes and reads more behind them. */
-static int refill(mm_net_capture *c)
+static void close_mmap(mm_net_capture *c)
 {
-    size_t keep = c->blen - c->bpos;
-    memmove(c->buf, c->buf + c->bpos, keep);
-    c->boff += c->bpos;
-    c->bpos = 0;
-    c->blen = keep;
-    while (c->blen < CHUNK) {
-        ssize_t r = read(c->ffd, c->buf + c->blen, CHUNK - c->blen);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            return mm_error_set(MM_EIO, "%s: %m", c->label);
-        if (r == 0) {
-            c->eof = true;
-            break;
-        }
-        c->blen += (size_t)r;
+    if (c->map)
+        munmap(c->map, c->mlen);
+    c->map = NULL;
+    if (c->ffd >= 0)
+        close(c->ffd);
+    c->ffd = -1;
+}
+
+/* The mapping's housekeeping at pos, and the next offset that needs it. */
+static void window(mm_net_capture *c, size_t pos)
+{
+    if (pos + POP_STEP > c->pop_to && c->pop_to < c->mlen) {
+        /* the page tables of the next step filled in one call (a fault per
+         * 16 pages otherwise) */
+        size_t l = c->mlen - c->pop_to < POP_STEP ? c->mlen - c->pop_to : POP_STEP;
+        madvise(c->map + c->pop_to, l, MADV_POPULATE_READ);
+        c->pop_to += l;
     }
-    return 0;
+    if (pos - c->dropped_to >= 2 * (size_t)WINDOW) {
+        /* done with a window: its pages leave the mapping (the page cache
+         * keeps them) */
+        madvise(c->map + c->dropped_to, WINDOW, MADV_DONTNEED);
+        c->dropped_to += WINDOW;
+    }
+    size_t a = c->pop_to < c->mlen ? c->pop_to - POP_STEP + 1 : SIZE_MAX;
+    size_t b = c->dropped_to + 2 * (size_t)WINDOW;
+    c->due = a < b ? a : b;
 }
 
 static int next_mmap(mm_net_capture *c, int max, mm_net_pkt_fn fn, void *ud)
 {
     int n = 0;
+    size_t pf = c->pf_to;
+    const uint8_t *base = c->map;
+    size_t pos = c->bpos, len = c->mlen;
+    const uint32_t fmax = c->nano ? 1000000000u : 1000000u;
     while (max <= 0 || n < max) {
-        size_t avail = c->blen - c->bpos;
+        size_t avail = len - pos;
         if (avail < 16) {
-            if (!c->eof) {
-                int rc = refill(c);
-                if (rc)
-                    return rc;
-                continue;
-            }
+            c->bpos = pos;
+            c->pf_to = pf;
             if (!avail)
                 return n ? n : MM_ENOTFOUND;
-            return mm_error_set(MM_EFORMAT, "%s: offset %llu: truncated record header",
-                                c->label, (unsigned long long)(c->boff + c->bpos));
+            return mm_error_set(MM_EFORMAT, "%s: offset %zu: truncated record header", c->label, pos);
         }
-        const uint8_t *r = c->buf + c->bpos;
+        const uint8_t *r = base + pos;
+        /* the hardware prefetcher stops at page boundaries: lines a few
+         * KiB ahead are asked for here, each once */
+        for (size_t lim = pos + PF_AHEAD < len ? pos + PF_AHEAD : len; pf < lim; pf += 64)
+            __builtin_prefetch(base + pf);
         uint32_t sec = rd32(c, r), frac = rd32(c, r + 4), incl = rd32(c, r + 8),
                  orig = rd32(c, r + 12);
-        if (incl > MAX_SNAP || (frac >= (c->nano ? 1000000000u : 1000000u)))
-            return mm_error_set(MM_EFORMAT, "%s: offset %llu: bad record (length %u, fraction %u)",
-                                c->label, (unsigned long long)(c->boff + c->bpos), incl, frac);
-        if (avail - 16 < incl) {
-            if (!c->eof) {
-                int rc = refill(c);
-                if (rc)
-                    return rc;
-                continue;
-            }
-            return mm_error_set(MM_EFORMAT, "%s: offset %llu: record of %u bytes runs past the end of the file",
-                                c->label, (unsigned long long)(c->boff + c->bpos), incl);
+        if (incl > MAX_SNAP || frac >= fmax) {
+            c->bpos = pos;
+            c->pf_to = pf;
+            return mm_error_set(MM_EFORMAT, "%s: offset %zu: bad record (length %u, fraction %u)",
+                                c->label, pos, incl, frac);
         }
-        int64_t ts = (int64_t)sec * 1000000000ll + (c->nano ? frac : (int64_t)frac * 1000);
-        fn(ud, c->linktype, ts, r + 16, incl, orig < incl ? incl : orig);
-        c->bpos += 16 + (size_t)incl;
+        if (avail - 16 < incl) {
+            c->bpos = pos;
+            c->pf_to = pf;
+            return mm_error_set(MM_EFORMAT, "%s: offset %zu: record of %u bytes runs past the end of the file",
+                                c->label, pos, incl);
+        }
+        /* the seconds are signed 32 bits to libpcap: one before 1970 (or
+         * past 2038) is an unknown time, 0, as on the libpcap path */
+        int64_t ts = (int32_t)sec < 0 ? 0
+                   : (int64_t)sec * 1000000000ll + (c->nano ? frac : (int64_t)frac * 1000);
+        /* a record longer than the file's snapshot length is cut to it, as
+         * libpcap does (the rest is skipped) */
+        fn(ud, c->linktype, ts, r + 16, incl < c->snap ? incl : c->snap, orig < incl ? incl : orig);
+        pos += 16 + (size_t)incl;
         c->st.received++;
         n++;
+        if (pos >= c->due)
+            window(c, pos);
     }
+    c->bpos = pos;
+    c->pf_to = pf;
     return n;
 }
 
@@ -430,12 +479,8 @@ int mm_net_capture_open(mm_net_capture **out, const mm_net_capture_opts *o)
         bool handled;
         rc = open_mmap(c, o->file, &handled);
         if (!rc && (!handled || o->engine == MM_NET_ENGINE_PCAP || (o->filter && *o->filter))) {
-            if (handled) {
-                close(c->ffd);
-                c->ffd = -1;
-                free(c->buf);
-                c->buf = NULL;
-            }
+            if (handled)
+                close_mmap(c);
             rc = open_pcap_file(c, o->file);
             if (!rc)
                 rc = set_pcap_filter(c, o->filter);
@@ -467,9 +512,7 @@ void mm_net_capture_free(mm_net_capture *c)
 {
     if (!c)
         return;
-    if (c->ffd >= 0)
-        close(c->ffd);
-    free(c->buf);
+    close_mmap(c);
     if (c->p)
         pcap_close(c->p);
     if (c->ring)

@@ -226,7 +226,7 @@ static const char *listed_resolved(const mm_net *n, uint64_t zone, const mm_ipad
         return NULL;
     nt_addrkey k;
     nt_addrkey_make(&k, zone, a);
-    uint32_t *v = nt_tab_get(&n->listed, &k, nt_hash(&k, sizeof k));
+    uint32_t *v = NT_TAB_GET(&n->listed, &k, nt_hash(&k, sizeof k));
     return v ? n->listed_why[*v] : NULL;
 }
 
@@ -377,7 +377,7 @@ void nt_on_dns(mm_net *n, nt_flow *f, const nt_dns_rr *rr, bool response,
     nt_addrkey k;
     nt_addrkey_make(&k, zone, &rr->addr);
     uint32_t h = nt_hash(&k, sizeof k);
-    if (nt_tab_get(&n->listed, &k, h))
+    if (NT_TAB_GET(&n->listed, &k, h))
         return;
     if (n->nlisted % 64 == 0)
         n->listed_why = mm_xrealloc(n->listed_why, (n->nlisted + 64) * sizeof *n->listed_why);
@@ -438,7 +438,7 @@ void nt_on_listen(mm_net *n, nt_flow *f)
     k.lport = f->cli_lo ? f->key.port_hi : f->key.port_lo;
     memcpy(k.l, f->cli_lo ? f->key.ip_hi : f->key.ip_lo, f->key.family == AF_INET ? 4 : 16);
     uint32_t h = nt_hash(&k, sizeof k);
-    if (nt_tab_get(&n->listen_seen, &k, h) || n->listen_seen.count >= (1u << 20))
+    if (NT_TAB_GET(&n->listen_seen, &k, h) || n->listen_seen.count >= (1u << 20))
         return;
     nt_tab_put(&n->listen_seen, &k, h, 1);
     mm_net_flow v;

@@ -147,7 +147,7 @@ void mm_net_addr_owner(mm_net *n, uint64_t zone, const mm_ipaddr *addr,
     nt_addrkey k;
     nt_addrkey_make(&k, zone, addr);
     uint32_t h = nt_hash(&k, sizeof k);
-    uint32_t *v = nt_tab_get(&n->owners, &k, h);
+    uint32_t *v = NT_TAB_GET(&n->owners, &k, h);
     if (v) {
         mm_container_unref(n->owner_ct[*v]);
         n->owner_ct[*v] = mm_container_ref((mm_container *)c);
@@ -200,7 +200,7 @@ void mm_net_note_socket(mm_net *n, uint64_t zone, uint8_t proto,
     nt_sockkey k;
     sockkey(&k, zone, proto, laddr, lport, raddr, rport);
     uint32_t h = nt_hash(&k, sizeof k);
-    uint32_t *v = nt_tab_get(&n->socks, &k, h);
+    uint32_t *v = NT_TAB_GET(&n->socks, &k, h);
     uint32_t idx;
     if (v)
         idx = *v;
@@ -233,7 +233,7 @@ const mm_container *nt_owner(const mm_net *n, uint64_t zone, const mm_ipaddr *a)
     nt_addrkey k;
     for (int pass = 0; pass < 2; pass++) {
         nt_addrkey_make(&k, pass ? 0 : zone, a);
-        uint32_t *v = nt_tab_get(&n->owners, &k, nt_hash(&k, sizeof k));
+        uint32_t *v = NT_TAB_GET(&n->owners, &k, nt_hash(&k, sizeof k));
         if (v)
             return n->owner_ct[*v];
         if (!zone)
@@ -257,12 +257,12 @@ static const struct nt_sock *sock_find(const mm_net *n, uint64_t zone, uint8_t p
     for (int z = 0; z < 2; z++) {
         uint64_t zz = z ? 0 : zone;
         sockkey(&k, zz, proto, l, lport, r, rport);
-        uint32_t *v = nt_tab_get(&n->socks, &k, nt_hash(&k, sizeof k));
+        uint32_t *v = NT_TAB_GET(&n->socks, &k, nt_hash(&k, sizeof k));
         if (v)
             return &n->sockv[*v];
         for (int i = 0; i < nls; i++) {   /* listening / unconnected */
             sockkey(&k, zz, proto, ls[i], lport, NULL, 0);
-            v = nt_tab_get(&n->socks, &k, nt_hash(&k, sizeof k));
+            v = NT_TAB_GET(&n->socks, &k, nt_hash(&k, sizeof k));
             if (v)
                 return &n->sockv[*v];
         }
@@ -430,7 +430,7 @@ static bool listening(const mm_net *n, uint64_t zone, uint8_t proto,
 {
     nt_sockkey k;
     sockkey(&k, zone, proto, a, port, NULL, 0);
-    return nt_tab_get(&n->listen_seen, &k, nt_hash(&k, sizeof k)) != NULL;
+    return NT_TAB_GET(&n->listen_seen, &k, nt_hash(&k, sizeof k)) != NULL;
 }
 
 static int probe_kind(uint8_t fl, uint32_t paylen)
@@ -618,7 +618,7 @@ static void icmp_error(mm_net *n, const nt_pkt *p, uint32_t zidx, int64_t ts)
     bool lo;
     nt_fkey k;
     mkkey(&k, &p->in_src, p->in_sport, &p->in_dst, p->in_dport, p->in_proto, p->vlan, zidx, &lo);
-    uint32_t *v = nt_tab_get(&n->ftab, &k, nt_hash(&k, sizeof k));
+    uint32_t *v = NT_TAB_GET(&n->ftab, &k, nt_hash(&k, sizeof k));
     if (!v)
         return;
     nt_flow *f = &n->flows[*v];
@@ -681,7 +681,9 @@ void mm_net_feed(mm_net *n, uint32_t source, int linktype, int64_t ts,
     n->st.bytes += wirelen;
     if (ts > n->now) {
         n->now = ts;
-        if (n->npend || ts - n->last_sweep >= (int64_t)n->o.closed_s * NS)
+        int64_t to = (int64_t)(n->o.scan.probe_timeout_s ? n->o.scan.probe_timeout_s : 3) * NS;
+        if ((n->npend && ts - n->pend[n->pend_head].t >= to) ||   /* a probe or the sweep is due */
+            ts - n->last_sweep >= (int64_t)n->o.closed_s * NS)
             timers(n, ts);
     }
     if (source >= n->nsrc)
@@ -706,7 +708,7 @@ void mm_net_feed(mm_net *n, uint32_t source, int linktype, int64_t ts,
     nt_fkey k;
     mkkey(&k, &p.src, p.sport, &p.dst, p.dport, p.proto, p.vlan, s->zidx, &src_lo);
     uint32_t h = nt_hash(&k, sizeof k);
-    uint32_t *v = nt_tab_get(&n->ftab, &k, h);
+    uint32_t *v = NT_TAB_GET(&n->ftab, &k, h);
     nt_flow *f;
     bool created = false;
     if (v)

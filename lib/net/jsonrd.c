@@ -146,6 +146,10 @@ static size_t put_utf8(char *d, unsigned cp)
 
 /* at the opening quote; unescapes in place and NUL-terminates (the closing
    quote or an escape's spare bytes leave room) */
+/* 1 for the bytes a string holds as they are: printable ASCII but the quote
+ * and the backslash (a table: one load and test per byte) */
+static const uint8_t plain[256] = {[0x20 ... 0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7f] = 1};
+
 static int string(jp *p, uint32_t *off, uint32_t *slen)
 {
     size_t start = ++p->pos;
@@ -153,7 +157,7 @@ static int string(jp *p, uint32_t *off, uint32_t *slen)
     while (1) {
         /* plain ASCII, moved only once an escape has shrunk the string */
         const unsigned char *q = (const unsigned char *)p->s + p->pos, *z = q;
-        while (*z >= 0x20 && *z < 0x80 && *z != '"' && *z != '\\')
+        while (plain[*z])
             z++; /* stops at the NUL after the text at the latest */
         if (z != q) {
             size_t n = (size_t)(z - q);

@@ -53,6 +53,8 @@ typedef struct nt_tab {
 } nt_tab;
 
 void nt_tab_init(nt_tab *t, size_t ksz);
+/* Zeroed memory for a big table (2 MiB pages asked for from 4 MiB); free() */
+void *nt_big_zalloc(size_t bytes);
 void nt_tab_free(nt_tab *t);
 static inline uint32_t nt_hash(const void *k, size_t n)
 {
@@ -85,6 +87,40 @@ static inline uint32_t nt_hash(const void *k, size_t n)
 
 /* The value's slot, or NULL. */
 uint32_t *nt_tab_get(const nt_tab *t, const void *key, uint32_t h);
+/* nt_tab_get inline for a key of a constant size ksz (== t->ksz, a multiple
+ * of 8): the hash and key compare unroll, for the lookups on every packet's
+ * path. */
+static inline __attribute__((always_inline)) uint32_t *
+nt_tab_get_k(const nt_tab *t, const void *key, uint32_t h, size_t ksz)
+{
+    if (ksz != t->ksz)
+        return nt_tab_get(t, key, h);    /* not the table's key type: the general path */
+    if (!t->cap)
+        return NULL;
+    size_t m = t->cap - 1, ssz = 8 + ksz;
+    for (size_t j = h & m;; j = (j + 1) & m) {
+        uint8_t *sl = t->slots + j * ssz;
+        uint32_t s;
+        memcpy(&s, sl, 4);
+        if (!s)
+            return NULL;
+        if (s == h) {
+            uint64_t d = 0;
+            for (size_t i = 0; i < ksz; i += 8) {
+                uint64_t x, y;
+                memcpy(&x, sl + 8 + i, 8);
+                memcpy(&y, (const uint8_t *)key + i, 8);
+                d |= x ^ y;
+            }
+            if (!d)
+                return (uint32_t *)(void *)(sl + 4);
+        }
+    }
+}
+#define NT_TAB_GET(t, kp, h) \
+    ((void)sizeof(char[sizeof *(kp) % 8 == 0 ? 1 : -1]), /* keys of 8-byte words */ \
+     nt_tab_get_k((t), (kp), (h), sizeof *(kp)))
+
 /* Inserts (the key must be absent); returns the value slot. */
 uint32_t *nt_tab_put(nt_tab *t, const void *key, uint32_t h, uint32_t val);
 bool nt_tab_del(nt_tab *t, const void *key, uint32_t h);

@@ -11,6 +11,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "net/net_int.h"
 
@@ -43,12 +44,31 @@ void nt_tab_clear(nt_tab *t)
     t->count = 0;
 }
 
+/* Tables of millions of slots are probed at random: 2 MiB pages (where the
+ * kernel has transparent huge pages for madvise) take the TLB misses and
+ * most page faults away. */
+#define HUGE_MIN (4u << 20)
+#define HUGE_ALIGN (2u << 20)
+
+void *nt_big_zalloc(size_t bytes)
+{
+    if (bytes < HUGE_MIN)
+        return mm_xcalloc(1, bytes);
+    size_t sz = (bytes + HUGE_ALIGN - 1) & ~(size_t)(HUGE_ALIGN - 1);
+    void *p = aligned_alloc(HUGE_ALIGN, sz);
+    if (!p)
+        return mm_xcalloc(1, bytes);
+    madvise(p, sz, MADV_HUGEPAGE);
+    memset(p, 0, bytes);
+    return p;
+}
+
 static void grow(nt_tab *t)
 {
     size_t ncap = t->cap ? t->cap * 2 : 64;
     uint8_t *old = t->slots;
     size_t ocap = t->cap;
-    t->slots = mm_xcalloc(ncap, t->ssz);
+    t->slots = nt_big_zalloc(ncap * t->ssz);
     t->cap = ncap;
     for (size_t i = 0; i < ocap; i++) {
         uint8_t *o = old + i * t->ssz;
@@ -199,7 +219,7 @@ void nt_names_set(nt_names *n, uint64_t zone, const mm_ipaddr *a, const char *na
     mkkey(&k, zone, a);
     uint32_t h = nt_hash(&k, sizeof k);
     name_gen *g = &n->g[0];
-    uint32_t *v = nt_tab_get(&g->t, &k, h);
+    uint32_t *v = NT_TAB_GET(&g->t, &k, h);
     if (v) {
         if (strcmp(g->names[*v], name)) {
             free(g->names[*v]);
@@ -227,7 +247,7 @@ const char *nt_names_get(const nt_names *n, uint64_t zone, const mm_ipaddr *a)
     mkkey(&k, zone, a);
     uint32_t h = nt_hash(&k, sizeof k);
     for (int i = 0; i < 2; i++) {
-        uint32_t *v = nt_tab_get(&n->g[i].t, &k, h);
+        uint32_t *v = NT_TAB_GET(&n->g[i].t, &k, h);
         if (v)
             return n->g[i].names[*v];
     }

@@ -36,7 +36,7 @@ typedef struct tedge {
     uint32_t cli, srv;           /* node indices */
     uint8_t proto;
     uint16_t port;
-    char **names;
+    const char **names;          /* interned (mm_net_topo.strs), not owned */
     size_t nnames;
     uint64_t flows, pkts, bytes;
     int64_t first, last;         /* ns since the epoch */
@@ -55,6 +55,8 @@ struct mm_net_topo {
                                     nodes without building id strings */
     bool aliases;                /* index edges by server names (a loaded
                                     baseline; the observed graph never asks) */
+    mm_map *strs;                /* edge name -> its one copy: tens of thousands
+                                    of edges share a few names */
 };
 
 typedef struct edge_key_t {
@@ -68,6 +70,7 @@ int mm_net_topo_new(mm_net_topo **out)
     mm_net_topo *t = mm_xcalloc(1, sizeof *t);
     t->node_ix = mm_map_new();
     t->name_ids = mm_map_new();
+    t->strs = mm_map_new();
     nt_tab_init(&t->alias_tab, sizeof(edge_key_t));
     nt_tab_init(&t->edge_tab, sizeof(edge_key_t));
     nt_tab_init(&t->addr_node, sizeof(nt_addrkey));
@@ -89,7 +92,8 @@ void mm_net_topo_free(mm_net_topo *t)
         mm_strv_free(x->listen, x->nlisten);
     }
     for (size_t i = 0; i < t->nedges; i++)
-        mm_strv_free(t->edges[i].names, t->edges[i].nnames);
+        free(t->edges[i].names);
+    mm_map_free(t->strs, free);
     free(t->nodes);
     free(t->edges);
     mm_map_free(t->node_ix, NULL);
@@ -228,9 +232,21 @@ static void edge_name(mm_net_topo *t, tedge *e, const char *name)
 {
     if (!name || !*name || e->nnames >= MAX_LIST)
         return;
-    size_t before = e->nnames;
-    list_add(&e->names, &e->nnames, name, MAX_LIST);
-    if (e->nnames != before && t->aliases)
+    /* list_add's rules; the names are interned, so equal names are one
+     * pointer */
+    const char *in = mm_map_get(t->strs, name);
+    if (!in) {
+        char *c = mm_xstrdup(name);
+        mm_map_put(t->strs, name, c);
+        in = c;
+    }
+    for (size_t i = 0; i < e->nnames; i++)
+        if (e->names[i] == in)
+            return;
+    if (e->nnames % 4 == 0)
+        e->names = mm_xrealloc(e->names, (e->nnames + 4) * sizeof *e->names);
+    e->names[e->nnames++] = in;
+    if (t->aliases)
         alias_add(t, e, name);
 }
 
@@ -238,7 +254,7 @@ long nt_topo_node_for(const mm_net_topo *t, uint64_t zone, const mm_ipaddr *a)
 {
     nt_addrkey k;
     nt_addrkey_make(&k, zone, a);
-    uint32_t *v = nt_tab_get(&t->addr_node, &k, nt_hash(&k, sizeof k));
+    uint32_t *v = NT_TAB_GET(&t->addr_node, &k, nt_hash(&k, sizeof k));
     return v ? (long)*v : -1;
 }
 
@@ -253,7 +269,7 @@ long nt_topo_node_add(mm_net_topo *t, uint64_t zone, const nt_node_info *ni)
         nt_addrkey k;
         nt_addrkey_make(&k, zone, ni->addr);
         uint32_t h = nt_hash(&k, sizeof k);
-        if (!nt_tab_get(&t->addr_node, &k, h))
+        if (!NT_TAB_GET(&t->addr_node, &k, h))
             nt_tab_put(&t->addr_node, &k, h, (uint32_t)ix);
     }
     return ix;
@@ -348,7 +364,7 @@ bool mm_net_topo_has_listen(const mm_net_topo *t, const char *node, uint8_t prot
 
 /* ---- JSON --------------------------------------------------------------------------- */
 
-static json_t *jlist(char **v, size_t n)
+static json_t *jlist(const char *const *v, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
@@ -413,10 +429,10 @@ char *mm_net_topo_json(const mm_net_topo *t)
             jset_str(p, "name", x->pod);
             json_object_set_new(o, "pod", p);
         }
-        json_object_set_new(o, "addresses", jlist(x->addrs, x->naddrs));
-        json_object_set_new(o, "names", jlist(names[i], nn[i]));
-        json_object_set_new(o, "processes", jlist(x->procs, x->nprocs));
-        json_object_set_new(o, "listen", jlist(x->listen, x->nlisten));
+        json_object_set_new(o, "addresses", jlist((const char *const *)x->addrs, x->naddrs));
+        json_object_set_new(o, "names", jlist((const char *const *)names[i], nn[i]));
+        json_object_set_new(o, "processes", jlist((const char *const *)x->procs, x->nprocs));
+        json_object_set_new(o, "listen", jlist((const char *const *)x->listen, x->nlisten));
         json_array_append_new(nodes, o);
     }
     json_object_set_new(root, "nodes", nodes);
@@ -552,6 +568,34 @@ static int str_list(const char *name, const nt_json *j, long o, const char *k, c
     return 0;
 }
 
+/* str_list without copies: the strings stay in the parsed text (an edge's
+ * names are added to it from here, not from a list made and freed per edge) */
+static int str_refs(const char *name, const nt_json *j, long o, const char *k, const char **v,
+                    size_t *n, size_t max, size_t idx, const char *what)
+{
+    *n = 0;
+    long a = nt_json_get(j, o, k);
+    if (a < 0)
+        return 0;
+    if (j->tok[a].type != NT_J_ARR)
+        return mm_error_set(MM_EFORMAT, "%s: %s[%zu].%s: not an array", name, what, idx, k);
+    uint32_t x = (uint32_t)a + 1;
+    for (size_t i = 0; i < j->tok[a].n; i++, x = j->tok[x].next) {
+        if (j->tok[x].type != NT_J_STR || j->tok[x].len > MAX_STR)
+            return mm_error_set(MM_EFORMAT, "%s: %s[%zu].%s[%zu]: not a string", name, what,
+                                idx, k, i);
+        const char *s = j->text + j->tok[x].off;   /* list_add's rules */
+        if (!*s || *n >= max || (*n && !strcmp(v[*n - 1], s)))
+            continue;
+        size_t d = 0;
+        while (d < *n && strcmp(v[d], s))
+            d++;
+        if (d == *n)
+            v[(*n)++] = s;
+    }
+    return 0;
+}
+
 int mm_net_topo_load_string(mm_net_topo **out, const char *name, const char *data, size_t len)
 {
     *out = NULL;
@@ -611,7 +655,7 @@ int mm_net_topo_load_string(mm_net_topo **out, const char *name, const char *dat
                 continue;
             nt_addrkey_make(&key, 0, &a);
             uint32_t h = nt_hash(&key, sizeof key);
-            if (!nt_tab_get(&t->addr_node, &key, h))
+            if (!NT_TAB_GET(&t->addr_node, &key, h))
                 nt_tab_put(&t->addr_node, &key, h, (uint32_t)(x - t->nodes));
         }
         mm_error_clear();
@@ -643,15 +687,12 @@ int mm_net_topo_load_string(mm_net_topo **out, const char *name, const char *dat
             rc = mm_error_set(MM_ELIMIT, "%s: edges[%zu]: more than %u nodes", name, i, MAX_ITEMS);
             goto out;
         }
-        char **nm = NULL;
+        const char *nm[MAX_LIST];
         size_t nn = 0;
-        if ((rc = str_list(name, &j, o, "names", &nm, &nn, MAX_LIST, i, "edges"))) {
-            mm_strv_free(nm, nn);
+        if ((rc = str_refs(name, &j, o, "names", nm, &nn, MAX_LIST, i, "edges")))
             goto out;
-        }
         for (size_t k = 0; k < nn; k++)
             edge_name(t, e, nm[k]);
-        mm_strv_free(nm, nn);
         long fl = nt_json_get(&j, o, "flows");
         if (fl >= 0 && tk[fl].type == NT_J_INT && tk[fl].i > 0)
             e->flows += (uint64_t)tk[fl].i;

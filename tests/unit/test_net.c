@@ -496,6 +496,22 @@ MM_TEST(blocklist_formats)
     CHECK(mm_net_blocklist_match_domain(b, "a.tracker.example"));
     CHECK(mm_net_blocklist_match_domain(b, "stix.example"));
     CHECK(mm_net_blocklist_match_domain(b, "dl.example"));
+    /* the suffix and last-label filters: names at and below a listed one
+     * match, its parents, look-alikes and other last labels not */
+    mm_net_blocklist *b2;
+    mm_net_blocklist_new(&b2);
+    const char *l2 = "corp.intranet\nsub.x.Test\n";
+    CHECK_OK(mm_net_blocklist_add_string(b2, "l2.txt", l2, strlen(l2)));
+    CHECK(mm_net_blocklist_match_domain(b2, "corp.intranet"));
+    CHECK(mm_net_blocklist_match_domain(b2, "a.b.CORP.intranet."));
+    CHECK(mm_net_blocklist_match_domain(b2, "A.SUB.X.TEST"));
+    CHECK(!mm_net_blocklist_match_domain(b2, "intranet"));
+    CHECK(!mm_net_blocklist_match_domain(b2, "xcorp.intranet"));
+    CHECK(!mm_net_blocklist_match_domain(b2, "corp.intranet.example"));
+    CHECK(!mm_net_blocklist_match_domain(b2, "x.test"));
+    CHECK(!mm_net_blocklist_match_domain(b2, ""));
+    CHECK(!mm_net_blocklist_match_domain(b2, "..."));
+    mm_net_blocklist_free(b2);
     const char *why = mm_net_blocklist_match_ip(b, &(mm_ipaddr){0});
     CHECK(why == NULL);
     mm_net_addr_parse(&a, "192.0.2.9");
