@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "net/net_int.h"
+#include "util/json.h"
 
 #define MAX_DEPTH 2048
 #define SMALL_OBJ 32
@@ -89,35 +90,6 @@ static int hex4(const char *s, unsigned *out)
     }
     *out = v;
     return 0;
-}
-
-/* length of the valid UTF-8 sequence at s (1..4), 0 if invalid */
-static size_t utf8_len(const unsigned char *s, size_t avail)
-{
-    unsigned c = s[0];
-    size_t n;
-    unsigned cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4, cp = c & 0x07;
-    else
-        return 0;
-    if (avail < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
 }
 
 static size_t put_utf8(char *d, unsigned cp)
@@ -201,7 +173,7 @@ static int string(jp *p, uint32_t *off, uint32_t *slen)
             d += put_utf8(d, cp);
             continue;
         }
-        size_t n = utf8_len((const unsigned char *)p->s + p->pos, p->len - p->pos);
+        size_t n = mm_utf8_seq((const unsigned char *)p->s + p->pos, p->len - p->pos);
         if (!n)
             return fail(p, p->pos, "invalid UTF-8");
         memmove(d, p->s + p->pos, n);

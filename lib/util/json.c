@@ -9,32 +9,6 @@
 #include "util/json.h"
 #include "util/util.h"
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if none:
- * the rules jansson applies (no overlongs, surrogates or > U+10FFFF). */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-    unsigned c = p[0];
-    size_t len;
-    unsigned cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1f; }
-    else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0f; }
-    else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07; }
-    else return 0;
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
 json_t *mm_json_str(const char *s)
 {
     if (!s)
@@ -48,7 +22,7 @@ json_t *mm_json_str(const char *s)
     const unsigned char *p = (const unsigned char *)s;
     size_t n = strlen(s);
     while (n) {
-        size_t k = utf8_seq(p, n);
+        size_t k = mm_utf8_seq(p, n);
         if (k) {
             mm_buf_add(&b, p, k);
         } else {
@@ -135,7 +109,7 @@ void mm_json_buf_str(mm_buf *b, const char *s)
             unsigned c = *p;
             size_t k = 1;
             if (c >= 0x80) {
-                k = utf8_seq(p, n);
+                k = mm_utf8_seq(p, n);
                 if (k) {
                     memcpy(o, p, k);
                     o += k;
