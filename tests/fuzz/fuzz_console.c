@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_fleet_common.h"
 #include "mamori/fleet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -30,12 +31,7 @@ static const char *resp_header(const mm_http_resp *r, const char *name)
 
 static void setup(void)
 {
-    mm_fleet_opts o;
-    mm_fleet_opts_init(&o);
-    o.db = ":memory:";
-    o.rate = 1e12;
-    if (mm_fleet_open(&fleet, &o) != 0)
-        abort();
+    fleet = fz_fleet_open();
     char *t, *id;
     if (mm_fleet_token_create(fleet, "fuzz-admin", "admin", NULL, &t, &id) != 0)
         abort();

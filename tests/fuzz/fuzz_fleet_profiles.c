@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "fuzz_fleet_common.h"
 #include "mamori/fleet.h"
 #include "mamori/profile.h"
 
@@ -26,43 +27,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static mm_fleet *fleet;
 static char *admin_auth, *agent_auth;
 
-static char *bearer(const char *role, const char *host)
-{
-    char *t, *id;
-    if (mm_fleet_token_create(fleet, role, role, host, &t, &id) != 0)
-        abort();
-    char *a = malloc(strlen(t) + 8);
-    sprintf(a, "Bearer %s", t);
-    free(t);
-    free(id);
-    return a;
-}
-
 static void setup(void)
 {
-    mm_fleet_opts o;
-    mm_fleet_opts_init(&o);
-    o.db = ":memory:";
-    o.rate = 1e12;
-    if (mm_fleet_open(&fleet, &o) != 0)
-        abort();
-    admin_auth = bearer("admin", NULL);
-    agent_auth = bearer("agent", "h1");
+    fleet = fz_fleet_open();
+    admin_auth = fz_bearer(fleet, "admin", "admin", NULL);
+    agent_auth = fz_bearer(fleet, "agent", "agent", "h1");
 }
 
 static int call(const char *method, const char *path, const char *auth, const char *body,
                 size_t len, mm_http_resp *resp)
 {
-    const char *hs[] = {"Authorization", auth, "Content-Type", "application/json", NULL};
-    const char *q[] = {NULL};
-    mm_http_req rq = {.method = method, .path = path, .body = body, .body_len = len,
-                      .peer = "fuzz", .peer_pid = -1, .peer_uid = (uid_t)-1,
-                      .fake_headers = hs, .fake_query = q};
-    memset(resp, 0, sizeof *resp);
-    mm_fleet_handle(fleet, &rq, resp);
-    if (resp->status >= 500)
-        abort();   /* bad input is the client's error, never the server's */
-    return resp->status;
+    return fz_call(fleet, method, path, auth, body, len, resp);
 }
 
 /* GET path must answer 200 with a JSON object; returns it (caller frees) */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_fleet_common.h"
 #include "mamori/fleet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -21,25 +22,9 @@ static char *admin_auth, *agent_auth;
 
 static void setup(void)
 {
-    mm_fleet_opts o;
-    mm_fleet_opts_init(&o);
-    o.db = ":memory:";
-    o.rate = 1e12;
-    if (mm_fleet_open(&fleet, &o) != 0)
-        abort();
-    char *t, *id;
-    if (mm_fleet_token_create(fleet, "fuzz-admin", "admin", NULL, &t, &id) != 0)
-        abort();
-    admin_auth = malloc(strlen(t) + 8);
-    sprintf(admin_auth, "Bearer %s", t);
-    free(t);
-    free(id);
-    if (mm_fleet_token_create(fleet, "fuzz-agent", "agent", "h1", &t, &id) != 0)
-        abort();
-    agent_auth = malloc(strlen(t) + 8);
-    sprintf(agent_auth, "Bearer %s", t);
-    free(t);
-    free(id);
+    fleet = fz_fleet_open();
+    admin_auth = fz_bearer(fleet, "fuzz-admin", "admin", NULL);
+    agent_auth = fz_bearer(fleet, "fuzz-agent", "agent", "h1");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

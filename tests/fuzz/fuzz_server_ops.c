@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_fleet_common.h"
 #include "mamori/fleet.h"
 #include "mamori/sbom.h"
 
@@ -31,19 +32,8 @@ static void cleanup(void)
 
 static void setup(void)
 {
-    mm_fleet_opts o;
-    mm_fleet_opts_init(&o);
-    o.db = ":memory:";
-    o.rate = 1e12;
-    if (mm_fleet_open(&fleet, &o) != 0)
-        abort();
-    char *t, *id;
-    if (mm_fleet_token_create(fleet, "fuzz-admin", "admin", NULL, &t, &id) != 0)
-        abort();
-    admin_auth = malloc(strlen(t) + 8);
-    sprintf(admin_auth, "Bearer %s", t);
-    free(t);
-    free(id);
+    fleet = fz_fleet_open();
+    admin_auth = fz_bearer(fleet, "fuzz-admin", "admin", NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

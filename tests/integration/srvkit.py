@@ -144,3 +144,39 @@ def wait_until(fn, timeout=30, step=0.1):
             return True
         time.sleep(step)
     return False
+
+
+def main_sqlite_then_postgres(name, prefix, run_suite, pg_db, pg_skip=None, **pg_kwargs):
+    """The main of a server suite that runs once on SQLite and once on
+    PostgreSQL: every case skipped when the mamori binary is missing; the
+    PostgreSQL half skipped (as pg_skip, default NAME-postgres) when no server can start;
+    run_suite(suite, label, state_dir, db=None, **kw) runs one half; the
+    temp root is removed at the end and the suite finished."""
+    import shutil
+    import tempfile
+    import mmrun
+    global MAMORI
+    suite = mmrun.Suite()
+    try:
+        mmrun.mamori_bin()
+    except mmrun.Skip as e:
+        suite.skip_all([name], str(e))
+        suite.finish()
+    MAMORI = mmrun.mamori_bin()
+    root = tempfile.mkdtemp(prefix=prefix)
+    try:
+        run_suite(suite, "sqlite", os.path.join(root, "state"))
+        try:
+            import pgkit
+            pg = pgkit.start(os.path.join(root, "pg"))
+        except (mmrun.Skip, ImportError) as e:
+            suite.skip_all([pg_skip or name + "-postgres"], str(e))
+            return
+        try:
+            run_suite(suite, "postgres", os.path.join(root, "pgstate"), db=pg.url(pg_db),
+                      **pg_kwargs)
+        finally:
+            pg.stop()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+        suite.finish()

@@ -626,30 +626,8 @@ def run_suite(suite, label, state, db=None, browser_too=True):
 
 
 def main():
-    suite = mmrun.Suite()
-    try:
-        mmrun.mamori_bin()
-    except Skip as e:
-        suite.skip_all(["console"], str(e))
-        suite.finish()
-    srvkit.MAMORI = mmrun.mamori_bin()
-    root = tempfile.mkdtemp(prefix="mamori-console-")
-    try:
-        run_suite(suite, "sqlite", os.path.join(root, "state"))
-        try:
-            import pgkit
-            pg = pgkit.start(os.path.join(root, "pg"))
-        except (Skip, ImportError) as e:
-            suite.skip_all(["console-postgres-api"], str(e))
-            return
-        try:
-            run_suite(suite, "postgres", os.path.join(root, "pgstate"),
-                      db=pg.url("mamori_console"), browser_too=False)
-        finally:
-            pg.stop()
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-        suite.finish()
+    srvkit.main_sqlite_then_postgres("console", "mamori-console-", run_suite, "mamori_console",
+                                     pg_skip="console-postgres-api", browser_too=False)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ Each store: SQLite; PostgreSQL too when it is installed.
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -315,13 +314,16 @@ def spool_while_down(c):
                            os.path.join(c.tmp, "down.zst")] + agent_args(c, tok, "node-s", spool),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
+        def waiting():
+            if not os.path.isdir(spool):
+                return []
+            return sorted(f.rsplit(".", 1)[1] for f in os.listdir(spool)
+                          if f.endswith((".prof", ".cap")))
+        # the two files are written one after the other: wait for both
         end = time.time() + 30
-        while time.time() < end and not (os.path.isdir(spool) and
-                                         any(f.endswith(".prof") for f in os.listdir(spool))):
+        while time.time() < end and waiting() != ["cap", "prof"]:
             time.sleep(0.1)
-        waiting = sorted(f.rsplit(".", 1)[1] for f in os.listdir(spool)
-                         if f.endswith((".prof", ".cap")))
-        eq(waiting, ["cap", "prof"], "waiting in the spool")
+        eq(waiting(), ["cap", "prof"], "waiting in the spool")
     finally:
         s.start()
     _, err = ag.communicate(timeout=90)
@@ -401,30 +403,7 @@ def run_suite(suite, label, state, db=None):
 
 
 def main():
-    suite = mmrun.Suite()
-    try:
-        mmrun.mamori_bin()
-    except Skip as e:
-        suite.skip_all(["profiles"], str(e))
-        suite.finish()
-    srvkit.MAMORI = mmrun.mamori_bin()
-    root = tempfile.mkdtemp(prefix="mamori-profiles-")
-    try:
-        run_suite(suite, "sqlite", os.path.join(root, "state"))
-        try:
-            import pgkit
-            pg = pgkit.start(os.path.join(root, "pg"))
-        except (Skip, ImportError) as e:
-            suite.skip_all(["profiles-postgres"], str(e))
-            return
-        try:
-            run_suite(suite, "postgres", os.path.join(root, "pgstate"),
-                      db=pg.url("mamori_profiles"))
-        finally:
-            pg.stop()
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-        suite.finish()
+    srvkit.main_sqlite_then_postgres("profiles", "mamori-profiles-", run_suite, "mamori_profiles")
 
 
 if __name__ == "__main__":
