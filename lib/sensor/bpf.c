@@ -95,8 +95,13 @@ static __thread char libbpf_msg[512];
 static int libbpf_quiet(enum libbpf_print_level lvl, const char *fmt, va_list ap)
 {
     /* keep the last warning for error messages; the library never prints */
-    if (lvl <= LIBBPF_WARN)
+    if (lvl <= LIBBPF_WARN) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        /* the format is libbpf's own */
         vsnprintf(libbpf_msg, sizeof libbpf_msg, fmt, ap);
+#pragma GCC diagnostic pop
+    }
     return 0;
 }
 

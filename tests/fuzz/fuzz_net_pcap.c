@@ -8,7 +8,9 @@
  * some corrupt records libpcap reads on) have the same time, captured
  * length and bytes.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
