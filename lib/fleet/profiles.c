@@ -29,41 +29,11 @@ static void store_error(mm_http_resp *resp)
     mm_http_resp_error(resp, 503, "store: %s", mm_error_last());
 }
 
-/* Rows as objects: numeric columns as numbers, "doc"/"counts" parsed. */
-typedef struct jrows {
-    json_t *items;
-} jrows;
-
-static bool num_col(const char *c)
-{
-    static const char *const nums[] = {"seq", "learned_start", "learned_end", "received",
+/* Rows as objects (fleet_jrow): these columns as numbers, "doc"/"counts" parsed. */
+static const char *const NUM_COLS[] = {"seq", "learned_start", "learned_end", "received",
                                        "enforced_at", "start_ts", "end_ts", "size", "events",
-                                       "alerts", "ts", "stored"};
-    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
-        if (!strcmp(c, nums[i]))
-            return true;
-    return false;
-}
-
-static int jrow(void *ud, int n, const char *const *v, const char *const *names)
-{
-    jrows *r = ud;
-    json_t *o = json_object();
-    for (int i = 0; i < n; i++) {
-        json_t *x;
-        if (!v[i])
-            x = json_null();
-        else if (!strcmp(names[i], "doc") || !strcmp(names[i], "counts"))
-            x = json_loads(v[i], 0, NULL);
-        else if (num_col(names[i]))
-            x = json_integer(strtoll(v[i], NULL, 10));
-        else
-            x = mm_json_str(v[i]);
-        json_object_set_new(o, names[i], x ? x : json_null());
-    }
-    json_array_append_new(r->items, o);
-    return 0;
-}
+                                       "alerts", "ts", "stored", NULL};
+static const char *const JSON_COLS[] = {"doc", "counts", NULL};
 
 static bool agent_for(fleet_ctx *fc, const char *host, mm_http_resp *resp, const char *what)
 {
@@ -117,12 +87,12 @@ void route_profiles_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
                       " $8) ON CONFLICT (host_id, image, learned_start, learned_end) DO UPDATE"
                       " SET received = excluded.received, counts = excluded.counts,"
                       " doc = excluded.doc", 8, p, NULL);
-        jrows r = {ids};
+        fleet_jrows r = {ids, NUM_COLS, JSON_COLS};
         const char *q[] = {u.host_id, u.img[i].image, st, en};
         if (rc == 0)
             rc = fdb_query(f->db, "SELECT id, image FROM runtime_profiles WHERE host_id = $1"
                            " AND image = $2 AND learned_start = $3 AND learned_end = $4",
-                           4, q, jrow, &r);
+                           4, q, fleet_jrow, &r);
     }
     const char *hp[] = {u.host_id, now};
     if (rc == 0)
@@ -174,9 +144,9 @@ void route_profiles_list(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
         mm_buf_printf(&sql, " AND %s = $%d", cols[i], np);
     }
     mm_buf_printf(&sql, " ORDER BY seq DESC LIMIT %d", MAX_LIST);
-    jrows r = {json_array()};
+    fleet_jrows r = {json_array(), NUM_COLS, JSON_COLS};
     fdb_lock(f->db);
-    int rc = fdb_query(f->db, sql.data, np, p, jrow, &r);
+    int rc = fdb_query(f->db, sql.data, np, p, fleet_jrow, &r);
     fdb_unlock(f->db);
     mm_buf_free(&sql);
     if (rc) {
@@ -206,13 +176,13 @@ static bool profile_path(const char *path, char id[FLEET_MAX_ID + 1], const char
 /* The deviation alerts of the host for this image, newest first. */
 static int drift(mm_fleet *f, const char *host, const char *image, json_t *out)
 {
-    jrows r = {json_array()};
+    fleet_jrows r = {json_array(), NUM_COLS, JSON_COLS};
     char lim[16];
     snprintf(lim, sizeof lim, "%d", DRIFT_SCAN);
     const char *p[] = {host, lim};
     int rc = fdb_query(f->db, "SELECT seq, ts, severity, rule, container, body FROM events"
                        " WHERE host_id = $1 AND rule LIKE 'Profile deviation:%'"
-                       " ORDER BY seq DESC LIMIT $2", 2, p, jrow, &r);
+                       " ORDER BY seq DESC LIMIT $2", 2, p, fleet_jrow, &r);
     for (size_t i = 0; rc == 0 && i < json_array_size(r.items); i++) {
         json_t *e = json_array_get(r.items, i);
         const char *body = json_string_value(json_object_get(e, "body"));
@@ -244,11 +214,11 @@ void route_profile_get(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_htt
         mm_http_resp_error(resp, 404, "no such endpoint: %s", rq->path);
         return;
     }
-    jrows r = {json_array()};
+    fleet_jrows r = {json_array(), NUM_COLS, JSON_COLS};
     const char *p[] = {id};
     fdb_lock(f->db);
     int rc = fdb_query(f->db, "SELECT " PROFILE_COLS ", doc FROM runtime_profiles WHERE id = $1",
-                       1, p, jrow, &r);
+                       1, p, fleet_jrow, &r);
     json_t *one = json_array_get(r.items, 0);
     json_t *d = json_array();
     if (rc == 0 && one)
@@ -281,12 +251,12 @@ void route_profile_get(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_htt
  * checking it at their next fetch. */
 static void profile_unenforce(mm_fleet *f, fleet_ctx *fc, const char *id, mm_http_resp *resp)
 {
-    jrows r = {json_array()};
+    fleet_jrows r = {json_array(), NUM_COLS, JSON_COLS};
     const char *p[] = {id};
     int64_t changed = 0;
     fdb_lock(f->db);
     int rc = fdb_query(f->db, "SELECT host_id, image, state FROM runtime_profiles WHERE id = $1",
-                       1, p, jrow, &r);
+                       1, p, fleet_jrow, &r);
     json_t *one = json_array_get(r.items, 0);
     if (rc == 0 && one)
         rc = fdb_exec(f->db, "UPDATE runtime_profiles SET state = 'learned', enforced_by = NULL,"
@@ -333,7 +303,7 @@ void route_profile_enforce(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
     }
     if (undo)
         return profile_unenforce(f, fc, id, resp);
-    jrows r = {json_array()};
+    fleet_jrows r = {json_array(), NUM_COLS, JSON_COLS};
     const char *p[] = {id};
     char now[24];
     snprintf(now, sizeof now, "%lld", (long long)fleet_now());
@@ -342,7 +312,7 @@ void route_profile_enforce(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
     int rc = fdb_exec(f->db, "BEGIN", 0, NULL, NULL);
     if (rc == 0)
         rc = fdb_query(f->db, "SELECT host_id, image FROM runtime_profiles WHERE id = $1", 1, p,
-                       jrow, &r);
+                       fleet_jrow, &r);
     json_t *one = json_array_get(r.items, 0);
     const char *host = json_string_value(json_object_get(one, "host_id"));
     const char *image = json_string_value(json_object_get(one, "image"));
@@ -391,11 +361,11 @@ void route_agent_profiles(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
                            FLEET_MAX_ID);
         return;
     }
-    jrows r = {json_array()};
+    fleet_jrows r = {json_array(), NUM_COLS, JSON_COLS};
     const char *p[] = {host};
     fdb_lock(f->db);
     int rc = fdb_query(f->db, "SELECT id, doc FROM runtime_profiles WHERE host_id = $1"
-                       " AND state = 'enforced' ORDER BY image", 1, p, jrow, &r);
+                       " AND state = 'enforced' ORDER BY image", 1, p, fleet_jrow, &r);
     fdb_unlock(f->db);
     if (rc) {
         json_decref(r.items);
@@ -475,7 +445,7 @@ void route_captures_list(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
     (void)fc;
     const char *host = mm_http_req_query(rq, "host");
     const char *p[] = {host};
-    jrows r = {json_array()};
+    fleet_jrows r = {json_array(), NUM_COLS, JSON_COLS};
     /* each capture with the alerts its host sent within its time range: the
      * events to replay for them are in that file */
     char *sql = mm_xasprintf("SELECT c.seq, c.host_id, c.file, c.start_ts, c.end_ts, c.size,"
@@ -488,7 +458,7 @@ void route_captures_list(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
                              " c.start_ts DESC LIMIT %d", host && *host ? " WHERE c.host_id = $1"
                              : "", MAX_LIST);
     fdb_lock(f->db);
-    int rc = fdb_query(f->db, sql, host && *host ? 1 : 0, p, jrow, &r);
+    int rc = fdb_query(f->db, sql, host && *host ? 1 : 0, p, fleet_jrow, &r);
     fdb_unlock(f->db);
     free(sql);
     if (rc) {

@@ -45,6 +45,34 @@ int fleet_json_body(const char *body, size_t len, json_t **out)
     return 0;
 }
 
+static bool in_list(const char *const *l, const char *s)
+{
+    for (size_t i = 0; l && l[i]; i++)
+        if (!strcmp(s, l[i]))
+            return true;
+    return false;
+}
+
+int fleet_jrow(void *ud, int n, const char *const *v, const char *const *names)
+{
+    fleet_jrows *r = ud;
+    json_t *o = json_object();
+    for (int i = 0; i < n; i++) {
+        json_t *x;
+        if (!v[i])
+            x = json_null();
+        else if (in_list(r->jsons, names[i]))
+            x = json_loads(v[i], 0, NULL);
+        else if (in_list(r->ints, names[i]))
+            x = json_integer(strtoll(v[i], NULL, 10));
+        else
+            x = mm_json_str(v[i]);
+        json_object_set_new(o, names[i], x ? x : json_null());
+    }
+    json_array_append_new(r->items, o);
+    return 0;
+}
+
 void fleet_resp_items(mm_http_resp *resp, int rc, json_t *items)
 {
     if (rc) {

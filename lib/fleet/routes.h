@@ -54,6 +54,15 @@ int fleet_time_parse(const char *s, int64_t *out);
 /* A request body as JSON (duplicate keys refused): MM_EFORMAT "body: not
  * JSON: ... at offset N" when it is not. */
 int fleet_json_body(const char *body, size_t len, json_t **out);
+/* Rows as JSON objects (an fdb_row_fn appending to items): SQL NULL as
+ * null, the columns named in jsons (JSON text) parsed (null when not
+ * JSON), those in ints as numbers, the rest as strings.  The lists end
+ * with NULL; either may be NULL. */
+typedef struct fleet_jrows {
+    json_t *items;
+    const char *const *ints, *const *jsons;
+} fleet_jrows;
+int fleet_jrow(void *ud, int n, const char *const *v, const char *const *names);
 /* A list answer {"items": items, "next": null} (200), or, when rc is not
  * 0, the store's error (503).  items is consumed. */
 void fleet_resp_items(mm_http_resp *resp, int rc, json_t *items);
