@@ -35,17 +35,6 @@ static const char *const NUM_COLS[] = {"seq", "learned_start", "learned_end", "r
                                        "alerts", "ts", "stored", NULL};
 static const char *const JSON_COLS[] = {"doc", "counts", NULL};
 
-static bool agent_for(fleet_ctx *fc, const char *host, mm_http_resp *resp, const char *what)
-{
-    if ((fc->caller.role_bit & ROLE_AGENT) && strcmp(host, fc->caller.host_id) != 0) {
-        mm_http_resp_error(resp, 403, "this agent token is bound to host '%s', not '%s'",
-                           fc->caller.host_id, host);
-        snprintf(fc->detail, sizeof fc->detail, "refused: %s of host %s", what, host);
-        return false;
-    }
-    return true;
-}
-
 static const char *rollback(mm_fleet *f, int rc, char **msg)
 {
     *msg = rc ? mm_xstrdup(mm_error_last()) : NULL;
@@ -60,11 +49,7 @@ void route_profiles_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
 {
     fleet_profile_upload u;
     int rc = fleet_profile_parse(rq->body, rq->body_len, &u);
-    if (rc) {
-        mm_http_resp_error(resp, rc == MM_ELIMIT ? 413 : 400, "%s", mm_error_last());
-        return;
-    }
-    if (!agent_for(fc, u.host_id, resp, "profile")) {
+    if (!fleet_upload_ok(fc, rc, u.host_id, resp, "profile")) {
         fleet_profile_upload_free(&u);
         return;
     }
@@ -94,11 +79,8 @@ void route_profiles_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
                            " AND image = $2 AND learned_start = $3 AND learned_end = $4",
                            4, q, fleet_jrow, &r);
     }
-    const char *hp[] = {u.host_id, now};
     if (rc == 0)
-        rc = fdb_exec(f->db, "INSERT INTO hosts (host_id, first_seen, last_seen)"
-                      " VALUES ($1, $2, $2) ON CONFLICT (host_id) DO UPDATE SET"
-                      " last_seen = excluded.last_seen", 2, hp, NULL);
+        rc = fleet_host_seen(f->db, u.host_id, now);
     if (rc == 0)
         rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
     char *msg;
@@ -396,11 +378,7 @@ void route_captures_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
 {
     fleet_capture_list c;
     int rc = fleet_capture_list_parse(rq->body, rq->body_len, &c);
-    if (rc) {
-        mm_http_resp_error(resp, rc == MM_ELIMIT ? 413 : 400, "%s", mm_error_last());
-        return;
-    }
-    if (!agent_for(fc, c.host_id, resp, "captures")) {
+    if (!fleet_upload_ok(fc, rc, c.host_id, resp, "captures")) {
         fleet_capture_list_free(&c);
         return;
     }
@@ -476,11 +454,7 @@ void route_capture_file_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq
 {
     fleet_capture_file c;
     int rc = fleet_capture_file_parse(rq->body, rq->body_len, &c);
-    if (rc) {
-        mm_http_resp_error(resp, rc == MM_ELIMIT ? 413 : 400, "%s", mm_error_last());
-        return;
-    }
-    if (!agent_for(fc, c.host_id, resp, "capture file")) {
+    if (!fleet_upload_ok(fc, rc, c.host_id, resp, "capture file")) {
         fleet_capture_file_free(&c);
         return;
     }
