@@ -35,13 +35,15 @@ static const char *const NUM_COLS[] = {"seq", "learned_start", "learned_end", "r
                                        "alerts", "ts", "stored", NULL};
 static const char *const JSON_COLS[] = {"doc", "counts", NULL};
 
-static const char *rollback(mm_fleet *f, int rc, char **msg)
+/* The end of a route's transaction (fdb_end) and of its lock: false with
+ * the store's error answered (503) when rc or the COMMIT failed. */
+static bool tx_done(mm_fleet *f, int rc, mm_http_resp *resp)
 {
-    *msg = rc ? mm_xstrdup(mm_error_last()) : NULL;
-    if (rc)
-        fdb_exec(f->db, "ROLLBACK", 0, NULL, NULL);
+    rc = fdb_end(f->db, rc);
     fdb_unlock(f->db);
-    return *msg;
+    if (rc)
+        store_error(resp);
+    return rc == 0;
 }
 
 void route_profiles_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
@@ -81,12 +83,7 @@ void route_profiles_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
     }
     if (rc == 0)
         rc = fleet_host_seen(f->db, u.host_id, now);
-    if (rc == 0)
-        rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
-    char *msg;
-    if (rollback(f, rc, &msg)) {
-        mm_http_resp_error(resp, 503, "store: %s", msg);
-        free(msg);
+    if (!tx_done(f, rc, resp)) {
         json_decref(ids);
         fleet_profile_upload_free(&u);
         return;
@@ -310,15 +307,10 @@ void route_profile_enforce(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
         rc = fdb_exec(f->db, "UPDATE runtime_profiles SET state = 'enforced', enforced_by = $1,"
                       " enforced_at = $2 WHERE id = $3", 3, q, NULL);
     }
-    if (rc == 0)
-        rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
-    char *msg;
-    if (rollback(f, rc, &msg)) {
-        mm_http_resp_error(resp, 503, "store: %s", msg);
-        free(msg);
-    } else if (!one) {
+    bool ok = tx_done(f, rc, resp);
+    if (ok && !one) {
         mm_http_resp_error(resp, 404, "no profile '%s'", id);
-    } else {
+    } else if (ok) {
         snprintf(fc->detail, sizeof fc->detail, "enforced profile %.32s: host %.48s, image %.96s%s",
                  id, host, image, replaced ? " (replacing the earlier one)" : "");
         json_t *j = json_object();
@@ -373,6 +365,14 @@ void route_agent_profiles(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
     mm_http_resp_json(resp, 200, doc);
 }
 
+/* A capture's start, end, size and events as statement parameters. */
+static void meta_text(const fleet_capture_meta *m, char t[4][24])
+{
+    const int64_t v[4] = {m->start, m->end, m->size, m->events};
+    for (int i = 0; i < 4; i++)
+        snprintf(t[i], sizeof t[i], "%lld", (long long)v[i]);
+}
+
 void route_captures_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
                            mm_http_resp *resp)
 {
@@ -391,23 +391,14 @@ void route_captures_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
     if (rc == 0)
         rc = fdb_exec(f->db, "DELETE FROM runtime_captures WHERE host_id = $1", 1, hp, NULL);
     for (size_t i = 0; rc == 0 && i < c.n; i++) {
-        char s[24], e[24], sz[24], ev[24];
-        snprintf(s, sizeof s, "%lld", (long long)c.v[i].start);
-        snprintf(e, sizeof e, "%lld", (long long)c.v[i].end);
-        snprintf(sz, sizeof sz, "%lld", (long long)c.v[i].size);
-        snprintf(ev, sizeof ev, "%lld", (long long)c.v[i].events);
-        const char *p[] = {c.host_id, c.v[i].file, s, e, sz, ev, now};
+        char t[4][24];
+        meta_text(&c.v[i], t);
+        const char *p[] = {c.host_id, c.v[i].file, t[0], t[1], t[2], t[3], now};
         rc = fdb_exec(f->db, "INSERT INTO runtime_captures (host_id, file, start_ts, end_ts,"
                       " size, events, received) VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, p,
                       NULL);
     }
-    if (rc == 0)
-        rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
-    char *msg;
-    if (rollback(f, rc, &msg)) {
-        mm_http_resp_error(resp, 503, "store: %s", msg);
-        free(msg);
-    } else {
+    if (tx_done(f, rc, resp)) {
         snprintf(fc->detail, sizeof fc->detail, "captures of host %s: %zu file(s)", c.host_id,
                  c.n);
         json_t *j = json_object();
@@ -458,14 +449,11 @@ void route_capture_file_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq
         fleet_capture_file_free(&c);
         return;
     }
-    char now[24], s[24], e[24], sz[24], ev[24], keep[16];
+    char now[24], t[4][24], keep[16];
     snprintf(now, sizeof now, "%lld", (long long)fleet_now());
-    snprintf(s, sizeof s, "%lld", (long long)c.m.start);
-    snprintf(e, sizeof e, "%lld", (long long)c.m.end);
-    snprintf(sz, sizeof sz, "%lld", (long long)c.m.size);
-    snprintf(ev, sizeof ev, "%lld", (long long)c.m.events);
+    meta_text(&c.m, t);
     snprintf(keep, sizeof keep, "%d", FLEET_CAPTURE_FILES_KEPT);
-    const char *p[] = {c.host_id, c.m.file, s, e, sz, ev, now, c.b64};
+    const char *p[] = {c.host_id, c.m.file, t[0], t[1], t[2], t[3], now, c.b64};
     const char *k[] = {c.host_id, keep};
     fdb_lock(f->db);
     rc = fdb_exec(f->db, "BEGIN", 0, NULL, NULL);
@@ -479,13 +467,7 @@ void route_capture_file_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq
         rc = fdb_exec(f->db, "DELETE FROM runtime_capture_files WHERE host_id = $1 AND seq NOT IN"
                       " (SELECT seq FROM runtime_capture_files WHERE host_id = $1"
                       " ORDER BY seq DESC LIMIT $2)", 2, k, NULL);
-    if (rc == 0)
-        rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
-    char *msg;
-    if (rollback(f, rc, &msg)) {
-        mm_http_resp_error(resp, 503, "store: %s", msg);
-        free(msg);
-    } else {
+    if (tx_done(f, rc, resp)) {
         snprintf(fc->detail, sizeof fc->detail, "capture file of host %s: %lld bytes, %lld events",
                  c.host_id, (long long)c.m.size, (long long)c.m.events);
         json_t *j = json_object();
