@@ -5,7 +5,9 @@
  * become parameters of one statement built from fixed text; a bad filter
  * value is a 400 naming the parameter.  Pages are keyset-paged on the
  * sequence number: {"items": [...], "next": CURSOR or null}, "total" when
- * asked with total=1.
+ * asked with total=1.  Also the pieces the other routes share: a request
+ * body as JSON (with its host_id), an agent upload's checks, the host's
+ * row, and store rows as JSON objects.
  */
 #include <stdlib.h>
 #include <ctype.h>
