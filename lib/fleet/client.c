@@ -36,6 +36,11 @@
 
 int fleet_hc_init(fleet_hc *h, const mm_fleet_client_opts *o)
 {
+    return fleet_hc_init_capped(h, o, MAX_REPLY);
+}
+
+int fleet_hc_init_capped(fleet_hc *h, const mm_fleet_client_opts *o, size_t max_reply)
+{
     h->o = o;
     h->c = NULL;
     if (!o->server || !(mm_str_startswith(o->server, "https://") ||
@@ -51,7 +56,7 @@ int fleet_hc_init(fleet_hc *h, const mm_fleet_client_opts *o)
     mm_http_opts ho = {
         .connect_timeout_s = 10,
         .total_timeout_s = o->timeout_s > 0 ? o->timeout_s : 30,
-        .max_body = MAX_REPLY,
+        .max_body = max_reply,
         .ca_file = o->ca_file,
         .insecure = o->insecure,
         .pin_sha256 = h->pin[0] ? h->pin : NULL,
@@ -68,6 +73,12 @@ int fleet_hc_init(fleet_hc *h, const mm_fleet_client_opts *o)
 int fleet_hc_post(fleet_hc *h, const char *path, const char *body, size_t len,
                    long *status, mm_buf *reply)
 {
+    return fleet_hc_send(h, "POST", path, "application/json", body, len, status, reply);
+}
+
+int fleet_hc_send(fleet_hc *h, const char *method, const char *path, const char *ctype,
+                  const char *body, size_t len, long *status, mm_buf *reply)
+{
     char *url = mm_xasprintf("%s%s", h->o->server, path);
     size_t ul = strlen(h->o->server);
     if (ul && h->o->server[ul - 1] == '/')
@@ -75,8 +86,7 @@ int fleet_hc_post(fleet_hc *h, const char *path, const char *body, size_t len,
     char *auth = mm_xasprintf("Authorization: Bearer %s", h->o->token ? h->o->token : "");
     const char *hdrs[] = {auth, NULL};
     mm_buf_clear(reply);
-    int rc = mm_http_send_hdrs(h->c, "POST", url, "application/json", body, len, hdrs,
-                               status, reply);
+    int rc = mm_http_send_hdrs(h->c, method, url, ctype, body, len, hdrs, status, reply);
     explicit_bzero(auth, strlen(auth));
     free(auth);
     free(url);

@@ -15,11 +15,16 @@ typedef struct fleet_hc {
     char pin[65];   /* the parsed fingerprint, "" when none */
 } fleet_hc;
 
+/* The client for o's server, its replies capped at 1 MiB (or max_reply). */
 int fleet_hc_init(fleet_hc *h, const mm_fleet_client_opts *o);
+int fleet_hc_init_capped(fleet_hc *h, const mm_fleet_client_opts *o, size_t max_reply);
 /* POST a JSON body to server + path: 0 with *status (any HTTP status), or
  * MM_ENET when no answer came. */
 int fleet_hc_post(fleet_hc *h, const char *path, const char *body, size_t len,
                   long *status, mm_buf *reply);
+/* The same for any method (ctype and body NULL for none). */
+int fleet_hc_send(fleet_hc *h, const char *method, const char *path, const char *ctype,
+                  const char *body, size_t len, long *status, mm_buf *reply);
 void fleet_hc_free(fleet_hc *h);
 /* Sets the error for a refused request (the server's message) and returns
  * MM_EAUTH (401/403), MM_EFORMAT (400/413/415) or MM_ENET. */

@@ -159,20 +159,14 @@ int fleet_inventory_parse(const char *body, size_t len, fleet_inventory *out)
 {
     memset(out, 0, sizeof *out);
     json_t *doc;
-    int rc = fleet_json_body(body, len, &doc);
-    if (rc < 0)
+    const char *host = NULL, *id = NULL;
+    int rc = fleet_host_body(body, len, &doc, &host, &id);
+    if (!doc)
         return rc;
-    json_t *h = json_object_get(doc, "host_id"), *id = json_object_get(doc, "id"),
-           *col = json_object_get(doc, "collected"), *os = json_object_get(doc, "os");
+    json_t *col = json_object_get(doc, "collected"), *os = json_object_get(doc, "os");
     json_t *osn = NULL, *procs = NULL, *logins = NULL, *ctrs = NULL;
-    if (!json_is_object(doc))
-        rc = mm_error_set(MM_EFORMAT, "body: not a JSON object");
-    else if (!json_is_string(h) || !fleet_id_valid(json_string_value(h)))
-        rc = mm_error_set(MM_EFORMAT, "host_id: required, 1 to %d of A-Z a-z 0-9 . _ : -",
-                          FLEET_MAX_ID);
-    else if (id && !json_is_null(id) && (!json_is_string(id) ||
-                                          !fleet_id_valid(json_string_value(id))))
-        rc = mm_error_set(MM_EFORMAT, "id: 1 to %d of A-Z a-z 0-9 . _ : -", FLEET_MAX_ID);
+    if (rc)
+        ;
     else if (col && !json_is_null(col) && (!json_is_integer(col) || json_integer_value(col) < 0
                                             || json_integer_value(col) > 100000000000LL))
         rc = mm_error_set(MM_EFORMAT, "collected: want epoch seconds");
@@ -203,8 +197,8 @@ int fleet_inventory_parse(const char *body, size_t len, fleet_inventory *out)
         osn = procs = logins = ctrs = NULL;
         out->body = json_dumps(n, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
         json_decref(n);
-        out->host_id = mm_xstrdup(json_string_value(h));
-        out->snapshot_id = json_is_string(id) ? mm_xstrdup(json_string_value(id)) : NULL;
+        out->host_id = mm_xstrdup(host);
+        out->snapshot_id = id ? mm_xstrdup(id) : NULL;
         out->collected = json_is_integer(col) ? (int64_t)json_integer_value(col) : fleet_now();
         if (!out->body)
             rc = mm_error_set(MM_EFORMAT, "body: cannot be serialised");
@@ -232,14 +226,7 @@ void route_inventory_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
 {
     fleet_inventory v;
     int rc = fleet_inventory_parse(rq->body, rq->body_len, &v);
-    if (rc) {
-        mm_http_resp_error(resp, rc == MM_ELIMIT ? 413 : 400, "%s", mm_error_last());
-        return;
-    }
-    if ((fc->caller.role_bit & ROLE_AGENT) && strcmp(v.host_id, fc->caller.host_id) != 0) {
-        mm_http_resp_error(resp, 403, "this agent token is bound to host '%s', not '%s'",
-                           fc->caller.host_id, v.host_id);
-        snprintf(fc->detail, sizeof fc->detail, "refused: inventory of host %s", v.host_id);
+    if (!fleet_upload_ok(fc, rc, v.host_id, resp, "inventory")) {
         fleet_inventory_free(&v);
         return;
     }
@@ -257,11 +244,8 @@ void route_inventory_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
                       " snapshot_id = excluded.snapshot_id, collected = excluded.collected,"
                       " received = excluded.received, body = excluded.body"
                       " WHERE excluded.collected >= inventory.collected", 5, p, &changed);
-    const char *hp[] = {v.host_id, now};
     if (rc == 0)
-        rc = fdb_exec(f->db, "INSERT INTO hosts (host_id, first_seen, last_seen)"
-                      " VALUES ($1, $2, $2) ON CONFLICT (host_id) DO UPDATE SET"
-                      " last_seen = excluded.last_seen", 2, hp, NULL);
+        rc = fleet_host_seen(f->db, v.host_id, now);
     rc = fdb_end(f->db, rc);
     if (rc) {
         fdb_unlock(f->db);

@@ -22,49 +22,29 @@ static bool name_ok(const char *s)
     return true;
 }
 
-typedef struct jrows {
-    json_t *items;
-    const char *json_col;   /* a column holding JSON text, parsed in place */
-} jrows;
-
-static bool int_col(const char *n)
-{
-    static const char *const ints[] = {"seq", "ts", "every", "next_run", "last_run", "runs",
+/* Rows as objects (fleet_jrow): these columns as numbers, and a secret
+ * in "params" hidden. */
+static const char *const INT_COLS[] = {"seq", "ts", "every", "next_run", "last_run", "runs",
                                        "scan_seq", "alert_seq", "created", "next_try",
                                        "attempts", "delivered", "days", "max_rows", NULL};
-    for (size_t i = 0; ints[i]; i++)
-        if (!strcmp(n, ints[i]))
-            return true;
-    return false;
-}
 
 static int jrow(void *ud, int n, const char *const *v, const char *const *names)
 {
-    jrows *r = ud;
-    json_t *o = json_object();
-    for (int i = 0; i < n; i++) {
-        if (!v[i])
-            json_object_set_new(o, names[i], json_null());
-        else if (int_col(names[i]))
-            json_object_set_new(o, names[i], json_integer(strtoll(v[i], NULL, 10)));
-        else if (r->json_col && !strcmp(names[i], r->json_col)) {
-            json_t *j = json_loads(v[i], 0, NULL);
-            json_object_set_new(o, names[i], j ? j : json_null());
-        } else
-            json_object_set_new(o, names[i], json_string(v[i]));
-    }
+    fleet_jrows *r = ud;
+    fleet_jrow(ud, n, v, names);
     /* secrets never leave the store */
+    json_t *o = json_array_get(r->items, json_array_size(r->items) - 1);
     json_t *pr = json_object_get(o, "params");
     if (json_object_get(pr, "secret"))
         json_object_set_new(pr, "secret", json_string("(set)"));
-    json_array_append_new(r->items, o);
     return 0;
 }
 
 static void list_json(mm_fleet *f, mm_http_resp *resp, const char *sql, int np,
                       const char *const *p, const char *json_col)
 {
-    jrows r = {json_array(), json_col};
+    const char *const jsons[] = {json_col, NULL};
+    fleet_jrows r = {json_array(), INT_COLS, jsons};
     fdb_lock(f->db);
     int rc = fdb_query(f->db, sql, np, p, jrow, &r);
     fdb_unlock(f->db);

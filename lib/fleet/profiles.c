@@ -29,60 +29,21 @@ static void store_error(mm_http_resp *resp)
     mm_http_resp_error(resp, 503, "store: %s", mm_error_last());
 }
 
-/* Rows as objects: numeric columns as numbers, "doc"/"counts" parsed. */
-typedef struct jrows {
-    json_t *items;
-} jrows;
-
-static bool num_col(const char *c)
-{
-    static const char *const nums[] = {"seq", "learned_start", "learned_end", "received",
+/* Rows as objects (fleet_jrow): these columns as numbers, "doc"/"counts" parsed. */
+static const char *const NUM_COLS[] = {"seq", "learned_start", "learned_end", "received",
                                        "enforced_at", "start_ts", "end_ts", "size", "events",
-                                       "alerts", "ts", "stored"};
-    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
-        if (!strcmp(c, nums[i]))
-            return true;
-    return false;
-}
+                                       "alerts", "ts", "stored", NULL};
+static const char *const JSON_COLS[] = {"doc", "counts", NULL};
 
-static int jrow(void *ud, int n, const char *const *v, const char *const *names)
+/* The end of a route's transaction (fdb_end) and of its lock: false with
+ * the store's error answered (503) when rc or the COMMIT failed. */
+static bool tx_done(mm_fleet *f, int rc, mm_http_resp *resp)
 {
-    jrows *r = ud;
-    json_t *o = json_object();
-    for (int i = 0; i < n; i++) {
-        json_t *x;
-        if (!v[i])
-            x = json_null();
-        else if (!strcmp(names[i], "doc") || !strcmp(names[i], "counts"))
-            x = json_loads(v[i], 0, NULL);
-        else if (num_col(names[i]))
-            x = json_integer(strtoll(v[i], NULL, 10));
-        else
-            x = mm_json_str(v[i]);
-        json_object_set_new(o, names[i], x ? x : json_null());
-    }
-    json_array_append_new(r->items, o);
-    return 0;
-}
-
-static bool agent_for(fleet_ctx *fc, const char *host, mm_http_resp *resp, const char *what)
-{
-    if ((fc->caller.role_bit & ROLE_AGENT) && strcmp(host, fc->caller.host_id) != 0) {
-        mm_http_resp_error(resp, 403, "this agent token is bound to host '%s', not '%s'",
-                           fc->caller.host_id, host);
-        snprintf(fc->detail, sizeof fc->detail, "refused: %s of host %s", what, host);
-        return false;
-    }
-    return true;
-}
-
-static const char *rollback(mm_fleet *f, int rc, char **msg)
-{
-    *msg = rc ? mm_xstrdup(mm_error_last()) : NULL;
-    if (rc)
-        fdb_exec(f->db, "ROLLBACK", 0, NULL, NULL);
+    rc = fdb_end(f->db, rc);
     fdb_unlock(f->db);
-    return *msg;
+    if (rc)
+        store_error(resp);
+    return rc == 0;
 }
 
 void route_profiles_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
@@ -90,11 +51,7 @@ void route_profiles_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
 {
     fleet_profile_upload u;
     int rc = fleet_profile_parse(rq->body, rq->body_len, &u);
-    if (rc) {
-        mm_http_resp_error(resp, rc == MM_ELIMIT ? 413 : 400, "%s", mm_error_last());
-        return;
-    }
-    if (!agent_for(fc, u.host_id, resp, "profile")) {
+    if (!fleet_upload_ok(fc, rc, u.host_id, resp, "profile")) {
         fleet_profile_upload_free(&u);
         return;
     }
@@ -117,24 +74,16 @@ void route_profiles_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
                       " $8) ON CONFLICT (host_id, image, learned_start, learned_end) DO UPDATE"
                       " SET received = excluded.received, counts = excluded.counts,"
                       " doc = excluded.doc", 8, p, NULL);
-        jrows r = {ids};
+        fleet_jrows r = {ids, NUM_COLS, JSON_COLS};
         const char *q[] = {u.host_id, u.img[i].image, st, en};
         if (rc == 0)
             rc = fdb_query(f->db, "SELECT id, image FROM runtime_profiles WHERE host_id = $1"
                            " AND image = $2 AND learned_start = $3 AND learned_end = $4",
-                           4, q, jrow, &r);
+                           4, q, fleet_jrow, &r);
     }
-    const char *hp[] = {u.host_id, now};
     if (rc == 0)
-        rc = fdb_exec(f->db, "INSERT INTO hosts (host_id, first_seen, last_seen)"
-                      " VALUES ($1, $2, $2) ON CONFLICT (host_id) DO UPDATE SET"
-                      " last_seen = excluded.last_seen", 2, hp, NULL);
-    if (rc == 0)
-        rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
-    char *msg;
-    if (rollback(f, rc, &msg)) {
-        mm_http_resp_error(resp, 503, "store: %s", msg);
-        free(msg);
+        rc = fleet_host_seen(f->db, u.host_id, now);
+    if (!tx_done(f, rc, resp)) {
         json_decref(ids);
         fleet_profile_upload_free(&u);
         return;
@@ -174,9 +123,9 @@ void route_profiles_list(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
         mm_buf_printf(&sql, " AND %s = $%d", cols[i], np);
     }
     mm_buf_printf(&sql, " ORDER BY seq DESC LIMIT %d", MAX_LIST);
-    jrows r = {json_array()};
+    fleet_jrows r = {json_array(), NUM_COLS, JSON_COLS};
     fdb_lock(f->db);
-    int rc = fdb_query(f->db, sql.data, np, p, jrow, &r);
+    int rc = fdb_query(f->db, sql.data, np, p, fleet_jrow, &r);
     fdb_unlock(f->db);
     mm_buf_free(&sql);
     if (rc) {
@@ -206,13 +155,13 @@ static bool profile_path(const char *path, char id[FLEET_MAX_ID + 1], const char
 /* The deviation alerts of the host for this image, newest first. */
 static int drift(mm_fleet *f, const char *host, const char *image, json_t *out)
 {
-    jrows r = {json_array()};
+    fleet_jrows r = {json_array(), NUM_COLS, JSON_COLS};
     char lim[16];
     snprintf(lim, sizeof lim, "%d", DRIFT_SCAN);
     const char *p[] = {host, lim};
     int rc = fdb_query(f->db, "SELECT seq, ts, severity, rule, container, body FROM events"
                        " WHERE host_id = $1 AND rule LIKE 'Profile deviation:%'"
-                       " ORDER BY seq DESC LIMIT $2", 2, p, jrow, &r);
+                       " ORDER BY seq DESC LIMIT $2", 2, p, fleet_jrow, &r);
     for (size_t i = 0; rc == 0 && i < json_array_size(r.items); i++) {
         json_t *e = json_array_get(r.items, i);
         const char *body = json_string_value(json_object_get(e, "body"));
@@ -244,11 +193,11 @@ void route_profile_get(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_htt
         mm_http_resp_error(resp, 404, "no such endpoint: %s", rq->path);
         return;
     }
-    jrows r = {json_array()};
+    fleet_jrows r = {json_array(), NUM_COLS, JSON_COLS};
     const char *p[] = {id};
     fdb_lock(f->db);
     int rc = fdb_query(f->db, "SELECT " PROFILE_COLS ", doc FROM runtime_profiles WHERE id = $1",
-                       1, p, jrow, &r);
+                       1, p, fleet_jrow, &r);
     json_t *one = json_array_get(r.items, 0);
     json_t *d = json_array();
     if (rc == 0 && one)
@@ -281,12 +230,12 @@ void route_profile_get(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq, mm_htt
  * checking it at their next fetch. */
 static void profile_unenforce(mm_fleet *f, fleet_ctx *fc, const char *id, mm_http_resp *resp)
 {
-    jrows r = {json_array()};
+    fleet_jrows r = {json_array(), NUM_COLS, JSON_COLS};
     const char *p[] = {id};
     int64_t changed = 0;
     fdb_lock(f->db);
     int rc = fdb_query(f->db, "SELECT host_id, image, state FROM runtime_profiles WHERE id = $1",
-                       1, p, jrow, &r);
+                       1, p, fleet_jrow, &r);
     json_t *one = json_array_get(r.items, 0);
     if (rc == 0 && one)
         rc = fdb_exec(f->db, "UPDATE runtime_profiles SET state = 'learned', enforced_by = NULL,"
@@ -333,7 +282,7 @@ void route_profile_enforce(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
     }
     if (undo)
         return profile_unenforce(f, fc, id, resp);
-    jrows r = {json_array()};
+    fleet_jrows r = {json_array(), NUM_COLS, JSON_COLS};
     const char *p[] = {id};
     char now[24];
     snprintf(now, sizeof now, "%lld", (long long)fleet_now());
@@ -342,7 +291,7 @@ void route_profile_enforce(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
     int rc = fdb_exec(f->db, "BEGIN", 0, NULL, NULL);
     if (rc == 0)
         rc = fdb_query(f->db, "SELECT host_id, image FROM runtime_profiles WHERE id = $1", 1, p,
-                       jrow, &r);
+                       fleet_jrow, &r);
     json_t *one = json_array_get(r.items, 0);
     const char *host = json_string_value(json_object_get(one, "host_id"));
     const char *image = json_string_value(json_object_get(one, "image"));
@@ -358,15 +307,10 @@ void route_profile_enforce(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
         rc = fdb_exec(f->db, "UPDATE runtime_profiles SET state = 'enforced', enforced_by = $1,"
                       " enforced_at = $2 WHERE id = $3", 3, q, NULL);
     }
-    if (rc == 0)
-        rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
-    char *msg;
-    if (rollback(f, rc, &msg)) {
-        mm_http_resp_error(resp, 503, "store: %s", msg);
-        free(msg);
-    } else if (!one) {
+    bool ok = tx_done(f, rc, resp);
+    if (ok && !one) {
         mm_http_resp_error(resp, 404, "no profile '%s'", id);
-    } else {
+    } else if (ok) {
         snprintf(fc->detail, sizeof fc->detail, "enforced profile %.32s: host %.48s, image %.96s%s",
                  id, host, image, replaced ? " (replacing the earlier one)" : "");
         json_t *j = json_object();
@@ -391,11 +335,11 @@ void route_agent_profiles(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
                            FLEET_MAX_ID);
         return;
     }
-    jrows r = {json_array()};
+    fleet_jrows r = {json_array(), NUM_COLS, JSON_COLS};
     const char *p[] = {host};
     fdb_lock(f->db);
     int rc = fdb_query(f->db, "SELECT id, doc FROM runtime_profiles WHERE host_id = $1"
-                       " AND state = 'enforced' ORDER BY image", 1, p, jrow, &r);
+                       " AND state = 'enforced' ORDER BY image", 1, p, fleet_jrow, &r);
     fdb_unlock(f->db);
     if (rc) {
         json_decref(r.items);
@@ -421,16 +365,20 @@ void route_agent_profiles(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
     mm_http_resp_json(resp, 200, doc);
 }
 
+/* A capture's start, end, size and events as statement parameters. */
+static void meta_text(const fleet_capture_meta *m, char t[4][24])
+{
+    const int64_t v[4] = {m->start, m->end, m->size, m->events};
+    for (int i = 0; i < 4; i++)
+        snprintf(t[i], sizeof t[i], "%lld", (long long)v[i]);
+}
+
 void route_captures_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
                            mm_http_resp *resp)
 {
     fleet_capture_list c;
     int rc = fleet_capture_list_parse(rq->body, rq->body_len, &c);
-    if (rc) {
-        mm_http_resp_error(resp, rc == MM_ELIMIT ? 413 : 400, "%s", mm_error_last());
-        return;
-    }
-    if (!agent_for(fc, c.host_id, resp, "captures")) {
+    if (!fleet_upload_ok(fc, rc, c.host_id, resp, "captures")) {
         fleet_capture_list_free(&c);
         return;
     }
@@ -443,23 +391,14 @@ void route_captures_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
     if (rc == 0)
         rc = fdb_exec(f->db, "DELETE FROM runtime_captures WHERE host_id = $1", 1, hp, NULL);
     for (size_t i = 0; rc == 0 && i < c.n; i++) {
-        char s[24], e[24], sz[24], ev[24];
-        snprintf(s, sizeof s, "%lld", (long long)c.v[i].start);
-        snprintf(e, sizeof e, "%lld", (long long)c.v[i].end);
-        snprintf(sz, sizeof sz, "%lld", (long long)c.v[i].size);
-        snprintf(ev, sizeof ev, "%lld", (long long)c.v[i].events);
-        const char *p[] = {c.host_id, c.v[i].file, s, e, sz, ev, now};
+        char t[4][24];
+        meta_text(&c.v[i], t);
+        const char *p[] = {c.host_id, c.v[i].file, t[0], t[1], t[2], t[3], now};
         rc = fdb_exec(f->db, "INSERT INTO runtime_captures (host_id, file, start_ts, end_ts,"
                       " size, events, received) VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, p,
                       NULL);
     }
-    if (rc == 0)
-        rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
-    char *msg;
-    if (rollback(f, rc, &msg)) {
-        mm_http_resp_error(resp, 503, "store: %s", msg);
-        free(msg);
-    } else {
+    if (tx_done(f, rc, resp)) {
         snprintf(fc->detail, sizeof fc->detail, "captures of host %s: %zu file(s)", c.host_id,
                  c.n);
         json_t *j = json_object();
@@ -475,7 +414,7 @@ void route_captures_list(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
     (void)fc;
     const char *host = mm_http_req_query(rq, "host");
     const char *p[] = {host};
-    jrows r = {json_array()};
+    fleet_jrows r = {json_array(), NUM_COLS, JSON_COLS};
     /* each capture with the alerts its host sent within its time range: the
      * events to replay for them are in that file */
     char *sql = mm_xasprintf("SELECT c.seq, c.host_id, c.file, c.start_ts, c.end_ts, c.size,"
@@ -488,7 +427,7 @@ void route_captures_list(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq,
                              " c.start_ts DESC LIMIT %d", host && *host ? " WHERE c.host_id = $1"
                              : "", MAX_LIST);
     fdb_lock(f->db);
-    int rc = fdb_query(f->db, sql, host && *host ? 1 : 0, p, jrow, &r);
+    int rc = fdb_query(f->db, sql, host && *host ? 1 : 0, p, fleet_jrow, &r);
     fdb_unlock(f->db);
     free(sql);
     if (rc) {
@@ -506,22 +445,15 @@ void route_capture_file_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq
 {
     fleet_capture_file c;
     int rc = fleet_capture_file_parse(rq->body, rq->body_len, &c);
-    if (rc) {
-        mm_http_resp_error(resp, rc == MM_ELIMIT ? 413 : 400, "%s", mm_error_last());
-        return;
-    }
-    if (!agent_for(fc, c.host_id, resp, "capture file")) {
+    if (!fleet_upload_ok(fc, rc, c.host_id, resp, "capture file")) {
         fleet_capture_file_free(&c);
         return;
     }
-    char now[24], s[24], e[24], sz[24], ev[24], keep[16];
+    char now[24], t[4][24], keep[16];
     snprintf(now, sizeof now, "%lld", (long long)fleet_now());
-    snprintf(s, sizeof s, "%lld", (long long)c.m.start);
-    snprintf(e, sizeof e, "%lld", (long long)c.m.end);
-    snprintf(sz, sizeof sz, "%lld", (long long)c.m.size);
-    snprintf(ev, sizeof ev, "%lld", (long long)c.m.events);
+    meta_text(&c.m, t);
     snprintf(keep, sizeof keep, "%d", FLEET_CAPTURE_FILES_KEPT);
-    const char *p[] = {c.host_id, c.m.file, s, e, sz, ev, now, c.b64};
+    const char *p[] = {c.host_id, c.m.file, t[0], t[1], t[2], t[3], now, c.b64};
     const char *k[] = {c.host_id, keep};
     fdb_lock(f->db);
     rc = fdb_exec(f->db, "BEGIN", 0, NULL, NULL);
@@ -535,13 +467,7 @@ void route_capture_file_ingest(mm_fleet *f, fleet_ctx *fc, const mm_http_req *rq
         rc = fdb_exec(f->db, "DELETE FROM runtime_capture_files WHERE host_id = $1 AND seq NOT IN"
                       " (SELECT seq FROM runtime_capture_files WHERE host_id = $1"
                       " ORDER BY seq DESC LIMIT $2)", 2, k, NULL);
-    if (rc == 0)
-        rc = fdb_exec(f->db, "COMMIT", 0, NULL, NULL);
-    char *msg;
-    if (rollback(f, rc, &msg)) {
-        mm_http_resp_error(resp, 503, "store: %s", msg);
-        free(msg);
-    } else {
+    if (tx_done(f, rc, resp)) {
         snprintf(fc->detail, sizeof fc->detail, "capture file of host %s: %lld bytes, %lld events",
                  c.host_id, (long long)c.m.size, (long long)c.m.events);
         json_t *j = json_object();

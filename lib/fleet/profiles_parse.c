@@ -167,22 +167,15 @@ int fleet_profile_parse(const char *body, size_t len, fleet_profile_upload *out)
     memset(out, 0, sizeof *out);
     if (len > FLEET_PROFILE_MAX_BODY)
         return mm_error_set(MM_ELIMIT, "body: larger than %u bytes", FLEET_PROFILE_MAX_BODY);
-    json_error_t je;
-    json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *doc;
+    const char *host = NULL, *id = NULL;
+    int rc = fleet_host_body(body, len, &doc, &host, &id);
     if (!doc)
-        return mm_error_set(MM_EFORMAT, "body: not JSON: %s at offset %d", je.text, je.position);
-    json_t *h = json_object_get(doc, "host_id"), *id = json_object_get(doc, "id"),
-           *p = json_object_get(doc, "profile");
+        return rc;
+    json_t *p = json_object_get(doc, "profile");
     json_t *images = json_object_get(p, "images"), *learned = json_object_get(p, "learned");
-    int rc = 0;
-    if (!json_is_object(doc))
-        rc = mm_error_set(MM_EFORMAT, "body: not a JSON object");
-    else if (!json_is_string(h) || !fleet_id_valid(json_string_value(h)))
-        rc = mm_error_set(MM_EFORMAT, "host_id: required, 1 to %d of A-Z a-z 0-9 . _ : -",
-                          FLEET_MAX_ID);
-    else if (id && !json_is_null(id) && (!json_is_string(id) ||
-                                          !fleet_id_valid(json_string_value(id))))
-        rc = mm_error_set(MM_EFORMAT, "id: 1 to %d of A-Z a-z 0-9 . _ : -", FLEET_MAX_ID);
+    if (rc)
+        ;
     else if (!json_is_object(p))
         rc = mm_error_set(MM_EFORMAT, "profile: required, the profile document as an object");
     else if (!json_is_integer(json_object_get(p, "version")) ||
@@ -253,8 +246,8 @@ int fleet_profile_parse(const char *body, size_t len, fleet_profile_upload *out)
             rc = mm_error_set(MM_EFORMAT, "%s: cannot be serialised", where);
     }
     if (rc == 0) {
-        out->host_id = mm_xstrdup(json_string_value(h));
-        out->upload_id = json_is_string(id) ? mm_xstrdup(json_string_value(id)) : NULL;
+        out->host_id = mm_xstrdup(host);
+        out->upload_id = id ? mm_xstrdup(id) : NULL;
         out->start = start;
         out->end = end;
         out->entries = entries;
@@ -277,17 +270,14 @@ void fleet_capture_list_free(fleet_capture_list *c)
 int fleet_capture_list_parse(const char *body, size_t len, fleet_capture_list *out)
 {
     memset(out, 0, sizeof *out);
-    json_error_t je;
-    json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *doc;
+    const char *host = NULL;
+    int rc = fleet_host_body(body, len, &doc, &host, NULL);
     if (!doc)
-        return mm_error_set(MM_EFORMAT, "body: not JSON: %s at offset %d", je.text, je.position);
-    json_t *h = json_object_get(doc, "host_id"), *a = json_object_get(doc, "captures");
-    int rc = 0;
-    if (!json_is_object(doc))
-        rc = mm_error_set(MM_EFORMAT, "body: not a JSON object");
-    else if (!json_is_string(h) || !fleet_id_valid(json_string_value(h)))
-        rc = mm_error_set(MM_EFORMAT, "host_id: required, 1 to %d of A-Z a-z 0-9 . _ : -",
-                          FLEET_MAX_ID);
+        return rc;
+    json_t *a = json_object_get(doc, "captures");
+    if (rc)
+        ;
     else if (!json_is_array(a))
         rc = mm_error_set(MM_EFORMAT, "captures: want a list");
     else if (json_array_size(a) > FLEET_CAPTURE_MAX)
@@ -333,7 +323,7 @@ int fleet_capture_list_parse(const char *body, size_t len, fleet_capture_list *o
         m->events = json_integer_value(json_object_get(c, "events"));
     }
     if (rc == 0)
-        out->host_id = mm_xstrdup(json_string_value(h));
+        out->host_id = mm_xstrdup(host);
     json_decref(doc);
     if (rc)
         fleet_capture_list_free(out);
@@ -355,17 +345,14 @@ int fleet_capture_file_parse(const char *body, size_t len, fleet_capture_file *o
     if (len > FLEET_CAPTURE_FILE_MAX / 3 * 4 + 65536)
         return mm_error_set(MM_ELIMIT, "body: larger than a %u-byte capture file",
                             FLEET_CAPTURE_FILE_MAX);
-    json_error_t je;
-    json_t *doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *doc;
+    const char *host = NULL;
+    int rc = fleet_host_body(body, len, &doc, &host, NULL);
     if (!doc)
-        return mm_error_set(MM_EFORMAT, "body: not JSON: %s at offset %d", je.text, je.position);
-    json_t *h = json_object_get(doc, "host_id"), *d = json_object_get(doc, "data");
-    int rc = 0;
-    if (!json_is_object(doc))
-        rc = mm_error_set(MM_EFORMAT, "body: not a JSON object");
-    else if (!json_is_string(h) || !fleet_id_valid(json_string_value(h)))
-        rc = mm_error_set(MM_EFORMAT, "host_id: required, 1 to %d of A-Z a-z 0-9 . _ : -",
-                          FLEET_MAX_ID);
+        return rc;
+    json_t *d = json_object_get(doc, "data");
+    if (rc)
+        ;
     else if (!json_is_string(d))
         rc = mm_error_set(MM_EFORMAT, "data: required, the file in base64");
     const char *k;
@@ -398,7 +385,7 @@ int fleet_capture_file_parse(const char *body, size_t len, fleet_capture_file *o
         rc = mm_error_set(MM_EFORMAT, "data: %zu bytes, but size says %lld", n,
                           (long long)json_integer_value(size));
     if (rc == 0) {
-        out->host_id = mm_xstrdup(json_string_value(h));
+        out->host_id = mm_xstrdup(host);
         out->m.file = mm_xstrdup(json_string_value(file));
         out->m.start = json_integer_value(json_object_get(doc, "start"));
         out->m.end = json_integer_value(json_object_get(doc, "end"));

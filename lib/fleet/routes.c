@@ -5,7 +5,9 @@
  * become parameters of one statement built from fixed text; a bad filter
  * value is a 400 naming the parameter.  Pages are keyset-paged on the
  * sequence number: {"items": [...], "next": CURSOR or null}, "total" when
- * asked with total=1.
+ * asked with total=1.  Also the pieces the other routes share: a request
+ * body as JSON (with its host_id), an agent upload's checks, the host's
+ * row, and store rows as JSON objects.
  */
 #include <stdlib.h>
 #include <ctype.h>
@@ -42,6 +44,79 @@ int fleet_json_body(const char *body, size_t len, json_t **out)
     *out = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
     if (!*out)
         return mm_error_set(MM_EFORMAT, "body: not JSON: %s at offset %d", je.text, je.position);
+    return 0;
+}
+
+int fleet_host_body(const char *body, size_t len, json_t **doc, const char **host,
+                    const char **id)
+{
+    int rc = fleet_json_body(body, len, doc);
+    if (rc < 0)
+        return rc;
+    json_t *h = json_object_get(*doc, "host_id"), *i = json_object_get(*doc, "id");
+    if (!json_is_object(*doc))
+        return mm_error_set(MM_EFORMAT, "body: not a JSON object");
+    if (!json_is_string(h) || !fleet_id_valid(json_string_value(h)))
+        return mm_error_set(MM_EFORMAT, "host_id: required, 1 to %d of A-Z a-z 0-9 . _ : -",
+                            FLEET_MAX_ID);
+    *host = json_string_value(h);
+    if (!id)
+        return 0;
+    if (i && !json_is_null(i) && (!json_is_string(i) || !fleet_id_valid(json_string_value(i))))
+        return mm_error_set(MM_EFORMAT, "id: 1 to %d of A-Z a-z 0-9 . _ : -", FLEET_MAX_ID);
+    *id = json_string_value(i);
+    return 0;
+}
+
+int fleet_host_seen(fdb *db, const char *host, const char *now)
+{
+    const char *hp[] = {host, now};
+    return fdb_exec(db, "INSERT INTO hosts (host_id, first_seen, last_seen)"
+                    " VALUES ($1, $2, $2) ON CONFLICT (host_id) DO UPDATE SET"
+                    " last_seen = excluded.last_seen", 2, hp, NULL);
+}
+
+bool fleet_upload_ok(fleet_ctx *fc, int rc, const char *host, mm_http_resp *resp,
+                     const char *what)
+{
+    if (rc) {
+        mm_http_resp_error(resp, rc == MM_ELIMIT ? 413 : 400, "%s", mm_error_last());
+        return false;
+    }
+    if ((fc->caller.role_bit & ROLE_AGENT) && strcmp(host, fc->caller.host_id) != 0) {
+        mm_http_resp_error(resp, 403, "this agent token is bound to host '%s', not '%s'",
+                           fc->caller.host_id, host);
+        snprintf(fc->detail, sizeof fc->detail, "refused: %s of host %s", what, host);
+        return false;
+    }
+    return true;
+}
+
+static bool in_list(const char *const *l, const char *s)
+{
+    for (size_t i = 0; l && l[i]; i++)
+        if (!strcmp(s, l[i]))
+            return true;
+    return false;
+}
+
+int fleet_jrow(void *ud, int n, const char *const *v, const char *const *names)
+{
+    fleet_jrows *r = ud;
+    json_t *o = json_object();
+    for (int i = 0; i < n; i++) {
+        json_t *x;
+        if (!v[i])
+            x = json_null();
+        else if (in_list(r->jsons, names[i]))
+            x = json_loads(v[i], 0, NULL);
+        else if (in_list(r->ints, names[i]))
+            x = json_integer(strtoll(v[i], NULL, 10));
+        else
+            x = mm_json_str(v[i]);
+        json_object_set_new(o, names[i], x ? x : json_null());
+    }
+    json_array_append_new(r->items, o);
     return 0;
 }
 

@@ -54,6 +54,29 @@ int fleet_time_parse(const char *s, int64_t *out);
 /* A request body as JSON (duplicate keys refused): MM_EFORMAT "body: not
  * JSON: ... at offset N" when it is not. */
 int fleet_json_body(const char *body, size_t len, json_t **out);
+/* A body that is a JSON object with a valid "host_id" (*host, borrowed
+ * from *doc) and, when id is not NULL, an optional valid "id" (*id, NULL
+ * when absent): MM_EFORMAT naming the member.  *doc is NULL only when the
+ * body is not JSON; the caller decrefs it. */
+int fleet_host_body(const char *body, size_t len, json_t **doc, const char **host,
+                    const char **id);
+/* The host's row: added, or its last_seen set to now (epoch seconds as
+ * text); inside the caller's transaction. */
+int fleet_host_seen(fdb *db, const char *host, const char *now);
+/* An upload route's checks after its parser returned rc: false with the
+ * answer set (413 or 400 for rc; 403, and the audit detail "refused: WHAT
+ * of host H", when an agent's token is bound to another host than host). */
+bool fleet_upload_ok(fleet_ctx *fc, int rc, const char *host, mm_http_resp *resp,
+                     const char *what);
+/* Rows as JSON objects (an fdb_row_fn appending to items): SQL NULL as
+ * null, the columns named in jsons (JSON text) parsed (null when not
+ * JSON), those in ints as numbers, the rest as strings.  The lists end
+ * with NULL; either may be NULL. */
+typedef struct fleet_jrows {
+    json_t *items;
+    const char *const *ints, *const *jsons;
+} fleet_jrows;
+int fleet_jrow(void *ud, int n, const char *const *v, const char *const *names);
 /* A list answer {"items": items, "next": null} (200), or, when rc is not
  * 0, the store's error (503).  items is consumed. */
 void fleet_resp_items(mm_http_resp *resp, int rc, json_t *items);

@@ -342,7 +342,8 @@ static ssize_t finish_blob(mm_decoder *d, ssize_t r)
     return r;
 }
 
-ssize_t mm_decoder_read(mm_decoder *d, uint8_t *out, size_t cap)
+/* Before a read: 0 when the blob is done, 1 to go on, or start's error. */
+static int ready(mm_decoder *d)
 {
     if (d->done)
         return 0;
@@ -351,6 +352,14 @@ ssize_t mm_decoder_read(mm_decoder *d, uint8_t *out, size_t cap)
         if (rc < 0)
             return rc;
     }
+    return 1;
+}
+
+ssize_t mm_decoder_read(mm_decoder *d, uint8_t *out, size_t cap)
+{
+    int go = ready(d);
+    if (go <= 0)
+        return go;
     ssize_t r;
     switch (d->codec) {
     case MM_CODEC_GZIP:
@@ -376,13 +385,9 @@ ssize_t mm_decoder_read(mm_decoder *d, uint8_t *out, size_t cap)
 
 ssize_t mm_decoder_next(mm_decoder *d, const uint8_t **buf)
 {
-    if (d->done)
-        return 0;
-    if (!d->started) {
-        int rc = start(d);
-        if (rc < 0)
-            return rc;
-    }
+    int go = ready(d);
+    if (go <= 0)
+        return go;
     if (d->codec == MM_CODEC_NONE) {
         /* no copy: hand out the input buffer itself */
         int rc = fill(d);
@@ -659,14 +664,7 @@ static int index_from(mm_tarindex **out, struct tsrc *s, uint64_t max_entries)
                 name = longname;
                 longname = NULL;
             } else {
-                char nm[101], pre[156];
-                memcpy(nm, h, 100);
-                nm[100] = 0;
-                memcpy(pre, h + 345, 155);
-                pre[155] = 0;
-                bool ustar = memcmp(h + 257, "ustar", 5) == 0;
-                name = (ustar && pre[0]) ? mm_xasprintf("%s/%s", pre, nm)
-                                         : mm_xstrdup(nm);
+                name = mm_tar_header_name(h);
             }
             char *norm = mm_path_normalize(name, NULL);
             free(name);
@@ -730,6 +728,17 @@ void mm_tarindex_add(mm_tarindex *ix, const char *member, uint64_t off, uint64_t
 bool mm_tar_header_ok(const uint8_t h[512], uint64_t *size)
 {
     return tar_checksum_ok(h) && tar_num(h + 124, 12, size);
+}
+
+char *mm_tar_header_name(const uint8_t h[512])
+{
+    char nm[101], pre[156];
+    memcpy(nm, h, 100);
+    nm[100] = 0;
+    memcpy(pre, h + 345, 155);
+    pre[155] = 0;
+    bool ustar = memcmp(h + 257, "ustar", 5) == 0;
+    return (ustar && pre[0]) ? mm_xasprintf("%s/%s", pre, nm) : mm_xstrdup(nm);
 }
 
 char *mm_tar_pax_path(const char *d, size_t n)

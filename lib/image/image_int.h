@@ -44,6 +44,9 @@ mm_tarindex *mm_tarindex_new(void);
 void mm_tarindex_add(mm_tarindex *ix, const char *member, uint64_t off, uint64_t size);
 /* A header block whose checksum holds, and its size field. */
 bool mm_tar_header_ok(const uint8_t h[512], uint64_t *size);
+/* A header block's member name as written (the ustar prefix joined to the
+ * name; not normalised, malloc'd). */
+char *mm_tar_header_name(const uint8_t h[512]);
 /* "path=" of a pax extended header's records, or NULL (malloc'd). */
 char *mm_tar_pax_path(const char *d, size_t n);
 /* Parses the tar headers in buf (for fuzzing the header parser alone). */

@@ -113,15 +113,8 @@ static int header(struct tw *t)
         free(name);            /* directories, links, devices: skipped */
         return 0;
     }
-    if (!name) {
-        char nm[101], pre[156];
-        memcpy(nm, h, 100);
-        nm[100] = 0;
-        memcpy(pre, h + 345, 155);
-        pre[155] = 0;
-        bool ustar = memcmp(h + 257, "ustar", 5) == 0;
-        name = (ustar && pre[0]) ? mm_xasprintf("%s/%s", pre, nm) : mm_xstrdup(nm);
-    }
+    if (!name)
+        name = mm_tar_header_name(h);
     free(t->cur);
     t->cur = mm_path_normalize(name, NULL);   /* NULL: an unsafe name, skipped */
     free(name);

@@ -107,15 +107,20 @@ void mm_net_topo_free(mm_net_topo *t)
 size_t mm_net_topo_node_count(const mm_net_topo *t) { return t->nnodes; }
 size_t mm_net_topo_edge_count(const mm_net_topo *t) { return t->nedges; }
 
+static bool list_has(const char *const *v, size_t n, const char *s)
+{
+    if (n && !strcmp(v[n - 1], s))
+        return true;             /* the common repeat */
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i], s))
+            return true;
+    return false;
+}
+
 static void list_add(char ***v, size_t *n, const char *s, size_t max)
 {
-    if (!s || !*s || *n >= max)
+    if (!s || !*s || *n >= max || list_has((const char *const *)*v, *n, s))
         return;
-    if (*n && !strcmp((*v)[*n - 1], s))
-        return;                  /* the common repeat */
-    for (size_t i = 0; i < *n; i++)
-        if (!strcmp((*v)[i], s))
-            return;
     mm_strv_push(v, n, s);
 }
 
@@ -550,8 +555,18 @@ static int str_field(const char *name, const nt_json *j, long o, const char *k, 
     return 0;
 }
 
-static int str_list(const char *name, const nt_json *j, long o, const char *k, char ***v,
-                    size_t *n, size_t max, size_t idx, const char *what)
+/* The strings of array k of object o added to a list (list_add's rules):
+ * copies into own, or, when own is NULL, pointers into the parsed text
+ * into refs (an edge's names are added from there, not from a list made
+ * and freed per edge). */
+typedef struct strs {
+    char ***own;
+    const char **refs;
+    size_t *n, max;
+} strs;
+
+static int str_array(const char *name, const nt_json *j, long o, const char *k, strs out,
+                     size_t idx, const char *what)
 {
     long a = nt_json_get(j, o, k);
     if (a < 0)
@@ -563,37 +578,26 @@ static int str_list(const char *name, const nt_json *j, long o, const char *k, c
         if (j->tok[x].type != NT_J_STR || j->tok[x].len > MAX_STR)
             return mm_error_set(MM_EFORMAT, "%s: %s[%zu].%s[%zu]: not a string", name, what,
                                 idx, k, i);
-        list_add(v, n, j->text + j->tok[x].off, max);
+        const char *s = j->text + j->tok[x].off;
+        if (out.own)
+            list_add(out.own, out.n, s, out.max);
+        else if (*s && *out.n < out.max && !list_has(out.refs, *out.n, s))
+            out.refs[(*out.n)++] = s;
     }
     return 0;
 }
 
-/* str_list without copies: the strings stay in the parsed text (an edge's
- * names are added to it from here, not from a list made and freed per edge) */
+static int str_list(const char *name, const nt_json *j, long o, const char *k, char ***v,
+                    size_t *n, size_t max, size_t idx, const char *what)
+{
+    return str_array(name, j, o, k, (strs){v, NULL, n, max}, idx, what);
+}
+
 static int str_refs(const char *name, const nt_json *j, long o, const char *k, const char **v,
                     size_t *n, size_t max, size_t idx, const char *what)
 {
     *n = 0;
-    long a = nt_json_get(j, o, k);
-    if (a < 0)
-        return 0;
-    if (j->tok[a].type != NT_J_ARR)
-        return mm_error_set(MM_EFORMAT, "%s: %s[%zu].%s: not an array", name, what, idx, k);
-    uint32_t x = (uint32_t)a + 1;
-    for (size_t i = 0; i < j->tok[a].n; i++, x = j->tok[x].next) {
-        if (j->tok[x].type != NT_J_STR || j->tok[x].len > MAX_STR)
-            return mm_error_set(MM_EFORMAT, "%s: %s[%zu].%s[%zu]: not a string", name, what,
-                                idx, k, i);
-        const char *s = j->text + j->tok[x].off;   /* list_add's rules */
-        if (!*s || *n >= max || (*n && !strcmp(v[*n - 1], s)))
-            continue;
-        size_t d = 0;
-        while (d < *n && strcmp(v[d], s))
-            d++;
-        if (d == *n)
-            v[(*n)++] = s;
-    }
-    return 0;
+    return str_array(name, j, o, k, (strs){NULL, v, n, max}, idx, what);
 }
 
 int mm_net_topo_load_string(mm_net_topo **out, const char *name, const char *data, size_t len)
