@@ -27,7 +27,9 @@
  * loaders) ask for the position of each value itself (pos_values: every
  * value keyed by its own json_t, an alias by its anchor's node), "first key
  * wins" with the repetition noted, and a tag before the loader's own
- * messages.
+ * messages; a first pass that reruns on an error for its messages keeps
+ * the positions of null spellings only (pos_nulls_only), and shares equal
+ * short scalars.
  */
 #include <limits.h>
 #include <math.h>
