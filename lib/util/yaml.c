@@ -332,13 +332,6 @@ static const struct anchor *find_anchor(const struct builder *b, const char *nam
     return NULL;
 }
 
-/* Places a finished value (a new reference, taken) into the parent frame
- * or as the root.  key_scalar: when the parent is a mapping waiting for a
- * key, the scalar text to use as the key (NULL for a non-scalar). */
-/* The value's own position (pos_values), unless it is an alias: an alias
- * keeps its anchor's.  A value dropped after this (a later duplicate key
- * under "first wins") leaves a slot for a freed address, which the next
- * value placed there overwrites. */
 /* The bit of a key in frame.kseen. */
 static uint64_t key_bit(const char *k, size_t len)
 {
@@ -348,6 +341,11 @@ static uint64_t key_bit(const char *k, size_t len)
     return 1ull << (h & 63);
 }
 
+/* The value's own position (pos_values), unless it is an alias: an alias
+ * keeps its anchor's.  A value dropped after this (a later duplicate key
+ * under "first wins") leaves a slot for a freed address, which the next
+ * value placed there overwrites.  pos_nulls_only: null spellings only
+ * (text: the scalar's text, NULL for a node). */
 static inline void value_pos(struct builder *b, json_t *v, const char *text, bool plain,
                              bool alias, const yaml_mark_t *m)
 {
@@ -357,6 +355,9 @@ static inline void value_pos(struct builder *b, json_t *v, const char *text, boo
                         plain);
 }
 
+/* Places a finished value (a new reference, taken) into the parent frame
+ * or as the root.  key_text (key_len bytes): a scalar's text, the key when
+ * the parent is a mapping waiting for one (NULL for a non-scalar). */
 static int place(struct builder *b, json_t *v, const char *key_text, size_t key_len,
                  bool plain, bool alias, const yaml_mark_t *m)
 {
