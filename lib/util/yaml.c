@@ -279,7 +279,8 @@ static json_t *text_shared(struct builder *b, const char *text, size_t len)
     for (size_t i = 0; i < len; i++)
         h = (h ^ (unsigned char)text[i]) * 16777619u;
     json_t **slot = &b->scache[(h ^ h >> 8) & 255];
-    if (*slot && json_string_length(*slot) == len && !memcmp(json_string_value(*slot), text, len))
+    if (*slot && json_string_length(*slot) == len &&
+        !memcmp(json_string_value(*slot), text, len))
         return json_incref(*slot);
     json_t *v = json_stringn_nocheck(text, len);
     json_decref(*slot);
@@ -580,7 +581,8 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
         json_decref(an);
         b->anchors[ai].done = true;
     }
-    return place(b, v, text, len, plain && !tag, false, &ev->start_mark);   /* a key has no NUL */
+    /* a key has no NUL: len is its strlen */
+    return place(b, v, text, len, plain && !tag, false, &ev->start_mark);
 }
 
 static int on_alias(struct builder *b, const yaml_event_t *ev)
