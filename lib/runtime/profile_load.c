@@ -464,9 +464,10 @@ static int load_doc(ld *l, json_t *root)
     return rc;
 }
 
-/* One load.  keys: also record where each key is written, which only the
- * messages about keys need: a load runs without them and, when it fails,
- * again with them for the message (the load is deterministic). */
+/* One load.  keys: also record where each key and value is written, which
+ * only the messages need: a load runs without them (keeping only the
+ * positions of plain null scalars, which is_null() reads) and, when it
+ * fails, again with them for the message (the load is deterministic). */
 static int load_once(mm_profile **out, const char *name, const char *yaml, size_t len,
                      bool keys)
 {
@@ -476,6 +477,7 @@ static int load_once(mm_profile **out, const char *name, const char *yaml, size_
     lim.first_doc_only = true;         /* what follows a first document is not read */
     lim.pos_values = true;
     lim.pos_no_keys = !keys;
+    lim.pos_nulls_only = !keys;        /* is_null() needs those; messages the rest */
     lim.dup_first_wins = true;         /* check_map names a repeated key */
     lim.max_nodes = MAX_PROFILE_FILE / 2;
     lim.errtag = "YAML";

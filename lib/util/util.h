@@ -260,6 +260,10 @@ typedef struct mm_yaml_limits {
                            * read with mm_yaml_pos_of() */
     bool pos_no_keys;     /* with pos_values: not the positions by parent and
                            * key (mm_yaml_pos_get() then finds nothing) */
+    bool pos_nulls_only;  /* with pos_values: only plain ""/~/null scalars are
+                           * kept (mm_yaml_plain_of() answers the same, the
+                           * other values have no position): for a first
+                           * pass that reruns with positions on an error */
     const char *errtag;   /* the loader's own errors read "NAME:L:C: TAG: ..." */
 } mm_yaml_limits;
 void mm_yaml_limits_init(mm_yaml_limits *l);

@@ -27,7 +27,9 @@
  * loaders) ask for the position of each value itself (pos_values: every
  * value keyed by its own json_t, an alias by its anchor's node), "first key
  * wins" with the repetition noted, and a tag before the loader's own
- * messages.
+ * messages; a first pass that reruns on an error for its messages keeps
+ * the positions of null spellings only (pos_nulls_only), and shares equal
+ * short scalars.
  */
 #include <limits.h>
 #include <math.h>
@@ -211,6 +213,10 @@ struct frame {
     bool haskey;            /* mapping: a key waits for its value ... */
     size_t koff;            /* ... at this offset of the builder's key stack */
     bool key_is_merge;
+    size_t klen;            /* the waiting key's length */
+    uint64_t kseen;         /* mapping: one bit per key placed (by a cheap
+                             * hash), so that most keys need no lookup for
+                             * a duplicate */
     int key_line, key_col;
     size_t start_count;     /* nodes before this one */
     int anchor;             /* index into anchors, -1 */
@@ -231,6 +237,7 @@ struct builder {
     char *ks;               /* the waiting keys, one per open mapping, NUL-ended */
     size_t klen, kcap;
     json_t *root;
+    json_t *scache[256];    /* pos_nulls_only: recent short scalars, shared */
     int root_line;
     bool root_started;      /* the root's first line is known */
 };
@@ -251,6 +258,42 @@ static int berr(const struct builder *b, const yaml_mark_t *m, int code, const c
                                 msg);
     free(msg);
     return rc;
+}
+
+/* A scalar spelt as a YAML null ("", ~, null): what pos_nulls_only keeps
+ * (quoted ones too, so that a slot left by a freed value is overwritten). */
+static bool is_null_text(const char *s)
+{
+    return !s[0] || (s[0] == '~' && !s[1]) || (s[0] == 'n' && !strcmp(s, "null"));
+}
+
+/* A text scalar for a pos_nulls_only load, where no value but the null
+ * spellings has a position of its own: a short scalar equal to one seen
+ * recently is the same (shared, read-only) json_t, which saves building and
+ * freeing most repeated names, ports and words. */
+static json_t *text_shared(struct builder *b, const char *text, size_t len)
+{
+    if (len == 0 || len > 24 || is_null_text(text))
+        return json_stringn_nocheck(text, len);
+    unsigned h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)text[i]) * 16777619u;
+    json_t **slot = &b->scache[(h ^ h >> 8) & 255];
+    if (*slot && json_string_length(*slot) == len &&
+        !memcmp(json_string_value(*slot), text, len))
+        return json_incref(*slot);
+    json_t *v = json_stringn_nocheck(text, len);
+    json_decref(*slot);
+    *slot = json_incref(v);
+    return v;
+}
+
+static void scache_clear(struct builder *b)
+{
+    for (size_t i = 0; i < sizeof b->scache / sizeof b->scache[0]; i++) {
+        json_decref(b->scache[i]);
+        b->scache[i] = NULL;
+    }
 }
 
 static void anchors_clear(struct builder *b)
@@ -290,27 +333,38 @@ static const struct anchor *find_anchor(const struct builder *b, const char *nam
     return NULL;
 }
 
-/* Places a finished value (a new reference, taken) into the parent frame
- * or as the root.  key_scalar: when the parent is a mapping waiting for a
- * key, the scalar text to use as the key (NULL for a non-scalar). */
+/* The bit of a key in frame.kseen. */
+static uint64_t key_bit(const char *k, size_t len)
+{
+    unsigned h = (unsigned)len * 31u + (unsigned char)k[0];
+    if (len)
+        h = h * 31u + (unsigned char)k[len - 1] + (unsigned char)k[len / 2] * 7u;
+    return 1ull << (h & 63);
+}
+
 /* The value's own position (pos_values), unless it is an alias: an alias
  * keeps its anchor's.  A value dropped after this (a later duplicate key
  * under "first wins") leaves a slot for a freed address, which the next
- * value placed there overwrites. */
-static void value_pos(struct builder *b, json_t *v, bool plain, bool alias,
-                      const yaml_mark_t *m)
+ * value placed there overwrites.  pos_nulls_only: null spellings only
+ * (text: the scalar's text, NULL for a node). */
+static inline void value_pos(struct builder *b, json_t *v, const char *text, bool plain,
+                             bool alias, const yaml_mark_t *m)
 {
-    if (b->pm && b->lim->pos_values && !alias)
+    if (b->pm && b->lim->pos_values && !alias &&
+        (!b->lim->pos_nulls_only || (text && is_null_text(text))))
         mm_yaml_pos_put(b->pm, v, MM_YAML_VALUE_KEY, (int)m->line + 1, (int)m->column + 1,
                         plain);
 }
 
-static int place(struct builder *b, json_t *v, const char *key_text, bool plain, bool alias,
-                 const yaml_mark_t *m)
+/* Places a finished value (a new reference, taken) into the parent frame
+ * or as the root.  key_text (key_len bytes): a scalar's text, the key when
+ * the parent is a mapping waiting for one (NULL for a non-scalar). */
+static int place(struct builder *b, json_t *v, const char *key_text, size_t key_len,
+                 bool plain, bool alias, const yaml_mark_t *m)
 {
     if (b->depth == 0) {
         b->root = v;
-        value_pos(b, v, plain, alias, m);
+        value_pos(b, v, key_text, plain, alias, m);
         if (b->pm && !b->lim->pos_no_keys)
             mm_yaml_pos_put(b->pm, b->pm, mm_yaml_pkey(NULL, 0), (int)m->line + 1,
                             (int)m->column + 1, plain);
@@ -321,7 +375,7 @@ static int place(struct builder *b, json_t *v, const char *key_text, bool plain,
     struct frame *f = &b->st[b->depth - 1];
     if (!f->map) {
         size_t idx = json_array_size(f->node);
-        value_pos(b, v, plain, alias, m);
+        value_pos(b, v, key_text, plain, alias, m);
         if (b->pm && !b->lim->pos_no_keys)
             mm_yaml_pos_put(b->pm, f->node, mm_yaml_pkey(NULL, idx), (int)m->line + 1,
                             (int)m->column + 1, plain);
@@ -335,13 +389,14 @@ static int place(struct builder *b, json_t *v, const char *key_text, bool plain,
         }
         /* pushed on the key stack: a deeper mapping's keys come and go
          * above it before this one's value is placed */
-        size_t kl = strlen(key_text) + 1;
+        size_t kl = key_len + 1;
         if (b->klen + kl > b->kcap) {
             b->kcap = (b->klen + kl) * 2;
             b->ks = mm_xrealloc(b->ks, b->kcap);
         }
         memcpy(b->ks + b->klen, key_text, kl);
         f->koff = b->klen;
+        f->klen = kl - 1;
         b->klen += kl;
         f->haskey = true;
         f->key_is_merge = plain && !strcmp(key_text, "<<");
@@ -351,6 +406,8 @@ static int place(struct builder *b, json_t *v, const char *key_text, bool plain,
         return 0;
     }
     const char *fkey = b->ks + f->koff;   /* valid until the stack grows */
+    uint64_t kbit = key_bit(fkey, f->klen);
+    bool maybe_dup = (f->kseen & kbit) != 0;   /* else certainly a new key */
     if (f->key_is_merge) {
         /* "<<: *base" or "<<: [*a, *b]": earlier sources win over later */
         if (json_is_object(v)) {
@@ -371,24 +428,24 @@ static int place(struct builder *b, json_t *v, const char *key_text, bool plain,
             json_decref(v);
             return berr(b, m, MM_EFORMAT, "a merge key (<<) takes a mapping or a list of them");
         }
-    } else if (b->lim->dup_first_wins && json_object_size(f->node) &&
-               json_object_get(f->node, fkey)) {
+    } else if (b->lim->dup_first_wins && maybe_dup && json_object_get(f->node, fkey)) {
         json_decref(v);   /* the first value of a repeated key stays */
         if (b->pm)
             mm_yaml_pos_note_dup(b->pm, f->node, fkey, f->key_line, f->key_col);
     } else {
-        if (!b->lim->dup_last_wins && !b->lim->dup_first_wins && json_object_size(f->node) &&
+        if (!b->lim->dup_last_wins && !b->lim->dup_first_wins && maybe_dup &&
             json_object_get(f->node, fkey)) {
             yaml_mark_t km = {0, (size_t)f->key_line - 1, (size_t)f->key_col - 1};
             int rc = berr(b, &km, MM_EFORMAT, "duplicate key \"%.100s\"", fkey);
             json_decref(v);
             return rc;
         }
-        value_pos(b, v, plain, alias, m);
+        value_pos(b, v, key_text, plain, alias, m);
         if (b->pm && !b->lim->pos_no_keys)
             mm_yaml_pos_put(b->pm, f->node, mm_yaml_pkey(fkey, 0), f->key_line, f->key_col,
                             plain);
-        json_object_set_new_nocheck(f->node, fkey, v);
+        json_object_setn_new_nocheck(f->node, fkey, f->klen, v);
+        f->kseen |= kbit;
     }
     b->klen = f->koff;   /* popped */
     f->haskey = false;
@@ -455,7 +512,7 @@ static int close_node(struct builder *b, const yaml_mark_t *start, const yaml_ma
         b->anchors[f.anchor].done = true;
     }
     (void)start;
-    return place(b, f.node, NULL, false, false, &f.start);
+    return place(b, f.node, NULL, 0, false, false, &f.start);
 }
 
 static int on_scalar(struct builder *b, const yaml_event_t *ev)
@@ -478,7 +535,7 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
     if (is_key) {
         v = json_null();   /* keys are kept as text by place() */
     } else if (b->lim->scalars == MM_YAML_TEXT) {
-        v = json_stringn_nocheck(text, len);
+        v = b->lim->pos_nulls_only ? text_shared(b, text, len) : json_stringn_nocheck(text, len);
     } else if (b->lim->scalars == MM_YAML_STRINGS) {
         if (plain && !tag && strlen(text) == len && word_in(text, null_words))
             v = json_null();
@@ -524,7 +581,8 @@ static int on_scalar(struct builder *b, const yaml_event_t *ev)
         json_decref(an);
         b->anchors[ai].done = true;
     }
-    return place(b, v, text, plain && !tag, false, &ev->start_mark);
+    /* a key has no NUL: len is its strlen */
+    return place(b, v, text, len, plain && !tag, false, &ev->start_mark);
 }
 
 static int on_alias(struct builder *b, const yaml_event_t *ev)
@@ -543,7 +601,8 @@ static int on_alias(struct builder *b, const yaml_event_t *ev)
     if (rc < 0)
         return rc;
     const char *text = json_is_string(a->node) ? json_string_value(a->node) : NULL;
-    return place(b, json_incref(a->node), text, false, true, &ev->start_mark);
+    return place(b, json_incref(a->node), text, text ? strlen(text) : 0, false, true,
+                 &ev->start_mark);
 }
 
 void mm_yaml_limits_init(mm_yaml_limits *l)
@@ -559,6 +618,7 @@ void mm_yaml_limits_init(mm_yaml_limits *l)
     l->dup_first_wins = false;
     l->pos_values = false;
     l->pos_no_keys = false;
+    l->pos_nulls_only = false;
     l->errtag = NULL;
 }
 
@@ -582,6 +642,7 @@ int mm_yaml_parse(const char *data, size_t len, const char *name, const mm_yaml_
         dl.dup_first_wins = lim->dup_first_wins;
         dl.pos_values = lim->pos_values;
         dl.pos_no_keys = lim->pos_no_keys;
+        dl.pos_nulls_only = lim->pos_nulls_only;
         dl.errtag = lim->errtag;
     }
     yaml_parser_t parser;
@@ -624,6 +685,8 @@ int mm_yaml_parse(const char *data, size_t len, const char *name, const mm_yaml_
             json_t *root = b.root ? b.root : json_null();
             b.root = NULL;
             anchors_clear(&b);
+            if (dl.pos_nulls_only)
+                scache_clear(&b);
             rc = fn(ud, root, b.root_line);
             (void)doc_start;
             if (dl.first_doc_only)
@@ -665,6 +728,7 @@ int mm_yaml_parse(const char *data, size_t len, const char *name, const mm_yaml_
     frames_clear(&b);
     json_decref(b.root);
     anchors_clear(&b);
+    scache_clear(&b);
     free(b.st);
     free(b.ks);
     yaml_parser_delete(&parser);

@@ -157,6 +157,8 @@ static const struct pslot *value_find(const mm_yaml_posmap *pm, const struct jso
 bool mm_yaml_dup_of(const mm_yaml_posmap *pm, const struct json_t *map, const char **key,
                     int *line, int *col)
 {
+    if (!pm || !pm->ndups)
+        return false;   /* no repeated key noted */
     const struct pslot *sl = value_find(pm, map, MM_YAML_DUP_KEY);
     if (!sl || !sl->line)   /* line 0: a mapping since freed had one */
         return false;
@@ -218,6 +220,8 @@ void mm_yaml_pos_note_dup(mm_yaml_posmap *pm, const void *map, const char *key, 
 
 void mm_yaml_pos_dup_reset(mm_yaml_posmap *pm, const void *map)
 {
+    if (!pm->ndups)
+        return;   /* nothing noted yet */
     struct pslot *sl = (struct pslot *)value_find(pm, map, MM_YAML_DUP_KEY);
     if (sl)
         sl->line = 0;

@@ -297,4 +297,70 @@ MM_TEST(yaml_first_key_wins_and_errtag)
     CHECK(!strstr(mm_error_last(), "YAML error"));
 }
 
+/* The first pass of the profile loader (pos_nulls_only): only the null
+ * spellings keep a position (plain or not, as before), other values none;
+ * equal short scalars may be one shared json_t, with the same text. */
+MM_TEST(yaml_pos_nulls_only)
+{
+    mm_yaml_limits lim;
+    mm_yaml_limits_init(&lim);
+    lim.scalars = MM_YAML_TEXT;
+    lim.pos_values = true;
+    lim.pos_no_keys = true;
+    lim.pos_nulls_only = true;
+    lim.dup_first_wins = true;
+    mm_yaml_posmap *pm = mm_yaml_posmap_new();
+    const char *y = "a: \nb: ~\nc: 'null'\nd: x\ne: [tcp, tcp, \"tcp\"]\nf: {g: 1}\na: 2\n";
+    json_t *v = NULL;
+    CHECK_OK(mm_yaml_load_one(&v, y, strlen(y), "n.yaml", &lim, pm));
+    CHECK(mm_yaml_plain_of(pm, json_object_get(v, "a")));
+    CHECK(mm_yaml_plain_of(pm, json_object_get(v, "b")));
+    CHECK(!mm_yaml_plain_of(pm, json_object_get(v, "c")));
+    CHECK(mm_yaml_pos_of(pm, json_object_get(v, "c"), NULL, NULL));
+    CHECK(!mm_yaml_pos_of(pm, json_object_get(v, "d"), NULL, NULL));
+    CHECK(!mm_yaml_pos_of(pm, json_object_get(v, "f"), NULL, NULL));
+    CHECK(!mm_yaml_pos_get(pm, v, "d", 0, NULL, NULL));
+    json_t *e = json_object_get(v, "e");
+    CHECK_INT((int)json_array_size(e), 3);
+    for (size_t i = 0; i < 3; i++)
+        CHECK_STR(json_string_value(json_array_get(e, i)), "tcp");
+    CHECK_STR(json_string_value(json_object_get(v, "a")), "");
+    const char *k = NULL;
+    int line = 0;
+    CHECK(mm_yaml_dup_of(pm, v, &k, &line, NULL) && !strcmp(k, "a") && line == 7);
+    json_decref(v);
+    mm_yaml_posmap_free(pm);
+}
+
+/* Many keys in one mapping (more than the 64 bits that spare most keys a
+ * lookup): every repetition is still found, first or last wins, or error. */
+MM_TEST(yaml_many_keys_duplicates)
+{
+    mm_buf b = MM_BUF_INIT;
+    for (int i = 0; i < 200; i++)
+        mm_buf_printf(&b, "k%d: %d\n", i, i);
+    mm_buf_printf(&b, "k137: again\n");
+    mm_yaml_limits lim;
+    mm_yaml_limits_init(&lim);
+    json_t *v = NULL;
+    CHECK_INT(mm_yaml_load_one(&v, b.data, b.len, "k.yaml", &lim, NULL), MM_EFORMAT);
+    CHECK(strstr(mm_error_last(), "k.yaml:201:1: duplicate key \"k137\"") != NULL);
+    lim.dup_first_wins = true;
+    lim.scalars = MM_YAML_TEXT;
+    mm_yaml_posmap *pm = mm_yaml_posmap_new();
+    CHECK_OK(mm_yaml_load_one(&v, b.data, b.len, "k.yaml", &lim, pm));
+    CHECK_INT((int)json_object_size(v), 200);
+    CHECK_STR(json_string_value(json_object_get(v, "k137")), "137");
+    const char *k = NULL;
+    CHECK(mm_yaml_dup_of(pm, v, &k, NULL, NULL) && !strcmp(k, "k137"));
+    json_decref(v);
+    mm_yaml_posmap_free(pm);
+    lim.dup_first_wins = false;
+    lim.dup_last_wins = true;
+    CHECK_OK(mm_yaml_load_one(&v, b.data, b.len, "k.yaml", &lim, NULL));
+    CHECK_STR(json_string_value(json_object_get(v, "k137")), "again");
+    json_decref(v);
+    mm_buf_free(&b);
+}
+
 MM_TEST_MAIN
