@@ -407,10 +407,10 @@ char *mm_reg_basic_header(const char *user, const char *pass)
 {
     char *raw = mm_xasprintf("%s:%s", user, pass);
     size_t rl = strlen(raw);
-    char *b64 = mm_xmalloc(4 * ((rl + 2) / 3) + 1);
-    EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)raw, (int)rl);
+    char *b64 = mm_base64_encode(raw, rl);
     char *h = mm_xasprintf("Authorization: Basic %s", b64);
     OPENSSL_cleanse(raw, rl);
+    OPENSSL_cleanse(b64, strlen(b64));   /* the credentials, merely encoded */
     free(raw);
     free(b64);
     return h;

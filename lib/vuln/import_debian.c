@@ -18,7 +18,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <jansson.h>
-#include <yaml.h>
 
 #include "util/util.h"
 #include "vuln/version.h"
