@@ -36,6 +36,14 @@ static inline char *fz_bearer(mm_fleet *f, const char *name, const char *role, c
     return a;
 }
 
+/* The store with an admin token and an agent token of host h1. */
+static inline void fz_fleet_setup(mm_fleet **f, char **admin, char **agent)
+{
+    *f = fz_fleet_open();
+    *admin = fz_bearer(*f, "admin", "admin", NULL);
+    *agent = fz_bearer(*f, "agent", "agent", "h1");
+}
+
 /* One JSON request; returns the status.  resp is the caller's to clear. */
 static inline int fz_call(mm_fleet *f, const char *method, const char *path, const char *auth,
                    const char *body, size_t len, mm_http_resp *resp)

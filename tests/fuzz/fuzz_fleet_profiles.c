@@ -27,24 +27,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static mm_fleet *fleet;
 static char *admin_auth, *agent_auth;
 
-static void setup(void)
-{
-    fleet = fz_fleet_open();
-    admin_auth = fz_bearer(fleet, "admin", "admin", NULL);
-    agent_auth = fz_bearer(fleet, "agent", "agent", "h1");
-}
-
-static int call(const char *method, const char *path, const char *auth, const char *body,
-                size_t len, mm_http_resp *resp)
-{
-    return fz_call(fleet, method, path, auth, body, len, resp);
-}
 
 /* GET path must answer 200 with a JSON object; returns it (caller frees) */
 static json_t *get_obj(const char *path)
 {
     mm_http_resp resp;
-    call("GET", path, admin_auth, "", 0, &resp);
+    fz_call(fleet, "GET", path, admin_auth, "", 0, &resp);
     json_t *j = json_loadb(resp.body ? resp.body : "", resp.body_len, 0, NULL);
     if (resp.status != 200 || !json_is_object(j))
         abort();
@@ -70,13 +58,13 @@ static void profile_round_trip(const mm_http_resp *up)
         json_decref(get_obj(path));
         snprintf(path, sizeof path, "/api/v1/profiles/%s/enforce", id);
         mm_http_resp resp;
-        if (call("POST", path, admin_auth, "{\"confirm\":true}", 16, &resp) != 200)
+        if (fz_call(fleet, "POST", path, admin_auth, "{\"confirm\":true}", 16, &resp) != 200)
             abort();
         mm_http_resp_clear(&resp);
     }
     json_decref(r);
     mm_http_resp resp;
-    call("GET", "/api/v1/agent/profiles", agent_auth, "", 0, &resp);
+    fz_call(fleet, "GET", "/api/v1/agent/profiles", agent_auth, "", 0, &resp);
     if (resp.status != 200)
         abort();
     mm_profile *p = NULL;
@@ -88,7 +76,7 @@ static void profile_round_trip(const mm_http_resp *up)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!fleet)
-        setup();
+        fz_fleet_setup(&fleet, &admin_auth, &agent_auth);
     if (size < 1 || size > (4u << 20))
         return 0;
     int mode = data[0] % 3;
@@ -98,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(body, data + 1, size - 1);
     body[size - 1] = 0;
     mm_http_resp resp;
-    int st = call("POST", paths[mode], agent_auth, body, size - 1, &resp);
+    int st = fz_call(fleet, "POST", paths[mode], agent_auth, body, size - 1, &resp);
     if (st == 200 && mode == 0)
         profile_round_trip(&resp);
     if (st == 200 && mode == 1)
@@ -112,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             char path[64];
             snprintf(path, sizeof path, "/api/v1/captures/%d/file", id);
             mm_http_resp d;
-            call("GET", path, admin_auth, "", 0, &d);
+            fz_call(fleet, "GET", path, admin_auth, "", 0, &d);
             mm_http_resp_clear(&d);
         }
     }

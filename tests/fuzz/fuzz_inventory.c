@@ -23,33 +23,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static mm_fleet *fleet;
 static char *admin_auth, *agent_auth;
 
-static void setup(void)
-{
-    fleet = fz_fleet_open();
-    admin_auth = fz_bearer(fleet, "admin", "admin", NULL);
-    agent_auth = fz_bearer(fleet, "agent", "agent", "h1");
-}
-
-static int call(const char *method, const char *path, const char *auth, const char *body,
-                size_t len, mm_http_resp *resp)
-{
-    return fz_call(fleet, method, path, auth, body, len, resp);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!fleet)
-        setup();
+        fz_fleet_setup(&fleet, &admin_auth, &agent_auth);
     if (size > (4u << 20))
         return 0;
     char *body = malloc(size + 1);
     memcpy(body, data, size);
     body[size] = 0;
     mm_http_resp resp;
-    int st = call("POST", "/api/v1/inventory", agent_auth, body, size, &resp);
+    int st = fz_call(fleet, "POST", "/api/v1/inventory", agent_auth, body, size, &resp);
     mm_http_resp_clear(&resp);
     if (st == 200) {
-        call("GET", "/api/v1/hosts/h1/inventory", admin_auth, "", 0, &resp);
+        fz_call(fleet, "GET", "/api/v1/hosts/h1/inventory", admin_auth, "", 0, &resp);
         json_t *j = json_loadb(resp.body ? resp.body : "", resp.body_len, 0, NULL);
         if (resp.status != 200 || !json_is_object(j) ||
             !json_is_array(json_object_get(j, "processes")))
