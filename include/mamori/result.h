@@ -107,6 +107,14 @@ void mm_result_add_scanners(mm_result *r, unsigned bits);
  * (NULL clears); the pipeline sets it (mm_pipeline_opts.verify_keys). */
 const char *mm_result_signature_json(const mm_result *r);
 void mm_result_set_signature_json(mm_result *r, const char *json);
+/* The vulnerability database the match used: its version (NULL when no
+ * match ran) and when it was built (seconds since the epoch, 0 unknown),
+ * written by the JSON report as its "vulnerabilityDB" member so that a
+ * reader (the console) can tell the database's age at the scan.  The
+ * setter copies version; the pipeline sets it after the match. */
+const char *mm_result_vulndb_version(const mm_result *r);
+int64_t mm_result_vulndb_built_at(const mm_result *r);
+void mm_result_set_vulndb(mm_result *r, const char *version, int64_t built_at);
 
 /* --- results that do not come from a scan --------------------------------
  * An SBOM read back (mamori sbom) or a linted file (mamori config) is

@@ -34,6 +34,8 @@ struct mm_result {
     char *key;
     unsigned scanners;   /* MM_SCANNER_* that ran on this result */
     char *signature;     /* the signature verification, a JSON object */
+    char *vulndb_version; /* the database the match used, NULL when none ran */
+    int64_t vulndb_built_at;
 };
 
 int mm_result_new(mm_result **out, mm_target_kind kind, const char *target)
@@ -110,6 +112,23 @@ void mm_result_set_signature_json(mm_result *r, const char *json)
     r->signature = json ? mm_xstrdup(json) : NULL;
 }
 
+const char *mm_result_vulndb_version(const mm_result *r)
+{
+    return r ? r->vulndb_version : NULL;
+}
+
+int64_t mm_result_vulndb_built_at(const mm_result *r)
+{
+    return r ? r->vulndb_built_at : 0;
+}
+
+void mm_result_set_vulndb(mm_result *r, const char *version, int64_t built_at)
+{
+    free(r->vulndb_version);
+    r->vulndb_version = version ? mm_xstrdup(version) : NULL;
+    r->vulndb_built_at = version ? built_at : 0;
+}
+
 mm_image_info *mm_result_image_mut(mm_result *r) { return &r->image; }
 mm_os_info *mm_result_os_mut(mm_result *r) { return &r->os; }
 void mm_result_set_kind(mm_result *r, mm_target_kind kind) { r->kind = kind; }
@@ -156,6 +175,7 @@ void mm_result_free(mm_result *r)
         return;
     free(r->target);
     free(r->signature);
+    free(r->vulndb_version);
     mm_image_info *im = &r->image;
     free(im->source_format);
     free(im->manifest_digest);

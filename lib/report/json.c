@@ -288,6 +288,30 @@ static json_t *signature_member(const mm_result *r)
     return v;
 }
 
+/* The vulnerability database the match used (mm_result_vulndb_*), or
+ * NULL when no match ran: the optional member "vulnerabilityDB", with the
+ * database's age in whole days at the start of the scan. */
+static json_t *vulndb_member(const mm_result *r)
+{
+    const char *v = mm_result_vulndb_version(r);
+    if (!v)
+        return NULL;
+    int64_t built = mm_result_vulndb_built_at(r);
+    json_t *o = json_object();
+    json_object_set_new(o, "version", mm_json_str(v));
+    if (built > 0) {
+        char when[32];
+        mm_time_rfc3339(built, when);
+        json_object_set_new(o, "builtAt", json_string(when));
+        int64_t age = mm_result_started(r) - built;
+        json_object_set_new(o, "ageDays", json_integer(age > 0 ? (json_int_t)(age / 86400) : 0));
+    } else {
+        json_object_set_new(o, "builtAt", json_null());
+        json_object_set_new(o, "ageDays", json_null());
+    }
+    return o;
+}
+
 json_t *mm_report_json_doc(mm_result *r, const mm_report_opts *o)
 {
     struct doc_ctx c;
@@ -295,6 +319,9 @@ json_t *mm_report_json_doc(mm_result *r, const mm_report_opts *o)
     json_t *doc = json_object();
     for (int m = 0; m < M_NMEMBERS; m++)
         json_object_set_new(doc, member_names[m], member(&c, m));
+    json_t *db = vulndb_member(r);
+    if (db)
+        json_object_set_new(doc, "vulnerabilityDB", db);
     json_t *sig = signature_member(r);
     if (sig)
         json_object_set_new(doc, "signature", sig);
@@ -456,6 +483,11 @@ int mm_report_write_json(FILE *out, mm_result *r, const mm_report_opts *o)
             rc = put_value(out, e, 4);
         }
         fputs(written ? "\n  ]" : "[]", out);
+    }
+    json_t *db = rc == 0 ? vulndb_member(r) : NULL;
+    if (db) {
+        fputs(",\n  \"vulnerabilityDB\": ", out);
+        rc = put_value(out, db, 2);
     }
     json_t *sig = rc == 0 ? signature_member(r) : NULL;
     if (sig) {

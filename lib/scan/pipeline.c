@@ -175,6 +175,7 @@ static int stage_match(mm_pipeline *p, mm_result *r, mm_pipeline_outcome *oc)
         return mm_error_wrap(rc, "vulnerability match: ");
     const char *v = mm_vulndb_version(p->db);
     oc->db_version = mm_xstrdup(v ? v : "");
+    mm_result_set_vulndb(r, oc->db_version, mm_vulndb_built_at(p->db));
     return 0;
 }
 

@@ -93,8 +93,10 @@ export async function image(main, params, cur) {
   const it = (p.items || []).find((x) => x.name === name);
   if (!it) { main.append(h('p', {}, 'No scan of this image.')); return; }
   const osCell = h('span', { id: 'image-os' }, '-');
+  const dbCell = h('span', { id: 'image-db' }, '-');
   main.append(h('div', { class: 'panel' }, kv([
     ['Kind', it.kind], ['OS', osCell], ['Scans', it.scans], ['Last scan', when(it.last_scan)],
+    ['Vulnerability DB at the scan', dbCell],
     ['Scanned on', (it.hosts || []).join(', ') || '-'],
     ['Findings', h('span', {}, sevCounts(it.severity))],
     ['By kind', Object.entries(it.kinds || {}).map(([k, n]) => k + ' ' + n).join(', ') || 'none'],
@@ -135,7 +137,7 @@ export async function image(main, params, cur) {
   });
   main.append(h('h2', {}, 'Fixed versions'), h('div', { class: 'bar' }, fixBtn), fixBox);
   main.append(h('h2', {}, 'Signature and trust'));
-  await trustPanel(main, it, osCell);
+  await trustPanel(main, it, osCell, dbCell);
   if (it.kind === 'image') await versionDiff(main, name, it);
   if (!it.image) return;
   main.append(h('h2', {}, 'Scans'), pagedTable({
@@ -164,13 +166,24 @@ function signatureView(sig) {
   ]));
 }
 
+// the vulnerability database the scan matched against (the report's
+// "vulnerabilityDB" member): its build date and age in days at the scan
+function dbAgeOf(rep) {
+  const d = rep && typeof rep.vulnerabilityDB === 'object' && rep.vulnerabilityDB ? rep.vulnerabilityDB : null;
+  if (!d) return 'none (the scan matched no vulnerability database)';
+  if (typeof d.ageDays !== 'number') return 'built at an unknown time';
+  const built = typeof d.builtAt === 'string' ? d.builtAt.slice(0, 10) : '?';
+  return 'built ' + built + ', ' + d.ageDays + (d.ageDays === 1 ? ' day' : ' days') + ' old' +
+    (d.ageDays > 7 ? ' (older than 7 days: run `mamori db update`)' : '');
+}
+
 // the OS the scan report names ("debian 12"), or null
 function osOf(rep) {
   const o = rep && typeof rep.os === 'object' && rep.os ? rep.os : {};
   return o.family ? String(o.family) + (o.version ? ' ' + String(o.version) : '') : null;
 }
 
-async function trustPanel(main, it, osCell) {
+async function trustPanel(main, it, osCell, dbCell) {
   const box = h('div', { id: 'trust-box' });
   main.append(box);
   const tf = await api('/api/v1/findings' + qs({ scan: it.scan_id, kind: 'trust', limit: 100 }));
@@ -178,6 +191,7 @@ async function trustPanel(main, it, osCell) {
     try {
       const rep = await api('/api/v1/scans/' + encodeURIComponent(it.scan_id));
       clear(osCell).append(osOf(rep) || 'not identified');
+      clear(dbCell).append(dbAgeOf(rep));
       return signatureView(rep.signature);
     } catch (e) { return errorBox(e); }
   };

@@ -126,6 +126,10 @@ try {
       const os = await page.textContent('#image-os');
       if (E.MM_SIGNED) ok(os === 'alpine 3.19.1', r.id + ': OS ' + os);
       else ok(os !== '-', r.id + ': OS ' + os);
+      // the database the scan matched against, and its age at the scan
+      const db = await page.textContent('#image-db');
+      if (E.MM_SIGNED) ok(/^built \d{4}-\d\d-\d\d, 0 days old$/.test(db), r.id + ': DB ' + db);
+      else ok(db !== '-', r.id + ': DB ' + db);
       return 'OS of ' + name;
     };
     // the registries seen, with their checks and schedules

@@ -219,15 +219,29 @@ def fill_signed(c):
     r = cli("sign", "--key", priv, *ins, c.reg.host + "/shop/signed:2.0", check=False)
     eq(r.returncode, 0, "mamori sign: " + r.stderr)
     env = {"MAMORI_CACHE_DIR": os.path.join(s.state, "cache")}
+    # a real (tiny) vulnerability database for the signed image's scan: the
+    # report then names it and its age, which the image page shows
+    feed = os.path.join(d, "debian-tracker.json")
+    with open(feed, "w") as f:
+        json.dump({"openssl": {"CVE-2024-0001": {"releases": {"bookworm": {
+            "status": "resolved", "fixed_version": "3.0.1", "urgency": "high"}}}}}, f)
+    vdb = os.path.join(d, "vuln.db")
+    r = cli("db", "import", "--db-path", vdb, feed, check=False)
+    eq(r.returncode, 0, "db import: " + r.stderr)
     out = {}
     for name in ("signed", "unsigned"):
         rep = os.path.join(d, name + ".json")
-        r = cli("image", c.reg.host + "/shop/%s:2.0" % name, "--verify-key", pub, *ins,
+        dbargs = ["--db-path", vdb] if name == "signed" else []
+        r = cli("image", c.reg.host + "/shop/%s:2.0" % name, "--verify-key", pub, *ins, *dbargs,
                 "--no-store", "-q", "--server", s.base, "--token", c.ci, "--server-ca", s.cert,
                 "--server-host", "node-2", "-f", "json", "-o", rep, env=env, check=False)
         eq(r.returncode, 0, "image --verify-key (%s): %s" % (name, r.stderr))
         with open(rep) as f:
             out[name] = json.load(f)
+    vd = out["signed"].get("vulnerabilityDB") or {}
+    check(vd.get("version") and vd.get("builtAt") and vd.get("ageDays") == 0,
+          "the database the scan used: %r" % vd)
+    check("vulnerabilityDB" not in out["unsigned"], "no database, no member")
     sig = out["signed"]["signature"]
     eq((sig["verified"], sig["signatures_found"], len(sig["signatures"])), (True, True, 1),
        "signed: %r" % sig)

@@ -440,7 +440,30 @@ MM_TEST(json_stream_equals_tree)
     tree = NULL;
     CHECK_OK(mm_report_json_string(&tree, r, &o));
     CHECK(tree && !strstr(tree, "\"signature\""));
+    CHECK(tree && !strstr(tree, "\"vulnerabilityDB\""));   /* no match ran */
     free(tree);
+    /* the database the match used: version, build time and its age in
+     * days at the scan's start, the same in both writers */
+    mm_result_set_timing(r, 1700000000, 1.0);
+    mm_result_set_vulndb(r, "2:1699000000", 1700000000 - 3 * 86400 - 5);
+    tree = stream = NULL;
+    CHECK_OK(mm_report_json_string(&tree, r, &o));
+    mf = open_memstream(&stream, &len);
+    REQUIRE(mf);
+    CHECK_OK(mm_report_write(mf, r, MM_FORMAT_JSON, &o));
+    fclose(mf);
+    REQUIRE(tree && stream);
+    CHECK_INT(len, strlen(tree) + 1);
+    CHECK(strncmp(stream, tree, strlen(tree)) == 0);
+    d = json_loads(stream, 0, NULL);
+    REQUIRE(d);
+    json_t *db = json_object_get(d, "vulnerabilityDB");
+    CHECK_STR(json_string_value(json_object_get(db, "version")), "2:1699000000");
+    CHECK_STR(json_string_value(json_object_get(db, "builtAt")), "2023-11-11T22:13:15Z");
+    CHECK_INT(json_integer_value(json_object_get(db, "ageDays")), 3);
+    json_decref(d);
+    free(tree);
+    free(stream);
     mm_result_free(r);
 }
 
