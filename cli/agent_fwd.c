@@ -193,16 +193,7 @@ int cli_agent_forward(int fd, const cli_forward *fw, const cli_agent_inv *inv,
                       cli_agent_rt *rt)
 {
     mm_fleet_sender_opts so;
-    mm_fleet_sender_opts_init(&so);
-    so.client.server = fw->server;
-    so.client.token = fw->token;
-    so.client.ca_file = fw->ca;
-    so.client.insecure = fw->insecure;
-    so.client.fingerprint = fw->fingerprint;
-    so.host_id = fw->host_id;
-    so.spool_dir = fw->spool;
-    so.spool_max_events = fw->spool_max;
-    so.batch = fw->batch;
+    cli_forward_sender_opts(&so, fw);
     fwd f = {0};
     f.fw = fw;
     f.inv = inv;

@@ -60,6 +60,9 @@ typedef struct cli_forward {
     double wait;
 } cli_forward;
 int cli_forward_events(FILE *in, const char *name, const cli_forward *fw);
+/* The sender's options from fw (the strings are fw's).  cmd_server.c */
+struct mm_fleet_sender_opts;
+void cli_forward_sender_opts(struct mm_fleet_sender_opts *so, const cli_forward *fw);
 int cmd_k8s_cis(int argc, char **argv);                     /* cmd_k8s_cis.c */
 int cmd_k8s_audit(int argc, char **argv);                   /* cmd_k8s_audit.c */
 int cmd_k8s_isolate(int argc, char **argv);                 /* cmd_k8s_isolate.c */

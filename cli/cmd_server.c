@@ -320,19 +320,24 @@ static int token_cmd(int argc, char **argv)
     return rc;
 }
 
+void cli_forward_sender_opts(mm_fleet_sender_opts *so, const cli_forward *fw)
+{
+    mm_fleet_sender_opts_init(so);
+    so->client.server = fw->server;
+    so->client.token = fw->token;
+    so->client.ca_file = fw->ca;
+    so->client.insecure = fw->insecure;
+    so->client.fingerprint = fw->fingerprint;
+    so->host_id = fw->host_id;
+    so->spool_dir = fw->spool;
+    so->spool_max_events = fw->spool_max;
+    so->batch = fw->batch;
+}
+
 int cli_forward_events(FILE *fin, const char *in, const cli_forward *fw)
 {
     mm_fleet_sender_opts so;
-    mm_fleet_sender_opts_init(&so);
-    so.client.server = fw->server;
-    so.client.token = fw->token;
-    so.client.ca_file = fw->ca;
-    so.client.insecure = fw->insecure;
-    so.client.fingerprint = fw->fingerprint;
-    so.host_id = fw->host_id;
-    so.spool_dir = fw->spool;
-    so.spool_max_events = fw->spool_max;
-    so.batch = fw->batch;
+    cli_forward_sender_opts(&so, fw);
     mm_fleet_sender *s = NULL;
     if (mm_fleet_sender_new(&s, &so) != 0)
         return cli_fail("server send: ");

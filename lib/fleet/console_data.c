@@ -68,14 +68,14 @@ static int seq_row(void *ud, int n, const char *const *v, const char *const *nam
  * counted.  Called with the store locked. */
 static int count_scans(mm_fleet *f, const char *which, int np, const char *const *p)
 {
-    json_t *todo = json_array();
+    json_t *pending = json_array();
     char *sql = mm_xasprintf("SELECT s.seq FROM scans s WHERE s.seq IN (%s) AND NOT EXISTS"
                              " (SELECT 1 FROM scan_counts c WHERE c.scan_seq = s.seq)", which);
-    int rc = fdb_query(f->db, sql, np, p, seq_row, todo);
+    int rc = fdb_query(f->db, sql, np, p, seq_row, pending);
     free(sql);
     size_t i;
     json_t *v;
-    json_array_foreach(todo, i, v) {
+    json_array_foreach(pending, i, v) {
         if (rc)
             break;
         char sq[24];
@@ -91,7 +91,7 @@ static int count_scans(mm_fleet *f, const char *which, int np, const char *const
                           " VALUES ($1, '-', '-', 0)", 1, q, NULL);
         rc = fdb_end(f->db, rc);
     }
-    json_decref(todo);
+    json_decref(pending);
     return rc;
 }
 

@@ -383,6 +383,33 @@ static json_t *find_pkg(json_t *pkgs, const char *type, const char *name,
  * findings without a jansson tree) and the document tree dumped whole
  * give the same bytes, hostile strings included: control characters,
  * quotes, backslashes, invalid UTF-8, U+2028, empty and missing fields. */
+/* The report of r through both JSON writers (the tree as a string, the
+ * streaming one to a file), checked to be the same text; the document
+ * parsed, or NULL (the failure already recorded). */
+static json_t *both_json_writers(mm_result *r, const mm_report_opts *o)
+{
+    char *tree = NULL, *stream = NULL;
+    size_t len = 0;
+    CHECK_OK(mm_report_json_string(&tree, r, o));
+    FILE *mf = open_memstream(&stream, &len);
+    json_t *d = NULL;
+    if (mf) {
+        CHECK_OK(mm_report_write(mf, r, MM_FORMAT_JSON, o));
+        fclose(mf);
+    }
+    CHECK(tree && stream);
+    if (tree && stream) {
+        /* the file ends with a newline, the string does not */
+        CHECK_INT(len, strlen(tree) + 1);
+        CHECK(strncmp(stream, tree, strlen(tree)) == 0);
+        d = json_loads(stream, 0, NULL);
+        CHECK(d != NULL);
+    }
+    free(tree);
+    free(stream);
+    return d;
+}
+
 MM_TEST(json_stream_equals_tree)
 {
     mm_result *r = scan_fixture();
@@ -402,42 +429,21 @@ MM_TEST(json_stream_equals_tree)
     mm_report_opts o;
     mm_report_opts_init(&o);
     o.now = 1700000000;
-    char *tree = NULL, *stream = NULL;
-    size_t len = 0;
-    CHECK_OK(mm_report_json_string(&tree, r, &o));
-    FILE *mf = open_memstream(&stream, &len);
-    REQUIRE(mf);
-    CHECK_OK(mm_report_write(mf, r, MM_FORMAT_JSON, &o));
-    fclose(mf);
-    REQUIRE(tree && stream);
-    /* the file ends with a newline, the string does not */
-    CHECK_INT(len, strlen(tree) + 1);
-    CHECK(strncmp(stream, tree, strlen(tree)) == 0);
-    free(tree);
-    free(stream);
+    json_t *d = both_json_writers(r, &o);
+    CHECK(d != NULL);
+    json_decref(d);
     /* the signature verification (issue 20): the last member, the same in
      * both writers; a non-object is left out */
     mm_result_set_signature_json(r, "{\"verified\": false, \"keys\": [{\"id\": \"sha256:cc\"}],"
                                     " \"error\": \"no \\\"sig\\\"\"}");
-    tree = stream = NULL;
-    CHECK_OK(mm_report_json_string(&tree, r, &o));
-    mf = open_memstream(&stream, &len);
-    REQUIRE(mf);
-    CHECK_OK(mm_report_write(mf, r, MM_FORMAT_JSON, &o));
-    fclose(mf);
-    REQUIRE(tree && stream);
-    CHECK_INT(len, strlen(tree) + 1);
-    CHECK(strncmp(stream, tree, strlen(tree)) == 0);
-    json_t *d = json_loads(stream, 0, NULL);
+    d = both_json_writers(r, &o);
     REQUIRE(d);
     json_t *sig = json_object_get(d, "signature");
     CHECK(json_is_false(json_object_get(sig, "verified")));
     CHECK_STR(json_string_value(json_object_get(sig, "error")), "no \"sig\"");
     json_decref(d);
-    free(tree);
-    free(stream);
     mm_result_set_signature_json(r, "[1]");
-    tree = NULL;
+    char *tree = NULL;
     CHECK_OK(mm_report_json_string(&tree, r, &o));
     CHECK(tree && !strstr(tree, "\"signature\""));
     CHECK(tree && !strstr(tree, "\"vulnerabilityDB\""));   /* no match ran */
@@ -446,24 +452,13 @@ MM_TEST(json_stream_equals_tree)
      * days at the scan's start, the same in both writers */
     mm_result_set_timing(r, 1700000000, 1.0);
     mm_result_set_vulndb(r, "2:1699000000", 1700000000 - 3 * 86400 - 5);
-    tree = stream = NULL;
-    CHECK_OK(mm_report_json_string(&tree, r, &o));
-    mf = open_memstream(&stream, &len);
-    REQUIRE(mf);
-    CHECK_OK(mm_report_write(mf, r, MM_FORMAT_JSON, &o));
-    fclose(mf);
-    REQUIRE(tree && stream);
-    CHECK_INT(len, strlen(tree) + 1);
-    CHECK(strncmp(stream, tree, strlen(tree)) == 0);
-    d = json_loads(stream, 0, NULL);
+    d = both_json_writers(r, &o);
     REQUIRE(d);
     json_t *db = json_object_get(d, "vulnerabilityDB");
     CHECK_STR(json_string_value(json_object_get(db, "version")), "2:1699000000");
     CHECK_STR(json_string_value(json_object_get(db, "builtAt")), "2023-11-11T22:13:15Z");
     CHECK_INT(json_integer_value(json_object_get(db, "ageDays")), 3);
     json_decref(d);
-    free(tree);
-    free(stream);
     mm_result_free(r);
 }
 
