@@ -137,8 +137,13 @@ typedef struct mm_scap_opts {
 
 /* Evaluates the profile on this host: pass/fail/notapplicable/notchecked/
  * error results become checks (notapplicable: MM_CHECK_NA with the reason;
- * notchecked/informational: MANUAL).  Needs a build with libopenscap. */
+ * notchecked/informational: MANUAL).  Needs a build with libopenscap's
+ * headers and the library at run time: it is opened here, at the first
+ * evaluation, not when the program starts (MM_EUNSUPPORTED naming the
+ * library when it cannot be loaded). */
 int mm_scap_eval(mm_checks *out, const mm_scap_opts *o);
+/* Whether mm_scap_eval() can run: a build with libopenscap, and the
+ * library loadable now (this loads it). */
 bool mm_scap_available(void);
 
 /* ---- enforcement (`--fix`) ----------------------------------------------------- */

@@ -36,7 +36,9 @@ typedef struct mm_waf_opts {
     size_t max_body;             /* request body inspected [1 MiB] */
 } mm_waf_opts;
 
-/* Compiles the Core Rule Set (about a second).  Errors name the file. */
+/* Compiles the Core Rule Set (about a second).  Errors name the file.
+ * libmodsecurity is opened here, not at program start: MM_EUNSUPPORTED
+ * naming the library when it cannot be loaded. */
 int mm_waf_new(mm_waf **out, const mm_waf_opts *o);
 void mm_waf_free(mm_waf *w);
 /* The number of rules loaded. */

@@ -21,10 +21,46 @@
 
 #include <libnetfilter_log/libnetfilter_log.h>
 
+#include "netpol/netpol_config.h"
 #include "netpol_int.h"
+#include "util/dlopen.h"
 #include "util/util.h"
 
+/* The libnetfilter_log calls of this file, typed by its header; bound
+ * when a reader opens (util/dlopen.h: the library is not linked, so that
+ * commands that never read drops do not map it at start). */
+typedef struct nflog_api {
+    MM_DLSYM_FIELD(nflog_bind_group);
+    MM_DLSYM_FIELD(nflog_callback_register);
+    MM_DLSYM_FIELD(nflog_close);
+    MM_DLSYM_FIELD(nflog_fd);
+    MM_DLSYM_FIELD(nflog_get_payload);
+    MM_DLSYM_FIELD(nflog_get_prefix);
+    MM_DLSYM_FIELD(nflog_get_timestamp);
+    MM_DLSYM_FIELD(nflog_handle_packet);
+    MM_DLSYM_FIELD(nflog_open);
+    MM_DLSYM_FIELD(nflog_set_mode);
+    MM_DLSYM_FIELD(nflog_unbind_group);
+} nflog_api;
+
+static int nflog_bind(void **lib, nflog_api *a)
+{
+    const mm_dlsym syms[] = {
+        MM_DLSYM(a, nflog_bind_group), MM_DLSYM(a, nflog_callback_register),
+        MM_DLSYM(a, nflog_close), MM_DLSYM(a, nflog_fd), MM_DLSYM(a, nflog_get_payload),
+        MM_DLSYM(a, nflog_get_prefix), MM_DLSYM(a, nflog_get_timestamp),
+        MM_DLSYM(a, nflog_handle_packet), MM_DLSYM(a, nflog_open),
+        MM_DLSYM(a, nflog_set_mode), MM_DLSYM(a, nflog_unbind_group),
+    };
+    int rc = mm_dlopen_syms(lib, MM_NFLOG_SONAME, syms, sizeof syms / sizeof *syms);
+    if (rc)
+        return mm_error_wrap(rc, "nflog needs libnetfilter_log at run time: ");
+    return 0;
+}
+
 struct mm_netpol_log {
+    void *lib;                   /* libnetfilter_log's handle */
+    nflog_api api;
     struct nflog_handle *h;
     struct nflog_g_handle *gh;
     mm_netpol_drop_fn fn;
@@ -34,7 +70,7 @@ struct mm_netpol_log {
 };
 
 typedef struct open_job {
-    const char *netns;
+    const nflog_api *api;
     struct nflog_handle *h;
     int err;
 } open_job;
@@ -42,7 +78,7 @@ typedef struct open_job {
 static void open_fn(void *arg)
 {
     open_job *j = arg;
-    j->h = nflog_open();
+    j->h = j->api->nflog_open();
     if (!j->h)
         j->err = errno ? errno : EIO;
 }
@@ -99,20 +135,20 @@ static int on_packet(struct nflog_g_handle *gh, struct nfgenmsg *nfmsg,
     (void)nfmsg;
     mm_netpol_log *l = data;
     char *payload = NULL;
-    int plen = nflog_get_payload(nfa, &payload);
+    int plen = l->api.nflog_get_payload(nfa, &payload);
     mm_netpol_drop d;
     memset(&d, 0, sizeof d);
     if (plen <= 0 || !decode((const uint8_t *)payload, (size_t)plen, &d))
         return 0;
     struct timeval tv;
-    if (nflog_get_timestamp(nfa, &tv) == 0)
+    if (l->api.nflog_get_timestamp(nfa, &tv) == 0)
         d.ts_ns = (int64_t)tv.tv_sec * 1000000000LL + (int64_t)tv.tv_usec * 1000;
     else {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         d.ts_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
     }
-    const char *prefix = nflog_get_prefix(nfa);
+    const char *prefix = l->api.nflog_get_prefix(nfa);
     char pol[80] = "", dir[8] = "";
     d.prefix = prefix ? prefix : "";
     if (prefix && !strncmp(prefix, "mamori:", 7)) {
@@ -136,33 +172,40 @@ int mm_netpol_log_open(mm_netpol_log **out, const char *netns, unsigned group)
     *out = NULL;
     if (group > 65535)
         return mm_error_set(MM_EINVAL, "nflog group %u: at most 65535", group);
-    struct nflog_handle *h = NULL;
-    if (netns) {
-        open_job j = {.netns = netns};
-        int rc = np_in_netns(netns, open_fn, &j);
-        if (rc < 0)
-            return rc;
-        if (!j.h)
-            return mm_error_set(MM_EIO, "nflog in %s: %s", netns, strerror(j.err));
-        h = j.h;
-    } else if (!(h = nflog_open())) {
-        return mm_error_set(MM_EIO, "nflog: %s", strerror(errno));
-    }
     mm_netpol_log *l = mm_xcalloc(1, sizeof *l);
+    int rc = nflog_bind(&l->lib, &l->api);
+    if (rc) {
+        mm_netpol_log_free(l);
+        return rc;
+    }
+    const nflog_api *a = &l->api;
+    open_job j = {.api = a};
+    if (netns) {
+        rc = np_in_netns(netns, open_fn, &j);
+        if (rc == 0 && !j.h)
+            rc = mm_error_set(MM_EIO, "nflog in %s: %s", netns, strerror(j.err));
+    } else if (!(j.h = a->nflog_open())) {
+        rc = mm_error_set(MM_EIO, "nflog: %s", strerror(errno));
+    }
+    if (rc < 0) {
+        mm_netpol_log_free(l);
+        return rc;
+    }
+    struct nflog_handle *h = j.h;
     l->h = h;
-    l->gh = nflog_bind_group(h, (uint16_t)group);
+    l->gh = a->nflog_bind_group(h, (uint16_t)group);
     if (!l->gh) {
         int e = errno;
         mm_netpol_log_free(l);
         return mm_error_set(MM_EIO, "nflog group %u%s%s: %s", group, netns ? " in " : "",
                             netns ? netns : "", strerror(e));
     }
-    if (nflog_set_mode(l->gh, NFULNL_COPY_PACKET, 256) < 0) {
+    if (a->nflog_set_mode(l->gh, NFULNL_COPY_PACKET, 256) < 0) {
         mm_netpol_log_free(l);
         return mm_error_set(MM_EIO, "nflog group %u: cannot set the copy mode", group);
     }
-    nflog_callback_register(l->gh, on_packet, l);
-    int fd = nflog_fd(h);
+    a->nflog_callback_register(l->gh, on_packet, l);
+    int fd = a->nflog_fd(h);
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     l->buf = mm_xmalloc(65536);
     *out = l;
@@ -174,14 +217,15 @@ void mm_netpol_log_free(mm_netpol_log *l)
     if (!l)
         return;
     if (l->gh)
-        nflog_unbind_group(l->gh);
+        l->api.nflog_unbind_group(l->gh);
     if (l->h)
-        nflog_close(l->h);
+        l->api.nflog_close(l->h);
+    mm_dlclose(l->lib);
     free(l->buf);
     free(l);
 }
 
-int mm_netpol_log_fd(const mm_netpol_log *l) { return l ? nflog_fd(l->h) : -1; }
+int mm_netpol_log_fd(const mm_netpol_log *l) { return l ? l->api.nflog_fd(l->h) : -1; }
 
 int mm_netpol_log_read(mm_netpol_log *l, mm_netpol_drop_fn fn, void *ud)
 {
@@ -189,7 +233,7 @@ int mm_netpol_log_read(mm_netpol_log *l, mm_netpol_drop_fn fn, void *ud)
     l->ud = ud;
     l->count = 0;
     for (int i = 0; i < 1024; i++) {
-        ssize_t r = recv(nflog_fd(l->h), l->buf, 65536, MSG_DONTWAIT);
+        ssize_t r = recv(l->api.nflog_fd(l->h), l->buf, 65536, MSG_DONTWAIT);
         if (r < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
                 break;
@@ -197,7 +241,7 @@ int mm_netpol_log_read(mm_netpol_log *l, mm_netpol_drop_fn fn, void *ud)
                 continue;
             return mm_error_set(MM_EIO, "nflog: %s", strerror(errno));
         }
-        nflog_handle_packet(l->h, l->buf, (int)r);
+        l->api.nflog_handle_packet(l->h, l->buf, (int)r);
     }
     return l->count;
 }

@@ -23,10 +23,44 @@
 
 #include <nftables/libnftables.h>
 
+#include "netpol/netpol_config.h"
 #include "netpol_int.h"
+#include "util/dlopen.h"
 #include "util/util.h"
 
+/* The libnftables calls of this file, typed by its header; bound for
+ * each run (util/dlopen.h: the library and its dependencies are not
+ * linked, so that commands that never touch nftables do not map them at
+ * start; after the first run binding only takes a reference). */
+typedef struct nft_api {
+    MM_DLSYM_FIELD(nft_ctx_buffer_error);
+    MM_DLSYM_FIELD(nft_ctx_buffer_output);
+    MM_DLSYM_FIELD(nft_ctx_free);
+    MM_DLSYM_FIELD(nft_ctx_get_error_buffer);
+    MM_DLSYM_FIELD(nft_ctx_get_output_buffer);
+    MM_DLSYM_FIELD(nft_ctx_new);
+    MM_DLSYM_FIELD(nft_ctx_output_set_flags);
+    MM_DLSYM_FIELD(nft_ctx_set_dry_run);
+    MM_DLSYM_FIELD(nft_run_cmd_from_buffer);
+} nft_api;
+
+static int nft_bind(void **lib, nft_api *a)
+{
+    const mm_dlsym syms[] = {
+        MM_DLSYM(a, nft_ctx_buffer_error), MM_DLSYM(a, nft_ctx_buffer_output),
+        MM_DLSYM(a, nft_ctx_free), MM_DLSYM(a, nft_ctx_get_error_buffer),
+        MM_DLSYM(a, nft_ctx_get_output_buffer), MM_DLSYM(a, nft_ctx_new),
+        MM_DLSYM(a, nft_ctx_output_set_flags), MM_DLSYM(a, nft_ctx_set_dry_run),
+        MM_DLSYM(a, nft_run_cmd_from_buffer),
+    };
+    int rc = mm_dlopen_syms(lib, MM_NFTABLES_SONAME, syms, sizeof syms / sizeof *syms);
+    if (rc)
+        return mm_error_wrap(rc, "nftables needs libnftables at run time: ");
+    return 0;
+}
+
 typedef struct job {
+    const nft_api *api;
     const char *netns;
     const char *cmds;
     bool dry_run, terse;
@@ -37,21 +71,22 @@ typedef struct job {
 
 static void nft_job(job *j)
 {
-    struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+    const nft_api *a = j->api;
+    struct nft_ctx *ctx = a->nft_ctx_new(NFT_CTX_DEFAULT);
     if (!ctx) {
         j->rc = -1;
         j->err = mm_xstrdup("cannot make an nftables context");
         return;
     }
-    nft_ctx_buffer_output(ctx);
-    nft_ctx_buffer_error(ctx);
+    a->nft_ctx_buffer_output(ctx);
+    a->nft_ctx_buffer_error(ctx);
     if (j->terse)
-        nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_TERSE);
-    nft_ctx_set_dry_run(ctx, j->dry_run);
-    j->rc = nft_run_cmd_from_buffer(ctx, j->cmds);
-    j->out = mm_xstrdup(nft_ctx_get_output_buffer(ctx));
-    j->err = mm_xstrdup(nft_ctx_get_error_buffer(ctx));
-    nft_ctx_free(ctx);
+        a->nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_TERSE);
+    a->nft_ctx_set_dry_run(ctx, j->dry_run);
+    j->rc = a->nft_run_cmd_from_buffer(ctx, j->cmds);
+    j->out = mm_xstrdup(a->nft_ctx_get_output_buffer(ctx));
+    j->err = mm_xstrdup(a->nft_ctx_get_error_buffer(ctx));
+    a->nft_ctx_free(ctx);
 }
 
 /* A thread that enters netns (setns applies to the calling thread only,
@@ -102,10 +137,16 @@ static void job_fn(void *arg)
 /* Runs cmds; 0 or MM_EIO with nft's message. */
 static int run(const char *netns, const char *cmds, bool dry_run, bool terse, char **out)
 {
-    job j = {.netns = netns, .cmds = cmds, .dry_run = dry_run, .terse = terse};
+    nft_api a;
+    job j = {.api = &a, .netns = netns, .cmds = cmds, .dry_run = dry_run, .terse = terse};
     if (out)
         *out = NULL;
-    int rc = np_in_netns(netns, job_fn, &j);
+    void *lib = NULL;
+    int rc = nft_bind(&lib, &a);
+    if (rc)
+        return rc;
+    rc = np_in_netns(netns, job_fn, &j);
+    mm_dlclose(lib);
     if (rc < 0) {
         return rc;
     } else if (j.rc != 0) {

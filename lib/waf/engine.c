@@ -7,6 +7,11 @@
  * anomaly score from CRS's blocking rule 949110 or, below the threshold
  * (where 949110 stays silent), as CRS adds it up: 5, 4, 3, 2 per matched
  * rule of severity CRITICAL, ERROR, WARNING, NOTICE.
+ *
+ * libmodsecurity is not linked: mm_waf_new() opens it by the SONAME the
+ * build recorded (waf_config.h) and binds the 18 functions below into the
+ * engine (util/dlopen.h), so that the commands without a WAF do not map it
+ * and its dependencies (lua, GeoIP, curl, yajl, ...) at every start.
  */
 #include <glob.h>
 #include <stdint.h>
@@ -21,10 +26,36 @@
 #include <modsecurity/transaction.h>
 
 #include "mamori/waf.h"
+#include "util/dlopen.h"
 #include "util/util.h"
+#include "waf/waf_config.h"
 
+
+/* The ModSecurity C API this file calls, typed by its headers. */
+typedef struct msc_api {
+    MM_DLSYM_FIELD(msc_add_request_header);
+    MM_DLSYM_FIELD(msc_append_request_body);
+    MM_DLSYM_FIELD(msc_cleanup);
+    MM_DLSYM_FIELD(msc_create_rules_set);
+    MM_DLSYM_FIELD(msc_init);
+    MM_DLSYM_FIELD(msc_intervention);
+    MM_DLSYM_FIELD(msc_new_transaction);
+    MM_DLSYM_FIELD(msc_process_connection);
+    MM_DLSYM_FIELD(msc_process_logging);
+    MM_DLSYM_FIELD(msc_process_request_body);
+    MM_DLSYM_FIELD(msc_process_request_headers);
+    MM_DLSYM_FIELD(msc_process_uri);
+    MM_DLSYM_FIELD(msc_rules_add);
+    MM_DLSYM_FIELD(msc_rules_add_file);
+    MM_DLSYM_FIELD(msc_rules_cleanup);
+    MM_DLSYM_FIELD(msc_set_connector_info);
+    MM_DLSYM_FIELD(msc_set_log_cb);
+    MM_DLSYM_FIELD(msc_transaction_cleanup);
+} msc_api;
 
 struct mm_waf {
+    void *lib;                   /* libmodsecurity's handle (mm_dlclose) */
+    msc_api api;
     ModSecurity *ms;
     RulesSet *rules;
     int nrules;
@@ -109,7 +140,7 @@ static void on_log(void *data, const void *msgp)
 static int add_rules(mm_waf *w, const char *text, const char *what)
 {
     const char *err = NULL;
-    int n = msc_rules_add(w->rules, text, &err);
+    int n = w->api.msc_rules_add(w->rules, text, &err);
     if (n < 0)
         return mm_error_set(MM_EFORMAT, "%s: %s", what, err ? err : "refused");
     w->nrules += n;
@@ -145,10 +176,39 @@ static int add_file(mm_waf *w, const char *path)
 {
     note_levels(w, path);
     const char *err = NULL;
-    int n = msc_rules_add_file(w->rules, path, &err);
+    int n = w->api.msc_rules_add_file(w->rules, path, &err);
     if (n < 0)
         return mm_error_set(MM_EFORMAT, "%s: %s", path, err ? err : "refused");
     w->nrules += n;
+    return 0;
+}
+
+static int bind_api(mm_waf *w)
+{
+    msc_api *a = &w->api;
+    const mm_dlsym syms[] = {
+        MM_DLSYM(a, msc_add_request_header),
+        MM_DLSYM(a, msc_append_request_body),
+        MM_DLSYM(a, msc_cleanup),
+        MM_DLSYM(a, msc_create_rules_set),
+        MM_DLSYM(a, msc_init),
+        MM_DLSYM(a, msc_intervention),
+        MM_DLSYM(a, msc_new_transaction),
+        MM_DLSYM(a, msc_process_connection),
+        MM_DLSYM(a, msc_process_logging),
+        MM_DLSYM(a, msc_process_request_body),
+        MM_DLSYM(a, msc_process_request_headers),
+        MM_DLSYM(a, msc_process_uri),
+        MM_DLSYM(a, msc_rules_add),
+        MM_DLSYM(a, msc_rules_add_file),
+        MM_DLSYM(a, msc_rules_cleanup),
+        MM_DLSYM(a, msc_set_connector_info),
+        MM_DLSYM(a, msc_set_log_cb),
+        MM_DLSYM(a, msc_transaction_cleanup),
+    };
+    int rc = mm_dlopen_syms(&w->lib, MM_MODSECURITY_SONAME, syms, sizeof syms / sizeof *syms);
+    if (rc)
+        return mm_error_wrap(rc, "the WAF needs libmodsecurity at run time: ");
     return 0;
 }
 
@@ -171,10 +231,15 @@ int mm_waf_new(mm_waf **out, const mm_waf_opts *o)
     const char *setup = o->crs_setup ? o->crs_setup : "/etc/modsecurity/crs/crs-setup.conf";
     const char *dir = o->crs_rules ? o->crs_rules : "/usr/share/modsecurity-crs/rules";
     w->pl = mm_map_new();
-    w->ms = msc_init();
-    msc_set_connector_info(w->ms, "mamori");
-    msc_set_log_cb(w->ms, on_log);
-    w->rules = msc_create_rules_set();
+    int rc = bind_api(w);
+    if (rc) {
+        mm_waf_free(w);
+        return rc;
+    }
+    w->ms = w->api.msc_init();
+    w->api.msc_set_connector_info(w->ms, "mamori");
+    w->api.msc_set_log_cb(w->ms, on_log);
+    w->rules = w->api.msc_create_rules_set();
     char *base = mm_xasprintf(
         "SecRuleEngine %s\n"
         "SecRequestBodyAccess On\n"
@@ -190,7 +255,7 @@ int mm_waf_new(mm_waf **out, const mm_waf_opts *o)
         "SecRule REQUEST_HEADERS:Content-Type \"application/json\" "
         "\"id:9990011,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON\"\n",
         o->detect_only ? "DetectionOnly" : "On", w->o.max_body, w->o.max_body);
-    int rc = add_rules(w, base, "mamori's base configuration");
+    rc = add_rules(w, base, "mamori's base configuration");
     free(base);
     if (!rc)
         rc = add_file(w, setup);
@@ -235,9 +300,10 @@ void mm_waf_free(mm_waf *w)
     if (!w)
         return;
     if (w->rules)
-        msc_rules_cleanup(w->rules);
+        w->api.msc_rules_cleanup(w->rules);
     if (w->ms)
-        msc_cleanup(w->ms);
+        w->api.msc_cleanup(w->ms);
+    mm_dlclose(w->lib);
     mm_map_free(w->pl, NULL);
     free(w);
 }
@@ -277,7 +343,7 @@ static void intervene(Transaction *t, tx_log *lg)
 {
     mm_waf_verdict *v = lg->v;
     ModSecurityIntervention it = {.status = 200};
-    if (msc_intervention(t, &it) && it.disruptive && !v->blocked) {
+    if (lg->w->api.msc_intervention(t, &it) && it.disruptive && !v->blocked) {
         v->blocked = true;
         v->status = it.status >= 400 ? it.status : 403;
         if (it.log)              /* the disruptive rule's message (949110) */
@@ -292,29 +358,29 @@ int mm_waf_check(mm_waf *w, const mm_waf_request *r, mm_waf_verdict *out)
     memset(out, 0, sizeof *out);
     out->paranoia = w->o.paranoia;
     tx_log lg = {.v = out, .w = w};
-    Transaction *t = msc_new_transaction(w->ms, w->rules, &lg);
+    Transaction *t = w->api.msc_new_transaction(w->ms, w->rules, &lg);
     if (!t)
         return mm_error_set(MM_ENOMEM, "ModSecurity: no transaction");
-    msc_process_connection(t, r->client_ip ? r->client_ip : "0.0.0.0", r->client_port,
+    w->api.msc_process_connection(t, r->client_ip ? r->client_ip : "0.0.0.0", r->client_port,
                            r->server_ip ? r->server_ip : "0.0.0.0", r->server_port);
     intervene(t, &lg);
-    msc_process_uri(t, r->uri ? r->uri : "/", r->method ? r->method : "GET",
+    w->api.msc_process_uri(t, r->uri ? r->uri : "/", r->method ? r->method : "GET",
                     r->version ? r->version : "1.1");
     for (size_t i = 0; i < r->nheaders; i++)
-        msc_add_request_header(t, (const unsigned char *)r->headers[i].name,
+        w->api.msc_add_request_header(t, (const unsigned char *)r->headers[i].name,
                                (const unsigned char *)(r->headers[i].value ?
                                                        r->headers[i].value : ""));
-    msc_process_request_headers(t);
+    w->api.msc_process_request_headers(t);
     intervene(t, &lg);
     if (!out->blocked) {
         if (r->body_len)
-            msc_append_request_body(t, r->body, r->body_len < w->o.max_body ?
+            w->api.msc_append_request_body(t, r->body, r->body_len < w->o.max_body ?
                                                 r->body_len : w->o.max_body);
-        msc_process_request_body(t);
+        w->api.msc_process_request_body(t);
         intervene(t, &lg);
     }
-    msc_process_logging(t);
-    msc_transaction_cleanup(t);
+    w->api.msc_process_logging(t);
+    w->api.msc_transaction_cleanup(t);
     if (!lg.score_seen) {
         for (size_t i = 0; i < out->nmatches; i++) {
             int sev = out->matches[i].severity;

@@ -23,7 +23,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mmrun import Runner, Suite, check, eq, skip   # noqa: E402
+from mmrun import Runner, Suite, check, eq, skip, without_libs   # noqa: E402
 import hostkit   # noqa: E402
 from hostkit import status   # noqa: E402
 
@@ -367,11 +367,25 @@ def main():
             r.expect_error(["host", "compliance", "--cis", "docker", "--no-docker", "--no-podman",
                             "--root", root], must_name=["daemon.json"])
 
+        def scap_no_library():
+            # issue 21: libopenscap is opened by the SCAP evaluation only
+            hide = without_libs("libopenscap.so")
+            res = r.run(["--version"], preexec=hide)
+            eq(res.rc, 0, "--version without libopenscap: " + res.err)
+            ds = os.path.join(tmp, "ds.xml")
+            with open(ds, "w") as f:
+                f.write("<x/>\n")
+            res = r.run(["host", "compliance", "--xccdf", ds, "--profile", "standard"], preexec=hide)
+            eq(res.rc, 2, "SCAP without libopenscap (%s)" % res.describe())
+            check("SCAP needs libopenscap at run time: libopenscap.so" in res.err, res.describe())
+            check("Sanitizer" not in res.err, res.describe())
+
         s.case("compliance-docker-good-bad", docker_good_and_bad)
         s.case("compliance-podman-good-bad", podman_good_and_bad)
         s.case("compliance-files-audit-fix", files_and_audit)
         s.case("compliance-linux-native", linux_native)
         s.case("compliance-scap-ssg", scap_ssg)
+        s.case("compliance-scap-no-library", scap_no_library)  # issue 21
         s.case("compliance-bad-input", bad_input)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

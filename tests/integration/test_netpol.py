@@ -33,7 +33,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from mmrun import Runner, Suite, Skip, Fail, check, eq  # noqa: E402
+from mmrun import Runner, Suite, Skip, Fail, check, eq, without_libs  # noqa: E402
 
 PID = os.getpid()
 NS_W = "mmt-np-w-%d" % PID      # the workload
@@ -479,11 +479,26 @@ def t_errors(r):
     eq(res.rc, 2, "no policy")
 
 
+def t_no_library(r):
+    """issue 21: libnftables is opened by the commands that use it only."""
+    hide = without_libs("libnftables.so")
+    res = r.run(["--version"], preexec=hide)
+    eq(res.rc, 0, "--version without libnftables: " + res.err)
+    pol = write(r, "p.yaml", POLICY)
+    # a dry run in this namespace (the library is refused before any change)
+    res = r.run(["net", "enforce", "--policy", pol, "--dry-run", "--target", "web=/proc/self/ns/net"],
+                preexec=hide)
+    eq(res.rc, 2, "enforce without libnftables: " + res.describe())
+    check("nftables needs libnftables at run time: libnftables.so" in res.err, res.describe())
+    check("Sanitizer" not in res.err, res.describe())
+
+
 def main():
     s = Suite()
     r = Runner()
     try:
         s.case("errors", t_errors, r)
+        s.case("no-library", t_no_library, r)  # issue 21
         live = ["dry-run", "enforce-and-alerts", "rollback", "kill-switch", "host-forward"]
         try:
             net = Net()

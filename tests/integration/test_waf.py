@@ -28,7 +28,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from mmrun import Runner, Suite, Skip, Fail, check, eq  # noqa: E402
+from mmrun import Runner, Suite, Skip, Fail, check, eq, without_libs  # noqa: E402
 
 CRS = "/usr/share/modsecurity-crs/rules/REQUEST-942-APPLICATION-ATTACK-SQLI.conf"
 
@@ -412,12 +412,26 @@ def t_errors(r):
     check("/nonexistent" in res.err, "names the folder: %r" % res.err)
 
 
+def t_no_library(r):
+    """issue 21: libmodsecurity is opened by `mamori waf` only.  Without
+    it, other commands run and the WAF fails with a clear error."""
+    hide = without_libs("libmodsecurity.so")
+    res = r.run(["--version"], preexec=hide)
+    eq(res.rc, 0, "--version without libmodsecurity: " + res.err)
+    res = r.run(["waf", "-r", "/dev/null"], preexec=hide)
+    eq(res.rc, 2, "waf without libmodsecurity")
+    check("the WAF needs libmodsecurity at run time: libmodsecurity.so" in res.err,
+          "names the library: %r" % res.err)
+    check("Sanitizer" not in res.err, "no crash: %r" % res.err)
+
+
 def main():
     s = Suite()
     r = Runner()
     up = None
     try:
         s.case("errors", t_errors, r)
+        s.case("no-library", t_no_library, r)  # issue 21
         if not os.path.exists(CRS):
             s.not_run(["inline-proxy", "inline-tls", "detect-pcap", "repeat-offender",
                        "podman-container"],
