@@ -329,6 +329,10 @@ typedef void (*mm_net_pkt_fn)(void *ud, int linktype, int64_t ts_ns,
  * corrupt file: MM_EFORMAT naming the offset). */
 int mm_net_capture_next(mm_net_capture *c, int max, int timeout_ms,
                         mm_net_pkt_fn fn, void *ud);
+/* mm_net_capture_next with every packet fed to the engine n as source
+ * (mm_net_feed); same returns. */
+int mm_net_capture_feed(mm_net_capture *c, int max, int timeout_ms, mm_net *n,
+                        uint32_t source);
 
 typedef struct mm_net_capture_stats {
     uint64_t received;           /* packets delivered */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "net/net_int.h"
@@ -46,8 +47,9 @@ int mm_net_new(mm_net **out, const mm_net_opts *opts)
     else
         gethostname(host, sizeof host - 1);
     n->hostname = mm_xstrdup(host);
+    n->probe_to = (int64_t)(n->o.scan.probe_timeout_s ? n->o.scan.probe_timeout_s : 3) * NS;
+    n->due = (int64_t)n->o.closed_s * NS;
     n->o.hostname = n->hostname;
-    nt_tab_init(&n->ftab, sizeof(nt_fkey));
     nt_tab_init(&n->owners, sizeof(nt_addrkey));
     nt_tab_init(&n->socks, sizeof(nt_sockkey));
     nt_tab_init(&n->listen_seen, sizeof(nt_sockkey));
@@ -75,10 +77,13 @@ void mm_net_free(mm_net *n)
             free(f->host);
         }
     }
-    free(n->flows);
+    if (n->flows_mapped)
+        munmap(n->flows, n->flows_mapped);
+    else
+        free(n->flows);
     free(n->free_flows);
     free(n->pend);
-    nt_tab_free(&n->ftab);
+    free(n->fidx);
     nt_tab_free(&n->owners);
     nt_tab_free(&n->socks);
     nt_tab_free(&n->listen_seen);
@@ -230,6 +235,8 @@ void mm_net_expose(mm_net *n, const char *workload, uint8_t proto, uint16_t port
 
 const mm_container *nt_owner(const mm_net *n, uint64_t zone, const mm_ipaddr *a)
 {
+    if (!n->owners.count)
+        return NULL;             /* no container addresses known (a file read) */
     nt_addrkey k;
     for (int pass = 0; pass < 2; pass++) {
         nt_addrkey_make(&k, pass ? 0 : zone, a);
@@ -338,7 +345,7 @@ void nt_flow_view(mm_net *n, const nt_flow *f, mm_net_flow *v)
     v->srv_name = f->sni ? f->sni : f->host ? f->host : nt_names_get(n->names, s->zone, srv);
     v->cli_owner.container = nt_owner(n, s->zone, cli);
     v->srv_owner.container = nt_owner(n, s->zone, srv);
-    if (f->key.proto == IPPROTO_TCP || f->key.proto == IPPROTO_UDP) {
+    if (n->nsock && (f->key.proto == IPPROTO_TCP || f->key.proto == IPPROTO_UDP)) {
         const struct nt_sock *k = sock_find(n, s->zone, f->key.proto, cli, v->cport, srv, v->sport);
         if (k) {
             v->cli_owner.pid = k->pid;
@@ -386,20 +393,31 @@ static inline int addr_cmp(const uint8_t *a, const uint8_t *b, bool v4)
     return 0;
 }
 
-static void mkkey(nt_fkey *k, const mm_ipaddr *s, uint16_t sp, const mm_ipaddr *d,
-                  uint16_t dp, uint8_t proto, uint16_t vlan, uint32_t zidx, bool *src_lo)
+/* The flow key of a packet: the lower (address, port) end first, so that
+ * both directions find one flow.  On every packet's path: inline, and an
+ * IPv4 end compared as one 48-bit number (address, then port). */
+static inline __attribute__((always_inline)) void
+mkkey(nt_fkey *k, const mm_ipaddr *s, uint16_t sp, const mm_ipaddr *d, uint16_t dp,
+      uint8_t proto, uint16_t vlan, uint32_t zidx, bool *src_lo)
 {
-    bool v4 = s->family == AF_INET;
-    int c = addr_cmp(s->ip, d->ip, v4);
-    bool lo = c < 0 || (c == 0 && sp <= dp);
-    const mm_ipaddr *a = lo ? s : d, *b = lo ? d : s;
-    if (v4) {
-        memset(k->ip_lo, 0, sizeof k->ip_lo + sizeof k->ip_hi);
-        memcpy(k->ip_lo, a->ip, 4);
-        memcpy(k->ip_hi, b->ip, 4);
+    bool lo;
+    if (s->family == AF_INET) {
+        uint32_t x, y;
+        memcpy(&x, s->ip, 4);
+        memcpy(&y, d->ip, 4);
+        uint64_t es = (uint64_t)__builtin_bswap32(x) << 16 | sp,
+                 ed = (uint64_t)__builtin_bswap32(y) << 16 | dp;
+        lo = es <= ed;
+        uint64_t a = lo ? x : y, b = lo ? y : x, z = 0;
+        memcpy(k->ip_lo, &a, 8);
+        memcpy(k->ip_lo + 8, &z, 8);
+        memcpy(k->ip_hi, &b, 8);
+        memcpy(k->ip_hi + 8, &z, 8);
     } else {
-        memcpy(k->ip_lo, a->ip, 16);
-        memcpy(k->ip_hi, b->ip, 16);
+        int c = addr_cmp(s->ip, d->ip, false);
+        lo = c < 0 || (c == 0 && sp <= dp);
+        memcpy(k->ip_lo, lo ? s->ip : d->ip, 16);
+        memcpy(k->ip_hi, lo ? d->ip : s->ip, 16);
     }
     k->port_lo = lo ? sp : dp;
     k->port_hi = lo ? dp : sp;
@@ -411,10 +429,135 @@ static void mkkey(nt_fkey *k, const mm_ipaddr *s, uint16_t sp, const mm_ipaddr *
     *src_lo = lo;
 }
 
+/* ---- the flow index (mm_net.fidx) -------------------------------------------------- */
+
+#define NO_FLOW UINT32_MAX
+
+static inline bool fkey_eq(const nt_fkey *a, const nt_fkey *b)
+{
+    uint64_t d = 0;
+    for (size_t i = 0; i < sizeof *a; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, (const uint8_t *)a + i, 8);
+        memcpy(&y, (const uint8_t *)b + i, 8);
+        d |= x ^ y;
+    }
+    return d == 0;
+}
+
+/* The slab index of the flow with key k (hash h), or NO_FLOW. */
+static inline __attribute__((always_inline)) uint32_t
+fidx_get(const mm_net *n, const nt_fkey *k, uint32_t h)
+{
+    if (!n->fidx_cap)
+        return NO_FLOW;
+    size_t m = n->fidx_cap - 1;
+    for (size_t j = h & m;; j = (j + 1) & m) {
+        uint64_t s = n->fidx[j];
+        if (!s)
+            return NO_FLOW;
+        if ((uint32_t)(s >> 32) == h) {
+            uint32_t i = (uint32_t)s - 1;
+            if (fkey_eq(&n->flows[i].key, k))
+                return i;
+        }
+    }
+}
+
+static void fidx_put(mm_net *n, uint32_t h, uint32_t idx)
+{
+    /* at most half full (a slot is 8 bytes): a lookup probes ~1.3 slots */
+    if ((n->fidx_count + 1) * 2 > n->fidx_cap) {
+        size_t ncap = n->fidx_cap ? n->fidx_cap * 2 : 1024;
+        uint64_t *ns = mm_xcalloc(ncap, sizeof *ns);
+        for (size_t i = 0; i < n->fidx_cap; i++) {
+            uint64_t s = n->fidx[i];
+            if (!s)
+                continue;
+            size_t j = (s >> 32) & (ncap - 1);
+            while (ns[j])
+                j = (j + 1) & (ncap - 1);
+            ns[j] = s;
+        }
+        free(n->fidx);
+        n->fidx = ns;
+        n->fidx_cap = ncap;
+    }
+    size_t m = n->fidx_cap - 1, j = h & m;
+    while (n->fidx[j])
+        j = (j + 1) & m;
+    n->fidx[j] = (uint64_t)h << 32 | (idx + 1);
+    n->fidx_count++;
+}
+
+/* Removes slab index idx (hash h): backward-shift deletion, no tombstones */
+static void fidx_del(mm_net *n, uint32_t h, uint32_t idx)
+{
+    if (!n->fidx_cap)
+        return;
+    size_t m = n->fidx_cap - 1, j = h & m;
+    uint64_t want = (uint64_t)h << 32 | (idx + 1);
+    for (;; j = (j + 1) & m) {
+        if (!n->fidx[j])
+            return;
+        if (n->fidx[j] == want)
+            break;
+    }
+    size_t hole = j;
+    for (size_t k = (j + 1) & m; n->fidx[k]; k = (k + 1) & m) {
+        size_t home = (n->fidx[k] >> 32) & m;
+        bool between = hole <= k ? (home > hole && home <= k) : (home > hole || home <= k);
+        if (between)
+            continue;
+        n->fidx[hole] = n->fidx[k];
+        hole = k;
+    }
+    n->fidx[hole] = 0;
+    n->fidx_count--;
+}
+
+/* The flow slab is one reservation of address space for max_flows
+ * records (160 MiB for the default million, at most FLOW_RESERVE_MAX), so
+ * it never moves: grown by realloc it was copied at each doubling (the
+ * heap kept it, not mmap).  Memory is taken as records are used, a step of
+ * POP_FLOWS bytes at a time in one call (MADV_POPULATE_WRITE) instead of a
+ * page fault per 4 KiB.  Not 2 MiB pages: asking for them made the kernel
+ * compact memory on the faults, slower than the small pages. */
+#define FLOW_RESERVE_MAX ((size_t)4 << 30)
+#define POP_FLOWS ((size_t)1 << 20)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23   /* Linux 5.14; older kernels fault page by page */
+#endif
+
+static void flow_reserve(mm_net *n)
+{
+    size_t bytes = (size_t)n->o.max_flows * sizeof *n->flows;
+    if (bytes > FLOW_RESERVE_MAX)
+        return;
+    void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED)
+        return;                  /* realloc as the slab grows */
+    n->flows = m;
+    n->nflows_cap = n->o.max_flows;
+    n->flows_mapped = bytes;
+}
+
 static uint32_t flow_alloc(mm_net *n)
 {
     if (n->nfree)
         return n->free_flows[--n->nfree];
+    if (!n->flows)
+        flow_reserve(n);
+    if (n->flows_mapped) {
+        size_t end = (n->nflows_used + 1) * sizeof *n->flows;
+        if (end > n->flows_pop && n->flows_pop < n->flows_mapped) {
+            size_t l = n->flows_mapped - n->flows_pop < POP_FLOWS ? n->flows_mapped - n->flows_pop
+                                                                  : POP_FLOWS;
+            madvise((uint8_t *)n->flows + n->flows_pop, l, MADV_POPULATE_WRITE);
+            n->flows_pop += l;
+        }
+    }
     if (n->nflows_used == n->nflows_cap) {
         size_t nc = n->nflows_cap ? n->nflows_cap * 2 : 1024;
         if (nc > n->o.max_flows)
@@ -468,14 +611,15 @@ static void pend_push(mm_net *n, uint32_t idx, const nt_flow *f)
         n->cappend = nc;
     }
     n->pend[(n->pend_head + n->npend) % n->cappend] = (nt_pend){idx, f->id, f->first};
-    n->npend++;
+    if (!n->npend++ && f->first + n->probe_to < n->due)
+        n->due = f->first + n->probe_to;   /* the new oldest deadline */
 }
 
 /* Creates the flow for a packet; client chosen as mamori/net.h says. */
 static nt_flow *flow_new(mm_net *n, const nt_fkey *k, uint32_t h, bool src_lo,
                          const nt_pkt *p, uint32_t source, int64_t ts)
 {
-    if (n->ftab.count >= n->o.max_flows) {
+    if (n->fidx_count >= n->o.max_flows) {
         n->st.flows_dropped++;
         return NULL;
     }
@@ -525,7 +669,7 @@ static nt_flow *flow_new(mm_net *n, const nt_fkey *k, uint32_t h, bool src_lo,
             pend_push(n, idx, f);
         }
     }
-    nt_tab_put(&n->ftab, k, h, idx);
+    fidx_put(n, h, idx);
     n->st.flows++;
     return f;
 }
@@ -557,7 +701,7 @@ static int syn_kind(const nt_flow *f)
 /* Judges probes whose deadline passed. */
 static void judge_pending(mm_net *n, int64_t now)
 {
-    int64_t to = (int64_t)(n->o.scan.probe_timeout_s ? n->o.scan.probe_timeout_s : 3) * NS;
+    int64_t to = n->probe_to;
     while (n->npend) {
         nt_pend *e = &n->pend[n->pend_head];
         if (now - e->t < to)
@@ -581,11 +725,22 @@ static void judge_pending(mm_net *n, int64_t now)
 /* Judges probes, then expires idle flows.  The sweep walks the whole flow
  * slab (cold memory), so it runs once per closed-flow timeout of packet
  * time, not per second: a flow lives at most that much past its timeout. */
+/* When timers() is next due: the sweep's time or the oldest pending
+ * probe's deadline (one compare a packet in mm_net_feed). */
+static void set_due(mm_net *n)
+{
+    n->due = n->last_sweep + (int64_t)n->o.closed_s * NS;
+    if (n->npend && n->pend[n->pend_head].t + n->probe_to < n->due)
+        n->due = n->pend[n->pend_head].t + n->probe_to;
+}
+
 static void timers(mm_net *n, int64_t now)
 {
     judge_pending(n, now);
-    if (now - n->last_sweep < (int64_t)n->o.closed_s * NS)
+    if (now - n->last_sweep < (int64_t)n->o.closed_s * NS) {
+        set_due(n);
         return;
+    }
     n->last_sweep = now;
     int64_t tcp = (int64_t)n->o.tcp_idle_s * NS, udp = (int64_t)n->o.udp_idle_s * NS,
             closed = (int64_t)n->o.closed_s * NS;
@@ -600,6 +755,7 @@ static void timers(mm_net *n, int64_t now)
         if (done)
             end_flow(n, (uint32_t)i, f->rst || f->fin[0] ? "closed" : "idle");
     }
+    set_due(n);
 }
 
 void mm_net_advance(mm_net *n, int64_t now_ns)
@@ -618,10 +774,10 @@ static void icmp_error(mm_net *n, const nt_pkt *p, uint32_t zidx, int64_t ts)
     bool lo;
     nt_fkey k;
     mkkey(&k, &p->in_src, p->in_sport, &p->in_dst, p->in_dport, p->in_proto, p->vlan, zidx, &lo);
-    uint32_t *v = NT_TAB_GET(&n->ftab, &k, nt_hash(&k, sizeof k));
-    if (!v)
+    uint32_t v = fidx_get(n, &k, nt_hash(&k, sizeof k));
+    if (v == NO_FLOW)
         return;
-    nt_flow *f = &n->flows[*v];
+    nt_flow *f = &n->flows[v];
     bool unreach = (p->proto == IPPROTO_ICMP && p->icmp_type == 3) ||
                    (p->proto == IPPROTO_ICMPV6 && p->icmp_type == 1);
     if (!unreach)
@@ -681,9 +837,7 @@ void mm_net_feed(mm_net *n, uint32_t source, int linktype, int64_t ts,
     n->st.bytes += wirelen;
     if (ts > n->now) {
         n->now = ts;
-        int64_t to = (int64_t)(n->o.scan.probe_timeout_s ? n->o.scan.probe_timeout_s : 3) * NS;
-        if ((n->npend && ts - n->pend[n->pend_head].t >= to) ||   /* a probe or the sweep is due */
-            ts - n->last_sweep >= (int64_t)n->o.closed_s * NS)
+        if (ts >= n->due)        /* a probe's deadline or the sweep */
             timers(n, ts);
     }
     if (source >= n->nsrc)
@@ -708,11 +862,11 @@ void mm_net_feed(mm_net *n, uint32_t source, int linktype, int64_t ts,
     nt_fkey k;
     mkkey(&k, &p.src, p.sport, &p.dst, p.dport, p.proto, p.vlan, s->zidx, &src_lo);
     uint32_t h = nt_hash(&k, sizeof k);
-    uint32_t *v = NT_TAB_GET(&n->ftab, &k, h);
+    uint32_t v = fidx_get(n, &k, h);
     nt_flow *f;
     bool created = false;
-    if (v)
-        f = &n->flows[*v];
+    if (v != NO_FLOW)
+        f = &n->flows[v];
     else {
         f = flow_new(n, &k, h, src_lo, &p, source, ts);
         if (!f)
@@ -753,7 +907,7 @@ static void end_flow(mm_net *n, uint32_t idx, const char *reason)
 {
     nt_flow *f = &n->flows[idx];
     bool open_at_end = !strcmp(reason, "end") && !f->rst && !f->fin[0] && !f->fin[1];
-    int64_t to = (int64_t)(n->o.scan.probe_timeout_s ? n->o.scan.probe_timeout_s : 3) * NS;
+    int64_t to = n->probe_to;
     if (f->probe_state == 1) {
         if (open_at_end && f->first + to > n->now)
             nt_judge(n, f, PROBE_NONE, f->last);     /* its deadline is after the end */
@@ -781,12 +935,16 @@ static void end_flow(mm_net *n, uint32_t idx, const char *reason)
     if (answered && !f->suspicious && !f->refused)
         nt_topo_flow(n, f, &v);
     nt_reasm_free(n, f);
-    free(f->sni);
-    free(f->host);
-    nt_tab_del(&n->ftab, &f->key, f->hash);
+    if (f->sni)                  /* most flows have neither: no call */
+        free(f->sni);
+    if (f->host)
+        free(f->host);
+    fidx_del(n, f->hash, idx);
     f->id = 0;
-    if (n->nfree % 1024 == 0)
-        n->free_flows = mm_xrealloc(n->free_flows, (n->nfree + 1024) * sizeof *n->free_flows);
+    if (n->nfree == n->cap_free) {   /* doubled: mm_net_finish frees every flow */
+        n->cap_free = n->cap_free ? 2 * n->cap_free : 1024;
+        n->free_flows = mm_xrealloc(n->free_flows, n->cap_free * sizeof *n->free_flows);
+    }
     n->free_flows[n->nfree++] = idx;
 }
 
@@ -803,7 +961,7 @@ void mm_net_finish(mm_net *n)
 void mm_net_stats_get(const mm_net *n, mm_net_stats *out)
 {
     *out = n->st;
-    out->flows_active = n->ftab.count;
+    out->flows_active = n->fidx_count;
     out->reasm_buffered = n->reasm_total;
     out->names = nt_names_count(n->names);
 }

@@ -18,12 +18,16 @@ enum { TH_FIN = 0x01, TH_SYN = 0x02, TH_RST = 0x04, TH_PSH = 0x08,
        TH_ACK = 0x10, TH_URG = 0x20, TH_ECE = 0x40, TH_CWR = 0x80 };
 
 typedef struct nt_pkt {
+    /* nt_decode clears the members up to `in_src` (each packet); the
+     * quoted tuple of ICMP errors after it is cleared only for ICMP, and
+     * read only when icmp_err is set (24 bytes a packet not written) */
     mm_ipaddr src, dst;
     uint16_t sport, dport;
     uint8_t proto;               /* IPPROTO_*; 0 = not IP */
     uint8_t tcpflags;
     uint8_t ttl;
-    uint8_t tcp_nopts;           /* TCP options present (kinds other than NOP/EOL) */
+    uint8_t tcp_nopts;           /* SYN segments: TCP options present (kinds other
+                                    than NOP/EOL); 0 on other segments */
     uint16_t vlan;
     uint16_t win;
     uint32_t seq, ack;
@@ -31,9 +35,8 @@ typedef struct nt_pkt {
     uint32_t paylen;             /* captured payload bytes */
     uint32_t l4len;              /* payload length per the IP header */
     bool frag;                   /* a non-first fragment: no L4 */
-    /* ICMP errors: the quoted packet's tuple */
     uint8_t icmp_type, icmp_code;
-    bool icmp_err;
+    bool icmp_err;               /* ICMP errors: the quoted packet's tuple follows */
     mm_ipaddr in_src, in_dst;
     uint16_t in_sport, in_dport;
     uint8_t in_proto;
@@ -41,6 +44,9 @@ typedef struct nt_pkt {
 
 /* 0 = decoded, 1 = not IP (ARP...), <0 = malformed. */
 int nt_decode(nt_pkt *p, int linktype, const uint8_t *d, size_t caplen);
+/* nt_decode without its fast path for the common case (for the tests that
+ * hold both to the same result) */
+int nt_decode_general(nt_pkt *p, int linktype, const uint8_t *d, size_t caplen);
 bool nt_addr_is_multicast(const mm_ipaddr *a);
 
 /* ---- fixed-key hash table: key bytes -> uint32 value ------------------------ */
@@ -53,34 +59,43 @@ typedef struct nt_tab {
 } nt_tab;
 
 void nt_tab_init(nt_tab *t, size_t ksz);
-/* Zeroed memory for a big table (2 MiB pages asked for from 4 MiB); free() */
-void *nt_big_zalloc(size_t bytes);
 void nt_tab_free(nt_tab *t);
+/* 64x64 -> 128-bit multiply, halves folded: the mixing step of nt_hash */
+static inline uint64_t nt_mum(uint64_t a, uint64_t b)
+{
+    unsigned __int128 r = (unsigned __int128)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
 static inline uint32_t nt_hash(const void *k, size_t n)
 {
-    /* 64-bit multiply-xorshift over 8-byte words; keys are small and
-     * fixed-size, and the inputs are attacker-chosen addresses, so the
-     * seed-free function is paired with a load factor cap and linear
-     * probing over a power-of-two table (worst case is a long probe, never
-     * unbounded memory). */
+    /* 16 bytes per multiply (one mulx), as wyhash does, then a last
+     * multiply so that every key byte reaches the low bits the table
+     * indexes with.  Keys are small and fixed-size (the flow key, 48 bytes,
+     * is hashed for every packet: 4 multiplies, was 9); the inputs are
+     * attacker-chosen addresses, so the seed-free function is paired with
+     * a load factor cap and linear probing over a power-of-two table
+     * (worst case is a long probe, never unbounded memory). */
     const uint8_t *p = k;
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
-    while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h ^= w;
-        h *= 0xbf58476d1ce4e5b9ull;
-        h ^= h >> 31;
-        p += 8;
-        n -= 8;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    size_t left = n;
+    while (left >= 16) {
+        uint64_t a, b;
+        memcpy(&a, p, 8);
+        memcpy(&b, p + 8, 8);
+        h = nt_mum(a ^ 0xa0761d6478bd642full, b ^ 0xe7037ed1a0b428dbull ^ h);
+        p += 16;
+        left -= 16;
     }
-    uint64_t w = 0;
-    memcpy(&w, p, n);
-    h ^= w;
-    h *= 0x94d049bb133111ebull;
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 32;
+    if (left) {
+        uint64_t a = 0, b = 0;
+        if (left > 8) {
+            memcpy(&a, p, 8);
+            memcpy(&b, p + 8, left - 8);
+        } else
+            memcpy(&a, p, left);
+        h = nt_mum(a ^ 0xa0761d6478bd642full, b ^ 0xe7037ed1a0b428dbull ^ h);
+    }
+    h = nt_mum(h ^ 0x8ebc6af09c88c6e3ull, (uint64_t)n ^ 0x589965cc75374cc3ull);
     uint32_t r = (uint32_t)h;
     return r ? r : 1;
 }
@@ -295,11 +310,20 @@ struct mm_net {
     /* flows: slab + index */
     nt_flow *flows;
     size_t nflows_cap, nflows_used;
+    size_t flows_mapped, flows_pop; /* the slab's reservation and how much of it is
+                                       populated (flow_alloc); 0: malloc'd */
     uint32_t *free_flows;
-    size_t nfree;
-    nt_tab ftab;
+    size_t nfree, cap_free;
+    /* the flow index: open addressing over slots of hash << 32 | (slab
+     * index + 1), keys compared in the slab (8 bytes a slot, not the 56 of
+     * an nt_tab slot with the key inline: the record is read on a hit
+     * anyway, and a 100k-flow index is 2 MiB instead of 15) */
+    uint64_t *fidx;
+    size_t fidx_cap, fidx_count;
     uint64_t next_id;
     int64_t now, last_sweep;
+    int64_t due;                 /* packet time when timers() is next due */
+    int64_t probe_to;            /* o.scan.probe_timeout_s in ns */
     nt_pend *pend;               /* ring of pending probes, in time order */
     size_t pend_head, npend, cappend;
     nt_tab listed;               /* addresses resolved from listed domains */

@@ -5,8 +5,10 @@
  * and topology output.  The input is a list of packets, each
  * [link type selector][time step][length, 2 bytes][bytes]; the parsers
  * are also run on the whole input directly.  Nothing may crash, leak or
- * read out of bounds.
+ * read out of bounds, and the decoder's fast path must give what its
+ * general path gives.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +82,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         off += 4;
         if (len > size - off)
             len = size - off;
+        /* the decoder's fast path and its general path agree */
+        nt_pkt fa, ga;
+        int rf = nt_decode(&fa, lt, data + off, len), rg = nt_decode_general(&ga, lt, data + off, len);
+        if (rf != rg || (!rf && memcmp(&fa, &ga, offsetof(nt_pkt, in_src))))
+            abort();
         mm_net_feed(n, 0, lt, ts, data + off, len, len + (data[off - 4] >> 4));
         off += len;
     }

@@ -136,6 +136,72 @@ MM_TEST(pcap_reader_agrees_with_libpcap)
     }
 }
 
+/* A file big enough for the housekeeper thread (capture.c, MAPPER_MIN):
+ * the same records as libpcap, through mm_net_capture_feed into an engine
+ * too, and a reader closed half way (the thread is stopped and joined). */
+MM_TEST(pcap_reader_big_file_with_the_housekeeper)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/big.pcap", mmt_tmpdir());
+    FILE *f = fopen(path, "wb");
+    REQUIRE(f);
+    uint32_t gh[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
+    fwrite(gh, 4, 6, f);
+    static uint8_t frame[1514];
+    const uint32_t n = 52000;            /* 52000 x 1530 bytes: 76 MiB */
+    for (uint32_t k = 0; k < n; k++) {
+        /* Ethernet + IPv4 + UDP from one of 64 clients, a varying payload */
+        memset(frame, 0, 42);
+        memcpy(frame + 12, "\x08\x00\x45\x00\x05\xdc", 6);
+        frame[23] = 17;
+        memcpy(frame + 26, "\x0a\x00\x00", 3);
+        frame[29] = (uint8_t)(k % 64 + 1);
+        memcpy(frame + 30, "\x0a\x00\x01\x01", 4);
+        frame[34] = 0x9c;
+        frame[35] = (uint8_t)k;
+        frame[37] = 99;
+        frame[38] = 0x05;
+        frame[39] = 0xc8;
+        for (size_t i = 42; i < sizeof frame; i += 97)
+            frame[i] = (uint8_t)(k + i);
+        uint32_t rh[4] = {1700000000 + k / 1000, (k % 1000) * 1000, sizeof frame, sizeof frame};
+        fwrite(rh, 4, 4, f);
+        fwrite(frame, 1, sizeof frame, f);
+    }
+    REQUIRE(fclose(f) == 0);
+    agree(path);
+    int rc;
+    recs m = read_all(path, MM_NET_ENGINE_AUTO, &rc);
+    CHECK_INT(m.n, n);
+
+    mm_net *eng;
+    REQUIRE(mm_net_new(&eng, NULL) == 0);
+    uint32_t src = mm_net_source_add(eng, path, 0, NULL);
+    mm_net_capture *cap;
+    mm_net_capture_opts co = {.file = path};
+    REQUIRE(mm_net_capture_open(&cap, &co) == 0);
+    uint64_t fed = 0;
+    int r;
+    while ((r = mm_net_capture_feed(cap, 4096, 0, eng, src)) > 0)
+        fed += (uint64_t)r;
+    CHECK_INT(r, MM_ENOTFOUND);
+    CHECK_INT(fed, n);
+    mm_net_capture_free(cap);
+    mm_net_finish(eng);
+    mm_net_stats st;
+    mm_net_stats_get(eng, &st);
+    CHECK_INT(st.packets, n);
+    CHECK_INT(st.flows, 256);    /* k mod 256 picks both the client and the port */
+    mm_net_free(eng);
+
+    REQUIRE(mm_net_capture_open(&cap, &co) == 0);
+    recs half = {0};
+    while (half.n < n / 2 && mm_net_capture_next(cap, 1000, 0, rec_cb, &half) > 0)
+        ;
+    CHECK_INT(half.n, n / 2);
+    mm_net_capture_free(cap);
+}
+
 MM_TEST(pcap_reader_errors_name_the_offset)
 {
     char path[512];
