@@ -4,8 +4,10 @@
 #     pcap written by bench/net_gen.py (1.2 M packets of interleaved DNS,
 #     HTTP, TLS, other UDP and ICMP sessions; a tenth IPv6, a tenth VLAN):
 #       mamori net -r F with every detection on (port scans, a blocklist of
-#         1,000 entries, a learned baseline, EXPOSE, names, reassembly,
-#         topology) and the flow log to /dev/null;
+#         1,000 entries, a learned baseline, EXPOSE, names, reassembly);
+#       the same writing the flow log and the service graph to /dev/null
+#         (the graph is built only when it is written: --topology,
+#         --baseline-out);
 #       tcpdump -r F -w /dev/null;
 #       tshark -r F -T fields -e frame.number -e ip.src -e ip.dst.
 #     Packets per second per core = packets / (user + system time); both
@@ -58,14 +60,14 @@ with open(sys.argv[1], "w") as f:
 PY
 "$MAMORI" net -r "$F" --learn --baseline-out "$out/base.json" -q --output none
 cmd_m="$MAMORI net -r $F -q --blocklist $out/bl.txt --baseline $out/base.json --expose 10.20.0.1=80/tcp --output none"
-cmd_f="$cmd_m --flows /dev/null"
+cmd_f="$cmd_m --flows /dev/null --topology /dev/null"
 cmd_d="tcpdump -r $F -w /dev/null"
 cmd_s="tshark -r $F -T fields -e frame.number -e ip.src -e ip.dst"
 
 if [ -z "${LIVE_ONLY:-}" ]; then
 echo "== offline: $N packets (load average before: $(cut -d" " -f1-3 /proc/loadavg))"
 # MAMORI_REF=path/to/an/older/mamori adds it to the same run ("before")
-set -- -n mamori "$cmd_m" -n "mamori+flowlog" "$cmd_f" -n tcpdump "$cmd_d"
+set -- -n mamori "$cmd_m" -n "mamori+flowlog+graph" "$cmd_f" -n tcpdump "$cmd_d"
 [ -n "${NO_TSHARK:-}" ] || set -- "$@" -n tshark "$cmd_s >/dev/null"
 if [ -n "${MAMORI_REF:-}" ]; then
     set -- "$@" -n "mamori-before" "$(readlink -f "$MAMORI_REF") ${cmd_m#"$MAMORI" }"
@@ -79,7 +81,7 @@ by = {r["command"]: r for r in h}
 m = by["mamori"]
 print("| tool | wall (s, mean) | user+sys (s) | packets/s per core | mamori is |")
 print("|---|---|---|---|---|")
-for k in ("mamori", "mamori-before", "mamori+flowlog", "tcpdump", "tshark"):
+for k in ("mamori", "mamori-before", "mamori+flowlog+graph", "tcpdump", "tshark"):
     if k not in by:
         continue
     r = by[k]

@@ -7,7 +7,8 @@
 # (seed 5) and a listed domain, so that alerts and findings are written,
 # and on every pcap in tests/fixtures/net, it compares:
 #   the alerts (stdout), --findings, --flows, --topology, the statistics
-#   line and exit status (stderr), a learned --baseline-out and
+#   line and exit status (stderr), the same run's alerts, findings and
+#   statistics without --flows and --topology, a learned --baseline-out and
 #   `mamori net topology --format dot`.
 # Prints IDENTICAL, or the files that differ and exits 1.
 #
@@ -51,6 +52,11 @@ outs() { # mamori dir
         "$m" net -r "$f" "$@" --findings "$o/$n.findings" --flows "$o/$n.flows" \
             --topology "$o/$n.topo" >"$o/$n.alerts" 2>"$o/$n.stderr" || rc=$?
         echo "rc=$rc" >>"$o/$n.stderr"
+        # without a graph or flow log to write (no graph is built then)
+        rc=0
+        "$m" net -r "$f" "$@" --findings "$o/$n.nograph.findings" >"$o/$n.nograph.alerts" \
+            2>"$o/$n.nograph.stderr" || rc=$?
+        echo "rc=$rc" >>"$o/$n.nograph.stderr"
         "$m" net -r "$f" --learn --baseline-out "$o/$n.base" -q --output none \
             >/dev/null 2>>"$o/$n.stderr" || echo "learn rc=$?" >>"$o/$n.stderr"
         "$m" net topology -r "$f" --format dot >"$o/$n.dot" 2>>"$o/$n.stderr" ||

@@ -345,7 +345,8 @@ static int follow_loop(const mm_netpol *pol, wls *w, bool host, unsigned group,
             }
             host_log = true;
         }
-        mm_net_opts no = {.on_name = on_name, .ud = &fo[i], .learn = true};
+        mm_net_opts no = {.on_name = on_name, .ud = &fo[i], .learn = true,
+                          .no_topology = true};
         no.scan.disabled = true;
         mm_net_new(&nets[i], &no);
         mm_net_capture_opts co = {.netns = ns, .filter = "port 53", .ring_bytes = 4u << 20};

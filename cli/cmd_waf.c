@@ -295,7 +295,8 @@ int cmd_waf(int argc, char **argv)
     } else {
         mm_waf_detect *d = mm_waf_detect_new(w, NULL, on_alert, &cx);
         mm_net_opts no = {.on_stream = mm_waf_detect_stream, .on_flow = mm_waf_detect_flow,
-                          .ud = d, .learn = true, .stream_depth = 1u << 20};
+                          .ud = d, .learn = true, .stream_depth = 1u << 20,
+                          .no_topology = true};
         no.scan.disabled = true;
         mm_net *n = NULL;
         mm_net_capture *caps[256];

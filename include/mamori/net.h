@@ -206,6 +206,10 @@ typedef struct mm_net_opts {
     mm_net_scan_opts scan;
     const char *hostname;        /* for alerts; NULL = gethostname() */
     bool learn;                  /* learning: no baseline/listen findings */
+    bool no_topology;            /* the observed service graph is not built
+                                    (mm_net_topology() stays empty): for
+                                    callers that write neither the graph nor
+                                    a baseline; detections are the same */
     mm_net_alert_fn on_alert;
     mm_net_flow_fn on_flow;      /* each flow when it ends */
     mm_net_stream_fn on_stream;

@@ -450,7 +450,8 @@ void nt_on_listen(mm_net *n, nt_flow *f)
     nt_node_info ni = {.id = id, .kind = c ? (c->k8s_pod_name ? "pod" : "container") : "address",
                        .container = c, .addr = &v.srv, .pid = v.srv_owner.pid,
                        .comm = v.srv_owner.comm};
-    nt_topo_listen(n->topo, &ni, v.proto, v.sport);
+    if (!n->o.no_topology)
+        nt_topo_listen(n->topo, &ni, v.proto, v.sport);
     if (n->o.learn)
         return;
     bool known = false, allowed = false;

@@ -924,16 +924,19 @@ static void end_flow(mm_net *n, uint32_t idx, const char *reason)
         else
             nt_judge(n, f, PROBE_NONE, f->last);
     }
-    mm_net_flow v;
-    nt_flow_view(n, f, &v);
-    v.end_reason = reason;
-    if (n->o.on_flow)
-        n->o.on_flow(n->o.ud, &v);
     /* the graph shows services that answered, not probes */
     bool answered = f->key.proto == IPPROTO_TCP ? (f->synack || (f->data[0] && f->data[1]))
                                                 : f->pkts[1] > 0;
-    if (answered && !f->suspicious && !f->refused)
-        nt_topo_flow(n, f, &v);
+    bool to_graph = !n->o.no_topology && answered && !f->suspicious && !f->refused;
+    if (n->o.on_flow || to_graph) {  /* the view costs a name and owner lookup */
+        mm_net_flow v;
+        nt_flow_view(n, f, &v);
+        v.end_reason = reason;
+        if (n->o.on_flow)
+            n->o.on_flow(n->o.ud, &v);
+        if (to_graph)
+            nt_topo_flow(n, f, &v);
+    }
     nt_reasm_free(n, f);
     if (f->sni)                  /* most flows have neither: no call */
         free(f->sni);

@@ -707,6 +707,28 @@ MM_TEST(topology_baseline_listen)
     char *fj = mm_net_findings_json(mm_net_findings(n));
     CHECK(strstr(fj, "\"section\": \"3.3.3\""));
     free(fj);
+    CHECK(mm_net_topo_edge_count(mm_net_topology(n)) >= 3);
+    mm_net_free(n);
+
+    /* without the observed graph (no_topology): the same alerts, no graph */
+    got g2 = {0};
+    mm_net_opts ng = {.no_topology = true};
+    n = engine(&g2, &ng);
+    mm_net_set_baseline(n, base);
+    mm_net_expose(n, "10.0.0.9", IPPROTO_TCP, 80);
+    session(n, "10.0.0.1", 40010, "10.0.0.2", 5432, 10 * S);
+    session(n, "10.0.0.1", 40011, "10.0.0.2", 22, 11 * S);
+    session(n, "10.0.0.5", 40012, "10.0.0.9", 80, 12 * S);
+    session(n, "10.0.0.5", 40013, "10.0.0.9", 8081, 13 * S);
+    mm_net_finish(n);
+    CHECK_INT(g2.alerts, g.alerts);
+    CHECK_INT(g2.flows, g.flows);
+    for (int i = 0; i < g.alerts && i < 16; i++) {
+        CHECK_STR(g2.rules[i], g.rules[i]);
+        CHECK_STR(g2.outputs[i], g.outputs[i]);
+    }
+    CHECK_INT(mm_net_topo_node_count(mm_net_topology(n)), 0);
+    CHECK_INT(mm_net_topo_edge_count(mm_net_topology(n)), 0);
     mm_net_free(n);
     mm_net_topo_free(base);
 
