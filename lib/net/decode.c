@@ -40,6 +40,20 @@ bool nt_addr_is_multicast(const mm_ipaddr *a)
 HOT int l4(nt_pkt *p, const uint8_t *d, size_t len, size_t l4len);
 
 /* The quoted header of an ICMP error: IP header + first 8 bytes of L4. */
+/* UDP ports and payload from a header of len >= 8 captured bytes; the
+ * payload ends at the header's length when that is shorter (padding). */
+static inline void udp_fill(nt_pkt *p, const uint8_t *d, size_t len)
+{
+    p->sport = R16(d);
+    p->dport = R16(d + 2);
+    p->payload = d + 8;
+    p->paylen = (uint32_t)(len - 8);
+    uint16_t ul = R16(d + 4);
+    if (ul >= 8 && ul - 8u < p->paylen)
+        p->paylen = ul - 8u;
+    p->l4len = p->paylen;
+}
+
 static void icmp_inner(nt_pkt *p, const uint8_t *d, size_t len)
 {
     if (len < 1)
@@ -113,16 +127,7 @@ HOT int l4(nt_pkt *p, const uint8_t *d, size_t len, size_t l4len)
     case IPPROTO_UDP:
         if (len < 8)
             return -1;
-        p->sport = R16(d);
-        p->dport = R16(d + 2);
-        p->payload = d + 8;
-        p->paylen = (uint32_t)(len - 8);
-        {
-            uint16_t ul = R16(d + 4);
-            if (ul >= 8 && ul - 8u < p->paylen)
-                p->paylen = ul - 8u;
-        }
-        p->l4len = p->paylen;
+        udp_fill(p, d, len);
         return 0;
     case IPPROTO_ICMP:
     case IPPROTO_ICMPV6:
@@ -296,14 +301,7 @@ static inline bool fast_ipv4(nt_pkt *p, const uint8_t *d, size_t len)
         if (l4cap < 8)
             return false;
         memset(p, 0, offsetof(nt_pkt, in_src));
-        p->sport = R16(l4);
-        p->dport = R16(l4 + 2);
-        p->payload = l4 + 8;
-        p->paylen = (uint32_t)(l4cap - 8);
-        uint16_t ul = R16(l4 + 4);
-        if (ul >= 8 && ul - 8u < p->paylen)
-            p->paylen = ul - 8u;
-        p->l4len = p->paylen;
+        udp_fill(p, l4, l4cap);
     }
     p->src.family = p->dst.family = AF_INET;
     memcpy(p->src.ip, ip + 12, 4);

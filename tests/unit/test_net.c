@@ -659,6 +659,21 @@ static void session(mm_net *n, const char *c, unsigned cp, const char *s, unsign
     feed(n, tcp4(s, sp, c, cp, TH_ACK | TH_PSH, 2, "pong", 0), t + 3);
 }
 
+/* A capture judged against base: a known flow, a new port on a known node,
+ * and a new client of an exposed and of an unexposed port. */
+static mm_net *enforce_run(got *g, mm_net_opts *o, const mm_net_topo *base)
+{
+    mm_net *n = engine(g, o);
+    mm_net_set_baseline(n, base);
+    mm_net_expose(n, "10.0.0.9", IPPROTO_TCP, 80);
+    session(n, "10.0.0.1", 40010, "10.0.0.2", 5432, 10 * S);
+    session(n, "10.0.0.1", 40011, "10.0.0.2", 22, 11 * S);
+    session(n, "10.0.0.5", 40012, "10.0.0.9", 80, 12 * S);
+    session(n, "10.0.0.5", 40013, "10.0.0.9", 8081, 13 * S);
+    mm_net_finish(n);
+    return n;
+}
+
 MM_TEST(topology_baseline_listen)
 {
     got g = {0};
@@ -684,14 +699,7 @@ MM_TEST(topology_baseline_listen)
     /* enforcing: the known flows are quiet; a new edge and a new listening
      * port on a known node are findings; EXPOSE covers an address */
     memset(&g, 0, sizeof g);
-    n = engine(&g, NULL);
-    mm_net_set_baseline(n, base);
-    mm_net_expose(n, "10.0.0.9", IPPROTO_TCP, 80);
-    session(n, "10.0.0.1", 40010, "10.0.0.2", 5432, 10 * S);
-    session(n, "10.0.0.1", 40011, "10.0.0.2", 22, 11 * S);
-    session(n, "10.0.0.5", 40012, "10.0.0.9", 80, 12 * S);
-    session(n, "10.0.0.5", 40013, "10.0.0.9", 8081, 13 * S);
-    mm_net_finish(n);
+    n = enforce_run(&g, NULL, base);
     int base_f = 0, listen_f = 0;
     for (int i = 0; i < g.alerts && i < 16; i++) {
         if (!strcmp(g.rules[i], "MM-NET-030"))
@@ -713,14 +721,7 @@ MM_TEST(topology_baseline_listen)
     /* without the observed graph (no_topology): the same alerts, no graph */
     got g2 = {0};
     mm_net_opts ng = {.no_topology = true};
-    n = engine(&g2, &ng);
-    mm_net_set_baseline(n, base);
-    mm_net_expose(n, "10.0.0.9", IPPROTO_TCP, 80);
-    session(n, "10.0.0.1", 40010, "10.0.0.2", 5432, 10 * S);
-    session(n, "10.0.0.1", 40011, "10.0.0.2", 22, 11 * S);
-    session(n, "10.0.0.5", 40012, "10.0.0.9", 80, 12 * S);
-    session(n, "10.0.0.5", 40013, "10.0.0.9", 8081, 13 * S);
-    mm_net_finish(n);
+    n = enforce_run(&g2, &ng, base);
     CHECK_INT(g2.alerts, g.alerts);
     CHECK_INT(g2.flows, g.flows);
     for (int i = 0; i < g.alerts && i < 16; i++) {
