@@ -40,6 +40,24 @@ bool nt_addr_is_multicast(const mm_ipaddr *a)
 HOT int l4(nt_pkt *p, const uint8_t *d, size_t len, size_t l4len);
 
 /* The quoted header of an ICMP error: IP header + first 8 bytes of L4. */
+/* TCP header fields and payload: len captured bytes of a segment of
+ * l4len bytes on the wire, header length off (20 <= off <= len); the
+ * payload ends where the IP packet does (Ethernet padding). */
+static inline void tcp_fill(nt_pkt *p, const uint8_t *d, size_t len, size_t l4len, size_t off)
+{
+    p->sport = R16(d);
+    p->dport = R16(d + 2);
+    p->seq = R32(d + 4);
+    p->ack = R32(d + 8);
+    p->tcpflags = d[13];
+    p->win = R16(d + 14);
+    p->payload = d + off;
+    p->paylen = (uint32_t)(len - off);
+    p->l4len = l4len >= off ? (uint32_t)(l4len - off) : p->paylen;
+    if (p->paylen > p->l4len)
+        p->paylen = p->l4len;
+}
+
 /* UDP ports and payload from a header of len >= 8 captured bytes; the
  * payload ends at the header's length when that is shorter (padding). */
 static inline void udp_fill(nt_pkt *p, const uint8_t *d, size_t len)
@@ -94,12 +112,7 @@ HOT int l4(nt_pkt *p, const uint8_t *d, size_t len, size_t l4len)
         size_t off = (size_t)(d[12] >> 4) * 4;
         if (off < 20 || off > len)
             return -1;
-        p->sport = R16(d);
-        p->dport = R16(d + 2);
-        p->seq = R32(d + 4);
-        p->ack = R32(d + 8);
-        p->tcpflags = d[13];
-        p->win = R16(d + 14);
+        tcp_fill(p, d, len, l4len, off);
         /* count options, not NOP/EOL: stacks send MSS, SACK-permitted,
          * timestamps and window scale; crafted probes often only MSS.
          * Only a SYN's count is used (connect() vs raw SYN probes), so
@@ -117,11 +130,6 @@ HOT int l4(nt_pkt *p, const uint8_t *d, size_t len, size_t l4len)
             p->tcp_nopts++;
             i += d[i + 1];
         }
-        p->payload = d + off;
-        p->paylen = (uint32_t)(len - off);
-        p->l4len = l4len >= off ? (uint32_t)(l4len - off) : p->paylen;
-        if (p->paylen > p->l4len)   /* Ethernet padding */
-            p->paylen = p->l4len;
         return 0;
     }
     case IPPROTO_UDP:
@@ -286,17 +294,7 @@ static inline bool fast_ipv4(nt_pkt *p, const uint8_t *d, size_t len)
         if (off < 20 || off > l4cap)
             return false;
         memset(p, 0, offsetof(nt_pkt, in_src));
-        p->sport = R16(l4);
-        p->dport = R16(l4 + 2);
-        p->seq = R32(l4 + 4);
-        p->ack = R32(l4 + 8);
-        p->tcpflags = l4[13];
-        p->win = R16(l4 + 14);
-        p->payload = l4 + off;
-        p->paylen = (uint32_t)(l4cap - off);
-        p->l4len = l4len >= off ? (uint32_t)(l4len - off) : p->paylen;
-        if (p->paylen > p->l4len)
-            p->paylen = p->l4len;
+        tcp_fill(p, l4, l4cap, l4len, off);
     } else {
         if (l4cap < 8)
             return false;
