@@ -81,6 +81,7 @@ void mm_net_free(mm_net *n)
         munmap(n->flows, n->flows_mapped);
     else
         free(n->flows);
+    nt_reasm_pool_free(n);
     free(n->free_flows);
     free(n->pend);
     free(n->fidx);
@@ -826,7 +827,7 @@ static void tcp_packet(mm_net *n, nt_flow *f, int dir, const nt_pkt *p, int64_t 
         f->checked = 1;
         nt_on_established(n, f);
     }
-    if (f->half || p->l4len || (fl & TH_SYN))
+    if ((f->half || p->l4len || (fl & TH_SYN)) && nt_reasm_wanted(n, f))
         nt_reasm_segment(n, f, dir, p);
 }
 

@@ -348,12 +348,23 @@ struct mm_net {
     mm_findings *findings;
     mm_net_stats st;
     size_t reasm_total;
+    nt_half *half_pool;          /* freed reassembly pairs for reuse (reasm.c) */
+    size_t nhalf_pool;
     char scratch[512];
 };
 
 /* reasm.c */
+#define NT_APP_DONE 9            /* nt_flow.app: the parsers want no more */
 void nt_reasm_segment(mm_net *n, nt_flow *f, int dir, const nt_pkt *p);
 void nt_reasm_free(mm_net *n, nt_flow *f);
+void nt_reasm_pool_free(mm_net *n);
+/* Whether a TCP segment of f is of use to nt_reasm_segment: a stream callback
+ * or a direction whose parser still waits.  Most packets of a flow come after
+ * both parsers have their answer; the engine skips the call for them. */
+static inline bool nt_reasm_wanted(const mm_net *n, const nt_flow *f)
+{
+    return n->o.on_stream || f->app[0] != NT_APP_DONE || f->app[1] != NT_APP_DONE;
+}
 /* app.c: payload for the application parsers of a flow direction. */
 void nt_app_data(mm_net *n, nt_flow *f, int dir, const uint8_t *d, size_t len);
 void nt_app_udp(mm_net *n, nt_flow *f, int dir, const nt_pkt *p);

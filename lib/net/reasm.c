@@ -30,7 +30,8 @@ typedef struct nt_seg {
     uint8_t data[];
 } nt_seg;
 
-enum { APP_UNKNOWN = 0, APP_TLS = 1, APP_HTTP = 2, APP_DNS = 3, APP_DONE = 9 };
+enum { APP_UNKNOWN = 0, APP_TLS = 1, APP_HTTP = 2, APP_DNS = 3, APP_DONE = NT_APP_DONE };
+#define HALF_POOL_MAX 4096u     /* freed pairs kept for reuse (80 bytes each) */
 
 /* ---- application glue ------------------------------------------------------- */
 
@@ -171,6 +172,21 @@ static void free_ooo(mm_net *n, nt_half *h)
     h->buffered = 0;
 }
 
+/* A flow's pair of directions: most TCP flows need one for a few packets
+ * (the handshake and the first data each way), so pairs are recycled
+ * through a short free list instead of a calloc and free per flow.  The
+ * list is capped; pairs past the cap go back to malloc. */
+static nt_half *half_get(mm_net *n)
+{
+    nt_half *h = n->half_pool;
+    if (!h)
+        return mm_xcalloc(2, sizeof *h);
+    n->half_pool = (nt_half *)(void *)h->abuf;   /* the link while pooled */
+    n->nhalf_pool--;
+    memset(h, 0, 2 * sizeof *h);
+    return h;
+}
+
 void nt_reasm_free(mm_net *n, nt_flow *f)
 {
     if (!f->half)
@@ -179,8 +195,23 @@ void nt_reasm_free(mm_net *n, nt_flow *f)
         free_ooo(n, &f->half[d]);
         free(f->half[d].abuf);
     }
-    free(f->half);
+    if (n->nhalf_pool < HALF_POOL_MAX) {
+        f->half->abuf = (uint8_t *)(void *)n->half_pool;
+        n->half_pool = f->half;
+        n->nhalf_pool++;
+    } else
+        free(f->half);
     f->half = NULL;
+}
+
+void nt_reasm_pool_free(mm_net *n)
+{
+    while (n->half_pool) {
+        nt_half *h = n->half_pool;
+        n->half_pool = (nt_half *)(void *)h->abuf;
+        free(h);
+    }
+    n->nhalf_pool = 0;
 }
 
 static bool wanted(const mm_net *n, const nt_flow *f, int dir)
@@ -245,12 +276,22 @@ static void drain(mm_net *n, nt_flow *f, int dir)
     }
 }
 
+/* Once neither direction is wanted (both parsers done, no stream callback)
+ * nothing can want the flow's stream again: its pair goes back to the pool
+ * now, not when the flow ends, so the pool serves the next handshakes and
+ * the pairs held stay those of the flows still being parsed. */
+static void release_done(mm_net *n, nt_flow *f)
+{
+    if (!nt_reasm_wanted(n, f))
+        nt_reasm_free(n, f);
+}
+
 void nt_reasm_segment(mm_net *n, nt_flow *f, int dir, const nt_pkt *p)
 {
     if (!f->half) {
         if (!wanted(n, f, 0) && !wanted(n, f, 1))
             return;
-        f->half = mm_xcalloc(2, sizeof *f->half);
+        f->half = half_get(n);
     }
     nt_half *h = &f->half[dir];
     if (h->done)
@@ -293,6 +334,7 @@ void nt_reasm_segment(mm_net *n, nt_flow *f, int dir, const nt_pkt *p)
         deliver(n, f, dir, data, have, h->gap);
         h->gap = len - have;     /* snaplen cut the segment short */
         drain(n, f, dir);
+        release_done(n, f);
         return;
     }
     /* ahead of the stream: keep it when the caps allow */
@@ -320,4 +362,5 @@ void nt_reasm_segment(mm_net *n, nt_flow *f, int dir, const nt_pkt *p)
     deliver(n, f, dir, data, have, (size_t)(uint32_t)rel + h->gap);
     h->gap = len - have;
     drain(n, f, dir);
+    release_done(n, f);
 }
