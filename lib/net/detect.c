@@ -342,13 +342,22 @@ static void dns_listed(mm_net *n, nt_flow *f, const char *name, const char *why)
          v.cli_owner.comm);
 }
 
-void nt_on_dns(mm_net *n, nt_flow *f, const nt_dns_rr *rr, bool response,
-               const char *qname)
+/* The verdict on the message's question name, looked up once per message. */
+static const char *q_listed(const mm_net *n, nt_dns_q *q)
+{
+    if (!q->looked) {
+        q->why = mm_net_blocklist_match_domain(n->bl, q->name);
+        q->looked = true;
+    }
+    return q->why;
+}
+
+void nt_on_dns(mm_net *n, nt_flow *f, const nt_dns_rr *rr, bool response, nt_dns_q *q)
 {
     uint64_t zone = n->src[f->source].zone;
-    const char *why = NULL;
-    if (rr->type == 0) {
-        if (n->bl && (why = mm_net_blocklist_match_domain(n->bl, rr->name)))
+    const char *why = NULL, *qname = q->name;
+    if (rr->type == 0) {         /* rr->name is the question's name */
+        if (n->bl && (why = q_listed(n, q)))
             dns_listed(n, f, rr->name, why);
         return;
     }
@@ -367,8 +376,8 @@ void nt_on_dns(mm_net *n, nt_flow *f, const nt_dns_rr *rr, bool response,
     if (!n->bl)
         return;
     const char *dom = qname;
-    why = mm_net_blocklist_match_domain(n->bl, qname);
-    if (!why) {
+    why = q_listed(n, q);
+    if (!why && strcmp(rr->name, qname)) {   /* the same name has the same verdict */
         why = mm_net_blocklist_match_domain(n->bl, rr->name);
         dom = rr->name;
     }

@@ -371,8 +371,14 @@ void nt_app_udp(mm_net *n, nt_flow *f, int dir, const nt_pkt *p);
 
 /* engine.c: what the parsers found */
 void nt_on_name(mm_net *n, nt_flow *f, int kind, const char *name); /* 1 sni, 2 host */
-void nt_on_dns(mm_net *n, nt_flow *f, const nt_dns_rr *rr, bool response,
-               const char *qname);
+/* A DNS message's question name as answers are attributed to it, and its
+ * blocklist verdict once looked up (the question and every answer share it). */
+typedef struct nt_dns_q {
+    const char *name;
+    const char *why;
+    bool looked;
+} nt_dns_q;
+void nt_on_dns(mm_net *n, nt_flow *f, const nt_dns_rr *rr, bool response, nt_dns_q *q);
 /* detect.c: the engine's events */
 void nt_on_scan(void *ud, const nt_scan_hit *h);
 void nt_on_new_flow(mm_net *n, nt_flow *f);

@@ -38,6 +38,7 @@ enum { APP_UNKNOWN = 0, APP_TLS = 1, APP_HTTP = 2, APP_DNS = 3, APP_DONE = NT_AP
 typedef struct dns_ctx {
     mm_net *n;
     nt_flow *f;
+    nt_dns_q q;                  /* the question, once seen (name = qname) */
     char qname[256];
 } dns_ctx;
 
@@ -48,8 +49,23 @@ static void dns_cb(void *ud, const nt_dns_rr *rr, bool response)
         size_t l = strnlen(rr->name, sizeof c->qname - 1); /* as snprintf "%s" cuts */
         memcpy(c->qname, rr->name, l);
         c->qname[l] = 0;
+        c->q = (nt_dns_q){.name = c->qname};
     }
-    nt_on_dns(c->n, c->f, rr, response, c->qname[0] ? c->qname : rr->name);
+    if (c->qname[0]) {
+        nt_on_dns(c->n, c->f, rr, response, &c->q);
+    } else {                     /* no question: answers stand for themselves */
+        nt_dns_q own = {.name = rr->name};
+        nt_on_dns(c->n, c->f, rr, response, &own);
+    }
+}
+
+/* A context for one message (qname[] is not cleared: only its first byte
+ * is read before the question writes it) */
+static void dns_ctx_init(dns_ctx *c, mm_net *n, nt_flow *f)
+{
+    c->n = n;
+    c->f = f;
+    c->qname[0] = 0;
 }
 
 static bool is_dns_port(const nt_flow *f)
@@ -63,7 +79,8 @@ void nt_app_udp(mm_net *n, nt_flow *f, int dir, const nt_pkt *p)
     (void)dir;
     if (p->paylen < 12 || !is_dns_port(f))
         return;
-    dns_ctx c = {.n = n, .f = f};
+    dns_ctx c;
+    dns_ctx_init(&c, n, f);
     nt_dns_parse(p->payload, p->paylen, dns_cb, &c);
 }
 
@@ -135,7 +152,8 @@ void nt_app_data(mm_net *n, nt_flow *f, int dir, const uint8_t *d, size_t len)
             size_t ml = R16(buf + off);
             if (blen - off < 2 + ml)
                 break;
-            dns_ctx c = {.n = n, .f = f};
+            dns_ctx c;
+            dns_ctx_init(&c, n, f);
             nt_dns_parse(buf + off + 2, ml, dns_cb, &c);
             off += 2 + ml;
         }
