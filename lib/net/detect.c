@@ -297,9 +297,11 @@ static bool maybe_ip(const char *s)
 
 void nt_on_name(mm_net *n, nt_flow *f, int kind, const char *name)
 {
-    char **slot = kind == 1 ? &f->sni : &f->host;
-    if (!*slot)
-        *slot = mm_xstrdup(name);
+    const char **slot = kind == 1 ? &f->sni : &f->host;
+    if (!*slot) {
+        *slot = nt_names_hold(n->names, name);
+        name = *slot;            /* the shared copy: the name table compares pointers first */
+    }
     mm_ipaddr a, b;
     a.family = b.family = f->key.family;
     memcpy(a.ip, f->key.ip_lo, 16);

@@ -73,8 +73,8 @@ void mm_net_free(mm_net *n)
         nt_flow *f = &n->flows[i];
         if (f->id) {
             nt_reasm_free(n, f);
-            free(f->sni);
-            free(f->host);
+            nt_names_drop(n->names, f->sni);
+            nt_names_drop(n->names, f->host);
         }
     }
     if (n->flows_mapped)
@@ -937,9 +937,9 @@ static void end_flow(mm_net *n, uint32_t idx, const char *reason)
         nt_topo_flow(n, f, &v);
     nt_reasm_free(n, f);
     if (f->sni)                  /* most flows have neither: no call */
-        free(f->sni);
+        nt_names_drop(n->names, f->sni);
     if (f->host)
-        free(f->host);
+        nt_names_drop(n->names, f->host);
     fidx_del(n, f->hash, idx);
     f->id = 0;
     if (n->nfree == n->cap_free) {   /* doubled: mm_net_finish frees every flow */

@@ -149,6 +149,10 @@ void nt_names_free(nt_names *n);
 void nt_names_set(nt_names *n, uint64_t zone, const mm_ipaddr *a, const char *name);
 const char *nt_names_get(const nt_names *n, uint64_t zone, const mm_ipaddr *a);
 size_t nt_names_count(const nt_names *n);
+/* The table's shared copy of a name for another holder (a flow's SNI or
+ * Host), and its release (NULL: none); names are kept once, counted. */
+const char *nt_names_hold(nt_names *n, const char *name);
+void nt_names_drop(nt_names *n, const char *name);
 
 /* ---- application parsers (app.c) ---------------------------------------- */
 
@@ -216,7 +220,7 @@ typedef struct nt_flow {
     uint8_t refused;
     uint8_t suspicious;          /* judged a scan probe */
     uint16_t icmp_tc;
-    char *sni, *host;
+    const char *sni, *host;      /* held in the name table (nt_names_hold) */
     nt_half *half;               /* [2] by direction, NULL when not reassembling */
 } nt_flow;
 
