@@ -20,15 +20,43 @@
 #define APP_BUF_MAX 16384u
 #define DNS_TCP_MAX 65537u
 
+/* Per byte of a host name (SNI, Host): 0 = not allowed (controls, space,
+ * DEL and above, '/', '\\', '"'), else 1 + what lower case adds, so one load
+ * both checks and folds a byte (c + v - 1). */
+static const uint8_t host_chr[256] = {
+    [0x21] = 1, [0x23 ... 0x2e] = 1, [0x30 ... 0x40] = 1,
+    [0x41 ... 0x5a] = 33, [0x5b] = 1, [0x5d ... 0x7e] = 1,
+};
+
+/* The same for a DNS label's bytes, whose odd ones are written as '?' (0
+ * here): controls, space, DEL and above, and '.' inside a label. */
+static const uint8_t dns_chr[256] = {
+    [0x21 ... 0x2d] = 1, [0x2f ... 0x40] = 1, [0x41 ... 0x5a] = 33, [0x5b ... 0x7e] = 1,
+};
+
 bool nt_name_ok(const char *s, size_t len)
 {
     if (!len || len > 253)
         return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c <= 0x20 || c >= 0x7f || c == '/' || c == '\\' || c == '"')
+    for (size_t i = 0; i < len; i++)
+        if (!host_chr[(unsigned char)s[i]])
             return false;
+    return true;
+}
+
+/* A host name of len bytes into name[n], lower case: false when it is not
+ * one (nt_name_ok) or does not fit. */
+static bool host_copy(const uint8_t *s, size_t len, char *name, size_t n)
+{
+    if (!len || len > 253 || len >= n)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t v = host_chr[s[i]];
+        if (!v)
+            return false;
+        name[i] = (char)(s[i] + v - 1);
     }
+    name[len] = 0;
     return true;
 }
 
@@ -36,13 +64,6 @@ bool nt_name_ok(const char *s, size_t len)
 
 /* Reads a (possibly compressed) name at *off into out (lower case, dots);
  * advances *off past it in the message.  false when malformed. */
-/* ASCII lowercase without a locale call per byte (what tolower does in the
- * C locale, which mamori never leaves) */
-static inline char lower(unsigned char c)
-{
-    return (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-}
-
 static bool dns_name(const uint8_t *d, size_t len, size_t *off, char out[256])
 {
     size_t o = *off, n = 0, end = 0;
@@ -75,7 +96,8 @@ static bool dns_name(const uint8_t *d, size_t len, size_t *off, char out[256])
             out[n++] = '.';
         for (size_t i = 0; i < l; i++) {
             unsigned char c = d[o + i];
-            out[n++] = c < 0x21 || c > 0x7e || c == '.' ? '?' : lower(c);
+            uint8_t v = dns_chr[c];
+            out[n++] = v ? (char)(c + v - 1) : '?';
         }
         o += l;
     }
@@ -198,14 +220,8 @@ int nt_tls_sni(const uint8_t *d, size_t len, char *name, size_t n)
                 s += 3;
                 if (se - s < nl)
                     return 0;
-                if (nt == 0) {
-                    if (!nt_name_ok((const char *)s, nl) || nl >= n)
-                        return 0;
-                    for (size_t i = 0; i < nl; i++)
-                        name[i] = lower(s[i]);
-                    name[nl] = 0;
-                    return 1;
-                }
+                if (nt == 0)
+                    return host_copy(s, nl, name, n) ? 1 : 0;
                 s += nl;
             }
             return 0;
@@ -252,24 +268,14 @@ int nt_http_host(const uint8_t *d, size_t len, char *name, size_t n)
             while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
                 ve--;
             /* strip :port (not inside an IPv6 literal) */
-            const uint8_t *c = ve;
-            for (const uint8_t *q = ve; q > v; q--)
-                if (q[-1] == ':') {
-                    c = q - 1;
-                    break;
-                } else if (q[-1] == ']')
-                    break;
+            const uint8_t *c = ve, *colon = ve > v ? memrchr(v, ':', (size_t)(ve - v)) : NULL;
+            if (colon && !memchr(colon, ']', (size_t)(ve - colon)))
+                c = colon;       /* the last ':' with no ']' after it */
             if (v < c && *v == '[' && c[-1] == ']') {
                 v++;
                 c--;
             }
-            size_t hl = (size_t)(c - v);
-            if (!nt_name_ok((const char *)v, hl) || hl >= n)
-                return 0;
-            for (size_t i = 0; i < hl; i++)
-                name[i] = lower(v[i]);
-            name[hl] = 0;
-            return 1;
+            return host_copy(v, (size_t)(c - v), name, n) ? 1 : 0;
         }
         p = eol;
     }
