@@ -20,19 +20,24 @@
 #define APP_BUF_MAX 16384u
 #define DNS_TCP_MAX 65537u
 
-/* Per byte of a host name (SNI, Host): 0 = not allowed (controls, space,
- * DEL and above, '/', '\\', '"'), else 1 + what lower case adds, so one load
- * both checks and folds a byte (c + v - 1). */
-static const uint8_t host_chr[256] = {
-    [0x21] = 1, [0x23 ... 0x2e] = 1, [0x30 ... 0x40] = 1,
-    [0x41 ... 0x5a] = 33, [0x5b] = 1, [0x5d ... 0x7e] = 1,
-};
+/* Byte tables built by the preprocessor: T256(F) lists F(0) ... F(255). */
+#define T4(F, b) F(b), F((b) + 1), F((b) + 2), F((b) + 3)
+#define T16(F, b) T4(F, b), T4(F, (b) + 4), T4(F, (b) + 8), T4(F, (b) + 12)
+#define T64(F, b) T16(F, b), T16(F, (b) + 16), T16(F, (b) + 32), T16(F, (b) + 48)
+#define T256(F) T64(F, 0), T64(F, 64), T64(F, 128), T64(F, 192)
+#define LOWER(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c))
 
-/* The same for a DNS label's bytes, whose odd ones are written as '?' (0
- * here): controls, space, DEL and above, and '.' inside a label. */
-static const uint8_t dns_chr[256] = {
-    [0x21 ... 0x2d] = 1, [0x2f ... 0x40] = 1, [0x41 ... 0x5a] = 33, [0x5b ... 0x7e] = 1,
-};
+/* A host name's byte (SNI, Host) in lower case, or 0 when a host name has
+ * no such byte: controls, space, DEL and above, '/', '\\', '"'.  One load
+ * both checks and folds a byte. */
+#define HOST_CHR(c) ((c) <= 0x20 || (c) >= 0x7f || (c) == '/' || (c) == '\\' || \
+                     (c) == '"' ? 0 : LOWER(c))
+static const uint8_t host_chr[256] = {T256(HOST_CHR)};
+
+/* A DNS label's byte as written: lower case, '?' for controls, space, DEL
+ * and above, and '.' inside a label. */
+#define DNS_CHR(c) ((c) < 0x21 || (c) > 0x7e || (c) == '.' ? '?' : LOWER(c))
+static const uint8_t dns_chr[256] = {T256(DNS_CHR)};
 
 bool nt_name_ok(const char *s, size_t len)
 {
@@ -51,10 +56,10 @@ static bool host_copy(const uint8_t *s, size_t len, char *name, size_t n)
     if (!len || len > 253 || len >= n)
         return false;
     for (size_t i = 0; i < len; i++) {
-        uint8_t v = host_chr[s[i]];
-        if (!v)
+        uint8_t c = host_chr[s[i]];
+        if (!c)
             return false;
-        name[i] = (char)(s[i] + v - 1);
+        name[i] = (char)c;
     }
     name[len] = 0;
     return true;
@@ -94,11 +99,11 @@ static bool dns_name(const uint8_t *d, size_t len, size_t *off, char out[256])
             return false;
         if (n)
             out[n++] = '.';
-        for (size_t i = 0; i < l; i++) {
-            unsigned char c = d[o + i];
-            uint8_t v = dns_chr[c];
-            out[n++] = v ? (char)(c + v - 1) : '?';
-        }
+        const uint8_t *src = d + o;
+        char *dst = out + n;
+        for (size_t i = 0; i < l; i++)
+            dst[i] = (char)dns_chr[src[i]];
+        n += l;
         o += l;
     }
     out[n] = 0;
