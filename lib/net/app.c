@@ -120,12 +120,12 @@ int nt_dns_parse(const uint8_t *d, size_t len, nt_dns_fn fn, void *ud)
     if (qd > 16 || an > 256)
         return -1;
     size_t off = 12;
-    char name[256], target[256];
+    char qname[256], name[256], target[256];
     for (unsigned i = 0; i < qd; i++) {
-        if (!dns_name(d, len, &off, name) || off + 4 > len)
+        if (!dns_name(d, len, &off, i ? name : qname) || off + 4 > len)
             return -1;
         off += 4;
-        nt_dns_rr rr = {.name = name, .type = 0};
+        nt_dns_rr rr = {.name = qname, .type = 0};
         if (i == 0 && fn)
             fn(ud, &rr, resp);
     }

@@ -157,7 +157,8 @@ void nt_names_drop(nt_names *n, const char *name);
 /* ---- application parsers (app.c) ---------------------------------------- */
 
 /* A DNS message: calls fn for the question name and each answer record
- * (name, type, address for A/AAAA, target for CNAME).  <0 = malformed. */
+ * (name, type, address for A/AAAA, target for CNAME).  <0 = malformed.
+ * The question's name stays readable until nt_dns_parse returns. */
 typedef struct nt_dns_rr {
     const char *name;            /* owner name, lower case */
     uint16_t type;               /* 1 A, 28 AAAA, 5 CNAME; 0 = the question */

@@ -38,20 +38,15 @@ enum { APP_UNKNOWN = 0, APP_TLS = 1, APP_HTTP = 2, APP_DNS = 3, APP_DONE = NT_AP
 typedef struct dns_ctx {
     mm_net *n;
     nt_flow *f;
-    nt_dns_q q;                  /* the question, once seen (name = qname) */
-    char qname[256];
+    nt_dns_q q;                  /* the question, once seen (its name is nt_dns_parse's) */
 } dns_ctx;
 
 static void dns_cb(void *ud, const nt_dns_rr *rr, bool response)
 {
     dns_ctx *c = ud;
-    if (rr->type == 0) {
-        size_t l = strnlen(rr->name, sizeof c->qname - 1); /* as snprintf "%s" cuts */
-        memcpy(c->qname, rr->name, l);
-        c->qname[l] = 0;
-        c->q = (nt_dns_q){.name = c->qname};
-    }
-    if (c->qname[0]) {
+    if (rr->type == 0)
+        c->q = (nt_dns_q){.name = rr->name};
+    if (c->q.name && c->q.name[0]) {
         nt_on_dns(c->n, c->f, rr, response, &c->q);
     } else {                     /* no question: answers stand for themselves */
         nt_dns_q own = {.name = rr->name};
@@ -59,13 +54,11 @@ static void dns_cb(void *ud, const nt_dns_rr *rr, bool response)
     }
 }
 
-/* A context for one message (qname[] is not cleared: only its first byte
- * is read before the question writes it) */
 static void dns_ctx_init(dns_ctx *c, mm_net *n, nt_flow *f)
 {
     c->n = n;
     c->f = f;
-    c->qname[0] = 0;
+    c->q.name = NULL;
 }
 
 static bool is_dns_port(const nt_flow *f)
