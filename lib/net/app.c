@@ -25,7 +25,7 @@
 #define T16(F, b) T4(F, b), T4(F, (b) + 4), T4(F, (b) + 8), T4(F, (b) + 12)
 #define T64(F, b) T16(F, b), T16(F, (b) + 16), T16(F, (b) + 32), T16(F, (b) + 48)
 #define T256(F) T64(F, 0), T64(F, 64), T64(F, 128), T64(F, 192)
-#define LOWER(c) ((c) >= 'A' && (c) <= 'Z' ? (c) + 32 : (c))
+#define LOWER(c) ((c) >= 'A' && (c) <= 'Z' ? (c) | 0x20 : (c))   /* | 0x20: no constant past 255 */
 
 /* A host name's byte (SNI, Host) in lower case, or 0 when a host name has
  * no such byte: controls, space, DEL and above, '/', '\\', '"'.  One load
@@ -137,12 +137,12 @@ int nt_dns_parse(const uint8_t *d, size_t len, nt_dns_fn fn, void *ud)
         if (!dns_name(d, len, &off, name) || off + 10 > len)
             return -1;
         uint16_t type = R16(d + off), cls = R16(d + off + 2);
+        uint32_t ttl = (uint32_t)R16(d + off + 4) << 16 | R16(d + off + 6);
         size_t rdlen = R16(d + off + 8);
         off += 10;
         if (off + rdlen > len)
             return -1;
-        nt_dns_rr rr = {.name = name, .type = type,
-                        .ttl = (uint32_t)R16(d + off + 4) << 16 | R16(d + off + 6)};
+        nt_dns_rr rr = {.name = name, .type = type, .ttl = ttl};
         if (cls == 1 && type == 1 && rdlen == 4) {
             rr.addr.family = AF_INET;
             memcpy(rr.addr.ip, d + off, 4);

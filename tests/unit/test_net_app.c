@@ -66,6 +66,8 @@ typedef struct seen {
     int alerts;
     char rule[16][16];
     char out[16][400];
+    int names;                   /* on_name: "qname ttl" of each answer */
+    char name[8][64];
 } seen;
 
 static void on_flow(void *ud, const mm_net_flow *f)
@@ -88,6 +90,17 @@ static void on_alert(void *ud, const mm_alert *a, const mm_finding *f)
         snprintf(s->out[s->alerts], 400, "%s", a->output);
     }
     s->alerts++;
+}
+
+static void on_name(void *ud, const mm_net_flow *f, const char *name, const mm_ipaddr *a,
+                    uint32_t ttl)
+{
+    seen *s = ud;
+    (void)f;
+    (void)a;
+    if (s->names < 8)
+        snprintf(s->name[s->names], 64, "%s %u", name, ttl);
+    s->names++;
 }
 
 static mm_net *engine(seen *s, mm_net_opts *o)
@@ -389,7 +402,7 @@ MM_TEST(dns_answers_name_addresses_and_listed_domains)
     const char *list = "cdn.bad.example\n*.evil.example\n";
     REQUIRE(mm_net_blocklist_add_string(bl, "bl", list, strlen(list)) == 0);
     seen s = {0};
-    mm_net_opts o = {0};
+    mm_net_opts o = {.on_name = on_name};
     mm_net *n = engine(&s, &o);
     mm_net_set_blocklist(n, bl);
     int64_t t = 1 * S;
@@ -416,6 +429,11 @@ MM_TEST(dns_answers_name_addresses_and_listed_domains)
     mm_net_stats st;
     mm_net_stats_get(n, &st);
     CHECK_INT(st.dns_answers, 5);
+    /* each address under the question's name, with the record's TTL */
+    CHECK_INT(s.names, 5);
+    CHECK_STR(s.name[0], "www.good.example 300");
+    CHECK_STR(s.name[1], "x.evil.example 300");
+    CHECK_STR(s.name[3], "y.evil.example 300");
     /* DNS lookups (the CNAME target, the listed question) and three
      * connections to addresses of listed domains */
     CHECK_INT(s.alerts, 5);
