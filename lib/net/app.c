@@ -68,35 +68,36 @@ static bool host_copy(const uint8_t *s, size_t len, char *name, size_t n)
 /* ---- DNS ---------------------------------------------------------------------- */
 
 /* Reads a (possibly compressed) name at *off into out (lower case, dots);
- * advances *off past it in the message.  false when malformed. */
-static bool dns_name(const uint8_t *d, size_t len, size_t *off, char out[256])
+ * advances *off past it in the message.  The compression pointers followed,
+ * or -1 when malformed. */
+static int dns_name(const uint8_t *d, size_t len, size_t *off, char out[256])
 {
     size_t o = *off, n = 0, end = 0;
     int jumps = 0, labels = 0;
     bool jumped = false;
     for (;;) {
         if (o >= len)
-            return false;
+            return -1;
         uint8_t l = d[o];
         if ((l & 0xc0) == 0xc0) {
             if (o + 1 >= len || ++jumps > 16)
-                return false;
+                return -1;
             size_t to = ((size_t)(l & 0x3f) << 8) | d[o + 1];
             if (!jumped)
                 end = o + 2;
             jumped = true;
             if (to >= len)
-                return false;
+                return -1;
             o = to;
             continue;
         }
         if (l & 0xc0)
-            return false;
+            return -1;
         o++;
         if (!l)
             break;
         if (o + l > len || n + l + 1 > 254 || ++labels > 127)
-            return false;
+            return -1;
         if (n)
             out[n++] = '.';
         const uint8_t *src = d + o;
@@ -108,7 +109,7 @@ static bool dns_name(const uint8_t *d, size_t len, size_t *off, char out[256])
     }
     out[n] = 0;
     *off = jumped ? end : o;
-    return true;
+    return jumps;
 }
 
 int nt_dns_parse(const uint8_t *d, size_t len, nt_dns_fn fn, void *ud)
@@ -121,9 +122,13 @@ int nt_dns_parse(const uint8_t *d, size_t len, nt_dns_fn fn, void *ud)
         return -1;
     size_t off = 12;
     char qname[256], name[256], target[256];
+    bool q_plain = false;        /* the question's name is at 12, uncompressed */
     for (unsigned i = 0; i < qd; i++) {
-        if (!dns_name(d, len, &off, i ? name : qname) || off + 4 > len)
+        int j = dns_name(d, len, &off, i ? name : qname);
+        if (j < 0 || off + 4 > len)
             return -1;
+        if (i == 0)
+            q_plain = j == 0;
         off += 4;
         nt_dns_rr rr = {.name = qname, .type = 0};
         if (i == 0 && fn)
@@ -134,7 +139,17 @@ int nt_dns_parse(const uint8_t *d, size_t len, nt_dns_fn fn, void *ud)
     if ((d[3] & 0x0f) != 0)      /* rcode: NXDOMAIN and friends name nothing */
         return 0;
     for (unsigned i = 0; i < an; i++) {
-        if (!dns_name(d, len, &off, name) || off + 10 > len)
+        /* most answers name the question by a pointer to it (c0 0c): the
+         * same bytes read again give the same name, so it is not redone
+         * (one jump more is within the limit, as the question had none) */
+        const char *nm = name;
+        if (q_plain && off + 1 < len && d[off] == 0xc0 && d[off + 1] == 12) {
+            nm = qname;
+            off += 2;
+        } else if (dns_name(d, len, &off, name) < 0) {
+            return -1;
+        }
+        if (off + 10 > len)
             return -1;
         uint16_t type = R16(d + off), cls = R16(d + off + 2);
         uint32_t ttl = (uint32_t)R16(d + off + 4) << 16 | R16(d + off + 6);
@@ -142,7 +157,7 @@ int nt_dns_parse(const uint8_t *d, size_t len, nt_dns_fn fn, void *ud)
         off += 10;
         if (off + rdlen > len)
             return -1;
-        nt_dns_rr rr = {.name = name, .type = type, .ttl = ttl};
+        nt_dns_rr rr = {.name = nm, .type = type, .ttl = ttl};
         if (cls == 1 && type == 1 && rdlen == 4) {
             rr.addr.family = AF_INET;
             memcpy(rr.addr.ip, d + off, 4);
@@ -155,7 +170,7 @@ int nt_dns_parse(const uint8_t *d, size_t len, nt_dns_fn fn, void *ud)
                 fn(ud, &rr, true);
         } else if (type == 5) {
             size_t t = off;
-            if (!dns_name(d, len, &t, target))
+            if (dns_name(d, len, &t, target) < 0)
                 return -1;
             rr.target = target;
             if (fn)

@@ -298,9 +298,11 @@ static bool maybe_ip(const char *s)
 void nt_on_name(mm_net *n, nt_flow *f, int kind, const char *name)
 {
     const char **slot = kind == 1 ? &f->sni : &f->host;
+    bool held = false;
     if (!*slot) {
         *slot = nt_names_hold(n->names, name);
-        name = *slot;            /* the shared copy: the name table compares pointers first */
+        name = *slot;            /* the shared copy: the name table takes it as it is */
+        held = true;
     }
     mm_ipaddr a, b;
     a.family = b.family = f->key.family;
@@ -308,8 +310,12 @@ void nt_on_name(mm_net *n, nt_flow *f, int kind, const char *name)
     memcpy(b.ip, f->key.ip_hi, 16);
     const mm_ipaddr *srv = f->cli_lo ? &b : &a;
     mm_ipaddr tmp;
-    if (!maybe_ip(name) || mm_net_addr_parse(&tmp, name) != 0) /* a name, not an IP literal */
-        nt_names_set(n->names, n->src[f->source].zone, srv, name);
+    if (!maybe_ip(name) || mm_net_addr_parse(&tmp, name) != 0) { /* a name, not an IP literal */
+        if (held)
+            nt_names_set_held(n->names, n->src[f->source].zone, srv, name);
+        else
+            nt_names_set(n->names, n->src[f->source].zone, srv, name);
+    }
     const char *why;
     if (n->bl && (why = mm_net_blocklist_match_domain(n->bl, name))) {
         char what[512];
@@ -379,7 +385,7 @@ void nt_on_dns(mm_net *n, nt_flow *f, const nt_dns_rr *rr, bool response, nt_dns
         return;
     const char *dom = qname;
     why = q_listed(n, q);
-    if (!why && strcmp(rr->name, qname)) {   /* the same name has the same verdict */
+    if (!why && rr->name != qname && strcmp(rr->name, qname)) { /* same name, same verdict */
         why = mm_net_blocklist_match_domain(n->bl, rr->name);
         dom = rr->name;
     }

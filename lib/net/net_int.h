@@ -153,6 +153,8 @@ size_t nt_names_count(const nt_names *n);
  * Host), and its release (NULL: none); names are kept once, counted. */
 const char *nt_names_hold(nt_names *n, const char *name);
 void nt_names_drop(nt_names *n, const char *name);
+/* nt_names_set for a name from nt_names_hold (the caller's hold stays its own) */
+void nt_names_set_held(nt_names *n, uint64_t zone, const mm_ipaddr *a, const char *name);
 
 /* ---- application parsers (app.c) ---------------------------------------- */
 

@@ -334,7 +334,18 @@ static void mkkey(name_key *k, uint64_t zone, const mm_ipaddr *a)
     memcpy(k->ip, a->ip, a->family == AF_INET ? 4 : 16);
 }
 
-void nt_names_set(nt_names *n, uint64_t zone, const mm_ipaddr *a, const char *name)
+/* name's copy in the set for one more holder: held names (from nt_names_hold)
+ * are counted without a lookup. */
+static const char *hold_as(nt_names *n, const char *name, bool held)
+{
+    if (!held)
+        return set_hold(&n->strs, name);
+    str_of(name)->refs++;
+    return name;
+}
+
+static void names_put(nt_names *n, uint64_t zone, const mm_ipaddr *a, const char *name,
+                      bool held)
 {
     name_key k;
     mkkey(&k, zone, a);
@@ -344,7 +355,7 @@ void nt_names_set(nt_names *n, uint64_t zone, const mm_ipaddr *a, const char *na
     if (v) {
         const char *old = g->names[*v];
         if (old != name && strcmp(old, name)) {
-            g->names[*v] = set_hold(&n->strs, name);
+            g->names[*v] = hold_as(n, name, held);
             set_drop(&n->strs, old);
         }
         return;
@@ -358,9 +369,19 @@ void nt_names_set(nt_names *n, uint64_t zone, const mm_ipaddr *a, const char *na
     }
     if (g->n % 64 == 0)
         g->names = mm_xrealloc(g->names, (g->n + 64) * sizeof *g->names);
-    g->names[g->n] = set_hold(&n->strs, name);
+    g->names[g->n] = hold_as(n, name, held);
     nt_tab_put(&g->t, &k, h, (uint32_t)g->n);
     g->n++;
+}
+
+void nt_names_set(nt_names *n, uint64_t zone, const mm_ipaddr *a, const char *name)
+{
+    names_put(n, zone, a, name, false);
+}
+
+void nt_names_set_held(nt_names *n, uint64_t zone, const mm_ipaddr *a, const char *name)
+{
+    names_put(n, zone, a, name, true);
 }
 
 const char *nt_names_get(const nt_names *n, uint64_t zone, const mm_ipaddr *a)

@@ -264,6 +264,29 @@ MM_TEST(dns_labels_written_as_seen)
     /* a label running past the message */
     m[19] = 9;
     CHECK(nt_dns_parse(m, 28, dns_names, &g) < 0);
+
+    /* an answer naming the question by a pointer (c0 0c): the question's
+     * name as read, also when the question itself is a pointer (to a name
+     * after the answer) */
+    uint8_t r[64] = {0, 2, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0,
+                     0xc0, 34, 0, 1, 0, 1,                          /* question -> 34 */
+                     0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 9, 0, 4, 1, 2, 3, 4,
+                     3, 'W', 'w', 'w', 0};
+    memset(&g, 0, sizeof g);
+    CHECK_INT(nt_dns_parse(r, 39, dns_names, &g), 0);
+    CHECK_INT(g.n, 2);
+    CHECK_STR(g.name[0], "www");
+    CHECK_STR(g.name[1], "www");
+    /* and plain: the question at 12, the answer pointing to it */
+    uint8_t q[64] = {0, 3, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0,
+                     3, 'A', 'b', 'C', 0, 0, 1, 0, 1,
+                     0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 9, 0, 4, 1, 2, 3, 4};
+    memset(&g, 0, sizeof g);
+    CHECK_INT(nt_dns_parse(q, 37, dns_names, &g), 0);
+    CHECK_INT(g.n, 2);
+    CHECK_STR(g.name[1], "abc");
+    CHECK(nt_dns_parse(q, 36, dns_names, &g) < 0);                /* rdata cut short */
+    CHECK(nt_dns_parse(q, 22, dns_names, &g) < 0);                /* the pointer cut */
 }
 
 /* ---- TCP names with no stream callback ----------------------------------------------- */
