@@ -827,7 +827,7 @@ static void tcp_packet(mm_net *n, nt_flow *f, int dir, const nt_pkt *p, int64_t 
         f->checked = 1;
         nt_on_established(n, f);
     }
-    if ((f->half || p->l4len || (fl & TH_SYN)) && nt_reasm_wanted(n, f))
+    if ((p->l4len || (fl & TH_SYN)) && nt_reasm_wanted(n, f))   /* nothing else moves a stream */
         nt_reasm_segment(n, f, dir, p);
 }
 
