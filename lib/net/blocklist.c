@@ -300,13 +300,13 @@ const char *mm_net_blocklist_match_domain(const mm_net_blocklist *b, const char 
         n--;
     if (n >= 256)
         return NULL;
-    /* the suffixes (the name, then after each dot) whose hash bit is set,
-     * found from the end on the lowercased bytes; then looked up longest
-     * first (most names have none and are never copied) */
     const char *dot = memrchr(name, '.', n);
     size_t tl = dot ? n - (size_t)(dot + 1 - name) : n;   /* the last label's length */
     if (!(b->tlens >> (tl < 63 ? tl : 63) & 1))
         return NULL;
+    /* the suffixes (the name, then after each dot) whose hash bit is set,
+     * found from the end on the lowercased bytes; then looked up longest
+     * first (most names have none and are never copied) */
     size_t cand[256], nc = 0;    /* n < 256 */
     uint64_t h = SFX_SEED;
     size_t i = n;

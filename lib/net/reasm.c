@@ -12,6 +12,9 @@
  * direction stops after stream_depth bytes, or as soon as nothing wants
  * more of it (the parsers have their answer and no stream callback is
  * set): most packets of a long transfer never reach this file's lists.
+ * When neither direction is wanted the flow's state goes back at once to
+ * a short pool that the next handshakes take from, and the engine sends
+ * the flow's later segments nowhere (nt_reasm_wanted).
  */
 #include <stdio.h>
 #include <stdlib.h>
