@@ -20,68 +20,96 @@
 #define APP_BUF_MAX 16384u
 #define DNS_TCP_MAX 65537u
 
+/* Byte tables built by the preprocessor: T256(F) lists F(0) ... F(255). */
+#define T4(F, b) F(b), F((b) + 1), F((b) + 2), F((b) + 3)
+#define T16(F, b) T4(F, b), T4(F, (b) + 4), T4(F, (b) + 8), T4(F, (b) + 12)
+#define T64(F, b) T16(F, b), T16(F, (b) + 16), T16(F, (b) + 32), T16(F, (b) + 48)
+#define T256(F) T64(F, 0), T64(F, 64), T64(F, 128), T64(F, 192)
+#define LOWER(c) ((c) >= 'A' && (c) <= 'Z' ? (c) | 0x20 : (c))   /* | 0x20: no constant past 255 */
+
+/* A host name's byte (SNI, Host) in lower case, or 0 when a host name has
+ * no such byte: controls, space, DEL and above, '/', '\\', '"'.  One load
+ * both checks and folds a byte. */
+#define HOST_CHR(c) ((c) <= 0x20 || (c) >= 0x7f || (c) == '/' || (c) == '\\' || \
+                     (c) == '"' ? 0 : LOWER(c))
+static const uint8_t host_chr[256] = {T256(HOST_CHR)};
+
+/* A DNS label's byte as written: lower case, '?' for controls, space, DEL
+ * and above, and '.' inside a label. */
+#define DNS_CHR(c) ((c) < 0x21 || (c) > 0x7e || (c) == '.' ? '?' : LOWER(c))
+static const uint8_t dns_chr[256] = {T256(DNS_CHR)};
+
 bool nt_name_ok(const char *s, size_t len)
 {
     if (!len || len > 253)
         return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c <= 0x20 || c >= 0x7f || c == '/' || c == '\\' || c == '"')
+    for (size_t i = 0; i < len; i++)
+        if (!host_chr[(unsigned char)s[i]])
             return false;
+    return true;
+}
+
+/* A host name of len bytes into name[n], lower case: false when it is not
+ * one (nt_name_ok) or does not fit. */
+static bool host_copy(const uint8_t *s, size_t len, char *name, size_t n)
+{
+    if (!len || len > 253 || len >= n)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = host_chr[s[i]];
+        if (!c)
+            return false;
+        name[i] = (char)c;
     }
+    name[len] = 0;
     return true;
 }
 
 /* ---- DNS ---------------------------------------------------------------------- */
 
 /* Reads a (possibly compressed) name at *off into out (lower case, dots);
- * advances *off past it in the message.  false when malformed. */
-/* ASCII lowercase without a locale call per byte (what tolower does in the
- * C locale, which mamori never leaves) */
-static inline char lower(unsigned char c)
-{
-    return (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-}
-
-static bool dns_name(const uint8_t *d, size_t len, size_t *off, char out[256])
+ * advances *off past it in the message.  The compression pointers followed,
+ * or -1 when malformed. */
+static int dns_name(const uint8_t *d, size_t len, size_t *off, char out[256])
 {
     size_t o = *off, n = 0, end = 0;
     int jumps = 0, labels = 0;
     bool jumped = false;
     for (;;) {
         if (o >= len)
-            return false;
+            return -1;
         uint8_t l = d[o];
         if ((l & 0xc0) == 0xc0) {
             if (o + 1 >= len || ++jumps > 16)
-                return false;
+                return -1;
             size_t to = ((size_t)(l & 0x3f) << 8) | d[o + 1];
             if (!jumped)
                 end = o + 2;
             jumped = true;
             if (to >= len)
-                return false;
+                return -1;
             o = to;
             continue;
         }
         if (l & 0xc0)
-            return false;
+            return -1;
         o++;
         if (!l)
             break;
         if (o + l > len || n + l + 1 > 254 || ++labels > 127)
-            return false;
+            return -1;
         if (n)
             out[n++] = '.';
-        for (size_t i = 0; i < l; i++) {
-            unsigned char c = d[o + i];
-            out[n++] = c < 0x21 || c > 0x7e || c == '.' ? '?' : lower(c);
-        }
+        const uint8_t *src = d + o;
+        char *dst = out + n;
+        for (size_t i = 0; i < l; i++)
+            dst[i] = (char)dns_chr[src[i]];
+        n += l;
         o += l;
     }
     out[n] = 0;
     *off = jumped ? end : o;
-    return true;
+    return jumps;
 }
 
 int nt_dns_parse(const uint8_t *d, size_t len, nt_dns_fn fn, void *ud)
@@ -93,12 +121,16 @@ int nt_dns_parse(const uint8_t *d, size_t len, nt_dns_fn fn, void *ud)
     if (qd > 16 || an > 256)
         return -1;
     size_t off = 12;
-    char name[256], target[256];
+    char qname[256], name[256], target[256];
+    bool q_plain = false;        /* the question's name is at 12, uncompressed */
     for (unsigned i = 0; i < qd; i++) {
-        if (!dns_name(d, len, &off, name) || off + 4 > len)
+        int j = dns_name(d, len, &off, i ? name : qname);
+        if (j < 0 || off + 4 > len)
             return -1;
+        if (i == 0)
+            q_plain = j == 0;
         off += 4;
-        nt_dns_rr rr = {.name = name, .type = 0};
+        nt_dns_rr rr = {.name = qname, .type = 0};
         if (i == 0 && fn)
             fn(ud, &rr, resp);
     }
@@ -107,15 +139,25 @@ int nt_dns_parse(const uint8_t *d, size_t len, nt_dns_fn fn, void *ud)
     if ((d[3] & 0x0f) != 0)      /* rcode: NXDOMAIN and friends name nothing */
         return 0;
     for (unsigned i = 0; i < an; i++) {
-        if (!dns_name(d, len, &off, name) || off + 10 > len)
+        /* most answers name the question by a pointer to it (c0 0c): the
+         * same bytes read again give the same name, so it is not redone
+         * (one jump more is within the limit, as the question had none) */
+        const char *nm = name;
+        if (q_plain && off + 1 < len && d[off] == 0xc0 && d[off + 1] == 12) {
+            nm = qname;
+            off += 2;
+        } else if (dns_name(d, len, &off, name) < 0) {
+            return -1;
+        }
+        if (off + 10 > len)
             return -1;
         uint16_t type = R16(d + off), cls = R16(d + off + 2);
+        uint32_t ttl = (uint32_t)R16(d + off + 4) << 16 | R16(d + off + 6);
         size_t rdlen = R16(d + off + 8);
         off += 10;
         if (off + rdlen > len)
             return -1;
-        nt_dns_rr rr = {.name = name, .type = type,
-                        .ttl = (uint32_t)R16(d + off + 4) << 16 | R16(d + off + 6)};
+        nt_dns_rr rr = {.name = nm, .type = type, .ttl = ttl};
         if (cls == 1 && type == 1 && rdlen == 4) {
             rr.addr.family = AF_INET;
             memcpy(rr.addr.ip, d + off, 4);
@@ -128,7 +170,7 @@ int nt_dns_parse(const uint8_t *d, size_t len, nt_dns_fn fn, void *ud)
                 fn(ud, &rr, true);
         } else if (type == 5) {
             size_t t = off;
-            if (!dns_name(d, len, &t, target))
+            if (dns_name(d, len, &t, target) < 0)
                 return -1;
             rr.target = target;
             if (fn)
@@ -198,14 +240,8 @@ int nt_tls_sni(const uint8_t *d, size_t len, char *name, size_t n)
                 s += 3;
                 if (se - s < nl)
                     return 0;
-                if (nt == 0) {
-                    if (!nt_name_ok((const char *)s, nl) || nl >= n)
-                        return 0;
-                    for (size_t i = 0; i < nl; i++)
-                        name[i] = lower(s[i]);
-                    name[nl] = 0;
-                    return 1;
-                }
+                if (nt == 0)
+                    return host_copy(s, nl, name, n) ? 1 : 0;
                 s += nl;
             }
             return 0;
@@ -252,24 +288,14 @@ int nt_http_host(const uint8_t *d, size_t len, char *name, size_t n)
             while (ve > v && (ve[-1] == '\r' || ve[-1] == ' ' || ve[-1] == '\t'))
                 ve--;
             /* strip :port (not inside an IPv6 literal) */
-            const uint8_t *c = ve;
-            for (const uint8_t *q = ve; q > v; q--)
-                if (q[-1] == ':') {
-                    c = q - 1;
-                    break;
-                } else if (q[-1] == ']')
-                    break;
+            const uint8_t *c = ve, *colon = ve > v ? memrchr(v, ':', (size_t)(ve - v)) : NULL;
+            if (colon && !memchr(colon, ']', (size_t)(ve - colon)))
+                c = colon;       /* the last ':' with no ']' after it */
             if (v < c && *v == '[' && c[-1] == ']') {
                 v++;
                 c--;
             }
-            size_t hl = (size_t)(c - v);
-            if (!nt_name_ok((const char *)v, hl) || hl >= n)
-                return 0;
-            for (size_t i = 0; i < hl; i++)
-                name[i] = lower(v[i]);
-            name[hl] = 0;
-            return 1;
+            return host_copy(v, (size_t)(c - v), name, n) ? 1 : 0;
         }
         p = eol;
     }

@@ -38,9 +38,16 @@ struct mm_net_blocklist {
     mm_map *domains;             /* name -> reason index + 1 */
     uint64_t tbits[1024];        /* a bit per listed domain's last label: a name
                                   * can only match when its own is one */
+    uint64_t tlens;              /* a bit per listed domain's last label length
+                                  * (63: 63 or more), tested before any hashing */
     uint64_t dbits[1024];        /* a bit per listed domain's sfx_hash: most names
                                   * looked up (every DNS answer, SNI, Host) are
                                   * not listed, and one pass over the name tells */
+    uint64_t top16[2][1024];     /* [v4, v6] a bit per value of an address's first
+                                  * 16 bits that a listed prefix covers: most
+                                  * flows' addresses are in no listed /16 and
+                                  * are judged by one bit, not a probe per
+                                  * prefix length */
     char **why;
     size_t nwhy;
     size_t count, skipped;
@@ -118,6 +125,11 @@ static bool add_prefix(mm_net_blocklist *b, const mm_ipaddr *a, unsigned len, co
     if (nt_tab_get(&b->pfx, &k, h))
         return true;
     nt_tab_put(&b->pfx, &k, h, reason(b, why));
+    uint64_t *top = b->top16[a->family == AF_INET ? 0 : 1];
+    unsigned first = (unsigned)k.ip[0] << 8 | k.ip[1];
+    unsigned span = len >= 16 ? 1u : 1u << (16 - len);   /* k.ip is masked */
+    for (unsigned v = first; v < first + span; v++)
+        top[v >> 6] |= 1ull << (v & 63);
     bool *lens = a->family == AF_INET ? b->lens4 : b->lens6;
     if (!lens[len]) {
         lens[len] = true;
@@ -161,6 +173,8 @@ static void add_domain(mm_net_blocklist *b, const char *name, const char *why)
         if (last && (i == 0 || p[i - 1] == '.')) {
             th = h;              /* the last label's hash */
             last = false;
+            size_t tl = strlen(p) - i;
+            b->tlens |= 1ull << (tl < 63 ? tl : 63);
         }
     }
     b->tbits[DBIT(th) >> 6] |= 1ull << (DBIT(th) & 63);
@@ -251,6 +265,9 @@ const char *mm_net_blocklist_match_ip(const mm_net_blocklist *b, const mm_ipaddr
     if (!b || !b->pfx.count || (a->family != AF_INET && a->family != AF_INET6))
         return NULL;
     bool v4 = a->family == AF_INET;
+    unsigned first = (unsigned)a->ip[0] << 8 | a->ip[1];
+    if (!(b->top16[v4 ? 0 : 1][first >> 6] >> (first & 63) & 1))
+        return NULL;
     size_t n = v4 ? 4 : 16;
     const uint8_t *ord = v4 ? b->order4 : b->order6;
     unsigned no = v4 ? b->n4 : b->n6;
@@ -282,6 +299,10 @@ const char *mm_net_blocklist_match_domain(const mm_net_blocklist *b, const char 
     while (n && name[n - 1] == '.')
         n--;
     if (n >= 256)
+        return NULL;
+    const char *dot = memrchr(name, '.', n);
+    size_t tl = dot ? n - (size_t)(dot + 1 - name) : n;   /* the last label's length */
+    if (!(b->tlens >> (tl < 63 ? tl : 63) & 1))
         return NULL;
     /* the suffixes (the name, then after each dot) whose hash bit is set,
      * found from the end on the lowercased bytes; then looked up longest

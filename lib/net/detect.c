@@ -297,17 +297,25 @@ static bool maybe_ip(const char *s)
 
 void nt_on_name(mm_net *n, nt_flow *f, int kind, const char *name)
 {
-    char **slot = kind == 1 ? &f->sni : &f->host;
-    if (!*slot)
-        *slot = mm_xstrdup(name);
+    const char **slot = kind == 1 ? &f->sni : &f->host;
+    bool held = false;
+    if (!*slot) {
+        *slot = nt_names_hold(n->names, name);
+        name = *slot;            /* the shared copy: the name table takes it as it is */
+        held = true;
+    }
     mm_ipaddr a, b;
     a.family = b.family = f->key.family;
     memcpy(a.ip, f->key.ip_lo, 16);
     memcpy(b.ip, f->key.ip_hi, 16);
     const mm_ipaddr *srv = f->cli_lo ? &b : &a;
     mm_ipaddr tmp;
-    if (!maybe_ip(name) || mm_net_addr_parse(&tmp, name) != 0) /* a name, not an IP literal */
-        nt_names_set(n->names, n->src[f->source].zone, srv, name);
+    if (!maybe_ip(name) || mm_net_addr_parse(&tmp, name) != 0) { /* a name, not an IP literal */
+        if (held)
+            nt_names_set_held(n->names, n->src[f->source].zone, srv, name);
+        else
+            nt_names_set(n->names, n->src[f->source].zone, srv, name);
+    }
     const char *why;
     if (n->bl && (why = mm_net_blocklist_match_domain(n->bl, name))) {
         char what[512];
@@ -342,13 +350,22 @@ static void dns_listed(mm_net *n, nt_flow *f, const char *name, const char *why)
          v.cli_owner.comm);
 }
 
-void nt_on_dns(mm_net *n, nt_flow *f, const nt_dns_rr *rr, bool response,
-               const char *qname)
+/* The verdict on the message's question name, looked up once per message. */
+static const char *q_listed(const mm_net *n, nt_dns_q *q)
+{
+    if (!q->looked) {
+        q->why = mm_net_blocklist_match_domain(n->bl, q->name);
+        q->looked = true;
+    }
+    return q->why;
+}
+
+void nt_on_dns(mm_net *n, nt_flow *f, const nt_dns_rr *rr, bool response, nt_dns_q *q)
 {
     uint64_t zone = n->src[f->source].zone;
-    const char *why = NULL;
-    if (rr->type == 0) {
-        if (n->bl && (why = mm_net_blocklist_match_domain(n->bl, rr->name)))
+    const char *why = NULL, *qname = q->name;
+    if (rr->type == 0) {         /* rr->name is the question's name */
+        if (n->bl && (why = q_listed(n, q)))
             dns_listed(n, f, rr->name, why);
         return;
     }
@@ -367,8 +384,8 @@ void nt_on_dns(mm_net *n, nt_flow *f, const nt_dns_rr *rr, bool response,
     if (!n->bl)
         return;
     const char *dom = qname;
-    why = mm_net_blocklist_match_domain(n->bl, qname);
-    if (!why) {
+    why = q_listed(n, q);
+    if (!why && rr->name != qname && strcmp(rr->name, qname)) { /* same name, same verdict */
         why = mm_net_blocklist_match_domain(n->bl, rr->name);
         dom = rr->name;
     }

@@ -73,14 +73,15 @@ void mm_net_free(mm_net *n)
         nt_flow *f = &n->flows[i];
         if (f->id) {
             nt_reasm_free(n, f);
-            free(f->sni);
-            free(f->host);
+            nt_names_drop(n->names, f->sni);
+            nt_names_drop(n->names, f->host);
         }
     }
     if (n->flows_mapped)
         munmap(n->flows, n->flows_mapped);
     else
         free(n->flows);
+    nt_reasm_pool_free(n);
     free(n->free_flows);
     free(n->pend);
     free(n->fidx);
@@ -826,7 +827,7 @@ static void tcp_packet(mm_net *n, nt_flow *f, int dir, const nt_pkt *p, int64_t 
         f->checked = 1;
         nt_on_established(n, f);
     }
-    if (f->half || p->l4len || (fl & TH_SYN))
+    if ((p->l4len || (fl & TH_SYN)) && nt_reasm_wanted(n, f))   /* nothing else moves a stream */
         nt_reasm_segment(n, f, dir, p);
 }
 
@@ -939,9 +940,9 @@ static void end_flow(mm_net *n, uint32_t idx, const char *reason)
     }
     nt_reasm_free(n, f);
     if (f->sni)                  /* most flows have neither: no call */
-        free(f->sni);
+        nt_names_drop(n->names, f->sni);
     if (f->host)
-        free(f->host);
+        nt_names_drop(n->names, f->host);
     fidx_del(n, f->hash, idx);
     f->id = 0;
     if (n->nfree == n->cap_free) {   /* doubled: mm_net_finish frees every flow */

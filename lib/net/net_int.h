@@ -149,11 +149,18 @@ void nt_names_free(nt_names *n);
 void nt_names_set(nt_names *n, uint64_t zone, const mm_ipaddr *a, const char *name);
 const char *nt_names_get(const nt_names *n, uint64_t zone, const mm_ipaddr *a);
 size_t nt_names_count(const nt_names *n);
+/* The table's shared copy of a name for another holder (a flow's SNI or
+ * Host), and its release (NULL: none); names are kept once, counted. */
+const char *nt_names_hold(nt_names *n, const char *name);
+void nt_names_drop(nt_names *n, const char *name);
+/* nt_names_set for a name from nt_names_hold (the caller's hold stays its own) */
+void nt_names_set_held(nt_names *n, uint64_t zone, const mm_ipaddr *a, const char *name);
 
 /* ---- application parsers (app.c) ---------------------------------------- */
 
 /* A DNS message: calls fn for the question name and each answer record
- * (name, type, address for A/AAAA, target for CNAME).  <0 = malformed. */
+ * (name, type, address for A/AAAA, target for CNAME).  <0 = malformed.
+ * The question's name stays readable until nt_dns_parse returns. */
 typedef struct nt_dns_rr {
     const char *name;            /* owner name, lower case */
     uint16_t type;               /* 1 A, 28 AAAA, 5 CNAME; 0 = the question */
@@ -216,7 +223,7 @@ typedef struct nt_flow {
     uint8_t refused;
     uint8_t suspicious;          /* judged a scan probe */
     uint16_t icmp_tc;
-    char *sni, *host;
+    const char *sni, *host;      /* held in the name table (nt_names_hold) */
     nt_half *half;               /* [2] by direction, NULL when not reassembling */
 } nt_flow;
 
@@ -348,20 +355,37 @@ struct mm_net {
     mm_findings *findings;
     mm_net_stats st;
     size_t reasm_total;
+    nt_half *half_pool;          /* freed reassembly pairs for reuse (reasm.c) */
+    size_t nhalf_pool;
     char scratch[512];
 };
 
 /* reasm.c */
+#define NT_APP_DONE 9            /* nt_flow.app: the parsers want no more */
 void nt_reasm_segment(mm_net *n, nt_flow *f, int dir, const nt_pkt *p);
 void nt_reasm_free(mm_net *n, nt_flow *f);
+void nt_reasm_pool_free(mm_net *n);
+/* Whether a TCP segment of f is of use to nt_reasm_segment: a stream callback
+ * or a direction whose parser still waits.  Most packets of a flow come after
+ * both parsers have their answer; the engine skips the call for them. */
+static inline bool nt_reasm_wanted(const mm_net *n, const nt_flow *f)
+{
+    return n->o.on_stream || f->app[0] != NT_APP_DONE || f->app[1] != NT_APP_DONE;
+}
 /* app.c: payload for the application parsers of a flow direction. */
 void nt_app_data(mm_net *n, nt_flow *f, int dir, const uint8_t *d, size_t len);
 void nt_app_udp(mm_net *n, nt_flow *f, int dir, const nt_pkt *p);
 
 /* engine.c: what the parsers found */
 void nt_on_name(mm_net *n, nt_flow *f, int kind, const char *name); /* 1 sni, 2 host */
-void nt_on_dns(mm_net *n, nt_flow *f, const nt_dns_rr *rr, bool response,
-               const char *qname);
+/* A DNS message's question name as answers are attributed to it, and its
+ * blocklist verdict once looked up (the question and every answer share it). */
+typedef struct nt_dns_q {
+    const char *name;
+    const char *why;
+    bool looked;
+} nt_dns_q;
+void nt_on_dns(mm_net *n, nt_flow *f, const nt_dns_rr *rr, bool response, nt_dns_q *q);
 /* detect.c: the engine's events */
 void nt_on_scan(void *ud, const nt_scan_hit *h);
 void nt_on_new_flow(mm_net *n, nt_flow *f);

@@ -12,6 +12,9 @@
  * direction stops after stream_depth bytes, or as soon as nothing wants
  * more of it (the parsers have their answer and no stream callback is
  * set): most packets of a long transfer never reach this file's lists.
+ * When neither direction is wanted the flow's state goes back at once to
+ * a short pool that the next handshakes take from, and the engine sends
+ * the flow's later segments nowhere (nt_reasm_wanted).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,25 +33,35 @@ typedef struct nt_seg {
     uint8_t data[];
 } nt_seg;
 
-enum { APP_UNKNOWN = 0, APP_TLS = 1, APP_HTTP = 2, APP_DNS = 3, APP_DONE = 9 };
+enum { APP_UNKNOWN = 0, APP_TLS = 1, APP_HTTP = 2, APP_DNS = 3, APP_DONE = NT_APP_DONE };
+#define HALF_POOL_MAX 4096u     /* freed pairs kept for reuse (80 bytes each) */
 
 /* ---- application glue ------------------------------------------------------- */
 
 typedef struct dns_ctx {
     mm_net *n;
     nt_flow *f;
-    char qname[256];
+    nt_dns_q q;                  /* the question, once seen (its name is nt_dns_parse's) */
 } dns_ctx;
 
 static void dns_cb(void *ud, const nt_dns_rr *rr, bool response)
 {
     dns_ctx *c = ud;
-    if (rr->type == 0) {
-        size_t l = strnlen(rr->name, sizeof c->qname - 1); /* as snprintf "%s" cuts */
-        memcpy(c->qname, rr->name, l);
-        c->qname[l] = 0;
+    if (rr->type == 0)
+        c->q = (nt_dns_q){.name = rr->name};
+    if (c->q.name && c->q.name[0]) {
+        nt_on_dns(c->n, c->f, rr, response, &c->q);
+    } else {                     /* no question: answers stand for themselves */
+        nt_dns_q own = {.name = rr->name};
+        nt_on_dns(c->n, c->f, rr, response, &own);
     }
-    nt_on_dns(c->n, c->f, rr, response, c->qname[0] ? c->qname : rr->name);
+}
+
+static void dns_ctx_init(dns_ctx *c, mm_net *n, nt_flow *f)
+{
+    c->n = n;
+    c->f = f;
+    c->q.name = NULL;
 }
 
 static bool is_dns_port(const nt_flow *f)
@@ -62,7 +75,8 @@ void nt_app_udp(mm_net *n, nt_flow *f, int dir, const nt_pkt *p)
     (void)dir;
     if (p->paylen < 12 || !is_dns_port(f))
         return;
-    dns_ctx c = {.n = n, .f = f};
+    dns_ctx c;
+    dns_ctx_init(&c, n, f);
     nt_dns_parse(p->payload, p->paylen, dns_cb, &c);
 }
 
@@ -134,7 +148,8 @@ void nt_app_data(mm_net *n, nt_flow *f, int dir, const uint8_t *d, size_t len)
             size_t ml = R16(buf + off);
             if (blen - off < 2 + ml)
                 break;
-            dns_ctx c = {.n = n, .f = f};
+            dns_ctx c;
+            dns_ctx_init(&c, n, f);
             nt_dns_parse(buf + off + 2, ml, dns_cb, &c);
             off += 2 + ml;
         }
@@ -171,6 +186,21 @@ static void free_ooo(mm_net *n, nt_half *h)
     h->buffered = 0;
 }
 
+/* A flow's pair of directions: most TCP flows need one for a few packets
+ * (the handshake and the first data each way), so pairs are recycled
+ * through a short free list instead of a calloc and free per flow.  The
+ * list is capped; pairs past the cap go back to malloc. */
+static nt_half *half_get(mm_net *n)
+{
+    nt_half *h = n->half_pool;
+    if (!h)
+        return mm_xcalloc(2, sizeof *h);
+    n->half_pool = (nt_half *)(void *)h->abuf;   /* the link while pooled */
+    n->nhalf_pool--;
+    memset(h, 0, 2 * sizeof *h);
+    return h;
+}
+
 void nt_reasm_free(mm_net *n, nt_flow *f)
 {
     if (!f->half)
@@ -179,8 +209,23 @@ void nt_reasm_free(mm_net *n, nt_flow *f)
         free_ooo(n, &f->half[d]);
         free(f->half[d].abuf);
     }
-    free(f->half);
+    if (n->nhalf_pool < HALF_POOL_MAX) {
+        f->half->abuf = (uint8_t *)(void *)n->half_pool;
+        n->half_pool = f->half;
+        n->nhalf_pool++;
+    } else
+        free(f->half);
     f->half = NULL;
+}
+
+void nt_reasm_pool_free(mm_net *n)
+{
+    while (n->half_pool) {
+        nt_half *h = n->half_pool;
+        n->half_pool = (nt_half *)(void *)h->abuf;
+        free(h);
+    }
+    n->nhalf_pool = 0;
 }
 
 static bool wanted(const mm_net *n, const nt_flow *f, int dir)
@@ -245,12 +290,22 @@ static void drain(mm_net *n, nt_flow *f, int dir)
     }
 }
 
+/* Once neither direction is wanted (both parsers done, no stream callback)
+ * nothing can want the flow's stream again: its pair goes back to the pool
+ * now, not when the flow ends, so the pool serves the next handshakes and
+ * the pairs held stay those of the flows still being parsed. */
+static void release_done(mm_net *n, nt_flow *f)
+{
+    if (!nt_reasm_wanted(n, f))
+        nt_reasm_free(n, f);
+}
+
 void nt_reasm_segment(mm_net *n, nt_flow *f, int dir, const nt_pkt *p)
 {
     if (!f->half) {
         if (!wanted(n, f, 0) && !wanted(n, f, 1))
             return;
-        f->half = mm_xcalloc(2, sizeof *f->half);
+        f->half = half_get(n);
     }
     nt_half *h = &f->half[dir];
     if (h->done)
@@ -293,6 +348,7 @@ void nt_reasm_segment(mm_net *n, nt_flow *f, int dir, const nt_pkt *p)
         deliver(n, f, dir, data, have, h->gap);
         h->gap = len - have;     /* snaplen cut the segment short */
         drain(n, f, dir);
+        release_done(n, f);
         return;
     }
     /* ahead of the stream: keep it when the caps allow */
@@ -320,4 +376,5 @@ void nt_reasm_segment(mm_net *n, nt_flow *f, int dir, const nt_pkt *p)
     deliver(n, f, dir, data, have, (size_t)(uint32_t)rel + h->gap);
     h->gap = len - have;
     drain(n, f, dir);
+    release_done(n, f);
 }

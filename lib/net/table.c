@@ -1,6 +1,7 @@
 /*
  * table.c - the hash table every per-packet lookup of lib/net goes through
- * (flows, sockets, owners, scan state) and the address -> name table.
+ * (flows, sockets, owners, scan state), the address -> name table and the
+ * set of names it and the flows' SNI/Host share.
  *
  * Keys are fixed-size byte strings stored inline; values are uint32 (an
  * index into the caller's slab), so the table never holds pointers that a
@@ -9,6 +10,7 @@
  * expired flows does not slow lookups down).  The stored 32-bit hash is
  * checked before the key, and 0 marks an empty slot.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -177,6 +179,102 @@ bool nt_tab_del(nt_tab *t, const void *key, uint32_t h)
     return true;
 }
 
+/* ---- shared names ------------------------------------------------------------------
+ * The same few names come back in every DNS answer, SNI and Host, so each
+ * is kept once with a count of its holders (a flow's sni/host, an entry of
+ * the address -> name table) instead of a malloc and free per holder.  A
+ * name goes when its last holder drops it, so the set holds no more names
+ * than those tables do (their caps bound it).  Open addressing with
+ * backward-shift deletion, like nt_tab; the name's length and hash are
+ * compared before its bytes. */
+
+typedef struct name_str {
+    uint32_t refs, hash, len;
+    char s[];
+} name_str;
+
+typedef struct name_set {
+    name_str **slots;
+    size_t cap, count;
+} name_set;
+
+static name_str *str_of(const char *s)
+{
+    return (name_str *)(void *)(s - offsetof(name_str, s));
+}
+
+static void set_grow(name_set *t)
+{
+    size_t cap = t->cap ? 2 * t->cap : 256, m = cap - 1;
+    name_str **sl = mm_xcalloc(cap, sizeof *sl);
+    for (size_t i = 0; i < t->cap; i++) {
+        name_str *e = t->slots[i];
+        if (!e)
+            continue;
+        size_t j = e->hash & m;
+        while (sl[j])
+            j = (j + 1) & m;
+        sl[j] = e;
+    }
+    free(t->slots);
+    t->slots = sl;
+    t->cap = cap;
+}
+
+/* The shared copy of s with one more holder. */
+static const char *set_hold(name_set *t, const char *s)
+{
+    size_t len = strlen(s);
+    uint32_t h = nt_hash(s, len);
+    if (2 * (t->count + 1) > t->cap)
+        set_grow(t);
+    size_t m = t->cap - 1, j = h & m;
+    for (name_str *e; (e = t->slots[j]); j = (j + 1) & m)
+        if (e->hash == h && e->len == len && !memcmp(e->s, s, len)) {
+            e->refs++;
+            return e->s;
+        }
+    name_str *e = mm_xmalloc(sizeof *e + len + 1);
+    e->refs = 1;
+    e->hash = h;
+    e->len = (uint32_t)len;
+    memcpy(e->s, s, len + 1);
+    t->slots[j] = e;
+    t->count++;
+    return e->s;
+}
+
+/* One holder fewer; the last one frees the name. */
+static void set_drop(name_set *t, const char *s)
+{
+    name_str *e = str_of(s);
+    if (--e->refs)
+        return;
+    size_t m = t->cap - 1, i = e->hash & m;
+    while (t->slots[i] != e)
+        i = (i + 1) & m;
+    for (size_t j = (i + 1) & m; t->slots[j]; j = (j + 1) & m) {
+        size_t home = t->slots[j]->hash & m;
+        /* an entry may move back to i unless its home lies in (i, j] */
+        bool stays = i < j ? (home > i && home <= j) : (home > i || home <= j);
+        if (!stays) {
+            t->slots[i] = t->slots[j];
+            i = j;
+        }
+    }
+    t->slots[i] = NULL;
+    t->count--;
+    free(e);
+}
+
+static void set_free(name_set *t)
+{
+    for (size_t i = 0; i < t->cap; i++)
+        free(t->slots[i]);
+    free(t->slots);
+    memset(t, 0, sizeof *t);
+}
+
 /* ---- address -> name -------------------------------------------------------------
  * Two generations: when the current one is full it becomes the previous one
  * and a fresh table starts, so the table stays bounded and recently used
@@ -190,13 +288,14 @@ typedef struct name_key {
 
 typedef struct name_gen {
     nt_tab t;
-    char **names;
+    const char **names;          /* held in nt_names.strs */
     size_t n;
 } name_gen;
 
 struct nt_names {
     name_gen g[2];               /* [0] current, [1] previous */
     size_t max;
+    name_set strs;               /* the names held by g[] and the flows */
 };
 
 nt_names *nt_names_new(size_t max)
@@ -208,10 +307,10 @@ nt_names *nt_names_new(size_t max)
     return n;
 }
 
-static void gen_free(name_gen *g)
+static void gen_free(nt_names *n, name_gen *g)
 {
     for (size_t i = 0; i < g->n; i++)
-        free(g->names[i]);
+        set_drop(&n->strs, g->names[i]);
     free(g->names);
     nt_tab_free(&g->t);
     memset(g, 0, sizeof *g);
@@ -221,8 +320,9 @@ void nt_names_free(nt_names *n)
 {
     if (!n)
         return;
-    gen_free(&n->g[0]);
-    gen_free(&n->g[1]);
+    gen_free(n, &n->g[0]);
+    gen_free(n, &n->g[1]);
+    set_free(&n->strs);
     free(n);
 }
 
@@ -234,7 +334,18 @@ static void mkkey(name_key *k, uint64_t zone, const mm_ipaddr *a)
     memcpy(k->ip, a->ip, a->family == AF_INET ? 4 : 16);
 }
 
-void nt_names_set(nt_names *n, uint64_t zone, const mm_ipaddr *a, const char *name)
+/* name's copy in the set for one more holder: held names (from nt_names_hold)
+ * are counted without a lookup. */
+static const char *hold_as(nt_names *n, const char *name, bool held)
+{
+    if (!held)
+        return set_hold(&n->strs, name);
+    str_of(name)->refs++;
+    return name;
+}
+
+static void names_put(nt_names *n, uint64_t zone, const mm_ipaddr *a, const char *name,
+                      bool held)
 {
     name_key k;
     mkkey(&k, zone, a);
@@ -242,14 +353,15 @@ void nt_names_set(nt_names *n, uint64_t zone, const mm_ipaddr *a, const char *na
     name_gen *g = &n->g[0];
     uint32_t *v = NT_TAB_GET(&g->t, &k, h);
     if (v) {
-        if (strcmp(g->names[*v], name)) {
-            free(g->names[*v]);
-            g->names[*v] = mm_xstrdup(name);
+        const char *old = g->names[*v];
+        if (old != name && strcmp(old, name)) {
+            g->names[*v] = hold_as(n, name, held);
+            set_drop(&n->strs, old);
         }
         return;
     }
     if (g->n >= n->max / 2 + 1) {
-        gen_free(&n->g[1]);
+        gen_free(n, &n->g[1]);
         n->g[1] = n->g[0];
         memset(&n->g[0], 0, sizeof n->g[0]);
         nt_tab_init(&n->g[0].t, sizeof(name_key));
@@ -257,9 +369,19 @@ void nt_names_set(nt_names *n, uint64_t zone, const mm_ipaddr *a, const char *na
     }
     if (g->n % 64 == 0)
         g->names = mm_xrealloc(g->names, (g->n + 64) * sizeof *g->names);
-    g->names[g->n] = mm_xstrdup(name);
+    g->names[g->n] = hold_as(n, name, held);
     nt_tab_put(&g->t, &k, h, (uint32_t)g->n);
     g->n++;
+}
+
+void nt_names_set(nt_names *n, uint64_t zone, const mm_ipaddr *a, const char *name)
+{
+    names_put(n, zone, a, name, false);
+}
+
+void nt_names_set_held(nt_names *n, uint64_t zone, const mm_ipaddr *a, const char *name)
+{
+    names_put(n, zone, a, name, true);
 }
 
 const char *nt_names_get(const nt_names *n, uint64_t zone, const mm_ipaddr *a)
@@ -278,4 +400,15 @@ const char *nt_names_get(const nt_names *n, uint64_t zone, const mm_ipaddr *a)
 size_t nt_names_count(const nt_names *n)
 {
     return n->g[0].n + n->g[1].n;
+}
+
+const char *nt_names_hold(nt_names *n, const char *name)
+{
+    return set_hold(&n->strs, name);
+}
+
+void nt_names_drop(nt_names *n, const char *name)
+{
+    if (name)
+        set_drop(&n->strs, name);
 }
