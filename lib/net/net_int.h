@@ -381,11 +381,14 @@ const char *nt_node_id(const mm_net *n, const mm_container *c, const mm_ipaddr *
    at text + off. */
 enum { NT_J_NULL, NT_J_TRUE, NT_J_FALSE, NT_J_INT, NT_J_REAL, NT_J_STR, NT_J_ARR, NT_J_OBJ };
 #define NT_JSON_MAX_TOKENS (8u << 20)
-typedef struct nt_jtok {
+/* zero bytes a buffer handed to nt_json_parse_buf holds after the text
+   (the reader scans 16 bytes at a time and stops at the first NUL) */
+#define NT_JSON_PAD 32
+typedef struct nt_jtok {         /* 16 bytes: a 10 MB baseline is 740k tokens */
     uint8_t type;
-    uint32_t n;                  /* array items / object pairs */
     uint32_t next;
     union {
+        uint32_t n;              /* array items / object pairs */
         struct {
             uint32_t off, len;   /* strings */
         };
@@ -398,7 +401,19 @@ typedef struct nt_json {
     size_t ntok, cap;
 } nt_json;
 int nt_json_parse(nt_json *j, const char *name, const char *data, size_t len);
+/* The same on buf[0..len), which it takes (freed by nt_json_free, also on
+   an error): buf holds NT_JSON_PAD zero bytes after the text.  The parse
+   happens in place, without a copy. */
+int nt_json_parse_buf(nt_json *j, const char *name, char *buf, size_t len);
 void nt_json_free(nt_json *j);
 long nt_json_get(const nt_json *j, long obj, const char *key); /* value index or -1 */
+/* Several keys of one object in one walk: vals[i] = the value of keys[i]
+   or -1 (all -1 when obj is not an object). */
+typedef struct nt_jkey {
+    const char *s;
+    uint32_t len;
+} nt_jkey;
+#define NT_JKEY(lit) {lit, sizeof lit - 1}
+void nt_json_fields(const nt_json *j, long obj, const nt_jkey *keys, size_t nkeys, long *vals);
 
 #endif
