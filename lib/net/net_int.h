@@ -281,8 +281,15 @@ long nt_topo_node_for(const mm_net_topo *t, uint64_t zone, const mm_ipaddr *a);
 bool nt_topo_has_edge_ix(const mm_net_topo *t, long ci, long si, uint8_t proto, uint16_t port);
 long nt_topo_node_add(mm_net_topo *t, uint64_t zone, const nt_node_info *ni);
 void nt_topo_node_touch(mm_net_topo *t, long ix, const char *name, const char *comm);
-void nt_topo_edge_add(mm_net_topo *t, long ci, long si, uint8_t proto, uint16_t port,
-                      const mm_net_flow *f);
+/* A finished flow counted into its edge: nt_topo_flow_edge finds the edge
+ * of a (zone, client, server, proto, port) seen before (-1: find or make
+ * the nodes and call nt_topo_flow_edge_add, which remembers the pair). */
+long nt_topo_flow_edge(mm_net_topo *t, uint64_t zone, const mm_net_flow *f, uint16_t port);
+void nt_topo_flow_edge_add(mm_net_topo *t, uint64_t zone, long ci, long si,
+                           const mm_net_flow *f, uint16_t port);
+/* A baseline's edge between the nodes of two addresses (any zone). */
+bool nt_topo_has_flow(const mm_net_topo *t, const mm_ipaddr *c, const mm_ipaddr *s,
+                      uint8_t proto, uint16_t port);
 void nt_topo_listen(mm_net_topo *t, const nt_node_info *node, uint8_t proto,
                     uint16_t port);
 /* The names (DNS) a baseline's node carries, to match servers by name. */
