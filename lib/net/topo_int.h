@@ -39,6 +39,9 @@ typedef struct nt_tnode {
     char **addrs, **names, **procs, **listen;
     size_t naddrs, nnames, nprocs, nlisten;
     bool learned;                /* came from a loaded file */
+    uint32_t *v4;                /* a loaded node's IPv4 addresses that lead to it
+                                    (network order), for the pair index */
+    size_t nv4;
 } nt_tnode;
 
 typedef struct nt_tedge {
@@ -70,6 +73,10 @@ struct mm_net_topo {
     bool aliases;                /* index edges by server names (a loaded
                                     baseline; the observed graph never asks) */
     const char **pool;           /* the loaded edges' names, one array */
+    nt_tab pair4;                /* a loaded graph: (IPv4 client, IPv4 server, proto,
+                                    port) of every edge, so that a flow is checked
+                                    in one lookup; built when pairs4 */
+    bool pairs4;
 };
 
 bool nt_topo_list_has(const char *const *v, size_t n, const char *s);
@@ -77,7 +84,10 @@ void nt_topo_list_add(char ***v, size_t *n, const char *s, size_t max);
 const char *nt_topo_pname(uint8_t p);
 /* The node of id[0..len) (created, with no fields, when create). */
 nt_tnode *nt_topo_node_get(mm_net_topo *t, const char *id, size_t len, bool create);
-void nt_topo_addr_index(mm_net_topo *t, uint64_t zone, const mm_ipaddr *a, long ix);
+/* a now leads to node ix (false: it led elsewhere already, or the cap) */
+bool nt_topo_addr_index(mm_net_topo *t, uint64_t zone, const mm_ipaddr *a, long ix);
+/* The pair index of a loaded graph (after its last edge). */
+void nt_topo_index_pairs(mm_net_topo *t);
 nt_tedge *nt_topo_edge_at(mm_net_topo *t, size_t ci, size_t si, uint8_t proto,
                           uint16_t port, bool create);
 void nt_topo_edge_name(mm_net_topo *t, nt_tedge *e, const char *name, size_t len);

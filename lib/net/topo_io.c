@@ -305,8 +305,11 @@ static int load_node(mm_net_topo *t, const char *name, const nt_json *j, uint32_
     /* its addresses find it without building ids (any zone: 0) */
     for (size_t k = had; k < x->naddrs; k++) {
         mm_ipaddr a;
-        if (!mm_net_addr_parse(&a, x->addrs[k]))
-            nt_topo_addr_index(t, 0, &a, (long)(x - t->nodes));
+        if (!mm_net_addr_parse(&a, x->addrs[k]) && nt_topo_addr_index(t, 0, &a, (long)(x - t->nodes)) &&
+            a.family == AF_INET) {
+            x->v4 = mm_xrealloc(x->v4, (x->nv4 + 1) * sizeof *x->v4);
+            memcpy(&x->v4[x->nv4++], a.ip, 4);
+        }
     }
     mm_error_clear();
     return 0;
@@ -409,6 +412,7 @@ int nt_topo_load_json(mm_net_topo **out, const char *name, nt_json *j)
     for (size_t i = 0; i < tk[edges].n; i++, o = tk[o].next)
         if ((rc = load_edge(t, name, j, o, i, &pooled)))
             goto out;
+    nt_topo_index_pairs(t);
 out:
     if (rc) {
         mm_net_topo_free(t);

@@ -194,8 +194,9 @@ MM_TEST(baseline_file_loaded)
     FILE *f = fopen(path, "w");
     REQUIRE(f);
     fputs("{\"version\":1,\"nodes\":[{\"id\":\"web\",\"kind\":\"container\",\"container\":"
-          "{\"id\":\"3f2a\",\"name\":\"web\",\"image\":\"w:1\"},\"addresses\":[\"10.0.0.2\"],"
-          "\"names\":[],\"processes\":[],\"listen\":[\"tcp/80\"]}],\n"
+          "{\"id\":\"3f2a\",\"name\":\"web\",\"image\":\"w:1\"},\"addresses\":[\"10.0.0.2\",\"fd00::2\"],"
+          "\"names\":[],\"processes\":[],\"listen\":[\"tcp/80\"]},\n"
+          "{\"id\":\"10.0.0.1\",\"addresses\":[\"10.0.0.1\",\"fd00::1\"]}],\n"
           "\"edges\":[{\"client\":\"10.0.0.1\",\"server\":\"web\",\"proto\":\"tcp\",\"port\":80,"
           "\"names\":[\"a.example\",\"b.example\",\"a.example\",\"\"],\"flows\":3},\n"
           "{\"port\":80,\"proto\":\"tcp\",\"server\":\"web\",\"client\":\"10.0.0.1\","
@@ -213,6 +214,22 @@ MM_TEST(baseline_file_loaded)
     CHECK(mm_net_topo_has_edge(t, "10.0.0.3", "web", IPPROTO_UDP, 53));
     bool known;
     CHECK(mm_net_topo_has_listen(t, "web", IPPROTO_TCP, 80, &known) && known);
+    /* by address: IPv4 pairs in one lookup, IPv6 through the nodes */
+    mm_ipaddr c4, s4, c6, s6, o4;
+    REQUIRE(!mm_net_addr_parse(&c4, "10.0.0.1") && !mm_net_addr_parse(&s4, "10.0.0.2") &&
+            !mm_net_addr_parse(&c6, "fd00::1") && !mm_net_addr_parse(&s6, "fd00::2") &&
+            !mm_net_addr_parse(&o4, "10.0.0.3"));
+    CHECK(nt_topo_has_flow(t, &c4, &s4, IPPROTO_TCP, 80));
+    CHECK(!nt_topo_has_flow(t, &c4, &s4, IPPROTO_TCP, 81));
+    CHECK(!nt_topo_has_flow(t, &c4, &s4, IPPROTO_UDP, 80));
+    CHECK(!nt_topo_has_flow(t, &s4, &c4, IPPROTO_TCP, 80));
+    CHECK(!nt_topo_has_flow(t, &o4, &s4, IPPROTO_UDP, 53));   /* "10.0.0.3" has no address */
+    CHECK(nt_topo_has_flow(t, &c6, &s6, IPPROTO_TCP, 80));
+    CHECK(!nt_topo_has_flow(t, &c6, &s6, IPPROTO_TCP, 81));
+    CHECK(nt_topo_has_flow(t, &c4, &s4, IPPROTO_TCP, 80) ==
+          (nt_topo_node_for(t, 0, &c4) >= 0 && nt_topo_node_for(t, 0, &s4) >= 0 &&
+           nt_topo_has_edge_ix(t, nt_topo_node_for(t, 0, &c4), nt_topo_node_for(t, 0, &s4),
+                               IPPROTO_TCP, 80)));
     char *json = mm_net_topo_json(t);
     REQUIRE(json);
     /* the repeated edge's names once each, in order; its flows added */
