@@ -136,6 +136,8 @@ nt_tab_get_k(const nt_tab *t, const void *key, uint32_t h, size_t ksz)
     ((void)sizeof(char[sizeof *(kp) % 8 == 0 ? 1 : -1]), /* keys of 8-byte words */ \
      nt_tab_get_k((t), (kp), (h), sizeof *(kp)))
 
+/* Room for n members without growing (an empty table: one allocation). */
+void nt_tab_reserve(nt_tab *t, size_t n);
 /* Inserts (the key must be absent); returns the value slot. */
 uint32_t *nt_tab_put(nt_tab *t, const void *key, uint32_t h, uint32_t val);
 bool nt_tab_del(nt_tab *t, const void *key, uint32_t h);

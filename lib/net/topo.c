@@ -144,9 +144,12 @@ void mm_net_topo_free(mm_net_topo *t)
         free(x->v4);
     }
     for (size_t i = 0; i < t->nedges; i++)
-        if (!t->edges[i].pooled)
+        if (!t->edges[i].ncap)
             free(t->edges[i].names);
-    free(t->pool);
+    for (void *c = t->pool, *next; c; c = next) {
+        memcpy(&next, c, sizeof next);
+        free(c);
+    }
     nt_strtab_free(&t->ids);
     nt_strtab_free(&t->names);
     free(t->nodes);
@@ -272,23 +275,48 @@ void nt_topo_edge_alias(mm_net_topo *t, const nt_tedge *e, uint32_t nid)
         nt_tab_put(&t->alias_tab, &k, h, (uint32_t)(e - t->edges));
 }
 
+/* slots a chunk holds: under 1 KiB with its link, as a bigger request makes
+   glibc's malloc consolidate its fast bins first, which in the middle of a
+   capture (flows freed by the thousand) cost 300 instructions a chunk */
+#define POOL_CHUNK 120
+
+const char **nt_topo_pool_take(mm_net_topo *t, size_t n)
+{
+    /* a chunk: the link to the previous one, then POOL_CHUNK slots */
+    if (t->pool_left < n) {
+        void **c = mm_xmalloc((1 + POOL_CHUNK) * sizeof *c);
+        c[0] = t->pool;
+        t->pool = c;
+        t->pool_left = POOL_CHUNK;
+    }
+    const char **v = (const char **)((void **)t->pool + 1 + (POOL_CHUNK - t->pool_left));
+    t->pool_left -= n;
+    return v;
+}
+
 void nt_topo_edge_name(mm_net_topo *t, nt_tedge *e, const char *name, size_t len)
 {
     if (!len || e->nnames >= NT_TOPO_MAX_LIST)
         return;
-    /* a name the edge has already (the usual repeat): no hashing */
-    for (size_t i = 0; i < e->nnames; i++)
-        if (!strncmp(e->names[i], name, len) && !e->names[i][len])
-            return;
+    /* names are interned: one hash, then the edge's names compared by
+     * pointer (a flow repeats a name its edge has, usually) */
     bool added;
     uint32_t nid = nt_strtab_add(&t->names, name, len, &added);
     const char *in = t->names.str[nid];
-    if (e->pooled) {             /* a loaded edge's names move out of the pool */
-        const char **v = mm_xmalloc(((e->nnames + 4) & ~(size_t)3) * sizeof *v);
-        if (e->nnames)
+    for (size_t i = 0; i < e->nnames; i++)
+        if (e->names[i] == in)
+            return;
+    if (e->ncap) {               /* names in the pool */
+        if (e->nnames == e->ncap) {
+            /* full: out into an allocation of its own */
+            const char **v = mm_xmalloc(((e->nnames + 4) & ~(size_t)3) * sizeof *v);
             memcpy(v, e->names, e->nnames * sizeof *v);
-        e->names = v;
-        e->pooled = false;
+            e->names = v;
+            e->ncap = 0;
+        }
+    } else if (!e->names) {
+        e->names = nt_topo_pool_take(t, 4);
+        e->ncap = 4;
     } else if (e->nnames % 4 == 0) {
         e->names = mm_xrealloc(e->names, (e->nnames + 4) * sizeof *e->names);
     }
@@ -320,6 +348,7 @@ void nt_topo_index_pairs(mm_net_topo *t)
         n += t->nodes[t->edges[i].cli].nv4 * t->nodes[t->edges[i].srv].nv4;
     if (n > NT_TOPO_MAX_ITEMS)
         return;                  /* too many: the lookups by node */
+    nt_tab_reserve(&t->pair4, n);
     for (size_t i = 0; i < t->nedges; i++) {
         const nt_tedge *e = &t->edges[i];
         const nt_tnode *c = &t->nodes[e->cli], *s = &t->nodes[e->srv];

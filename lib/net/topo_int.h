@@ -48,8 +48,8 @@ typedef struct nt_tedge {
     uint32_t cli, srv;           /* node indices */
     uint8_t proto;
     uint16_t port;
-    bool pooled;                 /* names in the graph's pool (a loaded edge):
-                                    copied out before the first name is added */
+    uint8_t ncap;                /* names' room in the graph's pool (0: names
+                                    is its own allocation, grown 4 at a time) */
     const char **names;          /* interned (mm_net_topo.names), not owned */
     size_t nnames;
     uint64_t flows, pkts, bytes;
@@ -72,7 +72,10 @@ struct mm_net_topo {
                                     a flow's edge in one lookup (the observed graph) */
     bool aliases;                /* index edges by server names (a loaded
                                     baseline; the observed graph never asks) */
-    const char **pool;           /* the loaded edges' names, one array */
+    void *pool;                  /* chunks the edges' first names are cut from
+                                    (one allocation per edge was most of the
+                                    cost of a new edge) */
+    size_t pool_left;            /* slots left in the newest chunk */
     nt_tab pair4;                /* a loaded graph: (IPv4 client, IPv4 server, proto,
                                     port) of every edge, so that a flow is checked
                                     in one lookup; built when pairs4 */
@@ -91,6 +94,8 @@ void nt_topo_index_pairs(mm_net_topo *t);
 nt_tedge *nt_topo_edge_at(mm_net_topo *t, size_t ci, size_t si, uint8_t proto,
                           uint16_t port, bool create);
 void nt_topo_edge_name(mm_net_topo *t, nt_tedge *e, const char *name, size_t len);
+/* n (1..MAX_LIST) slots for an edge's names, from the pool */
+const char **nt_topo_pool_take(mm_net_topo *t, size_t n);
 /* e found by the server name numbered nid (the first MAX_ITEMS names) */
 void nt_topo_edge_alias(mm_net_topo *t, const nt_tedge *e, uint32_t nid);
 /* A parsed graph (topo_io.c) as a new graph. */

@@ -315,8 +315,7 @@ static int load_node(mm_net_topo *t, const char *name, const nt_json *j, uint32_
     return 0;
 }
 
-static int load_edge(mm_net_topo *t, const char *name, const nt_json *j, uint32_t o, size_t i,
-                     size_t *pooled)
+static int load_edge(mm_net_topo *t, const char *name, const nt_json *j, uint32_t o, size_t i)
 {
     const nt_jtok *tk = j->tok;
     const char *cli, *srv, *proto;
@@ -350,10 +349,10 @@ static int load_edge(mm_net_topo *t, const char *name, const nt_json *j, uint32_
                         "edges")))
         return rc;
     if (!e->nnames && !e->names && nn) {
-        /* a new edge's names: a slice of the pool, sized when the file was
-           sized up; a name the file repeats for this edge comes once */
-        e->names = t->pool + *pooled;
-        e->pooled = true;
+        /* a new edge's names: a slice of the pool, all of them at once; a
+           name the file repeats for this edge comes once */
+        e->names = nt_topo_pool_take(t, nn);
+        e->ncap = (uint8_t)nn;
         for (size_t k = 0; k < nn; k++) {
             bool added;
             uint32_t nid = nt_strtab_add(&t->names, j->text + tk[nm[k]].off, tk[nm[k]].len,
@@ -361,7 +360,6 @@ static int load_edge(mm_net_topo *t, const char *name, const nt_json *j, uint32_
             e->names[e->nnames++] = t->names.str[nid];
             nt_topo_edge_alias(t, e, nid);
         }
-        *pooled += nn;
     } else {
         for (size_t k = 0; k < nn; k++)
             nt_topo_edge_name(t, e, j->text + tk[nm[k]].off, tk[nm[k]].len);
@@ -397,20 +395,10 @@ int nt_topo_load_json(mm_net_topo **out, const char *name, nt_json *j)
     for (size_t i = 0; i < tk[nodes].n; i++, o = tk[o].next)
         if ((rc = load_node(t, name, j, o, i)))
             goto out;
-    /* the pool: room for every edge's names (at most MAX_LIST an edge) */
-    size_t pool = 0;
+    nt_tab_reserve(&t->edge_tab, tk[edges].n);
     o = (uint32_t)edges + 1;
     for (size_t i = 0; i < tk[edges].n; i++, o = tk[o].next)
-        if (tk[o].type == NT_J_OBJ) {
-            long v = nt_json_get(j, o, "names");
-            if (v >= 0 && tk[v].type == NT_J_ARR)
-                pool += tk[v].n < NT_TOPO_MAX_LIST ? tk[v].n : NT_TOPO_MAX_LIST;
-        }
-    t->pool = mm_xmalloc((pool ? pool : 1) * sizeof *t->pool);
-    size_t pooled = 0;
-    o = (uint32_t)edges + 1;
-    for (size_t i = 0; i < tk[edges].n; i++, o = tk[o].next)
-        if ((rc = load_edge(t, name, j, o, i, &pooled)))
+        if ((rc = load_edge(t, name, j, o, i)))
             goto out;
     nt_topo_index_pairs(t);
 out:
