@@ -275,7 +275,7 @@ static inline int string(jp *p, uint32_t *off, uint32_t *slen)
     return 0;
 }
 
-static int number(jp *p, long ti)
+static __attribute__((noinline)) int number_slow(jp *p, long ti)
 {
     size_t st = p->pos, i = st;
     const char *s = p->s;
@@ -390,6 +390,31 @@ static int check_dups(jp *p, long obj)
     }
     mm_map_free(seen, NULL);
     return rc;
+}
+
+/* number_slow for the usual number, an integer of at most 18 digits (which
+   cannot overflow), in one pass and without a call */
+static inline int number(jp *p, long ti)
+{
+    const unsigned char *s = (const unsigned char *)p->s + p->pos;
+    size_t neg = *s == '-', n = 0;
+    const unsigned char *d = s + neg;
+    if ((unsigned)(d[0] - '1') < 9u || (d[0] == '0' && (unsigned)(d[1] - '0') >= 10u)) {
+        uint64_t v = 0;
+        while ((unsigned)(d[n] - '0') < 10u && n < 19) {
+            v = v * 10 + (unsigned)(d[n] - '0');
+            n++;
+        }
+        unsigned char c = d[n];   /* the NUL after the text at the latest */
+        if (n <= 18 && c != '.' && c != 'e' && c != 'E' && (unsigned)(c - '0') >= 10u) {
+            nt_jtok *t = &p->j->tok[ti];
+            t->type = NT_J_INT;
+            t->i = neg ? -(int64_t)v : (int64_t)v;
+            p->pos += neg + n;
+            return 0;
+        }
+    }
+    return number_slow(p, ti);
 }
 
 /* jansson's lexer drops one NUL byte right after a number or literal

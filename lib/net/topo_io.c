@@ -396,6 +396,7 @@ int nt_topo_load_json(mm_net_topo **out, const char *name, nt_json *j)
         if ((rc = load_node(t, name, j, o, i)))
             goto out;
     nt_tab_reserve(&t->edge_tab, tk[edges].n);
+    nt_tab_reserve(&t->alias_tab, tk[edges].n);   /* a guess: a name an edge */
     o = (uint32_t)edges + 1;
     for (size_t i = 0; i < tk[edges].n; i++, o = tk[o].next)
         if ((rc = load_edge(t, name, j, o, i)))

@@ -101,6 +101,51 @@ MM_TEST(json_white_space_runs)
     }
 }
 
+MM_TEST(json_numbers)
+{
+    static const struct { const char *s; int64_t v; } ok[] = {
+        {"0", 0}, {"-0", 0}, {"7", 7}, {"-7", -7}, {"65535", 65535},
+        {"999999999999999999", 999999999999999999ll},            /* 18 digits */
+        {"-999999999999999999", -999999999999999999ll},
+        {"1000000000000000000", 1000000000000000000ll},          /* 19 digits */
+        {"9223372036854775807", INT64_MAX},
+        {"-9223372036854775808", INT64_MIN},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        char doc[64];
+        snprintf(doc, sizeof doc, "[%s,%s]", ok[i].s, ok[i].s);
+        nt_json j;
+        REQUIRE(parse(&j, doc) == 0);
+        CHECK_INT(j.tok[1].type, NT_J_INT);
+        CHECK_INT(j.tok[1].i, ok[i].v);
+        CHECK_INT(j.tok[2].i, ok[i].v);
+        nt_json_free(&j);
+    }
+    static const char *real[] = {"0.5", "-1.25", "1e3", "2E-2", "12345678901234567890.5",
+                                 "99999999999999999999e0"};
+    for (size_t i = 0; i < sizeof real / sizeof *real; i++) {
+        char doc[64];
+        snprintf(doc, sizeof doc, "[%s]", real[i]);
+        nt_json j;
+        REQUIRE(parse(&j, doc) == 0);
+        CHECK_INT(j.tok[1].type, NT_J_REAL);
+        nt_json_free(&j);
+    }
+    static const char *bad[] = {"01", "-", "-a", "1.", "1e", "1e+", ".5", "+1", "00",
+                                "9223372036854775808", "-9223372036854775809",
+                                "99999999999999999999", "1e999"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char doc[64];
+        snprintf(doc, sizeof doc, "[%s]", bad[i]);
+        nt_json j;
+        CHECK(parse(&j, doc) == MM_EFORMAT);
+    }
+    /* a number at the very end of the text (the padding stops it) */
+    nt_json j;
+    CHECK(parse(&j, "[12") == MM_EFORMAT);
+    CHECK(strstr(mm_error_last(), "t.json:1:4:"));
+}
+
 MM_TEST(json_duplicate_keys)
 {
     nt_json j;
