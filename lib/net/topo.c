@@ -19,10 +19,11 @@
 
 #include "net/topo_int.h"
 
-typedef struct edge_key_t {
+typedef struct edge_key_t {     /* 16 bytes: looked up inline (NT_TAB_GET) */
     uint32_t cli, srv;
     uint16_t port;
     uint8_t proto, pad;
+    uint32_t pad2;
 } edge_key_t;
 
 /* a flow's edge: zone, both addresses, proto and port (48 bytes) */
@@ -243,7 +244,7 @@ nt_tedge *nt_topo_edge_at(mm_net_topo *t, size_t ci, size_t si, uint8_t proto, u
 {
     edge_key_t k = {.cli = (uint32_t)ci, .srv = (uint32_t)si, .port = port, .proto = proto};
     uint32_t h = nt_hash(&k, sizeof k);
-    uint32_t *v = nt_tab_get(&t->edge_tab, &k, h);
+    uint32_t *v = NT_TAB_GET(&t->edge_tab, &k, h);
     if (v)
         return &t->edges[*v];
     if (!create || t->nedges >= NT_TOPO_MAX_ITEMS)
@@ -271,7 +272,7 @@ void nt_topo_edge_alias(mm_net_topo *t, const nt_tedge *e, uint32_t nid)
         return;
     edge_key_t k = {.cli = e->cli, .srv = nid, .port = e->port, .proto = e->proto};
     uint32_t h = nt_hash(&k, sizeof k);
-    if (!nt_tab_get(&t->alias_tab, &k, h))
+    if (!NT_TAB_GET(&t->alias_tab, &k, h))
         nt_tab_put(&t->alias_tab, &k, h, (uint32_t)(e - t->edges));
 }
 
@@ -394,7 +395,7 @@ void nt_topo_node_touch(mm_net_topo *t, long ix, const char *name, const char *c
 bool nt_topo_has_edge_ix(const mm_net_topo *t, long ci, long si, uint8_t proto, uint16_t port)
 {
     edge_key_t k = {.cli = (uint32_t)ci, .srv = (uint32_t)si, .port = port, .proto = proto};
-    return nt_tab_get(&t->edge_tab, &k, nt_hash(&k, sizeof k)) != NULL;
+    return NT_TAB_GET(&t->edge_tab, &k, nt_hash(&k, sizeof k)) != NULL;
 }
 
 static void edge_count(mm_net_topo *t, nt_tedge *e, const mm_net_flow *f)
@@ -510,7 +511,7 @@ bool mm_net_topo_has_edge(const mm_net_topo *t, const char *client, const char *
         return false;
     if (si >= 0) {
         edge_key_t k = {.cli = (uint32_t)ci, .srv = (uint32_t)si, .port = port, .proto = proto};
-        if (nt_tab_get(&t->edge_tab, &k, nt_hash(&k, sizeof k)))
+        if (NT_TAB_GET(&t->edge_tab, &k, nt_hash(&k, sizeof k)))
             return true;
     }
     if (!t->aliases)
@@ -519,7 +520,7 @@ bool mm_net_topo_has_edge(const mm_net_topo *t, const char *client, const char *
     if (nid < 0 || nid >= NT_TOPO_MAX_ITEMS)
         return false;
     edge_key_t k = {.cli = (uint32_t)ci, .srv = (uint32_t)nid, .port = port, .proto = proto};
-    return nt_tab_get(&t->alias_tab, &k, nt_hash(&k, sizeof k)) != NULL;
+    return NT_TAB_GET(&t->alias_tab, &k, nt_hash(&k, sizeof k)) != NULL;
 }
 
 bool mm_net_topo_has_listen(const mm_net_topo *t, const char *node, uint8_t proto,
