@@ -118,6 +118,8 @@ static inline size_t ws_at(const char *text, size_t pos)
     const unsigned char *s = (const unsigned char *)text;
     if (s[pos] > ' ')
         return pos;                /* the common case: no white space */
+    if (s[pos] == ' ' && s[pos + 1] > ' ')
+        return pos + 1;            /* one space, as after ':' in written JSON */
 #ifdef __SSE2__
     const __m128i sp = _mm_set1_epi8(' '), lf = _mm_set1_epi8('\n'), tab = _mm_set1_epi8('\t'),
                   cr = _mm_set1_epi8('\r');
