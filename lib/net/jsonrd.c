@@ -602,6 +602,22 @@ long nt_json_get(const nt_json *j, long obj, const char *key)
     return -1;
 }
 
+/* text (a key of k->len bytes, in the padded text: 16 bytes can be read)
+   is k, two 8-byte compares without a call */
+static inline bool key_is(const char *text, const nt_jkey *k)
+{
+    uint64_t a, b, m = k->len >= 8 ? ~0ull : (1ull << (8 * k->len)) - 1;
+    memcpy(&a, text, 8);
+    memcpy(&b, k->s, 8);
+    if ((a ^ b) & m)
+        return false;
+    if (k->len <= 8)
+        return true;
+    memcpy(&a, text + 8, 8);
+    memcpy(&b, k->s + 8, 8);
+    return !((a ^ b) & ((1ull << (8 * (k->len - 8))) - 1));
+}
+
 void nt_json_fields(const nt_json *j, long obj, const nt_jkey *keys, size_t nkeys, long *vals)
 {
     for (size_t i = 0; i < nkeys; i++)
@@ -616,8 +632,7 @@ void nt_json_fields(const nt_json *j, long obj, const nt_jkey *keys, size_t nkey
            search starts after the last key found, so the usual key is
            the first one tried */
         for (size_t tries = 0; tries < nkeys; tries++, w = w + 1 == nkeys ? 0 : w + 1)
-            if (keys[w].len == t->len && vals[w] < 0 &&
-                !memcmp(j->text + t->off, keys[w].s, t->len)) {
+            if (keys[w].len == t->len && vals[w] < 0 && key_is(j->text + t->off, &keys[w])) {
                 vals[w] = (long)k + 1;   /* keys are unique: one match at most */
                 left--;
                 w = w + 1 == nkeys ? 0 : w + 1;

@@ -416,10 +416,10 @@ int nt_json_parse(nt_json *j, const char *name, const char *data, size_t len);
 int nt_json_parse_buf(nt_json *j, const char *name, char *buf, size_t len);
 void nt_json_free(nt_json *j);
 long nt_json_get(const nt_json *j, long obj, const char *key); /* value index or -1 */
-/* Several keys of one object in one walk: vals[i] = the value of keys[i]
-   or -1 (all -1 when obj is not an object). */
+/* Several keys (of up to 15 bytes) of one object in one walk: vals[i] =
+   the value of keys[i] or -1 (all -1 when obj is not an object). */
 typedef struct nt_jkey {
-    const char *s;
+    char s[16];                  /* zero-padded: compared 8 bytes at a time */
     uint32_t len;
 } nt_jkey;
 #define NT_JKEY(lit) {lit, sizeof lit - 1}

@@ -67,7 +67,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             size_t nk = 0;
             uint32_t k = 1;
             for (uint32_t i = 0; i < j.tok[0].n && nk < 6; i++, k = j.tok[k + 1].next)
-                keys[nk++] = (nt_jkey){j.text + j.tok[k].off, j.tok[k].len};
+                if (j.tok[k].len < sizeof keys[0].s) {   /* keys of up to 15 bytes */
+                    memset(&keys[nk], 0, sizeof keys[nk]);
+                    memcpy(keys[nk].s, j.text + j.tok[k].off, j.tok[k].len);
+                    keys[nk++].len = j.tok[k].len;
+                }
             size_t real = nk;
             keys[nk++] = (nt_jkey)NT_JKEY("no such key");
             keys[nk++] = (nt_jkey)NT_JKEY("");
