@@ -517,8 +517,7 @@ void nt_on_established(mm_net *n, nt_flow *f)
     memcpy(hi.ip, f->key.ip_hi, 16);
     const mm_ipaddr *ca = f->cli_lo ? &lo : &hi, *sa = f->cli_lo ? &hi : &lo;
     uint16_t sport = f->cli_lo ? f->key.port_hi : f->key.port_lo;
-    long ci = nt_topo_node_for(n->baseline, 0, ca), si = nt_topo_node_for(n->baseline, 0, sa);
-    if (ci >= 0 && si >= 0 && nt_topo_has_edge_ix(n->baseline, ci, si, f->key.proto, sport))
+    if (nt_topo_has_flow(n->baseline, ca, sa, f->key.proto, sport))
         return;
     mm_net_flow v;
     nt_flow_view(n, f, &v);
@@ -578,10 +577,12 @@ void nt_topo_flow(mm_net *n, const nt_flow *f, const mm_net_flow *v)
     if (v->proto != IPPROTO_TCP && v->proto != IPPROTO_UDP)
         port = 0;
     uint64_t zone = n->src[f->source].zone;
+    if (nt_topo_flow_edge(n->topo, zone, v, port) >= 0)
+        return;                  /* a pair seen before: counted into its edge */
     long ci = topo_node(n, zone, &v->cli, v->cli_owner.container, NULL, v->cli_owner.pid,
                         v->cli_owner.comm);
     long si = topo_node(n, zone, &v->srv, v->srv_owner.container, v->srv_name, v->srv_owner.pid,
                         v->srv_owner.comm);
     if (ci >= 0 && si >= 0)
-        nt_topo_edge_add(n->topo, ci, si, v->proto, port, v);
+        nt_topo_flow_edge_add(n->topo, zone, ci, si, v, port);
 }

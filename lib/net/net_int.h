@@ -136,6 +136,8 @@ nt_tab_get_k(const nt_tab *t, const void *key, uint32_t h, size_t ksz)
     ((void)sizeof(char[sizeof *(kp) % 8 == 0 ? 1 : -1]), /* keys of 8-byte words */ \
      nt_tab_get_k((t), (kp), (h), sizeof *(kp)))
 
+/* Room for n members without growing (an empty table: one allocation). */
+void nt_tab_reserve(nt_tab *t, size_t n);
 /* Inserts (the key must be absent); returns the value slot. */
 uint32_t *nt_tab_put(nt_tab *t, const void *key, uint32_t h, uint32_t val);
 bool nt_tab_del(nt_tab *t, const void *key, uint32_t h);
@@ -288,8 +290,15 @@ long nt_topo_node_for(const mm_net_topo *t, uint64_t zone, const mm_ipaddr *a);
 bool nt_topo_has_edge_ix(const mm_net_topo *t, long ci, long si, uint8_t proto, uint16_t port);
 long nt_topo_node_add(mm_net_topo *t, uint64_t zone, const nt_node_info *ni);
 void nt_topo_node_touch(mm_net_topo *t, long ix, const char *name, const char *comm);
-void nt_topo_edge_add(mm_net_topo *t, long ci, long si, uint8_t proto, uint16_t port,
-                      const mm_net_flow *f);
+/* A finished flow counted into its edge: nt_topo_flow_edge finds the edge
+ * of a (zone, client, server, proto, port) seen before (-1: find or make
+ * the nodes and call nt_topo_flow_edge_add, which remembers the pair). */
+long nt_topo_flow_edge(mm_net_topo *t, uint64_t zone, const mm_net_flow *f, uint16_t port);
+void nt_topo_flow_edge_add(mm_net_topo *t, uint64_t zone, long ci, long si,
+                           const mm_net_flow *f, uint16_t port);
+/* A baseline's edge between the nodes of two addresses (any zone). */
+bool nt_topo_has_flow(const mm_net_topo *t, const mm_ipaddr *c, const mm_ipaddr *s,
+                      uint8_t proto, uint16_t port);
 void nt_topo_listen(mm_net_topo *t, const nt_node_info *node, uint8_t proto,
                     uint16_t port);
 /* The names (DNS) a baseline's node carries, to match servers by name. */
@@ -405,11 +414,14 @@ const char *nt_node_id(const mm_net *n, const mm_container *c, const mm_ipaddr *
    at text + off. */
 enum { NT_J_NULL, NT_J_TRUE, NT_J_FALSE, NT_J_INT, NT_J_REAL, NT_J_STR, NT_J_ARR, NT_J_OBJ };
 #define NT_JSON_MAX_TOKENS (8u << 20)
-typedef struct nt_jtok {
+/* zero bytes a buffer handed to nt_json_parse_buf holds after the text
+   (the reader scans 16 bytes at a time and stops at the first NUL) */
+#define NT_JSON_PAD 32
+typedef struct nt_jtok {         /* 16 bytes: a 10 MB baseline is 740k tokens */
     uint8_t type;
-    uint32_t n;                  /* array items / object pairs */
     uint32_t next;
     union {
+        uint32_t n;              /* array items / object pairs */
         struct {
             uint32_t off, len;   /* strings */
         };
@@ -422,7 +434,19 @@ typedef struct nt_json {
     size_t ntok, cap;
 } nt_json;
 int nt_json_parse(nt_json *j, const char *name, const char *data, size_t len);
+/* The same on buf[0..len), which it takes (freed by nt_json_free, also on
+   an error): buf holds NT_JSON_PAD zero bytes after the text.  The parse
+   happens in place, without a copy. */
+int nt_json_parse_buf(nt_json *j, const char *name, char *buf, size_t len);
 void nt_json_free(nt_json *j);
 long nt_json_get(const nt_json *j, long obj, const char *key); /* value index or -1 */
+/* Several keys (of up to 15 bytes) of one object in one walk: vals[i] =
+   the value of keys[i] or -1 (all -1 when obj is not an object). */
+typedef struct nt_jkey {
+    char s[16];                  /* zero-padded: compared 8 bytes at a time */
+    uint32_t len;
+} nt_jkey;
+#define NT_JKEY(lit) {lit, sizeof lit - 1}
+void nt_json_fields(const nt_json *j, long obj, const nt_jkey *keys, size_t nkeys, long *vals);
 
 #endif

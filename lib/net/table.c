@@ -86,9 +86,8 @@ static void big_free(void *p, size_t bytes)
         munmap(p, (bytes + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1));
 }
 
-static void grow(nt_tab *t)
+static void grow_to(nt_tab *t, size_t ncap)
 {
-    size_t ncap = t->cap ? t->cap * 2 : 64;
     uint8_t *old = t->slots;
     size_t ocap = t->cap;
     t->slots = big_zalloc(ncap * t->ssz);
@@ -103,6 +102,19 @@ static void grow(nt_tab *t)
         memcpy(SLOT(t, j), o, t->ssz);
     }
     big_free(old, ocap * t->ssz);
+}
+
+static void grow(nt_tab *t) { grow_to(t, t->cap ? t->cap * 2 : 64); }
+
+void nt_tab_reserve(nt_tab *t, size_t n)
+{
+    /* grown at once to the capacity n members need (no rehash on the way
+     * and no smaller tables touched first) */
+    size_t ncap = t->cap ? t->cap : 64;
+    while ((n + 1) * 10 > ncap * 7 && ncap < ((size_t)1 << 31))
+        ncap *= 2;
+    if (ncap > t->cap)
+        grow_to(t, ncap);
 }
 
 /* Keys are multiples of 8 bytes (the structs are laid out so): compared a
