@@ -404,6 +404,12 @@ void nt_topo_flow(mm_net *n, const nt_flow *f, const mm_net_flow *v);
 
 /* engine.c helpers shared with others */
 void nt_flow_view(mm_net *n, const nt_flow *f, mm_net_flow *v);
+/* owner.c: a flow's client and server ends (a, b: storage for the addresses) */
+void nt_flow_ends(const nt_flow *f, const mm_ipaddr **cli, const mm_ipaddr **srv,
+                  mm_ipaddr *a, mm_ipaddr *b, uint16_t *cport, uint16_t *sport);
+/* owner.c: whether a listening socket on a:port (proto, zone) was seen */
+bool nt_listening(const mm_net *n, uint64_t zone, uint8_t proto,
+                  const mm_ipaddr *a, uint16_t port);
 const mm_container *nt_owner(const mm_net *n, uint64_t zone, const mm_ipaddr *a);
 const char *nt_node_id(const mm_net *n, const mm_container *c, const mm_ipaddr *a,
                        char *buf, size_t len);
