@@ -11,7 +11,7 @@
 #       tcpdump -r F -w /dev/null;
 #       tshark -r F -T fields -e frame.number -e ip.src -e ip.dst.
 #     Packets per second per core = packets / (user + system time); both
-#     threads of mamori's reader count (files of 64 MiB and more get a
+#     threads of mamori's reader count (files of 16 MiB and more get a
 #     second thread for the mapping's page tables, lib/net/capture.c).
 #  2. Live: bench/net_send.c (AF_PACKET, PACKET_QDISC_BYPASS, sendmmsg;
 #     tcpreplay only reaches ~25k packets/s here and the kernel has no

@@ -14,7 +14,7 @@
  *    prefetcher stops at page boundaries), page tables filled ahead in
  *    4 MiB steps, and the pages behind the cursor dropped from the
  *    mapping every 8 MiB so that the resident size stays small.  For
- *    files of 64 MiB and more that page-table work is a second thread's
+ *    files of 16 MiB and more that page-table work is a second thread's
  *    (mapper_main), so the reading thread only reads.  A file that another process truncates
  *    while it is mapped would fault (SIGBUS): captures being written are
  *    read through libpcap (stdin, `-`), as are pcapng and anything else.
@@ -131,7 +131,7 @@ static void ns_leave(int back)
 #define WINDOW (8u << 20)       /* pages behind the cursor are dropped in steps of this */
 #define PF_AHEAD 4096u          /* lines prefetched this far ahead */
 #define POP_STEP (4u << 20)     /* page tables filled this far ahead */
-#define MAPPER_MIN ((size_t)64 << 20)  /* files from this size get the housekeeper thread */
+#define MAPPER_MIN ((size_t)16 << 20)  /* files from this size get the housekeeper thread */
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22   /* Linux 5.14; older kernels say EINVAL and fault as before */
 #endif
