@@ -15,9 +15,10 @@
  *    4 MiB steps, and the pages behind the cursor dropped from the
  *    mapping every 8 MiB so that the resident size stays small.  For
  *    files of 16 MiB and more that page-table work is a second thread's
- *    (mapper_main), so the reading thread only reads.  A file that another process truncates
- *    while it is mapped would fault (SIGBUS): captures being written are
- *    read through libpcap (stdin, `-`), as are pcapng and anything else.
+ *    (mapper_main), so the reading thread only reads.  A file that another
+ *    process truncates while it is mapped would fault (SIGBUS): captures
+ *    being written are read through libpcap (stdin, `-`), as are pcapng
+ *    and anything else.
  *  - Live capture uses an AF_PACKET TPACKET_V3 ring by default: the kernel
  *    fills blocks of packets in shared memory and user space walks a whole
  *    block per wake-up (fewer system calls and copies than one recv per

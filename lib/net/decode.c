@@ -39,7 +39,6 @@ bool nt_addr_is_multicast(const mm_ipaddr *a)
 
 HOT int l4(nt_pkt *p, const uint8_t *d, size_t len, size_t l4len);
 
-/* The quoted header of an ICMP error: IP header + first 8 bytes of L4. */
 /* TCP header fields and payload: len captured bytes of a segment of
  * l4len bytes on the wire, header length off (20 <= off <= len); the
  * payload ends where the IP packet does (Ethernet padding). */
@@ -72,6 +71,7 @@ static inline void udp_fill(nt_pkt *p, const uint8_t *d, size_t len)
     p->l4len = p->paylen;
 }
 
+/* The quoted header of an ICMP error: IP header + first 8 bytes of L4. */
 static void icmp_inner(nt_pkt *p, const uint8_t *d, size_t len)
 {
     if (len < 1)

@@ -498,9 +498,6 @@ static void judge_pending(mm_net *n, int64_t now)
     }
 }
 
-/* Judges probes, then expires idle flows.  The sweep walks the whole flow
- * slab (cold memory), so it runs once per closed-flow timeout of packet
- * time, not per second: a flow lives at most that much past its timeout. */
 /* When timers() is next due: the sweep's time or the oldest pending
  * probe's deadline (one compare a packet in mm_net_feed). */
 static void set_due(mm_net *n)
@@ -510,6 +507,9 @@ static void set_due(mm_net *n)
         n->due = n->pend[n->pend_head].t + n->probe_to;
 }
 
+/* Judges probes, then expires idle flows.  The sweep walks the whole flow
+ * slab (cold memory), so it runs once per closed-flow timeout of packet
+ * time, not per second: a flow lives at most that much past its timeout. */
 static void timers(mm_net *n, int64_t now)
 {
     judge_pending(n, now);

@@ -117,9 +117,7 @@ static const struct nt_sock *sock_find(const mm_net *n, uint64_t zone, uint8_t p
                                        const mm_ipaddr *l, uint16_t lport,
                                        const mm_ipaddr *r, uint16_t rport)
 {
-    if (!n->nsock)
-        return NULL;
-    nt_sockkey k;
+    nt_sockkey k;             /* called only when sockets are known (nsock) */
     mm_ipaddr any = {.family = l->family}, any6 = {.family = AF_INET6};
     /* listening/unconnected on the address, on any address, or (IPv4) on
      * a dual-stack IPv6 socket bound to any */
