@@ -499,6 +499,19 @@ static const char *ip_listed(const mm_net_blocklist *b, const char *s)
     return mm_net_blocklist_match_ip(b, &a);
 }
 
+/* Each of the n queries (addresses when ip, else domains) is listed in b
+ * when want is, and not when it is not; the misses are named. */
+static void check_listed(const mm_net_blocklist *b, bool ip, const char *const *q, size_t n,
+                         bool want)
+{
+    for (size_t i = 0; i < n; i++) {
+        bool got = (ip ? ip_listed(b, q[i]) : mm_net_blocklist_match_domain(b, q[i])) != NULL;
+        if (got != want)
+            fprintf(stderr, "%s: %s\n", want ? "not listed" : "listed", q[i]);
+        CHECK(got == want);
+    }
+}
+
 MM_TEST(blocklist_filters_keep_every_match)
 {
     mm_net_blocklist *b;
@@ -515,32 +528,16 @@ MM_TEST(blocklist_filters_keep_every_match)
     const char *no[] = {"11.0.0.1", "9.255.255.255", "192.168.7.10", "192.168.6.9",
                         "172.32.0.1", "172.15.255.255", "100.64.128.1", "fd00:ac::1",
                         "2002::1", "fe80::2", "::1", "0.0.0.0"};
-    for (size_t i = 0; i < sizeof yes / sizeof *yes; i++) {
-        if (!ip_listed(b, yes[i]))
-            fprintf(stderr, "not listed: %s\n", yes[i]);
-        CHECK(ip_listed(b, yes[i]) != NULL);
-    }
-    for (size_t i = 0; i < sizeof no / sizeof *no; i++) {
-        if (ip_listed(b, no[i]))
-            fprintf(stderr, "listed: %s\n", no[i]);
-        CHECK(ip_listed(b, no[i]) == NULL);
-    }
+    check_listed(b, true, yes, sizeof yes / sizeof *yes, true);
+    check_listed(b, true, no, sizeof no / sizeof *no, false);
     const char *dyes[] = {"bad.example", "a.b.bad.example", "BAD.Example.", "evil.co", "a.evil.co",
                           "mixed.case.org", "www.MIXED.case.org", "short.io",
                           "x.abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklm"};
     const char *dno[] = {"goodbad.example", "example", "evil.com", "evil.c", "case.org",
                          "io", "long.io", "", ".", "x.abcdefghijklmnopqrstuvwxyzabcdefghijklmno"
                          "pqrstuvwxyzabcdefghijkl"};
-    for (size_t i = 0; i < sizeof dyes / sizeof *dyes; i++) {
-        if (!mm_net_blocklist_match_domain(b, dyes[i]))
-            fprintf(stderr, "not listed: %s\n", dyes[i]);
-        CHECK(mm_net_blocklist_match_domain(b, dyes[i]) != NULL);
-    }
-    for (size_t i = 0; i < sizeof dno / sizeof *dno; i++) {
-        if (mm_net_blocklist_match_domain(b, dno[i]))
-            fprintf(stderr, "listed: %s\n", dno[i]);
-        CHECK(mm_net_blocklist_match_domain(b, dno[i]) == NULL);
-    }
+    check_listed(b, false, dyes, sizeof dyes / sizeof *dyes, true);
+    check_listed(b, false, dno, sizeof dno / sizeof *dno, false);
     mm_net_blocklist_free(b);
 
     /* a /0 covers every IPv4 address and no IPv6 one */
