@@ -121,7 +121,7 @@ static bool add_prefix(mm_net_blocklist *b, const mm_ipaddr *a, unsigned len, co
     size_t n = a->family == AF_INET ? 4 : 16;
     memcpy(k.ip, a->ip, n);
     mask(k.ip, len, n);
-    uint32_t h = nt_hash(&k, sizeof k);
+    uint32_t h = nt_tab_hash(&b->pfx, &k, sizeof k);
     if (nt_tab_get(&b->pfx, &k, h))
         return true;
     nt_tab_put(&b->pfx, &k, h, reason(b, why));
@@ -279,7 +279,7 @@ const char *mm_net_blocklist_match_ip(const mm_net_blocklist *b, const mm_ipaddr
         k.len = (uint8_t)l;
         memcpy(k.ip, a->ip, n);
         mask(k.ip, (unsigned)l, n);
-        uint32_t *v = nt_tab_get(&b->pfx, &k, nt_hash(&k, sizeof k));
+        uint32_t *v = nt_tab_get(&b->pfx, &k, nt_tab_hash(&b->pfx, &k, sizeof k));
         if (v)
             return b->why[*v];
     }

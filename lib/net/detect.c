@@ -226,7 +226,7 @@ static const char *listed_resolved(const mm_net *n, uint64_t zone, const mm_ipad
         return NULL;
     nt_addrkey k;
     nt_addrkey_make(&k, zone, a);
-    uint32_t *v = NT_TAB_GET(&n->listed, &k, nt_hash(&k, sizeof k));
+    uint32_t *v = NT_TAB_GET(&n->listed, &k, nt_tab_hash(&n->listed, &k, sizeof k));
     return v ? n->listed_why[*v] : NULL;
 }
 
@@ -393,7 +393,7 @@ void nt_on_dns(mm_net *n, nt_flow *f, const nt_dns_rr *rr, bool response, nt_dns
         return;
     nt_addrkey k;
     nt_addrkey_make(&k, zone, &rr->addr);
-    uint32_t h = nt_hash(&k, sizeof k);
+    uint32_t h = nt_tab_hash(&n->listed, &k, sizeof k);
     if (NT_TAB_GET(&n->listed, &k, h))
         return;
     if (n->nlisted % 64 == 0)
@@ -454,7 +454,7 @@ void nt_on_listen(mm_net *n, nt_flow *f)
     k.family = f->key.family;
     k.lport = f->cli_lo ? f->key.port_hi : f->key.port_lo;
     memcpy(k.l, f->cli_lo ? f->key.ip_hi : f->key.ip_lo, f->key.family == AF_INET ? 4 : 16);
-    uint32_t h = nt_hash(&k, sizeof k);
+    uint32_t h = nt_tab_hash(&n->listen_seen, &k, sizeof k);
     if (NT_TAB_GET(&n->listen_seen, &k, h) || n->listen_seen.count >= (1u << 20))
         return;
     nt_tab_put(&n->listen_seen, &k, h, 1);

@@ -48,6 +48,7 @@ int mm_net_new(mm_net **out, const mm_net_opts *opts)
     else
         gethostname(host, sizeof host - 1);
     n->hostname = mm_xstrdup(host);
+    n->fseed = nt_seed();
     n->probe_to = (int64_t)(n->o.scan.probe_timeout_s ? n->o.scan.probe_timeout_s : 3) * NS;
     n->due = (int64_t)n->o.closed_s * NS;
     n->o.hostname = n->hostname;
@@ -550,7 +551,7 @@ static void icmp_error(mm_net *n, const nt_pkt *p, uint32_t zidx, int64_t ts)
     bool lo;
     nt_fkey k;
     mkkey(&k, &p->in_src, p->in_sport, &p->in_dst, p->in_dport, p->in_proto, p->vlan, zidx, &lo);
-    uint32_t v = fidx_get(n, &k, nt_hash(&k, sizeof k));
+    uint32_t v = fidx_get(n, &k, nt_hash(&k, sizeof k, n->fseed));
     if (v == NO_FLOW)
         return;
     nt_flow *f = &n->flows[v];
@@ -637,7 +638,7 @@ void mm_net_feed(mm_net *n, uint32_t source, int linktype, int64_t ts,
     bool src_lo;
     nt_fkey k;
     mkkey(&k, &p.src, p.sport, &p.dst, p.dport, p.proto, p.vlan, s->zidx, &src_lo);
-    uint32_t h = nt_hash(&k, sizeof k);
+    uint32_t h = nt_hash(&k, sizeof k, n->fseed);
     uint32_t v = fidx_get(n, &k, h);
     nt_flow *f;
     bool created = false;

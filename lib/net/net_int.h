@@ -56,6 +56,8 @@ typedef struct nt_tab {
                                     = empty (stored hashes are never 0), so a
                                     probe touches one cache line, not three */
     size_t cap, count, ksz, ssz;
+    uint64_t seed;               /* nt_hash's secret for this table (nt_seed) */
+    bool mapped;                 /* slots from mmap (big), else malloc */
 } nt_tab;
 
 void nt_tab_init(nt_tab *t, size_t ksz);
@@ -66,23 +68,27 @@ static inline uint64_t nt_mum(uint64_t a, uint64_t b)
     unsigned __int128 r = (unsigned __int128)a * b;
     return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
-static inline uint32_t nt_hash(const void *k, size_t n)
+/* A random 64-bit secret for a table's hash (getrandom; the clock and an
+ * address if that fails).  Each object that owns tables draws its own. */
+uint64_t nt_seed(void);
+static inline uint32_t nt_hash(const void *k, size_t n, uint64_t seed)
 {
     /* 16 bytes per multiply (one mulx), as wyhash does, then a last
      * multiply so that every key byte reaches the low bits the table
      * indexes with.  Keys are small and fixed-size (the flow key, 48 bytes,
-     * is hashed for every packet: 4 multiplies, was 9); the inputs are
-     * attacker-chosen addresses, so the seed-free function is paired with
-     * a load factor cap and linear probing over a power-of-two table
-     * (worst case is a long probe, never unbounded memory). */
+     * is hashed for every packet: 4 multiplies).  The keys are addresses
+     * and names from packets, i.e. chosen by whoever sends them: without
+     * the secret seed in both operands of every multiply, a sender could
+     * zero one of them (the constants are public) and give any number of
+     * keys one hash, making every probe of the table walk them all. */
     const uint8_t *p = k;
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n ^ seed, s = seed ^ 0xa0761d6478bd642full;
     size_t left = n;
     while (left >= 16) {
         uint64_t a, b;
         memcpy(&a, p, 8);
         memcpy(&b, p + 8, 8);
-        h = nt_mum(a ^ 0xa0761d6478bd642full, b ^ 0xe7037ed1a0b428dbull ^ h);
+        h = nt_mum(a ^ s, b ^ 0xe7037ed1a0b428dbull ^ h);
         p += 16;
         left -= 16;
     }
@@ -93,11 +99,16 @@ static inline uint32_t nt_hash(const void *k, size_t n)
             memcpy(&b, p + 8, left - 8);
         } else
             memcpy(&a, p, left);
-        h = nt_mum(a ^ 0xa0761d6478bd642full, b ^ 0xe7037ed1a0b428dbull ^ h);
+        h = nt_mum(a ^ s, b ^ 0xe7037ed1a0b428dbull ^ h);
     }
-    h = nt_mum(h ^ 0x8ebc6af09c88c6e3ull, (uint64_t)n ^ 0x589965cc75374cc3ull);
+    h = nt_mum(h ^ 0x8ebc6af09c88c6e3ull, (uint64_t)n ^ 0x589965cc75374cc3ull ^ seed);
     uint32_t r = (uint32_t)h;
     return r ? r : 1;
+}
+/* The hash of a key of table t (its seed). */
+static inline uint32_t nt_tab_hash(const nt_tab *t, const void *k, size_t n)
+{
+    return nt_hash(k, n, t->seed);
 }
 
 /* The value's slot, or NULL. */
@@ -336,6 +347,7 @@ struct mm_net {
      * anyway, and a 100k-flow index is 2 MiB instead of 15) */
     uint64_t *fidx;
     size_t fidx_cap, fidx_count;
+    uint64_t fseed;              /* nt_hash's secret for the flow keys */
     uint64_t next_id;
     int64_t now, last_sweep;
     int64_t due;                 /* packet time when timers() is next due */

@@ -26,7 +26,7 @@ void mm_net_addr_owner(mm_net *n, uint64_t zone, const mm_ipaddr *addr,
         return;
     nt_addrkey k;
     nt_addrkey_make(&k, zone, addr);
-    uint32_t h = nt_hash(&k, sizeof k);
+    uint32_t h = nt_tab_hash(&n->owners, &k, sizeof k);
     uint32_t *v = NT_TAB_GET(&n->owners, &k, h);
     if (v) {
         mm_container_unref(n->owner_ct[*v]);
@@ -79,7 +79,7 @@ void mm_net_note_socket(mm_net *n, uint64_t zone, uint8_t proto,
     }
     nt_sockkey k;
     sockkey(&k, zone, proto, laddr, lport, raddr, rport);
-    uint32_t h = nt_hash(&k, sizeof k);
+    uint32_t h = nt_tab_hash(&n->socks, &k, sizeof k);
     uint32_t *v = NT_TAB_GET(&n->socks, &k, h);
     uint32_t idx;
     if (v)
@@ -104,7 +104,7 @@ const mm_container *nt_owner(const mm_net *n, uint64_t zone, const mm_ipaddr *a)
     nt_addrkey k;
     for (int pass = 0; pass < 2; pass++) {
         nt_addrkey_make(&k, pass ? 0 : zone, a);
-        uint32_t *v = NT_TAB_GET(&n->owners, &k, nt_hash(&k, sizeof k));
+        uint32_t *v = NT_TAB_GET(&n->owners, &k, nt_tab_hash(&n->owners, &k, sizeof k));
         if (v)
             return n->owner_ct[*v];
         if (!zone)
@@ -126,12 +126,12 @@ static const struct nt_sock *sock_find(const mm_net *n, uint64_t zone, uint8_t p
     for (int z = 0; z < 2; z++) {
         uint64_t zz = z ? 0 : zone;
         sockkey(&k, zz, proto, l, lport, r, rport);
-        uint32_t *v = NT_TAB_GET(&n->socks, &k, nt_hash(&k, sizeof k));
+        uint32_t *v = NT_TAB_GET(&n->socks, &k, nt_tab_hash(&n->socks, &k, sizeof k));
         if (v)
             return &n->sockv[*v];
         for (int i = 0; i < nls; i++) {   /* listening / unconnected */
             sockkey(&k, zz, proto, ls[i], lport, NULL, 0);
-            v = NT_TAB_GET(&n->socks, &k, nt_hash(&k, sizeof k));
+            v = NT_TAB_GET(&n->socks, &k, nt_tab_hash(&n->socks, &k, sizeof k));
             if (v)
                 return &n->sockv[*v];
         }
@@ -233,5 +233,5 @@ bool nt_listening(const mm_net *n, uint64_t zone, uint8_t proto,
 {
     nt_sockkey k;
     sockkey(&k, zone, proto, a, port, NULL, 0);
-    return NT_TAB_GET(&n->listen_seen, &k, nt_hash(&k, sizeof k)) != NULL;
+    return NT_TAB_GET(&n->listen_seen, &k, nt_tab_hash(&n->listen_seen, &k, sizeof k)) != NULL;
 }

@@ -123,7 +123,7 @@ static void bump(nt_scan *s, const pair_key *pk, int kind, int64_t ts,
                  const mm_ipaddr *src, const mm_ipaddr *dst, uint16_t port,
                  uint8_t proto, uint32_t zone, nt_scan_fn fn, void *ud)
 {
-    uint32_t h = nt_hash(pk, sizeof *pk);
+    uint32_t h = nt_tab_hash(&s->pairs, pk, sizeof *pk);
     uint32_t *v = nt_tab_get(&s->pairs, pk, h);  /* 44-byte key */
     counter *c;
     int64_t slow = (int64_t)s->o.slow_window_s * 1000000000ll;
@@ -195,7 +195,7 @@ void nt_scan_note(nt_scan *s, uint32_t zone, const mm_ipaddr *src,
     if (!s->base)
         s->base = ts / 1000000000ll;
     uint32_t secs = (uint32_t)(ts / 1000000000ll - s->base + 1);
-    uint32_t h = nt_hash(&k, sizeof k);
+    uint32_t h = nt_tab_hash(&s->probes, &k, sizeof k);
     uint32_t *v = NT_TAB_GET(&s->probes, &k, h);
     if (v) {
         if (secs - *v <= s->o.slow_window_s)

@@ -14,26 +14,44 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "net/net_int.h"
 
-static void big_free(void *p, size_t bytes);
+static void big_free(void *p, size_t bytes, bool mapped);
 
 /* nt_hash: net_int.h (inline: key sizes are constants, so the loop unrolls) */
 
-void nt_tab_init(nt_tab *t, size_t ksz)
+uint64_t nt_seed(void)
+{
+    uint64_t s = 0;
+    if (getrandom(&s, sizeof s, GRND_NONBLOCK) != (ssize_t)sizeof s) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        s = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ull ^ (uint64_t)ts.tv_sec ^
+            (uint64_t)(uintptr_t)&s;
+    }
+    return s;
+}
+
+static void tab_init(nt_tab *t, size_t ksz, uint64_t seed)
 {
     memset(t, 0, sizeof *t);
     t->ksz = ksz;
     t->ssz = 8 + ((ksz + 7) & ~(size_t)7);
+    t->seed = seed;
+}
+
+void nt_tab_init(nt_tab *t, size_t ksz)
+{
+    tab_init(t, ksz, nt_seed());
 }
 
 void nt_tab_free(nt_tab *t)
 {
-    big_free(t->slots, t->cap * t->ssz);
-    size_t k = t->ksz;
-    memset(t, 0, sizeof *t);
-    nt_tab_init(t, k);
+    big_free(t->slots, t->cap * t->ssz, t->mapped);
+    tab_init(t, t->ksz, t->seed);
 }
 
 #define SLOT(t, j) ((t)->slots + (j) * (t)->ssz)
@@ -57,15 +75,17 @@ void nt_tab_clear(nt_tab *t)
 #define HUGE_MIN (4u << 20)
 #define HUGE_ALIGN ((size_t)2 << 20)
 
-static void *big_zalloc(size_t bytes)
+static void *big_zalloc(size_t bytes, bool *mapped)
 {
+    *mapped = false;
     if (bytes < HUGE_MIN)
         return mm_xcalloc(1, bytes);
     size_t sz = (bytes + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1);
     uint8_t *m = mmap(NULL, sz + HUGE_ALIGN, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED)
-        return mm_xcalloc(1, bytes);   /* aborts as every allocation does */
+        return mm_xcalloc(1, bytes);   /* freed by free(); aborts when out of memory */
+    *mapped = true;
     /* a 2 MiB-aligned start inside the mapping; the rest is returned */
     size_t lead = (size_t)(-(uintptr_t)m & (HUGE_ALIGN - 1));
     if (lead)
@@ -76,11 +96,11 @@ static void *big_zalloc(size_t bytes)
     return m + lead;
 }
 
-static void big_free(void *p, size_t bytes)
+static void big_free(void *p, size_t bytes, bool mapped)
 {
     if (!p)
         return;
-    if (bytes < HUGE_MIN)
+    if (!mapped)
         free(p);
     else
         munmap(p, (bytes + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1));
@@ -90,7 +110,8 @@ static void grow_to(nt_tab *t, size_t ncap)
 {
     uint8_t *old = t->slots;
     size_t ocap = t->cap;
-    t->slots = big_zalloc(ncap * t->ssz);
+    bool omapped = t->mapped;
+    t->slots = big_zalloc(ncap * t->ssz, &t->mapped);
     t->cap = ncap;
     for (size_t i = 0; i < ocap; i++) {
         uint8_t *o = old + i * t->ssz;
@@ -101,7 +122,7 @@ static void grow_to(nt_tab *t, size_t ncap)
             j = (j + 1) & (ncap - 1);
         memcpy(SLOT(t, j), o, t->ssz);
     }
-    big_free(old, ocap * t->ssz);
+    big_free(old, ocap * t->ssz, omapped);
 }
 
 static void grow(nt_tab *t) { grow_to(t, t->cap ? t->cap * 2 : 64); }
@@ -208,6 +229,7 @@ typedef struct name_str {
 typedef struct name_set {
     name_str **slots;
     size_t cap, count;
+    uint64_t seed;               /* nt_hash's */
 } name_set;
 
 static name_str *str_of(const char *s)
@@ -237,7 +259,7 @@ static void set_grow(name_set *t)
 static const char *set_hold(name_set *t, const char *s)
 {
     size_t len = strlen(s);
-    uint32_t h = nt_hash(s, len);
+    uint32_t h = nt_hash(s, len, t->seed);
     if (2 * (t->count + 1) > t->cap)
         set_grow(t);
     size_t m = t->cap - 1, j = h & m;
@@ -308,14 +330,18 @@ struct nt_names {
     name_gen g[2];               /* [0] current, [1] previous */
     size_t max;
     name_set strs;               /* the names held by g[] and the flows */
+    uint64_t seed;               /* of both generations' tables: one hash
+                                    looks a key up in both */
 };
 
 nt_names *nt_names_new(size_t max)
 {
     nt_names *n = mm_xcalloc(1, sizeof *n);
     n->max = max ? max : 262144;
-    nt_tab_init(&n->g[0].t, sizeof(name_key));
-    nt_tab_init(&n->g[1].t, sizeof(name_key));
+    n->seed = nt_seed();
+    n->strs.seed = nt_seed();
+    tab_init(&n->g[0].t, sizeof(name_key), n->seed);
+    tab_init(&n->g[1].t, sizeof(name_key), n->seed);
     return n;
 }
 
@@ -361,7 +387,7 @@ static void names_put(nt_names *n, uint64_t zone, const mm_ipaddr *a, const char
 {
     name_key k;
     mkkey(&k, zone, a);
-    uint32_t h = nt_hash(&k, sizeof k);
+    uint32_t h = nt_hash(&k, sizeof k, n->seed);
     name_gen *g = &n->g[0];
     uint32_t *v = NT_TAB_GET(&g->t, &k, h);
     if (v) {
@@ -376,7 +402,7 @@ static void names_put(nt_names *n, uint64_t zone, const mm_ipaddr *a, const char
         gen_free(n, &n->g[1]);
         n->g[1] = n->g[0];
         memset(&n->g[0], 0, sizeof n->g[0]);
-        nt_tab_init(&n->g[0].t, sizeof(name_key));
+        tab_init(&n->g[0].t, sizeof(name_key), n->seed);
         g = &n->g[0];
     }
     if (g->n % 64 == 0)
@@ -400,7 +426,7 @@ const char *nt_names_get(const nt_names *n, uint64_t zone, const mm_ipaddr *a)
 {
     name_key k;
     mkkey(&k, zone, a);
-    uint32_t h = nt_hash(&k, sizeof k);
+    uint32_t h = nt_hash(&k, sizeof k, n->seed);
     for (int i = 0; i < 2; i++) {
         uint32_t *v = NT_TAB_GET(&n->g[i].t, &k, h);
         if (v)

@@ -44,7 +44,10 @@ typedef struct pair_key_t {
 
 /* ---- string table ---------------------------------------------------------------- */
 
-static inline uint32_t str_hash(const char *s, size_t len) { return nt_hash(s, len); }
+static inline uint32_t str_hash(const nt_strtab *st, const char *s, size_t len)
+{
+    return nt_hash(s, len, st->seed);
+}
 
 void nt_strtab_free(nt_strtab *st)
 {
@@ -79,12 +82,12 @@ static long find_h(const nt_strtab *st, const char *s, size_t len, uint32_t h, s
 long nt_strtab_find(const nt_strtab *st, const char *s, size_t len)
 {
     size_t at;
-    return find_h(st, s, len, str_hash(s, len), &at);
+    return find_h(st, s, len, str_hash(st, s, len), &at);
 }
 
 uint32_t nt_strtab_add(nt_strtab *st, const char *s, size_t len, bool *added)
 {
-    uint32_t h = str_hash(s, len);
+    uint32_t h = str_hash(st, s, len);
     size_t at;
     long v = find_h(st, s, len, h, &at);
     *added = v < 0;
@@ -126,6 +129,8 @@ int mm_net_topo_new(mm_net_topo **out)
     nt_tab_init(&t->addr_node, sizeof(nt_addrkey));
     nt_tab_init(&t->flow_edge, sizeof(flow_key_t));
     nt_tab_init(&t->pair4, sizeof(pair_key_t));
+    t->ids.seed = nt_seed();
+    t->names.seed = nt_seed();
     *out = t;
     return 0;
 }
@@ -243,7 +248,7 @@ nt_tedge *nt_topo_edge_at(mm_net_topo *t, size_t ci, size_t si, uint8_t proto, u
                           bool create)
 {
     edge_key_t k = {.cli = (uint32_t)ci, .srv = (uint32_t)si, .port = port, .proto = proto};
-    uint32_t h = nt_hash(&k, sizeof k);
+    uint32_t h = nt_tab_hash(&t->edge_tab, &k, sizeof k);
     uint32_t *v = NT_TAB_GET(&t->edge_tab, &k, h);
     if (v)
         return &t->edges[*v];
@@ -271,7 +276,7 @@ void nt_topo_edge_alias(mm_net_topo *t, const nt_tedge *e, uint32_t nid)
     if (nid >= NT_TOPO_MAX_ITEMS || t->alias_tab.count >= NT_TOPO_MAX_ITEMS)
         return;
     edge_key_t k = {.cli = e->cli, .srv = nid, .port = e->port, .proto = e->proto};
-    uint32_t h = nt_hash(&k, sizeof k);
+    uint32_t h = nt_tab_hash(&t->alias_tab, &k, sizeof k);
     if (!NT_TAB_GET(&t->alias_tab, &k, h))
         nt_tab_put(&t->alias_tab, &k, h, (uint32_t)(e - t->edges));
 }
@@ -332,7 +337,7 @@ bool nt_topo_addr_index(mm_net_topo *t, uint64_t zone, const mm_ipaddr *a, long 
         return false;
     nt_addrkey k;
     nt_addrkey_make(&k, zone, a);
-    uint32_t h = nt_hash(&k, sizeof k);
+    uint32_t h = nt_tab_hash(&t->addr_node, &k, sizeof k);
     if (NT_TAB_GET(&t->addr_node, &k, h))
         return false;
     nt_tab_put(&t->addr_node, &k, h, (uint32_t)ix);
@@ -357,7 +362,7 @@ void nt_topo_index_pairs(mm_net_topo *t)
             for (size_t b = 0; b < s->nv4; b++) {
                 pair_key_t k = {.cli = c->v4[a], .srv = s->v4[b], .port = e->port,
                                 .proto = e->proto};
-                uint32_t h = nt_hash(&k, sizeof k);
+                uint32_t h = nt_tab_hash(&t->pair4, &k, sizeof k);
                 if (!NT_TAB_GET(&t->pair4, &k, h))
                     nt_tab_put(&t->pair4, &k, h, (uint32_t)i);
             }
@@ -369,7 +374,7 @@ long nt_topo_node_for(const mm_net_topo *t, uint64_t zone, const mm_ipaddr *a)
 {
     nt_addrkey k;
     nt_addrkey_make(&k, zone, a);
-    uint32_t *v = NT_TAB_GET(&t->addr_node, &k, nt_hash(&k, sizeof k));
+    uint32_t *v = NT_TAB_GET(&t->addr_node, &k, nt_tab_hash(&t->addr_node, &k, sizeof k));
     return v ? (long)*v : -1;
 }
 
@@ -395,7 +400,7 @@ void nt_topo_node_touch(mm_net_topo *t, long ix, const char *name, const char *c
 bool nt_topo_has_edge_ix(const mm_net_topo *t, long ci, long si, uint8_t proto, uint16_t port)
 {
     edge_key_t k = {.cli = (uint32_t)ci, .srv = (uint32_t)si, .port = port, .proto = proto};
-    return NT_TAB_GET(&t->edge_tab, &k, nt_hash(&k, sizeof k)) != NULL;
+    return NT_TAB_GET(&t->edge_tab, &k, nt_tab_hash(&t->edge_tab, &k, sizeof k)) != NULL;
 }
 
 static void edge_count(mm_net_topo *t, nt_tedge *e, const mm_net_flow *f)
@@ -430,7 +435,7 @@ long nt_topo_flow_edge(mm_net_topo *t, uint64_t zone, const mm_net_flow *f, uint
         return -1;
     flow_key_t k;
     flow_key(&k, zone, &f->cli, &f->srv, f->proto, port);
-    uint32_t *v = NT_TAB_GET(&t->flow_edge, &k, nt_hash(&k, sizeof k));
+    uint32_t *v = NT_TAB_GET(&t->flow_edge, &k, nt_tab_hash(&t->flow_edge, &k, sizeof k));
     if (!v)
         return -1;
     nt_tedge *e = &t->edges[*v];
@@ -459,7 +464,7 @@ void nt_topo_flow_edge_add(mm_net_topo *t, uint64_t zone, long ci, long si,
         return;
     flow_key_t k;
     flow_key(&k, zone, &f->cli, &f->srv, f->proto, port);
-    uint32_t h = nt_hash(&k, sizeof k);
+    uint32_t h = nt_tab_hash(&t->flow_edge, &k, sizeof k);
     if (!NT_TAB_GET(&t->flow_edge, &k, h))
         nt_tab_put(&t->flow_edge, &k, h, (uint32_t)(e - t->edges));
 }
@@ -471,7 +476,7 @@ bool nt_topo_has_flow(const mm_net_topo *t, const mm_ipaddr *c, const mm_ipaddr 
         pair_key_t k = {.port = port, .proto = proto};
         memcpy(&k.cli, c->ip, 4);
         memcpy(&k.srv, s->ip, 4);
-        return NT_TAB_GET(&t->pair4, &k, nt_hash(&k, sizeof k)) != NULL;
+        return NT_TAB_GET(&t->pair4, &k, nt_tab_hash(&t->pair4, &k, sizeof k)) != NULL;
     }
     long ci = nt_topo_node_for(t, 0, c);
     if (ci < 0)
@@ -511,7 +516,7 @@ bool mm_net_topo_has_edge(const mm_net_topo *t, const char *client, const char *
         return false;
     if (si >= 0) {
         edge_key_t k = {.cli = (uint32_t)ci, .srv = (uint32_t)si, .port = port, .proto = proto};
-        if (NT_TAB_GET(&t->edge_tab, &k, nt_hash(&k, sizeof k)))
+        if (NT_TAB_GET(&t->edge_tab, &k, nt_tab_hash(&t->edge_tab, &k, sizeof k)))
             return true;
     }
     if (!t->aliases)
@@ -520,7 +525,7 @@ bool mm_net_topo_has_edge(const mm_net_topo *t, const char *client, const char *
     if (nid < 0 || nid >= NT_TOPO_MAX_ITEMS)
         return false;
     edge_key_t k = {.cli = (uint32_t)ci, .srv = (uint32_t)nid, .port = port, .proto = proto};
-    return NT_TAB_GET(&t->alias_tab, &k, nt_hash(&k, sizeof k)) != NULL;
+    return NT_TAB_GET(&t->alias_tab, &k, nt_tab_hash(&t->alias_tab, &k, sizeof k)) != NULL;
 }
 
 bool mm_net_topo_has_listen(const mm_net_topo *t, const char *node, uint8_t proto,

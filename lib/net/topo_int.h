@@ -24,6 +24,7 @@ typedef struct nt_strtab {
     uint32_t *slot;              /* open addressing: number + 1, 0 = empty */
     uint32_t *hash;              /* number -> hash (the slot's key check) */
     size_t n, cap, nslot;
+    uint64_t seed;               /* nt_hash's (nt_seed, set with the graph) */
 } nt_strtab;
 
 void nt_strtab_free(nt_strtab *st);
